@@ -1,0 +1,84 @@
+/**
+ * The app API: what a firmware engineer writes to run an application as a
+ * process pair. An app is plain data plus pure functions; the runtime owns
+ * time, randomness, checkpointing and failover.
+ *
+ * A request is handled in two steps so that both checkpoint models of the
+ * NonStop Availability Guide (p. 7-14) work from the same code:
+ * - `handle` decides (pure: reads the state, returns an update and a reply);
+ * - `apply` commits the update to the state.
+ * In the `state` model the primary runs `handle` and sends the update and the
+ * reply to the backup, which only runs `apply` (fast takeover, busier primary).
+ * In the `replay` model the primary sends the request and the inputs it drew
+ * (time, random seed); the backup runs `handle` itself (lighter checkpoints,
+ * more work in the backup).
+ */
+
+/** How the backup is kept current. */
+export type CheckpointModel = 'state' | 'replay';
+
+/** Inputs the runtime supplies to a handler, so that replay is deterministic. */
+export interface HandlerContext {
+  /** Milliseconds on the primary's clock when the request was taken. */
+  readonly nowMs: number;
+  /** A deterministic random number in [0, 1), drawn from the runtime's seeded generator. */
+  random(): number;
+}
+
+/** What a handler decides: the change to the state and the reply to the client. */
+export interface Decision<Update, Reply> {
+  readonly update: Update;
+  readonly reply: Reply;
+}
+
+/** A request the app refuses to parse; the client gets `message` back as an error. */
+export class AppInputError extends Error {
+  readonly appInput = true;
+  override name = 'AppInputError';
+}
+
+/**
+ * Converters between this version's state and its neighbours'. The newer
+ * version carries both directions, because an older version cannot know the
+ * shape of a newer one (Availability Guide p. 10-40: each version exchanges
+ * context with the prior, current and next versions).
+ */
+export interface StateConverters<State> {
+  /** State version this app can convert from and to (usually stateVersion - 1). */
+  readonly priorStateVersion: number;
+  /** Upgrade: the prior version's state to ours. Must not mutate `prior`. */
+  fromPrior(prior: unknown): State;
+  /** Downgrade: our state to the prior version's, for fallback. */
+  toPrior(state: State): unknown;
+}
+
+export interface App<State, Request, Update, Reply> {
+  /** Application name; both processors must run the same app. */
+  readonly name: string;
+  /** Release version, semver ("1.2.0"). */
+  readonly version: string;
+  /** Version of the shape of `State`; bumped whenever that shape changes. */
+  readonly stateVersion: number;
+  readonly checkpoint: CheckpointModel;
+  /** The state a freshly started pair begins with. */
+  init(): State;
+  /** Checks a request from the outside world; throws AppInputError if it is not one. */
+  parseRequest(input: unknown): Request;
+  /** Decides what a request does. Pure: must not mutate `state`. */
+  handle(state: Readonly<State>, request: Request, context: HandlerContext): Decision<Update, Reply>;
+  /** Commits an update; may mutate and return `state`. */
+  apply(state: State, update: Update): State;
+  /** Present when this version can exchange state with the prior state version. */
+  readonly converters?: StateConverters<State>;
+}
+
+/** An app with its type parameters erased, as the runtime holds it. */
+// biome-ignore lint/suspicious/noExplicitAny: the runtime treats app data as opaque values.
+export type AnyApp = App<any, any, any, any>;
+
+/** Defines an app; exists so that TypeScript infers and checks the type parameters. */
+export function defineApp<State, Request, Update, Reply>(
+  app: App<State, Request, Update, Reply>,
+): App<State, Request, Update, Reply> {
+  return app;
+}
