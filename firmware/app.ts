@@ -22,7 +22,7 @@ export interface HandlerContext {
   /** Milliseconds on the primary's clock when the request was taken. */
   readonly nowMs: number;
   /** A deterministic random number in [0, 1), drawn from the runtime's seeded generator. */
-  random(): number;
+  readonly random: () => number;
 }
 
 /** What a handler decides: the change to the state and the reply to the client. */

@@ -1,0 +1,74 @@
+/** Settings of one processor of a pair. Durations are milliseconds on the board's clock. */
+export interface PairConfig {
+  /** Which processor this is; 1 wins the tie-break when both boot together. */
+  readonly processor: 1 | 2;
+  /** Interconnect paths to the partner (a board has one or two UART links). */
+  readonly pathCount: 1 | 2;
+  /** The partner's DTR is wired to our DSR on every path, so a power loss drops it at once. */
+  readonly dsrWired: boolean;
+  /** We can pulse the partner's reset line: a takeover fences the old primary first. */
+  readonly fenceWired: boolean;
+  /** A heartbeat goes out on every path at least this often. */
+  readonly heartbeatIntervalMs: number;
+  /** A path is silent after this many heartbeat intervals without a frame. */
+  readonly suspectMissCount: number;
+  /**
+   * The primary gives up on a silent backup only after this long. It must be
+   * longer than the backup's own suspicion time, so that a backup which lost
+   * the primary fences it before the primary could acknowledge anything alone.
+   */
+  readonly backupLossAfterMs: number;
+  /** Replies kept per client for retries (NonStop's sync depth). */
+  readonly syncDepth: number;
+  /** Clients remembered in the reply cache; the least recently seen is forgotten first. */
+  readonly clientsMax: number;
+  /** Requests held during a switch before new ones are refused as busy. */
+  readonly heldRequestsMax: number;
+  /** Checkpoint entries sent in one frame at most (group commit). */
+  readonly checkpointEntriesMax: number;
+  /** Executed requests waiting for the backup's acknowledgement, at most. */
+  readonly pendingRepliesMax: number;
+  /** How long a switch waits for the partner to boot the new version. */
+  readonly switchBootTimeoutMs: number;
+  /** How long requests may be held while the big checkpoint goes across, before the switch gives up. */
+  readonly switchHoldTimeoutMs: number;
+  /** Payload bytes of one snapshot chunk. */
+  readonly snapshotChunkBytes: number;
+  /** Reliable channel: segments in flight. */
+  readonly channelWindowMax: number;
+  /** Reliable channel: segments queued or in flight. */
+  readonly channelQueueMax: number;
+  /** Reliable channel: retransmission timeout. */
+  readonly retransmitTimeoutMs: number;
+}
+
+export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}): PairConfig {
+  const heartbeatIntervalMs = overrides.heartbeatIntervalMs ?? 10;
+  const suspectMissCount = overrides.suspectMissCount ?? 3;
+  return {
+    processor,
+    pathCount: 2,
+    dsrWired: true,
+    fenceWired: true,
+    heartbeatIntervalMs,
+    suspectMissCount,
+    backupLossAfterMs: 2 * heartbeatIntervalMs * suspectMissCount,
+    syncDepth: 4,
+    clientsMax: 256,
+    heldRequestsMax: 256,
+    checkpointEntriesMax: 32,
+    pendingRepliesMax: 512,
+    switchBootTimeoutMs: 3000,
+    switchHoldTimeoutMs: 1000,
+    snapshotChunkBytes: 2048,
+    channelWindowMax: 32,
+    channelQueueMax: 1024,
+    retransmitTimeoutMs: heartbeatIntervalMs * 2,
+    ...overrides,
+  };
+}
+
+/** A path counts as silent after this long without a frame. */
+export function suspectAfterMs(config: PairConfig): number {
+  return config.heartbeatIntervalMs * config.suspectMissCount;
+}

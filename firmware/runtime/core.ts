@@ -1,0 +1,894 @@
+/**
+ * The pair core: one instance per processor, a deterministic state machine.
+ * Inputs are bytes per interconnect path, DSR line levels, client requests,
+ * commands and the current time; outputs (taken with `takeOutputs`) are bytes,
+ * replies, effects on the hardware and events. The board asks `nextWakeMs`
+ * when to call `tick` again. Nothing here reads a clock or a random source.
+ */
+import { AppInputError, type AnyApp, type HandlerContext } from '../app.ts';
+import { type CborLimits, decodeCbor, encodeCbor } from '../wire/cbor.ts';
+import { FrameError, MessageError } from '../wire/errors.ts';
+import { encodeFrame, FrameDecoder } from '../wire/frame.ts';
+import { ReliableChannel } from '../wire/reliable-channel.ts';
+import { type PairConfig, suspectAfterMs } from './config.ts';
+import {
+  type BootChoice,
+  type CheckpointEntry,
+  type ClientErrorCode,
+  type ClientReply,
+  type ClientRequest,
+  type Envelope,
+  type Hello,
+  type HeldRequest,
+  type PeerBody,
+  parseEnvelope,
+  parseSnapshot,
+  type RoleName,
+  type Snapshot,
+  type Status,
+} from './messages.ts';
+import type { Effect, Output, PairEvent, SwitchStepName } from './outputs.ts';
+import { nextSeed, seededRandom } from './random.ts';
+import { ReplyCache } from './reply-cache.ts';
+import type { Role } from './roles.ts';
+import { bridgeTo, stateFor, stateFrom } from './state-bridge.ts';
+
+/** What the board knows at power-up. */
+export interface BootInfo {
+  /** Unique and increasing for every boot of this board (a boot counter in NVM). */
+  readonly incarnation: number;
+  /** The running image is on trial and reverts on the next reset unless confirmed. */
+  readonly testMode: boolean;
+  /** Version of the image in the other slot, '' if none. */
+  readonly otherVersion: string;
+  /** Seed for the handlers' random numbers. */
+  readonly seed: number;
+}
+
+/** The app's state: opaque to the runtime, plain data that survives CBOR. */
+type AppState = ReturnType<AnyApp['init']>;
+
+/** A cached reply: what the client got, with the transaction that produced it. */
+interface SavedReply {
+  readonly reply: unknown;
+  readonly txn: number;
+}
+
+/** A reply waiting until the backup acknowledges channel sequence `seq`. */
+interface PendingReply {
+  seq: number;
+  readonly reply: ClientReply;
+}
+
+interface PathState {
+  lastHeardMs: number;
+  dsrHigh: boolean;
+  up: boolean;
+}
+
+/** A big checkpoint may be larger than a frame; it travels in chunks and is decoded with these bounds. */
+const SNAPSHOT_LIMITS: CborLimits = { bytesMax: 4 * 1024 * 1024, depthMax: 32, itemsMax: 1_000_000 };
+/** Envelopes must fit one frame. */
+const ENVELOPE_LIMITS: CborLimits = { bytesMax: 4096, depthMax: 24, itemsMax: 4096 };
+
+const SERVING: ReadonlySet<RoleName> = new Set(['primary', 'primary-alone', 'switching']);
+
+export class PairCore {
+  readonly hello: Hello;
+  #role: Role = { name: 'booting' };
+  #term = 0;
+  #state: AppState;
+  #txn = 0;
+  #cache: ReplyCache;
+  readonly #random: () => number;
+
+  readonly #channel: ReliableChannel<PeerBody>;
+  #lastSentSeq = 0;
+  #peerAck = 0;
+  #lastCheckpointSeq = 0;
+  #snapshotId = 0;
+  readonly #decoders: FrameDecoder[];
+  readonly #paths: PathState[];
+  #partnerInc = 0;
+  #partnerStatus: Status | null = null;
+  #lastHeardAnyMs: number;
+  #joinRefused = false;
+  #becameBackupMs = 0;
+
+  #pending: PendingReply[] = [];
+  #outbox: CheckpointEntry[] = [];
+  #nextHeartbeatMs: number;
+  #rebootAfterFlush: BootChoice | null = null;
+  #outputs: Output[] = [];
+  #now: number;
+
+  constructor(
+    readonly config: PairConfig,
+    readonly app: AnyApp,
+    readonly boot: BootInfo,
+    now: number,
+  ) {
+    this.#now = now;
+    this.hello = {
+      app: app.name,
+      version: app.version,
+      stateVersion: app.stateVersion,
+      priorStateVersion: app.converters?.priorStateVersion ?? -1,
+      testMode: boot.testMode,
+      otherVersion: boot.otherVersion,
+    };
+    this.#random = seededRandom(boot.seed);
+    this.#cache = new ReplyCache(config.syncDepth, config.clientsMax);
+    this.#channel = new ReliableChannel<PeerBody>({
+      windowMax: config.channelWindowMax,
+      queueMax: config.channelQueueMax,
+      retransmitTimeoutMs: config.retransmitTimeoutMs,
+    });
+    this.#decoders = [];
+    this.#paths = [];
+    for (let i = 0; i < config.pathCount; i++) {
+      this.#decoders.push(new FrameDecoder());
+      // A path starts silent: it is up once the partner is heard on it.
+      this.#paths.push({ lastHeardMs: -Infinity, dsrHigh: !config.dsrWired, up: false });
+    }
+    this.#lastHeardAnyMs = now;
+    this.#nextHeartbeatMs = now;
+    this.#emit({ kind: 'role', role: 'booting', term: 0, why: `boot ${app.name} ${app.version}` });
+    this.#flush();
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  /** Bytes that arrived on interconnect path `path`. */
+  receiveBytes(path: number, bytes: Uint8Array, now: number): void {
+    this.#now = now;
+    const decoder = this.#decoders[path];
+    if (decoder === undefined) return;
+    for (const event of decoder.push(bytes)) {
+      if (event.kind === 'error') {
+        this.#badInput(path, event.error);
+        continue;
+      }
+      let envelope: Envelope;
+      try {
+        envelope = parseEnvelope(decodeCbor(event.payload, ENVELOPE_LIMITS));
+      } catch (error) {
+        if (error instanceof MessageError) {
+          this.#badInput(path, error);
+          continue;
+        }
+        throw error;
+      }
+      this.#onEnvelope(path, envelope);
+    }
+    this.#flush();
+  }
+
+  /** The level of the DSR line on `path` (the partner's DTR), on boards that wire it. */
+  setDsr(path: number, high: boolean, now: number): void {
+    this.#now = now;
+    const state = this.#paths[path];
+    if (state === undefined || !this.config.dsrWired) return;
+    state.dsrHigh = high;
+    this.#detectFailures();
+    this.#flush();
+  }
+
+  /** A request from a client. The reply comes out as an output, now or later. */
+  request(request: ClientRequest, now: number): void {
+    this.#now = now;
+    this.#onRequest(request.clientId, request.syncId, request.body, now);
+    this.#flush();
+  }
+
+  /**
+   * The host asks the primary to switch to the image in the other slot
+   * (online replacement; a fallback is the same from the newer version).
+   * Returns why it cannot start, or null when the switch is under way.
+   */
+  switchToOther(now: number): string | null {
+    this.#now = now;
+    const refusal = this.#switchRefusal();
+    if (refusal !== null) {
+      this.#emit({ kind: 'switch', step: 'a', ok: false, detail: refusal });
+      return refusal;
+    }
+    // a. the backup stops voluntarily and boots the new version on trial.
+    this.#send({ k: 'stop', boot: 'other-test', reason: `switch to ${this.boot.otherVersion}` });
+    this.#emit({ kind: 'switch', step: 'a', ok: true, detail: 'backup asked to stop' });
+    this.#releaseAllPending();
+    this.#setRole(
+      {
+        name: 'switching',
+        step: 'awaiting-boot',
+        sinceMs: now,
+        held: [],
+        snapshotLastSeq: 0,
+        joinerInc: 0,
+      },
+      `switch to ${this.boot.otherVersion}`,
+    );
+    this.#flush();
+    return null;
+  }
+
+  /** Timers: call at or after `nextWakeMs()`. */
+  tick(now: number): void {
+    this.#now = now;
+    this.#detectFailures();
+    this.#flush();
+  }
+
+  /** When the core next needs `tick`. */
+  nextWakeMs(): number {
+    let wake = this.#nextHeartbeatMs;
+    const retransmit = this.#channel.nextRetransmitAt();
+    if (retransmit !== undefined) wake = Math.min(wake, retransmit);
+    const silentAfter = suspectAfterMs(this.config);
+    for (const path of this.#paths) {
+      if (path.up) wake = Math.min(wake, path.lastHeardMs + silentAfter + 1);
+    }
+    const role = this.#role;
+    if (role.name === 'primary' || (role.name === 'primary-alone' && role.joinerInc !== 0)) {
+      wake = Math.min(wake, this.#lastHeardAnyMs + this.config.backupLossAfterMs + 1);
+    }
+    if (role.name === 'switching') {
+      const limit =
+        role.step === 'awaiting-boot' ? this.config.switchBootTimeoutMs : this.config.switchHoldTimeoutMs;
+      wake = Math.min(wake, role.sinceMs + limit + 1);
+    }
+    return Math.max(wake, this.#now);
+  }
+
+  takeOutputs(): Output[] {
+    const outputs = this.#outputs;
+    this.#outputs = [];
+    return outputs;
+  }
+
+  // ------------------------------------------------------------- inspection
+
+  get role(): RoleName {
+    return this.#role.name;
+  }
+
+  /** Serving clients: a primary in any form, not holding its requests for a handover. */
+  get serving(): boolean {
+    return SERVING.has(this.#role.name) && !(this.#role.name === 'switching' && this.#role.step === 'handed-over');
+  }
+
+  get term(): number {
+    return this.#term;
+  }
+
+  get txn(): number {
+    return this.#txn;
+  }
+
+  /** The application state (read-only use: for status and the simulator's checks). */
+  get state(): unknown {
+    return this.#state;
+  }
+
+  get hasState(): boolean {
+    const name = this.#role.name;
+    return name === 'backup' || SERVING.has(name);
+  }
+
+  get incarnation(): number {
+    return this.boot.incarnation;
+  }
+
+  get pathsUp(): boolean[] {
+    return this.#paths.map((p) => p.up);
+  }
+
+  /** Checkpoint entries executed but not yet acknowledged by the backup. */
+  get checkpointLag(): number {
+    return this.#pending.length;
+  }
+
+  // --------------------------------------------------------------- clients
+
+  #onRequest(clientId: string, syncId: number, body: unknown, arrivedMs: number): void {
+    const role = this.#role;
+    if (!this.serving) {
+      this.#replyError(clientId, syncId, 'not-primary', `processor ${this.config.processor} is ${role.name}`);
+      return;
+    }
+    const lookup = this.#cache.lookup(clientId, syncId);
+    if (lookup.kind === 'saved') {
+      const saved = lookup.reply as SavedReply;
+      const reply: ClientReply = { clientId, syncId, ok: true, reply: saved.reply, txn: saved.txn };
+      const waiting = this.#pending.find((p) => p.reply.clientId === clientId && p.reply.syncId === syncId);
+      if (waiting !== undefined) this.#pending.push({ seq: waiting.seq, reply });
+      else this.#outputs.push({ kind: 'reply', reply });
+      return;
+    }
+    if (lookup.kind === 'too-old') {
+      this.#replyError(
+        clientId,
+        syncId,
+        'too-old',
+        `sync id ${syncId} is older than the last ${this.config.syncDepth} replies kept (newest ${lookup.newestSyncId})`,
+      );
+      return;
+    }
+    if (role.name === 'switching' && role.step === 'big-checkpoint') {
+      if (role.held.length >= this.config.heldRequestsMax) {
+        this.#replyError(clientId, syncId, 'busy', 'switch in progress and the hold queue is full');
+      } else {
+        role.held.push({ clientId, syncId, body, arrivedMs });
+      }
+      return;
+    }
+    if (this.#pending.length >= this.config.pendingRepliesMax) {
+      this.#replyError(clientId, syncId, 'busy', 'too many replies waiting for the backup');
+      return;
+    }
+    this.#execute(clientId, syncId, body);
+  }
+
+  #execute(clientId: string, syncId: number, body: unknown): void {
+    let decision: { update: unknown; reply: unknown };
+    const seed = nextSeed(this.#random);
+    try {
+      const request = this.app.parseRequest(body);
+      decision = this.app.handle(this.#state, request, handlerContext(this.#now, seed));
+    } catch (error) {
+      const message = error instanceof AppInputError ? error.message : `handler failed: ${String(error)}`;
+      this.#replyError(clientId, syncId, 'bad-request', message);
+      return;
+    }
+    this.#state = this.app.apply(this.#state, decision.update);
+    const txn = ++this.#txn;
+    const saved: SavedReply = { reply: decision.reply, txn };
+    this.#cache.save(clientId, syncId, saved);
+    const entry: CheckpointEntry =
+      this.app.checkpoint === 'state'
+        ? { txn, clientId, syncId, update: decision.update, reply: decision.reply }
+        : { txn, clientId, syncId, request: body, nowMs: this.#now, seed };
+    const reply: ClientReply = { clientId, syncId, ok: true, reply: decision.reply, txn };
+    const role = this.#role;
+    if (role.name === 'primary') {
+      this.#outbox.push(entry);
+      this.#pending.push({ seq: 0, reply });
+      return;
+    }
+    // A joiner gets the entries after its big checkpoint, but nobody waits for it yet.
+    if (role.name === 'primary-alone' && role.joinerInc !== 0) this.#outbox.push(entry);
+    this.#outputs.push({ kind: 'reply', reply });
+  }
+
+  #replyError(clientId: string, syncId: number, error: ClientErrorCode, message: string): void {
+    this.#outputs.push({ kind: 'reply', reply: { clientId, syncId, ok: false, error, message } });
+  }
+
+  // ------------------------------------------------------------------ peer
+
+  #onEnvelope(path: number, envelope: Envelope): void {
+    if (envelope.from.p === this.config.processor) {
+      this.#emit({ kind: 'bad-input', path, code: 'loopback', detail: 'frame from our own processor id' });
+      return;
+    }
+    const inc = envelope.from.inc;
+    if (inc < this.#partnerInc) return; // a frame from a previous life of the partner, late in the cable
+    if (inc > this.#partnerInc) {
+      const restarted = this.#partnerInc !== 0;
+      this.#partnerInc = inc;
+      if (restarted) this.#partnerRestarted();
+    }
+    const pathState = this.#paths[path];
+    if (pathState !== undefined) pathState.lastHeardMs = this.#now;
+    this.#lastHeardAnyMs = this.#now;
+    if (envelope.toInc !== 0 && envelope.toInc !== this.boot.incarnation) return; // meant for our previous life
+    if (envelope.ack > this.#peerAck && envelope.ack <= this.#lastSentSeq) {
+      this.#peerAck = envelope.ack;
+      this.#channel.onAck(envelope.ack);
+      this.#onPeerAck();
+    }
+    if (envelope.st !== undefined) {
+      this.#partnerStatus = envelope.st;
+      this.#onPartnerStatus(envelope.st);
+    }
+    if (envelope.seg !== undefined) {
+      for (const body of this.#channel.receive(envelope.seg)) this.#onBody(body);
+    }
+    this.#detectFailures();
+  }
+
+  #partnerRestarted(): void {
+    this.#channel.reset();
+    this.#lastSentSeq = 0;
+    this.#peerAck = 0;
+    this.#lastCheckpointSeq = 0;
+    this.#outbox = [];
+    this.#partnerStatus = null;
+    this.#joinRefused = false;
+    const role = this.#role;
+    switch (role.name) {
+      case 'joining':
+        this.#setRole({ name: 'booting' }, 'the primary restarted during the big checkpoint');
+        return;
+      case 'backup':
+        // A new incarnation proves the old primary and its state are gone: no fence needed.
+        this.#takeOver(false, 'the primary restarted');
+        return;
+      case 'primary':
+        this.#releaseAllPending();
+        this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, 'the backup restarted');
+        return;
+      case 'primary-alone':
+        if (role.joinerInc !== 0) this.#setRole({ ...role, joinerInc: 0 }, 'the joiner restarted');
+        return;
+      case 'switching':
+        this.#partnerRestartedDuringSwitch(role);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #partnerRestartedDuringSwitch(role: Extract<Role, { name: 'switching' }>): void {
+    if (role.step === 'awaiting-boot') {
+      this.#emit({ kind: 'switch', step: 'b', ok: true, detail: 'backup stopped and is booting' });
+      return;
+    }
+    if (role.step === 'big-checkpoint') {
+      this.#failSwitch('f', 'the new version restarted during the big checkpoint');
+      return;
+    }
+    // handed-over: the only copy of the state was the new primary's, and it is gone.
+    this.#setRole({ name: 'booting' }, 'the new primary restarted after the handover');
+  }
+
+  #onPartnerStatus(status: Status): void {
+    const role = this.#role;
+    const partnerServes = status.role === 'primary' || status.role === 'primary-alone' || status.role === 'switching';
+    switch (role.name) {
+      case 'booting':
+        if (partnerServes && !this.#joinRefused) {
+          this.#send({ k: 'join' });
+          this.#setRole({ name: 'joining', transferId: -1, chunks: [] }, 'asked the primary to join');
+        } else if (status.role === 'booting' && this.config.processor === 1) {
+          this.#coldStart(status.term);
+        }
+        return;
+      case 'backup':
+        if (
+          partnerServes &&
+          status.backupInc !== this.boot.incarnation &&
+          this.#now - this.#becameBackupMs > suspectAfterMs(this.config)
+        ) {
+          this.#dropState('the primary no longer counts us as its backup');
+        }
+        return;
+      case 'primary':
+      case 'primary-alone':
+      case 'switching':
+        if (partnerServes && (status.term > this.#term || (status.term === this.#term && this.config.processor === 2))) {
+          this.#emit({ kind: 'alarm', detail: `two primaries: stepping down for term ${status.term}` });
+          this.#stop('confirmed', 'another primary has a newer term');
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  #onBody(body: PeerBody): void {
+    const role = this.#role;
+    switch (body.k) {
+      case 'join':
+        if (role.name === 'primary' || role.name === 'primary-alone' || role.name === 'switching') {
+          this.#onJoin();
+        }
+        return;
+      case 'snap':
+        if (role.name === 'joining') this.#onSnapshotChunk(role, body);
+        return;
+      case 'ckpt':
+        if (role.name === 'backup') for (const entry of body.entries) this.#applyEntry(entry);
+        return;
+      case 'stop':
+        if (role.name !== 'primary' && role.name !== 'primary-alone' && role.name !== 'stopped') {
+          if (role.name === 'switching') this.#emit({ kind: 'switch', step: 'i', ok: true, detail: 'old version stopping' });
+          this.#stop(body.boot, body.reason);
+        }
+        return;
+      case 'role-switch':
+        if (role.name === 'backup') this.#acceptRoles(body.held);
+        return;
+      case 'confirm':
+        if (role.name === 'backup') this.#effect({ kind: 'confirm' });
+        return;
+      case 'reject':
+        if (role.name === 'joining' || role.name === 'booting') {
+          this.#joinRefused = true;
+          this.#emit({ kind: 'alarm', detail: `the primary refused us: ${body.reason}` });
+          this.#setRole({ name: 'booting' }, 'join refused');
+        }
+        return;
+    }
+  }
+
+  /** A processor asks to join us as backup: decide by versions, then send the big checkpoint. */
+  #onJoin(): void {
+    const partner = this.#partnerStatus?.hello;
+    const role = this.#role;
+    if (partner === undefined) return;
+    if (role.name === 'primary') this.#releaseAllPending();
+    if (partner.version === this.hello.version) {
+      this.#startSnapshot(partner);
+      return;
+    }
+    if (role.name === 'switching' && role.step === 'awaiting-boot') {
+      this.#emit({ kind: 'switch', step: 'c', ok: true, detail: `partner booted ${partner.version}` });
+      this.#emit({ kind: 'switch', step: 'd', ok: true, detail: `${partner.version} backup started` });
+      const bridge = bridgeTo(this.app, partner);
+      if (bridge.kind === 'incompatible') {
+        this.#emit({ kind: 'switch', step: 'e', ok: false, detail: bridge.reason });
+        this.#send({ k: 'stop', boot: 'confirmed', reason: `handshake refused: ${bridge.reason}` });
+        this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, 'switch failed at e');
+        return;
+      }
+      this.#emit({ kind: 'switch', step: 'e', ok: true, detail: `checkpoints ${this.app.stateVersion} <-> ${partner.stateVersion}` });
+      // f. hold new requests (none are outstanding: alone, replies leave at once) and send everything.
+      const lastSeq = this.#sendSnapshot(partner);
+      if (lastSeq === null) {
+        this.#failSwitch('f', 'big checkpoint does not fit the channel queue');
+        return;
+      }
+      this.#setRole(
+        { ...role, step: 'big-checkpoint', sinceMs: this.#now, snapshotLastSeq: lastSeq, joinerInc: this.#partnerInc },
+        'big checkpoint to the new version',
+      );
+      return;
+    }
+    // Mixed versions outside a switch: bring the partner onto our version.
+    if (partner.testMode) {
+      this.#send({ k: 'stop', boot: 'confirmed', reason: `primary runs ${this.hello.version}: revert the trial image` });
+    } else if (partner.otherVersion === this.hello.version) {
+      this.#send({ k: 'stop', boot: 'other-test', reason: `primary runs ${this.hello.version}: boot it` });
+    } else {
+      this.#send({ k: 'reject', reason: `partner runs ${partner.version} and has no image of ${this.hello.version}` });
+    }
+  }
+
+  #startSnapshot(partner: Hello): void {
+    const lastSeq = this.#sendSnapshot(partner);
+    if (lastSeq === null) {
+      this.#emit({ kind: 'alarm', detail: 'big checkpoint does not fit the channel queue' });
+      return;
+    }
+    const role = this.#role;
+    if (role.name === 'switching') {
+      // The old backup came back on the old version: the switch did not happen.
+      this.#failSwitch(role.step === 'awaiting-boot' ? 'c' : 'f', `partner came back on ${partner.version}`);
+    }
+    this.#setRole(
+      { name: 'primary-alone', joinerInc: this.#partnerInc, snapshotLastSeq: lastSeq },
+      'big checkpoint to a joining backup',
+    );
+  }
+
+  /** Queues the big checkpoint; returns the channel sequence that completes it, or null. */
+  #sendSnapshot(partner: Hello): number | null {
+    const bridge = bridgeTo(this.app, partner);
+    if (bridge.kind === 'incompatible') {
+      this.#send({ k: 'reject', reason: bridge.reason });
+      return null;
+    }
+    const { stateVersion, state } = stateFor(this.app, this.#state, bridge);
+    const snapshot: Snapshot = { stateVersion, state, txn: this.#txn, term: this.#term, cache: this.#cache.entries() };
+    const bytes = encodeCbor(snapshot, SNAPSHOT_LIMITS);
+    const chunkBytes = this.config.snapshotChunkBytes;
+    const count = Math.max(1, Math.ceil(bytes.length / chunkBytes));
+    const id = ++this.#snapshotId;
+    this.#outbox = [];
+    for (let index = 0; index < count; index++) {
+      const data = bytes.subarray(index * chunkBytes, (index + 1) * chunkBytes);
+      if (!this.#send({ k: 'snap', id, index, count, data })) return null;
+    }
+    return this.#lastSentSeq;
+  }
+
+  #onSnapshotChunk(role: Extract<Role, { name: 'joining' }>, body: Extract<PeerBody, { k: 'snap' }>): void {
+    let chunks = role.chunks;
+    if (body.id !== role.transferId) {
+      if (body.index !== 0) return;
+      chunks = [];
+      this.#role = { name: 'joining', transferId: body.id, chunks };
+    }
+    if (body.index !== chunks.length) return;
+    chunks.push(body.data);
+    if (chunks.length < body.count) return;
+    try {
+      const snapshot = parseSnapshot(decodeCbor(concat(chunks), SNAPSHOT_LIMITS));
+      this.#state = stateFrom(this.app, snapshot.stateVersion, snapshot.state);
+      this.#txn = snapshot.txn;
+      this.#term = snapshot.term;
+      this.#cache = ReplyCache.from(this.config.syncDepth, this.config.clientsMax, snapshot.cache);
+    } catch (error) {
+      this.#joinRefused = true;
+      this.#emit({ kind: 'alarm', detail: `big checkpoint unusable: ${String(error)}` });
+      this.#setRole({ name: 'booting' }, 'big checkpoint refused');
+      return;
+    }
+    this.#becameBackupMs = this.#now;
+    this.#setRole({ name: 'backup' }, `big checkpoint received at txn ${this.#txn}`);
+  }
+
+  #applyEntry(entry: CheckpointEntry): void {
+    if (entry.txn <= this.#txn) return; // already have it
+    if (entry.txn !== this.#txn + 1) {
+      this.#dropState(`checkpoint gap: have txn ${this.#txn}, got ${entry.txn}`);
+      return;
+    }
+    let reply: unknown;
+    if (this.app.checkpoint === 'state') {
+      this.#state = this.app.apply(this.#state, entry.update);
+      reply = entry.reply;
+    } else {
+      const request = this.app.parseRequest(entry.request);
+      const decision = this.app.handle(this.#state, request, handlerContext(entry.nowMs ?? 0, entry.seed ?? 0));
+      this.#state = this.app.apply(this.#state, decision.update);
+      reply = decision.reply;
+    }
+    this.#txn = entry.txn;
+    const saved: SavedReply = { reply, txn: entry.txn };
+    this.#cache.save(entry.clientId, entry.syncId, saved);
+  }
+
+  /** g (on the new version): the old primary hands over its roles and its held requests. */
+  #acceptRoles(held: readonly HeldRequest[]): void {
+    this.#term += 1;
+    this.#emit({ kind: 'switch', step: 'g', ok: true, detail: `${this.hello.version} is primary` });
+    this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, 'roles switched');
+    this.#effect({ kind: 'announce' });
+    // h. stop the old version; it boots ours on trial and joins as backup.
+    this.#send({ k: 'stop', boot: 'other-test', reason: `switch: boot ${this.hello.version}` });
+    this.#emit({ kind: 'switch', step: 'h', ok: true, detail: 'old version asked to stop' });
+    for (const request of held) this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
+  }
+
+  #onPeerAck(): void {
+    const role = this.#role;
+    if (role.name === 'primary-alone' && role.joinerInc !== 0 && this.#peerAck >= role.snapshotLastSeq) {
+      this.#setRole({ name: 'primary' }, 'backup synchronised');
+      if (this.boot.testMode) {
+        // The pair is whole on a trial image: both boards confirm it.
+        this.#effect({ kind: 'confirm' });
+        this.#send({ k: 'confirm' });
+        this.#emit({ kind: 'switch', step: 'done', ok: true, detail: `pair whole on ${this.hello.version}; confirmed` });
+      }
+    } else if (role.name === 'switching' && role.step === 'big-checkpoint' && this.#peerAck >= role.snapshotLastSeq) {
+      this.#emit({ kind: 'switch', step: 'f', ok: true, detail: 'big checkpoint acknowledged' });
+      // g. hand the roles and the held requests to the new version.
+      this.#send({ k: 'role-switch', held: role.held });
+      this.#setRole({ ...role, step: 'handed-over', held: [], sinceMs: this.#now }, 'roles handed to the new version');
+    }
+    this.#releaseAcknowledged();
+  }
+
+  // -------------------------------------------------------------- failures
+
+  #detectFailures(): void {
+    const now = this.#now;
+    const silentAfter = suspectAfterMs(this.config);
+    let anyUp = false;
+    this.#paths.forEach((path, index) => {
+      const up = now - path.lastHeardMs <= silentAfter && path.dsrHigh;
+      if (up !== path.up) {
+        path.up = up;
+        this.#emit({ kind: 'path', path: index, up });
+      }
+      anyUp ||= up;
+    });
+    if (!anyUp && this.#paths.some((p) => p.up === false) && this.#partnerInc !== 0) {
+      this.#onPartnerSilent();
+    }
+    if (anyUp && this.#paths.some((p) => !p.up)) {
+      // One path alone failing is an alarm, never a takeover (events carry the path).
+    }
+    const role = this.#role;
+    const backupSilent = now - this.#lastHeardAnyMs > this.config.backupLossAfterMs;
+    if (role.name === 'primary' && backupSilent) {
+      if (this.config.fenceWired) this.#effect({ kind: 'fence' });
+      this.#releaseAllPending();
+      this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, 'backup silent');
+    } else if (role.name === 'primary-alone' && role.joinerInc !== 0 && backupSilent) {
+      this.#setRole({ ...role, joinerInc: 0 }, 'joiner silent');
+    } else if (role.name === 'switching') {
+      if (role.step === 'awaiting-boot' && now - role.sinceMs > this.config.switchBootTimeoutMs) {
+        this.#failSwitch('d', `no new version within ${this.config.switchBootTimeoutMs} ms`);
+      } else if (role.step === 'big-checkpoint' && now - role.sinceMs > this.config.switchHoldTimeoutMs) {
+        this.#failSwitch('f', `big checkpoint not acknowledged within ${this.config.switchHoldTimeoutMs} ms`);
+      }
+    }
+  }
+
+  /** Every path is silent (or its DSR dropped). */
+  #onPartnerSilent(): void {
+    const role = this.#role;
+    if (role.name === 'backup') {
+      this.#takeOver(this.config.fenceWired, 'the primary is silent on every path');
+    } else if (role.name === 'joining') {
+      this.#setRole({ name: 'booting' }, 'the primary went silent during the big checkpoint');
+    } else if (role.name === 'switching' && role.step === 'handed-over') {
+      this.#setRole({ name: 'booting' }, 'the new primary went silent after the handover');
+    }
+  }
+
+  #takeOver(fence: boolean, why: string): void {
+    if (fence) this.#effect({ kind: 'fence' });
+    this.#term = Math.max(this.#term, this.#partnerStatus?.term ?? 0) + 1;
+    this.#channel.reset();
+    this.#lastSentSeq = 0;
+    this.#peerAck = 0;
+    this.#lastCheckpointSeq = 0;
+    this.#partnerStatus = null;
+    this.#emit({ kind: 'takeover', fenced: fence, why });
+    this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, why);
+    this.#effect({ kind: 'announce' });
+  }
+
+  #failSwitch(step: SwitchStepName, detail: string): void {
+    const role = this.#role;
+    this.#emit({ kind: 'switch', step, ok: false, detail });
+    this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, `switch failed at ${step}`);
+    if (role.name === 'switching') {
+      for (const request of role.held) this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
+    }
+  }
+
+  #switchRefusal(): string | null {
+    const role = this.#role;
+    if (role.name === 'switching') return 'a switch is already in progress';
+    if (role.name !== 'primary') return `processor ${this.config.processor} is ${role.name}, not a primary with a backup`;
+    const target = this.boot.otherVersion;
+    if (target === '') return 'no image in the other slot';
+    if (target === this.hello.version) return `the other slot holds the running version ${target}`;
+    const partner = this.#partnerStatus?.hello;
+    if (partner?.otherVersion !== target) {
+      return `the backup's other slot holds ${partner?.otherVersion || 'nothing'}, not ${target}`;
+    }
+    return null;
+  }
+
+  #coldStart(partnerTerm: number): void {
+    this.#state = this.app.init();
+    this.#txn = 0;
+    this.#cache = new ReplyCache(this.config.syncDepth, this.config.clientsMax);
+    this.#term = Math.max(this.#term, partnerTerm) + 1;
+    this.#emit({ kind: 'cold-start', version: this.hello.version });
+    this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, 'both booted: cold start');
+    this.#effect({ kind: 'announce' });
+  }
+
+  #dropState(why: string): void {
+    this.#state = undefined;
+    this.#emit({ kind: 'alarm', detail: why });
+    this.#setRole({ name: 'booting' }, why);
+  }
+
+  #stop(boot: BootChoice, reason: string): void {
+    this.#state = undefined;
+    this.#setRole({ name: 'stopped', reason }, reason);
+    this.#rebootAfterFlush = boot;
+  }
+
+  // ---------------------------------------------------------------- output
+
+  #releaseAcknowledged(): void {
+    if (this.#pending.length === 0) return;
+    const still: PendingReply[] = [];
+    for (const pending of this.#pending) {
+      if (pending.seq !== 0 && pending.seq <= this.#peerAck) this.#outputs.push({ kind: 'reply', reply: pending.reply });
+      else still.push(pending);
+    }
+    this.#pending = still;
+  }
+
+  #releaseAllPending(): void {
+    for (const pending of this.#pending) this.#outputs.push({ kind: 'reply', reply: pending.reply });
+    this.#pending = [];
+    this.#outbox = [];
+  }
+
+  /** Queues a body on the reliable channel; false when the queue is full. */
+  #send(body: PeerBody): boolean {
+    if (!this.#channel.send(body)) return false;
+    this.#lastSentSeq += 1;
+    return true;
+  }
+
+  /** End of every input: group commit, segments, acks, heartbeats, then effects. */
+  #flush(): void {
+    const inFlight = this.#lastCheckpointSeq > this.#peerAck;
+    if (this.#outbox.length > 0 && (!inFlight || this.#outbox.length >= this.config.checkpointEntriesMax)) {
+      const max = this.config.checkpointEntriesMax;
+      for (let i = 0; i < this.#outbox.length; i += max) {
+        if (!this.#send({ k: 'ckpt', entries: this.#outbox.slice(i, i + max) })) break;
+      }
+      this.#lastCheckpointSeq = this.#lastSentSeq;
+      for (const pending of this.#pending) if (pending.seq === 0) pending.seq = this.#lastSentSeq;
+      this.#outbox = [];
+    }
+    const path = this.#preferredPath();
+    let sentAck = false;
+    for (const segment of this.#channel.poll(this.#now)) {
+      this.#transmit(path, { seg: segment });
+      sentAck = true;
+    }
+    if (this.#now >= this.#nextHeartbeatMs) {
+      const st = this.#status();
+      for (let p = 0; p < this.config.pathCount; p++) this.#transmit(p, { st });
+      this.#nextHeartbeatMs = this.#now + this.config.heartbeatIntervalMs;
+      sentAck = true;
+    }
+    if (this.#channel.ackOwed && !sentAck) this.#transmit(path, {});
+    if (sentAck || this.#channel.ackOwed) this.#channel.ackSent();
+    if (this.#rebootAfterFlush !== null) {
+      this.#effect({ kind: 'reboot', boot: this.#rebootAfterFlush });
+      this.#rebootAfterFlush = null;
+    }
+  }
+
+  #transmit(path: number, parts: Pick<Envelope, 'seg' | 'st'>): void {
+    const envelope: Envelope = {
+      from: { p: this.config.processor, inc: this.boot.incarnation },
+      toInc: this.#partnerInc,
+      ack: this.#channel.ackNumber,
+      ...parts,
+    };
+    const bytes = encodeFrame(encodeCbor(envelope, ENVELOPE_LIMITS));
+    this.#outputs.push({ kind: 'bytes', path, bytes });
+  }
+
+  #preferredPath(): number {
+    const index = this.#paths.findIndex((p) => p.up);
+    return index < 0 ? 0 : index;
+  }
+
+  #status(): Status {
+    const role = this.#role;
+    let backupInc = 0;
+    if (role.name === 'primary') backupInc = this.#partnerInc;
+    else if (role.name === 'primary-alone' || role.name === 'switching') backupInc = role.joinerInc;
+    return { role: role.name, term: this.#term, backupInc, hello: this.hello };
+  }
+
+  #setRole(role: Role, why: string): void {
+    this.#role = role;
+    this.#emit({ kind: 'role', role: role.name, term: this.#term, why });
+  }
+
+  #effect(effect: Effect): void {
+    this.#outputs.push({ kind: 'effect', effect });
+  }
+
+  #emit(event: PairEvent): void {
+    this.#outputs.push({ kind: 'event', at: this.#now, event });
+  }
+
+  #badInput(path: number, error: FrameError | MessageError): void {
+    this.#emit({ kind: 'bad-input', path, code: error.code, detail: error.message });
+  }
+}
+
+function handlerContext(nowMs: number, seed: number): HandlerContext {
+  return { nowMs, random: seededRandom(seed) };
+}
+
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}

@@ -1,0 +1,287 @@
+/**
+ * Messages between the two processors of a pair, and between a client and
+ * the pair. Every frame on an interconnect path carries one Envelope, CBOR
+ * encoded; anything that does not match these shapes is refused with a
+ * MessageError ('bad-shape') and changes nothing.
+ */
+import { MessageError } from '../wire/errors.ts';
+
+export type RoleName =
+  | 'booting'
+  | 'joining'
+  | 'backup'
+  | 'primary'
+  | 'primary-alone'
+  | 'switching'
+  | 'stopped';
+
+/** What a processor tells its partner about the image it runs. */
+export interface Hello {
+  readonly app: string;
+  readonly version: string;
+  readonly stateVersion: number;
+  /** The state version this image converts from and to, or -1. */
+  readonly priorStateVersion: number;
+  /** Running an image that is not yet confirmed (it reverts on the next reset). */
+  readonly testMode: boolean;
+  /** Version of the image in the other slot, or '' when that slot is empty. */
+  readonly otherVersion: string;
+}
+
+/** Sent on every heartbeat: who I am and what I think. */
+export interface Status {
+  readonly role: RoleName;
+  readonly term: number;
+  /** Incarnation of the processor I hold as my backup, 0 for none. */
+  readonly backupInc: number;
+  readonly hello: Hello;
+}
+
+/** How a stopped processor must come back. */
+export type BootChoice = 'other-test' | 'confirmed';
+
+export interface CheckpointEntry {
+  readonly txn: number;
+  readonly clientId: string;
+  readonly syncId: number;
+  /** State model: the update and the reply. */
+  readonly update?: unknown;
+  readonly reply?: unknown;
+  /** Replay model: the request and the inputs the handler drew. */
+  readonly request?: unknown;
+  readonly nowMs?: number;
+  readonly seed?: number;
+}
+
+export interface HeldRequest {
+  readonly clientId: string;
+  readonly syncId: number;
+  readonly body: unknown;
+  readonly arrivedMs: number;
+}
+
+/** Bodies of the reliable channel. */
+export type PeerBody =
+  | { readonly k: 'join' }
+  | {
+      readonly k: 'snap';
+      readonly id: number;
+      readonly index: number;
+      readonly count: number;
+      readonly data: Uint8Array;
+    }
+  | { readonly k: 'ckpt'; readonly entries: readonly CheckpointEntry[] }
+  | { readonly k: 'stop'; readonly boot: BootChoice; readonly reason: string }
+  | { readonly k: 'role-switch'; readonly held: readonly HeldRequest[] }
+  | { readonly k: 'confirm' }
+  | { readonly k: 'reject'; readonly reason: string };
+
+export interface Envelope {
+  readonly from: { readonly p: 1 | 2; readonly inc: number };
+  /** The receiver's incarnation as the sender knows it, 0 if unknown. */
+  readonly toInc: number;
+  readonly ack: number;
+  readonly seg?: { readonly seq: number; readonly body: PeerBody };
+  readonly st?: Status;
+}
+
+/** The big checkpoint: everything a backup needs to give the same answers. */
+export interface Snapshot {
+  readonly stateVersion: number;
+  readonly state: unknown;
+  readonly txn: number;
+  readonly term: number;
+  /** Per client: [syncId, reply] pairs, oldest first. */
+  readonly cache: ReadonlyArray<readonly [string, ReadonlyArray<readonly [number, unknown]>]>;
+}
+
+/** A request from a client, as it arrives on a board's client port. */
+export interface ClientRequest {
+  readonly clientId: string;
+  readonly syncId: number;
+  readonly body: unknown;
+}
+
+export type ClientErrorCode = 'not-primary' | 'too-old' | 'bad-request' | 'busy';
+
+export type ClientReply =
+  | {
+      readonly clientId: string;
+      readonly syncId: number;
+      readonly ok: true;
+      readonly reply: unknown;
+      readonly txn: number;
+    }
+  | {
+      readonly clientId: string;
+      readonly syncId: number;
+      readonly ok: false;
+      readonly error: ClientErrorCode;
+      readonly message: string;
+    };
+
+const ROLES = new Set<string>([
+  'booting',
+  'joining',
+  'backup',
+  'primary',
+  'primary-alone',
+  'switching',
+  'stopped',
+]);
+
+function fail(what: string): never {
+  throw new MessageError('bad-shape', `bad message: ${what}`);
+}
+
+function record(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`${what} is not a map`);
+  return value as Record<string, unknown>;
+}
+
+function count(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    fail(`${what} is not a non-negative integer`);
+  }
+  return value;
+}
+
+function text(value: unknown, what: string, maxLength = 64): string {
+  if (typeof value !== 'string' || value.length > maxLength) fail(`${what} is not a short string`);
+  return value;
+}
+
+function parseHello(value: unknown): Hello {
+  const h = record(value, 'hello');
+  const priorStateVersion = h.priorStateVersion;
+  if (typeof priorStateVersion !== 'number' || !Number.isSafeInteger(priorStateVersion)) {
+    fail('hello.priorStateVersion');
+  }
+  if (typeof h.testMode !== 'boolean') fail('hello.testMode');
+  return {
+    app: text(h.app, 'hello.app'),
+    version: text(h.version, 'hello.version'),
+    stateVersion: count(h.stateVersion, 'hello.stateVersion'),
+    priorStateVersion,
+    testMode: h.testMode,
+    otherVersion: text(h.otherVersion, 'hello.otherVersion'),
+  };
+}
+
+function parseStatus(value: unknown): Status {
+  const s = record(value, 'status');
+  if (typeof s.role !== 'string' || !ROLES.has(s.role)) fail('status.role');
+  return {
+    role: s.role as RoleName,
+    term: count(s.term, 'status.term'),
+    backupInc: count(s.backupInc, 'status.backupInc'),
+    hello: parseHello(s.hello),
+  };
+}
+
+function parseEntry(value: unknown): CheckpointEntry {
+  const e = record(value, 'checkpoint entry');
+  return {
+    ...e,
+    txn: count(e.txn, 'entry.txn'),
+    clientId: text(e.clientId, 'entry.clientId'),
+    syncId: count(e.syncId, 'entry.syncId'),
+    ...(e.nowMs === undefined ? {} : { nowMs: count(e.nowMs, 'entry.nowMs') }),
+    ...(e.seed === undefined ? {} : { seed: count(e.seed, 'entry.seed') }),
+  };
+}
+
+function parseHeld(value: unknown): HeldRequest {
+  const h = record(value, 'held request');
+  return {
+    clientId: text(h.clientId, 'held.clientId'),
+    syncId: count(h.syncId, 'held.syncId'),
+    body: h.body,
+    arrivedMs: count(h.arrivedMs, 'held.arrivedMs'),
+  };
+}
+
+function list(value: unknown, what: string): unknown[] {
+  if (!Array.isArray(value)) fail(`${what} is not an array`);
+  return value;
+}
+
+function parseBody(value: unknown): PeerBody {
+  const b = record(value, 'body');
+  switch (b.k) {
+    case 'join':
+    case 'confirm':
+      return { k: b.k };
+    case 'snap': {
+      if (!(b.data instanceof Uint8Array)) fail('snap.data');
+      const index = count(b.index, 'snap.index');
+      const total = count(b.count, 'snap.count');
+      if (index >= total) fail('snap.index beyond count');
+      return { k: 'snap', id: count(b.id, 'snap.id'), index, count: total, data: b.data };
+    }
+    case 'ckpt':
+      return { k: 'ckpt', entries: list(b.entries, 'ckpt.entries').map(parseEntry) };
+    case 'stop':
+      if (b.boot !== 'other-test' && b.boot !== 'confirmed') fail('stop.boot');
+      return { k: 'stop', boot: b.boot, reason: text(b.reason, 'stop.reason', 200) };
+    case 'role-switch':
+      return { k: 'role-switch', held: list(b.held, 'role-switch.held').map(parseHeld) };
+    case 'reject':
+      return { k: 'reject', reason: text(b.reason, 'reject.reason', 200) };
+    default:
+      return fail(`unknown body kind ${String(b.k)}`);
+  }
+}
+
+/** Checks a decoded CBOR value against the envelope shape. Throws MessageError. */
+export function parseEnvelope(value: unknown): Envelope {
+  const e = record(value, 'envelope');
+  const from = record(e.from, 'from');
+  if (from.p !== 1 && from.p !== 2) fail('from.p');
+  const envelope: {
+    from: { p: 1 | 2; inc: number };
+    toInc: number;
+    ack: number;
+    seg?: { seq: number; body: PeerBody };
+    st?: Status;
+  } = {
+    from: { p: from.p, inc: count(from.inc, 'from.inc') },
+    toInc: count(e.toInc, 'toInc'),
+    ack: count(e.ack, 'ack'),
+  };
+  if (e.seg !== undefined) {
+    const seg = record(e.seg, 'seg');
+    envelope.seg = { seq: count(seg.seq, 'seg.seq'), body: parseBody(seg.body) };
+  }
+  if (e.st !== undefined) envelope.st = parseStatus(e.st);
+  return envelope;
+}
+
+/** Checks a decoded CBOR value against the client request shape. Throws MessageError. */
+export function parseClientRequest(value: unknown): ClientRequest {
+  const r = record(value, 'request');
+  return {
+    clientId: text(r.clientId, 'clientId'),
+    syncId: count(r.syncId, 'syncId'),
+    body: r.body,
+  };
+}
+
+export function parseSnapshot(value: unknown): Snapshot {
+  const s = record(value, 'snapshot');
+  const cache = list(s.cache, 'snapshot.cache').map((item) => {
+    const pair = list(item, 'cache item');
+    const replies = list(pair[1], 'cache replies').map((r) => {
+      const sr = list(r, 'cache reply');
+      return [count(sr[0], 'cache syncId'), sr[1]] as const;
+    });
+    return [text(pair[0], 'cache clientId'), replies] as const;
+  });
+  return {
+    stateVersion: count(s.stateVersion, 'snapshot.stateVersion'),
+    state: s.state,
+    txn: count(s.txn, 'snapshot.txn'),
+    term: count(s.term, 'snapshot.term'),
+    cache,
+  };
+}

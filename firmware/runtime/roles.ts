@@ -1,0 +1,41 @@
+import type { HeldRequest } from './messages.ts';
+
+/** Progress of an online replacement, as seen by the processor driving it. */
+export type SwitchStep =
+  /** The backup was asked to stop and boot the other image; waiting for it to come back. */
+  | 'awaiting-boot'
+  /** The new version is receiving the big checkpoint; requests are held. */
+  | 'big-checkpoint'
+  /** Roles were handed to the new version; this processor waits to be stopped. */
+  | 'handed-over';
+
+/**
+ * The role of one processor, one state at a time. Handlers check the state
+ * they expect; data that only makes sense in one state lives in that state.
+ */
+export type Role =
+  /** Powered up, no application state yet; waiting to hear the partner. Serves nothing. */
+  | { readonly name: 'booting' }
+  /** Asked the primary to join and is receiving the big checkpoint. Cannot take over yet. */
+  | { readonly name: 'joining'; readonly transferId: number; readonly chunks: Uint8Array[] }
+  /** Holds everything the primary acknowledged; takes over when the primary goes silent. */
+  | { readonly name: 'backup' }
+  /** Serves clients; every reply waits until the backup has what it needs to give it again. */
+  | { readonly name: 'primary' }
+  /**
+   * Serves clients with no synchronised backup, so replies leave at once.
+   * `joinerInc` is a partner receiving the big checkpoint (0 if none);
+   * `snapshotLastSeq` is the channel sequence that completes it.
+   */
+  | { readonly name: 'primary-alone'; readonly joinerInc: number; readonly snapshotLastSeq: number }
+  /** A primary driving a switch to the image in the other slot. */
+  | {
+      readonly name: 'switching';
+      readonly step: SwitchStep;
+      readonly sinceMs: number;
+      readonly held: HeldRequest[];
+      readonly snapshotLastSeq: number;
+      readonly joinerInc: number;
+    }
+  /** Stopped on purpose (told to reboot); waits for the board to reset it. */
+  | { readonly name: 'stopped'; readonly reason: string };

@@ -1,0 +1,46 @@
+/**
+ * Which state versions two images can exchange, and the conversions on
+ * either side. The newer image carries both converters, so an old image
+ * never needs to know a newer shape.
+ */
+import type { AnyApp } from '../app.ts';
+import type { Hello } from './messages.ts';
+
+export type Bridge =
+  /** Same state version: send as is. */
+  | { readonly kind: 'same' }
+  /** We are newer: convert down before sending. */
+  | { readonly kind: 'send-down'; readonly stateVersion: number }
+  /** The partner is newer: send ours, the partner converts up. */
+  | { readonly kind: 'partner-converts' }
+  | { readonly kind: 'incompatible'; readonly reason: string };
+
+export function bridgeTo(app: AnyApp, partner: Hello): Bridge {
+  if (partner.app !== app.name) {
+    return { kind: 'incompatible', reason: `partner runs app ${partner.app}, not ${app.name}` };
+  }
+  if (partner.stateVersion === app.stateVersion) return { kind: 'same' };
+  if (app.converters?.priorStateVersion === partner.stateVersion) {
+    return { kind: 'send-down', stateVersion: partner.stateVersion };
+  }
+  if (partner.priorStateVersion === app.stateVersion) return { kind: 'partner-converts' };
+  return {
+    kind: 'incompatible',
+    reason: `state version ${app.stateVersion} (${app.version}) and ${partner.stateVersion} (${partner.version}) have no converter between them`,
+  };
+}
+
+/** Our state in the shape of `stateVersion`, which `bridgeTo` said the partner reads. */
+export function stateFor(app: AnyApp, state: unknown, bridge: Bridge): { stateVersion: number; state: unknown } {
+  if (bridge.kind === 'send-down' && app.converters !== undefined) {
+    return { stateVersion: bridge.stateVersion, state: app.converters.toPrior(state) };
+  }
+  return { stateVersion: app.stateVersion, state };
+}
+
+/** A received state in our own shape. Throws if no converter applies. */
+export function stateFrom(app: AnyApp, stateVersion: number, state: unknown): unknown {
+  if (stateVersion === app.stateVersion) return state;
+  if (app.converters?.priorStateVersion === stateVersion) return app.converters.fromPrior(state);
+  throw new Error(`cannot read state version ${stateVersion} in ${app.name} ${app.version}`);
+}
