@@ -21,6 +21,7 @@ import {
   type Hello,
   type HeldRequest,
   type PeerBody,
+  envelopeToWire,
   parseEnvelope,
   parseSnapshot,
   type RoleName,
@@ -71,6 +72,9 @@ const SNAPSHOT_LIMITS: CborLimits = { bytesMax: 4 * 1024 * 1024, depthMax: 32, i
 /** Envelopes must fit one frame. */
 const ENVELOPE_LIMITS: CborLimits = { bytesMax: 4096, depthMax: 24, itemsMax: 4096 };
 
+/** Heartbeat rounds between two that carry the image details (the first one does). */
+const HELLO_EVERY_BEATS = 8;
+
 const SERVING: ReadonlySet<RoleName> = new Set(['primary', 'primary-alone', 'switching']);
 
 export class PairCore {
@@ -91,13 +95,16 @@ export class PairCore {
   readonly #paths: PathState[];
   #partnerInc = 0;
   #partnerStatus: Status | null = null;
+  #partnerHello: Hello | null = null;
   #lastHeardAnyMs: number;
   #joinRefused = false;
   #becameBackupMs = 0;
 
   #pending: PendingReply[] = [];
   #outbox: CheckpointEntry[] = [];
-  #nextHeartbeatMs: number;
+  /** Per path: when a heartbeat is due (any frame sent on the path postpones it). */
+  readonly #nextBeatMs: number[];
+  #beatRounds = 0;
   #rebootAfterFlush: BootChoice | null = null;
   #outputs: Output[] = [];
   #now: number;
@@ -132,7 +139,7 @@ export class PairCore {
       this.#paths.push({ lastHeardMs: -Infinity, dsrHigh: !config.dsrWired, up: false });
     }
     this.#lastHeardAnyMs = now;
-    this.#nextHeartbeatMs = now;
+    this.#nextBeatMs = this.#paths.map(() => now);
     this.#emit({ kind: 'role', role: 'booting', term: 0, why: `boot ${app.name} ${app.version}` });
     this.#flush();
   }
@@ -221,7 +228,7 @@ export class PairCore {
 
   /** When the core next needs `tick`. */
   nextWakeMs(): number {
-    let wake = this.#nextHeartbeatMs;
+    let wake = Math.min(...this.#nextBeatMs);
     const retransmit = this.#channel.nextRetransmitAt();
     if (retransmit !== undefined) wake = Math.min(wake, retransmit);
     const silentAfter = suspectAfterMs(this.config);
@@ -387,10 +394,9 @@ export class PairCore {
       this.#channel.onAck(envelope.ack);
       this.#onPeerAck();
     }
-    if (envelope.st !== undefined) {
-      this.#partnerStatus = envelope.st;
-      this.#onPartnerStatus(envelope.st);
-    }
+    if (envelope.hello !== undefined) this.#partnerHello = envelope.hello;
+    this.#partnerStatus = envelope.st;
+    this.#onPartnerStatus(envelope.st);
     if (envelope.seg !== undefined) {
       for (const body of this.#channel.receive(envelope.seg)) this.#onBody(body);
     }
@@ -448,7 +454,7 @@ export class PairCore {
     switch (role.name) {
       case 'booting':
         if (partnerServes && !this.#joinRefused) {
-          this.#send({ k: 'join' });
+          this.#send({ k: 'join', hello: this.hello });
           this.#setRole({ name: 'joining', transferId: -1, chunks: [] }, 'asked the primary to join');
         } else if (status.role === 'booting' && this.config.processor === 1) {
           this.#coldStart(status.term);
@@ -480,8 +486,9 @@ export class PairCore {
     const role = this.#role;
     switch (body.k) {
       case 'join':
+        this.#partnerHello = body.hello;
         if (role.name === 'primary' || role.name === 'primary-alone' || role.name === 'switching') {
-          this.#onJoin();
+          this.#onJoin(body.hello);
         }
         return;
       case 'snap':
@@ -513,10 +520,8 @@ export class PairCore {
   }
 
   /** A processor asks to join us as backup: decide by versions, then send the big checkpoint. */
-  #onJoin(): void {
-    const partner = this.#partnerStatus?.hello;
+  #onJoin(partner: Hello): void {
     const role = this.#role;
-    if (partner === undefined) return;
     if (role.name === 'primary') this.#releaseAllPending();
     if (partner.version === this.hello.version) {
       this.#startSnapshot(partner);
@@ -749,7 +754,7 @@ export class PairCore {
     const target = this.boot.otherVersion;
     if (target === '') return 'no image in the other slot';
     if (target === this.hello.version) return `the other slot holds the running version ${target}`;
-    const partner = this.#partnerStatus?.hello;
+    const partner = this.#partnerHello;
     if (partner?.otherVersion !== target) {
       return `the backup's other slot holds ${partner?.otherVersion || 'nothing'}, not ${target}`;
     }
@@ -816,34 +821,33 @@ export class PairCore {
       this.#outbox = [];
     }
     const path = this.#preferredPath();
-    let sentAck = false;
-    for (const segment of this.#channel.poll(this.#now)) {
-      this.#transmit(path, { seg: segment });
-      sentAck = true;
+    for (const segment of this.#channel.poll(this.#now)) this.#transmit(path, { seg: segment });
+    if (this.#channel.ackOwed) this.#transmit(path, {});
+    if (this.#nextBeatMs.some((at) => this.#now >= at)) {
+      // The image details ride along now and then; the partner keeps the last ones.
+      const withHello = this.#beatRounds++ % HELLO_EVERY_BEATS === 0;
+      this.#nextBeatMs.forEach((at, p) => {
+        if (this.#now >= at) this.#transmit(p, withHello ? { hello: this.hello } : {});
+      });
     }
-    if (this.#now >= this.#nextHeartbeatMs) {
-      const st = this.#status();
-      for (let p = 0; p < this.config.pathCount; p++) this.#transmit(p, { st });
-      this.#nextHeartbeatMs = this.#now + this.config.heartbeatIntervalMs;
-      sentAck = true;
-    }
-    if (this.#channel.ackOwed && !sentAck) this.#transmit(path, {});
-    if (sentAck || this.#channel.ackOwed) this.#channel.ackSent();
     if (this.#rebootAfterFlush !== null) {
       this.#effect({ kind: 'reboot', boot: this.#rebootAfterFlush });
       this.#rebootAfterFlush = null;
     }
   }
 
-  #transmit(path: number, parts: Pick<Envelope, 'seg' | 'st'>): void {
+  #transmit(path: number, parts: Pick<Envelope, 'seg' | 'hello'>): void {
     const envelope: Envelope = {
       from: { p: this.config.processor, inc: this.boot.incarnation },
       toInc: this.#partnerInc,
       ack: this.#channel.ackNumber,
+      st: this.#status(),
       ...parts,
     };
-    const bytes = encodeFrame(encodeCbor(envelope, ENVELOPE_LIMITS));
+    this.#channel.ackSent();
+    const bytes = encodeFrame(encodeCbor(envelopeToWire(envelope), ENVELOPE_LIMITS));
     this.#outputs.push({ kind: 'bytes', path, bytes });
+    this.#nextBeatMs[path] = this.#now + this.config.heartbeatIntervalMs;
   }
 
   #preferredPath(): number {
@@ -856,11 +860,12 @@ export class PairCore {
     let backupInc = 0;
     if (role.name === 'primary') backupInc = this.#partnerInc;
     else if (role.name === 'primary-alone' || role.name === 'switching') backupInc = role.joinerInc;
-    return { role: role.name, term: this.#term, backupInc, hello: this.hello };
+    return { role: role.name, term: this.#term, backupInc };
   }
 
   #setRole(role: Role, why: string): void {
     this.#role = role;
+    this.#nextBeatMs.fill(this.#now); // tell the partner at once
     this.#emit({ kind: 'role', role: role.name, term: this.#term, why });
   }
 

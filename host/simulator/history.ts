@@ -1,0 +1,186 @@
+/**
+ * What clients were told, and the checks on it: every acknowledged request
+ * applied exactly once, a retry answered with the original reply, and the
+ * replies those of executing the acknowledged requests one at a time.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { AnyApp } from '../../firmware/app.ts';
+import { seededRandom } from '../../firmware/runtime/random.ts';
+import { stateFrom } from '../../firmware/runtime/state-bridge.ts';
+
+export interface Acknowledged {
+  readonly clientId: string;
+  readonly syncId: number;
+  readonly body: unknown;
+  readonly reply: unknown;
+  readonly txn: number;
+}
+
+export interface Violation {
+  readonly at: number;
+  readonly kind:
+    | 'split-brain'
+    | 'retry-reply-differs'
+    | 'executed-twice'
+    | 'acknowledged-lost'
+    | 'inconsistent-reply'
+    | 'final-state-differs'
+    | 'state-lost'
+    | 'too-old'
+    | 'not-reformed';
+  readonly detail: string;
+}
+
+/** The version that served from transaction `fromTxn` on, within one epoch. */
+interface VersionMark {
+  readonly fromTxn: number;
+  readonly version: string;
+}
+
+/** One life of the application state; a double failure starts a new one. */
+class Epoch {
+  readonly acks = new Map<string, Acknowledged>();
+  readonly byTxn = new Map<number, string>();
+  readonly versions: VersionMark[] = [];
+}
+
+export class History {
+  readonly violations: Violation[] = [];
+  acknowledged = 0;
+  duplicated = 0;
+  lost = 0;
+  /** Acknowledged requests whose state died with both boards (a double failure). */
+  lostToDoubleFailure = 0;
+  #epoch = new Epoch();
+
+  constructor(readonly loadApp: (version: string) => AnyApp) {}
+
+  violation(at: number, kind: Violation['kind'], detail: string): void {
+    this.violations.push({ at, kind, detail });
+  }
+
+  /** A processor started serving at `txn + 1` on `version` (takeover, handover, cold start). */
+  servingFrom(txn: number, version: string): void {
+    const marks = this.#epoch.versions;
+    const last = marks[marks.length - 1];
+    if (last?.version === version) return;
+    marks.push({ fromTxn: txn + 1, version });
+  }
+
+  /** Both copies of the state are gone: what was acknowledged so far is lost by a double failure. */
+  newEpoch(): void {
+    this.lostToDoubleFailure += this.#epoch.acks.size;
+    this.#epoch = new Epoch();
+  }
+
+  /** A client got an ok reply. */
+  record(at: number, ack: Acknowledged): void {
+    const epoch = this.#epoch;
+    const key = `${ack.clientId}#${ack.syncId}`;
+    const earlier = epoch.acks.get(key);
+    if (earlier !== undefined) {
+      if (earlier.txn !== ack.txn) {
+        this.duplicated += 1;
+        this.violation(at, 'executed-twice', `${key} ran as txn ${earlier.txn} and txn ${ack.txn}`);
+      } else if (!isDeepStrictEqual(earlier.reply, ack.reply)) {
+        this.violation(at, 'retry-reply-differs', `${key}: ${json(earlier.reply)} then ${json(ack.reply)}`);
+      }
+      return;
+    }
+    const owner = epoch.byTxn.get(ack.txn);
+    if (owner !== undefined) {
+      this.lost += 1;
+      this.violation(at, 'acknowledged-lost', `txn ${ack.txn} acknowledged for ${owner}, reused for ${key}`);
+      return;
+    }
+    epoch.acks.set(key, ack);
+    epoch.byTxn.set(ack.txn, key);
+    this.acknowledged += 1;
+  }
+
+  /**
+   * Replays the acknowledged requests of the current epoch in transaction
+   * order and compares every reply, then the final state with `finalState`
+   * (in `finalVersion`'s shape, at transaction `finalTxn`).
+   */
+  checkSequential(at: number, finalState: unknown, finalVersion: string, finalTxn: number): void {
+    const epoch = this.#epoch;
+    const acks = [...epoch.acks.values()].sort((a, b) => a.txn - b.txn);
+    const marks = epoch.versions;
+    let markIndex = 0;
+    let version = marks[0]?.version ?? finalVersion;
+    let app = this.loadApp(version);
+    let state = app.init();
+    let txn = 0;
+    for (const ack of acks) {
+      if (ack.txn !== txn + 1) {
+        this.lost += ack.txn - txn - 1;
+        this.violation(at, 'acknowledged-lost', `no acknowledgement for txns ${txn + 1} to ${ack.txn - 1}`);
+        return;
+      }
+      while (markIndex + 1 < marks.length && (marks[markIndex + 1]?.fromTxn ?? Infinity) <= ack.txn) {
+        markIndex += 1;
+        const next = this.loadApp(marks[markIndex]?.version ?? version);
+        state = convert(app, next, state);
+        app = next;
+        version = next.version;
+      }
+      txn = ack.txn;
+      try {
+        const decision = app.handle(state, app.parseRequest(ack.body), { nowMs: 0, random: seededRandom(0) });
+        state = app.apply(state, decision.update);
+        if (!sameIgnoringTime(decision.reply, ack.reply)) {
+          this.violation(at, 'inconsistent-reply', `txn ${txn}: expected ${json(decision.reply)}, got ${json(ack.reply)}`);
+          return;
+        }
+      } catch (error) {
+        this.violation(at, 'inconsistent-reply', `txn ${txn}: replay failed: ${String(error)}`);
+        return;
+      }
+    }
+    if (finalTxn < txn) {
+      this.lost += txn - finalTxn;
+      this.violation(at, 'acknowledged-lost', `final primary at txn ${finalTxn}, acknowledged up to ${txn}`);
+      return;
+    }
+    if (finalTxn === txn) {
+      const finalApp = this.loadApp(finalVersion);
+      const expected = convert(app, finalApp, state);
+      if (!sameIgnoringTime(expected, finalState)) {
+        this.violation(at, 'final-state-differs', `expected ${json(expected)}, primary has ${json(finalState)}`);
+      }
+    }
+  }
+}
+
+/** Converts a state between adjacent versions with the newer one's converters. */
+function convert(from: AnyApp, to: AnyApp, state: unknown): unknown {
+  if (from.stateVersion === to.stateVersion) return state;
+  if (to.stateVersion > from.stateVersion) return stateFrom(to, from.stateVersion, state);
+  if (from.converters?.priorStateVersion === to.stateVersion) return from.converters.toPrior(state);
+  throw new Error(`no converter from ${from.version} to ${to.version}`);
+}
+
+/**
+ * Replies and states may hold the handler's clock reading (`atMs`); the
+ * replay does not know the primary's clock, so those fields are compared
+ * only for presence.
+ */
+function sameIgnoringTime(a: unknown, b: unknown): boolean {
+  return isDeepStrictEqual(stripTime(a), stripTime(b));
+}
+
+function stripTime(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripTime);
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = k === 'atMs' ? 0 : stripTime(v);
+    return out;
+  }
+  return value;
+}
+
+function json(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+}

@@ -1,0 +1,105 @@
+/**
+ * A client on the field bus that reaches both boards. It keeps one request
+ * outstanding, retries it with the same sync id until it gets an answer
+ * (moving to the other board on a timeout or a "not primary"), and follows
+ * a board's announcement that it now serves.
+ */
+import type { ClientReply, ClientRequest } from '../../firmware/runtime/messages.ts';
+
+export interface ClientEnvironment {
+  now(): number;
+  later(delayMs: number, run: () => void): void;
+  send(board: 0 | 1, request: ClientRequest): void;
+  acknowledged(request: ClientRequest, reply: Extract<ClientReply, { ok: true }>): void;
+  refused(request: ClientRequest, reply: Extract<ClientReply, { ok: false }>): void;
+  /** The longest a request waited from its first send to its answer. */
+  waited(ms: number): void;
+}
+
+export interface ClientOptions {
+  readonly timeoutMs: number;
+  readonly thinkMsMax: number;
+}
+
+export class SimClient {
+  target: 0 | 1 = 0;
+  #syncId = 0;
+  #outstanding: { request: ClientRequest; firstSentMs: number; attempt: number } | null = null;
+  #stopped = false;
+
+  constructor(
+    readonly id: string,
+    readonly env: ClientEnvironment,
+    readonly nextBody: () => unknown,
+    readonly random: () => number,
+    readonly options: ClientOptions,
+  ) {}
+
+  get idle(): boolean {
+    return this.#outstanding === null;
+  }
+
+  start(): void {
+    this.#scheduleNext();
+  }
+
+  /** Stop issuing new requests; the outstanding one is still retried to the end. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  onAnnounce(board: 0 | 1): void {
+    this.target = board;
+  }
+
+  onReply(reply: ClientReply): void {
+    const outstanding = this.#outstanding;
+    if (outstanding === null || reply.syncId !== outstanding.request.syncId) {
+      if (reply.ok) this.env.acknowledged({ clientId: this.id, syncId: reply.syncId, body: null }, reply);
+      return;
+    }
+    if (reply.ok) {
+      this.env.acknowledged(outstanding.request, reply);
+    } else if (reply.error === 'not-primary' || reply.error === 'busy') {
+      // Another board may serve: try it after a short pause, same sync id.
+      if (reply.error === 'not-primary') this.target = this.target === 0 ? 1 : 0;
+      const attempt = outstanding.attempt;
+      this.env.later(2 + this.random() * 3, () => this.#retry(attempt));
+      return;
+    } else {
+      this.env.refused(outstanding.request, reply);
+    }
+    this.env.waited(this.env.now() - outstanding.firstSentMs);
+    this.#outstanding = null;
+    this.#scheduleNext();
+  }
+
+  #scheduleNext(): void {
+    if (this.#stopped) return;
+    this.env.later(this.random() * this.options.thinkMsMax, () => {
+      if (this.#stopped || this.#outstanding !== null) return;
+      const request: ClientRequest = { clientId: this.id, syncId: ++this.#syncId, body: this.nextBody() };
+      this.#outstanding = { request, firstSentMs: this.env.now(), attempt: 0 };
+      this.#transmit();
+    });
+  }
+
+  #retry(attempt: number): void {
+    const outstanding = this.#outstanding;
+    if (outstanding === null || outstanding.attempt !== attempt) return;
+    this.#transmit();
+  }
+
+  #transmit(): void {
+    const outstanding = this.#outstanding;
+    if (outstanding === null) return;
+    outstanding.attempt += 1;
+    const attempt = outstanding.attempt;
+    this.env.send(this.target, outstanding.request);
+    this.env.later(this.options.timeoutMs, () => {
+      if (this.#outstanding?.attempt !== attempt) return;
+      this.target = this.target === 0 ? 1 : 0;
+      this.#retry(attempt);
+    });
+  }
+}

@@ -1,0 +1,573 @@
+/**
+ * One simulated world: two boards running the real pair core, cables
+ * between them, clients on a bus that reaches both, and a fault schedule,
+ * all in virtual time and all driven by one seed. `runSeed` plays it out and
+ * checks safety after every step, then liveness once the faults stop.
+ */
+import type { AnyApp } from '../../firmware/app.ts';
+import { type PairConfig, pairConfig } from '../../firmware/runtime/config.ts';
+import type { PairCore } from '../../firmware/runtime/core.ts';
+import type { ClientRequest } from '../../firmware/runtime/messages.ts';
+import type { Output, PairEvent } from '../../firmware/runtime/outputs.ts';
+import { seededRandom } from '../../firmware/runtime/random.ts';
+import { Line } from './cable.ts';
+import { EventQueue } from './event-queue.ts';
+import { History, type Violation } from './history.ts';
+import { SimBoard } from './sim-board.ts';
+import { SimClient } from './sim-client.ts';
+
+export interface WorldOptions {
+  readonly seed: number;
+  /** Loads an app image by version, in the chosen checkpoint model. */
+  readonly loadApp: (version: string) => AnyApp;
+  /** The version every board starts on, and the one staged in the other slot. */
+  readonly versions: readonly [string, string];
+  /** Generates client requests from a random source. */
+  readonly workload: (random: () => number) => () => unknown;
+  readonly runMs: number;
+  readonly baud: number;
+  readonly clients: number;
+  readonly pathCount: 1 | 2;
+  readonly config?: Partial<PairConfig>;
+  readonly faults: boolean;
+  /** Collect a readable trace of every event. */
+  readonly trace: boolean;
+}
+
+export interface SeedResult {
+  readonly seed: number;
+  readonly violations: readonly Violation[];
+  readonly acknowledged: number;
+  readonly lost: number;
+  readonly duplicated: number;
+  readonly splitBrain: number;
+  readonly takeovers: number;
+  readonly switches: number;
+  readonly fallbacks: number;
+  readonly switchFailures: number;
+  readonly doubleFailures: number;
+  readonly lostToDoubleFailure: number;
+  readonly powerPulls: number;
+  readonly faultsInjected: number;
+  readonly holdMsMax: number;
+  readonly virtualMs: number;
+  readonly trace: readonly string[];
+}
+
+const BOOT_MS = 25;
+const BUS_LATENCY_MS = 0.5;
+const REFORM_BOUND_MS = 10_000;
+
+export function runSeed(options: WorldOptions): SeedResult {
+  return new World(options).run();
+}
+
+class World {
+  readonly queue = new EventQueue();
+  readonly random: () => number;
+  readonly boards: SimBoard[];
+  /** lines[path][from board] carries bytes from that board to the other. */
+  readonly lines: Line[][];
+  /** A two-way cut unplugs the cable: data and DSR both ways. */
+  readonly unplugged: boolean[];
+  readonly clients: SimClient[] = [];
+  readonly history: History;
+  readonly trace: string[] = [];
+  /** Per board: gave up its copy of the state since the pair was last whole. */
+  readonly gaveUpState = [false, false];
+  readonly wakeAt = [Infinity, Infinity];
+  counts = { takeovers: 0, switches: 0, fallbacks: 0, switchFailures: 0, doubleFailures: 0, splitBrain: 0 };
+  powerPulls = 0;
+  faultsInjected = 0;
+  holdMsMax = 0;
+  inFinalPhase = false;
+
+  constructor(readonly options: WorldOptions) {
+    this.random = seededRandom(options.seed);
+    this.history = new History(options.loadApp);
+    const config = (p: 1 | 2) => pairConfig(p, { pathCount: options.pathCount, ...options.config });
+    const slots: [string, string] = [options.versions[0], options.versions[1]];
+    this.boards = [
+      new SimBoard(1, config(1), options.loadApp, [...slots], options.seed),
+      new SimBoard(2, config(2), options.loadApp, [...slots], options.seed + 1),
+    ];
+    this.lines = [];
+    this.unplugged = [];
+    for (let path = 0; path < options.pathCount; path++) {
+      this.lines.push([0, 1].map((from) => this.#line(path, from === 0 ? 1 : 0)));
+      this.unplugged.push(false);
+    }
+  }
+
+  #line(path: number, to: 0 | 1): Line {
+    return new Line(this.queue, this.options.baud, seededRandom(this.options.seed * 7 + path * 2 + to), (bytes) => {
+      const core = this.boards[to]?.core;
+      if (core == null) return;
+      core.receiveBytes(path, bytes, this.queue.now);
+      this.#pump(to);
+    });
+  }
+
+  run(): SeedResult {
+    const { options, queue } = this;
+    for (const index of [0, 1] as const) this.#powerOn(index);
+    for (let c = 0; c < options.clients; c++) {
+      const random = seededRandom(options.seed * 13 + c);
+      const client = new SimClient(`c${c}`, this.#clientEnvironment(), options.workload(random), random, {
+        timeoutMs: 150,
+        thinkMsMax: 20,
+      });
+      this.clients.push(client);
+      queue.at(200, () => client.start());
+    }
+    if (options.faults) this.#scheduleFaults();
+    queue.advanceTo(options.runMs);
+    this.#finalPhase();
+    return this.#result();
+  }
+
+  // ------------------------------------------------------------- boards
+
+  #powerOn(index: 0 | 1): void {
+    const board = this.boards[index] as SimBoard;
+    board.powered = true;
+    this.#updateDsr();
+    this.queue.at(this.queue.now + BOOT_MS, () => this.#boot(index));
+  }
+
+  #boot(index: 0 | 1): void {
+    const board = this.boards[index] as SimBoard;
+    if (!board.powered || board.core !== null) return;
+    const core = board.boot(this.queue.now);
+    this.wakeAt[index] = Infinity;
+    this.#log(index, `boots ${board.version}${board.trial ? ' (trial)' : ''}, incarnation ${core.incarnation}`);
+    this.#applyDsr(index);
+    this.#pump(index);
+  }
+
+  /** Power lost (pull) or reset line pulled (fence): the core is gone at once. */
+  #reset(index: 0 | 1, why: string): void {
+    const board = this.boards[index] as SimBoard;
+    if (board.core === null && !board.powered) return;
+    board.reset();
+    this.gaveUpState[index] = true;
+    this.#log(index, why);
+    this.#afterStep();
+  }
+
+  #pullPower(index: 0 | 1): void {
+    const board = this.boards[index] as SimBoard;
+    if (!board.powered) return;
+    this.powerPulls += 1;
+    board.powered = false;
+    this.#reset(index, 'power pulled');
+    this.#updateDsr();
+  }
+
+  #restorePower(index: 0 | 1): void {
+    const board = this.boards[index] as SimBoard;
+    if (board.powered) return;
+    this.#log(index, 'power restored');
+    this.#powerOn(index);
+  }
+
+  #dsrLevel(index: 0 | 1, path: number): boolean {
+    const partner = this.boards[index === 0 ? 1 : 0] as SimBoard;
+    return partner.powered && !this.unplugged[path];
+  }
+
+  #applyDsr(index: 0 | 1): void {
+    const core = this.boards[index]?.core;
+    if (core == null) return;
+    for (let path = 0; path < this.options.pathCount; path++) core.setDsr(path, this.#dsrLevel(index, path), this.queue.now);
+  }
+
+  #updateDsr(): void {
+    for (const index of [0, 1] as const) {
+      if (this.boards[index]?.core != null) {
+        this.#applyDsr(index);
+        this.#pump(index);
+      }
+    }
+  }
+
+  /** Carries out what a core asked for, then checks the invariants. */
+  #pump(index: 0 | 1): void {
+    const board = this.boards[index] as SimBoard;
+    const core = board.core;
+    if (core === null) return;
+    for (const output of core.takeOutputs()) this.#output(index, core, output);
+    if (board.core === core) this.#scheduleWake(index, core);
+    this.#afterStep();
+  }
+
+  #output(index: 0 | 1, core: PairCore, output: Output): void {
+    const board = this.boards[index] as SimBoard;
+    switch (output.kind) {
+      case 'bytes':
+        if (board.core === core) this.lines[output.path]?.[index]?.write(output.bytes);
+        return;
+      case 'reply': {
+        const reply = output.reply;
+        const client = this.clients.find((c) => c.id === reply.clientId);
+        this.queue.at(this.queue.now + BUS_LATENCY_MS, () => client?.onReply(reply));
+        return;
+      }
+      case 'effect':
+        this.#effect(index, core, output.effect);
+        return;
+      case 'event':
+        this.#event(index, core, output.event);
+        return;
+    }
+  }
+
+  #effect(index: 0 | 1, core: PairCore, effect: Extract<Output, { kind: 'effect' }>['effect']): void {
+    const board = this.boards[index] as SimBoard;
+    if (board.core !== core) return;
+    const partner = index === 0 ? 1 : 0;
+    switch (effect.kind) {
+      case 'fence': {
+        const target = this.boards[partner] as SimBoard;
+        if (target.core !== null) {
+          this.#reset(partner, `fenced by processor ${board.processor}`);
+          this.queue.at(this.queue.now + BOOT_MS, () => this.#boot(partner));
+        }
+        return;
+      }
+      case 'reboot':
+        this.gaveUpState[index] = true;
+        board.scheduleReboot(effect.boot);
+        this.#log(index, `reboots (${effect.boot})`);
+        this.queue.at(this.queue.now + BOOT_MS, () => this.#boot(index));
+        return;
+      case 'confirm':
+        board.confirm();
+        this.#log(index, `confirms ${board.version}`);
+        return;
+      case 'announce':
+        this.queue.at(this.queue.now + BUS_LATENCY_MS, () => {
+          for (const client of this.clients) client.onAnnounce(index);
+        });
+        return;
+    }
+  }
+
+  #event(index: 0 | 1, core: PairCore, event: PairEvent): void {
+    if (this.options.trace) this.#log(index, describe(event));
+    switch (event.kind) {
+      case 'takeover':
+        this.counts.takeovers += 1;
+        this.history.servingFrom(core.txn, core.hello.version);
+        return;
+      case 'cold-start':
+        this.history.servingFrom(0, core.hello.version);
+        return;
+      case 'role':
+        if (event.role === 'primary') this.gaveUpState.fill(false);
+        if (event.role === 'switching' && event.why.startsWith('roles handed')) this.gaveUpState[index] = true;
+        return;
+      case 'switch':
+        if (event.step === 'g' && event.ok) this.history.servingFrom(core.txn, core.hello.version);
+        if (event.step === 'done' && event.ok) {
+          if (core.hello.version === this.options.versions[1]) this.counts.switches += 1;
+          else this.counts.fallbacks += 1;
+        }
+        if (!event.ok) this.counts.switchFailures += 1;
+        this.onSwitchStep?.(event.step);
+        return;
+      default:
+        return;
+    }
+  }
+
+  onSwitchStep: ((step: string) => void) | null = null;
+
+  #scheduleWake(index: 0 | 1, core: PairCore): void {
+    const at = core.nextWakeMs();
+    if (at >= this.wakeAt[index]!) return;
+    this.wakeAt[index] = at;
+    this.queue.at(at, () => {
+      if (this.wakeAt[index] !== at || this.boards[index]?.core !== core) return;
+      this.wakeAt[index] = Infinity;
+      core.tick(this.queue.now);
+      this.#pump(index);
+    });
+  }
+
+  // ------------------------------------------------------------- checks
+
+  #afterStep(): void {
+    const cores = this.boards.map((b) => b.core);
+    const serving = cores.filter((c) => c?.serving === true);
+    if (serving.length > 1) {
+      this.counts.splitBrain += 1;
+      this.history.violation(this.queue.now, 'split-brain', 'both processors serve');
+    }
+    if (!cores.some((c) => c?.hasState === true) && this.history.acknowledged > 0 && !this.#stateLostNoted) {
+      this.#stateLostNoted = true;
+      if (this.gaveUpState[0] && this.gaveUpState[1]) {
+        this.counts.doubleFailures += 1;
+        this.trace.push(`${this.#time()}  both copies of the state are gone: double failure`);
+      } else {
+        this.history.violation(this.queue.now, 'state-lost', 'no processor holds the state, yet only one failed');
+      }
+      this.history.newEpoch();
+    }
+    if (cores.some((c) => c?.hasState === true)) this.#stateLostNoted = false;
+  }
+
+  #stateLostNoted = false;
+
+  // ------------------------------------------------------------- clients
+
+  #clientEnvironment() {
+    return {
+      now: () => this.queue.now,
+      later: (delayMs: number, run: () => void) => this.queue.at(this.queue.now + delayMs, run),
+      send: (board: 0 | 1, request: ClientRequest) => {
+        this.queue.at(this.queue.now + BUS_LATENCY_MS, () => {
+          const core = this.boards[board]?.core;
+          if (core == null) return;
+          core.request(request, this.queue.now);
+          this.#pump(board);
+        });
+      },
+      acknowledged: (request: ClientRequest, reply: { reply: unknown; txn: number; syncId: number }) => {
+        this.history.record(this.queue.now, {
+          clientId: request.clientId,
+          syncId: reply.syncId,
+          body: request.body,
+          reply: reply.reply,
+          txn: reply.txn,
+        });
+      },
+      refused: (request: ClientRequest, reply: { error: string; message: string }) => {
+        if (reply.error === 'too-old') {
+          this.history.violation(this.queue.now, 'too-old', `${request.clientId}#${request.syncId}: ${reply.message}`);
+        }
+      },
+      waited: (ms: number) => {
+        if (!this.inFinalPhase) this.holdMsMax = Math.max(this.holdMsMax, ms);
+      },
+    };
+  }
+
+  // -------------------------------------------------------------- faults
+
+  #scheduleFaults(): void {
+    const { runMs } = this.options;
+    const end = runMs * 0.85;
+    let at = 300 + this.random() * 700;
+    while (at < end) {
+      const when = at;
+      this.queue.at(when, () => this.#injectFault());
+      at += 400 + this.random() * 1600;
+    }
+  }
+
+  #roleIndex(role: 'serving' | 'backup'): 0 | 1 | null {
+    for (const index of [0, 1] as const) {
+      const core = this.boards[index]?.core;
+      if (core == null) continue;
+      if (role === 'serving' ? core.serving : core.role === 'backup') return index;
+    }
+    return null;
+  }
+
+  #injectFault(): void {
+    const r = this.random();
+    const bothUp = this.boards.every((b) => b.powered);
+    this.faultsInjected += 1;
+    if (r < 0.25 && (bothUp || this.random() < 0.1)) {
+      // Pull a board: the primary or the backup, now or at a chosen moment.
+      const victimRole = this.random() < 0.6 ? 'serving' : 'backup';
+      const moment = this.random();
+      if (moment < 0.4) this.#pullWhen(() => this.#roleIndex(victimRole), `${victimRole} at once`);
+      else if (moment < 0.7) {
+        // Mid-checkpoint: the primary has replies waiting for the backup.
+        this.#pullWhen(() => {
+          const i = this.#roleIndex('serving');
+          return i !== null && (this.boards[i]?.core?.checkpointLag ?? 0) > 0 ? i : null;
+        }, 'primary mid-checkpoint');
+      } else {
+        // Mid-state-transfer: while a processor is joining, pull either one.
+        const pullJoiner = this.random() < 0.5;
+        this.#pullWhen(() => {
+          const joiner = this.boards.findIndex((b) => b.core?.role === 'joining');
+          if (joiner < 0) return null;
+          return (pullJoiner ? joiner : 1 - joiner) as 0 | 1;
+        }, pullJoiner ? 'joiner mid-transfer' : 'primary mid-transfer');
+      }
+    } else if (r < 0.45) {
+      this.#switch();
+    } else if (r < 0.6) {
+      this.#cut(this.random() < 0.5);
+    } else {
+      this.#noise();
+    }
+  }
+
+  /** Pulls the board `pick` names as soon as it names one (checked every millisecond, up to a second). */
+  #pullWhen(pick: () => 0 | 1 | null, label: string): void {
+    const deadline = this.queue.now + 1000;
+    const attempt = () => {
+      const index = pick();
+      if (index !== null) {
+        this.trace.push(`${this.#time()}  fault: pull ${label}`);
+        this.#pullPower(index);
+        this.queue.at(this.queue.now + 20 + this.random() * 1500, () => this.#restorePower(index));
+      } else if (this.queue.now < deadline) {
+        this.queue.at(this.queue.now + 1, attempt);
+      }
+    };
+    attempt();
+  }
+
+  #switch(): void {
+    const index = this.#roleIndex('serving');
+    const core = index === null ? null : this.boards[index]?.core;
+    if (core == null || index === null) return;
+    const refusal = core.switchToOther(this.queue.now);
+    this.trace.push(`${this.#time()}  host: switch on P${index + 1}${refusal ? ` refused: ${refusal}` : ''}`);
+    this.#pump(index);
+    if (refusal !== null || this.random() < 0.5) return;
+    // Power-pull at a chosen step of this switch.
+    const steps = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
+    const target = steps[Math.floor(this.random() * steps.length)];
+    const victim = this.random() < 0.5 ? 0 : 1;
+    const delayMs = this.random() * 5;
+    this.onSwitchStep = (step) => {
+      if (step !== target) return;
+      this.onSwitchStep = null;
+      this.queue.at(this.queue.now + delayMs, () => this.#pullWhen(() => victim, `P${victim + 1} at switch step ${step}`));
+    };
+  }
+
+  #cut(twoWay: boolean): void {
+    const path = Math.floor(this.random() * this.options.pathCount);
+    const direction = this.random() < 0.5 ? 0 : 1;
+    const durationMs = 20 + this.random() * 800;
+    const lines = this.lines[path] as Line[];
+    this.trace.push(`${this.#time()}  fault: cut path ${path} ${twoWay ? 'both ways' : `from P${direction + 1}`} for ${durationMs.toFixed(0)} ms`);
+    if (twoWay) {
+      for (const line of lines) line.faults.cut = true;
+      this.unplugged[path] = true;
+    } else {
+      (lines[direction] as Line).faults.cut = true;
+    }
+    this.#updateDsr();
+    this.queue.at(this.queue.now + durationMs, () => {
+      for (const line of lines) line.faults.cut = false;
+      this.unplugged[path] = false;
+      this.#updateDsr();
+    });
+  }
+
+  #noise(): void {
+    const path = Math.floor(this.random() * this.options.pathCount);
+    const line = this.lines[path]?.[this.random() < 0.5 ? 0 : 1] as Line;
+    const kind = Math.floor(this.random() * 4);
+    const durationMs = 50 + this.random() * 1500;
+    const faults = line.faults;
+    if (kind === 0) faults.lossRate = 0.01 + this.random() * 0.3;
+    else if (kind === 1) faults.corruptRate = 0.01 + this.random() * 0.3;
+    else if (kind === 2) faults.duplicateRate = 0.01 + this.random() * 0.3;
+    else faults.delayMs = 1 + this.random() * 15;
+    this.trace.push(`${this.#time()}  fault: ${['loss', 'corruption', 'duplication', 'delay'][kind]} on path ${path} for ${durationMs.toFixed(0)} ms`);
+    this.queue.at(this.queue.now + durationMs, () => {
+      faults.lossRate = 0;
+      faults.corruptRate = 0;
+      faults.duplicateRate = 0;
+      faults.delayMs = 0;
+    });
+  }
+
+  // --------------------------------------------------------- final phase
+
+  /** Faults stop; everything is restored; the pair must re-form and every client be answered. */
+  #finalPhase(): void {
+    this.inFinalPhase = true;
+    this.onSwitchStep = null;
+    for (const client of this.clients) client.stop();
+    for (const index of [0, 1] as const) this.#restorePower(index);
+    for (let path = 0; path < this.options.pathCount; path++) {
+      this.unplugged[path] = false;
+      for (const line of this.lines[path] as Line[]) line.faults = { cut: false, lossRate: 0, corruptRate: 0, duplicateRate: 0, delayMs: 0 };
+    }
+    this.#updateDsr();
+    const deadline = this.queue.now + REFORM_BOUND_MS;
+    const settled = () => {
+      const cores = this.boards.map((b) => b.core);
+      const primary = cores.find((c) => c?.role === 'primary');
+      const backup = cores.find((c) => c?.role === 'backup');
+      return (
+        primary != null &&
+        backup != null &&
+        primary.hello.version === backup.hello.version &&
+        !primary.hello.testMode &&
+        primary.checkpointLag === 0 &&
+        this.clients.every((c) => c.idle)
+      );
+    };
+    while (!settled() && this.queue.now < deadline) this.queue.advanceTo(this.queue.now + 10);
+    if (!settled()) {
+      const roles = this.boards.map((b) => `P${b.processor} ${b.core?.role ?? 'off'} ${b.version}${b.trial ? ' (trial)' : ''}`);
+      const waiting = this.clients.filter((c) => !c.idle).length;
+      this.history.violation(this.queue.now, 'not-reformed', `after ${REFORM_BOUND_MS} ms without faults: ${roles.join(', ')}; ${waiting} clients unanswered`);
+      return;
+    }
+    const primary = this.boards.map((b) => b.core).find((c) => c?.role === 'primary') as PairCore;
+    this.history.checkSequential(this.queue.now, primary.state, primary.hello.version, primary.txn);
+  }
+
+  #result(): SeedResult {
+    const h = this.history;
+    return {
+      seed: this.options.seed,
+      violations: h.violations,
+      acknowledged: h.acknowledged,
+      lost: h.lost,
+      duplicated: h.duplicated,
+      splitBrain: this.counts.splitBrain,
+      takeovers: this.counts.takeovers,
+      switches: this.counts.switches,
+      fallbacks: this.counts.fallbacks,
+      switchFailures: this.counts.switchFailures,
+      doubleFailures: this.counts.doubleFailures,
+      lostToDoubleFailure: h.lostToDoubleFailure,
+      powerPulls: this.powerPulls,
+      faultsInjected: this.faultsInjected,
+      holdMsMax: this.holdMsMax,
+      virtualMs: this.queue.now,
+      trace: this.trace,
+    };
+  }
+
+  #time(): string {
+    return `${this.queue.now.toFixed(3).padStart(10)} ms`;
+  }
+
+  #log(index: 0 | 1, text: string): void {
+    if (this.options.trace) this.trace.push(`${this.#time()}  P${index + 1}  ${text}`);
+  }
+}
+
+function describe(event: PairEvent): string {
+  switch (event.kind) {
+    case 'role':
+      return `role ${event.role} (term ${event.term}): ${event.why}`;
+    case 'takeover':
+      return `TAKEOVER${event.fenced ? ' after fencing the partner' : ''}: ${event.why}`;
+    case 'path':
+      return `path ${event.path} ${event.up ? 'up' : 'down'}`;
+    case 'switch':
+      return `switch step ${event.step} ${event.ok ? 'ok' : 'FAILED'}: ${event.detail}`;
+    case 'bad-input':
+      return `bad input on path ${event.path}: ${event.code}`;
+    case 'cold-start':
+      return `cold start on ${event.version}`;
+    case 'alarm':
+      return `ALARM: ${event.detail}`;
+  }
+}
