@@ -1,0 +1,207 @@
+/**
+ * A bounded, iterative well-formedness check of a CBOR message, run before the
+ * real decoder. cbor-x pre-allocates from declared lengths (`new Array(n)`),
+ * so a few bytes declaring a huge array could cost hundreds of megabytes; this
+ * scan refuses such input without allocating anything proportional to it.
+ *
+ * Accepted: one top-level item of unsigned/negative integers up to 32-bit
+ * arguments, byte strings, text strings, arrays, maps with text-string keys,
+ * false/true/null/undefined and floats, all definite-length, no tags.
+ */
+
+import type { CborLimits } from './cbor-limits.ts';
+import { MessageError } from './errors.ts';
+
+const MAJOR_UNSIGNED = 0;
+const MAJOR_NEGATIVE = 1;
+const MAJOR_BYTES = 2;
+const MAJOR_TEXT = 3;
+const MAJOR_ARRAY = 4;
+const MAJOR_MAP = 5;
+const MAJOR_TAG = 6;
+const MAJOR_SIMPLE = 7;
+
+const INFO_ONE_BYTE = 24;
+const INFO_EIGHT_BYTES = 27;
+const INFO_INDEFINITE = 31;
+const SIMPLE_FALSE = 20;
+/** Head 0xf8: a simple value in the next byte. */
+const INFO_ONE_SIMPLE_BYTE = 24;
+
+/** UTF-8 of "__proto__": such a key would let a message reach Object.prototype. */
+const PROTO_KEY_BYTES = [0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f];
+
+function isProtoKey(bytes: Uint8Array, start: number, length: number): boolean {
+  if (length !== PROTO_KEY_BYTES.length) return false;
+  for (let index = 0; index < length; index++) {
+    if (bytes[start + index] !== PROTO_KEY_BYTES[index]) return false;
+  }
+  return true;
+}
+
+/** Big-endian unsigned argument of 1, 2, 4 or 8 bytes (8-byte values above 2^53 lose precision, which only matters for comparisons against small remaining lengths). */
+function readArgument(bytes: Uint8Array, start: number, size: number): number {
+  let value = 0;
+  for (let index = 0; index < size; index++) {
+    value = value * 256 + (bytes[start + index] as number);
+  }
+  return value;
+}
+
+/** Throws MessageError unless `bytes` is exactly one acceptable CBOR item within `limits`. */
+export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
+  const end = bytes.length;
+  if (end > limits.bytesMax) {
+    throw new MessageError(
+      'too-large',
+      `message of ${end} bytes exceeds the limit of ${limits.bytesMax} bytes`,
+    );
+  }
+  if (end === 0) throw new MessageError('malformed', 'message is empty');
+  if (limits.itemsMax < 1) {
+    throw new MessageError('too-many-items', `item limit ${limits.itemsMax} admits no message`);
+  }
+
+  // Items still to read in each open array or map, innermost last; bounded by depthMax.
+  const itemsLeft: number[] = [];
+  const isMap: boolean[] = [];
+  let itemCount = 1; // the top-level item
+  let topLevelRead = false;
+  let position = 0;
+
+  for (;;) {
+    let depth = itemsLeft.length;
+    while (depth > 0 && itemsLeft[depth - 1] === 0) {
+      itemsLeft.pop();
+      isMap.pop();
+      depth--;
+    }
+    let isKey = false;
+    if (depth === 0) {
+      if (topLevelRead) break;
+      topLevelRead = true;
+    } else {
+      const left = itemsLeft[depth - 1] as number;
+      // A map of n entries expects 2n items, keys at the even counts.
+      isKey = isMap[depth - 1] === true && left % 2 === 0;
+      itemsLeft[depth - 1] = left - 1;
+    }
+
+    const itemStart = position;
+    if (position >= end) {
+      throw new MessageError('malformed', `message ends at byte ${end} where an item was expected`);
+    }
+    const initialByte = bytes[position] as number;
+    position++;
+    const major = initialByte >>> 5;
+    const info = initialByte & 0x1f;
+
+    if (major === MAJOR_TAG) {
+      throw new MessageError('unsupported', `tag at byte ${itemStart}: messages use no CBOR tags`);
+    }
+    if (isKey && major !== MAJOR_TEXT) {
+      throw new MessageError(
+        'unsupported',
+        `map key at byte ${itemStart} is not a text string (major type ${major})`,
+      );
+    }
+    if (info === INFO_INDEFINITE) {
+      if (major >= MAJOR_BYTES && major <= MAJOR_MAP) {
+        throw new MessageError(
+          'unsupported',
+          `indefinite-length item at byte ${itemStart}: only definite lengths are accepted`,
+        );
+      }
+      throw new MessageError(
+        'malformed',
+        `stray break or invalid head 0x${initialByte.toString(16)} at byte ${itemStart}`,
+      );
+    }
+    if (info > INFO_EIGHT_BYTES) {
+      throw new MessageError(
+        'malformed',
+        `reserved additional information ${info} at byte ${itemStart}`,
+      );
+    }
+    let argument = info;
+    if (info >= INFO_ONE_BYTE) {
+      const size = 1 << (info - INFO_ONE_BYTE);
+      if (size > end - position) {
+        throw new MessageError('malformed', `item head at byte ${itemStart} is cut short`);
+      }
+      argument = readArgument(bytes, position, size);
+      position += size;
+    }
+
+    switch (major) {
+      case MAJOR_UNSIGNED:
+      case MAJOR_NEGATIVE:
+        // cbor-x turns 64-bit integers into BigInt; our encoder writes such numbers as floats.
+        if (info === INFO_EIGHT_BYTES) {
+          throw new MessageError(
+            'unsupported',
+            `64-bit integer at byte ${itemStart}: integers beyond 32 bits must be floats`,
+          );
+        }
+        break;
+      case MAJOR_BYTES:
+      case MAJOR_TEXT:
+        if (argument > end - position) {
+          throw new MessageError(
+            'malformed',
+            `string at byte ${itemStart} declares ${argument} bytes but only ${end - position} remain`,
+          );
+        }
+        if (isKey && isProtoKey(bytes, position, argument)) {
+          throw new MessageError('unsupported', `map key "__proto__" at byte ${itemStart}`);
+        }
+        position += argument;
+        break;
+      case MAJOR_ARRAY:
+      case MAJOR_MAP: {
+        const childCount = major === MAJOR_MAP ? argument * 2 : argument;
+        // Every item takes at least one byte.
+        if (childCount > end - position) {
+          throw new MessageError(
+            'malformed',
+            `${major === MAJOR_MAP ? 'map' : 'array'} at byte ${itemStart} declares ${childCount} items but only ${end - position} bytes remain`,
+          );
+        }
+        if (depth >= limits.depthMax) {
+          throw new MessageError(
+            'too-deep',
+            `nesting at byte ${itemStart} exceeds the depth limit of ${limits.depthMax}`,
+          );
+        }
+        itemCount += childCount;
+        if (itemCount > limits.itemsMax) {
+          throw new MessageError(
+            'too-many-items',
+            `message declares more than the limit of ${limits.itemsMax} items`,
+          );
+        }
+        if (childCount > 0) {
+          itemsLeft.push(childCount);
+          isMap.push(major === MAJOR_MAP);
+        }
+        break;
+      }
+      case MAJOR_SIMPLE:
+        // Heads 0xf4..0xf7 and the three float widths; other simple values carry no meaning for us.
+        if (info < SIMPLE_FALSE || info === INFO_ONE_SIMPLE_BYTE) {
+          throw new MessageError(
+            'unsupported',
+            `simple value at byte ${itemStart}: only false, true, null, undefined and floats are accepted`,
+          );
+        }
+        break;
+    }
+  }
+
+  if (position !== end) {
+    throw new MessageError(
+      'trailing-bytes',
+      `${end - position} bytes follow the message's single top-level item`,
+    );
+  }
+}

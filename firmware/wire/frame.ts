@@ -1,0 +1,244 @@
+/**
+ * Framing for a raw UART byte stream:
+ *
+ *   [SYNC 0xA5][length u16 LE][crc8 of SYNC + length][payload: length bytes][crc32c of payload u32 LE]
+ *
+ * The header has its own CRC so that a corrupted length is caught at once,
+ * instead of making the decoder wait for a payload that will never come.
+ */
+
+import { crc8 } from './crc8.ts';
+import { crc32c } from './crc32c.ts';
+import { FrameError, WireArgumentError } from './errors.ts';
+
+export const FRAME_SYNC_BYTE = 0xa5;
+/** SYNC, two length bytes, header CRC-8. */
+export const FRAME_HEADER_BYTES = 4;
+/** Payload CRC-32C. */
+export const FRAME_TRAILER_BYTES = 4;
+export const FRAME_OVERHEAD_BYTES = FRAME_HEADER_BYTES + FRAME_TRAILER_BYTES;
+/** Default payload limit, for encoder and decoder alike. */
+export const FRAME_PAYLOAD_MAX_BYTES = 4096;
+/** The length field is a u16, so no limit may exceed this. */
+export const FRAME_PAYLOAD_LIMIT_MAX_BYTES = 0xffff;
+
+export type FrameEvent =
+  | { readonly kind: 'frame'; readonly payload: Uint8Array }
+  | { readonly kind: 'error'; readonly error: FrameError };
+
+export interface FrameDecoderOptions {
+  /** Frames declaring a longer payload are rejected as 'oversize'. */
+  payloadMaxBytes?: number;
+}
+
+/** Counters since the decoder was created (reset() keeps them). */
+export interface FrameDecoderStats {
+  /** Frames delivered. */
+  frames: number;
+  /** Bytes discarded: garbage, plus one byte for every rejected frame candidate. */
+  bytesSkipped: number;
+  headerErrors: number;
+  crcErrors: number;
+  oversize: number;
+}
+
+function checkPayloadMaxBytes(payloadMaxBytes: number): void {
+  if (
+    !Number.isInteger(payloadMaxBytes) ||
+    payloadMaxBytes < 0 ||
+    payloadMaxBytes > FRAME_PAYLOAD_LIMIT_MAX_BYTES
+  ) {
+    throw new WireArgumentError(
+      `payloadMaxBytes must be an integer from 0 to ${FRAME_PAYLOAD_LIMIT_MAX_BYTES}, got ${payloadMaxBytes}`,
+    );
+  }
+}
+
+/** Wraps a payload in a frame (a new array, payload copied). */
+export function encodeFrame(
+  payload: Uint8Array,
+  payloadMaxBytes: number = FRAME_PAYLOAD_MAX_BYTES,
+): Uint8Array {
+  checkPayloadMaxBytes(payloadMaxBytes);
+  const length = payload.length;
+  if (length > payloadMaxBytes) {
+    throw new FrameError(
+      'oversize',
+      `payload of ${length} bytes exceeds the frame limit of ${payloadMaxBytes} bytes`,
+    );
+  }
+  const frame = new Uint8Array(length + FRAME_OVERHEAD_BYTES);
+  frame[0] = FRAME_SYNC_BYTE;
+  frame[1] = length & 0xff;
+  frame[2] = length >>> 8;
+  frame[3] = crc8(frame, 0, 3);
+  frame.set(payload, FRAME_HEADER_BYTES);
+  writeUint32LittleEndian(frame, FRAME_HEADER_BYTES + length, crc32c(payload));
+  return frame;
+}
+
+function writeUint32LittleEndian(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value & 0xff;
+  bytes[offset + 1] = (value >>> 8) & 0xff;
+  bytes[offset + 2] = (value >>> 16) & 0xff;
+  bytes[offset + 3] = value >>> 24;
+}
+
+function readUint32LittleEndian(bytes: Uint8Array, offset: number): number {
+  return (
+    ((bytes[offset] as number) |
+      ((bytes[offset + 1] as number) << 8) |
+      ((bytes[offset + 2] as number) << 16) |
+      ((bytes[offset + 3] as number) << 24)) >>>
+    0
+  );
+}
+
+/**
+ * Turns a byte stream, pushed in chunks of any size, into frames. On a bad
+ * header, a bad CRC or an oversize length it drops one byte and searches for
+ * the next SYNC, so a good frame after a cut one is still found.
+ *
+ * Memory is one buffer of payloadMaxBytes + FRAME_OVERHEAD_BYTES, allocated once.
+ * Limitation: after a frame cut mid-payload, the frames behind it come out only
+ * once enough bytes arrived to fill the cut frame's declared length (at most
+ * payloadMaxBytes + overhead bytes later); on an idle line they wait.
+ */
+export class FrameDecoder {
+  private readonly payloadMaxBytes: number;
+  /** Holds at most one frame: bytes [start, end) are buffered, not yet consumed. */
+  private readonly buffer: Uint8Array;
+  private start = 0;
+  private end = 0;
+  /** An error event was already reported for the bytes being dropped now; cleared by a good frame. */
+  private discarding = false;
+  private readonly counters: FrameDecoderStats = {
+    frames: 0,
+    bytesSkipped: 0,
+    headerErrors: 0,
+    crcErrors: 0,
+    oversize: 0,
+  };
+
+  constructor(options: FrameDecoderOptions = {}) {
+    this.payloadMaxBytes = options.payloadMaxBytes ?? FRAME_PAYLOAD_MAX_BYTES;
+    checkPayloadMaxBytes(this.payloadMaxBytes);
+    this.buffer = new Uint8Array(this.payloadMaxBytes + FRAME_OVERHEAD_BYTES);
+  }
+
+  /** Live counters (the same object on every read). */
+  get stats(): Readonly<FrameDecoderStats> {
+    return this.counters;
+  }
+
+  /** Bytes held waiting for the rest of a frame; never more than payloadMaxBytes + overhead. */
+  get bufferedBytes(): number {
+    return this.end - this.start;
+  }
+
+  /** Feeds bytes from the stream; returns the frames and errors they completed, in stream order. */
+  push(bytes: Uint8Array): FrameEvent[] {
+    const events: FrameEvent[] = [];
+    const buffer = this.buffer;
+    let offset = 0;
+    while (offset < bytes.length) {
+      if (this.end === buffer.length) {
+        // parse() never leaves a full buffer starting at 0, so this frees room.
+        buffer.copyWithin(0, this.start, this.end);
+        this.end -= this.start;
+        this.start = 0;
+      }
+      const count = Math.min(buffer.length - this.end, bytes.length - offset);
+      buffer.set(count === bytes.length ? bytes : bytes.subarray(offset, offset + count), this.end);
+      this.end += count;
+      offset += count;
+      this.parse(events);
+    }
+    return events;
+  }
+
+  /** Drops buffered bytes (e.g. the link was reopened). Counters are kept. */
+  reset(): void {
+    this.start = 0;
+    this.end = 0;
+    this.discarding = false;
+  }
+
+  private parse(events: FrameEvent[]): void {
+    const buffer = this.buffer;
+    const end = this.end;
+    let start = this.start;
+    while (start < end) {
+      if (buffer[start] !== FRAME_SYNC_BYTE) {
+        let next = start + 1;
+        while (next < end && buffer[next] !== FRAME_SYNC_BYTE) next++;
+        this.skipGarbage(next - start, events);
+        start = next;
+        continue;
+      }
+      if (end - start < FRAME_HEADER_BYTES) break;
+      if (crc8(buffer, start, start + 3) !== buffer[start + 3]) {
+        this.counters.headerErrors++;
+        this.rejectCandidate(events, 'bad-header', 'frame header CRC-8 mismatch');
+        start++;
+        continue;
+      }
+      const length = (buffer[start + 1] as number) | ((buffer[start + 2] as number) << 8);
+      if (length > this.payloadMaxBytes) {
+        this.counters.oversize++;
+        this.rejectCandidate(
+          events,
+          'oversize',
+          `frame declares a ${length}-byte payload, above the limit of ${this.payloadMaxBytes} bytes`,
+        );
+        start++;
+        continue;
+      }
+      const payloadStart = start + FRAME_HEADER_BYTES;
+      const payloadEnd = payloadStart + length;
+      if (payloadEnd + FRAME_TRAILER_BYTES > end) break;
+      if (crc32c(buffer, payloadStart, payloadEnd) !== readUint32LittleEndian(buffer, payloadEnd)) {
+        this.counters.crcErrors++;
+        this.rejectCandidate(
+          events,
+          'bad-crc',
+          `frame payload CRC-32C mismatch (${length}-byte payload)`,
+        );
+        start++;
+        continue;
+      }
+      // A copy: the buffer is overwritten by the next bytes.
+      events.push({ kind: 'frame', payload: buffer.slice(payloadStart, payloadEnd) });
+      this.counters.frames++;
+      this.discarding = false;
+      start = payloadEnd + FRAME_TRAILER_BYTES;
+    }
+    if (start === end) {
+      this.start = 0;
+      this.end = 0;
+    } else {
+      this.start = start;
+    }
+  }
+
+  private skipGarbage(byteCount: number, events: FrameEvent[]): void {
+    this.counters.bytesSkipped += byteCount;
+    if (this.discarding) return;
+    this.discarding = true;
+    events.push({
+      kind: 'error',
+      error: new FrameError('garbage', 'bytes outside any frame were skipped'),
+    });
+  }
+
+  /** The candidate frame at the start of the buffer is bad: report it; the caller drops its SYNC byte. */
+  private rejectCandidate(
+    events: FrameEvent[],
+    code: 'bad-header' | 'bad-crc' | 'oversize',
+    message: string,
+  ): void {
+    this.counters.bytesSkipped++;
+    this.discarding = true;
+    events.push({ kind: 'error', error: new FrameError(code, message) });
+  }
+}
