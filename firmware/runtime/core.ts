@@ -212,6 +212,7 @@ export class PairCore {
         held: [],
         snapshotLastSeq: 0,
         joinerInc: 0,
+        oldBackupInc: this.#partnerInc,
       },
       `switch to ${this.boot.otherVersion}`,
     );
@@ -239,10 +240,10 @@ export class PairCore {
     if (role.name === 'primary' || (role.name === 'primary-alone' && role.joinerInc !== 0)) {
       wake = Math.min(wake, this.#lastHeardAnyMs + this.config.backupLossAfterMs + 1);
     }
-    if (role.name === 'switching') {
-      const limit =
-        role.step === 'awaiting-boot' ? this.config.switchBootTimeoutMs : this.config.switchHoldTimeoutMs;
-      wake = Math.min(wake, role.sinceMs + limit + 1);
+    if (role.name === 'switching' && role.step === 'awaiting-boot') {
+      wake = Math.min(wake, role.sinceMs + this.config.switchBootTimeoutMs + 1);
+    } else if (role.name === 'switching' && role.step === 'big-checkpoint') {
+      wake = Math.min(wake, role.sinceMs + this.config.switchHoldTimeoutMs + 1);
     }
     return Math.max(wake, this.#now);
   }
@@ -357,13 +358,13 @@ export class PairCore {
         : { txn, clientId, syncId, request: body, nowMs: this.#now, seed };
     const reply: ClientReply = { clientId, syncId, ok: true, reply: decision.reply, txn };
     const role = this.#role;
-    if (role.name === 'primary') {
+    // A joiner becomes able to take over the moment its big checkpoint is complete,
+    // so from the moment that is queued, replies wait for it as for a backup.
+    if (role.name === 'primary' || (role.name === 'primary-alone' && role.joinerInc !== 0)) {
       this.#outbox.push(entry);
       this.#pending.push({ seq: 0, reply });
       return;
     }
-    // A joiner gets the entries after its big checkpoint, but nobody waits for it yet.
-    if (role.name === 'primary-alone' && role.joinerInc !== 0) this.#outbox.push(entry);
     this.#outputs.push({ kind: 'reply', reply });
   }
 
@@ -425,7 +426,10 @@ export class PairCore {
         this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, 'the backup restarted');
         return;
       case 'primary-alone':
-        if (role.joinerInc !== 0) this.#setRole({ ...role, joinerInc: 0 }, 'the joiner restarted');
+        if (role.joinerInc !== 0) {
+          this.#releaseAllPending();
+          this.#setRole({ ...role, joinerInc: 0 }, 'the joiner restarted');
+        }
         return;
       case 'switching':
         this.#partnerRestartedDuringSwitch(role);
@@ -462,7 +466,7 @@ export class PairCore {
         return;
       case 'backup':
         if (
-          partnerServes &&
+          (status.role === 'primary' || status.role === 'primary-alone') &&
           status.backupInc !== this.boot.incarnation &&
           this.#now - this.#becameBackupMs > suspectAfterMs(this.config)
         ) {
@@ -522,6 +526,8 @@ export class PairCore {
   /** A processor asks to join us as backup: decide by versions, then send the big checkpoint. */
   #onJoin(partner: Hello): void {
     const role = this.#role;
+    // The old backup's last words, sent before it stopped: it is going away.
+    if (role.name === 'switching' && this.#partnerInc === role.oldBackupInc) return;
     if (role.name === 'primary') this.#releaseAllPending();
     if (partner.version === this.hello.version) {
       this.#startSnapshot(partner);
@@ -703,6 +709,8 @@ export class PairCore {
       this.#releaseAllPending();
       this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, 'backup silent');
     } else if (role.name === 'primary-alone' && role.joinerInc !== 0 && backupSilent) {
+      if (this.config.fenceWired) this.#effect({ kind: 'fence' });
+      this.#releaseAllPending();
       this.#setRole({ ...role, joinerInc: 0 }, 'joiner silent');
     } else if (role.name === 'switching') {
       if (role.step === 'awaiting-boot' && now - role.sinceMs > this.config.switchBootTimeoutMs) {

@@ -36,6 +36,8 @@ export type Role =
       readonly held: HeldRequest[];
       readonly snapshotLastSeq: number;
       readonly joinerInc: number;
+      /** The backup asked to stop at step a; its last frames are not the new version's. */
+      readonly oldBackupInc: number;
     }
   /** Stopped on purpose (told to reboot); waits for the board to reset it. */
   | { readonly name: 'stopped'; readonly reason: string };

@@ -57,6 +57,8 @@ export interface SeedResult {
 const BOOT_MS = 25;
 const BUS_LATENCY_MS = 0.5;
 const REFORM_BOUND_MS = 10_000;
+/** A core that keeps asking for a wake-up at the same instant is stuck: fail loudly. */
+const WAKES_AT_ONE_INSTANT_MAX = 10_000;
 
 export function runSeed(options: WorldOptions): SeedResult {
   return new World(options).run();
@@ -76,6 +78,7 @@ class World {
   /** Per board: gave up its copy of the state since the pair was last whole. */
   readonly gaveUpState = [false, false];
   readonly wakeAt = [Infinity, Infinity];
+  readonly #wakesNow = [0, 0];
   counts = { takeovers: 0, switches: 0, fallbacks: 0, switchFailures: 0, doubleFailures: 0, splitBrain: 0 };
   powerPulls = 0;
   faultsInjected = 0;
@@ -285,6 +288,10 @@ class World {
 
   #scheduleWake(index: 0 | 1, core: PairCore): void {
     const at = core.nextWakeMs();
+    if (at <= this.queue.now && this.#wakesNow[index]!++ > WAKES_AT_ONE_INSTANT_MAX) {
+      throw new Error(`processor ${index + 1} asks to be woken again and again at ${this.queue.now} ms (a core bug)`);
+    }
+    if (at > this.queue.now) this.#wakesNow[index] = 0;
     if (at >= this.wakeAt[index]!) return;
     this.wakeAt[index] = at;
     this.queue.at(at, () => {
