@@ -2,6 +2,8 @@
 export interface PairConfig {
   /** Which processor this is; 1 wins the tie-break when both boot together. */
   readonly processor: 1 | 2;
+  /** Line rate of the interconnect UARTs (8N1: baud / 10 bytes a second); frames are paced to it. */
+  readonly baud: number;
   /** Interconnect paths to the partner (a board has one or two UART links). */
   readonly pathCount: 1 | 2;
   /** The partner's DTR is wired to our DSR on every path, so a power loss drops it at once. */
@@ -47,6 +49,7 @@ export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}
   const suspectMissCount = overrides.suspectMissCount ?? 3;
   return {
     processor,
+    baud: 115200,
     pathCount: 2,
     dsrWired: true,
     fenceWired: true,
@@ -66,6 +69,11 @@ export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}
     retransmitTimeoutMs: heartbeatIntervalMs * 2,
     ...overrides,
   };
+}
+
+/** Bytes a millisecond the interconnect carries. */
+export function lineBytesPerMs(config: PairConfig): number {
+  return config.baud / 10_000;
 }
 
 /** A path counts as silent after this long without a frame. */

@@ -10,7 +10,7 @@ import { type CborLimits, decodeCbor, encodeCbor } from '../wire/cbor.ts';
 import { FrameError, MessageError } from '../wire/errors.ts';
 import { encodeFrame, FrameDecoder } from '../wire/frame.ts';
 import { ReliableChannel } from '../wire/reliable-channel.ts';
-import { type PairConfig, suspectAfterMs } from './config.ts';
+import { lineBytesPerMs, type PairConfig, suspectAfterMs } from './config.ts';
 import {
   type BootChoice,
   type CheckpointEntry,
@@ -74,11 +74,13 @@ const ENVELOPE_LIMITS: CborLimits = { bytesMax: 4096, depthMax: 24, itemsMax: 40
 
 /** Heartbeat rounds between two that carry the image details (the first one does). */
 const HELLO_EVERY_BEATS = 8;
+/** Hand the UART a new segment when it has at most this much left to send. */
+const TX_AHEAD_MS = 1;
 
 const SERVING: ReadonlySet<RoleName> = new Set(['primary', 'primary-alone', 'switching']);
 
 export class PairCore {
-  readonly hello: Hello;
+  #hello: Hello;
   #role: Role = { name: 'booting' };
   #term = 0;
   #state: AppState;
@@ -104,6 +106,8 @@ export class PairCore {
   #outbox: CheckpointEntry[] = [];
   /** Per path: when a heartbeat is due (any frame sent on the path postpones it). */
   readonly #nextBeatMs: number[];
+  /** Per path: when the UART will have sent what we gave it (an estimate from the baud rate). */
+  readonly #txIdleAtMs: number[];
   #beatRounds = 0;
   #rebootAfterFlush: BootChoice | null = null;
   #outputs: Output[] = [];
@@ -116,7 +120,7 @@ export class PairCore {
     now: number,
   ) {
     this.#now = now;
-    this.hello = {
+    this.#hello = {
       app: app.name,
       version: app.version,
       stateVersion: app.stateVersion,
@@ -140,6 +144,7 @@ export class PairCore {
     }
     this.#lastHeardAnyMs = now;
     this.#nextBeatMs = this.#paths.map(() => now);
+    this.#txIdleAtMs = this.#paths.map(() => now);
     this.#emit({ kind: 'role', role: 'booting', term: 0, why: `boot ${app.name} ${app.version}` });
     this.#flush();
   }
@@ -150,7 +155,14 @@ export class PairCore {
   receiveBytes(path: number, bytes: Uint8Array, now: number): void {
     this.#now = now;
     const decoder = this.#decoders[path];
-    if (decoder === undefined) return;
+    const pathState = this.#paths[path];
+    if (decoder === undefined || pathState === undefined) return;
+    // Bytes arriving are a sign of life even before their frame is complete:
+    // a long frame at a low baud rate takes longer than the suspicion time.
+    if (this.#partnerInc !== 0 && bytes.length > 0) {
+      pathState.lastHeardMs = now;
+      this.#lastHeardAnyMs = now;
+    }
     for (const event of decoder.push(bytes)) {
       if (event.kind === 'error') {
         this.#badInput(path, event.error);
@@ -230,8 +242,11 @@ export class PairCore {
   /** When the core next needs `tick`. */
   nextWakeMs(): number {
     let wake = Math.min(...this.#nextBeatMs);
+    // Segments wait for their turn on the line as well as for their timers.
+    const lineFreeMs = this.#txIdleAtMs[this.#preferredPath()]! - TX_AHEAD_MS;
     const retransmit = this.#channel.nextRetransmitAt();
-    if (retransmit !== undefined) wake = Math.min(wake, retransmit);
+    if (retransmit !== undefined) wake = Math.min(wake, Math.max(retransmit, lineFreeMs));
+    if (this.#channel.sendable > 0) wake = Math.min(wake, lineFreeMs);
     const silentAfter = suspectAfterMs(this.config);
     for (const path of this.#paths) {
       if (path.up) wake = Math.min(wake, path.lastHeardMs + silentAfter + 1);
@@ -255,6 +270,11 @@ export class PairCore {
   }
 
   // ------------------------------------------------------------- inspection
+
+  /** The image this processor runs, as it tells its partner. */
+  get hello(): Hello {
+    return this.#hello;
+  }
 
   get role(): RoleName {
     return this.#role.name;
@@ -511,7 +531,7 @@ export class PairCore {
         if (role.name === 'backup') this.#acceptRoles(body.held);
         return;
       case 'confirm':
-        if (role.name === 'backup') this.#effect({ kind: 'confirm' });
+        if (role.name === 'backup') this.#confirm();
         return;
       case 'reject':
         if (role.name === 'joining' || role.name === 'booting') {
@@ -528,7 +548,6 @@ export class PairCore {
     const role = this.#role;
     // The old backup's last words, sent before it stopped: it is going away.
     if (role.name === 'switching' && this.#partnerInc === role.oldBackupInc) return;
-    if (role.name === 'primary') this.#releaseAllPending();
     if (partner.version === this.hello.version) {
       this.#startSnapshot(partner);
       return;
@@ -667,9 +686,9 @@ export class PairCore {
     const role = this.#role;
     if (role.name === 'primary-alone' && role.joinerInc !== 0 && this.#peerAck >= role.snapshotLastSeq) {
       this.#setRole({ name: 'primary' }, 'backup synchronised');
-      if (this.boot.testMode) {
+      if (this.#hello.testMode) {
         // The pair is whole on a trial image: both boards confirm it.
-        this.#effect({ kind: 'confirm' });
+        this.#confirm();
         this.#send({ k: 'confirm' });
         this.#emit({ kind: 'switch', step: 'done', ok: true, detail: `pair whole on ${this.hello.version}; confirmed` });
       }
@@ -779,6 +798,11 @@ export class PairCore {
     this.#effect({ kind: 'announce' });
   }
 
+  #confirm(): void {
+    this.#hello = { ...this.#hello, testMode: false };
+    this.#effect({ kind: 'confirm' });
+  }
+
   #dropState(why: string): void {
     this.#state = undefined;
     this.#emit({ kind: 'alarm', detail: why });
@@ -828,8 +852,14 @@ export class PairCore {
       for (const pending of this.#pending) if (pending.seq === 0) pending.seq = this.#lastSentSeq;
       this.#outbox = [];
     }
+    // Segments are paced to the line: a deep UART queue would only delay heartbeats
+    // and make retransmission timers fire for frames still waiting to be sent.
     const path = this.#preferredPath();
-    for (const segment of this.#channel.poll(this.#now)) this.#transmit(path, { seg: segment });
+    while (this.#txIdleAtMs[path]! <= this.#now + TX_AHEAD_MS) {
+      const [segment] = this.#channel.poll(this.#now, 1);
+      if (segment === undefined) break;
+      this.#transmit(path, { seg: segment });
+    }
     if (this.#channel.ackOwed) this.#transmit(path, {});
     if (this.#nextBeatMs.some((at) => this.#now >= at)) {
       // The image details ride along now and then; the partner keeps the last ones.
@@ -856,6 +886,7 @@ export class PairCore {
     const bytes = encodeFrame(encodeCbor(envelopeToWire(envelope), ENVELOPE_LIMITS));
     this.#outputs.push({ kind: 'bytes', path, bytes });
     this.#nextBeatMs[path] = this.#now + this.config.heartbeatIntervalMs;
+    this.#txIdleAtMs[path] = Math.max(this.#now, this.#txIdleAtMs[path]!) + bytes.length / lineBytesPerMs(this.config);
   }
 
   #preferredPath(): number {

@@ -148,6 +148,11 @@ function count(value: unknown, what: string): number {
   return value;
 }
 
+function timeMs(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(`${what} is not a time`);
+  return value;
+}
+
 function text(value: unknown, what: string, maxLength = 64): string {
   if (typeof value !== 'string' || value.length > maxLength) fail(`${what} is not a short string`);
   return value;
@@ -177,7 +182,7 @@ function parseEntry(value: unknown): CheckpointEntry {
     txn: count(e.txn, 'entry.txn'),
     clientId: text(e.clientId, 'entry.clientId'),
     syncId: count(e.syncId, 'entry.syncId'),
-    ...(e.nowMs === undefined ? {} : { nowMs: count(e.nowMs, 'entry.nowMs') }),
+    ...(e.nowMs === undefined ? {} : { nowMs: timeMs(e.nowMs, 'entry.nowMs') }),
     ...(e.seed === undefined ? {} : { seed: count(e.seed, 'entry.seed') }),
   };
 }
@@ -188,7 +193,7 @@ function parseHeld(value: unknown): HeldRequest {
     clientId: text(h.clientId, 'held.clientId'),
     syncId: count(h.syncId, 'held.syncId'),
     body: h.body,
-    arrivedMs: count(h.arrivedMs, 'held.arrivedMs'),
+    arrivedMs: timeMs(h.arrivedMs, 'held.arrivedMs'),
   };
 }
 

@@ -88,29 +88,36 @@ export class ReliableChannel<T> {
    * Segments to put on the wire now: new ones that fit the window, then
    * retransmissions of segments whose timer expired at `now` (each at most once).
    */
-  poll(now: number): DataSegment<T>[] {
+  poll(now: number, max = Number.POSITIVE_INFINITY): DataSegment<T>[] {
     const segments: DataSegment<T>[] = [];
     const inFlightEndSeq = this.nextNewSeq;
-    const windowEndSeq = Math.min(
-      this.oldestUnackedSeq + this.unackedCount,
-      this.oldestUnackedSeq + this.windowMax,
-    );
     const retransmitAt = now + this.retransmitTimeoutMs;
-    for (let seq = inFlightEndSeq; seq < windowEndSeq; seq++) {
-      const slot = this.sendSlot(seq);
-      segments.push({ seq, body: this.sendBodies[slot] as T });
-      this.retransmitAtMs[slot] = retransmitAt;
-    }
-    this.nextNewSeq = Math.max(inFlightEndSeq, windowEndSeq);
-    // Only segments that were in flight before this poll: a zero timeout must not resend a new one at once.
-    for (let seq = this.oldestUnackedSeq; seq < inFlightEndSeq; seq++) {
+    // Retransmissions first: they hold up everything behind them at the receiver.
+    for (let seq = this.oldestUnackedSeq; seq < inFlightEndSeq && segments.length < max; seq++) {
       const slot = this.sendSlot(seq);
       if ((this.retransmitAtMs[slot] as number) <= now) {
         segments.push({ seq, body: this.sendBodies[slot] as T });
         this.retransmitAtMs[slot] = retransmitAt;
       }
     }
+    const windowEndSeq = Math.min(
+      this.oldestUnackedSeq + this.unackedCount,
+      this.oldestUnackedSeq + this.windowMax,
+    );
+    let seq = inFlightEndSeq;
+    for (; seq < windowEndSeq && segments.length < max; seq++) {
+      const slot = this.sendSlot(seq);
+      segments.push({ seq, body: this.sendBodies[slot] as T });
+      this.retransmitAtMs[slot] = retransmitAt;
+    }
+    this.nextNewSeq = Math.max(inFlightEndSeq, seq);
     return segments;
+  }
+
+  /** Bodies the window would let poll() send now for the first time (the caller's pacing holds them). */
+  get sendable(): number {
+    const windowEndSeq = this.oldestUnackedSeq + Math.min(this.unackedCount, this.windowMax);
+    return Math.max(0, windowEndSeq - this.nextNewSeq);
   }
 
   /**

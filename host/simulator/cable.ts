@@ -22,6 +22,9 @@ export function noFaults(): LineFaults {
   return { cut: false, lossRate: 0, corruptRate: 0, duplicateRate: 0, delayMs: 0 };
 }
 
+/** Bytes delivered together: a receive FIFO's worth. */
+const SLICE_BYTES = 64;
+
 /** One direction of the cable. */
 export class Line {
   faults: LineFaults = noFaults();
@@ -57,8 +60,13 @@ export class Line {
       const at = Math.floor(this.random() * data.length);
       data[at] = (data[at] ?? 0) ^ (1 << Math.floor(this.random() * 8));
     }
+    // Bytes trickle in as the UART receives them, a slice at a time.
+    for (let offset = 0; offset < data.length; offset += SLICE_BYTES) {
+      const slice = data.subarray(offset, offset + SLICE_BYTES);
+      const arrive = start + (offset + slice.length) * this.byteTimeMs + f.delayMs;
+      this.queue.at(arrive, () => this.deliver(slice));
+    }
     const arrive = this.#busyUntilMs + f.delayMs;
-    this.queue.at(arrive, () => this.deliver(data));
     if (f.duplicateRate > 0 && this.random() < f.duplicateRate) {
       this.queue.at(arrive + data.length * this.byteTimeMs, () => this.deliver(data));
     }

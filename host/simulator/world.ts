@@ -88,7 +88,7 @@ class World {
   constructor(readonly options: WorldOptions) {
     this.random = seededRandom(options.seed);
     this.history = new History(options.loadApp);
-    const config = (p: 1 | 2) => pairConfig(p, { pathCount: options.pathCount, ...options.config });
+    const config = (p: 1 | 2) => pairConfig(p, { pathCount: options.pathCount, baud: options.baud, ...options.config });
     const slots: [string, string] = [options.versions[0], options.versions[1]];
     this.boards = [
       new SimBoard(1, config(1), options.loadApp, [...slots], options.seed),
@@ -571,7 +571,7 @@ function describe(event: PairEvent): string {
     case 'switch':
       return `switch step ${event.step} ${event.ok ? 'ok' : 'FAILED'}: ${event.detail}`;
     case 'bad-input':
-      return `bad input on path ${event.path}: ${event.code}`;
+      return `bad input on path ${event.path}: ${event.code}: ${event.detail}`;
     case 'cold-start':
       return `cold start on ${event.version}`;
     case 'alarm':

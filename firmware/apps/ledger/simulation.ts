@@ -1,0 +1,17 @@
+/**
+ * The ledger as the simulator runs it (`tandem simulate` without --app):
+ * boards start on v1 and upgrade online to v2, whose converters carry the
+ * balances across. The workload sticks to v1 requests, which both versions
+ * accept, so clients keep working through upgrades and fallbacks.
+ */
+import type { SimulationModule } from '../../../host/simulator/app-module.ts';
+import { ledgerV1 } from './v1.ts';
+import { ledgerV2 } from './v2.ts';
+import { ledgerWorkload } from './workload.ts';
+
+export const ledgerSimulation: SimulationModule = {
+  versions: (model) => [ledgerV1(model), ledgerV2(model)],
+  workload: (random) => ledgerWorkload(random),
+};
+
+export default ledgerSimulation;

@@ -1,0 +1,185 @@
+/**
+ * A campaign: many seeds of the simulated pair, one after another on this
+ * core, with their results added up. Every seed runs the same world shape
+ * (the constants below), so a failing seed replays exactly with
+ * `worldOptionsFor` and `trace: true`.
+ */
+import type { CheckpointModel } from '../../firmware/app.ts';
+import { appVersions, loaderFor, type SimulationModule } from './app-module.ts';
+import type { Violation } from './history.ts';
+import { runSeed, type SeedResult, type WorldOptions } from './world.ts';
+
+/** Virtual milliseconds of faults and load per seed, before the fault-free final phase. */
+export const DEFAULT_RUN_MS = 60_000;
+/** The pair's cables run at a common UART speed. */
+export const SEED_BAUD = 115_200;
+/** Enough clients that requests overlap during takeovers. */
+export const SEED_CLIENTS = 4;
+/** Two cables, so a single cut never isolates the processors. */
+export const SEED_PATH_COUNT = 2;
+/** Fast heartbeats keep takeovers short in virtual time, so each seed packs in more faults. */
+export const SEED_HEARTBEAT_INTERVAL_MS = 20;
+/** How many violations a campaign keeps word for word; the rest are only counted. */
+export const FIRST_VIOLATIONS_KEPT = 10;
+
+export interface SeedSpec {
+  readonly seed: number;
+  readonly mode: CheckpointModel;
+  readonly module: SimulationModule;
+  readonly runMs?: number;
+  readonly trace?: boolean;
+}
+
+/** The world one seed of a campaign runs in; also how `simulate --seed` replays it. */
+export function worldOptionsFor(spec: SeedSpec): WorldOptions {
+  const [current, next] = appVersions(spec.module, spec.mode);
+  return {
+    seed: spec.seed,
+    loadApp: loaderFor([current, next]),
+    versions: [current.version, next.version],
+    workload: (random) => spec.module.workload(random),
+    runMs: spec.runMs ?? DEFAULT_RUN_MS,
+    baud: SEED_BAUD,
+    clients: SEED_CLIENTS,
+    pathCount: SEED_PATH_COUNT,
+    faults: true,
+    trace: spec.trace ?? false,
+    config: { heartbeatIntervalMs: SEED_HEARTBEAT_INTERVAL_MS },
+  };
+}
+
+export interface CampaignOptions {
+  readonly seeds: number;
+  readonly startSeed: number;
+  readonly mode: CheckpointModel;
+  readonly module: SimulationModule;
+  readonly runMs?: number;
+  /** Called after each seed, e.g. to move a progress bar. */
+  readonly onSeed?: (result: SeedResult) => void;
+}
+
+export interface CampaignViolation {
+  readonly seed: number;
+  readonly kind: Violation['kind'];
+  readonly detail: string;
+  /** Virtual time of the violation within its seed. */
+  readonly atMs: number;
+}
+
+export interface CampaignResult {
+  readonly app: string;
+  readonly versions: readonly [string, string];
+  readonly mode: CheckpointModel;
+  readonly startSeed: number;
+  readonly runMs: number;
+  readonly seeds: number;
+  /** Total violations over all seeds. */
+  readonly violations: number;
+  readonly failingSeeds: readonly number[];
+  readonly takeovers: number;
+  /** Completed upgrades to the next version. */
+  readonly switches: number;
+  /** Completed switches back to the current version. */
+  readonly fallbacks: number;
+  readonly switchFailures: number;
+  readonly acknowledged: number;
+  readonly lost: number;
+  readonly duplicated: number;
+  readonly splitBrain: number;
+  /**
+   * Both boards down with the state in neither: the app keeps its state in
+   * RAM only, so nothing can survive this. Reported on its own, never as a
+   * pass of the nothing-lost invariant.
+   */
+  readonly doubleFailures: number;
+  /** Acknowledged requests whose state died in a double failure. */
+  readonly lostToDoubleFailure: number;
+  readonly powerPulls: number;
+  readonly faultsInjected: number;
+  /** Longest a client waited for a reply while faults were on, over all seeds. */
+  readonly holdMsMax: number;
+  /** Sum of the seeds' virtual time. */
+  readonly virtualMs: number;
+  readonly wallMs: number;
+  readonly seedsPerMinute: number;
+  readonly firstViolations: readonly CampaignViolation[];
+}
+
+type Counted = Extract<
+  keyof SeedResult,
+  | 'takeovers'
+  | 'switches'
+  | 'fallbacks'
+  | 'switchFailures'
+  | 'acknowledged'
+  | 'lost'
+  | 'duplicated'
+  | 'splitBrain'
+  | 'doubleFailures'
+  | 'lostToDoubleFailure'
+  | 'powerPulls'
+  | 'faultsInjected'
+  | 'virtualMs'
+>;
+
+const COUNTED: readonly Counted[] = [
+  'takeovers',
+  'switches',
+  'fallbacks',
+  'switchFailures',
+  'acknowledged',
+  'lost',
+  'duplicated',
+  'splitBrain',
+  'doubleFailures',
+  'lostToDoubleFailure',
+  'powerPulls',
+  'faultsInjected',
+  'virtualMs',
+];
+
+export function runCampaign(options: CampaignOptions): CampaignResult {
+  const { seeds, startSeed, mode, module } = options;
+  const runMs = options.runMs ?? DEFAULT_RUN_MS;
+  // Check the module's versions once, up front, rather than failing inside the first seed.
+  const [current, next] = appVersions(module, mode);
+  const totals = Object.fromEntries(COUNTED.map((key) => [key, 0])) as Record<Counted, number>;
+  const failingSeeds: number[] = [];
+  const firstViolations: CampaignViolation[] = [];
+  let violations = 0;
+  let holdMsMax = 0;
+
+  const started = performance.now();
+  for (let seed = startSeed; seed < startSeed + seeds; seed++) {
+    const result = runSeed(worldOptionsFor({ seed, mode, module, runMs }));
+    for (const key of COUNTED) totals[key] += result[key];
+    holdMsMax = Math.max(holdMsMax, result.holdMsMax);
+    if (result.violations.length > 0) {
+      violations += result.violations.length;
+      failingSeeds.push(seed);
+      for (const violation of result.violations) {
+        if (firstViolations.length >= FIRST_VIOLATIONS_KEPT) break;
+        const { kind, detail, at } = violation;
+        firstViolations.push({ seed, kind, detail, atMs: at });
+      }
+    }
+    options.onSeed?.(result);
+  }
+  const wallMs = performance.now() - started;
+
+  return {
+    app: current.name,
+    versions: [current.version, next.version],
+    mode,
+    startSeed,
+    runMs,
+    seeds,
+    violations,
+    failingSeeds,
+    ...totals,
+    holdMsMax,
+    wallMs,
+    seedsPerMinute: wallMs > 0 ? (seeds * 60_000) / wallMs : 0,
+    firstViolations,
+  };
+}
