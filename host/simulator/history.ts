@@ -67,6 +67,10 @@ export class History {
     marks.push({ fromTxn: txn + 1, version });
   }
 
+  get hasAcknowledged(): boolean {
+    return this.#epoch.acks.size > 0;
+  }
+
   /** Both copies of the state are gone: what was acknowledged so far is lost by a double failure. */
   newEpoch(): void {
     this.lostToDoubleFailure += this.#epoch.acks.size;

@@ -264,6 +264,7 @@ class World {
         this.history.servingFrom(core.txn, core.hello.version);
         return;
       case 'cold-start':
+        this.#onColdStart();
         this.history.servingFrom(0, core.hello.version);
         return;
       case 'role':
@@ -311,20 +312,23 @@ class World {
       this.counts.splitBrain += 1;
       this.history.violation(this.queue.now, 'split-brain', 'both processors serve');
     }
-    if (!cores.some((c) => c?.hasState === true) && this.history.acknowledged > 0 && !this.#stateLostNoted) {
-      this.#stateLostNoted = true;
-      if (this.gaveUpState[0] && this.gaveUpState[1]) {
-        this.counts.doubleFailures += 1;
-        this.trace.push(`${this.#time()}  both copies of the state are gone: double failure`);
-      } else {
-        this.history.violation(this.queue.now, 'state-lost', 'no processor holds the state, yet only one failed');
-      }
-      this.history.newEpoch();
-    }
-    if (cores.some((c) => c?.hasState === true)) this.#stateLostNoted = false;
   }
 
-  #stateLostNoted = false;
+  /**
+   * A cold start means no processor had the state. That is excused only as a
+   * double failure: both boards gave up their copy (power, fence or a switch
+   * stop) since the pair was last whole.
+   */
+  #onColdStart(): void {
+    if (!this.history.hasAcknowledged) return;
+    if (this.gaveUpState[0] && this.gaveUpState[1]) {
+      this.counts.doubleFailures += 1;
+      this.trace.push(`${this.#time()}  cold start after both copies were lost: double failure`);
+    } else {
+      this.history.violation(this.queue.now, 'state-lost', 'cold start, yet only one board lost its copy');
+    }
+    this.history.newEpoch();
+  }
 
   // ------------------------------------------------------------- clients
 
