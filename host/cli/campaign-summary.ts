@@ -1,0 +1,58 @@
+/** The readable report of a campaign that `tandem simulate` prints on stdout. */
+import type { CampaignResult } from '../simulator/campaign.ts';
+import type { Stylist } from './terminal-style.ts';
+import { count, formatTable, seconds } from './text-table.ts';
+
+export function campaignSummary(result: CampaignResult, style: Stylist): string[] {
+  const lastSeed = result.startSeed + result.seeds - 1;
+  const [current, next] = result.versions;
+  const failing = result.failingSeeds.length;
+  const lines = [
+    style(
+      'bold',
+      `${result.app} ${current} -> ${next}, ${result.mode} checkpoints: seeds ${result.startSeed}..${lastSeed}, ${seconds(result.runMs, 0)} of faults each`,
+    ),
+    ...formatTable([
+      ['seeds', count(result.seeds)],
+      ['violations', count(result.violations)],
+      ['failing seeds', count(failing)],
+      ['acknowledged requests', count(result.acknowledged)],
+      ['lost', count(result.lost)],
+      ['executed twice', count(result.duplicated)],
+      ['split brain', count(result.splitBrain)],
+      ['takeovers', count(result.takeovers)],
+      [`switches to ${next}`, count(result.switches)],
+      [`fallbacks to ${current}`, count(result.fallbacks)],
+      ['failed switch steps', count(result.switchFailures)],
+      ['power pulls', count(result.powerPulls)],
+      ['faults injected', count(result.faultsInjected)],
+      ['longest client wait', `${count(result.holdMsMax)} ms`],
+      ['virtual time', seconds(result.virtualMs)],
+      ['wall time', seconds(result.wallMs)],
+      ['seeds per minute', count(result.seedsPerMinute)],
+    ]),
+    '',
+    // Kept apart from the table: these are neither passes nor violations of nothing-lost.
+    `double failures (both boards down; state not persisted by the app; not counted as passes of nothing-lost): ${count(result.doubleFailures)}`,
+    `acknowledged requests lost with them: ${count(result.lostToDoubleFailure)}`,
+    '',
+  ];
+  if (result.violations === 0) {
+    lines.push(style('green', `PASS: no violations in ${count(result.seeds)} seeds`));
+    return lines;
+  }
+  lines.push(style('bold', 'first violations:'));
+  for (const v of result.firstViolations) {
+    lines.push(`  seed ${v.seed} at ${v.atMs.toFixed(1)} ms: ${v.kind}: ${v.detail}`);
+  }
+  const shownSeeds = result.failingSeeds.slice(0, 20).join(', ');
+  const more = failing > 20 ? `, ... (${failing - 20} more)` : '';
+  lines.push(`failing seeds: ${shownSeeds}${more}`);
+  lines.push(
+    style(
+      'red',
+      `FAIL: ${count(result.violations)} violations in ${count(failing)} of ${count(result.seeds)} seeds`,
+    ),
+  );
+  return lines;
+}

@@ -1,0 +1,136 @@
+/**
+ * `tandem simulate`: runs a campaign of seeds through the deterministic
+ * simulator and checks every invariant, or replays one seed with its trace.
+ *
+ * Contract for scripts: with --json, stdout holds exactly one JSON object
+ * (the CampaignResult, or the SeedResult with --seed); on any violation
+ * stderr gets `reproduce with: npx tandem simulate --seed N --mode M` and the
+ * exit code is ExitCode.failure.
+ */
+import { Option } from 'commander';
+import type { CheckpointModel } from '../../../firmware/app.ts';
+import { DEFAULT_RUN_MS, runCampaign, worldOptionsFor } from '../../simulator/campaign.ts';
+import { runSeed } from '../../simulator/world.ts';
+import { campaignProgress, progressWanted } from '../campaign-progress.ts';
+import { campaignSummary } from '../campaign-summary.ts';
+import type { RegisterCommand } from '../command-registration.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { positiveInteger, seedNumber } from '../option-parsers.ts';
+import { reproduceLine } from '../reproduce-command.ts';
+import { seedSummary } from '../seed-summary.ts';
+import { APP_OPTION_HELP, simulationModuleFor } from '../simulation-module-option.ts';
+import { stylistFor } from '../terminal-style.ts';
+
+export const DEFAULT_SEEDS = 100;
+export const DEFAULT_START_SEED = 1;
+const MODES: readonly CheckpointModel[] = ['state', 'replay'];
+
+interface SimulateOptions {
+  readonly seeds: number;
+  readonly startSeed: number;
+  readonly seed?: number;
+  readonly mode: CheckpointModel;
+  readonly app?: string;
+  readonly runMs: number;
+  readonly json: boolean;
+}
+
+export const registerSimulate: RegisterCommand = (program, finish) => {
+  program
+    .command('simulate')
+    .description(
+      'Run seeds of the simulated primary/backup pair under faults (power pulls, cable cuts, noise, online upgrades) and check that nothing acknowledged is lost, nothing runs twice and only one processor serves.',
+    )
+    .addOption(
+      new Option('--seeds <n>', 'how many seeds to run')
+        .argParser(positiveInteger)
+        .default(DEFAULT_SEEDS),
+    )
+    .addOption(
+      new Option('--start-seed <s>', 'first seed of the campaign')
+        .argParser(seedNumber)
+        .default(DEFAULT_START_SEED),
+    )
+    .addOption(
+      new Option('--seed <s>', 'replay one seed: print its full trace, then its summary')
+        .argParser(seedNumber)
+        .conflicts(['seeds', 'startSeed']),
+    )
+    .addOption(
+      new Option('--mode <model>', 'checkpoint model the app runs in')
+        .choices(MODES)
+        .default('state'),
+    )
+    .addOption(new Option('--app <path>', APP_OPTION_HELP))
+    .addOption(
+      new Option('--run-ms <ms>', 'virtual milliseconds of load and faults per seed')
+        .argParser(positiveInteger)
+        .default(DEFAULT_RUN_MS),
+    )
+    .option('--json', 'print one JSON object on stdout instead of the table (for scripts)', false)
+    .addHelpText(
+      'after',
+      `
+Exit codes: ${ExitCode.ok} no violations, ${ExitCode.failure} violations found, ${ExitCode.usage} bad argument, ${ExitCode.appModule} --app module unusable.
+
+Examples:
+  npx tandem simulate --seeds 1000 --mode replay
+  npx tandem simulate --seed 42 --mode state
+  npx tandem simulate --app ./my-app/simulation.ts --seeds 50 --json`,
+    )
+    .action(async (options: SimulateOptions) => {
+      finish(
+        options.seed === undefined
+          ? await campaign(options)
+          : await replayOne(options, options.seed),
+      );
+    });
+};
+
+async function campaign(options: SimulateOptions): Promise<ExitCode> {
+  const module = await simulationModuleFor(options.app);
+  const progress = campaignProgress('simulate', options.seeds, progressWanted(options.json));
+  let result: ReturnType<typeof runCampaign>;
+  try {
+    result = runCampaign({
+      seeds: options.seeds,
+      startSeed: options.startSeed,
+      mode: options.mode,
+      module,
+      runMs: options.runMs,
+      onSeed: (seed) => progress.seedDone(seed),
+    });
+  } finally {
+    progress.stop();
+  }
+
+  if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else process.stdout.write(`${campaignSummary(result, stylistFor(process.stdout)).join('\n')}\n`);
+
+  const firstFailing = result.failingSeeds[0];
+  if (firstFailing === undefined) return ExitCode.ok;
+  process.stderr.write(`${reproduceLine({ ...options, seed: firstFailing })}\n`);
+  return ExitCode.failure;
+}
+
+async function replayOne(options: SimulateOptions, seed: number): Promise<ExitCode> {
+  const module = await simulationModuleFor(options.app);
+  const world = worldOptionsFor({
+    seed,
+    mode: options.mode,
+    module,
+    runMs: options.runMs,
+    trace: true,
+  });
+  const result = runSeed(world);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    const style = stylistFor(process.stdout);
+    const [current, next] = world.versions;
+    const header = `seed ${seed}: ${options.mode} checkpoints, ${current} -> ${next}, ${options.runMs} ms of faults`;
+    const lines = [style('bold', header), ...result.trace, '', ...seedSummary(result, style)];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  return result.violations.length > 0 ? ExitCode.failure : ExitCode.ok;
+}

@@ -1,0 +1,16 @@
+/**
+ * The exit codes of `tandem`, part of its contract with scripts and CI.
+ * 70 is EX_SOFTWARE from sysexits.h: a bug in tandem itself.
+ */
+export const ExitCode = {
+  ok: 0,
+  /** A check ran and found violations. */
+  failure: 1,
+  /** A bad argument or option; nothing ran. */
+  usage: 2,
+  /** The module given with --app cannot be loaded or does not keep the contract. */
+  appModule: 3,
+  internal: 70,
+} as const;
+
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

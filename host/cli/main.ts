@@ -1,0 +1,45 @@
+/**
+ * Entry point of the `tandem` CLI (bin/tandem.js loads it through tsx). The
+ * only place that decides the process's exit status: commands report an
+ * ExitCode, and errors map to one here.
+ */
+import { CommanderError } from 'commander';
+import { AppModuleError } from '../simulator/app-module.ts';
+import { ExitCode } from './exit-codes.ts';
+import { tandemProgram } from './program.ts';
+
+/** Commander's codes for help and version output, which are successes. */
+const COMMANDER_SUCCESSES = new Set(['commander.helpDisplayed', 'commander.version']);
+
+function exitCodeFor(error: unknown): ExitCode {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message, naming the option at fault.
+    return COMMANDER_SUCCESSES.has(error.code) ? ExitCode.ok : ExitCode.usage;
+  }
+  if (error instanceof AppModuleError) {
+    process.stderr.write(`tandem: ${error.message}\n`);
+    return ExitCode.appModule;
+  }
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(
+    `tandem: internal error (a bug in tandem or in the app under test):\n${detail}\n`,
+  );
+  return ExitCode.internal;
+}
+
+// `tandem simulate --seed 7 | head` closes stdout early; that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(ExitCode.ok);
+  throw error;
+});
+
+let exitCode: ExitCode = ExitCode.ok;
+try {
+  await tandemProgram((code) => {
+    exitCode = code;
+  }).parseAsync(process.argv);
+} catch (error) {
+  exitCode = exitCodeFor(error);
+}
+// Not process.exit(): let stdout drain, so piped JSON is never cut short.
+process.exitCode = exitCode;

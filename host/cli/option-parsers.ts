@@ -1,0 +1,29 @@
+/**
+ * Parsers for option values. They throw commander's InvalidArgumentError, so
+ * commander reports the option by name and the process exits with
+ * ExitCode.usage instead of running with a nonsense value.
+ */
+import { InvalidArgumentError } from 'commander';
+
+/** Seeds feed a 32-bit generator; larger ones would silently alias smaller ones. */
+export const MAX_SEED = 0xffff_ffff;
+
+function integer(text: string): number {
+  const value = /^[+-]?\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value)) throw new InvalidArgumentError('Must be a whole number.');
+  return value;
+}
+
+export function positiveInteger(text: string): number {
+  const value = integer(text);
+  if (value < 1) throw new InvalidArgumentError('Must be at least 1.');
+  return value;
+}
+
+export function seedNumber(text: string): number {
+  const value = integer(text);
+  if (value < 0 || value > MAX_SEED) {
+    throw new InvalidArgumentError(`Must be between 0 and ${MAX_SEED}.`);
+  }
+  return value;
+}

@@ -1,0 +1,31 @@
+/**
+ * The `tandem` command tree. Each command lives in commands/ and is listed
+ * here explicitly, so the program is visible at a glance and needs no file
+ * scanning at start-up.
+ */
+import { Command } from 'commander';
+import packageJson from '../../package.json' with { type: 'json' };
+import type { RegisterCommand } from './command-registration.ts';
+import { registerBenchSimulate } from './commands/bench-simulate.ts';
+import { registerSimulate } from './commands/simulate.ts';
+import { ExitCode } from './exit-codes.ts';
+
+const COMMANDS: readonly RegisterCommand[] = [registerSimulate, registerBenchSimulate];
+
+export function tandemProgram(finish: (code: ExitCode) => void): Command {
+  const program = new Command('tandem')
+    .description(packageJson.description)
+    .version(packageJson.version)
+    // Set before adding commands, which inherit them: errors come back to main.ts as
+    // exceptions instead of commander exiting the process itself.
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)');
+  for (const register of COMMANDS) register(program, finish);
+  program.addHelpText(
+    'after',
+    `
+Exit codes: ${ExitCode.ok} ok, ${ExitCode.failure} a check found violations, ${ExitCode.usage} bad argument, ${ExitCode.appModule} the --app module cannot be loaded, ${ExitCode.internal} internal error.
+Run \`tandem <command> --help\` for a command's options.`,
+  );
+  return program;
+}

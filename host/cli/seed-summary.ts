@@ -1,0 +1,37 @@
+/** The report of one replayed seed (`tandem simulate --seed S`), printed after its trace. */
+import type { SeedResult } from '../simulator/world.ts';
+import type { Stylist } from './terminal-style.ts';
+import { count, formatTable, seconds } from './text-table.ts';
+
+export function seedSummary(result: SeedResult, style: Stylist): string[] {
+  const lines = [
+    style('bold', `seed ${result.seed}`),
+    ...formatTable([
+      ['violations', count(result.violations.length)],
+      ['acknowledged requests', count(result.acknowledged)],
+      ['lost', count(result.lost)],
+      ['executed twice', count(result.duplicated)],
+      ['split brain', count(result.splitBrain)],
+      ['takeovers', count(result.takeovers)],
+      ['switches', count(result.switches)],
+      ['fallbacks', count(result.fallbacks)],
+      ['failed switch steps', count(result.switchFailures)],
+      ['power pulls', count(result.powerPulls)],
+      ['faults injected', count(result.faultsInjected)],
+      ['longest client wait', `${count(result.holdMsMax)} ms`],
+      ['virtual time', seconds(result.virtualMs)],
+    ]),
+    '',
+    `double failures (both boards down; state not persisted by the app; not counted as passes of nothing-lost): ${count(result.doubleFailures)}`,
+    `acknowledged requests lost with them: ${count(result.lostToDoubleFailure)}`,
+    '',
+  ];
+  if (result.violations.length === 0) {
+    lines.push(style('green', `PASS: seed ${result.seed} has no violations`));
+    return lines;
+  }
+  for (const v of result.violations)
+    lines.push(`  at ${v.at.toFixed(3)} ms: ${v.kind}: ${v.detail}`);
+  lines.push(style('red', `FAIL: seed ${result.seed} has ${result.violations.length} violations`));
+  return lines;
+}
