@@ -29,9 +29,26 @@ export interface WorldOptions {
   readonly clients: number;
   readonly pathCount: 1 | 2;
   readonly config?: Partial<PairConfig>;
+  /** Random faults from the seed. */
   readonly faults: boolean;
+  /** Faults and commands at fixed times, for scenarios that read like a script. */
+  readonly script?: readonly ScriptStep[];
   /** Collect a readable trace of every event. */
   readonly trace: boolean;
+}
+
+export type ScriptAction =
+  | 'pull-primary'
+  | 'pull-primary-mid-checkpoint'
+  | 'pull-backup'
+  | 'restore-power'
+  | 'switch'
+  | 'cut-path-0'
+  | 'restore-cables';
+
+export interface ScriptStep {
+  readonly atMs: number;
+  readonly action: ScriptAction;
 }
 
 export interface SeedResult {
@@ -52,6 +69,8 @@ export interface SeedResult {
   readonly holdMsMax: number;
   readonly virtualMs: number;
   readonly trace: readonly string[];
+  /** Versions of processor 1 and 2 at the end. */
+  readonly finalVersions: readonly string[];
 }
 
 const BOOT_MS = 25;
@@ -124,6 +143,7 @@ class World {
       queue.at(200, () => client.start());
     }
     if (options.faults) this.#scheduleFaults();
+    for (const step of options.script ?? []) queue.at(step.atMs, () => this.#scripted(step.action));
     queue.advanceTo(options.runMs);
     this.#finalPhase();
     return this.#result();
@@ -420,14 +440,14 @@ class World {
   }
 
   /** Pulls the board `pick` names as soon as it names one (checked every millisecond, up to a second). */
-  #pullWhen(pick: () => 0 | 1 | null, label: string): void {
+  #pullWhen(pick: () => 0 | 1 | null, label: string, restore = true): void {
     const deadline = this.queue.now + 1000;
     const attempt = () => {
       const index = pick();
       if (index !== null) {
         this.trace.push(`${this.#time()}  fault: pull ${label}`);
         this.#pullPower(index);
-        this.queue.at(this.queue.now + 20 + this.random() * 1500, () => this.#restorePower(index));
+        if (restore) this.queue.at(this.queue.now + 20 + this.random() * 1500, () => this.#restorePower(index));
       } else if (this.queue.now < deadline) {
         this.queue.at(this.queue.now + 1, attempt);
       }
@@ -435,14 +455,14 @@ class World {
     attempt();
   }
 
-  #switch(): void {
+  #switch(withFaults = true): void {
     const index = this.#roleIndex('serving');
     const core = index === null ? null : this.boards[index]?.core;
     if (core == null || index === null) return;
     const refusal = core.switchToOther(this.queue.now);
     this.trace.push(`${this.#time()}  host: switch on P${index + 1}${refusal ? ` refused: ${refusal}` : ''}`);
     this.#pump(index);
-    if (refusal !== null || this.random() < 0.5) return;
+    if (refusal !== null || !withFaults || this.random() < 0.5) return;
     // Power-pull at a chosen step of this switch.
     const steps = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
     const target = steps[Math.floor(this.random() * steps.length)];
@@ -453,6 +473,43 @@ class World {
       this.onSwitchStep = null;
       this.queue.at(this.queue.now + delayMs, () => this.#pullWhen(() => victim, `P${victim + 1} at switch step ${step}`));
     };
+  }
+
+  #scripted(action: ScriptAction): void {
+    this.trace.push(`${this.#time()}  script: ${action}`);
+    const primary = () => this.#roleIndex('serving');
+    switch (action) {
+      case 'pull-primary':
+        this.#pullPower(primary() ?? 0);
+        return;
+      case 'pull-primary-mid-checkpoint':
+        this.#pullWhen(() => {
+          const i = primary();
+          return i !== null && (this.boards[i]?.core?.checkpointLag ?? 0) > 0 ? i : null;
+        }, 'primary mid-checkpoint', false);
+        return;
+      case 'pull-backup':
+        this.#pullPower(this.#roleIndex('backup') ?? 1);
+        return;
+      case 'restore-power':
+        for (const index of [0, 1] as const) this.#restorePower(index);
+        return;
+      case 'switch':
+        this.#switch(false);
+        return;
+      case 'cut-path-0':
+        for (const line of this.lines[0] as Line[]) line.faults.cut = true;
+        this.unplugged[0] = true;
+        this.#updateDsr();
+        return;
+      case 'restore-cables':
+        for (let path = 0; path < this.options.pathCount; path++) {
+          for (const line of this.lines[path] as Line[]) line.faults.cut = false;
+          this.unplugged[path] = false;
+        }
+        this.#updateDsr();
+        return;
+    }
   }
 
   #cut(twoWay: boolean): void {
@@ -552,6 +609,7 @@ class World {
       holdMsMax: this.holdMsMax,
       virtualMs: this.queue.now,
       trace: this.trace,
+      finalVersions: this.boards.map((b) => b.version),
     };
   }
 
