@@ -213,9 +213,9 @@ export class PairCore {
       return refusal;
     }
     // a. the backup stops voluntarily and boots the new version on trial.
+    // Replies already executed wait for the backup's acknowledgement as usual.
     this.#send({ k: 'stop', boot: 'other-test', reason: `switch to ${this.boot.otherVersion}` });
     this.#emit({ kind: 'switch', step: 'a', ok: true, detail: 'backup asked to stop' });
-    this.#releaseAllPending();
     this.#setRole(
       {
         name: 'switching',
@@ -225,6 +225,7 @@ export class PairCore {
         snapshotLastSeq: 0,
         joinerInc: 0,
         oldBackupInc: this.#partnerInc,
+        stopSeq: this.#lastSentSeq,
       },
       `switch to ${this.boot.otherVersion}`,
     );
@@ -342,7 +343,7 @@ export class PairCore {
       );
       return;
     }
-    if (role.name === 'switching' && role.step === 'big-checkpoint') {
+    if (role.name === 'switching' && (role.step === 'big-checkpoint' || this.#oldBackupMayServe(role))) {
       if (role.held.length >= this.config.heldRequestsMax) {
         this.#replyError(clientId, syncId, 'busy', 'switch in progress and the hold queue is full');
       } else {
@@ -462,6 +463,9 @@ export class PairCore {
   #partnerRestartedDuringSwitch(role: Extract<Role, { name: 'switching' }>): void {
     if (role.step === 'awaiting-boot') {
       this.#emit({ kind: 'switch', step: 'b', ok: true, detail: 'backup stopped and is booting' });
+      this.#releaseAllPending();
+      this.#setRole({ ...role, stopSeq: 0, held: [] }, 'the old backup is gone');
+      for (const request of role.held) this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
       return;
     }
     if (role.step === 'big-checkpoint') {
@@ -692,6 +696,12 @@ export class PairCore {
         this.#send({ k: 'confirm' });
         this.#emit({ kind: 'switch', step: 'done', ok: true, detail: `pair whole on ${this.hello.version}; confirmed` });
       }
+    } else if (role.name === 'switching' && role.step === 'awaiting-boot' && role.stopSeq !== 0 && this.#peerAck >= role.stopSeq) {
+      // The old backup has everything and has stopped: requests run alone until the new version joins.
+      this.#releaseAcknowledged();
+      this.#releaseAllPending();
+      this.#setRole({ ...role, stopSeq: 0, held: [] }, 'the old backup stopped');
+      for (const request of role.held) this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
     } else if (role.name === 'switching' && role.step === 'big-checkpoint' && this.#peerAck >= role.snapshotLastSeq) {
       this.#emit({ kind: 'switch', step: 'f', ok: true, detail: 'big checkpoint acknowledged' });
       // g. hand the roles and the held requests to the new version.
@@ -772,6 +782,11 @@ export class PairCore {
     if (role.name === 'switching') {
       for (const request of role.held) this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
     }
+  }
+
+  /** Until the old backup has taken its stop, it could still take over: new requests wait. */
+  #oldBackupMayServe(role: Extract<Role, { name: 'switching' }>): boolean {
+    return role.step === 'awaiting-boot' && role.stopSeq !== 0;
   }
 
   #switchRefusal(): string | null {

@@ -38,6 +38,8 @@ export type Role =
       readonly joinerInc: number;
       /** The backup asked to stop at step a; its last frames are not the new version's. */
       readonly oldBackupInc: number;
+      /** Channel sequence of that stop: until it is acknowledged, the old backup could still take over. */
+      readonly stopSeq: number;
     }
   /** Stopped on purpose (told to reboot); waits for the board to reset it. */
   | { readonly name: 'stopped'; readonly reason: string };
