@@ -65,7 +65,11 @@ export interface App<State, Request, Update, Reply> {
   /** Checks a request from the outside world; throws AppInputError if it is not one. */
   parseRequest(input: unknown): Request;
   /** Decides what a request does. Pure: must not mutate `state`. */
-  handle(state: Readonly<State>, request: Request, context: HandlerContext): Decision<Update, Reply>;
+  handle(
+    state: Readonly<State>,
+    request: Request,
+    context: HandlerContext,
+  ): Decision<Update, Reply>;
   /** Commits an update; may mutate and return `state`. */
   apply(state: State, update: Update): State;
   /** Present when this version can exchange state with the prior state version. */

@@ -37,6 +37,8 @@ test('firmware imports no Node built-ins', (t) => {
 });
 
 test('no test.only is committed', (t) => {
-  const offenders = sources('test').filter((file) => /\btest\.only\(/.test(readFileSync(file, 'utf8')));
+  const offenders = sources('test').filter((file) =>
+    /\btest\.only\(/.test(readFileSync(file, 'utf8')),
+  );
   t.deepEqual(offenders, []);
 });

@@ -86,7 +86,7 @@ test('an unacknowledged segment is retransmitted when its timeout expires, once 
   t.is(sender.nextRetransmitAt(), undefined);
 });
 
-test('new segments come before retransmissions and each timer restarts at its own send', (t) => {
+test('retransmissions come before new segments and each timer restarts at its own send', (t) => {
   const sender = new ReliableChannel<number>({ retransmitTimeoutMs: 10 });
   sender.send(1);
   sender.poll(0);
@@ -95,7 +95,18 @@ test('new segments come before retransmissions and each timer restarts at its ow
   t.deepEqual(seqsOf(sender.poll(10)), [1]);
   t.is(sender.nextRetransmitAt(), 15);
   sender.send(3);
-  t.deepEqual(seqsOf(sender.poll(15)), [3, 2]);
+  t.deepEqual(seqsOf(sender.poll(15)), [2, 3]);
+});
+
+test('poll sends at most the number of segments asked for, retransmissions first', (t) => {
+  const sender = new ReliableChannel<number>({ retransmitTimeoutMs: 10 });
+  sender.send(1);
+  sender.poll(0);
+  sender.send(2);
+  t.is(sender.sendable, 1);
+  t.deepEqual(seqsOf(sender.poll(10, 1)), [1]);
+  t.deepEqual(seqsOf(sender.poll(10, 1)), [2]);
+  t.is(sender.sendable, 0);
 });
 
 test('with a zero timeout a new segment is not resent in the poll that first sends it', (t) => {

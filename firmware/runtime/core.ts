@@ -5,9 +5,9 @@
  * replies, effects on the hardware and events. The board asks `nextWakeMs`
  * when to call `tick` again. Nothing here reads a clock or a random source.
  */
-import { AppInputError, type AnyApp, type HandlerContext } from '../app.ts';
+import { type AnyApp, AppInputError, type HandlerContext } from '../app.ts';
 import { type CborLimits, decodeCbor, encodeCbor } from '../wire/cbor.ts';
-import { FrameError, MessageError } from '../wire/errors.ts';
+import { type FrameError, MessageError } from '../wire/errors.ts';
 import { encodeFrame, FrameDecoder } from '../wire/frame.ts';
 import { ReliableChannel } from '../wire/reliable-channel.ts';
 import { lineBytesPerMs, type PairConfig, suspectAfterMs } from './config.ts';
@@ -18,10 +18,10 @@ import {
   type ClientReply,
   type ClientRequest,
   type Envelope,
-  type Hello,
-  type HeldRequest,
-  type PeerBody,
   envelopeToWire,
+  type HeldRequest,
+  type Hello,
+  type PeerBody,
   parseEnvelope,
   parseSnapshot,
   type RoleName,
@@ -68,7 +68,11 @@ interface PathState {
 }
 
 /** A big checkpoint may be larger than a frame; it travels in chunks and is decoded with these bounds. */
-const SNAPSHOT_LIMITS: CborLimits = { bytesMax: 4 * 1024 * 1024, depthMax: 32, itemsMax: 1_000_000 };
+const SNAPSHOT_LIMITS: CborLimits = {
+  bytesMax: 4 * 1024 * 1024,
+  depthMax: 32,
+  itemsMax: 1_000_000,
+};
 /** Envelopes must fit one frame. */
 const ENVELOPE_LIMITS: CborLimits = { bytesMax: 4096, depthMax: 24, itemsMax: 4096 };
 
@@ -145,7 +149,13 @@ export class PairCore {
     this.#lastHeardAnyMs = now;
     this.#nextBeatMs = this.#paths.map(() => now);
     this.#txIdleAtMs = this.#paths.map(() => now);
-    this.#emit({ kind: 'role', role: 'booting', term: 0, why: `boot ${app.name} ${app.version}` });
+    this.#emit({
+      kind: 'role',
+      role: 'booting',
+      term: 0,
+      txn: 0,
+      why: `boot ${app.name} ${app.version}`,
+    });
     this.#flush();
   }
 
@@ -283,7 +293,10 @@ export class PairCore {
 
   /** Serving clients: a primary in any form, not holding its requests for a handover. */
   get serving(): boolean {
-    return SERVING.has(this.#role.name) && !(this.#role.name === 'switching' && this.#role.step === 'handed-over');
+    return (
+      SERVING.has(this.#role.name) &&
+      !(this.#role.name === 'switching' && this.#role.step === 'handed-over')
+    );
   }
 
   get term(): number {
@@ -322,14 +335,21 @@ export class PairCore {
   #onRequest(clientId: string, syncId: number, body: unknown, arrivedMs: number): void {
     const role = this.#role;
     if (!this.serving) {
-      this.#replyError(clientId, syncId, 'not-primary', `processor ${this.config.processor} is ${role.name}`);
+      this.#replyError(
+        clientId,
+        syncId,
+        'not-primary',
+        `processor ${this.config.processor} is ${role.name}`,
+      );
       return;
     }
     const lookup = this.#cache.lookup(clientId, syncId);
     if (lookup.kind === 'saved') {
       const saved = lookup.reply as SavedReply;
       const reply: ClientReply = { clientId, syncId, ok: true, reply: saved.reply, txn: saved.txn };
-      const waiting = this.#pending.find((p) => p.reply.clientId === clientId && p.reply.syncId === syncId);
+      const waiting = this.#pending.find(
+        (p) => p.reply.clientId === clientId && p.reply.syncId === syncId,
+      );
       if (waiting !== undefined) this.#pending.push({ seq: waiting.seq, reply });
       else this.#outputs.push({ kind: 'reply', reply });
       return;
@@ -343,7 +363,10 @@ export class PairCore {
       );
       return;
     }
-    if (role.name === 'switching' && (role.step === 'big-checkpoint' || this.#oldBackupMayServe(role))) {
+    if (
+      role.name === 'switching' &&
+      (role.step === 'big-checkpoint' || this.#oldBackupMayServe(role))
+    ) {
       if (role.held.length >= this.config.heldRequestsMax) {
         this.#replyError(clientId, syncId, 'busy', 'switch in progress and the hold queue is full');
       } else {
@@ -365,7 +388,8 @@ export class PairCore {
       const request = this.app.parseRequest(body);
       decision = this.app.handle(this.#state, request, handlerContext(this.#now, seed));
     } catch (error) {
-      const message = error instanceof AppInputError ? error.message : `handler failed: ${String(error)}`;
+      const message =
+        error instanceof AppInputError ? error.message : `handler failed: ${String(error)}`;
       this.#replyError(clientId, syncId, 'bad-request', message);
       return;
     }
@@ -397,7 +421,12 @@ export class PairCore {
 
   #onEnvelope(path: number, envelope: Envelope): void {
     if (envelope.from.p === this.config.processor) {
-      this.#emit({ kind: 'bad-input', path, code: 'loopback', detail: 'frame from our own processor id' });
+      this.#emit({
+        kind: 'bad-input',
+        path,
+        code: 'loopback',
+        detail: 'frame from our own processor id',
+      });
       return;
     }
     const inc = envelope.from.inc;
@@ -444,7 +473,10 @@ export class PairCore {
         return;
       case 'primary':
         this.#releaseAllPending();
-        this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, 'the backup restarted');
+        this.#setRole(
+          { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
+          'the backup restarted',
+        );
         return;
       case 'primary-alone':
         if (role.joinerInc !== 0) {
@@ -465,7 +497,8 @@ export class PairCore {
       this.#emit({ kind: 'switch', step: 'b', ok: true, detail: 'backup stopped and is booting' });
       this.#releaseAllPending();
       this.#setRole({ ...role, stopSeq: 0, held: [] }, 'the old backup is gone');
-      for (const request of role.held) this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
+      for (const request of role.held)
+        this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
       return;
     }
     if (role.step === 'big-checkpoint') {
@@ -478,12 +511,16 @@ export class PairCore {
 
   #onPartnerStatus(status: Status): void {
     const role = this.#role;
-    const partnerServes = status.role === 'primary' || status.role === 'primary-alone' || status.role === 'switching';
+    const partnerServes =
+      status.role === 'primary' || status.role === 'primary-alone' || status.role === 'switching';
     switch (role.name) {
       case 'booting':
         if (partnerServes && !this.#joinRefused) {
           this.#send({ k: 'join', hello: this.hello });
-          this.#setRole({ name: 'joining', transferId: -1, chunks: [] }, 'asked the primary to join');
+          this.#setRole(
+            { name: 'joining', transferId: -1, chunks: [] },
+            'asked the primary to join',
+          );
         } else if (status.role === 'booting' && this.config.processor === 1) {
           this.#coldStart(status.term);
         }
@@ -500,8 +537,14 @@ export class PairCore {
       case 'primary':
       case 'primary-alone':
       case 'switching':
-        if (partnerServes && (status.term > this.#term || (status.term === this.#term && this.config.processor === 2))) {
-          this.#emit({ kind: 'alarm', detail: `two primaries: stepping down for term ${status.term}` });
+        if (
+          partnerServes &&
+          (status.term > this.#term || (status.term === this.#term && this.config.processor === 2))
+        ) {
+          this.#emit({
+            kind: 'alarm',
+            detail: `two primaries: stepping down for term ${status.term}`,
+          });
           this.#stop('confirmed', 'another primary has a newer term');
         }
         return;
@@ -527,7 +570,8 @@ export class PairCore {
         return;
       case 'stop':
         if (role.name !== 'primary' && role.name !== 'primary-alone' && role.name !== 'stopped') {
-          if (role.name === 'switching') this.#emit({ kind: 'switch', step: 'i', ok: true, detail: 'old version stopping' });
+          if (role.name === 'switching')
+            this.#emit({ kind: 'switch', step: 'i', ok: true, detail: 'old version stopping' });
           this.#stop(body.boot, body.reason);
         }
         return;
@@ -557,16 +601,34 @@ export class PairCore {
       return;
     }
     if (role.name === 'switching' && role.step === 'awaiting-boot') {
-      this.#emit({ kind: 'switch', step: 'c', ok: true, detail: `partner booted ${partner.version}` });
-      this.#emit({ kind: 'switch', step: 'd', ok: true, detail: `${partner.version} backup started` });
+      this.#emit({
+        kind: 'switch',
+        step: 'c',
+        ok: true,
+        detail: `partner booted ${partner.version}`,
+      });
+      this.#emit({
+        kind: 'switch',
+        step: 'd',
+        ok: true,
+        detail: `${partner.version} backup started`,
+      });
       const bridge = bridgeTo(this.app, partner);
       if (bridge.kind === 'incompatible') {
         this.#emit({ kind: 'switch', step: 'e', ok: false, detail: bridge.reason });
         this.#send({ k: 'stop', boot: 'confirmed', reason: `handshake refused: ${bridge.reason}` });
-        this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, 'switch failed at e');
+        this.#setRole(
+          { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
+          'switch failed at e',
+        );
         return;
       }
-      this.#emit({ kind: 'switch', step: 'e', ok: true, detail: `checkpoints ${this.app.stateVersion} <-> ${partner.stateVersion}` });
+      this.#emit({
+        kind: 'switch',
+        step: 'e',
+        ok: true,
+        detail: `checkpoints ${this.app.stateVersion} <-> ${partner.stateVersion}`,
+      });
       // f. hold new requests (none are outstanding: alone, replies leave at once) and send everything.
       const lastSeq = this.#sendSnapshot(partner);
       if (lastSeq === null) {
@@ -574,18 +636,35 @@ export class PairCore {
         return;
       }
       this.#setRole(
-        { ...role, step: 'big-checkpoint', sinceMs: this.#now, snapshotLastSeq: lastSeq, joinerInc: this.#partnerInc },
+        {
+          ...role,
+          step: 'big-checkpoint',
+          sinceMs: this.#now,
+          snapshotLastSeq: lastSeq,
+          joinerInc: this.#partnerInc,
+        },
         'big checkpoint to the new version',
       );
       return;
     }
     // Mixed versions outside a switch: bring the partner onto our version.
     if (partner.testMode) {
-      this.#send({ k: 'stop', boot: 'confirmed', reason: `primary runs ${this.hello.version}: revert the trial image` });
+      this.#send({
+        k: 'stop',
+        boot: 'confirmed',
+        reason: `primary runs ${this.hello.version}: revert the trial image`,
+      });
     } else if (partner.otherVersion === this.hello.version) {
-      this.#send({ k: 'stop', boot: 'other-test', reason: `primary runs ${this.hello.version}: boot it` });
+      this.#send({
+        k: 'stop',
+        boot: 'other-test',
+        reason: `primary runs ${this.hello.version}: boot it`,
+      });
     } else {
-      this.#send({ k: 'reject', reason: `partner runs ${partner.version} and has no image of ${this.hello.version}` });
+      this.#send({
+        k: 'reject',
+        reason: `partner runs ${partner.version} and has no image of ${this.hello.version}`,
+      });
     }
   }
 
@@ -598,7 +677,10 @@ export class PairCore {
     const role = this.#role;
     if (role.name === 'switching') {
       // The old backup came back on the old version: the switch did not happen.
-      this.#failSwitch(role.step === 'awaiting-boot' ? 'c' : 'f', `partner came back on ${partner.version}`);
+      this.#failSwitch(
+        role.step === 'awaiting-boot' ? 'c' : 'f',
+        `partner came back on ${partner.version}`,
+      );
     }
     this.#setRole(
       { name: 'primary-alone', joinerInc: this.#partnerInc, snapshotLastSeq: lastSeq },
@@ -614,7 +696,13 @@ export class PairCore {
       return null;
     }
     const { stateVersion, state } = stateFor(this.app, this.#state, bridge);
-    const snapshot: Snapshot = { stateVersion, state, txn: this.#txn, term: this.#term, cache: this.#cache.entries() };
+    const snapshot: Snapshot = {
+      stateVersion,
+      state,
+      txn: this.#txn,
+      term: this.#term,
+      cache: this.#cache.entries(),
+    };
     const bytes = encodeCbor(snapshot, SNAPSHOT_LIMITS);
     const chunkBytes = this.config.snapshotChunkBytes;
     const count = Math.max(1, Math.ceil(bytes.length / chunkBytes));
@@ -627,7 +715,10 @@ export class PairCore {
     return this.#lastSentSeq;
   }
 
-  #onSnapshotChunk(role: Extract<Role, { name: 'joining' }>, body: Extract<PeerBody, { k: 'snap' }>): void {
+  #onSnapshotChunk(
+    role: Extract<Role, { name: 'joining' }>,
+    body: Extract<PeerBody, { k: 'snap' }>,
+  ): void {
     let chunks = role.chunks;
     if (body.id !== role.transferId) {
       if (body.index !== 0) return;
@@ -665,7 +756,11 @@ export class PairCore {
       reply = entry.reply;
     } else {
       const request = this.app.parseRequest(entry.request);
-      const decision = this.app.handle(this.#state, request, handlerContext(entry.nowMs ?? 0, entry.seed ?? 0));
+      const decision = this.app.handle(
+        this.#state,
+        request,
+        handlerContext(entry.nowMs ?? 0, entry.seed ?? 0),
+      );
       this.#state = this.app.apply(this.#state, decision.update);
       reply = decision.reply;
     }
@@ -683,30 +778,53 @@ export class PairCore {
     // h. stop the old version; it boots ours on trial and joins as backup.
     this.#send({ k: 'stop', boot: 'other-test', reason: `switch: boot ${this.hello.version}` });
     this.#emit({ kind: 'switch', step: 'h', ok: true, detail: 'old version asked to stop' });
-    for (const request of held) this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
+    for (const request of held)
+      this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
   }
 
   #onPeerAck(): void {
     const role = this.#role;
-    if (role.name === 'primary-alone' && role.joinerInc !== 0 && this.#peerAck >= role.snapshotLastSeq) {
+    if (
+      role.name === 'primary-alone' &&
+      role.joinerInc !== 0 &&
+      this.#peerAck >= role.snapshotLastSeq
+    ) {
       this.#setRole({ name: 'primary' }, 'backup synchronised');
       if (this.#hello.testMode) {
         // The pair is whole on a trial image: both boards confirm it.
         this.#confirm();
         this.#send({ k: 'confirm' });
-        this.#emit({ kind: 'switch', step: 'done', ok: true, detail: `pair whole on ${this.hello.version}; confirmed` });
+        this.#emit({
+          kind: 'switch',
+          step: 'done',
+          ok: true,
+          detail: `pair whole on ${this.hello.version}; confirmed`,
+        });
       }
-    } else if (role.name === 'switching' && role.step === 'awaiting-boot' && role.stopSeq !== 0 && this.#peerAck >= role.stopSeq) {
+    } else if (
+      role.name === 'switching' &&
+      role.step === 'awaiting-boot' &&
+      role.stopSeq !== 0 &&
+      this.#peerAck >= role.stopSeq
+    ) {
       // The old backup has everything and has stopped: requests run alone until the new version joins.
       this.#releaseAcknowledged();
       this.#releaseAllPending();
       this.#setRole({ ...role, stopSeq: 0, held: [] }, 'the old backup stopped');
-      for (const request of role.held) this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
-    } else if (role.name === 'switching' && role.step === 'big-checkpoint' && this.#peerAck >= role.snapshotLastSeq) {
+      for (const request of role.held)
+        this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
+    } else if (
+      role.name === 'switching' &&
+      role.step === 'big-checkpoint' &&
+      this.#peerAck >= role.snapshotLastSeq
+    ) {
       this.#emit({ kind: 'switch', step: 'f', ok: true, detail: 'big checkpoint acknowledged' });
       // g. hand the roles and the held requests to the new version.
       this.#send({ k: 'role-switch', held: role.held });
-      this.#setRole({ ...role, step: 'handed-over', held: [], sinceMs: this.#now }, 'roles handed to the new version');
+      this.#setRole(
+        { ...role, step: 'handed-over', held: [], sinceMs: this.#now },
+        'roles handed to the new version',
+      );
     }
     this.#releaseAcknowledged();
   }
@@ -744,8 +862,14 @@ export class PairCore {
     } else if (role.name === 'switching') {
       if (role.step === 'awaiting-boot' && now - role.sinceMs > this.config.switchBootTimeoutMs) {
         this.#failSwitch('d', `no new version within ${this.config.switchBootTimeoutMs} ms`);
-      } else if (role.step === 'big-checkpoint' && now - role.sinceMs > this.config.switchHoldTimeoutMs) {
-        this.#failSwitch('f', `big checkpoint not acknowledged within ${this.config.switchHoldTimeoutMs} ms`);
+      } else if (
+        role.step === 'big-checkpoint' &&
+        now - role.sinceMs > this.config.switchHoldTimeoutMs
+      ) {
+        this.#failSwitch(
+          'f',
+          `big checkpoint not acknowledged within ${this.config.switchHoldTimeoutMs} ms`,
+        );
       }
     }
   }
@@ -778,9 +902,13 @@ export class PairCore {
   #failSwitch(step: SwitchStepName, detail: string): void {
     const role = this.#role;
     this.#emit({ kind: 'switch', step, ok: false, detail });
-    this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, `switch failed at ${step}`);
+    this.#setRole(
+      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
+      `switch failed at ${step}`,
+    );
     if (role.name === 'switching') {
-      for (const request of role.held) this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
+      for (const request of role.held)
+        this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
     }
   }
 
@@ -792,7 +920,8 @@ export class PairCore {
   #switchRefusal(): string | null {
     const role = this.#role;
     if (role.name === 'switching') return 'a switch is already in progress';
-    if (role.name !== 'primary') return `processor ${this.config.processor} is ${role.name}, not a primary with a backup`;
+    if (role.name !== 'primary')
+      return `processor ${this.config.processor} is ${role.name}, not a primary with a backup`;
     const target = this.boot.otherVersion;
     if (target === '') return 'no image in the other slot';
     if (target === this.hello.version) return `the other slot holds the running version ${target}`;
@@ -809,7 +938,10 @@ export class PairCore {
     this.#cache = new ReplyCache(this.config.syncDepth, this.config.clientsMax);
     this.#term = Math.max(this.#term, partnerTerm) + 1;
     this.#emit({ kind: 'cold-start', version: this.hello.version });
-    this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, 'both booted: cold start');
+    this.#setRole(
+      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
+      'both booted: cold start',
+    );
     this.#effect({ kind: 'announce' });
   }
 
@@ -836,14 +968,16 @@ export class PairCore {
     if (this.#pending.length === 0) return;
     const still: PendingReply[] = [];
     for (const pending of this.#pending) {
-      if (pending.seq !== 0 && pending.seq <= this.#peerAck) this.#outputs.push({ kind: 'reply', reply: pending.reply });
+      if (pending.seq !== 0 && pending.seq <= this.#peerAck)
+        this.#outputs.push({ kind: 'reply', reply: pending.reply });
       else still.push(pending);
     }
     this.#pending = still;
   }
 
   #releaseAllPending(): void {
-    for (const pending of this.#pending) this.#outputs.push({ kind: 'reply', reply: pending.reply });
+    for (const pending of this.#pending)
+      this.#outputs.push({ kind: 'reply', reply: pending.reply });
     this.#pending = [];
     this.#outbox = [];
   }
@@ -858,7 +992,10 @@ export class PairCore {
   /** End of every input: group commit, segments, acks, heartbeats, then effects. */
   #flush(): void {
     const inFlight = this.#lastCheckpointSeq > this.#peerAck;
-    if (this.#outbox.length > 0 && (!inFlight || this.#outbox.length >= this.config.checkpointEntriesMax)) {
+    if (
+      this.#outbox.length > 0 &&
+      (!inFlight || this.#outbox.length >= this.config.checkpointEntriesMax)
+    ) {
       const max = this.config.checkpointEntriesMax;
       for (let i = 0; i < this.#outbox.length; i += max) {
         if (!this.#send({ k: 'ckpt', entries: this.#outbox.slice(i, i + max) })) break;
@@ -901,7 +1038,8 @@ export class PairCore {
     const bytes = encodeFrame(encodeCbor(envelopeToWire(envelope), ENVELOPE_LIMITS));
     this.#outputs.push({ kind: 'bytes', path, bytes });
     this.#nextBeatMs[path] = this.#now + this.config.heartbeatIntervalMs;
-    this.#txIdleAtMs[path] = Math.max(this.#now, this.#txIdleAtMs[path]!) + bytes.length / lineBytesPerMs(this.config);
+    this.#txIdleAtMs[path] =
+      Math.max(this.#now, this.#txIdleAtMs[path]!) + bytes.length / lineBytesPerMs(this.config);
   }
 
   #preferredPath(): number {
@@ -920,7 +1058,7 @@ export class PairCore {
   #setRole(role: Role, why: string): void {
     this.#role = role;
     this.#nextBeatMs.fill(this.#now); // tell the partner at once
-    this.#emit({ kind: 'role', role: role.name, term: this.#term, why });
+    this.#emit({ kind: 'role', role: role.name, term: this.#term, txn: this.#txn, why });
   }
 
   #effect(effect: Effect): void {

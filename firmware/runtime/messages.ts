@@ -137,7 +137,8 @@ function fail(what: string): never {
 }
 
 function record(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`${what} is not a map`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail(`${what} is not a map`);
   return value as Record<string, unknown>;
 }
 
@@ -149,7 +150,8 @@ function count(value: unknown, what: string): number {
 }
 
 function timeMs(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(`${what} is not a time`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    fail(`${what} is not a time`);
   return value;
 }
 

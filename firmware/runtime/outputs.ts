@@ -16,7 +16,14 @@ export type SwitchStepName = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i'
 
 /** What happened, for logs, status and the simulator's checks. */
 export type PairEvent =
-  | { readonly kind: 'role'; readonly role: RoleName; readonly term: number; readonly why: string }
+  | {
+      readonly kind: 'role';
+      readonly role: RoleName;
+      readonly term: number;
+      /** The last transaction executed or applied when the role changed. */
+      readonly txn: number;
+      readonly why: string;
+    }
   | { readonly kind: 'takeover'; readonly fenced: boolean; readonly why: string }
   | { readonly kind: 'path'; readonly path: number; readonly up: boolean }
   | {
@@ -25,7 +32,12 @@ export type PairEvent =
       readonly ok: boolean;
       readonly detail: string;
     }
-  | { readonly kind: 'bad-input'; readonly path: number; readonly code: string; readonly detail: string }
+  | {
+      readonly kind: 'bad-input';
+      readonly path: number;
+      readonly code: string;
+      readonly detail: string;
+    }
   | { readonly kind: 'cold-start'; readonly version: string }
   | { readonly kind: 'alarm'; readonly detail: string };
 

@@ -31,7 +31,11 @@ export function bridgeTo(app: AnyApp, partner: Hello): Bridge {
 }
 
 /** Our state in the shape of `stateVersion`, which `bridgeTo` said the partner reads. */
-export function stateFor(app: AnyApp, state: unknown, bridge: Bridge): { stateVersion: number; state: unknown } {
+export function stateFor(
+  app: AnyApp,
+  state: unknown,
+  bridge: Bridge,
+): { stateVersion: number; state: unknown } {
   if (bridge.kind === 'send-down' && app.converters !== undefined) {
     return { stateVersion: bridge.stateVersion, state: app.converters.toPrior(state) };
   }

@@ -87,14 +87,22 @@ export class History {
         this.duplicated += 1;
         this.violation(at, 'executed-twice', `${key} ran as txn ${earlier.txn} and txn ${ack.txn}`);
       } else if (!isDeepStrictEqual(earlier.reply, ack.reply)) {
-        this.violation(at, 'retry-reply-differs', `${key}: ${json(earlier.reply)} then ${json(ack.reply)}`);
+        this.violation(
+          at,
+          'retry-reply-differs',
+          `${key}: ${json(earlier.reply)} then ${json(ack.reply)}`,
+        );
       }
       return;
     }
     const owner = epoch.byTxn.get(ack.txn);
     if (owner !== undefined) {
       this.lost += 1;
-      this.violation(at, 'acknowledged-lost', `txn ${ack.txn} acknowledged for ${owner}, reused for ${key}`);
+      this.violation(
+        at,
+        'acknowledged-lost',
+        `txn ${ack.txn} acknowledged for ${owner}, reused for ${key}`,
+      );
       return;
     }
     epoch.acks.set(key, ack);
@@ -119,10 +127,17 @@ export class History {
     for (const ack of acks) {
       if (ack.txn !== txn + 1) {
         this.lost += ack.txn - txn - 1;
-        this.violation(at, 'acknowledged-lost', `no acknowledgement for txns ${txn + 1} to ${ack.txn - 1}`);
+        this.violation(
+          at,
+          'acknowledged-lost',
+          `no acknowledgement for txns ${txn + 1} to ${ack.txn - 1}`,
+        );
         return;
       }
-      while (markIndex + 1 < marks.length && (marks[markIndex + 1]?.fromTxn ?? Infinity) <= ack.txn) {
+      while (
+        markIndex + 1 < marks.length &&
+        (marks[markIndex + 1]?.fromTxn ?? Infinity) <= ack.txn
+      ) {
         markIndex += 1;
         const next = this.loadApp(marks[markIndex]?.version ?? version);
         state = convert(app, next, state);
@@ -131,10 +146,17 @@ export class History {
       }
       txn = ack.txn;
       try {
-        const decision = app.handle(state, app.parseRequest(ack.body), { nowMs: 0, random: seededRandom(0) });
+        const decision = app.handle(state, app.parseRequest(ack.body), {
+          nowMs: 0,
+          random: seededRandom(0),
+        });
         state = app.apply(state, decision.update);
         if (!sameIgnoringTime(decision.reply, ack.reply)) {
-          this.violation(at, 'inconsistent-reply', `txn ${txn}: expected ${json(decision.reply)}, got ${json(ack.reply)}`);
+          this.violation(
+            at,
+            'inconsistent-reply',
+            `txn ${txn}: expected ${json(decision.reply)}, got ${json(ack.reply)}`,
+          );
           return;
         }
       } catch (error) {
@@ -144,14 +166,22 @@ export class History {
     }
     if (finalTxn < txn) {
       this.lost += txn - finalTxn;
-      this.violation(at, 'acknowledged-lost', `final primary at txn ${finalTxn}, acknowledged up to ${txn}`);
+      this.violation(
+        at,
+        'acknowledged-lost',
+        `final primary at txn ${finalTxn}, acknowledged up to ${txn}`,
+      );
       return;
     }
     if (finalTxn === txn) {
       const finalApp = this.loadApp(finalVersion);
       const expected = convert(app, finalApp, state);
       if (!sameIgnoringTime(expected, finalState)) {
-        this.violation(at, 'final-state-differs', `expected ${json(expected)}, primary has ${json(finalState)}`);
+        this.violation(
+          at,
+          'final-state-differs',
+          `expected ${json(expected)}, primary has ${json(finalState)}`,
+        );
       }
     }
   }

@@ -55,7 +55,8 @@ export class SimClient {
   onReply(reply: ClientReply): void {
     const outstanding = this.#outstanding;
     if (outstanding === null || reply.syncId !== outstanding.request.syncId) {
-      if (reply.ok) this.env.acknowledged({ clientId: this.id, syncId: reply.syncId, body: null }, reply);
+      if (reply.ok)
+        this.env.acknowledged({ clientId: this.id, syncId: reply.syncId, body: null }, reply);
       return;
     }
     if (reply.ok) {
@@ -78,7 +79,11 @@ export class SimClient {
     if (this.#stopped) return;
     this.env.later(this.random() * this.options.thinkMsMax, () => {
       if (this.#stopped || this.#outstanding !== null) return;
-      const request: ClientRequest = { clientId: this.id, syncId: ++this.#syncId, body: this.nextBody() };
+      const request: ClientRequest = {
+        clientId: this.id,
+        syncId: ++this.#syncId,
+        body: this.nextBody(),
+      };
       this.#outstanding = { request, firstSentMs: this.env.now(), attempt: 0 };
       this.#transmit();
     });

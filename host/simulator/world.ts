@@ -74,6 +74,7 @@ export interface SeedResult {
 }
 
 const BOOT_MS = 25;
+const SERVING_ROLES: ReadonlySet<string> = new Set(['primary', 'primary-alone', 'switching']);
 const BUS_LATENCY_MS = 0.5;
 const REFORM_BOUND_MS = 10_000;
 /** A core that keeps asking for a wake-up at the same instant is stuck: fail loudly. */
@@ -98,7 +99,14 @@ class World {
   readonly gaveUpState = [false, false];
   readonly wakeAt = [Infinity, Infinity];
   readonly #wakesNow = [0, 0];
-  counts = { takeovers: 0, switches: 0, fallbacks: 0, switchFailures: 0, doubleFailures: 0, splitBrain: 0 };
+  counts = {
+    takeovers: 0,
+    switches: 0,
+    fallbacks: 0,
+    switchFailures: 0,
+    doubleFailures: 0,
+    splitBrain: 0,
+  };
   powerPulls = 0;
   faultsInjected = 0;
   holdMsMax = 0;
@@ -107,7 +115,8 @@ class World {
   constructor(readonly options: WorldOptions) {
     this.random = seededRandom(options.seed);
     this.history = new History(options.loadApp);
-    const config = (p: 1 | 2) => pairConfig(p, { pathCount: options.pathCount, baud: options.baud, ...options.config });
+    const config = (p: 1 | 2) =>
+      pairConfig(p, { pathCount: options.pathCount, baud: options.baud, ...options.config });
     const slots: [string, string] = [options.versions[0], options.versions[1]];
     this.boards = [
       new SimBoard(1, config(1), options.loadApp, [...slots], options.seed),
@@ -122,12 +131,17 @@ class World {
   }
 
   #line(path: number, to: 0 | 1): Line {
-    return new Line(this.queue, this.options.baud, seededRandom(this.options.seed * 7 + path * 2 + to), (bytes) => {
-      const core = this.boards[to]?.core;
-      if (core == null) return;
-      core.receiveBytes(path, bytes, this.queue.now);
-      this.#pump(to);
-    });
+    return new Line(
+      this.queue,
+      this.options.baud,
+      seededRandom(this.options.seed * 7 + path * 2 + to),
+      (bytes) => {
+        const core = this.boards[to]?.core;
+        if (core == null) return;
+        core.receiveBytes(path, bytes, this.queue.now);
+        this.#pump(to);
+      },
+    );
   }
 
   run(): SeedResult {
@@ -135,10 +149,16 @@ class World {
     for (const index of [0, 1] as const) this.#powerOn(index);
     for (let c = 0; c < options.clients; c++) {
       const random = seededRandom(options.seed * 13 + c);
-      const client = new SimClient(`c${c}`, this.#clientEnvironment(), options.workload(random), random, {
-        timeoutMs: 150,
-        thinkMsMax: 20,
-      });
+      const client = new SimClient(
+        `c${c}`,
+        this.#clientEnvironment(),
+        options.workload(random),
+        random,
+        {
+          timeoutMs: 150,
+          thinkMsMax: 20,
+        },
+      );
       this.clients.push(client);
       queue.at(200, () => client.start());
     }
@@ -163,7 +183,10 @@ class World {
     if (!board.powered || board.core !== null) return;
     const core = board.boot(this.queue.now);
     this.wakeAt[index] = Infinity;
-    this.#log(index, `boots ${board.version}${board.trial ? ' (trial)' : ''}, incarnation ${core.incarnation}`);
+    this.#log(
+      index,
+      `boots ${board.version}${board.trial ? ' (trial)' : ''}, incarnation ${core.incarnation}`,
+    );
     this.#applyDsr(index);
     this.#pump(index);
   }
@@ -202,7 +225,8 @@ class World {
   #applyDsr(index: 0 | 1): void {
     const core = this.boards[index]?.core;
     if (core == null) return;
-    for (let path = 0; path < this.options.pathCount; path++) core.setDsr(path, this.#dsrLevel(index, path), this.queue.now);
+    for (let path = 0; path < this.options.pathCount; path++)
+      core.setDsr(path, this.#dsrLevel(index, path), this.queue.now);
   }
 
   #updateDsr(): void {
@@ -245,7 +269,11 @@ class World {
     }
   }
 
-  #effect(index: 0 | 1, core: PairCore, effect: Extract<Output, { kind: 'effect' }>['effect']): void {
+  #effect(
+    index: 0 | 1,
+    core: PairCore,
+    effect: Extract<Output, { kind: 'effect' }>['effect'],
+  ): void {
     const board = this.boards[index] as SimBoard;
     if (board.core !== core) return;
     const partner = index === 0 ? 1 : 0;
@@ -281,18 +309,17 @@ class World {
     switch (event.kind) {
       case 'takeover':
         this.counts.takeovers += 1;
-        this.history.servingFrom(core.txn, core.hello.version);
         return;
       case 'cold-start':
         this.#onColdStart();
-        this.history.servingFrom(0, core.hello.version);
         return;
       case 'role':
         if (event.role === 'primary') this.gaveUpState.fill(false);
-        if (event.role === 'switching' && event.why.startsWith('roles handed')) this.gaveUpState[index] = true;
+        if (SERVING_ROLES.has(event.role)) this.history.servingFrom(event.txn, core.hello.version);
+        if (event.role === 'switching' && event.why.startsWith('roles handed'))
+          this.gaveUpState[index] = true;
         return;
       case 'switch':
-        if (event.step === 'g' && event.ok) this.history.servingFrom(core.txn, core.hello.version);
         if (event.step === 'done' && event.ok) {
           if (core.hello.version === this.options.versions[1]) this.counts.switches += 1;
           else this.counts.fallbacks += 1;
@@ -310,7 +337,9 @@ class World {
   #scheduleWake(index: 0 | 1, core: PairCore): void {
     const at = core.nextWakeMs();
     if (at <= this.queue.now && this.#wakesNow[index]!++ > WAKES_AT_ONE_INSTANT_MAX) {
-      throw new Error(`processor ${index + 1} asks to be woken again and again at ${this.queue.now} ms (a core bug)`);
+      throw new Error(
+        `processor ${index + 1} asks to be woken again and again at ${this.queue.now} ms (a core bug)`,
+      );
     }
     if (at > this.queue.now) this.#wakesNow[index] = 0;
     if (at >= this.wakeAt[index]!) return;
@@ -345,7 +374,11 @@ class World {
       this.counts.doubleFailures += 1;
       this.trace.push(`${this.#time()}  cold start after both copies were lost: double failure`);
     } else {
-      this.history.violation(this.queue.now, 'state-lost', 'cold start, yet only one board lost its copy');
+      this.history.violation(
+        this.queue.now,
+        'state-lost',
+        'cold start, yet only one board lost its copy',
+      );
     }
     this.history.newEpoch();
   }
@@ -364,7 +397,10 @@ class World {
           this.#pump(board);
         });
       },
-      acknowledged: (request: ClientRequest, reply: { reply: unknown; txn: number; syncId: number }) => {
+      acknowledged: (
+        request: ClientRequest,
+        reply: { reply: unknown; txn: number; syncId: number },
+      ) => {
         this.history.record(this.queue.now, {
           clientId: request.clientId,
           syncId: reply.syncId,
@@ -375,7 +411,11 @@ class World {
       },
       refused: (request: ClientRequest, reply: { error: string; message: string }) => {
         if (reply.error === 'too-old') {
-          this.history.violation(this.queue.now, 'too-old', `${request.clientId}#${request.syncId}: ${reply.message}`);
+          this.history.violation(
+            this.queue.now,
+            'too-old',
+            `${request.clientId}#${request.syncId}: ${reply.message}`,
+          );
         }
       },
       waited: (ms: number) => {
@@ -424,11 +464,14 @@ class World {
       } else {
         // Mid-state-transfer: while a processor is joining, pull either one.
         const pullJoiner = this.random() < 0.5;
-        this.#pullWhen(() => {
-          const joiner = this.boards.findIndex((b) => b.core?.role === 'joining');
-          if (joiner < 0) return null;
-          return (pullJoiner ? joiner : 1 - joiner) as 0 | 1;
-        }, pullJoiner ? 'joiner mid-transfer' : 'primary mid-transfer');
+        this.#pullWhen(
+          () => {
+            const joiner = this.boards.findIndex((b) => b.core?.role === 'joining');
+            if (joiner < 0) return null;
+            return (pullJoiner ? joiner : 1 - joiner) as 0 | 1;
+          },
+          pullJoiner ? 'joiner mid-transfer' : 'primary mid-transfer',
+        );
       }
     } else if (r < 0.45) {
       this.#switch();
@@ -447,7 +490,10 @@ class World {
       if (index !== null) {
         this.trace.push(`${this.#time()}  fault: pull ${label}`);
         this.#pullPower(index);
-        if (restore) this.queue.at(this.queue.now + 20 + this.random() * 1500, () => this.#restorePower(index));
+        if (restore)
+          this.queue.at(this.queue.now + 20 + this.random() * 1500, () =>
+            this.#restorePower(index),
+          );
       } else if (this.queue.now < deadline) {
         this.queue.at(this.queue.now + 1, attempt);
       }
@@ -460,7 +506,9 @@ class World {
     const core = index === null ? null : this.boards[index]?.core;
     if (core == null || index === null) return;
     const refusal = core.switchToOther(this.queue.now);
-    this.trace.push(`${this.#time()}  host: switch on P${index + 1}${refusal ? ` refused: ${refusal}` : ''}`);
+    this.trace.push(
+      `${this.#time()}  host: switch on P${index + 1}${refusal ? ` refused: ${refusal}` : ''}`,
+    );
     this.#pump(index);
     if (refusal !== null || !withFaults || this.random() < 0.5) return;
     // Power-pull at a chosen step of this switch.
@@ -471,7 +519,9 @@ class World {
     this.onSwitchStep = (step) => {
       if (step !== target) return;
       this.onSwitchStep = null;
-      this.queue.at(this.queue.now + delayMs, () => this.#pullWhen(() => victim, `P${victim + 1} at switch step ${step}`));
+      this.queue.at(this.queue.now + delayMs, () =>
+        this.#pullWhen(() => victim, `P${victim + 1} at switch step ${step}`),
+      );
     };
   }
 
@@ -483,10 +533,14 @@ class World {
         this.#pullPower(primary() ?? 0);
         return;
       case 'pull-primary-mid-checkpoint':
-        this.#pullWhen(() => {
-          const i = primary();
-          return i !== null && (this.boards[i]?.core?.checkpointLag ?? 0) > 0 ? i : null;
-        }, 'primary mid-checkpoint', false);
+        this.#pullWhen(
+          () => {
+            const i = primary();
+            return i !== null && (this.boards[i]?.core?.checkpointLag ?? 0) > 0 ? i : null;
+          },
+          'primary mid-checkpoint',
+          false,
+        );
         return;
       case 'pull-backup':
         this.#pullPower(this.#roleIndex('backup') ?? 1);
@@ -517,7 +571,9 @@ class World {
     const direction = this.random() < 0.5 ? 0 : 1;
     const durationMs = 20 + this.random() * 800;
     const lines = this.lines[path] as Line[];
-    this.trace.push(`${this.#time()}  fault: cut path ${path} ${twoWay ? 'both ways' : `from P${direction + 1}`} for ${durationMs.toFixed(0)} ms`);
+    this.trace.push(
+      `${this.#time()}  fault: cut path ${path} ${twoWay ? 'both ways' : `from P${direction + 1}`} for ${durationMs.toFixed(0)} ms`,
+    );
     if (twoWay) {
       for (const line of lines) line.faults.cut = true;
       this.unplugged[path] = true;
@@ -542,7 +598,9 @@ class World {
     else if (kind === 1) faults.corruptRate = 0.01 + this.random() * 0.3;
     else if (kind === 2) faults.duplicateRate = 0.01 + this.random() * 0.3;
     else faults.delayMs = 1 + this.random() * 15;
-    this.trace.push(`${this.#time()}  fault: ${['loss', 'corruption', 'duplication', 'delay'][kind]} on path ${path} for ${durationMs.toFixed(0)} ms`);
+    this.trace.push(
+      `${this.#time()}  fault: ${['loss', 'corruption', 'duplication', 'delay'][kind]} on path ${path} for ${durationMs.toFixed(0)} ms`,
+    );
     this.queue.at(this.queue.now + durationMs, () => {
       faults.lossRate = 0;
       faults.corruptRate = 0;
@@ -561,7 +619,8 @@ class World {
     for (const index of [0, 1] as const) this.#restorePower(index);
     for (let path = 0; path < this.options.pathCount; path++) {
       this.unplugged[path] = false;
-      for (const line of this.lines[path] as Line[]) line.faults = { cut: false, lossRate: 0, corruptRate: 0, duplicateRate: 0, delayMs: 0 };
+      for (const line of this.lines[path] as Line[])
+        line.faults = { cut: false, lossRate: 0, corruptRate: 0, duplicateRate: 0, delayMs: 0 };
     }
     this.#updateDsr();
     const deadline = this.queue.now + REFORM_BOUND_MS;
@@ -580,9 +639,15 @@ class World {
     };
     while (!settled() && this.queue.now < deadline) this.queue.advanceTo(this.queue.now + 10);
     if (!settled()) {
-      const roles = this.boards.map((b) => `P${b.processor} ${b.core?.role ?? 'off'} ${b.version}${b.trial ? ' (trial)' : ''}`);
+      const roles = this.boards.map(
+        (b) => `P${b.processor} ${b.core?.role ?? 'off'} ${b.version}${b.trial ? ' (trial)' : ''}`,
+      );
       const waiting = this.clients.filter((c) => !c.idle).length;
-      this.history.violation(this.queue.now, 'not-reformed', `after ${REFORM_BOUND_MS} ms without faults: ${roles.join(', ')}; ${waiting} clients unanswered`);
+      this.history.violation(
+        this.queue.now,
+        'not-reformed',
+        `after ${REFORM_BOUND_MS} ms without faults: ${roles.join(', ')}; ${waiting} clients unanswered`,
+      );
       return;
     }
     const primary = this.boards.map((b) => b.core).find((c) => c?.role === 'primary') as PairCore;

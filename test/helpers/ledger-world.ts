@@ -3,7 +3,9 @@ import { LEDGER_VERSIONS, ledgerWorkload } from '../../firmware/apps/ledger/inde
 import { runSeed, type SeedResult, type WorldOptions } from '../../host/simulator/world.ts';
 
 /** Runs the ledger pair (1.0.0 with 2.0.0 staged) in the simulator. */
-export function runLedger(overrides: Partial<WorldOptions> & { mode?: CheckpointModel } = {}): SeedResult {
+export function runLedger(
+  overrides: Partial<WorldOptions> & { mode?: CheckpointModel } = {},
+): SeedResult {
   const mode = overrides.mode ?? 'state';
   return runSeed({
     seed: 1,
