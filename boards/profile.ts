@@ -1,0 +1,687 @@
+/**
+ * Board profiles: what a board is made of, as data in a `*.board.json` file.
+ *
+ * The fields are described once, as data (`boardProfileSpec`). The validator
+ * below interprets that description, `profile-schema.ts` turns the same
+ * description into a JSON Schema for editors, and a type-level test checks
+ * that the described shape is exactly `BoardProfile`. Change a field in one
+ * place and the other two follow, or the type check fails.
+ */
+import { readFile } from 'node:fs/promises';
+
+// ---------------------------------------------------------------------------
+// The type
+
+/** A serial port: a device path on a Linux board, an endpoint name in the simulator. */
+export interface BoardPort {
+  readonly path: string;
+  /** Line rate, one of `STANDARD_BAUD_RATES` (8N1: baud / 10 bytes a second). */
+  readonly baud: number;
+}
+
+/** Which lines, besides TX/RX and ground, run between the two boards. */
+export interface BoardLines {
+  /** The partner's DTR is wired to our DSR on every interconnect path: a power loss is seen at once. */
+  readonly dsrFromPartner: boolean;
+  /** A line from us to the partner's reset: a takeover fences the old primary first. */
+  readonly fenceToPartnerReset: boolean;
+}
+
+export interface BoardFlash {
+  /** Bytes of one image slot (the board has two, A and B). */
+  readonly slotBytes: number;
+  /** Bytes of non-volatile memory for the boot state (slot choice, trial flag, incarnation). */
+  readonly nvmBytes: number;
+}
+
+/** Overrides of the pair's failure-detection timing (defaults in `firmware/runtime/config.ts`). */
+export interface BoardTiming {
+  readonly heartbeatIntervalMs?: number;
+  readonly suspectMissCount?: number;
+}
+
+export interface BoardProfile {
+  /** A name for logs and status, e.g. 'linux-rpi-p1'. */
+  readonly name: string;
+  /** 'sim': a board in the simulator; 'linux': Node on a Linux board with real UARTs. */
+  readonly kind: 'sim' | 'linux';
+  /** Which processor of the pair this board is; 1 wins the tie-break when both boot together. */
+  readonly processor: 1 | 2;
+  /** Interconnect paths to the partner, in path order (one or two). */
+  readonly interconnect: readonly BoardPort[];
+  /** The management port (status, switch command). */
+  readonly host: BoardPort;
+  /** The port clients reach us on (the field bus). */
+  readonly bus: BoardPort;
+  readonly lines: BoardLines;
+  readonly flash: BoardFlash;
+  readonly timing?: BoardTiming;
+}
+
+/** The termios rates from 9600 to 4000000 baud (Linux B9600 ... B4000000). */
+export const STANDARD_BAUD_RATES = [
+  9600, 19200, 38400, 57600, 115200, 230400, 460800, 500000, 576000, 921600, 1000000, 1152000,
+  1500000, 2000000, 2500000, 3000000, 3500000, 4000000,
+] as const;
+
+// ---------------------------------------------------------------------------
+// The description language: a small subset of JSON Schema, as TypeScript data
+
+interface SpecBase {
+  /** Shown in the JSON Schema (editor hovers). */
+  readonly description?: string;
+  /** What a valid value looks like, for error messages; derived from the constraints if absent. */
+  readonly expected?: string;
+}
+
+/** A pattern that applies to a string only when a root-level field has a given value. */
+export interface PatternCase {
+  /** ECMA-262 regular expression, anchored by the author. */
+  readonly pattern: string;
+  readonly expected: string;
+}
+
+export interface StringSpec extends SpecBase {
+  readonly type: 'string';
+  /** Length in Unicode code points, as JSON Schema counts it. */
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  readonly pattern?: string;
+  /** Patterns chosen by the value of a root-level field (e.g. device paths for kind 'linux'). */
+  readonly patternBy?: {
+    readonly field: string;
+    readonly cases: Readonly<Record<string, PatternCase>>;
+  };
+}
+
+export interface IntegerSpec extends SpecBase {
+  readonly type: 'integer';
+  readonly minimum?: number;
+  readonly maximum?: number;
+  /** The only values allowed (the type stays `number`). */
+  readonly oneOf?: readonly number[];
+}
+
+export interface BooleanSpec extends SpecBase {
+  readonly type: 'boolean';
+}
+
+/** One of a few constants; the type is their union. */
+export interface LiteralSpec extends SpecBase {
+  readonly type: 'literal';
+  readonly values: readonly (string | number)[];
+}
+
+export interface ArraySpec extends SpecBase {
+  readonly type: 'array';
+  readonly items: FieldSpec;
+  readonly minItems: number;
+  readonly maxItems: number;
+}
+
+export interface PropertySpec {
+  readonly spec: FieldSpec;
+  readonly optional?: true;
+  /**
+   * Allowed in the file but not part of the value (e.g. `$schema`): checked,
+   * then dropped by the parser, and absent from the inferred type.
+   */
+  readonly annotation?: true;
+}
+
+export interface ObjectSpec extends SpecBase {
+  readonly type: 'object';
+  /** Every allowed key; any other key is refused. Keys are checked in this order. */
+  readonly properties: Readonly<Record<string, PropertySpec>>;
+}
+
+export type FieldSpec =
+  | StringSpec
+  | IntegerSpec
+  | BooleanSpec
+  | LiteralSpec
+  | ArraySpec
+  | ObjectSpec;
+
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+type InferObject<P> = Simplify<
+  {
+    readonly [K in keyof P as P[K] extends { annotation: true }
+      ? never
+      : P[K] extends { optional: true }
+        ? never
+        : K]: P[K] extends { spec: infer S } ? Infer<S> : never;
+  } & {
+    readonly [K in keyof P as P[K] extends { annotation: true }
+      ? never
+      : P[K] extends { optional: true }
+        ? K
+        : never]?: P[K] extends { spec: infer S } ? Infer<S> : never;
+  }
+>;
+
+/** The TypeScript type a description describes. */
+export type Infer<S> = S extends { type: 'string' }
+  ? string
+  : S extends { type: 'integer' }
+    ? number
+    : S extends { type: 'boolean' }
+      ? boolean
+      : S extends { type: 'literal'; values: readonly (infer V)[] }
+        ? V
+        : S extends { type: 'array'; items: infer I }
+          ? readonly Infer<I>[]
+          : S extends { type: 'object'; properties: infer P }
+            ? InferObject<P>
+            : never;
+
+// ---------------------------------------------------------------------------
+// The description of a board profile
+
+const SIM_ENDPOINT = '^[A-Za-z0-9][A-Za-z0-9_.-]*$';
+const DEVICE_PATH = '^/dev/[^\\s]+$';
+
+const portPath = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 255,
+  description:
+    "A device path on a Linux board (e.g. '/dev/ttyAMA1'), an endpoint name in the simulator (e.g. 'p1-path0').",
+  patternBy: {
+    field: 'kind',
+    cases: {
+      sim: {
+        pattern: SIM_ENDPOINT,
+        expected:
+          "a simulator endpoint name (letters, digits, '-', '_' or '.', e.g. 'p1-path0') for kind 'sim'",
+      },
+      linux: {
+        pattern: DEVICE_PATH,
+        expected: "a device path under /dev (e.g. '/dev/ttyAMA1') for kind 'linux'",
+      },
+    },
+  },
+} as const satisfies StringSpec;
+
+const baud = {
+  type: 'integer',
+  oneOf: STANDARD_BAUD_RATES,
+  description: 'Line rate in baud, 8N1: a standard rate from 9600 to 4000000.',
+  expected: `a standard baud rate (${STANDARD_BAUD_RATES.join(', ')})`,
+} as const satisfies IntegerSpec;
+
+const port = (description: string) =>
+  ({
+    type: 'object',
+    description,
+    properties: {
+      path: { spec: portPath },
+      baud: { spec: baud },
+    },
+  }) as const satisfies ObjectSpec;
+
+const MAX_BYTES = 2 ** 32;
+
+export const boardProfileSpec = {
+  type: 'object',
+  description:
+    'A Tandem board profile: the ports, lines and flash of one board of a pair. Besides what this schema checks, Tandem refuses a profile that names the same port twice or gives its interconnect paths different baud rates.',
+  properties: {
+    $schema: {
+      annotation: true,
+      optional: true,
+      spec: {
+        type: 'string',
+        minLength: 1,
+        description: 'The JSON Schema this file follows, for editors; ignored by Tandem.',
+      },
+    },
+    name: {
+      spec: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 64,
+        description: "A name for logs and status, e.g. 'linux-rpi-p1'.",
+      },
+    },
+    kind: {
+      spec: {
+        type: 'literal',
+        values: ['sim', 'linux'],
+        description:
+          "'sim': a board in the simulator; 'linux': Node on a Linux board (e.g. a Raspberry Pi) with real UARTs.",
+      },
+    },
+    processor: {
+      spec: {
+        type: 'literal',
+        values: [1, 2],
+        description:
+          'Which processor of the pair this board is; 1 wins the tie-break when both boot together.',
+      },
+    },
+    interconnect: {
+      spec: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 2,
+        items: port('One interconnect path to the partner.'),
+        description:
+          'Interconnect paths to the partner, in path order. Two paths keep a single cut cable from looking like a dead partner.',
+        expected: '1 or 2 interconnect paths, each { "path", "baud" }',
+      },
+    },
+    host: { spec: port('The management port (status, switch command).') },
+    bus: { spec: port('The port clients reach us on (the field bus).') },
+    lines: {
+      spec: {
+        type: 'object',
+        description: 'Which lines, besides TX, RX and ground, run between the two boards.',
+        properties: {
+          dsrFromPartner: {
+            spec: {
+              type: 'boolean',
+              description:
+                "The partner's DTR is wired to our DSR on every interconnect path, so a power loss is seen at once.",
+            },
+          },
+          fenceToPartnerReset: {
+            spec: {
+              type: 'boolean',
+              description:
+                "A line from us to the partner's reset: a takeover fences (resets) the old primary first.",
+            },
+          },
+        },
+      },
+    },
+    flash: {
+      spec: {
+        type: 'object',
+        description: 'Image and boot-state storage.',
+        properties: {
+          slotBytes: {
+            spec: {
+              type: 'integer',
+              minimum: 1,
+              maximum: MAX_BYTES,
+              description: 'Bytes of one image slot (the board has two, A and B).',
+            },
+          },
+          nvmBytes: {
+            spec: {
+              type: 'integer',
+              minimum: 1,
+              maximum: MAX_BYTES,
+              description:
+                'Bytes of non-volatile memory for the boot state (slot choice, trial flag, incarnation).',
+            },
+          },
+        },
+      },
+    },
+    timing: {
+      optional: true,
+      spec: {
+        type: 'object',
+        description:
+          'Overrides of the failure-detection timing; defaults in firmware/runtime/config.ts.',
+        properties: {
+          heartbeatIntervalMs: {
+            optional: true,
+            spec: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 10_000,
+              description: 'A heartbeat goes out on every path at least this often (ms).',
+            },
+          },
+          suspectMissCount: {
+            optional: true,
+            spec: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 1000,
+              description: 'A path is down after this many heartbeat intervals of silence.',
+            },
+          },
+        },
+      },
+    },
+  },
+} as const satisfies ObjectSpec;
+
+// ---------------------------------------------------------------------------
+// Errors
+
+export type BoardProfileErrorCode =
+  /** The file holds no valid profile: bad JSON, a missing or wrong field. */
+  | 'bad-profile'
+  /** The file cannot be read at all (missing, a directory, no permission). */
+  | 'unreadable';
+
+/** A profile that cannot be used. The message names the file, the field and what is expected. */
+export class BoardProfileError extends Error {
+  readonly boardProfileError = true;
+  override name = 'BoardProfileError';
+  readonly code: BoardProfileErrorCode;
+  /** Where the profile came from (a file name). */
+  readonly source: string;
+  /** The field path ('interconnect[1].baud'), or '' for the whole profile or file. */
+  readonly field: string;
+
+  constructor(
+    code: BoardProfileErrorCode,
+    source: string,
+    field: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.code = code;
+    this.source = source;
+    this.field = field;
+  }
+}
+
+/** Tells a BoardProfileError by its marker, also across bundles. */
+export function isBoardProfileError(error: unknown): error is BoardProfileError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { boardProfileError?: unknown }).boardProfileError === true
+  );
+}
+
+// ---------------------------------------------------------------------------
+// The validator: an interpreter of the description
+
+/** A short, safe rendering of any value for an error message. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string': {
+      const text = JSON.stringify(value);
+      return text.length > 42 ? `${text.slice(0, 40)}..."` : text;
+    }
+    case 'number':
+      return Object.is(value, -0) ? '-0' : String(value);
+    case 'boolean':
+      return String(value);
+    case 'bigint':
+      return `${value}n`;
+    case 'symbol':
+      return 'a symbol';
+    case 'function':
+      return 'a function';
+  }
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) return 'an object';
+  const constructorName = (proto as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof constructorName === 'string' && constructorName !== ''
+    ? `a ${constructorName}`
+    : 'an object';
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+const codePoints = (text: string): number => {
+  let count = 0;
+  for (const _ of text) count += 1;
+  return count;
+};
+
+/** What a valid value of `spec` looks like, in words. */
+export function expectedOf(spec: FieldSpec): string {
+  if (spec.expected !== undefined) return spec.expected;
+  switch (spec.type) {
+    case 'string': {
+      const { minLength, maxLength } = spec;
+      if (minLength !== undefined && maxLength !== undefined) {
+        return `a string of ${minLength} to ${maxLength} characters`;
+      }
+      if (minLength !== undefined && minLength > 0) return 'a non-empty string';
+      return 'a string';
+    }
+    case 'integer': {
+      if (spec.oneOf !== undefined) return `one of ${spec.oneOf.join(', ')}`;
+      const { minimum, maximum } = spec;
+      if (minimum !== undefined && maximum !== undefined) {
+        return `an integer from ${minimum} to ${maximum}`;
+      }
+      if (minimum !== undefined) return `an integer of at least ${minimum}`;
+      return 'an integer';
+    }
+    case 'boolean':
+      return 'true or false';
+    case 'literal':
+      return `one of ${spec.values.map((value) => JSON.stringify(value)).join(', ')}`;
+    case 'array':
+      return `an array of ${spec.minItems} to ${spec.maxItems} items`;
+    case 'object':
+      return `an object with ${Object.keys(spec.properties)
+        .filter((key) => spec.properties[key]?.annotation !== true)
+        .join(', ')}`;
+  }
+}
+
+interface Context {
+  readonly source: string;
+  readonly root: Record<string, unknown>;
+}
+
+function fail(context: Context, field: string, got: string, expected: string): never {
+  const where = field === '' ? 'the profile' : `field "${field}"`;
+  throw new BoardProfileError(
+    'bad-profile',
+    context.source,
+    field,
+    `${context.source}: ${where} ${got}; expected ${expected}`,
+  );
+}
+
+function wrong(context: Context, field: string, value: unknown, expected: string): never {
+  return fail(context, field, `is ${describeValue(value)}`, expected);
+}
+
+const childPath = (parent: string, key: string): string =>
+  parent === '' ? key : `${parent}.${key}`;
+
+/** Checks `value` against `spec` and returns a fresh copy without annotations; throws on the first problem. */
+function check(spec: FieldSpec, value: unknown, field: string, context: Context): unknown {
+  switch (spec.type) {
+    case 'string': {
+      if (typeof value !== 'string') return wrong(context, field, value, expectedOf(spec));
+      const length = codePoints(value);
+      if (
+        (spec.minLength !== undefined && length < spec.minLength) ||
+        (spec.maxLength !== undefined && length > spec.maxLength) ||
+        (spec.pattern !== undefined && !new RegExp(spec.pattern, 'u').test(value))
+      ) {
+        return wrong(context, field, value, expectedOf(spec));
+      }
+      if (spec.patternBy !== undefined) {
+        const selector = context.root[spec.patternBy.field];
+        const chosen =
+          typeof selector === 'string' && Object.hasOwn(spec.patternBy.cases, selector)
+            ? spec.patternBy.cases[selector]
+            : undefined;
+        if (chosen !== undefined && !new RegExp(chosen.pattern, 'u').test(value)) {
+          return wrong(context, field, value, chosen.expected);
+        }
+      }
+      return value;
+    }
+    case 'integer': {
+      if (
+        typeof value !== 'number' ||
+        !Number.isInteger(value) ||
+        (spec.minimum !== undefined && value < spec.minimum) ||
+        (spec.maximum !== undefined && value > spec.maximum) ||
+        (spec.oneOf !== undefined && !spec.oneOf.includes(value))
+      ) {
+        return wrong(context, field, value, expectedOf(spec));
+      }
+      return value;
+    }
+    case 'boolean': {
+      if (typeof value !== 'boolean') return wrong(context, field, value, expectedOf(spec));
+      return value;
+    }
+    case 'literal': {
+      if (
+        (typeof value !== 'string' && typeof value !== 'number') ||
+        !spec.values.includes(value)
+      ) {
+        return wrong(context, field, value, expectedOf(spec));
+      }
+      return value;
+    }
+    case 'array': {
+      if (!Array.isArray(value)) return wrong(context, field, value, expectedOf(spec));
+      if (value.length < spec.minItems || value.length > spec.maxItems) {
+        return fail(
+          context,
+          field,
+          `has ${value.length} ${value.length === 1 ? 'entry' : 'entries'}`,
+          expectedOf(spec),
+        );
+      }
+      // Index by index, so holes of a sparse array count as missing entries.
+      const out: unknown[] = [];
+      for (let index = 0; index < value.length; index += 1) {
+        const itemPath = `${field}[${index}]`;
+        if (!Object.hasOwn(value, index)) {
+          fail(context, itemPath, 'is missing', expectedOf(spec.items));
+        }
+        out.push(check(spec.items, value[index], itemPath, context));
+      }
+      return out;
+    }
+    case 'object': {
+      if (!isPlainObject(value)) return wrong(context, field, value, expectedOf(spec));
+      const known = Object.keys(spec.properties);
+      for (const key of Object.keys(value)) {
+        if (!Object.hasOwn(spec.properties, key)) {
+          fail(
+            context,
+            childPath(field, key),
+            'is not a field of a board profile',
+            `only ${known.join(', ')}`,
+          );
+        }
+      }
+      const out: Record<string, unknown> = {};
+      for (const key of known) {
+        const property = spec.properties[key] as PropertySpec;
+        const path = childPath(field, key);
+        if (!Object.hasOwn(value, key) || value[key] === undefined) {
+          if (property.optional === true) continue;
+          fail(context, path, 'is missing', expectedOf(property.spec));
+        }
+        const checked = check(property.spec, value[key], path, context);
+        if (property.annotation !== true) out[key] = checked;
+      }
+      return out;
+    }
+  }
+}
+
+/** Ports a profile names, with their field paths, in order. */
+function portsOf(profile: BoardProfile): (readonly [field: string, path: string])[] {
+  return [
+    ...profile.interconnect.map(
+      (entry, index) => [`interconnect[${index}].path`, entry.path] as const,
+    ),
+    ['host.path', profile.host.path],
+    ['bus.path', profile.bus.path],
+  ];
+}
+
+/**
+ * Checks a parsed `*.board.json` and returns the profile (without `$schema`).
+ * Throws a BoardProfileError (code 'bad-profile') naming `source`, the field
+ * path and what is expected, for the first problem found.
+ */
+export function parseBoardProfile(json: unknown, source: string): BoardProfile {
+  if (!isPlainObject(json)) {
+    return fail(
+      { source, root: {} },
+      '',
+      `is ${describeValue(json)}`,
+      'a JSON object with name, kind, processor, interconnect, host, bus, lines and flash',
+    );
+  }
+  const context: Context = { source, root: json };
+  const profile = check(boardProfileSpec, json, '', context) as BoardProfile;
+
+  // Two rules the schema cannot express. Every port is a different one:
+  const seen = new Map<string, string>();
+  for (const [field, path] of portsOf(profile)) {
+    const earlier = seen.get(path);
+    if (earlier !== undefined) {
+      fail(
+        context,
+        field,
+        `is ${describeValue(path)}, the same port as ${earlier}`,
+        'a port of its own: the interconnect paths, host and bus are all different ports',
+      );
+    }
+    seen.set(path, field);
+  }
+  // and the interconnect runs at one rate (PairConfig.baud paces every path).
+  const [first, ...others] = profile.interconnect;
+  others.forEach((entry, index) => {
+    if (first !== undefined && entry.baud !== first.baud) {
+      fail(
+        context,
+        `interconnect[${index + 1}].baud`,
+        `is ${entry.baud}, unlike interconnect[0].baud (${first.baud})`,
+        'the same rate on every interconnect path (the pair paces its frames to one line rate)',
+      );
+    }
+  });
+  return profile;
+}
+
+/** Reads and checks a `*.board.json` file; `file` is used as given (relative to the working directory). */
+export async function loadBoardProfile(file: string): Promise<BoardProfile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const reason =
+      (error as { code?: unknown }).code === 'ENOENT'
+        ? 'not found'
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    throw new BoardProfileError(
+      'unreadable',
+      file,
+      '',
+      `${file}: cannot read the board profile (${reason})`,
+      { cause: error },
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
+  } catch (error) {
+    throw new BoardProfileError(
+      'bad-profile',
+      file,
+      '',
+      `${file}: not valid JSON (${error instanceof Error ? error.message : String(error)}); expected a board profile object`,
+      { cause: error },
+    );
+  }
+  return parseBoardProfile(json, file);
+}
