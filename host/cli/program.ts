@@ -7,10 +7,17 @@ import { Command } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import type { RegisterCommand } from './command-registration.ts';
 import { registerBenchSimulate } from './commands/bench-simulate.ts';
+import { registerBuild } from './commands/build.ts';
+import { registerKeys } from './commands/keys.ts';
 import { registerSimulate } from './commands/simulate.ts';
 import { ExitCode } from './exit-codes.ts';
 
-const COMMANDS: readonly RegisterCommand[] = [registerSimulate, registerBenchSimulate];
+const COMMANDS: readonly RegisterCommand[] = [
+  registerSimulate,
+  registerBenchSimulate,
+  registerKeys,
+  registerBuild,
+];
 
 export function tandemProgram(finish: (code: ExitCode) => void): Command {
   const program = new Command('tandem')

@@ -1,0 +1,110 @@
+/**
+ * Bundles an image entry into one engine-neutral script: esbuild with
+ * platform 'neutral', an IIFE with a global name, minified, no Node built-ins
+ * and no require(). The same sources give the same bytes: no timestamps,
+ * root-relative paths, no comments kept.
+ */
+import { build, type Message } from 'esbuild';
+import type { CheckpointModel } from '../../firmware/app.ts';
+import { IMAGE_GLOBAL } from '../../firmware/image-entry/tandem-image.ts';
+import type { AppSource } from './app-registry.ts';
+import { BuildError } from './errors.ts';
+import { firmwarePure } from './firmware-pure.ts';
+import { ENTRY_SOURCEFILE, imageEntrySource, pairMainExists } from './image-entry.ts';
+import { type NodeImport, nodeBuiltinGuard } from './node-builtins.ts';
+import { REPO_ROOT } from './repo-root.ts';
+
+export interface Bundle {
+  readonly script: string;
+  /** The source files that put code into the script, relative to the root (for checks and audits). */
+  readonly inputs: readonly string[];
+}
+
+/** Language level of the script; the engines on boards must support it. */
+export const IMAGE_TARGET = 'es2022';
+
+/**
+ * Any reference to a free `require` (a call, `typeof require`, esbuild's
+ * dynamic-require shim), not `x.require` or `__require`.
+ */
+const REQUIRE_REFERENCE = /(?<![\w$.])require\b/;
+
+export function bundleApp(
+  source: AppSource,
+  model: CheckpointModel,
+  root: string = REPO_ROOT,
+): Promise<Bundle> {
+  const withPairMain = pairMainExists(root);
+  return bundleEntry(imageEntrySource({ source, model, root, withPairMain }), root);
+}
+
+/** Bundles entry source code whose imports resolve from `root`. */
+export async function bundleEntry(contents: string, root: string = REPO_ROOT): Promise<Bundle> {
+  const nodeImports: NodeImport[] = [];
+  let result: Awaited<ReturnType<typeof buildScript>>;
+  try {
+    result = await buildScript(contents, root, nodeImports);
+  } catch (error) {
+    if (nodeImports.length > 0) throw nodeImportError(nodeImports);
+    const messages = (error as { errors?: Message[] }).errors ?? [];
+    const detail = messages.length > 0 ? messages.map(formatMessage).join('\n') : String(error);
+    throw new BuildError('bundle-failed', `esbuild could not bundle the image:\n${detail}`, {
+      cause: error,
+    });
+  }
+  const file = result.outputFiles[0];
+  if (file === undefined) throw new BuildError('bundle-failed', 'esbuild produced no output');
+  const script = file.text;
+  if (REQUIRE_REFERENCE.test(script)) {
+    throw new BuildError(
+      'node-require',
+      'the bundled image refers to require(), which only CommonJS hosts such as Node provide; find the dependency that uses require() (a CommonJS-only package) and replace it with an ES module one',
+    );
+  }
+  const output = Object.values(result.metafile.outputs)[0];
+  const inputs = Object.entries(output?.inputs ?? {})
+    .filter(([, input]) => input.bytesInOutput > 0)
+    .map(([path]) => path)
+    .sort();
+  return { script, inputs };
+}
+
+function buildScript(contents: string, root: string, nodeImports: NodeImport[]) {
+  return build({
+    stdin: { contents, resolveDir: root, sourcefile: ENTRY_SOURCEFILE, loader: 'js' },
+    absWorkingDir: root,
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'neutral',
+    format: 'iife',
+    globalName: IMAGE_GLOBAL,
+    target: IMAGE_TARGET,
+    // Neutral resolves no package.json main fields by default. Without the 'node'
+    // condition, packages with an exports map (cbor-x) resolve to their default,
+    // non-Node entry; the rest fall back to module, then main.
+    mainFields: ['module', 'main'],
+    conditions: [],
+    minify: true,
+    legalComments: 'none',
+    sourcemap: false,
+    logLevel: 'silent',
+    // The guard first: it must see every import, also those under firmware/.
+    plugins: [nodeBuiltinGuard(root, nodeImports), firmwarePure(root)],
+  });
+}
+
+function nodeImportError(found: readonly NodeImport[]): BuildError {
+  const unique = [...new Set(found.map((i) => `"${i.specifier}" (imported by ${i.importer})`))];
+  return new BuildError(
+    'node-import',
+    `image code imports Node built-ins: ${unique.join(', ')}. Images run on boards without Node: keep Node code in host/ or boards/, and reach hardware through the Hal the board hands the app`,
+  );
+}
+
+function formatMessage(message: Message): string {
+  const where = message.location;
+  return where === null
+    ? message.text
+    : `${where.file}:${where.line}:${where.column}: ${message.text}`;
+}

@@ -1,0 +1,147 @@
+/**
+ * The bundler makes engine-neutral scripts: every registered app bundles
+ * without Node built-ins or require(), cbor-x comes in through its non-Node
+ * entry, and an import of a Node built-in fails the build naming it.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import type { CheckpointModel } from '../firmware/app.ts';
+import { APP_REGISTRY, resolveApp } from '../host/image/app-registry.ts';
+import { bundleApp, bundleEntry } from '../host/image/bundle.ts';
+import { BuildError } from '../host/image/errors.ts';
+import { imageEntrySource } from '../host/image/image-entry.ts';
+import { REPO_ROOT } from '../host/image/repo-root.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'tandem-image-bundle-'));
+test.after.always(() => rmSync(work, { recursive: true, force: true }));
+
+const MODELS: readonly CheckpointModel[] = ['state', 'replay'];
+
+async function registeredSpecs(): Promise<string[]> {
+  const specs: string[] = [];
+  for (const [name, registered] of Object.entries(APP_REGISTRY)) {
+    const exports = await import(join(REPO_ROOT, registered.module));
+    for (const version of Object.keys(exports[registered.versions]))
+      specs.push(`${name}@${version}`);
+  }
+  return specs;
+}
+
+test('every registered app bundles with no Node import and no require()', async (t) => {
+  const specs = await registeredSpecs();
+  t.true(specs.length >= 2);
+  for (const spec of specs) {
+    for (const model of MODELS) {
+      const bundle = await bundleApp(await resolveApp(spec), model);
+      t.false(/(?<![\w$.])require\b/.test(bundle.script), `${spec} ${model} refers to require`);
+      t.false(/\bnode:/.test(bundle.script), `${spec} ${model} names a node: module`);
+      // cbor-x through its default (browser/neutral) entry, never its Node one.
+      t.true(bundle.inputs.includes('node_modules/cbor-x/decode.js'), spec);
+      t.deepEqual(
+        bundle.inputs.filter((input) => /cbor-x\/(?:node-index\.js|dist\/node)/.test(input)),
+        [],
+      );
+    }
+  }
+});
+
+test('an image carries only its own app version', async (t) => {
+  const v1 = await bundleApp(await resolveApp('ledger@1.0.0'), 'state');
+  const v2 = await bundleApp(await resolveApp('ledger@2.0.0'), 'state');
+  t.true(v1.inputs.includes('firmware/apps/ledger/v1.ts'));
+  t.false(v1.inputs.includes('firmware/apps/ledger/v2.ts'));
+  t.false(v1.inputs.includes('firmware/apps/ledger/workload.ts'));
+  t.true(v2.inputs.includes('firmware/apps/ledger/v2.ts'));
+  t.false(v2.inputs.includes('firmware/apps/ledger/v1.ts'));
+});
+
+test('bundling is deterministic', async (t) => {
+  const source = await resolveApp('ledger@1.0.0');
+  const [a, b] = await Promise.all([bundleApp(source, 'state'), bundleApp(source, 'state')]);
+  t.is(a.script, b.script);
+});
+
+test('an app module that imports node:fs fails the build naming the import and the file', async (t) => {
+  const path = join(work, 'reads-files.mjs');
+  writeFileSync(
+    path,
+    `import { readFileSync } from 'node:fs';
+export default (model) => ({ name: 'x', version: '1.0.0', stateVersion: 1, checkpoint: model,
+  init: () => readFileSync('/etc/hostname', 'utf8'), parseRequest: (i) => i,
+  handle: (s) => ({ update: s, reply: s }), apply: (s) => s });
+`,
+  );
+  const error = await t.throwsAsync(bundleApp(await resolveApp(path), 'state'), {
+    instanceOf: BuildError,
+  });
+  t.is(error?.code, 'node-import');
+  t.regex(error?.message ?? '', /Node built-ins: "node:fs" \(imported by .*reads-files\.mjs\)/);
+  t.regex(error?.message ?? '', /boards without Node/);
+});
+
+test('bare built-in names and subpaths are Node imports too', async (t) => {
+  for (const specifier of ['fs', 'fs/promises', 'path', 'node:crypto', 'buffer']) {
+    const error = await t.throwsAsync(
+      bundleEntry(`import * as m from '${specifier}'; globalThis.m = m;`),
+      {
+        instanceOf: BuildError,
+      },
+    );
+    t.is(error?.code, 'node-import', specifier);
+    t.true(error?.message.includes(`"${specifier}" (imported by <entry>)`), error?.message);
+  }
+});
+
+test('a script that would need require() is refused', async (t) => {
+  const error = await t.throwsAsync(bundleEntry('globalThis.x = require(globalThis.name);'), {
+    instanceOf: BuildError,
+  });
+  t.is(error?.code, 'node-require');
+});
+
+test('a syntax error is a bundle-failed error with its location', async (t) => {
+  const path = join(work, 'broken.mjs');
+  writeFileSync(path, 'export default (model) => ({ name: ');
+  const error = await t.throwsAsync(bundleEntry(`import f from ${JSON.stringify(path)}; f();`), {
+    instanceOf: BuildError,
+  });
+  t.is(error?.code, 'bundle-failed');
+  t.regex(error?.message ?? '', /broken\.mjs:1:/);
+});
+
+test('the entry takes runPair from pair-main.ts when it exists, else the pair core', (t) => {
+  const source = {
+    modulePath: join(REPO_ROOT, 'firmware/apps/ledger/index.ts'),
+    importName: 'ledgerV1',
+  };
+  const withMain = imageEntrySource({
+    source,
+    model: 'state',
+    root: REPO_ROOT,
+    withPairMain: true,
+  });
+  const withoutMain = imageEntrySource({
+    source,
+    model: 'replay',
+    root: REPO_ROOT,
+    withPairMain: false,
+  });
+  t.regex(withMain, /import \{ runPair \} from "\.\/firmware\/pair-main\.ts";/);
+  t.regex(withMain, /globalThis\.tandemImage = \{ app, runtime, runPair \};/);
+  t.regex(withoutMain, /import \{ PairCore \} from "\.\/firmware\/runtime\/core\.ts";/);
+  t.regex(withoutMain, /export const runtime = \{ PairCore, pairConfig \};/);
+  t.regex(withoutMain, /factory\("replay"\)/);
+  t.false(withoutMain.includes('pair-main'));
+  // Paths are relative to the root, so the bundle does not depend on where the checkout is.
+  t.false(withMain.includes(REPO_ROOT));
+});
+
+test('the pair-core entry bundles too (the shape before pair-main.ts existed)', async (t) => {
+  const source = await resolveApp('ledger@1.0.0');
+  const entry = imageEntrySource({ source, model: 'state', root: REPO_ROOT, withPairMain: false });
+  const bundle = await bundleEntry(entry);
+  t.true(bundle.inputs.includes('firmware/runtime/core.ts'));
+  t.false(bundle.inputs.includes('firmware/pair-main.ts'));
+});
