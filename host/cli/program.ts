@@ -8,11 +8,13 @@ import packageJson from '../../package.json' with { type: 'json' };
 import type { RegisterCommand } from './command-registration.ts';
 import { registerBenchSimulate } from './commands/bench-simulate.ts';
 import { registerBuild } from './commands/build.ts';
+import { registerDemo } from './commands/demo.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerSimulate } from './commands/simulate.ts';
 import { ExitCode } from './exit-codes.ts';
 
 const COMMANDS: readonly RegisterCommand[] = [
+  registerDemo,
   registerSimulate,
   registerBenchSimulate,
   registerKeys,

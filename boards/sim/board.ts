@@ -1,0 +1,306 @@
+/**
+ * A simulated board: boot ROM, flash, UARTs and the sandbox the image runs
+ * in. One OS process per board: the lab pulls power with SIGKILL. A reset the
+ * image asks for (reboot into a slot) happens inside the process: the image
+ * is dropped, DTR falls for the boot time, and the boot ROM starts again.
+ */
+import { performance } from 'node:perf_hooks';
+import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
+import { encodeFrame, FrameDecoder } from '../../firmware/wire/frame.ts';
+import type { Hal, Uart } from '../../firmware/hal.ts';
+import type { PairHandle } from '../../firmware/pair-main.ts';
+import {
+  type BoardStatus,
+  type ManagementReply,
+  type ManagementRequest,
+  parseManagementRequest,
+} from '../management.ts';
+import type { BootRom } from './boot-rom.ts';
+import { runImage } from './sandbox.ts';
+
+/** The board's ports, already open, as the board support sees them. */
+export interface BoardPorts {
+  readonly interconnect: readonly PortLink[];
+  readonly bus: PortLink;
+  readonly host: PortLink;
+}
+
+/** The few things a board needs of a serial port (a SerialPortStream adapter implements it). */
+export interface PortLink {
+  write(bytes: Uint8Array): void;
+  onData(handler: (bytes: Uint8Array) => void): void;
+  setDtr(high: boolean): void;
+  /** Reads DSR now. */
+  dsr(): Promise<boolean>;
+}
+
+export interface BoardOptions {
+  readonly processor: 1 | 2;
+  readonly bootRom: BootRom;
+  readonly ports: BoardPorts;
+  readonly fencePartner: () => void;
+  readonly log: (line: string) => void;
+  /** Time from reset to the image running. */
+  readonly bootMs: number;
+  /** How often DSR is sampled (UART modem-status interrupts on real boards). */
+  readonly dsrPollMs: number;
+  readonly pairOverrides?: Record<string, number | boolean>;
+}
+
+/** Largest image the host may send: bounded by a slot. */
+export class Board {
+  #generation = 0;
+  #pair: PairHandle | null = null;
+  #bootNotes: readonly string[] = [];
+  #bootCount = 0;
+  #flashBuffer: Uint8Array | null = null;
+  #flashReceived = 0;
+  #dataHandlers: Array<((bytes: Uint8Array) => void) | null>;
+  #dsrHandlers: Array<((high: boolean) => void) | null>;
+  #dsrLevels: boolean[];
+  #busHandler: ((bytes: Uint8Array) => void) | null = null;
+  #wake: { at: number; timer: NodeJS.Timeout | null; callback: () => void } | null = null;
+  readonly #hostDecoder = new FrameDecoder();
+
+  constructor(readonly options: BoardOptions) {
+    const paths = options.ports.interconnect.length;
+    this.#dataHandlers = new Array(paths).fill(null);
+    this.#dsrHandlers = new Array(paths).fill(null);
+    this.#dsrLevels = new Array(paths).fill(false);
+    options.ports.interconnect.forEach((port, path) => {
+      port.onData((bytes) => this.#dataHandlers[path]?.(bytes));
+    });
+    options.ports.bus.onData((bytes) => this.#busHandler?.(bytes));
+    options.ports.host.onData((bytes) => this.#onHostBytes(bytes));
+    options.ports.host.setDtr(true);
+    setInterval(() => void this.#pollDsr(), options.dsrPollMs).unref();
+  }
+
+  /** Power on (or reset): after the boot time, the boot ROM picks and verifies an image and runs it. */
+  start(): void {
+    this.#stopImage();
+    const generation = this.#generation;
+    setTimeout(() => {
+      if (generation === this.#generation) this.#boot();
+    }, this.options.bootMs);
+  }
+
+  status(): BoardStatus {
+    const rom = this.options.bootRom;
+    const active = rom.inactiveSlot() === 0 ? 1 : 0;
+    const pair = fromImage(this.#pair?.status() ?? null);
+    return {
+      processor: this.options.processor,
+      bootCount: this.#bootCount,
+      slots: rom.slots().map((s) => ({ ...s, active: s.slot === active, trial: s.slot === active && (pair?.testMode ?? false) })),
+      pair,
+      bootNotes: this.#bootNotes,
+    };
+  }
+
+  #boot(): void {
+    const { bootRom, log, processor } = this.options;
+    const result = bootRom.boot();
+    this.#bootNotes = result.notes;
+    this.#bootCount = result.state.bootCount;
+    for (const note of result.notes) log(`boot ROM: ${note}`);
+    if (result.image === null) {
+      log('boot ROM: no valid image; waiting for one on the host port');
+      return;
+    }
+    const generation = this.#generation;
+    const live = () => generation === this.#generation;
+    const hal: Hal = {
+      processor,
+      clock: {
+        now: () => performance.now(),
+        wakeAt: (atMs, callback) => this.#wakeAt(atMs, () => live() && callback()),
+      },
+      interconnect: this.options.ports.interconnect.map((port, path) => this.#uart(port, path, live)),
+      bus: {
+        write: (bytes) => live() && this.options.ports.bus.write(bytes),
+        onData: (handler) => {
+          this.#busHandler = handler;
+        },
+        setDtr: (high) => live() && this.options.ports.bus.setDtr(high),
+        onDsr: () => {},
+      },
+      gpio: {
+        pulseFence: () => live() && this.options.fencePartner(),
+        setLed: () => {},
+      },
+      boot: {
+        incarnation: result.state.bootCount,
+        testMode: result.state.trial,
+        otherVersion: result.otherVersion,
+        seed: (processor * 7919 + result.state.bootCount * 104729) >>> 0,
+        reboot: (choice) => {
+          if (!live()) return;
+          log(`reboot (${choice})`);
+          bootRom.prepareReboot(choice);
+          this.start();
+        },
+        confirm: () => {
+          if (!live()) return;
+          bootRom.confirm();
+          log(`confirmed ${result.image?.manifest.version}`);
+        },
+      },
+      log: (line) => live() && log(line),
+    };
+    log(`running ${result.image.manifest.app} ${result.image.manifest.version}${result.state.trial ? ' (trial)' : ''}`);
+    try {
+      this.#pair = runImage(result.image.payload, hal, this.options.pairOverrides ?? {});
+    } catch (error) {
+      // An image that crashes on boot: the board resets, and a trial image reverts.
+      log(`image crashed on boot: ${String(error)}`);
+      this.start();
+    }
+  }
+
+  #uart(port: PortLink, path: number, live: () => boolean): Uart {
+    return {
+      write: (bytes) => live() && port.write(bytes),
+      onData: (handler) => {
+        this.#dataHandlers[path] = (bytes) => live() && handler(bytes);
+      },
+      setDtr: (high) => live() && port.setDtr(high),
+      onDsr: (handler) => {
+        this.#dsrHandlers[path] = (high) => live() && handler(high);
+        handler(this.#dsrLevels[path] ?? false);
+      },
+    };
+  }
+
+  #wakeAt(atMs: number, callback: () => void): void {
+    if (this.#wake?.timer) clearTimeout(this.#wake.timer);
+    const delay = Math.max(0, atMs - performance.now());
+    const wake = { at: atMs, timer: null as NodeJS.Timeout | null, callback };
+    wake.timer = setTimeout(() => {
+      if (this.#wake === wake) this.#wake = null;
+      callback();
+    }, delay);
+    this.#wake = wake;
+  }
+
+  #stopImage(): void {
+    this.#generation += 1;
+    if (this.#wake?.timer) clearTimeout(this.#wake.timer);
+    this.#wake = null;
+    this.#pair = null;
+    this.#busHandler = null;
+    this.#dataHandlers.fill(null);
+    this.#dsrHandlers.fill(null);
+    // During reset the UARTs are not driven: the partner sees DSR fall.
+    for (const port of this.options.ports.interconnect) port.setDtr(false);
+    this.options.ports.bus.setDtr(false);
+  }
+
+  async #pollDsr(): Promise<void> {
+    const ports = this.options.ports.interconnect;
+    for (let path = 0; path < ports.length; path++) {
+      const high = await (ports[path] as PortLink).dsr().catch(() => false);
+      if (high !== this.#dsrLevels[path]) {
+        this.#dsrLevels[path] = high;
+        this.#dsrHandlers[path]?.(high);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ host port
+
+  #onHostBytes(bytes: Uint8Array): void {
+    for (const event of this.#hostDecoder.push(bytes)) {
+      if (event.kind !== 'frame') continue;
+      let request: ManagementRequest;
+      try {
+        request = parseManagementRequest(decodeCbor(event.payload));
+      } catch (error) {
+        this.#answer({ id: -1, ok: false, error: 'bad-request', message: String((error as Error).message) });
+        continue;
+      }
+      try {
+        this.#answer(this.#handle(request));
+      } catch (error) {
+        // A fault in the board support must not take the board down: answer it.
+        this.options.log(`management ${request.op} failed: ${String(error)}`);
+        this.#answer({ id: request.id, ok: false, error: 'internal', message: String(error) });
+      }
+    }
+  }
+
+  #handle(request: ManagementRequest): ManagementReply {
+    const { id } = request;
+    const slotBytes = this.options.bootRom.flash.layout.slotBytes;
+    switch (request.op) {
+      case 'status':
+        return { id, ok: true, result: this.status() };
+      case 'flash-begin':
+        if (request.bytes > slotBytes - 4) {
+          return { id, ok: false, error: 'too-large', message: `image of ${request.bytes} bytes does not fit a ${slotBytes}-byte slot` };
+        }
+        this.#flashBuffer = new Uint8Array(request.bytes);
+        this.#flashReceived = 0;
+        return { id, ok: true, result: { slot: this.options.bootRom.inactiveSlot() } };
+      case 'flash-data': {
+        const buffer = this.#flashBuffer;
+        if (buffer === null) return { id, ok: false, error: 'no-transfer', message: 'send flash-begin first' };
+        if (request.offset !== this.#flashReceived || request.offset + request.data.length > buffer.length) {
+          return { id, ok: false, error: 'bad-offset', message: `expected offset ${this.#flashReceived}` };
+        }
+        buffer.set(request.data, request.offset);
+        this.#flashReceived += request.data.length;
+        return { id, ok: true, result: { received: this.#flashReceived } };
+      }
+      case 'flash-end':
+        return this.#finishFlash(id);
+      case 'state': {
+        const pair = this.#pair;
+        if (pair === null) return { id, ok: false, error: 'no-image', message: 'no image runs' };
+        const status = pair.status();
+        return { id, ok: true, result: fromImage({ version: status.version, txn: status.txn, state: pair.state() }) };
+      }
+      case 'switch': {
+        const refusal = this.#pair?.switchToOther() ?? 'no image runs';
+        return refusal === null
+          ? { id, ok: true, result: { started: true } }
+          : { id, ok: false, error: 'refused', message: refusal };
+      }
+    }
+  }
+
+  #finishFlash(id: number): ManagementReply {
+    const buffer = this.#flashBuffer;
+    this.#flashBuffer = null;
+    if (buffer === null || this.#flashReceived !== buffer.length) {
+      return { id, ok: false, error: 'incomplete', message: `received ${this.#flashReceived} of ${buffer?.length ?? 0} bytes` };
+    }
+    const rom = this.options.bootRom;
+    const slot = rom.inactiveSlot();
+    try {
+      const manifest = rom.install(slot, buffer);
+      const runningNothing = this.#pair === null;
+      if (runningNothing) {
+        // An empty board runs its first image at once.
+        rom.activate(slot);
+        this.start();
+      }
+      return { id, ok: true, result: { slot, version: manifest.version, running: runningNothing } };
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? 'refused';
+      return { id, ok: false, error: code, message: (error as Error).message };
+    }
+  }
+
+  #answer(reply: ManagementReply): void {
+    this.options.ports.host.write(encodeFrame(encodeCbor(reply)));
+  }
+}
+
+/**
+ * Values made inside the image's context have that context's prototypes;
+ * a structured clone turns them into plain values of ours.
+ */
+function fromImage<T>(value: T): T {
+  return structuredClone(value);
+}

@@ -1,0 +1,135 @@
+/**
+ * The simulated board's boot ROM, in the manner of MCUboot: two slots, the
+ * active one verified before anything of it runs, test (one trial boot),
+ * confirm, and revert when a trial image resets unconfirmed.
+ */
+import { type ImageManifest, verifyImage } from '../image/verify.ts';
+import { type BootState, readBootState, writeBootState } from './boot-state.ts';
+import type { FlashFile } from './flash-file.ts';
+
+export interface SlotReport {
+  readonly slot: 0 | 1;
+  readonly version: string | null;
+  /** 'empty', 'valid', or why the image is refused. */
+  readonly status: string;
+}
+
+export interface BootResult {
+  readonly state: BootState;
+  /** The verified image that runs, or null when no slot holds one. */
+  readonly image: { readonly manifest: ImageManifest; readonly payload: string } | null;
+  readonly otherVersion: string;
+  readonly notes: readonly string[];
+}
+
+const LENGTH_BYTES = 4;
+
+export class BootRom {
+  constructor(
+    readonly flash: FlashFile,
+    readonly publicKeys: readonly Uint8Array[],
+    readonly board: string,
+  ) {}
+
+  /** Picks the slot (revert a failed trial, start a requested one), counts the boot, verifies. */
+  boot(): BootResult {
+    let state = readBootState(this.flash);
+    const notes: string[] = [];
+    if (state.trial) {
+      notes.push(`slot ${state.active} was on trial and reset unconfirmed: reverting`);
+      state = { ...state, active: other(state.active), trial: false };
+    }
+    if (state.tryOther) {
+      notes.push(`trying slot ${other(state.active)} on trial`);
+      state = { ...state, active: other(state.active), trial: true, tryOther: false };
+    }
+    let image = this.#verified(state.active);
+    if (image === null && state.trial) {
+      notes.push(`trial slot ${state.active} holds no valid image: reverting`);
+      state = { ...state, active: other(state.active), trial: false };
+      image = this.#verified(state.active);
+    }
+    if (image === null) {
+      const fallback = this.#verified(other(state.active));
+      if (fallback !== null) {
+        notes.push(`slot ${state.active} holds no valid image: running slot ${other(state.active)}`);
+        state = { ...state, active: other(state.active), trial: false };
+        image = fallback;
+      }
+    }
+    state = { ...state, bootCount: state.bootCount + 1 };
+    writeBootState(this.flash, state);
+    const otherImage = this.#verified(other(state.active));
+    return { state, image, otherVersion: otherImage?.manifest.version ?? '', notes };
+  }
+
+  slots(): SlotReport[] {
+    return ([0, 1] as const).map((slot) => {
+      const bytes = this.#read(slot);
+      if (bytes === null) return { slot, version: null, status: 'empty' };
+      try {
+        const image = verifyImage(bytes, { publicKeys: [...this.publicKeys], board: this.board });
+        return { slot, version: image.manifest.version, status: 'valid' };
+      } catch (error) {
+        return { slot, version: null, status: `refused: ${(error as Error).message}` };
+      }
+    });
+  }
+
+  /** Verifies `bytes` first, then writes them into `slot`. Throws the verification error. */
+  install(slot: 0 | 1, bytes: Uint8Array): ImageManifest {
+    const { manifest } = verifyImage(bytes, { publicKeys: [...this.publicKeys], board: this.board });
+    const offset = this.flash.slotOffset(slot);
+    const record = new Uint8Array(LENGTH_BYTES + bytes.length);
+    new DataView(record.buffer).setUint32(0, bytes.length, true);
+    record.set(bytes, LENGTH_BYTES);
+    this.flash.erase(offset, this.flash.layout.slotBytes);
+    this.flash.write(offset, record);
+    return manifest;
+  }
+
+  /** The slot a new image should go to: the one not running. */
+  inactiveSlot(): 0 | 1 {
+    return other(readBootState(this.flash).active);
+  }
+
+  /** Makes `slot` the confirmed active slot (first flash of an empty board). */
+  activate(slot: 0 | 1): void {
+    const state = readBootState(this.flash);
+    writeBootState(this.flash, { ...state, active: slot, trial: false, tryOther: false });
+  }
+
+  confirm(): void {
+    const state = readBootState(this.flash);
+    if (state.trial) writeBootState(this.flash, { ...state, trial: false });
+  }
+
+  /** Before a reset: ask for the other slot on trial, or just reset (a trial image then reverts). */
+  prepareReboot(choice: 'other-test' | 'confirmed'): void {
+    if (choice === 'other-test') {
+      const state = readBootState(this.flash);
+      writeBootState(this.flash, { ...state, tryOther: true });
+    }
+  }
+
+  #read(slot: 0 | 1): Uint8Array | null {
+    const offset = this.flash.slotOffset(slot);
+    const length = new DataView(this.flash.read(offset, LENGTH_BYTES).buffer).getUint32(0, true);
+    if (length === 0xffffffff || length > this.flash.layout.slotBytes - LENGTH_BYTES) return null;
+    return this.flash.read(offset + LENGTH_BYTES, length);
+  }
+
+  #verified(slot: 0 | 1): { manifest: ImageManifest; payload: string } | null {
+    const bytes = this.#read(slot);
+    if (bytes === null) return null;
+    try {
+      return verifyImage(bytes, { publicKeys: [...this.publicKeys], board: this.board });
+    } catch {
+      return null;
+    }
+  }
+}
+
+function other(slot: 0 | 1): 0 | 1 {
+  return slot === 0 ? 1 : 0;
+}

@@ -1,0 +1,147 @@
+/**
+ * Runs the pair core on a board: bytes and line levels from the HAL go in,
+ * the core's outputs go to UARTs, GPIO and the boot ROM. This is the loop a
+ * firmware image runs; it is the same on every board.
+ */
+import type { AnyApp } from './app.ts';
+import type { Hal } from './hal.ts';
+import { decodeCbor, encodeCbor } from './wire/cbor.ts';
+import { MessageError } from './wire/errors.ts';
+import { encodeFrame, FrameDecoder } from './wire/frame.ts';
+import { type PairConfig, pairConfig } from './runtime/config.ts';
+import { PairCore } from './runtime/core.ts';
+import { parseClientRequest, type RoleName } from './runtime/messages.ts';
+import type { Output } from './runtime/outputs.ts';
+
+/** What the board can ask a running pair, for status and the switch command. */
+export interface PairHandle {
+  status(): PairStatus;
+  /** Starts a switch to the other slot's image; returns why not, or null. */
+  switchToOther(): string | null;
+  /** The application state, for audits (the demo compares it with the clients' history). */
+  state(): unknown;
+}
+
+export interface PairStatus {
+  readonly processor: 1 | 2;
+  readonly role: RoleName;
+  readonly app: string;
+  readonly version: string;
+  readonly testMode: boolean;
+  readonly term: number;
+  readonly txn: number;
+  readonly pathsUp: readonly boolean[];
+  readonly checkpointLag: number;
+}
+
+/**
+ * Messages on the bus port (client side of the field bus), CBOR in frames:
+ * requests in, replies and announcements out.
+ */
+export type BusMessage =
+  | { readonly t: 'reply'; readonly reply: unknown }
+  | { readonly t: 'announce'; readonly processor: 1 | 2 };
+
+export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = {}): PairHandle {
+  const config = pairConfig(hal.processor, { pathCount: hal.interconnect.length === 1 ? 1 : 2, ...overrides });
+  const core = new PairCore(config, app, hal.boot, hal.clock.now());
+  const busDecoder = new FrameDecoder();
+  let stopped = false;
+
+  const sendBus = (message: BusMessage) => hal.bus.write(encodeFrame(encodeCbor(message)));
+
+  const handle = (outputs: Output[]) => {
+    for (const output of outputs) {
+      if (stopped) return;
+      switch (output.kind) {
+        case 'bytes':
+          hal.interconnect[output.path]?.write(output.bytes);
+          break;
+        case 'reply':
+          sendBus({ t: 'reply', reply: output.reply });
+          break;
+        case 'event':
+          if (output.event.kind === 'role') {
+            hal.gpio.setLed('primary', core.serving);
+            hal.log(`role ${output.event.role} (term ${output.event.term}): ${output.event.why}`);
+          } else if (output.event.kind !== 'path' || !output.event.up) {
+            hal.log(JSON.stringify(output.event));
+          }
+          break;
+        case 'effect':
+          switch (output.effect.kind) {
+            case 'fence':
+              hal.gpio.pulseFence();
+              break;
+            case 'announce':
+              sendBus({ t: 'announce', processor: hal.processor });
+              break;
+            case 'confirm':
+              hal.boot.confirm();
+              break;
+            case 'reboot':
+              stopped = true;
+              hal.boot.reboot(output.effect.boot);
+              return;
+          }
+          break;
+      }
+    }
+    if (!stopped) hal.clock.wakeAt(core.nextWakeMs(), tick);
+  };
+
+  const tick = () => {
+    if (stopped) return;
+    core.tick(hal.clock.now());
+    handle(core.takeOutputs());
+  };
+
+  hal.interconnect.forEach((uart, path) => {
+    uart.setDtr(true);
+    uart.onData((bytes) => {
+      core.receiveBytes(path, bytes, hal.clock.now());
+      handle(core.takeOutputs());
+    });
+    uart.onDsr((high) => {
+      core.setDsr(path, high, hal.clock.now());
+      handle(core.takeOutputs());
+    });
+  });
+
+  hal.bus.setDtr(true);
+  hal.bus.onData((bytes) => {
+    for (const event of busDecoder.push(bytes)) {
+      if (event.kind !== 'frame') continue;
+      try {
+        core.request(parseClientRequest(decodeCbor(event.payload)), hal.clock.now());
+      } catch (error) {
+        if (!(error instanceof MessageError)) throw error;
+        hal.log(`bad client message: ${error.message}`);
+      }
+    }
+    handle(core.takeOutputs());
+  });
+
+  hal.gpio.setLed('run', true);
+  handle(core.takeOutputs());
+
+  return {
+    status: () => ({
+      processor: hal.processor,
+      role: core.role,
+      app: core.hello.app,
+      version: core.hello.version,
+      testMode: core.hello.testMode,
+      term: core.term,
+      txn: core.txn,
+      pathsUp: core.pathsUp,
+      checkpointLag: core.checkpointLag,
+    }),
+    state: () => core.state,
+    switchToOther: () => {
+      const refusal = core.switchToOther(hal.clock.now());
+      handle(core.takeOutputs());
+      return refusal;
+    },
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * `tandem demo`: the lab demonstration (what `npm start` runs). Builds the
+ * ledger image, starts a lab of two board processes, flashes both, runs
+ * load, pulls the primary's power, shows the takeover, restores power and
+ * shows the rejoin, then sums up with measured figures.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Option } from 'commander';
+import { type DemoResult, runTakeoverDemo } from '../../demo/takeover-demo.ts';
+import { buildImage } from '../../image/build.ts';
+import { DEFAULT_KEY_DIR, generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
+import type { RegisterCommand } from '../command-registration.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { positiveInteger } from '../option-parsers.ts';
+import { stylistFor } from '../terminal-style.ts';
+import { formatTable } from '../text-table.ts';
+
+interface DemoOptions {
+  readonly json: boolean;
+  readonly dir: string;
+  readonly baud: number;
+  readonly clients: number;
+  readonly loadMs: number;
+  readonly seed: number;
+}
+
+export const registerDemo: RegisterCommand = (program, finish) => {
+  program
+    .command('demo')
+    .description('The lab demonstration: takeover on power-pull of the primary, then rejoin, with measured figures.')
+    .option('--json', 'no narration; print one JSON object {acknowledged, lost, duplicated, takeoverMs, rejoinMs, ...}', false)
+    .option('--dir <dir>', 'lab directory (erased and reused)', '.tandem/demo-lab')
+    .addOption(new Option('--baud <rate>', 'line rate of every simulated UART').argParser(positiveInteger).default(115200))
+    .addOption(new Option('--clients <n>', 'concurrent clients').argParser(positiveInteger).default(8))
+    .addOption(new Option('--load-ms <ms>', 'load before the pull (and after each step)').argParser(positiveInteger).default(3000))
+    .addOption(new Option('--seed <n>', 'seed of the client workload').argParser(positiveInteger).default(1))
+    .action(async (options: DemoOptions) => {
+      finish(await demo(options));
+    });
+};
+
+async function demo(options: DemoOptions): Promise<ExitCode> {
+  const style = stylistFor(process.stdout);
+  const started = performance.now();
+  const say = options.json
+    ? () => {}
+    : (line: string) => process.stdout.write(`${style('dim', `${((performance.now() - started) / 1000).toFixed(2).padStart(6)} s`)}  ${line}\n`);
+  if (!existsSync(join(DEFAULT_KEY_DIR, PUBLIC_KEY_FILE))) {
+    say(`no signing key yet: creating one in ${DEFAULT_KEY_DIR}`);
+    generateKeys(DEFAULT_KEY_DIR);
+  }
+  say('building the signed image of ledger 1.0.0');
+  const built = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['sim'] });
+  say(`image: ${built.image.length} bytes, sha256 ${built.sha256.slice(0, 16)}…`);
+  const result = await runTakeoverDemo({
+    dir: options.dir,
+    image: built.image,
+    publicKeyFile: join(DEFAULT_KEY_DIR, PUBLIC_KEY_FILE),
+    baud: options.baud,
+    clients: options.clients,
+    loadMs: options.loadMs,
+    seed: options.seed,
+    say,
+  });
+  const passed = result.lost === 0 && result.duplicated === 0 && result.violations.length === 0 && result.takeoverMs !== null && result.rejoinMs !== null;
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    printSummary(result, passed, style);
+  }
+  return passed ? ExitCode.ok : ExitCode.failure;
+}
+
+function printSummary(result: DemoResult, passed: boolean, style: ReturnType<typeof stylistFor>): void {
+  const ms = (value: number | null) => (value === null ? 'not seen' : `${value.toFixed(1)} ms`);
+  const lines = formatTable([
+    ['requests acknowledged', String(result.acknowledged)],
+    ['acknowledged, then lost', String(result.lost)],
+    ['executed twice', String(result.duplicated)],
+    ['takeover (pull to first reply of the new primary)', ms(result.takeoverMs)],
+    ['rejoin (restore to backup synchronised)', ms(result.rejoinMs)],
+    ['longest any request waited', ms(result.longestWaitMs)],
+    ['line rate', `${result.baud} baud`],
+  ]);
+  process.stdout.write(`\n${style('bold', 'Summary')}\n${lines.join('\n')}\n`);
+  for (const violation of result.violations) process.stdout.write(`  ${style('red', violation)}\n`);
+  process.stdout.write(`\n${passed ? style('green', 'PASS: nothing acknowledged was lost or done twice') : style('red', 'FAIL')}\n`);
+}

@@ -1,0 +1,120 @@
+/**
+ * The lab daemon: owns the wires (the hub) and the power rails (one board
+ * process each). A power pull is SIGKILL of the board process: nothing
+ * reaches the partner but silence and a falling DSR. A fence pulses the
+ * target's reset: the process is killed and started again after the boot
+ * time, as a reset line would.
+ *   node --import tsx host/lab/daemon.ts --lab DIR
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startHub } from './hub/hub.ts';
+import type { LabBoardState, LabRequest } from './lab-client.ts';
+import { endpoint, type LabConfig, readLabConfig } from './lab-config.ts';
+
+const BOARD_MAIN = resolve(import.meta.dirname, '../../boards/sim/main.ts');
+
+class PowerRail {
+  #child: ChildProcess | null = null;
+
+  constructor(
+    readonly config: LabConfig,
+    readonly processor: 1 | 2,
+  ) {}
+
+  get state(): LabBoardState {
+    return { processor: this.processor, powered: this.#child !== null, pid: this.#child?.pid ?? null };
+  }
+
+  on(): void {
+    if (this.#child !== null) return;
+    const child = spawn(process.execPath, ['--import', 'tsx', BOARD_MAIN, '--lab', this.config.dir, '--processor', String(this.processor)], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    child.on('exit', () => {
+      if (this.#child === child) this.#child = null;
+    });
+    this.#child = child;
+  }
+
+  off(): void {
+    this.#child?.kill('SIGKILL');
+    this.#child = null;
+  }
+}
+
+export async function runDaemon(dir: string): Promise<void> {
+  const config = readLabConfig(dir);
+  const cables = [];
+  for (let path = 0; path < config.paths; path++) {
+    cables.push({ name: `path${path}`, a: endpoint.path(1, path), b: endpoint.path(2, path), baud: config.baud });
+  }
+  for (const p of [1, 2] as const) {
+    cables.push({ name: `bus-p${p}`, a: endpoint.bus(p), b: endpoint.client(p), baud: config.baud });
+    cables.push({ name: `host-p${p}`, a: endpoint.boardHost(p), b: endpoint.host(p), baud: config.baud });
+  }
+  const hub = await startHub({ cables }, dir);
+  const rails = { 1: new PowerRail(config, 1), 2: new PowerRail(config, 2) } as const;
+  const socketPath = join(dir, 'lab.sock');
+  rmSync(socketPath, { force: true });
+
+  const shutdown = async () => {
+    rails[1].off();
+    rails[2].off();
+    server.close();
+    rmSync(socketPath, { force: true });
+    rmSync(join(dir, 'daemon.pid'), { force: true });
+    await hub.close();
+    process.exit(0);
+  };
+
+  const handle = async (request: LabRequest): Promise<unknown> => {
+    switch (request.op) {
+      case 'status':
+        return [rails[1].state, rails[2].state];
+      case 'power':
+        if (request.on) rails[request.board].on();
+        else rails[request.board].off();
+        return rails[request.board].state;
+      case 'fence':
+        rails[request.board].off();
+        setTimeout(() => rails[request.board].on(), 0);
+        return rails[request.board].state;
+      case 'cable':
+        return hub.fault(request.cable, request.direction ?? 'both', { cut: request.cut });
+      case 'shutdown':
+        setTimeout(() => void shutdown(), 10);
+        return 'shutting down';
+    }
+  };
+
+  const server = createServer((socket: Socket) => {
+    let buffer = '';
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('utf8');
+      let newline = buffer.indexOf('\n');
+      while (newline >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        handle(JSON.parse(line) as LabRequest)
+          .then((result) => socket.write(`${JSON.stringify({ ok: true, result })}\n`))
+          .catch((error: unknown) => socket.write(`${JSON.stringify({ ok: false, error: String(error) })}\n`));
+        newline = buffer.indexOf('\n');
+      }
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  writeFileSync(join(dir, 'daemon.pid'), String(process.pid));
+  process.on('SIGTERM', () => void shutdown());
+  rails[1].on();
+  rails[2].on();
+}
+
+if (process.argv[1] === import.meta.filename) {
+  const { values } = parseArgs({ options: { lab: { type: 'string' } } });
+  await runDaemon(resolve(values.lab ?? '.tandem/lab'));
+}

@@ -1,0 +1,71 @@
+/**
+ * Talks to a running lab's daemon over `<dir>/lab.sock`: one JSON request
+ * per line, one JSON answer per line.
+ */
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+
+export type LabRequest =
+  | { readonly op: 'status' }
+  | { readonly op: 'power'; readonly board: 1 | 2; readonly on: boolean }
+  | { readonly op: 'fence'; readonly board: 1 | 2 }
+  | { readonly op: 'cable'; readonly cable: string; readonly cut: boolean; readonly direction?: 'a-to-b' | 'b-to-a' | 'both' }
+  | { readonly op: 'shutdown' };
+
+export interface LabBoardState {
+  readonly processor: 1 | 2;
+  readonly powered: boolean;
+  readonly pid: number | null;
+}
+
+export class LabNotRunningError extends Error {
+  readonly labNotRunning = true;
+  override name = 'LabNotRunningError';
+}
+
+export class LabClient {
+  constructor(readonly dir: string) {}
+
+  request(request: LabRequest, timeoutMs = 5000): Promise<unknown> {
+    const socketPath = join(this.dir, 'lab.sock');
+    return new Promise((resolve, reject) => {
+      const socket = createConnection(socketPath);
+      let buffer = '';
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new LabNotRunningError(`the lab in ${this.dir} did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
+      socket.on('data', (chunk) => {
+        buffer += chunk.toString('utf8');
+        const newline = buffer.indexOf('\n');
+        if (newline < 0) return;
+        clearTimeout(timer);
+        socket.end();
+        const answer = JSON.parse(buffer.slice(0, newline)) as { ok: boolean; error?: string; result?: unknown };
+        if (answer.ok) resolve(answer.result);
+        else reject(new Error(answer.error ?? 'lab request failed'));
+      });
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(
+          error.code === 'ENOENT' || error.code === 'ECONNREFUSED'
+            ? new LabNotRunningError(`no lab is running in ${this.dir}: start one with \`npx tandem lab up\``)
+            : error,
+        );
+      });
+    });
+  }
+
+  power(board: 1 | 2, on: boolean): Promise<unknown> {
+    return this.request({ op: 'power', board, on });
+  }
+
+  fence(board: 1 | 2): Promise<unknown> {
+    return this.request({ op: 'fence', board });
+  }
+
+  async boards(): Promise<LabBoardState[]> {
+    return (await this.request({ op: 'status' })) as LabBoardState[];
+  }
+}

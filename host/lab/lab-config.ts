@@ -1,0 +1,38 @@
+/**
+ * The shape of one lab, written to `<dir>/lab.json` by `tandem lab up` and
+ * read by every process of the lab: the daemon, the boards and the CLI.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface LabConfig {
+  readonly dir: string;
+  readonly paths: 1 | 2;
+  readonly baud: number;
+  readonly board: string;
+  readonly publicKeyFile: string;
+  readonly slotBytes: number;
+  readonly nvmBytes: number;
+  readonly bootMs: number;
+  readonly heartbeatIntervalMs: number;
+}
+
+export const LAB_FILE = 'lab.json';
+
+/** Endpoint names on the hub, by role. */
+export const endpoint = {
+  path: (processor: 1 | 2, path: number) => `p${processor}-path${path}`,
+  bus: (processor: 1 | 2) => `p${processor}-bus`,
+  client: (processor: 1 | 2) => `client-p${processor}`,
+  boardHost: (processor: 1 | 2) => `p${processor}-host`,
+  host: (processor: 1 | 2) => `host-p${processor}`,
+};
+
+/** The serial path a SerialPortStream opens for an endpoint of this lab. */
+export function portPath(config: LabConfig, name: string): string {
+  return `sim:${join(config.dir, 'hub.sock')}#${name}`;
+}
+
+export function readLabConfig(dir: string): LabConfig {
+  return JSON.parse(readFileSync(join(dir, LAB_FILE), 'utf8')) as LabConfig;
+}

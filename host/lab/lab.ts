@@ -1,0 +1,85 @@
+/**
+ * Starting and stopping a lab: one directory holds its whole state (config,
+ * sockets, flash files, logs), so several labs can run side by side.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LabClient, LabNotRunningError } from './lab-client.ts';
+import { LAB_FILE, type LabConfig } from './lab-config.ts';
+
+export const DEFAULT_LAB_DIR = '.tandem/lab';
+const DAEMON = resolve(import.meta.dirname, 'daemon.ts');
+const START_TIMEOUT_MS = 15_000;
+
+export interface LabUpOptions {
+  readonly dir: string;
+  readonly paths: 1 | 2;
+  readonly baud: number;
+  readonly publicKeyFile: string;
+  /** Start from erased flash (default) or keep what the boards had. */
+  readonly fresh: boolean;
+}
+
+export class LabAlreadyRunningError extends Error {
+  readonly labAlreadyRunning = true;
+  override name = 'LabAlreadyRunningError';
+}
+
+export async function labUp(options: LabUpOptions): Promise<LabConfig> {
+  const dir = resolve(options.dir);
+  const client = new LabClient(dir);
+  if (await isRunning(client)) {
+    throw new LabAlreadyRunningError(`a lab is already running in ${dir}: \`npx tandem lab down --dir ${options.dir}\` first`);
+  }
+  if (options.fresh) rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const config: LabConfig = {
+    dir,
+    paths: options.paths,
+    baud: options.baud,
+    board: 'sim',
+    publicKeyFile: resolve(options.publicKeyFile),
+    slotBytes: 1024 * 1024,
+    nvmBytes: 4096,
+    bootMs: 50,
+    heartbeatIntervalMs: 20,
+  };
+  writeFileSync(join(dir, LAB_FILE), `${JSON.stringify(config, null, 2)}\n`);
+  const log = openSync(join(dir, 'daemon.log'), 'a');
+  const daemon = spawn(process.execPath, ['--import', 'tsx', DAEMON, '--lab', dir], {
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  daemon.unref();
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (await isRunning(client)) return config;
+    await sleep(50);
+  }
+  throw new LabNotRunningError(`the lab did not start within ${START_TIMEOUT_MS} ms; see ${join(dir, 'daemon.log')}`);
+}
+
+export async function labDown(dir: string): Promise<boolean> {
+  const client = new LabClient(resolve(dir));
+  if (!(await isRunning(client))) return false;
+  await client.request({ op: 'shutdown' });
+  const pidFile = join(resolve(dir), 'daemon.pid');
+  const deadline = Date.now() + 5000;
+  while (existsSync(pidFile) && Date.now() < deadline) await sleep(20);
+  if (existsSync(pidFile)) {
+    process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    rmSync(pidFile, { force: true });
+  }
+  return true;
+}
+
+async function isRunning(client: LabClient): Promise<boolean> {
+  try {
+    await client.request({ op: 'status' }, 1000);
+    return true;
+  } catch {
+    return false;
+  }
+}

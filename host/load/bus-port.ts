@@ -1,0 +1,53 @@
+/**
+ * A client-side connection to one board's bus port: requests out as
+ * frames, replies and announcements in.
+ */
+import type { BindingInterface } from '@serialport/bindings-interface';
+import { SerialPortStream } from '@serialport/stream';
+import type { BusMessage } from '../../firmware/pair-main.ts';
+import type { ClientReply, ClientRequest } from '../../firmware/runtime/messages.ts';
+import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
+import { encodeFrame, FrameDecoder } from '../../firmware/wire/frame.ts';
+
+export interface BusHandlers {
+  reply(reply: ClientReply): void;
+  announce(): void;
+}
+
+export class BusPort {
+  readonly #decoder = new FrameDecoder();
+
+  private constructor(
+    readonly port: SerialPortStream,
+    handlers: BusHandlers,
+  ) {
+    port.on('data', (chunk: Buffer) => {
+      for (const event of this.#decoder.push(new Uint8Array(chunk))) {
+        if (event.kind !== 'frame') continue;
+        let message: BusMessage;
+        try {
+          message = decodeCbor(event.payload) as BusMessage;
+        } catch {
+          continue;
+        }
+        if (message.t === 'reply') handlers.reply(message.reply as ClientReply);
+        else if (message.t === 'announce') handlers.announce();
+      }
+    });
+  }
+
+  static async open(binding: BindingInterface, path: string, baudRate: number, handlers: BusHandlers): Promise<BusPort> {
+    const port = new SerialPortStream({ binding, path, baudRate, autoOpen: false });
+    await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+    port.on('error', () => {});
+    return new BusPort(port, handlers);
+  }
+
+  send(request: ClientRequest): void {
+    this.port.write(Buffer.from(encodeFrame(encodeCbor(request))));
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.port.close(() => resolve()));
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Client load on a real (or lab) pair: logical clients multiplexed over the
+ * bus ports of both boards, each with one request outstanding, retrying with
+ * the same sync id on the other board after a timeout or "not primary", and
+ * following a board's announcement. Every answer goes to the same history
+ * checker the simulator uses.
+ */
+import { performance } from 'node:perf_hooks';
+import type { AnyApp } from '../../firmware/app.ts';
+import type { ClientReply, ClientRequest } from '../../firmware/runtime/messages.ts';
+import { seededRandom } from '../../firmware/runtime/random.ts';
+import { History } from '../simulator/history.ts';
+import { SimClient } from '../simulator/sim-client.ts';
+import type { BusPort } from './bus-port.ts';
+
+export interface LoadOptions {
+  readonly clients: number;
+  readonly seed: number;
+  readonly workload: (random: () => number) => () => unknown;
+  readonly loadApp: (version: string) => AnyApp;
+  /** A client moves to the other board after this long without an answer. */
+  readonly timeoutMs: number;
+  readonly thinkMsMax: number;
+}
+
+/** An answer a client got, for timing: when, and from which board. */
+export interface Answer {
+  readonly atMs: number;
+  readonly board: 0 | 1;
+  readonly ok: boolean;
+}
+
+export class LoadGenerator {
+  readonly history: History;
+  readonly answers: Answer[] = [];
+  readonly #clients: SimClient[] = [];
+  #ports: readonly BusPort[] = [];
+  #waitedMsMax = 0;
+
+  constructor(readonly options: LoadOptions) {
+    this.history = new History(options.loadApp);
+    for (let c = 0; c < options.clients; c++) {
+      const random = seededRandom(options.seed * 13 + c);
+      this.#clients.push(
+        new SimClient(`load-${c}`, this.#environment(), options.workload(random), random, {
+          timeoutMs: options.timeoutMs,
+          thinkMsMax: options.thinkMsMax,
+        }),
+      );
+    }
+  }
+
+  /** Handlers for the bus port of `board`. */
+  handlersFor(board: 0 | 1) {
+    return {
+      reply: (reply: ClientReply) => {
+        this.answers.push({ atMs: performance.now(), board, ok: reply.ok });
+        this.#clients.find((c) => c.id === reply.clientId)?.onReply(reply);
+      },
+      announce: () => {
+        for (const client of this.#clients) client.onAnnounce(board);
+      },
+    };
+  }
+
+  attach(ports: readonly [BusPort, BusPort]): void {
+    this.#ports = ports;
+  }
+
+  start(): void {
+    for (const client of this.#clients) client.start();
+  }
+
+  get waitedMsMax(): number {
+    return this.#waitedMsMax;
+  }
+
+  /** Stops new requests and waits (up to `limitMs`) for the outstanding ones. True if all were answered. */
+  async stop(limitMs: number): Promise<boolean> {
+    for (const client of this.#clients) client.stop();
+    const deadline = performance.now() + limitMs;
+    while (performance.now() < deadline) {
+      if (this.#clients.every((c) => c.idle)) return true;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return this.#clients.every((c) => c.idle);
+  }
+
+  #environment() {
+    return {
+      now: () => performance.now(),
+      later: (delayMs: number, run: () => void) => void setTimeout(run, delayMs),
+      send: (board: 0 | 1, request: ClientRequest) => this.#ports[board]?.send(request),
+      acknowledged: (request: ClientRequest, reply: { reply: unknown; txn: number; syncId: number }) => {
+        this.history.record(performance.now(), {
+          clientId: request.clientId,
+          syncId: reply.syncId,
+          body: request.body,
+          reply: reply.reply,
+          txn: reply.txn,
+        });
+      },
+      refused: (request: ClientRequest, reply: { error: string; message: string }) => {
+        if (reply.error === 'too-old') {
+          this.history.violation(performance.now(), 'too-old', `${request.clientId}#${request.syncId}: ${reply.message}`);
+        }
+      },
+      waited: (ms: number) => {
+        this.#waitedMsMax = Math.max(this.#waitedMsMax, ms);
+      },
+    };
+  }
+}
