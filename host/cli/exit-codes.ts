@@ -10,6 +10,10 @@ export const ExitCode = {
   usage: 2,
   /** The module given with --app cannot be loaded or does not keep the contract. */
   appModule: 3,
+  /** No lab runs in the directory given. */
+  labNotRunning: 4,
+  /** A board refused the request (a bad image, say) or did not answer. */
+  board: 5,
   internal: 70,
 } as const;
 

@@ -4,6 +4,9 @@
  * ExitCode, and errors map to one here.
  */
 import { CommanderError } from 'commander';
+import { BoardNotAnsweringError, BoardRefusedError } from '../lab/board-client.ts';
+import { LabAlreadyRunningError } from '../lab/lab.ts';
+import { LabNotRunningError } from '../lab/lab-client.ts';
 import { AppModuleError } from '../simulator/app-module.ts';
 import { ExitCode } from './exit-codes.ts';
 import { tandemProgram } from './program.ts';
@@ -19,6 +22,14 @@ function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof AppModuleError) {
     process.stderr.write(`tandem: ${error.message}\n`);
     return ExitCode.appModule;
+  }
+  if (error instanceof LabNotRunningError || error instanceof LabAlreadyRunningError) {
+    process.stderr.write(`tandem: ${error.message}\n`);
+    return ExitCode.labNotRunning;
+  }
+  if (error instanceof BoardRefusedError || error instanceof BoardNotAnsweringError) {
+    process.stderr.write(`tandem: ${error.message}\n`);
+    return ExitCode.board;
   }
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
   process.stderr.write(

@@ -8,13 +8,23 @@ import packageJson from '../../package.json' with { type: 'json' };
 import type { RegisterCommand } from './command-registration.ts';
 import { registerBenchSimulate } from './commands/bench-simulate.ts';
 import { registerBuild } from './commands/build.ts';
+import { registerCable } from './commands/cable.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerFlash } from './commands/flash.ts';
+import { registerLab } from './commands/lab.ts';
+import { registerPower } from './commands/power.ts';
+import { registerStatus } from './commands/status.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerSimulate } from './commands/simulate.ts';
 import { ExitCode } from './exit-codes.ts';
 
 const COMMANDS: readonly RegisterCommand[] = [
   registerDemo,
+  registerLab,
+  registerFlash,
+  registerStatus,
+  registerPower,
+  registerCable,
   registerSimulate,
   registerBenchSimulate,
   registerKeys,
@@ -33,7 +43,7 @@ export function tandemProgram(finish: (code: ExitCode) => void): Command {
   program.addHelpText(
     'after',
     `
-Exit codes: ${ExitCode.ok} ok, ${ExitCode.failure} a check found violations, ${ExitCode.usage} bad argument, ${ExitCode.appModule} the --app module cannot be loaded, ${ExitCode.internal} internal error.
+Exit codes: ${ExitCode.ok} ok, ${ExitCode.failure} a check found violations, ${ExitCode.usage} bad argument, ${ExitCode.appModule} the --app module cannot be loaded, ${ExitCode.labNotRunning} no lab (or one already running), ${ExitCode.board} a board refused or did not answer, ${ExitCode.internal} internal error.
 Run \`tandem <command> --help\` for a command's options.`,
   );
   return program;

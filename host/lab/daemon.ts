@@ -79,10 +79,15 @@ export async function runDaemon(dir: string): Promise<void> {
         if (request.on) rails[request.board].on();
         else rails[request.board].off();
         return rails[request.board].state;
-      case 'fence':
-        rails[request.board].off();
-        setTimeout(() => rails[request.board].on(), 0);
-        return rails[request.board].state;
+      case 'fence': {
+        // A reset pulse: a powered board restarts; an unpowered one stays off.
+        const rail = rails[request.board];
+        if (rail.state.powered) {
+          rail.off();
+          setTimeout(() => rail.on(), 0);
+        }
+        return rail.state;
+      }
       case 'cable':
         return hub.fault(request.cable, request.direction ?? 'both', { cut: request.cut });
       case 'shutdown':

@@ -48,8 +48,12 @@ export class SimClient {
     this.#stopped = true;
   }
 
+  /** A board announces it now serves: move to it, and resend at once what waits elsewhere. */
   onAnnounce(board: 0 | 1): void {
+    const moved = this.target !== board;
     this.target = board;
+    const outstanding = this.#outstanding;
+    if (moved && outstanding !== null) this.#retry(outstanding.attempt);
   }
 
   onReply(reply: ClientReply): void {
