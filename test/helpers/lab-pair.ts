@@ -1,0 +1,74 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BoardStatus } from '../../boards/management.ts';
+import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
+import { buildImage } from '../../host/image/build.ts';
+import { generateKeys } from '../../host/image/keys.ts';
+import { BoardClient } from '../../host/lab/board-client.ts';
+import { flashImage } from '../../host/lab/flash.ts';
+import { labDown, labUp } from '../../host/lab/lab.ts';
+import { LabClient } from '../../host/lab/lab-client.ts';
+import { endpoint, type LabConfig, portPath } from '../../host/lab/lab-config.ts';
+
+/** A running lab with both boards flashed with ledger 1.0.0 and the pair formed. */
+export interface LabPair {
+  readonly config: LabConfig;
+  readonly lab: LabClient;
+  readonly hosts: readonly [BoardClient, BoardClient];
+  readonly keyDir: string;
+  readonly image: Uint8Array;
+  statuses(): Promise<(BoardStatus | null)[]>;
+  waitFor(done: (s: (BoardStatus | null)[]) => boolean, timeoutMs?: number): Promise<(BoardStatus | null)[]>;
+  close(): Promise<void>;
+}
+
+/** Fast lines keep flashing short; the protocol does not care. */
+const TEST_BAUD = 921600;
+
+export async function startLab(options: { flash: boolean }): Promise<LabPair> {
+  const root = mkdtempSync(join(tmpdir(), 'tandem-lab-'));
+  const keyDir = join(root, 'keys');
+  generateKeys(keyDir);
+  const { image } = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['sim'], keyDir });
+  const config = await labUp({ dir: join(root, 'lab'), paths: 2, baud: TEST_BAUD, publicKeyFile: join(keyDir, 'image-signing.pub'), fresh: true });
+  const hosts = [
+    await BoardClient.open(SimBinding, portPath(config, endpoint.host(1)), config.baud, 'processor 1'),
+    await BoardClient.open(SimBinding, portPath(config, endpoint.host(2)), config.baud, 'processor 2'),
+  ] as const;
+  const statuses = () =>
+    Promise.all(hosts.map((h) => h.request({ op: 'status' }, 1000).then((s) => s as BoardStatus).catch(() => null)));
+  const waitFor = async (done: (s: (BoardStatus | null)[]) => boolean, timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const now = await statuses();
+      if (done(now)) return now;
+      if (Date.now() > deadline) throw new Error(`lab did not reach the expected state: ${JSON.stringify(now.map((s) => s?.pair?.role ?? null))}`);
+      await sleep(50);
+    }
+  };
+  const pair: LabPair = {
+    config,
+    lab: new LabClient(config.dir),
+    hosts,
+    keyDir,
+    image,
+    statuses,
+    waitFor,
+    close: async () => {
+      for (const host of hosts) await host.close().catch(() => {});
+      await labDown(config.dir);
+    },
+  };
+  await waitFor((s) => s.every((x) => x !== null));
+  if (options.flash) {
+    for (const host of hosts) await flashImage(host, image, () => {});
+    await waitFor((s) => roles(s).includes('primary') && roles(s).includes('backup'));
+  }
+  return pair;
+}
+
+export function roles(statuses: (BoardStatus | null)[]): (string | null)[] {
+  return statuses.map((s) => s?.pair?.role ?? null);
+}
