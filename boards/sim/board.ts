@@ -42,7 +42,7 @@ export interface BoardOptions {
   readonly log: (line: string) => void;
   /** Time from reset to the image running. */
   readonly bootMs: number;
-  /** How often DSR is sampled (UART modem-status interrupts on real boards). */
+  /** How often DSR is sampled (UART modem-status interrupts on real boards); 0 where DSR is not wired. */
   readonly dsrPollMs: number;
   readonly pairOverrides?: Record<string, number | boolean>;
 }
@@ -73,7 +73,9 @@ export class Board {
     options.ports.bus.onData((bytes) => this.#busHandler?.(bytes));
     options.ports.host.onData((bytes) => this.#onHostBytes(bytes));
     options.ports.host.setDtr(true);
-    setInterval(() => void this.#pollDsr(), options.dsrPollMs).unref();
+    if (options.dsrPollMs > 0) setInterval(() => void this.#pollDsr(), options.dsrPollMs).unref();
+    // Without a DSR wire the line reads as always high: only silence tells.
+    else this.#dsrLevels.fill(true);
   }
 
   /** Power on (or reset): after the boot time, the boot ROM picks and verifies an image and runs it. */
