@@ -537,6 +537,8 @@ export class PairCore {
       case 'primary':
       case 'primary-alone':
       case 'switching':
+        // After a handover the partner is meant to serve: it will stop us itself.
+        if (role.name === 'switching' && role.step === 'handed-over') return;
         if (
           partnerServes &&
           (status.term > this.#term || (status.term === this.#term && this.config.processor === 2))

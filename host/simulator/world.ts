@@ -314,7 +314,12 @@ class World {
         this.#onColdStart();
         return;
       case 'role':
-        if (event.role === 'primary') this.gaveUpState.fill(false);
+        if (event.role === 'primary') {
+          // The pair is whole again: each board that holds the state has a copy.
+          this.boards.forEach((board, i) => {
+            if (board.core?.hasState === true) this.gaveUpState[i] = false;
+          });
+        }
         if (SERVING_ROLES.has(event.role)) this.history.servingFrom(event.txn, core.hello.version);
         if (event.role === 'switching' && event.why.startsWith('roles handed'))
           this.gaveUpState[index] = true;
