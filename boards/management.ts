@@ -6,7 +6,12 @@
 export type ManagementRequest =
   | { readonly id: number; readonly op: 'status' }
   | { readonly id: number; readonly op: 'flash-begin'; readonly bytes: number }
-  | { readonly id: number; readonly op: 'flash-data'; readonly offset: number; readonly data: Uint8Array }
+  | {
+      readonly id: number;
+      readonly op: 'flash-data';
+      readonly offset: number;
+      readonly data: Uint8Array;
+    }
   | { readonly id: number; readonly op: 'flash-end' }
   | { readonly id: number; readonly op: 'switch' }
   | { readonly id: number; readonly op: 'state' };
@@ -22,7 +27,8 @@ export function parseManagementRequest(value: unknown): ManagementRequest {
   if (typeof value !== 'object' || value === null) throw new TypeError('request is not a map');
   const r = value as Record<string, unknown>;
   const id = r.id;
-  if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new TypeError('request id missing');
+  if (typeof id !== 'number' || !Number.isSafeInteger(id))
+    throw new TypeError('request id missing');
   switch (r.op) {
     case 'status':
     case 'flash-end':
@@ -35,7 +41,11 @@ export function parseManagementRequest(value: unknown): ManagementRequest {
       }
       return { id, op: 'flash-begin', bytes: r.bytes };
     case 'flash-data':
-      if (typeof r.offset !== 'number' || !Number.isSafeInteger(r.offset) || !(r.data instanceof Uint8Array)) {
+      if (
+        typeof r.offset !== 'number' ||
+        !Number.isSafeInteger(r.offset) ||
+        !(r.data instanceof Uint8Array)
+      ) {
         throw new TypeError('flash-data needs an offset and bytes');
       }
       return { id, op: 'flash-data', offset: r.offset, data: r.data };
@@ -48,7 +58,13 @@ export function parseManagementRequest(value: unknown): ManagementRequest {
 export interface BoardStatus {
   readonly processor: 1 | 2;
   readonly bootCount: number;
-  readonly slots: ReadonlyArray<{ slot: 0 | 1; version: string | null; status: string; active: boolean; trial: boolean }>;
+  readonly slots: ReadonlyArray<{
+    slot: 0 | 1;
+    version: string | null;
+    status: string;
+    active: boolean;
+    trial: boolean;
+  }>;
   /** The running pair, or null when no image runs. */
   readonly pair: {
     readonly role: string;

@@ -5,13 +5,13 @@
  */
 import type { AnyApp } from './app.ts';
 import type { Hal } from './hal.ts';
-import { decodeCbor, encodeCbor } from './wire/cbor.ts';
-import { MessageError } from './wire/errors.ts';
-import { encodeFrame, FrameDecoder } from './wire/frame.ts';
 import { type PairConfig, pairConfig } from './runtime/config.ts';
 import { PairCore } from './runtime/core.ts';
 import { parseClientRequest, type RoleName } from './runtime/messages.ts';
 import type { Output } from './runtime/outputs.ts';
+import { decodeCbor, encodeCbor } from './wire/cbor.ts';
+import { MessageError } from './wire/errors.ts';
+import { encodeFrame, FrameDecoder } from './wire/frame.ts';
 
 /** What the board can ask a running pair, for status and the switch command. */
 export interface PairHandle {
@@ -43,7 +43,10 @@ export type BusMessage =
   | { readonly t: 'announce'; readonly processor: 1 | 2 };
 
 export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = {}): PairHandle {
-  const config = pairConfig(hal.processor, { pathCount: hal.interconnect.length === 1 ? 1 : 2, ...overrides });
+  const config = pairConfig(hal.processor, {
+    pathCount: hal.interconnect.length === 1 ? 1 : 2,
+    ...overrides,
+  });
   const core = new PairCore(config, app, hal.boot, hal.clock.now());
   const busDecoder = new FrameDecoder();
   let stopped = false;

@@ -28,7 +28,10 @@ function hasSocat(): boolean {
 }
 
 const socat = hasSocat();
-if (!socat) console.log('socat is not installed: skipping the PTY tests (.ci/run installs it; or `apt-get install socat`)');
+if (!socat)
+  console.log(
+    'socat is not installed: skipping the PTY tests (.ci/run installs it; or `apt-get install socat`)',
+  );
 const ptyTest = socat ? test.serial : test.skip;
 const BOARD_MAIN = resolve('boards/linux/main.ts');
 const BAUD = 115200;
@@ -40,7 +43,11 @@ interface Rig {
 }
 
 async function cablePair(rig: Rig, a: string, b: string): Promise<void> {
-  const child = spawn('socat', [`pty,raw,echo=0,link=${rig.link(a)}`, `pty,raw,echo=0,link=${rig.link(b)}`], { stdio: 'ignore' });
+  const child = spawn(
+    'socat',
+    [`pty,raw,echo=0,link=${rig.link(a)}`, `pty,raw,echo=0,link=${rig.link(b)}`],
+    { stdio: 'ignore' },
+  );
   rig.children.push(child);
   const deadline = Date.now() + 10_000;
   while (!(existsSync(rig.link(a)) && existsSync(rig.link(b)))) {
@@ -69,75 +76,126 @@ function profile(rig: Rig, processor: 1 | 2): string {
   return file;
 }
 
-ptyTest('a pair over PTY serial devices forms, serves, and fails over when the primary dies', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tandem-pty-'));
-  const rig: Rig = { dir, children: [], link: (name) => join(dir, name) };
-  const binding = autoDetect();
-  const opened: Array<{ close(): Promise<void> }> = [];
-  try {
-    await cablePair(rig, 'p1-path0', 'p2-path0');
-    for (const p of [1, 2]) {
-      await cablePair(rig, `p${p}-host`, `tool-p${p}`);
-      await cablePair(rig, `p${p}-bus`, `client-p${p}`);
-    }
-    const keyDir = join(dir, 'keys');
-    generateKeys(keyDir);
-    const { image } = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['linux'], keyDir });
-    const boards = ([1, 2] as const).map((p) => {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', BOARD_MAIN, '--profile', profile(rig, p), '--flash', join(dir, `p${p}.flash`), '--key', join(keyDir, 'image-signing.pub'), '--log', join(dir, `p${p}.log`)],
-        { stdio: 'ignore' },
-      );
-      rig.children.push(child);
-      return child;
-    });
-    const hosts = await Promise.all(([1, 2] as const).map((p) => BoardClient.open(binding, rig.link(`tool-p${p}`), BAUD, `processor ${p}`)));
-    opened.push(...hosts);
-    const statuses = () => Promise.all(hosts.map((h) => h.request({ op: 'status' }, 1000).then((s) => s as BoardStatus).catch(() => null)));
-    const waitFor = async (done: (roles: (string | null)[]) => boolean) => {
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const roles = (await statuses()).map((s) => (s === null ? 'silent' : (s.pair?.role ?? null)));
-        if (done(roles)) return roles;
-        if (Date.now() > deadline) {
-          t.log(readFileSync(join(dir, 'p1.log'), 'utf8'), readFileSync(join(dir, 'p2.log'), 'utf8'));
-          throw new Error(`unexpected roles ${JSON.stringify(roles)}`);
-        }
-        await sleep(50);
+ptyTest(
+  'a pair over PTY serial devices forms, serves, and fails over when the primary dies',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-pty-'));
+    const rig: Rig = { dir, children: [], link: (name) => join(dir, name) };
+    const binding = autoDetect();
+    const opened: Array<{ close(): Promise<void> }> = [];
+    try {
+      await cablePair(rig, 'p1-path0', 'p2-path0');
+      for (const p of [1, 2]) {
+        await cablePair(rig, `p${p}-host`, `tool-p${p}`);
+        await cablePair(rig, `p${p}-bus`, `client-p${p}`);
       }
-    };
-    await waitFor((roles) => roles.every((r) => r !== 'silent'));
-    for (const host of hosts) await flashImage(host, image, () => {});
-    const formed = await waitFor((roles) => roles.includes('primary') && roles.includes('backup'));
-    const primary = formed.indexOf('primary');
+      const keyDir = join(dir, 'keys');
+      generateKeys(keyDir);
+      const { image } = await buildImage({
+        app: 'ledger',
+        version: '1.0.0',
+        boards: ['linux'],
+        keyDir,
+      });
+      const boards = ([1, 2] as const).map((p) => {
+        const child = spawn(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            BOARD_MAIN,
+            '--profile',
+            profile(rig, p),
+            '--flash',
+            join(dir, `p${p}.flash`),
+            '--key',
+            join(keyDir, 'image-signing.pub'),
+            '--log',
+            join(dir, `p${p}.log`),
+          ],
+          { stdio: 'ignore' },
+        );
+        rig.children.push(child);
+        return child;
+      });
+      const hosts = await Promise.all(
+        ([1, 2] as const).map((p) =>
+          BoardClient.open(binding, rig.link(`tool-p${p}`), BAUD, `processor ${p}`),
+        ),
+      );
+      opened.push(...hosts);
+      const statuses = () =>
+        Promise.all(
+          hosts.map((h) =>
+            h
+              .request({ op: 'status' }, 1000)
+              .then((s) => s as BoardStatus)
+              .catch(() => null),
+          ),
+        );
+      const waitFor = async (done: (roles: (string | null)[]) => boolean) => {
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          const roles = (await statuses()).map((s) =>
+            s === null ? 'silent' : (s.pair?.role ?? null),
+          );
+          if (done(roles)) return roles;
+          if (Date.now() > deadline) {
+            t.log(
+              readFileSync(join(dir, 'p1.log'), 'utf8'),
+              readFileSync(join(dir, 'p2.log'), 'utf8'),
+            );
+            throw new Error(`unexpected roles ${JSON.stringify(roles)}`);
+          }
+          await sleep(50);
+        }
+      };
+      await waitFor((roles) => roles.every((r) => r !== 'silent'));
+      for (const host of hosts) await flashImage(host, image, () => {});
+      const formed = await waitFor(
+        (roles) => roles.includes('primary') && roles.includes('backup'),
+      );
+      const primary = formed.indexOf('primary');
 
-    const replies: ClientReply[] = [];
-    const buses = await Promise.all(
-      ([1, 2] as const).map((p) => BusPort.open(binding, rig.link(`client-p${p}`), BAUD, { reply: (r) => replies.push(r), announce: () => {} })),
-    );
-    opened.push(...buses);
-    buses[primary]?.send({ clientId: 'pty', syncId: 1, body: { op: 'open', account: 'a' } });
-    const first = await waitUntil(() => replies.find((r) => r.syncId === 1));
-    t.true(first?.ok);
+      const replies: ClientReply[] = [];
+      const buses = await Promise.all(
+        ([1, 2] as const).map((p) =>
+          BusPort.open(binding, rig.link(`client-p${p}`), BAUD, {
+            reply: (r) => replies.push(r),
+            announce: () => {},
+          }),
+        ),
+      );
+      opened.push(...buses);
+      buses[primary]?.send({ clientId: 'pty', syncId: 1, body: { op: 'open', account: 'a' } });
+      const first = await waitUntil(() => replies.find((r) => r.syncId === 1));
+      t.true(first?.ok);
 
-    boards[primary]?.kill('SIGKILL');
-    const survivor = primary === 0 ? 1 : 0;
-    await waitFor((roles) => roles[survivor] === 'primary-alone');
-    buses[survivor]?.send({ clientId: 'pty', syncId: 1, body: { op: 'open', account: 'a' } });
-    buses[survivor]?.send({ clientId: 'pty', syncId: 2, body: { op: 'deposit', account: 'a', amount: 5 } });
-    const retried = await waitUntil(() => replies.filter((r) => r.syncId === 1)[1]);
-    const second = await waitUntil(() => replies.find((r) => r.syncId === 2));
-    // The retry is answered from the checkpointed reply cache, not run again.
-    t.deepEqual(retried, first);
-    t.deepEqual(second?.ok ? second.reply : null, { ok: true, balance: 5 });
-  } finally {
-    for (const port of opened) await port.close().catch(() => {});
-    for (const child of rig.children) child.kill('SIGKILL');
-  }
-});
+      boards[primary]?.kill('SIGKILL');
+      const survivor = primary === 0 ? 1 : 0;
+      await waitFor((roles) => roles[survivor] === 'primary-alone');
+      buses[survivor]?.send({ clientId: 'pty', syncId: 1, body: { op: 'open', account: 'a' } });
+      buses[survivor]?.send({
+        clientId: 'pty',
+        syncId: 2,
+        body: { op: 'deposit', account: 'a', amount: 5 },
+      });
+      const retried = await waitUntil(() => replies.filter((r) => r.syncId === 1)[1]);
+      const second = await waitUntil(() => replies.find((r) => r.syncId === 2));
+      // The retry is answered from the checkpointed reply cache, not run again.
+      t.deepEqual(retried, first);
+      t.deepEqual(second?.ok ? second.reply : null, { ok: true, balance: 5 });
+    } finally {
+      for (const port of opened) await port.close().catch(() => {});
+      for (const child of rig.children) child.kill('SIGKILL');
+    }
+  },
+);
 
-async function waitUntil<T>(probe: () => T | undefined, timeoutMs = 20_000): Promise<T | undefined> {
+async function waitUntil<T>(
+  probe: () => T | undefined,
+  timeoutMs = 20_000,
+): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const value = probe();

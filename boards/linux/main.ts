@@ -9,8 +9,8 @@ import { parseArgs } from 'node:util';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { loadPublicKey } from '../../host/image/keys.ts';
 import { loadBoardProfile } from '../profile.ts';
-import { BootRom } from '../sim/boot-rom.ts';
 import { Board } from '../sim/board.ts';
+import { BootRom } from '../sim/boot-rom.ts';
 import { FlashFile } from '../sim/flash-file.ts';
 import { openPortLink } from '../sim/port-link.ts';
 
@@ -24,7 +24,9 @@ const { values } = parseArgs({
   },
 });
 if (values.profile === undefined || values.flash === undefined || values.key === undefined) {
-  process.stderr.write('usage: boards/linux/main.ts --profile FILE --flash FILE --key PUBLIC_KEY_FILE [--log FILE]\n');
+  process.stderr.write(
+    'usage: boards/linux/main.ts --profile FILE --flash FILE --key PUBLIC_KEY_FILE [--log FILE]\n',
+  );
   process.exit(2);
 }
 const profile = await loadBoardProfile(values.profile);
@@ -42,7 +44,11 @@ const ports = {
 };
 const board = new Board({
   processor: profile.processor,
-  bootRom: new BootRom(new FlashFile(values.flash, profile.flash), [loadPublicKey(values.key)], values.board ?? 'linux'),
+  bootRom: new BootRom(
+    new FlashFile(values.flash, profile.flash),
+    [loadPublicKey(values.key)],
+    values.board ?? 'linux',
+  ),
   ports,
   // A fence line is a GPIO pulse on real hardware; this entry has no GPIO driver yet.
   fencePartner: () => log('fence requested, but this board has no fence driver'),
@@ -53,8 +59,12 @@ const board = new Board({
     baud: profile.interconnect[0]?.baud ?? 115200,
     dsrWired: profile.lines.dsrFromPartner,
     fenceWired: false,
-    ...(profile.timing?.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: profile.timing.heartbeatIntervalMs }),
-    ...(profile.timing?.suspectMissCount === undefined ? {} : { suspectMissCount: profile.timing.suspectMissCount }),
+    ...(profile.timing?.heartbeatIntervalMs === undefined
+      ? {}
+      : { heartbeatIntervalMs: profile.timing.heartbeatIntervalMs }),
+    ...(profile.timing?.suspectMissCount === undefined
+      ? {}
+      : { suspectMissCount: profile.timing.suspectMissCount }),
   },
 });
 log('power on');

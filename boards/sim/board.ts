@@ -5,10 +5,10 @@
  * is dropped, DTR falls for the boot time, and the boot ROM starts again.
  */
 import { performance } from 'node:perf_hooks';
-import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
-import { encodeFrame, FrameDecoder } from '../../firmware/wire/frame.ts';
 import type { Hal, Uart } from '../../firmware/hal.ts';
 import type { PairHandle } from '../../firmware/pair-main.ts';
+import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
+import { encodeFrame, FrameDecoder } from '../../firmware/wire/frame.ts';
 import {
   type BoardStatus,
   type ManagementReply,
@@ -94,7 +94,13 @@ export class Board {
     return {
       processor: this.options.processor,
       bootCount: this.#bootCount,
-      slots: rom.slots().map((s) => ({ ...s, active: s.slot === active, trial: s.slot === active && (pair?.testMode ?? false) })),
+      slots: rom
+        .slots()
+        .map((s) => ({
+          ...s,
+          active: s.slot === active,
+          trial: s.slot === active && (pair?.testMode ?? false),
+        })),
       pair,
       bootNotes: this.#bootNotes,
     };
@@ -118,7 +124,9 @@ export class Board {
         now: () => performance.now(),
         wakeAt: (atMs, callback) => this.#wakeAt(atMs, () => live() && callback()),
       },
-      interconnect: this.options.ports.interconnect.map((port, path) => this.#uart(port, path, live)),
+      interconnect: this.options.ports.interconnect.map((port, path) =>
+        this.#uart(port, path, live),
+      ),
       bus: {
         write: (bytes) => live() && this.options.ports.bus.write(bytes),
         onData: (handler) => {
@@ -150,7 +158,9 @@ export class Board {
       },
       log: (line) => live() && log(line),
     };
-    log(`running ${result.image.manifest.app} ${result.image.manifest.version}${result.state.trial ? ' (trial)' : ''}`);
+    log(
+      `running ${result.image.manifest.app} ${result.image.manifest.version}${result.state.trial ? ' (trial)' : ''}`,
+    );
     try {
       this.#pair = runImage(result.image.payload, hal, this.options.pairOverrides ?? {});
     } catch (error) {
@@ -218,7 +228,12 @@ export class Board {
       try {
         request = parseManagementRequest(decodeCbor(event.payload));
       } catch (error) {
-        this.#answer({ id: -1, ok: false, error: 'bad-request', message: String((error as Error).message) });
+        this.#answer({
+          id: -1,
+          ok: false,
+          error: 'bad-request',
+          message: String((error as Error).message),
+        });
         continue;
       }
       try {
@@ -239,16 +254,30 @@ export class Board {
         return { id, ok: true, result: this.status() };
       case 'flash-begin':
         if (request.bytes > slotBytes - 4) {
-          return { id, ok: false, error: 'too-large', message: `image of ${request.bytes} bytes does not fit a ${slotBytes}-byte slot` };
+          return {
+            id,
+            ok: false,
+            error: 'too-large',
+            message: `image of ${request.bytes} bytes does not fit a ${slotBytes}-byte slot`,
+          };
         }
         this.#flashBuffer = new Uint8Array(request.bytes);
         this.#flashReceived = 0;
         return { id, ok: true, result: { slot: this.options.bootRom.inactiveSlot() } };
       case 'flash-data': {
         const buffer = this.#flashBuffer;
-        if (buffer === null) return { id, ok: false, error: 'no-transfer', message: 'send flash-begin first' };
-        if (request.offset !== this.#flashReceived || request.offset + request.data.length > buffer.length) {
-          return { id, ok: false, error: 'bad-offset', message: `expected offset ${this.#flashReceived}` };
+        if (buffer === null)
+          return { id, ok: false, error: 'no-transfer', message: 'send flash-begin first' };
+        if (
+          request.offset !== this.#flashReceived ||
+          request.offset + request.data.length > buffer.length
+        ) {
+          return {
+            id,
+            ok: false,
+            error: 'bad-offset',
+            message: `expected offset ${this.#flashReceived}`,
+          };
         }
         buffer.set(request.data, request.offset);
         this.#flashReceived += request.data.length;
@@ -260,7 +289,11 @@ export class Board {
         const pair = this.#pair;
         if (pair === null) return { id, ok: false, error: 'no-image', message: 'no image runs' };
         const status = pair.status();
-        return { id, ok: true, result: fromImage({ version: status.version, txn: status.txn, state: pair.state() }) };
+        return {
+          id,
+          ok: true,
+          result: fromImage({ version: status.version, txn: status.txn, state: pair.state() }),
+        };
       }
       case 'switch': {
         const refusal = this.#pair?.switchToOther() ?? 'no image runs';
@@ -275,7 +308,12 @@ export class Board {
     const buffer = this.#flashBuffer;
     this.#flashBuffer = null;
     if (buffer === null || this.#flashReceived !== buffer.length) {
-      return { id, ok: false, error: 'incomplete', message: `received ${this.#flashReceived} of ${buffer?.length ?? 0} bytes` };
+      return {
+        id,
+        ok: false,
+        error: 'incomplete',
+        message: `received ${this.#flashReceived} of ${buffer?.length ?? 0} bytes`,
+      };
     }
     const rom = this.options.bootRom;
     const slot = rom.inactiveSlot();

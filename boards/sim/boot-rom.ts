@@ -52,7 +52,9 @@ export class BootRom {
     if (image === null) {
       const fallback = this.#verified(other(state.active));
       if (fallback !== null) {
-        notes.push(`slot ${state.active} holds no valid image: running slot ${other(state.active)}`);
+        notes.push(
+          `slot ${state.active} holds no valid image: running slot ${other(state.active)}`,
+        );
         state = { ...state, active: other(state.active), trial: false };
         image = fallback;
       }
@@ -78,7 +80,10 @@ export class BootRom {
 
   /** Verifies `bytes` first, then writes them into `slot`. Throws the verification error. */
   install(slot: 0 | 1, bytes: Uint8Array): ImageManifest {
-    const { manifest } = verifyImage(bytes, { publicKeys: [...this.publicKeys], board: this.board });
+    const { manifest } = verifyImage(bytes, {
+      publicKeys: [...this.publicKeys],
+      board: this.board,
+    });
     const offset = this.flash.slotOffset(slot);
     const record = new Uint8Array(LENGTH_BYTES + bytes.length);
     new DataView(record.buffer).setUint32(0, bytes.length, true);

@@ -17,7 +17,12 @@ export interface BootState {
   readonly tryOther: boolean;
 }
 
-export const INITIAL_BOOT_STATE: BootState = { bootCount: 0, active: 0, trial: false, tryOther: false };
+export const INITIAL_BOOT_STATE: BootState = {
+  bootCount: 0,
+  active: 0,
+  trial: false,
+  tryOther: false,
+};
 
 const RECORD_BYTES = 128;
 
@@ -33,7 +38,9 @@ export function readBootState(flash: FlashFile): BootState {
 export function writeBootState(flash: FlashFile, state: BootState): void {
   let seq = 0;
   let oldestCopy = 0;
-  const seqs = [0, 1].map((copy) => decode(flash.read(flash.nvmOffset + copy * RECORD_BYTES, RECORD_BYTES))?.seq ?? -1);
+  const seqs = [0, 1].map(
+    (copy) => decode(flash.read(flash.nvmOffset + copy * RECORD_BYTES, RECORD_BYTES))?.seq ?? -1,
+  );
   seq = Math.max(...seqs) + 1;
   oldestCopy = (seqs[0] ?? -1) <= (seqs[1] ?? -1) ? 0 : 1;
   const text = new TextEncoder().encode(JSON.stringify({ seq, ...state }));
@@ -53,7 +60,10 @@ function decode(record: Uint8Array): { seq: number; state: BootState } | null {
   const length = view.getUint16(0, true);
   if (length > RECORD_BYTES - 6) return null;
   try {
-    const parsed = JSON.parse(new TextDecoder().decode(record.subarray(2, 2 + length))) as Record<string, unknown>;
+    const parsed = JSON.parse(new TextDecoder().decode(record.subarray(2, 2 + length))) as Record<
+      string,
+      unknown
+    >;
     if (typeof parsed.seq !== 'number') return null;
     return {
       seq: parsed.seq,

@@ -7,16 +7,24 @@ import type { BindingInterface } from '@serialport/bindings-interface';
 import { SerialPortStream } from '@serialport/stream';
 import type { PortLink } from './board.ts';
 
-export async function openPortLink(binding: BindingInterface, path: string, baudRate: number): Promise<PortLink> {
+export async function openPortLink(
+  binding: BindingInterface,
+  path: string,
+  baudRate: number,
+): Promise<PortLink> {
   const port = new SerialPortStream({ binding, path, baudRate, autoOpen: false });
-  await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    port.open((error) => (error ? reject(error) : resolve())),
+  );
   port.on('error', () => {});
   return {
     write: (bytes) => {
       port.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     },
     onData: (handler) => {
-      port.on('data', (chunk: Buffer) => handler(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+      port.on('data', (chunk: Buffer) =>
+        handler(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
+      );
     },
     setDtr: (high) => {
       port.set({ dtr: high }, () => {});

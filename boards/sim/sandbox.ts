@@ -11,7 +11,11 @@ import type { PairHandle } from '../../firmware/pair-main.ts';
 /** What an image bundle leaves on its global object. */
 interface ImageExports {
   readonly app: AnyApp;
-  readonly runPair: (app: AnyApp, hal: Hal, overrides: Record<string, number | boolean>) => PairHandle;
+  readonly runPair: (
+    app: AnyApp,
+    hal: Hal,
+    overrides: Record<string, number | boolean>,
+  ) => PairHandle;
 }
 
 export class ImageStartError extends Error {
@@ -19,7 +23,11 @@ export class ImageStartError extends Error {
   override name = 'ImageStartError';
 }
 
-export function runImage(payload: string, hal: Hal, overrides: Record<string, number | boolean>): PairHandle {
+export function runImage(
+  payload: string,
+  hal: Hal,
+  overrides: Record<string, number | boolean>,
+): PairHandle {
   const context = createContext({ TextEncoder, TextDecoder });
   runInContext(payload, context, { filename: 'image.js' });
   const exports = (context as { tandemImage?: ImageExports }).tandemImage;

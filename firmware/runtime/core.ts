@@ -880,7 +880,11 @@ export class PairCore {
   #onPartnerSilent(): void {
     const role = this.#role;
     if (role.name === 'backup') {
-      this.#takeOver(this.config.fenceWired, 'the primary is silent on every path');
+      const dsrDown = this.config.dsrWired && this.#paths.every((p) => !p.dsrHigh);
+      this.#takeOver(
+        this.config.fenceWired,
+        dsrDown ? 'DSR dropped on every path' : 'the primary is silent on every path',
+      );
     } else if (role.name === 'joining') {
       this.#setRole({ name: 'booting' }, 'the primary went silent during the big checkpoint');
     } else if (role.name === 'switching' && role.step === 'handed-over') {

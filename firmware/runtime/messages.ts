@@ -177,16 +177,33 @@ function parseHello(value: unknown): Hello {
   };
 }
 
+/**
+ * Checkpoint entries travel as arrays, the bulk of the interconnect's load:
+ * state model [txn, clientId, syncId, update, reply];
+ * replay model [txn, clientId, syncId, request, nowMs, seed].
+ */
+function entryToWire(e: CheckpointEntry): unknown[] {
+  return e.nowMs === undefined
+    ? [e.txn, e.clientId, e.syncId, e.update ?? null, e.reply ?? null]
+    : [e.txn, e.clientId, e.syncId, e.request ?? null, e.nowMs, e.seed ?? 0];
+}
+
 function parseEntry(value: unknown): CheckpointEntry {
-  const e = record(value, 'checkpoint entry');
-  return {
-    ...e,
-    txn: count(e.txn, 'entry.txn'),
-    clientId: text(e.clientId, 'entry.clientId'),
-    syncId: count(e.syncId, 'entry.syncId'),
-    ...(e.nowMs === undefined ? {} : { nowMs: timeMs(e.nowMs, 'entry.nowMs') }),
-    ...(e.seed === undefined ? {} : { seed: count(e.seed, 'entry.seed') }),
+  const e = list(value, 'checkpoint entry');
+  const head = {
+    txn: count(e[0], 'entry.txn'),
+    clientId: text(e[1], 'entry.clientId'),
+    syncId: count(e[2], 'entry.syncId'),
   };
+  if (e.length === 5) return { ...head, update: e[3], reply: e[4] };
+  if (e.length === 6)
+    return {
+      ...head,
+      request: e[3],
+      nowMs: timeMs(e[4], 'entry.nowMs'),
+      seed: count(e[5], 'entry.seed'),
+    };
+  return fail('checkpoint entry length');
 }
 
 function parseHeld(value: unknown): HeldRequest {
@@ -219,7 +236,7 @@ function parseBody(value: unknown): PeerBody {
       return { k: 'snap', id: count(b.id, 'snap.id'), index, count: total, data: b.data };
     }
     case 'ckpt':
-      return { k: 'ckpt', entries: list(b.entries, 'ckpt.entries').map(parseEntry) };
+      return { k: 'ckpt', entries: list(b.e, 'ckpt.e').map(parseEntry) };
     case 'stop':
       if (b.boot !== 'other-test' && b.boot !== 'confirmed') fail('stop.boot');
       return { k: 'stop', boot: b.boot, reason: text(b.reason, 'stop.reason', 200) };
@@ -248,8 +265,12 @@ export function envelopeToWire(e: Envelope): unknown[] {
     e.st.backupInc,
     e.hello ?? null,
     e.seg?.seq ?? 0,
-    e.seg?.body ?? null,
+    e.seg === undefined ? null : bodyToWire(e.seg.body),
   ];
+}
+
+function bodyToWire(body: PeerBody): unknown {
+  return body.k === 'ckpt' ? { k: 'ckpt', e: body.entries.map(entryToWire) } : body;
 }
 
 /** Checks a decoded CBOR value against the envelope's wire form. Throws MessageError. */

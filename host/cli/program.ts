@@ -11,11 +11,12 @@ import { registerBuild } from './commands/build.ts';
 import { registerCable } from './commands/cable.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerFlash } from './commands/flash.ts';
-import { registerLab } from './commands/lab.ts';
-import { registerPower } from './commands/power.ts';
-import { registerStatus } from './commands/status.ts';
 import { registerKeys } from './commands/keys.ts';
+import { registerLab } from './commands/lab.ts';
+import { registerLoad } from './commands/load.ts';
+import { registerPower } from './commands/power.ts';
 import { registerSimulate } from './commands/simulate.ts';
+import { registerStatus } from './commands/status.ts';
 import { ExitCode } from './exit-codes.ts';
 
 const COMMANDS: readonly RegisterCommand[] = [
@@ -23,6 +24,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerLab,
   registerFlash,
   registerStatus,
+  registerLoad,
   registerPower,
   registerCable,
   registerSimulate,

@@ -48,22 +48,43 @@ const PAIR_TIMEOUT_MS = 20_000;
 export async function runTakeoverDemo(options: DemoOptions): Promise<DemoResult> {
   const { say } = options;
   say('starting the lab: two board processes, two interconnect cables, a field bus');
-  const config = await labUp({ dir: options.dir, paths: 2, baud: options.baud, publicKeyFile: options.publicKeyFile, fresh: true });
+  const config = await labUp({
+    dir: options.dir,
+    paths: 2,
+    baud: options.baud,
+    publicKeyFile: options.publicKeyFile,
+    fresh: true,
+  });
   const lab = new LabClient(config.dir);
   const hosts: BoardClient[] = [];
   const buses: BusPort[] = [];
   try {
     for (const p of [1, 2] as const) {
-      hosts.push(await BoardClient.open(SimBinding, portPath(config, endpoint.host(p)), config.baud, `processor ${p}`));
+      hosts.push(
+        await BoardClient.open(
+          SimBinding,
+          portPath(config, endpoint.host(p)),
+          config.baud,
+          `processor ${p}`,
+        ),
+      );
     }
-    if ((await waitFor(hosts, (s) => s.every((status) => status !== null), PAIR_TIMEOUT_MS)) === null) {
+    if (
+      (await waitFor(hosts, (s) => s.every((status) => status !== null), PAIR_TIMEOUT_MS)) === null
+    ) {
       throw new Error('the boards did not answer on their host ports');
     }
     for (const [index, host] of hosts.entries()) {
       say(`flashing ledger 1.0.0 into processor ${index + 1}`);
       await flashImage(host, options.image, () => {});
     }
-    const pair = await waitFor(hosts, (s) => roleOf(s[0]) === 'primary' && roleOf(s[1]) === 'backup' || roleOf(s[1]) === 'primary' && roleOf(s[0]) === 'backup', PAIR_TIMEOUT_MS);
+    const pair = await waitFor(
+      hosts,
+      (s) =>
+        (roleOf(s[0]) === 'primary' && roleOf(s[1]) === 'backup') ||
+        (roleOf(s[1]) === 'primary' && roleOf(s[0]) === 'backup'),
+      PAIR_TIMEOUT_MS,
+    );
     if (pair === null) throw new Error('the pair did not form');
     const primary: 1 | 2 = roleOf(pair[0]) === 'primary' ? 1 : 2;
     say(`pair formed: processor ${primary} primary, processor ${primary === 1 ? 2 : 1} backup`);
@@ -73,11 +94,19 @@ export async function runTakeoverDemo(options: DemoOptions): Promise<DemoResult>
       seed: options.seed,
       workload: (random) => ledgerWorkload(random),
       loadApp: (version) => LEDGER_VERSIONS[version as keyof typeof LEDGER_VERSIONS](),
-      timeoutMs: 150,
+      // Clients follow announcements; the timeout only covers a lost request.
+      timeoutMs: 500,
       thinkMsMax: 5,
     });
     for (const p of [1, 2] as const) {
-      buses.push(await BusPort.open(SimBinding, portPath(config, endpoint.client(p)), config.baud, load.handlersFor(p === 1 ? 0 : 1)));
+      buses.push(
+        await BusPort.open(
+          SimBinding,
+          portPath(config, endpoint.client(p)),
+          config.baud,
+          load.handlersFor(p === 1 ? 0 : 1),
+        ),
+      );
     }
     load.attach([buses[0] as BusPort, buses[1] as BusPort]);
     load.start();
@@ -88,21 +117,40 @@ export async function runTakeoverDemo(options: DemoOptions): Promise<DemoResult>
     const pulledAt = performance.now();
     await lab.power(primary, false);
     const survivor: 0 | 1 = primary === 1 ? 1 : 0;
-    const takeover = await waitUntil(() => load.answers.find((a) => a.ok && a.board === survivor && a.atMs > pulledAt), 10_000);
+    const takeover = await waitUntil(
+      () => load.answers.find((a) => a.ok && a.board === survivor && a.atMs > pulledAt),
+      10_000,
+    );
     const takeoverMs = takeover === undefined ? null : takeover.atMs - pulledAt;
-    say(takeoverMs === null ? 'no takeover seen' : `processor ${survivor + 1} took over: first reply ${takeoverMs.toFixed(1)} ms after the pull`);
+    say(
+      takeoverMs === null
+        ? 'no takeover seen'
+        : `processor ${survivor + 1} took over: first reply ${takeoverMs.toFixed(1)} ms after the pull`,
+    );
 
     await sleep(options.loadMs / 2);
     say(`restoring the power of processor ${primary}`);
     const restoredAt = performance.now();
     await lab.power(primary, true);
-    const rejoined = await waitFor(hosts, (s) => roleOf(s[primary - 1]) === 'backup', PAIR_TIMEOUT_MS);
+    const rejoined = await waitFor(
+      hosts,
+      (s) => roleOf(s[primary - 1]) === 'backup',
+      PAIR_TIMEOUT_MS,
+    );
     const rejoinMs = rejoined === null ? null : performance.now() - restoredAt;
-    say(rejoinMs === null ? 'the old primary did not rejoin' : `processor ${primary} rejoined as backup after a state transfer: ${rejoinMs.toFixed(0)} ms after power came back`);
+    say(
+      rejoinMs === null
+        ? 'the old primary did not rejoin'
+        : `processor ${primary} rejoined as backup after a state transfer: ${rejoinMs.toFixed(0)} ms after power came back`,
+    );
 
     await sleep(options.loadMs / 2);
     const answered = await load.stop(5000);
-    const final = (await hosts[survivor]?.request({ op: 'state' })) as { version: string; txn: number; state: unknown };
+    const final = (await hosts[survivor]?.request({ op: 'state' })) as {
+      version: string;
+      txn: number;
+      state: unknown;
+    };
     load.history.checkSequential(performance.now(), final.state, final.version, final.txn);
     const violations = load.history.violations.map((v) => `${v.kind}: ${v.detail}`);
     if (!answered) violations.push('not every client got an answer after the load stopped');
@@ -129,7 +177,14 @@ function roleOf(status: BoardStatus | null | undefined): string | null {
 }
 
 async function statuses(hosts: readonly BoardClient[]): Promise<(BoardStatus | null)[]> {
-  return Promise.all(hosts.map((h) => h.request({ op: 'status' }, 500).then((s) => s as BoardStatus).catch(() => null)));
+  return Promise.all(
+    hosts.map((h) =>
+      h
+        .request({ op: 'status' }, 500)
+        .then((s) => s as BoardStatus)
+        .catch(() => null),
+    ),
+  );
 }
 
 async function waitFor(

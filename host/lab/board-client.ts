@@ -49,9 +49,16 @@ export class BoardClient {
     });
   }
 
-  static async open(binding: BindingInterface, path: string, baudRate: number, label: string): Promise<BoardClient> {
+  static async open(
+    binding: BindingInterface,
+    path: string,
+    baudRate: number,
+    label: string,
+  ): Promise<BoardClient> {
     const port = new SerialPortStream({ binding, path, baudRate, autoOpen: false });
-    await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      port.open((error) => (error ? reject(error) : resolve())),
+    );
     port.on('error', () => {});
     return new BoardClient(port, label);
   }
@@ -61,7 +68,11 @@ export class BoardClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiting.delete(id);
-        reject(new BoardNotAnsweringError(`${this.label} did not answer ${request.op} within ${timeoutMs} ms (powered off?)`));
+        reject(
+          new BoardNotAnsweringError(
+            `${this.label} did not answer ${request.op} within ${timeoutMs} ms (powered off?)`,
+          ),
+        );
       }, timeoutMs);
       this.#waiting.set(id, (reply) => {
         clearTimeout(timer);

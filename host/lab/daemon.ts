@@ -26,14 +26,30 @@ class PowerRail {
   ) {}
 
   get state(): LabBoardState {
-    return { processor: this.processor, powered: this.#child !== null, pid: this.#child?.pid ?? null };
+    return {
+      processor: this.processor,
+      powered: this.#child !== null,
+      pid: this.#child?.pid ?? null,
+    };
   }
 
   on(): void {
     if (this.#child !== null) return;
-    const child = spawn(process.execPath, ['--import', 'tsx', BOARD_MAIN, '--lab', this.config.dir, '--processor', String(this.processor)], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        BOARD_MAIN,
+        '--lab',
+        this.config.dir,
+        '--processor',
+        String(this.processor),
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
     child.on('exit', () => {
       if (this.#child === child) this.#child = null;
     });
@@ -50,11 +66,26 @@ export async function runDaemon(dir: string): Promise<void> {
   const config = readLabConfig(dir);
   const cables = [];
   for (let path = 0; path < config.paths; path++) {
-    cables.push({ name: `path${path}`, a: endpoint.path(1, path), b: endpoint.path(2, path), baud: config.baud });
+    cables.push({
+      name: `path${path}`,
+      a: endpoint.path(1, path),
+      b: endpoint.path(2, path),
+      baud: config.baud,
+    });
   }
   for (const p of [1, 2] as const) {
-    cables.push({ name: `bus-p${p}`, a: endpoint.bus(p), b: endpoint.client(p), baud: config.baud });
-    cables.push({ name: `host-p${p}`, a: endpoint.boardHost(p), b: endpoint.host(p), baud: config.baud });
+    cables.push({
+      name: `bus-p${p}`,
+      a: endpoint.bus(p),
+      b: endpoint.client(p),
+      baud: config.baud,
+    });
+    cables.push({
+      name: `host-p${p}`,
+      a: endpoint.boardHost(p),
+      b: endpoint.host(p),
+      baud: config.baud,
+    });
   }
   const hub = await startHub({ cables }, dir);
   const rails = { 1: new PowerRail(config, 1), 2: new PowerRail(config, 2) } as const;
@@ -76,6 +107,9 @@ export async function runDaemon(dir: string): Promise<void> {
       case 'status':
         return [rails[1].state, rails[2].state];
       case 'power':
+        process.stdout.write(
+          `${new Date().toISOString()} power ${request.on ? 'on' : 'off'} P${request.board}\n`,
+        );
         if (request.on) rails[request.board].on();
         else rails[request.board].off();
         return rails[request.board].state;
@@ -106,7 +140,9 @@ export async function runDaemon(dir: string): Promise<void> {
         buffer = buffer.slice(newline + 1);
         handle(JSON.parse(line) as LabRequest)
           .then((result) => socket.write(`${JSON.stringify({ ok: true, result })}\n`))
-          .catch((error: unknown) => socket.write(`${JSON.stringify({ ok: false, error: String(error) })}\n`));
+          .catch((error: unknown) =>
+            socket.write(`${JSON.stringify({ ok: false, error: String(error) })}\n`),
+          );
         newline = buffer.indexOf('\n');
       }
     });

@@ -9,7 +9,12 @@ export type LabRequest =
   | { readonly op: 'status' }
   | { readonly op: 'power'; readonly board: 1 | 2; readonly on: boolean }
   | { readonly op: 'fence'; readonly board: 1 | 2 }
-  | { readonly op: 'cable'; readonly cable: string; readonly cut: boolean; readonly direction?: 'a-to-b' | 'b-to-a' | 'both' }
+  | {
+      readonly op: 'cable';
+      readonly cable: string;
+      readonly cut: boolean;
+      readonly direction?: 'a-to-b' | 'b-to-a' | 'both';
+    }
   | { readonly op: 'shutdown' };
 
 export interface LabBoardState {
@@ -33,7 +38,9 @@ export class LabClient {
       let buffer = '';
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new LabNotRunningError(`the lab in ${this.dir} did not answer within ${timeoutMs} ms`));
+        reject(
+          new LabNotRunningError(`the lab in ${this.dir} did not answer within ${timeoutMs} ms`),
+        );
       }, timeoutMs);
       socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
       socket.on('data', (chunk) => {
@@ -42,7 +49,11 @@ export class LabClient {
         if (newline < 0) return;
         clearTimeout(timer);
         socket.end();
-        const answer = JSON.parse(buffer.slice(0, newline)) as { ok: boolean; error?: string; result?: unknown };
+        const answer = JSON.parse(buffer.slice(0, newline)) as {
+          ok: boolean;
+          error?: string;
+          result?: unknown;
+        };
         if (answer.ok) resolve(answer.result);
         else reject(new Error(answer.error ?? 'lab request failed'));
       });
@@ -50,7 +61,9 @@ export class LabClient {
         clearTimeout(timer);
         reject(
           error.code === 'ENOENT' || error.code === 'ECONNREFUSED'
-            ? new LabNotRunningError(`no lab is running in ${this.dir}: start one with \`npx tandem lab up\``)
+            ? new LabNotRunningError(
+                `no lab is running in ${this.dir}: start one with \`npx tandem lab up\``,
+              )
             : error,
         );
       });

@@ -31,7 +31,9 @@ export async function labUp(options: LabUpOptions): Promise<LabConfig> {
   const dir = resolve(options.dir);
   const client = new LabClient(dir);
   if (await isRunning(client)) {
-    throw new LabAlreadyRunningError(`a lab is already running in ${dir}: \`npx tandem lab down --dir ${options.dir}\` first`);
+    throw new LabAlreadyRunningError(
+      `a lab is already running in ${dir}: \`npx tandem lab down --dir ${options.dir}\` first`,
+    );
   }
   if (options.fresh) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -58,7 +60,9 @@ export async function labUp(options: LabUpOptions): Promise<LabConfig> {
     if (await isRunning(client)) return config;
     await sleep(50);
   }
-  throw new LabNotRunningError(`the lab did not start within ${START_TIMEOUT_MS} ms; see ${join(dir, 'daemon.log')}`);
+  throw new LabNotRunningError(
+    `the lab did not start within ${START_TIMEOUT_MS} ms; see ${join(dir, 'daemon.log')}`,
+  );
 }
 
 export async function labDown(dir: string): Promise<boolean> {

@@ -36,9 +36,16 @@ export class BusPort {
     });
   }
 
-  static async open(binding: BindingInterface, path: string, baudRate: number, handlers: BusHandlers): Promise<BusPort> {
+  static async open(
+    binding: BindingInterface,
+    path: string,
+    baudRate: number,
+    handlers: BusHandlers,
+  ): Promise<BusPort> {
     const port = new SerialPortStream({ binding, path, baudRate, autoOpen: false });
-    await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      port.open((error) => (error ? reject(error) : resolve())),
+    );
     port.on('error', () => {});
     return new BusPort(port, handlers);
   }

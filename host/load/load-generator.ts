@@ -91,7 +91,10 @@ export class LoadGenerator {
       now: () => performance.now(),
       later: (delayMs: number, run: () => void) => void setTimeout(run, delayMs),
       send: (board: 0 | 1, request: ClientRequest) => this.#ports[board]?.send(request),
-      acknowledged: (request: ClientRequest, reply: { reply: unknown; txn: number; syncId: number }) => {
+      acknowledged: (
+        request: ClientRequest,
+        reply: { reply: unknown; txn: number; syncId: number },
+      ) => {
         this.history.record(performance.now(), {
           clientId: request.clientId,
           syncId: reply.syncId,
@@ -102,7 +105,11 @@ export class LoadGenerator {
       },
       refused: (request: ClientRequest, reply: { error: string; message: string }) => {
         if (reply.error === 'too-old') {
-          this.history.violation(performance.now(), 'too-old', `${request.clientId}#${request.syncId}: ${reply.message}`);
+          this.history.violation(
+            performance.now(),
+            'too-old',
+            `${request.clientId}#${request.syncId}: ${reply.message}`,
+          );
         }
       },
       waited: (ms: number) => {

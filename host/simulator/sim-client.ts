@@ -26,6 +26,7 @@ export class SimClient {
   #syncId = 0;
   #outstanding: { request: ClientRequest; firstSentMs: number; attempt: number } | null = null;
   #stopped = false;
+  #attempts = 0;
 
   constructor(
     readonly id: string,
@@ -102,7 +103,9 @@ export class SimClient {
   #transmit(): void {
     const outstanding = this.#outstanding;
     if (outstanding === null) return;
-    outstanding.attempt += 1;
+    // Attempt numbers are unique across requests, so a timer left over from an
+    // earlier request can never act on this one.
+    outstanding.attempt = ++this.#attempts;
     const attempt = outstanding.attempt;
     this.env.send(this.target, outstanding.request);
     this.env.later(this.options.timeoutMs, () => {

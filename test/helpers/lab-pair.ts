@@ -20,7 +20,10 @@ export interface LabPair {
   readonly keyDir: string;
   readonly image: Uint8Array;
   statuses(): Promise<(BoardStatus | null)[]>;
-  waitFor(done: (s: (BoardStatus | null)[]) => boolean, timeoutMs?: number): Promise<(BoardStatus | null)[]>;
+  waitFor(
+    done: (s: (BoardStatus | null)[]) => boolean,
+    timeoutMs?: number,
+  ): Promise<(BoardStatus | null)[]>;
   close(): Promise<void>;
 }
 
@@ -32,19 +35,45 @@ export async function startLab(options: { flash: boolean }): Promise<LabPair> {
   const keyDir = join(root, 'keys');
   generateKeys(keyDir);
   const { image } = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['sim'], keyDir });
-  const config = await labUp({ dir: join(root, 'lab'), paths: 2, baud: TEST_BAUD, publicKeyFile: join(keyDir, 'image-signing.pub'), fresh: true });
+  const config = await labUp({
+    dir: join(root, 'lab'),
+    paths: 2,
+    baud: TEST_BAUD,
+    publicKeyFile: join(keyDir, 'image-signing.pub'),
+    fresh: true,
+  });
   const hosts = [
-    await BoardClient.open(SimBinding, portPath(config, endpoint.host(1)), config.baud, 'processor 1'),
-    await BoardClient.open(SimBinding, portPath(config, endpoint.host(2)), config.baud, 'processor 2'),
+    await BoardClient.open(
+      SimBinding,
+      portPath(config, endpoint.host(1)),
+      config.baud,
+      'processor 1',
+    ),
+    await BoardClient.open(
+      SimBinding,
+      portPath(config, endpoint.host(2)),
+      config.baud,
+      'processor 2',
+    ),
   ] as const;
   const statuses = () =>
-    Promise.all(hosts.map((h) => h.request({ op: 'status' }, 1000).then((s) => s as BoardStatus).catch(() => null)));
+    Promise.all(
+      hosts.map((h) =>
+        h
+          .request({ op: 'status' }, 1000)
+          .then((s) => s as BoardStatus)
+          .catch(() => null),
+      ),
+    );
   const waitFor = async (done: (s: (BoardStatus | null)[]) => boolean, timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const now = await statuses();
       if (done(now)) return now;
-      if (Date.now() > deadline) throw new Error(`lab did not reach the expected state: ${JSON.stringify(now.map((s) => s?.pair?.role ?? null))}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `lab did not reach the expected state: ${JSON.stringify(now.map((s) => s?.pair?.role ?? null))}`,
+        );
       await sleep(50);
     }
   };

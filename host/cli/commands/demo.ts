@@ -29,13 +29,31 @@ interface DemoOptions {
 export const registerDemo: RegisterCommand = (program, finish) => {
   program
     .command('demo')
-    .description('The lab demonstration: takeover on power-pull of the primary, then rejoin, with measured figures.')
-    .option('--json', 'no narration; print one JSON object {acknowledged, lost, duplicated, takeoverMs, rejoinMs, ...}', false)
+    .description(
+      'The lab demonstration: takeover on power-pull of the primary, then rejoin, with measured figures.',
+    )
+    .option(
+      '--json',
+      'no narration; print one JSON object {acknowledged, lost, duplicated, takeoverMs, rejoinMs, ...}',
+      false,
+    )
     .option('--dir <dir>', 'lab directory (erased and reused)', '.tandem/demo-lab')
-    .addOption(new Option('--baud <rate>', 'line rate of every simulated UART').argParser(positiveInteger).default(115200))
-    .addOption(new Option('--clients <n>', 'concurrent clients').argParser(positiveInteger).default(8))
-    .addOption(new Option('--load-ms <ms>', 'load before the pull (and after each step)').argParser(positiveInteger).default(3000))
-    .addOption(new Option('--seed <n>', 'seed of the client workload').argParser(positiveInteger).default(1))
+    .addOption(
+      new Option('--baud <rate>', 'line rate of every simulated UART')
+        .argParser(positiveInteger)
+        .default(115200),
+    )
+    .addOption(
+      new Option('--clients <n>', 'concurrent clients').argParser(positiveInteger).default(8),
+    )
+    .addOption(
+      new Option('--load-ms <ms>', 'load before the pull (and after each step)')
+        .argParser(positiveInteger)
+        .default(6000),
+    )
+    .addOption(
+      new Option('--seed <n>', 'seed of the client workload').argParser(positiveInteger).default(1),
+    )
     .action(async (options: DemoOptions) => {
       finish(await demo(options));
     });
@@ -46,7 +64,10 @@ async function demo(options: DemoOptions): Promise<ExitCode> {
   const started = performance.now();
   const say = options.json
     ? () => {}
-    : (line: string) => process.stdout.write(`${style('dim', `${((performance.now() - started) / 1000).toFixed(2).padStart(6)} s`)}  ${line}\n`);
+    : (line: string) =>
+        process.stdout.write(
+          `${style('dim', `${((performance.now() - started) / 1000).toFixed(2).padStart(6)} s`)}  ${line}\n`,
+        );
   if (!existsSync(join(DEFAULT_KEY_DIR, PUBLIC_KEY_FILE))) {
     say(`no signing key yet: creating one in ${DEFAULT_KEY_DIR}`);
     generateKeys(DEFAULT_KEY_DIR);
@@ -64,7 +85,12 @@ async function demo(options: DemoOptions): Promise<ExitCode> {
     seed: options.seed,
     say,
   });
-  const passed = result.lost === 0 && result.duplicated === 0 && result.violations.length === 0 && result.takeoverMs !== null && result.rejoinMs !== null;
+  const passed =
+    result.lost === 0 &&
+    result.duplicated === 0 &&
+    result.violations.length === 0 &&
+    result.takeoverMs !== null &&
+    result.rejoinMs !== null;
   if (options.json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else {
@@ -73,7 +99,11 @@ async function demo(options: DemoOptions): Promise<ExitCode> {
   return passed ? ExitCode.ok : ExitCode.failure;
 }
 
-function printSummary(result: DemoResult, passed: boolean, style: ReturnType<typeof stylistFor>): void {
+function printSummary(
+  result: DemoResult,
+  passed: boolean,
+  style: ReturnType<typeof stylistFor>,
+): void {
   const ms = (value: number | null) => (value === null ? 'not seen' : `${value.toFixed(1)} ms`);
   const lines = formatTable([
     ['requests acknowledged', String(result.acknowledged)],
@@ -86,5 +116,7 @@ function printSummary(result: DemoResult, passed: boolean, style: ReturnType<typ
   ]);
   process.stdout.write(`\n${style('bold', 'Summary')}\n${lines.join('\n')}\n`);
   for (const violation of result.violations) process.stdout.write(`  ${style('red', violation)}\n`);
-  process.stdout.write(`\n${passed ? style('green', 'PASS: nothing acknowledged was lost or done twice') : style('red', 'FAIL')}\n`);
+  process.stdout.write(
+    `\n${passed ? style('green', 'PASS: nothing acknowledged was lost or done twice') : style('red', 'FAIL')}\n`,
+  );
 }

@@ -12,17 +12,25 @@ import { ExitCode } from '../exit-codes.ts';
 export const registerFlash: RegisterCommand = (program, finish) => {
   program
     .command('flash')
-    .description("Write a signed image into a lab board's inactive slot; the board verifies it first (an empty board then runs it).")
+    .description(
+      "Write a signed image into a lab board's inactive slot; the board verifies it first (an empty board then runs it).",
+    )
     .argument('<image>', 'image file from `tandem build`')
-    .addOption(new Option('--board <n>', 'processor 1 or 2').choices(['1', '2']).makeOptionMandatory())
+    .addOption(
+      new Option('--board <n>', 'processor 1 or 2').choices(['1', '2']).makeOptionMandatory(),
+    )
     .option('--dir <dir>', 'lab directory', DEFAULT_LAB_DIR)
     .option('--json', 'print one JSON object', false)
     .action(async (file: string, options: { board: string; dir: string; json: boolean }) => {
       const image = new Uint8Array(readFileSync(file));
       const board = await openLabBoard(options.dir, options.board === '1' ? 1 : 2);
-      const bar = process.stderr.isTTY && !options.json
-        ? new SingleBar({ format: 'flash [{bar}] {value}/{total} bytes  {rate} B/s', hideCursor: true })
-        : null;
+      const bar =
+        process.stderr.isTTY && !options.json
+          ? new SingleBar({
+              format: 'flash [{bar}] {value}/{total} bytes  {rate} B/s',
+              hideCursor: true,
+            })
+          : null;
       const started = performance.now();
       bar?.start(image.length, 0, { rate: 0 });
       try {
@@ -31,7 +39,12 @@ export const registerFlash: RegisterCommand = (program, finish) => {
         });
         bar?.stop();
         const seconds = (performance.now() - started) / 1000;
-        const summary = { ...result, bytes: image.length, seconds, bytesPerSecond: image.length / seconds };
+        const summary = {
+          ...result,
+          bytes: image.length,
+          seconds,
+          bytesPerSecond: image.length / seconds,
+        };
         process.stdout.write(
           options.json
             ? `${JSON.stringify(summary)}\n`

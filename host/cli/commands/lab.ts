@@ -14,30 +14,42 @@ export const registerLab: RegisterCommand = (program, finish) => {
   const lab = program.command('lab').description('Start and stop a simulated lab of two boards.');
   lab
     .command('up')
-    .description('Start two simulated boards (separate processes), their interconnect cables, field bus and power rails.')
+    .description(
+      'Start two simulated boards (separate processes), their interconnect cables, field bus and power rails.',
+    )
     .option('--dir <dir>', 'lab directory (holds all its state)', DEFAULT_LAB_DIR)
     .addOption(new Option('--paths <n>', 'interconnect paths').choices(['1', '2']).default('2'))
-    .addOption(new Option('--baud <rate>', 'line rate of every UART').argParser(positiveInteger).default(115200))
+    .addOption(
+      new Option('--baud <rate>', 'line rate of every UART')
+        .argParser(positiveInteger)
+        .default(115200),
+    )
     .option('--key <dir>', 'directory with the public key the boards trust', DEFAULT_KEY_DIR)
     .option('--keep', 'keep the flash of a previous lab in this directory', false)
-    .action(async (options: { dir: string; paths: string; baud: number; key: string; keep: boolean }) => {
-      const config = await labUp({
-        dir: options.dir,
-        paths: options.paths === '1' ? 1 : 2,
-        baud: options.baud,
-        publicKeyFile: join(options.key, PUBLIC_KEY_FILE),
-        fresh: !options.keep,
-      });
-      process.stdout.write(`lab up in ${config.dir}: 2 boards, ${config.paths} path(s) at ${config.baud} baud\n`);
-      finish(ExitCode.ok);
-    });
+    .action(
+      async (options: { dir: string; paths: string; baud: number; key: string; keep: boolean }) => {
+        const config = await labUp({
+          dir: options.dir,
+          paths: options.paths === '1' ? 1 : 2,
+          baud: options.baud,
+          publicKeyFile: join(options.key, PUBLIC_KEY_FILE),
+          fresh: !options.keep,
+        });
+        process.stdout.write(
+          `lab up in ${config.dir}: 2 boards, ${config.paths} path(s) at ${config.baud} baud\n`,
+        );
+        finish(ExitCode.ok);
+      },
+    );
   lab
     .command('down')
     .description('Stop the lab: power off both boards and the wires.')
     .option('--dir <dir>', 'lab directory', DEFAULT_LAB_DIR)
     .action(async (options: { dir: string }) => {
       const stopped = await labDown(options.dir);
-      process.stdout.write(stopped ? `lab in ${options.dir} stopped\n` : `no lab was running in ${options.dir}\n`);
+      process.stdout.write(
+        stopped ? `lab in ${options.dir} stopped\n` : `no lab was running in ${options.dir}\n`,
+      );
       finish(ExitCode.ok);
     });
 };

@@ -14,7 +14,9 @@ export const registerPower: RegisterCommand = (program, finish) => {
     .option('--dir <dir>', 'lab directory', DEFAULT_LAB_DIR)
     .action(async (action: string, board: string, options: { dir: string }) => {
       await new LabClient(options.dir).power(board === '1' ? 1 : 2, action === 'restore');
-      process.stdout.write(`processor ${board}: power ${action === 'restore' ? 'restored' : 'pulled'}\n`);
+      process.stdout.write(
+        `processor ${board}: power ${action === 'restore' ? 'restored' : 'pulled'}\n`,
+      );
       finish(ExitCode.ok);
     });
 };

@@ -29,7 +29,12 @@ export const registerStatus: RegisterCommand = (program, finish) => {
       } else {
         const rows = statuses.map((s) => {
           if ('error' in s) return [`P${s.processor}`, 'no answer', '', '', '', ''];
-          const slots = s.slots.map((slot) => `${slot.slot}:${slot.version ?? '-'}${slot.active ? '*' : ''}${slot.trial ? '(trial)' : ''}`).join(' ');
+          const slots = s.slots
+            .map(
+              (slot) =>
+                `${slot.slot}:${slot.version ?? '-'}${slot.active ? '*' : ''}${slot.trial ? '(trial)' : ''}`,
+            )
+            .join(' ');
           const pair = s.pair;
           return [
             `P${s.processor}`,
@@ -40,7 +45,11 @@ export const registerStatus: RegisterCommand = (program, finish) => {
             pair ? String(pair.checkpointLag) : '-',
           ];
         });
-        const table = formatColumns(['board', 'role', 'image', 'slots (* active)', 'links', 'lag'], rows, ['left', 'left', 'left', 'left', 'left', 'right']);
+        const table = formatColumns(
+          ['board', 'role', 'image', 'slots (* active)', 'links', 'lag'],
+          rows,
+          ['left', 'left', 'left', 'left', 'left', 'right'],
+        );
         process.stdout.write(`${table.join('\n')}\n`);
       }
       finish(ExitCode.ok);

@@ -1,0 +1,102 @@
+/**
+ * `tandem load`: clients on the lab's field bus for a while, with retries
+ * across both boards and exactly-once accounting of every request.
+ */
+import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Option } from 'commander';
+import { SimBinding } from '../../../boards/sim/serial/sim-binding.ts';
+import { LEDGER_VERSIONS, ledgerWorkload } from '../../../firmware/apps/ledger/index.ts';
+import { DEFAULT_LAB_DIR } from '../../lab/lab.ts';
+import { LabClient } from '../../lab/lab-client.ts';
+import { endpoint, portPath, readLabConfig } from '../../lab/lab-config.ts';
+import { BusPort } from '../../load/bus-port.ts';
+import { LoadGenerator } from '../../load/load-generator.ts';
+import type { RegisterCommand } from '../command-registration.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { positiveInteger } from '../option-parsers.ts';
+
+interface LoadOptions {
+  readonly dir: string;
+  readonly clients: number;
+  readonly seconds: number;
+  readonly seed: number;
+  readonly json: boolean;
+}
+
+export const registerLoad: RegisterCommand = (program, finish) => {
+  program
+    .command('load')
+    .description(
+      'Run ledger clients against the lab pair and account for every request (exactly once, nothing lost).',
+    )
+    .option('--dir <dir>', 'lab directory', DEFAULT_LAB_DIR)
+    .addOption(
+      new Option('--clients <n>', 'concurrent clients').argParser(positiveInteger).default(8),
+    )
+    .addOption(
+      new Option('--seconds <s>', 'how long to send new requests')
+        .argParser(positiveInteger)
+        .default(5),
+    )
+    .addOption(new Option('--seed <n>', 'workload seed').argParser(positiveInteger).default(1))
+    .option('--json', 'print one JSON object', false)
+    .action(async (options: LoadOptions) => {
+      finish(await runLoad(options));
+    });
+};
+
+async function runLoad(options: LoadOptions): Promise<ExitCode> {
+  const dir = resolve(options.dir);
+  await new LabClient(dir).boards();
+  const config = readLabConfig(dir);
+  const load = new LoadGenerator({
+    clients: options.clients,
+    seed: options.seed,
+    workload: (random) => ledgerWorkload(random),
+    loadApp: (version) => LEDGER_VERSIONS[version as keyof typeof LEDGER_VERSIONS](),
+    timeoutMs: 500,
+    thinkMsMax: 5,
+  });
+  const ports = [
+    await BusPort.open(
+      SimBinding,
+      portPath(config, endpoint.client(1)),
+      config.baud,
+      load.handlersFor(0),
+    ),
+    await BusPort.open(
+      SimBinding,
+      portPath(config, endpoint.client(2)),
+      config.baud,
+      load.handlersFor(1),
+    ),
+  ] as const;
+  load.attach(ports);
+  const started = performance.now();
+  load.start();
+  await sleep(options.seconds * 1000);
+  const answered = await load.stop(10_000);
+  const seconds = (performance.now() - started) / 1000;
+  for (const port of ports) await port.close();
+  const h = load.history;
+  const result = {
+    acknowledged: h.acknowledged,
+    lost: h.lost,
+    duplicated: h.duplicated,
+    perSecond: h.acknowledged / seconds,
+    errors: load.answers.filter((a) => !a.ok).length,
+    longestWaitMs: load.waitedMsMax,
+    allAnswered: answered,
+    violations: h.violations.map((v) => `${v.kind}: ${v.detail}`),
+  };
+  process.stdout.write(
+    options.json
+      ? `${JSON.stringify(result)}\n`
+      : `acknowledged ${result.acknowledged} (${result.perSecond.toFixed(0)}/s), lost ${result.lost}, duplicated ${result.duplicated}, error answers ${result.errors}, longest wait ${result.longestWaitMs.toFixed(0)} ms${answered ? '' : ', some requests unanswered'}\n`,
+  );
+  return result.lost === 0 && result.duplicated === 0 && result.violations.length === 0 && answered
+    ? ExitCode.ok
+    : ExitCode.failure;
+}
