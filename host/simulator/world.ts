@@ -453,9 +453,11 @@ class World {
 
   #injectFault(): void {
     const r = this.random();
-    const bothUp = this.boards.every((b) => b.powered);
+    // Mostly pull a board of a whole pair, so that most pulls test the
+    // nothing-lost promise; now and then a second failure on purpose.
+    const pairWhole = this.boards.some((b) => b.core?.role === 'primary');
     this.faultsInjected += 1;
-    if (r < 0.25 && (bothUp || this.random() < 0.1)) {
+    if (r < 0.25 && (pairWhole || this.random() < 0.1)) {
       // Pull a board: the primary or the backup, now or at a chosen moment.
       const victimRole = this.random() < 0.6 ? 'serving' : 'backup';
       const moment = this.random();
@@ -468,7 +470,7 @@ class World {
         }, 'primary mid-checkpoint');
       } else {
         // Mid-state-transfer: while a processor is joining, pull either one.
-        const pullJoiner = this.random() < 0.5;
+        const pullJoiner = this.random() < 0.8;
         this.#pullWhen(
           () => {
             const joiner = this.boards.findIndex((b) => b.core?.role === 'joining');
