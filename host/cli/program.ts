@@ -14,6 +14,7 @@ import { registerFlash } from './commands/flash.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerLab } from './commands/lab.ts';
 import { registerLoad } from './commands/load.ts';
+import { registerMonitor } from './commands/monitor.ts';
 import { registerPower } from './commands/power.ts';
 import { registerSimulate } from './commands/simulate.ts';
 import { registerStatus } from './commands/status.ts';
@@ -24,6 +25,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerLab,
   registerFlash,
   registerStatus,
+  registerMonitor,
   registerLoad,
   registerPower,
   registerCable,
