@@ -15,6 +15,7 @@ import { registerKeys } from './commands/keys.ts';
 import { registerLab } from './commands/lab.ts';
 import { registerLoad } from './commands/load.ts';
 import { registerMonitor } from './commands/monitor.ts';
+import { registerPorts } from './commands/ports.ts';
 import { registerPower } from './commands/power.ts';
 import { registerSimulate } from './commands/simulate.ts';
 import { registerStatus } from './commands/status.ts';
@@ -26,6 +27,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerFlash,
   registerStatus,
   registerMonitor,
+  registerPorts,
   registerLoad,
   registerPower,
   registerCable,
