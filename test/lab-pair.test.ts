@@ -48,10 +48,10 @@ test.serial('a cut of one interconnect path is an alarm, never a takeover', asyn
   const lab = await startLab({ flash: true });
   try {
     const before = roles(await lab.statuses());
-    await lab.lab.request({ op: 'cable', cable: 'path0', cut: true });
+    await lab.lab.request({ op: 'cable', cable: 'path0', faults: { cut: true } });
     const cut = await lab.waitFor((s) => s.every((x) => x?.pair?.pathsUp[0] === false));
     t.deepEqual(roles(cut), before);
-    await lab.lab.request({ op: 'cable', cable: 'path0', cut: false });
+    await lab.lab.request({ op: 'cable', cable: 'path0', restore: true });
     const restored = await lab.waitFor((s) =>
       s.every((x) => x?.pair?.pathsUp.every(Boolean) === true),
     );

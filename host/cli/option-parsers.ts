@@ -27,3 +27,19 @@ export function seedNumber(text: string): number {
   }
   return value;
 }
+
+/** A share between 0 and 1 (fault rates). */
+export function rate(text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !(value >= 0 && value <= 1))
+    throw new InvalidArgumentError('Must be a number from 0 to 1.');
+  return value;
+}
+
+/** A delay from 0 to 60 s. */
+export function milliseconds(text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !(value >= 0 && value <= 60_000))
+    throw new InvalidArgumentError('Must be from 0 to 60000 ms.');
+  return value;
+}

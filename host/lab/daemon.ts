@@ -123,7 +123,12 @@ export async function runDaemon(dir: string): Promise<void> {
         return rail.state;
       }
       case 'cable':
-        return hub.fault(request.cable, request.direction ?? 'both', { cut: request.cut });
+        process.stdout.write(
+          `${new Date().toISOString()} cable ${request.cable} ${JSON.stringify(request.restore ? 'restore' : request.faults)}\n`,
+        );
+        return request.restore === true
+          ? hub.restore(request.cable)
+          : hub.fault(request.cable, request.direction ?? 'both', request.faults ?? {});
       case 'shutdown':
         setTimeout(() => void shutdown(), 10);
         return 'shutting down';

@@ -4,16 +4,19 @@
  */
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
+import type { FaultChange } from './hub/control.ts';
 
 export type LabRequest =
   | { readonly op: 'status' }
   | { readonly op: 'power'; readonly board: 1 | 2; readonly on: boolean }
   | { readonly op: 'fence'; readonly board: 1 | 2 }
   | {
+      /** Set faults on a cable (see host/lab/hub/control.ts); `restore` clears them all. */
       readonly op: 'cable';
       readonly cable: string;
-      readonly cut: boolean;
       readonly direction?: 'a-to-b' | 'b-to-a' | 'both';
+      readonly faults?: FaultChange;
+      readonly restore?: boolean;
     }
   | { readonly op: 'shutdown' };
 

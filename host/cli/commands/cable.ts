@@ -1,38 +1,66 @@
-/** `tandem cable cut|restore PATH`: unplug or replug an interconnect cable (data and DSR both ways). */
+/**
+ * `tandem cable cut|noise|restore PATH`: unplug an interconnect cable (data
+ * and DSR both ways, or data one way), make it noisy, or put it right.
+ */
 import { Argument, Option } from 'commander';
+import type { FaultChange } from '../../lab/hub/control.ts';
 import { DEFAULT_LAB_DIR } from '../../lab/lab.ts';
 import { LabClient } from '../../lab/lab-client.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { milliseconds, rate } from '../option-parsers.ts';
+
+interface CableOptions {
+  readonly dir: string;
+  readonly direction: 'a-to-b' | 'b-to-a' | 'both';
+  readonly loss?: number;
+  readonly corrupt?: number;
+  readonly duplicate?: number;
+  readonly delayMs?: number;
+}
 
 export const registerCable: RegisterCommand = (program, finish) => {
   program
     .command('cable')
-    .description('Cut or restore an interconnect path in the lab.')
-    .addArgument(new Argument('<action>', 'cut or restore').choices(['cut', 'restore']))
+    .description('Cut, add noise to, or restore an interconnect path of the lab.')
+    .addArgument(
+      new Argument('<action>', 'cut, noise or restore').choices(['cut', 'noise', 'restore']),
+    )
     .addArgument(new Argument('<path>', 'interconnect path: 0 or 1').choices(['0', '1']))
     .addOption(
-      new Option('--direction <d>', 'cut one direction only')
+      new Option('--direction <d>', 'one direction only (a is processor 1)')
         .choices(['a-to-b', 'b-to-a', 'both'])
         .default('both'),
     )
+    .addOption(new Option('--loss <rate>', 'noise: share of writes losing bytes').argParser(rate))
+    .addOption(
+      new Option('--corrupt <rate>', 'noise: share of writes with a flipped bit').argParser(rate),
+    )
+    .addOption(
+      new Option('--duplicate <rate>', 'noise: share of writes arriving twice').argParser(rate),
+    )
+    .addOption(new Option('--delay-ms <ms>', 'noise: extra latency').argParser(milliseconds))
     .option('--dir <dir>', 'lab directory', DEFAULT_LAB_DIR)
-    .action(
-      async (
-        action: string,
-        path: string,
-        options: { dir: string; direction: 'a-to-b' | 'b-to-a' | 'both' },
-      ) => {
-        await new LabClient(options.dir).request({
-          op: 'cable',
-          cable: `path${path}`,
-          cut: action === 'cut',
-          direction: options.direction,
-        });
-        process.stdout.write(
-          `path ${path}: ${action === 'cut' ? `cut (${options.direction})` : 'restored'}\n`,
-        );
-        finish(ExitCode.ok);
-      },
-    );
+    .action(async (action: string, path: string, options: CableOptions) => {
+      const faults: FaultChange =
+        action === 'cut'
+          ? { cut: true }
+          : {
+              ...(options.loss === undefined ? {} : { lossRate: options.loss }),
+              ...(options.corrupt === undefined ? {} : { corruptRate: options.corrupt }),
+              ...(options.duplicate === undefined ? {} : { duplicateRate: options.duplicate }),
+              ...(options.delayMs === undefined ? {} : { delayMs: options.delayMs }),
+            };
+      await new LabClient(options.dir).request({
+        op: 'cable',
+        cable: `path${path}`,
+        direction: options.direction,
+        faults,
+        restore: action === 'restore',
+      });
+      process.stdout.write(
+        `path ${path}: ${action === 'restore' ? 'restored' : `${action} ${JSON.stringify(faults)} (${options.direction})`}\n`,
+      );
+      finish(ExitCode.ok);
+    });
 };
