@@ -111,37 +111,15 @@ test('a syntax error is a bundle-failed error with its location', async (t) => {
   t.regex(error?.message ?? '', /broken\.mjs:1:/);
 });
 
-test('the entry takes runPair from pair-main.ts when it exists, else the pair core', (t) => {
+test('the entry builds the app for its model and takes the pair loop from pair-main.ts', (t) => {
   const source = {
     modulePath: join(REPO_ROOT, 'firmware/apps/ledger/index.ts'),
     importName: 'ledgerV1',
   };
-  const withMain = imageEntrySource({
-    source,
-    model: 'state',
-    root: REPO_ROOT,
-    withPairMain: true,
-  });
-  const withoutMain = imageEntrySource({
-    source,
-    model: 'replay',
-    root: REPO_ROOT,
-    withPairMain: false,
-  });
-  t.regex(withMain, /import \{ runPair \} from "\.\/firmware\/pair-main\.ts";/);
-  t.regex(withMain, /globalThis\.tandemImage = \{ app, runtime, runPair \};/);
-  t.regex(withoutMain, /import \{ PairCore \} from "\.\/firmware\/runtime\/core\.ts";/);
-  t.regex(withoutMain, /export const runtime = \{ PairCore, pairConfig \};/);
-  t.regex(withoutMain, /factory\("replay"\)/);
-  t.false(withoutMain.includes('pair-main'));
+  const entry = imageEntrySource({ source, model: 'replay', root: REPO_ROOT });
+  t.regex(entry, /import \{ runPair \} from "\.\/firmware\/pair-main\.ts";/);
+  t.regex(entry, /globalThis\.tandemImage = \{ app, runPair \};/);
+  t.regex(entry, /factory\("replay"\)/);
   // Paths are relative to the root, so the bundle does not depend on where the checkout is.
-  t.false(withMain.includes(REPO_ROOT));
-});
-
-test('the pair-core entry bundles too (the shape before pair-main.ts existed)', async (t) => {
-  const source = await resolveApp('ledger@1.0.0');
-  const entry = imageEntrySource({ source, model: 'state', root: REPO_ROOT, withPairMain: false });
-  const bundle = await bundleEntry(entry);
-  t.true(bundle.inputs.includes('firmware/runtime/core.ts'));
-  t.false(bundle.inputs.includes('firmware/pair-main.ts'));
+  t.false(entry.includes(REPO_ROOT));
 });

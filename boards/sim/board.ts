@@ -94,13 +94,11 @@ export class Board {
     return {
       processor: this.options.processor,
       bootCount: this.#bootCount,
-      slots: rom
-        .slots()
-        .map((s) => ({
-          ...s,
-          active: s.slot === active,
-          trial: s.slot === active && (pair?.testMode ?? false),
-        })),
+      slots: rom.slots().map((s) => ({
+        ...s,
+        active: s.slot === active,
+        trial: s.slot === active && (pair?.testMode ?? false),
+      })),
       pair,
       bootNotes: this.#bootNotes,
     };

@@ -7,8 +7,7 @@
  */
 import type { AnyApp } from '../app.ts';
 import type { Hal } from '../hal.ts';
-import type { PairConfig, pairConfig } from '../runtime/config.ts';
-import type { PairCore } from '../runtime/core.ts';
+import type { PairConfig } from '../runtime/config.ts';
 
 /** The global the payload assigns, and the IIFE's global name. */
 export const IMAGE_GLOBAL = 'tandemImage';
@@ -16,22 +15,8 @@ export const IMAGE_GLOBAL = 'tandemImage';
 /** firmware/pair-main.ts's entry point: the whole pair loop, handed a HAL (and config overrides). */
 export type RunPair = (app: AnyApp, hal: Hal, overrides?: Partial<PairConfig>) => unknown;
 
-/** Once firmware/pair-main.ts exists: the whole pair loop. */
-export interface PairMainRuntime {
-  readonly runPair: RunPair;
-}
-
-/** Until then: the sans-I/O core and its configuration, for the board to drive. */
-export interface PairCoreRuntime {
-  readonly PairCore: typeof PairCore;
-  readonly pairConfig: typeof pairConfig;
-}
-
 export interface TandemImage {
   /** The app, already built for the checkpoint model in the manifest. */
   readonly app: AnyApp;
-  /** Tell the two kinds apart with `'runPair' in runtime`. */
-  readonly runtime: PairMainRuntime | PairCoreRuntime;
-  /** runtime.runPair again, at the top level where board loaders (boards/sim/sandbox.ts) look for it. */
-  readonly runPair?: RunPair;
+  readonly runPair: RunPair;
 }

@@ -10,7 +10,7 @@ import { IMAGE_GLOBAL } from '../../firmware/image-entry/tandem-image.ts';
 import type { AppSource } from './app-registry.ts';
 import { BuildError } from './errors.ts';
 import { firmwarePure } from './firmware-pure.ts';
-import { ENTRY_SOURCEFILE, imageEntrySource, pairMainExists } from './image-entry.ts';
+import { ENTRY_SOURCEFILE, imageEntrySource } from './image-entry.ts';
 import { type NodeImport, nodeBuiltinGuard } from './node-builtins.ts';
 import { REPO_ROOT } from './repo-root.ts';
 
@@ -34,8 +34,7 @@ export function bundleApp(
   model: CheckpointModel,
   root: string = REPO_ROOT,
 ): Promise<Bundle> {
-  const withPairMain = pairMainExists(root);
-  return bundleEntry(imageEntrySource({ source, model, root, withPairMain }), root);
+  return bundleEntry(imageEntrySource({ source, model, root }), root);
 }
 
 /** Bundles entry source code whose imports resolve from `root`. */

@@ -1,12 +1,9 @@
 /**
  * The entry module of an image, generated in memory (esbuild stdin) for one
  * app and checkpoint model. It builds the app and sets `globalThis.tandemImage`
- * (firmware/image-entry/tandem-image.ts). It takes the runtime from
- * firmware/pair-main.ts (runPair) when that file exists, and otherwise the
- * pair core and its configuration, so the image picks up pair-main.ts as soon
- * as it lands without anyone touching this file.
+ * (firmware/image-entry/tandem-image.ts) to the app and the pair loop of
+ * firmware/pair-main.ts.
  */
-import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { CheckpointModel } from '../../firmware/app.ts';
 import { IMAGE_GLOBAL } from '../../firmware/image-entry/tandem-image.ts';
@@ -15,19 +12,12 @@ import type { AppSource } from './app-registry.ts';
 export const PAIR_MAIN_MODULE = 'firmware/pair-main.ts';
 /** The name esbuild gives the in-memory entry (in messages; no such file exists). */
 export const ENTRY_SOURCEFILE = 'tandem-image-entry.js';
-const CORE_MODULE = 'firmware/runtime/core.ts';
-const CONFIG_MODULE = 'firmware/runtime/config.ts';
-
-export function pairMainExists(root: string): boolean {
-  return existsSync(join(root, PAIR_MAIN_MODULE));
-}
 
 export interface EntryOptions {
   readonly source: Pick<AppSource, 'modulePath' | 'importName' | 'tableKey'>;
   readonly model: CheckpointModel;
   /** Directory the entry's imports resolve from (esbuild's resolveDir). */
   readonly root: string;
-  readonly withPairMain: boolean;
 }
 
 export function imageEntrySource(options: EntryOptions): string {
@@ -42,20 +32,12 @@ export function imageEntrySource(options: EntryOptions): string {
     lines.push(`import { ${source.importName} as versions } from ${appModule};`);
     lines.push(`const factory = versions[${JSON.stringify(source.tableKey)}];`);
   }
-  if (options.withPairMain) {
-    lines.push(`import { runPair } from ${specifier(root, join(root, PAIR_MAIN_MODULE))};`);
-    lines.push('export const runtime = { runPair };');
-    lines.push('export { runPair };');
-  } else {
-    lines.push(`import { PairCore } from ${specifier(root, join(root, CORE_MODULE))};`);
-    lines.push(`import { pairConfig } from ${specifier(root, join(root, CONFIG_MODULE))};`);
-    lines.push('export const runtime = { PairCore, pairConfig };');
-  }
+  lines.push(`import { runPair } from ${specifier(root, join(root, PAIR_MAIN_MODULE))};`);
   lines.push(`export const app = factory(${JSON.stringify(model)});`);
+  lines.push('export { runPair };');
   // The IIFE's global name is the same and its exports are the same fields, so a
   // board that runs the script at top level (where `var` makes a global) sees them too.
-  const fields = options.withPairMain ? 'app, runtime, runPair' : 'app, runtime';
-  lines.push(`globalThis.${IMAGE_GLOBAL} = { ${fields} };`);
+  lines.push(`globalThis.${IMAGE_GLOBAL} = { app, runPair };`);
   return `${lines.join('\n')}\n`;
 }
 
