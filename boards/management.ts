@@ -3,6 +3,8 @@
  * The host asks, the board answers with the same id. Unknown or malformed
  * requests get an error answer and change nothing.
  */
+import type { PairStatus } from '../firmware/pair-main.ts';
+
 export type ManagementRequest =
   | { readonly id: number; readonly op: 'status' }
   | { readonly id: number; readonly op: 'flash-begin'; readonly bytes: number }
@@ -66,15 +68,6 @@ export interface BoardStatus {
     trial: boolean;
   }>;
   /** The running pair, or null when no image runs. */
-  readonly pair: {
-    readonly role: string;
-    readonly app: string;
-    readonly version: string;
-    readonly testMode: boolean;
-    readonly term: number;
-    readonly txn: number;
-    readonly pathsUp: readonly boolean[];
-    readonly checkpointLag: number;
-  } | null;
+  readonly pair: PairStatus | null;
   readonly bootNotes: readonly string[];
 }

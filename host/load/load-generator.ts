@@ -94,24 +94,9 @@ export class LoadGenerator {
       acknowledged: (
         request: ClientRequest,
         reply: { reply: unknown; txn: number; syncId: number },
-      ) => {
-        this.history.record(performance.now(), {
-          clientId: request.clientId,
-          syncId: reply.syncId,
-          body: request.body,
-          reply: reply.reply,
-          txn: reply.txn,
-        });
-      },
-      refused: (request: ClientRequest, reply: { error: string; message: string }) => {
-        if (reply.error === 'too-old') {
-          this.history.violation(
-            performance.now(),
-            'too-old',
-            `${request.clientId}#${request.syncId}: ${reply.message}`,
-          );
-        }
-      },
+      ) => this.history.acknowledge(performance.now(), request, reply),
+      refused: (request: ClientRequest, reply: { error: string; message: string }) =>
+        this.history.refuse(performance.now(), request, reply),
       waited: (ms: number) => {
         this.#waitedMsMax = Math.max(this.#waitedMsMax, ms);
       },

@@ -5,6 +5,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { AnyApp } from '../../firmware/app.ts';
+import type { ClientRequest } from '../../firmware/runtime/messages.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
 import { stateFrom } from '../../firmware/runtime/state-bridge.ts';
 
@@ -75,6 +76,27 @@ export class History {
   newEpoch(): void {
     this.lostToDoubleFailure += this.#epoch.acks.size;
     this.#epoch = new Epoch();
+  }
+
+  /** A client got an ok reply to `request`. */
+  acknowledge(
+    at: number,
+    request: ClientRequest,
+    reply: { reply: unknown; txn: number; syncId: number },
+  ): void {
+    this.record(at, {
+      clientId: request.clientId,
+      syncId: reply.syncId,
+      body: request.body,
+      reply: reply.reply,
+      txn: reply.txn,
+    });
+  }
+
+  /** A client got an error; only `too-old` means the pair broke a promise (a retry must find its reply). */
+  refuse(at: number, request: ClientRequest, reply: { error: string; message: string }): void {
+    if (reply.error === 'too-old')
+      this.violation(at, 'too-old', `${request.clientId}#${request.syncId}: ${reply.message}`);
   }
 
   /** A client got an ok reply. */

@@ -405,24 +405,9 @@ class World {
       acknowledged: (
         request: ClientRequest,
         reply: { reply: unknown; txn: number; syncId: number },
-      ) => {
-        this.history.record(this.queue.now, {
-          clientId: request.clientId,
-          syncId: reply.syncId,
-          body: request.body,
-          reply: reply.reply,
-          txn: reply.txn,
-        });
-      },
-      refused: (request: ClientRequest, reply: { error: string; message: string }) => {
-        if (reply.error === 'too-old') {
-          this.history.violation(
-            this.queue.now,
-            'too-old',
-            `${request.clientId}#${request.syncId}: ${reply.message}`,
-          );
-        }
-      },
+      ) => this.history.acknowledge(this.queue.now, request, reply),
+      refused: (request: ClientRequest, reply: { error: string; message: string }) =>
+        this.history.refuse(this.queue.now, request, reply),
       waited: (ms: number) => {
         if (!this.inFinalPhase) this.holdMsMax = Math.max(this.holdMsMax, ms);
       },
