@@ -254,7 +254,7 @@ export class PairCore {
   nextWakeMs(): number {
     let wake = Math.min(...this.#nextBeatMs);
     // Segments wait for their turn on the line as well as for their timers.
-    const lineFreeMs = this.#txIdleAtMs[this.#preferredPath()]! - TX_AHEAD_MS;
+    const lineFreeMs = this.#lineIdleAtMs(this.#preferredPath()) - TX_AHEAD_MS;
     const retransmit = this.#channel.nextRetransmitAt();
     if (retransmit !== undefined) wake = Math.min(wake, Math.max(retransmit, lineFreeMs));
     if (this.#channel.sendable > 0) wake = Math.min(wake, lineFreeMs);
@@ -1013,7 +1013,7 @@ export class PairCore {
     // Segments are paced to the line: a deep UART queue would only delay heartbeats
     // and make retransmission timers fire for frames still waiting to be sent.
     const path = this.#preferredPath();
-    while (this.#txIdleAtMs[path]! <= this.#now + TX_AHEAD_MS) {
+    while (this.#lineIdleAtMs(path) <= this.#now + TX_AHEAD_MS) {
       const [segment] = this.#channel.poll(this.#now, 1);
       if (segment === undefined) break;
       this.#transmit(path, { seg: segment });
@@ -1044,13 +1044,17 @@ export class PairCore {
     const bytes = encodeFrame(encodeCbor(envelopeToWire(envelope), ENVELOPE_LIMITS));
     this.#outputs.push({ kind: 'bytes', path, bytes });
     this.#nextBeatMs[path] = this.#now + this.config.heartbeatIntervalMs;
-    this.#txIdleAtMs[path] =
-      Math.max(this.#now, this.#txIdleAtMs[path]!) + bytes.length / lineBytesPerMs(this.config);
+    this.#txIdleAtMs[path] = this.#lineIdleAtMs(path) + bytes.length / lineBytesPerMs(this.config);
+  }
+
+  /** When the UART of `path` will have sent everything, and not before now. */
+  #lineIdleAtMs(path: number): number {
+    return Math.max(this.#now, this.#txIdleAtMs[path] ?? this.#now);
   }
 
   #preferredPath(): number {
     const index = this.#paths.findIndex((p) => p.up);
-    return index < 0 ? 0 : index;
+    return Math.max(index, 0);
   }
 
   #status(): Status {

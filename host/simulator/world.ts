@@ -341,13 +341,13 @@ class World {
 
   #scheduleWake(index: 0 | 1, core: PairCore): void {
     const at = core.nextWakeMs();
-    if (at <= this.queue.now && this.#wakesNow[index]!++ > WAKES_AT_ONE_INSTANT_MAX) {
+    this.#wakesNow[index] = at <= this.queue.now ? (this.#wakesNow[index] ?? 0) + 1 : 0;
+    if ((this.#wakesNow[index] ?? 0) > WAKES_AT_ONE_INSTANT_MAX) {
       throw new Error(
         `processor ${index + 1} asks to be woken again and again at ${this.queue.now} ms (a core bug)`,
       );
     }
-    if (at > this.queue.now) this.#wakesNow[index] = 0;
-    if (at >= this.wakeAt[index]!) return;
+    if (at >= (this.wakeAt[index] ?? Number.POSITIVE_INFINITY)) return;
     this.wakeAt[index] = at;
     this.queue.at(at, () => {
       if (this.wakeAt[index] !== at || this.boards[index]?.core !== core) return;
