@@ -1,6 +1,7 @@
 /**
  * Entry of one simulated board process:
  *   node --import tsx boards/sim/main.ts --lab DIR --processor N
+ * Its ports, lines and flash come from its profile in the lab directory.
  * The lab starts it at power-on and SIGKILLs it at power-off.
  */
 import { appendFileSync } from 'node:fs';
@@ -8,7 +9,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPublicKey } from '../../host/image/keys.ts';
 import { LabClient } from '../../host/lab/lab-client.ts';
-import { endpoint, portPath, readLabConfig } from '../../host/lab/lab-config.ts';
+import { portPath, profileFile, readLabConfig } from '../../host/lab/lab-config.ts';
+import { loadBoardProfile } from '../profile.ts';
 import { Board } from './board.ts';
 import { BootRom } from './boot-rom.ts';
 import { FlashFile } from './flash-file.ts';
@@ -25,21 +27,17 @@ const logFile = join(dir, `p${processor}.log`);
 const log = (line: string) =>
   appendFileSync(logFile, `${new Date().toISOString()} P${processor} ${line}\n`);
 
-const flash = new FlashFile(join(dir, `p${processor}-flash.bin`), {
-  slotBytes: config.slotBytes,
-  nvmBytes: config.nvmBytes,
-});
+const profile = await loadBoardProfile(join(dir, profileFile(processor)));
+const flash = new FlashFile(join(dir, `p${processor}-flash.bin`), profile.flash);
 // The board holds the public key it trusts, as written by `tandem keys generate`.
 const publicKey = loadPublicKey(config.publicKeyFile);
 const bootRom = new BootRom(flash, [publicKey], config.board);
-const open = (name: string) => openPortLink(SimBinding, portPath(config, name), config.baud);
-const interconnect = await Promise.all(
-  Array.from({ length: config.paths }, (_, path) => open(endpoint.path(processor, path))),
-);
+const open = (port: { path: string; baud: number }) =>
+  openPortLink(SimBinding, portPath(config, port.path), port.baud);
 const ports = {
-  interconnect,
-  bus: await open(endpoint.bus(processor)),
-  host: await open(endpoint.boardHost(processor)),
+  interconnect: await Promise.all(profile.interconnect.map(open)),
+  bus: await open(profile.bus),
+  host: await open(profile.host),
 };
 const lab = new LabClient(dir);
 const board = new Board({
@@ -50,8 +48,15 @@ const board = new Board({
     void lab.fence(processor === 1 ? 2 : 1).catch((error) => log(`fence failed: ${error}`)),
   log,
   bootMs: config.bootMs,
-  dsrPollMs: 1,
-  pairOverrides: { heartbeatIntervalMs: config.heartbeatIntervalMs, baud: config.baud },
+  dsrPollMs: profile.lines.dsrFromPartner ? 1 : 0,
+  pairOverrides: {
+    baud: profile.interconnect[0]?.baud ?? config.baud,
+    dsrWired: profile.lines.dsrFromPartner,
+    fenceWired: profile.lines.fenceToPartnerReset,
+    ...(profile.timing?.heartbeatIntervalMs === undefined
+      ? {}
+      : { heartbeatIntervalMs: profile.timing.heartbeatIntervalMs }),
+  },
 });
 log('power on');
 board.start();

@@ -19,6 +19,11 @@ export interface LabConfig {
 
 export const LAB_FILE = 'lab.json';
 
+/** Each lab board's profile, in the lab directory. */
+export function profileFile(processor: 1 | 2): string {
+  return `p${processor}.board.json`;
+}
+
 /** Endpoint names on the hub, by role. */
 export const endpoint = {
   path: (processor: 1 | 2, path: number) => `p${processor}-path${path}`,

@@ -6,8 +6,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { BoardProfile } from '../../boards/profile.ts';
 import { LabClient, LabNotRunningError } from './lab-client.ts';
-import { LAB_FILE, type LabConfig } from './lab-config.ts';
+import { endpoint, LAB_FILE, type LabConfig, profileFile } from './lab-config.ts';
 
 export const DEFAULT_LAB_DIR = '.tandem/lab';
 const DAEMON = resolve(import.meta.dirname, 'daemon.ts');
@@ -49,6 +50,12 @@ export async function labUp(options: LabUpOptions): Promise<LabConfig> {
     heartbeatIntervalMs: 20,
   };
   writeFileSync(join(dir, LAB_FILE), `${JSON.stringify(config, null, 2)}\n`);
+  for (const processor of [1, 2] as const) {
+    writeFileSync(
+      join(dir, profileFile(processor)),
+      `${JSON.stringify(simProfile(config, processor), null, 2)}\n`,
+    );
+  }
   const log = openSync(join(dir, 'daemon.log'), 'a');
   const daemon = spawn(process.execPath, ['--import', 'tsx', DAEMON, '--lab', dir], {
     detached: true,
@@ -86,4 +93,22 @@ async function isRunning(client: LabClient): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The profile of a lab board: data, like any board's (boards/profiles). */
+function simProfile(config: LabConfig, processor: 1 | 2): BoardProfile {
+  const port = (path: string) => ({ path, baud: config.baud });
+  return {
+    name: `lab-p${processor}`,
+    kind: 'sim',
+    processor,
+    interconnect: Array.from({ length: config.paths }, (_, path) =>
+      port(endpoint.path(processor, path)),
+    ),
+    host: port(endpoint.boardHost(processor)),
+    bus: port(endpoint.bus(processor)),
+    lines: { dsrFromPartner: true, fenceToPartnerReset: true },
+    flash: { slotBytes: config.slotBytes, nvmBytes: config.nvmBytes },
+    timing: { heartbeatIntervalMs: config.heartbeatIntervalMs },
+  };
 }
