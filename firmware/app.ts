@@ -52,6 +52,28 @@ export interface StateConverters<State> {
   toPrior(state: State): unknown;
 }
 
+/**
+ * What a processor's `$RECEIVE` loop delivers to the app (Availability Guide
+ * p. 7-14): checkpoints as the backup applies them, and system messages about
+ * the partner, the paths and planned changes. For logging, LEDs, alarms:
+ * `receive` must not change the state, or the two copies would differ.
+ */
+export type ReceiveMessage =
+  | {
+      readonly kind: 'checkpoint';
+      readonly txn: number;
+      readonly clientId: string;
+      readonly syncId: number;
+    }
+  | { readonly kind: 'state-transfer'; readonly txn: number }
+  | { readonly kind: 'partner-down' }
+  | { readonly kind: 'partner-up' }
+  | { readonly kind: 'path-down'; readonly path: number }
+  | { readonly kind: 'path-up'; readonly path: number }
+  | { readonly kind: 'switch-requested'; readonly detail: string }
+  | { readonly kind: 'voluntary-stop'; readonly reason: string }
+  | { readonly kind: 'takeover'; readonly why: string };
+
 export interface App<State, Request, Update, Reply> {
   /** Application name; both processors must run the same app. */
   readonly name: string;
@@ -74,6 +96,8 @@ export interface App<State, Request, Update, Reply> {
   apply(state: State, update: Update): State;
   /** Present when this version can exchange state with the prior state version. */
   readonly converters?: StateConverters<State>;
+  /** The `$RECEIVE` loop: checkpoints and system messages, observed (see ReceiveMessage). */
+  receive?(message: ReceiveMessage): void;
 }
 
 /** An app with its type parameters erased, as the runtime holds it. */

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { LEDGER_VERSIONS } from '../firmware/apps/ledger/index.ts';
 import { explain, runLedger } from './helpers/ledger-world.ts';
 
 test('a pair under load with no faults answers every request once', (t) => {
@@ -89,4 +90,40 @@ test('a switch survives the new primary losing power after the handover', (t) =>
   t.is(explain(result), '');
   t.is(result.lost, 0);
   t.is(result.duplicated, 0);
+});
+
+test("the backup's $RECEIVE loop hears checkpoints, and both hear the partner's loss and the takeover", (t) => {
+  // Each core gets its own app instance; the hook records what the runtime delivers.
+  const heard: string[] = [];
+  const result = runLedger({
+    loadApp: (version) => {
+      const app = LEDGER_VERSIONS[version as keyof typeof LEDGER_VERSIONS]('state');
+      return { ...app, receive: (message) => heard.push(message.kind) };
+    },
+    script: [{ atMs: 3000, action: 'pull-primary' }],
+  });
+  t.is(explain(result), '');
+  for (const kind of [
+    'state-transfer',
+    'checkpoint',
+    'partner-up',
+    'partner-down',
+    'path-down',
+    'takeover',
+  ]) {
+    t.true(heard.includes(kind), `no ${kind} message`);
+  }
+});
+
+test('a switch tells the apps it was requested and that the backup stopped voluntarily', (t) => {
+  const heard: string[] = [];
+  runLedger({
+    loadApp: (version) => {
+      const app = LEDGER_VERSIONS[version as keyof typeof LEDGER_VERSIONS]('state');
+      return { ...app, receive: (message) => heard.push(message.kind) };
+    },
+    script: [{ atMs: 2000, action: 'switch' }],
+  });
+  t.true(heard.includes('switch-requested'));
+  t.true(heard.includes('voluntary-stop'));
 });

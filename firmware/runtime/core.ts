@@ -5,7 +5,7 @@
  * replies, effects on the hardware and events. The board asks `nextWakeMs`
  * when to call `tick` again. Nothing here reads a clock or a random source.
  */
-import { type AnyApp, AppInputError, type HandlerContext } from '../app.ts';
+import { type AnyApp, AppInputError, type HandlerContext, type ReceiveMessage } from '../app.ts';
 import { type CborLimits, decodeCbor, encodeCbor } from '../wire/cbor.ts';
 import { type FrameError, MessageError } from '../wire/errors.ts';
 import { encodeFrame, FrameDecoder } from '../wire/frame.ts';
@@ -101,6 +101,8 @@ export class PairCore {
   readonly #paths: PathState[];
   #partnerInc = 0;
   #partnerStatus: Status | null = null;
+  /** Some path to the partner is up (for the partner-up and partner-down messages). */
+  #partnerUp = false;
   #partnerHello: Hello | null = null;
   #lastHeardAnyMs: number;
   #joinRefused = false;
@@ -744,6 +746,7 @@ export class PairCore {
     }
     this.#becameBackupMs = this.#now;
     this.#setRole({ name: 'backup' }, `big checkpoint received at txn ${this.#txn}`);
+    this.#receive({ kind: 'state-transfer', txn: this.#txn });
   }
 
   #applyEntry(entry: CheckpointEntry): void {
@@ -769,6 +772,12 @@ export class PairCore {
     this.#txn = entry.txn;
     const saved: SavedReply = { reply, txn: entry.txn };
     this.#cache.save(entry.clientId, entry.syncId, saved);
+    this.#receive({
+      kind: 'checkpoint',
+      txn: entry.txn,
+      clientId: entry.clientId,
+      syncId: entry.syncId,
+    });
   }
 
   /** g (on the new version): the old primary hands over its roles and its held requests. */
@@ -845,6 +854,10 @@ export class PairCore {
       }
       anyUp ||= up;
     });
+    if (anyUp !== this.#partnerUp) {
+      this.#partnerUp = anyUp;
+      this.#receive({ kind: anyUp ? 'partner-up' : 'partner-down' });
+    }
     if (!anyUp && this.#paths.some((p) => p.up === false) && this.#partnerInc !== 0) {
       this.#onPartnerSilent();
     }
@@ -1077,6 +1090,17 @@ export class PairCore {
 
   #emit(event: PairEvent): void {
     this.#outputs.push({ kind: 'event', at: this.#now, event });
+    const message = receiveMessageFor(event);
+    if (message !== null) this.#receive(message);
+  }
+
+  /** Hands a message to the app's $RECEIVE hook; a fault in it must not stop the pair. */
+  #receive(message: ReceiveMessage): void {
+    try {
+      this.app.receive?.(message);
+    } catch {
+      // The hook only observes; its failure changes nothing.
+    }
   }
 
   #badInput(path: number, error: FrameError | MessageError): void {
@@ -1098,4 +1122,22 @@ function concat(chunks: readonly Uint8Array[]): Uint8Array {
     offset += chunk.length;
   }
   return out;
+}
+
+/** The events the app's $RECEIVE loop hears about, as messages. */
+function receiveMessageFor(event: PairEvent): ReceiveMessage | null {
+  switch (event.kind) {
+    case 'path':
+      return { kind: event.up ? 'path-up' : 'path-down', path: event.path };
+    case 'takeover':
+      return { kind: 'takeover', why: event.why };
+    case 'switch':
+      return event.step === 'a' && event.ok
+        ? { kind: 'switch-requested', detail: event.detail }
+        : null;
+    case 'role':
+      return event.role === 'stopped' ? { kind: 'voluntary-stop', reason: event.why } : null;
+    default:
+      return null;
+  }
 }
