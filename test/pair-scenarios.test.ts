@@ -55,6 +55,7 @@ test('one path cut alone raises an alarm and never causes a takeover', (t) => {
   t.is(explain(result), '');
   t.is(result.takeovers, 0);
   t.true(result.trace.some((line) => line.includes('path 0 down')));
+  t.true(result.trace.some((line) => line.includes('ALARM: path 0 is down')));
 });
 
 for (const mode of ['state', 'replay'] as const) {

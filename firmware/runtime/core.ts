@@ -846,11 +846,13 @@ export class PairCore {
     const now = this.#now;
     const silentAfter = suspectAfterMs(this.config);
     let anyUp = false;
+    const wentDown: number[] = [];
     this.#paths.forEach((path, index) => {
       const up = now - path.lastHeardMs <= silentAfter && path.dsrHigh;
       if (up !== path.up) {
         path.up = up;
         this.#emit({ kind: 'path', path: index, up });
+        if (!up) wentDown.push(index);
       }
       anyUp ||= up;
     });
@@ -858,11 +860,16 @@ export class PairCore {
       this.#partnerUp = anyUp;
       this.#receive({ kind: anyUp ? 'partner-up' : 'partner-down' });
     }
-    if (!anyUp && this.#paths.some((p) => p.up === false) && this.#partnerInc !== 0) {
+    if (anyUp) {
+      // One path failing alone is an alarm, never a takeover.
+      for (const path of wentDown) {
+        this.#emit({
+          kind: 'alarm',
+          detail: `path ${path} is down; the pair runs on the remaining path`,
+        });
+      }
+    } else if (this.#partnerInc !== 0) {
       this.#onPartnerSilent();
-    }
-    if (anyUp && this.#paths.some((p) => !p.up)) {
-      // One path alone failing is an alarm, never a takeover (events carry the path).
     }
     const role = this.#role;
     const backupSilent = now - this.#lastHeardAnyMs > this.config.backupLossAfterMs;
