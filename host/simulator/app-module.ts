@@ -5,7 +5,7 @@
  * online upgrades as the ledger example.
  *
  * The module's default export (or a named export `simulation`) is a
- * `SimulationModule`. See firmware/apps/ledger/simulation.ts for an example.
+ * `SimulationModule`. See host/simulator/ledger-simulation.ts for an example.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -1,7 +1,7 @@
 import type { ExecutionContext } from 'ava';
 import type { CheckpointModel } from '../../firmware/app.ts';
-import { ledgerSimulation } from '../../firmware/apps/ledger/simulation.ts';
 import { runCampaign } from '../../host/simulator/campaign.ts';
+import { ledgerSimulation } from '../../host/simulator/ledger-simulation.ts';
 
 /**
  * The fixed corpus CI runs: every seed must pass safety (nothing acknowledged

@@ -7,8 +7,8 @@
 import { cpus } from 'node:os';
 import { Option } from 'commander';
 import type { CheckpointModel } from '../../../firmware/app.ts';
-import ledgerSimulation from '../../../firmware/apps/ledger/simulation.ts';
 import { DEFAULT_RUN_MS, runCampaign } from '../../simulator/campaign.ts';
+import ledgerSimulation from '../../simulator/ledger-simulation.ts';
 import { BENCH_TARGET, type BenchMeasurement, measure } from '../bench-target.ts';
 import { campaignProgress, progressWanted } from '../campaign-progress.ts';
 import type { RegisterCommand } from '../command-registration.ts';

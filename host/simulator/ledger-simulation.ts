@@ -4,10 +4,9 @@
  * balances across. The workload sticks to v1 requests, which both versions
  * accept, so clients keep working through upgrades and fallbacks.
  */
-import type { SimulationModule } from '../../../host/simulator/app-module.ts';
-import { ledgerV1 } from './v1.ts';
-import { ledgerV2 } from './v2.ts';
-import { ledgerWorkload } from './workload.ts';
+
+import { ledgerV1, ledgerV2, ledgerWorkload } from '../../firmware/apps/ledger/index.ts';
+import type { SimulationModule } from './app-module.ts';
 
 export const ledgerSimulation: SimulationModule = {
   versions: (model) => [ledgerV1(model), ledgerV2(model)],
