@@ -36,6 +36,11 @@ test('firmware imports no Node built-ins', (t) => {
   t.deepEqual(offenders, []);
 });
 
+test('firmware depends on nothing outside firmware/ but its packages', (t) => {
+  const offenders = firmware.filter((file) => /from\s+'(\.\.\/)+(host|boards|test)\//.test(code(file)));
+  t.deepEqual(offenders, []);
+});
+
 test('no test.only is committed', (t) => {
   const offenders = sources('test').filter((file) =>
     /\btest\.only\(/.test(readFileSync(file, 'utf8')),
