@@ -47,7 +47,8 @@ export async function labUp(options: LabUpOptions): Promise<LabConfig> {
     slotBytes: 1024 * 1024,
     nvmBytes: 4096,
     bootMs: 50,
-    heartbeatIntervalMs: 20,
+    // Board processes share a busy machine: a 150 ms suspicion time rides out scheduling stalls.
+    heartbeatIntervalMs: 50,
   };
   writeFileSync(join(dir, LAB_FILE), `${JSON.stringify(config, null, 2)}\n`);
   for (const processor of [1, 2] as const) {
