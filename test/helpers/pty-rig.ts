@@ -72,7 +72,7 @@ export const ptyRig: RigSource = {
           bus: device(`p${p}-bus`),
           lines: { dsrFromPartner: false, fenceToPartnerReset: false },
           flash: { slotBytes: 1024 * 1024, nvmBytes: 4096 },
-          timing: { heartbeatIntervalMs: 20, suspectMissCount: 3 },
+          timing: { heartbeatIntervalMs: 50, suspectMissCount: 3 },
         }),
       );
       const child = spawn(
