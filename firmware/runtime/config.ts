@@ -45,7 +45,7 @@ export interface PairConfig {
 }
 
 export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}): PairConfig {
-  const heartbeatIntervalMs = overrides.heartbeatIntervalMs ?? 10;
+  const heartbeatIntervalMs = overrides.heartbeatIntervalMs ?? 50;
   const suspectMissCount = overrides.suspectMissCount ?? 3;
   return {
     processor,
@@ -66,7 +66,7 @@ export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}
     snapshotChunkBytes: 2048,
     channelWindowMax: 32,
     channelQueueMax: 1024,
-    retransmitTimeoutMs: heartbeatIntervalMs * 2,
+    retransmitTimeoutMs: 30,
     ...overrides,
   };
 }

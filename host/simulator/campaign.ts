@@ -18,7 +18,7 @@ export const SEED_CLIENTS = 4;
 /** Two cables, so a single cut never isolates the processors. */
 export const SEED_PATH_COUNT = 2;
 /** Fast heartbeats keep takeovers short in virtual time, so each seed packs in more faults. */
-export const SEED_HEARTBEAT_INTERVAL_MS = 20;
+export const SEED_HEARTBEAT_INTERVAL_MS = 50;
 /** How many violations a campaign keeps word for word; the rest are only counted. */
 export const FIRST_VIOLATIONS_KEPT = 10;
 
