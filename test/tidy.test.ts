@@ -37,7 +37,9 @@ test('firmware imports no Node built-ins', (t) => {
 });
 
 test('firmware depends on nothing outside firmware/ but its packages', (t) => {
-  const offenders = firmware.filter((file) => /from\s+'(\.\.\/)+(host|boards|test)\//.test(code(file)));
+  const offenders = firmware.filter((file) =>
+    /from\s+'(\.\.\/)+(host|boards|test)\//.test(code(file)),
+  );
   t.deepEqual(offenders, []);
 });
 
