@@ -7,7 +7,7 @@
  *   node --import tsx host/lab/daemon.ts --lab DIR
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -154,7 +154,8 @@ export async function runDaemon(dir: string): Promise<void> {
     socket.on('error', () => {});
   });
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-  writeFileSync(join(dir, 'daemon.pid'), String(process.pid));
+  writeFileSync(join(dir, 'daemon.pid.tmp'), String(process.pid));
+  renameSync(join(dir, 'daemon.pid.tmp'), join(dir, 'daemon.pid'));
   process.on('SIGTERM', () => void shutdown());
   rails[1].on();
   rails[2].on();

@@ -9,7 +9,7 @@
  * file; exits 2 on a bad argument or config, 1 if it cannot start.
  * The config format is in config.ts.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -53,7 +53,9 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const pidFile = join(dir, HUB_PID_NAME);
-  writeFileSync(pidFile, `${process.pid}\n`);
+  // Written whole, then renamed: whoever sees the file sees the pid.
+  writeFileSync(`${pidFile}.tmp`, `${process.pid}\n`);
+  renameSync(`${pidFile}.tmp`, pidFile);
   const stop = () => void hub.close();
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
