@@ -47,7 +47,7 @@ export interface BoardOptions {
   readonly pairOverrides?: Record<string, number | boolean>;
 }
 
-/** Largest image the host may send: bounded by a slot. */
+/** One board: boots images, runs them, and answers its management port. */
 export class Board {
   #generation = 0;
   #pair: PairHandle | null = null;
