@@ -457,12 +457,8 @@ export class PairCore {
   }
 
   #partnerRestarted(): void {
-    this.#channel.reset();
-    this.#lastSentSeq = 0;
-    this.#peerAck = 0;
-    this.#lastCheckpointSeq = 0;
+    this.#resetLink();
     this.#outbox = [];
-    this.#partnerStatus = null;
     this.#joinRefused = false;
     const role = this.#role;
     switch (role.name) {
@@ -499,8 +495,7 @@ export class PairCore {
       this.#emit({ kind: 'switch', step: 'b', ok: true, detail: 'backup stopped and is booting' });
       this.#releaseAllPending();
       this.#setRole({ ...role, stopSeq: 0, held: [] }, 'the old backup is gone');
-      for (const request of role.held)
-        this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
+      this.#serveHeld(role.held);
       return;
     }
     if (role.step === 'big-checkpoint') {
@@ -789,8 +784,7 @@ export class PairCore {
     // h. stop the old version; it boots ours on trial and joins as backup.
     this.#send({ k: 'stop', boot: 'other-test', reason: `switch: boot ${this.hello.version}` });
     this.#emit({ kind: 'switch', step: 'h', ok: true, detail: 'old version asked to stop' });
-    for (const request of held)
-      this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
+    this.#serveHeld(held);
   }
 
   #onPeerAck(): void {
@@ -822,8 +816,7 @@ export class PairCore {
       this.#releaseAcknowledged();
       this.#releaseAllPending();
       this.#setRole({ ...role, stopSeq: 0, held: [] }, 'the old backup stopped');
-      for (const request of role.held)
-        this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
+      this.#serveHeld(role.held);
     } else if (
       role.name === 'switching' &&
       role.step === 'big-checkpoint' &&
@@ -915,11 +908,7 @@ export class PairCore {
   #takeOver(fence: boolean, why: string): void {
     if (fence) this.#effect({ kind: 'fence' });
     this.#term = Math.max(this.#term, this.#partnerStatus?.term ?? 0) + 1;
-    this.#channel.reset();
-    this.#lastSentSeq = 0;
-    this.#peerAck = 0;
-    this.#lastCheckpointSeq = 0;
-    this.#partnerStatus = null;
+    this.#resetLink();
     this.#emit({ kind: 'takeover', fenced: fence, why });
     this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, why);
     this.#effect({ kind: 'announce' });
@@ -932,10 +921,23 @@ export class PairCore {
       { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
       `switch failed at ${step}`,
     );
-    if (role.name === 'switching') {
-      for (const request of role.held)
-        this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
+    if (role.name === 'switching') this.#serveHeld(role.held);
+  }
+
+  /** Requests held during a switch, served in the order they arrived. */
+  #serveHeld(held: readonly HeldRequest[]): void {
+    for (const request of held) {
+      this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
     }
+  }
+
+  /** The partner's channel state starts over (it restarted, or it is gone). */
+  #resetLink(): void {
+    this.#channel.reset();
+    this.#lastSentSeq = 0;
+    this.#peerAck = 0;
+    this.#lastCheckpointSeq = 0;
+    this.#partnerStatus = null;
   }
 
   /** Until the old backup has taken its stop, it could still take over: new requests wait. */
