@@ -4,7 +4,7 @@
  * binding, or bindings-cpp on real UARTs).
  */
 import type { BindingInterface } from '@serialport/bindings-interface';
-import { SerialPortStream } from '@serialport/stream';
+import { openSerialPort } from '../open-serial-port.ts';
 import type { PortLink } from './board.ts';
 
 export async function openPortLink(
@@ -12,11 +12,7 @@ export async function openPortLink(
   path: string,
   baudRate: number,
 ): Promise<PortLink> {
-  const port = new SerialPortStream({ binding, path, baudRate, autoOpen: false });
-  await new Promise<void>((resolve, reject) =>
-    port.open((error) => (error ? reject(error) : resolve())),
-  );
-  port.on('error', () => {});
+  const port = await openSerialPort(binding, path, baudRate);
   return {
     write: (bytes) => {
       port.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));

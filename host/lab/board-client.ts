@@ -3,8 +3,9 @@
  * matched by id, over a SerialPortStream.
  */
 import type { BindingInterface } from '@serialport/bindings-interface';
-import { SerialPortStream } from '@serialport/stream';
+import type { SerialPortStream } from '@serialport/stream';
 import type { ManagementReply } from '../../boards/management.ts';
+import { closeSerialPort, openSerialPort } from '../../boards/open-serial-port.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import { encodeFrame, FrameDecoder } from '../../firmware/wire/frame.ts';
 
@@ -55,11 +56,7 @@ export class BoardClient {
     baudRate: number,
     label: string,
   ): Promise<BoardClient> {
-    const port = new SerialPortStream({ binding, path, baudRate, autoOpen: false });
-    await new Promise<void>((resolve, reject) =>
-      port.open((error) => (error ? reject(error) : resolve())),
-    );
-    port.on('error', () => {});
+    const port = await openSerialPort(binding, path, baudRate);
     return new BoardClient(port, label);
   }
 
@@ -84,6 +81,6 @@ export class BoardClient {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => this.port.close(() => resolve()));
+    return closeSerialPort(this.port);
   }
 }

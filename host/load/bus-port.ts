@@ -3,7 +3,8 @@
  * frames, replies and announcements in.
  */
 import type { BindingInterface } from '@serialport/bindings-interface';
-import { SerialPortStream } from '@serialport/stream';
+import type { SerialPortStream } from '@serialport/stream';
+import { closeSerialPort, openSerialPort } from '../../boards/open-serial-port.ts';
 import type { BusMessage } from '../../firmware/pair-main.ts';
 import type { ClientReply, ClientRequest } from '../../firmware/runtime/messages.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
@@ -42,11 +43,7 @@ export class BusPort {
     baudRate: number,
     handlers: BusHandlers,
   ): Promise<BusPort> {
-    const port = new SerialPortStream({ binding, path, baudRate, autoOpen: false });
-    await new Promise<void>((resolve, reject) =>
-      port.open((error) => (error ? reject(error) : resolve())),
-    );
-    port.on('error', () => {});
+    const port = await openSerialPort(binding, path, baudRate);
     return new BusPort(port, handlers);
   }
 
@@ -55,6 +52,6 @@ export class BusPort {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => this.port.close(() => resolve()));
+    return closeSerialPort(this.port);
   }
 }
