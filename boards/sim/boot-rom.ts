@@ -25,6 +25,8 @@ export interface BootResult {
 const LENGTH_BYTES = 4;
 
 export class BootRom {
+  #slotReports: SlotReport[] | null = null;
+
   constructor(
     readonly flash: FlashFile,
     readonly publicKeys: readonly Uint8Array[],
@@ -65,7 +67,13 @@ export class BootRom {
     return { state, image, otherVersion: otherImage?.manifest.version ?? '', notes };
   }
 
+  /** What the slots hold; verified once per content, since status asks often. */
   slots(): SlotReport[] {
+    this.#slotReports ??= this.#reportSlots();
+    return this.#slotReports;
+  }
+
+  #reportSlots(): SlotReport[] {
     return ([0, 1] as const).map((slot) => {
       const bytes = this.#read(slot);
       if (bytes === null) return { slot, version: null, status: 'empty' };
@@ -88,6 +96,7 @@ export class BootRom {
     const record = new Uint8Array(LENGTH_BYTES + bytes.length);
     new DataView(record.buffer).setUint32(0, bytes.length, true);
     record.set(bytes, LENGTH_BYTES);
+    this.#slotReports = null;
     this.flash.erase(offset, this.flash.layout.slotBytes);
     this.flash.write(offset, record);
     return manifest;
