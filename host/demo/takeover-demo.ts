@@ -8,10 +8,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BoardStatus } from '../../boards/management.ts';
 import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
 import { LEDGER_VERSIONS, ledgerWorkload } from '../../firmware/apps/ledger/index.ts';
 import { BoardClient } from '../lab/board-client.ts';
+import { roleOf, waitForBoards } from '../lab/board-watch.ts';
 import { flashImage } from '../lab/flash.ts';
 import { labDown, labUp } from '../lab/lab.ts';
 import { LabClient } from '../lab/lab-client.ts';
@@ -70,7 +70,8 @@ export async function runTakeoverDemo(options: DemoOptions): Promise<DemoResult>
       );
     }
     if (
-      (await waitFor(hosts, (s) => s.every((status) => status !== null), PAIR_TIMEOUT_MS)) === null
+      (await waitForBoards(hosts, (s) => s.every((status) => status !== null), PAIR_TIMEOUT_MS)) ===
+      null
     ) {
       throw new Error('the boards did not answer on their host ports');
     }
@@ -78,7 +79,7 @@ export async function runTakeoverDemo(options: DemoOptions): Promise<DemoResult>
       say(`flashing ledger 1.0.0 into processor ${index + 1}`);
       await flashImage(host, options.image, () => {});
     }
-    const pair = await waitFor(
+    const pair = await waitForBoards(
       hosts,
       (s) =>
         (roleOf(s[0]) === 'primary' && roleOf(s[1]) === 'backup') ||
@@ -132,7 +133,7 @@ export async function runTakeoverDemo(options: DemoOptions): Promise<DemoResult>
     say(`restoring the power of processor ${primary}`);
     const restoredAt = performance.now();
     await lab.power(primary, true);
-    const rejoined = await waitFor(
+    const rejoined = await waitForBoards(
       hosts,
       (s) => roleOf(s[primary - 1]) === 'backup',
       PAIR_TIMEOUT_MS,
@@ -170,35 +171,6 @@ export async function runTakeoverDemo(options: DemoOptions): Promise<DemoResult>
     for (const host of hosts) await host.close().catch(() => {});
     await labDown(config.dir);
   }
-}
-
-function roleOf(status: BoardStatus | null | undefined): string | null {
-  return status?.pair?.role ?? null;
-}
-
-async function statuses(hosts: readonly BoardClient[]): Promise<(BoardStatus | null)[]> {
-  return Promise.all(
-    hosts.map((h) =>
-      h
-        .request({ op: 'status' }, 500)
-        .then((s) => s as BoardStatus)
-        .catch(() => null),
-    ),
-  );
-}
-
-async function waitFor(
-  hosts: readonly BoardClient[],
-  done: (s: (BoardStatus | null)[]) => boolean,
-  timeoutMs: number,
-): Promise<(BoardStatus | null)[] | null> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    const now = await statuses(hosts);
-    if (done(now)) return now;
-    await sleep(25);
-  }
-  return null;
 }
 
 async function waitUntil<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {

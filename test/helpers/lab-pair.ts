@@ -1,12 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { BoardStatus } from '../../boards/management.ts';
 import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
 import { buildImage } from '../../host/image/build.ts';
 import { generateKeys } from '../../host/image/keys.ts';
 import { BoardClient } from '../../host/lab/board-client.ts';
+import { readBoardStatuses, roleOf, waitForBoards } from '../../host/lab/board-watch.ts';
 import { flashImage } from '../../host/lab/flash.ts';
 import { labDown, labUp } from '../../host/lab/lab.ts';
 import { LabClient } from '../../host/lab/lab-client.ts';
@@ -56,26 +56,14 @@ export async function startLab(options: { flash: boolean }): Promise<LabPair> {
       'processor 2',
     ),
   ] as const;
-  const statuses = () =>
-    Promise.all(
-      hosts.map((h) =>
-        h
-          .request({ op: 'status' }, 1000)
-          .then((s) => s as BoardStatus)
-          .catch(() => null),
-      ),
-    );
+  const statuses = () => readBoardStatuses(hosts, 1000);
   const waitFor = async (done: (s: (BoardStatus | null)[]) => boolean, timeoutMs = 30_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    const reached = await waitForBoards(hosts, done, timeoutMs, 50);
+    if (reached === null) {
       const now = await statuses();
-      if (done(now)) return now;
-      if (Date.now() > deadline)
-        throw new Error(
-          `lab did not reach the expected state: ${JSON.stringify(now.map((s) => s?.pair?.role ?? null))}`,
-        );
-      await sleep(50);
+      throw new Error(`lab did not reach the expected state: ${JSON.stringify(roles(now))}`);
     }
+    return reached;
   };
   const pair: LabPair = {
     config,
@@ -99,5 +87,5 @@ export async function startLab(options: { flash: boolean }): Promise<LabPair> {
 }
 
 export function roles(statuses: (BoardStatus | null)[]): (string | null)[] {
-  return statuses.map((s) => s?.pair?.role ?? null);
+  return statuses.map(roleOf);
 }

@@ -9,6 +9,7 @@ import test from 'ava';
 import type { BoardStatus } from '../../boards/management.ts';
 import type { ClientReply } from '../../firmware/runtime/messages.ts';
 import type { BoardClient } from '../../host/lab/board-client.ts';
+import { readBoardStatuses, roleOf, waitForBoards } from '../../host/lab/board-watch.ts';
 import { BusPort } from '../../host/load/bus-port.ts';
 
 /** A pair of boards running ledger 1.0.0, as one rig or another provides it. */
@@ -128,19 +129,13 @@ export async function waitForRoles(
   done: (roles: (string | null)[]) => boolean,
   timeoutMs = 60_000,
 ): Promise<(string | null)[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const statuses = await Promise.all(
-      rig.hosts.map((h) =>
-        h
-          .request({ op: 'status' }, 1000)
-          .then((s) => s as BoardStatus)
-          .catch(() => null),
-      ),
+  const asRoles = (statuses: (BoardStatus | null)[]) =>
+    statuses.map((s) => (s === null ? 'silent' : roleOf(s)));
+  const reached = await waitForBoards(rig.hosts, (s) => done(asRoles(s)), timeoutMs, 50);
+  if (reached === null) {
+    throw new Error(
+      `roles stayed ${JSON.stringify(asRoles(await readBoardStatuses(rig.hosts, 1000)))}`,
     );
-    const roles = statuses.map((s) => (s === null ? 'silent' : (s.pair?.role ?? null)));
-    if (done(roles)) return roles;
-    if (Date.now() > deadline) throw new Error(`roles stayed ${JSON.stringify(roles)}`);
-    await sleep(50);
   }
+  return asRoles(reached);
 }
