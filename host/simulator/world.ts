@@ -544,16 +544,10 @@ class World {
         this.#switch(false);
         return;
       case 'cut-path-0':
-        for (const line of this.lines[0] as Line[]) line.faults.cut = true;
-        this.unplugged[0] = true;
-        this.#updateDsr();
+        this.#plug(0, false);
         return;
       case 'restore-cables':
-        for (let path = 0; path < this.options.pathCount; path++) {
-          for (const line of this.lines[path] as Line[]) line.faults.cut = false;
-          this.unplugged[path] = false;
-        }
-        this.#updateDsr();
+        for (let path = 0; path < this.options.pathCount; path++) this.#plug(path, true);
         return;
     }
   }
@@ -567,17 +561,19 @@ class World {
       `${this.#time()}  fault: cut path ${path} ${twoWay ? 'both ways' : `from P${direction + 1}`} for ${durationMs.toFixed(0)} ms`,
     );
     if (twoWay) {
-      for (const line of lines) line.faults.cut = true;
-      this.unplugged[path] = true;
+      this.#plug(path, false);
     } else {
       (lines[direction] as Line).faults.cut = true;
-    }
-    this.#updateDsr();
-    this.queue.at(this.queue.now + durationMs, () => {
-      for (const line of lines) line.faults.cut = false;
-      this.unplugged[path] = false;
       this.#updateDsr();
-    });
+    }
+    this.queue.at(this.queue.now + durationMs, () => this.#plug(path, true));
+  }
+
+  /** Unplugs a cable (data and DSR both ways) or plugs it back in. */
+  #plug(path: number, plugged: boolean): void {
+    for (const line of this.lines[path] as Line[]) line.faults.cut = !plugged;
+    this.unplugged[path] = !plugged;
+    this.#updateDsr();
   }
 
   #noise(): void {
