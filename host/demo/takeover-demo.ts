@@ -9,15 +9,14 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
-import { LEDGER_VERSIONS, ledgerWorkload } from '../../firmware/apps/ledger/index.ts';
 import { BoardClient } from '../lab/board-client.ts';
 import { roleOf, waitForBoards } from '../lab/board-watch.ts';
 import { flashImage } from '../lab/flash.ts';
 import { labDown, labUp } from '../lab/lab.ts';
 import { LabClient } from '../lab/lab-client.ts';
 import { endpoint, portPath } from '../lab/lab-config.ts';
-import { BusPort } from '../load/bus-port.ts';
-import { LoadGenerator } from '../load/load-generator.ts';
+import type { BusPort } from '../load/bus-port.ts';
+import { openLabLoad } from '../load/lab-load.ts';
 
 export interface DemoOptions {
   readonly dir: string;
@@ -90,26 +89,9 @@ export async function runTakeoverDemo(options: DemoOptions): Promise<DemoResult>
     const primary: 1 | 2 = roleOf(pair[0]) === 'primary' ? 1 : 2;
     say(`pair formed: processor ${primary} primary, processor ${primary === 1 ? 2 : 1} backup`);
 
-    const load = new LoadGenerator({
-      clients: options.clients,
-      seed: options.seed,
-      workload: (random) => ledgerWorkload(random),
-      loadApp: (version) => LEDGER_VERSIONS[version as keyof typeof LEDGER_VERSIONS](),
-      // Clients follow announcements; the timeout only covers a lost request.
-      timeoutMs: 500,
-      thinkMsMax: 5,
-    });
-    for (const p of [1, 2] as const) {
-      buses.push(
-        await BusPort.open(
-          SimBinding,
-          portPath(config, endpoint.client(p)),
-          config.baud,
-          load.handlersFor(p === 1 ? 0 : 1),
-        ),
-      );
-    }
-    load.attach([buses[0] as BusPort, buses[1] as BusPort]);
+    const opened = await openLabLoad(config, options.clients, options.seed);
+    const load = opened.load;
+    buses.push(...opened.ports);
     load.start();
     say(`load running: ${options.clients} clients`);
     await sleep(options.loadMs);

@@ -6,13 +6,10 @@ import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Option } from 'commander';
-import { SimBinding } from '../../../boards/sim/serial/sim-binding.ts';
-import { LEDGER_VERSIONS, ledgerWorkload } from '../../../firmware/apps/ledger/index.ts';
 import { DEFAULT_LAB_DIR } from '../../lab/lab.ts';
 import { LabClient } from '../../lab/lab-client.ts';
-import { endpoint, portPath, readLabConfig } from '../../lab/lab-config.ts';
-import { BusPort } from '../../load/bus-port.ts';
-import { LoadGenerator } from '../../load/load-generator.ts';
+import { readLabConfig } from '../../lab/lab-config.ts';
+import { openLabLoad } from '../../load/lab-load.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { positiveInteger } from '../option-parsers.ts';
@@ -51,29 +48,7 @@ async function runLoad(options: LoadOptions): Promise<ExitCode> {
   const dir = resolve(options.dir);
   await new LabClient(dir).boards();
   const config = readLabConfig(dir);
-  const load = new LoadGenerator({
-    clients: options.clients,
-    seed: options.seed,
-    workload: (random) => ledgerWorkload(random),
-    loadApp: (version) => LEDGER_VERSIONS[version as keyof typeof LEDGER_VERSIONS](),
-    timeoutMs: 500,
-    thinkMsMax: 5,
-  });
-  const ports = [
-    await BusPort.open(
-      SimBinding,
-      portPath(config, endpoint.client(1)),
-      config.baud,
-      load.handlersFor(0),
-    ),
-    await BusPort.open(
-      SimBinding,
-      portPath(config, endpoint.client(2)),
-      config.baud,
-      load.handlersFor(1),
-    ),
-  ] as const;
-  load.attach(ports);
+  const { load, ports } = await openLabLoad(config, options.clients, options.seed);
   const started = performance.now();
   load.start();
   await sleep(options.seconds * 1000);
