@@ -21,6 +21,11 @@ export interface LoadOptions {
   /** A client moves to the other board after this long without an answer. */
   readonly timeoutMs: number;
   readonly thinkMsMax: number;
+  /**
+   * Prefix of the client ids. A pair remembers each client's last sync ids,
+   * so a new run must not reuse an old run's ids (its requests would be "too old").
+   */
+  readonly clientPrefix: string;
 }
 
 /** An answer a client got, for timing: when, and from which board. */
@@ -42,7 +47,7 @@ export class LoadGenerator {
     for (let c = 0; c < options.clients; c++) {
       const random = seededRandom(options.seed * 13 + c);
       this.#clients.push(
-        new SimClient(`load-${c}`, this.#environment(), options.workload(random), random, {
+        new SimClient(`${options.clientPrefix}-${c}`, this.#environment(), options.workload(random), random, {
           timeoutMs: options.timeoutMs,
           thinkMsMax: options.thinkMsMax,
         }),
@@ -75,7 +80,10 @@ export class LoadGenerator {
     return this.#waitedMsMax;
   }
 
-  /** Stops new requests and waits (up to `limitMs`) for the outstanding ones. True if all were answered. */
+  /**
+   * Stops new requests and waits (up to `limitMs`) for the outstanding ones.
+   * True if all were answered; otherwise they are abandoned, so no retry keeps the process alive.
+   */
   async stop(limitMs: number): Promise<boolean> {
     for (const client of this.#clients) client.stop();
     const deadline = performance.now() + limitMs;
@@ -83,7 +91,9 @@ export class LoadGenerator {
       if (this.#clients.every((c) => c.idle)) return true;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    return this.#clients.every((c) => c.idle);
+    const answered = this.#clients.every((c) => c.idle);
+    for (const client of this.#clients) client.abandon();
+    return answered;
   }
 
   #environment() {

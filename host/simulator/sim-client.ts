@@ -49,6 +49,12 @@ export class SimClient {
     this.#stopped = true;
   }
 
+  /** Give up the outstanding request: its pending timers then find nothing to do. */
+  abandon(): void {
+    this.#stopped = true;
+    this.#outstanding = null;
+  }
+
   /** A board announces it now serves: move to it, and resend at once what waits elsewhere. */
   onAnnounce(board: 0 | 1): void {
     const moved = this.target !== board;
