@@ -7,8 +7,11 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } 
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BoardProfile } from '../../boards/profile.ts';
+import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
+import { BoardClient } from './board-client.ts';
+import { waitForBoards } from './board-watch.ts';
 import { LabClient, LabNotRunningError } from './lab-client.ts';
-import { endpoint, LAB_FILE, type LabConfig, profileFile } from './lab-config.ts';
+import { endpoint, LAB_FILE, type LabConfig, portPath, profileFile } from './lab-config.ts';
 
 export const DEFAULT_LAB_DIR = '.tandem/lab';
 const DAEMON = resolve(import.meta.dirname, 'daemon.ts');
@@ -65,7 +68,10 @@ export async function labUp(options: LabUpOptions): Promise<LabConfig> {
   daemon.unref();
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (await isRunning(client)) return config;
+    if (await isRunning(client)) {
+      await waitForBoardsToAnswer(config, deadline);
+      return config;
+    }
     await sleep(50);
   }
   throw new LabNotRunningError(
@@ -112,4 +118,37 @@ function simProfile(config: LabConfig, processor: 1 | 2): BoardProfile {
     flash: { slotBytes: config.slotBytes, nvmBytes: config.nvmBytes },
     timing: { heartbeatIntervalMs: config.heartbeatIntervalMs },
   };
+}
+
+/** `lab up` returns once both boot ROMs answer, so a `tandem flash` right after it works. */
+async function waitForBoardsToAnswer(config: LabConfig, deadline: number): Promise<void> {
+  const hosts = [
+    await BoardClient.open(
+      SimBinding,
+      portPath(config, endpoint.host(1)),
+      config.baud,
+      'processor 1',
+    ),
+    await BoardClient.open(
+      SimBinding,
+      portPath(config, endpoint.host(2)),
+      config.baud,
+      'processor 2',
+    ),
+  ];
+  try {
+    const answered = await waitForBoards(
+      hosts,
+      (s) => s.every((status) => status !== null),
+      deadline - Date.now(),
+      50,
+    );
+    if (answered === null) {
+      throw new LabNotRunningError(
+        `the lab's boards did not answer in time; see the logs in ${config.dir}`,
+      );
+    }
+  } finally {
+    for (const host of hosts) await host.close();
+  }
 }
