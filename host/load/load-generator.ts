@@ -47,10 +47,16 @@ export class LoadGenerator {
     for (let c = 0; c < options.clients; c++) {
       const random = seededRandom(options.seed * 13 + c);
       this.#clients.push(
-        new SimClient(`${options.clientPrefix}-${c}`, this.#environment(), options.workload(random), random, {
-          timeoutMs: options.timeoutMs,
-          thinkMsMax: options.thinkMsMax,
-        }),
+        new SimClient(
+          `${options.clientPrefix}-${c}`,
+          this.#environment(),
+          options.workload(random),
+          random,
+          {
+            timeoutMs: options.timeoutMs,
+            thinkMsMax: options.thinkMsMax,
+          },
+        ),
       );
     }
   }
