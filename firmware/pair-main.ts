@@ -18,6 +18,8 @@ export interface PairHandle {
   status(): PairStatus;
   /** Starts a switch to the other slot's image; returns why not, or null. */
   switchToOther(): string | null;
+  /** The board wrote a new image into the other slot (a push): the pair must know before a switch. */
+  otherImageChanged(version: string): void;
   /** The application state, for audits (the demo compares it with the clients' history). */
   state(): unknown;
 }
@@ -141,6 +143,10 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
       checkpointLag: core.checkpointLag,
     }),
     state: () => core.state,
+    otherImageChanged: (version) => {
+      core.otherImageChanged(version, hal.clock.now());
+      handle(core.takeOutputs());
+    },
     switchToOther: () => {
       const refusal = core.switchToOther(hal.clock.now());
       handle(core.takeOutputs());

@@ -213,6 +213,19 @@ export class PairCore {
   }
 
   /**
+   * A new image was written into the other slot while we run: tell the
+   * partner with the next heartbeat, so both agree on what a switch would boot.
+   */
+  otherImageChanged(version: string, now: number): void {
+    this.#now = now;
+    this.#hello = { ...this.#hello, otherVersion: version };
+    // A heartbeat with the image details goes out at once on every path.
+    this.#beatRounds = 0;
+    this.#nextBeatMs.fill(now);
+    this.#flush();
+  }
+
+  /**
    * The host asks the primary to switch to the image in the other slot
    * (online replacement; a fallback is the same from the newer version).
    * Returns why it cannot start, or null when the switch is under way.
@@ -226,7 +239,7 @@ export class PairCore {
     }
     // a. the backup stops voluntarily and boots the new version on trial.
     // Replies already executed wait for the backup's acknowledgement as usual.
-    this.#send({ k: 'stop', boot: 'other-test', reason: `switch to ${this.boot.otherVersion}` });
+    this.#send({ k: 'stop', boot: 'other-test', reason: `switch to ${this.#hello.otherVersion}` });
     this.#emit({ kind: 'switch', step: 'a', ok: true, detail: 'backup asked to stop' });
     this.#setRole(
       {
@@ -239,7 +252,7 @@ export class PairCore {
         oldBackupInc: this.#partnerInc,
         stopSeq: this.#lastSentSeq,
       },
-      `switch to ${this.boot.otherVersion}`,
+      `switch to ${this.#hello.otherVersion}`,
     );
     this.#flush();
     return null;
@@ -950,7 +963,7 @@ export class PairCore {
     if (role.name === 'switching') return 'a switch is already in progress';
     if (role.name !== 'primary')
       return `processor ${this.config.processor} is ${role.name}, not a primary with a backup`;
-    const target = this.boot.otherVersion;
+    const target = this.#hello.otherVersion;
     if (target === '') return 'no image in the other slot';
     if (target === this.hello.version) return `the other slot holds the running version ${target}`;
     const partner = this.#partnerHello;
