@@ -16,6 +16,13 @@ export type ManagementRequest =
     }
   | { readonly id: number; readonly op: 'flash-end' }
   | { readonly id: number; readonly op: 'switch' }
+  /** The pair's journal after entry `since` of power-on `powerOn` (see boards/journal.ts). */
+  | {
+      readonly id: number;
+      readonly op: 'journal';
+      readonly powerOn: number;
+      readonly since: number;
+    }
   | { readonly id: number; readonly op: 'state' };
 
 export type ManagementReply =
@@ -37,6 +44,16 @@ export function parseManagementRequest(value: unknown): ManagementRequest {
     case 'switch':
     case 'state':
       return { id, op: r.op };
+    case 'journal':
+      if (
+        typeof r.powerOn !== 'number' ||
+        typeof r.since !== 'number' ||
+        !Number.isSafeInteger(r.since) ||
+        r.since < 0
+      ) {
+        throw new TypeError('journal needs a powerOn number and a non-negative since');
+      }
+      return { id, op: 'journal', powerOn: r.powerOn, since: r.since };
     case 'flash-begin':
       if (typeof r.bytes !== 'number' || !Number.isSafeInteger(r.bytes) || r.bytes <= 0) {
         throw new TypeError('flash-begin needs a positive byte count');

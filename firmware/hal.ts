@@ -1,3 +1,5 @@
+import type { PairEvent } from './runtime/outputs.ts';
+
 /**
  * The hardware a pair runtime needs, as small interfaces a board implements.
  * The firmware image is handed one `Hal` and touches nothing else: no Node
@@ -61,4 +63,10 @@ export interface Hal {
   readonly boot: BootServices;
   /** A line for the board's log. */
   log(line: string): void;
+  /**
+   * An event for the board's journal (roles, takeovers, switch steps), with
+   * the clock reading it happened at: the host reads it to follow a switch
+   * and to check a run. Never throws.
+   */
+  record(event: PairEvent, atMs: number): void;
 }

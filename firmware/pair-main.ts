@@ -66,6 +66,9 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
           sendBus({ t: 'reply', reply: output.reply });
           break;
         case 'event':
+          if (output.event.kind !== 'path' && output.event.kind !== 'bad-input') {
+            hal.record(output.event, output.at);
+          }
           if (output.event.kind === 'role') {
             hal.gpio.setLed('primary', core.serving);
             hal.log(`role ${output.event.role} (term ${output.event.term}): ${output.event.why}`);

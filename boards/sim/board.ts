@@ -9,6 +9,7 @@ import type { Hal, Uart } from '../../firmware/hal.ts';
 import type { PairHandle } from '../../firmware/pair-main.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import { encodeFrame, FrameDecoder } from '../../firmware/wire/frame.ts';
+import { Journal } from '../journal.ts';
 import {
   type BoardStatus,
   type ManagementReply,
@@ -53,6 +54,8 @@ export class Board {
   #pair: PairHandle | null = null;
   #bootNotes: readonly string[] = [];
   #bootCount = 0;
+  /** The pair's events since power-on; its id is this process's start time. */
+  readonly journal = new Journal(performance.timeOrigin);
   #flashBuffer: Uint8Array | null = null;
   #flashReceived = 0;
   #dataHandlers: Array<((bytes: Uint8Array) => void) | null>;
@@ -155,6 +158,15 @@ export class Board {
         },
       },
       log: (line) => live() && log(line),
+      record: (event, atMs) => {
+        if (live()) {
+          this.journal.record(
+            fromImage(event),
+            performance.timeOrigin + atMs,
+            result.state.bootCount,
+          );
+        }
+      },
     };
     log(
       `running ${result.image.manifest.app} ${result.image.manifest.version}${result.state.trial ? ' (trial)' : ''}`,
@@ -293,6 +305,8 @@ export class Board {
           result: fromImage({ version: status.version, txn: status.txn, state: pair.state() }),
         };
       }
+      case 'journal':
+        return { id, ok: true, result: this.journal.page(request.powerOn, request.since) };
       case 'switch': {
         const refusal = this.#pair?.switchToOther() ?? 'no image runs';
         return refusal === null
