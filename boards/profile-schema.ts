@@ -130,17 +130,22 @@ function conditionalSchemas(conditionals: readonly Conditional[]): JsonSchema[] 
   );
 }
 
-/** The JSON Schema of a board profile. */
-export function boardProfileSchema(): JsonSchema {
+/** The JSON Schema (draft 2020-12) of any value described by `spec`. */
+export function specSchema(spec: FieldSpec, title: string): JsonSchema {
   const conditionals: Conditional[] = [];
-  const body = schemaOf(boardProfileSpec, [], conditionals);
+  const body = schemaOf(spec, [], conditionals);
   const allOf = conditionalSchemas(conditionals);
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
-    title: 'Tandem board profile',
+    title,
     ...body,
     ...(allOf.length === 0 ? {} : { allOf }),
   };
+}
+
+/** The JSON Schema of a board profile. */
+export function boardProfileSchema(): JsonSchema {
+  return specSchema(boardProfileSpec, 'Tandem board profile');
 }
 
 /** The schema file's text, as `write-profile-schema.ts` writes it. */

@@ -426,7 +426,7 @@ export function describeValue(value: unknown): string {
     : 'an object';
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
@@ -472,20 +472,29 @@ export function expectedOf(spec: FieldSpec): string {
   }
 }
 
-interface Context {
+/** What a spec check needs besides the value: where it came from and how to report a problem. */
+export interface SpecContext {
   readonly source: string;
   readonly root: Record<string, unknown>;
+  /** What the whole value is, for messages: 'a board profile'. */
+  readonly noun: string;
+  /** The error thrown for a problem at `field`; `message` already names the source. */
+  readonly error: (field: string, message: string) => Error;
 }
 
-function fail(context: Context, field: string, got: string, expected: string): never {
+type Context = SpecContext;
+
+export function fail(context: Context, field: string, got: string, expected: string): never {
   const where = field === '' ? 'the profile' : `field "${field}"`;
-  throw new BoardProfileError(
-    'bad-profile',
-    context.source,
-    field,
-    `${context.source}: ${where} ${got}; expected ${expected}`,
-  );
+  throw context.error(field, `${context.source}: ${where} ${got}; expected ${expected}`);
 }
+
+const boardProfileContext = (source: string, root: Record<string, unknown>): Context => ({
+  source,
+  root,
+  noun: 'a board profile',
+  error: (field, message) => new BoardProfileError('bad-profile', source, field, message),
+});
 
 function wrong(context: Context, field: string, value: unknown, expected: string): never {
   return fail(context, field, `is ${describeValue(value)}`, expected);
@@ -495,7 +504,12 @@ const childPath = (parent: string, key: string): string =>
   parent === '' ? key : `${parent}.${key}`;
 
 /** Checks `value` against `spec` and returns a fresh copy without annotations; throws on the first problem. */
-function check(spec: FieldSpec, value: unknown, field: string, context: Context): unknown {
+export function checkSpec(
+  spec: FieldSpec,
+  value: unknown,
+  field: string,
+  context: Context,
+): unknown {
   switch (spec.type) {
     case 'string': {
       if (typeof value !== 'string') return wrong(context, field, value, expectedOf(spec));
@@ -561,7 +575,7 @@ function check(spec: FieldSpec, value: unknown, field: string, context: Context)
         if (!Object.hasOwn(value, index)) {
           fail(context, itemPath, 'is missing', expectedOf(spec.items));
         }
-        out.push(check(spec.items, value[index], itemPath, context));
+        out.push(checkSpec(spec.items, value[index], itemPath, context));
       }
       return out;
     }
@@ -573,7 +587,7 @@ function check(spec: FieldSpec, value: unknown, field: string, context: Context)
           fail(
             context,
             childPath(field, key),
-            'is not a field of a board profile',
+            `is not a field of ${context.noun}`,
             `only ${known.join(', ')}`,
           );
         }
@@ -586,7 +600,7 @@ function check(spec: FieldSpec, value: unknown, field: string, context: Context)
           if (property.optional === true) continue;
           fail(context, path, 'is missing', expectedOf(property.spec));
         }
-        const checked = check(property.spec, value[key], path, context);
+        const checked = checkSpec(property.spec, value[key], path, context);
         if (property.annotation !== true) out[key] = checked;
       }
       return out;
@@ -613,14 +627,14 @@ function portsOf(profile: BoardProfile): (readonly [field: string, path: string]
 export function parseBoardProfile(json: unknown, source: string): BoardProfile {
   if (!isPlainObject(json)) {
     return fail(
-      { source, root: {} },
+      boardProfileContext(source, {}),
       '',
       `is ${describeValue(json)}`,
       'a JSON object with name, kind, processor, interconnect, host, bus, lines and flash',
     );
   }
-  const context: Context = { source, root: json };
-  const profile = check(boardProfileSpec, json, '', context) as BoardProfile;
+  const context = boardProfileContext(source, json);
+  const profile = checkSpec(boardProfileSpec, json, '', context) as BoardProfile;
 
   // Two rules the schema cannot express. Every port is a different one:
   const seen = new Map<string, string>();
