@@ -7,6 +7,7 @@ import { CommanderError } from 'commander';
 import { BoardNotAnsweringError, BoardRefusedError } from '../lab/board-client.ts';
 import { LabAlreadyRunningError } from '../lab/lab.ts';
 import { LabNotRunningError } from '../lab/lab-client.ts';
+import { SwitchRefusedError } from '../lab/switch.ts';
 import { AppModuleError } from '../simulator/app-module.ts';
 import { ExitCode } from './exit-codes.ts';
 import { tandemProgram } from './program.ts';
@@ -27,7 +28,11 @@ function exitCodeFor(error: unknown): ExitCode {
     process.stderr.write(`tandem: ${error.message}\n`);
     return ExitCode.labNotRunning;
   }
-  if (error instanceof BoardRefusedError || error instanceof BoardNotAnsweringError) {
+  if (
+    error instanceof BoardRefusedError ||
+    error instanceof BoardNotAnsweringError ||
+    error instanceof SwitchRefusedError
+  ) {
     process.stderr.write(`tandem: ${error.message}\n`);
     return ExitCode.board;
   }

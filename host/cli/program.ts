@@ -19,6 +19,7 @@ import { registerPorts } from './commands/ports.ts';
 import { registerPower } from './commands/power.ts';
 import { registerSimulate } from './commands/simulate.ts';
 import { registerStatus } from './commands/status.ts';
+import { registerSwitch } from './commands/switch.ts';
 import { ExitCode } from './exit-codes.ts';
 
 const COMMANDS: readonly RegisterCommand[] = [
@@ -26,6 +27,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerLab,
   registerFlash,
   registerStatus,
+  registerSwitch,
   registerMonitor,
   registerPorts,
   registerLoad,

@@ -1,0 +1,109 @@
+/**
+ * `tandem switch` and `tandem fallback`: online replacement of a running
+ * pair's version, each step printed as the boards report it, then a report.
+ */
+import type { Command } from 'commander';
+import type { BoardClient } from '../../lab/board-client.ts';
+import { DEFAULT_LAB_DIR } from '../../lab/lab.ts';
+import { openLabBoard } from '../../lab/lab-boards.ts';
+import {
+  runSwitch,
+  STEP_TITLES,
+  type SwitchOptions,
+  type SwitchReport,
+  type SwitchStep,
+} from '../../lab/switch.ts';
+import type { RegisterCommand } from '../command-registration.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { positiveInteger } from '../option-parsers.ts';
+import { type Stylist, stylistFor } from '../terminal-style.ts';
+
+interface SwitchCommandOptions {
+  readonly dir: string;
+  readonly to?: string;
+  readonly json: boolean;
+  readonly timeout: number;
+}
+
+export const registerSwitch: RegisterCommand = (program, finish) => {
+  const run = async (options: SwitchCommandOptions, direction: SwitchOptions['direction']) => {
+    const timeoutMs = options.timeout * 1000;
+    const style = stylistFor(process.stdout);
+    const boards = [
+      await openLabBoard(options.dir, 1),
+      await openLabBoard(options.dir, 2),
+    ] as const;
+    try {
+      const report = await runSwitch(boards, {
+        ...(options.to === undefined ? {} : { to: options.to }),
+        direction,
+        timeoutMs,
+        onStep: (step) => {
+          if (!options.json) printStep(step, style);
+        },
+      });
+      process.stdout.write(
+        options.json ? `${JSON.stringify(report)}\n` : `${describeReport(report, style)}\n`,
+      );
+      finish(report.ok ? ExitCode.ok : ExitCode.failure);
+    } finally {
+      await Promise.all(boards.map((board: BoardClient) => board.close()));
+    }
+  };
+  const common = (command: Command) =>
+    command
+      .option('--dir <dir>', 'lab directory', DEFAULT_LAB_DIR)
+      .option('--timeout <s>', 'seconds to wait for the pair to settle', positiveInteger, 30)
+      .option('--json', 'print one JSON object (the report)', false);
+
+  common(
+    program
+      .command('switch')
+      .description(
+        "Move the running pair to the image in the other slot (steps a to i, live), then report: hold time, time without a backup, each board's version and slots. Exit 1 if it failed.",
+      )
+      .option('--to <version>', 'only if the other slot holds this version (1 matches 1.x.y)'),
+  ).action((options: SwitchCommandOptions) => run(options, 'either'));
+
+  common(
+    program
+      .command('fallback')
+      .description(
+        "Move the running pair back to the older version in the other slot, with the new version's converter down; same steps and report as switch.",
+      ),
+  ).action((options: SwitchCommandOptions) => run(options, 'older'));
+};
+
+function printStep(step: SwitchStep, style: Stylist): void {
+  const outcome = step.ok ? style('green', 'ok    ') : style('red', 'FAILED');
+  const at = `${step.atMs.toFixed(0).padStart(6)} ms`;
+  process.stdout.write(
+    `  ${step.step.padEnd(4)} P${step.processor}  ${outcome} ${style('dim', at)}  ${STEP_TITLES[step.step]}: ${step.detail}\n`,
+  );
+}
+
+function describeReport(report: SwitchReport, style: Stylist): string {
+  const figure = (ms: number | null) => (ms === null ? 'n/a' : `${ms.toFixed(1)} ms`);
+  const lines = [
+    report.ok
+      ? style('green', `switch ${report.from} -> ${report.to}: success`)
+      : style(
+          'red',
+          `switch ${report.from} -> ${report.to}: FAILED at step ${report.failedStep ?? '?'}: ${report.failure ?? ''}`,
+        ),
+    `  requests held for    ${figure(report.holdMs)} (handshake to the new primary serving)`,
+    `  ran without a backup ${figure(report.withoutBackupMs)}`,
+    `  whole switch         ${figure(report.totalMs)}`,
+  ];
+  for (const board of report.boards) {
+    const slots = board.slots
+      .map((s) => `${s.slot}:${s.version ?? '-'}${s.active ? '*' : ''}${s.trial ? '(trial)' : ''}`)
+      .join(' ');
+    lines.push(
+      `  P${board.processor}: ${board.role ?? 'no answer'} ${board.version ?? ''}${board.testMode ? ' (trial)' : ''}  slots ${slots}`,
+    );
+  }
+  if (!report.settled)
+    lines.push(style('yellow', '  the pair has not settled: see `tandem status`'));
+  return lines.join('\n');
+}

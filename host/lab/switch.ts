@@ -1,0 +1,259 @@
+/**
+ * The host's side of an online replacement (ARCHITECTURE.md, "The online
+ * replacement"): it asks the primary to switch to the image in the other
+ * slot, follows the steps the two boards record in their journals, and
+ * reports success with the figures, or the step that failed and the state
+ * the pair was left in. The boards run the procedure; the host only watches,
+ * so a host that disconnects mid-switch changes nothing.
+ */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { JournalEntry } from '../../boards/journal.ts';
+import type { BoardStatus } from '../../boards/management.ts';
+import { compareVersions } from '../image/version-order.ts';
+import { type BoardClient, BoardRefusedError } from './board-client.ts';
+import { readBoardStatuses } from './board-watch.ts';
+import { JournalReader } from './journal-reader.ts';
+
+export type StepName = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i' | 'done';
+
+/** What each step is, as ARCHITECTURE.md names it. */
+export const STEP_TITLES: Readonly<Record<StepName, string>> = {
+  a: 'the primary asks its backup to stop',
+  b: 'the backup stops; the application is no longer a pair',
+  c: 'the backup boots the new version on trial',
+  d: 'the new-version backup starts',
+  e: 'handshake: the versions can exchange checkpoints',
+  f: 'big checkpoint to the new version, new requests held',
+  g: 'roles switch: the new version is primary',
+  h: 'the new primary stops the old version',
+  i: 'the old processor boots the new version and joins',
+  done: 'pair whole on the new version; confirmed on both boards',
+};
+
+export interface SwitchStep {
+  readonly step: StepName;
+  readonly processor: 1 | 2;
+  readonly ok: boolean;
+  readonly detail: string;
+  /** Since the switch command was sent. */
+  readonly atMs: number;
+}
+
+export interface BoardSummary {
+  readonly processor: 1 | 2;
+  /** Null when the board did not answer. */
+  readonly role: string | null;
+  readonly version: string | null;
+  readonly testMode: boolean;
+  readonly slots: BoardStatus['slots'];
+}
+
+export interface SwitchReport {
+  readonly ok: boolean;
+  readonly from: string;
+  readonly to: string;
+  /** The step that failed, when one did. */
+  readonly failedStep: StepName | null;
+  readonly failure: string | null;
+  readonly steps: readonly SwitchStep[];
+  /** How long new requests were held: from the handshake (e) to the new primary serving (g). */
+  readonly holdMs: number | null;
+  /** How long one board served alone: from the backup stopping (b) to the pair being whole again. */
+  readonly withoutBackupMs: number | null;
+  readonly totalMs: number;
+  /** Each board at the end: the pair settled on one version (or the time ran out). */
+  readonly boards: readonly BoardSummary[];
+  /** Both boards run one version, one primary and one backup, nothing on trial. */
+  readonly settled: boolean;
+}
+
+export class SwitchRefusedError extends Error {
+  readonly switchRefused = true;
+  override name = 'SwitchRefusedError';
+}
+
+export interface SwitchOptions {
+  /** Switch only if the other slot holds this version (or a version starting with it, as `1` for 1.0.0). */
+  readonly to?: string;
+  /** A fallback goes only to an older version, an upgrade only to a newer one. */
+  readonly direction?: 'newer' | 'older' | 'either';
+  /** Called as each step is seen, for live output. */
+  readonly onStep?: (step: SwitchStep) => void;
+  /** Give up waiting for the pair to settle after this long. */
+  readonly timeoutMs?: number;
+  readonly pollMs?: number;
+}
+
+const SWITCH_TIMEOUT_MS = 30_000;
+const POLL_MS = 20;
+
+/**
+ * Runs a switch on the pair whose host ports are `boards` (processor 1 then 2).
+ * Throws SwitchRefusedError when it cannot start (nothing changed); otherwise
+ * resolves with the report, whether the switch succeeded or failed.
+ */
+export async function runSwitch(
+  boards: readonly [BoardClient, BoardClient],
+  options: SwitchOptions = {},
+): Promise<SwitchReport> {
+  const statuses = await readBoardStatuses(boards);
+  const plan = planSwitch(statuses, options.to, options.direction ?? 'either');
+  const readers = boards.map((board) => new JournalReader(board));
+  await Promise.all(readers.map((reader) => reader.skipToEnd()));
+
+  const started = performance.now();
+  const startedWallMs = performance.timeOrigin + started;
+  try {
+    await boards[plan.primary - 1]?.request({ op: 'switch' });
+  } catch (error) {
+    if (error instanceof BoardRefusedError) throw new SwitchRefusedError(error.message);
+    throw error;
+  }
+
+  const steps: SwitchStep[] = [];
+  const seen = (entry: JournalEntry, processor: 1 | 2) => {
+    if (entry.kind !== 'switch') return;
+    const step: SwitchStep = {
+      step: entry.step,
+      processor,
+      ok: entry.ok,
+      detail: entry.detail,
+      atMs: entry.atMs - startedWallMs,
+    };
+    steps.push(step);
+    options.onStep?.(step);
+  };
+  const deadline = started + (options.timeoutMs ?? SWITCH_TIMEOUT_MS);
+  let last: (BoardStatus | null)[] = statuses;
+  let settled = false;
+  while (performance.now() < deadline) {
+    for (const [index, reader] of readers.entries()) {
+      for (const entry of await reader.read()) seen(entry, index === 0 ? 1 : 2);
+    }
+    last = await readBoardStatuses(boards);
+    const finished = steps.some((s) => s.step === 'done' && s.ok) || steps.some((s) => !s.ok);
+    settled = isSettled(last);
+    if (finished && settled) break;
+    await sleep(options.pollMs ?? POLL_MS);
+  }
+  return report(plan, steps, last, settled, performance.now() - started);
+}
+
+interface SwitchPlan {
+  readonly primary: 1 | 2;
+  readonly from: string;
+  readonly to: string;
+}
+
+function planSwitch(
+  statuses: readonly (BoardStatus | null)[],
+  to: string | undefined,
+  direction: 'newer' | 'older' | 'either',
+): SwitchPlan {
+  statuses.forEach((status, index) => {
+    if (status === null) {
+      throw new SwitchRefusedError(`processor ${index + 1} does not answer: a switch needs both`);
+    }
+  });
+  const index = statuses.findIndex((s) => s?.pair?.role === 'primary');
+  const primary = statuses[index];
+  if (primary?.pair == null) {
+    const roles = statuses.map((s, i) => `P${i + 1} ${s?.pair?.role ?? 'no image'}`).join(', ');
+    throw new SwitchRefusedError(
+      `no primary with a backup (${roles}): a switch needs a whole pair`,
+    );
+  }
+  const other = primary.slots.find((slot) => !slot.active);
+  const target = other?.status === 'valid' ? other.version : null;
+  if (target === null) {
+    throw new SwitchRefusedError(
+      `processor ${index + 1}'s other slot holds no valid image: \`tandem push\` one first`,
+    );
+  }
+  if (to !== undefined && target !== to && !target.startsWith(`${to}.`)) {
+    throw new SwitchRefusedError(
+      `the other slot holds ${target}, not ${to}: push ${to} first or leave --to out`,
+    );
+  }
+  const from = primary.pair.version;
+  const order = compareVersions(target, from);
+  if (direction === 'older' && order >= 0) {
+    throw new SwitchRefusedError(
+      `the other slot holds ${target}, not an older version than the running ${from}: nothing to fall back to`,
+    );
+  }
+  if (direction === 'newer' && order <= 0) {
+    throw new SwitchRefusedError(
+      `the other slot holds ${target}, not a newer version than the running ${from}: use \`tandem fallback\``,
+    );
+  }
+  return { primary: index === 0 ? 1 : 2, from, to: target };
+}
+
+/** One primary and one backup on one version, neither on trial. */
+export function isSettled(statuses: readonly (BoardStatus | null)[]): boolean {
+  const pairs = statuses.map((s) => s?.pair ?? null);
+  const roles = pairs.map((p) => p?.role).sort();
+  return (
+    roles[0] === 'backup' &&
+    roles[1] === 'primary' &&
+    pairs[0]?.version === pairs[1]?.version &&
+    pairs.every((p) => p?.testMode === false)
+  );
+}
+
+function report(
+  plan: SwitchPlan,
+  steps: readonly SwitchStep[],
+  statuses: readonly (BoardStatus | null)[],
+  settled: boolean,
+  totalMs: number,
+): SwitchReport {
+  const at = (name: StepName) => steps.find((s) => s.step === name && s.ok)?.atMs;
+  const failed = steps.find((s) => !s.ok);
+  const done = at('done');
+  let failedStep: StepName | null = failed?.step ?? null;
+  let failure = failed?.detail ?? null;
+  if (failed === undefined && done === undefined) {
+    // No board said what went wrong (one lost power, say): name the first step not reached.
+    failedStep = nextStep(steps);
+    failure = settled
+      ? `the pair settled without finishing step ${failedStep}`
+      : `the pair did not settle within ${Math.round(totalMs)} ms`;
+  }
+  const e = at('e');
+  const g = at('g');
+  const b = at('b');
+  const whole = done ?? (settled && b !== undefined ? totalMs : undefined);
+  return {
+    ok: failedStep === null && settled,
+    from: plan.from,
+    to: plan.to,
+    failedStep,
+    failure: failedStep === null && !settled ? 'the pair did not settle' : failure,
+    steps,
+    holdMs: e !== undefined && g !== undefined ? g - e : null,
+    withoutBackupMs: b !== undefined && whole !== undefined ? whole - b : null,
+    totalMs,
+    boards: statuses.map((status, index) => summarise(status, index === 0 ? 1 : 2)),
+    settled,
+  };
+}
+
+const STEP_ORDER: readonly StepName[] = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'done'];
+
+function nextStep(steps: readonly SwitchStep[]): StepName {
+  const reached = new Set(steps.filter((s) => s.ok).map((s) => s.step));
+  return STEP_ORDER.find((name) => !reached.has(name)) ?? 'done';
+}
+
+function summarise(status: BoardStatus | null, processor: 1 | 2): BoardSummary {
+  return {
+    processor,
+    role: status?.pair?.role ?? null,
+    version: status?.pair?.version ?? null,
+    testMode: status?.pair?.testMode ?? false,
+    slots: status?.slots ?? [],
+  };
+}
