@@ -35,9 +35,17 @@ export interface Answer {
   readonly ok: boolean;
 }
 
+/** How long one request waited for its answer, retries included, and when the answer came. */
+export interface Wait {
+  readonly atMs: number;
+  readonly waitedMs: number;
+}
+
 export class LoadGenerator {
   readonly history: History;
   readonly answers: Answer[] = [];
+  /** Every answered request's wait, in answer order (latencies over time for reports). */
+  readonly waits: Wait[] = [];
   readonly #clients: SimClient[] = [];
   #ports: readonly BusPort[] = [];
   #waitedMsMax = 0;
@@ -86,6 +94,15 @@ export class LoadGenerator {
     return this.#waitedMsMax;
   }
 
+  /** The longest wait of the requests answered from `fromMs` to `toMs` (performance.now() times). */
+  waitedMsMaxBetween(fromMs: number, toMs: number): number {
+    let longest = 0;
+    for (const wait of this.waits) {
+      if (wait.atMs >= fromMs && wait.atMs <= toMs) longest = Math.max(longest, wait.waitedMs);
+    }
+    return longest;
+  }
+
   /**
    * Stops new requests and waits (up to `limitMs`) for the outstanding ones.
    * True if all were answered; otherwise they are abandoned, so no retry keeps the process alive.
@@ -114,6 +131,7 @@ export class LoadGenerator {
       refused: (request: ClientRequest, reply: { error: string; message: string }) =>
         this.history.refuse(performance.now(), request, reply),
       waited: (ms: number) => {
+        this.waits.push({ atMs: performance.now(), waitedMs: ms });
         this.#waitedMsMax = Math.max(this.#waitedMsMax, ms);
       },
     };
