@@ -219,6 +219,8 @@ export class PairCore {
   otherImageChanged(version: string, now: number): void {
     this.#now = now;
     this.#hello = { ...this.#hello, otherVersion: version };
+    // A primary that refused us for want of this image may take us now: ask again.
+    this.#joinRefused = false;
     // A heartbeat with the image details goes out at once on every path.
     this.#beatRounds = 0;
     this.#nextBeatMs.fill(now);
