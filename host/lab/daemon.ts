@@ -11,9 +11,12 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
+import { loadRigProfile, SIM_RIG_PROFILE_FILE } from '../../hil/rig-profile.ts';
 import { startHub } from './hub/hub.ts';
 import type { LabBoardState, LabRequest } from './lab-client.ts';
-import { endpoint, type LabConfig, readLabConfig } from './lab-config.ts';
+import { endpoint, type LabConfig, portPath, readLabConfig } from './lab-config.ts';
+import { RELAY_BAUD, RelayController } from './relay-controller.ts';
 
 const BOARD_MAIN = resolve(import.meta.dirname, '../../boards/sim/main.ts');
 
@@ -87,12 +90,16 @@ export async function runDaemon(dir: string): Promise<void> {
       baud: config.baud,
     });
   }
+  // The relay controller's serial line (a HIL rig drives the power rails through it).
+  cables.push({ name: 'relay', a: endpoint.relayBoard, b: endpoint.relayHost, baud: RELAY_BAUD });
   const hub = await startHub({ cables }, dir);
   const rails = { 1: new PowerRail(config, 1), 2: new PowerRail(config, 2) } as const;
   const socketPath = join(dir, 'lab.sock');
   rmSync(socketPath, { force: true });
 
+  let relays: RelayController | null = null;
   const shutdown = async () => {
+    await relays?.close();
     rails[1].off();
     rails[2].off();
     server.close();
@@ -159,6 +166,16 @@ export async function runDaemon(dir: string): Promise<void> {
   process.on('SIGTERM', () => void shutdown());
   rails[1].on();
   rails[2].on();
+  relays = await RelayController.start({
+    binding: SimBinding,
+    path: portPath(config, endpoint.relayBoard),
+    profile: await loadRigProfile(SIM_RIG_PROFILE_FILE),
+    setPowered: (board, on) => {
+      process.stdout.write(`${new Date().toISOString()} relay ${on ? 'on' : 'off'} P${board}\n`);
+      if (on) rails[board].on();
+      else rails[board].off();
+    },
+  });
 }
 
 if (process.argv[1] === import.meta.filename) {

@@ -31,6 +31,10 @@ export const endpoint = {
   client: (processor: 1 | 2) => `client-p${processor}`,
   boardHost: (processor: 1 | 2) => `p${processor}-host`,
   host: (processor: 1 | 2) => `host-p${processor}`,
+  /** The relay controller's end of the `relay` cable (host/lab/relay-controller.ts). */
+  relayBoard: 'relay-board',
+  /** Where a HIL rig opens the relay controller (hil/sim-rig.ts). */
+  relayHost: 'relay-host',
 };
 
 /** The serial path a SerialPortStream opens for an endpoint of this lab. */

@@ -1,0 +1,248 @@
+/**
+ * Rig profiles: how a HIL rig's relays are wired to the two boards, as data
+ * in a `*.rig.json` file (hil/profiles/). Described once as a spec, like the
+ * board profiles (boards/profile.ts): the validator interprets the spec,
+ * `rigProfileSchema()` turns it into the JSON Schema in
+ * hil/profiles/rig-profile.schema.json, and the type is inferred from it.
+ *
+ * A relay module is driven active-high (pin HIGH energises the coil). The
+ * contact a board's supply runs through decides what energising does:
+ * through the normally-open contact the board is powered only while the coil
+ * is energised; through the normally-closed one energising cuts it. (An
+ * active-low module on one contact behaves like an active-high one on the
+ * other: name the contact as the pin sees it.)
+ */
+import { readFile } from 'node:fs/promises';
+import {
+  checkSpec,
+  describeValue,
+  fail,
+  type Infer,
+  type ObjectSpec,
+  type SpecContext,
+} from '../boards/profile.ts';
+import { specSchema } from '../boards/profile-schema.ts';
+
+/** Arduino pins 0 and 1 are the serial line StandardFirmata talks on. */
+export const FIRST_RELAY_PIN = 2;
+/** Firmata numbers at most 128 pins. */
+export const LAST_RELAY_PIN = 127;
+export const RESET_PULSE_MS_DEFAULT = 100;
+export const RESET_PULSE_MS_MAX = 10_000;
+
+const relay = (description: string) =>
+  ({
+    type: 'object',
+    description,
+    properties: {
+      pin: {
+        spec: {
+          type: 'integer',
+          minimum: FIRST_RELAY_PIN,
+          maximum: LAST_RELAY_PIN,
+          description:
+            'The Firmata digital pin that drives the relay (2 upwards: 0 and 1 are the serial line).',
+        },
+      },
+      contact: {
+        spec: {
+          type: 'literal',
+          values: ['normally-open', 'normally-closed'],
+          description:
+            "Which contact the line runs through: 'normally-open' conducts only while the relay is energised (pin HIGH), 'normally-closed' conducts until it is.",
+        },
+      },
+    },
+  }) as const satisfies ObjectSpec;
+
+const boardWiring = {
+  type: 'object',
+  description: 'The relays of one board.',
+  properties: {
+    processor: {
+      spec: {
+        type: 'literal',
+        values: [1, 2],
+        description: 'Which processor of the pair these relays switch.',
+      },
+    },
+    power: { spec: relay("The relay in the board's supply.") },
+    reset: {
+      optional: true,
+      spec: relay("A relay that holds the board's reset line asserted while it conducts."),
+    },
+  },
+} as const satisfies ObjectSpec;
+
+export const rigProfileSpec = {
+  type: 'object',
+  description:
+    'A Tandem HIL rig: which Firmata pins switch the power (and reset) of the two boards. Besides what this schema checks, Tandem refuses a profile that names a pin twice or does not wire processors 1 and 2 once each.',
+  properties: {
+    $schema: {
+      annotation: true,
+      optional: true,
+      spec: {
+        type: 'string',
+        minLength: 1,
+        description: 'The JSON Schema this file follows, for editors; ignored by Tandem.',
+      },
+    },
+    name: {
+      spec: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 64,
+        description: "A name for logs and reports, e.g. 'bench-uno'.",
+      },
+    },
+    kind: {
+      spec: {
+        type: 'literal',
+        values: ['sim', 'firmata'],
+        description:
+          "'sim': the simulated lab's relay controller; 'firmata': an Arduino running StandardFirmata with a relay module.",
+      },
+    },
+    boards: {
+      spec: {
+        type: 'array',
+        minItems: 2,
+        maxItems: 2,
+        items: boardWiring,
+        description: 'The relays of processor 1 and processor 2.',
+        expected: 'two entries, one for processor 1 and one for processor 2',
+      },
+    },
+    resetPulseMs: {
+      optional: true,
+      spec: {
+        type: 'integer',
+        minimum: 1,
+        maximum: RESET_PULSE_MS_MAX,
+        description: `How long a reset relay conducts for one reset pulse (ms, default ${RESET_PULSE_MS_DEFAULT}).`,
+      },
+    },
+  },
+} as const satisfies ObjectSpec;
+
+export type RigProfile = Infer<typeof rigProfileSpec>;
+export type RigBoardWiring = RigProfile['boards'][number];
+export type RigRelay = RigBoardWiring['power'];
+
+export const RIG_PROFILE_SCHEMA_FILE = 'rig-profile.schema.json';
+/** The committed profiles, next to their schema. */
+export const RIG_PROFILE_DIR = new URL('profiles/', import.meta.url);
+/** The simulated lab's rig: its relay controller is wired as this file says. */
+export const SIM_RIG_PROFILE_FILE = new URL('sim.rig.json', RIG_PROFILE_DIR);
+
+export type RigProfileErrorCode = 'bad-profile' | 'unreadable';
+
+/** A rig profile that cannot be used; the message names the file, the field and what is expected. */
+export class RigProfileError extends Error {
+  readonly rigProfileError = true;
+  override name = 'RigProfileError';
+  constructor(
+    readonly code: RigProfileErrorCode,
+    readonly source: string,
+    readonly field: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export function rigProfileSchema() {
+  return specSchema(rigProfileSpec, 'Tandem HIL rig profile');
+}
+
+export function rigProfileSchemaText(): string {
+  return `${JSON.stringify(rigProfileSchema(), null, 2)}\n`;
+}
+
+/** The wiring of one processor; a parsed profile always has both. */
+export function wiringOf(profile: RigProfile, processor: 1 | 2): RigBoardWiring {
+  const wiring = profile.boards.find((b) => b.processor === processor);
+  if (wiring === undefined)
+    throw new Error(`rig profile ${profile.name} has no processor ${processor}`);
+  return wiring;
+}
+
+/** Checks a parsed `*.rig.json` and returns the profile (without `$schema`); throws RigProfileError. */
+export function parseRigProfile(json: unknown, source: string): RigProfile {
+  const root = typeof json === 'object' && json !== null ? (json as Record<string, unknown>) : {};
+  const context: SpecContext = {
+    source,
+    root,
+    noun: 'a rig profile',
+    error: (field, message) => new RigProfileError('bad-profile', source, field, message),
+  };
+  const profile = checkSpec(rigProfileSpec, json, '', context) as RigProfile;
+  // Rules the schema cannot state: each processor once,
+  const [first, second] = profile.boards;
+  if (first !== undefined && second !== undefined && first.processor === second.processor) {
+    fail(
+      context,
+      'boards[1].processor',
+      `is ${first.processor}, like boards[0].processor`,
+      'one entry for processor 1 and one for processor 2',
+    );
+  }
+  // and each pin drives one relay.
+  const seen = new Map<number, string>();
+  profile.boards.forEach((board, index) => {
+    for (const line of ['power', 'reset'] as const) {
+      const wired = board[line];
+      if (wired === undefined) continue;
+      const field = `boards[${index}].${line}.pin`;
+      const earlier = seen.get(wired.pin);
+      if (earlier !== undefined) {
+        fail(
+          context,
+          field,
+          `is ${describeValue(wired.pin)}, the same pin as ${earlier}`,
+          'a pin of its own for every relay',
+        );
+      }
+      seen.set(wired.pin, field);
+    }
+  });
+  return profile;
+}
+
+/** Reads and checks a `*.rig.json` file. */
+export async function loadRigProfile(file: string | URL): Promise<RigProfile> {
+  const source = file instanceof URL ? decodeURIComponent(file.pathname) : file;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const reason =
+      (error as { code?: unknown }).code === 'ENOENT'
+        ? 'not found'
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    throw new RigProfileError(
+      'unreadable',
+      source,
+      '',
+      `${source}: cannot read the rig profile (${reason})`,
+      { cause: error },
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
+  } catch (error) {
+    throw new RigProfileError(
+      'bad-profile',
+      source,
+      '',
+      `${source}: not valid JSON (${error instanceof Error ? error.message : String(error)}); expected a rig profile object`,
+      { cause: error },
+    );
+  }
+  return parseRigProfile(json, source);
+}

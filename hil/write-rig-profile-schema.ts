@@ -1,0 +1,17 @@
+/**
+ * Writes the rig profile JSON Schema to hil/profiles/rig-profile.schema.json,
+ * formatted by Biome. Run after changing `rigProfileSpec`:
+ * `npx tsx hil/write-rig-profile-schema.ts` (test/rig-profile.test.ts fails
+ * until the committed file matches).
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { RIG_PROFILE_DIR, RIG_PROFILE_SCHEMA_FILE, rigProfileSchemaText } from './rig-profile.ts';
+
+const target = fileURLToPath(new URL(RIG_PROFILE_SCHEMA_FILE, RIG_PROFILE_DIR));
+writeFileSync(target, rigProfileSchemaText());
+const biome = createRequire(import.meta.url).resolve('@biomejs/biome/bin/biome');
+execFileSync(process.execPath, [biome, 'format', '--write', target], { stdio: 'ignore' });
+console.log(`wrote ${target}`);
