@@ -11,6 +11,7 @@ import { registerBuild } from './commands/build.ts';
 import { registerCable } from './commands/cable.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerFlash } from './commands/flash.ts';
+import { registerHil } from './commands/hil.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerLab } from './commands/lab.ts';
 import { registerLoad } from './commands/load.ts';
@@ -33,6 +34,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerLoad,
   registerPower,
   registerCable,
+  registerHil,
   registerSimulate,
   registerBenchSimulate,
   registerKeys,
