@@ -14,6 +14,8 @@ export type JournalEntry = PairEvent & {
   readonly atMs: number;
   /** The boot count of the image that recorded it. */
   readonly boot: number;
+  /** The version of the image that recorded it. */
+  readonly version: string;
 };
 
 /** The oldest entries are dropped beyond this many. */
@@ -39,8 +41,8 @@ export class Journal {
   /** `powerOn` identifies this power-on (e.g. the time it began). */
   constructor(readonly powerOn: number) {}
 
-  record(event: PairEvent, atMs: number, boot: number): void {
-    this.#entries.push({ ...event, seq: this.#nextSeq++, atMs, boot });
+  record(event: PairEvent, atMs: number, boot: number, version: string): void {
+    this.#entries.push({ ...event, seq: this.#nextSeq++, atMs, boot, version });
     if (this.#entries.length > JOURNAL_ENTRIES_MAX) this.#entries.shift();
   }
 

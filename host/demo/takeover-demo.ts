@@ -8,15 +8,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
-import { BoardClient } from '../lab/board-client.ts';
 import { roleOf, waitForBoards } from '../lab/board-watch.ts';
-import { flashImage } from '../lab/flash.ts';
-import { labDown, labUp } from '../lab/lab.ts';
-import { LabClient } from '../lab/lab-client.ts';
-import { endpoint, portPath } from '../lab/lab-config.ts';
 import type { BusPort } from '../load/bus-port.ts';
 import { openLabLoad } from '../load/lab-load.ts';
+import { PAIR_TIMEOUT_MS, startDemoPair, waitUntil } from './demo-pair.ts';
 
 export interface DemoOptions {
   readonly dir: string;
@@ -42,53 +37,12 @@ export interface DemoResult {
   readonly baud: number;
 }
 
-const PAIR_TIMEOUT_MS = 20_000;
-
 export async function runTakeoverDemo(options: DemoOptions): Promise<DemoResult> {
   const { say } = options;
-  say('starting the lab: two board processes, two interconnect cables, a field bus');
-  const config = await labUp({
-    dir: options.dir,
-    paths: 2,
-    baud: options.baud,
-    publicKeyFile: options.publicKeyFile,
-    fresh: true,
-  });
-  const lab = new LabClient(config.dir);
-  const hosts: BoardClient[] = [];
+  const pair = await startDemoPair(options);
+  const { config, lab, hosts, primary } = pair;
   const buses: BusPort[] = [];
   try {
-    for (const p of [1, 2] as const) {
-      hosts.push(
-        await BoardClient.open(
-          SimBinding,
-          portPath(config, endpoint.host(p)),
-          config.baud,
-          `processor ${p}`,
-        ),
-      );
-    }
-    if (
-      (await waitForBoards(hosts, (s) => s.every((status) => status !== null), PAIR_TIMEOUT_MS)) ===
-      null
-    ) {
-      throw new Error('the boards did not answer on their host ports');
-    }
-    for (const [index, host] of hosts.entries()) {
-      say(`flashing ledger 1.0.0 into processor ${index + 1}`);
-      await flashImage(host, options.image, () => {});
-    }
-    const pair = await waitForBoards(
-      hosts,
-      (s) =>
-        (roleOf(s[0]) === 'primary' && roleOf(s[1]) === 'backup') ||
-        (roleOf(s[1]) === 'primary' && roleOf(s[0]) === 'backup'),
-      PAIR_TIMEOUT_MS,
-    );
-    if (pair === null) throw new Error('the pair did not form');
-    const primary: 1 | 2 = roleOf(pair[0]) === 'primary' ? 1 : 2;
-    say(`pair formed: processor ${primary} primary, processor ${primary === 1 ? 2 : 1} backup`);
-
     const opened = await openLabLoad(config, options.clients, options.seed);
     const load = opened.load;
     buses.push(...opened.ports);
@@ -150,17 +104,6 @@ export async function runTakeoverDemo(options: DemoOptions): Promise<DemoResult>
     };
   } finally {
     for (const port of buses) await port.close().catch(() => {});
-    for (const host of hosts) await host.close().catch(() => {});
-    await labDown(config.dir);
+    await pair.close();
   }
-}
-
-async function waitUntil<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await sleep(1);
-  }
-  return undefined;
 }

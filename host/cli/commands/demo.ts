@@ -1,14 +1,16 @@
 /**
- * `tandem demo`: the lab demonstration (what `npm start` runs). Builds the
- * ledger image, starts a lab of two board processes, flashes both, runs
- * load, pulls the primary's power, shows the takeover, restores power and
- * shows the rejoin, then sums up with measured figures.
+ * `tandem demo`: the lab demonstrations, each summed up with measured
+ * figures. `--scenario takeover` (what `npm start` runs): load, the
+ * primary's power is pulled, the backup takes over, the old primary rejoins.
+ * `--scenario upgrade`: load on 1.0.0, push 2.0.0, switch, pull the new
+ * primary, takeover by the 2.0.0 backup, restore, fall back to 1.0.0.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Option } from 'commander';
 import { type DemoResult, runTakeoverDemo } from '../../demo/takeover-demo.ts';
+import { runUpgradeDemo, type UpgradeDemoResult } from '../../demo/upgrade-demo.ts';
 import { buildImage } from '../../image/build.ts';
 import { DEFAULT_KEY_DIR, generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
 import type { RegisterCommand } from '../command-registration.ts';
@@ -18,6 +20,7 @@ import { stylistFor } from '../terminal-style.ts';
 import { formatTable } from '../text-table.ts';
 
 interface DemoOptions {
+  readonly scenario: 'takeover' | 'upgrade';
   readonly json: boolean;
   readonly dir: string;
   readonly baud: number;
@@ -30,11 +33,16 @@ export const registerDemo: RegisterCommand = (program, finish) => {
   program
     .command('demo')
     .description(
-      'The lab demonstration: takeover on power-pull of the primary, then rejoin, with measured figures.',
+      'The lab demonstration with measured figures: takeover on power-pull of the primary and rejoin, or (--scenario upgrade) push, switch, takeover and fallback under load.',
+    )
+    .addOption(
+      new Option('--scenario <name>', 'which demonstration')
+        .choices(['takeover', 'upgrade'])
+        .default('takeover'),
     )
     .option(
       '--json',
-      'no narration; print one JSON object {acknowledged, lost, duplicated, takeoverMs, rejoinMs, ...}',
+      'no narration; print one JSON object {acknowledged, lost, duplicated, takeoverMs, ...}; upgrade adds holdMs, finalVersions, steps',
       false,
     )
     .option('--dir <dir>', 'lab directory (erased and reused)', '.tandem/demo-lab')
@@ -75,6 +83,7 @@ async function demo(options: DemoOptions): Promise<ExitCode> {
   say('building the signed image of ledger 1.0.0');
   const built = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['sim'] });
   say(`image: ${built.image.length} bytes, sha256 ${built.sha256.slice(0, 16)}…`);
+  if (options.scenario === 'upgrade') return upgrade(options, built.image, say, style);
   const result = await runTakeoverDemo({
     dir: options.dir,
     image: built.image,
@@ -118,5 +127,72 @@ function printSummary(
   for (const violation of result.violations) process.stdout.write(`  ${style('red', violation)}\n`);
   process.stdout.write(
     `\n${passed ? style('green', 'PASS: nothing acknowledged was lost or done twice') : style('red', 'FAIL')}\n`,
+  );
+}
+
+async function upgrade(
+  options: DemoOptions,
+  v1: Uint8Array,
+  say: (line: string) => void,
+  style: ReturnType<typeof stylistFor>,
+): Promise<ExitCode> {
+  say('building the signed image of ledger 2.0.0');
+  const v2 = await buildImage({ app: 'ledger', version: '2.0.0', boards: ['sim'] });
+  const result = await runUpgradeDemo({
+    dir: options.dir,
+    v1,
+    v2: v2.image,
+    publicKeyFile: join(DEFAULT_KEY_DIR, PUBLIC_KEY_FILE),
+    baud: options.baud,
+    clients: options.clients,
+    loadMs: options.loadMs,
+    seed: options.seed,
+    say,
+  });
+  const passed =
+    result.lost === 0 &&
+    result.duplicated === 0 &&
+    result.violations.length === 0 &&
+    result.steps.every((step) => step.outcome === 'ok') &&
+    result.finalVersions.every((version) => version === '1.0.0');
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    printUpgradeSummary(result, passed, style);
+  }
+  return passed ? ExitCode.ok : ExitCode.failure;
+}
+
+function printUpgradeSummary(
+  result: UpgradeDemoResult,
+  passed: boolean,
+  style: ReturnType<typeof stylistFor>,
+): void {
+  const ms = (value: number | null) => (value === null ? 'not seen' : `${value.toFixed(1)} ms`);
+  const stepLines = formatTable(
+    result.steps.map((step) => [
+      `${step.outcome === 'ok' ? style('green', 'ok    ') : style('red', 'FAILED')} ${step.name}`,
+      `${(step.durationMs / 1000).toFixed(2)} s`,
+    ]),
+  );
+  const lines = formatTable([
+    ['requests acknowledged', String(result.acknowledged)],
+    ['acknowledged, then lost', String(result.lost)],
+    ['executed twice', String(result.duplicated)],
+    ['longest wait during a switch', ms(result.holdMs)],
+    [
+      'requests held (boards: switch / fallback)',
+      `${ms(result.switch?.holdMs ?? null)} / ${ms(result.fallback?.holdMs ?? null)}`,
+    ],
+    ['takeover by the 2.0.0 backup', ms(result.takeoverMs)],
+    ['final versions (P1, P2)', result.finalVersions.map((v) => v ?? 'none').join(', ')],
+    ['line rate', `${result.baud} baud`],
+  ]);
+  process.stdout.write(
+    `\n${style('bold', 'Steps')}\n${stepLines.join('\n')}\n\n${style('bold', 'Summary')}\n${lines.join('\n')}\n`,
+  );
+  for (const violation of result.violations) process.stdout.write(`  ${style('red', violation)}\n`);
+  process.stdout.write(
+    `\n${passed ? style('green', 'PASS: upgraded and fell back under load; nothing acknowledged was lost or done twice') : style('red', 'FAIL')}\n`,
   );
 }

@@ -1,0 +1,104 @@
+/**
+ * What every lab demonstration starts with: a fresh lab, both boards'
+ * host ports open, the first image pushed into both, and the pair formed.
+ */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
+import { loadPublicKey } from '../image/keys.ts';
+import { BoardClient } from '../lab/board-client.ts';
+import { roleOf, waitForBoards } from '../lab/board-watch.ts';
+import { labDown, labUp } from '../lab/lab.ts';
+import { LabClient } from '../lab/lab-client.ts';
+import { endpoint, type LabConfig, portPath } from '../lab/lab-config.ts';
+import { pushImage } from '../lab/push.ts';
+
+export interface DemoPair {
+  readonly config: LabConfig;
+  readonly lab: LabClient;
+  readonly hosts: readonly [BoardClient, BoardClient];
+  /** The processor that became primary. */
+  readonly primary: 1 | 2;
+  readonly publicKeys: readonly Uint8Array[];
+  /** Closes the host ports and takes the lab down. */
+  close(): Promise<void>;
+}
+
+export const PAIR_TIMEOUT_MS = 20_000;
+
+export async function startDemoPair(options: {
+  readonly dir: string;
+  readonly baud: number;
+  readonly publicKeyFile: string;
+  readonly image: Uint8Array;
+  readonly say: (line: string) => void;
+}): Promise<DemoPair> {
+  const { say } = options;
+  say('starting the lab: two board processes, two interconnect cables, a field bus');
+  const config = await labUp({
+    dir: options.dir,
+    paths: 2,
+    baud: options.baud,
+    publicKeyFile: options.publicKeyFile,
+    fresh: true,
+  });
+  const hosts: BoardClient[] = [];
+  const close = async () => {
+    for (const host of hosts) await host.close().catch(() => {});
+    await labDown(config.dir);
+  };
+  try {
+    for (const p of [1, 2] as const) {
+      hosts.push(
+        await BoardClient.open(
+          SimBinding,
+          portPath(config, endpoint.host(p)),
+          config.baud,
+          `processor ${p}`,
+        ),
+      );
+    }
+    const publicKeys = [loadPublicKey(options.publicKeyFile)];
+    say('pushing the first image into both boards');
+    await pushImage(
+      hosts.map((client, index) => ({ processor: index === 0 ? 1 : 2, client })),
+      options.image,
+      { publicKeys, board: config.board },
+    );
+    const pair = await waitForBoards(
+      hosts,
+      (s) =>
+        (roleOf(s[0]) === 'primary' && roleOf(s[1]) === 'backup') ||
+        (roleOf(s[1]) === 'primary' && roleOf(s[0]) === 'backup'),
+      PAIR_TIMEOUT_MS,
+    );
+    if (pair === null) throw new Error('the pair did not form');
+    const primary: 1 | 2 = roleOf(pair[0]) === 'primary' ? 1 : 2;
+    say(`pair formed: processor ${primary} primary, processor ${primary === 1 ? 2 : 1} backup`);
+    return {
+      config,
+      lab: new LabClient(config.dir),
+      hosts: hosts as unknown as readonly [BoardClient, BoardClient],
+      primary,
+      publicKeys,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Polls `probe` every millisecond until it gives a value, or undefined after `timeoutMs`. */
+export async function waitUntil<T>(
+  probe: () => T | undefined,
+  timeoutMs: number,
+): Promise<T | undefined> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const value = probe();
+    if (value !== undefined) return value;
+    await sleep(1);
+  }
+  return undefined;
+}

@@ -1,0 +1,74 @@
+/**
+ * Both boards' journals, read in the background for the length of a run:
+ * the roles each board took and when, takeovers, switch steps and cold
+ * starts. A run's checks read it afterwards (which version served from which
+ * transaction, whether two primaries ever served at once); reports draw it.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { JournalEntry } from '../../boards/journal.ts';
+import type { BoardClient } from './board-client.ts';
+import { JournalReader } from './journal-reader.ts';
+
+export type PairJournalEntry = JournalEntry & { readonly processor: 1 | 2 };
+
+/** How often the journals are read: often enough that a power-pull loses little. */
+const READ_EVERY_MS = 20;
+
+export class PairJournal {
+  readonly entries: PairJournalEntry[] = [];
+  readonly #readers: readonly JournalReader[];
+  #running = false;
+  #loop: Promise<void> = Promise.resolve();
+
+  constructor(boards: readonly BoardClient[]) {
+    this.#readers = boards.map((board) => new JournalReader(board));
+  }
+
+  /** True if some board dropped entries before they were read. */
+  get incomplete(): boolean {
+    return this.#readers.some((reader) => reader.dropped);
+  }
+
+  /** Reads from now on (what happened before is skipped). */
+  async start(): Promise<void> {
+    await Promise.all(this.#readers.map((reader) => reader.skipToEnd()));
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** One last read, then stops. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#loop;
+    await this.#readOnce();
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      await this.#readOnce();
+      await sleep(READ_EVERY_MS);
+    }
+  }
+
+  async #readOnce(): Promise<void> {
+    for (const [index, reader] of this.#readers.entries()) {
+      const processor = index === 0 ? 1 : 2;
+      for (const entry of await reader.read(200)) this.entries.push({ ...entry, processor });
+    }
+  }
+}
+
+const SERVING_ROLES: ReadonlySet<string> = new Set(['primary', 'primary-alone', 'switching']);
+
+/** Tells `history` which version served from which transaction on, as the boards recorded it. */
+export function markServingVersions(
+  entries: readonly PairJournalEntry[],
+  history: { servingFrom(txn: number, version: string): void },
+): void {
+  const ordered = [...entries].sort((a, b) => a.atMs - b.atMs);
+  for (const entry of ordered) {
+    if (entry.kind === 'role' && SERVING_ROLES.has(entry.role)) {
+      history.servingFrom(entry.txn, entry.version);
+    }
+  }
+}
