@@ -43,6 +43,7 @@ export function worldOptionsFor(spec: SeedSpec): WorldOptions {
     clients: SEED_CLIENTS,
     pathCount: SEED_PATH_COUNT,
     faults: true,
+    pushes: true,
     trace: spec.trace ?? false,
     config: { heartbeatIntervalMs: SEED_HEARTBEAT_INTERVAL_MS },
   };
@@ -82,6 +83,12 @@ export interface CampaignResult {
   /** Completed switches back to the current version. */
   readonly fallbacks: number;
   readonly switchFailures: number;
+  /** Switches refused because an other slot lacked the image (also counted in switchFailures). */
+  readonly switchesRefusedUnpushed: number;
+  /** Image pushes into an inactive slot that completed. */
+  readonly pushesCompleted: number;
+  /** Pushes cut short by a power loss (resumed by a later push). */
+  readonly pushesInterrupted: number;
   readonly acknowledged: number;
   readonly lost: number;
   readonly duplicated: number;
@@ -111,6 +118,9 @@ type Counted = Extract<
   | 'switches'
   | 'fallbacks'
   | 'switchFailures'
+  | 'switchesRefusedUnpushed'
+  | 'pushesCompleted'
+  | 'pushesInterrupted'
   | 'acknowledged'
   | 'lost'
   | 'duplicated'
@@ -127,6 +137,9 @@ const COUNTED: readonly Counted[] = [
   'switches',
   'fallbacks',
   'switchFailures',
+  'switchesRefusedUnpushed',
+  'pushesCompleted',
+  'pushesInterrupted',
   'acknowledged',
   'lost',
   'duplicated',

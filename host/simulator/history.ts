@@ -28,7 +28,8 @@ export interface Violation {
     | 'final-state-differs'
     | 'state-lost'
     | 'too-old'
-    | 'not-reformed';
+    | 'not-reformed'
+    | 'unpushed-image';
   readonly detail: string;
 }
 

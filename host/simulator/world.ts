@@ -1,7 +1,8 @@
 /**
  * One simulated world: two boards running the real pair core, cables
- * between them, clients on a bus that reaches both, and a fault schedule,
- * all in virtual time and all driven by one seed. `runSeed` plays it out and
+ * between them, clients on a bus that reaches both, a host that pushes
+ * images into the boards' inactive slots, and a fault schedule, all in
+ * virtual time and all driven by one seed. `runSeed` plays it out and
  * checks safety after every step, then liveness once the faults stop.
  */
 import type { AnyApp } from '../../firmware/app.ts';
@@ -13,7 +14,7 @@ import { seededRandom } from '../../firmware/runtime/random.ts';
 import { Line } from './cable.ts';
 import { EventQueue } from './event-queue.ts';
 import { History, type Violation } from './history.ts';
-import { SimBoard } from './sim-board.ts';
+import { IMAGE_BYTES, SimBoard } from './sim-board.ts';
 import { SimClient } from './sim-client.ts';
 
 export interface WorldOptions {
@@ -31,6 +32,16 @@ export interface WorldOptions {
   readonly config?: Partial<PairConfig>;
   /** Random faults from the seed. */
   readonly faults: boolean;
+  /**
+   * The host pushes images from the seed: some seeds start with the other
+   * slot of one or both boards empty, the host keeps every board's inactive
+   * slot holding the version a switch (or fallback) would boot, resuming
+   * pushes a power loss cut short, and now and then pushes again over a
+   * whole image (while a switch is under way, among other times).
+   */
+  readonly pushes?: boolean;
+  /** Processors whose other slot starts empty (instead of the seed's choice). */
+  readonly emptyOtherSlot?: readonly (1 | 2)[];
   /** Faults and commands at fixed times, for scenarios that read like a script. */
   readonly script?: readonly ScriptStep[];
   /** Collect a readable trace of every event. */
@@ -43,6 +54,8 @@ export type ScriptAction =
   | 'pull-backup'
   | 'restore-power'
   | 'switch'
+  | 'push-p1'
+  | 'push-p2'
   | 'cut-path-0'
   | 'restore-cables';
 
@@ -62,6 +75,12 @@ export interface SeedResult {
   readonly switches: number;
   readonly fallbacks: number;
   readonly switchFailures: number;
+  /** Switches the primary refused because an other slot lacked the image (also in switchFailures). */
+  readonly switchesRefusedUnpushed: number;
+  /** Image pushes into an inactive slot that completed. */
+  readonly pushesCompleted: number;
+  /** Pushes cut short by a power loss (the slot is left partial; a later push resumes it). */
+  readonly pushesInterrupted: number;
   readonly doubleFailures: number;
   readonly lostToDoubleFailure: number;
   readonly powerPulls: number;
@@ -79,6 +98,26 @@ const BUS_LATENCY_MS = 0.5;
 const REFORM_BOUND_MS = 10_000;
 /** A core that keeps asking for a wake-up at the same instant is stuck: fail loudly. */
 const WAKES_AT_ONE_INSTANT_MAX = 10_000;
+/**
+ * A push goes over the board's host line, the management UART at the
+ * common 115200 baud, 10 bits a byte (8N1): an image of IMAGE_BYTES takes
+ * about 6.1 s. The real figure, not a scaled one: a push costs the
+ * simulator two events whatever it lasts, and its length is the window in
+ * which faults and switches meet it.
+ */
+const HOST_BAUD = 115_200;
+const PUSH_MS_PER_BYTE = 10_000 / HOST_BAUD;
+/** The board acknowledges a push in chunks; an interrupted push resumes after the last whole one. */
+const PUSH_CHUNK_BYTES = 512;
+/** The host looks at each board's slots every 300 to 1000 ms. */
+const HOST_POLL_MS = 300;
+const HOST_POLL_SPREAD_MS = 700;
+/** Share of seeds that start with the other slot of one or both boards empty. */
+const EMPTY_START_SHARE = 0.3;
+/** Share of started switches during which the host pushes again into some board's inactive slot. */
+const PUSH_DURING_SWITCH_SHARE = 0.25;
+/** Between two pushes over a whole image, at random: 5 to 20 s. */
+const REPUSH_EVERY_MS = 5000;
 
 export function runSeed(options: WorldOptions): SeedResult {
   return new World(options).run();
@@ -104,9 +143,24 @@ class World {
     switches: 0,
     fallbacks: 0,
     switchFailures: 0,
+    switchesRefusedUnpushed: 0,
+    pushesCompleted: 0,
+    pushesInterrupted: 0,
     doubleFailures: 0,
     splitBrain: 0,
   };
+  /** Draws for the host's pushes: a stream of their own, so the fault draws stay as they were. */
+  readonly pushRandom: () => number;
+  /** Per board: the push under way, if any. */
+  readonly pushing: (PushInFlight | null)[] = [null, null];
+  /**
+   * Per board and slot: the version whose push into that slot completed (or
+   * that was there from the start); '' while none has, or while it is
+   * pushed again. A board may only ever boot, or report, what this says.
+   */
+  readonly pushedImage: [string, string][];
+  /** Pushes again into a board's inactive slot at a chosen step of the switch under way. */
+  onSwitchStepPush: ((step: string) => void) | null = null;
   powerPulls = 0;
   faultsInjected = 0;
   holdMsMax = 0;
@@ -114,13 +168,19 @@ class World {
 
   constructor(readonly options: WorldOptions) {
     this.random = seededRandom(options.seed);
+    this.pushRandom = seededRandom((Math.imul(options.seed, 0x9e3779b1) ^ 0x7f4a7c15) >>> 0);
     this.history = new History(options.loadApp);
     const config = (p: 1 | 2) =>
       pairConfig(p, { pathCount: options.pathCount, baud: options.baud, ...options.config });
-    const slots: [string, string] = [options.versions[0], options.versions[1]];
+    const empty = this.#emptyAtStart();
+    const slots = (p: 1 | 2): [string, string] => [
+      options.versions[0],
+      empty.includes(p) ? '' : options.versions[1],
+    ];
+    this.pushedImage = [slots(1), slots(2)];
     this.boards = [
-      new SimBoard(1, config(1), options.loadApp, [...slots], options.seed),
-      new SimBoard(2, config(2), options.loadApp, [...slots], options.seed + 1),
+      new SimBoard(1, config(1), options.loadApp, slots(1), options.seed),
+      new SimBoard(2, config(2), options.loadApp, slots(2), options.seed + 1),
     ];
     this.lines = [];
     this.unplugged = [];
@@ -128,6 +188,14 @@ class World {
       this.lines.push([0, 1].map((from) => this.#line(path, from === 0 ? 1 : 0)));
       this.unplugged.push(false);
     }
+  }
+
+  /** Processors whose other slot starts empty: as the options say, or as the seed draws. */
+  #emptyAtStart(): readonly (1 | 2)[] {
+    if (this.options.emptyOtherSlot !== undefined) return this.options.emptyOtherSlot;
+    if (this.options.pushes !== true || this.pushRandom() >= EMPTY_START_SHARE) return [];
+    const r = this.pushRandom();
+    return r < 0.5 ? [1, 2] : r < 0.75 ? [1] : [2];
   }
 
   #line(path: number, to: 0 | 1): Line {
@@ -163,6 +231,7 @@ class World {
       queue.at(200, () => client.start());
     }
     if (options.faults) this.#scheduleFaults();
+    if (options.pushes === true) this.#scheduleHost();
     for (const step of options.script ?? []) queue.at(step.atMs, () => this.#scripted(step.action));
     queue.advanceTo(options.runMs);
     this.#finalPhase();
@@ -183,10 +252,12 @@ class World {
     if (!board.powered || board.core !== null) return;
     const core = board.boot(this.queue.now);
     this.wakeAt[index] = Infinity;
+    if (board.bootNote !== '') this.#log(index, board.bootNote);
     this.#log(
       index,
       `boots ${board.version}${board.trial ? ' (trial)' : ''}, incarnation ${core.incarnation}`,
     );
+    this.#checkImages(index, core);
     this.#applyDsr(index);
     this.#pump(index);
   }
@@ -206,6 +277,7 @@ class World {
     if (!board.powered) return;
     this.powerPulls += 1;
     board.powered = false;
+    this.#interruptPush(index);
     this.#reset(index, 'power pulled');
     this.#updateDsr();
   }
@@ -331,6 +403,7 @@ class World {
         }
         if (!event.ok) this.counts.switchFailures += 1;
         this.onSwitchStep?.(event.step);
+        this.onSwitchStepPush?.(event.step);
         return;
       default:
         return;
@@ -501,7 +574,10 @@ class World {
     this.trace.push(
       `${this.#time()}  host: switch on P${index + 1}${refusal ? ` refused: ${refusal}` : ''}`,
     );
+    // The core's refusals for want of an image name the slot.
+    if (refusal?.includes('other slot')) this.counts.switchesRefusedUnpushed += 1;
     this.#pump(index);
+    if (refusal === null && withFaults) this.#pushDuringSwitch();
     if (refusal !== null || !withFaults || this.random() < 0.5) return;
     // Power-pull at a chosen step of this switch.
     const steps = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
@@ -515,6 +591,138 @@ class World {
         this.#pullWhen(() => victim, `P${victim + 1} at switch step ${step}`),
       );
     };
+  }
+
+  // -------------------------------------------------------------- pushes
+
+  /** The host: one loop per board keeping its inactive slot staged, and pushes over whole images now and then. */
+  #scheduleHost(): void {
+    for (const index of [0, 1] as const) {
+      const loop = () => {
+        this.#stage(index);
+        this.queue.at(
+          this.queue.now + HOST_POLL_MS + this.pushRandom() * HOST_POLL_SPREAD_MS,
+          loop,
+        );
+      };
+      this.queue.at(200 + this.pushRandom() * 500, loop);
+    }
+    if (!this.options.faults) return;
+    const end = this.options.runMs * 0.85;
+    let at = REPUSH_EVERY_MS * (1 + this.pushRandom() * 3);
+    while (at < end) {
+      const index = this.pushRandom() < 0.5 ? 0 : 1;
+      this.queue.at(at, () => this.#push(index, true, 'push again'));
+      at += REPUSH_EVERY_MS * (1 + this.pushRandom() * 3);
+    }
+  }
+
+  /** The version a switch (or fallback) from what the board runs would boot. */
+  #otherVersionFor(index: 0 | 1): string {
+    const [current, next] = this.options.versions;
+    return this.boards[index]?.version === current ? next : current;
+  }
+
+  /** Pushes into the board's inactive slot if it lacks the image a switch would need. */
+  #stage(index: 0 | 1): void {
+    const board = this.boards[index] as SimBoard;
+    if (board.otherVersion !== this.#otherVersionFor(index)) this.#push(index, false, 'staging');
+  }
+
+  /** Now and then a switch meets a push: at a chosen step, the host pushes into some board again. */
+  #pushDuringSwitch(): void {
+    if (this.options.pushes !== true || this.pushRandom() >= PUSH_DURING_SWITCH_SHARE) return;
+    const steps = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
+    const target = steps[Math.floor(this.pushRandom() * steps.length)];
+    const index = this.pushRandom() < 0.5 ? 0 : 1;
+    this.onSwitchStepPush = (step) => {
+      if (step !== target) return;
+      this.onSwitchStepPush = null;
+      this.#push(index, true, `during switch step ${step}`);
+    };
+  }
+
+  /**
+   * The host writes the version a switch would boot into the board's
+   * inactive slot, resuming a partial image of it unless `fresh`. Needs
+   * power; refused while another push to the board is under way, or while
+   * the board runs a trial image (its inactive slot is what it reverts to).
+   */
+  #push(index: 0 | 1, fresh: boolean, why: string): boolean {
+    const board = this.boards[index] as SimBoard;
+    if (!board.powered || this.pushing[index] !== null || board.trial) return false;
+    const version = this.#otherVersionFor(index);
+    const slot = board.otherIndex;
+    const fromByte = board.beginPush(version, fresh);
+    const push: PushInFlight = { version, slot, startMs: this.queue.now, fromByte };
+    this.pushing[index] = push;
+    (this.pushedImage[index] as [string, string])[slot] = '';
+    this.trace.push(
+      `${this.#time()}  host: push ${version} to P${index + 1} slot ${slot}${fromByte > 0 ? ` from byte ${fromByte}` : ''} (${why})`,
+    );
+    const core = board.core;
+    if (core !== null && core.hello.otherVersion !== '') {
+      // The slot is erased first: the running core no longer has an image there.
+      core.otherImageChanged('', this.queue.now);
+      this.#pump(index);
+    }
+    this.queue.at(this.queue.now + (IMAGE_BYTES - fromByte) * PUSH_MS_PER_BYTE, () =>
+      this.#pushDone(index, push),
+    );
+    return true;
+  }
+
+  #pushDone(index: 0 | 1, push: PushInFlight): void {
+    if (this.pushing[index] !== push) return;
+    const board = this.boards[index] as SimBoard;
+    this.pushing[index] = null;
+    board.pushedTo(push.slot, IMAGE_BYTES);
+    (this.pushedImage[index] as [string, string])[push.slot] = push.version;
+    this.counts.pushesCompleted += 1;
+    this.trace.push(
+      `${this.#time()}  host: push ${push.version} to P${index + 1} slot ${push.slot} complete`,
+    );
+    const core = board.core;
+    if (core !== null) {
+      core.otherImageChanged(push.version, this.queue.now);
+      this.#pump(index);
+    }
+  }
+
+  /** Power lost mid-push: the slot keeps the chunks the board acknowledged, and stays partial. */
+  #interruptPush(index: 0 | 1): void {
+    const push = this.pushing[index];
+    if (push == null) return;
+    this.pushing[index] = null;
+    const sent = (this.queue.now - push.startMs) / PUSH_MS_PER_BYTE;
+    const offset = push.fromByte + Math.floor(sent / PUSH_CHUNK_BYTES) * PUSH_CHUNK_BYTES;
+    (this.boards[index] as SimBoard).pushedTo(push.slot, offset);
+    this.counts.pushesInterrupted += 1;
+    this.trace.push(
+      `${this.#time()}  host: push ${push.version} to P${index + 1} interrupted at byte ${Math.min(offset, IMAGE_BYTES)} of ${IMAGE_BYTES}`,
+    );
+  }
+
+  /** A board runs, and reports in its other slot, only images whose push completed. */
+  #checkImages(index: 0 | 1, core: PairCore): void {
+    const board = this.boards[index] as SimBoard;
+    const pushed = this.pushedImage[index] as [string, string];
+    const running = pushed[board.active];
+    if (core.hello.version !== running) {
+      this.history.violation(
+        this.queue.now,
+        'unpushed-image',
+        `P${index + 1} boots ${core.hello.version} from slot ${board.active}, where ${running === '' ? 'no push completed' : `the completed push is ${running}`}`,
+      );
+    }
+    const other = pushed[board.otherIndex];
+    if (core.hello.otherVersion !== other) {
+      this.history.violation(
+        this.queue.now,
+        'unpushed-image',
+        `P${index + 1} reports ${core.hello.otherVersion || 'nothing'} in slot ${board.otherIndex}, where ${other === '' ? 'no push completed' : `the completed push is ${other}`}`,
+      );
+    }
   }
 
   #scripted(action: ScriptAction): void {
@@ -542,6 +750,10 @@ class World {
         return;
       case 'switch':
         this.#switch(false);
+        return;
+      case 'push-p1':
+      case 'push-p2':
+        this.#push(action === 'push-p1' ? 0 : 1, false, 'script');
         return;
       case 'cut-path-0':
         this.#plug(0, false);
@@ -603,6 +815,7 @@ class World {
   #finalPhase(): void {
     this.inFinalPhase = true;
     this.onSwitchStep = null;
+    this.onSwitchStepPush = null;
     for (const client of this.clients) client.stop();
     for (const index of [0, 1] as const) this.#restorePower(index);
     for (let path = 0; path < this.options.pathCount; path++) {
@@ -655,6 +868,9 @@ class World {
       switches: this.counts.switches,
       fallbacks: this.counts.fallbacks,
       switchFailures: this.counts.switchFailures,
+      switchesRefusedUnpushed: this.counts.switchesRefusedUnpushed,
+      pushesCompleted: this.counts.pushesCompleted,
+      pushesInterrupted: this.counts.pushesInterrupted,
       doubleFailures: this.counts.doubleFailures,
       lostToDoubleFailure: h.lostToDoubleFailure,
       powerPulls: this.powerPulls,
@@ -673,6 +889,14 @@ class World {
   #log(index: 0 | 1, text: string): void {
     if (this.options.trace) this.trace.push(`${this.#time()}  P${index + 1}  ${text}`);
   }
+}
+
+interface PushInFlight {
+  readonly version: string;
+  readonly slot: 0 | 1;
+  readonly startMs: number;
+  /** Where it resumed: 0 for a push from the start. */
+  readonly fromByte: number;
 }
 
 function describe(event: PairEvent): string {
