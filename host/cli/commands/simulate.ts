@@ -39,7 +39,7 @@ export const registerSimulate: RegisterCommand = (program, finish) => {
   program
     .command('simulate')
     .description(
-      'Run seeds of the simulated primary/backup pair under faults (power pulls, cable cuts, noise, online upgrades) and check that nothing acknowledged is lost, nothing runs twice and only one processor serves.',
+      'Run seeds of the simulated primary/backup pair under faults (power pulls, cable cuts, noise, image pushes, online upgrades) and check that nothing acknowledged is lost, nothing runs twice and only one processor serves.',
     )
     .addOption(
       new Option('--seeds <n>', 'how many seeds to run')
