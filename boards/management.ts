@@ -4,17 +4,29 @@
  * requests get an error answer and change nothing.
  */
 import type { PairStatus } from '../firmware/pair-main.ts';
+import { FRAME_PAYLOAD_MAX_BYTES } from '../firmware/wire/frame.ts';
 
 export type ManagementRequest =
   | { readonly id: number; readonly op: 'status' }
-  | { readonly id: number; readonly op: 'flash-begin'; readonly bytes: number }
   | {
       readonly id: number;
-      readonly op: 'flash-data';
-      readonly offset: number;
-      readonly data: Uint8Array;
+      readonly op: 'push-begin';
+      /** Length of the whole image. */
+      readonly bytes: number;
+      /** SHA-256 of the whole image, lowercase hex: names the upload, so it can resume. */
+      readonly sha256: string;
     }
-  | { readonly id: number; readonly op: 'flash-end' }
+  | {
+      readonly id: number;
+      readonly op: 'push-data';
+      /** Where the chunk goes in the image (uncompressed offset). */
+      readonly offset: number;
+      /** The chunk as sent: the image bytes, or their raw deflate stream when `raw` is set. */
+      readonly data: Uint8Array;
+      /** Present when `data` is deflated: the chunk's length once inflated. */
+      readonly raw?: number;
+    }
+  | { readonly id: number; readonly op: 'push-end' }
   | { readonly id: number; readonly op: 'switch' }
   /** The pair's journal after entry `since` of power-on `powerOn` (see boards/journal.ts). */
   | {
@@ -29,48 +41,106 @@ export type ManagementReply =
   | { readonly id: number; readonly ok: true; readonly result: unknown }
   | { readonly id: number; readonly ok: false; readonly error: string; readonly message: string };
 
-/** Image bytes in one flash-data message: fits a frame with room for the envelope. */
-export const FLASH_CHUNK_BYTES = 3072;
+/** What `push-begin` answers: the slot the image goes to and where to carry on. */
+export interface PushBeginResult {
+  readonly slot: 0 | 1;
+  /** Image bytes already in the slot: 0 for a new upload, the length when it is all there. */
+  readonly resumeAt: number;
+}
+
+/** What `push-data` answers. */
+export interface PushDataResult {
+  /** Image bytes in the slot so far. */
+  readonly written: number;
+}
+
+/** What `push-end` answers once the image is verified and installed. */
+export interface PushEndResult {
+  readonly slot: 0 | 1;
+  readonly version: string;
+  /** The board had no image and now runs this one. */
+  readonly running: boolean;
+}
+
+/** Bytes a push-data message needs besides its chunk (measured 49 with the largest fields). */
+export const PUSH_DATA_ENVELOPE_MAX_BYTES = 64;
+/** Bytes of data in one push-data message: the message fits one default frame. */
+export const PUSH_CHUNK_MAX_BYTES = FRAME_PAYLOAD_MAX_BYTES - PUSH_DATA_ENVELOPE_MAX_BYTES;
+/** Image bytes a deflated chunk may inflate to (the board's inflate is bounded by it). */
+export const PUSH_INFLATED_CHUNK_MAX_BYTES = 16 * 1024;
+/** The largest image a push may announce; a board refuses what its slot cannot hold. */
+export const PUSH_IMAGE_MAX_BYTES = 64 * 1024 * 1024;
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** The fields each op may carry besides id and op: anything else is refused. */
+const FIELDS: Readonly<Record<ManagementRequest['op'], readonly string[]>> = {
+  status: [],
+  'push-begin': ['bytes', 'sha256'],
+  'push-data': ['offset', 'data', 'raw'],
+  'push-end': [],
+  switch: [],
+  journal: ['powerOn', 'since'],
+  state: [],
+};
 
 export function parseManagementRequest(value: unknown): ManagementRequest {
-  if (typeof value !== 'object' || value === null) throw new TypeError('request is not a map');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TypeError('request is not a map');
   const r = value as Record<string, unknown>;
   const id = r.id;
   if (typeof id !== 'number' || !Number.isSafeInteger(id))
     throw new TypeError('request id missing');
-  switch (r.op) {
+  const op = r.op;
+  if (typeof op !== 'string' || !Object.hasOwn(FIELDS, op))
+    throw new TypeError(`unknown op ${String(op)}`);
+  const allowed = FIELDS[op as ManagementRequest['op']];
+  for (const key of Object.keys(r)) {
+    if (key !== 'id' && key !== 'op' && !allowed.includes(key))
+      throw new TypeError(`${op} does not take a field ${key}`);
+  }
+  switch (op) {
     case 'status':
-    case 'flash-end':
+    case 'push-end':
     case 'switch':
     case 'state':
-      return { id, op: r.op };
+      return { id, op };
+    case 'push-begin':
+      if (!isCount(r.bytes, 1, PUSH_IMAGE_MAX_BYTES)) {
+        throw new TypeError(`push-begin needs a byte count from 1 to ${PUSH_IMAGE_MAX_BYTES}`);
+      }
+      if (typeof r.sha256 !== 'string' || !SHA256_HEX.test(r.sha256)) {
+        throw new TypeError('push-begin needs the image SHA-256 as 64 lowercase hex digits');
+      }
+      return { id, op, bytes: r.bytes, sha256: r.sha256 };
+    case 'push-data': {
+      if (!isCount(r.offset, 0, PUSH_IMAGE_MAX_BYTES)) {
+        throw new TypeError('push-data needs an offset inside the image');
+      }
+      const data = r.data;
+      if (!(data instanceof Uint8Array) || data.length < 1 || data.length > PUSH_CHUNK_MAX_BYTES) {
+        throw new TypeError(`push-data needs 1 to ${PUSH_CHUNK_MAX_BYTES} bytes of data`);
+      }
+      if (r.raw === undefined) return { id, op, offset: r.offset, data };
+      if (!isCount(r.raw, 1, PUSH_INFLATED_CHUNK_MAX_BYTES)) {
+        throw new TypeError(
+          `push-data raw length must be from 1 to ${PUSH_INFLATED_CHUNK_MAX_BYTES}`,
+        );
+      }
+      return { id, op, offset: r.offset, data, raw: r.raw };
+    }
     case 'journal':
-      if (
-        typeof r.powerOn !== 'number' ||
-        typeof r.since !== 'number' ||
-        !Number.isSafeInteger(r.since) ||
-        r.since < 0
-      ) {
+      if (typeof r.powerOn !== 'number' || !isCount(r.since, 0, Number.MAX_SAFE_INTEGER)) {
         throw new TypeError('journal needs a powerOn number and a non-negative since');
       }
-      return { id, op: 'journal', powerOn: r.powerOn, since: r.since };
-    case 'flash-begin':
-      if (typeof r.bytes !== 'number' || !Number.isSafeInteger(r.bytes) || r.bytes <= 0) {
-        throw new TypeError('flash-begin needs a positive byte count');
-      }
-      return { id, op: 'flash-begin', bytes: r.bytes };
-    case 'flash-data':
-      if (
-        typeof r.offset !== 'number' ||
-        !Number.isSafeInteger(r.offset) ||
-        !(r.data instanceof Uint8Array)
-      ) {
-        throw new TypeError('flash-data needs an offset and bytes');
-      }
-      return { id, op: 'flash-data', offset: r.offset, data: r.data };
+      return { id, op, powerOn: r.powerOn, since: r.since };
     default:
-      throw new TypeError(`unknown op ${String(r.op)}`);
+      throw new TypeError(`unknown op ${op}`);
   }
+}
+
+function isCount(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max;
 }
 
 /** What `status` answers. */
@@ -80,7 +150,10 @@ export interface BoardStatus {
   readonly slots: ReadonlyArray<{
     slot: 0 | 1;
     version: string | null;
+    /** 'empty', 'valid', 'partial' (an upload under way or cut short), or why the image is refused. */
     status: string;
+    /** With 'partial': image bytes written of the total. */
+    upload?: { written: number; total: number };
     active: boolean;
     trial: boolean;
   }>;

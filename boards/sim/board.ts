@@ -9,14 +9,17 @@ import type { Hal, Uart } from '../../firmware/hal.ts';
 import type { PairHandle } from '../../firmware/pair-main.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import { encodeFrame, FrameDecoder } from '../../firmware/wire/frame.ts';
+import { ImageError } from '../image/errors.ts';
 import { Journal } from '../journal.ts';
 import {
   type BoardStatus,
   type ManagementReply,
   type ManagementRequest,
+  type PushEndResult,
   parseManagementRequest,
 } from '../management.ts';
 import type { BootRom } from './boot-rom.ts';
+import { ImageUpload, UploadRefusal } from './image-upload.ts';
 import { runImage } from './sandbox.ts';
 
 /** The board's ports, already open, as the board support sees them. */
@@ -56,8 +59,7 @@ export class Board {
   #bootCount = 0;
   /** The pair's events since power-on; its id is this process's start time. */
   readonly journal = new Journal(performance.timeOrigin);
-  #flashBuffer: Uint8Array | null = null;
-  #flashReceived = 0;
+  readonly #upload: ImageUpload;
   #dataHandlers: Array<((bytes: Uint8Array) => void) | null>;
   #dsrHandlers: Array<((high: boolean) => void) | null>;
   #dsrLevels: boolean[];
@@ -66,6 +68,7 @@ export class Board {
   readonly #hostDecoder = new FrameDecoder();
 
   constructor(readonly options: BoardOptions) {
+    this.#upload = new ImageUpload(options.bootRom);
     const paths = options.ports.interconnect.length;
     this.#dataHandlers = new Array(paths).fill(null);
     this.#dsrHandlers = new Array(paths).fill(null);
@@ -258,43 +261,13 @@ export class Board {
 
   #handle(request: ManagementRequest): ManagementReply {
     const { id } = request;
-    const slotBytes = this.options.bootRom.flash.layout.slotBytes;
     switch (request.op) {
       case 'status':
         return { id, ok: true, result: this.status() };
-      case 'flash-begin':
-        if (request.bytes > slotBytes - 4) {
-          return {
-            id,
-            ok: false,
-            error: 'too-large',
-            message: `image of ${request.bytes} bytes does not fit a ${slotBytes}-byte slot`,
-          };
-        }
-        this.#flashBuffer = new Uint8Array(request.bytes);
-        this.#flashReceived = 0;
-        return { id, ok: true, result: { slot: this.options.bootRom.inactiveSlot() } };
-      case 'flash-data': {
-        const buffer = this.#flashBuffer;
-        if (buffer === null)
-          return { id, ok: false, error: 'no-transfer', message: 'send flash-begin first' };
-        if (
-          request.offset !== this.#flashReceived ||
-          request.offset + request.data.length > buffer.length
-        ) {
-          return {
-            id,
-            ok: false,
-            error: 'bad-offset',
-            message: `expected offset ${this.#flashReceived}`,
-          };
-        }
-        buffer.set(request.data, request.offset);
-        this.#flashReceived += request.data.length;
-        return { id, ok: true, result: { received: this.#flashReceived } };
-      }
-      case 'flash-end':
-        return this.#finishFlash(id);
+      case 'push-begin':
+      case 'push-data':
+      case 'push-end':
+        return this.#push(request);
       case 'state': {
         const pair = this.#pair;
         if (pair === null) return { id, ok: false, error: 'no-image', message: 'no image runs' };
@@ -316,32 +289,45 @@ export class Board {
     }
   }
 
-  #finishFlash(id: number): ManagementReply {
-    const buffer = this.#flashBuffer;
-    this.#flashBuffer = null;
-    if (buffer === null || this.#flashReceived !== buffer.length) {
-      return {
-        id,
-        ok: false,
-        error: 'incomplete',
-        message: `received ${this.#flashReceived} of ${buffer?.length ?? 0} bytes`,
-      };
-    }
-    const rom = this.options.bootRom;
-    const slot = rom.inactiveSlot();
+  /** An image pushed into the inactive slot, chunk by chunk (image-upload.ts). */
+  #push(
+    request: Extract<ManagementRequest, { op: 'push-begin' | 'push-data' | 'push-end' }>,
+  ): ManagementReply {
+    const { id } = request;
     try {
-      const manifest = rom.install(slot, buffer);
-      const runningNothing = this.#pair === null;
-      if (runningNothing) {
-        // An empty board runs its first image at once.
-        rom.activate(slot);
-        this.start();
+      switch (request.op) {
+        case 'push-begin':
+          return { id, ok: true, result: this.#upload.begin(request.bytes, request.sha256) };
+        case 'push-data':
+          return {
+            id,
+            ok: true,
+            result: this.#upload.data(request.offset, request.data, request.raw),
+          };
+        case 'push-end':
+          return { id, ok: true, result: this.#finishPush() };
       }
-      return { id, ok: true, result: { slot, version: manifest.version, running: runningNothing } };
     } catch (error) {
-      const code = (error as { code?: string }).code ?? 'refused';
-      return { id, ok: false, error: code, message: (error as Error).message };
+      // Refusals and verification failures are answers; anything else is a fault.
+      if (!(error instanceof UploadRefusal || error instanceof ImageError)) throw error;
+      return { id, ok: false, error: error.code, message: error.message };
     }
+  }
+
+  #finishPush(): PushEndResult {
+    const { slot, manifest } = this.#upload.end();
+    const rom = this.options.bootRom;
+    // Not `#pair === null`: a board between reset and boot runs nothing for a moment too.
+    const runningNothing = rom.slots().every((s) => s.slot === slot || s.status !== 'valid');
+    if (runningNothing) {
+      // An empty board runs its first image at once.
+      rom.activate(slot);
+      this.start();
+    } else {
+      this.#pair?.otherImageChanged(manifest.version);
+    }
+    this.options.log(`pushed ${manifest.app} ${manifest.version} into slot ${slot}`);
+    return { slot, version: manifest.version, running: runningNothing };
   }
 
   #answer(reply: ManagementReply): void {

@@ -6,12 +6,15 @@
 import { type ImageManifest, verifyImage } from '../image/verify.ts';
 import { type BootState, readBootState, writeBootState } from './boot-state.ts';
 import type { FlashFile } from './flash-file.ts';
+import { readUploadProgress } from './image-upload.ts';
 
 export interface SlotReport {
   readonly slot: 0 | 1;
   readonly version: string | null;
-  /** 'empty', 'valid', or why the image is refused. */
+  /** 'empty', 'valid', 'partial' (an upload under way or cut short), or why the image is refused. */
   readonly status: string;
+  /** With 'partial': image bytes written of the total. */
+  readonly upload?: { readonly written: number; readonly total: number };
 }
 
 export interface BootResult {
@@ -22,7 +25,12 @@ export interface BootResult {
   readonly notes: readonly string[];
 }
 
+/**
+ * A slot holds [length u32 LE][image]. The length word is written last, once
+ * the image is in place and verified: while it reads erased, the slot is empty.
+ */
 const LENGTH_BYTES = 4;
+const LENGTH_ERASED = 0xffffffff;
 
 export class BootRom {
   #slotReports: SlotReport[] | null = null;
@@ -73,33 +81,70 @@ export class BootRom {
     return this.#slotReports;
   }
 
+  /** Slot contents changed (an upload wrote to a slot): the next report reads them again. */
+  forgetSlots(): void {
+    this.#slotReports = null;
+  }
+
   #reportSlots(): SlotReport[] {
+    const upload = readUploadProgress(this.flash);
     return ([0, 1] as const).map((slot) => {
       const bytes = this.#read(slot);
-      if (bytes === null) return { slot, version: null, status: 'empty' };
+      if (bytes === null) {
+        return upload?.slot === slot
+          ? {
+              slot,
+              version: null,
+              status: 'partial',
+              upload: { written: upload.written, total: upload.total },
+            }
+          : { slot, version: null, status: 'empty' };
+      }
       try {
-        const image = verifyImage(bytes, { publicKeys: [...this.publicKeys], board: this.board });
-        return { slot, version: image.manifest.version, status: 'valid' };
+        return { slot, version: this.verify(bytes).manifest.version, status: 'valid' };
       } catch (error) {
         return { slot, version: null, status: `refused: ${(error as Error).message}` };
       }
     });
   }
 
-  /** Verifies `bytes` first, then writes them into `slot`. Throws the verification error. */
-  install(slot: 0 | 1, bytes: Uint8Array): ImageManifest {
-    const { manifest } = verifyImage(bytes, {
-      publicKeys: [...this.publicKeys],
-      board: this.board,
-    });
-    const offset = this.flash.slotOffset(slot);
-    const record = new Uint8Array(LENGTH_BYTES + bytes.length);
-    new DataView(record.buffer).setUint32(0, bytes.length, true);
-    record.set(bytes, LENGTH_BYTES);
+  /** Verifies image bytes with this board's keys and name; throws the ImageError. */
+  verify(bytes: Uint8Array): { manifest: ImageManifest; payload: string } {
+    return verifyImage(bytes, { publicKeys: [...this.publicKeys], board: this.board });
+  }
+
+  /** Flash offset of a slot's image bytes (after its length word). */
+  imageOffset(slot: 0 | 1): number {
+    return this.flash.slotOffset(slot) + LENGTH_BYTES;
+  }
+
+  /** Most image bytes a slot holds. */
+  get imageMaxBytes(): number {
+    return this.flash.layout.slotBytes - LENGTH_BYTES;
+  }
+
+  /** Erases a slot whole: from here it reads empty. */
+  eraseSlot(slot: 0 | 1): void {
     this.#slotReports = null;
-    this.flash.erase(offset, this.flash.layout.slotBytes);
-    this.flash.write(offset, record);
-    return manifest;
+    this.flash.erase(this.flash.slotOffset(slot), this.flash.layout.slotBytes);
+  }
+
+  /** Writes a slot's length word: the image bytes before it must be in place and verified. */
+  commitSlot(slot: 0 | 1, length: number): void {
+    const word = new Uint8Array(LENGTH_BYTES);
+    new DataView(word.buffer).setUint32(0, length, true);
+    this.#slotReports = null;
+    this.flash.write(this.flash.slotOffset(slot), word);
+  }
+
+  /** The image bytes a slot holds (its length word is written), or null. */
+  slotImage(slot: 0 | 1): Uint8Array | null {
+    return this.#read(slot);
+  }
+
+  /** The running image is on trial: the other slot holds the image to revert to. */
+  onTrial(): boolean {
+    return readBootState(this.flash).trial;
   }
 
   /** The slot a new image should go to: the one not running. */
@@ -129,7 +174,7 @@ export class BootRom {
   #read(slot: 0 | 1): Uint8Array | null {
     const offset = this.flash.slotOffset(slot);
     const length = new DataView(this.flash.read(offset, LENGTH_BYTES).buffer).getUint32(0, true);
-    if (length === 0xffffffff || length > this.flash.layout.slotBytes - LENGTH_BYTES) return null;
+    if (length === LENGTH_ERASED || length > this.imageMaxBytes) return null;
     return this.flash.read(offset + LENGTH_BYTES, length);
   }
 
@@ -137,7 +182,7 @@ export class BootRom {
     const bytes = this.#read(slot);
     if (bytes === null) return null;
     try {
-      return verifyImage(bytes, { publicKeys: [...this.publicKeys], board: this.board });
+      return this.verify(bytes);
     } catch {
       return null;
     }

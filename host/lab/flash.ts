@@ -1,9 +1,10 @@
 /**
- * Writes an image through a board's management port into its inactive slot.
- * The board verifies it before accepting; a refused image changes nothing.
+ * Writes an image through one board's management port into its inactive
+ * slot: a push (push.ts) without the pair's checks. The board verifies it
+ * before accepting; a refused image changes nothing.
  */
-import { FLASH_CHUNK_BYTES } from '../../boards/management.ts';
 import type { BoardClient } from './board-client.ts';
+import { pushToBoard } from './push.ts';
 
 export interface FlashResult {
   readonly slot: number;
@@ -15,13 +16,10 @@ export interface FlashResult {
 export async function flashImage(
   board: BoardClient,
   image: Uint8Array,
-  onProgress: (bytesSent: number) => void,
+  onProgress: (bytesWritten: number) => void,
 ): Promise<FlashResult> {
-  await board.request({ op: 'flash-begin', bytes: image.length });
-  for (let offset = 0; offset < image.length; offset += FLASH_CHUNK_BYTES) {
-    const data = image.subarray(offset, offset + FLASH_CHUNK_BYTES);
-    await board.request({ op: 'flash-data', offset, data });
-    onProgress(offset + data.length);
-  }
-  return (await board.request({ op: 'flash-end' }, 10_000)) as FlashResult;
+  const { slot, version, running } = await pushToBoard(board, image, {
+    onProgress: ({ written }) => onProgress(written),
+  });
+  return { slot, version, running };
 }
