@@ -30,7 +30,7 @@ export const FIRMATA_BAUD = 57600;
  */
 export const RIG_READY_TIMEOUT_MS = 10_000;
 /** Ask for the version if the board has not announced it by then. */
-const REPORT_VERSION_TIMEOUT_MS = 3000;
+const REPORT_VERSION_TIMEOUT_MS = 1000;
 
 /** The relay controller did not answer as a StandardFirmata board (absent, wrong port or rate, other sketch). */
 export class RigNotAnsweringError extends Error {
@@ -69,8 +69,12 @@ export async function openRig(options: {
   const stop = async () => {
     clearTimeout(io.reportVersionTimeoutId);
     if (board.timer !== null) clearTimeout(board.timer);
+    // A write still in flight fails with `canceled` on close: it reaches firmata-io's
+    // and johnny-five's error events, which must not throw for want of a listener.
     board.removeAllListeners();
     io.removeAllListeners();
+    board.on('error', () => {});
+    io.on('error', () => {});
     if (serial.isOpen) await new Promise<void>((resolve) => serial.close(() => resolve()));
   };
 
