@@ -18,6 +18,7 @@ import { registerLoad } from './commands/load.ts';
 import { registerMonitor } from './commands/monitor.ts';
 import { registerPorts } from './commands/ports.ts';
 import { registerPower } from './commands/power.ts';
+import { registerPush } from './commands/push.ts';
 import { registerSimulate } from './commands/simulate.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerSwitch } from './commands/switch.ts';
@@ -27,6 +28,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerDemo,
   registerLab,
   registerFlash,
+  registerPush,
   registerStatus,
   registerSwitch,
   registerMonitor,

@@ -178,6 +178,7 @@ async function sendWindowed(
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | null = null;
   let offset = from;
+  const aborted = abortPromise(signal);
   while (failure === null && (offset < to || inFlight.size > 0)) {
     while (failure === null && offset < to && inFlight.size < window && !signal?.aborted) {
       const { next, reply } = send(offset);
@@ -191,7 +192,7 @@ async function sendWindowed(
     }
     if (signal?.aborted) failure ??= { error: signal.reason };
     if (inFlight.size === 0) break;
-    await Promise.race([...inFlight, abortPromise(signal)]);
+    await Promise.race([...inFlight, aborted]);
   }
   await Promise.all(inFlight);
   if (failure !== null) throw (failure as { error: unknown }).error;
