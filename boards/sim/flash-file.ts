@@ -2,7 +2,9 @@
  * The simulated board's flash: one file holding two image slots and a small
  * NVM area, changed only through write and erase operations. The lab can
  * cut power at any operation (`cutAtOperation`): the process dies right
- * before that operation, the way a real board loses power mid-update.
+ * before that operation, the way a real board loses power mid-update. Where
+ * `onPowerCut` returns control by throwing (in-process tests), every later
+ * operation throws too: the flash stays without power.
  */
 import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
 
@@ -66,7 +68,8 @@ export class FlashFile {
 
   #operation(): void {
     this.#operations += 1;
-    if (this.cutAtOperation !== 0 && this.#operations === this.cutAtOperation) this.onPowerCut();
+    // From the cut on, power stays off: no later operation happens either.
+    if (this.cutAtOperation !== 0 && this.#operations >= this.cutAtOperation) this.onPowerCut();
   }
 
   #check(offset: number, length: number): void {

@@ -18,6 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
+import { ImageError } from '../image/errors.ts';
 import type { ImageManifest } from '../image/verify.ts';
 import type { BootRom } from './boot-rom.ts';
 import type { FlashFile } from './flash-file.ts';
@@ -175,9 +176,12 @@ export class ImageUpload {
       this.#forget();
       return { slot, manifest };
     } catch (error) {
-      // Refused: the upload is forgotten, and the slot reads empty (its length word was never written).
-      if (committed === null) this.#forget();
-      else this.#session = null;
+      // Refused: the upload is forgotten, and the slot reads empty (its length word was never
+      // written). Any other error (a flash fault) leaves everything as it is.
+      if (error instanceof UploadRefusal || error instanceof ImageError) {
+        if (committed === null) this.#forget();
+        else this.#session = null;
+      }
       throw error;
     }
   }
