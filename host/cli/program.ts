@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import type { RegisterCommand } from './command-registration.ts';
+import { registerBenchPush } from './commands/bench-push.ts';
 import { registerBenchSimulate } from './commands/bench-simulate.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerCable } from './commands/cable.ts';
@@ -39,6 +40,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerHil,
   registerSimulate,
   registerBenchSimulate,
+  registerBenchPush,
   registerKeys,
   registerBuild,
 ];
