@@ -21,8 +21,9 @@ import { ImageUpload, UploadRefusal } from '../boards/sim/image-upload.ts';
 import type { PairStatus } from '../firmware/pair-main.ts';
 import { decodeCbor, encodeCbor } from '../firmware/wire/cbor.ts';
 import { encodeFrame, FrameDecoder } from '../firmware/wire/frame.ts';
+import { compareVersions } from '../host/image/version-order.ts';
 import { type BoardClient, BoardNotAnsweringError } from '../host/lab/board-client.ts';
-import { compareVersions, imageSha256, PushRefusedError, pushImage } from '../host/lab/push.ts';
+import { imageSha256, PushRefusedError, pushImage } from '../host/lab/push.ts';
 import { flashWithConfirmed, openRom, type PushImages, pushImages } from './helpers/push-images.ts';
 
 let images: PushImages;

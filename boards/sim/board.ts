@@ -122,6 +122,7 @@ export class Board {
     }
     const generation = this.#generation;
     const live = () => generation === this.#generation;
+    const version = result.image.manifest.version;
     const hal: Hal = {
       processor,
       clock: {
@@ -167,6 +168,7 @@ export class Board {
             fromImage(event),
             performance.timeOrigin + atMs,
             result.state.bootCount,
+            version,
           );
         }
       },

@@ -1,20 +1,28 @@
-/** Orders semver versions ("1.10.0" after "1.9.2"; a release after its pre-releases). */
+/** Semver precedence (semver.org §11): -1, 0 or 1. Build metadata does not count. */
 export function compareVersions(a: string, b: string): number {
-  const [coreA = '', preA] = splitPre(a);
-  const [coreB = '', preB] = splitPre(b);
-  const numbersA = coreA.split('.').map(Number);
-  const numbersB = coreB.split('.').map(Number);
+  const parse = (version: string) => {
+    const [core = '', pre] = version.split('+', 1)[0]?.split(/-(.*)/s) ?? [];
+    return { numbers: core.split('.').map(Number), pre: pre ? pre.split('.') : [] };
+  };
+  const x = parse(a);
+  const y = parse(b);
   for (let i = 0; i < 3; i++) {
-    const difference = (numbersA[i] ?? 0) - (numbersB[i] ?? 0);
-    if (difference !== 0) return Math.sign(difference);
+    const d = (x.numbers[i] ?? 0) - (y.numbers[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
   }
-  if (preA === preB) return 0;
-  if (preA === undefined) return 1;
-  if (preB === undefined) return -1;
-  return preA < preB ? -1 : 1;
-}
-
-function splitPre(version: string): [string, string | undefined] {
-  const dash = version.indexOf('-');
-  return dash < 0 ? [version, undefined] : [version.slice(0, dash), version.slice(dash + 1)];
+  // A release ranks above its pre-releases.
+  if (x.pre.length === 0 || y.pre.length === 0) return Math.sign(y.pre.length - x.pre.length);
+  for (let i = 0; i < Math.max(x.pre.length, y.pre.length); i++) {
+    const p = x.pre[i];
+    const q = y.pre[i];
+    if (p === undefined) return -1;
+    if (q === undefined) return 1;
+    if (p === q) continue;
+    const pn = /^\d+$/.test(p);
+    const qn = /^\d+$/.test(q);
+    if (pn && qn) return Math.sign(Number(p) - Number(q));
+    if (pn !== qn) return pn ? -1 : 1;
+    return p < q ? -1 : 1;
+  }
+  return 0;
 }
