@@ -34,6 +34,8 @@ export interface PairStatus {
   readonly txn: number;
   readonly pathsUp: readonly boolean[];
   readonly checkpointLag: number;
+  /** Checkpoint payload applied as backup since power-on (entries' CBOR bytes). */
+  readonly checkpointReceivedBytes: number;
 }
 
 /**
@@ -144,6 +146,7 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
       txn: core.txn,
       pathsUp: core.pathsUp,
       checkpointLag: core.checkpointLag,
+      checkpointReceivedBytes: core.checkpointReceivedBytes,
     }),
     state: () => core.state,
     otherImageChanged: (version) => {

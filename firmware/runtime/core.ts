@@ -18,6 +18,7 @@ import {
   type ClientReply,
   type ClientRequest,
   type Envelope,
+  entryToWire,
   envelopeToWire,
   type HeldRequest,
   type Hello,
@@ -96,6 +97,7 @@ export class PairCore {
   #lastSentSeq = 0;
   #peerAck = 0;
   #lastCheckpointSeq = 0;
+  #checkpointReceivedBytes = 0;
   #snapshotId = 0;
   readonly #decoders: FrameDecoder[];
   readonly #paths: PathState[];
@@ -347,6 +349,11 @@ export class PairCore {
     return this.#pending.length;
   }
 
+  /** Checkpoint payload a backup has applied: the entries' CBOR bytes, without framing (goodput). */
+  get checkpointReceivedBytes(): number {
+    return this.#checkpointReceivedBytes;
+  }
+
   // --------------------------------------------------------------- clients
 
   #onRequest(clientId: string, syncId: number, body: unknown, arrivedMs: number): void {
@@ -580,7 +587,10 @@ export class PairCore {
         if (role.name === 'joining') this.#onSnapshotChunk(role, body);
         return;
       case 'ckpt':
-        if (role.name === 'backup') for (const entry of body.entries) this.#applyEntry(entry);
+        if (role.name === 'backup') {
+          this.#checkpointReceivedBytes += encodeCbor(body.entries.map(entryToWire)).length;
+          for (const entry of body.entries) this.#applyEntry(entry);
+        }
         return;
       case 'stop':
         if (role.name !== 'primary' && role.name !== 'primary-alone' && role.name !== 'stopped') {

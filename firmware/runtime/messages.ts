@@ -182,7 +182,7 @@ function parseHello(value: unknown): Hello {
  * state model [txn, clientId, syncId, update, reply];
  * replay model [txn, clientId, syncId, request, nowMs, seed].
  */
-function entryToWire(e: CheckpointEntry): unknown[] {
+export function entryToWire(e: CheckpointEntry): unknown[] {
   return e.nowMs === undefined
     ? [e.txn, e.clientId, e.syncId, e.update ?? null, e.reply ?? null]
     : [e.txn, e.clientId, e.syncId, e.request ?? null, e.nowMs, e.seed ?? 0];
