@@ -116,8 +116,12 @@ const HOST_POLL_SPREAD_MS = 700;
 const EMPTY_START_SHARE = 0.3;
 /** Share of started switches during which the host pushes again into some board's inactive slot. */
 const PUSH_DURING_SWITCH_SHARE = 0.25;
-/** Between two pushes over a whole image, at random: 5 to 20 s. */
-const REPUSH_EVERY_MS = 5000;
+/**
+ * Between two pushes over a whole image, at random: 15 to 45 s. Each one
+ * leaves a board without a staged image for 6 s or more, so more often
+ * would crowd out the switches and fallbacks the schedule exists to test.
+ */
+const REPUSH_EVERY_MS = 15_000;
 
 export function runSeed(options: WorldOptions): SeedResult {
   return new World(options).run();
@@ -609,11 +613,11 @@ class World {
     }
     if (!this.options.faults) return;
     const end = this.options.runMs * 0.85;
-    let at = REPUSH_EVERY_MS * (1 + this.pushRandom() * 3);
+    let at = REPUSH_EVERY_MS * (1 + this.pushRandom() * 2);
     while (at < end) {
       const index = this.pushRandom() < 0.5 ? 0 : 1;
       this.queue.at(at, () => this.#push(index, true, 'push again'));
-      at += REPUSH_EVERY_MS * (1 + this.pushRandom() * 3);
+      at += REPUSH_EVERY_MS * (1 + this.pushRandom() * 2);
     }
   }
 
