@@ -283,7 +283,8 @@ export class Board {
       case 'journal':
         return { id, ok: true, result: this.journal.page(request.powerOn, request.since) };
       case 'switch': {
-        const refusal = this.#pair?.switchToOther() ?? 'no image runs';
+        const pair = this.#pair;
+        const refusal = pair === null ? 'no image runs' : pair.switchToOther();
         return refusal === null
           ? { id, ok: true, result: { started: true } }
           : { id, ok: false, error: 'refused', message: refusal };
