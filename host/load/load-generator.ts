@@ -26,6 +26,8 @@ export interface LoadOptions {
    * so a new run must not reuse an old run's ids (its requests would be "too old").
    */
   readonly clientPrefix: string;
+  /** Where the answers go; a fresh History by default (a campaign passes one that keeps a log). */
+  readonly history?: History;
 }
 
 /** An answer a client got, for timing: when, and from which board. */
@@ -51,7 +53,7 @@ export class LoadGenerator {
   #waitedMsMax = 0;
 
   constructor(readonly options: LoadOptions) {
-    this.history = new History(options.loadApp);
+    this.history = options.history ?? new History(options.loadApp);
     for (let c = 0; c < options.clients; c++) {
       const random = seededRandom(options.seed * 13 + c);
       this.#clients.push(

@@ -6,20 +6,35 @@
  *
  *   tandem hil check --rig sim [--dir LAB] [--profile FILE] [--json]
  *   tandem hil check --rig firmata --port /dev/ttyACM0 --profile FILE --hosts /dev/ttyUSB0,/dev/ttyUSB1
+ *   tandem hil run --rig sim --pulls 50 [--scenario takeover|upgrade|mixed] [--seed S] [--json]
  */
+
+import { randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type CampaignRun, runCampaign, SCENARIOS, type Scenario } from '../../../hil/campaign.ts';
+import {
+  type CampaignTarget,
+  firmataCampaignTarget,
+  openSimCampaignTarget,
+} from '../../../hil/campaign-target.ts';
 import { checkRig, type RigCheckResult, type StatusSource } from '../../../hil/check.ts';
 import { openFirmataRig, openSimRig } from '../../../hil/open-rig.ts';
+import { defaultReportDir, writeReports } from '../../../hil/reports.ts';
 import type { Rig } from '../../../hil/rig.ts';
 import { RigNotAnsweringError, RigWiringError } from '../../../hil/rig.ts';
 import { loadRigProfile, type RigProfile, RigProfileError } from '../../../hil/rig-profile.ts';
+import { buildImage } from '../../image/build.ts';
+import { DEFAULT_KEY_DIR, generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
 import { BoardClient } from '../../lab/board-client.ts';
 import { DEFAULT_LAB_DIR } from '../../lab/lab.ts';
 import { openLabBoard } from '../../lab/lab-boards.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { milliseconds, positiveInteger } from '../option-parsers.ts';
+import { milliseconds, positiveInteger, seedNumber } from '../option-parsers.ts';
+import { formatTable } from '../text-table.ts';
 
 /** The options every `hil` subcommand takes to reach its rig and boards. */
 export interface RigOptions {
@@ -194,8 +209,206 @@ function report(result: RigCheckResult): string {
   return `${lines.join('\n')}\n`;
 }
 
+interface HilRunOptions extends RigOptions {
+  readonly pulls: number;
+  readonly scenario: Scenario;
+  readonly seed?: number;
+  readonly reportDir?: string;
+  readonly json: boolean;
+  readonly baud: number;
+  readonly clients: number;
+  readonly bus?: readonly [string, string];
+}
+
+/** Where `--rig sim` starts its own lab unless --dir says otherwise (erased at the start). */
+const HIL_RUN_LAB_DIR = '.tandem/hil-lab';
+
+const registerHilRun: RegisterHilSubcommand = (hil, finish) => {
+  addRigOptions(
+    hil
+      .command('run')
+      .description(
+        `A failover campaign: under client load, pull a board's power through the rig at random moments (under load, during a state transfer, during a switch), restore it, wait for the pair to re-form, repeat; then check every request and reply (exactly once, retries, no two boards serving at once, the final ledger). Writes JUnit XML and an HTML timeline to --report-dir. --rig sim starts its own fresh lab in --dir (default ${HIL_RUN_LAB_DIR}, erased) and takes it down at the end.`,
+      ),
+  )
+    .addOption(
+      new Option('--pulls <n>', 'power pulls in the campaign')
+        .argParser(positiveInteger)
+        .default(10),
+    )
+    .addOption(
+      new Option(
+        '--scenario <name>',
+        'takeover: pulls under load and during rejoins; upgrade: pulls during switches and fallbacks to 2.0.0 and between them; mixed: both',
+      )
+        .choices(SCENARIOS)
+        .default('takeover'),
+    )
+    .addOption(
+      new Option(
+        '--seed <n>',
+        'seed of the pull schedule (printed; the same seed replays it)',
+      ).argParser(seedNumber),
+    )
+    .option('--report-dir <dir>', 'where junit.xml and report.html go (default .tandem/hil/<time>)')
+    .option(
+      '--json',
+      'print the result as one JSON object; progress and report paths on stderr',
+      false,
+    )
+    .addOption(
+      new Option('--baud <rate>', "line rate of the simulated lab's UARTs (--rig sim)")
+        .argParser(positiveInteger)
+        .default(115200),
+    )
+    .addOption(
+      new Option('--clients <n>', 'concurrent ledger clients')
+        .argParser(positiveInteger)
+        .default(8),
+    )
+    .addOption(
+      new Option(
+        '--bus <p1,p2>',
+        "the boards' client bus ports, P1 then P2, at --host-baud (--rig firmata)",
+      ).argParser(hostPorts),
+    )
+    .action(async (options: HilRunOptions, command: Command) => {
+      const problem =
+        rigOptionsProblem(options) ??
+        (options.rig === 'firmata' && options.bus === undefined
+          ? "--rig firmata needs --bus: the boards' client bus ports, P1 then P2"
+          : null);
+      if (problem !== null) command.error(`error: ${problem}`, { exitCode: ExitCode.usage });
+      const dir = command.getOptionValueSource('dir') === 'default' ? HIL_RUN_LAB_DIR : options.dir;
+      finish(await hilRun({ ...options, dir }));
+    });
+};
+
+async function hilRun(options: HilRunOptions): Promise<ExitCode> {
+  const started = new Date();
+  const seed = options.seed ?? randomInt(0, 2 ** 32);
+  const progress = (line: string) => process.stderr.write(`  ${line}\n`);
+  process.stderr.write(
+    `tandem hil run: ${options.scenario}, ${options.pulls} pulls, seed ${seed} (replay with --seed ${seed})\n`,
+  );
+  const abort = new AbortController();
+  const onInterrupt = () => {
+    if (!abort.signal.aborted) {
+      process.stderr.write('tandem hil run: interrupted; finishing this pull, then cleaning up\n');
+    }
+    abort.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  let target: (CampaignTarget & { close(): Promise<void> }) | null = null;
+  let run: CampaignRun;
+  try {
+    try {
+      target = await openTarget(options, options.json ? () => {} : progress);
+    } catch (error) {
+      if (error instanceof RigProfileError) {
+        process.stderr.write(`tandem: ${error.message}\n`);
+        return ExitCode.usage;
+      }
+      if (error instanceof RigNotAnsweringError || error instanceof RigWiringError) {
+        process.stderr.write(`tandem: ${error.message}\n`);
+        return ExitCode.failure;
+      }
+      throw error;
+    }
+    run = await runCampaign(target, {
+      pulls: options.pulls,
+      scenario: options.scenario,
+      seed,
+      clients: options.clients,
+      log: options.json ? undefined : progress,
+      signal: abort.signal,
+    });
+  } finally {
+    await target?.close();
+    process.off('SIGINT', onInterrupt);
+  }
+  const paths = writeReports(run, options.reportDir ?? defaultReportDir(started));
+  const r = run.result;
+  if (options.json) {
+    process.stdout.write(
+      `${JSON.stringify({ ...r, reports: { junit: paths.junit, html: paths.html } })}\n`,
+    );
+  } else {
+    process.stdout.write(summary(run));
+  }
+  process.stderr.write(`junit: ${paths.junit}\nhtml: ${paths.html}\n`);
+  const passed =
+    r.lost === 0 && r.duplicated === 0 && r.splitBrain === 0 && r.violations.length === 0;
+  return passed ? ExitCode.ok : ExitCode.failure;
+}
+
+async function openTarget(
+  options: HilRunOptions,
+  say: (line: string) => void,
+): Promise<CampaignTarget & { close(): Promise<void> }> {
+  const profile = options.profile === undefined ? undefined : await loadRigProfile(options.profile);
+  if (options.rig === 'firmata') {
+    const opened = await openRigFrom(options);
+    const target = firmataCampaignTarget({
+      rig: opened.rig,
+      hosts: opened.boards,
+      bus: options.bus ?? ['', ''],
+      baud: options.hostBaud,
+    });
+    return { ...target, close: () => opened.close() };
+  }
+  if (!existsSync(join(DEFAULT_KEY_DIR, PUBLIC_KEY_FILE))) {
+    say(`no signing key yet: creating one in ${DEFAULT_KEY_DIR}`);
+    generateKeys(DEFAULT_KEY_DIR);
+  }
+  say('building the signed images');
+  const v1 = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['sim'] });
+  const v2 =
+    options.scenario === 'takeover'
+      ? null
+      : await buildImage({ app: 'ledger', version: '2.0.0', boards: ['sim'] });
+  return openSimCampaignTarget({
+    dir: options.dir,
+    baud: options.baud,
+    publicKeyFile: join(DEFAULT_KEY_DIR, PUBLIC_KEY_FILE),
+    v1: v1.image,
+    v2: v2?.image ?? null,
+    profile,
+    say,
+  });
+}
+
+function summary(run: CampaignRun): string {
+  const r = run.result;
+  const ms = (p: CampaignRun['result']['takeoverMs']) =>
+    p.count === 0
+      ? 'none measured'
+      : `p50 ${p.p50?.toFixed(1)} ms, p99 ${p.p99?.toFixed(1)} ms, max ${p.max?.toFixed(1)} ms (${p.count})`;
+  const lines = formatTable([
+    ['pulls', String(r.pulls)],
+    ['requests acknowledged', String(r.acknowledged)],
+    ['acknowledged, then lost', String(r.lost)],
+    ['executed twice', String(r.duplicated)],
+    ['split brain', String(r.splitBrain)],
+    [
+      'double failures (by design)',
+      `${r.doubleFailures} (${r.lostToDoubleFailure} acknowledged lost with both copies)`,
+    ],
+    ['takeover (pull to first reply)', ms(r.takeoverMs)],
+    ['re-form (restore to pair whole)', ms(r.reformMs)],
+    ['seed', String(r.seed)],
+  ]);
+  const invariants = run.invariants.map(
+    (i) =>
+      `${i.ok ? 'held  ' : 'BROKEN'} ${i.title}${i.ok ? '' : `\n         ${i.detail.split('\n').join('\n         ')}`}`,
+  );
+  const passed =
+    r.lost === 0 && r.duplicated === 0 && r.splitBrain === 0 && r.violations.length === 0;
+  return `\n${lines.join('\n')}\n\n${invariants.join('\n')}\n${r.violations.map((v) => `  ${v}\n`).join('')}\n${passed ? 'PASS' : 'FAIL'}\n`;
+}
+
 /** The subcommands of `hil`, in help order. Add new ones here. */
-const HIL_SUBCOMMANDS: readonly RegisterHilSubcommand[] = [registerHilCheck];
+const HIL_SUBCOMMANDS: readonly RegisterHilSubcommand[] = [registerHilCheck, registerHilRun];
 
 export const registerHil: RegisterCommand = (program, finish) => {
   const hil = program

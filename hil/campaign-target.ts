@@ -1,0 +1,183 @@
+/**
+ * What a failover campaign runs against: a pair's two host ports, the rig
+ * that switches their power, and ledger clients on the pair's bus ports.
+ * The simulated lab and real boards differ only in the serial binding and
+ * the paths; the campaign sees the same `CampaignTarget` either way.
+ */
+import { autoDetect } from '@serialport/bindings-cpp';
+import type { BindingInterface } from '@serialport/bindings-interface';
+import { SimBinding } from '../boards/sim/serial/sim-binding.ts';
+import type { AnyApp } from '../firmware/app.ts';
+import { LEDGER_VERSIONS, ledgerWorkload } from '../firmware/apps/ledger/index.ts';
+import { startDemoPair } from '../host/demo/demo-pair.ts';
+import type { BoardClient } from '../host/lab/board-client.ts';
+import { readBoardStatuses } from '../host/lab/board-watch.ts';
+import { endpoint, portPath } from '../host/lab/lab-config.ts';
+import { pushImage } from '../host/lab/push.ts';
+import { BusPort } from '../host/load/bus-port.ts';
+import { LoadGenerator } from '../host/load/load-generator.ts';
+import type { History } from '../host/simulator/history.ts';
+import { openSimRig } from './open-rig.ts';
+import type { Rig } from './rig.ts';
+import type { RigProfile } from './rig-profile.ts';
+
+export interface CampaignLoad {
+  readonly load: LoadGenerator;
+  close(): Promise<void>;
+}
+
+export interface CampaignTarget {
+  /** For reports: 'sim' or the rig profile's name. */
+  readonly rigName: string;
+  readonly rig: Rig;
+  /** The boards' host (management) ports, P1 then P2. */
+  readonly hosts: readonly [BoardClient, BoardClient];
+  /** Clients on the pair's bus ports, answering into `history`. */
+  openLoad(options: { clients: number; seed: number; history: History }): Promise<CampaignLoad>;
+  /**
+   * Makes sure both boards' other slots hold the image a switch goes to
+   * (scenarios upgrade and mixed); throws with what is missing.
+   */
+  prepareSwitch(): Promise<void>;
+}
+
+/** The ledger versions the campaign's clients and checks know. */
+export function loadLedger(version: string): AnyApp {
+  const factory = LEDGER_VERSIONS[version as keyof typeof LEDGER_VERSIONS];
+  if (factory === undefined) throw new Error(`no ledger ${version} to check the history with`);
+  return factory();
+}
+
+/** Ledger clients over two bus ports (P1's, then P2's), as `tandem load` runs them. */
+export async function openBusLoad(options: {
+  readonly binding: BindingInterface;
+  readonly paths: readonly [string, string];
+  readonly baud: number;
+  readonly clients: number;
+  readonly seed: number;
+  readonly history: History;
+}): Promise<CampaignLoad> {
+  const load = new LoadGenerator({
+    clients: options.clients,
+    seed: options.seed,
+    workload: (random) => ledgerWorkload(random),
+    loadApp: loadLedger,
+    // Clients follow announcements; the timeout only covers a lost request.
+    timeoutMs: 500,
+    thinkMsMax: 5,
+    // A pair remembers clients' sync ids: a new run must not reuse an old run's ids.
+    clientPrefix: `hil-${Date.now().toString(36)}`,
+    history: options.history,
+  });
+  const ports: BusPort[] = [];
+  const close = async () => {
+    for (const port of ports) await port.close().catch(() => {});
+  };
+  try {
+    for (const board of [0, 1] as const) {
+      ports.push(
+        await BusPort.open(
+          options.binding,
+          options.paths[board],
+          options.baud,
+          load.handlersFor(board),
+        ),
+      );
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  load.attach(ports as unknown as readonly [BusPort, BusPort]);
+  return { load, close };
+}
+
+/**
+ * A fresh simulated lab in `dir` (erased), ledger 1.0.0 in both boards and
+ * the pair formed, with the lab's relay controller as the rig. `close`
+ * takes it all down.
+ */
+export async function openSimCampaignTarget(options: {
+  readonly dir: string;
+  readonly baud: number;
+  readonly publicKeyFile: string;
+  readonly v1: Uint8Array;
+  /** What a switch goes to, pushed by `prepareSwitch`. */
+  readonly v2: Uint8Array | null;
+  readonly profile?: RigProfile;
+  readonly say: (line: string) => void;
+}): Promise<CampaignTarget & { close(): Promise<void> }> {
+  const pair = await startDemoPair({ ...options, image: options.v1 });
+  let rig: Rig;
+  try {
+    rig = await openSimRig(pair.config.dir, options.profile);
+  } catch (error) {
+    await pair.close();
+    throw error;
+  }
+  const { config } = pair;
+  return {
+    rigName: rig.profile.name,
+    rig,
+    hosts: pair.hosts,
+    openLoad: ({ clients, seed, history }) =>
+      openBusLoad({
+        binding: SimBinding,
+        paths: [portPath(config, endpoint.client(1)), portPath(config, endpoint.client(2))],
+        baud: config.baud,
+        clients,
+        seed,
+        history,
+      }),
+    prepareSwitch: async () => {
+      if (options.v2 === null) throw new Error('no image to switch to');
+      await pushImage(
+        pair.hosts.map((client, index) => ({ processor: index === 0 ? 1 : 2, client })),
+        options.v2,
+        { publicKeys: pair.publicKeys, board: config.board },
+      );
+    },
+    close: async () => {
+      await rig.close().catch(() => {});
+      await pair.close();
+    },
+  };
+}
+
+/**
+ * Real boards: the rig and host ports `openRigFrom` opened, and the boards'
+ * client bus ports. The pair must already run ledger 1.0.0; for a switch,
+ * the other version must already be in both other slots (`tandem push`).
+ */
+export function firmataCampaignTarget(options: {
+  readonly rig: Rig;
+  readonly hosts: readonly [BoardClient, BoardClient];
+  readonly bus: readonly [string, string];
+  readonly baud: number;
+}): CampaignTarget {
+  return {
+    rigName: options.rig.profile.name,
+    rig: options.rig,
+    hosts: options.hosts,
+    openLoad: ({ clients, seed, history }) =>
+      openBusLoad({
+        binding: autoDetect(),
+        paths: options.bus,
+        baud: options.baud,
+        clients,
+        seed,
+        history,
+      }),
+    prepareSwitch: async () => {
+      const statuses = await readBoardStatuses(options.hosts);
+      statuses.forEach((status, index) => {
+        const other = status?.slots.find((slot) => !slot.active);
+        if (other?.status !== 'valid' || other.version === status?.pair?.version) {
+          throw new Error(
+            `processor ${index + 1}'s other slot holds no other valid version to switch to: \`tandem push\` one first`,
+          );
+        }
+      });
+    },
+  };
+}
