@@ -128,9 +128,13 @@ export async function runSwitch(
   let last: (BoardStatus | null)[] = statuses;
   let settled = false;
   while (performance.now() < deadline) {
+    // Both boards' new entries, in the order they happened.
+    const fresh: [JournalEntry, 1 | 2][] = [];
     for (const [index, reader] of readers.entries()) {
-      for (const entry of await reader.read()) seen(entry, index === 0 ? 1 : 2);
+      for (const entry of await reader.read()) fresh.push([entry, index === 0 ? 1 : 2]);
     }
+    fresh.sort(([a], [b]) => a.atMs - b.atMs);
+    for (const [entry, processor] of fresh) seen(entry, processor);
     last = await readBoardStatuses(boards);
     const finished = steps.some((s) => s.step === 'done' && s.ok) || steps.some((s) => !s.ok);
     settled = isSettled(last);
