@@ -74,7 +74,13 @@ export interface EndpointInfo {
   readonly path: string;
 }
 
-export type FaultChange = Partial<LineFaults>;
+export type FaultChange = Partial<LineFaults> & {
+  /**
+   * Unplug the cable (both ways, DSR too) once this many more bytes have
+   * crossed it in the direction named: a cut at a chosen point of a transfer.
+   */
+  readonly unplugAfterBytes?: number;
+};
 
 export interface FaultRequest extends FaultChange {
   readonly cable: string;
@@ -135,6 +141,13 @@ export function parseControlRequest(value: unknown): ControlRequest {
           throw new ControlError('"delayMs" must be a number from 0 to 60000');
         }
         change.delayMs = delay;
+      }
+      if (r.unplugAfterBytes !== undefined) {
+        const bytes = r.unplugAfterBytes;
+        if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 1) {
+          throw new ControlError('"unplugAfterBytes" must be a whole number of at least 1');
+        }
+        change.unplugAfterBytes = bytes;
       }
       return { id, op: 'fault', cable: cableName(r), direction, ...change };
     }

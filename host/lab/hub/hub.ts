@@ -201,11 +201,14 @@ export class Hub {
     // The same checks as a control request: a bad rate is refused, not applied.
     const parsed = parseControlRequest({ ...asked, id: 0, op: 'fault' });
     if (parsed.op !== 'fault') throw new ControlError('not a fault request');
-    const { id: _id, op: _op, cable: name, direction: which, ...change } = parsed;
+    const { id: _id, op: _op, cable: name, direction: which, unplugAfterBytes, ...change } = parsed;
     const cable = this.#cable(name);
     const lines =
       which === 'both' ? [cable.aToB, cable.bToA] : [which === 'a-to-b' ? cable.aToB : cable.bToA];
-    for (const line of lines) line.faults = { ...line.faults, ...change };
+    for (const line of lines) {
+      line.faults = { ...line.faults, ...change };
+      if (unplugAfterBytes !== undefined) line.unplugAfterBytes = unplugAfterBytes;
+    }
     this.#log(`fault ${name} ${which} ${JSON.stringify(change)}`);
     this.#refreshStatus(cable);
     return this.#cableStatus(cable);
@@ -214,8 +217,10 @@ export class Hub {
   /** Clears every fault on a cable, both ways. */
   restore(name: string): CableStatus {
     const cable = this.#cable(name);
-    cable.aToB.faults = noFaults();
-    cable.bToA.faults = noFaults();
+    for (const line of [cable.aToB, cable.bToA]) {
+      line.faults = noFaults();
+      line.unplugAfterBytes = null;
+    }
     this.#log(`restore ${name}`);
     this.#refreshStatus(cable);
     return this.#cableStatus(cable);
@@ -528,7 +533,18 @@ export class Hub {
       if (parts.length > 0 && receiver.conn !== null) {
         receiver.conn.socket.write(encodeFrame(Frame.received, Buffer.concat(parts)));
       }
+      if (line.unplugAfterBytes === 0) this.#unplug(cable);
     }
+  }
+
+  /** An armed unplug went off: the other direction and DSR go too. */
+  #unplug(cable: Cable): void {
+    for (const line of [cable.aToB, cable.bToA]) {
+      line.faults = { ...line.faults, cut: true };
+      line.unplugAfterBytes = null;
+    }
+    this.#log(`unplugged ${cable.config.name} after the bytes asked for`);
+    this.#refreshStatus(cable);
   }
 }
 

@@ -42,6 +42,8 @@ export interface DirectionCounters {
 
 export class Direction {
   faults: LineFaults = noFaults();
+  /** Bytes still to carry before the cable is unplugged (an armed cut), or null. */
+  unplugAfterBytes: number | null = null;
   readonly bytesPerMs: number;
   #segments: Segment[] = [];
   #inFlight: InFlight[] = [];
@@ -116,7 +118,7 @@ export class Direction {
       segment.sentData = dataDone;
       if (chunk.length > 0) {
         if (this.faults.cut) this.#dropped += chunk.length;
-        else this.#inFlight.push({ data: chunk, atMs: nowMs + this.faults.delayMs });
+        else this.#carry(chunk, nowMs);
       }
       if (lineDone < segment.lineBytes) break;
       this.#segments.shift();
@@ -142,6 +144,18 @@ export class Direction {
     }
     this.#segments = [];
     this.#busyUntilMs = Math.min(this.#busyUntilMs, nowMs);
+  }
+
+  /** Puts bytes on the wire; an armed unplug lets through only its count, then cuts. */
+  #carry(chunk: Uint8Array, nowMs: number): void {
+    let bytes = chunk;
+    if (this.unplugAfterBytes !== null) {
+      bytes = chunk.subarray(0, this.unplugAfterBytes);
+      this.#dropped += chunk.length - bytes.length;
+      this.unplugAfterBytes -= bytes.length;
+      if (this.unplugAfterBytes === 0) this.faults = { ...this.faults, cut: true };
+    }
+    if (bytes.length > 0) this.#inFlight.push({ data: bytes, atMs: nowMs + this.faults.delayMs });
   }
 
   #applyWriteFaults(bytes: Uint8Array): Uint8Array {
