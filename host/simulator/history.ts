@@ -44,6 +44,8 @@ class Epoch {
   readonly acks = new Map<string, Acknowledged>();
   readonly byTxn = new Map<number, string>();
   readonly versions: VersionMark[] = [];
+  /** Where the history begins when the pair had served before it: replay starts there, not at init. */
+  start: { readonly txn: number; readonly state: unknown; readonly version: string } | null = null;
 }
 
 export class History {
@@ -67,6 +69,12 @@ export class History {
     const last = marks[marks.length - 1];
     if (last?.version === version) return;
     marks.push({ fromTxn: txn + 1, version });
+  }
+
+  /** The pair had served before this history: it begins after `txn`, with `state` on `version`. */
+  startFrom(txn: number, state: unknown, version: string): void {
+    this.#epoch.start = { txn, state, version };
+    this.servingFrom(txn, version);
   }
 
   get hasAcknowledged(): boolean {
@@ -143,10 +151,10 @@ export class History {
     const acks = [...epoch.acks.values()].sort((a, b) => a.txn - b.txn);
     const marks = epoch.versions;
     let markIndex = 0;
-    let version = marks[0]?.version ?? finalVersion;
+    let version = epoch.start?.version ?? marks[0]?.version ?? finalVersion;
     let app = this.loadApp(version);
-    let state = app.init();
-    let txn = 0;
+    let state = epoch.start === null ? app.init() : epoch.start.state;
+    let txn = epoch.start?.txn ?? 0;
     for (const ack of acks) {
       if (ack.txn !== txn + 1) {
         this.lost += ack.txn - txn - 1;
