@@ -3,17 +3,21 @@ import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
 import { LEDGER_VERSIONS, ledgerWorkload } from '../../firmware/apps/ledger/index.ts';
 import { endpoint, type LabConfig, portPath } from '../lab/lab-config.ts';
 import { BusPort } from './bus-port.ts';
-import { LoadGenerator } from './load-generator.ts';
+import { LoadGenerator, type LoadOptions } from './load-generator.ts';
 
 export interface LabLoad {
   readonly load: LoadGenerator;
   readonly ports: readonly [BusPort, BusPort];
 }
 
+/** Per-run changes to the clients' pacing (a benchmark saturates with no think time). */
+export type LabLoadPacing = Partial<Pick<LoadOptions, 'timeoutMs' | 'thinkMsMax'>>;
+
 export async function openLabLoad(
   config: LabConfig,
   clients: number,
   seed: number,
+  pacing: LabLoadPacing = {},
 ): Promise<LabLoad> {
   const load = new LoadGenerator({
     clients,
@@ -24,6 +28,7 @@ export async function openLabLoad(
     timeoutMs: 500,
     thinkMsMax: 5,
     clientPrefix: `load-${Date.now().toString(36)}`,
+    ...pacing,
   });
   const open = (p: 1 | 2) =>
     BusPort.open(
