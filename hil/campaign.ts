@@ -21,17 +21,22 @@
  * on trial.
  *
  * A cold start after a pull during a switch, of the board that alone held
- * the state (the other was stopped for the switch, ARCHITECTURE step b), is
- * a double failure by design: counted apart, with what it lost. Any other
- * cold start is a violation (state lost). The takeover scenario never pulls
- * a board that holds the only copy.
+ * the state (the other had given its copy up for the switch: stopped at
+ * ARCHITECTURE step b, rebooting into the other version, joining, or handed
+ * over at g, as its journal shows), is a double failure by design: counted
+ * apart, with what it lost. Any other cold start is a violation (state
+ * lost). The takeover scenario never pulls a board that holds the only copy.
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BoardStatus } from '../boards/management.ts';
 import { seededRandom } from '../firmware/runtime/random.ts';
 import { readBoardStatuses, roleOf, waitForBoards } from '../host/lab/board-watch.ts';
-import { markServingVersions, PairJournal } from '../host/lab/pair-journal.ts';
+import {
+  markServingVersions,
+  PairJournal,
+  type PairJournalEntry,
+} from '../host/lab/pair-journal.ts';
 import {
   isSettled,
   runSwitch,
@@ -52,7 +57,6 @@ import {
   replayHistory,
   roleIntervals,
   roleMarks,
-  SERVING_BANDS,
   type SplitBrain,
 } from './history-check.ts';
 import { type Percentiles, percentiles } from './percentiles.ts';
@@ -347,11 +351,22 @@ export async function runCampaign(
       extraViolations.push('the pair was not whole at the end: the final state was not checked');
     }
 
-    const pullsChecked = records.map((r) =>
-      doubleFailurePulls.has(r.index) && r.outcome !== 'failed'
-        ? { ...r, outcome: 'double-failure' as const, detail: `${r.detail}; double failure` }
-        : r,
-    );
+    const pullsChecked = records.map((r): PullRecord => {
+      let detail = r.detail;
+      if (r.kind === 'switch') {
+        // The step the boards had reached when the power went (the host sees steps a little late).
+        const reached = stepBefore(journal.entries, r.pulledAtMs, fromJournal);
+        detail = `${detail}; the boards had recorded step ${reached ?? 'none'} at the pull`;
+      }
+      if (doubleFailurePulls.has(r.index) && r.outcome !== 'failed') {
+        return {
+          ...r,
+          outcome: 'double-failure',
+          detail: `${detail}; double failure: the other board had given up its copy for the switch`,
+        };
+      }
+      return { ...r, detail };
+    });
     const violations = [
       ...checked.violations.map(formatViolation),
       ...splitBrains.map(
@@ -405,20 +420,48 @@ export async function runCampaign(
   }
 }
 
+/** Bands in which a board holds no copy of the state it could serve from. */
+const NO_COPY_BANDS: ReadonlySet<RoleBand> = new Set([
+  'handed-over',
+  'stopped',
+  'booting',
+  'joining',
+  'off',
+]);
+
+function bandAt(
+  roles: readonly RoleInterval[],
+  processor: 1 | 2,
+  atMs: number,
+): RoleBand | undefined {
+  return roles.find((r) => r.processor === processor && r.fromMs < atMs && r.toMs >= atMs)?.band;
+}
+
 /**
- * The pull was of the board that alone held the state during a switch (the
- * other had been stopped for it): it had served the last reply before the
- * pull, or its journal showed it in a serving role, and not as the primary
- * of a whole pair.
+ * The pull during a switch took the only copy of the state: the other
+ * board had given its copy up for the switch (stopped, rebooting into the
+ * other version, joining, or handed over). The other board's role is read
+ * from its journal, which the pull did not cut short.
  */
 function soleHolderInSwitch(pull: PullRecord, roles: readonly RoleInterval[]): boolean {
   if (pull.kind !== 'switch') return false;
-  const band = roles.find(
-    (r) =>
-      r.processor === pull.processor && r.fromMs < pull.pulledAtMs && r.toMs >= pull.pulledAtMs,
-  )?.band;
-  if (band === 'primary') return false;
-  return pull.wasServing || (band !== undefined && SERVING_BANDS.has(band));
+  const other = bandAt(roles, pull.processor === 1 ? 2 : 1, pull.pulledAtMs);
+  return other !== undefined && NO_COPY_BANDS.has(other);
+}
+
+/** The last switch step either board recorded before `atMs` (journal times converted). */
+function stepBefore(
+  entries: readonly PairJournalEntry[],
+  atMs: number,
+  fromJournal: (ms: number) => number,
+): string | null {
+  let last: { step: string; at: number } | null = null;
+  for (const entry of entries) {
+    if (entry.kind !== 'switch' || !entry.ok) continue;
+    const at = fromJournal(entry.atMs);
+    if (at <= atMs && (last === null || at >= last.at)) last = { step: entry.step, at };
+  }
+  return last?.step ?? null;
 }
 
 function formatViolation(v: Violation): string {
