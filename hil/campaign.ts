@@ -216,6 +216,13 @@ const TYPICAL_REFORM_MS_DEFAULT = 1000;
 const CLIENTS_DEFAULT = 8;
 /** The switch runner's poll: often, so a pull lands close to the step it follows. */
 const SWITCH_POLL_MS = 5;
+/**
+ * How long the switch runner watches. A switch cut short by a pull may end
+ * with neither `done` nor a failed step, and the runner would wait out its
+ * whole time; the campaign waits for the re-form itself, so this only has
+ * to cover a switch reaching its last step (about a second on the lab).
+ */
+const SWITCH_WATCH_MS = 10_000;
 
 /** The campaign could not go on (the pair never re-formed); the run is still checked. */
 class CampaignStuck extends Error {}
@@ -725,7 +732,7 @@ async function switchPull(planned: PlannedPull, context: PullContext): Promise<P
     report = await runSwitch(context.hosts, {
       direction: 'either',
       pollMs: SWITCH_POLL_MS,
-      timeoutMs: REFORM_TIMEOUT_MS,
+      timeoutMs: SWITCH_WATCH_MS,
       onStep: (step) => {
         if (step.step === planned.step && step.ok && pulled.promise === null) {
           pulled.promise = context.pulling.pullAndRestore(
