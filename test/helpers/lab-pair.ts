@@ -30,15 +30,19 @@ export interface LabPair {
 /** Fast lines keep flashing short; the protocol does not care. */
 const TEST_BAUD = 921600;
 
-export async function startLab(options: { flash: boolean }): Promise<LabPair> {
+export async function startLab(options: {
+  flash: boolean;
+  baud?: number;
+  paths?: 1 | 2;
+}): Promise<LabPair> {
   const root = mkdtempSync(join(tmpdir(), 'tandem-lab-'));
   const keyDir = join(root, 'keys');
   generateKeys(keyDir);
   const { image } = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['sim'], keyDir });
   const config = await labUp({
     dir: join(root, 'lab'),
-    paths: 2,
-    baud: TEST_BAUD,
+    paths: options.paths ?? 2,
+    baud: options.baud ?? TEST_BAUD,
     publicKeyFile: join(keyDir, 'image-signing.pub'),
     fresh: true,
   });

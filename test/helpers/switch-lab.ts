@@ -21,8 +21,8 @@ import { type LabPair, startLab } from './lab-pair.ts';
 export const FIXTURES = join(import.meta.dirname, '../fixtures');
 
 /** A lab pair on 1.0.0 with `app` (a spec or fixture path) pushed into both other slots. */
-export async function startSwitchLab(app = 'ledger@2.0.0'): Promise<LabPair> {
-  const lab = await startLab({ flash: true });
+export async function startSwitchLab(app = 'ledger@2.0.0', paths: 1 | 2 = 2): Promise<LabPair> {
+  const lab = await startLab({ flash: true, paths });
   try {
     const { image } = await buildImage({ app, boards: ['sim'], keyDir: lab.keyDir });
     await pushImage(
@@ -48,33 +48,46 @@ export interface LoadRun {
   readonly finalVersion: string;
 }
 
+/** What the `state` management op answers. */
+interface PairState {
+  readonly version: string;
+  readonly txn: number;
+  readonly state: unknown;
+}
+
 let runs = 0;
 
 /**
  * Runs `during` under client load, waits for the pair to settle, then checks
  * the clients' history against the final state, replayed across versions.
  */
-export async function underLoad(lab: LabPair, during: () => Promise<void>): Promise<LoadRun> {
-  const { load, ports } = await openLabLoad(lab.config, 4, 1000 + runs++);
+export async function underLoad(
+  lab: LabPair,
+  during: () => Promise<void>,
+  clients = 4,
+): Promise<LoadRun> {
+  const { load, ports } = await openLabLoad(lab.config, clients, 1000 + runs++);
   const journal = new PairJournal(lab.hosts);
   try {
     await journal.start();
     const before = await readBoardStatuses(lab.hosts);
-    const primary = before.find((s) => roleOf(s) === 'primary');
-    load.history.servingFrom(primary?.pair?.txn ?? 0, primary?.pair?.version ?? '');
+    const primary = before.findIndex((s) => roleOf(s) === 'primary');
+    const start = (await lab.hosts[primary]?.request({ op: 'state' })) as PairState;
+    load.history.startFrom(start.txn, start.state, start.version);
     load.start();
     await during();
-    const settled = await lab.waitFor(isSettled, 40_000);
-    const answered = await load.stop(10_000);
+    const settled = await lab.waitFor(isSettled, 40_000).catch(async (error: Error) => {
+      await journal.stop();
+      const lines = journal.entries.slice(-40).map(describeEntry);
+      throw new Error(`${error.message}; the boards' journals end with:\n${lines.join('\n')}`);
+    });
+    // Requests lost with both copies of the state are not retried for long.
+    const answered = await load.stop(3000);
     await journal.stop();
     const coldStarted = journal.entries.some((entry) => entry.kind === 'cold-start');
     markServingVersions(journal.entries, load.history);
     const server = settled.findIndex((s) => roleOf(s) === 'primary');
-    const final = (await lab.hosts[server]?.request({ op: 'state' })) as {
-      version: string;
-      txn: number;
-      state: unknown;
-    };
+    const final = (await lab.hosts[server]?.request({ op: 'state' })) as PairState;
     load.history.checkSequential(performance.now(), final.state, final.version, final.txn);
     const violations = load.history.violations.map((v) => `${v.kind}: ${v.detail}`);
     if (!answered) violations.push('not every client got an answer after the load stopped');
@@ -92,4 +105,14 @@ export async function underLoad(lab: LabPair, during: () => Promise<void>): Prom
     await journal.stop();
     for (const port of ports) await port.close().catch(() => {});
   }
+}
+
+function describeEntry(entry: PairJournalEntry): string {
+  const what =
+    entry.kind === 'role'
+      ? `role ${entry.role}: ${entry.why}`
+      : entry.kind === 'switch'
+        ? `switch ${entry.step} ${entry.ok ? 'ok' : 'FAILED'}: ${entry.detail}`
+        : JSON.stringify(entry);
+  return `  P${entry.processor} ${entry.version} boot ${entry.boot} at ${entry.atMs.toFixed(1)}: ${what}`;
 }
