@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import type { RegisterCommand } from './command-registration.ts';
+import { registerBench } from './commands/bench.ts';
 import { registerBenchPush } from './commands/bench-push.ts';
 import { registerBenchSimulate } from './commands/bench-simulate.ts';
 import { registerBuild } from './commands/build.ts';
@@ -41,6 +42,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerSimulate,
   registerBenchSimulate,
   registerBenchPush,
+  registerBench,
   registerKeys,
   registerBuild,
 ];

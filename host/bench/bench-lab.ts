@@ -1,0 +1,145 @@
+/**
+ * One lab for `tandem bench` at one baud: a fresh lab in a temporary
+ * directory with ledger 1.0.0 in both boards and the pair formed, both
+ * boards' journals read for the whole run, and every power-pull the bench
+ * makes recorded, so takeovers the boards did without a pull (false
+ * suspicions) can be counted afterwards.
+ */
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { BoardStatus } from '../../boards/management.ts';
+import { type DemoPair, PAIR_TIMEOUT_MS, startDemoPair } from '../demo/demo-pair.ts';
+import { readBoardStatuses, roleOf, waitForBoards } from '../lab/board-watch.ts';
+import { PairJournal, type PairJournalEntry } from '../lab/pair-journal.ts';
+import { wallMs } from './figure.ts';
+
+export interface PowerPull {
+  readonly processor: 1 | 2;
+  /** Wall-clock ms (the journals' clock) when the pull was asked for. */
+  readonly atWallMs: number;
+  /** When power came back; null if it never did during the run. */
+  restoredAtWallMs: number | null;
+}
+
+export interface BenchLab {
+  readonly pair: DemoPair;
+  readonly baud: number;
+  readonly journal: PairJournal;
+  readonly pulls: PowerPull[];
+  /** Pulls the power of `processor`; returns performance.now() just before the pull. */
+  pull(processor: 1 | 2): Promise<number>;
+  /** Restores power and waits until the board is the backup of a whole pair again. */
+  restore(processor: 1 | 2): Promise<void>;
+  /** Waits for one primary and one backup; returns the primary. */
+  whole(): Promise<1 | 2>;
+  /** Stops the journals and takes the lab down. */
+  close(): Promise<void>;
+}
+
+export async function openBenchLab(options: {
+  readonly root: string;
+  readonly baud: number;
+  readonly image: Uint8Array;
+  readonly publicKeyFile: string;
+}): Promise<BenchLab> {
+  const pair = await startDemoPair({
+    dir: join(options.root, `lab-${options.baud}`),
+    baud: options.baud,
+    publicKeyFile: options.publicKeyFile,
+    image: options.image,
+    say: () => {},
+  });
+  const journal = new PairJournal(pair.hosts);
+  try {
+    await journal.start();
+  } catch (error) {
+    await pair.close();
+    throw error;
+  }
+  const pulls: PowerPull[] = [];
+  const whole = async (): Promise<1 | 2> => {
+    const statuses = await waitForBoards(pair.hosts, isWhole, PAIR_TIMEOUT_MS);
+    if (statuses === null) throw new Error(`the pair did not form within ${PAIR_TIMEOUT_MS} ms`);
+    return roleOf(statuses[0]) === 'primary' ? 1 : 2;
+  };
+  return {
+    pair,
+    baud: options.baud,
+    journal,
+    pulls,
+    async pull(processor) {
+      const at = performance.now();
+      pulls.push({ processor, atWallMs: wallMs(at), restoredAtWallMs: null });
+      await pair.lab.power(processor, false);
+      return at;
+    },
+    async restore(processor) {
+      const pull = pulls.filter((p) => p.processor === processor).at(-1);
+      await pair.lab.power(processor, true);
+      if (pull !== undefined) pull.restoredAtWallMs = wallMs(performance.now());
+      const statuses = await waitForBoards(
+        pair.hosts,
+        (s) => roleOf(s[processor - 1]) === 'backup' && isWhole(s),
+        PAIR_TIMEOUT_MS,
+      );
+      if (statuses === null) {
+        throw new Error(`processor ${processor} did not rejoin within ${PAIR_TIMEOUT_MS} ms`);
+      }
+    },
+    whole,
+    async close() {
+      await journal.stop().catch(() => {});
+      await pair.close();
+    },
+  };
+}
+
+function isWhole(statuses: readonly (BoardStatus | null)[]): boolean {
+  const roles = statuses.map(roleOf).sort();
+  return roles[0] === 'backup' && roles[1] === 'primary';
+}
+
+/** The primary of a whole pair right now, or null. */
+export async function currentPrimary(lab: BenchLab): Promise<1 | 2 | null> {
+  const statuses = await readBoardStatuses(lab.pair.hosts);
+  if (!isWhole(statuses)) return null;
+  return roleOf(statuses[0]) === 'primary' ? 1 : 2;
+}
+
+export interface Suspicions {
+  /** Takeovers (a backup made itself primary) with no pull of its partner to explain them. */
+  readonly falseTakeovers: readonly PairJournalEntry[];
+  /** All takeovers the journals recorded. */
+  readonly takeovers: number;
+  /** A primary gave up its backup ("backup silent") with no pull of the backup to explain it. */
+  readonly falseBackupLosses: readonly PairJournalEntry[];
+  /** Some journal entries were dropped before they were read: the counts may be low. */
+  readonly incomplete: boolean;
+}
+
+/**
+ * A takeover (or a primary's giving up its backup) is explained by a pull of
+ * the partner when it falls between the pull and `SETTLE_MS` after the power
+ * came back (a restarted board is noticed by its new incarnation).
+ */
+const SETTLE_MS = 5000;
+
+export function countSuspicions(lab: BenchLab): Suspicions {
+  const explained = (entry: PairJournalEntry) =>
+    lab.pulls.some(
+      (pull) =>
+        pull.processor !== entry.processor &&
+        entry.atMs >= pull.atWallMs &&
+        entry.atMs <= (pull.restoredAtWallMs ?? Number.POSITIVE_INFINITY) + SETTLE_MS,
+    );
+  const takeovers = lab.journal.entries.filter((e) => e.kind === 'takeover');
+  const backupLosses = lab.journal.entries.filter(
+    (e) => e.kind === 'role' && e.role === 'primary-alone' && e.why === 'backup silent',
+  );
+  return {
+    falseTakeovers: takeovers.filter((e) => !explained(e)),
+    takeovers: takeovers.length,
+    falseBackupLosses: backupLosses.filter((e) => !explained(e)),
+    incomplete: lab.journal.incomplete,
+  };
+}

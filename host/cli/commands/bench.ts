@@ -1,0 +1,112 @@
+/**
+ * `tandem bench`: every figure of the benchmark suite (host/bench/) in one
+ * run on the lab, each beside its target: takeover distribution at two
+ * bauds with false suspicions, checkpoint goodput, push goodput, switch
+ * hold, and checkpointing's throughput ratio and added latency. A
+ * benchmark reports; it exits 0 when it measured, whether or not the
+ * targets were met (the shortfalls are in the output).
+ */
+import { Option } from 'commander';
+import {
+  BENCH_BAUDS,
+  type BenchReport,
+  DEFAULT_TAKEOVERS,
+  runBenchSuite,
+} from '../../bench/bench-suite.ts';
+import type { Figure } from '../../bench/figure.ts';
+import type { RegisterCommand } from '../command-registration.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { positiveInteger, seedNumber } from '../option-parsers.ts';
+import { type Stylist, stylistFor } from '../terminal-style.ts';
+import { formatColumns } from '../text-table.ts';
+
+/** Pulls per baud with --quick, unless --takeovers says otherwise. */
+const QUICK_TAKEOVERS = 5;
+
+interface BenchOptions {
+  readonly json: boolean;
+  readonly takeovers?: number;
+  readonly quick: boolean;
+  readonly baud: number[];
+  readonly seed: number;
+}
+
+export const registerBench: RegisterCommand = (program, finish) => {
+  program
+    .command('bench')
+    .description(
+      'Measure every figure against its target in fresh labs: takeover p50/p90/p99/max per baud and false suspicions, checkpoint goodput, push goodput, switch hold, throughput with checkpointing and added latency. Exits 0 when it measured, targets met or not.',
+    )
+    .option(
+      '--json',
+      'print one JSON object {figures: [{id, value, unit, target, met, note}], ...}',
+      false,
+    )
+    .addOption(
+      new Option(
+        '--takeovers <n>',
+        `power-pulls of the primary per baud (default ${DEFAULT_TAKEOVERS}, ${QUICK_TAKEOVERS} with --quick)`,
+      ).argParser(positiveInteger),
+    )
+    .option('--quick', 'shorter windows and fewer switches: a rough run', false)
+    .option(
+      '--baud <list>',
+      'comma-separated line rates, one lab each',
+      (text: string) => text.split(',').map((part) => positiveInteger(part.trim())),
+      [...BENCH_BAUDS],
+    )
+    .addOption(
+      new Option('--seed <n>', 'seed of the client workload').argParser(seedNumber).default(1),
+    )
+    .action(async (options: BenchOptions) => {
+      finish(await bench(options));
+    });
+};
+
+async function bench(options: BenchOptions): Promise<ExitCode> {
+  const report = await runBenchSuite({
+    bauds: options.baud,
+    takeovers: options.takeovers ?? (options.quick ? QUICK_TAKEOVERS : DEFAULT_TAKEOVERS),
+    quick: options.quick,
+    seed: options.seed,
+    say: options.json ? () => {} : (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : `${table(report)}\n`);
+  return ExitCode.ok;
+}
+
+function table(report: BenchReport): string {
+  const style = stylistFor(process.stdout);
+  const lines = formatColumns(
+    ['figure', 'value', 'target', 'met'],
+    report.figures.map((f) => [f.label, value(f), target(f), met(f, style)]),
+    ['left', 'right', 'right', 'left'],
+  );
+  const short = report.figures.filter((f) => f.met === false);
+  const notes = report.figures.map((f) => `- ${f.label}: ${f.note}`);
+  return [
+    ...lines,
+    '',
+    `${report.figures.length} figures, ${short.length} short of target; measured on ${report.machine.cpu} (${report.machine.cores} cores), Node ${report.machine.node}${report.quick ? ', --quick' : ''}.`,
+    '',
+    'How each was measured (and why a figure falls short):',
+    ...notes,
+    ...(report.failures.length > 0
+      ? ['', 'Parts that failed:', ...report.failures.map((f) => `- ${f}`)]
+      : []),
+  ].join('\n');
+}
+
+function value(f: Figure): string {
+  return f.value === null ? 'none' : `${f.value} ${f.unit}`;
+}
+
+function target(f: Figure): string {
+  if (f.target === null) return '-';
+  return `${f.target.kind === 'max' ? '<=' : '>='} ${f.target.value} ${f.unit}`;
+}
+
+function met(f: Figure, style: Stylist): string {
+  if (f.met === null) return '';
+  return f.met ? style('green', 'yes') : style('red', 'SHORT');
+}
