@@ -316,7 +316,7 @@ function saturationFigures({ baud, saturation }: BaudDetails): Figure[] {
 
 function goodputWhy(share: number | null, ratio: number | null): string {
   if (share === null) return 'nothing was measured.';
-  return `the interconnect also carries each frame's envelope (sender, acknowledgement, status), CRC and delimiters, the backup's acknowledgements and the heartbeats; group commit sends a new checkpoint frame only when the last one is acknowledged (or ${pairConfig(1).checkpointEntriesMax} entries wait), so the line idles for each acknowledgement's round trip; and the primary can only checkpoint as fast as requests arrive over the field bus at the same line rate${ratio !== null && ratio >= 95 ? ' (here the pair kept up with the primary alone, so the field bus, not the interconnect, was the bound)' : ''}; in the lab the board processes share 2 cores with the hub and the host.`;
+  return `the interconnect also carries each frame's envelope (sender, acknowledgement, status), CRC and delimiters, the backup's acknowledgements and the heartbeats; group commit sends a new checkpoint frame only when the last one is acknowledged (or ${pairConfig(1).checkpointEntriesMax} entries wait), so the line idles for each acknowledgement's round trip; and the primary can only checkpoint as fast as requests arrive over the field bus at the same line rate${ratio !== null && ratio >= 90 ? ` (here the pair ran at ${ratio.toFixed(0)}% of the primary alone, so the field bus, not the interconnect, was mostly the bound: the lab cannot saturate the interconnect with checkpoints)` : ''}; in the lab the board processes share 2 cores with the hub and the host.`;
 }
 
 function switchFigures({ baud, switches }: BaudDetails): Figure[] {
