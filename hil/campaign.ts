@@ -17,8 +17,8 @@
  *
  * takeoverMs: from the pull of the board that was serving to the first ok
  * reply from the other board (as the demos measure it). reformMs: from the
- * power coming back to one primary and one backup on one version, neither
- * on trial.
+ * power coming back to one primary and one backup on one version; a board
+ * still on trial 5 s after that fails the pull (a reset would revert it).
  *
  * A cold start after a pull during a switch, of the board that alone held
  * the state (the other had given its copy up for the switch: stopped at
@@ -224,6 +224,19 @@ const SWITCH_POLL_MS = 5;
  */
 const SWITCH_WATCH_MS = 10_000;
 
+/** How long a whole pair may keep a board on trial (the switch's last step confirms both). */
+const CONFIRM_WAIT_MS = 5000;
+
+/**
+ * Re-formed: one primary and one backup on one version. (Neither on trial
+ * as well is `isSettled`; a board left on trial is reported on its own.)
+ */
+export function isWhole(statuses: readonly (BoardStatus | null)[]): boolean {
+  const pairs = statuses.map((s) => s?.pair ?? null);
+  const roles = pairs.map((p) => p?.role).sort();
+  return roles[0] === 'backup' && roles[1] === 'primary' && pairs[0]?.version === pairs[1]?.version;
+}
+
 /** The campaign could not go on (the pair never re-formed); the run is still checked. */
 class CampaignStuck extends Error {}
 
@@ -299,7 +312,7 @@ export async function runCampaign(
       extraViolations.push(`the campaign stopped early: ${error.message}`);
     }
 
-    const settled = await waitForBoards(hosts, isSettled, REFORM_TIMEOUT_MS);
+    const settled = await waitForBoards(hosts, isWhole, REFORM_TIMEOUT_MS);
     const answered = await load.stop(10_000);
     endMs = rel(performance.now());
     await journal.stop();
@@ -427,6 +440,16 @@ export async function runCampaign(
   }
 }
 
+/**
+ * The pulled board dies a little after the relay was written (the relay
+ * controller and the lab's supply act on it): the other board may hand its
+ * roles over to it in those milliseconds (step g, on an acknowledgement the
+ * pulled board sent before it died). A board that holds the state never gives
+ * it up in reaction to its partner's silence, so looking this much later
+ * cannot excuse a cold start that was not a double failure.
+ */
+const POWER_CUT_SLACK_MS = 50;
+
 /** Bands in which a board holds no copy of the state it could serve from. */
 const NO_COPY_BANDS: ReadonlySet<RoleBand> = new Set([
   'handed-over',
@@ -452,7 +475,7 @@ function bandAt(
  */
 function soleHolderInSwitch(pull: PullRecord, roles: readonly RoleInterval[]): boolean {
   if (pull.kind !== 'switch') return false;
-  const other = bandAt(roles, pull.processor === 1 ? 2 : 1, pull.pulledAtMs);
+  const other = bandAt(roles, pull.processor === 1 ? 2 : 1, pull.pulledAtMs + POWER_CUT_SLACK_MS);
   return other !== undefined && NO_COPY_BANDS.has(other);
 }
 
@@ -603,13 +626,20 @@ class Puller {
     const restoredAt = await this.setPower(processor, true);
     let reformMs: number | null = null;
     if (!keepReforming) {
-      const whole = await waitForBoards(this.target.hosts, isSettled, REFORM_TIMEOUT_MS, 10);
+      const whole = await waitForBoards(this.target.hosts, isWhole, REFORM_TIMEOUT_MS, 10);
       if (whole === null) {
         const now = await readBoardStatuses(this.target.hosts);
         problem = `the pair did not re-form within ${REFORM_TIMEOUT_MS} ms (${describeRoles(now)})`;
       } else {
         reformMs = performance.now() - restoredAt;
         this.reforms.push(reformMs);
+        // Whole on an image still on trial is the last moment of a switch; it must not last.
+        const confirmed = await waitForBoards(this.target.hosts, isSettled, CONFIRM_WAIT_MS, 10);
+        if (confirmed === null) {
+          const now = await readBoardStatuses(this.target.hosts);
+          const trial = now.flatMap((st, i) => (st?.pair?.testMode ? [`P${i + 1}`] : []));
+          problem = `the pair is whole (${describeRoles(now)}) but ${trial.join(' and ') || 'a board'} still runs its image on trial, unconfirmed, ${CONFIRM_WAIT_MS} ms on: a reset would take it back to the other slot`;
+        }
       }
     }
     return { pulledAt, restoredAt, wasServing, takeoverMs, reformMs, problem };
@@ -676,7 +706,7 @@ async function runPull(planned: PlannedPull, context: PullContext): Promise<Pull
 
 /** The processor in `role` once the pair is whole. */
 async function wholePair(context: PullContext): Promise<(BoardStatus | null)[]> {
-  const whole = await waitForBoards(context.hosts, isSettled, REFORM_TIMEOUT_MS, 10);
+  const whole = await waitForBoards(context.hosts, isWhole, REFORM_TIMEOUT_MS, 10);
   if (whole === null) {
     const now = await readBoardStatuses(context.hosts);
     throw new CampaignStuck(`the pair is not whole (${describeRoles(now)})`);

@@ -9,6 +9,12 @@
  * version"). A serving interval ends at the board's next role entry or at
  * its power-off, whichever comes first: a board that lost power stops at
  * once, and anything its journal held that the host had not read is gone.
+ * So the old primary's handover is also read from the new primary's journal
+ * (its "roles switched" entry: the roles come only in the message the old
+ * primary sends as it hands over), in case a pull took the old one's entry.
+ *
+ * It also replays the clients' answers for the history checks, split into
+ * epochs at double failures (`LoggedHistory`, `replayHistory`).
  */
 import type { AnyApp } from '../firmware/app.ts';
 import type { ClientRequest } from '../firmware/runtime/messages.ts';
@@ -42,8 +48,11 @@ export interface RoleMark {
   readonly atMs: number;
   readonly band: RoleBand;
   readonly why: string;
-  /** A journal's role entry, or a power event of the campaign. */
-  readonly source: 'journal' | 'power';
+  /**
+   * A journal's role entry, a power event of the campaign, or inferred from
+   * the partner's journal (applies only to a board then `switching`).
+   */
+  readonly source: 'journal' | 'power' | 'inferred';
 }
 
 /** The campaign switched a board's power. */
@@ -70,6 +79,8 @@ export interface SplitBrain {
 
 /** The journal's why on the role entry of a primary that handed its roles to the new version. */
 const HANDED_OVER_WHY = 'roles handed';
+/** The journal's why on the role entry of the new version taking the roles (step g). */
+const ROLES_TAKEN_WHY = 'roles switched';
 
 const KNOWN_ROLES: ReadonlySet<string> = new Set([
   'primary',
@@ -103,6 +114,17 @@ export function roleMarks(
       why: entry.why,
       source: 'journal',
     });
+    // The new version takes the roles only from a role-switch message, which the old
+    // primary sends as it hands over: its own entry may have died with a pull.
+    if (entry.role === 'primary-alone' && entry.why.startsWith(ROLES_TAKEN_WHY)) {
+      marks.push({
+        processor: entry.processor === 1 ? 2 : 1,
+        atMs: toMs(entry.atMs),
+        band: 'handed-over',
+        why: `inferred: P${entry.processor} took the roles`,
+        source: 'inferred',
+      });
+    }
   }
   for (const event of power) {
     marks.push({
@@ -143,6 +165,7 @@ export function roleIntervals(
     let off = band === 'off';
     for (const mark of own) {
       if (off && !(mark.source === 'power' && mark.band === 'booting')) continue;
+      if (mark.source === 'inferred' && band !== 'switching') continue;
       if (mark.atMs < startMs) {
         band = mark.band;
         why = mark.why;

@@ -109,12 +109,30 @@ test('split brain: an old primary that handed its roles over is not serving', (t
     role(1, 950, 'stopped'),
   ];
   t.deepEqual(splitBrains(entries), []);
-  // The same log without the handover entry: P1 switching 500-950 overlaps P2 from 910.
-  t.is(
-    splitBrains(entries.filter((e) => e.kind === 'role' && !e.why.startsWith('roles handed')))
-      .length,
-    1,
-  );
+  // Without the handover, and P2 serving for another reason (no "roles switched"):
+  // P1 switching 500-950 overlaps P2 from 910.
+  const noHandover = [
+    role(1, 100, 'primary'),
+    role(2, 100, 'backup'),
+    role(1, 500, 'switching', 'switch requested'),
+    role(2, 910, 'primary-alone', 'partner silent'),
+    role(1, 950, 'stopped'),
+  ];
+  t.is(splitBrains(noHandover).length, 1);
+});
+
+test('split brain: a handover whose entry died with a pull is read from the new primary', (t) => {
+  const entries = [
+    role(1, 100, 'primary'),
+    role(2, 100, 'backup'),
+    role(1, 500, 'switching', 'switch requested'),
+    // P1's "roles handed" entry was never read: P1 lost power at 912.
+    role(2, 910, 'primary-alone', 'roles switched'),
+  ];
+  t.deepEqual(splitBrains(entries, [{ processor: 1, atMs: 912, on: false }]), []);
+  // Inferred only for a board then switching: a P1 that was primary still overlaps.
+  const stillPrimary = [role(1, 100, 'primary'), role(2, 910, 'primary-alone', 'roles switched')];
+  t.is(splitBrains(stillPrimary, [{ processor: 1, atMs: 912, on: false }]).length, 1);
 });
 
 test('percentiles by nearest rank', (t) => {

@@ -108,7 +108,7 @@ test.serial('takeover campaign: 4 pulls under load and during rejoins, nothing l
 });
 
 test.serial('upgrade campaign: pulls during switches and fallbacks', async (t) => {
-  const run = await campaign('upgrade', 3, 5);
+  const run = await campaign('upgrade', 3, 12);
   t.is(run.code, 0, run.stderr);
   const result = JSON.parse(run.stdout) as RunOutput;
   t.like(result, { scenario: 'upgrade', pulls: 3, lost: 0, duplicated: 0, splitBrain: 0 });
