@@ -1,0 +1,57 @@
+/**
+ * The --json contract of `tandem bench` that scripts rely on, in the
+ * smallest configuration (one baud, one takeover, --quick). Only the shape is
+ * checked: timing belongs in the benchmark's own output, never in a test.
+ */
+import test from 'ava';
+import { runCli } from './fixtures/run-cli.ts';
+
+const BAUD = 1_000_000;
+
+/** Every figure the issue asks for, at the one baud of this run. */
+const FIGURE_IDS = [
+  `takeover.${BAUD}.p50`,
+  `takeover.${BAUD}.p90`,
+  `takeover.${BAUD}.p99`,
+  `takeover.${BAUD}.max`,
+  'takeover.falseSuspicions',
+  `checkpoint.${BAUD}.goodput`,
+  `throughput.${BAUD}.ratio`,
+  `latency.${BAUD}.added`,
+  `switch.${BAUD}.hold`,
+  `push.${BAUD}.uncompressed`,
+  `push.${BAUD}.compressed`,
+] as const;
+
+test('bench --json prints every figure with value, unit, target, met and note', async (t) => {
+  const run = await runCli(
+    ['bench', '--json', '--quick', '--takeovers', '1', '--baud', String(BAUD)],
+    240_000,
+  );
+  t.is(run.code, 0, run.stderr);
+  const report = JSON.parse(run.stdout) as {
+    figures: Record<string, unknown>[];
+    shortfalls: unknown;
+    failures: unknown;
+    bauds: unknown;
+  };
+  t.deepEqual(report.bauds, [BAUD]);
+  t.true(Array.isArray(report.shortfalls));
+  t.true(Array.isArray(report.failures));
+  const ids = report.figures.map((f) => f.id);
+  for (const id of FIGURE_IDS) t.true(ids.includes(id), `has ${id}`);
+  for (const f of report.figures) {
+    t.true(f.value === null || typeof f.value === 'number', `${f.id} value`);
+    t.is(typeof f.unit, 'string');
+    t.is(typeof f.note, 'string');
+    t.true(f.source === 'lab' || f.source === 'simulator');
+    const target = f.target as { kind: string; value: number } | null;
+    if (target === null) {
+      t.is(f.met, null, `${f.id} has no target, so no verdict`);
+    } else {
+      t.true(target.kind === 'max' || target.kind === 'min');
+      t.is(typeof target.value, 'number');
+      t.is(typeof f.met, 'boolean', `${f.id} verdict`);
+    }
+  }
+});
