@@ -820,9 +820,12 @@ export class PairCore {
       this.#peerAck >= role.snapshotLastSeq
     ) {
       this.#setRole({ name: 'primary' }, 'backup synchronised');
-      if (this.#hello.testMode) {
+      // A backup can join on trial under a primary that has confirmed already
+      // (it reset before the confirm reached it): it needs the confirm too.
+      const partnerOnTrial = this.#partnerHello?.testMode === true;
+      if (this.#hello.testMode || partnerOnTrial) {
         // The pair is whole on a trial image: both boards confirm it.
-        this.#confirm();
+        if (this.#hello.testMode) this.#confirm();
         this.#send({ k: 'confirm' });
         this.#emit({
           kind: 'switch',
