@@ -41,9 +41,11 @@ export class Journal {
   /** `powerOn` identifies this power-on (e.g. the time it began). */
   constructor(readonly powerOn: number) {}
 
-  record(event: PairEvent, atMs: number, boot: number, version: string): void {
-    this.#entries.push({ ...event, seq: this.#nextSeq++, atMs, boot, version });
+  record(event: PairEvent, atMs: number, boot: number, version: string): JournalEntry {
+    const entry = { ...event, seq: this.#nextSeq++, atMs, boot, version };
+    this.#entries.push(entry);
     if (this.#entries.length > JOURNAL_ENTRIES_MAX) this.#entries.shift();
+    return entry;
   }
 
   /** Entries after `sinceSeq` of power-on `powerOn`, oldest first, at most one page. */

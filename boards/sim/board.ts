@@ -10,7 +10,7 @@ import type { PairHandle } from '../../firmware/pair-main.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import { encodeFrame, FrameDecoder } from '../../firmware/wire/frame.ts';
 import { ImageError } from '../image/errors.ts';
-import { Journal } from '../journal.ts';
+import { Journal, type JournalEntry } from '../journal.ts';
 import {
   type BoardStatus,
   type ManagementReply,
@@ -49,6 +49,8 @@ export interface BoardOptions {
   /** How often DSR is sampled (UART modem-status interrupts on real boards); 0 where DSR is not wired. */
   readonly dsrPollMs: number;
   readonly pairOverrides?: Record<string, number | boolean>;
+  /** Sees every journal entry as it is recorded (the lab's armed power cuts). */
+  readonly onJournal?: (entry: JournalEntry) => void;
 }
 
 /** One board: boots images, runs them, and answers its management port. */
@@ -164,12 +166,13 @@ export class Board {
       log: (line) => live() && log(line),
       record: (event, atMs) => {
         if (live()) {
-          this.journal.record(
+          const entry = this.journal.record(
             fromImage(event),
             performance.timeOrigin + atMs,
             result.state.bootCount,
             version,
           );
+          this.options.onJournal?.(entry);
         }
       },
     };

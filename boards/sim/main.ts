@@ -40,6 +40,12 @@ const ports = {
   host: await open(profile.host),
 };
 const lab = new LabClient(dir);
+// The lab may watch for a switch step (to cut a board's power at that instant): report it at once.
+let reportSwitchStep: string | null = null;
+process.on('message', (message: { reportSwitchStep?: unknown }) => {
+  const step = message?.reportSwitchStep;
+  if (typeof step === 'string' || step === null) reportSwitchStep = step;
+});
 const board = new Board({
   processor,
   bootRom,
@@ -47,6 +53,11 @@ const board = new Board({
   fencePartner: () =>
     void lab.fence(processor === 1 ? 2 : 1).catch((error) => log(`fence failed: ${error}`)),
   log,
+  onJournal: (entry) => {
+    if (entry.kind === 'switch' && entry.ok && entry.step === reportSwitchStep) {
+      process.send?.({ switchStep: entry.step });
+    }
+  },
   bootMs: config.bootMs,
   dsrPollMs: profile.lines.dsrFromPartner ? 1 : 0,
   pairOverrides: {

@@ -26,6 +26,8 @@ class PowerRail {
   constructor(
     readonly config: LabConfig,
     readonly processor: 1 | 2,
+    /** Called when the board reports a watched switch step. */
+    readonly onSwitchStep: (step: string) => void,
   ) {}
 
   get state(): LabBoardState {
@@ -50,13 +52,22 @@ class PowerRail {
         String(this.processor),
       ],
       {
-        stdio: ['ignore', 'ignore', 'inherit'],
+        // The IPC channel carries armed power cuts (see LabRequest 'power-cut-at').
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       },
     );
+    child.on('message', (message: { switchStep?: unknown }) => {
+      if (typeof message?.switchStep === 'string') this.onSwitchStep(message.switchStep);
+    });
     child.on('exit', () => {
       if (this.#child === child) this.#child = null;
     });
     this.#child = child;
+  }
+
+  /** The board reports the moment its pair records switch step `step` (null disarms). */
+  watchSwitchStep(step: string | null): void {
+    this.#child?.send({ reportSwitchStep: step });
   }
 
   off(): void {
@@ -93,7 +104,21 @@ export async function runDaemon(dir: string): Promise<void> {
   // The relay controller's serial line (a HIL rig drives the power rails through it).
   cables.push({ name: 'relay', a: endpoint.relayBoard, b: endpoint.relayHost, baud: RELAY_BAUD });
   const hub = await startHub({ cables }, dir);
-  const rails = { 1: new PowerRail(config, 1), 2: new PowerRail(config, 2) } as const;
+  // An armed power cut: the victim loses power when either board records the step.
+  let armedCut: { board: 1 | 2; step: string } | null = null;
+  const onSwitchStep = (step: string) => {
+    if (armedCut?.step !== step) return;
+    process.stdout.write(
+      `${new Date().toISOString()} power cut P${armedCut.board} at switch step ${step}\n`,
+    );
+    rails[armedCut.board].off();
+    armedCut = null;
+    for (const rail of [rails[1], rails[2]]) rail.watchSwitchStep(null);
+  };
+  const rails = {
+    1: new PowerRail(config, 1, onSwitchStep),
+    2: new PowerRail(config, 2, onSwitchStep),
+  } as const;
   const socketPath = join(dir, 'lab.sock');
   rmSync(socketPath, { force: true });
 
@@ -119,6 +144,10 @@ export async function runDaemon(dir: string): Promise<void> {
         );
         if (request.on) rails[request.board].on();
         else rails[request.board].off();
+        return rails[request.board].state;
+      case 'power-cut-at':
+        armedCut = { board: request.board, step: request.step };
+        for (const rail of [rails[1], rails[2]]) rail.watchSwitchStep(request.step);
         return rails[request.board].state;
       case 'fence': {
         // A reset pulse: a powered board restarts; an unpowered one stays off.

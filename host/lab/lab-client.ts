@@ -10,6 +10,12 @@ export type LabRequest =
   | { readonly op: 'status' }
   | { readonly op: 'power'; readonly board: 1 | 2; readonly on: boolean }
   | { readonly op: 'fence'; readonly board: 1 | 2 }
+  /**
+   * Board `board` loses power the moment either board's pair records switch
+   * step `step` (a to i, done): a pull at an exact point of the procedure,
+   * which no timing from outside can hit. Power stays off until a `power` on.
+   */
+  | { readonly op: 'power-cut-at'; readonly board: 1 | 2; readonly step: string }
   | {
       /** Set faults on a cable (see host/lab/hub/control.ts); `restore` clears them all. */
       readonly op: 'cable';
