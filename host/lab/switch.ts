@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { JournalEntry } from '../../boards/journal.ts';
 import type { BoardStatus } from '../../boards/management.ts';
 import { compareVersions } from '../image/version-order.ts';
-import { type BoardClient, BoardRefusedError } from './board-client.ts';
+import { type BoardClient, BoardNotAnsweringError, BoardRefusedError } from './board-client.ts';
 import { readBoardStatuses } from './board-watch.ts';
 import { JournalReader } from './journal-reader.ts';
 
@@ -108,7 +108,8 @@ export async function runSwitch(
     await boards[plan.primary - 1]?.request({ op: 'switch' });
   } catch (error) {
     if (error instanceof BoardRefusedError) throw new SwitchRefusedError(error.message);
-    throw error;
+    // No answer: the primary may have started and then lost power. The journals tell.
+    if (!(error instanceof BoardNotAnsweringError)) throw error;
   }
 
   const steps: SwitchStep[] = [];
@@ -136,7 +137,10 @@ export async function runSwitch(
     fresh.sort(([a], [b]) => a.atMs - b.atMs);
     for (const [entry, processor] of fresh) seen(entry, processor);
     last = await readBoardStatuses(boards);
-    const finished = steps.some((s) => s.step === 'done' && s.ok) || steps.some((s) => !s.ok);
+    // Over when a board said so, or when the pair is whole again after a board restarted
+    // (a pull can take the board that would have said what happened).
+    const finished =
+      steps.some((s) => (s.step === 'done' && s.ok) || !s.ok) || restarted(statuses, last);
     settled = isSettled(last);
     if (finished && settled) break;
     await sleep(options.pollMs ?? POLL_MS);
@@ -193,6 +197,16 @@ function planSwitch(
     );
   }
   return { primary: index === 0 ? 1 : 2, from, to: target };
+}
+
+function restarted(
+  before: readonly (BoardStatus | null)[],
+  now: readonly (BoardStatus | null)[],
+): boolean {
+  return now.some((status, index) => {
+    const was = before[index]?.bootCount;
+    return status !== null && was !== undefined && status.bootCount !== was;
+  });
 }
 
 /** One primary and one backup on one version, neither on trial. */
