@@ -32,7 +32,7 @@ export interface PairConfig {
   readonly pendingRepliesMax: number;
   /** How long a switch waits for the partner to boot the new version. */
   readonly switchBootTimeoutMs: number;
-  /** How long requests may be held while the big checkpoint goes across, before the switch gives up. */
+  /** How long requests may be held for the big checkpoint beyond its line time, before the switch gives up. */
   readonly switchHoldTimeoutMs: number;
   /** Payload bytes of one snapshot chunk. */
   readonly snapshotChunkBytes: number;

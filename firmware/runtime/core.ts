@@ -99,6 +99,8 @@ export class PairCore {
   #lastCheckpointSeq = 0;
   #checkpointReceivedBytes = 0;
   #snapshotId = 0;
+  /** Size of the last big checkpoint sent. */
+  #snapshotBytes = 0;
   readonly #decoders: FrameDecoder[];
   readonly #paths: PathState[];
   #partnerInc = 0;
@@ -255,6 +257,7 @@ export class PairCore {
         joinerInc: 0,
         oldBackupInc: this.#partnerInc,
         stopSeq: this.#lastSentSeq,
+        snapshotLineMs: 0,
       },
       `switch to ${this.#hello.otherVersion}`,
     );
@@ -288,7 +291,7 @@ export class PairCore {
     if (role.name === 'switching' && role.step === 'awaiting-boot') {
       wake = Math.min(wake, role.sinceMs + this.config.switchBootTimeoutMs + 1);
     } else if (role.name === 'switching' && role.step === 'big-checkpoint') {
-      wake = Math.min(wake, role.sinceMs + this.config.switchHoldTimeoutMs + 1);
+      wake = Math.min(wake, role.sinceMs + this.#holdTimeoutMs(role) + 1);
     }
     return Math.max(wake, this.#now);
   }
@@ -666,6 +669,7 @@ export class PairCore {
           sinceMs: this.#now,
           snapshotLastSeq: lastSeq,
           joinerInc: this.#partnerInc,
+          snapshotLineMs: this.#snapshotBytes / lineBytesPerMs(this.config),
         },
         'big checkpoint to the new version',
       );
@@ -728,6 +732,7 @@ export class PairCore {
       cache: this.#cache.entries(),
     };
     const bytes = encodeCbor(snapshot, SNAPSHOT_LIMITS);
+    this.#snapshotBytes = bytes.length;
     const chunkBytes = this.config.snapshotChunkBytes;
     const count = Math.max(1, Math.ceil(bytes.length / chunkBytes));
     const id = ++this.#snapshotId;
@@ -905,13 +910,10 @@ export class PairCore {
     } else if (role.name === 'switching') {
       if (role.step === 'awaiting-boot' && now - role.sinceMs > this.config.switchBootTimeoutMs) {
         this.#failSwitch('d', `no new version within ${this.config.switchBootTimeoutMs} ms`);
-      } else if (
-        role.step === 'big-checkpoint' &&
-        now - role.sinceMs > this.config.switchHoldTimeoutMs
-      ) {
+      } else if (role.step === 'big-checkpoint' && now - role.sinceMs > this.#holdTimeoutMs(role)) {
         this.#failSwitch(
           'f',
-          `big checkpoint not acknowledged within ${this.config.switchHoldTimeoutMs} ms`,
+          `big checkpoint not acknowledged within ${Math.round(this.#holdTimeoutMs(role))} ms`,
         );
       }
     }
@@ -950,6 +952,11 @@ export class PairCore {
       `switch failed at ${step}`,
     );
     if (role.name === 'switching') this.#serveHeld(role.held);
+  }
+
+  /** How long requests may be held for the big checkpoint: its line time, plus the configured margin. */
+  #holdTimeoutMs(role: Extract<Role, { name: 'switching' }>): number {
+    return this.config.switchHoldTimeoutMs + role.snapshotLineMs;
   }
 
   /** Requests held during a switch, served in the order they arrived. */

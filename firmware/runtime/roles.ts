@@ -40,6 +40,8 @@ export type Role =
       readonly oldBackupInc: number;
       /** Channel sequence of that stop: until it is acknowledged, the old backup could still take over. */
       readonly stopSeq: number;
+      /** Line time of the big checkpoint: the hold timeout allows for it on top. */
+      readonly snapshotLineMs: number;
     }
   /** Stopped on purpose (told to reboot); waits for the board to reset it. */
   | { readonly name: 'stopped'; readonly reason: string };
