@@ -11,7 +11,7 @@ import { parseClientRequest, type RoleName } from './runtime/messages.ts';
 import type { Output } from './runtime/outputs.ts';
 import { decodeCbor, encodeCbor } from './wire/cbor.ts';
 import { MessageError } from './wire/errors.ts';
-import { encodeFrame, FrameDecoder } from './wire/frame.ts';
+import { encodeFrame, FRAME_CUT_SHORT_AFTER_MS, FrameDecoder } from './wire/frame.ts';
 
 /** What the board can ask a running pair, for status and the switch command. */
 export interface PairHandle {
@@ -52,7 +52,7 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
     ...overrides,
   });
   const core = new PairCore(config, app, hal.boot, hal.clock.now());
-  const busDecoder = new FrameDecoder();
+  const busDecoder = new FrameDecoder({ cutShortAfterMs: FRAME_CUT_SHORT_AFTER_MS });
   let stopped = false;
 
   const sendBus = (message: BusMessage) => hal.bus.write(encodeFrame(encodeCbor(message)));
@@ -120,7 +120,7 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
 
   hal.bus.setDtr(true);
   hal.bus.onData((bytes) => {
-    for (const event of busDecoder.push(bytes)) {
+    for (const event of busDecoder.push(bytes, hal.clock.now())) {
       if (event.kind !== 'frame') continue;
       try {
         core.request(parseClientRequest(decodeCbor(event.payload)), hal.clock.now());

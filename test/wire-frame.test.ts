@@ -100,6 +100,30 @@ test('decoder round-trips frames of many sizes, including empty', (t) => {
   t.is(decoder.bufferedBytes, 0);
 });
 
+// A sender that lost power mid-frame: with cutShortAfterMs, the next life's
+// first frame comes out as soon as it arrives after the silence, instead of
+// filling the cut frame's declared length.
+test('a frame cut short by silence is dropped, and the frame after it comes out at once', (t) => {
+  const decoder = new FrameDecoder({ cutShortAfterMs: 100 });
+  const cut = encodeFrame(payloadWithoutSync(500, 3)).subarray(0, 200);
+  const next = payloadWithoutSync(10, 4);
+  t.deepEqual(decoder.push(cut, 1000), []);
+  const events = decoder.push(encodeFrame(next), 1101);
+  t.deepEqual(payloadsOf(events), [next]);
+  t.deepEqual(errorCodesOf(events), ['cut-short']);
+  t.is(decoder.stats.bytesSkipped, 200);
+});
+
+test('pauses shorter than cutShortAfterMs inside a frame change nothing', (t) => {
+  const decoder = new FrameDecoder({ cutShortAfterMs: 100 });
+  const payload = payloadWithoutSync(500, 5);
+  const frame = encodeFrame(payload);
+  t.deepEqual(decoder.push(frame.subarray(0, 200), 1000), []);
+  const events = decoder.push(frame.subarray(200), 1100);
+  t.deepEqual(payloadsOf(events), [payload]);
+  t.deepEqual(errorCodesOf(events), []);
+});
+
 test('decoder returns payload copies that later input does not overwrite', (t) => {
   const decoder = new FrameDecoder({ payloadMaxBytes: 16 });
   const first = payloadsOf(decoder.push(encodeFrame(Uint8Array.of(1, 2, 3))))[0];

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { Hal, Uart } from '../../firmware/hal.ts';
 import type { PairHandle } from '../../firmware/pair-main.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
-import { encodeFrame, FrameDecoder } from '../../firmware/wire/frame.ts';
+import { encodeFrame, FRAME_CUT_SHORT_AFTER_MS, FrameDecoder } from '../../firmware/wire/frame.ts';
 import { ImageError } from '../image/errors.ts';
 import { Journal, type JournalEntry } from '../journal.ts';
 import {
@@ -67,7 +67,7 @@ export class Board {
   #dsrLevels: boolean[];
   #busHandler: ((bytes: Uint8Array) => void) | null = null;
   #wake: { at: number; timer: NodeJS.Timeout | null; callback: () => void } | null = null;
-  readonly #hostDecoder = new FrameDecoder();
+  readonly #hostDecoder = new FrameDecoder({ cutShortAfterMs: FRAME_CUT_SHORT_AFTER_MS });
 
   constructor(readonly options: BoardOptions) {
     this.#upload = new ImageUpload(options.bootRom);
@@ -240,7 +240,7 @@ export class Board {
   // ------------------------------------------------------------ host port
 
   #onHostBytes(bytes: Uint8Array): void {
-    for (const event of this.#hostDecoder.push(bytes)) {
+    for (const event of this.#hostDecoder.push(bytes, performance.now())) {
       if (event.kind !== 'frame') continue;
       let request: ManagementRequest;
       try {

@@ -74,6 +74,14 @@ const SNAPSHOT_LIMITS: CborLimits = {
   depthMax: 32,
   itemsMax: 1_000_000,
 };
+/**
+ * Silence inside a frame that means its sender lost power: two heartbeat
+ * intervals, and never less than 256 byte times (bytes may arrive in bursts).
+ */
+function cutShortAfterMs(config: PairConfig): number {
+  return Math.max(2 * config.heartbeatIntervalMs, 256 / lineBytesPerMs(config));
+}
+
 /** Envelopes must fit one frame. */
 const ENVELOPE_LIMITS: CborLimits = { bytesMax: 4096, depthMax: 24, itemsMax: 4096 };
 
@@ -148,7 +156,8 @@ export class PairCore {
     this.#decoders = [];
     this.#paths = [];
     for (let i = 0; i < config.pathCount; i++) {
-      this.#decoders.push(new FrameDecoder());
+      // A partner that lost power mid-frame: its next life's frames must not wait behind the cut one.
+      this.#decoders.push(new FrameDecoder({ cutShortAfterMs: cutShortAfterMs(config) }));
       // A path starts silent: it is up once the partner is heard on it.
       this.#paths.push({ lastHeardMs: -Infinity, dsrHigh: !config.dsrWired, up: false });
     }
@@ -179,7 +188,7 @@ export class PairCore {
       pathState.lastHeardMs = now;
       this.#lastHeardAnyMs = now;
     }
-    for (const event of decoder.push(bytes)) {
+    for (const event of decoder.push(bytes, now)) {
       if (event.kind === 'error') {
         this.#badInput(path, event.error);
         continue;

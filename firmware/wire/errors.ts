@@ -3,7 +3,7 @@
  * tell them apart without `instanceof` across bundles) and a `code` to branch on.
  */
 
-export type FrameErrorCode = 'bad-header' | 'bad-crc' | 'oversize' | 'garbage';
+export type FrameErrorCode = 'bad-header' | 'bad-crc' | 'oversize' | 'garbage' | 'cut-short';
 
 /** A problem with the byte stream framing: corruption, an oversize frame, skipped garbage. */
 export class FrameError extends Error {

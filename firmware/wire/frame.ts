@@ -19,6 +19,12 @@ export const FRAME_TRAILER_BYTES = 4;
 export const FRAME_OVERHEAD_BYTES = FRAME_HEADER_BYTES + FRAME_TRAILER_BYTES;
 /** Default payload limit, for encoder and decoder alike. */
 export const FRAME_PAYLOAD_MAX_BYTES = 4096;
+/**
+ * A `cutShortAfterMs` for lines whose senders write each frame whole: longer
+ * than any pause inside a frame (a stalled process included), shorter than
+ * a client's retry.
+ */
+export const FRAME_CUT_SHORT_AFTER_MS = 100;
 /** The length field is a u16, so no limit may exceed this. */
 export const FRAME_PAYLOAD_LIMIT_MAX_BYTES = 0xffff;
 
@@ -29,13 +35,20 @@ export type FrameEvent =
 export interface FrameDecoderOptions {
   /** Frames declaring a longer payload are rejected as 'oversize'. */
   payloadMaxBytes?: number;
+  /**
+   * A sender writes a frame's bytes back to back. When the bytes that would
+   * continue a frame come more than this long after the last ones, that frame
+   * was cut short (its sender lost power mid-frame): it is dropped, and the
+   * new bytes are read afresh. Needs the time passed to `push`. Off when unset.
+   */
+  cutShortAfterMs?: number;
 }
 
 /** Counters since the decoder was created (reset() keeps them). */
 export interface FrameDecoderStats {
   /** Frames delivered. */
   frames: number;
-  /** Bytes discarded: garbage, plus one byte for every rejected frame candidate. */
+  /** Bytes discarded: garbage, one byte for every rejected frame candidate, frames cut short. */
   bytesSkipped: number;
   headerErrors: number;
   crcErrors: number;
@@ -100,12 +113,16 @@ function readUint32LittleEndian(bytes: Uint8Array, offset: number): number {
  * the next SYNC, so a good frame after a cut one is still found.
  *
  * Memory is one buffer of payloadMaxBytes + FRAME_OVERHEAD_BYTES, allocated once.
- * Limitation: after a frame cut mid-payload, the frames behind it come out only
- * once enough bytes arrived to fill the cut frame's declared length (at most
- * payloadMaxBytes + overhead bytes later); on an idle line they wait.
+ * After a frame cut mid-payload, the frames behind it come out only once
+ * enough bytes arrived to fill the cut frame's declared length (at most
+ * payloadMaxBytes + overhead bytes later), unless `cutShortAfterMs` is set
+ * and the line fell silent that long after the cut: then at once.
  */
 export class FrameDecoder {
   private readonly payloadMaxBytes: number;
+  private readonly cutShortAfterMs: number;
+  /** When the last bytes came (for `cutShortAfterMs`). */
+  private lastBytesAtMs = 0;
   /** Holds at most one frame: bytes [start, end) are buffered, not yet consumed. */
   private readonly buffer: Uint8Array;
   private start = 0;
@@ -122,6 +139,7 @@ export class FrameDecoder {
 
   constructor(options: FrameDecoderOptions = {}) {
     this.payloadMaxBytes = options.payloadMaxBytes ?? FRAME_PAYLOAD_MAX_BYTES;
+    this.cutShortAfterMs = options.cutShortAfterMs ?? Number.POSITIVE_INFINITY;
     checkPayloadMaxBytes(this.payloadMaxBytes);
     this.buffer = new Uint8Array(this.payloadMaxBytes + FRAME_OVERHEAD_BYTES);
   }
@@ -136,9 +154,23 @@ export class FrameDecoder {
     return this.end - this.start;
   }
 
-  /** Feeds bytes from the stream; returns the frames and errors they completed, in stream order. */
-  push(bytes: Uint8Array): FrameEvent[] {
+  /**
+   * Feeds bytes from the stream, received at `nowMs` (needed only with
+   * `cutShortAfterMs`); returns the frames and errors they completed, in stream order.
+   */
+  push(bytes: Uint8Array, nowMs = 0): FrameEvent[] {
     const events: FrameEvent[] = [];
+    if (bytes.length > 0) {
+      if (this.end > this.start && nowMs - this.lastBytesAtMs > this.cutShortAfterMs) {
+        this.counters.bytesSkipped += this.end - this.start;
+        this.reset();
+        events.push({
+          kind: 'error',
+          error: new FrameError('cut-short', 'a frame stopped midway and the line fell silent'),
+        });
+      }
+      this.lastBytesAtMs = nowMs;
+    }
     const buffer = this.buffer;
     let offset = 0;
     while (offset < bytes.length) {

@@ -2,12 +2,14 @@
  * The host's side of a board's management port: requests out, answers
  * matched by id, over a SerialPortStream.
  */
+
+import { performance } from 'node:perf_hooks';
 import type { BindingInterface } from '@serialport/bindings-interface';
 import type { SerialPortStream } from '@serialport/stream';
 import type { ManagementReply } from '../../boards/management.ts';
 import { closeSerialPort, openSerialPort } from '../../boards/open-serial-port.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
-import { encodeFrame, FrameDecoder } from '../../firmware/wire/frame.ts';
+import { encodeFrame, FRAME_CUT_SHORT_AFTER_MS, FrameDecoder } from '../../firmware/wire/frame.ts';
 
 type Request = Record<string, unknown> & { op: string };
 
@@ -30,14 +32,15 @@ export class BoardRefusedError extends Error {
 export class BoardClient {
   #nextId = 1;
   readonly #waiting = new Map<number, (reply: ManagementReply) => void>();
-  readonly #decoder = new FrameDecoder();
+  // A board that lost power mid-answer must not hide its answers after the restart.
+  readonly #decoder = new FrameDecoder({ cutShortAfterMs: FRAME_CUT_SHORT_AFTER_MS });
 
   private constructor(
     readonly port: SerialPortStream,
     readonly label: string,
   ) {
     port.on('data', (chunk: Buffer) => {
-      for (const event of this.#decoder.push(new Uint8Array(chunk))) {
+      for (const event of this.#decoder.push(new Uint8Array(chunk), performance.now())) {
         if (event.kind !== 'frame') continue;
         try {
           const reply = decodeCbor(event.payload) as ManagementReply;

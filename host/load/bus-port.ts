@@ -2,13 +2,15 @@
  * A client-side connection to one board's bus port: requests out as
  * frames, replies and announcements in.
  */
+
+import { performance } from 'node:perf_hooks';
 import type { BindingInterface } from '@serialport/bindings-interface';
 import type { SerialPortStream } from '@serialport/stream';
 import { closeSerialPort, openSerialPort } from '../../boards/open-serial-port.ts';
 import type { BusMessage } from '../../firmware/pair-main.ts';
 import type { ClientReply, ClientRequest } from '../../firmware/runtime/messages.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
-import { encodeFrame, FrameDecoder } from '../../firmware/wire/frame.ts';
+import { encodeFrame, FRAME_CUT_SHORT_AFTER_MS, FrameDecoder } from '../../firmware/wire/frame.ts';
 
 export interface BusHandlers {
   reply(reply: ClientReply): void;
@@ -16,14 +18,15 @@ export interface BusHandlers {
 }
 
 export class BusPort {
-  readonly #decoder = new FrameDecoder();
+  // A board that lost power mid-reply must not hide the next board's announcement.
+  readonly #decoder = new FrameDecoder({ cutShortAfterMs: FRAME_CUT_SHORT_AFTER_MS });
 
   private constructor(
     readonly port: SerialPortStream,
     handlers: BusHandlers,
   ) {
     port.on('data', (chunk: Buffer) => {
-      for (const event of this.#decoder.push(new Uint8Array(chunk))) {
+      for (const event of this.#decoder.push(new Uint8Array(chunk), performance.now())) {
         if (event.kind !== 'frame') continue;
         let message: BusMessage;
         try {
