@@ -1,6 +1,16 @@
+import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
-import { runSwitch, type StepName, type SwitchReport } from '../host/lab/switch.ts';
+import { SimBinding } from '../boards/sim/serial/sim-binding.ts';
+import { BoardClient } from '../host/lab/board-client.ts';
+import { roleOf, waitForBoards } from '../host/lab/board-watch.ts';
+import { JournalReader } from '../host/lab/journal-reader.ts';
+import { endpoint, portPath } from '../host/lab/lab-config.ts';
+import { markServingVersions, type PairJournalEntry } from '../host/lab/pair-journal.ts';
+import { isSettled, runSwitch, type StepName, type SwitchReport } from '../host/lab/switch.ts';
+import { openLabLoad } from '../host/load/lab-load.ts';
+import { REPO_ROOT } from './fixtures/run-cli.ts';
 import type { LabPair } from './helpers/lab-pair.ts';
 import { FIXTURES, startSwitchLab, underLoad } from './helpers/switch-lab.ts';
 
@@ -11,6 +21,13 @@ import { FIXTURES, startSwitchLab, underLoad } from './helpers/switch-lab.ts';
 // figures (hold time, time without a backup) are printed by the demo.
 
 const versions = (report: SwitchReport) => report.boards.map((b) => b.version);
+
+/** What the `state` management op answers. */
+interface PairState {
+  readonly version: string;
+  readonly txn: number;
+  readonly state: unknown;
+}
 
 test.serial(
   'switch moves a pair under load to 2.0.0 and fallback brings it back, nothing lost',
@@ -86,21 +103,80 @@ test.serial("a 2.0.0 that cannot read 1.0.0's state: the handshake refuses it at
   }
 });
 
-test.serial('the host going away mid-switch changes nothing: the boards finish it', async (t) => {
-  const lab = await startSwitchLab();
-  try {
-    const run = await underLoad(lab, async () => {
-      // The watcher gives up after step a; the switch runs on the boards alone.
-      await runSwitch(lab.hosts, { direction: 'newer', timeoutMs: 1 }).catch(() => {});
-    });
-    t.is(run.finalVersion, '2.0.0');
-    t.deepEqual(run.violations, []);
-    t.is(run.lost, 0);
-    t.is(run.duplicated, 0);
-  } finally {
-    await lab.close();
-  }
-});
+test.serial(
+  'the host killed mid-switch changes nothing: the boards finish the switch',
+  async (t) => {
+    const lab = await startSwitchLab();
+    const { load, ports } = await openLabLoad(lab.config, 4, 77);
+    const observers: BoardClient[] = [];
+    try {
+      const before = await lab.statuses();
+      const primary = before.findIndex((s) => roleOf(s) === 'primary');
+      const start = (await lab.hosts[primary]?.request({ op: 'state' })) as PairState;
+      load.history.startFrom(start.txn, start.state, start.version);
+      const startedAtMs = performance.timeOrigin + performance.now();
+      load.start();
+      await sleep(300);
+      // The host ports go to a `tandem switch` process, killed as soon as it prints step a.
+      for (const host of lab.hosts) await host.close();
+      const output = await switchKilledAfterStepA(lab.config.dir);
+      t.regex(output, /^\s+a\s+P\d\s+ok/m);
+      t.notRegex(output, /success|FAILED/);
+      for (const p of [1, 2] as const) {
+        observers.push(
+          await BoardClient.open(
+            SimBinding,
+            portPath(lab.config, endpoint.host(p)),
+            lab.config.baud,
+            `processor ${p}`,
+          ),
+        );
+      }
+      const settled = await waitForBoards(observers, isSettled, 30_000);
+      t.deepEqual(
+        settled?.map((s) => s?.pair?.version),
+        ['2.0.0', '2.0.0'],
+      );
+      t.true(await load.stop(5000));
+      const entries: PairJournalEntry[] = [];
+      for (const [index, observer] of observers.entries()) {
+        const reader = new JournalReader(observer);
+        for (let page = await reader.read(); page.length > 0; page = await reader.read()) {
+          entries.push(...page.map((entry) => ({ ...entry, processor: (index + 1) as 1 | 2 })));
+        }
+      }
+      markServingVersions(
+        entries.filter((entry) => entry.atMs >= startedAtMs),
+        load.history,
+      );
+      const server = settled?.findIndex((s) => roleOf(s) === 'primary') ?? 0;
+      const final = (await observers[server]?.request({ op: 'state' })) as PairState;
+      load.history.checkSequential(performance.now(), final.state, final.version, final.txn);
+      t.deepEqual(load.history.violations, []);
+      t.true(load.history.acknowledged > 0);
+      t.is(load.history.lost, 0);
+      t.is(load.history.duplicated, 0);
+    } finally {
+      for (const port of ports) await port.close().catch(() => {});
+      for (const observer of observers) await observer.close().catch(() => {});
+      await lab.close();
+    }
+  },
+);
+
+/** Runs `tandem switch` on the lab and SIGKILLs it once it has printed step a; its output so far. */
+function switchKilledAfterStepA(dir: string): Promise<string> {
+  const child = spawn(process.execPath, ['bin/tandem.js', 'switch', '--dir', dir], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, CI: 'true' },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    if (/^\s+a\s+P\d\s+ok/m.test(output)) child.kill('SIGKILL');
+  });
+  return new Promise((resolve) => child.on('exit', () => resolve(output)));
+}
 
 test.serial(
   'the interconnect cable cut during the big checkpoint: the pair re-forms on one version, nothing lost',
