@@ -665,37 +665,52 @@ export function parseBoardProfile(json: unknown, source: string): BoardProfile {
   return profile;
 }
 
-/** Reads and checks a `*.board.json` file; `file` is used as given (relative to the working directory). */
-export async function loadBoardProfile(file: string): Promise<BoardProfile> {
+/** The two ways reading a profile file fails, as both profile errors name them. */
+export type ProfileFileErrorCode = 'unreadable' | 'bad-profile';
+
+/**
+ * Reads a JSON profile file and returns its value, not yet checked (a leading
+ * byte order mark is dropped). A file that cannot be read is code
+ * 'unreadable', one that is not JSON 'bad-profile'; `error` makes the thrown
+ * error from the code and a message naming `source` and `noun` ('board
+ * profile').
+ */
+export async function readProfileJson(
+  file: string | URL,
+  source: string,
+  noun: string,
+  error: (code: ProfileFileErrorCode, message: string, cause: unknown) => Error,
+): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
-  } catch (error) {
+  } catch (cause) {
     const reason =
-      (error as { code?: unknown }).code === 'ENOENT'
+      (cause as { code?: unknown }).code === 'ENOENT'
         ? 'not found'
-        : error instanceof Error
-          ? error.message
-          : String(error);
-    throw new BoardProfileError(
-      'unreadable',
-      file,
-      '',
-      `${file}: cannot read the board profile (${reason})`,
-      { cause: error },
-    );
+        : cause instanceof Error
+          ? cause.message
+          : String(cause);
+    throw error('unreadable', `${source}: cannot read the ${noun} (${reason})`, cause);
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
-  } catch (error) {
-    throw new BoardProfileError(
+    return JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
+  } catch (cause) {
+    throw error(
       'bad-profile',
-      file,
-      '',
-      `${file}: not valid JSON (${error instanceof Error ? error.message : String(error)}); expected a board profile object`,
-      { cause: error },
+      `${source}: not valid JSON (${cause instanceof Error ? cause.message : String(cause)}); expected a ${noun} object`,
+      cause,
     );
   }
+}
+
+/** Reads and checks a `*.board.json` file; `file` is used as given (relative to the working directory). */
+export async function loadBoardProfile(file: string): Promise<BoardProfile> {
+  const json = await readProfileJson(
+    file,
+    file,
+    'board profile',
+    (code, message, cause) => new BoardProfileError(code, file, '', message, { cause }),
+  );
   return parseBoardProfile(json, file);
 }

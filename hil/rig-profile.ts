@@ -12,13 +12,13 @@
  * active-low module on one contact behaves like an active-high one on the
  * other: name the contact as the pin sees it.)
  */
-import { readFile } from 'node:fs/promises';
 import {
   checkSpec,
   describeValue,
   fail,
   type Infer,
   type ObjectSpec,
+  readProfileJson,
   type SpecContext,
 } from '../boards/profile.ts';
 import { specSchema } from '../boards/profile-schema.ts';
@@ -214,35 +214,11 @@ export function parseRigProfile(json: unknown, source: string): RigProfile {
 /** Reads and checks a `*.rig.json` file. */
 export async function loadRigProfile(file: string | URL): Promise<RigProfile> {
   const source = file instanceof URL ? decodeURIComponent(file.pathname) : file;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const reason =
-      (error as { code?: unknown }).code === 'ENOENT'
-        ? 'not found'
-        : error instanceof Error
-          ? error.message
-          : String(error);
-    throw new RigProfileError(
-      'unreadable',
-      source,
-      '',
-      `${source}: cannot read the rig profile (${reason})`,
-      { cause: error },
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
-  } catch (error) {
-    throw new RigProfileError(
-      'bad-profile',
-      source,
-      '',
-      `${source}: not valid JSON (${error instanceof Error ? error.message : String(error)}); expected a rig profile object`,
-      { cause: error },
-    );
-  }
+  const json = await readProfileJson(
+    file,
+    source,
+    'rig profile',
+    (code, message, cause) => new RigProfileError(code, source, '', message, { cause }),
+  );
   return parseRigProfile(json, source);
 }
