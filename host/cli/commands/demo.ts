@@ -94,25 +94,57 @@ async function demo(options: DemoOptions): Promise<ExitCode> {
     seed: options.seed,
     say,
   });
+  return conclude(
+    result,
+    result.takeoverMs !== null && result.rejoinMs !== null,
+    options.json,
+    style,
+    () => summaryOf(result, style),
+    'nothing acknowledged was lost or done twice',
+  );
+}
+
+/** What every demonstration's result counts from the clients' history. */
+interface DemoOutcome {
+  readonly lost: number;
+  readonly duplicated: number;
+  readonly violations: readonly string[];
+}
+
+/**
+ * Ends a demonstration: it passes when nothing acknowledged was lost or done
+ * twice, the history holds and `scenarioPassed`. Prints `result` as one JSON
+ * line, or `summary()` followed by the violations and PASS (with `passNote`)
+ * or FAIL.
+ */
+function conclude(
+  result: DemoOutcome,
+  scenarioPassed: boolean,
+  json: boolean,
+  style: ReturnType<typeof stylistFor>,
+  summary: () => string,
+  passNote: string,
+): ExitCode {
   const passed =
     result.lost === 0 &&
     result.duplicated === 0 &&
     result.violations.length === 0 &&
-    result.takeoverMs !== null &&
-    result.rejoinMs !== null;
-  if (options.json) {
+    scenarioPassed;
+  if (json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else {
-    printSummary(result, passed, style);
+    process.stdout.write(summary());
+    for (const violation of result.violations) {
+      process.stdout.write(`  ${style('red', violation)}\n`);
+    }
+    process.stdout.write(
+      `\n${passed ? style('green', `PASS: ${passNote}`) : style('red', 'FAIL')}\n`,
+    );
   }
   return passed ? ExitCode.ok : ExitCode.failure;
 }
 
-function printSummary(
-  result: DemoResult,
-  passed: boolean,
-  style: ReturnType<typeof stylistFor>,
-): void {
+function summaryOf(result: DemoResult, style: ReturnType<typeof stylistFor>): string {
   const ms = (value: number | null) => (value === null ? 'not seen' : `${value.toFixed(1)} ms`);
   const lines = formatTable([
     ['requests acknowledged', String(result.acknowledged)],
@@ -123,11 +155,7 @@ function printSummary(
     ['longest any request waited', ms(result.longestWaitMs)],
     ['line rate', `${result.baud} baud`],
   ]);
-  process.stdout.write(`\n${style('bold', 'Summary')}\n${lines.join('\n')}\n`);
-  for (const violation of result.violations) process.stdout.write(`  ${style('red', violation)}\n`);
-  process.stdout.write(
-    `\n${passed ? style('green', 'PASS: nothing acknowledged was lost or done twice') : style('red', 'FAIL')}\n`,
-  );
+  return `\n${style('bold', 'Summary')}\n${lines.join('\n')}\n`;
 }
 
 async function upgrade(
@@ -149,25 +177,18 @@ async function upgrade(
     seed: options.seed,
     say,
   });
-  const passed =
-    result.lost === 0 &&
-    result.duplicated === 0 &&
-    result.violations.length === 0 &&
+  return conclude(
+    result,
     result.steps.every((step) => step.outcome === 'ok') &&
-    result.finalVersions.every((version) => version === '1.0.0');
-  if (options.json) {
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-  } else {
-    printUpgradeSummary(result, passed, style);
-  }
-  return passed ? ExitCode.ok : ExitCode.failure;
+      result.finalVersions.every((version) => version === '1.0.0'),
+    options.json,
+    style,
+    () => upgradeSummaryOf(result, style),
+    'upgraded and fell back under load; nothing acknowledged was lost or done twice',
+  );
 }
 
-function printUpgradeSummary(
-  result: UpgradeDemoResult,
-  passed: boolean,
-  style: ReturnType<typeof stylistFor>,
-): void {
+function upgradeSummaryOf(result: UpgradeDemoResult, style: ReturnType<typeof stylistFor>): string {
   const ms = (value: number | null) => (value === null ? 'not seen' : `${value.toFixed(1)} ms`);
   const stepLines = formatTable(
     result.steps.map((step) => [
@@ -188,11 +209,5 @@ function printUpgradeSummary(
     ['final versions (P1, P2)', result.finalVersions.map((v) => v ?? 'none').join(', ')],
     ['line rate', `${result.baud} baud`],
   ]);
-  process.stdout.write(
-    `\n${style('bold', 'Steps')}\n${stepLines.join('\n')}\n\n${style('bold', 'Summary')}\n${lines.join('\n')}\n`,
-  );
-  for (const violation of result.violations) process.stdout.write(`  ${style('red', violation)}\n`);
-  process.stdout.write(
-    `\n${passed ? style('green', 'PASS: upgraded and fell back under load; nothing acknowledged was lost or done twice') : style('red', 'FAIL')}\n`,
-  );
+  return `\n${style('bold', 'Steps')}\n${stepLines.join('\n')}\n\n${style('bold', 'Summary')}\n${lines.join('\n')}\n`;
 }
