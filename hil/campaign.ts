@@ -44,6 +44,7 @@ import {
   SwitchRefusedError,
   type SwitchReport,
 } from '../host/lab/switch.ts';
+import { readPairState } from '../host/load/final-state.ts';
 import type { Answer, LoadGenerator, Wait } from '../host/load/load-generator.ts';
 import type { Violation } from '../host/simulator/history.ts';
 import type { CampaignLoad, CampaignTarget } from './campaign-target.ts';
@@ -360,11 +361,7 @@ export async function runCampaign(
     let finalChecked = false;
     if (settled !== null) {
       const server = settled.findIndex((s) => roleOf(s) === 'primary');
-      const final = (await hosts[server === 1 ? 1 : 0].request({ op: 'state' })) as {
-        version: string;
-        txn: number;
-        state: unknown;
-      };
+      const final = await readPairState(hosts[server === 1 ? 1 : 0]);
       checked.checkSequential(rel(performance.now()), final.state, final.version, final.txn);
       finalChecked = true;
     } else {

@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { roleOf, waitForBoards } from '../lab/board-watch.ts';
 import type { BusPort } from '../load/bus-port.ts';
+import { checkFinalState } from '../load/final-state.ts';
 import { openLabLoad } from '../load/lab-load.ts';
 import { PAIR_TIMEOUT_MS, startDemoPair, waitUntil } from './demo-pair.ts';
 
@@ -83,14 +84,7 @@ export async function runTakeoverDemo(options: DemoOptions): Promise<DemoResult>
 
     await sleep(options.loadMs / 2);
     const answered = await load.stop(5000);
-    const final = (await hosts[survivor]?.request({ op: 'state' })) as {
-      version: string;
-      txn: number;
-      state: unknown;
-    };
-    load.history.checkSequential(performance.now(), final.state, final.version, final.txn);
-    const violations = load.history.violations.map((v) => `${v.kind}: ${v.detail}`);
-    if (!answered) violations.push('not every client got an answer after the load stopped');
+    const { violations } = await checkFinalState(load.history, hosts[survivor], answered);
     return {
       acknowledged: load.history.acknowledged,
       lost: load.history.lost,

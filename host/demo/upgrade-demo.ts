@@ -16,6 +16,7 @@ import { markServingVersions, PairJournal } from '../lab/pair-journal.ts';
 import { pushImage } from '../lab/push.ts';
 import { runSwitch, type SwitchReport } from '../lab/switch.ts';
 import type { BusPort } from '../load/bus-port.ts';
+import { checkFinalState } from '../load/final-state.ts';
 import { openLabLoad } from '../load/lab-load.ts';
 import type { LoadGenerator } from '../load/load-generator.ts';
 import { type DemoPair, PAIR_TIMEOUT_MS, startDemoPair, waitUntil } from './demo-pair.ts';
@@ -203,14 +204,8 @@ export async function runUpgradeDemo(options: UpgradeDemoOptions): Promise<Upgra
         markServingVersions(journal.entries, history);
         const statuses = await readBoardStatuses(pair.hosts);
         const server = statuses.findIndex((s) => roleOf(s) === 'primary');
-        const final = (await pair.hosts[Math.max(server, 0)]?.request({ op: 'state' })) as {
-          version: string;
-          txn: number;
-          state: unknown;
-        };
-        history.checkSequential(performance.now(), final.state, final.version, final.txn);
-        violations.push(...history.violations.map((v) => `${v.kind}: ${v.detail}`));
-        if (!answered) violations.push('not every client got an answer after the load stopped');
+        const checked = await checkFinalState(history, pair.hosts[Math.max(server, 0)], answered);
+        violations.push(...checked.violations);
         if (violations.length > 0) throw new Error(`${violations.length} violations`);
         return [null, `${history.acknowledged} acknowledged, replayed across versions`];
       }).catch((error: unknown) => {

@@ -4,7 +4,6 @@
  * boards' journals, checked against the clients' history afterwards.
  */
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { buildImage } from '../../host/image/build.ts';
 import { loadPublicKey } from '../../host/image/keys.ts';
 import { readBoardStatuses, roleOf } from '../../host/lab/board-watch.ts';
@@ -15,6 +14,7 @@ import {
 } from '../../host/lab/pair-journal.ts';
 import { pushImage } from '../../host/lab/push.ts';
 import { isSettled } from '../../host/lab/switch.ts';
+import { checkFinalState, readPairState } from '../../host/load/final-state.ts';
 import { openLabLoad } from '../../host/load/lab-load.ts';
 import { type LabPair, startLab } from './lab-pair.ts';
 
@@ -48,13 +48,6 @@ export interface LoadRun {
   readonly finalVersion: string;
 }
 
-/** What the `state` management op answers. */
-interface PairState {
-  readonly version: string;
-  readonly txn: number;
-  readonly state: unknown;
-}
-
 let runs = 0;
 
 /**
@@ -72,7 +65,7 @@ export async function underLoad(
     await journal.start();
     const before = await readBoardStatuses(lab.hosts);
     const primary = before.findIndex((s) => roleOf(s) === 'primary');
-    const start = (await lab.hosts[primary]?.request({ op: 'state' })) as PairState;
+    const start = await readPairState(lab.hosts[primary]);
     load.history.startFrom(start.txn, start.state, start.version);
     load.start();
     await during();
@@ -87,10 +80,7 @@ export async function underLoad(
     const coldStarted = journal.entries.some((entry) => entry.kind === 'cold-start');
     markServingVersions(journal.entries, load.history);
     const server = settled.findIndex((s) => roleOf(s) === 'primary');
-    const final = (await lab.hosts[server]?.request({ op: 'state' })) as PairState;
-    load.history.checkSequential(performance.now(), final.state, final.version, final.txn);
-    const violations = load.history.violations.map((v) => `${v.kind}: ${v.detail}`);
-    if (!answered) violations.push('not every client got an answer after the load stopped');
+    const { final, violations } = await checkFinalState(load.history, lab.hosts[server], answered);
     return {
       acknowledged: load.history.acknowledged,
       lost: load.history.lost,
