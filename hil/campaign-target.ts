@@ -5,17 +5,14 @@
  * the paths; the campaign sees the same `CampaignTarget` either way.
  */
 import { autoDetect } from '@serialport/bindings-cpp';
-import type { BindingInterface } from '@serialport/bindings-interface';
 import { SimBinding } from '../boards/sim/serial/sim-binding.ts';
-import type { AnyApp } from '../firmware/app.ts';
-import { LEDGER_VERSIONS, ledgerWorkload } from '../firmware/apps/ledger/index.ts';
 import { startDemoPair } from '../host/demo/demo-pair.ts';
 import type { BoardClient } from '../host/lab/board-client.ts';
 import { readBoardStatuses } from '../host/lab/board-watch.ts';
 import { endpoint, portPath } from '../host/lab/lab-config.ts';
 import { pushImage } from '../host/lab/push.ts';
-import { BusPort } from '../host/load/bus-port.ts';
-import { LoadGenerator } from '../host/load/load-generator.ts';
+import { type BusLoadOptions, openBusLoad } from '../host/load/lab-load.ts';
+import type { LoadGenerator } from '../host/load/load-generator.ts';
 import type { History } from '../host/simulator/history.ts';
 import { openSimRig } from './open-rig.ts';
 import type { Rig } from './rig.ts';
@@ -41,55 +38,17 @@ export interface CampaignTarget {
   prepareSwitch(): Promise<void>;
 }
 
-/** The ledger versions the campaign's clients and checks know. */
-export function loadLedger(version: string): AnyApp {
-  const factory = LEDGER_VERSIONS[version as keyof typeof LEDGER_VERSIONS];
-  if (factory === undefined) throw new Error(`no ledger ${version} to check the history with`);
-  return factory();
-}
-
-/** Ledger clients over two bus ports (P1's, then P2's), as `tandem load` runs them. */
-export async function openBusLoad(options: {
-  readonly binding: BindingInterface;
-  readonly paths: readonly [string, string];
-  readonly baud: number;
-  readonly clients: number;
-  readonly seed: number;
-  readonly history: History;
-}): Promise<CampaignLoad> {
-  const load = new LoadGenerator({
-    clients: options.clients,
-    seed: options.seed,
-    workload: (random) => ledgerWorkload(random),
-    loadApp: loadLedger,
-    // Clients follow announcements; the timeout only covers a lost request.
-    timeoutMs: 500,
-    thinkMsMax: 5,
-    // A pair remembers clients' sync ids: a new run must not reuse an old run's ids.
-    clientPrefix: `hil-${Date.now().toString(36)}`,
-    history: options.history,
-  });
-  const ports: BusPort[] = [];
-  const close = async () => {
-    for (const port of ports) await port.close().catch(() => {});
+/** Ledger clients over the pair's two bus ports, with sync ids of their own ('hil'). */
+async function openCampaignLoad(
+  options: Omit<BusLoadOptions, 'clientPrefix' | 'pacing'>,
+): Promise<CampaignLoad> {
+  const { load, ports } = await openBusLoad({ ...options, clientPrefix: 'hil' });
+  return {
+    load,
+    close: async () => {
+      for (const port of ports) await port.close().catch(() => {});
+    },
   };
-  try {
-    for (const board of [0, 1] as const) {
-      ports.push(
-        await BusPort.open(
-          options.binding,
-          options.paths[board],
-          options.baud,
-          load.handlersFor(board),
-        ),
-      );
-    }
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  load.attach(ports as unknown as readonly [BusPort, BusPort]);
-  return { load, close };
 }
 
 /**
@@ -121,7 +80,7 @@ export async function openSimCampaignTarget(options: {
     rig,
     hosts: pair.hosts,
     openLoad: ({ clients, seed, history }) =>
-      openBusLoad({
+      openCampaignLoad({
         binding: SimBinding,
         paths: [portPath(config, endpoint.client(1)), portPath(config, endpoint.client(2))],
         baud: config.baud,
@@ -160,7 +119,7 @@ export function firmataCampaignTarget(options: {
     rig: options.rig,
     hosts: options.hosts,
     openLoad: ({ clients, seed, history }) =>
-      openBusLoad({
+      openCampaignLoad({
         binding: autoDetect(),
         paths: options.bus,
         baud: options.baud,

@@ -45,10 +45,10 @@ import {
   type SwitchReport,
 } from '../host/lab/switch.ts';
 import { readPairState } from '../host/load/final-state.ts';
+import { loadLedger } from '../host/load/lab-load.ts';
 import type { Answer, LoadGenerator, Wait } from '../host/load/load-generator.ts';
 import type { Violation } from '../host/simulator/history.ts';
 import type { CampaignLoad, CampaignTarget } from './campaign-target.ts';
-import { loadLedger } from './campaign-target.ts';
 import {
   findSplitBrains,
   LoggedHistory,

@@ -7,7 +7,6 @@
 import test from 'ava';
 import type { ClientRequest } from '../firmware/runtime/messages.ts';
 import { type CampaignRun, planPulls } from '../hil/campaign.ts';
-import { loadLedger } from '../hil/campaign-target.ts';
 import {
   findSplitBrains,
   type LoggedAnswer,
@@ -20,6 +19,7 @@ import { htmlReport } from '../hil/html-report.ts';
 import { campaignJunit, escapeXml, junitXml } from '../hil/junit.ts';
 import { percentile, percentiles } from '../hil/percentiles.ts';
 import type { PairJournalEntry } from '../host/lab/pair-journal.ts';
+import { loadLedger } from '../host/load/lab-load.ts';
 import { elementsNamed, parseXml } from './helpers/xml.ts';
 
 let seq = 0;
