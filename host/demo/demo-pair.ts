@@ -26,6 +26,20 @@ export interface DemoPair {
 
 export const PAIR_TIMEOUT_MS = 20_000;
 
+/** What every lab demonstration is run with, besides its images. */
+export interface DemoRunOptions {
+  /** The lab directory (erased and reused). */
+  readonly dir: string;
+  readonly publicKeyFile: string;
+  readonly baud: number;
+  readonly clients: number;
+  /** Load before the first step and between the steps. */
+  readonly loadMs: number;
+  readonly seed: number;
+  /** Narration for a person watching; the JSON form passes a no-op. */
+  readonly say: (line: string) => void;
+}
+
 export async function startDemoPair(options: {
   readonly dir: string;
   readonly baud: number;

@@ -12,18 +12,10 @@ import { roleOf, waitForBoards } from '../lab/board-watch.ts';
 import type { BusPort } from '../load/bus-port.ts';
 import { checkFinalState } from '../load/final-state.ts';
 import { openLabLoad } from '../load/lab-load.ts';
-import { PAIR_TIMEOUT_MS, startDemoPair, waitUntil } from './demo-pair.ts';
+import { type DemoRunOptions, PAIR_TIMEOUT_MS, startDemoPair, waitUntil } from './demo-pair.ts';
 
-export interface DemoOptions {
-  readonly dir: string;
+export interface DemoOptions extends DemoRunOptions {
   readonly image: Uint8Array;
-  readonly publicKeyFile: string;
-  readonly baud: number;
-  readonly clients: number;
-  readonly loadMs: number;
-  readonly seed: number;
-  /** Narration for a person watching; the JSON form passes a no-op. */
-  readonly say: (line: string) => void;
 }
 
 export interface DemoResult {

@@ -19,19 +19,17 @@ import type { BusPort } from '../load/bus-port.ts';
 import { checkFinalState } from '../load/final-state.ts';
 import { openLabLoad } from '../load/lab-load.ts';
 import type { LoadGenerator } from '../load/load-generator.ts';
-import { type DemoPair, PAIR_TIMEOUT_MS, startDemoPair, waitUntil } from './demo-pair.ts';
+import {
+  type DemoPair,
+  type DemoRunOptions,
+  PAIR_TIMEOUT_MS,
+  startDemoPair,
+  waitUntil,
+} from './demo-pair.ts';
 
-export interface UpgradeDemoOptions {
-  readonly dir: string;
+export interface UpgradeDemoOptions extends DemoRunOptions {
   readonly v1: Uint8Array;
   readonly v2: Uint8Array;
-  readonly publicKeyFile: string;
-  readonly baud: number;
-  readonly clients: number;
-  /** Load between the steps. */
-  readonly loadMs: number;
-  readonly seed: number;
-  readonly say: (line: string) => void;
 }
 
 export interface DemoStep {

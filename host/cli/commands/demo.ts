@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Option } from 'commander';
+import type { DemoRunOptions } from '../../demo/demo-pair.ts';
 import { type DemoResult, runTakeoverDemo } from '../../demo/takeover-demo.ts';
 import { runUpgradeDemo, type UpgradeDemoResult } from '../../demo/upgrade-demo.ts';
 import { buildImage } from '../../image/build.ts';
@@ -83,17 +84,17 @@ async function demo(options: DemoOptions): Promise<ExitCode> {
   say('building the signed image of ledger 1.0.0');
   const built = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['sim'] });
   say(`image: ${built.image.length} bytes, sha256 ${built.sha256.slice(0, 16)}…`);
-  if (options.scenario === 'upgrade') return upgrade(options, built.image, say, style);
-  const result = await runTakeoverDemo({
+  const run: DemoRunOptions = {
     dir: options.dir,
-    image: built.image,
     publicKeyFile: join(DEFAULT_KEY_DIR, PUBLIC_KEY_FILE),
     baud: options.baud,
     clients: options.clients,
     loadMs: options.loadMs,
     seed: options.seed,
     say,
-  });
+  };
+  if (options.scenario === 'upgrade') return upgrade(options, run, built.image, style);
+  const result = await runTakeoverDemo({ ...run, image: built.image });
   return conclude(
     result,
     result.takeoverMs !== null && result.rejoinMs !== null,
@@ -160,23 +161,13 @@ function summaryOf(result: DemoResult, style: ReturnType<typeof stylistFor>): st
 
 async function upgrade(
   options: DemoOptions,
+  run: DemoRunOptions,
   v1: Uint8Array,
-  say: (line: string) => void,
   style: ReturnType<typeof stylistFor>,
 ): Promise<ExitCode> {
-  say('building the signed image of ledger 2.0.0');
+  run.say('building the signed image of ledger 2.0.0');
   const v2 = await buildImage({ app: 'ledger', version: '2.0.0', boards: ['sim'] });
-  const result = await runUpgradeDemo({
-    dir: options.dir,
-    v1,
-    v2: v2.image,
-    publicKeyFile: join(DEFAULT_KEY_DIR, PUBLIC_KEY_FILE),
-    baud: options.baud,
-    clients: options.clients,
-    loadMs: options.loadMs,
-    seed: options.seed,
-    say,
-  });
+  const result = await runUpgradeDemo({ ...run, v1, v2: v2.image });
   return conclude(
     result,
     result.steps.every((step) => step.outcome === 'ok') &&
