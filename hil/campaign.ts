@@ -46,7 +46,12 @@ import {
 } from '../host/lab/switch.ts';
 import { readPairState } from '../host/load/final-state.ts';
 import { loadLedger } from '../host/load/lab-load.ts';
-import type { Answer, LoadGenerator, Wait } from '../host/load/load-generator.ts';
+import {
+  type Answer,
+  type LoadGenerator,
+  type Wait,
+  waitForAnswer,
+} from '../host/load/load-generator.ts';
 import type { Violation } from '../host/simulator/history.ts';
 import type { CampaignLoad, CampaignTarget } from './campaign-target.ts';
 import {
@@ -647,25 +652,6 @@ function lastOk(answers: readonly Answer[]): Answer | undefined {
   for (let i = answers.length - 1; i >= 0; i--) {
     const answer = answers[i];
     if (answer?.ok) return answer;
-  }
-  return undefined;
-}
-
-/** The first answer from index `from` on that `matches`, polling every millisecond. */
-async function waitForAnswer(
-  answers: readonly Answer[],
-  from: number,
-  matches: (answer: Answer) => boolean,
-  timeoutMs: number,
-): Promise<Answer | undefined> {
-  const deadline = performance.now() + timeoutMs;
-  let next = from;
-  while (performance.now() < deadline) {
-    for (; next < answers.length; next++) {
-      const answer = answers[next];
-      if (answer !== undefined && matches(answer)) return answer;
-    }
-    await sleep(1);
   }
   return undefined;
 }

@@ -8,9 +8,9 @@
  * the first reply: announcement, clients' resends, one request served).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitUntil } from '../demo/demo-pair.ts';
 import type { BusPort } from '../load/bus-port.ts';
 import { openLabLoad } from '../load/lab-load.ts';
+import { waitForAnswer } from '../load/load-generator.ts';
 import type { BenchLab } from './bench-lab.ts';
 import { wallMs } from './figure.ts';
 
@@ -50,13 +50,12 @@ export async function benchTakeovers(
       const survivor: 0 | 1 = primary === 1 ? 1 : 0;
       const seen = load.answers.length;
       const atMs = await lab.pull(primary);
-      const reply = await waitUntil(() => {
-        for (let a = seen; a < load.answers.length; a++) {
-          const answer = load.answers[a];
-          if (answer?.ok && answer.board === survivor && answer.atMs > atMs) return answer;
-        }
-        return undefined;
-      }, REPLY_LIMIT_MS);
+      const reply = await waitForAnswer(
+        load.answers,
+        seen,
+        (a) => a.ok && a.board === survivor && a.atMs > atMs,
+        REPLY_LIMIT_MS,
+      );
       const takeoverMs = reply === undefined ? null : reply.atMs - atMs;
       pulled.push({ processor: primary, atMs, takeoverMs });
       say(

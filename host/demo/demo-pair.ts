@@ -2,8 +2,6 @@
  * What every lab demonstration starts with: a fresh lab, both boards'
  * host ports open, the first image pushed into both, and the pair formed.
  */
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
 import { loadPublicKey } from '../image/keys.ts';
 import { BoardClient } from '../lab/board-client.ts';
@@ -101,18 +99,4 @@ export async function startDemoPair(options: {
     await close();
     throw error;
   }
-}
-
-/** Polls `probe` every millisecond until it gives a value, or undefined after `timeoutMs`. */
-export async function waitUntil<T>(
-  probe: () => T | undefined,
-  timeoutMs: number,
-): Promise<T | undefined> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await sleep(1);
-  }
-  return undefined;
 }

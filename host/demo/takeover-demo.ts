@@ -12,7 +12,8 @@ import { roleOf, waitForBoards } from '../lab/board-watch.ts';
 import type { BusPort } from '../load/bus-port.ts';
 import { checkFinalState } from '../load/final-state.ts';
 import { openLabLoad } from '../load/lab-load.ts';
-import { type DemoRunOptions, PAIR_TIMEOUT_MS, startDemoPair, waitUntil } from './demo-pair.ts';
+import { waitForAnswer } from '../load/load-generator.ts';
+import { type DemoRunOptions, PAIR_TIMEOUT_MS, startDemoPair } from './demo-pair.ts';
 
 export interface DemoOptions extends DemoRunOptions {
   readonly image: Uint8Array;
@@ -47,8 +48,10 @@ export async function runTakeoverDemo(options: DemoOptions): Promise<DemoResult>
     const pulledAt = performance.now();
     await lab.power(primary, false);
     const survivor: 0 | 1 = primary === 1 ? 1 : 0;
-    const takeover = await waitUntil(
-      () => load.answers.find((a) => a.ok && a.board === survivor && a.atMs > pulledAt),
+    const takeover = await waitForAnswer(
+      load.answers,
+      0,
+      (a) => a.ok && a.board === survivor && a.atMs > pulledAt,
       10_000,
     );
     const takeoverMs = takeover === undefined ? null : takeover.atMs - pulledAt;

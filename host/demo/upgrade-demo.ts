@@ -18,14 +18,8 @@ import { runSwitch, type SwitchReport } from '../lab/switch.ts';
 import type { BusPort } from '../load/bus-port.ts';
 import { checkFinalState } from '../load/final-state.ts';
 import { openLabLoad } from '../load/lab-load.ts';
-import type { LoadGenerator } from '../load/load-generator.ts';
-import {
-  type DemoPair,
-  type DemoRunOptions,
-  PAIR_TIMEOUT_MS,
-  startDemoPair,
-  waitUntil,
-} from './demo-pair.ts';
+import { type LoadGenerator, waitForAnswer } from '../load/load-generator.ts';
+import { type DemoPair, type DemoRunOptions, PAIR_TIMEOUT_MS, startDemoPair } from './demo-pair.ts';
 
 export interface UpgradeDemoOptions extends DemoRunOptions {
   readonly v1: Uint8Array;
@@ -153,8 +147,10 @@ export async function runUpgradeDemo(options: UpgradeDemoOptions): Promise<Upgra
         say(`pulling the power of processor ${primary} (the 2.0.0 primary)`);
         const pulledAt = performance.now();
         await pair.lab.power(primary, false);
-        const answer = await waitUntil(
-          () => load?.answers.find((a) => a.ok && a.board === survivor && a.atMs > pulledAt),
+        const answer = await waitForAnswer(
+          (load as LoadGenerator).answers,
+          0,
+          (a) => a.ok && a.board === survivor && a.atMs > pulledAt,
           10_000,
         );
         if (answer === undefined) throw new Error('no reply from the surviving board');

@@ -6,6 +6,7 @@
  * checker the simulator uses.
  */
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnyApp } from '../../firmware/app.ts';
 import type { ClientReply, ClientRequest } from '../../firmware/runtime/messages.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
@@ -35,6 +36,29 @@ export interface Answer {
   readonly atMs: number;
   readonly board: 0 | 1;
   readonly ok: boolean;
+}
+
+/**
+ * The first of `answers` (a load's, appended to as they come) from index
+ * `from` on that `matches`, looked for every millisecond; undefined after
+ * `timeoutMs`.
+ */
+export async function waitForAnswer(
+  answers: readonly Answer[],
+  from: number,
+  matches: (answer: Answer) => boolean,
+  timeoutMs: number,
+): Promise<Answer | undefined> {
+  const deadline = performance.now() + timeoutMs;
+  let next = from;
+  while (performance.now() < deadline) {
+    for (; next < answers.length; next++) {
+      const answer = answers[next];
+      if (answer !== undefined && matches(answer)) return answer;
+    }
+    await sleep(1);
+  }
+  return undefined;
 }
 
 /** How long one request waited for its answer, retries included, and when the answer came. */
