@@ -9,6 +9,7 @@ import { JournalReader } from '../host/lab/journal-reader.ts';
 import { endpoint, portPath } from '../host/lab/lab-config.ts';
 import { markServingVersions, type PairJournalEntry } from '../host/lab/pair-journal.ts';
 import { isSettled, runSwitch, type StepName, type SwitchReport } from '../host/lab/switch.ts';
+import { checkFinalState, readPairState } from '../host/load/final-state.ts';
 import { openLabLoad } from '../host/load/lab-load.ts';
 import { REPO_ROOT } from './fixtures/run-cli.ts';
 import type { LabPair } from './helpers/lab-pair.ts';
@@ -21,13 +22,6 @@ import { FIXTURES, startSwitchLab, underLoad } from './helpers/switch-lab.ts';
 // figures (hold time, time without a backup) are printed by the demo.
 
 const versions = (report: SwitchReport) => report.boards.map((b) => b.version);
-
-/** What the `state` management op answers. */
-interface PairState {
-  readonly version: string;
-  readonly txn: number;
-  readonly state: unknown;
-}
 
 test.serial(
   'switch moves a pair under load to 2.0.0 and fallback brings it back, nothing lost',
@@ -112,7 +106,7 @@ test.serial(
     try {
       const before = await lab.statuses();
       const primary = before.findIndex((s) => roleOf(s) === 'primary');
-      const start = (await lab.hosts[primary]?.request({ op: 'state' })) as PairState;
+      const start = await readPairState(lab.hosts[primary]);
       load.history.startFrom(start.txn, start.state, start.version);
       const startedAtMs = performance.timeOrigin + performance.now();
       load.start();
@@ -150,9 +144,8 @@ test.serial(
         load.history,
       );
       const server = settled?.findIndex((s) => roleOf(s) === 'primary') ?? 0;
-      const final = (await observers[server]?.request({ op: 'state' })) as PairState;
-      load.history.checkSequential(performance.now(), final.state, final.version, final.txn);
-      t.deepEqual(load.history.violations, []);
+      const { violations } = await checkFinalState(load.history, observers[server], true);
+      t.deepEqual(violations, []);
       t.true(load.history.acknowledged > 0);
       t.is(load.history.lost, 0);
       t.is(load.history.duplicated, 0);
