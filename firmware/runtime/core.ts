@@ -1063,10 +1063,15 @@ export class PairCore {
 
   /** End of every input: group commit, segments, acks, heartbeats, then effects. */
   #flush(): void {
+    // Group commit: entries gather while a checkpoint is in flight and the line
+    // is busy; an idle line sends them at once rather than wait for the ack.
     const inFlight = this.#lastCheckpointSeq > this.#peerAck;
+    const lineIdle =
+      this.#channel.sendable === 0 &&
+      this.#lineIdleAtMs(this.#preferredPath()) <= this.#now + TX_AHEAD_MS;
     if (
       this.#outbox.length > 0 &&
-      (!inFlight || this.#outbox.length >= this.config.checkpointEntriesMax)
+      (!inFlight || lineIdle || this.#outbox.length >= this.config.checkpointEntriesMax)
     ) {
       const max = this.config.checkpointEntriesMax;
       for (let i = 0; i < this.#outbox.length; i += max) {
