@@ -83,7 +83,7 @@ export async function openSimCampaignTarget(options: {
       openCampaignLoad({
         binding: SimBinding,
         paths: [portPath(config, endpoint.client(1)), portPath(config, endpoint.client(2))],
-        baud: config.baud,
+        baud: config.busBaud,
         clients,
         seed,
         history,

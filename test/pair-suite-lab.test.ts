@@ -15,7 +15,7 @@ pairSuite({
         portPath(lab.config, endpoint.client(1)),
         portPath(lab.config, endpoint.client(2)),
       ],
-      baud: lab.config.baud,
+      baud: lab.config.busBaud,
       powerOff: async (board) => {
         await lab.lab.power(board === 0 ? 1 : 2, false);
       },

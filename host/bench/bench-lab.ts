@@ -39,12 +39,15 @@ export interface BenchLab {
 export async function openBenchLab(options: {
   readonly root: string;
   readonly baud: number;
+  /** The field bus's line rate, when it differs from `baud`. */
+  readonly busBaud?: number;
   readonly image: Uint8Array;
   readonly publicKeyFile: string;
 }): Promise<BenchLab> {
   const pair = await startDemoPair({
-    dir: join(options.root, `lab-${options.baud}`),
+    dir: join(options.root, `lab-${options.baud}-${options.busBaud ?? options.baud}`),
     baud: options.baud,
+    ...(options.busBaud === undefined ? {} : { busBaud: options.busBaud }),
     publicKeyFile: options.publicKeyFile,
     image: options.image,
     say: () => {},

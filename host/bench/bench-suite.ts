@@ -7,9 +7,11 @@
  * Each figure carries its target, whether it was met, and a note saying
  * how it was measured and, when short, why.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { STANDARD_BAUD_RATES } from '../../boards/profile.ts';
 import { pairConfig } from '../../firmware/runtime/config.ts';
 import { buildImage } from '../image/build.ts';
 import { generateKeys } from '../image/keys.ts';
@@ -52,6 +54,8 @@ export interface BenchSuiteOptions {
 
 export interface BaudDetails {
   readonly baud: number;
+  /** Saturation with the field bus LINK_BOUND_BUS_FACTOR times faster: the interconnect is the bound. */
+  readonly linkBound: SaturationResult | null;
   readonly takeovers: readonly TakeoverSample[];
   readonly saturation: SaturationResult;
   readonly switches: readonly SwitchSample[];
@@ -100,11 +104,40 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     for (const baud of options.bauds) {
       say(`${baud} baud: starting a fresh lab`);
       const lab = await openBenchLab({ root, baud, image: v1.image, publicKeyFile });
+      let details: Omit<BaudDetails, 'linkBound'>;
       try {
-        perBaud.push(await benchOneBaud(lab, v2.image, options));
+        details = await benchOneBaud(lab, v2.image, options);
       } finally {
         await lab.close();
       }
+      const busBaud = fastBusBaud(baud);
+      say(
+        `${baud} baud: a fresh lab whose field bus runs at ${busBaud}, so the interconnect is the bound`,
+      );
+      let linkBound: SaturationResult | null = null;
+      let fast: BenchLab | null = null;
+      try {
+        fast = await openBenchLab({ root, baud, busBaud, image: v1.image, publicKeyFile });
+        linkBound = await benchSaturation(
+          fast,
+          {
+            clients: LINK_BOUND_CLIENTS,
+            windowMs: options.quick ? 1500 : 4000,
+            rounds: 1,
+            seed: options.seed + 3,
+          },
+          say,
+        );
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        details = {
+          ...details,
+          failures: [...details.failures, `link-bound saturation at ${baud} baud: ${message}`],
+        };
+      } finally {
+        await fast?.close();
+      }
+      perBaud.push({ ...details, linkBound });
     }
     say('push goodput: a fresh lab per baud (tandem bench-push)');
     push = await benchPush(options.bauds, (row) =>
@@ -132,7 +165,7 @@ async function benchOneBaud(
   lab: BenchLab,
   v2: Uint8Array,
   options: BenchSuiteOptions,
-): Promise<BaudDetails> {
+): Promise<Omit<BaudDetails, 'linkBound'>> {
   const { quick, seed, say } = options;
   const failures: string[] = [];
   // A part that fails is reported as such; the others still run.
@@ -213,7 +246,46 @@ async function benchOneBaud(
 const ms = (value: number | null) => (value === null ? 'none' : `${value.toFixed(1)} ms`);
 
 function baudFigures(details: BaudDetails): Figure[] {
-  return [...takeoverFigures(details), ...saturationFigures(details), ...switchFigures(details)];
+  return [
+    ...takeoverFigures(details),
+    ...saturationFigures(details),
+    ...linkBoundFigures(details),
+    ...switchFigures(details),
+  ];
+}
+
+/** For the link-bound goodput the field bus runs this many times faster than the interconnect, or as fast as a UART goes. */
+const LINK_BOUND_BUS_FACTOR = 8;
+
+function fastBusBaud(baud: number): number {
+  const fastest = STANDARD_BAUD_RATES[STANDARD_BAUD_RATES.length - 1] ?? baud;
+  return STANDARD_BAUD_RATES.find((rate) => rate >= LINK_BOUND_BUS_FACTOR * baud) ?? fastest;
+}
+/**
+ * Clients for the link-bound saturation: each has one request outstanding,
+ * so it takes this many for the checkpoint queue never to run dry.
+ */
+const LINK_BOUND_CLIENTS = 128;
+
+function linkBoundFigures({ baud, linkBound }: BaudDetails): Figure[] {
+  const windows = linkBound?.saturation ?? [];
+  const ckptBytes = checkpointBytesPerSecond(windows);
+  const withRate = ratePerSecond(windows, true);
+  const aloneRate = ratePerSecond(windows, false);
+  const lineBytes = baud / 10;
+  const share = ckptBytes === null ? null : (100 * ckptBytes) / lineBytes;
+  const short = share === null || share < TARGETS.checkpointLineShare;
+  return [
+    figure({
+      id: `checkpoint.${baud}.goodputLinkBound`,
+      label: `checkpoint goodput at ${baud} baud, interconnect-bound`,
+      value: share === null ? null : round(share, 1),
+      unit: '% of line',
+      target: { kind: 'min', value: TARGETS.checkpointLineShare },
+      source: 'lab',
+      note: `${LINK_BOUND_CLIENTS} clients with no think time and the field bus at ${fastBusBaud(baud)} baud, so requests arrive faster than the interconnect can checkpoint them: ${ckptBytes?.toFixed(0)} B/s of checkpoint payload (the entries' CBOR bytes) against ${lineBytes} B/s; ${withRate?.toFixed(1)} req/s with the backup, ${aloneRate?.toFixed(1)} alone.${short ? " Short: each checkpoint frame also carries its envelope (sender, acknowledgement, status), the frame CRCs and delimiters; the backup's acknowledgements and the heartbeats share the line; a primary releases a batch of replies only when its checkpoint is acknowledged, so with one request per client the queue can run dry between batches; and the board processes share 2 cores with the hub, whose pacing and the boards' CBOR and CRC work may bound the rate before the line does (the deterministic simulator has no such limit but does not measure this figure yet)." : ''}`,
+    }),
+  ];
 }
 
 function takeoverFigures({ baud, takeovers }: BaudDetails): Figure[] {

@@ -41,6 +41,8 @@ export interface DemoRunOptions {
 export async function startDemoPair(options: {
   readonly dir: string;
   readonly baud: number;
+  /** The field bus's line rate, when it differs from `baud`. */
+  readonly busBaud?: number;
   readonly publicKeyFile: string;
   readonly image: Uint8Array;
   readonly say: (line: string) => void;
@@ -51,6 +53,7 @@ export async function startDemoPair(options: {
     dir: options.dir,
     paths: 2,
     baud: options.baud,
+    ...(options.busBaud === undefined ? {} : { busBaud: options.busBaud }),
     publicKeyFile: options.publicKeyFile,
     fresh: true,
   });

@@ -92,7 +92,7 @@ export async function runDaemon(dir: string): Promise<void> {
       name: `bus-p${p}`,
       a: endpoint.bus(p),
       b: endpoint.client(p),
-      baud: config.baud,
+      baud: config.busBaud,
     });
     cables.push({
       name: `host-p${p}`,

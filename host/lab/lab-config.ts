@@ -8,7 +8,10 @@ import { join } from 'node:path';
 export interface LabConfig {
   readonly dir: string;
   readonly paths: 1 | 2;
+  /** Line rate of the interconnect and host ports. */
   readonly baud: number;
+  /** Line rate of the field bus (the clients' ports); the same as `baud` unless set apart. */
+  readonly busBaud: number;
   readonly board: string;
   readonly publicKeyFile: string;
   readonly slotBytes: number;
@@ -43,5 +46,7 @@ export function portPath(config: LabConfig, name: string): string {
 }
 
 export function readLabConfig(dir: string): LabConfig {
-  return JSON.parse(readFileSync(join(dir, LAB_FILE), 'utf8')) as LabConfig;
+  const config = JSON.parse(readFileSync(join(dir, LAB_FILE), 'utf8')) as LabConfig;
+  // Labs written before the field bus had a rate of its own.
+  return { ...config, busBaud: config.busBaud ?? config.baud };
 }

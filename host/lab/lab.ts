@@ -21,6 +21,8 @@ export interface LabUpOptions {
   readonly dir: string;
   readonly paths: 1 | 2;
   readonly baud: number;
+  /** The field bus's line rate, when it differs from `baud`. */
+  readonly busBaud?: number;
   readonly publicKeyFile: string;
   /** Start from erased flash (default) or keep what the boards had. */
   readonly fresh: boolean;
@@ -45,6 +47,7 @@ export async function labUp(options: LabUpOptions): Promise<LabConfig> {
     dir,
     paths: options.paths,
     baud: options.baud,
+    busBaud: options.busBaud ?? options.baud,
     board: 'sim',
     publicKeyFile: resolve(options.publicKeyFile),
     slotBytes: 1024 * 1024,
@@ -113,7 +116,7 @@ function simProfile(config: LabConfig, processor: 1 | 2): BoardProfile {
       port(endpoint.path(processor, path)),
     ),
     host: port(endpoint.boardHost(processor)),
-    bus: port(endpoint.bus(processor)),
+    bus: { path: endpoint.bus(processor), baud: config.busBaud },
     lines: { dsrFromPartner: true, fenceToPartnerReset: true },
     flash: { slotBytes: config.slotBytes, nvmBytes: config.nvmBytes },
     timing: { heartbeatIntervalMs: config.heartbeatIntervalMs },

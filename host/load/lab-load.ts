@@ -87,7 +87,7 @@ export async function openLabLoad(
   return openBusLoad({
     binding: SimBinding,
     paths: [portPath(config, endpoint.client(1)), portPath(config, endpoint.client(2))],
-    baud: config.baud,
+    baud: config.busBaud,
     clients,
     seed,
     clientPrefix: 'load',

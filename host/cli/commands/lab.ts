@@ -20,23 +20,36 @@ export const registerLab: RegisterCommand = (program, finish) => {
     .option('--dir <dir>', 'lab directory (holds all its state)', DEFAULT_LAB_DIR)
     .addOption(new Option('--paths <n>', 'interconnect paths').choices(['1', '2']).default('2'))
     .addOption(
-      new Option('--baud <rate>', 'line rate of every UART')
+      new Option('--baud <rate>', 'line rate of every UART (the field bus too, unless --bus-baud)')
         .argParser(positiveInteger)
         .default(115200),
+    )
+    .addOption(
+      new Option('--bus-baud <rate>', "line rate of the field bus (the clients' ports)").argParser(
+        positiveInteger,
+      ),
     )
     .option('--key <dir>', 'directory with the public key the boards trust', DEFAULT_KEY_DIR)
     .option('--keep', 'keep the flash of a previous lab in this directory', false)
     .action(
-      async (options: { dir: string; paths: string; baud: number; key: string; keep: boolean }) => {
+      async (options: {
+        dir: string;
+        paths: string;
+        baud: number;
+        busBaud?: number;
+        key: string;
+        keep: boolean;
+      }) => {
         const config = await labUp({
           dir: options.dir,
           paths: options.paths === '1' ? 1 : 2,
           baud: options.baud,
+          ...(options.busBaud === undefined ? {} : { busBaud: options.busBaud }),
           publicKeyFile: join(options.key, PUBLIC_KEY_FILE),
           fresh: !options.keep,
         });
         process.stdout.write(
-          `lab up in ${config.dir}: 2 boards, ${config.paths} path(s) at ${config.baud} baud\n`,
+          `lab up in ${config.dir}: 2 boards, ${config.paths} path(s) at ${config.baud} baud, field bus at ${config.busBaud}\n`,
         );
         finish(ExitCode.ok);
       },
