@@ -10,9 +10,10 @@
  * - across both, a vertical line at every power pull and restore.
  * Every text that comes from the run is escaped.
  */
-import type { CampaignRun, PullRecord } from './campaign.ts';
+import type { CampaignRun } from './campaign.ts';
 import type { RoleBand } from './history-check.ts';
 import type { Percentiles } from './percentiles.ts';
+import type { PullRecord } from './pull-kinds.ts';
 
 export function escapeHtml(text: string): string {
   return text

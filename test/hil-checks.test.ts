@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import type { ClientRequest } from '../firmware/runtime/messages.ts';
-import { type CampaignRun, planPulls } from '../hil/campaign.ts';
+import type { CampaignRun } from '../hil/campaign.ts';
 import {
   findSplitBrains,
   type LoggedAnswer,
@@ -18,6 +18,7 @@ import {
 import { htmlReport } from '../hil/html-report.ts';
 import { campaignJunit, escapeXml, junitXml } from '../hil/junit.ts';
 import { percentile, percentiles } from '../hil/percentiles.ts';
+import { planPulls } from '../hil/pull-schedule.ts';
 import type { PairJournalEntry } from '../host/lab/pair-journal.ts';
 import { loadLedger } from '../host/load/lab-load.ts';
 import { elementsNamed, parseXml } from './helpers/xml.ts';

@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type CampaignRun, runCampaign, SCENARIOS, type Scenario } from '../../../hil/campaign.ts';
+import { type CampaignRun, runCampaign } from '../../../hil/campaign.ts';
 import {
   type CampaignTarget,
   firmataCampaignTarget,
@@ -22,6 +22,7 @@ import {
 } from '../../../hil/campaign-target.ts';
 import { checkRig, type RigCheckResult, type StatusSource } from '../../../hil/check.ts';
 import { openFirmataRig, openSimRig } from '../../../hil/open-rig.ts';
+import { SCENARIOS, type Scenario } from '../../../hil/pull-schedule.ts';
 import { defaultReportDir, writeReports } from '../../../hil/reports.ts';
 import type { Rig } from '../../../hil/rig.ts';
 import { RigNotAnsweringError, RigWiringError } from '../../../hil/rig.ts';

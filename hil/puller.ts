@@ -1,0 +1,141 @@
+/**
+ * The puller of a HIL failover campaign: powers one board off and on again
+ * through the rig, and measures the takeover and the re-form. Power comes
+ * back after the surviving board took over (or a while later), and the
+ * puller waits for the pair to be whole again.
+ *
+ * takeoverMs: from the pull of the board that was serving to the first ok
+ * reply from the other board (as the demos measure it). reformMs: from the
+ * power coming back to one primary and one backup on one version; a board
+ * still on trial 5 s after that fails the pull (a reset would revert it).
+ */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BoardStatus } from '../boards/management.ts';
+import { readBoardStatuses, roleOf, waitForBoards } from '../host/lab/board-watch.ts';
+import { isSettled } from '../host/lab/switch.ts';
+import { type Answer, type LoadGenerator, waitForAnswer } from '../host/load/load-generator.ts';
+import type { CampaignTarget } from './campaign-target.ts';
+import type { PowerEvent } from './history-check.ts';
+
+/** How long a pair may take to be whole again after a restore (a switch may still be finishing). */
+export const REFORM_TIMEOUT_MS = 40_000;
+/** How long the campaign waits for the other board's first reply after pulling the serving one. */
+export const TAKEOVER_WAIT_MS = 4000;
+/** Until this long after the restore, a re-form counts as "typical" before any was measured. */
+const TYPICAL_REFORM_MS_DEFAULT = 1000;
+
+/** How long a whole pair may keep a board on trial (the switch's last step confirms both). */
+const CONFIRM_WAIT_MS = 5000;
+
+/**
+ * Re-formed: one primary and one backup on one version. (Neither on trial
+ * as well is `isSettled`; a board left on trial is reported on its own.)
+ */
+export function isWhole(statuses: readonly (BoardStatus | null)[]): boolean {
+  const pairs = statuses.map((s) => s?.pair ?? null);
+  const roles = pairs.map((p) => p?.role).sort();
+  return roles[0] === 'backup' && roles[1] === 'primary' && pairs[0]?.version === pairs[1]?.version;
+}
+
+/** Pulling one board and bringing it back, with the figures. */
+export class Puller {
+  /** Re-form times so far, for the "typical" rejoin window. */
+  readonly reforms: number[] = [];
+
+  constructor(
+    readonly target: CampaignTarget,
+    readonly load: LoadGenerator,
+    readonly power: PowerEvent[],
+    readonly t0: number,
+    readonly log: (line: string) => void,
+  ) {}
+
+  get typicalReformMs(): number {
+    if (this.reforms.length === 0) return TYPICAL_REFORM_MS_DEFAULT;
+    const sorted = [...this.reforms].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)] ?? TYPICAL_REFORM_MS_DEFAULT;
+  }
+
+  async setPower(processor: 1 | 2, on: boolean): Promise<number> {
+    await this.target.rig.setPower(processor, on);
+    const at = performance.now();
+    this.power.push({ processor, atMs: at - this.t0, on });
+    return at;
+  }
+
+  /**
+   * Pulls `processor`, waits for the other board's takeover (if the pulled
+   * one was serving) or `offMs`, restores power and, unless `keepReforming`,
+   * waits for the pair to be whole.
+   */
+  async pullAndRestore(
+    processor: 1 | 2,
+    offMs: number,
+    keepReforming: boolean,
+  ): Promise<{
+    pulledAt: number;
+    restoredAt: number;
+    wasServing: boolean;
+    takeoverMs: number | null;
+    reformMs: number | null;
+    problem: string | null;
+  }> {
+    const survivor: 0 | 1 = processor === 1 ? 1 : 0;
+    const lastServer = lastOk(this.load.answers);
+    const wasServing = lastServer?.board === processor - 1;
+    const answersBefore = this.load.answers.length;
+    const pulledAt = await this.setPower(processor, false);
+    let takeoverMs: number | null = null;
+    let problem: string | null = null;
+    if (wasServing) {
+      const answer = await waitForAnswer(
+        this.load.answers,
+        answersBefore,
+        (a) => a.ok && a.board === survivor && a.atMs > pulledAt,
+        TAKEOVER_WAIT_MS,
+      );
+      if (answer !== undefined) takeoverMs = answer.atMs - pulledAt;
+      await sleep(offMs);
+    } else {
+      await sleep(offMs);
+    }
+    const restoredAt = await this.setPower(processor, true);
+    let reformMs: number | null = null;
+    if (!keepReforming) {
+      const whole = await waitForBoards(this.target.hosts, isWhole, REFORM_TIMEOUT_MS, 10);
+      if (whole === null) {
+        const now = await readBoardStatuses(this.target.hosts);
+        problem = `the pair did not re-form within ${REFORM_TIMEOUT_MS} ms (${describeRoles(now)})`;
+      } else {
+        reformMs = performance.now() - restoredAt;
+        this.reforms.push(reformMs);
+        // Whole on an image still on trial is the last moment of a switch; it must not last.
+        const confirmed = await waitForBoards(this.target.hosts, isSettled, CONFIRM_WAIT_MS, 10);
+        if (confirmed === null) {
+          const now = await readBoardStatuses(this.target.hosts);
+          const trial = now.flatMap((st, i) => (st?.pair?.testMode ? [`P${i + 1}`] : []));
+          problem = `the pair is whole (${describeRoles(now)}) but ${trial.join(' and ') || 'a board'} still runs its image on trial, unconfirmed, ${CONFIRM_WAIT_MS} ms on: a reset would take it back to the other slot`;
+        }
+      }
+    }
+    return { pulledAt, restoredAt, wasServing, takeoverMs, reformMs, problem };
+  }
+}
+
+function lastOk(answers: readonly Answer[]): Answer | undefined {
+  for (let i = answers.length - 1; i >= 0; i--) {
+    const answer = answers[i];
+    if (answer?.ok) return answer;
+  }
+  return undefined;
+}
+
+export function describeRoles(statuses: readonly (BoardStatus | null)[]): string {
+  return statuses
+    .map(
+      (s, i) =>
+        `P${i + 1} ${s === null ? 'silent' : `${roleOf(s) ?? 'no image'} ${s.pair?.version ?? ''}`.trim()}`,
+    )
+    .join(', ');
+}
