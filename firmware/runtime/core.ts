@@ -1064,10 +1064,14 @@ export class PairCore {
   /** End of every input: group commit, segments, acks, heartbeats, then effects. */
   #flush(): void {
     // Group commit: entries gather while a checkpoint is in flight and the line
-    // is busy; an idle line sends them at once rather than wait for the ack.
+    // is busy; an idle line with nothing queued and room in the window sends
+    // them at once rather than wait for the ack. (Queued bodies must not count
+    // as idle: a queue of one-entry bodies would keep every batch that small.)
     const inFlight = this.#lastCheckpointSeq > this.#peerAck;
+    const channel = this.#channel;
     const lineIdle =
-      this.#channel.sendable === 0 &&
+      channel.pending === channel.inFlight &&
+      channel.inFlight < this.config.channelWindowMax &&
       this.#lineIdleAtMs(this.#preferredPath()) <= this.#now + TX_AHEAD_MS;
     if (
       this.#outbox.length > 0 &&
