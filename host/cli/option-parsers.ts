@@ -4,6 +4,7 @@
  * ExitCode.usage instead of running with a nonsense value.
  */
 import { InvalidArgumentError } from 'commander';
+import { STANDARD_BAUD_RATES } from '../../boards/profile.ts';
 
 /** Seeds feed a 32-bit generator; larger ones would silently alias smaller ones. */
 export const MAX_SEED = 0xffff_ffff;
@@ -41,5 +42,14 @@ export function milliseconds(text: string): number {
   const value = Number(text);
   if (text.trim() === '' || !(value >= 0 && value <= 60_000))
     throw new InvalidArgumentError('Must be from 0 to 60000 ms.');
+  return value;
+}
+
+/** A line rate a UART (and a board profile) accepts: one of the standard termios rates. */
+export function standardBaud(text: string): number {
+  const value = integer(text);
+  if (!(STANDARD_BAUD_RATES as readonly number[]).includes(value)) {
+    throw new InvalidArgumentError(`Must be a standard rate: ${STANDARD_BAUD_RATES.join(', ')}.`);
+  }
   return value;
 }

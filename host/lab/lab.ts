@@ -72,7 +72,13 @@ export async function labUp(options: LabUpOptions): Promise<LabConfig> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (await isRunning(client)) {
-      await waitForBoardsToAnswer(config, deadline);
+      try {
+        await waitForBoardsToAnswer(config, deadline);
+      } catch (error) {
+        // A lab whose boards never answer is of no use: do not leave its daemon behind.
+        await labDown(dir);
+        throw error;
+      }
       return config;
     }
     await sleep(50);

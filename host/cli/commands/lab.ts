@@ -8,7 +8,7 @@ import { DEFAULT_KEY_DIR, PUBLIC_KEY_FILE } from '../../image/keys.ts';
 import { DEFAULT_LAB_DIR, labDown, labUp } from '../../lab/lab.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { positiveInteger } from '../option-parsers.ts';
+import { standardBaud } from '../option-parsers.ts';
 
 export const registerLab: RegisterCommand = (program, finish) => {
   const lab = program.command('lab').description('Start and stop a simulated lab of two boards.');
@@ -21,12 +21,12 @@ export const registerLab: RegisterCommand = (program, finish) => {
     .addOption(new Option('--paths <n>', 'interconnect paths').choices(['1', '2']).default('2'))
     .addOption(
       new Option('--baud <rate>', 'line rate of every UART (the field bus too, unless --bus-baud)')
-        .argParser(positiveInteger)
+        .argParser(standardBaud)
         .default(115200),
     )
     .addOption(
       new Option('--bus-baud <rate>', "line rate of the field bus (the clients' ports)").argParser(
-        positiveInteger,
+        standardBaud,
       ),
     )
     .option('--key <dir>', 'directory with the public key the boards trust', DEFAULT_KEY_DIR)
