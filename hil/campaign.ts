@@ -13,6 +13,7 @@
  * lost). The takeover scenario never pulls a board that holds the only copy.
  */
 import { performance } from 'node:perf_hooks';
+import { wallClockMs } from '../boards/wall-clock.ts';
 import { roleOf, waitForBoards } from '../host/lab/board-watch.ts';
 import {
   markServingVersions,
@@ -119,7 +120,7 @@ export async function runCampaign(
   if (first === null) throw new Error('the pair is not whole (one primary, one backup): no run');
   const t0 = performance.now();
   const rel = (ms: number) => ms - t0;
-  const fromJournal = (atMs: number) => atMs - performance.timeOrigin - t0;
+  const fromJournal = (atMs: number) => atMs - wallClockMs(t0);
   const initial: Record<1 | 2, RoleBand> = {
     1: (roleOf(first[0]) ?? 'unknown') as RoleBand,
     2: (roleOf(first[1]) ?? 'unknown') as RoleBand,

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { SimBinding } from '../boards/sim/serial/sim-binding.ts';
+import { wallClockMs } from '../boards/wall-clock.ts';
 import { BoardClient } from '../host/lab/board-client.ts';
 import { roleOf, waitForBoards } from '../host/lab/board-watch.ts';
 import { JournalReader } from '../host/lab/journal-reader.ts';
@@ -108,7 +108,7 @@ test.serial(
       const primary = before.findIndex((s) => roleOf(s) === 'primary');
       const start = await readPairState(lab.hosts[primary]);
       load.history.startFrom(start.txn, start.state, start.version);
-      const startedAtMs = performance.timeOrigin + performance.now();
+      const startedAtMs = wallClockMs();
       load.start();
       await sleep(300);
       // The host ports go to a `tandem switch` process, killed as soon as it prints step a.

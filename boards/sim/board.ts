@@ -18,6 +18,7 @@ import {
   type PushEndResult,
   parseManagementRequest,
 } from '../management.ts';
+import { wallClockMs } from '../wall-clock.ts';
 import type { BootRom } from './boot-rom.ts';
 import { ImageUpload, UploadRefusal } from './image-upload.ts';
 import { runImage } from './sandbox.ts';
@@ -168,7 +169,7 @@ export class Board {
         if (live()) {
           const entry = this.journal.record(
             fromImage(event),
-            performance.timeOrigin + atMs,
+            wallClockMs(atMs),
             result.state.bootCount,
             version,
           );

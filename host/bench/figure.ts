@@ -2,6 +2,7 @@
  * One figure of `tandem bench`: what was measured, against what target, and
  * a note saying how it was measured and, when it falls short, why.
  */
+import { wallClockMs } from '../../boards/wall-clock.ts';
 
 /** Where a figure was measured. */
 export type FigureSource = 'lab' | 'simulator';
@@ -54,5 +55,5 @@ export function round(value: number, digits = 3): number {
 
 /** Milliseconds since the epoch, fractional, on the clock the boards' journals use. */
 export function wallMs(performanceNowMs: number): number {
-  return performance.timeOrigin + performanceNowMs;
+  return wallClockMs(performanceNowMs);
 }

@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JournalEntry } from '../../boards/journal.ts';
 import type { BoardStatus } from '../../boards/management.ts';
+import { wallClockMs } from '../../boards/wall-clock.ts';
 import { compareVersions } from '../image/version-order.ts';
 import { type BoardClient, BoardNotAnsweringError, BoardRefusedError } from './board-client.ts';
 import { readBoardStatuses } from './board-watch.ts';
@@ -103,7 +104,7 @@ export async function runSwitch(
   await Promise.all(readers.map((reader) => reader.skipToEnd()));
 
   const started = performance.now();
-  const startedWallMs = performance.timeOrigin + started;
+  const startedWallMs = wallClockMs(started);
   try {
     await boards[plan.primary - 1]?.request({ op: 'switch' });
   } catch (error) {
@@ -128,14 +129,18 @@ export async function runSwitch(
   const deadline = started + (options.timeoutMs ?? SWITCH_TIMEOUT_MS);
   let last: (BoardStatus | null)[] = statuses;
   let settled = false;
-  while (performance.now() < deadline) {
-    // Both boards' new entries, in the order they happened.
+  // Both boards' new entries, in the procedure's order: the two boards'
+  // clocks agree only to a millisecond or so, and steps can be that close.
+  const collect = async () => {
     const fresh: [JournalEntry, 1 | 2][] = [];
     for (const [index, reader] of readers.entries()) {
       for (const entry of await reader.read()) fresh.push([entry, index === 0 ? 1 : 2]);
     }
-    fresh.sort(([a], [b]) => a.atMs - b.atMs);
+    fresh.sort(([a], [b]) => stepRank(a) - stepRank(b) || a.atMs - b.atMs);
     for (const [entry, processor] of fresh) seen(entry, processor);
+  };
+  while (performance.now() < deadline) {
+    await collect();
     last = await readBoardStatuses(boards);
     // Over when a board said so, or when the pair is whole again after a board restarted
     // (a pull can take the board that would have said what happened).
@@ -145,7 +150,14 @@ export async function runSwitch(
     if (finished && settled) break;
     await sleep(options.pollMs ?? POLL_MS);
   }
+  // What the boards recorded between the last read and the status that ended the watch.
+  await collect();
+  steps.sort((a, b) => STEP_ORDER.indexOf(a.step) - STEP_ORDER.indexOf(b.step) || a.atMs - b.atMs);
   return report(plan, steps, last, settled, performance.now() - started);
+}
+
+function stepRank(entry: JournalEntry): number {
+  return entry.kind === 'switch' ? STEP_ORDER.indexOf(entry.step) : -1;
 }
 
 interface SwitchPlan {
