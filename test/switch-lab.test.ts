@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
-import { SimBinding } from '../boards/sim/serial/sim-binding.ts';
 import { wallClockMs } from '../boards/wall-clock.ts';
-import { BoardClient } from '../host/lab/board-client.ts';
+import type { BoardClient } from '../host/lab/board-client.ts';
 import { roleOf, waitForBoards } from '../host/lab/board-watch.ts';
 import { JournalReader } from '../host/lab/journal-reader.ts';
-import { endpoint, portPath } from '../host/lab/lab-config.ts';
+import { openLabHosts } from '../host/lab/lab-boards.ts';
 import { markServingVersions, type PairJournalEntry } from '../host/lab/pair-journal.ts';
 import { isSettled, runSwitch, type StepName, type SwitchReport } from '../host/lab/switch.ts';
 import { checkFinalState, readPairState } from '../host/load/final-state.ts';
@@ -116,16 +115,7 @@ test.serial(
       const output = await switchKilledAfterStepA(lab.config.dir);
       t.regex(output, /^\s+a\s+P\d\s+ok/m);
       t.notRegex(output, /success|FAILED/);
-      for (const p of [1, 2] as const) {
-        observers.push(
-          await BoardClient.open(
-            SimBinding,
-            portPath(lab.config, endpoint.host(p)),
-            lab.config.baud,
-            `processor ${p}`,
-          ),
-        );
-      }
+      observers.push(...(await openLabHosts(lab.config)));
       const settled = await waitForBoards(observers, isSettled, 30_000);
       t.deepEqual(
         settled?.map((s) => s?.pair?.version),

@@ -6,15 +6,15 @@
  * the pair runs). Each board's time runs from its push-begin sent to its
  * push-end answered; a row takes the slower board.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
 import { buildImage } from '../image/build.ts';
 import { generateKeys, loadPublicKey } from '../image/keys.ts';
-import { BoardClient } from '../lab/board-client.ts';
+import type { BoardClient } from '../lab/board-client.ts';
 import { labDown, labUp } from '../lab/lab.ts';
-import { endpoint, portPath } from '../lab/lab-config.ts';
+import { openLabHosts } from '../lab/lab-boards.ts';
 import { pushImage } from '../lab/push.ts';
 
 export const DEFAULT_BENCH_BAUDS: readonly number[] = [115200, 921600];
@@ -53,18 +53,9 @@ export async function benchPush(
       publicKeyFile: join(keyDir, 'image-signing.pub'),
       fresh: true,
     });
-    const clients: BoardClient[] = [];
+    let clients: readonly BoardClient[] = [];
     try {
-      for (const processor of [1, 2] as const) {
-        clients.push(
-          await BoardClient.open(
-            SimBinding,
-            portPath(config, endpoint.host(processor)),
-            baud,
-            `processor ${processor}`,
-          ),
-        );
-      }
+      clients = await openLabHosts(config);
       const targets = clients.map((client, index) => ({
         processor: (index + 1) as 1 | 2,
         client,

@@ -2,13 +2,14 @@
  * What every lab demonstration starts with: a fresh lab, both boards'
  * host ports open, the first image pushed into both, and the pair formed.
  */
-import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
+
 import { loadPublicKey } from '../image/keys.ts';
-import { BoardClient } from '../lab/board-client.ts';
+import type { BoardClient } from '../lab/board-client.ts';
 import { roleOf, waitForBoards } from '../lab/board-watch.ts';
 import { labDown, labUp } from '../lab/lab.ts';
+import { openLabHosts } from '../lab/lab-boards.ts';
 import { LabClient } from '../lab/lab-client.ts';
-import { endpoint, type LabConfig, portPath } from '../lab/lab-config.ts';
+import type { LabConfig } from '../lab/lab-config.ts';
 import { pushImage } from '../lab/push.ts';
 
 export interface DemoPair {
@@ -57,22 +58,14 @@ export async function startDemoPair(options: {
     publicKeyFile: options.publicKeyFile,
     fresh: true,
   });
-  const hosts: BoardClient[] = [];
+  let hosts: readonly BoardClient[] = [];
   const close = async () => {
     for (const host of hosts) await host.close().catch(() => {});
     await labDown(config.dir);
   };
   try {
-    for (const p of [1, 2] as const) {
-      hosts.push(
-        await BoardClient.open(
-          SimBinding,
-          portPath(config, endpoint.host(p)),
-          config.baud,
-          `processor ${p}`,
-        ),
-      );
-    }
+    const opened = await openLabHosts(config);
+    hosts = opened;
     const publicKeys = [loadPublicKey(options.publicKeyFile)];
     say('pushing the first image into both boards');
     await pushImage(
@@ -93,7 +86,7 @@ export async function startDemoPair(options: {
     return {
       config,
       lab: new LabClient(config.dir),
-      hosts: hosts as unknown as readonly [BoardClient, BoardClient],
+      hosts: opened,
       primary,
       publicKeys,
       close,

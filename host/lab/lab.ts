@@ -2,16 +2,16 @@
  * Starting and stopping a lab: one directory holds its whole state (config,
  * sockets, flash files, logs), so several labs can run side by side.
  */
+
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BoardProfile } from '../../boards/profile.ts';
-import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
-import { BoardClient } from './board-client.ts';
 import { waitForBoards } from './board-watch.ts';
+import { openLabHosts } from './lab-boards.ts';
 import { LabClient, LabNotRunningError } from './lab-client.ts';
-import { endpoint, LAB_FILE, type LabConfig, portPath, profileFile } from './lab-config.ts';
+import { endpoint, LAB_FILE, type LabConfig, profileFile } from './lab-config.ts';
 
 export const DEFAULT_LAB_DIR = '.tandem/lab';
 const DAEMON = resolve(import.meta.dirname, 'daemon.ts');
@@ -131,20 +131,7 @@ function simProfile(config: LabConfig, processor: 1 | 2): BoardProfile {
 
 /** `lab up` returns once both boot ROMs answer, so a `tandem flash` right after it works. */
 async function waitForBoardsToAnswer(config: LabConfig, deadline: number): Promise<void> {
-  const hosts = [
-    await BoardClient.open(
-      SimBinding,
-      portPath(config, endpoint.host(1)),
-      config.baud,
-      'processor 1',
-    ),
-    await BoardClient.open(
-      SimBinding,
-      portPath(config, endpoint.host(2)),
-      config.baud,
-      'processor 2',
-    ),
-  ];
+  const hosts = await openLabHosts(config);
   try {
     const answered = await waitForBoards(
       hosts,

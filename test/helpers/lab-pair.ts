@@ -2,15 +2,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BoardStatus } from '../../boards/management.ts';
-import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
 import { buildImage } from '../../host/image/build.ts';
 import { generateKeys } from '../../host/image/keys.ts';
-import { BoardClient } from '../../host/lab/board-client.ts';
+import type { BoardClient } from '../../host/lab/board-client.ts';
 import { readBoardStatuses, roleOf, waitForBoards } from '../../host/lab/board-watch.ts';
 import { flashImage } from '../../host/lab/flash.ts';
 import { labDown, labUp } from '../../host/lab/lab.ts';
+import { openLabHosts } from '../../host/lab/lab-boards.ts';
 import { LabClient } from '../../host/lab/lab-client.ts';
-import { endpoint, type LabConfig, portPath } from '../../host/lab/lab-config.ts';
+import type { LabConfig } from '../../host/lab/lab-config.ts';
 
 /** A running lab with both boards flashed with ledger 1.0.0 and the pair formed. */
 export interface LabPair {
@@ -46,20 +46,7 @@ export async function startLab(options: {
     publicKeyFile: join(keyDir, 'image-signing.pub'),
     fresh: true,
   });
-  const hosts = [
-    await BoardClient.open(
-      SimBinding,
-      portPath(config, endpoint.host(1)),
-      config.baud,
-      'processor 1',
-    ),
-    await BoardClient.open(
-      SimBinding,
-      portPath(config, endpoint.host(2)),
-      config.baud,
-      'processor 2',
-    ),
-  ] as const;
+  const hosts = await openLabHosts(config);
   const statuses = () => readBoardStatuses(hosts, 1000);
   const waitFor = async (done: (s: (BoardStatus | null)[]) => boolean, timeoutMs = 30_000) => {
     const reached = await waitForBoards(hosts, done, timeoutMs, 50);
