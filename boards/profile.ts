@@ -223,20 +223,23 @@ const port = (description: string) =>
 
 const MAX_BYTES = 2 ** 32;
 
+/** A profile file's `$schema` entry: for editors, ignored by Tandem. */
+export const SCHEMA_REFERENCE = {
+  annotation: true,
+  optional: true,
+  spec: {
+    type: 'string',
+    minLength: 1,
+    description: 'The JSON Schema this file follows, for editors; ignored by Tandem.',
+  },
+} as const;
+
 export const boardProfileSpec = {
   type: 'object',
   description:
     'A Tandem board profile: the ports, lines and flash of one board of a pair. Besides what this schema checks, Tandem refuses a profile that names the same port twice or gives its interconnect paths different baud rates.',
   properties: {
-    $schema: {
-      annotation: true,
-      optional: true,
-      spec: {
-        type: 'string',
-        minLength: 1,
-        description: 'The JSON Schema this file follows, for editors; ignored by Tandem.',
-      },
-    },
+    $schema: SCHEMA_REFERENCE,
     name: {
       spec: {
         type: 'string',

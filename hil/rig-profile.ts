@@ -19,6 +19,7 @@ import {
   type Infer,
   type ObjectSpec,
   readProfileJson,
+  SCHEMA_REFERENCE,
   type SpecContext,
 } from '../boards/profile.ts';
 import { specSchema } from '../boards/profile-schema.ts';
@@ -79,15 +80,7 @@ export const rigProfileSpec = {
   description:
     'A Tandem HIL rig: which Firmata pins switch the power (and reset) of the two boards. Besides what this schema checks, Tandem refuses a profile that names a pin twice or does not wire processors 1 and 2 once each.',
   properties: {
-    $schema: {
-      annotation: true,
-      optional: true,
-      spec: {
-        type: 'string',
-        minLength: 1,
-        description: 'The JSON Schema this file follows, for editors; ignored by Tandem.',
-      },
-    },
+    $schema: SCHEMA_REFERENCE,
     name: {
       spec: {
         type: 'string',

@@ -5,13 +5,14 @@
  * makes recorded, so takeovers the boards did without a pull (false
  * suspicions) can be counted afterwards.
  */
+
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BoardStatus } from '../../boards/management.ts';
+import { wallClockMs } from '../../boards/wall-clock.ts';
 import { type DemoPair, PAIR_TIMEOUT_MS, startDemoPair } from '../demo/demo-pair.ts';
 import { readBoardStatuses, roleOf, waitForBoards } from '../lab/board-watch.ts';
 import { PairJournal, type PairJournalEntry } from '../lab/pair-journal.ts';
-import { wallMs } from './figure.ts';
 
 export interface PowerPull {
   readonly processor: 1 | 2;
@@ -72,14 +73,14 @@ export async function openBenchLab(options: {
     pulls,
     async pull(processor) {
       const at = performance.now();
-      pulls.push({ processor, atWallMs: wallMs(at), restoredAtWallMs: null });
+      pulls.push({ processor, atWallMs: wallClockMs(at), restoredAtWallMs: null });
       await pair.lab.power(processor, false);
       return at;
     },
     async restore(processor) {
       const pull = pulls.filter((p) => p.processor === processor).at(-1);
       await pair.lab.power(processor, true);
-      if (pull !== undefined) pull.restoredAtWallMs = wallMs(performance.now());
+      if (pull !== undefined) pull.restoredAtWallMs = wallClockMs(performance.now());
       const statuses = await waitForBoards(
         pair.hosts,
         (s) => roleOf(s[processor - 1]) === 'backup' && isWhole(s),

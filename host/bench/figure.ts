@@ -2,7 +2,6 @@
  * One figure of `tandem bench`: what was measured, against what target, and
  * a note saying how it was measured and, when it falls short, why.
  */
-import { wallClockMs } from '../../boards/wall-clock.ts';
 
 /** Where a figure was measured. */
 export type FigureSource = 'lab' | 'simulator';
@@ -51,9 +50,4 @@ export function quantile(values: readonly number[], q: number): number | null {
 export function round(value: number, digits = 3): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
-}
-
-/** Milliseconds since the epoch, fractional, on the clock the boards' journals use. */
-export function wallMs(performanceNowMs: number): number {
-  return wallClockMs(performanceNowMs);
 }

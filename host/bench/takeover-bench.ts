@@ -7,12 +7,13 @@
  * each sample into detection (pull to takeover) and the rest (takeover to
  * the first reply: announcement, clients' resends, one request served).
  */
+
 import { setTimeout as sleep } from 'node:timers/promises';
+import { wallClockMs } from '../../boards/wall-clock.ts';
 import type { BusPort } from '../load/bus-port.ts';
 import { openLabLoad } from '../load/lab-load.ts';
 import { waitForAnswer } from '../load/load-generator.ts';
 import type { BenchLab } from './bench-lab.ts';
-import { wallMs } from './figure.ts';
 
 export interface TakeoverSample {
   /** The processor pulled (the primary). */
@@ -74,7 +75,7 @@ export async function benchTakeovers(
   // The journal reader runs behind: read once more before matching entries.
   await sleep(100);
   return pulled.map((p): TakeoverSample => {
-    const atWall = wallMs(p.atMs);
+    const atWall = wallClockMs(p.atMs);
     const entry = lab.journal.entries.find(
       (e) =>
         e.kind === 'takeover' &&
