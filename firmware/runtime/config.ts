@@ -42,6 +42,8 @@ export interface PairConfig {
   readonly channelQueueMax: number;
   /** Reliable channel: retransmission timeout. */
   readonly retransmitTimeoutMs: number;
+  /** A joiner whose big checkpoint could not be installed asks to join again after this long. */
+  readonly joinRetryAfterMs: number;
 }
 
 export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}): PairConfig {
@@ -67,6 +69,7 @@ export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}
     channelWindowMax: 32,
     channelQueueMax: 1024,
     retransmitTimeoutMs: 30,
+    joinRetryAfterMs: 1000,
     ...overrides,
   };
 }

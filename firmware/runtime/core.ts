@@ -56,10 +56,18 @@ interface SavedReply {
   readonly txn: number;
 }
 
-/** A reply waiting until the backup acknowledges channel sequence `seq`. */
+/** A reply waiting until the backup acknowledges channel sequence `seq` (0: its entry is not sent yet). */
 interface PendingReply {
   seq: number;
+  /** The transaction whose checkpoint entry must reach the backup first. */
+  readonly txn: number;
   readonly reply: ClientReply;
+}
+
+/** A checkpoint entry waiting to be sent, with its encoded size for group commit. */
+interface OutboxEntry {
+  readonly entry: CheckpointEntry;
+  readonly bytes: number;
 }
 
 interface PathState {
@@ -84,6 +92,11 @@ function cutShortAfterMs(config: PairConfig): number {
 
 /** Envelopes must fit one frame. */
 const ENVELOPE_LIMITS: CborLimits = { bytesMax: 4096, depthMax: 24, itemsMax: 4096 };
+/**
+ * Checkpoint entries' bytes in one frame at most: the envelope around them
+ * (addresses, status, sequence numbers, body tag) takes well under the rest.
+ */
+const CHECKPOINT_BATCH_BYTES_MAX = ENVELOPE_LIMITS.bytesMax - 256;
 
 /** Heartbeat rounds between two that carry the image details (the first one does). */
 const HELLO_EVERY_BEATS = 8;
@@ -117,11 +130,12 @@ export class PairCore {
   #partnerUp = false;
   #partnerHello: Hello | null = null;
   #lastHeardAnyMs: number;
-  #joinRefused = false;
+  /** When this processor may ask to join again: Infinity after a refusal, until something changes. */
+  #joinAllowedAtMs = 0;
   #becameBackupMs = 0;
 
   #pending: PendingReply[] = [];
-  #outbox: CheckpointEntry[] = [];
+  #outbox: OutboxEntry[] = [];
   /** Per path: when a heartbeat is due (any frame sent on the path postpones it). */
   readonly #nextBeatMs: number[];
   /** Per path: when the UART will have sent what we gave it (an estimate from the baud rate). */
@@ -142,6 +156,7 @@ export class PairCore {
       app: app.name,
       version: app.version,
       stateVersion: app.stateVersion,
+      model: app.checkpoint,
       priorStateVersion: app.converters?.priorStateVersion ?? -1,
       testMode: boot.testMode,
       otherVersion: boot.otherVersion,
@@ -203,7 +218,13 @@ export class PairCore {
         }
         throw error;
       }
-      this.#onEnvelope(path, envelope);
+      try {
+        this.#onEnvelope(path, envelope);
+      } catch (error) {
+        // No input may stop a board: a fault here is reported, and a processor
+        // that may have half-applied it gives up its copy rather than keep a wrong one.
+        this.#onInternalFault(`receive on path ${path}`, error);
+      }
     }
     this.#flush();
   }
@@ -233,7 +254,7 @@ export class PairCore {
     this.#now = now;
     this.#hello = { ...this.#hello, otherVersion: version };
     // A primary that refused us for want of this image may take us now: ask again.
-    this.#joinRefused = false;
+    this.#joinAllowedAtMs = 0;
     // A heartbeat with the image details goes out at once on every path.
     this.#beatRounds = 0;
     this.#nextBeatMs.fill(now);
@@ -386,7 +407,7 @@ export class PairCore {
       const waiting = this.#pending.find(
         (p) => p.reply.clientId === clientId && p.reply.syncId === syncId,
       );
-      if (waiting !== undefined) this.#pending.push({ seq: waiting.seq, reply });
+      if (waiting !== undefined) this.#pending.push({ seq: waiting.seq, txn: waiting.txn, reply });
       else this.#outputs.push({ kind: 'reply', reply });
       return;
     }
@@ -418,32 +439,47 @@ export class PairCore {
   }
 
   #execute(clientId: string, syncId: number, body: unknown): void {
-    let decision: { update: unknown; reply: unknown };
     const seed = nextSeed(this.#random);
+    const txn = this.#txn + 1;
+    let decision: { update: unknown; reply: unknown };
+    let state: AppState;
+    let entry: CheckpointEntry;
+    let entryBytes: number;
     try {
       const request = this.app.parseRequest(body);
       decision = this.app.handle(this.#state, request, handlerContext(this.#now, seed));
+      state = this.app.apply(this.#state, decision.update);
+      entry =
+        this.app.checkpoint === 'state'
+          ? { txn, clientId, syncId, update: decision.update, reply: decision.reply }
+          : { txn, clientId, syncId, request: body, nowMs: this.#now, seed };
+      entryBytes = encodeCbor(entryToWire(entry), ENVELOPE_LIMITS).length;
     } catch (error) {
       const message =
         error instanceof AppInputError ? error.message : `handler failed: ${String(error)}`;
       this.#replyError(clientId, syncId, 'bad-request', message);
       return;
     }
-    this.#state = this.app.apply(this.#state, decision.update);
-    const txn = ++this.#txn;
-    const saved: SavedReply = { reply: decision.reply, txn };
-    this.#cache.save(clientId, syncId, saved);
-    const entry: CheckpointEntry =
-      this.app.checkpoint === 'state'
-        ? { txn, clientId, syncId, update: decision.update, reply: decision.reply }
-        : { txn, clientId, syncId, request: body, nowMs: this.#now, seed };
+    if (entryBytes > CHECKPOINT_BATCH_BYTES_MAX) {
+      // Nothing changed yet: a request whose checkpoint cannot travel is refused, not half done.
+      this.#replyError(
+        clientId,
+        syncId,
+        'bad-request',
+        `its checkpoint entry is ${entryBytes} bytes, over the ${CHECKPOINT_BATCH_BYTES_MAX} a frame carries`,
+      );
+      return;
+    }
+    this.#state = state;
+    this.#txn = txn;
+    this.#cache.save(clientId, syncId, { reply: decision.reply, txn } satisfies SavedReply);
     const reply: ClientReply = { clientId, syncId, ok: true, reply: decision.reply, txn };
     const role = this.#role;
     // A joiner becomes able to take over the moment its big checkpoint is complete,
     // so from the moment that is queued, replies wait for it as for a backup.
     if (role.name === 'primary' || (role.name === 'primary-alone' && role.joinerInc !== 0)) {
-      this.#outbox.push(entry);
-      this.#pending.push({ seq: 0, reply });
+      this.#outbox.push({ entry, bytes: entryBytes });
+      this.#pending.push({ seq: 0, txn, reply });
       return;
     }
     this.#outputs.push({ kind: 'reply', reply });
@@ -479,7 +515,7 @@ export class PairCore {
     if (envelope.ack > this.#peerAck && envelope.ack <= this.#lastSentSeq) {
       this.#peerAck = envelope.ack;
       this.#channel.onAck(envelope.ack);
-      this.#onPeerAck();
+      this.#onPeerAck(envelope.st);
     }
     if (envelope.hello !== undefined) this.#partnerHello = envelope.hello;
     this.#partnerStatus = envelope.st;
@@ -493,7 +529,7 @@ export class PairCore {
   #partnerRestarted(): void {
     this.#resetLink();
     this.#outbox = [];
-    this.#joinRefused = false;
+    this.#joinAllowedAtMs = 0;
     const role = this.#role;
     switch (role.name) {
       case 'joining':
@@ -546,7 +582,7 @@ export class PairCore {
       status.role === 'primary' || status.role === 'primary-alone' || status.role === 'switching';
     switch (role.name) {
       case 'booting':
-        if (partnerServes && !this.#joinRefused) {
+        if (partnerServes && this.#now >= this.#joinAllowedAtMs) {
           this.#send({ k: 'join', hello: this.hello });
           this.#setRole(
             { name: 'joining', transferId: -1, chunks: [] },
@@ -601,7 +637,10 @@ export class PairCore {
       case 'ckpt':
         if (role.name === 'backup') {
           this.#checkpointReceivedBytes += encodeCbor(body.entries.map(entryToWire)).length;
-          for (const entry of body.entries) this.#applyEntry(entry);
+          for (const entry of body.entries) {
+            if (this.#role.name !== 'backup') return;
+            this.#applyEntry(entry);
+          }
         }
         return;
       case 'stop':
@@ -617,13 +656,30 @@ export class PairCore {
       case 'confirm':
         if (role.name === 'backup') this.#confirm();
         return;
+      case 'dropped':
+        this.#onPartnerDropped(body.reason);
+        return;
       case 'reject':
         if (role.name === 'joining' || role.name === 'booting') {
-          this.#joinRefused = true;
+          this.#joinAllowedAtMs = Infinity;
           this.#emit({ kind: 'alarm', detail: `the primary refused us: ${body.reason}` });
           this.#setRole({ name: 'booting' }, 'join refused');
         }
         return;
+    }
+  }
+
+  /** Our backup or joiner gave up its copy: it can no longer take over, so we are alone. */
+  #onPartnerDropped(reason: string): void {
+    const role = this.#role;
+    if (role.name === 'primary' || (role.name === 'primary-alone' && role.joinerInc !== 0)) {
+      this.#releaseAllPending();
+      this.#setRole(
+        { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
+        `the backup gave up its copy: ${reason}`,
+      );
+    } else if (role.name === 'switching' && role.step === 'big-checkpoint') {
+      this.#failSwitch('f', `the new version could not take the big checkpoint: ${reason}`);
     }
   }
 
@@ -773,9 +829,9 @@ export class PairCore {
       this.#term = snapshot.term;
       this.#cache = ReplyCache.from(this.config.syncDepth, this.config.clientsMax, snapshot.cache);
     } catch (error) {
-      this.#joinRefused = true;
-      this.#emit({ kind: 'alarm', detail: `big checkpoint unusable: ${String(error)}` });
-      this.#setRole({ name: 'booting' }, 'big checkpoint refused');
+      // Ask again later: a fault that passes (a bad chunk, a partner mid-restart) must not keep us out.
+      this.#joinAllowedAtMs = this.#now + this.config.joinRetryAfterMs;
+      this.#dropState(`big checkpoint unusable: ${String(error)}`);
       return;
     }
     this.#becameBackupMs = this.#now;
@@ -790,18 +846,24 @@ export class PairCore {
       return;
     }
     let reply: unknown;
-    if (this.app.checkpoint === 'state') {
-      this.#state = this.app.apply(this.#state, entry.update);
-      reply = entry.reply;
-    } else {
-      const request = this.app.parseRequest(entry.request);
-      const decision = this.app.handle(
-        this.#state,
-        request,
-        handlerContext(entry.nowMs ?? 0, entry.seed ?? 0),
-      );
-      this.#state = this.app.apply(this.#state, decision.update);
-      reply = decision.reply;
+    try {
+      if (this.app.checkpoint === 'state') {
+        this.#state = this.app.apply(this.#state, entry.update);
+        reply = entry.reply;
+      } else {
+        const request = this.app.parseRequest(entry.request);
+        const decision = this.app.handle(
+          this.#state,
+          request,
+          handlerContext(entry.nowMs ?? 0, entry.seed ?? 0),
+        );
+        this.#state = this.app.apply(this.#state, decision.update);
+        reply = decision.reply;
+      }
+    } catch (error) {
+      // The primary applied this entry; a backup that cannot has no copy worth keeping.
+      this.#dropState(`checkpoint txn ${entry.txn} cannot be applied: ${String(error)}`);
+      return;
     }
     this.#txn = entry.txn;
     const saved: SavedReply = { reply, txn: entry.txn };
@@ -826,11 +888,19 @@ export class PairCore {
     this.#serveHeld(held);
   }
 
-  #onPeerAck(): void {
+  /**
+   * The partner acknowledged up to `#peerAck`. An acknowledgement says the
+   * bytes arrived; only one from a processor that says it is our backup also
+   * says it holds what they carried (a joiner that could not install the
+   * big checkpoint acknowledges its chunks all the same).
+   */
+  #onPeerAck(partner: Status): void {
     const role = this.#role;
+    const holdsCopy = partner.role === 'backup';
     if (
       role.name === 'primary-alone' &&
       role.joinerInc !== 0 &&
+      holdsCopy &&
       this.#peerAck >= role.snapshotLastSeq
     ) {
       this.#setRole({ name: 'primary' }, 'backup synchronised');
@@ -862,6 +932,7 @@ export class PairCore {
     } else if (
       role.name === 'switching' &&
       role.step === 'big-checkpoint' &&
+      holdsCopy &&
       this.#peerAck >= role.snapshotLastSeq
     ) {
       this.#emit({ kind: 'switch', step: 'f', ok: true, detail: 'big checkpoint acknowledged' });
@@ -872,7 +943,7 @@ export class PairCore {
         'roles handed to the new version',
       );
     }
-    this.#releaseAcknowledged();
+    if (holdsCopy) this.#releaseAcknowledged();
   }
 
   // -------------------------------------------------------------- failures
@@ -1023,6 +1094,9 @@ export class PairCore {
   }
 
   #dropState(why: string): void {
+    const name = this.#role.name;
+    if (name === 'backup' || name === 'joining')
+      this.#send({ k: 'dropped', reason: why.slice(0, 200) });
     this.#state = undefined;
     this.#emit({ kind: 'alarm', detail: why });
     this.#setRole({ name: 'booting' }, why);
@@ -1077,13 +1151,7 @@ export class PairCore {
       this.#outbox.length > 0 &&
       (!inFlight || lineIdle || this.#outbox.length >= this.config.checkpointEntriesMax)
     ) {
-      const max = this.config.checkpointEntriesMax;
-      for (let i = 0; i < this.#outbox.length; i += max) {
-        if (!this.#send({ k: 'ckpt', entries: this.#outbox.slice(i, i + max) })) break;
-      }
-      this.#lastCheckpointSeq = this.#lastSentSeq;
-      for (const pending of this.#pending) if (pending.seq === 0) pending.seq = this.#lastSentSeq;
-      this.#outbox = [];
+      this.#sendOutbox();
     }
     // Segments are paced to the line: a deep UART queue would only delay heartbeats
     // and make retransmission timers fire for frames still waiting to be sent.
@@ -1104,6 +1172,39 @@ export class PairCore {
     if (this.#rebootAfterFlush !== null) {
       this.#effect({ kind: 'reboot', boot: this.#rebootAfterFlush });
       this.#rebootAfterFlush = null;
+    }
+  }
+
+  /**
+   * Sends the queued checkpoint entries in batches that fit a frame. Entries
+   * the channel queue has no room for stay queued, and so do their replies:
+   * a reply is tied only to the sequence that carries its own entry.
+   */
+  #sendOutbox(): void {
+    const max = this.config.checkpointEntriesMax;
+    let sentTxn = 0;
+    let next = 0;
+    while (next < this.#outbox.length) {
+      const batch: CheckpointEntry[] = [];
+      let bytes = 0;
+      while (next < this.#outbox.length && batch.length < max) {
+        const item = this.#outbox[next] as OutboxEntry;
+        if (batch.length > 0 && bytes + item.bytes > CHECKPOINT_BATCH_BYTES_MAX) break;
+        batch.push(item.entry);
+        bytes += item.bytes;
+        next += 1;
+      }
+      if (!this.#send({ k: 'ckpt', entries: batch })) {
+        next -= batch.length;
+        break;
+      }
+      sentTxn = (batch[batch.length - 1] as CheckpointEntry).txn;
+    }
+    this.#outbox = this.#outbox.slice(next);
+    if (sentTxn === 0) return;
+    this.#lastCheckpointSeq = this.#lastSentSeq;
+    for (const pending of this.#pending) {
+      if (pending.seq === 0 && pending.txn <= sentTxn) pending.seq = this.#lastSentSeq;
     }
   }
 
@@ -1163,6 +1264,12 @@ export class PairCore {
     } catch {
       // The hook only observes; its failure changes nothing.
     }
+  }
+
+  #onInternalFault(where: string, error: unknown): void {
+    this.#emit({ kind: 'alarm', detail: `fault in ${where}: ${String(error)}` });
+    const name = this.#role.name;
+    if (name === 'backup' || name === 'joining') this.#dropState(`fault in ${where}`);
   }
 
   #badInput(path: number, error: FrameError | MessageError): void {

@@ -4,6 +4,7 @@
  * encoded; anything that does not match these shapes is refused with a
  * MessageError ('bad-shape') and changes nothing.
  */
+import type { CheckpointModel } from '../app.ts';
 import { MessageError } from '../wire/errors.ts';
 
 export type RoleName =
@@ -20,6 +21,8 @@ export interface Hello {
   readonly app: string;
   readonly version: string;
   readonly stateVersion: number;
+  /** What its checkpoints carry: partners must agree, or the backup cannot apply them. */
+  readonly model: CheckpointModel;
   /** The state version this image converts from and to, or -1. */
   readonly priorStateVersion: number;
   /** Running an image that is not yet confirmed (it reverts on the next reset). */
@@ -73,7 +76,9 @@ export type PeerBody =
   | { readonly k: 'stop'; readonly boot: BootChoice; readonly reason: string }
   | { readonly k: 'role-switch'; readonly held: readonly HeldRequest[] }
   | { readonly k: 'confirm' }
-  | { readonly k: 'reject'; readonly reason: string };
+  | { readonly k: 'reject'; readonly reason: string }
+  /** The backup (or joiner) gave up its copy of the state: its acknowledgements no longer mean it holds anything. */
+  | { readonly k: 'dropped'; readonly reason: string };
 
 export interface Envelope {
   readonly from: { readonly p: 1 | 2; readonly inc: number };
@@ -167,10 +172,12 @@ function parseHello(value: unknown): Hello {
     fail('hello.priorStateVersion');
   }
   if (typeof h.testMode !== 'boolean') fail('hello.testMode');
+  if (h.model !== 'state' && h.model !== 'replay') fail('hello.model');
   return {
     app: text(h.app, 'hello.app'),
     version: text(h.version, 'hello.version'),
     stateVersion: count(h.stateVersion, 'hello.stateVersion'),
+    model: h.model,
     priorStateVersion,
     testMode: h.testMode,
     otherVersion: text(h.otherVersion, 'hello.otherVersion'),
@@ -244,6 +251,8 @@ function parseBody(value: unknown): PeerBody {
       return { k: 'role-switch', held: list(b.held, 'role-switch.held').map(parseHeld) };
     case 'reject':
       return { k: 'reject', reason: text(b.reason, 'reject.reason', 200) };
+    case 'dropped':
+      return { k: 'dropped', reason: text(b.reason, 'dropped.reason', 200) };
     default:
       return fail(`unknown body kind ${String(b.k)}`);
   }

@@ -19,6 +19,12 @@ export function bridgeTo(app: AnyApp, partner: Hello): Bridge {
   if (partner.app !== app.name) {
     return { kind: 'incompatible', reason: `partner runs app ${partner.app}, not ${app.name}` };
   }
+  if (partner.model !== app.checkpoint) {
+    return {
+      kind: 'incompatible',
+      reason: `partner checkpoints in the ${partner.model} model, we in the ${app.checkpoint} model`,
+    };
+  }
   if (partner.stateVersion === app.stateVersion) return { kind: 'same' };
   if (app.converters?.priorStateVersion === partner.stateVersion) {
     return { kind: 'send-down', stateVersion: partner.stateVersion };
