@@ -1,0 +1,162 @@
+/**
+ * Single faults found by a hostile lab run (issue 9), replayed against two
+ * pair cores wired back to back. Each test says what the pair must do.
+ */
+import test from 'ava';
+import { type AnyApp, AppInputError, defineApp } from '../firmware/app.ts';
+import { ledgerV1, ledgerV2 } from '../firmware/apps/ledger/index.ts';
+import { CorePair } from './helpers/core-pair.ts';
+import { explain, runLedger } from './helpers/ledger-world.ts';
+
+/** A counter whose replies are `pad` bytes long: big checkpoint entries on demand. */
+function padApp(name = 'pad'): AnyApp {
+  return defineApp<{ n: number }, { pad: number }, number, string>({
+    name,
+    version: '1.0.0',
+    stateVersion: 1,
+    checkpoint: 'state',
+    init: () => ({ n: 0 }),
+    parseRequest: (input) => {
+      const pad = (input as { pad?: unknown } | null)?.pad;
+      if (!Number.isSafeInteger(pad)) throw new AppInputError('expected {pad: integer}');
+      return { pad: pad as number };
+    },
+    handle: (state, request) => ({ update: state.n + 1, reply: 'x'.repeat(request.pad) }),
+    apply: (state, n) => {
+      state.n = n;
+      return state;
+    },
+  });
+}
+
+/** Boots both cores and waits for processor 1 primary with processor 2 as its backup. */
+function wholePair(apps: readonly [AnyApp, AnyApp], config = {}): CorePair {
+  const pair = new CorePair(apps, { heartbeatIntervalMs: 20, ...config });
+  pair.runUntil(() => pair.whole);
+  return pair;
+}
+
+test('a full channel queue keeps checkpoint entries queued: no reply leaves before the backup has its entry', (t) => {
+  // Defect 11: entries the channel had no room for were dropped while their
+  // replies were tied to an earlier sequence number, so they were released
+  // without ever reaching the backup.
+  const pair = wholePair([padApp(), padApp()], {
+    channelQueueMax: 2,
+    channelWindowMax: 1,
+    checkpointEntriesMax: 2,
+  });
+  const primary = pair.core(0);
+  const backup = pair.core(1);
+  for (let i = 1; i <= 40; i++) pair.request(0, `c${i}`, 1, { pad: 10 });
+  let checked = 0;
+  pair.runUntil(() => {
+    for (; checked < pair.replies.length; checked++) {
+      const reply = pair.replies[checked];
+      if (reply?.ok === true)
+        t.true(backup.txn >= reply.txn, `txn ${reply.txn} released, backup at ${backup.txn}`);
+    }
+    return pair.replies.length === 40;
+  });
+  t.is(primary.role, 'primary');
+  t.is(backup.role, 'backup');
+  t.is(backup.txn, 40);
+});
+
+test('checkpoint batches fit a frame whatever their entries weigh', (t) => {
+  // Defect 15: two 2 KB replies in one group-commit batch made a frame over
+  // the limit and the core threw.
+  const pair = wholePair([padApp(), padApp()]);
+  for (let i = 1; i <= 6; i++) pair.request(0, `c${i}`, 1, { pad: 1800 });
+  pair.runUntil(() => pair.replies.length === 6);
+  t.true(pair.replies.every((r) => r.ok));
+  t.is(pair.core(1).txn, 6);
+});
+
+test('a request whose checkpoint entry cannot fit a frame is refused and changes nothing', (t) => {
+  const pair = wholePair([padApp(), padApp()]);
+  pair.request(0, 'c1', 1, { pad: 5000 });
+  pair.runUntil(() => pair.replies.length === 1);
+  const reply = pair.replies[0];
+  t.is(reply?.ok, false);
+  t.is(reply?.ok === false ? reply.error : '', 'bad-request');
+  t.is(pair.core(0).txn, 0);
+  t.is(pair.core(0).role, 'primary');
+});
+
+test('partners of the same app and version but different checkpoint models are refused at join', (t) => {
+  // Defect 3: the backup applied a state-model checkpoint as a replay-model
+  // one and died with an uncaught AppInputError, on every restart.
+  const pair = new CorePair([ledgerV1('state'), ledgerV1('replay')], { heartbeatIntervalMs: 20 });
+  pair.run(2000);
+  t.is(pair.core(0).role, 'primary-alone');
+  t.is(pair.core(1).role, 'booting');
+  const refusal = pair.events.find(
+    (e) => e.board === 1 && e.event.kind === 'alarm' && e.event.detail.includes('refused'),
+  );
+  t.truthy(refusal, 'the joiner reports the refusal');
+  t.regex(refusal?.event.kind === 'alarm' ? refusal.event.detail : '', /model/);
+  pair.request(0, 'c1', 1, { op: 'open', account: 'a' });
+  pair.run(50);
+  t.is(pair.replies.at(-1)?.ok, true, 'the primary serves alone');
+});
+
+test('partners of different apps are refused at join', (t) => {
+  const pair = new CorePair([padApp('pad'), padApp('other')], { heartbeatIntervalMs: 20 });
+  pair.run(2000);
+  t.is(pair.core(0).role, 'primary-alone');
+  t.is(pair.core(1).role, 'booting');
+});
+
+test('an app fault on the backup never escapes the core: the backup gives up its copy and joins again', (t) => {
+  // Defect 3: any exception on the interconnect receive path ended the board process.
+  const faulty = padApp();
+  const backupApp: AnyApp = {
+    ...faulty,
+    apply: (state: { n: number }, n: number) => {
+      if (n === 3) throw new Error('app bug on the backup');
+      return faulty.apply(state, n);
+    },
+  };
+  const pair = wholePair([padApp(), backupApp]);
+  for (let i = 1; i <= 5; i++) pair.request(0, `c${i}`, 1, { pad: 1 });
+  t.notThrows(() => pair.runUntil(() => pair.replies.length === 5));
+  t.true(pair.replies.every((r) => r.ok));
+  t.true(
+    pair.events.some(
+      (e) => e.board === 0 && e.event.kind === 'role' && e.event.role === 'primary-alone',
+    ),
+    'the primary knows it is alone once the backup gave up',
+  );
+  // The backup asks to join again and takes the state whole in a big checkpoint.
+  pair.runUntil(() => pair.whole);
+  t.is(pair.core(1).txn, 5);
+});
+
+test('a joiner that cannot install the big checkpoint is never counted as synchronised', (t) => {
+  // Defect 10: the joiner dropped an unusable big checkpoint, yet the primary
+  // took the channel's acknowledgement of its last chunk as "synchronised" and
+  // released replies on acknowledgements of entries the partner never applied.
+  // Here the new version's converter fails during a switch: the switch must
+  // fail at f and the pair must stay whole on 1.0.0.
+  const result = runLedger({
+    runMs: 10_000,
+    loadApp: (version) => {
+      const app: AnyApp = version === '2.0.0' ? ledgerV2('state') : ledgerV1('state');
+      if (version !== '2.0.0' || app.converters === undefined) return app;
+      return {
+        ...app,
+        converters: {
+          ...app.converters,
+          fromPrior: () => {
+            throw new Error('converter bug');
+          },
+        },
+      };
+    },
+    script: [{ atMs: 2000, action: 'switch' }],
+  });
+  t.is(explain(result), '');
+  t.is(result.switches, 0);
+  t.true(result.switchFailures >= 1);
+  t.deepEqual(result.finalVersions, ['1.0.0', '1.0.0']);
+});

@@ -1,0 +1,157 @@
+/**
+ * Two pair cores wired back to back, for tests that need a fault the
+ * simulator's schedule does not script: each direction of each path can be
+ * cut on its own, DSR follows power and unplugging, frames arrive 1 ms after
+ * they are sent, and the test reads every output. Virtual time only.
+ */
+import type { AnyApp } from '../../firmware/app.ts';
+import { type PairConfig, pairConfig } from '../../firmware/runtime/config.ts';
+import { type BootInfo, PairCore } from '../../firmware/runtime/core.ts';
+import type { ClientReply } from '../../firmware/runtime/messages.ts';
+import type { Effect, PairEvent } from '../../firmware/runtime/outputs.ts';
+
+const WIRE_DELAY_MS = 1;
+const STEP_MS = 1;
+
+interface InFlight {
+  readonly atMs: number;
+  readonly to: 0 | 1;
+  readonly path: number;
+  readonly bytes: Uint8Array;
+}
+
+export class CorePair {
+  nowMs = 0;
+  readonly cores: (PairCore | null)[] = [null, null];
+  readonly replies: ClientReply[] = [];
+  readonly events: { readonly board: 0 | 1; readonly atMs: number; readonly event: PairEvent }[] =
+    [];
+  readonly effects: { readonly board: 0 | 1; readonly effect: Effect }[] = [];
+  /** cut[path][from]: bytes from board `from` on `path` are lost. */
+  readonly cut: boolean[][];
+  #wire: InFlight[] = [];
+  #incarnation = [0, 0];
+  readonly configs: readonly [PairConfig, PairConfig];
+
+  constructor(
+    readonly apps: readonly [AnyApp, AnyApp],
+    config: Partial<PairConfig> = {},
+  ) {
+    this.configs = [pairConfig(1, config), pairConfig(2, config)];
+    this.cut = Array.from({ length: this.configs[0].pathCount }, () => [false, false]);
+    this.boot(0);
+    this.boot(1);
+  }
+
+  boot(board: 0 | 1, info: Partial<BootInfo> = {}): void {
+    this.#incarnation[board] = (this.#incarnation[board] ?? 0) + 1;
+    const core = new PairCore(
+      this.configs[board],
+      this.apps[board],
+      {
+        incarnation: this.#incarnation[board] ?? 1,
+        testMode: false,
+        otherVersion: '',
+        seed: board + 1,
+        ...info,
+      },
+      this.nowMs,
+    );
+    this.cores[board] = core;
+    this.#applyDsr();
+    this.#drain(board);
+  }
+
+  core(board: 0 | 1): PairCore {
+    const core = this.cores[board];
+    if (core == null) throw new Error(`board ${board} is off`);
+    return core;
+  }
+
+  powerOff(board: 0 | 1): void {
+    this.cores[board] = null;
+    this.#applyDsr();
+  }
+
+  request(board: 0 | 1, clientId: string, syncId: number, body: unknown): void {
+    this.cores[board]?.request({ clientId, syncId, body }, this.nowMs);
+    this.#drain(board);
+  }
+
+  /** Runs virtual time forward, delivering frames and waking the cores. */
+  run(forMs: number): void {
+    const end = this.nowMs + forMs;
+    while (this.nowMs < end) {
+      this.nowMs += STEP_MS;
+      const due = this.#wire.filter((f) => f.atMs <= this.nowMs);
+      this.#wire = this.#wire.filter((f) => f.atMs > this.nowMs);
+      for (const frame of due) {
+        this.cores[frame.to]?.receiveBytes(frame.path, frame.bytes, this.nowMs);
+        this.#drain(frame.to);
+      }
+      for (const board of [0, 1] as const) {
+        const core = this.cores[board];
+        if (core != null && core.nextWakeMs() <= this.nowMs) {
+          core.tick(this.nowMs);
+          this.#drain(board);
+        }
+      }
+    }
+  }
+
+  /** Runs until `done` holds, failing after `limitMs` of virtual time. */
+  runUntil(done: () => boolean, limitMs = 20_000): void {
+    const end = this.nowMs + limitMs;
+    while (!done()) {
+      if (this.nowMs >= end) throw new Error(`not reached within ${limitMs} ms`);
+      this.run(STEP_MS);
+    }
+  }
+
+  /** The pair is whole: one primary, one backup. */
+  get whole(): boolean {
+    const roles = this.cores.map((c) => c?.role);
+    return roles.includes('primary') && roles.includes('backup');
+  }
+
+  eventsOf(kind: PairEvent['kind']): PairEvent[] {
+    return this.events.filter((e) => e.event.kind === kind).map((e) => e.event);
+  }
+
+  #applyDsr(): void {
+    for (const board of [0, 1] as const) {
+      const core = this.cores[board];
+      const partnerOn = this.cores[board === 0 ? 1 : 0] != null;
+      for (let path = 0; path < this.cut.length; path++) core?.setDsr(path, partnerOn, this.nowMs);
+      if (core != null) this.#drain(board);
+    }
+  }
+
+  #drain(board: 0 | 1): void {
+    const core = this.cores[board];
+    if (core == null) return;
+    for (const output of core.takeOutputs()) {
+      switch (output.kind) {
+        case 'bytes':
+          if (!this.cut[output.path]?.[board])
+            this.#wire.push({
+              atMs: this.nowMs + WIRE_DELAY_MS,
+              to: board === 0 ? 1 : 0,
+              path: output.path,
+              bytes: output.bytes,
+            });
+          break;
+        case 'reply':
+          this.replies.push(output.reply);
+          break;
+        case 'event':
+          this.events.push({ board, atMs: output.at, event: output.event });
+          break;
+        case 'effect':
+          this.effects.push({ board, effect: output.effect });
+          if (output.effect.kind === 'reboot') this.cores[board] = null;
+          break;
+      }
+    }
+  }
+}
