@@ -160,3 +160,34 @@ test('a joiner that cannot install the big checkpoint is never counted as synchr
   t.true(result.switchFailures >= 1);
   t.deepEqual(result.finalVersions, ['1.0.0', '1.0.0']);
 });
+
+for (const [name, cuts] of [
+  ['path 0 cut from the primary to the backup', [[0, 0]]],
+  [
+    'crossed one-way cuts (path 0 from the primary, path 1 from the backup)',
+    [
+      [0, 0],
+      [1, 1],
+    ],
+  ],
+  ['path 1 cut from the primary to the backup', [[1, 0]]],
+] as const) {
+  test(`writes go on through a one-way cut: ${name}`, (t) => {
+    // Defect 4: the primary kept sending checkpoints on the path it heard its
+    // partner on and never gave up a path whose acknowledgements did not come
+    // back, so no write was acknowledged for as long as the cut lasted.
+    const pair = wholePair([padApp(), padApp()]);
+    for (const [path, from] of cuts) (pair.cut[path] as boolean[])[from] = true;
+    for (let i = 1; i <= 20; i++) {
+      const before = pair.replies.length;
+      pair.request(0, 'c1', i, { pad: 1 });
+      // Generous: a path is given up after the suspicion time (60 ms here).
+      pair.runUntil(() => pair.replies.length > before, 2000);
+      pair.run(100);
+    }
+    t.true(pair.replies.every((r) => r.ok));
+    t.is(pair.core(0).role, 'primary');
+    t.is(pair.core(1).role, 'backup');
+    t.is(pair.eventsOf('takeover').length, 0);
+  });
+}

@@ -129,6 +129,8 @@ export class PairCore {
   /** Some path to the partner is up (for the partner-up and partner-down messages). */
   #partnerUp = false;
   #partnerHello: Hello | null = null;
+  /** Paths on which the partner last said it hears us (bit per path). */
+  #partnerHears = 0;
   #lastHeardAnyMs: number;
   /** When this processor may ask to join again: Infinity after a refusal, until something changes. */
   #joinAllowedAtMs = 0;
@@ -517,6 +519,7 @@ export class PairCore {
       this.#channel.onAck(envelope.ack);
       this.#onPeerAck(envelope.st);
     }
+    this.#partnerHears = envelope.hears;
     if (envelope.hello !== undefined) this.#partnerHello = envelope.hello;
     this.#partnerStatus = envelope.st;
     this.#onPartnerStatus(envelope.st);
@@ -1048,6 +1051,7 @@ export class PairCore {
 
   /** The partner's channel state starts over (it restarted, or it is gone). */
   #resetLink(): void {
+    this.#partnerHears = 0;
     this.#channel.reset();
     this.#lastSentSeq = 0;
     this.#peerAck = 0;
@@ -1214,6 +1218,7 @@ export class PairCore {
       toInc: this.#partnerInc,
       ack: this.#channel.ackNumber,
       st: this.#status(),
+      hears: this.#hearsMask(),
       ...parts,
     };
     this.#channel.ackSent();
@@ -1228,9 +1233,30 @@ export class PairCore {
     return Math.max(this.#now, this.#txIdleAtMs[path] ?? this.#now);
   }
 
+  /**
+   * The path to send segments on: one the partner says it hears us on (a
+   * path cut in our direction only still carries its frames to us, so our
+   * own view cannot tell), else one we hear the partner on.
+   */
   #preferredPath(): number {
-    const index = this.#paths.findIndex((p) => p.up);
-    return Math.max(index, 0);
+    const heard = this.#paths.findIndex(
+      (p, index) => p.dsrHigh && (this.#partnerHears & (1 << index)) !== 0,
+    );
+    if (heard >= 0) return heard;
+    return Math.max(
+      this.#paths.findIndex((p) => p.up),
+      0,
+    );
+  }
+
+  /** Paths we heard the partner on within the suspicion time, one bit each. */
+  #hearsMask(): number {
+    const silentAfter = suspectAfterMs(this.config);
+    let mask = 0;
+    this.#paths.forEach((p, index) => {
+      if (this.#now - p.lastHeardMs <= silentAfter) mask |= 1 << index;
+    });
+    return mask;
   }
 
   #status(): Status {

@@ -86,6 +86,11 @@ export interface Envelope {
   readonly toInc: number;
   readonly ack: number;
   readonly st: Status;
+  /**
+   * Paths on which the sender hears the receiver, one bit each: a path can
+   * fail in one direction only, and only the far end knows which way.
+   */
+  readonly hears: number;
   /** Sent now and then on heartbeats, and with every join. */
   readonly hello?: Hello;
   readonly seg?: { readonly seq: number; readonly body: PeerBody };
@@ -261,7 +266,7 @@ function parseBody(value: unknown): PeerBody {
 /**
  * The wire form of an envelope: a flat array, because every frame carries one
  * and a UART at 115200 baud moves only 11.5 bytes a millisecond.
- * [p, inc, toInc, ack, role, term, backupInc, hello | null, seq, body | null]
+ * [p, inc, toInc, ack, role, term, backupInc, hello | null, seq, body | null, hears]
  */
 export function envelopeToWire(e: Envelope): unknown[] {
   return [
@@ -275,6 +280,7 @@ export function envelopeToWire(e: Envelope): unknown[] {
     e.hello ?? null,
     e.seg?.seq ?? 0,
     e.seg === undefined ? null : bodyToWire(e.seg.body),
+    e.hears,
   ];
 }
 
@@ -285,8 +291,8 @@ function bodyToWire(body: PeerBody): unknown {
 /** Checks a decoded CBOR value against the envelope's wire form. Throws MessageError. */
 export function parseEnvelope(value: unknown): Envelope {
   const w = list(value, 'envelope');
-  if (w.length !== 10) fail('envelope length');
-  const [p, inc, toInc, ack, role, term, backupInc, hello, seq, body] = w;
+  if (w.length !== 11) fail('envelope length');
+  const [p, inc, toInc, ack, role, term, backupInc, hello, seq, body, hears] = w;
   if (p !== 1 && p !== 2) fail('from.p');
   const roleName = ROLES[count(role, 'role')];
   if (roleName === undefined) fail('role');
@@ -295,6 +301,7 @@ export function parseEnvelope(value: unknown): Envelope {
     toInc: number;
     ack: number;
     st: Status;
+    hears: number;
     hello?: Hello;
     seg?: { seq: number; body: PeerBody };
   } = {
@@ -302,6 +309,7 @@ export function parseEnvelope(value: unknown): Envelope {
     toInc: count(toInc, 'toInc'),
     ack: count(ack, 'ack'),
     st: { role: roleName, term: count(term, 'term'), backupInc: count(backupInc, 'backupInc') },
+    hears: count(hears, 'hears'),
   };
   if (hello !== null) envelope.hello = parseHello(hello);
   if (body !== null) envelope.seg = { seq: count(seq, 'seq'), body: parseBody(body) };
