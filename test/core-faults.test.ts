@@ -191,3 +191,53 @@ for (const [name, cuts] of [
     t.is(pair.eventsOf('takeover').length, 0);
   });
 }
+
+/** Requests to the primary while the wires are stalled, then the acknowledged ones checked against the survivor. */
+function stallUnderLoad(stallMs: number): { pair: CorePair; acknowledged: number[] } {
+  const pair = wholePair([padApp(), padApp()]);
+  for (let i = 1; i <= 5; i++) pair.request(0, 'c1', i, { pad: 1 });
+  pair.runUntil(() => pair.replies.length === 5);
+  pair.stallWires(stallMs);
+  for (let i = 1; i <= 5; i++) pair.request(0, `s${i}`, 1, { pad: 1 });
+  pair.run(stallMs + 50);
+  pair.runUntil(() => pair.whole, 10_000);
+  const acknowledged = pair.replies.flatMap((r) => (r.ok ? [r.txn] : []));
+  return { pair, acknowledged };
+}
+
+for (const stallMs of [300, 500, 1500]) {
+  test(`a stall of the wires for ${stallMs} ms fences at most one board and loses nothing acknowledged`, (t) => {
+    // Defect 1: with the wires stalled past the suspicion time, the backup
+    // took over and fenced the primary, and the primary gave up its "silent"
+    // backup and released its held replies alone (fencing it too): the
+    // replies' entries died with the fenced primary.
+    const { pair, acknowledged } = stallUnderLoad(stallMs);
+    t.true(pair.fencesTakenEffect <= 1, `${pair.fencesTakenEffect} fences took effect`);
+    t.is(pair.eventsOf('cold-start').length, 1, 'only the first start of the pair');
+    const primary = pair.cores.find((c) => c?.role === 'primary');
+    t.truthy(primary);
+    t.true(
+      acknowledged.every((txn) => txn <= (primary?.txn ?? 0)),
+      `acknowledged up to ${Math.max(...acknowledged)}, survivor at ${primary?.txn}`,
+    );
+  });
+}
+
+test('a stall shorter than the silence takeover time is a false suspicion, never a takeover', (t) => {
+  // Defect 8: under CPU load a 150 ms silence with DSR high fenced healthy
+  // primaries. A powered partner gets `silenceTakeoverAfterMs` (420 ms here),
+  // and a primary fences a silent backup only after `backupLossAfterMs` (240 ms).
+  const { pair } = stallUnderLoad(200);
+  t.is(pair.eventsOf('takeover').length, 0);
+  t.is(pair.fencesTakenEffect, 0);
+  t.true(pair.core(1).falseSuspicions >= 1);
+  t.true(pair.eventsOf('false-suspicion').length >= 1);
+});
+
+test('a power loss of the primary is still taken over at once, on DSR', (t) => {
+  const pair = wholePair([padApp(), padApp()]);
+  const pulledAt = pair.nowMs;
+  pair.powerOff(0);
+  pair.runUntil(() => pair.core(1).serving, 1000);
+  t.true(pair.nowMs - pulledAt <= 5, `took ${pair.nowMs - pulledAt} ms`);
+});

@@ -15,11 +15,34 @@ export interface PairConfig {
   /** A path is silent after this many heartbeat intervals without a frame. */
   readonly suspectMissCount: number;
   /**
-   * The primary gives up on a silent backup only after this long. It must be
-   * longer than the backup's own suspicion time, so that a backup which lost
-   * the primary fences it before the primary could acknowledge anything alone.
+   * A primary whose backup is silent on every path while its DSR stays high
+   * (powered, but stalled or cut off) fences it after this long. Shorter than
+   * `silenceTakeoverAfterMs`, so that when only the interconnect stalled the
+   * primary, which has the clients, is the one that stays. Either way the
+   * primary releases nothing alone until it sees the backup is gone (DSR
+   * drops, or it comes back as a new incarnation).
    */
   readonly backupLossAfterMs: number;
+  /**
+   * A backup takes over on silence alone (the primary's DSR still high, or
+   * not wired) only after this long: a powered partner that is silent is
+   * far more often a busy machine or a stalled line than a dead board, and a
+   * takeover fences a healthy primary. A DSR drop on every path stays the
+   * fast path for a power loss.
+   */
+  readonly silenceTakeoverAfterMs: number;
+  /**
+   * A primary whose backup's DSR dropped on every path waits this long before
+   * it serves alone: if the cables came out rather than the power went, the
+   * backup is alive, takes over at once and fences us within this time.
+   */
+  readonly partnerOffSettleMs: number;
+  /**
+   * Without DSR, the only sign that a fence took effect is the partner coming
+   * back as a new incarnation; a partner that was already unpowered never
+   * does, so after this long the primary takes the fence as done.
+   */
+  readonly fenceSettleMs: number;
   /** Replies kept per client for retries (NonStop's sync depth). */
   readonly syncDepth: number;
   /** Clients remembered in the reply cache; the least recently seen is forgotten first. */
@@ -57,7 +80,10 @@ export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}
     fenceWired: true,
     heartbeatIntervalMs,
     suspectMissCount,
-    backupLossAfterMs: 2 * heartbeatIntervalMs * suspectMissCount,
+    backupLossAfterMs: 4 * heartbeatIntervalMs * suspectMissCount,
+    silenceTakeoverAfterMs: 7 * heartbeatIntervalMs * suspectMissCount,
+    fenceSettleMs: 1000,
+    partnerOffSettleMs: 2 * heartbeatIntervalMs * suspectMissCount,
     syncDepth: 4,
     clientsMax: 256,
     heldRequestsMax: 256,

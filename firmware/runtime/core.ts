@@ -132,6 +132,13 @@ export class PairCore {
   /** Paths on which the partner last said it hears us (bit per path). */
   #partnerHears = 0;
   #lastHeardAnyMs: number;
+  /** When we fenced our silent backup (null: we have not); we wait for a sign that it took effect. */
+  #fencedAtMs: number | null = null;
+  /** The partner went silent on every path with its DSR high; null when it is heard. */
+  #suspectedAtMs: number | null = null;
+  #falseSuspicions = 0;
+  /** Since when DSR has been low on every path (null while it is high on some). */
+  #partnerOffSinceMs: number | null = null;
   /** When this processor may ask to join again: Infinity after a refusal, until something changes. */
   #joinAllowedAtMs = 0;
   #becameBackupMs = 0;
@@ -206,6 +213,9 @@ export class PairCore {
       this.#lastHeardAnyMs = now;
     }
     for (const event of decoder.push(bytes, now)) {
+      // With DSR low on every path the partner has no power: frames arriving
+      // now were held by a stalled line and speak for a board that is gone.
+      if (this.#partnerOff()) continue;
       if (event.kind === 'error') {
         this.#badInput(path, event.error);
         continue;
@@ -237,6 +247,8 @@ export class PairCore {
     const state = this.#paths[path];
     if (state === undefined || !this.config.dsrWired) return;
     state.dsrHigh = high;
+    if (!this.#partnerOff()) this.#partnerOffSinceMs = null;
+    else this.#partnerOffSinceMs ??= now;
     this.#detectFailures();
     this.#flush();
   }
@@ -317,9 +329,15 @@ export class PairCore {
       if (path.up) wake = Math.min(wake, path.lastHeardMs + silentAfter + 1);
     }
     const role = this.#role;
-    if (role.name === 'primary' || (role.name === 'primary-alone' && role.joinerInc !== 0)) {
+    if (this.#holdsBackup()) {
       wake = Math.min(wake, this.#lastHeardAnyMs + this.config.backupLossAfterMs + 1);
+      if (this.#fencedAtMs !== null)
+        wake = Math.min(wake, this.#fencedAtMs + this.config.fenceSettleMs + 1);
+      if (this.#partnerOffSinceMs !== null)
+        wake = Math.min(wake, this.#partnerOffSinceMs + this.config.partnerOffSettleMs + 1);
     }
+    if (role.name === 'backup')
+      wake = Math.min(wake, this.#lastHeardAnyMs + this.config.silenceTakeoverAfterMs + 1);
     if (role.name === 'switching' && role.step === 'awaiting-boot') {
       wake = Math.min(wake, role.sinceMs + this.config.switchBootTimeoutMs + 1);
     } else if (role.name === 'switching' && role.step === 'big-checkpoint') {
@@ -346,10 +364,16 @@ export class PairCore {
   }
 
   /** Serving clients: a primary in any form, not holding its requests for a handover. */
+  /**
+   * Serving clients: a primary in any form, not holding its requests for a
+   * handover, and not waiting to learn whether its silent backup took over
+   * (nothing it executed then could be acknowledged, and it may be stale).
+   */
   get serving(): boolean {
     return (
       SERVING.has(this.#role.name) &&
-      !(this.#role.name === 'switching' && this.#role.step === 'handed-over')
+      !(this.#role.name === 'switching' && this.#role.step === 'handed-over') &&
+      !this.#backupInDoubt()
     );
   }
 
@@ -384,6 +408,11 @@ export class PairCore {
     return this.#pending.length;
   }
 
+  /** Times the partner was silent on every path with DSR high and then heard again, no takeover. */
+  get falseSuspicions(): number {
+    return this.#falseSuspicions;
+  }
+
   /** Checkpoint payload a backup has applied: the entries' CBOR bytes, without framing (goodput). */
   get checkpointReceivedBytes(): number {
     return this.#checkpointReceivedBytes;
@@ -393,6 +422,10 @@ export class PairCore {
 
   #onRequest(clientId: string, syncId: number, body: unknown, arrivedMs: number): void {
     const role = this.#role;
+    if (this.#backupInDoubt()) {
+      this.#replyError(clientId, syncId, 'busy', 'the backup is silent; waiting to learn its fate');
+      return;
+    }
     if (!this.serving) {
       this.#replyError(
         clientId,
@@ -977,20 +1010,21 @@ export class PairCore {
           detail: `path ${path} is down; the pair runs on the remaining path`,
         });
       }
+      if (this.#suspectedAtMs !== null) {
+        // Silent on every path with DSR high, then heard again: a busy machine or a stalled line.
+        this.#falseSuspicions += 1;
+        this.#emit({ kind: 'false-suspicion', silentMs: now - this.#suspectedAtMs });
+        this.#suspectedAtMs = null;
+      }
+      this.#fencedAtMs = null;
     } else if (this.#partnerInc !== 0) {
+      if (this.#partnerOff()) this.#suspectedAtMs = null;
+      else if (this.#suspectedAtMs === null) this.#suspectedAtMs = now;
       this.#onPartnerSilent();
+      if (this.#holdsBackup()) this.#onBackupSilent();
     }
     const role = this.#role;
-    const backupSilent = now - this.#lastHeardAnyMs > this.config.backupLossAfterMs;
-    if (role.name === 'primary' && backupSilent) {
-      if (this.config.fenceWired) this.#effect({ kind: 'fence' });
-      this.#releaseAllPending();
-      this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, 'backup silent');
-    } else if (role.name === 'primary-alone' && role.joinerInc !== 0 && backupSilent) {
-      if (this.config.fenceWired) this.#effect({ kind: 'fence' });
-      this.#releaseAllPending();
-      this.#setRole({ ...role, joinerInc: 0 }, 'joiner silent');
-    } else if (role.name === 'switching') {
+    if (role.name === 'switching') {
       if (role.step === 'awaiting-boot' && now - role.sinceMs > this.config.switchBootTimeoutMs) {
         this.#failSwitch('d', `no new version within ${this.config.switchBootTimeoutMs} ms`);
       } else if (role.step === 'big-checkpoint' && now - role.sinceMs > this.#holdTimeoutMs(role)) {
@@ -1006,16 +1040,71 @@ export class PairCore {
   #onPartnerSilent(): void {
     const role = this.#role;
     if (role.name === 'backup') {
-      const dsrDown = this.config.dsrWired && this.#paths.every((p) => !p.dsrHigh);
-      this.#takeOver(
-        this.config.fenceWired,
-        dsrDown ? 'DSR dropped on every path' : 'the primary is silent on every path',
-      );
+      if (this.#partnerOff()) {
+        this.#takeOver(this.config.fenceWired, 'DSR dropped on every path');
+      } else if (this.#now - this.#lastHeardAnyMs > this.config.silenceTakeoverAfterMs) {
+        this.#takeOver(this.config.fenceWired, 'the primary is silent on every path');
+      }
     } else if (role.name === 'joining') {
       this.#setRole({ name: 'booting' }, 'the primary went silent during the big checkpoint');
     } else if (role.name === 'switching' && role.step === 'handed-over') {
       this.#setRole({ name: 'booting' }, 'the new primary went silent after the handover');
     }
+  }
+
+  /**
+   * Our backup (or a joiner that may already hold the big checkpoint) is
+   * silent on every path. Its replies stay held until we know it cannot
+   * serve: its DSR dropped, or it came back as a new incarnation (handled
+   * where a restart is seen). Past `backupLossAfterMs` we fence it; a fence
+   * issued while the line stalls lands only when the line moves again, and
+   * by then the backup may have fenced us first, so a fence alone proves
+   * nothing where DSR can show the result.
+   */
+  #onBackupSilent(): void {
+    const now = this.#now;
+    if (this.#partnerOffSinceMs !== null) {
+      if (now - this.#partnerOffSinceMs > this.config.partnerOffSettleMs)
+        this.#goAlone('the backup lost power');
+      return;
+    }
+    if (now - this.#lastHeardAnyMs <= this.config.backupLossAfterMs) return;
+    if (this.#fencedAtMs === null) {
+      this.#fencedAtMs = now;
+      if (this.config.fenceWired) this.#effect({ kind: 'fence' });
+      else if (!this.config.dsrWired) this.#goAlone('the backup is silent (no DSR, no fence)');
+      return;
+    }
+    if (
+      !this.config.dsrWired &&
+      this.config.fenceWired &&
+      now - this.#fencedAtMs > this.config.fenceSettleMs
+    ) {
+      this.#goAlone('the backup was fenced and stayed silent');
+    }
+  }
+
+  /** The backup can no longer serve: what waited for it is released, and we serve alone. */
+  #goAlone(why: string): void {
+    this.#fencedAtMs = null;
+    this.#releaseAllPending();
+    this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, why);
+  }
+
+  /** A primary whose partner holds, or is about to hold, a copy it could take over with. */
+  #holdsBackup(): boolean {
+    const role = this.#role;
+    return role.name === 'primary' || (role.name === 'primary-alone' && role.joinerInc !== 0);
+  }
+
+  /** Our backup is silent on every path, and we do not yet know that it cannot serve. */
+  #backupInDoubt(): boolean {
+    return this.#holdsBackup() && !this.#partnerUp && this.#partnerInc !== 0;
+  }
+
+  /** DSR is low on every path: the partner has no power (or every cable is out). */
+  #partnerOff(): boolean {
+    return this.config.dsrWired && this.#paths.every((p) => !p.dsrHigh);
   }
 
   #takeOver(fence: boolean, why: string): void {
@@ -1052,6 +1141,8 @@ export class PairCore {
   /** The partner's channel state starts over (it restarted, or it is gone). */
   #resetLink(): void {
     this.#partnerHears = 0;
+    this.#suspectedAtMs = null;
+    this.#fencedAtMs = null;
     this.#channel.reset();
     this.#lastSentSeq = 0;
     this.#peerAck = 0;

@@ -39,6 +39,8 @@ export type PairEvent =
       readonly detail: string;
     }
   | { readonly kind: 'cold-start'; readonly version: string }
+  /** The partner was silent on every path with DSR high, then heard again before any takeover. */
+  | { readonly kind: 'false-suspicion'; readonly silentMs: number }
   | { readonly kind: 'alarm'; readonly detail: string };
 
 export type Output =

@@ -2,7 +2,10 @@
  * Two pair cores wired back to back, for tests that need a fault the
  * simulator's schedule does not script: each direction of each path can be
  * cut on its own, DSR follows power and unplugging, frames arrive 1 ms after
- * they are sent, and the test reads every output. Virtual time only.
+ * they are sent, a fence resets the partner, and the wires can stall (every
+ * frame and fence pulse held until the stall ends, then delivered in order:
+ * a pulse from a board that the pulses before it reset never happened).
+ * The test reads every output. Virtual time only.
  */
 import type { AnyApp } from '../../firmware/app.ts';
 import { type PairConfig, pairConfig } from '../../firmware/runtime/config.ts';
@@ -12,6 +15,7 @@ import type { Effect, PairEvent } from '../../firmware/runtime/outputs.ts';
 
 const WIRE_DELAY_MS = 1;
 const STEP_MS = 1;
+const FENCE_BOOT_MS = 5;
 
 interface InFlight {
   readonly atMs: number;
@@ -31,6 +35,12 @@ export class CorePair {
   readonly cut: boolean[][];
   #wire: InFlight[] = [];
   #incarnation = [0, 0];
+  /** Until when the wires hold everything; fences held meanwhile, with the core that pulsed them. */
+  #stalledUntilMs = -1;
+  #heldFences: { readonly from: 0 | 1; readonly by: PairCore }[] = [];
+  #bootsDue: { readonly atMs: number; readonly board: 0 | 1 }[] = [];
+  /** Fences that reset a board. */
+  fencesTakenEffect = 0;
   readonly configs: readonly [PairConfig, PairConfig];
 
   constructor(
@@ -78,25 +88,49 @@ export class CorePair {
     this.#drain(board);
   }
 
+  /** The wires (every path, both ways, and the fence lines) hold everything for `forMs`. */
+  stallWires(forMs: number): void {
+    this.#stalledUntilMs = this.nowMs + forMs;
+  }
+
   /** Runs virtual time forward, delivering frames and waking the cores. */
   run(forMs: number): void {
     const end = this.nowMs + forMs;
     while (this.nowMs < end) {
       this.nowMs += STEP_MS;
+      for (const boot of this.#bootsDue.filter((b) => b.atMs <= this.nowMs)) this.boot(boot.board);
+      this.#bootsDue = this.#bootsDue.filter((b) => b.atMs > this.nowMs);
+      if (this.nowMs < this.#stalledUntilMs) {
+        for (const board of [0, 1] as const) this.#wake(board);
+        continue;
+      }
+      for (const fence of this.#heldFences.splice(0)) this.#fence(fence.from, fence.by);
       const due = this.#wire.filter((f) => f.atMs <= this.nowMs);
       this.#wire = this.#wire.filter((f) => f.atMs > this.nowMs);
       for (const frame of due) {
         this.cores[frame.to]?.receiveBytes(frame.path, frame.bytes, this.nowMs);
         this.#drain(frame.to);
       }
-      for (const board of [0, 1] as const) {
-        const core = this.cores[board];
-        if (core != null && core.nextWakeMs() <= this.nowMs) {
-          core.tick(this.nowMs);
-          this.#drain(board);
-        }
-      }
+      for (const board of [0, 1] as const) this.#wake(board);
     }
+  }
+
+  #wake(board: 0 | 1): void {
+    const core = this.cores[board];
+    if (core != null && core.nextWakeMs() <= this.nowMs) {
+      core.tick(this.nowMs);
+      this.#drain(board);
+    }
+  }
+
+  /** A reset pulse from `from`, if the core that pulsed it still runs: the partner restarts. */
+  #fence(from: 0 | 1, by: PairCore): void {
+    if (this.cores[from] !== by) return;
+    const target = from === 0 ? 1 : 0;
+    if (this.cores[target] == null) return;
+    this.fencesTakenEffect += 1;
+    this.powerOff(target);
+    this.#bootsDue.push({ atMs: this.nowMs + FENCE_BOOT_MS, board: target });
   }
 
   /** Runs until `done` holds, failing after `limitMs` of virtual time. */
@@ -150,6 +184,10 @@ export class CorePair {
         case 'effect':
           this.effects.push({ board, effect: output.effect });
           if (output.effect.kind === 'reboot') this.cores[board] = null;
+          if (output.effect.kind === 'fence') {
+            if (this.nowMs < this.#stalledUntilMs) this.#heldFences.push({ from: board, by: core });
+            else this.#fence(board, core);
+          }
           break;
       }
     }
