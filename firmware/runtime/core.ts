@@ -1071,7 +1071,7 @@ export class PairCore {
     if (now - this.#lastHeardAnyMs <= this.config.backupLossAfterMs) return;
     if (this.#fencedAtMs === null) {
       this.#fencedAtMs = now;
-      if (this.config.fenceWired) this.#effect({ kind: 'fence' });
+      if (this.config.fenceWired) this.#fence('backup-silent');
       else if (!this.config.dsrWired) this.#goAlone('the backup is silent (no DSR, no fence)');
       return;
     }
@@ -1108,7 +1108,7 @@ export class PairCore {
   }
 
   #takeOver(fence: boolean, why: string): void {
-    if (fence) this.#effect({ kind: 'fence' });
+    if (fence) this.#fence('takeover');
     this.#term = Math.max(this.#term, this.#partnerStatus?.term ?? 0) + 1;
     this.#resetLink();
     this.#emit({ kind: 'takeover', fenced: fence, why });
@@ -1362,6 +1362,11 @@ export class PairCore {
     this.#role = role;
     this.#nextBeatMs.fill(this.#now); // tell the partner at once
     this.#emit({ kind: 'role', role: role.name, term: this.#term, txn: this.#txn, why });
+  }
+
+  #fence(cause: 'takeover' | 'backup-silent'): void {
+    this.#emit({ kind: 'fence', cause });
+    this.#effect({ kind: 'fence' });
   }
 
   #effect(effect: Effect): void {

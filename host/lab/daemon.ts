@@ -151,6 +151,15 @@ export async function runDaemon(dir: string): Promise<void> {
         return rails[request.board].state;
       case 'fence': {
         // A reset pulse: a powered board restarts; an unpowered one stays off.
+        // Two boards that fenced each other while the daemon stalled: the first
+        // pulse handled reset the second's sender, so the second never happened.
+        const issuer = rails[request.board === 1 ? 2 : 1];
+        if (issuer.state.pid !== request.fromPid) {
+          process.stdout.write(
+            `${new Date().toISOString()} fence of P${request.board} void: its sender was reset before it\n`,
+          );
+          return rails[request.board].state;
+        }
         const rail = rails[request.board];
         if (rail.state.powered) {
           rail.off();

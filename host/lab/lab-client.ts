@@ -9,7 +9,12 @@ import type { FaultChange } from './hub/control.ts';
 export type LabRequest =
   | { readonly op: 'status' }
   | { readonly op: 'power'; readonly board: 1 | 2; readonly on: boolean }
-  | { readonly op: 'fence'; readonly board: 1 | 2 }
+  /**
+   * A reset pulse on `board`'s line, from the board process `fromPid`. A pulse
+   * from a process that is no longer running (a pulse before it, held with it
+   * by a stalled daemon, reset its board) never happened.
+   */
+  | { readonly op: 'fence'; readonly board: 1 | 2; readonly fromPid: number }
   /**
    * Board `board` loses power the moment either board's pair records switch
    * step `step` (a to i, done): a pull at an exact point of the procedure,
@@ -83,8 +88,8 @@ export class LabClient {
     return this.request({ op: 'power', board, on });
   }
 
-  fence(board: 1 | 2): Promise<unknown> {
-    return this.request({ op: 'fence', board });
+  fence(board: 1 | 2, fromPid: number): Promise<unknown> {
+    return this.request({ op: 'fence', board, fromPid });
   }
 
   async boards(): Promise<LabBoardState[]> {

@@ -919,6 +919,8 @@ function describe(event: PairEvent): string {
       return `cold start on ${event.version}`;
     case 'alarm':
       return `ALARM: ${event.detail}`;
+    case 'fence':
+      return `fences the partner (${event.cause})`;
     case 'false-suspicion':
       return `false suspicion: the partner was silent for ${event.silentMs.toFixed(0)} ms with DSR high`;
   }
