@@ -5,6 +5,7 @@
  */
 import type { PairStatus } from '../firmware/pair-main.ts';
 import { FRAME_PAYLOAD_MAX_BYTES } from '../firmware/wire/frame.ts';
+import type { ImageErrorCode } from './image/errors.ts';
 
 export type ManagementRequest =
   | { readonly id: number; readonly op: 'status' }
@@ -15,6 +16,8 @@ export type ManagementRequest =
       readonly bytes: number;
       /** SHA-256 of the whole image, lowercase hex: names the upload, so it can resume. */
       readonly sha256: string;
+      /** Take an image older than the one running (the board refuses it otherwise: 'downgrade'). */
+      readonly allowDowngrade?: boolean;
     }
   | {
       readonly id: number;
@@ -37,9 +40,49 @@ export type ManagementRequest =
     }
   | { readonly id: number; readonly op: 'state' };
 
+/** Why the board refuses a push op; nothing changed on the board. */
+export type UploadRefusalCode =
+  /** The announced length does not fit the inactive slot. */
+  | 'too-large'
+  /** The running image is on trial: the other slot holds the image to revert to. */
+  | 'on-trial'
+  /** push-data or push-end without a push-begin. */
+  | 'no-transfer'
+  /** A chunk not at the next offset, or running past the announced length. */
+  | 'bad-offset'
+  /** A deflated chunk that does not inflate to its announced length. */
+  | 'bad-data'
+  /** push-end before every byte arrived. */
+  | 'incomplete'
+  /** The image in flash does not match the SHA-256 push-begin announced. */
+  | 'corrupted'
+  /** The image is older than the one running and push-begin did not allow a downgrade. */
+  | 'downgrade'
+  /** The image is of another app than the one running (see boards/sim/push-policy.ts). */
+  | 'other-app';
+
+/** Every code an error answer carries: a value to act on, never a sentence to match. */
+export type ManagementErrorCode =
+  | UploadRefusalCode
+  /** The image was refused by verification (boards/image/verify.ts). */
+  | ImageErrorCode
+  /** Not a well-formed request (bad frame payload, bad CBOR, unknown op, bad fields). */
+  | 'bad-request'
+  /** The op needs a running image and none runs. */
+  | 'no-image'
+  /** The pair refused a switch. */
+  | 'refused'
+  /** A fault in the board support; the board goes on. */
+  | 'internal';
+
 export type ManagementReply =
   | { readonly id: number; readonly ok: true; readonly result: unknown }
-  | { readonly id: number; readonly ok: false; readonly error: string; readonly message: string };
+  | {
+      readonly id: number;
+      readonly ok: false;
+      readonly error: ManagementErrorCode;
+      readonly message: string;
+    };
 
 /** What `push-begin` answers: the slot the image goes to and where to carry on. */
 export interface PushBeginResult {
@@ -50,7 +93,11 @@ export interface PushBeginResult {
 
 /** What `push-data` answers. */
 export interface PushDataResult {
-  /** Image bytes in the slot so far. */
+  /**
+   * Image bytes the board took so far: the next chunk goes here. Until the
+   * image's head (header and manifest) is complete and checked they are held
+   * in memory and the slot is untouched, so a cut then resumes at 0.
+   */
   readonly written: number;
 }
 
@@ -76,7 +123,7 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 /** The fields each op may carry besides id and op: anything else is refused. */
 const FIELDS: Readonly<Record<ManagementRequest['op'], readonly string[]>> = {
   status: [],
-  'push-begin': ['bytes', 'sha256'],
+  'push-begin': ['bytes', 'sha256', 'allowDowngrade'],
   'push-data': ['offset', 'data', 'raw'],
   'push-end': [],
   switch: [],
@@ -112,7 +159,11 @@ export function parseManagementRequest(value: unknown): ManagementRequest {
       if (typeof r.sha256 !== 'string' || !SHA256_HEX.test(r.sha256)) {
         throw new TypeError('push-begin needs the image SHA-256 as 64 lowercase hex digits');
       }
-      return { id, op, bytes: r.bytes, sha256: r.sha256 };
+      if (r.allowDowngrade === undefined) return { id, op, bytes: r.bytes, sha256: r.sha256 };
+      if (typeof r.allowDowngrade !== 'boolean') {
+        throw new TypeError('push-begin allowDowngrade must be true or false');
+      }
+      return { id, op, bytes: r.bytes, sha256: r.sha256, allowDowngrade: r.allowDowngrade };
     case 'push-data': {
       if (!isCount(r.offset, 0, PUSH_IMAGE_MAX_BYTES)) {
         throw new TypeError('push-data needs an offset inside the image');

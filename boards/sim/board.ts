@@ -304,7 +304,13 @@ export class Board {
     try {
       switch (request.op) {
         case 'push-begin':
-          return { id, ok: true, result: this.#upload.begin(request.bytes, request.sha256) };
+          return {
+            id,
+            ok: true,
+            result: this.#upload.begin(request.bytes, request.sha256, {
+              allowDowngrade: request.allowDowngrade ?? false,
+            }),
+          };
         case 'push-data':
           return {
             id,
