@@ -4,6 +4,7 @@
  * requests get an error answer and change nothing.
  */
 import type { PairStatus } from '../firmware/pair-main.ts';
+import type { CborLimits } from '../firmware/wire/cbor.ts';
 import { FRAME_PAYLOAD_MAX_BYTES } from '../firmware/wire/frame.ts';
 import type { ImageErrorCode } from './image/errors.ts';
 
@@ -38,7 +39,17 @@ export type ManagementRequest =
       readonly powerOn: number;
       readonly since: number;
     }
-  | { readonly id: number; readonly op: 'state' };
+  /**
+   * The pair's state, read in chunks from a snapshot: without fields the
+   * board takes a new snapshot and answers its first chunk; with the
+   * snapshot's SHA-256 and an offset, the chunk from there (StateChunk).
+   */
+  | {
+      readonly id: number;
+      readonly op: 'state';
+      readonly sha256?: string;
+      readonly offset?: number;
+    };
 
 /** Why the board refuses a push op; nothing changed on the board. */
 export type UploadRefusalCode =
@@ -72,6 +83,10 @@ export type ManagementErrorCode =
   | 'no-image'
   /** The pair refused a switch. */
   | 'refused'
+  /** A state read names a snapshot the board no longer holds (a newer read, or a reset): start again. */
+  | 'snapshot-gone'
+  /** The state does not encode within STATE_CBOR_LIMITS (too large, or values CBOR cannot carry). */
+  | 'state-unreadable'
   /** A fault in the board support; the board goes on. */
   | 'internal';
 
@@ -109,6 +124,40 @@ export interface PushEndResult {
   readonly running: boolean;
 }
 
+/** What `state` answers: one chunk of the CBOR encoding of a PairStateSnapshot. */
+export interface StateChunk {
+  /** SHA-256 of the whole encoding, lowercase hex: names the snapshot. */
+  readonly sha256: string;
+  /** Bytes of the whole encoding. */
+  readonly total: number;
+  readonly offset: number;
+  readonly bytes: Uint8Array;
+}
+
+/** The snapshot a state read hands out, once its chunks are put together and decoded. */
+export interface PairStateSnapshot {
+  readonly version: string;
+  readonly txn: number;
+  readonly state: unknown;
+}
+
+/** Bytes a `state` answer needs besides its chunk (measured 130 with the largest fields). */
+export const STATE_REPLY_ENVELOPE_MAX_BYTES = 160;
+/** Bytes of state in one `state` answer: the answer fits one default frame. */
+export const STATE_CHUNK_MAX_BYTES = FRAME_PAYLOAD_MAX_BYTES - STATE_REPLY_ENVELOPE_MAX_BYTES;
+/**
+ * The largest encoded state a read hands out (about 90 s at 115200 baud); a
+ * board holds one snapshot of at most this size, and a host reads no more.
+ */
+export const STATE_READ_MAX_BYTES = 1024 * 1024;
+/** Limits of a whole state snapshot, for the board's encoder and the host's decoder. */
+export const STATE_CBOR_LIMITS: Readonly<CborLimits> = Object.freeze({
+  bytesMax: STATE_READ_MAX_BYTES,
+  depthMax: 32,
+  // Every item takes at least one byte.
+  itemsMax: STATE_READ_MAX_BYTES,
+});
+
 /** Bytes a push-data message needs besides its chunk (measured 49 with the largest fields). */
 export const PUSH_DATA_ENVELOPE_MAX_BYTES = 64;
 /** Bytes of data in one push-data message: the message fits one default frame. */
@@ -128,7 +177,7 @@ const FIELDS: Readonly<Record<ManagementRequest['op'], readonly string[]>> = {
   'push-end': [],
   switch: [],
   journal: ['powerOn', 'since'],
-  state: [],
+  state: ['sha256', 'offset'],
 };
 
 export function parseManagementRequest(value: unknown): ManagementRequest {
@@ -150,8 +199,16 @@ export function parseManagementRequest(value: unknown): ManagementRequest {
     case 'status':
     case 'push-end':
     case 'switch':
-    case 'state':
       return { id, op };
+    case 'state':
+      if (r.sha256 === undefined && r.offset === undefined) return { id, op };
+      if (typeof r.sha256 !== 'string' || !SHA256_HEX.test(r.sha256)) {
+        throw new TypeError('state needs the snapshot SHA-256 as 64 lowercase hex digits');
+      }
+      if (!isCount(r.offset, 0, STATE_READ_MAX_BYTES)) {
+        throw new TypeError(`state needs an offset from 0 to ${STATE_READ_MAX_BYTES}`);
+      }
+      return { id, op, sha256: r.sha256, offset: r.offset };
     case 'push-begin':
       if (!isCount(r.bytes, 1, PUSH_IMAGE_MAX_BYTES)) {
         throw new TypeError(`push-begin needs a byte count from 1 to ${PUSH_IMAGE_MAX_BYTES}`);
