@@ -222,6 +222,7 @@ function runningStatus(
   version: string,
   role: PairStatus['role'] = 'primary',
   trial = false,
+  app = 'ledger',
 ): BoardStatus {
   return {
     processor: 1,
@@ -230,7 +231,7 @@ function runningStatus(
       { slot: 0, version, status: 'valid', active: true, trial },
       { slot: 1, version: null, status: 'empty', active: false, trial: false },
     ],
-    pair: { role, version, testMode: trial } as PairStatus,
+    pair: { role, app, version, testMode: trial } as PairStatus,
     bootNotes: [],
   };
 }
@@ -254,6 +255,12 @@ const refusalCases: Array<[string, () => Uint8Array, (BoardStatus | null)[], str
     () => images.v1,
     [runningStatus('1.0.0'), runningStatus('2.0.0')],
     'downgrade',
+  ],
+  [
+    'an image of another app',
+    () => images.v2,
+    [runningStatus('1.0.0'), runningStatus('1.0.0', 'backup', false, 'counter')],
+    'other-app',
   ],
   ['a board missing', () => images.v2, [runningStatus('1.0.0'), null], 'board-missing'],
   [

@@ -13,7 +13,7 @@
  *
  * The pair (`pushImage`): the image is checked here first (signature, board
  * name), then both boards' status (both answer, neither is mid-switch, the
- * image is not older than what runs, unless allowed). Any refusal happens
+ * image is of the app that runs and not older than it, unless allowed). Any refusal happens
  * before a byte is written. Then both boards receive it at once, each on its
  * own host port. Each board checks the image's head again itself (key,
  * board, length, same app, no downgrade unless push-begin allows it:
@@ -87,7 +87,8 @@ export type PushRefusalCode =
   | 'wrong-board'
   | 'board-missing'
   | 'mid-switch'
-  | 'downgrade';
+  | 'downgrade'
+  | 'other-app';
 
 /** The push was refused before anything was written; the message says why and what to do. */
 export class PushRefusedError extends BoardRefusedError {
@@ -350,6 +351,13 @@ function checkBoard(
     throw new PushRefusedError(
       'mid-switch',
       `processor ${processor} is in the middle of a switch (${trial ? 'running an image on trial' : 'role switching'}); nothing was pushed. Wait for the switch to finish or fall back, then push`,
+    );
+  }
+  const app = status.pair?.app;
+  if (app !== undefined && app !== manifest.app) {
+    throw new PushRefusedError(
+      'other-app',
+      `processor ${processor} runs app '${app}', the image is '${manifest.app}'; nothing was pushed. A board takes another app only on erased flash (a switch cannot carry state between apps)`,
     );
   }
   const running = status.pair?.version ?? status.slots.find((slot) => slot.active)?.version;
