@@ -3,15 +3,19 @@
  * stopped by the host, and a push cut by a power pull, both resume on the
  * next push at a chunk boundary above 0, and the image then verifies on the
  * board. A board without power makes the pair push a refusal that changes
- * nothing.
+ * nothing. Bad images sent straight to a board (no host-side checks) are
+ * refused with their code and leave the image in the other slot, which a
+ * switch then still runs.
  */
 import { join } from 'node:path';
 import test from 'ava';
 import { PUSH_CHUNK_MAX_BYTES } from '../boards/management.ts';
 import { buildImage } from '../host/image/build.ts';
 import { loadPublicKey } from '../host/image/keys.ts';
-import { BoardNotAnsweringError } from '../host/lab/board-client.ts';
+import { BoardNotAnsweringError, BoardRefusedError } from '../host/lab/board-client.ts';
 import { PushAbortedError, PushRefusedError, pushImage, pushToBoard } from '../host/lab/push.ts';
+import { runSwitch } from '../host/lab/switch.ts';
+import { badImages } from './helpers/bad-images.ts';
 import { type LabPair, startLab } from './helpers/lab-pair.ts';
 
 /** Far enough into the image that a resume is visibly not a restart. */
@@ -113,6 +117,44 @@ test.serial(
       t.like(
         status?.slots.find((slot) => !slot.active),
         { status: 'valid', version: '2.0.0' },
+      );
+    } finally {
+      await lab.close();
+    }
+  },
+);
+
+test.serial(
+  'bad images sent straight to the boards are refused, and the image in the other slot still switches in',
+  async (t) => {
+    const lab = await startLab({ flash: true });
+    try {
+      const image = await v2(lab);
+      const targets = lab.hosts.map((client, index) => ({
+        processor: (index + 1) as 1 | 2,
+        client,
+      }));
+      await pushImage(targets, image, pairOptions(lab));
+      const before = await lab.statuses();
+      for (const bad of badImages(image, lab.keyDir)) {
+        for (const host of lab.hosts) {
+          const error = await t.throwsAsync(pushToBoard(host, bad.image, { compress: false }), {
+            instanceOf: BoardRefusedError,
+          });
+          t.is(error?.code, bad.code, `${host.label}: ${bad.what}`);
+        }
+      }
+      const after = await lab.statuses();
+      t.deepEqual(
+        after.map((status) => status?.slots),
+        before.map((status) => status?.slots),
+        'both boards hold 1.0.0 and 2.0.0 as before',
+      );
+      const report = await runSwitch(lab.hosts, { direction: 'newer' });
+      t.true(report.ok, JSON.stringify(report));
+      t.deepEqual(
+        report.boards.map((board) => board.version),
+        ['2.0.0', '2.0.0'],
       );
     } finally {
       await lab.close();

@@ -5,26 +5,29 @@
  * (wrong board, downgrade, board missing, mid-switch) come before it sends
  * anything.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import test from 'ava';
+import { compareVersions } from '../boards/image/version-order.ts';
 import {
   type BoardStatus,
-  type ManagementReply,
   PUSH_CHUNK_MAX_BYTES,
   PUSH_INFLATED_CHUNK_MAX_BYTES,
   parseManagementRequest,
 } from '../boards/management.ts';
-import { Board, type PortLink } from '../boards/sim/board.ts';
 import { ImageUpload, UploadRefusal } from '../boards/sim/image-upload.ts';
 import type { PairStatus } from '../firmware/pair-main.ts';
-import { decodeCbor, encodeCbor } from '../firmware/wire/cbor.ts';
-import { encodeFrame, FrameDecoder } from '../firmware/wire/frame.ts';
-import { compareVersions } from '../host/image/version-order.ts';
+import { encodeCbor } from '../firmware/wire/cbor.ts';
+import { encodeFrame } from '../firmware/wire/frame.ts';
 import { type BoardClient, BoardNotAnsweringError } from '../host/lab/board-client.ts';
 import { imageSha256, PushRefusedError, pushImage } from '../host/lab/push.ts';
-import { flashWithConfirmed, openRom, type PushImages, pushImages } from './helpers/push-images.ts';
+import {
+  boardOnFlash,
+  flashWithConfirmed,
+  openRom,
+  type PushImages,
+  pushImages,
+} from './helpers/push-images.ts';
 
 let images: PushImages;
 test.before(async () => {
@@ -86,58 +89,11 @@ test('the parser refuses malformed push requests', (t) => {
   }
 });
 
-/** A board in-process, its host port a pair of functions; no image runs. */
-function boardOnFlash(path: string) {
-  const rom = openRom(images, path);
-  const replies: ManagementReply[] = [];
-  const decoder = new FrameDecoder();
-  let toBoard: (bytes: Uint8Array) => void = () => {};
-  const quiet: PortLink = {
-    write: () => {},
-    onData: () => {},
-    setDtr: () => {},
-    dsr: async () => false,
-  };
-  const host: PortLink = {
-    write: (bytes) => {
-      for (const event of decoder.push(bytes)) {
-        if (event.kind === 'frame') replies.push(decodeCbor(event.payload) as ManagementReply);
-      }
-    },
-    onData: (handler) => {
-      toBoard = handler;
-    },
-    setDtr: () => {},
-    dsr: async () => true,
-  };
-  new Board({
-    processor: 1,
-    bootRom: rom,
-    ports: { interconnect: [quiet], bus: quiet, host },
-    fencePartner: () => {},
-    log: () => {},
-    bootMs: 1,
-    dsrPollMs: 0,
-  });
-  return {
-    rom,
-    send: (bytes: Uint8Array) => toBoard(bytes),
-    ask: (request: Record<string, unknown>): ManagementReply => {
-      toBoard(encodeFrame(encodeCbor(request)));
-      const reply = replies.at(-1);
-      if (reply === undefined) throw new Error('no answer');
-      return reply;
-    },
-    flashBytes: () => readFileSync(path),
-    replies,
-  };
-}
-
 test('a board answers garbage and bad push requests with errors, and its flash does not change', (t) => {
   // The board holds 1.0.0 confirmed in one slot (it does not run it here); 2.0.0 goes to the other.
   const path = join(images.dir, 'protocol-board.bin');
   const running = flashWithConfirmed(images, path, images.v1, PUSH_CHUNK_MAX_BYTES);
-  const board = boardOnFlash(path);
+  const board = boardOnFlash(images, path);
   const image = images.v2;
   const slot = running === 0 ? 1 : 0;
   t.like(board.ask({ id: 1, op: 'push-begin', bytes: image.length, sha256: imageSha256(image) }), {
@@ -266,6 +222,7 @@ function runningStatus(
   version: string,
   role: PairStatus['role'] = 'primary',
   trial = false,
+  app = 'ledger',
 ): BoardStatus {
   return {
     processor: 1,
@@ -274,7 +231,7 @@ function runningStatus(
       { slot: 0, version, status: 'valid', active: true, trial },
       { slot: 1, version: null, status: 'empty', active: false, trial: false },
     ],
-    pair: { role, version, testMode: trial } as PairStatus,
+    pair: { role, app, version, testMode: trial } as PairStatus,
     bootNotes: [],
   };
 }
@@ -298,6 +255,12 @@ const refusalCases: Array<[string, () => Uint8Array, (BoardStatus | null)[], str
     () => images.v1,
     [runningStatus('1.0.0'), runningStatus('2.0.0')],
     'downgrade',
+  ],
+  [
+    'an image of another app',
+    () => images.v2,
+    [runningStatus('1.0.0'), runningStatus('1.0.0', 'backup', false, 'counter')],
+    'other-app',
   ],
   ['a board missing', () => images.v2, [runningStatus('1.0.0'), null], 'board-missing'],
   [

@@ -15,6 +15,9 @@
  *  9. ed25519 signature over SHA-256(header||manifest||payload) -> bad-signature
  * 10. board named in manifest boards                        -> wrong-board
  * 11. payload is well-formed UTF-8                          -> malformed
+ * verifyImageHead runs 1-5, 7 and 10 on the first bytes of an image whose
+ * length is announced, so a board refuses what they show before it erases
+ * a slot for it.
  * The payload hash (8) comes before the signature (9) so that the two say
  * different things: 'corrupted' means the payload no longer matches its
  * manifest (damage in transit or in flash, or an edited payload); 'bad-signature'
@@ -57,50 +60,9 @@ export interface VerifiedImage {
 const REBUILD = 'rebuild it with `tandem build` and push it again';
 
 export function verifyImage(bytes: Uint8Array, options: VerifyOptions): VerifiedImage {
-  checkMagic(bytes);
-  if (bytes.length < HEADER_BYTES) {
-    throw new ImageError(
-      'truncated',
-      `the image ends inside its ${HEADER_BYTES}-byte header (${bytes.length} bytes); ${REBUILD}`,
-    );
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const manifestLength = view.getUint32(5, true);
-  if (manifestLength > MANIFEST_MAX_BYTES) {
-    throw new ImageError(
-      'malformed',
-      `the manifest length field says ${manifestLength} bytes, above the limit of ${MANIFEST_MAX_BYTES}; ${REBUILD}`,
-    );
-  }
-  const payloadStart = HEADER_BYTES + manifestLength;
-  if (bytes.length < payloadStart) {
-    throw new ImageError(
-      'truncated',
-      `the image ends inside its manifest (${bytes.length} of at least ${payloadStart} bytes); ${REBUILD}`,
-    );
-  }
-  const manifest = parseManifest(bytes.subarray(HEADER_BYTES, payloadStart));
-
-  if (manifest.payloadBytes > PAYLOAD_MAX_BYTES) {
-    throw new ImageError(
-      'malformed',
-      `the manifest says the payload is ${manifest.payloadBytes} bytes, above the limit of ${PAYLOAD_MAX_BYTES}; ${REBUILD}`,
-    );
-  }
+  const { manifest, payloadStart } = readHead(bytes, true);
+  checkLength(bytes.length, manifest, payloadStart);
   const signatureStart = payloadStart + manifest.payloadBytes;
-  const expectedLength = signatureStart + SIGNATURE_BYTES;
-  if (bytes.length < expectedLength) {
-    throw new ImageError(
-      'truncated',
-      `the image is ${bytes.length} bytes but its manifest describes ${expectedLength}; the transfer was cut short, push it again`,
-    );
-  }
-  if (bytes.length > expectedLength) {
-    throw new ImageError(
-      'malformed',
-      `the image has ${bytes.length - expectedLength} bytes after its signature; ${REBUILD}`,
-    );
-  }
   const body = bytes.subarray(0, signatureStart);
   const payload = bytes.subarray(payloadStart, signatureStart);
   const signature = bytes.subarray(signatureStart);
@@ -124,16 +86,116 @@ export function verifyImage(bytes: Uint8Array, options: VerifyOptions): Verified
       `the signature of key ${manifest.keyId} does not verify over the header and manifest (they or the signature were altered); ${REBUILD}`,
     );
   }
-  if (!manifest.boards.includes(options.board)) {
-    throw new ImageError(
-      'wrong-board',
-      `the image is for boards [${manifest.boards.join(', ')}], not '${options.board}'; build it with \`tandem build --board ${options.board}\``,
-    );
-  }
+  checkBoard(manifest, options.board);
   return { manifest, payload: decodePayload(payload) };
 }
 
-function checkMagic(bytes: Uint8Array): void {
+/** What the head of an image (its first bytes) tells: not enough yet, or its manifest. */
+export type ImageHead =
+  | { readonly complete: false }
+  | {
+      readonly complete: true;
+      readonly manifest: Manifest;
+      /** Bytes of header and manifest: the head ends here. */
+      readonly headBytes: number;
+    };
+
+/** Most bytes an image's head (header and manifest) can take. */
+export const IMAGE_HEAD_MAX_BYTES = HEADER_BYTES + MANIFEST_MAX_BYTES;
+
+/**
+ * Checks what the first bytes of an image announced as `total` bytes long
+ * can tell before the rest arrives: checks 1 to 5 (with `total` for the
+ * length), 7 (a trusted key id) and 10 (this board named). The manifest is
+ * not authenticated yet (the signature comes last), so a head that passes
+ * may still be refused by verifyImage; a head that fails is refused for good.
+ * `prefix` may run past the head. Throws the ImageError of the first failure.
+ */
+export function verifyImageHead(
+  prefix: Uint8Array,
+  options: VerifyOptions & { readonly total: number },
+): ImageHead {
+  const whole = prefix.length >= options.total;
+  const head = readHead(prefix.subarray(0, options.total), whole);
+  if (head === null) return { complete: false };
+  checkLength(options.total, head.manifest, head.payloadStart);
+  trustedKey(head.manifest.keyId, options.publicKeys);
+  checkBoard(head.manifest, options.board);
+  return { complete: true, manifest: head.manifest, headBytes: head.payloadStart };
+}
+
+/**
+ * Checks 1 to 4 on the first bytes of an image. Where `whole` is false more
+ * bytes may follow: a head cut short is then null (not yet known) rather
+ * than 'truncated'.
+ */
+interface Head {
+  readonly manifest: Manifest;
+  readonly payloadStart: number;
+}
+function readHead(bytes: Uint8Array, whole: true): Head;
+function readHead(bytes: Uint8Array, whole: boolean): Head | null;
+function readHead(bytes: Uint8Array, whole: boolean): Head | null {
+  checkMagic(bytes, whole);
+  if (bytes.length < HEADER_BYTES) {
+    if (!whole) return null;
+    throw new ImageError(
+      'truncated',
+      `the image ends inside its ${HEADER_BYTES}-byte header (${bytes.length} bytes); ${REBUILD}`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const manifestLength = view.getUint32(5, true);
+  if (manifestLength > MANIFEST_MAX_BYTES) {
+    throw new ImageError(
+      'malformed',
+      `the manifest length field says ${manifestLength} bytes, above the limit of ${MANIFEST_MAX_BYTES}; ${REBUILD}`,
+    );
+  }
+  const payloadStart = HEADER_BYTES + manifestLength;
+  if (bytes.length < payloadStart) {
+    if (!whole) return null;
+    throw new ImageError(
+      'truncated',
+      `the image ends inside its manifest (${bytes.length} of at least ${payloadStart} bytes); ${REBUILD}`,
+    );
+  }
+  return { manifest: parseManifest(bytes.subarray(HEADER_BYTES, payloadStart)), payloadStart };
+}
+
+/** Check 5: an image of `total` bytes is exactly as long as its manifest describes. */
+function checkLength(total: number, manifest: Manifest, payloadStart: number): void {
+  if (manifest.payloadBytes > PAYLOAD_MAX_BYTES) {
+    throw new ImageError(
+      'malformed',
+      `the manifest says the payload is ${manifest.payloadBytes} bytes, above the limit of ${PAYLOAD_MAX_BYTES}; ${REBUILD}`,
+    );
+  }
+  const expectedLength = payloadStart + manifest.payloadBytes + SIGNATURE_BYTES;
+  if (total < expectedLength) {
+    throw new ImageError(
+      'truncated',
+      `the image is ${total} bytes but its manifest describes ${expectedLength}; the transfer was cut short, push it again`,
+    );
+  }
+  if (total > expectedLength) {
+    throw new ImageError(
+      'malformed',
+      `the image has ${total - expectedLength} bytes after its signature; ${REBUILD}`,
+    );
+  }
+}
+
+function checkBoard(manifest: Manifest, board: string): void {
+  if (!manifest.boards.includes(board)) {
+    throw new ImageError(
+      'wrong-board',
+      `the image is for boards [${manifest.boards.join(', ')}], not '${board}'; build it with \`tandem build --board ${board}\``,
+    );
+  }
+}
+
+function checkMagic(bytes: Uint8Array, whole: boolean): void {
   const present = bytes.subarray(0, IMAGE_MAGIC.length);
   const prefixOk = present.every((byte, index) => byte === IMAGE_MAGIC[index]);
   if (!prefixOk) {
@@ -142,7 +204,7 @@ function checkMagic(bytes: Uint8Array): void {
       'not a Tandem image (it does not start with "TNDM"); build one with `tandem build`',
     );
   }
-  if (present.length < IMAGE_MAGIC.length) {
+  if (present.length < IMAGE_MAGIC.length && whole) {
     throw new ImageError(
       'truncated',
       `the image is only ${bytes.length} bytes, cut inside its magic; ${REBUILD}`,

@@ -18,6 +18,7 @@ import {
   type PushEndResult,
   parseManagementRequest,
 } from '../management.ts';
+import { StateReads } from '../state-read.ts';
 import { wallClockMs } from '../wall-clock.ts';
 import type { BootRom } from './boot-rom.ts';
 import { ImageUpload, UploadRefusal } from './image-upload.ts';
@@ -63,6 +64,7 @@ export class Board {
   /** The pair's events since power-on; its id is this process's start time. */
   readonly journal = new Journal(performance.timeOrigin);
   readonly #upload: ImageUpload;
+  readonly #stateReads = new StateReads();
   #dataHandlers: Array<((bytes: Uint8Array) => void) | null>;
   #dsrHandlers: Array<((high: boolean) => void) | null>;
   #dsrLevels: boolean[];
@@ -274,16 +276,8 @@ export class Board {
       case 'push-data':
       case 'push-end':
         return this.#push(request);
-      case 'state': {
-        const pair = this.#pair;
-        if (pair === null) return { id, ok: false, error: 'no-image', message: 'no image runs' };
-        const status = pair.status();
-        return {
-          id,
-          ok: true,
-          result: fromImage({ version: status.version, txn: status.txn, state: pair.state() }),
-        };
-      }
+      case 'state':
+        return this.#readState(request);
       case 'journal':
         return { id, ok: true, result: this.journal.page(request.powerOn, request.since) };
       case 'switch': {
@@ -296,6 +290,16 @@ export class Board {
     }
   }
 
+  /** The pair's state, chunk by chunk from a snapshot (state-read.ts). */
+  #readState(request: Extract<ManagementRequest, { op: 'state' }>): ManagementReply {
+    return this.#stateReads.answer(request, () => {
+      const pair = this.#pair;
+      if (pair === null) return null;
+      const { version, txn } = pair.status();
+      return fromImage({ version, txn, state: pair.state() });
+    });
+  }
+
   /** An image pushed into the inactive slot, chunk by chunk (image-upload.ts). */
   #push(
     request: Extract<ManagementRequest, { op: 'push-begin' | 'push-data' | 'push-end' }>,
@@ -304,7 +308,13 @@ export class Board {
     try {
       switch (request.op) {
         case 'push-begin':
-          return { id, ok: true, result: this.#upload.begin(request.bytes, request.sha256) };
+          return {
+            id,
+            ok: true,
+            result: this.#upload.begin(request.bytes, request.sha256, {
+              allowDowngrade: request.allowDowngrade ?? false,
+            }),
+          };
         case 'push-data':
           return {
             id,

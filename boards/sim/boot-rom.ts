@@ -34,6 +34,8 @@ const LENGTH_ERASED = 0xffffffff;
 
 export class BootRom {
   #slotReports: SlotReport[] | null = null;
+  /** The verified manifests of the slots, read with the reports. */
+  #slotManifests: (ImageManifest | null)[] = [null, null];
 
   constructor(
     readonly flash: FlashFile,
@@ -86,8 +88,15 @@ export class BootRom {
     this.#slotReports = null;
   }
 
+  /** The manifest of the active slot's verified image (the one that runs), or null. */
+  activeManifest(): ImageManifest | null {
+    this.slots();
+    return this.#slotManifests[readBootState(this.flash).active] ?? null;
+  }
+
   #reportSlots(): SlotReport[] {
     const upload = readUploadProgress(this.flash);
+    this.#slotManifests = [null, null];
     return ([0, 1] as const).map((slot) => {
       const bytes = this.#read(slot);
       if (bytes === null) {
@@ -101,7 +110,9 @@ export class BootRom {
           : { slot, version: null, status: 'empty' };
       }
       try {
-        return { slot, version: this.verify(bytes).manifest.version, status: 'valid' };
+        const { manifest } = this.verify(bytes);
+        this.#slotManifests[slot] = manifest;
+        return { slot, version: manifest.version, status: 'valid' };
       } catch (error) {
         return { slot, version: null, status: `refused: ${(error as Error).message}` };
       }

@@ -1,7 +1,8 @@
 /**
  * Writes an image through one board's management port into its inactive
- * slot: a push (push.ts) without the pair's checks. The board verifies it
- * before accepting; a refused image changes nothing.
+ * slot: a push (push.ts) without the pair's checks. The board checks the
+ * image's head and its own push policy before it erases anything, and
+ * verifies the whole image before it counts it as the slot's.
  */
 import type { BoardClient } from './board-client.ts';
 import { pushToBoard } from './push.ts';
@@ -17,8 +18,10 @@ export async function flashImage(
   board: BoardClient,
   image: Uint8Array,
   onProgress: (bytesWritten: number) => void,
+  options: { readonly allowDowngrade?: boolean } = {},
 ): Promise<FlashResult> {
   const { slot, version, running } = await pushToBoard(board, image, {
+    ...options,
     onProgress: ({ written }) => onProgress(written),
   });
   return { slot, version, running };

@@ -13,15 +13,19 @@
  *
  * The pair (`pushImage`): the image is checked here first (signature, board
  * name), then both boards' status (both answer, neither is mid-switch, the
- * image is not older than what runs, unless allowed). Any refusal happens
+ * image is of the app that runs and not older than it, unless allowed). Any refusal happens
  * before a byte is written. Then both boards receive it at once, each on its
- * own host port.
+ * own host port. Each board checks the image's head again itself (key,
+ * board, length, same app, no downgrade unless push-begin allows it:
+ * boards/sim/push-policy.ts) before it erases anything; these checks here
+ * only refuse sooner, and for the whole pair at once.
  */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { deflateRawSync } from 'node:zlib';
 import { ImageError } from '../../boards/image/errors.ts';
 import { type ImageManifest, verifyImage } from '../../boards/image/verify.ts';
+import { compareVersions } from '../../boards/image/version-order.ts';
 import {
   type BoardStatus,
   PUSH_CHUNK_MAX_BYTES,
@@ -30,7 +34,6 @@ import {
   type PushDataResult,
   type PushEndResult,
 } from '../../boards/management.ts';
-import { compareVersions } from '../image/version-order.ts';
 import { type BoardClient, BoardNotAnsweringError, BoardRefusedError } from './board-client.ts';
 
 /** Chunks in flight at once: enough to keep the line busy while acknowledgements come back. */
@@ -59,6 +62,8 @@ export interface PushOptions {
   /** Stops sending (Ctrl-C); what the board holds stays, and the next push resumes. */
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: PushProgress) => void;
+  /** Let the board take an image older than the one it runs (it refuses one otherwise). */
+  readonly allowDowngrade?: boolean;
 }
 
 export interface BoardPushResult extends PushEndResult {
@@ -82,7 +87,8 @@ export type PushRefusalCode =
   | 'wrong-board'
   | 'board-missing'
   | 'mid-switch'
-  | 'downgrade';
+  | 'downgrade'
+  | 'other-app';
 
 /** The push was refused before anything was written; the message says why and what to do. */
 export class PushRefusedError extends BoardRefusedError {
@@ -119,7 +125,9 @@ export async function pushToBoard(
   for (let resync = 0; ; resync++) {
     options.signal?.throwIfAborted();
     const begin = (await board.request(
-      { op: 'push-begin', bytes: image.length, sha256 },
+      options.allowDowngrade === true
+        ? { op: 'push-begin', bytes: image.length, sha256, allowDowngrade: true }
+        : { op: 'push-begin', bytes: image.length, sha256 },
       dataTimeoutMs,
     )) as PushBeginResult;
     if (resumedAt < 0) resumedAt = begin.resumeAt;
@@ -260,7 +268,6 @@ export interface PairPushOptions extends Omit<PushOptions, 'onProgress'> {
   /** The keys the boards trust and their board name: the image is checked here first. */
   readonly publicKeys: readonly Uint8Array[];
   readonly board: string;
-  readonly allowDowngrade?: boolean;
   readonly onProgress?: (processor: 1 | 2, progress: PushProgress) => void;
   /** Time a board has to answer status before it counts as missing. */
   readonly statusTimeoutMs?: number;
@@ -344,6 +351,13 @@ function checkBoard(
     throw new PushRefusedError(
       'mid-switch',
       `processor ${processor} is in the middle of a switch (${trial ? 'running an image on trial' : 'role switching'}); nothing was pushed. Wait for the switch to finish or fall back, then push`,
+    );
+  }
+  const app = status.pair?.app;
+  if (app !== undefined && app !== manifest.app) {
+    throw new PushRefusedError(
+      'other-app',
+      `processor ${processor} runs app '${app}', the image is '${manifest.app}'; nothing was pushed. A board takes another app only on erased flash (a switch cannot carry state between apps)`,
     );
   }
   const running = status.pair?.version ?? status.slots.find((slot) => slot.active)?.version;

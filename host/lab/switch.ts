@@ -8,10 +8,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { compareVersions } from '../../boards/image/version-order.ts';
 import type { JournalEntry } from '../../boards/journal.ts';
 import type { BoardStatus } from '../../boards/management.ts';
 import { wallClockMs } from '../../boards/wall-clock.ts';
-import { compareVersions } from '../image/version-order.ts';
 import { type BoardClient, BoardNotAnsweringError, BoardRefusedError } from './board-client.ts';
 import { readBoardStatuses } from './board-watch.ts';
 import { JournalReader } from './journal-reader.ts';

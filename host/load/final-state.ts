@@ -3,20 +3,18 @@
  * replayed in order must arrive at the state the pair's primary holds.
  */
 import { performance } from 'node:perf_hooks';
+import type { PairStateSnapshot } from '../../boards/management.ts';
 import type { BoardClient } from '../lab/board-client.ts';
+import { readBoardState } from '../lab/read-state.ts';
 import type { History } from '../simulator/history.ts';
 
-/** What the `state` management op answers. */
-export interface PairState {
-  readonly version: string;
-  readonly txn: number;
-  readonly state: unknown;
-}
+/** What a read of the `state` management op gives. */
+export type PairState = PairStateSnapshot;
 
-/** The pair's state as `board` (its primary) answers it; no board (none found) throws. */
+/** The pair's state as `board` (its primary) holds it; no board (none found) throws. */
 export async function readPairState(board: BoardClient | undefined): Promise<PairState> {
   if (board === undefined) throw new Error("no board to read the pair's state from");
-  return (await board.request({ op: 'state' })) as PairState;
+  return await readBoardState(board);
 }
 
 /**

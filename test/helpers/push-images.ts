@@ -1,9 +1,13 @@
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ManagementReply } from '../../boards/management.ts';
+import { Board, type PortLink } from '../../boards/sim/board.ts';
 import { BootRom } from '../../boards/sim/boot-rom.ts';
 import { FlashFile, type FlashLayout } from '../../boards/sim/flash-file.ts';
 import { ImageUpload } from '../../boards/sim/image-upload.ts';
+import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
+import { encodeFrame, FrameDecoder } from '../../firmware/wire/frame.ts';
 import { buildImage } from '../../host/image/build.ts';
 import { generateKeys, loadPublicKey } from '../../host/image/keys.ts';
 import { imageSha256 } from '../../host/lab/push.ts';
@@ -75,4 +79,62 @@ export function flashWithConfirmed(
   rom.flash.close();
   copyFileSync(seed, path);
   return slot;
+}
+
+/** An in-process board on a flash file, spoken to through its management protocol. */
+export interface FlashBoard {
+  readonly rom: BootRom;
+  /** Raw bytes into the board's host port. */
+  send(bytes: Uint8Array): void;
+  /** One request, framed; the board's answer to it. */
+  ask(request: Record<string, unknown>): ManagementReply;
+  flashBytes(): Uint8Array;
+  readonly replies: ManagementReply[];
+}
+
+/** A board in-process, its host port a pair of functions; no image runs. */
+export function boardOnFlash(images: PushImages, path: string): FlashBoard {
+  const rom = openRom(images, path);
+  const replies: ManagementReply[] = [];
+  const decoder = new FrameDecoder();
+  let toBoard: (bytes: Uint8Array) => void = () => {};
+  const quiet: PortLink = {
+    write: () => {},
+    onData: () => {},
+    setDtr: () => {},
+    dsr: async () => false,
+  };
+  const host: PortLink = {
+    write: (bytes) => {
+      for (const event of decoder.push(bytes)) {
+        if (event.kind === 'frame') replies.push(decodeCbor(event.payload) as ManagementReply);
+      }
+    },
+    onData: (handler) => {
+      toBoard = handler;
+    },
+    setDtr: () => {},
+    dsr: async () => true,
+  };
+  new Board({
+    processor: 1,
+    bootRom: rom,
+    ports: { interconnect: [quiet], bus: quiet, host },
+    fencePartner: () => {},
+    log: () => {},
+    bootMs: 1,
+    dsrPollMs: 0,
+  });
+  return {
+    rom,
+    send: (bytes: Uint8Array) => toBoard(bytes),
+    ask: (request: Record<string, unknown>): ManagementReply => {
+      toBoard(encodeFrame(encodeCbor(request)));
+      const reply = replies.at(-1);
+      if (reply === undefined) throw new Error('no answer');
+      return reply;
+    },
+    flashBytes: () => readFileSync(path),
+    replies,
+  };
 }

@@ -20,40 +20,53 @@ export const registerFlash: RegisterCommand = (program, finish) => {
       new Option('--board <n>', 'processor 1 or 2').choices(['1', '2']).makeOptionMandatory(),
     )
     .option('--dir <dir>', 'lab directory', DEFAULT_LAB_DIR)
+    .option('--allow-downgrade', 'let the board take an image older than the one it runs', false)
     .option('--json', 'print one JSON object', false)
-    .action(async (file: string, options: { board: string; dir: string; json: boolean }) => {
-      const image = new Uint8Array(readFileSync(file));
-      const board = await openLabBoard(options.dir, options.board === '1' ? 1 : 2);
-      const bar =
-        process.stderr.isTTY && !options.json
-          ? new SingleBar({
-              format: 'flash [{bar}] {value}/{total} bytes  {rate} B/s',
-              hideCursor: true,
-            })
-          : null;
-      const started = performance.now();
-      bar?.start(image.length, 0, { rate: 0 });
-      try {
-        const result = await flashImage(board, image, (sent) => {
-          bar?.update(sent, { rate: Math.round(sent / ((performance.now() - started) / 1000)) });
-        });
-        bar?.stop();
-        const seconds = (performance.now() - started) / 1000;
-        const summary = {
-          ...result,
-          bytes: image.length,
-          seconds,
-          bytesPerSecond: image.length / seconds,
-        };
-        process.stdout.write(
-          options.json
-            ? `${JSON.stringify(summary)}\n`
-            : `processor ${options.board}: ${result.version} in slot ${result.slot}${result.running ? ', running' : ''} (${image.length} bytes in ${seconds.toFixed(1)} s)\n`,
-        );
-        finish(ExitCode.ok);
-      } finally {
-        bar?.stop();
-        await board.close();
-      }
-    });
+    .action(
+      async (
+        file: string,
+        options: { board: string; dir: string; allowDowngrade: boolean; json: boolean },
+      ) => {
+        const image = new Uint8Array(readFileSync(file));
+        const board = await openLabBoard(options.dir, options.board === '1' ? 1 : 2);
+        const bar =
+          process.stderr.isTTY && !options.json
+            ? new SingleBar({
+                format: 'flash [{bar}] {value}/{total} bytes  {rate} B/s',
+                hideCursor: true,
+              })
+            : null;
+        const started = performance.now();
+        bar?.start(image.length, 0, { rate: 0 });
+        try {
+          const result = await flashImage(
+            board,
+            image,
+            (sent) => {
+              bar?.update(sent, {
+                rate: Math.round(sent / ((performance.now() - started) / 1000)),
+              });
+            },
+            { allowDowngrade: options.allowDowngrade },
+          );
+          bar?.stop();
+          const seconds = (performance.now() - started) / 1000;
+          const summary = {
+            ...result,
+            bytes: image.length,
+            seconds,
+            bytesPerSecond: image.length / seconds,
+          };
+          process.stdout.write(
+            options.json
+              ? `${JSON.stringify(summary)}\n`
+              : `processor ${options.board}: ${result.version} in slot ${result.slot}${result.running ? ', running' : ''} (${image.length} bytes in ${seconds.toFixed(1)} s)\n`,
+          );
+          finish(ExitCode.ok);
+        } finally {
+          bar?.stop();
+          await board.close();
+        }
+      },
+    );
 };
