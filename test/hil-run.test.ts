@@ -103,6 +103,14 @@ test.serial('takeover campaign: 4 pulls under load and during rejoins, nothing l
     t.deepEqual(Object.keys(figure).sort(), ['count', 'max', 'p50', 'p99']);
   }
   t.true(result.takeoverMs.count > 0, 'seed 11 pulls a serving primary');
+  // Every journal read bracketed both boards' clocks: the skew bound is measured, not assumed.
+  t.is(result.interrupted, false);
+  t.is(result.pullsPlanned, 4);
+  t.is(typeof result.overlapsWithinSkew, 'number');
+  for (const p of [1, 2] as const) {
+    t.true(result.clockSkew.samples[p] > 0, `P${p}'s clock was bracketed`);
+    t.is(typeof result.clockSkew.boundMs[p], 'number');
+  }
   t.true((result.takeoverMs.p50 ?? 0) > 0);
   checkReports(t, result, run.reportDir, 4);
 });
