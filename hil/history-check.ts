@@ -24,9 +24,11 @@
  *
  * Times come from three clocks: the host's (power events) and each board's
  * (its journal). Two boards serving over overlapping times on different
- * clocks may be an artefact of the skew between them; an overlap no longer
- * than the skew bounds of the clocks that time its two ends allow is
- * reported apart (`withinSkew`), never as split brain.
+ * clocks may be an artefact of the skew between them; and the host knows
+ * when a relay switched only to within its write (the board died somewhere
+ * between the host asking and the write completing). An overlap no longer
+ * than the skew bounds of the clocks that time its two ends plus that write
+ * time allow is reported apart (`withinSkew`), never as split brain.
  *
  * It also replays the clients' answers for the history checks, split into
  * epochs at double failures (`LoggedHistory`, `replayHistory`).
@@ -75,13 +77,18 @@ export interface RoleMark {
   readonly source: 'journal' | 'power' | 'inferred' | 'fence' | 'restart';
   /** The clock `atMs` was read on. */
   readonly clock: MarkClock;
+  /** The change may have come up to this much before `atMs` (a relay switched during its write). */
+  readonly earlyMs?: number;
 }
 
 /** The campaign switched a board's power. */
 export interface PowerEvent {
   readonly processor: 1 | 2;
+  /** When the relay write completed. */
   readonly atMs: number;
   readonly on: boolean;
+  /** When the host began the relay write: the relay switched no earlier than this. */
+  readonly requestedAtMs?: number;
 }
 
 export interface RoleInterval {
@@ -93,6 +100,8 @@ export interface RoleInterval {
   /** The clocks that timed the interval's start and its end. */
   readonly fromClock: MarkClock;
   readonly toClock: MarkClock;
+  /** The interval may have ended up to this much before `toMs` (see RoleMark.earlyMs). */
+  readonly toEarlyMs?: number;
 }
 
 /** Two boards serving over overlapping times. */
@@ -101,9 +110,10 @@ export interface Overlap {
   readonly toMs: number;
   readonly intervals: readonly [RoleInterval, RoleInterval];
   /**
-   * How long the overlap may be and still be an artefact of clock skew: 0
-   * when one clock times both its ends, else the skew bounds of the two
-   * clocks added (the host's own clock counts 0).
+   * How long the overlap may be and still be an artefact of timing: the
+   * skew bounds of the two clocks that time its ends added (0 when one
+   * clock times both; the host's own clock counts 0), plus how much earlier
+   * its end may have come (a power-off known only to within its relay write).
    */
   readonly allowanceMs: number;
   /** No longer than `allowanceMs`: not shown to be two boards serving at once. */
@@ -214,6 +224,7 @@ export function roleMarks(
       why: event.on ? 'power restored' : 'power pulled',
       source: 'power',
       clock: 'host',
+      earlyMs: Math.max(0, event.atMs - (event.requestedAtMs ?? event.atMs)),
     });
   }
   for (const fence of fences) {
@@ -278,7 +289,17 @@ export function roleIntervals(
       const at = Math.min(mark.atMs, endMs);
       const atClock: MarkClock = mark.atMs > endMs ? 'host' : mark.clock;
       if (at > fromMs) {
-        intervals.push({ processor, fromMs, toMs: at, band, why, fromClock, toClock: atClock });
+        const toEarlyMs = mark.atMs > endMs ? 0 : (mark.earlyMs ?? 0);
+        intervals.push({
+          processor,
+          fromMs,
+          toMs: at,
+          band,
+          why,
+          fromClock,
+          toClock: atClock,
+          toEarlyMs,
+        });
       }
       band = mark.band;
       why = mark.why;
@@ -312,8 +333,10 @@ export function findOverlaps(
       const toMs = Math.min(a.toMs, b.toMs);
       if (fromMs >= toMs) continue;
       const fromClock = a.fromMs >= b.fromMs ? a.fromClock : b.fromClock;
-      const toClock = a.toMs <= b.toMs ? a.toClock : b.toClock;
-      const allowanceMs = fromClock === toClock ? 0 : bound(fromClock) + bound(toClock);
+      const ending = a.toMs <= b.toMs ? a : b;
+      const toClock = ending.toClock;
+      const skewMs = fromClock === toClock ? 0 : bound(fromClock) + bound(toClock);
+      const allowanceMs = skewMs + (ending.toEarlyMs ?? 0);
       found.push({
         fromMs,
         toMs,

@@ -238,6 +238,26 @@ test('split brain: a long overlap is one whatever the skew, and one clock gets n
   t.like(short[0], { allowanceMs: 2, withinSkew: false });
 });
 
+test('split brain: a pull known only to within its relay write may end the overlap that much earlier', (t) => {
+  // The host asked for P1's relay at 990 and its write completed at 1050 (a loaded host):
+  // P2's takeover at 1000 (on DSR dropping) may well have come after P1 died.
+  const skew = { 1: 2, 2: 2 } as const;
+  const entries = [role(1, 100, 'primary'), role(2, 1000, 'primary-alone')];
+  const overlaps = (requestedAtMs?: number) =>
+    findOverlaps(
+      roleIntervals(
+        roleMarks(entries, [{ processor: 1, atMs: 1050, on: false, requestedAtMs }], same),
+        bothBooting,
+        0,
+        10_000,
+      ),
+      skew,
+    );
+  t.like(overlaps(990)[0], { fromMs: 1000, toMs: 1050, allowanceMs: 62, withinSkew: true });
+  t.like(overlaps(1049)[0], { allowanceMs: 3, withinSkew: false }, 'a quick write excuses little');
+  t.like(overlaps()[0], { allowanceMs: 2, withinSkew: false });
+});
+
 test('clock skew: each answer brackets the board’s clock; one power-on’s brackets intersect', (t) => {
   const skew = new ClockSkew();
   t.is(skew.boundMs, null, 'a board that never told its clock');
