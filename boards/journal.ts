@@ -32,6 +32,12 @@ export interface JournalPage {
   readonly next: number;
   /** Entries the reader had not read were dropped (it read too rarely). */
   readonly dropped: boolean;
+  /**
+   * The board's clock (the one `atMs` is on) as it answered, where the board
+   * tells it: the host brackets the skew between its clock and the board's
+   * between its send and receive times.
+   */
+  readonly clockMs?: number;
 }
 
 export class Journal {

@@ -27,14 +27,16 @@ import type { Wait } from '../host/load/load-generator.ts';
 import type { Violation } from '../host/simulator/history.ts';
 import type { CampaignLoad, CampaignTarget } from './campaign-target.ts';
 import {
-  findSplitBrains,
+  findOverlaps,
   LoggedHistory,
+  type Overlap,
   type PowerEvent,
   type RoleBand,
   type RoleInterval,
   replayHistory,
   roleIntervals,
   roleMarks,
+  type SkewBounds,
   type SplitBrain,
 } from './history-check.ts';
 import { type Percentiles, percentiles } from './percentiles.ts';
@@ -46,11 +48,22 @@ export interface CampaignResult {
   readonly seed: number;
   readonly rig: string;
   readonly scenario: Scenario;
+  /** Pulls done. */
   readonly pulls: number;
+  /** Pulls the campaign was asked for. */
+  readonly pullsPlanned: number;
+  /** Stopped by its signal (Ctrl-C) before every planned pull was done: not a pass. */
+  readonly interrupted: boolean;
   readonly acknowledged: number;
   readonly lost: number;
   readonly duplicated: number;
   readonly splitBrain: number;
+  /**
+   * Overlaps of two serving boards no longer than the clock skew between
+   * the clocks that timed them (`clockSkew`): not shown to be split brain.
+   */
+  readonly overlapsWithinSkew: number;
+  readonly clockSkew: ClockSkewReport;
   readonly doubleFailures: number;
   /** Acknowledged requests whose state died with both copies in a double failure. */
   readonly lostToDoubleFailure: number;
@@ -60,6 +73,44 @@ export interface CampaignResult {
   /** Some board dropped journal entries before they were read: the split-brain check saw less. */
   readonly journalIncomplete: boolean;
   readonly durationS: number;
+}
+
+/** How far each board's journal clock may be from the host's, and how that was measured. */
+export interface ClockSkewReport {
+  /** Per board (P1, P2), in ms; null where the board never told its clock (counted as 0). */
+  readonly boundMs: SkewBounds;
+  /** Journal reads that bracketed each board's clock. */
+  readonly samples: Readonly<Record<1 | 2, number>>;
+  readonly method: string;
+}
+
+const SKEW_METHOD =
+  "each journal read brackets the board's clock between the host's send and receive times (the board's clock is in its answer); the brackets of one power-on are intersected; the bound is the largest |skew| any bracket allows. An overlap timed by two different clocks is within skew when it is no longer than their two bounds added, plus the time of the relay write where a pull ends it (the host knows the cut only to within its write)";
+
+/** The campaign's verdict: a cancelled run is never a pass; a violation found is a failure even so. */
+export type Verdict = 'pass' | 'fail' | 'interrupted';
+
+export function verdict(result: CampaignResult): Verdict {
+  const clean =
+    result.lost === 0 &&
+    result.duplicated === 0 &&
+    result.splitBrain === 0 &&
+    result.violations.length === 0;
+  if (!clean) return 'fail';
+  return result.interrupted ? 'interrupted' : 'pass';
+}
+
+/** The verdict as the summary and the reports print it: PASS, FAIL or INTERRUPTED after N of M pulls. */
+export function verdictLine(result: CampaignResult): string {
+  const stopped = `interrupted after ${result.pulls} of ${result.pullsPlanned} pulls`;
+  switch (verdict(result)) {
+    case 'pass':
+      return 'PASS';
+    case 'fail':
+      return result.interrupted ? `FAIL (${stopped})` : 'FAIL';
+    case 'interrupted':
+      return `INTERRUPTED: ${stopped}`;
+  }
 }
 
 /** Everything the reports draw. Times are ms since the campaign started. */
@@ -72,6 +123,8 @@ export interface CampaignRun {
   readonly power: readonly PowerEvent[];
   readonly roles: readonly RoleInterval[];
   readonly splitBrains: readonly SplitBrain[];
+  /** Overlaps of serving roles within the clocks' skew (not split brain). */
+  readonly overlapsWithinSkew: readonly Overlap[];
   /** Each answered request's wait, when its answer came. */
   readonly waits: readonly Wait[];
   /** The run's invariants, each held or not, with what broke it. */
@@ -92,7 +145,7 @@ export interface CampaignOptions {
   readonly clients?: number;
   /** A line per pull and per phase, for a person watching. */
   readonly log?: (line: string) => void;
-  /** Stops after the pull under way; the run is still checked and reported. */
+  /** Stops after the pull under way; the run is still checked and reported, as interrupted. */
   readonly signal?: AbortSignal;
 }
 
@@ -110,6 +163,7 @@ export async function runCampaign(
   const power: PowerEvent[] = [];
   const records: PullRecord[] = [];
   const extraViolations: string[] = [];
+  let interrupted = false;
   const startedAt = new Date().toISOString();
 
   if (options.scenario !== 'takeover') {
@@ -146,7 +200,8 @@ export async function runCampaign(
     try {
       for (const planned of plan) {
         if (options.signal?.aborted) {
-          log('stopped: no more pulls');
+          log(`interrupted after ${records.length} of ${options.pulls} pulls: no more pulls`);
+          interrupted = true;
           break;
         }
         const nextRejoins = plan[planned.index + 1]?.kind === 'rejoin';
@@ -187,9 +242,17 @@ export async function runCampaign(
       return (before?.atMs ?? at) + t0;
     });
     const checked = replayHistory(history.log, epochStarts, loadLedger);
-    const marks = roleMarks(journal.entries, power, fromJournal);
+    const marks = roleMarks(journal.entries, power, fromJournal, journal.startPowerOn);
     const roles = roleIntervals(marks, initial, 0, endMs);
-    const splitBrains = findSplitBrains(roles);
+    const skew = journal.skew;
+    const clockSkew: ClockSkewReport = {
+      boundMs: { 1: skew[1]?.boundMs ?? null, 2: skew[2]?.boundMs ?? null },
+      samples: { 1: skew[1]?.samples ?? 0, 2: skew[2]?.samples ?? 0 },
+      method: SKEW_METHOD,
+    };
+    const overlaps = findOverlaps(roles, clockSkew.boundMs);
+    const splitBrains = overlaps.filter((o) => !o.withinSkew);
+    const withinSkew = overlaps.filter((o) => o.withinSkew);
     let doubleFailures = 0;
     const doubleFailurePulls = new Set<number>();
     for (const at of coldStarts) {
@@ -257,10 +320,14 @@ export async function runCampaign(
       rig: target.rigName,
       scenario: options.scenario,
       pulls: records.length,
+      pullsPlanned: options.pulls,
+      interrupted,
       acknowledged: checked.acknowledged,
       lost: checked.lost,
       duplicated: checked.duplicated,
       splitBrain: splitBrains.length,
+      overlapsWithinSkew: withinSkew.length,
+      clockSkew,
       doubleFailures,
       lostToDoubleFailure: checked.lostToDoubleFailure,
       violations,
@@ -279,8 +346,9 @@ export async function runCampaign(
       power,
       roles,
       splitBrains,
+      overlapsWithinSkew: withinSkew,
       waits: load.waits.map((w) => ({ atMs: rel(w.atMs), waitedMs: w.waitedMs })),
-      invariants: invariants(checked.violations, splitBrains, result, finalChecked),
+      invariants: invariants(checked.violations, overlaps, result, finalChecked),
     };
   } finally {
     await opened?.close();
@@ -348,16 +416,30 @@ function stepBefore(
   return last?.step ?? null;
 }
 
+/** The skew bounds in a line, e.g. "skew bound P1 0.8 ms, P2 1.1 ms (412 and 405 reads)". */
+export function describeSkew(skew: ClockSkewReport): string {
+  const one = (p: 1 | 2) => {
+    const bound = skew.boundMs[p];
+    return bound === null
+      ? `P${p} not measured (its journal gives no clock)`
+      : `P${p} ${bound.toFixed(1)} ms`;
+  };
+  return `skew bound ${one(1)}, ${one(2)} (${skew.samples[1]} and ${skew.samples[2]} journal reads)`;
+}
+
 function formatViolation(v: Violation): string {
   return `${v.kind}: ${v.detail}`;
 }
 
 function invariants(
   violations: readonly Violation[],
-  splitBrains: readonly SplitBrain[],
+  overlaps: readonly Overlap[],
   result: CampaignResult,
   finalChecked: boolean,
 ): Invariant[] {
+  const splitBrains = overlaps.filter((o) => !o.withinSkew);
+  const describe = (o: Overlap) =>
+    `P1 ${o.intervals[0].band} and P2 ${o.intervals[1].band} from ${o.fromMs.toFixed(1)} to ${o.toMs.toFixed(1)} ms (${(o.toMs - o.fromMs).toFixed(1)} ms; timing allowance ${o.allowanceMs.toFixed(1)} ms)`;
   const of = (...kinds: Violation['kind'][]) =>
     violations.filter((v) => kinds.includes(v.kind)).map(formatViolation);
   const exactly = of('executed-twice', 'acknowledged-lost', 'state-lost');
@@ -383,14 +465,17 @@ function invariants(
       name: 'split-brain',
       title: 'never two boards serving at once (from the boards’ role logs)',
       ok: splitBrains.length === 0,
-      detail:
-        splitBrains
-          .map(
-            (s) =>
-              `P1 ${s.intervals[0].band} and P2 ${s.intervals[1].band} from ${s.fromMs.toFixed(1)} to ${s.toMs.toFixed(1)} ms`,
-          )
-          .join('\n') ||
-        `no overlap of serving roles${result.journalIncomplete ? ' (a journal dropped entries: the check saw less)' : ''}`,
+      detail: [
+        ...splitBrains.map(describe),
+        ...(splitBrains.length === 0
+          ? [
+              `no overlap of serving roles beyond the clocks' skew${result.journalIncomplete ? ' (a journal dropped entries: the check saw less)' : ''}`,
+            ]
+          : []),
+        `${result.overlapsWithinSkew} overlap(s) within the clocks' skew and the relay writes' time, not counted${overlaps.some((o) => o.withinSkew) ? ':' : ''}`,
+        ...overlaps.filter((o) => o.withinSkew).map((o) => `  ${describe(o)}`),
+        describeSkew(result.clockSkew),
+      ].join('\n'),
     },
     {
       name: 'final-state',

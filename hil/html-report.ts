@@ -10,7 +10,7 @@
  * - across both, a vertical line at every power pull and restore.
  * Every text that comes from the run is escaped.
  */
-import type { CampaignRun } from './campaign.ts';
+import { type CampaignRun, describeSkew, verdict, verdictLine } from './campaign.ts';
 import type { RoleBand } from './history-check.ts';
 import type { Percentiles } from './percentiles.ts';
 import type { PullRecord } from './pull-kinds.ts';
@@ -198,17 +198,19 @@ function pullRow(pull: PullRecord): string {
 
 export function htmlReport(run: CampaignRun): string {
   const r = run.result;
-  const passed =
-    r.lost === 0 && r.duplicated === 0 && r.splitBrain === 0 && r.violations.length === 0;
+  const outcome = verdict(r);
+  const verdictText = verdictLine(r);
   const summary: [string, string][] = [
     ['rig', r.rig],
     ['scenario', r.scenario],
     ['seed', `${r.seed} (replay the schedule with --seed ${r.seed})`],
-    ['pulls', String(r.pulls)],
+    ['pulls', r.interrupted ? `${r.pulls} of ${r.pullsPlanned} (interrupted)` : String(r.pulls)],
     ['requests acknowledged', String(r.acknowledged)],
     ['acknowledged, then lost', String(r.lost)],
     ['executed twice', String(r.duplicated)],
     ['split brain (two boards serving at once)', String(r.splitBrain)],
+    ['overlaps within the clocks\u2019 skew (not split brain)', String(r.overlapsWithinSkew)],
+    ['clock skew', describeSkew(r.clockSkew)],
     [
       'double failures (by design, not passes)',
       `${r.doubleFailures}, ${r.lostToDoubleFailure} acknowledged requests lost with both copies`,
@@ -227,7 +229,7 @@ export function htmlReport(run: CampaignRun): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>${escapeHtml(`tandem hil run: ${r.scenario}, ${r.pulls} pulls, ${passed ? 'pass' : 'FAIL'}`)}</title>
+<title>${escapeHtml(`tandem hil run: ${r.scenario}, ${r.pulls} pulls, ${verdictText}`)}</title>
 <style>
 body{font:14px/1.4 sans-serif;margin:20px;color:#222}
 h1{font-size:20px}h2{font-size:16px;margin-top:24px}
@@ -240,7 +242,7 @@ pre{white-space:pre-wrap;margin:0}
 </style>
 </head>
 <body>
-<h1>tandem hil run: <span class="${passed ? 'pass' : 'fail'}">${passed ? 'PASS' : 'FAIL'}</span></h1>
+<h1>tandem hil run: <span class="${outcome === 'pass' ? 'pass' : 'fail'}">${escapeHtml(verdictText)}</span></h1>
 <p>${escapeHtml(`Started ${run.startedAt}. ${r.pulls} power pulls through the rig under client load; every request and reply checked afterwards.`)}</p>
 <table>${summary.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>
 <h2>Invariants</h2>

@@ -1,10 +1,11 @@
 /**
  * A JUnit XML report, the format CI systems read test results from: one
- * `<testsuite>` of `<testcase>`s, each passed, failed (`<failure>`) or
+ * `<testsuite>` of `<testcase>`s, each passed, failed (`<failure>`: a check
+ * found a fault), in error (`<error>`: the run could not check it) or
  * skipped. Every text and attribute is escaped, and characters XML 1.0
  * cannot carry at all (most control characters) are dropped.
  */
-import type { CampaignRun } from './campaign.ts';
+import { type CampaignRun, verdictLine } from './campaign.ts';
 
 export interface JunitCase {
   readonly name: string;
@@ -12,6 +13,8 @@ export interface JunitCase {
   readonly timeS: number;
   /** Absent for a pass. */
   readonly failure?: { readonly message: string; readonly detail: string };
+  /** The case could not run to the end (an interrupted run); counted in `errors`. */
+  readonly error?: { readonly message: string; readonly detail: string };
   /** A case that did not run, with why. */
   readonly skipped?: string;
   /** Lines for `<system-out>`. */
@@ -45,11 +48,14 @@ const seconds = (s: number) => (Number.isFinite(s) ? s.toFixed(3) : '0.000');
 
 export function junitXml(suite: JunitSuite): string {
   const failures = suite.cases.filter((c) => c.failure !== undefined).length;
-  const skipped = suite.cases.filter((c) => c.skipped !== undefined && c.failure === undefined);
+  const errors = suite.cases.filter((c) => c.error !== undefined && c.failure === undefined).length;
+  const skipped = suite.cases.filter(
+    (c) => c.skipped !== undefined && c.failure === undefined && c.error === undefined,
+  );
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="${escapeXml(suite.name)}" tests="${suite.cases.length}" failures="${failures}" errors="0" skipped="${skipped.length}" time="${seconds(suite.timeS)}">`,
-    `  <testsuite name="${escapeXml(suite.name)}" tests="${suite.cases.length}" failures="${failures}" errors="0" skipped="${skipped.length}" time="${seconds(suite.timeS)}" timestamp="${escapeXml(suite.timestamp)}">`,
+    `<testsuites name="${escapeXml(suite.name)}" tests="${suite.cases.length}" failures="${failures}" errors="${errors}" skipped="${skipped.length}" time="${seconds(suite.timeS)}">`,
+    `  <testsuite name="${escapeXml(suite.name)}" tests="${suite.cases.length}" failures="${failures}" errors="${errors}" skipped="${skipped.length}" time="${seconds(suite.timeS)}" timestamp="${escapeXml(suite.timestamp)}">`,
   ];
   const properties = Object.entries(suite.properties ?? {});
   if (properties.length > 0) {
@@ -66,6 +72,10 @@ export function junitXml(suite: JunitSuite): string {
       body.push(
         `      <failure message="${escapeXml(c.failure.message)}" type="failure">${escapeXml(c.failure.detail)}</failure>`,
       );
+    } else if (c.error !== undefined) {
+      body.push(
+        `      <error message="${escapeXml(c.error.message)}" type="interrupted">${escapeXml(c.error.detail)}</error>`,
+      );
     } else if (c.skipped !== undefined) {
       body.push(`      <skipped message="${escapeXml(c.skipped)}"/>`);
     }
@@ -81,7 +91,9 @@ export function junitXml(suite: JunitSuite): string {
 
 /**
  * The JUnit form of a campaign: a testcase per pull (a double failure is
- * reported as skipped, never as a pass) and one per invariant.
+ * reported as skipped, never as a pass), one per invariant, and for an
+ * interrupted run one in error saying after how many pulls it stopped, so
+ * CI never counts a cancelled run as green.
  */
 export function campaignJunit(run: CampaignRun): string {
   const r = run.result;
@@ -116,12 +128,28 @@ export function campaignJunit(run: CampaignRun): string {
       ? {}
       : { failure: { message: invariant.detail.split('\n')[0] ?? '', detail: invariant.detail } }),
   }));
+  const stopped: JunitCase[] = r.interrupted
+    ? [
+        {
+          name: `campaign: ${r.pullsPlanned} pulls`,
+          classname: `hil.${r.scenario}.campaign`,
+          timeS: r.durationS,
+          error: {
+            message: `the run was interrupted after ${r.pulls} of ${r.pullsPlanned} pulls`,
+            detail: `${verdictLine(r)}: the checks cover the ${r.pulls} pulls done, not the campaign asked for`,
+          },
+        },
+      ]
+    : [];
   return junitXml({
     name: `tandem hil run ${r.scenario} (${r.rig}, seed ${r.seed})`,
     timestamp: run.startedAt,
     timeS: r.durationS,
     properties: {
       seed: String(r.seed),
+      pullsPlanned: String(r.pullsPlanned),
+      interrupted: String(r.interrupted),
+      overlapsWithinSkew: String(r.overlapsWithinSkew),
       rig: r.rig,
       scenario: r.scenario,
       acknowledged: String(r.acknowledged),
@@ -130,6 +158,6 @@ export function campaignJunit(run: CampaignRun): string {
       splitBrain: String(r.splitBrain),
       doubleFailures: String(r.doubleFailures),
     },
-    cases: [...pulls, ...checks],
+    cases: [...stopped, ...pulls, ...checks],
   });
 }

@@ -57,10 +57,12 @@ export class Puller {
     return sorted[Math.floor(sorted.length / 2)] ?? TYPICAL_REFORM_MS_DEFAULT;
   }
 
+  /** Switches the relay; the relay switched between the start and the end of the write. */
   async setPower(processor: 1 | 2, on: boolean): Promise<number> {
+    const requested = performance.now();
     await this.target.rig.setPower(processor, on);
     const at = performance.now();
-    this.power.push({ processor, atMs: at - this.t0, on });
+    this.power.push({ processor, atMs: at - this.t0, on, requestedAtMs: requested - this.t0 });
     return at;
   }
 

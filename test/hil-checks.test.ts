@@ -8,6 +8,7 @@ import test from 'ava';
 import type { ClientRequest } from '../firmware/runtime/messages.ts';
 import type { CampaignRun } from '../hil/campaign.ts';
 import {
+  findOverlaps,
   findSplitBrains,
   type LoggedAnswer,
   type PowerEvent,
@@ -19,13 +20,23 @@ import { htmlReport } from '../hil/html-report.ts';
 import { campaignJunit, escapeXml, junitXml } from '../hil/junit.ts';
 import { percentile, percentiles } from '../hil/percentiles.ts';
 import { planPulls } from '../hil/pull-schedule.ts';
+import { ClockSkew } from '../host/lab/clock-skew.ts';
 import type { PairJournalEntry } from '../host/lab/pair-journal.ts';
 import { loadLedger } from '../host/load/lab-load.ts';
 import { elementsNamed, parseXml } from './helpers/xml.ts';
 
 let seq = 0;
-/** A role entry of `processor`'s journal at `atMs` (the tests use one clock for all). */
-function role(processor: 1 | 2, atMs: number, name: string, why = 'test'): PairJournalEntry {
+/**
+ * A role entry of `processor`'s journal at `atMs` (the tests use one clock
+ * for all), recorded in power-on `powerOn` of that board (1 unless told).
+ */
+function role(
+  processor: 1 | 2,
+  atMs: number,
+  name: string,
+  why = 'test',
+  powerOn = 1,
+): PairJournalEntry {
   seq += 1;
   return {
     kind: 'role',
@@ -38,6 +49,23 @@ function role(processor: 1 | 2, atMs: number, name: string, why = 'test'): PairJ
     boot: 1,
     version: '1.0.0',
     processor,
+    powerOn,
+  };
+}
+
+/** A takeover entry of `processor`'s journal: it took the roles, fencing its partner or not. */
+function takeover(processor: 1 | 2, atMs: number, fenced: boolean): PairJournalEntry {
+  seq += 1;
+  return {
+    kind: 'takeover',
+    fenced,
+    why: 'the primary is silent on every path',
+    seq,
+    atMs,
+    boot: 1,
+    version: '1.0.0',
+    processor,
+    powerOn: 1,
   };
 }
 
@@ -136,6 +164,118 @@ test('split brain: a handover whose entry died with a pull is read from the new 
   t.is(splitBrains(stillPrimary, [{ processor: 1, atMs: 912, on: false }]).length, 1);
 });
 
+test('split brain: a fence reset ends the fenced board’s serving interval', (t) => {
+  // P2 took over and fenced P1 (a stalled but healthy primary) at 1200; no pull by the
+  // campaign. P1's journal shows it restarted: a new power-on, booting at 1600.
+  const fenced = [
+    role(1, 100, 'primary'),
+    role(2, 100, 'backup'),
+    takeover(2, 1200, true),
+    role(2, 1200, 'primary-alone', 'the primary is silent on every path'),
+    role(1, 1600, 'booting', 'boot ledger 1.0.0', 2),
+    role(1, 2000, 'backup', 'big checkpoint received', 2),
+  ];
+  t.deepEqual(splitBrains(fenced), [], 'the fence took P1 down at 1200');
+  const roles = roleIntervals(roleMarks(fenced, [], same), bothBooting, 0, 10_000);
+  t.like(
+    roles.find((r) => r.processor === 1 && r.fromMs === 1200),
+    { band: 'off', toMs: 1600, fromClock: 2, toClock: 1 },
+  );
+  // A fence line that did nothing (P1 never restarted) ends nothing: P1 served on.
+  const noEffect = [
+    role(1, 100, 'primary'),
+    role(2, 100, 'backup'),
+    takeover(2, 1200, true),
+    role(2, 1200, 'primary-alone'),
+    role(1, 1600, 'stopped'),
+  ];
+  t.is(splitBrains(noEffect).length, 1);
+  // A takeover without a fence resets nothing either.
+  const unfenced = fenced.map((e) => (e.kind === 'takeover' ? { ...e, fenced: false } : e));
+  t.is(splitBrains(unfenced).length, 1);
+});
+
+/** P1 served from 100 until it stopped at `stopsAtMs` (its clock); P2 took over at 1000 (its clock). */
+function handover(stopsAtMs: number): PairJournalEntry[] {
+  return [
+    role(1, 100, 'primary'),
+    role(2, 100, 'backup'),
+    role(2, 1000, 'primary-alone', 'the primary is silent on every path'),
+    role(1, stopsAtMs, 'stopped'),
+  ];
+}
+
+test('split brain: an overlap of a few ms between two boards’ clocks, within their skew, is not one', (t) => {
+  // Each board's clock may be 2 ms off the host's: the two may differ by 4 ms.
+  const skew = { 1: 2, 2: 2 } as const;
+  const roles = roleIntervals(roleMarks(handover(1003), [], same), bothBooting, 0, 10_000);
+  t.deepEqual(findSplitBrains(roles, skew), []);
+  const overlaps = findOverlaps(roles, skew);
+  t.is(overlaps.length, 1);
+  t.like(overlaps[0], { fromMs: 1000, toMs: 1003, allowanceMs: 4, withinSkew: true });
+});
+
+test('split brain: a long overlap is one whatever the skew, and one clock gets no allowance', (t) => {
+  const skew = { 1: 2, 2: 2 } as const;
+  const long = findSplitBrains(
+    roleIntervals(roleMarks(handover(1300), [], same), bothBooting, 0, 10_000),
+    skew,
+  );
+  t.is(long.length, 1);
+  t.like(long[0], { fromMs: 1000, toMs: 1300, allowanceMs: 4, withinSkew: false });
+  // Ended by the campaign's pull (the host's clock, exact): only P2's bound applies.
+  const pulled = [role(1, 100, 'primary'), role(2, 1000, 'primary-alone')];
+  const short = findSplitBrains(
+    roleIntervals(
+      roleMarks(pulled, [{ processor: 1, atMs: 1003, on: false }], same),
+      bothBooting,
+      0,
+      10_000,
+    ),
+    skew,
+  );
+  t.is(short.length, 1, '3 ms beyond the 2 ms P2 may be off');
+  t.like(short[0], { allowanceMs: 2, withinSkew: false });
+});
+
+test('split brain: a pull known only to within its relay write may end the overlap that much earlier', (t) => {
+  // The host asked for P1's relay at 990 and its write completed at 1050 (a loaded host):
+  // P2's takeover at 1000 (on DSR dropping) may well have come after P1 died.
+  const skew = { 1: 2, 2: 2 } as const;
+  const entries = [role(1, 100, 'primary'), role(2, 1000, 'primary-alone')];
+  const overlaps = (requestedAtMs?: number) =>
+    findOverlaps(
+      roleIntervals(
+        roleMarks(entries, [{ processor: 1, atMs: 1050, on: false, requestedAtMs }], same),
+        bothBooting,
+        0,
+        10_000,
+      ),
+      skew,
+    );
+  t.like(overlaps(990)[0], { fromMs: 1000, toMs: 1050, allowanceMs: 62, withinSkew: true });
+  t.like(overlaps(1049)[0], { allowanceMs: 3, withinSkew: false }, 'a quick write excuses little');
+  t.like(overlaps()[0], { allowanceMs: 2, withinSkew: false });
+});
+
+test('clock skew: each answer brackets the board’s clock; one power-on’s brackets intersect', (t) => {
+  const skew = new ClockSkew();
+  t.is(skew.boundMs, null, 'a board that never told its clock');
+  // The board is 1.5 ms ahead of the host. Round trips of 10 ms, then 2 ms.
+  skew.add(7, 100, 106.5, 110);
+  t.deepEqual(skew.brackets, [{ loMs: -3.5, hiMs: 6.5, samples: 1 }]);
+  skew.add(7, 200, 202.5, 202);
+  t.deepEqual(skew.brackets, [{ loMs: 0.5, hiMs: 2.5, samples: 2 }]);
+  t.is(skew.boundMs, 2.5);
+  // A restart is a new power-on with its own offset (here 4 ms behind).
+  skew.add(8, 300, 297, 302);
+  t.is(skew.boundMs, 5, 'its bracket is -5 to -3 ms');
+  t.is(skew.samples, 3);
+  // A clock that drifted: brackets that no longer meet keep their hull.
+  skew.add(7, 400, 410, 401);
+  t.deepEqual(skew.brackets[0], { loMs: 0.5, hiMs: 10, samples: 3 });
+});
+
 test('percentiles by nearest rank', (t) => {
   const values = Array.from({ length: 100 }, (_, i) => 100 - i);
   t.is(percentile(values, 50), 50);
@@ -221,7 +361,7 @@ test('JUnit: names and messages are escaped and the file parses as XML', (t) => 
 });
 
 /** A small run with a hostile detail, a takeover and a split brain. */
-function syntheticRun(): CampaignRun {
+function syntheticRun(stopped: { interrupted: boolean } = { interrupted: false }): CampaignRun {
   const roles = roleIntervals(
     roleMarks(
       [role(1, 0, 'primary'), role(2, 0, 'backup'), role(2, 1100, 'primary-alone')],
@@ -241,10 +381,14 @@ function syntheticRun(): CampaignRun {
       rig: 'sim<rig>',
       scenario: 'takeover',
       pulls: 1,
+      pullsPlanned: stopped.interrupted ? 5 : 1,
+      interrupted: stopped.interrupted,
       acknowledged: 10,
       lost: 0,
       duplicated: 0,
       splitBrain: 0,
+      overlapsWithinSkew: 0,
+      clockSkew: { boundMs: { 1: 1, 2: null }, samples: { 1: 10, 2: 0 }, method: 'test' },
       doubleFailures: 0,
       lostToDoubleFailure: 0,
       violations: ['<script>alert(1)</script>'],
@@ -278,6 +422,7 @@ function syntheticRun(): CampaignRun {
     ],
     roles,
     splitBrains: [],
+    overlapsWithinSkew: [],
     waits: [
       { atMs: 500, waitedMs: 2 },
       { atMs: 1100, waitedMs: 100 },
@@ -313,4 +458,22 @@ test('JUnit of a campaign: a testcase per pull and per invariant, failures marke
     ['hil.takeover.pulls', 'hil.takeover.invariants', 'hil.takeover.invariants'],
   );
   t.is(elementsNamed(root, 'failure').length, 2);
+});
+
+test('JUnit of an interrupted campaign: an error case says after how many pulls it stopped', (t) => {
+  const root = parseXml(campaignJunit(syntheticRun({ interrupted: true })));
+  const errors = elementsNamed(root, 'error');
+  t.is(errors.length, 1);
+  t.is(errors[0]?.attributes.message, 'the run was interrupted after 1 of 5 pulls');
+  t.is(elementsNamed(root, 'testsuite')[0]?.attributes.errors, '1');
+  t.is(elementsNamed(root, 'testcase')[0]?.attributes.classname, 'hil.takeover.campaign');
+  t.is(elementsNamed(parseXml(campaignJunit(syntheticRun())), 'error').length, 0);
+});
+
+test('HTML report of an interrupted campaign: INTERRUPTED, never PASS', (t) => {
+  const run = syntheticRun({ interrupted: true });
+  const clean = { ...run, result: { ...run.result, violations: [] } };
+  const html = htmlReport(clean);
+  t.regex(html, /INTERRUPTED: interrupted after 1 of 5 pulls/);
+  t.false(html.includes('PASS'));
 });

@@ -6,7 +6,7 @@
  * serving, and reports a CI system and a person can read.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -103,6 +103,14 @@ test.serial('takeover campaign: 4 pulls under load and during rejoins, nothing l
     t.deepEqual(Object.keys(figure).sort(), ['count', 'max', 'p50', 'p99']);
   }
   t.true(result.takeoverMs.count > 0, 'seed 11 pulls a serving primary');
+  // Every journal read bracketed both boards' clocks: the skew bound is measured, not assumed.
+  t.is(result.interrupted, false);
+  t.is(result.pullsPlanned, 4);
+  t.is(typeof result.overlapsWithinSkew, 'number');
+  for (const p of [1, 2] as const) {
+    t.true(result.clockSkew.samples[p] > 0, `P${p}'s clock was bracketed`);
+    t.is(typeof result.clockSkew.boundMs[p], 'number');
+  }
   t.true((result.takeoverMs.p50 ?? 0) > 0);
   checkReports(t, result, run.reportDir, 4);
 });
@@ -115,3 +123,76 @@ test.serial('upgrade campaign: pulls during switches and fallbacks', async (t) =
   t.deepEqual(result.violations, []);
   checkReports(t, result, run.reportDir, 3);
 });
+
+test.serial(
+  'Ctrl-C after the first pull: INTERRUPTED, exit 130, reports say so, the lab is down',
+  async (t) => {
+    // What a person at a terminal does: SIGINT to tandem alone (the lab daemon runs in its
+    // own process group). The campaign finishes the pull under way, checks what it has,
+    // writes its reports, takes the lab down, and never reports a pass.
+    const root = mkdtempSync(join(tmpdir(), 'tandem-hil-stop-'));
+    const lab = join(root, 'lab');
+    const reportDir = join(root, 'reports');
+    const child = spawn(
+      process.execPath,
+      [
+        'bin/tandem.js',
+        'hil',
+        'run',
+        '--rig',
+        'sim',
+        '--dir',
+        lab,
+        '--baud',
+        '921600',
+        '--pulls',
+        '5',
+        '--seed',
+        '11',
+        '--report-dir',
+        reportDir,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      // The first pull reported: interrupt, once.
+      if (!interrupted && /pull 1\/5 /.test(stderr)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    t.true(interrupted, `the first pull was never reported:\n${stderr}`);
+    t.is(code, 130, `${stdout}\n${stderr}`);
+    t.regex(stderr, /interrupted; finishing this pull/);
+    const stoppedAt = /INTERRUPTED: interrupted after (\d) of 5 pulls/.exec(stdout);
+    t.truthy(stoppedAt, stdout);
+    const done = Number(stoppedAt?.[1]);
+    t.true(done >= 1 && done < 5, `stopped after ${done} pulls`);
+    t.notRegex(stdout, /^PASS$/m);
+
+    const result = JSON.parse(
+      readFileSync(join(reportDir, 'result.json'), 'utf8'),
+    ) as CampaignResult;
+    t.like(result, { interrupted: true, pulls: done, pullsPlanned: 5, lost: 0, duplicated: 0 });
+    const junit = parseXml(readFileSync(join(reportDir, 'junit.xml'), 'utf8'));
+    const errors = elementsNamed(junit, 'error');
+    t.is(errors.length, 1);
+    t.is(errors[0]?.attributes.message, `the run was interrupted after ${done} of 5 pulls`);
+    t.is(elementsNamed(junit, 'testsuite')[0]?.attributes.errors, '1');
+    t.is(
+      elementsNamed(junit, 'testcase').filter((c) => c.attributes.classname?.endsWith('.pulls'))
+        .length,
+      done,
+    );
+    t.regex(readFileSync(join(reportDir, 'report.html'), 'utf8'), /INTERRUPTED/);
+    t.false(existsSync(join(lab, 'daemon.pid')), 'the lab was taken down');
+  },
+);

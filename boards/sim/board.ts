@@ -10,7 +10,7 @@ import type { PairHandle } from '../../firmware/pair-main.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import { encodeFrame, FRAME_CUT_SHORT_AFTER_MS, FrameDecoder } from '../../firmware/wire/frame.ts';
 import { ImageError } from '../image/errors.ts';
-import { Journal, type JournalEntry } from '../journal.ts';
+import { Journal, type JournalEntry, type JournalPage } from '../journal.ts';
 import {
   type BoardStatus,
   type ManagementReply,
@@ -278,8 +278,14 @@ export class Board {
         return this.#push(request);
       case 'state':
         return this.#readState(request);
-      case 'journal':
-        return { id, ok: true, result: this.journal.page(request.powerOn, request.since) };
+      case 'journal': {
+        // The board's clock as it answers: the host brackets the skew between its clock and ours.
+        const page: JournalPage = {
+          ...this.journal.page(request.powerOn, request.since),
+          clockMs: wallClockMs(),
+        };
+        return { id, ok: true, result: page };
+      }
       case 'switch': {
         const pair = this.#pair;
         const refusal = pair === null ? 'no image runs' : pair.switchToOther();

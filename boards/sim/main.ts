@@ -51,7 +51,9 @@ const board = new Board({
   bootRom,
   ports,
   fencePartner: () =>
-    void lab.fence(processor === 1 ? 2 : 1, process.pid).catch((error) => log(`fence failed: ${error}`)),
+    void lab
+      .fence(processor === 1 ? 2 : 1, process.pid)
+      .catch((error) => log(`fence failed: ${error}`)),
   log,
   onJournal: (entry) => {
     if (entry.kind === 'switch' && entry.ok && entry.step === reportSwitchStep) {

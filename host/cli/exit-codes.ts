@@ -1,6 +1,7 @@
 /**
  * The exit codes of `tandem`, part of its contract with scripts and CI.
- * 70 is EX_SOFTWARE from sysexits.h: a bug in tandem itself.
+ * 70 is EX_SOFTWARE from sysexits.h: a bug in tandem itself. 130 is the
+ * shells' code for a process ended by SIGINT (128 + 2).
  */
 export const ExitCode = {
   ok: 0,
@@ -15,6 +16,11 @@ export const ExitCode = {
   /** A board refused the request (a bad image, say) or did not answer. */
   board: 5,
   internal: 70,
+  /**
+   * Stopped by Ctrl-C (SIGINT) before it finished: neither a pass nor a
+   * failure found (a failure found before the stop still exits 1).
+   */
+  interrupted: 130,
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

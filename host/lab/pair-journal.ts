@@ -5,11 +5,11 @@
  * transaction, whether two primaries ever served at once); reports draw it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { JournalEntry } from '../../boards/journal.ts';
 import type { BoardClient } from './board-client.ts';
-import { JournalReader } from './journal-reader.ts';
+import type { ClockSkew } from './clock-skew.ts';
+import { JournalReader, type ReadEntry } from './journal-reader.ts';
 
-export type PairJournalEntry = JournalEntry & { readonly processor: 1 | 2 };
+export type PairJournalEntry = ReadEntry & { readonly processor: 1 | 2 };
 
 /** How often the journals are read: often enough that a power-pull loses little. */
 const READ_EVERY_MS = 20;
@@ -19,6 +19,7 @@ export class PairJournal {
   readonly #readers: readonly JournalReader[];
   #running = false;
   #loop: Promise<void> = Promise.resolve();
+  #startPowerOn: Record<1 | 2, number> = { 1: 0, 2: 0 };
 
   constructor(boards: readonly BoardClient[]) {
     this.#readers = boards.map((board) => new JournalReader(board));
@@ -29,9 +30,23 @@ export class PairJournal {
     return this.#readers.some((reader) => reader.dropped);
   }
 
+  /** Each board's power-on when `start` was called: an entry of another one is a restart since. */
+  get startPowerOn(): Readonly<Record<1 | 2, number>> {
+    return this.#startPowerOn;
+  }
+
+  /** Each board's clock against the host's, from every read so far (P1, P2). */
+  get skew(): Readonly<Record<1 | 2, ClockSkew | undefined>> {
+    return { 1: this.#readers[0]?.skew, 2: this.#readers[1]?.skew };
+  }
+
   /** Reads from now on (what happened before is skipped). */
   async start(): Promise<void> {
     await Promise.all(this.#readers.map((reader) => reader.skipToEnd()));
+    this.#startPowerOn = {
+      1: this.#readers[0]?.powerOn ?? 0,
+      2: this.#readers[1]?.powerOn ?? 0,
+    };
     this.#running = true;
     this.#loop = this.#run();
   }

@@ -14,7 +14,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type CampaignRun, runCampaign } from '../../../hil/campaign.ts';
+import {
+  type CampaignRun,
+  describeSkew,
+  runCampaign,
+  type Verdict,
+  verdict,
+  verdictLine,
+} from '../../../hil/campaign.ts';
 import {
   type CampaignTarget,
   firmataCampaignTarget,
@@ -338,10 +345,15 @@ async function hilRun(options: HilRunOptions): Promise<ExitCode> {
     process.stdout.write(summary(run));
   }
   process.stderr.write(`junit: ${paths.junit}\nhtml: ${paths.html}\n`);
-  const passed =
-    r.lost === 0 && r.duplicated === 0 && r.splitBrain === 0 && r.violations.length === 0;
-  return passed ? ExitCode.ok : ExitCode.failure;
+  return VERDICT_EXIT[verdict(r)];
 }
+
+/** The exit code of each verdict: CI must never count a cancelled run as green. */
+const VERDICT_EXIT: Readonly<Record<Verdict, ExitCode>> = {
+  pass: ExitCode.ok,
+  fail: ExitCode.failure,
+  interrupted: ExitCode.interrupted,
+};
 
 async function openTarget(
   options: HilRunOptions,
@@ -386,11 +398,13 @@ function summary(run: CampaignRun): string {
       ? 'none measured'
       : `p50 ${p.p50?.toFixed(1)} ms, p99 ${p.p99?.toFixed(1)} ms, max ${p.max?.toFixed(1)} ms (${p.count})`;
   const lines = formatTable([
-    ['pulls', String(r.pulls)],
+    ['pulls', r.interrupted ? `${r.pulls} of ${r.pullsPlanned} (interrupted)` : String(r.pulls)],
     ['requests acknowledged', String(r.acknowledged)],
     ['acknowledged, then lost', String(r.lost)],
     ['executed twice', String(r.duplicated)],
     ['split brain', String(r.splitBrain)],
+    ['overlaps within clock skew', String(r.overlapsWithinSkew)],
+    ['clock skew', describeSkew(r.clockSkew)],
     [
       'double failures (by design)',
       `${r.doubleFailures} (${r.lostToDoubleFailure} acknowledged lost with both copies)`,
@@ -403,9 +417,7 @@ function summary(run: CampaignRun): string {
     (i) =>
       `${i.ok ? 'held  ' : 'BROKEN'} ${i.title}${i.ok ? '' : `\n         ${i.detail.split('\n').join('\n         ')}`}`,
   );
-  const passed =
-    r.lost === 0 && r.duplicated === 0 && r.splitBrain === 0 && r.violations.length === 0;
-  return `\n${lines.join('\n')}\n\n${invariants.join('\n')}\n${r.violations.map((v) => `  ${v}\n`).join('')}\n${passed ? 'PASS' : 'FAIL'}\n`;
+  return `\n${lines.join('\n')}\n\n${invariants.join('\n')}\n${r.violations.map((v) => `  ${v}\n`).join('')}\n${verdictLine(r)}\n`;
 }
 
 /** The subcommands of `hil`, in help order. Add new ones here. */
