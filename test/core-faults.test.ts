@@ -241,3 +241,49 @@ test('a power loss of the primary is still taken over at once, on DSR', (t) => {
   pair.runUntil(() => pair.core(1).serving, 1000);
   t.true(pair.nowMs - pulledAt <= 5, `took ${pair.nowMs - pulledAt} ms`);
 });
+
+test('a client the reply cache has forgotten gets "session expired", never a second execution', (t) => {
+  // Defect 2: after clientsMax other clients were served, a retry of an old
+  // sync id from the first client executed again (a deposit applied twice).
+  const pair = wholePair([padApp(), padApp()], { clientsMax: 4 });
+  const ask = (clientId: string, syncId: number) => {
+    const before = pair.replies.length;
+    pair.request(0, clientId, syncId, syncId === 0 ? null : { pad: 1 });
+    pair.runUntil(() => pair.replies.length > before);
+    return pair.replies.at(-1);
+  };
+  t.is(ask('first', 0)?.ok, true, 'registered');
+  const first = ask('first', 1);
+  t.is(first?.ok, true);
+  for (let c = 0; c < 4; c++) {
+    ask(`other${c}`, 0);
+    ask(`other${c}`, 1);
+  }
+  const txnBefore = pair.core(0).txn;
+  const retry = ask('first', 1);
+  t.is(retry?.ok, false);
+  t.is(retry?.ok === false ? retry.error : '', 'session-expired');
+  t.is(pair.core(0).txn, txnBefore, 'nothing ran');
+  // The same holds on the backup after a takeover: it learnt the sessions from the checkpoints.
+  pair.powerOff(0);
+  pair.runUntil(() => pair.core(1).serving, 1000);
+  const afterTakeover = ask1(pair, 'first', 1);
+  t.is(afterTakeover?.ok === false ? afterTakeover.error : '', 'session-expired');
+  t.is(ask1(pair, 'other3', 1)?.ok, true, 'a remembered client is answered from the cache');
+});
+
+function ask1(pair: CorePair, clientId: string, syncId: number) {
+  const before = pair.replies.length;
+  pair.request(1, clientId, syncId, { pad: 1 });
+  pair.runUntil(() => pair.replies.length > before);
+  return pair.replies.at(-1);
+}
+
+test('a client that never registered is told so, and nothing runs', (t) => {
+  const pair = wholePair([padApp(), padApp()]);
+  pair.request(0, 'stranger', 7, { pad: 1 }, { register: false });
+  pair.run(10);
+  const reply = pair.replies.at(-1);
+  t.is(reply?.ok === false ? reply.error : '', 'session-expired');
+  t.is(pair.core(0).txn, 0);
+});

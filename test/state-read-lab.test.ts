@@ -6,7 +6,7 @@
 import test from 'ava';
 import { SimBinding } from '../boards/sim/serial/sim-binding.ts';
 import { MAX_ACCOUNT_ID_LENGTH } from '../firmware/apps/ledger/account-id.ts';
-import type { ClientReply } from '../firmware/runtime/messages.ts';
+import { type ClientReply, REGISTER_SYNC_ID } from '../firmware/runtime/messages.ts';
 import { encodeCbor } from '../firmware/wire/cbor.ts';
 import { roleOf } from '../host/lab/board-watch.ts';
 import { endpoint, portPath } from '../host/lab/lab-config.ts';
@@ -56,6 +56,7 @@ test.serial('a ledger of 1,500 accounts is read whole from both boards', async (
       await Promise.all(
         Array.from({ length: CLIENTS }, async (_, c) => {
           const clientId = `opener-${c}`;
+          await ask(clientId, REGISTER_SYNC_ID, null);
           for (let i = c, syncId = 1; i < ACCOUNTS; i += CLIENTS, syncId++) {
             const reply = await ask(clientId, syncId, { op: 'open', account: accountId(i) });
             if (!reply.ok) throw new Error(`open ${accountId(i)}: ${JSON.stringify(reply)}`);

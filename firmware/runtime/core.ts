@@ -25,6 +25,7 @@ import {
   type PeerBody,
   parseEnvelope,
   parseSnapshot,
+  REGISTER_SYNC_ID,
   type RoleName,
   type Snapshot,
   type Status,
@@ -435,7 +436,24 @@ export class PairCore {
       );
       return;
     }
+    if (syncId === REGISTER_SYNC_ID) {
+      this.#cache.register(clientId);
+      this.#outputs.push({
+        kind: 'reply',
+        reply: { clientId, syncId, ok: true, reply: null, txn: this.#txn },
+      });
+      return;
+    }
     const lookup = this.#cache.lookup(clientId, syncId);
+    if (lookup.kind === 'no-session') {
+      this.#replyError(
+        clientId,
+        syncId,
+        'session-expired',
+        `no session for ${clientId}: it expired after ${this.config.clientsMax} other clients, or never began here; sync id ${syncId} did not run now and may have run before; register under a new client id`,
+      );
+      return;
+    }
     if (lookup.kind === 'saved') {
       const saved = lookup.reply as SavedReply;
       const reply: ClientReply = { clientId, syncId, ok: true, reply: saved.reply, txn: saved.txn };

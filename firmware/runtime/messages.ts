@@ -106,14 +106,23 @@ export interface Snapshot {
   readonly cache: ReadonlyArray<readonly [string, ReadonlyArray<readonly [number, unknown]>]>;
 }
 
-/** A request from a client, as it arrives on a board's client port. */
+/** A request from a client, as it arrives on a board's client port (sync id 0 registers). */
 export interface ClientRequest {
   readonly clientId: string;
   readonly syncId: number;
   readonly body: unknown;
 }
 
-export type ClientErrorCode = 'not-primary' | 'too-old' | 'bad-request' | 'busy';
+export type ClientErrorCode =
+  | 'not-primary'
+  | 'too-old'
+  | 'bad-request'
+  | 'busy'
+  /** The pair keeps no session for this client: the request did not run now, and may or may not have run before. */
+  | 'session-expired';
+
+/** The sync id that registers a client's session; its requests use 1 and up. */
+export const REGISTER_SYNC_ID = 0;
 
 export type ClientReply =
   | {

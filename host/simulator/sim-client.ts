@@ -1,10 +1,17 @@
 /**
- * A client on the field bus that reaches both boards. It keeps one request
- * outstanding, retries it with the same sync id until it gets an answer
- * (moving to the other board on a timeout or a "not primary"), and follows
- * a board's announcement that it now serves.
+ * A client on the field bus that reaches both boards. It registers a
+ * session first (sync id 0), keeps one request outstanding, retries it with
+ * the same sync id until it gets an answer (moving to the other board on a
+ * timeout or a "not primary"), and follows a board's announcement that it
+ * now serves. When the pair has forgotten its session, the outstanding
+ * request's outcome is unknown: it is reported as such, and the client
+ * registers again under a new id.
  */
-import type { ClientReply, ClientRequest } from '../../firmware/runtime/messages.ts';
+import {
+  type ClientReply,
+  type ClientRequest,
+  REGISTER_SYNC_ID,
+} from '../../firmware/runtime/messages.ts';
 
 export interface ClientEnvironment {
   now(): number;
@@ -24,24 +31,34 @@ export interface ClientOptions {
 export class SimClient {
   target: 0 | 1 = 0;
   #syncId = 0;
+  /** Sessions begun so far; the first keeps the base id. */
+  #sessions = 0;
+  #id: string;
   #outstanding: { request: ClientRequest; firstSentMs: number; attempt: number } | null = null;
   #stopped = false;
   #attempts = 0;
 
   constructor(
-    readonly id: string,
+    readonly baseId: string,
     readonly env: ClientEnvironment,
     readonly nextBody: () => unknown,
     readonly random: () => number,
     readonly options: ClientOptions,
-  ) {}
+  ) {
+    this.#id = baseId;
+  }
+
+  /** The client id of the current session: replies to an earlier one are not ours any more. */
+  get id(): string {
+    return this.#id;
+  }
 
   get idle(): boolean {
     return this.#outstanding === null;
   }
 
   start(): void {
-    this.#scheduleNext();
+    this.#register();
   }
 
   /** Stop issuing new requests; the outstanding one is still retried to the end. */
@@ -66,12 +83,22 @@ export class SimClient {
   onReply(reply: ClientReply): void {
     const outstanding = this.#outstanding;
     if (outstanding === null || reply.syncId !== outstanding.request.syncId) {
-      if (reply.ok)
+      if (reply.ok && reply.syncId !== REGISTER_SYNC_ID)
         this.env.acknowledged({ clientId: this.id, syncId: reply.syncId, body: null }, reply);
       return;
     }
-    if (reply.ok) {
+    if (reply.ok && reply.syncId === REGISTER_SYNC_ID) {
+      // Registered: nothing ran, nothing to report.
+    } else if (reply.ok) {
       this.env.acknowledged(outstanding.request, reply);
+    } else if (reply.error === 'session-expired') {
+      this.env.refused(outstanding.request, reply);
+      this.#outstanding = null;
+      this.#sessions += 1;
+      this.#id = `${this.baseId}~${this.#sessions}`;
+      this.#syncId = 0;
+      this.#register();
+      return;
     } else if (reply.error === 'not-primary' || reply.error === 'busy') {
       // Another board may serve: try it after a short pause, same sync id.
       if (reply.error === 'not-primary') this.target = this.target === 0 ? 1 : 0;
@@ -86,12 +113,20 @@ export class SimClient {
     this.#scheduleNext();
   }
 
+  /** Begins a session: a registration, retried like any request, before the first real one. */
+  #register(): void {
+    if (this.#stopped) return;
+    const request: ClientRequest = { clientId: this.#id, syncId: REGISTER_SYNC_ID, body: null };
+    this.#outstanding = { request, firstSentMs: this.env.now(), attempt: 0 };
+    this.#transmit();
+  }
+
   #scheduleNext(): void {
     if (this.#stopped) return;
     this.env.later(this.random() * this.options.thinkMsMax, () => {
       if (this.#stopped || this.#outstanding !== null) return;
       const request: ClientRequest = {
-        clientId: this.id,
+        clientId: this.#id,
         syncId: ++this.#syncId,
         body: this.nextBody(),
       };

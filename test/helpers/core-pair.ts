@@ -34,6 +34,9 @@ export class CorePair {
   /** cut[path][from]: bytes from board `from` on `path` are lost. */
   readonly cut: boolean[][];
   #wire: InFlight[] = [];
+  readonly #registered = new Set<string>();
+  /** Clients whose registration the harness sent: their sync id 0 replies are not the test's. */
+  readonly #swallow = new Set<string>();
   #incarnation = [0, 0];
   /** Until when the wires hold everything; fences held meanwhile, with the core that pulsed them. */
   #stalledUntilMs = -1;
@@ -83,7 +86,25 @@ export class CorePair {
     this.#applyDsr();
   }
 
-  request(board: 0 | 1, clientId: string, syncId: number, body: unknown): void {
+  /**
+   * A client request. A client the harness has not seen registers first
+   * (sync id 0), and that registration's reply is not kept, unless
+   * `register` is false (a client that skips it).
+   */
+  request(
+    board: 0 | 1,
+    clientId: string,
+    syncId: number,
+    body: unknown,
+    { register = true } = {},
+  ): void {
+    if (register && syncId !== 0 && !this.#registered.has(clientId)) {
+      this.#registered.add(clientId);
+      this.#swallow.add(clientId);
+      this.cores[board]?.request({ clientId, syncId: 0, body: null }, this.nowMs);
+      this.#drain(board);
+    }
+    if (syncId === 0) this.#registered.add(clientId);
     this.cores[board]?.request({ clientId, syncId, body }, this.nowMs);
     this.#drain(board);
   }
@@ -176,6 +197,7 @@ export class CorePair {
             });
           break;
         case 'reply':
+          if (output.reply.syncId === 0 && this.#swallow.has(output.reply.clientId)) break;
           this.replies.push(output.reply);
           break;
         case 'event':
