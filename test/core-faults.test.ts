@@ -30,7 +30,7 @@ function padApp(name = 'pad'): AnyApp {
 }
 
 /** Boots both cores and waits for processor 1 primary with processor 2 as its backup. */
-function wholePair(apps: readonly [AnyApp, AnyApp], config = {}): CorePair {
+function wholePair(apps: [AnyApp, AnyApp], config = {}): CorePair {
   const pair = new CorePair(apps, { heartbeatIntervalMs: 20, ...config });
   pair.runUntil(() => pair.whole);
   return pair;
@@ -286,4 +286,69 @@ test('a client that never registered is told so, and nothing runs', (t) => {
   const reply = pair.replies.at(-1);
   t.is(reply?.ok === false ? reply.error : '', 'session-expired');
   t.is(pair.core(0).txn, 0);
+});
+
+/** A pair on ledger 1.0.0 with 2.0.0 in both other slots, under a switch to it. */
+function switchingPair(): CorePair {
+  const pair = new CorePair([ledgerV1('state'), ledgerV1('state')], { heartbeatIntervalMs: 20 });
+  for (const board of [0, 1] as const) pair.boot(board, { otherVersion: '2.0.0' });
+  pair.runUntil(() => pair.whole);
+  for (let i = 1; i <= 5; i++) pair.request(0, `c${i}`, 1, { op: 'open', account: `a${i}` });
+  pair.runUntil(() => pair.replies.length === 5);
+  t0(pair.core(0).switchToOther(pair.nowMs));
+  // The backup stops and boots 2.0.0 on trial (the harness plays its boot ROM).
+  pair.runUntil(() => pair.cores[1] == null);
+  pair.boot(1, { testMode: true, otherVersion: '1.0.0' }, ledgerV2('state'));
+  return pair;
+}
+
+function t0(refusal: string | null): void {
+  if (refusal !== null) throw new Error(`switch refused: ${refusal}`);
+}
+
+test('the new version lost after the roles were offered but before it took them: the old primary serves again', (t) => {
+  // Defect 7: the incoming board was pulled after step f, before it took the
+  // roles; the old primary, holding the full state, dropped it and the pair
+  // cold-started.
+  const pair = switchingPair();
+  // Requests arriving during the big checkpoint are held and travel with the roles.
+  pair.request(0, 'late', 1, { op: 'open', account: 'late' });
+  pair.runUntil(() => pair.core(0).role === 'switching' && !pair.core(0).serving && pair.nowMs > 0);
+  pair.runUntil(() =>
+    pair.events.some((e) => e.board === 0 && e.event.kind === 'switch' && e.event.step === 'f'),
+  );
+  pair.powerOff(1);
+  pair.runUntil(() => pair.core(0).serving, 2000);
+  t.is(pair.core(0).txn, 6, 'the old primary kept its state and served the held request');
+  t.is(pair.eventsOf('cold-start').length, 1, 'only the first start of the pair');
+  const g = pair.events.find((e) => e.event.kind === 'switch' && e.event.step === 'g');
+  t.is(g?.event.kind === 'switch' ? g.event.ok : true, false, 'the switch failed at g');
+  t.true(pair.replies.some((r) => r.clientId === 'late' && r.ok));
+});
+
+test('a role switch carries any number of held requests, each once', (t) => {
+  // Defect 15: the role switch carried every retry of every held request and
+  // overflowed a frame with 32 clients; the core threw.
+  const pair = switchingPair();
+  pair.runUntil(() =>
+    pair.events.some((e) => e.board === 0 && e.event.kind === 'switch' && e.event.step === 'e'),
+  );
+  for (let c = 0; c < 120; c++) {
+    for (let retry = 0; retry < 3; retry++)
+      pair.request(0, `held${c}`, 1, { op: 'open', account: `held-account-${c}` });
+  }
+  t.notThrows(() =>
+    pair.runUntil(
+      () =>
+        pair.cores.some((core) => core?.role === 'primary-alone' && core.hello.version === '2.0.0'),
+      5000,
+    ),
+  );
+  pair.run(500);
+  const answered = new Set(
+    pair.replies.filter((r) => r.ok && r.clientId.startsWith('held')).map((r) => r.clientId),
+  );
+  t.is(answered.size, 120);
+  const newPrimary = pair.cores.find((core) => core?.hello.version === '2.0.0');
+  t.is(newPrimary?.txn, 5 + 120, 'each held request ran once');
 });

@@ -145,6 +145,10 @@ export class PairCore {
   #becameBackupMs = 0;
 
   #pending: PendingReply[] = [];
+  /** On the new version during a switch: requests the old primary held, until we serve them. */
+  #incomingHeld: HeldRequest[] = [];
+  /** On the new version: the sequence of our 'roles-taken', 0 when none waits for its ack. */
+  #rolesTakenSeq = 0;
   #outbox: OutboxEntry[] = [];
   /** Per path: when a heartbeat is due (any frame sent on the path postpones it). */
   readonly #nextBeatMs: number[];
@@ -303,6 +307,7 @@ export class PairCore {
         oldBackupInc: this.#partnerInc,
         stopSeq: this.#lastSentSeq,
         snapshotLineMs: 0,
+        rolesTaken: false,
       },
       `switch to ${this.#hello.otherVersion}`,
     );
@@ -436,6 +441,20 @@ export class PairCore {
       );
       return;
     }
+    // During a switch's hold every request waits, registrations too: they
+    // travel with the roles, and the new version answers them from the reply
+    // cache that came with the big checkpoint.
+    if (role.name === 'switching' && this.#holdsRequests(role)) {
+      if (role.held.length >= this.config.heldRequestsMax) {
+        this.#replyError(clientId, syncId, 'busy', 'switch in progress and the hold queue is full');
+      } else {
+        // A retry replaces the copy already held: one request, one entry.
+        const index = role.held.findIndex((h) => h.clientId === clientId && h.syncId === syncId);
+        if (index >= 0) role.held.splice(index, 1);
+        role.held.push({ clientId, syncId, body, arrivedMs });
+      }
+      return;
+    }
     if (syncId === REGISTER_SYNC_ID) {
       this.#cache.register(clientId);
       this.#outputs.push({
@@ -471,17 +490,6 @@ export class PairCore {
         'too-old',
         `sync id ${syncId} is older than the last ${this.config.syncDepth} replies kept (newest ${lookup.newestSyncId})`,
       );
-      return;
-    }
-    if (
-      role.name === 'switching' &&
-      (role.step === 'big-checkpoint' || this.#oldBackupMayServe(role))
-    ) {
-      if (role.held.length >= this.config.heldRequestsMax) {
-        this.#replyError(clientId, syncId, 'busy', 'switch in progress and the hold queue is full');
-      } else {
-        role.held.push({ clientId, syncId, body, arrivedMs });
-      }
       return;
     }
     if (this.#pending.length >= this.config.pendingRepliesMax) {
@@ -626,8 +634,21 @@ export class PairCore {
       this.#failSwitch('f', 'the new version restarted during the big checkpoint');
       return;
     }
-    // handed-over: the only copy of the state was the new primary's, and it is gone.
-    this.#setRole({ name: 'booting' }, 'the new primary restarted after the handover');
+    this.#onNewVersionGone(role, 'restarted');
+  }
+
+  /**
+   * After the handover the new version is gone (restarted, or DSR dropped).
+   * If it never said it took the roles it cannot have served: we still hold
+   * everything, so the switch fails at g and we serve again. If it did, the
+   * only copy of what it served was its own.
+   */
+  #onNewVersionGone(role: Extract<Role, { name: 'switching' }>, how: string): void {
+    if (!role.rolesTaken) {
+      this.#failSwitch('g', `the new version ${how} before it took the roles`);
+      return;
+    }
+    this.#setRole({ name: 'booting' }, `the new primary ${how} after the handover`);
   }
 
   #onPartnerStatus(status: Status): void {
@@ -704,8 +725,15 @@ export class PairCore {
           this.#stop(body.boot, body.reason);
         }
         return;
+      case 'held':
+        if (role.name === 'backup') this.#incomingHeld.push(...body.requests);
+        return;
       case 'role-switch':
-        if (role.name === 'backup') this.#acceptRoles(body.held);
+        if (role.name === 'backup') this.#takeRoles();
+        return;
+      case 'roles-taken':
+        if (role.name === 'switching' && role.step === 'handed-over')
+          this.#role = { ...role, rolesTaken: true };
         return;
       case 'confirm':
         if (role.name === 'backup') this.#confirm();
@@ -930,8 +958,22 @@ export class PairCore {
     });
   }
 
-  /** g (on the new version): the old primary hands over its roles and its held requests. */
-  #acceptRoles(held: readonly HeldRequest[]): void {
+  /**
+   * g (on the new version): the old primary offered its roles. We say we
+   * take them and serve once that is acknowledged: until the old primary
+   * knows, it may give the roles back to itself if we vanish, so we must
+   * not have served anything by then.
+   */
+  #takeRoles(): void {
+    this.#send({ k: 'roles-taken' });
+    this.#rolesTakenSeq = this.#lastSentSeq;
+  }
+
+  /** The old primary knows we took the roles: serve, with the requests it held. */
+  #acceptRoles(): void {
+    const held = this.#incomingHeld;
+    this.#incomingHeld = [];
+    this.#rolesTakenSeq = 0;
     this.#term += 1;
     this.#emit({ kind: 'switch', step: 'g', ok: true, detail: `${this.hello.version} is primary` });
     this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, 'roles switched');
@@ -951,6 +993,14 @@ export class PairCore {
   #onPeerAck(partner: Status): void {
     const role = this.#role;
     const holdsCopy = partner.role === 'backup';
+    if (
+      role.name === 'backup' &&
+      this.#rolesTakenSeq !== 0 &&
+      this.#peerAck >= this.#rolesTakenSeq
+    ) {
+      this.#acceptRoles();
+      return;
+    }
     if (
       role.name === 'primary-alone' &&
       role.joinerInc !== 0 &&
@@ -990,10 +1040,12 @@ export class PairCore {
       this.#peerAck >= role.snapshotLastSeq
     ) {
       this.#emit({ kind: 'switch', step: 'f', ok: true, detail: 'big checkpoint acknowledged' });
-      // g. hand the roles and the held requests to the new version.
-      this.#send({ k: 'role-switch', held: role.held });
+      // g. offer the roles and the held requests to the new version; keep a copy
+      // of the requests until it says it took them.
+      for (const requests of heldBatches(role.held)) this.#send({ k: 'held', requests });
+      this.#send({ k: 'role-switch' });
       this.#setRole(
-        { ...role, step: 'handed-over', held: [], sinceMs: this.#now },
+        { ...role, step: 'handed-over', sinceMs: this.#now },
         'roles handed to the new version',
       );
     }
@@ -1066,7 +1118,17 @@ export class PairCore {
     } else if (role.name === 'joining') {
       this.#setRole({ name: 'booting' }, 'the primary went silent during the big checkpoint');
     } else if (role.name === 'switching' && role.step === 'handed-over') {
-      this.#setRole({ name: 'booting' }, 'the new primary went silent after the handover');
+      // Only a power loss proves the new version never serves; a silent one may be
+      // stalled: fence it, and its restart will show it is gone.
+      if (this.#partnerOff() || role.rolesTaken) this.#onNewVersionGone(role, 'went silent');
+      else if (
+        this.config.fenceWired &&
+        this.#fencedAtMs === null &&
+        this.#now - this.#lastHeardAnyMs > this.config.backupLossAfterMs
+      ) {
+        this.#fencedAtMs = this.#now;
+        this.#fence('backup-silent');
+      }
     }
   }
 
@@ -1159,6 +1221,8 @@ export class PairCore {
   /** The partner's channel state starts over (it restarted, or it is gone). */
   #resetLink(): void {
     this.#partnerHears = 0;
+    this.#incomingHeld = [];
+    this.#rolesTakenSeq = 0;
     this.#suspectedAtMs = null;
     this.#fencedAtMs = null;
     this.#channel.reset();
@@ -1166,6 +1230,13 @@ export class PairCore {
     this.#peerAck = 0;
     this.#lastCheckpointSeq = 0;
     this.#partnerStatus = null;
+  }
+
+  /** New requests wait: for the big checkpoint of a switch, or for the old backup to take its stop. */
+  #holdsRequests(role: Role): boolean {
+    return (
+      role.name === 'switching' && (role.step === 'big-checkpoint' || this.#oldBackupMayServe(role))
+    );
   }
 
   /** Until the old backup has taken its stop, it could still take over: new requests wait. */
@@ -1415,6 +1486,25 @@ export class PairCore {
   #badInput(path: number, error: FrameError | MessageError): void {
     this.#emit({ kind: 'bad-input', path, code: error.code, detail: error.message });
   }
+}
+
+/** Held requests in batches that fit a frame. */
+function heldBatches(held: readonly HeldRequest[]): HeldRequest[][] {
+  const batches: HeldRequest[][] = [];
+  let batch: HeldRequest[] = [];
+  let bytes = 0;
+  for (const request of held) {
+    const size = encodeCbor(request, ENVELOPE_LIMITS).length;
+    if (batch.length > 0 && bytes + size > CHECKPOINT_BATCH_BYTES_MAX) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(request);
+    bytes += size;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
 }
 
 function handlerContext(nowMs: number, seed: number): HandlerContext {

@@ -74,7 +74,12 @@ export type PeerBody =
     }
   | { readonly k: 'ckpt'; readonly entries: readonly CheckpointEntry[] }
   | { readonly k: 'stop'; readonly boot: BootChoice; readonly reason: string }
-  | { readonly k: 'role-switch'; readonly held: readonly HeldRequest[] }
+  /** Requests held during a switch, sent ahead of the role switch in batches that fit a frame. */
+  | { readonly k: 'held'; readonly requests: readonly HeldRequest[] }
+  /** g: the old primary offers its roles (the held requests went before). */
+  | { readonly k: 'role-switch' }
+  /** The new version takes the roles: from now on only it may serve, once this is acknowledged. */
+  | { readonly k: 'roles-taken' }
   | { readonly k: 'confirm' }
   | { readonly k: 'reject'; readonly reason: string }
   /** The backup (or joiner) gave up its copy of the state: its acknowledgements no longer mean it holds anything. */
@@ -261,8 +266,12 @@ function parseBody(value: unknown): PeerBody {
     case 'stop':
       if (b.boot !== 'other-test' && b.boot !== 'confirmed') fail('stop.boot');
       return { k: 'stop', boot: b.boot, reason: text(b.reason, 'stop.reason', 200) };
+    case 'held':
+      return { k: 'held', requests: list(b.requests, 'held.requests').map(parseHeld) };
     case 'role-switch':
-      return { k: 'role-switch', held: list(b.held, 'role-switch.held').map(parseHeld) };
+      return { k: 'role-switch' };
+    case 'roles-taken':
+      return { k: 'roles-taken' };
     case 'reject':
       return { k: 'reject', reason: text(b.reason, 'reject.reason', 200) };
     case 'dropped':

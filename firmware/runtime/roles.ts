@@ -6,7 +6,11 @@ export type SwitchStep =
   | 'awaiting-boot'
   /** The new version is receiving the big checkpoint; requests are held. */
   | 'big-checkpoint'
-  /** Roles were handed to the new version; this processor waits to be stopped. */
+  /**
+   * Roles were offered to the new version; this processor serves nothing and
+   * waits to be stopped. Until the new version says it took them, a loss of
+   * it gives the roles back.
+   */
   | 'handed-over';
 
 /**
@@ -42,6 +46,8 @@ export type Role =
       readonly stopSeq: number;
       /** Line time of the big checkpoint: the hold timeout allows for it on top. */
       readonly snapshotLineMs: number;
+      /** The new version said it took the roles (handed-over): it may serve, we may not again. */
+      readonly rolesTaken: boolean;
     }
   /** Stopped on purpose (told to reboot); waits for the board to reset it. */
   | { readonly name: 'stopped'; readonly reason: string };

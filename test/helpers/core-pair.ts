@@ -47,7 +47,7 @@ export class CorePair {
   readonly configs: readonly [PairConfig, PairConfig];
 
   constructor(
-    readonly apps: readonly [AnyApp, AnyApp],
+    readonly apps: [AnyApp, AnyApp],
     config: Partial<PairConfig> = {},
   ) {
     this.configs = [pairConfig(1, config), pairConfig(2, config)];
@@ -56,7 +56,9 @@ export class CorePair {
     this.boot(1);
   }
 
-  boot(board: 0 | 1, info: Partial<BootInfo> = {}): void {
+  /** Boots `board`, on `app` if given (another image), else on the app it was made with. */
+  boot(board: 0 | 1, info: Partial<BootInfo> = {}, app?: AnyApp): void {
+    if (app !== undefined) this.apps[board] = app;
     this.#incarnation[board] = (this.#incarnation[board] ?? 0) + 1;
     const core = new PairCore(
       this.configs[board],
