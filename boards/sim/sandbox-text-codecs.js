@@ -58,8 +58,31 @@
     return at + 4;
   }
 
+  const typedArrayTag = Object.getOwnPropertyDescriptor(
+    Object.getPrototypeOf(Uint8Array.prototype),
+    Symbol.toStringTag,
+  ).get;
+  const arrayBufferLength = Object.getOwnPropertyDescriptor(
+    ArrayBuffer.prototype,
+    'byteLength',
+  ).get;
+  const sharedBufferLength = Object.getOwnPropertyDescriptor(
+    SharedArrayBuffer.prototype,
+    'byteLength',
+  ).get;
+
+  // By internal slots, not `instanceof`: a buffer of another realm is a buffer too.
   function isUint8Array(value) {
-    return ArrayBuffer.isView(value) && value instanceof Uint8Array;
+    return typedArrayTag.call(value) === 'Uint8Array';
+  }
+
+  function isBuffer(value, byteLength) {
+    try {
+      byteLength.call(value);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   class TextEncoder {
@@ -231,7 +254,7 @@
     if (ArrayBuffer.isView(input)) {
       return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
     }
-    if (input instanceof ArrayBuffer || input instanceof SharedArrayBuffer) {
+    if (isBuffer(input, arrayBufferLength) || isBuffer(input, sharedBufferLength)) {
       return new Uint8Array(input);
     }
     throw new TypeError('TextDecoder.decode: the input must be an ArrayBuffer or a view of one');
