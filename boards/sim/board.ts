@@ -101,7 +101,7 @@ export class Board {
   status(): BoardStatus {
     const rom = this.options.bootRom;
     const active = rom.inactiveSlot() === 0 ? 1 : 0;
-    const pair = fromImage(this.#pair?.status() ?? null);
+    const pair = this.#pair?.status() ?? null;
     return {
       processor: this.options.processor,
       bootCount: this.#bootCount,
@@ -170,7 +170,7 @@ export class Board {
       record: (event, atMs) => {
         if (live()) {
           const entry = this.journal.record(
-            fromImage(event),
+            event,
             wallClockMs(atMs),
             result.state.bootCount,
             version,
@@ -183,9 +183,11 @@ export class Board {
       `running ${result.image.manifest.app} ${result.image.manifest.version}${result.state.trial ? ' (trial)' : ''}`,
     );
     try {
+      // The sandbox hands back values of ours: status, state and events are copies.
       this.#pair = runImage(result.image.payload, hal, this.options.pairOverrides ?? {});
     } catch (error) {
-      // An image that crashes on boot: the board resets, and a trial image reverts.
+      // An image that crashes on boot (or is refused by the sandbox): the board
+      // resets, and a trial image reverts.
       log(`image crashed on boot: ${String(error)}`);
       this.start();
     }
@@ -302,7 +304,7 @@ export class Board {
       const pair = this.#pair;
       if (pair === null) return null;
       const { version, txn } = pair.status();
-      return fromImage({ version, txn, state: pair.state() });
+      return { version, txn, state: pair.state() };
     });
   }
 
@@ -356,12 +358,4 @@ export class Board {
   #answer(reply: ManagementReply): void {
     this.options.ports.host.write(encodeFrame(encodeCbor(reply)));
   }
-}
-
-/**
- * Values made inside the image's context have that context's prototypes;
- * a structured clone turns them into plain values of ours.
- */
-function fromImage<T>(value: T): T {
-  return structuredClone(value);
 }

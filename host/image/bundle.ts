@@ -5,6 +5,7 @@
  * root-relative paths, no comments kept.
  */
 import { build, type Message } from 'esbuild';
+import { dynamicImportAt } from '../../boards/sim/dynamic-import.ts';
 import type { CheckpointModel } from '../../firmware/app.ts';
 import { IMAGE_GLOBAL } from '../../firmware/image-entry/tandem-image.ts';
 import type { AppSource } from './app-registry.ts';
@@ -58,6 +59,13 @@ export async function bundleEntry(contents: string, root: string = REPO_ROOT): P
     throw new BuildError(
       'node-require',
       'the bundled image refers to require(), which only CommonJS hosts such as Node provide; find the dependency that uses require() (a CommonJS-only package) and replace it with an ES module one',
+    );
+  }
+  const importAt = dynamicImportAt(script);
+  if (importAt >= 0) {
+    throw new BuildError(
+      'dynamic-import',
+      `the bundled image calls import() (near ${JSON.stringify(script.slice(importAt, importAt + 40))}), which boards refuse: it would reach the board's module loader; import every module statically so that esbuild bundles it (a string, comment or regular expression holding "import(" is refused too)`,
     );
   }
   const output = Object.values(result.metafile.outputs)[0];

@@ -21,6 +21,8 @@ export type BuildErrorCode =
   | 'node-import'
   /** The bundle calls require(): it would need a CommonJS host. */
   | 'node-require'
+  /** The bundle calls import(), which boards refuse (it would reach the board's module loader). */
+  | 'dynamic-import'
   /** esbuild refused the sources (syntax, a missing module, ...). */
   | 'bundle-failed'
   /** Manifest or payload above the format's limits. */

@@ -33,6 +33,7 @@ const EXIT_FOR: Readonly<Record<BuildErrorCode, ExitCode>> = {
   'app-mismatch': ExitCode.appModule,
   'node-import': ExitCode.appModule,
   'node-require': ExitCode.appModule,
+  'dynamic-import': ExitCode.appModule,
   'bundle-failed': ExitCode.appModule,
   'too-large': ExitCode.appModule,
 };
