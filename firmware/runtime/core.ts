@@ -431,6 +431,7 @@ export class PairCore {
     }
     this.#state = this.app.apply(this.#state, decision.update);
     const txn = ++this.#txn;
+    this.#emit({ kind: 'executed', txn, clientId, syncId, nowMs: this.#now, seed });
     const saved: SavedReply = { reply: decision.reply, txn };
     this.#cache.save(clientId, syncId, saved);
     const entry: CheckpointEntry =

@@ -39,6 +39,18 @@ export type PairEvent =
       readonly detail: string;
     }
   | { readonly kind: 'cold-start'; readonly version: string }
+  /**
+   * The primary executed a request as transaction `txn`, with this handler
+   * context; a checker replays it with exactly that (the simulator's history).
+   */
+  | {
+      readonly kind: 'executed';
+      readonly txn: number;
+      readonly clientId: string;
+      readonly syncId: number;
+      readonly nowMs: number;
+      readonly seed: number;
+    }
   | { readonly kind: 'alarm'; readonly detail: string };
 
 export type Output =
