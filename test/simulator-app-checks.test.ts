@@ -86,7 +86,7 @@ function stampHistory(variant: Parameters<typeof stampSimulation>[0]) {
     [v1.version, v1],
     [v2.version, v2],
   ]);
-  const history = new History((version) => apps.get(version) as AnyApp);
+  const history = new History((version) => apps.get(version) as AnyApp, 'reported');
   return { v1, v2, history };
 }
 

@@ -173,7 +173,7 @@ class World {
   constructor(readonly options: WorldOptions) {
     this.random = seededRandom(options.seed);
     this.pushRandom = seededRandom((Math.imul(options.seed, 0x9e3779b1) ^ 0x7f4a7c15) >>> 0);
-    this.history = new History(options.loadApp);
+    this.history = new History(options.loadApp, 'reported');
     const config = (p: 1 | 2) =>
       pairConfig(p, { pathCount: options.pathCount, baud: options.baud, ...options.config });
     const empty = this.#emptyAtStart();
