@@ -116,7 +116,7 @@ test('an app module outside the repo may import its own .ts files and tandem by 
   const appUrl = pathToFileURL(join(REPO_ROOT, 'firmware/app.ts')).href;
   await writeFile(
     join(folder, 'simulation.ts'),
-    `import { AppInputError } from '${appUrl}';\nimport { parse } from './lib/parse.ts';\nexport { AppInputError, parse };\nexport const here = import.meta.url;\n${PLAIN_APP}`,
+    `import { AppInputError } from '${appUrl}';\nimport { parse } from './lib/parse.ts';\nexport { AppInputError, parse };\nexport const here = import.meta.url;\nexport const folder = import.meta.dirname;\n${PLAIN_APP}`,
   );
   const module = await loadSimulationModule(join(folder, 'simulation.ts'));
   t.is(module.versions('state')[0].name, 'plain-counter');
@@ -125,6 +125,7 @@ test('an app module outside the repo may import its own .ts files and tandem by 
   t.is(exports.AppInputError, AppInputError);
   t.is(typeof exports.parse, 'function');
   t.is(exports.here, pathToFileURL(join(folder, 'simulation.ts')).href);
+  t.is(exports.folder, folder);
 });
 
 /** Bad modules: each exits 3 with its message and a hint, never a stack trace. */

@@ -50,8 +50,13 @@ async function compile(path: string, types: PackageTypes): Promise<string> {
       target: 'node20',
       sourcemap: 'inline',
       logLevel: 'silent',
-      // In a data: module import.meta.url would be the data itself; give the entry's own URL.
-      define: { 'import.meta.url': JSON.stringify(pathToFileURL(path).href) },
+      // In a data: module import.meta would describe the data itself; give the entry's own
+      // place (to every file of the bundle: a file beside it sees the entry's).
+      define: {
+        'import.meta.url': JSON.stringify(pathToFileURL(path).href),
+        'import.meta.filename': JSON.stringify(path),
+        'import.meta.dirname': JSON.stringify(dirname(path)),
+      },
       plugins: [keepEsModulesOutside(types)],
     });
     const output = result.outputFiles[0];
