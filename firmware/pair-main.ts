@@ -68,6 +68,8 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
           sendBus({ t: 'reply', reply: output.reply });
           break;
         case 'event':
+          // One 'executed' event per request is for checkers, not for the journal or the log.
+          if (output.event.kind === 'executed') break;
           if (output.event.kind !== 'path' && output.event.kind !== 'bad-input') {
             hal.record(output.event, output.at);
           }

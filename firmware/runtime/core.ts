@@ -533,6 +533,7 @@ export class PairCore {
     }
     this.#state = state;
     this.#txn = txn;
+    this.#emit({ kind: 'executed', txn, clientId, syncId, nowMs: this.#now, seed });
     this.#cache.save(clientId, syncId, { reply: decision.reply, txn } satisfies SavedReply);
     const reply: ClientReply = { clientId, syncId, ok: true, reply: decision.reply, txn };
     const role = this.#role;

@@ -43,6 +43,18 @@ export type PairEvent =
   | { readonly kind: 'cold-start'; readonly version: string }
   /** The partner was silent on every path with DSR high, then heard again before any takeover. */
   | { readonly kind: 'false-suspicion'; readonly silentMs: number }
+  /**
+   * The primary executed a request as transaction `txn`, with this handler
+   * context; a checker replays it with exactly that (the simulator's history).
+   */
+  | {
+      readonly kind: 'executed';
+      readonly txn: number;
+      readonly clientId: string;
+      readonly syncId: number;
+      readonly nowMs: number;
+      readonly seed: number;
+    }
   | { readonly kind: 'alarm'; readonly detail: string };
 
 export type Output =

@@ -21,7 +21,7 @@ function exitCodeFor(error: unknown): ExitCode {
     return COMMANDER_SUCCESSES.has(error.code) ? ExitCode.ok : ExitCode.usage;
   }
   if (error instanceof AppModuleError) {
-    process.stderr.write(`tandem: ${error.message}\n`);
+    process.stderr.write(`tandem: ${error.message}\n  hint: ${error.hint}\n`);
     return ExitCode.appModule;
   }
   if (error instanceof LabNotRunningError || error instanceof LabAlreadyRunningError) {

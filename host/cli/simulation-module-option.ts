@@ -7,7 +7,7 @@ import { loadSimulationModule, type SimulationModule } from '../simulator/app-mo
 import ledgerSimulation from '../simulator/ledger-simulation.ts';
 
 export const APP_OPTION_HELP =
-  'simulation module to run: a .ts or .js file whose default export (or export `simulation`) has versions(model) and workload(random) (default: the ledger example, host/simulator/ledger-simulation.ts)';
+  'simulation module to run: a .ts, .js or .mjs file in any folder, whose default export (or export `simulation`) has versions(model) and workload(random) (default: the ledger example, host/simulator/ledger-simulation.ts)';
 
 export function simulationModuleFor(appPath: string | undefined): Promise<SimulationModule> {
   return appPath === undefined ? Promise.resolve(ledgerSimulation) : loadSimulationModule(appPath);

@@ -7,10 +7,10 @@
  * The module's default export (or a named export `simulation`) is a
  * `SimulationModule`. See host/simulator/ledger-simulation.ts for an example.
  */
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { AnyApp, CheckpointModel } from '../../firmware/app.ts';
+import { importEsModule, ModuleCompileError } from './es-module-import.ts';
 
 export interface SimulationModule {
   /**
@@ -24,29 +24,79 @@ export interface SimulationModule {
   workload(random: () => number): () => unknown;
 }
 
+export type AppModuleErrorCode =
+  /** No file at the path given. */
+  | 'not-found'
+  /** The file does not compile (a syntax error, an import that does not resolve). */
+  | 'does-not-compile'
+  /** The module threw while it was imported. */
+  | 'load-failed'
+  /** Neither a default export nor an export named `simulation`. */
+  | 'no-export'
+  /** The export is not a SimulationModule { versions(model), workload(random) }. */
+  | 'bad-shape'
+  /** versions(model) threw or did not return two matching apps built for `model`. */
+  | 'bad-versions';
+
+const HINTS: Readonly<Record<AppModuleErrorCode, string>> = {
+  'not-found': 'give the path of a .ts, .js or .mjs file, relative to the current directory',
+  'does-not-compile':
+    'fix the error at the place shown; the module is compiled as an ES module (TypeScript types are stripped, not checked)',
+  'load-failed':
+    'the module threw while it was imported; run `npx tsx <file>` to see where (the top level of the module should only define things)',
+  'no-export':
+    'end the module with `export default { versions(model) { return [current, next]; }, workload(random) { return () => request; } }`',
+  'bad-shape':
+    'the export must be an object with versions(model) returning [current, next] apps and workload(random) returning a request generator',
+  'bad-versions':
+    'versions(model) must return [current, next]: two apps of one name, built for the checkpoint model asked for, with distinct release versions',
+};
+
 /** The module given with --app cannot be loaded or does not keep the contract. */
 export class AppModuleError extends Error {
+  readonly appModuleError = true;
   override name = 'AppModuleError';
+  readonly code: AppModuleErrorCode;
+  /** What to do about it, one sentence. */
+  readonly hint: string;
+
+  constructor(code: AppModuleErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.hint = HINTS[code];
+  }
 }
 
-/** Imports a simulation module from a .ts or .js file; `path` is resolved against the working directory. */
+/** Imports a simulation module from a .ts, .js or .mjs file in any folder; `path` is resolved against the working directory. */
 export async function loadSimulationModule(path: string): Promise<SimulationModule> {
   const absolute = resolve(path);
-  if (!existsSync(absolute)) {
-    throw new AppModuleError(`app module ${path} not found (looked for ${absolute})`);
+  if (!isFile(absolute)) {
+    throw new AppModuleError('not-found', `app module ${path} not found (looked for ${absolute})`);
   }
   let exports: Record<string, unknown>;
   try {
-    exports = await import(pathToFileURL(absolute).href);
+    exports = await importEsModule(absolute);
   } catch (error) {
-    throw new AppModuleError(`app module ${path} failed to load: ${messageOf(error)}`, {
-      cause: error,
-    });
+    if (error instanceof ModuleCompileError) {
+      throw new AppModuleError(
+        'does-not-compile',
+        `app module ${path} does not compile:\n${error.message}`,
+        { cause: error },
+      );
+    }
+    throw new AppModuleError(
+      'load-failed',
+      `app module ${path} failed to load: ${messageOf(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   const candidate = exports.default ?? exports.simulation;
   if (candidate === undefined) {
     throw new AppModuleError(
-      `app module ${path} has no default export and no export named 'simulation'; export a SimulationModule { versions(model), workload(random) }`,
+      'no-export',
+      `app module ${path} has no default export and no export named 'simulation'`,
     );
   }
   return asSimulationModule(candidate, path);
@@ -56,6 +106,7 @@ export async function loadSimulationModule(path: string): Promise<SimulationModu
 export function asSimulationModule(value: unknown, source: string): SimulationModule {
   if (typeof value !== 'object' || value === null) {
     throw new AppModuleError(
+      'bad-shape',
       `app module ${source}: the export is ${describe(value)}, not an object with versions() and workload()`,
     );
   }
@@ -64,6 +115,7 @@ export function asSimulationModule(value: unknown, source: string): SimulationMo
   );
   if (missing.length > 0) {
     throw new AppModuleError(
+      'bad-shape',
       `app module ${source}: missing function ${missing.map((key) => `${key}()`).join(' and ')}`,
     );
   }
@@ -83,10 +135,13 @@ export function appVersions(
   try {
     versions = module.versions(model);
   } catch (error) {
-    throw new AppModuleError(`versions('${model}') threw: ${messageOf(error)}`, { cause: error });
+    throw new AppModuleError('bad-versions', `versions('${model}') threw: ${messageOf(error)}`, {
+      cause: error,
+    });
   }
   if (!Array.isArray(versions) || versions.length !== 2) {
     throw new AppModuleError(
+      'bad-versions',
       `versions('${model}') must return [current, next], got ${describe(versions)}`,
     );
   }
@@ -95,11 +150,13 @@ export function appVersions(
   checkApp(next, `versions('${model}')[1]`, model);
   if (current.name !== next.name) {
     throw new AppModuleError(
+      'bad-versions',
       `versions('${model}') returned two different apps: ${current.name} and ${next.name}`,
     );
   }
   if (current.version === next.version) {
     throw new AppModuleError(
+      'bad-versions',
       `versions('${model}') returned version ${current.version} twice; the next version needs its own release version`,
     );
   }
@@ -108,6 +165,7 @@ export function appVersions(
     next.converters?.priorStateVersion !== current.stateVersion
   ) {
     throw new AppModuleError(
+      'bad-versions',
       `${next.name} ${next.version} (state version ${next.stateVersion}) needs converters with priorStateVersion ${current.stateVersion} to take over from ${current.version}`,
     );
   }
@@ -132,7 +190,7 @@ const APP_FUNCTIONS = ['init', 'parseRequest', 'handle', 'apply'] as const;
 
 function checkApp(value: unknown, where: string, model: CheckpointModel): asserts value is AnyApp {
   if (typeof value !== 'object' || value === null) {
-    throw new AppModuleError(`${where} is ${describe(value)}, not an app`);
+    throw new AppModuleError('bad-versions', `${where} is ${describe(value)}, not an app`);
   }
   const app = value as Record<string, unknown>;
   const problems: string[] = [];
@@ -145,11 +203,15 @@ function checkApp(value: unknown, where: string, model: CheckpointModel): assert
     if (typeof app[key] !== 'function') problems.push(`${key}()`);
   }
   if (problems.length > 0) {
-    throw new AppModuleError(`${where} is not an app: missing ${problems.join(', ')}`);
+    throw new AppModuleError(
+      'bad-versions',
+      `${where} is not an app: missing ${problems.join(', ')}`,
+    );
   }
   // A module that ignores `model` would silently run every campaign in one model.
   if (app.checkpoint !== model) {
     throw new AppModuleError(
+      'bad-versions',
       `${where} has checkpoint '${String(app.checkpoint)}', but '${model}' was asked for`,
     );
   }
@@ -159,6 +221,10 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an array of ${value.length}`;
   return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+}
+
+function isFile(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isFile() === true;
 }
 
 function messageOf(error: unknown): string {

@@ -1,13 +1,29 @@
 /**
  * What clients were told, and the checks on it: every acknowledged request
- * applied exactly once, a retry answered with the original reply, and the
- * replies those of executing the acknowledged requests one at a time.
+ * applied exactly once, a retry answered with the original reply, the
+ * replies those of executing the acknowledged requests one at a time (each
+ * with the handler context the primary gave it), and converters that carry
+ * the state across a switch and back without losing any of it.
+ *
+ * Replies and states are compared as the wire carries them (wire-value.ts).
  */
-import { isDeepStrictEqual } from 'node:util';
 import type { AnyApp } from '../../firmware/app.ts';
 import type { ClientRequest } from '../../firmware/runtime/messages.ts';
+import type { PairEvent } from '../../firmware/runtime/outputs.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
 import { stateFrom } from '../../firmware/runtime/state-bridge.ts';
+import { firstDifference, onTheWire, sameOnTheWire } from './wire-value.ts';
+
+/** The handler context of one execution, as the primary reported it. */
+type Execution = Extract<PairEvent, { kind: 'executed' }>;
+
+/**
+ * Whether the checker sees the primaries' 'executed' events. The simulator
+ * does ('reported'); a lab run does not ('unseen': the boards keep them out of
+ * the journal), so its replay can only guess time 0 and seed 0 and compares
+ * fields named `atMs` (the ledger's clock readings) for presence only.
+ */
+export type HandlerContexts = 'reported' | 'unseen';
 
 export interface Acknowledged {
   readonly clientId: string;
@@ -29,7 +45,9 @@ export interface Violation {
     | 'state-lost'
     | 'too-old'
     | 'not-reformed'
-    | 'unpushed-image';
+    | 'unpushed-image'
+    /** At a switch or fallback, the state taken up and back down by the app's converters came back different. */
+    | 'converter-loses-data';
   readonly detail: string;
 }
 
@@ -56,8 +74,17 @@ export class History {
   /** Acknowledged requests whose state died with both boards (a double failure). */
   lostToDoubleFailure = 0;
   #epoch = new Epoch();
+  /**
+   * Handler contexts by `client#syncId@txn`. A request the primary executed
+   * but never got to its backup may run again after a takeover, with the same
+   * txn and a new context: the later execution is the one that counts.
+   */
+  readonly #executions = new Map<string, Execution>();
 
-  constructor(readonly loadApp: (version: string) => AnyApp) {}
+  constructor(
+    readonly loadApp: (version: string) => AnyApp,
+    readonly handlerContexts: HandlerContexts = 'unseen',
+  ) {}
 
   violation(at: number, kind: Violation['kind'], detail: string): void {
     this.violations.push({ at, kind, detail });
@@ -102,6 +129,56 @@ export class History {
     });
   }
 
+  /** The primary ran a request's handler with this context. */
+  executed(execution: Execution): void {
+    this.#executions.set(executionKey(execution), execution);
+  }
+
+  /**
+   * At a switch or fallback, the state `fromVersion` hands over to
+   * `toVersion`: converted up and back down it must come back as it was, or
+   * a fallback would lose what the converters dropped. (The other way round,
+   * down and back up, may lose what only the newer version holds, such as the
+   * ledger's transfer history; so on a fallback the law is checked on the
+   * state the older version receives.)
+   */
+  checkHandover(
+    at: number,
+    fromVersion: string,
+    state: unknown,
+    versions: readonly [string, string],
+  ): void {
+    const toVersion = versions[0] === fromVersion ? versions[1] : versions[0];
+    const from = this.loadApp(fromVersion);
+    const to = this.loadApp(toVersion);
+    if (from.stateVersion === to.stateVersion) return;
+    const [older, newer] = from.stateVersion < to.stateVersion ? [from, to] : [to, from];
+    const converters = newer.converters;
+    if (converters?.priorStateVersion !== older.stateVersion) return; // appVersions refuses such a pair
+    const where = `${fromVersion} to ${toVersion}`;
+    try {
+      // Copies: a converter that mutates its input must not change the simulated primary.
+      const olderState = onTheWire(
+        from === older ? state : converters.toPrior(structuredClone(state)),
+      );
+      const back = onTheWire(converters.toPrior(converters.fromPrior(structuredClone(olderState))));
+      const difference = firstDifference(olderState, back);
+      if (difference !== null) {
+        this.violation(
+          at,
+          'converter-loses-data',
+          `${where}: state version ${older.stateVersion} taken up to ${newer.stateVersion} and back differs at ${difference}: ${json(olderState)} came back as ${json(back)}`,
+        );
+      }
+    } catch (error) {
+      this.violation(
+        at,
+        'converter-loses-data',
+        `${where}: the converters threw: ${String(error)}`,
+      );
+    }
+  }
+
   /** A client got an error; only `too-old` means the pair broke a promise (a retry must find its reply). */
   refuse(at: number, request: ClientRequest, reply: { error: string; message: string }): void {
     if (reply.error === 'too-old')
@@ -117,7 +194,7 @@ export class History {
       if (earlier.txn !== ack.txn) {
         this.duplicated += 1;
         this.violation(at, 'executed-twice', `${key} ran as txn ${earlier.txn} and txn ${ack.txn}`);
-      } else if (!isDeepStrictEqual(earlier.reply, ack.reply)) {
+      } else if (!sameOnTheWire(earlier.reply, ack.reply)) {
         this.violation(
           at,
           'retry-reply-differs',
@@ -176,17 +253,26 @@ export class History {
         version = next.version;
       }
       txn = ack.txn;
+      const execution = this.#contextOf({ ...ack, txn });
+      if (execution === undefined) {
+        this.violation(
+          at,
+          'inconsistent-reply',
+          `txn ${txn}: acknowledged to ${ack.clientId}#${ack.syncId}, but no primary executed it`,
+        );
+        return;
+      }
       try {
         const decision = app.handle(state, app.parseRequest(ack.body), {
-          nowMs: 0,
-          random: seededRandom(0),
+          nowMs: execution.nowMs,
+          random: seededRandom(execution.seed),
         });
         state = app.apply(state, decision.update);
-        if (!sameIgnoringTime(decision.reply, ack.reply)) {
+        if (!this.#same(decision.reply, ack.reply)) {
           this.violation(
             at,
             'inconsistent-reply',
-            `txn ${txn}: expected ${json(decision.reply)}, got ${json(ack.reply)}`,
+            `txn ${txn}: replayed at ${execution.nowMs} ms with seed ${execution.seed}: expected ${json(decision.reply)}, got ${json(ack.reply)}`,
           );
           return;
         }
@@ -207,14 +293,26 @@ export class History {
     if (finalTxn === txn) {
       const finalApp = this.loadApp(finalVersion);
       const expected = convert(app, finalApp, state);
-      if (!sameIgnoringTime(expected, finalState)) {
+      if (!this.#same(expected, finalState)) {
         this.violation(
           at,
           'final-state-differs',
-          `expected ${json(expected)}, primary has ${json(finalState)}`,
+          `at ${firstDifference(onTheWire(expected), onTheWire(finalState))}: expected ${json(expected)}, primary has ${json(finalState)}`,
         );
       }
     }
+  }
+
+  /** The context the primary gave `ack`'s handler; a guess where the primaries' events are unseen. */
+  #contextOf(ack: Acknowledged): { nowMs: number; seed: number } | undefined {
+    if (this.handlerContexts === 'unseen') return { nowMs: 0, seed: 0 };
+    return this.#executions.get(executionKey(ack));
+  }
+
+  #same(a: unknown, b: unknown): boolean {
+    return this.handlerContexts === 'unseen'
+      ? sameOnTheWire(stripTime(a), stripTime(b))
+      : sameOnTheWire(a, b);
   }
 }
 
@@ -226,15 +324,7 @@ function convert(from: AnyApp, to: AnyApp, state: unknown): unknown {
   throw new Error(`no converter from ${from.version} to ${to.version}`);
 }
 
-/**
- * Replies and states may hold the handler's clock reading (`atMs`); the
- * replay does not know the primary's clock, so those fields are compared
- * only for presence.
- */
-function sameIgnoringTime(a: unknown, b: unknown): boolean {
-  return isDeepStrictEqual(stripTime(a), stripTime(b));
-}
-
+/** Clock readings the 'unseen' replay cannot know, blanked (kept for presence). */
 function stripTime(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stripTime);
   if (typeof value === 'object' && value !== null) {
@@ -243,6 +333,14 @@ function stripTime(value: unknown): unknown {
     return out;
   }
   return value;
+}
+
+function executionKey(execution: {
+  readonly clientId: string;
+  readonly syncId: number;
+  readonly txn: number;
+}): string {
+  return `${execution.clientId}#${execution.syncId}@${execution.txn}`;
 }
 
 function json(value: unknown): string {

@@ -173,7 +173,7 @@ class World {
   constructor(readonly options: WorldOptions) {
     this.random = seededRandom(options.seed);
     this.pushRandom = seededRandom((Math.imul(options.seed, 0x9e3779b1) ^ 0x7f4a7c15) >>> 0);
-    this.history = new History(options.loadApp);
+    this.history = new History(options.loadApp, 'reported');
     const config = (p: 1 | 2) =>
       pairConfig(p, { pathCount: options.pathCount, baud: options.baud, ...options.config });
     const empty = this.#emptyAtStart();
@@ -389,6 +389,9 @@ class World {
       case 'cold-start':
         this.#onColdStart();
         return;
+      case 'executed':
+        this.history.executed(event);
+        return;
       case 'role':
         if (event.role === 'primary') {
           // The pair is whole again: each board that holds the state has a copy.
@@ -401,6 +404,14 @@ class World {
           this.gaveUpState[index] = true;
         return;
       case 'switch':
+        // f: the old version's whole state went to the new one; its converters must carry it both ways.
+        if (event.step === 'f' && event.ok)
+          this.history.checkHandover(
+            this.queue.now,
+            core.hello.version,
+            core.state,
+            this.options.versions,
+          );
         if (event.step === 'done' && event.ok) {
           if (core.hello.version === this.options.versions[1]) this.counts.switches += 1;
           else this.counts.fallbacks += 1;
@@ -917,6 +928,8 @@ function describe(event: PairEvent): string {
       return `bad input on path ${event.path}: ${event.code}: ${event.detail}`;
     case 'cold-start':
       return `cold start on ${event.version}`;
+    case 'executed':
+      return `executed ${event.clientId}#${event.syncId} as txn ${event.txn}`;
     case 'alarm':
       return `ALARM: ${event.detail}`;
     case 'fence':
