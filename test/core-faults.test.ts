@@ -352,3 +352,21 @@ test('a role switch carries any number of held requests, each once', (t) => {
   const newPrimary = pair.cores.find((core) => core?.hello.version === '2.0.0');
   t.is(newPrimary?.txn, 5 + 120, 'each held request ran once');
 });
+
+for (const mode of ['state', 'replay'] as const) {
+  test(`more clients than the reply cache keeps: sessions expire, nothing runs twice, nothing is lost (${mode} model)`, (t) => {
+    // Defect 2 in the simulator: 12 clients, 4 sessions kept, power pulls of the primary.
+    const result = runLedger({
+      mode,
+      clients: 12,
+      config: { heartbeatIntervalMs: 20, clientsMax: 4 },
+      script: [
+        { atMs: 3000, action: 'pull-primary' },
+        { atMs: 4000, action: 'restore-power' },
+      ],
+    });
+    t.is(explain(result), '');
+    t.is(result.duplicated, 0);
+    t.true(result.acknowledged > 50);
+  });
+}

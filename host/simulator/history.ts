@@ -80,6 +80,10 @@ export class History {
    * txn and a new context: the later execution is the one that counts.
    */
   readonly #executions = new Map<string, Execution>();
+  /** The last execution of each transaction (a request lost with a primary may run again as the same txn). */
+  readonly #executionByTxn = new Map<number, Execution>();
+  /** Requests whose outcome the pair could not tell (the client's session had expired), by client#sync. */
+  readonly #unknownOutcome = new Map<string, ClientRequest>();
 
   constructor(
     readonly loadApp: (version: string) => AnyApp,
@@ -132,6 +136,7 @@ export class History {
   /** The primary ran a request's handler with this context. */
   executed(execution: Execution): void {
     this.#executions.set(executionKey(execution), execution);
+    this.#executionByTxn.set(execution.txn, execution);
   }
 
   /**
@@ -181,6 +186,9 @@ export class History {
 
   /** A client got an error; only `too-old` means the pair broke a promise (a retry must find its reply). */
   refuse(at: number, request: ClientRequest, reply: { error: string; message: string }): void {
+    // It may have run before its session was forgotten: the replay may find it in a gap.
+    if (reply.error === 'session-expired')
+      this.#unknownOutcome.set(`${request.clientId}#${request.syncId}`, request);
     if (reply.error === 'too-old')
       this.violation(at, 'too-old', `${request.clientId}#${request.syncId}: ${reply.message}`);
   }
@@ -225,7 +233,10 @@ export class History {
    */
   checkSequential(at: number, finalState: unknown, finalVersion: string, finalTxn: number): void {
     const epoch = this.#epoch;
-    const acks = [...epoch.acks.values()].sort((a, b) => a.txn - b.txn);
+    const acks = this.#withUnknownOutcomes(
+      [...epoch.acks.values()].sort((a, b) => a.txn - b.txn),
+      epoch.start?.txn ?? 0,
+    );
     const marks = epoch.versions;
     let markIndex = 0;
     let version = epoch.start?.version ?? marks[0]?.version ?? finalVersion;
@@ -268,7 +279,7 @@ export class History {
           random: seededRandom(execution.seed),
         });
         state = app.apply(state, decision.update);
-        if (!this.#same(decision.reply, ack.reply)) {
+        if (ack.reply !== UNKNOWN_REPLY && !this.#same(decision.reply, ack.reply)) {
           this.violation(
             at,
             'inconsistent-reply',
@@ -303,6 +314,32 @@ export class History {
     }
   }
 
+  /**
+   * Fills gaps in the acknowledged transactions with requests whose outcome
+   * the client was told is unknown, where a primary's execution shows they
+   * ran as that transaction; their replies are not compared.
+   */
+  #withUnknownOutcomes(acks: readonly Acknowledged[], startTxn: number): Acknowledged[] {
+    if (this.#unknownOutcome.size === 0) return [...acks];
+    const filled: Acknowledged[] = [];
+    let txn = startTxn;
+    const fill = (upTo: number) => {
+      for (; txn + 1 < upTo; txn++) {
+        const execution = this.#executionByTxn.get(txn + 1);
+        const request =
+          execution && this.#unknownOutcome.get(`${execution.clientId}#${execution.syncId}`);
+        if (request === undefined) return;
+        filled.push({ ...request, reply: UNKNOWN_REPLY, txn: txn + 1 });
+      }
+    };
+    for (const ack of acks) {
+      fill(ack.txn);
+      filled.push(ack);
+      txn = ack.txn;
+    }
+    return filled;
+  }
+
   /** The context the primary gave `ack`'s handler; a guess where the primaries' events are unseen. */
   #contextOf(ack: Acknowledged): { nowMs: number; seed: number } | undefined {
     if (this.handlerContexts === 'unseen') return { nowMs: 0, seed: 0 };
@@ -334,6 +371,9 @@ function stripTime(value: unknown): unknown {
   }
   return value;
 }
+
+/** The reply of a request whose client was told its outcome is unknown: nothing to compare. */
+const UNKNOWN_REPLY = Symbol('unknown reply');
 
 function executionKey(execution: {
   readonly clientId: string;

@@ -1,0 +1,57 @@
+/**
+ * A request whose client was told "session expired" may have run before its
+ * session was forgotten. The simulator's history fills the gap it leaves
+ * from the primary's executions, and still reports a gap nothing explains.
+ */
+import test from 'ava';
+import { ledgerV1 } from '../firmware/apps/ledger/index.ts';
+import { History } from '../host/simulator/history.ts';
+
+const app = ledgerV1('state');
+
+function history(): { h: History; finalState: unknown } {
+  const h = new History(() => app, 'reported');
+  const bodies = [
+    ['a', { op: 'open', account: 'x' }],
+    ['b', { op: 'open', account: 'y' }],
+    ['c', { op: 'open', account: 'z' }],
+  ] as const;
+  bodies.forEach(([clientId], index) =>
+    h.executed({ kind: 'executed', txn: index + 1, clientId, syncId: 1, nowMs: 10, seed: 7 }),
+  );
+  let state = app.init();
+  const replies = bodies.map(([, body]) => {
+    const decision = app.handle(state, app.parseRequest(body), { nowMs: 10, random: () => 0 });
+    state = app.apply(state, decision.update);
+    return decision.reply;
+  });
+  for (const index of [0, 2]) {
+    const [clientId, body] = bodies[index] as (typeof bodies)[number];
+    h.acknowledge(
+      0,
+      { clientId, syncId: 1, body },
+      { reply: replies[index], txn: index + 1, syncId: 1 },
+    );
+  }
+  return { h, finalState: state };
+}
+
+test('a gap left by a request of unknown outcome that ran is filled from the execution', (t) => {
+  const { h, finalState } = history();
+  h.refuse(
+    0,
+    { clientId: 'b', syncId: 1, body: { op: 'open', account: 'y' } },
+    {
+      error: 'session-expired',
+      message: 'no session',
+    },
+  );
+  h.checkSequential(0, finalState, app.version, 3);
+  t.deepEqual(h.violations, []);
+});
+
+test('a gap no request of unknown outcome explains is a loss', (t) => {
+  const { h, finalState } = history();
+  h.checkSequential(0, finalState, app.version, 3);
+  t.is(h.violations[0]?.kind, 'acknowledged-lost');
+});
