@@ -158,7 +158,7 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
     switchToOther: () => {
       const refusal = core.switchToOther(hal.clock.now());
       handle(core.takeOutputs());
-      return refusal;
+      return refusal?.message ?? null;
     },
   };
 }

@@ -128,21 +128,12 @@ export type SkewBounds = Readonly<Record<1 | 2, number | null>>;
 
 export const NO_SKEW: SkewBounds = { 1: 0, 2: 0 };
 
-/** The journal's why on the role entry of a primary that handed its roles to the new version. */
-const HANDED_OVER_WHY = 'roles handed';
-/** The journal's why on the role entry of the new version taking the roles (step g). */
-const ROLES_TAKEN_WHY = 'roles switched';
-
 type RoleEntry = Extract<PairJournalEntry, { kind: 'role' }>;
 
-/*
- * The two places the checker reads a role's cause, by the text of its `why`
- * until role events carry a typed cause: each becomes a one-line comparison.
- */
-/** A `switching` board's entry: it handed its roles to the new version (step g). */
-const handedItsRolesOver = (entry: RoleEntry): boolean => entry.why.startsWith(HANDED_OVER_WHY);
+/** A `switching` board's entry: it offered its roles to the new version (step g) and serves no more. */
+const handedItsRolesOver = (entry: RoleEntry): boolean => entry.cause === 'roles-offered';
 /** A `primary-alone` board's entry: it took the roles in a switch (step g). */
-const tookTheRolesInASwitch = (entry: RoleEntry): boolean => entry.why.startsWith(ROLES_TAKEN_WHY);
+const tookTheRolesInASwitch = (entry: RoleEntry): boolean => entry.cause === 'roles-taken';
 
 const KNOWN_ROLES: ReadonlySet<string> = new Set([
   'primary',

@@ -5,6 +5,7 @@
 import test from 'ava';
 import { type AnyApp, AppInputError, defineApp } from '../firmware/app.ts';
 import { ledgerV1, ledgerV2 } from '../firmware/apps/ledger/index.ts';
+import type { SwitchRefusal } from '../firmware/runtime/core.ts';
 import { CorePair } from './helpers/core-pair.ts';
 import { explain, runLedger } from './helpers/ledger-world.ts';
 
@@ -302,8 +303,8 @@ function switchingPair(): CorePair {
   return pair;
 }
 
-function t0(refusal: string | null): void {
-  if (refusal !== null) throw new Error(`switch refused: ${refusal}`);
+function t0(refusal: SwitchRefusal | null): void {
+  if (refusal !== null) throw new Error(`switch refused: ${refusal.message}`);
 }
 
 test('the new version lost after the roles were offered but before it took them: the old primary serves again', (t) => {

@@ -6,6 +6,7 @@
  */
 import test from 'ava';
 import type { ClientRequest } from '../firmware/runtime/messages.ts';
+import type { RoleCause } from '../firmware/runtime/outputs.ts';
 import type { CampaignRun } from '../hil/campaign.ts';
 import {
   findOverlaps,
@@ -34,7 +35,7 @@ function role(
   processor: 1 | 2,
   atMs: number,
   name: string,
-  why = 'test',
+  cause: RoleCause = 'boot',
   powerOn = 1,
 ): PairJournalEntry {
   seq += 1;
@@ -43,7 +44,8 @@ function role(
     role: name as 'primary',
     term: 1,
     txn: 0,
-    why,
+    why: cause,
+    cause,
     seq,
     atMs,
     boot: 1,
@@ -132,9 +134,9 @@ test('split brain: an old primary that handed its roles over is not serving', (t
   const entries = [
     role(1, 100, 'primary'),
     role(2, 100, 'backup'),
-    role(1, 500, 'switching', 'switch requested'),
-    role(1, 900, 'switching', 'roles handed to the new version'),
-    role(2, 910, 'primary-alone', 'roles switched'),
+    role(1, 500, 'switching', 'switch-started'),
+    role(1, 900, 'switching', 'roles-offered'),
+    role(2, 910, 'primary-alone', 'roles-taken'),
     role(1, 950, 'stopped'),
   ];
   t.deepEqual(splitBrains(entries), []);
@@ -143,8 +145,8 @@ test('split brain: an old primary that handed its roles over is not serving', (t
   const noHandover = [
     role(1, 100, 'primary'),
     role(2, 100, 'backup'),
-    role(1, 500, 'switching', 'switch requested'),
-    role(2, 910, 'primary-alone', 'partner silent'),
+    role(1, 500, 'switching', 'switch-started'),
+    role(2, 910, 'primary-alone', 'takeover'),
     role(1, 950, 'stopped'),
   ];
   t.is(splitBrains(noHandover).length, 1);
@@ -154,13 +156,13 @@ test('split brain: a handover whose entry died with a pull is read from the new 
   const entries = [
     role(1, 100, 'primary'),
     role(2, 100, 'backup'),
-    role(1, 500, 'switching', 'switch requested'),
+    role(1, 500, 'switching', 'switch-started'),
     // P1's "roles handed" entry was never read: P1 lost power at 912.
-    role(2, 910, 'primary-alone', 'roles switched'),
+    role(2, 910, 'primary-alone', 'roles-taken'),
   ];
   t.deepEqual(splitBrains(entries, [{ processor: 1, atMs: 912, on: false }]), []);
   // Inferred only for a board then switching: a P1 that was primary still overlaps.
-  const stillPrimary = [role(1, 100, 'primary'), role(2, 910, 'primary-alone', 'roles switched')];
+  const stillPrimary = [role(1, 100, 'primary'), role(2, 910, 'primary-alone', 'roles-taken')];
   t.is(splitBrains(stillPrimary, [{ processor: 1, atMs: 912, on: false }]).length, 1);
 });
 
@@ -171,9 +173,9 @@ test('split brain: a fence reset ends the fenced board’s serving interval', (t
     role(1, 100, 'primary'),
     role(2, 100, 'backup'),
     takeover(2, 1200, true),
-    role(2, 1200, 'primary-alone', 'the primary is silent on every path'),
-    role(1, 1600, 'booting', 'boot ledger 1.0.0', 2),
-    role(1, 2000, 'backup', 'big checkpoint received', 2),
+    role(2, 1200, 'primary-alone', 'takeover'),
+    role(1, 1600, 'booting', 'boot', 2),
+    role(1, 2000, 'backup', 'big-checkpoint-installed', 2),
   ];
   t.deepEqual(splitBrains(fenced), [], 'the fence took P1 down at 1200');
   const roles = roleIntervals(roleMarks(fenced, [], same), bothBooting, 0, 10_000);
@@ -200,7 +202,7 @@ function handover(stopsAtMs: number): PairJournalEntry[] {
   return [
     role(1, 100, 'primary'),
     role(2, 100, 'backup'),
-    role(2, 1000, 'primary-alone', 'the primary is silent on every path'),
+    role(2, 1000, 'primary-alone', 'takeover'),
     role(1, stopsAtMs, 'stopped'),
   ];
 }

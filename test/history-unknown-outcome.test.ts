@@ -16,9 +16,8 @@ function history(): { h: History; finalState: unknown } {
     ['b', { op: 'open', account: 'y' }],
     ['c', { op: 'open', account: 'z' }],
   ] as const;
-  bodies.forEach(([clientId], index) =>
-    h.executed({ kind: 'executed', txn: index + 1, clientId, syncId: 1, nowMs: 10, seed: 7 }),
-  );
+  for (const [index, [clientId]] of bodies.entries())
+    h.executed({ kind: 'executed', txn: index + 1, clientId, syncId: 1, nowMs: 10, seed: 7 });
   let state = app.init();
   const replies = bodies.map(([, body]) => {
     const decision = app.handle(state, app.parseRequest(body), { nowMs: 10, random: () => 0 });

@@ -30,11 +30,24 @@ import {
   type Snapshot,
   type Status,
 } from './messages.ts';
-import type { Effect, Output, PairEvent, SwitchStepName } from './outputs.ts';
+import type { Effect, Output, PairEvent, RoleCause, SwitchStepName } from './outputs.ts';
 import { nextSeed, seededRandom } from './random.ts';
 import { ReplyCache } from './reply-cache.ts';
 import type { Role } from './roles.ts';
 import { bridgeTo, stateFor, stateFrom } from './state-bridge.ts';
+
+/** Why a switch cannot start. */
+export interface SwitchRefusal {
+  readonly code:
+    | 'in-progress'
+    | 'not-whole'
+    /** Our other slot holds no image. */
+    | 'no-image'
+    | 'same-version'
+    /** The backup's other slot lacks the image ours holds. */
+    | 'partner-lacks-image';
+  readonly message: string;
+}
 
 /** What the board knows at power-up. */
 export interface BootInfo {
@@ -199,6 +212,7 @@ export class PairCore {
       term: 0,
       txn: 0,
       why: `boot ${app.name} ${app.version}`,
+      cause: 'boot',
     });
     this.#flush();
   }
@@ -285,11 +299,11 @@ export class PairCore {
    * (online replacement; a fallback is the same from the newer version).
    * Returns why it cannot start, or null when the switch is under way.
    */
-  switchToOther(now: number): string | null {
+  switchToOther(now: number): SwitchRefusal | null {
     this.#now = now;
     const refusal = this.#switchRefusal();
     if (refusal !== null) {
-      this.#emit({ kind: 'switch', step: 'a', ok: false, detail: refusal });
+      this.#emit({ kind: 'switch', step: 'a', ok: false, detail: refusal.message });
       return refusal;
     }
     // a. the backup stops voluntarily and boots the new version on trial.
@@ -310,6 +324,7 @@ export class PairCore {
         rolesTaken: false,
       },
       `switch to ${this.#hello.otherVersion}`,
+      'switch-started',
     );
     this.#flush();
     return null;
@@ -596,7 +611,11 @@ export class PairCore {
     const role = this.#role;
     switch (role.name) {
       case 'joining':
-        this.#setRole({ name: 'booting' }, 'the primary restarted during the big checkpoint');
+        this.#setRole(
+          { name: 'booting' },
+          'the primary restarted during the big checkpoint',
+          'partner-restarted',
+        );
         return;
       case 'backup':
         // A new incarnation proves the old primary and its state are gone: no fence needed.
@@ -607,12 +626,13 @@ export class PairCore {
         this.#setRole(
           { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
           'the backup restarted',
+          'partner-restarted',
         );
         return;
       case 'primary-alone':
         if (role.joinerInc !== 0) {
           this.#releaseAllPending();
-          this.#setRole({ ...role, joinerInc: 0 }, 'the joiner restarted');
+          this.#setRole({ ...role, joinerInc: 0 }, 'the joiner restarted', 'partner-restarted');
         }
         return;
       case 'switching':
@@ -627,7 +647,11 @@ export class PairCore {
     if (role.step === 'awaiting-boot') {
       this.#emit({ kind: 'switch', step: 'b', ok: true, detail: 'backup stopped and is booting' });
       this.#releaseAllPending();
-      this.#setRole({ ...role, stopSeq: 0, held: [] }, 'the old backup is gone');
+      this.#setRole(
+        { ...role, stopSeq: 0, held: [] },
+        'the old backup is gone',
+        'old-backup-stopped',
+      );
       this.#serveHeld(role.held);
       return;
     }
@@ -649,7 +673,11 @@ export class PairCore {
       this.#failSwitch('g', `the new version ${how} before it took the roles`);
       return;
     }
-    this.#setRole({ name: 'booting' }, `the new primary ${how} after the handover`);
+    this.#setRole(
+      { name: 'booting' },
+      `the new primary ${how} after the handover`,
+      'new-primary-lost',
+    );
   }
 
   #onPartnerStatus(status: Status): void {
@@ -663,6 +691,7 @@ export class PairCore {
           this.#setRole(
             { name: 'joining', transferId: -1, chunks: [] },
             'asked the primary to join',
+            'join-asked',
           );
         } else if (status.role === 'booting' && this.config.processor === 1) {
           this.#coldStart(status.term);
@@ -746,7 +775,7 @@ export class PairCore {
         if (role.name === 'joining' || role.name === 'booting') {
           this.#joinAllowedAtMs = Infinity;
           this.#emit({ kind: 'alarm', detail: `the primary refused us: ${body.reason}` });
-          this.#setRole({ name: 'booting' }, 'join refused');
+          this.#setRole({ name: 'booting' }, 'join refused', 'join-refused');
         }
         return;
     }
@@ -760,6 +789,7 @@ export class PairCore {
       this.#setRole(
         { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
         `the backup gave up its copy: ${reason}`,
+        'backup-gave-up-copy',
       );
     } else if (role.name === 'switching' && role.step === 'big-checkpoint') {
       this.#failSwitch('f', `the new version could not take the big checkpoint: ${reason}`);
@@ -795,6 +825,7 @@ export class PairCore {
         this.#setRole(
           { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
           'switch failed at e',
+          'switch-failed',
         );
         return;
       }
@@ -820,6 +851,7 @@ export class PairCore {
           snapshotLineMs: this.#snapshotBytes / lineBytesPerMs(this.config),
         },
         'big checkpoint to the new version',
+        'big-checkpoint-to-new-version',
       );
       return;
     }
@@ -861,6 +893,7 @@ export class PairCore {
     this.#setRole(
       { name: 'primary-alone', joinerInc: this.#partnerInc, snapshotLastSeq: lastSeq },
       'big checkpoint to a joining backup',
+      'big-checkpoint-to-joiner',
     );
   }
 
@@ -918,7 +951,11 @@ export class PairCore {
       return;
     }
     this.#becameBackupMs = this.#now;
-    this.#setRole({ name: 'backup' }, `big checkpoint received at txn ${this.#txn}`);
+    this.#setRole(
+      { name: 'backup' },
+      `big checkpoint received at txn ${this.#txn}`,
+      'big-checkpoint-installed',
+    );
     this.#receive({ kind: 'state-transfer', txn: this.#txn });
   }
 
@@ -977,7 +1014,11 @@ export class PairCore {
     this.#rolesTakenSeq = 0;
     this.#term += 1;
     this.#emit({ kind: 'switch', step: 'g', ok: true, detail: `${this.hello.version} is primary` });
-    this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, 'roles switched');
+    this.#setRole(
+      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
+      'roles switched',
+      'roles-taken',
+    );
     this.#effect({ kind: 'announce' });
     // h. stop the old version; it boots ours on trial and joins as backup.
     this.#send({ k: 'stop', boot: 'other-test', reason: `switch: boot ${this.hello.version}` });
@@ -1008,7 +1049,7 @@ export class PairCore {
       holdsCopy &&
       this.#peerAck >= role.snapshotLastSeq
     ) {
-      this.#setRole({ name: 'primary' }, 'backup synchronised');
+      this.#setRole({ name: 'primary' }, 'backup synchronised', 'backup-synchronised');
       // A backup can join on trial under a primary that has confirmed already
       // (it reset before the confirm reached it): it needs the confirm too.
       const partnerOnTrial = this.#partnerHello?.testMode === true;
@@ -1032,7 +1073,11 @@ export class PairCore {
       // The old backup has everything and has stopped: requests run alone until the new version joins.
       this.#releaseAcknowledged();
       this.#releaseAllPending();
-      this.#setRole({ ...role, stopSeq: 0, held: [] }, 'the old backup stopped');
+      this.#setRole(
+        { ...role, stopSeq: 0, held: [] },
+        'the old backup stopped',
+        'old-backup-stopped',
+      );
       this.#serveHeld(role.held);
     } else if (
       role.name === 'switching' &&
@@ -1048,6 +1093,7 @@ export class PairCore {
       this.#setRole(
         { ...role, step: 'handed-over', sinceMs: this.#now },
         'roles handed to the new version',
+        'roles-offered',
       );
     }
     if (holdsCopy) this.#releaseAcknowledged();
@@ -1117,7 +1163,11 @@ export class PairCore {
         this.#takeOver(this.config.fenceWired, 'the primary is silent on every path');
       }
     } else if (role.name === 'joining') {
-      this.#setRole({ name: 'booting' }, 'the primary went silent during the big checkpoint');
+      this.#setRole(
+        { name: 'booting' },
+        'the primary went silent during the big checkpoint',
+        'primary-lost',
+      );
     } else if (role.name === 'switching' && role.step === 'handed-over') {
       // Only a power loss proves the new version never serves; a silent one may be
       // stalled: fence it, and its restart will show it is gone.
@@ -1169,7 +1219,7 @@ export class PairCore {
   #goAlone(why: string): void {
     this.#fencedAtMs = null;
     this.#releaseAllPending();
-    this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, why);
+    this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, why, 'backup-lost');
   }
 
   /** A primary whose partner holds, or is about to hold, a copy it could take over with. */
@@ -1193,7 +1243,7 @@ export class PairCore {
     this.#term = Math.max(this.#term, this.#partnerStatus?.term ?? 0) + 1;
     this.#resetLink();
     this.#emit({ kind: 'takeover', fenced: fence, why });
-    this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, why);
+    this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, why, 'takeover');
     this.#effect({ kind: 'announce' });
   }
 
@@ -1203,6 +1253,7 @@ export class PairCore {
     this.#setRole(
       { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
       `switch failed at ${step}`,
+      'switch-failed',
     );
     if (role.name === 'switching') this.#serveHeld(role.held);
   }
@@ -1245,17 +1296,28 @@ export class PairCore {
     return role.step === 'awaiting-boot' && role.stopSeq !== 0;
   }
 
-  #switchRefusal(): string | null {
+  #switchRefusal(): SwitchRefusal | null {
     const role = this.#role;
-    if (role.name === 'switching') return 'a switch is already in progress';
+    if (role.name === 'switching')
+      return { code: 'in-progress', message: 'a switch is already in progress' };
     if (role.name !== 'primary')
-      return `processor ${this.config.processor} is ${role.name}, not a primary with a backup`;
+      return {
+        code: 'not-whole',
+        message: `processor ${this.config.processor} is ${role.name}, not a primary with a backup`,
+      };
     const target = this.#hello.otherVersion;
-    if (target === '') return 'no image in the other slot';
-    if (target === this.hello.version) return `the other slot holds the running version ${target}`;
+    if (target === '') return { code: 'no-image', message: 'no image in the other slot' };
+    if (target === this.hello.version)
+      return {
+        code: 'same-version',
+        message: `the other slot holds the running version ${target}`,
+      };
     const partner = this.#partnerHello;
     if (partner?.otherVersion !== target) {
-      return `the backup's other slot holds ${partner?.otherVersion || 'nothing'}, not ${target}`;
+      return {
+        code: 'partner-lacks-image',
+        message: `the backup's other slot holds ${partner?.otherVersion || 'nothing'}, not ${target}`,
+      };
     }
     return null;
   }
@@ -1269,6 +1331,7 @@ export class PairCore {
     this.#setRole(
       { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
       'both booted: cold start',
+      'cold-start',
     );
     this.#effect({ kind: 'announce' });
   }
@@ -1284,12 +1347,12 @@ export class PairCore {
       this.#send({ k: 'dropped', reason: why.slice(0, 200) });
     this.#state = undefined;
     this.#emit({ kind: 'alarm', detail: why });
-    this.#setRole({ name: 'booting' }, why);
+    this.#setRole({ name: 'booting' }, why, 'gave-up-copy');
   }
 
   #stop(boot: BootChoice, reason: string): void {
     this.#state = undefined;
-    this.#setRole({ name: 'stopped', reason }, reason);
+    this.#setRole({ name: 'stopped', reason }, reason, 'stopped');
     this.#rebootAfterFlush = boot;
   }
 
@@ -1448,10 +1511,10 @@ export class PairCore {
     return { role: role.name, term: this.#term, backupInc };
   }
 
-  #setRole(role: Role, why: string): void {
+  #setRole(role: Role, why: string, cause: RoleCause): void {
     this.#role = role;
     this.#nextBeatMs.fill(this.#now); // tell the partner at once
-    this.#emit({ kind: 'role', role: role.name, term: this.#term, txn: this.#txn, why });
+    this.#emit({ kind: 'role', role: role.name, term: this.#term, txn: this.#txn, why, cause });
   }
 
   #fence(cause: 'takeover' | 'backup-silent'): void {

@@ -14,6 +14,41 @@ export type Effect =
 /** Switch steps as ARCHITECTURE.md names them (a to i). */
 export type SwitchStepName = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i' | 'done';
 
+/**
+ * Why a processor's role changed: a value for checkers to match on, beside
+ * the sentence (`why`) for people.
+ */
+export type RoleCause =
+  | 'boot'
+  | 'join-asked'
+  | 'join-refused'
+  | 'big-checkpoint-to-joiner'
+  | 'big-checkpoint-installed'
+  | 'backup-synchronised'
+  /** The partner came back as a new incarnation (it restarted): what it held is gone. */
+  | 'partner-restarted'
+  /** Our backup can no longer serve (DSR down, or fenced and silent): we serve alone. */
+  | 'backup-lost'
+  /** Our backup or joiner gave up its copy of the state. */
+  | 'backup-gave-up-copy'
+  /** The primary went silent while we joined: we have no copy yet. */
+  | 'primary-lost'
+  | 'takeover'
+  | 'cold-start'
+  /** This processor gave up its copy (a checkpoint it could not apply, a primary that dropped it). */
+  | 'gave-up-copy'
+  | 'stopped'
+  | 'switch-started'
+  | 'old-backup-stopped'
+  | 'big-checkpoint-to-new-version'
+  /** g, old primary: the roles were offered to the new version; it serves no more. */
+  | 'roles-offered'
+  /** g, new version: it took the roles and serves. */
+  | 'roles-taken'
+  /** The new version, which had taken the roles, was lost with the only copy. */
+  | 'new-primary-lost'
+  | 'switch-failed';
+
 /** What happened, for logs, status and the simulator's checks. */
 export type PairEvent =
   | {
@@ -23,6 +58,7 @@ export type PairEvent =
       /** The last transaction executed or applied when the role changed. */
       readonly txn: number;
       readonly why: string;
+      readonly cause: RoleCause;
     }
   | { readonly kind: 'takeover'; readonly fenced: boolean; readonly why: string }
   /** We pulsed the partner's reset line: as we took over, or because our backup was silent. */

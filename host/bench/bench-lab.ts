@@ -138,7 +138,7 @@ export function countSuspicions(lab: BenchLab): Suspicions {
     );
   const takeovers = lab.journal.entries.filter((e) => e.kind === 'takeover');
   const backupLosses = lab.journal.entries.filter(
-    (e) => e.kind === 'role' && e.role === 'primary-alone' && e.why === 'backup silent',
+    (e) => e.kind === 'role' && e.cause === 'backup-lost',
   );
   return {
     falseTakeovers: takeovers.filter((e) => !explained(e)),

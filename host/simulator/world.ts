@@ -400,8 +400,7 @@ class World {
           });
         }
         if (SERVING_ROLES.has(event.role)) this.history.servingFrom(event.txn, core.hello.version);
-        if (event.role === 'switching' && event.why.startsWith('roles handed'))
-          this.gaveUpState[index] = true;
+        if (event.cause === 'roles-offered') this.gaveUpState[index] = true;
         return;
       case 'switch':
         // f: the old version's whole state went to the new one; its converters must carry it both ways.
@@ -590,7 +589,8 @@ class World {
       `${this.#time()}  host: switch on P${index + 1}${refusal ? ` refused: ${refusal}` : ''}`,
     );
     // The core's refusals for want of an image name the slot.
-    if (refusal?.includes('other slot')) this.counts.switchesRefusedUnpushed += 1;
+    if (refusal?.code === 'no-image' || refusal?.code === 'partner-lacks-image')
+      this.counts.switchesRefusedUnpushed += 1;
     this.#pump(index);
     if (refusal === null && withFaults) this.#pushDuringSwitch();
     if (refusal !== null || !withFaults || this.random() < 0.5) return;
