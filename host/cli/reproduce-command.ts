@@ -13,6 +13,7 @@ export interface ReproduceSpec {
   readonly app?: string | undefined;
   readonly runMs: number;
   readonly faultModel?: FaultModel | undefined;
+  readonly faultGroups?: readonly string[] | undefined;
   readonly paths?: 1 | 2 | undefined;
   readonly dsr?: 'wired' | 'unwired' | undefined;
   readonly fence?: 'wired' | 'unwired' | undefined;
@@ -24,6 +25,10 @@ export function reproduceLine(spec: ReproduceSpec): string {
   if (spec.runMs !== DEFAULT_RUN_MS) parts.push(`--run-ms ${spec.runMs}`);
   if (spec.faultModel !== undefined && spec.faultModel !== DEFAULT_FAULT_MODEL)
     parts.push(`--fault-model ${spec.faultModel}`);
+  if (spec.faultGroups !== undefined)
+    parts.push(
+      `--fault-groups ${spec.faultGroups.length === 0 ? 'none' : spec.faultGroups.join(',')}`,
+    );
   if (spec.paths !== undefined) parts.push(`--paths ${spec.paths}`);
   if (spec.dsr !== undefined) parts.push(`--dsr ${spec.dsr}`);
   if (spec.fence !== undefined) parts.push(`--fence ${spec.fence}`);

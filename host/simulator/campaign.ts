@@ -9,6 +9,7 @@ import { appVersions, loaderFor, type SimulationModule } from './app-module.ts';
 import { bigStateWorkloadOf } from './big-state.ts';
 import {
   type FaultCounts,
+  type FaultGroup,
   type FaultModel,
   noFaultCounts,
   type Topology,
@@ -42,6 +43,8 @@ export interface SeedSpec {
   readonly faultModel?: FaultModel;
   /** Topology fields to force instead of drawing them (the classic model wires everything). */
   readonly topology?: Partial<Topology>;
+  /** The wide model narrowed to these groups. */
+  readonly faultGroups?: readonly FaultGroup[];
 }
 
 /** The world one seed of a campaign runs in; also how `simulate --seed` replays it. */
@@ -64,6 +67,7 @@ export function worldOptionsFor(spec: SeedSpec): WorldOptions {
     faults: true,
     pushes: true,
     faultModel,
+    ...(spec.faultGroups !== undefined && { faultGroups: spec.faultGroups }),
     ...(otherModelLoadApp !== undefined && { otherModelLoadApp }),
     ...(bigStateWorkload !== undefined && { bigStateWorkload }),
     trace: spec.trace ?? false,
@@ -88,6 +92,7 @@ export interface CampaignOptions {
   readonly runMs?: number;
   readonly faultModel?: FaultModel;
   readonly topology?: Partial<Topology>;
+  readonly faultGroups?: readonly FaultGroup[];
   /** Called after each seed, e.g. to move a progress bar. */
   readonly onSeed?: (result: SeedResult) => void;
 }
@@ -229,6 +234,7 @@ export function runCampaign(options: CampaignOptions): CampaignResult {
         runMs,
         faultModel,
         ...(options.topology !== undefined && { topology: options.topology }),
+        ...(options.faultGroups !== undefined && { faultGroups: options.faultGroups }),
       }),
     );
     for (const key of COUNTED) totals[key] += result[key];

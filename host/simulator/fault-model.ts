@@ -101,6 +101,30 @@ const PIPELINE_MAX = 4;
 const BIG_STATE_MIN_ACCOUNTS = 1500;
 const BIG_STATE_SPREAD_ACCOUNTS = 2000;
 
+/**
+ * The wide model's fault groups. A campaign may narrow the wide model to
+ * some of them (`--fault-groups`), to see which group finds what: the
+ * classic schedule and the new checks stay on, the other groups go off,
+ * and a seed dimension of a chosen group is drawn in half the seeds.
+ */
+export const FAULT_GROUPS = [
+  'stall-board',
+  'stall-hub',
+  'cuts',
+  'clock-skew',
+  'topology',
+  'clients',
+  'big-state',
+  'mismatch',
+  'app-exceptions',
+  'install-failure',
+  'handover-pulls',
+] as const;
+export type FaultGroup = (typeof FAULT_GROUPS)[number];
+
+/** Share of a focused group's seed dimensions. */
+const FOCUSED_SHARE = 0.5;
+
 /** Share of wide seeds with each dimension. */
 const SHARE = {
   onePath: 0.3,
@@ -126,44 +150,54 @@ export function wideProfile(
   seed: number,
   forced: Partial<Topology>,
   bigStateAvailable: boolean,
+  groups?: readonly FaultGroup[],
 ): SeedProfile {
   const random = seededRandom((Math.imul(seed, 0x85ebca6b) ^ 0x3c6ef372) >>> 0);
+  const shareOf = (group: FaultGroup, share: number) => {
+    if (groups === undefined) return share;
+    if (!groups.includes(group)) return 0;
+    return group === 'topology' ? share : FOCUSED_SHARE;
+  };
   const chance = (share: number) => random() < share;
   const topology: Topology = {
-    pathCount: forced.pathCount ?? (chance(SHARE.onePath) ? 1 : 2),
-    dsrWired: forced.dsrWired ?? !chance(SHARE.dsrUnwired),
-    fenceWired: forced.fenceWired ?? !chance(SHARE.fenceUnwired),
+    pathCount: forced.pathCount ?? (chance(shareOf('topology', SHARE.onePath)) ? 1 : 2),
+    dsrWired: forced.dsrWired ?? !chance(shareOf('topology', SHARE.dsrUnwired)),
+    fenceWired: forced.fenceWired ?? !chance(shareOf('topology', SHARE.fenceUnwired)),
   };
-  const skew = chance(SHARE.clockSkew);
+  const skew = chance(shareOf('clock-skew', SHARE.clockSkew));
   const clock = (): ClockSpec => {
     const drift = (random() * 2 - 1) * CLOCK_DRIFT_MAX;
     const offsetMs = random() * CLOCK_OFFSET_MAX_MS;
     return skew ? { drift, offsetMs } : { drift: 0, offsetMs: 0 };
   };
   const clocks = [clock(), clock()] as const;
-  const crowdClients = chance(SHARE.crowd) ? CROWD_MIN + Math.floor(random() * CROWD_SPREAD) : 0;
-  const clientsMax = chance(SHARE.smallClientsMax)
+  const crowdClients = chance(shareOf('clients', SHARE.crowd))
+    ? CROWD_MIN + Math.floor(random() * CROWD_SPREAD)
+    : 0;
+  const clientsMax = chance(shareOf('clients', SHARE.smallClientsMax))
     ? SMALL_CLIENTS_MAX_MIN + Math.floor(random() * SMALL_CLIENTS_MAX_SPREAD)
     : null;
-  const pipeline = chance(SHARE.pipeline) ? 2 + Math.floor(random() * (PIPELINE_MAX - 1)) : 1;
-  const busLossRate = chance(SHARE.lossyBus) ? 0.02 + random() * 0.18 : 0;
+  const pipeline = chance(shareOf('clients', SHARE.pipeline))
+    ? 2 + Math.floor(random() * (PIPELINE_MAX - 1))
+    : 1;
+  const busLossRate = chance(shareOf('clients', SHARE.lossyBus)) ? 0.02 + random() * 0.18 : 0;
   const bigStateAccounts =
-    chance(SHARE.bigState) && bigStateAvailable
+    chance(shareOf('big-state', SHARE.bigState)) && bigStateAvailable
       ? BIG_STATE_MIN_ACCOUNTS + Math.floor(random() * BIG_STATE_SPREAD_ACCOUNTS)
       : 0;
-  const mismatch = chance(SHARE.mismatch)
+  const mismatch = chance(shareOf('mismatch', SHARE.mismatch))
     ? {
         processor: (random() < 0.5 ? 1 : 2) as 1 | 2,
         kind: (random() < 0.5 ? 'other-model' : 'other-app') as Mismatch,
       }
     : null;
-  const appFaults = chance(SHARE.appFaults)
+  const appFaults = chance(shareOf('app-exceptions', SHARE.appFaults))
     ? {
         site: (random() < 0.5 ? 'handle' : 'apply') as AppFaultSite,
         rate: 0.005 + random() * 0.02,
       }
     : null;
-  const installFaults = chance(SHARE.installFaults);
+  const installFaults = chance(shareOf('install-failure', SHARE.installFaults));
   return {
     topology,
     clocks,

@@ -13,12 +13,13 @@ import type { ClientReply, ClientRequest } from '../../firmware/runtime/messages
 import type { Output, PairEvent } from '../../firmware/runtime/outputs.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
 import { BoardClock } from './board-clock.ts';
-import { Line, noFaults } from './cable.ts';
+import { Line } from './cable.ts';
 import { EventQueue } from './event-queue.ts';
 import {
   classicProfile,
   type FaultClass,
   type FaultCounts,
+  type FaultGroup,
   type FaultModel,
   FULL_TOPOLOGY,
   noFaultCounts,
@@ -63,6 +64,8 @@ export interface WorldOptions {
   readonly faults: boolean;
   /** Which faults the seed draws from (see fault-model.ts); classic by default. */
   readonly faultModel?: FaultModel;
+  /** The wide model narrowed to these groups (all of them when absent). */
+  readonly faultGroups?: readonly FaultGroup[];
   /** The same versions built for the other checkpoint model (for mismatched partners). */
   readonly otherModelLoadApp?: AppLoader;
   /** A client workload that opens `accounts` accounts first (for states of tens of KB). */
@@ -187,6 +190,15 @@ export const SERVICE_GAP_MS = 2000;
 const SERVICE_SAMPLE_MS = 50;
 /** Share of the wide model's fault slots that draw a new fault class (the rest draw a classic one). */
 const WIDE_FAULT_SHARE = 0.45;
+/** The wide model's fault slots: group, class, weight. */
+const WIDE_SLOTS: readonly (readonly [FaultGroup, FaultClass, number])[] = [
+  ['stall-board', 'stall-board', 0.22],
+  ['stall-hub', 'stall-hub', 0.18],
+  ['cuts', 'cut-one-way-long', 0.18],
+  ['cuts', 'cut-crossed', 0.15],
+  ['cuts', 'cut-with-noise', 0.15],
+  ['cuts', 'cut-one-way', 0.12],
+];
 /** Share of switches in the wide model with a pull spread over the handover. */
 const HANDOVER_PULL_SHARE = 0.35;
 /** Step f to step g is a message's flight; g to the pair whole is a reboot and a big checkpoint. */
@@ -302,7 +314,12 @@ class World {
       ...(options.fenceWired !== undefined && { fenceWired: options.fenceWired }),
     };
     this.profile = this.wide
-      ? wideProfile(options.seed, forced, options.bigStateWorkload !== undefined)
+      ? wideProfile(
+          options.seed,
+          forced,
+          options.bigStateWorkload !== undefined,
+          options.faultGroups,
+        )
       : classicProfile({ ...FULL_TOPOLOGY, ...forced });
     profileCounts(this.profile, this.faultCounts);
     const { topology } = this.profile;
@@ -664,7 +681,8 @@ class World {
       this.profile.busLossRate > 0 &&
       !this.inFinalPhase &&
       this.busRandom() < this.profile.busLossRate;
-    if (reply.ok) {
+    // Only a bus that loses replies can hide a second execution from the history.
+    if (reply.ok && this.profile.busLossRate > 0) {
       const key = `${reply.clientId}#${reply.syncId}`;
       const seen = this.#executions.get(key);
       if (seen === undefined) {
@@ -816,7 +834,15 @@ class World {
   /** A path with no fault on it at this moment: both directions clean and the hub running. */
   #pathClean(path: number): boolean {
     if (this.#hubStalled || this.unplugged[path]) return false;
-    return (this.lines[path] ?? []).every((line) => isDeepStrictEqual(line.faults, noFaults()));
+    return (this.lines[path] ?? []).every(({ faults: f }) => {
+      return (
+        !f.cut &&
+        f.lossRate === 0 &&
+        f.corruptRate === 0 &&
+        f.duplicateRate === 0 &&
+        f.delayMs === 0
+      );
+    });
   }
 
   /** Counts a takeover with no failure behind it (see takeover-judge.ts). */
@@ -953,10 +979,7 @@ class World {
 
   #injectFault(): void {
     this.faultsInjected += 1;
-    if (this.wide && this.wideRandom() < WIDE_FAULT_SHARE) {
-      this.#injectWideFault();
-      return;
-    }
+    if (this.wide && this.wideRandom() < WIDE_FAULT_SHARE && this.#injectWideFault()) return;
     const r = this.random();
     // Mostly pull a board of a whole pair, so that most pulls test the
     // nothing-lost promise; now and then a second failure on purpose.
@@ -995,37 +1018,54 @@ class World {
     }
   }
 
-  /** The wide model's own fault classes, drawn from their own stream. */
-  #injectWideFault(): void {
+  /** Whether the wide model's group `group` is on in this seed. */
+  #groupOn(group: FaultGroup): boolean {
+    return this.options.faultGroups === undefined || this.options.faultGroups.includes(group);
+  }
+
+  /** The wide model's own fault classes, drawn from their own stream (false when none is on). */
+  #injectWideFault(): boolean {
     const w = this.wideRandom;
-    const r = w();
+    const twoPaths = this.pathCount === 2;
+    const slots = WIDE_SLOTS.filter(
+      ([group, kind]) =>
+        this.#groupOn(group) && (twoPaths || (kind !== 'cut-crossed' && kind !== 'cut-with-noise')),
+    );
+    const total = slots.reduce((sum, [, , weight]) => sum + weight, 0);
+    if (total === 0) return false;
+    let r = w() * total;
+    let kind: FaultClass | undefined;
+    for (const [, slotKind, weight] of slots) {
+      kind = slotKind;
+      r -= weight;
+      if (r < 0) break;
+    }
     const stallMs = () => STALL_MIN_MS * (STALL_MAX_MS / STALL_MIN_MS) ** w();
     const suspicion = this.judge.suspicionMs;
-    const twoPaths = this.pathCount === 2;
-    if (r < 0.22) {
+    if (kind === 'stall-board') {
       const victim = w() < 0.5 ? 0 : 1;
       const length = stallMs();
       this.#count('stall-board');
       if (length >= suspicion) this.#count('stall-board-long');
       this.#stallBoard(victim, length);
-    } else if (r < 0.4) {
+    } else if (kind === 'stall-hub') {
       const length = stallMs();
       this.#count('stall-hub');
       if (length >= suspicion) this.#count('stall-hub-long');
       this.#stallHub(length);
-    } else if (r < 0.58) {
+    } else if (kind === 'cut-one-way-long') {
       const path = Math.floor(w() * this.pathCount);
       const from = w() < 0.5 ? 0 : 1;
       this.#count('cut-one-way-long');
       this.#cutOneWay(path, from, LONG_CUT_MIN_MS + w() * LONG_CUT_SPREAD_MS);
-    } else if (r < 0.73 && twoPaths) {
+    } else if (kind === 'cut-crossed') {
       // Crossed: path 0 cut one way, path 1 the other.
       const from = w() < 0.5 ? 0 : 1;
       const durationMs = 20 + w() * 5000;
       this.#count('cut-crossed');
       this.#cutOneWay(0, from, durationMs);
       this.#cutOneWay(1, from === 0 ? 1 : 0, durationMs);
-    } else if (r < 0.88 && twoPaths) {
+    } else if (kind === 'cut-with-noise') {
       // A cut on one path (one way or both) and noise on the other.
       const path = w() < 0.5 ? 0 : 1;
       const durationMs = 20 + w() * 3000;
@@ -1038,6 +1078,7 @@ class World {
       this.#count('cut-one-way');
       this.#cutOneWay(path, w() < 0.5 ? 0 : 1, 20 + w() * 3000);
     }
+    return true;
   }
 
   /** Data from board `from` on `path` stops for `durationMs` (DSR stays up: the cable is plugged). */
@@ -1100,7 +1141,8 @@ class World {
     if (refusal?.includes('other slot')) this.counts.switchesRefusedUnpushed += 1;
     this.#pump(index);
     if (refusal === null && withFaults) this.#pushDuringSwitch();
-    if (refusal === null && withFaults && this.wide) this.#pullAroundHandover();
+    if (refusal === null && withFaults && this.wide && this.#groupOn('handover-pulls'))
+      this.#pullAroundHandover();
     if (refusal !== null || !withFaults || this.random() < 0.5) return;
     // Power-pull at a chosen step of this switch.
     const steps = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];

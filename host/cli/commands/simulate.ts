@@ -11,7 +11,7 @@
  * The wide fault model is the default (see host/simulator/fault-model.ts);
  * `--fault-model classic` runs the narrower schedule the corpus tests use.
  */
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import type { CheckpointModel } from '../../../firmware/app.ts';
 import {
   DEFAULT_FAULT_MODEL,
@@ -20,7 +20,9 @@ import {
   worldOptionsFor,
 } from '../../simulator/campaign.ts';
 import {
+  FAULT_GROUPS,
   FAULT_MODELS,
+  type FaultGroup,
   type FaultModel,
   type Topology,
   topologyName,
@@ -48,10 +50,24 @@ interface SimulateOptions {
   readonly app?: string;
   readonly runMs: number;
   readonly faultModel: FaultModel;
+  readonly faultGroups?: readonly FaultGroup[];
   readonly paths?: 1 | 2;
   readonly dsr?: 'wired' | 'unwired';
   readonly fence?: 'wired' | 'unwired';
   readonly json: boolean;
+}
+
+/** `--fault-groups a,b` (or `none`: the classic schedule with the wide model's checks). */
+function faultGroups(text: string): readonly FaultGroup[] {
+  if (text.trim() === 'none') return [];
+  const groups = text.split(',').map((g) => g.trim());
+  const unknown = groups.filter((g) => !(FAULT_GROUPS as readonly string[]).includes(g));
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(
+      `Unknown group ${unknown.join(', ')}; groups: ${FAULT_GROUPS.join(', ')}, or none.`,
+    );
+  }
+  return groups as FaultGroup[];
 }
 
 /** The topology fields the options force (the rest are the fault model's). */
@@ -97,6 +113,12 @@ export const registerSimulate: RegisterCommand = (program, finish) => {
       )
         .choices(FAULT_MODELS)
         .default(DEFAULT_FAULT_MODEL),
+    )
+    .addOption(
+      new Option(
+        '--fault-groups <list>',
+        `narrow the wide model to these groups, comma-separated (${FAULT_GROUPS.join(', ')}), or none`,
+      ).argParser(faultGroups),
     )
     .addOption(
       new Option(
@@ -158,6 +180,7 @@ async function campaign(options: SimulateOptions): Promise<ExitCode> {
       runMs: options.runMs,
       faultModel: options.faultModel,
       topology: forcedTopology(options),
+      ...(options.faultGroups !== undefined && { faultGroups: options.faultGroups }),
       onSeed: (seed) => progress.seedDone(seed),
     });
   } finally {
@@ -183,6 +206,7 @@ async function replayOne(options: SimulateOptions, seed: number): Promise<ExitCo
     trace: true,
     faultModel: options.faultModel,
     topology: forcedTopology(options),
+    ...(options.faultGroups !== undefined && { faultGroups: options.faultGroups }),
   });
   const result = runSeed(world);
   if (options.json) {
