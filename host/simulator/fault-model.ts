@@ -159,11 +159,13 @@ export function wideProfile(
     return group === 'topology' ? share : FOCUSED_SHARE;
   };
   const chance = (share: number) => random() < share;
-  const topology: Topology = {
-    pathCount: forced.pathCount ?? (chance(shareOf('topology', SHARE.onePath)) ? 1 : 2),
-    dsrWired: forced.dsrWired ?? !chance(shareOf('topology', SHARE.dsrUnwired)),
-    fenceWired: forced.fenceWired ?? !chance(shareOf('topology', SHARE.fenceUnwired)),
+  // Drawn whether forced or not, so forcing a field leaves every other draw as it was.
+  const drawn: Topology = {
+    pathCount: chance(shareOf('topology', SHARE.onePath)) ? 1 : 2,
+    dsrWired: !chance(shareOf('topology', SHARE.dsrUnwired)),
+    fenceWired: !chance(shareOf('topology', SHARE.fenceUnwired)),
   };
+  const topology: Topology = { ...drawn, ...forced };
   const skew = chance(shareOf('clock-skew', SHARE.clockSkew));
   const clock = (): ClockSpec => {
     const drift = (random() * 2 - 1) * CLOCK_DRIFT_MAX;
