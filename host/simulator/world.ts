@@ -201,8 +201,12 @@ const WIDE_SLOTS: readonly (readonly [FaultGroup, FaultClass, number])[] = [
 ];
 /** Share of switches in the wide model with a pull spread over the handover. */
 const HANDOVER_PULL_SHARE = 0.35;
-/** Step f to step g is a message's flight; g to the pair whole is a reboot and a big checkpoint. */
-const F_TO_G_SPREAD_MS = 8;
+/**
+ * Step f to step g is the role-switch message's flight behind what the line
+ * already carries (about 115 ms seen at 115200 baud); g to the pair whole
+ * is a reboot and a big checkpoint.
+ */
+const F_TO_G_SPREAD_MS = 200;
 const G_TO_WHOLE_SPREAD_MS = 800;
 /** Stalls last 10 to 1500 ms, log-uniformly (as many short ones as long ones). */
 const STALL_MIN_MS = 10;
