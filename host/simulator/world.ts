@@ -449,10 +449,11 @@ class World {
         c === 0 && bigStateAccounts > 0 && bigWorkload !== undefined
           ? bigWorkload(random, bigStateAccounts)
           : options.workload(random);
-      // A pipelined client thinks as long per request in all, so the load stays the same.
+      // A pipelined client thinks longer per request, so it does not multiply the load
+      // (several requests stay outstanding while a fault holds them up, which is the point).
       const client = new SimClient(`c${c}`, this.#clientEnvironment(), workload, random, {
         timeoutMs: 150,
-        thinkMsMax: 20 * pipeline,
+        thinkMsMax: pipeline === 1 ? 20 : 40 * pipeline,
         pipeline,
       });
       this.#addClient(client);
