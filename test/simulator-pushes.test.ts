@@ -94,10 +94,16 @@ test('a push over the old primary during a switch: the pair is whole again once 
 });
 
 test('a seed with pushes replays exactly', (t) => {
-  // Seeds 1 and 12 start with empty slots and have pushes cut short.
+  // Seeds 1 and 12 start with empty slots and have pushes cut short (classic schedule).
   for (const seed of [1, 12]) {
     const options = () =>
-      worldOptionsFor({ seed, mode: 'state', module: ledgerSimulation, runMs: 10_000 });
+      worldOptionsFor({
+        seed,
+        mode: 'state',
+        module: ledgerSimulation,
+        runMs: 10_000,
+        faultModel: 'classic',
+      });
     const first = runSeed(options());
     t.true(first.pushesCompleted > 0 && first.pushesInterrupted > 0);
     t.deepEqual(runSeed(options()), first);

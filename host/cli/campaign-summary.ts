@@ -10,7 +10,7 @@ export function campaignSummary(result: CampaignResult, style: Stylist): string[
   const lines = [
     style(
       'bold',
-      `${result.app} ${current} -> ${next}, ${result.mode} checkpoints: seeds ${result.startSeed}..${lastSeed}, ${seconds(result.runMs, 0)} of faults each`,
+      `${result.app} ${current} -> ${next}, ${result.mode} checkpoints: seeds ${result.startSeed}..${lastSeed}, ${seconds(result.runMs, 0)} of ${result.faultModel} faults each`,
     ),
     ...formatTable([
       ['seeds', count(result.seeds)],
@@ -21,6 +21,7 @@ export function campaignSummary(result: CampaignResult, style: Stylist): string[
       ['executed twice', count(result.duplicated)],
       ['split brain', count(result.splitBrain)],
       ['takeovers', count(result.takeovers)],
+      ['false takeovers (no failure behind them)', count(result.falseTakeovers)],
       [`switches to ${next}`, count(result.switches)],
       [`fallbacks to ${current}`, count(result.fallbacks)],
       ['failed switch steps', count(result.switchFailures)],
@@ -35,6 +36,17 @@ export function campaignSummary(result: CampaignResult, style: Stylist): string[
       ['seeds per minute', count(result.seedsPerMinute)],
     ]),
     '',
+    style('bold', 'faults by class'),
+    ...formatTable(
+      Object.entries(result.faultCounts)
+        .filter(([, n]) => n > 0)
+        .map(([kind, n]) => [kind, count(n)]),
+    ),
+    `topologies: ${Object.entries(result.topologies)
+      .map(([name, n]) => `${name}: ${count(n)}`)
+      .join('; ')}`,
+    `largest final state: ${count(result.finalStateBytesMax)} bytes (JSON)`,
+    '',
     // Kept apart from the table: these are neither passes nor violations of nothing-lost.
     `double failures (both boards down; state not persisted by the app; not counted as passes of nothing-lost): ${count(result.doubleFailures)}`,
     `acknowledged requests lost with them: ${count(result.lostToDoubleFailure)}`,
@@ -43,6 +55,12 @@ export function campaignSummary(result: CampaignResult, style: Stylist): string[
   if (result.violations === 0) {
     lines.push(style('green', `PASS: no violations in ${count(result.seeds)} seeds`));
     return lines;
+  }
+  lines.push(style('bold', 'violations by kind (first seeds):'));
+  for (const [kind, n] of Object.entries(result.violationKinds)) {
+    lines.push(
+      `  ${kind}: ${count(n)} (seeds ${(result.firstSeedsByKind[kind] ?? []).join(', ')})`,
+    );
   }
   lines.push(style('bold', 'first violations:'));
   for (const v of result.firstViolations) {

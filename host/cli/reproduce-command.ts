@@ -4,19 +4,34 @@
  * --run-ms follow only when they differ from the defaults.
  */
 import type { CheckpointModel } from '../../firmware/app.ts';
-import { DEFAULT_RUN_MS } from '../simulator/campaign.ts';
+import { DEFAULT_FAULT_MODEL, DEFAULT_RUN_MS } from '../simulator/campaign.ts';
+import type { FaultModel } from '../simulator/fault-model.ts';
 
 export interface ReproduceSpec {
   readonly seed: number;
   readonly mode: CheckpointModel;
   readonly app?: string | undefined;
   readonly runMs: number;
+  readonly faultModel?: FaultModel | undefined;
+  readonly faultGroups?: readonly string[] | undefined;
+  readonly paths?: 1 | 2 | undefined;
+  readonly dsr?: 'wired' | 'unwired' | undefined;
+  readonly fence?: 'wired' | 'unwired' | undefined;
 }
 
 export function reproduceLine(spec: ReproduceSpec): string {
   const parts = ['npx tandem simulate', `--seed ${spec.seed}`, `--mode ${spec.mode}`];
   if (spec.app !== undefined) parts.push(`--app ${shellQuoted(spec.app)}`);
   if (spec.runMs !== DEFAULT_RUN_MS) parts.push(`--run-ms ${spec.runMs}`);
+  if (spec.faultModel !== undefined && spec.faultModel !== DEFAULT_FAULT_MODEL)
+    parts.push(`--fault-model ${spec.faultModel}`);
+  if (spec.faultGroups !== undefined)
+    parts.push(
+      `--fault-groups ${spec.faultGroups.length === 0 ? 'none' : spec.faultGroups.join(',')}`,
+    );
+  if (spec.paths !== undefined) parts.push(`--paths ${spec.paths}`);
+  if (spec.dsr !== undefined) parts.push(`--dsr ${spec.dsr}`);
+  if (spec.fence !== undefined) parts.push(`--fence ${spec.fence}`);
   return `reproduce with: ${parts.join(' ')}`;
 }
 

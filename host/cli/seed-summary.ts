@@ -1,4 +1,5 @@
 /** The report of one replayed seed (`tandem simulate --seed S`), printed after its trace. */
+import { topologyName } from '../simulator/fault-model.ts';
 import type { SeedResult } from '../simulator/world.ts';
 import type { Stylist } from './terminal-style.ts';
 import { count, formatTable, seconds } from './text-table.ts';
@@ -6,6 +7,7 @@ import { count, formatTable, seconds } from './text-table.ts';
 export function seedSummary(result: SeedResult, style: Stylist): string[] {
   const lines = [
     style('bold', `seed ${result.seed}`),
+    `${result.faultModel} faults, ${topologyName(result.topology)}`,
     ...formatTable([
       ['violations', count(result.violations.length)],
       ['acknowledged requests', count(result.acknowledged)],
@@ -13,6 +15,7 @@ export function seedSummary(result: SeedResult, style: Stylist): string[] {
       ['executed twice', count(result.duplicated)],
       ['split brain', count(result.splitBrain)],
       ['takeovers', count(result.takeovers)],
+      ['false takeovers (no failure behind them)', count(result.falseTakeovers)],
       ['switches', count(result.switches)],
       ['fallbacks', count(result.fallbacks)],
       ['failed switch steps', count(result.switchFailures)],
@@ -21,6 +24,13 @@ export function seedSummary(result: SeedResult, style: Stylist): string[] {
       ['image pushes interrupted', count(result.pushesInterrupted)],
       ['power pulls', count(result.powerPulls)],
       ['faults injected', count(result.faultsInjected)],
+      [
+        'faults by class',
+        Object.entries(result.faultCounts)
+          .filter(([, n]) => n > 0)
+          .map(([kind, n]) => `${kind} ${n}`)
+          .join(', ') || 'none',
+      ],
       ['longest client wait', `${count(result.holdMsMax)} ms`],
       ['virtual time', seconds(result.virtualMs)],
     ]),

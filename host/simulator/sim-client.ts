@@ -1,11 +1,13 @@
 /**
  * A client on the field bus that reaches both boards. It registers a
- * session first (sync id 0), keeps one request outstanding, retries it with
- * the same sync id until it gets an answer (moving to the other board on a
- * timeout or a "not primary"), and follows a board's announcement that it
- * now serves. When the pair has forgotten its session, the outstanding
- * request's outcome is unknown: it is reported as such, and the client
- * registers again under a new id.
+ * session first (sync id 0), then keeps one request outstanding (or up to
+ * `pipeline`, each with its own sync id, all within a window of `pipeline`
+ * sync ids so a retry never falls out of the pair's sync depth), retries
+ * each with the same sync id until it gets an answer (moving to the other
+ * board on a timeout or a "not primary"), and follows a board's
+ * announcement that it now serves. When the pair has forgotten its session,
+ * the outcome of what it had outstanding is unknown: each is reported as
+ * such, and the client registers again under a new id.
  */
 import {
   type ClientReply,
@@ -23,20 +25,43 @@ export interface ClientEnvironment {
   waited(ms: number): void;
 }
 
+/** Separates a client's base id from its session number in the ids of later sessions. */
+const SESSION_MARK = '~';
+
+/** The client a reply is for, whichever of its sessions it names. */
+export function baseClientId(clientId: string): string {
+  const mark = clientId.indexOf(SESSION_MARK);
+  return mark < 0 ? clientId : clientId.slice(0, mark);
+}
+
 export interface ClientOptions {
   readonly timeoutMs: number;
   readonly thinkMsMax: number;
+  /** Requests outstanding at once (1 by default); at most the pair's sync depth. */
+  readonly pipeline?: number;
+  /** Requests this client sends in all (unbounded by default). */
+  readonly requestsMax?: number;
+}
+
+interface Outstanding {
+  readonly request: ClientRequest;
+  readonly firstSentMs: number;
+  attempt: number;
 }
 
 export class SimClient {
   target: 0 | 1 = 0;
   #syncId = 0;
-  /** Sessions begun so far; the first keeps the base id. */
-  #sessions = 0;
-  #id: string;
-  #outstanding: { request: ClientRequest; firstSentMs: number; attempt: number } | null = null;
+  /** By sync id; insertion order is sync id order, so the first is the oldest. */
+  readonly #outstanding = new Map<number, Outstanding>();
   #stopped = false;
   #attempts = 0;
+  readonly #pipeline: number;
+  /** Requests sent in all sessions (for `requestsMax`). */
+  #sent = 0;
+  /** Sessions begun after the first; the first keeps the base id. */
+  #sessions = 0;
+  #id: string;
 
   constructor(
     readonly baseId: string,
@@ -45,6 +70,7 @@ export class SimClient {
     readonly random: () => number,
     readonly options: ClientOptions,
   ) {
+    this.#pipeline = Math.max(1, options.pipeline ?? 1);
     this.#id = baseId;
   }
 
@@ -54,105 +80,134 @@ export class SimClient {
   }
 
   get idle(): boolean {
-    return this.#outstanding === null;
+    return this.#outstanding.size === 0;
   }
 
   start(): void {
     this.#register();
   }
 
-  /** Stop issuing new requests; the outstanding one is still retried to the end. */
+  /** Stop issuing new requests; the outstanding ones are still retried to the end. */
   stop(): void {
     this.#stopped = true;
   }
 
-  /** Give up the outstanding request: its pending timers then find nothing to do. */
+  /** Give up the outstanding requests: their pending timers then find nothing to do. */
   abandon(): void {
     this.#stopped = true;
-    this.#outstanding = null;
+    this.#outstanding.clear();
   }
 
   /** A board announces it now serves: move to it, and resend at once what waits elsewhere. */
   onAnnounce(board: 0 | 1): void {
     const moved = this.target !== board;
     this.target = board;
-    const outstanding = this.#outstanding;
-    if (moved && outstanding !== null) this.#retry(outstanding.attempt);
+    if (!moved) return;
+    for (const outstanding of [...this.#outstanding.values()]) this.#retry(outstanding);
   }
 
   onReply(reply: ClientReply): void {
-    const outstanding = this.#outstanding;
-    if (outstanding === null || reply.syncId !== outstanding.request.syncId) {
+    if (reply.clientId !== this.#id) return; // for a session we gave up
+    const outstanding = this.#outstanding.get(reply.syncId);
+    if (outstanding === undefined) {
       if (reply.ok && reply.syncId !== REGISTER_SYNC_ID)
         this.env.acknowledged({ clientId: this.id, syncId: reply.syncId, body: null }, reply);
       return;
     }
     if (reply.ok && reply.syncId === REGISTER_SYNC_ID) {
-      // Registered: nothing ran, nothing to report.
-    } else if (reply.ok) {
-      this.env.acknowledged(outstanding.request, reply);
-    } else if (reply.error === 'session-expired') {
-      this.env.refused(outstanding.request, reply);
-      this.#outstanding = null;
-      this.#sessions += 1;
-      this.#id = `${this.baseId}~${this.#sessions}`;
-      this.#syncId = 0;
-      this.#register();
+      // Registered: nothing ran, nothing to report; the pipeline fills.
+      this.#outstanding.delete(REGISTER_SYNC_ID);
+      for (let i = 0; i < this.#pipeline; i++) this.#scheduleNext();
       return;
+    }
+    if (reply.ok) {
+      this.env.acknowledged(outstanding.request, reply);
     } else if (reply.error === 'not-primary' || reply.error === 'busy') {
       // Another board may serve: try it after a short pause, same sync id.
       if (reply.error === 'not-primary') this.target = this.target === 0 ? 1 : 0;
       const attempt = outstanding.attempt;
-      this.env.later(2 + this.random() * 3, () => this.#retry(attempt));
+      this.env.later(2 + this.random() * 3, () => {
+        if (outstanding.attempt === attempt) this.#retry(outstanding);
+      });
+      return;
+    } else if (reply.error === 'session-expired') {
+      this.#newSession(reply);
       return;
     } else {
       this.env.refused(outstanding.request, reply);
     }
     this.env.waited(this.env.now() - outstanding.firstSentMs);
-    this.#outstanding = null;
+    this.#outstanding.delete(reply.syncId);
     this.#scheduleNext();
+  }
+
+  /** The pair forgot our session: nothing outstanding can be known to have run or not. */
+  #newSession(reply: Extract<ClientReply, { ok: false }>): void {
+    for (const outstanding of this.#outstanding.values())
+      if (outstanding.request.syncId !== REGISTER_SYNC_ID)
+        this.env.refused(outstanding.request, reply);
+    this.#outstanding.clear();
+    this.#sessions += 1;
+    this.#id = `${this.baseId}${SESSION_MARK}${this.#sessions}`;
+    this.#syncId = 0;
+    this.#register();
   }
 
   /** Begins a session: a registration, retried like any request, before the first real one. */
   #register(): void {
     if (this.#stopped) return;
     const request: ClientRequest = { clientId: this.#id, syncId: REGISTER_SYNC_ID, body: null };
-    this.#outstanding = { request, firstSentMs: this.env.now(), attempt: 0 };
-    this.#transmit();
+    const outstanding: Outstanding = { request, firstSentMs: this.env.now(), attempt: 0 };
+    this.#outstanding.set(REGISTER_SYNC_ID, outstanding);
+    this.#transmit(outstanding);
+  }
+
+  /** A new request may go out: under the pipeline depth, within the sync-id window, under the cap. */
+  #mayIssue(): boolean {
+    if (this.#stopped || this.#outstanding.size >= this.#pipeline) return false;
+    if (this.#outstanding.has(REGISTER_SYNC_ID)) return false;
+    if (this.options.requestsMax !== undefined && this.#sent >= this.options.requestsMax)
+      return false;
+    const oldest = this.#outstanding.keys().next().value;
+    return oldest === undefined || this.#syncId + 1 - oldest < this.#pipeline;
   }
 
   #scheduleNext(): void {
     if (this.#stopped) return;
     this.env.later(this.random() * this.options.thinkMsMax, () => {
-      if (this.#stopped || this.#outstanding !== null) return;
+      if (!this.#mayIssue()) return;
+      this.#sent += 1;
       const request: ClientRequest = {
         clientId: this.#id,
         syncId: ++this.#syncId,
         body: this.nextBody(),
       };
-      this.#outstanding = { request, firstSentMs: this.env.now(), attempt: 0 };
-      this.#transmit();
+      const outstanding: Outstanding = { request, firstSentMs: this.env.now(), attempt: 0 };
+      this.#outstanding.set(request.syncId, outstanding);
+      this.#transmit(outstanding);
+      // A pipeline refills one request per think time.
+      if (this.#mayIssue()) this.#scheduleNext();
     });
   }
 
-  #retry(attempt: number): void {
-    const outstanding = this.#outstanding;
-    if (outstanding === null || outstanding.attempt !== attempt) return;
-    this.#transmit();
+  #retry(outstanding: Outstanding): void {
+    if (this.#outstanding.get(outstanding.request.syncId) !== outstanding) return;
+    this.#transmit(outstanding);
   }
 
-  #transmit(): void {
-    const outstanding = this.#outstanding;
-    if (outstanding === null) return;
+  #transmit(outstanding: Outstanding): void {
     // Attempt numbers are unique across requests, so a timer left over from an
-    // earlier request can never act on this one.
+    // earlier attempt can never act on this one.
     outstanding.attempt = ++this.#attempts;
     const attempt = outstanding.attempt;
-    this.env.send(this.target, outstanding.request);
+    const sentTo = this.target;
+    this.env.send(sentTo, outstanding.request);
     this.env.later(this.options.timeoutMs, () => {
-      if (this.#outstanding?.attempt !== attempt) return;
-      this.target = this.target === 0 ? 1 : 0;
-      this.#retry(attempt);
+      if (outstanding.attempt !== attempt) return;
+      if (this.#outstanding.get(outstanding.request.syncId) !== outstanding) return;
+      // With several requests out, only the first timeout from a board moves the client.
+      if (this.#pipeline === 1 || this.target === sentTo) this.target = this.target === 0 ? 1 : 0;
+      this.#retry(outstanding);
     });
   }
 }

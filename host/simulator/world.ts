@@ -5,17 +5,41 @@
  * virtual time and all driven by one seed. `runSeed` plays it out and
  * checks safety after every step, then liveness once the faults stop.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { AnyApp } from '../../firmware/app.ts';
-import { type PairConfig, pairConfig } from '../../firmware/runtime/config.ts';
+import { type PairConfig, pairConfig, suspectAfterMs } from '../../firmware/runtime/config.ts';
 import type { PairCore } from '../../firmware/runtime/core.ts';
-import type { ClientRequest } from '../../firmware/runtime/messages.ts';
+import type { ClientReply, ClientRequest } from '../../firmware/runtime/messages.ts';
 import type { Output, PairEvent } from '../../firmware/runtime/outputs.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
+import { BoardClock } from './board-clock.ts';
 import { Line } from './cable.ts';
 import { EventQueue } from './event-queue.ts';
+import {
+  classicProfile,
+  type FaultClass,
+  type FaultCounts,
+  type FaultGroup,
+  type FaultModel,
+  FULL_TOPOLOGY,
+  noFaultCounts,
+  profileCounts,
+  type SeedProfile,
+  type Topology,
+  wideProfile,
+} from './fault-model.ts';
+import {
+  type FaultTally,
+  memoLoader,
+  renamedApp,
+  withAppFaults,
+  withInstallFault,
+} from './faulty-app.ts';
 import { History, type Violation } from './history.ts';
-import { IMAGE_BYTES, SimBoard } from './sim-board.ts';
-import { SimClient } from './sim-client.ts';
+import { type AppLoader, IMAGE_BYTES, SimBoard } from './sim-board.ts';
+import { baseClientId, SimClient } from './sim-client.ts';
+import { StateCopies } from './state-copies.ts';
+import { TakeoverJudge } from './takeover-judge.ts';
 
 export interface WorldOptions {
   readonly seed: number;
@@ -28,10 +52,24 @@ export interface WorldOptions {
   readonly runMs: number;
   readonly baud: number;
   readonly clients: number;
-  readonly pathCount: 1 | 2;
+  /**
+   * Topology: forced where given; otherwise the classic model wires two
+   * paths, DSR and fence, and the wide model draws each from the seed.
+   */
+  readonly pathCount?: 1 | 2;
+  readonly dsrWired?: boolean;
+  readonly fenceWired?: boolean;
   readonly config?: Partial<PairConfig>;
   /** Random faults from the seed. */
   readonly faults: boolean;
+  /** Which faults the seed draws from (see fault-model.ts); classic by default. */
+  readonly faultModel?: FaultModel;
+  /** The wide model narrowed to these groups (all of them when absent). */
+  readonly faultGroups?: readonly FaultGroup[];
+  /** The same versions built for the other checkpoint model (for mismatched partners). */
+  readonly otherModelLoadApp?: AppLoader;
+  /** A client workload that opens `accounts` accounts first (for states of tens of KB). */
+  readonly bigStateWorkload?: (random: () => number, accounts: number) => () => unknown;
   /**
    * The host pushes images from the seed: some seeds start with the other
    * slot of one or both boards empty, the host keeps every board's inactive
@@ -64,9 +102,24 @@ export interface ScriptStep {
   readonly action: ScriptAction;
 }
 
+/** Checks the world makes beside the history's. */
+export type WorldViolationKind =
+  | 'seed-threw'
+  | 'false-takeover-one-path'
+  | 'backup-state-differs'
+  | 'service-gap';
+
+export interface SeedViolation {
+  readonly at: number;
+  readonly kind: Violation['kind'] | WorldViolationKind;
+  readonly detail: string;
+}
+
 export interface SeedResult {
   readonly seed: number;
-  readonly violations: readonly Violation[];
+  readonly faultModel: FaultModel;
+  readonly topology: Topology;
+  readonly violations: readonly SeedViolation[];
   readonly acknowledged: number;
   readonly lost: number;
   readonly duplicated: number;
@@ -85,6 +138,12 @@ export interface SeedResult {
   readonly lostToDoubleFailure: number;
   readonly powerPulls: number;
   readonly faultsInjected: number;
+  /** Faults per class, seed dimensions once per seed (see FAULT_CLASSES). */
+  readonly faultCounts: FaultCounts;
+  /** Takeovers with no failure behind them (see takeover-judge.ts). */
+  readonly falseTakeovers: number;
+  /** JSON length of the primary's state at the end (0 if the pair did not settle). */
+  readonly finalStateBytes: number;
   readonly holdMsMax: number;
   readonly virtualMs: number;
   readonly trace: readonly string[];
@@ -122,9 +181,52 @@ const PUSH_DURING_SWITCH_SHARE = 0.25;
  * would crowd out the switches and fallbacks the schedule exists to test.
  */
 const REPUSH_EVERY_MS = 15_000;
+/**
+ * Liveness under one fault: no acknowledged request for longer than this
+ * while both boards are powered and running and a path works both ways is
+ * a `service-gap` (well above the suspicion time, and above any takeover).
+ */
+export const SERVICE_GAP_MS = 2000;
+const SERVICE_SAMPLE_MS = 50;
+/** Share of the wide model's fault slots that draw a new fault class (the rest draw a classic one). */
+const WIDE_FAULT_SHARE = 0.45;
+/** The wide model's fault slots: group, class, weight. */
+const WIDE_SLOTS: readonly (readonly [FaultGroup, FaultClass, number])[] = [
+  ['stall-board', 'stall-board', 0.22],
+  ['stall-hub', 'stall-hub', 0.18],
+  ['cuts', 'cut-one-way-long', 0.18],
+  ['cuts', 'cut-crossed', 0.15],
+  ['cuts', 'cut-with-noise', 0.15],
+  ['cuts', 'cut-one-way', 0.12],
+];
+/** Share of switches in the wide model with a pull spread over the handover. */
+const HANDOVER_PULL_SHARE = 0.35;
+/**
+ * Step f to step g is the role-switch message's flight behind what the line
+ * already carries (about 115 ms seen at 115200 baud); g to the pair whole
+ * is a reboot and a big checkpoint.
+ */
+const F_TO_G_SPREAD_MS = 200;
+const G_TO_WHOLE_SPREAD_MS = 800;
+/** Stalls last 10 to 1500 ms, log-uniformly (as many short ones as long ones). */
+const STALL_MIN_MS = 10;
+const STALL_MAX_MS = 1500;
+/** Long one-way cuts: 1 to 8 s (the lab's 30 s cut stalled writes for all of it). */
+const LONG_CUT_MIN_MS = 1000;
+const LONG_CUT_SPREAD_MS = 7000;
+/** Crowd clients arrive in one burst of 1 to 4 s, each with 1 to 3 requests. */
+const CROWD_BURST_MIN_MS = 1000;
+const CROWD_BURST_SPREAD_MS = 3000;
 
+/** Plays one seed. A seed whose world throws reports it as the violation `seed-threw`. */
 export function runSeed(options: WorldOptions): SeedResult {
-  return new World(options).run();
+  // Building a world runs no app code; running it does, and the core's.
+  const world = new World(options);
+  try {
+    return world.run();
+  } catch (error) {
+    return world.thrown(error);
+  }
 }
 
 class World {
@@ -136,14 +238,16 @@ class World {
   /** A two-way cut unplugs the cable: data and DSR both ways. */
   readonly unplugged: boolean[];
   readonly clients: SimClient[] = [];
+  readonly #clientsById = new Map<string, SimClient>();
   readonly history: History;
   readonly trace: string[] = [];
-  /** Per board: gave up its copy of the state since the pair was last whole. */
+  /** Per board: gave up its copy of the state since the pair was last whole (classic excuse rule). */
   readonly gaveUpState = [false, false];
   readonly wakeAt = [Infinity, Infinity];
   readonly #wakesNow = [0, 0];
   counts = {
     takeovers: 0,
+    falseTakeovers: 0,
     switches: 0,
     fallbacks: 0,
     switchFailures: 0,
@@ -165,17 +269,82 @@ class World {
   readonly pushedImage: [string, string][];
   /** Pushes again into a board's inactive slot at a chosen step of the switch under way. */
   onSwitchStepPush: ((step: string) => void) | null = null;
+  /** Pulls a board at a spread instant of the handover of the switch under way (wide model). */
+  onSwitchStepHandover: ((step: string) => void) | null = null;
   powerPulls = 0;
   faultsInjected = 0;
   holdMsMax = 0;
   inFinalPhase = false;
+  finalStateBytes = 0;
+
+  // The wide model.
+  readonly wide: boolean;
+  readonly profile: SeedProfile;
+  readonly faultCounts: FaultCounts = noFaultCounts();
+  readonly #faultTally: FaultTally = { appExceptions: 0, installFailures: 0 };
+  /** Draws of the wide model's fault classes and their parameters. */
+  readonly wideRandom: () => number;
+  /** Which replies the field bus loses. */
+  readonly busRandom: () => number;
+  readonly clocks: readonly [BoardClock, BoardClock];
+  /** Per board: stalled (no input, no tick), and what arrived meanwhile, in order. */
+  readonly #stalled = [false, false];
+  readonly #stallUntil = [0, 0];
+  readonly #stallHeld: (() => void)[][] = [[], []];
+  /** The wires stalled: bytes, fence pulses and DSR changes wait for the end. */
+  #hubStalled = false;
+  #hubUntil = 0;
+  #hubHeld: (() => void)[] = [];
+  /** DSR levels as the boards saw them when the hub stalled. */
+  #dsrFrozen: boolean[][] = [];
+  readonly judge: TakeoverJudge;
+  readonly copies = new StateCopies();
+  /** Per request key: the txn it ran as, and whether a client got that reply. */
+  readonly #executions = new Map<string, { txn: number; delivered: boolean }>();
+  /** Service-gap check: eligible time since the last acknowledgement. */
+  #gapMs = 0;
+  #gapReported = false;
+  readonly worldViolations: SeedViolation[] = [];
 
   constructor(readonly options: WorldOptions) {
     this.random = seededRandom(options.seed);
     this.pushRandom = seededRandom((Math.imul(options.seed, 0x9e3779b1) ^ 0x7f4a7c15) >>> 0);
-    this.history = new History(options.loadApp, 'reported');
+    this.wideRandom = seededRandom((Math.imul(options.seed, 0xc2b2ae35) ^ 0x27d4eb2f) >>> 0);
+    this.busRandom = seededRandom((Math.imul(options.seed, 0x165667b1) ^ 0x5bd1e995) >>> 0);
+    this.wide = options.faultModel === 'wide';
+    const forced: Partial<Topology> = {
+      ...(options.pathCount !== undefined && { pathCount: options.pathCount }),
+      ...(options.dsrWired !== undefined && { dsrWired: options.dsrWired }),
+      ...(options.fenceWired !== undefined && { fenceWired: options.fenceWired }),
+    };
+    this.profile = this.wide
+      ? wideProfile(
+          options.seed,
+          forced,
+          options.bigStateWorkload !== undefined,
+          options.faultGroups,
+        )
+      : classicProfile({ ...FULL_TOPOLOGY, ...forced });
+    profileCounts(this.profile, this.faultCounts);
+    const { topology } = this.profile;
+    this.clocks = [new BoardClock(this.profile.clocks[0]), new BoardClock(this.profile.clocks[1])];
+    const baseLoader = this.#baseLoader();
+    this.history = new History(baseLoader, 'reported');
     const config = (p: 1 | 2) =>
-      pairConfig(p, { pathCount: options.pathCount, baud: options.baud, ...options.config });
+      pairConfig(p, {
+        pathCount: topology.pathCount,
+        dsrWired: topology.dsrWired,
+        fenceWired: topology.fenceWired,
+        baud: options.baud,
+        ...options.config,
+        ...(this.profile.clientsMax !== null && { clientsMax: this.profile.clientsMax }),
+      });
+    const probe = config(1);
+    this.judge = new TakeoverJudge(
+      topology.pathCount,
+      suspectAfterMs(probe),
+      suspectAfterMs(probe) + 2 * probe.heartbeatIntervalMs,
+    );
     const empty = this.#emptyAtStart();
     const slots = (p: 1 | 2): [string, string] => [
       options.versions[0],
@@ -183,15 +352,44 @@ class World {
     ];
     this.pushedImage = [slots(1), slots(2)];
     this.boards = [
-      new SimBoard(1, config(1), options.loadApp, slots(1), options.seed),
-      new SimBoard(2, config(2), options.loadApp, slots(2), options.seed + 1),
+      new SimBoard(1, config(1), this.#boardLoader(1, baseLoader), slots(1), options.seed),
+      new SimBoard(2, config(2), this.#boardLoader(2, baseLoader), slots(2), options.seed + 1),
     ];
     this.lines = [];
     this.unplugged = [];
-    for (let path = 0; path < options.pathCount; path++) {
+    for (let path = 0; path < topology.pathCount; path++) {
       this.lines.push([0, 1].map((from) => this.#line(path, from === 0 ? 1 : 0)));
       this.unplugged.push(false);
     }
+  }
+
+  get pathCount(): number {
+    return this.profile.topology.pathCount;
+  }
+
+  /** The pair's image, with the seed's app exceptions in it if it has any. */
+  #baseLoader(): AppLoader {
+    const faults = this.profile.appFaults;
+    if (faults === null) return this.options.loadApp;
+    return memoLoader((version) =>
+      withAppFaults(this.options.loadApp(version), faults.site, faults.rate, this.#faultTally),
+    );
+  }
+
+  /** What processor `p` boots: the pair's image, or a mismatched one, with install faults if drawn. */
+  #boardLoader(p: 1 | 2, base: AppLoader): AppLoader {
+    const { mismatch, installFaults } = this.profile;
+    let load = base;
+    if (mismatch?.processor === p) {
+      const other = this.options.otherModelLoadApp;
+      if (mismatch.kind === 'other-app') load = (version) => renamedApp(base(version));
+      else if (other !== undefined) load = other;
+    }
+    if (!installFaults && load === base) return base;
+    const inner = load;
+    return memoLoader((version) =>
+      installFaults ? withInstallFault(inner(version), this.#faultTally) : inner(version),
+    );
   }
 
   /** Processors whose other slot starts empty: as the options say, or as the seed draws. */
@@ -207,39 +405,100 @@ class World {
       this.queue,
       this.options.baud,
       seededRandom(this.options.seed * 7 + path * 2 + to),
-      (bytes) => {
-        const core = this.boards[to]?.core;
-        if (core == null) return;
-        core.receiveBytes(path, bytes, this.queue.now);
-        this.#pump(to);
-      },
+      (bytes) => this.#carry(path, to, bytes),
     );
+  }
+
+  /** Bytes reach the end of a cable: through the hub (held while it stalls), into the board's UART. */
+  #carry(path: number, to: 0 | 1, bytes: Uint8Array): void {
+    if (this.#hubStalled) {
+      this.#hubHeld.push(() => this.#carry(path, to, bytes));
+      return;
+    }
+    this.#whenRunning(to, () => {
+      const core = this.boards[to]?.core;
+      if (core == null) return;
+      core.receiveBytes(path, bytes, this.#local(to));
+      this.#pump(to);
+    });
+  }
+
+  /** The board's own clock now. */
+  #local(index: 0 | 1, floorMs?: number): number {
+    return (this.clocks[index] as BoardClock).at(this.queue.now, floorMs);
+  }
+
+  /** Runs `run` now, or when the board's stall ends (input waits in its UART meanwhile). */
+  #whenRunning(index: 0 | 1, run: () => void): void {
+    if (this.#stalled[index]) (this.#stallHeld[index] as (() => void)[]).push(run);
+    else run();
+  }
+
+  #count(kind: FaultClass): void {
+    this.faultCounts[kind] += 1;
   }
 
   run(): SeedResult {
     const { options, queue } = this;
     for (const index of [0, 1] as const) this.#powerOn(index);
+    const { pipeline, bigStateAccounts } = this.profile;
     for (let c = 0; c < options.clients; c++) {
       const random = seededRandom(options.seed * 13 + c);
-      const client = new SimClient(
-        `c${c}`,
-        this.#clientEnvironment(),
-        options.workload(random),
-        random,
-        {
-          timeoutMs: 150,
-          thinkMsMax: 20,
-        },
-      );
-      this.clients.push(client);
+      const bigWorkload = options.bigStateWorkload;
+      const workload =
+        c === 0 && bigStateAccounts > 0 && bigWorkload !== undefined
+          ? bigWorkload(random, bigStateAccounts)
+          : options.workload(random);
+      // A pipelined client thinks longer per request, so it does not multiply the load
+      // (several requests stay outstanding while a fault holds them up, which is the point).
+      const client = new SimClient(`c${c}`, this.#clientEnvironment(), workload, random, {
+        timeoutMs: 150,
+        thinkMsMax: pipeline === 1 ? 20 : 40 * pipeline,
+        pipeline,
+      });
+      this.#addClient(client);
       queue.at(200, () => client.start());
     }
+    if (this.profile.crowdClients > 0) this.#crowd(this.profile.crowdClients);
     if (options.faults) this.#scheduleFaults();
     if (options.pushes === true) this.#scheduleHost();
     for (const step of options.script ?? []) queue.at(step.atMs, () => this.#scripted(step.action));
+    if (this.wide) queue.at(200, () => this.#sampleService());
     queue.advanceTo(options.runMs);
     this.#finalPhase();
     return this.#result();
+  }
+
+  /** The seed threw: what it got to, with the exception as a violation. */
+  thrown(error: unknown): SeedResult {
+    const message = error instanceof Error ? error.message : String(error);
+    this.trace.push(`${this.#time()}  SEED THREW: ${message}`);
+    this.worldViolations.push({ at: this.queue.now, kind: 'seed-threw', detail: message });
+    return this.#result();
+  }
+
+  #addClient(client: SimClient): void {
+    this.clients.push(client);
+    this.#clientsById.set(client.baseId, client);
+  }
+
+  /** More clients than the reply cache keeps, arriving in one burst, each with a few requests. */
+  #crowd(count: number): void {
+    const w = this.wideRandom;
+    const burstMs = CROWD_BURST_MIN_MS + w() * CROWD_BURST_SPREAD_MS;
+    const startMs = 500 + w() * Math.max(0, this.options.runMs * 0.7 - burstMs);
+    for (let k = 0; k < count; k++) {
+      const random = seededRandom((Math.imul(this.options.seed, 131) + 7919 + k) >>> 0);
+      const client = new SimClient(
+        `k${k}`,
+        this.#clientEnvironment(),
+        this.options.workload(random),
+        random,
+        { timeoutMs: 150, thinkMsMax: burstMs / 3, requestsMax: 1 + Math.floor(random() * 3) },
+      );
+      this.#addClient(client);
+      this.queue.at(startMs + random() * burstMs, () => client.start());
+    }
   }
 
   // ------------------------------------------------------------- boards
@@ -248,13 +507,15 @@ class World {
     const board = this.boards[index] as SimBoard;
     board.powered = true;
     this.#updateDsr();
-    this.queue.at(this.queue.now + BOOT_MS, () => this.#boot(index));
+    this.queue.at(this.queue.now + BOOT_MS, () =>
+      this.#whenRunning(index, () => this.#boot(index)),
+    );
   }
 
   #boot(index: 0 | 1): void {
     const board = this.boards[index] as SimBoard;
     if (!board.powered || board.core !== null) return;
-    const core = board.boot(this.queue.now);
+    const core = board.boot(this.#local(index));
     this.wakeAt[index] = Infinity;
     if (board.bootNote !== '') this.#log(index, board.bootNote);
     this.#log(
@@ -266,12 +527,24 @@ class World {
     this.#pump(index);
   }
 
-  /** Power lost (pull) or reset line pulled (fence): the core is gone at once. */
-  #reset(index: 0 | 1, why: string): void {
+  /**
+   * Power lost (pull) or reset line pulled (fence): the core is gone at
+   * once, and so is a stall and whatever waited in the board's UART.
+   * `byFault` says whether the fault schedule took the board's copy of the
+   * state (see state-copies.ts).
+   */
+  #reset(index: 0 | 1, why: string, byFault: boolean): void {
     const board = this.boards[index] as SimBoard;
     if (board.core === null && !board.powered) return;
+    this.copies.taken(index, byFault ? 'fault' : 'core', why);
     board.reset();
     this.gaveUpState[index] = true;
+    this.judge.reset(index, this.queue.now);
+    if (this.#stalled[index]) {
+      this.#stalled[index] = false;
+      this.#stallHeld[index] = [];
+      this.judge.stallEnded(index, this.queue.now);
+    }
     this.#log(index, why);
     this.#afterStep();
   }
@@ -282,7 +555,7 @@ class World {
     this.powerPulls += 1;
     board.powered = false;
     this.#interruptPush(index);
-    this.#reset(index, 'power pulled');
+    this.#reset(index, 'power pulled', true);
     this.#updateDsr();
   }
 
@@ -293,25 +566,90 @@ class World {
     this.#powerOn(index);
   }
 
+  /** The partner's DTR as the board sees it: live, or as it was when the hub stalled. */
   #dsrLevel(index: 0 | 1, path: number): boolean {
+    if (this.#hubStalled) return this.#dsrFrozen[index]?.[path] ?? true;
+    return this.#liveDsr(index, path);
+  }
+
+  #liveDsr(index: 0 | 1, path: number): boolean {
     const partner = this.boards[index === 0 ? 1 : 0] as SimBoard;
     return partner.powered && !this.unplugged[path];
   }
 
   #applyDsr(index: 0 | 1): void {
     const core = this.boards[index]?.core;
-    if (core == null) return;
-    for (let path = 0; path < this.options.pathCount; path++)
-      core.setDsr(path, this.#dsrLevel(index, path), this.queue.now);
+    if (core == null || this.#stalled[index]) return;
+    const now = this.#local(index);
+    for (let path = 0; path < this.pathCount; path++)
+      core.setDsr(path, this.#dsrLevel(index, path), now);
   }
 
   #updateDsr(): void {
     for (const index of [0, 1] as const) {
-      if (this.boards[index]?.core != null) {
+      if (this.boards[index]?.core != null && !this.#stalled[index]) {
         this.#applyDsr(index);
         this.#pump(index);
       }
     }
+  }
+
+  // ------------------------------------------------------------- stalls
+
+  /** A board's process stalls: no input, no tick, silence on its lines, until it resumes. */
+  #stallBoard(index: 0 | 1, lengthMs: number): void {
+    const board = this.boards[index] as SimBoard;
+    if (!board.powered) return;
+    const until = this.queue.now + lengthMs;
+    this.trace.push(`${this.#time()}  fault: P${index + 1} stalls for ${lengthMs.toFixed(0)} ms`);
+    this.judge.stalled(index, this.queue.now, until);
+    this.#stallUntil[index] = Math.max(
+      this.#stalled[index] ? (this.#stallUntil[index] ?? 0) : 0,
+      until,
+    );
+    this.#stalled[index] = true;
+    this.queue.at(until, () => this.#endBoardStall(index));
+  }
+
+  /** The board resumes: it reads what waited in its UARTs, sees its DSR lines, then its timers. */
+  #endBoardStall(index: 0 | 1): void {
+    if (!this.#stalled[index] || (this.#stallUntil[index] ?? 0) > this.queue.now) return;
+    this.#stalled[index] = false;
+    const held = this.#stallHeld[index] as (() => void)[];
+    this.#stallHeld[index] = [];
+    this.#log(index, `resumes (${held.length} inputs waited)`);
+    for (const run of held) run();
+    const core = this.boards[index]?.core;
+    if (core == null || this.#stalled[index]) return;
+    this.#applyDsr(index);
+    core.tick(this.#local(index));
+    this.#pump(index);
+  }
+
+  /** The wires stall: every byte on every path, the fence lines and DSR changes wait. */
+  #stallHub(lengthMs: number): void {
+    const until = this.queue.now + lengthMs;
+    this.trace.push(`${this.#time()}  fault: the wires stall for ${lengthMs.toFixed(0)} ms`);
+    if (!this.#hubStalled) {
+      this.#dsrFrozen = [0, 1].map((i) =>
+        Array.from({ length: this.pathCount }, (_, path) => this.#liveDsr(i as 0 | 1, path)),
+      );
+      this.#hubStalled = true;
+    }
+    this.#hubUntil = Math.max(this.#hubUntil, until);
+    for (let path = 0; path < this.pathCount; path++) this.judge.pathTouched(path, this.queue.now);
+    this.queue.at(until, () => this.#endHubStall());
+  }
+
+  #endHubStall(force = false): void {
+    if (!this.#hubStalled || (!force && this.#hubUntil > this.queue.now)) return;
+    this.#hubStalled = false;
+    for (let path = 0; path < this.pathCount; path++) this.judge.pathTouched(path, this.queue.now);
+    const held = this.#hubHeld;
+    this.#hubHeld = [];
+    this.trace.push(`${this.#time()}  the wires resume (${held.length} deliveries waited)`);
+    for (const run of held) run();
+    this.#updateDsr();
   }
 
   /** Carries out what a core asked for, then checks the invariants. */
@@ -330,12 +668,9 @@ class World {
       case 'bytes':
         if (board.core === core) this.lines[output.path]?.[index]?.write(output.bytes);
         return;
-      case 'reply': {
-        const reply = output.reply;
-        const client = this.clients.find((c) => c.id === reply.clientId);
-        this.queue.at(this.queue.now + BUS_LATENCY_MS, () => client?.onReply(reply));
+      case 'reply':
+        this.#busReply(output.reply);
         return;
-      }
       case 'effect':
         this.#effect(index, core, output.effect);
         return;
@@ -343,6 +678,39 @@ class World {
         this.#event(index, core, output.event);
         return;
     }
+  }
+
+  /** A reply on the field bus: it may be lost (the client retries); a second execution is caught here. */
+  #busReply(reply: ClientReply): void {
+    const lost =
+      this.profile.busLossRate > 0 &&
+      !this.inFinalPhase &&
+      this.busRandom() < this.profile.busLossRate;
+    // Only a bus that loses replies can hide a second execution from the history.
+    if (reply.ok && this.profile.busLossRate > 0) {
+      const key = `${reply.clientId}#${reply.syncId}`;
+      const seen = this.#executions.get(key);
+      if (seen === undefined) {
+        this.#executions.set(key, { txn: reply.txn, delivered: !lost });
+      } else {
+        // Two answers a client saw are the history's to compare; one it never saw is ours.
+        if (seen.txn !== reply.txn && (!seen.delivered || lost)) {
+          this.history.duplicated += 1;
+          this.history.violation(
+            this.queue.now,
+            'executed-twice',
+            `${key} ran as txn ${seen.txn} and txn ${reply.txn} (a reply lost on the bus)`,
+          );
+        }
+        seen.delivered ||= !lost;
+      }
+    }
+    if (lost) {
+      this.#count('bus-reply-lost');
+      return;
+    }
+    const client = this.#clientsById.get(baseClientId(reply.clientId));
+    this.queue.at(this.queue.now + BUS_LATENCY_MS, () => client?.onReply(reply));
   }
 
   #effect(
@@ -355,18 +723,30 @@ class World {
     const partner = index === 0 ? 1 : 0;
     switch (effect.kind) {
       case 'fence': {
-        const target = this.boards[partner] as SimBoard;
-        if (target.core !== null) {
-          this.#reset(partner, `fenced by processor ${board.processor}`);
-          this.queue.at(this.queue.now + BOOT_MS, () => this.#boot(partner));
-        }
+        const fence = () => {
+          const target = this.boards[partner] as SimBoard;
+          if (target.core === null) return;
+          // Fencing a board that is itself stalled answers that board's failure.
+          const byFault = this.#stalled[partner] === true;
+          this.#reset(partner, `fenced by processor ${board.processor}`, byFault);
+          this.queue.at(this.queue.now + BOOT_MS, () =>
+            this.#whenRunning(partner, () => this.#boot(partner)),
+          );
+        };
+        // The fence line runs through the stalled hub too: the pulse lands when it resumes.
+        if (this.#hubStalled) this.#hubHeld.push(fence);
+        else fence();
         return;
       }
       case 'reboot':
         this.gaveUpState[index] = true;
+        this.copies.taken(index, 'core', `its core rebooted it (${effect.boot})`);
+        this.judge.reset(index, this.queue.now);
         board.scheduleReboot(effect.boot);
         this.#log(index, `reboots (${effect.boot})`);
-        this.queue.at(this.queue.now + BOOT_MS, () => this.#boot(index));
+        this.queue.at(this.queue.now + BOOT_MS, () =>
+          this.#whenRunning(index, () => this.#boot(index)),
+        );
         return;
       case 'confirm':
         board.confirm();
@@ -385,6 +765,7 @@ class World {
     switch (event.kind) {
       case 'takeover':
         this.counts.takeovers += 1;
+        this.#judgeTakeover(index);
         return;
       case 'cold-start':
         this.#onColdStart();
@@ -418,6 +799,7 @@ class World {
         if (!event.ok) this.counts.switchFailures += 1;
         this.onSwitchStep?.(event.step);
         this.onSwitchStepPush?.(event.step);
+        this.onSwitchStepHandover?.(event.step);
         return;
       default:
         return;
@@ -427,7 +809,9 @@ class World {
   onSwitchStep: ((step: string) => void) | null = null;
 
   #scheduleWake(index: 0 | 1, core: PairCore): void {
-    const at = core.nextWakeMs();
+    const clock = this.clocks[index] as BoardClock;
+    const localAt = core.nextWakeMs();
+    const at = clock.worldAt(localAt);
     this.#wakesNow[index] = at <= this.queue.now ? (this.#wakesNow[index] ?? 0) + 1 : 0;
     if ((this.#wakesNow[index] ?? 0) > WAKES_AT_ONE_INSTANT_MAX) {
       throw new Error(
@@ -439,7 +823,10 @@ class World {
     this.queue.at(at, () => {
       if (this.wakeAt[index] !== at || this.boards[index]?.core !== core) return;
       this.wakeAt[index] = Infinity;
-      core.tick(this.queue.now);
+      // A stalled board has no timers; it ticks when it resumes.
+      if (this.#stalled[index]) return;
+      // The board's clock reads at least what the core asked for (rounding aside).
+      core.tick(this.#local(index, localAt));
       this.#pump(index);
     });
   }
@@ -453,26 +840,103 @@ class World {
       this.counts.splitBrain += 1;
       this.history.violation(this.queue.now, 'split-brain', 'both processors serve');
     }
+    for (const index of [0, 1] as const) {
+      const core = cores[index];
+      this.copies.observe(index, core?.hasState === true, core?.role ?? 'off');
+    }
+  }
+
+  /** A path with no fault on it at this moment: both directions clean and the hub running. */
+  #pathClean(path: number): boolean {
+    if (this.#hubStalled || this.unplugged[path]) return false;
+    return (this.lines[path] ?? []).every(({ faults: f }) => {
+      return (
+        !f.cut &&
+        f.lossRate === 0 &&
+        f.corruptRate === 0 &&
+        f.duplicateRate === 0 &&
+        f.delayMs === 0
+      );
+    });
+  }
+
+  /** Counts a takeover with no failure behind it (see takeover-judge.ts). */
+  #judgeTakeover(by: 0 | 1): void {
+    const old = by === 0 ? 1 : 0;
+    const clean = Array.from({ length: this.pathCount }, (_, p) => this.#pathClean(p));
+    const verdict = this.judge.judge(
+      by,
+      this.queue.now,
+      (this.boards[old] as SimBoard).powered,
+      clean,
+    );
+    if (verdict === 'failure-behind') return;
+    this.counts.falseTakeovers += 1;
+    this.trace.push(`${this.#time()}  false takeover by P${by + 1} (${verdict})`);
+    if (verdict === 'false-one-path') {
+      this.worldViolations.push({
+        at: this.queue.now,
+        kind: 'false-takeover-one-path',
+        detail: `P${by + 1} took over from a powered, running P${old + 1} while a path worked both ways; another path had a fault`,
+      });
+    }
   }
 
   /**
-   * A cold start means no processor had the state. That is excused only as a
-   * double failure: both boards gave up their copy (power, fence or a switch
-   * stop) since the pair was last whole.
+   * A cold start means no processor had the state. The classic model
+   * excuses it whenever both boards gave up their copy since the pair was
+   * last whole; the wide model only where the fault schedule took both
+   * copies (see state-copies.ts).
    */
   #onColdStart(): void {
     if (!this.history.hasAcknowledged) return;
-    if (this.gaveUpState[0] && this.gaveUpState[1]) {
+    const excused = this.wide
+      ? this.copies.doubleFault
+      : this.gaveUpState[0] === true && this.gaveUpState[1] === true;
+    if (excused) {
       this.counts.doubleFailures += 1;
       this.trace.push(`${this.#time()}  cold start after both copies were lost: double failure`);
     } else {
       this.history.violation(
         this.queue.now,
         'state-lost',
-        'cold start, yet only one board lost its copy',
+        this.wide
+          ? `cold start, yet the faults did not take both copies: ${this.copies.describe()}`
+          : 'cold start, yet only one board lost its copy',
       );
     }
     this.history.newEpoch();
+    this.#executions.clear();
+  }
+
+  /**
+   * Liveness under one fault: while both boards are powered and running
+   * and some path works both ways, an acknowledgement must come at least
+   * every SERVICE_GAP_MS (time under a wider fault does not count).
+   */
+  #sampleService(): void {
+    if (this.queue.now >= this.options.runMs) return;
+    const running = this.boards.every((b, i) => b.powered && !this.#stalled[i]);
+    const somePath = Array.from({ length: this.pathCount }, (_, p) => this.#pathClean(p)).some(
+      Boolean,
+    );
+    if (running && somePath) {
+      this.#gapMs += SERVICE_SAMPLE_MS;
+      if (this.#gapMs > SERVICE_GAP_MS && !this.#gapReported) {
+        this.#gapReported = true;
+        this.worldViolations.push({
+          at: this.queue.now,
+          kind: 'service-gap',
+          detail: `no request acknowledged for ${this.#gapMs} ms while both boards ran and a path worked both ways`,
+        });
+      }
+    }
+    this.queue.at(this.queue.now + SERVICE_SAMPLE_MS, () => this.#sampleService());
+  }
+
+  #acknowledged(): void {
+    this.#gapMs = 0;
+    this.#gapReported = false;
   }
 
   // ------------------------------------------------------------- clients
@@ -482,17 +946,22 @@ class World {
       now: () => this.queue.now,
       later: (delayMs: number, run: () => void) => this.queue.at(this.queue.now + delayMs, run),
       send: (board: 0 | 1, request: ClientRequest) => {
-        this.queue.at(this.queue.now + BUS_LATENCY_MS, () => {
-          const core = this.boards[board]?.core;
-          if (core == null) return;
-          core.request(request, this.queue.now);
-          this.#pump(board);
-        });
+        this.queue.at(this.queue.now + BUS_LATENCY_MS, () =>
+          this.#whenRunning(board, () => {
+            const core = this.boards[board]?.core;
+            if (core == null) return;
+            core.request(request, this.#local(board));
+            this.#pump(board);
+          }),
+        );
       },
       acknowledged: (
         request: ClientRequest,
         reply: { reply: unknown; txn: number; syncId: number },
-      ) => this.history.acknowledge(this.queue.now, request, reply),
+      ) => {
+        this.#acknowledged();
+        this.history.acknowledge(this.queue.now, request, reply);
+      },
       refused: (request: ClientRequest, reply: { error: string; message: string }) =>
         this.history.refuse(this.queue.now, request, reply),
       waited: (ms: number) => {
@@ -524,11 +993,12 @@ class World {
   }
 
   #injectFault(): void {
+    this.faultsInjected += 1;
+    if (this.wide && this.wideRandom() < WIDE_FAULT_SHARE && this.#injectWideFault()) return;
     const r = this.random();
     // Mostly pull a board of a whole pair, so that most pulls test the
     // nothing-lost promise; now and then a second failure on purpose.
     const pairWhole = this.boards.some((b) => b.core?.role === 'primary');
-    this.faultsInjected += 1;
     if (r < 0.25 && (pairWhole || this.random() < 0.1)) {
       // Pull a board: the primary or the backup, now or at a chosen moment.
       const victimRole = this.random() < 0.6 ? 'serving' : 'backup';
@@ -553,20 +1023,113 @@ class World {
         );
       }
     } else if (r < 0.45) {
+      this.#count('switch');
       this.#switch();
     } else if (r < 0.6) {
       this.#cut(this.random() < 0.5);
     } else {
+      this.#count('noise');
       this.#noise();
     }
   }
 
+  /** Whether the wide model's group `group` is on in this seed. */
+  #groupOn(group: FaultGroup): boolean {
+    return this.options.faultGroups === undefined || this.options.faultGroups.includes(group);
+  }
+
+  /** The wide model's own fault classes, drawn from their own stream (false when none is on). */
+  #injectWideFault(): boolean {
+    const w = this.wideRandom;
+    const twoPaths = this.pathCount === 2;
+    const slots = WIDE_SLOTS.filter(
+      ([group, kind]) =>
+        this.#groupOn(group) && (twoPaths || (kind !== 'cut-crossed' && kind !== 'cut-with-noise')),
+    );
+    const total = slots.reduce((sum, [, , weight]) => sum + weight, 0);
+    if (total === 0) return false;
+    let r = w() * total;
+    let kind: FaultClass | undefined;
+    for (const [, slotKind, weight] of slots) {
+      kind = slotKind;
+      r -= weight;
+      if (r < 0) break;
+    }
+    const stallMs = () => STALL_MIN_MS * (STALL_MAX_MS / STALL_MIN_MS) ** w();
+    const suspicion = this.judge.suspicionMs;
+    if (kind === 'stall-board') {
+      const victim = w() < 0.5 ? 0 : 1;
+      const length = stallMs();
+      this.#count('stall-board');
+      if (length >= suspicion) this.#count('stall-board-long');
+      this.#stallBoard(victim, length);
+    } else if (kind === 'stall-hub') {
+      const length = stallMs();
+      this.#count('stall-hub');
+      if (length >= suspicion) this.#count('stall-hub-long');
+      this.#stallHub(length);
+    } else if (kind === 'cut-one-way-long') {
+      const path = Math.floor(w() * this.pathCount);
+      const from = w() < 0.5 ? 0 : 1;
+      this.#count('cut-one-way-long');
+      this.#cutOneWay(path, from, LONG_CUT_MIN_MS + w() * LONG_CUT_SPREAD_MS);
+    } else if (kind === 'cut-crossed') {
+      // Crossed: path 0 cut one way, path 1 the other.
+      const from = w() < 0.5 ? 0 : 1;
+      const durationMs = 20 + w() * 5000;
+      this.#count('cut-crossed');
+      this.#cutOneWay(0, from, durationMs);
+      this.#cutOneWay(1, from === 0 ? 1 : 0, durationMs);
+    } else if (kind === 'cut-with-noise') {
+      // A cut on one path (one way or both) and noise on the other.
+      const path = w() < 0.5 ? 0 : 1;
+      const durationMs = 20 + w() * 3000;
+      this.#count('cut-with-noise');
+      if (w() < 0.5) this.#cutOneWay(path, w() < 0.5 ? 0 : 1, durationMs);
+      else this.#cutTwoWay(path, durationMs);
+      this.#noiseOn(path === 0 ? 1 : 0, w, durationMs);
+    } else {
+      const path = Math.floor(w() * this.pathCount);
+      this.#count('cut-one-way');
+      this.#cutOneWay(path, w() < 0.5 ? 0 : 1, 20 + w() * 3000);
+    }
+    return true;
+  }
+
+  /** Data from board `from` on `path` stops for `durationMs` (DSR stays up: the cable is plugged). */
+  #cutOneWay(path: number, from: 0 | 1, durationMs: number): void {
+    const line = (this.lines[path] as Line[])[from] as Line;
+    this.trace.push(
+      `${this.#time()}  fault: cut path ${path} from P${from + 1} for ${durationMs.toFixed(0)} ms`,
+    );
+    line.faults.cut = true;
+    this.judge.pathTouched(path, this.queue.now);
+    this.queue.at(this.queue.now + durationMs, () => {
+      if (!this.unplugged[path]) line.faults.cut = false;
+      this.judge.pathTouched(path, this.queue.now);
+    });
+  }
+
+  #cutTwoWay(path: number, durationMs: number): void {
+    this.trace.push(
+      `${this.#time()}  fault: cut path ${path} both ways for ${durationMs.toFixed(0)} ms`,
+    );
+    this.#plug(path, false);
+    this.queue.at(this.queue.now + durationMs, () => this.#plug(path, true));
+  }
+
   /** Pulls the board `pick` names as soon as it names one (checked every millisecond, up to a second). */
-  #pullWhen(pick: () => 0 | 1 | null, label: string, restore = true): void {
+  #pullWhen(
+    pick: () => 0 | 1 | null,
+    label: string,
+    restore = true,
+    kind: FaultClass = 'pull',
+  ): void {
     const deadline = this.queue.now + 1000;
     const attempt = () => {
       const index = pick();
       if (index !== null) {
+        if (this.options.faults) this.#count(kind);
         this.trace.push(`${this.#time()}  fault: pull ${label}`);
         this.#pullPower(index);
         if (restore)
@@ -583,8 +1146,9 @@ class World {
   #switch(withFaults = true): void {
     const index = this.#roleIndex('serving');
     const core = index === null ? null : this.boards[index]?.core;
-    if (core == null || index === null) return;
-    const refusal = core.switchToOther(this.queue.now);
+    // A stalled primary does not answer the host's switch command.
+    if (core == null || index === null || this.#stalled[index]) return;
+    const refusal = core.switchToOther(this.#local(index));
     this.trace.push(
       `${this.#time()}  host: switch on P${index + 1}${refusal ? ` refused: ${refusal}` : ''}`,
     );
@@ -593,6 +1157,8 @@ class World {
       this.counts.switchesRefusedUnpushed += 1;
     this.#pump(index);
     if (refusal === null && withFaults) this.#pushDuringSwitch();
+    if (refusal === null && withFaults && this.wide && this.#groupOn('handover-pulls'))
+      this.#pullAroundHandover();
     if (refusal !== null || !withFaults || this.random() < 0.5) return;
     // Power-pull at a chosen step of this switch.
     const steps = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
@@ -604,6 +1170,32 @@ class World {
       this.onSwitchStep = null;
       this.queue.at(this.queue.now + delayMs, () =>
         this.#pullWhen(() => victim, `P${victim + 1} at switch step ${step}`),
+      );
+    };
+  }
+
+  /**
+   * Now and then a pull at a spread instant of the handover: between step f
+   * (big checkpoint acknowledged) and g (the new version takes the roles),
+   * or between g and the pair being whole again, of either board.
+   */
+  #pullAroundHandover(): void {
+    const w = this.wideRandom;
+    if (w() >= HANDOVER_PULL_SHARE) return;
+    const afterG = w() < 0.6;
+    const step = afterG ? 'g' : 'f';
+    const delayMs = w() * (afterG ? G_TO_WHOLE_SPREAD_MS : F_TO_G_SPREAD_MS);
+    const victim = w() < 0.5 ? 0 : 1;
+    this.onSwitchStepHandover = (seen) => {
+      if (seen !== step) return;
+      this.onSwitchStepHandover = null;
+      this.queue.at(this.queue.now + delayMs, () =>
+        this.#pullWhen(
+          () => victim,
+          `P${victim + 1} ${delayMs.toFixed(1)} ms after switch step ${step}`,
+          true,
+          'pull-handover',
+        ),
       );
     };
   }
@@ -675,12 +1267,13 @@ class World {
     this.trace.push(
       `${this.#time()}  host: push ${version} to P${index + 1} slot ${slot}${fromByte > 0 ? ` from byte ${fromByte}` : ''} (${why})`,
     );
-    const core = board.core;
-    if (core !== null && core.hello.otherVersion !== '') {
-      // The slot is erased first: the running core no longer has an image there.
-      core.otherImageChanged('', this.queue.now);
+    // The slot is erased first: the running core no longer has an image there.
+    this.#whenRunning(index, () => {
+      const core = board.core;
+      if (core === null || core.hello.otherVersion === '') return;
+      core.otherImageChanged('', this.#local(index));
       this.#pump(index);
-    }
+    });
     this.queue.at(this.queue.now + (IMAGE_BYTES - fromByte) * PUSH_MS_PER_BYTE, () =>
       this.#pushDone(index, push),
     );
@@ -697,11 +1290,12 @@ class World {
     this.trace.push(
       `${this.#time()}  host: push ${push.version} to P${index + 1} slot ${push.slot} complete`,
     );
-    const core = board.core;
-    if (core !== null) {
-      core.otherImageChanged(push.version, this.queue.now);
+    this.#whenRunning(index, () => {
+      const core = board.core;
+      if (core === null) return;
+      core.otherImageChanged(push.version, this.#local(index));
       this.#pump(index);
-    }
+    });
   }
 
   /** Power lost mid-push: the slot keeps the chunks the board acknowledged, and stays partial. */
@@ -774,16 +1368,17 @@ class World {
         this.#plug(0, false);
         return;
       case 'restore-cables':
-        for (let path = 0; path < this.options.pathCount; path++) this.#plug(path, true);
+        for (let path = 0; path < this.pathCount; path++) this.#plug(path, true);
         return;
     }
   }
 
   #cut(twoWay: boolean): void {
-    const path = Math.floor(this.random() * this.options.pathCount);
+    const path = Math.floor(this.random() * this.pathCount);
     const direction = this.random() < 0.5 ? 0 : 1;
     const durationMs = 20 + this.random() * 800;
     const lines = this.lines[path] as Line[];
+    this.#count(twoWay ? 'cut-two-way' : 'cut-one-way');
     this.trace.push(
       `${this.#time()}  fault: cut path ${path} ${twoWay ? 'both ways' : `from P${direction + 1}`} for ${durationMs.toFixed(0)} ms`,
     );
@@ -791,6 +1386,7 @@ class World {
       this.#plug(path, false);
     } else {
       (lines[direction] as Line).faults.cut = true;
+      this.judge.pathTouched(path, this.queue.now);
       this.#updateDsr();
     }
     this.queue.at(this.queue.now + durationMs, () => this.#plug(path, true));
@@ -800,19 +1396,37 @@ class World {
   #plug(path: number, plugged: boolean): void {
     for (const line of this.lines[path] as Line[]) line.faults.cut = !plugged;
     this.unplugged[path] = !plugged;
+    this.judge.pathTouched(path, this.queue.now);
     this.#updateDsr();
   }
 
   #noise(): void {
-    const path = Math.floor(this.random() * this.options.pathCount);
-    const line = this.lines[path]?.[this.random() < 0.5 ? 0 : 1] as Line;
+    const path = Math.floor(this.random() * this.pathCount);
+    const direction = this.random() < 0.5 ? 0 : 1;
     const kind = Math.floor(this.random() * 4);
     const durationMs = 50 + this.random() * 1500;
-    const faults = line.faults;
-    if (kind === 0) faults.lossRate = 0.01 + this.random() * 0.3;
-    else if (kind === 1) faults.corruptRate = 0.01 + this.random() * 0.3;
-    else if (kind === 2) faults.duplicateRate = 0.01 + this.random() * 0.3;
-    else faults.delayMs = 1 + this.random() * 15;
+    this.#noiseKind(path, direction, kind, this.random, durationMs);
+  }
+
+  /** Noise on one direction of `path`, from the wide model's draws. */
+  #noiseOn(path: number, random: () => number, durationMs: number): void {
+    const direction = random() < 0.5 ? 0 : 1;
+    this.#noiseKind(path, direction, Math.floor(random() * 4), random, durationMs);
+  }
+
+  #noiseKind(
+    path: number,
+    direction: 0 | 1,
+    kind: number,
+    random: () => number,
+    durationMs: number,
+  ): void {
+    const faults = ((this.lines[path] as Line[])[direction] as Line).faults;
+    if (kind === 0) faults.lossRate = 0.01 + random() * 0.3;
+    else if (kind === 1) faults.corruptRate = 0.01 + random() * 0.3;
+    else if (kind === 2) faults.duplicateRate = 0.01 + random() * 0.3;
+    else faults.delayMs = 1 + random() * 15;
+    this.judge.pathTouched(path, this.queue.now);
     this.trace.push(
       `${this.#time()}  fault: ${['loss', 'corruption', 'duplication', 'delay'][kind]} on path ${path} for ${durationMs.toFixed(0)} ms`,
     );
@@ -821,6 +1435,7 @@ class World {
       faults.corruptRate = 0;
       faults.duplicateRate = 0;
       faults.delayMs = 0;
+      this.judge.pathTouched(path, this.queue.now);
     });
   }
 
@@ -831,17 +1446,28 @@ class World {
     this.inFinalPhase = true;
     this.onSwitchStep = null;
     this.onSwitchStepPush = null;
+    this.onSwitchStepHandover = null;
     for (const client of this.clients) client.stop();
+    this.#endHubStall(true);
+    for (const index of [0, 1] as const) {
+      this.#stallUntil[index] = this.queue.now;
+      this.#endBoardStall(index);
+    }
     for (const index of [0, 1] as const) this.#restorePower(index);
-    for (let path = 0; path < this.options.pathCount; path++) {
+    for (let path = 0; path < this.pathCount; path++) {
       this.unplugged[path] = false;
       for (const line of this.lines[path] as Line[])
         line.faults = { cut: false, lossRate: 0, corruptRate: 0, duplicateRate: 0, delayMs: 0 };
     }
     this.#updateDsr();
     const deadline = this.queue.now + REFORM_BOUND_MS;
+    // A mismatched partner can never join: the pair settles with one board serving alone.
+    const alone = this.profile.mismatch !== null;
     const settled = () => {
       const cores = this.boards.map((b) => b.core);
+      if (alone) {
+        return cores.some((c) => c?.serving === true) && this.clients.every((c) => c.idle);
+      }
       const primary = cores.find((c) => c?.role === 'primary');
       const backup = cores.find((c) => c?.role === 'backup');
       return (
@@ -866,15 +1492,35 @@ class World {
       );
       return;
     }
-    const primary = this.boards.map((b) => b.core).find((c) => c?.role === 'primary') as PairCore;
+    const cores = this.boards.map((b) => b.core);
+    const primary = cores.find((c) => (alone ? c?.serving : c?.role === 'primary')) as PairCore;
+    this.finalStateBytes = JSON.stringify(primary.state)?.length ?? 0;
     this.history.checkSequential(this.queue.now, primary.state, primary.hello.version, primary.txn);
+    const backup = cores.find((c) => c?.role === 'backup');
+    if (this.wide && backup != null && !isDeepStrictEqual(backup.state, primary.state)) {
+      this.worldViolations.push({
+        at: this.queue.now,
+        kind: 'backup-state-differs',
+        detail: `at txn ${primary.txn} (backup at ${backup.txn}): primary ${short(primary.state)}, backup ${short(backup.state)}`,
+      });
+    }
   }
 
   #result(): SeedResult {
     const h = this.history;
+    const faultCounts = {
+      ...this.faultCounts,
+      'app-exception': this.#faultTally.appExceptions,
+      'install-failure': this.#faultTally.installFailures,
+    };
+    const violations: SeedViolation[] = [...h.violations, ...this.worldViolations].sort(
+      (a, b) => a.at - b.at,
+    );
     return {
       seed: this.options.seed,
-      violations: h.violations,
+      faultModel: this.wide ? 'wide' : 'classic',
+      topology: this.profile.topology,
+      violations,
       acknowledged: h.acknowledged,
       lost: h.lost,
       duplicated: h.duplicated,
@@ -890,6 +1536,9 @@ class World {
       lostToDoubleFailure: h.lostToDoubleFailure,
       powerPulls: this.powerPulls,
       faultsInjected: this.faultsInjected,
+      faultCounts,
+      falseTakeovers: this.counts.falseTakeovers,
+      finalStateBytes: this.finalStateBytes,
       holdMsMax: this.holdMsMax,
       virtualMs: this.queue.now,
       trace: this.trace,
@@ -904,6 +1553,12 @@ class World {
   #log(index: 0 | 1, text: string): void {
     if (this.options.trace) this.trace.push(`${this.#time()}  P${index + 1}  ${text}`);
   }
+}
+
+/** A value for a violation's detail: its JSON, cut short. */
+function short(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'undefined';
+  return text.length > 160 ? `${text.slice(0, 160)}...` : text;
 }
 
 interface PushInFlight {

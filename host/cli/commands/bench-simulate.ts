@@ -7,7 +7,8 @@
 import { cpus } from 'node:os';
 import { Option } from 'commander';
 import type { CheckpointModel } from '../../../firmware/app.ts';
-import { DEFAULT_RUN_MS, runCampaign } from '../../simulator/campaign.ts';
+import { DEFAULT_FAULT_MODEL, DEFAULT_RUN_MS, runCampaign } from '../../simulator/campaign.ts';
+import { FAULT_MODELS, type FaultModel } from '../../simulator/fault-model.ts';
 import ledgerSimulation from '../../simulator/ledger-simulation.ts';
 import { BENCH_TARGET, type BenchMeasurement, measure } from '../bench-target.ts';
 import { campaignProgress, progressWanted } from '../campaign-progress.ts';
@@ -23,6 +24,7 @@ const MODES: readonly CheckpointModel[] = ['state', 'replay'];
 
 interface BenchOptions {
   readonly seeds: number;
+  readonly faultModel: FaultModel;
   readonly json: boolean;
 }
 
@@ -36,6 +38,11 @@ export const registerBenchSimulate: RegisterCommand = (program, finish) => {
       new Option('--seeds <n>', 'seeds per mode')
         .argParser(positiveInteger)
         .default(DEFAULT_BENCH_SEEDS),
+    )
+    .addOption(
+      new Option('--fault-model <model>', 'the fault model the seeds run')
+        .choices(FAULT_MODELS)
+        .default(DEFAULT_FAULT_MODEL),
     )
     .option('--json', 'print one JSON object on stdout (for scripts)', false)
     .action((options: BenchOptions) => {
@@ -54,6 +61,7 @@ function bench(options: BenchOptions): ExitCode {
           mode,
           module: ledgerSimulation,
           runMs: DEFAULT_RUN_MS,
+          faultModel: options.faultModel,
           onSeed: (seed) => progress.seedDone(seed),
         }),
       );
@@ -67,6 +75,7 @@ function bench(options: BenchOptions): ExitCode {
   if (options.json) {
     const report = {
       seedsPerMode: options.seeds,
+      faultModel: options.faultModel,
       runMs: DEFAULT_RUN_MS,
       target: BENCH_TARGET,
       machine,
@@ -76,7 +85,7 @@ function bench(options: BenchOptions): ExitCode {
     process.stdout.write(`${JSON.stringify(report)}\n`);
   } else {
     process.stdout.write(
-      `${benchReport(options.seeds, measurements, verdict, machine).join('\n')}\n`,
+      `${benchReport(options.seeds, options.faultModel, measurements, verdict, machine).join('\n')}\n`,
     );
   }
   return ExitCode.ok;
@@ -84,6 +93,7 @@ function bench(options: BenchOptions): ExitCode {
 
 function benchReport(
   seeds: number,
+  faultModel: FaultModel,
   measurements: readonly BenchMeasurement[],
   verdict: string,
   machine: { node: string; cpu: string },
@@ -91,7 +101,10 @@ function benchReport(
   const style = stylistFor(process.stdout);
   const verdictStyle = (text: string) => style(text === 'PASS' ? 'green' : 'yellow', text);
   const lines = [
-    style('bold', `bench-simulate: ledger, ${seeds} seeds per mode, one process on one core`),
+    style(
+      'bold',
+      `bench-simulate: ledger, ${seeds} seeds per mode, ${faultModel} faults, one process on one core`,
+    ),
     `machine: node ${machine.node}, ${machine.cpu}`,
     `target:  >= ${BENCH_TARGET.seedsPerMinute} seeds/minute on one core, each seed >= ${BENCH_TARGET.virtualSecondsPerSeed} s virtual with >= ${BENCH_TARGET.faultsPerSeed} faults`,
     '',

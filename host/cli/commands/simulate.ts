@@ -5,11 +5,28 @@
  * Contract for scripts: with --json, stdout holds exactly one JSON object
  * (the CampaignResult, or the SeedResult with --seed); on any violation
  * stderr gets `reproduce with: npx tandem simulate --seed N --mode M` and the
- * exit code is ExitCode.failure.
+ * exit code is ExitCode.failure. A seed that throws is a violation of its
+ * own (`seed-threw`); the campaign goes on.
+ *
+ * The wide fault model is the default (see host/simulator/fault-model.ts);
+ * `--fault-model classic` runs the narrower schedule the corpus tests use.
  */
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import type { CheckpointModel } from '../../../firmware/app.ts';
-import { DEFAULT_RUN_MS, runCampaign, worldOptionsFor } from '../../simulator/campaign.ts';
+import {
+  DEFAULT_FAULT_MODEL,
+  DEFAULT_RUN_MS,
+  runCampaign,
+  worldOptionsFor,
+} from '../../simulator/campaign.ts';
+import {
+  FAULT_GROUPS,
+  FAULT_MODELS,
+  type FaultGroup,
+  type FaultModel,
+  type Topology,
+  topologyName,
+} from '../../simulator/fault-model.ts';
 import { runSeed } from '../../simulator/world.ts';
 import { campaignProgress, progressWanted } from '../campaign-progress.ts';
 import { campaignSummary } from '../campaign-summary.ts';
@@ -32,7 +49,34 @@ interface SimulateOptions {
   readonly mode: CheckpointModel;
   readonly app?: string;
   readonly runMs: number;
+  readonly faultModel: FaultModel;
+  readonly faultGroups?: readonly FaultGroup[];
+  readonly paths?: 1 | 2;
+  readonly dsr?: 'wired' | 'unwired';
+  readonly fence?: 'wired' | 'unwired';
   readonly json: boolean;
+}
+
+/** `--fault-groups a,b` (or `none`: the classic schedule with the wide model's checks). */
+function faultGroups(text: string): readonly FaultGroup[] {
+  if (text.trim() === 'none') return [];
+  const groups = text.split(',').map((g) => g.trim());
+  const unknown = groups.filter((g) => !(FAULT_GROUPS as readonly string[]).includes(g));
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(
+      `Unknown group ${unknown.join(', ')}; groups: ${FAULT_GROUPS.join(', ')}, or none.`,
+    );
+  }
+  return groups as FaultGroup[];
+}
+
+/** The topology fields the options force (the rest are the fault model's). */
+function forcedTopology(options: SimulateOptions): Partial<Topology> {
+  return {
+    ...(options.paths !== undefined && { pathCount: options.paths }),
+    ...(options.dsr !== undefined && { dsrWired: options.dsr === 'wired' }),
+    ...(options.fence !== undefined && { fenceWired: options.fence === 'wired' }),
+  };
 }
 
 export const registerSimulate: RegisterCommand = (program, finish) => {
@@ -63,6 +107,40 @@ export const registerSimulate: RegisterCommand = (program, finish) => {
     )
     .addOption(new Option('--app <path>', APP_OPTION_HELP))
     .addOption(
+      new Option(
+        '--fault-model <model>',
+        'wide: stalls, clock skew, long and crossed one-way cuts, drawn topologies, client crowds, big states, mismatched partners, app exceptions; classic: the narrower first schedule',
+      )
+        .choices(FAULT_MODELS)
+        .default(DEFAULT_FAULT_MODEL),
+    )
+    .addOption(
+      new Option(
+        '--fault-groups <list>',
+        `narrow the wide model to these groups, comma-separated (${FAULT_GROUPS.join(', ')}), or none`,
+      ).argParser(faultGroups),
+    )
+    .addOption(
+      new Option(
+        '--paths <n>',
+        'force the interconnect paths (else drawn per seed in the wide model)',
+      )
+        .choices(['1', '2'])
+        .argParser((text) => Number(text) as 1 | 2),
+    )
+    .addOption(
+      new Option('--dsr <wiring>', 'force the DSR lines wired or not').choices([
+        'wired',
+        'unwired',
+      ]),
+    )
+    .addOption(
+      new Option('--fence <wiring>', 'force the fence lines wired or not').choices([
+        'wired',
+        'unwired',
+      ]),
+    )
+    .addOption(
       new Option('--run-ms <ms>', 'virtual milliseconds of load and faults per seed')
         .argParser(positiveInteger)
         .default(DEFAULT_RUN_MS),
@@ -76,6 +154,8 @@ Exit codes: ${ExitCode.ok} no violations, ${ExitCode.failure} violations found, 
 Examples:
   npx tandem simulate --seeds 1000 --mode replay
   npx tandem simulate --seed 42 --mode state
+  npx tandem simulate --seeds 200 --fault-model classic --json
+  npx tandem simulate --seeds 200 --paths 1 --fence unwired
   npx tandem simulate --app ./my-app/simulation.ts --seeds 50 --json`,
     )
     .action(async (options: SimulateOptions) => {
@@ -98,6 +178,9 @@ async function campaign(options: SimulateOptions): Promise<ExitCode> {
       mode: options.mode,
       module,
       runMs: options.runMs,
+      faultModel: options.faultModel,
+      topology: forcedTopology(options),
+      ...(options.faultGroups !== undefined && { faultGroups: options.faultGroups }),
       onSeed: (seed) => progress.seedDone(seed),
     });
   } finally {
@@ -121,6 +204,9 @@ async function replayOne(options: SimulateOptions, seed: number): Promise<ExitCo
     module,
     runMs: options.runMs,
     trace: true,
+    faultModel: options.faultModel,
+    topology: forcedTopology(options),
+    ...(options.faultGroups !== undefined && { faultGroups: options.faultGroups }),
   });
   const result = runSeed(world);
   if (options.json) {
@@ -128,7 +214,7 @@ async function replayOne(options: SimulateOptions, seed: number): Promise<ExitCo
   } else {
     const style = stylistFor(process.stdout);
     const [current, next] = world.versions;
-    const header = `seed ${seed}: ${options.mode} checkpoints, ${current} -> ${next}, ${options.runMs} ms of faults`;
+    const header = `seed ${seed}: ${options.mode} checkpoints, ${current} -> ${next}, ${options.runMs} ms of ${options.faultModel} faults, ${topologyName(result.topology)}`;
     const lines = [style('bold', header), ...result.trace, '', ...seedSummary(result, style)];
     process.stdout.write(`${lines.join('\n')}\n`);
   }

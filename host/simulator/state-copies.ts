@@ -1,0 +1,58 @@
+/**
+ * Who holds a copy of the application state, and why each board that does
+ * not lost it: the rule that decides whether a cold start is an excused
+ * double failure or a violation (issue 9, defect 16).
+ *
+ * A board holds a copy while its core is a backup or serves (primary in any
+ * form, including a primary that handed its roles over and waits to be
+ * stopped). When a board stops holding one, the loss is put down to
+ *   - `fault`: the fault schedule took it: the world pulled the board's
+ *     power, or fenced a board that was itself stalled (the fence is then
+ *     the designed answer to that board's own failure);
+ *   - `core`: anything else: a fence of a running board (the wires failed,
+ *     or the partner suspected wrongly), a reboot or stop the core chose, a
+ *     core that dropped its state or stepped down.
+ * A board that has not held a copy since the seed began counts as `fault`
+ * (it never had one to lose; the pair never had it twice).
+ *
+ * A cold start, once clients have been acknowledged, is excused as a double
+ * failure only when both boards' last losses are `fault`: the schedule
+ * itself took both copies, in a window where the other board held none for
+ * a fault of its own. Every other cold start is `state-lost`: a single
+ * fault, with the core's help, took the only copies.
+ */
+export type CopyLoss = 'fault' | 'core';
+
+export class StateCopies {
+  readonly #holds = [false, false];
+  readonly #cause: CopyLoss[] = ['fault', 'fault'];
+  readonly #why = ['never held a copy', 'never held a copy'];
+
+  /** The world takes board `index`'s copy (power pull, fence) for `cause`. */
+  taken(index: 0 | 1, cause: CopyLoss, why: string): void {
+    if (!this.#holds[index]) return;
+    this.#holds[index] = false;
+    this.#cause[index] = cause;
+    this.#why[index] = why;
+  }
+
+  /** After every step: a board that stopped holding a copy on its own gave it up (`core`). */
+  observe(index: 0 | 1, holds: boolean, role: string): void {
+    if (this.#holds[index] && !holds) {
+      this.#cause[index] = 'core';
+      this.#why[index] = `its core went ${role}`;
+    }
+    this.#holds[index] = holds;
+  }
+
+  /** Both copies were taken by faults: a cold start now is an excused double failure. */
+  get doubleFault(): boolean {
+    return this.#cause[0] === 'fault' && this.#cause[1] === 'fault';
+  }
+
+  describe(): string {
+    return [0, 1]
+      .map((i) => `P${i + 1} lost its copy by ${this.#cause[i]} (${this.#why[i]})`)
+      .join('; ');
+  }
+}
