@@ -371,3 +371,21 @@ for (const mode of ['state', 'replay'] as const) {
     t.true(result.acknowledged > 50);
   });
 }
+
+test('a pipelining client whose requests arrive out of order has each run once, and none refused as too old', (t) => {
+  // Found by the widened simulator: sync id 182 arriving after 183 was refused
+  // as "older than the last replies kept" although it never ran.
+  const pair = wholePair([padApp(), padApp()]);
+  for (const syncId of [2, 1, 4, 3]) pair.request(0, 'p', syncId, { pad: 1 });
+  pair.runUntil(() => pair.replies.length === 4);
+  t.true(pair.replies.every((r) => r.ok));
+  t.is(pair.core(0).txn, 4);
+  // A retry of one that ran, whose reply fell out of the sync depth, is refused, never run again.
+  for (const syncId of [5, 6, 7, 8]) pair.request(0, 'p', syncId, { pad: 1 });
+  pair.runUntil(() => pair.replies.length === 8);
+  pair.request(0, 'p', 2, { pad: 1 });
+  pair.runUntil(() => pair.replies.length === 9);
+  const retry = pair.replies.at(-1);
+  t.is(retry?.ok === false ? retry.error : '', 'too-old');
+  t.is(pair.core(0).txn, 8);
+});

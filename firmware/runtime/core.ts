@@ -351,8 +351,10 @@ export class PairCore {
     }
     const role = this.#role;
     if (this.#holdsBackup()) {
-      wake = Math.min(wake, this.#lastHeardAnyMs + this.config.backupLossAfterMs + 1);
-      if (this.#fencedAtMs !== null)
+      if (this.#fencedAtMs === null)
+        wake = Math.min(wake, this.#lastHeardAnyMs + this.config.backupLossAfterMs + 1);
+      // Without DSR, a fence that shows nothing is taken as done after fenceSettleMs.
+      if (this.#fencedAtMs !== null && !this.config.dsrWired && this.config.fenceWired)
         wake = Math.min(wake, this.#fencedAtMs + this.config.fenceSettleMs + 1);
       if (this.#partnerOffSinceMs !== null)
         wake = Math.min(wake, this.#partnerOffSinceMs + this.config.partnerOffSettleMs + 1);

@@ -6,6 +6,7 @@
  */
 import type { CheckpointModel } from '../app.ts';
 import { MessageError } from '../wire/errors.ts';
+import type { CacheSession } from './reply-cache.ts';
 
 export type RoleName =
   | 'booting'
@@ -107,8 +108,8 @@ export interface Snapshot {
   readonly state: unknown;
   readonly txn: number;
   readonly term: number;
-  /** Per client: [syncId, reply] pairs, oldest first. */
-  readonly cache: ReadonlyArray<readonly [string, ReadonlyArray<readonly [number, unknown]>]>;
+  /** Per client: [client id, [syncId, reply] pairs oldest first, sync ids run]. */
+  readonly cache: ReadonlyArray<CacheSession>;
 }
 
 /** A request from a client, as it arrives on a board's client port (sync id 0 registers). */
@@ -352,7 +353,8 @@ export function parseSnapshot(value: unknown): Snapshot {
       const sr = list(r, 'cache reply');
       return [count(sr[0], 'cache syncId'), sr[1]] as const;
     });
-    return [text(pair[0], 'cache clientId'), replies] as const;
+    const ran = list(pair[2], 'cache ran').map((id) => count(id, 'cache ran id'));
+    return [text(pair[0], 'cache clientId'), replies, ran] as const;
   });
   return {
     stateVersion: count(s.stateVersion, 'snapshot.stateVersion'),

@@ -18,9 +18,30 @@ export type CacheLookup =
   | { readonly kind: 'saved'; readonly reply: unknown }
   | { readonly kind: 'too-old'; readonly newestSyncId: number };
 
+/**
+ * Sync ids a session remembers as run, below its highest: a pipelining
+ * client's requests may run out of order, so "older than the newest" does
+ * not mean "ran". Within this window the cache knows exactly which ran.
+ */
+export const SYNC_WINDOW = 64;
+
+/** One client's session as the big checkpoint carries it: [client id, last replies, sync ids run]. */
+export type CacheSession = readonly [
+  string,
+  ReadonlyArray<readonly [number, unknown]>,
+  ReadonlyArray<number>,
+];
+
+interface Session {
+  /** The last `syncDepth` replies, oldest first. */
+  readonly replies: Array<readonly [number, unknown]>;
+  /** Sync ids run, ascending, none more than SYNC_WINDOW below the highest. */
+  ran: number[];
+}
+
 export class ReplyCache {
   /** Insertion order doubles as recency: a client is moved to the end when seen. */
-  readonly #clients = new Map<string, Array<readonly [number, unknown]>>();
+  readonly #clients = new Map<string, Session>();
 
   constructor(
     readonly syncDepth: number,
@@ -28,12 +49,13 @@ export class ReplyCache {
   ) {}
 
   lookup(clientId: string, syncId: number): CacheLookup {
-    const replies = this.#clients.get(clientId);
-    if (replies === undefined) return { kind: 'no-session' };
-    if (replies.length === 0) return { kind: 'new' };
-    for (const [id, reply] of replies) if (id === syncId) return { kind: 'saved', reply };
-    const newest = replies[replies.length - 1]?.[0] ?? 0;
-    return syncId > newest ? { kind: 'new' } : { kind: 'too-old', newestSyncId: newest };
+    const session = this.#clients.get(clientId);
+    if (session === undefined) return { kind: 'no-session' };
+    for (const [id, reply] of session.replies) if (id === syncId) return { kind: 'saved', reply };
+    const highest = session.ran.at(-1) ?? 0;
+    if (syncId <= highest - SYNC_WINDOW || session.ran.includes(syncId))
+      return { kind: 'too-old', newestSyncId: highest };
+    return { kind: 'new' };
   }
 
   /** Begins a session for `clientId`, or keeps the one it has (a retried registration). */
@@ -42,40 +64,49 @@ export class ReplyCache {
   }
 
   save(clientId: string, syncId: number, reply: unknown): void {
-    const replies = this.#touch(clientId);
-    replies.push([syncId, reply]);
-    if (replies.length > this.syncDepth) replies.shift();
+    const session = this.#touch(clientId);
+    session.replies.push([syncId, reply]);
+    if (session.replies.length > this.syncDepth) session.replies.shift();
+    if (!session.ran.includes(syncId)) {
+      session.ran.push(syncId);
+      session.ran.sort((a, b) => a - b);
+    }
+    const highest = session.ran.at(-1) ?? 0;
+    session.ran = session.ran.filter((id) => id > highest - SYNC_WINDOW);
   }
 
-  /** The client's replies, its session made the most recent (begun if it had none). */
-  #touch(clientId: string): Array<readonly [number, unknown]> {
-    let replies = this.#clients.get(clientId);
-    if (replies === undefined) {
+  /** The client's session, made the most recent (begun if it had none). */
+  #touch(clientId: string): Session {
+    let session = this.#clients.get(clientId);
+    if (session === undefined) {
       if (this.#clients.size >= this.clientsMax) {
         const oldest = this.#clients.keys().next().value;
         if (oldest !== undefined) this.#clients.delete(oldest);
       }
-      replies = [];
+      session = { replies: [], ran: [] };
     } else {
       this.#clients.delete(clientId);
     }
-    this.#clients.set(clientId, replies);
-    return replies;
+    this.#clients.set(clientId, session);
+    return session;
   }
 
-  entries(): Array<readonly [string, Array<readonly [number, unknown]>]> {
-    return [...this.#clients.entries()].map(([id, replies]) => [id, [...replies]] as const);
+  entries(): CacheSession[] {
+    return [...this.#clients.entries()].map(
+      ([id, session]) => [id, [...session.replies], [...session.ran]] as const,
+    );
   }
 
   static from(
     syncDepth: number,
     clientsMax: number,
-    entries: ReadonlyArray<readonly [string, ReadonlyArray<readonly [number, unknown]>]>,
+    entries: ReadonlyArray<CacheSession>,
   ): ReplyCache {
     const cache = new ReplyCache(syncDepth, clientsMax);
-    for (const [clientId, replies] of entries) {
-      cache.register(clientId);
-      for (const [syncId, reply] of replies) cache.save(clientId, syncId, reply);
+    for (const [clientId, replies, ran] of entries) {
+      const session = cache.#touch(clientId);
+      session.replies.push(...replies.slice(-syncDepth));
+      session.ran = [...new Set(ran)].sort((a, b) => a - b);
     }
     return cache;
   }

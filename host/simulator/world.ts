@@ -9,7 +9,11 @@ import { isDeepStrictEqual } from 'node:util';
 import type { AnyApp } from '../../firmware/app.ts';
 import { type PairConfig, pairConfig, suspectAfterMs } from '../../firmware/runtime/config.ts';
 import type { PairCore } from '../../firmware/runtime/core.ts';
-import type { ClientReply, ClientRequest } from '../../firmware/runtime/messages.ts';
+import {
+  type ClientReply,
+  type ClientRequest,
+  REGISTER_SYNC_ID,
+} from '../../firmware/runtime/messages.ts';
 import type { Output, PairEvent } from '../../firmware/runtime/outputs.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
 import { BoardClock } from './board-clock.ts';
@@ -687,7 +691,8 @@ class World {
       !this.inFinalPhase &&
       this.busRandom() < this.profile.busLossRate;
     // Only a bus that loses replies can hide a second execution from the history.
-    if (reply.ok && this.profile.busLossRate > 0) {
+    // A registration runs nothing: its reply names the transaction it met, not one it ran.
+    if (reply.ok && reply.syncId !== REGISTER_SYNC_ID && this.profile.busLossRate > 0) {
       const key = `${reply.clientId}#${reply.syncId}`;
       const seen = this.#executions.get(key);
       if (seen === undefined) {
