@@ -37,12 +37,7 @@ export interface PairConfig {
    * backup is alive, takes over at once and fences us within this time.
    */
   readonly partnerOffSettleMs: number;
-  /**
-   * Without DSR, the only sign that a fence took effect is the partner coming
-   * back as a new incarnation; a partner that was already unpowered never
-   * does, so after this long the primary takes the fence as done.
-   */
-  readonly fenceSettleMs: number;
+
   /** Replies kept per client for retries (NonStop's sync depth). */
   readonly syncDepth: number;
   /** Clients remembered in the reply cache; the least recently seen is forgotten first. */
@@ -82,7 +77,6 @@ export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}
     suspectMissCount,
     backupLossAfterMs: 4 * heartbeatIntervalMs * suspectMissCount,
     silenceTakeoverAfterMs: 7 * heartbeatIntervalMs * suspectMissCount,
-    fenceSettleMs: 1000,
     partnerOffSettleMs: 2 * heartbeatIntervalMs * suspectMissCount,
     syncDepth: 4,
     clientsMax: 256,

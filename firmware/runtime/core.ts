@@ -146,6 +146,8 @@ export class PairCore {
   /** Paths on which the partner last said it hears us (bit per path). */
   #partnerHears = 0;
   #lastHeardAnyMs: number;
+  /** When the partner's last whole frame arrived. */
+  #lastEnvelopeMs = -Infinity;
   /** When we fenced our silent backup (null: we have not); we wait for a sign that it took effect. */
   #fencedAtMs: number | null = null;
   /** The partner went silent on every path with its DSR high; null when it is heard. */
@@ -353,9 +355,6 @@ export class PairCore {
     if (this.#holdsBackup()) {
       if (this.#fencedAtMs === null)
         wake = Math.min(wake, this.#lastHeardAnyMs + this.config.backupLossAfterMs + 1);
-      // Without DSR, a fence that shows nothing is taken as done after fenceSettleMs.
-      if (this.#fencedAtMs !== null && !this.config.dsrWired && this.config.fenceWired)
-        wake = Math.min(wake, this.#fencedAtMs + this.config.fenceSettleMs + 1);
       if (this.#partnerOffSinceMs !== null)
         wake = Math.min(wake, this.#partnerOffSinceMs + this.config.partnerOffSettleMs + 1);
     }
@@ -590,6 +589,7 @@ export class PairCore {
     const pathState = this.#paths[path];
     if (pathState !== undefined) pathState.lastHeardMs = this.#now;
     this.#lastHeardAnyMs = this.#now;
+    this.#lastEnvelopeMs = this.#now;
     if (envelope.toInc !== 0 && envelope.toInc !== this.boot.incarnation) return; // meant for our previous life
     if (envelope.ack > this.#peerAck && envelope.ack <= this.#lastSentSeq) {
       this.#peerAck = envelope.ack;
@@ -1192,7 +1192,9 @@ export class PairCore {
    * where a restart is seen). Past `backupLossAfterMs` we fence it; a fence
    * issued while the line stalls lands only when the line moves again, and
    * by then the backup may have fenced us first, so a fence alone proves
-   * nothing where DSR can show the result.
+   * nothing. Nor does time: a silent, powered backup may be stalled, or may
+   * have taken over. Without DSR, a backup that lost power is known only
+   * when it comes back; until then the replies wait.
    */
   #onBackupSilent(): void {
     const now = this.#now;
@@ -1205,15 +1207,6 @@ export class PairCore {
     if (this.#fencedAtMs === null) {
       this.#fencedAtMs = now;
       if (this.config.fenceWired) this.#fence('backup-silent');
-      else if (!this.config.dsrWired) this.#goAlone('the backup is silent (no DSR, no fence)');
-      return;
-    }
-    if (
-      !this.config.dsrWired &&
-      this.config.fenceWired &&
-      now - this.#fencedAtMs > this.config.fenceSettleMs
-    ) {
-      this.#goAlone('the backup was fenced and stayed silent');
     }
   }
 
@@ -1232,7 +1225,11 @@ export class PairCore {
 
   /** Our backup is silent on every path, and we do not yet know that it cannot serve. */
   #backupInDoubt(): boolean {
-    return this.#holdsBackup() && !this.#partnerUp && this.#partnerInc !== 0;
+    // Bytes keep a path up (a long frame takes longer than the suspicion time),
+    // but only a whole frame says what the partner is now: after a silence, it
+    // may have taken over, and its first frame will tell us to step down.
+    const heardWhole = this.#now - this.#lastEnvelopeMs <= suspectAfterMs(this.config);
+    return this.#holdsBackup() && this.#partnerInc !== 0 && !(this.#partnerUp && heardWhole);
   }
 
   /** DSR is low on every path: the partner has no power (or every cable is out). */

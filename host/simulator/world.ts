@@ -729,6 +729,8 @@ class World {
     switch (effect.kind) {
       case 'fence': {
         const fence = () => {
+          // A pulse held by a stalled line, from a board that a pulse before it reset, never happened.
+          if (board.core !== core) return;
           const target = this.boards[partner] as SimBoard;
           if (target.core === null) return;
           // Fencing a board that is itself stalled answers that board's failure.
@@ -838,10 +840,19 @@ class World {
 
   // ------------------------------------------------------------- checks
 
+  /**
+   * Split brain: two processors that could each acknowledge what the other
+   * does not hold. A `primary` acknowledges only what a processor that said
+   * it was its backup acknowledged (even in frames a stalled line delivers
+   * late, that processor held those entries before anything else), so a
+   * `primary` beside a processor serving alone is not one; two serving
+   * alone, or two primaries, are.
+   */
   #afterStep(): void {
     const cores = this.boards.map((b) => b.core);
     const serving = cores.filter((c) => c?.serving === true);
-    if (serving.length > 1) {
+    const withBackup = serving.filter((c) => c?.role === 'primary').length;
+    if (serving.length > 1 && withBackup !== 1) {
       this.counts.splitBrain += 1;
       this.history.violation(this.queue.now, 'split-brain', 'both processors serve');
     }
