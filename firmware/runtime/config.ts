@@ -15,15 +15,6 @@ export interface PairConfig {
   /** A path is silent after this many heartbeat intervals without a frame. */
   readonly suspectMissCount: number;
   /**
-   * A primary whose backup is silent on every path while its DSR stays high
-   * (powered, but stalled or cut off) fences it after this long. Shorter than
-   * `silenceTakeoverAfterMs`, so that when only the interconnect stalled the
-   * primary, which has the clients, is the one that stays. Either way the
-   * primary releases nothing alone until it sees the backup is gone (DSR
-   * drops, or it comes back as a new incarnation).
-   */
-  readonly backupLossAfterMs: number;
-  /**
    * A backup takes over on silence alone (the primary's DSR still high, or
    * not wired) only after this long: a powered partner that is silent is
    * far more often a busy machine or a stalled line than a dead board, and a
@@ -75,7 +66,6 @@ export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}
     fenceWired: true,
     heartbeatIntervalMs,
     suspectMissCount,
-    backupLossAfterMs: 4 * heartbeatIntervalMs * suspectMissCount,
     silenceTakeoverAfterMs: 7 * heartbeatIntervalMs * suspectMissCount,
     partnerOffSettleMs: 2 * heartbeatIntervalMs * suspectMissCount,
     syncDepth: 4,

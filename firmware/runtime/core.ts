@@ -148,8 +148,6 @@ export class PairCore {
   #lastHeardAnyMs: number;
   /** When the partner's last whole frame arrived. */
   #lastEnvelopeMs = -Infinity;
-  /** When we fenced our silent backup (null: we have not); we wait for a sign that it took effect. */
-  #fencedAtMs: number | null = null;
   /** The partner went silent on every path with its DSR high; null when it is heard. */
   #suspectedAtMs: number | null = null;
   #falseSuspicions = 0;
@@ -353,8 +351,6 @@ export class PairCore {
     }
     const role = this.#role;
     if (this.#holdsBackup()) {
-      if (this.#fencedAtMs === null)
-        wake = Math.min(wake, this.#lastHeardAnyMs + this.config.backupLossAfterMs + 1);
       if (this.#partnerOffSinceMs !== null)
         wake = Math.min(wake, this.#partnerOffSinceMs + this.config.partnerOffSettleMs + 1);
     }
@@ -1135,7 +1131,6 @@ export class PairCore {
         this.#emit({ kind: 'false-suspicion', silentMs: now - this.#suspectedAtMs });
         this.#suspectedAtMs = null;
       }
-      this.#fencedAtMs = null;
     } else if (this.#partnerInc !== 0) {
       if (this.#partnerOff()) this.#suspectedAtMs = null;
       else if (this.#suspectedAtMs === null) this.#suspectedAtMs = now;
@@ -1171,17 +1166,9 @@ export class PairCore {
         'primary-lost',
       );
     } else if (role.name === 'switching' && role.step === 'handed-over') {
-      // Only a power loss proves the new version never serves; a silent one may be
-      // stalled: fence it, and its restart will show it is gone.
+      // Only a power loss (or its restart) proves the new version never serves:
+      // a silent one may be stalled, and may take over once it is not.
       if (this.#partnerOff() || role.rolesTaken) this.#onNewVersionGone(role, 'went silent');
-      else if (
-        this.config.fenceWired &&
-        this.#fencedAtMs === null &&
-        this.#now - this.#lastHeardAnyMs > this.config.backupLossAfterMs
-      ) {
-        this.#fencedAtMs = this.#now;
-        this.#fence('backup-silent');
-      }
     }
   }
 
@@ -1189,30 +1176,23 @@ export class PairCore {
    * Our backup (or a joiner that may already hold the big checkpoint) is
    * silent on every path. Its replies stay held until we know it cannot
    * serve: its DSR dropped, or it came back as a new incarnation (handled
-   * where a restart is seen). Past `backupLossAfterMs` we fence it; a fence
-   * issued while the line stalls lands only when the line moves again, and
-   * by then the backup may have fenced us first, so a fence alone proves
-   * nothing. Nor does time: a silent, powered backup may be stalled, or may
-   * have taken over. Without DSR, a backup that lost power is known only
-   * when it comes back; until then the replies wait.
+   * where a restart is seen). Time proves nothing: a silent, powered backup
+   * may be stalled, or may have taken over. Nor do we fence it: a pulse held
+   * by a stalled line could land after it took over and served, and take the
+   * only copy of what it acknowledged. Only a backup that takes over fences
+   * (its partner, if alive, holds every reply), so two pulses never meet.
+   * Without DSR, a backup that lost power is known only when it comes back.
    */
   #onBackupSilent(): void {
-    const now = this.#now;
-    if (this.#partnerOffSinceMs !== null) {
-      if (now - this.#partnerOffSinceMs > this.config.partnerOffSettleMs)
-        this.#goAlone('the backup lost power');
-      return;
-    }
-    if (now - this.#lastHeardAnyMs <= this.config.backupLossAfterMs) return;
-    if (this.#fencedAtMs === null) {
-      this.#fencedAtMs = now;
-      if (this.config.fenceWired) this.#fence('backup-silent');
-    }
+    if (
+      this.#partnerOffSinceMs !== null &&
+      this.#now - this.#partnerOffSinceMs > this.config.partnerOffSettleMs
+    )
+      this.#goAlone('the backup lost power');
   }
 
   /** The backup can no longer serve: what waited for it is released, and we serve alone. */
   #goAlone(why: string): void {
-    this.#fencedAtMs = null;
     this.#releaseAllPending();
     this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, why, 'backup-lost');
   }
@@ -1238,7 +1218,7 @@ export class PairCore {
   }
 
   #takeOver(fence: boolean, why: string): void {
-    if (fence) this.#fence('takeover');
+    if (fence) this.#fence();
     this.#term = Math.max(this.#term, this.#partnerStatus?.term ?? 0) + 1;
     this.#resetLink();
     this.#emit({ kind: 'takeover', fenced: fence, why });
@@ -1275,7 +1255,6 @@ export class PairCore {
     this.#incomingHeld = [];
     this.#rolesTakenSeq = 0;
     this.#suspectedAtMs = null;
-    this.#fencedAtMs = null;
     this.#channel.reset();
     this.#lastSentSeq = 0;
     this.#peerAck = 0;
@@ -1516,8 +1495,8 @@ export class PairCore {
     this.#emit({ kind: 'role', role: role.name, term: this.#term, txn: this.#txn, why, cause });
   }
 
-  #fence(cause: 'takeover' | 'backup-silent'): void {
-    this.#emit({ kind: 'fence', cause });
+  #fence(): void {
+    this.#emit({ kind: 'fence' });
     this.#effect({ kind: 'fence' });
   }
 

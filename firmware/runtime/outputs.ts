@@ -61,8 +61,8 @@ export type PairEvent =
       readonly cause: RoleCause;
     }
   | { readonly kind: 'takeover'; readonly fenced: boolean; readonly why: string }
-  /** We pulsed the partner's reset line: as we took over, or because our backup was silent. */
-  | { readonly kind: 'fence'; readonly cause: 'takeover' | 'backup-silent' }
+  /** We pulsed the partner's reset line as we took over. */
+  | { readonly kind: 'fence' }
   | { readonly kind: 'path'; readonly path: number; readonly up: boolean }
   | {
       readonly kind: 'switch';

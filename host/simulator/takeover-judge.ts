@@ -5,9 +5,9 @@
  * takeover is then judged against the window just before it.
  *
  * A takeover by board X of the old primary Y has **a failure behind it**
- * when, within the window W before it (the suspicion time plus two
- * heartbeat intervals: the longest silence that can pass between Y's last
- * frame and X's decision), at least one of these held:
+ * when, within the window W before it (the silence takeover time plus two
+ * heartbeat intervals: the longest that can pass between Y's failure and
+ * X's decision), at least one of these held:
  *   - Y was not powered, or Y was reset (pulled, fenced, rebooted);
  *   - Y was stalled for the suspicion time or longer (counted up to now
  *     for a stall still running);

@@ -347,7 +347,9 @@ class World {
     this.judge = new TakeoverJudge(
       topology.pathCount,
       suspectAfterMs(probe),
-      suspectAfterMs(probe) + 2 * probe.heartbeatIntervalMs,
+      // A backup takes over on silence alone only after silenceTakeoverAfterMs, and
+      // learns of a restarted primary at most that long after it went.
+      probe.silenceTakeoverAfterMs + 2 * probe.heartbeatIntervalMs,
     );
     const empty = this.#emptyAtStart();
     const slots = (p: 1 | 2): [string, string] => [
@@ -1604,7 +1606,7 @@ function describe(event: PairEvent): string {
     case 'alarm':
       return `ALARM: ${event.detail}`;
     case 'fence':
-      return `fences the partner (${event.cause})`;
+      return 'fences the partner';
     case 'false-suspicion':
       return `false suspicion: the partner was silent for ${event.silentMs.toFixed(0)} ms with DSR high`;
   }
