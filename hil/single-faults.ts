@@ -16,6 +16,7 @@ import { pairConfig } from '../firmware/runtime/config.ts';
 import { nextSeed, seededRandom } from '../firmware/runtime/random.ts';
 import { readBoardStatuses, roleOf, waitForBoards } from '../host/lab/board-watch.ts';
 import type { LabClient } from '../host/lab/lab-client.ts';
+import type { PairJournalEntry } from '../host/lab/pair-journal.ts';
 import { isSettled } from '../host/lab/switch.ts';
 import { falseTakeovers } from '../host/lab/takeover-excuses.ts';
 import { type LoadRunPair, runUnderLoad } from '../host/load/load-run.ts';
@@ -82,7 +83,12 @@ export interface FaultRunResult {
   readonly violations: readonly string[];
   /** A board dropped journal entries before they were read: the counts from them may be low. */
   readonly journalIncomplete: boolean;
+  /** For a run with violations, the boards' journals' last entries: what to look at first. */
+  readonly journalTail?: readonly PairJournalEntry[];
 }
+
+/** Journal entries kept with a run that found violations. */
+const JOURNAL_TAIL_ENTRIES = 60;
 
 /** One row of the table: a class over its runs. */
 export interface FaultClassRow {
@@ -285,6 +291,11 @@ async function runFault(
   const from = fault?.startedAtMs ?? t0 + planned.leadMs;
   const takeovers = entries.filter((e) => e.kind === 'takeover');
   const history = load.history;
+  const violations = [
+    ...(outcome.error === null ? [] : [outcome.error]),
+    ...(loadRun.coldStarted ? ['the pair cold-started: a board held the state'] : []),
+    ...loadRun.violations,
+  ];
   return {
     class: planned.kind,
     run,
@@ -301,12 +312,11 @@ async function runFault(
     fences: entries.filter((e) => e.kind === 'fence').length,
     falseSuspicions: entries.filter((e) => e.kind === 'false-suspicion').length,
     coldStarted: loadRun.coldStarted,
-    violations: [
-      ...(outcome.error === null ? [] : [outcome.error]),
-      ...(loadRun.coldStarted ? ['the pair cold-started: a board held the state'] : []),
-      ...loadRun.violations,
-    ],
+    violations,
     journalIncomplete: journal.incomplete,
+    ...(violations.length === 0
+      ? {}
+      : { journalTail: [...entries].sort((a, b) => a.atMs - b.atMs).slice(-JOURNAL_TAIL_ENTRIES) }),
   };
 }
 
