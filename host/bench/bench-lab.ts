@@ -13,6 +13,7 @@ import { wallClockMs } from '../../boards/wall-clock.ts';
 import { type DemoPair, PAIR_TIMEOUT_MS, startDemoPair } from '../demo/demo-pair.ts';
 import { readBoardStatuses, roleOf, waitForBoards } from '../lab/board-watch.ts';
 import { PairJournal, type PairJournalEntry } from '../lab/pair-journal.ts';
+import { type Excuse, falseTakeovers, isExcused } from '../lab/takeover-excuses.ts';
 
 export interface PowerPull {
   readonly processor: 1 | 2;
@@ -111,7 +112,11 @@ export async function currentPrimary(lab: BenchLab): Promise<1 | 2 | null> {
 }
 
 export interface Suspicions {
-  /** Takeovers (a backup made itself primary) with no pull of its partner to explain them. */
+  /**
+   * Takeovers (a backup made itself primary) with no pull of its partner to
+   * explain them (until EXCUSE_SETTLE_MS after the power came back: a
+   * restarted board is noticed by its new incarnation).
+   */
   readonly falseTakeovers: readonly PairJournalEntry[];
   /** All takeovers the journals recorded. */
   readonly takeovers: number;
@@ -121,29 +126,19 @@ export interface Suspicions {
   readonly incomplete: boolean;
 }
 
-/**
- * A takeover (or a primary's giving up its backup) is explained by a pull of
- * the partner when it falls between the pull and `SETTLE_MS` after the power
- * came back (a restarted board is noticed by its new incarnation).
- */
-const SETTLE_MS = 5000;
-
 export function countSuspicions(lab: BenchLab): Suspicions {
-  const explained = (entry: PairJournalEntry) =>
-    lab.pulls.some(
-      (pull) =>
-        pull.processor !== entry.processor &&
-        entry.atMs >= pull.atWallMs &&
-        entry.atMs <= (pull.restoredAtWallMs ?? Number.POSITIVE_INFINITY) + SETTLE_MS,
-    );
-  const takeovers = lab.journal.entries.filter((e) => e.kind === 'takeover');
+  const excuses: Excuse[] = lab.pulls.map((pull) => ({
+    absent: pull.processor,
+    fromWallMs: pull.atWallMs,
+    toWallMs: pull.restoredAtWallMs,
+  }));
   const backupLosses = lab.journal.entries.filter(
     (e) => e.kind === 'role' && e.cause === 'backup-lost',
   );
   return {
-    falseTakeovers: takeovers.filter((e) => !explained(e)),
-    takeovers: takeovers.length,
-    falseBackupLosses: backupLosses.filter((e) => !explained(e)),
+    falseTakeovers: falseTakeovers(lab.journal.entries, excuses),
+    takeovers: lab.journal.entries.filter((e) => e.kind === 'takeover').length,
+    falseBackupLosses: backupLosses.filter((e) => !isExcused(e, excuses)),
     incomplete: lab.journal.incomplete,
   };
 }

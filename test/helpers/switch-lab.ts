@@ -6,16 +6,9 @@
 import { join } from 'node:path';
 import { buildImage } from '../../host/image/build.ts';
 import { loadPublicKey } from '../../host/image/keys.ts';
-import { readBoardStatuses, roleOf } from '../../host/lab/board-watch.ts';
-import {
-  markServingVersions,
-  PairJournal,
-  type PairJournalEntry,
-} from '../../host/lab/pair-journal.ts';
+import type { PairJournalEntry } from '../../host/lab/pair-journal.ts';
 import { pushImage } from '../../host/lab/push.ts';
-import { isSettled } from '../../host/lab/switch.ts';
-import { checkFinalState, readPairState } from '../../host/load/final-state.ts';
-import { openLabLoad } from '../../host/load/lab-load.ts';
+import { runUnderLoad } from '../../host/load/load-run.ts';
 import { type LabPair, startLab } from './lab-pair.ts';
 
 export const FIXTURES = join(import.meta.dirname, '../fixtures');
@@ -59,42 +52,27 @@ export async function underLoad(
   during: () => Promise<void>,
   clients = 4,
 ): Promise<LoadRun> {
-  const { load, ports } = await openLabLoad(lab.config, clients, 1000 + runs++);
-  const journal = new PairJournal(lab.hosts);
-  try {
-    await journal.start();
-    const before = await readBoardStatuses(lab.hosts);
-    const primary = before.findIndex((s) => roleOf(s) === 'primary');
-    const start = await readPairState(lab.hosts[primary]);
-    load.history.startFrom(start.txn, start.state, start.version);
-    load.start();
-    await during();
-    const settled = await lab.waitFor(isSettled, 40_000).catch(async (error: Error) => {
-      await journal.stop();
-      const lines = journal.entries.slice(-40).map(describeEntry);
-      throw new Error(`${error.message}; the boards' journals end with:\n${lines.join('\n')}`);
-    });
-    // Requests lost with both copies of the state are not retried for long.
-    const answered = await load.stop(3000);
-    await journal.stop();
-    const coldStarted = journal.entries.some((entry) => entry.kind === 'cold-start');
-    markServingVersions(journal.entries, load.history);
-    const server = settled.findIndex((s) => roleOf(s) === 'primary');
-    const { final, violations } = await checkFinalState(load.history, lab.hosts[server], answered);
-    return {
-      acknowledged: load.history.acknowledged,
-      lost: load.history.lost,
-      duplicated: load.history.duplicated,
-      violations,
-      journal: journal.entries,
-      coldStarted,
-      finalVersion: final.version,
-    };
-  } finally {
-    await load.stop(0);
-    await journal.stop();
-    for (const port of ports) await port.close().catch(() => {});
+  const run = await runUnderLoad(lab, during, {
+    clients,
+    seed: 1000 + runs++,
+    settleTimeoutMs: 40_000,
+  });
+  if (run.final === null) {
+    const lines = run.journal.entries.slice(-40).map(describeEntry);
+    throw new Error(
+      `${run.violations.join('; ')}; the boards' journals end with:\n${lines.join('\n')}`,
+    );
   }
+  const history = run.load.history;
+  return {
+    acknowledged: history.acknowledged,
+    lost: history.lost,
+    duplicated: history.duplicated,
+    violations: run.violations,
+    journal: run.journal.entries,
+    coldStarted: run.coldStarted,
+    finalVersion: run.final.version,
+  };
 }
 
 function describeEntry(entry: PairJournalEntry): string {

@@ -7,6 +7,7 @@
  *   tandem hil check --rig sim [--dir LAB] [--profile FILE] [--json]
  *   tandem hil check --rig firmata --port /dev/ttyACM0 --profile FILE --hosts /dev/ttyUSB0,/dev/ttyUSB1
  *   tandem hil run --rig sim --pulls 50 [--scenario takeover|upgrade|mixed] [--seed S] [--json]
+ *   tandem hil faults [--runs 3] [--classes a,b] [--seed S] [--soak SECONDS] [--json]
  */
 
 import { randomInt } from 'node:crypto';
@@ -43,6 +44,7 @@ import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { milliseconds, positiveInteger, seedNumber } from '../option-parsers.ts';
 import { formatTable } from '../text-table.ts';
+import { registerHilFaults } from './hil-faults.ts';
 
 /** The options every `hil` subcommand takes to reach its rig and boards. */
 export interface RigOptions {
@@ -421,7 +423,11 @@ function summary(run: CampaignRun): string {
 }
 
 /** The subcommands of `hil`, in help order. Add new ones here. */
-const HIL_SUBCOMMANDS: readonly RegisterHilSubcommand[] = [registerHilCheck, registerHilRun];
+const HIL_SUBCOMMANDS: readonly RegisterHilSubcommand[] = [
+  registerHilCheck,
+  registerHilRun,
+  registerHilFaults,
+];
 
 export const registerHil: RegisterCommand = (program, finish) => {
   const hil = program
