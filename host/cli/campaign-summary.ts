@@ -49,6 +49,7 @@ export function campaignSummary(result: CampaignResult, style: Stylist): string[
     '',
     // Kept apart from the table: these are neither passes nor violations of nothing-lost.
     `double failures (both boards down; state not persisted by the app; not counted as passes of nothing-lost): ${count(result.doubleFailures)}`,
+    `pulls in a switch's window (the one copy a switch left; until the state is durable, issue 10): ${count(result.switchWindowLosses)}`,
     `acknowledged requests lost with them: ${count(result.lostToDoubleFailure)}`,
     '',
   ];

@@ -144,7 +144,9 @@ export interface CampaignResult {
    * pass of the nothing-lost invariant.
    */
   readonly doubleFailures: number;
-  /** Acknowledged requests whose state died in a double failure. */
+  /** Cold starts where a pull took the one copy a switch had left (see SeedResult). */
+  readonly switchWindowLosses: number;
+  /** Acknowledged requests whose state died in a double failure or a switch's window. */
   readonly lostToDoubleFailure: number;
   readonly powerPulls: number;
   readonly faultsInjected: number;
@@ -178,6 +180,7 @@ type Counted = Extract<
   | 'duplicated'
   | 'splitBrain'
   | 'doubleFailures'
+  | 'switchWindowLosses'
   | 'lostToDoubleFailure'
   | 'powerPulls'
   | 'faultsInjected'
@@ -198,6 +201,7 @@ const COUNTED: readonly Counted[] = [
   'duplicated',
   'splitBrain',
   'doubleFailures',
+  'switchWindowLosses',
   'lostToDoubleFailure',
   'powerPulls',
   'faultsInjected',

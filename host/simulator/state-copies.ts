@@ -9,19 +9,25 @@
  *   - `fault`: the fault schedule took it: the world pulled the board's
  *     power, or fenced a board that was itself stalled (the fence is then
  *     the designed answer to that board's own failure);
- *   - `core`: anything else: a fence of a running board (the wires failed,
- *     or the partner suspected wrongly), a reboot or stop the core chose, a
- *     core that dropped its state or stepped down.
+ *   - `switch`: an online replacement took it by design: the old backup
+ *     stopped at step a, or the old primary that handed its roles to a new
+ *     version that was then lost. Until the state is durable (issue 10) a
+ *     pull in that window takes the only copy; such losses are counted
+ *     apart, never as passes;
+ *   - `core`: anything else: a fence of a running board that no fault
+ *     explains, a reboot or stop the core chose, a core that dropped its
+ *     state or stepped down.
  * A board that has not held a copy since the seed began counts as `fault`
  * (it never had one to lose; the pair never had it twice).
  *
  * A cold start, once clients have been acknowledged, is excused as a double
  * failure only when both boards' last losses are `fault`: the schedule
  * itself took both copies, in a window where the other board held none for
- * a fault of its own. Every other cold start is `state-lost`: a single
+ * a fault of its own. One `fault` and one `switch` is a loss in a switch's
+ * window, counted apart. Every other cold start is `state-lost`: a single
  * fault, with the core's help, took the only copies.
  */
-export type CopyLoss = 'fault' | 'core';
+export type CopyLoss = 'fault' | 'switch' | 'core';
 
 export class StateCopies {
   readonly #holds = [false, false];
@@ -48,6 +54,12 @@ export class StateCopies {
   /** Both copies were taken by faults: a cold start now is an excused double failure. */
   get doubleFault(): boolean {
     return this.#cause[0] === 'fault' && this.#cause[1] === 'fault';
+  }
+
+  /** One copy taken by a fault while a switch had taken the other by design. */
+  get inSwitchWindow(): boolean {
+    const causes = [...this.#cause].sort().join(' ');
+    return causes === 'fault switch';
   }
 
   describe(): string {

@@ -43,7 +43,7 @@ import { History, type Violation } from './history.ts';
 import { type AppLoader, IMAGE_BYTES, SimBoard } from './sim-board.ts';
 import { baseClientId, SimClient } from './sim-client.ts';
 import { StateCopies } from './state-copies.ts';
-import { TakeoverJudge } from './takeover-judge.ts';
+import { TakeoverJudge, type TakeoverVerdict } from './takeover-judge.ts';
 
 export interface WorldOptions {
   readonly seed: number;
@@ -139,6 +139,12 @@ export interface SeedResult {
   /** Pushes cut short by a power loss (the slot is left partial; a later push resumes it). */
   readonly pushesInterrupted: number;
   readonly doubleFailures: number;
+  /**
+   * Cold starts where a pull took the one copy a switch had left (its
+   * backup stopped at step a, or its new version lost after the handover):
+   * by design until the state is durable (issue 10), counted apart.
+   */
+  readonly switchWindowLosses: number;
   readonly lostToDoubleFailure: number;
   readonly powerPulls: number;
   readonly faultsInjected: number;
@@ -259,6 +265,7 @@ class World {
     pushesCompleted: 0,
     pushesInterrupted: 0,
     doubleFailures: 0,
+    switchWindowLosses: 0,
     splitBrain: 0,
   };
   /** Draws for the host's pushes: a stream of their own, so the fault draws stay as they were. */
@@ -730,13 +737,16 @@ class World {
     const partner = index === 0 ? 1 : 0;
     switch (effect.kind) {
       case 'fence': {
+        // A fence answers a fault when a fault explains the takeover it comes with
+        // (judged now, before the pulse lands), or the line that holds it stalled.
+        const explained = this.#takeoverExplained(index) || this.#hubStalled;
         const fence = () => {
           // A pulse held by a stalled line, from a board that a pulse before it reset, never happened.
           if (board.core !== core) return;
           const target = this.boards[partner] as SimBoard;
           if (target.core === null) return;
           // Fencing a board that is itself stalled answers that board's failure.
-          const byFault = this.#stalled[partner] === true;
+          const byFault = explained || this.#stalled[partner] === true;
           this.#reset(partner, `fenced by processor ${board.processor}`, byFault);
           this.queue.at(this.queue.now + BOOT_MS, () =>
             this.#whenRunning(partner, () => this.#boot(partner)),
@@ -749,7 +759,12 @@ class World {
       }
       case 'reboot':
         this.gaveUpState[index] = true;
-        this.copies.taken(index, 'core', `its core rebooted it (${effect.boot})`);
+        // Booting the other slot on trial is a switch's doing (steps a and h).
+        this.copies.taken(
+          index,
+          effect.boot === 'other-test' ? 'switch' : 'core',
+          `its core rebooted it (${effect.boot})`,
+        );
         this.judge.reset(index, this.queue.now);
         board.scheduleReboot(effect.boot);
         this.#log(index, `reboots (${effect.boot})`);
@@ -791,6 +806,8 @@ class World {
         }
         if (SERVING_ROLES.has(event.role)) this.history.servingFrom(event.txn, core.hello.version);
         if (event.cause === 'roles-offered') this.gaveUpState[index] = true;
+        if (event.cause === 'new-primary-lost')
+          this.copies.taken(index, 'switch', 'the new version it handed its roles to was lost');
         return;
       case 'switch':
         // f: the old version's whole state went to the new one; its converters must carry it both ways.
@@ -878,16 +895,21 @@ class World {
     });
   }
 
+  /** The judge's verdict on a takeover by `by` now (see takeover-judge.ts). */
+  #verdict(by: 0 | 1): TakeoverVerdict {
+    const old = by === 0 ? 1 : 0;
+    const clean = Array.from({ length: this.pathCount }, (_, p) => this.#pathClean(p));
+    return this.judge.judge(by, this.queue.now, (this.boards[old] as SimBoard).powered, clean);
+  }
+
+  #takeoverExplained(by: 0 | 1): boolean {
+    return this.#verdict(by) === 'failure-behind';
+  }
+
   /** Counts a takeover with no failure behind it (see takeover-judge.ts). */
   #judgeTakeover(by: 0 | 1): void {
     const old = by === 0 ? 1 : 0;
-    const clean = Array.from({ length: this.pathCount }, (_, p) => this.#pathClean(p));
-    const verdict = this.judge.judge(
-      by,
-      this.queue.now,
-      (this.boards[old] as SimBoard).powered,
-      clean,
-    );
+    const verdict = this.#verdict(by);
     if (verdict === 'failure-behind') return;
     this.counts.falseTakeovers += 1;
     this.trace.push(`${this.#time()}  false takeover by P${by + 1} (${verdict})`);
@@ -914,6 +936,11 @@ class World {
     if (excused) {
       this.counts.doubleFailures += 1;
       this.trace.push(`${this.#time()}  cold start after both copies were lost: double failure`);
+    } else if (this.wide && this.copies.inSwitchWindow) {
+      this.counts.switchWindowLosses += 1;
+      this.trace.push(
+        `${this.#time()}  cold start in a switch's window: ${this.copies.describe()} (counted apart until the state is durable)`,
+      );
     } else {
       this.history.violation(
         this.queue.now,
@@ -1551,6 +1578,7 @@ class World {
       pushesCompleted: this.counts.pushesCompleted,
       pushesInterrupted: this.counts.pushesInterrupted,
       doubleFailures: this.counts.doubleFailures,
+      switchWindowLosses: this.counts.switchWindowLosses,
       lostToDoubleFailure: h.lostToDoubleFailure,
       powerPulls: this.powerPulls,
       faultsInjected: this.faultsInjected,
