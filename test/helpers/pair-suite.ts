@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BindingInterface } from '@serialport/bindings-interface';
 import test from 'ava';
 import type { BoardStatus } from '../../boards/management.ts';
-import type { ClientReply } from '../../firmware/runtime/messages.ts';
+import { type ClientReply, REGISTER_SYNC_ID } from '../../firmware/runtime/messages.ts';
 import type { BoardClient } from '../../host/lab/board-client.ts';
 import { readBoardStatuses, roleOf, waitForBoards } from '../../host/lab/board-watch.ts';
 import { BusPort } from '../../host/load/bus-port.ts';
@@ -106,8 +106,15 @@ async function openSession(rig: PairRig) {
       }),
     ),
   );
-  return {
+  let registered = false;
+  const session = {
+    /** The first request registers the client's session (sync id 0) with the board asked. */
     async ask(board: 0 | 1, syncId: number, body: unknown): Promise<ClientReply> {
+      if (!registered) {
+        registered = true;
+        const registration = await session.ask(board, REGISTER_SYNC_ID, null);
+        if (!registration.ok) throw new Error(`registration refused: ${registration.message}`);
+      }
       const before = replies.length;
       buses[board]?.send({ clientId: 'suite', syncId, body });
       const deadline = Date.now() + 20_000;
@@ -122,6 +129,7 @@ async function openSession(rig: PairRig) {
       for (const bus of buses) await bus.close().catch(() => {});
     },
   };
+  return session;
 }
 
 export async function waitForRoles(
