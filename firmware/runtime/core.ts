@@ -162,6 +162,8 @@ export class PairCore {
   #incomingHeld: HeldRequest[] = [];
   /** On the new version: the sequence of our 'roles-taken', 0 when none waits for its ack. */
   #rolesTakenSeq = 0;
+  /** A backup that installed the big checkpoint and waits for 'synced': it may not take over yet. */
+  #awaitingSync = false;
   #outbox: OutboxEntry[] = [];
   /** Per path: when a heartbeat is due (any frame sent on the path postpones it). */
   readonly #nextBeatMs: number[];
@@ -408,9 +410,10 @@ export class PairCore {
     return this.#state;
   }
 
+  /** Holds a copy it could serve from: a synced backup, or a primary in any form. */
   get hasState(): boolean {
     const name = this.#role.name;
-    return name === 'backup' || SERVING.has(name);
+    return (name === 'backup' && !this.#awaitingSync) || SERVING.has(name);
   }
 
   get incarnation(): number {
@@ -549,13 +552,16 @@ export class PairCore {
     this.#cache.save(clientId, syncId, { reply: decision.reply, txn } satisfies SavedReply);
     const reply: ClientReply = { clientId, syncId, ok: true, reply: decision.reply, txn };
     const role = this.#role;
-    // A joiner becomes able to take over the moment its big checkpoint is complete,
-    // so from the moment that is queued, replies wait for it as for a backup.
-    if (role.name === 'primary' || (role.name === 'primary-alone' && role.joinerInc !== 0)) {
+    if (role.name === 'primary' || (role.name === 'primary-alone' && role.syncedSeq !== 0)) {
       this.#outbox.push({ entry, bytes: entryBytes });
       this.#pending.push({ seq: 0, txn, reply });
       return;
     }
+    // While a joiner takes the big checkpoint, service goes on: the entry
+    // follows the checkpoint, and the joiner may not take over until it has
+    // every entry whose reply left (the 'synced' marker).
+    if (role.name === 'primary-alone' && role.joinerInc !== 0)
+      this.#outbox.push({ entry, bytes: entryBytes });
     this.#outputs.push({ kind: 'reply', reply });
   }
 
@@ -617,12 +623,13 @@ export class PairCore {
         return;
       case 'backup':
         // A new incarnation proves the old primary and its state are gone: no fence needed.
-        this.#takeOver(false, 'the primary restarted');
+        if (this.#awaitingSync) this.#dropState('the primary restarted before we were synced');
+        else this.#takeOver(false, 'the primary restarted');
         return;
       case 'primary':
         this.#releaseAllPending();
         this.#setRole(
-          { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
+          { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0, syncedSeq: 0 },
           'the backup restarted',
           'partner-restarted',
         );
@@ -769,6 +776,9 @@ export class PairCore {
       case 'dropped':
         this.#onPartnerDropped(body.reason);
         return;
+      case 'synced':
+        if (role.name === 'backup') this.#awaitingSync = false;
+        return;
       case 'reject':
         if (role.name === 'joining' || role.name === 'booting') {
           this.#joinAllowedAtMs = Infinity;
@@ -785,7 +795,7 @@ export class PairCore {
     if (role.name === 'primary' || (role.name === 'primary-alone' && role.joinerInc !== 0)) {
       this.#releaseAllPending();
       this.#setRole(
-        { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
+        { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0, syncedSeq: 0 },
         `the backup gave up its copy: ${reason}`,
         'backup-gave-up-copy',
       );
@@ -821,7 +831,7 @@ export class PairCore {
         this.#emit({ kind: 'switch', step: 'e', ok: false, detail: bridge.reason });
         this.#send({ k: 'stop', boot: 'confirmed', reason: `handshake refused: ${bridge.reason}` });
         this.#setRole(
-          { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
+          { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0, syncedSeq: 0 },
           'switch failed at e',
           'switch-failed',
         );
@@ -834,11 +844,12 @@ export class PairCore {
         detail: `checkpoints ${this.app.stateVersion} <-> ${partner.stateVersion}`,
       });
       // f. hold new requests (none are outstanding: alone, replies leave at once) and send everything.
-      const lastSeq = this.#sendSnapshot(partner);
-      if (lastSeq === null) {
+      // Requests are held, so nothing left that the big checkpoint lacks: the new version is synced with it.
+      if (this.#sendSnapshot(partner) === null || !this.#send({ k: 'synced' })) {
         this.#failSwitch('f', 'big checkpoint does not fit the channel queue');
         return;
       }
+      const lastSeq = this.#lastSentSeq;
       this.#setRole(
         {
           ...role,
@@ -889,7 +900,12 @@ export class PairCore {
       );
     }
     this.#setRole(
-      { name: 'primary-alone', joinerInc: this.#partnerInc, snapshotLastSeq: lastSeq },
+      {
+        name: 'primary-alone',
+        joinerInc: this.#partnerInc,
+        snapshotLastSeq: lastSeq,
+        syncedSeq: 0,
+      },
       'big checkpoint to a joining backup',
       'big-checkpoint-to-joiner',
     );
@@ -949,6 +965,9 @@ export class PairCore {
       return;
     }
     this.#becameBackupMs = this.#now;
+    // The primary went on serving while the checkpoint crossed: we may take
+    // over only once we hold every entry whose reply left it ('synced').
+    this.#awaitingSync = true;
     this.#setRole(
       { name: 'backup' },
       `big checkpoint received at txn ${this.#txn}`,
@@ -1013,7 +1032,7 @@ export class PairCore {
     this.#term += 1;
     this.#emit({ kind: 'switch', step: 'g', ok: true, detail: `${this.hello.version} is primary` });
     this.#setRole(
-      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
+      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0, syncedSeq: 0 },
       'roles switched',
       'roles-taken',
     );
@@ -1044,8 +1063,21 @@ export class PairCore {
     if (
       role.name === 'primary-alone' &&
       role.joinerInc !== 0 &&
+      role.syncedSeq === 0 &&
       holdsCopy &&
       this.#peerAck >= role.snapshotLastSeq
+    ) {
+      // The joiner installed the big checkpoint: replies wait for it from now
+      // on, and once every entry released before has been sent, it is told.
+      this.#sendOutbox();
+      if (this.#outbox.length === 0 && this.#send({ k: 'synced' }))
+        this.#role = { ...role, syncedSeq: this.#lastSentSeq };
+    } else if (
+      role.name === 'primary-alone' &&
+      role.joinerInc !== 0 &&
+      role.syncedSeq !== 0 &&
+      holdsCopy &&
+      this.#peerAck >= role.syncedSeq
     ) {
       this.#setRole({ name: 'primary' }, 'backup synchronised', 'backup-synchronised');
       // A backup can join on trial under a primary that has confirmed already
@@ -1153,7 +1185,9 @@ export class PairCore {
   /** Every path is silent (or its DSR dropped). */
   #onPartnerSilent(): void {
     const role = this.#role;
-    if (role.name === 'backup') {
+    if (role.name === 'backup' && this.#awaitingSync) {
+      this.#dropState('the primary went silent before we held all it had acknowledged');
+    } else if (role.name === 'backup') {
       if (this.#partnerOff()) {
         this.#takeOver(this.config.fenceWired, 'DSR dropped on every path');
       } else if (this.#now - this.#lastHeardAnyMs > this.config.silenceTakeoverAfterMs) {
@@ -1194,7 +1228,11 @@ export class PairCore {
   /** The backup can no longer serve: what waited for it is released, and we serve alone. */
   #goAlone(why: string): void {
     this.#releaseAllPending();
-    this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, why, 'backup-lost');
+    this.#setRole(
+      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0, syncedSeq: 0 },
+      why,
+      'backup-lost',
+    );
   }
 
   /** A primary whose partner holds, or is about to hold, a copy it could take over with. */
@@ -1222,7 +1260,11 @@ export class PairCore {
     this.#term = Math.max(this.#term, this.#partnerStatus?.term ?? 0) + 1;
     this.#resetLink();
     this.#emit({ kind: 'takeover', fenced: fence, why });
-    this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, why, 'takeover');
+    this.#setRole(
+      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0, syncedSeq: 0 },
+      why,
+      'takeover',
+    );
     this.#effect({ kind: 'announce' });
   }
 
@@ -1230,7 +1272,7 @@ export class PairCore {
     const role = this.#role;
     this.#emit({ kind: 'switch', step, ok: false, detail });
     this.#setRole(
-      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
+      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0, syncedSeq: 0 },
       `switch failed at ${step}`,
       'switch-failed',
     );
@@ -1307,7 +1349,7 @@ export class PairCore {
     this.#term = Math.max(this.#term, partnerTerm) + 1;
     this.#emit({ kind: 'cold-start', version: this.hello.version });
     this.#setRole(
-      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
+      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0, syncedSeq: 0 },
       'both booted: cold start',
       'cold-start',
     );
@@ -1320,6 +1362,7 @@ export class PairCore {
   }
 
   #dropState(why: string): void {
+    this.#awaitingSync = false;
     const name = this.#role.name;
     if (name === 'backup' || name === 'joining')
       this.#send({ k: 'dropped', reason: why.slice(0, 200) });
