@@ -162,8 +162,6 @@ export class PairCore {
   #incomingHeld: HeldRequest[] = [];
   /** On the new version: the sequence of our 'roles-taken', 0 when none waits for its ack. */
   #rolesTakenSeq = 0;
-  /** A backup that installed the big checkpoint and waits for 'synced': it may not take over yet. */
-  #awaitingSync = false;
   #outbox: OutboxEntry[] = [];
   /** Per path: when a heartbeat is due (any frame sent on the path postpones it). */
   readonly #nextBeatMs: number[];
@@ -410,10 +408,9 @@ export class PairCore {
     return this.#state;
   }
 
-  /** Holds a copy it could serve from: a synced backup, or a primary in any form. */
   get hasState(): boolean {
     const name = this.#role.name;
-    return (name === 'backup' && !this.#awaitingSync) || SERVING.has(name);
+    return name === 'backup' || SERVING.has(name);
   }
 
   get incarnation(): number {
@@ -552,16 +549,13 @@ export class PairCore {
     this.#cache.save(clientId, syncId, { reply: decision.reply, txn } satisfies SavedReply);
     const reply: ClientReply = { clientId, syncId, ok: true, reply: decision.reply, txn };
     const role = this.#role;
-    if (role.name === 'primary' || (role.name === 'primary-alone' && role.syncedSeq !== 0)) {
+    // A joiner becomes able to take over the moment its big checkpoint is complete,
+    // so from the moment that is queued, replies wait for it as for a backup.
+    if (role.name === 'primary' || (role.name === 'primary-alone' && role.joinerInc !== 0)) {
       this.#outbox.push({ entry, bytes: entryBytes });
       this.#pending.push({ seq: 0, txn, reply });
       return;
     }
-    // While a joiner takes the big checkpoint, service goes on: the entry
-    // follows the checkpoint, and the joiner may not take over until it has
-    // every entry whose reply left (the 'synced' marker).
-    if (role.name === 'primary-alone' && role.joinerInc !== 0)
-      this.#outbox.push({ entry, bytes: entryBytes });
     this.#outputs.push({ kind: 'reply', reply });
   }
 
@@ -623,13 +617,12 @@ export class PairCore {
         return;
       case 'backup':
         // A new incarnation proves the old primary and its state are gone: no fence needed.
-        if (this.#awaitingSync) this.#dropState('the primary restarted before we were synced');
-        else this.#takeOver(false, 'the primary restarted');
+        this.#takeOver(false, 'the primary restarted');
         return;
       case 'primary':
         this.#releaseAllPending();
         this.#setRole(
-          { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0, syncedSeq: 0 },
+          { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
           'the backup restarted',
           'partner-restarted',
         );
@@ -776,9 +769,6 @@ export class PairCore {
       case 'dropped':
         this.#onPartnerDropped(body.reason);
         return;
-      case 'synced':
-        if (role.name === 'backup') this.#awaitingSync = false;
-        return;
       case 'reject':
         if (role.name === 'joining' || role.name === 'booting') {
           this.#joinAllowedAtMs = Infinity;
@@ -795,7 +785,7 @@ export class PairCore {
     if (role.name === 'primary' || (role.name === 'primary-alone' && role.joinerInc !== 0)) {
       this.#releaseAllPending();
       this.#setRole(
-        { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0, syncedSeq: 0 },
+        { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
         `the backup gave up its copy: ${reason}`,
         'backup-gave-up-copy',
       );
@@ -831,7 +821,7 @@ export class PairCore {
         this.#emit({ kind: 'switch', step: 'e', ok: false, detail: bridge.reason });
         this.#send({ k: 'stop', boot: 'confirmed', reason: `handshake refused: ${bridge.reason}` });
         this.#setRole(
-          { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0, syncedSeq: 0 },
+          { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
           'switch failed at e',
           'switch-failed',
         );
@@ -844,12 +834,11 @@ export class PairCore {
         detail: `checkpoints ${this.app.stateVersion} <-> ${partner.stateVersion}`,
       });
       // f. hold new requests (none are outstanding: alone, replies leave at once) and send everything.
-      // Requests are held, so nothing left that the big checkpoint lacks: the new version is synced with it.
-      if (this.#sendSnapshot(partner) === null || !this.#send({ k: 'synced' })) {
+      const lastSeq = this.#sendSnapshot(partner);
+      if (lastSeq === null) {
         this.#failSwitch('f', 'big checkpoint does not fit the channel queue');
         return;
       }
-      const lastSeq = this.#lastSentSeq;
       this.#setRole(
         {
           ...role,
@@ -900,12 +889,7 @@ export class PairCore {
       );
     }
     this.#setRole(
-      {
-        name: 'primary-alone',
-        joinerInc: this.#partnerInc,
-        snapshotLastSeq: lastSeq,
-        syncedSeq: 0,
-      },
+      { name: 'primary-alone', joinerInc: this.#partnerInc, snapshotLastSeq: lastSeq },
       'big checkpoint to a joining backup',
       'big-checkpoint-to-joiner',
     );
@@ -965,9 +949,6 @@ export class PairCore {
       return;
     }
     this.#becameBackupMs = this.#now;
-    // The primary went on serving while the checkpoint crossed: we may take
-    // over only once we hold every entry whose reply left it ('synced').
-    this.#awaitingSync = true;
     this.#setRole(
       { name: 'backup' },
       `big checkpoint received at txn ${this.#txn}`,
@@ -1032,7 +1013,7 @@ export class PairCore {
     this.#term += 1;
     this.#emit({ kind: 'switch', step: 'g', ok: true, detail: `${this.hello.version} is primary` });
     this.#setRole(
-      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0, syncedSeq: 0 },
+      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
       'roles switched',
       'roles-taken',
     );
@@ -1063,21 +1044,8 @@ export class PairCore {
     if (
       role.name === 'primary-alone' &&
       role.joinerInc !== 0 &&
-      role.syncedSeq === 0 &&
       holdsCopy &&
       this.#peerAck >= role.snapshotLastSeq
-    ) {
-      // The joiner installed the big checkpoint: replies wait for it from now
-      // on, and once every entry released before has been sent, it is told.
-      this.#sendOutbox();
-      if (this.#outbox.length === 0 && this.#send({ k: 'synced' }))
-        this.#role = { ...role, syncedSeq: this.#lastSentSeq };
-    } else if (
-      role.name === 'primary-alone' &&
-      role.joinerInc !== 0 &&
-      role.syncedSeq !== 0 &&
-      holdsCopy &&
-      this.#peerAck >= role.syncedSeq
     ) {
       this.#setRole({ name: 'primary' }, 'backup synchronised', 'backup-synchronised');
       // A backup can join on trial under a primary that has confirmed already
@@ -1185,9 +1153,7 @@ export class PairCore {
   /** Every path is silent (or its DSR dropped). */
   #onPartnerSilent(): void {
     const role = this.#role;
-    if (role.name === 'backup' && this.#awaitingSync) {
-      this.#dropState('the primary went silent before we held all it had acknowledged');
-    } else if (role.name === 'backup') {
+    if (role.name === 'backup') {
       if (this.#partnerOff()) {
         this.#takeOver(this.config.fenceWired, 'DSR dropped on every path');
       } else if (this.#now - this.#lastHeardAnyMs > this.config.silenceTakeoverAfterMs) {
@@ -1228,11 +1194,7 @@ export class PairCore {
   /** The backup can no longer serve: what waited for it is released, and we serve alone. */
   #goAlone(why: string): void {
     this.#releaseAllPending();
-    this.#setRole(
-      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0, syncedSeq: 0 },
-      why,
-      'backup-lost',
-    );
+    this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, why, 'backup-lost');
   }
 
   /** A primary whose partner holds, or is about to hold, a copy it could take over with. */
@@ -1260,11 +1222,7 @@ export class PairCore {
     this.#term = Math.max(this.#term, this.#partnerStatus?.term ?? 0) + 1;
     this.#resetLink();
     this.#emit({ kind: 'takeover', fenced: fence, why });
-    this.#setRole(
-      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0, syncedSeq: 0 },
-      why,
-      'takeover',
-    );
+    this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, why, 'takeover');
     this.#effect({ kind: 'announce' });
   }
 
@@ -1272,7 +1230,7 @@ export class PairCore {
     const role = this.#role;
     this.#emit({ kind: 'switch', step, ok: false, detail });
     this.#setRole(
-      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0, syncedSeq: 0 },
+      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
       `switch failed at ${step}`,
       'switch-failed',
     );
@@ -1349,7 +1307,7 @@ export class PairCore {
     this.#term = Math.max(this.#term, partnerTerm) + 1;
     this.#emit({ kind: 'cold-start', version: this.hello.version });
     this.#setRole(
-      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0, syncedSeq: 0 },
+      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
       'both booted: cold start',
       'cold-start',
     );
@@ -1362,7 +1320,6 @@ export class PairCore {
   }
 
   #dropState(why: string): void {
-    this.#awaitingSync = false;
     const name = this.#role.name;
     if (name === 'backup' || name === 'joining')
       this.#send({ k: 'dropped', reason: why.slice(0, 200) });

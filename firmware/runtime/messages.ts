@@ -83,8 +83,6 @@ export type PeerBody =
   | { readonly k: 'roles-taken' }
   | { readonly k: 'confirm' }
   | { readonly k: 'reject'; readonly reason: string }
-  /** The joiner has every entry whose reply left the primary: from now on it may take over. */
-  | { readonly k: 'synced' }
   /** The backup (or joiner) gave up its copy of the state: its acknowledgements no longer mean it holds anything. */
   | { readonly k: 'dropped'; readonly reason: string };
 
@@ -277,8 +275,6 @@ function parseBody(value: unknown): PeerBody {
       return { k: 'roles-taken' };
     case 'reject':
       return { k: 'reject', reason: text(b.reason, 'reject.reason', 200) };
-    case 'synced':
-      return { k: 'synced' };
     case 'dropped':
       return { k: 'dropped', reason: text(b.reason, 'dropped.reason', 200) };
     default:

@@ -27,20 +27,11 @@ export type Role =
   /** Serves clients; every reply waits until the backup has what it needs to give it again. */
   | { readonly name: 'primary' }
   /**
-   * Serves clients with no synchronised backup. `joinerInc` is a partner
-   * receiving the big checkpoint (0 if none); `snapshotLastSeq` is the
-   * channel sequence that completes it. While it crosses, replies leave at
-   * once and their entries queue behind it; once it is installed, replies
-   * wait for the joiner, and `syncedSeq` is the 'synced' marker sent after
-   * every entry released before (0 until then): its acknowledgement makes
-   * the pair whole.
+   * Serves clients with no synchronised backup, so replies leave at once.
+   * `joinerInc` is a partner receiving the big checkpoint (0 if none);
+   * `snapshotLastSeq` is the channel sequence that completes it.
    */
-  | {
-      readonly name: 'primary-alone';
-      readonly joinerInc: number;
-      readonly snapshotLastSeq: number;
-      readonly syncedSeq: number;
-    }
+  | { readonly name: 'primary-alone'; readonly joinerInc: number; readonly snapshotLastSeq: number }
   /** A primary driving a switch to the image in the other slot. */
   | {
       readonly name: 'switching';
