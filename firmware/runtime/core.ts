@@ -717,7 +717,7 @@ export class PairCore {
             kind: 'alarm',
             detail: `two primaries: stepping down for term ${status.term}`,
           });
-          this.#stop('confirmed', 'another primary has a newer term');
+          this.#stop('confirmed', 'another primary has a newer term', 'stepped-down');
         }
         return;
       default:
@@ -1328,9 +1328,9 @@ export class PairCore {
     this.#setRole({ name: 'booting' }, why, 'gave-up-copy');
   }
 
-  #stop(boot: BootChoice, reason: string): void {
+  #stop(boot: BootChoice, reason: string, cause: RoleCause = 'stopped'): void {
     this.#state = undefined;
-    this.#setRole({ name: 'stopped', reason }, reason, 'stopped');
+    this.#setRole({ name: 'stopped', reason }, reason, cause);
     this.#rebootAfterFlush = boot;
   }
 

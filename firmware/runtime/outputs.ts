@@ -38,6 +38,8 @@ export type RoleCause =
   /** This processor gave up its copy (a checkpoint it could not apply, a primary that dropped it). */
   | 'gave-up-copy'
   | 'stopped'
+  /** Another primary with a newer term was heard: this one took over while we could not tell. */
+  | 'stepped-down'
   | 'switch-started'
   | 'old-backup-stopped'
   | 'big-checkpoint-to-new-version'

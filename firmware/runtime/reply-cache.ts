@@ -33,7 +33,7 @@ export type CacheSession = readonly [
 ];
 
 interface Session {
-  /** The last `syncDepth` replies, oldest first. */
+  /** The replies of the `syncDepth` highest sync ids run, lowest first. */
   readonly replies: Array<readonly [number, unknown]>;
   /** Sync ids run, ascending, none more than SYNC_WINDOW below the highest. */
   ran: number[];
@@ -65,7 +65,11 @@ export class ReplyCache {
 
   save(clientId: string, syncId: number, reply: unknown): void {
     const session = this.#touch(clientId);
+    // Keep the replies of the highest sync ids, not the latest to run: a
+    // pipelining client's requests run out of order, and it retries only
+    // ids within its sync depth of the highest it sent.
     session.replies.push([syncId, reply]);
+    session.replies.sort((a, b) => a[0] - b[0]);
     if (session.replies.length > this.syncDepth) session.replies.shift();
     if (!session.ran.includes(syncId)) {
       session.ran.push(syncId);

@@ -739,7 +739,7 @@ class World {
       case 'fence': {
         // A fence answers a fault when a fault explains the takeover it comes with
         // (judged now, before the pulse lands), or the line that holds it stalled.
-        const explained = this.#takeoverExplained(index) || this.#hubStalled;
+        const explained = this.#explainedNow(index) || this.#hubStalled;
         const fence = () => {
           // A pulse held by a stalled line, from a board that a pulse before it reset, never happened.
           if (board.core !== core) return;
@@ -806,6 +806,13 @@ class World {
         }
         if (SERVING_ROLES.has(event.role)) this.history.servingFrom(event.txn, core.hello.version);
         if (event.cause === 'roles-offered') this.gaveUpState[index] = true;
+        // Stepping down for a partner that took over: the copy went with the fault behind that takeover.
+        if (event.cause === 'stepped-down')
+          this.copies.taken(
+            index,
+            this.#lastTakeoverExplained[index === 0 ? 1 : 0] ? 'fault' : 'core',
+            'it stepped down for a newer primary',
+          );
         if (event.cause === 'new-primary-lost')
           this.copies.taken(index, 'switch', 'the new version it handed its roles to was lost');
         return;
@@ -902,7 +909,10 @@ class World {
     return this.judge.judge(by, this.queue.now, (this.boards[old] as SimBoard).powered, clean);
   }
 
-  #takeoverExplained(by: 0 | 1): boolean {
+  /** Per board: a fault explained its last takeover. */
+  readonly #lastTakeoverExplained = [false, false];
+
+  #explainedNow(by: 0 | 1): boolean {
     return this.#verdict(by) === 'failure-behind';
   }
 
@@ -910,6 +920,7 @@ class World {
   #judgeTakeover(by: 0 | 1): void {
     const old = by === 0 ? 1 : 0;
     const verdict = this.#verdict(by);
+    this.#lastTakeoverExplained[by] = verdict === 'failure-behind';
     if (verdict === 'failure-behind') return;
     this.counts.falseTakeovers += 1;
     this.trace.push(`${this.#time()}  false takeover by P${by + 1} (${verdict})`);

