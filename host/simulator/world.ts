@@ -1206,7 +1206,7 @@ class World {
     if (core == null || index === null || this.#stalled[index]) return;
     const refusal = core.switchToOther(this.#local(index));
     this.trace.push(
-      `${this.#time()}  host: switch on P${index + 1}${refusal ? ` refused: ${refusal}` : ''}`,
+      `${this.#time()}  host: switch on P${index + 1}${refusal ? ` refused: ${refusal.message}` : ''}`,
     );
     // The core's refusals for want of an image name the slot.
     if (refusal?.code === 'no-image' || refusal?.code === 'partner-lacks-image')
