@@ -44,6 +44,8 @@ export class StateCopies {
 
   /** After every step: a board that stopped holding a copy on its own gave it up (`core`). */
   observe(index: 0 | 1, holds: boolean, role: string): void {
+    // A stop is put down by the role event that says who asked for it (see the world).
+    if (role === 'stopped' && this.#holds[index]) return;
     if (this.#holds[index] && !holds) {
       this.#cause[index] = 'core';
       this.#why[index] = `its core went ${role}`;

@@ -806,6 +806,8 @@ class World {
         }
         if (SERVING_ROLES.has(event.role)) this.history.servingFrom(event.txn, core.hello.version);
         if (event.cause === 'roles-offered') this.gaveUpState[index] = true;
+        // A stop the partner asked for is a switch's (steps a and h): by design until the state is durable.
+        if (event.cause === 'stopped') this.copies.taken(index, 'switch', 'a switch stopped it');
         // Stepping down for a partner that took over: the copy went with the fault behind that takeover.
         if (event.cause === 'stepped-down')
           this.copies.taken(
