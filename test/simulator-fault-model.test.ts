@@ -51,14 +51,26 @@ test('a cold start is a double failure only when faults took both copies', (t) =
   pulls.taken(0, 'fault', 'power pulled');
   t.true(pulls.doubleFault);
 
-  // The backup stopped by the core (a switch), then one pull: a single fault took the only copy.
+  // The backup stopped by a switch, then one pull: the switch's window, counted apart.
   const stop = new StateCopies();
   stop.observe(0, true, 'primary');
   stop.observe(1, true, 'backup');
   stop.observe(1, false, 'stopped');
+  stop.taken(1, 'switch', 'a switch stopped it');
   stop.taken(0, 'fault', 'power pulled');
   t.false(stop.doubleFault);
-  t.regex(stop.describe(), /P2 lost its copy by core \(its core went stopped\)/);
+  t.true(stop.inSwitchWindow);
+  t.regex(stop.describe(), /P2 lost its copy by switch \(a switch stopped it\)/);
+
+  // The backup gave up its copy on its own, then one pull: a single fault took the only copy.
+  const dropped = new StateCopies();
+  dropped.observe(0, true, 'primary');
+  dropped.observe(1, true, 'backup');
+  dropped.observe(1, false, 'booting');
+  dropped.taken(0, 'fault', 'power pulled');
+  t.false(dropped.doubleFault);
+  t.false(dropped.inSwitchWindow);
+  t.regex(dropped.describe(), /P2 lost its copy by core \(its core went booting\)/);
 });
 
 test('a seed that throws is reported as seed-threw with what it got to', (t) => {
