@@ -389,3 +389,16 @@ test('a pipelining client whose requests arrive out of order has each run once, 
   t.is(retry?.ok === false ? retry.error : '', 'too-old');
   t.is(pair.core(0).txn, 8);
 });
+
+test('a backup whose own process was frozen past the takeover time reads its input before judging silence', (t) => {
+  // Found on the lab (hil faults, stall-backup): a backup stopped for more
+  // than silenceTakeoverAfterMs ran its timers first when it resumed, saw
+  // "silence", and fenced a healthy primary before reading its frames.
+  const pair = wholePair([padApp(), padApp()]);
+  pair.freeze(1, 600);
+  pair.run(800);
+  t.is(pair.eventsOf('takeover').length, 0);
+  t.is(pair.fencesTakenEffect, 0);
+  t.is(pair.core(0).role, 'primary');
+  t.is(pair.core(1).role, 'backup');
+});

@@ -151,6 +151,8 @@ export class PairCore {
   /** The partner went silent on every path with its DSR high; null when it is heard. */
   #suspectedAtMs: number | null = null;
   #falseSuspicions = 0;
+  /** When this board last came back from being frozen itself (see #advance). */
+  #resumedAtMs = -Infinity;
   /** Since when DSR has been low on every path (null while it is high on some). */
   #partnerOffSinceMs: number | null = null;
   /** When this processor may ask to join again: Infinity after a refusal, until something changes. */
@@ -221,7 +223,7 @@ export class PairCore {
 
   /** Bytes that arrived on interconnect path `path`. */
   receiveBytes(path: number, bytes: Uint8Array, now: number): void {
-    this.#now = now;
+    this.#advance(now);
     const decoder = this.#decoders[path];
     const pathState = this.#paths[path];
     if (decoder === undefined || pathState === undefined) return;
@@ -262,7 +264,7 @@ export class PairCore {
 
   /** The level of the DSR line on `path` (the partner's DTR), on boards that wire it. */
   setDsr(path: number, high: boolean, now: number): void {
-    this.#now = now;
+    this.#advance(now);
     const state = this.#paths[path];
     if (state === undefined || !this.config.dsrWired) return;
     state.dsrHigh = high;
@@ -274,7 +276,7 @@ export class PairCore {
 
   /** A request from a client. The reply comes out as an output, now or later. */
   request(request: ClientRequest, now: number): void {
-    this.#now = now;
+    this.#advance(now);
     this.#onRequest(request.clientId, request.syncId, request.body, now);
     this.#flush();
   }
@@ -284,7 +286,7 @@ export class PairCore {
    * partner with the next heartbeat, so both agree on what a switch would boot.
    */
   otherImageChanged(version: string, now: number): void {
-    this.#now = now;
+    this.#advance(now);
     this.#hello = { ...this.#hello, otherVersion: version };
     // A primary that refused us for want of this image may take us now: ask again.
     this.#joinAllowedAtMs = 0;
@@ -300,7 +302,7 @@ export class PairCore {
    * Returns why it cannot start, or null when the switch is under way.
    */
   switchToOther(now: number): SwitchRefusal | null {
-    this.#now = now;
+    this.#advance(now);
     const refusal = this.#switchRefusal();
     if (refusal !== null) {
       this.#emit({ kind: 'switch', step: 'a', ok: false, detail: refusal.message });
@@ -330,9 +332,21 @@ export class PairCore {
     return null;
   }
 
+  /**
+   * Every input passes the time here. The core asks to be woken at least
+   * every heartbeat, so a gap longer than the suspicion time means this
+   * board itself was frozen (a stalled process): what its partner sent
+   * meanwhile is still in its UART, and silence is not judged until it has
+   * had a heartbeat's time to be read.
+   */
+  #advance(now: number): void {
+    if (now - this.#now > suspectAfterMs(this.config)) this.#resumedAtMs = now;
+    this.#now = now;
+  }
+
   /** Timers: call at or after `nextWakeMs()`. */
   tick(now: number): void {
-    this.#now = now;
+    this.#advance(now);
     this.#detectFailures();
     this.#flush();
   }
@@ -354,8 +368,11 @@ export class PairCore {
       if (this.#partnerOffSinceMs !== null)
         wake = Math.min(wake, this.#partnerOffSinceMs + this.config.partnerOffSettleMs + 1);
     }
-    if (role.name === 'backup')
-      wake = Math.min(wake, this.#lastHeardAnyMs + this.config.silenceTakeoverAfterMs + 1);
+    if (role.name === 'backup') {
+      const silentEnough = this.#lastHeardAnyMs + this.config.silenceTakeoverAfterMs + 1;
+      const readInput = this.#resumedAtMs + this.config.heartbeatIntervalMs + 1;
+      wake = Math.min(wake, Math.max(silentEnough, readInput));
+    }
     if (role.name === 'switching' && role.step === 'awaiting-boot') {
       wake = Math.min(wake, role.sinceMs + this.config.switchBootTimeoutMs + 1);
     } else if (role.name === 'switching' && role.step === 'big-checkpoint') {
@@ -1156,7 +1173,10 @@ export class PairCore {
     if (role.name === 'backup') {
       if (this.#partnerOff()) {
         this.#takeOver(this.config.fenceWired, 'DSR dropped on every path');
-      } else if (this.#now - this.#lastHeardAnyMs > this.config.silenceTakeoverAfterMs) {
+      } else if (
+        this.#now - this.#lastHeardAnyMs > this.config.silenceTakeoverAfterMs &&
+        this.#now - this.#resumedAtMs > this.config.heartbeatIntervalMs
+      ) {
         this.#takeOver(this.config.fenceWired, 'the primary is silent on every path');
       }
     } else if (role.name === 'joining') {

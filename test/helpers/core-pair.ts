@@ -42,6 +42,7 @@ export class CorePair {
   #stalledUntilMs = -1;
   #heldFences: { readonly from: 0 | 1; readonly by: PairCore }[] = [];
   #bootsDue: { readonly atMs: number; readonly board: 0 | 1 }[] = [];
+  readonly #frozenUntil = [-1, -1];
   /** Fences that reset a board. */
   fencesTakenEffect = 0;
   readonly configs: readonly [PairConfig, PairConfig];
@@ -111,6 +112,15 @@ export class CorePair {
     this.#drain(board);
   }
 
+  /**
+   * Board `board`'s process freezes for `forMs`: no tick, no input. When it
+   * resumes its timers run first, then it reads what waited in its UARTs,
+   * as a stopped Node process does.
+   */
+  freeze(board: 0 | 1, forMs: number): void {
+    this.#frozenUntil[board] = this.nowMs + forMs;
+  }
+
   /** The wires (every path, both ways, and the fence lines) hold everything for `forMs`. */
   stallWires(forMs: number): void {
     this.#stalledUntilMs = this.nowMs + forMs;
@@ -128,8 +138,12 @@ export class CorePair {
         continue;
       }
       for (const fence of this.#heldFences.splice(0)) this.#fence(fence.from, fence.by);
-      const due = this.#wire.filter((f) => f.atMs <= this.nowMs);
-      this.#wire = this.#wire.filter((f) => f.atMs > this.nowMs);
+      const frozen = (board: 0 | 1) => this.nowMs < (this.#frozenUntil[board] ?? -1);
+      // A board resuming this step: its timers first.
+      for (const board of [0, 1] as const)
+        if (this.#frozenUntil[board] === this.nowMs) this.#wake(board);
+      const due = this.#wire.filter((f) => f.atMs <= this.nowMs && !frozen(f.to));
+      this.#wire = this.#wire.filter((f) => !due.includes(f));
       for (const frame of due) {
         this.cores[frame.to]?.receiveBytes(frame.path, frame.bytes, this.nowMs);
         this.#drain(frame.to);
@@ -139,6 +153,7 @@ export class CorePair {
   }
 
   #wake(board: 0 | 1): void {
+    if (this.nowMs < (this.#frozenUntil[board] ?? -1)) return;
     const core = this.cores[board];
     if (core != null && core.nextWakeMs() <= this.nowMs) {
       core.tick(this.nowMs);
