@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createContext, runInContext } from 'node:vm';
 import test from 'ava';
+import { loadPublicKey } from '../boards/image/public-key.ts';
 import { verifyImage } from '../boards/image/verify.ts';
 import type { TandemImage } from '../firmware/image-entry/tandem-image.ts';
 import { buildImage, buildImageFile, defaultImagePath } from '../host/image/build.ts';
 import { BuildError, type BuildErrorCode } from '../host/image/errors.ts';
-import { generateKeys, loadPublicKey } from '../host/image/keys.ts';
+import { generateKeys } from '../host/image/keys.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'tandem-image-build-'));
 test.after.always(() => rmSync(work, { recursive: true, force: true }));

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { loadPublicKey } from '../boards/image/public-key.ts';
 import { verifyImage } from '../boards/image/verify.ts';
-import { loadPublicKey } from '../host/image/keys.ts';
 import { runCli } from './fixtures/run-cli.ts';
 
 const USAGE = 2;

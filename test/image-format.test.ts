@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import test from 'ava';
 import { canonicalJson } from '../boards/image/canonical-json.ts';
 import { IMAGE_MAX_BYTES, MANIFEST_MAX_BYTES, PAYLOAD_MAX_BYTES } from '../boards/image/format.ts';
-import { keyIdOf, publicKeyObject } from '../boards/image/public-key.ts';
+import { keyIdOf, loadPublicKey, publicKeyObject } from '../boards/image/public-key.ts';
 import { buildImage } from '../host/image/build.ts';
-import { generateKeys, loadPublicKey } from '../host/image/keys.ts';
+import { generateKeys } from '../host/image/keys.ts';
 
 const keyDir = mkdtempSync(join(tmpdir(), 'tandem-image-format-'));
 test.after.always(() => rmSync(keyDir, { recursive: true, force: true }));

@@ -4,11 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { keyIdOf, publicKeyObject } from '../boards/image/public-key.ts';
-import { KeyFileError } from '../host/image/errors.ts';
+import { KeyFileError } from '../boards/image/errors.ts';
+import { keyIdOf, loadPublicKey, publicKeyObject } from '../boards/image/public-key.ts';
 import {
   generateKeys,
-  loadPublicKey,
   loadSigningKey,
   PRIVATE_KEY_FILE,
   PUBLIC_KEY_FILE,

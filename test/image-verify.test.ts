@@ -17,10 +17,10 @@ import {
   imageDigest,
   SIGNATURE_BYTES,
 } from '../boards/image/format.ts';
-import { rawPublicKey } from '../boards/image/public-key.ts';
+import { loadPublicKey, rawPublicKey } from '../boards/image/public-key.ts';
 import { verifyImage } from '../boards/image/verify.ts';
 import { buildImage } from '../host/image/build.ts';
-import { generateKeys, loadPublicKey, loadSigningKey } from '../host/image/keys.ts';
+import { generateKeys, loadSigningKey } from '../host/image/keys.ts';
 
 const keyDir = mkdtempSync(join(tmpdir(), 'tandem-image-verify-'));
 test.after.always(() => rmSync(keyDir, { recursive: true, force: true }));

@@ -9,9 +9,9 @@
  */
 import { join } from 'node:path';
 import test from 'ava';
+import { loadPublicKey } from '../boards/image/public-key.ts';
 import { PUSH_CHUNK_MAX_BYTES } from '../boards/management.ts';
 import { buildImage } from '../host/image/build.ts';
-import { loadPublicKey } from '../host/image/keys.ts';
 import { BoardNotAnsweringError, BoardRefusedError } from '../host/lab/board-client.ts';
 import { PushAbortedError, PushRefusedError, pushImage, pushToBoard } from '../host/lab/push.ts';
 import { runSwitch } from '../host/lab/switch.ts';

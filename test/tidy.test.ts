@@ -43,6 +43,13 @@ test('firmware depends on nothing outside firmware/ but its packages', (t) => {
   t.deepEqual(offenders, []);
 });
 
+test('boards/ and firmware/ import nothing from host/ or hil/ (dependencies point down)', (t) => {
+  const offenders = [...firmware, ...sources('boards')].filter((file) =>
+    /from\s+'(\.\.\/)+(host|hil)\//.test(code(file)),
+  );
+  t.deepEqual(offenders, []);
+});
+
 test('no test.only is committed', (t) => {
   const offenders = sources('test').filter((file) =>
     /\btest\.only\(/.test(readFileSync(file, 'utf8')),

@@ -3,7 +3,8 @@
  * (the first 8 bytes of their SHA-256, hex) that the manifest carries.
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { PublicKeyError } from './errors.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { KeyFileError, PublicKeyError } from './errors.ts';
 
 export const PUBLIC_KEY_BYTES = 32;
 const KEY_ID_BYTES = 8;
@@ -41,4 +42,23 @@ export function publicKeyObject(rawPublicKey: Uint8Array): KeyObject {
     key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(rawPublicKey).toString('base64url') },
     format: 'jwk',
   });
+}
+
+/** Reads a public key file (raw 32 bytes, base64, one line) as boards hold it. */
+export function loadPublicKey(path: string): Uint8Array {
+  if (!existsSync(path)) {
+    throw new KeyFileError(
+      'missing',
+      `no public key at ${path}; \`tandem keys generate\` writes one`,
+    );
+  }
+  const text = readFileSync(path, 'utf8').trim();
+  // Strict: base64 of exactly 32 bytes is 43 characters and one '='.
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(text)) {
+    throw new KeyFileError(
+      'bad-key',
+      `${path} is not an ed25519 public key (expected ${PUBLIC_KEY_BYTES} bytes in base64 on one line)`,
+    );
+  }
+  return new Uint8Array(Buffer.from(text, 'base64'));
 }

@@ -7,7 +7,7 @@
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { autoDetect } from '@serialport/bindings-cpp';
-import { loadPublicKey } from '../../host/image/keys.ts';
+import { loadPublicKey } from '../image/public-key.ts';
 import { loadBoardProfile } from '../profile.ts';
 import { Board } from '../sim/board.ts';
 import { BootRom } from '../sim/boot-rom.ts';

@@ -10,8 +10,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadPublicKey } from '../../boards/image/public-key.ts';
 import { buildImage } from '../image/build.ts';
-import { generateKeys, loadPublicKey } from '../image/keys.ts';
+import { generateKeys } from '../image/keys.ts';
 import type { BoardClient } from '../lab/board-client.ts';
 import { labDown, labUp } from '../lab/lab.ts';
 import { openLabHosts } from '../lab/lab-boards.ts';

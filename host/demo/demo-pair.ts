@@ -3,7 +3,7 @@
  * host ports open, the first image pushed into both, and the pair formed.
  */
 
-import { loadPublicKey } from '../image/keys.ts';
+import { loadPublicKey } from '../../boards/image/public-key.ts';
 import type { BoardClient } from '../lab/board-client.ts';
 import { roleOf, waitForBoards } from '../lab/board-watch.ts';
 import { labDown, labUp } from '../lab/lab.ts';

@@ -38,22 +38,3 @@ export class BuildError extends Error {
     this.code = code;
   }
 }
-
-export type KeyFileErrorCode =
-  /** Key files are already there and --force was not given. */
-  | 'exists'
-  /** No key file where one was expected. */
-  | 'missing'
-  /** A key file that does not hold an ed25519 key in the expected encoding. */
-  | 'bad-key';
-
-export class KeyFileError extends Error {
-  readonly keyFileError = true;
-  override name = 'KeyFileError';
-  readonly code: KeyFileErrorCode;
-
-  constructor(code: KeyFileErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-  }
-}

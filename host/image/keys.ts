@@ -8,8 +8,8 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { keyIdOf, PUBLIC_KEY_BYTES, rawPublicKey } from '../../boards/image/public-key.ts';
-import { KeyFileError } from './errors.ts';
+import { KeyFileError } from '../../boards/image/errors.ts';
+import { keyIdOf, loadPublicKey, rawPublicKey } from '../../boards/image/public-key.ts';
 
 export const DEFAULT_KEY_DIR = '.tandem/keys';
 export const PRIVATE_KEY_FILE = 'image-signing.pem';
@@ -80,25 +80,6 @@ export function loadSigningKey(dir: string): SigningKey {
     );
   }
   return { privateKey, publicKey, keyId: keyIdOf(publicKey) };
-}
-
-/** Reads a public key file (raw 32 bytes, base64, one line) as boards hold it. */
-export function loadPublicKey(path: string): Uint8Array {
-  if (!existsSync(path)) {
-    throw new KeyFileError(
-      'missing',
-      `no public key at ${path}; \`tandem keys generate\` writes one`,
-    );
-  }
-  const text = readFileSync(path, 'utf8').trim();
-  // Strict: base64 of exactly 32 bytes is 43 characters and one '='.
-  if (!/^[A-Za-z0-9+/]{43}=$/.test(text)) {
-    throw new KeyFileError(
-      'bad-key',
-      `${path} is not an ed25519 public key (expected ${PUBLIC_KEY_BYTES} bytes in base64 on one line)`,
-    );
-  }
-  return new Uint8Array(Buffer.from(text, 'base64'));
 }
 
 export function encodePublicKey(raw: Uint8Array): string {

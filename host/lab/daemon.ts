@@ -18,7 +18,7 @@ import type { LabBoardState, LabRequest } from './lab-client.ts';
 import { endpoint, type LabConfig, portPath, readLabConfig } from './lab-config.ts';
 import { RELAY_BAUD, RelayController } from './relay-controller.ts';
 
-const BOARD_MAIN = resolve(import.meta.dirname, '../../boards/sim/main.ts');
+const BOARD_MAIN = resolve(import.meta.dirname, 'board-process.ts');
 
 class PowerRail {
   #child: ChildProcess | null = null;

@@ -1,6 +1,7 @@
 import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadPublicKey } from '../../boards/image/public-key.ts';
 import type { ManagementReply } from '../../boards/management.ts';
 import { Board, type PortLink } from '../../boards/sim/board.ts';
 import { BootRom } from '../../boards/sim/boot-rom.ts';
@@ -9,7 +10,7 @@ import { ImageUpload } from '../../boards/sim/image-upload.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import { encodeFrame, FrameDecoder } from '../../firmware/wire/frame.ts';
 import { buildImage } from '../../host/image/build.ts';
-import { generateKeys, loadPublicKey } from '../../host/image/keys.ts';
+import { generateKeys } from '../../host/image/keys.ts';
 import { imageSha256 } from '../../host/lab/push.ts';
 
 /** Ledger 1.0.0 and 2.0.0 for the sim board, signed with a fresh key, and a place for flash files. */

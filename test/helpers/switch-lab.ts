@@ -4,8 +4,8 @@
  * boards' journals, checked against the clients' history afterwards.
  */
 import { join } from 'node:path';
+import { loadPublicKey } from '../../boards/image/public-key.ts';
 import { buildImage } from '../../host/image/build.ts';
-import { loadPublicKey } from '../../host/image/keys.ts';
 import type { PairJournalEntry } from '../../host/lab/pair-journal.ts';
 import { pushImage } from '../../host/lab/push.ts';
 import { runUnderLoad } from '../../host/load/load-run.ts';

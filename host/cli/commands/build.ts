@@ -4,10 +4,11 @@
  * --json one object {path, bytes, sha256, manifest}.
  */
 import { Option } from 'commander';
+import { KeyFileError } from '../../../boards/image/errors.ts';
 import type { CheckpointModel } from '../../../firmware/app.ts';
 import { APP_REGISTRY } from '../../image/app-registry.ts';
 import { buildImageFile, DEFAULT_BOARDS, DEFAULT_IMAGE_DIR } from '../../image/build.ts';
-import { BuildError, type BuildErrorCode, KeyFileError } from '../../image/errors.ts';
+import { BuildError, type BuildErrorCode } from '../../image/errors.ts';
 import { DEFAULT_KEY_DIR } from '../../image/keys.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';

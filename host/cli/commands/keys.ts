@@ -4,7 +4,7 @@
  * to install on boards.
  */
 
-import { KeyFileError } from '../../image/errors.ts';
+import { KeyFileError } from '../../../boards/image/errors.ts';
 import { DEFAULT_KEY_DIR, generateKeys } from '../../image/keys.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';

@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MultiBar, type SingleBar } from 'cli-progress';
 import { Option } from 'commander';
-import { loadPublicKey } from '../../image/keys.ts';
+import { loadPublicKey } from '../../../boards/image/public-key.ts';
 import type { BoardClient } from '../../lab/board-client.ts';
 import { DEFAULT_LAB_DIR } from '../../lab/lab.ts';
 import { openLabBoard } from '../../lab/lab-boards.ts';

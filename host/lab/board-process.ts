@@ -1,21 +1,23 @@
 /**
- * Entry of one simulated board process:
- *   node --import tsx boards/sim/main.ts --lab DIR --processor N
+ * Entry of one simulated board process of the lab (the board support it
+ * runs lives in boards/sim; this entry reads the lab's files and reaches
+ * its daemon, so it is the lab's):
+ *   node --import tsx host/lab/board-process.ts --lab DIR --processor N
  * Its ports, lines and flash come from its profile in the lab directory.
  * The lab starts it at power-on and SIGKILLs it at power-off.
  */
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadPublicKey } from '../../host/image/keys.ts';
-import { LabClient } from '../../host/lab/lab-client.ts';
-import { portPath, profileFile, readLabConfig } from '../../host/lab/lab-config.ts';
-import { loadBoardProfile } from '../profile.ts';
-import { Board } from './board.ts';
-import { BootRom } from './boot-rom.ts';
-import { FlashFile } from './flash-file.ts';
-import { openPortLink } from './port-link.ts';
-import { SimBinding } from './serial/sim-binding.ts';
+import { loadPublicKey } from '../../boards/image/public-key.ts';
+import { loadBoardProfile } from '../../boards/profile.ts';
+import { Board } from '../../boards/sim/board.ts';
+import { BootRom } from '../../boards/sim/boot-rom.ts';
+import { FlashFile } from '../../boards/sim/flash-file.ts';
+import { openPortLink } from '../../boards/sim/port-link.ts';
+import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
+import { LabClient } from './lab-client.ts';
+import { portPath, profileFile, readLabConfig } from './lab-config.ts';
 
 const { values } = parseArgs({
   options: { lab: { type: 'string' }, processor: { type: 'string' } },
