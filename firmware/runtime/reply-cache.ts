@@ -36,7 +36,7 @@ interface Session {
   /** The replies of the `syncDepth` highest sync ids run, lowest first. */
   readonly replies: Array<readonly [number, unknown]>;
   /** Sync ids run, ascending, none more than SYNC_WINDOW below the highest. */
-  ran: number[];
+  readonly ran: number[];
 }
 
 export class ReplyCache {
@@ -75,8 +75,9 @@ export class ReplyCache {
       session.ran.push(syncId);
       session.ran.sort((a, b) => a - b);
     }
+    // Ascending: what fell out of the window is at the front.
     const highest = session.ran.at(-1) ?? 0;
-    session.ran = session.ran.filter((id) => id > highest - SYNC_WINDOW);
+    while ((session.ran[0] ?? highest) <= highest - SYNC_WINDOW) session.ran.shift();
   }
 
   /** The client's session, made the most recent (begun if it had none). */
@@ -110,7 +111,8 @@ export class ReplyCache {
     for (const [clientId, replies, ran] of entries) {
       const session = cache.#touch(clientId);
       session.replies.push(...replies.slice(-syncDepth));
-      session.ran = [...new Set(ran)].sort((a, b) => a - b);
+      session.ran.push(...new Set(ran));
+      session.ran.sort((a, b) => a - b);
     }
     return cache;
   }
