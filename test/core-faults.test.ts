@@ -5,7 +5,7 @@
 import test from 'ava';
 import { type AnyApp, AppInputError, defineApp } from '../firmware/app.ts';
 import { ledgerV1, ledgerV2 } from '../firmware/apps/ledger/index.ts';
-import type { SwitchRefusal } from '../firmware/runtime/core.ts';
+import type { SwitchRefusal } from '../firmware/runtime/switch-procedure.ts';
 import { CorePair } from './helpers/core-pair.ts';
 import { explain, runLedger } from './helpers/ledger-world.ts';
 

@@ -5,18 +5,22 @@
  * replies, effects on the hardware and events. The board asks `nextWakeMs`
  * when to call `tick` again. Nothing here reads a clock or a random source.
  */
-import { type AnyApp, AppInputError, type HandlerContext, type ReceiveMessage } from '../app.ts';
-import { type CborLimits, decodeCbor, encodeCbor } from '../wire/cbor.ts';
+import { type AnyApp, AppInputError, type ReceiveMessage } from '../app.ts';
+import { decodeCbor, encodeCbor } from '../wire/cbor.ts';
 import { type FrameError, MessageError } from '../wire/errors.ts';
-import { encodeFrame, FrameDecoder } from '../wire/frame.ts';
+import { encodeFrame } from '../wire/frame.ts';
 import { ReliableChannel } from '../wire/reliable-channel.ts';
+import { CHECKPOINT_BATCH_BYTES_MAX, CheckpointStream } from './checkpoint-stream.ts';
 import { lineBytesPerMs, type PairConfig, suspectAfterMs } from './config.ts';
+import { FailureDetector } from './failure-detector.ts';
+import { Links } from './links.ts';
 import {
   type BootChoice,
   type CheckpointEntry,
   type ClientErrorCode,
   type ClientReply,
   type ClientRequest,
+  ENVELOPE_LIMITS,
   type Envelope,
   entryToWire,
   envelopeToWire,
@@ -24,7 +28,6 @@ import {
   type Hello,
   type PeerBody,
   parseEnvelope,
-  parseSnapshot,
   REGISTER_SYNC_ID,
   type RoleName,
   type Snapshot,
@@ -35,19 +38,16 @@ import { nextSeed, seededRandom } from './random.ts';
 import { ReplyCache } from './reply-cache.ts';
 import type { Role } from './roles.ts';
 import { bridgeTo, stateFor, stateFrom } from './state-bridge.ts';
-
-/** Why a switch cannot start. */
-export interface SwitchRefusal {
-  readonly code:
-    | 'in-progress'
-    | 'not-whole'
-    /** Our other slot holds no image. */
-    | 'no-image'
-    | 'same-version'
-    /** The backup's other slot lacks the image ours holds. */
-    | 'partner-lacks-image';
-  readonly message: string;
-}
+import { addChunk, noTransfer, readSnapshot, snapshotChunks } from './state-transfer.ts';
+import {
+  heldBatches,
+  holdsRequests,
+  holdTimeoutMs,
+  type Switching,
+  type SwitchRefusal,
+  switchRefusal,
+} from './switch-procedure.ts';
+import { type AppState, applyEntry, execute } from './transactions.ts';
 
 /** What the board knows at power-up. */
 export interface BootInfo {
@@ -61,56 +61,11 @@ export interface BootInfo {
   readonly seed: number;
 }
 
-/** The app's state: opaque to the runtime, plain data that survives CBOR. */
-type AppState = ReturnType<AnyApp['init']>;
-
 /** A cached reply: what the client got, with the transaction that produced it. */
 interface SavedReply {
   readonly reply: unknown;
   readonly txn: number;
 }
-
-/** A reply waiting until the backup acknowledges channel sequence `seq` (0: its entry is not sent yet). */
-interface PendingReply {
-  seq: number;
-  /** The transaction whose checkpoint entry must reach the backup first. */
-  readonly txn: number;
-  readonly reply: ClientReply;
-}
-
-/** A checkpoint entry waiting to be sent, with its encoded size for group commit. */
-interface OutboxEntry {
-  readonly entry: CheckpointEntry;
-  readonly bytes: number;
-}
-
-interface PathState {
-  lastHeardMs: number;
-  dsrHigh: boolean;
-  up: boolean;
-}
-
-/** A big checkpoint may be larger than a frame; it travels in chunks and is decoded with these bounds. */
-const SNAPSHOT_LIMITS: CborLimits = {
-  bytesMax: 4 * 1024 * 1024,
-  depthMax: 32,
-  itemsMax: 1_000_000,
-};
-/**
- * Silence inside a frame that means its sender lost power: two heartbeat
- * intervals, and never less than 256 byte times (bytes may arrive in bursts).
- */
-function cutShortAfterMs(config: PairConfig): number {
-  return Math.max(2 * config.heartbeatIntervalMs, 256 / lineBytesPerMs(config));
-}
-
-/** Envelopes must fit one frame. */
-const ENVELOPE_LIMITS: CborLimits = { bytesMax: 4096, depthMax: 24, itemsMax: 4096 };
-/**
- * Checkpoint entries' bytes in one frame at most: the envelope around them
- * (addresses, status, sequence numbers, body tag) takes well under the rest.
- */
-const CHECKPOINT_BATCH_BYTES_MAX = ENVELOPE_LIMITS.bytesMax - 256;
 
 /** Heartbeat rounds between two that carry the image details (the first one does). */
 const HELLO_EVERY_BEATS = 8;
@@ -131,44 +86,24 @@ export class PairCore {
   readonly #channel: ReliableChannel<PeerBody>;
   #lastSentSeq = 0;
   #peerAck = 0;
-  #lastCheckpointSeq = 0;
   #checkpointReceivedBytes = 0;
   #snapshotId = 0;
   /** Size of the last big checkpoint sent. */
   #snapshotBytes = 0;
-  readonly #decoders: FrameDecoder[];
-  readonly #paths: PathState[];
+  readonly #links: Links;
+  readonly #detector: FailureDetector;
   #partnerInc = 0;
   #partnerStatus: Status | null = null;
-  /** Some path to the partner is up (for the partner-up and partner-down messages). */
-  #partnerUp = false;
   #partnerHello: Hello | null = null;
-  /** Paths on which the partner last said it hears us (bit per path). */
-  #partnerHears = 0;
-  #lastHeardAnyMs: number;
-  /** When the partner's last whole frame arrived. */
-  #lastEnvelopeMs = -Infinity;
-  /** The partner went silent on every path with its DSR high; null when it is heard. */
-  #suspectedAtMs: number | null = null;
-  #falseSuspicions = 0;
-  /** When this board last came back from being frozen itself (see #advance). */
-  #resumedAtMs = -Infinity;
-  /** Since when DSR has been low on every path (null while it is high on some). */
-  #partnerOffSinceMs: number | null = null;
   /** When this processor may ask to join again: Infinity after a refusal, until something changes. */
   #joinAllowedAtMs = 0;
   #becameBackupMs = 0;
 
-  #pending: PendingReply[] = [];
+  readonly #stream = new CheckpointStream();
   /** On the new version during a switch: requests the old primary held, until we serve them. */
   #incomingHeld: HeldRequest[] = [];
   /** On the new version: the sequence of our 'roles-taken', 0 when none waits for its ack. */
   #rolesTakenSeq = 0;
-  #outbox: OutboxEntry[] = [];
-  /** Per path: when a heartbeat is due (any frame sent on the path postpones it). */
-  readonly #nextBeatMs: number[];
-  /** Per path: when the UART will have sent what we gave it (an estimate from the baud rate). */
-  readonly #txIdleAtMs: number[];
   #beatRounds = 0;
   #rebootAfterFlush: BootChoice | null = null;
   #outputs: Output[] = [];
@@ -197,17 +132,8 @@ export class PairCore {
       queueMax: config.channelQueueMax,
       retransmitTimeoutMs: config.retransmitTimeoutMs,
     });
-    this.#decoders = [];
-    this.#paths = [];
-    for (let i = 0; i < config.pathCount; i++) {
-      // A partner that lost power mid-frame: its next life's frames must not wait behind the cut one.
-      this.#decoders.push(new FrameDecoder({ cutShortAfterMs: cutShortAfterMs(config) }));
-      // A path starts silent: it is up once the partner is heard on it.
-      this.#paths.push({ lastHeardMs: -Infinity, dsrHigh: !config.dsrWired, up: false });
-    }
-    this.#lastHeardAnyMs = now;
-    this.#nextBeatMs = this.#paths.map(() => now);
-    this.#txIdleAtMs = this.#paths.map(() => now);
+    this.#links = new Links(config, now);
+    this.#detector = new FailureDetector(config, now);
     this.#emit({
       kind: 'role',
       role: 'booting',
@@ -224,19 +150,18 @@ export class PairCore {
   /** Bytes that arrived on interconnect path `path`. */
   receiveBytes(path: number, bytes: Uint8Array, now: number): void {
     this.#advance(now);
-    const decoder = this.#decoders[path];
-    const pathState = this.#paths[path];
-    if (decoder === undefined || pathState === undefined) return;
+    const links = this.#links;
+    if (!links.has(path)) return;
     // Bytes arriving are a sign of life even before their frame is complete:
     // a long frame at a low baud rate takes longer than the suspicion time.
     if (this.#partnerInc !== 0 && bytes.length > 0) {
-      pathState.lastHeardMs = now;
-      this.#lastHeardAnyMs = now;
+      links.heard(path, now);
+      this.#detector.heardBytes(now);
     }
-    for (const event of decoder.push(bytes, now)) {
+    for (const event of links.decode(path, bytes, now)) {
       // With DSR low on every path the partner has no power: frames arriving
       // now were held by a stalled line and speak for a board that is gone.
-      if (this.#partnerOff()) continue;
+      if (links.partnerOff) continue;
       if (event.kind === 'error') {
         this.#badInput(path, event.error);
         continue;
@@ -265,11 +190,8 @@ export class PairCore {
   /** The level of the DSR line on `path` (the partner's DTR), on boards that wire it. */
   setDsr(path: number, high: boolean, now: number): void {
     this.#advance(now);
-    const state = this.#paths[path];
-    if (state === undefined || !this.config.dsrWired) return;
-    state.dsrHigh = high;
-    if (!this.#partnerOff()) this.#partnerOffSinceMs = null;
-    else this.#partnerOffSinceMs ??= now;
+    if (!this.#links.setDsr(path, high)) return;
+    this.#detector.dsrChanged(this.#links.partnerOff, now);
     this.#detectFailures();
     this.#flush();
   }
@@ -292,7 +214,7 @@ export class PairCore {
     this.#joinAllowedAtMs = 0;
     // A heartbeat with the image details goes out at once on every path.
     this.#beatRounds = 0;
-    this.#nextBeatMs.fill(now);
+    this.#links.beatNow(now);
     this.#flush();
   }
 
@@ -303,7 +225,12 @@ export class PairCore {
    */
   switchToOther(now: number): SwitchRefusal | null {
     this.#advance(now);
-    const refusal = this.#switchRefusal();
+    const refusal = switchRefusal(
+      this.config.processor,
+      this.#role,
+      this.#hello,
+      this.#partnerHello,
+    );
     if (refusal !== null) {
       this.#emit({ kind: 'switch', step: 'a', ok: false, detail: refusal.message });
       return refusal;
@@ -332,15 +259,9 @@ export class PairCore {
     return null;
   }
 
-  /**
-   * Every input passes the time here. The core asks to be woken at least
-   * every heartbeat, so a gap longer than the suspicion time means this
-   * board itself was frozen (a stalled process): what its partner sent
-   * meanwhile is still in its UART, and silence is not judged until it has
-   * had a heartbeat's time to be read.
-   */
+  /** Every input passes the time here (see FailureDetector.advance). */
   #advance(now: number): void {
-    if (now - this.#now > suspectAfterMs(this.config)) this.#resumedAtMs = now;
+    this.#detector.advance(this.#now, now);
     this.#now = now;
   }
 
@@ -353,30 +274,20 @@ export class PairCore {
 
   /** When the core next needs `tick`. */
   nextWakeMs(): number {
-    let wake = Math.min(...this.#nextBeatMs);
+    const links = this.#links;
+    let wake = Math.min(links.nextBeatMs(), links.nextSilenceMs());
     // Segments wait for their turn on the line as well as for their timers.
-    const lineFreeMs = this.#lineIdleAtMs(this.#preferredPath()) - TX_AHEAD_MS;
+    const lineFreeMs = links.lineIdleAtMs(links.preferredPath(), this.#now) - TX_AHEAD_MS;
     const retransmit = this.#channel.nextRetransmitAt();
     if (retransmit !== undefined) wake = Math.min(wake, Math.max(retransmit, lineFreeMs));
     if (this.#channel.sendable > 0) wake = Math.min(wake, lineFreeMs);
-    const silentAfter = suspectAfterMs(this.config);
-    for (const path of this.#paths) {
-      if (path.up) wake = Math.min(wake, path.lastHeardMs + silentAfter + 1);
-    }
     const role = this.#role;
-    if (this.#holdsBackup()) {
-      if (this.#partnerOffSinceMs !== null)
-        wake = Math.min(wake, this.#partnerOffSinceMs + this.config.partnerOffSettleMs + 1);
-    }
-    if (role.name === 'backup') {
-      const silentEnough = this.#lastHeardAnyMs + this.config.silenceTakeoverAfterMs + 1;
-      const readInput = this.#resumedAtMs + this.config.heartbeatIntervalMs + 1;
-      wake = Math.min(wake, Math.max(silentEnough, readInput));
-    }
+    if (this.#holdsBackup()) wake = Math.min(wake, this.#detector.offSettledWakeMs());
+    if (role.name === 'backup') wake = Math.min(wake, this.#detector.takeoverWakeMs());
     if (role.name === 'switching' && role.step === 'awaiting-boot') {
       wake = Math.min(wake, role.sinceMs + this.config.switchBootTimeoutMs + 1);
     } else if (role.name === 'switching' && role.step === 'big-checkpoint') {
-      wake = Math.min(wake, role.sinceMs + this.#holdTimeoutMs(role) + 1);
+      wake = Math.min(wake, role.sinceMs + holdTimeoutMs(this.config, role) + 1);
     }
     return Math.max(wake, this.#now);
   }
@@ -398,7 +309,6 @@ export class PairCore {
     return this.#role.name;
   }
 
-  /** Serving clients: a primary in any form, not holding its requests for a handover. */
   /**
    * Serving clients: a primary in any form, not holding its requests for a
    * handover, and not waiting to learn whether its silent backup took over
@@ -435,17 +345,17 @@ export class PairCore {
   }
 
   get pathsUp(): boolean[] {
-    return this.#paths.map((p) => p.up);
+    return this.#links.up;
   }
 
   /** Checkpoint entries executed but not yet acknowledged by the backup. */
   get checkpointLag(): number {
-    return this.#pending.length;
+    return this.#stream.lag;
   }
 
   /** Times the partner was silent on every path with DSR high and then heard again, no takeover. */
   get falseSuspicions(): number {
-    return this.#falseSuspicions;
+    return this.#detector.falseSuspicions;
   }
 
   /** Checkpoint payload a backup has applied: the entries' CBOR bytes, without framing (goodput). */
@@ -473,7 +383,7 @@ export class PairCore {
     // During a switch's hold every request waits, registrations too: they
     // travel with the roles, and the new version answers them from the reply
     // cache that came with the big checkpoint.
-    if (role.name === 'switching' && this.#holdsRequests(role)) {
+    if (role.name === 'switching' && holdsRequests(role)) {
       if (role.held.length >= this.config.heldRequestsMax) {
         this.#replyError(clientId, syncId, 'busy', 'switch in progress and the hold queue is full');
       } else {
@@ -505,11 +415,7 @@ export class PairCore {
     if (lookup.kind === 'saved') {
       const saved = lookup.reply as SavedReply;
       const reply: ClientReply = { clientId, syncId, ok: true, reply: saved.reply, txn: saved.txn };
-      const waiting = this.#pending.find(
-        (p) => p.reply.clientId === clientId && p.reply.syncId === syncId,
-      );
-      if (waiting !== undefined) this.#pending.push({ seq: waiting.seq, txn: waiting.txn, reply });
-      else this.#outputs.push({ kind: 'reply', reply });
+      if (!this.#stream.addRetry(reply)) this.#outputs.push({ kind: 'reply', reply });
       return;
     }
     if (lookup.kind === 'too-old') {
@@ -521,7 +427,7 @@ export class PairCore {
       );
       return;
     }
-    if (this.#pending.length >= this.config.pendingRepliesMax) {
+    if (this.#stream.lag >= this.config.pendingRepliesMax) {
       this.#replyError(clientId, syncId, 'busy', 'too many replies waiting for the backup');
       return;
     }
@@ -531,46 +437,34 @@ export class PairCore {
   #execute(clientId: string, syncId: number, body: unknown): void {
     const seed = nextSeed(this.#random);
     const txn = this.#txn + 1;
-    let decision: { update: unknown; reply: unknown };
-    let state: AppState;
-    let entry: CheckpointEntry;
-    let entryBytes: number;
+    let run: ReturnType<typeof execute>;
     try {
-      const request = this.app.parseRequest(body);
-      decision = this.app.handle(this.#state, request, handlerContext(this.#now, seed));
-      state = this.app.apply(this.#state, decision.update);
-      entry =
-        this.app.checkpoint === 'state'
-          ? { txn, clientId, syncId, update: decision.update, reply: decision.reply }
-          : { txn, clientId, syncId, request: body, nowMs: this.#now, seed };
-      entryBytes = encodeCbor(entryToWire(entry), ENVELOPE_LIMITS).length;
+      run = execute(this.app, this.#state, { txn, clientId, syncId, body, nowMs: this.#now, seed });
     } catch (error) {
       const message =
         error instanceof AppInputError ? error.message : `handler failed: ${String(error)}`;
       this.#replyError(clientId, syncId, 'bad-request', message);
       return;
     }
-    if (entryBytes > CHECKPOINT_BATCH_BYTES_MAX) {
+    if (run.entryBytes > CHECKPOINT_BATCH_BYTES_MAX) {
       // Nothing changed yet: a request whose checkpoint cannot travel is refused, not half done.
       this.#replyError(
         clientId,
         syncId,
         'bad-request',
-        `its checkpoint entry is ${entryBytes} bytes, over the ${CHECKPOINT_BATCH_BYTES_MAX} a frame carries`,
+        `its checkpoint entry is ${run.entryBytes} bytes, over the ${CHECKPOINT_BATCH_BYTES_MAX} a frame carries`,
       );
       return;
     }
-    this.#state = state;
+    this.#state = run.state;
     this.#txn = txn;
     this.#emit({ kind: 'executed', txn, clientId, syncId, nowMs: this.#now, seed });
-    this.#cache.save(clientId, syncId, { reply: decision.reply, txn } satisfies SavedReply);
-    const reply: ClientReply = { clientId, syncId, ok: true, reply: decision.reply, txn };
-    const role = this.#role;
+    this.#cache.save(clientId, syncId, { reply: run.reply, txn } satisfies SavedReply);
+    const reply: ClientReply = { clientId, syncId, ok: true, reply: run.reply, txn };
     // A joiner becomes able to take over the moment its big checkpoint is complete,
     // so from the moment that is queued, replies wait for it as for a backup.
-    if (role.name === 'primary' || (role.name === 'primary-alone' && role.joinerInc !== 0)) {
-      this.#outbox.push({ entry, bytes: entryBytes });
-      this.#pending.push({ seq: 0, txn, reply });
+    if (this.#holdsBackup()) {
+      this.#stream.add(run.entry, run.entryBytes, reply);
       return;
     }
     this.#outputs.push({ kind: 'reply', reply });
@@ -599,17 +493,15 @@ export class PairCore {
       this.#partnerInc = inc;
       if (restarted) this.#partnerRestarted();
     }
-    const pathState = this.#paths[path];
-    if (pathState !== undefined) pathState.lastHeardMs = this.#now;
-    this.#lastHeardAnyMs = this.#now;
-    this.#lastEnvelopeMs = this.#now;
+    this.#links.heard(path, this.#now);
+    this.#detector.heardFrame(this.#now);
     if (envelope.toInc !== 0 && envelope.toInc !== this.boot.incarnation) return; // meant for our previous life
     if (envelope.ack > this.#peerAck && envelope.ack <= this.#lastSentSeq) {
       this.#peerAck = envelope.ack;
       this.#channel.onAck(envelope.ack);
       this.#onPeerAck(envelope.st);
     }
-    this.#partnerHears = envelope.hears;
+    this.#links.partnerHears = envelope.hears;
     if (envelope.hello !== undefined) this.#partnerHello = envelope.hello;
     this.#partnerStatus = envelope.st;
     this.#onPartnerStatus(envelope.st);
@@ -621,7 +513,7 @@ export class PairCore {
 
   #partnerRestarted(): void {
     this.#resetLink();
-    this.#outbox = [];
+    this.#stream.dropUnsent();
     this.#joinAllowedAtMs = 0;
     const role = this.#role;
     switch (role.name) {
@@ -658,7 +550,7 @@ export class PairCore {
     }
   }
 
-  #partnerRestartedDuringSwitch(role: Extract<Role, { name: 'switching' }>): void {
+  #partnerRestartedDuringSwitch(role: Switching): void {
     if (role.step === 'awaiting-boot') {
       this.#emit({ kind: 'switch', step: 'b', ok: true, detail: 'backup stopped and is booting' });
       this.#releaseAllPending();
@@ -683,7 +575,7 @@ export class PairCore {
    * everything, so the switch fails at g and we serve again. If it did, the
    * only copy of what it served was its own.
    */
-  #onNewVersionGone(role: Extract<Role, { name: 'switching' }>, how: string): void {
+  #onNewVersionGone(role: Switching, how: string): void {
     if (!role.rolesTaken) {
       this.#failSwitch('g', `the new version ${how} before it took the roles`);
       return;
@@ -704,7 +596,7 @@ export class PairCore {
         if (partnerServes && this.#now >= this.#joinAllowedAtMs) {
           this.#send({ k: 'join', hello: this.hello });
           this.#setRole(
-            { name: 'joining', transferId: -1, chunks: [] },
+            { name: 'joining', transfer: noTransfer() },
             'asked the primary to join',
             'join-asked',
           );
@@ -927,16 +819,14 @@ export class PairCore {
       term: this.#term,
       cache: this.#cache.entries(),
     };
-    const bytes = encodeCbor(snapshot, SNAPSHOT_LIMITS);
-    this.#snapshotBytes = bytes.length;
-    const chunkBytes = this.config.snapshotChunkBytes;
-    const count = Math.max(1, Math.ceil(bytes.length / chunkBytes));
-    const id = ++this.#snapshotId;
-    this.#outbox = [];
-    for (let index = 0; index < count; index++) {
-      const data = bytes.subarray(index * chunkBytes, (index + 1) * chunkBytes);
-      if (!this.#send({ k: 'snap', id, index, count, data })) return null;
-    }
+    const { bytes, chunks } = snapshotChunks(
+      snapshot,
+      ++this.#snapshotId,
+      this.config.snapshotChunkBytes,
+    );
+    this.#snapshotBytes = bytes;
+    this.#stream.dropUnsent();
+    for (const chunk of chunks) if (!this.#send(chunk)) return null;
     return this.#lastSentSeq;
   }
 
@@ -944,17 +834,11 @@ export class PairCore {
     role: Extract<Role, { name: 'joining' }>,
     body: Extract<PeerBody, { k: 'snap' }>,
   ): void {
-    let chunks = role.chunks;
-    if (body.id !== role.transferId) {
-      if (body.index !== 0) return;
-      chunks = [];
-      this.#role = { name: 'joining', transferId: body.id, chunks };
-    }
-    if (body.index !== chunks.length) return;
-    chunks.push(body.data);
-    if (chunks.length < body.count) return;
+    const { transfer, complete } = addChunk(role.transfer, body);
+    if (transfer !== role.transfer) this.#role = { name: 'joining', transfer };
+    if (complete === null) return;
     try {
-      const snapshot = parseSnapshot(decodeCbor(concat(chunks), SNAPSHOT_LIMITS));
+      const snapshot = readSnapshot(complete);
       this.#state = stateFrom(this.app, snapshot.stateVersion, snapshot.state);
       this.#txn = snapshot.txn;
       this.#term = snapshot.term;
@@ -982,19 +866,9 @@ export class PairCore {
     }
     let reply: unknown;
     try {
-      if (this.app.checkpoint === 'state') {
-        this.#state = this.app.apply(this.#state, entry.update);
-        reply = entry.reply;
-      } else {
-        const request = this.app.parseRequest(entry.request);
-        const decision = this.app.handle(
-          this.#state,
-          request,
-          handlerContext(entry.nowMs ?? 0, entry.seed ?? 0),
-        );
-        this.#state = this.app.apply(this.#state, decision.update);
-        reply = decision.reply;
-      }
+      const applied = applyEntry(this.app, this.#state, entry);
+      this.#state = applied.state;
+      reply = applied.reply;
     } catch (error) {
       // The primary applied this entry; a backup that cannot has no copy worth keeping.
       this.#dropState(`checkpoint txn ${entry.txn} cannot be applied: ${String(error)}`);
@@ -1086,7 +960,6 @@ export class PairCore {
       this.#peerAck >= role.stopSeq
     ) {
       // The old backup has everything and has stopped: requests run alone until the new version joins.
-      this.#releaseAcknowledged();
       this.#releaseAllPending();
       this.#setRole(
         { ...role, stopSeq: 0, held: [] },
@@ -1118,50 +991,40 @@ export class PairCore {
 
   #detectFailures(): void {
     const now = this.#now;
-    const silentAfter = suspectAfterMs(this.config);
-    let anyUp = false;
-    const wentDown: number[] = [];
-    this.#paths.forEach((path, index) => {
-      const up = now - path.lastHeardMs <= silentAfter && path.dsrHigh;
-      if (up !== path.up) {
-        path.up = up;
-        this.#emit({ kind: 'path', path: index, up });
-        if (!up) wentDown.push(index);
-      }
-      anyUp ||= up;
-    });
-    if (anyUp !== this.#partnerUp) {
-      this.#partnerUp = anyUp;
+    const detector = this.#detector;
+    const { changes, anyUp } = this.#links.judge(now);
+    for (const change of changes) this.#emit({ kind: 'path', path: change.path, up: change.up });
+    if (detector.setPartnerUp(anyUp))
       this.#receive({ kind: anyUp ? 'partner-up' : 'partner-down' });
-    }
     if (anyUp) {
       // One path failing alone is an alarm, never a takeover.
-      for (const path of wentDown) {
+      for (const change of changes) {
+        if (change.up) continue;
         this.#emit({
           kind: 'alarm',
-          detail: `path ${path} is down; the pair runs on the remaining path`,
+          detail: `path ${change.path} is down; the pair runs on the remaining path`,
         });
       }
-      if (this.#suspectedAtMs !== null) {
-        // Silent on every path with DSR high, then heard again: a busy machine or a stalled line.
-        this.#falseSuspicions += 1;
-        this.#emit({ kind: 'false-suspicion', silentMs: now - this.#suspectedAtMs });
-        this.#suspectedAtMs = null;
-      }
+      // Silent on every path with DSR high, then heard again: a busy machine or a stalled line.
+      const silentMs = detector.heardAgain(now);
+      if (silentMs !== null) this.#emit({ kind: 'false-suspicion', silentMs });
     } else if (this.#partnerInc !== 0) {
-      if (this.#partnerOff()) this.#suspectedAtMs = null;
-      else if (this.#suspectedAtMs === null) this.#suspectedAtMs = now;
+      detector.silent(this.#links.partnerOff, now);
       this.#onPartnerSilent();
-      if (this.#holdsBackup()) this.#onBackupSilent();
+      if (this.#holdsBackup() && detector.partnerOffSettled(now))
+        this.#goAlone('the backup lost power');
     }
     const role = this.#role;
     if (role.name === 'switching') {
       if (role.step === 'awaiting-boot' && now - role.sinceMs > this.config.switchBootTimeoutMs) {
         this.#failSwitch('d', `no new version within ${this.config.switchBootTimeoutMs} ms`);
-      } else if (role.step === 'big-checkpoint' && now - role.sinceMs > this.#holdTimeoutMs(role)) {
+      } else if (
+        role.step === 'big-checkpoint' &&
+        now - role.sinceMs > holdTimeoutMs(this.config, role)
+      ) {
         this.#failSwitch(
           'f',
-          `big checkpoint not acknowledged within ${Math.round(this.#holdTimeoutMs(role))} ms`,
+          `big checkpoint not acknowledged within ${Math.round(holdTimeoutMs(this.config, role))} ms`,
         );
       }
     }
@@ -1171,12 +1034,9 @@ export class PairCore {
   #onPartnerSilent(): void {
     const role = this.#role;
     if (role.name === 'backup') {
-      if (this.#partnerOff()) {
+      if (this.#links.partnerOff) {
         this.#takeOver(this.config.fenceWired, 'DSR dropped on every path');
-      } else if (
-        this.#now - this.#lastHeardAnyMs > this.config.silenceTakeoverAfterMs &&
-        this.#now - this.#resumedAtMs > this.config.heartbeatIntervalMs
-      ) {
+      } else if (this.#detector.silentForTakeover(this.#now)) {
         this.#takeOver(this.config.fenceWired, 'the primary is silent on every path');
       }
     } else if (role.name === 'joining') {
@@ -1188,30 +1048,23 @@ export class PairCore {
     } else if (role.name === 'switching' && role.step === 'handed-over') {
       // Only a power loss (or its restart) proves the new version never serves:
       // a silent one may be stalled, and may take over once it is not.
-      if (this.#partnerOff() || role.rolesTaken) this.#onNewVersionGone(role, 'went silent');
+      if (this.#links.partnerOff || role.rolesTaken) this.#onNewVersionGone(role, 'went silent');
     }
   }
 
   /**
    * Our backup (or a joiner that may already hold the big checkpoint) is
-   * silent on every path. Its replies stay held until we know it cannot
-   * serve: its DSR dropped, or it came back as a new incarnation (handled
-   * where a restart is seen). Time proves nothing: a silent, powered backup
-   * may be stalled, or may have taken over. Nor do we fence it: a pulse held
-   * by a stalled line could land after it took over and served, and take the
-   * only copy of what it acknowledged. Only a backup that takes over fences
-   * (its partner, if alive, holds every reply), so two pulses never meet.
-   * Without DSR, a backup that lost power is known only when it comes back.
+   * silent on every path: its replies stay held until we know it cannot
+   * serve: its DSR dropped and stayed low (#detectFailures), or it came back
+   * as a new incarnation (#partnerRestarted). Time proves nothing: a silent,
+   * powered backup may be stalled, or may have taken over. Nor do we fence
+   * it: a pulse held by a stalled line could land after it took over and
+   * served, and take the only copy of what it acknowledged. Only a backup
+   * that takes over fences (its partner, if alive, holds every reply), so
+   * two pulses never meet. Without DSR, a backup that lost power is known
+   * only when it comes back. Once it cannot serve, what waited for it is
+   * released, and we serve alone.
    */
-  #onBackupSilent(): void {
-    if (
-      this.#partnerOffSinceMs !== null &&
-      this.#now - this.#partnerOffSinceMs > this.config.partnerOffSettleMs
-    )
-      this.#goAlone('the backup lost power');
-  }
-
-  /** The backup can no longer serve: what waited for it is released, and we serve alone. */
   #goAlone(why: string): void {
     this.#releaseAllPending();
     this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, why, 'backup-lost');
@@ -1223,18 +1076,15 @@ export class PairCore {
     return role.name === 'primary' || (role.name === 'primary-alone' && role.joinerInc !== 0);
   }
 
-  /** Our backup is silent on every path, and we do not yet know that it cannot serve. */
+  /**
+   * Our backup is silent on every path, and we do not yet know that it
+   * cannot serve: after a silence it may have taken over, and its first
+   * whole frame will tell us to step down.
+   */
   #backupInDoubt(): boolean {
-    // Bytes keep a path up (a long frame takes longer than the suspicion time),
-    // but only a whole frame says what the partner is now: after a silence, it
-    // may have taken over, and its first frame will tell us to step down.
-    const heardWhole = this.#now - this.#lastEnvelopeMs <= suspectAfterMs(this.config);
-    return this.#holdsBackup() && this.#partnerInc !== 0 && !(this.#partnerUp && heardWhole);
-  }
-
-  /** DSR is low on every path: the partner has no power (or every cable is out). */
-  #partnerOff(): boolean {
-    return this.config.dsrWired && this.#paths.every((p) => !p.dsrHigh);
+    return (
+      this.#holdsBackup() && this.#partnerInc !== 0 && !this.#detector.heardWholeFrame(this.#now)
+    );
   }
 
   #takeOver(fence: boolean, why: string): void {
@@ -1257,11 +1107,6 @@ export class PairCore {
     if (role.name === 'switching') this.#serveHeld(role.held);
   }
 
-  /** How long requests may be held for the big checkpoint: its line time, plus the configured margin. */
-  #holdTimeoutMs(role: Extract<Role, { name: 'switching' }>): number {
-    return this.config.switchHoldTimeoutMs + role.snapshotLineMs;
-  }
-
   /** Requests held during a switch, served in the order they arrived. */
   #serveHeld(held: readonly HeldRequest[]): void {
     for (const request of held) {
@@ -1271,53 +1116,15 @@ export class PairCore {
 
   /** The partner's channel state starts over (it restarted, or it is gone). */
   #resetLink(): void {
-    this.#partnerHears = 0;
+    this.#links.partnerHears = 0;
     this.#incomingHeld = [];
     this.#rolesTakenSeq = 0;
-    this.#suspectedAtMs = null;
+    this.#detector.forget();
     this.#channel.reset();
     this.#lastSentSeq = 0;
     this.#peerAck = 0;
-    this.#lastCheckpointSeq = 0;
+    this.#stream.resetSequence();
     this.#partnerStatus = null;
-  }
-
-  /** New requests wait: for the big checkpoint of a switch, or for the old backup to take its stop. */
-  #holdsRequests(role: Role): boolean {
-    return (
-      role.name === 'switching' && (role.step === 'big-checkpoint' || this.#oldBackupMayServe(role))
-    );
-  }
-
-  /** Until the old backup has taken its stop, it could still take over: new requests wait. */
-  #oldBackupMayServe(role: Extract<Role, { name: 'switching' }>): boolean {
-    return role.step === 'awaiting-boot' && role.stopSeq !== 0;
-  }
-
-  #switchRefusal(): SwitchRefusal | null {
-    const role = this.#role;
-    if (role.name === 'switching')
-      return { code: 'in-progress', message: 'a switch is already in progress' };
-    if (role.name !== 'primary')
-      return {
-        code: 'not-whole',
-        message: `processor ${this.config.processor} is ${role.name}, not a primary with a backup`,
-      };
-    const target = this.#hello.otherVersion;
-    if (target === '') return { code: 'no-image', message: 'no image in the other slot' };
-    if (target === this.hello.version)
-      return {
-        code: 'same-version',
-        message: `the other slot holds the running version ${target}`,
-      };
-    const partner = this.#partnerHello;
-    if (partner?.otherVersion !== target) {
-      return {
-        code: 'partner-lacks-image',
-        message: `the backup's other slot holds ${partner?.otherVersion || 'nothing'}, not ${target}`,
-      };
-    }
-    return null;
   }
 
   #coldStart(partnerTerm: number): void {
@@ -1357,21 +1164,12 @@ export class PairCore {
   // ---------------------------------------------------------------- output
 
   #releaseAcknowledged(): void {
-    if (this.#pending.length === 0) return;
-    const still: PendingReply[] = [];
-    for (const pending of this.#pending) {
-      if (pending.seq !== 0 && pending.seq <= this.#peerAck)
-        this.#outputs.push({ kind: 'reply', reply: pending.reply });
-      else still.push(pending);
-    }
-    this.#pending = still;
+    for (const reply of this.#stream.acknowledged(this.#peerAck))
+      this.#outputs.push({ kind: 'reply', reply });
   }
 
   #releaseAllPending(): void {
-    for (const pending of this.#pending)
-      this.#outputs.push({ kind: 'reply', reply: pending.reply });
-    this.#pending = [];
-    this.#outbox = [];
+    for (const reply of this.#stream.releaseAll()) this.#outputs.push({ kind: 'reply', reply });
   }
 
   /** Queues a body on the reliable channel; false when the queue is full. */
@@ -1383,74 +1181,40 @@ export class PairCore {
 
   /** End of every input: group commit, segments, acks, heartbeats, then effects. */
   #flush(): void {
-    // Group commit: entries gather while a checkpoint is in flight and the line
-    // is busy; an idle line with nothing queued and room in the window sends
-    // them at once rather than wait for the ack. (Queued bodies must not count
-    // as idle: a queue of one-entry bodies would keep every batch that small.)
-    const inFlight = this.#lastCheckpointSeq > this.#peerAck;
+    const links = this.#links;
     const channel = this.#channel;
+    const path = links.preferredPath();
+    // Group commit: an idle line with nothing queued and room in the window
+    // sends the entries at once rather than wait for the ack. (Queued bodies
+    // must not count as idle: a queue of one-entry bodies would keep every
+    // batch that small.)
     const lineIdle =
       channel.pending === channel.inFlight &&
       channel.inFlight < this.config.channelWindowMax &&
-      this.#lineIdleAtMs(this.#preferredPath()) <= this.#now + TX_AHEAD_MS;
-    if (
-      this.#outbox.length > 0 &&
-      (!inFlight || lineIdle || this.#outbox.length >= this.config.checkpointEntriesMax)
-    ) {
-      this.#sendOutbox();
+      links.lineIdleAtMs(path, this.#now) <= this.#now + TX_AHEAD_MS;
+    if (this.#stream.due(this.#peerAck, lineIdle, this.config.checkpointEntriesMax)) {
+      this.#stream.send(
+        (body) => (this.#send(body) ? this.#lastSentSeq : null),
+        this.config.checkpointEntriesMax,
+      );
     }
     // Segments are paced to the line: a deep UART queue would only delay heartbeats
     // and make retransmission timers fire for frames still waiting to be sent.
-    const path = this.#preferredPath();
-    while (this.#lineIdleAtMs(path) <= this.#now + TX_AHEAD_MS) {
-      const [segment] = this.#channel.poll(this.#now, 1);
+    while (links.lineIdleAtMs(path, this.#now) <= this.#now + TX_AHEAD_MS) {
+      const [segment] = channel.poll(this.#now, 1);
       if (segment === undefined) break;
       this.#transmit(path, { seg: segment });
     }
-    if (this.#channel.ackOwed) this.#transmit(path, {});
-    if (this.#nextBeatMs.some((at) => this.#now >= at)) {
+    if (channel.ackOwed) this.#transmit(path, {});
+    const due = links.beatsDue(this.#now);
+    if (due.length > 0) {
       // The image details ride along now and then; the partner keeps the last ones.
       const withHello = this.#beatRounds++ % HELLO_EVERY_BEATS === 0;
-      this.#nextBeatMs.forEach((at, p) => {
-        if (this.#now >= at) this.#transmit(p, withHello ? { hello: this.hello } : {});
-      });
+      for (const beat of due) this.#transmit(beat, withHello ? { hello: this.hello } : {});
     }
     if (this.#rebootAfterFlush !== null) {
       this.#effect({ kind: 'reboot', boot: this.#rebootAfterFlush });
       this.#rebootAfterFlush = null;
-    }
-  }
-
-  /**
-   * Sends the queued checkpoint entries in batches that fit a frame. Entries
-   * the channel queue has no room for stay queued, and so do their replies:
-   * a reply is tied only to the sequence that carries its own entry.
-   */
-  #sendOutbox(): void {
-    const max = this.config.checkpointEntriesMax;
-    let sentTxn = 0;
-    let next = 0;
-    while (next < this.#outbox.length) {
-      const batch: CheckpointEntry[] = [];
-      let bytes = 0;
-      while (next < this.#outbox.length && batch.length < max) {
-        const item = this.#outbox[next] as OutboxEntry;
-        if (batch.length > 0 && bytes + item.bytes > CHECKPOINT_BATCH_BYTES_MAX) break;
-        batch.push(item.entry);
-        bytes += item.bytes;
-        next += 1;
-      }
-      if (!this.#send({ k: 'ckpt', entries: batch })) {
-        next -= batch.length;
-        break;
-      }
-      sentTxn = (batch[batch.length - 1] as CheckpointEntry).txn;
-    }
-    this.#outbox = this.#outbox.slice(next);
-    if (sentTxn === 0) return;
-    this.#lastCheckpointSeq = this.#lastSentSeq;
-    for (const pending of this.#pending) {
-      if (pending.seq === 0 && pending.txn <= sentTxn) pending.seq = this.#lastSentSeq;
     }
   }
 
@@ -1460,45 +1224,13 @@ export class PairCore {
       toInc: this.#partnerInc,
       ack: this.#channel.ackNumber,
       st: this.#status(),
-      hears: this.#hearsMask(),
+      hears: this.#links.hearsMask(this.#now),
       ...parts,
     };
     this.#channel.ackSent();
     const bytes = encodeFrame(encodeCbor(envelopeToWire(envelope), ENVELOPE_LIMITS));
     this.#outputs.push({ kind: 'bytes', path, bytes });
-    this.#nextBeatMs[path] = this.#now + this.config.heartbeatIntervalMs;
-    this.#txIdleAtMs[path] = this.#lineIdleAtMs(path) + bytes.length / lineBytesPerMs(this.config);
-  }
-
-  /** When the UART of `path` will have sent everything, and not before now. */
-  #lineIdleAtMs(path: number): number {
-    return Math.max(this.#now, this.#txIdleAtMs[path] ?? this.#now);
-  }
-
-  /**
-   * The path to send segments on: one the partner says it hears us on (a
-   * path cut in our direction only still carries its frames to us, so our
-   * own view cannot tell), else one we hear the partner on.
-   */
-  #preferredPath(): number {
-    const heard = this.#paths.findIndex(
-      (p, index) => p.dsrHigh && (this.#partnerHears & (1 << index)) !== 0,
-    );
-    if (heard >= 0) return heard;
-    return Math.max(
-      this.#paths.findIndex((p) => p.up),
-      0,
-    );
-  }
-
-  /** Paths we heard the partner on within the suspicion time, one bit each. */
-  #hearsMask(): number {
-    const silentAfter = suspectAfterMs(this.config);
-    let mask = 0;
-    this.#paths.forEach((p, index) => {
-      if (this.#now - p.lastHeardMs <= silentAfter) mask |= 1 << index;
-    });
-    return mask;
+    this.#links.transmitted(path, bytes.length, this.#now);
   }
 
   #status(): Status {
@@ -1511,7 +1243,7 @@ export class PairCore {
 
   #setRole(role: Role, why: string, cause: RoleCause): void {
     this.#role = role;
-    this.#nextBeatMs.fill(this.#now); // tell the partner at once
+    this.#links.beatNow(this.#now); // tell the partner at once
     this.#emit({ kind: 'role', role: role.name, term: this.#term, txn: this.#txn, why, cause });
   }
 
@@ -1548,41 +1280,6 @@ export class PairCore {
   #badInput(path: number, error: FrameError | MessageError): void {
     this.#emit({ kind: 'bad-input', path, code: error.code, detail: error.message });
   }
-}
-
-/** Held requests in batches that fit a frame. */
-function heldBatches(held: readonly HeldRequest[]): HeldRequest[][] {
-  const batches: HeldRequest[][] = [];
-  let batch: HeldRequest[] = [];
-  let bytes = 0;
-  for (const request of held) {
-    const size = encodeCbor(request, ENVELOPE_LIMITS).length;
-    if (batch.length > 0 && bytes + size > CHECKPOINT_BATCH_BYTES_MAX) {
-      batches.push(batch);
-      batch = [];
-      bytes = 0;
-    }
-    batch.push(request);
-    bytes += size;
-  }
-  if (batch.length > 0) batches.push(batch);
-  return batches;
-}
-
-function handlerContext(nowMs: number, seed: number): HandlerContext {
-  return { nowMs, random: seededRandom(seed) };
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const chunk of chunks) length += chunk.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
 
 /** The events the app's $RECEIVE loop hears about, as messages. */

@@ -5,8 +5,12 @@
  * MessageError ('bad-shape') and changes nothing.
  */
 import type { CheckpointModel } from '../app.ts';
+import type { CborLimits } from '../wire/cbor-limits.ts';
 import { MessageError } from '../wire/errors.ts';
 import type { CacheSession } from './reply-cache.ts';
+
+/** Envelopes must fit one frame. */
+export const ENVELOPE_LIMITS: CborLimits = { bytesMax: 4096, depthMax: 24, itemsMax: 4096 };
 
 export type RoleName =
   | 'booting'

@@ -1,4 +1,5 @@
 import type { HeldRequest } from './messages.ts';
+import type { Transfer } from './state-transfer.ts';
 
 /** Progress of an online replacement, as seen by the processor driving it. */
 export type SwitchStep =
@@ -21,7 +22,7 @@ export type Role =
   /** Powered up, no application state yet; waiting to hear the partner. Serves nothing. */
   | { readonly name: 'booting' }
   /** Asked the primary to join and is receiving the big checkpoint. Cannot take over yet. */
-  | { readonly name: 'joining'; readonly transferId: number; readonly chunks: Uint8Array[] }
+  | { readonly name: 'joining'; readonly transfer: Transfer }
   /** Holds everything the primary acknowledged; takes over when the primary goes silent. */
   | { readonly name: 'backup' }
   /** Serves clients; every reply waits until the backup has what it needs to give it again. */

@@ -1,0 +1,141 @@
+/**
+ * The primary's side of the checkpoint stream: executed requests' entries
+ * waiting to be sent (group commit, in batches that fit a frame), and their
+ * replies waiting until the backup acknowledges the channel sequence that
+ * carried their entry. A reply is tied only to the sequence of its own entry.
+ */
+import {
+  type CheckpointEntry,
+  type ClientReply,
+  ENVELOPE_LIMITS,
+  type PeerBody,
+} from './messages.ts';
+
+/**
+ * Checkpoint entries' bytes in one frame at most: the envelope around them
+ * (addresses, status, sequence numbers, body tag) takes well under the rest.
+ */
+export const CHECKPOINT_BATCH_BYTES_MAX = ENVELOPE_LIMITS.bytesMax - 256;
+
+/** A reply waiting until the backup acknowledges channel sequence `seq` (0: its entry is not sent yet). */
+interface PendingReply {
+  seq: number;
+  /** The transaction whose checkpoint entry must reach the backup first. */
+  readonly txn: number;
+  readonly reply: ClientReply;
+}
+
+/** A checkpoint entry waiting to be sent, with its encoded size for group commit. */
+interface OutboxEntry {
+  readonly entry: CheckpointEntry;
+  readonly bytes: number;
+}
+
+/** Puts a body on the reliable channel: its sequence number, or null when the queue is full. */
+export type SendBody = (body: PeerBody) => number | null;
+
+export class CheckpointStream {
+  #outbox: OutboxEntry[] = [];
+  #pending: PendingReply[] = [];
+  /** Channel sequence of the last checkpoint batch sent. */
+  #lastBatchSeq = 0;
+
+  /** Replies executed but not yet acknowledged by the backup. */
+  get lag(): number {
+    return this.#pending.length;
+  }
+
+  /** An executed request: its entry goes to the backup, its reply waits for the acknowledgement. */
+  add(entry: CheckpointEntry, bytes: number, reply: ClientReply): void {
+    this.#outbox.push({ entry, bytes });
+    this.#pending.push({ seq: 0, txn: entry.txn, reply });
+  }
+
+  /**
+   * A retry of a request whose reply still waits: the copy waits for the
+   * same acknowledgement. False when no reply of that request waits.
+   */
+  addRetry(reply: ClientReply): boolean {
+    const waiting = this.#pending.find(
+      (p) => p.reply.clientId === reply.clientId && p.reply.syncId === reply.syncId,
+    );
+    if (waiting === undefined) return false;
+    this.#pending.push({ seq: waiting.seq, txn: waiting.txn, reply });
+    return true;
+  }
+
+  /**
+   * Group commit: entries gather while a batch is in flight and the line is
+   * busy; an idle line sends them at once rather than wait for the ack.
+   */
+  due(peerAck: number, lineIdle: boolean, entriesMax: number): boolean {
+    if (this.#outbox.length === 0) return false;
+    const inFlight = this.#lastBatchSeq > peerAck;
+    return !inFlight || lineIdle || this.#outbox.length >= entriesMax;
+  }
+
+  /**
+   * Sends the queued entries in batches that fit a frame. Entries the
+   * channel queue has no room for stay queued, and so do their replies.
+   */
+  send(sendBody: SendBody, entriesMax: number): void {
+    let sentTxn = 0;
+    let sentSeq = 0;
+    let next = 0;
+    while (next < this.#outbox.length) {
+      const batch: CheckpointEntry[] = [];
+      let bytes = 0;
+      while (next < this.#outbox.length && batch.length < entriesMax) {
+        const item = this.#outbox[next] as OutboxEntry;
+        if (batch.length > 0 && bytes + item.bytes > CHECKPOINT_BATCH_BYTES_MAX) break;
+        batch.push(item.entry);
+        bytes += item.bytes;
+        next += 1;
+      }
+      const seq = sendBody({ k: 'ckpt', entries: batch });
+      if (seq === null) {
+        next -= batch.length;
+        break;
+      }
+      sentSeq = seq;
+      sentTxn = (batch[batch.length - 1] as CheckpointEntry).txn;
+    }
+    this.#outbox = this.#outbox.slice(next);
+    if (sentTxn === 0) return;
+    this.#lastBatchSeq = sentSeq;
+    for (const pending of this.#pending) {
+      if (pending.seq === 0 && pending.txn <= sentTxn) pending.seq = sentSeq;
+    }
+  }
+
+  /** The backup holds everything up to channel sequence `peerAck`: the replies that waited for it. */
+  acknowledged(peerAck: number): ClientReply[] {
+    if (this.#pending.length === 0) return [];
+    const released: ClientReply[] = [];
+    const still: PendingReply[] = [];
+    for (const pending of this.#pending) {
+      if (pending.seq !== 0 && pending.seq <= peerAck) released.push(pending.reply);
+      else still.push(pending);
+    }
+    this.#pending = still;
+    return released;
+  }
+
+  /** No backup will hold these entries: every waiting reply goes now, and nothing more is sent. */
+  releaseAll(): ClientReply[] {
+    const released = this.#pending.map((p) => p.reply);
+    this.#pending = [];
+    this.#outbox = [];
+    return released;
+  }
+
+  /** Entries not yet sent are dropped (a big checkpoint carries them, or the partner restarted). */
+  dropUnsent(): void {
+    this.#outbox = [];
+  }
+
+  /** The channel starts over: its sequence numbers begin again. */
+  resetSequence(): void {
+    this.#lastBatchSeq = 0;
+  }
+}

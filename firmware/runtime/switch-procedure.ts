@@ -1,0 +1,87 @@
+/**
+ * Rules of the switch procedure (online replacement, and the fallback that
+ * is the same from the newer version) that do not change roles themselves:
+ * when a switch may start, when requests are held, how long the hold may
+ * last, and how held requests travel with the roles.
+ */
+import { encodeCbor } from '../wire/cbor.ts';
+import { CHECKPOINT_BATCH_BYTES_MAX } from './checkpoint-stream.ts';
+import type { PairConfig } from './config.ts';
+import { ENVELOPE_LIMITS, type HeldRequest, type Hello } from './messages.ts';
+import type { Role } from './roles.ts';
+
+/** Why a switch cannot start. */
+export interface SwitchRefusal {
+  readonly code:
+    | 'in-progress'
+    | 'not-whole'
+    /** Our other slot holds no image. */
+    | 'no-image'
+    | 'same-version'
+    /** The backup's other slot lacks the image ours holds. */
+    | 'partner-lacks-image';
+  readonly message: string;
+}
+
+export type Switching = Extract<Role, { name: 'switching' }>;
+
+/** Why a primary cannot switch now, or null when it can. */
+export function switchRefusal(
+  processor: 1 | 2,
+  role: Role,
+  ours: Hello,
+  partner: Hello | null,
+): SwitchRefusal | null {
+  if (role.name === 'switching')
+    return { code: 'in-progress', message: 'a switch is already in progress' };
+  if (role.name !== 'primary')
+    return {
+      code: 'not-whole',
+      message: `processor ${processor} is ${role.name}, not a primary with a backup`,
+    };
+  const target = ours.otherVersion;
+  if (target === '') return { code: 'no-image', message: 'no image in the other slot' };
+  if (target === ours.version)
+    return { code: 'same-version', message: `the other slot holds the running version ${target}` };
+  if (partner?.otherVersion !== target) {
+    return {
+      code: 'partner-lacks-image',
+      message: `the backup's other slot holds ${partner?.otherVersion || 'nothing'}, not ${target}`,
+    };
+  }
+  return null;
+}
+
+/** New requests wait: for the big checkpoint of a switch, or for the old backup to take its stop. */
+export function holdsRequests(role: Role): boolean {
+  return role.name === 'switching' && (role.step === 'big-checkpoint' || oldBackupMayServe(role));
+}
+
+/** Until the old backup has taken its stop, it could still take over: new requests wait. */
+export function oldBackupMayServe(role: Switching): boolean {
+  return role.step === 'awaiting-boot' && role.stopSeq !== 0;
+}
+
+/** How long requests may be held for the big checkpoint: its line time, plus the configured margin. */
+export function holdTimeoutMs(config: PairConfig, role: Switching): number {
+  return config.switchHoldTimeoutMs + role.snapshotLineMs;
+}
+
+/** Held requests in batches that fit a frame. */
+export function heldBatches(held: readonly HeldRequest[]): HeldRequest[][] {
+  const batches: HeldRequest[][] = [];
+  let batch: HeldRequest[] = [];
+  let bytes = 0;
+  for (const request of held) {
+    const size = encodeCbor(request, ENVELOPE_LIMITS).length;
+    if (batch.length > 0 && bytes + size > CHECKPOINT_BATCH_BYTES_MAX) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(request);
+    bytes += size;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
