@@ -11,7 +11,7 @@ import { type FrameError, MessageError } from '../wire/errors.ts';
 import { encodeFrame } from '../wire/frame.ts';
 import { ReliableChannel } from '../wire/reliable-channel.ts';
 import { CHECKPOINT_BATCH_BYTES_MAX, CheckpointStream } from './checkpoint-stream.ts';
-import { lineBytesPerMs, type PairConfig, suspectAfterMs } from './config.ts';
+import { type PairConfig, suspectAfterMs } from './config.ts';
 import { FailureDetector } from './failure-detector.ts';
 import { Links } from './links.ts';
 import {
@@ -36,13 +36,20 @@ import {
 import type { Effect, Output, PairEvent, RoleCause, SwitchStepName } from './outputs.ts';
 import { nextSeed, seededRandom } from './random.ts';
 import { ReplyCache } from './reply-cache.ts';
-import type { Role } from './roles.ts';
+import { ALONE, type Role } from './roles.ts';
 import { bridgeTo, stateFor, stateFrom } from './state-bridge.ts';
-import { addChunk, noTransfer, readSnapshot, snapshotChunks } from './state-transfer.ts';
+import {
+  addChunk,
+  type Chunk,
+  EARLY_ENTRIES_MAX,
+  noTransfer,
+  readSnapshot,
+  snapshotChunks,
+} from './state-transfer.ts';
 import {
   heldBatches,
+  holdExpiresAtMs,
   holdsRequests,
-  holdTimeoutMs,
   type Switching,
   type SwitchRefusal,
   switchRefusal,
@@ -88,8 +95,10 @@ export class PairCore {
   #peerAck = 0;
   #checkpointReceivedBytes = 0;
   #snapshotId = 0;
-  /** Size of the last big checkpoint sent. */
-  #snapshotBytes = 0;
+  /** Chunks of the big checkpoint not yet queued on the channel. */
+  #chunksOut: Chunk[] = [];
+  /** Checkpoint batches went last: a chunk has the next turn on the line. */
+  #chunkNext = false;
   readonly #links: Links;
   readonly #detector: FailureDetector;
   #partnerInc = 0;
@@ -249,7 +258,7 @@ export class PairCore {
         joinerInc: 0,
         oldBackupInc: this.#partnerInc,
         stopSeq: this.#lastSentSeq,
-        snapshotLineMs: 0,
+        progressMs: now,
         rolesTaken: false,
       },
       `switch to ${this.#hello.otherVersion}`,
@@ -287,7 +296,7 @@ export class PairCore {
     if (role.name === 'switching' && role.step === 'awaiting-boot') {
       wake = Math.min(wake, role.sinceMs + this.config.switchBootTimeoutMs + 1);
     } else if (role.name === 'switching' && role.step === 'big-checkpoint') {
-      wake = Math.min(wake, role.sinceMs + holdTimeoutMs(this.config, role) + 1);
+      wake = Math.min(wake, holdExpiresAtMs(this.config, role) + 1);
     }
     return Math.max(wake, this.#now);
   }
@@ -530,11 +539,7 @@ export class PairCore {
         return;
       case 'primary':
         this.#releaseAllPending();
-        this.#setRole(
-          { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
-          'the backup restarted',
-          'partner-restarted',
-        );
+        this.#setRole(ALONE, 'the backup restarted', 'partner-restarted');
         return;
       case 'primary-alone':
         if (role.joinerInc !== 0) {
@@ -596,12 +601,24 @@ export class PairCore {
         if (partnerServes && this.#now >= this.#joinAllowedAtMs) {
           this.#send({ k: 'join', hello: this.hello });
           this.#setRole(
-            { name: 'joining', transfer: noTransfer() },
+            { name: 'joining', sinceMs: this.#now, transfer: noTransfer(), early: [] },
             'asked the primary to join',
             'join-asked',
           );
         } else if (status.role === 'booting' && this.config.processor === 1) {
           this.#coldStart(status.term);
+        }
+        return;
+      case 'joining':
+        // Our transfer began, yet the primary counts no joiner or another one:
+        // it gave up on us (we were silent), and sends no more chunks.
+        if (
+          partnerServes &&
+          role.transfer.id !== -1 &&
+          status.backupInc !== this.boot.incarnation &&
+          this.#now - role.sinceMs > suspectAfterMs(this.config)
+        ) {
+          this.#dropState('the primary no longer counts us as its joiner', 'join-abandoned');
         }
         return;
       case 'backup':
@@ -647,7 +664,12 @@ export class PairCore {
         if (role.name === 'joining') this.#onSnapshotChunk(role, body);
         return;
       case 'ckpt':
-        if (role.name === 'backup') {
+        if (role.name === 'joining') {
+          this.#checkpointReceivedBytes += encodeCbor(body.entries.map(entryToWire)).length;
+          role.early.push(...body.entries);
+          if (role.early.length > EARLY_ENTRIES_MAX)
+            this.#dropState(`over ${EARLY_ENTRIES_MAX} checkpoints before the big checkpoint`);
+        } else if (role.name === 'backup') {
           this.#checkpointReceivedBytes += encodeCbor(body.entries.map(entryToWire)).length;
           for (const entry of body.entries) {
             if (this.#role.name !== 'backup') return;
@@ -693,11 +715,7 @@ export class PairCore {
     const role = this.#role;
     if (role.name === 'primary' || (role.name === 'primary-alone' && role.joinerInc !== 0)) {
       this.#releaseAllPending();
-      this.#setRole(
-        { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
-        `the backup gave up its copy: ${reason}`,
-        'backup-gave-up-copy',
-      );
+      this.#setRole(ALONE, `the backup gave up its copy: ${reason}`, 'backup-gave-up-copy');
     } else if (role.name === 'switching' && role.step === 'big-checkpoint') {
       this.#failSwitch('f', `the new version could not take the big checkpoint: ${reason}`);
     }
@@ -729,11 +747,7 @@ export class PairCore {
       if (bridge.kind === 'incompatible') {
         this.#emit({ kind: 'switch', step: 'e', ok: false, detail: bridge.reason });
         this.#send({ k: 'stop', boot: 'confirmed', reason: `handshake refused: ${bridge.reason}` });
-        this.#setRole(
-          { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
-          'switch failed at e',
-          'switch-failed',
-        );
+        this.#setRole(ALONE, 'switch failed at e', 'switch-failed');
         return;
       }
       this.#emit({
@@ -743,19 +757,15 @@ export class PairCore {
         detail: `checkpoints ${this.app.stateVersion} <-> ${partner.stateVersion}`,
       });
       // f. hold new requests (none are outstanding: alone, replies leave at once) and send everything.
-      const lastSeq = this.#sendSnapshot(partner);
-      if (lastSeq === null) {
-        this.#failSwitch('f', 'big checkpoint does not fit the channel queue');
-        return;
-      }
+      if (!this.#sendSnapshot(partner)) return;
       this.#setRole(
         {
           ...role,
           step: 'big-checkpoint',
           sinceMs: this.#now,
-          snapshotLastSeq: lastSeq,
+          progressMs: this.#now,
+          snapshotLastSeq: 0,
           joinerInc: this.#partnerInc,
-          snapshotLineMs: this.#snapshotBytes / lineBytesPerMs(this.config),
         },
         'big checkpoint to the new version',
         'big-checkpoint-to-new-version',
@@ -784,11 +794,6 @@ export class PairCore {
   }
 
   #startSnapshot(partner: Hello): void {
-    const lastSeq = this.#sendSnapshot(partner);
-    if (lastSeq === null) {
-      this.#emit({ kind: 'alarm', detail: 'big checkpoint does not fit the channel queue' });
-      return;
-    }
     const role = this.#role;
     if (role.name === 'switching') {
       // The old backup came back on the old version: the switch did not happen.
@@ -797,19 +802,24 @@ export class PairCore {
         `partner came back on ${partner.version}`,
       );
     }
+    if (!this.#sendSnapshot(partner)) return;
     this.#setRole(
-      { name: 'primary-alone', joinerInc: this.#partnerInc, snapshotLastSeq: lastSeq },
+      { ...ALONE, joinerInc: this.#partnerInc },
       'big checkpoint to a joining backup',
       'big-checkpoint-to-joiner',
     );
   }
 
-  /** Queues the big checkpoint; returns the channel sequence that completes it, or null. */
-  #sendSnapshot(partner: Hello): number | null {
+  /**
+   * Prepares the big checkpoint for a joiner: its chunks go out between
+   * checkpoints, a chunk at a time (#queueChunk). False when the
+   * partner cannot take our state (it is told why).
+   */
+  #sendSnapshot(partner: Hello): boolean {
     const bridge = bridgeTo(this.app, partner);
     if (bridge.kind === 'incompatible') {
       this.#send({ k: 'reject', reason: bridge.reason });
-      return null;
+      return false;
     }
     const { stateVersion, state } = stateFor(this.app, this.#state, bridge);
     const snapshot: Snapshot = {
@@ -819,15 +829,31 @@ export class PairCore {
       term: this.#term,
       cache: this.#cache.entries(),
     };
-    const { bytes, chunks } = snapshotChunks(
-      snapshot,
-      ++this.#snapshotId,
-      this.config.snapshotChunkBytes,
-    );
-    this.#snapshotBytes = bytes;
+    this.#chunksOut = snapshotChunks(snapshot, ++this.#snapshotId, this.config.snapshotChunkBytes);
+    // What is queued is in the big checkpoint; what runs from now on follows it.
     this.#stream.dropUnsent();
-    for (const chunk of chunks) if (!this.#send(chunk)) return null;
-    return this.#lastSentSeq;
+    return true;
+  }
+
+  /**
+   * Queues the next chunk of the big checkpoint when the line is idle and
+   * nothing else waits for it: checkpoints of requests served meanwhile go
+   * first, and wait at most for the one chunk on the line. The last chunk's
+   * sequence completes the transfer.
+   */
+  #queueChunk(path: number): void {
+    const channel = this.#channel;
+    const idle =
+      channel.pending === channel.inFlight &&
+      this.#links.lineIdleAtMs(path, this.#now) <= this.#now + TX_AHEAD_MS;
+    const chunk = this.#chunksOut[0];
+    if (chunk === undefined || !idle || !this.#send(chunk)) return;
+    this.#chunksOut.shift();
+    this.#chunkNext = false;
+    if (this.#chunksOut.length > 0) return;
+    const role = this.#role;
+    if (role.name === 'primary-alone' || role.name === 'switching')
+      this.#role = { ...role, snapshotLastSeq: this.#lastSentSeq };
   }
 
   #onSnapshotChunk(
@@ -835,7 +861,7 @@ export class PairCore {
     body: Extract<PeerBody, { k: 'snap' }>,
   ): void {
     const { transfer, complete } = addChunk(role.transfer, body);
-    if (transfer !== role.transfer) this.#role = { name: 'joining', transfer };
+    if (transfer !== role.transfer) this.#role = { ...role, transfer };
     if (complete === null) return;
     try {
       const snapshot = readSnapshot(complete);
@@ -856,6 +882,11 @@ export class PairCore {
       'big-checkpoint-installed',
     );
     this.#receive({ kind: 'state-transfer', txn: this.#txn });
+    // What the primary served while the chunks crossed: entries the big checkpoint already holds are skipped.
+    for (const entry of role.early) {
+      if (this.#role.name !== 'backup') return;
+      this.#applyEntry(entry);
+    }
   }
 
   #applyEntry(entry: CheckpointEntry): void {
@@ -903,11 +934,7 @@ export class PairCore {
     this.#rolesTakenSeq = 0;
     this.#term += 1;
     this.#emit({ kind: 'switch', step: 'g', ok: true, detail: `${this.hello.version} is primary` });
-    this.#setRole(
-      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
-      'roles switched',
-      'roles-taken',
-    );
+    this.#setRole(ALONE, 'roles switched', 'roles-taken');
     this.#effect({ kind: 'announce' });
     // h. stop the old version; it boots ours on trial and joins as backup.
     this.#send({ k: 'stop', boot: 'other-test', reason: `switch: boot ${this.hello.version}` });
@@ -922,8 +949,12 @@ export class PairCore {
    * big checkpoint acknowledges its chunks all the same).
    */
   #onPeerAck(partner: Status): void {
-    const role = this.#role;
+    let role = this.#role;
     const holdsCopy = partner.role === 'backup';
+    if (role.name === 'switching' && role.step === 'big-checkpoint') {
+      role = { ...role, progressMs: this.#now };
+      this.#role = role;
+    }
     if (
       role.name === 'backup' &&
       this.#rolesTakenSeq !== 0 &&
@@ -935,6 +966,7 @@ export class PairCore {
     if (
       role.name === 'primary-alone' &&
       role.joinerInc !== 0 &&
+      role.snapshotLastSeq !== 0 &&
       holdsCopy &&
       this.#peerAck >= role.snapshotLastSeq
     ) {
@@ -970,6 +1002,7 @@ export class PairCore {
     } else if (
       role.name === 'switching' &&
       role.step === 'big-checkpoint' &&
+      role.snapshotLastSeq !== 0 &&
       holdsCopy &&
       this.#peerAck >= role.snapshotLastSeq
     ) {
@@ -984,7 +1017,9 @@ export class PairCore {
         'roles-offered',
       );
     }
-    if (holdsCopy) this.#releaseAcknowledged();
+    // A joiner's acknowledgements are flow control: it cannot take over
+    // yet, so what it acknowledged goes as from a primary alone.
+    if (holdsCopy || partner.role === 'joining') this.#releaseAcknowledged();
   }
 
   // -------------------------------------------------------------- failures
@@ -1018,13 +1053,10 @@ export class PairCore {
     if (role.name === 'switching') {
       if (role.step === 'awaiting-boot' && now - role.sinceMs > this.config.switchBootTimeoutMs) {
         this.#failSwitch('d', `no new version within ${this.config.switchBootTimeoutMs} ms`);
-      } else if (
-        role.step === 'big-checkpoint' &&
-        now - role.sinceMs > holdTimeoutMs(this.config, role)
-      ) {
+      } else if (role.step === 'big-checkpoint' && now > holdExpiresAtMs(this.config, role)) {
         this.#failSwitch(
           'f',
-          `big checkpoint not acknowledged within ${Math.round(holdTimeoutMs(this.config, role))} ms`,
+          `the big checkpoint made no progress for ${this.config.switchHoldTimeoutMs} ms`,
         );
       }
     }
@@ -1045,6 +1077,9 @@ export class PairCore {
         'the primary went silent during the big checkpoint',
         'primary-lost',
       );
+    } else if (this.#joinerMidTransfer()) {
+      // It cannot have the whole big checkpoint: it cannot take over, and we need not wait for it.
+      this.#goAlone('the joiner went silent during the big checkpoint');
     } else if (role.name === 'switching' && role.step === 'handed-over') {
       // Only a power loss (or its restart) proves the new version never serves:
       // a silent one may be stalled, and may take over once it is not.
@@ -1067,7 +1102,7 @@ export class PairCore {
    */
   #goAlone(why: string): void {
     this.#releaseAllPending();
-    this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, why, 'backup-lost');
+    this.#setRole(ALONE, why, 'backup-lost');
   }
 
   /** A primary whose partner holds, or is about to hold, a copy it could take over with. */
@@ -1083,8 +1118,17 @@ export class PairCore {
    */
   #backupInDoubt(): boolean {
     return (
-      this.#holdsBackup() && this.#partnerInc !== 0 && !this.#detector.heardWholeFrame(this.#now)
+      this.#holdsBackup() &&
+      !this.#joinerMidTransfer() &&
+      this.#partnerInc !== 0 &&
+      !this.#detector.heardWholeFrame(this.#now)
     );
+  }
+
+  /** A joiner that cannot have the whole big checkpoint yet: its last chunk is not even queued. */
+  #joinerMidTransfer(): boolean {
+    const role = this.#role;
+    return role.name === 'primary-alone' && role.joinerInc !== 0 && role.snapshotLastSeq === 0;
   }
 
   #takeOver(fence: boolean, why: string): void {
@@ -1092,18 +1136,14 @@ export class PairCore {
     this.#term = Math.max(this.#term, this.#partnerStatus?.term ?? 0) + 1;
     this.#resetLink();
     this.#emit({ kind: 'takeover', fenced: fence, why });
-    this.#setRole({ name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 }, why, 'takeover');
+    this.#setRole(ALONE, why, 'takeover');
     this.#effect({ kind: 'announce' });
   }
 
   #failSwitch(step: SwitchStepName, detail: string): void {
     const role = this.#role;
     this.#emit({ kind: 'switch', step, ok: false, detail });
-    this.#setRole(
-      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
-      `switch failed at ${step}`,
-      'switch-failed',
-    );
+    this.#setRole(ALONE, `switch failed at ${step}`, 'switch-failed');
     if (role.name === 'switching') this.#serveHeld(role.held);
   }
 
@@ -1133,11 +1173,7 @@ export class PairCore {
     this.#cache = new ReplyCache(this.config.syncDepth, this.config.clientsMax);
     this.#term = Math.max(this.#term, partnerTerm) + 1;
     this.#emit({ kind: 'cold-start', version: this.hello.version });
-    this.#setRole(
-      { name: 'primary-alone', joinerInc: 0, snapshotLastSeq: 0 },
-      'both booted: cold start',
-      'cold-start',
-    );
+    this.#setRole(ALONE, 'both booted: cold start', 'cold-start');
     this.#effect({ kind: 'announce' });
   }
 
@@ -1146,13 +1182,13 @@ export class PairCore {
     this.#effect({ kind: 'confirm' });
   }
 
-  #dropState(why: string): void {
+  #dropState(why: string, cause: RoleCause = 'gave-up-copy'): void {
     const name = this.#role.name;
     if (name === 'backup' || name === 'joining')
       this.#send({ k: 'dropped', reason: why.slice(0, 200) });
     this.#state = undefined;
     this.#emit({ kind: 'alarm', detail: why });
-    this.#setRole({ name: 'booting' }, why, 'gave-up-copy');
+    this.#setRole({ name: 'booting' }, why, cause);
   }
 
   #stop(boot: BootChoice, reason: string, cause: RoleCause = 'stopped'): void {
@@ -1192,18 +1228,25 @@ export class PairCore {
       channel.pending === channel.inFlight &&
       channel.inFlight < this.config.channelWindowMax &&
       links.lineIdleAtMs(path, this.#now) <= this.#now + TX_AHEAD_MS;
+    // Chunks of a big checkpoint and checkpoint batches take turns on the line.
+    const chunkFirst = this.#chunkNext;
+    if (chunkFirst) this.#queueChunk(path);
     if (this.#stream.due(this.#peerAck, lineIdle, this.config.checkpointEntriesMax)) {
+      const before = this.#lastSentSeq;
       this.#stream.send(
         (body) => (this.#send(body) ? this.#lastSentSeq : null),
         this.config.checkpointEntriesMax,
       );
+      if (this.#lastSentSeq !== before) this.#chunkNext = true;
     }
+    if (!chunkFirst) this.#queueChunk(path);
     // Segments are paced to the line: a deep UART queue would only delay heartbeats
     // and make retransmission timers fire for frames still waiting to be sent.
     while (links.lineIdleAtMs(path, this.#now) <= this.#now + TX_AHEAD_MS) {
       const [segment] = channel.poll(this.#now, 1);
       if (segment === undefined) break;
       this.#transmit(path, { seg: segment });
+      channel.sentUntil(segment.seq, links.lineIdleAtMs(path, this.#now));
     }
     if (channel.ackOwed) this.#transmit(path, {});
     const due = links.beatsDue(this.#now);
@@ -1242,6 +1285,10 @@ export class PairCore {
   }
 
   #setRole(role: Role, why: string, cause: RoleCause): void {
+    const transferring =
+      (role.name === 'primary-alone' && role.joinerInc !== 0) ||
+      (role.name === 'switching' && role.step === 'big-checkpoint');
+    if (!transferring) this.#chunksOut = [];
     this.#role = role;
     this.#links.beatNow(this.#now); // tell the partner at once
     this.#emit({ kind: 'role', role: role.name, term: this.#term, txn: this.#txn, why, cause });

@@ -24,6 +24,8 @@ export type RoleCause =
   | 'join-refused'
   | 'big-checkpoint-to-joiner'
   | 'big-checkpoint-installed'
+  /** The primary no longer counts us as its joiner (it gave up on a silent one): we start over. */
+  | 'join-abandoned'
   | 'backup-synchronised'
   /** The partner came back as a new incarnation (it restarted): what it held is gone. */
   | 'partner-restarted'

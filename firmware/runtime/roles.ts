@@ -1,4 +1,4 @@
-import type { HeldRequest } from './messages.ts';
+import type { CheckpointEntry, HeldRequest } from './messages.ts';
 import type { Transfer } from './state-transfer.ts';
 
 /** Progress of an online replacement, as seen by the processor driving it. */
@@ -21,8 +21,17 @@ export type SwitchStep =
 export type Role =
   /** Powered up, no application state yet; waiting to hear the partner. Serves nothing. */
   | { readonly name: 'booting' }
-  /** Asked the primary to join and is receiving the big checkpoint. Cannot take over yet. */
-  | { readonly name: 'joining'; readonly transfer: Transfer }
+  /**
+   * Asked the primary to join (at `sinceMs`) and is receiving the big
+   * checkpoint, with the checkpoints the primary sends between its chunks
+   * (`early`, applied once it is installed). Cannot take over yet.
+   */
+  | {
+      readonly name: 'joining';
+      readonly sinceMs: number;
+      readonly transfer: Transfer;
+      readonly early: CheckpointEntry[];
+    }
   /** Holds everything the primary acknowledged; takes over when the primary goes silent. */
   | { readonly name: 'backup' }
   /** Serves clients; every reply waits until the backup has what it needs to give it again. */
@@ -30,7 +39,11 @@ export type Role =
   /**
    * Serves clients with no synchronised backup, so replies leave at once.
    * `joinerInc` is a partner receiving the big checkpoint (0 if none);
-   * `snapshotLastSeq` is the channel sequence that completes it.
+   * `snapshotLastSeq` is the channel sequence of its last chunk (0 while
+   * chunks wait for room: they go out between checkpoints, so the joiner's
+   * transfer does not stop service). Meanwhile replies wait for the
+   * joiner's acknowledgement as flow control, and go on it, as it cannot
+   * take over yet; once it says it is a backup, as for a backup.
    */
   | { readonly name: 'primary-alone'; readonly joinerInc: number; readonly snapshotLastSeq: number }
   /** A primary driving a switch to the image in the other slot. */
@@ -45,10 +58,17 @@ export type Role =
       readonly oldBackupInc: number;
       /** Channel sequence of that stop: until it is acknowledged, the old backup could still take over. */
       readonly stopSeq: number;
-      /** Line time of the big checkpoint: the hold timeout allows for it on top. */
-      readonly snapshotLineMs: number;
+      /** When the big checkpoint last made progress (an acknowledgement advanced): the hold times out on none. */
+      readonly progressMs: number;
       /** The new version said it took the roles (handed-over): it may serve, we may not again. */
       readonly rolesTaken: boolean;
     }
   /** Stopped on purpose (told to reboot); waits for the board to reset it. */
   | { readonly name: 'stopped'; readonly reason: string };
+
+/** A primary serving with no partner joining. */
+export const ALONE: Extract<Role, { name: 'primary-alone' }> = {
+  name: 'primary-alone',
+  joinerInc: 0,
+  snapshotLastSeq: 0,
+};

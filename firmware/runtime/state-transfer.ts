@@ -6,6 +6,13 @@
 import { type CborLimits, decodeCbor, encodeCbor } from '../wire/cbor.ts';
 import { type PeerBody, parseSnapshot, type Snapshot } from './messages.ts';
 
+/**
+ * Checkpoints a joiner keeps while its big checkpoint is incomplete. The
+ * primary's flow control keeps them far below this; beyond it the partner
+ * is not a primary we can follow.
+ */
+export const EARLY_ENTRIES_MAX = 65_536;
+
 /** A big checkpoint may be larger than a frame; it travels in chunks and is decoded with these bounds. */
 const SNAPSHOT_LIMITS: CborLimits = {
   bytesMax: 4 * 1024 * 1024,
@@ -13,14 +20,10 @@ const SNAPSHOT_LIMITS: CborLimits = {
   itemsMax: 1_000_000,
 };
 
-type Chunk = Extract<PeerBody, { k: 'snap' }>;
+export type Chunk = Extract<PeerBody, { k: 'snap' }>;
 
-/** The big checkpoint as the chunk bodies of transfer `id`, with its encoded size. */
-export function snapshotChunks(
-  snapshot: Snapshot,
-  id: number,
-  chunkBytes: number,
-): { readonly bytes: number; readonly chunks: Chunk[] } {
+/** The big checkpoint as the chunk bodies of transfer `id`. */
+export function snapshotChunks(snapshot: Snapshot, id: number, chunkBytes: number): Chunk[] {
   const bytes = encodeCbor(snapshot, SNAPSHOT_LIMITS);
   const count = Math.max(1, Math.ceil(bytes.length / chunkBytes));
   const chunks: Chunk[] = [];
@@ -28,7 +31,7 @@ export function snapshotChunks(
     const data = bytes.subarray(index * chunkBytes, (index + 1) * chunkBytes);
     chunks.push({ k: 'snap', id, index, count, data });
   }
-  return { bytes: bytes.length, chunks };
+  return chunks;
 }
 
 /** A big checkpoint being received: the transfer's id (-1 before its first chunk) and its chunks so far. */

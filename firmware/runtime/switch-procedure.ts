@@ -62,9 +62,13 @@ export function oldBackupMayServe(role: Switching): boolean {
   return role.step === 'awaiting-boot' && role.stopSeq !== 0;
 }
 
-/** How long requests may be held for the big checkpoint: its line time, plus the configured margin. */
-export function holdTimeoutMs(config: PairConfig, role: Switching): number {
-  return config.switchHoldTimeoutMs + role.snapshotLineMs;
+/**
+ * When a hold for the big checkpoint gives up: after `switchHoldTimeoutMs`
+ * without progress. Time limits follow measured progress, not the line
+ * rate: a checkpoint stream carries well under the line rate.
+ */
+export function holdExpiresAtMs(config: PairConfig, role: Switching): number {
+  return role.progressMs + config.switchHoldTimeoutMs;
 }
 
 /** Held requests in batches that fit a frame. */

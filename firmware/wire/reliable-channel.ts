@@ -114,6 +114,17 @@ export class ReliableChannel<T> {
     return segments;
   }
 
+  /**
+   * Segment `seq` finishes leaving the sender at `doneAtMs`: its
+   * retransmission timer counts from then. At a low baud rate a long frame
+   * takes longer on the line than the timeout itself, and would otherwise
+   * be sent again before its first copy could be acknowledged.
+   */
+  sentUntil(seq: number, doneAtMs: number): void {
+    if (seq < this.oldestUnackedSeq || seq >= this.nextNewSeq) return;
+    this.retransmitAtMs[this.sendSlot(seq)] = doneAtMs + this.retransmitTimeoutMs;
+  }
+
   /** Bodies the window would let poll() send now for the first time (the caller's pacing holds them). */
   get sendable(): number {
     const windowEndSeq = this.oldestUnackedSeq + Math.min(this.unackedCount, this.windowMax);
