@@ -100,6 +100,19 @@ test('a cyclic value is refused as cyclic, whatever its depth limit', (t) => {
   t.regex(error?.message ?? '', /cyclic/);
 });
 
+test('a getter that encodes while a value is being encoded is refused, and encoding goes on working', (t) => {
+  const sneaky = {
+    get inner() {
+      return encodeCbor({ other: 1 });
+    },
+  };
+  t.is(
+    codeOf(() => encodeCbor(sneaky)),
+    'unsupported',
+  );
+  t.deepEqual(encodeCbor({ a: 1 }), hex('a1616101'));
+});
+
 test('encodeCbor refuses a message the peer would refuse as too large', (t) => {
   const big = new Uint8Array(DEFAULT_CBOR_LIMITS.bytesMax);
   t.is(

@@ -54,12 +54,21 @@ let view = new DataView(scratch.buffer);
 let position = 0;
 /** The objects and arrays being written, outermost first: meeting one again is a cycle. */
 const open: object[] = [];
+let encoding = false;
 
 /**
  * Encodes `value` and passes the encoding to `use` (a view of a shared area,
  * valid only during the call); returns what `use` returns.
  */
 export function withEncoding<T>(value: unknown, use: (encoded: Uint8Array) => T): T {
+  if (encoding) {
+    // A getter of the value encoding another message would overwrite the shared area.
+    throw new MessageError(
+      'unsupported',
+      'a value was encoded while another one was being encoded',
+    );
+  }
+  encoding = true;
   target = scratch;
   view = new DataView(scratch.buffer);
   position = 0;
@@ -74,6 +83,7 @@ export function withEncoding<T>(value: unknown, use: (encoded: Uint8Array) => T)
       `value cannot be encoded as CBOR: ${error instanceof Error ? error.message : String(error)}`,
     );
   } finally {
+    encoding = false;
     open.length = 0;
   }
   const encoded = target.subarray(0, position);

@@ -4,8 +4,11 @@
  */
 
 const REPLACEMENT = 0xfffd;
-/** Code units gathered before they are turned into a string (String.fromCharCode takes them as arguments). */
-const UNITS_PER_CHUNK = 0x1000;
+/**
+ * Code units gathered before they are turned into a string: String.fromCharCode
+ * takes them as arguments, which sit on the engine's stack (small on a microcontroller).
+ */
+const UNITS_PER_CHUNK = 256;
 
 /**
  * Writes `text` as UTF-8 into `target` from `at` (room for 3 bytes per code
