@@ -90,6 +90,29 @@ test('encodeCbor refuses values cbor-x can only write with tags, and unencodable
   }
 });
 
+test('a cyclic value is refused as cyclic, whatever its depth limit', (t) => {
+  const cyclic: Record<string, unknown> = { a: [1] };
+  (cyclic.a as unknown[]).push({ back: cyclic });
+  const error = t.throws(() => encodeCbor(cyclic, { ...DEFAULT_CBOR_LIMITS, depthMax: 1_000 }), {
+    instanceOf: MessageError,
+  });
+  t.is(error?.code, 'unsupported');
+  t.regex(error?.message ?? '', /cyclic/);
+});
+
+test('a getter that encodes while a value is being encoded is refused, and encoding goes on working', (t) => {
+  const sneaky = {
+    get inner() {
+      return encodeCbor({ other: 1 });
+    },
+  };
+  t.is(
+    codeOf(() => encodeCbor(sneaky)),
+    'unsupported',
+  );
+  t.deepEqual(encodeCbor({ a: 1 }), hex('a1616101'));
+});
+
 test('encodeCbor refuses a message the peer would refuse as too large', (t) => {
   const big = new Uint8Array(DEFAULT_CBOR_LIMITS.bytesMax);
   t.is(

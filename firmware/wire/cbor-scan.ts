@@ -4,9 +4,13 @@
  * so a few bytes declaring a huge array could cost hundreds of megabytes; this
  * scan refuses such input without allocating anything proportional to it.
  *
- * Accepted: one top-level item of unsigned/negative integers up to 32-bit
- * arguments, byte strings, text strings, arrays, maps with text-string keys,
- * false/true/null/undefined and floats, all definite-length, no tags.
+ * Accepted: one top-level item of unsigned/negative integers, byte strings,
+ * text strings, arrays, maps with text-string keys, false/true/null/undefined
+ * and floats, all definite-length, no tags, and no head with an 8-byte
+ * argument but a float64: the encoders (ours and cbor-x) write none, cbor-x
+ * turns a 64-bit integer into a BigInt, and its native string reader on Node
+ * rejects a string whose length has 8 bytes, so both decoders agree only
+ * without them.
  */
 
 import type { CborLimits } from './cbor-limits.ts';
@@ -152,6 +156,12 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
             `string at byte ${itemStart} declares ${argument} bytes but only ${end - position} remain`,
           );
         }
+        if (info === INFO_EIGHT_BYTES) {
+          throw new MessageError(
+            'unsupported',
+            `string at byte ${itemStart} has an 8-byte length: lengths take at most 4 bytes`,
+          );
+        }
         if (isKey && isProtoKey(bytes, position, argument)) {
           throw new MessageError('unsupported', `map key "__proto__" at byte ${itemStart}`);
         }
@@ -165,6 +175,12 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
           throw new MessageError(
             'malformed',
             `${major === MAJOR_MAP ? 'map' : 'array'} at byte ${itemStart} declares ${childCount} items but only ${end - position} bytes remain`,
+          );
+        }
+        if (info === INFO_EIGHT_BYTES) {
+          throw new MessageError(
+            'unsupported',
+            `${major === MAJOR_MAP ? 'map' : 'array'} at byte ${itemStart} has an 8-byte length: lengths take at most 4 bytes`,
           );
         }
         if (depth >= limits.depthMax) {

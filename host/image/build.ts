@@ -21,6 +21,7 @@ import { BuildError } from './errors.ts';
 import { DEFAULT_KEY_DIR, loadSigningKey } from './keys.ts';
 import { REPO_ROOT } from './repo-root.ts';
 import { signImage } from './sign.ts';
+import { type SizePart, sizeByPart } from './size-report.ts';
 
 export const DEFAULT_BOARDS: readonly string[] = ['sim', 'linux'];
 export const DEFAULT_IMAGE_DIR = '.tandem/images';
@@ -44,6 +45,8 @@ export interface BuiltImage {
   readonly manifest: Manifest;
   /** SHA-256 of the whole image, hex. */
   readonly sha256: string;
+  /** Where the image's bytes go (size-report.ts), largest first. */
+  readonly sizeByPart: readonly SizePart[];
 }
 
 export interface WrittenImage {
@@ -75,7 +78,12 @@ export async function buildImage(options: BuildOptions): Promise<BuiltImage> {
     keyId: key.keyId,
   };
   const image = signImage(manifest, payload, key.privateKey);
-  return { image, manifest, sha256: createHash('sha256').update(image).digest('hex') };
+  return {
+    image,
+    manifest,
+    sha256: createHash('sha256').update(image).digest('hex'),
+    sizeByPart: sizeByPart(bundle, payload.length, image.length),
+  };
 }
 
 /** Builds and writes the image; `out` defaults to .tandem/images/<app>-<version>.img. */

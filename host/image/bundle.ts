@@ -19,6 +19,8 @@ export interface Bundle {
   readonly script: string;
   /** The source files that put code into the script, relative to the root (for checks and audits). */
   readonly inputs: readonly string[];
+  /** Bytes of the script that each of `inputs` put there (the rest is esbuild's wrapper). */
+  readonly inputBytes: Readonly<Record<string, number>>;
 }
 
 /** Language level of the script; the engines on boards must support it. */
@@ -69,11 +71,12 @@ export async function bundleEntry(contents: string, root: string = REPO_ROOT): P
     );
   }
   const output = Object.values(result.metafile.outputs)[0];
-  const inputs = Object.entries(output?.inputs ?? {})
+  const used = Object.entries(output?.inputs ?? {})
     .filter(([, input]) => input.bytesInOutput > 0)
-    .map(([path]) => path)
-    .sort();
-  return { script, inputs };
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const inputs = used.map(([path]) => path);
+  const inputBytes = Object.fromEntries(used.map(([path, input]) => [path, input.bytesInOutput]));
+  return { script, inputs, inputBytes };
 }
 
 function buildScript(contents: string, root: string, nodeImports: NodeImport[]) {
@@ -88,8 +91,8 @@ function buildScript(contents: string, root: string, nodeImports: NodeImport[]) 
     globalName: IMAGE_GLOBAL,
     target: IMAGE_TARGET,
     // Neutral resolves no package.json main fields by default. Without the 'node'
-    // condition, packages with an exports map (cbor-x) resolve to their default,
-    // non-Node entry; the rest fall back to module, then main.
+    // condition, packages with an exports map resolve to their default, non-Node
+    // entry; the rest fall back to module, then main.
     mainFields: ['module', 'main'],
     conditions: [],
     minify: true,

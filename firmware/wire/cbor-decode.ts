@@ -1,0 +1,132 @@
+/**
+ * Reads a message that scanCbor (cbor-scan.ts) has accepted, giving what
+ * cbor-x 1.6.8 gives for it with the options the firmware used before it had
+ * its own codec (useRecords false, mapsAsObjects true, copyBuffers true).
+ * The scan has checked the structure, so this reads without checks of its
+ * own: only definite lengths that fit the input, nesting within the limit,
+ * text-string keys other than "__proto__", arguments of up to 4 bytes, no
+ * tags, and simple values false, true, null, undefined and floats.
+ *
+ * As in cbor-x: maps are plain objects (a repeated key keeps its first place
+ * and its last value); arrays are arrays; byte strings are Uint8Arrays that
+ * own their memory; floats of every width are numbers (-0 stays -0); text
+ * is decoded as TextDecoder does (utf8.ts).
+ */
+import { readUtf8 } from './utf8.ts';
+
+const MAJOR_UNSIGNED = 0;
+const MAJOR_NEGATIVE = 1;
+const MAJOR_BYTES = 2;
+const MAJOR_TEXT = 3;
+const MAJOR_ARRAY = 4;
+const MAJOR_SIMPLE = 7;
+
+const INFO_ONE_BYTE = 24;
+const INFO_TWO_BYTES = 25;
+const INFO_FOUR_BYTES = 26;
+const INFO_EIGHT_BYTES = 27;
+const SIMPLE_FALSE = 20;
+const SIMPLE_TRUE = 21;
+const SIMPLE_NULL = 22;
+
+let source: Uint8Array = new Uint8Array(0);
+let view: DataView = new DataView(source.buffer);
+let position = 0;
+
+/** Decodes `bytes`, which scanCbor has accepted. */
+export function readScanned(bytes: Uint8Array): unknown {
+  // A plain view: a Buffer's slice() would share memory with the input.
+  source = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  position = 0;
+  try {
+    return readItem();
+  } finally {
+    source = new Uint8Array(0); // holds no reference to the caller's input
+  }
+}
+
+function readItem(): unknown {
+  const initial = source[position++] as number;
+  const major = initial >> 5;
+  const info = initial & 0x1f;
+  if (major === MAJOR_SIMPLE) return readSimple(info);
+  let argument = info;
+  if (info === INFO_ONE_BYTE) {
+    argument = source[position++] as number;
+  } else if (info === INFO_TWO_BYTES) {
+    argument = view.getUint16(position);
+    position += 2;
+  } else if (info === INFO_FOUR_BYTES) {
+    argument = view.getUint32(position);
+    position += 4;
+  } // The scan lets no 8-byte argument through but a float64's.
+  switch (major) {
+    case MAJOR_UNSIGNED:
+      return argument;
+    case MAJOR_NEGATIVE:
+      return -1 - argument;
+    case MAJOR_BYTES: {
+      const start = position;
+      position += argument;
+      return source.slice(start, position);
+    }
+    case MAJOR_TEXT: {
+      const start = position;
+      position += argument;
+      return readUtf8(source, start, position);
+    }
+    case MAJOR_ARRAY: {
+      const array = new Array<unknown>(argument);
+      for (let index = 0; index < argument; index++) array[index] = readItem();
+      return array;
+    }
+    default: {
+      // A map: its keys are text strings other than "__proto__" (the scan saw to it).
+      const object: Record<string, unknown> = {};
+      for (let index = 0; index < argument; index++) {
+        const key = readItem() as string;
+        object[key] = readItem();
+      }
+      return object;
+    }
+  }
+}
+
+function readSimple(info: number): unknown {
+  switch (info) {
+    case SIMPLE_FALSE:
+      return false;
+    case SIMPLE_TRUE:
+      return true;
+    case SIMPLE_NULL:
+      return null;
+    case INFO_TWO_BYTES: {
+      const half = view.getUint16(position);
+      position += 2;
+      return float16(half);
+    }
+    case INFO_FOUR_BYTES: {
+      const value = view.getFloat32(position);
+      position += 4;
+      return value;
+    }
+    case INFO_EIGHT_BYTES: {
+      const value = view.getFloat64(position);
+      position += 8;
+      return value;
+    }
+    default:
+      return undefined; // 23: the scan lets no other simple value through
+  }
+}
+
+/** An IEEE 754 half-precision value; every one is exact as a number. */
+function float16(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0x1f) return fraction === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  return sign * (0x400 + fraction) * 2 ** (exponent - 25);
+}

@@ -1,0 +1,249 @@
+/**
+ * Writes a message as CBOR, byte for byte as cbor-x 1.6.8 writes it with the
+ * options the firmware used before it had its own codec (useRecords false,
+ * tagUint8Array false, variableMapSize true), for every value that cbor-x
+ * writes without tags, indefinite lengths or 64-bit integers; cbor-x is the
+ * host's reference and test/wire-cbor-differential.test.ts holds the two
+ * together. What cbor-x would write in a form decodeCbor refuses (Map, Set,
+ * Date, RegExp, Error, BigInt, typed arrays other than Uint8Array,
+ * iterables) is refused here at once, as are functions, symbols and cycles.
+ *
+ * The choices copied from cbor-x (see its encode.js):
+ * - heads are minimal: 1, 2, 3 or 5 bytes, never the 9-byte form;
+ * - a number that is an integer from -2^32 to 2^32 - 1 is a CBOR integer
+ *   (-0 is 0); any other number (2^32 and up, fractions, NaN, infinities)
+ *   is a float64, never a float16 or float32;
+ * - an object whose constructor is Object, or one no rule below claims
+ *   (class instances, null-prototype objects, a DataView), is a map of its
+ *   own enumerable string keys in Object.keys order;
+ * - an object whose constructor is Array is an array (holes are undefined);
+ * - a Uint8Array (a Buffer too) or an ArrayBuffer is a byte string;
+ * - strings are UTF-8, except that a lone surrogate in a string of fewer
+ *   than 64 code units keeps its 3 bytes (utf8.ts).
+ */
+import { MessageError } from './errors.ts';
+import { writeUtf8 } from './utf8.ts';
+
+const MAJOR_UNSIGNED = 0x00;
+const MAJOR_NEGATIVE = 0x20;
+const MAJOR_BYTES = 0x40;
+const MAJOR_TEXT = 0x60;
+const MAJOR_ARRAY = 0x80;
+const MAJOR_MAP = 0xa0;
+const FALSE = 0xf4;
+const TRUE = 0xf5;
+const NULL = 0xf6;
+const UNDEFINED = 0xf7;
+const FLOAT64 = 0xfb;
+
+/** The largest head plus a float64 fits in this; strings and bytes ask for their own room. */
+const ITEM_BYTES_MAX = 9;
+/** Strings this long (in UTF-16 code units) and longer get lone surrogates replaced, as in cbor-x. */
+const WELL_FORMED_UNITS_MIN = 64;
+/** The scratch area kept between messages: a message of up to a default frame fits without allocating. */
+const SCRATCH_BYTES = 4096;
+/** Growth of a larger message's area in one step (doubling, at least what is asked). */
+const GROWTH_FACTOR = 2;
+
+const HINT =
+  'messages carry plain objects, arrays, strings, numbers, booleans, null, undefined and Uint8Array';
+
+const scratch = new Uint8Array(SCRATCH_BYTES);
+let target = scratch;
+let view = new DataView(scratch.buffer);
+let position = 0;
+/** The objects and arrays being written, outermost first: meeting one again is a cycle. */
+const open: object[] = [];
+let encoding = false;
+
+/**
+ * Encodes `value` and passes the encoding to `use` (a view of a shared area,
+ * valid only during the call); returns what `use` returns.
+ */
+export function withEncoding<T>(value: unknown, use: (encoded: Uint8Array) => T): T {
+  if (encoding) {
+    // A getter of the value encoding another message would overwrite the shared area.
+    throw new MessageError(
+      'unsupported',
+      'a value was encoded while another one was being encoded',
+    );
+  }
+  encoding = true;
+  target = scratch;
+  view = new DataView(scratch.buffer);
+  position = 0;
+  open.length = 0;
+  try {
+    writeItem(value);
+  } catch (error) {
+    if (error instanceof MessageError) throw error;
+    // A getter that threw, or a value nested too deep for the stack.
+    throw new MessageError(
+      'unsupported',
+      `value cannot be encoded as CBOR: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  } finally {
+    encoding = false;
+    open.length = 0;
+  }
+  const encoded = target.subarray(0, position);
+  // A larger area is dropped, so one big message does not pin its memory.
+  target = scratch;
+  return use(encoded);
+}
+
+function room(bytes: number): void {
+  if (position + bytes <= target.length) return;
+  const grown = new Uint8Array(Math.max(target.length * GROWTH_FACTOR, position + bytes));
+  grown.set(target.subarray(0, position));
+  target = grown;
+  view = new DataView(grown.buffer);
+}
+
+/** A head: `major` (shifted) with `argument` in the fewest bytes (cbor-x's comparisons, 4 bytes at most). */
+function writeHead(major: number, argument: number): void {
+  if (argument < 0x18) {
+    target[position++] = major | argument;
+  } else if (argument < 0x100) {
+    target[position++] = major | 0x18;
+    target[position++] = argument;
+  } else if (argument < 0x10000) {
+    target[position++] = major | 0x19;
+    target[position++] = argument >> 8;
+    target[position++] = argument & 0xff;
+  } else {
+    target[position++] = major | 0x1a;
+    view.setUint32(position, argument);
+    position += 4;
+  }
+}
+
+function headBytes(argument: number): number {
+  return argument < 0x18 ? 1 : argument < 0x100 ? 2 : argument < 0x10000 ? 3 : 5;
+}
+
+function writeItem(value: unknown): void {
+  room(ITEM_BYTES_MAX);
+  switch (typeof value) {
+    case 'string':
+      writeText(value);
+      return;
+    case 'number':
+      writeNumber(value);
+      return;
+    case 'boolean':
+      target[position++] = value ? TRUE : FALSE;
+      return;
+    case 'undefined':
+      target[position++] = UNDEFINED;
+      return;
+    case 'object':
+      if (value === null) {
+        target[position++] = NULL;
+      } else {
+        writeObject(value);
+      }
+      return;
+    default:
+      // bigint: cbor-x writes a 64-bit integer or a tag; function, symbol: it throws.
+      throw new MessageError('unsupported', `a ${typeof value} cannot be encoded: ${HINT}`);
+  }
+}
+
+function writeNumber(value: number): void {
+  if (value >>> 0 === value) {
+    writeHead(MAJOR_UNSIGNED, value);
+  } else if (value < 0 && value >= -0x100000000 && Math.floor(value) === value) {
+    writeHead(MAJOR_NEGATIVE, -1 - value);
+  } else {
+    target[position++] = FLOAT64;
+    view.setFloat64(position, value);
+    position += 8;
+  }
+}
+
+function writeText(text: string): void {
+  const units = text.length;
+  room(5 + units * 3);
+  // Write the bytes after a head sized for one byte per unit, then move them if it must grow.
+  const guessed = headBytes(units);
+  const start = position + guessed;
+  const end = writeUtf8(text, target, start, units < WELL_FORMED_UNITS_MIN);
+  const length = end - start;
+  const needed = headBytes(length);
+  if (needed !== guessed) target.copyWithin(position + needed, start, end);
+  writeHead(MAJOR_TEXT, length);
+  position += length;
+}
+
+function writeBytes(bytes: Uint8Array): void {
+  room(5 + bytes.length);
+  writeHead(MAJOR_BYTES, bytes.length);
+  target.set(bytes, position);
+  position += bytes.length;
+}
+
+function writeObject(value: object): void {
+  if (open.includes(value)) {
+    throw new MessageError('unsupported', `a cyclic value cannot be encoded: ${HINT}`);
+  }
+  const madeBy = (value as { constructor?: unknown }).constructor;
+  if (madeBy === Object) {
+    writeMap(value);
+  } else if (madeBy === Array) {
+    writeArray(value as unknown[]);
+  } else if (value instanceof Uint8Array) {
+    writeBytes(value);
+  } else if (value instanceof ArrayBuffer) {
+    writeBytes(new Uint8Array(value));
+  } else if (madeBy === Map || isTaggedByCborX(value)) {
+    throw new MessageError('unsupported', `${describe(value)} cannot be encoded: ${HINT}`);
+  } else {
+    writeMap(value);
+  }
+}
+
+/**
+ * What cbor-x writes with a tag or an indefinite length, or refuses (Map is
+ * known by its constructor, as cbor-x knows it): Set, Date, RegExp, Error,
+ * typed arrays but Uint8Array and any other iterable, async iterables and
+ * blobs. Everything else is a map of its own fields.
+ */
+function isTaggedByCborX(value: object): boolean {
+  const fields = value as { [key: symbol]: unknown };
+  return (
+    value instanceof Set ||
+    value instanceof Date ||
+    value instanceof RegExp ||
+    value instanceof Error ||
+    Boolean(fields[Symbol.iterator]) ||
+    Boolean(fields[Symbol.asyncIterator]) ||
+    fields[Symbol.toStringTag] === 'Blob' ||
+    fields[Symbol.toStringTag] === 'File'
+  );
+}
+
+function describe(value: object): string {
+  return `a ${Object.prototype.toString.call(value).slice(8, -1)}`;
+}
+
+function writeArray(array: unknown[]): void {
+  open.push(array);
+  const length = array.length;
+  writeHead(MAJOR_ARRAY, length);
+  for (let index = 0; index < length; index++) writeItem(array[index]);
+  open.pop();
+}
+
+function writeMap(object: object): void {
+  open.push(object);
+  const keys = Object.keys(object);
+  const values = Object.values(object);
+  const count = keys.length;
+  writeHead(MAJOR_MAP, count);
+  for (let index = 0; index < count; index++) {
+    writeText(keys[index] as string);
+    writeItem(values[index]);
+  }
+  open.pop();
+}
