@@ -366,6 +366,8 @@ export async function runCampaign(
       invariants: invariants(checked.violations, overlaps, result, finalChecked),
     };
   } finally {
+    // A run stopped by a failure (the rig's, say) leaves clients running: stop them without waiting.
+    await opened?.load.stop(0);
     await opened?.close();
     await journal.stop().catch(() => {});
     // Never leave a board off, whatever stopped the run.
