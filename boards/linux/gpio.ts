@@ -27,11 +27,15 @@ export interface Gpio {
    * over; rejects with a GpioError when the line cannot be driven.
    */
   pulse(line: GpioLine, ms: number): Promise<void>;
-  /** Requests `line` as an output at `asserted`; rejects with a GpioError. */
+  /**
+   * Requests `line` as an output at `asserted`. Rejects with a GpioError when
+   * the line cannot be requested at all; a line lost later (the holder ends)
+   * is reported to the implementation's fault handler, as the board logs it.
+   */
   output(line: GpioLine, asserted: boolean): Promise<GpioOutput>;
   /**
-   * Requests `line` as an input: resolves once its level is known, then
-   * `onChange` hears each change. Rejects with a GpioError.
+   * Requests `line` as an input: resolves once its level is known (rejects
+   * with a GpioError when it cannot be read), then `onChange` hears each change.
    */
   input(line: GpioLine, onChange: (asserted: boolean) => void): Promise<GpioInput>;
 }
