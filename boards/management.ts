@@ -268,4 +268,6 @@ export interface BoardStatus {
   /** The running pair, or null when no image runs. */
   readonly pair: PairStatus | null;
   readonly bootNotes: readonly string[];
+  /** Whether this board can reset its partner: 'none' means a takeover cannot fence the old primary. */
+  readonly fence: 'wired' | 'none';
 }

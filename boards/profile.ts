@@ -25,7 +25,42 @@ export interface BoardLines {
   readonly dsrFromPartner: boolean;
   /** A line from us to the partner's reset: a takeover fences the old primary first. */
   readonly fenceToPartnerReset: boolean;
+  /** The GPIO that drives the fence line (kind 'linux' with `fenceToPartnerReset`). */
+  readonly fenceGpio?: FenceGpio;
+  /**
+   * The DSR substitute, for UARTs without modem lines (kind 'linux'): our
+   * liveness goes out on a GPIO output, the partner's comes in on a GPIO
+   * input. One wire each way stands for every interconnect path.
+   */
+  readonly dsrGpio?: DsrGpio;
 }
+
+/** One line of a GPIO chip, as the kernel's GPIO character device numbers it. */
+export interface GpioLine {
+  /** The chip: 'gpiochip0' or '/dev/gpiochip0'. */
+  readonly chip: string;
+  /** The line's offset on the chip (on a Raspberry Pi's gpiochip0, the BCM GPIO number). */
+  readonly line: number;
+  /** Which level means asserted: 'high' (3.3 V) or 'low' (0 V). */
+  readonly activeLevel: 'high' | 'low';
+}
+
+export interface FenceGpio {
+  readonly chip: string;
+  readonly line: number;
+  readonly activeLevel: 'high' | 'low';
+  /** How long one fence pulse holds the partner in reset (ms, default `FENCE_PULSE_MS_DEFAULT`). */
+  readonly pulseMs?: number;
+}
+
+export interface DsrGpio {
+  /** Our liveness, asserted while our image runs: wired to the partner's `fromPartner`. */
+  readonly toPartner: GpioLine;
+  /** The partner's liveness: wired from the partner's `toPartner`. */
+  readonly fromPartner: GpioLine;
+}
+
+export const FENCE_PULSE_MS_DEFAULT = 100;
 
 export interface BoardFlash {
   /** Bytes of one image slot (the board has two, A and B). */
@@ -223,6 +258,39 @@ const port = (description: string) =>
 
 const MAX_BYTES = 2 ** 32;
 
+/** The highest line offset a profile may name (the uAPI allows more; no board has them). */
+export const GPIO_LINE_MAX = 4095;
+
+const gpioLineProperties = {
+  chip: {
+    spec: {
+      type: 'string',
+      pattern: '^(/dev/)?gpiochip[0-9]{1,3}$',
+      description: "The GPIO chip: 'gpiochip0' or '/dev/gpiochip0' (see `gpiodetect`).",
+      expected: "a GPIO chip such as 'gpiochip0' or '/dev/gpiochip0'",
+    },
+  },
+  line: {
+    spec: {
+      type: 'integer',
+      minimum: 0,
+      maximum: GPIO_LINE_MAX,
+      description:
+        "The line's offset on the chip (on a Raspberry Pi's gpiochip0, the BCM GPIO number; see `gpioinfo`).",
+    },
+  },
+  activeLevel: {
+    spec: {
+      type: 'literal',
+      values: ['high', 'low'],
+      description: "Which level means asserted: 'high' (3.3 V) or 'low' (0 V).",
+    },
+  },
+} as const;
+
+const gpioLine = (description: string) =>
+  ({ type: 'object', description, properties: gpioLineProperties }) as const satisfies ObjectSpec;
+
 /** A profile file's `$schema` entry: for editors, ignored by Tandem. */
 export const SCHEMA_REFERENCE = {
   annotation: true,
@@ -237,7 +305,7 @@ export const SCHEMA_REFERENCE = {
 export const boardProfileSpec = {
   type: 'object',
   description:
-    'A Tandem board profile: the ports, lines and flash of one board of a pair. Besides what this schema checks, Tandem refuses a profile that names the same port twice or gives its interconnect paths different baud rates.',
+    'A Tandem board profile: the ports, lines and flash of one board of a pair. Besides what this schema checks, Tandem refuses a profile that names the same port twice or gives its interconnect paths different baud rates, and checks the GPIO lines: only on kind linux, fenceGpio exactly when fenceToPartnerReset is true, dsrGpio only with dsrFromPartner, no line named twice.',
   properties: {
     $schema: SCHEMA_REFERENCE,
     name: {
@@ -294,6 +362,44 @@ export const boardProfileSpec = {
               type: 'boolean',
               description:
                 "A line from us to the partner's reset: a takeover fences (resets) the old primary first.",
+            },
+          },
+          fenceGpio: {
+            optional: true,
+            spec: {
+              type: 'object',
+              description:
+                "The GPIO that drives the fence line (kind 'linux', required with fenceToPartnerReset): asserted for pulseMs, it resets the partner.",
+              properties: {
+                ...gpioLineProperties,
+                pulseMs: {
+                  optional: true,
+                  spec: {
+                    type: 'integer',
+                    minimum: 1,
+                    maximum: 10_000,
+                    description: `How long one fence pulse holds the partner in reset (ms, default ${FENCE_PULSE_MS_DEFAULT}).`,
+                  },
+                },
+              },
+            },
+          },
+          dsrGpio: {
+            optional: true,
+            spec: {
+              type: 'object',
+              description:
+                "The DSR substitute for UARTs without modem lines (kind 'linux', with dsrFromPartner): our liveness on a GPIO output, the partner's on a GPIO input. One wire each way stands for every interconnect path.",
+              properties: {
+                toPartner: {
+                  spec: gpioLine(
+                    "Our liveness, asserted while our image runs; wired to the partner's fromPartner.",
+                  ),
+                },
+                fromPartner: {
+                  spec: gpioLine("The partner's liveness; wired from the partner's toPartner."),
+                },
+              },
             },
           },
         },
@@ -665,7 +771,70 @@ export function parseBoardProfile(json: unknown, source: string): BoardProfile {
       );
     }
   });
+  checkGpioLines(profile, context);
   return profile;
+}
+
+/** The rules of the GPIO lines that JSON Schema cannot state: which kind, which flag, no line twice. */
+function checkGpioLines(profile: BoardProfile, context: Context): void {
+  const { lines } = profile;
+  for (const [field, given] of [
+    ['lines.fenceGpio', lines.fenceGpio],
+    ['lines.dsrGpio', lines.dsrGpio],
+  ] as const) {
+    if (given !== undefined && profile.kind !== 'linux') {
+      fail(
+        context,
+        field,
+        `is given for kind ${describeValue(profile.kind)}`,
+        "no GPIO on a simulated board (the lab wires its lines); GPIO lines are for kind 'linux'",
+      );
+    }
+  }
+  if (profile.kind === 'linux' && lines.fenceToPartnerReset && lines.fenceGpio === undefined) {
+    fail(
+      context,
+      'lines.fenceGpio',
+      'is missing, yet lines.fenceToPartnerReset is true',
+      'the GPIO that drives the fence, { "chip", "line", "activeLevel" }, or fenceToPartnerReset false',
+    );
+  }
+  if (!lines.fenceToPartnerReset && lines.fenceGpio !== undefined) {
+    fail(
+      context,
+      'lines.fenceGpio',
+      'is given, yet lines.fenceToPartnerReset is false',
+      'fenceToPartnerReset true when a fence GPIO is wired, or no fenceGpio',
+    );
+  }
+  if (!lines.dsrFromPartner && lines.dsrGpio !== undefined) {
+    fail(
+      context,
+      'lines.dsrGpio',
+      'is given, yet lines.dsrFromPartner is false',
+      'dsrFromPartner true when the DSR substitute is wired, or no dsrGpio',
+    );
+  }
+  const seen = new Map<string, string>();
+  const used: (readonly [string, GpioLine | undefined])[] = [
+    ['lines.fenceGpio', lines.fenceGpio],
+    ['lines.dsrGpio.toPartner', lines.dsrGpio?.toPartner],
+    ['lines.dsrGpio.fromPartner', lines.dsrGpio?.fromPartner],
+  ];
+  for (const [field, line] of used) {
+    if (line === undefined) continue;
+    const key = `${line.chip.replace(/^\/dev\//, '')}:${line.line}`;
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      fail(
+        context,
+        `${field}.line`,
+        `is ${line.line} on ${line.chip}, the same line as ${earlier}`,
+        'a GPIO line of its own for the fence and each liveness wire',
+      );
+    }
+    seen.set(key, field);
+  }
 }
 
 /** The two ways reading a profile file fails, as both profile errors name them. */

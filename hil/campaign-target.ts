@@ -14,9 +14,7 @@ import { pushImage } from '../host/lab/push.ts';
 import { type BusLoadOptions, openBusLoad } from '../host/load/lab-load.ts';
 import type { LoadGenerator } from '../host/load/load-generator.ts';
 import type { History } from '../host/simulator/history.ts';
-import { openSimRig } from './open-rig.ts';
 import type { Rig } from './rig.ts';
-import type { RigProfile } from './rig-profile.ts';
 
 export interface CampaignLoad {
   readonly load: LoadGenerator;
@@ -53,8 +51,8 @@ async function openCampaignLoad(
 
 /**
  * A fresh simulated lab in `dir` (erased), ledger 1.0.0 in both boards and
- * the pair formed, with the lab's relay controller as the rig. `close`
- * takes it all down.
+ * the pair formed, with the rig `openRig` opens (the lab's relay controller,
+ * or power commands pointed at the lab's rails). `close` takes it all down.
  */
 export async function openSimCampaignTarget(options: {
   readonly dir: string;
@@ -63,13 +61,14 @@ export async function openSimCampaignTarget(options: {
   readonly v1: Uint8Array;
   /** What a switch goes to, pushed by `prepareSwitch`. */
   readonly v2: Uint8Array | null;
-  readonly profile?: RigProfile;
+  /** The rig that powers the lab's boards, once the lab runs in `labDir`. */
+  readonly openRig: (labDir: string) => Promise<Rig>;
   readonly say: (line: string) => void;
 }): Promise<CampaignTarget & { close(): Promise<void> }> {
   const pair = await startDemoPair({ ...options, image: options.v1 });
   let rig: Rig;
   try {
-    rig = await openSimRig(pair.config.dir, options.profile);
+    rig = await options.openRig(pair.config.dir);
   } catch (error) {
     await pair.close();
     throw error;
@@ -104,11 +103,12 @@ export async function openSimCampaignTarget(options: {
 }
 
 /**
- * Real boards: the rig and host ports `openRigFrom` opened, and the boards'
- * client bus ports. The pair must already run ledger 1.0.0; for a switch,
- * the other version must already be in both other slots (`tandem push`).
+ * Real boards: the rig (relays or commands) and host ports `openRigFrom`
+ * opened, and the boards' client bus ports. The pair must already run ledger
+ * 1.0.0; for a switch, the other version must already be in both other
+ * slots (`tandem push`).
  */
-export function firmataCampaignTarget(options: {
+export function boardsCampaignTarget(options: {
   readonly rig: Rig;
   readonly hosts: readonly [BoardClient, BoardClient];
   readonly bus: readonly [string, string];

@@ -14,7 +14,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { wallClockMs } from '../boards/wall-clock.ts';
-import { roleOf, waitForBoards } from '../host/lab/board-watch.ts';
+import { readBoardStatuses, roleOf, waitForBoards } from '../host/lab/board-watch.ts';
 import {
   markServingVersions,
   PairJournal,
@@ -39,10 +39,11 @@ import {
   type SkewBounds,
   type SplitBrain,
 } from './history-check.ts';
+import { InfrastructureError } from './infrastructure.ts';
 import { type Percentiles, percentiles } from './percentiles.ts';
 import { CampaignStuck, describePull, type PullRecord, runPull } from './pull-kinds.ts';
 import { planPulls, type Scenario } from './pull-schedule.ts';
-import { isWhole, Puller, REFORM_TIMEOUT_MS } from './puller.ts';
+import { describeRoles, isWhole, Puller, REFORM_TIMEOUT_MS } from './puller.ts';
 
 export interface CampaignResult {
   readonly seed: number;
@@ -171,7 +172,21 @@ export async function runCampaign(
     await target.prepareSwitch();
   }
   const first = await waitForBoards(hosts, isSettled, REFORM_TIMEOUT_MS);
-  if (first === null) throw new Error('the pair is not whole (one primary, one backup): no run');
+  if (first === null) {
+    const now = await readBoardStatuses(hosts);
+    const silent = now.flatMap((status, index) => (status === null ? [`P${index + 1}`] : []));
+    throw silent.length > 0
+      ? new InfrastructureError(
+          'board-silent',
+          `${silent.join(' and ')} never answered on the management port: no run`,
+          'check that the boards are powered and their management ports are the ones given',
+        )
+      : new InfrastructureError(
+          'pair-not-ready',
+          `the pair is not whole (${describeRoles(now)}): no run`,
+          'bring the pair up first (both boards running ledger 1.0.0, one primary and one backup)',
+        );
+  }
   const t0 = performance.now();
   const rel = (ms: number) => ms - t0;
   const fromJournal = (atMs: number) => atMs - wallClockMs(t0);
@@ -351,6 +366,8 @@ export async function runCampaign(
       invariants: invariants(checked.violations, overlaps, result, finalChecked),
     };
   } finally {
+    // A run stopped by a failure (the rig's, say) leaves clients running: stop them without waiting.
+    await opened?.load.stop(0);
     await opened?.close();
     await journal.stop().catch(() => {});
     // Never leave a board off, whatever stopped the run.

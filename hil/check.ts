@@ -46,10 +46,37 @@ export type RigProblem =
       readonly message: string;
     }
   | {
-      /** The rig itself failed: no relay controller, or a pin it does not have. */
+      /** The rig itself failed: no relay controller, a pin it does not have, a power command that failed. */
       readonly code: 'rig';
       readonly message: string;
     };
+
+/**
+ * What each problem says on its own: a finding about the wiring the profile
+ * describes, or infrastructure that could not be driven or reached (a switch
+ * that does nothing, a board that never answers, a rig that fails).
+ */
+export const PROBLEM_CLASS: Readonly<Record<RigProblem['code'], 'finding' | 'infrastructure'>> = {
+  'contact-backwards': 'finding',
+  'cut-other': 'finding',
+  'stayed-powered': 'infrastructure',
+  'never-answers': 'infrastructure',
+  'not-restored': 'infrastructure',
+  rig: 'infrastructure',
+};
+
+/**
+ * The check's outcome. A rig that failed checked nothing. Otherwise any
+ * finding means the switches did act, wrongly for the profile (a board that
+ * stayed powered beside one that was cut is a pair of swapped pins), so the
+ * profile is at fault; problems of the infrastructure alone mean a switch
+ * that does nothing or a board that cannot be reached.
+ */
+export function checkOutcome(result: RigCheckResult): 'pass' | 'findings' | 'infrastructure' {
+  if (result.problems.some((p) => p.code === 'rig')) return 'infrastructure';
+  if (result.problems.some((p) => PROBLEM_CLASS[p.code] === 'finding')) return 'findings';
+  return result.problems.length === 0 ? 'pass' : 'infrastructure';
+}
 
 export interface BoardFinding {
   readonly processor: 1 | 2;

@@ -13,8 +13,13 @@ export interface JunitCase {
   readonly timeS: number;
   /** Absent for a pass. */
   readonly failure?: { readonly message: string; readonly detail: string };
-  /** The case could not run to the end (an interrupted run); counted in `errors`. */
-  readonly error?: { readonly message: string; readonly detail: string };
+  /** The case could not run to the end (an interrupted run, a rig that failed); counted in `errors`. */
+  readonly error?: {
+    readonly message: string;
+    readonly detail: string;
+    /** The error's type attribute; 'interrupted' unless given. */
+    readonly type?: string;
+  };
   /** A case that did not run, with why. */
   readonly skipped?: string;
   /** Lines for `<system-out>`. */
@@ -74,7 +79,7 @@ export function junitXml(suite: JunitSuite): string {
       );
     } else if (c.error !== undefined) {
       body.push(
-        `      <error message="${escapeXml(c.error.message)}" type="interrupted">${escapeXml(c.error.detail)}</error>`,
+        `      <error message="${escapeXml(c.error.message)}" type="${escapeXml(c.error.type ?? 'interrupted')}">${escapeXml(c.error.detail)}</error>`,
       );
     } else if (c.skipped !== undefined) {
       body.push(`      <skipped message="${escapeXml(c.skipped)}"/>`);
@@ -89,13 +94,18 @@ export function junitXml(suite: JunitSuite): string {
   return lines.join('\n');
 }
 
-/**
- * The JUnit form of a campaign: a testcase per pull (a double failure is
- * reported as skipped, never as a pass), one per invariant, and for an
- * interrupted run one in error saying after how many pulls it stopped, so
- * CI never counts a cancelled run as green.
- */
+/** The JUnit XML of a campaign (`campaignSuite`). */
 export function campaignJunit(run: CampaignRun): string {
+  return junitXml(campaignSuite(run));
+}
+
+/**
+ * The cases of a campaign, as every report format takes them: a testcase
+ * per pull (a double failure is reported as skipped, never as a pass), one
+ * per invariant, and for an interrupted run one in error saying after how
+ * many pulls it stopped, so CI never counts a cancelled run as green.
+ */
+export function campaignSuite(run: CampaignRun): JunitSuite {
   const r = run.result;
   const pulls: JunitCase[] = run.pulls.map((pull) => {
     const name = `pull ${pull.index + 1}: ${pull.kind}${pull.step ? ` after step ${pull.step}` : ''}, P${pull.processor} (${pull.victim})`;
@@ -141,7 +151,7 @@ export function campaignJunit(run: CampaignRun): string {
         },
       ]
     : [];
-  return junitXml({
+  return {
     name: `tandem hil run ${r.scenario} (${r.rig}, seed ${r.seed})`,
     timestamp: run.startedAt,
     timeS: r.durationS,
@@ -159,5 +169,40 @@ export function campaignJunit(run: CampaignRun): string {
       doubleFailures: String(r.doubleFailures),
     },
     cases: [...stopped, ...pulls, ...checks],
-  });
+  };
+}
+
+/**
+ * A run the rig or the boards stopped before anything was checked: one case
+ * in error (type 'infrastructure'), so CI shows the run neither passed nor
+ * found violations.
+ */
+export function infrastructureSuite(options: {
+  readonly scenario: string;
+  readonly rig: string;
+  readonly seed: number;
+  readonly startedAt: string;
+  readonly timeS: number;
+  readonly code: string;
+  readonly message: string;
+  readonly hint: string;
+}): JunitSuite {
+  return {
+    name: `tandem hil run ${options.scenario} (${options.rig}, seed ${options.seed})`,
+    timestamp: options.startedAt,
+    timeS: options.timeS,
+    properties: { seed: String(options.seed), rig: options.rig, infrastructure: options.code },
+    cases: [
+      {
+        name: `campaign: infrastructure (${options.code})`,
+        classname: `hil.${options.scenario}.campaign`,
+        timeS: options.timeS,
+        error: {
+          message: options.message.split('\n')[0] ?? options.message,
+          detail: `${options.message}\nhint: ${options.hint}`,
+          type: 'infrastructure',
+        },
+      },
+    ],
+  };
 }

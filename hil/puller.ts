@@ -17,6 +17,7 @@ import { isSettled } from '../host/lab/switch.ts';
 import { type Answer, type LoadGenerator, waitForAnswer } from '../host/load/load-generator.ts';
 import type { CampaignTarget } from './campaign-target.ts';
 import type { PowerEvent } from './history-check.ts';
+import { InfrastructureError } from './infrastructure.ts';
 
 /** How long a pair may take to be whole again after a restore (a switch may still be finishing). */
 export const REFORM_TIMEOUT_MS = 40_000;
@@ -24,6 +25,16 @@ export const REFORM_TIMEOUT_MS = 40_000;
 export const TAKEOVER_WAIT_MS = 4000;
 /** Until this long after the restore, a re-form counts as "typical" before any was measured. */
 const TYPICAL_REFORM_MS_DEFAULT = 1000;
+
+/** How long a board may keep answering once its power was switched off. */
+export const SILENCE_AFTER_PULL_MS = 3000;
+/**
+ * A status request shorter than any a live board needs on the lab: a board
+ * that misses it only counts as silent sooner (the check can miss a switch
+ * that does nothing, never blame one that works).
+ */
+const SILENCE_PROBE_MS = 150;
+const SILENCE_POLL_MS = 50;
 
 /** How long a whole pair may keep a board on trial (the switch's last step confirms both). */
 const CONFIRM_WAIT_MS = 5000;
@@ -88,6 +99,8 @@ export class Puller {
     const wasServing = lastServer?.board === processor - 1;
     const answersBefore = this.load.answers.length;
     const pulledAt = await this.setPower(processor, false);
+    // A switch that does nothing is the rig's failure, not the pair's: find it before the restore.
+    const silent = goesSilent(this.target.hosts[processor === 1 ? 0 : 1], SILENCE_AFTER_PULL_MS);
     let takeoverMs: number | null = null;
     let problem: string | null = null;
     if (wasServing) {
@@ -102,12 +115,26 @@ export class Puller {
     } else {
       await sleep(offMs);
     }
+    if (!(await silent)) {
+      throw new InfrastructureError(
+        'power-ineffective',
+        `P${processor} kept answering for ${SILENCE_AFTER_PULL_MS} ms after its power was switched off: the power switch does nothing`,
+        "check the rig profile (the board's relay pin or power command, its name) and the switch's wiring to the board's supply",
+      );
+    }
     const restoredAt = await this.setPower(processor, true);
     let reformMs: number | null = null;
     if (!keepReforming) {
       const whole = await waitForBoards(this.target.hosts, isWhole, REFORM_TIMEOUT_MS, 10);
       if (whole === null) {
         const now = await readBoardStatuses(this.target.hosts);
+        if (now[processor - 1] === null) {
+          throw new InfrastructureError(
+            'board-silent',
+            `P${processor} never answered in the ${REFORM_TIMEOUT_MS} ms after its power was switched on again: the power-on did nothing, or the board does not start`,
+            "check the power-on of the rig (relay or command) and the board's management port",
+          );
+        }
         problem = `the pair did not re-form within ${REFORM_TIMEOUT_MS} ms (${describeRoles(now)})`;
       } else {
         reformMs = performance.now() - restoredAt;
@@ -123,6 +150,23 @@ export class Puller {
     }
     return { pulledAt, restoredAt, wasServing, takeoverMs, reformMs, problem };
   }
+}
+
+/** Polls `host` until a status request goes unanswered; false if it still answers after `timeoutMs`. */
+async function goesSilent(
+  host: CampaignTarget['hosts'][number],
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const answered = await host.request({ op: 'status' }, SILENCE_PROBE_MS).then(
+      () => true,
+      () => false,
+    );
+    if (!answered) return true;
+    await sleep(SILENCE_POLL_MS);
+  }
+  return false;
 }
 
 function lastOk(answers: readonly Answer[]): Answer | undefined {

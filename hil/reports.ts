@@ -1,9 +1,14 @@
-/** Writes a campaign's reports: JUnit XML for CI and the HTML timeline for people. */
+/**
+ * Writes a campaign's reports: JUnit XML for CI, TAP where asked (`--tap`),
+ * and the HTML timeline for people. A run the infrastructure stopped gets
+ * JUnit and TAP of its one case in error.
+ */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { CampaignRun } from './campaign.ts';
 import { htmlReport } from './html-report.ts';
-import { campaignJunit } from './junit.ts';
+import { campaignSuite, type JunitSuite, junitXml } from './junit.ts';
+import { tapReport } from './tap.ts';
 
 export const JUNIT_FILE = 'junit.xml';
 export const HTML_FILE = 'report.html';
@@ -16,20 +21,33 @@ export function defaultReportDir(startedAt: Date): string {
 
 export interface ReportPaths {
   readonly junit: string;
-  readonly html: string;
-  readonly json: string;
+  readonly html: string | null;
+  readonly json: string | null;
+  /** The TAP file, where one was asked for. */
+  readonly tap: string | null;
 }
 
-export function writeReports(run: CampaignRun, dir: string): ReportPaths {
+export function writeReports(run: CampaignRun, dir: string, tapFile?: string): ReportPaths {
+  const written = writeSuiteReports(campaignSuite(run), dir, tapFile);
+  const folder = resolve(dir);
+  const html = join(folder, HTML_FILE);
+  const json = join(folder, RESULT_FILE);
+  writeFileSync(html, htmlReport(run));
+  writeFileSync(json, `${JSON.stringify(run.result, null, 2)}\n`);
+  return { ...written, html, json };
+}
+
+/** JUnit into `dir`, and TAP into `tapFile` where given. */
+export function writeSuiteReports(suite: JunitSuite, dir: string, tapFile?: string): ReportPaths {
   const folder = resolve(dir);
   mkdirSync(folder, { recursive: true });
-  const paths = {
-    junit: join(folder, JUNIT_FILE),
-    html: join(folder, HTML_FILE),
-    json: join(folder, RESULT_FILE),
-  };
-  writeFileSync(paths.junit, campaignJunit(run));
-  writeFileSync(paths.html, htmlReport(run));
-  writeFileSync(paths.json, `${JSON.stringify(run.result, null, 2)}\n`);
-  return paths;
+  const junit = join(folder, JUNIT_FILE);
+  writeFileSync(junit, junitXml(suite));
+  let tap: string | null = null;
+  if (tapFile !== undefined) {
+    tap = resolve(tapFile);
+    mkdirSync(dirname(tap), { recursive: true });
+    writeFileSync(tap, tapReport(suite));
+  }
+  return { junit, html: null, json: null, tap };
 }

@@ -1,6 +1,9 @@
 /**
- * Rig profiles: how a HIL rig's relays are wired to the two boards, as data
- * in a `*.rig.json` file (hil/profiles/). Described once as a spec, like the
+ * Rig profiles: how a HIL rig switches the two boards' power, as data in a
+ * `*.rig.json` file (hil/profiles/): relays on a Firmata board (`firmata`,
+ * and the lab's relay controller, `sim`), or shell commands (`command`) for
+ * any other power switch (labgrid, LAVA's power commands, PDUDaemon, a
+ * switchable USB hub). Described once as a spec, like the
  * board profiles (boards/profile.ts): the validator interprets the spec,
  * `rigProfileSchema()` turns it into the JSON Schema in
  * hil/profiles/rig-profile.schema.json, and the type is inferred from it.
@@ -30,6 +33,21 @@ export const FIRST_RELAY_PIN = 2;
 export const LAST_RELAY_PIN = 127;
 export const RESET_PULSE_MS_DEFAULT = 100;
 export const RESET_PULSE_MS_MAX = 10_000;
+/** How long one power command may run before it counts as failed. */
+export const POWER_COMMAND_TIMEOUT_MS_DEFAULT = 30_000;
+export const POWER_COMMAND_TIMEOUT_MS_MAX = 600_000;
+/** What a command names a board by: safe inside a shell word without quoting. */
+const BOARD_NAME = '^[A-Za-z0-9_.:/@+-]{1,64}$';
+/** Where a power command puts the board's name. */
+export const BOARD_PLACEHOLDER = '{board}';
+
+const powerCommand = (description: string) =>
+  ({
+    type: 'string',
+    minLength: 1,
+    maxLength: 4096,
+    description: `${description} Run by /bin/sh; ${BOARD_PLACEHOLDER} becomes the board's name. It fails when it exits non-zero or runs longer than timeoutMs.`,
+  }) as const;
 
 const relay = (description: string) =>
   ({
@@ -67,10 +85,23 @@ const boardWiring = {
         description: 'Which processor of the pair these relays switch.',
       },
     },
-    power: { spec: relay("The relay in the board's supply.") },
+    power: {
+      optional: true,
+      spec: relay("The relay in the board's supply (kinds 'sim' and 'firmata')."),
+    },
     reset: {
       optional: true,
       spec: relay("A relay that holds the board's reset line asserted while it conducts."),
+    },
+    name: {
+      optional: true,
+      spec: {
+        type: 'string',
+        pattern: BOARD_NAME,
+        description: `What the power commands call this board: the value of ${BOARD_PLACEHOLDER} (kind 'command'; default the processor number). A PDU port, a labgrid place, a hub port.`,
+        expected:
+          '1 to 64 letters, digits or _ . : / @ + - (it goes into a shell command unquoted)',
+      },
     },
   },
 } as const satisfies ObjectSpec;
@@ -78,7 +109,7 @@ const boardWiring = {
 export const rigProfileSpec = {
   type: 'object',
   description:
-    'A Tandem HIL rig: which Firmata pins switch the power (and reset) of the two boards. Besides what this schema checks, Tandem refuses a profile that names a pin twice or does not wire processors 1 and 2 once each.',
+    "A Tandem HIL rig: which Firmata pins, or which shell commands, switch the power (and reset) of the two boards. Besides what this schema checks, Tandem refuses a profile that names a pin twice, does not wire processors 1 and 2 once each, gives relays to kind 'command' or commands to the others, or has a command without {board}.",
   properties: {
     $schema: SCHEMA_REFERENCE,
     name: {
@@ -92,9 +123,35 @@ export const rigProfileSpec = {
     kind: {
       spec: {
         type: 'literal',
-        values: ['sim', 'firmata'],
+        values: ['sim', 'firmata', 'command'],
         description:
-          "'sim': the simulated lab's relay controller; 'firmata': an Arduino running StandardFirmata with a relay module.",
+          "'sim': the simulated lab's relay controller; 'firmata': an Arduino running StandardFirmata with a relay module; 'command': shell commands switch the power (see commands).",
+      },
+    },
+    commands: {
+      optional: true,
+      spec: {
+        type: 'object',
+        description: `The power commands of kind 'command', one for both boards: ${BOARD_PLACEHOLDER} names the board.`,
+        properties: {
+          on: { spec: powerCommand("Switches a board's power on.") },
+          off: { spec: powerCommand("Switches a board's power off.") },
+          cycle: {
+            optional: true,
+            spec: powerCommand(
+              "Switches a board's power off and on again (a PDU's reboot); without it, a cycle is off then on.",
+            ),
+          },
+          timeoutMs: {
+            optional: true,
+            spec: {
+              type: 'integer',
+              minimum: 1,
+              maximum: POWER_COMMAND_TIMEOUT_MS_MAX,
+              description: `How long one command may run (ms, default ${POWER_COMMAND_TIMEOUT_MS_DEFAULT}).`,
+            },
+          },
+        },
       },
     },
     boards: {
@@ -121,7 +178,8 @@ export const rigProfileSpec = {
 
 export type RigProfile = Infer<typeof rigProfileSpec>;
 export type RigBoardWiring = RigProfile['boards'][number];
-export type RigRelay = RigBoardWiring['power'];
+export type RigRelay = NonNullable<RigBoardWiring['power']>;
+export type RigCommands = NonNullable<RigProfile['commands']>;
 
 export const RIG_PROFILE_SCHEMA_FILE = 'rig-profile.schema.json';
 /** The committed profiles, next to their schema. */
@@ -182,6 +240,7 @@ export function parseRigProfile(json: unknown, source: string): RigProfile {
       'one entry for processor 1 and one for processor 2',
     );
   }
+  checkBackend(profile, context);
   // and each pin drives one relay.
   const seen = new Map<number, string>();
   profile.boards.forEach((board, index) => {
@@ -202,6 +261,69 @@ export function parseRigProfile(json: unknown, source: string): RigProfile {
     }
   });
   return profile;
+}
+
+/** Relays for the relay kinds, commands for 'command', never both; each command names its board. */
+function checkBackend(profile: RigProfile, context: SpecContext): void {
+  if (profile.kind === 'command') {
+    if (profile.commands === undefined) {
+      fail(context, 'commands', 'is missing', "the power commands of kind 'command': on, off");
+    }
+    for (const [key, command] of Object.entries(profile.commands)) {
+      if (typeof command === 'string' && !command.includes(BOARD_PLACEHOLDER)) {
+        fail(
+          context,
+          `commands.${key}`,
+          `is ${describeValue(command)}, which does not name the board`,
+          `a command with ${BOARD_PLACEHOLDER} where the board's name goes (one command serves both boards)`,
+        );
+      }
+    }
+    profile.boards.forEach((board, index) => {
+      for (const line of ['power', 'reset'] as const) {
+        if (board[line] !== undefined) {
+          fail(
+            context,
+            `boards[${index}].${line}`,
+            "is a relay, but kind 'command' switches power with commands",
+            "no relays with kind 'command' (or kind 'firmata')",
+          );
+        }
+      }
+    });
+    return;
+  }
+  if (profile.commands !== undefined) {
+    fail(
+      context,
+      'commands',
+      `is given for kind ${describeValue(profile.kind)}`,
+      "commands only with kind 'command'",
+    );
+  }
+  profile.boards.forEach((board, index) => {
+    if (board.power === undefined) {
+      fail(
+        context,
+        `boards[${index}].power`,
+        'is missing',
+        `the board's power relay { "pin", "contact" } for kind ${describeValue(profile.kind)}`,
+      );
+    }
+    if (board.name !== undefined) {
+      fail(
+        context,
+        `boards[${index}].name`,
+        `is given for kind ${describeValue(profile.kind)}`,
+        "a board name only with kind 'command' (it fills {board} in the commands)",
+      );
+    }
+  });
+}
+
+/** What the power commands call `processor`: its `name`, or its number. */
+export function boardNameOf(profile: RigProfile, processor: 1 | 2): string {
+  return wiringOf(profile, processor).name ?? String(processor);
 }
 
 /** Reads and checks a `*.rig.json` file. */

@@ -11,6 +11,7 @@ import type { BindingInterface } from '@serialport/bindings-interface';
 import { SerialPortStream } from '@serialport/stream';
 import firmataIo from 'firmata-io';
 import five from 'johnny-five';
+import { InfrastructureError } from './infrastructure.ts';
 import { RESET_PULSE_MS_DEFAULT, type RigProfile, type RigRelay, wiringOf } from './rig-profile.ts';
 
 export interface Rig {
@@ -19,6 +20,8 @@ export interface Rig {
   setPower(processor: 1 | 2, on: boolean): Promise<void>;
   /** Pulses a board's reset line where the profile wires one. */
   reset?(processor: 1 | 2): Promise<void>;
+  /** Switches a board's power off and on in one step, where the backend has such a command (a PDU's reboot). */
+  cycle?(processor: 1 | 2): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -33,15 +36,31 @@ export const RIG_READY_TIMEOUT_MS = 10_000;
 const REPORT_VERSION_TIMEOUT_MS = 1000;
 
 /** The relay controller did not answer as a StandardFirmata board (absent, wrong port or rate, other sketch). */
-export class RigNotAnsweringError extends Error {
+export class RigNotAnsweringError extends InfrastructureError {
   readonly rigNotAnswering = true;
   override name = 'RigNotAnsweringError';
+  constructor(message: string, options?: ErrorOptions) {
+    super(
+      'rig-not-answering',
+      message,
+      'check the relay controller: its port, that StandardFirmata runs on it, and its USB cable',
+      options,
+    );
+  }
 }
 
 /** The profile names a pin the controller does not have or cannot drive as an output. */
-export class RigWiringError extends Error {
+export class RigWiringError extends InfrastructureError {
   readonly rigWiring = true;
   override name = 'RigWiringError';
+  constructor(message: string, options?: ErrorOptions) {
+    super(
+      'rig-wiring',
+      message,
+      'check the pins in the rig profile against the controller',
+      options,
+    );
+  }
 }
 
 export async function openRig(options: {
@@ -96,7 +115,10 @@ export async function openRig(options: {
   }
   board.on('error', () => {});
 
-  const relayFor = (relay: RigRelay, what: string) => {
+  const relayFor = (relay: RigRelay | undefined, what: string) => {
+    if (relay === undefined) {
+      throw new RigWiringError(`rig profile ${profile.name} wires no relay for ${what}`);
+    }
     const pin = io.pins[relay.pin];
     if (pin === undefined || !pin.supportedModes.includes(io.MODES.OUTPUT)) {
       throw new RigWiringError(

@@ -71,7 +71,11 @@ test('linux-rpi-p2 uses the Pi UARTs, USB gadget serial for the host, and both l
   ]);
   t.deepEqual(profile.host, { path: '/dev/ttyGS0', baud: 115200 });
   t.deepEqual(profile.bus, { path: '/dev/ttyAMA3', baud: 115200 });
-  t.deepEqual(profile.lines, { dsrFromPartner: true, fenceToPartnerReset: true });
+  t.deepEqual(profile.lines, {
+    dsrFromPartner: true,
+    fenceToPartnerReset: true,
+    fenceGpio: { chip: 'gpiochip0', line: 17, activeLevel: 'high', pulseMs: 100 },
+  });
 });
 
 test('the two boards of each pair agree on everything but their processor and names', (t) => {
@@ -297,6 +301,83 @@ const variants: readonly Variant[] = [
     },
     field: 'lines.dsr',
     says: /is not a field of a board profile; expected only dsrFromPartner, fenceToPartnerReset/,
+  },
+  {
+    title: 'a Linux fence without its GPIO',
+    build: () => {
+      const json = base('linux-rpi-p1.board.json');
+      delete at(json, 'lines').fenceGpio;
+      return json;
+    },
+    field: 'lines.fenceGpio',
+    says: /is missing, yet lines.fenceToPartnerReset is true; expected the GPIO that drives the fence/,
+  },
+  {
+    title: 'a fence GPIO with the fence off',
+    build: () => {
+      const json = base('linux-rpi-p1.board.json');
+      at(json, 'lines').fenceToPartnerReset = false;
+      return json;
+    },
+    field: 'lines.fenceGpio',
+    says: /is given, yet lines.fenceToPartnerReset is false/,
+  },
+  {
+    title: 'a GPIO line on a simulated board',
+    build: () => {
+      const json = base();
+      at(json, 'lines').fenceGpio = { chip: 'gpiochip0', line: 17, activeLevel: 'high' };
+      return json;
+    },
+    field: 'lines.fenceGpio',
+    says: /is given for kind "sim"; expected no GPIO on a simulated board/,
+  },
+  {
+    title: 'a DSR substitute with DSR off',
+    build: () => {
+      const json = base('linux-rpi-p1.board.json');
+      at(json, 'lines').dsrFromPartner = false;
+      at(json, 'lines').dsrGpio = {
+        toPartner: { chip: 'gpiochip0', line: 22, activeLevel: 'high' },
+        fromPartner: { chip: 'gpiochip0', line: 23, activeLevel: 'high' },
+      };
+      return json;
+    },
+    field: 'lines.dsrGpio',
+    says: /is given, yet lines.dsrFromPartner is false/,
+  },
+  {
+    title: 'one GPIO line for the fence and the liveness',
+    build: () => {
+      const json = base('linux-rpi-p1.board.json');
+      at(json, 'lines').dsrGpio = {
+        toPartner: { chip: '/dev/gpiochip0', line: 17, activeLevel: 'high' },
+        fromPartner: { chip: 'gpiochip0', line: 23, activeLevel: 'high' },
+      };
+      return json;
+    },
+    field: 'lines.dsrGpio.toPartner.line',
+    says: /is 17 on \/dev\/gpiochip0, the same line as lines.fenceGpio/,
+  },
+  {
+    title: 'a GPIO chip by a name that is not a chip',
+    build: () => {
+      const json = base('linux-rpi-p1.board.json');
+      (at(json, 'lines').fenceGpio as Json).chip = 'gpio17';
+      return json;
+    },
+    field: 'lines.fenceGpio.chip',
+    says: /is "gpio17"; expected a GPIO chip such as 'gpiochip0'/,
+  },
+  {
+    title: 'an active level as a number',
+    build: () => {
+      const json = base('linux-rpi-p1.board.json');
+      (at(json, 'lines').fenceGpio as Json).activeLevel = 1;
+      return json;
+    },
+    field: 'lines.fenceGpio.activeLevel',
+    says: /is 1; expected one of "high", "low"/,
   },
   {
     title: 'a heartbeat of 0 ms',

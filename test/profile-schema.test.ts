@@ -146,7 +146,7 @@ function verdict(json: unknown): 'ok' | 'parser-only' | 'refused' {
     return 'ok';
   } catch (error) {
     if (!isBoardProfileError(error)) throw error;
-    return /expected (a port of its own|the same rate on every interconnect path)/.test(
+    return /expected (a port of its own|the same rate on every interconnect path|the GPIO that drives the fence|fenceToPartnerReset true|dsrFromPartner true|no GPIO on a simulated board|a GPIO line of its own)/.test(
       error.message,
     )
       ? 'parser-only'

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import {
+  boardNameOf,
   loadRigProfile,
   parseRigProfile,
   RIG_PROFILE_SCHEMA_FILE,
@@ -85,4 +86,60 @@ test('an unreadable or non-JSON file says so', async (t) => {
   t.is(missing?.code, 'unreadable');
   const notJson = await t.throwsAsync(loadRigProfile('README.md'), { instanceOf: RigProfileError });
   t.regex(notJson?.message ?? '', /not valid JSON/);
+});
+
+const commandRig = () => ({
+  name: 'pdu',
+  kind: 'command',
+  commands: { on: 'pdu on {board}', off: 'pdu off {board}' },
+  boards: [
+    { processor: 1, name: 'port3' },
+    { processor: 2, name: 'port4' },
+  ],
+});
+
+test('a command rig parses; its boards are named for {board}, by default by number', (t) => {
+  const profile = parseRigProfile(commandRig(), 'pdu.rig.json');
+  t.is(boardNameOf(profile, 2), 'port4');
+  const unnamed = parseRigProfile(
+    { ...commandRig(), boards: [{ processor: 1 }, { processor: 2 }] },
+    'pdu.rig.json',
+  );
+  t.is(boardNameOf(unnamed, 1), '1');
+});
+
+test('command rigs and relay rigs are refused with the other kind’s fields', (t) => {
+  refused(
+    t,
+    { ...commandRig(), commands: undefined },
+    'commands',
+    /is missing; expected the power commands/,
+  );
+  refused(
+    t,
+    { ...commandRig(), commands: { on: 'pdu on 3', off: 'pdu off {board}' } },
+    'commands.on',
+    /does not name the board; expected a command with \{board\}/,
+  );
+  refused(
+    t,
+    { ...commandRig(), boards: good().boards },
+    'boards[0].power',
+    /is a relay, but kind 'command' switches power with commands/,
+  );
+  refused(
+    t,
+    { ...good(), commands: commandRig().commands },
+    'commands',
+    /only with kind 'command'/,
+  );
+  refused(
+    t,
+    { ...good(), boards: [{ processor: 1 }, good().boards[1]] },
+    'boards[0].power',
+    /is missing; expected the board's power relay/,
+  );
+  const quoted = commandRig();
+  (quoted.boards[0] as { name: string }).name = 'port 3; reboot';
+  refused(t, quoted, 'boards[0].name', /it goes into a shell command unquoted/);
 });

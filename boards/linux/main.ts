@@ -1,71 +1,154 @@
 /**
  * Entry of a Linux-class board (Node on the board, e.g. a Raspberry Pi):
  * the same board support as the simulated board, on real UARTs through
- * @serialport/bindings-cpp, configured by a board profile.
+ * @serialport/bindings-cpp, and the fence and DSR-substitute lines on GPIO
+ * through the libgpiod tools, all configured by a board profile.
  *   node --import tsx boards/linux/main.ts --profile p1.board.json --flash /var/lib/tandem/flash.bin --key image-signing.pub
+ * `runLinuxBoard` is the same entry for a caller (the `tandem board run` command).
  */
 import { appendFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { autoDetect } from '@serialport/bindings-cpp';
+import { KeyFileError } from '../image/errors.ts';
 import { loadPublicKey } from '../image/public-key.ts';
-import { loadBoardProfile } from '../profile.ts';
-import { Board } from '../sim/board.ts';
+import {
+  type BoardPort,
+  type BoardProfile,
+  isBoardProfileError,
+  loadBoardProfile,
+} from '../profile.ts';
+import { Board, type PortLink } from '../sim/board.ts';
 import { BootRom } from '../sim/boot-rom.ts';
 import { FlashFile } from '../sim/flash-file.ts';
 import { openPortLink } from '../sim/port-link.ts';
+import { type Gpio, isGpioError } from './gpio.ts';
+import { gpioFence, gpioLiveness } from './gpio-lines.ts';
+import { GpiodTools } from './gpiod-tools.ts';
 
-const { values } = parseArgs({
-  options: {
-    profile: { type: 'string' },
-    flash: { type: 'string' },
-    key: { type: 'string' },
-    log: { type: 'string' },
-    board: { type: 'string', default: 'linux' },
-  },
-});
-if (values.profile === undefined || values.flash === undefined || values.key === undefined) {
-  process.stderr.write(
-    'usage: boards/linux/main.ts --profile FILE --flash FILE --key PUBLIC_KEY_FILE [--log FILE]\n',
-  );
-  process.exit(2);
+export interface LinuxBoardOptions {
+  /** The board profile (`*.board.json`). */
+  readonly profile: string;
+  /** The file that stands for the board's flash (image slots and boot state). */
+  readonly flash: string;
+  /** The public key images must be signed with. */
+  readonly key: string;
+  /** Where log lines go; stderr when absent. */
+  readonly log?: string;
+  /** The board name images must target; 'linux' by default. */
+  readonly board?: string;
+  /** GPIO access; by default the libgpiod tools, opened only when the profile names GPIO lines. */
+  readonly gpio?: Gpio;
+  /** Opens one of the profile's ports; by default through @serialport/bindings-cpp. */
+  readonly openPort?: (port: BoardPort) => Promise<PortLink>;
 }
-const profile = await loadBoardProfile(values.profile);
-const log = (line: string) => {
-  const text = `${new Date().toISOString()} P${profile.processor} ${line}\n`;
-  if (values.log === undefined) process.stderr.write(text);
-  else appendFileSync(values.log, text);
-};
-const binding = autoDetect();
-const open = (port: { path: string; baud: number }) => openPortLink(binding, port.path, port.baud);
-const ports = {
-  interconnect: await Promise.all(profile.interconnect.map(open)),
-  bus: await open(profile.bus),
-  host: await open(profile.host),
-};
-const board = new Board({
-  processor: profile.processor,
-  bootRom: new BootRom(
-    new FlashFile(values.flash, profile.flash),
-    [loadPublicKey(values.key)],
-    values.board ?? 'linux',
-  ),
-  ports,
-  // A fence line is a GPIO pulse on real hardware; this entry has no GPIO driver yet.
-  fencePartner: () => log('fence requested, but this board has no fence driver'),
-  log,
-  bootMs: 50,
-  dsrPollMs: profile.lines.dsrFromPartner ? 1 : 0,
-  pairOverrides: {
-    baud: profile.interconnect[0]?.baud ?? 115200,
-    dsrWired: profile.lines.dsrFromPartner,
-    fenceWired: false,
-    ...(profile.timing?.heartbeatIntervalMs === undefined
-      ? {}
-      : { heartbeatIntervalMs: profile.timing.heartbeatIntervalMs }),
-    ...(profile.timing?.suspectMissCount === undefined
-      ? {}
-      : { suspectMissCount: profile.timing.suspectMissCount }),
-  },
-});
-log('power on');
-board.start();
+
+export interface LinuxBoard {
+  readonly board: Board;
+  readonly profile: BoardProfile;
+  /** Releases the GPIO lines (the process ending releases them too). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a Linux board from its profile. Throws BoardProfileError (a bad
+ * profile), KeyFileError (no key), GpioError (GPIO lines that cannot be
+ * used), or the serial port's error when a port cannot open.
+ */
+export async function runLinuxBoard(options: LinuxBoardOptions): Promise<LinuxBoard> {
+  const profile = await loadBoardProfile(options.profile);
+  const publicKey = loadPublicKey(options.key);
+  const log = (line: string) => {
+    const text = `${new Date().toISOString()} P${profile.processor} ${line}\n`;
+    if (options.log === undefined) process.stderr.write(text);
+    else appendFileSync(options.log, text);
+  };
+  const { lines } = profile;
+  const needsGpio = lines.fenceGpio !== undefined || lines.dsrGpio !== undefined;
+  const gpio: Gpio | null =
+    options.gpio ??
+    (needsGpio ? await GpiodTools.open({ onFault: (message) => log(`gpio: ${message}`) }) : null);
+  const open =
+    options.openPort ?? ((port: BoardPort) => openPortLink(autoDetect(), port.path, port.baud));
+  const serial = await Promise.all(profile.interconnect.map(open));
+  const liveness =
+    lines.dsrGpio !== undefined && gpio !== null
+      ? await gpioLiveness(serial, lines.dsrGpio, gpio)
+      : null;
+  const ports = {
+    interconnect: liveness?.interconnect ?? serial,
+    bus: await open(profile.bus),
+    host: await open(profile.host),
+  };
+  const board = new Board({
+    processor: profile.processor,
+    bootRom: new BootRom(
+      new FlashFile(options.flash, profile.flash),
+      [publicKey],
+      options.board ?? 'linux',
+    ),
+    ports,
+    fence: gpio === null ? { wired: false } : gpioFence(lines, gpio, log),
+    log,
+    bootMs: 50,
+    dsrPollMs: lines.dsrFromPartner ? 1 : 0,
+    pairOverrides: {
+      baud: profile.interconnect[0]?.baud ?? 115200,
+      dsrWired: lines.dsrFromPartner,
+      ...(profile.timing?.heartbeatIntervalMs === undefined
+        ? {}
+        : { heartbeatIntervalMs: profile.timing.heartbeatIntervalMs }),
+      ...(profile.timing?.suspectMissCount === undefined
+        ? {}
+        : { suspectMissCount: profile.timing.suspectMissCount }),
+    },
+  });
+  log(
+    `power on (${profile.name}; fence ${board.status().fence}; DSR ${lines.dsrGpio ? 'on GPIO' : lines.dsrFromPartner ? 'on the modem lines' : 'not wired'})`,
+  );
+  board.start();
+  return { board, profile, close: async () => liveness?.close() };
+}
+
+const USAGE =
+  'usage: boards/linux/main.ts --profile FILE --flash FILE --key PUBLIC_KEY_FILE [--log FILE] [--board NAME]\n';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      profile: { type: 'string' },
+      flash: { type: 'string' },
+      key: { type: 'string' },
+      log: { type: 'string' },
+      board: { type: 'string' },
+    },
+  });
+  const { profile, flash, key } = values;
+  if (profile === undefined || flash === undefined || key === undefined) {
+    process.stderr.write(USAGE);
+    process.exitCode = 2;
+    return;
+  }
+  try {
+    await runLinuxBoard({
+      profile,
+      flash,
+      key,
+      ...(values.log === undefined ? {} : { log: values.log }),
+      ...(values.board === undefined ? {} : { board: values.board }),
+    });
+  } catch (error) {
+    if (isGpioError(error)) {
+      process.stderr.write(`tandem board: ${error.message}\n  hint: ${error.hint}\n`);
+    } else if (isBoardProfileError(error) || error instanceof KeyFileError) {
+      process.stderr.write(`tandem board: ${error.message}\n`);
+    } else {
+      throw error;
+    }
+    process.exitCode = 2;
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
+}

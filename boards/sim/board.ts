@@ -40,11 +40,18 @@ export interface PortLink {
   dsr(): Promise<boolean>;
 }
 
+/**
+ * The fence line to the partner's reset, as the board sees it: wired (a
+ * takeover pulses it) or not (the pair runs with `fenceWired: false`, and
+ * `status` says `fence: 'none'`).
+ */
+export type FenceLine = { readonly wired: true; pulse(): void } | { readonly wired: false };
+
 export interface BoardOptions {
   readonly processor: 1 | 2;
   readonly bootRom: BootRom;
   readonly ports: BoardPorts;
-  readonly fencePartner: () => void;
+  readonly fence: FenceLine;
   readonly log: (line: string) => void;
   /** Time from reset to the image running. */
   readonly bootMs: number;
@@ -112,6 +119,7 @@ export class Board {
       })),
       pair,
       bootNotes: this.#bootNotes,
+      fence: this.options.fence.wired ? 'wired' : 'none',
     };
   }
 
@@ -146,7 +154,10 @@ export class Board {
         onDsr: () => {},
       },
       gpio: {
-        pulseFence: () => live() && this.options.fencePartner(),
+        pulseFence: () => {
+          const { fence } = this.options;
+          if (live() && fence.wired) fence.pulse();
+        },
         setLed: () => {},
       },
       boot: {
@@ -184,7 +195,11 @@ export class Board {
     );
     try {
       // The sandbox hands back values of ours: status, state and events are copies.
-      this.#pair = runImage(result.image.payload, hal, this.options.pairOverrides ?? {});
+      // The pair fences only where a line is wired: one fact, from the board's fence option.
+      this.#pair = runImage(result.image.payload, hal, {
+        ...this.options.pairOverrides,
+        fenceWired: this.options.fence.wired,
+      });
     } catch (error) {
       // An image that crashes on boot (or is refused by the sandbox): the board
       // resets, and a trial image reverts.

@@ -22,7 +22,7 @@ export async function readStatuses(dir: string): Promise<StatusOrSilence[]> {
 
 export function statusTable(statuses: readonly StatusOrSilence[]): string[] {
   const rows = statuses.map((s) => {
-    if ('error' in s) return [`P${s.processor}`, 'no answer (powered off?)', '', '', '', ''];
+    if ('error' in s) return [`P${s.processor}`, 'no answer (powered off?)', '', '', '', '', ''];
     const slots = s.slots
       .map(
         (slot) =>
@@ -37,14 +37,12 @@ export function statusTable(statuses: readonly StatusOrSilence[]): string[] {
       slots,
       pair ? pair.pathsUp.map((up, i) => `${i}:${up ? 'up' : 'DOWN'}`).join(' ') : '-',
       pair ? String(pair.checkpointLag) : '-',
+      s.fence,
     ];
   });
-  return formatColumns(['board', 'role', 'image', 'slots (* active)', 'links', 'lag'], rows, [
-    'left',
-    'left',
-    'left',
-    'left',
-    'left',
-    'right',
-  ]);
+  return formatColumns(
+    ['board', 'role', 'image', 'slots (* active)', 'links', 'lag', 'fence'],
+    rows,
+    ['left', 'left', 'left', 'left', 'left', 'right', 'left'],
+  );
 }

@@ -15,6 +15,12 @@ export const ExitCode = {
   labNotRunning: 4,
   /** A board refused the request (a bad image, say) or did not answer. */
   board: 5,
+  /**
+   * `hil`: the rig or the boards could not be driven (a relay controller or
+   * power command that fails or does nothing, a board that never answers, a
+   * port that cannot open), so nothing was checked. EX_UNAVAILABLE of sysexits.h.
+   */
+  infrastructure: 69,
   internal: 70,
   /**
    * Stopped by Ctrl-C (SIGINT) before it finished: neither a pass nor a

@@ -52,10 +52,15 @@ const board = new Board({
   processor,
   bootRom,
   ports,
-  fencePartner: () =>
-    void lab
-      .fence(processor === 1 ? 2 : 1, process.pid)
-      .catch((error) => log(`fence failed: ${error}`)),
+  fence: profile.lines.fenceToPartnerReset
+    ? {
+        wired: true,
+        pulse: () =>
+          void lab
+            .fence(processor === 1 ? 2 : 1, process.pid)
+            .catch((error) => log(`fence failed: ${error}`)),
+      }
+    : { wired: false },
   log,
   onJournal: (entry) => {
     if (entry.kind === 'switch' && entry.ok && entry.step === reportSwitchStep) {
@@ -67,7 +72,6 @@ const board = new Board({
   pairOverrides: {
     baud: profile.interconnect[0]?.baud ?? config.baud,
     dsrWired: profile.lines.dsrFromPartner,
-    fenceWired: profile.lines.fenceToPartnerReset,
     ...(profile.timing?.heartbeatIntervalMs === undefined
       ? {}
       : { heartbeatIntervalMs: profile.timing.heartbeatIntervalMs }),

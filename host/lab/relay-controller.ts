@@ -84,11 +84,13 @@ export class RelayController {
     readonly options: RelayControllerOptions,
   ) {
     for (const board of options.profile.boards) {
-      this.#wires.set(board.power.pin, {
-        processor: board.processor,
-        line: 'power',
-        relay: board.power,
-      });
+      if (board.power !== undefined) {
+        this.#wires.set(board.power.pin, {
+          processor: board.processor,
+          line: 'power',
+          relay: board.power,
+        });
+      }
       if (board.reset !== undefined) {
         this.#wires.set(board.reset.pin, {
           processor: board.processor,

@@ -121,7 +121,7 @@ export function boardOnFlash(images: PushImages, path: string): FlashBoard {
     processor: 1,
     bootRom: rom,
     ports: { interconnect: [quiet], bus: quiet, host },
-    fencePartner: () => {},
+    fence: { wired: false },
     log: () => {},
     bootMs: 1,
     dsrPollMs: 0,

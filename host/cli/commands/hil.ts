@@ -1,12 +1,16 @@
 /**
- * `tandem hil ...`: hardware-in-the-loop commands on a rig (relays driven
- * through johnny-five over Firmata: the lab's relay controller or an
- * Arduino). Each subcommand registers through HIL_SUBCOMMANDS; the rig
- * options and opening a rig from them are shared (`addRigOptions`, `openRigFrom`).
+ * `tandem hil ...`: hardware-in-the-loop commands on a rig, whose power
+ * backend is relays driven through johnny-five over Firmata (the lab's relay
+ * controller, `sim`, or an Arduino, `firmata`) or shell commands (`command`).
+ * Each subcommand registers through HIL_SUBCOMMANDS; the rig options and
+ * opening a rig from them are shared (`addRigOptions`, `openRigFrom`). A rig
+ * or board that cannot be driven exits ExitCode.infrastructure.
  *
  *   tandem hil check --rig sim [--dir LAB] [--profile FILE] [--json]
  *   tandem hil check --rig firmata --port /dev/ttyACM0 --profile FILE --hosts /dev/ttyUSB0,/dev/ttyUSB1
- *   tandem hil run --rig sim --pulls 50 [--scenario takeover|upgrade|mixed] [--seed S] [--json]
+ *   tandem hil check --rig command --profile FILE [--hosts P1,P2 | --dir LAB]
+ *   tandem hil run --rig sim --pulls 50 [--scenario takeover|upgrade|mixed] [--seed S] [--json] [--tap FILE]
+ *   tandem hil run --rig command --profile FILE [--hosts P1,P2 --bus B1,B2 | --dir LAB]
  *   tandem hil faults [--runs 3] [--classes a,b] [--seed S] [--soak SECONDS] [--json]
  */
 
@@ -24,16 +28,24 @@ import {
   verdictLine,
 } from '../../../hil/campaign.ts';
 import {
+  boardsCampaignTarget,
   type CampaignTarget,
-  firmataCampaignTarget,
   openSimCampaignTarget,
 } from '../../../hil/campaign-target.ts';
-import { checkRig, type RigCheckResult, type StatusSource } from '../../../hil/check.ts';
+import {
+  checkOutcome,
+  checkRig,
+  type RigCheckResult,
+  type StatusSource,
+} from '../../../hil/check.ts';
+import { openCommandRig } from '../../../hil/command-rig.ts';
+import { InfrastructureError, isInfrastructureError } from '../../../hil/infrastructure.ts';
+import { campaignSuite, infrastructureSuite, type JunitSuite } from '../../../hil/junit.ts';
+import { inLava, lavaTestCaseLines } from '../../../hil/lava.ts';
 import { openFirmataRig, openSimRig } from '../../../hil/open-rig.ts';
 import { SCENARIOS, type Scenario } from '../../../hil/pull-schedule.ts';
-import { defaultReportDir, writeReports } from '../../../hil/reports.ts';
+import { defaultReportDir, writeReports, writeSuiteReports } from '../../../hil/reports.ts';
 import type { Rig } from '../../../hil/rig.ts';
-import { RigNotAnsweringError, RigWiringError } from '../../../hil/rig.ts';
 import { loadRigProfile, type RigProfile, RigProfileError } from '../../../hil/rig-profile.ts';
 import { buildImage } from '../../image/build.ts';
 import { DEFAULT_KEY_DIR, generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
@@ -48,7 +60,7 @@ import { registerHilFaults } from './hil-faults.ts';
 
 /** The options every `hil` subcommand takes to reach its rig and boards. */
 export interface RigOptions {
-  readonly rig: 'sim' | 'firmata';
+  readonly rig: 'sim' | 'firmata' | 'command';
   readonly dir: string;
   readonly port?: string;
   readonly profile?: string;
@@ -73,11 +85,18 @@ function hostPorts(text: string): readonly [string, string] {
 export function addRigOptions(command: Command): Command {
   return command
     .addOption(
-      new Option('--rig <kind>', "'sim': the lab's relay controller; 'firmata': an Arduino")
-        .choices(['sim', 'firmata'])
+      new Option(
+        '--rig <kind>',
+        "the power backend: 'sim': the lab's relay controller; 'firmata': an Arduino; 'command': the shell commands of --profile",
+      )
+        .choices(['sim', 'firmata', 'command'])
         .default('sim'),
     )
-    .option('--dir <dir>', 'lab directory (--rig sim)', DEFAULT_LAB_DIR)
+    .option(
+      '--dir <dir>',
+      'lab directory (--rig sim, and --rig command without --hosts)',
+      DEFAULT_LAB_DIR,
+    )
     .option('--port <path>', 'serial port of the Arduino running StandardFirmata (--rig firmata)')
     .option(
       '--profile <file>',
@@ -86,11 +105,11 @@ export function addRigOptions(command: Command): Command {
     .addOption(
       new Option(
         '--hosts <p1,p2>',
-        "the boards' management ports, P1 then P2 (--rig firmata)",
+        "the boards' management ports, P1 then P2 (--rig firmata; --rig command on real boards)",
       ).argParser(hostPorts),
     )
     .addOption(
-      new Option('--host-baud <rate>', 'line rate of the management ports (--rig firmata)')
+      new Option('--host-baud <rate>', 'line rate of the management ports (with --hosts)')
         .argParser(positiveInteger)
         .default(115200),
     );
@@ -112,7 +131,33 @@ export function rigOptionsProblem(options: RigOptions): string | null {
       return "--rig firmata needs --hosts: the boards' management ports, P1 then P2";
     }
   }
+  if (options.rig === 'command' && options.profile === undefined) {
+    return '--rig command needs --profile: a *.rig.json of kind command, with the power commands';
+  }
   return null;
+}
+
+/** The profile's kind must be the backend asked for where one of them is 'command'. */
+function profileKindProblem(options: RigOptions, profile: RigProfile | undefined): string | null {
+  if (profile === undefined) return null;
+  if ((options.rig === 'command') !== (profile.kind === 'command')) {
+    return `--rig ${options.rig} cannot use rig profile ${profile.name} of kind ${profile.kind}: give --rig ${profile.kind === 'command' ? 'command' : profile.kind} or a profile of kind ${options.rig}`;
+  }
+  return null;
+}
+
+/** Opens a board's management port; a port that cannot open is an infrastructure failure. */
+async function openBoardPort(path: string, baud: number, processor: 1 | 2): Promise<BoardClient> {
+  try {
+    return await BoardClient.open(autoDetect(), path, baud, `processor ${processor}`);
+  } catch (error) {
+    throw new InfrastructureError(
+      'port-unavailable',
+      `cannot open processor ${processor}'s management port ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      '`tandem ports` lists the serial ports; check the cable, and that no other program holds the port',
+      { cause: error },
+    );
+  }
 }
 
 /**
@@ -122,21 +167,25 @@ export function rigOptionsProblem(options: RigOptions): string | null {
 export async function openRigFrom(options: RigOptions): Promise<OpenedRig> {
   const profile: RigProfile | undefined =
     options.profile === undefined ? undefined : await loadRigProfile(options.profile);
+  const kindProblem = profileKindProblem(options, profile);
+  if (kindProblem !== null) throw new RigOptionsError(kindProblem);
   const boards: BoardClient[] = [];
   try {
-    if (options.rig === 'sim') {
+    if (options.hosts === undefined) {
       boards.push(await openLabBoard(options.dir, 1), await openLabBoard(options.dir, 2));
     } else {
-      const [p1, p2] = options.hosts ?? ['', ''];
+      const [p1, p2] = options.hosts;
       boards.push(
-        await BoardClient.open(autoDetect(), p1, options.hostBaud, 'processor 1'),
-        await BoardClient.open(autoDetect(), p2, options.hostBaud, 'processor 2'),
+        await openBoardPort(p1, options.hostBaud, 1),
+        await openBoardPort(p2, options.hostBaud, 2),
       );
     }
     const rig =
       options.rig === 'sim'
         ? await openSimRig(options.dir, profile)
-        : await openFirmataRig(options.port ?? '', profile as RigProfile);
+        : options.rig === 'command'
+          ? openCommandRig(profile as RigProfile)
+          : await openFirmataRig(options.port ?? '', profile as RigProfile);
     const [b1, b2] = boards as [BoardClient, BoardClient];
     return {
       rig,
@@ -150,6 +199,23 @@ export async function openRigFrom(options: RigOptions): Promise<OpenedRig> {
     for (const board of boards) await board.close();
     throw error;
   }
+}
+
+/** Options that cannot go together, found once the profile is read. */
+class RigOptionsError extends Error {}
+
+/** Prints an infrastructure failure with its hint. */
+function reportInfrastructure(error: InfrastructureError): void {
+  process.stderr.write(
+    `tandem: infrastructure (${error.code}): ${error.message}\n  hint: ${error.hint}\n`,
+  );
+}
+
+/** The lines LAVA records as test cases, when run inside a LAVA job. */
+function printLava(suite: JunitSuite, toStderr: boolean): void {
+  if (!inLava(process.env)) return;
+  const text = `${lavaTestCaseLines(suite).join('\n')}\n`;
+  (toStderr ? process.stderr : process.stdout).write(text);
 }
 
 const registerHilCheck: RegisterHilSubcommand = (hil, finish) => {
@@ -183,13 +249,13 @@ const registerHilCheck: RegisterHilSubcommand = (hil, finish) => {
             },
           );
         } catch (error) {
-          if (error instanceof RigProfileError) {
+          if (error instanceof RigProfileError || error instanceof RigOptionsError) {
             process.stderr.write(`tandem: ${error.message}\n`);
             finish(ExitCode.usage);
             return;
           }
-          if (!(error instanceof RigNotAnsweringError || error instanceof RigWiringError))
-            throw error;
+          if (!isInfrastructureError(error)) throw error;
+          reportInfrastructure(error);
           result = {
             ok: false,
             rig: options.profile ?? options.rig,
@@ -200,9 +266,16 @@ const registerHilCheck: RegisterHilSubcommand = (hil, finish) => {
           await opened?.close();
         }
         process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : report(result));
-        finish(result.ok ? ExitCode.ok : ExitCode.failure);
+        finish(CHECK_EXIT[checkOutcome(result)]);
       },
     );
+};
+
+/** The exit code of each outcome: infrastructure is never a pass nor a finding. */
+const CHECK_EXIT: Readonly<Record<ReturnType<typeof checkOutcome>, ExitCode>> = {
+  pass: ExitCode.ok,
+  findings: ExitCode.failure,
+  infrastructure: ExitCode.infrastructure,
 };
 
 function report(result: RigCheckResult): string {
@@ -224,6 +297,7 @@ interface HilRunOptions extends RigOptions {
   readonly scenario: Scenario;
   readonly seed?: number;
   readonly reportDir?: string;
+  readonly tap?: string;
   readonly json: boolean;
   readonly baud: number;
   readonly clients: number;
@@ -261,6 +335,7 @@ const registerHilRun: RegisterHilSubcommand = (hil, finish) => {
       ).argParser(seedNumber),
     )
     .option('--report-dir <dir>', 'where junit.xml and report.html go (default .tandem/hil/<time>)')
+    .option('--tap <file>', 'also write the results as TAP (version 14) to this file')
     .option(
       '--json',
       'print the result as one JSON object; progress and report paths on stderr',
@@ -279,14 +354,14 @@ const registerHilRun: RegisterHilSubcommand = (hil, finish) => {
     .addOption(
       new Option(
         '--bus <p1,p2>',
-        "the boards' client bus ports, P1 then P2, at --host-baud (--rig firmata)",
+        "the boards' client bus ports, P1 then P2, at --host-baud (with --hosts)",
       ).argParser(hostPorts),
     )
     .action(async (options: HilRunOptions, command: Command) => {
       const problem =
         rigOptionsProblem(options) ??
-        (options.rig === 'firmata' && options.bus === undefined
-          ? "--rig firmata needs --bus: the boards' client bus ports, P1 then P2"
+        (options.hosts !== undefined && options.bus === undefined
+          ? "--hosts needs --bus: the boards' client bus ports, P1 then P2"
           : null);
       if (problem !== null) command.error(`error: ${problem}`, { exitCode: ExitCode.usage });
       const dir = command.getOptionValueSource('dir') === 'default' ? HIL_RUN_LAB_DIR : options.dir;
@@ -311,42 +386,58 @@ async function hilRun(options: HilRunOptions): Promise<ExitCode> {
   process.on('SIGINT', onInterrupt);
   let target: (CampaignTarget & { close(): Promise<void> }) | null = null;
   let run: CampaignRun;
+  const reportDir = options.reportDir ?? defaultReportDir(started);
   try {
     try {
       target = await openTarget(options, options.json ? () => {} : progress);
+      run = await runCampaign(target, {
+        pulls: options.pulls,
+        scenario: options.scenario,
+        seed,
+        clients: options.clients,
+        log: options.json ? undefined : progress,
+        signal: abort.signal,
+      });
     } catch (error) {
-      if (error instanceof RigProfileError) {
+      if (error instanceof RigProfileError || error instanceof RigOptionsError) {
         process.stderr.write(`tandem: ${error.message}\n`);
         return ExitCode.usage;
       }
-      if (error instanceof RigNotAnsweringError || error instanceof RigWiringError) {
-        process.stderr.write(`tandem: ${error.message}\n`);
-        return ExitCode.failure;
-      }
-      throw error;
+      if (!isInfrastructureError(error)) throw error;
+      reportInfrastructure(error);
+      // CI reads the reports: they say the run stopped on its infrastructure, never that it passed.
+      const suite = infrastructureSuite({
+        scenario: options.scenario,
+        rig: target?.rigName ?? options.profile ?? options.rig,
+        seed,
+        startedAt: started.toISOString(),
+        timeS: (Date.now() - started.getTime()) / 1000,
+        code: error.code,
+        message: error.message,
+        hint: error.hint,
+      });
+      const paths = writeSuiteReports(suite, reportDir, options.tap);
+      printLava(suite, options.json);
+      process.stderr.write(`junit: ${paths.junit}\n${paths.tap ? `tap: ${paths.tap}\n` : ''}`);
+      return ExitCode.infrastructure;
     }
-    run = await runCampaign(target, {
-      pulls: options.pulls,
-      scenario: options.scenario,
-      seed,
-      clients: options.clients,
-      log: options.json ? undefined : progress,
-      signal: abort.signal,
-    });
   } finally {
     await target?.close();
     process.off('SIGINT', onInterrupt);
   }
-  const paths = writeReports(run, options.reportDir ?? defaultReportDir(started));
+  const paths = writeReports(run, reportDir, options.tap);
   const r = run.result;
   if (options.json) {
     process.stdout.write(
-      `${JSON.stringify({ ...r, reports: { junit: paths.junit, html: paths.html } })}\n`,
+      `${JSON.stringify({ ...r, reports: { junit: paths.junit, html: paths.html, tap: paths.tap } })}\n`,
     );
   } else {
     process.stdout.write(summary(run));
   }
-  process.stderr.write(`junit: ${paths.junit}\nhtml: ${paths.html}\n`);
+  printLava(campaignSuite(run), options.json);
+  process.stderr.write(
+    `junit: ${paths.junit}\nhtml: ${paths.html}\n${paths.tap ? `tap: ${paths.tap}\n` : ''}`,
+  );
   return VERDICT_EXIT[verdict(r)];
 }
 
@@ -362,9 +453,11 @@ async function openTarget(
   say: (line: string) => void,
 ): Promise<CampaignTarget & { close(): Promise<void> }> {
   const profile = options.profile === undefined ? undefined : await loadRigProfile(options.profile);
-  if (options.rig === 'firmata') {
+  const kindProblem = profileKindProblem(options, profile);
+  if (kindProblem !== null) throw new RigOptionsError(kindProblem);
+  if (options.rig === 'firmata' || options.hosts !== undefined) {
     const opened = await openRigFrom(options);
-    const target = firmataCampaignTarget({
+    const target = boardsCampaignTarget({
       rig: opened.rig,
       hosts: opened.boards,
       bus: options.bus ?? ['', ''],
@@ -388,7 +481,11 @@ async function openTarget(
     publicKeyFile: join(DEFAULT_KEY_DIR, PUBLIC_KEY_FILE),
     v1: v1.image,
     v2: v2?.image ?? null,
-    profile,
+    // The lab's boards, powered by its relay controller or by the profile's commands.
+    openRig: (labDir) =>
+      options.rig === 'command'
+        ? Promise.resolve(openCommandRig(profile as RigProfile))
+        : openSimRig(labDir, profile),
     say,
   });
 }
@@ -433,7 +530,7 @@ export const registerHil: RegisterCommand = (program, finish) => {
   const hil = program
     .command('hil')
     .description(
-      'Hardware-in-the-loop: drive and check a rig of relays on the boards (johnny-five over Firmata).',
+      "Hardware-in-the-loop: drive and check a rig that switches the boards' power (relays through johnny-five over Firmata, or shell commands).",
     );
   for (const register of HIL_SUBCOMMANDS) register(hil, finish);
 };
