@@ -110,6 +110,9 @@ async function workflow(t: ExecutionContext, pair: PtyPair, naming: Naming): Pro
   }
   const formed = await statusUntil(t, naming, whole);
   t.deepEqual(versions(formed), ['1.0.0', '1.0.0']);
+  const monitored = await cli(t, naming, ['monitor', '--count', '1', ...naming.target]);
+  ok(t, monitored, 'monitor');
+  t.regex(monitored.stdout, /P1 .*ledger 1\.0\.0/);
 
   const pushed = await cli(t, naming, ['push', v2, '--json', ...naming.target]);
   ok(t, pushed, 'push');
