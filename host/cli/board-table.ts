@@ -1,20 +1,20 @@
-/** Reading both lab boards' status, and showing it as a table (status and monitor). */
+/** Reading both boards' status, and showing it as a table (status and monitor). */
 import type { BoardStatus } from '../../boards/management.ts';
-import { openLabBoard } from '../lab/lab-boards.ts';
+import type { BoardClient } from '../lab/board-client.ts';
 import { formatColumns } from './text-table.ts';
 
 export type StatusOrSilence = BoardStatus | { readonly processor: number; readonly error: string };
 
-export async function readStatuses(dir: string): Promise<StatusOrSilence[]> {
+/** Each board's status, processor 1 first; a board that does not answer says why. */
+export async function readStatuses(
+  boards: readonly [BoardClient, BoardClient],
+): Promise<StatusOrSilence[]> {
   const statuses: StatusOrSilence[] = [];
-  for (const processor of [1, 2] as const) {
-    const board = await openLabBoard(dir, processor);
+  for (const [index, board] of boards.entries()) {
     try {
       statuses.push((await board.request({ op: 'status' }, 1000)) as BoardStatus);
     } catch (error) {
-      statuses.push({ processor, error: (error as Error).message });
-    } finally {
-      await board.close();
+      statuses.push({ processor: index + 1, error: (error as Error).message });
     }
   }
   return statuses;

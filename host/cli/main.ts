@@ -9,6 +9,7 @@ import { LabAlreadyRunningError } from '../lab/lab.ts';
 import { LabNotRunningError } from '../lab/lab-client.ts';
 import { SwitchRefusedError } from '../lab/switch.ts';
 import { AppModuleError } from '../simulator/app-module.ts';
+import { PairTargetError } from '../target/target-error.ts';
 import { ExitCode } from './exit-codes.ts';
 import { tandemProgram } from './program.ts';
 
@@ -23,6 +24,10 @@ function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof AppModuleError) {
     process.stderr.write(`tandem: ${error.message}\n  hint: ${error.hint}\n`);
     return ExitCode.appModule;
+  }
+  if (error instanceof PairTargetError) {
+    process.stderr.write(`tandem: ${error.message}\n  hint: ${error.hint}\n`);
+    return ExitCode.usage;
   }
   if (error instanceof LabNotRunningError || error instanceof LabAlreadyRunningError) {
     process.stderr.write(`tandem: ${error.message}\n`);

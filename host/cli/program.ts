@@ -9,11 +9,13 @@ import type { RegisterCommand } from './command-registration.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerBenchPush } from './commands/bench-push.ts';
 import { registerBenchSimulate } from './commands/bench-simulate.ts';
+import { registerBoard } from './commands/board.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerCable } from './commands/cable.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerFlash } from './commands/flash.ts';
 import { registerHil } from './commands/hil.ts';
+import { registerJournal } from './commands/journal.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerLab } from './commands/lab.ts';
 import { registerLoad } from './commands/load.ts';
@@ -34,11 +36,13 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerStatus,
   registerSwitch,
   registerMonitor,
+  registerJournal,
   registerPorts,
   registerLoad,
   registerPower,
   registerCable,
   registerHil,
+  registerBoard,
   registerSimulate,
   registerBenchSimulate,
   registerBenchPush,

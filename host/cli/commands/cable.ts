@@ -1,17 +1,18 @@
 /**
  * `tandem cable cut|noise|restore PATH`: unplug an interconnect cable (data
- * and DSR both ways, or data one way), make it noisy, or put it right.
+ * and DSR both ways, or data one way), make it noisy, or put it right, where
+ * the target has a cable backend (a lab).
  */
 import { Argument, Option } from 'commander';
 import type { FaultChange } from '../../lab/hub/control.ts';
-import { DEFAULT_LAB_DIR } from '../../lab/lab.ts';
-import { LabClient } from '../../lab/lab-client.ts';
+import { cableOf } from '../../target/pair-target.ts';
+import type { TargetOptions } from '../../target/resolve-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { milliseconds, rate } from '../option-parsers.ts';
+import { addTargetOptions, targetFrom } from '../target-options.ts';
 
-interface CableOptions {
-  readonly dir: string;
+interface CableOptions extends TargetOptions {
   readonly direction: 'a-to-b' | 'b-to-a' | 'both';
   readonly loss?: number;
   readonly corrupt?: number;
@@ -20,9 +21,11 @@ interface CableOptions {
 }
 
 export const registerCable: RegisterCommand = (program, finish) => {
-  program
+  const command = program
     .command('cable')
-    .description('Cut, add noise to, or restore an interconnect path of the lab.')
+    .description(
+      'Cut, add noise to, or restore an interconnect path (a lab; exit 2 where the target has no cable backend).',
+    )
     .addArgument(
       new Argument('<action>', 'cut, noise or restore').choices(['cut', 'noise', 'restore']),
     )
@@ -39,28 +42,26 @@ export const registerCable: RegisterCommand = (program, finish) => {
     .addOption(
       new Option('--duplicate <rate>', 'noise: share of writes arriving twice').argParser(rate),
     )
-    .addOption(new Option('--delay-ms <ms>', 'noise: extra latency').argParser(milliseconds))
-    .option('--dir <dir>', 'lab directory', DEFAULT_LAB_DIR)
-    .action(async (action: string, path: string, options: CableOptions) => {
-      const faults: FaultChange =
-        action === 'cut'
-          ? { cut: true }
-          : {
-              ...(options.loss === undefined ? {} : { lossRate: options.loss }),
-              ...(options.corrupt === undefined ? {} : { corruptRate: options.corrupt }),
-              ...(options.duplicate === undefined ? {} : { duplicateRate: options.duplicate }),
-              ...(options.delayMs === undefined ? {} : { delayMs: options.delayMs }),
-            };
-      await new LabClient(options.dir).request({
-        op: 'cable',
-        cable: `path${path}`,
-        direction: options.direction,
-        faults,
-        restore: action === 'restore',
-      });
-      process.stdout.write(
-        `path ${path}: ${action === 'restore' ? 'restored' : `${action} ${JSON.stringify(faults)} (${options.direction})`}\n`,
-      );
-      finish(ExitCode.ok);
+    .addOption(new Option('--delay-ms <ms>', 'noise: extra latency').argParser(milliseconds));
+  addTargetOptions(command).action(async (action: string, path: string, options: CableOptions) => {
+    const faults: FaultChange =
+      action === 'cut'
+        ? { cut: true }
+        : {
+            ...(options.loss === undefined ? {} : { lossRate: options.loss }),
+            ...(options.corrupt === undefined ? {} : { corruptRate: options.corrupt }),
+            ...(options.duplicate === undefined ? {} : { duplicateRate: options.duplicate }),
+            ...(options.delayMs === undefined ? {} : { delayMs: options.delayMs }),
+          };
+    await cableOf(await targetFrom(options)).change({
+      path: path === '0' ? 0 : 1,
+      direction: options.direction,
+      faults,
+      restore: action === 'restore',
     });
+    process.stdout.write(
+      `path ${path}: ${action === 'restore' ? 'restored' : `${action} ${JSON.stringify(faults)} (${options.direction})`}\n`,
+    );
+    finish(ExitCode.ok);
+  });
 };

@@ -1,34 +1,36 @@
-/** `tandem flash <image> --board N`: write a signed image to a lab board's inactive slot. */
+/** `tandem flash <image> --board N`: write a signed image to one board's inactive slot. */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { SingleBar } from 'cli-progress';
 import { Option } from 'commander';
 import { flashImage } from '../../lab/flash.ts';
-import { DEFAULT_LAB_DIR } from '../../lab/lab.ts';
-import { openLabBoard } from '../../lab/lab-boards.ts';
+import type { TargetOptions } from '../../target/resolve-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { addTargetOptions, targetFrom } from '../target-options.ts';
 
 export const registerFlash: RegisterCommand = (program, finish) => {
-  program
-    .command('flash')
-    .description(
-      "Write a signed image into a lab board's inactive slot; the board verifies it first (an empty board then runs it).",
-    )
-    .argument('<image>', 'image file from `tandem build`')
-    .addOption(
-      new Option('--board <n>', 'processor 1 or 2').choices(['1', '2']).makeOptionMandatory(),
-    )
-    .option('--dir <dir>', 'lab directory', DEFAULT_LAB_DIR)
+  addTargetOptions(
+    program
+      .command('flash')
+      .description(
+        "Write a signed image into a board's inactive slot; the board verifies it first (an empty board then runs it).",
+      )
+      .argument('<image>', 'image file from `tandem build`')
+      .addOption(
+        new Option('--board <n>', 'processor 1 or 2').choices(['1', '2']).makeOptionMandatory(),
+      ),
+  )
     .option('--allow-downgrade', 'let the board take an image older than the one it runs', false)
     .option('--json', 'print one JSON object', false)
     .action(
       async (
         file: string,
-        options: { board: string; dir: string; allowDowngrade: boolean; json: boolean },
+        options: TargetOptions & { board: string; allowDowngrade: boolean; json: boolean },
       ) => {
         const image = new Uint8Array(readFileSync(file));
-        const board = await openLabBoard(options.dir, options.board === '1' ? 1 : 2);
+        const target = await targetFrom(options);
+        const board = await target.openBoard(options.board === '1' ? 1 : 2);
         const bar =
           process.stderr.isTTY && !options.json
             ? new SingleBar({

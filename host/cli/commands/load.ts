@@ -1,21 +1,18 @@
 /**
- * `tandem load`: clients on the lab's field bus for a while, with retries
+ * `tandem load`: clients on the pair's field bus for a while, with retries
  * across both boards and exactly-once accounting of every request.
  */
-import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Option } from 'commander';
-import { DEFAULT_LAB_DIR } from '../../lab/lab.ts';
-import { LabClient } from '../../lab/lab-client.ts';
-import { readLabConfig } from '../../lab/lab-config.ts';
-import { openLabLoad } from '../../load/lab-load.ts';
+import { openBusLoad } from '../../load/lab-load.ts';
+import type { TargetOptions } from '../../target/resolve-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { positiveInteger } from '../option-parsers.ts';
+import { addTargetOptions, targetFrom } from '../target-options.ts';
 
-interface LoadOptions {
-  readonly dir: string;
+interface LoadOptions extends TargetOptions {
   readonly clients: number;
   readonly seconds: number;
   readonly seed: number;
@@ -23,12 +20,14 @@ interface LoadOptions {
 }
 
 export const registerLoad: RegisterCommand = (program, finish) => {
-  program
-    .command('load')
-    .description(
-      'Run ledger clients against the lab pair and account for every request (exactly once, nothing lost).',
-    )
-    .option('--dir <dir>', 'lab directory', DEFAULT_LAB_DIR)
+  addTargetOptions(
+    program
+      .command('load')
+      .description(
+        'Run ledger clients against the pair and account for every request (exactly once, nothing lost).',
+      ),
+    { bus: true },
+  )
     .addOption(
       new Option('--clients <n>', 'concurrent clients').argParser(positiveInteger).default(8),
     )
@@ -45,10 +44,13 @@ export const registerLoad: RegisterCommand = (program, finish) => {
 };
 
 async function runLoad(options: LoadOptions): Promise<ExitCode> {
-  const dir = resolve(options.dir);
-  await new LabClient(dir).boards();
-  const config = readLabConfig(dir);
-  const { load, ports } = await openLabLoad(config, options.clients, options.seed);
+  const bus = await (await targetFrom(options)).bus();
+  const { load, ports } = await openBusLoad({
+    ...bus,
+    clients: options.clients,
+    seed: options.seed,
+    clientPrefix: 'load',
+  });
   const started = performance.now();
   load.start();
   await sleep(options.seconds * 1000);

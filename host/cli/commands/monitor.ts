@@ -1,20 +1,24 @@
 /**
- * `tandem monitor`: the lab's status, refreshed. In a terminal it redraws
- * in place until Ctrl-C; otherwise it prints one table per refresh.
+ * `tandem monitor`: the pair's status, refreshed. In a terminal it redraws
+ * in place until Ctrl-C; otherwise it prints one table per refresh. The
+ * ports stay open between refreshes (opening some USB adapters resets the
+ * board behind them).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Option } from 'commander';
-import { DEFAULT_LAB_DIR } from '../../lab/lab.ts';
+import type { TargetOptions } from '../../target/resolve-target.ts';
 import { readStatuses, statusTable } from '../board-table.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { positiveInteger } from '../option-parsers.ts';
+import { addTargetOptions, targetFrom } from '../target-options.ts';
 
 export const registerMonitor: RegisterCommand = (program, finish) => {
-  program
-    .command('monitor')
-    .description('Watch both lab boards: roles, versions, slots, links, checkpoint lag.')
-    .option('--dir <dir>', 'lab directory', DEFAULT_LAB_DIR)
+  addTargetOptions(
+    program
+      .command('monitor')
+      .description('Watch both boards of a pair: roles, versions, slots, links, checkpoint lag.'),
+  )
     .addOption(
       new Option('--interval-ms <ms>', 'refresh period').argParser(positiveInteger).default(500),
     )
@@ -23,21 +27,26 @@ export const registerMonitor: RegisterCommand = (program, finish) => {
         positiveInteger,
       ),
     )
-    .action(async (options: { dir: string; intervalMs: number; count?: number }) => {
+    .action(async (options: TargetOptions & { intervalMs: number; count?: number }) => {
       const redraw = process.stdout.isTTY === true;
+      const boards = await (await targetFrom(options)).openBoards();
       let stopped = false;
       process.once('SIGINT', () => {
         stopped = true;
       });
-      for (let i = 0; !stopped && (options.count === undefined || i < options.count); i++) {
-        const table = statusTable(await readStatuses(options.dir));
-        const stamp = new Date().toISOString();
-        process.stdout.write(
-          redraw
-            ? `\u001b[2J\u001b[H${stamp}\n${table.join('\n')}\n`
-            : `${stamp}\n${table.join('\n')}\n`,
-        );
-        await sleep(options.intervalMs);
+      try {
+        for (let i = 0; !stopped && (options.count === undefined || i < options.count); i++) {
+          const table = statusTable(await readStatuses(boards));
+          const stamp = new Date().toISOString();
+          process.stdout.write(
+            redraw
+              ? `\u001b[2J\u001b[H${stamp}\n${table.join('\n')}\n`
+              : `${stamp}\n${table.join('\n')}\n`,
+          );
+          await sleep(options.intervalMs);
+        }
+      } finally {
+        await Promise.all(boards.map((board) => board.close()));
       }
       finish(ExitCode.ok);
     });

@@ -1,21 +1,27 @@
 /**
  * `tandem ports`: the serial ports this machine has, through
- * @serialport/bindings-cpp. On Linux the listing asks udevadm; where that is
- * missing (containers, minimal images) say so instead of failing.
+ * @serialport/bindings-cpp, with the stable /dev/serial/by-id name where
+ * udev made one. On Linux the listing asks udevadm; where that is missing
+ * (containers, minimal images) say so instead of failing.
  */
 import { autoDetect } from '@serialport/bindings-cpp';
+import type { PortInfo } from '@serialport/bindings-interface';
+import { byIdNames, describePorts } from '../../target/port-list.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { formatColumns } from '../text-table.ts';
 
 export const registerPorts: RegisterCommand = (program, finish) => {
   program
     .command('ports')
-    .description('List the serial ports of this machine (for board profiles).')
+    .description(
+      'List the serial ports of this machine: path, manufacturer, USB vendor and product ids, serial number, stable by-id name (for --port, pair files and board profiles).',
+    )
     .option('--json', 'print one JSON array', false)
     .action(async (options: { json: boolean }) => {
-      let ports: Array<{ path: string; manufacturer?: string | undefined }>;
+      let listed: PortInfo[];
       try {
-        ports = await autoDetect().list();
+        listed = await autoDetect().list();
       } catch (error) {
         const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
         process.stderr.write(
@@ -26,13 +32,28 @@ export const registerPorts: RegisterCommand = (program, finish) => {
         finish(ExitCode.failure);
         return;
       }
-      process.stdout.write(
-        options.json
-          ? `${JSON.stringify(ports)}\n`
-          : ports.length === 0
-            ? 'no serial ports found\n'
-            : `${ports.map((p) => `${p.path}${p.manufacturer ? `  ${p.manufacturer}` : ''}`).join('\n')}\n`,
-      );
+      const ports = describePorts(listed, byIdNames());
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(ports)}\n`);
+      } else if (ports.length === 0) {
+        process.stdout.write('no serial ports found\n');
+      } else {
+        const rows = ports.map((p) => [
+          p.path,
+          p.manufacturer ?? '-',
+          p.vendorId === null ? '-' : `${p.vendorId}:${p.productId ?? '?'}`,
+          p.serialNumber ?? '-',
+          p.byId ?? '-',
+        ]);
+        const table = formatColumns(['path', 'manufacturer', 'vid:pid', 'serial', 'by-id'], rows, [
+          'left',
+          'left',
+          'left',
+          'left',
+          'left',
+        ]);
+        process.stdout.write(`${table.join('\n')}\n`);
+      }
       finish(ExitCode.ok);
     });
 };

@@ -1,22 +1,28 @@
-/** `tandem power pull|restore N`: the lab's power rails. A pull is SIGKILL of the board process. */
+/**
+ * `tandem power pull|restore N`: a board's power, where the target has a
+ * power backend (a lab's rails: a pull is SIGKILL of the board process).
+ */
 import { Argument } from 'commander';
-import { DEFAULT_LAB_DIR } from '../../lab/lab.ts';
-import { LabClient } from '../../lab/lab-client.ts';
+import { powerOf } from '../../target/pair-target.ts';
+import type { TargetOptions } from '../../target/resolve-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { addTargetOptions, targetFrom } from '../target-options.ts';
 
 export const registerPower: RegisterCommand = (program, finish) => {
-  program
-    .command('power')
-    .description("Pull or restore a board's power in the lab.")
-    .addArgument(new Argument('<action>', 'pull or restore').choices(['pull', 'restore']))
-    .addArgument(new Argument('<board>', 'processor 1 or 2').choices(['1', '2']))
-    .option('--dir <dir>', 'lab directory', DEFAULT_LAB_DIR)
-    .action(async (action: string, board: string, options: { dir: string }) => {
-      await new LabClient(options.dir).power(board === '1' ? 1 : 2, action === 'restore');
-      process.stdout.write(
-        `processor ${board}: power ${action === 'restore' ? 'restored' : 'pulled'}\n`,
-      );
-      finish(ExitCode.ok);
-    });
+  addTargetOptions(
+    program
+      .command('power')
+      .description(
+        "Pull or restore a board's power (a lab; exit 2 where the target has no power backend).",
+      )
+      .addArgument(new Argument('<action>', 'pull or restore').choices(['pull', 'restore']))
+      .addArgument(new Argument('<board>', 'processor 1 or 2').choices(['1', '2'])),
+  ).action(async (action: string, board: string, options: TargetOptions) => {
+    await powerOf(await targetFrom(options)).set(board === '1' ? 1 : 2, action === 'restore');
+    process.stdout.write(
+      `processor ${board}: power ${action === 'restore' ? 'restored' : 'pulled'}\n`,
+    );
+    finish(ExitCode.ok);
+  });
 };

@@ -1,21 +1,16 @@
 /**
- * `tandem push <image>`: a signed image into the inactive slot of both lab
- * boards at once (or one with --board), verified by each board before it is
+ * `tandem push <image>`: a signed image into the inactive slot of both
+ * boards of a pair at once (or one with --board), verified by each board before it is
  * accepted. A push cut short (power, cable, Ctrl-C) resumes on the next
  * `tandem push` of the same image. Refusals (a bad image, one for another
  * board, an older version, a board missing, a pair mid-switch) come before
  * anything is written.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MultiBar, type SingleBar } from 'cli-progress';
 import { Option } from 'commander';
-import { loadPublicKey } from '../../../boards/image/public-key.ts';
 import type { BoardClient } from '../../lab/board-client.ts';
-import { DEFAULT_LAB_DIR } from '../../lab/lab.ts';
-import { openLabBoard } from '../../lab/lab-boards.ts';
-import { readLabConfig } from '../../lab/lab-config.ts';
 import {
   type PairPushResult,
   PushAbortedError,
@@ -23,26 +18,28 @@ import {
   PushRefusedError,
   pushImage,
 } from '../../lab/push.ts';
+import type { TargetOptions } from '../../target/resolve-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { addTargetOptions, targetFrom } from '../target-options.ts';
 
-interface PushCommandOptions {
+interface PushCommandOptions extends TargetOptions {
   readonly board?: string;
-  readonly dir: string;
   readonly allowDowngrade: boolean;
   readonly compress: boolean;
   readonly json: boolean;
 }
 
 export const registerPush: RegisterCommand = (program, finish) => {
-  program
-    .command('push')
-    .description(
-      "Push a signed image into the inactive slot of the lab's boards (both at once); each board verifies it before accepting it, and an interrupted push resumes.",
-    )
-    .argument('<image>', 'image file from `tandem build`')
-    .addOption(new Option('--board <n>', 'only processor 1 or 2').choices(['1', '2']))
-    .option('--dir <dir>', 'lab directory', DEFAULT_LAB_DIR)
+  addTargetOptions(
+    program
+      .command('push')
+      .description(
+        "Push a signed image into the inactive slot of the pair's boards (both at once); each board verifies it before accepting it, and an interrupted push resumes.",
+      )
+      .argument('<image>', 'image file from `tandem build`')
+      .addOption(new Option('--board <n>', 'only processor 1 or 2').choices(['1', '2'])),
+  )
     .option('--allow-downgrade', 'push an image older than the one running', false)
     .option('--no-compress', 'send every chunk as it is (no deflate)')
     .option('--json', 'print one JSON object', false)
@@ -56,10 +53,12 @@ export const registerPush: RegisterCommand = (program, finish) => {
       process.once('SIGINT', onInterrupt);
       const progress = process.stderr.isTTY && !options.json ? new ProgressBars() : null;
       try {
+        const target = await targetFrom(options);
         for (const processor of processors) {
-          clients.push(await openLabBoard(options.dir, processor));
+          clients.push(await target.openBoard(processor));
         }
-        const config = readLabConfig(resolve(options.dir));
+        const trust = await target.imageTrust();
+        const baud = (clients[0] as BoardClient).port.baudRate;
         const result = await pushImage(
           processors.map((processor, index) => ({
             processor,
@@ -67,19 +66,17 @@ export const registerPush: RegisterCommand = (program, finish) => {
           })),
           image,
           {
-            publicKeys: [loadPublicKey(config.publicKeyFile)],
-            board: config.board,
+            publicKeys: trust.publicKeys,
+            board: trust.board,
             allowDowngrade: options.allowDowngrade,
             compress: options.compress,
             signal: abort.signal,
-            onProgress: (processor, p) => progress?.update(processor, p, config.baud),
+            onProgress: (processor, p) => progress?.update(processor, p, baud),
           },
         );
         progress?.stop();
         process.stdout.write(
-          options.json
-            ? `${JSON.stringify(summary(result, config.baud))}\n`
-            : describe(result, config.baud),
+          options.json ? `${JSON.stringify(summary(result, baud))}\n` : describe(result, baud),
         );
         finish(ExitCode.ok);
       } catch (error) {

@@ -1,17 +1,22 @@
-/** `tandem status`: role, version, slots, link health and checkpoint lag of both lab boards. */
-import { DEFAULT_LAB_DIR } from '../../lab/lab.ts';
+/** `tandem status`: role, version, slots, link health and checkpoint lag of both boards of a pair. */
+import type { TargetOptions } from '../../target/resolve-target.ts';
 import { readStatuses, statusTable } from '../board-table.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { addTargetOptions, targetFrom } from '../target-options.ts';
 
 export const registerStatus: RegisterCommand = (program, finish) => {
-  program
-    .command('status')
-    .description('Show both boards of a lab: role, version, slots, links, checkpoint lag.')
-    .option('--dir <dir>', 'lab directory', DEFAULT_LAB_DIR)
+  addTargetOptions(
+    program
+      .command('status')
+      .description('Show both boards of a pair: role, version, slots, links, checkpoint lag.'),
+  )
     .option('--json', 'print one JSON array', false)
-    .action(async (options: { dir: string; json: boolean }) => {
-      const statuses = await readStatuses(options.dir);
+    .action(async (options: TargetOptions & { json: boolean }) => {
+      const boards = await (await targetFrom(options)).openBoards();
+      const statuses = await readStatuses(boards).finally(() =>
+        Promise.all(boards.map((board) => board.close())),
+      );
       process.stdout.write(
         options.json ? `${JSON.stringify(statuses)}\n` : `${statusTable(statuses).join('\n')}\n`,
       );

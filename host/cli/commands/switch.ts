@@ -4,8 +4,6 @@
  */
 import type { Command } from 'commander';
 import type { BoardClient } from '../../lab/board-client.ts';
-import { DEFAULT_LAB_DIR } from '../../lab/lab.ts';
-import { openLabBoard } from '../../lab/lab-boards.ts';
 import {
   runSwitch,
   STEP_TITLES,
@@ -13,13 +11,14 @@ import {
   type SwitchReport,
   type SwitchStep,
 } from '../../lab/switch.ts';
+import type { TargetOptions } from '../../target/resolve-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { positiveInteger } from '../option-parsers.ts';
+import { addTargetOptions, targetFrom } from '../target-options.ts';
 import { type Stylist, stylistFor } from '../terminal-style.ts';
 
-interface SwitchCommandOptions {
-  readonly dir: string;
+interface SwitchCommandOptions extends TargetOptions {
   readonly to?: string;
   readonly json: boolean;
   readonly timeout: number;
@@ -29,10 +28,7 @@ export const registerSwitch: RegisterCommand = (program, finish) => {
   const run = async (options: SwitchCommandOptions, direction: SwitchOptions['direction']) => {
     const timeoutMs = options.timeout * 1000;
     const style = stylistFor(process.stdout);
-    const boards = [
-      await openLabBoard(options.dir, 1),
-      await openLabBoard(options.dir, 2),
-    ] as const;
+    const boards = await (await targetFrom(options)).openBoards();
     try {
       const report = await runSwitch(boards, {
         ...(options.to === undefined ? {} : { to: options.to }),
@@ -51,8 +47,7 @@ export const registerSwitch: RegisterCommand = (program, finish) => {
     }
   };
   const common = (command: Command) =>
-    command
-      .option('--dir <dir>', 'lab directory', DEFAULT_LAB_DIR)
+    addTargetOptions(command)
       .option('--timeout <s>', 'seconds to wait for the pair to settle', positiveInteger, 30)
       .option('--json', 'print one JSON object (the report)', false);
 
