@@ -57,3 +57,18 @@ export function workerScriptFor(entry: EntryPoint): { script: string | URL; eval
     eval: true,
   };
 }
+
+let typeScriptLoader: Promise<void> | null = null;
+
+/**
+ * Lets the build import TypeScript at run time (the app registry loads an
+ * app's sources to read its versions): tsx is registered on first need, so
+ * commands that never do so start without it. From the sources it is there.
+ */
+export function typeScriptImports(): Promise<void> {
+  if (DIST_DIR === null) return Promise.resolve();
+  typeScriptLoader ??= import('tsx/esm/api').then(({ register }) => {
+    register();
+  });
+  return typeScriptLoader;
+}
