@@ -53,7 +53,7 @@ test('shards written as JSON lines and merged equal one run over the range', asy
     );
     shards.push(`${lines.join('\n')}\n`);
   }
-  const merged = mergeSeedLines(shards.map((text, i) => ({ name: `shard${i}`, text })));
+  const { result: merged } = mergeSeedLines(shards.map((text, i) => ({ name: `shard${i}`, text })));
   t.is(JSON.stringify(withoutTimes(merged)), JSON.stringify(withoutTimes(whole)));
 });
 

@@ -6,7 +6,7 @@
  * shard is an error, never a smaller campaign.
  */
 import { type CampaignResult, CampaignTally } from './campaign-tally.ts';
-import { COUNTED, type SeedLine } from './seed-line.ts';
+import { type CampaignIdentity, COUNTED, type SeedLine } from './seed-line.ts';
 
 export type CampaignMergeErrorCode =
   /** A line is not JSON, or not a seed line. */
@@ -51,8 +51,11 @@ export interface MergeInput {
   readonly text: string;
 }
 
-/** Seed lines' result, as one run over their whole range would give it. */
-export function mergeSeedLines(inputs: readonly MergeInput[]): CampaignResult {
+/** Seed lines' result, as one run over their whole range would give it, and their campaign. */
+export function mergeSeedLines(inputs: readonly MergeInput[]): {
+  readonly result: CampaignResult;
+  readonly campaign: CampaignIdentity;
+} {
   const lines: SeedLine[] = [];
   for (const { name, text } of inputs) {
     text.split('\n').forEach((raw, i) => {
@@ -85,7 +88,8 @@ export function mergeSeedLines(inputs: readonly MergeInput[]): CampaignResult {
     previous = line.seed;
     tally.add(line);
   }
-  return tally.result(first.campaign, (lines[0] as SeedLine).seed, tally.seedWallMs);
+  const result = tally.result(first.campaign, (lines[0] as SeedLine).seed, tally.seedWallMs);
+  return { result, campaign: first.campaign };
 }
 
 function parseLine(raw: string, where: string): SeedLine {

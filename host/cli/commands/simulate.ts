@@ -301,10 +301,10 @@ function seedLineWriter(target: string | undefined): {
 }
 
 function merge(files: readonly string[], json: boolean): ExitCode {
-  let result: CampaignResult;
+  let merged: ReturnType<typeof mergeSeedLines>;
   try {
     const inputs = files.map((name) => ({ name, text: readFileSync(name, 'utf8') }));
-    result = mergeSeedLines(inputs);
+    merged = mergeSeedLines(inputs);
   } catch (error) {
     if (error instanceof CampaignMergeError) {
       process.stderr.write(`tandem: ${error.message}\n  hint: ${error.hint}\n`);
@@ -319,8 +319,19 @@ function merge(files: readonly string[], json: boolean): ExitCode {
     }
     throw error;
   }
-  const campaign = { mode: result.mode, faultModel: result.faultModel, runMs: result.runMs };
-  return report(result, json, process.stdout, (seed) => reproduceLine({ ...campaign, seed }));
+  const { result, campaign } = merged;
+  const { pathCount, dsrWired, fenceWired } = campaign.topology;
+  const replay = {
+    mode: campaign.mode,
+    faultModel: campaign.faultModel,
+    runMs: campaign.runMs,
+    faultGroups: campaign.faultGroups ?? undefined,
+    paths: pathCount,
+    dsr: dsrWired === undefined ? undefined : dsrWired ? ('wired' as const) : ('unwired' as const),
+    fence:
+      fenceWired === undefined ? undefined : fenceWired ? ('wired' as const) : ('unwired' as const),
+  };
+  return report(result, json, process.stdout, (seed) => reproduceLine({ ...replay, seed }));
 }
 
 async function replayOne(options: SimulateOptions, seed: number): Promise<ExitCode> {
