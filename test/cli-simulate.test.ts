@@ -3,8 +3,14 @@
  * are not asserted to be zero: the protocol is still being debugged; these
  * tests pin the shape of the output and the exit-code rule.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import { runCli } from './fixtures/run-cli.ts';
+
+/** A busy machine starts tsx slowly; these runs wait for the result, not for a clock. */
+const CLI_TIMEOUT_MS = 180_000;
 
 const CONTRACT_KEYS = [
   'seeds',
@@ -27,7 +33,10 @@ const CONTRACT_KEYS = [
 ] as const;
 
 test('simulate --json prints one JSON object with the contract keys', async (t) => {
-  const run = await runCli(['simulate', '--seeds', '3', '--json', '--run-ms', '5000']);
+  const run = await runCli(
+    ['simulate', '--seeds', '3', '--json', '--run-ms', '5000'],
+    CLI_TIMEOUT_MS,
+  );
   const result = JSON.parse(run.stdout) as Record<string, unknown>;
   for (const key of CONTRACT_KEYS) t.true(key in result, `has ${key}`);
   t.is(result.seeds, 3);
@@ -47,7 +56,7 @@ test('simulate --json prints one JSON object with the contract keys', async (t) 
 });
 
 test('simulate without --json prints a summary with double failures on their own line', async (t) => {
-  const run = await runCli(['simulate', '--seeds', '2', '--run-ms', '3000']);
+  const run = await runCli(['simulate', '--seeds', '2', '--run-ms', '3000'], CLI_TIMEOUT_MS);
   t.true(run.code === 0 || run.code === 1);
   t.regex(run.stdout, /^ {2}seeds +2$/m);
   t.regex(
@@ -58,8 +67,58 @@ test('simulate without --json prints a summary with double failures on their own
 });
 
 test('simulate --seed replays one seed with its trace', async (t) => {
-  const run = await runCli(['simulate', '--seed', '5', '--run-ms', '3000']);
+  const run = await runCli(['simulate', '--seed', '5', '--run-ms', '3000'], CLI_TIMEOUT_MS);
   t.true(run.code === 0 || run.code === 1);
   t.regex(run.stdout, /P1 {2}boots 1\.0\.0/);
   t.regex(run.stdout, /^seed 5$/m);
+});
+
+test('simulate --shard K/N --jsonl writes a line per seed; simulate merge adds shards up to one run', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-shards-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const range = ['--seeds', '5', '--start-seed', '3', '--run-ms', '3000'];
+  const whole = await runCli(['simulate', ...range, '--workers', '2', '--json'], CLI_TIMEOUT_MS);
+  const files = [1, 2].map((k) => join(dir, `shard-${k}.jsonl`));
+  for (const [i, file] of files.entries()) {
+    const shard = await runCli(
+      ['simulate', ...range, '--shard', `${i + 1}/2`, '--jsonl', file],
+      CLI_TIMEOUT_MS,
+    );
+    t.true(shard.code === 0 || shard.code === 1, shard.stderr);
+  }
+  const seedsOf = (file: string) =>
+    readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { seed: number }).seed);
+  t.deepEqual(seedsOf(files[0] as string), [3, 4]);
+  t.deepEqual(seedsOf(files[1] as string), [5, 6, 7]);
+
+  const merged = await runCli(
+    ['simulate', 'merge', ...[...files].reverse(), '--json'],
+    CLI_TIMEOUT_MS,
+  );
+  t.is(merged.code, whole.code);
+  const withoutTimes = (stdout: string) => {
+    const {
+      wallMs: _w,
+      seedsPerMinute: _s,
+      ...rest
+    } = JSON.parse(stdout) as Record<string, unknown>;
+    return rest;
+  };
+  t.deepEqual(withoutTimes(merged.stdout), withoutTimes(whole.stdout));
+
+  // Seeds 3, 4 and 7: seeds 5 and 6 are missing.
+  const last = join(dir, 'last.jsonl');
+  writeFileSync(
+    last,
+    readFileSync(files[1] as string, 'utf8')
+      .trim()
+      .split('\n')
+      .at(-1) ?? '',
+  );
+  const missing = await runCli(['simulate', 'merge', files[0] as string, last], CLI_TIMEOUT_MS);
+  t.is(missing.code, 2);
+  t.regex(missing.stderr, /hint: give every shard/);
 });

@@ -25,6 +25,7 @@ import {
   ratePerSecond,
   type SaturationResult,
 } from './saturation-bench.ts';
+import { benchStartup, type StartupSample, startupFigures } from './startup-bench.ts';
 import { benchSwitches, type SwitchSample } from './switch-bench.ts';
 import { benchTakeovers, type TakeoverSample } from './takeover-bench.ts';
 
@@ -83,6 +84,7 @@ export interface BenchReport {
   readonly details: {
     readonly perBaud: readonly BaudDetails[];
     readonly push: readonly PushBenchRow[];
+    readonly startup: readonly StartupSample[];
   };
 }
 
@@ -95,6 +97,8 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
   const root = mkdtempSync(join(tmpdir(), 'tandem-bench-'));
   const perBaud: BaudDetails[] = [];
   let push: PushBenchRow[] = [];
+  let startup: StartupSample[] = [];
+  const failures: string[] = [];
   try {
     const keyDir = join(root, 'keys');
     generateKeys(keyDir);
@@ -145,10 +149,21 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
         `${row.baud} baud push ${row.compressed ? 'compressed' : 'uncompressed'}: ${(100 * row.lineShare).toFixed(1)}% of the line rate`,
       ),
     );
+    say('start-up: tandem --version and tandem status, each in turn with node -e 0');
+    try {
+      startup = await benchStartup({ root, publicKeyFile });
+    } catch (error) {
+      failures.push(`start-up: ${error instanceof Error ? error.message : String(error)}`);
+    }
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
-  const figures = [...perBaud.flatMap(baudFigures), suspicionFigure(perBaud), ...pushFigures(push)];
+  const figures = [
+    ...perBaud.flatMap(baudFigures),
+    suspicionFigure(perBaud),
+    ...pushFigures(push),
+    ...startupFigures(startup),
+  ];
   return {
     machine: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
     bauds: options.bauds,
@@ -156,8 +171,8 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     quick: options.quick,
     figures,
     shortfalls: figures.filter((f) => f.met === false).map((f) => f.label),
-    failures: perBaud.flatMap((d) => d.failures),
-    details: { perBaud, push },
+    failures: [...perBaud.flatMap((d) => d.failures), ...failures],
+    details: { perBaud, push, startup },
   };
 }
 

@@ -4,11 +4,11 @@
  * --json nothing is drawn, and nothing ever waits for input.
  */
 import { SingleBar } from 'cli-progress';
-import type { SeedResult } from '../simulator/world.ts';
+import { type SeedLine, violationCount } from '../simulator/seed-line.ts';
 
 export interface CampaignProgress {
   /** Counts one finished seed. */
-  seedDone(result: SeedResult): void;
+  seedDone(line: SeedLine): void;
   stop(): void;
 }
 
@@ -28,9 +28,9 @@ export function campaignProgress(label: string, seeds: number, enabled: boolean)
   let violations = 0;
   bar.start(seeds, 0, { rate: '-', violations: 0 });
   return {
-    seedDone(result) {
+    seedDone(line) {
       done += 1;
-      violations += result.violations.length;
+      violations += violationCount(line);
       const minutes = (performance.now() - started) / 60_000;
       const rate = minutes > 0 ? Math.round(done / minutes).toString() : '-';
       bar.update(done, { rate, violations });

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AnyApp, CheckpointModel } from '../../firmware/app.ts';
+import { typeScriptImports } from '../code-location.ts';
 import { BuildError } from './errors.ts';
 import { REPO_ROOT } from './repo-root.ts';
 
@@ -84,6 +85,7 @@ async function registeredApp(
   version: string | undefined,
 ): Promise<AppSource> {
   const modulePath = join(REPO_ROOT, registered.module);
+  await typeScriptImports();
   const exports = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
   const table = exports[registered.versions] as Readonly<Record<string, AppFactory>>;
   const known = Object.keys(table);
@@ -115,6 +117,7 @@ async function userModule(spec: string): Promise<AppSource> {
   }
   let exports: Record<string, unknown>;
   try {
+    await typeScriptImports();
     exports = await import(pathToFileURL(modulePath).href);
   } catch (error) {
     throw new BuildError('app-module', `app module ${spec} failed to load: ${messageOf(error)}`, {

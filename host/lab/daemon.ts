@@ -5,6 +5,7 @@
  * target's reset: the process is killed and started again after the boot
  * time, as a reset line would.
  *   node --import tsx host/lab/daemon.ts --lab DIR
+ * (or its build, dist/lab-daemon.mjs; see host/code-location.ts)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,12 +14,11 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
 import { loadRigProfile, SIM_RIG_PROFILE_FILE } from '../../hil/rig-profile.ts';
+import { nodeArgsFor } from '../code-location.ts';
 import { startHub } from './hub/hub.ts';
 import type { LabBoardState, LabRequest } from './lab-client.ts';
 import { endpoint, type LabConfig, portPath, readLabConfig } from './lab-config.ts';
 import { RELAY_BAUD, RelayController } from './relay-controller.ts';
-
-const BOARD_MAIN = resolve(import.meta.dirname, 'board-process.ts');
 
 class PowerRail {
   #child: ChildProcess | null = null;
@@ -43,9 +43,7 @@ class PowerRail {
     const child = spawn(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        BOARD_MAIN,
+        ...nodeArgsFor('board-process'),
         '--lab',
         this.config.dir,
         '--processor',

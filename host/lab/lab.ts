@@ -8,13 +8,13 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } 
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BoardProfile } from '../../boards/profile.ts';
+import { nodeArgsFor } from '../code-location.ts';
 import { waitForBoards } from './board-watch.ts';
 import { openLabHosts } from './lab-boards.ts';
 import { LabClient, LabNotRunningError } from './lab-client.ts';
 import { endpoint, LAB_FILE, type LabConfig, profileFile } from './lab-config.ts';
 
 export const DEFAULT_LAB_DIR = '.tandem/lab';
-const DAEMON = resolve(import.meta.dirname, 'daemon.ts');
 const START_TIMEOUT_MS = 15_000;
 
 export interface LabUpOptions {
@@ -64,7 +64,7 @@ export async function labUp(options: LabUpOptions): Promise<LabConfig> {
     );
   }
   const log = openSync(join(dir, 'daemon.log'), 'a');
-  const daemon = spawn(process.execPath, ['--import', 'tsx', DAEMON, '--lab', dir], {
+  const daemon = spawn(process.execPath, [...nodeArgsFor('lab-daemon'), '--lab', dir], {
     detached: true,
     stdio: ['ignore', log, log],
   });

@@ -10,15 +10,18 @@
  *
  * The wide fault model is the default (see host/simulator/fault-model.ts);
  * `--fault-model classic` runs the narrower schedule the corpus tests use.
+ *
+ * Seeds run on every core (`--workers`) with the result of one thread;
+ * `--shard K/N` runs a slice of the range and `--jsonl` writes a line per
+ * seed, which `simulate merge` adds up into the whole range's result.
  */
-import { InvalidArgumentError, Option } from 'commander';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { CheckpointModel } from '../../../firmware/app.ts';
-import {
-  DEFAULT_FAULT_MODEL,
-  DEFAULT_RUN_MS,
-  runCampaign,
-  worldOptionsFor,
-} from '../../simulator/campaign.ts';
+import { DEFAULT_FAULT_MODEL, DEFAULT_RUN_MS, worldOptionsFor } from '../../simulator/campaign.ts';
+import { CampaignMergeError, mergeSeedLines } from '../../simulator/campaign-merge.ts';
+import { defaultWorkers, runCampaignInWorkers } from '../../simulator/campaign-pool.ts';
+import type { CampaignResult } from '../../simulator/campaign-tally.ts';
 import {
   FAULT_GROUPS,
   FAULT_MODELS,
@@ -27,6 +30,8 @@ import {
   type Topology,
   topologyName,
 } from '../../simulator/fault-model.ts';
+import type { SeedLine } from '../../simulator/seed-line.ts';
+import { type Shard, shardRange } from '../../simulator/seed-shard.ts';
 import { runSeed } from '../../simulator/world.ts';
 import { campaignProgress, progressWanted } from '../campaign-progress.ts';
 import { campaignSummary } from '../campaign-summary.ts';
@@ -54,7 +59,21 @@ interface SimulateOptions {
   readonly paths?: 1 | 2;
   readonly dsr?: 'wired' | 'unwired';
   readonly fence?: 'wired' | 'unwired';
+  readonly workers: number;
+  readonly shard?: Shard;
+  readonly jsonl?: string;
   readonly json: boolean;
+}
+
+/** `--shard K/N`: the K-th of N slices, K from 1. */
+function shard(text: string): Shard {
+  const match = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (match === null || !(count >= 1 && index >= 1 && index <= count)) {
+    throw new InvalidArgumentError('Must be K/N with 1 <= K <= N, e.g. 3/8.');
+  }
+  return { index, count };
 }
 
 /** `--fault-groups a,b` (or `none`: the classic schedule with the wide model's checks). */
@@ -80,8 +99,8 @@ function forcedTopology(options: SimulateOptions): Partial<Topology> {
 }
 
 export const registerSimulate: RegisterCommand = (program, finish) => {
-  program
-    .command('simulate')
+  const simulate = program.command('simulate');
+  simulate
     .description(
       'Run seeds of the simulated primary/backup pair under faults (power pulls, cable cuts, noise, image pushes, online upgrades) and check that nothing acknowledged is lost, nothing runs twice and only one processor serves.',
     )
@@ -98,7 +117,27 @@ export const registerSimulate: RegisterCommand = (program, finish) => {
     .addOption(
       new Option('--seed <s>', 'replay one seed: print its full trace, then its summary')
         .argParser(seedNumber)
-        .conflicts(['seeds', 'startSeed']),
+        .conflicts(['seeds', 'startSeed', 'shard', 'jsonl']),
+    )
+    .addOption(
+      new Option(
+        '--workers <n>',
+        'worker threads running seeds (results are the same for any number)',
+      )
+        .argParser(positiveInteger)
+        .default(defaultWorkers(), 'every core'),
+    )
+    .addOption(
+      new Option(
+        '--shard <k/n>',
+        'run only the K-th of N slices of the seed range (add them up with `simulate merge`)',
+      ).argParser(shard),
+    )
+    .addOption(
+      new Option(
+        '--jsonl <file>',
+        'also write one JSON line per seed, in seed order, to FILE (- for stdout: the summary then goes to stderr)',
+      ),
     )
     .addOption(
       new Option('--mode <model>', 'checkpoint model the app runs in')
@@ -153,6 +192,9 @@ Exit codes: ${ExitCode.ok} no violations, ${ExitCode.failure} violations found, 
 
 Examples:
   npx tandem simulate --seeds 1000 --mode replay
+  npx tandem simulate --seeds 1000 --workers 2
+  npx tandem simulate --seeds 100000 --shard 3/20 --jsonl shard-3.jsonl
+  npx tandem simulate merge shard-*.jsonl --json
   npx tandem simulate --seed 42 --mode state
   npx tandem simulate --seeds 200 --fault-model classic --json
   npx tandem simulate --seeds 200 --paths 1 --fence unwired
@@ -165,35 +207,131 @@ Examples:
           : await replayOne(options, options.seed),
       );
     });
+  simulate
+    .command('merge')
+    .description(
+      'Add up the seed lines of shards (`simulate --shard K/N --jsonl FILE`) into the result one run over the whole range gives.',
+    )
+    .argument('<files...>', 'files written by `simulate --jsonl`')
+    // --json is simulate's own option (commander gives it to the parent wherever it stands).
+    .addHelpText(
+      'after',
+      `
+Exit codes: ${ExitCode.ok} no violations, ${ExitCode.failure} violations found, ${ExitCode.usage} unreadable, mixed, overlapping or incomplete shards.
+
+Add --json for one JSON object on stdout, as \`simulate --json\` prints it.
+
+Example:
+  npx tandem simulate merge shard-1.jsonl shard-2.jsonl --json`,
+    )
+    .action((files: string[], _options: unknown, command: Command) => {
+      finish(merge(files, command.optsWithGlobals<{ json: boolean }>().json));
+    });
 };
 
 async function campaign(options: SimulateOptions): Promise<ExitCode> {
+  if (options.jsonl === '-' && options.json) {
+    process.stderr.write('tandem: --jsonl - and --json both want stdout; give --jsonl a file\n');
+    return ExitCode.usage;
+  }
+  const whole = { startSeed: options.startSeed, seeds: options.seeds };
+  const range = options.shard === undefined ? whole : shardRange(whole, options.shard);
+  if (range.seeds === 0) {
+    process.stderr.write(
+      `tandem: --shard ${options.shard?.index}/${options.shard?.count} of ${options.seeds} seeds is empty; use at most ${options.seeds} shards\n`,
+    );
+    return ExitCode.usage;
+  }
   const module = await simulationModuleFor(options.app);
-  const progress = campaignProgress('simulate', options.seeds, progressWanted(options.json));
-  let result: ReturnType<typeof runCampaign>;
+  const lines = seedLineWriter(options.jsonl);
+  const progress = campaignProgress('simulate', range.seeds, progressWanted(options.json));
+  let result: CampaignResult;
   try {
-    result = runCampaign({
-      seeds: options.seeds,
-      startSeed: options.startSeed,
+    result = await runCampaignInWorkers({
+      ...range,
       mode: options.mode,
       module,
+      appPath: options.app ?? null,
+      workers: options.workers,
       runMs: options.runMs,
       faultModel: options.faultModel,
       topology: forcedTopology(options),
       ...(options.faultGroups !== undefined && { faultGroups: options.faultGroups }),
-      onSeed: (seed) => progress.seedDone(seed),
+      onSeed: (line) => {
+        lines.write(line);
+        progress.seedDone(line);
+      },
     });
   } finally {
     progress.stop();
+    lines.close();
   }
+  const summaryTo = options.jsonl === '-' ? process.stderr : process.stdout;
+  return report(result, options.json, summaryTo, (seed) => reproduceLine({ ...options, seed }));
+}
 
-  if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-  else process.stdout.write(`${campaignSummary(result, stylistFor(process.stdout)).join('\n')}\n`);
-
+/** Prints a campaign's result and says how to replay its first failing seed. */
+function report(
+  result: CampaignResult,
+  json: boolean,
+  to: NodeJS.WriteStream,
+  reproduce: (seed: number) => string,
+): ExitCode {
+  if (json) to.write(`${JSON.stringify(result)}\n`);
+  else to.write(`${campaignSummary(result, stylistFor(to)).join('\n')}\n`);
   const firstFailing = result.failingSeeds[0];
   if (firstFailing === undefined) return ExitCode.ok;
-  process.stderr.write(`${reproduceLine({ ...options, seed: firstFailing })}\n`);
+  process.stderr.write(`${reproduce(firstFailing)}\n`);
   return ExitCode.failure;
+}
+
+/** Where --jsonl sends the seed lines: a file, stdout, or nowhere. */
+function seedLineWriter(target: string | undefined): {
+  write(line: SeedLine): void;
+  close(): void;
+} {
+  if (target === undefined) return { write() {}, close() {} };
+  const fd = target === '-' ? 1 : openSync(target, 'w');
+  return {
+    write: (line) => writeSync(fd, `${JSON.stringify(line)}\n`),
+    close: () => {
+      if (fd !== 1) closeSync(fd);
+    },
+  };
+}
+
+function merge(files: readonly string[], json: boolean): ExitCode {
+  let merged: ReturnType<typeof mergeSeedLines>;
+  try {
+    const inputs = files.map((name) => ({ name, text: readFileSync(name, 'utf8') }));
+    merged = mergeSeedLines(inputs);
+  } catch (error) {
+    if (error instanceof CampaignMergeError) {
+      process.stderr.write(`tandem: ${error.message}\n  hint: ${error.hint}\n`);
+      return ExitCode.usage;
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
+      process.stderr.write(
+        `tandem: cannot read ${(error as NodeJS.ErrnoException).path}: ${code}\n  hint: give the files \`simulate --jsonl FILE\` wrote\n`,
+      );
+      return ExitCode.usage;
+    }
+    throw error;
+  }
+  const { result, campaign } = merged;
+  const { pathCount, dsrWired, fenceWired } = campaign.topology;
+  const replay = {
+    mode: campaign.mode,
+    faultModel: campaign.faultModel,
+    runMs: campaign.runMs,
+    faultGroups: campaign.faultGroups ?? undefined,
+    paths: pathCount,
+    dsr: dsrWired === undefined ? undefined : dsrWired ? ('wired' as const) : ('unwired' as const),
+    fence:
+      fenceWired === undefined ? undefined : fenceWired ? ('wired' as const) : ('unwired' as const),
+  };
+  return report(result, json, process.stdout, (seed) => reproduceLine({ ...replay, seed }));
 }
 
 async function replayOne(options: SimulateOptions, seed: number): Promise<ExitCode> {
