@@ -289,9 +289,10 @@ export class PairCore {
     const lineFreeMs = links.lineIdleAtMs(links.preferredPath(), this.#now) - TX_AHEAD_MS;
     const retransmit = this.#channel.nextRetransmitAt();
     if (retransmit !== undefined) wake = Math.min(wake, Math.max(retransmit, lineFreeMs));
-    if (this.#channel.sendable > 0) wake = Math.min(wake, lineFreeMs);
+    if (this.#channel.sendable > 0 || this.#chunksOut.length > 0) wake = Math.min(wake, lineFreeMs);
     const role = this.#role;
-    if (this.#holdsBackup()) wake = Math.min(wake, this.#detector.offSettledWakeMs());
+    if (this.#holdsBackup() && this.#offProvesPowerLoss())
+      wake = Math.min(wake, this.#detector.offSettledWakeMs());
     if (role.name === 'backup') wake = Math.min(wake, this.#detector.takeoverWakeMs());
     if (role.name === 'switching' && role.step === 'awaiting-boot') {
       wake = Math.min(wake, role.sinceMs + this.config.switchBootTimeoutMs + 1);
@@ -1046,7 +1047,7 @@ export class PairCore {
     } else if (this.#partnerInc !== 0) {
       detector.silent(this.#links.partnerOff, now);
       this.#onPartnerSilent();
-      if (this.#holdsBackup() && detector.partnerOffSettled(now))
+      if (this.#holdsBackup() && this.#offProvesPowerLoss() && detector.partnerOffSettled(now))
         this.#goAlone('the backup lost power');
     }
     const role = this.#role;
@@ -1085,6 +1086,18 @@ export class PairCore {
       // a silent one may be stalled, and may take over once it is not.
       if (this.#links.partnerOff || role.rolesTaken) this.#onNewVersionGone(role, 'went silent');
     }
+  }
+
+  /**
+   * DSR low on every path for the settling time shows the backup lost power
+   * only if a cut could not look the same: with a fence, a backup that is
+   * alive behind cut cables has taken over and fenced us by then; with two
+   * paths, one fault cannot cut both. With one path and no fence, a cable
+   * cut is indistinguishable, the backup has taken over, and we must not
+   * serve too: we answer `busy` until we hear the partner again.
+   */
+  #offProvesPowerLoss(): boolean {
+    return this.config.fenceWired || this.config.pathCount >= 2;
   }
 
   /**
