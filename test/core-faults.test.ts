@@ -501,3 +501,33 @@ test('a switch with a big state waits for progress, not for a line-rate estimate
   );
   t.true(switchEvents().some((e) => e.kind === 'switch' && e.step === 'g' && e.ok));
 });
+
+test('one path and no fence: a pulled cable makes the backup take over, and the primary stops serving', (t) => {
+  // The wide simulator's one-path, fence-less topologies: DSR dropping on the
+  // only path looks the same for a cut cable as for a dead partner. The
+  // backup takes over (the primary may be dead); the primary, which cannot
+  // fence it, must not serve alone as well.
+  const app = padApp();
+  const pair = wholePair([app, app], { pathCount: 1, fenceWired: false });
+  for (let i = 1; i <= 5; i++) pair.request(0, `c${i}`, 1, { pad: 1 });
+  pair.runUntil(() => pair.replies.length === 5);
+  pair.unplug(0);
+  let bothServed = false;
+  for (let ms = 0; ms < 3000; ms += 10) {
+    pair.run(10);
+    bothServed ||= pair.core(0).serving && pair.core(1).serving;
+  }
+  t.false(bothServed, 'two primaries served at once');
+  t.true(pair.core(1).serving, 'the backup took over');
+  pair.request(0, 'late', 1, { pad: 1 });
+  pair.run(10);
+  const refused = pair.replies.at(-1);
+  t.is(refused?.ok === false ? refused.error : '', 'busy');
+  pair.unplug(0, false);
+  // It hears the newer term, steps down and reboots (the harness plays its boot ROM), then joins.
+  pair.runUntil(() => pair.cores[0] == null);
+  pair.boot(0);
+  pair.runUntil(() => pair.whole, 20_000);
+  t.is(pair.core(1).role, 'primary');
+  t.is(pair.core(1).txn, 5);
+});

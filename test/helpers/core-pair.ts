@@ -43,6 +43,7 @@ export class CorePair {
   #heldFences: { readonly from: 0 | 1; readonly by: PairCore }[] = [];
   #bootsDue: { readonly atMs: number; readonly board: 0 | 1 }[] = [];
   readonly #frozenUntil = [-1, -1];
+  readonly #unplugged: boolean[] = [];
   /** Fences that reset a board. */
   fencesTakenEffect = 0;
   readonly configs: readonly [PairConfig, PairConfig];
@@ -86,6 +87,13 @@ export class CorePair {
 
   powerOff(board: 0 | 1): void {
     this.cores[board] = null;
+    this.#applyDsr();
+  }
+
+  /** The cable of `path` comes out (both directions and its DSR line), or goes back in. */
+  unplug(path: number, out = true): void {
+    this.#unplugged[path] = out;
+    for (const from of [0, 1]) (this.cut[path] as boolean[])[from] = out;
     this.#applyDsr();
   }
 
@@ -194,7 +202,8 @@ export class CorePair {
     for (const board of [0, 1] as const) {
       const core = this.cores[board];
       const partnerOn = this.cores[board === 0 ? 1 : 0] != null;
-      for (let path = 0; path < this.cut.length; path++) core?.setDsr(path, partnerOn, this.nowMs);
+      for (let path = 0; path < this.cut.length; path++)
+        core?.setDsr(path, partnerOn && this.#unplugged[path] !== true, this.nowMs);
       if (core != null) this.#drain(board);
     }
   }
