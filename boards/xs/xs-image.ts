@@ -8,8 +8,9 @@
  * Node's realm exists in the engine.
  */
 import type { Hal, Uart } from '../../firmware/hal.ts';
-import type { PairHandle, PairStatus } from '../../firmware/pair-main.ts';
+import type { PairStatus } from '../../firmware/pair-main.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
+import type { EngineStatus, RunningImage } from '../image-engine.ts';
 import { ImageFault, ImageStartError } from '../sim/sandbox.ts';
 import {
   type Answer,
@@ -21,34 +22,26 @@ import {
 import { engineScript } from './engine-script.ts';
 import { type XsMeter, XsnapError, XsnapProcess } from './xsnap-process.ts';
 
-/** XS heap as the engine counts it: now and the most since the image started. */
-export interface XsHeap {
-  /** Bytes XS has taken from the system (chunks and slots), now and at most. */
-  readonly allocatedBytes: number;
-  readonly allocatedBytesPeak: number;
-  /** Slots in use after the last call, now and at most. */
-  readonly slotsInUse: number;
-  readonly slotsInUsePeak: number;
-}
-
-export interface XsPair extends PairHandle {
-  heap(): XsHeap;
-  /** Ends the engine (a reset or power-off of the board). */
-  stop(): void;
-}
-
 type Overrides = Record<string, number | boolean>;
+type XsStatus = Extract<EngineStatus, { kind: 'xs' }>;
 
 export function runImageInXs(
   payload: string,
   hal: Hal,
   overrides: Overrides,
   workerPath: string,
-): XsPair {
+): RunningImage {
   const worker = new XsnapProcess(workerPath, (line) => hal.log(line));
-  let heap: XsHeap = { allocatedBytes: 0, allocatedBytesPeak: 0, slotsInUse: 0, slotsInUsePeak: 0 };
+  let heap: XsStatus = {
+    kind: 'xs',
+    allocatedBytes: 0,
+    allocatedBytesPeak: 0,
+    slotsInUse: 0,
+    slotsInUsePeak: 0,
+  };
   const meter = (m: XsMeter) => {
     heap = {
+      kind: 'xs',
       allocatedBytes: m.allocate,
       allocatedBytesPeak: Math.max(heap.allocatedBytesPeak, m.allocate),
       slotsInUse: m.currentHeapCount,
@@ -168,7 +161,7 @@ export function runImageInXs(
     otherImageChanged: (version) => {
       send({ op: 'other-image', version, now: hal.clock.now() }, 'otherImageChanged()');
     },
-    heap: () => heap,
+    engine: () => heap,
     stop: () => {
       stopped = true;
       worker.close();
