@@ -1,3 +1,4 @@
+import test from 'ava';
 import { SimBinding } from '../boards/sim/serial/sim-binding.ts';
 import { findXsnap } from '../boards/xs/xsnap-cache.ts';
 import { endpoint, portPath } from '../host/lab/lab-config.ts';
@@ -29,3 +30,24 @@ pairSuite({
     };
   },
 });
+
+// The suite above passes with Node on both boards too: this says P1's image really runs in XS.
+test.serial(
+  'simulated lab, P1 on XS: its status reports XS and the heap XS accounts for',
+  async (t) => {
+    if (!xs.available) {
+      t.log(`skipped: ${xs.reason}`);
+      t.pass();
+      return;
+    }
+    const lab = await startLab({ flash: true, engines: ['xs', 'node'] });
+    try {
+      const [p1, p2] = await lab.statuses();
+      t.like(p1?.engine, { kind: 'xs' });
+      t.true(p1?.engine?.kind === 'xs' && p1.engine.slotsInUse > 0 && p1.engine.allocatedBytes > 0);
+      t.deepEqual(p2?.engine, { kind: 'node' });
+    } finally {
+      await lab.close();
+    }
+  },
+);
