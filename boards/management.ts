@@ -7,6 +7,7 @@ import type { PairStatus } from '../firmware/pair-main.ts';
 import type { CborLimits } from '../firmware/wire/cbor.ts';
 import { FRAME_PAYLOAD_MAX_BYTES } from '../firmware/wire/frame.ts';
 import type { ImageErrorCode } from './image/errors.ts';
+import type { EngineStatus } from './image-engine.ts';
 
 export type ManagementRequest =
   | { readonly id: number; readonly op: 'status' }
@@ -267,6 +268,8 @@ export interface BoardStatus {
   }>;
   /** The running pair, or null when no image runs. */
   readonly pair: PairStatus | null;
+  /** The engine running the image and its own accounting (XS's heap), or null when none runs. */
+  readonly engine?: EngineStatus | null;
   readonly bootNotes: readonly string[];
   /** Whether this board can reset its partner: 'none' means a takeover cannot fence the old primary. */
   readonly fence: 'wired' | 'none';

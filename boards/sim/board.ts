@@ -6,10 +6,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Hal, Uart } from '../../firmware/hal.ts';
-import type { PairHandle } from '../../firmware/pair-main.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import { encodeFrame, FRAME_CUT_SHORT_AFTER_MS, FrameDecoder } from '../../firmware/wire/frame.ts';
 import { ImageError } from '../image/errors.ts';
+import type { ImageRunner, RunningImage } from '../image-engine.ts';
 import { Journal, type JournalEntry, type JournalPage } from '../journal.ts';
 import {
   type BoardStatus,
@@ -60,12 +60,21 @@ export interface BoardOptions {
   readonly pairOverrides?: Record<string, number | boolean>;
   /** Sees every journal entry as it is recorded (the lab's armed power cuts). */
   readonly onJournal?: (entry: JournalEntry) => void;
+  /** The engine that runs images: Node's sandbox unless given (boards/image-engine.ts). */
+  readonly runImage?: ImageRunner;
 }
+
+/** Node's sandbox as a runner: the realm ends with the board's references to it. */
+const runInSandbox: ImageRunner = (payload, hal, overrides) => ({
+  ...runImage(payload, hal, overrides),
+  engine: () => ({ kind: 'node' }),
+  stop: () => {},
+});
 
 /** One board: boots images, runs them, and answers its management port. */
 export class Board {
   #generation = 0;
-  #pair: PairHandle | null = null;
+  #pair: RunningImage | null = null;
   #bootNotes: readonly string[] = [];
   #bootCount = 0;
   /** The pair's events since power-on; its id is this process's start time. */
@@ -118,6 +127,7 @@ export class Board {
         trial: s.slot === active && (pair?.testMode ?? false),
       })),
       pair,
+      engine: this.#pair?.engine() ?? null,
       bootNotes: this.#bootNotes,
       fence: this.options.fence.wired ? 'wired' : 'none',
     };
@@ -196,7 +206,7 @@ export class Board {
     try {
       // The sandbox hands back values of ours: status, state and events are copies.
       // The pair fences only where a line is wired: one fact, from the board's fence option.
-      this.#pair = runImage(result.image.payload, hal, {
+      this.#pair = (this.options.runImage ?? runInSandbox)(result.image.payload, hal, {
         ...this.options.pairOverrides,
         fenceWired: this.options.fence.wired,
       });
@@ -237,6 +247,7 @@ export class Board {
     this.#generation += 1;
     if (this.#wake?.timer) clearTimeout(this.#wake.timer);
     this.#wake = null;
+    this.#pair?.stop();
     this.#pair = null;
     this.#busHandler = null;
     this.#dataHandlers.fill(null);

@@ -4,6 +4,7 @@
  * ExitCode.usage instead of running with a nonsense value.
  */
 import { InvalidArgumentError } from 'commander';
+import { IMAGE_ENGINES, type ImageEngine } from '../../boards/image-engine.ts';
 import { STANDARD_BAUD_RATES } from '../../boards/profile.ts';
 
 /** Seeds feed a 32-bit generator; larger ones would silently alias smaller ones. */
@@ -52,4 +53,18 @@ export function standardBaud(text: string): number {
     throw new InvalidArgumentError(`Must be a standard rate: ${STANDARD_BAUD_RATES.join(', ')}.`);
   }
   return value;
+}
+
+/** `--engine`: one engine for both boards, or one per board, processor 1 first ("xs,node"). */
+export function imageEngines(text: string): readonly [ImageEngine, ImageEngine] {
+  const names = text.split(',').map((name) => name.trim());
+  const known = (name: string): name is ImageEngine =>
+    (IMAGE_ENGINES as readonly string[]).includes(name);
+  if (names.length > 2 || !names.every(known)) {
+    throw new InvalidArgumentError(
+      `Must be ${IMAGE_ENGINES.join(' or ')}, or one per board, processor 1 first (xs,node).`,
+    );
+  }
+  const [first, second] = names as ImageEngine[];
+  return [first as ImageEngine, second ?? (first as ImageEngine)];
 }

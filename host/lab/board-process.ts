@@ -10,12 +10,15 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPublicKey } from '../../boards/image/public-key.ts';
+import type { ImageRunner } from '../../boards/image-engine.ts';
 import { loadBoardProfile } from '../../boards/profile.ts';
 import { Board } from '../../boards/sim/board.ts';
 import { BootRom } from '../../boards/sim/boot-rom.ts';
 import { FlashFile } from '../../boards/sim/flash-file.ts';
 import { openPortLink } from '../../boards/sim/port-link.ts';
 import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
+import { runImageInXs } from '../../boards/xs/xs-image.ts';
+import { findXsnap } from '../../boards/xs/xsnap-cache.ts';
 import { LabClient } from './lab-client.ts';
 import { portPath, profileFile, readLabConfig } from './lab-config.ts';
 
@@ -42,6 +45,17 @@ const ports = {
   host: await open(profile.host),
 };
 const lab = new LabClient(dir);
+const engine = config.engines[processor - 1] ?? 'node';
+let runImage: ImageRunner | undefined;
+if (engine === 'xs') {
+  const xs = findXsnap();
+  if (!xs.available) {
+    log(`cannot run images in XS: ${xs.reason}`);
+    process.exit(1);
+  }
+  runImage = (payload, hal, overrides) => runImageInXs(payload, hal, overrides, xs.path);
+}
+log(`images run in ${engine === 'xs' ? 'XS (xsnap)' : 'Node (sandbox)'}`);
 // The lab may watch for a switch step (to cut a board's power at that instant): report it at once.
 let reportSwitchStep: string | null = null;
 process.on('message', (message: { reportSwitchStep?: unknown }) => {
@@ -68,6 +82,7 @@ const board = new Board({
     }
   },
   bootMs: config.bootMs,
+  ...(runImage === undefined ? {} : { runImage }),
   dsrPollMs: profile.lines.dsrFromPartner ? 1 : 0,
   pairOverrides: {
     baud: profile.interconnect[0]?.baud ?? config.baud,

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ImageEngine } from '../../boards/image-engine.ts';
 
 export interface LabConfig {
   readonly dir: string;
@@ -18,6 +19,8 @@ export interface LabConfig {
   readonly nvmBytes: number;
   readonly bootMs: number;
   readonly heartbeatIntervalMs: number;
+  /** The engine each board runs its image in, processor 1 first (labs written before: both 'node'). */
+  readonly engines: readonly [ImageEngine, ImageEngine];
 }
 
 export const LAB_FILE = 'lab.json';
@@ -48,5 +51,9 @@ export function portPath(config: LabConfig, name: string): string {
 export function readLabConfig(dir: string): LabConfig {
   const config = JSON.parse(readFileSync(join(dir, LAB_FILE), 'utf8')) as LabConfig;
   // Labs written before the field bus had a rate of its own.
-  return { ...config, busBaud: config.busBaud ?? config.baud };
+  return {
+    ...config,
+    busBaud: config.busBaud ?? config.baud,
+    engines: config.engines ?? ['node', 'node'],
+  };
 }

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ImageEngine } from '../../boards/image-engine.ts';
 import type { BoardProfile } from '../../boards/profile.ts';
 import { nodeArgsFor } from '../code-location.ts';
 import { waitForBoards } from './board-watch.ts';
@@ -26,6 +27,8 @@ export interface LabUpOptions {
   readonly publicKeyFile: string;
   /** Start from erased flash (default) or keep what the boards had. */
   readonly fresh: boolean;
+  /** The engine each board runs images in, processor 1 first; both 'node' unless given. */
+  readonly engines?: readonly [ImageEngine, ImageEngine];
 }
 
 export class LabAlreadyRunningError extends Error {
@@ -55,6 +58,7 @@ export async function labUp(options: LabUpOptions): Promise<LabConfig> {
     bootMs: 50,
     // Board processes share a busy machine: a 150 ms suspicion time rides out scheduling stalls.
     heartbeatIntervalMs: 50,
+    engines: options.engines ?? ['node', 'node'],
   };
   writeFileSync(join(dir, LAB_FILE), `${JSON.stringify(config, null, 2)}\n`);
   for (const processor of [1, 2] as const) {

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ImageEngine } from '../../boards/image-engine.ts';
 import type { BoardStatus } from '../../boards/management.ts';
 import { buildImage } from '../../host/image/build.ts';
 import { generateKeys } from '../../host/image/keys.ts';
@@ -34,6 +35,7 @@ export async function startLab(options: {
   flash: boolean;
   baud?: number;
   paths?: 1 | 2;
+  engines?: readonly [ImageEngine, ImageEngine];
 }): Promise<LabPair> {
   const root = mkdtempSync(join(tmpdir(), 'tandem-lab-'));
   const keyDir = join(root, 'keys');
@@ -45,6 +47,7 @@ export async function startLab(options: {
     baud: options.baud ?? TEST_BAUD,
     publicKeyFile: join(keyDir, 'image-signing.pub'),
     fresh: true,
+    ...(options.engines === undefined ? {} : { engines: options.engines }),
   });
   const hosts = await openLabHosts(config);
   const statuses = () => readBoardStatuses(hosts, 1000);

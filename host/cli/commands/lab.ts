@@ -4,11 +4,13 @@
  */
 import { join } from 'node:path';
 import { Option } from 'commander';
+import type { ImageEngine } from '../../../boards/image-engine.ts';
+import { findXsnap } from '../../../boards/xs/xsnap-cache.ts';
 import { DEFAULT_KEY_DIR, PUBLIC_KEY_FILE } from '../../image/keys.ts';
 import { DEFAULT_LAB_DIR, labDown, labUp } from '../../lab/lab.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { standardBaud } from '../option-parsers.ts';
+import { imageEngines, standardBaud } from '../option-parsers.ts';
 
 export const registerLab: RegisterCommand = (program, finish) => {
   const lab = program.command('lab').description('Start and stop a simulated lab of two boards.');
@@ -29,6 +31,14 @@ export const registerLab: RegisterCommand = (program, finish) => {
         standardBaud,
       ),
     )
+    .addOption(
+      new Option(
+        '--engine <engine>',
+        'engine the boards run images in: node, xs (Moddable XS in an xsnap worker; `npm run build:xs` first), or one per board, processor 1 first (xs,node)',
+      )
+        .argParser(imageEngines)
+        .default(['node', 'node'], 'node'),
+    )
     .option('--key <dir>', 'directory with the public key the boards trust', DEFAULT_KEY_DIR)
     .option('--keep', 'keep the flash of a previous lab in this directory', false)
     .action(
@@ -39,7 +49,14 @@ export const registerLab: RegisterCommand = (program, finish) => {
         busBaud?: number;
         key: string;
         keep: boolean;
+        engine: readonly [ImageEngine, ImageEngine];
       }) => {
+        const xs = findXsnap();
+        if (options.engine.includes('xs') && !xs.available) {
+          process.stderr.write(`tandem lab up: ${xs.reason}\n`);
+          finish(ExitCode.usage);
+          return;
+        }
         const config = await labUp({
           dir: options.dir,
           paths: options.paths === '1' ? 1 : 2,
@@ -47,9 +64,10 @@ export const registerLab: RegisterCommand = (program, finish) => {
           ...(options.busBaud === undefined ? {} : { busBaud: options.busBaud }),
           publicKeyFile: join(options.key, PUBLIC_KEY_FILE),
           fresh: !options.keep,
+          engines: options.engine,
         });
         process.stdout.write(
-          `lab up in ${config.dir}: 2 boards, ${config.paths} path(s) at ${config.baud} baud, field bus at ${config.busBaud}\n`,
+          `lab up in ${config.dir}: 2 boards, ${config.paths} path(s) at ${config.baud} baud, field bus at ${config.busBaud}; images run in ${config.engines.join(' (P1), ')} (P2)\n`,
         );
         finish(ExitCode.ok);
       },

@@ -1,0 +1,189 @@
+/**
+ * The engine side of the XS board: evaluated in the xsnap worker before the
+ * image. It defines `handleCommand`, xsnap's entry for messages from the
+ * Node side, implements the ECMA-419-shaped IO (io.ts) over that channel,
+ * builds the image's HAL from it (hal-from-io.ts) and runs the image's pair.
+ * Everything here is plain ECMAScript: no Node, no xsnap extras.
+ */
+import type { BootServices } from '../../../firmware/hal.ts';
+import type { TandemImage } from '../../../firmware/image-entry/tandem-image.ts';
+import type { PairHandle } from '../../../firmware/pair-main.ts';
+import { decodeCbor, encodeCbor } from '../../../firmware/wire/cbor.ts';
+import {
+  type Answer,
+  BUS_PORT,
+  CHANNEL_CBOR_LIMITS,
+  type Command,
+  type IoCall,
+  type StartShape,
+} from './channel.ts';
+import { halFromIo } from './hal-from-io.ts';
+import type { BoardIo, DigitalOutput, SerialOptions } from './io.ts';
+
+/** Bound on engine timers pending at once: the pair asks for one, a fence pulse adds one. */
+const TIMERS_MAX = 16;
+
+let now = 0;
+let calls: IoCall[] = [];
+let pair: PairHandle | null = null;
+const serials = new Map<number, { options: SerialOptions; received: Uint8Array[]; dsr: boolean }>();
+const timers = new Map<number, { atMs: number; callback: () => void }>();
+let nextTimerId = 1;
+let requestedWakeMs = Number.POSITIVE_INFINITY;
+
+function requestWake(): void {
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const timer of timers.values()) earliest = Math.min(earliest, timer.atMs);
+  if (earliest !== requestedWakeMs && earliest !== Number.POSITIVE_INFINITY) {
+    calls.push({ io: 'wake', atMs: earliest });
+  }
+  requestedWakeMs = earliest;
+}
+
+function digital(pin: 'fence' | 'run' | 'primary' | 'fault'): DigitalOutput {
+  return { write: (value) => calls.push({ io: 'digital', pin, value }) };
+}
+
+function boardIo(shape: StartShape, dsr: readonly boolean[]): BoardIo {
+  return {
+    openSerial: (port, options) => {
+      const index = port === 'bus' ? BUS_PORT : port;
+      const entry = { options, received: [] as Uint8Array[], dsr: dsr[index] ?? false };
+      serials.set(index, entry);
+      options.onStatus({ DSR: entry.dsr });
+      return {
+        read: () => {
+          if (entry.received.length === 0) return undefined;
+          const total = entry.received.reduce((sum, chunk) => sum + chunk.length, 0);
+          const out = new Uint8Array(total);
+          let offset = 0;
+          for (const chunk of entry.received) {
+            out.set(chunk, offset);
+            offset += chunk.length;
+          }
+          entry.received = [];
+          return out.buffer;
+        },
+        write: (buffer) => calls.push({ io: 'write', port: index, bytes: new Uint8Array(buffer) }),
+        set: ({ DTR }) => {
+          if (DTR !== undefined) calls.push({ io: 'dtr', port: index, high: DTR });
+        },
+        get: () => ({ DSR: entry.dsr }),
+      };
+    },
+    fence: shape.fenceWired ? digital('fence') : undefined,
+    leds: { run: digital('run'), primary: digital('primary'), fault: digital('fault') },
+    timer: {
+      set: (callback, ms) => {
+        if (timers.size >= TIMERS_MAX) throw new Error(`more than ${TIMERS_MAX} timers pending`);
+        const id = nextTimerId++;
+        timers.set(id, { atMs: now + ms, callback });
+        requestWake();
+        return id;
+      },
+      clear: (id) => {
+        timers.delete(id);
+        requestWake();
+      },
+    },
+    ticks: () => now,
+  };
+}
+
+function boot(shape: StartShape): BootServices {
+  return {
+    incarnation: shape.incarnation,
+    testMode: shape.testMode,
+    otherVersion: shape.otherVersion,
+    seed: shape.seed,
+    reboot: (choice) => {
+      calls.push({ io: 'reboot', choice });
+    },
+    confirm: () => {
+      calls.push({ io: 'confirm' });
+    },
+  };
+}
+
+function running(): PairHandle {
+  if (pair === null) throw new Error('the image is not running');
+  return pair;
+}
+
+function run(command: Command): unknown {
+  switch (command.op) {
+    case 'start': {
+      const image = (globalThis as { tandemImage?: TandemImage }).tandemImage;
+      if (image === undefined || typeof image.runPair !== 'function') {
+        throw new Error('the image does not define tandemImage.app and tandemImage.runPair');
+      }
+      const { shape } = command;
+      const hal = halFromIo(boardIo(shape, command.dsr), {
+        processor: shape.processor,
+        paths: shape.paths,
+        boot: boot(shape),
+        log: (line) => calls.push({ io: 'log', line }),
+        record: (event, atMs) => calls.push({ io: 'record', event, atMs }),
+      });
+      pair = image.runPair(image.app, hal, {
+        ...shape.overrides,
+        fenceWired: shape.fenceWired,
+      }) as PairHandle;
+      return null;
+    }
+    case 'data': {
+      const serial = serials.get(command.port);
+      if (serial === undefined) return null;
+      serial.received.push(command.bytes);
+      serial.options.onReadable(command.bytes.length);
+      return null;
+    }
+    case 'dsr': {
+      const serial = serials.get(command.port);
+      if (serial === undefined) return null;
+      serial.dsr = command.high;
+      serial.options.onStatus({ DSR: command.high });
+      return null;
+    }
+    case 'wake': {
+      requestedWakeMs = Number.POSITIVE_INFINITY;
+      const due = [...timers].filter(([, timer]) => timer.atMs <= now);
+      for (const [id, timer] of due) {
+        timers.delete(id);
+        timer.callback();
+      }
+      requestWake();
+      return null;
+    }
+    case 'status':
+      return running().status();
+    case 'state':
+      return running().state();
+    case 'switch':
+      return running().switchToOther();
+    case 'other-image':
+      running().otherImageChanged(command.version);
+      return null;
+  }
+}
+
+function describe(thrown: unknown): string {
+  if (thrown instanceof Error) return `${thrown.name}: ${thrown.message}`;
+  return String(thrown);
+}
+
+/** xsnap calls this with each message from the Node side and sends back what it returns. */
+(globalThis as { handleCommand?: (message: ArrayBuffer) => ArrayBuffer }).handleCommand = (
+  message,
+) => {
+  const command = decodeCbor(new Uint8Array(message), CHANNEL_CBOR_LIMITS) as Command;
+  now = command.now;
+  calls = [];
+  let answer: Answer;
+  try {
+    answer = { calls, result: run(command) };
+  } catch (thrown) {
+    answer = { calls, error: describe(thrown) };
+  }
+  return encodeCbor(answer, CHANNEL_CBOR_LIMITS).buffer as ArrayBuffer;
+};

@@ -1,0 +1,170 @@
+/**
+ * Runs a verified image in Moddable's XS engine (an xsnap worker process)
+ * and hands the board the same PairHandle the Node sandbox does. The boot
+ * ROM stays here, outside the engine, as native code would on a
+ * microcontroller; the image reaches the board only through the
+ * ECMA-419-shaped IO the engine side offers it (engine/), carried over
+ * xsnap's message channel. The process boundary is the sandbox: nothing of
+ * Node's realm exists in the engine.
+ */
+import type { Hal, Uart } from '../../firmware/hal.ts';
+import type { PairStatus } from '../../firmware/pair-main.ts';
+import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
+import type { EngineStatus, RunningImage } from '../image-engine.ts';
+import { ImageFault, ImageStartError } from '../sim/sandbox.ts';
+import {
+  type Answer,
+  BUS_PORT,
+  CHANNEL_CBOR_LIMITS,
+  type Command,
+  type IoCall,
+} from './engine/channel.ts';
+import { engineScript } from './engine-script.ts';
+import { type XsMeter, XsnapError, XsnapProcess } from './xsnap-process.ts';
+
+type Overrides = Record<string, number | boolean>;
+type XsStatus = Extract<EngineStatus, { kind: 'xs' }>;
+
+export function runImageInXs(
+  payload: string,
+  hal: Hal,
+  overrides: Overrides,
+  workerPath: string,
+): RunningImage {
+  const worker = new XsnapProcess(workerPath, (line) => hal.log(line));
+  let heap: XsStatus = {
+    kind: 'xs',
+    allocatedBytes: 0,
+    allocatedBytesPeak: 0,
+    slotsInUse: 0,
+    slotsInUsePeak: 0,
+  };
+  const meter = (m: XsMeter) => {
+    heap = {
+      kind: 'xs',
+      allocatedBytes: m.allocate,
+      allocatedBytesPeak: Math.max(heap.allocatedBytesPeak, m.allocate),
+      slotsInUse: m.currentHeapCount,
+      slotsInUsePeak: Math.max(heap.slotsInUsePeak, m.currentHeapCount),
+    };
+  };
+  const port = (index: number): Uart | undefined =>
+    index === BUS_PORT ? hal.bus : hal.interconnect[index];
+
+  const carryOut = (call: IoCall) => {
+    switch (call.io) {
+      case 'write':
+        port(call.port)?.write(call.bytes);
+        break;
+      case 'dtr':
+        port(call.port)?.setDtr(call.high);
+        break;
+      case 'wake':
+        hal.clock.wakeAt(call.atMs, () => send({ op: 'wake', now: hal.clock.now() }, 'a wake-up'));
+        break;
+      case 'digital':
+        // The lab's fence is a pulse: the rising edge is it. LEDs are not modelled.
+        if (call.pin === 'fence' && call.value === 1) hal.gpio.pulseFence();
+        else if (call.pin !== 'fence') hal.gpio.setLed(call.pin, call.value === 1);
+        break;
+      case 'log':
+        hal.log(call.line);
+        break;
+      case 'record':
+        hal.record(call.event, call.atMs);
+        break;
+      case 'reboot':
+        hal.boot.reboot(call.choice);
+        break;
+      case 'confirm':
+        hal.boot.confirm();
+        break;
+    }
+  };
+
+  let stopped = false;
+  const send = (command: Command, what: string): unknown => {
+    if (stopped) return null;
+    let answer: Answer;
+    try {
+      const { reply, meter: m } = worker.command(encodeCbor(command, CHANNEL_CBOR_LIMITS));
+      meter(m);
+      answer = decodeCbor(reply, CHANNEL_CBOR_LIMITS) as Answer;
+    } catch (error) {
+      if (error instanceof XsnapError)
+        throw new ImageFault(`the XS engine failed in ${what}: ${error.message}`);
+      throw error;
+    }
+    for (const call of answer.calls) carryOut(call);
+    if (answer.error !== undefined)
+      throw new ImageFault(`the image failed in ${what}: ${answer.error}`);
+    return answer.result;
+  };
+
+  try {
+    meter(worker.evaluate(engineScript()));
+    meter(worker.evaluate(payload));
+  } catch (error) {
+    worker.close();
+    throw new ImageStartError(
+      'image-crashed',
+      `the image threw while loading in XS: ${String((error as Error).message)}`,
+    );
+  }
+  const paths = hal.interconnect.length;
+  // DSR levels as the board reads them now, delivered again by each onDsr below.
+  const dsr: boolean[] = new Array(paths).fill(false);
+  let started = false;
+  hal.interconnect.forEach((uart, path) => {
+    uart.onDsr((high) => {
+      dsr[path] = high;
+      if (started) send({ op: 'dsr', port: path, high, now: hal.clock.now() }, 'a DSR handler');
+    });
+    uart.onData((bytes) =>
+      send({ op: 'data', port: path, bytes, now: hal.clock.now() }, 'a data handler'),
+    );
+  });
+  hal.bus.onData((bytes) =>
+    send({ op: 'data', port: BUS_PORT, bytes, now: hal.clock.now() }, 'a data handler'),
+  );
+  try {
+    send(
+      {
+        op: 'start',
+        now: hal.clock.now(),
+        dsr,
+        shape: {
+          processor: hal.processor,
+          paths,
+          incarnation: hal.boot.incarnation,
+          testMode: hal.boot.testMode,
+          otherVersion: hal.boot.otherVersion,
+          seed: hal.boot.seed,
+          fenceWired: overrides.fenceWired !== false,
+          overrides,
+        },
+      },
+      'runPair',
+    );
+    started = true;
+  } catch (error) {
+    worker.close();
+    throw new ImageStartError('image-crashed', (error as Error).message);
+  }
+  return {
+    status: () => send({ op: 'status', now: hal.clock.now() }, 'status()') as PairStatus,
+    state: () => send({ op: 'state', now: hal.clock.now() }, 'state()'),
+    switchToOther: () => {
+      const refusal = send({ op: 'switch', now: hal.clock.now() }, 'switchToOther()');
+      return typeof refusal === 'string' ? refusal : null;
+    },
+    otherImageChanged: (version) => {
+      send({ op: 'other-image', version, now: hal.clock.now() }, 'otherImageChanged()');
+    },
+    engine: () => heap,
+    stop: () => {
+      stopped = true;
+      worker.close();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import test from 'ava';
+import { SimBinding } from '../boards/sim/serial/sim-binding.ts';
+import { findXsnap } from '../boards/xs/xsnap-cache.ts';
+import { endpoint, portPath } from '../host/lab/lab-config.ts';
+import { startLab } from './helpers/lab-pair.ts';
+import { pairSuite } from './helpers/pair-suite.ts';
+
+// The pair suite on a lab whose processor 1 runs its image in XS (an xsnap
+// worker) and processor 2 in Node: checkpoints cross between the engines, and
+// whichever board is primary loses power. Skips where XS is not built.
+const xs = findXsnap();
+
+pairSuite({
+  name: 'simulated lab, P1 on XS and P2 on Node',
+  unavailable: xs.available ? null : xs.reason,
+  async start() {
+    const lab = await startLab({ flash: true, engines: ['xs', 'node'] });
+    return {
+      hosts: lab.hosts,
+      binding: SimBinding,
+      busPaths: [
+        portPath(lab.config, endpoint.client(1)),
+        portPath(lab.config, endpoint.client(2)),
+      ],
+      baud: lab.config.busBaud,
+      powerOff: async (board) => {
+        await lab.lab.power(board === 0 ? 1 : 2, false);
+      },
+      close: () => lab.close(),
+    };
+  },
+});
+
+// The suite above passes with Node on both boards too: this says P1's image really runs in XS.
+test.serial(
+  'simulated lab, P1 on XS: its status reports XS and the heap XS accounts for',
+  async (t) => {
+    if (!xs.available) {
+      t.log(`skipped: ${xs.reason}`);
+      t.pass();
+      return;
+    }
+    const lab = await startLab({ flash: true, engines: ['xs', 'node'] });
+    try {
+      const [p1, p2] = await lab.statuses();
+      t.like(p1?.engine, { kind: 'xs' });
+      t.true(p1?.engine?.kind === 'xs' && p1.engine.slotsInUse > 0 && p1.engine.allocatedBytes > 0);
+      t.deepEqual(p2?.engine, { kind: 'node' });
+    } finally {
+      await lab.close();
+    }
+  },
+);
