@@ -1,44 +1,114 @@
 /**
- * `tandem monitor`: the lab's status, refreshed. In a terminal it redraws
- * in place until Ctrl-C; otherwise it prints one table per refresh.
+ * `tandem monitor`: both boards, the pair's readiness, requests per second
+ * and a feed of events (pulls, takeovers with their time, rejoins, fences,
+ * false suspicions, switch steps), refreshed every 150 ms. In a terminal it
+ * redraws in place until `q` or Ctrl-C; piped, it prints each event as a
+ * line and the pair's readiness when it changes.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Option } from 'commander';
+import { LabFeed } from '../../dashboard/lab-feed.ts';
+import { readinessLabel } from '../../dashboard/pair-view.ts';
+import { PairWatch } from '../../dashboard/pair-watch.ts';
 import { DEFAULT_LAB_DIR } from '../../lab/lab.ts';
-import { readStatuses, statusTable } from '../board-table.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { clockTime, eventLine, monitorScreen } from '../monitor-screen.ts';
 import { positiveInteger } from '../option-parsers.ts';
+import { stylistFor } from '../terminal-style.ts';
+
+interface MonitorOptions {
+  readonly dir: string;
+  readonly intervalMs: number;
+  readonly count?: number;
+  readonly color: boolean;
+}
+
+/** Rows the event feed keeps below the boards on a terminal that does not say its height. */
+const EVENT_ROWS_DEFAULT = 10;
+/** Lines of the screen above the events. */
+const SCREEN_HEAD_ROWS = 14;
 
 export const registerMonitor: RegisterCommand = (program, finish) => {
   program
     .command('monitor')
-    .description('Watch both lab boards: roles, versions, slots, links, checkpoint lag.')
+    .description(
+      "Watch the lab pair live: readiness, both boards, requests/s, takeover times and a feed of the pair's events.",
+    )
     .option('--dir <dir>', 'lab directory', DEFAULT_LAB_DIR)
     .addOption(
-      new Option('--interval-ms <ms>', 'refresh period').argParser(positiveInteger).default(500),
+      new Option('--interval-ms <ms>', 'refresh period').argParser(positiveInteger).default(150),
     )
     .addOption(
-      new Option('--count <n>', 'stop after this many refreshes (default: until Ctrl-C)').argParser(
-        positiveInteger,
-      ),
+      new Option(
+        '--count <n>',
+        'stop after this many refreshes (default: until q or Ctrl-C)',
+      ).argParser(positiveInteger),
     )
-    .action(async (options: { dir: string; intervalMs: number; count?: number }) => {
-      const redraw = process.stdout.isTTY === true;
-      let stopped = false;
-      process.once('SIGINT', () => {
-        stopped = true;
-      });
-      for (let i = 0; !stopped && (options.count === undefined || i < options.count); i++) {
-        const table = statusTable(await readStatuses(options.dir));
-        const stamp = new Date().toISOString();
-        process.stdout.write(
-          redraw
-            ? `\u001b[2J\u001b[H${stamp}\n${table.join('\n')}\n`
-            : `${stamp}\n${table.join('\n')}\n`,
-        );
-        await sleep(options.intervalMs);
-      }
-      finish(ExitCode.ok);
+    .option('--no-color', 'plain text even in a terminal (NO_COLOR does the same)')
+    .action(async (options: MonitorOptions) => {
+      finish(await monitor(options));
     });
 };
+
+async function monitor(options: MonitorOptions): Promise<ExitCode> {
+  const feed = await LabFeed.open(options.dir);
+  const watch = new PairWatch(feed, options.intervalMs);
+  const style = stylistFor(process.stdout, options.color);
+  const out = process.stdout;
+  const screen = out.isTTY === true;
+  let readings = 0;
+  let stop: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    stop = resolve;
+  });
+
+  if (screen) {
+    out.write('\u001b[?25l\u001b[2J');
+    watch.onReading(() => {
+      const rows = Math.max(
+        3,
+        (out.rows ?? SCREEN_HEAD_ROWS + EVENT_ROWS_DEFAULT) - SCREEN_HEAD_ROWS,
+      );
+      const lines = monitorScreen(watch.view, feed.name, Date.now(), style, rows);
+      out.write(`\u001b[H${lines.join('\u001b[K\n')}\u001b[K\n\u001b[J`);
+    });
+  } else {
+    let badge = '';
+    watch.view.onEvent((event) => out.write(`${eventLine(event, style)}\n`));
+    watch.onReading((reading) => {
+      const now = readinessLabel(watch.view.readiness);
+      if (now !== badge) {
+        badge = now;
+        out.write(`${clockTime(reading.atMs)}  ${now}\n`);
+      }
+    });
+  }
+  watch.onReading(() => {
+    readings += 1;
+    if (options.count !== undefined && readings >= options.count) stop();
+  });
+
+  const onKey = (key: Buffer) => {
+    // q, Q, Ctrl-C (raw mode delivers it as a byte, not a signal).
+    if (key.includes(0x71) || key.includes(0x51) || key.includes(0x03)) stop();
+  };
+  const stdin = process.stdin;
+  const keys = screen && stdin.isTTY === true;
+  if (keys) {
+    stdin.setRawMode(true);
+    stdin.on('data', onKey);
+  }
+  process.once('SIGINT', stop);
+  watch.start();
+  await stopped;
+  await watch.stop();
+  await feed.close();
+  process.off('SIGINT', stop);
+  if (keys) {
+    stdin.off('data', onKey);
+    stdin.setRawMode(false);
+    stdin.pause();
+  }
+  if (screen) out.write('\u001b[?25h');
+  return ExitCode.ok;
+}
