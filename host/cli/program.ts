@@ -11,6 +11,7 @@ import { registerBenchPush } from './commands/bench-push.ts';
 import { registerBenchSimulate } from './commands/bench-simulate.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerCable } from './commands/cable.ts';
+import { registerDashboard } from './commands/dashboard.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerFlash } from './commands/flash.ts';
 import { registerHil } from './commands/hil.ts';
@@ -34,6 +35,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerStatus,
   registerSwitch,
   registerMonitor,
+  registerDashboard,
   registerPorts,
   registerLoad,
   registerPower,

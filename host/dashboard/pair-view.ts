@@ -141,6 +141,11 @@ export class PairView {
     }
     for (const change of changes) this.#power(change);
     this.boards = reading.boards;
+    // Who served before the first role change seen, so that change counts.
+    if (this.#servingProcessor === null) {
+      const index = reading.boards.findIndex((b) => SERVING.has(b.status?.pair?.role ?? 'stopped'));
+      if (index >= 0) this.#servingProcessor = index === 0 ? 1 : 2;
+    }
     this.#watchSplitBrain(reading);
     this.#rate(reading);
     this.readiness = this.#readiness(reading);
