@@ -90,6 +90,8 @@ export class LabFeed implements PairFeed {
     readonly config: LabConfig,
     readonly hosts: readonly [BoardClient, BoardClient],
     options: LabFeedOptions,
+    /** Close the host ports with the feed (false when they were lent, as by the demo). */
+    readonly ownsHosts: boolean,
   ) {
     this.name = `lab in ${config.dir}`;
     this.#lab = new LabClient(config.dir);
@@ -117,11 +119,23 @@ export class LabFeed implements PairFeed {
         `cannot open the boards' management ports (${error.message}); a port has one owner: stop the other tandem command that holds it (monitor, dashboard, demo, switch) first`,
       );
     });
-    const feed = new LabFeed(config, hosts, options);
-    await Promise.all(feed.#readers.map((reader) => reader.skipToEnd()));
-    feed.#railsRunning = true;
-    feed.#railsLoop = feed.#pollRails();
-    return feed;
+    return new LabFeed(config, hosts, options, true).#start();
+  }
+
+  /** A feed on host ports someone else holds open (the demo's); closing it leaves them open. */
+  static attach(
+    config: LabConfig,
+    hosts: readonly [BoardClient, BoardClient],
+    options: LabFeedOptions = {},
+  ): Promise<LabFeed> {
+    return new LabFeed(config, hosts, options, false).#start();
+  }
+
+  async #start(): Promise<this> {
+    await Promise.all(this.#readers.map((reader) => reader.skipToEnd()));
+    this.#railsRunning = true;
+    this.#railsLoop = this.#pollRails();
+    return this;
   }
 
   get load(): LoadSource | null {
@@ -187,6 +201,7 @@ export class LabFeed implements PairFeed {
     this.#railsRunning = false;
     await this.#railsLoop;
     await this.#stopLoad();
+    if (!this.ownsHosts) return;
     for (const host of this.hosts) await host.close().catch(() => {});
   }
 

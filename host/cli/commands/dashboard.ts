@@ -23,7 +23,7 @@ interface DashboardCommandOptions {
 
 export const DASHBOARD_PORT_DEFAULT = 7320;
 
-function portNumber(text: string): number {
+export function portNumber(text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 0 || value > 65535) {
     throw new InvalidArgumentError('Must be a port from 0 to 65535 (0 picks a free one).');

@@ -235,6 +235,7 @@ function drawOverlays(u) {
     ctx.fillRect(x0, top, Math.max(3, x1 - x0), height);
   }
   ctx.font = `${11 * devicePixelRatio}px system-ui`;
+  ctx.textAlign = 'left';
   for (const [index, mark] of page.marks.entries()) {
     const x = u.valToPos(mark.x, 'x', true);
     ctx.strokeStyle = MARK_COLOURS[mark.kind] ?? '#888';
