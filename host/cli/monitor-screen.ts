@@ -116,17 +116,19 @@ export function monitorScreen(
   nowMs: number,
   style: Stylist,
   eventRows: number,
+  /** The last action started from a key, and how it went. */
+  action = '',
 ): string[] {
   const c = view.counters;
   const rate = view.requestsPerSecond === null ? '-' : count(view.requestsPerSecond);
   const badge = readinessLabel(view.readiness);
   const title = `tandem monitor  ${clockTime(nowMs)}`;
-  const quit = 'q: quit';
+  const quit = 'q quit · s switch · f fall back';
   const lines = [
     `${style('bold', title)}${' '.repeat(Math.max(1, SCREEN_WIDTH - title.length - quit.length))}${style('inverse', quit)}`,
     style('dim', target.length > SCREEN_WIDTH ? `…${target.slice(-(SCREEN_WIDTH - 1))}` : target),
     `${style(BADGE_STYLE[view.readiness.kind], style('inverse', ` ${badge} `))}  ${rate.padStart(7)} requests/s`,
-    '',
+    action.length > SCREEN_WIDTH ? `${action.slice(0, SCREEN_WIDTH - 1)}…` : action,
     style('dim', cells(COLUMNS.map(([header]) => header))),
     ...(view.boards ?? []).map((board) => boardRow(board, style)),
     '',

@@ -80,6 +80,8 @@ export class LabFeed implements PairFeed {
   #ownLoad: LabLoad | null = null;
   #ownLoadRunning = false;
   #load: LoadSource | null;
+  /** Journal entries from before the feed opened are history, not news (a skip can stop early). */
+  #startedAtMs = 0;
   #railsRunning = false;
   #railsLoop: Promise<void> = Promise.resolve();
   #rails: readonly LabBoardState[] | null = null;
@@ -132,6 +134,7 @@ export class LabFeed implements PairFeed {
   }
 
   async #start(): Promise<this> {
+    this.#startedAtMs = wallClockMs();
     await Promise.all(this.#readers.map((reader) => reader.skipToEnd()));
     this.#railsRunning = true;
     this.#railsLoop = this.#pollRails();
@@ -154,7 +157,7 @@ export class LabFeed implements PairFeed {
     const entries: PairJournalEntry[] = [
       ...entries1.map((entry) => ({ ...entry, processor: 1 as const })),
       ...entries2.map((entry) => ({ ...entry, processor: 2 as const })),
-    ];
+    ].filter((entry) => entry.atMs >= this.#startedAtMs);
     const powerChanges = this.#changes;
     this.#changes = [];
     return {

@@ -2,8 +2,9 @@
  * `tandem monitor`: both boards, the pair's readiness, requests per second
  * and a feed of events (pulls, takeovers with their time, rejoins, fences,
  * false suspicions, switch steps), refreshed every 150 ms. In a terminal it
- * redraws in place until `q` or Ctrl-C; piped, it prints each event as a
- * line and the pair's readiness when it changes.
+ * redraws in place until `q` or Ctrl-C (`s` and `f` start a switch or a
+ * fallback); piped, it prints each event as a line and the pair's readiness
+ * when it changes.
  */
 import { Option } from 'commander';
 import { LabFeed } from '../../dashboard/lab-feed.ts';
@@ -62,6 +63,7 @@ async function monitor(options: MonitorOptions): Promise<ExitCode> {
     stop = resolve;
   });
 
+  let action = '';
   if (screen) {
     out.write('\u001b[?25l\u001b[2J');
     watch.onReading(() => {
@@ -69,7 +71,7 @@ async function monitor(options: MonitorOptions): Promise<ExitCode> {
         3,
         (out.rows ?? SCREEN_HEAD_ROWS + EVENT_ROWS_DEFAULT) - SCREEN_HEAD_ROWS,
       );
-      const lines = monitorScreen(watch.view, feed.name, Date.now(), style, rows);
+      const lines = monitorScreen(watch.view, feed.name, Date.now(), style, rows, action);
       out.write(`\u001b[H${lines.join('\u001b[K\n')}\u001b[K\n\u001b[J`);
     });
   } else {
@@ -88,9 +90,20 @@ async function monitor(options: MonitorOptions): Promise<ExitCode> {
     if (options.count !== undefined && readings >= options.count) stop();
   });
 
+  // The monitor holds the boards' ports, so a switch from here is the one way to watch one live.
+  const startSwitch = (direction: 'switch' | 'fallback') => {
+    if (action.endsWith('…')) return;
+    action = `${direction}: running…`;
+    feed.act({ kind: 'switch', direction }).then((outcome) => {
+      action = `${direction}: ${outcome.message}`;
+    });
+  };
   const onKey = (key: Buffer) => {
-    // q, Q, Ctrl-C (raw mode delivers it as a byte, not a signal).
-    if (key.includes(0x71) || key.includes(0x51) || key.includes(0x03)) stop();
+    const text = key.toString('latin1').toLowerCase();
+    // q, Ctrl-C (raw mode delivers it as a byte, not a signal).
+    if (text.includes('q') || text.includes('\u0003')) stop();
+    else if (text.includes('s')) startSwitch('switch');
+    else if (text.includes('f')) startSwitch('fallback');
   };
   const stdin = process.stdin;
   const keys = screen && stdin.isTTY === true;
