@@ -152,6 +152,8 @@ export class LabFeed implements PairFeed {
       this.#readers[0].read(timeoutMs),
       this.#readers[1].read(timeoutMs),
     ]);
+    // The rails once more, after the journals: a pull that caused a takeover just read is known.
+    await this.#pollRailsOnce();
     const atMs = wallClockMs();
     const rails = this.#rails;
     const entries: PairJournalEntry[] = [
@@ -211,8 +213,9 @@ export class LabFeed implements PairFeed {
   async #act(action: FeedAction): Promise<ActionOutcome> {
     switch (action.kind) {
       case 'power': {
-        await this.#lab.power(action.processor, action.on);
+        // Noted before it is done: a reading must not see the takeover before the pull.
         this.#notePower(action.processor, action.on, wallClockMs(), true);
+        await this.#lab.power(action.processor, action.on);
         return done(`processor ${action.processor}: power ${action.on ? 'restored' : 'pulled'}`);
       }
       case 'cable': {
@@ -289,17 +292,20 @@ export class LabFeed implements PairFeed {
 
   async #pollRails(): Promise<void> {
     while (this.#railsRunning) {
-      const sentMs = wallClockMs();
-      const rails = await this.#lab.boards().catch(() => null);
-      if (rails !== null) {
-        // The change happened between the last answer that showed the old state and this ask.
-        const atMs = this.#railsSeenMs === null ? sentMs : (this.#railsSeenMs + sentMs) / 2;
-        for (const rail of rails) this.#notePower(rail.processor, rail.powered, atMs, false);
-        this.#rails = rails;
-        this.#railsSeenMs = wallClockMs();
-      }
+      await this.#pollRailsOnce();
       await sleep(RAILS_POLL_MS);
     }
+  }
+
+  async #pollRailsOnce(): Promise<void> {
+    const sentMs = wallClockMs();
+    const rails = await this.#lab.boards().catch(() => null);
+    if (rails === null) return;
+    // The change happened between the last answer that showed the old state and this ask.
+    const atMs = this.#railsSeenMs === null ? sentMs : (this.#railsSeenMs + sentMs) / 2;
+    for (const rail of rails) this.#notePower(rail.processor, rail.powered, atMs, false);
+    this.#rails = rails;
+    this.#railsSeenMs = wallClockMs();
   }
 
   #notePower(processor: Processor, on: boolean, atMs: number, byFeed: boolean): void {
