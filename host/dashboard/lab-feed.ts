@@ -5,12 +5,12 @@
  * actions, and client load on the lab's field bus.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadPublicKey } from '../../boards/image/public-key.ts';
 import type { BoardStatus } from '../../boards/management.ts';
 import { wallClockMs } from '../../boards/wall-clock.ts';
-import { buildImage } from '../image/build.ts';
+import { buildImage, DEFAULT_IMAGE_DIR } from '../image/build.ts';
 import { DEFAULT_KEY_DIR } from '../image/keys.ts';
 import {
   type BoardClient,
@@ -192,7 +192,7 @@ export class LabFeed implements PairFeed {
       case 'cable':
         return `npx tandem cable ${action.cut ? 'cut' : 'restore'} ${action.path} ${dir}`;
       case 'push':
-        return `npx tandem build ledger --version ${action.version} && npx tandem push <image> ${dir}`;
+        return `npx tandem build ledger --version ${action.version} --key ${this.#keyDir} && npx tandem push ${join(DEFAULT_IMAGE_DIR, `ledger-${action.version}.img`)} ${dir}`;
       case 'switch':
         return `npx tandem ${action.direction} ${dir}`;
       case 'load':
