@@ -77,6 +77,8 @@ export class LabFeed implements PairFeed {
   readonly #clients: number;
   #powered: Record<Processor, boolean | null> = { 1: null, 2: null };
   #changes: PowerChange[] = [];
+  /** When this feed last switched each board's power (wall clock). */
+  #switchedAtMs: Record<Processor, number> = { 1: 0, 2: 0 };
   #ownLoad: LabLoad | null = null;
   #ownLoadRunning = false;
   #load: LoadSource | null;
@@ -214,8 +216,11 @@ export class LabFeed implements PairFeed {
     switch (action.kind) {
       case 'power': {
         // Noted before it is done: a reading must not see the takeover before the pull.
-        this.#notePower(action.processor, action.on, wallClockMs(), true);
+        this.#switchedAtMs[action.processor] = wallClockMs();
+        this.#notePower(action.processor, action.on, this.#switchedAtMs[action.processor], true);
         await this.#lab.power(action.processor, action.on);
+        // Polls asked while the request was under way may still tell the old state.
+        this.#switchedAtMs[action.processor] = wallClockMs();
         return done(`processor ${action.processor}: power ${action.on ? 'restored' : 'pulled'}`);
       }
       case 'cable': {
@@ -303,7 +308,11 @@ export class LabFeed implements PairFeed {
     if (rails === null) return;
     // The change happened between the last answer that showed the old state and this ask.
     const atMs = this.#railsSeenMs === null ? sentMs : (this.#railsSeenMs + sentMs) / 2;
-    for (const rail of rails) this.#notePower(rail.processor, rail.powered, atMs, false);
+    for (const rail of rails) {
+      // A poll asked before this feed switched the rail tells the old state: not a change.
+      if (sentMs < this.#switchedAtMs[rail.processor]) continue;
+      this.#notePower(rail.processor, rail.powered, atMs, false);
+    }
     this.#rails = rails;
     this.#railsSeenMs = wallClockMs();
   }
