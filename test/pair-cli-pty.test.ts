@@ -112,7 +112,10 @@ async function workflow(t: ExecutionContext, pair: PtyPair, naming: Naming): Pro
   t.deepEqual(versions(formed), ['1.0.0', '1.0.0']);
   const monitored = await cli(t, naming, ['monitor', '--count', '1', ...naming.target]);
   ok(t, monitored, 'monitor');
-  t.regex(monitored.stdout, /P1 .*ledger 1\.0\.0/);
+  // Piped, the monitor prints the readiness and a row per board.
+  t.regex(monitored.stdout, /REDUNDANT \(P[12] primary\)/);
+  t.regex(monitored.stdout, /P1 +(primary|backup) +1\.0\.0 /);
+  t.regex(monitored.stdout, /P2 +(primary|backup) +1\.0\.0 /);
 
   const pushed = await cli(t, naming, ['push', v2, '--json', ...naming.target]);
   ok(t, pushed, 'push');
