@@ -1,9 +1,9 @@
 /**
  * What the dashboard and the monitor need from a pair, whatever the target:
  * readings (each board's status and new journal entries), the power changes
- * seen, the client load's figures, and actions. The lab implements it
- * (lab-feed.ts); a target on real ports implements the same, leaving out
- * what it lacks (no power backend: `capabilities.power` false).
+ * seen, the client load's figures, and actions. target-feed.ts implements
+ * it for any pair target, leaving out what a target lacks (no power backend:
+ * `capabilities.power` false).
  */
 import type { BoardStatus } from '../../boards/management.ts';
 import type { PairJournalEntry } from '../lab/pair-journal.ts';
