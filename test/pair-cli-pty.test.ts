@@ -2,7 +2,7 @@
  * The operator's workflow on real termios devices, driven only through the
  * CLI: two `tandem board run` processes joined by socat PTY pairs, then
  * `tandem flash`, `status --json`, `push`, `switch`, `journal`, `fallback`
- * and `load` as a user types them, once naming the pair with --port (and
+ * `load`, `monitor` and `dashboard` as a user types them, once naming the pair with --port (and
  * --bus) and once with a pair file (--pair, TANDEM_PAIR, and the
  * tandem-pair.json found from the working directory).
  */
@@ -112,7 +112,11 @@ async function workflow(t: ExecutionContext, pair: PtyPair, naming: Naming): Pro
   t.deepEqual(versions(formed), ['1.0.0', '1.0.0']);
   const monitored = await cli(t, naming, ['monitor', '--count', '1', ...naming.target]);
   ok(t, monitored, 'monitor');
-  t.regex(monitored.stdout, /P1 .*ledger 1\.0\.0/);
+  // Piped, the monitor prints the readiness and a row per board.
+  t.regex(monitored.stdout, /REDUNDANT \(P[12] primary\)/);
+  t.regex(monitored.stdout, /P1 +(primary|backup) +1\.0\.0 /);
+  t.regex(monitored.stdout, /P2 +(primary|backup) +1\.0\.0 /);
+  await dashboardOnPorts(t, naming);
 
   const pushed = await cli(t, naming, ['push', v2, '--json', ...naming.target]);
   ok(t, pushed, 'push');
@@ -272,4 +276,58 @@ async function followUntilInterrupted(t: ExecutionContext, pairFile: string): Pr
   t.is(await exited, 130);
   const first = JSON.parse(stdout.split('\n')[0] ?? '') as { processor: number; kind: string };
   t.is(first.processor, 1);
+}
+
+/**
+ * `tandem dashboard` on the ports: the page's first message offers what a
+ * target on ports has (no power, no cables; load, with the bus ports) and the
+ * pair as REDUNDANT; a cable action is refused; Ctrl-C stops it with 0.
+ */
+async function dashboardOnPorts(t: ExecutionContext, naming: Naming): Promise<void> {
+  const child = spawn(
+    process.execPath,
+    [join(REPO_ROOT, 'bin/tandem.js'), 'dashboard', '--http-port', '0', ...naming.loadTarget],
+    {
+      cwd: naming.cwd,
+      env: { ...process.env, CI: 'true', ...naming.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const found = /http:\/\/\S+\//.exec(output);
+      if (found !== null) resolve(found[0]);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    exited.then((code) => reject(new Error(`dashboard exited ${code}: ${output}`)));
+  });
+  try {
+    const address = await url;
+    const abort = new AbortController();
+    const events = await fetch(new URL('/events', address), { signal: abort.signal });
+    const reader = (events.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!/event: state\ndata: .*"label":"REDUNDANT/.test(text)) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      text += new TextDecoder().decode(chunk.value);
+    }
+    abort.abort();
+    t.regex(text, /event: state\ndata: .*"label":"REDUNDANT \(P[12] primary\)"/);
+    const hello = /event: hello\ndata: (.*)\n/.exec(text)?.[1] ?? '{}';
+    t.like(JSON.parse(hello), { capabilities: { power: false, cables: 0, load: true } });
+    const refused = await fetch(new URL('/api/action', address), {
+      method: 'POST',
+      body: '{"kind":"cable","path":0,"cut":true}',
+    });
+    t.is(refused.status, 400);
+    t.like(await refused.json(), { code: 'unsupported' });
+  } finally {
+    child.kill('SIGINT');
+  }
+  t.is(await exited, 0, output);
 }

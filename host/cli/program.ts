@@ -12,6 +12,7 @@ import { registerBenchSimulate } from './commands/bench-simulate.ts';
 import { registerBoard } from './commands/board.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerCable } from './commands/cable.ts';
+import { registerDashboard } from './commands/dashboard.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerFlash } from './commands/flash.ts';
 import { registerHil } from './commands/hil.ts';
@@ -37,6 +38,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerSwitch,
   registerMonitor,
   registerJournal,
+  registerDashboard,
   registerPorts,
   registerLoad,
   registerPower,

@@ -7,15 +7,18 @@ const CODES = {
   red: [31, 39],
   green: [32, 39],
   yellow: [33, 39],
+  cyan: [36, 39],
   dim: [2, 22],
+  inverse: [7, 27],
 } as const;
 
 export type Style = keyof typeof CODES;
 
 export type Stylist = (style: Style, text: string) => string;
 
-export function stylistFor(stream: { isTTY?: boolean }): Stylist {
-  const enabled = stream.isTTY === true && process.env.NO_COLOR === undefined;
+/** `colour` false (a command's `--no-color`) keeps the output plain even in a terminal. */
+export function stylistFor(stream: { isTTY?: boolean }, colour = true): Stylist {
+  const enabled = colour && stream.isTTY === true && process.env.NO_COLOR === undefined;
   return (style, text) => {
     if (!enabled) return text;
     const [on, off] = CODES[style];

@@ -11,6 +11,7 @@ import { openLabHosts } from '../lab/lab-boards.ts';
 import { LabClient } from '../lab/lab-client.ts';
 import type { LabConfig } from '../lab/lab-config.ts';
 import { pushImage } from '../lab/push.ts';
+import type { LoadGenerator } from '../load/load-generator.ts';
 
 export interface DemoPair {
   readonly config: LabConfig;
@@ -36,7 +37,29 @@ export interface DemoRunOptions {
   readonly loadMs: number;
   readonly seed: number;
   /** Narration for a person watching; the JSON form passes a no-op. */
-  readonly say: (line: string) => void;
+  readonly say: Say;
+  /**
+   * Called once the pair is formed and its load opened, before the load
+   * starts (the demo command starts its dashboard and a live counter here);
+   * resolves with what stops it, called before the lab goes down.
+   */
+  readonly watch?: DemoWatch;
+}
+
+/** What a narrated line is: the moments a room must not miss stand out. */
+export type Tone = 'plain' | 'fault' | 'takeover' | 'recovered';
+
+export type Say = (line: string, tone?: Tone) => void;
+
+export type DemoWatch = (pair: DemoPair, load: LoadGenerator) => Promise<() => Promise<void>>;
+
+/** Runs `watch`, if any; a no-op stop otherwise. */
+export async function startWatch(
+  watch: DemoWatch | undefined,
+  pair: DemoPair,
+  load: LoadGenerator,
+): Promise<() => Promise<void>> {
+  return watch === undefined ? async () => {} : watch(pair, load);
 }
 
 export async function startDemoPair(options: {

@@ -13,7 +13,7 @@ import type { BusPort } from '../load/bus-port.ts';
 import { checkFinalState } from '../load/final-state.ts';
 import { openLabLoad } from '../load/lab-load.ts';
 import { waitForAnswer } from '../load/load-generator.ts';
-import { type DemoRunOptions, PAIR_TIMEOUT_MS, startDemoPair } from './demo-pair.ts';
+import { type DemoRunOptions, PAIR_TIMEOUT_MS, startDemoPair, startWatch } from './demo-pair.ts';
 
 export interface DemoOptions extends DemoRunOptions {
   readonly image: Uint8Array;
@@ -36,15 +36,17 @@ export async function runTakeoverDemo(options: DemoOptions): Promise<DemoResult>
   const pair = await startDemoPair(options);
   const { config, lab, hosts, primary } = pair;
   const buses: BusPort[] = [];
+  let unwatch = async () => {};
   try {
     const opened = await openLabLoad(config, options.clients, options.seed);
     const load = opened.load;
     buses.push(...opened.ports);
+    unwatch = await startWatch(options.watch, pair, load);
     load.start();
     say(`load running: ${options.clients} clients`);
     await sleep(options.loadMs);
 
-    say(`pulling the power of processor ${primary} (the primary)`);
+    say(`pulling the power of processor ${primary} (the primary)`, 'fault');
     const pulledAt = performance.now();
     await lab.power(primary, false);
     const survivor: 0 | 1 = primary === 1 ? 1 : 0;
@@ -59,6 +61,7 @@ export async function runTakeoverDemo(options: DemoOptions): Promise<DemoResult>
       takeoverMs === null
         ? 'no takeover seen'
         : `processor ${survivor + 1} took over: first reply ${takeoverMs.toFixed(1)} ms after the pull`,
+      takeoverMs === null ? 'fault' : 'takeover',
     );
 
     await sleep(options.loadMs / 2);
@@ -75,6 +78,7 @@ export async function runTakeoverDemo(options: DemoOptions): Promise<DemoResult>
       rejoinMs === null
         ? 'the old primary did not rejoin'
         : `processor ${primary} rejoined as backup after a state transfer: ${rejoinMs.toFixed(0)} ms after power came back`,
+      rejoinMs === null ? 'fault' : 'recovered',
     );
 
     await sleep(options.loadMs / 2);
@@ -92,6 +96,7 @@ export async function runTakeoverDemo(options: DemoOptions): Promise<DemoResult>
       baud: config.baud,
     };
   } finally {
+    await unwatch();
     for (const port of buses) await port.close().catch(() => {});
     await pair.close();
   }

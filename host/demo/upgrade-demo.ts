@@ -19,7 +19,13 @@ import type { BusPort } from '../load/bus-port.ts';
 import { checkFinalState } from '../load/final-state.ts';
 import { openLabLoad } from '../load/lab-load.ts';
 import { type LoadGenerator, waitForAnswer } from '../load/load-generator.ts';
-import { type DemoPair, type DemoRunOptions, PAIR_TIMEOUT_MS, startDemoPair } from './demo-pair.ts';
+import {
+  type DemoPair,
+  type DemoRunOptions,
+  PAIR_TIMEOUT_MS,
+  startDemoPair,
+  startWatch,
+} from './demo-pair.ts';
 
 export interface UpgradeDemoOptions extends DemoRunOptions {
   readonly v1: Uint8Array;
@@ -103,10 +109,12 @@ export async function runUpgradeDemo(options: UpgradeDemoOptions): Promise<Upgra
   const buses: BusPort[] = [];
   const journal = new PairJournal(pair.hosts);
   let load: LoadGenerator | null = null;
+  let unwatch = async () => {};
   try {
     const opened = await openLabLoad(pair.config, options.clients, options.seed);
     load = opened.load;
     buses.push(...opened.ports);
+    unwatch = await startWatch(options.watch, pair, load);
     await journal.start();
     const before = await readBoardStatuses(pair.hosts);
     const startTxn = before[pair.primary - 1]?.pair?.txn ?? 0;
@@ -144,7 +152,7 @@ export async function runUpgradeDemo(options: UpgradeDemoOptions): Promise<Upgra
     figures.takeoverMs = await step(
       'pull the new primary: the 2.0.0 backup takes over',
       async () => {
-        say(`pulling the power of processor ${primary} (the 2.0.0 primary)`);
+        say(`pulling the power of processor ${primary} (the 2.0.0 primary)`, 'fault');
         const pulledAt = performance.now();
         await pair.lab.power(primary, false);
         const answer = await waitForAnswer(
@@ -155,7 +163,10 @@ export async function runUpgradeDemo(options: UpgradeDemoOptions): Promise<Upgra
         );
         if (answer === undefined) throw new Error('no reply from the surviving board');
         const ms = answer.atMs - pulledAt;
-        say(`processor ${survivor + 1} took over: first reply ${ms.toFixed(1)} ms after the pull`);
+        say(
+          `processor ${survivor + 1} took over: first reply ${ms.toFixed(1)} ms after the pull`,
+          'takeover',
+        );
         return [ms, `first reply ${ms.toFixed(1)} ms after the pull`];
       },
     );
@@ -172,7 +183,10 @@ export async function runUpgradeDemo(options: UpgradeDemoOptions): Promise<Upgra
       );
       if (rejoined === null) throw new Error('the board did not rejoin');
       const ms = performance.now() - restoredAt;
-      say(`processor ${primary} rejoined as backup ${ms.toFixed(0)} ms after power came back`);
+      say(
+        `processor ${primary} rejoined as backup ${ms.toFixed(0)} ms after power came back`,
+        'recovered',
+      );
       return [ms, `${rejoined[primary - 1]?.pair?.version} backup after ${ms.toFixed(0)} ms`];
     });
     await sleep(options.loadMs / 2);
@@ -218,6 +232,7 @@ export async function runUpgradeDemo(options: UpgradeDemoOptions): Promise<Upgra
       baud: pair.config.baud,
     };
   } finally {
+    await unwatch();
     for (const port of buses) await port.close().catch(() => {});
     await pair.close();
   }

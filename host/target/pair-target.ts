@@ -32,8 +32,18 @@ export interface ImageTrust {
   readonly board: string;
 }
 
+/** A board's power as the backend sees it. */
+export interface PowerState {
+  readonly processor: 1 | 2;
+  readonly on: boolean;
+  /** The board's process on this machine, where the board is one (a lab board); else null. */
+  readonly pid: number | null;
+}
+
 export interface PowerBackend {
   set(processor: 1 | 2, on: boolean): Promise<void>;
+  /** Both boards' power now; null where the backend cannot tell (a relay without feedback). */
+  read(): Promise<readonly PowerState[] | null>;
 }
 
 export interface CableChange {
@@ -45,6 +55,8 @@ export interface CableChange {
 
 export interface CableBackend {
   change(change: CableChange): Promise<void>;
+  /** How many interconnect paths there are to cut. */
+  paths(): Promise<number>;
 }
 
 export interface PairTarget {
@@ -129,6 +141,14 @@ function labTarget(spec: Extract<TargetSpec, { kind: 'lab' }>): PairTarget {
       async set(processor, on) {
         await client.power(processor, on);
       },
+      async read() {
+        const rails = await client.boards();
+        return rails.map((rail) => ({
+          processor: rail.processor,
+          on: rail.powered,
+          pid: rail.pid,
+        }));
+      },
     },
     cable: {
       async change(change) {
@@ -139,6 +159,10 @@ function labTarget(spec: Extract<TargetSpec, { kind: 'lab' }>): PairTarget {
           faults: change.faults,
           restore: change.restore,
         });
+      },
+      async paths() {
+        await client.boards();
+        return readLabConfig(dir).paths;
       },
     },
   };

@@ -57,6 +57,8 @@ export type TargetSpec =
       readonly publicKeyFile: string;
       /** The pair file's name, when it came from one. */
       readonly pairName?: string;
+      /** The pair file's path (absolute), when it came from one. */
+      readonly pairFile?: string;
       readonly source: TargetSource;
     };
 
@@ -163,6 +165,7 @@ async function fromPairFile(
     imageBoard: loaded.imageBoard,
     publicKeyFile: loaded.publicKeyFile,
     pairName: loaded.pair.name,
+    pairFile: loaded.file,
     source,
   };
 }

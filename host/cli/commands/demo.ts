@@ -9,16 +9,21 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Option } from 'commander';
-import type { DemoRunOptions } from '../../demo/demo-pair.ts';
+import { type Dashboard, startDashboard } from '../../dashboard/server.ts';
+import { TargetFeed } from '../../dashboard/target-feed.ts';
+import type { DemoRunOptions, DemoWatch, Say, Tone } from '../../demo/demo-pair.ts';
 import { type DemoResult, runTakeoverDemo } from '../../demo/takeover-demo.ts';
 import { runUpgradeDemo, type UpgradeDemoResult } from '../../demo/upgrade-demo.ts';
 import { buildImage } from '../../image/build.ts';
 import { DEFAULT_KEY_DIR, generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
+import { openPairTarget } from '../../target/pair-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { LiveLine } from '../live-line.ts';
 import { positiveInteger } from '../option-parsers.ts';
 import { stylistFor } from '../terminal-style.ts';
-import { formatTable } from '../text-table.ts';
+import { count, formatTable } from '../text-table.ts';
+import { DASHBOARD_PORT_DEFAULT, portNumber } from './dashboard.ts';
 
 interface DemoOptions {
   readonly scenario: 'takeover' | 'upgrade';
@@ -28,6 +33,8 @@ interface DemoOptions {
   readonly clients: number;
   readonly loadMs: number;
   readonly seed: number;
+  readonly dashboard: boolean;
+  readonly dashboardPort: number;
 }
 
 export const registerDemo: RegisterCommand = (program, finish) => {
@@ -63,6 +70,15 @@ export const registerDemo: RegisterCommand = (program, finish) => {
     .addOption(
       new Option('--seed <n>', 'seed of the client workload').argParser(positiveInteger).default(1),
     )
+    .option('--no-dashboard', 'no live web page (--json never serves one)')
+    .addOption(
+      new Option(
+        '--dashboard-port <n>',
+        'port of the live web page on 127.0.0.1 (a free one if taken)',
+      )
+        .argParser(portNumber)
+        .default(DASHBOARD_PORT_DEFAULT),
+    )
     .action(async (options: DemoOptions) => {
       finish(await demo(options));
     });
@@ -71,12 +87,54 @@ export const registerDemo: RegisterCommand = (program, finish) => {
 async function demo(options: DemoOptions): Promise<ExitCode> {
   const style = stylistFor(process.stdout);
   const started = performance.now();
-  const say = options.json
+  const live = new LiveLine(process.stdout);
+  const toned = (tone: Tone, line: string) => {
+    switch (tone) {
+      case 'fault':
+        return style('yellow', style('bold', line));
+      case 'takeover':
+        return style('red', style('inverse', style('bold', ` TAKEOVER  ${line} `)));
+      case 'recovered':
+        return style('green', style('bold', line));
+      case 'plain':
+        return line;
+    }
+  };
+  const say: Say = options.json
     ? () => {}
-    : (line: string) =>
-        process.stdout.write(
-          `${style('dim', `${((performance.now() - started) / 1000).toFixed(2).padStart(6)} s`)}  ${line}\n`,
+    : (line, tone = 'plain') =>
+        live.print(
+          `${style('dim', `${((performance.now() - started) / 1000).toFixed(2).padStart(6)} s`)}  ${toned(tone, line)}`,
         );
+  // The dashboard shows the demonstration live; a counter of acknowledged requests runs in the terminal.
+  const watch: DemoWatch = async (pair, load) => {
+    const target = openPairTarget({
+      kind: 'lab',
+      dir: pair.config.dir,
+      source: { via: 'option', option: '--lab' },
+    });
+    const feed = await TargetFeed.attach(target, pair.hosts, { load });
+    const dashboard = await serveDashboard(feed, options.dashboardPort);
+    say(`dashboard (live): ${style('bold', dashboard.url)}`);
+    let last = { acknowledged: 0, atMs: performance.now() };
+    let rate = 0;
+    live.start(() => {
+      const now = { acknowledged: load.history.acknowledged, atMs: performance.now() };
+      if (now.atMs - last.atMs >= 1000) {
+        rate = ((now.acknowledged - last.acknowledged) * 1000) / (now.atMs - last.atMs);
+        last = now;
+      }
+      return style(
+        'cyan',
+        `  ▸ ${count(now.acknowledged)} requests acknowledged  ${count(rate)}/s`,
+      );
+    }, 200);
+    return async () => {
+      live.stop();
+      await dashboard.close();
+      await feed.close();
+    };
+  };
   if (!existsSync(join(DEFAULT_KEY_DIR, PUBLIC_KEY_FILE))) {
     say(`no signing key yet: creating one in ${DEFAULT_KEY_DIR}`);
     generateKeys(DEFAULT_KEY_DIR);
@@ -92,6 +150,7 @@ async function demo(options: DemoOptions): Promise<ExitCode> {
     loadMs: options.loadMs,
     seed: options.seed,
     say,
+    ...(options.json || !options.dashboard ? {} : { watch }),
   };
   if (options.scenario === 'upgrade') return upgrade(options, run, built.image, style);
   const result = await runTakeoverDemo({ ...run, image: built.image });
@@ -103,6 +162,17 @@ async function demo(options: DemoOptions): Promise<ExitCode> {
     () => summaryOf(result, style),
     'nothing acknowledged was lost or done twice',
   );
+}
+
+/** The dashboard on 127.0.0.1: on `port`, or a free port when that one is taken. */
+async function serveDashboard(feed: TargetFeed, port: number): Promise<Dashboard> {
+  const options = { host: '127.0.0.1', port, intervalMs: 200 };
+  try {
+    return await startDashboard(feed, options);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    return startDashboard(feed, { ...options, port: 0 });
+  }
 }
 
 /** What every demonstration's result counts from the clients' history. */

@@ -4,17 +4,12 @@
  */
 import type { Command } from 'commander';
 import type { BoardClient } from '../../lab/board-client.ts';
-import {
-  runSwitch,
-  STEP_TITLES,
-  type SwitchOptions,
-  type SwitchReport,
-  type SwitchStep,
-} from '../../lab/switch.ts';
+import { runSwitch, type SwitchOptions, type SwitchReport } from '../../lab/switch.ts';
 import type { TargetOptions } from '../../target/resolve-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { positiveInteger } from '../option-parsers.ts';
+import { LINE_WIDTH_MAX, StepPrinter, stepLines, wrap } from '../switch-steps.ts';
 import { addTargetOptions, targetFrom } from '../target-options.ts';
 import { type Stylist, stylistFor } from '../terminal-style.ts';
 
@@ -30,14 +25,18 @@ export const registerSwitch: RegisterCommand = (program, finish) => {
     const style = stylistFor(process.stdout);
     const boards = await (await targetFrom(options)).openBoards();
     try {
+      const printer = new StepPrinter((step) => {
+        for (const line of stepLines(step, style)) process.stdout.write(`${line}\n`);
+      });
       const report = await runSwitch(boards, {
         ...(options.to === undefined ? {} : { to: options.to }),
         direction,
         timeoutMs,
         onStep: (step) => {
-          if (!options.json) printStep(step, style);
+          if (!options.json) printer.add(step);
         },
       });
+      if (!options.json) printer.flush();
       process.stdout.write(
         options.json ? `${JSON.stringify(report)}\n` : `${describeReport(report, style)}\n`,
       );
@@ -69,23 +68,13 @@ export const registerSwitch: RegisterCommand = (program, finish) => {
   ).action((options: SwitchCommandOptions) => run(options, 'older'));
 };
 
-function printStep(step: SwitchStep, style: Stylist): void {
-  const outcome = step.ok ? style('green', 'ok    ') : style('red', 'FAILED');
-  const at = `${step.atMs.toFixed(0).padStart(6)} ms`;
-  process.stdout.write(
-    `  ${step.step.padEnd(4)} P${step.processor}  ${outcome} ${style('dim', at)}  ${STEP_TITLES[step.step]}: ${step.detail}\n`,
-  );
-}
-
 function describeReport(report: SwitchReport, style: Stylist): string {
   const figure = (ms: number | null) => (ms === null ? 'n/a' : `${ms.toFixed(1)} ms`);
+  const verdict = report.ok
+    ? `switch ${report.from} -> ${report.to}: success`
+    : `switch ${report.from} -> ${report.to}: FAILED at step ${report.failedStep ?? '?'}: ${report.failure ?? ''}`;
   const lines = [
-    report.ok
-      ? style('green', `switch ${report.from} -> ${report.to}: success`)
-      : style(
-          'red',
-          `switch ${report.from} -> ${report.to}: FAILED at step ${report.failedStep ?? '?'}: ${report.failure ?? ''}`,
-        ),
+    ...wrap(verdict, LINE_WIDTH_MAX).map((line) => style(report.ok ? 'green' : 'red', line)),
     `  requests held for    ${figure(report.holdMs)} (handshake to the new primary serving)`,
     `  ran without a backup ${figure(report.withoutBackupMs)}`,
     `  whole switch         ${figure(report.totalMs)}`,
@@ -94,8 +83,9 @@ function describeReport(report: SwitchReport, style: Stylist): string {
     const slots = board.slots
       .map((s) => `${s.slot}:${s.version ?? '-'}${s.active ? '*' : ''}${s.trial ? '(trial)' : ''}`)
       .join(' ');
+    const line = `  P${board.processor}: ${board.role ?? 'no answer'} ${board.version ?? ''}${board.testMode ? ' (trial)' : ''}  slots ${slots}`;
     lines.push(
-      `  P${board.processor}: ${board.role ?? 'no answer'} ${board.version ?? ''}${board.testMode ? ' (trial)' : ''}  slots ${slots}`,
+      ...wrap(line, LINE_WIDTH_MAX - 4).map((part, i) => (i === 0 ? `  ${part}` : `      ${part}`)),
     );
   }
   if (!report.settled)

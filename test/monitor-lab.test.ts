@@ -1,0 +1,65 @@
+/**
+ * `tandem monitor` as a person runs it beside `tandem power pull`: its
+ * output, captured for 10 seconds from the pull, shows the takeover as an
+ * event, with its time. Behaviour only: the time is printed, not judged.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import test from 'ava';
+import { REPO_ROOT, runCli } from './fixtures/run-cli.ts';
+import { roles, startLab } from './helpers/lab-pair.ts';
+
+const CAPTURE_MS = 10_000;
+const START_TIMEOUT_MS = 60_000;
+
+test.serial('monitor shows a takeover as an event during `tandem power pull`', async (t) => {
+  const lab = await startLab({ flash: true });
+  const primary = roles(await lab.statuses())[0] === 'primary' ? 1 : 2;
+  const survivor = primary === 1 ? 2 : 1;
+  // A management port has one owner, on the lab as on hardware: the monitor's from here on.
+  for (const host of lab.hosts) await host.close();
+  const monitor = spawn(
+    process.execPath,
+    [join(REPO_ROOT, 'bin/tandem.js'), 'monitor', '--dir', lab.config.dir],
+    { cwd: REPO_ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  monitor.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+  });
+  monitor.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+  });
+  const exited = new Promise<number | null>((resolve) => monitor.on('exit', resolve));
+  // Resolves once `seen` holds after some output, or after `timeoutMs`.
+  const until = async (seen: () => boolean, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!seen() && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(finish, deadline - Date.now());
+        function finish() {
+          clearTimeout(timer);
+          monitor.stdout.off('data', finish);
+          resolve();
+        }
+        monitor.stdout.on('data', finish);
+      });
+    }
+  };
+  try {
+    await until(() => output.includes('REDUNDANT'), START_TIMEOUT_MS);
+    t.regex(output, /REDUNDANT \(P[12] primary\)/, output);
+    const pulled = await runCli(['power', 'pull', String(primary), '--dir', lab.config.dir]);
+    t.is(pulled.code, 0, pulled.stderr);
+    await until(() => /TAKEOVER/.test(output), CAPTURE_MS);
+    t.log(output);
+    t.regex(output, new RegExp(`P${primary} power pulled`));
+    t.regex(output, new RegExp(`P${survivor} TAKEOVER in ~?\\d+ ms`));
+    t.regex(output, new RegExp(`SOLO \\(P${survivor} alone\\)`));
+    monitor.kill('SIGINT');
+    t.is(await exited, 0);
+  } finally {
+    monitor.kill('SIGKILL');
+    await lab.close();
+  }
+});
