@@ -68,7 +68,7 @@ const LOADED_ON_FIRST_USE: Readonly<Record<string, readonly string[]>> = {
   'johnny-five': [],
   'firmata-io': [],
   '@serialport/bindings-cpp': ['autoDetect'],
-  esbuild: ['build'],
+  esbuild: ['build', 'buildSync'],
 };
 
 /** Stands in for a package: its default export and named functions load it when first touched. */
