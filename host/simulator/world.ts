@@ -1646,6 +1646,12 @@ function describe(event: PairEvent): string {
       return `executed ${event.clientId}#${event.syncId} as txn ${event.txn}`;
     case 'alarm':
       return `ALARM: ${event.detail}`;
+    case 'recovered':
+      return `recovered txn ${event.txn} (term ${event.storedTerm}) from the durable store${event.alone ? ', no partner heard' : ''}`;
+    case 'store-refused':
+      return `durable store refused (${event.code}): ${event.detail}`;
+    case 'awaiting-partner':
+      return `store holds txn ${event.storedTxn} (term ${event.storedTerm}); waiting for the partner, whose history may be newer`;
     case 'fence':
       return 'fences the partner';
     case 'false-suspicion':
