@@ -982,6 +982,9 @@ export class PairCore {
     this.#incomingHeld = [];
     this.#rolesTakenSeq = 0;
     this.#term += 1;
+    // A retained history we serve from now on is written by this version: a
+    // reset must not revert the board to an image that cannot read it.
+    if (this.#log !== null && this.#hello.testMode) this.#confirm();
     this.#emit({ kind: 'switch', step: 'g', ok: true, detail: `${this.hello.version} is primary` });
     this.#setRole(ALONE, 'roles switched', 'roles-taken');
     this.#effect({ kind: 'announce' });
@@ -1234,7 +1237,8 @@ export class PairCore {
     this.#txn = 0;
     this.#cache = new ReplyCache(this.config.syncDepth, this.config.clientsMax);
     this.#term = Math.max(this.#term, partnerTerm) + 1;
-    const durability = this.app.durability ?? 'memory';
+    // What the state actually rests on: a retained app on a board without a store is in memory only.
+    const durability = this.#log === null ? 'memory' : 'retained';
     this.#emit({ kind: 'cold-start', version: this.hello.version, durability });
     // A board that ran before (a boot counter past 1) held this app's state in memory only.
     if (durability === 'memory' && this.boot.incarnation > 1)
