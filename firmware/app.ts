@@ -17,6 +17,15 @@
 /** How the backup is kept current. */
 export type CheckpointModel = 'state' | 'replay';
 
+/**
+ * Where the app's state lives. `memory`: in the two boards' memory only; a
+ * loss of both boards (or of the only copy during a switch) starts the app
+ * empty, with an alarm. `retained`: also in each board's durable store, as
+ * a write-ahead log with snapshots; a reply leaves only once the entry is
+ * on a store, and a pair that lost both boards recovers from its stores.
+ */
+export type Durability = 'memory' | 'retained';
+
 /** Inputs the runtime supplies to a handler, so that replay is deterministic. */
 export interface HandlerContext {
   /** Milliseconds on the primary's clock when the request was taken. */
@@ -82,6 +91,8 @@ export interface App<State, Request, Update, Reply> {
   /** Version of the shape of `State`; bumped whenever that shape changes. */
   readonly stateVersion: number;
   readonly checkpoint: CheckpointModel;
+  /** Where the state lives (see Durability); absent means `memory`. */
+  readonly durability?: Durability;
   /** The state a freshly started pair begins with. */
   init(): State;
   /** Checks a request from the outside world; throws AppInputError if it is not one. */

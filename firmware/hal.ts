@@ -56,6 +56,38 @@ export interface BootServices {
   confirm(): void;
 }
 
+/** The shape of a durable region, from the board profile. */
+export interface StoreGeometry {
+  /** Bytes of one erase block; erasing sets a whole block to 0xff. */
+  readonly eraseBlockBytes: number;
+  /** Writes start at, and are a whole number of, this many bytes (the program unit). */
+  readonly writeBytes: number;
+  /** Erase blocks in the region. */
+  readonly blockCount: number;
+  /** Erase cycles a block is rated for (the datasheet's endurance). */
+  readonly enduranceCycles: number;
+}
+
+/**
+ * A region of flash or retentive memory that keeps its bytes across power
+ * loss: where a `retained` app's log and snapshots live. Flash rules apply:
+ * a write only clears bits of erased bytes (write each unit once after an
+ * erase), and an erase takes a whole block. A power loss during a write or
+ * an erase leaves the bytes it touched undefined (a torn write); every other
+ * byte keeps its value. Errors: 'hal-argument' for an offset, length or
+ * block outside the region or off the write unit; 'hal-failed' when the
+ * medium fails. A board without one has `store` null and runs `memory` apps only.
+ */
+export interface DurableRegion {
+  readonly geometry: StoreGeometry;
+  /** Reads `length` bytes at `offset`. */
+  read(offset: number, length: number): Uint8Array;
+  /** Programs `bytes` at `offset` (both multiples of `writeBytes`); durable when it returns. */
+  write(offset: number, bytes: Uint8Array): void;
+  /** Erases block `block` to 0xff; durable when it returns. */
+  erase(block: number): void;
+}
+
 export interface Hal {
   readonly processor: 1 | 2;
   readonly clock: Clock;
@@ -65,6 +97,8 @@ export interface Hal {
   readonly bus: Uart;
   readonly gpio: Gpio;
   readonly boot: BootServices;
+  /** The durable region for a `retained` app's state, or null where the board has none. */
+  readonly store: DurableRegion | null;
   /** A line for the board's log. */
   log(line: string): void;
   /**

@@ -51,7 +51,8 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
     pathCount: hal.interconnect.length === 1 ? 1 : 2,
     ...overrides,
   });
-  const core = new PairCore(config, app, hal.boot, hal.clock.now());
+  // A board whose HAL predates the store (or a sandbox that does not pass it) has none.
+  const core = new PairCore(config, app, hal.boot, hal.clock.now(), hal.store ?? null);
   const busDecoder = new FrameDecoder({ cutShortAfterMs: FRAME_CUT_SHORT_AFTER_MS });
   let stopped = false;
 

@@ -152,6 +152,7 @@ export class Board {
         now: () => performance.now(),
         wakeAt: (atMs, callback) => this.#wakeAt(atMs, () => live() && callback()),
       },
+      store: null,
       interconnect: this.options.ports.interconnect.map((port, path) =>
         this.#uart(port, path, live),
       ),

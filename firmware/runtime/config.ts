@@ -51,6 +51,11 @@ export interface PairConfig {
   readonly channelQueueMax: number;
   /** Reliable channel: retransmission timeout. */
   readonly retransmitTimeoutMs: number;
+  /**
+   * A booting processor whose durable store says it served alone (no other
+   * store can be newer) recovers from it after hearing no partner this long.
+   */
+  readonly recoverAloneAfterMs: number;
   /** A joiner whose big checkpoint could not be installed asks to join again after this long. */
   readonly joinRetryAfterMs: number;
 }
@@ -80,6 +85,7 @@ export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}
     channelQueueMax: 1024,
     retransmitTimeoutMs: 30,
     joinRetryAfterMs: 1000,
+    recoverAloneAfterMs: 4 * heartbeatIntervalMs * suspectMissCount,
     ...overrides,
   };
 }

@@ -6,12 +6,14 @@
  * when to call `tick` again. Nothing here reads a clock or a random source.
  */
 import { type AnyApp, AppInputError, type ReceiveMessage } from '../app.ts';
+import type { DurableRegion } from '../hal.ts';
 import { decodeCbor, encodeCbor } from '../wire/cbor.ts';
 import { type FrameError, MessageError } from '../wire/errors.ts';
 import { encodeFrame } from '../wire/frame.ts';
 import { ReliableChannel } from '../wire/reliable-channel.ts';
 import { CHECKPOINT_BATCH_BYTES_MAX, CheckpointStream } from './checkpoint-stream.ts';
 import { type PairConfig, suspectAfterMs } from './config.ts';
+import { DurableLog, type LogMark, type StoredLog, StoreFullError } from './durable-log.ts';
 import { FailureDetector } from './failure-detector.ts';
 import { Links } from './links.ts';
 import {
@@ -74,6 +76,16 @@ interface SavedReply {
   readonly txn: number;
 }
 
+/** A history read back from the durable store, ready to serve from. */
+interface StoredHistory {
+  readonly state: AppState;
+  readonly txn: number;
+  readonly term: number;
+  readonly cache: ReplyCache;
+  /** No other store can hold anything newer (see LogMark.solo). */
+  readonly solo: boolean;
+}
+
 /** Heartbeat rounds between two that carry the image details (the first one does). */
 const HELLO_EVERY_BEATS = 8;
 /** Hand the UART a new segment when it has at most this much left to send. */
@@ -118,13 +130,31 @@ export class PairCore {
   #outputs: Output[] = [];
   #now: number;
 
+  /** A retained app's durable log, null for a memory app (or a board without a store). */
+  readonly #log: DurableLog | null = null;
+  /** While booting: what our store holds, to recover from when ours is the newest history. */
+  #stored: StoredHistory | null = null;
+  /** Our store failed verification: we never serve from it, nor start empty in its place. */
+  #storeRefused = false;
+  /** Entries executed or applied since the last log write (group commit at the end of the input). */
+  #unlogged: CheckpointEntry[] = [];
+  /** The next log write is a snapshot: a new history (a big checkpoint, a recovery, a cold start). */
+  #compactNext = false;
+  /** The mark of the last record written, null before the first. */
+  #loggedMark: LogMark | null = null;
+  /** When we last became `booting`: a solo history recovers alone after `recoverAloneAfterMs` of silence. */
+  #bootingSinceMs: number;
+
   constructor(
     readonly config: PairConfig,
     readonly app: AnyApp,
     readonly boot: BootInfo,
     now: number,
+    /** The board's durable region; a `retained` app keeps its log in it. */
+    store: DurableRegion | null = null,
   ) {
     this.#now = now;
+    this.#bootingSinceMs = now;
     this.#hello = {
       app: app.name,
       version: app.version,
@@ -151,6 +181,18 @@ export class PairCore {
       why: `boot ${app.name} ${app.version}`,
       cause: 'boot',
     });
+    if (app.durability === 'retained') {
+      if (store === null) {
+        this.#emit({
+          kind: 'store-refused',
+          code: 'missing',
+          detail: `${app.name} keeps its state retained, but this board has no durable store: it runs in memory only`,
+        });
+      } else {
+        this.#log = new DurableLog(store);
+        this.#readStore();
+      }
+    }
     this.#flush();
   }
 
@@ -294,6 +336,7 @@ export class PairCore {
     if (this.#holdsBackup() && this.#offProvesPowerLoss())
       wake = Math.min(wake, this.#detector.offSettledWakeMs());
     if (role.name === 'backup') wake = Math.min(wake, this.#detector.takeoverWakeMs());
+    wake = Math.min(wake, this.#recoverAloneAtMs());
     if (role.name === 'switching' && role.step === 'awaiting-boot') {
       wake = Math.min(wake, role.sinceMs + this.config.switchBootTimeoutMs + 1);
     } else if (role.name === 'switching' && role.step === 'big-checkpoint') {
@@ -468,6 +511,7 @@ export class PairCore {
     }
     this.#state = run.state;
     this.#txn = txn;
+    if (this.#log !== null) this.#unlogged.push(run.entry);
     this.#emit({ kind: 'executed', txn, clientId, syncId, nowMs: this.#now, seed });
     this.#cache.save(clientId, syncId, { reply: run.reply, txn } satisfies SavedReply);
     const reply: ClientReply = { clientId, syncId, ok: true, reply: run.reply, txn };
@@ -606,8 +650,8 @@ export class PairCore {
             'asked the primary to join',
             'join-asked',
           );
-        } else if (status.role === 'booting' && this.config.processor === 1) {
-          this.#coldStart(status.term);
+        } else if (status.role === 'booting') {
+          this.#bothBooting(status);
         }
         return;
       case 'joining':
@@ -877,6 +921,9 @@ export class PairCore {
       return;
     }
     this.#becameBackupMs = this.#now;
+    // Our store's history is replaced by the primary's, before we acknowledge anything.
+    this.#compactNext = true;
+    this.#unlogged = [];
     this.#setRole(
       { name: 'backup' },
       `big checkpoint received at txn ${this.#txn}`,
@@ -907,6 +954,7 @@ export class PairCore {
       return;
     }
     this.#txn = entry.txn;
+    if (this.#log !== null) this.#unlogged.push(entry);
     const saved: SavedReply = { reply, txn: entry.txn };
     this.#cache.save(entry.clientId, entry.syncId, saved);
     this.#receive({
@@ -934,6 +982,9 @@ export class PairCore {
     this.#incomingHeld = [];
     this.#rolesTakenSeq = 0;
     this.#term += 1;
+    // A retained history we serve from now on is written by this version: a
+    // reset must not revert the board to an image that cannot read it.
+    if (this.#log !== null && this.#hello.testMode) this.#confirm();
     this.#emit({ kind: 'switch', step: 'g', ok: true, detail: `${this.hello.version} is primary` });
     this.#setRole(ALONE, 'roles switched', 'roles-taken');
     this.#effect({ kind: 'announce' });
@@ -1050,6 +1101,7 @@ export class PairCore {
       if (this.#holdsBackup() && this.#offProvesPowerLoss() && detector.partnerOffSettled(now))
         this.#goAlone('the backup lost power');
     }
+    if (!anyUp && now >= this.#recoverAloneAtMs()) this.#recover(0, true);
     const role = this.#role;
     if (role.name === 'switching') {
       if (role.step === 'awaiting-boot' && now - role.sinceMs > this.config.switchBootTimeoutMs) {
@@ -1185,9 +1237,185 @@ export class PairCore {
     this.#txn = 0;
     this.#cache = new ReplyCache(this.config.syncDepth, this.config.clientsMax);
     this.#term = Math.max(this.#term, partnerTerm) + 1;
-    this.#emit({ kind: 'cold-start', version: this.hello.version });
+    // What the state actually rests on: a retained app on a board without a store is in memory only.
+    const durability = this.#log === null ? 'memory' : 'retained';
+    this.#emit({ kind: 'cold-start', version: this.hello.version, durability });
+    // A board that ran before (a boot counter past 1) held this app's state in memory only.
+    if (durability === 'memory' && this.boot.incarnation > 1)
+      this.#emit({
+        kind: 'alarm',
+        detail: `cold start of ${this.app.name}: its state is kept in memory only, so whatever the pair held before both boards stopped is gone`,
+      });
+    this.#compactNext = true;
     this.#setRole(ALONE, 'both booted: cold start', 'cold-start');
     this.#effect({ kind: 'announce' });
+  }
+
+  // --------------------------------------------------------------- durable
+
+  /** Reads our store: the history to recover from, or a loud refusal. Never an empty start in its place. */
+  #readStore(): void {
+    const log = this.#log;
+    if (log === null) return;
+    this.#stored = null;
+    this.#storeRefused = false;
+    this.#unlogged = [];
+    this.#loggedMark = null;
+    const opening = log.open();
+    if (opening.kind === 'empty') return;
+    if (opening.kind === 'found') {
+      try {
+        this.#stored = this.#replayStore(opening.log);
+      } catch (error) {
+        this.#refuseStore(
+          `its log cannot be replayed by ${this.app.name} ${this.app.version}: ${String(error)}`,
+        );
+        return;
+      }
+      const stored = this.#stored;
+      if (!stored.solo)
+        this.#emit({ kind: 'awaiting-partner', storedTxn: stored.txn, storedTerm: stored.term });
+      return;
+    }
+    this.#refuseStore(opening.detail);
+  }
+
+  #refuseStore(detail: string): void {
+    this.#storeRefused = true;
+    this.#emit({ kind: 'store-refused', code: 'unreadable', detail });
+    this.#emit({ kind: 'alarm', detail: `durable store refused: ${detail}` });
+  }
+
+  /** The stored base and entries, applied as a backup applies checkpoints. Throws when they do not apply. */
+  #replayStore(stored: StoredLog): StoredHistory {
+    const { config, app } = this;
+    const base = stored.snapshot;
+    let state: AppState =
+      base === null ? app.init() : stateFrom(app, base.stateVersion, base.state);
+    let txn = base?.txn ?? 0;
+    const cache =
+      base === null
+        ? new ReplyCache(config.syncDepth, config.clientsMax)
+        : ReplyCache.from(config.syncDepth, config.clientsMax, base.cache);
+    for (const { version, entry } of stored.entries) {
+      if (version !== app.version)
+        throw new Error(`its entries were written by ${app.name} ${version}`);
+      if (entry.txn <= txn) continue;
+      if (entry.txn !== txn + 1) throw new Error(`gap in the log: txn ${txn}, then ${entry.txn}`);
+      const applied = applyEntry(app, state, entry);
+      state = applied.state;
+      txn = entry.txn;
+      cache.save(entry.clientId, entry.syncId, { reply: applied.reply, txn } satisfies SavedReply);
+    }
+    return { state, txn, term: stored.mark.term, cache, solo: stored.mark.solo };
+  }
+
+  /**
+   * Both processors boot. The newer history serves: the higher (term, txn)
+   * of the two stores, processor 1 on a tie; the other joins it. With no
+   * history on either side, processor 1 starts the app empty, as before.
+   * A store that was refused stops both: what it held may be the newest.
+   */
+  #bothBooting(partner: Status): void {
+    if (this.#storeRefused || partner.stored === 'refused') return;
+    const mine = this.#stored;
+    const theirs = partner.stored;
+    if (mine === null) {
+      if (theirs === undefined && this.config.processor === 1) this.#coldStart(partner.term);
+      return;
+    }
+    const newer =
+      theirs === undefined ||
+      mine.term > partner.term ||
+      (mine.term === partner.term &&
+        (mine.txn > theirs.txn || (mine.txn === theirs.txn && this.config.processor === 1)));
+    if (newer) this.#recover(partner.term, false);
+  }
+
+  /** Serves from our store's history, in a new term, with a fresh log. */
+  #recover(partnerTerm: number, alone: boolean): void {
+    const stored = this.#stored;
+    if (stored === null) return;
+    this.#stored = null;
+    this.#state = stored.state;
+    this.#txn = stored.txn;
+    this.#cache = stored.cache;
+    this.#term = Math.max(stored.term, partnerTerm) + 1;
+    this.#emit({ kind: 'recovered', txn: stored.txn, storedTerm: stored.term, alone });
+    // The log's tail may be torn: the new history starts from a snapshot.
+    this.#compactNext = true;
+    this.#setRole(
+      ALONE,
+      `recovered txn ${stored.txn} from the durable store${alone ? ' (no partner heard)' : ''}`,
+      'recovered',
+    );
+    this.#effect({ kind: 'announce' });
+  }
+
+  /** A booting processor whose store holds a solo history, and hears no partner, recovers alone. */
+  #recoverAloneAtMs(): number {
+    return this.#role.name === 'booting' && this.#stored?.solo === true
+      ? this.#bootingSinceMs + this.config.recoverAloneAfterMs
+      : Infinity;
+  }
+
+  /**
+   * No other store can hold anything newer than ours: we serve, and no
+   * partner could take over from us (none synchronised or joining, the old
+   * backup of a switch stopped).
+   */
+  #soloAuthoritative(): boolean {
+    const role = this.#role;
+    if (role.name === 'primary-alone') return role.joinerInc === 0;
+    if (role.name === 'switching') return role.step === 'awaiting-boot' && role.stopSeq === 0;
+    return false;
+  }
+
+  /**
+   * Group commit: the entries since the last write, in one record (or a
+   * snapshot, when one is due), before any reply or acknowledgement of them
+   * leaves. A state that outgrew the store stops this processor: nothing it
+   * cannot keep is acknowledged.
+   */
+  #persist(solo: boolean, compact: boolean): void {
+    const log = this.#log;
+    if (log === null || this.#storeRefused) return;
+    const mark: LogMark = { version: this.app.version, term: this.#term, solo };
+    const last = this.#loggedMark;
+    const unchanged = last !== null && last.term === mark.term && last.solo === mark.solo;
+    if (!compact && !this.#compactNext && this.#unlogged.length === 0 && unchanged) return;
+    const snapshot = (): Snapshot => ({
+      stateVersion: this.app.stateVersion,
+      state: this.#state,
+      txn: this.#txn,
+      term: this.#term,
+      cache: this.#cache.entries(),
+    });
+    try {
+      if (compact || this.#compactNext) log.compact(mark, snapshot());
+      else log.commit(mark, this.#unlogged, snapshot);
+    } catch (error) {
+      if (!(error instanceof StoreFullError)) throw error;
+      this.#onStoreFull(error.message);
+      return;
+    }
+    this.#unlogged = [];
+    this.#compactNext = false;
+    this.#loggedMark = mark;
+  }
+
+  #onStoreFull(detail: string): void {
+    const unlogged = new Set(this.#unlogged.map((e) => e.txn));
+    // Replies of what the store could not take must not leave.
+    this.#outputs = this.#outputs.filter(
+      (o) => !(o.kind === 'reply' && o.reply.ok && unlogged.has(o.reply.txn)),
+    );
+    this.#unlogged = [];
+    this.#storeRefused = true;
+    this.#emit({ kind: 'store-refused', code: 'full', detail });
+    this.#emit({ kind: 'alarm', detail: `durable store full: ${detail}` });
+    if (this.#role.name !== 'stopped')
+      this.#stop('confirmed', 'the durable store is full', 'stopped');
   }
 
   #confirm(): void {
@@ -1205,6 +1433,9 @@ export class PairCore {
   }
 
   #stop(boot: BootChoice, reason: string, cause: RoleCause = 'stopped'): void {
+    // The next image reads a snapshot (converters apply), never another version's entries,
+    // and learns that this board stopped holding the newest history.
+    if (this.hasState) this.#persist(false, true);
     this.#state = undefined;
     this.#setRole({ name: 'stopped', reason }, reason, cause);
     this.#rebootAfterFlush = boot;
@@ -1230,6 +1461,8 @@ export class PairCore {
 
   /** End of every input: group commit, segments, acks, heartbeats, then effects. */
   #flush(): void {
+    // The log write comes first: no reply or acknowledgement below leaves before it.
+    if (this.hasState) this.#persist(this.#soloAuthoritative(), false);
     const links = this.#links;
     const channel = this.#channel;
     const path = links.preferredPath();
@@ -1294,7 +1527,11 @@ export class PairCore {
     let backupInc = 0;
     if (role.name === 'primary') backupInc = this.#partnerInc;
     else if (role.name === 'primary-alone' || role.name === 'switching') backupInc = role.joinerInc;
-    return { role: role.name, term: this.#term, backupInc };
+    const status: Status = { role: role.name, term: this.#term, backupInc };
+    if (role.name !== 'booting' || this.#log === null) return status;
+    if (this.#storeRefused) return { ...status, stored: 'refused' };
+    const stored = this.#stored;
+    return stored === null ? status : { ...status, term: stored.term, stored: { txn: stored.txn } };
   }
 
   #setRole(role: Role, why: string, cause: RoleCause): void {
@@ -1302,7 +1539,13 @@ export class PairCore {
       (role.name === 'primary-alone' && role.joinerInc !== 0) ||
       (role.name === 'switching' && role.step === 'big-checkpoint');
     if (!transferring) this.#chunksOut = [];
+    const wasBooting = this.#role.name === 'booting';
     this.#role = role;
+    if (role.name === 'booting' && !wasBooting) {
+      this.#bootingSinceMs = this.#now;
+      // What this board can recover from is what its store holds, not its memory.
+      if (this.#log !== null) this.#readStore();
+    }
     this.#links.beatNow(this.#now); // tell the partner at once
     this.#emit({ kind: 'role', role: role.name, term: this.#term, txn: this.#txn, why, cause });
   }

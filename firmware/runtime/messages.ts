@@ -42,7 +42,16 @@ export interface Status {
   readonly term: number;
   /** Incarnation of the processor I hold as my backup, 0 for none. */
   readonly backupInc: number;
+  /**
+   * A booting processor's durable store: the last transaction it holds
+   * (with `term`, its history), or 'refused' when the store failed
+   * verification. Absent when it holds nothing (or runs a memory app).
+   */
+  readonly stored?: StoredClaim;
 }
+
+/** What a booting processor's store holds, as it tells its partner. */
+export type StoredClaim = { readonly txn: number } | 'refused';
 
 /** How a stopped processor must come back. */
 export type BootChoice = 'other-test' | 'confirmed';
@@ -219,7 +228,7 @@ export function entryToWire(e: CheckpointEntry): unknown[] {
     : [e.txn, e.clientId, e.syncId, e.request ?? null, e.nowMs, e.seed ?? 0];
 }
 
-function parseEntry(value: unknown): CheckpointEntry {
+export function parseEntry(value: unknown): CheckpointEntry {
   const e = list(value, 'checkpoint entry');
   const head = {
     txn: count(e[0], 'entry.txn'),
@@ -289,7 +298,9 @@ function parseBody(value: unknown): PeerBody {
 /**
  * The wire form of an envelope: a flat array, because every frame carries one
  * and a UART at 115200 baud moves only 11.5 bytes a millisecond.
- * [p, inc, toInc, ack, role, term, backupInc, hello | null, seq, body | null, hears]
+ * [p, inc, toInc, ack, role, term, backupInc, hello | null, seq, body | null, hears],
+ * and a twelfth element only from a booting processor with a store to
+ * speak of: its stored txn, or 'refused'.
  */
 export function envelopeToWire(e: Envelope): unknown[] {
   return [
@@ -304,6 +315,7 @@ export function envelopeToWire(e: Envelope): unknown[] {
     e.seg?.seq ?? 0,
     e.seg === undefined ? null : bodyToWire(e.seg.body),
     e.hears,
+    ...(e.st.stored === undefined ? [] : [e.st.stored === 'refused' ? 'refused' : e.st.stored.txn]),
   ];
 }
 
@@ -314,8 +326,8 @@ function bodyToWire(body: PeerBody): unknown {
 /** Checks a decoded CBOR value against the envelope's wire form. Throws MessageError. */
 export function parseEnvelope(value: unknown): Envelope {
   const w = list(value, 'envelope');
-  if (w.length !== 11) fail('envelope length');
-  const [p, inc, toInc, ack, role, term, backupInc, hello, seq, body, hears] = w;
+  if (w.length !== 11 && w.length !== 12) fail('envelope length');
+  const [p, inc, toInc, ack, role, term, backupInc, hello, seq, body, hears, stored] = w;
   if (p !== 1 && p !== 2) fail('from.p');
   const roleName = ROLES[count(role, 'role')];
   if (roleName === undefined) fail('role');
@@ -334,6 +346,11 @@ export function parseEnvelope(value: unknown): Envelope {
     st: { role: roleName, term: count(term, 'term'), backupInc: count(backupInc, 'backupInc') },
     hears: count(hears, 'hears'),
   };
+  if (w.length === 12)
+    envelope.st = {
+      ...envelope.st,
+      stored: stored === 'refused' ? 'refused' : { txn: count(stored, 'stored') },
+    };
   if (hello !== null) envelope.hello = parseHello(hello);
   if (body !== null) envelope.seg = { seq: count(seq, 'seq'), body: parseBody(body) };
   return envelope;

@@ -1,3 +1,4 @@
+import type { Durability } from '../app.ts';
 import type { BootChoice, ClientReply, RoleName } from './messages.ts';
 
 /** Something the board must do to the hardware. */
@@ -37,6 +38,8 @@ export type RoleCause =
   | 'primary-lost'
   | 'takeover'
   | 'cold-start'
+  /** Both boards were off: this one's durable store holds the newest history, and it serves from it. */
+  | 'recovered'
   /** This processor gave up its copy (a checkpoint it could not apply, a primary that dropped it). */
   | 'gave-up-copy'
   | 'stopped'
@@ -80,7 +83,34 @@ export type PairEvent =
       readonly code: string;
       readonly detail: string;
     }
-  | { readonly kind: 'cold-start'; readonly version: string }
+  | {
+      readonly kind: 'cold-start';
+      readonly version: string;
+      /** The app's durability: a `memory` app that ran before on this board has lost its state. */
+      readonly durability: Durability;
+    }
+  /** The app's state came back from this board's durable store (both boards had been off). */
+  | {
+      readonly kind: 'recovered';
+      readonly txn: number;
+      /** The term of the stored history; the recovered primary serves in a newer one. */
+      readonly storedTerm: number;
+      /** It recovered without hearing its partner: its store said no other could hold anything newer. */
+      readonly alone: boolean;
+    }
+  /**
+   * The durable store cannot be used: `unreadable` (bytes that are not a
+   * log, or a log this version cannot apply), `full` (the state outgrew
+   * it), `missing` (a retained app on a board without a store). The board
+   * never starts empty in its place.
+   */
+  | {
+      readonly kind: 'store-refused';
+      readonly code: 'unreadable' | 'full' | 'missing';
+      readonly detail: string;
+    }
+  /** A booting processor waits for its partner: its store may be older than the partner's. */
+  | { readonly kind: 'awaiting-partner'; readonly storedTxn: number; readonly storedTerm: number }
   /** The partner was silent on every path with DSR high, then heard again before any takeover. */
   | { readonly kind: 'false-suspicion'; readonly silentMs: number }
   /**

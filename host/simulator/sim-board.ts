@@ -7,6 +7,7 @@
  * the host's timing) is the world's business.
  */
 import type { AnyApp } from '../../firmware/app.ts';
+import type { DurableRegion } from '../../firmware/hal.ts';
 import type { PairConfig } from '../../firmware/runtime/config.ts';
 import { PairCore } from '../../firmware/runtime/core.ts';
 import type { BootChoice } from '../../firmware/runtime/messages.ts';
@@ -49,6 +50,8 @@ export class SimBoard {
     /** Versions in slots 0 and 1 at the start ('' for an empty slot); slot 0 runs. */
     slots: readonly [string, string],
     readonly seed: number,
+    /** The board's durable store: it keeps its bytes when the board loses power. */
+    readonly store: DurableRegion | null = null,
   ) {
     const slot = (version: string): Slot => ({
       version,
@@ -132,6 +135,7 @@ export class SimBoard {
         seed: (this.seed * 31 + this.#bootCount) >>> 0,
       },
       now,
+      this.store,
     );
     this.core = core;
     return core;

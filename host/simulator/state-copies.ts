@@ -20,6 +20,9 @@
  * A board that has not held a copy since the seed began counts as `fault`
  * (it never had one to lose; the pair never had it twice).
  *
+ * A retained app (issue 10) keeps a copy on each board's store, which no
+ * power loss takes: with `retained`, no cold start is ever excused.
+ *
  * A cold start, once clients have been acknowledged, is excused as a double
  * failure only when both boards' last losses are `fault`: the schedule
  * itself took both copies, in a window where the other board held none for
@@ -30,6 +33,11 @@
 export type CopyLoss = 'fault' | 'switch' | 'core';
 
 export class StateCopies {
+  constructor(
+    /** The app's state is on each board's durable store too, which outlives power loss. */
+    readonly retained = false,
+  ) {}
+
   readonly #holds = [false, false];
   readonly #cause: CopyLoss[] = ['fault', 'fault'];
   readonly #why = ['never held a copy', 'never held a copy'];
@@ -55,11 +63,13 @@ export class StateCopies {
 
   /** Both copies were taken by faults: a cold start now is an excused double failure. */
   get doubleFault(): boolean {
+    if (this.retained) return false;
     return this.#cause[0] === 'fault' && this.#cause[1] === 'fault';
   }
 
   /** One copy taken by a fault while a switch had taken the other by design. */
   get inSwitchWindow(): boolean {
+    if (this.retained) return false;
     const causes = [...this.#cause].sort().join(' ');
     return causes === 'fault switch';
   }

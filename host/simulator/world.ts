@@ -6,7 +6,9 @@
  * checks safety after every step, then liveness once the faults stop.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { AnyApp } from '../../firmware/app.ts';
+import { RetentiveMemory } from '../../boards/retentive-memory.ts';
+import type { AnyApp, Durability } from '../../firmware/app.ts';
+import type { StoreGeometry } from '../../firmware/hal.ts';
 import { type PairConfig, pairConfig, suspectAfterMs } from '../../firmware/runtime/config.ts';
 import type { PairCore } from '../../firmware/runtime/core.ts';
 import {
@@ -44,6 +46,14 @@ import { type AppLoader, IMAGE_BYTES, SimBoard } from './sim-board.ts';
 import { baseClientId, SimClient } from './sim-client.ts';
 import { StateCopies } from './state-copies.ts';
 import { TakeoverJudge, type TakeoverVerdict } from './takeover-judge.ts';
+
+/** Each simulated board's durable store: 64 blocks of 4 KiB (32 blocks an area), 16-byte writes. */
+const SIM_STORE: StoreGeometry = {
+  eraseBlockBytes: 4096,
+  writeBytes: 16,
+  blockCount: 64,
+  enduranceCycles: 100_000,
+};
 
 export interface WorldOptions {
   readonly seed: number;
@@ -88,6 +98,11 @@ export interface WorldOptions {
   readonly script?: readonly ScriptStep[];
   /** Collect a readable trace of every event. */
   readonly trace: boolean;
+  /**
+   * `retained`: each board has a durable store that outlives its power
+   * (a retained app logs to it); `memory` (the default): none.
+   */
+  readonly durability?: Durability;
 }
 
 export type ScriptAction =
@@ -309,7 +324,7 @@ class World {
   /** DSR levels as the boards saw them when the hub stalled. */
   #dsrFrozen: boolean[][] = [];
   readonly judge: TakeoverJudge;
-  readonly copies = new StateCopies();
+  readonly copies: StateCopies;
   /** Per request key: the txn it ran as, and whether a client got that reply. */
   readonly #executions = new Map<string, { txn: number; delivered: boolean }>();
   /** Service-gap check: eligible time since the last acknowledgement. */
@@ -364,9 +379,21 @@ class World {
       empty.includes(p) ? '' : options.versions[1],
     ];
     this.pushedImage = [slots(1), slots(2)];
+    const retained =
+      options.durability === 'retained' &&
+      options.loadApp(options.versions[0]).durability === 'retained';
+    this.copies = new StateCopies(retained);
+    const store = () => (options.durability === 'retained' ? new RetentiveMemory(SIM_STORE) : null);
     this.boards = [
-      new SimBoard(1, config(1), this.#boardLoader(1, baseLoader), slots(1), options.seed),
-      new SimBoard(2, config(2), this.#boardLoader(2, baseLoader), slots(2), options.seed + 1),
+      new SimBoard(1, config(1), this.#boardLoader(1, baseLoader), slots(1), options.seed, store()),
+      new SimBoard(
+        2,
+        config(2),
+        this.#boardLoader(2, baseLoader),
+        slots(2),
+        options.seed + 1,
+        store(),
+      ),
     ];
     this.lines = [];
     this.unplugged = [];
@@ -943,9 +970,12 @@ class World {
    */
   #onColdStart(): void {
     if (!this.history.hasAcknowledged) return;
-    const excused = this.wide
-      ? this.copies.doubleFault
-      : this.gaveUpState[0] === true && this.gaveUpState[1] === true;
+    // A retained app's stores outlive every power loss: no cold start is excused.
+    const excused =
+      !this.copies.retained &&
+      (this.wide
+        ? this.copies.doubleFault
+        : this.gaveUpState[0] === true && this.gaveUpState[1] === true);
     if (excused) {
       this.counts.doubleFailures += 1;
       this.trace.push(`${this.#time()}  cold start after both copies were lost: double failure`);
@@ -958,9 +988,11 @@ class World {
       this.history.violation(
         this.queue.now,
         'state-lost',
-        this.wide
-          ? `cold start, yet the faults did not take both copies: ${this.copies.describe()}`
-          : 'cold start, yet only one board lost its copy',
+        this.copies.retained
+          ? `cold start of a retained app: the stores held the state (${this.copies.describe()})`
+          : this.wide
+            ? `cold start, yet the faults did not take both copies: ${this.copies.describe()}`
+            : 'cold start, yet only one board lost its copy',
       );
     }
     this.history.newEpoch();
@@ -1646,6 +1678,12 @@ function describe(event: PairEvent): string {
       return `executed ${event.clientId}#${event.syncId} as txn ${event.txn}`;
     case 'alarm':
       return `ALARM: ${event.detail}`;
+    case 'recovered':
+      return `recovered txn ${event.txn} (term ${event.storedTerm}) from the durable store${event.alone ? ', no partner heard' : ''}`;
+    case 'store-refused':
+      return `durable store refused (${event.code}): ${event.detail}`;
+    case 'awaiting-partner':
+      return `store holds txn ${event.storedTxn} (term ${event.storedTerm}); waiting for the partner, whose history may be newer`;
     case 'fence':
       return 'fences the partner';
     case 'false-suspicion':

@@ -5,9 +5,11 @@
  * they are sent, a fence resets the partner, and the wires can stall (every
  * frame and fence pulse held until the stall ends, then delivered in order:
  * a pulse from a board that the pulses before it reset never happened).
+ * Boards given a durable store keep it across power loss and fences.
  * The test reads every output. Virtual time only.
  */
 import type { AnyApp } from '../../firmware/app.ts';
+import type { DurableRegion } from '../../firmware/hal.ts';
 import { type PairConfig, pairConfig } from '../../firmware/runtime/config.ts';
 import { type BootInfo, PairCore } from '../../firmware/runtime/core.ts';
 import type { ClientReply } from '../../firmware/runtime/messages.ts';
@@ -51,6 +53,8 @@ export class CorePair {
   constructor(
     readonly apps: [AnyApp, AnyApp],
     config: Partial<PairConfig> = {},
+    /** Each board's durable region (it outlives the board's power), or null for none. */
+    readonly stores: readonly [DurableRegion | null, DurableRegion | null] = [null, null],
   ) {
     this.configs = [pairConfig(1, config), pairConfig(2, config)];
     this.cut = Array.from({ length: this.configs[0].pathCount }, () => [false, false]);
@@ -73,6 +77,7 @@ export class CorePair {
         ...info,
       },
       this.nowMs,
+      this.stores[board],
     );
     this.cores[board] = core;
     this.#applyDsr();
@@ -85,8 +90,9 @@ export class CorePair {
     return core;
   }
 
-  powerOff(board: 0 | 1): void {
-    this.cores[board] = null;
+  /** Cuts the power of the boards given, at the same instant. */
+  powerOff(...boards: (0 | 1)[]): void {
+    for (const board of boards) this.cores[board] = null;
     this.#applyDsr();
   }
 

@@ -41,6 +41,7 @@ export class SandboxHal {
           this.#wake = callback;
         },
       },
+      store: null,
       interconnect: Array.from({ length: paths }, (_, path) => uart(path)),
       bus: uart('bus'),
       gpio: {

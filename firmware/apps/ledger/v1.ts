@@ -33,6 +33,7 @@ export function ledgerV1(model: CheckpointModel = 'state'): LedgerV1App {
     version: '1.0.0',
     stateVersion: 1,
     checkpoint: model,
+    durability: 'retained',
     init: () => ({ accounts: {} }),
     parseRequest: parseLedgerV1Request,
     handle: (state, request) => decide(state.accounts, request),

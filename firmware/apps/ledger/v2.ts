@@ -48,6 +48,7 @@ export function ledgerV2(model: CheckpointModel = 'state'): LedgerV2App {
     version: '2.0.0',
     stateVersion: 2,
     checkpoint: model,
+    durability: 'retained',
     init: () => ({ accounts: {}, history: [] }),
     parseRequest: parseLedgerV2Request,
     handle: (state, request, context) => decide(state, request, context.nowMs),

@@ -140,5 +140,11 @@ function whatHappened(entry: ReadEntry): string {
       return `executed txn ${entry.txn} for ${entry.clientId} sync ${entry.syncId}`;
     case 'alarm':
       return `alarm: ${entry.detail}`;
+    case 'recovered':
+      return `recovered txn ${entry.txn} (term ${entry.storedTerm}) from the durable store${entry.alone ? ', no partner heard' : ''}`;
+    case 'store-refused':
+      return `durable store refused (${entry.code}): ${entry.detail}`;
+    case 'awaiting-partner':
+      return `store holds txn ${entry.storedTxn} (term ${entry.storedTerm}); waiting for the partner, whose history may be newer`;
   }
 }

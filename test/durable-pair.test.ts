@@ -1,0 +1,175 @@
+/**
+ * Durable state (issue 10): a retained ledger on two cores wired back to
+ * back, each with its own durable store that outlives the board's power.
+ * Losing both boards, in any order, loses nothing acknowledged.
+ */
+import test from 'ava';
+import { RetentiveMemory } from '../boards/retentive-memory.ts';
+import { ledgerV1, ledgerV2 } from '../firmware/apps/ledger/index.ts';
+import type { ClientReply } from '../firmware/runtime/messages.ts';
+import { CorePair } from './helpers/core-pair.ts';
+
+function retainedPair(): { pair: CorePair; stores: [RetentiveMemory, RetentiveMemory] } {
+  const stores: [RetentiveMemory, RetentiveMemory] = [new RetentiveMemory(), new RetentiveMemory()];
+  const pair = new CorePair(
+    [ledgerV1('state'), ledgerV1('state')],
+    { heartbeatIntervalMs: 20 },
+    stores,
+  );
+  pair.runUntil(() => pair.whole);
+  return { pair, stores };
+}
+
+/** Opens `count` accounts and deposits into each through `board`; returns the acknowledged replies. */
+function write(pair: CorePair, board: 0 | 1, prefix: string, count: number): ClientReply[] {
+  const before = pair.replies.length;
+  for (let i = 1; i <= count; i++) {
+    pair.request(board, `${prefix}${i}`, 1, { op: 'open', account: `${prefix}${i}` });
+    pair.request(board, `${prefix}${i}`, 2, { op: 'deposit', account: `${prefix}${i}`, amount: i });
+  }
+  pair.runUntil(() => pair.replies.length - before === 2 * count);
+  return pair.replies.slice(before).filter((r) => r.ok);
+}
+
+function serving(pair: CorePair): 0 | 1 {
+  const index = pair.cores.findIndex((c) => c?.serving === true);
+  if (index !== 0 && index !== 1) throw new Error('no board serves');
+  return index;
+}
+
+/** Every acknowledged deposit is in the serving board's ledger, and a retry gets its reply back. */
+function assertAllThere(
+  t: import('ava').ExecutionContext,
+  pair: CorePair,
+  acknowledged: readonly ClientReply[],
+): void {
+  const board = serving(pair);
+  const core = pair.core(board);
+  const top = Math.max(...acknowledged.map((r) => (r.ok ? r.txn : 0)));
+  t.true(core.txn >= top, `acknowledged up to txn ${top}, serving board at ${core.txn}`);
+  const accounts = (core.state as { accounts: Record<string, number> }).accounts;
+  for (const reply of acknowledged) {
+    if (reply.syncId !== 2) continue;
+    const n = Number(reply.clientId.replace(/^\D+/, ''));
+    t.is(accounts[reply.clientId], n, `balance of ${reply.clientId}`);
+  }
+  // A retry of an acknowledged deposit is answered from the recovered reply cache, not run again.
+  const last = acknowledged.at(-1) as ClientReply;
+  const txnBefore = core.txn;
+  const count = pair.replies.length;
+  pair.request(board, last.clientId, last.syncId, {
+    op: 'deposit',
+    account: last.clientId,
+    amount: 999,
+  });
+  pair.runUntil(() => pair.replies.length > count);
+  t.deepEqual(pair.replies.at(-1), last, 'the retry gets the reply it got before');
+  t.is(pair.core(board).txn, txnBefore, 'and nothing runs twice');
+}
+
+for (const order of [
+  [0, 1],
+  [1, 0],
+] as const) {
+  test(`both boards lose power together after acknowledged writes; restored P${order[0] + 1} first: every write is there`, (t) => {
+    // Both stores hold every acknowledged entry (the backup logs before it
+    // acknowledges). Neither may serve alone from a history its partner may
+    // have outgrown: each waits, then the newer (term, txn) serves and the
+    // other joins it.
+    const { pair } = retainedPair();
+    const acknowledged = write(pair, 0, 'a', 20);
+    pair.powerOff(0, 1);
+    pair.run(100);
+    pair.boot(order[0]);
+    pair.run(2000);
+    t.false(
+      pair.core(order[0]).serving,
+      'a board alone does not serve a history its partner may have outgrown',
+    );
+    t.true(pair.eventsOf('awaiting-partner').length >= 1);
+    pair.boot(order[1]);
+    pair.runUntil(() => pair.whole);
+    t.is(pair.eventsOf('cold-start').length, 1, 'only the first start of the pair');
+    t.is(pair.eventsOf('recovered').length, 1);
+    assertAllThere(t, pair, acknowledged);
+  });
+}
+
+test('a primary serving alone keeps its writes through a double power loss, and its stale backup never serves them away', (t) => {
+  // The backup is pulled; the primary serves alone (its store alone holds
+  // these writes). Then the primary is pulled too. The old backup comes back
+  // first: its store says it was a backup, so it waits; the old primary
+  // comes back and, with the newer history, serves; the other joins.
+  const { pair } = retainedPair();
+  const before = write(pair, 0, 'a', 5);
+  pair.powerOff(1);
+  pair.runUntil(() => pair.core(0).role === 'primary-alone' && pair.core(0).serving);
+  const alone = write(pair, 0, 'b', 5);
+  pair.powerOff(0);
+  pair.run(100);
+  pair.boot(1);
+  pair.run(3000);
+  t.is(pair.core(1).role, 'booting', 'the stale backup waits');
+  pair.boot(0);
+  pair.runUntil(() => pair.whole);
+  t.is(serving(pair), 0);
+  assertAllThere(t, pair, [...before, ...alone]);
+  t.is(pair.core(1).txn, pair.core(0).txn, 'the old backup joined with the recovered history');
+});
+
+test('a board that served alone recovers alone when its partner stays off', (t) => {
+  const { pair } = retainedPair();
+  write(pair, 0, 'a', 3);
+  pair.powerOff(1);
+  pair.runUntil(() => pair.core(0).role === 'primary-alone' && pair.core(0).serving);
+  const alone = write(pair, 0, 'b', 3);
+  pair.powerOff(0);
+  pair.run(100);
+  pair.boot(0);
+  pair.runUntil(() => pair.cores[0]?.serving === true, 5000);
+  const recovered = pair.eventsOf('recovered')[0];
+  t.true(recovered?.kind === 'recovered' && recovered.alone);
+  assertAllThere(t, pair, alone);
+});
+
+test('the only primary pulled in a switch window (the old backup gone to boot the new version) loses nothing', (t) => {
+  // Step a stopped the backup: the old primary is the only copy while the
+  // new version boots. Its store keeps what it acknowledged alone.
+  const { pair } = retainedPair();
+  for (const board of [0, 1] as const) pair.boot(board, { otherVersion: '2.0.0' });
+  pair.runUntil(() => pair.whole);
+  const before = write(pair, 0, 'a', 5);
+  const refusal = pair.core(0).switchToOther(pair.nowMs);
+  t.is(refusal, null);
+  pair.runUntil(() => pair.cores[1] == null);
+  pair.runUntil(() => pair.core(0).serving);
+  const window = write(pair, 0, 'w', 5);
+  pair.powerOff(0);
+  pair.run(100);
+  // Processor 2 boots the new version on trial, processor 1 its confirmed old one.
+  pair.boot(1, { testMode: true, otherVersion: '1.0.0' }, ledgerV2('state'));
+  pair.boot(0, { otherVersion: '2.0.0' });
+  pair.runUntil(() => pair.cores[0]?.serving === true, 5000);
+  t.is(pair.eventsOf('cold-start').length, 1, 'only the first start of the pair');
+  assertAllThere(t, pair, [...before, ...window]);
+});
+
+test('a store that fails verification is refused loudly, never replaced by an empty ledger', (t) => {
+  const { pair, stores } = retainedPair();
+  write(pair, 0, 'a', 3);
+  pair.powerOff(0, 1);
+  // Bit rot in the first record of every area of processor 1's store.
+  const area = stores[0].bytes.length / 2;
+  for (const at of [0, area])
+    stores[0].bytes[at + 20] = (stores[0].bytes[at + 20] as number) ^ 0x5a;
+  pair.boot(0);
+  pair.boot(1);
+  pair.run(3000);
+  t.is(pair.eventsOf('cold-start').length, 1, 'no second cold start');
+  const refused = pair.eventsOf('store-refused')[0];
+  t.is(refused?.kind === 'store-refused' ? refused.code : '', 'unreadable');
+  t.false(
+    pair.cores.some((c) => c?.serving === true),
+    'nobody serves over a refused store',
+  );
+});
