@@ -50,6 +50,8 @@ export function halFromIo(io: BoardIo, extras: HalExtras): Hal {
   let pending: number | null = null;
   return {
     processor: extras.processor,
+    // No durable store on an XS board yet: a retained app runs in memory only, and says so.
+    store: null,
     clock: {
       now: () => io.ticks(),
       wakeAt: (atMs, callback) => {
