@@ -4,6 +4,7 @@
  * ExitCode, and errors map to one here.
  */
 import { CommanderError } from 'commander';
+import { KeyFileError } from '../../boards/image/errors.ts';
 import { BoardNotAnsweringError, BoardRefusedError } from '../lab/board-client.ts';
 import { LabAlreadyRunningError } from '../lab/lab.ts';
 import { LabNotRunningError } from '../lab/lab-client.ts';
@@ -12,6 +13,7 @@ import { AppModuleError } from '../simulator/app-module.ts';
 import { PairTargetError } from '../target/target-error.ts';
 import { ExitCode } from './exit-codes.ts';
 import { tandemProgram } from './program.ts';
+import { UserFileError } from './user-file.ts';
 
 /** Commander's codes for help and version output, which are successes. */
 const COMMANDER_SUCCESSES = new Set(['commander.helpDisplayed', 'commander.version']);
@@ -25,8 +27,13 @@ function exitCodeFor(error: unknown): ExitCode {
     process.stderr.write(`tandem: ${error.message}\n  hint: ${error.hint}\n`);
     return ExitCode.appModule;
   }
-  if (error instanceof PairTargetError) {
+  if (error instanceof PairTargetError || error instanceof UserFileError) {
     process.stderr.write(`tandem: ${error.message}\n  hint: ${error.hint}\n`);
+    return ExitCode.usage;
+  }
+  if (error instanceof KeyFileError) {
+    // Its message says which file and how to make or fix it.
+    process.stderr.write(`tandem: ${error.message}\n`);
     return ExitCode.usage;
   }
   if (error instanceof LabNotRunningError || error instanceof LabAlreadyRunningError) {

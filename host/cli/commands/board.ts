@@ -13,6 +13,7 @@ import { BoardProfileError, loadBoardProfile } from '../../../boards/profile.ts'
 import { DEFAULT_KEY_DIR, PUBLIC_KEY_FILE } from '../../image/keys.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { userFileErrorFrom } from '../user-file.ts';
 
 interface BoardRunOptions {
   readonly profile: string;
@@ -81,6 +82,13 @@ async function problemBeforeStart(
   try {
     loadPublicKey(options.key);
   } catch (error) {
+    const fileError = userFileErrorFrom(error, options.key, 'the public key file', '');
+    if (fileError !== null) {
+      return {
+        message: fileError.message,
+        hint: 'name the public key file (image-signing.pub) with --key',
+      };
+    }
     if (!(error instanceof KeyFileError)) throw error;
     return {
       message: error.message,

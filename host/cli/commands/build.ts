@@ -12,6 +12,7 @@ import { BuildError, type BuildErrorCode } from '../../image/errors.ts';
 import { DEFAULT_KEY_DIR } from '../../image/keys.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { userFileErrorFrom } from '../user-file.ts';
 
 const MODES: readonly CheckpointModel[] = ['state', 'replay'];
 
@@ -92,7 +93,18 @@ async function runBuild(app: string, options: BuildCommandOptions): Promise<Exit
   } catch (error) {
     if (error instanceof BuildError) return refuse(error.message, EXIT_FOR[error.code]);
     if (error instanceof KeyFileError) return refuse(error.message, ExitCode.usage);
-    throw error;
+    // Writing the image: --out a folder, in a file, or somewhere not writable.
+    const path = (error as NodeJS.ErrnoException | null)?.path;
+    throw (
+      (path === undefined
+        ? null
+        : userFileErrorFrom(
+            error,
+            path,
+            'the image file',
+            'give --out a file path in a folder you can write',
+          )) ?? error
+    );
   }
   if (options.json) {
     process.stdout.write(`${JSON.stringify(written)}\n`);

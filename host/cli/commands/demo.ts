@@ -16,7 +16,7 @@ import { buildImage } from '../../image/build.ts';
 import { DEFAULT_KEY_DIR, generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { positiveInteger } from '../option-parsers.ts';
+import { positiveInteger, standardBaud } from '../option-parsers.ts';
 import { stylistFor } from '../terminal-style.ts';
 import { formatTable } from '../text-table.ts';
 
@@ -49,7 +49,7 @@ export const registerDemo: RegisterCommand = (program, finish) => {
     .option('--dir <dir>', 'lab directory (erased and reused)', '.tandem/demo-lab')
     .addOption(
       new Option('--baud <rate>', 'line rate of every simulated UART')
-        .argParser(positiveInteger)
+        .argParser(standardBaud)
         .default(115200),
     )
     .addOption(

@@ -31,7 +31,7 @@ import { startDemoPair } from '../../demo/demo-pair.ts';
 import { buildImage } from '../../image/build.ts';
 import { generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { positiveInteger, seedNumber } from '../option-parsers.ts';
+import { positiveInteger, seedNumber, standardBaud } from '../option-parsers.ts';
 import { formatColumns } from '../text-table.ts';
 import type { RegisterHilSubcommand } from './hil.ts';
 
@@ -95,7 +95,7 @@ export const registerHilFaults: RegisterHilSubcommand = (hil, finish) => {
     .option('--dir <dir>', 'where the lab and its signing key go (erased)', FAULTS_DIR)
     .addOption(
       new Option('--baud <rate>', "line rate of the simulated lab's UARTs")
-        .argParser(positiveInteger)
+        .argParser(standardBaud)
         .default(115200),
     )
     .option('--json', 'print the result as one JSON object; progress on stderr', false)

@@ -54,7 +54,7 @@ import { DEFAULT_LAB_DIR } from '../../lab/lab.ts';
 import { openLabBoard } from '../../lab/lab-boards.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { milliseconds, positiveInteger, seedNumber } from '../option-parsers.ts';
+import { milliseconds, positiveInteger, seedNumber, standardBaud } from '../option-parsers.ts';
 import { formatTable } from '../text-table.ts';
 import { registerHilFaults } from './hil-faults.ts';
 
@@ -110,7 +110,7 @@ export function addRigOptions(command: Command): Command {
     )
     .addOption(
       new Option('--host-baud <rate>', 'line rate of the management ports (with --hosts)')
-        .argParser(positiveInteger)
+        .argParser(standardBaud)
         .default(115200),
     );
 }
@@ -343,7 +343,7 @@ const registerHilRun: RegisterHilSubcommand = (hil, finish) => {
     )
     .addOption(
       new Option('--baud <rate>', "line rate of the simulated lab's UARTs (--rig sim)")
-        .argParser(positiveInteger)
+        .argParser(standardBaud)
         .default(115200),
     )
     .addOption(

@@ -2,6 +2,7 @@
  * `tandem lab up` / `tandem lab down`: start or stop a simulated lab (two
  * board processes, their cables and power rails) kept in one directory.
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option } from 'commander';
 import { DEFAULT_KEY_DIR, PUBLIC_KEY_FILE } from '../../image/keys.ts';
@@ -9,6 +10,7 @@ import { DEFAULT_LAB_DIR, labDown, labUp } from '../../lab/lab.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { standardBaud } from '../option-parsers.ts';
+import { onUserPath } from '../user-file.ts';
 
 export const registerLab: RegisterCommand = (program, finish) => {
   const lab = program.command('lab').description('Start and stop a simulated lab of two boards.');
@@ -40,6 +42,12 @@ export const registerLab: RegisterCommand = (program, finish) => {
         key: string;
         keep: boolean;
       }) => {
+        onUserPath(
+          options.dir,
+          'the lab directory',
+          'give --dir a directory you can write (it is created if missing)',
+          () => mkdirSync(options.dir, { recursive: true }),
+        );
         const config = await labUp({
           dir: options.dir,
           paths: options.paths === '1' ? 1 : 2,
