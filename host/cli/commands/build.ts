@@ -7,9 +7,9 @@ import { Option } from 'commander';
 import { KeyFileError } from '../../../boards/image/errors.ts';
 import type { CheckpointModel } from '../../../firmware/app.ts';
 import { APP_REGISTRY } from '../../image/app-registry.ts';
-import { buildImageFile, DEFAULT_BOARDS, DEFAULT_IMAGE_DIR } from '../../image/build.ts';
+import { buildImageFile, DEFAULT_BOARDS } from '../../image/build.ts';
 import { BuildError, type BuildErrorCode } from '../../image/errors.ts';
-import { DEFAULT_KEY_DIR } from '../../image/keys.ts';
+import { projectPath } from '../../project-dir.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { userFileErrorFrom } from '../user-file.ts';
@@ -54,8 +54,11 @@ export const registerBuild: RegisterCommand = (program, finish) => {
       `the app: ${Object.keys(APP_REGISTRY).join(', ')} (name or name@version), or a path to a module whose default export is an app factory (model) => app`,
     )
     .option('--version <version>', 'release version of a registered app (default: the newest)')
-    .option('--out <file>', `image file (default: ${DEFAULT_IMAGE_DIR}/<app>-<version>.img)`)
-    .option('--key <dir>', 'directory holding the signing key', DEFAULT_KEY_DIR)
+    .option(
+      '--out <file>',
+      `image file (default: ${projectPath(process.cwd(), 'images')}/<app>-<version>.img)`,
+    )
+    .option('--key <dir>', 'directory holding the signing key', projectPath(process.cwd(), 'keys'))
     .option('--board <list>', 'comma-separated board targets', DEFAULT_BOARDS.join(','))
     .addOption(
       new Option('--mode <model>', 'checkpoint model to build the app for')

@@ -13,7 +13,8 @@ import type { DemoRunOptions } from '../../demo/demo-pair.ts';
 import { type DemoResult, runTakeoverDemo } from '../../demo/takeover-demo.ts';
 import { runUpgradeDemo, type UpgradeDemoResult } from '../../demo/upgrade-demo.ts';
 import { buildImage } from '../../image/build.ts';
-import { DEFAULT_KEY_DIR, generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
+import { generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
+import { projectPath } from '../../project-dir.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { positiveInteger, standardBaud } from '../option-parsers.ts';
@@ -46,7 +47,11 @@ export const registerDemo: RegisterCommand = (program, finish) => {
       'no narration; print one JSON object {acknowledged, lost, duplicated, takeoverMs, ...}; upgrade adds holdMs, finalVersions, steps',
       false,
     )
-    .option('--dir <dir>', 'lab directory (erased and reused)', '.tandem/demo-lab')
+    .option(
+      '--dir <dir>',
+      'lab directory (erased and reused)',
+      projectPath(process.cwd(), 'demo-lab'),
+    )
     .addOption(
       new Option('--baud <rate>', 'line rate of every simulated UART')
         .argParser(standardBaud)
@@ -77,16 +82,17 @@ async function demo(options: DemoOptions): Promise<ExitCode> {
         process.stdout.write(
           `${style('dim', `${((performance.now() - started) / 1000).toFixed(2).padStart(6)} s`)}  ${line}\n`,
         );
-  if (!existsSync(join(DEFAULT_KEY_DIR, PUBLIC_KEY_FILE))) {
-    say(`no signing key yet: creating one in ${DEFAULT_KEY_DIR}`);
-    generateKeys(DEFAULT_KEY_DIR);
+  const keyDir = projectPath(process.cwd(), 'keys');
+  if (!existsSync(join(keyDir, PUBLIC_KEY_FILE))) {
+    say(`no signing key yet: creating one in ${keyDir}`);
+    generateKeys(keyDir);
   }
   say('building the signed image of ledger 1.0.0');
   const built = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['sim'] });
   say(`image: ${built.image.length} bytes, sha256 ${built.sha256.slice(0, 16)}…`);
   const run: DemoRunOptions = {
     dir: options.dir,
-    publicKeyFile: join(DEFAULT_KEY_DIR, PUBLIC_KEY_FILE),
+    publicKeyFile: join(keyDir, PUBLIC_KEY_FILE),
     baud: options.baud,
     clients: options.clients,
     loadMs: options.loadMs,

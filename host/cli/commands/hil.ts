@@ -48,10 +48,10 @@ import { defaultReportDir, writeReports, writeSuiteReports } from '../../../hil/
 import type { Rig } from '../../../hil/rig.ts';
 import { loadRigProfile, type RigProfile, RigProfileError } from '../../../hil/rig-profile.ts';
 import { buildImage } from '../../image/build.ts';
-import { DEFAULT_KEY_DIR, generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
+import { generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
 import { BoardClient } from '../../lab/board-client.ts';
-import { DEFAULT_LAB_DIR } from '../../lab/lab.ts';
 import { openLabBoard } from '../../lab/lab-boards.ts';
+import { projectPath } from '../../project-dir.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { milliseconds, positiveInteger, seedNumber, standardBaud } from '../option-parsers.ts';
@@ -95,7 +95,7 @@ export function addRigOptions(command: Command): Command {
     .option(
       '--dir <dir>',
       'lab directory (--rig sim, and --rig command without --hosts)',
-      DEFAULT_LAB_DIR,
+      projectPath(process.cwd(), 'lab'),
     )
     .option('--port <path>', 'serial port of the Arduino running StandardFirmata (--rig firmata)')
     .option(
@@ -305,7 +305,7 @@ interface HilRunOptions extends RigOptions {
 }
 
 /** Where `--rig sim` starts its own lab unless --dir says otherwise (erased at the start). */
-const HIL_RUN_LAB_DIR = '.tandem/hil-lab';
+const HIL_RUN_LAB_DIR = projectPath(process.cwd(), 'hil-lab');
 
 const registerHilRun: RegisterHilSubcommand = (hil, finish) => {
   addRigOptions(
@@ -465,9 +465,10 @@ async function openTarget(
     });
     return { ...target, close: () => opened.close() };
   }
-  if (!existsSync(join(DEFAULT_KEY_DIR, PUBLIC_KEY_FILE))) {
-    say(`no signing key yet: creating one in ${DEFAULT_KEY_DIR}`);
-    generateKeys(DEFAULT_KEY_DIR);
+  const keyDir = projectPath(process.cwd(), 'keys');
+  if (!existsSync(join(keyDir, PUBLIC_KEY_FILE))) {
+    say(`no signing key yet: creating one in ${keyDir}`);
+    generateKeys(keyDir);
   }
   say('building the signed images');
   const v1 = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['sim'] });
@@ -478,7 +479,7 @@ async function openTarget(
   return openSimCampaignTarget({
     dir: options.dir,
     baud: options.baud,
-    publicKeyFile: join(DEFAULT_KEY_DIR, PUBLIC_KEY_FILE),
+    publicKeyFile: join(keyDir, PUBLIC_KEY_FILE),
     v1: v1.image,
     v2: v2?.image ?? null,
     // The lab's boards, powered by its relay controller or by the profile's commands.

@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { KeyFileError } from '../../../boards/image/errors.ts';
 import { loadPublicKey } from '../../../boards/image/public-key.ts';
 import {
-  DEFAULT_KEY_DIR,
   generateKeys,
   type KeyFiles,
   loadSigningKey,
   PRIVATE_KEY_FILE,
   PUBLIC_KEY_FILE,
 } from '../../image/keys.ts';
+import { projectPath } from '../../project-dir.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { onUserPath } from '../user-file.ts';
@@ -36,7 +36,7 @@ export const registerKeys: RegisterCommand = (program, finish) => {
     .description(
       'Create a signing key pair: image-signing.pem (private, mode 0600) and image-signing.pub (raw public key, base64).',
     )
-    .option('--out <dir>', 'directory for the key files', DEFAULT_KEY_DIR)
+    .option('--out <dir>', 'directory for the key files', projectPath(process.cwd(), 'keys'))
     .option('--force', 'replace existing key files', false)
     .option(
       '--json',

@@ -5,8 +5,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option } from 'commander';
-import { DEFAULT_KEY_DIR, PUBLIC_KEY_FILE } from '../../image/keys.ts';
-import { DEFAULT_LAB_DIR, labDown, labUp } from '../../lab/lab.ts';
+import { PUBLIC_KEY_FILE } from '../../image/keys.ts';
+import { labDown, labUp } from '../../lab/lab.ts';
+import { projectPath } from '../../project-dir.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { standardBaud } from '../option-parsers.ts';
@@ -19,7 +20,7 @@ export const registerLab: RegisterCommand = (program, finish) => {
     .description(
       'Start two simulated boards (separate processes), their interconnect cables, field bus and power rails.',
     )
-    .option('--dir <dir>', 'lab directory (holds all its state)', DEFAULT_LAB_DIR)
+    .option('--dir <dir>', 'lab directory (holds all its state)', projectPath(process.cwd(), 'lab'))
     .addOption(new Option('--paths <n>', 'interconnect paths').choices(['1', '2']).default('2'))
     .addOption(
       new Option('--baud <rate>', 'line rate of every UART (the field bus too, unless --bus-baud)')
@@ -31,7 +32,11 @@ export const registerLab: RegisterCommand = (program, finish) => {
         standardBaud,
       ),
     )
-    .option('--key <dir>', 'directory with the public key the boards trust', DEFAULT_KEY_DIR)
+    .option(
+      '--key <dir>',
+      'directory with the public key the boards trust',
+      projectPath(process.cwd(), 'keys'),
+    )
     .option('--keep', 'keep the flash of a previous lab in this directory', false)
     .action(
       async (options: {
@@ -65,7 +70,7 @@ export const registerLab: RegisterCommand = (program, finish) => {
   lab
     .command('down')
     .description('Stop the lab: power off both boards and the wires.')
-    .option('--dir <dir>', 'lab directory', DEFAULT_LAB_DIR)
+    .option('--dir <dir>', 'lab directory', projectPath(process.cwd(), 'lab'))
     .action(async (options: { dir: string }) => {
       const stopped = await labDown(options.dir);
       process.stdout.write(
