@@ -61,6 +61,14 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+// Ctrl-C: a command that started something (a lab, a load, a campaign)
+// listens for SIGINT itself, cleans up and reports ExitCode.interrupted. For
+// one that did not, this is the only listener: exit 130 at once, as the
+// shells expect (the OS closes its ports and files).
+process.on('SIGINT', () => {
+  if (process.listenerCount('SIGINT') === 1) process.exit(ExitCode.interrupted);
+});
+
 let exitCode: ExitCode = ExitCode.ok;
 try {
   await tandemProgram((code) => {
@@ -69,5 +77,8 @@ try {
 } catch (error) {
   exitCode = exitCodeFor(error);
 }
+// An interrupted command has cleaned up what matters and may have left work
+// it abandoned (timers, a socket): exit now rather than wait for them.
+if (exitCode === ExitCode.interrupted) process.exit(exitCode);
 // Not process.exit(): let stdout drain, so piped JSON is never cut short.
 process.exitCode = exitCode;

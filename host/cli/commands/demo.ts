@@ -4,16 +4,19 @@
  * primary's power is pulled, the backup takes over, the old primary rejoins.
  * `--scenario upgrade`: load on 1.0.0, push 2.0.0, switch, pull the new
  * primary, takeover by the 2.0.0 backup, restore, fall back to 1.0.0.
+ * Ctrl-C takes the demonstration's lab down and exits 130.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Option } from 'commander';
 import type { DemoRunOptions } from '../../demo/demo-pair.ts';
 import { type DemoResult, runTakeoverDemo } from '../../demo/takeover-demo.ts';
 import { runUpgradeDemo, type UpgradeDemoResult } from '../../demo/upgrade-demo.ts';
 import { buildImage } from '../../image/build.ts';
 import { generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
+import { labDown } from '../../lab/lab.ts';
 import { projectPath } from '../../project-dir.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
@@ -69,9 +72,51 @@ export const registerDemo: RegisterCommand = (program, finish) => {
       new Option('--seed <n>', 'seed of the client workload').argParser(positiveInteger).default(1),
     )
     .action(async (options: DemoOptions) => {
-      finish(await demo(options));
+      finish(await untilInterrupted(demo(options), options.dir));
     });
 };
+
+/** How long Ctrl-C waits for a lab that is still starting, to take it down. */
+const LAB_STARTING_WAIT_MS = 30_000;
+const LAB_STARTING_POLL_MS = 100;
+
+/**
+ * The demonstration, or on Ctrl-C its lab taken down (board processes,
+ * wires) and ExitCode.interrupted; what the abandoned run still holds ends
+ * with the process.
+ */
+async function untilInterrupted(run: Promise<ExitCode>, labDir: string): Promise<ExitCode> {
+  let settled = false;
+  run.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true; // it fails once its lab is gone; nobody waits for it
+    },
+  );
+  // The lab's daemon runs detached, so Ctrl-C does not reach it: take it down,
+  // and if it is still starting (or about to), wait until it answers to do so.
+  const takeLabDown = async () => {
+    const deadline = performance.now() + LAB_STARTING_WAIT_MS;
+    while (!(await labDown(labDir)) && !settled && performance.now() < deadline) {
+      await sleep(LAB_STARTING_POLL_MS);
+    }
+  };
+  let onInterrupt = () => {};
+  const interrupted = new Promise<ExitCode>((resolve) => {
+    onInterrupt = () => {
+      process.stderr.write(`tandem demo: interrupted; taking the lab in ${labDir} down\n`);
+      resolve(takeLabDown().then(() => ExitCode.interrupted));
+    };
+  });
+  process.once('SIGINT', onInterrupt);
+  try {
+    return await Promise.race([run, interrupted]);
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+  }
+}
 
 async function demo(options: DemoOptions): Promise<ExitCode> {
   const style = stylistFor(process.stdout);

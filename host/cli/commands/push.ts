@@ -86,7 +86,7 @@ export const registerPush: RegisterCommand = (program, finish) => {
           if (options.json) {
             process.stdout.write(`${JSON.stringify({ stopped: true, message: error.message })}\n`);
           }
-          finish(ExitCode.failure);
+          finish(ExitCode.interrupted);
           return;
         }
         if (error instanceof PushRefusedError && options.json) {
