@@ -84,6 +84,14 @@ const badPaths: readonly (readonly [args: readonly string[], message: RegExp])[]
   [['demo', '--baud', '12345'], /--baud.*Must be a standard rate/],
   [['hil', 'run', '--baud', '12345'], /--baud.*Must be a standard rate/],
   [['hil', 'run', '--rig', 'command', '--profile', 'host'], /host: cannot read the rig profile/],
+  [
+    ['hil', 'run', '--report-dir', 'README.md'],
+    /the report directory README\.md already exists and is not a directory/,
+  ],
+  [
+    ['hil', 'run', '--report-dir', join(scratch, 'reports'), '--tap', 'host'],
+    /the TAP file host is a directory\n\s+hint: /,
+  ],
 ];
 
 // One at a time, with a generous timeout: each starts a CLI, and the machine may be busy.

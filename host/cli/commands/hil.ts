@@ -15,8 +15,8 @@
  */
 
 import { randomInt } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
@@ -56,6 +56,7 @@ import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { milliseconds, positiveInteger, seedNumber, standardBaud } from '../option-parsers.ts';
 import { formatTable } from '../text-table.ts';
+import { onUserPath, UserFileError } from '../user-file.ts';
 import { registerHilFaults } from './hil-faults.ts';
 
 /** The options every `hil` subcommand takes to reach its rig and boards. */
@@ -369,6 +370,19 @@ const registerHilRun: RegisterHilSubcommand = (hil, finish) => {
     });
 };
 
+/** The reports must have somewhere to go before a campaign of many minutes, not after it. */
+function checkReportPaths(reportDir: string, tap: string | undefined): void {
+  onUserPath(reportDir, 'the report directory', 'give --report-dir a directory you can write', () =>
+    mkdirSync(reportDir, { recursive: true }),
+  );
+  if (tap === undefined) return;
+  const hint = 'give --tap a file path in a folder you can write';
+  onUserPath(tap, 'the TAP file', hint, () => mkdirSync(dirname(tap), { recursive: true }));
+  if (statSync(tap, { throwIfNoEntry: false })?.isDirectory() === true) {
+    throw new UserFileError('is-directory', tap, `the TAP file ${tap} is a directory`, hint);
+  }
+}
+
 async function hilRun(options: HilRunOptions): Promise<ExitCode> {
   const started = new Date();
   const seed = options.seed ?? randomInt(0, 2 ** 32);
@@ -376,6 +390,8 @@ async function hilRun(options: HilRunOptions): Promise<ExitCode> {
   process.stderr.write(
     `tandem hil run: ${options.scenario}, ${options.pulls} pulls, seed ${seed} (replay with --seed ${seed})\n`,
   );
+  const reportDir = options.reportDir ?? defaultReportDir(started);
+  checkReportPaths(reportDir, options.tap);
   const abort = new AbortController();
   const onInterrupt = () => {
     if (!abort.signal.aborted) {
@@ -386,7 +402,6 @@ async function hilRun(options: HilRunOptions): Promise<ExitCode> {
   process.on('SIGINT', onInterrupt);
   let target: (CampaignTarget & { close(): Promise<void> }) | null = null;
   let run: CampaignRun;
-  const reportDir = options.reportDir ?? defaultReportDir(started);
   try {
     try {
       target = await openTarget(options, options.json ? () => {} : progress);
