@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { generateKeys } from '../host/image/keys.ts';
 import { runCli } from './fixtures/run-cli.ts';
 
 const USAGE = 2;
@@ -49,13 +50,19 @@ test('--app pointing to a module without the contract exits 3 saying what is mis
 // the path, what is wrong with it and a hint; never exit 70 with a stack trace.
 const scratch = mkdtempSync(join(tmpdir(), 'tandem-cli-errors-'));
 test.after.always(() => rmSync(scratch, { recursive: true, force: true }));
+// A key of its own, so that build gets as far as writing (a clean clone has none).
+const keyDir = join(scratch, 'keys');
+generateKeys(keyDir);
 
 const badPaths: readonly (readonly [args: readonly string[], message: RegExp])[] = [
   [['flash', 'no-such.img', '--board', '1'], /the image no-such\.img does not exist\n\s+hint: /],
   [['flash', 'host', '--board', '2'], /the image host is a directory, not a file\n\s+hint: /],
   [['push', 'no-such.img'], /the image no-such\.img does not exist\n\s+hint: .*tandem build/],
   [['push', 'host', '--port', '/dev/null,/dev/null'], /the image host is a directory/],
-  [['build', 'ledger', '--out', 'host'], /the image file host is a directory.*\n\s+hint: .*--out/],
+  [
+    ['build', 'ledger', '--key', keyDir, '--out', 'host'],
+    /the image file host is a directory.*\n\s+hint: .*--out/,
+  ],
   [
     ['keys', 'generate', '--out', 'README.md'],
     /the key directory README\.md already exists and is not a directory\n\s+hint: /,
