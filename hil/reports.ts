@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { projectPath } from '../host/project-dir.ts';
 import type { CampaignRun } from './campaign.ts';
 import { htmlReport } from './html-report.ts';
 import { campaignSuite, type JunitSuite, junitXml } from './junit.ts';
@@ -16,7 +17,7 @@ export const RESULT_FILE = 'result.json';
 
 /** Where reports go without --report-dir: one folder per run, named by its start time. */
 export function defaultReportDir(startedAt: Date): string {
-  return join('.tandem', 'hil', startedAt.toISOString().replace(/[:.]/g, '-'));
+  return projectPath(process.cwd(), 'hil', startedAt.toISOString().replace(/[:.]/g, '-'));
 }
 
 export interface ReportPaths {

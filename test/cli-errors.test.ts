@@ -1,5 +1,9 @@
 /** Bad input is a usage error naming the culprit, never a stack trace. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
+import { generateKeys } from '../host/image/keys.ts';
 import { runCli } from './fixtures/run-cli.ts';
 
 const USAGE = 2;
@@ -41,3 +45,68 @@ test('--app pointing to a module without the contract exits 3 saying what is mis
   t.is(run.code, APP_MODULE);
   t.regex(run.stderr, /no default export and no export named 'simulation'/);
 });
+
+// What the file system says about a path the user named is bad input: exit 2,
+// the path, what is wrong with it and a hint; never exit 70 with a stack trace.
+const scratch = mkdtempSync(join(tmpdir(), 'tandem-cli-errors-'));
+test.after.always(() => rmSync(scratch, { recursive: true, force: true }));
+// A key of its own, so that build gets as far as writing (a clean clone has none).
+const keyDir = join(scratch, 'keys');
+generateKeys(keyDir);
+
+const badPaths: readonly (readonly [args: readonly string[], message: RegExp])[] = [
+  [['flash', 'no-such.img', '--board', '1'], /the image no-such\.img does not exist\n\s+hint: /],
+  [['flash', 'host', '--board', '2'], /the image host is a directory, not a file\n\s+hint: /],
+  [['push', 'no-such.img'], /the image no-such\.img does not exist\n\s+hint: .*tandem build/],
+  [['push', 'host', '--port', '/dev/null,/dev/null'], /the image host is a directory/],
+  [
+    ['build', 'ledger', '--key', keyDir, '--out', 'host'],
+    /the image file host is a directory.*\n\s+hint: .*--out/,
+  ],
+  [
+    ['keys', 'generate', '--out', 'README.md'],
+    /the key directory README\.md already exists and is not a directory\n\s+hint: /,
+  ],
+  [
+    ['lab', 'up', '--dir', 'README.md/lab'],
+    /the lab directory README\.md\/lab has a file where a directory should be/,
+  ],
+  [
+    ['lab', 'up', '--dir', join(scratch, 'lab'), '--key', 'no-keys-here'],
+    /no public key at no-keys-here\/image-signing\.pub; `tandem keys generate`/,
+  ],
+  [
+    [
+      'board',
+      'run',
+      '--profile',
+      'boards/profiles/linux-rpi-p1.board.json',
+      '--flash',
+      join(scratch, 'flash.bin'),
+      '--key',
+      'host',
+    ],
+    /the public key file host is a directory/,
+  ],
+  [['demo', '--baud', '12345'], /--baud.*Must be a standard rate/],
+  [['hil', 'run', '--baud', '12345'], /--baud.*Must be a standard rate/],
+  [['hil', 'run', '--rig', 'command', '--profile', 'host'], /host: cannot read the rig profile/],
+  [
+    ['hil', 'run', '--report-dir', 'README.md'],
+    /the report directory README\.md already exists and is not a directory/,
+  ],
+  [
+    ['hil', 'run', '--report-dir', join(scratch, 'reports'), '--tap', 'host'],
+    /the TAP file host is a directory\n\s+hint: /,
+  ],
+];
+
+// One at a time, with a generous timeout: each starts a CLI, and the machine may be busy.
+for (const [args, message] of badPaths) {
+  test.serial(`${args.join(' ')} exits ${USAGE} saying what is wrong`, async (t) => {
+    const run = await runCli(args, 120_000);
+    t.is(run.code, USAGE, run.stderr);
+    t.regex(run.stderr, message);
+    t.false(/\n\s+at /.test(run.stderr), 'no stack trace');
+  });
+}

@@ -20,9 +20,13 @@ test('keys generate, then build with --json, gives a verifiable image', async (t
     publicKeyPath: string;
   };
 
-  const again = await runCli(['keys', 'generate', '--out', keyDir]);
-  t.is(again.code, USAGE);
-  t.regex(again.stderr, /already exist.*--force/);
+  // A key already there is kept, and said so: replacing it takes --force.
+  const again = await runCli(['keys', 'generate', '--out', keyDir, '--json']);
+  t.is(again.code, 0, again.stderr);
+  t.deepEqual(JSON.parse(again.stdout), { ...JSON.parse(keys.stdout), created: false });
+  const human = await runCli(['keys', 'generate', '--out', keyDir]);
+  t.is(human.code, 0, human.stderr);
+  t.regex(human.stdout, new RegExp(`key ${keyId} already there, kept[\\s\\S]*--force replaces it`));
 
   const out = join(work, 'ledger-2.img');
   const run = await runCli([
@@ -55,7 +59,7 @@ test('keys generate, then build with --json, gives a verifiable image', async (t
     verifyImage(image, { publicKeys: [loadPublicKey(publicKeyPath)], board: 'sim' }),
   );
 
-  const human = await runCli([
+  const humanBuild = await runCli([
     'build',
     'ledger@1.0.0',
     '--key',
@@ -63,8 +67,26 @@ test('keys generate, then build with --json, gives a verifiable image', async (t
     '--out',
     join(work, 'v1.img'),
   ]);
-  t.is(human.code, 0, human.stderr);
-  t.regex(human.stdout, /v1\.img\n\s+\d+ bytes \(\d+\.\d KiB\), sha256 [0-9a-f]{64}/);
+  t.is(humanBuild.code, 0, humanBuild.stderr);
+  t.regex(humanBuild.stdout, /v1\.img\n\s+\d+ bytes \(\d+\.\d KiB\), sha256 [0-9a-f]{64}/);
+});
+
+test('keys generate --force replaces a key; half a key pair is refused without it', async (t) => {
+  const keyDir = join(work, 'replaced');
+  const first = await runCli(['keys', 'generate', '--out', keyDir, '--json']);
+  t.is(first.code, 0, first.stderr);
+  const forced = await runCli(['keys', 'generate', '--out', keyDir, '--force', '--json']);
+  t.is(forced.code, 0, forced.stderr);
+  const [before, after] = [first, forced].map(
+    (run) => JSON.parse(run.stdout) as { keyId: string; created: boolean },
+  );
+  t.true(after?.created);
+  t.not(after?.keyId, before?.keyId);
+
+  rmSync(join(keyDir, 'image-signing.pub'));
+  const half = await runCli(['keys', 'generate', '--out', keyDir]);
+  t.is(half.code, USAGE);
+  t.regex(half.stderr, /image-signing\.pem already exists; pass --force/);
 });
 
 test('build refuses bad requests with exit 2 and a message, no stack trace', async (t) => {

@@ -4,6 +4,7 @@
  * ExitCode, and errors map to one here.
  */
 import { CommanderError } from 'commander';
+import { KeyFileError } from '../../boards/image/errors.ts';
 import { BoardNotAnsweringError, BoardRefusedError } from '../lab/board-client.ts';
 import { LabAlreadyRunningError } from '../lab/lab.ts';
 import { LabNotRunningError } from '../lab/lab-client.ts';
@@ -12,6 +13,7 @@ import { AppModuleError } from '../simulator/app-module.ts';
 import { PairTargetError } from '../target/target-error.ts';
 import { ExitCode } from './exit-codes.ts';
 import { tandemProgram } from './program.ts';
+import { UserFileError } from './user-file.ts';
 
 /** Commander's codes for help and version output, which are successes. */
 const COMMANDER_SUCCESSES = new Set(['commander.helpDisplayed', 'commander.version']);
@@ -25,8 +27,13 @@ function exitCodeFor(error: unknown): ExitCode {
     process.stderr.write(`tandem: ${error.message}\n  hint: ${error.hint}\n`);
     return ExitCode.appModule;
   }
-  if (error instanceof PairTargetError) {
+  if (error instanceof PairTargetError || error instanceof UserFileError) {
     process.stderr.write(`tandem: ${error.message}\n  hint: ${error.hint}\n`);
+    return ExitCode.usage;
+  }
+  if (error instanceof KeyFileError) {
+    // Its message says which file and how to make or fix it.
+    process.stderr.write(`tandem: ${error.message}\n`);
     return ExitCode.usage;
   }
   if (error instanceof LabNotRunningError || error instanceof LabAlreadyRunningError) {
@@ -54,6 +61,14 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+// Ctrl-C: a command that started something (a lab, a load, a campaign)
+// listens for SIGINT itself, cleans up and reports ExitCode.interrupted. For
+// one that did not, this is the only listener: exit 130 at once, as the
+// shells expect (the OS closes its ports and files).
+process.on('SIGINT', () => {
+  if (process.listenerCount('SIGINT') === 1) process.exit(ExitCode.interrupted);
+});
+
 let exitCode: ExitCode = ExitCode.ok;
 try {
   await tandemProgram((code) => {
@@ -62,5 +77,8 @@ try {
 } catch (error) {
   exitCode = exitCodeFor(error);
 }
+// An interrupted command has cleaned up what matters and may have left work
+// it abandoned (timers, a socket): exit now rather than wait for them.
+if (exitCode === ExitCode.interrupted) process.exit(exitCode);
 // Not process.exit(): let stdout drain, so piped JSON is never cut short.
 process.exitCode = exitCode;

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { sha256Hex } from '../../boards/image/format.ts';
 import {
   APP_NAME_PATTERN,
@@ -15,10 +15,11 @@ import {
   VERSION_PATTERN,
 } from '../../boards/image/manifest.ts';
 import type { AnyApp, CheckpointModel } from '../../firmware/app.ts';
+import { projectPath } from '../project-dir.ts';
 import { type AppSource, resolveApp } from './app-registry.ts';
 import { bundleApp } from './bundle.ts';
 import { BuildError } from './errors.ts';
-import { DEFAULT_KEY_DIR, loadSigningKey } from './keys.ts';
+import { loadSigningKey } from './keys.ts';
 import { REPO_ROOT } from './repo-root.ts';
 import { signImage } from './sign.ts';
 import { type SizePart, sizeByPart } from './size-report.ts';
@@ -61,7 +62,7 @@ export async function buildImage(options: BuildOptions): Promise<BuiltImage> {
   const boards = boardList(options.boards ?? DEFAULT_BOARDS);
   const source = await resolveApp(options.app, options.version);
   const app = describedApp(source, model);
-  const key = loadSigningKey(options.keyDir ?? DEFAULT_KEY_DIR);
+  const key = loadSigningKey(options.keyDir ?? projectPath(process.cwd(), 'keys'));
   const bundle = await bundleApp(source, model, options.root ?? REPO_ROOT);
   const payload = new TextEncoder().encode(bundle.script);
   const manifest: Manifest = {
@@ -100,7 +101,7 @@ export async function buildImageFile(
 /** `<app>-<version>.img`, with `-replay` for the replay model so the two never overwrite each other. */
 export function defaultImagePath(manifest: Manifest): string {
   const suffix = manifest.checkpoint === 'replay' ? '-replay' : '';
-  return join(DEFAULT_IMAGE_DIR, `${manifest.app}-${manifest.version}${suffix}.img`);
+  return projectPath(process.cwd(), 'images', `${manifest.app}-${manifest.version}${suffix}.img`);
 }
 
 /** Sorted and without duplicates: the manifest's canonical order. */

@@ -74,7 +74,7 @@ export class LabClient {
       socket.on('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         reject(
-          error.code === 'ENOENT' || error.code === 'ECONNREFUSED'
+          error.code === 'ENOENT' || error.code === 'ECONNREFUSED' || error.code === 'ENOTDIR'
             ? new LabNotRunningError(
                 `no lab is running in ${this.dir}: start one with \`npx tandem lab up\``,
               )

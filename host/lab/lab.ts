@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadPublicKey } from '../../boards/image/public-key.ts';
 import type { ImageEngine } from '../../boards/image-engine.ts';
 import type { BoardProfile } from '../../boards/profile.ts';
 import { nodeArgsFor } from '../code-location.ts';
@@ -44,6 +45,8 @@ export async function labUp(options: LabUpOptions): Promise<LabConfig> {
       `a lab is already running in ${dir}: \`npx tandem lab down --dir ${options.dir}\` first`,
     );
   }
+  // The boards cannot boot an image without the key: say so now, not after their start-up timeout.
+  loadPublicKey(options.publicKeyFile);
   if (options.fresh) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const config: LabConfig = {

@@ -22,7 +22,8 @@ import {
   STANDARD_BAUD_RATES,
 } from '../../boards/profile.ts';
 import { specSchema } from '../../boards/profile-schema.ts';
-import { DEFAULT_KEY_DIR, PUBLIC_KEY_FILE } from '../image/keys.ts';
+import { PUBLIC_KEY_FILE } from '../image/keys.ts';
+import { projectPath } from '../project-dir.ts';
 import { PairTargetError } from './target-error.ts';
 
 /** The name a pair file is found by, walking up from the working directory. */
@@ -122,7 +123,7 @@ export const pairFileSpec = {
       spec: {
         type: 'string',
         minLength: 1,
-        description: `The public key file the boards trust, relative to this file (default: ${DEFAULT_KEY_DIR}/${PUBLIC_KEY_FILE} under the working directory); a push checks images against it first.`,
+        description: `The public key file the boards trust, relative to this file (default: keys/${PUBLIC_KEY_FILE} in the project's .tandem/ folder, the nearest one from the working directory up); a push checks images against it first.`,
       },
     },
   },
@@ -237,7 +238,7 @@ export async function loadPairFile(file: string, cwd: string): Promise<LoadedPai
       pair.imageBoard ?? (kinds.size === 1 ? [...kinds][0] : undefined) ?? DEFAULT_IMAGE_BOARD,
     publicKeyFile:
       pair.publicKey === undefined
-        ? resolve(cwd, DEFAULT_KEY_DIR, PUBLIC_KEY_FILE)
+        ? resolve(cwd, projectPath(cwd, 'keys', PUBLIC_KEY_FILE))
         : resolve(here, pair.publicKey),
   };
 }

@@ -2,13 +2,13 @@
  * Which pair a command acts on. In order: the options (`--lab DIR`, `--port
  * P1,P2`, `--pair FILE`; at most one of them), the TANDEM_PAIR variable (a
  * pair file), a `tandem-pair.json` found by walking up from the working
- * directory, and finally the lab in .tandem/lab. Resolving reads the pair
+ * directory, and finally the lab in the project's .tandem/lab (host/project-dir.ts). Resolving reads the pair
  * file but opens no port: `openPairTarget` (pair-target.ts) does that.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { DEFAULT_KEY_DIR, PUBLIC_KEY_FILE } from '../image/keys.ts';
-import { DEFAULT_LAB_DIR } from '../lab/lab.ts';
+import { PUBLIC_KEY_FILE } from '../image/keys.ts';
+import { projectPath } from '../project-dir.ts';
 import { DEFAULT_IMAGE_BOARD, loadPairFile, PAIR_FILE_NAME } from './pair-file.ts';
 import { PairTargetError } from './target-error.ts';
 
@@ -120,7 +120,7 @@ export async function resolveTarget(
       kind: 'ports',
       boards: [board(0), board(1)],
       imageBoard: DEFAULT_IMAGE_BOARD,
-      publicKeyFile: resolve(context.cwd, DEFAULT_KEY_DIR, PUBLIC_KEY_FILE),
+      publicKeyFile: resolve(context.cwd, projectPath(context.cwd, 'keys', PUBLIC_KEY_FILE)),
       source: { via: 'option', option: '--port' },
     };
   }
@@ -140,7 +140,11 @@ export async function resolveTarget(
   }
   const found = findPairFile(context.cwd);
   if (found !== null) return fromPairFile(found, context, { via: 'found', file: found });
-  return { kind: 'lab', dir: resolve(context.cwd, DEFAULT_LAB_DIR), source: { via: 'default' } };
+  return {
+    kind: 'lab',
+    dir: resolve(context.cwd, projectPath(context.cwd, 'lab')),
+    source: { via: 'default' },
+  };
 }
 
 async function fromPairFile(

@@ -5,14 +5,15 @@
  * is: a bad profile, a missing key or port exits 2 with a hint.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { KeyFileError } from '../../../boards/image/errors.ts';
 import { loadPublicKey } from '../../../boards/image/public-key.ts';
 import { runLinuxBoard } from '../../../boards/linux/main.ts';
 import { BoardProfileError, loadBoardProfile } from '../../../boards/profile.ts';
-import { DEFAULT_KEY_DIR, PUBLIC_KEY_FILE } from '../../image/keys.ts';
+import { PUBLIC_KEY_FILE } from '../../image/keys.ts';
+import { projectPath } from '../../project-dir.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { userFileErrorFrom } from '../user-file.ts';
 
 interface BoardRunOptions {
   readonly profile: string;
@@ -36,7 +37,7 @@ export const registerBoard: RegisterCommand = (program, finish) => {
     .option(
       '--key <file>',
       'the public key of the images the board trusts',
-      join(DEFAULT_KEY_DIR, PUBLIC_KEY_FILE),
+      projectPath(process.cwd(), 'keys', PUBLIC_KEY_FILE),
     )
     .option('--log <file>', 'append log lines here (default: stderr)')
     .option('--image-board <name>', 'the board name images must target', 'linux')
@@ -81,6 +82,13 @@ async function problemBeforeStart(
   try {
     loadPublicKey(options.key);
   } catch (error) {
+    const fileError = userFileErrorFrom(error, options.key, 'the public key file', '');
+    if (fileError !== null) {
+      return {
+        message: fileError.message,
+        hint: 'name the public key file (image-signing.pub) with --key',
+      };
+    }
     if (!(error instanceof KeyFileError)) throw error;
     return {
       message: error.message,

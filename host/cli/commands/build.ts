@@ -7,11 +7,12 @@ import { Option } from 'commander';
 import { KeyFileError } from '../../../boards/image/errors.ts';
 import type { CheckpointModel } from '../../../firmware/app.ts';
 import { APP_REGISTRY } from '../../image/app-registry.ts';
-import { buildImageFile, DEFAULT_BOARDS, DEFAULT_IMAGE_DIR } from '../../image/build.ts';
+import { buildImageFile, DEFAULT_BOARDS } from '../../image/build.ts';
 import { BuildError, type BuildErrorCode } from '../../image/errors.ts';
-import { DEFAULT_KEY_DIR } from '../../image/keys.ts';
+import { projectPath } from '../../project-dir.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { userFileErrorFrom } from '../user-file.ts';
 
 const MODES: readonly CheckpointModel[] = ['state', 'replay'];
 
@@ -53,8 +54,11 @@ export const registerBuild: RegisterCommand = (program, finish) => {
       `the app: ${Object.keys(APP_REGISTRY).join(', ')} (name or name@version), or a path to a module whose default export is an app factory (model) => app`,
     )
     .option('--version <version>', 'release version of a registered app (default: the newest)')
-    .option('--out <file>', `image file (default: ${DEFAULT_IMAGE_DIR}/<app>-<version>.img)`)
-    .option('--key <dir>', 'directory holding the signing key', DEFAULT_KEY_DIR)
+    .option(
+      '--out <file>',
+      `image file (default: ${projectPath(process.cwd(), 'images')}/<app>-<version>.img)`,
+    )
+    .option('--key <dir>', 'directory holding the signing key', projectPath(process.cwd(), 'keys'))
     .option('--board <list>', 'comma-separated board targets', DEFAULT_BOARDS.join(','))
     .addOption(
       new Option('--mode <model>', 'checkpoint model to build the app for')
@@ -92,7 +96,18 @@ async function runBuild(app: string, options: BuildCommandOptions): Promise<Exit
   } catch (error) {
     if (error instanceof BuildError) return refuse(error.message, EXIT_FOR[error.code]);
     if (error instanceof KeyFileError) return refuse(error.message, ExitCode.usage);
-    throw error;
+    // Writing the image: --out a folder, in a file, or somewhere not writable.
+    const path = (error as NodeJS.ErrnoException | null)?.path;
+    throw (
+      (path === undefined
+        ? null
+        : userFileErrorFrom(
+            error,
+            path,
+            'the image file',
+            'give --out a file path in a folder you can write',
+          )) ?? error
+    );
   }
   if (options.json) {
     process.stdout.write(`${JSON.stringify(written)}\n`);

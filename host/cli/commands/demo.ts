@@ -4,10 +4,12 @@
  * primary's power is pulled, the backup takes over, the old primary rejoins.
  * `--scenario upgrade`: load on 1.0.0, push 2.0.0, switch, pull the new
  * primary, takeover by the 2.0.0 backup, restore, fall back to 1.0.0.
+ * Ctrl-C takes the demonstration's lab down and exits 130.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Option } from 'commander';
 import { type Dashboard, startDashboard } from '../../dashboard/server.ts';
 import { TargetFeed } from '../../dashboard/target-feed.ts';
@@ -15,12 +17,14 @@ import type { DemoRunOptions, DemoWatch, Say, Tone } from '../../demo/demo-pair.
 import { type DemoResult, runTakeoverDemo } from '../../demo/takeover-demo.ts';
 import { runUpgradeDemo, type UpgradeDemoResult } from '../../demo/upgrade-demo.ts';
 import { buildImage } from '../../image/build.ts';
-import { DEFAULT_KEY_DIR, generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
+import { generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
+import { labDown } from '../../lab/lab.ts';
+import { projectPath } from '../../project-dir.ts';
 import { openPairTarget } from '../../target/pair-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { LiveLine } from '../live-line.ts';
-import { positiveInteger } from '../option-parsers.ts';
+import { positiveInteger, standardBaud } from '../option-parsers.ts';
 import { stylistFor } from '../terminal-style.ts';
 import { count, formatTable } from '../text-table.ts';
 import { DASHBOARD_PORT_DEFAULT, portNumber } from './dashboard.ts';
@@ -53,10 +57,14 @@ export const registerDemo: RegisterCommand = (program, finish) => {
       'no narration; print one JSON object {acknowledged, lost, duplicated, takeoverMs, ...}; upgrade adds holdMs, finalVersions, steps',
       false,
     )
-    .option('--dir <dir>', 'lab directory (erased and reused)', '.tandem/demo-lab')
+    .option(
+      '--dir <dir>',
+      'lab directory (erased and reused)',
+      projectPath(process.cwd(), 'demo-lab'),
+    )
     .addOption(
       new Option('--baud <rate>', 'line rate of every simulated UART')
-        .argParser(positiveInteger)
+        .argParser(standardBaud)
         .default(115200),
     )
     .addOption(
@@ -80,9 +88,51 @@ export const registerDemo: RegisterCommand = (program, finish) => {
         .default(DASHBOARD_PORT_DEFAULT),
     )
     .action(async (options: DemoOptions) => {
-      finish(await demo(options));
+      finish(await untilInterrupted(demo(options), options.dir));
     });
 };
+
+/** How long Ctrl-C waits for a lab that is still starting, to take it down. */
+const LAB_STARTING_WAIT_MS = 30_000;
+const LAB_STARTING_POLL_MS = 100;
+
+/**
+ * The demonstration, or on Ctrl-C its lab taken down (board processes,
+ * wires) and ExitCode.interrupted; what the abandoned run still holds ends
+ * with the process.
+ */
+async function untilInterrupted(run: Promise<ExitCode>, labDir: string): Promise<ExitCode> {
+  let settled = false;
+  run.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true; // it fails once its lab is gone; nobody waits for it
+    },
+  );
+  // The lab's daemon runs detached, so Ctrl-C does not reach it: take it down,
+  // and if it is still starting (or about to), wait until it answers to do so.
+  const takeLabDown = async () => {
+    const deadline = performance.now() + LAB_STARTING_WAIT_MS;
+    while (!(await labDown(labDir)) && !settled && performance.now() < deadline) {
+      await sleep(LAB_STARTING_POLL_MS);
+    }
+  };
+  let onInterrupt = () => {};
+  const interrupted = new Promise<ExitCode>((resolve) => {
+    onInterrupt = () => {
+      process.stderr.write(`tandem demo: interrupted; taking the lab in ${labDir} down\n`);
+      resolve(takeLabDown().then(() => ExitCode.interrupted));
+    };
+  });
+  process.once('SIGINT', onInterrupt);
+  try {
+    return await Promise.race([run, interrupted]);
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+  }
+}
 
 async function demo(options: DemoOptions): Promise<ExitCode> {
   const style = stylistFor(process.stdout);
@@ -135,16 +185,17 @@ async function demo(options: DemoOptions): Promise<ExitCode> {
       await feed.close();
     };
   };
-  if (!existsSync(join(DEFAULT_KEY_DIR, PUBLIC_KEY_FILE))) {
-    say(`no signing key yet: creating one in ${DEFAULT_KEY_DIR}`);
-    generateKeys(DEFAULT_KEY_DIR);
+  const keyDir = projectPath(process.cwd(), 'keys');
+  if (!existsSync(join(keyDir, PUBLIC_KEY_FILE))) {
+    say(`no signing key yet: creating one in ${keyDir}`);
+    generateKeys(keyDir);
   }
   say('building the signed image of ledger 1.0.0');
   const built = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['sim'] });
   say(`image: ${built.image.length} bytes, sha256 ${built.sha256.slice(0, 16)}…`);
   const run: DemoRunOptions = {
     dir: options.dir,
-    publicKeyFile: join(DEFAULT_KEY_DIR, PUBLIC_KEY_FILE),
+    publicKeyFile: join(keyDir, PUBLIC_KEY_FILE),
     baud: options.baud,
     clients: options.clients,
     loadMs: options.loadMs,

@@ -1,5 +1,4 @@
 /** `tandem flash <image> --board N`: write a signed image to one board's inactive slot. */
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { SingleBar } from 'cli-progress';
 import { Option } from 'commander';
@@ -8,6 +7,7 @@ import type { TargetOptions } from '../../target/resolve-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { addTargetOptions, targetFrom } from '../target-options.ts';
+import { IMAGE_FILE_HINT, readUserFile } from '../user-file.ts';
 
 export const registerFlash: RegisterCommand = (program, finish) => {
   addTargetOptions(
@@ -28,7 +28,7 @@ export const registerFlash: RegisterCommand = (program, finish) => {
         file: string,
         options: TargetOptions & { board: string; allowDowngrade: boolean; json: boolean },
       ) => {
-        const image = new Uint8Array(readFileSync(file));
+        const image = readUserFile(file, 'the image', IMAGE_FILE_HINT);
         const target = await targetFrom(options);
         const board = await target.openBoard(options.board === '1' ? 1 : 2);
         const bar =

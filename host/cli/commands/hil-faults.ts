@@ -30,8 +30,9 @@ import { isQuiet, runSoak, type SoakResult } from '../../../hil/soak.ts';
 import { startDemoPair } from '../../demo/demo-pair.ts';
 import { buildImage } from '../../image/build.ts';
 import { generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
+import { projectPath } from '../../project-dir.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { positiveInteger, seedNumber } from '../option-parsers.ts';
+import { positiveInteger, seedNumber, standardBaud } from '../option-parsers.ts';
 import { formatColumns } from '../text-table.ts';
 import type { RegisterHilSubcommand } from './hil.ts';
 
@@ -47,7 +48,7 @@ interface FaultsOptions {
 }
 
 /** Where the command keeps its lab and signing key (erased at the start). */
-const FAULTS_DIR = '.tandem/hil-faults';
+const FAULTS_DIR = projectPath(process.cwd(), 'hil-faults');
 
 function faultClasses(text: string): FaultClass[] {
   const names = text.split(',').map((part) => part.trim());
@@ -95,7 +96,7 @@ export const registerHilFaults: RegisterHilSubcommand = (hil, finish) => {
     .option('--dir <dir>', 'where the lab and its signing key go (erased)', FAULTS_DIR)
     .addOption(
       new Option('--baud <rate>', "line rate of the simulated lab's UARTs")
-        .argParser(positiveInteger)
+        .argParser(standardBaud)
         .default(115200),
     )
     .option('--json', 'print the result as one JSON object; progress on stderr', false)

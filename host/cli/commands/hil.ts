@@ -15,8 +15,8 @@
  */
 
 import { randomInt } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
@@ -48,14 +48,15 @@ import { defaultReportDir, writeReports, writeSuiteReports } from '../../../hil/
 import type { Rig } from '../../../hil/rig.ts';
 import { loadRigProfile, type RigProfile, RigProfileError } from '../../../hil/rig-profile.ts';
 import { buildImage } from '../../image/build.ts';
-import { DEFAULT_KEY_DIR, generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
+import { generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
 import { BoardClient } from '../../lab/board-client.ts';
-import { DEFAULT_LAB_DIR } from '../../lab/lab.ts';
 import { openLabBoard } from '../../lab/lab-boards.ts';
+import { projectPath } from '../../project-dir.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { milliseconds, positiveInteger, seedNumber } from '../option-parsers.ts';
+import { milliseconds, positiveInteger, seedNumber, standardBaud } from '../option-parsers.ts';
 import { formatTable } from '../text-table.ts';
+import { onUserPath, UserFileError } from '../user-file.ts';
 import { registerHilFaults } from './hil-faults.ts';
 
 /** The options every `hil` subcommand takes to reach its rig and boards. */
@@ -95,7 +96,7 @@ export function addRigOptions(command: Command): Command {
     .option(
       '--dir <dir>',
       'lab directory (--rig sim, and --rig command without --hosts)',
-      DEFAULT_LAB_DIR,
+      projectPath(process.cwd(), 'lab'),
     )
     .option('--port <path>', 'serial port of the Arduino running StandardFirmata (--rig firmata)')
     .option(
@@ -110,7 +111,7 @@ export function addRigOptions(command: Command): Command {
     )
     .addOption(
       new Option('--host-baud <rate>', 'line rate of the management ports (with --hosts)')
-        .argParser(positiveInteger)
+        .argParser(standardBaud)
         .default(115200),
     );
 }
@@ -305,7 +306,7 @@ interface HilRunOptions extends RigOptions {
 }
 
 /** Where `--rig sim` starts its own lab unless --dir says otherwise (erased at the start). */
-const HIL_RUN_LAB_DIR = '.tandem/hil-lab';
+const HIL_RUN_LAB_DIR = projectPath(process.cwd(), 'hil-lab');
 
 const registerHilRun: RegisterHilSubcommand = (hil, finish) => {
   addRigOptions(
@@ -343,7 +344,7 @@ const registerHilRun: RegisterHilSubcommand = (hil, finish) => {
     )
     .addOption(
       new Option('--baud <rate>', "line rate of the simulated lab's UARTs (--rig sim)")
-        .argParser(positiveInteger)
+        .argParser(standardBaud)
         .default(115200),
     )
     .addOption(
@@ -369,6 +370,19 @@ const registerHilRun: RegisterHilSubcommand = (hil, finish) => {
     });
 };
 
+/** The reports must have somewhere to go before a campaign of many minutes, not after it. */
+function checkReportPaths(reportDir: string, tap: string | undefined): void {
+  onUserPath(reportDir, 'the report directory', 'give --report-dir a directory you can write', () =>
+    mkdirSync(reportDir, { recursive: true }),
+  );
+  if (tap === undefined) return;
+  const hint = 'give --tap a file path in a folder you can write';
+  onUserPath(tap, 'the TAP file', hint, () => mkdirSync(dirname(tap), { recursive: true }));
+  if (statSync(tap, { throwIfNoEntry: false })?.isDirectory() === true) {
+    throw new UserFileError('is-directory', tap, `the TAP file ${tap} is a directory`, hint);
+  }
+}
+
 async function hilRun(options: HilRunOptions): Promise<ExitCode> {
   const started = new Date();
   const seed = options.seed ?? randomInt(0, 2 ** 32);
@@ -376,6 +390,8 @@ async function hilRun(options: HilRunOptions): Promise<ExitCode> {
   process.stderr.write(
     `tandem hil run: ${options.scenario}, ${options.pulls} pulls, seed ${seed} (replay with --seed ${seed})\n`,
   );
+  const reportDir = options.reportDir ?? defaultReportDir(started);
+  checkReportPaths(reportDir, options.tap);
   const abort = new AbortController();
   const onInterrupt = () => {
     if (!abort.signal.aborted) {
@@ -386,7 +402,6 @@ async function hilRun(options: HilRunOptions): Promise<ExitCode> {
   process.on('SIGINT', onInterrupt);
   let target: (CampaignTarget & { close(): Promise<void> }) | null = null;
   let run: CampaignRun;
-  const reportDir = options.reportDir ?? defaultReportDir(started);
   try {
     try {
       target = await openTarget(options, options.json ? () => {} : progress);
@@ -465,9 +480,10 @@ async function openTarget(
     });
     return { ...target, close: () => opened.close() };
   }
-  if (!existsSync(join(DEFAULT_KEY_DIR, PUBLIC_KEY_FILE))) {
-    say(`no signing key yet: creating one in ${DEFAULT_KEY_DIR}`);
-    generateKeys(DEFAULT_KEY_DIR);
+  const keyDir = projectPath(process.cwd(), 'keys');
+  if (!existsSync(join(keyDir, PUBLIC_KEY_FILE))) {
+    say(`no signing key yet: creating one in ${keyDir}`);
+    generateKeys(keyDir);
   }
   say('building the signed images');
   const v1 = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['sim'] });
@@ -478,7 +494,7 @@ async function openTarget(
   return openSimCampaignTarget({
     dir: options.dir,
     baud: options.baud,
-    publicKeyFile: join(DEFAULT_KEY_DIR, PUBLIC_KEY_FILE),
+    publicKeyFile: join(keyDir, PUBLIC_KEY_FILE),
     v1: v1.image,
     v2: v2?.image ?? null,
     // The lab's boards, powered by its relay controller or by the profile's commands.

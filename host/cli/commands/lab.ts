@@ -2,15 +2,18 @@
  * `tandem lab up` / `tandem lab down`: start or stop a simulated lab (two
  * board processes, their cables and power rails) kept in one directory.
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option } from 'commander';
 import type { ImageEngine } from '../../../boards/image-engine.ts';
 import { findXsnap } from '../../../boards/xs/xsnap-cache.ts';
-import { DEFAULT_KEY_DIR, PUBLIC_KEY_FILE } from '../../image/keys.ts';
-import { DEFAULT_LAB_DIR, labDown, labUp } from '../../lab/lab.ts';
+import { PUBLIC_KEY_FILE } from '../../image/keys.ts';
+import { labDown, labUp } from '../../lab/lab.ts';
+import { projectPath } from '../../project-dir.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { imageEngines, standardBaud } from '../option-parsers.ts';
+import { onUserPath } from '../user-file.ts';
 
 export const registerLab: RegisterCommand = (program, finish) => {
   const lab = program.command('lab').description('Start and stop a simulated lab of two boards.');
@@ -19,7 +22,7 @@ export const registerLab: RegisterCommand = (program, finish) => {
     .description(
       'Start two simulated boards (separate processes), their interconnect cables, field bus and power rails.',
     )
-    .option('--dir <dir>', 'lab directory (holds all its state)', DEFAULT_LAB_DIR)
+    .option('--dir <dir>', 'lab directory (holds all its state)', projectPath(process.cwd(), 'lab'))
     .addOption(new Option('--paths <n>', 'interconnect paths').choices(['1', '2']).default('2'))
     .addOption(
       new Option('--baud <rate>', 'line rate of every UART (the field bus too, unless --bus-baud)')
@@ -39,7 +42,11 @@ export const registerLab: RegisterCommand = (program, finish) => {
         .argParser(imageEngines)
         .default(['node', 'node'], 'node'),
     )
-    .option('--key <dir>', 'directory with the public key the boards trust', DEFAULT_KEY_DIR)
+    .option(
+      '--key <dir>',
+      'directory with the public key the boards trust',
+      projectPath(process.cwd(), 'keys'),
+    )
     .option('--keep', 'keep the flash of a previous lab in this directory', false)
     .action(
       async (options: {
@@ -57,6 +64,12 @@ export const registerLab: RegisterCommand = (program, finish) => {
           finish(ExitCode.usage);
           return;
         }
+        onUserPath(
+          options.dir,
+          'the lab directory',
+          'give --dir a directory you can write (it is created if missing)',
+          () => mkdirSync(options.dir, { recursive: true }),
+        );
         const config = await labUp({
           dir: options.dir,
           paths: options.paths === '1' ? 1 : 2,
@@ -75,7 +88,7 @@ export const registerLab: RegisterCommand = (program, finish) => {
   lab
     .command('down')
     .description('Stop the lab: power off both boards and the wires.')
-    .option('--dir <dir>', 'lab directory', DEFAULT_LAB_DIR)
+    .option('--dir <dir>', 'lab directory', projectPath(process.cwd(), 'lab'))
     .action(async (options: { dir: string }) => {
       const stopped = await labDown(options.dir);
       process.stdout.write(

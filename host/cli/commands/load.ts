@@ -1,6 +1,8 @@
 /**
  * `tandem load`: clients on the pair's field bus for a while, with retries
- * across both boards and exactly-once accounting of every request.
+ * across both boards and exactly-once accounting of every request. Ctrl-C
+ * stops sending, waits for the requests in flight, prints the accounting so
+ * far and exits 130 (1 if it already found a violation).
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -52,9 +54,23 @@ async function runLoad(options: LoadOptions): Promise<ExitCode> {
     clientPrefix: 'load',
   });
   const started = performance.now();
+  const interrupt = new AbortController();
+  const onInterrupt = () => {
+    process.stderr.write('tandem load: interrupted; waiting for the requests in flight\n');
+    interrupt.abort();
+  };
+  process.once('SIGINT', onInterrupt);
   load.start();
-  await sleep(options.seconds * 1000);
+  process.stderr.write(
+    `tandem load: ${options.clients} clients for ${options.seconds} s (Ctrl-C stops early and prints the accounting so far)\n`,
+  );
+  try {
+    await sleep(options.seconds * 1000, undefined, { signal: interrupt.signal });
+  } catch (error) {
+    if (!interrupt.signal.aborted) throw error;
+  }
   const answered = await load.stop(10_000);
+  process.removeListener('SIGINT', onInterrupt);
   const seconds = (performance.now() - started) / 1000;
   for (const port of ports) await port.close();
   const h = load.history;
@@ -66,14 +82,16 @@ async function runLoad(options: LoadOptions): Promise<ExitCode> {
     errors: load.answers.filter((a) => !a.ok).length,
     longestWaitMs: load.waitedMsMax,
     allAnswered: answered,
+    interrupted: interrupt.signal.aborted,
     violations: h.violations.map((v) => `${v.kind}: ${v.detail}`),
   };
   process.stdout.write(
     options.json
       ? `${JSON.stringify(result)}\n`
-      : `acknowledged ${result.acknowledged} (${result.perSecond.toFixed(0)}/s), lost ${result.lost}, duplicated ${result.duplicated}, error answers ${result.errors}, longest wait ${result.longestWaitMs.toFixed(0)} ms${answered ? '' : ', some requests unanswered'}\n`,
+      : `acknowledged ${result.acknowledged} (${result.perSecond.toFixed(0)}/s), lost ${result.lost}, duplicated ${result.duplicated}, error answers ${result.errors}, longest wait ${result.longestWaitMs.toFixed(0)} ms${answered ? '' : ', some requests unanswered'}${result.interrupted ? ` (interrupted after ${seconds.toFixed(1)} s)` : ''}\n`,
   );
-  return result.lost === 0 && result.duplicated === 0 && result.violations.length === 0 && answered
-    ? ExitCode.ok
-    : ExitCode.failure;
+  const passed =
+    result.lost === 0 && result.duplicated === 0 && result.violations.length === 0 && answered;
+  if (!passed) return ExitCode.failure;
+  return result.interrupted ? ExitCode.interrupted : ExitCode.ok;
 }

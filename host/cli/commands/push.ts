@@ -6,7 +6,6 @@
  * board, an older version, a board missing, a pair mid-switch) come before
  * anything is written.
  */
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { MultiBar, type SingleBar } from 'cli-progress';
 import { Option } from 'commander';
@@ -22,6 +21,7 @@ import type { TargetOptions } from '../../target/resolve-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { addTargetOptions, targetFrom } from '../target-options.ts';
+import { IMAGE_FILE_HINT, readUserFile } from '../user-file.ts';
 
 interface PushCommandOptions extends TargetOptions {
   readonly board?: string;
@@ -44,7 +44,7 @@ export const registerPush: RegisterCommand = (program, finish) => {
     .option('--no-compress', 'send every chunk as it is (no deflate)')
     .option('--json', 'print one JSON object', false)
     .action(async (file: string, options: PushCommandOptions) => {
-      const image = new Uint8Array(readFileSync(file));
+      const image = readUserFile(file, 'the image', IMAGE_FILE_HINT);
       const processors: (1 | 2)[] =
         options.board === undefined ? [1, 2] : [options.board === '1' ? 1 : 2];
       const clients: BoardClient[] = [];
@@ -86,7 +86,7 @@ export const registerPush: RegisterCommand = (program, finish) => {
           if (options.json) {
             process.stdout.write(`${JSON.stringify({ stopped: true, message: error.message })}\n`);
           }
-          finish(ExitCode.failure);
+          finish(ExitCode.interrupted);
           return;
         }
         if (error instanceof PushRefusedError && options.json) {
