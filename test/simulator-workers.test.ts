@@ -3,25 +3,30 @@
  * merged shards, seed for seed: the seeds run wherever, the tally adds
  * them up in seed order. Wall time is the only field that may differ.
  */
+import { resolve } from 'node:path';
 import test from 'ava';
+import { loadSimulationModule } from '../host/simulator/app-module.ts';
 import { CampaignMergeError, mergeSeedLines } from '../host/simulator/campaign-merge.ts';
 import { runCampaignInWorkers } from '../host/simulator/campaign-pool.ts';
 import type { CampaignResult } from '../host/simulator/campaign-tally.ts';
-import ledgerSimulation from '../host/simulator/ledger-simulation.ts';
 import type { SeedLine } from '../host/simulator/seed-line.ts';
 import { shardRange } from '../host/simulator/seed-shard.ts';
 
-// Short seeds of the wide model; seed 60 fails (a split brain in a topology
-// without a fence line), so the violation lists are compared too.
+// Short seeds of the wide model, of an app whose converter drops data on
+// the way down: its fallbacks are caught, so seeds fail and the violation
+// lists are compared too (a range of the ledger that fails today may pass
+// tomorrow).
 const RANGE = { startSeed: 55, seeds: 10 };
+const APP_PATH = resolve('test/fixtures/plain-app/lossy-fallback-app.ts');
+const APP_MODULE = await loadSimulationModule(APP_PATH);
 const RUN_MS = 6_000;
 
 function campaign(workers: number, range = RANGE, onSeed?: (line: SeedLine) => void) {
   return runCampaignInWorkers({
     ...range,
     mode: 'state',
-    module: ledgerSimulation,
-    appPath: null,
+    module: APP_MODULE,
+    appPath: APP_PATH,
     runMs: RUN_MS,
     workers,
     ...(onSeed !== undefined && { onSeed }),
@@ -37,7 +42,7 @@ test('--workers 1 and --workers 2 give identical results, and lines in seed orde
   const one = await campaign(1);
   const order: number[] = [];
   const two = await campaign(2, RANGE, (line) => order.push(line.seed));
-  t.deepEqual(one.failingSeeds, [60], 'the range has a failing seed to compare');
+  t.true(one.failingSeeds.length > 0, 'the range has failing seeds to compare');
   t.deepEqual(order, [55, 56, 57, 58, 59, 60, 61, 62, 63, 64]);
   t.deepEqual(withoutTimes(two), withoutTimes(one));
   t.is(JSON.stringify(withoutTimes(two)), JSON.stringify(withoutTimes(one)), 'same key order');
