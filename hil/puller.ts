@@ -28,6 +28,8 @@ const TYPICAL_REFORM_MS_DEFAULT = 1000;
 
 /** How long a board may keep answering once its power was switched off. */
 export const SILENCE_AFTER_PULL_MS = 3000;
+/** Probes in a row a board must miss to count as off. */
+const SILENT_AFTER_MISSED_PROBES = 3;
 /**
  * A status request shorter than any a live board needs on the lab: a board
  * that misses it only counts as silent sooner (the check can miss a switch
@@ -158,12 +160,15 @@ async function goesSilent(
   timeoutMs: number,
 ): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
+  // One probe unanswered may be a busy machine; a board without power misses them all.
+  let missed = 0;
   while (performance.now() < deadline) {
     const answered = await host.request({ op: 'status' }, SILENCE_PROBE_MS).then(
       () => true,
       () => false,
     );
-    if (!answered) return true;
+    missed = answered ? 0 : missed + 1;
+    if (missed >= SILENT_AFTER_MISSED_PROBES) return true;
     await sleep(SILENCE_POLL_MS);
   }
   return false;
