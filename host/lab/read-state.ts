@@ -24,10 +24,17 @@ export class StateReadFailedError extends Error {
   override name = 'StateReadFailedError';
 }
 
+/**
+ * How long one chunk of a state read may take: a chunk is a frame's worth
+ * at the management port's rate (about 0.35 s at 115200), and a board busy
+ * with load (or a loaded machine under a lab) may take seconds more.
+ */
+export const STATE_CHUNK_TIMEOUT_MS = 10_000;
+
 /** The pair's state as `board` holds it, however large (up to STATE_READ_MAX_BYTES encoded). */
 export async function readBoardState(
   board: BoardClient,
-  timeoutMs?: number,
+  timeoutMs = STATE_CHUNK_TIMEOUT_MS,
 ): Promise<PairStateSnapshot> {
   for (let restart = 0; ; restart++) {
     try {
@@ -39,7 +46,7 @@ export async function readBoardState(
   }
 }
 
-async function readSnapshot(board: BoardClient, timeoutMs?: number): Promise<PairStateSnapshot> {
+async function readSnapshot(board: BoardClient, timeoutMs: number): Promise<PairStateSnapshot> {
   const first = checkChunk(await board.request({ op: 'state' }, timeoutMs), null, 0, board);
   const whole = new Uint8Array(first.total);
   whole.set(first.bytes, 0);
