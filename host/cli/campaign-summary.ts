@@ -3,6 +3,10 @@ import type { CampaignResult } from '../simulator/campaign.ts';
 import type { Stylist } from './terminal-style.ts';
 import { count, formatTable, seconds } from './text-table.ts';
 
+/** How findings that needed overlapping faults are introduced (campaign and seed reports). */
+export const MULTI_FAULT_LINE =
+  "found while two or more faults' windows overlapped (the promise is about one fault; not counted as violations nor as passes)";
+
 export function campaignSummary(result: CampaignResult, style: Stylist): string[] {
   const lastSeed = result.startSeed + result.seeds - 1;
   const [current, next] = result.versions;
@@ -51,6 +55,11 @@ export function campaignSummary(result: CampaignResult, style: Stylist): string[
     `double failures (both boards down; state not persisted by the app; not counted as passes of nothing-lost): ${count(result.doubleFailures)}`,
     `pulls in a switch's window (the one copy a switch left; until the state is durable, issue 10): ${count(result.switchWindowLosses)}`,
     `acknowledged requests lost with them: ${count(result.lostToDoubleFailure)}`,
+    `${MULTI_FAULT_LINE}: ${count(result.multiFault)} in ${count(result.multiFaultSeeds)} seeds`,
+    ...Object.entries(result.multiFaultKinds).map(
+      ([kind, n]) =>
+        `  ${kind}: ${count(n)} (seeds ${(result.firstMultiFaultSeedsByKind[kind] ?? []).join(', ')})`,
+    ),
     '',
   ];
   if (result.violations === 0) {

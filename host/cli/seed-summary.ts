@@ -1,6 +1,7 @@
 /** The report of one replayed seed (`tandem simulate --seed S`), printed after its trace. */
 import { topologyName } from '../simulator/fault-model.ts';
 import type { SeedResult } from '../simulator/world.ts';
+import { MULTI_FAULT_LINE } from './campaign-summary.ts';
 import type { Stylist } from './terminal-style.ts';
 import { count, formatTable, seconds } from './text-table.ts';
 
@@ -38,6 +39,8 @@ export function seedSummary(result: SeedResult, style: Stylist): string[] {
     `double failures (both boards down; state not persisted by the app; not counted as passes of nothing-lost): ${count(result.doubleFailures)}`,
     `pulls in a switch's window (the one copy a switch left; until the state is durable, issue 10): ${count(result.switchWindowLosses)}`,
     `acknowledged requests lost with them: ${count(result.lostToDoubleFailure)}`,
+    `${MULTI_FAULT_LINE}: ${count(result.multiFault.length)}`,
+    ...result.multiFault.map((v) => `  at ${v.at.toFixed(3)} ms: ${v.kind}: ${v.detail}`),
     '',
   ];
   if (result.violations.length === 0) {

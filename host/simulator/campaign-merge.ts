@@ -110,7 +110,9 @@ function parseLine(raw: string, where: string): SeedLine {
     typeof line.topologyName === 'string' &&
     typeof line.faultCounts === 'object' &&
     typeof line.violationKinds === 'object' &&
-    Array.isArray(line.firstViolations);
+    Array.isArray(line.firstViolations) &&
+    typeof line.multiFaultKinds === 'object' &&
+    Array.isArray(line.firstMultiFault);
   if (!shaped) throw new CampaignMergeError('not-a-seed-line', `${where} is not a seed line`);
   return value as SeedLine;
 }

@@ -10,6 +10,7 @@ import {
   type Counted,
   SEED_VIOLATIONS_KEPT,
   type SeedLine,
+  type SeedLineViolation,
   violationCount,
 } from './seed-line.ts';
 import type { SeedViolation } from './world.ts';
@@ -42,6 +43,17 @@ export interface CampaignResult {
   /** Per kind: the first failing seeds (up to FIRST_SEEDS_PER_KIND). */
   readonly firstSeedsByKind: Readonly<Record<string, readonly number[]>>;
   readonly failingSeeds: readonly number[];
+  /**
+   * Findings that needed two or more overlapping faults (see
+   * fault-windows.ts): neither violations nor passes, counted apart.
+   */
+  readonly multiFault: number;
+  readonly multiFaultKinds: Readonly<Record<string, number>>;
+  /** Per kind: the first seeds with such a finding (up to FIRST_SEEDS_PER_KIND). */
+  readonly firstMultiFaultSeedsByKind: Readonly<Record<string, readonly number[]>>;
+  /** Seeds with at least one such finding. */
+  readonly multiFaultSeeds: number;
+  readonly firstMultiFault: readonly CampaignViolation[];
   readonly takeovers: number;
   /** Takeovers with no failure behind them (see takeover-judge.ts). */
   readonly falseTakeovers: number;
@@ -97,6 +109,7 @@ export class CampaignTally {
   readonly #failingSeeds: number[] = [];
   readonly #firstViolations: CampaignViolation[] = [];
   #violations = 0;
+  readonly #multiFault = new FindingTally();
   #holdMsMax = 0;
   #finalStateBytesMax = 0;
   #seeds = 0;
@@ -112,6 +125,7 @@ export class CampaignTally {
     this.#topologies[line.topologyName] = (this.#topologies[line.topologyName] ?? 0) + 1;
     this.#holdMsMax = Math.max(this.#holdMsMax, line.holdMsMax);
     this.#finalStateBytesMax = Math.max(this.#finalStateBytesMax, line.finalStateBytes);
+    this.#multiFault.add(line.seed, line.multiFaultKinds, line.firstMultiFault);
     const violations = violationCount(line);
     if (violations === 0) return;
     this.#violations += violations;
@@ -147,6 +161,11 @@ export class CampaignTally {
       violationKinds: this.#violationKinds,
       firstSeedsByKind: this.#firstSeedsByKind,
       failingSeeds: this.#failingSeeds,
+      multiFault: this.#multiFault.total,
+      multiFaultKinds: this.#multiFault.kinds,
+      firstMultiFaultSeedsByKind: this.#multiFault.firstSeedsByKind,
+      multiFaultSeeds: this.#multiFault.seeds,
+      firstMultiFault: this.#multiFault.first,
       ...this.#totals,
       faultCounts: this.#faultCounts,
       topologies: this.#topologies,
@@ -156,5 +175,35 @@ export class CampaignTally {
       seedsPerMinute: wallMs > 0 ? (seeds * 60_000) / wallMs : 0,
       firstViolations: this.#firstViolations,
     };
+  }
+}
+
+/** Findings of one class over seeds: counts by kind, first seeds per kind, the first few word for word. */
+class FindingTally {
+  total = 0;
+  seeds = 0;
+  readonly kinds: Record<string, number> = {};
+  readonly firstSeedsByKind: Record<string, number[]> = {};
+  readonly first: CampaignViolation[] = [];
+
+  add(
+    seed: number,
+    kinds: Readonly<Record<string, number>>,
+    first: readonly SeedLineViolation[],
+  ): void {
+    const entries = Object.entries(kinds);
+    if (entries.length === 0) return;
+    this.seeds += 1;
+    for (const [kind, n] of entries) {
+      this.total += n;
+      this.kinds[kind] = (this.kinds[kind] ?? 0) + n;
+      const kindSeeds = this.firstSeedsByKind[kind] ?? [];
+      this.firstSeedsByKind[kind] = kindSeeds;
+      if (kindSeeds.length < FIRST_SEEDS_PER_KIND) kindSeeds.push(seed);
+    }
+    for (const finding of first) {
+      if (this.first.length >= FIRST_VIOLATIONS_KEPT) break;
+      this.first.push({ seed, ...finding });
+    }
   }
 }

@@ -49,6 +49,8 @@ export interface Violation {
     /** At a switch or fallback, the state taken up and back down by the app's converters came back different. */
     | 'converter-loses-data';
   readonly detail: string;
+  /** When the acknowledgement it is about was given, where it is about one (see fault-windows.ts). */
+  readonly sinceMs?: number;
 }
 
 /** The version that served from transaction `fromTxn` on, within one epoch. */
@@ -61,6 +63,8 @@ interface VersionMark {
 class Epoch {
   readonly acks = new Map<string, Acknowledged>();
   readonly byTxn = new Map<number, string>();
+  /** When each acknowledgement (by client#syncId) was given. */
+  readonly ackedAtMs = new Map<string, number>();
   readonly versions: VersionMark[] = [];
   /** Where the history begins when the pair had served before it: replay starts there, not at init. */
   start: { readonly txn: number; readonly state: unknown; readonly version: string } | null = null;
@@ -90,8 +94,13 @@ export class History {
     readonly handlerContexts: HandlerContexts = 'unseen',
   ) {}
 
-  violation(at: number, kind: Violation['kind'], detail: string): void {
-    this.violations.push({ at, kind, detail });
+  violation(at: number, kind: Violation['kind'], detail: string, sinceMs?: number): void {
+    this.violations.push({ at, kind, detail, ...(sinceMs !== undefined && { sinceMs }) });
+  }
+
+  /** When the acknowledgement of `key` (client#syncId) in this epoch was given. */
+  #ackedAt(key: string | undefined): number | undefined {
+    return key === undefined ? undefined : this.#epoch.ackedAtMs.get(key);
   }
 
   /** A processor started serving at `txn + 1` on `version` (takeover, handover, cold start). */
@@ -201,12 +210,18 @@ export class History {
     if (earlier !== undefined) {
       if (earlier.txn !== ack.txn) {
         this.duplicated += 1;
-        this.violation(at, 'executed-twice', `${key} ran as txn ${earlier.txn} and txn ${ack.txn}`);
+        this.violation(
+          at,
+          'executed-twice',
+          `${key} ran as txn ${earlier.txn} and txn ${ack.txn}`,
+          this.#ackedAt(key),
+        );
       } else if (!sameOnTheWire(earlier.reply, ack.reply)) {
         this.violation(
           at,
           'retry-reply-differs',
           `${key}: ${json(earlier.reply)} then ${json(ack.reply)}`,
+          this.#ackedAt(key),
         );
       }
       return;
@@ -218,10 +233,12 @@ export class History {
         at,
         'acknowledged-lost',
         `txn ${ack.txn} acknowledged for ${owner}, reused for ${key}`,
+        this.#ackedAt(owner),
       );
       return;
     }
     epoch.acks.set(key, ack);
+    epoch.ackedAtMs.set(key, at);
     epoch.byTxn.set(ack.txn, key);
     this.acknowledged += 1;
   }
@@ -250,6 +267,7 @@ export class History {
           at,
           'acknowledged-lost',
           `no acknowledgement for txns ${txn + 1} to ${ack.txn - 1}`,
+          this.#ackedAt(epoch.byTxn.get(ack.txn)),
         );
         return;
       }
@@ -270,6 +288,7 @@ export class History {
           at,
           'inconsistent-reply',
           `txn ${txn}: acknowledged to ${ack.clientId}#${ack.syncId}, but no primary executed it`,
+          this.#ackedAt(epoch.byTxn.get(txn)),
         );
         return;
       }
@@ -284,11 +303,17 @@ export class History {
             at,
             'inconsistent-reply',
             `txn ${txn}: replayed at ${execution.nowMs} ms with seed ${execution.seed}: expected ${json(decision.reply)}, got ${json(ack.reply)}`,
+            this.#ackedAt(epoch.byTxn.get(txn)),
           );
           return;
         }
       } catch (error) {
-        this.violation(at, 'inconsistent-reply', `txn ${txn}: replay failed: ${String(error)}`);
+        this.violation(
+          at,
+          'inconsistent-reply',
+          `txn ${txn}: replay failed: ${String(error)}`,
+          this.#ackedAt(epoch.byTxn.get(txn)),
+        );
         return;
       }
     }
@@ -298,6 +323,7 @@ export class History {
         at,
         'acknowledged-lost',
         `final primary at txn ${finalTxn}, acknowledged up to ${txn}`,
+        this.#ackedAt(epoch.byTxn.get(finalTxn + 1)),
       );
       return;
     }

@@ -67,6 +67,10 @@ export interface SeedLine extends Readonly<Record<Counted, number>> {
   readonly violationKinds: Readonly<Record<string, number>>;
   /** The first SEED_VIOLATIONS_KEPT of them, in order. */
   readonly firstViolations: readonly SeedLineViolation[];
+  /** Findings that needed overlapping faults (SeedResult.multiFault), by kind. */
+  readonly multiFaultKinds: Readonly<Record<string, number>>;
+  /** The first SEED_VIOLATIONS_KEPT of them, in order. */
+  readonly firstMultiFault: readonly SeedLineViolation[];
   /** Wall time the seed took where it ran (not part of its result: it varies run to run). */
   readonly wallMs: number;
 }
@@ -80,8 +84,13 @@ export function seedLineOf(
     Counted,
     number
   >;
-  const violationKinds: Record<string, number> = {};
-  for (const { kind } of result.violations) violationKinds[kind] = (violationKinds[kind] ?? 0) + 1;
+  const kinds = (list: readonly SeedViolation[]) => {
+    const byKind: Record<string, number> = {};
+    for (const { kind } of list) byKind[kind] = (byKind[kind] ?? 0) + 1;
+    return byKind;
+  };
+  const first = (list: readonly SeedViolation[]) =>
+    list.slice(0, SEED_VIOLATIONS_KEPT).map(({ kind, detail, at }) => ({ kind, detail, atMs: at }));
   return {
     seed: result.seed,
     campaign,
@@ -90,10 +99,10 @@ export function seedLineOf(
     faultCounts: result.faultCounts,
     holdMsMax: result.holdMsMax,
     finalStateBytes: result.finalStateBytes,
-    violationKinds,
-    firstViolations: result.violations
-      .slice(0, SEED_VIOLATIONS_KEPT)
-      .map(({ kind, detail, at }) => ({ kind, detail, atMs: at })),
+    violationKinds: kinds(result.violations),
+    firstViolations: first(result.violations),
+    multiFaultKinds: kinds(result.multiFault),
+    firstMultiFault: first(result.multiFault),
     wallMs,
   };
 }

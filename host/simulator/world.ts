@@ -34,6 +34,7 @@ import {
   type Topology,
   wideProfile,
 } from './fault-model.ts';
+import { describeFaults, FaultWindows } from './fault-windows.ts';
 import {
   type FaultTally,
   memoLoader,
@@ -132,6 +133,8 @@ export interface SeedViolation {
   readonly at: number;
   readonly kind: Violation['kind'] | WorldViolationKind;
   readonly detail: string;
+  /** When the acknowledgement it is about was given, where it is about one. */
+  readonly sinceMs?: number;
 }
 
 export interface SeedResult {
@@ -139,6 +142,11 @@ export interface SeedResult {
   readonly faultModel: FaultModel;
   readonly topology: Topology;
   readonly violations: readonly SeedViolation[];
+  /**
+   * Findings that two or more overlapping faults needed (wide model, see
+   * fault-windows.ts): counted apart, never among `violations`, never passes.
+   */
+  readonly multiFault: readonly SeedViolation[];
   readonly acknowledged: number;
   readonly lost: number;
   readonly duplicated: number;
@@ -325,6 +333,15 @@ class World {
   #dsrFrozen: boolean[][] = [];
   readonly judge: TakeoverJudge;
   readonly copies: StateCopies;
+  /** Each fault's window, from its strike until the pair is whole after it (wide model). */
+  readonly windows = new FaultWindows();
+  /** Per board: the window of the pull it is unpowered by, if any. */
+  readonly #pullWindow: (number | null)[] = [null, null];
+  /** Service gap found while two faults' windows overlapped (counted apart, reported once a gap). */
+  #gapMultiReported = false;
+  /** Eligible gap time with fewer than two counting faults' windows open. */
+  #gapSingleMs = 0;
+  readonly multiFaultFindings: SeedViolation[] = [];
   /** Per request key: the txn it ran as, and whether a client got that reply. */
   readonly #executions = new Map<string, { txn: number; delivered: boolean }>();
   /** Service-gap check: eligible time since the last acknowledgement. */
@@ -478,6 +495,43 @@ class World {
     this.faultCounts[kind] += 1;
   }
 
+  /** Opens a fault's window now; its fault ends `durationMs` later (see fault-windows.ts). */
+  #window(fault: FaultClass, what: string, durationMs: number, minor = false): void {
+    const id = this.windows.open(fault, this.queue.now, what, minor);
+    this.queue.at(this.queue.now + durationMs, () => this.#faultEnded(id));
+  }
+
+  #faultEnded(id: number): void {
+    this.windows.end(id, this.queue.now);
+    this.#checkWhole();
+  }
+
+  /** Closes the windows of faults that ended, once the pair is whole. */
+  #checkWhole(): void {
+    if (this.wide && this.windows.awaitingWhole && this.#pairWhole())
+      this.windows.pairWhole(this.queue.now);
+  }
+
+  /**
+   * The pair is whole: both boards powered and running, a primary and its
+   * backup on one version with every checkpoint acknowledged. A mismatched
+   * partner can never join, so there one board serving is as whole as the
+   * pair gets.
+   */
+  #pairWhole(): boolean {
+    if (!this.boards.every((b, i) => b.powered && !this.#stalled[i])) return false;
+    const cores = this.boards.map((b) => b.core);
+    if (this.profile.mismatch !== null) return cores.some((c) => c?.serving === true);
+    const primary = cores.find((c) => c?.role === 'primary');
+    const backup = cores.find((c) => c?.role === 'backup');
+    return (
+      primary != null &&
+      backup != null &&
+      primary.hello.version === backup.hello.version &&
+      primary.checkpointLag === 0
+    );
+  }
+
   run(): SeedResult {
     const { options, queue } = this;
     for (const index of [0, 1] as const) this.#powerOn(index);
@@ -589,10 +643,11 @@ class World {
     this.#afterStep();
   }
 
-  #pullPower(index: 0 | 1): void {
+  #pullPower(index: 0 | 1, fault: FaultClass = 'pull'): void {
     const board = this.boards[index] as SimBoard;
     if (!board.powered) return;
     this.powerPulls += 1;
+    this.#pullWindow[index] = this.windows.open(fault, this.queue.now, `pull P${index + 1}`);
     board.powered = false;
     this.#interruptPush(index);
     this.#reset(index, 'power pulled', true);
@@ -603,7 +658,10 @@ class World {
     const board = this.boards[index] as SimBoard;
     if (board.powered) return;
     this.#log(index, 'power restored');
+    const pulled = this.#pullWindow[index];
+    this.#pullWindow[index] = null;
     this.#powerOn(index);
+    if (pulled != null) this.#faultEnded(pulled);
   }
 
   /** The partner's DTR as the board sees it: live, or as it was when the hub stalled. */
@@ -642,6 +700,13 @@ class World {
     if (!board.powered) return;
     const until = this.queue.now + lengthMs;
     this.trace.push(`${this.#time()}  fault: P${index + 1} stalls for ${lengthMs.toFixed(0)} ms`);
+    // A stall shorter than the suspicion time is jitter the pair must ride out: never a second fault.
+    this.#window(
+      'stall-board',
+      `P${index + 1} stalls`,
+      lengthMs,
+      lengthMs < this.judge.suspicionMs,
+    );
     this.judge.stalled(index, this.queue.now, until);
     this.#stallUntil[index] = Math.max(
       this.#stalled[index] ? (this.#stallUntil[index] ?? 0) : 0,
@@ -670,6 +735,7 @@ class World {
   #stallHub(lengthMs: number): void {
     const until = this.queue.now + lengthMs;
     this.trace.push(`${this.#time()}  fault: the wires stall for ${lengthMs.toFixed(0)} ms`);
+    this.#window('stall-hub', 'the wires stall', lengthMs, lengthMs < this.judge.suspicionMs);
     if (!this.#hubStalled) {
       this.#dsrFrozen = [0, 1].map((i) =>
         Array.from({ length: this.pathCount }, (_, path) => this.#liveDsr(i as 0 | 1, path)),
@@ -915,6 +981,7 @@ class World {
       const core = cores[index];
       this.copies.observe(index, core?.hasState === true, core?.role ?? 'off');
     }
+    this.#checkWhole();
   }
 
   /** A path with no fault on it at this moment: both directions clean and the hub running. */
@@ -1012,12 +1079,20 @@ class World {
     );
     if (running && somePath) {
       this.#gapMs += SERVICE_SAMPLE_MS;
-      if (this.#gapMs > SERVICE_GAP_MS && !this.#gapReported) {
+      // Time while two faults' windows overlap counts only toward a gap counted apart.
+      const overlap = this.wide && this.windows.overlapAt(this.queue.now);
+      if (!overlap) this.#gapSingleMs += SERVICE_SAMPLE_MS;
+      const detail = `no request acknowledged for ${this.#gapMs} ms while both boards ran and a path worked both ways`;
+      if (this.#gapSingleMs > SERVICE_GAP_MS && !this.#gapReported) {
         this.#gapReported = true;
-        this.worldViolations.push({
+        this.worldViolations.push({ at: this.queue.now, kind: 'service-gap', detail });
+      } else if (this.#gapMs > SERVICE_GAP_MS && !this.#gapReported && !this.#gapMultiReported) {
+        this.#gapMultiReported = true;
+        const faults = describeFaults(this.windows.openAt(this.queue.now));
+        this.multiFaultFindings.push({
           at: this.queue.now,
           kind: 'service-gap',
-          detail: `no request acknowledged for ${this.#gapMs} ms while both boards ran and a path worked both ways`,
+          detail: `${detail}, ${this.#gapMs - this.#gapSingleMs} ms of it with faults overlapping: ${faults}`,
         });
       }
     }
@@ -1026,7 +1101,9 @@ class World {
 
   #acknowledged(): void {
     this.#gapMs = 0;
+    this.#gapSingleMs = 0;
     this.#gapReported = false;
+    this.#gapMultiReported = false;
   }
 
   // ------------------------------------------------------------- clients
@@ -1161,13 +1238,17 @@ class World {
     } else if (kind === 'cut-one-way-long') {
       const path = Math.floor(w() * this.pathCount);
       const from = w() < 0.5 ? 0 : 1;
+      const durationMs = LONG_CUT_MIN_MS + w() * LONG_CUT_SPREAD_MS;
       this.#count('cut-one-way-long');
-      this.#cutOneWay(path, from, LONG_CUT_MIN_MS + w() * LONG_CUT_SPREAD_MS);
+      this.#window('cut-one-way-long', `cut path ${path} from P${from + 1}`, durationMs);
+      this.#cutOneWay(path, from, durationMs);
     } else if (kind === 'cut-crossed') {
       // Crossed: path 0 cut one way, path 1 the other.
       const from = w() < 0.5 ? 0 : 1;
       const durationMs = 20 + w() * 5000;
       this.#count('cut-crossed');
+      // One fault: the issue counts crossed cuts among those the pair must survive alone.
+      this.#window('cut-crossed', 'crossed cut of both paths', durationMs);
       this.#cutOneWay(0, from, durationMs);
       this.#cutOneWay(1, from === 0 ? 1 : 0, durationMs);
     } else if (kind === 'cut-with-noise') {
@@ -1175,13 +1256,17 @@ class World {
       const path = w() < 0.5 ? 0 : 1;
       const durationMs = 20 + w() * 3000;
       this.#count('cut-with-noise');
+      this.#window('cut-with-noise', `cut path ${path} with noise on the other`, durationMs);
       if (w() < 0.5) this.#cutOneWay(path, w() < 0.5 ? 0 : 1, durationMs);
       else this.#cutTwoWay(path, durationMs);
       this.#noiseOn(path === 0 ? 1 : 0, w, durationMs);
     } else {
       const path = Math.floor(w() * this.pathCount);
+      const from = w() < 0.5 ? 0 : 1;
+      const durationMs = 20 + w() * 3000;
       this.#count('cut-one-way');
-      this.#cutOneWay(path, w() < 0.5 ? 0 : 1, 20 + w() * 3000);
+      this.#window('cut-one-way', `cut path ${path} from P${from + 1}`, durationMs);
+      this.#cutOneWay(path, from, durationMs);
     }
     return true;
   }
@@ -1221,7 +1306,7 @@ class World {
       if (index !== null) {
         if (this.options.faults) this.#count(kind);
         this.trace.push(`${this.#time()}  fault: pull ${label}`);
-        this.#pullPower(index);
+        this.#pullPower(index, kind);
         if (restore)
           this.queue.at(this.queue.now + 20 + this.random() * 1500, () =>
             this.#restorePower(index),
@@ -1469,6 +1554,11 @@ class World {
     const durationMs = 20 + this.random() * 800;
     const lines = this.lines[path] as Line[];
     this.#count(twoWay ? 'cut-two-way' : 'cut-one-way');
+    this.#window(
+      twoWay ? 'cut-two-way' : 'cut-one-way',
+      `cut path ${path} ${twoWay ? 'both ways' : `from P${direction + 1}`}`,
+      durationMs,
+    );
     this.trace.push(
       `${this.#time()}  fault: cut path ${path} ${twoWay ? 'both ways' : `from P${direction + 1}`} for ${durationMs.toFixed(0)} ms`,
     );
@@ -1495,6 +1585,7 @@ class World {
     const direction = this.random() < 0.5 ? 0 : 1;
     const kind = Math.floor(this.random() * 4);
     const durationMs = 50 + this.random() * 1500;
+    this.#window('noise', `noise on path ${path}`, durationMs);
     this.#noiseKind(path, direction, kind, this.random, durationMs);
   }
 
@@ -1551,24 +1642,15 @@ class World {
     }
     this.#updateDsr();
     const deadline = this.queue.now + REFORM_BOUND_MS;
+    this.windows.endAll(this.queue.now);
+    this.#checkWhole();
     // A mismatched partner can never join: the pair settles with one board serving alone.
     const alone = this.profile.mismatch !== null;
-    const settled = () => {
-      const cores = this.boards.map((b) => b.core);
-      if (alone) {
-        return cores.some((c) => c?.serving === true) && this.clients.every((c) => c.idle);
-      }
-      const primary = cores.find((c) => c?.role === 'primary');
-      const backup = cores.find((c) => c?.role === 'backup');
-      return (
-        primary != null &&
-        backup != null &&
-        primary.hello.version === backup.hello.version &&
-        !primary.hello.testMode &&
-        primary.checkpointLag === 0 &&
-        this.clients.every((c) => c.idle)
-      );
-    };
+    // Settled: whole, on a confirmed image, and every client answered.
+    const settled = () =>
+      this.#pairWhole() &&
+      (alone || this.boards.some((b) => b.core?.role === 'primary' && !b.core.hello.testMode)) &&
+      this.clients.every((c) => c.idle);
     while (!settled() && this.queue.now < deadline) this.queue.advanceTo(this.queue.now + 10);
     if (!settled()) {
       const roles = this.boards.map(
@@ -1603,14 +1685,28 @@ class World {
       'app-exception': this.#faultTally.appExceptions,
       'install-failure': this.#faultTally.installFailures,
     };
-    const violations: SeedViolation[] = [...h.violations, ...this.worldViolations].sort(
+    const found: SeedViolation[] = [...h.violations, ...this.worldViolations].sort(
       (a, b) => a.at - b.at,
     );
+    const violations: SeedViolation[] = [];
+    const multiFault: SeedViolation[] = [...this.multiFaultFindings];
+    for (const v of found) {
+      // Service gaps were judged as they were found, sample by sample.
+      const judged =
+        this.wide && v.kind !== 'service-gap'
+          ? this.windows.classify(v.kind, v.at, v.sinceMs)
+          : null;
+      if (judged?.multiFault === true)
+        multiFault.push({ ...v, detail: `${v.detail} [faults: ${describeFaults(judged.faults)}]` });
+      else violations.push(v);
+    }
+    multiFault.sort((a, b) => a.at - b.at);
     return {
       seed: this.options.seed,
       faultModel: this.wide ? 'wide' : 'classic',
       topology: this.profile.topology,
       violations,
+      multiFault,
       acknowledged: h.acknowledged,
       lost: h.lost,
       duplicated: h.duplicated,
