@@ -531,3 +531,31 @@ test('one path and no fence: a pulled cable makes the backup take over, and the 
   t.is(pair.core(1).role, 'primary');
   t.is(pair.core(1).txn, 5);
 });
+
+test('a joiner stalled for a moment during the big checkpoint is kept, and writes go on meanwhile', (t) => {
+  // On a loaded lab machine a joiner's process stalls past the suspicion
+  // time now and then; dropping it then restarted the transfer every time,
+  // and under saturation a backup never rejoined (the bench's link-bound run).
+  const app = bulkApp(30_000);
+  const pair = wholePair([app, app]);
+  pair.powerOff(1);
+  pair.runUntil(() => pair.core(0).role === 'primary-alone');
+  pair.boot(1);
+  pair.runUntil(() => pair.cores[1]?.role === 'joining');
+  pair.run(500);
+  pair.freeze(1, 400);
+  let syncId = 0;
+  for (let ms = 0; ms < 400; ms += 50) {
+    const answered = pair.replies.length;
+    pair.request(0, 'writer', ++syncId, null);
+    pair.runUntil(() => pair.replies.length > answered, 2000);
+    pair.run(50);
+  }
+  pair.runUntil(() => pair.whole, 60_000);
+  const transfers = pair.events.filter(
+    (e) => e.board === 0 && e.event.kind === 'role' && e.event.cause === 'big-checkpoint-to-joiner',
+  );
+  t.is(transfers.length, 2, 'the first join, and this one: no transfer started over');
+  t.true(pair.replies.every((r) => r.ok));
+  t.deepEqual(pair.core(1).state, pair.core(0).state);
+});

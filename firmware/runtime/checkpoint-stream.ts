@@ -45,10 +45,13 @@ export class CheckpointStream {
     return this.#pending.length;
   }
 
-  /** An executed request: its entry goes to the backup, its reply waits for the acknowledgement. */
-  add(entry: CheckpointEntry, bytes: number, reply: ClientReply): void {
+  /**
+   * An executed request: its entry goes to the partner, and its reply waits
+   * for the acknowledgement, or (null) has gone already.
+   */
+  add(entry: CheckpointEntry, bytes: number, reply: ClientReply | null): void {
     this.#outbox.push({ entry, bytes });
-    this.#pending.push({ seq: 0, txn: entry.txn, reply });
+    if (reply !== null) this.#pending.push({ seq: 0, txn: entry.txn, reply });
   }
 
   /**
@@ -118,6 +121,13 @@ export class CheckpointStream {
       else still.push(pending);
     }
     this.#pending = still;
+    return released;
+  }
+
+  /** The replies waiting go now; their entries still go to the partner (a joiner that cannot take over yet). */
+  releaseReplies(): ClientReply[] {
+    const released = this.#pending.map((p) => p.reply);
+    this.#pending = [];
     return released;
   }
 

@@ -335,7 +335,8 @@ export class PairCore {
     const role = this.#role;
     if (this.#holdsBackup() && this.#offProvesPowerLoss())
       wake = Math.min(wake, this.#detector.offSettledWakeMs());
-    if (role.name === 'backup') wake = Math.min(wake, this.#detector.takeoverWakeMs());
+    if (role.name === 'backup' || (this.#joinerMidTransfer() && !this.#detector.partnerUp))
+      wake = Math.min(wake, this.#detector.takeoverWakeMs());
     wake = Math.min(wake, this.#recoverAloneAtMs());
     if (role.name === 'switching' && role.step === 'awaiting-boot') {
       wake = Math.min(wake, role.sinceMs + this.config.switchBootTimeoutMs + 1);
@@ -515,9 +516,12 @@ export class PairCore {
     this.#emit({ kind: 'executed', txn, clientId, syncId, nowMs: this.#now, seed });
     this.#cache.save(clientId, syncId, { reply: run.reply, txn } satisfies SavedReply);
     const reply: ClientReply = { clientId, syncId, ok: true, reply: run.reply, txn };
-    // A joiner becomes able to take over the moment its big checkpoint is complete,
-    // so from the moment that is queued, replies wait for it as for a backup.
-    if (this.#holdsBackup()) {
+    // Replies wait for a backup's acknowledgement (it holds the entry then), and
+    // for a joiner's as flow control (see #onPeerAck).
+    if (this.#joinerMidTransfer() && !this.#detector.partnerUp) {
+      // A silent joiner gets the entry when it is heard again; the reply does not wait for it.
+      this.#stream.add(run.entry, run.entryBytes, null);
+    } else if (this.#holdsBackup()) {
       this.#stream.add(run.entry, run.entryBytes, reply);
       return;
     }
@@ -1124,15 +1128,21 @@ export class PairCore {
       } else if (this.#detector.silentForTakeover(this.#now)) {
         this.#takeOver(this.config.fenceWired, 'the primary is silent on every path');
       }
-    } else if (role.name === 'joining') {
+    } else if (role.name === 'joining' && this.#detector.inputRead(this.#now)) {
       this.#setRole(
         { name: 'booting' },
         'the primary went silent during the big checkpoint',
         'primary-lost',
       );
     } else if (this.#joinerMidTransfer()) {
-      // It cannot have the whole big checkpoint: it cannot take over, and we need not wait for it.
-      this.#goAlone('the joiner went silent during the big checkpoint');
+      // It cannot have the whole big checkpoint, so it cannot take over: its
+      // acknowledgements are flow control only, and a silent joiner holds
+      // nothing up. A busy machine stalls it for a while; one silent as long
+      // as a backup would take over is given up, and starts over.
+      for (const reply of this.#stream.releaseReplies())
+        this.#outputs.push({ kind: 'reply', reply });
+      if (this.#detector.silentForTakeover(this.#now))
+        this.#goAlone('the joiner went silent during the big checkpoint');
     } else if (role.name === 'switching' && role.step === 'handed-over') {
       // Only a power loss (or its restart) proves the new version never serves:
       // a silent one may be stalled, and may take over once it is not.

@@ -87,10 +87,12 @@ export class FailureDetector {
 
   /** Silent long enough for a backup to take over with DSR still high, and our own input read. */
   silentForTakeover(now: number): boolean {
-    return (
-      now - this.#lastHeardAnyMs > this.#config.silenceTakeoverAfterMs &&
-      now - this.#resumedAtMs > this.#config.heartbeatIntervalMs
-    );
+    return now - this.#lastHeardAnyMs > this.#config.silenceTakeoverAfterMs && this.inputRead(now);
+  }
+
+  /** What waited in our UARTs while we were frozen has had a heartbeat's time to be read. */
+  inputRead(now: number): boolean {
+    return now - this.#resumedAtMs > this.#config.heartbeatIntervalMs;
   }
 
   /** When `silentForTakeover` can next become true. */
