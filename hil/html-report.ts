@@ -69,7 +69,7 @@ const ROW_SPAN_MS_MAX = 60_000;
 /** A bound on the rows: a longer run gets longer rows. */
 const ROWS_MAX = 200;
 const MARGIN_LEFT = 70;
-const MARGIN_RIGHT = 20;
+const MARGIN_RIGHT = 30;
 /** Pull numbers: 10 px sans-serif, no wider than this a character (digits are about 5.6 px). */
 const LABEL_CHAR_PX = 7;
 const LABEL_GAP_PX = 3;
@@ -507,7 +507,7 @@ h1{font-size:20px}h2{font-size:16px;margin-top:24px}
 table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 tr.bad td{background:#ffebee}tr.warn td{background:#fff8e1}
 .pass{color:#2e7d32;font-weight:bold}.fail{color:#c62828;font-weight:bold}
-.timeline{overflow-x:auto;border:1px solid #eee;padding:4px}
+.timeline{overflow-x:auto;border:1px solid #eee;padding:4px}.timeline svg{display:block;margin-bottom:8px}
 .note{color:#555;font-size:13px}
 .key{margin-right:12px;white-space:nowrap}.swatch{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
 pre{white-space:pre-wrap;margin:0}
