@@ -4,12 +4,13 @@
  * The simulated lab and real boards differ only in the serial binding and
  * the paths; the campaign sees the same `CampaignTarget` either way.
  */
+import { join } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { SimBinding } from '../boards/sim/serial/sim-binding.ts';
 import { startDemoPair } from '../host/demo/demo-pair.ts';
 import type { BoardClient } from '../host/lab/board-client.ts';
 import { readBoardStatuses } from '../host/lab/board-watch.ts';
-import { endpoint, portPath } from '../host/lab/lab-config.ts';
+import { boardLogFile, endpoint, portPath } from '../host/lab/lab-config.ts';
 import { pushImage } from '../host/lab/push.ts';
 import { type BusLoadOptions, openBusLoad } from '../host/load/lab-load.ts';
 import type { LoadGenerator } from '../host/load/load-generator.ts';
@@ -34,6 +35,15 @@ export interface CampaignTarget {
    * (scenarios upgrade and mixed); throws with what is missing.
    */
   prepareSwitch(): Promise<void>;
+  /** The boards' log files where the rig keeps them (the lab's); none for real boards. */
+  readonly boardLogs?: readonly BoardLog[];
+}
+
+/** A log file of the run, for the report to link. */
+export interface BoardLog {
+  /** What it is, e.g. "P1". */
+  readonly name: string;
+  readonly path: string;
 }
 
 /** Ledger clients over the pair's two bus ports, with sync ids of their own ('hil'). */
@@ -78,6 +88,10 @@ export async function openSimCampaignTarget(options: {
     rigName: rig.profile.name,
     rig,
     hosts: pair.hosts,
+    boardLogs: ([1, 2] as const).map((processor) => ({
+      name: `P${processor}`,
+      path: join(config.dir, boardLogFile(processor)),
+    })),
     openLoad: ({ clients, seed, history }) =>
       openCampaignLoad({
         binding: SimBinding,

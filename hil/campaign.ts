@@ -25,7 +25,7 @@ import { readPairState } from '../host/load/final-state.ts';
 import { loadLedger } from '../host/load/lab-load.ts';
 import type { Wait } from '../host/load/load-generator.ts';
 import type { Violation } from '../host/simulator/history.ts';
-import type { CampaignLoad, CampaignTarget } from './campaign-target.ts';
+import type { BoardLog, CampaignLoad, CampaignTarget } from './campaign-target.ts';
 import {
   findOverlaps,
   LoggedHistory,
@@ -130,6 +130,10 @@ export interface CampaignRun {
   readonly waits: readonly Wait[];
   /** The run's invariants, each held or not, with what broke it. */
   readonly invariants: readonly Invariant[];
+  /** What the history check found, each at its time (ms since the start, as everything here). */
+  readonly historyViolations: readonly Violation[];
+  /** The boards' log files where the rig keeps them. */
+  readonly boardLogs: readonly BoardLog[];
 }
 
 export interface Invariant {
@@ -254,9 +258,14 @@ export async function runCampaign(
       .sort((a, b) => a - b);
     const epochStarts = coldStarts.map((at) => {
       const before = power.filter((p) => p.atMs <= at).at(-1);
-      return (before?.atMs ?? at) + t0;
+      return before?.atMs ?? at;
     });
-    const checked = replayHistory(history.log, epochStarts, loadLedger);
+    // Replayed on the campaign's clock, so every violation is timed like the pulls and the roles.
+    const checked = replayHistory(
+      history.log.map((answer) => ({ ...answer, atMs: rel(answer.atMs) })),
+      epochStarts,
+      loadLedger,
+    );
     const marks = roleMarks(journal.entries, power, fromJournal, journal.startPowerOn);
     const roles = roleIntervals(marks, initial, 0, endMs);
     const skew = journal.skew;
@@ -364,6 +373,8 @@ export async function runCampaign(
       overlapsWithinSkew: withinSkew,
       waits: load.waits.map((w) => ({ atMs: rel(w.atMs), waitedMs: w.waitedMs })),
       invariants: invariants(checked.violations, overlaps, result, finalChecked),
+      historyViolations: checked.violations,
+      boardLogs: target.boardLogs ?? [],
     };
   } finally {
     // A run stopped by a failure (the rig's, say) leaves clients running: stop them without waiting.

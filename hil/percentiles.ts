@@ -31,3 +31,23 @@ export function percentiles(values: readonly number[]): Percentiles {
     count: values.length,
   };
 }
+
+/**
+ * The fewest samples a percentile needs to be reported: below it, the
+ * nearest rank is the largest value or close to it, and the figure says
+ * nothing about the tail it names (the 99th percentile of 10 values is
+ * their maximum).
+ */
+export const PERCENTILE_COUNT_MIN = { p50: 2, p99: 100 } as const;
+
+/** The rule, in words, for a report to state. */
+export const PERCENTILE_RULE = `percentiles by nearest rank, given only with enough samples: p50 with n \u2265 ${PERCENTILE_COUNT_MIN.p50}, p99 with n \u2265 ${PERCENTILE_COUNT_MIN.p99}; below that "n too small"`;
+
+/** The figures for a person, e.g. "p50 31.0 ms, p99 n too small, max 44.2 ms (n = 60)". */
+export function describePercentiles(p: Percentiles): string {
+  if (p.count === 0) return 'none measured';
+  const ms = (value: number | null) => (value === null ? '-' : `${value.toFixed(1)} ms`);
+  const shown = (name: keyof typeof PERCENTILE_COUNT_MIN, value: number | null) =>
+    `${name} ${p.count >= PERCENTILE_COUNT_MIN[name] ? ms(value) : 'n too small'}`;
+  return `${shown('p50', p.p50)}, ${shown('p99', p.p99)}, max ${ms(p.max)} (n = ${p.count})`;
+}

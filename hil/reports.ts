@@ -33,7 +33,7 @@ export function writeReports(run: CampaignRun, dir: string, tapFile?: string): R
   const folder = resolve(dir);
   const html = join(folder, HTML_FILE);
   const json = join(folder, RESULT_FILE);
-  writeFileSync(html, htmlReport(run));
+  writeFileSync(html, htmlReport(run, { dir: folder }));
   writeFileSync(json, `${JSON.stringify(run.result, null, 2)}\n`);
   return { ...written, html, json };
 }

@@ -434,6 +434,8 @@ function syntheticRun(stopped: { interrupted: boolean } = { interrupted: false }
       { name: 'exactly-once', title: 'exactly once', ok: true, detail: 'ok' },
       { name: 'split-brain', title: 'split <brain>', ok: false, detail: 'P1 & P2' },
     ],
+    historyViolations: [{ at: 1200, kind: 'executed-twice', detail: '<script>alert(2)</script>' }],
+    boardLogs: [{ name: 'P1 <b>', path: '/nowhere/"p1".log' }],
   };
 }
 

@@ -20,7 +20,7 @@ import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
 import { runImageInXs } from '../../boards/xs/xs-image.ts';
 import { findXsnap } from '../../boards/xs/xsnap-cache.ts';
 import { LabClient } from './lab-client.ts';
-import { portPath, profileFile, readLabConfig } from './lab-config.ts';
+import { boardLogFile, portPath, profileFile, readLabConfig } from './lab-config.ts';
 
 const { values } = parseArgs({
   options: { lab: { type: 'string' }, processor: { type: 'string' } },
@@ -28,7 +28,7 @@ const { values } = parseArgs({
 const dir = values.lab ?? '';
 const processor = values.processor === '2' ? 2 : 1;
 const config = readLabConfig(dir);
-const logFile = join(dir, `p${processor}.log`);
+const logFile = join(dir, boardLogFile(processor));
 const log = (line: string) =>
   appendFileSync(logFile, `${new Date().toISOString()} P${processor} ${line}\n`);
 

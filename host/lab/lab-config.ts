@@ -30,6 +30,11 @@ export function profileFile(processor: 1 | 2): string {
   return `p${processor}.board.json`;
 }
 
+/** Each lab board's log (what its process says about boot, power and faults), in the lab directory. */
+export function boardLogFile(processor: 1 | 2): string {
+  return `p${processor}.log`;
+}
+
 /** Endpoint names on the hub, by role. */
 export const endpoint = {
   path: (processor: 1 | 2, path: number) => `p${processor}-path${path}`,

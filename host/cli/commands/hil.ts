@@ -43,6 +43,7 @@ import { InfrastructureError, isInfrastructureError } from '../../../hil/infrast
 import { campaignSuite, infrastructureSuite, type JunitSuite } from '../../../hil/junit.ts';
 import { inLava, lavaTestCaseLines } from '../../../hil/lava.ts';
 import { openFirmataRig, openSimRig } from '../../../hil/open-rig.ts';
+import { describePercentiles } from '../../../hil/percentiles.ts';
 import { SCENARIOS, type Scenario } from '../../../hil/pull-schedule.ts';
 import { defaultReportDir, writeReports, writeSuiteReports } from '../../../hil/reports.ts';
 import type { Rig } from '../../../hil/rig.ts';
@@ -508,10 +509,6 @@ async function openTarget(
 
 function summary(run: CampaignRun): string {
   const r = run.result;
-  const ms = (p: CampaignRun['result']['takeoverMs']) =>
-    p.count === 0
-      ? 'none measured'
-      : `p50 ${p.p50?.toFixed(1)} ms, p99 ${p.p99?.toFixed(1)} ms, max ${p.max?.toFixed(1)} ms (${p.count})`;
   const lines = formatTable([
     ['pulls', r.interrupted ? `${r.pulls} of ${r.pullsPlanned} (interrupted)` : String(r.pulls)],
     ['requests acknowledged', String(r.acknowledged)],
@@ -524,8 +521,8 @@ function summary(run: CampaignRun): string {
       'double failures (by design)',
       `${r.doubleFailures} (${r.lostToDoubleFailure} acknowledged lost with both copies)`,
     ],
-    ['takeover (pull to first reply)', ms(r.takeoverMs)],
-    ['re-form (restore to pair whole)', ms(r.reformMs)],
+    ['takeover (pull to first reply)', describePercentiles(r.takeoverMs)],
+    ['re-form (restore to pair whole)', describePercentiles(r.reformMs)],
     ['seed', String(r.seed)],
   ]);
   const invariants = run.invariants.map(
