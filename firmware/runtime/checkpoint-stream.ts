@@ -81,9 +81,10 @@ export class CheckpointStream {
    * Sends the queued entries in batches that fit a frame. Entries the
    * channel queue has no room for stay queued, and so do their replies.
    */
-  send(sendBody: SendBody, entriesMax: number): void {
+  send(sendBody: SendBody, entriesMax: number): number {
     let sentTxn = 0;
     let sentSeq = 0;
+    let sentBytes = 0;
     let next = 0;
     while (next < this.#outbox.length) {
       const batch: CheckpointEntry[] = [];
@@ -101,14 +102,16 @@ export class CheckpointStream {
         break;
       }
       sentSeq = seq;
+      sentBytes += bytes;
       sentTxn = (batch[batch.length - 1] as CheckpointEntry).txn;
     }
     this.#outbox = this.#outbox.slice(next);
-    if (sentTxn === 0) return;
+    if (sentTxn === 0) return 0;
     this.#lastBatchSeq = sentSeq;
     for (const pending of this.#pending) {
       if (pending.seq === 0 && pending.txn <= sentTxn) pending.seq = sentSeq;
     }
+    return sentBytes;
   }
 
   /** The backup holds everything up to channel sequence `peerAck`: the replies that waited for it. */

@@ -90,6 +90,8 @@ interface StoredHistory {
 const HELLO_EVERY_BEATS = 8;
 /** Hand the UART a new segment when it has at most this much left to send. */
 const TX_AHEAD_MS = 1;
+/** While both wait, a big checkpoint's chunks get this many bytes for each byte of checkpoint batches. */
+const CHUNK_SHARE = 2;
 
 const SERVING: ReadonlySet<RoleName> = new Set(['primary', 'primary-alone', 'switching']);
 
@@ -109,8 +111,8 @@ export class PairCore {
   #snapshotId = 0;
   /** Chunks of the big checkpoint not yet queued on the channel. */
   #chunksOut: Chunk[] = [];
-  /** Checkpoint batches went last: a chunk has the next turn on the line. */
-  #chunkNext = false;
+  /** Bytes of chunks to send before the next checkpoint batch may go. */
+  #chunkCredit = 0;
   readonly #links: Links;
   readonly #detector: FailureDetector;
   #partnerInc = 0;
@@ -898,7 +900,7 @@ export class PairCore {
     const chunk = this.#chunksOut[0];
     if (chunk === undefined || !idle || !this.#send(chunk)) return;
     this.#chunksOut.shift();
-    this.#chunkNext = false;
+    this.#chunkCredit -= chunk.data.length;
     if (this.#chunksOut.length > 0) return;
     const role = this.#role;
     if (role.name === 'primary-alone' || role.name === 'switching')
@@ -1484,18 +1486,21 @@ export class PairCore {
       channel.pending === channel.inFlight &&
       channel.inFlight < this.config.channelWindowMax &&
       links.lineIdleAtMs(path, this.#now) <= this.#now + TX_AHEAD_MS;
-    // Chunks of a big checkpoint and checkpoint batches take turns on the line.
-    const chunkFirst = this.#chunkNext;
-    if (chunkFirst) this.#queueChunk(path);
-    if (this.#stream.due(this.#peerAck, lineIdle, this.config.checkpointEntriesMax)) {
-      const before = this.#lastSentSeq;
-      this.#stream.send(
+    // Chunks of a big checkpoint and checkpoint batches share the line: each
+    // batch earns chunks twice its bytes before the next batch, so the
+    // transfer keeps two thirds of the line under load, and a write waits
+    // for one chunk when batches are small.
+    if (this.#chunkCredit > 0) this.#queueChunk(path);
+    const batchMayGo = this.#chunkCredit <= 0 || this.#chunksOut.length === 0;
+    if (batchMayGo && this.#stream.due(this.#peerAck, lineIdle, this.config.checkpointEntriesMax)) {
+      const bytes = this.#stream.send(
         (body) => (this.#send(body) ? this.#lastSentSeq : null),
         this.config.checkpointEntriesMax,
       );
-      if (this.#lastSentSeq !== before) this.#chunkNext = true;
+      if (this.#chunksOut.length > 0) this.#chunkCredit = CHUNK_SHARE * bytes;
     }
-    if (!chunkFirst) this.#queueChunk(path);
+    // An idle line with nothing else to send takes a chunk.
+    this.#queueChunk(path);
     // Segments are paced to the line: a deep UART queue would only delay heartbeats
     // and make retransmission timers fire for frames still waiting to be sent.
     while (links.lineIdleAtMs(path, this.#now) <= this.#now + TX_AHEAD_MS) {
