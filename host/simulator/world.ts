@@ -18,6 +18,7 @@ import {
 } from '../../firmware/runtime/messages.ts';
 import type { Output, PairEvent } from '../../firmware/runtime/outputs.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
+import { SWITCH_ACTION_STEPS } from '../switch-procedure.ts';
 import { BoardClock } from './board-clock.ts';
 import { Line } from './cable.ts';
 import { EventQueue } from './event-queue.ts';
@@ -1336,7 +1337,7 @@ class World {
       this.#pullAroundHandover();
     if (refusal !== null || !withFaults || this.random() < 0.5) return;
     // Power-pull at a chosen step of this switch.
-    const steps = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
+    const steps = SWITCH_ACTION_STEPS;
     const target = steps[Math.floor(this.random() * steps.length)];
     const victim = this.random() < 0.5 ? 0 : 1;
     const delayMs = this.random() * 5;
@@ -1414,7 +1415,7 @@ class World {
   /** Now and then a switch meets a push: at a chosen step, the host pushes into some board again. */
   #pushDuringSwitch(): void {
     if (this.options.pushes !== true || this.pushRandom() >= PUSH_DURING_SWITCH_SHARE) return;
-    const steps = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
+    const steps = SWITCH_ACTION_STEPS;
     const target = steps[Math.floor(this.pushRandom() * steps.length)];
     const index = this.pushRandom() < 0.5 ? 0 : 1;
     this.onSwitchStepPush = (step) => {
