@@ -20,10 +20,10 @@ import {
   PairJournal,
   type PairJournalEntry,
 } from '../host/lab/pair-journal.ts';
-import { isSettled } from '../host/lab/switch.ts';
 import { readPairState } from '../host/load/final-state.ts';
 import { loadLedger } from '../host/load/lab-load.ts';
 import type { Wait } from '../host/load/load-generator.ts';
+import { isSettled, isWhole } from '../host/pair-whole.ts';
 import type { Violation } from '../host/simulator/history.ts';
 import type { CampaignLoad, CampaignTarget } from './campaign-target.ts';
 import {
@@ -43,7 +43,7 @@ import { InfrastructureError } from './infrastructure.ts';
 import { type Percentiles, percentiles } from './percentiles.ts';
 import { CampaignStuck, describePull, type PullRecord, runPull } from './pull-kinds.ts';
 import { planPulls, type Scenario } from './pull-schedule.ts';
-import { describeRoles, isWhole, Puller, REFORM_TIMEOUT_MS } from './puller.ts';
+import { describeRoles, Puller, REFORM_TIMEOUT_MS } from './puller.ts';
 
 export interface CampaignResult {
   readonly seed: number;

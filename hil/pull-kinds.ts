@@ -15,16 +15,11 @@ import type { BoardStatus } from '../boards/management.ts';
 import { readBoardStatuses, roleOf, waitForBoards } from '../host/lab/board-watch.ts';
 import { runSwitch, SwitchRefusedError, type SwitchReport } from '../host/lab/switch.ts';
 import type { LoadGenerator } from '../host/load/load-generator.ts';
+import { isWhole } from '../host/pair-whole.ts';
 import type { SwitchStepName } from '../host/switch-procedure.ts';
 import type { CampaignTarget } from './campaign-target.ts';
 import type { PlannedPull, PullKind } from './pull-schedule.ts';
-import {
-  describeRoles,
-  isWhole,
-  type Puller,
-  REFORM_TIMEOUT_MS,
-  TAKEOVER_WAIT_MS,
-} from './puller.ts';
+import { describeRoles, type Puller, REFORM_TIMEOUT_MS, TAKEOVER_WAIT_MS } from './puller.ts';
 
 /** What happened to one pull. Times are ms since the campaign started. */
 export interface PullRecord {

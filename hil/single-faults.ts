@@ -17,9 +17,9 @@ import { nextSeed, seededRandom } from '../firmware/runtime/random.ts';
 import { readBoardStatuses, roleOf, waitForBoards } from '../host/lab/board-watch.ts';
 import type { LabClient } from '../host/lab/lab-client.ts';
 import type { PairJournalEntry } from '../host/lab/pair-journal.ts';
-import { isSettled } from '../host/lab/switch.ts';
 import { falseTakeovers } from '../host/lab/takeover-excuses.ts';
 import { type LoadRunPair, runUnderLoad } from '../host/load/load-run.ts';
+import { isSettled } from '../host/pair-whole.ts';
 import {
   type DoneFault,
   describeFault,

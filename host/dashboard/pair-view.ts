@@ -271,6 +271,8 @@ export class PairView {
     if (index < 0) return { kind: 'down' };
     const primary: Processor = index === 0 ? 1 : 2;
     const other = pairs[1 - index];
+    // Redundant is a serving board with a backup, versions aside: what a client
+    // sees. `isWhole` (host/pair-whole.ts) is stricter: one version.
     if (other?.role === 'backup') return { kind: 'redundant', primary };
     if (other?.role === 'joining') {
       return { kind: 'syncing', primary, receivedBytes: other.checkpointReceivedBytes };

@@ -12,6 +12,7 @@ import { compareVersions } from '../../boards/image/version-order.ts';
 import type { JournalEntry } from '../../boards/journal.ts';
 import type { BoardStatus } from '../../boards/management.ts';
 import { wallClockMs } from '../../boards/wall-clock.ts';
+import { isSettled } from '../pair-whole.ts';
 import { SWITCH_STEPS, type SwitchStepName, switchStepRank } from '../switch-procedure.ts';
 import { type BoardClient, BoardNotAnsweringError, BoardRefusedError } from './board-client.ts';
 import { readBoardStatuses } from './board-watch.ts';
@@ -204,18 +205,6 @@ function restarted(
     const was = before[index]?.bootCount;
     return status !== null && was !== undefined && status.bootCount !== was;
   });
-}
-
-/** One primary and one backup on one version, neither on trial. */
-export function isSettled(statuses: readonly (BoardStatus | null)[]): boolean {
-  const pairs = statuses.map((s) => s?.pair ?? null);
-  const roles = pairs.map((p) => p?.role).sort();
-  return (
-    roles[0] === 'backup' &&
-    roles[1] === 'primary' &&
-    pairs[0]?.version === pairs[1]?.version &&
-    pairs.every((p) => p?.testMode === false)
-  );
 }
 
 function report(

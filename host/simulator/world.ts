@@ -517,7 +517,8 @@ class World {
    * The pair is whole: both boards powered and running, a primary and its
    * backup on one version with every checkpoint acknowledged. A mismatched
    * partner can never join, so there one board serving is as whole as the
-   * pair gets.
+   * pair gets. Stricter than the host's `isWhole` (host/pair-whole.ts), which
+   * sees only statuses, not checkpoint lag or a stalled process.
    */
   #pairWhole(): boolean {
     if (!this.boards.every((b, i) => b.powered && !this.#stalled[i])) return false;
