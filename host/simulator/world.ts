@@ -18,6 +18,7 @@ import {
 } from '../../firmware/runtime/messages.ts';
 import type { Output, PairEvent } from '../../firmware/runtime/outputs.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
+import type { SafetyCounts } from '../result-counts.ts';
 import { SWITCH_ACTION_STEPS } from '../switch-procedure.ts';
 import { BoardClock } from './board-clock.ts';
 import { Line } from './cable.ts';
@@ -138,7 +139,7 @@ export interface SeedViolation {
   readonly sinceMs?: number;
 }
 
-export interface SeedResult {
+export interface SeedResult extends SafetyCounts {
   readonly seed: number;
   readonly faultModel: FaultModel;
   readonly topology: Topology;
@@ -148,10 +149,6 @@ export interface SeedResult {
    * fault-windows.ts): counted apart, never among `violations`, never passes.
    */
   readonly multiFault: readonly SeedViolation[];
-  readonly acknowledged: number;
-  readonly lost: number;
-  readonly duplicated: number;
-  readonly splitBrain: number;
   readonly takeovers: number;
   readonly switches: number;
   readonly fallbacks: number;
