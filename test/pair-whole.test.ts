@@ -2,6 +2,7 @@ import test from 'ava';
 import type { BoardStatus } from '../boards/management.ts';
 import type { PairStatus } from '../firmware/pair-main.ts';
 import { isSettled, isWhole } from '../host/pair-whole.ts';
+import { boardStatus } from './helpers/board-status.ts';
 
 // "Whole" is one primary and one backup on one version, on either processor;
 // "settled" is whole with neither board on trial (a switch confirmed).
@@ -11,25 +12,7 @@ function status(
   version = '1.0.0',
   testMode = false,
 ): BoardStatus {
-  return {
-    processor,
-    bootCount: 1,
-    slots: [],
-    bootNotes: [],
-    fence: 'wired',
-    pair: {
-      processor,
-      role,
-      app: 'ledger',
-      version,
-      testMode,
-      term: 1,
-      txn: 0,
-      pathsUp: [true, true],
-      checkpointLag: 0,
-      checkpointReceivedBytes: 0,
-    },
-  };
+  return boardStatus(processor, role, { version, testMode });
 }
 
 test('a primary and a backup on one version are whole, whichever processor serves', (t) => {
