@@ -20,10 +20,11 @@ import {
   PairJournal,
   type PairJournalEntry,
 } from '../host/lab/pair-journal.ts';
-import { isSettled } from '../host/lab/switch.ts';
 import { readPairState } from '../host/load/final-state.ts';
 import { loadLedger } from '../host/load/lab-load.ts';
 import type { Wait } from '../host/load/load-generator.ts';
+import { isSettled, isWhole } from '../host/pair-whole.ts';
+import type { SafetyCounts } from '../host/result-counts.ts';
 import type { Violation } from '../host/simulator/history.ts';
 import type { BoardLog, CampaignLoad, CampaignTarget } from './campaign-target.ts';
 import {
@@ -43,9 +44,9 @@ import { InfrastructureError } from './infrastructure.ts';
 import { type Percentiles, percentiles } from './percentiles.ts';
 import { CampaignStuck, describePull, type PullRecord, runPull } from './pull-kinds.ts';
 import { planPulls, type Scenario } from './pull-schedule.ts';
-import { describeRoles, isWhole, Puller, REFORM_TIMEOUT_MS } from './puller.ts';
+import { describeRoles, Puller, REFORM_TIMEOUT_MS } from './puller.ts';
 
-export interface CampaignResult {
+export interface CampaignResult extends SafetyCounts {
   readonly seed: number;
   readonly rig: string;
   readonly scenario: Scenario;
@@ -55,10 +56,6 @@ export interface CampaignResult {
   readonly pullsPlanned: number;
   /** Stopped by its signal (Ctrl-C) before every planned pull was done: not a pass. */
   readonly interrupted: boolean;
-  readonly acknowledged: number;
-  readonly lost: number;
-  readonly duplicated: number;
-  readonly splitBrain: number;
   /**
    * Overlaps of two serving boards no longer than the clock skew between
    * the clocks that timed them (`clockSkew`): not shown to be split brain.

@@ -13,22 +13,13 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BoardStatus } from '../boards/management.ts';
 import { readBoardStatuses, roleOf, waitForBoards } from '../host/lab/board-watch.ts';
-import {
-  runSwitch,
-  type StepName,
-  SwitchRefusedError,
-  type SwitchReport,
-} from '../host/lab/switch.ts';
+import { runSwitch, SwitchRefusedError, type SwitchReport } from '../host/lab/switch.ts';
 import type { LoadGenerator } from '../host/load/load-generator.ts';
+import { isWhole } from '../host/pair-whole.ts';
+import type { SwitchStepName } from '../host/switch-procedure.ts';
 import type { CampaignTarget } from './campaign-target.ts';
 import type { PlannedPull, PullKind } from './pull-schedule.ts';
-import {
-  describeRoles,
-  isWhole,
-  type Puller,
-  REFORM_TIMEOUT_MS,
-  TAKEOVER_WAIT_MS,
-} from './puller.ts';
+import { describeRoles, type Puller, REFORM_TIMEOUT_MS, TAKEOVER_WAIT_MS } from './puller.ts';
 
 /** What happened to one pull. Times are ms since the campaign started. */
 export interface PullRecord {
@@ -37,7 +28,7 @@ export interface PullRecord {
   readonly victim: PlannedPull['victim'];
   readonly processor: 1 | 2;
   /** The step the pull followed (switch pulls). */
-  readonly step: StepName | null;
+  readonly step: SwitchStepName | null;
   /** The pulled board had served the last reply before the pull. */
   readonly wasServing: boolean;
   readonly pulledAtMs: number;
@@ -53,7 +44,7 @@ export interface PullRecord {
     readonly from: string;
     readonly to: string;
     readonly ok: boolean;
-    readonly failedStep: StepName | null;
+    readonly failedStep: SwitchStepName | null;
   } | null;
 }
 
@@ -205,7 +196,7 @@ function record(
   kind: PullKind,
   victim: PlannedPull['victim'],
   processor: 1 | 2,
-  step: StepName | null,
+  step: SwitchStepName | null,
   done: Awaited<ReturnType<Puller['pullAndRestore']>>,
   switched: PullRecord['switch'],
   context: PullContext,

@@ -4,7 +4,7 @@
  * The same seed gives the same schedule, for any pull count.
  */
 import { seededRandom } from '../firmware/runtime/random.ts';
-import type { StepName } from '../host/lab/switch.ts';
+import { SWITCH_ACTION_STEPS, type SwitchStepName } from '../host/switch-procedure.ts';
 
 export type Scenario = 'takeover' | 'upgrade' | 'mixed';
 export const SCENARIOS: readonly Scenario[] = ['takeover', 'upgrade', 'mixed'];
@@ -21,12 +21,11 @@ export interface PlannedPull {
   /** rejoin: when to pull, as a share of the typical re-form time after the restore. */
   readonly rejoinShare: number;
   /** switch: pull once this step is seen. */
-  readonly step: StepName;
+  readonly step: SwitchStepName;
   /** How long the board stays off after the takeover (or after the pull, for a backup). */
   readonly offMs: number;
 }
 
-const SWITCH_STEPS: readonly StepName[] = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
 /** Drawn per pull, whatever its kind, so a seed gives the same schedule for any pull count. */
 const DRAWS_PER_PULL = 6;
 
@@ -64,7 +63,7 @@ export function planPulls(seed: number, count: number, scenario: Scenario): Plan
       victim,
       delayMs: Math.round(200 + delayDraw * 1300),
       rejoinShare: Math.round(shareDraw * 100) / 100,
-      step: SWITCH_STEPS[Math.floor(stepDraw * SWITCH_STEPS.length)] ?? 'a',
+      step: SWITCH_ACTION_STEPS[Math.floor(stepDraw * SWITCH_ACTION_STEPS.length)] ?? 'a',
       offMs: Math.round(100 + offDraw * 700),
     });
   }

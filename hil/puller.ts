@@ -13,8 +13,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BoardStatus } from '../boards/management.ts';
 import { readBoardStatuses, roleOf, waitForBoards } from '../host/lab/board-watch.ts';
-import { isSettled } from '../host/lab/switch.ts';
 import { type Answer, type LoadGenerator, waitForAnswer } from '../host/load/load-generator.ts';
+import { isSettled, isWhole } from '../host/pair-whole.ts';
 import type { CampaignTarget } from './campaign-target.ts';
 import type { PowerEvent } from './history-check.ts';
 import { InfrastructureError } from './infrastructure.ts';
@@ -40,16 +40,6 @@ const SILENCE_POLL_MS = 50;
 
 /** How long a whole pair may keep a board on trial (the switch's last step confirms both). */
 const CONFIRM_WAIT_MS = 5000;
-
-/**
- * Re-formed: one primary and one backup on one version. (Neither on trial
- * as well is `isSettled`; a board left on trial is reported on its own.)
- */
-export function isWhole(statuses: readonly (BoardStatus | null)[]): boolean {
-  const pairs = statuses.map((s) => s?.pair ?? null);
-  const roles = pairs.map((p) => p?.role).sort();
-  return roles[0] === 'backup' && roles[1] === 'primary' && pairs[0]?.version === pairs[1]?.version;
-}
 
 /** Pulling one board and bringing it back, with the figures. */
 export class Puller {

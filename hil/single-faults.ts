@@ -17,9 +17,10 @@ import { nextSeed, seededRandom } from '../firmware/runtime/random.ts';
 import { readBoardStatuses, roleOf, waitForBoards } from '../host/lab/board-watch.ts';
 import type { LabClient } from '../host/lab/lab-client.ts';
 import type { PairJournalEntry } from '../host/lab/pair-journal.ts';
-import { isSettled } from '../host/lab/switch.ts';
 import { falseTakeovers } from '../host/lab/takeover-excuses.ts';
 import { type LoadRunPair, runUnderLoad } from '../host/load/load-run.ts';
+import { isSettled } from '../host/pair-whole.ts';
+import type { SafetyCounts } from '../host/result-counts.ts';
 import {
   type DoneFault,
   describeFault,
@@ -57,17 +58,13 @@ export interface SingleFaultOptions {
 }
 
 /** One fault and what the checks found. */
-export interface FaultRunResult {
+export interface FaultRunResult extends SafetyCounts {
   readonly class: FaultClass;
   /** 1 to the runs per class. */
   readonly run: number;
   readonly fault: string;
   /** The board the fault was done to, for the classes that pick one by role. */
   readonly processor: 1 | 2 | null;
-  readonly acknowledged: number;
-  readonly lost: number;
-  readonly duplicated: number;
-  readonly splitBrain: number;
   /** Overlaps of two serving boards no longer than the clocks' skew: not shown to be split brain. */
   readonly overlapsWithinSkew: number;
   /** The longest time no request was acknowledged, around the fault and the recovery. */
@@ -91,14 +88,10 @@ export interface FaultRunResult {
 const JOURNAL_TAIL_ENTRIES = 60;
 
 /** One row of the table: a class over its runs. */
-export interface FaultClassRow {
+export interface FaultClassRow extends SafetyCounts {
   readonly class: FaultClass;
   readonly description: string;
   readonly runs: number;
-  readonly acknowledged: number;
-  readonly lost: number;
-  readonly duplicated: number;
-  readonly splitBrain: number;
   readonly longestGapMs: number;
   readonly falseTakeovers: number;
   readonly takeovers: number;

@@ -8,6 +8,7 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runUnderLoad } from '../host/load/load-run.ts';
+import type { HistoryCounts } from '../host/result-counts.ts';
 import { type FaultPair, SETTLE_TIMEOUT_MS } from './single-faults.ts';
 
 export interface SoakOptions {
@@ -21,7 +22,7 @@ export interface SoakOptions {
 /** The machine's load average over 1, 5 and 15 minutes (`os.loadavg()`). */
 export type LoadAverage = readonly [number, number, number];
 
-export interface SoakResult {
+export interface SoakResult extends HistoryCounts {
   /** Seconds asked for. */
   readonly seconds: number;
   /** Seconds the load ran. */
@@ -29,9 +30,6 @@ export interface SoakResult {
   readonly interrupted: boolean;
   readonly clients: number;
   readonly seed: number;
-  readonly acknowledged: number;
-  readonly lost: number;
-  readonly duplicated: number;
   /** Takeovers in the boards' journals: with no fault, every one is false. */
   readonly takeovers: number;
   readonly fences: number;

@@ -5,7 +5,6 @@
  * here, as a target would deliver them.
  */
 import test from 'ava';
-import type { BoardStatus } from '../boards/management.ts';
 import type { PairStatus } from '../firmware/pair-main.ts';
 import type {
   BoardReading,
@@ -20,35 +19,14 @@ import {
   readinessLabel,
 } from '../host/dashboard/pair-view.ts';
 import type { PairJournalEntry } from '../host/lab/pair-journal.ts';
+import { boardStatus } from './helpers/board-status.ts';
 
 function board(
   processor: Processor,
   role: PairStatus['role'] | null,
   extra: Partial<PairStatus> = {},
 ): BoardReading {
-  const status: BoardStatus | null =
-    role === null
-      ? null
-      : {
-          processor,
-          bootCount: 1,
-          slots: [],
-          bootNotes: [],
-          fence: 'wired',
-          pair: {
-            processor,
-            role,
-            app: 'ledger',
-            version: '1.0.0',
-            testMode: false,
-            term: 1,
-            txn: 0,
-            pathsUp: [true, true],
-            checkpointLag: 0,
-            checkpointReceivedBytes: 0,
-            ...extra,
-          },
-        };
+  const status = role === null ? null : boardStatus(processor, role, extra);
   return { processor, status, powered: role !== null, uptimeMs: null, memoryBytes: null };
 }
 

@@ -7,9 +7,11 @@ import { roleOf, waitForBoards } from '../host/lab/board-watch.ts';
 import { JournalReader } from '../host/lab/journal-reader.ts';
 import { openLabHosts } from '../host/lab/lab-boards.ts';
 import { markServingVersions, type PairJournalEntry } from '../host/lab/pair-journal.ts';
-import { isSettled, runSwitch, type StepName, type SwitchReport } from '../host/lab/switch.ts';
+import { runSwitch, type SwitchReport } from '../host/lab/switch.ts';
 import { checkFinalState, readPairState } from '../host/load/final-state.ts';
 import { openLabLoad } from '../host/load/lab-load.ts';
+import { isSettled } from '../host/pair-whole.ts';
+import { SWITCH_ACTION_STEPS, type SwitchStepName } from '../host/switch-procedure.ts';
 import { REPO_ROOT } from './fixtures/run-cli.ts';
 import type { LabPair } from './helpers/lab-pair.ts';
 import { FIXTURES, startSwitchLab, underLoad } from './helpers/switch-lab.ts';
@@ -219,8 +221,7 @@ test.serial(
 // failure: both copies are gone, and the pair must start again from nothing
 // (a cold start), yet still end on one version, serving, nothing done twice.
 // Everywhere else nothing acknowledged may be lost.
-const STEPS: readonly StepName[] = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
-const ONLY_COPY: Readonly<Record<'old primary' | 'old backup', readonly StepName[]>> = {
+const ONLY_COPY: Readonly<Record<'old primary' | 'old backup', readonly SwitchStepName[]>> = {
   'old primary': ['a', 'b', 'c', 'd', 'e'],
   'old backup': ['f', 'g', 'h', 'i'],
 };
@@ -229,7 +230,7 @@ test.serial('power-pull of either board at each step of the switch', async (t) =
   const lab = await startSwitchLab();
   const table: string[] = [];
   try {
-    for (const step of STEPS) {
+    for (const step of SWITCH_ACTION_STEPS) {
       for (const victim of ['old primary', 'old backup'] as const) {
         const name = `${victim} pulled at ${step}`;
         let report: SwitchReport | undefined;

@@ -6,11 +6,16 @@
 import test from 'ava';
 import { LINE_WIDTH_MAX, StepPrinter, stepLines } from '../host/cli/switch-steps.ts';
 import type { Stylist } from '../host/cli/terminal-style.ts';
-import type { StepName, SwitchStep } from '../host/lab/switch.ts';
+import type { SwitchStep } from '../host/lab/switch.ts';
+import {
+  SWITCH_ACTION_STEPS,
+  SWITCH_STEPS,
+  type SwitchStepName,
+} from '../host/switch-procedure.ts';
 
 const plain: Stylist = (_style, text) => text;
 
-function step(name: StepName, processor: 1 | 2, atMs: number, ok = true): SwitchStep {
+function step(name: SwitchStepName, processor: 1 | 2, atMs: number, ok = true): SwitchStep {
   return {
     step: name,
     processor,
@@ -44,10 +49,14 @@ test('a failed step prints what is held, in order, without waiting for the missi
 });
 
 test('every line of every step fits 80 columns', (t) => {
-  const names: StepName[] = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'done'];
-  for (const name of names) {
+  for (const name of SWITCH_STEPS) {
     const lines = stepLines({ ...step(name, 2, 123_456), ok: false }, plain);
     t.true(lines.length >= 2);
     for (const line of lines) t.true(line.length <= LINE_WIDTH_MAX, `${line.length}: ${line}`);
   }
+});
+
+test('the procedure runs a to i, then done; faults go only into a to i', (t) => {
+  t.deepEqual(SWITCH_STEPS, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'done']);
+  t.deepEqual(SWITCH_ACTION_STEPS, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']);
 });

@@ -8,12 +8,12 @@
 
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { BoardStatus } from '../../boards/management.ts';
 import { wallClockMs } from '../../boards/wall-clock.ts';
 import { type DemoPair, PAIR_TIMEOUT_MS, startDemoPair } from '../demo/demo-pair.ts';
 import { readBoardStatuses, roleOf, waitForBoards } from '../lab/board-watch.ts';
 import { PairJournal, type PairJournalEntry } from '../lab/pair-journal.ts';
 import { type Excuse, falseTakeovers, isExcused } from '../lab/takeover-excuses.ts';
+import { isWhole } from '../pair-whole.ts';
 
 export interface PowerPull {
   readonly processor: 1 | 2;
@@ -97,11 +97,6 @@ export async function openBenchLab(options: {
       await pair.close();
     },
   };
-}
-
-function isWhole(statuses: readonly (BoardStatus | null)[]): boolean {
-  const roles = statuses.map(roleOf).sort();
-  return roles[0] === 'backup' && roles[1] === 'primary';
 }
 
 /** The primary of a whole pair right now, or null. */

@@ -3,11 +3,11 @@
  * order (a to i, done) although the two boards' journals are read apart and
  * a step can arrive after a later one, each line wrapped to 80 columns.
  */
-import { STEP_TITLES, type StepName, type SwitchStep } from '../lab/switch.ts';
+import type { SwitchStep } from '../lab/switch.ts';
+import { SWITCH_STEP_TITLES, switchStepRank } from '../switch-procedure.ts';
 import type { Stylist } from './terminal-style.ts';
 
 export const LINE_WIDTH_MAX = 80;
-const STEP_ORDER: readonly StepName[] = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'done'];
 
 /** Words of `text` in lines of at most `width` (a longer word gets a line of its own, cut). */
 export function wrap(text: string, width: number): string[] {
@@ -33,7 +33,10 @@ export function stepLines(step: SwitchStep, style: Stylist): string[] {
   const head = `  ${step.step.padEnd(4)} P${step.processor}  `;
   const indent = ' '.repeat(head.length + 18);
   const width = LINE_WIDTH_MAX - indent.length;
-  const [first = '', ...rest] = wrap(STEP_TITLES[step.step], LINE_WIDTH_MAX - head.length - 18);
+  const [first = '', ...rest] = wrap(
+    SWITCH_STEP_TITLES[step.step],
+    LINE_WIDTH_MAX - head.length - 18,
+  );
   const lines = [`${head}${outcome} ${style('dim', at)}  ${first}`];
   for (const more of wrap(rest.join(' '), width)) lines.push(`${indent}${more}`);
   for (const more of wrap(step.detail, width)) lines.push(`${indent}${style('dim', more)}`);
@@ -74,7 +77,7 @@ export class StepPrinter {
 }
 
 function rank(step: SwitchStep): number {
-  return STEP_ORDER.indexOf(step.step);
+  return switchStepRank(step.step);
 }
 
 function byProcedure(a: SwitchStep, b: SwitchStep): number {

@@ -7,6 +7,7 @@
  */
 import type { BoardStatus } from '../../boards/management.ts';
 import type { PairJournalEntry } from '../lab/pair-journal.ts';
+import type { HistoryCounts } from '../result-counts.ts';
 
 export type Processor = 1 | 2;
 
@@ -56,12 +57,9 @@ export interface LatencySample {
   readonly waitedMs: number;
 }
 
-export interface LoadFigures {
+export interface LoadFigures extends HistoryCounts {
   readonly running: boolean;
   readonly clients: number;
-  readonly acknowledged: number;
-  readonly lost: number;
-  readonly duplicated: number;
 }
 
 export type FeedAction =

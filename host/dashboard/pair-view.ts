@@ -8,7 +8,7 @@
 import type { RoleName } from '../../firmware/runtime/messages.ts';
 import type { RoleCause, SwitchStepName } from '../../firmware/runtime/outputs.ts';
 import type { PairJournalEntry } from '../lab/pair-journal.ts';
-import { STEP_TITLES } from '../lab/switch.ts';
+import { SWITCH_STEP_TITLES, switchStepRank } from '../switch-procedure.ts';
 import type { BoardReading, PairReading, PowerChange, Processor } from './pair-feed.ts';
 
 /** The pair's readiness, in the words operators of redundant controllers use. */
@@ -92,11 +92,10 @@ const PULL_EXPLAINS_TAKEOVER_MS = 30_000;
 /** A switch with no step seen for this long is over (a pull ended it). */
 const SWITCH_QUIET_MS = 30_000;
 
-const STEP_ORDER: readonly SwitchStepName[] = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'done'];
 const SERVING: ReadonlySet<RoleName> = new Set(['primary', 'primary-alone']);
 
 export function stepTitle(step: SwitchStepName): string {
-  return STEP_TITLES[step];
+  return SWITCH_STEP_TITLES[step];
 }
 
 export class PairView {
@@ -272,6 +271,8 @@ export class PairView {
     if (index < 0) return { kind: 'down' };
     const primary: Processor = index === 0 ? 1 : 2;
     const other = pairs[1 - index];
+    // Redundant is a serving board with a backup, versions aside: what a client
+    // sees. `isWhole` (host/pair-whole.ts) is stricter: one version.
     if (other?.role === 'backup') return { kind: 'redundant', primary };
     if (other?.role === 'joining') {
       return { kind: 'syncing', primary, receivedBytes: other.checkpointReceivedBytes };
@@ -300,7 +301,7 @@ export function inProcedureOrder(entries: readonly PairJournalEntry[]): PairJour
 }
 
 function rank(entry: PairJournalEntry): number {
-  return entry.kind === 'switch' ? STEP_ORDER.indexOf(entry.step) : -1;
+  return entry.kind === 'switch' ? switchStepRank(entry.step) : -1;
 }
 
 /** One line for an event, for logs and the monitor's feed (no time, no colour). */

@@ -12,6 +12,7 @@ import { LabClient } from '../lab/lab-client.ts';
 import type { LabConfig } from '../lab/lab-config.ts';
 import { pushImage } from '../lab/push.ts';
 import type { LoadGenerator } from '../load/load-generator.ts';
+import { isWhole } from '../pair-whole.ts';
 
 export interface DemoPair {
   readonly config: LabConfig;
@@ -96,13 +97,7 @@ export async function startDemoPair(options: {
       options.image,
       { publicKeys, board: config.board },
     );
-    const pair = await waitForBoards(
-      hosts,
-      (s) =>
-        (roleOf(s[0]) === 'primary' && roleOf(s[1]) === 'backup') ||
-        (roleOf(s[1]) === 'primary' && roleOf(s[0]) === 'backup'),
-      PAIR_TIMEOUT_MS,
-    );
+    const pair = await waitForBoards(hosts, isWhole, PAIR_TIMEOUT_MS);
     if (pair === null) throw new Error('the pair did not form');
     const primary: 1 | 2 = roleOf(pair[0]) === 'primary' ? 1 : 2;
     say(`pair formed: processor ${primary} primary, processor ${primary === 1 ? 2 : 1} backup`);

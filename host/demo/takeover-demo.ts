@@ -13,16 +13,14 @@ import type { BusPort } from '../load/bus-port.ts';
 import { checkFinalState } from '../load/final-state.ts';
 import { openLabLoad } from '../load/lab-load.ts';
 import { waitForAnswer } from '../load/load-generator.ts';
+import type { HistoryCounts } from '../result-counts.ts';
 import { type DemoRunOptions, PAIR_TIMEOUT_MS, startDemoPair, startWatch } from './demo-pair.ts';
 
 export interface DemoOptions extends DemoRunOptions {
   readonly image: Uint8Array;
 }
 
-export interface DemoResult {
-  readonly acknowledged: number;
-  readonly lost: number;
-  readonly duplicated: number;
+export interface DemoResult extends HistoryCounts {
   readonly violations: readonly string[];
   readonly takeoverMs: number | null;
   readonly rejoinMs: number | null;

@@ -19,6 +19,7 @@ import type { BusPort } from '../load/bus-port.ts';
 import { checkFinalState } from '../load/final-state.ts';
 import { openLabLoad } from '../load/lab-load.ts';
 import { type LoadGenerator, waitForAnswer } from '../load/load-generator.ts';
+import type { HistoryCounts } from '../result-counts.ts';
 import {
   type DemoPair,
   type DemoRunOptions,
@@ -39,10 +40,7 @@ export interface DemoStep {
   readonly detail: string;
 }
 
-export interface UpgradeDemoResult {
-  readonly acknowledged: number;
-  readonly lost: number;
-  readonly duplicated: number;
+export interface UpgradeDemoResult extends HistoryCounts {
   readonly violations: readonly string[];
   /** The longest any request waited during the switch or the fallback (clients' view). */
   readonly holdMs: number | null;

@@ -12,28 +12,14 @@ import { compareVersions } from '../../boards/image/version-order.ts';
 import type { JournalEntry } from '../../boards/journal.ts';
 import type { BoardStatus } from '../../boards/management.ts';
 import { wallClockMs } from '../../boards/wall-clock.ts';
+import { isSettled } from '../pair-whole.ts';
+import { SWITCH_STEPS, type SwitchStepName, switchStepRank } from '../switch-procedure.ts';
 import { type BoardClient, BoardNotAnsweringError, BoardRefusedError } from './board-client.ts';
 import { readBoardStatuses } from './board-watch.ts';
 import { JournalReader } from './journal-reader.ts';
 
-export type StepName = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i' | 'done';
-
-/** What each step is, as ARCHITECTURE.md names it. */
-export const STEP_TITLES: Readonly<Record<StepName, string>> = {
-  a: 'the primary asks its backup to stop',
-  b: 'the backup stops; the application is no longer a pair',
-  c: 'the backup boots the new version on trial',
-  d: 'the new-version backup starts',
-  e: 'handshake: the versions can exchange checkpoints',
-  f: 'big checkpoint to the new version, new requests held',
-  g: 'roles switch: the new version is primary',
-  h: 'the new primary stops the old version',
-  i: 'the old processor boots the new version and joins',
-  done: 'pair whole on the new version; confirmed on both boards',
-};
-
 export interface SwitchStep {
-  readonly step: StepName;
+  readonly step: SwitchStepName;
   readonly processor: 1 | 2;
   readonly ok: boolean;
   readonly detail: string;
@@ -55,7 +41,7 @@ export interface SwitchReport {
   readonly from: string;
   readonly to: string;
   /** The step that failed, when one did. */
-  readonly failedStep: StepName | null;
+  readonly failedStep: SwitchStepName | null;
   readonly failure: string | null;
   readonly steps: readonly SwitchStep[];
   /** How long new requests were held: from the handshake (e) to the new primary serving (g). */
@@ -152,12 +138,12 @@ export async function runSwitch(
   }
   // What the boards recorded between the last read and the status that ended the watch.
   await collect();
-  steps.sort((a, b) => STEP_ORDER.indexOf(a.step) - STEP_ORDER.indexOf(b.step) || a.atMs - b.atMs);
+  steps.sort((a, b) => switchStepRank(a.step) - switchStepRank(b.step) || a.atMs - b.atMs);
   return report(plan, steps, last, settled, performance.now() - started);
 }
 
 function stepRank(entry: JournalEntry): number {
-  return entry.kind === 'switch' ? STEP_ORDER.indexOf(entry.step) : -1;
+  return entry.kind === 'switch' ? switchStepRank(entry.step) : -1;
 }
 
 interface SwitchPlan {
@@ -221,18 +207,6 @@ function restarted(
   });
 }
 
-/** One primary and one backup on one version, neither on trial. */
-export function isSettled(statuses: readonly (BoardStatus | null)[]): boolean {
-  const pairs = statuses.map((s) => s?.pair ?? null);
-  const roles = pairs.map((p) => p?.role).sort();
-  return (
-    roles[0] === 'backup' &&
-    roles[1] === 'primary' &&
-    pairs[0]?.version === pairs[1]?.version &&
-    pairs.every((p) => p?.testMode === false)
-  );
-}
-
 function report(
   plan: SwitchPlan,
   steps: readonly SwitchStep[],
@@ -240,10 +214,10 @@ function report(
   settled: boolean,
   totalMs: number,
 ): SwitchReport {
-  const at = (name: StepName) => steps.find((s) => s.step === name && s.ok)?.atMs;
+  const at = (name: SwitchStepName) => steps.find((s) => s.step === name && s.ok)?.atMs;
   const failed = steps.find((s) => !s.ok);
   const done = at('done');
-  let failedStep: StepName | null = failed?.step ?? null;
+  let failedStep: SwitchStepName | null = failed?.step ?? null;
   let failure = failed?.detail ?? null;
   if (failed === undefined && done === undefined) {
     // No board said what went wrong (one lost power, say): name the first step not reached.
@@ -271,11 +245,9 @@ function report(
   };
 }
 
-const STEP_ORDER: readonly StepName[] = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'done'];
-
-function nextStep(steps: readonly SwitchStep[]): StepName {
+function nextStep(steps: readonly SwitchStep[]): SwitchStepName {
   const reached = new Set(steps.filter((s) => s.ok).map((s) => s.step));
-  return STEP_ORDER.find((name) => !reached.has(name)) ?? 'done';
+  return SWITCH_STEPS.find((name) => !reached.has(name)) ?? 'done';
 }
 
 function summarise(status: BoardStatus | null, processor: 1 | 2): BoardSummary {

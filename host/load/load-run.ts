@@ -10,7 +10,7 @@ import type { BoardClient } from '../lab/board-client.ts';
 import { readBoardStatuses, roleOf, waitForBoards } from '../lab/board-watch.ts';
 import type { LabConfig } from '../lab/lab-config.ts';
 import { markServingVersions, PairJournal } from '../lab/pair-journal.ts';
-import { isSettled } from '../lab/switch.ts';
+import { isSettled } from '../pair-whole.ts';
 import { checkFinalState, type PairState, readPairState } from './final-state.ts';
 import { openLabLoad } from './lab-load.ts';
 import type { LoadGenerator } from './load-generator.ts';

@@ -3,6 +3,8 @@
  * (the first violations and failing seeds are kept in that order), so one
  * thread, many worker threads and merged shards all give the same result.
  */
+
+import type { SafetyCounts } from '../result-counts.ts';
 import { type FaultCounts, noFaultCounts } from './fault-model.ts';
 import {
   type CampaignIdentity,
@@ -28,7 +30,7 @@ export interface CampaignViolation {
   readonly atMs: number;
 }
 
-export interface CampaignResult {
+export interface CampaignResult extends SafetyCounts {
   readonly app: string;
   readonly versions: readonly [string, string];
   readonly mode: CampaignIdentity['mode'];
@@ -68,10 +70,6 @@ export interface CampaignResult {
   readonly pushesCompleted: number;
   /** Pushes cut short by a power loss (resumed by a later push). */
   readonly pushesInterrupted: number;
-  readonly acknowledged: number;
-  readonly lost: number;
-  readonly duplicated: number;
-  readonly splitBrain: number;
   /**
    * Both boards down with the state in neither: the app keeps its state in
    * RAM only, so nothing can survive this. Reported on its own, never as a

@@ -18,6 +18,8 @@ import {
 } from '../../firmware/runtime/messages.ts';
 import type { Output, PairEvent } from '../../firmware/runtime/outputs.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
+import type { SafetyCounts } from '../result-counts.ts';
+import { SWITCH_ACTION_STEPS } from '../switch-procedure.ts';
 import { BoardClock } from './board-clock.ts';
 import { Line } from './cable.ts';
 import { EventQueue } from './event-queue.ts';
@@ -137,7 +139,7 @@ export interface SeedViolation {
   readonly sinceMs?: number;
 }
 
-export interface SeedResult {
+export interface SeedResult extends SafetyCounts {
   readonly seed: number;
   readonly faultModel: FaultModel;
   readonly topology: Topology;
@@ -147,10 +149,6 @@ export interface SeedResult {
    * fault-windows.ts): counted apart, never among `violations`, never passes.
    */
   readonly multiFault: readonly SeedViolation[];
-  readonly acknowledged: number;
-  readonly lost: number;
-  readonly duplicated: number;
-  readonly splitBrain: number;
   readonly takeovers: number;
   readonly switches: number;
   readonly fallbacks: number;
@@ -516,7 +514,8 @@ class World {
    * The pair is whole: both boards powered and running, a primary and its
    * backup on one version with every checkpoint acknowledged. A mismatched
    * partner can never join, so there one board serving is as whole as the
-   * pair gets.
+   * pair gets. Stricter than the host's `isWhole` (host/pair-whole.ts), which
+   * sees only statuses, not checkpoint lag or a stalled process.
    */
   #pairWhole(): boolean {
     if (!this.boards.every((b, i) => b.powered && !this.#stalled[i])) return false;
@@ -1336,7 +1335,7 @@ class World {
       this.#pullAroundHandover();
     if (refusal !== null || !withFaults || this.random() < 0.5) return;
     // Power-pull at a chosen step of this switch.
-    const steps = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
+    const steps = SWITCH_ACTION_STEPS;
     const target = steps[Math.floor(this.random() * steps.length)];
     const victim = this.random() < 0.5 ? 0 : 1;
     const delayMs = this.random() * 5;
@@ -1414,7 +1413,7 @@ class World {
   /** Now and then a switch meets a push: at a chosen step, the host pushes into some board again. */
   #pushDuringSwitch(): void {
     if (this.options.pushes !== true || this.pushRandom() >= PUSH_DURING_SWITCH_SHARE) return;
-    const steps = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
+    const steps = SWITCH_ACTION_STEPS;
     const target = steps[Math.floor(this.pushRandom() * steps.length)];
     const index = this.pushRandom() < 0.5 ? 0 : 1;
     this.onSwitchStepPush = (step) => {
