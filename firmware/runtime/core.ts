@@ -881,8 +881,10 @@ export class PairCore {
       cache: this.#cache.entries(),
     };
     this.#chunksOut = snapshotChunks(snapshot, ++this.#snapshotId, this.config.snapshotChunkBytes);
-    // What is queued is in the big checkpoint; what runs from now on follows it.
-    this.#stream.dropUnsent();
+    // What is queued is in the big checkpoint; what runs from now on follows
+    // it. Replies still waiting go now: the partner joining again has no
+    // copy to take over with until it installs this one.
+    this.#releaseAllPending();
     return true;
   }
 
