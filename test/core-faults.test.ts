@@ -6,6 +6,7 @@ import test from 'ava';
 import { type AnyApp, AppInputError, defineApp } from '../firmware/app.ts';
 import { ledgerV1, ledgerV2 } from '../firmware/apps/ledger/index.ts';
 import type { SwitchRefusal } from '../firmware/runtime/switch-procedure.ts';
+import { bulkApp } from './helpers/bulk-app.ts';
 import { CorePair } from './helpers/core-pair.ts';
 import { explain, runLedger } from './helpers/ledger-world.ts';
 
@@ -402,23 +403,6 @@ test('a backup whose own process was frozen past the takeover time reads its inp
   t.is(pair.core(0).role, 'primary');
   t.is(pair.core(1).role, 'backup');
 });
-
-/** A counter whose state carries `stateBytes` of ballast: a big checkpoint on demand. */
-function bulkApp(stateBytes: number): AnyApp {
-  return defineApp<{ n: number; ballast: string }, null, number, number>({
-    name: 'bulk',
-    version: '1.0.0',
-    stateVersion: 1,
-    checkpoint: 'state',
-    init: () => ({ n: 0, ballast: 'b'.repeat(stateBytes) }),
-    parseRequest: () => null,
-    handle: (state) => ({ update: state.n + 1, reply: state.n + 1 }),
-    apply: (state, n) => {
-      state.n = n;
-      return state;
-    },
-  });
-}
 
 test('a backup rejoining a big state does not stop service while the big checkpoint crosses', (t) => {
   // Defect 6: every write waited for the joiner while its big checkpoint

@@ -5,24 +5,9 @@
  * backup asks to join until it holds the big checkpoint. Prints one JSON
  * line per state size. Run: node --import tsx test/bench/rejoin-wait.ts
  */
-import { type AnyApp, defineApp } from '../../firmware/app.ts';
+import { bulkApp } from '../helpers/bulk-app.ts';
 import { CorePair } from '../helpers/core-pair.ts';
 
-function bulkApp(stateBytes: number): AnyApp {
-  return defineApp<{ n: number; ballast: string }, null, number, number>({
-    name: 'bulk',
-    version: '1.0.0',
-    stateVersion: 1,
-    checkpoint: 'state',
-    init: () => ({ n: 0, ballast: 'b'.repeat(stateBytes) }),
-    parseRequest: () => null,
-    handle: (state) => ({ update: state.n + 1, reply: state.n + 1 }),
-    apply: (state, n) => {
-      state.n = n;
-      return state;
-    },
-  });
-}
 for (const bytes of [10_000, 52_000, 175_000]) {
   const app = bulkApp(bytes);
   const pair = new CorePair([app, app], { heartbeatIntervalMs: 50 });
