@@ -49,6 +49,11 @@ test.serial('monitor shows a takeover as an event during `tandem power pull`', a
   try {
     await until(() => output.includes('REDUNDANT'), START_TIMEOUT_MS);
     t.regex(output, /REDUNDANT \(P[12] primary\)/, output);
+    // Meanwhile another command cannot open the ports: bad input with a hint, not a crash.
+    const status = await runCli(['status', '--dir', lab.config.dir]);
+    t.is(status.code, 2, status.stderr);
+    t.regex(status.stderr, /cannot open processor \d's management port/);
+    t.regex(status.stderr, /hint: a running `tandem monitor`/);
     const pulled = await runCli(['power', 'pull', String(primary), '--dir', lab.config.dir]);
     t.is(pulled.code, 0, pulled.stderr);
     await until(() => /TAKEOVER/.test(output), CAPTURE_MS);

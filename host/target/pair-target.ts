@@ -12,7 +12,7 @@ import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
 import { BoardClient } from '../lab/board-client.ts';
 import type { FaultChange } from '../lab/hub/control.ts';
 import { openLabBoard } from '../lab/lab-boards.ts';
-import { LabClient } from '../lab/lab-client.ts';
+import { LabClient, LabNotRunningError } from '../lab/lab-client.ts';
 import { endpoint, portPath, readLabConfig } from '../lab/lab-config.ts';
 import type { PortsBoard, TargetSpec } from './resolve-target.ts';
 import { PairTargetError } from './target-error.ts';
@@ -116,7 +116,20 @@ async function bothOrNone(
 function labTarget(spec: Extract<TargetSpec, { kind: 'lab' }>): PairTarget {
   const dir = resolve(spec.dir);
   const client = new LabClient(dir);
-  const open = (processor: 1 | 2) => openLabBoard(dir, processor);
+  const open = async (processor: 1 | 2) => {
+    try {
+      return await openLabBoard(dir, processor);
+    } catch (cause) {
+      if (cause instanceof LabNotRunningError) throw cause;
+      // A lab port has one owner: most often a monitor or a dashboard holds it.
+      throw new PairTargetError(
+        'port-unopenable',
+        `cannot open processor ${processor}'s management port in the lab in ${dir}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        "a running `tandem monitor` or `tandem dashboard` holds the boards' ports: use its keys or buttons, or stop it first",
+        { cause },
+      );
+    }
+  };
   return {
     spec,
     label: `the lab in ${dir}`,
