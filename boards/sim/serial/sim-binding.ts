@@ -418,6 +418,9 @@ function readWelcome(socket: Socket): Promise<{ welcome: PortWelcome; rest: Buff
     const timer = setTimeout(() => finish(new Error('no answer from the hub')), OPEN_TIMEOUT_MS);
     socket.on('data', onData);
     socket.once('close', onClose);
+    // A hub taken down while we wait resets the connection: an error of this
+    // open, not an unhandled one (it stays attached; the port's own follows).
+    socket.on('error', (error) => finish(error));
   });
 }
 
