@@ -120,15 +120,23 @@ async function untilInterrupted(run: Promise<ExitCode>, labDir: string): Promise
     }
   };
   let onInterrupt = () => {};
+  let wasInterrupted = false;
   const interrupted = new Promise<ExitCode>((resolve) => {
     onInterrupt = () => {
+      wasInterrupted = true;
       process.stderr.write(`tandem demo: interrupted; taking the lab in ${labDir} down\n`);
       resolve(takeLabDown().then(() => ExitCode.interrupted));
     };
   });
   process.once('SIGINT', onInterrupt);
+  // Once interrupted, the run failing (its lab is being taken down) is expected:
+  // the outcome is the interruption's, after the lab is down.
+  const outcome = run.catch((error: unknown) => {
+    if (wasInterrupted) return interrupted;
+    throw error;
+  });
   try {
-    return await Promise.race([run, interrupted]);
+    return await Promise.race([outcome, interrupted]);
   } finally {
     process.removeListener('SIGINT', onInterrupt);
   }
