@@ -598,6 +598,22 @@ export function fail(context: Context, field: string, got: string, expected: str
   throw context.error(field, `${context.source}: ${where} ${got}; expected ${expected}`);
 }
 
+/** A file naming both boards of a pair names each processor once. */
+export function checkProcessorsOnce(
+  boards: readonly { readonly processor: number }[],
+  context: Context,
+): void {
+  const [first, second] = boards;
+  if (first !== undefined && second !== undefined && first.processor === second.processor) {
+    fail(
+      context,
+      'boards[1].processor',
+      `is ${first.processor}, like boards[0].processor`,
+      'one entry for processor 1 and one for processor 2',
+    );
+  }
+}
+
 const boardProfileContext = (source: string, root: Record<string, unknown>): Context => ({
   source,
   root,

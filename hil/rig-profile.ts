@@ -16,6 +16,7 @@
  * other: name the contact as the pin sees it.)
  */
 import {
+  checkProcessorsOnce,
   checkSpec,
   describeValue,
   fail,
@@ -231,15 +232,7 @@ export function parseRigProfile(json: unknown, source: string): RigProfile {
   };
   const profile = checkSpec(rigProfileSpec, json, '', context) as RigProfile;
   // Rules the schema cannot state: each processor once,
-  const [first, second] = profile.boards;
-  if (first !== undefined && second !== undefined && first.processor === second.processor) {
-    fail(
-      context,
-      'boards[1].processor',
-      `is ${first.processor}, like boards[0].processor`,
-      'one entry for processor 1 and one for processor 2',
-    );
-  }
+  checkProcessorsOnce(profile.boards, context);
   checkBackend(profile, context);
   // and each pin drives one relay.
   const seen = new Map<number, string>();

@@ -11,6 +11,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import {
+  checkProcessorsOnce,
   checkSpec,
   fail,
   type Infer,
@@ -152,15 +153,7 @@ export function parsePairFile(json: unknown, source: string): PairFile {
   };
   const pair = checkSpec(pairFileSpec, json, '', context) as PairFile;
   // Rules the schema cannot state: each processor once,
-  const [first, second] = pair.boards;
-  if (first !== undefined && second !== undefined && first.processor === second.processor) {
-    fail(
-      context,
-      'boards[1].processor',
-      `is ${first.processor}, like boards[0].processor`,
-      'one entry for processor 1 and one for processor 2',
-    );
-  }
+  checkProcessorsOnce(pair.boards, context);
   // and each port once.
   const seen = new Map<string, string>();
   pair.boards.forEach((board, index) => {
