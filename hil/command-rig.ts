@@ -8,15 +8,15 @@
  * infrastructure failure, with what it printed.
  */
 import { spawn } from 'node:child_process';
-import { InfrastructureError } from './infrastructure.ts';
-import type { Rig } from './rig.ts';
 import {
   BOARD_PLACEHOLDER,
   boardNameOf,
   POWER_COMMAND_TIMEOUT_MS_DEFAULT,
   type RigCommands,
   type RigProfile,
-} from './rig-profile.ts';
+} from '../boards/rig-profile.ts';
+import { InfrastructureError } from './infrastructure.ts';
+import type { Rig } from './rig.ts';
 
 /** What a power command left behind, for the message. */
 const OUTPUT_TAIL_CHARS = 400;

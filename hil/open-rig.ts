@@ -4,23 +4,24 @@
  */
 import { resolve } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
+import { loadRigProfile, type RigProfile } from '../boards/rig-profile.ts';
 import { SimBinding } from '../boards/sim/serial/sim-binding.ts';
 import { LabClient } from '../host/lab/lab-client.ts';
 import { endpoint, portPath, readLabConfig } from '../host/lab/lab-config.ts';
+import { LAB_RIG_PROFILE_FILE } from '../host/lab/relay-controller.ts';
 import { openRig, type Rig } from './rig.ts';
-import { loadRigProfile, type RigProfile, SIM_RIG_PROFILE_FILE } from './rig-profile.ts';
 
 /**
  * The rig of a running lab: its relay controller on the `relay-host` end of
  * the lab's relay cable. Without `profile`, the lab's own wiring
- * (hil/profiles/sim.rig.json). Throws LabNotRunningError when no lab runs in `dir`.
+ * (`LAB_RIG_PROFILE_FILE`). Throws LabNotRunningError when no lab runs in `dir`.
  */
 export async function openSimRig(dir: string, profile?: RigProfile): Promise<Rig> {
   const labDir = resolve(dir);
   await new LabClient(labDir).boards();
   const config = readLabConfig(labDir);
   return openRig({
-    profile: profile ?? (await loadRigProfile(SIM_RIG_PROFILE_FILE)),
+    profile: profile ?? (await loadRigProfile(LAB_RIG_PROFILE_FILE)),
     port: portPath(config, endpoint.relayHost),
     binding: SimBinding,
   });

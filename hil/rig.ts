@@ -11,8 +11,13 @@ import type { BindingInterface } from '@serialport/bindings-interface';
 import { SerialPortStream } from '@serialport/stream';
 import firmataIo from 'firmata-io';
 import five from 'johnny-five';
+import {
+  RESET_PULSE_MS_DEFAULT,
+  type RigProfile,
+  type RigRelay,
+  wiringOf,
+} from '../boards/rig-profile.ts';
 import { InfrastructureError } from './infrastructure.ts';
-import { RESET_PULSE_MS_DEFAULT, type RigProfile, type RigRelay, wiringOf } from './rig-profile.ts';
 
 export interface Rig {
   readonly profile: RigProfile;

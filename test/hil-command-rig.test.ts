@@ -8,12 +8,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { parseRigProfile } from '../boards/rig-profile.ts';
 import { checkOutcome, type RigCheckResult } from '../hil/check.ts';
 import { openCommandRig } from '../hil/command-rig.ts';
 import { isInfrastructureError } from '../hil/infrastructure.ts';
 import type { JunitSuite } from '../hil/junit.ts';
 import { inLava, lavaTestCaseLines } from '../hil/lava.ts';
-import { parseRigProfile } from '../hil/rig-profile.ts';
 import { tapReport } from '../hil/tap.ts';
 
 function rigLoggingTo(commands: Record<string, unknown>) {

@@ -13,7 +13,8 @@ import {
   RIG_PROFILE_SCHEMA_FILE,
   RigProfileError,
   rigProfileSchema,
-} from '../hil/rig-profile.ts';
+} from '../boards/rig-profile.ts';
+import { LAB_RIG_PROFILE_FILE } from '../host/lab/relay-controller.ts';
 
 const DIR = 'hil/profiles';
 const good = () => ({
@@ -32,13 +33,16 @@ test('the committed schema is the generated one (run: npx tsx hil/write-rig-prof
   );
 });
 
-test('the committed profiles parse', async (t) => {
-  const files = readdirSync(DIR).filter((name) => name.endsWith('.rig.json'));
-  t.true(files.includes('sim.rig.json'));
-  for (const file of files) {
-    const profile = await loadRigProfile(join(DIR, file));
+test("the committed profiles parse, the lab's own wiring among them", async (t) => {
+  const files = readdirSync(DIR)
+    .filter((name) => name.endsWith('.rig.json'))
+    .map((name) => join(DIR, name));
+  t.true(files.length >= 2);
+  for (const file of [...files, LAB_RIG_PROFILE_FILE]) {
+    const profile = await loadRigProfile(file);
     t.is(profile.boards.length, 2);
   }
+  t.is((await loadRigProfile(LAB_RIG_PROFILE_FILE)).kind, 'sim');
 });
 
 const refused = (

@@ -12,13 +12,13 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadRigProfile } from '../../boards/rig-profile.ts';
 import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
-import { loadRigProfile, SIM_RIG_PROFILE_FILE } from '../../hil/rig-profile.ts';
 import { nodeArgsFor } from '../code-location.ts';
 import { startHub } from './hub/hub.ts';
 import type { LabBoardState, LabRequest } from './lab-client.ts';
 import { endpoint, type LabConfig, portPath, readLabConfig } from './lab-config.ts';
-import { RELAY_BAUD, RelayController } from './relay-controller.ts';
+import { LAB_RIG_PROFILE_FILE, RELAY_BAUD, RelayController } from './relay-controller.ts';
 
 class PowerRail {
   #child: ChildProcess | null = null;
@@ -205,7 +205,7 @@ export async function runDaemon(dir: string): Promise<void> {
   relays = await RelayController.start({
     binding: SimBinding,
     path: portPath(config, endpoint.relayBoard),
-    profile: await loadRigProfile(SIM_RIG_PROFILE_FILE),
+    profile: await loadRigProfile(LAB_RIG_PROFILE_FILE),
     setPowered: (board, on) => {
       process.stdout.write(`${new Date().toISOString()} relay ${on ? 'on' : 'off'} P${board}\n`);
       if (on) rails[board].on();

@@ -44,7 +44,7 @@ export const endpoint = {
   host: (processor: 1 | 2) => `host-p${processor}`,
   /** The relay controller's end of the `relay` cable (host/lab/relay-controller.ts). */
   relayBoard: 'relay-board',
-  /** Where a HIL rig opens the relay controller (hil/sim-rig.ts). */
+  /** Where a HIL rig opens the relay controller (hil/open-rig.ts). */
   relayHost: 'relay-host',
 };
 

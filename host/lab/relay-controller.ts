@@ -11,7 +11,9 @@
  * does not reset it (an Uno with auto-reset disabled): the relays keep their
  * state across rig sessions.
  *
- * The relays are wired as a rig profile says (hil/profiles/sim.rig.json):
+ * The relays are wired as the lab's rig profile says (relays.rig.json
+ * beside this file, `LAB_RIG_PROFILE_FILE`; a HIL rig on the lab reads the
+ * same file):
  * a pin driven HIGH energises its relay; a line runs through the relay's
  * normally-open or normally-closed contact. A board is powered while its
  * power contact conducts and its reset contact (if wired) does not; every
@@ -23,7 +25,7 @@
 import type { BindingInterface } from '@serialport/bindings-interface';
 import type { SerialPortStream } from '@serialport/stream';
 import { closeSerialPort, openSerialPort } from '../../boards/open-serial-port.ts';
-import type { RigProfile, RigRelay } from '../../hil/rig-profile.ts';
+import type { RigProfile, RigRelay } from '../../boards/rig-profile.ts';
 import {
   encodeAnalogMappingResponse,
   encodeCapabilityResponse,
@@ -35,6 +37,13 @@ import {
   type PinCapability,
   PinMode,
 } from './firmata-device.ts';
+
+/**
+ * The lab's relay wiring, as a rig profile of kind 'sim': the lab is wired
+ * by it, and `tandem hil --rig sim` drives the relays by it unless given
+ * another profile.
+ */
+export const LAB_RIG_PROFILE_FILE = new URL('relays.rig.json', import.meta.url);
 
 /** StandardFirmata's line rate. */
 export const RELAY_BAUD = 57600;

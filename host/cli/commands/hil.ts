@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { loadRigProfile, type RigProfile, RigProfileError } from '../../../boards/rig-profile.ts';
 import {
   type CampaignRun,
   describeSkew,
@@ -47,7 +48,6 @@ import { describePercentiles } from '../../../hil/percentiles.ts';
 import { SCENARIOS, type Scenario } from '../../../hil/pull-schedule.ts';
 import { defaultReportDir, writeReports, writeSuiteReports } from '../../../hil/reports.ts';
 import type { Rig } from '../../../hil/rig.ts';
-import { loadRigProfile, type RigProfile, RigProfileError } from '../../../hil/rig-profile.ts';
 import { buildImage } from '../../image/build.ts';
 import { generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
 import { BoardClient } from '../../lab/board-client.ts';
@@ -102,7 +102,7 @@ export function addRigOptions(command: Command): Command {
     .option('--port <path>', 'serial port of the Arduino running StandardFirmata (--rig firmata)')
     .option(
       '--profile <file>',
-      'rig profile (*.rig.json); --rig sim defaults to hil/profiles/sim.rig.json',
+      "rig profile (*.rig.json); --rig sim defaults to the lab's own wiring (host/lab/relays.rig.json)",
     )
     .addOption(
       new Option(

@@ -1,12 +1,17 @@
 /**
- * Rig profiles: how a HIL rig switches the two boards' power, as data in a
- * `*.rig.json` file (hil/profiles/): relays on a Firmata board (`firmata`,
- * and the lab's relay controller, `sim`), or shell commands (`command`) for
- * any other power switch (labgrid, LAVA's power commands, PDUDaemon, a
- * switchable USB hub). Described once as a spec, like the
- * board profiles (boards/profile.ts): the validator interprets the spec,
- * `rigProfileSchema()` turns it into the JSON Schema in
- * hil/profiles/rig-profile.schema.json, and the type is inferred from it.
+ * Rig profiles: how a rig switches the two boards' power, as data in a
+ * `*.rig.json` file: relays on a Firmata board (`firmata`, and the lab's
+ * relay controller, `sim`), or shell commands (`command`) for any other
+ * power switch (labgrid, LAVA's power commands, PDUDaemon, a switchable USB
+ * hub). Described once as a spec, like the board profiles (profile.ts):
+ * the validator interprets the spec, `rigProfileSchema()` turns it into the
+ * JSON Schema, and the type is inferred from it.
+ *
+ * The format lives with the board support because both sides of the wiring
+ * read it: the HIL rig drives the relays (hil/rig.ts), and the simulated
+ * lab's relay controller is wired by it (host/lab/relay-controller.ts). The
+ * committed HIL profiles and the schema are in hil/profiles/; the lab's own
+ * wiring is beside its relay controller.
  *
  * A relay module is driven active-high (pin HIGH energises the coil). The
  * contact a board's supply runs through decides what energising does:
@@ -25,8 +30,8 @@ import {
   readProfileJson,
   SCHEMA_REFERENCE,
   type SpecContext,
-} from '../boards/profile.ts';
-import { specSchema } from '../boards/profile-schema.ts';
+} from './profile.ts';
+import { specSchema } from './profile-schema.ts';
 
 /** Arduino pins 0 and 1 are the serial line StandardFirmata talks on. */
 export const FIRST_RELAY_PIN = 2;
@@ -182,11 +187,8 @@ export type RigBoardWiring = RigProfile['boards'][number];
 export type RigRelay = NonNullable<RigBoardWiring['power']>;
 export type RigCommands = NonNullable<RigProfile['commands']>;
 
+/** The schema's file name, beside the committed profiles (hil/profiles/). */
 export const RIG_PROFILE_SCHEMA_FILE = 'rig-profile.schema.json';
-/** The committed profiles, next to their schema. */
-export const RIG_PROFILE_DIR = new URL('profiles/', import.meta.url);
-/** The simulated lab's rig: its relay controller is wired as this file says. */
-export const SIM_RIG_PROFILE_FILE = new URL('sim.rig.json', RIG_PROFILE_DIR);
 
 export type RigProfileErrorCode = 'bad-profile' | 'unreadable';
 
