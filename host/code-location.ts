@@ -37,9 +37,16 @@ export function sourceFile(entry: EntryPoint): string {
   return join(ROOT, ENTRY_POINTS[entry]);
 }
 
-/** Arguments for `node` that run an entry point the way this process runs. */
+/**
+ * Arguments for `node` that run an entry point the way this process runs.
+ * From the sources, tsx is named by where it is installed: a bare `tsx`
+ * would be looked up from the working directory, which is the user's
+ * project, not tandem's.
+ */
 export function nodeArgsFor(entry: EntryPoint): string[] {
-  return DIST_DIR !== null ? [builtFile(DIST_DIR, entry)] : ['--import', 'tsx', sourceFile(entry)];
+  return DIST_DIR !== null
+    ? [builtFile(DIST_DIR, entry)]
+    : ['--import', import.meta.resolve('tsx'), sourceFile(entry)];
 }
 
 /**

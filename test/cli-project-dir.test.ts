@@ -48,3 +48,23 @@ test.serial('from a subfolder, a board command looks for the project lab', async
     run.stderr,
   );
 });
+
+test.serial(
+  'from a project outside the repository, lab up starts its processes and lab down stops them',
+  async (t) => {
+    // The lab's daemon and boards are new node processes: they must find tandem's own
+    // code and packages (tsx among them), never look for them in the user's project.
+    const up = await runCli(['lab', 'up'], 120_000, deep);
+    t.teardown(() => runCli(['lab', 'down'], 120_000, deep).then(() => undefined));
+    t.is(up.code, 0, up.stderr);
+    const status = await runCli(['status', '--json'], 120_000, deep);
+    t.is(status.code, 0, status.stderr);
+    t.deepEqual(
+      (JSON.parse(status.stdout) as { processor: number }[]).map((s) => s.processor),
+      [1, 2],
+    );
+    const down = await runCli(['lab', 'down'], 120_000, deep);
+    t.is(down.code, 0, down.stderr);
+    t.false(existsSync(join(project, '.tandem', 'lab', 'daemon.pid')));
+  },
+);
