@@ -321,6 +321,11 @@ const cliRefusals: readonly (readonly [args: readonly string[], message: RegExp]
     /cannot open serial port \/dev\/no-such-tty-a/,
   ],
   [['journal', '--port', '/dev/no-such-tty-a,/dev/no-such-tty-b'], /cannot open serial port/],
+  // A path that is there but is no serial device will not open either.
+  [
+    ['status', '--port', 'README.md,README.md'],
+    /cannot open serial port README\.md: .*\n\s+hint: check the path with `tandem ports`/,
+  ],
   [['power', 'pull', '1', '--port', '/dev/a,/dev/b'], /no power backend/],
   [['cable', 'cut', '0', '--port', '/dev/a,/dev/b'], /no cable backend/],
   [['load', '--port', '/dev/a,/dev/b'], /names none/],
