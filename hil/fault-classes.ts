@@ -9,7 +9,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import { wallClockMs } from '../boards/wall-clock.ts';
-import type { DirectionName, FaultChange } from '../host/lab/hub/control.ts';
+import type {
+  CableDirection,
+  CableDirectionChoice,
+  FaultRate,
+  LineFaults,
+} from '../host/lab/cable-faults.ts';
+import type { FaultChange } from '../host/lab/hub/control.ts';
 import type { Excuse } from '../host/lab/takeover-excuses.ts';
 import type { PowerEvent } from './history-check.ts';
 
@@ -50,7 +56,7 @@ type Role = 'primary' | 'backup';
 type Path = 0 | 1;
 
 /** Rates of the noise on a path. */
-export type Noise = Required<Pick<FaultChange, 'lossRate' | 'corruptRate' | 'duplicateRate'>>;
+export type Noise = Pick<LineFaults, FaultRate>;
 
 /** One fault as the seed draws it; the processor in a role is found when it is done. */
 export type PlannedFault = {
@@ -62,14 +68,14 @@ export type PlannedFault = {
   | { readonly kind: 'power-primary' | 'stall-primary'; readonly role: 'primary' }
   | { readonly kind: 'power-backup' | 'stall-backup'; readonly role: 'backup' }
   | { readonly kind: 'stall-wires' | 'crossed-cuts' }
-  | { readonly kind: 'cut-one-way'; readonly path: Path; readonly direction: DirectionName }
+  | { readonly kind: 'cut-one-way'; readonly path: Path; readonly direction: CableDirection }
   | { readonly kind: 'unplug-path'; readonly path: Path }
   | {
       readonly kind: 'noise-and-cut';
       readonly noisyPath: Path;
       readonly noise: Noise;
       /** The other path is cut in this direction. */
-      readonly direction: DirectionName;
+      readonly direction: CableDirection;
     }
 );
 
@@ -88,7 +94,7 @@ const NOISE_RATE_MAX = 0.2;
 export function planFault(kind: FaultClass, random: () => number): PlannedFault {
   const leadMs = between(random, ...LEAD_MS);
   const path: Path = random() < 0.5 ? 0 : 1;
-  const direction: DirectionName = random() < 0.5 ? 'a-to-b' : 'b-to-a';
+  const direction: CableDirection = random() < 0.5 ? 'a-to-b' : 'b-to-a';
   const rate = () => Math.round(random() * NOISE_RATE_MAX * 1000) / 1000;
   switch (kind) {
     case 'power-primary':
@@ -156,7 +162,7 @@ export interface FaultLab {
   /** The process that owns the hub, the DSR lines and the fence lines. */
   wiresPid(): number;
   /** Sets faults on one direction (or both) of a path's cable. */
-  cable(path: Path, direction: DirectionName | 'both', faults: FaultChange): Promise<void>;
+  cable(path: Path, direction: CableDirectionChoice, faults: FaultChange): Promise<void>;
   /** Clears every fault of a path's cable. */
   restoreCable(path: Path): Promise<void>;
   /** Stops or continues a process. */
@@ -211,7 +217,7 @@ export async function doFault(
   };
   /** Holds the cables' faults for the duration, then restores every path named. */
   const cables = async (
-    faults: readonly (readonly [Path, DirectionName | 'both', FaultChange])[],
+    faults: readonly (readonly [Path, CableDirectionChoice, FaultChange])[],
   ) => {
     try {
       for (const [path, direction, change] of faults) await lab.cable(path, direction, change);

@@ -38,13 +38,18 @@ export function rate(text: string): number {
   return value;
 }
 
-/** A delay from 0 to 60 s. */
-export function milliseconds(text: string): number {
-  const value = Number(text);
-  if (text.trim() === '' || !(value >= 0 && value <= 60_000))
-    throw new InvalidArgumentError('Must be from 0 to 60000 ms.');
-  return value;
+/** A parser for a time from 0 to `maxMs`. */
+export function millisecondsUpTo(maxMs: number): (text: string) => number {
+  return (text) => {
+    const value = Number(text);
+    if (text.trim() === '' || !(value >= 0 && value <= maxMs))
+      throw new InvalidArgumentError(`Must be from 0 to ${maxMs} ms.`);
+    return value;
+  };
 }
+
+/** A time from 0 to 60 s. */
+export const milliseconds = millisecondsUpTo(60_000);
 
 /** A line rate a UART (and a board profile) accepts: one of the standard termios rates. */
 export function standardBaud(text: string): number {

@@ -4,6 +4,7 @@
  */
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
+import type { CableDirectionChoice } from './cable-faults.ts';
 import type { FaultChange } from './hub/control.ts';
 
 export type LabRequest =
@@ -25,7 +26,7 @@ export type LabRequest =
       /** Set faults on a cable (see host/lab/hub/control.ts); `restore` clears them all. */
       readonly op: 'cable';
       readonly cable: string;
-      readonly direction?: 'a-to-b' | 'b-to-a' | 'both';
+      readonly direction?: CableDirectionChoice;
       readonly faults?: FaultChange;
       readonly restore?: boolean;
     }

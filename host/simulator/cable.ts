@@ -1,26 +1,12 @@
 /**
  * One simulated interconnect cable: two directions of a UART (8N1, so a byte
  * takes 10 bit times) plus the DTR->DSR wire each way. Bytes are paced at the
- * baud rate and arrive in order; faults are set per direction.
+ * baud rate and arrive in order; faults (host/lab/cable-faults.ts, the
+ * lab's cables carry the same) are set per direction and take effect at
+ * the write.
  */
+import { faultedWrite, type LineFaults, noFaults } from '../lab/cable-faults.ts';
 import type { EventQueue } from './event-queue.ts';
-
-export interface LineFaults {
-  /** Data in this direction is cut (one-way or, with the other direction, two-way). */
-  cut: boolean;
-  /** Chance that a write loses a random run of its bytes. */
-  lossRate: number;
-  /** Chance that a write has one byte flipped. */
-  corruptRate: number;
-  /** Chance that a write arrives twice. */
-  duplicateRate: number;
-  /** Extra latency added to every write. */
-  delayMs: number;
-}
-
-export function noFaults(): LineFaults {
-  return { cut: false, lossRate: 0, corruptRate: 0, duplicateRate: 0, delayMs: 0 };
-}
 
 /** Bytes delivered together: a receive FIFO's worth. */
 const SLICE_BYTES = 64;
@@ -49,33 +35,16 @@ export class Line {
     this.bytesCarried += bytes.length;
     const f = this.faults;
     if (f.cut) return;
-    let data = bytes;
-    if (f.lossRate > 0 && this.random() < f.lossRate) {
-      const from = Math.floor(this.random() * data.length);
-      const to = from + 1 + Math.floor(this.random() * (data.length - from));
-      data = concat(data.subarray(0, from), data.subarray(to));
-    }
-    if (f.corruptRate > 0 && this.random() < f.corruptRate && data.length > 0) {
-      data = data.slice();
-      const at = Math.floor(this.random() * data.length);
-      data[at] = (data[at] ?? 0) ^ (1 << Math.floor(this.random() * 8));
-    }
+    const { data, twice } = faultedWrite(bytes, f, this.random);
     // Bytes trickle in as the UART receives them, a slice at a time.
     for (let offset = 0; offset < data.length; offset += SLICE_BYTES) {
       const slice = data.subarray(offset, offset + SLICE_BYTES);
       const arrive = start + (offset + slice.length) * this.byteTimeMs + f.delayMs;
       this.queue.at(arrive, () => this.deliver(slice));
     }
-    const arrive = this.#busyUntilMs + f.delayMs;
-    if (f.duplicateRate > 0 && this.random() < f.duplicateRate) {
+    if (twice) {
+      const arrive = this.#busyUntilMs + f.delayMs;
       this.queue.at(arrive + data.length * this.byteTimeMs, () => this.deliver(data));
     }
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }

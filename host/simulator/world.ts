@@ -18,6 +18,7 @@ import {
 } from '../../firmware/runtime/messages.ts';
 import type { Output, PairEvent } from '../../firmware/runtime/outputs.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
+import { isFaultFree, noFaults } from '../lab/cable-faults.ts';
 import type { SafetyCounts } from '../result-counts.ts';
 import { SWITCH_ACTION_STEPS } from '../switch-procedure.ts';
 import { BoardClock } from './board-clock.ts';
@@ -986,15 +987,7 @@ class World {
   /** A path with no fault on it at this moment: both directions clean and the hub running. */
   #pathClean(path: number): boolean {
     if (this.#hubStalled || this.unplugged[path]) return false;
-    return (this.lines[path] ?? []).every(({ faults: f }) => {
-      return (
-        !f.cut &&
-        f.lossRate === 0 &&
-        f.corruptRate === 0 &&
-        f.duplicateRate === 0 &&
-        f.delayMs === 0
-      );
-    });
+    return (this.lines[path] ?? []).every(({ faults }) => isFaultFree(faults));
   }
 
   /** The judge's verdict on a takeover by `by` now (see takeover-judge.ts). */
@@ -1611,10 +1604,7 @@ class World {
       `${this.#time()}  fault: ${['loss', 'corruption', 'duplication', 'delay'][kind]} on path ${path} for ${durationMs.toFixed(0)} ms`,
     );
     this.queue.at(this.queue.now + durationMs, () => {
-      faults.lossRate = 0;
-      faults.corruptRate = 0;
-      faults.duplicateRate = 0;
-      faults.delayMs = 0;
+      Object.assign(faults, { ...noFaults(), cut: faults.cut });
       this.judge.pathTouched(path, this.queue.now);
     });
   }
@@ -1636,8 +1626,7 @@ class World {
     for (const index of [0, 1] as const) this.#restorePower(index);
     for (let path = 0; path < this.pathCount; path++) {
       this.unplugged[path] = false;
-      for (const line of this.lines[path] as Line[])
-        line.faults = { cut: false, lossRate: 0, corruptRate: 0, duplicateRate: 0, delayMs: 0 };
+      for (const line of this.lines[path] as Line[]) line.faults = noFaults();
     }
     this.#updateDsr();
     const deadline = this.queue.now + REFORM_BOUND_MS;

@@ -10,6 +10,7 @@ import type { BindingInterface } from '@serialport/bindings-interface';
 import { loadPublicKey } from '../../boards/image/public-key.ts';
 import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
 import { BoardClient } from '../lab/board-client.ts';
+import type { CableDirectionChoice } from '../lab/cable-faults.ts';
 import type { FaultChange } from '../lab/hub/control.ts';
 import { openLabBoard } from '../lab/lab-boards.ts';
 import { LabClient, LabNotRunningError } from '../lab/lab-client.ts';
@@ -48,7 +49,7 @@ export interface PowerBackend {
 
 export interface CableChange {
   readonly path: 0 | 1;
-  readonly direction: 'a-to-b' | 'b-to-a' | 'both';
+  readonly direction: CableDirectionChoice;
   readonly faults: FaultChange;
   readonly restore: boolean;
 }

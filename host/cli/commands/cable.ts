@@ -4,16 +4,21 @@
  * the target has a cable backend (a lab).
  */
 import { Argument, Option } from 'commander';
+import {
+  CABLE_DIRECTION_CHOICES,
+  type CableDirectionChoice,
+  LINE_DELAY_MS_MAX,
+} from '../../lab/cable-faults.ts';
 import type { FaultChange } from '../../lab/hub/control.ts';
 import { cableOf } from '../../target/pair-target.ts';
 import type { TargetOptions } from '../../target/resolve-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { milliseconds, rate } from '../option-parsers.ts';
+import { millisecondsUpTo, rate } from '../option-parsers.ts';
 import { addTargetOptions, targetFrom } from '../target-options.ts';
 
 interface CableOptions extends TargetOptions {
-  readonly direction: 'a-to-b' | 'b-to-a' | 'both';
+  readonly direction: CableDirectionChoice;
   readonly loss?: number;
   readonly corrupt?: number;
   readonly duplicate?: number;
@@ -32,7 +37,7 @@ export const registerCable: RegisterCommand = (program, finish) => {
     .addArgument(new Argument('<path>', 'interconnect path: 0 or 1').choices(['0', '1']))
     .addOption(
       new Option('--direction <d>', 'one direction only (a is processor 1)')
-        .choices(['a-to-b', 'b-to-a', 'both'])
+        .choices(CABLE_DIRECTION_CHOICES)
         .default('both'),
     )
     .addOption(new Option('--loss <rate>', 'noise: share of writes losing bytes').argParser(rate))
@@ -42,7 +47,11 @@ export const registerCable: RegisterCommand = (program, finish) => {
     .addOption(
       new Option('--duplicate <rate>', 'noise: share of writes arriving twice').argParser(rate),
     )
-    .addOption(new Option('--delay-ms <ms>', 'noise: extra latency').argParser(milliseconds));
+    .addOption(
+      new Option('--delay-ms <ms>', 'noise: extra latency').argParser(
+        millisecondsUpTo(LINE_DELAY_MS_MAX),
+      ),
+    );
   addTargetOptions(command).action(async (action: string, path: string, options: CableOptions) => {
     const faults: FaultChange =
       action === 'cut'

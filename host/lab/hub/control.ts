@@ -28,9 +28,14 @@ import {
   LineSocket,
   ProtocolError,
 } from '../../../boards/sim/serial/protocol.ts';
-import type { LineFaults } from '../../simulator/cable.ts';
-
-export type DirectionName = 'a-to-b' | 'b-to-a';
+import {
+  CABLE_DIRECTION_CHOICES,
+  type CableDirection,
+  type CableDirectionChoice,
+  FAULT_RATES,
+  LINE_DELAY_MS_MAX,
+  type LineFaults,
+} from '../cable-faults.ts';
 
 export interface EndpointStatus {
   readonly endpoint: string;
@@ -61,7 +66,7 @@ export interface CableStatus {
   readonly unplugged: boolean;
   readonly a: EndpointStatus;
   readonly b: EndpointStatus;
-  readonly directions: Readonly<Record<DirectionName, DirectionStatus>>;
+  readonly directions: Readonly<Record<CableDirection, DirectionStatus>>;
 }
 
 export interface EndpointInfo {
@@ -84,7 +89,7 @@ export type FaultChange = Partial<LineFaults> & {
 
 export interface FaultRequest extends FaultChange {
   readonly cable: string;
-  readonly direction: DirectionName | 'both';
+  readonly direction: CableDirectionChoice;
 }
 
 export type ControlRequest =
@@ -97,8 +102,6 @@ export type ControlRequest =
 export class ControlError extends Error {
   override name = 'ControlError';
 }
-
-const RATES = ['lossRate', 'corruptRate', 'duplicateRate'] as const;
 
 /** Checks one request line's JSON; throws ControlError saying what is wrong. */
 export function parseControlRequest(value: unknown): ControlRequest {
@@ -118,8 +121,8 @@ export function parseControlRequest(value: unknown): ControlRequest {
     case 'restore':
       return { id, op: 'restore', cable: cableName(r) };
     case 'fault': {
-      const direction = r.direction;
-      if (direction !== 'a-to-b' && direction !== 'b-to-a' && direction !== 'both') {
+      const direction = CABLE_DIRECTION_CHOICES.find((choice) => choice === r.direction);
+      if (direction === undefined) {
         throw new ControlError('"direction" must be "a-to-b", "b-to-a" or "both"');
       }
       const change: { -readonly [K in keyof FaultChange]: FaultChange[K] } = {};
@@ -127,7 +130,7 @@ export function parseControlRequest(value: unknown): ControlRequest {
         if (typeof r.cut !== 'boolean') throw new ControlError('"cut" must be true or false');
         change.cut = r.cut;
       }
-      for (const key of RATES) {
+      for (const key of FAULT_RATES) {
         const rate = r[key];
         if (rate === undefined) continue;
         if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) {
@@ -137,8 +140,8 @@ export function parseControlRequest(value: unknown): ControlRequest {
       }
       if (r.delayMs !== undefined) {
         const delay = r.delayMs;
-        if (typeof delay !== 'number' || !(delay >= 0 && delay <= 60_000)) {
-          throw new ControlError('"delayMs" must be a number from 0 to 60000');
+        if (typeof delay !== 'number' || !(delay >= 0 && delay <= LINE_DELAY_MS_MAX)) {
+          throw new ControlError(`"delayMs" must be a number from 0 to ${LINE_DELAY_MS_MAX}`);
         }
         change.delayMs = delay;
       }

@@ -28,7 +28,7 @@ import {
   StatusFlag,
   TX_BUFFER_BYTES,
 } from '../../../boards/sim/serial/protocol.ts';
-import { noFaults } from '../../simulator/cable.ts';
+import { noFaults } from '../cable-faults.ts';
 import type { CableConfig, HubConfig } from './config.ts';
 import {
   type CableStatus,

@@ -4,12 +4,13 @@
  * delay. Time is passed in (`performance.now()` from the hub's pacer), so
  * this class holds no timer and is easy to drive from tests.
  *
- * Faults are those of the deterministic simulator's `Line`
- * (host/simulator/cable.ts) with the same meaning: loss, corruption and
- * duplication are drawn per write; a cut drops the bytes that leave the
- * sender while it is in place; the delay is added to every byte.
+ * Faults are the cable fault model (../cable-faults.ts), which the
+ * deterministic simulator's `Line` carries too: loss, corruption and
+ * duplication are drawn per write (a duplicate follows its original at
+ * once); a cut drops the bytes that leave the sender while it is in place;
+ * the delay is added to every byte.
  */
-import { type LineFaults, noFaults } from '../../simulator/cable.ts';
+import { concatBytes, faultedWrite, type LineFaults, noFaults } from '../cable-faults.ts';
 
 /** Bytes of one write waiting in the sender's buffer or on the line. */
 interface Segment {
@@ -159,29 +160,8 @@ export class Direction {
   }
 
   #applyWriteFaults(bytes: Uint8Array): Uint8Array {
-    const f = this.faults;
-    let data: Uint8Array = bytes;
-    if (f.lossRate > 0 && this.random() < f.lossRate) {
-      const from = Math.floor(this.random() * data.length);
-      const to = from + 1 + Math.floor(this.random() * (data.length - from));
-      data = concat(data.subarray(0, from), data.subarray(to));
-    }
-    if (f.corruptRate > 0 && data.length > 0 && this.random() < f.corruptRate) {
-      data = data.slice();
-      const at = Math.floor(this.random() * data.length);
-      data[at] = (data[at] ?? 0) ^ (1 << Math.floor(this.random() * 8));
-    }
-    if (f.duplicateRate > 0 && this.random() < f.duplicateRate) {
-      // The copy follows the original at once, within the same line time.
-      data = concat(data, data);
-    }
-    return data;
+    const { data, twice } = faultedWrite(bytes, this.faults, this.random);
+    // The copy follows the original at once, within the same line time.
+    return twice ? concatBytes(data, data) : data;
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }
