@@ -4,6 +4,8 @@
  * code (`ExitCode.infrastructure`), never as a pass and never as "a check
  * found violations". Each failure is a code to act on, with a hint.
  */
+import { HintedError } from '../boards/hinted-error.ts';
+
 export type InfrastructureCode =
   /** The relay controller did not answer as a StandardFirmata board. */
   | 'rig-not-answering'
@@ -20,18 +22,9 @@ export type InfrastructureCode =
   /** The pair was not whole (one primary, one backup) when the run was to begin. */
   | 'pair-not-ready';
 
-export class InfrastructureError extends Error {
+export class InfrastructureError extends HintedError<InfrastructureCode> {
   readonly infrastructure = true;
   override name = 'InfrastructureError';
-  constructor(
-    readonly code: InfrastructureCode,
-    message: string,
-    /** How to fix it, for the operator. */
-    readonly hint: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
 }
 
 /** Tells an InfrastructureError by its marker. */

@@ -4,6 +4,7 @@
  * substitute). `gpiod-tools.ts` implements it with the libgpiod command-line
  * tools on the kernel's GPIO character device; tests hand in a fake.
  */
+import { HintedError } from '../hinted-error.ts';
 import type { GpioLine } from '../profile.ts';
 
 /** A line we drive and hold until `set` again, `close`, or the end of our process. */
@@ -49,17 +50,9 @@ export type GpioErrorCode =
   | 'line-unavailable';
 
 /** A GPIO line that cannot be used; `hint` says how to fix it. */
-export class GpioError extends Error {
+export class GpioError extends HintedError<GpioErrorCode> {
   readonly gpioError = true;
   override name = 'GpioError';
-  constructor(
-    readonly code: GpioErrorCode,
-    message: string,
-    readonly hint: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
 }
 
 export function isGpioError(error: unknown): error is GpioError {

@@ -5,6 +5,7 @@
  * with what is wrong and a hint (host/cli/main.ts), never a stack trace.
  */
 import { readFileSync } from 'node:fs';
+import { HintedError } from '../../boards/hinted-error.ts';
 
 export type UserFileErrorCode =
   /** Nothing at that path (or a folder on the way is missing). */
@@ -36,19 +37,18 @@ const SAYING: Readonly<Record<UserFileErrorCode, string>> = {
   exists: 'already exists and is not a directory',
 };
 
-export class UserFileError extends Error {
+export class UserFileError extends HintedError<UserFileErrorCode> {
   readonly userFileError = true;
   override name = 'UserFileError';
   constructor(
-    readonly code: UserFileErrorCode,
+    code: UserFileErrorCode,
     /** The path as the user gave it. */
     readonly path: string,
     message: string,
-    /** What to do about it, one line. */
-    readonly hint: string,
+    hint: string,
     options?: ErrorOptions,
   ) {
-    super(message, options);
+    super(code, message, hint, options);
   }
 }
 

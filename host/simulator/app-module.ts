@@ -9,6 +9,7 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { HintedError } from '../../boards/hinted-error.ts';
 import type { AnyApp, CheckpointModel } from '../../firmware/app.ts';
 import { importEsModule, ModuleCompileError } from './es-module-import.ts';
 
@@ -53,17 +54,12 @@ const HINTS: Readonly<Record<AppModuleErrorCode, string>> = {
 };
 
 /** The module given with --app cannot be loaded or does not keep the contract. */
-export class AppModuleError extends Error {
+export class AppModuleError extends HintedError<AppModuleErrorCode> {
   readonly appModuleError = true;
   override name = 'AppModuleError';
-  readonly code: AppModuleErrorCode;
-  /** What to do about it, one sentence. */
-  readonly hint: string;
 
   constructor(code: AppModuleErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-    this.hint = HINTS[code];
+    super(code, message, HINTS[code], options);
   }
 }
 

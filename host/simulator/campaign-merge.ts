@@ -5,6 +5,7 @@
  * seed once, with no seed missing between the first and the last: a lost
  * shard is an error, never a smaller campaign.
  */
+import { HintedError } from '../../boards/hinted-error.ts';
 import { type CampaignResult, CampaignTally } from './campaign-tally.ts';
 import { type CampaignIdentity, COUNTED, type SeedLine } from './seed-line.ts';
 
@@ -31,17 +32,12 @@ const HINTS: Readonly<Record<CampaignMergeErrorCode, string>> = {
   'no-seeds': 'give at least one non-empty file written by `tandem simulate --jsonl FILE`',
 };
 
-export class CampaignMergeError extends Error {
+export class CampaignMergeError extends HintedError<CampaignMergeErrorCode> {
   readonly campaignMergeError = true;
   override name = 'CampaignMergeError';
-  readonly hint: string;
 
-  constructor(
-    readonly code: CampaignMergeErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.hint = HINTS[code];
+  constructor(code: CampaignMergeErrorCode, message: string) {
+    super(code, message, HINTS[code]);
   }
 }
 

@@ -5,6 +5,8 @@
  * and the hint (host/cli/main.ts).
  */
 
+import { HintedError } from '../../boards/hinted-error.ts';
+
 export type PairTargetErrorCode =
   /** More than one way of naming the pair, or an option that belongs to another way. */
   | 'conflicting-options'
@@ -25,16 +27,7 @@ export type PairTargetErrorCode =
   /** `cable` on a target without a cable backend. */
   | 'no-cable-backend';
 
-export class PairTargetError extends Error {
+export class PairTargetError extends HintedError<PairTargetErrorCode> {
   readonly pairTargetError = true;
   override name = 'PairTargetError';
-  constructor(
-    readonly code: PairTargetErrorCode,
-    message: string,
-    /** What to do about it, one line. */
-    readonly hint: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
 }
