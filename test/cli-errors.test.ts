@@ -1,5 +1,5 @@
 /** Bad input is a usage error naming the culprit, never a stack trace. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -54,6 +54,18 @@ test.after.always(() => rmSync(scratch, { recursive: true, force: true }));
 const keyDir = join(scratch, 'keys');
 generateKeys(keyDir);
 
+/** A Linux board whose fence is on GPIO 17 of gpiochip0, its ports devices any Linux has. */
+function gpioProfile(): string {
+  const file = join(scratch, 'gpio.board.json');
+  const profile = JSON.parse(readFileSync('boards/profiles/linux-rpi-p1.board.json', 'utf8'));
+  const port = (path: string) => ({ path, baud: 115200 });
+  profile.interconnect = [port('/dev/null'), port('/dev/zero')];
+  profile.bus = port('/dev/full');
+  profile.host = port('/dev/urandom');
+  writeFileSync(file, JSON.stringify(profile));
+  return file;
+}
+
 const badPaths: readonly (readonly [args: readonly string[], message: RegExp])[] = [
   [['flash', 'no-such.img', '--board', '1'], /the image no-such\.img does not exist\n\s+hint: /],
   [['flash', 'host', '--board', '2'], /the image host is a directory, not a file\n\s+hint: /],
@@ -87,6 +99,20 @@ const badPaths: readonly (readonly [args: readonly string[], message: RegExp])[]
       'host',
     ],
     /the public key file host is a directory/,
+  ],
+  [
+    // The fence's GPIO comes first: without the libgpiod tools (or the line), a stop with a hint.
+    [
+      'board',
+      'run',
+      '--profile',
+      gpioProfile(),
+      '--flash',
+      join(scratch, 'gpio-flash.bin'),
+      '--key',
+      join(keyDir, 'image-signing.pub'),
+    ],
+    /(the libgpiod tools are not installed|cannot use GPIO gpiochip0:17)[^\n]*\n\s+hint: /,
   ],
   [['demo', '--baud', '12345'], /--baud.*Must be a standard rate/],
   [['hil', 'run', '--baud', '12345'], /--baud.*Must be a standard rate/],

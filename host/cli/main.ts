@@ -5,6 +5,7 @@
  */
 import { CommanderError } from 'commander';
 import { KeyFileError } from '../../boards/image/errors.ts';
+import { isGpioError } from '../../boards/linux/gpio.ts';
 import { BoardNotAnsweringError, BoardRefusedError } from '../lab/board-client.ts';
 import { LabAlreadyRunningError } from '../lab/lab.ts';
 import { LabNotRunningError } from '../lab/lab-client.ts';
@@ -27,7 +28,8 @@ function exitCodeFor(error: unknown): ExitCode {
     process.stderr.write(`tandem: ${error.message}\n  hint: ${error.hint}\n`);
     return ExitCode.appModule;
   }
-  if (error instanceof PairTargetError || error instanceof UserFileError) {
+  // A GPIO line a Linux board cannot use (`board run`): no libgpiod tools, no such line.
+  if (error instanceof PairTargetError || error instanceof UserFileError || isGpioError(error)) {
     process.stderr.write(`tandem: ${error.message}\n  hint: ${error.hint}\n`);
     return ExitCode.usage;
   }
