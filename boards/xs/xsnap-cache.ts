@@ -18,6 +18,7 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { HintedError } from '../hinted-error.ts';
 
 /** The xsnap release whose XS sources we build (exact: the cache is keyed by it). */
 export const XSNAP_VERSION = '0.15.0';
@@ -47,17 +48,9 @@ export type XsBuildErrorCode =
   /** make failed on the XS sources. */
   | 'make-failed';
 
-export class XsBuildError extends Error {
+export class XsBuildError extends HintedError<XsBuildErrorCode> {
   readonly xsBuildError = true;
   override name = 'XsBuildError';
-  readonly code: XsBuildErrorCode;
-  readonly hint: string;
-
-  constructor(code: XsBuildErrorCode, message: string, hint: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-    this.hint = hint;
-  }
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
