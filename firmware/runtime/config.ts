@@ -41,10 +41,15 @@ export interface PairConfig {
   readonly pendingRepliesMax: number;
   /** How long a switch waits for the partner to boot the new version. */
   readonly switchBootTimeoutMs: number;
-  /** How long requests may be held for the big checkpoint beyond its line time, before the switch gives up. */
+  /** How long the big checkpoint (its pre-copy, or the hold for its last round) may go without progress before the switch gives up. */
   readonly switchHoldTimeoutMs: number;
   /** Payload bytes of one snapshot chunk. */
   readonly snapshotChunkBytes: number;
+  /**
+   * A switch's pre-copy sends rounds while serving until one is at most
+   * this many bytes; that one goes with requests held.
+   */
+  readonly switchFinalRoundBytes: number;
   /** Reliable channel: segments in flight. */
   readonly channelWindowMax: number;
   /** Reliable channel: segments queued or in flight. */
@@ -81,6 +86,8 @@ export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}
     switchBootTimeoutMs: 3000,
     switchHoldTimeoutMs: 1000,
     snapshotChunkBytes: 2048,
+    // What crosses in about 10 ms at 115200.
+    switchFinalRoundBytes: 128,
     channelWindowMax: 32,
     channelQueueMax: 1024,
     retransmitTimeoutMs: 30,

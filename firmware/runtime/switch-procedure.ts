@@ -9,6 +9,7 @@ import { CHECKPOINT_BATCH_BYTES_MAX } from './checkpoint-stream.ts';
 import type { PairConfig } from './config.ts';
 import { ENVELOPE_LIMITS, type HeldRequest, type Hello } from './messages.ts';
 import type { Role } from './roles.ts';
+import type { Bridge } from './state-bridge.ts';
 
 /** Why a switch cannot start. */
 export interface SwitchRefusal {
@@ -52,7 +53,7 @@ export function switchRefusal(
   return null;
 }
 
-/** New requests wait: for the big checkpoint of a switch, or for the old backup to take its stop. */
+/** New requests wait: for the last round of a switch's big checkpoint, or for the old backup to take its stop. */
 export function holdsRequests(role: Role): boolean {
   return role.name === 'switching' && (role.step === 'big-checkpoint' || oldBackupMayServe(role));
 }
@@ -63,11 +64,42 @@ export function oldBackupMayServe(role: Switching): boolean {
 }
 
 /**
- * When a hold for the big checkpoint gives up: after `switchHoldTimeoutMs`
- * without progress. Time limits follow measured progress, not the line
+ * The sending side of a switch's pre-copy: the rounds sent so far and a
+ * copy of the state as the last of them left the new version holding it.
+ */
+export interface PreCopy {
+  readonly bridge: Bridge;
+  /** Transfer id of the last round sent. */
+  readonly id: number;
+  /** The state as the new version holds it after that round (a copy: ours changes on). */
+  readonly sent: unknown;
+  readonly rounds: number;
+  /** Encoded bytes of the last round. */
+  readonly lastBytes: number;
+}
+
+/** Rounds after which the next one is the final one even if rounds still shrink. */
+export const PRE_COPY_ROUNDS_MAX = 16;
+
+/**
+ * Whether a round of `bytes` goes as the final one, with requests held:
+ * when it is small enough, when rounds stopped shrinking (requests change
+ * the state as fast as rounds carry it), or after PRE_COPY_ROUNDS_MAX.
+ */
+export function isFinalRound(config: PairConfig, preCopy: PreCopy, bytes: number): boolean {
+  return (
+    bytes <= config.switchFinalRoundBytes ||
+    bytes * 4 > preCopy.lastBytes * 3 ||
+    preCopy.rounds >= PRE_COPY_ROUNDS_MAX
+  );
+}
+
+/**
+ * When the big checkpoint gives up (its pre-copy, or the hold for its last
+ * round): after `switchHoldTimeoutMs` without progress. Time limits follow measured progress, not the line
  * rate: a checkpoint stream carries well under the line rate.
  */
-export function holdExpiresAtMs(config: PairConfig, role: Switching): number {
+export function transferExpiresAtMs(config: PairConfig, role: Switching): number {
   return role.progressMs + config.switchHoldTimeoutMs;
 }
 
