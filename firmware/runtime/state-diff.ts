@@ -52,19 +52,21 @@ export function applyPatch(doc: unknown, ops: readonly PatchOp[]): unknown {
   let root = doc;
   for (const op of ops) {
     const path = op[1];
+    if (op[0] === TRUNCATE) {
+      const list = walk(root, path);
+      if (!Array.isArray(list) || op[2] > list.length)
+        fail('cut of something not an array that long');
+      list.length = op[2];
+      continue;
+    }
     if (path.length === 0) {
-      if (op[0] !== SET) fail('only a set may replace the whole state');
+      if (op[0] !== SET) fail('a delete names a key');
       root = clonePlain(op[2]);
       continue;
     }
     const parent = walk(root, path.slice(0, -1));
     const key = path[path.length - 1] as PathKey;
-    if (op[0] === TRUNCATE) {
-      const list = child(parent, key);
-      if (!Array.isArray(list) || op[2] > list.length)
-        fail('cut of something not an array that long');
-      list.length = op[2];
-    } else if (op[0] === DELETE) {
+    if (op[0] === DELETE) {
       if (!isRecord(parent) || typeof key !== 'string') fail('delete of a key outside an object');
       delete parent[key];
     } else if (Array.isArray(parent)) {
@@ -112,7 +114,7 @@ export function parsePatch(value: unknown): PatchOp[] {
     const [op, path] = item;
     if (!Array.isArray(path) || !path.every(isPathKey)) fail('patch path');
     if (op === SET && item.length === 3) return [SET, path, item[2]];
-    if (op === DELETE && item.length === 2) return [DELETE, path];
+    if (op === DELETE && item.length === 2 && path.length > 0) return [DELETE, path];
     if (op === TRUNCATE && item.length === 3 && Number.isSafeInteger(item[2]) && item[2] >= 0)
       return [TRUNCATE, path, item[2]];
     return fail('patch op');
