@@ -54,10 +54,14 @@ import {
   wholeRound,
 } from './state-transfer.ts';
 import {
+  changeAllowedAtMs,
+  chargeChange,
   heldBatches,
   holdsRequests,
   isFinalRound,
+  PRE_COPY_BURST_BYTES,
   type PreCopy,
+  preCopyThrottles,
   type Switching,
   type SwitchRefusal,
   switchRefusal,
@@ -330,6 +334,7 @@ export class PairCore {
   tick(now: number): void {
     this.#advance(now);
     this.#detectFailures();
+    this.#serveThrottled();
     this.#flush();
   }
 
@@ -341,8 +346,10 @@ export class PairCore {
     const lineFreeMs = links.lineIdleAtMs(links.preferredPath(), this.#now) - TX_AHEAD_MS;
     const retransmit = this.#channel.nextRetransmitAt();
     if (retransmit !== undefined) wake = Math.min(wake, Math.max(retransmit, lineFreeMs));
-    if (this.#channel.sendable > 0 || this.#chunksOut.length > 0) wake = Math.min(wake, lineFreeMs);
     const role = this.#role;
+    const roundDue = role.name === 'switching' && role.preCopy?.acknowledged === true;
+    if (this.#channel.sendable > 0 || this.#chunksOut.length > 0 || roundDue)
+      wake = Math.min(wake, lineFreeMs);
     if (this.#holdsBackup() && this.#offProvesPowerLoss())
       wake = Math.min(wake, this.#detector.offSettledWakeMs());
     if (role.name === 'backup' || (this.#joinerMidTransfer() && !this.#detector.partnerUp))
@@ -352,6 +359,8 @@ export class PairCore {
       wake = Math.min(wake, role.sinceMs + this.config.switchBootTimeoutMs + 1);
     } else if (role.name === 'switching' && bigCheckpointUnderWay(role)) {
       wake = Math.min(wake, transferExpiresAtMs(this.config, role) + 1);
+      if (role.preCopy !== null && role.held.length > 0)
+        wake = Math.min(wake, changeAllowedAtMs(this.config, role.preCopy));
     }
     return Math.max(wake, this.#now);
   }
@@ -447,7 +456,10 @@ export class PairCore {
     // During a switch's hold every request waits, registrations too: they
     // travel with the roles, and the new version answers them from the reply
     // cache that came with the big checkpoint.
-    if (role.name === 'switching' && holdsRequests(role)) {
+    if (
+      role.name === 'switching' &&
+      (holdsRequests(role) || preCopyThrottles(this.config, role, this.#now))
+    ) {
       if (role.held.length >= this.config.heldRequestsMax) {
         this.#replyError(clientId, syncId, 'busy', 'switch in progress and the hold queue is full');
       } else {
@@ -522,6 +534,11 @@ export class PairCore {
     }
     this.#state = run.state;
     this.#txn = txn;
+    const role = this.#role;
+    if (role.name === 'switching' && role.preCopy !== null) {
+      const preCopy = chargeChange(this.config, role.preCopy, this.#now, run.entryBytes);
+      this.#role = { ...role, preCopy };
+    }
     if (this.#log !== null) this.#unlogged.push(run.entry);
     this.#emit({ kind: 'executed', txn, clientId, syncId, nowMs: this.#now, seed });
     this.#cache.save(clientId, syncId, { reply: run.reply, txn } satisfies SavedReply);
@@ -921,14 +938,24 @@ export class PairCore {
     const id = ++this.#snapshotId;
     this.#chunksOut = roundChunks(round, id, this.config.snapshotChunkBytes);
     this.#cache.record();
-    return { bridge, id, sent: clonePlain(state), rounds: 1, lastBytes: roundBytes(round) };
+    return {
+      bridge,
+      id,
+      sent: clonePlain(state),
+      rounds: 1,
+      lastBytes: roundBytes(round),
+      acknowledged: false,
+      allowance: PRE_COPY_BURST_BYTES,
+      allowanceAtMs: this.#now,
+    };
   }
 
   /**
-   * The new version holds the last round: send what changed since, while
-   * serving, or, once that is small (or no longer shrinks), as the final
+   * The new version holds the last round and the line is free: send what
+   * changed since, while serving, or, once that is small, as the final
    * round with new requests held from now on (f ends; g follows its
-   * acknowledgement).
+   * acknowledgement). Taken only when it can go at once, so that it
+   * carries what changed up to the moment it leaves.
    */
   #nextRound(role: Switching, preCopy: PreCopy): void {
     const { stateVersion, state } = stateFor(this.app, this.#state, preCopy.bridge);
@@ -958,7 +985,14 @@ export class PairCore {
     const sent = clonePlain(state);
     this.#role = {
       ...base,
-      preCopy: { ...preCopy, id, sent, rounds: preCopy.rounds + 1, lastBytes: bytes },
+      preCopy: {
+        ...preCopy,
+        id,
+        sent,
+        rounds: preCopy.rounds + 1,
+        lastBytes: bytes,
+        acknowledged: false,
+      },
     };
   }
 
@@ -973,6 +1007,14 @@ export class PairCore {
     const idle =
       channel.pending === channel.inFlight &&
       this.#links.lineIdleAtMs(path, this.#now) <= this.#now + TX_AHEAD_MS;
+    const before = this.#role;
+    if (
+      this.#chunksOut.length === 0 &&
+      idle &&
+      before.name === 'switching' &&
+      before.preCopy?.acknowledged
+    )
+      this.#nextRound(before, before.preCopy);
     const chunk = this.#chunksOut[0];
     if (chunk === undefined || !idle || !this.#send(chunk)) return;
     this.#chunksOut.shift();
@@ -1107,7 +1149,8 @@ export class PairCore {
       role.joinerInc !== 0 &&
       role.snapshotLastSeq !== 0 &&
       holdsCopy &&
-      this.#peerAck >= role.snapshotLastSeq
+      this.#peerAck >= role.snapshotLastSeq &&
+      this.#stream.earlyAcknowledged(this.#peerAck)
     ) {
       this.#setRole({ name: 'primary' }, 'backup synchronised', 'backup-synchronised');
       // A backup can join on trial under a primary that has confirmed already
@@ -1145,7 +1188,12 @@ export class PairCore {
       partner.role === 'joining' &&
       this.#peerAck >= role.snapshotLastSeq
     ) {
-      this.#nextRound(role, role.preCopy);
+      // The next round is taken when the line can carry it (#queueChunk).
+      this.#role = {
+        ...role,
+        snapshotLastSeq: 0,
+        preCopy: { ...role.preCopy, acknowledged: true },
+      };
     } else if (
       role.name === 'switching' &&
       role.step === 'big-checkpoint' &&
@@ -1311,6 +1359,15 @@ export class PairCore {
     this.#emit({ kind: 'switch', step, ok: false, detail });
     this.#setRole(ALONE, `switch failed at ${step}`, 'switch-failed');
     if (role.name === 'switching') this.#serveHeld(role.held);
+  }
+
+  /** Requests a pre-copy made wait, served as far as its change allowance goes. */
+  #serveThrottled(): void {
+    const role = this.#role;
+    if (role.name !== 'switching' || role.preCopy === null || role.held.length === 0) return;
+    this.#role = { ...role, held: [] };
+    // Those beyond the allowance wait again, in the same order.
+    this.#serveHeld(role.held);
   }
 
   /** Requests held during a switch, served in the order they arrived. */
