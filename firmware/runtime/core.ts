@@ -395,6 +395,15 @@ export class PairCore {
     );
   }
 
+  /**
+   * A switching primary holding every new request (for the old backup's
+   * stop, or the big checkpoint's last round): it executes nothing, and
+   * releases only replies its backup acknowledged.
+   */
+  get holdingRequests(): boolean {
+    return this.#role.name === 'switching' && holdsRequests(this.#role);
+  }
+
   get term(): number {
     return this.#term;
   }
