@@ -543,3 +543,37 @@ test('a joiner stalled for a moment during the big checkpoint is kept, and write
   t.true(pair.replies.every((r) => r.ok));
   t.deepEqual(pair.core(1).state, pair.core(0).state);
 });
+
+test('a joiner that went silent mid-transfer is a backup only once it holds every write answered meanwhile', (t) => {
+  // While a joiner is silent mid-transfer its waiting replies go (it cannot
+  // take over yet), and their entries follow when it is heard again: maybe
+  // after the last chunk. Counting it as a backup at that chunk's
+  // acknowledgement, before those entries, let a pull of the primary right
+  // then lose them. Each offset freezes the joiner at another point.
+  const app = bulkApp(12_000);
+  for (let offset = 0; offset < 1200; offset += 60) {
+    const pair = wholePair([app, app]);
+    pair.powerOff(1);
+    pair.runUntil(() => pair.core(0).role === 'primary-alone');
+    pair.boot(1);
+    pair.runUntil(() => pair.cores[1]?.role === 'joining');
+    let syncId = 0;
+    const startMs = pair.nowMs;
+    let frozen = false;
+    while (pair.core(0).role !== 'primary' && pair.nowMs - startMs < 30_000) {
+      if (!frozen && pair.nowMs - startMs >= offset) {
+        pair.freeze(1, 400);
+        frozen = true;
+      }
+      pair.request(0, 'writer', ++syncId, null);
+      pair.run(1);
+    }
+    const acknowledged = Math.max(0, ...pair.replies.map((r) => (r.ok ? r.txn : 0)));
+    pair.powerOff(0);
+    pair.runUntil(() => pair.cores[1]?.serving === true);
+    t.true(
+      pair.core(1).txn >= acknowledged,
+      `freeze at +${offset} ms: the backup holds txn ${pair.core(1).txn}, ${acknowledged} were acknowledged`,
+    );
+  }
+});

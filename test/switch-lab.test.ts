@@ -164,12 +164,17 @@ function switchKilledAfterStepA(dir: string): Promise<string> {
 }
 
 test.serial(
-  'the interconnect cable cut during the big checkpoint: the pair re-forms on one version, nothing lost',
+  'the interconnect cable cut for 1.5 s right after a switch began: the pair re-forms on one version, nothing lost',
   async (t) => {
-    // One cable, so cutting it separates the boards. Once the backup is asked
-    // to stop, the hub lets 1000 more bytes from the primary through and then
-    // unplugs the cable: a few heartbeats, then the big checkpoint is cut
-    // short (16 clients make it a few kilobytes). Plugged in again after 1.5 s.
+    // One cable, so cutting it separates the boards. Once the host sees the
+    // backup asked to stop, the hub unplugs the cable (both ways, DSR too) at
+    // the next byte from the primary, and plugs it in again after 1.5 s. The
+    // cut lands while the backup reboots or while the big checkpoint's rounds
+    // cross (the whole switch takes a few hundred bytes and about 100 ms, so
+    // where exactly depends on how fast the host reacts): the switch either
+    // fails (the pre-copy makes no progress for 1 s) or, when the new version
+    // had not joined yet, goes on once the cable is back. Either way the pair
+    // re-forms on one version with nothing lost.
     const lab = await startSwitchLab('ledger@2.0.0', 1);
     try {
       let report: SwitchReport | undefined;
@@ -187,7 +192,7 @@ test.serial(
                   op: 'cable',
                   cable: 'path0',
                   direction: step.processor === 1 ? 'a-to-b' : 'b-to-a',
-                  faults: { unplugAfterBytes: 1000 },
+                  faults: { unplugAfterBytes: 1 },
                 })
                 .then(() => sleep(1500))
                 .then(() => lab.lab.request({ op: 'cable', cable: 'path0', restore: true }));
@@ -198,8 +203,7 @@ test.serial(
         16,
       );
       t.log(`steps: ${report?.steps.map((s) => `${s.step}${s.ok ? '' : '!'}`).join(' ')}`);
-      t.false(report?.ok);
-      t.not(report?.failedStep, null);
+      t.true(report?.ok === true || report?.failedStep !== null);
       t.true(report?.settled);
       const [p1, p2] = report ? versions(report) : [];
       t.is(p1, p2);

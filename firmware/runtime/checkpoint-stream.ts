@@ -39,10 +39,24 @@ export class CheckpointStream {
   #pending: PendingReply[] = [];
   /** Channel sequence of the last checkpoint batch sent. */
   #lastBatchSeq = 0;
+  /** Encoded bytes of the entries waiting to be sent. */
+  #unsentBytes = 0;
+  /**
+   * The last entry whose reply went before a backup held it (to a joiner
+   * that could not take over yet), and the sequence of the batch that
+   * carried it (0 until sent): a joiner is a backup only once it holds it.
+   */
+  #earlyTxn = 0;
+  #earlySeq = 0;
 
   /** Replies executed but not yet acknowledged by the backup. */
   get lag(): number {
     return this.#pending.length;
+  }
+
+  /** Encoded bytes of the entries waiting to be sent: how far the partner lags behind. */
+  get unsentBytes(): number {
+    return this.#unsentBytes;
   }
 
   /**
@@ -51,7 +65,14 @@ export class CheckpointStream {
    */
   add(entry: CheckpointEntry, bytes: number, reply: ClientReply | null): void {
     this.#outbox.push({ entry, bytes });
+    this.#unsentBytes += bytes;
     if (reply !== null) this.#pending.push({ seq: 0, txn: entry.txn, reply });
+    else this.#markEarly(entry.txn, 0);
+  }
+
+  /** Whether the partner acknowledged every entry whose reply went before it held it. */
+  earlyAcknowledged(peerAck: number): boolean {
+    return this.#earlyTxn === 0 || (this.#earlySeq !== 0 && this.#earlySeq <= peerAck);
   }
 
   /**
@@ -104,8 +125,10 @@ export class CheckpointStream {
       sentSeq = seq;
       sentBytes += bytes;
       sentTxn = (batch[batch.length - 1] as CheckpointEntry).txn;
+      if (this.#earlySeq === 0 && sentTxn >= this.#earlyTxn) this.#earlySeq = seq;
     }
     this.#outbox = this.#outbox.slice(next);
+    this.#unsentBytes -= sentBytes;
     if (sentTxn === 0) return 0;
     this.#lastBatchSeq = sentSeq;
     for (const pending of this.#pending) {
@@ -130,6 +153,8 @@ export class CheckpointStream {
   /** The replies waiting go now; their entries still go to the partner (a joiner that cannot take over yet). */
   releaseReplies(): ClientReply[] {
     const released = this.#pending.map((p) => p.reply);
+    const last = this.#pending.at(-1);
+    if (last !== undefined) this.#markEarly(last.txn, last.seq);
     this.#pending = [];
     return released;
   }
@@ -138,17 +163,28 @@ export class CheckpointStream {
   releaseAll(): ClientReply[] {
     const released = this.#pending.map((p) => p.reply);
     this.#pending = [];
-    this.#outbox = [];
+    this.dropUnsent();
     return released;
   }
 
-  /** Entries not yet sent are dropped (a big checkpoint carries them, or the partner restarted). */
+  /**
+   * Entries not yet sent are dropped (a big checkpoint carries them, or the
+   * partner restarted): the partner needs none of them, early ones included.
+   */
   dropUnsent(): void {
     this.#outbox = [];
+    this.#unsentBytes = 0;
+    this.#markEarly(0, 0);
   }
 
   /** The channel starts over: its sequence numbers begin again. */
   resetSequence(): void {
     this.#lastBatchSeq = 0;
+    this.#markEarly(0, 0);
+  }
+
+  #markEarly(txn: number, seq: number): void {
+    this.#earlyTxn = txn;
+    this.#earlySeq = seq;
   }
 }

@@ -41,10 +41,15 @@ export interface PairConfig {
   readonly pendingRepliesMax: number;
   /** How long a switch waits for the partner to boot the new version. */
   readonly switchBootTimeoutMs: number;
-  /** How long requests may be held for the big checkpoint beyond its line time, before the switch gives up. */
+  /** How long the big checkpoint (its pre-copy, or the hold for its last round) may go without progress before the switch gives up. */
   readonly switchHoldTimeoutMs: number;
   /** Payload bytes of one snapshot chunk. */
   readonly snapshotChunkBytes: number;
+  /**
+   * A switch's pre-copy sends rounds while serving until one is at most
+   * this many bytes; that one goes with requests held.
+   */
+  readonly switchFinalRoundBytes: number;
   /** Reliable channel: segments in flight. */
   readonly channelWindowMax: number;
   /** Reliable channel: segments queued or in flight. */
@@ -60,12 +65,26 @@ export interface PairConfig {
   readonly joinRetryAfterMs: number;
 }
 
+/**
+ * A chunk of the big checkpoint occupies the line for about this long: a
+ * write that arrives meanwhile waits for it (at 115200, 448 bytes: 39 ms
+ * of waiting and about 10% of framing, where 2 KB chunks made writes wait
+ * 180 ms while a backup rejoined).
+ */
+const CHUNK_LINE_MS = 40;
+
+function chunkBytesFor(baud: number): number {
+  const bytes = 64 * Math.round(((baud / 10_000) * CHUNK_LINE_MS) / 64);
+  return Math.min(2048, Math.max(256, bytes));
+}
+
 export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}): PairConfig {
   const heartbeatIntervalMs = overrides.heartbeatIntervalMs ?? 50;
   const suspectMissCount = overrides.suspectMissCount ?? 3;
+  const baud = overrides.baud ?? 115200;
   return {
     processor,
-    baud: 115200,
+    baud,
     pathCount: 2,
     dsrWired: true,
     fenceWired: true,
@@ -80,7 +99,9 @@ export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}
     pendingRepliesMax: 512,
     switchBootTimeoutMs: 3000,
     switchHoldTimeoutMs: 1000,
-    snapshotChunkBytes: 2048,
+    snapshotChunkBytes: chunkBytesFor(baud),
+    // What crosses in about 10 ms at 115200.
+    switchFinalRoundBytes: 128,
     channelWindowMax: 32,
     channelQueueMax: 1024,
     retransmitTimeoutMs: 30,

@@ -32,6 +32,7 @@ import {
   parseEnvelope,
   REGISTER_SYNC_ID,
   type RoleName,
+  type Round,
   type Snapshot,
   type Status,
 } from './messages.ts';
@@ -39,22 +40,32 @@ import type { Effect, Output, PairEvent, RoleCause, SwitchStepName } from './out
 import { nextSeed, seededRandom } from './random.ts';
 import { ReplyCache } from './reply-cache.ts';
 import { ALONE, type Role } from './roles.ts';
-import { bridgeTo, stateFor, stateFrom } from './state-bridge.ts';
+import { type Bridge, bridgeTo, stateFor, stateFrom } from './state-bridge.ts';
+import { clonePlain, diffState } from './state-diff.ts';
 import {
   addChunk,
+  addRound,
   type Chunk,
   EARLY_ENTRIES_MAX,
   noTransfer,
-  readSnapshot,
-  snapshotChunks,
+  readRound,
+  roundBytes,
+  roundChunks,
+  wholeRound,
 } from './state-transfer.ts';
 import {
+  changeAllowedAtMs,
+  chargeChange,
   heldBatches,
-  holdExpiresAtMs,
   holdsRequests,
+  isFinalRound,
+  PRE_COPY_BURST_BYTES,
+  type PreCopy,
+  preCopyThrottles,
   type Switching,
   type SwitchRefusal,
   switchRefusal,
+  transferExpiresAtMs,
 } from './switch-procedure.ts';
 import { type AppState, applyEntry, execute } from './transactions.ts';
 
@@ -304,6 +315,7 @@ export class PairCore {
         stopSeq: this.#lastSentSeq,
         progressMs: now,
         rolesTaken: false,
+        preCopy: null,
       },
       `switch to ${this.#hello.otherVersion}`,
       'switch-started',
@@ -322,6 +334,7 @@ export class PairCore {
   tick(now: number): void {
     this.#advance(now);
     this.#detectFailures();
+    this.#serveThrottled();
     this.#flush();
   }
 
@@ -333,8 +346,10 @@ export class PairCore {
     const lineFreeMs = links.lineIdleAtMs(links.preferredPath(), this.#now) - TX_AHEAD_MS;
     const retransmit = this.#channel.nextRetransmitAt();
     if (retransmit !== undefined) wake = Math.min(wake, Math.max(retransmit, lineFreeMs));
-    if (this.#channel.sendable > 0 || this.#chunksOut.length > 0) wake = Math.min(wake, lineFreeMs);
     const role = this.#role;
+    const roundDue = role.name === 'switching' && role.preCopy?.acknowledged === true;
+    if (this.#channel.sendable > 0 || this.#chunksOut.length > 0 || roundDue)
+      wake = Math.min(wake, lineFreeMs);
     if (this.#holdsBackup() && this.#offProvesPowerLoss())
       wake = Math.min(wake, this.#detector.offSettledWakeMs());
     if (role.name === 'backup' || (this.#joinerMidTransfer() && !this.#detector.partnerUp))
@@ -342,8 +357,10 @@ export class PairCore {
     wake = Math.min(wake, this.#recoverAloneAtMs());
     if (role.name === 'switching' && role.step === 'awaiting-boot') {
       wake = Math.min(wake, role.sinceMs + this.config.switchBootTimeoutMs + 1);
-    } else if (role.name === 'switching' && role.step === 'big-checkpoint') {
-      wake = Math.min(wake, holdExpiresAtMs(this.config, role) + 1);
+    } else if (role.name === 'switching' && bigCheckpointUnderWay(role)) {
+      wake = Math.min(wake, transferExpiresAtMs(this.config, role) + 1);
+      if (role.preCopy !== null && role.held.length > 0)
+        wake = Math.min(wake, changeAllowedAtMs(this.config, role.preCopy));
     }
     return Math.max(wake, this.#now);
   }
@@ -376,6 +393,15 @@ export class PairCore {
       !(this.#role.name === 'switching' && this.#role.step === 'handed-over') &&
       !this.#backupInDoubt()
     );
+  }
+
+  /**
+   * A switching primary holding every new request (for the old backup's
+   * stop, or the big checkpoint's last round): it executes nothing, and
+   * releases only replies its backup acknowledged.
+   */
+  get holdingRequests(): boolean {
+    return this.#role.name === 'switching' && holdsRequests(this.#role);
   }
 
   get term(): number {
@@ -439,7 +465,10 @@ export class PairCore {
     // During a switch's hold every request waits, registrations too: they
     // travel with the roles, and the new version answers them from the reply
     // cache that came with the big checkpoint.
-    if (role.name === 'switching' && holdsRequests(role)) {
+    if (
+      role.name === 'switching' &&
+      (holdsRequests(role) || preCopyThrottles(this.config, role, this.#now))
+    ) {
       if (role.held.length >= this.config.heldRequestsMax) {
         this.#replyError(clientId, syncId, 'busy', 'switch in progress and the hold queue is full');
       } else {
@@ -514,6 +543,11 @@ export class PairCore {
     }
     this.#state = run.state;
     this.#txn = txn;
+    const role = this.#role;
+    if (role.name === 'switching' && role.preCopy !== null) {
+      const preCopy = chargeChange(this.config, role.preCopy, this.#now, run.entryBytes);
+      this.#role = { ...role, preCopy };
+    }
     if (this.#log !== null) this.#unlogged.push(run.entry);
     this.#emit({ kind: 'executed', txn, clientId, syncId, nowMs: this.#now, seed });
     this.#cache.save(clientId, syncId, { reply: run.reply, txn } satisfies SavedReply);
@@ -618,7 +652,7 @@ export class PairCore {
       this.#serveHeld(role.held);
       return;
     }
-    if (role.step === 'big-checkpoint') {
+    if (bigCheckpointUnderWay(role)) {
       this.#failSwitch('f', 'the new version restarted during the big checkpoint');
       return;
     }
@@ -652,7 +686,13 @@ export class PairCore {
         if (partnerServes && this.#now >= this.#joinAllowedAtMs) {
           this.#send({ k: 'join', hello: this.hello });
           this.#setRole(
-            { name: 'joining', sinceMs: this.#now, transfer: noTransfer(), early: [] },
+            {
+              name: 'joining',
+              sinceMs: this.#now,
+              transfer: noTransfer(),
+              received: null,
+              early: [],
+            },
             'asked the primary to join',
             'join-asked',
           );
@@ -767,7 +807,7 @@ export class PairCore {
     if (role.name === 'primary' || (role.name === 'primary-alone' && role.joinerInc !== 0)) {
       this.#releaseAllPending();
       this.#setRole(ALONE, `the backup gave up its copy: ${reason}`, 'backup-gave-up-copy');
-    } else if (role.name === 'switching' && role.step === 'big-checkpoint') {
+    } else if (role.name === 'switching' && bigCheckpointUnderWay(role)) {
       this.#failSwitch('f', `the new version could not take the big checkpoint: ${reason}`);
     }
   }
@@ -807,19 +847,19 @@ export class PairCore {
         ok: true,
         detail: `checkpoints ${this.app.stateVersion} <-> ${partner.stateVersion}`,
       });
-      // f. hold new requests (none are outstanding: alone, replies leave at once) and send everything.
-      if (!this.#sendSnapshot(partner)) return;
+      // f. send everything once while serving (alone: replies leave at once), then what changed.
       this.#setRole(
         {
           ...role,
-          step: 'big-checkpoint',
+          step: 'pre-copy',
           sinceMs: this.#now,
           progressMs: this.#now,
           snapshotLastSeq: 0,
           joinerInc: this.#partnerInc,
+          preCopy: this.#firstRound(bridge),
         },
-        'big checkpoint to the new version',
-        'big-checkpoint-to-new-version',
+        'big checkpoint to the new version, in rounds while serving',
+        'pre-copy-to-new-version',
       );
       return;
     }
@@ -880,12 +920,89 @@ export class PairCore {
       term: this.#term,
       cache: this.#cache.entries(),
     };
-    this.#chunksOut = snapshotChunks(snapshot, ++this.#snapshotId, this.config.snapshotChunkBytes);
+    this.#chunksOut = roundChunks(
+      wholeRound(snapshot),
+      ++this.#snapshotId,
+      this.config.snapshotChunkBytes,
+    );
     // What is queued is in the big checkpoint; what runs from now on follows
     // it. Replies still waiting go now: the partner joining again has no
     // copy to take over with until it installs this one.
     this.#releaseAllPending();
     return true;
+  }
+
+  /**
+   * f, the pre-copy's first round: everything, in the state version the new
+   * version reads. From now on the cache's changes are recorded for the
+   * rounds after it.
+   */
+  #firstRound(bridge: Bridge): PreCopy {
+    const { stateVersion, state } = stateFor(this.app, this.#state, bridge);
+    const round: Round = {
+      ...wholeRound({ stateVersion, state, txn: this.#txn, term: this.#term, cache: [] }),
+      final: false,
+      cache: this.#cache.entries(),
+    };
+    const id = ++this.#snapshotId;
+    this.#chunksOut = roundChunks(round, id, this.config.snapshotChunkBytes);
+    this.#cache.record();
+    return {
+      bridge,
+      id,
+      sent: clonePlain(state),
+      rounds: 1,
+      lastBytes: roundBytes(round),
+      acknowledged: false,
+      allowance: PRE_COPY_BURST_BYTES,
+      allowanceAtMs: this.#now,
+    };
+  }
+
+  /**
+   * The new version holds the last round and the line is free: send what
+   * changed since, while serving, or, once that is small, as the final
+   * round with new requests held from now on (f ends; g follows its
+   * acknowledgement). Taken only when it can go at once, so that it
+   * carries what changed up to the moment it leaves.
+   */
+  #nextRound(role: Switching, preCopy: PreCopy): void {
+    const { stateVersion, state } = stateFor(this.app, this.#state, preCopy.bridge);
+    const round: Round = {
+      base: preCopy.id,
+      final: false,
+      stateVersion,
+      txn: this.#txn,
+      term: this.#term,
+      state: diffState(preCopy.sent, state),
+      cache: [],
+      cacheOps: this.#cache.takeRecorded(),
+    };
+    const bytes = roundBytes(round);
+    const id = ++this.#snapshotId;
+    const base = { ...role, snapshotLastSeq: 0, progressMs: this.#now };
+    if (isFinalRound(this.config, preCopy, bytes)) {
+      this.#setRole(
+        { ...base, step: 'big-checkpoint', sinceMs: this.#now, preCopy: null },
+        `last round of the big checkpoint to the new version (${bytes} bytes), new requests held`,
+        'big-checkpoint-to-new-version',
+      );
+      this.#chunksOut = roundChunks({ ...round, final: true }, id, this.config.snapshotChunkBytes);
+      return;
+    }
+    this.#chunksOut = roundChunks(round, id, this.config.snapshotChunkBytes);
+    const sent = clonePlain(state);
+    this.#role = {
+      ...base,
+      preCopy: {
+        ...preCopy,
+        id,
+        sent,
+        rounds: preCopy.rounds + 1,
+        lastBytes: bytes,
+        acknowledged: false,
+      },
+    };
   }
 
   /**
@@ -899,6 +1016,14 @@ export class PairCore {
     const idle =
       channel.pending === channel.inFlight &&
       this.#links.lineIdleAtMs(path, this.#now) <= this.#now + TX_AHEAD_MS;
+    const before = this.#role;
+    if (
+      this.#chunksOut.length === 0 &&
+      idle &&
+      before.name === 'switching' &&
+      before.preCopy?.acknowledged
+    )
+      this.#nextRound(before, before.preCopy);
     const chunk = this.#chunksOut[0];
     if (chunk === undefined || !idle || !this.#send(chunk)) return;
     this.#chunksOut.shift();
@@ -917,11 +1042,16 @@ export class PairCore {
     if (transfer !== role.transfer) this.#role = { ...role, transfer };
     if (complete === null) return;
     try {
-      const snapshot = readSnapshot(complete);
-      this.#state = stateFrom(this.app, snapshot.stateVersion, snapshot.state);
-      this.#txn = snapshot.txn;
-      this.#term = snapshot.term;
-      this.#cache = ReplyCache.from(this.config.syncDepth, this.config.clientsMax, snapshot.cache);
+      const round = readRound(complete);
+      const received = addRound(role.received, transfer.id, round, this.config);
+      if (!round.final) {
+        this.#role = { ...role, transfer, received };
+        return;
+      }
+      this.#state = stateFrom(this.app, received.stateVersion, received.state);
+      this.#txn = received.txn;
+      this.#term = received.term;
+      this.#cache = received.cache;
     } catch (error) {
       // Ask again later: a fault that passes (a bad chunk, a partner mid-restart) must not keep us out.
       this.#joinAllowedAtMs = this.#now + this.config.joinRetryAfterMs;
@@ -1011,7 +1141,7 @@ export class PairCore {
   #onPeerAck(partner: Status): void {
     let role = this.#role;
     const holdsCopy = partner.role === 'backup';
-    if (role.name === 'switching' && role.step === 'big-checkpoint') {
+    if (role.name === 'switching' && bigCheckpointUnderWay(role)) {
       role = { ...role, progressMs: this.#now };
       this.#role = role;
     }
@@ -1028,7 +1158,8 @@ export class PairCore {
       role.joinerInc !== 0 &&
       role.snapshotLastSeq !== 0 &&
       holdsCopy &&
-      this.#peerAck >= role.snapshotLastSeq
+      this.#peerAck >= role.snapshotLastSeq &&
+      this.#stream.earlyAcknowledged(this.#peerAck)
     ) {
       this.#setRole({ name: 'primary' }, 'backup synchronised', 'backup-synchronised');
       // A backup can join on trial under a primary that has confirmed already
@@ -1059,6 +1190,19 @@ export class PairCore {
         'old-backup-stopped',
       );
       this.#serveHeld(role.held);
+    } else if (
+      role.name === 'switching' &&
+      role.preCopy !== null &&
+      role.snapshotLastSeq !== 0 &&
+      partner.role === 'joining' &&
+      this.#peerAck >= role.snapshotLastSeq
+    ) {
+      // The next round is taken when the line can carry it (#queueChunk).
+      this.#role = {
+        ...role,
+        snapshotLastSeq: 0,
+        preCopy: { ...role.preCopy, acknowledged: true },
+      };
     } else if (
       role.name === 'switching' &&
       role.step === 'big-checkpoint' &&
@@ -1114,7 +1258,7 @@ export class PairCore {
     if (role.name === 'switching') {
       if (role.step === 'awaiting-boot' && now - role.sinceMs > this.config.switchBootTimeoutMs) {
         this.#failSwitch('d', `no new version within ${this.config.switchBootTimeoutMs} ms`);
-      } else if (role.step === 'big-checkpoint' && now > holdExpiresAtMs(this.config, role)) {
+      } else if (bigCheckpointUnderWay(role) && now > transferExpiresAtMs(this.config, role)) {
         this.#failSwitch(
           'f',
           `the big checkpoint made no progress for ${this.config.switchHoldTimeoutMs} ms`,
@@ -1224,6 +1368,15 @@ export class PairCore {
     this.#emit({ kind: 'switch', step, ok: false, detail });
     this.#setRole(ALONE, `switch failed at ${step}`, 'switch-failed');
     if (role.name === 'switching') this.#serveHeld(role.held);
+  }
+
+  /** Requests a pre-copy made wait, served as far as its change allowance goes. */
+  #serveThrottled(): void {
+    const role = this.#role;
+    if (role.name !== 'switching' || role.preCopy === null || role.held.length === 0) return;
+    this.#role = { ...role, held: [] };
+    // Those beyond the allowance wait again, in the same order.
+    this.#serveHeld(role.held);
   }
 
   /** Requests held during a switch, served in the order they arrived. */
@@ -1381,7 +1534,9 @@ export class PairCore {
   #soloAuthoritative(): boolean {
     const role = this.#role;
     if (role.name === 'primary-alone') return role.joinerInc === 0;
-    if (role.name === 'switching') return role.step === 'awaiting-boot' && role.stopSeq === 0;
+    // During the pre-copy the new version holds nothing it could serve from.
+    if (role.name === 'switching')
+      return (role.step === 'awaiting-boot' && role.stopSeq === 0) || role.step === 'pre-copy';
     return false;
   }
 
@@ -1554,8 +1709,9 @@ export class PairCore {
   #setRole(role: Role, why: string, cause: RoleCause): void {
     const transferring =
       (role.name === 'primary-alone' && role.joinerInc !== 0) ||
-      (role.name === 'switching' && role.step === 'big-checkpoint');
+      (role.name === 'switching' && bigCheckpointUnderWay(role));
     if (!transferring) this.#chunksOut = [];
+    if (!(role.name === 'switching' && role.step === 'pre-copy')) this.#cache.stopRecording();
     const wasBooting = this.#role.name === 'booting';
     this.#role = role;
     if (role.name === 'booting' && !wasBooting) {
@@ -1600,6 +1756,11 @@ export class PairCore {
   #badInput(path: number, error: FrameError | MessageError): void {
     this.#emit({ kind: 'bad-input', path, code: error.code, detail: error.message });
   }
+}
+
+/** The new version is receiving the big checkpoint: its pre-copy, or its last round. */
+function bigCheckpointUnderWay(role: Switching): boolean {
+  return role.step === 'pre-copy' || role.step === 'big-checkpoint';
 }
 
 /** The events the app's $RECEIVE loop hears about, as messages. */

@@ -7,7 +7,8 @@
 import type { CheckpointModel } from '../app.ts';
 import type { CborLimits } from '../wire/cbor-limits.ts';
 import { MessageError } from '../wire/errors.ts';
-import type { CacheSession } from './reply-cache.ts';
+import type { CacheOp, CacheSession } from './reply-cache.ts';
+import { type PatchOp, parsePatch } from './state-diff.ts';
 
 /** Envelopes must fit one frame. */
 export const ENVELOPE_LIMITS: CborLimits = { bytesMax: 4096, depthMax: 24, itemsMax: 4096 };
@@ -123,6 +124,29 @@ export interface Snapshot {
   readonly term: number;
   /** Per client: [client id, [syncId, reply] pairs oldest first, sync ids run]. */
   readonly cache: ReadonlyArray<CacheSession>;
+}
+
+/**
+ * The big checkpoint as it travels, in rounds. A switch's pre-copy sends
+ * everything once (a whole round, base 0) and then what changed since the
+ * round before, while the primary serves; its final round goes with
+ * requests held, so the hold lasts only as long as the last changes take.
+ * A joiner of the same version gets one whole, final round.
+ */
+export interface Round {
+  /** Transfer id of the round this one changes; 0 for a whole round. */
+  readonly base: number;
+  /** The last round: the joiner installs what it holds and is a backup. */
+  readonly final: boolean;
+  readonly stateVersion: number;
+  readonly txn: number;
+  readonly term: number;
+  /** The state, as changes to the base round's (a whole round: one set of the root). */
+  readonly state: readonly PatchOp[];
+  /** A whole round's sessions, as in a Snapshot; empty in a changed round. */
+  readonly cache: ReadonlyArray<CacheSession>;
+  /** A changed round's cache changes since its base, oldest first; empty in a whole round. */
+  readonly cacheOps: readonly CacheOp[];
 }
 
 /** A request from a client, as it arrives on a board's client port (sync id 0 registers). */
@@ -368,7 +392,39 @@ export function parseClientRequest(value: unknown): ClientRequest {
 
 export function parseSnapshot(value: unknown): Snapshot {
   const s = record(value, 'snapshot');
-  const cache = list(s.cache, 'snapshot.cache').map((item) => {
+  return {
+    stateVersion: count(s.stateVersion, 'snapshot.stateVersion'),
+    state: s.state,
+    txn: count(s.txn, 'snapshot.txn'),
+    term: count(s.term, 'snapshot.term'),
+    cache: parseSessions(s.cache),
+  };
+}
+
+export function parseRound(value: unknown): Round {
+  const r = record(value, 'round');
+  if (typeof r.final !== 'boolean') fail('round.final');
+  const cacheOps = list(r.cacheOps, 'round.cacheOps').map((item): CacheOp => {
+    const op = list(item, 'cache op');
+    const clientId = text(op[0], 'cache op clientId');
+    if (op.length === 1) return [clientId];
+    if (op.length === 3) return [clientId, count(op[1], 'cache op syncId'), op[2]];
+    return fail('cache op');
+  });
+  return {
+    base: count(r.base, 'round.base'),
+    final: r.final,
+    stateVersion: count(r.stateVersion, 'round.stateVersion'),
+    txn: count(r.txn, 'round.txn'),
+    term: count(r.term, 'round.term'),
+    state: parsePatch(r.state),
+    cache: parseSessions(r.cache),
+    cacheOps,
+  };
+}
+
+function parseSessions(value: unknown): CacheSession[] {
+  return list(value, 'cache').map((item) => {
     const pair = list(item, 'cache item');
     const replies = list(pair[1], 'cache replies').map((r) => {
       const sr = list(r, 'cache reply');
@@ -377,11 +433,4 @@ export function parseSnapshot(value: unknown): Snapshot {
     const ran = list(pair[2], 'cache ran').map((id) => count(id, 'cache ran id'));
     return [text(pair[0], 'cache clientId'), replies, ran] as const;
   });
-  return {
-    stateVersion: count(s.stateVersion, 'snapshot.stateVersion'),
-    state: s.state,
-    txn: count(s.txn, 'snapshot.txn'),
-    term: count(s.term, 'snapshot.term'),
-    cache,
-  };
 }

@@ -47,6 +47,9 @@ export type RoleCause =
   | 'stepped-down'
   | 'switch-started'
   | 'old-backup-stopped'
+  /** f begins: the big checkpoint goes to the new version in rounds, while this primary serves. */
+  | 'pre-copy-to-new-version'
+  /** f ends: new requests are held while the last round crosses. */
   | 'big-checkpoint-to-new-version'
   /** g, old primary: the roles were offered to the new version; it serves no more. */
   | 'roles-offered'

@@ -32,6 +32,13 @@ export type CacheSession = readonly [
   ReadonlyArray<number>,
 ];
 
+/**
+ * A change to the cache, as a switch's pre-copy sends it: a registration
+ * ([client id]) or a saved reply ([client id, sync id, reply]). Replaying
+ * the changes in order gives the same sessions in the same recency order.
+ */
+export type CacheOp = readonly [string] | readonly [string, number, unknown];
+
 interface Session {
   /** The replies of the `syncDepth` highest sync ids run, lowest first. */
   readonly replies: Array<readonly [number, unknown]>;
@@ -43,10 +50,37 @@ export class ReplyCache {
   /** Insertion order doubles as recency: a client is moved to the end when seen. */
   readonly #clients = new Map<string, Session>();
 
+  /** Changes since `record()`, or null when not recording. */
+  #recorded: CacheOp[] | null = null;
+
   constructor(
     readonly syncDepth: number,
     readonly clientsMax: number,
   ) {}
+
+  /** Keeps every change from now on, for `takeRecorded`, until `stopRecording`. */
+  record(): void {
+    this.#recorded = [];
+  }
+
+  /** The changes recorded since `record()` or the last take, oldest first. */
+  takeRecorded(): CacheOp[] {
+    const ops = this.#recorded ?? [];
+    if (this.#recorded !== null) this.#recorded = [];
+    return ops;
+  }
+
+  stopRecording(): void {
+    this.#recorded = null;
+  }
+
+  /** Applies changes another cache recorded. */
+  replay(ops: readonly CacheOp[]): void {
+    for (const op of ops) {
+      if (op.length === 1) this.register(op[0]);
+      else this.save(op[0], op[1], op[2]);
+    }
+  }
 
   lookup(clientId: string, syncId: number): CacheLookup {
     const session = this.#clients.get(clientId);
@@ -60,10 +94,12 @@ export class ReplyCache {
 
   /** Begins a session for `clientId`, or keeps the one it has (a retried registration). */
   register(clientId: string): void {
+    this.#recorded?.push([clientId]);
     this.#touch(clientId);
   }
 
   save(clientId: string, syncId: number, reply: unknown): void {
+    this.#recorded?.push([clientId, syncId, reply]);
     const session = this.#touch(clientId);
     // Keep the replies of the highest sync ids, not the latest to run: a
     // pipelining client's requests run out of order, and it retries only

@@ -1,11 +1,17 @@
 import type { CheckpointEntry, HeldRequest } from './messages.ts';
-import type { Transfer } from './state-transfer.ts';
+import type { Received, Transfer } from './state-transfer.ts';
+import type { PreCopy } from './switch-procedure.ts';
 
 /** Progress of an online replacement, as seen by the processor driving it. */
 export type SwitchStep =
   /** The backup was asked to stop and boot the other image; waiting for it to come back. */
   | 'awaiting-boot'
-  /** The new version is receiving the big checkpoint; requests are held. */
+  /**
+   * The new version is receiving the big checkpoint in rounds, each what
+   * changed since the one before, while this processor serves alone.
+   */
+  | 'pre-copy'
+  /** The new version is receiving the last round; requests are held. */
   | 'big-checkpoint'
   /**
    * Roles were offered to the new version; this processor serves nothing and
@@ -23,13 +29,16 @@ export type Role =
   | { readonly name: 'booting' }
   /**
    * Asked the primary to join (at `sinceMs`) and is receiving the big
-   * checkpoint, with the checkpoints the primary sends between its chunks
-   * (`early`, applied once it is installed). Cannot take over yet.
+   * checkpoint: the chunks of the round under way (`transfer`), what the
+   * rounds before gave (`received`), and the checkpoints the primary sends
+   * between its chunks (`early`, applied once it is installed). Cannot take
+   * over yet.
    */
   | {
       readonly name: 'joining';
       readonly sinceMs: number;
       readonly transfer: Transfer;
+      readonly received: Received | null;
       readonly early: CheckpointEntry[];
     }
   /** Holds everything the primary acknowledged; takes over when the primary goes silent. */
@@ -62,6 +71,8 @@ export type Role =
       readonly progressMs: number;
       /** The new version said it took the roles (handed-over): it may serve, we may not again. */
       readonly rolesTaken: boolean;
+      /** What the pre-copy's rounds sent so far (pre-copy), null otherwise. */
+      readonly preCopy: PreCopy | null;
     }
   /** Stopped on purpose (told to reboot); waits for the board to reset it. */
   | { readonly name: 'stopped'; readonly reason: string };

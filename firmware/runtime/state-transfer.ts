@@ -1,10 +1,14 @@
 /**
- * The big checkpoint: encoded once on the primary and sent in chunks on the
- * reliable channel; assembled on the joiner from the chunks of one transfer,
- * in order, and decoded once the last one is in.
+ * The big checkpoint: each round (messages.ts, Round) encoded once on the
+ * primary and sent in chunks on the reliable channel; assembled on the
+ * joiner from the chunks of one transfer, in order, decoded once the last
+ * one is in, and added to what the joiner holds from the rounds before.
  */
 import { type CborLimits, decodeCbor, encodeCbor } from '../wire/cbor.ts';
-import { type PeerBody, parseSnapshot, type Snapshot } from './messages.ts';
+import { MessageError } from '../wire/errors.ts';
+import { type PeerBody, parseRound, type Round, type Snapshot } from './messages.ts';
+import { ReplyCache } from './reply-cache.ts';
+import { applyPatch } from './state-diff.ts';
 
 /**
  * Checkpoints a joiner keeps while its big checkpoint is incomplete. The
@@ -22,9 +26,29 @@ const SNAPSHOT_LIMITS: CborLimits = {
 
 export type Chunk = Extract<PeerBody, { k: 'snap' }>;
 
-/** The big checkpoint as the chunk bodies of transfer `id`. */
-export function snapshotChunks(snapshot: Snapshot, id: number, chunkBytes: number): Chunk[] {
-  const bytes = encodeCbor(snapshot, SNAPSHOT_LIMITS);
+/** A whole, final round: the big checkpoint for a joiner of the same version. */
+export function wholeRound(snapshot: Snapshot): Round {
+  const { stateVersion, txn, term, state, cache } = snapshot;
+  return {
+    base: 0,
+    final: true,
+    stateVersion,
+    txn,
+    term,
+    state: [[0, [], state]],
+    cache,
+    cacheOps: [],
+  };
+}
+
+/** A round's encoded size, to decide whether it goes as the final one. */
+export function roundBytes(round: Round): number {
+  return encodeCbor(round, SNAPSHOT_LIMITS).length;
+}
+
+/** A round as the chunk bodies of transfer `id`. */
+export function roundChunks(round: Round, id: number, chunkBytes: number): Chunk[] {
+  const bytes = encodeCbor(round, SNAPSHOT_LIMITS);
   const count = Math.max(1, Math.ceil(bytes.length / chunkBytes));
   const chunks: Chunk[] = [];
   for (let index = 0; index < count; index++) {
@@ -65,9 +89,47 @@ export function addChunk(
   return { transfer: current, complete: done ? concat(current.chunks) : null };
 }
 
-/** Decodes a complete big checkpoint; throws a MessageError when it is not one. */
-export function readSnapshot(bytes: Uint8Array): Snapshot {
-  return parseSnapshot(decodeCbor(bytes, SNAPSHOT_LIMITS));
+/** Decodes a complete round; throws a MessageError when it is not one. */
+export function readRound(bytes: Uint8Array): Round {
+  return parseRound(decodeCbor(bytes, SNAPSHOT_LIMITS));
+}
+
+/** What a joiner holds from the rounds so far (transfer `id` the last), in the sender's state version. */
+export interface Received {
+  readonly id: number;
+  readonly stateVersion: number;
+  readonly state: unknown;
+  readonly txn: number;
+  readonly term: number;
+  readonly cache: ReplyCache;
+}
+
+/**
+ * What the joiner holds once round `id` is added to `held`. Throws a
+ * MessageError when the round changes a round the joiner does not hold
+ * (or does not fit it).
+ */
+export function addRound(
+  held: Received | null,
+  id: number,
+  round: Round,
+  cacheSize: { readonly syncDepth: number; readonly clientsMax: number },
+): Received {
+  const { stateVersion, txn, term } = round;
+  if (round.base === 0) {
+    const state = applyPatch(undefined, round.state);
+    const cache = ReplyCache.from(cacheSize.syncDepth, cacheSize.clientsMax, round.cache);
+    return { id, stateVersion, state, txn, term, cache };
+  }
+  if (held === null || held.id !== round.base || held.stateVersion !== stateVersion) {
+    throw new MessageError(
+      'bad-shape',
+      `round ${id} changes round ${round.base}, not the one held`,
+    );
+  }
+  const state = applyPatch(held.state, round.state);
+  held.cache.replay(round.cacheOps);
+  return { id, stateVersion, state, txn, term, cache: held.cache };
 }
 
 function concat(chunks: readonly Uint8Array[]): Uint8Array {

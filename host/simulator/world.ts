@@ -967,12 +967,15 @@ class World {
    * it was its backup acknowledged (even in frames a stalled line delivers
    * late, that processor held those entries before anything else), so a
    * `primary` beside a processor serving alone is not one; two serving
-   * alone, or two primaries, are.
+   * alone, or two primaries, are. A switching primary that holds every new
+   * request counts as a `primary`: it releases only replies its backup
+   * acknowledged.
    */
   #afterStep(): void {
     const cores = this.boards.map((b) => b.core);
     const serving = cores.filter((c) => c?.serving === true);
-    const withBackup = serving.filter((c) => c?.role === 'primary').length;
+    // A switching primary that holds every request acknowledges only what its backup holds, as a primary does.
+    const withBackup = serving.filter((c) => c?.role === 'primary' || c?.holdingRequests).length;
     if (serving.length > 1 && withBackup !== 1) {
       this.counts.splitBrain += 1;
       this.history.violation(this.queue.now, 'split-brain', 'both processors serve');

@@ -1,0 +1,158 @@
+/**
+ * Differences between two versions of an app's state (plain data: objects,
+ * arrays, byte strings, primitives), as operations that turn one into the
+ * other. A switch's pre-copy sends the state once and then only what
+ * changed since the last round, so the round sent with requests held is
+ * small whatever the state's size.
+ */
+import { MessageError } from '../wire/errors.ts';
+
+export type PathKey = string | number;
+
+/** One change: set the value at a path (the root for []), delete an object's key, or cut an array. */
+export type PatchOp =
+  | readonly [op: 0, path: readonly PathKey[], value: unknown]
+  | readonly [op: 1, path: readonly PathKey[]]
+  | readonly [op: 2, path: readonly PathKey[], length: number];
+
+const SET = 0;
+const DELETE = 1;
+const TRUNCATE = 2;
+
+/** The operations that turn `before` into `after`. */
+export function diffState(before: unknown, after: unknown): PatchOp[] {
+  const ops: PatchOp[] = [];
+  diffInto(before, after, [], ops);
+  return ops;
+}
+
+function diffInto(before: unknown, after: unknown, path: PathKey[], ops: PatchOp[]): void {
+  if (Array.isArray(before) && Array.isArray(after)) {
+    const common = Math.min(before.length, after.length);
+    for (let i = 0; i < common; i++) diffInto(before[i], after[i], [...path, i], ops);
+    if (after.length < before.length) ops.push([TRUNCATE, path, after.length]);
+    for (let i = common; i < after.length; i++) ops.push([SET, [...path, i], after[i]]);
+    return;
+  }
+  if (isRecord(before) && isRecord(after)) {
+    for (const key of Object.keys(before)) {
+      if (!Object.hasOwn(after, key)) ops.push([DELETE, [...path, key]]);
+    }
+    for (const key of Object.keys(after)) {
+      if (Object.hasOwn(before, key)) diffInto(before[key], after[key], [...path, key], ops);
+      else ops.push([SET, [...path, key], after[key]]);
+    }
+    return;
+  }
+  if (!samePlain(before, after)) ops.push([SET, path, after]);
+}
+
+/** `doc` changed by `ops` (changed in place where it can be; use the result). Throws a MessageError on an op that does not fit. */
+export function applyPatch(doc: unknown, ops: readonly PatchOp[]): unknown {
+  let root = doc;
+  for (const op of ops) {
+    const path = op[1];
+    if (op[0] === TRUNCATE) {
+      const list = walk(root, path);
+      if (!Array.isArray(list) || op[2] > list.length)
+        fail('cut of something not an array that long');
+      list.length = op[2];
+      continue;
+    }
+    if (path.length === 0) {
+      if (op[0] !== SET) fail('a delete names a key');
+      root = clonePlain(op[2]);
+      continue;
+    }
+    const parent = walk(root, path.slice(0, -1));
+    const key = path[path.length - 1] as PathKey;
+    if (op[0] === DELETE) {
+      if (!isRecord(parent) || typeof key !== 'string') fail('delete of a key outside an object');
+      delete parent[key];
+    } else if (Array.isArray(parent)) {
+      if (typeof key !== 'number' || key > parent.length) fail('set beyond an array');
+      parent[key] = clonePlain(op[2]);
+    } else if (isRecord(parent) && typeof key === 'string') {
+      // defineProperty, not assignment: a key named __proto__ is data, never a prototype.
+      Object.defineProperty(parent, key, {
+        value: clonePlain(op[2]),
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    } else {
+      fail('set inside something that is neither an object nor an array');
+    }
+  }
+  return root;
+}
+
+/** A deep copy of plain data, sharing nothing with `value`. */
+export function clonePlain(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(clonePlain);
+  if (value instanceof Uint8Array) return value.slice();
+  if (isRecord(value)) {
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      Object.defineProperty(copy, key, {
+        value: clonePlain(value[key]),
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    }
+    return copy;
+  }
+  return value;
+}
+
+/** Checks that a received value is a list of patch operations. */
+export function parsePatch(value: unknown): PatchOp[] {
+  if (!Array.isArray(value)) fail('patch is not a list');
+  return value.map((item): PatchOp => {
+    if (!Array.isArray(item)) fail('patch op is not a list');
+    const [op, path] = item;
+    if (!Array.isArray(path) || !path.every(isPathKey)) fail('patch path');
+    if (op === SET && item.length === 3) return [SET, path, item[2]];
+    if (op === DELETE && item.length === 2 && path.length > 0) return [DELETE, path];
+    if (op === TRUNCATE && item.length === 3 && Number.isSafeInteger(item[2]) && item[2] >= 0)
+      return [TRUNCATE, path, item[2]];
+    return fail('patch op');
+  });
+}
+
+function walk(root: unknown, path: readonly PathKey[]): unknown {
+  let at = root;
+  for (const key of path) at = child(at, key);
+  return at;
+}
+
+function child(parent: unknown, key: PathKey): unknown {
+  if (Array.isArray(parent) && typeof key === 'number' && key < parent.length) return parent[key];
+  if (isRecord(parent) && typeof key === 'string' && Object.hasOwn(parent, key)) return parent[key];
+  return fail('patch path leads nowhere');
+}
+
+function samePlain(a: unknown, b: unknown): boolean {
+  if (a instanceof Uint8Array && b instanceof Uint8Array) {
+    return a.length === b.length && a.every((byte, i) => byte === b[i]);
+  }
+  return Object.is(a, b);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !(value instanceof Uint8Array)
+  );
+}
+
+function isPathKey(key: unknown): key is PathKey {
+  return typeof key === 'string' || (Number.isSafeInteger(key) && (key as number) >= 0);
+}
+
+function fail(what: string): never {
+  throw new MessageError('bad-shape', `state patch: ${what}`);
+}
