@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SIM_BOARD_STORE } from '../../boards/flash-region.ts';
 import { loadPublicKey } from '../../boards/image/public-key.ts';
 import type { ImageEngine } from '../../boards/image-engine.ts';
 import type { BoardProfile } from '../../boards/profile.ts';
@@ -132,6 +133,7 @@ function simProfile(config: LabConfig, processor: 1 | 2): BoardProfile {
     bus: { path: endpoint.bus(processor), baud: config.busBaud },
     lines: { dsrFromPartner: true, fenceToPartnerReset: true },
     flash: { slotBytes: config.slotBytes, nvmBytes: config.nvmBytes },
+    store: SIM_BOARD_STORE,
     timing: { heartbeatIntervalMs: config.heartbeatIntervalMs },
   };
 }
