@@ -105,7 +105,10 @@ export class FlashRegion implements DurableRegion {
     }
     const torn = this.#operation();
     const size = this.geometry.eraseBlockBytes;
-    this.medium.store(block * size, new Uint8Array(torn ? Math.floor(size / 2) : size).fill(ERASED));
+    this.medium.store(
+      block * size,
+      new Uint8Array(torn ? Math.floor(size / 2) : size).fill(ERASED),
+    );
     this.erases[block] = (this.erases[block] ?? 0) + 1;
     if (torn) this.onPowerCut();
   }

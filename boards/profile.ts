@@ -445,7 +445,7 @@ export const boardProfileSpec = {
       spec: {
         type: 'object',
         description:
-          "The durable region a retained app keeps its write-ahead log in (flash or retentive memory, erased bytes 0xff); without it the board runs memory apps only. Its bytes live in a file named when the board starts.",
+          'The durable region a retained app keeps its write-ahead log in (flash or retentive memory, erased bytes 0xff); without it the board runs memory apps only. Its bytes live in a file named when the board starts.',
         properties: {
           eraseBlockBytes: {
             spec: {

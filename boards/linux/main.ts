@@ -22,8 +22,8 @@ import {
 import { Board, type PortLink } from '../sim/board.ts';
 import { BootRom } from '../sim/boot-rom.ts';
 import { FlashFile } from '../sim/flash-file.ts';
-import { StoreFile, StoreFileError, storeLine } from '../sim/store-file.ts';
 import { openPortLink } from '../sim/port-link.ts';
+import { StoreFile, StoreFileError, storeLine } from '../sim/store-file.ts';
 import { type Gpio, isGpioError } from './gpio.ts';
 import { gpioFence, gpioLiveness } from './gpio-lines.ts';
 import { GpiodTools } from './gpiod-tools.ts';

@@ -7,7 +7,15 @@
  * (`cutAtOperation`): the operation is torn, then the process dies (SIGKILL,
  * as a power pull), the way a board loses power mid-write.
  */
-import { closeSync, existsSync, fdatasyncSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  fstatSync,
+  openSync,
+  readSync,
+  writeSync,
+} from 'node:fs';
 import type { StoreGeometry } from '../../firmware/hal.ts';
 import { ERASED, FlashRegion, regionBytes } from '../flash-region.ts';
 

@@ -15,9 +15,9 @@ import { loadBoardProfile } from '../../boards/profile.ts';
 import { Board } from '../../boards/sim/board.ts';
 import { BootRom } from '../../boards/sim/boot-rom.ts';
 import { FlashFile } from '../../boards/sim/flash-file.ts';
-import { StoreFile, storeLine } from '../../boards/sim/store-file.ts';
 import { openPortLink } from '../../boards/sim/port-link.ts';
 import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
+import { StoreFile, storeLine } from '../../boards/sim/store-file.ts';
 import { runImageInXs } from '../../boards/xs/xs-image.ts';
 import { findXsnap } from '../../boards/xs/xsnap-cache.ts';
 import { LabClient } from './lab-client.ts';
@@ -37,7 +37,9 @@ const profile = await loadBoardProfile(join(dir, profileFile(processor)));
 const flash = new FlashFile(join(dir, `p${processor}-flash.bin`), profile.flash);
 // The durable store keeps its file across power pulls (and `lab up --keep`).
 const store =
-  profile.store === undefined ? null : new StoreFile(join(dir, storeFile(processor)), profile.store);
+  profile.store === undefined
+    ? null
+    : new StoreFile(join(dir, storeFile(processor)), profile.store);
 // The board holds the public key it trusts, as written by `tandem keys generate`.
 const publicKey = loadPublicKey(config.publicKeyFile);
 const bootRom = new BootRom(flash, [publicKey], config.board);

@@ -154,7 +154,9 @@ export async function runDaemon(dir: string): Promise<void> {
         return rails[request.board].state;
       case 'store-cut-at':
         if (!Number.isInteger(request.operation) || request.operation < 1) {
-          throw new Error(`store-cut-at takes an operation number from 1, not ${request.operation}`);
+          throw new Error(
+            `store-cut-at takes an operation number from 1, not ${request.operation}`,
+          );
         }
         process.stdout.write(
           `${new Date().toISOString()} power cut P${request.board} armed at store operation +${request.operation}\n`,

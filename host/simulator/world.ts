@@ -51,7 +51,6 @@ import { baseClientId, SimClient } from './sim-client.ts';
 import { StateCopies } from './state-copies.ts';
 import { TakeoverJudge, type TakeoverVerdict } from './takeover-judge.ts';
 
-
 export interface WorldOptions {
   readonly seed: number;
   /** Loads an app image by version, in the chosen checkpoint model. */
@@ -392,7 +391,8 @@ class World {
       options.durability === 'retained' &&
       options.loadApp(options.versions[0]).durability === 'retained';
     this.copies = new StateCopies(retained);
-    const store = () => (options.durability === 'retained' ? new RetentiveMemory(SIM_BOARD_STORE) : null);
+    const store = () =>
+      options.durability === 'retained' ? new RetentiveMemory(SIM_BOARD_STORE) : null;
     this.boards = [
       new SimBoard(1, config(1), this.#boardLoader(1, baseLoader), slots(1), options.seed, store()),
       new SimBoard(
