@@ -13,17 +13,6 @@ import type { DurableRegion, StoreGeometry } from '../firmware/hal.ts';
 
 export const ERASED = 0xff;
 
-/**
- * The simulated boards' store (the deterministic simulator's and the lab's):
- * 64 blocks of 4 KiB (32 blocks an area), 16-byte writes, 100,000 cycles.
- */
-export const SIM_BOARD_STORE: StoreGeometry = {
-  eraseBlockBytes: 4096,
-  writeBytes: 16,
-  blockCount: 64,
-  enduranceCycles: 100_000,
-};
-
 /** Where a region's bytes rest. It applies no rule: the region does. */
 export interface RegionMedium {
   /** `length` bytes at `offset`, a fresh copy. */

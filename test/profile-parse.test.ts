@@ -57,7 +57,7 @@ test('sim-p1 is exactly the simulated processor 1', async (t) => {
     bus: { path: 'p1-bus', baud: 115200 },
     lines: { dsrFromPartner: true, fenceToPartnerReset: true },
     flash: { slotBytes: 1024 * 1024, nvmBytes: 4096 },
-    store: { eraseBlockBytes: 4096, writeBytes: 16, blockCount: 64, enduranceCycles: 100_000 },
+    store: { eraseBlockBytes: 65_536, writeBytes: 16, blockCount: 16, enduranceCycles: 100_000 },
   };
   t.deepEqual(await loadBoardProfile(join(PROFILES, 'sim-p1.board.json')), expected);
 });

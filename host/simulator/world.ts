@@ -6,9 +6,9 @@
  * checks safety after every step, then liveness once the faults stop.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { SIM_BOARD_STORE } from '../../boards/flash-region.ts';
 import { RetentiveMemory } from '../../boards/retentive-memory.ts';
 import type { AnyApp, Durability } from '../../firmware/app.ts';
+import type { StoreGeometry } from '../../firmware/hal.ts';
 import { type PairConfig, pairConfig, suspectAfterMs } from '../../firmware/runtime/config.ts';
 import type { PairCore } from '../../firmware/runtime/core.ts';
 import {
@@ -50,6 +50,14 @@ import { type AppLoader, IMAGE_BYTES, SimBoard } from './sim-board.ts';
 import { baseClientId, SimClient } from './sim-client.ts';
 import { StateCopies } from './state-copies.ts';
 import { TakeoverJudge, type TakeoverVerdict } from './takeover-judge.ts';
+
+/** Each simulated board's durable store: 64 blocks of 4 KiB (32 blocks an area), 16-byte writes. */
+const SIM_STORE: StoreGeometry = {
+  eraseBlockBytes: 4096,
+  writeBytes: 16,
+  blockCount: 64,
+  enduranceCycles: 100_000,
+};
 
 export interface WorldOptions {
   readonly seed: number;
@@ -391,8 +399,7 @@ class World {
       options.durability === 'retained' &&
       options.loadApp(options.versions[0]).durability === 'retained';
     this.copies = new StateCopies(retained);
-    const store = () =>
-      options.durability === 'retained' ? new RetentiveMemory(SIM_BOARD_STORE) : null;
+    const store = () => (options.durability === 'retained' ? new RetentiveMemory(SIM_STORE) : null);
     this.boards = [
       new SimBoard(1, config(1), this.#boardLoader(1, baseLoader), slots(1), options.seed, store()),
       new SimBoard(
