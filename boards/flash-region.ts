@@ -26,6 +26,12 @@ export function regionBytes(geometry: StoreGeometry): number {
   return geometry.eraseBlockBytes * geometry.blockCount;
 }
 
+/** A geometry as plain data (its four numbers), to hand across a boundary. */
+export function geometryData(geometry: StoreGeometry): StoreGeometry {
+  const { eraseBlockBytes, writeBytes, blockCount, enduranceCycles } = geometry;
+  return { eraseBlockBytes, writeBytes, blockCount, enduranceCycles };
+}
+
 /** A power cut inside a store operation (the in-process default `onPowerCut`). */
 export class PowerCutError extends Error {
   readonly powerCut = true;

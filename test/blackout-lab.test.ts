@@ -6,17 +6,20 @@
  * history shows nothing acknowledged lost or done twice. Behaviour only:
  * `tandem demo --scenario blackout` measures the times.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
+import { findXsnap } from '../boards/xs/xsnap-cache.ts';
 import { RESTORE_FIRST, runBlackoutDemo } from '../host/demo/blackout-demo.ts';
 import { buildImage } from '../host/image/build.ts';
 import { generateKeys } from '../host/image/keys.ts';
+import { storeFile } from '../host/lab/lab-config.ts';
 import { checkFinalState } from '../host/load/final-state.ts';
 import { openLabLoad } from '../host/load/lab-load.ts';
 import { waitForAnswer } from '../host/load/load-generator.ts';
-import { roles, startLab } from './helpers/lab-pair.ts';
+import { type LabPair, roles, startLab } from './helpers/lab-pair.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'tandem-blackout-'));
 test.after.always(() => rmSync(root, { recursive: true, force: true }));
@@ -75,21 +78,7 @@ test.serial(
       await waitForAnswer(opened.load.answers, answered, (a) => a.ok, 30_000);
       // Then both go dark, and come back, the torn one first.
       await lab.lab.power(backup, false);
-      await lab.lab.power(primary, true);
-      await lab.lab.power(backup, true);
-      const whole = await lab.waitFor(
-        (s) => roles(s).includes('primary') && roles(s).includes('backup'),
-        60_000,
-      );
-      const resumed = opened.load.answers.length;
-      await waitForAnswer(opened.load.answers, resumed, (a) => a.ok, 30_000);
-      const done = await opened.load.stop(10_000);
-      const serving = whole.findIndex((s) => s?.pair?.role === 'primary');
-      const { violations } = await checkFinalState(
-        opened.load.history,
-        lab.hosts[serving === 1 ? 1 : 0],
-        done,
-      );
+      const violations = await restoreAndCheck(lab, opened, [primary, backup]);
       t.true(opened.load.history.acknowledged > 0);
       t.is(opened.load.history.lost, 0);
       t.is(opened.load.history.duplicated, 0);
@@ -100,3 +89,64 @@ test.serial(
     }
   },
 );
+
+const xs = findXsnap();
+
+(xs.available ? test.serial : test.skip)(
+  `a board running its image in XS keeps its store too: both pulled under load and restored, nothing acknowledged lost or done twice${xs.available ? '' : ` (skipped: ${xs.reason})`}`,
+  async (t) => {
+    const lab = await startLab({ flash: true, engines: ['xs', 'node'] });
+    const opened = await openLabLoad(lab.config, 4, 13);
+    try {
+      const primary: 1 | 2 = roles(await lab.statuses())[0] === 'primary' ? 1 : 2;
+      opened.load.start();
+      const answered = opened.load.answers.length;
+      await waitForAnswer(opened.load.answers, answered, (a) => a.ok, 30_000);
+      await sleep(500);
+      await Promise.all([lab.lab.power(1, false), lab.lab.power(2, false)]);
+      const violations = await restoreAndCheck(lab, opened, [primary === 1 ? 2 : 1, primary]);
+      t.true(opened.load.history.acknowledged > 0);
+      t.is(opened.load.history.lost, 0);
+      t.is(opened.load.history.duplicated, 0);
+      t.deepEqual(violations, []);
+      t.deepEqual(
+        (await lab.statuses()).map((s) => s?.engine?.kind),
+        ['xs', 'node'],
+        'P1 ran its image in XS',
+      );
+      const written = readFileSync(join(lab.config.dir, storeFile(1))).some((b) => b !== 0xff);
+      t.true(written, "the XS board's writes reached its store file");
+    } finally {
+      for (const port of opened.ports) await port.close().catch(() => {});
+      await lab.close();
+    }
+  },
+);
+
+/**
+ * Powers both boards on in `order` (both are off), waits for the pair to
+ * form and answer again, stops the load and checks its history against the
+ * primary's final state; returns the violations.
+ */
+async function restoreAndCheck(
+  lab: LabPair,
+  opened: Awaited<ReturnType<typeof openLabLoad>>,
+  order: readonly [1 | 2, 1 | 2],
+): Promise<readonly string[]> {
+  await lab.lab.power(order[0], true);
+  await lab.lab.power(order[1], true);
+  const whole = await lab.waitFor(
+    (s) => roles(s).includes('primary') && roles(s).includes('backup'),
+    60_000,
+  );
+  const resumed = opened.load.answers.length;
+  await waitForAnswer(opened.load.answers, resumed, (a) => a.ok, 30_000);
+  const done = await opened.load.stop(10_000);
+  const serving = whole.findIndex((s) => s?.pair?.role === 'primary');
+  const { violations } = await checkFinalState(
+    opened.load.history,
+    lab.hosts[serving === 1 ? 1 : 0],
+    done,
+  );
+  return violations;
+}

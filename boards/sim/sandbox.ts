@@ -47,6 +47,7 @@ import { constants, createContext, runInContext, Script } from 'node:vm';
 import type { DurableRegion, Hal, Uart } from '../../firmware/hal.ts';
 import type { PairHandle, PairStatus } from '../../firmware/pair-main.ts';
 import type { PairEvent } from '../../firmware/runtime/outputs.ts';
+import { geometryData } from '../flash-region.ts';
 import { dynamicImportAt } from './dynamic-import.ts';
 
 export type ImageStartErrorCode =
@@ -175,7 +176,7 @@ export function runImage(
     testMode: hal.boot.testMode,
     otherVersion: hal.boot.otherVersion,
     seed: hal.boot.seed,
-    store: hal.store === null ? null : geometryOf(hal.store),
+    store: hal.store === null ? null : geometryData(hal.store.geometry),
     overrides,
   };
   try {
@@ -310,12 +311,6 @@ function number(value: unknown, what: string): number {
     throw Object.assign(new Error(`${what} must be a number`), { code: 'hal-argument' });
   }
   return value;
-}
-
-/** The store's geometry as plain numbers, for the image's copy of it. */
-function geometryOf(store: DurableRegion) {
-  const { eraseBlockBytes, writeBytes, blockCount, enduranceCycles } = store.geometry;
-  return { eraseBlockBytes, writeBytes, blockCount, enduranceCycles };
 }
 
 /** A primitive as text; never converts an object, which could be the image's. */
