@@ -90,7 +90,7 @@ export async function runBlackoutDemo(options: BlackoutOptions): Promise<Blackou
     const recoveryMs = first === undefined ? null : first.atMs - restoredAt;
     const whole = await waitForBoards(hosts, isWhole, PAIR_TIMEOUT_MS);
     const wholeMs = whole === null ? null : performance.now() - restoredAt;
-    const journal = await recoveryOf(hosts);
+    const journal = await recoveryOf(hosts, PAIR_TIMEOUT_MS);
     say(
       journal.recoveredTxn === null
         ? journal.coldStart
@@ -134,19 +134,33 @@ export async function runBlackoutDemo(options: BlackoutOptions): Promise<Blackou
   }
 }
 
-/** What the boards' journals say about the restart: which one recovered at which txn, or a cold start. */
+/** How often the journals are read again while looking for the recovery. */
+const JOURNAL_POLL_MS = 200;
+
+/**
+ * What the boards' journals say about the restart: which one recovered at
+ * which txn, or a cold start. A journal read can come back short on a busy
+ * machine (a page that timed out): the readers keep their place and read
+ * again until one of the two is seen or `timeoutMs` passes.
+ */
 async function recoveryOf(
   hosts: readonly BoardClient[],
+  timeoutMs: number,
 ): Promise<{ recoveredTxn: number | null; recoveredBy: 1 | 2 | null; coldStart: boolean }> {
+  const readers = hosts.map((host) => new JournalReader(host));
+  const deadline = performance.now() + timeoutMs;
   let coldStart = false;
-  for (const [index, host] of hosts.entries()) {
-    const entries = await new JournalReader(host).read(2000);
-    for (const entry of entries) {
-      if (entry.kind === 'cold-start') coldStart = true;
-      if (entry.kind === 'recovered') {
-        return { recoveredTxn: entry.txn, recoveredBy: index === 0 ? 1 : 2, coldStart };
+  while (performance.now() < deadline) {
+    for (const [index, reader] of readers.entries()) {
+      for (const entry of await reader.read(2000)) {
+        if (entry.kind === 'cold-start') coldStart = true;
+        if (entry.kind === 'recovered') {
+          return { recoveredTxn: entry.txn, recoveredBy: index === 0 ? 1 : 2, coldStart };
+        }
       }
     }
+    if (coldStart) break;
+    await sleep(JOURNAL_POLL_MS);
   }
   return { recoveredTxn: null, recoveredBy: null, coldStart };
 }
