@@ -10,6 +10,7 @@
 import type { Hal, Uart } from '../../firmware/hal.ts';
 import type { PairStatus } from '../../firmware/pair-main.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
+import { geometryData, regionBytes } from '../flash-region.ts';
 import type { EngineStatus, RunningImage } from '../image-engine.ts';
 import { ImageFault, ImageStartError } from '../sim/sandbox.ts';
 import {
@@ -18,11 +19,19 @@ import {
   CHANNEL_CBOR_LIMITS,
   type Command,
   type IoCall,
+  type StartShape,
 } from './engine/channel.ts';
 import { engineScript } from './engine-script.ts';
 import { type XsMeter, XsnapError, XsnapProcess } from './xsnap-process.ts';
 
 type Overrides = Record<string, number | boolean>;
+
+/** The store's geometry and bytes for the engine's copy, or null where the board has none. */
+function storeAtBoot(hal: Hal): StartShape['store'] {
+  if (hal.store === null) return null;
+  const geometry = geometryData(hal.store.geometry);
+  return { geometry, bytes: hal.store.read(0, regionBytes(geometry)) };
+}
 type XsStatus = Extract<EngineStatus, { kind: 'xs' }>;
 
 export function runImageInXs(
@@ -78,6 +87,13 @@ export function runImageInXs(
         break;
       case 'confirm':
         hal.boot.confirm();
+        break;
+      case 'store-write':
+        // A failure throws: the calls after it (the replies that waited for it) are not carried out.
+        hal.store?.write(call.offset, call.bytes);
+        break;
+      case 'store-erase':
+        hal.store?.erase(call.block);
         break;
     }
   };
@@ -142,6 +158,7 @@ export function runImageInXs(
           seed: hal.boot.seed,
           fenceWired: overrides.fenceWired !== false,
           overrides,
+          store: storeAtBoot(hal),
         },
       },
       'runPair',

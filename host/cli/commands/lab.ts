@@ -47,7 +47,11 @@ export const registerLab: RegisterCommand = (program, finish) => {
       'directory with the public key the boards trust',
       projectPath(process.cwd(), 'keys'),
     )
-    .option('--keep', 'keep the flash of a previous lab in this directory', false)
+    .option(
+      '--keep',
+      'keep the flash and the durable stores of a previous lab in this directory',
+      false,
+    )
     .action(
       async (options: {
         dir: string;
