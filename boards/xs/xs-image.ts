@@ -32,22 +32,11 @@ export function runImageInXs(
   workerPath: string,
 ): RunningImage {
   const worker = new XsnapProcess(workerPath, (line) => hal.log(line));
-  let heap: XsStatus = {
-    kind: 'xs',
-    allocatedBytes: 0,
-    allocatedBytesPeak: 0,
-    slotsInUse: 0,
-    slotsInUsePeak: 0,
-  };
+  let last: XsMeter | null = null;
   const meter = (m: XsMeter) => {
-    heap = {
-      kind: 'xs',
-      allocatedBytes: m.allocate,
-      allocatedBytesPeak: Math.max(heap.allocatedBytesPeak, m.allocate),
-      slotsInUse: m.currentHeapCount,
-      slotsInUsePeak: Math.max(heap.slotsInUsePeak, m.currentHeapCount),
-    };
+    last = m;
   };
+  const inUse = (m: XsMeter) => m.chunks + m.currentHeapCount * m.slotBytes;
   const port = (index: number): Uart | undefined =>
     index === BUS_PORT ? hal.bus : hal.interconnect[index];
 
@@ -101,9 +90,13 @@ export function runImageInXs(
     return answer.result;
   };
 
+  let builtinsBytes = 0;
   try {
-    meter(worker.evaluate(engineScript()));
-    meter(worker.evaluate(payload));
+    // The bare engine after a collection: its built-ins, which a device preloads into flash.
+    builtinsBytes = inUse(worker.evaluate('gc()'));
+    // Both run compiled ahead and in place, as a mod from flash: only what they create is heap.
+    meter(worker.runInPlace(engineScript()));
+    meter(worker.runInPlace(payload));
   } catch (error) {
     worker.close();
     throw new ImageStartError(
@@ -161,7 +154,21 @@ export function runImageInXs(
     otherImageChanged: (version) => {
       send({ op: 'other-image', version, now: hal.clock.now() }, 'otherImageChanged()');
     },
-    engine: () => heap,
+    engine: (): XsStatus => {
+      // Collect first, so that in use means live, not live and garbage not yet collected.
+      if (!stopped) meter(worker.evaluate('gc()'));
+      const m = last;
+      if (m === null) throw new ImageFault('the XS engine has not answered yet');
+      return {
+        kind: 'xs',
+        heapInUseBytes: inUse(m),
+        heapPeakBytes: m.chunksPeak + m.slotsPeak * m.slotBytes,
+        builtinsBytes,
+        slotBytes: m.slotBytes,
+        allocatedBytes: m.allocate,
+        codeInPlaceBytes: m.codeInPlace,
+      };
+    },
     stop: () => {
       stopped = true;
       worker.close();
