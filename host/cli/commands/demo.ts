@@ -22,6 +22,7 @@ import { labDown } from '../../lab/lab.ts';
 import { projectPath } from '../../project-dir.ts';
 import { openPairTarget } from '../../target/pair-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
+import { type BoardEngines, engineOption, enginesUnavailable } from '../engine-option.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { LiveLine } from '../live-line.ts';
 import { positiveInteger, standardBaud } from '../option-parsers.ts';
@@ -39,6 +40,7 @@ interface DemoOptions {
   readonly seed: number;
   readonly dashboard: boolean;
   readonly dashboardPort: number;
+  readonly engine: BoardEngines;
 }
 
 export const registerDemo: RegisterCommand = (program, finish) => {
@@ -78,6 +80,7 @@ export const registerDemo: RegisterCommand = (program, finish) => {
     .addOption(
       new Option('--seed <n>', 'seed of the client workload').argParser(positiveInteger).default(1),
     )
+    .addOption(engineOption())
     .option('--no-dashboard', 'no live web page (--json never serves one)')
     .addOption(
       new Option(
@@ -88,6 +91,12 @@ export const registerDemo: RegisterCommand = (program, finish) => {
         .default(DASHBOARD_PORT_DEFAULT),
     )
     .action(async (options: DemoOptions) => {
+      const unavailable = enginesUnavailable(options.engine);
+      if (unavailable !== null) {
+        process.stderr.write(`tandem demo: ${unavailable}\n`);
+        finish(ExitCode.usage);
+        return;
+      }
       finish(await untilInterrupted(demo(options), options.dir));
     });
 };
@@ -208,6 +217,7 @@ async function demo(options: DemoOptions): Promise<ExitCode> {
     clients: options.clients,
     loadMs: options.loadMs,
     seed: options.seed,
+    engines: options.engine,
     say,
     ...(options.json || !options.dashboard ? {} : { watch }),
   };
