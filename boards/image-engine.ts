@@ -15,7 +15,7 @@ export type EngineStatus =
   | { readonly kind: 'node' }
   | {
       readonly kind: 'xs';
-      /** XS's heap in use (chunks, and slots at slotBytes each), read after a collection. */
+      /** XS's heap in use (chunks, and slots at slotBytes each), read after a collection (one a second at most). */
       readonly heapInUseBytes: number;
       /** The most the heap held since the engine started (XS's chunk and slot peaks, summed). */
       readonly heapPeakBytes: number;

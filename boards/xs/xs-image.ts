@@ -11,6 +11,7 @@ import type { Hal, Uart } from '../../firmware/hal.ts';
 import type { PairStatus } from '../../firmware/pair-main.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import type { EngineStatus, RunningImage } from '../image-engine.ts';
+import { MICROCONTROLLER_LIMITS } from '../microcontroller-limits.ts';
 import { ImageFault, ImageStartError } from '../sim/sandbox.ts';
 import {
   type Answer,
@@ -24,6 +25,9 @@ import { type XsMeter, XsnapError, XsnapProcess } from './xsnap-process.ts';
 
 type Overrides = Record<string, number | boolean>;
 type XsStatus = Extract<EngineStatus, { kind: 'xs' }>;
+
+/** Status collects XS's garbage before reading its heap, at most this often (in between, in use counts garbage too). */
+const COLLECT_INTERVAL_MS = 1000;
 
 export function runImageInXs(
   payload: string,
@@ -91,6 +95,7 @@ export function runImageInXs(
   };
 
   let builtinsBytes = 0;
+  let collectedAtMs = Number.NEGATIVE_INFINITY;
   try {
     // The bare engine after a collection: its built-ins, which a device preloads into flash.
     builtinsBytes = inUse(worker.evaluate('gc()'));
@@ -134,7 +139,8 @@ export function runImageInXs(
           otherVersion: hal.boot.otherVersion,
           seed: hal.boot.seed,
           fenceWired: overrides.fenceWired !== false,
-          overrides,
+          // An XS board stands for a microcontroller: its limits, unless the board's profile says otherwise.
+          overrides: { ...MICROCONTROLLER_LIMITS, ...overrides },
         },
       },
       'runPair',
@@ -155,8 +161,13 @@ export function runImageInXs(
       send({ op: 'other-image', version, now: hal.clock.now() }, 'otherImageChanged()');
     },
     engine: (): XsStatus => {
-      // Collect first, so that in use means live, not live and garbage not yet collected.
-      if (!stopped) meter(worker.evaluate('gc()'));
+      // Collect first, so that in use means live, not live and garbage not yet collected;
+      // at most once a second, since a watcher may ask for status every few milliseconds.
+      const now = hal.clock.now();
+      if (!stopped && now - collectedAtMs >= COLLECT_INTERVAL_MS) {
+        meter(worker.evaluate('gc()'));
+        collectedAtMs = now;
+      }
       const m = last;
       if (m === null) throw new ImageFault('the XS engine has not answered yet');
       return {
