@@ -27,7 +27,7 @@ type Overrides = Record<string, number | boolean>;
 type XsStatus = Extract<EngineStatus, { kind: 'xs' }>;
 
 /** Status collects XS's garbage before reading its heap, at most this often (in between, in use counts garbage too). */
-const COLLECT_INTERVAL_MS = 1000;
+export const COLLECT_INTERVAL_MS = 1000;
 
 export function runImageInXs(
   payload: string,

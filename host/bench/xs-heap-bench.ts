@@ -10,6 +10,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EngineStatus } from '../../boards/image-engine.ts';
+import { COLLECT_INTERVAL_MS } from '../../boards/xs/xs-image.ts';
 import { readBoardStatuses } from '../lab/board-watch.ts';
 import { openLabLoad } from '../load/lab-load.ts';
 import { openBenchLab } from './bench-lab.ts';
@@ -62,6 +63,8 @@ export async function benchXsHeap(
   });
   const samples: XsHeapSample[] = [];
   const read = async (phase: XsHeapSample['phase']) => {
+    // Long enough since any status that made XS collect: this one collects, so in use is live.
+    await sleep(COLLECT_INTERVAL_MS + 100);
     const statuses = await readBoardStatuses(lab.pair.hosts, 2000);
     statuses.forEach((status, index) => {
       const engine = status?.engine;
