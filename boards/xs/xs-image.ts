@@ -12,6 +12,7 @@ import type { PairStatus } from '../../firmware/pair-main.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import { geometryData, regionBytes } from '../flash-region.ts';
 import type { EngineStatus, RunningImage } from '../image-engine.ts';
+import { MICROCONTROLLER_LIMITS } from '../microcontroller-limits.ts';
 import { ImageFault, ImageStartError } from '../sim/sandbox.ts';
 import {
   type Answer,
@@ -34,6 +35,9 @@ function storeAtBoot(hal: Hal): StartShape['store'] {
 }
 type XsStatus = Extract<EngineStatus, { kind: 'xs' }>;
 
+/** Status collects XS's garbage before reading its heap, at most this often (in between, in use counts garbage too). */
+export const COLLECT_INTERVAL_MS = 1000;
+
 export function runImageInXs(
   payload: string,
   hal: Hal,
@@ -41,22 +45,11 @@ export function runImageInXs(
   workerPath: string,
 ): RunningImage {
   const worker = new XsnapProcess(workerPath, (line) => hal.log(line));
-  let heap: XsStatus = {
-    kind: 'xs',
-    allocatedBytes: 0,
-    allocatedBytesPeak: 0,
-    slotsInUse: 0,
-    slotsInUsePeak: 0,
-  };
+  let last: XsMeter | null = null;
   const meter = (m: XsMeter) => {
-    heap = {
-      kind: 'xs',
-      allocatedBytes: m.allocate,
-      allocatedBytesPeak: Math.max(heap.allocatedBytesPeak, m.allocate),
-      slotsInUse: m.currentHeapCount,
-      slotsInUsePeak: Math.max(heap.slotsInUsePeak, m.currentHeapCount),
-    };
+    last = m;
   };
+  const inUse = (m: XsMeter) => m.chunks + m.currentHeapCount * m.slotBytes;
   const port = (index: number): Uart | undefined =>
     index === BUS_PORT ? hal.bus : hal.interconnect[index];
 
@@ -117,9 +110,14 @@ export function runImageInXs(
     return answer.result;
   };
 
+  let builtinsBytes = 0;
+  let collectedAtMs = Number.NEGATIVE_INFINITY;
   try {
-    meter(worker.evaluate(engineScript()));
-    meter(worker.evaluate(payload));
+    // The bare engine after a collection: its built-ins, which a device preloads into flash.
+    builtinsBytes = inUse(worker.evaluate('gc()'));
+    // Both run compiled ahead and in place, as a mod from flash: only what they create is heap.
+    meter(worker.runInPlace(engineScript()));
+    meter(worker.runInPlace(payload));
   } catch (error) {
     worker.close();
     throw new ImageStartError(
@@ -157,7 +155,8 @@ export function runImageInXs(
           otherVersion: hal.boot.otherVersion,
           seed: hal.boot.seed,
           fenceWired: overrides.fenceWired !== false,
-          overrides,
+          // An XS board stands for a microcontroller: its limits, unless the board's profile says otherwise.
+          overrides: { ...MICROCONTROLLER_LIMITS, ...overrides },
           store: storeAtBoot(hal),
         },
       },
@@ -178,7 +177,26 @@ export function runImageInXs(
     otherImageChanged: (version) => {
       send({ op: 'other-image', version, now: hal.clock.now() }, 'otherImageChanged()');
     },
-    engine: () => heap,
+    engine: (): XsStatus => {
+      // Collect first, so that in use means live, not live and garbage not yet collected;
+      // at most once a second, since a watcher may ask for status every few milliseconds.
+      const now = hal.clock.now();
+      if (!stopped && now - collectedAtMs >= COLLECT_INTERVAL_MS) {
+        meter(worker.evaluate('gc()'));
+        collectedAtMs = now;
+      }
+      const m = last;
+      if (m === null) throw new ImageFault('the XS engine has not answered yet');
+      return {
+        kind: 'xs',
+        heapInUseBytes: inUse(m),
+        heapPeakBytes: m.chunksPeak + m.slotsPeak * m.slotBytes,
+        builtinsBytes,
+        slotBytes: m.slotBytes,
+        allocatedBytes: m.allocate,
+        codeInPlaceBytes: m.codeInPlace,
+      };
+    },
     stop: () => {
       stopped = true;
       worker.close();

@@ -31,6 +31,7 @@ import { labDown } from '../../lab/lab.ts';
 import { projectPath } from '../../project-dir.ts';
 import { openPairTarget } from '../../target/pair-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
+import { type BoardEngines, engineOption, enginesUnavailable } from '../engine-option.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { LiveLine } from '../live-line.ts';
 import { positiveInteger, standardBaud } from '../option-parsers.ts';
@@ -50,6 +51,7 @@ interface DemoOptions {
   readonly seed: number;
   readonly dashboard: boolean;
   readonly dashboardPort: number;
+  readonly engine: BoardEngines;
 }
 
 export const registerDemo: RegisterCommand = (program, finish) => {
@@ -105,6 +107,7 @@ export const registerDemo: RegisterCommand = (program, finish) => {
     .addOption(
       new Option('--seed <n>', 'seed of the client workload').argParser(positiveInteger).default(1),
     )
+    .addOption(engineOption())
     .option('--no-dashboard', 'no live web page (--json never serves one)')
     .addOption(
       new Option(
@@ -115,6 +118,12 @@ export const registerDemo: RegisterCommand = (program, finish) => {
         .default(DASHBOARD_PORT_DEFAULT),
     )
     .action(async (options: DemoOptions) => {
+      const unavailable = enginesUnavailable(options.engine);
+      if (unavailable !== null) {
+        process.stderr.write(`tandem demo: ${unavailable}\n`);
+        finish(ExitCode.usage);
+        return;
+      }
       finish(await untilInterrupted(demo(options), options.dir));
     });
 };
@@ -235,6 +244,7 @@ async function demo(options: DemoOptions): Promise<ExitCode> {
     clients: options.clients,
     loadMs: options.loadMs,
     seed: options.seed,
+    engines: options.engine,
     say,
     ...(options.json || !options.dashboard ? {} : { watch }),
   };
