@@ -15,12 +15,21 @@ export type EngineStatus =
   | { readonly kind: 'node' }
   | {
       readonly kind: 'xs';
-      /** Bytes XS has taken from the system (chunks and slots), now and at most since the image started. */
+      /** XS's heap in use (chunks, and slots at slotBytes each), read after a collection (one a second at most). */
+      readonly heapInUseBytes: number;
+      /** The most the heap held since the engine started (XS's chunk and slot peaks, summed). */
+      readonly heapPeakBytes: number;
+      /**
+       * The heap XS's built-ins take before anything runs, included in the
+       * two above: a Moddable device keeps them in flash (preloaded).
+       */
+      readonly builtinsBytes: number;
+      /** Bytes of one slot on this build (32 on a 64-bit host, 16 on a 32-bit microcontroller). */
+      readonly slotBytes: number;
+      /** Bytes XS has taken from the system: the heap, slots reserved for growth, the stack. */
       readonly allocatedBytes: number;
-      readonly allocatedBytesPeak: number;
-      /** Slots in use after the last call into the engine, now and at most. */
-      readonly slotsInUse: number;
-      readonly slotsInUsePeak: number;
+      /** Bytecode run in place, outside the heap, as from a device's flash (engine glue and image). */
+      readonly codeInPlaceBytes: number;
     };
 
 /** A started image, as the board holds it. */

@@ -8,6 +8,7 @@
  * place and the other two follow, or the type check fails.
  */
 import { readFile } from 'node:fs/promises';
+import type { StoreGeometry } from '../firmware/hal.ts';
 
 // ---------------------------------------------------------------------------
 // The type
@@ -90,6 +91,11 @@ export interface BoardProfile {
   readonly bus: BoardPort;
   readonly lines: BoardLines;
   readonly flash: BoardFlash;
+  /**
+   * The durable region a `retained` app keeps its log in (flash or
+   * retentive memory); a board without one runs `memory` apps only.
+   */
+  readonly store?: StoreGeometry;
   readonly timing?: BoardTiming;
 }
 
@@ -258,6 +264,10 @@ const port = (description: string) =>
 
 const MAX_BYTES = 2 ** 32;
 
+/** Bounds of a profile's store: an erase block of at most 16 MiB, at most 65536 of them. */
+export const STORE_BLOCK_BYTES_MAX = 16 * 1024 * 1024;
+export const STORE_BLOCK_COUNT_MAX = 65_536;
+
 /** The highest line offset a profile may name (the uAPI allows more; no board has them). */
 export const GPIO_LINE_MAX = 4095;
 
@@ -305,7 +315,7 @@ export const SCHEMA_REFERENCE = {
 export const boardProfileSpec = {
   type: 'object',
   description:
-    'A Tandem board profile: the ports, lines and flash of one board of a pair. Besides what this schema checks, Tandem refuses a profile that names the same port twice or gives its interconnect paths different baud rates, and checks the GPIO lines: only on kind linux, fenceGpio exactly when fenceToPartnerReset is true, dsrGpio only with dsrFromPartner, no line named twice.',
+    'A Tandem board profile: the ports, lines, flash and durable store of one board of a pair. Besides what this schema checks, Tandem refuses a profile that names the same port twice or gives its interconnect paths different baud rates, checks the GPIO lines (only on kind linux, fenceGpio exactly when fenceToPartnerReset is true, dsrGpio only with dsrFromPartner, no line named twice) and the store (writeBytes divides eraseBlockBytes, at most 4 GiB).',
   properties: {
     $schema: SCHEMA_REFERENCE,
     name: {
@@ -425,6 +435,51 @@ export const boardProfileSpec = {
               maximum: MAX_BYTES,
               description:
                 'Bytes of non-volatile memory for the boot state (slot choice, trial flag, incarnation).',
+            },
+          },
+        },
+      },
+    },
+    store: {
+      optional: true,
+      spec: {
+        type: 'object',
+        description:
+          'The durable region a retained app keeps its write-ahead log in (flash or retentive memory, erased bytes 0xff); without it the board runs memory apps only. Its bytes live in a file named when the board starts.',
+        properties: {
+          eraseBlockBytes: {
+            spec: {
+              type: 'integer',
+              minimum: 16,
+              maximum: STORE_BLOCK_BYTES_MAX,
+              description: 'Bytes of one erase block; an erase sets a whole block to 0xff.',
+            },
+          },
+          writeBytes: {
+            spec: {
+              type: 'integer',
+              minimum: 1,
+              maximum: STORE_BLOCK_BYTES_MAX,
+              description:
+                'The program unit: writes start at, and are a whole number of, this many bytes. Divides eraseBlockBytes.',
+            },
+          },
+          blockCount: {
+            spec: {
+              type: 'integer',
+              minimum: 2,
+              maximum: STORE_BLOCK_COUNT_MAX,
+              description:
+                'Erase blocks in the region (at least 2: the log keeps two areas that take turns).',
+            },
+          },
+          enduranceCycles: {
+            spec: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 1_000_000_000,
+              description:
+                "Erase cycles a block is rated for (the datasheet's endurance), for the wear figures.",
             },
           },
         },
@@ -788,7 +843,30 @@ export function parseBoardProfile(json: unknown, source: string): BoardProfile {
     }
   });
   checkGpioLines(profile, context);
+  checkStore(profile, context);
   return profile;
+}
+
+/** The store's rules that JSON Schema cannot state: whole write units in a block, a bounded region. */
+function checkStore(profile: BoardProfile, context: Context): void {
+  const store = profile.store;
+  if (store === undefined) return;
+  if (store.eraseBlockBytes % store.writeBytes !== 0) {
+    fail(
+      context,
+      'store.writeBytes',
+      `is ${store.writeBytes}, which does not divide store.eraseBlockBytes (${store.eraseBlockBytes})`,
+      'a write unit that divides the erase block (e.g. 16 for 4096-byte blocks)',
+    );
+  }
+  if (store.eraseBlockBytes * store.blockCount > MAX_BYTES) {
+    fail(
+      context,
+      'store.blockCount',
+      `is ${store.blockCount}, a region of ${store.eraseBlockBytes * store.blockCount} bytes`,
+      `a region of at most ${MAX_BYTES} bytes (blockCount × eraseBlockBytes)`,
+    );
+  }
 }
 
 /** The rules of the GPIO lines that JSON Schema cannot state: which kind, which flag, no line twice. */

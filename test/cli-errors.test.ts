@@ -53,6 +53,14 @@ test.after.always(() => rmSync(scratch, { recursive: true, force: true }));
 // A key of its own, so that build gets as far as writing (a clean clone has none).
 const keyDir = join(scratch, 'keys');
 generateKeys(keyDir);
+// A Linux board's profile without a store, for `board run --store`.
+const { store: _store, ...noStore } = JSON.parse(
+  readFileSync('boards/profiles/linux-rpi-p1.board.json', 'utf8'),
+) as Record<string, unknown>;
+writeFileSync(
+  join(scratch, 'no-store.board.json'),
+  JSON.stringify({ ...noStore, $schema: undefined }),
+);
 
 /** A Linux board whose fence is on GPIO 17 of gpiochip0, its ports devices any Linux has. */
 function gpioProfile(): string {
@@ -113,6 +121,19 @@ const badPaths: readonly (readonly [args: readonly string[], message: RegExp])[]
       join(keyDir, 'image-signing.pub'),
     ],
     /(the libgpiod tools are not installed|cannot use GPIO gpiochip0:17)[^\n]*\n\s+hint: /,
+  ],
+  [
+    [
+      'board',
+      'run',
+      '--profile',
+      join(scratch, 'no-store.board.json'),
+      '--flash',
+      join(scratch, 'flash.bin'),
+      '--store',
+      join(scratch, 'store.bin'),
+    ],
+    /--store is given, but the profile has no "store" geometry\n\s+hint: /,
   ],
   [['demo', '--baud', '12345'], /--baud.*Must be a standard rate/],
   [['hil', 'run', '--baud', '12345'], /--baud.*Must be a standard rate/],

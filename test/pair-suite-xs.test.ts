@@ -44,7 +44,13 @@ test.serial(
     try {
       const [p1, p2] = await lab.statuses();
       t.like(p1?.engine, { kind: 'xs' });
-      t.true(p1?.engine?.kind === 'xs' && p1.engine.slotsInUse > 0 && p1.engine.allocatedBytes > 0);
+      const engine = p1?.engine;
+      if (engine?.kind !== 'xs') return t.fail('P1 does not report XS');
+      // The image's own heap lies above the built-ins, the peak at or above what is in use now,
+      // and the image's bytecode runs in place, outside the heap.
+      t.true(engine.heapInUseBytes > engine.builtinsBytes && engine.builtinsBytes > 0);
+      t.true(engine.heapPeakBytes >= engine.heapInUseBytes);
+      t.true(engine.codeInPlaceBytes > 0);
       t.deepEqual(p2?.engine, { kind: 'node' });
     } finally {
       await lab.close();

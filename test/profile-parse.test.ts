@@ -57,6 +57,7 @@ test('sim-p1 is exactly the simulated processor 1', async (t) => {
     bus: { path: 'p1-bus', baud: 115200 },
     lines: { dsrFromPartner: true, fenceToPartnerReset: true },
     flash: { slotBytes: 1024 * 1024, nvmBytes: 4096 },
+    store: { eraseBlockBytes: 65_536, writeBytes: 16, blockCount: 16, enduranceCycles: 100_000 },
   };
   t.deepEqual(await loadBoardProfile(join(PROFILES, 'sim-p1.board.json')), expected);
 });
@@ -452,6 +453,38 @@ const variants: readonly Variant[] = [
     },
     field: 'interconnect[1].baud',
     says: /is 230400, unlike interconnect\[0\]\.baud \(115200\); expected the same rate/,
+  },
+  {
+    title: 'a store whose write unit does not divide its erase block',
+    build: () => ({
+      ...base(),
+      store: { eraseBlockBytes: 4096, writeBytes: 24, blockCount: 8, enduranceCycles: 100_000 },
+    }),
+    field: 'store.writeBytes',
+    says: /is 24, which does not divide store\.eraseBlockBytes \(4096\); expected a write unit/,
+  },
+  {
+    title: 'a store of one erase block',
+    build: () => ({
+      ...base(),
+      store: { eraseBlockBytes: 4096, writeBytes: 16, blockCount: 1, enduranceCycles: 100_000 },
+    }),
+    field: 'store.blockCount',
+    says: /is 1; expected an integer from 2 to 65536/,
+  },
+  {
+    title: 'a store over 4 GiB',
+    build: () => ({
+      ...base(),
+      store: {
+        eraseBlockBytes: 16 * 1024 * 1024,
+        writeBytes: 16,
+        blockCount: 65_536,
+        enduranceCycles: 100_000,
+      },
+    }),
+    field: 'store.blockCount',
+    says: /expected a region of at most 4294967296 bytes/,
   },
   {
     title: '$schema that is not a string',

@@ -146,7 +146,7 @@ function verdict(json: unknown): 'ok' | 'parser-only' | 'refused' {
     return 'ok';
   } catch (error) {
     if (!isBoardProfileError(error)) throw error;
-    return /expected (a port of its own|the same rate on every interconnect path|the GPIO that drives the fence|fenceToPartnerReset true|dsrFromPartner true|no GPIO on a simulated board|a GPIO line of its own)/.test(
+    return /expected (a port of its own|the same rate on every interconnect path|the GPIO that drives the fence|fenceToPartnerReset true|dsrFromPartner true|no GPIO on a simulated board|a GPIO line of its own|a write unit that divides the erase block|a region of at most)/.test(
       error.message,
     )
       ? 'parser-only'
@@ -174,6 +174,9 @@ test('the schema refuses what the parser refuses, by example', (t) => {
     { ...sim, lines: { dsrFromPartner: true } },
     { ...sim, extra: 1 },
     { ...sim, timing: { heartbeatIntervalMs: 0 } },
+    { ...sim, store: { eraseBlockBytes: 4096, writeBytes: 16, blockCount: 1, enduranceCycles: 1 } },
+    { ...sim, store: { eraseBlockBytes: 4096, writeBytes: 0, blockCount: 8, enduranceCycles: 1 } },
+    { ...sim, store: { eraseBlockBytes: 4096, writeBytes: 16, blockCount: 8 } },
   ].map((json) => JSON.parse(JSON.stringify(json)));
   for (const json of broken) {
     t.is(verdict(json), 'refused', JSON.stringify(json));

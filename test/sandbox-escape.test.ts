@@ -13,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
+import { RetentiveMemory } from '../boards/retentive-memory.ts';
 import { runImage } from '../boards/sim/sandbox.ts';
+import type { DurableRegion } from '../firmware/hal.ts';
 import type { PairHandle } from '../firmware/pair-main.ts';
 import { hostileScript } from './helpers/hostile-image.ts';
 import { SandboxHal } from './helpers/sandbox-hal.ts';
@@ -33,8 +35,12 @@ interface Run {
   readonly refusal: unknown;
 }
 
-function run(body: string, prepare?: (board: SandboxHal) => void): Run {
-  const board = new SandboxHal();
+function run(
+  body: string,
+  prepare?: (board: SandboxHal) => void,
+  store: DurableRegion | null = null,
+): Run {
+  const board = new SandboxHal(2, store);
   prepare?.(board);
   const target = targetFile();
   try {
@@ -141,6 +147,62 @@ for (var name in calls) {
     t.true(attempt.board.logs.includes(line), line);
   }
   contained(t, attempt);
+});
+
+test('the durable store crosses as data: reads are the image’s own Uint8Arrays, writes are copies, refusals and failures the image’s errors', (t) => {
+  const store = new RetentiveMemory();
+  const attempt = run(
+    runPairReturning(`
+var s = hal.store;
+probe('store', s);
+note('geometry ' + s.geometry.eraseBlockBytes + ' ' + s.geometry.writeBytes + ' ' + s.geometry.blockCount);
+var unit = new Uint8Array(16); for (var i = 0; i < 16; i++) unit[i] = i;
+s.write(32, unit);
+unit[0] = 99; // the board took a copy
+var back = s.read(32, 16);
+probe('read', back);
+note('read is realm bytes ' + (back instanceof Uint8Array) + ' ' + Array.prototype.join.call(back, ','));
+s.write(32, new Uint8Array(16).fill(0xfe)); // flash rules: only clears bits
+note('anded ' + s.read(32, 3).join(','));
+s.erase(0);
+note('erased ' + s.read(32, 1)[0]);
+var bad = {
+  offUnit: function () { s.write(3, new Uint8Array(16)); },
+  outside: function () { return s.read(1 << 30, 1); },
+  noBlock: function () { s.erase(99); },
+  notBytes: function () { s.write(0, [1, 2]); },
+  hugeRead: function () { return s.read(0, 1e12); },
+};
+for (var name in bad) {
+  try { bad[name](); note('returned ' + name); }
+  catch (e) { note('threw ' + name + ' ' + e.code); probe('thrown ' + name, e); }
+}
+`),
+    undefined,
+    store,
+  );
+  t.is(attempt.refusal, null);
+  const logs = attempt.board.logs;
+  t.true(logs.includes('geometry 4096 16 8'), 'the image sees the geometry');
+  t.true(logs.includes('read is realm bytes true 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15'));
+  t.true(logs.includes('anded 0,0,2'), 'a write only clears bits');
+  t.true(logs.includes('erased 255'));
+  for (const name of ['offUnit', 'outside', 'noBlock', 'notBytes', 'hugeRead']) {
+    t.true(logs.includes(`threw ${name} hal-argument`), `${name}: ${logs.join(' | ')}`);
+  }
+  // A failure of the store (here its power cut) reaches the image as 'hal-failed'.
+  const failing = new RetentiveMemory();
+  failing.cutAtOperation = 1;
+  const cut = run(
+    runPairReturning(
+      `try { hal.store.erase(0); note('erased'); } catch (e) { note('threw ' + e.code); probe('thrown cut', e); }`,
+    ),
+    undefined,
+    failing,
+  );
+  t.true(cut.board.logs.includes('threw hal-failed'), cut.board.logs.join(' | '));
+  contained(t, attempt);
+  contained(t, cut);
 });
 
 test('arguments of image callbacks, their this, their callers, stack call sites and promise jobs are the image’s realm’s', async (t) => {

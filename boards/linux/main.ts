@@ -3,7 +3,7 @@
  * the same board support as the simulated board, on real UARTs through
  * @serialport/bindings-cpp, and the fence and DSR-substitute lines on GPIO
  * through the libgpiod tools, all configured by a board profile.
- *   node --import tsx boards/linux/main.ts --profile p1.board.json --flash /var/lib/tandem/flash.bin --key image-signing.pub
+ *   node --import tsx boards/linux/main.ts --profile p1.board.json --flash /var/lib/tandem/flash.bin --store /var/lib/tandem/store.bin --key image-signing.pub
  * `runLinuxBoard` is the same entry for a caller (the `tandem board run` command).
  */
 import { appendFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { loadPublicKey } from '../image/public-key.ts';
 import {
   type BoardPort,
   type BoardProfile,
+  BoardProfileError,
   isBoardProfileError,
   loadBoardProfile,
 } from '../profile.ts';
@@ -22,6 +23,7 @@ import { Board, type PortLink } from '../sim/board.ts';
 import { BootRom } from '../sim/boot-rom.ts';
 import { FlashFile } from '../sim/flash-file.ts';
 import { openPortLink } from '../sim/port-link.ts';
+import { StoreFile, StoreFileError, storeLine } from '../sim/store-file.ts';
 import { type Gpio, isGpioError } from './gpio.ts';
 import { gpioFence, gpioLiveness } from './gpio-lines.ts';
 import { GpiodTools } from './gpiod-tools.ts';
@@ -31,6 +33,12 @@ export interface LinuxBoardOptions {
   readonly profile: string;
   /** The file that stands for the board's flash (image slots and boot state). */
   readonly flash: string;
+  /**
+   * The file that holds the durable store of the profile's `store` geometry
+   * (created erased if missing, synced on every write); without it a
+   * retained app runs in memory only, and says so.
+   */
+  readonly store?: string;
   /** The public key images must be signed with. */
   readonly key: string;
   /** Where log lines go; stderr when absent. */
@@ -52,12 +60,26 @@ export interface LinuxBoard {
 
 /**
  * Starts a Linux board from its profile. Throws BoardProfileError (a bad
- * profile), KeyFileError (no key), GpioError (GPIO lines that cannot be
- * used), or the serial port's error when a port cannot open.
+ * profile, or a store file for a profile without a store), KeyFileError (no
+ * key), StoreFileError (a store file of another geometry), all before
+ * anything opens; GpioError (GPIO lines that cannot be used), or the serial
+ * port's error when a port cannot open.
  */
 export async function runLinuxBoard(options: LinuxBoardOptions): Promise<LinuxBoard> {
   const profile = await loadBoardProfile(options.profile);
   const publicKey = loadPublicKey(options.key);
+  if (options.store !== undefined && profile.store === undefined) {
+    throw new BoardProfileError(
+      'bad-profile',
+      options.profile,
+      'store',
+      `${options.profile}: field "store" is missing, yet a store file is given; expected the store's geometry { "eraseBlockBytes", "writeBytes", "blockCount", "enduranceCycles" }`,
+    );
+  }
+  const store =
+    options.store === undefined || profile.store === undefined
+      ? null
+      : new StoreFile(options.store, profile.store);
   const log = (line: string) => {
     const text = `${new Date().toISOString()} P${profile.processor} ${line}\n`;
     if (options.log === undefined) process.stderr.write(text);
@@ -82,6 +104,7 @@ export async function runLinuxBoard(options: LinuxBoardOptions): Promise<LinuxBo
   };
   const board = new Board({
     processor: profile.processor,
+    store,
     bootRom: new BootRom(
       new FlashFile(options.flash, profile.flash),
       [publicKey],
@@ -106,18 +129,20 @@ export async function runLinuxBoard(options: LinuxBoardOptions): Promise<LinuxBo
   log(
     `power on (${profile.name}; fence ${board.status().fence}; DSR ${lines.dsrGpio ? 'on GPIO' : lines.dsrFromPartner ? 'on the modem lines' : 'not wired'})`,
   );
+  log(storeLine(store));
   board.start();
   return { board, profile, close: async () => liveness?.close() };
 }
 
 const USAGE =
-  'usage: boards/linux/main.ts --profile FILE --flash FILE --key PUBLIC_KEY_FILE [--log FILE] [--board NAME]\n';
+  'usage: boards/linux/main.ts --profile FILE --flash FILE --key PUBLIC_KEY_FILE [--store FILE] [--log FILE] [--board NAME]\n';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       profile: { type: 'string' },
       flash: { type: 'string' },
+      store: { type: 'string' },
       key: { type: 'string' },
       log: { type: 'string' },
       board: { type: 'string' },
@@ -134,13 +159,18 @@ async function main(): Promise<void> {
       profile,
       flash,
       key,
+      ...(values.store === undefined ? {} : { store: values.store }),
       ...(values.log === undefined ? {} : { log: values.log }),
       ...(values.board === undefined ? {} : { board: values.board }),
     });
   } catch (error) {
     if (isGpioError(error)) {
       process.stderr.write(`tandem board: ${error.message}\n  hint: ${error.hint}\n`);
-    } else if (isBoardProfileError(error) || error instanceof KeyFileError) {
+    } else if (
+      isBoardProfileError(error) ||
+      error instanceof KeyFileError ||
+      error instanceof StoreFileError
+    ) {
       process.stderr.write(`tandem board: ${error.message}\n`);
     } else {
       throw error;

@@ -5,7 +5,7 @@
  * is dropped, DTR falls for the boot time, and the boot ROM starts again.
  */
 import { performance } from 'node:perf_hooks';
-import type { Hal, Uart } from '../../firmware/hal.ts';
+import type { DurableRegion, Hal, Uart } from '../../firmware/hal.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import { encodeFrame, FRAME_CUT_SHORT_AFTER_MS, FrameDecoder } from '../../firmware/wire/frame.ts';
 import { ImageError } from '../image/errors.ts';
@@ -62,6 +62,28 @@ export interface BoardOptions {
   readonly onJournal?: (entry: JournalEntry) => void;
   /** The engine that runs images: Node's sandbox unless given (boards/image-engine.ts). */
   readonly runImage?: ImageRunner;
+  /** The durable region `retained` apps keep their log in; none (memory apps only) unless given. */
+  readonly store?: DurableRegion | null;
+}
+
+/** The store as one boot of the image sees it: an image the board has reset can no longer change it. */
+function liveStore(store: DurableRegion | null, live: () => boolean): DurableRegion | null {
+  if (store === null) return null;
+  const alive = () => {
+    if (!live()) throw new Error('the image that used the store was reset');
+  };
+  return {
+    geometry: store.geometry,
+    read: (offset, length) => store.read(offset, length),
+    write: (offset, bytes) => {
+      alive();
+      store.write(offset, bytes);
+    },
+    erase: (block) => {
+      alive();
+      store.erase(block);
+    },
+  };
 }
 
 /** Node's sandbox as a runner: the realm ends with the board's references to it. */
@@ -152,7 +174,7 @@ export class Board {
         now: () => performance.now(),
         wakeAt: (atMs, callback) => this.#wakeAt(atMs, () => live() && callback()),
       },
-      store: null,
+      store: liveStore(this.options.store ?? null, live),
       interconnect: this.options.ports.interconnect.map((port, path) =>
         this.#uart(port, path, live),
       ),

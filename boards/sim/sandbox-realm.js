@@ -25,6 +25,8 @@
   const { apply, defineProperty, deleteProperty, getOwnPropertyDescriptor, getPrototypeOf } =
     Reflect;
   const isArray = Array.isArray;
+  const isInteger = Number.isInteger;
+  const freeze = Object.freeze;
   const objectKeys = Object.keys;
   const parseJson = JSON.parse;
   const toText = String;
@@ -161,6 +163,9 @@
     const hostConfirm = bridge.confirm;
     const hostLog = bridge.log;
     const hostRecord = bridge.record;
+    const hostStoreRead = bridge.storeRead;
+    const hostStoreWrite = bridge.storeWrite;
+    const hostStoreErase = bridge.storeErase;
 
     /**
      * Calls a host function. A host exception never enters the image: it is
@@ -180,6 +185,47 @@
       const type = typeof result;
       if (type === 'number' || type === 'string' || type === 'boolean') return result;
       return undefined;
+    }
+
+    /** A store call: a returned message is an argument the board refused. */
+    function storeCall(fn, a, b) {
+      const refusal = host(fn, a, b);
+      if (typeof refusal === 'string' && refusal !== '') throw badArgument(refusal);
+    }
+
+    /**
+     * The durable store, or null. A read's bytes arrive in a Uint8Array of
+     * this context, made here and filled by the board before the image sees it.
+     */
+    function store(shape) {
+      const g = shape.store;
+      if (g === null || g === undefined) return null;
+      const geometry = freeze({
+        __proto__: null,
+        eraseBlockBytes: g.eraseBlockBytes,
+        writeBytes: g.writeBytes,
+        blockCount: g.blockCount,
+        enduranceCycles: g.enduranceCycles,
+      });
+      const size = g.eraseBlockBytes * g.blockCount;
+      return {
+        geometry,
+        read(offset, length) {
+          checkNumber(offset, 'a store offset');
+          if (!isInteger(length) || length < 0 || length > size) {
+            throw badArgument(`a store read takes a whole number of bytes, at most ${size}`);
+          }
+          const out = new Bytes(length);
+          storeCall(hostStoreRead, offset, out);
+          return out;
+        },
+        write(offset, bytes) {
+          storeCall(hostStoreWrite, checkNumber(offset, 'a store offset'), checkBytes(bytes));
+        },
+        erase(block) {
+          storeCall(hostStoreErase, checkNumber(block, 'an erase block'));
+        },
+      };
     }
 
     /** Image callbacks by port (-1 is the bus) and the one pending wake-up. */
@@ -229,6 +275,7 @@
         },
         interconnect,
         bus: uart(-1),
+        store: store(shape),
         gpio: {
           pulseFence() {
             host(hostPulseFence);

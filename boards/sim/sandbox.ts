@@ -44,9 +44,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { constants, createContext, runInContext, Script } from 'node:vm';
-import type { Hal, Uart } from '../../firmware/hal.ts';
+import type { DurableRegion, Hal, Uart } from '../../firmware/hal.ts';
 import type { PairHandle, PairStatus } from '../../firmware/pair-main.ts';
 import type { PairEvent } from '../../firmware/runtime/outputs.ts';
+import { geometryData } from '../flash-region.ts';
 import { dynamicImportAt } from './dynamic-import.ts';
 
 export type ImageStartErrorCode =
@@ -102,6 +103,15 @@ interface Bridge {
   confirm(): void;
   log(line: unknown): void;
   record(event: unknown, atMs: unknown): void;
+  /**
+   * The durable store: each returns '' when done, or the message of a
+   * refused argument (the image sees a 'hal-argument' error); a failure of
+   * the store throws (a 'hal-failed' error). `out` is a Uint8Array the
+   * realm made for the read, which the board fills.
+   */
+  storeRead(offset: unknown, out: unknown): string;
+  storeWrite(offset: unknown, bytes: unknown): string;
+  storeErase(block: unknown): string;
 }
 
 /** The bus's port number on the bridge; interconnect paths are 0 and up. */
@@ -166,6 +176,7 @@ export function runImage(
     testMode: hal.boot.testMode,
     otherVersion: hal.boot.otherVersion,
     seed: hal.boot.seed,
+    store: hal.store === null ? null : geometryData(hal.store.geometry),
     overrides,
   };
   try {
@@ -206,6 +217,17 @@ function bridge(hal: Hal, image: (call: (api: RealmApi) => unknown, what: string
       api.data(index, copy);
     }, 'a data handler');
   };
+  const store = (call: (region: DurableRegion) => void): string => {
+    if (hal.store === null) throw new Error('the board has no durable store');
+    try {
+      call(hal.store);
+      return '';
+    } catch (error) {
+      // The board's own error: its code tells a refused argument from a failed store.
+      if ((error as { code?: unknown }).code === 'hal-argument') return message(error);
+      throw error;
+    }
+  };
   const functions: Bridge = {
     now: () => Number(hal.clock.now()),
     wakeAt: (atMs, id) => {
@@ -238,6 +260,14 @@ function bridge(hal: Hal, image: (call: (api: RealmApi) => unknown, what: string
       if (typeof atMs !== 'number') throw new Error('an event time must be a number');
       hal.record(fromImage(event) as PairEvent, atMs);
     },
+    storeRead: (offset, out) =>
+      store((region) => {
+        if (typeof offset !== 'number' || !isImageBytes(out)) throw new Error('bad store read');
+        typedArraySet.call(out, region.read(offset, typedArrayLength.call(out) as number));
+      }),
+    storeWrite: (offset, bytes) =>
+      store((region) => region.write(number(offset, 'a store offset'), fromImageBytes(bytes))),
+    storeErase: (block) => store((region) => region.erase(number(block, 'an erase block'))),
   };
   // Every host function throws only strings into the image's realm.
   for (const name of Object.keys(functions) as (keyof Bridge)[]) {
@@ -245,7 +275,7 @@ function bridge(hal: Hal, image: (call: (api: RealmApi) => unknown, what: string
     (functions as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
       try {
         const result = fn(...args);
-        return typeof result === 'number' ? result : undefined;
+        return typeof result === 'number' || typeof result === 'string' ? result : undefined;
       } catch (error) {
         throw message(error);
       }
@@ -254,11 +284,14 @@ function bridge(hal: Hal, image: (call: (api: RealmApi) => unknown, what: string
   return functions;
 }
 
+/** A Uint8Array of the image's realm, told by its internal slots. */
+function isImageBytes(value: unknown): value is Uint8Array {
+  return ArrayBuffer.isView(value) && typedArrayTag.call(value) === 'Uint8Array';
+}
+
 /** Bytes the image wrote, copied through internal slots: no method or getter of the image runs. */
 function fromImageBytes(value: unknown): Uint8Array {
-  if (!ArrayBuffer.isView(value) || typedArrayTag.call(value) !== 'Uint8Array') {
-    throw new Error('bytes must be a Uint8Array');
-  }
+  if (!isImageBytes(value)) throw new Error('bytes must be a Uint8Array');
   const copy = new Uint8Array(typedArrayLength.call(value) as number);
   typedArraySet.call(copy, value as Uint8Array);
   return copy;
@@ -270,6 +303,14 @@ function fromImageBytes(value: unknown): Uint8Array {
  */
 function fromImage(value: unknown): unknown {
   return structuredClone(value);
+}
+
+/** A number from the image, or a refused argument. */
+function number(value: unknown, what: string): number {
+  if (typeof value !== 'number') {
+    throw Object.assign(new Error(`${what} must be a number`), { code: 'hal-argument' });
+  }
+  return value;
 }
 
 /** A primitive as text; never converts an object, which could be the image's. */

@@ -10,7 +10,9 @@
 import type { Hal, Uart } from '../../firmware/hal.ts';
 import type { PairStatus } from '../../firmware/pair-main.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
+import { geometryData, regionBytes } from '../flash-region.ts';
 import type { EngineStatus, RunningImage } from '../image-engine.ts';
+import { MICROCONTROLLER_LIMITS } from '../microcontroller-limits.ts';
 import { ImageFault, ImageStartError } from '../sim/sandbox.ts';
 import {
   type Answer,
@@ -18,12 +20,23 @@ import {
   CHANNEL_CBOR_LIMITS,
   type Command,
   type IoCall,
+  type StartShape,
 } from './engine/channel.ts';
 import { engineScript } from './engine-script.ts';
 import { type XsMeter, XsnapError, XsnapProcess } from './xsnap-process.ts';
 
 type Overrides = Record<string, number | boolean>;
+
+/** The store's geometry and bytes for the engine's copy, or null where the board has none. */
+function storeAtBoot(hal: Hal): StartShape['store'] {
+  if (hal.store === null) return null;
+  const geometry = geometryData(hal.store.geometry);
+  return { geometry, bytes: hal.store.read(0, regionBytes(geometry)) };
+}
 type XsStatus = Extract<EngineStatus, { kind: 'xs' }>;
+
+/** Status collects XS's garbage before reading its heap, at most this often (in between, in use counts garbage too). */
+export const COLLECT_INTERVAL_MS = 1000;
 
 export function runImageInXs(
   payload: string,
@@ -32,22 +45,11 @@ export function runImageInXs(
   workerPath: string,
 ): RunningImage {
   const worker = new XsnapProcess(workerPath, (line) => hal.log(line));
-  let heap: XsStatus = {
-    kind: 'xs',
-    allocatedBytes: 0,
-    allocatedBytesPeak: 0,
-    slotsInUse: 0,
-    slotsInUsePeak: 0,
-  };
+  let last: XsMeter | null = null;
   const meter = (m: XsMeter) => {
-    heap = {
-      kind: 'xs',
-      allocatedBytes: m.allocate,
-      allocatedBytesPeak: Math.max(heap.allocatedBytesPeak, m.allocate),
-      slotsInUse: m.currentHeapCount,
-      slotsInUsePeak: Math.max(heap.slotsInUsePeak, m.currentHeapCount),
-    };
+    last = m;
   };
+  const inUse = (m: XsMeter) => m.chunks + m.currentHeapCount * m.slotBytes;
   const port = (index: number): Uart | undefined =>
     index === BUS_PORT ? hal.bus : hal.interconnect[index];
 
@@ -79,6 +81,13 @@ export function runImageInXs(
       case 'confirm':
         hal.boot.confirm();
         break;
+      case 'store-write':
+        // A failure throws: the calls after it (the replies that waited for it) are not carried out.
+        hal.store?.write(call.offset, call.bytes);
+        break;
+      case 'store-erase':
+        hal.store?.erase(call.block);
+        break;
     }
   };
 
@@ -101,9 +110,14 @@ export function runImageInXs(
     return answer.result;
   };
 
+  let builtinsBytes = 0;
+  let collectedAtMs = Number.NEGATIVE_INFINITY;
   try {
-    meter(worker.evaluate(engineScript()));
-    meter(worker.evaluate(payload));
+    // The bare engine after a collection: its built-ins, which a device preloads into flash.
+    builtinsBytes = inUse(worker.evaluate('gc()'));
+    // Both run compiled ahead and in place, as a mod from flash: only what they create is heap.
+    meter(worker.runInPlace(engineScript()));
+    meter(worker.runInPlace(payload));
   } catch (error) {
     worker.close();
     throw new ImageStartError(
@@ -141,7 +155,9 @@ export function runImageInXs(
           otherVersion: hal.boot.otherVersion,
           seed: hal.boot.seed,
           fenceWired: overrides.fenceWired !== false,
-          overrides,
+          // An XS board stands for a microcontroller: its limits, unless the board's profile says otherwise.
+          overrides: { ...MICROCONTROLLER_LIMITS, ...overrides },
+          store: storeAtBoot(hal),
         },
       },
       'runPair',
@@ -161,7 +177,26 @@ export function runImageInXs(
     otherImageChanged: (version) => {
       send({ op: 'other-image', version, now: hal.clock.now() }, 'otherImageChanged()');
     },
-    engine: () => heap,
+    engine: (): XsStatus => {
+      // Collect first, so that in use means live, not live and garbage not yet collected;
+      // at most once a second, since a watcher may ask for status every few milliseconds.
+      const now = hal.clock.now();
+      if (!stopped && now - collectedAtMs >= COLLECT_INTERVAL_MS) {
+        meter(worker.evaluate('gc()'));
+        collectedAtMs = now;
+      }
+      const m = last;
+      if (m === null) throw new ImageFault('the XS engine has not answered yet');
+      return {
+        kind: 'xs',
+        heapInUseBytes: inUse(m),
+        heapPeakBytes: m.chunksPeak + m.slotsPeak * m.slotBytes,
+        builtinsBytes,
+        slotBytes: m.slotBytes,
+        allocatedBytes: m.allocate,
+        codeInPlaceBytes: m.codeInPlace,
+      };
+    },
     stop: () => {
       stopped = true;
       worker.close();

@@ -10,13 +10,14 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HintedError } from '../hinted-error.ts';
 
@@ -29,16 +30,21 @@ export const XSNAP_PACKAGE = '@agoric/xsnap';
  * (a 32 MiB first chunk, 256 Ki slots) so that what the engine allocates
  * tracks what the program needs, as on a microcontroller: it starts small and
  * grows in small steps. The engine's `allocatedSpace` is then a heap figure
- * worth reading. Part of the cache key.
+ * worth reading. The stack is a microcontroller's too (1,024 slots: the image bundle keeps its module-level bindings there as it loads; xsnap's
+ * 4,096 were 128 KiB of the 64-bit heap). Part of the cache key.
  */
 export const XS_CREATION = {
   initialChunkSize: 16 * 1024,
   incrementalChunkSize: 8 * 1024,
   initialHeapCount: 1024,
   incrementalHeapCount: 512,
-  stackCount: 4096,
+  stackCount: 1024,
 } as const;
-const CREATION_TAG = 'mcu1';
+/**
+ * Names the creation settings and the worker patches (patchWorker) in the
+ * cache key: a change to either must build XS again.
+ */
+const CREATION_TAG = 'mcu2';
 
 export type XsBuildErrorCode =
   /** `npm pack` could not fetch the package (no registry, no npm). */
@@ -55,28 +61,57 @@ export class XsBuildError extends HintedError<XsBuildErrorCode> {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** `$XDG_CACHE_HOME/tandem/xsnap-<version>`, or `~/.cache/...` without it. */
-export function xsnapCacheDir(env: Env = process.env): string {
+/**
+ * The word size XS is built for. The microcontrollers XS runs on are 32-bit,
+ * and XS's slots (most of its heap) are 16 bytes there against 32 on a
+ * 64-bit host: a 32-bit worker's heap is the one a board would have. It is
+ * built so where the C compiler can make 32-bit programs (Debian:
+ * gcc-multilib), 64-bit otherwise (its heap figures are then about twice a
+ * board's, and say so by their slot size).
+ */
+export type WordBits = 32 | 64;
+
+/** `$XDG_CACHE_HOME/tandem/xsnap-<version>-<settings>-w<bits>`, or `~/.cache/...` without it. */
+export function xsnapCacheDir(bits: WordBits, env: Env = process.env): string {
   const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'tandem', `xsnap-${XSNAP_VERSION}-${CREATION_TAG}`);
+  return join(base, 'tandem', `xsnap-${XSNAP_VERSION}-${CREATION_TAG}-w${bits}`);
 }
 
-export function xsnapWorkerPath(env: Env = process.env): string {
-  return join(xsnapCacheDir(env), 'xsnap-worker');
+export function xsnapWorkerPath(bits: WordBits, env: Env = process.env): string {
+  return join(xsnapCacheDir(bits, env), 'xsnap-worker');
 }
 
 export type XsnapLookup =
-  | { readonly available: true; readonly path: string }
+  | { readonly available: true; readonly path: string; readonly bits: WordBits }
   | { readonly available: false; readonly reason: string };
 
-/** The cached worker, or why there is none (tests skip with this reason). */
+/** The cached worker, the 32-bit one first, or why there is none (tests skip with this reason). */
 export function findXsnap(env: Env = process.env): XsnapLookup {
-  const path = xsnapWorkerPath(env);
-  if (existsSync(path)) return { available: true, path };
+  for (const bits of [32, 64] as const) {
+    const path = xsnapWorkerPath(bits, env);
+    if (existsSync(path)) return { available: true, path, bits };
+  }
   return {
     available: false,
-    reason: `XS is not built on this machine (no ${path}); build it with \`npm run build:xs\` (a few minutes, once per machine)`,
+    reason: `XS is not built on this machine (no ${xsnapCacheDir(32, env)} or -w64); build it with \`npm run build:xs\` (a few minutes, once per machine)`,
   };
+}
+
+/** Whether `cc -m32` makes a program that runs here. */
+function canBuild32(): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-m32-'));
+  try {
+    writeFileSync(join(dir, 'probe.c'), 'int main(void) { return sizeof(void*) == 4 ? 0 : 1; }\n');
+    execFileSync('cc', ['-m32', '-o', join(dir, 'probe'), join(dir, 'probe.c')], {
+      stdio: 'ignore',
+    });
+    execFileSync(join(dir, 'probe'), [], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function hasTool(tool: string): boolean {
@@ -96,7 +131,7 @@ function hasTool(tool: string): boolean {
  */
 export function buildXsnap(log: (line: string) => void, env: Env = process.env): string {
   const found = findXsnap(env);
-  if (found.available) return found.path;
+  if (found.available && found.bits === 32) return found.path;
   for (const tool of ['cc', 'make', 'tar']) {
     if (!hasTool(tool)) {
       throw new XsBuildError(
@@ -106,7 +141,10 @@ export function buildXsnap(log: (line: string) => void, env: Env = process.env):
       );
     }
   }
-  const dir = xsnapCacheDir(env);
+  const bits: WordBits = canBuild32() ? 32 : 64;
+  if (found.available && bits === 64) return found.path;
+  if (bits === 64) log('cc cannot build 32-bit programs here (gcc-multilib): building a 64-bit XS');
+  const dir = xsnapCacheDir(bits, env);
   const work = join(dir, `build-${process.pid}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
@@ -134,7 +172,9 @@ export function buildXsnap(log: (line: string) => void, env: Env = process.env):
       );
     execFileSync('tar', ['xzf', tarball], { cwd: work });
     const pkg = join(work, 'package');
-    patchCreation(join(pkg, 'xsnap-native', 'xsnap', 'sources', 'xsnap-worker.c'));
+    const sources = join(pkg, 'xsnap-native', 'xsnap', 'sources');
+    patchCreation(join(sources, 'xsnap-worker.c'));
+    patchWorker(sources);
     log('compiling XS and the xsnap worker (several minutes)');
     try {
       // The flags are those of the package's own build (src/build.js), release goal.
@@ -145,7 +185,7 @@ export function buildXsnap(log: (line: string) => void, env: Env = process.env):
           `MODDABLE=${join(pkg, 'moddable')}`,
           'GOAL=release',
           `XSNAP_VERSION=${XSNAP_VERSION}`,
-          'CC=cc "-D__has_builtin(x)=1"',
+          `CC=cc${bits === 32 ? ' -m32' : ''} "-D__has_builtin(x)=1"`,
           '-f',
           'xsnap-worker.mk',
         ],
@@ -174,9 +214,9 @@ export function buildXsnap(log: (line: string) => void, env: Env = process.env):
     );
     const staged = join(dir, `xsnap-worker.${process.pid}`);
     copyFileSync(built, staged);
-    renameSync(staged, xsnapWorkerPath(env));
-    log(`built ${xsnapWorkerPath(env)}`);
-    return xsnapWorkerPath(env);
+    renameSync(staged, xsnapWorkerPath(bits, env));
+    log(`built ${xsnapWorkerPath(bits, env)} (${bits}-bit)`);
+    return xsnapWorkerPath(bits, env);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -198,4 +238,46 @@ function patchCreation(file: string): void {
     source = source.replace(line, `$1${value},$2`);
   }
   writeFileSync(file, source);
+}
+
+/** Tandem's additions to the worker, in C (appended to xsnapPlatform.c). */
+const NATIVE_ADDITIONS = new URL('native/in-place.c', import.meta.url);
+
+/**
+ * The worker's changes beyond its settings: its meter also reports XS's
+ * chunk and slot accounting (in use and peak, and the slot size), and its
+ * 's' command runs the script it carries compiled ahead and in place, as a
+ * Moddable mod runs from flash (native/in-place.c), instead of loading a file.
+ */
+function patchWorker(sources: string): void {
+  const platform = join(sources, 'xsnapPlatform.c');
+  writeFileSync(platform, readFileSync(platform, 'utf8') + readFileSync(NATIVE_ADDITIONS, 'utf8'));
+  const worker = join(sources, 'xsnap-worker.c');
+  let source = readFileSync(worker, 'utf8');
+  const edits: Array<[string, string]> = [
+    [
+      'extern xsIntegerValue fxGetCurrentHeapCount(xsMachine* the);',
+      'extern xsIntegerValue fxGetCurrentHeapCount(xsMachine* the);\nextern int fxHeapFigure(xsMachine* the, int which);\nextern void fxRunProgramInPlace(xsMachine* the, char* source, int size);',
+    ],
+    [
+      '"\\"allocate\\":%u,"',
+      '"\\"allocate\\":%u,\\"chunks\\":%d,\\"chunksPeak\\":%d,\\"slotsPeak\\":%d,\\"slotBytes\\":%d,\\"codeInPlace\\":%d,"',
+    ],
+    [
+      'meterIndex, the->allocatedSpace, tsbuf);',
+      'meterIndex, the->allocatedSpace, fxHeapFigure(the, 0), fxHeapFigure(the, 1), fxHeapFigure(the, 2), fxHeapFigure(the, 3), fxHeapFigure(the, 4), tsbuf);',
+    ],
+    ['xsRunProgramFile(path);', 'fxRunProgramInPlace(the, path, nslen - 1);'],
+  ];
+  for (const [from, to] of edits) {
+    if (source.split(from).length !== 2) {
+      throw new XsBuildError(
+        'make-failed',
+        `xsnap-worker.c does not read as expected (looking for ${from})`,
+        `the ${XSNAP_PACKAGE} sources changed: update patchWorker`,
+      );
+    }
+    source = source.replace(from, to);
+  }
+  writeFileSync(worker, source);
 }

@@ -14,12 +14,24 @@ import { join } from 'node:path';
 /** Longest message either way (a netstring length beyond it is a broken channel). */
 const MESSAGE_BYTES_MAX = 64 * 1024 * 1024;
 
-/** The engine's own accounting, sent with every answer (xsnap's meter). */
+/**
+ * The engine's own accounting, sent with every answer (xsnap's meter, with
+ * the chunk and slot figures our build adds: native/in-place.c).
+ */
 export interface XsMeter {
   /** Slots in use after the call (xsnap's fxGetCurrentHeapCount). */
   readonly currentHeapCount: number;
-  /** Bytes XS has taken from the system for chunks and slots (the machine's allocatedSpace). */
+  /** The most slots in use at once since the engine started. */
+  readonly slotsPeak: number;
+  /** Bytes of one slot on this build (32 on a 64-bit host, 16 on a 32-bit microcontroller). */
+  readonly slotBytes: number;
+  /** Bytes of chunks (strings, arrays' items, buffers, code) in use after the call, and at most. */
+  readonly chunks: number;
+  readonly chunksPeak: number;
+  /** Bytes XS has taken from the system for chunks, slots and its stack (the machine's allocatedSpace). */
   readonly allocate: number;
+  /** Bytes of bytecode run in place, outside the heap (a device's flash). */
+  readonly codeInPlace: number;
   /** Computation units the call used (XS's metering). */
   readonly compute: number;
 }
@@ -84,6 +96,14 @@ export class XsnapProcess {
   /** Evaluates a script at the worker's global scope (xsnap's 'e'). */
   evaluate(script: string): XsMeter {
     return this.#exchange(Buffer.concat([Buffer.from('e'), Buffer.from(script, 'utf8')])).meter;
+  }
+
+  /**
+   * Runs a script compiled ahead and used in place, as a Moddable mod runs
+   * from flash (native/in-place.c; the worker's 's' carries the source).
+   */
+  runInPlace(script: string): XsMeter {
+    return this.#exchange(Buffer.concat([Buffer.from('s'), Buffer.from(script, 'utf8')])).meter;
   }
 
   /** Sends a message to the worker's `handleCommand` (xsnap's '?') and returns its answer. */

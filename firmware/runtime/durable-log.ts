@@ -215,7 +215,6 @@ export class DurableLog {
   }
 
   #write(kind: number, payload: Uint8Array): void {
-    const unit = this.#region.geometry.writeBytes;
     const size = this.#padded(HEADER_BYTES + payload.length);
     const record = new Uint8Array(size).fill(ERASED);
     record[0] = MAGIC_0;
@@ -227,10 +226,9 @@ export class DurableLog {
     const crc = crc32c(concat(record.subarray(0, 8), payload));
     new DataView(record.buffer).setUint32(8, crc, true);
     const offset = this.#area * this.#areaBytes + this.#head;
-    // One program operation per write unit: a cut leaves the units before it whole.
-    for (let at = 0; at < size; at += unit) {
-      this.#region.write(offset + at, record.subarray(at, at + unit));
-    }
+    // One program operation for the whole record (a file-backed store syncs
+    // once per write): a cut tears it, and a torn record fails its CRC.
+    this.#region.write(offset, record);
     this.#head += size;
     this.stats.writes += 1;
     this.stats.bytesWritten += size;

@@ -8,6 +8,7 @@
 
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { ImageEngine } from '../../boards/image-engine.ts';
 import { wallClockMs } from '../../boards/wall-clock.ts';
 import { type DemoPair, PAIR_TIMEOUT_MS, startDemoPair } from '../demo/demo-pair.ts';
 import { readBoardStatuses, roleOf, waitForBoards } from '../lab/board-watch.ts';
@@ -45,6 +46,8 @@ export async function openBenchLab(options: {
   readonly busBaud?: number;
   readonly image: Uint8Array;
   readonly publicKeyFile: string;
+  /** The engine each board runs images in (both Node unless given). */
+  readonly engines?: readonly [ImageEngine, ImageEngine];
 }): Promise<BenchLab> {
   const pair = await startDemoPair({
     dir: join(options.root, `lab-${options.baud}-${options.busBaud ?? options.baud}`),
@@ -53,6 +56,7 @@ export async function openBenchLab(options: {
     publicKeyFile: options.publicKeyFile,
     image: options.image,
     say: () => {},
+    ...(options.engines === undefined ? {} : { engines: options.engines }),
   });
   const journal = new PairJournal(pair.hosts);
   try {

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STANDARD_BAUD_RATES } from '../../boards/profile.ts';
+import { findXsnap } from '../../boards/xs/xsnap-cache.ts';
 import { pairConfig } from '../../firmware/runtime/config.ts';
 import { buildImage } from '../image/build.ts';
 import { generateKeys } from '../image/keys.ts';
@@ -28,6 +29,7 @@ import {
 import { benchStartup, type StartupSample, startupFigures } from './startup-bench.ts';
 import { benchSwitches, type SwitchSample } from './switch-bench.ts';
 import { benchTakeovers, type TakeoverSample } from './takeover-bench.ts';
+import { benchXsHeap, XS_HEAP_STATES, type XsHeapRun, xsHeapFigures } from './xs-heap-bench.ts';
 
 export const BENCH_BAUDS: readonly number[] = [115200, 1_000_000];
 export const DEFAULT_TAKEOVERS = 20;
@@ -85,6 +87,7 @@ export interface BenchReport {
     readonly perBaud: readonly BaudDetails[];
     readonly push: readonly PushBenchRow[];
     readonly startup: readonly StartupSample[];
+    readonly xsHeap: readonly XsHeapRun[];
   };
 }
 
@@ -98,6 +101,8 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
   const perBaud: BaudDetails[] = [];
   let push: PushBenchRow[] = [];
   let startup: StartupSample[] = [];
+  const xsHeap: XsHeapRun[] = [];
+  const xs = findXsnap();
   const failures: string[] = [];
   try {
     const keyDir = join(root, 'keys');
@@ -155,6 +160,33 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     } catch (error) {
       failures.push(`start-up: ${error instanceof Error ? error.message : String(error)}`);
     }
+    if (xs.available) {
+      for (const state of XS_HEAP_STATES) {
+        say(`XS heap, ${state.name} state: a fresh lab with both boards in XS`);
+        try {
+          const baud = options.bauds[0] ?? BENCH_BAUDS[0] ?? 115200;
+          const run = await benchXsHeap(
+            {
+              root,
+              baud,
+              image: v1.image,
+              publicKeyFile,
+              state,
+              loadMs: options.quick ? 1500 : 3000,
+              seed: options.seed + 4,
+            },
+            say,
+          );
+          xsHeap.push(run);
+        } catch (error) {
+          failures.push(
+            `XS heap, ${state.name} state: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+      }
+    } else {
+      say(`XS heap: not measured (${xs.reason})`);
+    }
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -163,6 +195,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     suspicionFigure(perBaud),
     ...pushFigures(push),
     ...startupFigures(startup),
+    ...xsHeapFigures(xsHeap, xs.available ? null : `Not measured: ${xs.reason}.`),
   ];
   return {
     machine: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
@@ -172,7 +205,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     figures,
     shortfalls: figures.filter((f) => f.met === false).map((f) => f.label),
     failures: [...perBaud.flatMap((d) => d.failures), ...failures],
-    details: { perBaud, push, startup },
+    details: { perBaud, push, startup, xsHeap },
   };
 }
 

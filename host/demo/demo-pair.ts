@@ -4,6 +4,7 @@
  */
 
 import { loadPublicKey } from '../../boards/image/public-key.ts';
+import type { ImageEngine } from '../../boards/image-engine.ts';
 import type { BoardClient } from '../lab/board-client.ts';
 import { roleOf, waitForBoards } from '../lab/board-watch.ts';
 import { labDown, labUp } from '../lab/lab.ts';
@@ -37,6 +38,8 @@ export interface DemoRunOptions {
   /** Load before the first step and between the steps. */
   readonly loadMs: number;
   readonly seed: number;
+  /** The engine each board runs images in, processor 1 first (both Node unless given). */
+  readonly engines?: readonly [ImageEngine, ImageEngine];
   /** Narration for a person watching; the JSON form passes a no-op. */
   readonly say: Say;
   /**
@@ -71,6 +74,8 @@ export async function startDemoPair(options: {
   readonly publicKeyFile: string;
   readonly image: Uint8Array;
   readonly say: (line: string) => void;
+  /** The engine each board runs images in, processor 1 first (both Node unless given). */
+  readonly engines?: readonly [ImageEngine, ImageEngine];
 }): Promise<DemoPair> {
   const { say } = options;
   say('starting the lab: two board processes, two interconnect cables, a field bus');
@@ -81,6 +86,7 @@ export async function startDemoPair(options: {
     ...(options.busBaud === undefined ? {} : { busBaud: options.busBaud }),
     publicKeyFile: options.publicKeyFile,
     fresh: true,
+    ...(options.engines === undefined ? {} : { engines: options.engines }),
   });
   let hosts: readonly BoardClient[] = [];
   const close = async () => {

@@ -17,10 +17,11 @@ import { BootRom } from '../../boards/sim/boot-rom.ts';
 import { FlashFile } from '../../boards/sim/flash-file.ts';
 import { openPortLink } from '../../boards/sim/port-link.ts';
 import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
+import { StoreFile, storeLine } from '../../boards/sim/store-file.ts';
 import { runImageInXs } from '../../boards/xs/xs-image.ts';
 import { findXsnap } from '../../boards/xs/xsnap-cache.ts';
 import { LabClient } from './lab-client.ts';
-import { boardLogFile, portPath, profileFile, readLabConfig } from './lab-config.ts';
+import { boardLogFile, portPath, profileFile, readLabConfig, storeFile } from './lab-config.ts';
 
 const { values } = parseArgs({
   options: { lab: { type: 'string' }, processor: { type: 'string' } },
@@ -34,6 +35,11 @@ const log = (line: string) =>
 
 const profile = await loadBoardProfile(join(dir, profileFile(processor)));
 const flash = new FlashFile(join(dir, `p${processor}-flash.bin`), profile.flash);
+// The durable store keeps its file across power pulls (and `lab up --keep`).
+const store =
+  profile.store === undefined
+    ? null
+    : new StoreFile(join(dir, storeFile(processor)), profile.store);
 // The board holds the public key it trusts, as written by `tandem keys generate`.
 const publicKey = loadPublicKey(config.publicKeyFile);
 const bootRom = new BootRom(flash, [publicKey], config.board);
@@ -56,11 +62,17 @@ if (engine === 'xs') {
   runImage = (payload, hal, overrides) => runImageInXs(payload, hal, overrides, xs.path);
 }
 log(`images run in ${engine === 'xs' ? 'XS (xsnap)' : 'Node (sandbox)'}`);
+log(storeLine(store));
 // The lab may watch for a switch step (to cut a board's power at that instant): report it at once.
 let reportSwitchStep: string | null = null;
-process.on('message', (message: { reportSwitchStep?: unknown }) => {
+process.on('message', (message: { reportSwitchStep?: unknown; cutInStoreOperation?: unknown }) => {
   const step = message?.reportSwitchStep;
   if (typeof step === 'string' || step === null) reportSwitchStep = step;
+  // Power dies inside the n-th store operation from now: torn, then the process is killed.
+  const nth = message?.cutInStoreOperation;
+  if (store !== null && typeof nth === 'number' && Number.isInteger(nth) && nth > 0) {
+    store.cutAtOperation = store.operations + nth;
+  }
 });
 const board = new Board({
   processor,
@@ -82,6 +94,7 @@ const board = new Board({
     }
   },
   bootMs: config.bootMs,
+  store,
   ...(runImage === undefined ? {} : { runImage }),
   dsrPollMs: profile.lines.dsrFromPartner ? 1 : 0,
   pairOverrides: {

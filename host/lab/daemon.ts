@@ -68,6 +68,11 @@ class PowerRail {
     this.#child?.send({ reportSwitchStep: step });
   }
 
+  /** The board loses power inside its `operation`-th store operation from now. */
+  cutInStoreOperation(operation: number): void {
+    this.#child?.send({ cutInStoreOperation: operation });
+  }
+
   off(): void {
     this.#child?.kill('SIGKILL');
     this.#child = null;
@@ -146,6 +151,17 @@ export async function runDaemon(dir: string): Promise<void> {
       case 'power-cut-at':
         armedCut = { board: request.board, step: request.step };
         for (const rail of [rails[1], rails[2]]) rail.watchSwitchStep(request.step);
+        return rails[request.board].state;
+      case 'store-cut-at':
+        if (!Number.isInteger(request.operation) || request.operation < 1) {
+          throw new Error(
+            `store-cut-at takes an operation number from 1, not ${request.operation}`,
+          );
+        }
+        process.stdout.write(
+          `${new Date().toISOString()} power cut P${request.board} armed at store operation +${request.operation}\n`,
+        );
+        rails[request.board].cutInStoreOperation(request.operation);
         return rails[request.board].state;
       case 'fence': {
         // A reset pulse: a powered board restarts; an unpowered one stays off.

@@ -22,6 +22,12 @@ export type LabRequest =
    * which no timing from outside can hit. Power stays off until a `power` on.
    */
   | { readonly op: 'power-cut-at'; readonly board: 1 | 2; readonly step: string }
+  /**
+   * Board `board` loses power inside its `operation`-th durable-store
+   * operation (write or erase) from now: the operation is torn, the board
+   * process dies. Power stays off until a `power` on.
+   */
+  | { readonly op: 'store-cut-at'; readonly board: 1 | 2; readonly operation: number }
   | {
       /** Set faults on a cable (see host/lab/hub/control.ts); `restore` clears them all. */
       readonly op: 'cable';

@@ -30,6 +30,11 @@ export function profileFile(processor: 1 | 2): string {
   return `p${processor}.board.json`;
 }
 
+/** Each lab board's durable store (its `store` region), in the lab directory. */
+export function storeFile(processor: 1 | 2): string {
+  return `p${processor}-store.bin`;
+}
+
 /** Each lab board's log (what its process says about boot, power and faults), in the lab directory. */
 export function boardLogFile(processor: 1 | 2): string {
   return `p${processor}.log`;

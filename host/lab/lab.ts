@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadPublicKey } from '../../boards/image/public-key.ts';
 import type { ImageEngine } from '../../boards/image-engine.ts';
 import type { BoardProfile } from '../../boards/profile.ts';
+import type { StoreGeometry } from '../../firmware/hal.ts';
 import { nodeArgsFor } from '../code-location.ts';
 import { waitForBoards } from './board-watch.ts';
 import { openLabHosts } from './lab-boards.ts';
@@ -17,6 +18,18 @@ import { LabClient, LabNotRunningError } from './lab-client.ts';
 import { endpoint, LAB_FILE, type LabConfig, profileFile } from './lab-config.ts';
 
 export const DEFAULT_LAB_DIR = '.tandem/lab';
+
+/**
+ * Each lab board's durable store: 1 MiB as 16 erase blocks of 64 KiB (NOR
+ * flash sectors), 16-byte writes, 100,000 cycles. An area is 512 KiB, so a
+ * snapshot may take 256 KiB: a ledger of several thousand accounts.
+ */
+export const LAB_STORE: StoreGeometry = {
+  eraseBlockBytes: 64 * 1024,
+  writeBytes: 16,
+  blockCount: 16,
+  enduranceCycles: 100_000,
+};
 const START_TIMEOUT_MS = 15_000;
 
 export interface LabUpOptions {
@@ -132,6 +145,7 @@ function simProfile(config: LabConfig, processor: 1 | 2): BoardProfile {
     bus: { path: endpoint.bus(processor), baud: config.busBaud },
     lines: { dsrFromPartner: true, fenceToPartnerReset: true },
     flash: { slotBytes: config.slotBytes, nvmBytes: config.nvmBytes },
+    store: LAB_STORE,
     timing: { heartbeatIntervalMs: config.heartbeatIntervalMs },
   };
 }

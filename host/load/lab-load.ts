@@ -33,6 +33,8 @@ export interface BusLoadOptions {
   readonly paths: readonly [string, string];
   readonly baud: number;
   readonly clients: number;
+  /** Accounts the clients open and use (the ledger workload's default unless given). */
+  readonly accounts?: number;
   readonly seed: number;
   /** Starts the clients' sync ids ('load', 'hil'); the time is added to it. */
   readonly clientPrefix: string;
@@ -46,7 +48,7 @@ export async function openBusLoad(options: BusLoadOptions): Promise<LabLoad> {
   const load = new LoadGenerator({
     clients: options.clients,
     seed: options.seed,
-    workload: (random) => ledgerWorkload(random),
+    workload: (random) => ledgerWorkload(random, options.accounts),
     loadApp: loadLedger,
     // Clients follow announcements; the timeout only covers a lost request.
     timeoutMs: 500,
@@ -83,8 +85,10 @@ export async function openLabLoad(
   clients: number,
   seed: number,
   pacing: LabLoadPacing = {},
+  accounts?: number,
 ): Promise<LabLoad> {
   return openBusLoad({
+    ...(accounts === undefined ? {} : { accounts }),
     binding: SimBinding,
     paths: [portPath(config, endpoint.client(1)), portPath(config, endpoint.client(2))],
     baud: config.busBaud,

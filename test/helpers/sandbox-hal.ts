@@ -4,7 +4,7 @@
  * the image the kinds of values a board hands it (Buffers from ports, the
  * host's errors when a line fails).
  */
-import type { Hal } from '../../firmware/hal.ts';
+import type { DurableRegion, Hal } from '../../firmware/hal.ts';
 
 /** Port key: an interconnect path, or 'bus'. */
 export type PortKey = number | 'bus';
@@ -22,7 +22,7 @@ export class SandboxHal {
   fenceFails = false;
   readonly hal: Hal;
 
-  constructor(paths = 2) {
+  constructor(paths = 2, store: DurableRegion | null = null) {
     const uart = (port: PortKey) => ({
       // A port stream copies what it is given into a Buffer, as serialport does.
       write: (bytes: Uint8Array) => void this.written.push({ port, bytes: Buffer.from(bytes) }),
@@ -41,7 +41,7 @@ export class SandboxHal {
           this.#wake = callback;
         },
       },
-      store: null,
+      store,
       interconnect: Array.from({ length: paths }, (_, path) => uart(path)),
       bus: uart('bus'),
       gpio: {

@@ -4,6 +4,7 @@
  * Node sends one command and waits; the engine runs the image and answers
  * with the IO calls the image made meanwhile, in order, and a result.
  */
+import type { StoreGeometry } from '../../../firmware/hal.ts';
 import type { PairEvent } from '../../../firmware/runtime/outputs.ts';
 import type { CborLimits } from '../../../firmware/wire/cbor.ts';
 
@@ -26,6 +27,13 @@ export interface StartShape {
   readonly seed: number;
   readonly fenceWired: boolean;
   readonly overrides: Record<string, number | boolean>;
+  /**
+   * The board's durable store as it rests at boot, or null: the engine keeps
+   * a copy to read from (the channel has no synchronous read) and sends every
+   * write and erase back as an IO call, carried out in order before what
+   * follows it (a reply never leaves before the store write it waits for).
+   */
+  readonly store: { readonly geometry: StoreGeometry; readonly bytes: Uint8Array } | null;
 }
 
 /** Node to engine. `now` is the board clock when the command was sent. */
@@ -54,6 +62,9 @@ export type IoCall =
   | { readonly io: 'log'; readonly line: string }
   | { readonly io: 'record'; readonly event: PairEvent; readonly atMs: number }
   | { readonly io: 'reboot'; readonly choice: 'other-test' | 'confirmed' }
+  /** A store write or erase the engine's copy already took; the board makes it durable. */
+  | { readonly io: 'store-write'; readonly offset: number; readonly bytes: Uint8Array }
+  | { readonly io: 'store-erase'; readonly block: number }
   | { readonly io: 'confirm' };
 
 export interface Answer {

@@ -5,10 +5,11 @@
  * builds the image's HAL from it (hal-from-io.ts) and runs the image's pair.
  * Everything here is plain ECMAScript: no Node, no xsnap extras.
  */
-import type { BootServices } from '../../../firmware/hal.ts';
+import type { BootServices, DurableRegion } from '../../../firmware/hal.ts';
 import type { TandemImage } from '../../../firmware/image-entry/tandem-image.ts';
 import type { PairHandle } from '../../../firmware/pair-main.ts';
 import { decodeCbor, encodeCbor } from '../../../firmware/wire/cbor.ts';
+import { RetentiveMemory } from '../../retentive-memory.ts';
 import {
   type Answer,
   BUS_PORT,
@@ -105,6 +106,29 @@ function boot(shape: StartShape): BootServices {
   };
 }
 
+/**
+ * The store as the image sees it: a copy in the engine's memory, with the
+ * flash rules, that answers reads; each write or erase it took goes to the
+ * board as an IO call, which applies it to the real store in order.
+ */
+function mirroredStore(store: StartShape['store']): DurableRegion | null {
+  if (store === null) return null;
+  const copy = new RetentiveMemory(store.geometry);
+  copy.bytes.set(store.bytes);
+  return {
+    geometry: store.geometry,
+    read: (offset, length) => copy.read(offset, length),
+    write: (offset, bytes) => {
+      copy.write(offset, bytes);
+      calls.push({ io: 'store-write', offset, bytes: bytes.slice() });
+    },
+    erase: (block) => {
+      copy.erase(block);
+      calls.push({ io: 'store-erase', block });
+    },
+  };
+}
+
 function running(): PairHandle {
   if (pair === null) throw new Error('the image is not running');
   return pair;
@@ -122,6 +146,7 @@ function run(command: Command): unknown {
         processor: shape.processor,
         paths: shape.paths,
         boot: boot(shape),
+        store: mirroredStore(shape.store),
         log: (line) => calls.push({ io: 'log', line }),
         record: (event, atMs) => calls.push({ io: 'record', event, atMs }),
       });

@@ -4,7 +4,7 @@
  * neutral: the XS board in the lab hands it IO over xsnap's message channel,
  * a Moddable board would hand it `device.io`.
  */
-import type { BootServices, Hal, Uart } from '../../../firmware/hal.ts';
+import type { BootServices, DurableRegion, Hal, Uart } from '../../../firmware/hal.ts';
 import type { PairEvent } from '../../../firmware/runtime/outputs.ts';
 import type { BoardIo, Serial } from './io.ts';
 
@@ -15,6 +15,8 @@ export interface HalExtras {
   readonly processor: 1 | 2;
   readonly paths: number;
   readonly boot: BootServices;
+  /** The durable store (ECMA-419 has no flash class Tandem can use yet: the board hands its own). */
+  readonly store: DurableRegion | null;
   log(line: string): void;
   record(event: PairEvent, atMs: number): void;
 }
@@ -50,8 +52,7 @@ export function halFromIo(io: BoardIo, extras: HalExtras): Hal {
   let pending: number | null = null;
   return {
     processor: extras.processor,
-    // No durable store on an XS board yet: a retained app runs in memory only, and says so.
-    store: null,
+    store: extras.store,
     clock: {
       now: () => io.ticks(),
       wakeAt: (atMs, callback) => {

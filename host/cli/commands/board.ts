@@ -1,5 +1,5 @@
 /**
- * `tandem board run --profile FILE --flash FILE`: the board side of a
+ * `tandem board run --profile FILE --flash FILE [--store FILE]`: the board side of a
  * Linux-class board (boards/linux/main.ts) in this process, until it is
  * stopped (a systemd unit, say). What can be checked before the ports open
  * is: a bad profile, a missing key or port exits 2 with a hint.
@@ -9,6 +9,7 @@ import { KeyFileError } from '../../../boards/image/errors.ts';
 import { loadPublicKey } from '../../../boards/image/public-key.ts';
 import { runLinuxBoard } from '../../../boards/linux/main.ts';
 import { BoardProfileError, loadBoardProfile } from '../../../boards/profile.ts';
+import { StoreFileError } from '../../../boards/sim/store-file.ts';
 import { PUBLIC_KEY_FILE } from '../../image/keys.ts';
 import { projectPath } from '../../project-dir.ts';
 import type { RegisterCommand } from '../command-registration.ts';
@@ -18,6 +19,7 @@ import { userFileErrorFrom } from '../user-file.ts';
 interface BoardRunOptions {
   readonly profile: string;
   readonly flash: string;
+  readonly store?: string;
   readonly key: string;
   readonly log?: string;
   readonly imageBoard: string;
@@ -35,6 +37,10 @@ export const registerBoard: RegisterCommand = (program, finish) => {
     .requiredOption('--profile <file>', "this board's profile (*.board.json)")
     .requiredOption('--flash <file>', "the file that holds the board's flash (created if missing)")
     .option(
+      '--store <file>',
+      "the file that holds the board's durable store, of the profile's store geometry (created if missing); without it a retained app runs in memory only",
+    )
+    .option(
       '--key <file>',
       'the public key of the images the board trusts',
       projectPath(process.cwd(), 'keys', PUBLIC_KEY_FILE),
@@ -48,13 +54,24 @@ export const registerBoard: RegisterCommand = (program, finish) => {
         finish(ExitCode.usage);
         return;
       }
-      await runLinuxBoard({
-        profile: options.profile,
-        flash: options.flash,
-        key: options.key,
-        log: options.log,
-        board: options.imageBoard,
-      });
+      try {
+        await runLinuxBoard({
+          profile: options.profile,
+          flash: options.flash,
+          ...(options.store === undefined ? {} : { store: options.store }),
+          key: options.key,
+          log: options.log,
+          board: options.imageBoard,
+        });
+      } catch (error) {
+        // Checked before any port or line opens: nothing was changed.
+        if (!(error instanceof StoreFileError)) throw error;
+        process.stderr.write(
+          `tandem: ${error.message}\n  hint: give the profile the geometry the store was written with, or move the file away to start an empty store (its retained state is then gone)\n`,
+        );
+        finish(ExitCode.usage);
+        return;
+      }
       // The open ports keep the process running.
       finish(ExitCode.ok);
     });
@@ -77,6 +94,12 @@ async function problemBeforeStart(
     return {
       message: `${options.profile}: kind is '${profile.kind}'; \`board run\` runs a 'linux' board`,
       hint: "simulated boards run in a lab (`tandem lab up`); use a profile of kind 'linux'",
+    };
+  }
+  if (options.store !== undefined && profile.store === undefined) {
+    return {
+      message: `${options.profile}: --store is given, but the profile has no "store" geometry`,
+      hint: 'add "store": { "eraseBlockBytes", "writeBytes", "blockCount", "enduranceCycles" } to the profile (see boards/README.md), or leave --store out',
     };
   }
   try {

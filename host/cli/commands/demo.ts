@@ -4,6 +4,9 @@
  * primary's power is pulled, the backup takes over, the old primary rejoins.
  * `--scenario upgrade`: load on 1.0.0, push 2.0.0, switch, pull the new
  * primary, takeover by the 2.0.0 backup, restore, fall back to 1.0.0.
+ * `--scenario blackout`: load, both boards' power pulled at once, restored
+ * one after the other (`--restore-first`), the pair recovers from its
+ * durable stores.
  * Ctrl-C takes the demonstration's lab down and exits 130.
  */
 import { existsSync } from 'node:fs';
@@ -13,6 +16,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Option } from 'commander';
 import { type Dashboard, startDashboard } from '../../dashboard/server.ts';
 import { TargetFeed } from '../../dashboard/target-feed.ts';
+import {
+  type BlackoutResult,
+  RESTORE_FIRST,
+  type RestoreFirst,
+  runBlackoutDemo,
+} from '../../demo/blackout-demo.ts';
 import type { DemoRunOptions, DemoWatch, Say, Tone } from '../../demo/demo-pair.ts';
 import { type DemoResult, runTakeoverDemo } from '../../demo/takeover-demo.ts';
 import { runUpgradeDemo, type UpgradeDemoResult } from '../../demo/upgrade-demo.ts';
@@ -22,6 +31,7 @@ import { labDown } from '../../lab/lab.ts';
 import { projectPath } from '../../project-dir.ts';
 import { openPairTarget } from '../../target/pair-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
+import { type BoardEngines, engineOption, enginesUnavailable } from '../engine-option.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { LiveLine } from '../live-line.ts';
 import { positiveInteger, standardBaud } from '../option-parsers.ts';
@@ -30,7 +40,9 @@ import { count, formatTable } from '../text-table.ts';
 import { DASHBOARD_PORT_DEFAULT, portNumber } from './dashboard.ts';
 
 interface DemoOptions {
-  readonly scenario: 'takeover' | 'upgrade';
+  readonly scenario: 'takeover' | 'upgrade' | 'blackout';
+  readonly restoreFirst: RestoreFirst;
+  readonly restoreGapMs: number;
   readonly json: boolean;
   readonly dir: string;
   readonly baud: number;
@@ -39,23 +51,40 @@ interface DemoOptions {
   readonly seed: number;
   readonly dashboard: boolean;
   readonly dashboardPort: number;
+  readonly engine: BoardEngines;
 }
 
 export const registerDemo: RegisterCommand = (program, finish) => {
   program
     .command('demo')
     .description(
-      'The lab demonstration with measured figures: takeover on power-pull of the primary and rejoin, or (--scenario upgrade) push, switch, takeover and fallback under load.',
+      'The lab demonstration with measured figures: takeover on power-pull of the primary and rejoin, (--scenario upgrade) push, switch, takeover and fallback under load, or (--scenario blackout) both boards pulled and the pair recovered from its durable stores.',
     )
     .addOption(
       new Option('--scenario <name>', 'which demonstration')
-        .choices(['takeover', 'upgrade'])
+        .choices(['takeover', 'upgrade', 'blackout'])
         .default('takeover'),
     )
     .option(
       '--json',
-      'no narration; print one JSON object {acknowledged, lost, duplicated, takeoverMs, ...}; upgrade adds holdMs, finalVersions, steps',
+      'no narration; print one JSON object {acknowledged, lost, duplicated, ...}: takeover adds takeoverMs, rejoinMs; upgrade holdMs, finalVersions, steps; blackout recoveredTxn, recoveryMs, wholeMs, restoreOrder',
       false,
+    )
+    .addOption(
+      new Option(
+        '--restore-first <board>',
+        'blackout: which board gets its power back first, the one that was primary or the one that was backup',
+      )
+        .choices([...RESTORE_FIRST])
+        .default('backup'),
+    )
+    .addOption(
+      new Option(
+        '--restore-gap-ms <ms>',
+        'blackout: time between power returning to the first board and to the second',
+      )
+        .argParser(positiveInteger)
+        .default(1000),
     )
     .option(
       '--dir <dir>',
@@ -78,6 +107,7 @@ export const registerDemo: RegisterCommand = (program, finish) => {
     .addOption(
       new Option('--seed <n>', 'seed of the client workload').argParser(positiveInteger).default(1),
     )
+    .addOption(engineOption())
     .option('--no-dashboard', 'no live web page (--json never serves one)')
     .addOption(
       new Option(
@@ -88,6 +118,12 @@ export const registerDemo: RegisterCommand = (program, finish) => {
         .default(DASHBOARD_PORT_DEFAULT),
     )
     .action(async (options: DemoOptions) => {
+      const unavailable = enginesUnavailable(options.engine);
+      if (unavailable !== null) {
+        process.stderr.write(`tandem demo: ${unavailable}\n`);
+        finish(ExitCode.usage);
+        return;
+      }
       finish(await untilInterrupted(demo(options), options.dir));
     });
 };
@@ -208,10 +244,12 @@ async function demo(options: DemoOptions): Promise<ExitCode> {
     clients: options.clients,
     loadMs: options.loadMs,
     seed: options.seed,
+    engines: options.engine,
     say,
     ...(options.json || !options.dashboard ? {} : { watch }),
   };
   if (options.scenario === 'upgrade') return upgrade(options, run, built.image, style);
+  if (options.scenario === 'blackout') return blackout(options, run, built.image, style);
   const result = await runTakeoverDemo({ ...run, image: built.image });
   return conclude(
     result,
@@ -330,4 +368,51 @@ function upgradeSummaryOf(result: UpgradeDemoResult, style: ReturnType<typeof st
     ['line rate', `${result.baud} baud`],
   ]);
   return `\n${style('bold', 'Steps')}\n${stepLines.join('\n')}\n\n${style('bold', 'Summary')}\n${lines.join('\n')}\n`;
+}
+
+async function blackout(
+  options: DemoOptions,
+  run: DemoRunOptions,
+  image: Uint8Array,
+  style: ReturnType<typeof stylistFor>,
+): Promise<ExitCode> {
+  const result = await runBlackoutDemo({
+    ...run,
+    image,
+    restoreFirst: options.restoreFirst,
+    restoreGapMs: options.restoreGapMs,
+  });
+  return conclude(
+    result,
+    result.recoveredTxn !== null && result.wholeMs !== null && !result.coldStart,
+    options.json,
+    style,
+    () => blackoutSummaryOf(result, style),
+    'both boards lost power and the pair recovered from its stores; nothing acknowledged was lost or done twice',
+  );
+}
+
+function blackoutSummaryOf(result: BlackoutResult, style: ReturnType<typeof stylistFor>): string {
+  const ms = (value: number | null) => (value === null ? 'not seen' : `${value.toFixed(1)} ms`);
+  const lines = formatTable([
+    ['requests acknowledged', String(result.acknowledged)],
+    ['acknowledged, then lost', String(result.lost)],
+    ['executed twice', String(result.duplicated)],
+    [
+      'restore order',
+      `P${result.restoreOrder[0]} (the ${result.restoreFirst}), then P${result.restoreOrder[1]} ${result.restoreGapMs} ms later`,
+    ],
+    [
+      'recovered from the store',
+      result.recoveredTxn === null
+        ? result.coldStart
+          ? 'no: cold start'
+          : 'no'
+        : `txn ${result.recoveredTxn} by P${result.recoveredBy}`,
+    ],
+    ['recovery (first power back to first reply)', ms(result.recoveryMs)],
+    ['pair whole again (first power back)', ms(result.wholeMs)],
+    ['line rate', `${result.baud} baud`],
+  ]);
+  return `\n${style('bold', 'Summary')}\n${lines.join('\n')}\n`;
 }

@@ -5,14 +5,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option } from 'commander';
-import type { ImageEngine } from '../../../boards/image-engine.ts';
-import { findXsnap } from '../../../boards/xs/xsnap-cache.ts';
 import { PUBLIC_KEY_FILE } from '../../image/keys.ts';
 import { labDown, labUp } from '../../lab/lab.ts';
 import { projectPath } from '../../project-dir.ts';
 import type { RegisterCommand } from '../command-registration.ts';
+import { type BoardEngines, engineOption, enginesUnavailable } from '../engine-option.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { imageEngines, standardBaud } from '../option-parsers.ts';
+import { standardBaud } from '../option-parsers.ts';
 import { onUserPath } from '../user-file.ts';
 
 export const registerLab: RegisterCommand = (program, finish) => {
@@ -34,20 +33,17 @@ export const registerLab: RegisterCommand = (program, finish) => {
         standardBaud,
       ),
     )
-    .addOption(
-      new Option(
-        '--engine <engine>',
-        'engine the boards run images in: node, xs (Moddable XS in an xsnap worker; `npm run build:xs` first), or one per board, processor 1 first (xs,node)',
-      )
-        .argParser(imageEngines)
-        .default(['node', 'node'], 'node'),
-    )
+    .addOption(engineOption())
     .option(
       '--key <dir>',
       'directory with the public key the boards trust',
       projectPath(process.cwd(), 'keys'),
     )
-    .option('--keep', 'keep the flash of a previous lab in this directory', false)
+    .option(
+      '--keep',
+      'keep the flash and the durable stores of a previous lab in this directory',
+      false,
+    )
     .action(
       async (options: {
         dir: string;
@@ -56,11 +52,11 @@ export const registerLab: RegisterCommand = (program, finish) => {
         busBaud?: number;
         key: string;
         keep: boolean;
-        engine: readonly [ImageEngine, ImageEngine];
+        engine: BoardEngines;
       }) => {
-        const xs = findXsnap();
-        if (options.engine.includes('xs') && !xs.available) {
-          process.stderr.write(`tandem lab up: ${xs.reason}\n`);
+        const unavailable = enginesUnavailable(options.engine);
+        if (unavailable !== null) {
+          process.stderr.write(`tandem lab up: ${unavailable}\n`);
           finish(ExitCode.usage);
           return;
         }

@@ -1,0 +1,137 @@
+/**
+ * The flash rules of a durable region (firmware/hal.ts DurableRegion), once,
+ * over any medium that holds its bytes: a write programs bits (new = old AND
+ * bytes) in whole write units, an erase sets a whole block to 0xff. The
+ * medium only stores what it is given (memory for the simulator, a file for
+ * the Node boards). Power can be cut at any operation: the operation is torn
+ * (a write programs only its first half, an erase leaves its block half
+ * erased), then `onPowerCut` runs. On a board process it ends the process
+ * (the power is gone); where it returns control by throwing (in-process
+ * tests), every later operation throws too, until `powerOn`.
+ */
+import type { DurableRegion, StoreGeometry } from '../firmware/hal.ts';
+
+export const ERASED = 0xff;
+
+/** Where a region's bytes rest. It applies no rule: the region does. */
+export interface RegionMedium {
+  /** `length` bytes at `offset`, a fresh copy. */
+  read(offset: number, length: number): Uint8Array;
+  /** Stores `bytes` at `offset` as they are; durable when it returns. */
+  store(offset: number, bytes: Uint8Array): void;
+}
+
+/** Bytes of a region with this geometry. */
+export function regionBytes(geometry: StoreGeometry): number {
+  return geometry.eraseBlockBytes * geometry.blockCount;
+}
+
+/** A geometry as plain data (its four numbers), to hand across a boundary. */
+export function geometryData(geometry: StoreGeometry): StoreGeometry {
+  const { eraseBlockBytes, writeBytes, blockCount, enduranceCycles } = geometry;
+  return { eraseBlockBytes, writeBytes, blockCount, enduranceCycles };
+}
+
+/** A power cut inside a store operation (the in-process default `onPowerCut`). */
+export class PowerCutError extends Error {
+  readonly powerCut = true;
+  readonly code = 'power-cut';
+  override name = 'PowerCutError';
+}
+
+export const throwPowerCut = (): never => {
+  throw new PowerCutError('power cut during a store operation');
+};
+
+export class FlashRegion implements DurableRegion {
+  /** Erase count of each block since this region was opened (wear). */
+  readonly erases: number[];
+  /** Store operations (writes and erases) since power-on. */
+  operations = 0;
+  /** Operation number (1-based, counted like `operations`) at which power is cut; 0 for never. */
+  cutAtOperation = 0;
+  #off = false;
+
+  constructor(
+    readonly geometry: StoreGeometry,
+    readonly medium: RegionMedium,
+    readonly onPowerCut: () => never = throwPowerCut,
+  ) {
+    this.erases = new Array<number>(geometry.blockCount).fill(0);
+  }
+
+  get size(): number {
+    return regionBytes(this.geometry);
+  }
+
+  /** Power is back after a cut: operations work again (and the next cut is disarmed). */
+  powerOn(): void {
+    this.#off = false;
+    this.cutAtOperation = 0;
+    this.operations = 0;
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    this.#check(offset, length);
+    return this.medium.read(offset, length);
+  }
+
+  write(offset: number, bytes: Uint8Array): void {
+    const unit = this.geometry.writeBytes;
+    this.#check(offset, bytes.length);
+    if (offset % unit !== 0 || bytes.length % unit !== 0) {
+      throw argumentError(
+        `write of ${bytes.length} bytes at ${offset} is off the ${unit}-byte write unit`,
+      );
+    }
+    const torn = this.#operation();
+    const count = torn ? Math.floor(bytes.length / 2) : bytes.length;
+    const programmed = this.medium.read(offset, count);
+    for (let i = 0; i < count; i++) {
+      programmed[i] = (programmed[i] as number) & (bytes[i] as number);
+    }
+    this.medium.store(offset, programmed);
+    if (torn) this.onPowerCut();
+  }
+
+  erase(block: number): void {
+    if (!Number.isInteger(block) || block < 0 || block >= this.geometry.blockCount) {
+      throw argumentError(`no erase block ${block} (0..${this.geometry.blockCount - 1})`);
+    }
+    const torn = this.#operation();
+    const size = this.geometry.eraseBlockBytes;
+    this.medium.store(
+      block * size,
+      new Uint8Array(torn ? Math.floor(size / 2) : size).fill(ERASED),
+    );
+    this.erases[block] = (this.erases[block] ?? 0) + 1;
+    if (torn) this.onPowerCut();
+  }
+
+  /** Counts an operation; true when power is cut in the middle of it. */
+  #operation(): boolean {
+    if (this.#off) this.onPowerCut();
+    this.operations += 1;
+    if (this.cutAtOperation !== 0 && this.operations >= this.cutAtOperation) {
+      this.#off = true;
+      return true;
+    }
+    return false;
+  }
+
+  #check(offset: number, length: number): void {
+    if (
+      !Number.isInteger(offset) ||
+      !Number.isInteger(length) ||
+      offset < 0 ||
+      length < 0 ||
+      offset + length > this.size
+    ) {
+      throw argumentError(`store access ${offset}+${length} outside 0..${this.size}`);
+    }
+  }
+}
+
+function argumentError(message: string): Error {
+  return Object.assign(new Error(message), { code: 'hal-argument' });
+}

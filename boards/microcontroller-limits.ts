@@ -1,0 +1,14 @@
+/**
+ * Pair limits for a microcontroller-class board, where the pair's defaults
+ * (firmware/runtime/config.ts) are sized for a Linux-class one. The reliable
+ * channel allocates its send queue whole: 1,024 entries cost about 24 KiB of
+ * a 32-bit XS heap, 256 about 6 KiB. Replies waiting for the backup stay
+ * well under the queue, so that checkpoints never fill it and a control
+ * message always finds room.
+ */
+import type { PairConfig } from '../firmware/runtime/config.ts';
+
+export const MICROCONTROLLER_LIMITS = {
+  channelQueueMax: 256,
+  pendingRepliesMax: 128,
+} as const satisfies Partial<PairConfig>;

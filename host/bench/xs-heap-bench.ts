@@ -1,0 +1,180 @@
+/**
+ * XS's heap on both boards of a pair whose images both run in XS, read from
+ * the engine's own accounting (boards/xs/xs-image.ts): chunks and slots in
+ * use after a collection, and XS's peaks since the engine started. For each
+ * state (accounts and clients) a fresh lab runs the ledger under load, its
+ * backup is power-cycled so that it rejoins and the big checkpoint crosses
+ * while the load runs, then the load stops. Each board is read under load,
+ * after the rejoin and at rest; the peaks cover everything in between,
+ * loading the image and the state transfer included.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EngineStatus } from '../../boards/image-engine.ts';
+import { COLLECT_INTERVAL_MS } from '../../boards/xs/xs-image.ts';
+import { readBoardStatuses } from '../lab/board-watch.ts';
+import { openLabLoad } from '../load/lab-load.ts';
+import { openBenchLab } from './bench-lab.ts';
+import { type Figure, figure, round } from './figure.ts';
+
+/** The issue's states: the target applies to the small one. */
+export const XS_HEAP_STATES = [
+  { name: 'small', accounts: 100, clients: 8 },
+  { name: 'large', accounts: 1000, clients: 64 },
+] as const;
+export type XsHeapState = (typeof XS_HEAP_STATES)[number];
+
+type XsEngine = Extract<EngineStatus, { kind: 'xs' }>;
+
+export interface XsHeapSample {
+  readonly phase: 'load' | 'rejoined' | 'rest';
+  readonly processor: 1 | 2;
+  readonly engine: XsEngine;
+}
+
+export interface XsHeapRun {
+  readonly state: XsHeapState['name'];
+  readonly accounts: number;
+  readonly clients: number;
+  readonly samples: readonly XsHeapSample[];
+}
+
+export interface XsHeapOptions {
+  readonly root: string;
+  readonly baud: number;
+  readonly image: Uint8Array;
+  readonly publicKeyFile: string;
+  readonly state: XsHeapState;
+  /** Load before the first reading (the clients open every account first). */
+  readonly loadMs: number;
+  readonly seed: number;
+}
+
+export async function benchXsHeap(
+  options: XsHeapOptions,
+  say: (line: string) => void = () => {},
+): Promise<XsHeapRun> {
+  const { state } = options;
+  const lab = await openBenchLab({
+    root: options.root,
+    baud: options.baud,
+    image: options.image,
+    publicKeyFile: options.publicKeyFile,
+    engines: ['xs', 'xs'],
+  });
+  const samples: XsHeapSample[] = [];
+  const read = async (phase: XsHeapSample['phase']) => {
+    // Long enough since any status that made XS collect: this one collects, so in use is live.
+    await sleep(COLLECT_INTERVAL_MS + 100);
+    const statuses = await readBoardStatuses(lab.pair.hosts, 2000);
+    statuses.forEach((status, index) => {
+      const engine = status?.engine;
+      if (engine?.kind !== 'xs') throw new Error(`P${index + 1} reports no XS heap (${phase})`);
+      samples.push({ phase, processor: index === 0 ? 1 : 2, engine });
+    });
+  };
+  try {
+    const { load, ports } = await openLabLoad(
+      lab.pair.config,
+      state.clients,
+      options.seed,
+      {},
+      state.accounts,
+    );
+    try {
+      load.start();
+      await sleep(options.loadMs);
+      await read('load');
+      const primary = await lab.whole();
+      const backup = primary === 1 ? 2 : 1;
+      say(`XS heap, ${state.name} state: power-cycling P${backup} so that it rejoins under load`);
+      await lab.pull(backup);
+      await lab.restore(backup);
+      await read('rejoined');
+      await load.stop(5000);
+    } finally {
+      await load.stop(0);
+      for (const port of ports) await port.close().catch(() => {});
+    }
+    await read('rest');
+  } finally {
+    await lab.close();
+  }
+  return { state: state.name, accounts: state.accounts, clients: state.clients, samples };
+}
+
+/** The most either board held, above XS's built-ins (in flash on a device), and in all. */
+export interface XsHeapSummary {
+  readonly inUseAboveBuiltins: number;
+  readonly peakAboveBuiltins: number;
+  readonly inUse: number;
+  readonly peak: number;
+  readonly builtins: number;
+  readonly slotBytes: number;
+  readonly allocated: number;
+  readonly codeInPlace: number;
+}
+
+export function summarizeXsHeap(run: XsHeapRun): XsHeapSummary | null {
+  const engines = run.samples.map((s) => s.engine);
+  const first = engines[0];
+  if (first === undefined) return null;
+  const most = (value: (e: XsEngine) => number) => Math.max(...engines.map(value));
+  return {
+    inUseAboveBuiltins: most((e) => e.heapInUseBytes - e.builtinsBytes),
+    peakAboveBuiltins: most((e) => e.heapPeakBytes - e.builtinsBytes),
+    inUse: most((e) => e.heapInUseBytes),
+    peak: most((e) => e.heapPeakBytes),
+    builtins: most((e) => e.builtinsBytes),
+    slotBytes: first.slotBytes,
+    allocated: most((e) => e.allocatedBytes),
+    codeInPlace: most((e) => e.codeInPlaceBytes),
+  };
+}
+
+/** The issue's bound on XS's heap per processor at the small state. */
+export const XS_HEAP_TARGET_BYTES = 256 * 1024;
+
+const kib = (bytes: number) => round(bytes / 1024, 1);
+
+/**
+ * The bench's XS heap figures: per state, the most either processor held in
+ * use and at peak, all of XS's heap counted (its built-ins too); the small
+ * state's against the target. `unavailable` says why XS was not measured.
+ */
+export function xsHeapFigures(runs: readonly XsHeapRun[], unavailable: string | null): Figure[] {
+  return XS_HEAP_STATES.flatMap((state) => {
+    const run = runs.find((r) => r.state === state.name);
+    const summary = run === undefined ? null : summarizeXsHeap(run);
+    const target =
+      state.name === 'small' ? { kind: 'max' as const, value: kib(XS_HEAP_TARGET_BYTES) } : null;
+    const how =
+      summary === null
+        ? (unavailable ?? 'The XS heap run failed (see failures).')
+        : `XS's own accounting, chunks and slots, both boards in XS (${summary.slotBytes}-byte slots: ${summary.slotBytes === 16 ? 'a 32-bit build, as on a microcontroller' : 'a 64-bit build, about twice a 32-bit board'}); ` +
+          `${state.accounts} accounts, ${state.clients} clients, a backup rejoining under load; ` +
+          `built-ins ${kib(summary.builtins)} KiB of it (in flash on a Moddable device); ` +
+          `image and engine glue run in place (${kib(summary.codeInPlace)} KiB of bytecode outside the heap); ` +
+          `XS took ${kib(summary.allocated)} KiB from the system with its stack and spare slots.`;
+    const label = `XS heap per processor, ${state.name} state (${state.accounts} accounts, ${state.clients} clients)`;
+    return [
+      figure({
+        id: `xs.heap.${state.name}.inUse`,
+        label: `${label}, in use`,
+        value: summary === null ? null : kib(summary.inUse),
+        unit: 'KiB',
+        target,
+        source: 'lab',
+        note: `Live after a collection, read under load, after the rejoin and at rest. ${how}`,
+      }),
+      figure({
+        id: `xs.heap.${state.name}.peak`,
+        label: `${label}, peak`,
+        value: summary === null ? null : kib(summary.peak),
+        unit: 'KiB',
+        target,
+        source: 'lab',
+        note: `XS's high-water marks of chunks and of slots since the engine started, summed (loading and the state transfer included). ${how}`,
+      }),
+    ];
+  });
+}
