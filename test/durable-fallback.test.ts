@@ -6,22 +6,17 @@
  * joins. What should follow: once a board holds the pair's history again
  * (the big checkpoint), its log is that history, written before it
  * acknowledges, so a later loss of both boards loses nothing.
- *
- * KNOWN DEFECT, marked `test.failing` (ava passes it while it fails): the
- * core keeps the store refused for the rest of the boot (`#storeRefused` is
- * cleared only by reading the store), so after a fallback neither board
- * writes its store at all (0 store operations while acknowledging), and
- * after both boards lose power both refuse again and stay booting (a refused
- * store stops both): the pair never recovers, and what it acknowledged since
- * the fallback is on no store. The fix belongs in firmware/runtime/core.ts;
- * when it lands this test fails as `failing`: make it a plain `test`.
+ * Before, the core kept the store refused for the rest of the boot, so
+ * after a fallback neither board wrote its store (0 store operations while
+ * acknowledging), and after both boards lost power both refused again and
+ * stayed booting: the pair never recovered.
  */
 import test from 'ava';
 import { RetentiveMemory } from '../boards/retentive-memory.ts';
 import { ledgerV1, ledgerV2 } from '../firmware/apps/ledger/index.ts';
 import { CorePair } from './helpers/core-pair.ts';
 
-test.failing('after a fallback to 1.0.0 both boards write their stores again, and a blackout then recovers', (t) => {
+test('after a fallback to 1.0.0 both boards write their stores again, and a blackout then recovers', (t) => {
   const stores: [RetentiveMemory, RetentiveMemory] = [new RetentiveMemory(), new RetentiveMemory()];
   const pair = new CorePair(
     [ledgerV2('state'), ledgerV2('state')],

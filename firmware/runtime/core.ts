@@ -1059,7 +1059,10 @@ export class PairCore {
       return;
     }
     this.#becameBackupMs = this.#now;
-    // Our store's history is replaced by the primary's, before we acknowledge anything.
+    // Our store's history is replaced by the primary's, before we acknowledge
+    // anything: a store refused at boot (a log this image cannot replay, as
+    // after a fallback) holds the pair's history again from here on.
+    this.#storeRefused = false;
     this.#compactNext = true;
     this.#unlogged = [];
     this.#setRole(
