@@ -20,14 +20,18 @@ export class EventQueue {
 
   at(time: number, run: () => void): void {
     const heap = this.#heap;
-    heap.push({ at: Math.max(time, this.#now), order: this.#order++, run });
-    let i = heap.length - 1;
+    const entry: Entry = { at: Math.max(time, this.#now), order: this.#order++, run };
+    // Sift up: parents later than the entry move down into the hole.
+    let i = heap.length;
+    heap.push(entry);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!before(heap[i] as Entry, heap[parent] as Entry)) break;
-      [heap[i], heap[parent]] = [heap[parent] as Entry, heap[i] as Entry];
+      const above = heap[parent] as Entry;
+      if (!before(entry, above)) break;
+      heap[i] = above;
       i = parent;
     }
+    heap[i] = entry;
   }
 
   /** Runs the earliest event if it is due by `until`; false when none is. */
@@ -36,19 +40,24 @@ export class EventQueue {
     const top = heap[0];
     if (top === undefined || top.at > until) return false;
     const last = heap.pop() as Entry;
-    if (heap.length > 0) {
-      heap[0] = last;
+    const length = heap.length;
+    if (length > 0) {
+      // Sift down: the earlier child moves up into the hole until `last` fits.
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && before(heap[l] as Entry, heap[m] as Entry)) m = l;
-        if (r < heap.length && before(heap[r] as Entry, heap[m] as Entry)) m = r;
-        if (m === i) break;
-        [heap[i], heap[m]] = [heap[m] as Entry, heap[i] as Entry];
+        if (l >= length) break;
+        let child = heap[l] as Entry;
+        let m = l;
+        if (l + 1 < length && before(heap[l + 1] as Entry, child)) {
+          m = l + 1;
+          child = heap[m] as Entry;
+        }
+        if (!before(child, last)) break;
+        heap[i] = child;
         i = m;
       }
+      heap[i] = last;
     }
     this.#now = top.at;
     top.run();
