@@ -34,10 +34,23 @@ export { type CborLimits, DEFAULT_CBOR_LIMITS } from './cbor-limits.ts';
  * or when the result would be refused by decodeCbor under `limits`.
  */
 export function encodeCbor(value: unknown, limits: CborLimits = DEFAULT_CBOR_LIMITS): Uint8Array {
-  return withEncoding(value, (encoded) => {
-    scanCbor(encoded, limits);
-    return encoded.slice();
-  });
+  return withEncoding(value, limits, copyOf);
+}
+
+/**
+ * The length of `encodeCbor(value, limits)`, with the same errors, without
+ * copying the bytes out (the size of a message that is not sent yet).
+ */
+export function encodedLength(value: unknown, limits: CborLimits = DEFAULT_CBOR_LIMITS): number {
+  return withEncoding(value, limits, lengthOf);
+}
+
+function copyOf(encoded: Uint8Array): Uint8Array {
+  return encoded.slice();
+}
+
+function lengthOf(encoded: Uint8Array): number {
+  return encoded.length;
 }
 
 /** Decodes one message, refusing anything outside `limits` before it is read. */
