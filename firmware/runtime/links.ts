@@ -32,9 +32,6 @@ function cutShortAfterMs(config: PairConfig): number {
   return Math.max(2 * config.heartbeatIntervalMs, 256 / lineBytesPerMs(config));
 }
 
-/** No heartbeat due (shared: callers only read it). */
-const NONE_DUE: readonly number[] = [];
-
 export class Links {
   readonly #config: PairConfig;
   readonly #paths: Path[] = [];
@@ -158,13 +155,13 @@ export class Links {
   }
 
   /** Paths whose heartbeat is due. */
-  beatsDue(now: number): readonly number[] {
+  beatsDue(now: number): number[] {
+    const due: number[] = [];
     const paths = this.#paths;
-    let due: number[] | null = null;
     for (let index = 0; index < paths.length; index++) {
-      if (now >= (paths[index] as Path).nextBeatMs) (due ??= []).push(index);
+      if (now >= (paths[index] as Path).nextBeatMs) due.push(index);
     }
-    return due ?? NONE_DUE;
+    return due;
   }
 
   /** A heartbeat goes out at once on every path (to tell the partner something new). */
