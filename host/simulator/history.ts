@@ -91,8 +91,8 @@ export class History {
    * another request may run as that txn instead.
    */
   readonly #executionByTxn = new Map<number, Execution>();
-  /** Executions that a later one of another request as the same txn replaced, by `client#syncId@txn`. */
-  readonly #replacedExecutions = new Map<string, Execution>();
+  /** Per txn, executions that a later one of another request as that txn replaced, oldest first. */
+  readonly #replacedExecutions = new Map<number, Execution[]>();
   /** Requests whose outcome the pair could not tell (the client's session had expired), by client#sync. */
   readonly #unknownOutcome = new Map<string, ClientRequest>();
 
@@ -152,8 +152,11 @@ export class History {
   /** The primary ran a request's handler with this context. */
   executed(execution: Execution): void {
     const before = this.#executionByTxn.get(execution.txn);
-    if (before !== undefined && !sameRequest(before, execution))
-      this.#replacedExecutions.set(executionKey(before), before);
+    if (before !== undefined && !sameRequest(before, execution)) {
+      const replaced = this.#replacedExecutions.get(execution.txn);
+      if (replaced === undefined) this.#replacedExecutions.set(execution.txn, [before]);
+      else replaced.push(before);
+    }
     this.#executionByTxn.set(execution.txn, execution);
   }
 
@@ -386,7 +389,14 @@ export class History {
     if (this.handlerContexts === 'unseen') return { nowMs: 0, seed: 0 };
     const last = this.#executionByTxn.get(ack.txn);
     if (last === undefined) return undefined;
-    return sameRequest(last, ack) ? last : this.#replacedExecutions.get(executionKey(ack));
+    if (sameRequest(last, ack)) return last;
+    // The request's latest execution as this txn, if another replaced it.
+    const replaced = this.#replacedExecutions.get(ack.txn) ?? [];
+    for (let index = replaced.length - 1; index >= 0; index--) {
+      const execution = replaced[index] as Execution;
+      if (sameRequest(execution, ack)) return execution;
+    }
+    return undefined;
   }
 
   #same(a: unknown, b: unknown): boolean {
@@ -428,14 +438,6 @@ function sameRequest(
   b: { readonly clientId: string; readonly syncId: number },
 ): boolean {
   return a.clientId === b.clientId && a.syncId === b.syncId;
-}
-
-function executionKey(execution: {
-  readonly clientId: string;
-  readonly syncId: number;
-  readonly txn: number;
-}): string {
-  return `${execution.clientId}#${execution.syncId}@${execution.txn}`;
 }
 
 function json(value: unknown): string {
