@@ -1,6 +1,8 @@
 /**
  * CBOR messages, with limits: the firmware's own codec (cbor-encode.ts,
- * cbor-decode.ts) behind the bounded pre-scan (cbor-scan.ts). It is small
+ * cbor-decode.ts); the decoder reads only what the bounded pre-scan
+ * (cbor-scan.ts) accepted, and the encoder checks the same bounds, with the
+ * scan's errors, as it writes. It is small
  * enough for a microcontroller's image, where cbor-x was 30 KB of a 64 KiB
  * budget, and it writes and reads exactly what cbor-x 1.6.8 did with the
  * options the firmware used: test/wire-cbor-differential.test.ts holds it
