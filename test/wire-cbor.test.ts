@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import test from 'ava';
 import fc from 'fast-check';
-import { DEFAULT_CBOR_LIMITS, decodeCbor, encodeCbor } from '../firmware/wire/cbor.ts';
+import {
+  DEFAULT_CBOR_LIMITS,
+  decodeCbor,
+  encodeCbor,
+  encodedLength,
+} from '../firmware/wire/cbor.ts';
 import { MessageError, type MessageErrorCode } from '../firmware/wire/errors.ts';
+import { referenceEncode } from './helpers/cbor-x-reference.ts';
 
 const hex = (text: string): Uint8Array =>
   Uint8Array.from(text.match(/../g) ?? [], (pair) => Number.parseInt(pair, 16));
@@ -316,6 +322,61 @@ test('property: messages round-trip through encodeCbor and decodeCbor', (t) => {
       assert.deepEqual(decodeCbor(encoded), value);
     }),
     { numRuns: 500 },
+  );
+  t.pass();
+});
+
+/** What a run gave: its value, or the MessageError it threw, code and message. */
+const resultOf = (run: () => unknown): unknown => {
+  try {
+    return { value: run() };
+  } catch (error) {
+    if (error instanceof MessageError) return { code: error.code, message: error.message };
+    throw error;
+  }
+};
+
+test('property: encodeCbor refuses under limits with the very error the scan of the bytes cbor-x writes gives, and encodedLength agrees', (t) => {
+  // The encoder checks the limits as it writes instead of scanning its output:
+  // the same refusal (code and message: the first one in byte order) or none.
+  const limits = fc.record({
+    bytesMax: fc.integer({ min: 0, max: 300 }),
+    depthMax: fc.integer({ min: 0, max: 5 }),
+    itemsMax: fc.integer({ min: 0, max: 40 }),
+  });
+  const withProtoKeys = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      messageValue,
+      fc.array(tie('value'), { maxLength: 6 }),
+      fc
+        .array(fc.tuple(fc.constantFrom('__proto__', 'a', 'b'), tie('value')), { maxLength: 3 })
+        .map((pairs) => {
+          const object: Record<string, unknown> = {};
+          for (const [key, item] of pairs)
+            Object.defineProperty(object, key, {
+              value: item,
+              enumerable: true,
+              writable: true,
+              configurable: true,
+            });
+          return object;
+        }),
+    ),
+  })).value;
+  fc.assert(
+    fc.property(withProtoKeys, limits, (value, bounds) => {
+      // cbor-x writes the same bytes (wire-cbor-differential.test.ts) and checks nothing.
+      assert.deepEqual(
+        resultOf(() => encodeCbor(value, bounds)),
+        resultOf(() => referenceEncode(value, bounds)),
+      );
+      assert.deepEqual(
+        resultOf(() => encodedLength(value, bounds)),
+        resultOf(() => referenceEncode(value, bounds).length),
+      );
+    }),
+    { numRuns: 3000 },
   );
   t.pass();
 });

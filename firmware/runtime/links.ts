@@ -78,7 +78,9 @@ export class Links {
 
   /** DSR is low on every path: the partner has no power (or every cable is out). */
   get partnerOff(): boolean {
-    return this.#config.dsrWired && this.#paths.every((p) => !p.dsrHigh);
+    if (!this.#config.dsrWired) return false;
+    for (const path of this.#paths) if (path.dsrHigh) return false;
+    return true;
   }
 
   set partnerHears(mask: number) {
@@ -117,10 +119,11 @@ export class Links {
   /** Paths we heard the partner on within the suspicion time, one bit each. */
   hearsMask(now: number): number {
     const silentAfter = suspectAfterMs(this.#config);
+    const paths = this.#paths;
     let mask = 0;
-    this.#paths.forEach((p, index) => {
-      if (now - p.lastHeardMs <= silentAfter) mask |= 1 << index;
-    });
+    for (let index = 0; index < paths.length; index++) {
+      if (now - (paths[index] as Path).lastHeardMs <= silentAfter) mask |= 1 << index;
+    }
     return mask;
   }
 
@@ -130,14 +133,12 @@ export class Links {
    * own view cannot tell), else one we hear the partner on.
    */
   preferredPath(): number {
-    const heard = this.#paths.findIndex(
-      (p, index) => p.dsrHigh && (this.#partnerHears & (1 << index)) !== 0,
-    );
-    if (heard >= 0) return heard;
-    return Math.max(
-      this.#paths.findIndex((p) => p.up),
-      0,
-    );
+    const paths = this.#paths;
+    for (let index = 0; index < paths.length; index++) {
+      if ((paths[index] as Path).dsrHigh && (this.#partnerHears & (1 << index)) !== 0) return index;
+    }
+    for (let index = 0; index < paths.length; index++) if ((paths[index] as Path).up) return index;
+    return 0;
   }
 
   /** When the UART of `path` will have sent everything, and not before now. */
@@ -156,9 +157,10 @@ export class Links {
   /** Paths whose heartbeat is due. */
   beatsDue(now: number): number[] {
     const due: number[] = [];
-    this.#paths.forEach((p, index) => {
-      if (now >= p.nextBeatMs) due.push(index);
-    });
+    const paths = this.#paths;
+    for (let index = 0; index < paths.length; index++) {
+      if (now >= (paths[index] as Path).nextBeatMs) due.push(index);
+    }
     return due;
   }
 
@@ -168,6 +170,8 @@ export class Links {
   }
 
   nextBeatMs(): number {
-    return Math.min(...this.#paths.map((p) => p.nextBeatMs));
+    let at = Infinity;
+    for (const path of this.#paths) at = Math.min(at, path.nextBeatMs);
+    return at;
   }
 }

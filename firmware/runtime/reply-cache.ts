@@ -103,17 +103,26 @@ export class ReplyCache {
     const session = this.#touch(clientId);
     // Keep the replies of the highest sync ids, not the latest to run: a
     // pipelining client's requests run out of order, and it retries only
-    // ids within its sync depth of the highest it sent.
-    session.replies.push([syncId, reply]);
-    session.replies.sort((a, b) => a[0] - b[0]);
-    if (session.replies.length > this.syncDepth) session.replies.shift();
-    if (!session.ran.includes(syncId)) {
-      session.ran.push(syncId);
-      session.ran.sort((a, b) => a - b);
+    // ids within its sync depth of the highest it sent. Both lists stay
+    // sorted by insertion in place (a reply for an id already kept goes
+    // after it); nearly always the new id is the highest and is appended.
+    const { replies, ran } = session;
+    if (ascending(replies)) {
+      let at = replies.length;
+      while (at > 0 && (replies[at - 1] as readonly [number, unknown])[0] > syncId) at--;
+      replies.splice(at, 0, [syncId, reply]);
+    } else {
+      // Only a big checkpoint's list can be out of order (see `from`): sort it as it is.
+      replies.push([syncId, reply]);
+      replies.sort((a, b) => a[0] - b[0]);
     }
+    if (replies.length > this.syncDepth) replies.shift();
+    let to = ran.length;
+    while (to > 0 && (ran[to - 1] as number) > syncId) to--;
+    if (to === 0 || ran[to - 1] !== syncId) ran.splice(to, 0, syncId);
     // Ascending: what fell out of the window is at the front.
-    const highest = session.ran.at(-1) ?? 0;
-    while ((session.ran[0] ?? highest) <= highest - SYNC_WINDOW) session.ran.shift();
+    const highest = ran[ran.length - 1] ?? 0;
+    while ((ran[0] ?? highest) <= highest - SYNC_WINDOW) ran.shift();
   }
 
   /** The client's session, made the most recent (begun if it had none). */
@@ -152,4 +161,15 @@ export class ReplyCache {
     }
     return cache;
   }
+}
+
+/** The replies are in sync id order (a list from a partner's big checkpoint need not be). */
+function ascending(replies: ReadonlyArray<readonly [number, unknown]>): boolean {
+  for (let i = 1; i < replies.length; i++)
+    if (
+      (replies[i - 1] as readonly [number, unknown])[0] >
+      (replies[i] as readonly [number, unknown])[0]
+    )
+      return false;
+  return true;
 }

@@ -5,7 +5,7 @@
  * backup runs the handler again to the same decision.
  */
 import type { AnyApp, HandlerContext } from '../app.ts';
-import { encodeCbor } from '../wire/cbor.ts';
+import { encodedLength } from '../wire/cbor.ts';
 import { type CheckpointEntry, ENVELOPE_LIMITS, entryToWire } from './messages.ts';
 import { seededRandom } from './random.ts';
 
@@ -45,7 +45,7 @@ export function execute(
     app.checkpoint === 'state'
       ? { txn, clientId, syncId, update: decision.update, reply: decision.reply }
       : { txn, clientId, syncId, request: body, nowMs, seed };
-  const entryBytes = encodeCbor(entryToWire(entry), ENVELOPE_LIMITS).length;
+  const entryBytes = encodedLength(entryToWire(entry), ENVELOPE_LIMITS);
   return { state: after, reply: decision.reply, entry, entryBytes };
 }
 

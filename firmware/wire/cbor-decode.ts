@@ -29,21 +29,34 @@ const SIMPLE_FALSE = 20;
 const SIMPLE_TRUE = 21;
 const SIMPLE_NULL = 22;
 
-let source: Uint8Array = new Uint8Array(0);
-let view: DataView = new DataView(source.buffer);
+const EMPTY = new Uint8Array(0);
+let source: Uint8Array = EMPTY;
 let position = 0;
+/** Floats are read from a copy of their bytes here: no DataView over each message. */
+const floatBytes = new Uint8Array(8);
+const floatView = new DataView(floatBytes.buffer);
 
 /** Decodes `bytes`, which scanCbor has accepted. */
 export function readScanned(bytes: Uint8Array): unknown {
-  // A plain view: a Buffer's slice() would share memory with the input.
-  source = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // A plain Uint8Array: a Buffer's slice() would share memory with the input.
+  source =
+    Object.getPrototypeOf(bytes) === Uint8Array.prototype
+      ? bytes
+      : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   position = 0;
   try {
     return readItem();
   } finally {
-    source = new Uint8Array(0); // holds no reference to the caller's input
+    source = EMPTY; // holds no reference to the caller's input
   }
+}
+
+/** The next `count` bytes (2, 4 or 8) as a DataView over their copy. */
+function floatOf(count: number): DataView {
+  for (let index = 0; index < count; index++)
+    floatBytes[index] = source[position + index] as number;
+  position += count;
+  return floatView;
 }
 
 function readItem(): unknown {
@@ -55,10 +68,14 @@ function readItem(): unknown {
   if (info === INFO_ONE_BYTE) {
     argument = source[position++] as number;
   } else if (info === INFO_TWO_BYTES) {
-    argument = view.getUint16(position);
+    argument = ((source[position] as number) << 8) | (source[position + 1] as number);
     position += 2;
   } else if (info === INFO_FOUR_BYTES) {
-    argument = view.getUint32(position);
+    argument =
+      (source[position] as number) * 0x1000000 +
+      (((source[position + 1] as number) << 16) |
+        ((source[position + 2] as number) << 8) |
+        (source[position + 3] as number));
     position += 4;
   } // The scan lets no 8-byte argument through but a float64's.
   switch (major) {
@@ -101,21 +118,12 @@ function readSimple(info: number): unknown {
       return true;
     case SIMPLE_NULL:
       return null;
-    case INFO_TWO_BYTES: {
-      const half = view.getUint16(position);
-      position += 2;
-      return float16(half);
-    }
-    case INFO_FOUR_BYTES: {
-      const value = view.getFloat32(position);
-      position += 4;
-      return value;
-    }
-    case INFO_EIGHT_BYTES: {
-      const value = view.getFloat64(position);
-      position += 8;
-      return value;
-    }
+    case INFO_TWO_BYTES:
+      return float16(floatOf(2).getUint16(0));
+    case INFO_FOUR_BYTES:
+      return floatOf(4).getFloat32(0);
+    case INFO_EIGHT_BYTES:
+      return floatOf(8).getFloat64(0);
     default:
       return undefined; // 23: the scan lets no other simple value through
   }

@@ -21,6 +21,7 @@
  * - strings are UTF-8, except that a lone surrogate in a string of fewer
  *   than 64 code units keeps its 3 bytes (utf8.ts).
  */
+import type { CborLimits } from './cbor-limits.ts';
 import { MessageError } from './errors.ts';
 import { writeUtf8 } from './utf8.ts';
 
@@ -52,15 +53,28 @@ const scratch = new Uint8Array(SCRATCH_BYTES);
 let target = scratch;
 let view = new DataView(scratch.buffer);
 let position = 0;
+const scratchView = new DataView(scratch.buffer);
 /** The objects and arrays being written, outermost first: meeting one again is a cycle. */
 const open: object[] = [];
 let encoding = false;
+/** The limits of the message being written, its item count so far, and the first bound it broke. */
+let limits: CborLimits = { bytesMax: 0, depthMax: 0, itemsMax: 0 };
+let itemCount = 0;
+let broken: MessageError | null = null;
 
 /**
  * Encodes `value` and passes the encoding to `use` (a view of a shared area,
- * valid only during the call); returns what `use` returns.
+ * valid only during the call); returns what `use` returns. Throws
+ * MessageError when the value cannot be written, or when decodeCbor would
+ * refuse the encoding under `bounds`, with the error its scan
+ * (cbor-scan.ts) gives: the bounds are checked as the items are written, in
+ * the scan's order, rather than by scanning the bytes again.
  */
-export function withEncoding<T>(value: unknown, use: (encoded: Uint8Array) => T): T {
+export function withEncoding<T>(
+  value: unknown,
+  bounds: CborLimits,
+  use: (encoded: Uint8Array) => T,
+): T {
   if (encoding) {
     // A getter of the value encoding another message would overwrite the shared area.
     throw new MessageError(
@@ -70,9 +84,12 @@ export function withEncoding<T>(value: unknown, use: (encoded: Uint8Array) => T)
   }
   encoding = true;
   target = scratch;
-  view = new DataView(scratch.buffer);
+  view = scratchView;
   position = 0;
   open.length = 0;
+  limits = bounds;
+  itemCount = 1; // the top-level item
+  broken = null;
   try {
     writeItem(value);
   } catch (error) {
@@ -89,7 +106,42 @@ export function withEncoding<T>(value: unknown, use: (encoded: Uint8Array) => T)
   const encoded = target.subarray(0, position);
   // A larger area is dropped, so one big message does not pin its memory.
   target = scratch;
+  view = scratchView;
+  checkBounds(encoded.length);
   return use(encoded);
+}
+
+/** What the scan checks before the items, then the first item that broke a bound. */
+function checkBounds(length: number): void {
+  if (length > limits.bytesMax) {
+    throw new MessageError(
+      'too-large',
+      `message of ${length} bytes exceeds the limit of ${limits.bytesMax} bytes`,
+    );
+  }
+  if (limits.itemsMax < 1) {
+    throw new MessageError('too-many-items', `item limit ${limits.itemsMax} admits no message`);
+  }
+  if (broken !== null) throw broken;
+}
+
+/** An array or map of `children` items starts at `start`, inside `depth` others. */
+function countContainer(start: number, depth: number, children: number): void {
+  if (broken !== null) return;
+  if (depth >= limits.depthMax) {
+    broken = new MessageError(
+      'too-deep',
+      `nesting at byte ${start} exceeds the depth limit of ${limits.depthMax}`,
+    );
+    return;
+  }
+  itemCount += children;
+  if (itemCount > limits.itemsMax) {
+    broken = new MessageError(
+      'too-many-items',
+      `message declares more than the limit of ${limits.itemsMax} items`,
+    );
+  }
 }
 
 function room(bytes: number): void {
@@ -228,21 +280,27 @@ function describe(value: object): string {
 }
 
 function writeArray(array: unknown[]): void {
-  open.push(array);
   const length = array.length;
+  countContainer(position, open.length, length);
+  open.push(array);
   writeHead(MAJOR_ARRAY, length);
   for (let index = 0; index < length; index++) writeItem(array[index]);
   open.pop();
 }
 
 function writeMap(object: object): void {
-  open.push(object);
   const keys = Object.keys(object);
   const values = Object.values(object);
   const count = keys.length;
+  countContainer(position, open.length, count * 2);
+  open.push(object);
   writeHead(MAJOR_MAP, count);
   for (let index = 0; index < count; index++) {
-    writeText(keys[index] as string);
+    const key = keys[index] as string;
+    // The scan refuses this key: it would let a message reach Object.prototype.
+    if (key === '__proto__' && broken === null)
+      broken = new MessageError('unsupported', `map key "__proto__" at byte ${position}`);
+    writeText(key);
     writeItem(values[index]);
   }
   open.pop();

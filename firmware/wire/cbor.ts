@@ -1,6 +1,8 @@
 /**
  * CBOR messages, with limits: the firmware's own codec (cbor-encode.ts,
- * cbor-decode.ts) behind the bounded pre-scan (cbor-scan.ts). It is small
+ * cbor-decode.ts); the decoder reads only what the bounded pre-scan
+ * (cbor-scan.ts) accepted, and the encoder checks the same bounds, with the
+ * scan's errors, as it writes. It is small
  * enough for a microcontroller's image, where cbor-x was 30 KB of a 64 KiB
  * budget, and it writes and reads exactly what cbor-x 1.6.8 did with the
  * options the firmware used: test/wire-cbor-differential.test.ts holds it
@@ -34,10 +36,23 @@ export { type CborLimits, DEFAULT_CBOR_LIMITS } from './cbor-limits.ts';
  * or when the result would be refused by decodeCbor under `limits`.
  */
 export function encodeCbor(value: unknown, limits: CborLimits = DEFAULT_CBOR_LIMITS): Uint8Array {
-  return withEncoding(value, (encoded) => {
-    scanCbor(encoded, limits);
-    return encoded.slice();
-  });
+  return withEncoding(value, limits, copyOf);
+}
+
+/**
+ * The length of `encodeCbor(value, limits)`, with the same errors, without
+ * copying the bytes out (the size of a message that is not sent yet).
+ */
+export function encodedLength(value: unknown, limits: CborLimits = DEFAULT_CBOR_LIMITS): number {
+  return withEncoding(value, limits, lengthOf);
+}
+
+function copyOf(encoded: Uint8Array): Uint8Array {
+  return encoded.slice();
+}
+
+function lengthOf(encoded: Uint8Array): number {
+  return encoded.length;
 }
 
 /** Decodes one message, refusing anything outside `limits` before it is read. */

@@ -9,6 +9,8 @@ const REPLACEMENT = 0xfffd;
  * takes them as arguments, which sit on the engine's stack (small on a microcontroller).
  */
 const UNITS_PER_CHUNK = 256;
+/** Texts this short are read unit by unit when they are ASCII. */
+const SHORT_TEXT_UNITS = 12;
 
 /**
  * Writes `text` as UTF-8 into `target` from `at` (room for 3 bytes per code
@@ -58,6 +60,17 @@ function isTail(byte: number): boolean {
  * with it): each maximal ill-formed subsequence becomes one U+FFFD, no error.
  */
 export function readUtf8(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= SHORT_TEXT_UNITS) {
+    // Short ASCII (map keys, client ids) needs none of the general path's gathering.
+    let short = '';
+    let index = start;
+    for (; index < end; index++) {
+      const byte = bytes[index] as number;
+      if (byte >= 0x80) break;
+      short += String.fromCharCode(byte);
+    }
+    if (index === end) return short;
+  }
   let text = '';
   const units: number[] = [];
   let position = start;

@@ -36,10 +36,11 @@ export class Line {
     const f = this.faults;
     if (f.cut) return;
     const { data, twice } = faultedWrite(bytes, f, this.random);
-    // Bytes trickle in as the UART receives them, a slice at a time.
+    // Bytes trickle in as the UART receives them, a slice at a time (a short write is one slice).
+    const byteTimeMs = this.byteTimeMs;
     for (let offset = 0; offset < data.length; offset += SLICE_BYTES) {
-      const slice = data.subarray(offset, offset + SLICE_BYTES);
-      const arrive = start + (offset + slice.length) * this.byteTimeMs + f.delayMs;
+      const slice = data.length <= SLICE_BYTES ? data : data.subarray(offset, offset + SLICE_BYTES);
+      const arrive = start + (offset + slice.length) * byteTimeMs + f.delayMs;
       this.queue.at(arrive, () => this.deliver(slice));
     }
     if (twice) {

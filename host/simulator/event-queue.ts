@@ -1,12 +1,13 @@
-/** Events in virtual time: a binary heap ordered by time, then by insertion (deterministic ties). */
-interface Entry {
-  readonly at: number;
-  readonly order: number;
-  readonly run: () => void;
-}
-
+/**
+ * Events in virtual time: a binary heap ordered by time, then by insertion
+ * (deterministic ties). The heap is kept as three parallel arrays (time,
+ * insertion number, action) rather than an object per event: a seed
+ * schedules tens of thousands of events.
+ */
 export class EventQueue {
-  readonly #heap: Entry[] = [];
+  readonly #times: number[] = [];
+  readonly #orders: number[] = [];
+  readonly #runs: (() => void)[] = [];
   #order = 0;
   #now = 0;
 
@@ -15,43 +16,74 @@ export class EventQueue {
   }
 
   get size(): number {
-    return this.#heap.length;
+    return this.#runs.length;
   }
 
   at(time: number, run: () => void): void {
-    const heap = this.#heap;
-    heap.push({ at: Math.max(time, this.#now), order: this.#order++, run });
-    let i = heap.length - 1;
+    const times = this.#times;
+    const orders = this.#orders;
+    const runs = this.#runs;
+    const at = Math.max(time, this.#now);
+    const order = this.#order++;
+    // Sift up: parents later than the new event move down into the hole.
+    let i = runs.length;
+    times.push(at);
+    orders.push(order);
+    runs.push(run);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!before(heap[i] as Entry, heap[parent] as Entry)) break;
-      [heap[i], heap[parent]] = [heap[parent] as Entry, heap[i] as Entry];
+      const parentAt = times[parent] as number;
+      if (!(at < parentAt || (at === parentAt && order < (orders[parent] as number)))) break;
+      times[i] = parentAt;
+      orders[i] = orders[parent] as number;
+      runs[i] = runs[parent] as () => void;
       i = parent;
     }
+    times[i] = at;
+    orders[i] = order;
+    runs[i] = run;
   }
 
   /** Runs the earliest event if it is due by `until`; false when none is. */
   step(until: number): boolean {
-    const heap = this.#heap;
-    const top = heap[0];
-    if (top === undefined || top.at > until) return false;
-    const last = heap.pop() as Entry;
-    if (heap.length > 0) {
-      heap[0] = last;
+    const times = this.#times;
+    const orders = this.#orders;
+    const runs = this.#runs;
+    if (runs.length === 0 || (times[0] as number) > until) return false;
+    const topAt = times[0] as number;
+    const topRun = runs[0] as () => void;
+    const lastAt = times.pop() as number;
+    const lastOrder = orders.pop() as number;
+    const lastRun = runs.pop() as () => void;
+    const length = runs.length;
+    if (length > 0) {
+      // Sift down: the earlier child moves up into the hole until the last event fits.
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && before(heap[l] as Entry, heap[m] as Entry)) m = l;
-        if (r < heap.length && before(heap[r] as Entry, heap[m] as Entry)) m = r;
-        if (m === i) break;
-        [heap[i], heap[m]] = [heap[m] as Entry, heap[i] as Entry];
-        i = m;
+        let child = 2 * i + 1;
+        if (child >= length) break;
+        const right = child + 1;
+        if (
+          right < length &&
+          ((times[right] as number) < (times[child] as number) ||
+            (times[right] === times[child] &&
+              (orders[right] as number) < (orders[child] as number)))
+        )
+          child = right;
+        const childAt = times[child] as number;
+        if (!(childAt < lastAt || (childAt === lastAt && (orders[child] as number) < lastOrder)))
+          break;
+        times[i] = childAt;
+        orders[i] = orders[child] as number;
+        runs[i] = runs[child] as () => void;
+        i = child;
       }
+      times[i] = lastAt;
+      orders[i] = lastOrder;
+      runs[i] = lastRun;
     }
-    this.#now = top.at;
-    top.run();
+    this.#now = topAt;
+    topRun();
     return true;
   }
 
@@ -60,8 +92,4 @@ export class EventQueue {
     while (this.step(time)) {}
     this.#now = Math.max(this.#now, time);
   }
-}
-
-function before(a: Entry, b: Entry): boolean {
-  return a.at < b.at || (a.at === b.at && a.order < b.order);
 }

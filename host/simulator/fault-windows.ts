@@ -111,7 +111,11 @@ export class FaultWindows {
 
   /** Whether two or more counting faults' windows are open at `atMs`. */
   overlapAt(atMs: number): boolean {
-    return this.openAt(atMs).length >= 2;
+    let open = 0;
+    for (const w of this.#windows) {
+      if (!w.minor && w.fromMs <= atMs && atMs < w.healedMs && ++open >= 2) return true;
+    }
+    return false;
   }
 
   /** A violation of `kind` found at `atMs`, about an acknowledgement given at `sinceMs`. */

@@ -59,12 +59,18 @@ interface VersionMark {
   readonly version: string;
 }
 
+/** An acknowledgement and when it was given. */
+interface AckRecord {
+  readonly ack: Acknowledged;
+  readonly atMs: number;
+}
+
 /** One life of the application state; a double failure starts a new one. */
 class Epoch {
-  readonly acks = new Map<string, Acknowledged>();
-  readonly byTxn = new Map<number, string>();
-  /** When each acknowledgement (by client#syncId) was given. */
-  readonly ackedAtMs = new Map<string, number>();
+  /** By client id, then sync id. */
+  readonly acks = new Map<string, Map<number, AckRecord>>();
+  /** The same acknowledgements by transaction (each transaction is acknowledged for one request). */
+  readonly byTxn = new Map<number, AckRecord>();
   readonly versions: VersionMark[] = [];
   /** Where the history begins when the pair had served before it: replay starts there, not at init. */
   start: { readonly txn: number; readonly state: unknown; readonly version: string } | null = null;
@@ -79,13 +85,14 @@ export class History {
   lostToDoubleFailure = 0;
   #epoch = new Epoch();
   /**
-   * Handler contexts by `client#syncId@txn`. A request the primary executed
+   * The last execution of each transaction. A request the primary executed
    * but never got to its backup may run again after a takeover, with the same
-   * txn and a new context: the later execution is the one that counts.
+   * txn and a new context (the later execution is the one that counts), and
+   * another request may run as that txn instead.
    */
-  readonly #executions = new Map<string, Execution>();
-  /** The last execution of each transaction (a request lost with a primary may run again as the same txn). */
   readonly #executionByTxn = new Map<number, Execution>();
+  /** Per txn, executions that a later one of another request as that txn replaced, oldest first. */
+  readonly #replacedExecutions = new Map<number, Execution[]>();
   /** Requests whose outcome the pair could not tell (the client's session had expired), by client#sync. */
   readonly #unknownOutcome = new Map<string, ClientRequest>();
 
@@ -98,9 +105,9 @@ export class History {
     this.violations.push({ at, kind, detail, ...(sinceMs !== undefined && { sinceMs }) });
   }
 
-  /** When the acknowledgement of `key` (client#syncId) in this epoch was given. */
-  #ackedAt(key: string | undefined): number | undefined {
-    return key === undefined ? undefined : this.#epoch.ackedAtMs.get(key);
+  /** When the acknowledgement of transaction `txn` in this epoch was given. */
+  #ackedAt(txn: number): number | undefined {
+    return this.#epoch.byTxn.get(txn)?.atMs;
   }
 
   /** A processor started serving at `txn + 1` on `version` (takeover, handover, cold start). */
@@ -118,12 +125,12 @@ export class History {
   }
 
   get hasAcknowledged(): boolean {
-    return this.#epoch.acks.size > 0;
+    return this.#epoch.byTxn.size > 0;
   }
 
   /** Both copies of the state are gone: what was acknowledged so far is lost by a double failure. */
   newEpoch(): void {
-    this.lostToDoubleFailure += this.#epoch.acks.size;
+    this.lostToDoubleFailure += this.#epoch.byTxn.size;
     this.#epoch = new Epoch();
   }
 
@@ -144,7 +151,12 @@ export class History {
 
   /** The primary ran a request's handler with this context. */
   executed(execution: Execution): void {
-    this.#executions.set(executionKey(execution), execution);
+    const before = this.#executionByTxn.get(execution.txn);
+    if (before !== undefined && !sameRequest(before, execution)) {
+      const replaced = this.#replacedExecutions.get(execution.txn);
+      if (replaced === undefined) this.#replacedExecutions.set(execution.txn, [before]);
+      else replaced.push(before);
+    }
     this.#executionByTxn.set(execution.txn, execution);
   }
 
@@ -205,23 +217,25 @@ export class History {
   /** A client got an ok reply. */
   record(at: number, ack: Acknowledged): void {
     const epoch = this.#epoch;
-    const key = `${ack.clientId}#${ack.syncId}`;
-    const earlier = epoch.acks.get(key);
-    if (earlier !== undefined) {
+    let bySync = epoch.acks.get(ack.clientId);
+    const earlierRecord = bySync?.get(ack.syncId);
+    if (earlierRecord !== undefined) {
+      const earlier = earlierRecord.ack;
+      const key = requestKey(ack);
       if (earlier.txn !== ack.txn) {
         this.duplicated += 1;
         this.violation(
           at,
           'executed-twice',
           `${key} ran as txn ${earlier.txn} and txn ${ack.txn}`,
-          this.#ackedAt(key),
+          earlierRecord.atMs,
         );
       } else if (!sameOnTheWire(earlier.reply, ack.reply)) {
         this.violation(
           at,
           'retry-reply-differs',
           `${key}: ${json(earlier.reply)} then ${json(ack.reply)}`,
-          this.#ackedAt(key),
+          earlierRecord.atMs,
         );
       }
       return;
@@ -232,14 +246,18 @@ export class History {
       this.violation(
         at,
         'acknowledged-lost',
-        `txn ${ack.txn} acknowledged for ${owner}, reused for ${key}`,
-        this.#ackedAt(owner),
+        `txn ${ack.txn} acknowledged for ${requestKey(owner.ack)}, reused for ${requestKey(ack)}`,
+        owner.atMs,
       );
       return;
     }
-    epoch.acks.set(key, ack);
-    epoch.ackedAtMs.set(key, at);
-    epoch.byTxn.set(ack.txn, key);
+    const record: AckRecord = { ack, atMs: at };
+    if (bySync === undefined) {
+      bySync = new Map();
+      epoch.acks.set(ack.clientId, bySync);
+    }
+    bySync.set(ack.syncId, record);
+    epoch.byTxn.set(ack.txn, record);
     this.acknowledged += 1;
   }
 
@@ -251,7 +269,7 @@ export class History {
   checkSequential(at: number, finalState: unknown, finalVersion: string, finalTxn: number): void {
     const epoch = this.#epoch;
     const acks = this.#withUnknownOutcomes(
-      [...epoch.acks.values()].sort((a, b) => a.txn - b.txn),
+      [...epoch.byTxn.values()].map(({ ack }) => ack).sort((a, b) => a.txn - b.txn),
       epoch.start?.txn ?? 0,
     );
     const marks = epoch.versions;
@@ -267,7 +285,7 @@ export class History {
           at,
           'acknowledged-lost',
           `no acknowledgement for txns ${txn + 1} to ${ack.txn - 1}`,
-          this.#ackedAt(epoch.byTxn.get(ack.txn)),
+          this.#ackedAt(ack.txn),
         );
         return;
       }
@@ -282,13 +300,13 @@ export class History {
         version = next.version;
       }
       txn = ack.txn;
-      const execution = this.#contextOf({ ...ack, txn });
+      const execution = this.#contextOf(ack);
       if (execution === undefined) {
         this.violation(
           at,
           'inconsistent-reply',
           `txn ${txn}: acknowledged to ${ack.clientId}#${ack.syncId}, but no primary executed it`,
-          this.#ackedAt(epoch.byTxn.get(txn)),
+          this.#ackedAt(txn),
         );
         return;
       }
@@ -303,7 +321,7 @@ export class History {
             at,
             'inconsistent-reply',
             `txn ${txn}: replayed at ${execution.nowMs} ms with seed ${execution.seed}: expected ${json(decision.reply)}, got ${json(ack.reply)}`,
-            this.#ackedAt(epoch.byTxn.get(txn)),
+            this.#ackedAt(txn),
           );
           return;
         }
@@ -312,7 +330,7 @@ export class History {
           at,
           'inconsistent-reply',
           `txn ${txn}: replay failed: ${String(error)}`,
-          this.#ackedAt(epoch.byTxn.get(txn)),
+          this.#ackedAt(txn),
         );
         return;
       }
@@ -323,7 +341,7 @@ export class History {
         at,
         'acknowledged-lost',
         `final primary at txn ${finalTxn}, acknowledged up to ${txn}`,
-        this.#ackedAt(epoch.byTxn.get(finalTxn + 1)),
+        this.#ackedAt(finalTxn + 1),
       );
       return;
     }
@@ -369,7 +387,16 @@ export class History {
   /** The context the primary gave `ack`'s handler; a guess where the primaries' events are unseen. */
   #contextOf(ack: Acknowledged): { nowMs: number; seed: number } | undefined {
     if (this.handlerContexts === 'unseen') return { nowMs: 0, seed: 0 };
-    return this.#executions.get(executionKey(ack));
+    const last = this.#executionByTxn.get(ack.txn);
+    if (last === undefined) return undefined;
+    if (sameRequest(last, ack)) return last;
+    // The request's latest execution as this txn, if another replaced it.
+    const replaced = this.#replacedExecutions.get(ack.txn) ?? [];
+    for (let index = replaced.length - 1; index >= 0; index--) {
+      const execution = replaced[index] as Execution;
+      if (sameRequest(execution, ack)) return execution;
+    }
+    return undefined;
   }
 
   #same(a: unknown, b: unknown): boolean {
@@ -401,12 +428,16 @@ function stripTime(value: unknown): unknown {
 /** The reply of a request whose client was told its outcome is unknown: nothing to compare. */
 const UNKNOWN_REPLY = Symbol('unknown reply');
 
-function executionKey(execution: {
-  readonly clientId: string;
-  readonly syncId: number;
-  readonly txn: number;
-}): string {
-  return `${execution.clientId}#${execution.syncId}@${execution.txn}`;
+/** `client#syncId`, as the violations name a request. */
+function requestKey(request: { readonly clientId: string; readonly syncId: number }): string {
+  return `${request.clientId}#${request.syncId}`;
+}
+
+function sameRequest(
+  a: { readonly clientId: string; readonly syncId: number },
+  b: { readonly clientId: string; readonly syncId: number },
+): boolean {
+  return a.clientId === b.clientId && a.syncId === b.syncId;
 }
 
 function json(value: unknown): string {

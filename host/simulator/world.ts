@@ -471,12 +471,16 @@ class World {
       this.#hubHeld.push(() => this.#carry(path, to, bytes));
       return;
     }
-    this.#whenRunning(to, () => {
-      const core = this.boards[to]?.core;
-      if (core == null) return;
-      core.receiveBytes(path, bytes, this.#local(to));
-      this.#pump(to);
-    });
+    if (this.#stalled[to]) this.#stallHeld[to]?.push(() => this.#receive(path, to, bytes));
+    else this.#receive(path, to, bytes);
+  }
+
+  /** The board's UART hands it bytes. */
+  #receive(path: number, to: 0 | 1, bytes: Uint8Array): void {
+    const core = this.boards[to]?.core;
+    if (core == null) return;
+    core.receiveBytes(path, bytes, this.#local(to));
+    this.#pump(to);
   }
 
   /** The board's own clock now. */
@@ -519,7 +523,7 @@ class World {
    * sees only statuses, not checkpoint lag or a stalled process.
    */
   #pairWhole(): boolean {
-    if (!this.boards.every((b, i) => b.powered && !this.#stalled[i])) return false;
+    if (!this.#bothRunning()) return false;
     const cores = this.boards.map((b) => b.core);
     if (this.profile.mismatch !== null) return cores.some((c) => c?.serving === true);
     const primary = cores.find((c) => c?.role === 'primary');
@@ -972,19 +976,33 @@ class World {
    * acknowledged.
    */
   #afterStep(): void {
-    const cores = this.boards.map((b) => b.core);
-    const serving = cores.filter((c) => c?.serving === true);
-    // A switching primary that holds every request acknowledges only what its backup holds, as a primary does.
-    const withBackup = serving.filter((c) => c?.role === 'primary' || c?.holdingRequests).length;
-    if (serving.length > 1 && withBackup !== 1) {
-      this.counts.splitBrain += 1;
-      this.history.violation(this.queue.now, 'split-brain', 'both processors serve');
+    const first = (this.boards[0] as SimBoard).core;
+    const second = (this.boards[1] as SimBoard).core;
+    if (first?.serving === true && second?.serving === true) {
+      // A switching primary that holds every request acknowledges only what its backup holds, as a primary does.
+      const withBackup =
+        (first.role === 'primary' || first.holdingRequests ? 1 : 0) +
+        (second.role === 'primary' || second.holdingRequests ? 1 : 0);
+      if (withBackup !== 1) {
+        this.counts.splitBrain += 1;
+        this.history.violation(this.queue.now, 'split-brain', 'both processors serve');
+      }
     }
-    for (const index of [0, 1] as const) {
-      const core = cores[index];
-      this.copies.observe(index, core?.hasState === true, core?.role ?? 'off');
-    }
+    this.copies.observe(0, first?.hasState === true, first?.role ?? 'off');
+    this.copies.observe(1, second?.hasState === true, second?.role ?? 'off');
     this.#checkWhole();
+  }
+
+  /** Both boards powered and not stalled. */
+  #bothRunning(): boolean {
+    const [first, second] = this.boards as [SimBoard, SimBoard];
+    return first.powered && !this.#stalled[0] && second.powered && !this.#stalled[1];
+  }
+
+  /** Some path has no fault on it at this moment. */
+  #somePathClean(): boolean {
+    for (let path = 0; path < this.pathCount; path++) if (this.#pathClean(path)) return true;
+    return false;
   }
 
   /** A path with no fault on it at this moment: both directions clean and the hub running. */
@@ -1068,26 +1086,23 @@ class World {
    */
   #sampleService(): void {
     if (this.queue.now >= this.options.runMs) return;
-    const running = this.boards.every((b, i) => b.powered && !this.#stalled[i]);
-    const somePath = Array.from({ length: this.pathCount }, (_, p) => this.#pathClean(p)).some(
-      Boolean,
-    );
-    if (running && somePath) {
+    if (this.#bothRunning() && this.#somePathClean()) {
       this.#gapMs += SERVICE_SAMPLE_MS;
       // Time while two faults' windows overlap counts only toward a gap counted apart.
       const overlap = this.wide && this.windows.overlapAt(this.queue.now);
       if (!overlap) this.#gapSingleMs += SERVICE_SAMPLE_MS;
-      const detail = `no request acknowledged for ${this.#gapMs} ms while both boards ran and a path worked both ways`;
+      const detail = () =>
+        `no request acknowledged for ${this.#gapMs} ms while both boards ran and a path worked both ways`;
       if (this.#gapSingleMs > SERVICE_GAP_MS && !this.#gapReported) {
         this.#gapReported = true;
-        this.worldViolations.push({ at: this.queue.now, kind: 'service-gap', detail });
+        this.worldViolations.push({ at: this.queue.now, kind: 'service-gap', detail: detail() });
       } else if (this.#gapMs > SERVICE_GAP_MS && !this.#gapReported && !this.#gapMultiReported) {
         this.#gapMultiReported = true;
         const faults = describeFaults(this.windows.openAt(this.queue.now));
         this.multiFaultFindings.push({
           at: this.queue.now,
           kind: 'service-gap',
-          detail: `${detail}, ${this.#gapMs - this.#gapSingleMs} ms of it with faults overlapping: ${faults}`,
+          detail: `${detail()}, ${this.#gapMs - this.#gapSingleMs} ms of it with faults overlapping: ${faults}`,
         });
       }
     }
@@ -1108,14 +1123,11 @@ class World {
       now: () => this.queue.now,
       later: (delayMs: number, run: () => void) => this.queue.at(this.queue.now + delayMs, run),
       send: (board: 0 | 1, request: ClientRequest) => {
-        this.queue.at(this.queue.now + BUS_LATENCY_MS, () =>
-          this.#whenRunning(board, () => {
-            const core = this.boards[board]?.core;
-            if (core == null) return;
-            core.request(request, this.#local(board));
-            this.#pump(board);
-          }),
-        );
+        this.queue.at(this.queue.now + BUS_LATENCY_MS, () => {
+          if (this.#stalled[board])
+            this.#stallHeld[board]?.push(() => this.#requestArrives(board, request));
+          else this.#requestArrives(board, request);
+        });
       },
       acknowledged: (
         request: ClientRequest,
@@ -1130,6 +1142,14 @@ class World {
         if (!this.inFinalPhase) this.holdMsMax = Math.max(this.holdMsMax, ms);
       },
     };
+  }
+
+  /** A client's request reaches the board's client port. */
+  #requestArrives(board: 0 | 1, request: ClientRequest): void {
+    const core = this.boards[board]?.core;
+    if (core == null) return;
+    core.request(request, this.#local(board));
+    this.#pump(board);
   }
 
   // -------------------------------------------------------------- faults
