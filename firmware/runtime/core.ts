@@ -7,7 +7,7 @@
  */
 import { type AnyApp, AppInputError, type ReceiveMessage } from '../app.ts';
 import type { DurableRegion } from '../hal.ts';
-import { decodeCbor, encodeCbor } from '../wire/cbor.ts';
+import { decodeCbor, encodeCbor, encodedLength } from '../wire/cbor.ts';
 import { type FrameError, MessageError } from '../wire/errors.ts';
 import { encodeFrame } from '../wire/frame.ts';
 import { ReliableChannel } from '../wire/reliable-channel.ts';
@@ -756,12 +756,12 @@ export class PairCore {
         return;
       case 'ckpt':
         if (role.name === 'joining') {
-          this.#checkpointReceivedBytes += encodeCbor(body.entries.map(entryToWire)).length;
+          this.#checkpointReceivedBytes += encodedLength(body.entries.map(entryToWire));
           role.early.push(...body.entries);
           if (role.early.length > EARLY_ENTRIES_MAX)
             this.#dropState(`over ${EARLY_ENTRIES_MAX} checkpoints before the big checkpoint`);
         } else if (role.name === 'backup') {
-          this.#checkpointReceivedBytes += encodeCbor(body.entries.map(entryToWire)).length;
+          this.#checkpointReceivedBytes += encodedLength(body.entries.map(entryToWire));
           for (const entry of body.entries) {
             if (this.#role.name !== 'backup') return;
             this.#applyEntry(entry);

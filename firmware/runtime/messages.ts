@@ -254,19 +254,15 @@ export function entryToWire(e: CheckpointEntry): unknown[] {
 
 export function parseEntry(value: unknown): CheckpointEntry {
   const e = list(value, 'checkpoint entry');
-  const head = {
-    txn: count(e[0], 'entry.txn'),
-    clientId: text(e[1], 'entry.clientId'),
-    syncId: count(e[2], 'entry.syncId'),
-  };
-  if (e.length === 5) return { ...head, update: e[3], reply: e[4] };
-  if (e.length === 6)
-    return {
-      ...head,
-      request: e[3],
-      nowMs: timeMs(e[4], 'entry.nowMs'),
-      seed: count(e[5], 'entry.seed'),
-    };
+  const txn = count(e[0], 'entry.txn');
+  const clientId = text(e[1], 'entry.clientId');
+  const syncId = count(e[2], 'entry.syncId');
+  // Literals, not a spread of a shared head: this runs for every entry a backup applies.
+  if (e.length === 5) return { txn, clientId, syncId, update: e[3], reply: e[4] };
+  if (e.length === 6) {
+    const nowMs = timeMs(e[4], 'entry.nowMs');
+    return { txn, clientId, syncId, request: e[3], nowMs, seed: count(e[5], 'entry.seed') };
+  }
   return fail('checkpoint entry length');
 }
 
