@@ -7,7 +7,7 @@ import type { AnyApp } from './app.ts';
 import type { Hal } from './hal.ts';
 import { type PairConfig, pairConfig } from './runtime/config.ts';
 import { PairCore } from './runtime/core.ts';
-import type { PathLineUse } from './runtime/line-use.ts';
+import type { LineUseCounts } from './runtime/line-use.ts';
 import { parseClientRequest, type RoleName } from './runtime/messages.ts';
 import type { Output } from './runtime/outputs.ts';
 import { decodeCbor, encodeCbor } from './wire/cbor.ts';
@@ -37,8 +37,8 @@ export interface PairStatus {
   readonly checkpointLag: number;
   /** Checkpoint payload applied as backup since power-on (entries' CBOR bytes). */
   readonly checkpointReceivedBytes: number;
-  /** What this processor put on each interconnect path since power-on, by kind of frame. */
-  readonly lineUse: readonly PathLineUse[];
+  /** What this processor put on each interconnect path since power-on, by kind of frame (`pathLineUse` reads it). */
+  readonly lineUse: readonly LineUseCounts[];
 }
 
 /**

@@ -5,9 +5,16 @@
  */
 import test from 'ava';
 import { ledgerV1 } from '../firmware/apps/ledger/index.ts';
-import { FRAME_USES, type PathLineUse } from '../firmware/runtime/line-use.ts';
+import {
+  FRAME_USES,
+  type LineUseCounts,
+  type PathLineUse,
+  pathLineUse,
+} from '../firmware/runtime/line-use.ts';
 import { FRAME_OVERHEAD_BYTES } from '../firmware/wire/frame.ts';
 import { CorePair } from './helpers/core-pair.ts';
+
+const read = (counts: readonly LineUseCounts[]): PathLineUse[] => counts.map(pathLineUse);
 
 const total = (paths: readonly PathLineUse[], use: (typeof FRAME_USES)[number]) =>
   paths.reduce(
@@ -32,8 +39,8 @@ test('checkpoints, acknowledgements and heartbeats are counted by path and kind;
   const pair = wholeLedgerPair();
   openAccounts(pair, 40);
   pair.run(100);
-  const primary = pair.core(0).lineUse;
-  const backup = pair.core(1).lineUse;
+  const primary = read(pair.core(0).lineUse);
+  const backup = read(pair.core(1).lineUse);
   t.is(primary.length, 2, 'one count per path');
   const checkpoints = total(primary, 'checkpoint');
   t.true(checkpoints.frames > 0);
@@ -56,13 +63,13 @@ test('checkpoints, acknowledgements and heartbeats are counted by path and kind;
 test('segments lost on the line are counted as resent when their timer runs out', (t) => {
   const pair = wholeLedgerPair();
   openAccounts(pair, 5);
-  const before = total(pair.core(0).lineUse, 'resent').frames;
+  const before = total(read(pair.core(0).lineUse), 'resent').frames;
   // The primary's frames are lost both ways for less than the suspicion time.
   for (const path of pair.cut) path[0] = true;
   for (let i = 6; i <= 10; i++) pair.request(0, `c${i}`, 1, { op: 'open', account: `a${i}` });
   pair.run(45);
   for (const path of pair.cut) path[0] = false;
   pair.runUntil(() => pair.replies.length >= 10);
-  t.true(total(pair.core(0).lineUse, 'resent').frames > before);
+  t.true(total(read(pair.core(0).lineUse), 'resent').frames > before);
   t.is(pair.core(1).txn, pair.core(0).txn);
 });

@@ -15,7 +15,7 @@ import { CHECKPOINT_BATCH_BYTES_MAX, CheckpointStream } from './checkpoint-strea
 import { type PairConfig, suspectAfterMs } from './config.ts';
 import { DurableLog, type LogMark, type StoredLog, StoreFullError } from './durable-log.ts';
 import { FailureDetector } from './failure-detector.ts';
-import { frameUse, LineUse, type PathLineUse } from './line-use.ts';
+import { frameUse, LineUse, type LineUseCounts } from './line-use.ts';
 import { Links } from './links.ts';
 import {
   type BootChoice,
@@ -448,8 +448,8 @@ export class PairCore {
     return this.#checkpointReceivedBytes;
   }
 
-  /** What this processor put on each interconnect path since power-on, by kind of frame. */
-  get lineUse(): PathLineUse[] {
+  /** What this processor put on each interconnect path since power-on, by kind of frame (see line-use.ts). */
+  get lineUse(): LineUseCounts[] {
     return this.#lineUse.snapshot();
   }
 

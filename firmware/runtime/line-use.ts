@@ -31,39 +31,49 @@ export interface UseCount {
 /** One path's counts, by use. */
 export type PathLineUse = Readonly<Record<FrameUse, UseCount>>;
 
+/**
+ * One path's counts as a status carries them, short for the management
+ * port: frames then bytes of each use, in FRAME_USES order. `pathLineUse`
+ * reads them.
+ */
+export type LineUseCounts = readonly number[];
+
 export function frameUse(segment: DataSegment<PeerBody> | undefined): FrameUse {
   if (segment === undefined) return 'bare';
   if (segment.resent === true) return 'resent';
   return segment.body.k === 'ckpt' ? 'checkpoint' : 'other';
 }
 
-type Counts = Record<FrameUse, { frames: number; bytes: number }>;
+/** Reads one path's counts from a status (zero for what is missing). */
+export function pathLineUse(counts: LineUseCounts): PathLineUse {
+  const use = {} as Record<FrameUse, UseCount>;
+  FRAME_USES.forEach((name, index) => {
+    use[name] = { frames: counts[2 * index] ?? 0, bytes: counts[2 * index + 1] ?? 0 };
+  });
+  return use;
+}
 
 export class LineUse {
-  readonly #paths: Counts[] = [];
+  /** Per path: frames and bytes of each use, in FRAME_USES order. */
+  readonly #paths: number[][] = [];
 
   constructor(pathCount: number) {
     for (let path = 0; path < pathCount; path++) {
-      const counts = {} as Counts;
-      for (const use of FRAME_USES) counts[use] = { frames: 0, bytes: 0 };
-      this.#paths.push(counts);
+      this.#paths.push(new Array<number>(2 * FRAME_USES.length).fill(0));
     }
   }
 
   /** A frame of `bytes` went to the UART of `path`. */
   count(path: number, use: FrameUse, bytes: number): void {
-    const counts = this.#paths[path]?.[use];
+    const counts = this.#paths[path];
     if (counts === undefined) return;
-    counts.frames++;
-    counts.bytes += bytes;
+    const at = 2 * FRAME_USES.indexOf(use);
+    counts[at] = (counts[at] ?? 0) + 1;
+    counts[at + 1] = (counts[at + 1] ?? 0) + bytes;
   }
 
   /** A copy of every path's counts. */
-  snapshot(): PathLineUse[] {
-    return this.#paths.map((counts) => {
-      const copy = {} as Record<FrameUse, UseCount>;
-      for (const use of FRAME_USES) copy[use] = { ...counts[use] };
-      return copy;
-    });
+  snapshot(): LineUseCounts[] {
+    return this.#paths.map((counts) => [...counts]);
   }
 }
