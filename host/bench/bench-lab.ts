@@ -42,6 +42,9 @@ export interface BenchLab {
   close(): Promise<void>;
 }
 
+/** Labs opened by this process: each gets a directory of its own. */
+let labsOpened = 0;
+
 export async function openBenchLab(options: {
   readonly root: string;
   readonly baud: number;
@@ -53,7 +56,10 @@ export async function openBenchLab(options: {
   readonly engines?: readonly [ImageEngine, ImageEngine];
 }): Promise<BenchLab> {
   const pair = await startDemoPair({
-    dir: join(options.root, `lab-${options.baud}-${options.busBaud ?? options.baud}`),
+    dir: join(
+      options.root,
+      `lab-${++labsOpened}-${options.baud}-${options.busBaud ?? options.baud}`,
+    ),
     baud: options.baud,
     ...(options.busBaud === undefined ? {} : { busBaud: options.busBaud }),
     publicKeyFile: options.publicKeyFile,
