@@ -33,7 +33,13 @@ import {
   windowsLineTime,
 } from './saturation-bench.ts';
 import { benchSimulator, type SimulatorSample, simulatorFigures } from './simulator-bench.ts';
-import { benchStartup, type StartupSample, startupFigures } from './startup-bench.ts';
+import {
+  benchStartup,
+  QUICK_STARTUP_RUNS,
+  STARTUP_RUNS,
+  type StartupSample,
+  startupFigures,
+} from './startup-bench.ts';
 import { benchSwitchesBySize, type SwitchSample } from './switch-bench.ts';
 import { benchTakeovers, type TakeoverSample } from './takeover-bench.ts';
 
@@ -228,7 +234,11 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     );
     say('start-up: tandem --version and tandem status, each in turn with node -e 0');
     try {
-      startup = await benchStartup({ root, publicKeyFile });
+      startup = await benchStartup({
+        root,
+        publicKeyFile,
+        runs: options.quick ? QUICK_STARTUP_RUNS : STARTUP_RUNS,
+      });
     } catch (error) {
       failures.push(`start-up: ${error instanceof Error ? error.message : String(error)}`);
     }

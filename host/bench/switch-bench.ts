@@ -21,8 +21,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StateChunk } from '../../boards/management.ts';
 import { wallClockMs } from '../../boards/wall-clock.ts';
-import type { BoardClient } from '../lab/board-client.ts';
-import { BoardRefusedError } from '../lab/board-client.ts';
+import { type BoardClient, BoardRefusedError } from '../lab/board-client.ts';
+import { readBoardStatuses, roleOf } from '../lab/board-watch.ts';
 import type { CableStatus } from '../lab/hub/control.ts';
 import { cable } from '../lab/lab-config.ts';
 import type { PairJournalEntry } from '../lab/pair-journal.ts';
@@ -143,6 +143,11 @@ async function oneSwitch(
   },
 ): Promise<SwitchSample> {
   const { pair } = lab;
+  // What each board was just before: the journals may say nothing of it (read from their end).
+  const rolesBefore = (await readBoardStatuses(pair.hosts)).map((s) => roleOf(s)) as [
+    string | null,
+    string | null,
+  ];
   const bytesBefore = await interconnectBytes(lab);
   const started = performance.now();
   const base = {
@@ -167,6 +172,7 @@ async function oneSwitch(
       boardHoldMs: report.holdMs,
       withoutBackupMs: withoutBackupMs(
         lab.journal.entries,
+        rolesBefore,
         wallClockMs(started),
         wallClockMs(ended),
       ),
@@ -250,18 +256,21 @@ async function interconnectBytes(lab: BenchLab): Promise<number> {
 /**
  * How long, between two wall-clock times, no processor was a backup, by the
  * role changes in both boards' journals (a board's role holds until its
- * next role entry; a board that restarts says `booting` first). Null when
- * no role entry at or before `fromWallMs` says what either board was.
+ * next role entry; a board that restarts says `booting` first), starting
+ * from each board's role in `rolesBefore` (P1, P2; null if unknown) unless
+ * an entry at or before `fromWallMs` says otherwise. Null when neither
+ * board's role at the start is known.
  */
 export function withoutBackupMs(
   entries: readonly PairJournalEntry[],
+  rolesBefore: readonly [string | null, string | null],
   fromWallMs: number,
   toWallMs: number,
 ): number | null {
   const roles = entries
     .filter((e): e is Extract<PairJournalEntry, { kind: 'role' }> => e.kind === 'role')
     .sort((a, b) => a.atMs - b.atMs);
-  const current: Record<1 | 2, string | null> = { 1: null, 2: null };
+  const current: Record<1 | 2, string | null> = { 1: rolesBefore[0], 2: rolesBefore[1] };
   let index = 0;
   for (; index < roles.length && (roles[index] as PairJournalEntry).atMs <= fromWallMs; index++) {
     const entry = roles[index] as Extract<PairJournalEntry, { kind: 'role' }>;
