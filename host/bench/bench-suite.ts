@@ -16,7 +16,6 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { STANDARD_BAUD_RATES } from '../../boards/profile.ts';
-import { pairConfig } from '../../firmware/runtime/config.ts';
 import { FRAME_OVERHEAD_BYTES } from '../../firmware/wire/frame.ts';
 import { buildImage } from '../image/build.ts';
 import { generateKeys } from '../image/keys.ts';
@@ -362,6 +361,16 @@ function fastBusBaud(baud: number): number {
  */
 const LINK_BOUND_CLIENTS = 128;
 
+/** One sentence: where the line time went, each part's share. */
+function lineTimeSummary(time: LineTime | null): string {
+  if (time === null)
+    return 'The line time was not broken down (a board did not answer, or restarted)';
+  const parts = LINE_TIME_PARTS.map(
+    ([part, name]) => `${name} ${((100 * time[part]) / time.capacityBytes).toFixed(1)}%`,
+  );
+  return `The interconnect's line time from the primary, P${time.from}, on path ${time.path}: ${parts.join(', ')}`;
+}
+
 /** Where the interconnect's line time went in the link-bound saturation, one figure a part. */
 function lineTimeFigures(baud: number, time: LineTime | null): Figure[] {
   if (time === null) return [];
@@ -414,7 +423,7 @@ function linkBoundFigures({ baud, linkBound }: BaudDetails): Figure[] {
       unit: '% of line',
       target: { kind: 'min', value: TARGETS.checkpointLineShare },
       source: 'lab',
-      note: `${LINK_BOUND_CLIENTS} clients with no think time and the field bus at ${fastBusBaud(baud)} baud, so requests arrive faster than the interconnect can checkpoint them: ${ckptBytes?.toFixed(0)} B/s of checkpoint payload (the entries' CBOR bytes, the backup's counter) against ${lineBytes} B/s; ${withRate?.toFixed(1)} req/s with the backup, ${aloneRate?.toFixed(1)} alone. ${time === null ? 'The line time was not broken down (a board did not answer or restarted).' : `Where the line time went (the figures below): ${LINE_TIME_PARTS.map(([part, name]) => `${name} ${((100 * time[part]) / time.capacityBytes).toFixed(1)}%`).join(', ')}.`}${short ? ' Short: see where the line time went.' : ''}`,
+      note: `${LINK_BOUND_CLIENTS} clients with no think time and the field bus at ${fastBusBaud(baud)} baud, so requests arrive faster than the interconnect can checkpoint them: ${ckptBytes?.toFixed(0)} B/s of checkpoint payload (the entries' CBOR bytes, the backup's counter) against ${lineBytes} B/s; ${withRate?.toFixed(1)} req/s with the backup, ${aloneRate?.toFixed(1)} alone. ${lineTimeSummary(time)} (the figures below)${short ? '. Short: see where the line time went' : ''}.`,
     }),
     ...lineTimeFigures(baud, time),
   ];
@@ -508,7 +517,7 @@ function saturationFigures({ baud, saturation }: BaudDetails): Figure[] {
       unit: '% of line',
       target: { kind: 'min', value: TARGETS.checkpointLineShare },
       source: 'lab',
-      note: `${saturation.clients} clients with no think time; the backup's count of checkpoint payload applied (the entries' CBOR bytes, without envelope, framing or acks) over ${windows}: ${ckptBytes?.toFixed(0)} B/s against ${lineBytes} B/s (baud/10), ${perRequest?.toFixed(1)} B a request at ${withRate?.toFixed(1)} req/s.${goodputShort ? ` Short: ${goodputWhy(share, ratio)}` : ''}`,
+      note: `${saturation.clients} clients with no think time; the backup's count of checkpoint payload applied (the entries' CBOR bytes, without envelope, framing or acks) over ${windows}: ${ckptBytes?.toFixed(0)} B/s against ${lineBytes} B/s (baud/10), ${perRequest?.toFixed(1)} B a request at ${withRate?.toFixed(1)} req/s. ${lineTimeSummary(windowsLineTime(saturation.saturation))}.${goodputShort ? ` Short: ${goodputWhy(share, ratio)}` : ''}`,
     }),
     figure({
       id: `throughput.${baud}.ratio`,
@@ -533,7 +542,7 @@ function saturationFigures({ baud, saturation }: BaudDetails): Figure[] {
 
 function goodputWhy(share: number | null, ratio: number | null): string {
   if (share === null) return 'nothing was measured.';
-  return `the interconnect also carries each frame's envelope (sender, acknowledgement, status), CRC and delimiters, the backup's acknowledgements and the heartbeats; group commit sends a new checkpoint frame only when the last one is acknowledged (or ${pairConfig(1).checkpointEntriesMax} entries wait), so the line idles for each acknowledgement's round trip; and the primary can only checkpoint as fast as requests arrive over the field bus at the same line rate${ratio !== null && ratio >= 90 ? ` (here the pair ran at ${ratio.toFixed(0)}% of the primary alone, so the field bus, not the interconnect, was mostly the bound: the lab cannot saturate the interconnect with checkpoints)` : ''}; in the lab the board processes share 2 cores with the hub and the host.`;
+  return `requests reach the primary over a field bus at the same line rate as the interconnect, so the field bus, not the interconnect, is the bound${ratio === null ? '' : ` (the pair ran at ${ratio.toFixed(0)}% of the primary alone)`}: the line time above shows how much of the interconnect stayed idle. The target is for an interconnect-bound pair, the next figure.`;
 }
 
 function switchFigures({ baud, switches }: BaudDetails): Figure[] {
