@@ -95,7 +95,8 @@ async function bench(options: BenchOptions): Promise<ExitCode> {
     ].sort((a, b) => a - b),
     simulatorSeeds:
       options.simulatorSeeds ?? (options.quick ? QUICK_SIMULATOR_SEEDS : SIMULATOR_SEEDS),
-    say: options.json ? () => {} : (line) => process.stderr.write(`${line}\n`),
+    // Progress goes to stderr in either form: a long run says where it is, stdout stays one JSON object.
+    say: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : `${table(report)}\n`);
   return ExitCode.ok;
