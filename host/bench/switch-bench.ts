@@ -21,7 +21,11 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StateChunk } from '../../boards/management.ts';
 import { wallClockMs } from '../../boards/wall-clock.ts';
-import { type BoardClient, BoardRefusedError } from '../lab/board-client.ts';
+import {
+  type BoardClient,
+  BoardNotAnsweringError,
+  BoardRefusedError,
+} from '../lab/board-client.ts';
 import { readBoardStatuses, roleOf } from '../lab/board-watch.ts';
 import type { CableStatus } from '../lab/hub/control.ts';
 import { cable } from '../lab/lab-config.ts';
@@ -83,11 +87,7 @@ export async function benchSwitchesBySize(
 ): Promise<SwitchSample[]> {
   const { pair } = lab;
   await lab.whole();
-  await pushImage(
-    pair.hosts.map((client, index) => ({ processor: index === 0 ? 1 : 2, client })),
-    v2,
-    { publicKeys: pair.publicKeys, board: pair.config.board },
-  );
+  await pushNewVersion(lab, v2);
   const samples: SwitchSample[] = [];
   let opened = 0;
   for (const accounts of options.accounts) {
@@ -197,6 +197,31 @@ async function oneSwitch(
       totalMs: ended - started,
       failure: `refused: ${error.message}`,
     };
+  }
+}
+
+/** Pushes at most this many times when a board does not answer in time. */
+const PUSH_ATTEMPTS = 3;
+
+/**
+ * Pushes `image` into both boards' other slots. On a loaded machine a
+ * board can answer push-end (which reads the image back and verifies it)
+ * after the host stopped waiting: pushing again finds the image there, or
+ * resumes it, and sends what is missing.
+ */
+async function pushNewVersion(lab: BenchLab, image: Uint8Array): Promise<void> {
+  const { pair } = lab;
+  const targets = pair.hosts.map((client, index) => ({
+    processor: (index === 0 ? 1 : 2) as 1 | 2,
+    client,
+  }));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await pushImage(targets, image, { publicKeys: pair.publicKeys, board: pair.config.board });
+      return;
+    } catch (error) {
+      if (!(error instanceof BoardNotAnsweringError) || attempt >= PUSH_ATTEMPTS) throw error;
+    }
   }
 }
 
