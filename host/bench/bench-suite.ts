@@ -11,8 +11,7 @@
  * note saying how it was measured and, when short, why.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { STANDARD_BAUD_RATES } from '../../boards/profile.ts';
@@ -71,6 +70,8 @@ export interface BenchSuiteOptions {
   /** Shorter windows, fewer switches: a rough run in about a third of the time. */
   readonly quick: boolean;
   readonly seed: number;
+  /** Where the run's labs and keys go (the caller makes it, takes its labs down on Ctrl-C, removes it). */
+  readonly workDir: string;
   /** Ledger sizes to switch at, in accounts, ascending. */
   readonly switchAccounts: readonly number[];
   /** Simulator seeds per checkpoint model (0: none). */
@@ -135,118 +136,114 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
   const { say } = options;
   const startedMs = performance.now();
   const loadAtStart = loadavg()[0] ?? 0;
-  const root = mkdtempSync(join(tmpdir(), 'tandem-bench-'));
+  const root = options.workDir;
   const perBaud: BaudDetails[] = [];
   let push: PushBenchRow[] = [];
   let startup: StartupSample[] = [];
   let simulator: SimulatorSample[] = [];
   const failures: string[] = [];
-  try {
-    const keyDir = join(root, 'keys');
-    generateKeys(keyDir);
-    const publicKeyFile = join(keyDir, 'image-signing.pub');
-    const v1 = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['sim'], keyDir });
-    const v2 = await buildImage({ app: 'ledger', version: '2.0.0', boards: ['sim'], keyDir });
-    for (const baud of options.bauds) {
-      say(`${baud} baud: starting a fresh lab`);
-      const lab = await openBenchLab({ root, baud, image: v1.image, publicKeyFile });
-      let details: Omit<BaudDetails, 'linkBound' | 'switches'>;
-      try {
-        details = await benchOneBaud(lab, options);
-      } finally {
-        await lab.close();
-      }
-      const partFailures: string[] = [];
-      // A part in a lab of its own; one that fails is reported as such, the others still run.
-      const inFreshLab = async <T>(
-        name: string,
-        busBaud: number,
-        run: (lab: BenchLab) => Promise<T>,
-        nothing: T,
-      ): Promise<T> => {
-        let fresh: BenchLab | null = null;
-        try {
-          fresh = await openBenchLab({ root, baud, busBaud, image: v1.image, publicKeyFile });
-          return await run(fresh);
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          partFailures.push(`${name} at ${baud} baud: ${message}`);
-          say(`${baud} baud ${name} FAILED: ${message}`);
-          return nothing;
-        } finally {
-          await fresh?.close();
-        }
-      };
-      const busBaud = fastBusBaud(baud);
-      say(
-        `${baud} baud: a fresh lab whose field bus runs at ${busBaud}, so the interconnect is the bound`,
-      );
-      const linkBound = await inFreshLab(
-        'link-bound saturation',
-        busBaud,
-        (fast) =>
-          benchSaturation(
-            fast,
-            {
-              clients: LINK_BOUND_CLIENTS,
-              windowMs: options.quick ? 1500 : 4000,
-              rounds: 1,
-              seed: options.seed + 3,
-            },
-            say,
-          ),
-        null,
-      );
-      say(
-        `${baud} baud: a fresh lab for switches and fallbacks at ${options.switchAccounts.join(', ')} accounts`,
-      );
-      const switches = await inFreshLab(
-        'switches',
-        baud,
-        (fresh) =>
-          benchSwitchesBySize(
-            fresh,
-            v2.image,
-            {
-              accounts: options.switchAccounts,
-              clients: SWITCH_CLIENTS,
-              thinkMsMax: SWITCH_THINK_MS_MAX,
-              seed: options.seed + 1,
-              settleMs: options.quick ? 1000 : 2000,
-            },
-            say,
-          ),
-        [],
-      );
-      perBaud.push({
-        ...details,
-        linkBound,
-        switches,
-        failures: [...details.failures, ...partFailures],
-      });
-    }
-    say('push goodput: a fresh lab per baud (tandem bench-push)');
-    push = await benchPush(options.bauds, (row) =>
-      say(
-        `${row.baud} baud push ${row.compressed ? 'compressed' : 'uncompressed'}: ${(100 * row.lineShare).toFixed(1)}% of the line rate`,
-      ),
-    );
-    say('start-up: tandem --version and tandem status, each in turn with node -e 0');
+  const keyDir = join(root, 'keys');
+  generateKeys(keyDir);
+  const publicKeyFile = join(keyDir, 'image-signing.pub');
+  const v1 = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['sim'], keyDir });
+  const v2 = await buildImage({ app: 'ledger', version: '2.0.0', boards: ['sim'], keyDir });
+  for (const baud of options.bauds) {
+    say(`${baud} baud: starting a fresh lab`);
+    const lab = await openBenchLab({ root, baud, image: v1.image, publicKeyFile });
+    let details: Omit<BaudDetails, 'linkBound' | 'switches'>;
     try {
-      startup = await benchStartup({
-        root,
-        publicKeyFile,
-        runs: options.quick ? QUICK_STARTUP_RUNS : STARTUP_RUNS,
-      });
-    } catch (error) {
-      failures.push(`start-up: ${error instanceof Error ? error.message : String(error)}`);
+      details = await benchOneBaud(lab, options);
+    } finally {
+      await lab.close();
     }
-    if (options.simulatorSeeds > 0) {
-      say(`simulator: ${options.simulatorSeeds} seeds per checkpoint model on this thread`);
-      simulator = benchSimulator(options.simulatorSeeds, say);
-    }
-  } finally {
-    rmSync(root, { recursive: true, force: true });
+    const partFailures: string[] = [];
+    // A part in a lab of its own; one that fails is reported as such, the others still run.
+    const inFreshLab = async <T>(
+      name: string,
+      busBaud: number,
+      run: (lab: BenchLab) => Promise<T>,
+      nothing: T,
+    ): Promise<T> => {
+      let fresh: BenchLab | null = null;
+      try {
+        fresh = await openBenchLab({ root, baud, busBaud, image: v1.image, publicKeyFile });
+        return await run(fresh);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        partFailures.push(`${name} at ${baud} baud: ${message}`);
+        say(`${baud} baud ${name} FAILED: ${message}`);
+        return nothing;
+      } finally {
+        await fresh?.close();
+      }
+    };
+    const busBaud = fastBusBaud(baud);
+    say(
+      `${baud} baud: a fresh lab whose field bus runs at ${busBaud}, so the interconnect is the bound`,
+    );
+    const linkBound = await inFreshLab(
+      'link-bound saturation',
+      busBaud,
+      (fast) =>
+        benchSaturation(
+          fast,
+          {
+            clients: LINK_BOUND_CLIENTS,
+            windowMs: options.quick ? 1500 : 4000,
+            rounds: 1,
+            seed: options.seed + 3,
+          },
+          say,
+        ),
+      null,
+    );
+    say(
+      `${baud} baud: a fresh lab for switches and fallbacks at ${options.switchAccounts.join(', ')} accounts`,
+    );
+    const switches = await inFreshLab(
+      'switches',
+      baud,
+      (fresh) =>
+        benchSwitchesBySize(
+          fresh,
+          v2.image,
+          {
+            accounts: options.switchAccounts,
+            clients: SWITCH_CLIENTS,
+            thinkMsMax: SWITCH_THINK_MS_MAX,
+            seed: options.seed + 1,
+            settleMs: options.quick ? 1000 : 2000,
+          },
+          say,
+        ),
+      [],
+    );
+    perBaud.push({
+      ...details,
+      linkBound,
+      switches,
+      failures: [...details.failures, ...partFailures],
+    });
+  }
+  say('push goodput: a fresh lab per baud (tandem bench-push)');
+  push = await benchPush(options.bauds, (row) =>
+    say(
+      `${row.baud} baud push ${row.compressed ? 'compressed' : 'uncompressed'}: ${(100 * row.lineShare).toFixed(1)}% of the line rate`,
+    ),
+  );
+  say('start-up: tandem --version and tandem status, each in turn with node -e 0');
+  try {
+    startup = await benchStartup({
+      root,
+      publicKeyFile,
+      runs: options.quick ? QUICK_STARTUP_RUNS : STARTUP_RUNS,
+    });
+  } catch (error) {
+    failures.push(`start-up: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (options.simulatorSeeds > 0) {
+    say(`simulator: ${options.simulatorSeeds} seeds per checkpoint model on this thread`);
+    simulator = benchSimulator(options.simulatorSeeds, say);
   }
   const figures = [
     ...perBaud.flatMap(baudFigures),

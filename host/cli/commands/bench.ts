@@ -9,6 +9,9 @@
  * it measured, whether or not the targets were met (the shortfalls are in
  * the output).
  */
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Option } from 'commander';
 import {
   BENCH_BAUDS,
@@ -21,6 +24,8 @@ import {
   SWITCH_ACCOUNTS,
 } from '../../bench/bench-suite.ts';
 import type { Figure } from '../../bench/figure.ts';
+import { labDown } from '../../lab/lab.ts';
+import { LAB_FILE } from '../../lab/lab-config.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { count, positiveInteger, seedNumber } from '../option-parsers.ts';
@@ -85,21 +90,52 @@ export const registerBench: RegisterCommand = (program, finish) => {
 };
 
 async function bench(options: BenchOptions): Promise<ExitCode> {
-  const report = await runBenchSuite({
-    bauds: options.baud,
-    takeovers: options.takeovers ?? (options.quick ? QUICK_TAKEOVERS : DEFAULT_TAKEOVERS),
-    quick: options.quick,
-    seed: options.seed,
-    switchAccounts: [
-      ...(options.switchAccounts ?? (options.quick ? QUICK_SWITCH_ACCOUNTS : SWITCH_ACCOUNTS)),
-    ].sort((a, b) => a - b),
-    simulatorSeeds:
-      options.simulatorSeeds ?? (options.quick ? QUICK_SIMULATOR_SEEDS : SIMULATOR_SEEDS),
-    // Progress goes to stderr in either form: a long run says where it is, stdout stays one JSON object.
-    say: (line) => process.stderr.write(`${line}\n`),
-  });
+  const workDir = mkdtempSync(join(tmpdir(), 'tandem-bench-'));
+  // Ctrl-C: take down whatever lab is running in the work directory, then exit 130.
+  let interrupted = false;
+  const onInterrupt = () => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write('tandem bench: interrupted; taking its labs down\n');
+    void takeLabsDown(workDir).finally(() => {
+      rmSync(workDir, { recursive: true, force: true });
+      process.exit(ExitCode.interrupted);
+    });
+  };
+  process.once('SIGINT', onInterrupt);
+  let report: BenchReport;
+  try {
+    report = await runBenchSuite({
+      workDir,
+      bauds: options.baud,
+      takeovers: options.takeovers ?? (options.quick ? QUICK_TAKEOVERS : DEFAULT_TAKEOVERS),
+      quick: options.quick,
+      seed: options.seed,
+      switchAccounts: [
+        ...(options.switchAccounts ?? (options.quick ? QUICK_SWITCH_ACCOUNTS : SWITCH_ACCOUNTS)),
+      ].sort((a, b) => a - b),
+      simulatorSeeds:
+        options.simulatorSeeds ?? (options.quick ? QUICK_SIMULATOR_SEEDS : SIMULATOR_SEEDS),
+      // Progress goes to stderr in either form: a long run says where it is, stdout stays one JSON object.
+      say: (line) => process.stderr.write(`${line}\n`),
+    });
+  } finally {
+    if (!interrupted) {
+      process.off('SIGINT', onInterrupt);
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  }
   process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : `${table(report)}\n`);
   return ExitCode.ok;
+}
+
+/** Takes down every lab in `workDir` (a lab's directory holds its lab.json). */
+async function takeLabsDown(workDir: string): Promise<void> {
+  const entries = existsSync(workDir) ? readdirSync(workDir) : [];
+  for (const entry of entries) {
+    const dir = join(workDir, entry);
+    if (existsSync(join(dir, LAB_FILE))) await labDown(dir).catch(() => false);
+  }
 }
 
 function table(report: BenchReport): string {
