@@ -15,6 +15,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { STANDARD_BAUD_RATES } from '../../boards/profile.ts';
+import { findXsnap } from '../../boards/xs/xsnap-cache.ts';
 import { FRAME_OVERHEAD_BYTES } from '../../firmware/wire/frame.ts';
 import { buildImage } from '../image/build.ts';
 import { generateKeys } from '../image/keys.ts';
@@ -40,6 +41,7 @@ import {
 } from './startup-bench.ts';
 import { benchSwitchesBySize, type SwitchSample } from './switch-bench.ts';
 import { benchTakeovers, type TakeoverSample } from './takeover-bench.ts';
+import { benchXsHeap, XS_HEAP_STATES, type XsHeapRun, xsHeapFigures } from './xs-heap-bench.ts';
 
 export const BENCH_BAUDS: readonly number[] = [115200, 1_000_000];
 /** Power-pulls per baud in a full run: p99 needs at least 100 samples. */
@@ -121,6 +123,7 @@ export interface BenchReport {
     readonly push: readonly PushBenchRow[];
     readonly startup: readonly StartupSample[];
     readonly simulator: readonly SimulatorSample[];
+    readonly xsHeap: readonly XsHeapRun[];
   };
 }
 
@@ -141,6 +144,8 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
   let push: PushBenchRow[] = [];
   let startup: StartupSample[] = [];
   let simulator: SimulatorSample[] = [];
+  const xsHeap: XsHeapRun[] = [];
+  const xs = findXsnap();
   const failures: string[] = [];
   const keyDir = join(root, 'keys');
   generateKeys(keyDir);
@@ -241,6 +246,33 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
   } catch (error) {
     failures.push(`start-up: ${error instanceof Error ? error.message : String(error)}`);
   }
+  if (xs.available) {
+    for (const state of XS_HEAP_STATES) {
+      say(`XS heap, ${state.name} state: a fresh lab with both boards in XS`);
+      try {
+        const baud = options.bauds[0] ?? BENCH_BAUDS[0] ?? 115200;
+        const run = await benchXsHeap(
+          {
+            root,
+            baud,
+            image: v1.image,
+            publicKeyFile,
+            state,
+            loadMs: options.quick ? 1500 : 3000,
+            seed: options.seed + 4,
+          },
+          say,
+        );
+        xsHeap.push(run);
+      } catch (error) {
+        failures.push(
+          `XS heap, ${state.name} state: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
+  } else {
+    say(`XS heap: not measured (${xs.reason})`);
+  }
   if (options.simulatorSeeds > 0) {
     say(`simulator: ${options.simulatorSeeds} seeds per checkpoint model on this thread`);
     simulator = benchSimulator(options.simulatorSeeds, say);
@@ -250,6 +282,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     suspicionFigure(perBaud),
     ...pushFigures(push),
     ...startupFigures(startup),
+    ...xsHeapFigures(xsHeap, xs.available ? null : `Not measured: ${xs.reason}.`),
     ...simulatorFigures(simulator),
   ];
   return {
@@ -266,7 +299,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     figures,
     shortfalls: figures.filter((f) => f.met === false).map((f) => f.label),
     failures: [...perBaud.flatMap((d) => d.failures), ...failures],
-    details: { perBaud, push, startup, simulator },
+    details: { perBaud, push, startup, simulator, xsHeap },
   };
 }
 

@@ -23,7 +23,8 @@ import {
 } from '../../firmware/runtime/line-use.ts';
 import { FRAME_OVERHEAD_BYTES } from '../../firmware/wire/frame.ts';
 import type { BoardClient } from '../lab/board-client.ts';
-import type { CableStatus, DirectionName, HubClient } from '../lab/hub/control.ts';
+import type { CableDirection } from '../lab/cable-faults.ts';
+import type { CableStatus, HubClient } from '../lab/hub/control.ts';
 import { cable } from '../lab/lab-config.ts';
 
 /** The counters at one moment. */
@@ -102,7 +103,7 @@ export const LINE_TIME_PARTS = [
   ['idleBytes', 'idle'],
 ] as const satisfies readonly (readonly [keyof LineTime, string])[];
 
-const directionFrom = (from: 1 | 2): DirectionName => (from === 1 ? 'a-to-b' : 'b-to-a');
+const directionFrom = (from: 1 | 2): CableDirection => (from === 1 ? 'a-to-b' : 'b-to-a');
 
 function sentBytes(cableStatus: CableStatus | undefined, from: 1 | 2): number {
   const direction = cableStatus?.directions[directionFrom(from)];
