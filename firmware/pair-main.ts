@@ -7,6 +7,7 @@ import type { AnyApp } from './app.ts';
 import type { Hal } from './hal.ts';
 import { type PairConfig, pairConfig } from './runtime/config.ts';
 import { PairCore } from './runtime/core.ts';
+import type { LineUseCounts } from './runtime/line-use.ts';
 import { parseClientRequest, type RoleName } from './runtime/messages.ts';
 import type { Output } from './runtime/outputs.ts';
 import { decodeCbor, encodeCbor } from './wire/cbor.ts';
@@ -36,6 +37,8 @@ export interface PairStatus {
   readonly checkpointLag: number;
   /** Checkpoint payload applied as backup since power-on (entries' CBOR bytes). */
   readonly checkpointReceivedBytes: number;
+  /** What this processor put on each interconnect path since power-on, by kind of frame (`pathLineUse` reads it). */
+  readonly lineUse: readonly LineUseCounts[];
 }
 
 /**
@@ -150,6 +153,7 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
       pathsUp: core.pathsUp,
       checkpointLag: core.checkpointLag,
       checkpointReceivedBytes: core.checkpointReceivedBytes,
+      lineUse: core.lineUse,
     }),
     state: () => core.state,
     otherImageChanged: (version) => {

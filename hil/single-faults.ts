@@ -16,6 +16,7 @@ import { pairConfig } from '../firmware/runtime/config.ts';
 import { nextSeed, seededRandom } from '../firmware/runtime/random.ts';
 import { readBoardStatuses, roleOf, waitForBoards } from '../host/lab/board-watch.ts';
 import type { LabClient } from '../host/lab/lab-client.ts';
+import { cable } from '../host/lab/lab-config.ts';
 import type { PairJournalEntry } from '../host/lab/pair-journal.ts';
 import { falseTakeovers } from '../host/lab/takeover-excuses.ts';
 import { type LoadRunPair, runUnderLoad } from '../host/load/load-run.ts';
@@ -222,10 +223,10 @@ function labFaults(pair: FaultPair): FaultLab {
     },
     wiresPid: () => Number(readFileSync(join(pair.config.dir, 'daemon.pid'), 'utf8')),
     async cable(path, direction, faults) {
-      await pair.lab.request({ op: 'cable', cable: `path${path}`, direction, faults });
+      await pair.lab.request({ op: 'cable', cable: cable.path(path), direction, faults });
     },
     async restoreCable(path) {
-      await pair.lab.request({ op: 'cable', cable: `path${path}`, restore: true });
+      await pair.lab.request({ op: 'cable', cable: cable.path(path), restore: true });
     },
     signal(pid, signal) {
       try {

@@ -1,7 +1,9 @@
 /**
  * The --json contract of `tandem bench` that scripts rely on, in the
- * smallest configuration (one baud, one takeover, --quick). Only the shape is
- * checked: timing belongs in the benchmark's own output, never in a test.
+ * smallest configuration (one baud, one takeover, a switch and a fallback
+ * on an empty ledger, one simulator seed per model, --quick). Only the
+ * shape is checked: timing belongs in the benchmark's own output, never in
+ * a test.
  */
 import test from 'ava';
 import { runCli } from './fixtures/run-cli.ts';
@@ -14,19 +16,51 @@ const FIGURE_IDS = [
   `takeover.${BAUD}.p90`,
   `takeover.${BAUD}.p99`,
   `takeover.${BAUD}.max`,
+  `takeover.${BAUD}.bound`,
   'takeover.falseSuspicions',
   `checkpoint.${BAUD}.goodput`,
+  `checkpoint.${BAUD}.goodputLinkBound`,
+  ...[
+    'payload',
+    'envelope',
+    'framing',
+    'otherSegment',
+    'ackHeartbeat',
+    'resent',
+    'unaccounted',
+    'idle',
+  ].map((part) => `checkpoint.${BAUD}.lineTime.${part}`),
   `throughput.${BAUD}.ratio`,
   `latency.${BAUD}.added`,
-  `switch.${BAUD}.hold`,
+  ...['switch', 'fallback'].flatMap((kind) =>
+    ['clientWait', 'withoutBackup', 'bytes'].map((figure) => `switch.${BAUD}.${kind}.0.${figure}`),
+  ),
   `push.${BAUD}.uncompressed`,
   `push.${BAUD}.compressed`,
-] as const;
+  'startup.version.ms',
+  'startup.version.ratio',
+  'startup.status.ms',
+  'startup.status.ratio',
+  'simulator.state.seedsPerMinute',
+  'simulator.replay.seedsPerMinute',
+];
 
 test('bench --json prints every figure with value, unit, target, met and note', async (t) => {
   const run = await runCli(
-    ['bench', '--json', '--quick', '--takeovers', '1', '--baud', String(BAUD)],
-    240_000,
+    [
+      'bench',
+      '--json',
+      '--quick',
+      '--takeovers',
+      '1',
+      '--baud',
+      String(BAUD),
+      '--switch-accounts',
+      '0',
+      '--simulator-seeds',
+      '1',
+    ],
+    420_000,
   );
   t.is(run.code, 0, run.stderr);
   const report = JSON.parse(run.stdout) as {
@@ -36,6 +70,7 @@ test('bench --json prints every figure with value, unit, target, met and note', 
     bauds: unknown;
   };
   t.deepEqual(report.bauds, [BAUD]);
+  t.deepEqual(report.failures, [], 'every part measured');
   t.true(Array.isArray(report.shortfalls));
   t.true(Array.isArray(report.failures));
   const ids = report.figures.map((f) => f.id);

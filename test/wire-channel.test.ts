@@ -77,7 +77,7 @@ test('an unacknowledged segment is retransmitted when its timeout expires, once 
   t.deepEqual(sender.poll(100), [{ seq: 1, body: 'x' }]);
   t.is(sender.nextRetransmitAt(), 120);
   t.deepEqual(sender.poll(119), []);
-  t.deepEqual(sender.poll(120), [{ seq: 1, body: 'x' }]);
+  t.deepEqual(sender.poll(120), [{ seq: 1, body: 'x', resent: true }]);
   t.is(sender.nextRetransmitAt(), 140);
   t.deepEqual(sender.poll(120), []);
   // A late poll resends once, not once per missed timeout.

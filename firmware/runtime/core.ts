@@ -15,6 +15,7 @@ import { CHECKPOINT_BATCH_BYTES_MAX, CheckpointStream } from './checkpoint-strea
 import { type PairConfig, suspectAfterMs } from './config.ts';
 import { DurableLog, type LogMark, type StoredLog, StoreFullError } from './durable-log.ts';
 import { FailureDetector } from './failure-detector.ts';
+import { frameUse, LineUse, type LineUseCounts } from './line-use.ts';
 import { Links } from './links.ts';
 import {
   type BootChoice,
@@ -119,6 +120,7 @@ export class PairCore {
   #lastSentSeq = 0;
   #peerAck = 0;
   #checkpointReceivedBytes = 0;
+  readonly #lineUse: LineUse;
   #snapshotId = 0;
   /** Chunks of the big checkpoint not yet queued on the channel. */
   #chunksOut: Chunk[] = [];
@@ -185,6 +187,7 @@ export class PairCore {
       retransmitTimeoutMs: config.retransmitTimeoutMs,
     });
     this.#links = new Links(config, now);
+    this.#lineUse = new LineUse(config.pathCount);
     this.#detector = new FailureDetector(config, now);
     this.#emit({
       kind: 'role',
@@ -443,6 +446,11 @@ export class PairCore {
   /** Checkpoint payload a backup has applied: the entries' CBOR bytes, without framing (goodput). */
   get checkpointReceivedBytes(): number {
     return this.#checkpointReceivedBytes;
+  }
+
+  /** What this processor put on each interconnect path since power-on, by kind of frame (see line-use.ts). */
+  get lineUse(): LineUseCounts[] {
+    return this.#lineUse.snapshot();
   }
 
   // --------------------------------------------------------------- clients
@@ -1694,6 +1702,7 @@ export class PairCore {
     this.#channel.ackSent();
     const bytes = encodeFrame(encodeCbor(envelopeToWire(envelope), ENVELOPE_LIMITS));
     this.#outputs.push({ kind: 'bytes', path, bytes });
+    this.#lineUse.count(path, frameUse(parts.seg), bytes.length);
     this.#links.transmitted(path, bytes.length, this.#now);
   }
 

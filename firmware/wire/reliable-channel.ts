@@ -27,6 +27,8 @@ export const DEFAULT_CHANNEL_OPTIONS: Readonly<ReliableChannelOptions> = Object.
 export interface DataSegment<T> {
   readonly seq: number;
   readonly body: T;
+  /** Set by poll() on a segment it sends again (never carried on the wire): for the sender's line counters. */
+  readonly resent?: true;
 }
 
 function checkOptions(options: ReliableChannelOptions): void {
@@ -96,7 +98,7 @@ export class ReliableChannel<T> {
     for (let seq = this.oldestUnackedSeq; seq < inFlightEndSeq && segments.length < max; seq++) {
       const slot = this.sendSlot(seq);
       if ((this.retransmitAtMs[slot] as number) <= now) {
-        segments.push({ seq, body: this.sendBodies[slot] as T });
+        segments.push({ seq, body: this.sendBodies[slot] as T, resent: true });
         this.retransmitAtMs[slot] = retransmitAt;
       }
     }

@@ -12,6 +12,7 @@ import type { ImageEngine } from '../../boards/image-engine.ts';
 import { wallClockMs } from '../../boards/wall-clock.ts';
 import { type DemoPair, PAIR_TIMEOUT_MS, startDemoPair } from '../demo/demo-pair.ts';
 import { readBoardStatuses, roleOf, waitForBoards } from '../lab/board-watch.ts';
+import { HubClient } from '../lab/hub/control.ts';
 import { PairJournal, type PairJournalEntry } from '../lab/pair-journal.ts';
 import { type Excuse, falseTakeovers, isExcused } from '../lab/takeover-excuses.ts';
 import { isWhole } from '../pair-whole.ts';
@@ -28,6 +29,8 @@ export interface BenchLab {
   readonly pair: DemoPair;
   readonly baud: number;
   readonly journal: PairJournal;
+  /** The lab's hub: its cables count the bytes each board sent. */
+  readonly hub: HubClient;
   readonly pulls: PowerPull[];
   /** Pulls the power of `processor`; returns performance.now() just before the pull. */
   pull(processor: 1 | 2): Promise<number>;
@@ -38,6 +41,9 @@ export interface BenchLab {
   /** Stops the journals and takes the lab down. */
   close(): Promise<void>;
 }
+
+/** Labs opened by this process: each gets a directory of its own. */
+let labsOpened = 0;
 
 export async function openBenchLab(options: {
   readonly root: string;
@@ -50,7 +56,10 @@ export async function openBenchLab(options: {
   readonly engines?: readonly [ImageEngine, ImageEngine];
 }): Promise<BenchLab> {
   const pair = await startDemoPair({
-    dir: join(options.root, `lab-${options.baud}-${options.busBaud ?? options.baud}`),
+    dir: join(
+      options.root,
+      `lab-${++labsOpened}-${options.baud}-${options.busBaud ?? options.baud}`,
+    ),
     baud: options.baud,
     ...(options.busBaud === undefined ? {} : { busBaud: options.busBaud }),
     publicKeyFile: options.publicKeyFile,
@@ -59,9 +68,12 @@ export async function openBenchLab(options: {
     ...(options.engines === undefined ? {} : { engines: options.engines }),
   });
   const journal = new PairJournal(pair.hosts);
+  let hub: HubClient;
   try {
     await journal.start();
+    hub = await HubClient.forLab(pair.config.dir);
   } catch (error) {
+    await journal.stop().catch(() => {});
     await pair.close();
     throw error;
   }
@@ -75,6 +87,7 @@ export async function openBenchLab(options: {
     pair,
     baud: options.baud,
     journal,
+    hub,
     pulls,
     async pull(processor) {
       const at = performance.now();
@@ -98,6 +111,7 @@ export async function openBenchLab(options: {
     whole,
     async close() {
       await journal.stop().catch(() => {});
+      hub.close();
       await pair.close();
     },
   };

@@ -12,16 +12,14 @@
  *   another; the median wait with the backup minus without is the latency
  *   checkpointing adds to each request.
  */
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BoardStatus } from '../../boards/management.ts';
 import { PAIR_TIMEOUT_MS } from '../demo/demo-pair.ts';
-import type { BoardClient } from '../lab/board-client.ts';
 import { roleOf, waitForBoards } from '../lab/board-watch.ts';
 import { openLabLoad } from '../load/lab-load.ts';
 import type { LoadGenerator } from '../load/load-generator.ts';
 import type { BenchLab } from './bench-lab.ts';
 import { quantile } from './figure.ts';
+import { type LineSample, type LineTime, lineTime, sampleLine, sumLineTimes } from './line-time.ts';
 
 export interface SaturationOptions {
   /** Clients at saturation. */
@@ -43,6 +41,8 @@ export interface Window {
   readonly checkpointBytes: number;
   /** Median wait of the requests answered in the window. */
   readonly waitMsMedian: number | null;
+  /** Where the interconnect's line time went, primary to backup (null alone, or when a board restarted). */
+  readonly lineTime: LineTime | null;
 }
 
 export interface SaturationResult {
@@ -95,13 +95,7 @@ async function measureWindows(
           if (alone === null) throw new Error(`P${primary} did not go on alone`);
         }
         await sleep(WARMUP_MS);
-        const window = await measureWindow(
-          load,
-          lab.pair.hosts[backup - 1] as BoardClient,
-          primary === 1 ? 0 : 1,
-          withBackup,
-          options.windowMs,
-        );
+        const window = await measureWindow(lab, load, primary, withBackup, options.windowMs);
         windows.push(window);
         say(
           `${lab.baud} baud ${label} ${withBackup ? 'with backup' : 'alone      '}: ${(window.answered / window.seconds).toFixed(1)} req/s, median wait ${window.waitMsMedian?.toFixed(1)} ms${withBackup ? `, checkpoint ${(window.checkpointBytes / window.seconds).toFixed(0)} B/s` : ''}`,
@@ -119,27 +113,21 @@ async function measureWindows(
 }
 
 async function measureWindow(
+  lab: BenchLab,
   load: LoadGenerator,
-  backupHost: BoardClient,
-  primaryBoard: 0 | 1,
+  primary: 1 | 2,
   withBackup: boolean,
   windowMs: number,
 ): Promise<Window> {
-  const read = async (): Promise<{ atMs: number; bytes: number }> => {
-    if (!withBackup) return { atMs: performance.now(), bytes: 0 };
-    const before = performance.now();
-    const status = (await backupHost.request({ op: 'status' })) as BoardStatus;
-    // The board answered somewhere in between: take the middle.
-    return {
-      atMs: (before + performance.now()) / 2,
-      bytes: status.pair?.checkpointReceivedBytes ?? 0,
-    };
-  };
+  const backup: 1 | 2 = primary === 1 ? 2 : 1;
+  const sample = () => sampleLine(lab.pair.hosts, lab.hub, lab.pair.config.paths);
+  const received = (s: LineSample) => s.boards[backup - 1]?.pair?.checkpointReceivedBytes ?? 0;
   const answersBefore = load.answers.length;
   const wait0 = load.waits.length;
-  const start = await read();
+  const start = await sample();
   await sleep(windowMs);
-  const end = await read();
+  const end = await sample();
+  const primaryBoard = primary === 1 ? 0 : 1;
   let answered = 0;
   for (let a = answersBefore; a < load.answers.length; a++) {
     const answer = load.answers[a];
@@ -160,8 +148,9 @@ async function measureWindow(
     withBackup,
     seconds: (end.atMs - start.atMs) / 1000,
     answered,
-    checkpointBytes: end.bytes - start.bytes,
+    checkpointBytes: withBackup ? received(end) - received(start) : 0,
     waitMsMedian: quantile(waits, 0.5),
+    lineTime: withBackup ? lineTime(start, end, primary, lab.baud) : null,
   };
 }
 
@@ -188,4 +177,9 @@ export function medianWaitMs(windows: readonly Window[], withBackup: boolean): n
     .map((w) => w.waitMsMedian as number);
   if (medians.length === 0) return null;
   return medians.reduce((sum, m) => sum + m, 0) / medians.length;
+}
+
+/** The line time of the windows with a backup, added up. */
+export function windowsLineTime(windows: readonly Window[]): LineTime | null {
+  return sumLineTimes(windows.flatMap((w) => (w.lineTime === null ? [] : [w.lineTime])));
 }

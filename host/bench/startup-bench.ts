@@ -18,9 +18,13 @@ const run = promisify(execFile);
 export const STARTUP_TARGETS = { versionMs: 200, statusMs: 500 } as const;
 /** Runs of each command (and as many of `node -e 0` beside them). */
 export const STARTUP_RUNS = 9;
+/** With `tandem bench --quick`. */
+export const QUICK_STARTUP_RUNS = 3;
 
 export interface StartupSample {
   readonly command: string;
+  /** Runs it was timed over. */
+  readonly runs: number;
   /** Median wall time from spawn to exit. */
   readonly medianMs: number;
   /** Median wall time of `node -e 0`, run in turn with it. */
@@ -42,6 +46,7 @@ async function sample(command: string, args: readonly string[], runs: number) {
   }
   return {
     command,
+    runs,
     medianMs: quantile(tandem, 0.5) ?? 0,
     nodeMedianMs: quantile(node, 0.5) ?? 0,
   };
@@ -71,8 +76,9 @@ export async function benchStartup(options: {
 }
 
 export function startupFigures(samples: readonly StartupSample[]): Figure[] {
-  const how = `median of ${STARTUP_RUNS} runs from spawn to exit, each followed by a run of \`node -e 0\`; the CLI ran ${DIST_DIR !== null ? 'its build in dist/' : 'from the TypeScript sources (no fresh build in dist/: `npm run build`)'}`;
+  const ran = `the CLI ran ${DIST_DIR !== null ? 'its build in dist/' : 'from the TypeScript sources (no fresh build in dist/: `npm run build`)'}`;
   return samples.flatMap((s) => {
+    const how = `median of ${s.runs} runs from spawn to exit, each followed by a run of \`node -e 0\`; ${ran}`;
     const key = s.command === 'tandem status' ? 'status' : 'version';
     const targetMs = key === 'status' ? STARTUP_TARGETS.statusMs : STARTUP_TARGETS.versionMs;
     return [

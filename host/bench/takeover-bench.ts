@@ -22,6 +22,8 @@ export interface TakeoverSample {
   readonly takeoverMs: number | null;
   /** Pull to the survivor's takeover journal entry; null when the entry was not read. */
   readonly detectMs: number | null;
+  /** That first reply's frame on the field bus, bytes (its line time is the physical bound). */
+  readonly replyFrameBytes: number | null;
 }
 
 export interface TakeoverOptions {
@@ -42,7 +44,12 @@ export async function benchTakeovers(
   const opened = await openLabLoad(lab.pair.config, options.clients, options.seed);
   const ports: BusPort[] = [...opened.ports];
   const load = opened.load;
-  const pulled: { processor: 1 | 2; atMs: number; takeoverMs: number | null }[] = [];
+  const pulled: {
+    processor: 1 | 2;
+    atMs: number;
+    takeoverMs: number | null;
+    replyFrameBytes: number | null;
+  }[] = [];
   try {
     load.start();
     for (let i = 0; i < options.count; i++) {
@@ -58,7 +65,12 @@ export async function benchTakeovers(
         REPLY_LIMIT_MS,
       );
       const takeoverMs = reply === undefined ? null : reply.atMs - atMs;
-      pulled.push({ processor: primary, atMs, takeoverMs });
+      pulled.push({
+        processor: primary,
+        atMs,
+        takeoverMs,
+        replyFrameBytes: reply?.frameBytes ?? null,
+      });
       say(
         `${lab.baud} baud pull ${i + 1}/${options.count} of P${primary}: ${takeoverMs === null ? 'no reply' : `first reply after ${takeoverMs.toFixed(1)} ms`}`,
       );
@@ -87,6 +99,7 @@ export async function benchTakeovers(
       pulled: p.processor,
       takeoverMs: p.takeoverMs,
       detectMs: entry === undefined ? null : entry.atMs - atWall,
+      replyFrameBytes: p.replyFrameBytes,
     };
   });
 }

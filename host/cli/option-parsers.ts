@@ -22,6 +22,13 @@ export function positiveInteger(text: string): number {
   return value;
 }
 
+/** A count that may be 0. */
+export function count(text: string): number {
+  const value = integer(text);
+  if (value < 0) throw new InvalidArgumentError('Must be 0 or more.');
+  return value;
+}
+
 export function seedNumber(text: string): number {
   const value = integer(text);
   if (value < 0 || value > MAX_SEED) {

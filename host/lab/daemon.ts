@@ -17,7 +17,7 @@ import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
 import { nodeArgsFor } from '../code-location.ts';
 import { startHub } from './hub/hub.ts';
 import type { LabBoardState, LabRequest } from './lab-client.ts';
-import { endpoint, type LabConfig, portPath, readLabConfig } from './lab-config.ts';
+import { cable, endpoint, type LabConfig, portPath, readLabConfig } from './lab-config.ts';
 import { LAB_RIG_PROFILE_FILE, RELAY_BAUD, RelayController } from './relay-controller.ts';
 
 class PowerRail {
@@ -84,7 +84,7 @@ export async function runDaemon(dir: string): Promise<void> {
   const cables = [];
   for (let path = 0; path < config.paths; path++) {
     cables.push({
-      name: `path${path}`,
+      name: cable.path(path),
       a: endpoint.path(1, path),
       b: endpoint.path(2, path),
       baud: config.baud,
@@ -92,13 +92,13 @@ export async function runDaemon(dir: string): Promise<void> {
   }
   for (const p of [1, 2] as const) {
     cables.push({
-      name: `bus-p${p}`,
+      name: cable.bus(p),
       a: endpoint.bus(p),
       b: endpoint.client(p),
       baud: config.busBaud,
     });
     cables.push({
-      name: `host-p${p}`,
+      name: cable.host(p),
       a: endpoint.boardHost(p),
       b: endpoint.host(p),
       baud: config.baud,

@@ -53,6 +53,16 @@ export const endpoint = {
   relayHost: 'relay-host',
 };
 
+/** Cable names on the hub: a cable joins two endpoints (`a` is processor 1's end, or the board's). */
+export const cable = {
+  /** Interconnect path `path` between the boards. */
+  path: (path: number) => `path${path}`,
+  /** Processor `processor`'s field bus to its clients. */
+  bus: (processor: 1 | 2) => `bus-p${processor}`,
+  /** Processor `processor`'s management port to the host. */
+  host: (processor: 1 | 2) => `host-p${processor}`,
+};
+
 /** The serial path a SerialPortStream opens for an endpoint of this lab. */
 export function portPath(config: LabConfig, name: string): string {
   return `sim:${join(config.dir, 'hub.sock')}#${name}`;

@@ -10,10 +10,16 @@ import { closeSerialPort, openSerialPort } from '../../boards/open-serial-port.t
 import type { BusMessage } from '../../firmware/pair-main.ts';
 import type { ClientReply, ClientRequest } from '../../firmware/runtime/messages.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
-import { encodeFrame, FRAME_CUT_SHORT_AFTER_MS, FrameDecoder } from '../../firmware/wire/frame.ts';
+import {
+  encodeFrame,
+  FRAME_CUT_SHORT_AFTER_MS,
+  FRAME_OVERHEAD_BYTES,
+  FrameDecoder,
+} from '../../firmware/wire/frame.ts';
 
 export interface BusHandlers {
-  reply(reply: ClientReply): void;
+  /** A reply arrived in a frame of `frameBytes` on the line. */
+  reply(reply: ClientReply, frameBytes: number): void;
   announce(): void;
 }
 
@@ -34,8 +40,9 @@ export class BusPort {
         } catch {
           continue;
         }
-        if (message.t === 'reply') handlers.reply(message.reply as ClientReply);
-        else if (message.t === 'announce') handlers.announce();
+        if (message.t === 'reply') {
+          handlers.reply(message.reply as ClientReply, event.payload.length + FRAME_OVERHEAD_BYTES);
+        } else if (message.t === 'announce') handlers.announce();
       }
     });
   }

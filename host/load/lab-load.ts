@@ -41,6 +41,8 @@ export interface BusLoadOptions {
   readonly pacing?: LabLoadPacing;
   /** The history the clients answer into; a new one if not given. */
   readonly history?: History;
+  /** Each client's requests; the ledger workload by default. */
+  readonly workload?: LoadOptions['workload'];
 }
 
 /** Ledger clients over two bus ports; a port that fails to open closes the one opened before. */
@@ -48,7 +50,7 @@ export async function openBusLoad(options: BusLoadOptions): Promise<LabLoad> {
   const load = new LoadGenerator({
     clients: options.clients,
     seed: options.seed,
-    workload: (random) => ledgerWorkload(random, options.accounts),
+    workload: options.workload ?? ((random) => ledgerWorkload(random, options.accounts)),
     loadApp: loadLedger,
     // Clients follow announcements; the timeout only covers a lost request.
     timeoutMs: 500,
@@ -86,6 +88,7 @@ export async function openLabLoad(
   seed: number,
   pacing: LabLoadPacing = {},
   accounts?: number,
+  workload?: LoadOptions['workload'],
 ): Promise<LabLoad> {
   return openBusLoad({
     ...(accounts === undefined ? {} : { accounts }),
@@ -96,5 +99,6 @@ export async function openLabLoad(
     seed,
     clientPrefix: 'load',
     pacing,
+    ...(workload === undefined ? {} : { workload }),
   });
 }

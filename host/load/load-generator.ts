@@ -36,6 +36,8 @@ export interface Answer {
   readonly atMs: number;
   readonly board: 0 | 1;
   readonly ok: boolean;
+  /** The reply's frame on the field bus, bytes. */
+  readonly frameBytes: number;
 }
 
 /**
@@ -98,8 +100,8 @@ export class LoadGenerator {
   /** Handlers for the bus port of `board`. */
   handlersFor(board: 0 | 1) {
     return {
-      reply: (reply: ClientReply) => {
-        this.answers.push({ atMs: performance.now(), board, ok: reply.ok });
+      reply: (reply: ClientReply, frameBytes: number) => {
+        this.answers.push({ atMs: performance.now(), board, ok: reply.ok, frameBytes });
         this.#clients.find((c) => c.id === reply.clientId)?.onReply(reply);
       },
       announce: () => {

@@ -14,7 +14,7 @@ import type { CableDirectionChoice } from '../lab/cable-faults.ts';
 import type { FaultChange } from '../lab/hub/control.ts';
 import { openLabBoard } from '../lab/lab-boards.ts';
 import { LabClient, LabNotRunningError } from '../lab/lab-client.ts';
-import { endpoint, portPath, readLabConfig } from '../lab/lab-config.ts';
+import { cable, endpoint, portPath, readLabConfig } from '../lab/lab-config.ts';
 import type { PortsBoard, TargetSpec } from './resolve-target.ts';
 import { PairTargetError } from './target-error.ts';
 
@@ -168,7 +168,7 @@ function labTarget(spec: Extract<TargetSpec, { kind: 'lab' }>): PairTarget {
       async change(change) {
         await client.request({
           op: 'cable',
-          cable: `path${change.path}`,
+          cable: cable.path(change.path),
           direction: change.direction,
           faults: change.faults,
           restore: change.restore,

@@ -24,6 +24,7 @@ export function boardStatus(
       pathsUp: [true, true],
       checkpointLag: 0,
       checkpointReceivedBytes: 0,
+      lineUse: [],
       ...pair,
     },
   };

@@ -7,10 +7,10 @@
 import { cpus } from 'node:os';
 import { Option } from 'commander';
 import type { CheckpointModel } from '../../../firmware/app.ts';
+import { BENCH_TARGET, type BenchMeasurement, measure } from '../../bench/simulator-target.ts';
 import { DEFAULT_FAULT_MODEL, DEFAULT_RUN_MS, runCampaign } from '../../simulator/campaign.ts';
 import { FAULT_MODELS, type FaultModel } from '../../simulator/fault-model.ts';
 import ledgerSimulation from '../../simulator/ledger-simulation.ts';
-import { BENCH_TARGET, type BenchMeasurement, measure } from '../bench-target.ts';
 import { campaignProgress, progressWanted } from '../campaign-progress.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';

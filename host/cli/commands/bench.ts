@@ -1,22 +1,34 @@
 /**
  * `tandem bench`: every figure of the benchmark suite (host/bench/) in one
- * run on the lab, each beside its target: takeover distribution at two
- * bauds with false suspicions, checkpoint goodput, push goodput, switch
- * hold, and checkpointing's throughput ratio and added latency. A
- * benchmark reports; it exits 0 when it measured, whether or not the
- * targets were met (the shortfalls are in the output).
+ * run, each beside its target: takeover distribution at two bauds with its
+ * physical bound and false suspicions, checkpoint goodput and where the
+ * interconnect's line time goes, switch and fallback by ledger size (client
+ * wait, time without a backup, bytes), push goodput, checkpointing's
+ * throughput ratio and added latency, start-up times against `node -e 0`,
+ * and the simulator's seeds a minute. A benchmark reports; it exits 0 when
+ * it measured, whether or not the targets were met (the shortfalls are in
+ * the output).
  */
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Option } from 'commander';
 import {
   BENCH_BAUDS,
   type BenchReport,
   DEFAULT_TAKEOVERS,
+  QUICK_SIMULATOR_SEEDS,
+  QUICK_SWITCH_ACCOUNTS,
   runBenchSuite,
+  SIMULATOR_SEEDS,
+  SWITCH_ACCOUNTS,
 } from '../../bench/bench-suite.ts';
 import type { Figure } from '../../bench/figure.ts';
+import { labDown } from '../../lab/lab.ts';
+import { LAB_FILE } from '../../lab/lab-config.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { positiveInteger, seedNumber } from '../option-parsers.ts';
+import { count, positiveInteger, seedNumber } from '../option-parsers.ts';
 import { type Stylist, stylistFor } from '../terminal-style.ts';
 import { formatColumns } from '../text-table.ts';
 
@@ -29,13 +41,18 @@ interface BenchOptions {
   readonly quick: boolean;
   readonly baud: number[];
   readonly seed: number;
+  readonly switchAccounts?: number[];
+  readonly simulatorSeeds?: number;
 }
+
+const numberList = (text: string) => text.split(',').map((part) => positiveInteger(part.trim()));
+const countList = (text: string) => text.split(',').map((part) => count(part.trim()));
 
 export const registerBench: RegisterCommand = (program, finish) => {
   program
     .command('bench')
     .description(
-      'Measure every figure against its target in fresh labs: takeover p50/p90/p99/max per baud and false suspicions, checkpoint goodput, push goodput, switch hold, throughput with checkpointing and added latency. Exits 0 when it measured, targets met or not.',
+      'Measure every figure against its target in one run: takeover p50/p90/p99/max per baud with its physical bound and false suspicions, checkpoint goodput and where the interconnect line time goes, switch and fallback by ledger size, push goodput, throughput with checkpointing, added latency, start-up against node -e 0, and simulator seeds a minute. Exits 0 when it measured, targets met or not.',
     )
     .option(
       '--json',
@@ -49,11 +66,20 @@ export const registerBench: RegisterCommand = (program, finish) => {
       ).argParser(positiveInteger),
     )
     .option('--quick', 'shorter windows and fewer switches: a rough run', false)
-    .option(
-      '--baud <list>',
-      'comma-separated line rates, one lab each',
-      (text: string) => text.split(',').map((part) => positiveInteger(part.trim())),
-      [...BENCH_BAUDS],
+    .option('--baud <list>', 'comma-separated line rates, one lab each', numberList, [
+      ...BENCH_BAUDS,
+    ])
+    .addOption(
+      new Option(
+        '--switch-accounts <list>',
+        `ledger sizes to switch and fall back at, in accounts (default ${SWITCH_ACCOUNTS.join(',')}, ${QUICK_SWITCH_ACCOUNTS.join(',')} with --quick)`,
+      ).argParser(countList),
+    )
+    .addOption(
+      new Option(
+        '--simulator-seeds <n>',
+        `simulator seeds per checkpoint model, 0 for none (default ${SIMULATOR_SEEDS}, ${QUICK_SIMULATOR_SEEDS} with --quick)`,
+      ).argParser(count),
     )
     .addOption(
       new Option('--seed <n>', 'seed of the client workload').argParser(seedNumber).default(1),
@@ -64,15 +90,52 @@ export const registerBench: RegisterCommand = (program, finish) => {
 };
 
 async function bench(options: BenchOptions): Promise<ExitCode> {
-  const report = await runBenchSuite({
-    bauds: options.baud,
-    takeovers: options.takeovers ?? (options.quick ? QUICK_TAKEOVERS : DEFAULT_TAKEOVERS),
-    quick: options.quick,
-    seed: options.seed,
-    say: options.json ? () => {} : (line) => process.stderr.write(`${line}\n`),
-  });
+  const workDir = mkdtempSync(join(tmpdir(), 'tandem-bench-'));
+  // Ctrl-C: take down whatever lab is running in the work directory, then exit 130.
+  let interrupted = false;
+  const onInterrupt = () => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write('tandem bench: interrupted; taking its labs down\n');
+    void takeLabsDown(workDir).finally(() => {
+      rmSync(workDir, { recursive: true, force: true });
+      process.exit(ExitCode.interrupted);
+    });
+  };
+  process.once('SIGINT', onInterrupt);
+  let report: BenchReport;
+  try {
+    report = await runBenchSuite({
+      workDir,
+      bauds: options.baud,
+      takeovers: options.takeovers ?? (options.quick ? QUICK_TAKEOVERS : DEFAULT_TAKEOVERS),
+      quick: options.quick,
+      seed: options.seed,
+      switchAccounts: [
+        ...(options.switchAccounts ?? (options.quick ? QUICK_SWITCH_ACCOUNTS : SWITCH_ACCOUNTS)),
+      ].sort((a, b) => a - b),
+      simulatorSeeds:
+        options.simulatorSeeds ?? (options.quick ? QUICK_SIMULATOR_SEEDS : SIMULATOR_SEEDS),
+      // Progress goes to stderr in either form: a long run says where it is, stdout stays one JSON object.
+      say: (line) => process.stderr.write(`${line}\n`),
+    });
+  } finally {
+    if (!interrupted) {
+      process.off('SIGINT', onInterrupt);
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  }
   process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : `${table(report)}\n`);
   return ExitCode.ok;
+}
+
+/** Takes down every lab in `workDir` (a lab's directory holds its lab.json). */
+async function takeLabsDown(workDir: string): Promise<void> {
+  const entries = existsSync(workDir) ? readdirSync(workDir) : [];
+  for (const entry of entries) {
+    const dir = join(workDir, entry);
+    if (existsSync(join(dir, LAB_FILE))) await labDown(dir).catch(() => false);
+  }
 }
 
 function table(report: BenchReport): string {
@@ -87,7 +150,7 @@ function table(report: BenchReport): string {
   return [
     ...lines,
     '',
-    `${report.figures.length} figures, ${short.length} short of target; measured on ${report.machine.cpu} (${report.machine.cores} cores), Node ${report.machine.node}${report.quick ? ', --quick' : ''}.`,
+    `${report.figures.length} figures, ${short.length} short of target; measured in ${Math.round(report.seconds)} s on ${report.machine.cpu} (${report.machine.cores} cores, load average ${report.machine.loadAverage[0]} at the start and ${report.machine.loadAverage[1]} at the end), Node ${report.machine.node}${report.quick ? ', --quick' : ''}.`,
     '',
     'How each was measured (and why a figure falls short):',
     ...notes,
