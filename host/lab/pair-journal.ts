@@ -75,15 +75,33 @@ export class PairJournal {
 
 const SERVING_ROLES: ReadonlySet<string> = new Set(['primary', 'primary-alone', 'switching']);
 
-/** Tells `history` which version served from which transaction on, as the boards recorded it. */
+/**
+ * Tells `history` which version served from which transaction on, as the
+ * boards recorded it. A journal lives in its board's memory: a board pulled
+ * at the handover loses the entry that says it took the roles, and may come
+ * back serving from its durable store at a later transaction. The old
+ * primary's "roles offered" entry says where its version stopped, so a
+ * newer version seen serving next served from there on.
+ */
 export function markServingVersions(
   entries: readonly PairJournalEntry[],
   history: { servingFrom(txn: number, version: string): void },
 ): void {
   const ordered = [...entries].sort((a, b) => a.atMs - b.atMs);
+  let version: string | null = null;
+  let offeredAtTxn: number | null = null;
   for (const entry of ordered) {
-    if (entry.kind === 'role' && SERVING_ROLES.has(entry.role)) {
-      history.servingFrom(entry.txn, entry.version);
+    if (entry.kind !== 'role') continue;
+    if (entry.cause === 'roles-offered') {
+      offeredAtTxn = entry.txn;
+    } else if (SERVING_ROLES.has(entry.role)) {
+      const handedOver = offeredAtTxn !== null && entry.version !== version;
+      history.servingFrom(
+        handedOver ? Math.min(entry.txn, offeredAtTxn ?? 0) : entry.txn,
+        entry.version,
+      );
+      version = entry.version;
+      offeredAtTxn = null;
     }
   }
 }
