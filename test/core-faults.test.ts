@@ -577,3 +577,37 @@ test('a joiner that went silent mid-transfer is a backup only once it holds ever
     );
   }
 });
+
+test('one path and no fence: a cable cut right after the roles were offered never leaves two primaries, and the pair re-forms', (t) => {
+  // Wide seed 493: the old primary, having offered its roles, took DSR
+  // dropping on its only path for the new version's power loss and served
+  // again, while the new version (a backup by then) took over on the same
+  // drop. It must wait instead, and step down once it hears the new
+  // version serving with a newer term.
+  const v1 = ledgerV1('state');
+  const v2 = ledgerV2('state');
+  const pair = new CorePair([v1, v1], { pathCount: 1, fenceWired: false });
+  for (const board of [0, 1] as const) pair.boot(board, { otherVersion: '2.0.0' });
+  pair.runUntil(() => pair.whole, 60_000);
+  t.is(pair.core(0).switchToOther(pair.nowMs), null);
+  const offered = () =>
+    pair.events.some((e) => e.event.kind === 'role' && e.event.cause === 'roles-offered');
+  while (!offered()) {
+    pair.run(1);
+    if (pair.cores[1] == null) pair.boot(1, { testMode: true, otherVersion: '1.0.0' }, v2);
+  }
+  pair.unplug(0);
+  let bothServed = false;
+  for (let ms = 0; ms < 1500; ms++) {
+    pair.run(1);
+    bothServed ||= pair.cores.every((c) => c?.serving === true && !c.holdingRequests);
+  }
+  t.false(bothServed, 'two primaries served at once');
+  pair.unplug(0, false);
+  pair.runUntil(() => {
+    for (const board of [0, 1] as const)
+      if (pair.cores[board] == null) pair.boot(board, { testMode: false, otherVersion: '' }, v2);
+    return pair.whole;
+  }, 60_000);
+  t.true(pair.whole);
+});

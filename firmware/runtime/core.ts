@@ -732,8 +732,10 @@ export class PairCore {
       case 'primary':
       case 'primary-alone':
       case 'switching':
-        // After a handover the partner is meant to serve: it will stop us itself.
-        if (role.name === 'switching' && role.step === 'handed-over') return;
+        // After a handover the partner is meant to serve: it will stop us
+        // itself. One that serves without having taken our roles took over
+        // (a cut it could not tell from our power loss): we step down below.
+        if (role.name === 'switching' && role.step === 'handed-over' && role.rolesTaken) return;
         if (
           partnerServes &&
           (status.term > this.#term || (status.term === this.#term && this.config.processor === 2))
@@ -1304,8 +1306,12 @@ export class PairCore {
         this.#goAlone('the joiner went silent during the big checkpoint');
     } else if (role.name === 'switching' && role.step === 'handed-over') {
       // Only a power loss (or its restart) proves the new version never serves:
-      // a silent one may be stalled, and may take over once it is not.
-      if (this.#links.partnerOff || role.rolesTaken) this.#onNewVersionGone(role, 'went silent');
+      // a silent one may be stalled, and may take over once it is not. DSR
+      // dropping proves it only where a cut cable cannot look the same
+      // (#offProvesPowerLoss): with one path and no fence the new version,
+      // a backup by now, takes over on it, and we must not serve again.
+      const powerLost = this.#links.partnerOff && this.#offProvesPowerLoss();
+      if (powerLost || role.rolesTaken) this.#onNewVersionGone(role, 'went silent');
     }
   }
 
