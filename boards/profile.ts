@@ -669,6 +669,33 @@ export function checkProcessorsOnce(
   }
 }
 
+/** One use of something a profile may name only once: a port, a pin, a GPIO line. */
+export interface SingleUse {
+  /** Where a refusal points. */
+  readonly field: string;
+  /** How a later use names this one. */
+  readonly name: string;
+  readonly key: string | number;
+  /** The value as a refusal shows it. */
+  readonly shown: string;
+}
+
+/** Refuses the second use of a key (`thing`: what it is), naming where it was used first. */
+export function checkUsedOnce(
+  context: Context,
+  uses: Iterable<SingleUse>,
+  thing: string,
+  hint: string,
+): void {
+  const seen = new Map<string | number, string>();
+  for (const { field, name, key, shown } of uses) {
+    const earlier = seen.get(key);
+    if (earlier !== undefined)
+      fail(context, field, `is ${shown}, the same ${thing} as ${earlier}`, hint);
+    seen.set(key, name);
+  }
+}
+
 const boardProfileContext = (source: string, root: Record<string, unknown>): Context => ({
   source,
   root,
@@ -817,19 +844,17 @@ export function parseBoardProfile(json: unknown, source: string): BoardProfile {
   const profile = checkSpec(boardProfileSpec, json, '', context) as BoardProfile;
 
   // Two rules the schema cannot express. Every port is a different one:
-  const seen = new Map<string, string>();
-  for (const [field, path] of portsOf(profile)) {
-    const earlier = seen.get(path);
-    if (earlier !== undefined) {
-      fail(
-        context,
-        field,
-        `is ${describeValue(path)}, the same port as ${earlier}`,
-        'a port of its own: the interconnect paths, host and bus are all different ports',
-      );
-    }
-    seen.set(path, field);
-  }
+  checkUsedOnce(
+    context,
+    [...portsOf(profile)].map(([field, path]) => ({
+      field,
+      name: field,
+      key: path,
+      shown: describeValue(path),
+    })),
+    'port',
+    'a port of its own: the interconnect paths, host and bus are all different ports',
+  );
   // and the interconnect runs at one rate (PairConfig.baud paces every path).
   const [first, ...others] = profile.interconnect;
   others.forEach((entry, index) => {
@@ -909,26 +934,28 @@ function checkGpioLines(profile: BoardProfile, context: Context): void {
       'dsrFromPartner true when the DSR substitute is wired, or no dsrGpio',
     );
   }
-  const seen = new Map<string, string>();
   const used: (readonly [string, GpioLine | undefined])[] = [
     ['lines.fenceGpio', lines.fenceGpio],
     ['lines.dsrGpio.toPartner', lines.dsrGpio?.toPartner],
     ['lines.dsrGpio.fromPartner', lines.dsrGpio?.fromPartner],
   ];
-  for (const [field, line] of used) {
-    if (line === undefined) continue;
-    const key = `${line.chip.replace(/^\/dev\//, '')}:${line.line}`;
-    const earlier = seen.get(key);
-    if (earlier !== undefined) {
-      fail(
-        context,
-        `${field}.line`,
-        `is ${line.line} on ${line.chip}, the same line as ${earlier}`,
-        'a GPIO line of its own for the fence and each liveness wire',
-      );
-    }
-    seen.set(key, field);
-  }
+  checkUsedOnce(
+    context,
+    used.flatMap(([field, line]) =>
+      line === undefined
+        ? []
+        : [
+            {
+              field: `${field}.line`,
+              name: field,
+              key: `${line.chip.replace(/^\/dev\//, '')}:${line.line}`,
+              shown: `${line.line} on ${line.chip}`,
+            },
+          ],
+    ),
+    'line',
+    'a GPIO line of its own for the fence and each liveness wire',
+  );
 }
 
 /** The two ways reading a profile file fails, as both profile errors name them. */

@@ -23,6 +23,7 @@
 import {
   checkProcessorsOnce,
   checkSpec,
+  checkUsedOnce,
   describeValue,
   fail,
   type Infer,
@@ -237,24 +238,19 @@ export function parseRigProfile(json: unknown, source: string): RigProfile {
   checkProcessorsOnce(profile.boards, context);
   checkBackend(profile, context);
   // and each pin drives one relay.
-  const seen = new Map<number, string>();
-  profile.boards.forEach((board, index) => {
-    for (const line of ['power', 'reset'] as const) {
-      const wired = board[line];
-      if (wired === undefined) continue;
-      const field = `boards[${index}].${line}.pin`;
-      const earlier = seen.get(wired.pin);
-      if (earlier !== undefined) {
-        fail(
-          context,
-          field,
-          `is ${describeValue(wired.pin)}, the same pin as ${earlier}`,
-          'a pin of its own for every relay',
-        );
-      }
-      seen.set(wired.pin, field);
-    }
-  });
+  checkUsedOnce(
+    context,
+    profile.boards.flatMap((board, index) =>
+      (['power', 'reset'] as const).flatMap((line) => {
+        const wired = board[line];
+        if (wired === undefined) return [];
+        const field = `boards[${index}].${line}.pin`;
+        return [{ field, name: field, key: wired.pin, shown: describeValue(wired.pin) }];
+      }),
+    ),
+    'pin',
+    'a pin of its own for every relay',
+  );
   return profile;
 }
 

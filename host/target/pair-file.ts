@@ -13,7 +13,7 @@ import { dirname, resolve } from 'node:path';
 import {
   checkProcessorsOnce,
   checkSpec,
-  fail,
+  checkUsedOnce,
   type Infer,
   loadBoardProfile,
   type ObjectSpec,
@@ -155,19 +155,19 @@ export function parsePairFile(json: unknown, source: string): PairFile {
   // Rules the schema cannot state: each processor once,
   checkProcessorsOnce(pair.boards, context);
   // and each port once.
-  const seen = new Map<string, string>();
-  pair.boards.forEach((board, index) => {
-    for (const line of ['host', 'bus'] as const) {
-      const port = board[line];
-      if (port === undefined) continue;
-      const field = `boards[${index}].${line}.path`;
-      const earlier = seen.get(port.path);
-      if (earlier !== undefined) {
-        fail(context, field, `is "${port.path}", the same port as ${earlier}`, 'a port of its own');
-      }
-      seen.set(port.path, field);
-    }
-  });
+  checkUsedOnce(
+    context,
+    pair.boards.flatMap((board, index) =>
+      (['host', 'bus'] as const).flatMap((line) => {
+        const port = board[line];
+        if (port === undefined) return [];
+        const field = `boards[${index}].${line}.path`;
+        return [{ field, name: field, key: port.path, shown: `"${port.path}"` }];
+      }),
+    ),
+    'port',
+    'a port of its own',
+  );
   return pair;
 }
 
