@@ -38,6 +38,16 @@ function wholePair(apps: [AnyApp, AnyApp], config = {}): CorePair {
   return pair;
 }
 
+/** A whole pair of `app` whose backup lost power and came back: it is joining, its big checkpoint under way. */
+function rejoiningPair(app: AnyApp): CorePair {
+  const pair = wholePair([app, app]);
+  pair.powerOff(1);
+  pair.runUntil(() => pair.core(0).role === 'primary-alone');
+  pair.boot(1);
+  pair.runUntil(() => pair.cores[1]?.role === 'joining');
+  return pair;
+}
+
 test('a full channel queue keeps checkpoint entries queued: no reply leaves before the backup has its entry', (t) => {
   // Defect 11: entries the channel had no room for were dropped while their
   // replies were tied to an earlier sequence number, so they were released
@@ -409,11 +419,7 @@ test('a backup rejoining a big state does not stop service while the big checkpo
   // crossed the line (8.9 s at 115200 for 52 KB). The chunks now go between
   // checkpoints, and writes go on.
   const app = bulkApp(60_000);
-  const pair = wholePair([app, app]);
-  pair.powerOff(1);
-  pair.runUntil(() => pair.core(0).role === 'primary-alone');
-  pair.boot(1);
-  pair.runUntil(() => pair.cores[1]?.role === 'joining');
+  const pair = rejoiningPair(app);
   const joinedAtMs = pair.nowMs;
   const waits: number[] = [];
   let syncId = 0;
@@ -440,11 +446,7 @@ test('a backup installed during load takes over with every write acknowledged wh
   // Writes answered while the chunks crossed reached the joiner between them:
   // once it is a backup it holds them all, and a pull of the primary loses none.
   const app = bulkApp(20_000);
-  const pair = wholePair([app, app]);
-  pair.powerOff(1);
-  pair.runUntil(() => pair.core(0).role === 'primary-alone');
-  pair.boot(1);
-  pair.runUntil(() => pair.cores[1]?.role === 'joining');
+  const pair = rejoiningPair(app);
   let syncId = 0;
   while (pair.cores[1]?.role !== 'backup' && syncId < 10_000) {
     const answered = pair.replies.length;
@@ -521,11 +523,7 @@ test('a joiner stalled for a moment during the big checkpoint is kept, and write
   // time now and then; dropping it then restarted the transfer every time,
   // and under saturation a backup never rejoined (the bench's link-bound run).
   const app = bulkApp(30_000);
-  const pair = wholePair([app, app]);
-  pair.powerOff(1);
-  pair.runUntil(() => pair.core(0).role === 'primary-alone');
-  pair.boot(1);
-  pair.runUntil(() => pair.cores[1]?.role === 'joining');
+  const pair = rejoiningPair(app);
   pair.run(500);
   pair.freeze(1, 400);
   let syncId = 0;
@@ -552,11 +550,7 @@ test('a joiner that went silent mid-transfer is a backup only once it holds ever
   // then lose them. Each offset freezes the joiner at another point.
   const app = bulkApp(12_000);
   for (let offset = 0; offset < 1200; offset += 60) {
-    const pair = wholePair([app, app]);
-    pair.powerOff(1);
-    pair.runUntil(() => pair.core(0).role === 'primary-alone');
-    pair.boot(1);
-    pair.runUntil(() => pair.cores[1]?.role === 'joining');
+    const pair = rejoiningPair(app);
     let syncId = 0;
     const startMs = pair.nowMs;
     let frozen = false;

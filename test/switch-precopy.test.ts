@@ -212,8 +212,7 @@ test('a switch converges while clients change the state faster than the line car
       client.sentAtMs = pair.nowMs;
     }
     pair.run(1);
-    for (const board of [0, 1] as const)
-      if (pair.cores[board] == null) pair.boot(board, { testMode: true, otherVersion: '' }, v2);
+    rebootStopped(pair, v2);
   }
   t.true(onV2(), 'the pair is whole on 2.0.0');
   let gap = 0;
