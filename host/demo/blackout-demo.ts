@@ -13,13 +13,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BoardClient } from '../lab/board-client.ts';
 import { waitForBoards } from '../lab/board-watch.ts';
 import { JournalReader } from '../lab/journal-reader.ts';
-import type { BusPort } from '../load/bus-port.ts';
 import { checkFinalState } from '../load/final-state.ts';
-import { openLabLoad } from '../load/lab-load.ts';
 import { waitForAnswer } from '../load/load-generator.ts';
 import { isWhole } from '../pair-whole.ts';
 import type { HistoryCounts } from '../result-counts.ts';
-import { type DemoRunOptions, PAIR_TIMEOUT_MS, startDemoPair, startWatch } from './demo-pair.ts';
+import {
+  type DemoLoad,
+  type DemoRunOptions,
+  openDemoLoad,
+  PAIR_TIMEOUT_MS,
+  startDemoPair,
+} from './demo-pair.ts';
 
 /** Which board gets its power back first: the one that was primary, or the one that was backup. */
 export type RestoreFirst = 'primary' | 'backup';
@@ -57,13 +61,10 @@ export async function runBlackoutDemo(options: BlackoutOptions): Promise<Blackou
   const backup: 1 | 2 = primary === 1 ? 2 : 1;
   const order: [1 | 2, 1 | 2] =
     options.restoreFirst === 'primary' ? [primary, backup] : [backup, primary];
-  const buses: BusPort[] = [];
-  let unwatch = async () => {};
+  let demoLoad: DemoLoad | null = null;
   try {
-    const opened = await openLabLoad(config, options.clients, options.seed);
-    const load = opened.load;
-    buses.push(...opened.ports);
-    unwatch = await startWatch(options.watch, pair, load);
+    demoLoad = await openDemoLoad(options, pair);
+    const { load } = demoLoad;
     load.start();
     say(`load running: ${options.clients} clients`);
     await sleep(options.loadMs);
@@ -128,8 +129,7 @@ export async function runBlackoutDemo(options: BlackoutOptions): Promise<Blackou
       baud: config.baud,
     };
   } finally {
-    await unwatch();
-    for (const port of buses) await port.close().catch(() => {});
+    await demoLoad?.close();
     await pair.close();
   }
 }

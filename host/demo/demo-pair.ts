@@ -12,6 +12,7 @@ import { openLabHosts } from '../lab/lab-boards.ts';
 import { LabClient } from '../lab/lab-client.ts';
 import type { LabConfig } from '../lab/lab-config.ts';
 import { pushImage } from '../lab/push.ts';
+import { openLabLoad } from '../load/lab-load.ts';
 import type { LoadGenerator } from '../load/load-generator.ts';
 import { isWhole } from '../pair-whole.ts';
 
@@ -57,13 +58,33 @@ export type Say = (line: string, tone?: Tone) => void;
 
 export type DemoWatch = (pair: DemoPair, load: LoadGenerator) => Promise<() => Promise<void>>;
 
-/** Runs `watch`, if any; a no-op stop otherwise. */
-export async function startWatch(
-  watch: DemoWatch | undefined,
-  pair: DemoPair,
-  load: LoadGenerator,
-): Promise<() => Promise<void>> {
-  return watch === undefined ? async () => {} : watch(pair, load);
+/** A demonstration's client load on the lab's field bus, opened and watched, not yet started. */
+export interface DemoLoad {
+  readonly load: LoadGenerator;
+  /** Stops the watch, then closes the bus ports. */
+  close(): Promise<void>;
+}
+
+/** Opens the load on the pair's field bus and runs `options.watch` on it, if any. */
+export async function openDemoLoad(options: DemoRunOptions, pair: DemoPair): Promise<DemoLoad> {
+  const { load, ports } = await openLabLoad(pair.config, options.clients, options.seed);
+  const closePorts = async () => {
+    for (const port of ports) await port.close().catch(() => {});
+  };
+  let unwatch = async () => {};
+  try {
+    if (options.watch !== undefined) unwatch = await options.watch(pair, load);
+  } catch (error) {
+    await closePorts();
+    throw error;
+  }
+  return {
+    load,
+    close: async () => {
+      await unwatch();
+      await closePorts();
+    },
+  };
 }
 
 export async function startDemoPair(options: {

@@ -9,12 +9,16 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { roleOf, waitForBoards } from '../lab/board-watch.ts';
-import type { BusPort } from '../load/bus-port.ts';
 import { checkFinalState } from '../load/final-state.ts';
-import { openLabLoad } from '../load/lab-load.ts';
 import { waitForAnswer } from '../load/load-generator.ts';
 import type { HistoryCounts } from '../result-counts.ts';
-import { type DemoRunOptions, PAIR_TIMEOUT_MS, startDemoPair, startWatch } from './demo-pair.ts';
+import {
+  type DemoLoad,
+  type DemoRunOptions,
+  openDemoLoad,
+  PAIR_TIMEOUT_MS,
+  startDemoPair,
+} from './demo-pair.ts';
 
 export interface DemoOptions extends DemoRunOptions {
   readonly image: Uint8Array;
@@ -33,13 +37,10 @@ export async function runTakeoverDemo(options: DemoOptions): Promise<DemoResult>
   const { say } = options;
   const pair = await startDemoPair(options);
   const { config, lab, hosts, primary } = pair;
-  const buses: BusPort[] = [];
-  let unwatch = async () => {};
+  let demoLoad: DemoLoad | null = null;
   try {
-    const opened = await openLabLoad(config, options.clients, options.seed);
-    const load = opened.load;
-    buses.push(...opened.ports);
-    unwatch = await startWatch(options.watch, pair, load);
+    demoLoad = await openDemoLoad(options, pair);
+    const { load } = demoLoad;
     load.start();
     say(`load running: ${options.clients} clients`);
     await sleep(options.loadMs);
@@ -94,8 +95,7 @@ export async function runTakeoverDemo(options: DemoOptions): Promise<DemoResult>
       baud: config.baud,
     };
   } finally {
-    await unwatch();
-    for (const port of buses) await port.close().catch(() => {});
+    await demoLoad?.close();
     await pair.close();
   }
 }

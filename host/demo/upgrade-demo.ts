@@ -15,17 +15,16 @@ import { readBoardStatuses, roleOf, waitForBoards } from '../lab/board-watch.ts'
 import { markServingVersions, PairJournal } from '../lab/pair-journal.ts';
 import { pushImage } from '../lab/push.ts';
 import { runSwitch, type SwitchReport } from '../lab/switch.ts';
-import type { BusPort } from '../load/bus-port.ts';
 import { checkFinalState } from '../load/final-state.ts';
-import { openLabLoad } from '../load/lab-load.ts';
 import { type LoadGenerator, waitForAnswer } from '../load/load-generator.ts';
 import type { HistoryCounts } from '../result-counts.ts';
 import {
+  type DemoLoad,
   type DemoPair,
   type DemoRunOptions,
+  openDemoLoad,
   PAIR_TIMEOUT_MS,
   startDemoPair,
-  startWatch,
 } from './demo-pair.ts';
 
 export interface UpgradeDemoOptions extends DemoRunOptions {
@@ -104,15 +103,12 @@ export async function runUpgradeDemo(options: UpgradeDemoOptions): Promise<Upgra
     switch: null as SwitchReport | null,
     fallback: null as SwitchReport | null,
   };
-  const buses: BusPort[] = [];
   const journal = new PairJournal(pair.hosts);
   let load: LoadGenerator | null = null;
-  let unwatch = async () => {};
+  let demoLoad: DemoLoad | null = null;
   try {
-    const opened = await openLabLoad(pair.config, options.clients, options.seed);
-    load = opened.load;
-    buses.push(...opened.ports);
-    unwatch = await startWatch(options.watch, pair, load);
+    demoLoad = await openDemoLoad(options, pair);
+    load = demoLoad.load;
     await journal.start();
     const before = await readBoardStatuses(pair.hosts);
     const startTxn = before[pair.primary - 1]?.pair?.txn ?? 0;
@@ -230,8 +226,7 @@ export async function runUpgradeDemo(options: UpgradeDemoOptions): Promise<Upgra
       baud: pair.config.baud,
     };
   } finally {
-    await unwatch();
-    for (const port of buses) await port.close().catch(() => {});
+    await demoLoad?.close();
     await pair.close();
   }
 }
