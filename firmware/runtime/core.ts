@@ -47,11 +47,11 @@ import {
   addChunk,
   addRound,
   type Chunk,
+  chunksOf,
   EARLY_ENTRIES_MAX,
+  encodeRound,
   noTransfer,
   readRound,
-  roundBytes,
-  roundChunks,
   wholeRound,
 } from './state-transfer.ts';
 import {
@@ -930,8 +930,8 @@ export class PairCore {
       term: this.#term,
       cache: this.#cache.entries(),
     };
-    this.#chunksOut = roundChunks(
-      wholeRound(snapshot),
+    this.#chunksOut = chunksOf(
+      encodeRound(wholeRound(snapshot)),
       ++this.#snapshotId,
       this.config.snapshotChunkBytes,
     );
@@ -954,15 +954,15 @@ export class PairCore {
       final: false,
       cache: this.#cache.entries(),
     };
-    const id = ++this.#snapshotId;
-    this.#chunksOut = roundChunks(round, id, this.config.snapshotChunkBytes);
+    const bytes = encodeRound(round);
+    this.#chunksOut = chunksOf(bytes, ++this.#snapshotId, this.config.snapshotChunkBytes);
     this.#cache.record();
     return {
       bridge,
-      id,
+      id: this.#snapshotId,
       sent: clonePlain(state),
       rounds: 1,
-      lastBytes: roundBytes(round),
+      lastBytes: bytes.length,
       acknowledged: false,
       allowance: PRE_COPY_BURST_BYTES,
       allowanceAtMs: this.#now,
@@ -988,7 +988,8 @@ export class PairCore {
       cache: [],
       cacheOps: this.#cache.takeRecorded(),
     };
-    const bytes = roundBytes(round);
+    const encoded = encodeRound(round);
+    const bytes = encoded.length;
     const id = ++this.#snapshotId;
     const base = { ...role, snapshotLastSeq: 0, progressMs: this.#now };
     if (isFinalRound(this.config, preCopy, bytes)) {
@@ -997,10 +998,11 @@ export class PairCore {
         `last round of the big checkpoint to the new version (${bytes} bytes), new requests held`,
         'big-checkpoint-to-new-version',
       );
-      this.#chunksOut = roundChunks({ ...round, final: true }, id, this.config.snapshotChunkBytes);
+      const final = encodeRound({ ...round, final: true });
+      this.#chunksOut = chunksOf(final, id, this.config.snapshotChunkBytes);
       return;
     }
-    this.#chunksOut = roundChunks(round, id, this.config.snapshotChunkBytes);
+    this.#chunksOut = chunksOf(encoded, id, this.config.snapshotChunkBytes);
     const sent = clonePlain(state);
     this.#role = {
       ...base,

@@ -41,14 +41,13 @@ export function wholeRound(snapshot: Snapshot): Round {
   };
 }
 
-/** A round's encoded size, to decide whether it goes as the final one. */
-export function roundBytes(round: Round): number {
-  return encodeCbor(round, SNAPSHOT_LIMITS).length;
+/** A round as it crosses: its size decides whether it goes as the final one. */
+export function encodeRound(round: Round): Uint8Array {
+  return encodeCbor(round, SNAPSHOT_LIMITS);
 }
 
-/** A round as the chunk bodies of transfer `id`. */
-export function roundChunks(round: Round, id: number, chunkBytes: number): Chunk[] {
-  const bytes = encodeCbor(round, SNAPSHOT_LIMITS);
+/** An encoded round as the chunk bodies of transfer `id`. */
+export function chunksOf(bytes: Uint8Array, id: number, chunkBytes: number): Chunk[] {
   const count = Math.max(1, Math.ceil(bytes.length / chunkBytes));
   const chunks: Chunk[] = [];
   for (let index = 0; index < count; index++) {
