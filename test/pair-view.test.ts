@@ -88,7 +88,7 @@ test('a takeover is timed from the pull of its partner, and the rejoin from the 
           cause: 'takeover',
         }),
       ],
-      [{ processor: 1, on: false, atMs: 1000, byFeed: true }],
+      [{ processor: 1, on: false, atMs: 1000, sinceMs: 1000, byFeed: true }],
     ),
   );
   const takeover = view.events.find((e) => e.kind === 'takeover');
@@ -117,12 +117,33 @@ test('a takeover is timed from the pull of its partner, and the rejoin from the 
           cause: 'big-checkpoint-installed',
         }),
       ],
-      [{ processor: 1, on: true, atMs: 3000, byFeed: false }],
+      [{ processor: 1, on: true, atMs: 3000, sinceMs: 2980, byFeed: false }],
     ),
   );
   t.like(
     view.events.find((e) => e.kind === 'rejoin'),
     { processor: 1, afterRestoreMs: 1200 },
+  );
+});
+
+test('a pull polled late, after the takeover it caused, still times the takeover', (t) => {
+  // The rails' poll stalled: the last poll that saw P1 on was at 1000, the next asked at 1400,
+  // so the pull's estimate (1200) falls after P2's takeover at 1100.
+  const view = new PairView();
+  view.ingest(reading(1000, ['primary', 'backup']));
+  view.ingest(
+    reading(
+      1500,
+      [null, 'primary-alone'],
+      [entry(2, 1100, { kind: 'takeover', fenced: false, why: 'DSR dropped on every path' })],
+      [{ processor: 1, on: false, atMs: 1200, sinceMs: 1000, byFeed: false }],
+    ),
+  );
+  const takeover = view.events.find((e) => e.kind === 'takeover');
+  t.like(takeover, { processor: 2, takeoverMs: 50, exact: false });
+  t.is(
+    describeEvent(takeover as NonNullable<typeof takeover>),
+    'P2 TAKEOVER in ~50 ms (DSR dropped on every path)',
   );
 });
 

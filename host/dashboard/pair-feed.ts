@@ -38,6 +38,8 @@ export interface PowerChange {
   readonly processor: Processor;
   readonly on: boolean;
   readonly atMs: number;
+  /** The earliest it can have happened: `atMs` when exact, the last poll that saw the old state when polled. */
+  readonly sinceMs: number;
   /** True when this feed did it (the time is exact); false when it was seen by polling. */
   readonly byFeed: boolean;
 }

@@ -98,6 +98,16 @@ export function stepTitle(step: SwitchStepName): string {
   return SWITCH_STEP_TITLES[step];
 }
 
+/**
+ * From a pull to a takeover at `atMs`. A pull seen by polling is timed to within the poll: when
+ * the takeover falls inside the poll's interval, the pull is put halfway between its start and
+ * the takeover, never after it.
+ */
+function sincePull(pulled: PowerChange, atMs: number): number {
+  const pulledAtMs = pulled.atMs <= atMs ? pulled.atMs : (pulled.sinceMs + atMs) / 2;
+  return Math.max(0, atMs - pulledAtMs);
+}
+
 export class PairView {
   boards: readonly [BoardReading, BoardReading] | null = null;
   readiness: Readiness = { kind: 'down' };
@@ -113,7 +123,7 @@ export class PairView {
     falseSuspicions: 0,
     splitBrain: 0,
   };
-  #pulledAt: Record<Processor, { atMs: number; exact: boolean } | null> = { 1: null, 2: null };
+  #pulledAt: Record<Processor, PowerChange | null> = { 1: null, 2: null };
   #restoredAt: Record<Processor, number | null> = { 1: null, 2: null };
   #servingProcessor: Processor | null = null;
   #inSplitBrain = false;
@@ -132,9 +142,10 @@ export class PairView {
 
   ingest(reading: PairReading): void {
     const changes = [...reading.powerChanges];
-    // Power changes and journal entries in the order they happened.
+    // Power changes and journal entries in the order they happened; a polled change goes before
+    // an entry that may have followed it (a takeover read in the same reading as its pull).
     for (const entry of inProcedureOrder(reading.entries)) {
-      while (changes[0] !== undefined && changes[0].atMs <= entry.atMs)
+      while (changes[0] !== undefined && changes[0].sinceMs <= entry.atMs)
         this.#power(changes.shift());
       this.#entry(entry);
     }
@@ -153,7 +164,7 @@ export class PairView {
   #power(change: PowerChange | undefined): void {
     if (change === undefined) return;
     if (change.on) this.#restoredAt[change.processor] = change.atMs;
-    else this.#pulledAt[change.processor] = { atMs: change.atMs, exact: change.byFeed };
+    else this.#pulledAt[change.processor] = change;
     this.#add({ kind: 'power', processor: change.processor, on: change.on, atMs: change.atMs });
   }
 
@@ -180,8 +191,7 @@ export class PairView {
         const partner: Processor = processor === 1 ? 2 : 1;
         const pulled = this.#pulledAt[partner];
         const explained = pulled !== null && atMs - pulled.atMs < PULL_EXPLAINS_TAKEOVER_MS;
-        // A pull seen by polling is timed to within the poll: never report less than nothing.
-        const takeoverMs = explained ? Math.max(0, atMs - pulled.atMs) : null;
+        const takeoverMs = explained ? sincePull(pulled, atMs) : null;
         this.#pulledAt[partner] = null;
         const c = this.#counters;
         c.takeovers += 1;
@@ -194,7 +204,7 @@ export class PairView {
           kind: 'takeover',
           processor,
           takeoverMs,
-          exact: explained && pulled.exact,
+          exact: explained && pulled.byFeed,
           fenced: entry.fenced,
           why: entry.why,
           atMs,

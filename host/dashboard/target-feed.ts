@@ -255,7 +255,8 @@ export class TargetFeed implements PairFeed {
         const power = powerOf(this.target);
         // Noted before it is done: a reading must not see the takeover before the pull.
         this.#switchedAtMs[action.processor] = wallClockMs();
-        this.#notePower(action.processor, action.on, this.#switchedAtMs[action.processor], true);
+        const atMs = this.#switchedAtMs[action.processor];
+        this.#notePower(action.processor, action.on, { atMs, sinceMs: atMs, byFeed: true });
         await power.set(action.processor, action.on);
         // Polls asked while the request was under way may still tell the old state.
         this.#switchedAtMs[action.processor] = wallClockMs();
@@ -360,20 +361,25 @@ export class TargetFeed implements PairFeed {
     const states = await power.read().catch(() => null);
     if (states === null) return;
     // The change happened between the last answer that showed the old state and this ask.
-    const atMs = this.#powerSeenMs === null ? sentMs : (this.#powerSeenMs + sentMs) / 2;
+    const sinceMs = this.#powerSeenMs ?? sentMs;
+    const atMs = (sinceMs + sentMs) / 2;
     for (const state of states) {
       // A poll asked before this feed switched the power tells the old state: not a change.
       if (sentMs < this.#switchedAtMs[state.processor]) continue;
-      this.#notePower(state.processor, state.on, atMs, false);
+      this.#notePower(state.processor, state.on, { atMs, sinceMs, byFeed: false });
     }
     this.#power = states;
     this.#powerSeenMs = wallClockMs();
   }
 
-  #notePower(processor: Processor, on: boolean, atMs: number, byFeed: boolean): void {
+  #notePower(
+    processor: Processor,
+    on: boolean,
+    when: Pick<PowerChange, 'atMs' | 'sinceMs' | 'byFeed'>,
+  ): void {
     const was = this.#powered[processor];
     this.#powered[processor] = on;
-    if (was !== null && was !== on) this.#changes.push({ processor, on, atMs, byFeed });
+    if (was !== null && was !== on) this.#changes.push({ processor, on, ...when });
   }
 
   async #status(index: 0 | 1, timeoutMs: number): Promise<BoardStatus | null> {
