@@ -249,7 +249,12 @@ export class History {
         `txn ${ack.txn} acknowledged for ${requestKey(owner.ack)}, reused for ${requestKey(ack)}`,
         owner.atMs,
       );
-      return;
+      // The replay follows the history of the primary that went on serving
+      // (the one that ran this txn last): replaying the lost acknowledgement
+      // in its place would report every later reply as inconsistent, long
+      // after the faults that lost it. The lost one stays under its client,
+      // so a retry of it is still compared.
+      if (!this.#ranLast(ack)) return;
     }
     const record: AckRecord = { ack, atMs: at };
     if (bySync === undefined) {
@@ -382,6 +387,13 @@ export class History {
       txn = ack.txn;
     }
     return filled;
+  }
+
+  /** Whether `ack`'s request is the last one a primary ran as its txn (unknown where executions are unseen: yes). */
+  #ranLast(ack: Acknowledged): boolean {
+    if (this.handlerContexts === 'unseen') return true;
+    const last = this.#executionByTxn.get(ack.txn);
+    return last === undefined || sameRequest(last, ack);
   }
 
   /** The context the primary gave `ack`'s handler; a guess where the primaries' events are unseen. */
