@@ -25,6 +25,14 @@ export interface ClientEnvironment {
   waited(ms: number): void;
 }
 
+/**
+ * Answered requests a client remembers, for a reply that comes after the
+ * answer it took (a copy that crossed an error reply, a duplicate). The pair
+ * answers a sync id only within its sync depth of the newest reply it keeps,
+ * far fewer.
+ */
+const ANSWERED_KEPT_MAX = 64;
+
 /** Separates a client's base id from its session number in the ids of later sessions. */
 const SESSION_MARK = '~';
 
@@ -54,6 +62,8 @@ export class SimClient {
   #syncId = 0;
   /** By sync id; insertion order is sync id order, so the first is the oldest. */
   readonly #outstanding = new Map<number, Outstanding>();
+  /** The session's last answered requests, by sync id, oldest first (see ANSWERED_KEPT_MAX). */
+  readonly #answered = new Map<number, ClientRequest>();
   #stopped = false;
   #attempts = 0;
   readonly #pipeline: number;
@@ -110,8 +120,17 @@ export class SimClient {
     if (reply.clientId !== this.#id) return; // for a session we gave up
     const outstanding = this.#outstanding.get(reply.syncId);
     if (outstanding === undefined) {
+      // An ok after the answer we took: the pair ran the request after all
+      // (a copy that crossed an error reply) or says so again (a duplicate).
       if (reply.ok && reply.syncId !== REGISTER_SYNC_ID)
-        this.env.acknowledged({ clientId: this.id, syncId: reply.syncId, body: null }, reply);
+        this.env.acknowledged(
+          this.#answered.get(reply.syncId) ?? {
+            clientId: this.id,
+            syncId: reply.syncId,
+            body: null,
+          },
+          reply,
+        );
       return;
     }
     if (reply.ok && reply.syncId === REGISTER_SYNC_ID) {
@@ -138,6 +157,9 @@ export class SimClient {
     }
     this.env.waited(this.env.now() - outstanding.firstSentMs);
     this.#outstanding.delete(reply.syncId);
+    this.#answered.set(reply.syncId, outstanding.request);
+    if (this.#answered.size > ANSWERED_KEPT_MAX)
+      this.#answered.delete(this.#answered.keys().next().value as number);
     this.#scheduleNext();
   }
 
@@ -147,6 +169,7 @@ export class SimClient {
       if (outstanding.request.syncId !== REGISTER_SYNC_ID)
         this.env.refused(outstanding.request, reply);
     this.#outstanding.clear();
+    this.#answered.clear();
     this.#sessions += 1;
     this.#id = `${this.baseId}${SESSION_MARK}${this.#sessions}`;
     this.#syncId = 0;
