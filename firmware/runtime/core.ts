@@ -857,20 +857,24 @@ export class PairCore {
         ok: true,
         detail: `checkpoints ${this.app.stateVersion} <-> ${partner.stateVersion}`,
       });
-      // f. send everything once while serving (alone: replies leave at once), then what changed.
-      this.#setRole(
-        {
-          ...role,
-          step: 'pre-copy',
-          sinceMs: this.#now,
-          progressMs: this.#now,
-          snapshotLastSeq: 0,
-          joinerInc: this.#partnerInc,
-          preCopy: this.#firstRound(bridge),
-        },
+      this.#beginPreCopy(
+        role,
+        bridge,
         'big checkpoint to the new version, in rounds while serving',
-        'pre-copy-to-new-version',
       );
+      return;
+    }
+    if (
+      role.name === 'switching' &&
+      bigCheckpointUnderWay(role) &&
+      this.#partnerInc === role.joinerInc
+    ) {
+      // The new version gave up the rounds it held (we were silent as long as
+      // it waits for a primary) and asks again, as the same incarnation: it
+      // starts its big checkpoint over, still in the switch.
+      const bridge = bridgeTo(this.app, partner);
+      if (bridge.kind === 'incompatible') this.#failSwitch('f', bridge.reason);
+      else this.#beginPreCopy(role, bridge, 'the new version joined again: its rounds start over');
       return;
     }
     // Mixed versions outside a switch: bring the partner onto our version.
@@ -940,6 +944,27 @@ export class PairCore {
     // copy to take over with until it installs this one.
     this.#releaseAllPending();
     return true;
+  }
+
+  /**
+   * f. send everything once while serving (alone: replies leave at once),
+   * then what changed. Requests held for a last round are served again as
+   * the pre-copy allows.
+   */
+  #beginPreCopy(role: Switching, bridge: Bridge, why: string): void {
+    this.#setRole(
+      {
+        ...role,
+        step: 'pre-copy',
+        sinceMs: this.#now,
+        progressMs: this.#now,
+        snapshotLastSeq: 0,
+        joinerInc: this.#partnerInc,
+        preCopy: this.#firstRound(bridge),
+      },
+      why,
+      'pre-copy-to-new-version',
+    );
   }
 
   /**

@@ -135,6 +135,11 @@ export class CorePair {
     this.#frozenUntil[board] = this.nowMs + forMs;
   }
 
+  /** Whether `board`'s process is frozen now (what reaches it waits). */
+  frozen(board: 0 | 1): boolean {
+    return this.nowMs < (this.#frozenUntil[board] ?? -1);
+  }
+
   /** The wires (every path, both ways, and the fence lines) hold everything for `forMs`. */
   stallWires(forMs: number): void {
     this.#stalledUntilMs = this.nowMs + forMs;
@@ -152,11 +157,10 @@ export class CorePair {
         continue;
       }
       for (const fence of this.#heldFences.splice(0)) this.#fence(fence.from, fence.by);
-      const frozen = (board: 0 | 1) => this.nowMs < (this.#frozenUntil[board] ?? -1);
       // A board resuming this step: its timers first.
       for (const board of [0, 1] as const)
         if (this.#frozenUntil[board] === this.nowMs) this.#wake(board);
-      const due = this.#wire.filter((f) => f.atMs <= this.nowMs && !frozen(f.to));
+      const due = this.#wire.filter((f) => f.atMs <= this.nowMs && !this.frozen(f.to));
       this.#wire = this.#wire.filter((f) => !due.includes(f));
       for (const frame of due) {
         this.cores[frame.to]?.receiveBytes(frame.path, frame.bytes, this.nowMs);
@@ -167,7 +171,7 @@ export class CorePair {
   }
 
   #wake(board: 0 | 1): void {
-    if (this.nowMs < (this.#frozenUntil[board] ?? -1)) return;
+    if (this.frozen(board)) return;
     const core = this.cores[board];
     if (core != null && core.nextWakeMs() <= this.nowMs) {
       core.tick(this.nowMs);
