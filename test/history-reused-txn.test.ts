@@ -58,40 +58,32 @@ function lostLineage(h: History, options: { lateLoneReply: boolean; wrongLastRep
   return c.state;
 }
 
-test('a lost lone acknowledgement is a loss, and the replay follows the survivor', (t) => {
+/** The kinds of violation a history with a lost lineage reports, once replayed to the end. */
+function violationsOf(options: Parameters<typeof lostLineage>[1]): History {
   const h = new History(() => app, 'reported');
-  const finalState = lostLineage(h, { lateLoneReply: false });
+  const finalState = lostLineage(h, options);
   h.checkSequential(99, finalState, app.version, 3);
-  t.deepEqual(
-    h.violations.map((v) => v.kind),
-    ['acknowledged-lost'],
-    JSON.stringify(h.violations),
-  );
+  return h;
+}
+
+const kinds = (h: History) => h.violations.map((v) => v.kind);
+
+test('a lost lone acknowledgement is a loss, and the replay follows the survivor', (t) => {
+  const h = violationsOf({ lateLoneReply: false });
+  t.deepEqual(kinds(h), ['acknowledged-lost'], JSON.stringify(h.violations));
   t.is(h.lost, 1);
   t.regex(h.violations[0]?.detail ?? '', /txn 2 acknowledged for lone#1, reused for b#1/);
 });
 
 test("the lost board's reply arriving after the survivor's still leaves the replay on the survivor", (t) => {
-  const h = new History(() => app, 'reported');
-  const finalState = lostLineage(h, { lateLoneReply: true });
-  h.checkSequential(99, finalState, app.version, 3);
-  t.deepEqual(
-    h.violations.map((v) => v.kind),
-    ['acknowledged-lost'],
-    JSON.stringify(h.violations),
-  );
+  const h = violationsOf({ lateLoneReply: true });
+  t.deepEqual(kinds(h), ['acknowledged-lost'], JSON.stringify(h.violations));
   t.is(h.lost, 1);
 });
 
 test('a survivor reply that is not its own history is still inconsistent', (t) => {
-  const h = new History(() => app, 'reported');
   // balance 101 is what c's deposit gives on the lost board's history (100 then 1), not on the survivor's.
-  const finalState = lostLineage(h, { lateLoneReply: false, wrongLastReply: true });
-  h.checkSequential(99, finalState, app.version, 3);
-  t.deepEqual(
-    h.violations.map((v) => v.kind),
-    ['acknowledged-lost', 'inconsistent-reply'],
-    JSON.stringify(h.violations),
-  );
+  const h = violationsOf({ lateLoneReply: false, wrongLastReply: true });
+  t.deepEqual(kinds(h), ['acknowledged-lost', 'inconsistent-reply'], JSON.stringify(h.violations));
   t.regex(h.violations[1]?.detail ?? '', /txn 3/);
 });
