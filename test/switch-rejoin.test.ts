@@ -95,54 +95,58 @@ class Writer {
   }
 }
 
-test('the new version joining again mid pre-copy (the old primary stalled) gets the rounds again and the switch completes', (t) => {
-  const pair = new CorePair([FROM, FROM], { pathCount: 1 });
-  for (const board of [0, 1] as const) pair.boot(board, { otherVersion: TO.version });
-  pair.runUntil(() => pair.whole, 60_000);
-  const rom = new BootRom(pair);
-  const writer = new Writer(pair);
-  const runUntil = (done: () => boolean, limitMs: number) =>
-    pair.runUntil(() => {
-      rom.step();
-      writer.step();
-      return done();
-    }, limitMs);
-  t.is(pair.core(0).switchToOther(pair.nowMs), null);
-  const preCopyStarted = () =>
-    pair.events.some((e) => e.event.kind === 'role' && e.event.cause === 'pre-copy-to-new-version');
-  runUntil(preCopyStarted, 20_000);
-  const midPreCopy = pair.nowMs + 500; // some rounds' chunks have crossed
-  runUntil(() => pair.nowMs >= midPreCopy, 1_000);
-  t.is(pair.core(0).role, 'switching');
-  const suspicion = pair.configs[0].heartbeatIntervalMs * pair.configs[0].suspectMissCount;
-  const frozenAtMs = pair.nowMs;
-  pair.freeze(0, 3 * suspicion);
-  runUntil(
-    () =>
+// Into the pre-copy (which lasts about 3 s here): from its first round to its last ones.
+for (const stallAfterMs of [100, 700, 1300, 1900, 2500])
+  test(`the new version joining again mid pre-copy (the old primary stalled ${stallAfterMs} ms into it) gets the rounds again and the switch completes`, (t) => {
+    const pair = new CorePair([FROM, FROM], { pathCount: 1 });
+    for (const board of [0, 1] as const) pair.boot(board, { otherVersion: TO.version });
+    pair.runUntil(() => pair.whole, 60_000);
+    const rom = new BootRom(pair);
+    const writer = new Writer(pair);
+    const runUntil = (done: () => boolean, limitMs: number) =>
+      pair.runUntil(() => {
+        rom.step();
+        writer.step();
+        return done();
+      }, limitMs);
+    t.is(pair.core(0).switchToOther(pair.nowMs), null);
+    const preCopyStarted = () =>
       pair.events.some(
-        (e) =>
-          e.board === 1 &&
-          e.atMs > frozenAtMs &&
-          e.event.kind === 'role' &&
-          e.event.cause === 'join-asked',
-      ),
-    5_000,
-  );
-  const onTarget = () =>
-    pair.whole && pair.cores.every((c) => c?.hello.version === TO.version && !c.hello.testMode);
-  runUntil(() => onTarget() || switchEvents(pair).some((e) => !e.ok), 60_000);
-  t.deepEqual(
-    switchEvents(pair).filter((e) => !e.ok),
-    [],
-    'no switch step failed',
-  );
-  t.true(onTarget(), 'the pair is whole on the new version');
-  // The last request answered, every write ran once: the counter is the number acknowledged.
-  writer.stopping = true;
-  runUntil(() => writer.idle, 5_000);
-  pair.run(500); // the backup applies what was in flight
-  const primary = pair.cores[0]?.serving === true ? 0 : 1;
-  t.is((pair.core(primary).state as { n: number }).n, writer.acknowledged.size);
-  t.true(writer.acknowledged.size > 50, `${writer.acknowledged.size} writes during the switch`);
-  t.deepEqual(pair.core(1).state, pair.core(0).state);
-});
+        (e) => e.event.kind === 'role' && e.event.cause === 'pre-copy-to-new-version',
+      );
+    runUntil(preCopyStarted, 20_000);
+    const stallAtMs = pair.nowMs + stallAfterMs;
+    runUntil(() => pair.nowMs >= stallAtMs, 10_000);
+    t.is(pair.core(0).role, 'switching');
+    const suspicion = pair.configs[0].heartbeatIntervalMs * pair.configs[0].suspectMissCount;
+    const frozenAtMs = pair.nowMs;
+    pair.freeze(0, 3 * suspicion);
+    runUntil(
+      () =>
+        pair.events.some(
+          (e) =>
+            e.board === 1 &&
+            e.atMs > frozenAtMs &&
+            e.event.kind === 'role' &&
+            e.event.cause === 'join-asked',
+        ),
+      5_000,
+    );
+    const onTarget = () =>
+      pair.whole && pair.cores.every((c) => c?.hello.version === TO.version && !c.hello.testMode);
+    runUntil(() => onTarget() || switchEvents(pair).some((e) => !e.ok), 60_000);
+    t.deepEqual(
+      switchEvents(pair).filter((e) => !e.ok),
+      [],
+      'no switch step failed',
+    );
+    t.true(onTarget(), 'the pair is whole on the new version');
+    // The last request answered, every write ran once: the counter is the number acknowledged.
+    writer.stopping = true;
+    runUntil(() => writer.idle, 5_000);
+    pair.run(500); // the backup applies what was in flight
+    const primary = pair.cores[0]?.serving === true ? 0 : 1;
+    t.is((pair.core(primary).state as { n: number }).n, writer.acknowledged.size);
+    t.true(writer.acknowledged.size > 50, `${writer.acknowledged.size} writes during the switch`);
+    t.deepEqual(pair.core(1).state, pair.core(0).state);
+  });
