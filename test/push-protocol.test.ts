@@ -15,7 +15,7 @@ import {
   PUSH_INFLATED_CHUNK_MAX_BYTES,
   parseManagementRequest,
 } from '../boards/management.ts';
-import { ImageUpload, UploadRefusal } from '../boards/sim/image-upload.ts';
+import { ImageUpload, UploadRefusal } from '../boards/node/image-upload.ts';
 import type { PairStatus } from '../firmware/pair-main.ts';
 import { encodeCbor } from '../firmware/wire/cbor.ts';
 import { encodeFrame } from '../firmware/wire/frame.ts';
