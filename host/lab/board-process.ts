@@ -17,11 +17,11 @@ import { FlashFile } from '../../boards/node/flash-file.ts';
 import { openPortLink } from '../../boards/node/port-link.ts';
 import { StoreFile, storeLine } from '../../boards/node/store-file.ts';
 import { loadBoardProfile } from '../../boards/profile.ts';
-import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
 import { runImageInXs } from '../../boards/xs/xs-image.ts';
 import { findXsnap } from '../../boards/xs/xsnap-cache.ts';
 import { LabClient } from './lab-client.ts';
 import { boardLogFile, portPath, profileFile, readLabConfig, storeFile } from './lab-config.ts';
+import { SimBinding } from './serial/sim-binding.ts';
 
 const { values } = parseArgs({
   options: { lab: { type: 'string' }, processor: { type: 'string' } },
