@@ -14,15 +14,15 @@
  */
 import { performance } from 'node:perf_hooks';
 import { wallClockMs } from '../boards/wall-clock.ts';
-import { readBoardStatuses, roleOf, waitForBoards } from '../host/lab/board-watch.ts';
+import { readPairState } from '../host/load/final-state.ts';
+import { loadLedger } from '../host/load/lab-load.ts';
+import type { Wait } from '../host/load/load-generator.ts';
+import { readBoardStatuses, roleOf, waitForBoards } from '../host/pair/board-watch.ts';
 import {
   markServingVersions,
   PairJournal,
   type PairJournalEntry,
-} from '../host/lab/pair-journal.ts';
-import { readPairState } from '../host/load/final-state.ts';
-import { loadLedger } from '../host/load/lab-load.ts';
-import type { Wait } from '../host/load/load-generator.ts';
+} from '../host/pair/pair-journal.ts';
 import { isSettled, isWhole } from '../host/pair-whole.ts';
 import type { SafetyCounts } from '../host/result-counts.ts';
 import type { Violation } from '../host/simulator/history.ts';

@@ -16,7 +16,7 @@ import type {
   LineFaults,
 } from '../host/lab/cable-faults.ts';
 import type { FaultChange } from '../host/lab/hub/control.ts';
-import type { Excuse } from '../host/lab/takeover-excuses.ts';
+import type { Excuse } from '../host/pair/takeover-excuses.ts';
 import type { PowerEvent } from './history-check.ts';
 
 /** One kind of single fault. */

@@ -35,7 +35,7 @@
  */
 import type { AnyApp } from '../firmware/app.ts';
 import type { ClientRequest } from '../firmware/runtime/messages.ts';
-import type { PairJournalEntry } from '../host/lab/pair-journal.ts';
+import type { PairJournalEntry } from '../host/pair/pair-journal.ts';
 import { History } from '../host/simulator/history.ts';
 
 /** What a board was doing, as the timeline and the split-brain check see it. */

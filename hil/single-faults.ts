@@ -14,12 +14,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { wallClockMs } from '../boards/wall-clock.ts';
 import { pairConfig } from '../firmware/runtime/config.ts';
 import { nextSeed, seededRandom } from '../firmware/runtime/random.ts';
-import { readBoardStatuses, roleOf, waitForBoards } from '../host/lab/board-watch.ts';
 import type { LabClient } from '../host/lab/lab-client.ts';
 import { cable } from '../host/lab/lab-config.ts';
-import type { PairJournalEntry } from '../host/lab/pair-journal.ts';
-import { falseTakeovers } from '../host/lab/takeover-excuses.ts';
 import { type LoadRunPair, runUnderLoad } from '../host/load/load-run.ts';
+import { readBoardStatuses, roleOf, waitForBoards } from '../host/pair/board-watch.ts';
+import type { PairJournalEntry } from '../host/pair/pair-journal.ts';
+import { falseTakeovers } from '../host/pair/takeover-excuses.ts';
 import { isSettled } from '../host/pair-whole.ts';
 import type { SafetyCounts } from '../host/result-counts.ts';
 import {

@@ -21,9 +21,9 @@ import { htmlReport } from '../hil/html-report.ts';
 import { campaignJunit, escapeXml, junitXml } from '../hil/junit.ts';
 import { percentile, percentiles } from '../hil/percentiles.ts';
 import { planPulls } from '../hil/pull-schedule.ts';
-import { ClockSkew } from '../host/lab/clock-skew.ts';
-import type { PairJournalEntry } from '../host/lab/pair-journal.ts';
 import { loadLedger } from '../host/load/lab-load.ts';
+import { ClockSkew } from '../host/pair/clock-skew.ts';
+import type { PairJournalEntry } from '../host/pair/pair-journal.ts';
 import { elementsNamed, parseXml } from './helpers/xml.ts';
 
 let seq = 0;

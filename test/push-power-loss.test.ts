@@ -12,7 +12,7 @@ import test from 'ava';
 import { PUSH_CHUNK_MAX_BYTES } from '../boards/management.ts';
 import type { BootResult, BootRom } from '../boards/node/boot-rom.ts';
 import { ImageUpload } from '../boards/node/image-upload.ts';
-import { imageSha256 } from '../host/lab/push.ts';
+import { imageSha256 } from '../host/pair/push.ts';
 import {
   flashWithConfirmed,
   openRom,

@@ -6,7 +6,7 @@
  * `capabilities.power` false).
  */
 import type { BoardStatus } from '../../boards/management.ts';
-import type { PairJournalEntry } from '../lab/pair-journal.ts';
+import type { PairJournalEntry } from '../pair/pair-journal.ts';
 import type { HistoryCounts } from '../result-counts.ts';
 
 export type Processor = 1 | 2;

@@ -8,9 +8,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { roleOf, waitForBoards } from '../lab/board-watch.ts';
 import { checkFinalState } from '../load/final-state.ts';
 import { waitForAnswer } from '../load/load-generator.ts';
+import { roleOf, waitForBoards } from '../pair/board-watch.ts';
 import type { HistoryCounts } from '../result-counts.ts';
 import {
   type DemoLoad,

@@ -1,6 +1,6 @@
 /** Opens the host ports of lab boards, the way a tool on the bench would. */
 import { resolve } from 'node:path';
-import { BoardClient } from './board-client.ts';
+import { BoardClient } from '../pair/board-client.ts';
 import { LabClient } from './lab-client.ts';
 import { endpoint, type LabConfig, portPath, readLabConfig } from './lab-config.ts';
 import { SimBinding } from './serial/sim-binding.ts';

@@ -4,8 +4,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { PairStateSnapshot } from '../../boards/management.ts';
-import type { BoardClient } from '../lab/board-client.ts';
-import { readBoardState } from '../lab/read-state.ts';
+import type { BoardClient } from '../pair/board-client.ts';
+import { readBoardState } from '../pair/read-state.ts';
 import type { History } from '../simulator/history.ts';
 
 /** What a read of the `state` management op gives. */

@@ -11,7 +11,7 @@ import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import { encodeFrame, FrameDecoder } from '../../firmware/wire/frame.ts';
 import { buildImage } from '../../host/image/build.ts';
 import { generateKeys } from '../../host/image/keys.ts';
-import { imageSha256 } from '../../host/lab/push.ts';
+import { imageSha256 } from '../../host/pair/push.ts';
 
 /** Ledger 1.0.0 and 2.0.0 for the sim board, signed with a fresh key, and a place for flash files. */
 export interface PushImages {

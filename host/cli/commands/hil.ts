@@ -50,8 +50,8 @@ import { defaultReportDir, writeReports, writeSuiteReports } from '../../../hil/
 import type { Rig } from '../../../hil/rig.ts';
 import { buildImage } from '../../image/build.ts';
 import { generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
-import { BoardClient } from '../../lab/board-client.ts';
 import { openLabBoard } from '../../lab/lab-boards.ts';
+import { BoardClient } from '../../pair/board-client.ts';
 import { projectPath } from '../../project-dir.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';

@@ -6,8 +6,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Option } from 'commander';
-import type { BoardClient } from '../../lab/board-client.ts';
-import { JournalReader, type ReadEntry } from '../../lab/journal-reader.ts';
+import type { BoardClient } from '../../pair/board-client.ts';
+import { JournalReader, type ReadEntry } from '../../pair/journal-reader.ts';
 import type { TargetOptions } from '../../target/resolve-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
