@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { startDemoPair } from '../host/demo/demo-pair.ts';
+import type { History } from '../host/history/client-history.ts';
 import { boardLogFile, endpoint, portPath } from '../host/lab/lab-config.ts';
 import { SimBinding } from '../host/lab/serial/sim-binding.ts';
 import { type BusLoadOptions, openBusLoad } from '../host/load/lab-load.ts';
@@ -14,7 +15,6 @@ import type { LoadGenerator } from '../host/load/load-generator.ts';
 import type { BoardClient } from '../host/pair/board-client.ts';
 import { readBoardStatuses } from '../host/pair/board-watch.ts';
 import { pushImage } from '../host/pair/push.ts';
-import type { History } from '../host/simulator/history.ts';
 import type { Rig } from './rig.ts';
 
 export interface CampaignLoad {

@@ -14,19 +14,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { wallClockMs } from '../boards/wall-clock.ts';
-import { readPairState } from '../host/load/final-state.ts';
-import { loadLedger } from '../host/load/lab-load.ts';
-import type { Wait } from '../host/load/load-generator.ts';
-import { readBoardStatuses, roleOf, waitForBoards } from '../host/pair/board-watch.ts';
-import {
-  markServingVersions,
-  PairJournal,
-  type PairJournalEntry,
-} from '../host/pair/pair-journal.ts';
-import { isSettled, isWhole } from '../host/pair-whole.ts';
-import type { SafetyCounts } from '../host/result-counts.ts';
-import type { Violation } from '../host/simulator/history.ts';
-import type { BoardLog, CampaignLoad, CampaignTarget } from './campaign-target.ts';
+import type { Violation } from '../host/history/client-history.ts';
 import {
   findOverlaps,
   LoggedHistory,
@@ -39,7 +27,19 @@ import {
   roleMarks,
   type SkewBounds,
   type SplitBrain,
-} from './history-check.ts';
+} from '../host/history/history-check.ts';
+import type { SafetyCounts } from '../host/history/result-counts.ts';
+import { readPairState } from '../host/load/final-state.ts';
+import { loadLedger } from '../host/load/lab-load.ts';
+import type { Wait } from '../host/load/load-generator.ts';
+import { readBoardStatuses, roleOf, waitForBoards } from '../host/pair/board-watch.ts';
+import {
+  markServingVersions,
+  PairJournal,
+  type PairJournalEntry,
+} from '../host/pair/pair-journal.ts';
+import { isSettled, isWhole } from '../host/pair-whole.ts';
+import type { BoardLog, CampaignLoad, CampaignTarget } from './campaign-target.ts';
 import { InfrastructureError } from './infrastructure.ts';
 import { type Percentiles, percentiles } from './percentiles.ts';
 import { CampaignStuck, describePull, type PullRecord, runPull } from './pull-kinds.ts';

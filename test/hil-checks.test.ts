@@ -8,6 +8,10 @@ import test from 'ava';
 import type { ClientRequest } from '../firmware/runtime/messages.ts';
 import type { RoleCause } from '../firmware/runtime/outputs.ts';
 import type { CampaignRun } from '../hil/campaign.ts';
+import { htmlReport } from '../hil/html-report.ts';
+import { campaignJunit, escapeXml, junitXml } from '../hil/junit.ts';
+import { percentile, percentiles } from '../hil/percentiles.ts';
+import { planPulls } from '../hil/pull-schedule.ts';
 import {
   findOverlaps,
   findSplitBrains,
@@ -16,11 +20,7 @@ import {
   replayHistory,
   roleIntervals,
   roleMarks,
-} from '../hil/history-check.ts';
-import { htmlReport } from '../hil/html-report.ts';
-import { campaignJunit, escapeXml, junitXml } from '../hil/junit.ts';
-import { percentile, percentiles } from '../hil/percentiles.ts';
-import { planPulls } from '../hil/pull-schedule.ts';
+} from '../host/history/history-check.ts';
 import { loadLedger } from '../host/load/lab-load.ts';
 import { ClockSkew } from '../host/pair/clock-skew.ts';
 import type { PairJournalEntry } from '../host/pair/pair-journal.ts';
