@@ -474,10 +474,10 @@ test('JUnit of an interrupted campaign: an error case says after how many pulls 
   t.is(elementsNamed(parseXml(campaignJunit(syntheticRun())), 'error').length, 0);
 });
 
-test('HTML report of an interrupted campaign: INTERRUPTED, never PASS', (t) => {
+test('HTML report of an interrupted campaign: INCOMPLETE, never PASS', (t) => {
   const run = syntheticRun({ interrupted: true });
   const clean = { ...run, result: { ...run.result, violations: [] } };
   const html = htmlReport(clean);
-  t.regex(html, /INTERRUPTED: interrupted after 1 of 5 pulls/);
+  t.regex(html, /INCOMPLETE: interrupted after 1 of 5 pulls/);
   t.false(html.includes('PASS'));
 });
