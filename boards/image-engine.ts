@@ -1,6 +1,6 @@
 /**
  * Which engine runs a board's image: Node's V8 in a sandboxed context
- * (boards/sim/sandbox.ts) or Moddable's XS in an xsnap worker
+ * (boards/node/sandbox.ts) or Moddable's XS in an xsnap worker
  * (boards/xs/xs-image.ts). The boot ROM and the board support are the same
  * for both; only the call that starts a verified image differs.
  */

@@ -70,7 +70,7 @@ export type UploadRefusalCode =
   | 'corrupted'
   /** The image is older than the one running and push-begin did not allow a downgrade. */
   | 'downgrade'
-  /** The image is of another app than the one running (see boards/sim/push-policy.ts). */
+  /** The image is of another app than the one running (see boards/node/push-policy.ts). */
   | 'other-app';
 
 /** Every code an error answer carries: a value to act on, never a sentence to match. */

@@ -6,7 +6,7 @@ import type { PairEvent } from './runtime/outputs.ts';
  * APIs, no globals. Errors: methods do not throw for line conditions (a cut
  * cable is silence, not an exception); they throw only for programming
  * errors such as writing to a closed port. On the Node boards the image runs
- * in a sandbox (boards/sim/sandbox.ts) and the HAL is made of its own realm's
+ * in a sandbox (boards/node/sandbox.ts) and the HAL is made of its own realm's
  * objects: arguments must be plain data (bytes a Uint8Array), and an error
  * arrives as a fresh Error with a message and a `code`: 'hal-argument' for a
  * value the board cannot take, 'hal-failed' for a failure of the board.

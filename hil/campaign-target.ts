@@ -6,15 +6,15 @@
  */
 import { join } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
-import { SimBinding } from '../boards/sim/serial/sim-binding.ts';
 import { startDemoPair } from '../host/demo/demo-pair.ts';
-import type { BoardClient } from '../host/lab/board-client.ts';
-import { readBoardStatuses } from '../host/lab/board-watch.ts';
+import type { History } from '../host/history/client-history.ts';
 import { boardLogFile, endpoint, portPath } from '../host/lab/lab-config.ts';
-import { pushImage } from '../host/lab/push.ts';
+import { SimBinding } from '../host/lab/serial/sim-binding.ts';
 import { type BusLoadOptions, openBusLoad } from '../host/load/lab-load.ts';
 import type { LoadGenerator } from '../host/load/load-generator.ts';
-import type { History } from '../host/simulator/history.ts';
+import type { BoardClient } from '../host/pair/board-client.ts';
+import { readBoardStatuses } from '../host/pair/board-watch.ts';
+import { pushImage } from '../host/pair/push.ts';
 import type { Rig } from './rig.ts';
 
 export interface CampaignLoad {

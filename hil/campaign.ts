@@ -14,19 +14,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { wallClockMs } from '../boards/wall-clock.ts';
-import { readBoardStatuses, roleOf, waitForBoards } from '../host/lab/board-watch.ts';
-import {
-  markServingVersions,
-  PairJournal,
-  type PairJournalEntry,
-} from '../host/lab/pair-journal.ts';
-import { readPairState } from '../host/load/final-state.ts';
-import { loadLedger } from '../host/load/lab-load.ts';
-import type { Wait } from '../host/load/load-generator.ts';
-import { isSettled, isWhole } from '../host/pair-whole.ts';
-import type { SafetyCounts } from '../host/result-counts.ts';
-import type { Violation } from '../host/simulator/history.ts';
-import type { BoardLog, CampaignLoad, CampaignTarget } from './campaign-target.ts';
+import type { Violation } from '../host/history/client-history.ts';
 import {
   findOverlaps,
   LoggedHistory,
@@ -39,7 +27,19 @@ import {
   roleMarks,
   type SkewBounds,
   type SplitBrain,
-} from './history-check.ts';
+} from '../host/history/history-check.ts';
+import type { SafetyCounts } from '../host/history/result-counts.ts';
+import { readPairState } from '../host/load/final-state.ts';
+import { loadLedger } from '../host/load/lab-load.ts';
+import type { Wait } from '../host/load/load-generator.ts';
+import { readBoardStatuses, roleOf, waitForBoards } from '../host/pair/board-watch.ts';
+import {
+  markServingVersions,
+  PairJournal,
+  type PairJournalEntry,
+} from '../host/pair/pair-journal.ts';
+import { isSettled, isWhole } from '../host/pair-whole.ts';
+import type { BoardLog, CampaignLoad, CampaignTarget } from './campaign-target.ts';
 import { InfrastructureError } from './infrastructure.ts';
 import { type Percentiles, percentiles } from './percentiles.ts';
 import { CampaignStuck, describePull, type PullRecord, runPull } from './pull-kinds.ts';
@@ -86,7 +86,7 @@ const SKEW_METHOD =
   "each journal read brackets the board's clock between the host's send and receive times (the board's clock is in its answer); the brackets of one power-on are intersected; the bound is the largest |skew| any bracket allows. An overlap timed by two different clocks is within skew when it is no longer than their two bounds added, plus the time of the relay write where a pull ends it (the host knows the cut only to within its write)";
 
 /** The campaign's verdict: a cancelled run is never a pass; a violation found is a failure even so. */
-export type Verdict = 'pass' | 'fail' | 'interrupted';
+export type Verdict = 'pass' | 'fail' | 'incomplete';
 
 export function verdict(result: CampaignResult): Verdict {
   const clean =
@@ -95,10 +95,10 @@ export function verdict(result: CampaignResult): Verdict {
     result.splitBrain === 0 &&
     result.violations.length === 0;
   if (!clean) return 'fail';
-  return result.interrupted ? 'interrupted' : 'pass';
+  return result.interrupted ? 'incomplete' : 'pass';
 }
 
-/** The verdict as the summary and the reports print it: PASS, FAIL or INTERRUPTED after N of M pulls. */
+/** The verdict as the summary and the reports print it: PASS, FAIL or INCOMPLETE after N of M pulls. */
 export function verdictLine(result: CampaignResult): string {
   const stopped = `interrupted after ${result.pulls} of ${result.pullsPlanned} pulls`;
   switch (verdict(result)) {
@@ -106,8 +106,8 @@ export function verdictLine(result: CampaignResult): string {
       return 'PASS';
     case 'fail':
       return result.interrupted ? `FAIL (${stopped})` : 'FAIL';
-    case 'interrupted':
-      return `INTERRUPTED: ${stopped}`;
+    case 'incomplete':
+      return `INCOMPLETE: ${stopped}`;
   }
 }
 

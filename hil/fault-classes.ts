@@ -9,6 +9,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { wallClockMs } from '../boards/wall-clock.ts';
+import type { PowerEvent } from '../host/history/history-check.ts';
+import type { Excuse } from '../host/history/takeover-excuses.ts';
 import type {
   CableDirection,
   CableDirectionChoice,
@@ -16,8 +18,6 @@ import type {
   LineFaults,
 } from '../host/lab/cable-faults.ts';
 import type { FaultChange } from '../host/lab/hub/control.ts';
-import type { Excuse } from '../host/lab/takeover-excuses.ts';
-import type { PowerEvent } from './history-check.ts';
 
 /** One kind of single fault. */
 export type FaultClass =

@@ -19,9 +19,9 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import type { RoleBand } from '../host/history/history-check.ts';
 import { type CampaignRun, describeSkew, verdict, verdictLine } from './campaign.ts';
 import type { BoardLog } from './campaign-target.ts';
-import type { RoleBand } from './history-check.ts';
 import { assignLanes } from './label-lanes.ts';
 import { describePercentiles, PERCENTILE_RULE } from './percentiles.ts';
 import type { PullRecord } from './pull-kinds.ts';

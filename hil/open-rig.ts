@@ -5,10 +5,10 @@
 import { resolve } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { loadRigProfile, type RigProfile } from '../boards/rig-profile.ts';
-import { SimBinding } from '../boards/sim/serial/sim-binding.ts';
 import { LabClient } from '../host/lab/lab-client.ts';
 import { endpoint, portPath, readLabConfig } from '../host/lab/lab-config.ts';
 import { LAB_RIG_PROFILE_FILE } from '../host/lab/relay-controller.ts';
+import { SimBinding } from '../host/lab/serial/sim-binding.ts';
 import { openRig, type Rig } from './rig.ts';
 
 /**

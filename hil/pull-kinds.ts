@@ -12,9 +12,9 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BoardStatus } from '../boards/management.ts';
-import { readBoardStatuses, roleOf, waitForBoards } from '../host/lab/board-watch.ts';
-import { runSwitch, SwitchRefusedError, type SwitchReport } from '../host/lab/switch.ts';
 import type { LoadGenerator } from '../host/load/load-generator.ts';
+import { readBoardStatuses, roleOf, waitForBoards } from '../host/pair/board-watch.ts';
+import { runSwitch, SwitchRefusedError, type SwitchReport } from '../host/pair/switch.ts';
 import { isWhole } from '../host/pair-whole.ts';
 import type { SwitchStepName } from '../host/switch-procedure.ts';
 import type { CampaignTarget } from './campaign-target.ts';

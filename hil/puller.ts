@@ -12,11 +12,11 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BoardStatus } from '../boards/management.ts';
-import { readBoardStatuses, roleOf, waitForBoards } from '../host/lab/board-watch.ts';
+import type { PowerEvent } from '../host/history/history-check.ts';
 import { type Answer, type LoadGenerator, waitForAnswer } from '../host/load/load-generator.ts';
+import { readBoardStatuses, roleOf, waitForBoards } from '../host/pair/board-watch.ts';
 import { isSettled, isWhole } from '../host/pair-whole.ts';
 import type { CampaignTarget } from './campaign-target.ts';
-import type { PowerEvent } from './history-check.ts';
 import { InfrastructureError } from './infrastructure.ts';
 
 /** How long a pair may take to be whole again after a restore (a switch may still be finishing). */

@@ -14,14 +14,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { wallClockMs } from '../boards/wall-clock.ts';
 import { pairConfig } from '../firmware/runtime/config.ts';
 import { nextSeed, seededRandom } from '../firmware/runtime/random.ts';
-import { readBoardStatuses, roleOf, waitForBoards } from '../host/lab/board-watch.ts';
+import {
+  findOverlaps,
+  type RoleBand,
+  roleIntervals,
+  roleMarks,
+} from '../host/history/history-check.ts';
+import type { SafetyCounts } from '../host/history/result-counts.ts';
+import { falseTakeovers } from '../host/history/takeover-excuses.ts';
 import type { LabClient } from '../host/lab/lab-client.ts';
 import { cable } from '../host/lab/lab-config.ts';
-import type { PairJournalEntry } from '../host/lab/pair-journal.ts';
-import { falseTakeovers } from '../host/lab/takeover-excuses.ts';
 import { type LoadRunPair, runUnderLoad } from '../host/load/load-run.ts';
+import { readBoardStatuses, roleOf, waitForBoards } from '../host/pair/board-watch.ts';
+import type { PairJournalEntry } from '../host/pair/pair-journal.ts';
 import { isSettled } from '../host/pair-whole.ts';
-import type { SafetyCounts } from '../host/result-counts.ts';
 import {
   type DoneFault,
   describeFault,
@@ -33,7 +39,6 @@ import {
   type PlannedFault,
   planFault,
 } from './fault-classes.ts';
-import { findOverlaps, type RoleBand, roleIntervals, roleMarks } from './history-check.ts';
 import { longestServiceGapMs } from './service-gap.ts';
 
 /** A lab pair the runs can fault: its daemon, its boards' host ports, its directory. */

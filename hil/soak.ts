@@ -7,8 +7,8 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { HistoryCounts } from '../host/history/result-counts.ts';
 import { runUnderLoad } from '../host/load/load-run.ts';
-import type { HistoryCounts } from '../host/result-counts.ts';
 import { type FaultPair, SETTLE_TIMEOUT_MS } from './single-faults.ts';
 
 export interface SoakOptions {

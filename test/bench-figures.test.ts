@@ -9,7 +9,7 @@ import type { RoleName } from '../firmware/runtime/messages.ts';
 import { type LineSample, lineTime } from '../host/bench/line-time.ts';
 import { withoutBackupMs } from '../host/bench/switch-bench.ts';
 import type { CableStatus } from '../host/lab/hub/control.ts';
-import type { PairJournalEntry } from '../host/lab/pair-journal.ts';
+import type { PairJournalEntry } from '../host/pair/pair-journal.ts';
 import { boardStatus } from './helpers/board-status.ts';
 
 let seq = 0;

@@ -1,7 +1,8 @@
 /**
  * Ctrl-C (SIGINT) ends a command with exit 130 after it has cleaned up what
  * it started: `load` stops its clients and prints the accounting so far;
- * `demo` takes its lab down, even one still starting.
+ * `demo` takes its lab down, even one still starting; `monitor` and
+ * `dashboard` close the boards' ports (and the dashboard its web server).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -96,3 +97,26 @@ test('Ctrl-C during the demo load takes the lab down, then exit 130', async (t) 
   const status = await runCli(['status', '--lab', dir], 120_000);
   t.is(status.code, LAB_NOT_RUNNING, status.stderr);
 });
+
+for (const [command, args, when, cleanup] of [
+  ['monitor', [], /REDUNDANT/, /tandem monitor: interrupted; closing the boards' ports/],
+  [
+    'dashboard',
+    ['--http-port', '0'],
+    /dashboard of .*: http:/,
+    /tandem dashboard: interrupted; stopping the server, closing the boards' ports/,
+  ],
+] as const) {
+  test.serial(`Ctrl-C stops ${command}: the boards' ports closed, then exit 130`, async (t) => {
+    const pair = await startLab({ flash: true });
+    t.teardown(() => pair.close());
+    // A management port has one owner: the command's while it runs.
+    for (const host of pair.hosts) await host.close();
+    const run = await interruptWhen([command, '--lab', pair.config.dir, ...args], when);
+    t.true(run.sent, `${command} never got going:\n${run.stdout}\n${run.stderr}`);
+    t.is(run.code, INTERRUPTED, `${run.stdout}\n${run.stderr}`);
+    t.regex(run.stderr, cleanup);
+    const status = await runCli(['status', '--lab', pair.config.dir], 120_000);
+    t.is(status.code, 0, status.stderr);
+  });
+}

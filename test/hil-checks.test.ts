@@ -8,6 +8,10 @@ import test from 'ava';
 import type { ClientRequest } from '../firmware/runtime/messages.ts';
 import type { RoleCause } from '../firmware/runtime/outputs.ts';
 import type { CampaignRun } from '../hil/campaign.ts';
+import { htmlReport } from '../hil/html-report.ts';
+import { campaignJunit, escapeXml, junitXml } from '../hil/junit.ts';
+import { percentile, percentiles } from '../hil/percentiles.ts';
+import { planPulls } from '../hil/pull-schedule.ts';
 import {
   findOverlaps,
   findSplitBrains,
@@ -16,14 +20,10 @@ import {
   replayHistory,
   roleIntervals,
   roleMarks,
-} from '../hil/history-check.ts';
-import { htmlReport } from '../hil/html-report.ts';
-import { campaignJunit, escapeXml, junitXml } from '../hil/junit.ts';
-import { percentile, percentiles } from '../hil/percentiles.ts';
-import { planPulls } from '../hil/pull-schedule.ts';
-import { ClockSkew } from '../host/lab/clock-skew.ts';
-import type { PairJournalEntry } from '../host/lab/pair-journal.ts';
+} from '../host/history/history-check.ts';
 import { loadLedger } from '../host/load/lab-load.ts';
+import { ClockSkew } from '../host/pair/clock-skew.ts';
+import type { PairJournalEntry } from '../host/pair/pair-journal.ts';
 import { elementsNamed, parseXml } from './helpers/xml.ts';
 
 let seq = 0;
@@ -474,10 +474,10 @@ test('JUnit of an interrupted campaign: an error case says after how many pulls 
   t.is(elementsNamed(parseXml(campaignJunit(syntheticRun())), 'error').length, 0);
 });
 
-test('HTML report of an interrupted campaign: INTERRUPTED, never PASS', (t) => {
+test('HTML report of an interrupted campaign: INCOMPLETE, never PASS', (t) => {
   const run = syntheticRun({ interrupted: true });
   const clean = { ...run, result: { ...run.result, violations: [] } };
   const html = htmlReport(clean);
-  t.regex(html, /INTERRUPTED: interrupted after 1 of 5 pulls/);
+  t.regex(html, /INCOMPLETE: interrupted after 1 of 5 pulls/);
   t.false(html.includes('PASS'));
 });

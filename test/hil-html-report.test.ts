@@ -7,10 +7,10 @@
 import { join } from 'node:path';
 import test from 'ava';
 import type { CampaignRun } from '../hil/campaign.ts';
-import type { Overlap, RoleInterval } from '../hil/history-check.ts';
 import { htmlReport } from '../hil/html-report.ts';
 import { describePercentiles, percentiles } from '../hil/percentiles.ts';
 import type { PullRecord } from '../hil/pull-kinds.ts';
+import type { Overlap, RoleInterval } from '../host/history/history-check.ts';
 import { elementsNamed, parseXml, type XmlElement } from './helpers/xml.ts';
 
 const PULLS = 60;

@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { SerialPortStream } from '@serialport/stream';
 import test from 'ava';
 import type { RigProfile } from '../boards/rig-profile.ts';
-import { SimBinding } from '../boards/sim/serial/sim-binding.ts';
 import type { RigCheckResult } from '../hil/check.ts';
 import { openSimRig } from '../hil/open-rig.ts';
 import { RigWiringError } from '../hil/rig.ts';
@@ -21,6 +20,7 @@ import { labDown, labUp } from '../host/lab/lab.ts';
 import { LabClient } from '../host/lab/lab-client.ts';
 import { endpoint, type LabConfig, portPath } from '../host/lab/lab-config.ts';
 import { RELAY_BAUD } from '../host/lab/relay-controller.ts';
+import { SimBinding } from '../host/lab/serial/sim-binding.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'tandem-hil-'));
 let config: LabConfig;

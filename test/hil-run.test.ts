@@ -125,7 +125,7 @@ test.serial('upgrade campaign: pulls during switches and fallbacks', async (t) =
 });
 
 test.serial(
-  'Ctrl-C after the first pull: INTERRUPTED, exit 130, reports say so, the lab is down',
+  'Ctrl-C after the first pull: INCOMPLETE, exit 130, reports say so, the lab is down',
   async (t) => {
     // What a person at a terminal does: SIGINT to tandem alone (the lab daemon runs in its
     // own process group). The campaign finishes the pull under way, checks what it has,
@@ -172,7 +172,7 @@ test.serial(
     t.true(interrupted, `the first pull was never reported:\n${stderr}`);
     t.is(code, 130, `${stdout}\n${stderr}`);
     t.regex(stderr, /interrupted; finishing this pull/);
-    const stoppedAt = /INTERRUPTED: interrupted after (\d) of 5 pulls/.exec(stdout);
+    const stoppedAt = /INCOMPLETE: interrupted after (\d) of 5 pulls/.exec(stdout);
     t.truthy(stoppedAt, stdout);
     const done = Number(stoppedAt?.[1]);
     t.true(done >= 1 && done < 5, `stopped after ${done} pulls`);
@@ -192,7 +192,7 @@ test.serial(
         .length,
       done,
     );
-    t.regex(readFileSync(join(reportDir, 'report.html'), 'utf8'), /INTERRUPTED/);
+    t.regex(readFileSync(join(reportDir, 'report.html'), 'utf8'), /INCOMPLETE/);
     t.false(existsSync(join(lab, 'daemon.pid')), 'the lab was taken down');
   },
 );

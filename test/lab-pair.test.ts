@@ -1,6 +1,6 @@
 import test from 'ava';
-import { BoardRefusedError } from '../host/lab/board-client.ts';
-import { flashImage } from '../host/lab/flash.ts';
+import { BoardRefusedError } from '../host/pair/board-client.ts';
+import { flashImage } from '../host/pair/flash.ts';
 import { roles, startLab } from './helpers/lab-pair.ts';
 
 // Real processes: each board is an OS process, every UART a SerialPortStream

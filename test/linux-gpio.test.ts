@@ -18,8 +18,8 @@ import type { Gpio, GpioInput, GpioOutput } from '../boards/linux/gpio.ts';
 import { gpioFence, gpioLiveness } from '../boards/linux/gpio-lines.ts';
 import { GPIOD_TOOLS, GpiodTools, gpiodMajor } from '../boards/linux/gpiod-tools.ts';
 import { runLinuxBoard } from '../boards/linux/main.ts';
+import type { PortLink } from '../boards/node/board.ts';
 import type { BoardLines, GpioLine } from '../boards/profile.ts';
-import type { PortLink } from '../boards/sim/board.ts';
 
 type Call =
   | { op: 'pulse'; line: GpioLine; ms: number }

@@ -329,5 +329,5 @@ async function dashboardOnPorts(t: ExecutionContext, naming: Naming): Promise<vo
   } finally {
     child.kill('SIGINT');
   }
-  t.is(await exited, 0, output);
+  t.is(await exited, 130, output);
 }

@@ -1,5 +1,5 @@
 import { autoDetect } from '@serialport/bindings-cpp';
-import { BoardClient } from '../host/lab/board-client.ts';
+import { BoardClient } from '../host/pair/board-client.ts';
 import { pairSuite } from './helpers/pair-suite.ts';
 
 // Real boards, flashed with ledger 1.0.0 and wired as boards/README.md says:

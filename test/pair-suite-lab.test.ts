@@ -1,5 +1,5 @@
-import { SimBinding } from '../boards/sim/serial/sim-binding.ts';
 import { endpoint, portPath } from '../host/lab/lab-config.ts';
+import { SimBinding } from '../host/lab/serial/sim-binding.ts';
 import { startLab } from './helpers/lab-pair.ts';
 import { pairSuite } from './helpers/pair-suite.ts';
 

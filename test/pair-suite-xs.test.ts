@@ -1,7 +1,7 @@
 import test from 'ava';
-import { SimBinding } from '../boards/sim/serial/sim-binding.ts';
 import { findXsnap } from '../boards/xs/xsnap-cache.ts';
 import { endpoint, portPath } from '../host/lab/lab-config.ts';
+import { SimBinding } from '../host/lab/serial/sim-binding.ts';
 import { startLab } from './helpers/lab-pair.ts';
 import { pairSuite } from './helpers/pair-suite.ts';
 

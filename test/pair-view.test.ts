@@ -18,7 +18,7 @@ import {
   PairView,
   readinessLabel,
 } from '../host/dashboard/pair-view.ts';
-import type { PairJournalEntry } from '../host/lab/pair-journal.ts';
+import type { PairJournalEntry } from '../host/pair/pair-journal.ts';
 import { boardStatus } from './helpers/board-status.ts';
 
 function board(

@@ -12,9 +12,9 @@ import test from 'ava';
 import { loadPublicKey } from '../boards/image/public-key.ts';
 import { PUSH_CHUNK_MAX_BYTES } from '../boards/management.ts';
 import { buildImage } from '../host/image/build.ts';
-import { BoardNotAnsweringError, BoardRefusedError } from '../host/lab/board-client.ts';
-import { PushAbortedError, PushRefusedError, pushImage, pushToBoard } from '../host/lab/push.ts';
-import { runSwitch } from '../host/lab/switch.ts';
+import { BoardNotAnsweringError, BoardRefusedError } from '../host/pair/board-client.ts';
+import { PushAbortedError, PushRefusedError, pushImage, pushToBoard } from '../host/pair/push.ts';
+import { runSwitch } from '../host/pair/switch.ts';
 import { badImages } from './helpers/bad-images.ts';
 import { type LabPair, startLab } from './helpers/lab-pair.ts';
 

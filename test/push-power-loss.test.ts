@@ -10,9 +10,9 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { PUSH_CHUNK_MAX_BYTES } from '../boards/management.ts';
-import type { BootResult, BootRom } from '../boards/sim/boot-rom.ts';
-import { ImageUpload } from '../boards/sim/image-upload.ts';
-import { imageSha256 } from '../host/lab/push.ts';
+import type { BootResult, BootRom } from '../boards/node/boot-rom.ts';
+import { ImageUpload } from '../boards/node/image-upload.ts';
+import { imageSha256 } from '../host/pair/push.ts';
 import {
   flashWithConfirmed,
   openRom,

@@ -15,12 +15,12 @@ import {
   PUSH_INFLATED_CHUNK_MAX_BYTES,
   parseManagementRequest,
 } from '../boards/management.ts';
-import { ImageUpload, UploadRefusal } from '../boards/sim/image-upload.ts';
+import { ImageUpload, UploadRefusal } from '../boards/node/image-upload.ts';
 import type { PairStatus } from '../firmware/pair-main.ts';
 import { encodeCbor } from '../firmware/wire/cbor.ts';
 import { encodeFrame } from '../firmware/wire/frame.ts';
-import { type BoardClient, BoardNotAnsweringError } from '../host/lab/board-client.ts';
-import { imageSha256, PushRefusedError, pushImage } from '../host/lab/push.ts';
+import { type BoardClient, BoardNotAnsweringError } from '../host/pair/board-client.ts';
+import { imageSha256, PushRefusedError, pushImage } from '../host/pair/push.ts';
 import {
   boardOnFlash,
   flashWithConfirmed,

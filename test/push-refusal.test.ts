@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import test from 'ava';
 import { PUSH_CHUNK_MAX_BYTES, type PushBeginResult } from '../boards/management.ts';
-import { imageSha256 } from '../host/lab/push.ts';
+import { imageSha256 } from '../host/pair/push.ts';
 import { badImages, resigned } from './helpers/bad-images.ts';
 import type { FlashBoard } from './helpers/push-images.ts';
 import {

@@ -6,7 +6,7 @@
  */
 import { Script } from 'node:vm';
 import test from 'ava';
-import { dynamicImportAt } from '../boards/sim/dynamic-import.ts';
+import { dynamicImportAt } from '../boards/node/dynamic-import.ts';
 import { bundleEntry } from '../host/image/bundle.ts';
 import { BuildError } from '../host/image/errors.ts';
 

@@ -1,6 +1,6 @@
 /**
  * The TextEncoder and TextDecoder an image gets are made inside its context
- * (boards/sim/sandbox-text-codecs.js); they must agree with Node's on any
+ * (boards/node/sandbox-text-codecs.js); they must agree with Node's on any
  * string and any bytes, valid UTF-8 or not, streamed or whole.
  */
 import { readFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ const context = createContext(Object.create(null), {
   codeGeneration: { strings: false, wasm: false },
 });
 runInContext(
-  readFileSync(new URL('../boards/sim/sandbox-text-codecs.js', import.meta.url), 'utf8'),
+  readFileSync(new URL('../boards/node/sandbox-text-codecs.js', import.meta.url), 'utf8'),
   context,
 );
 const Realm = runInContext('({ TextEncoder, TextDecoder })', context) as {

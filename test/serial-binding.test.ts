@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPortStream } from '@serialport/stream';
 import test, { type ExecutionContext } from 'ava';
+import type { CableConfig } from '../host/lab/hub/config.ts';
+import { HubClient } from '../host/lab/hub/control.ts';
+import { type Hub, startHub } from '../host/lab/hub/main.ts';
 import {
   createSimBinding,
   SimBinding,
   type SimPortBinding,
   type SimPortStatus,
-} from '../boards/sim/serial/sim-binding.ts';
-import type { CableConfig } from '../host/lab/hub/config.ts';
-import { HubClient } from '../host/lab/hub/control.ts';
-import { type Hub, startHub } from '../host/lab/hub/main.ts';
+} from '../host/lab/serial/sim-binding.ts';
 
 // One hub per test, in this process, on a temp dir. Events are awaited by
 // polling with a generous timeout; nothing sleeps a fixed time.

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPortStream } from '@serialport/stream';
 import test, { type ExecutionContext } from 'ava';
-import { SimBinding } from '../boards/sim/serial/sim-binding.ts';
 import { HubClient } from '../host/lab/hub/control.ts';
 import { startHub } from '../host/lab/hub/main.ts';
+import { SimBinding } from '../host/lab/serial/sim-binding.ts';
 import { REPO_ROOT } from './fixtures/run-cli.ts';
 
 // Boards and the hub as real OS processes: a power pull is a SIGKILL.

@@ -15,8 +15,8 @@ import test from 'ava';
 import type { AnyApp } from '../firmware/app.ts';
 import type { ClientRequest } from '../firmware/runtime/messages.ts';
 import { seededRandom } from '../firmware/runtime/random.ts';
+import { History } from '../host/history/client-history.ts';
 import type { CampaignResult } from '../host/simulator/campaign.ts';
-import { History } from '../host/simulator/history.ts';
 import { stampSimulation } from './fixtures/plain-app/stamp.ts';
 import { REPO_ROOT, runCli } from './fixtures/run-cli.ts';
 

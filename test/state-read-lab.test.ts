@@ -5,14 +5,14 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
-import { SimBinding } from '../boards/sim/serial/sim-binding.ts';
 import { MAX_ACCOUNT_ID_LENGTH } from '../firmware/apps/ledger/account-id.ts';
 import { type ClientReply, REGISTER_SYNC_ID } from '../firmware/runtime/messages.ts';
 import { encodeCbor } from '../firmware/wire/cbor.ts';
-import { roleOf } from '../host/lab/board-watch.ts';
 import { endpoint, portPath } from '../host/lab/lab-config.ts';
+import { SimBinding } from '../host/lab/serial/sim-binding.ts';
 import { BusPort } from '../host/load/bus-port.ts';
 import { readPairState } from '../host/load/final-state.ts';
+import { roleOf } from '../host/pair/board-watch.ts';
 import { startLab } from './helpers/lab-pair.ts';
 
 const ACCOUNTS = 1500;

@@ -18,8 +18,8 @@ import { StateReads } from '../boards/state-read.ts';
 import { MAX_ACCOUNT_ID_LENGTH } from '../firmware/apps/ledger/account-id.ts';
 import { decodeCbor, encodeCbor } from '../firmware/wire/cbor.ts';
 import { encodeFrame, FRAME_PAYLOAD_MAX_BYTES, FrameDecoder } from '../firmware/wire/frame.ts';
-import { type BoardClient, BoardRefusedError } from '../host/lab/board-client.ts';
-import { readBoardState, STATE_READ_RESTARTS_MAX } from '../host/lab/read-state.ts';
+import { type BoardClient, BoardRefusedError } from '../host/pair/board-client.ts';
+import { readBoardState, STATE_READ_RESTARTS_MAX } from '../host/pair/read-state.ts';
 
 /** A ledger 1.0.0 state of `count` accounts with ids of the longest length allowed. */
 function ledgerState(count: number): { accounts: Record<string, number> } {

@@ -1,5 +1,5 @@
 /**
- * The Node boards' durable store (boards/sim/store-file.ts): the flash rules
+ * The Node boards' durable store (boards/node/store-file.ts): the flash rules
  * over a file, what a write that returned leaves on disk, a store file of
  * another geometry refused untouched, and a power cut inside an operation:
  * torn, then (on a board process) the process killed. The durable log over
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { PowerCutError, throwPowerCut } from '../boards/flash-region.ts';
-import { StoreFile, StoreFileError } from '../boards/sim/store-file.ts';
+import { StoreFile, StoreFileError } from '../boards/node/store-file.ts';
 import type { StoreGeometry } from '../firmware/hal.ts';
 import { DurableLog } from '../firmware/runtime/durable-log.ts';
 import type { CheckpointEntry, Snapshot } from '../firmware/runtime/messages.ts';
@@ -62,7 +62,7 @@ test('a power cut on a board process tears the write and kills the process', (t)
   const path = fresh();
   new StoreFile(path, TINY).close();
   const script = `
-    import { StoreFile } from ${JSON.stringify(new URL('../boards/sim/store-file.ts', import.meta.url).href)};
+    import { StoreFile } from ${JSON.stringify(new URL('../boards/node/store-file.ts', import.meta.url).href)};
     const store = new StoreFile(${JSON.stringify(path)}, ${JSON.stringify(TINY)});
     store.cutAtOperation = 1;
     store.write(0, new Uint8Array(64).fill(0));

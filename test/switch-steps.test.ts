@@ -6,7 +6,7 @@
 import test from 'ava';
 import { LINE_WIDTH_MAX, StepPrinter, stepLines } from '../host/cli/switch-steps.ts';
 import type { Stylist } from '../host/cli/terminal-style.ts';
-import type { SwitchStep } from '../host/lab/switch.ts';
+import type { SwitchStep } from '../host/pair/switch.ts';
 import {
   SWITCH_ACTION_STEPS,
   SWITCH_STEPS,

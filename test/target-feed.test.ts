@@ -13,7 +13,7 @@ import type { BoardStatus } from '../boards/management.ts';
 import { wallClockMs } from '../boards/wall-clock.ts';
 import type { PairReading } from '../host/dashboard/pair-feed.ts';
 import { TargetFeed } from '../host/dashboard/target-feed.ts';
-import type { BoardClient } from '../host/lab/board-client.ts';
+import type { BoardClient } from '../host/pair/board-client.ts';
 import type {
   CableBackend,
   CableChange,

@@ -39,29 +39,49 @@ test('firmware imports no Node built-ins', (t) => {
   t.deepEqual(offenders, []);
 });
 
+const BOARDS = ['boards', 'boards/node', 'boards/linux', 'boards/xs'] as const;
+const HOST = ['host/*.ts', 'host/pair', 'host/history', 'host/lab', 'host'] as const;
+
 /**
- * The layers, lowest first, and what each may import. The command line
- * (`host/cli/`) is the top: it offers every command, `tandem hil` among them.
- * The HIL campaigns stand on host operations (board client, push, switch,
- * load, the lab); the rest of `host/` never imports them. Tests may import
- * anything.
+ * The layers, lowest first, and what each may import. Firmware is the
+ * bottom. Board support shared by every board (image format, profiles, the
+ * management protocol) is under the Node board support (`boards/node/`), which
+ * the Linux-class and the XS boards run on. On the host, the top-level files
+ * are shared definitions; the operations on any pair (`host/pair/`) stand on
+ * them, the simulated lab (`host/lab/`) uses those operations to reach its
+ * boards, and the history checkers (`host/history/`) read the pair journals'
+ * entries; the rest of `host/` (targets, load, demos, dashboard, bench,
+ * simulator, images) may use all of these. The HIL campaigns stand on the
+ * host; the command line (`host/cli/`) is the top: it offers every command,
+ * `tandem hil` among them. Tests may import anything.
  */
-const MAY_IMPORT: Readonly<Record<Layer, readonly Layer[]>> = {
+const MAY_IMPORT = {
   firmware: ['firmware'],
   boards: ['firmware', 'boards'],
-  host: ['firmware', 'boards', 'host'],
-  hil: ['firmware', 'boards', 'host', 'hil'],
-  cli: ['firmware', 'boards', 'host', 'hil', 'cli'],
-  scripts: ['firmware', 'boards', 'host', 'hil', 'cli', 'scripts'],
-  test: ['firmware', 'boards', 'host', 'hil', 'cli', 'scripts', 'test'],
-};
-type Layer = 'firmware' | 'boards' | 'host' | 'hil' | 'cli' | 'scripts' | 'test';
+  'boards/node': ['firmware', 'boards', 'boards/node'],
+  'boards/linux': ['firmware', 'boards', 'boards/node', 'boards/linux'],
+  'boards/xs': ['firmware', 'boards', 'boards/node', 'boards/xs'],
+  'host/*.ts': ['firmware', ...BOARDS, 'host/*.ts'],
+  'host/pair': ['firmware', ...BOARDS, 'host/*.ts', 'host/pair'],
+  'host/history': ['firmware', ...BOARDS, 'host/pair', 'host/history'],
+  'host/lab': ['firmware', ...BOARDS, 'host/*.ts', 'host/pair', 'host/lab'],
+  host: ['firmware', ...BOARDS, ...HOST],
+  hil: ['firmware', ...BOARDS, ...HOST, 'hil'],
+  'host/cli': ['firmware', ...BOARDS, ...HOST, 'hil', 'host/cli'],
+  scripts: ['firmware', ...BOARDS, ...HOST, 'hil', 'host/cli', 'scripts'],
+  test: ['firmware', ...BOARDS, ...HOST, 'hil', 'host/cli', 'scripts', 'test'],
+} as const satisfies Readonly<Record<string, readonly string[]>>;
+type Layer = keyof typeof MAY_IMPORT;
+
+/** The folders a layer is (`host/*.ts` is the files directly in `host/`), most specific first. */
+const FOLDERS: readonly Layer[] = (Object.keys(MAY_IMPORT) as Layer[])
+  .filter((layer) => layer !== 'host/*.ts')
+  .sort((a, b) => b.length - a.length);
 
 function layerOf(file: string): Layer | null {
   const path = file.split(sep).join('/');
-  if (path.startsWith('host/cli/')) return 'cli';
-  const top = path.split('/')[0] ?? '';
-  return top in MAY_IMPORT ? (top as Layer) : null;
+  if (/^host\/[^/]+$/.test(path)) return 'host/*.ts';
+  return FOLDERS.find((folder) => path.startsWith(`${folder}/`)) ?? null;
 }
 
 /** The project files `file` imports (static, re-exported or dynamic, by a relative path). */
@@ -91,7 +111,7 @@ function againstTheRule(
     return importsOf(file, withoutComments(source(file)))
       .filter((to) => {
         const layer = layerOf(to);
-        return layer !== null && !MAY_IMPORT[from].includes(layer);
+        return layer !== null && !(MAY_IMPORT[from] as readonly Layer[]).includes(layer);
       })
       .map((to) => `${path} -> ${to}`);
   });
@@ -99,7 +119,7 @@ function againstTheRule(
 
 const project = ['firmware', 'boards', 'host', 'hil', 'scripts'].flatMap(sources);
 
-test('imports between top-level folders point down: firmware <- boards <- host <- hil <- host/cli', (t) => {
+test('imports point down: firmware <- boards <- boards/node <- host/pair <- host/lab <- host <- hil <- host/cli', (t) => {
   t.deepEqual(againstTheRule(project), []);
 });
 
@@ -110,11 +130,23 @@ test('the rule sees an import that points up, in every form it is written', (t) 
     'host/lab/c.ts': "const z = await import('../../hil/z.ts');",
     'host/d.ts': "import '../host/cli/main.ts';",
     'firmware/runtime/e.ts': "import type { B } from '../../boards/b.ts';",
+    'boards/i.ts': "import { Board } from './node/board.ts';",
+    'boards/node/j.ts': "import { gpio } from '../linux/gpio.ts';",
+    'host/pair/k.ts': "import { LabClient } from '../lab/lab-client.ts';",
+    'host/pair/l.ts': "import { History } from '../history/client-history.ts';",
+    'host/history/m.ts': "import { World } from '../simulator/world.ts';",
+    'host/lab/n.ts': "import { loadRun } from '../load/load-run.ts';",
+    'host/o.ts': "import { pushImage } from './pair/push.ts';",
   };
   const downward: Readonly<Record<string, string>> = {
     'hil/f.ts': "import { x } from '../host/lab/x.ts';\nimport { y } from '../boards/y.ts';",
     'host/cli/g.ts': "import { z } from '../../hil/z.ts';",
     'host/h.ts': "// import { z } from '../hil/z.ts';",
+    'boards/linux/p.ts': "import { Board } from '../node/board.ts';",
+    'host/lab/q.ts': "import { BoardClient } from '../pair/board-client.ts';",
+    'host/pair/r.ts': "import { isWhole } from '../pair-whole.ts';",
+    'host/history/s.ts': "import type { PairJournalEntry } from '../pair/pair-journal.ts';",
+    'host/simulator/u.ts': "import { History } from '../history/client-history.ts';",
   };
   const files = { ...upward, ...downward };
   t.deepEqual(
@@ -125,6 +157,13 @@ test('the rule sees an import that points up, in every form it is written', (t) 
       'host/lab/c.ts -> hil/z.ts',
       'host/d.ts -> host/cli/main.ts',
       'firmware/runtime/e.ts -> boards/b.ts',
+      'boards/i.ts -> boards/node/board.ts',
+      'boards/node/j.ts -> boards/linux/gpio.ts',
+      'host/pair/k.ts -> host/lab/lab-client.ts',
+      'host/pair/l.ts -> host/history/client-history.ts',
+      'host/history/m.ts -> host/simulator/world.ts',
+      'host/lab/n.ts -> host/load/load-run.ts',
+      'host/o.ts -> host/pair/push.ts',
     ],
   );
 });

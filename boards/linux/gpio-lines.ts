@@ -3,8 +3,9 @@
  * fence (a pulse on the partner's reset) and the DSR substitute (our liveness
  * on an output, the partner's on an input) for UARTs without modem lines.
  */
+
+import type { FenceLine, PortLink } from '../node/board.ts';
 import { type BoardLines, type DsrGpio, FENCE_PULSE_MS_DEFAULT } from '../profile.ts';
-import type { FenceLine, PortLink } from '../sim/board.ts';
 import { describeLine, type Gpio } from './gpio.ts';
 
 /** The fence the profile wires, pulsed through `gpio`; `{ wired: false }` where none is. */

@@ -12,6 +12,11 @@ import { parseArgs } from 'node:util';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { KeyFileError } from '../image/errors.ts';
 import { loadPublicKey } from '../image/public-key.ts';
+import { Board, type PortLink } from '../node/board.ts';
+import { BootRom } from '../node/boot-rom.ts';
+import { FlashFile } from '../node/flash-file.ts';
+import { openPortLink } from '../node/port-link.ts';
+import { StoreFile, StoreFileError, storeLine } from '../node/store-file.ts';
 import {
   type BoardPort,
   type BoardProfile,
@@ -19,11 +24,6 @@ import {
   isBoardProfileError,
   loadBoardProfile,
 } from '../profile.ts';
-import { Board, type PortLink } from '../sim/board.ts';
-import { BootRom } from '../sim/boot-rom.ts';
-import { FlashFile } from '../sim/flash-file.ts';
-import { openPortLink } from '../sim/port-link.ts';
-import { StoreFile, StoreFileError, storeLine } from '../sim/store-file.ts';
 import { type Gpio, isGpioError } from './gpio.ts';
 import { gpioFence, gpioLiveness } from './gpio-lines.ts';
 import { GpiodTools } from './gpiod-tools.ts';

@@ -13,7 +13,7 @@ import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import { geometryData, regionBytes } from '../flash-region.ts';
 import type { EngineStatus, RunningImage } from '../image-engine.ts';
 import { MICROCONTROLLER_LIMITS } from '../microcontroller-limits.ts';
-import { ImageFault, ImageStartError } from '../sim/sandbox.ts';
+import { ImageFault, ImageStartError } from '../node/sandbox.ts';
 import {
   type Answer,
   BUS_PORT,

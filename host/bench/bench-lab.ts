@@ -11,10 +11,10 @@ import { performance } from 'node:perf_hooks';
 import type { ImageEngine } from '../../boards/image-engine.ts';
 import { wallClockMs } from '../../boards/wall-clock.ts';
 import { type DemoPair, PAIR_TIMEOUT_MS, startDemoPair } from '../demo/demo-pair.ts';
-import { readBoardStatuses, roleOf, waitForBoards } from '../lab/board-watch.ts';
+import { type Excuse, falseTakeovers, isExcused } from '../history/takeover-excuses.ts';
 import { HubClient } from '../lab/hub/control.ts';
-import { PairJournal, type PairJournalEntry } from '../lab/pair-journal.ts';
-import { type Excuse, falseTakeovers, isExcused } from '../lab/takeover-excuses.ts';
+import { readBoardStatuses, roleOf, waitForBoards } from '../pair/board-watch.ts';
+import { PairJournal, type PairJournalEntry } from '../pair/pair-journal.ts';
 import { isWhole } from '../pair-whole.ts';
 
 export interface PowerPull {

@@ -22,10 +22,10 @@ import {
   pathLineUse,
 } from '../../firmware/runtime/line-use.ts';
 import { FRAME_OVERHEAD_BYTES } from '../../firmware/wire/frame.ts';
-import type { BoardClient } from '../lab/board-client.ts';
 import type { CableDirection } from '../lab/cable-faults.ts';
 import type { CableStatus, HubClient } from '../lab/hub/control.ts';
 import { cable } from '../lab/lab-config.ts';
+import type { BoardClient } from '../pair/board-client.ts';
 
 /** The counters at one moment. */
 export interface LineSample {

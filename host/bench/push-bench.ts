@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { loadPublicKey } from '../../boards/image/public-key.ts';
 import { buildImage } from '../image/build.ts';
 import { generateKeys } from '../image/keys.ts';
-import type { BoardClient } from '../lab/board-client.ts';
 import { labDown, labUp } from '../lab/lab.ts';
 import { openLabHosts } from '../lab/lab-boards.ts';
-import { pushImage } from '../lab/push.ts';
+import type { BoardClient } from '../pair/board-client.ts';
+import { pushImage } from '../pair/push.ts';
 
 export const DEFAULT_BENCH_BAUDS: readonly number[] = [115200, 921600];
 

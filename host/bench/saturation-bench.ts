@@ -14,9 +14,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PAIR_TIMEOUT_MS } from '../demo/demo-pair.ts';
-import { roleOf, waitForBoards } from '../lab/board-watch.ts';
 import { openLabLoad } from '../load/lab-load.ts';
 import type { LoadGenerator } from '../load/load-generator.ts';
+import { roleOf, waitForBoards } from '../pair/board-watch.ts';
 import type { BenchLab } from './bench-lab.ts';
 import { quantile } from './figure.ts';
 import { type LineSample, type LineTime, lineTime, sampleLine, sumLineTimes } from './line-time.ts';

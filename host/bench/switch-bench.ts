@@ -21,18 +21,18 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StateChunk } from '../../boards/management.ts';
 import { wallClockMs } from '../../boards/wall-clock.ts';
+import type { CableStatus } from '../lab/hub/control.ts';
+import { cable } from '../lab/lab-config.ts';
+import { openLabLoad } from '../load/lab-load.ts';
 import {
   type BoardClient,
   BoardNotAnsweringError,
   BoardRefusedError,
-} from '../lab/board-client.ts';
-import { readBoardStatuses, roleOf } from '../lab/board-watch.ts';
-import type { CableStatus } from '../lab/hub/control.ts';
-import { cable } from '../lab/lab-config.ts';
-import type { PairJournalEntry } from '../lab/pair-journal.ts';
-import { pushImage } from '../lab/push.ts';
-import { runSwitch, SwitchRefusedError } from '../lab/switch.ts';
-import { openLabLoad } from '../load/lab-load.ts';
+} from '../pair/board-client.ts';
+import { readBoardStatuses, roleOf } from '../pair/board-watch.ts';
+import type { PairJournalEntry } from '../pair/pair-journal.ts';
+import { pushImage } from '../pair/push.ts';
+import { runSwitch, SwitchRefusedError } from '../pair/switch.ts';
 import type { BenchLab } from './bench-lab.ts';
 
 export type SwitchDirection = 'newer' | 'older';

@@ -11,8 +11,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EngineStatus } from '../../boards/image-engine.ts';
 import { COLLECT_INTERVAL_MS } from '../../boards/xs/xs-image.ts';
-import { readBoardStatuses } from '../lab/board-watch.ts';
 import { openLabLoad } from '../load/lab-load.ts';
+import { readBoardStatuses } from '../pair/board-watch.ts';
 import { openBenchLab } from './bench-lab.ts';
 import { type Figure, figure, round } from './figure.ts';
 

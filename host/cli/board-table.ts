@@ -1,6 +1,6 @@
 /** Reading both boards' status, and showing it as a table (status and monitor). */
 import type { BoardStatus } from '../../boards/management.ts';
-import type { BoardClient } from '../lab/board-client.ts';
+import type { BoardClient } from '../pair/board-client.ts';
 import { formatColumns } from './text-table.ts';
 
 export type StatusOrSilence = BoardStatus | { readonly processor: number; readonly error: string };

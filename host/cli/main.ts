@@ -6,10 +6,10 @@
 import { CommanderError } from 'commander';
 import { KeyFileError } from '../../boards/image/errors.ts';
 import { isGpioError } from '../../boards/linux/gpio.ts';
-import { BoardNotAnsweringError, BoardRefusedError } from '../lab/board-client.ts';
 import { LabAlreadyRunningError } from '../lab/lab.ts';
 import { LabNotRunningError } from '../lab/lab-client.ts';
-import { SwitchRefusedError } from '../lab/switch.ts';
+import { BoardNotAnsweringError, BoardRefusedError } from '../pair/board-client.ts';
+import { SwitchRefusedError } from '../pair/switch.ts';
 import { AppModuleError } from '../simulator/app-module.ts';
 import { PairTargetError } from '../target/target-error.ts';
 import { ExitCode } from './exit-codes.ts';

@@ -3,7 +3,7 @@
  * order (a to i, done) although the two boards' journals are read apart and
  * a step can arrive after a later one, each line wrapped to 80 columns.
  */
-import type { SwitchStep } from '../lab/switch.ts';
+import type { SwitchStep } from '../pair/switch.ts';
 import { SWITCH_STEP_TITLES, switchStepRank } from '../switch-procedure.ts';
 import type { Stylist } from './terminal-style.ts';
 

@@ -6,8 +6,8 @@
  * `capabilities.power` false).
  */
 import type { BoardStatus } from '../../boards/management.ts';
-import type { PairJournalEntry } from '../lab/pair-journal.ts';
-import type { HistoryCounts } from '../result-counts.ts';
+import type { HistoryCounts } from '../history/result-counts.ts';
+import type { PairJournalEntry } from '../pair/pair-journal.ts';
 
 export type Processor = 1 | 2;
 

@@ -7,7 +7,7 @@
 
 import type { RoleName } from '../../firmware/runtime/messages.ts';
 import type { RoleCause, SwitchStepName } from '../../firmware/runtime/outputs.ts';
-import type { PairJournalEntry } from '../lab/pair-journal.ts';
+import type { PairJournalEntry } from '../pair/pair-journal.ts';
 import { SWITCH_STEP_TITLES, switchStepRank } from '../switch-procedure.ts';
 import type { BoardReading, PairReading, PowerChange, Processor } from './pair-feed.ts';
 

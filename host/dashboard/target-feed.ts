@@ -13,18 +13,18 @@ import type { BoardStatus } from '../../boards/management.ts';
 import { wallClockMs } from '../../boards/wall-clock.ts';
 import { buildImage, DEFAULT_BOARDS, DEFAULT_IMAGE_DIR } from '../image/build.ts';
 import { DEFAULT_KEY_DIR } from '../image/keys.ts';
+import { LabNotRunningError } from '../lab/lab-client.ts';
+import { type LabLoad, openBusLoad } from '../load/lab-load.ts';
+import type { LoadGenerator } from '../load/load-generator.ts';
 import {
   type BoardClient,
   BoardNotAnsweringError,
   BoardRefusedError,
-} from '../lab/board-client.ts';
-import { JournalReader } from '../lab/journal-reader.ts';
-import { LabNotRunningError } from '../lab/lab-client.ts';
-import type { PairJournalEntry } from '../lab/pair-journal.ts';
-import { pushImage } from '../lab/push.ts';
-import { runSwitch, SwitchRefusedError } from '../lab/switch.ts';
-import { type LabLoad, openBusLoad } from '../load/lab-load.ts';
-import type { LoadGenerator } from '../load/load-generator.ts';
+} from '../pair/board-client.ts';
+import { JournalReader } from '../pair/journal-reader.ts';
+import type { PairJournalEntry } from '../pair/pair-journal.ts';
+import { pushImage } from '../pair/push.ts';
+import { runSwitch, SwitchRefusedError } from '../pair/switch.ts';
 import { cableOf, type PairTarget, type PowerState, powerOf } from '../target/pair-target.ts';
 import { targetArguments } from '../target/target-arguments.ts';
 import { PairTargetError } from '../target/target-error.ts';

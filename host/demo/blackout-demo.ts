@@ -10,13 +10,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BoardClient } from '../lab/board-client.ts';
-import { waitForBoards } from '../lab/board-watch.ts';
-import { JournalReader } from '../lab/journal-reader.ts';
+import type { HistoryCounts } from '../history/result-counts.ts';
 import { checkFinalState } from '../load/final-state.ts';
 import { waitForAnswer } from '../load/load-generator.ts';
+import type { BoardClient } from '../pair/board-client.ts';
+import { waitForBoards } from '../pair/board-watch.ts';
+import { JournalReader } from '../pair/journal-reader.ts';
 import { isWhole } from '../pair-whole.ts';
-import type { HistoryCounts } from '../result-counts.ts';
 import {
   type DemoLoad,
   type DemoRunOptions,

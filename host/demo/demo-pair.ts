@@ -5,15 +5,15 @@
 
 import { loadPublicKey } from '../../boards/image/public-key.ts';
 import type { ImageEngine } from '../../boards/image-engine.ts';
-import type { BoardClient } from '../lab/board-client.ts';
-import { roleOf, waitForBoards } from '../lab/board-watch.ts';
 import { labDown, labUp } from '../lab/lab.ts';
 import { openLabHosts } from '../lab/lab-boards.ts';
 import { LabClient } from '../lab/lab-client.ts';
 import type { LabConfig } from '../lab/lab-config.ts';
-import { pushImage } from '../lab/push.ts';
 import { openLabLoad } from '../load/lab-load.ts';
 import type { LoadGenerator } from '../load/load-generator.ts';
+import type { BoardClient } from '../pair/board-client.ts';
+import { roleOf, waitForBoards } from '../pair/board-watch.ts';
+import { pushImage } from '../pair/push.ts';
 import { isWhole } from '../pair-whole.ts';
 
 export interface DemoPair {

@@ -8,10 +8,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { roleOf, waitForBoards } from '../lab/board-watch.ts';
+import type { HistoryCounts } from '../history/result-counts.ts';
 import { checkFinalState } from '../load/final-state.ts';
 import { waitForAnswer } from '../load/load-generator.ts';
-import type { HistoryCounts } from '../result-counts.ts';
+import { roleOf, waitForBoards } from '../pair/board-watch.ts';
 import {
   type DemoLoad,
   type DemoRunOptions,

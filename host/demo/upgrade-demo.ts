@@ -11,13 +11,13 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BoardStatus } from '../../boards/management.ts';
-import { readBoardStatuses, roleOf, waitForBoards } from '../lab/board-watch.ts';
-import { markServingVersions, PairJournal } from '../lab/pair-journal.ts';
-import { pushImage } from '../lab/push.ts';
-import { runSwitch, type SwitchReport } from '../lab/switch.ts';
+import type { HistoryCounts } from '../history/result-counts.ts';
 import { checkFinalState } from '../load/final-state.ts';
 import { type LoadGenerator, waitForAnswer } from '../load/load-generator.ts';
-import type { HistoryCounts } from '../result-counts.ts';
+import { readBoardStatuses, roleOf, waitForBoards } from '../pair/board-watch.ts';
+import { markServingVersions, PairJournal } from '../pair/pair-journal.ts';
+import { pushImage } from '../pair/push.ts';
+import { runSwitch, type SwitchReport } from '../pair/switch.ts';
 import {
   type DemoLoad,
   type DemoPair,

@@ -5,7 +5,7 @@
  * root-relative paths, no comments kept.
  */
 import { build, type Message } from 'esbuild';
-import { dynamicImportAt } from '../../boards/sim/dynamic-import.ts';
+import { dynamicImportAt } from '../../boards/node/dynamic-import.ts';
 import type { CheckpointModel } from '../../firmware/app.ts';
 import { IMAGE_GLOBAL } from '../../firmware/image-entry/tandem-image.ts';
 import type { AppSource } from './app-registry.ts';

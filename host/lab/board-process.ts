@@ -1,6 +1,6 @@
 /**
  * Entry of one simulated board process of the lab (the board support it
- * runs lives in boards/sim; this entry reads the lab's files and reaches
+ * runs lives in boards/node; this entry reads the lab's files and reaches
  * its daemon, so it is the lab's):
  *   node --import tsx host/lab/board-process.ts --lab DIR --processor N
  * Its ports, lines and flash come from its profile in the lab directory.
@@ -11,17 +11,17 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPublicKey } from '../../boards/image/public-key.ts';
 import type { ImageRunner } from '../../boards/image-engine.ts';
+import { Board } from '../../boards/node/board.ts';
+import { BootRom } from '../../boards/node/boot-rom.ts';
+import { FlashFile } from '../../boards/node/flash-file.ts';
+import { openPortLink } from '../../boards/node/port-link.ts';
+import { StoreFile, storeLine } from '../../boards/node/store-file.ts';
 import { loadBoardProfile } from '../../boards/profile.ts';
-import { Board } from '../../boards/sim/board.ts';
-import { BootRom } from '../../boards/sim/boot-rom.ts';
-import { FlashFile } from '../../boards/sim/flash-file.ts';
-import { openPortLink } from '../../boards/sim/port-link.ts';
-import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
-import { StoreFile, storeLine } from '../../boards/sim/store-file.ts';
 import { runImageInXs } from '../../boards/xs/xs-image.ts';
 import { findXsnap } from '../../boards/xs/xsnap-cache.ts';
 import { LabClient } from './lab-client.ts';
 import { boardLogFile, portPath, profileFile, readLabConfig, storeFile } from './lab-config.ts';
+import { SimBinding } from './serial/sim-binding.ts';
 
 const { values } = parseArgs({
   options: { lab: { type: 'string' }, processor: { type: 'string' } },

@@ -13,12 +13,12 @@ import { createServer, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadRigProfile } from '../../boards/rig-profile.ts';
-import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
 import { nodeArgsFor } from '../code-location.ts';
 import { startHub } from './hub/hub.ts';
 import type { LabBoardState, LabRequest } from './lab-client.ts';
 import { cable, endpoint, type LabConfig, portPath, readLabConfig } from './lab-config.ts';
 import { LAB_RIG_PROFILE_FILE, RELAY_BAUD, RelayController } from './relay-controller.ts';
+import { SimBinding } from './serial/sim-binding.ts';
 
 class PowerRail {
   #child: ChildProcess | null = null;

@@ -1,9 +1,9 @@
 /** Opens the host ports of lab boards, the way a tool on the bench would. */
 import { resolve } from 'node:path';
-import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
-import { BoardClient } from './board-client.ts';
+import { BoardClient } from '../pair/board-client.ts';
 import { LabClient } from './lab-client.ts';
 import { endpoint, type LabConfig, portPath, readLabConfig } from './lab-config.ts';
+import { SimBinding } from './serial/sim-binding.ts';
 
 export async function openLabBoard(dir: string, processor: 1 | 2): Promise<BoardClient> {
   // Fails with a clear LabNotRunningError when no lab runs there.

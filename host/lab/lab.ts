@@ -12,7 +12,7 @@ import type { ImageEngine } from '../../boards/image-engine.ts';
 import type { BoardProfile } from '../../boards/profile.ts';
 import type { StoreGeometry } from '../../firmware/hal.ts';
 import { nodeArgsFor } from '../code-location.ts';
-import { waitForBoards } from './board-watch.ts';
+import { waitForBoards } from '../pair/board-watch.ts';
 import { openLabHosts } from './lab-boards.ts';
 import { LabClient, LabNotRunningError } from './lab-client.ts';
 import { endpoint, LAB_FILE, type LabConfig, profileFile } from './lab-config.ts';

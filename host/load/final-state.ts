@@ -4,9 +4,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { PairStateSnapshot } from '../../boards/management.ts';
-import type { BoardClient } from '../lab/board-client.ts';
-import { readBoardState } from '../lab/read-state.ts';
-import type { History } from '../simulator/history.ts';
+import type { History } from '../history/client-history.ts';
+import type { BoardClient } from '../pair/board-client.ts';
+import { readBoardState } from '../pair/read-state.ts';
 
 /** What a read of the `state` management op gives. */
 export type PairState = PairStateSnapshot;

@@ -4,11 +4,11 @@
  * boards.
  */
 import type { BindingInterface } from '@serialport/bindings-interface';
-import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
 import type { AnyApp } from '../../firmware/app.ts';
 import { LEDGER_VERSIONS, ledgerWorkload } from '../../firmware/apps/ledger/index.ts';
+import type { History } from '../history/client-history.ts';
 import { endpoint, type LabConfig, portPath } from '../lab/lab-config.ts';
-import type { History } from '../simulator/history.ts';
+import { SimBinding } from '../lab/serial/sim-binding.ts';
 import { BusPort } from './bus-port.ts';
 import { LoadGenerator, type LoadOptions } from './load-generator.ts';
 

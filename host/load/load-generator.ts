@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnyApp } from '../../firmware/app.ts';
 import type { ClientReply, ClientRequest } from '../../firmware/runtime/messages.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
-import { History } from '../simulator/history.ts';
+import { History } from '../history/client-history.ts';
 import { SimClient } from '../simulator/sim-client.ts';
 import type { BusPort } from './bus-port.ts';
 

@@ -6,10 +6,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { BoardStatus } from '../../boards/management.ts';
-import type { BoardClient } from '../lab/board-client.ts';
-import { readBoardStatuses, roleOf, waitForBoards } from '../lab/board-watch.ts';
 import type { LabConfig } from '../lab/lab-config.ts';
-import { markServingVersions, PairJournal } from '../lab/pair-journal.ts';
+import type { BoardClient } from '../pair/board-client.ts';
+import { readBoardStatuses, roleOf, waitForBoards } from '../pair/board-watch.ts';
+import { markServingVersions, PairJournal } from '../pair/pair-journal.ts';
 import { isSettled } from '../pair-whole.ts';
 import { checkFinalState, type PairState, readPairState } from './final-state.ts';
 import { openLabLoad } from './lab-load.ts';

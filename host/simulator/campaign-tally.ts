@@ -4,7 +4,7 @@
  * thread, many worker threads and merged shards all give the same result.
  */
 
-import type { SafetyCounts } from '../result-counts.ts';
+import type { SafetyCounts } from '../history/result-counts.ts';
 import { type FaultCounts, noFaultCounts } from './fault-model.ts';
 import {
   type CampaignIdentity,

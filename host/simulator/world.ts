@@ -18,8 +18,9 @@ import {
 } from '../../firmware/runtime/messages.ts';
 import type { Output, PairEvent } from '../../firmware/runtime/outputs.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
+import { History, type Violation } from '../history/client-history.ts';
+import type { SafetyCounts } from '../history/result-counts.ts';
 import { isFaultFree, noFaults } from '../lab/cable-faults.ts';
-import type { SafetyCounts } from '../result-counts.ts';
 import { SWITCH_ACTION_STEPS } from '../switch-procedure.ts';
 import { BoardClock } from './board-clock.ts';
 import { Line } from './cable.ts';
@@ -45,7 +46,6 @@ import {
   withAppFaults,
   withInstallFault,
 } from './faulty-app.ts';
-import { History, type Violation } from './history.ts';
 import { type AppLoader, IMAGE_BYTES, SimBoard } from './sim-board.ts';
 import { baseClientId, SimClient } from './sim-client.ts';
 import { StateCopies } from './state-copies.ts';

@@ -8,13 +8,13 @@ import { resolve } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
 import type { BindingInterface } from '@serialport/bindings-interface';
 import { loadPublicKey } from '../../boards/image/public-key.ts';
-import { SimBinding } from '../../boards/sim/serial/sim-binding.ts';
-import { BoardClient } from '../lab/board-client.ts';
 import type { CableDirectionChoice } from '../lab/cable-faults.ts';
 import type { FaultChange } from '../lab/hub/control.ts';
 import { openLabBoard } from '../lab/lab-boards.ts';
 import { LabClient, LabNotRunningError } from '../lab/lab-client.ts';
 import { cable, endpoint, portPath, readLabConfig } from '../lab/lab-config.ts';
+import { SimBinding } from '../lab/serial/sim-binding.ts';
+import { BoardClient } from '../pair/board-client.ts';
 import type { PortsBoard, TargetSpec } from './resolve-target.ts';
 import { PairTargetError } from './target-error.ts';
 

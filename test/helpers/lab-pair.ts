@@ -5,13 +5,13 @@ import type { ImageEngine } from '../../boards/image-engine.ts';
 import type { BoardStatus } from '../../boards/management.ts';
 import { buildImage } from '../../host/image/build.ts';
 import { generateKeys } from '../../host/image/keys.ts';
-import type { BoardClient } from '../../host/lab/board-client.ts';
-import { readBoardStatuses, roleOf, waitForBoards } from '../../host/lab/board-watch.ts';
-import { flashImage } from '../../host/lab/flash.ts';
 import { labDown, labUp } from '../../host/lab/lab.ts';
 import { openLabHosts } from '../../host/lab/lab-boards.ts';
 import { LabClient } from '../../host/lab/lab-client.ts';
 import type { LabConfig } from '../../host/lab/lab-config.ts';
+import type { BoardClient } from '../../host/pair/board-client.ts';
+import { readBoardStatuses, roleOf, waitForBoards } from '../../host/pair/board-watch.ts';
+import { flashImage } from '../../host/pair/flash.ts';
 
 /** A running lab with both boards flashed with ledger 1.0.0 and the pair formed. */
 export interface LabPair {

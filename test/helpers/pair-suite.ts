@@ -8,9 +8,9 @@ import type { BindingInterface } from '@serialport/bindings-interface';
 import test from 'ava';
 import type { BoardStatus } from '../../boards/management.ts';
 import { type ClientReply, REGISTER_SYNC_ID } from '../../firmware/runtime/messages.ts';
-import type { BoardClient } from '../../host/lab/board-client.ts';
-import { readBoardStatuses, roleOf, waitForBoards } from '../../host/lab/board-watch.ts';
 import { BusPort } from '../../host/load/bus-port.ts';
+import type { BoardClient } from '../../host/pair/board-client.ts';
+import { readBoardStatuses, roleOf, waitForBoards } from '../../host/pair/board-watch.ts';
 
 /** A pair of boards running ledger 1.0.0, as one rig or another provides it. */
 export interface PairRig {

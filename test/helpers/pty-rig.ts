@@ -6,8 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { buildImage } from '../../host/image/build.ts';
 import { DEFAULT_KEY_DIR, generateKeys, PUBLIC_KEY_FILE } from '../../host/image/keys.ts';
-import { BoardClient } from '../../host/lab/board-client.ts';
-import { flashImage } from '../../host/lab/flash.ts';
+import { BoardClient } from '../../host/pair/board-client.ts';
+import { flashImage } from '../../host/pair/flash.ts';
 import type { PairRig, RigSource } from './pair-suite.ts';
 
 // Two Linux-class board processes (boards/linux/main.ts, or `tandem board

@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPublicKey } from '../../boards/image/public-key.ts';
 import type { ManagementReply } from '../../boards/management.ts';
-import { Board, type PortLink } from '../../boards/sim/board.ts';
-import { BootRom } from '../../boards/sim/boot-rom.ts';
-import { FlashFile, type FlashLayout } from '../../boards/sim/flash-file.ts';
-import { ImageUpload } from '../../boards/sim/image-upload.ts';
+import { Board, type PortLink } from '../../boards/node/board.ts';
+import { BootRom } from '../../boards/node/boot-rom.ts';
+import { FlashFile, type FlashLayout } from '../../boards/node/flash-file.ts';
+import { ImageUpload } from '../../boards/node/image-upload.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import { encodeFrame, FrameDecoder } from '../../firmware/wire/frame.ts';
 import { buildImage } from '../../host/image/build.ts';
 import { generateKeys } from '../../host/image/keys.ts';
-import { imageSha256 } from '../../host/lab/push.ts';
+import { imageSha256 } from '../../host/pair/push.ts';
 
 /** Ledger 1.0.0 and 2.0.0 for the sim board, signed with a fresh key, and a place for flash files. */
 export interface PushImages {

@@ -6,9 +6,9 @@
 import { join } from 'node:path';
 import { loadPublicKey } from '../../boards/image/public-key.ts';
 import { buildImage } from '../../host/image/build.ts';
-import type { PairJournalEntry } from '../../host/lab/pair-journal.ts';
-import { pushImage } from '../../host/lab/push.ts';
 import { runUnderLoad } from '../../host/load/load-run.ts';
+import type { PairJournalEntry } from '../../host/pair/pair-journal.ts';
+import { pushImage } from '../../host/pair/push.ts';
 import { type LabPair, startLab } from './lab-pair.ts';
 
 export const FIXTURES = join(import.meta.dirname, '../fixtures');

@@ -5,6 +5,7 @@
  * Its TCP port is --http-port: --port names the boards' ports, as in every
  * board command.
  */
+import { once } from 'node:events';
 import { InvalidArgumentError, Option } from 'commander';
 import { startDashboard } from '../../dashboard/server.ts';
 import { TargetFeed } from '../../dashboard/target-feed.ts';
@@ -12,6 +13,7 @@ import { DEFAULT_KEY_DIR } from '../../image/keys.ts';
 import type { TargetOptions } from '../../target/resolve-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { listenForInterrupt } from '../interrupt.ts';
 import { positiveInteger } from '../option-parsers.ts';
 import { addTargetOptions, targetFrom } from '../target-options.ts';
 
@@ -84,8 +86,13 @@ async function dashboard(options: DashboardCommandOptions): Promise<ExitCode> {
     throw error;
   }
   process.stdout.write(`dashboard of ${feed.name}: ${served.url}  (Ctrl-C stops it)\n`);
-  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  const interrupt = listenForInterrupt(
+    'dashboard',
+    "stopping the server, closing the boards' ports",
+  );
+  await once(interrupt.signal, 'abort');
   await served.close();
   await feed.close();
-  return ExitCode.ok;
+  interrupt.stop();
+  return ExitCode.interrupted;
 }

@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import { SingleBar } from 'cli-progress';
 import { Option } from 'commander';
-import { flashImage } from '../../lab/flash.ts';
+import { flashImage } from '../../pair/flash.ts';
 import type { TargetOptions } from '../../target/resolve-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';

@@ -32,6 +32,7 @@ import { buildImage } from '../../image/build.ts';
 import { generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
 import { projectPath } from '../../project-dir.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { listenForInterrupt } from '../interrupt.ts';
 import { positiveInteger, seedNumber, standardBaud } from '../option-parsers.ts';
 import { formatColumns } from '../text-table.ts';
 import type { RegisterHilSubcommand } from './hil.ts';
@@ -118,15 +119,6 @@ export const registerHilFaults: RegisterHilSubcommand = (hil, finish) => {
 async function hilFaults(options: FaultsOptions): Promise<ExitCode> {
   const seed = options.seed ?? randomInt(0, 2 ** 32);
   const progress = (line: string) => process.stderr.write(`  ${line}\n`);
-  const abort = new AbortController();
-  const onInterrupt = () => {
-    if (!abort.signal.aborted) {
-      process.stderr.write(
-        'tandem hil faults: interrupted; finishing this run, then cleaning up\n',
-      );
-    }
-    abort.abort();
-  };
   const root = resolve(options.dir);
   rmSync(root, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });
@@ -146,7 +138,7 @@ async function hilFaults(options: FaultsOptions): Promise<ExitCode> {
       throw new LabCannotStartError(error instanceof Error ? error.message : String(error));
     }
   };
-  process.on('SIGINT', onInterrupt);
+  const interrupt = listenForInterrupt('hil faults', 'finishing this run, then cleaning up');
   try {
     if (options.soak !== undefined) {
       process.stderr.write(
@@ -159,7 +151,7 @@ async function hilFaults(options: FaultsOptions): Promise<ExitCode> {
           seconds: options.soak,
           clients: options.clients,
           seed,
-          signal: abort.signal,
+          signal: interrupt.signal,
         });
       } finally {
         await pair.close();
@@ -178,7 +170,7 @@ async function hilFaults(options: FaultsOptions): Promise<ExitCode> {
       clients: options.clients,
       openPair,
       log: progress,
-      signal: abort.signal,
+      signal: interrupt.signal,
     });
     process.stdout.write(options.json ? `${JSON.stringify(table)}\n` : tableSummary(table));
     if (!isClean(table)) return ExitCode.failure;
@@ -188,7 +180,7 @@ async function hilFaults(options: FaultsOptions): Promise<ExitCode> {
     process.stderr.write(`tandem: ${error.message}\n`);
     return ExitCode.labNotRunning;
   } finally {
-    process.off('SIGINT', onInterrupt);
+    interrupt.stop();
   }
 }
 
@@ -226,7 +218,7 @@ function tableSummary(table: SingleFaultTable): string {
   );
   const problems = table.classes.flatMap((row) => row.violations.map((v) => `  ${row.class} ${v}`));
   const verdict = isClean(table) ? 'PASS' : 'FAIL';
-  return `\n${lines.join('\n')}\n\n${problems.length > 0 ? `${problems.join('\n')}\n\n` : ''}seed ${table.seed}; a stall of ${table.takeoverAfterMs} ms or more explains a takeover\n${table.interrupted ? `${verdict === 'PASS' ? 'INTERRUPTED' : 'FAIL (interrupted)'}` : verdict}\n`;
+  return `\n${lines.join('\n')}\n\n${problems.length > 0 ? `${problems.join('\n')}\n\n` : ''}seed ${table.seed}; a stall of ${table.takeoverAfterMs} ms or more explains a takeover\n${table.interrupted ? `${verdict === 'PASS' ? 'INCOMPLETE' : 'FAIL (interrupted)'}` : verdict}\n`;
 }
 
 function soakSummary(r: SoakResult): string {

@@ -50,11 +50,12 @@ import { defaultReportDir, writeReports, writeSuiteReports } from '../../../hil/
 import type { Rig } from '../../../hil/rig.ts';
 import { buildImage } from '../../image/build.ts';
 import { generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
-import { BoardClient } from '../../lab/board-client.ts';
 import { openLabBoard } from '../../lab/lab-boards.ts';
+import { BoardClient } from '../../pair/board-client.ts';
 import { projectPath } from '../../project-dir.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { listenForInterrupt } from '../interrupt.ts';
 import { milliseconds, positiveInteger, seedNumber, standardBaud } from '../option-parsers.ts';
 import { formatTable } from '../text-table.ts';
 import { onUserPath, UserFileError } from '../user-file.ts';
@@ -393,14 +394,7 @@ async function hilRun(options: HilRunOptions): Promise<ExitCode> {
   );
   const reportDir = options.reportDir ?? defaultReportDir(started);
   checkReportPaths(reportDir, options.tap);
-  const abort = new AbortController();
-  const onInterrupt = () => {
-    if (!abort.signal.aborted) {
-      process.stderr.write('tandem hil run: interrupted; finishing this pull, then cleaning up\n');
-    }
-    abort.abort();
-  };
-  process.on('SIGINT', onInterrupt);
+  const interrupt = listenForInterrupt('hil run', 'finishing this pull, then cleaning up');
   let target: (CampaignTarget & { close(): Promise<void> }) | null = null;
   let run: CampaignRun;
   try {
@@ -412,7 +406,7 @@ async function hilRun(options: HilRunOptions): Promise<ExitCode> {
         seed,
         clients: options.clients,
         log: options.json ? undefined : progress,
-        signal: abort.signal,
+        signal: interrupt.signal,
       });
     } catch (error) {
       if (error instanceof RigProfileError || error instanceof RigOptionsError) {
@@ -439,7 +433,7 @@ async function hilRun(options: HilRunOptions): Promise<ExitCode> {
     }
   } finally {
     await target?.close();
-    process.off('SIGINT', onInterrupt);
+    interrupt.stop();
   }
   const paths = writeReports(run, reportDir, options.tap);
   const r = run.result;
@@ -461,7 +455,7 @@ async function hilRun(options: HilRunOptions): Promise<ExitCode> {
 const VERDICT_EXIT: Readonly<Record<Verdict, ExitCode>> = {
   pass: ExitCode.ok,
   fail: ExitCode.failure,
-  interrupted: ExitCode.interrupted,
+  incomplete: ExitCode.interrupted,
 };
 
 async function openTarget(

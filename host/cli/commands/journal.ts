@@ -6,11 +6,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Option } from 'commander';
-import type { BoardClient } from '../../lab/board-client.ts';
-import { JournalReader, type ReadEntry } from '../../lab/journal-reader.ts';
+import type { BoardClient } from '../../pair/board-client.ts';
+import { JournalReader, type ReadEntry } from '../../pair/journal-reader.ts';
 import type { TargetOptions } from '../../target/resolve-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { listenForInterrupt } from '../interrupt.ts';
 import { positiveInteger } from '../option-parsers.ts';
 import { addTargetOptions, targetFrom } from '../target-options.ts';
 
@@ -54,11 +55,7 @@ async function runJournal(options: JournalOptions): Promise<ExitCode> {
     options.board === undefined ? [1, 2] : [options.board === '1' ? 1 : 2];
   const target = await targetFrom(options);
   const clients: BoardClient[] = [];
-  let stopped = false;
-  const onInterrupt = () => {
-    stopped = true;
-  };
-  process.once('SIGINT', onInterrupt);
+  const interrupt = listenForInterrupt('journal', "closing the boards' ports");
   try {
     for (const processor of processors) clients.push(await target.openBoard(processor));
     const readers: { processor: 1 | 2; reader: JournalReader }[] = [];
@@ -97,7 +94,7 @@ async function runJournal(options: JournalOptions): Promise<ExitCode> {
       );
       return readers.length === processors.length ? ExitCode.ok : ExitCode.board;
     }
-    while (!stopped) {
+    while (!interrupt.signal.aborted) {
       for (const line of await readAll()) {
         process.stdout.write(
           options.json ? `${JSON.stringify(line)}\n` : `${describeEntry(line)}\n`,
@@ -107,7 +104,7 @@ async function runJournal(options: JournalOptions): Promise<ExitCode> {
     }
     return ExitCode.interrupted;
   } finally {
-    process.removeListener('SIGINT', onInterrupt);
+    interrupt.stop();
     for (const client of clients) await client.close();
   }
 }

@@ -11,6 +11,7 @@ import { openBusLoad } from '../../load/lab-load.ts';
 import type { TargetOptions } from '../../target/resolve-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { listenForInterrupt } from '../interrupt.ts';
 import { positiveInteger } from '../option-parsers.ts';
 import { addTargetOptions, targetFrom } from '../target-options.ts';
 
@@ -54,12 +55,7 @@ async function runLoad(options: LoadOptions): Promise<ExitCode> {
     clientPrefix: 'load',
   });
   const started = performance.now();
-  const interrupt = new AbortController();
-  const onInterrupt = () => {
-    process.stderr.write('tandem load: interrupted; waiting for the requests in flight\n');
-    interrupt.abort();
-  };
-  process.once('SIGINT', onInterrupt);
+  const interrupt = listenForInterrupt('load', 'waiting for the requests in flight');
   load.start();
   process.stderr.write(
     `tandem load: ${options.clients} clients for ${options.seconds} s (Ctrl-C stops early and prints the accounting so far)\n`,
@@ -70,7 +66,7 @@ async function runLoad(options: LoadOptions): Promise<ExitCode> {
     if (!interrupt.signal.aborted) throw error;
   }
   const answered = await load.stop(10_000);
-  process.removeListener('SIGINT', onInterrupt);
+  interrupt.stop();
   const seconds = (performance.now() - started) / 1000;
   for (const port of ports) await port.close();
   const h = load.history;

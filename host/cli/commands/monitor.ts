@@ -14,6 +14,7 @@ import { TargetFeed } from '../../dashboard/target-feed.ts';
 import type { TargetOptions } from '../../target/resolve-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { listenForInterrupt } from '../interrupt.ts';
 import { boardRow, clockTime, eventLine, monitorScreen } from '../monitor-screen.ts';
 import { positiveInteger } from '../option-parsers.ts';
 import { addTargetOptions, targetFrom } from '../target-options.ts';
@@ -64,6 +65,8 @@ async function monitor(options: MonitorOptions): Promise<ExitCode> {
   const stopped = new Promise<void>((resolve) => {
     stop = resolve;
   });
+  const interrupt = listenForInterrupt('monitor', "closing the boards' ports");
+  interrupt.signal.addEventListener('abort', () => stop());
 
   let action = '';
   if (screen) {
@@ -103,8 +106,8 @@ async function monitor(options: MonitorOptions): Promise<ExitCode> {
   };
   const onKey = (key: Buffer) => {
     const text = key.toString('latin1').toLowerCase();
-    // q, Ctrl-C (raw mode delivers it as a byte, not a signal).
-    if (text.includes('q') || text.includes('\u0003')) stop();
+    if (text.includes('\u0003')) interrupt.interrupt();
+    else if (text.includes('q')) stop();
     else if (text.includes('s')) startSwitch('switch');
     else if (text.includes('f')) startSwitch('fallback');
   };
@@ -114,17 +117,16 @@ async function monitor(options: MonitorOptions): Promise<ExitCode> {
     stdin.setRawMode(true);
     stdin.on('data', onKey);
   }
-  process.once('SIGINT', stop);
   watch.start();
   await stopped;
   await watch.stop();
   await feed.close();
-  process.off('SIGINT', stop);
+  interrupt.stop();
   if (keys) {
     stdin.off('data', onKey);
     stdin.setRawMode(false);
     stdin.pause();
   }
   if (screen) out.write('\u001b[?25h');
-  return ExitCode.ok;
+  return interrupt.signal.aborted ? ExitCode.interrupted : ExitCode.ok;
 }

@@ -9,14 +9,14 @@
 import { performance } from 'node:perf_hooks';
 import { MultiBar, type SingleBar } from 'cli-progress';
 import { Option } from 'commander';
-import type { BoardClient } from '../../lab/board-client.ts';
+import type { BoardClient } from '../../pair/board-client.ts';
 import {
   type PairPushResult,
   PushAbortedError,
   type PushProgress,
   PushRefusedError,
   pushImage,
-} from '../../lab/push.ts';
+} from '../../pair/push.ts';
 import type { TargetOptions } from '../../target/resolve-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';

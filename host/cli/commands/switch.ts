@@ -3,8 +3,8 @@
  * pair's version, each step printed as the boards report it, then a report.
  */
 import type { Command } from 'commander';
-import type { BoardClient } from '../../lab/board-client.ts';
-import { runSwitch, type SwitchOptions, type SwitchReport } from '../../lab/switch.ts';
+import type { BoardClient } from '../../pair/board-client.ts';
+import { runSwitch, type SwitchOptions, type SwitchReport } from '../../pair/switch.ts';
 import type { TargetOptions } from '../../target/resolve-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';

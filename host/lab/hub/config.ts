@@ -10,7 +10,7 @@
  * `seed` (optional) makes the random draws of loss, corruption and
  * duplication repeatable; without it they use Math.random.
  */
-import { ENDPOINT_NAME } from '../../../boards/sim/serial/protocol.ts';
+import { ENDPOINT_NAME } from '../serial/protocol.ts';
 
 export interface CableConfig {
   /** Names the cable in the control API. */

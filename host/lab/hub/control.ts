@@ -23,12 +23,6 @@
  */
 import { join } from 'node:path';
 import {
-  connectHub,
-  HUB_SOCKET_NAME,
-  LineSocket,
-  ProtocolError,
-} from '../../../boards/sim/serial/protocol.ts';
-import {
   CABLE_DIRECTION_CHOICES,
   type CableDirection,
   type CableDirectionChoice,
@@ -36,6 +30,7 @@ import {
   LINE_DELAY_MS_MAX,
   type LineFaults,
 } from '../cable-faults.ts';
+import { connectHub, HUB_SOCKET_NAME, LineSocket, ProtocolError } from '../serial/protocol.ts';
 
 export interface EndpointStatus {
   readonly endpoint: string;

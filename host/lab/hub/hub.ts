@@ -1,8 +1,8 @@
 /**
  * The hub: owns every simulated wire of one lab. It listens on
- * `<labDir>/hub.sock`; simulated serial ports (boards/sim/serial/sim-binding.ts)
+ * `<labDir>/hub.sock`; simulated serial ports (host/lab/serial/sim-binding.ts)
  * attach to cable endpoints over it, and control connections set faults
- * (control.ts). The socket protocol is described in boards/sim/serial/protocol.ts.
+ * (control.ts). The socket protocol is described in host/lab/serial/protocol.ts.
  *
  * Hardware, not messaging: bytes are paced at the baud rate (8N1) by one
  * timer per hub that runs only while something is on a line; DTR is carried
@@ -14,6 +14,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { noFaults } from '../cable-faults.ts';
 import {
   encodeFlagsFrame,
   encodeFrame,
@@ -27,8 +28,7 @@ import {
   SetFlag,
   StatusFlag,
   TX_BUFFER_BYTES,
-} from '../../../boards/sim/serial/protocol.ts';
-import { noFaults } from '../cable-faults.ts';
+} from '../serial/protocol.ts';
 import type { CableConfig, HubConfig } from './config.ts';
 import {
   type CableStatus,

@@ -1,4 +1,4 @@
-// Evaluated inside an image's context by boards/sim/sandbox.ts, before the
+// Evaluated inside an image's context by boards/node/sandbox.ts, before the
 // image: WHATWG TextEncoder and TextDecoder (UTF-8 only), made of the
 // context's own objects, so that no codec of the board process (whose
 // constructor would lead to the board's `Function`) is ever reachable from an

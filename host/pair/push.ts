@@ -17,7 +17,7 @@
  * before a byte is written. Then both boards receive it at once, each on its
  * own host port. Each board checks the image's head again itself (key,
  * board, length, same app, no downgrade unless push-begin allows it:
- * boards/sim/push-policy.ts) before it erases anything; these checks here
+ * boards/node/push-policy.ts) before it erases anything; these checks here
  * only refuse sooner, and for the whole pair at once.
  */
 import { createHash } from 'node:crypto';

@@ -1,6 +1,6 @@
 /**
- * What a campaign checks beyond the clients' history (host/simulator/
- * history.ts: exactly once, retries, the replay of the final state): each
+ * What a campaign checks beyond the clients' history (client-history.ts:
+ * exactly once, retries, the replay of the final state): each
  * board's role over time, from the boards' own journals and the power events
  * the campaign caused, and from that whether two boards ever served at once.
  *
@@ -33,10 +33,10 @@
  * It also replays the clients' answers for the history checks, split into
  * epochs at double failures (`LoggedHistory`, `replayHistory`).
  */
-import type { AnyApp } from '../firmware/app.ts';
-import type { ClientRequest } from '../firmware/runtime/messages.ts';
-import type { PairJournalEntry } from '../host/lab/pair-journal.ts';
-import { History } from '../host/simulator/history.ts';
+import type { AnyApp } from '../../firmware/app.ts';
+import type { ClientRequest } from '../../firmware/runtime/messages.ts';
+import type { PairJournalEntry } from '../pair/pair-journal.ts';
+import { History } from './client-history.ts';
 
 /** What a board was doing, as the timeline and the split-brain check see it. */
 export type RoleBand =

@@ -1,4 +1,4 @@
-// The in-context half of the image sandbox's membrane; boards/sim/sandbox.ts
+// The in-context half of the image sandbox's membrane; boards/node/sandbox.ts
 // holds the host half and says why it is built this way. Evaluated in each
 // image context after the text codecs and before the image, it locks what
 // Node's own machinery reads from a context, then returns `connect`, which

@@ -5,7 +5,7 @@
  * primary: a false takeover. The bench counts them after its power-pulls,
  * the single-fault table after each fault.
  */
-import type { PairJournalEntry } from './pair-journal.ts';
+import type { PairJournalEntry } from '../pair/pair-journal.ts';
 
 /** A span in which board `absent` was gone or silent, so its partner had reason to act. */
 export interface Excuse {

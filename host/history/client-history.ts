@@ -49,7 +49,7 @@ export interface Violation {
     /** At a switch or fallback, the state taken up and back down by the app's converters came back different. */
     | 'converter-loses-data';
   readonly detail: string;
-  /** When the acknowledgement it is about was given, where it is about one (see fault-windows.ts). */
+  /** When the acknowledgement it is about was given, where it is about one (see host/simulator/fault-windows.ts). */
   readonly sinceMs?: number;
 }
 
