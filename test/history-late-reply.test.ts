@@ -11,7 +11,7 @@
 import test from 'ava';
 import { ledgerV1 } from '../firmware/apps/ledger/index.ts';
 import type { ClientReply, ClientRequest } from '../firmware/runtime/messages.ts';
-import { History } from '../host/simulator/history.ts';
+import { History } from '../host/history/client-history.ts';
 import { SimClient } from '../host/simulator/sim-client.ts';
 
 const app = ledgerV1('state');

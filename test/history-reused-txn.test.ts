@@ -9,7 +9,7 @@
  */
 import test from 'ava';
 import { ledgerV1 } from '../firmware/apps/ledger/index.ts';
-import { History } from '../host/simulator/history.ts';
+import { History } from '../host/history/client-history.ts';
 
 const app = ledgerV1('state');
 const CONTEXT = { nowMs: 10, seed: 7 } as const;
