@@ -4,11 +4,15 @@
  * twice. Skips, saying why, where XS is not built; where it is not, the demo
  * refuses the engine with exit 2 and says how to build it.
  *
- * The upgrade demo on XS is not here: on a loaded machine it failed about
- * one run in three (safely: 0 lost, 0 duplicated; the push ran out of
- * resyncs, or the fallback's pre-copy made no progress for 1 s while an XS
- * board was starved), and a test that fails for the machine's load would
- * keep good work from landing. Run it by hand:
+ * The upgrade demo on XS is not here. It failed in every run while the
+ * CBOR encoder recursed (a store compaction overflowed XS's stack and took
+ * the board down); since the codec is iterative it passed 6 runs of 10 on
+ * a loaded machine, 0 lost and 0 duplicated in all; the others stopped
+ * safely, where a starved board missed a time limit (the push's resyncs,
+ * a status read, a switch's 3 s boot limit) or the new version joined
+ * again mid pre-copy (a core fix for that is under way separately).
+ * A test that fails for the machine's load would keep good work from
+ * landing. Run it by hand:
  *   npx tandem demo --scenario upgrade --engine xs --json
  */
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -299,13 +299,13 @@ export class PairCore {
       this.#partnerHello,
     );
     if (refusal !== null) {
-      this.#emit({ kind: 'switch', step: 'a', ok: false, detail: refusal.message });
+      this.#switchStep('a', false, refusal.message);
       return refusal;
     }
     // a. the backup stops voluntarily and boots the new version on trial.
     // Replies already executed wait for the backup's acknowledgement as usual.
     this.#send({ k: 'stop', boot: 'other-test', reason: `switch to ${this.#hello.otherVersion}` });
-    this.#emit({ kind: 'switch', step: 'a', ok: true, detail: 'backup asked to stop' });
+    this.#switchStep('a', true, 'backup asked to stop');
     this.#setRole(
       {
         name: 'switching',
@@ -489,10 +489,7 @@ export class PairCore {
     }
     if (syncId === REGISTER_SYNC_ID) {
       this.#cache.register(clientId);
-      this.#outputs.push({
-        kind: 'reply',
-        reply: { clientId, syncId, ok: true, reply: null, txn: this.#txn },
-      });
+      this.#reply({ clientId, syncId, ok: true, reply: null, txn: this.#txn });
       return;
     }
     const lookup = this.#cache.lookup(clientId, syncId);
@@ -508,7 +505,7 @@ export class PairCore {
     if (lookup.kind === 'saved') {
       const saved = lookup.reply as SavedReply;
       const reply: ClientReply = { clientId, syncId, ok: true, reply: saved.reply, txn: saved.txn };
-      if (!this.#stream.addRetry(reply)) this.#outputs.push({ kind: 'reply', reply });
+      if (!this.#stream.addRetry(reply)) this.#reply(reply);
       return;
     }
     if (lookup.kind === 'too-old') {
@@ -569,11 +566,15 @@ export class PairCore {
       this.#stream.add(run.entry, run.entryBytes, reply);
       return;
     }
-    this.#outputs.push({ kind: 'reply', reply });
+    this.#reply(reply);
   }
 
   #replyError(clientId: string, syncId: number, error: ClientErrorCode, message: string): void {
-    this.#outputs.push({ kind: 'reply', reply: { clientId, syncId, ok: false, error, message } });
+    this.#reply({ clientId, syncId, ok: false, error, message });
+  }
+
+  #reply(reply: ClientReply): void {
+    this.#outputs.push({ kind: 'reply', reply });
   }
 
   // ------------------------------------------------------------------ peer
@@ -650,7 +651,7 @@ export class PairCore {
 
   #partnerRestartedDuringSwitch(role: Switching): void {
     if (role.step === 'awaiting-boot') {
-      this.#emit({ kind: 'switch', step: 'b', ok: true, detail: 'backup stopped and is booting' });
+      this.#switchStep('b', true, 'backup stopped and is booting');
       this.#releaseAllPending();
       this.#setRole(
         { ...role, stopSeq: 0, held: [] },
@@ -740,10 +741,7 @@ export class PairCore {
           partnerServes &&
           (status.term > this.#term || (status.term === this.#term && this.config.processor === 2))
         ) {
-          this.#emit({
-            kind: 'alarm',
-            detail: `two primaries: stepping down for term ${status.term}`,
-          });
+          this.#alarm(`two primaries: stepping down for term ${status.term}`);
           this.#stop('confirmed', 'another primary has a newer term', 'stepped-down');
         }
         return;
@@ -780,8 +778,7 @@ export class PairCore {
         return;
       case 'stop':
         if (role.name !== 'primary' && role.name !== 'primary-alone' && role.name !== 'stopped') {
-          if (role.name === 'switching')
-            this.#emit({ kind: 'switch', step: 'i', ok: true, detail: 'old version stopping' });
+          if (role.name === 'switching') this.#switchStep('i', true, 'old version stopping');
           this.#stop(body.boot, body.reason);
         }
         return;
@@ -804,7 +801,7 @@ export class PairCore {
       case 'reject':
         if (role.name === 'joining' || role.name === 'booting') {
           this.#joinAllowedAtMs = Infinity;
-          this.#emit({ kind: 'alarm', detail: `the primary refused us: ${body.reason}` });
+          this.#alarm(`the primary refused us: ${body.reason}`);
           this.#setRole({ name: 'booting' }, 'join refused', 'join-refused');
         }
         return;
@@ -832,31 +829,20 @@ export class PairCore {
       return;
     }
     if (role.name === 'switching' && role.step === 'awaiting-boot') {
-      this.#emit({
-        kind: 'switch',
-        step: 'c',
-        ok: true,
-        detail: `partner booted ${partner.version}`,
-      });
-      this.#emit({
-        kind: 'switch',
-        step: 'd',
-        ok: true,
-        detail: `${partner.version} backup started`,
-      });
+      this.#switchStep('c', true, `partner booted ${partner.version}`);
+      this.#switchStep('d', true, `${partner.version} backup started`);
       const bridge = bridgeTo(this.app, partner);
       if (bridge.kind === 'incompatible') {
-        this.#emit({ kind: 'switch', step: 'e', ok: false, detail: bridge.reason });
+        this.#switchStep('e', false, bridge.reason);
         this.#send({ k: 'stop', boot: 'confirmed', reason: `handshake refused: ${bridge.reason}` });
         this.#setRole(ALONE, 'switch failed at e', 'switch-failed');
         return;
       }
-      this.#emit({
-        kind: 'switch',
-        step: 'e',
-        ok: true,
-        detail: `checkpoints ${this.app.stateVersion} <-> ${partner.stateVersion}`,
-      });
+      this.#switchStep(
+        'e',
+        true,
+        `checkpoints ${this.app.stateVersion} <-> ${partner.stateVersion}`,
+      );
       this.#beginPreCopy(
         role,
         bridge,
@@ -1163,12 +1149,12 @@ export class PairCore {
     // A retained history we serve from now on is written by this version: a
     // reset must not revert the board to an image that cannot read it.
     if (this.#log !== null && this.#hello.testMode) this.#confirm();
-    this.#emit({ kind: 'switch', step: 'g', ok: true, detail: `${this.hello.version} is primary` });
+    this.#switchStep('g', true, `${this.hello.version} is primary`);
     this.#setRole(ALONE, 'roles switched', 'roles-taken');
     this.#effect({ kind: 'announce' });
     // h. stop the old version; it boots ours on trial and joins as backup.
     this.#send({ k: 'stop', boot: 'other-test', reason: `switch: boot ${this.hello.version}` });
-    this.#emit({ kind: 'switch', step: 'h', ok: true, detail: 'old version asked to stop' });
+    this.#switchStep('h', true, 'old version asked to stop');
     this.#serveHeld(held);
   }
 
@@ -1209,12 +1195,7 @@ export class PairCore {
         // The pair is whole on a trial image: both boards confirm it.
         if (this.#hello.testMode) this.#confirm();
         this.#send({ k: 'confirm' });
-        this.#emit({
-          kind: 'switch',
-          step: 'done',
-          ok: true,
-          detail: `pair whole on ${this.hello.version}; confirmed`,
-        });
+        this.#switchStep('done', true, `pair whole on ${this.hello.version}; confirmed`);
       }
     } else if (
       role.name === 'switching' &&
@@ -1250,7 +1231,7 @@ export class PairCore {
       holdsCopy &&
       this.#peerAck >= role.snapshotLastSeq
     ) {
-      this.#emit({ kind: 'switch', step: 'f', ok: true, detail: 'big checkpoint acknowledged' });
+      this.#switchStep('f', true, 'big checkpoint acknowledged');
       // g. offer the roles and the held requests to the new version; keep a copy
       // of the requests until it says it took them.
       for (const requests of heldBatches(role.held)) this.#send({ k: 'held', requests });
@@ -1279,10 +1260,7 @@ export class PairCore {
       // One path failing alone is an alarm, never a takeover.
       for (const change of changes) {
         if (change.up) continue;
-        this.#emit({
-          kind: 'alarm',
-          detail: `path ${change.path} is down; the pair runs on the remaining path`,
-        });
+        this.#alarm(`path ${change.path} is down; the pair runs on the remaining path`);
       }
       // Silent on every path with DSR high, then heard again: a busy machine or a stalled line.
       const silentMs = detector.heardAgain(now);
@@ -1327,8 +1305,7 @@ export class PairCore {
       // acknowledgements are flow control only, and a silent joiner holds
       // nothing up. A busy machine stalls it for a while; one silent as long
       // as a backup would take over is given up, and starts over.
-      for (const reply of this.#stream.releaseReplies())
-        this.#outputs.push({ kind: 'reply', reply });
+      for (const reply of this.#stream.releaseReplies()) this.#reply(reply);
       if (this.#detector.silentForTakeover(this.#now))
         this.#goAlone('the joiner went silent during the big checkpoint');
     } else if (role.name === 'switching' && role.step === 'handed-over') {
@@ -1407,9 +1384,17 @@ export class PairCore {
     this.#effect({ kind: 'announce' });
   }
 
+  #alarm(detail: string): void {
+    this.#emit({ kind: 'alarm', detail });
+  }
+
+  #switchStep(step: SwitchStepName, ok: boolean, detail: string): void {
+    this.#emit({ kind: 'switch', step, ok, detail });
+  }
+
   #failSwitch(step: SwitchStepName, detail: string): void {
     const role = this.#role;
-    this.#emit({ kind: 'switch', step, ok: false, detail });
+    this.#switchStep(step, false, detail);
     this.#setRole(ALONE, `switch failed at ${step}`, 'switch-failed');
     if (role.name === 'switching') this.#serveHeld(role.held);
   }
@@ -1453,10 +1438,9 @@ export class PairCore {
     this.#emit({ kind: 'cold-start', version: this.hello.version, durability });
     // A board that ran before (a boot counter past 1) held this app's state in memory only.
     if (durability === 'memory' && this.boot.incarnation > 1)
-      this.#emit({
-        kind: 'alarm',
-        detail: `cold start of ${this.app.name}: its state is kept in memory only, so whatever the pair held before both boards stopped is gone`,
-      });
+      this.#alarm(
+        `cold start of ${this.app.name}: its state is kept in memory only, so whatever the pair held before both boards stopped is gone`,
+      );
     this.#compactNext = true;
     this.#setRole(ALONE, 'both booted: cold start', 'cold-start');
     this.#effect({ kind: 'announce' });
@@ -1494,7 +1478,7 @@ export class PairCore {
   #refuseStore(detail: string): void {
     this.#storeRefused = true;
     this.#emit({ kind: 'store-refused', code: 'unreadable', detail });
-    this.#emit({ kind: 'alarm', detail: `durable store refused: ${detail}` });
+    this.#alarm(`durable store refused: ${detail}`);
   }
 
   /** The stored base and entries, applied as a backup applies checkpoints. Throws when they do not apply. */
@@ -1626,7 +1610,7 @@ export class PairCore {
     this.#unlogged = [];
     this.#storeRefused = true;
     this.#emit({ kind: 'store-refused', code: 'full', detail });
-    this.#emit({ kind: 'alarm', detail: `durable store full: ${detail}` });
+    this.#alarm(`durable store full: ${detail}`);
     if (this.#role.name !== 'stopped')
       this.#stop('confirmed', 'the durable store is full', 'stopped');
   }
@@ -1641,7 +1625,7 @@ export class PairCore {
     if (name === 'backup' || name === 'joining')
       this.#send({ k: 'dropped', reason: why.slice(0, 200) });
     this.#state = undefined;
-    this.#emit({ kind: 'alarm', detail: why });
+    this.#alarm(why);
     this.#setRole({ name: 'booting' }, why, cause);
   }
 
@@ -1657,12 +1641,11 @@ export class PairCore {
   // ---------------------------------------------------------------- output
 
   #releaseAcknowledged(): void {
-    for (const reply of this.#stream.acknowledged(this.#peerAck))
-      this.#outputs.push({ kind: 'reply', reply });
+    for (const reply of this.#stream.acknowledged(this.#peerAck)) this.#reply(reply);
   }
 
   #releaseAllPending(): void {
-    for (const reply of this.#stream.releaseAll()) this.#outputs.push({ kind: 'reply', reply });
+    for (const reply of this.#stream.releaseAll()) this.#reply(reply);
   }
 
   /** Queues a body on the reliable channel; false when the queue is full. */
@@ -1793,7 +1776,7 @@ export class PairCore {
   }
 
   #onInternalFault(where: string, error: unknown): void {
-    this.#emit({ kind: 'alarm', detail: `fault in ${where}: ${String(error)}` });
+    this.#alarm(`fault in ${where}: ${String(error)}`);
     const name = this.#role.name;
     if (name === 'backup' || name === 'joining') this.#dropState(`fault in ${where}`);
   }

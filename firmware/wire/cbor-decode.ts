@@ -45,9 +45,55 @@ export function readScanned(bytes: Uint8Array): unknown {
       : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   position = 0;
   try {
-    return readItem();
+    return readValue();
   } finally {
     source = EMPTY; // holds no reference to the caller's input
+    filling.length = 0;
+  }
+}
+
+/** An array or map being filled: its items still to read (a map's keys and values both count). */
+interface Filling {
+  readonly container: unknown[] | Record<string, unknown>;
+  readonly isMap: boolean;
+  left: number;
+  /** The next slot of an array. */
+  index: number;
+  /** A map's key read, waiting for its value. */
+  key: string | null;
+}
+
+/** The arrays and maps being filled, innermost last. */
+const filling: Filling[] = [];
+/** readItem's answer for an array or map with items: they come next. */
+const OPENED: unique symbol = Symbol('opened');
+
+/**
+ * Reads one item and everything in it. Iterative, not recursive: a
+ * microcontroller's engine has a small stack (XS's 1,024 slots hold fewer
+ * than a hundred calls), and a message nests up to its depth limit.
+ */
+function readValue(): unknown {
+  for (;;) {
+    let value = readItem();
+    if (value === OPENED) continue;
+    // Place the value; each container it completes is itself placed in the one around it.
+    for (;;) {
+      const frame = filling[filling.length - 1];
+      if (frame === undefined) return value;
+      frame.left -= 1;
+      if (!frame.isMap) {
+        (frame.container as unknown[])[frame.index++] = value;
+      } else if (frame.key === null) {
+        frame.key = value as string;
+      } else {
+        (frame.container as Record<string, unknown>)[frame.key] = value;
+        frame.key = null;
+      }
+      if (frame.left > 0) break;
+      filling.pop();
+      value = frame.container;
+    }
   }
 }
 
@@ -95,19 +141,23 @@ function readItem(): unknown {
     }
     case MAJOR_ARRAY: {
       const array = new Array<unknown>(argument);
-      for (let index = 0; index < argument; index++) array[index] = readItem();
-      return array;
+      return argument === 0 ? array : open(array, false, argument);
     }
     default: {
       // A map: its keys are text strings other than "__proto__" (the scan saw to it).
       const object: Record<string, unknown> = {};
-      for (let index = 0; index < argument; index++) {
-        const key = readItem() as string;
-        object[key] = readItem();
-      }
-      return object;
+      return argument === 0 ? object : open(object, true, argument * 2);
     }
   }
+}
+
+function open(
+  container: unknown[] | Record<string, unknown>,
+  isMap: boolean,
+  items: number,
+): typeof OPENED {
+  filling.push({ container, isMap, left: items, index: 0, key: null });
+  return OPENED;
 }
 
 function readSimple(info: number): unknown {

@@ -21,7 +21,14 @@
  * - strings are UTF-8, except that a lone surrogate in a string of fewer
  *   than 64 code units keeps its 3 bytes (utf8.ts).
  */
-import type { CborLimits } from './cbor-limits.ts';
+import {
+  type CborLimits,
+  noItemsAdmitted,
+  protoKey,
+  tooDeep,
+  tooLarge,
+  tooManyItems,
+} from './cbor-limits.ts';
 import { MessageError } from './errors.ts';
 import { writeUtf8 } from './utf8.ts';
 
@@ -56,6 +63,10 @@ let position = 0;
 const scratchView = new DataView(scratch.buffer);
 /** The objects and arrays being written, outermost first: meeting one again is a cycle. */
 const open: object[] = [];
+/** For each of `open`: its items (a map's values), its keys (null for an array), the next to write. */
+const openItems: unknown[][] = [];
+const openKeys: (string[] | null)[] = [];
+const openIndex: number[] = [];
 let encoding = false;
 /** The limits of the message being written, its item count so far, and the first bound it broke. */
 let limits: CborLimits = { bytesMax: 0, depthMax: 0, itemsMax: 0 };
@@ -86,22 +97,22 @@ export function withEncoding<T>(
   target = scratch;
   view = scratchView;
   position = 0;
-  open.length = 0;
+  closeAll();
   limits = bounds;
   itemCount = 1; // the top-level item
   broken = null;
   try {
-    writeItem(value);
+    writeValue(value);
   } catch (error) {
     if (error instanceof MessageError) throw error;
-    // A getter that threw, or a value nested too deep for the stack.
+    // A getter that threw.
     throw new MessageError(
       'unsupported',
       `value cannot be encoded as CBOR: ${error instanceof Error ? error.message : String(error)}`,
     );
   } finally {
     encoding = false;
-    open.length = 0;
+    closeAll();
   }
   const encoded = target.subarray(0, position);
   // A larger area is dropped, so one big message does not pin its memory.
@@ -111,17 +122,17 @@ export function withEncoding<T>(
   return use(encoded);
 }
 
+function closeAll(): void {
+  open.length = 0;
+  openItems.length = 0;
+  openKeys.length = 0;
+  openIndex.length = 0;
+}
+
 /** What the scan checks before the items, then the first item that broke a bound. */
 function checkBounds(length: number): void {
-  if (length > limits.bytesMax) {
-    throw new MessageError(
-      'too-large',
-      `message of ${length} bytes exceeds the limit of ${limits.bytesMax} bytes`,
-    );
-  }
-  if (limits.itemsMax < 1) {
-    throw new MessageError('too-many-items', `item limit ${limits.itemsMax} admits no message`);
-  }
+  if (length > limits.bytesMax) throw tooLarge(length, limits);
+  if (limits.itemsMax < 1) throw noItemsAdmitted(limits);
   if (broken !== null) throw broken;
 }
 
@@ -129,19 +140,11 @@ function checkBounds(length: number): void {
 function countContainer(start: number, depth: number, children: number): void {
   if (broken !== null) return;
   if (depth >= limits.depthMax) {
-    broken = new MessageError(
-      'too-deep',
-      `nesting at byte ${start} exceeds the depth limit of ${limits.depthMax}`,
-    );
+    broken = tooDeep(start, limits);
     return;
   }
   itemCount += children;
-  if (itemCount > limits.itemsMax) {
-    broken = new MessageError(
-      'too-many-items',
-      `message declares more than the limit of ${limits.itemsMax} items`,
-    );
-  }
+  if (itemCount > limits.itemsMax) broken = tooManyItems(limits);
 }
 
 function room(bytes: number): void {
@@ -174,6 +177,37 @@ function headBytes(argument: number): number {
   return argument < 0x18 ? 1 : argument < 0x100 ? 2 : argument < 0x10000 ? 3 : 5;
 }
 
+/**
+ * Writes `value` and everything in it. Iterative, not recursive: a
+ * microcontroller's engine has a small stack (XS's 1,024 slots hold fewer
+ * than a hundred calls), and a message nests up to its depth limit.
+ */
+function writeValue(value: unknown): void {
+  writeItem(value);
+  for (let depth = open.length; depth > 0; depth = open.length) {
+    const top = depth - 1;
+    const items = openItems[top] as unknown[];
+    const index = openIndex[top] as number;
+    if (index === items.length) {
+      open.pop();
+      openItems.pop();
+      openKeys.pop();
+      openIndex.pop();
+      continue;
+    }
+    openIndex[top] = index + 1;
+    const keys = openKeys[top];
+    if (keys !== null && keys !== undefined) {
+      const key = keys[index] as string;
+      // The scan refuses this key: it would let a message reach Object.prototype.
+      if (key === '__proto__' && broken === null) broken = protoKey(position);
+      writeText(key);
+    }
+    writeItem(items[index]);
+  }
+}
+
+/** Writes a scalar, or the head of an array or map, whose items writeValue writes next. */
 function writeItem(value: unknown): void {
   room(ITEM_BYTES_MAX);
   switch (typeof value) {
@@ -280,28 +314,26 @@ function describe(value: object): string {
 }
 
 function writeArray(array: unknown[]): void {
-  const length = array.length;
-  countContainer(position, open.length, length);
-  open.push(array);
-  writeHead(MAJOR_ARRAY, length);
-  for (let index = 0; index < length; index++) writeItem(array[index]);
-  open.pop();
+  openContainer(array, array, null, MAJOR_ARRAY, array.length);
 }
 
 function writeMap(object: object): void {
   const keys = Object.keys(object);
-  const values = Object.values(object);
-  const count = keys.length;
-  countContainer(position, open.length, count * 2);
-  open.push(object);
-  writeHead(MAJOR_MAP, count);
-  for (let index = 0; index < count; index++) {
-    const key = keys[index] as string;
-    // The scan refuses this key: it would let a message reach Object.prototype.
-    if (key === '__proto__' && broken === null)
-      broken = new MessageError('unsupported', `map key "__proto__" at byte ${position}`);
-    writeText(key);
-    writeItem(values[index]);
-  }
-  open.pop();
+  openContainer(object, Object.values(object), keys, MAJOR_MAP, keys.length);
+}
+
+/** Starts an array or a map of `count` entries: its head now, its items by writeValue. */
+function openContainer(
+  value: object,
+  items: unknown[],
+  keys: string[] | null,
+  major: number,
+  count: number,
+): void {
+  countContainer(position, open.length, keys === null ? count : count * 2);
+  open.push(value);
+  openItems.push(items);
+  openKeys.push(keys);
+  openIndex.push(0);
+  writeHead(major, count);
 }

@@ -1,3 +1,5 @@
+import { MessageError } from './errors.ts';
+
 /** Bounds a decoded message must respect; checked before any decoding allocates. */
 export interface CborLimits {
   /** Length of the encoded message. */
@@ -13,3 +15,38 @@ export const DEFAULT_CBOR_LIMITS: Readonly<CborLimits> = Object.freeze({
   depthMax: 16,
   itemsMax: 4096,
 });
+
+/*
+ * The refusals of a message outside its limits. The scan (cbor-scan.ts) and
+ * the encoder (cbor-encode.ts) give the same ones, so they are made here once.
+ */
+
+export function tooLarge(bytes: number, limits: CborLimits): MessageError {
+  return new MessageError(
+    'too-large',
+    `message of ${bytes} bytes exceeds the limit of ${limits.bytesMax} bytes`,
+  );
+}
+
+export function noItemsAdmitted(limits: CborLimits): MessageError {
+  return new MessageError('too-many-items', `item limit ${limits.itemsMax} admits no message`);
+}
+
+export function tooDeep(at: number, limits: CborLimits): MessageError {
+  return new MessageError(
+    'too-deep',
+    `nesting at byte ${at} exceeds the depth limit of ${limits.depthMax}`,
+  );
+}
+
+export function tooManyItems(limits: CborLimits): MessageError {
+  return new MessageError(
+    'too-many-items',
+    `message declares more than the limit of ${limits.itemsMax} items`,
+  );
+}
+
+/** Such a key would let a message reach Object.prototype. */
+export function protoKey(at: number): MessageError {
+  return new MessageError('unsupported', `map key "__proto__" at byte ${at}`);
+}

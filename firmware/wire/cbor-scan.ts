@@ -13,7 +13,14 @@
  * without them.
  */
 
-import type { CborLimits } from './cbor-limits.ts';
+import {
+  type CborLimits,
+  noItemsAdmitted,
+  protoKey,
+  tooDeep,
+  tooLarge,
+  tooManyItems,
+} from './cbor-limits.ts';
 import { MessageError } from './errors.ts';
 
 const MAJOR_UNSIGNED = 0;
@@ -56,15 +63,10 @@ function readArgument(bytes: Uint8Array, start: number, size: number): number {
 export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
   const end = bytes.length;
   if (end > limits.bytesMax) {
-    throw new MessageError(
-      'too-large',
-      `message of ${end} bytes exceeds the limit of ${limits.bytesMax} bytes`,
-    );
+    throw tooLarge(end, limits);
   }
   if (end === 0) throw new MessageError('malformed', 'message is empty');
-  if (limits.itemsMax < 1) {
-    throw new MessageError('too-many-items', `item limit ${limits.itemsMax} admits no message`);
-  }
+  if (limits.itemsMax < 1) throw noItemsAdmitted(limits);
 
   // Items still to read in each open array or map, innermost last; bounded by depthMax.
   const itemsLeft: number[] = [];
@@ -163,7 +165,7 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
           );
         }
         if (isKey && isProtoKey(bytes, position, argument)) {
-          throw new MessageError('unsupported', `map key "__proto__" at byte ${itemStart}`);
+          throw protoKey(itemStart);
         }
         position += argument;
         break;
@@ -183,19 +185,9 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
             `${major === MAJOR_MAP ? 'map' : 'array'} at byte ${itemStart} has an 8-byte length: lengths take at most 4 bytes`,
           );
         }
-        if (depth >= limits.depthMax) {
-          throw new MessageError(
-            'too-deep',
-            `nesting at byte ${itemStart} exceeds the depth limit of ${limits.depthMax}`,
-          );
-        }
+        if (depth >= limits.depthMax) throw tooDeep(itemStart, limits);
         itemCount += childCount;
-        if (itemCount > limits.itemsMax) {
-          throw new MessageError(
-            'too-many-items',
-            `message declares more than the limit of ${limits.itemsMax} items`,
-          );
-        }
+        if (itemCount > limits.itemsMax) throw tooManyItems(limits);
         if (childCount > 0) {
           itemsLeft.push(childCount);
           isMap.push(major === MAJOR_MAP);

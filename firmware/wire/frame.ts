@@ -119,17 +119,17 @@ function readUint32LittleEndian(bytes: Uint8Array, offset: number): number {
  * and the line fell silent that long after the cut: then at once.
  */
 export class FrameDecoder {
-  private readonly payloadMaxBytes: number;
-  private readonly cutShortAfterMs: number;
+  readonly #payloadMaxBytes: number;
+  readonly #cutShortAfterMs: number;
   /** When the last bytes came (for `cutShortAfterMs`). */
-  private lastBytesAtMs = 0;
+  #lastBytesAtMs = 0;
   /** Holds at most one frame: bytes [start, end) are buffered, not yet consumed. */
-  private readonly buffer: Uint8Array;
-  private start = 0;
-  private end = 0;
+  readonly #buffer: Uint8Array;
+  #start = 0;
+  #end = 0;
   /** An error event was already reported for the bytes being dropped now; cleared by a good frame. */
-  private discarding = false;
-  private readonly counters: FrameDecoderStats = {
+  #discarding = false;
+  readonly #counters: FrameDecoderStats = {
     frames: 0,
     bytesSkipped: 0,
     headerErrors: 0,
@@ -138,20 +138,20 @@ export class FrameDecoder {
   };
 
   constructor(options: FrameDecoderOptions = {}) {
-    this.payloadMaxBytes = options.payloadMaxBytes ?? FRAME_PAYLOAD_MAX_BYTES;
-    this.cutShortAfterMs = options.cutShortAfterMs ?? Number.POSITIVE_INFINITY;
-    checkPayloadMaxBytes(this.payloadMaxBytes);
-    this.buffer = new Uint8Array(this.payloadMaxBytes + FRAME_OVERHEAD_BYTES);
+    this.#payloadMaxBytes = options.payloadMaxBytes ?? FRAME_PAYLOAD_MAX_BYTES;
+    this.#cutShortAfterMs = options.cutShortAfterMs ?? Number.POSITIVE_INFINITY;
+    checkPayloadMaxBytes(this.#payloadMaxBytes);
+    this.#buffer = new Uint8Array(this.#payloadMaxBytes + FRAME_OVERHEAD_BYTES);
   }
 
   /** Live counters (the same object on every read). */
   get stats(): Readonly<FrameDecoderStats> {
-    return this.counters;
+    return this.#counters;
   }
 
   /** Bytes held waiting for the rest of a frame; never more than payloadMaxBytes + overhead. */
   get bufferedBytes(): number {
-    return this.end - this.start;
+    return this.#end - this.#start;
   }
 
   /**
@@ -161,67 +161,70 @@ export class FrameDecoder {
   push(bytes: Uint8Array, nowMs = 0): FrameEvent[] {
     const events: FrameEvent[] = [];
     if (bytes.length > 0) {
-      if (this.end > this.start && nowMs - this.lastBytesAtMs > this.cutShortAfterMs) {
-        this.counters.bytesSkipped += this.end - this.start;
+      if (this.#end > this.#start && nowMs - this.#lastBytesAtMs > this.#cutShortAfterMs) {
+        this.#counters.bytesSkipped += this.#end - this.#start;
         this.reset();
         events.push({
           kind: 'error',
           error: new FrameError('cut-short', 'a frame stopped midway and the line fell silent'),
         });
       }
-      this.lastBytesAtMs = nowMs;
+      this.#lastBytesAtMs = nowMs;
     }
-    const buffer = this.buffer;
+    const buffer = this.#buffer;
     let offset = 0;
     while (offset < bytes.length) {
-      if (this.end === buffer.length) {
+      if (this.#end === buffer.length) {
         // parse() never leaves a full buffer starting at 0, so this frees room.
-        buffer.copyWithin(0, this.start, this.end);
-        this.end -= this.start;
-        this.start = 0;
+        buffer.copyWithin(0, this.#start, this.#end);
+        this.#end -= this.#start;
+        this.#start = 0;
       }
-      const count = Math.min(buffer.length - this.end, bytes.length - offset);
-      buffer.set(count === bytes.length ? bytes : bytes.subarray(offset, offset + count), this.end);
-      this.end += count;
+      const count = Math.min(buffer.length - this.#end, bytes.length - offset);
+      buffer.set(
+        count === bytes.length ? bytes : bytes.subarray(offset, offset + count),
+        this.#end,
+      );
+      this.#end += count;
       offset += count;
-      this.parse(events);
+      this.#parse(events);
     }
     return events;
   }
 
   /** Drops buffered bytes (e.g. the link was reopened). Counters are kept. */
   reset(): void {
-    this.start = 0;
-    this.end = 0;
-    this.discarding = false;
+    this.#start = 0;
+    this.#end = 0;
+    this.#discarding = false;
   }
 
-  private parse(events: FrameEvent[]): void {
-    const buffer = this.buffer;
-    const end = this.end;
-    let start = this.start;
+  #parse(events: FrameEvent[]): void {
+    const buffer = this.#buffer;
+    const end = this.#end;
+    let start = this.#start;
     while (start < end) {
       if (buffer[start] !== FRAME_SYNC_BYTE) {
         let next = start + 1;
         while (next < end && buffer[next] !== FRAME_SYNC_BYTE) next++;
-        this.skipGarbage(next - start, events);
+        this.#skipGarbage(next - start, events);
         start = next;
         continue;
       }
       if (end - start < FRAME_HEADER_BYTES) break;
       if (crc8(buffer, start, start + 3) !== buffer[start + 3]) {
-        this.counters.headerErrors++;
-        this.rejectCandidate(events, 'bad-header', 'frame header CRC-8 mismatch');
+        this.#counters.headerErrors++;
+        this.#rejectCandidate(events, 'bad-header', 'frame header CRC-8 mismatch');
         start++;
         continue;
       }
       const length = (buffer[start + 1] as number) | ((buffer[start + 2] as number) << 8);
-      if (length > this.payloadMaxBytes) {
-        this.counters.oversize++;
-        this.rejectCandidate(
+      if (length > this.#payloadMaxBytes) {
+        this.#counters.oversize++;
+        this.#rejectCandidate(
           events,
           'oversize',
-          `frame declares a ${length}-byte payload, above the limit of ${this.payloadMaxBytes} bytes`,
+          `frame declares a ${length}-byte payload, above the limit of ${this.#payloadMaxBytes} bytes`,
         );
         start++;
         continue;
@@ -230,8 +233,8 @@ export class FrameDecoder {
       const payloadEnd = payloadStart + length;
       if (payloadEnd + FRAME_TRAILER_BYTES > end) break;
       if (crc32c(buffer, payloadStart, payloadEnd) !== readUint32LittleEndian(buffer, payloadEnd)) {
-        this.counters.crcErrors++;
-        this.rejectCandidate(
+        this.#counters.crcErrors++;
+        this.#rejectCandidate(
           events,
           'bad-crc',
           `frame payload CRC-32C mismatch (${length}-byte payload)`,
@@ -241,22 +244,22 @@ export class FrameDecoder {
       }
       // A copy: the buffer is overwritten by the next bytes.
       events.push({ kind: 'frame', payload: buffer.slice(payloadStart, payloadEnd) });
-      this.counters.frames++;
-      this.discarding = false;
+      this.#counters.frames++;
+      this.#discarding = false;
       start = payloadEnd + FRAME_TRAILER_BYTES;
     }
     if (start === end) {
-      this.start = 0;
-      this.end = 0;
+      this.#start = 0;
+      this.#end = 0;
     } else {
-      this.start = start;
+      this.#start = start;
     }
   }
 
-  private skipGarbage(byteCount: number, events: FrameEvent[]): void {
-    this.counters.bytesSkipped += byteCount;
-    if (this.discarding) return;
-    this.discarding = true;
+  #skipGarbage(byteCount: number, events: FrameEvent[]): void {
+    this.#counters.bytesSkipped += byteCount;
+    if (this.#discarding) return;
+    this.#discarding = true;
     events.push({
       kind: 'error',
       error: new FrameError('garbage', 'bytes outside any frame were skipped'),
@@ -264,13 +267,13 @@ export class FrameDecoder {
   }
 
   /** The candidate frame at the start of the buffer is bad: report it; the caller drops its SYNC byte. */
-  private rejectCandidate(
+  #rejectCandidate(
     events: FrameEvent[],
     code: 'bad-header' | 'bad-crc' | 'oversize',
     message: string,
   ): void {
-    this.counters.bytesSkipped++;
-    this.discarding = true;
+    this.#counters.bytesSkipped++;
+    this.#discarding = true;
     events.push({ kind: 'error', error: new FrameError(code, message) });
   }
 }

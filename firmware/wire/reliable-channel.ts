@@ -46,43 +46,43 @@ function checkOptions(options: ReliableChannelOptions): void {
 }
 
 export class ReliableChannel<T> {
-  private readonly windowMax: number;
-  private readonly queueMax: number;
-  private readonly retransmitTimeoutMs: number;
+  readonly #windowMax: number;
+  readonly #queueMax: number;
+  readonly #retransmitTimeoutMs: number;
 
   // Send side: a ring of queueMax slots holding every unacknowledged body,
   // oldest first. Seqs [oldestUnackedSeq, nextNewSeq) are in flight, the rest wait.
-  private readonly sendBodies: (T | undefined)[];
-  private readonly retransmitAtMs: Float64Array;
-  private sendHead = 0;
-  private oldestUnackedSeq = 1;
-  private nextNewSeq = 1;
-  private unackedCount = 0;
+  readonly #sendBodies: (T | undefined)[];
+  readonly #retransmitAtMs: Float64Array;
+  #sendHead = 0;
+  #oldestUnackedSeq = 1;
+  #nextNewSeq = 1;
+  #unackedCount = 0;
 
   // Receive side: seq `deliveredSeq` and all before it went to the caller; segments
   // ahead of it wait in a ring of windowMax slots indexed by seq % windowMax.
-  private deliveredSeq = 0;
-  private readonly reorderBodies: (T | undefined)[];
-  private readonly reorderPresent: Uint8Array;
-  private owed = false;
+  #deliveredSeq = 0;
+  readonly #reorderBodies: (T | undefined)[];
+  readonly #reorderPresent: Uint8Array;
+  #owed = false;
 
   constructor(options: Partial<ReliableChannelOptions> = {}) {
     const resolved: ReliableChannelOptions = { ...DEFAULT_CHANNEL_OPTIONS, ...options };
     checkOptions(resolved);
-    this.windowMax = resolved.windowMax;
-    this.queueMax = resolved.queueMax;
-    this.retransmitTimeoutMs = resolved.retransmitTimeoutMs;
-    this.sendBodies = new Array<T | undefined>(this.queueMax).fill(undefined);
-    this.retransmitAtMs = new Float64Array(this.queueMax);
-    this.reorderBodies = new Array<T | undefined>(this.windowMax).fill(undefined);
-    this.reorderPresent = new Uint8Array(this.windowMax);
+    this.#windowMax = resolved.windowMax;
+    this.#queueMax = resolved.queueMax;
+    this.#retransmitTimeoutMs = resolved.retransmitTimeoutMs;
+    this.#sendBodies = new Array<T | undefined>(this.#queueMax).fill(undefined);
+    this.#retransmitAtMs = new Float64Array(this.#queueMax);
+    this.#reorderBodies = new Array<T | undefined>(this.#windowMax).fill(undefined);
+    this.#reorderPresent = new Uint8Array(this.#windowMax);
   }
 
   /** Queue a body for reliable delivery. Returns false and queues nothing when queueMax bodies are already waiting or in flight. */
   send(body: T): boolean {
-    if (this.unackedCount >= this.queueMax) return false;
-    this.sendBodies[(this.sendHead + this.unackedCount) % this.queueMax] = body;
-    this.unackedCount++;
+    if (this.#unackedCount >= this.#queueMax) return false;
+    this.#sendBodies[(this.#sendHead + this.#unackedCount) % this.#queueMax] = body;
+    this.#unackedCount++;
     return true;
   }
 
@@ -92,27 +92,27 @@ export class ReliableChannel<T> {
    */
   poll(now: number, max = Number.POSITIVE_INFINITY): DataSegment<T>[] {
     const segments: DataSegment<T>[] = [];
-    const inFlightEndSeq = this.nextNewSeq;
-    const retransmitAt = now + this.retransmitTimeoutMs;
+    const inFlightEndSeq = this.#nextNewSeq;
+    const retransmitAt = now + this.#retransmitTimeoutMs;
     // Retransmissions first: they hold up everything behind them at the receiver.
-    for (let seq = this.oldestUnackedSeq; seq < inFlightEndSeq && segments.length < max; seq++) {
-      const slot = this.sendSlot(seq);
-      if ((this.retransmitAtMs[slot] as number) <= now) {
-        segments.push({ seq, body: this.sendBodies[slot] as T, resent: true });
-        this.retransmitAtMs[slot] = retransmitAt;
+    for (let seq = this.#oldestUnackedSeq; seq < inFlightEndSeq && segments.length < max; seq++) {
+      const slot = this.#sendSlot(seq);
+      if ((this.#retransmitAtMs[slot] as number) <= now) {
+        segments.push({ seq, body: this.#sendBodies[slot] as T, resent: true });
+        this.#retransmitAtMs[slot] = retransmitAt;
       }
     }
     const windowEndSeq = Math.min(
-      this.oldestUnackedSeq + this.unackedCount,
-      this.oldestUnackedSeq + this.windowMax,
+      this.#oldestUnackedSeq + this.#unackedCount,
+      this.#oldestUnackedSeq + this.#windowMax,
     );
     let seq = inFlightEndSeq;
     for (; seq < windowEndSeq && segments.length < max; seq++) {
-      const slot = this.sendSlot(seq);
-      segments.push({ seq, body: this.sendBodies[slot] as T });
-      this.retransmitAtMs[slot] = retransmitAt;
+      const slot = this.#sendSlot(seq);
+      segments.push({ seq, body: this.#sendBodies[slot] as T });
+      this.#retransmitAtMs[slot] = retransmitAt;
     }
-    this.nextNewSeq = Math.max(inFlightEndSeq, seq);
+    this.#nextNewSeq = Math.max(inFlightEndSeq, seq);
     return segments;
   }
 
@@ -123,14 +123,14 @@ export class ReliableChannel<T> {
    * be sent again before its first copy could be acknowledged.
    */
   sentUntil(seq: number, doneAtMs: number): void {
-    if (seq < this.oldestUnackedSeq || seq >= this.nextNewSeq) return;
-    this.retransmitAtMs[this.sendSlot(seq)] = doneAtMs + this.retransmitTimeoutMs;
+    if (seq < this.#oldestUnackedSeq || seq >= this.#nextNewSeq) return;
+    this.#retransmitAtMs[this.#sendSlot(seq)] = doneAtMs + this.#retransmitTimeoutMs;
   }
 
   /** Bodies the window would let poll() send now for the first time (the caller's pacing holds them). */
   get sendable(): number {
-    const windowEndSeq = this.oldestUnackedSeq + Math.min(this.unackedCount, this.windowMax);
-    return Math.max(0, windowEndSeq - this.nextNewSeq);
+    const windowEndSeq = this.#oldestUnackedSeq + Math.min(this.#unackedCount, this.#windowMax);
+    return Math.max(0, windowEndSeq - this.#nextNewSeq);
   }
 
   /**
@@ -141,62 +141,62 @@ export class ReliableChannel<T> {
   receive(segment: DataSegment<T>): T[] {
     const seq = segment.seq;
     if (!Number.isSafeInteger(seq) || seq < 1) return [];
-    this.owed = true;
-    if (seq <= this.deliveredSeq || seq > this.deliveredSeq + this.windowMax) return [];
-    if (seq !== this.deliveredSeq + 1) {
-      const slot = seq % this.windowMax;
-      if (this.reorderPresent[slot] === 0) {
-        this.reorderPresent[slot] = 1;
-        this.reorderBodies[slot] = segment.body;
+    this.#owed = true;
+    if (seq <= this.#deliveredSeq || seq > this.#deliveredSeq + this.#windowMax) return [];
+    if (seq !== this.#deliveredSeq + 1) {
+      const slot = seq % this.#windowMax;
+      if (this.#reorderPresent[slot] === 0) {
+        this.#reorderPresent[slot] = 1;
+        this.#reorderBodies[slot] = segment.body;
       }
       return [];
     }
     const delivered: T[] = [segment.body];
-    this.deliveredSeq = seq;
+    this.#deliveredSeq = seq;
     for (;;) {
-      const slot = (this.deliveredSeq + 1) % this.windowMax;
-      if (this.reorderPresent[slot] === 0) break;
-      delivered.push(this.reorderBodies[slot] as T);
-      this.reorderPresent[slot] = 0;
-      this.reorderBodies[slot] = undefined;
-      this.deliveredSeq++;
+      const slot = (this.#deliveredSeq + 1) % this.#windowMax;
+      if (this.#reorderPresent[slot] === 0) break;
+      delivered.push(this.#reorderBodies[slot] as T);
+      this.#reorderPresent[slot] = 0;
+      this.#reorderBodies[slot] = undefined;
+      this.#deliveredSeq++;
     }
     return delivered;
   }
 
   /** The peer's cumulative ack, as carried by any incoming message. Frees acknowledged segments; ignores stale acks and acks for seqs never sent. */
   onAck(ack: number): void {
-    if (!Number.isSafeInteger(ack) || ack < this.oldestUnackedSeq || ack >= this.nextNewSeq) {
+    if (!Number.isSafeInteger(ack) || ack < this.#oldestUnackedSeq || ack >= this.#nextNewSeq) {
       return;
     }
-    const freed = ack - this.oldestUnackedSeq + 1;
+    const freed = ack - this.#oldestUnackedSeq + 1;
     for (let index = 0; index < freed; index++) {
-      this.sendBodies[(this.sendHead + index) % this.queueMax] = undefined;
+      this.#sendBodies[(this.#sendHead + index) % this.#queueMax] = undefined;
     }
-    this.sendHead = (this.sendHead + freed) % this.queueMax;
-    this.oldestUnackedSeq = ack + 1;
-    this.unackedCount -= freed;
+    this.#sendHead = (this.#sendHead + freed) % this.#queueMax;
+    this.#oldestUnackedSeq = ack + 1;
+    this.#unackedCount -= freed;
   }
 
   /** Cumulative ack to piggyback on every outgoing message: the highest seq delivered in order. */
   get ackNumber(): number {
-    return this.deliveredSeq;
+    return this.#deliveredSeq;
   }
 
   /** True when data arrived since the last ack went out; send an ack (or piggyback one) and call ackSent(). */
   get ackOwed(): boolean {
-    return this.owed;
+    return this.#owed;
   }
 
   ackSent(): void {
-    this.owed = false;
+    this.#owed = false;
   }
 
   /** The earliest time poll() has a retransmission due, or undefined if nothing is in flight. */
   nextRetransmitAt(): number | undefined {
     let earliest: number | undefined;
-    for (let seq = this.oldestUnackedSeq; seq < this.nextNewSeq; seq++) {
-      const at = this.retransmitAtMs[this.sendSlot(seq)] as number;
+    for (let seq = this.#oldestUnackedSeq; seq < this.#nextNewSeq; seq++) {
+      const at = this.#retransmitAtMs[this.#sendSlot(seq)] as number;
       if (earliest === undefined || at < earliest) earliest = at;
     }
     return earliest;
@@ -204,29 +204,29 @@ export class ReliableChannel<T> {
 
   /** Bodies not yet acknowledged by the peer (in flight + waiting). */
   get pending(): number {
-    return this.unackedCount;
+    return this.#unackedCount;
   }
 
   /** Segments sent and not yet acknowledged; never above windowMax. */
   get inFlight(): number {
-    return this.nextNewSeq - this.oldestUnackedSeq;
+    return this.#nextNewSeq - this.#oldestUnackedSeq;
   }
 
   /** Forget everything (the peer restarted): sequence numbers start again at 1. */
   reset(): void {
-    this.sendBodies.fill(undefined);
-    this.retransmitAtMs.fill(0);
-    this.sendHead = 0;
-    this.oldestUnackedSeq = 1;
-    this.nextNewSeq = 1;
-    this.unackedCount = 0;
-    this.deliveredSeq = 0;
-    this.reorderBodies.fill(undefined);
-    this.reorderPresent.fill(0);
-    this.owed = false;
+    this.#sendBodies.fill(undefined);
+    this.#retransmitAtMs.fill(0);
+    this.#sendHead = 0;
+    this.#oldestUnackedSeq = 1;
+    this.#nextNewSeq = 1;
+    this.#unackedCount = 0;
+    this.#deliveredSeq = 0;
+    this.#reorderBodies.fill(undefined);
+    this.#reorderPresent.fill(0);
+    this.#owed = false;
   }
 
-  private sendSlot(seq: number): number {
-    return (this.sendHead + (seq - this.oldestUnackedSeq)) % this.queueMax;
+  #sendSlot(seq: number): number {
+    return (this.#sendHead + (seq - this.#oldestUnackedSeq)) % this.#queueMax;
   }
 }

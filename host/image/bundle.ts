@@ -1,13 +1,12 @@
 /**
  * Bundles an image entry into one engine-neutral script: esbuild with
- * platform 'neutral', an IIFE with a global name, minified, no Node built-ins
+ * platform 'neutral', an IIFE that sets globalThis.tandemImage, minified, no Node built-ins
  * and no require(). The same sources give the same bytes: no timestamps,
  * root-relative paths, no comments kept.
  */
 import { build, type Message } from 'esbuild';
 import { dynamicImportAt } from '../../boards/node/dynamic-import.ts';
 import type { CheckpointModel } from '../../firmware/app.ts';
-import { IMAGE_GLOBAL } from '../../firmware/image-entry/tandem-image.ts';
 import type { AppSource } from './app-registry.ts';
 import { BuildError } from './errors.ts';
 import { firmwarePure } from './firmware-pure.ts';
@@ -88,7 +87,6 @@ function buildScript(contents: string, root: string, nodeImports: NodeImport[]) 
     metafile: true,
     platform: 'neutral',
     format: 'iife',
-    globalName: IMAGE_GLOBAL,
     target: IMAGE_TARGET,
     // Neutral resolves no package.json main fields by default. Without the 'node'
     // condition, packages with an exports map resolve to their default, non-Node

@@ -33,11 +33,9 @@ export function imageEntrySource(options: EntryOptions): string {
     lines.push(`const factory = versions[${JSON.stringify(source.tableKey)}];`);
   }
   lines.push(`import { runPair } from ${specifier(root, join(root, PAIR_MAIN_MODULE))};`);
-  lines.push(`export const app = factory(${JSON.stringify(model)});`);
-  lines.push('export { runPair };');
-  // The IIFE's global name is the same and its exports are the same fields, so a
-  // board that runs the script at top level (where `var` makes a global) sees them too.
-  lines.push(`globalThis.${IMAGE_GLOBAL} = { app, runPair };`);
+  // The global is the image's only output: the script exports nothing, so esbuild
+  // adds no export helpers, and a board sees it however it runs the script.
+  lines.push(`globalThis.${IMAGE_GLOBAL} = { app: factory(${JSON.stringify(model)}), runPair };`);
   return `${lines.join('\n')}\n`;
 }
 
