@@ -143,6 +143,8 @@ export interface SeedViolation {
 export interface SeedResult extends SafetyCounts {
   readonly seed: number;
   readonly faultModel: FaultModel;
+  /** Whether the boards had durable stores (`retained`) or not. */
+  readonly durability: Durability;
   readonly topology: Topology;
   readonly violations: readonly SeedViolation[];
   /**
@@ -1715,6 +1717,7 @@ class World {
     return {
       seed: this.options.seed,
       faultModel: this.wide ? 'wide' : 'classic',
+      durability: this.options.durability ?? 'memory',
       topology: this.profile.topology,
       violations,
       multiFault,
