@@ -4,8 +4,8 @@
  * bytes) in whole write units, an erase sets a whole block to 0xff. The
  * medium only stores what it is given (memory for the simulator, a file for
  * the Node boards). Power can be cut at any operation: the operation is torn
- * (a write programs only its first half, an erase leaves its block half
- * erased), then `onPowerCut` runs. On a board process it ends the process
+ * (a write programs only a prefix of its bytes, an erase leaves the rest of
+ * its block as it was; half by default, `tornShare`), then `onPowerCut` runs. On a board process it ends the process
  * (the power is gone); where it returns control by throwing (in-process
  * tests), every later operation throws too, until `powerOn`.
  */
@@ -50,6 +50,8 @@ export class FlashRegion implements DurableRegion {
   operations = 0;
   /** Operation number (1-based, counted like `operations`) at which power is cut; 0 for never. */
   cutAtOperation = 0;
+  /** Share of the cut operation's bytes that are done when power goes (a prefix, rounded down). */
+  tornShare = 0.5;
   #off = false;
 
   constructor(
@@ -85,7 +87,7 @@ export class FlashRegion implements DurableRegion {
       );
     }
     const torn = this.#operation();
-    const count = torn ? Math.floor(bytes.length / 2) : bytes.length;
+    const count = torn ? Math.floor(bytes.length * this.tornShare) : bytes.length;
     const programmed = this.medium.read(offset, count);
     for (let i = 0; i < count; i++) {
       programmed[i] = (programmed[i] as number) & (bytes[i] as number);
@@ -102,7 +104,7 @@ export class FlashRegion implements DurableRegion {
     const size = this.geometry.eraseBlockBytes;
     this.medium.store(
       block * size,
-      new Uint8Array(torn ? Math.floor(size / 2) : size).fill(ERASED),
+      new Uint8Array(torn ? Math.floor(size * this.tornShare) : size).fill(ERASED),
     );
     this.erases[block] = (this.erases[block] ?? 0) + 1;
     if (torn) this.onPowerCut();
