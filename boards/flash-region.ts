@@ -50,6 +50,10 @@ export class FlashRegion implements DurableRegion {
   operations = 0;
   /** Operation number (1-based, counted like `operations`) at which power is cut; 0 for never. */
   cutAtOperation = 0;
+  /** Erases since power-on (counted in `operations` too). */
+  erasesDone = 0;
+  /** Erase number (1-based, counted like `erasesDone`) at which power is cut; 0 for never. */
+  cutAtErase = 0;
   /** Share of the cut operation's bytes that are done when power goes (a prefix, rounded down). */
   tornShare = 0.5;
   #off = false;
@@ -71,6 +75,8 @@ export class FlashRegion implements DurableRegion {
     this.#off = false;
     this.cutAtOperation = 0;
     this.operations = 0;
+    this.cutAtErase = 0;
+    this.erasesDone = 0;
   }
 
   read(offset: number, length: number): Uint8Array {
@@ -100,7 +106,7 @@ export class FlashRegion implements DurableRegion {
     if (!Number.isInteger(block) || block < 0 || block >= this.geometry.blockCount) {
       throw argumentError(`no erase block ${block} (0..${this.geometry.blockCount - 1})`);
     }
-    const torn = this.#operation();
+    const torn = this.#operation(true);
     const size = this.geometry.eraseBlockBytes;
     this.medium.store(
       block * size,
@@ -111,10 +117,12 @@ export class FlashRegion implements DurableRegion {
   }
 
   /** Counts an operation; true when power is cut in the middle of it. */
-  #operation(): boolean {
+  #operation(erase = false): boolean {
     if (this.#off) this.onPowerCut();
     this.operations += 1;
-    if (this.cutAtOperation !== 0 && this.operations >= this.cutAtOperation) {
+    if (erase) this.erasesDone += 1;
+    const atErase = erase && this.cutAtErase !== 0 && this.erasesDone >= this.cutAtErase;
+    if (atErase || (this.cutAtOperation !== 0 && this.operations >= this.cutAtOperation)) {
       this.#off = true;
       return true;
     }

@@ -245,12 +245,15 @@ const G_TO_WHOLE_SPREAD_MS = 800;
 /**
  * With durable stores, power is also cut inside a store operation: every 3
  * to 11 s a board (the serving one, the backup, or either) is armed to lose
- * power inside one of its next 1 to 4 writes or erases. That operation is
- * torn: a prefix of its bytes lands, from none to all but the last.
+ * power inside one of its next 1 to 4 writes or erases, or (a third of the
+ * cuts) inside its k-th erase from now, which lands in a compaction (erases
+ * happen nowhere else) anywhere among the erases of an area. That operation
+ * is torn: a prefix of its bytes lands, from none to all but the last.
  */
 const STORE_CUT_EVERY_MIN_MS = 3000;
 const STORE_CUT_EVERY_SPREAD_MS = 8000;
 const STORE_CUT_OPERATIONS_MAX = 4;
+const STORE_CUT_IN_COMPACTION_SHARE = 1 / 3;
 /** A board whose power a store cut took is off for 20 to 1520 ms, as a pulled one. */
 const STORE_CUT_OFF_MIN_MS = 20;
 const STORE_CUT_OFF_SPREAD_MS = 1500;
@@ -718,15 +721,18 @@ class World {
     let at = 300 + r() * STORE_CUT_EVERY_SPREAD_MS;
     while (at < end) {
       const victim = r();
-      const nth = 1 + Math.floor(r() * STORE_CUT_OPERATIONS_MAX);
+      const inCompaction = r() < STORE_CUT_IN_COMPACTION_SHARE;
+      const nth = inCompaction
+        ? 1 + Math.floor(r() * (SIM_STORE.blockCount / 2))
+        : 1 + Math.floor(r() * STORE_CUT_OPERATIONS_MAX);
       const share = r();
-      this.queue.at(at, () => this.#armStoreCut(victim, nth, share));
+      this.queue.at(at, () => this.#armStoreCut(victim, inCompaction, nth, share));
       at += STORE_CUT_EVERY_MIN_MS + r() * STORE_CUT_EVERY_SPREAD_MS;
     }
   }
 
-  /** Arms board's store to lose power inside its `nth` operation from now, `share` of it done. */
-  #armStoreCut(victim: number, nth: number, share: number): void {
+  /** Arms a board's store to lose power inside its `nth` operation (or erase) from now, `share` of it done. */
+  #armStoreCut(victim: number, inCompaction: boolean, nth: number, share: number): void {
     const index =
       victim < 0.5
         ? this.#roleIndex('serving')
@@ -737,10 +743,11 @@ class World {
             : 1;
     if (index === null || !(this.boards[index] as SimBoard).powered) return;
     const store = this.#stores[index] as RetentiveMemory;
-    store.cutAtOperation = store.operations + nth;
+    if (inCompaction) store.cutAtErase = store.erasesDone + nth;
+    else store.cutAtOperation = store.operations + nth;
     store.tornShare = share;
     this.trace.push(
-      `${this.#time()}  fault: P${index + 1} to lose power inside its store operation ${nth} from now`,
+      `${this.#time()}  fault: P${index + 1} to lose power inside its ${inCompaction ? 'erase' : 'store operation'} ${nth} from now`,
     );
   }
 
@@ -1742,7 +1749,11 @@ class World {
     this.onSwitchStepPush = null;
     this.onSwitchStepHandover = null;
     for (const client of this.clients) client.stop();
-    for (const store of this.#stores) if (store !== null) store.cutAtOperation = 0;
+    for (const store of this.#stores) {
+      if (store === null) continue;
+      store.cutAtOperation = 0;
+      store.cutAtErase = 0;
+    }
     this.#endHubStall(true);
     for (const index of [0, 1] as const) {
       this.#stallUntil[index] = this.queue.now;
