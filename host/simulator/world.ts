@@ -355,6 +355,8 @@ class World {
   readonly #stores: readonly [RetentiveMemory | null, RetentiveMemory | null];
   /** Draws of the store cuts: a stream of their own, so the other draws stay as they were. */
   readonly #storeRandom: () => number;
+  /** Per board: power went inside a store operation during the input under way. */
+  readonly #cutStruck = [false, false];
   /** Per board: the window of the pull it is unpowered by, if any. */
   readonly #pullWindow: (number | null)[] = [null, null];
   /** Service gap found while two faults' windows overlapped (counted apart, reported once a gap). */
@@ -423,8 +425,11 @@ class World {
     this.copies = new StateCopies(retained);
     // The stores cover any number of power losses: overlapping ones excuse nothing.
     this.windows = new FaultWindows(retained ? POWER_FAULTS : []);
-    const store = () => (options.durability === 'retained' ? new RetentiveMemory(SIM_STORE) : null);
-    this.#stores = [store(), store()];
+    const store = (index: 0 | 1) =>
+      options.durability === 'retained'
+        ? new RetentiveMemory(SIM_STORE, () => this.#powerCut(index))
+        : null;
+    this.#stores = [store(0), store(1)];
     this.boards = [
       new SimBoard(
         1,
@@ -690,13 +695,24 @@ class World {
    * board is pulled. Returns what `run` returned, or null after such a cut.
    */
   #drive<T>(index: 0 | 1, run: () => T): T | null {
+    let result: T | null = null;
     try {
-      return run();
+      result = run();
     } catch (error) {
       if (!(error instanceof PowerCutError)) throw error;
-      this.#storeCutStruck(index);
-      return null;
     }
+    // The core may have caught the cut itself (it logs a fault in an input
+    // and goes on): the store's flag says power went, whatever the core did after.
+    if (!this.#cutStruck[index]) return result;
+    this.#cutStruck[index] = false;
+    this.#storeCutStruck(index);
+    return null;
+  }
+
+  /** The store's power-cut hook: the board's power is gone (the world pulls it once the input returns). */
+  #powerCut(index: 0 | 1): never {
+    this.#cutStruck[index] = true;
+    throw new PowerCutError('power cut during a store operation');
   }
 
   #storeCutStruck(index: 0 | 1): void {
