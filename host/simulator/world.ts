@@ -705,8 +705,24 @@ class World {
     // and goes on): the store's flag says power went, whatever the core did after.
     if (!this.#cutStruck[index]) return result;
     this.#cutStruck[index] = false;
+    this.#executedBeforeCut(index);
     this.#storeCutStruck(index);
     return null;
+  }
+
+  /**
+   * What the core executed in the input a cut ended is history, not output:
+   * the store write under way may have landed whole (cut after its last
+   * programmed byte), and a recovered board then answers a retry of it from
+   * its reply cache. Its replies, bytes and effects never leave.
+   */
+  #executedBeforeCut(index: 0 | 1): void {
+    const core = (this.boards[index] as SimBoard).core;
+    for (const output of core?.takeOutputs() ?? []) {
+      if (output.kind !== 'event' || output.event.kind !== 'executed') continue;
+      this.#log(index, `${describe(output.event)} (power went in that input)`);
+      this.history.executed(output.event);
+    }
   }
 
   /** The store's power-cut hook: the board's power is gone (the world pulls it once the input returns). */
