@@ -4,8 +4,8 @@
  * bytes) in whole write units, an erase sets a whole block to 0xff. The
  * medium only stores what it is given (memory for the simulator, a file for
  * the Node boards). Power can be cut at any operation: the operation is torn
- * (a write programs only its first half, an erase leaves its block half
- * erased), then `onPowerCut` runs. On a board process it ends the process
+ * (a write programs only a prefix of its bytes, an erase leaves the rest of
+ * its block as it was; half by default, `tornShare`), then `onPowerCut` runs. On a board process it ends the process
  * (the power is gone); where it returns control by throwing (in-process
  * tests), every later operation throws too, until `powerOn`.
  */
@@ -50,6 +50,12 @@ export class FlashRegion implements DurableRegion {
   operations = 0;
   /** Operation number (1-based, counted like `operations`) at which power is cut; 0 for never. */
   cutAtOperation = 0;
+  /** Erases since power-on (counted in `operations` too). */
+  erasesDone = 0;
+  /** Erase number (1-based, counted like `erasesDone`) at which power is cut; 0 for never. */
+  cutAtErase = 0;
+  /** Share of the cut operation's bytes that are done when power goes (a prefix, rounded down). */
+  tornShare = 0.5;
   #off = false;
 
   constructor(
@@ -69,6 +75,8 @@ export class FlashRegion implements DurableRegion {
     this.#off = false;
     this.cutAtOperation = 0;
     this.operations = 0;
+    this.cutAtErase = 0;
+    this.erasesDone = 0;
   }
 
   read(offset: number, length: number): Uint8Array {
@@ -85,7 +93,7 @@ export class FlashRegion implements DurableRegion {
       );
     }
     const torn = this.#operation();
-    const count = torn ? Math.floor(bytes.length / 2) : bytes.length;
+    const count = torn ? Math.floor(bytes.length * this.tornShare) : bytes.length;
     const programmed = this.medium.read(offset, count);
     for (let i = 0; i < count; i++) {
       programmed[i] = (programmed[i] as number) & (bytes[i] as number);
@@ -98,21 +106,23 @@ export class FlashRegion implements DurableRegion {
     if (!Number.isInteger(block) || block < 0 || block >= this.geometry.blockCount) {
       throw argumentError(`no erase block ${block} (0..${this.geometry.blockCount - 1})`);
     }
-    const torn = this.#operation();
+    const torn = this.#operation(true);
     const size = this.geometry.eraseBlockBytes;
     this.medium.store(
       block * size,
-      new Uint8Array(torn ? Math.floor(size / 2) : size).fill(ERASED),
+      new Uint8Array(torn ? Math.floor(size * this.tornShare) : size).fill(ERASED),
     );
     this.erases[block] = (this.erases[block] ?? 0) + 1;
     if (torn) this.onPowerCut();
   }
 
   /** Counts an operation; true when power is cut in the middle of it. */
-  #operation(): boolean {
+  #operation(erase = false): boolean {
     if (this.#off) this.onPowerCut();
     this.operations += 1;
-    if (this.cutAtOperation !== 0 && this.operations >= this.cutAtOperation) {
+    if (erase) this.erasesDone += 1;
+    const atErase = erase && this.cutAtErase !== 0 && this.erasesDone >= this.cutAtErase;
+    if (atErase || (this.cutAtOperation !== 0 && this.operations >= this.cutAtOperation)) {
       this.#off = true;
       return true;
     }

@@ -13,6 +13,7 @@ const badArguments: readonly (readonly [args: readonly string[], option: string]
   [['simulate', '--seeds', '-3'], '--seeds'],
   [['simulate', '--seeds', 'abc'], '--seeds'],
   [['simulate', '--mode', 'foo'], '--mode'],
+  [['simulate', '--durability', 'flash'], '--durability'],
   [['simulate', '--run-ms', '0'], '--run-ms'],
   [['bench-simulate', '--seeds', '0'], '--seeds'],
 ];

@@ -55,6 +55,41 @@ test('simulate --json prints one JSON object with the contract keys', async (t) 
   }
 });
 
+test('simulate --durability retained says so in the JSON and in its reproduce line', async (t) => {
+  const run = await runCli(
+    ['simulate', '--seeds', '2', '--durability', 'retained', '--json', '--run-ms', '5000'],
+    CLI_TIMEOUT_MS,
+  );
+  const result = JSON.parse(run.stdout) as { durability: string; failingSeeds: number[] };
+  t.is(result.durability, 'retained');
+  const failing = result.failingSeeds[0];
+  if (failing === undefined) t.is(run.code, 0);
+  else t.regex(run.stderr, new RegExp(`--seed ${failing} --mode state --durability retained`));
+  const memory = await runCli(
+    ['simulate', '--seed', '3', '--run-ms', '2000', '--json'],
+    CLI_TIMEOUT_MS,
+  );
+  t.is((JSON.parse(memory.stdout) as { durability: string }).durability, 'memory');
+});
+
+test('simulate --durability retained refuses an app that keeps its state in memory (exit 2, a hint)', async (t) => {
+  const run = await runCli(
+    [
+      'simulate',
+      '--durability',
+      'retained',
+      '--app',
+      'test/fixtures/counter-app.ts',
+      '--seeds',
+      '1',
+    ],
+    CLI_TIMEOUT_MS,
+  );
+  t.is(run.code, 2);
+  t.regex(run.stderr, /keeps its state in memory\n\s+hint: /);
+  t.is(run.stdout, '');
+});
+
 test('simulate without --json prints a summary with double failures on their own line', async (t) => {
   const run = await runCli(['simulate', '--seeds', '2', '--run-ms', '3000'], CLI_TIMEOUT_MS);
   t.true(run.code === 0 || run.code === 1);

@@ -173,3 +173,37 @@ test('a store that fails verification is refused loudly, never replaced by an em
     'nobody serves over a refused store',
   );
 });
+
+test('a board that served alone recovers though its partner, heard, refuses its store; the refusing board joins', (t) => {
+  // Processor 1 served alone, so no other store can hold anything newer
+  // than its own: a partner that refuses its store (bit rot here; a
+  // fallback's trial image that cannot read the newer version's log in the
+  // simulator's seeds) cannot hold a newer history either. Processor 1
+  // serves, as it would if the partner stayed off, and never asks to be
+  // woken in the past while it waits. Before, both waited for good, and
+  // processor 1's core asked for a wake-up at the same instant again and
+  // again once its recover-alone time had passed with the partner heard.
+  const { pair, stores } = retainedPair();
+  write(pair, 0, 'a', 3);
+  pair.powerOff(1);
+  pair.runUntil(() => pair.core(0).role === 'primary-alone' && pair.core(0).serving);
+  const alone = write(pair, 0, 'b', 3);
+  pair.powerOff(0);
+  const area = stores[1].bytes.length / 2;
+  for (const at of [0, area])
+    stores[1].bytes[at + 20] = (stores[1].bytes[at + 20] as number) ^ 0x5a;
+  pair.run(100);
+  pair.boot(0);
+  pair.boot(1);
+  for (let waited = 0; waited < 3000 && pair.core(0).role === 'booting'; waited += 10) {
+    pair.run(10);
+    if (pair.core(0).role === 'booting')
+      t.true(pair.core(0).nextWakeMs() > pair.nowMs, `a wake-up in the past at ${pair.nowMs} ms`);
+  }
+  const refused = pair.eventsOf('store-refused')[0];
+  t.is(refused?.kind === 'store-refused' ? refused.code : '', 'unreadable');
+  pair.runUntil(() => pair.whole);
+  t.is(serving(pair), 0);
+  assertAllThere(t, pair, alone);
+  t.is(pair.core(1).txn, pair.core(0).txn, 'the refusing board joined with the recovered history');
+});

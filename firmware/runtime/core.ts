@@ -357,7 +357,8 @@ export class PairCore {
       wake = Math.min(wake, this.#detector.offSettledWakeMs());
     if (role.name === 'backup' || (this.#joinerMidTransfer() && !this.#detector.partnerUp))
       wake = Math.min(wake, this.#detector.takeoverWakeMs());
-    wake = Math.min(wake, this.#recoverAloneAtMs());
+    // Alone only while no path is up (as the tick decides it); a path that is up wakes us when it falls silent.
+    if (!this.#links.up.includes(true)) wake = Math.min(wake, this.#recoverAloneAtMs());
     if (role.name === 'switching' && role.step === 'awaiting-boot') {
       wake = Math.min(wake, role.sinceMs + this.config.switchBootTimeoutMs + 1);
     } else if (role.name === 'switching' && bigCheckpointUnderWay(role)) {
@@ -1509,10 +1510,16 @@ export class PairCore {
    * Both processors boot. The newer history serves: the higher (term, txn)
    * of the two stores, processor 1 on a tie; the other joins it. With no
    * history on either side, processor 1 starts the app empty, as before.
-   * A store that was refused stops both: what it held may be the newest.
+   * A store that was refused stops both: what it held may be the newest,
+   * unless ours is solo (no other store can hold anything newer: we recover,
+   * as we would if the refusing partner were off, and it joins us).
    */
   #bothBooting(partner: Status): void {
-    if (this.#storeRefused || partner.stored === 'refused') return;
+    if (this.#storeRefused) return;
+    if (partner.stored === 'refused') {
+      if (this.#stored?.solo === true) this.#recover(partner.term, false);
+      return;
+    }
     const mine = this.#stored;
     const theirs = partner.stored;
     if (mine === null) {

@@ -14,7 +14,7 @@ export function campaignSummary(result: CampaignResult, style: Stylist): string[
   const lines = [
     style(
       'bold',
-      `${result.app} ${current} -> ${next}, ${result.mode} checkpoints: seeds ${result.startSeed}..${lastSeed}, ${seconds(result.runMs, 0)} of ${result.faultModel} faults each`,
+      `${result.app} ${current} -> ${next}, ${result.mode} checkpoints, ${result.durability} state: seeds ${result.startSeed}..${lastSeed}, ${seconds(result.runMs, 0)} of ${result.faultModel} faults each`,
     ),
     ...formatTable([
       ['seeds', count(result.seeds)],

@@ -1,10 +1,10 @@
 /**
  * The command line that replays one seed exactly as a campaign ran it. Scripts
- * look for `reproduce with: npx tandem simulate --seed N --mode M`; --app and
- * --run-ms follow only when they differ from the defaults.
+ * look for `reproduce with: npx tandem simulate --seed N --mode M`; --app,
+ * --run-ms, --durability and the fault options follow only when they differ from the defaults.
  */
-import type { CheckpointModel } from '../../firmware/app.ts';
-import { DEFAULT_FAULT_MODEL, DEFAULT_RUN_MS } from '../simulator/campaign.ts';
+import type { CheckpointModel, Durability } from '../../firmware/app.ts';
+import { DEFAULT_DURABILITY, DEFAULT_FAULT_MODEL, DEFAULT_RUN_MS } from '../simulator/campaign.ts';
 import type { FaultModel } from '../simulator/fault-model.ts';
 
 export interface ReproduceSpec {
@@ -12,6 +12,7 @@ export interface ReproduceSpec {
   readonly mode: CheckpointModel;
   readonly app?: string | undefined;
   readonly runMs: number;
+  readonly durability?: Durability | undefined;
   readonly faultModel?: FaultModel | undefined;
   readonly faultGroups?: readonly string[] | undefined;
   readonly paths?: 1 | 2 | undefined;
@@ -23,6 +24,8 @@ export function reproduceLine(spec: ReproduceSpec): string {
   const parts = ['npx tandem simulate', `--seed ${spec.seed}`, `--mode ${spec.mode}`];
   if (spec.app !== undefined) parts.push(`--app ${shellQuoted(spec.app)}`);
   if (spec.runMs !== DEFAULT_RUN_MS) parts.push(`--run-ms ${spec.runMs}`);
+  if (spec.durability !== undefined && spec.durability !== DEFAULT_DURABILITY)
+    parts.push(`--durability ${spec.durability}`);
   if (spec.faultModel !== undefined && spec.faultModel !== DEFAULT_FAULT_MODEL)
     parts.push(`--fault-model ${spec.faultModel}`);
   if (spec.faultGroups !== undefined)

@@ -1,7 +1,7 @@
 /**
  * `simulate merge`: adds up the seed lines of shards (`simulate --shard K/N
  * --jsonl FILE`) into the result one run over the whole range gives. The
- * lines must be one campaign's (same app, model, faults and length), every
+ * lines must be one campaign's (same app, model, durability, faults and length), every
  * seed once, with no seed missing between the first and the last: a lost
  * shard is an error, never a smaller campaign.
  */
@@ -25,7 +25,7 @@ const HINTS: Readonly<Record<CampaignMergeErrorCode, string>> = {
   'not-a-seed-line':
     'give the files `tandem simulate --jsonl FILE` wrote, one JSON object per line, unchanged',
   'mixed-campaigns':
-    'merge shards of one campaign only: the same --mode, --app, --fault-model, --fault-groups, topology options and --run-ms',
+    'merge shards of one campaign only: the same --mode, --app, --durability, --fault-model, --fault-groups, topology options and --run-ms',
   'duplicate-seed': 'give each shard once; shards of one --seeds/--start-seed range never overlap',
   'missing-seeds':
     'give every shard of the range (`--shard 1/N` to `--shard N/N`); a shard that failed must be run again',

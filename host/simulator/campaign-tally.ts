@@ -35,6 +35,8 @@ export interface CampaignResult extends SafetyCounts {
   readonly versions: readonly [string, string];
   readonly mode: CampaignIdentity['mode'];
   readonly faultModel: CampaignIdentity['faultModel'];
+  /** `retained`: each board had a durable store that outlives its power. */
+  readonly durability: CampaignIdentity['durability'];
   readonly startSeed: number;
   readonly runMs: number;
   readonly seeds: number;
@@ -152,6 +154,7 @@ export class CampaignTally {
       versions: campaign.versions,
       mode: campaign.mode,
       faultModel: campaign.faultModel,
+      durability: campaign.durability,
       startSeed,
       runMs: campaign.runMs,
       seeds,

@@ -5,7 +5,7 @@
  * (the constants below), so a failing seed replays exactly with
  * `worldOptionsFor` and `trace: true`.
  */
-import type { CheckpointModel } from '../../firmware/app.ts';
+import type { CheckpointModel, Durability } from '../../firmware/app.ts';
 import { appVersions, loaderFor, type SimulationModule } from './app-module.ts';
 import { bigStateWorkloadOf } from './big-state.ts';
 import { type CampaignResult, CampaignTally } from './campaign-tally.ts';
@@ -28,6 +28,9 @@ export const SEED_PATH_COUNT = 2;
 export const SEED_HEARTBEAT_INTERVAL_MS = 50;
 /** `tandem simulate` runs the wide fault model unless told otherwise. */
 export const DEFAULT_FAULT_MODEL: FaultModel = 'wide';
+/** Boards without durable stores unless told otherwise (a retained app then runs in memory). */
+export const DEFAULT_DURABILITY: Durability = 'memory';
+export const DURABILITIES: readonly Durability[] = ['memory', 'retained'];
 
 export interface SeedSpec {
   readonly seed: number;
@@ -41,6 +44,8 @@ export interface SeedSpec {
   readonly topology?: Partial<Topology>;
   /** The wide model narrowed to these groups. */
   readonly faultGroups?: readonly FaultGroup[];
+  /** `retained`: each board has a durable store (memory by default). */
+  readonly durability?: Durability;
 }
 
 /** The world one seed of a campaign runs in; also how `simulate --seed` replays it. */
@@ -67,6 +72,7 @@ export function worldOptionsFor(spec: SeedSpec): WorldOptions {
     ...(otherModelLoadApp !== undefined && { otherModelLoadApp }),
     ...(bigStateWorkload !== undefined && { bigStateWorkload }),
     trace: spec.trace ?? false,
+    durability: spec.durability ?? DEFAULT_DURABILITY,
     config: { heartbeatIntervalMs: SEED_HEARTBEAT_INTERVAL_MS },
   };
 }
@@ -89,6 +95,7 @@ export interface CampaignOptions {
   readonly faultModel?: FaultModel;
   readonly topology?: Partial<Topology>;
   readonly faultGroups?: readonly FaultGroup[];
+  readonly durability?: Durability;
   /** Called after each seed, in seed order, e.g. to move a progress bar or write a line. */
   readonly onSeed?: (line: SeedLine) => void;
 }
@@ -106,6 +113,7 @@ export function campaignIdentity(
     runMs: options.runMs ?? DEFAULT_RUN_MS,
     topology: options.topology ?? {},
     faultGroups: options.faultGroups ?? null,
+    durability: options.durability ?? DEFAULT_DURABILITY,
   };
 }
 
@@ -125,6 +133,7 @@ export function runCampaignSeed(
       faultModel: campaign.faultModel,
       topology: campaign.topology,
       ...(campaign.faultGroups !== null && { faultGroups: campaign.faultGroups }),
+      durability: campaign.durability,
     }),
   );
   return seedLineOf(campaign, result, performance.now() - started);

@@ -9,7 +9,8 @@
  * dimension, crowds of clients, small reply caches, pipelining clients, a
  * bus that loses replies, states of tens of kilobytes, mismatched partners,
  * app exceptions, joiners that cannot install their big checkpoint, and
- * power pulls spread over the handover of a switch. Every choice comes from
+ * power pulls spread over the handover of a switch. With durable stores
+ * (`retained`), power is also cut inside store writes and erases. Every choice comes from
  * a stream of its own, so adding one dimension leaves the others' draws as
  * they were.
  */
@@ -119,6 +120,7 @@ export const FAULT_GROUPS = [
   'app-exceptions',
   'install-failure',
   'handover-pulls',
+  'store-cuts',
 ] as const;
 export type FaultGroup = (typeof FAULT_GROUPS)[number];
 
@@ -222,6 +224,7 @@ export function wideProfile(
 export const FAULT_CLASSES = [
   'pull',
   'pull-handover',
+  'store-cut',
   'switch',
   'cut-two-way',
   'cut-one-way',

@@ -22,9 +22,14 @@
  * beside one counting fault and such stalls stays a violation. Seed
  * dimensions (topology, clocks, clients, a lossy bus, big states, mismatched
  * images, app exceptions) are conditions, not faults; switches and pushes
- * are operations. When in doubt, it is a violation.
+ * are operations. With durable stores (`retained`) power losses are
+ * covered: any number of pulls and store cuts must lose nothing, so their
+ * windows alone never make a finding multi-fault. When in doubt, it is a violation.
  */
 import type { FaultClass } from './fault-model.ts';
+
+/** The faults that take a board's power: with durable stores (`retained`) the pair survives any number of them. */
+export const POWER_FAULTS: readonly FaultClass[] = ['pull', 'pull-handover', 'store-cut'];
 
 export interface FaultWindow {
   readonly id: number;
@@ -59,6 +64,18 @@ export interface Classified {
 
 export class FaultWindows {
   readonly #windows: FaultWindow[] = [];
+  readonly #covered: ReadonlySet<FaultClass>;
+
+  constructor(
+    /**
+     * Faults the pair must survive in any number (power losses, with
+     * durable stores): windows of these alone never make a finding
+     * multi-fault; it takes at least one other counting fault among them.
+     */
+    covered: readonly FaultClass[] = [],
+  ) {
+    this.#covered = new Set(covered);
+  }
   /** Windows whose fault ended and that wait for the pair to be whole. */
   #awaitingWhole = 0;
 
@@ -122,12 +139,17 @@ export class FaultWindows {
   classify(kind: string, atMs: number, sinceMs?: number): Classified {
     if (ALWAYS_VIOLATIONS.has(kind)) return { multiFault: false, faults: this.openAt(atMs) };
     const now = this.openAt(atMs);
-    if (now.length >= 2) return { multiFault: true, faults: now };
+    if (this.#excuses(now)) return { multiFault: true, faults: now };
     if (sinceMs !== undefined) {
       const then = this.openAt(sinceMs);
-      if (then.length >= 2) return { multiFault: true, faults: then };
+      if (this.#excuses(then)) return { multiFault: true, faults: then };
     }
     return { multiFault: false, faults: now };
+  }
+
+  /** Two or more counting faults, not all of them covered ones. */
+  #excuses(open: readonly FaultWindow[]): boolean {
+    return open.length >= 2 && open.some((w) => !this.#covered.has(w.fault));
   }
 }
 

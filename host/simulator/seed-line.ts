@@ -4,7 +4,7 @@
  * campaign it belongs to, so shards from many machines can be checked to
  * be slices of one campaign before `simulate merge` sums them.
  */
-import type { CheckpointModel } from '../../firmware/app.ts';
+import type { CheckpointModel, Durability } from '../../firmware/app.ts';
 import type { FaultCounts, FaultGroup, FaultModel, Topology } from './fault-model.ts';
 import { topologyName } from './fault-model.ts';
 import type { SeedResult, SeedViolation } from './world.ts';
@@ -20,6 +20,8 @@ export interface CampaignIdentity {
   readonly topology: Partial<Topology>;
   /** The wide model narrowed to these groups; null for all of them. */
   readonly faultGroups: readonly FaultGroup[] | null;
+  /** Whether each board had a durable store that outlives its power. */
+  readonly durability: Durability;
 }
 
 /** How many violations a line, and a campaign, keep word for word; the rest are only counted. */

@@ -6,7 +6,7 @@
  * checks safety after every step, then liveness once the faults stop.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { RetentiveMemory } from '../../boards/retentive-memory.ts';
+import { PowerCutError, RetentiveMemory } from '../../boards/retentive-memory.ts';
 import type { AnyApp, Durability } from '../../firmware/app.ts';
 import type { StoreGeometry } from '../../firmware/hal.ts';
 import { type PairConfig, pairConfig, suspectAfterMs } from '../../firmware/runtime/config.ts';
@@ -38,7 +38,7 @@ import {
   type Topology,
   wideProfile,
 } from './fault-model.ts';
-import { describeFaults, FaultWindows } from './fault-windows.ts';
+import { describeFaults, FaultWindows, POWER_FAULTS } from './fault-windows.ts';
 import {
   type FaultTally,
   memoLoader,
@@ -143,6 +143,8 @@ export interface SeedViolation {
 export interface SeedResult extends SafetyCounts {
   readonly seed: number;
   readonly faultModel: FaultModel;
+  /** Whether the boards had durable stores (`retained`) or not. */
+  readonly durability: Durability;
   readonly topology: Topology;
   readonly violations: readonly SeedViolation[];
   /**
@@ -240,6 +242,21 @@ const HANDOVER_PULL_SHARE = 0.35;
  */
 const F_TO_G_SPREAD_MS = 200;
 const G_TO_WHOLE_SPREAD_MS = 800;
+/**
+ * With durable stores, power is also cut inside a store operation: every 3
+ * to 11 s a board (the serving one, the backup, or either) is armed to lose
+ * power inside one of its next 1 to 4 writes or erases, or (a third of the
+ * cuts) inside its k-th erase from now, which lands in a compaction (erases
+ * happen nowhere else) anywhere among the erases of an area. That operation
+ * is torn: a prefix of its bytes lands, from none to all but the last.
+ */
+const STORE_CUT_EVERY_MIN_MS = 3000;
+const STORE_CUT_EVERY_SPREAD_MS = 8000;
+const STORE_CUT_OPERATIONS_MAX = 4;
+const STORE_CUT_IN_COMPACTION_SHARE = 1 / 3;
+/** A board whose power a store cut took is off for 20 to 1520 ms, as a pulled one. */
+const STORE_CUT_OFF_MIN_MS = 20;
+const STORE_CUT_OFF_SPREAD_MS = 1500;
 /** Stalls last 10 to 1500 ms, log-uniformly (as many short ones as long ones). */
 const STALL_MIN_MS = 10;
 const STALL_MAX_MS = 1500;
@@ -333,7 +350,13 @@ class World {
   readonly judge: TakeoverJudge;
   readonly copies: StateCopies;
   /** Each fault's window, from its strike until the pair is whole after it (wide model). */
-  readonly windows = new FaultWindows();
+  readonly windows: FaultWindows;
+  /** Each board's durable store (`retained`), which the world can cut power inside. */
+  readonly #stores: readonly [RetentiveMemory | null, RetentiveMemory | null];
+  /** Draws of the store cuts: a stream of their own, so the other draws stay as they were. */
+  readonly #storeRandom: () => number;
+  /** Per board: power went inside a store operation during the input under way. */
+  readonly #cutStruck = [false, false];
   /** Per board: the window of the pull it is unpowered by, if any. */
   readonly #pullWindow: (number | null)[] = [null, null];
   /** Service gap found while two faults' windows overlapped (counted apart, reported once a gap). */
@@ -353,6 +376,7 @@ class World {
     this.pushRandom = seededRandom((Math.imul(options.seed, 0x9e3779b1) ^ 0x7f4a7c15) >>> 0);
     this.wideRandom = seededRandom((Math.imul(options.seed, 0xc2b2ae35) ^ 0x27d4eb2f) >>> 0);
     this.busRandom = seededRandom((Math.imul(options.seed, 0x165667b1) ^ 0x5bd1e995) >>> 0);
+    this.#storeRandom = seededRandom((Math.imul(options.seed, 0x27d4eb2d) ^ 0x61c88647) >>> 0);
     this.wide = options.faultModel === 'wide';
     const forced: Partial<Topology> = {
       ...(options.pathCount !== undefined && { pathCount: options.pathCount }),
@@ -399,16 +423,29 @@ class World {
       options.durability === 'retained' &&
       options.loadApp(options.versions[0]).durability === 'retained';
     this.copies = new StateCopies(retained);
-    const store = () => (options.durability === 'retained' ? new RetentiveMemory(SIM_STORE) : null);
+    // The stores cover any number of power losses: overlapping ones excuse nothing.
+    this.windows = new FaultWindows(retained ? POWER_FAULTS : []);
+    const store = (index: 0 | 1) =>
+      options.durability === 'retained'
+        ? new RetentiveMemory(SIM_STORE, () => this.#powerCut(index))
+        : null;
+    this.#stores = [store(0), store(1)];
     this.boards = [
-      new SimBoard(1, config(1), this.#boardLoader(1, baseLoader), slots(1), options.seed, store()),
+      new SimBoard(
+        1,
+        config(1),
+        this.#boardLoader(1, baseLoader),
+        slots(1),
+        options.seed,
+        this.#stores[0],
+      ),
       new SimBoard(
         2,
         config(2),
         this.#boardLoader(2, baseLoader),
         slots(2),
         options.seed + 1,
-        store(),
+        this.#stores[1],
       ),
     ];
     this.lines = [];
@@ -479,7 +516,7 @@ class World {
   #receive(path: number, to: 0 | 1, bytes: Uint8Array): void {
     const core = this.boards[to]?.core;
     if (core == null) return;
-    core.receiveBytes(path, bytes, this.#local(to));
+    this.#drive(to, () => core.receiveBytes(path, bytes, this.#local(to)));
     this.#pump(to);
   }
 
@@ -559,6 +596,7 @@ class World {
     }
     if (this.profile.crowdClients > 0) this.#crowd(this.profile.crowdClients);
     if (options.faults) this.#scheduleFaults();
+    if (options.faults && this.#groupOn('store-cuts')) this.#scheduleStoreCuts();
     if (options.pushes === true) this.#scheduleHost();
     for (const step of options.script ?? []) queue.at(step.atMs, () => this.#scripted(step.action));
     if (this.wide) queue.at(200, () => this.#sampleService());
@@ -604,6 +642,8 @@ class World {
   #powerOn(index: 0 | 1): void {
     const board = this.boards[index] as SimBoard;
     board.powered = true;
+    // Power is back: the store works again (a cut armed before the loss is gone with it).
+    this.#stores[index]?.powerOn();
     this.#updateDsr();
     this.queue.at(this.queue.now + BOOT_MS, () =>
       this.#whenRunning(index, () => this.#boot(index)),
@@ -613,7 +653,8 @@ class World {
   #boot(index: 0 | 1): void {
     const board = this.boards[index] as SimBoard;
     if (!board.powered || board.core !== null) return;
-    const core = board.boot(this.#local(index));
+    const core = this.#drive(index, () => board.boot(this.#local(index)));
+    if (core === null) return;
     this.wakeAt[index] = Infinity;
     if (board.bootNote !== '') this.#log(index, board.bootNote);
     this.#log(
@@ -645,6 +686,101 @@ class World {
     }
     this.#log(index, why);
     this.#afterStep();
+  }
+
+  /**
+   * Runs an input of board `index`'s core. Power may go inside one of its
+   * store operations (an armed store cut): the operation is torn, the core
+   * stops where it was, and nothing it had not yet put out leaves, for the
+   * board is pulled. Returns what `run` returned, or null after such a cut.
+   */
+  #drive<T>(index: 0 | 1, run: () => T): T | null {
+    let result: T | null = null;
+    try {
+      result = run();
+    } catch (error) {
+      if (!(error instanceof PowerCutError)) throw error;
+    }
+    // The core may have caught the cut itself (it logs a fault in an input
+    // and goes on): the store's flag says power went, whatever the core did after.
+    if (!this.#cutStruck[index]) return result;
+    this.#cutStruck[index] = false;
+    this.#executedBeforeCut(index);
+    this.#storeCutStruck(index);
+    return null;
+  }
+
+  /**
+   * What the core executed in the input a cut ended is history, not output:
+   * the store write under way may have landed whole (cut after its last
+   * programmed byte), and a recovered board then answers a retry of it from
+   * its reply cache. Its replies, bytes and effects never leave.
+   */
+  #executedBeforeCut(index: 0 | 1): void {
+    const core = (this.boards[index] as SimBoard).core;
+    for (const output of core?.takeOutputs() ?? []) {
+      if (output.kind !== 'event' || output.event.kind !== 'executed') continue;
+      this.#log(index, `${describe(output.event)} (power went in that input)`);
+      this.history.executed(output.event);
+    }
+  }
+
+  /** The store's power-cut hook: the board's power is gone (the world pulls it once the input returns). */
+  #powerCut(index: 0 | 1): never {
+    this.#cutStruck[index] = true;
+    throw new PowerCutError('power cut during a store operation');
+  }
+
+  #storeCutStruck(index: 0 | 1): void {
+    const store = this.#stores[index] as RetentiveMemory;
+    this.faultsInjected += 1;
+    this.#count('store-cut');
+    this.trace.push(
+      `${this.#time()}  fault: P${index + 1} loses power inside its store operation ${store.operations} (${(store.tornShare * 100).toFixed(0)}% of it done)`,
+    );
+    this.#pullPower(index, 'store-cut');
+    this.queue.at(
+      this.queue.now + STORE_CUT_OFF_MIN_MS + this.#storeRandom() * STORE_CUT_OFF_SPREAD_MS,
+      () => this.#restorePower(index),
+    );
+  }
+
+  /** Store cuts through the run, each drawn up front from their own stream (see STORE_CUT_EVERY_MIN_MS). */
+  #scheduleStoreCuts(): void {
+    if (this.#stores[0] === null) return;
+    const r = this.#storeRandom;
+    const end = this.options.runMs * 0.85;
+    let at = 300 + r() * STORE_CUT_EVERY_SPREAD_MS;
+    while (at < end) {
+      const victim = r();
+      const inCompaction = r() < STORE_CUT_IN_COMPACTION_SHARE;
+      const nth = inCompaction
+        ? 1 + Math.floor(r() * (SIM_STORE.blockCount / 2))
+        : 1 + Math.floor(r() * STORE_CUT_OPERATIONS_MAX);
+      const share = r();
+      this.queue.at(at, () => this.#armStoreCut(victim, inCompaction, nth, share));
+      at += STORE_CUT_EVERY_MIN_MS + r() * STORE_CUT_EVERY_SPREAD_MS;
+    }
+  }
+
+  /** Arms a board's store to lose power inside its `nth` operation (or erase) from now, `share` of it done. */
+  #armStoreCut(victim: number, inCompaction: boolean, nth: number, share: number): void {
+    const index =
+      victim < 0.5
+        ? this.#roleIndex('serving')
+        : victim < 0.8
+          ? this.#roleIndex('backup')
+          : victim < 0.9
+            ? 0
+            : 1;
+    if (index === null || !(this.boards[index] as SimBoard).powered) return;
+    const store = this.#stores[index] as RetentiveMemory;
+    if (inCompaction) store.cutAtErase = store.erasesDone + nth;
+    else store.cutAtOperation = store.operations + nth;
+    store.tornShare = share;
+    this.trace.push(
+      `${this.#time()}  fault: P${index + 1} to lose power inside its ${inCompaction ? 'erase' : 'store operation'} ${nth} from now`,
+    );
   }
 
   #pullPower(index: 0 | 1, fault: FaultClass = 'pull'): void {
@@ -683,8 +819,10 @@ class World {
     const core = this.boards[index]?.core;
     if (core == null || this.#stalled[index]) return;
     const now = this.#local(index);
-    for (let path = 0; path < this.pathCount; path++)
-      core.setDsr(path, this.#dsrLevel(index, path), now);
+    this.#drive(index, () => {
+      for (let path = 0; path < this.pathCount; path++)
+        core.setDsr(path, this.#dsrLevel(index, path), now);
+    });
   }
 
   #updateDsr(): void {
@@ -731,7 +869,8 @@ class World {
     const core = this.boards[index]?.core;
     if (core == null || this.#stalled[index]) return;
     this.#applyDsr(index);
-    core.tick(this.#local(index));
+    if (this.boards[index]?.core !== core) return;
+    this.#drive(index, () => core.tick(this.#local(index)));
     this.#pump(index);
   }
 
@@ -958,7 +1097,7 @@ class World {
       // A stalled board has no timers; it ticks when it resumes.
       if (this.#stalled[index]) return;
       // The board's clock reads at least what the core asked for (rounding aside).
-      core.tick(this.#local(index, localAt));
+      this.#drive(index, () => core.tick(this.#local(index, localAt)));
       this.#pump(index);
     });
   }
@@ -1148,7 +1287,7 @@ class World {
   #requestArrives(board: 0 | 1, request: ClientRequest): void {
     const core = this.boards[board]?.core;
     if (core == null) return;
-    core.request(request, this.#local(board));
+    this.#drive(board, () => core.request(request, this.#local(board)));
     this.#pump(board);
   }
 
@@ -1338,7 +1477,8 @@ class World {
     const core = index === null ? null : this.boards[index]?.core;
     // A stalled primary does not answer the host's switch command.
     if (core == null || index === null || this.#stalled[index]) return;
-    const refusal = core.switchToOther(this.#local(index));
+    const refusal = this.#drive(index, () => core.switchToOther(this.#local(index)));
+    if (this.boards[index]?.core !== core) return;
     this.trace.push(
       `${this.#time()}  host: switch on P${index + 1}${refusal ? ` refused: ${refusal.message}` : ''}`,
     );
@@ -1461,7 +1601,7 @@ class World {
     this.#whenRunning(index, () => {
       const core = board.core;
       if (core === null || core.hello.otherVersion === '') return;
-      core.otherImageChanged('', this.#local(index));
+      this.#drive(index, () => core.otherImageChanged('', this.#local(index)));
       this.#pump(index);
     });
     this.queue.at(this.queue.now + (IMAGE_BYTES - fromByte) * PUSH_MS_PER_BYTE, () =>
@@ -1483,7 +1623,7 @@ class World {
     this.#whenRunning(index, () => {
       const core = board.core;
       if (core === null) return;
-      core.otherImageChanged(push.version, this.#local(index));
+      this.#drive(index, () => core.otherImageChanged(push.version, this.#local(index)));
       this.#pump(index);
     });
   }
@@ -1641,6 +1781,11 @@ class World {
     this.onSwitchStepPush = null;
     this.onSwitchStepHandover = null;
     for (const client of this.clients) client.stop();
+    for (const store of this.#stores) {
+      if (store === null) continue;
+      store.cutAtOperation = 0;
+      store.cutAtErase = 0;
+    }
     this.#endHubStall(true);
     for (const index of [0, 1] as const) {
       this.#stallUntil[index] = this.queue.now;
@@ -1715,6 +1860,7 @@ class World {
     return {
       seed: this.options.seed,
       faultModel: this.wide ? 'wide' : 'classic',
+      durability: this.options.durability ?? 'memory',
       topology: this.profile.topology,
       violations,
       multiFault,

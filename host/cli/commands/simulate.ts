@@ -4,7 +4,8 @@
  *
  * Contract for scripts: with --json, stdout holds exactly one JSON object
  * (the CampaignResult, or the SeedResult with --seed); on any violation
- * stderr gets `reproduce with: npx tandem simulate --seed N --mode M` and the
+ * stderr gets `reproduce with: npx tandem simulate --seed N --mode M` (with
+ * `--durability retained` and the other options that differ from the defaults) and the
  * exit code is ExitCode.failure. A seed that throws is a violation of its
  * own (`seed-threw`); the campaign goes on.
  *
@@ -17,8 +18,15 @@
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import type { CheckpointModel } from '../../../firmware/app.ts';
-import { DEFAULT_FAULT_MODEL, DEFAULT_RUN_MS, worldOptionsFor } from '../../simulator/campaign.ts';
+import type { CheckpointModel, Durability } from '../../../firmware/app.ts';
+import { appVersions, type SimulationModule } from '../../simulator/app-module.ts';
+import {
+  DEFAULT_DURABILITY,
+  DEFAULT_FAULT_MODEL,
+  DEFAULT_RUN_MS,
+  DURABILITIES,
+  worldOptionsFor,
+} from '../../simulator/campaign.ts';
 import { CampaignMergeError, mergeSeedLines } from '../../simulator/campaign-merge.ts';
 import { defaultWorkers, runCampaignInWorkers } from '../../simulator/campaign-pool.ts';
 import type { CampaignResult } from '../../simulator/campaign-tally.ts';
@@ -53,6 +61,7 @@ interface SimulateOptions {
   readonly seed?: number;
   readonly mode: CheckpointModel;
   readonly app?: string;
+  readonly durability: Durability;
   readonly runMs: number;
   readonly faultModel: FaultModel;
   readonly faultGroups?: readonly FaultGroup[];
@@ -147,6 +156,14 @@ export const registerSimulate: RegisterCommand = (program, finish) => {
     .addOption(new Option('--app <path>', APP_OPTION_HELP))
     .addOption(
       new Option(
+        '--durability <where>',
+        "where the boards keep a retained app's state: memory (no store; both boards lost means a cold start) or retained (each board has a durable store that outlives its power, and the seeds also cut power inside store writes and erases)",
+      )
+        .choices(DURABILITIES)
+        .default(DEFAULT_DURABILITY),
+    )
+    .addOption(
+      new Option(
         '--fault-model <model>',
         'wide: stalls, clock skew, long and crossed one-way cuts, drawn topologies, client crowds, big states, mismatched partners, app exceptions; classic: the narrower first schedule',
       )
@@ -192,6 +209,7 @@ Exit codes: ${ExitCode.ok} no violations, ${ExitCode.failure} violations found, 
 
 Examples:
   npx tandem simulate --seeds 1000 --mode replay
+  npx tandem simulate --seeds 300 --durability retained --json
   npx tandem simulate --seeds 1000 --workers 2
   npx tandem simulate --seeds 100000 --shard 3/20 --jsonl shard-3.jsonl
   npx tandem simulate merge shard-*.jsonl --json
@@ -243,6 +261,7 @@ async function campaign(options: SimulateOptions): Promise<ExitCode> {
     return ExitCode.usage;
   }
   const module = await simulationModuleFor(options.app);
+  if (!durabilityFits(module, options)) return ExitCode.usage;
   const lines = seedLineWriter(options.jsonl);
   const progress = campaignProgress('simulate', range.seeds, progressWanted(options.json));
   let result: CampaignResult;
@@ -251,6 +270,7 @@ async function campaign(options: SimulateOptions): Promise<ExitCode> {
       ...range,
       mode: options.mode,
       module,
+      durability: options.durability,
       appPath: options.app ?? null,
       workers: options.workers,
       runMs: options.runMs,
@@ -268,6 +288,21 @@ async function campaign(options: SimulateOptions): Promise<ExitCode> {
   }
   const summaryTo = options.jsonl === '-' ? process.stderr : process.stdout;
   return report(result, options.json, summaryTo, (seed) => reproduceLine({ ...options, seed }));
+}
+
+/**
+ * `--durability retained` needs an app that keeps its state retained: with a
+ * memory app the stores would sit unused and the result would claim a proof
+ * it is not. Says so on stderr.
+ */
+function durabilityFits(module: SimulationModule, options: SimulateOptions): boolean {
+  if (options.durability !== 'retained') return true;
+  const [current] = appVersions(module, options.mode);
+  if (current.durability === 'retained') return true;
+  process.stderr.write(
+    `tandem: --durability retained, but ${current.name} ${current.version} keeps its state in memory\n  hint: declare durability: 'retained' in the app (see the ledger), or leave --durability at memory\n`,
+  );
+  return false;
 }
 
 /** Prints a campaign's result and says how to replay its first failing seed. */
@@ -323,6 +358,7 @@ function merge(files: readonly string[], json: boolean): ExitCode {
   const { pathCount, dsrWired, fenceWired } = campaign.topology;
   const replay = {
     mode: campaign.mode,
+    durability: campaign.durability,
     faultModel: campaign.faultModel,
     runMs: campaign.runMs,
     faultGroups: campaign.faultGroups ?? undefined,
@@ -336,10 +372,12 @@ function merge(files: readonly string[], json: boolean): ExitCode {
 
 async function replayOne(options: SimulateOptions, seed: number): Promise<ExitCode> {
   const module = await simulationModuleFor(options.app);
+  if (!durabilityFits(module, options)) return ExitCode.usage;
   const world = worldOptionsFor({
     seed,
     mode: options.mode,
     module,
+    durability: options.durability,
     runMs: options.runMs,
     trace: true,
     faultModel: options.faultModel,
@@ -352,7 +390,7 @@ async function replayOne(options: SimulateOptions, seed: number): Promise<ExitCo
   } else {
     const style = stylistFor(process.stdout);
     const [current, next] = world.versions;
-    const header = `seed ${seed}: ${options.mode} checkpoints, ${current} -> ${next}, ${options.runMs} ms of ${options.faultModel} faults, ${topologyName(result.topology)}`;
+    const header = `seed ${seed}: ${options.mode} checkpoints, ${options.durability} state, ${current} -> ${next}, ${options.runMs} ms of ${options.faultModel} faults, ${topologyName(result.topology)}`;
     const lines = [style('bold', header), ...result.trace, '', ...seedSummary(result, style)];
     process.stdout.write(`${lines.join('\n')}\n`);
   }
