@@ -42,6 +42,7 @@ const FIGURE_IDS = [
     'bytesPerRequest',
     'erasesPerHour',
     'lifetimeYears',
+    'tenYearRequestRate',
   ].map((figure) => `durability.${BAUD}.${figure}`),
   `push.${BAUD}.uncompressed`,
   `push.${BAUD}.compressed`,
