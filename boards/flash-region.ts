@@ -44,8 +44,6 @@ export const throwPowerCut = (): never => {
 };
 
 export class FlashRegion implements DurableRegion {
-  /** Erase count of each block since this region was opened (wear). */
-  readonly erases: number[];
   /** Store operations (writes and erases) since power-on. */
   operations = 0;
   /** Operation number (1-based, counted like `operations`) at which power is cut; 0 for never. */
@@ -62,9 +60,7 @@ export class FlashRegion implements DurableRegion {
     readonly geometry: StoreGeometry,
     readonly medium: RegionMedium,
     readonly onPowerCut: () => never = throwPowerCut,
-  ) {
-    this.erases = new Array<number>(geometry.blockCount).fill(0);
-  }
+  ) {}
 
   get size(): number {
     return regionBytes(this.geometry);
@@ -112,7 +108,6 @@ export class FlashRegion implements DurableRegion {
       block * size,
       new Uint8Array(torn ? Math.floor(size * this.tornShare) : size).fill(ERASED),
     );
-    this.erases[block] = (this.erases[block] ?? 0) + 1;
     if (torn) this.onPowerCut();
   }
 

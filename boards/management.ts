@@ -3,9 +3,11 @@
  * The host asks, the board answers with the same id. Unknown or malformed
  * requests get an error answer and change nothing.
  */
+import type { StoreGeometry } from '../firmware/hal.ts';
 import type { PairStatus } from '../firmware/pair-main.ts';
 import type { CborLimits } from '../firmware/wire/cbor.ts';
 import { FRAME_PAYLOAD_MAX_BYTES } from '../firmware/wire/frame.ts';
+import type { StoreWear } from './counted-store.ts';
 import type { ImageErrorCode } from './image/errors.ts';
 import type { EngineStatus } from './image-engine.ts';
 
@@ -273,4 +275,13 @@ export interface BoardStatus {
   readonly bootNotes: readonly string[];
   /** Whether this board can reset its partner: 'none' means a takeover cannot fence the old primary. */
   readonly fence: 'wired' | 'none';
+  /** The board's durable store (its geometry and operations since power-on), or null when it has none. */
+  readonly store: StoreStatus | null;
+}
+
+/** A board's durable store as `status` reports it. What the log in it holds is the pair's (`pair.durable`). */
+export interface StoreStatus {
+  readonly geometry: StoreGeometry;
+  /** Counted by the board as they happen; flash keeps no counts of its own, so they start at power-on. */
+  readonly sincePowerOn: StoreWear;
 }

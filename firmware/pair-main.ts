@@ -7,6 +7,7 @@ import type { AnyApp } from './app.ts';
 import type { Hal } from './hal.ts';
 import { type PairConfig, pairConfig } from './runtime/config.ts';
 import { PairCore } from './runtime/core.ts';
+import type { DurableStatus } from './runtime/durable-log.ts';
 import type { LineUseCounts } from './runtime/line-use.ts';
 import { parseClientRequest, type RoleName } from './runtime/messages.ts';
 import type { Output } from './runtime/outputs.ts';
@@ -39,6 +40,8 @@ export interface PairStatus {
   readonly checkpointReceivedBytes: number;
   /** What this processor put on each interconnect path since power-on, by kind of frame (`pathLineUse` reads it). */
   readonly lineUse: readonly LineUseCounts[];
+  /** A retained app's durable log (what the store holds, where the log stands); null for a memory app or a board without a store. */
+  readonly durable: DurableStatus | null;
 }
 
 /**
@@ -154,6 +157,7 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
       checkpointLag: core.checkpointLag,
       checkpointReceivedBytes: core.checkpointReceivedBytes,
       lineUse: core.lineUse,
+      durable: core.durable,
     }),
     state: () => core.state,
     otherImageChanged: (version) => {

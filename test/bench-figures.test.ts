@@ -1,11 +1,17 @@
 /**
  * The bench's arithmetic on what it read: the time without a backup from
  * both boards' role changes, and the interconnect's line time split from
- * the hub's and the cores' counters. Made-up readings, no lab.
+ * the hub's and the cores' counters, and the cost of durability from the
+ * stores' counts. Made-up readings, no lab.
  */
 import test from 'ava';
 import type { BoardStatus } from '../boards/management.ts';
 import type { RoleName } from '../firmware/runtime/messages.ts';
+import {
+  type DurabilityResult,
+  type DurabilityWindow,
+  durabilityFigures,
+} from '../host/bench/durability-bench.ts';
 import { type LineSample, lineTime } from '../host/bench/line-time.ts';
 import { withoutBackupMs } from '../host/bench/switch-bench.ts';
 import type { CableStatus } from '../host/lab/hub/control.ts';
@@ -137,4 +143,95 @@ test('line time is not made up when a board restarted or did not answer', (t) =>
   };
   t.is(lineTime(before, restarted, 1, 115200), null);
   t.is(lineTime(before, { ...after, boards: [null, after.boards[1]] }, 1, 115200), null);
+});
+
+function durabilityWindow(fields: Partial<DurabilityWindow>): DurabilityWindow {
+  return {
+    durability: 'retained',
+    clients: 48,
+    seconds: 2,
+    answered: 200,
+    waitMsMedian: 10,
+    stores: [],
+    ...fields,
+  };
+}
+
+test('durability cost: throughput, latency and store work per request from the windows, lifetime from the most-erased block', (t) => {
+  const result: DurabilityResult = {
+    baud: 115200,
+    clients: 48,
+    geometry: { eraseBlockBytes: 65536, writeBytes: 16, blockCount: 16, enduranceCycles: 100_000 },
+    saturation: [
+      durabilityWindow({ durability: 'memory', answered: 400 }),
+      durabilityWindow({
+        answered: 300,
+        stores: [
+          { processor: 1, writes: 300, bytesWritten: 24_000, erases: 0 },
+          { processor: 2, writes: 100, bytesWritten: 31_500, erases: 0 },
+        ],
+      }),
+    ],
+    latency: [
+      durabilityWindow({ durability: 'memory', clients: 1, waitMsMedian: 6 }),
+      durabilityWindow({ clients: 1, waitMsMedian: 8.5 }),
+    ],
+    wear: {
+      cycles: 1,
+      seconds: 60,
+      spans: [
+        // P1: every block erased once in 36 s, its most-erased block twice: 200 an hour.
+        {
+          processor: 1,
+          seconds: 36,
+          answered: 3600,
+          blockErasesMax: 2,
+          blockErasesMin: 1,
+          writes: 3000,
+          bytesWritten: 600_000,
+        },
+        {
+          processor: 2,
+          seconds: 36,
+          answered: 3600,
+          blockErasesMax: 1,
+          blockErasesMin: 1,
+          writes: 1000,
+          bytesWritten: 520_000,
+        },
+      ],
+    },
+  };
+  const figures = new Map(durabilityFigures(result).map((f) => [f.id, f]));
+  t.is(figures.get('durability.115200.throughput')?.value, 75);
+  t.is(figures.get('durability.115200.latencyAdded')?.value, 2.5);
+  t.is(figures.get('durability.115200.writesPerRequest')?.value, 1, 'the busier board: P1');
+  t.is(figures.get('durability.115200.bytesPerRequest')?.value, 105, 'the busier board: P2');
+  t.is(figures.get('durability.115200.erasesPerHour')?.value, 200, 'the most-erased block');
+  const lifetime = figures.get('durability.115200.lifetimeYears');
+  const years = 100_000 / 200 / 8766;
+  t.is(lifetime?.value, Number(years.toPrecision(3)));
+  t.is(
+    figures.get('durability.115200.tenYearRequestRate')?.value,
+    Number(((100 * years) / 10).toPrecision(3)),
+    'the wear run went at 100 req/s',
+  );
+  t.false(lifetime?.met, 'short of ten years');
+  t.regex(lifetime?.note ?? '', /100\.0 req\/s/);
+});
+
+test('durability cost: a wear run that completed no cycle gives no lifetime, and says why', (t) => {
+  const result: DurabilityResult = {
+    baud: 115200,
+    clients: 48,
+    geometry: { eraseBlockBytes: 65536, writeBytes: 16, blockCount: 16, enduranceCycles: 100_000 },
+    saturation: [durabilityWindow({ durability: 'memory' }), durabilityWindow({})],
+    latency: [],
+    wear: { cycles: 1, seconds: 30, spans: [] },
+  };
+  const figures = new Map(durabilityFigures(result).map((f) => [f.id, f]));
+  t.is(figures.get('durability.115200.erasesPerHour')?.value, null);
+  t.is(figures.get('durability.115200.lifetimeYears')?.value, null);
+  t.is(figures.get('durability.115200.writesPerRequest')?.value, null, 'no store counts read');
+  t.regex(figures.get('durability.115200.erasesPerHour')?.note ?? '', /completed 1 erase cycle/);
 });

@@ -5,6 +5,7 @@
  */
 import test from 'ava';
 import { RetentiveMemory } from '../boards/retentive-memory.ts';
+import type { AnyApp } from '../firmware/app.ts';
 import { ledgerV1, ledgerV2 } from '../firmware/apps/ledger/index.ts';
 import type { ClientReply } from '../firmware/runtime/messages.ts';
 import { CorePair } from './helpers/core-pair.ts';
@@ -94,6 +95,39 @@ for (const order of [
     assertAllThere(t, pair, acknowledged);
   });
 }
+
+test('each core reports what its store holds: the txn and term of its last write, and where its log stands', (t) => {
+  // What `status` shows: after acknowledged writes both stores hold the
+  // pair's txn; a board booting from its store reports the stored history
+  // before it serves; a memory app has no durable status.
+  const { pair } = retainedPair();
+  write(pair, 0, 'a', 5);
+  for (const board of [0, 1] as const) {
+    const core = pair.core(board);
+    const durable = core.durable;
+    t.false(durable?.refused ?? true);
+    t.deepEqual(durable?.held, { txn: core.txn, term: core.term }, `P${board + 1}`);
+    t.true((durable?.position?.usedBytes ?? 0) > 0);
+  }
+  const txn = pair.core(0).txn;
+  const term = pair.core(0).term;
+  pair.powerOff(0, 1);
+  pair.run(100);
+  pair.boot(1);
+  pair.run(200);
+  t.is(pair.core(1).role, 'booting');
+  t.deepEqual(pair.core(1).durable?.held, { txn, term }, 'the stored history, before it serves');
+  const memory = new CorePair(
+    [ledgerV1('state'), ledgerV1('state')].map((app) => ({
+      ...app,
+      durability: 'memory' as const,
+    })) as [AnyApp, AnyApp],
+    { heartbeatIntervalMs: 20 },
+    [new RetentiveMemory(), new RetentiveMemory()],
+  );
+  memory.runUntil(() => memory.whole);
+  t.is(memory.core(0).durable, null, 'a memory app keeps no log');
+});
 
 test('a primary serving alone keeps its writes through a double power loss, and its stale backup never serves them away', (t) => {
   // The backup is pulled; the primary serves alone (its store alone holds

@@ -234,6 +234,7 @@ function runningStatus(
     pair: { role, app, version, testMode: trial } as PairStatus,
     bootNotes: [],
     fence: 'wired',
+    store: null,
   };
 }
 

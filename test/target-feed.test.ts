@@ -37,6 +37,7 @@ function fakeBoard(processor: 1 | 2) {
     slots: [],
     bootNotes: [],
     fence: 'none',
+    store: null,
     pair: null,
   };
   const client = {

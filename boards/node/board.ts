@@ -8,6 +8,8 @@ import { performance } from 'node:perf_hooks';
 import type { DurableRegion, Hal, Uart } from '../../firmware/hal.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import { encodeFrame, FRAME_CUT_SHORT_AFTER_MS, FrameDecoder } from '../../firmware/wire/frame.ts';
+import { CountedStore } from '../counted-store.ts';
+import { geometryData } from '../flash-region.ts';
 import { ImageError } from '../image/errors.ts';
 import type { ImageRunner, RunningImage } from '../image-engine.ts';
 import { Journal, type JournalEntry, type JournalPage } from '../journal.ts';
@@ -109,8 +111,11 @@ export class Board {
   #busHandler: ((bytes: Uint8Array) => void) | null = null;
   #wake: { at: number; timer: NodeJS.Timeout | null; callback: () => void } | null = null;
   readonly #hostDecoder = new FrameDecoder({ cutShortAfterMs: FRAME_CUT_SHORT_AFTER_MS });
+  /** The board's store, counting its operations since power-on (for status and the cost figures). */
+  readonly #store: CountedStore | null;
 
   constructor(readonly options: BoardOptions) {
+    this.#store = options.store ? new CountedStore(options.store) : null;
     this.#upload = new ImageUpload(options.bootRom);
     const paths = options.ports.interconnect.length;
     this.#dataHandlers = new Array(paths).fill(null);
@@ -152,6 +157,10 @@ export class Board {
       engine: this.#pair?.engine() ?? null,
       bootNotes: this.#bootNotes,
       fence: this.options.fence.wired ? 'wired' : 'none',
+      store:
+        this.#store === null
+          ? null
+          : { geometry: geometryData(this.#store.geometry), sincePowerOn: this.#store.wear() },
     };
   }
 
@@ -174,7 +183,7 @@ export class Board {
         now: () => performance.now(),
         wakeAt: (atMs, callback) => this.#wakeAt(atMs, () => live() && callback()),
       },
-      store: liveStore(this.options.store ?? null, live),
+      store: liveStore(this.#store, live),
       interconnect: this.options.ports.interconnect.map((port, path) =>
         this.#uart(port, path, live),
       ),

@@ -13,7 +13,13 @@ import { encodeFrame } from '../wire/frame.ts';
 import { ReliableChannel } from '../wire/reliable-channel.ts';
 import { CHECKPOINT_BATCH_BYTES_MAX, CheckpointStream } from './checkpoint-stream.ts';
 import { type PairConfig, suspectAfterMs } from './config.ts';
-import { DurableLog, type LogMark, type StoredLog, StoreFullError } from './durable-log.ts';
+import {
+  DurableLog,
+  type DurableStatus,
+  type LogMark,
+  type StoredLog,
+  StoreFullError,
+} from './durable-log.ts';
 import { FailureDetector } from './failure-detector.ts';
 import { frameUse, LineUse, type LineUseCounts } from './line-use.ts';
 import { Links } from './links.ts';
@@ -157,6 +163,8 @@ export class PairCore {
   #compactNext = false;
   /** The mark of the last record written, null before the first. */
   #loggedMark: LogMark | null = null;
+  /** The newest transaction our store holds, with its term (for status); null when it holds none. */
+  #held: { readonly txn: number; readonly term: number } | null = null;
   /** When we last became `booting`: a solo history recovers alone after `recoverAloneAfterMs` of silence. */
   #bootingSinceMs: number;
 
@@ -447,6 +455,13 @@ export class PairCore {
   /** Checkpoint payload a backup has applied: the entries' CBOR bytes, without framing (goodput). */
   get checkpointReceivedBytes(): number {
     return this.#checkpointReceivedBytes;
+  }
+
+  /** A retained app's durable log: what it holds and where it stands; null for a memory app or a board without a store. */
+  get durable(): DurableStatus | null {
+    const log = this.#log;
+    if (log === null) return null;
+    return { refused: this.#storeRefused, held: this.#held, position: log.position };
   }
 
   /** What this processor put on each interconnect path since power-on, by kind of frame (see line-use.ts). */
@@ -1457,6 +1472,7 @@ export class PairCore {
     this.#storeRefused = false;
     this.#unlogged = [];
     this.#loggedMark = null;
+    this.#held = null;
     const opening = log.open();
     if (opening.kind === 'empty') return;
     if (opening.kind === 'found') {
@@ -1469,6 +1485,7 @@ export class PairCore {
         return;
       }
       const stored = this.#stored;
+      this.#held = { txn: stored.txn, term: stored.term };
       if (!stored.solo)
         this.#emit({ kind: 'awaiting-partner', storedTxn: stored.txn, storedTerm: stored.term });
       return;
@@ -1606,6 +1623,7 @@ export class PairCore {
     this.#unlogged = [];
     this.#compactNext = false;
     this.#loggedMark = mark;
+    this.#held = { txn: this.#txn, term: this.#term };
   }
 
   #onStoreFull(detail: string): void {

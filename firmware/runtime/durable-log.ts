@@ -74,12 +74,26 @@ export type LogOpening =
   /** Bytes that are not a log: refused, never taken for an empty store. */
   | { readonly kind: 'unreadable'; readonly detail: string };
 
-/** Counters for cost figures: how hard the store works. */
-export interface LogStats {
-  writes: number;
-  bytesWritten: number;
-  erases: number;
-  compactions: number;
+/** Where the log stands in its region (for `status`). */
+export interface LogPosition {
+  /** The live area: 0 the first half of the blocks, 1 the second. */
+  readonly area: 0 | 1;
+  /** Compactions since the store was first written (each starts a generation in the other area). */
+  readonly generation: number;
+  /** Bytes of the live area in use: its snapshot and the records after it. */
+  readonly usedBytes: number;
+  /** Bytes of one area. */
+  readonly areaBytes: number;
+}
+
+/** What a processor's durable log holds, for `status`. */
+export interface DurableStatus {
+  /** The store failed verification or filled up: it is not used, nor replaced by an empty one. */
+  readonly refused: boolean;
+  /** The newest transaction the store holds and the term it was written in; null before the first record. */
+  readonly held: { readonly txn: number; readonly term: number } | null;
+  /** Null when the store was never opened for writing (it was refused). */
+  readonly position: LogPosition | null;
 }
 
 /** A store too small for the state: the log cannot be kept within its bounds. */
@@ -97,7 +111,6 @@ interface Record {
 }
 
 export class DurableLog {
-  readonly stats: LogStats = { writes: 0, bytesWritten: 0, erases: 0, compactions: 0 };
   readonly #region: DurableRegion;
   readonly #areaBlocks: number;
   readonly #areaBytes: number;
@@ -123,6 +136,17 @@ export class DurableLog {
   /** Bytes of one area: the most a snapshot and the entries after it may take together. */
   get areaBytes(): number {
     return this.#areaBytes;
+  }
+
+  /** Where the next record goes; null before the store was opened. */
+  get position(): LogPosition | null {
+    if (this.#area === -1) return null;
+    return {
+      area: this.#area === 0 ? 0 : 1,
+      generation: this.#generation,
+      usedBytes: this.#head,
+      areaBytes: this.#areaBytes,
+    };
   }
 
   /** Reads the store: the newest whole log in it. Positions the head for appending. */
@@ -204,13 +228,11 @@ export class DurableLog {
     const first = next * this.#areaBlocks;
     for (let block = first; block < first + this.#areaBlocks; block++) {
       this.#region.erase(block);
-      this.stats.erases += 1;
     }
     this.#area = next;
     this.#generation = generation;
     this.#head = 0;
     this.#dirty = false;
-    this.stats.compactions += 1;
     this.#write(KIND_SNAPSHOT, bytes);
   }
 
@@ -230,8 +252,6 @@ export class DurableLog {
     // once per write): a cut tears it, and a torn record fails its CRC.
     this.#region.write(offset, record);
     this.#head += size;
-    this.stats.writes += 1;
-    this.stats.bytesWritten += size;
   }
 
   #readArea(index: number): AreaRead {

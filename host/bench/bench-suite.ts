@@ -5,7 +5,9 @@
  * switches and fallbacks at growing ledger sizes; a second lab, whose
  * field bus is faster than the interconnect, gives the interconnect-bound
  * goodput and where the line's time goes. The push figures come from
- * `tandem bench-push`'s library in labs of its own, then the start-up
+ * `tandem bench-push`'s library in labs of its own; the cost of durability
+ * from two more labs per baud, the ledger built `memory` and `retained`,
+ * side by side (durability-bench.ts); then the start-up
  * times, and last the simulator's seeds a minute on this thread (no lab
  * running then). Each figure carries its target, whether it was met, and a
  * note saying how it was measured and, when short, why.
@@ -19,7 +21,15 @@ import { findXsnap } from '../../boards/xs/xsnap-cache.ts';
 import { FRAME_OVERHEAD_BYTES } from '../../firmware/wire/frame.ts';
 import { buildImage } from '../image/build.ts';
 import { generateKeys } from '../image/keys.ts';
+import { REPO_ROOT } from '../image/repo-root.ts';
 import { type BenchLab, countSuspicions, openBenchLab, type Suspicions } from './bench-lab.ts';
+import {
+  benchDurability,
+  type DurabilityOptions,
+  type DurabilityResult,
+  durabilityFigures,
+  IN_MEMORY_LEDGER_MODULE,
+} from './durability-bench.ts';
 import { type Figure, figure, quantile, round } from './figure.ts';
 import { LINE_TIME_PARTS, type LineTime } from './line-time.ts';
 import { benchPush, type PushBenchRow } from './push-bench.ts';
@@ -89,6 +99,8 @@ export interface BaudDetails {
   readonly takeovers: readonly TakeoverSample[];
   readonly saturation: SaturationResult;
   readonly switches: readonly SwitchSample[];
+  /** The cost of a retained ledger against a memory one; null when that part failed. */
+  readonly durability: DurabilityResult | null;
   /** Parts that failed outright (their figures are null). */
   readonly failures: readonly string[];
   readonly suspicions: {
@@ -130,6 +142,25 @@ export interface BenchReport {
 /** Light load during takeovers: the demo's. */
 const LIGHT_CLIENTS = 8;
 const SATURATION_CLIENTS = 48;
+/** The cost of durability: windows as long as the saturation's, and a wear run of one erase cycle of every block. */
+const DURABILITY: Omit<DurabilityOptions, 'seed'> = {
+  clients: SATURATION_CLIENTS,
+  windowMs: 4000,
+  rounds: 2,
+  cycles: 1,
+  wearMsMax: 180_000,
+};
+/**
+ * With --quick: one window each, and a wear run that gives up after 30 s
+ * (enough at 1 Mbaud; at 115200 a cycle takes longer, and the lifetime is
+ * then reported as not measured).
+ */
+const QUICK_DURABILITY: Omit<DurabilityOptions, 'seed'> = {
+  ...DURABILITY,
+  windowMs: 1500,
+  rounds: 1,
+  wearMsMax: 30_000,
+};
 /** Clients during a switch (the issue's), each thinking up to SWITCH_THINK_MS_MAX between requests. */
 const SWITCH_CLIENTS = 64;
 /** About one request a second each: a steady load that leaves the 115200 baud field bus room. */
@@ -152,10 +183,16 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
   const publicKeyFile = join(keyDir, 'image-signing.pub');
   const v1 = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['sim'], keyDir });
   const v2 = await buildImage({ app: 'ledger', version: '2.0.0', boards: ['sim'], keyDir });
+  // The same ledger 1.0.0 keeping its state in memory only: what durability costs is measured against it.
+  const inMemory = await buildImage({
+    app: join(REPO_ROOT, IN_MEMORY_LEDGER_MODULE),
+    boards: ['sim'],
+    keyDir,
+  });
   for (const baud of options.bauds) {
     say(`${baud} baud: starting a fresh lab`);
     const lab = await openBenchLab({ root, baud, image: v1.image, publicKeyFile });
-    let details: Omit<BaudDetails, 'linkBound' | 'switches'>;
+    let details: Omit<BaudDetails, 'linkBound' | 'switches' | 'durability'>;
     try {
       details = await benchOneBaud(lab, options);
     } finally {
@@ -223,10 +260,31 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
         ),
       [],
     );
+    say(`${baud} baud: two fresh labs side by side, the ledger built memory and retained`);
+    let durability: DurabilityResult | null = null;
+    const labs: BenchLab[] = [];
+    try {
+      const memory = await openBenchLab({ root, baud, image: inMemory.image, publicKeyFile });
+      labs.push(memory);
+      const retained = await openBenchLab({ root, baud, image: v1.image, publicKeyFile });
+      labs.push(retained);
+      durability = await benchDurability(
+        { memory, retained },
+        { ...(options.quick ? QUICK_DURABILITY : DURABILITY), seed: options.seed + 5 },
+        say,
+      );
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      partFailures.push(`durability at ${baud} baud: ${message}`);
+      say(`${baud} baud durability FAILED: ${message}`);
+    } finally {
+      for (const lab of labs) await lab.close();
+    }
     perBaud.push({
       ...details,
       linkBound,
       switches,
+      durability,
       failures: [...details.failures, ...partFailures],
     });
   }
@@ -306,7 +364,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
 async function benchOneBaud(
   lab: BenchLab,
   options: BenchSuiteOptions,
-): Promise<Omit<BaudDetails, 'linkBound' | 'switches'>> {
+): Promise<Omit<BaudDetails, 'linkBound' | 'switches' | 'durability'>> {
   const { quick, seed, say } = options;
   const failures: string[] = [];
   // A part that fails is reported as such; the others still run.
@@ -375,6 +433,7 @@ function baudFigures(details: BaudDetails): Figure[] {
     ...saturationFigures(details),
     ...linkBoundFigures(details),
     ...switchFigures(details),
+    ...(details.durability === null ? [] : durabilityFigures(details.durability)),
   ];
 }
 

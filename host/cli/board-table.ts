@@ -1,6 +1,7 @@
 /** Reading both boards' status, and showing it as a table (status and monitor). */
 import type { BoardStatus } from '../../boards/management.ts';
 import type { BoardClient } from '../pair/board-client.ts';
+import { storeCell } from './store-lines.ts';
 import { formatColumns } from './text-table.ts';
 
 export type StatusOrSilence = BoardStatus | { readonly processor: number; readonly error: string };
@@ -22,7 +23,8 @@ export async function readStatuses(
 
 export function statusTable(statuses: readonly StatusOrSilence[]): string[] {
   const rows = statuses.map((s) => {
-    if ('error' in s) return [`P${s.processor}`, 'no answer (powered off?)', '', '', '', '', ''];
+    if ('error' in s)
+      return [`P${s.processor}`, 'no answer (powered off?)', '', '', '', '', '', ''];
     const slots = s.slots
       .map(
         (slot) =>
@@ -38,11 +40,12 @@ export function statusTable(statuses: readonly StatusOrSilence[]): string[] {
       pair ? pair.pathsUp.map((up, i) => `${i}:${up ? 'up' : 'DOWN'}`).join(' ') : '-',
       pair ? String(pair.checkpointLag) : '-',
       s.fence,
+      storeCell(s),
     ];
   });
   return formatColumns(
-    ['board', 'role', 'image', 'slots (* active)', 'links', 'lag', 'fence'],
+    ['board', 'role', 'image', 'slots (* active)', 'links', 'lag', 'fence', 'store'],
     rows,
-    ['left', 'left', 'left', 'left', 'left', 'right', 'left'],
+    ['left', 'left', 'left', 'left', 'left', 'right', 'left', 'left'],
   );
 }

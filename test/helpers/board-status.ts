@@ -13,6 +13,7 @@ export function boardStatus(
     slots: [],
     bootNotes: [],
     fence: 'wired',
+    store: null,
     pair: {
       processor,
       role,
@@ -25,6 +26,7 @@ export function boardStatus(
       checkpointLag: 0,
       checkpointReceivedBytes: 0,
       lineUse: [],
+      durable: null,
       ...pair,
     },
   };

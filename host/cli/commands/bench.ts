@@ -4,8 +4,10 @@
  * physical bound and false suspicions, checkpoint goodput and where the
  * interconnect's line time goes, switch and fallback by ledger size (client
  * wait, time without a backup, bytes), push goodput, checkpointing's
- * throughput ratio and added latency, start-up times against `node -e 0`,
- * and the simulator's seeds a minute. A benchmark reports; it exits 0 when
+ * throughput ratio and added latency, the cost of durability (a retained
+ * ledger against a memory one: throughput, added latency, store writes and
+ * bytes per request, erase cycles an hour and the store's lifetime), start-up
+ * times against `node -e 0`, and the simulator's seeds a minute. A benchmark reports; it exits 0 when
  * it measured, whether or not the targets were met (the shortfalls are in
  * the output).
  */
@@ -52,7 +54,7 @@ export const registerBench: RegisterCommand = (program, finish) => {
   program
     .command('bench')
     .description(
-      'Measure every figure against its target in one run: takeover p50/p90/p99/max per baud with its physical bound and false suspicions, checkpoint goodput and where the interconnect line time goes, switch and fallback by ledger size, push goodput, throughput with checkpointing, added latency, start-up against node -e 0, and simulator seeds a minute. Exits 0 when it measured, targets met or not.',
+      'Measure every figure against its target in one run: takeover p50/p90/p99/max per baud with its physical bound and false suspicions, checkpoint goodput and where the interconnect line time goes, switch and fallback by ledger size, push goodput, throughput with checkpointing, added latency, the cost of a retained store against memory (throughput, latency, store writes and bytes per request, erase cycles an hour, the lifetime of the store in years), start-up against node -e 0, and simulator seeds a minute. Exits 0 when it measured, targets met or not.',
     )
     .option(
       '--json',

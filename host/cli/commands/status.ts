@@ -1,15 +1,18 @@
-/** `tandem status`: role, version, slots, link health and checkpoint lag of both boards of a pair. */
+/** `tandem status`: role, version, slots, link health, checkpoint lag and durable store of both boards of a pair. */
 import type { TargetOptions } from '../../target/resolve-target.ts';
 import { readStatuses, statusTable } from '../board-table.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { storeLines } from '../store-lines.ts';
 import { addTargetOptions, targetFrom } from '../target-options.ts';
 
 export const registerStatus: RegisterCommand = (program, finish) => {
   addTargetOptions(
     program
       .command('status')
-      .description('Show both boards of a pair: role, version, slots, links, checkpoint lag.'),
+      .description(
+        'Show both boards of a pair: role, version, slots, links, checkpoint lag, and each durable store (geometry, log position, the txn and term it holds, operations since power-on).',
+      ),
   )
     .option('--json', 'print one JSON array', false)
     .action(async (options: TargetOptions & { json: boolean }) => {
@@ -18,7 +21,9 @@ export const registerStatus: RegisterCommand = (program, finish) => {
         Promise.all(boards.map((board) => board.close())),
       );
       process.stdout.write(
-        options.json ? `${JSON.stringify(statuses)}\n` : `${statusTable(statuses).join('\n')}\n`,
+        options.json
+          ? `${JSON.stringify(statuses)}\n`
+          : `${[...statusTable(statuses), '', ...storeLines(statuses)].join('\n')}\n`,
       );
       finish(ExitCode.ok);
     });
