@@ -3,7 +3,7 @@
  * 1.0.0 pair built `memory` and `retained`, in two labs open side by side at
  * one baud, measured in alternating windows so both see the same machine.
  * The lab is where the store's real code paths run: each board process
- * keeps its store in a file synced on every write (boards/sim/store-file.ts),
+ * keeps its store in a file synced on every write (boards/node/store-file.ts),
  * the retained app's durable log groups entries into records, compacts and
  * levels wear as it does on a board, and the board counts every write and
  * erase as it reaches the store (boards/counted-store.ts, read through
