@@ -12,8 +12,8 @@
  */
 import test from 'ava';
 import type { AnyApp } from '../firmware/app.ts';
-import { bulkApp } from './helpers/bulk-app.ts';
 import { BootRom } from './helpers/boot-rom.ts';
+import { bulkApp } from './helpers/bulk-app.ts';
 import { CorePair } from './helpers/core-pair.ts';
 import { RetryingWriter } from './helpers/retrying-writer.ts';
 
