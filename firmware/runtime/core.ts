@@ -66,6 +66,7 @@ import {
   heldBatches,
   holdsRequests,
   isFinalRound,
+  oldBackupMayServe,
   PRE_COPY_BURST_BYTES,
   type PreCopy,
   preCopyThrottles,
@@ -1408,10 +1409,24 @@ export class PairCore {
     this.#emit({ kind: 'switch', step, ok, detail });
   }
 
+  /**
+   * The switch ends on the old version. An old backup that never took its
+   * stop (no acknowledgement, no restart) may be stalled rather than gone,
+   * and take over with what it acknowledged: it is still our backup. Alone,
+   * we would acknowledge what it lacks, and the replies waiting for it would
+   * wait for nobody. As a backup it has its usual fate: we serve once we
+   * hear it, and what waits for it goes once it cannot serve (#goAlone,
+   * #partnerRestarted).
+   */
   #failSwitch(step: SwitchStepName, detail: string): void {
     const role = this.#role;
     this.#switchStep(step, false, detail);
-    this.#setRole(ALONE, `switch failed at ${step}`, 'switch-failed');
+    const oldBackupKept = role.name === 'switching' && oldBackupMayServe(role);
+    this.#setRole(
+      oldBackupKept ? { name: 'primary' } : ALONE,
+      `switch failed at ${step}`,
+      'switch-failed',
+    );
     if (role.name === 'switching') this.#serveHeld(role.held);
   }
 
