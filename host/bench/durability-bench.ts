@@ -26,8 +26,8 @@ import { type StoreWear, totalErases } from '../../boards/counted-store.ts';
 import { regionBytes } from '../../boards/flash-region.ts';
 import type { BoardStatus } from '../../boards/management.ts';
 import type { StoreGeometry } from '../../firmware/hal.ts';
-import { readBoardStatuses } from '../pair/board-watch.ts';
 import { openLabLoad } from '../load/lab-load.ts';
+import { readBoardStatuses } from '../pair/board-watch.ts';
 import type { BenchLab } from './bench-lab.ts';
 import { type Figure, figure, quantile, round } from './figure.ts';
 
