@@ -10,7 +10,7 @@
 import type { Hal, Uart } from '../../firmware/hal.ts';
 import type { PairStatus } from '../../firmware/pair-main.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
-import { geometryData, regionBytes } from '../flash-region.ts';
+import { geometryData } from '../flash-region.ts';
 import type { EngineStatus, RunningImage } from '../image-engine.ts';
 import { MICROCONTROLLER_LIMITS } from '../microcontroller-limits.ts';
 import { ImageFault, ImageStartError } from '../node/sandbox.ts';
@@ -20,18 +20,69 @@ import {
   CHANNEL_CBOR_LIMITS,
   type Command,
   type IoCall,
-  type StartShape,
+  STORE_READ_BYTES_MAX,
+  type StoreAnswer,
+  type StoreRequest,
 } from './engine/channel.ts';
 import { engineScript } from './engine-script.ts';
-import { type XsMeter, XsnapError, XsnapProcess } from './xsnap-process.ts';
+import { type WorkerExit, type XsMeter, XsnapError, XsnapProcess } from './xsnap-process.ts';
 
 type Overrides = Record<string, number | boolean>;
 
-/** The store's geometry and bytes for the engine's copy, or null where the board has none. */
-function storeAtBoot(hal: Hal): StartShape['store'] {
-  if (hal.store === null) return null;
-  const geometry = geometryData(hal.store.geometry);
-  return { geometry, bytes: hal.store.read(0, regionBytes(geometry)) };
+/** The XS engine failed under the image: its worker died or its channel broke. */
+export class XsEngineFault extends ImageFault {
+  override name = 'XsEngineFault';
+  constructor(
+    message: string,
+    /** How the worker ended (exit code and xsnap's reason, or signal; its last line), where it did. */
+    readonly exit: WorkerExit | null,
+    options: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The board's side of the engine's store requests: carried out on the
+ * board's region at once. What the region throws goes back to the engine,
+ * where it throws in the image as it would on any board; a power cut in a
+ * board process ends the process inside the operation, the worker with it.
+ */
+function answerStore(hal: Hal, message: Uint8Array): Uint8Array {
+  let answer: StoreAnswer;
+  try {
+    const request = decodeCbor(message, CHANNEL_CBOR_LIMITS) as StoreRequest;
+    const store = hal.store;
+    if (store === null) throw new Error('this board has no durable store');
+    switch (request.op) {
+      case 'read':
+        if (request.length > STORE_READ_BYTES_MAX) {
+          throw Object.assign(
+            new Error(`a store read of ${request.length} bytes is over ${STORE_READ_BYTES_MAX}`),
+            { code: 'hal-argument' },
+          );
+        }
+        answer = { bytes: store.read(request.offset, request.length) };
+        break;
+      case 'write':
+        store.write(request.offset, request.bytes);
+        answer = { bytes: new Uint8Array(0) };
+        break;
+      case 'erase':
+        store.erase(request.block);
+        answer = { bytes: new Uint8Array(0) };
+        break;
+    }
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    answer = {
+      error: {
+        code: typeof code === 'string' ? code : null,
+        message: error instanceof Error ? error.message : String(error),
+      },
+    };
+  }
+  return encodeCbor(answer, CHANNEL_CBOR_LIMITS);
 }
 type XsStatus = Extract<EngineStatus, { kind: 'xs' }>;
 
@@ -44,7 +95,11 @@ export function runImageInXs(
   overrides: Overrides,
   workerPath: string,
 ): RunningImage {
-  const worker = new XsnapProcess(workerPath, (line) => hal.log(line));
+  const worker = new XsnapProcess(
+    workerPath,
+    (line) => hal.log(line),
+    (request) => answerStore(hal, request),
+  );
   let last: XsMeter | null = null;
   const meter = (m: XsMeter) => {
     last = m;
@@ -81,13 +136,6 @@ export function runImageInXs(
       case 'confirm':
         hal.boot.confirm();
         break;
-      case 'store-write':
-        // A failure throws: the calls after it (the replies that waited for it) are not carried out.
-        hal.store?.write(call.offset, call.bytes);
-        break;
-      case 'store-erase':
-        hal.store?.erase(call.block);
-        break;
     }
   };
 
@@ -100,8 +148,15 @@ export function runImageInXs(
       meter(m);
       answer = decodeCbor(reply, CHANNEL_CBOR_LIMITS) as Answer;
     } catch (error) {
-      if (error instanceof XsnapError)
-        throw new ImageFault(`the XS engine failed in ${what}: ${error.message}`);
+      if (error instanceof XsnapError) {
+        const fault = new XsEngineFault(
+          `the XS engine failed in ${what}: ${error.message}`,
+          error.exit,
+          { cause: error },
+        );
+        hal.log(fault.message);
+        throw fault;
+      }
       throw error;
     }
     for (const call of answer.calls) carryOut(call);
@@ -157,7 +212,7 @@ export function runImageInXs(
           fenceWired: overrides.fenceWired !== false,
           // An XS board stands for a microcontroller: its limits, unless the board's profile says otherwise.
           overrides: { ...MICROCONTROLLER_LIMITS, ...overrides },
-          store: storeAtBoot(hal),
+          store: hal.store === null ? null : geometryData(hal.store.geometry),
         },
       },
       'runPair',

@@ -37,6 +37,14 @@ const ERASED = 0xff;
 const KIND_SNAPSHOT = 1;
 const KIND_ENTRIES = 2;
 
+/**
+ * Most bytes the log reads from the store at once where it scans (for
+ * erased bytes): on a microcontroller a read lands in RAM. A record's
+ * payload is read whole, as it is decoded whole (a snapshot takes at most
+ * COMPACT_AT_AREA_FRACTION of an area).
+ */
+const SCAN_READ_BYTES_MAX = 4096;
+
 /** Records are decoded with these bounds (a snapshot may be large, as a big checkpoint). */
 const RECORD_LIMITS: CborLimits = { bytesMax: 4 * 1024 * 1024, depthMax: 32, itemsMax: 1_000_000 };
 
@@ -92,6 +100,15 @@ export class StoreFullError extends Error {
 interface Record {
   readonly kind: number;
   readonly payload: unknown;
+  /** Bytes the record takes, padding included. */
+  readonly bytes: number;
+}
+
+/** Where a whole record lies: what recovery keeps while it compares the areas. */
+interface RecordPlace {
+  readonly kind: number;
+  /** Offset in the region. */
+  readonly offset: number;
   /** Bytes the record takes, padding included. */
   readonly bytes: number;
 }
@@ -153,7 +170,7 @@ export class DurableLog {
     this.#head = area.end;
     this.#dirty = !this.#erasedFrom(best, area.end);
     try {
-      return { kind: 'found', log: readLog(area.records) };
+      return { kind: 'found', log: readLog(this.#recordsAt(area.records)) };
     } catch (error) {
       return {
         kind: 'unreadable',
@@ -234,9 +251,14 @@ export class DurableLog {
     this.stats.bytesWritten += size;
   }
 
+  /**
+   * Area `index`'s whole records, where they lie: each is read and decoded
+   * to know it whole, then let go, so that comparing the areas holds one
+   * record at a time, not two logs.
+   */
   #readArea(index: number): AreaRead {
     const base = index * this.#areaBytes;
-    const records: Record[] = [];
+    const records: RecordPlace[] = [];
     let at = 0;
     let generation = 0;
     const erased = this.#erasedFrom(index, 0);
@@ -248,10 +270,21 @@ export class DurableLog {
       } else if (record.kind !== KIND_ENTRIES) {
         break;
       }
-      records.push(record);
+      records.push({ kind: record.kind, offset: base + at, bytes: record.bytes });
       at += record.bytes;
     }
     return { records, generation, end: at, erased };
+  }
+
+  /** The records at `places`, read again one at a time as the log is built from them. */
+  *#recordsAt(places: readonly RecordPlace[]): Generator<Record> {
+    for (const place of places) {
+      const record = this.#readRecord(place.offset, place.bytes);
+      if (record === null || record.kind !== place.kind) {
+        throw new Error(`the record at ${place.offset} changed while the store was read`);
+      }
+      yield record;
+    }
   }
 
   #readRecord(offset: number, room: number): Record | null {
@@ -275,11 +308,14 @@ export class DurableLog {
     }
   }
 
-  /** Every byte of area `index` from `at` on is erased. */
+  /** Every byte of area `index` from `at` on is erased (read in pieces of SCAN_READ_BYTES_MAX). */
   #erasedFrom(index: number, at: number): boolean {
-    const length = this.#areaBytes - at;
-    if (length <= 0) return true;
-    return this.#region.read(index * this.#areaBytes + at, length).every((b) => b === ERASED);
+    const end = (index + 1) * this.#areaBytes;
+    for (let offset = index * this.#areaBytes + at; offset < end; offset += SCAN_READ_BYTES_MAX) {
+      const piece = this.#region.read(offset, Math.min(SCAN_READ_BYTES_MAX, end - offset));
+      if (!piece.every((b) => b === ERASED)) return false;
+    }
+    return true;
   }
 
   #padded(bytes: number): number {
@@ -289,7 +325,7 @@ export class DurableLog {
 }
 
 interface AreaRead {
-  readonly records: Record[];
+  readonly records: RecordPlace[];
   readonly generation: number;
   /** Offset just past the last whole record. */
   readonly end: number;
@@ -298,11 +334,12 @@ interface AreaRead {
 }
 
 /** The records of one area as a log. Throws when one does not have the shape the log writes. */
-function readLog(records: readonly Record[]): StoredLog {
+function readLog(records: Iterable<Record>): StoredLog {
   let snapshot: Snapshot | null = null;
   let mark: LogMark | null = null;
   const entries: { version: string; entry: CheckpointEntry }[] = [];
-  for (const [index, record] of records.entries()) {
+  let index = 0;
+  for (const record of records) {
     const fields = record.payload as unknown[];
     if (!Array.isArray(fields)) throw new Error('record is not an array');
     if (record.kind === KIND_SNAPSHOT && index === 0) {
@@ -315,6 +352,7 @@ function readLog(records: readonly Record[]): StoredLog {
       if (!Array.isArray(list)) throw new Error('entries are not an array');
       for (const item of list) entries.push({ version: mark.version, entry: parseEntry(item) });
     }
+    index += 1;
   }
   if (mark === null) throw new Error('no records');
   return { mark, snapshot, entries };
