@@ -7,10 +7,10 @@
  * xsnap's message channel. The process boundary is the sandbox: nothing of
  * Node's realm exists in the engine.
  */
-import type { Hal, Uart } from '../../firmware/hal.ts';
+import type { DurableRegion, Hal, Uart } from '../../firmware/hal.ts';
 import type { PairStatus } from '../../firmware/pair-main.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
-import { geometryData } from '../flash-region.ts';
+import { geometryData, regionBytes } from '../flash-region.ts';
 import type { EngineStatus, RunningImage } from '../image-engine.ts';
 import { MICROCONTROLLER_LIMITS } from '../microcontroller-limits.ts';
 import { ImageFault, ImageStartError } from '../node/sandbox.ts';
@@ -20,7 +20,7 @@ import {
   CHANNEL_CBOR_LIMITS,
   type Command,
   type IoCall,
-  STORE_READ_BYTES_MAX,
+  STORE_PIECE_BYTES_MAX,
   type StoreAnswer,
   type StoreRequest,
 } from './engine/channel.ts';
@@ -44,46 +44,77 @@ export class XsEngineFault extends ImageFault {
 
 /**
  * The board's side of the engine's store requests: carried out on the
- * board's region at once. What the region throws goes back to the engine,
- * where it throws in the image as it would on any board; a power cut in a
- * board process ends the process inside the operation, the worker with it.
+ * board's region at once (the pieces of a write gathered first). What the
+ * region throws goes back to the engine, where it throws in the image as it
+ * would on any board; a power cut in a board process ends the process
+ * inside the operation, the worker with it.
  */
-function answerStore(hal: Hal, message: Uint8Array): Uint8Array {
-  let answer: StoreAnswer;
-  try {
-    const request = decodeCbor(message, CHANNEL_CBOR_LIMITS) as StoreRequest;
-    const store = hal.store;
-    if (store === null) throw new Error('this board has no durable store');
+function storeAnswerer(hal: Hal): (message: Uint8Array) => Uint8Array {
+  /** The pieces of a write not programmed yet. */
+  let gathering: { offset: number; pieces: Uint8Array[]; bytes: number } | null = null;
+  const refuse = (message: string): never => {
+    gathering = null;
+    throw Object.assign(new Error(message), { code: 'hal-argument' });
+  };
+  const carryOut = (request: StoreRequest, store: DurableRegion): Uint8Array => {
+    if (request.op !== 'write' && gathering !== null) refuse('a store write was left unfinished');
     switch (request.op) {
       case 'read':
-        if (request.length > STORE_READ_BYTES_MAX) {
-          throw Object.assign(
-            new Error(`a store read of ${request.length} bytes is over ${STORE_READ_BYTES_MAX}`),
-            { code: 'hal-argument' },
+        if (request.length > STORE_PIECE_BYTES_MAX) {
+          refuse(`a store read of ${request.length} bytes is over ${STORE_PIECE_BYTES_MAX}`);
+        }
+        return store.read(request.offset, request.length);
+      case 'write': {
+        if (request.bytes.length > STORE_PIECE_BYTES_MAX) {
+          refuse(
+            `a store write piece of ${request.bytes.length} bytes is over ${STORE_PIECE_BYTES_MAX}`,
           );
         }
-        answer = { bytes: store.read(request.offset, request.length) };
-        break;
-      case 'write':
-        store.write(request.offset, request.bytes);
-        answer = { bytes: new Uint8Array(0) };
-        break;
+        const write = gathering ?? { offset: request.offset, pieces: [], bytes: 0 };
+        if (write.offset !== request.offset) refuse('a store write piece of another write');
+        write.pieces.push(request.bytes);
+        write.bytes += request.bytes.length;
+        if (write.bytes > regionBytes(store.geometry))
+          refuse('a store write longer than the store');
+        gathering = request.more ? write : null;
+        if (!request.more) store.write(write.offset, joined(write.pieces, write.bytes));
+        return new Uint8Array(0);
+      }
       case 'erase':
         store.erase(request.block);
-        answer = { bytes: new Uint8Array(0) };
-        break;
+        return new Uint8Array(0);
     }
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    answer = {
-      error: {
-        code: typeof code === 'string' ? code : null,
-        message: error instanceof Error ? error.message : String(error),
-      },
-    };
-  }
-  return encodeCbor(answer, CHANNEL_CBOR_LIMITS);
+  };
+  return (message) => {
+    let answer: StoreAnswer;
+    try {
+      const store = hal.store;
+      if (store === null) throw new Error('this board has no durable store');
+      answer = { bytes: carryOut(decodeCbor(message, CHANNEL_CBOR_LIMITS) as StoreRequest, store) };
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      answer = {
+        error: {
+          code: typeof code === 'string' ? code : null,
+          message: error instanceof Error ? error.message : String(error),
+        },
+      };
+    }
+    return encodeCbor(answer, CHANNEL_CBOR_LIMITS);
+  };
 }
+
+function joined(pieces: readonly Uint8Array[], length: number): Uint8Array {
+  if (pieces.length === 1 && pieces[0] !== undefined) return pieces[0];
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (const piece of pieces) {
+    bytes.set(piece, at);
+    at += piece.length;
+  }
+  return bytes;
+}
+
 type XsStatus = Extract<EngineStatus, { kind: 'xs' }>;
 
 /** Status collects XS's garbage before reading its heap, at most this often (in between, in use counts garbage too). */
@@ -95,11 +126,7 @@ export function runImageInXs(
   overrides: Overrides,
   workerPath: string,
 ): RunningImage {
-  const worker = new XsnapProcess(
-    workerPath,
-    (line) => hal.log(line),
-    (request) => answerStore(hal, request),
-  );
+  const worker = new XsnapProcess(workerPath, (line) => hal.log(line), storeAnswerer(hal));
   let last: XsMeter | null = null;
   const meter = (m: XsMeter) => {
     last = m;

@@ -166,6 +166,11 @@ export class XsnapProcess {
     }
   }
 
+  /** The worker's process id (undefined when it could not be started). */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
   /** Evaluates a script at the worker's global scope (xsnap's 'e'). */
   evaluate(script: string): XsMeter {
     return this.#exchange(Buffer.concat([Buffer.from('e'), Buffer.from(script, 'utf8')])).meter;

@@ -68,12 +68,22 @@ export interface LogMark {
   readonly solo: boolean;
 }
 
+/** An entry as the log keeps it: with the app version that wrote it. */
+export interface StoredEntry {
+  readonly version: string;
+  readonly entry: CheckpointEntry;
+}
+
 /** What a store holds: a base (a snapshot, or null for the app's initial state) and the entries after it. */
 export interface StoredLog {
   readonly mark: LogMark;
   readonly snapshot: Snapshot | null;
-  /** The entries after the base, each with the app version that wrote it. */
-  readonly entries: readonly { readonly version: string; readonly entry: CheckpointEntry }[];
+  /**
+   * The entries after the base, in order. They are read from the store as
+   * they are iterated, one record at a time (the log may hold more entries
+   * than a board's RAM): iterate before the next write to the store.
+   */
+  readonly entries: Iterable<StoredEntry>;
 }
 
 export type LogOpening =
@@ -104,13 +114,21 @@ interface Record {
   readonly bytes: number;
 }
 
-/** Where a whole record lies: what recovery keeps while it compares the areas. */
+/** Where a whole record lies: what recovery keeps of it once it has read it. */
 interface RecordPlace {
   readonly kind: number;
   /** Offset in the region. */
   readonly offset: number;
   /** Bytes the record takes, padding included. */
   readonly bytes: number;
+}
+
+/** What one record says, read as the log writes it. */
+interface RecordContent {
+  readonly mark: LogMark;
+  /** The base, in an area's first record when it is a snapshot. */
+  readonly snapshot: Snapshot | null;
+  readonly entries: readonly StoredEntry[];
 }
 
 export class DurableLog {
@@ -169,14 +187,20 @@ export class DurableLog {
     this.#generation = area.generation;
     this.#head = area.end;
     this.#dirty = !this.#erasedFrom(best, area.end);
-    try {
-      return { kind: 'found', log: readLog(this.#recordsAt(area.records)) };
-    } catch (error) {
+    if (area.malformed !== null || area.mark === null) {
       return {
         kind: 'unreadable',
-        detail: `a record is not what the log writes: ${String(error)}`,
+        detail: `a record is not what the log writes: ${area.malformed ?? 'no records'}`,
       };
     }
+    const [first, ...rest] = area.records;
+    const base = first !== undefined && first.kind === KIND_SNAPSHOT ? first : null;
+    const snapshot = base === null ? null : this.#contentAt(base, true).snapshot;
+    const places = base === null ? area.records : rest;
+    const entries: Iterable<StoredEntry> = {
+      [Symbol.iterator]: () => this.#entriesAt(places, base === null),
+    };
+    return { kind: 'found', log: { mark: area.mark, snapshot, entries } };
   }
 
   /** An entry record's size once written, to decide between appending and compacting. */
@@ -240,7 +264,7 @@ export class DurableLog {
     record[3] = 0;
     new DataView(record.buffer).setUint32(4, payload.length, true);
     record.set(payload, HEADER_BYTES);
-    const crc = crc32c(concat(record.subarray(0, 8), payload));
+    const crc = crc32c(record, HEADER_BYTES, HEADER_BYTES + payload.length, crc32c(record, 0, 8));
     new DataView(record.buffer).setUint32(8, crc, true);
     const offset = this.#area * this.#areaBytes + this.#head;
     // One program operation for the whole record (a file-backed store syncs
@@ -252,38 +276,52 @@ export class DurableLog {
   }
 
   /**
-   * Area `index`'s whole records, where they lie: each is read and decoded
-   * to know it whole, then let go, so that comparing the areas holds one
-   * record at a time, not two logs.
+   * Area `index`'s whole records, where they lie, and the mark of its last.
+   * Each is read, decoded and checked, then let go: recovery holds one
+   * record at a time, not a log, until the chosen log is read again.
    */
   #readArea(index: number): AreaRead {
     const base = index * this.#areaBytes;
     const records: RecordPlace[] = [];
     let at = 0;
     let generation = 0;
+    let mark: LogMark | null = null;
+    let malformed: string | null = null;
     const erased = this.#erasedFrom(index, 0);
     while (at + HEADER_BYTES <= this.#areaBytes) {
       const record = this.#readRecord(base + at, this.#areaBytes - at);
       if (record === null) break;
-      if (records.length === 0) {
+      const first = records.length === 0;
+      if (first) {
         if (record.kind === KIND_SNAPSHOT) generation = Number((record.payload as unknown[])[0]);
       } else if (record.kind !== KIND_ENTRIES) {
         break;
       }
       records.push({ kind: record.kind, offset: base + at, bytes: record.bytes });
       at += record.bytes;
+      if (malformed !== null) continue;
+      try {
+        mark = recordContent(record, first).mark;
+      } catch (error) {
+        malformed = String(error);
+      }
     }
-    return { records, generation, end: at, erased };
+    return { records, generation, end: at, erased, mark, malformed };
   }
 
-  /** The records at `places`, read again one at a time as the log is built from them. */
-  *#recordsAt(places: readonly RecordPlace[]): Generator<Record> {
-    for (const place of places) {
-      const record = this.#readRecord(place.offset, place.bytes);
-      if (record === null || record.kind !== place.kind) {
-        throw new Error(`the record at ${place.offset} changed while the store was read`);
-      }
-      yield record;
+  /** What the record at `place` says (it was read whole before: reading it again must give it). */
+  #contentAt(place: RecordPlace, first: boolean): RecordContent {
+    const record = this.#readRecord(place.offset, place.bytes);
+    if (record === null || record.kind !== place.kind) {
+      throw new Error(`the record at ${place.offset} changed since the store was opened`);
+    }
+    return recordContent(record, first);
+  }
+
+  /** The entries of the records at `places`, read one record at a time. */
+  *#entriesAt(places: readonly RecordPlace[], fromFirst: boolean): Generator<StoredEntry> {
+    for (const [index, place] of places.entries()) {
+      yield* this.#contentAt(place, fromFirst && index === 0).entries;
     }
   }
 
@@ -296,7 +334,7 @@ export class DurableLog {
     const length = view.getUint32(4, true);
     if (HEADER_BYTES + length > room) return null;
     const payload = this.#region.read(offset + HEADER_BYTES, length);
-    if (crc32c(concat(header.subarray(0, 8), payload)) !== view.getUint32(8, true)) return null;
+    if (crc32c(payload, 0, length, crc32c(header, 0, 8)) !== view.getUint32(8, true)) return null;
     try {
       return {
         kind,
@@ -331,31 +369,25 @@ interface AreaRead {
   readonly end: number;
   /** Nothing was ever written in it since its erase. */
   readonly erased: boolean;
+  /** The last record's mark: where the processor stood when it wrote it. */
+  readonly mark: LogMark | null;
+  /** Why a whole record is not what the log writes, or null when each is. */
+  readonly malformed: string | null;
 }
 
-/** The records of one area as a log. Throws when one does not have the shape the log writes. */
-function readLog(records: Iterable<Record>): StoredLog {
-  let snapshot: Snapshot | null = null;
-  let mark: LogMark | null = null;
-  const entries: { version: string; entry: CheckpointEntry }[] = [];
-  let index = 0;
-  for (const record of records) {
-    const fields = record.payload as unknown[];
-    if (!Array.isArray(fields)) throw new Error('record is not an array');
-    if (record.kind === KIND_SNAPSHOT && index === 0) {
-      const [, version, term, solo, body] = fields;
-      mark = readMark(version, term, solo);
-      snapshot = parseSnapshot(body);
-    } else {
-      const [version, term, solo, list] = fields;
-      mark = readMark(version, term, solo);
-      if (!Array.isArray(list)) throw new Error('entries are not an array');
-      for (const item of list) entries.push({ version: mark.version, entry: parseEntry(item) });
-    }
-    index += 1;
+/** One record as the log writes it (`first`: an area's first). Throws when it has another shape. */
+function recordContent(record: Record, first: boolean): RecordContent {
+  const fields = record.payload as unknown[];
+  if (!Array.isArray(fields)) throw new Error('record is not an array');
+  if (record.kind === KIND_SNAPSHOT && first) {
+    const [, version, term, solo, body] = fields;
+    return { mark: readMark(version, term, solo), snapshot: parseSnapshot(body), entries: [] };
   }
-  if (mark === null) throw new Error('no records');
-  return { mark, snapshot, entries };
+  const [version, term, solo, list] = fields;
+  const mark = readMark(version, term, solo);
+  if (!Array.isArray(list)) throw new Error('entries are not an array');
+  const entries = list.map((item) => ({ version: mark.version, entry: parseEntry(item) }));
+  return { mark, snapshot: null, entries };
 }
 
 function readMark(version: unknown, term: unknown, solo: unknown): LogMark {
@@ -363,11 +395,4 @@ function readMark(version: unknown, term: unknown, solo: unknown): LogMark {
     throw new Error('record mark');
   }
   return { version, term: term as number, solo };
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }

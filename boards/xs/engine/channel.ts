@@ -35,19 +35,27 @@ export interface StartShape {
   readonly store: StoreGeometry | null;
 }
 
-/** Most bytes one store read asks for: a longer read crosses the channel in pieces of this. */
-export const STORE_READ_BYTES_MAX = 4096;
+/** Most store bytes one request or answer carries: longer reads and writes cross in pieces of this. */
+export const STORE_PIECE_BYTES_MAX = 4096;
 
 /**
  * Engine to board, in the middle of a command: one operation on the store.
  * The board carries it out at once, with the flash rules and power cuts of
  * its region; a write or erase is durable when its answer comes back, so
- * the IO calls that follow it (a reply waiting for it) leave after it. A
- * write crosses whole: it is one program operation, torn whole by a cut.
+ * the IO calls that follow it (a reply waiting for it) leave after it.
+ * A write crosses in pieces, in order, each with the write's offset; the
+ * board gathers them and programs the last with the rest as one operation
+ * (one operation, torn whole by a cut, as on the other boards).
  */
 export type StoreRequest =
   | { readonly op: 'read'; readonly offset: number; readonly length: number }
-  | { readonly op: 'write'; readonly offset: number; readonly bytes: Uint8Array }
+  | {
+      readonly op: 'write';
+      readonly offset: number;
+      readonly bytes: Uint8Array;
+      /** More pieces of this write follow: gather, do not program yet. */
+      readonly more: boolean;
+    }
   | { readonly op: 'erase'; readonly block: number };
 
 /** The board's answer: the bytes read (empty for a write or erase), or what the store threw. */

@@ -15,7 +15,7 @@ import {
   CHANNEL_CBOR_LIMITS,
   type Command,
   type IoCall,
-  STORE_READ_BYTES_MAX,
+  STORE_PIECE_BYTES_MAX,
   type StartShape,
   type StoreAnswer,
   type StoreRequest,
@@ -127,9 +127,9 @@ function askBoard(request: StoreRequest): Uint8Array {
 
 /**
  * The store as the image sees it: every operation goes to the board, which
- * holds the bytes and applies the flash rules; reads come back in pieces of
- * at most STORE_READ_BYTES_MAX, so the engine holds no more than the caller
- * asked for.
+ * holds the bytes and applies the flash rules. Reads and writes cross in
+ * pieces of at most STORE_PIECE_BYTES_MAX, so the engine holds no more than
+ * the bytes its caller asked for or handed over, and no copy of them.
  */
 function boardStore(geometry: StoreGeometry | null): DurableRegion | null {
   if (geometry === null) return null;
@@ -137,14 +137,19 @@ function boardStore(geometry: StoreGeometry | null): DurableRegion | null {
     geometry,
     read: (offset, length) => {
       const bytes = new Uint8Array(length);
-      for (let at = 0; at < length; at += STORE_READ_BYTES_MAX) {
-        const count = Math.min(STORE_READ_BYTES_MAX, length - at);
+      for (let at = 0; at < length; at += STORE_PIECE_BYTES_MAX) {
+        const count = Math.min(STORE_PIECE_BYTES_MAX, length - at);
         bytes.set(askBoard({ op: 'read', offset: offset + at, length: count }), at);
       }
       return bytes;
     },
     write: (offset, bytes) => {
-      askBoard({ op: 'write', offset, bytes });
+      let at = 0;
+      do {
+        const end = Math.min(at + STORE_PIECE_BYTES_MAX, bytes.length);
+        askBoard({ op: 'write', offset, bytes: bytes.subarray(at, end), more: end < bytes.length });
+        at = end;
+      } while (at < bytes.length);
     },
     erase: (block) => {
       askBoard({ op: 'erase', block });
