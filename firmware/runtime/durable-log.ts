@@ -19,7 +19,7 @@
  * it carried was never acknowledged (replies wait for the write).
  */
 import type { DurableRegion } from '../hal.ts';
-import { type CborLimits, decodeCbor, encodeCbor } from '../wire/cbor.ts';
+import { type CborLimits, decodeCbor, encodedLength, withEncodedCbor } from '../wire/cbor.ts';
 import { crc32c } from '../wire/crc32c.ts';
 import {
   type CheckpointEntry,
@@ -205,7 +205,7 @@ export class DurableLog {
 
   /** An entry record's size once written, to decide between appending and compacting. */
   recordBytes(payload: unknown): number {
-    return this.#padded(HEADER_BYTES + encodeCbor(payload, RECORD_LIMITS).length);
+    return this.#padded(HEADER_BYTES + encodedLength(payload, RECORD_LIMITS));
   }
 
   /**
@@ -215,28 +215,30 @@ export class DurableLog {
    */
   commit(mark: LogMark, entries: readonly CheckpointEntry[], snapshot: () => Snapshot): void {
     const payload = [mark.version, mark.term, mark.solo, entries.map(entryToWire)];
-    const bytes = encodeCbor(payload, RECORD_LIMITS);
-    const size = this.#padded(HEADER_BYTES + bytes.length);
+    const record = this.#record(KIND_ENTRIES, payload);
     if (
       this.#area === -1 ||
       this.#dirty ||
-      this.#head + size > this.#areaBytes * COMPACT_AT_AREA_FRACTION
+      this.#head + record.length > this.#areaBytes * COMPACT_AT_AREA_FRACTION
     ) {
       this.compact(mark, snapshot());
       return;
     }
-    this.#write(KIND_ENTRIES, bytes);
+    this.#write(record);
   }
 
   /** Writes `snapshot` at the start of the other area: from then on it is the log. */
   compact(mark: LogMark, snapshot: Snapshot): void {
     const next = this.#area === 0 ? 1 : 0;
     const generation = this.#generation + 1;
-    const bytes = encodeCbor(
-      [generation, mark.version, mark.term, mark.solo, snapshot],
-      RECORD_LIMITS,
-    );
-    const size = this.#padded(HEADER_BYTES + bytes.length);
+    const record = this.#record(KIND_SNAPSHOT, [
+      generation,
+      mark.version,
+      mark.term,
+      mark.solo,
+      snapshot,
+    ]);
+    const size = record.length;
     if (size > this.#areaBytes * COMPACT_AT_AREA_FRACTION) {
       throw new StoreFullError(
         `a snapshot of ${size} bytes is over the ${this.#areaBytes * COMPACT_AT_AREA_FRACTION} an area of this store gives it: a bigger store region is needed`,
@@ -252,20 +254,28 @@ export class DurableLog {
     this.#head = 0;
     this.#dirty = false;
     this.stats.compactions += 1;
-    this.#write(KIND_SNAPSHOT, bytes);
+    this.#write(record);
   }
 
-  #write(kind: number, payload: Uint8Array): void {
-    const size = this.#padded(HEADER_BYTES + payload.length);
-    const record = new Uint8Array(size).fill(ERASED);
-    record[0] = MAGIC_0;
-    record[1] = MAGIC_1;
-    record[2] = kind;
-    record[3] = 0;
-    new DataView(record.buffer).setUint32(4, payload.length, true);
-    record.set(payload, HEADER_BYTES);
-    const crc = crc32c(record, HEADER_BYTES, HEADER_BYTES + payload.length, crc32c(record, 0, 8));
-    new DataView(record.buffer).setUint32(8, crc, true);
+  /** `payload` as a record of `kind`, encoded straight into it (the payload is never held apart). */
+  #record(kind: number, payload: unknown): Uint8Array {
+    return withEncodedCbor(payload, RECORD_LIMITS, (encoded) => {
+      const record = new Uint8Array(this.#padded(HEADER_BYTES + encoded.length)).fill(ERASED);
+      record[0] = MAGIC_0;
+      record[1] = MAGIC_1;
+      record[2] = kind;
+      record[3] = 0;
+      const view = new DataView(record.buffer);
+      view.setUint32(4, encoded.length, true);
+      record.set(encoded, HEADER_BYTES);
+      const end = HEADER_BYTES + encoded.length;
+      view.setUint32(8, crc32c(record, HEADER_BYTES, end, crc32c(record, 0, 8)), true);
+      return record;
+    });
+  }
+
+  #write(record: Uint8Array): void {
+    const size = record.length;
     const offset = this.#area * this.#areaBytes + this.#head;
     // One program operation for the whole record (a file-backed store syncs
     // once per write): a cut tears it, and a torn record fails its CRC.
