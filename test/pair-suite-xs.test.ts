@@ -1,6 +1,9 @@
+import { join } from 'node:path';
 import test from 'ava';
+import { regionBytes } from '../boards/flash-region.ts';
+import { loadBoardProfile } from '../boards/profile.ts';
 import { findXsnap } from '../boards/xs/xsnap-cache.ts';
-import { endpoint, portPath } from '../host/lab/lab-config.ts';
+import { endpoint, portPath, profileFile } from '../host/lab/lab-config.ts';
 import { SimBinding } from '../host/lab/serial/sim-binding.ts';
 import { startLab } from './helpers/lab-pair.ts';
 import { pairSuite } from './helpers/pair-suite.ts';
@@ -51,6 +54,13 @@ test.serial(
       t.true(engine.heapInUseBytes > engine.builtinsBytes && engine.builtinsBytes > 0);
       t.true(engine.heapPeakBytes >= engine.heapInUseBytes);
       t.true(engine.codeInPlaceBytes > 0);
+      // The engine reaches the durable store through the board: it never held a copy of it.
+      const profile = await loadBoardProfile(join(lab.config.dir, profileFile(1)));
+      if (profile.store === undefined) return t.fail('P1 has no durable store');
+      t.true(
+        engine.heapPeakBytes < regionBytes(profile.store),
+        `peak ${engine.heapPeakBytes} B, store ${regionBytes(profile.store)} B`,
+      );
       t.deepEqual(p2?.engine, { kind: 'node' });
     } finally {
       await lab.close();

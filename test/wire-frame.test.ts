@@ -57,6 +57,13 @@ test('crc32c of "123456789" is the Castagnoli check value 0xE3069283', (t) => {
   t.is(crc32c(new Uint8Array(0)), 0);
 });
 
+test('crc32c taken piece by piece, each piece with the CRC before it, is the CRC of the whole', (t) => {
+  const bytes = ascii('123456789');
+  for (let split = 0; split <= bytes.length; split++) {
+    t.is(crc32c(bytes, split, bytes.length, crc32c(bytes, 0, split)), 0xe3069283, `split ${split}`);
+  }
+});
+
 test('crc32c covers only the requested range', (t) => {
   const bytes = concat(ascii('xx'), ascii('123456789'), ascii('yy'));
   t.is(crc32c(bytes, 2, 11), 0xe3069283);

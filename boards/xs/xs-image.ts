@@ -7,7 +7,7 @@
  * xsnap's message channel. The process boundary is the sandbox: nothing of
  * Node's realm exists in the engine.
  */
-import type { Hal, Uart } from '../../firmware/hal.ts';
+import type { DurableRegion, Hal, Uart } from '../../firmware/hal.ts';
 import type { PairStatus } from '../../firmware/pair-main.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import { geometryData, regionBytes } from '../flash-region.ts';
@@ -20,19 +20,101 @@ import {
   CHANNEL_CBOR_LIMITS,
   type Command,
   type IoCall,
-  type StartShape,
+  STORE_PIECE_BYTES_MAX,
+  type StoreAnswer,
+  type StoreRequest,
 } from './engine/channel.ts';
 import { engineScript } from './engine-script.ts';
-import { type XsMeter, XsnapError, XsnapProcess } from './xsnap-process.ts';
+import { type WorkerExit, type XsMeter, XsnapError, XsnapProcess } from './xsnap-process.ts';
 
 type Overrides = Record<string, number | boolean>;
 
-/** The store's geometry and bytes for the engine's copy, or null where the board has none. */
-function storeAtBoot(hal: Hal): StartShape['store'] {
-  if (hal.store === null) return null;
-  const geometry = geometryData(hal.store.geometry);
-  return { geometry, bytes: hal.store.read(0, regionBytes(geometry)) };
+/** The XS engine failed under the image: its worker died or its channel broke. */
+export class XsEngineFault extends ImageFault {
+  override name = 'XsEngineFault';
+  constructor(
+    message: string,
+    /** How the worker ended (exit code and xsnap's reason, or signal; its last line), where it did. */
+    readonly exit: WorkerExit | null,
+    options: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
+
+/**
+ * The board's side of the engine's store requests: carried out on the
+ * board's region at once (the pieces of a write gathered first). What the
+ * region throws goes back to the engine, where it throws in the image as it
+ * would on any board; a power cut in a board process ends the process
+ * inside the operation, the worker with it.
+ */
+function storeAnswerer(hal: Hal): (message: Uint8Array) => Uint8Array {
+  /** The pieces of a write not programmed yet. */
+  let gathering: { offset: number; pieces: Uint8Array[]; bytes: number } | null = null;
+  const refuse = (message: string): never => {
+    gathering = null;
+    throw Object.assign(new Error(message), { code: 'hal-argument' });
+  };
+  const carryOut = (request: StoreRequest, store: DurableRegion): Uint8Array => {
+    if (request.op !== 'write' && gathering !== null) refuse('a store write was left unfinished');
+    switch (request.op) {
+      case 'read':
+        if (request.length > STORE_PIECE_BYTES_MAX) {
+          refuse(`a store read of ${request.length} bytes is over ${STORE_PIECE_BYTES_MAX}`);
+        }
+        return store.read(request.offset, request.length);
+      case 'write': {
+        if (request.bytes.length > STORE_PIECE_BYTES_MAX) {
+          refuse(
+            `a store write piece of ${request.bytes.length} bytes is over ${STORE_PIECE_BYTES_MAX}`,
+          );
+        }
+        const write = gathering ?? { offset: request.offset, pieces: [], bytes: 0 };
+        if (write.offset !== request.offset) refuse('a store write piece of another write');
+        write.pieces.push(request.bytes);
+        write.bytes += request.bytes.length;
+        if (write.bytes > regionBytes(store.geometry))
+          refuse('a store write longer than the store');
+        gathering = request.more ? write : null;
+        if (!request.more) store.write(write.offset, joined(write.pieces, write.bytes));
+        return new Uint8Array(0);
+      }
+      case 'erase':
+        store.erase(request.block);
+        return new Uint8Array(0);
+    }
+  };
+  return (message) => {
+    let answer: StoreAnswer;
+    try {
+      const store = hal.store;
+      if (store === null) throw new Error('this board has no durable store');
+      answer = { bytes: carryOut(decodeCbor(message, CHANNEL_CBOR_LIMITS) as StoreRequest, store) };
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      answer = {
+        error: {
+          code: typeof code === 'string' ? code : null,
+          message: error instanceof Error ? error.message : String(error),
+        },
+      };
+    }
+    return encodeCbor(answer, CHANNEL_CBOR_LIMITS);
+  };
+}
+
+function joined(pieces: readonly Uint8Array[], length: number): Uint8Array {
+  if (pieces.length === 1 && pieces[0] !== undefined) return pieces[0];
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (const piece of pieces) {
+    bytes.set(piece, at);
+    at += piece.length;
+  }
+  return bytes;
+}
+
 type XsStatus = Extract<EngineStatus, { kind: 'xs' }>;
 
 /** Status collects XS's garbage before reading its heap, at most this often (in between, in use counts garbage too). */
@@ -44,7 +126,7 @@ export function runImageInXs(
   overrides: Overrides,
   workerPath: string,
 ): RunningImage {
-  const worker = new XsnapProcess(workerPath, (line) => hal.log(line));
+  const worker = new XsnapProcess(workerPath, (line) => hal.log(line), storeAnswerer(hal));
   let last: XsMeter | null = null;
   const meter = (m: XsMeter) => {
     last = m;
@@ -81,13 +163,6 @@ export function runImageInXs(
       case 'confirm':
         hal.boot.confirm();
         break;
-      case 'store-write':
-        // A failure throws: the calls after it (the replies that waited for it) are not carried out.
-        hal.store?.write(call.offset, call.bytes);
-        break;
-      case 'store-erase':
-        hal.store?.erase(call.block);
-        break;
     }
   };
 
@@ -100,8 +175,15 @@ export function runImageInXs(
       meter(m);
       answer = decodeCbor(reply, CHANNEL_CBOR_LIMITS) as Answer;
     } catch (error) {
-      if (error instanceof XsnapError)
-        throw new ImageFault(`the XS engine failed in ${what}: ${error.message}`);
+      if (error instanceof XsnapError) {
+        const fault = new XsEngineFault(
+          `the XS engine failed in ${what}: ${error.message}`,
+          error.exit,
+          { cause: error },
+        );
+        hal.log(fault.message);
+        throw fault;
+      }
       throw error;
     }
     for (const call of answer.calls) carryOut(call);
@@ -157,7 +239,7 @@ export function runImageInXs(
           fenceWired: overrides.fenceWired !== false,
           // An XS board stands for a microcontroller: its limits, unless the board's profile says otherwise.
           overrides: { ...MICROCONTROLLER_LIMITS, ...overrides },
-          store: storeAtBoot(hal),
+          store: hal.store === null ? null : geometryData(hal.store.geometry),
         },
       },
       'runPair',

@@ -4,15 +4,33 @@
  * microcontroller runs one handler to completion. xsnap reads netstrings on
  * its fd 3 and writes them on fd 4. Node's own pipes are non-blocking, so the
  * channel is two FIFOs opened blocking; the parent keeps only its ends, so a
- * worker that dies is an end of file, not a hang.
+ * worker that dies is an end of file, not a hang. While the parent waits for
+ * an answer the worker may ask it something (xsnap's `issueCommand`: '?' up,
+ * '/' back down); the parent answers with the handler it was given. The
+ * worker's own output (stdout and stderr) goes to a file, read after each
+ * exchange: writing it never blocks the worker, and when the worker dies its
+ * last words are there to read at once, with its exit status.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import {
+  closeSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Longest message either way (a netstring length beyond it is a broken channel). */
 const MESSAGE_BYTES_MAX = 64 * 1024 * 1024;
+/** Bytes of the worker's output read at once. */
+const OUTPUT_READ_BYTES = 16 * 1024;
+/** How long a worker whose channel closed is given to become an exit status the board can read. */
+const EXIT_WAIT_MS = 1000;
 
 /**
  * The engine's own accounting, sent with every answer (xsnap's meter, with
@@ -36,6 +54,31 @@ export interface XsMeter {
   readonly compute: number;
 }
 
+/** What xsnap's exit codes mean (xsnap-worker.c's ExitCode; -1 arrives as 255). */
+const XSNAP_EXIT_REASONS = {
+  1: 'bad-usage',
+  2: 'io-error',
+  11: 'not-enough-memory',
+  12: 'stack-overflow',
+  15: 'unhandled-exception',
+  16: 'no-more-keys',
+  17: 'too-much-computation',
+  255: 'unknown-error',
+} as const;
+export type XsExitReason = (typeof XSNAP_EXIT_REASONS)[keyof typeof XSNAP_EXIT_REASONS];
+
+/** How the worker ended, as far as the board can tell once its channel closed. */
+export interface WorkerExit {
+  /** Its exit code, or null when a signal ended it or its status could not be read. */
+  readonly code: number | null;
+  /** The signal that ended it ('SIGKILL', 'SIGSEGV'), or null. */
+  readonly signal: string | null;
+  /** What xsnap means by `code`, where it defines it. */
+  readonly reason: XsExitReason | null;
+  /** The worker's last line of output (XS says "stack overflow", "memory full" there), or null. */
+  readonly lastLine: string | null;
+}
+
 export type XsnapErrorCode =
   /** The worker exited or its channel broke. */
   | 'worker-gone'
@@ -48,21 +91,57 @@ export class XsnapError extends Error {
   constructor(
     readonly code: XsnapErrorCode,
     message: string,
+    /** How the worker ended, when it did (a 'worker-gone' whose channel closed). */
+    readonly exit: WorkerExit | null = null,
   ) {
-    super(message);
+    super(exit === null ? message : `${message} (${describeExit(exit)})`);
   }
 }
+
+/** A worker's end in words: "exit 12, stack-overflow; its last words: stack overflow". */
+export function describeExit(exit: WorkerExit): string {
+  const how =
+    exit.code !== null
+      ? `exit ${exit.code}${exit.reason === null ? '' : `, ${exit.reason}`}`
+      : exit.signal !== null
+        ? `killed by ${exit.signal}`
+        : 'exit status unknown';
+  return exit.lastLine === null ? how : `${how}; its last words: ${exit.lastLine}`;
+}
+
+/** The worker asked the board something (its '?' message); the answer goes back as '/'. */
+export type WorkerRequestHandler = (request: Uint8Array) => Uint8Array;
+
+const refuseRequests: WorkerRequestHandler = () => {
+  throw new Error('this XS worker was given no handler for its requests');
+};
 
 export class XsnapProcess {
   readonly #child: ChildProcess;
   readonly #toWorker: number;
   readonly #fromWorker: number;
+  /** The worker's output file, how much of it was read, and the line not yet ended. */
+  readonly #output: number;
+  #outputRead = 0;
+  #outputPartial = '';
+  #lastLine: string | null = null;
+  readonly #log: (line: string) => void;
+  readonly #answerRequest: WorkerRequestHandler;
   #pending = Buffer.alloc(0);
   #closed = false;
 
-  constructor(workerPath: string, log: (line: string) => void) {
+  /** `answerRequest` answers what the worker asks while it handles a message (throwing breaks the channel). */
+  constructor(
+    workerPath: string,
+    log: (line: string) => void,
+    answerRequest: WorkerRequestHandler = refuseRequests,
+  ) {
+    this.#log = log;
+    this.#answerRequest = answerRequest;
     const dir = mkdtempSync(join(tmpdir(), 'tandem-xsnap-'));
     try {
+      // Unlinked with the folder below: the worker and this side keep it open.
+      this.#output = openSync(join(dir, 'output'), 'w+');
       const down = join(dir, 'down');
       const up = join(dir, 'up');
       execFileSync('mkfifo', [down, up]);
@@ -78,19 +157,18 @@ export class XsnapProcess {
       closeSync(this.#fromWorker);
       this.#fromWorker = fromWorker;
       this.#child = spawn(workerPath, [], {
-        stdio: ['ignore', 'pipe', 'pipe', workerReads, workerWrites],
+        stdio: ['ignore', this.#output, this.#output, workerReads, workerWrites],
       });
       closeSync(workerReads);
       closeSync(workerWrites);
-      for (const stream of [this.#child.stdout, this.#child.stderr]) {
-        stream?.setEncoding('utf8');
-        stream?.on('data', (text: string) => {
-          for (const line of text.split('\n')) if (line !== '') log(`xsnap: ${line}`);
-        });
-      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  /** The worker's process id (undefined when it could not be started). */
+  get pid(): number | undefined {
+    return this.#child.pid;
   }
 
   /** Evaluates a script at the worker's global scope (xsnap's 'e'). */
@@ -117,19 +195,44 @@ export class XsnapProcess {
     this.#child.kill('SIGKILL');
     closeSync(this.#toWorker);
     closeSync(this.#fromWorker);
+    closeSync(this.#output);
   }
 
   #exchange(body: Buffer): { reply: Uint8Array; meter: XsMeter } {
     if (this.#closed) throw new XsnapError('worker-gone', 'the XS worker was closed');
+    try {
+      this.#send(body);
+      for (;;) {
+        const message = this.#readNetstring();
+        if (message[0] !== 0x3f) return this.#answer(message);
+        // '?': the worker asks before it answers.
+        let reply: Uint8Array;
+        try {
+          reply = this.#answerRequest(message.subarray(1));
+        } catch (error) {
+          // The worker waits for an answer it will never get: the channel is done.
+          this.close();
+          throw error;
+        }
+        this.#send(Buffer.concat([Buffer.from('/'), reply]));
+      }
+    } finally {
+      if (!this.#closed) this.#readOutput();
+    }
+  }
+
+  #send(body: Buffer): void {
     try {
       writeAll(
         this.#toWorker,
         Buffer.concat([Buffer.from(`${body.length}:`), body, Buffer.from(',')]),
       );
     } catch (error) {
-      throw new XsnapError('worker-gone', `cannot write to the XS worker: ${String(error)}`);
+      throw this.#gone(`cannot write to the XS worker: ${String(error)}`);
     }
-    const message = this.#readNetstring();
+  }
+
+  #answer(message: Buffer): { reply: Uint8Array; meter: XsMeter } {
     const kind = String.fromCharCode(message[0] ?? 0);
     if (kind === '!') {
       throw new XsnapError('engine-threw', message.subarray(1).toString('utf8'));
@@ -161,10 +264,79 @@ export class XsnapProcess {
       }
       const chunk = Buffer.alloc(64 * 1024);
       const count = readSync(this.#fromWorker, chunk, 0, chunk.length, null);
-      if (count === 0) throw new XsnapError('worker-gone', 'the XS worker exited');
+      if (count === 0) throw this.#gone('the XS worker exited');
       this.#pending = Buffer.concat([this.#pending, chunk.subarray(0, count)]);
     }
   }
+
+  /** The worker's channel closed: how it ended, with its last words. */
+  #gone(message: string): XsnapError {
+    const status = this.#child.pid === undefined ? null : waitStatus(this.#child.pid);
+    this.#readOutput();
+    const code = status !== null && (status & 0x7f) === 0 ? (status >> 8) & 0xff : null;
+    const signal = status !== null && (status & 0x7f) !== 0 ? signalName(status & 0x7f) : null;
+    const reason =
+      code === null ? null : (XSNAP_EXIT_REASONS[code as keyof typeof XSNAP_EXIT_REASONS] ?? null);
+    return new XsnapError('worker-gone', message, {
+      code,
+      signal,
+      reason,
+      lastLine: this.#lastLine,
+    });
+  }
+
+  /** Logs the worker's output written since the last read, line by line; keeps the last line. */
+  #readOutput(): void {
+    const chunk = Buffer.alloc(OUTPUT_READ_BYTES);
+    for (;;) {
+      const count = readSync(this.#output, chunk, 0, chunk.length, this.#outputRead);
+      if (count === 0) return;
+      this.#outputRead += count;
+      const lines = (this.#outputPartial + chunk.toString('utf8', 0, count)).split('\n');
+      this.#outputPartial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line === '') continue;
+        this.#lastLine = line;
+        this.#log(`xsnap: ${line}`);
+      }
+    }
+  }
+}
+
+/**
+ * The wait status (waitpid's form) of the child `pid` that is exiting, or
+ * null where it cannot be read. Node reaps children only from its event
+ * loop, which is not running while the board waits on the channel, so the
+ * exited worker is still a zombie and Linux shows its status in
+ * /proc/<pid>/stat (the last field, exit_code). Its channel closes just
+ * before it becomes one: wait a little for that.
+ */
+function waitStatus(pid: number): number | null {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let waitedMs = 0; waitedMs <= EXIT_WAIT_MS; waitedMs += 1) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    } catch {
+      return null;
+    }
+    // Fields after the command name (which may hold spaces), from the state on.
+    const fields = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .trim()
+      .split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') {
+      const status = Number(fields.at(-1));
+      return Number.isInteger(status) ? status : null;
+    }
+    Atomics.wait(pause, 0, 0, 1);
+  }
+  return null;
+}
+
+function signalName(signal: number): string {
+  const entry = Object.entries(osConstants.signals).find(([, number]) => number === signal);
+  return entry?.[0] ?? `signal ${signal}`;
 }
 
 function writeAll(fd: number, bytes: Buffer): void {

@@ -1782,6 +1782,9 @@ export class PairCore {
     if (!(role.name === 'switching' && role.step === 'pre-copy')) this.#cache.stopRecording();
     const wasBooting = this.#role.name === 'booting';
     this.#role = role;
+    // A processor that leaves booting without recovering (it joined) drops its stored history: it
+    // holds a whole state and reply cache, and only a booting processor reads it.
+    if (wasBooting && role.name !== 'booting') this.#stored = null;
     if (role.name === 'booting' && !wasBooting) {
       this.#bootingSinceMs = this.#now;
       // What this board can recover from is what its store holds, not its memory.

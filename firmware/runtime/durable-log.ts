@@ -19,7 +19,7 @@
  * it carried was never acknowledged (replies wait for the write).
  */
 import type { DurableRegion } from '../hal.ts';
-import { type CborLimits, decodeCbor, encodeCbor } from '../wire/cbor.ts';
+import { type CborLimits, decodeCbor, encodedLength, withEncodedCbor } from '../wire/cbor.ts';
 import { crc32c } from '../wire/crc32c.ts';
 import {
   type CheckpointEntry,
@@ -36,6 +36,14 @@ const ERASED = 0xff;
 
 const KIND_SNAPSHOT = 1;
 const KIND_ENTRIES = 2;
+
+/**
+ * Most bytes the log reads from the store at once where it scans (for
+ * erased bytes): on a microcontroller a read lands in RAM. A record's
+ * payload is read whole, as it is decoded whole (a snapshot takes at most
+ * COMPACT_AT_AREA_FRACTION of an area).
+ */
+const SCAN_READ_BYTES_MAX = 4096;
 
 /** Records are decoded with these bounds (a snapshot may be large, as a big checkpoint). */
 const RECORD_LIMITS: CborLimits = { bytesMax: 4 * 1024 * 1024, depthMax: 32, itemsMax: 1_000_000 };
@@ -60,12 +68,22 @@ export interface LogMark {
   readonly solo: boolean;
 }
 
+/** An entry as the log keeps it: with the app version that wrote it. */
+export interface StoredEntry {
+  readonly version: string;
+  readonly entry: CheckpointEntry;
+}
+
 /** What a store holds: a base (a snapshot, or null for the app's initial state) and the entries after it. */
 export interface StoredLog {
   readonly mark: LogMark;
   readonly snapshot: Snapshot | null;
-  /** The entries after the base, each with the app version that wrote it. */
-  readonly entries: readonly { readonly version: string; readonly entry: CheckpointEntry }[];
+  /**
+   * The entries after the base, in order. They are read from the store as
+   * they are iterated, one record at a time (the log may hold more entries
+   * than a board's RAM): iterate before the next write to the store.
+   */
+  readonly entries: Iterable<StoredEntry>;
 }
 
 export type LogOpening =
@@ -108,6 +126,23 @@ interface Record {
   readonly payload: unknown;
   /** Bytes the record takes, padding included. */
   readonly bytes: number;
+}
+
+/** Where a whole record lies: what recovery keeps of it once it has read it. */
+interface RecordPlace {
+  readonly kind: number;
+  /** Offset in the region. */
+  readonly offset: number;
+  /** Bytes the record takes, padding included. */
+  readonly bytes: number;
+}
+
+/** What one record says, read as the log writes it. */
+interface RecordContent {
+  readonly mark: LogMark;
+  /** The base, in an area's first record when it is a snapshot. */
+  readonly snapshot: Snapshot | null;
+  readonly entries: readonly StoredEntry[];
 }
 
 export class DurableLog {
@@ -176,19 +211,25 @@ export class DurableLog {
     this.#generation = area.generation;
     this.#head = area.end;
     this.#dirty = !this.#erasedFrom(best, area.end);
-    try {
-      return { kind: 'found', log: readLog(area.records) };
-    } catch (error) {
+    if (area.malformed !== null || area.mark === null) {
       return {
         kind: 'unreadable',
-        detail: `a record is not what the log writes: ${String(error)}`,
+        detail: `a record is not what the log writes: ${area.malformed ?? 'no records'}`,
       };
     }
+    const [first, ...rest] = area.records;
+    const base = first !== undefined && first.kind === KIND_SNAPSHOT ? first : null;
+    const snapshot = base === null ? null : this.#contentAt(base, true).snapshot;
+    const places = base === null ? area.records : rest;
+    const entries: Iterable<StoredEntry> = {
+      [Symbol.iterator]: () => this.#entriesAt(places, base === null),
+    };
+    return { kind: 'found', log: { mark: area.mark, snapshot, entries } };
   }
 
   /** An entry record's size once written, to decide between appending and compacting. */
   recordBytes(payload: unknown): number {
-    return this.#padded(HEADER_BYTES + encodeCbor(payload, RECORD_LIMITS).length);
+    return this.#padded(HEADER_BYTES + encodedLength(payload, RECORD_LIMITS));
   }
 
   /**
@@ -198,28 +239,30 @@ export class DurableLog {
    */
   commit(mark: LogMark, entries: readonly CheckpointEntry[], snapshot: () => Snapshot): void {
     const payload = [mark.version, mark.term, mark.solo, entries.map(entryToWire)];
-    const bytes = encodeCbor(payload, RECORD_LIMITS);
-    const size = this.#padded(HEADER_BYTES + bytes.length);
+    const record = this.#record(KIND_ENTRIES, payload);
     if (
       this.#area === -1 ||
       this.#dirty ||
-      this.#head + size > this.#areaBytes * COMPACT_AT_AREA_FRACTION
+      this.#head + record.length > this.#areaBytes * COMPACT_AT_AREA_FRACTION
     ) {
       this.compact(mark, snapshot());
       return;
     }
-    this.#write(KIND_ENTRIES, bytes);
+    this.#write(record);
   }
 
   /** Writes `snapshot` at the start of the other area: from then on it is the log. */
   compact(mark: LogMark, snapshot: Snapshot): void {
     const next = this.#area === 0 ? 1 : 0;
     const generation = this.#generation + 1;
-    const bytes = encodeCbor(
-      [generation, mark.version, mark.term, mark.solo, snapshot],
-      RECORD_LIMITS,
-    );
-    const size = this.#padded(HEADER_BYTES + bytes.length);
+    const record = this.#record(KIND_SNAPSHOT, [
+      generation,
+      mark.version,
+      mark.term,
+      mark.solo,
+      snapshot,
+    ]);
+    const size = record.length;
     if (size > this.#areaBytes * COMPACT_AT_AREA_FRACTION) {
       throw new StoreFullError(
         `a snapshot of ${size} bytes is over the ${this.#areaBytes * COMPACT_AT_AREA_FRACTION} an area of this store gives it: a bigger store region is needed`,
@@ -233,20 +276,28 @@ export class DurableLog {
     this.#generation = generation;
     this.#head = 0;
     this.#dirty = false;
-    this.#write(KIND_SNAPSHOT, bytes);
+    this.#write(record);
   }
 
-  #write(kind: number, payload: Uint8Array): void {
-    const size = this.#padded(HEADER_BYTES + payload.length);
-    const record = new Uint8Array(size).fill(ERASED);
-    record[0] = MAGIC_0;
-    record[1] = MAGIC_1;
-    record[2] = kind;
-    record[3] = 0;
-    new DataView(record.buffer).setUint32(4, payload.length, true);
-    record.set(payload, HEADER_BYTES);
-    const crc = crc32c(concat(record.subarray(0, 8), payload));
-    new DataView(record.buffer).setUint32(8, crc, true);
+  /** `payload` as a record of `kind`, encoded straight into it (the payload is never held apart). */
+  #record(kind: number, payload: unknown): Uint8Array {
+    return withEncodedCbor(payload, RECORD_LIMITS, (encoded) => {
+      const record = new Uint8Array(this.#padded(HEADER_BYTES + encoded.length)).fill(ERASED);
+      record[0] = MAGIC_0;
+      record[1] = MAGIC_1;
+      record[2] = kind;
+      record[3] = 0;
+      const view = new DataView(record.buffer);
+      view.setUint32(4, encoded.length, true);
+      record.set(encoded, HEADER_BYTES);
+      const end = HEADER_BYTES + encoded.length;
+      view.setUint32(8, crc32c(record, HEADER_BYTES, end, crc32c(record, 0, 8)), true);
+      return record;
+    });
+  }
+
+  #write(record: Uint8Array): void {
+    const size = record.length;
     const offset = this.#area * this.#areaBytes + this.#head;
     // One program operation for the whole record (a file-backed store syncs
     // once per write): a cut tears it, and a torn record fails its CRC.
@@ -254,24 +305,54 @@ export class DurableLog {
     this.#head += size;
   }
 
+  /**
+   * Area `index`'s whole records, where they lie, and the mark of its last.
+   * Each is read, decoded and checked, then let go: recovery holds one
+   * record at a time, not a log, until the chosen log is read again.
+   */
   #readArea(index: number): AreaRead {
     const base = index * this.#areaBytes;
-    const records: Record[] = [];
+    const records: RecordPlace[] = [];
     let at = 0;
     let generation = 0;
+    let mark: LogMark | null = null;
+    let malformed: string | null = null;
     const erased = this.#erasedFrom(index, 0);
     while (at + HEADER_BYTES <= this.#areaBytes) {
       const record = this.#readRecord(base + at, this.#areaBytes - at);
       if (record === null) break;
-      if (records.length === 0) {
+      const first = records.length === 0;
+      if (first) {
         if (record.kind === KIND_SNAPSHOT) generation = Number((record.payload as unknown[])[0]);
       } else if (record.kind !== KIND_ENTRIES) {
         break;
       }
-      records.push(record);
+      records.push({ kind: record.kind, offset: base + at, bytes: record.bytes });
       at += record.bytes;
+      if (malformed !== null) continue;
+      try {
+        mark = recordContent(record, first).mark;
+      } catch (error) {
+        malformed = String(error);
+      }
     }
-    return { records, generation, end: at, erased };
+    return { records, generation, end: at, erased, mark, malformed };
+  }
+
+  /** What the record at `place` says (it was read whole before: reading it again must give it). */
+  #contentAt(place: RecordPlace, first: boolean): RecordContent {
+    const record = this.#readRecord(place.offset, place.bytes);
+    if (record === null || record.kind !== place.kind) {
+      throw new Error(`the record at ${place.offset} changed since the store was opened`);
+    }
+    return recordContent(record, first);
+  }
+
+  /** The entries of the records at `places`, read one record at a time. */
+  *#entriesAt(places: readonly RecordPlace[], fromFirst: boolean): Generator<StoredEntry> {
+    for (const [index, place] of places.entries()) {
+      yield* this.#contentAt(place, fromFirst && index === 0).entries;
+    }
   }
 
   #readRecord(offset: number, room: number): Record | null {
@@ -283,7 +364,7 @@ export class DurableLog {
     const length = view.getUint32(4, true);
     if (HEADER_BYTES + length > room) return null;
     const payload = this.#region.read(offset + HEADER_BYTES, length);
-    if (crc32c(concat(header.subarray(0, 8), payload)) !== view.getUint32(8, true)) return null;
+    if (crc32c(payload, 0, length, crc32c(header, 0, 8)) !== view.getUint32(8, true)) return null;
     try {
       return {
         kind,
@@ -295,11 +376,14 @@ export class DurableLog {
     }
   }
 
-  /** Every byte of area `index` from `at` on is erased. */
+  /** Every byte of area `index` from `at` on is erased (read in pieces of SCAN_READ_BYTES_MAX). */
   #erasedFrom(index: number, at: number): boolean {
-    const length = this.#areaBytes - at;
-    if (length <= 0) return true;
-    return this.#region.read(index * this.#areaBytes + at, length).every((b) => b === ERASED);
+    const end = (index + 1) * this.#areaBytes;
+    for (let offset = index * this.#areaBytes + at; offset < end; offset += SCAN_READ_BYTES_MAX) {
+      const piece = this.#region.read(offset, Math.min(SCAN_READ_BYTES_MAX, end - offset));
+      if (!piece.every((b) => b === ERASED)) return false;
+    }
+    return true;
   }
 
   #padded(bytes: number): number {
@@ -309,35 +393,31 @@ export class DurableLog {
 }
 
 interface AreaRead {
-  readonly records: Record[];
+  readonly records: RecordPlace[];
   readonly generation: number;
   /** Offset just past the last whole record. */
   readonly end: number;
   /** Nothing was ever written in it since its erase. */
   readonly erased: boolean;
+  /** The last record's mark: where the processor stood when it wrote it. */
+  readonly mark: LogMark | null;
+  /** Why a whole record is not what the log writes, or null when each is. */
+  readonly malformed: string | null;
 }
 
-/** The records of one area as a log. Throws when one does not have the shape the log writes. */
-function readLog(records: readonly Record[]): StoredLog {
-  let snapshot: Snapshot | null = null;
-  let mark: LogMark | null = null;
-  const entries: { version: string; entry: CheckpointEntry }[] = [];
-  for (const [index, record] of records.entries()) {
-    const fields = record.payload as unknown[];
-    if (!Array.isArray(fields)) throw new Error('record is not an array');
-    if (record.kind === KIND_SNAPSHOT && index === 0) {
-      const [, version, term, solo, body] = fields;
-      mark = readMark(version, term, solo);
-      snapshot = parseSnapshot(body);
-    } else {
-      const [version, term, solo, list] = fields;
-      mark = readMark(version, term, solo);
-      if (!Array.isArray(list)) throw new Error('entries are not an array');
-      for (const item of list) entries.push({ version: mark.version, entry: parseEntry(item) });
-    }
+/** One record as the log writes it (`first`: an area's first). Throws when it has another shape. */
+function recordContent(record: Record, first: boolean): RecordContent {
+  const fields = record.payload as unknown[];
+  if (!Array.isArray(fields)) throw new Error('record is not an array');
+  if (record.kind === KIND_SNAPSHOT && first) {
+    const [, version, term, solo, body] = fields;
+    return { mark: readMark(version, term, solo), snapshot: parseSnapshot(body), entries: [] };
   }
-  if (mark === null) throw new Error('no records');
-  return { mark, snapshot, entries };
+  const [version, term, solo, list] = fields;
+  const mark = readMark(version, term, solo);
+  if (!Array.isArray(list)) throw new Error('entries are not an array');
+  const entries = list.map((item) => ({ version: mark.version, entry: parseEntry(item) }));
+  return { mark, snapshot: null, entries };
 }
 
 function readMark(version: unknown, term: unknown, solo: unknown): LogMark {
@@ -345,11 +425,4 @@ function readMark(version: unknown, term: unknown, solo: unknown): LogMark {
     throw new Error('record mark');
   }
   return { version, term: term as number, solo };
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }

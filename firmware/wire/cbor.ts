@@ -47,6 +47,20 @@ export function encodedLength(value: unknown, limits: CborLimits = DEFAULT_CBOR_
   return withEncoding(value, limits, lengthOf);
 }
 
+/**
+ * Encodes one message, with encodeCbor's errors, and hands its bytes to
+ * `use` before any copy of them is made: to frame a large message (a
+ * store record) without holding it twice. The bytes are valid only during
+ * the call, and `use` must not encode anything itself.
+ */
+export function withEncodedCbor<T>(
+  value: unknown,
+  limits: CborLimits,
+  use: (encoded: Uint8Array) => T,
+): T {
+  return withEncoding(value, limits, use);
+}
+
 function copyOf(encoded: Uint8Array): Uint8Array {
   return encoded.slice();
 }

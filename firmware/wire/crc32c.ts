@@ -20,15 +20,22 @@ function buildCrc32cTable(): Uint32Array {
 /**
  * CRC-32C of `bytes[start..end)`: reflected, init 0xFFFFFFFF, final xor 0xFFFFFFFF.
  * Check value: "123456789" gives 0xE3069283. Returns an unsigned 32-bit number.
+ * `prior` is the CRC of bytes that come before these (0 for none), so that
+ * the CRC of a concatenation is taken piece by piece, without copying.
  */
-export function crc32c(bytes: Uint8Array, start = 0, end: number = bytes.length): number {
+export function crc32c(
+  bytes: Uint8Array,
+  start = 0,
+  end: number = bytes.length,
+  prior = 0,
+): number {
   if (start < 0 || end > bytes.length || start > end) {
     throw new WireArgumentError(
       `crc32c range [${start}, ${end}) is outside the ${bytes.length}-byte input`,
     );
   }
   const table = CRC32C_TABLE;
-  let crc = 0xffffffff;
+  let crc = (prior ^ 0xffffffff) >>> 0;
   for (let index = start; index < end; index++) {
     crc = (table[(crc ^ (bytes[index] as number)) & 0xff] as number) ^ (crc >>> 8);
   }

@@ -2,7 +2,11 @@
  * What crosses xsnap's message channel between the XS board's Node side
  * (boards/xs/xs-image.ts) and the engine side (engine-main.ts), as CBOR.
  * Node sends one command and waits; the engine runs the image and answers
- * with the IO calls the image made meanwhile, in order, and a result.
+ * with the IO calls the image made meanwhile, in order, and a result. While
+ * it runs, the engine reaches the board's durable store by asking the board
+ * (a store request, answered before the engine goes on), as a
+ * microcontroller's firmware reads and programs its flash through the HAL:
+ * the store's bytes stay on the board, never in the engine's heap.
  */
 import type { StoreGeometry } from '../../../firmware/hal.ts';
 import type { PairEvent } from '../../../firmware/runtime/outputs.ts';
@@ -27,14 +31,37 @@ export interface StartShape {
   readonly seed: number;
   readonly fenceWired: boolean;
   readonly overrides: Record<string, number | boolean>;
-  /**
-   * The board's durable store as it rests at boot, or null: the engine keeps
-   * a copy to read from (the channel has no synchronous read) and sends every
-   * write and erase back as an IO call, carried out in order before what
-   * follows it (a reply never leaves before the store write it waits for).
-   */
-  readonly store: { readonly geometry: StoreGeometry; readonly bytes: Uint8Array } | null;
+  /** The geometry of the board's durable store, or null where it has none. */
+  readonly store: StoreGeometry | null;
 }
+
+/** Most store bytes one request or answer carries: longer reads and writes cross in pieces of this. */
+export const STORE_PIECE_BYTES_MAX = 4096;
+
+/**
+ * Engine to board, in the middle of a command: one operation on the store.
+ * The board carries it out at once, with the flash rules and power cuts of
+ * its region; a write or erase is durable when its answer comes back, so
+ * the IO calls that follow it (a reply waiting for it) leave after it.
+ * A write crosses in pieces, in order, each with the write's offset; the
+ * board gathers them and programs the last with the rest as one operation
+ * (one operation, torn whole by a cut, as on the other boards).
+ */
+export type StoreRequest =
+  | { readonly op: 'read'; readonly offset: number; readonly length: number }
+  | {
+      readonly op: 'write';
+      readonly offset: number;
+      readonly bytes: Uint8Array;
+      /** More pieces of this write follow: gather, do not program yet. */
+      readonly more: boolean;
+    }
+  | { readonly op: 'erase'; readonly block: number };
+
+/** The board's answer: the bytes read (empty for a write or erase), or what the store threw. */
+export type StoreAnswer =
+  | { readonly bytes: Uint8Array }
+  | { readonly error: { readonly code: string | null; readonly message: string } };
 
 /** Node to engine. `now` is the board clock when the command was sent. */
 export type Command = { readonly now: number } & (
@@ -62,9 +89,6 @@ export type IoCall =
   | { readonly io: 'log'; readonly line: string }
   | { readonly io: 'record'; readonly event: PairEvent; readonly atMs: number }
   | { readonly io: 'reboot'; readonly choice: 'other-test' | 'confirmed' }
-  /** A store write or erase the engine's copy already took; the board makes it durable. */
-  | { readonly io: 'store-write'; readonly offset: number; readonly bytes: Uint8Array }
-  | { readonly io: 'store-erase'; readonly block: number }
   | { readonly io: 'confirm' };
 
 export interface Answer {

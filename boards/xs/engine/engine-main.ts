@@ -5,18 +5,20 @@
  * builds the image's HAL from it (hal-from-io.ts) and runs the image's pair.
  * Everything here is plain ECMAScript: no Node, no xsnap extras.
  */
-import type { BootServices, DurableRegion } from '../../../firmware/hal.ts';
+import type { BootServices, DurableRegion, StoreGeometry } from '../../../firmware/hal.ts';
 import type { TandemImage } from '../../../firmware/image-entry/tandem-image.ts';
 import type { PairHandle } from '../../../firmware/pair-main.ts';
 import { decodeCbor, encodeCbor } from '../../../firmware/wire/cbor.ts';
-import { RetentiveMemory } from '../../retentive-memory.ts';
 import {
   type Answer,
   BUS_PORT,
   CHANNEL_CBOR_LIMITS,
   type Command,
   type IoCall,
+  STORE_PIECE_BYTES_MAX,
   type StartShape,
+  type StoreAnswer,
+  type StoreRequest,
 } from './channel.ts';
 import { halFromIo } from './hal-from-io.ts';
 import type { BoardIo, DigitalOutput, SerialOptions } from './io.ts';
@@ -106,25 +108,51 @@ function boot(shape: StartShape): BootServices {
   };
 }
 
+/** xsnap's call up to the board: sends a message and blocks until the board answers. */
+function askBoard(request: StoreRequest): Uint8Array {
+  const issue = (globalThis as { issueCommand?: (message: ArrayBuffer) => ArrayBuffer })
+    .issueCommand;
+  if (issue === undefined) throw new Error('this engine has no issueCommand to reach the board');
+  const message = encodeCbor(request, CHANNEL_CBOR_LIMITS);
+  const answer = decodeCbor(
+    new Uint8Array(issue(message.buffer as ArrayBuffer)),
+    CHANNEL_CBOR_LIMITS,
+  ) as StoreAnswer;
+  if ('error' in answer) {
+    // The store's error as the HAL states them ('hal-argument', 'hal-failed'), as it threw on the board.
+    throw Object.assign(new Error(answer.error.message), { code: answer.error.code });
+  }
+  return answer.bytes;
+}
+
 /**
- * The store as the image sees it: a copy in the engine's memory, with the
- * flash rules, that answers reads; each write or erase it took goes to the
- * board as an IO call, which applies it to the real store in order.
+ * The store as the image sees it: every operation goes to the board, which
+ * holds the bytes and applies the flash rules. Reads and writes cross in
+ * pieces of at most STORE_PIECE_BYTES_MAX, so the engine holds no more than
+ * the bytes its caller asked for or handed over, and no copy of them.
  */
-function mirroredStore(store: StartShape['store']): DurableRegion | null {
-  if (store === null) return null;
-  const copy = new RetentiveMemory(store.geometry);
-  copy.bytes.set(store.bytes);
+function boardStore(geometry: StoreGeometry | null): DurableRegion | null {
+  if (geometry === null) return null;
   return {
-    geometry: store.geometry,
-    read: (offset, length) => copy.read(offset, length),
+    geometry,
+    read: (offset, length) => {
+      const bytes = new Uint8Array(length);
+      for (let at = 0; at < length; at += STORE_PIECE_BYTES_MAX) {
+        const count = Math.min(STORE_PIECE_BYTES_MAX, length - at);
+        bytes.set(askBoard({ op: 'read', offset: offset + at, length: count }), at);
+      }
+      return bytes;
+    },
     write: (offset, bytes) => {
-      copy.write(offset, bytes);
-      calls.push({ io: 'store-write', offset, bytes: bytes.slice() });
+      let at = 0;
+      do {
+        const end = Math.min(at + STORE_PIECE_BYTES_MAX, bytes.length);
+        askBoard({ op: 'write', offset, bytes: bytes.subarray(at, end), more: end < bytes.length });
+        at = end;
+      } while (at < bytes.length);
     },
     erase: (block) => {
-      copy.erase(block);
-      calls.push({ io: 'store-erase', block });
+      askBoard({ op: 'erase', block });
     },
   };
 }
@@ -146,7 +174,7 @@ function run(command: Command): unknown {
         processor: shape.processor,
         paths: shape.paths,
         boot: boot(shape),
-        store: mirroredStore(shape.store),
+        store: boardStore(shape.store),
         log: (line) => calls.push({ io: 'log', line }),
         record: (event, atMs) => calls.push({ io: 'record', event, atMs }),
       });
