@@ -11,6 +11,7 @@ import type { AppSource } from './app-registry.ts';
 import { BuildError } from './errors.ts';
 import { firmwarePure } from './firmware-pure.ts';
 import { ENTRY_SOURCEFILE, imageEntrySource } from './image-entry.ts';
+import { IMAGE_INTERNAL_NAMES } from './internal-names.ts';
 import { type NodeImport, nodeBuiltinGuard } from './node-builtins.ts';
 import { REPO_ROOT } from './repo-root.ts';
 
@@ -30,6 +31,9 @@ export const IMAGE_TARGET = 'es2022';
  * dynamic-require shim), not `x.require` or `__require`.
  */
 const REQUIRE_REFERENCE = /(?<![\w$.])require\b/;
+
+/** Property names esbuild shortens: only those internal to the image (see internal-names.ts). */
+const INTERNAL_PROPERTY = new RegExp(`^(?:${IMAGE_INTERNAL_NAMES.join('|')})$`);
 
 export function bundleApp(
   source: AppSource,
@@ -94,6 +98,7 @@ function buildScript(contents: string, root: string, nodeImports: NodeImport[]) 
     mainFields: ['module', 'main'],
     conditions: [],
     minify: true,
+    mangleProps: INTERNAL_PROPERTY,
     legalComments: 'none',
     sourcemap: false,
     logLevel: 'silent',
