@@ -595,7 +595,7 @@ export class PairCore {
     if (inc > this.#partnerInc) {
       const restarted = this.#partnerInc !== 0;
       this.#partnerInc = inc;
-      if (restarted) this.#partnerRestarted();
+      if (restarted) this.#partnerRestarted(envelope.st);
     }
     this.#links.heard(path, this.#now);
     this.#detector.heardFrame(this.#now);
@@ -615,11 +615,14 @@ export class PairCore {
     this.#detectFailures();
   }
 
-  #partnerRestarted(): void {
+  #partnerRestarted(status: Status): void {
     this.#resetLink();
     this.#stream.dropUnsent();
     this.#joinAllowedAtMs = 0;
     const role = this.#role;
+    // It took over while we could not tell, and its store kept what it
+    // served: nothing of ours waiting for it may leave (we step down below).
+    if (SERVING.has(role.name) && this.#partnerHistoryNewer(status)) return;
     switch (role.name) {
       case 'joining':
         this.#setRole(
@@ -693,7 +696,9 @@ export class PairCore {
       status.role === 'primary' || status.role === 'primary-alone' || status.role === 'switching';
     switch (role.name) {
       case 'booting':
-        if (partnerServes && this.#now >= this.#joinAllowedAtMs) {
+        // A store in a newer term than the partner serves in holds what it
+        // has not got: we wait for it to step down rather than join and be overwritten.
+        if (partnerServes && this.#now >= this.#joinAllowedAtMs && !this.#storeNewerThan(status)) {
           this.#send({ k: 'join', hello: this.hello });
           this.#setRole(
             {
@@ -738,6 +743,13 @@ export class PairCore {
         // itself. One that serves without having taken our roles took over
         // (a cut it could not tell from our power loss): we step down below.
         if (role.name === 'switching' && role.step === 'handed-over' && role.rolesTaken) return;
+        if (this.#partnerHistoryNewer(status)) {
+          this.#alarm(
+            `the partner's store holds a newer history (term ${status.term}): stepping down`,
+          );
+          this.#stop('confirmed', 'the partner holds a newer history', 'stepped-down');
+          return;
+        }
         if (
           partnerServes &&
           (status.term > this.#term || (status.term === this.#term && this.config.processor === 2))
@@ -1532,6 +1544,22 @@ export class PairCore {
       (mine.term === partner.term &&
         (mine.txn > theirs.txn || (mine.txn === theirs.txn && this.config.processor === 1)));
     if (newer) this.#recover(partner.term, false);
+  }
+
+  /**
+   * The partner boots with a stored history in a newer term than we serve
+   * in: it took over while we could not tell (one path, no fence, a cut
+   * cable) and acknowledged alone, so ours is the stale one. Terms only
+   * grow, and a primary acknowledges nothing once its backup took over.
+   */
+  #partnerHistoryNewer(status: Status): boolean {
+    return status.role === 'booting' && status.stored !== undefined && status.term > this.#term;
+  }
+
+  /** Our store's history is in a newer term than the partner's `status`: it must not overwrite ours. */
+  #storeNewerThan(status: Status): boolean {
+    const stored = this.#stored;
+    return stored !== null && stored.term > status.term;
   }
 
   /** Serves from our store's history, in a new term, with a fresh log. */

@@ -43,7 +43,7 @@ export type RoleCause =
   /** This processor gave up its copy (a checkpoint it could not apply, a primary that dropped it). */
   | 'gave-up-copy'
   | 'stopped'
-  /** Another primary with a newer term was heard: this one took over while we could not tell. */
+  /** A partner in a newer term was heard (serving, or booting from a store that holds it): it took over while we could not tell. */
   | 'stepped-down'
   | 'switch-started'
   | 'old-backup-stopped'
