@@ -13,7 +13,13 @@ import { encodeFrame } from '../wire/frame.ts';
 import { ReliableChannel } from '../wire/reliable-channel.ts';
 import { CHECKPOINT_BATCH_BYTES_MAX, CheckpointStream } from './checkpoint-stream.ts';
 import { type PairConfig, suspectAfterMs } from './config.ts';
-import { DurableLog, type LogMark, type StoredLog, StoreFullError } from './durable-log.ts';
+import {
+  DurableLog,
+  type LogMark,
+  lastTxn,
+  type StoredLog,
+  StoreFullError,
+} from './durable-log.ts';
 import { FailureDetector } from './failure-detector.ts';
 import { frameUse, LineUse, type LineUseCounts } from './line-use.ts';
 import { Links } from './links.ts';
@@ -36,6 +42,7 @@ import {
   type Round,
   type Snapshot,
   type Status,
+  type StoredClaim,
 } from './messages.ts';
 import type { Effect, Output, PairEvent, RoleCause, SwitchStepName } from './outputs.ts';
 import { nextSeed, seededRandom } from './random.ts';
@@ -98,6 +105,14 @@ interface StoredHistory {
   readonly solo: boolean;
 }
 
+/**
+ * A history in a log this image cannot replay (another version wrote it),
+ * as its records tell it: enough to compare with the partner's, not to serve.
+ */
+interface UnservableHistory extends LogMark {
+  readonly txn: number;
+}
+
 /** Heartbeat rounds between two that carry the image details (the first one does). */
 const HELLO_EVERY_BEATS = 8;
 /** Hand the UART a new segment when it has at most this much left to send. */
@@ -151,6 +166,10 @@ export class PairCore {
   #stored: StoredHistory | null = null;
   /** Our store failed verification: we never serve from it, nor start empty in its place. */
   #storeRefused = false;
+  /** A refused store whose log another version wrote: its history, to compare; null otherwise. */
+  #unservable: UnservableHistory | null = null;
+  /** The alarm that the newest history needs an image neither slot holds went out (once a boot). */
+  #writerMissingAlarmed = false;
   /** Entries executed or applied since the last log write (group commit at the end of the input). */
   #unlogged: CheckpointEntry[] = [];
   /** The next log write is a snapshot: a new history (a big checkpoint, a recovery, a cold start). */
@@ -1099,6 +1118,7 @@ export class PairCore {
     // anything: a store refused at boot (a log this image cannot replay, as
     // after a fallback) holds the pair's history again from here on.
     this.#storeRefused = false;
+    this.#unservable = null;
     this.#compactNext = true;
     this.#unlogged = [];
     this.#setRole(
@@ -1284,7 +1304,7 @@ export class PairCore {
       if (this.#holdsBackup() && this.#offProvesPowerLoss() && detector.partnerOffSettled(now))
         this.#goAlone('the backup lost power');
     }
-    if (!anyUp && now >= this.#recoverAloneAtMs()) this.#recover(0, true);
+    if (!anyUp && now >= this.#recoverAloneAtMs()) this.#serveNewest(0, true);
     const role = this.#role;
     if (role.name === 'switching') {
       if (role.step === 'awaiting-boot' && now - role.sinceMs > this.config.switchBootTimeoutMs) {
@@ -1467,6 +1487,8 @@ export class PairCore {
     if (log === null) return;
     this.#stored = null;
     this.#storeRefused = false;
+    this.#unservable = null;
+    this.#writerMissingAlarmed = false;
     this.#unlogged = [];
     this.#loggedMark = null;
     const opening = log.open();
@@ -1478,6 +1500,9 @@ export class PairCore {
         this.#refuseStore(
           `its log cannot be replayed by ${this.app.name} ${this.app.version}: ${String(error)}`,
         );
+        // Its records still tell its history: the boards compare it, and the
+        // image that wrote it may serve it (#serveNewest).
+        this.#unservable = { ...opening.log.mark, txn: lastTxn(opening.log) };
         return;
       }
       const stored = this.#stored;
@@ -1520,30 +1545,66 @@ export class PairCore {
 
   /**
    * Both processors boot. The newer history serves: the higher (term, txn)
-   * of the two stores, processor 1 on a tie; the other joins it. With no
-   * history on either side, processor 1 starts the app empty, as before.
-   * A store that was refused stops both: what it held may be the newest,
-   * unless ours is solo (no other store can hold anything newer: we recover,
-   * as we would if the refusing partner were off, and it joins us).
+   * of the two stores, on a tie one this image can serve from, then
+   * processor 1; the other joins it. With no history on either side,
+   * processor 1 starts the app empty, as before. A store that is not a log
+   * stops both: what it held may be the newest, unless ours is solo (no
+   * other store can hold anything newer: we recover, as we would if the
+   * refusing partner were off, and it joins us).
    */
   #bothBooting(partner: Status): void {
-    if (this.#storeRefused) return;
-    if (partner.stored === 'refused') {
-      if (this.#stored?.solo === true) this.#recover(partner.term, false);
+    const mine = this.#storedClaim();
+    const theirs = partner.stored;
+    if (mine === 'refused') return;
+    if (theirs === 'refused') {
+      if ((this.#stored ?? this.#unservable)?.solo === true) this.#serveNewest(partner.term, false);
       return;
     }
-    const mine = this.#stored;
-    const theirs = partner.stored;
-    if (mine === null) {
+    if (mine === undefined) {
       if (theirs === undefined && this.config.processor === 1) this.#coldStart(partner.term);
       return;
     }
+    const term = this.#storedTerm() ?? 0;
     const newer =
       theirs === undefined ||
-      mine.term > partner.term ||
-      (mine.term === partner.term &&
-        (mine.txn > theirs.txn || (mine.txn === theirs.txn && this.config.processor === 1)));
-    if (newer) this.#recover(partner.term, false);
+      term > partner.term ||
+      (term === partner.term &&
+        (mine.txn > theirs.txn ||
+          (mine.txn === theirs.txn &&
+            (mine.servable !== theirs.servable ? mine.servable : this.config.processor === 1))));
+    if (newer) this.#serveNewest(partner.term, false);
+  }
+
+  /** What our store holds, as a booting processor tells it (see Status.stored). */
+  #storedClaim(): StoredClaim | undefined {
+    if (this.#stored !== null) return { txn: this.#stored.txn, servable: true };
+    if (this.#unservable !== null) return { txn: this.#unservable.txn, servable: false };
+    return this.#storeRefused ? 'refused' : undefined;
+  }
+
+  /**
+   * Our store holds the newest history: we serve from it, or, when another
+   * version wrote it, the image that wrote it boots to serve it, if our
+   * other slot holds it (on a trial image that is the confirmed one).
+   * Otherwise both wait, with an alarm: an older history is never served
+   * while a newer acknowledged one exists.
+   */
+  #serveNewest(partnerTerm: number, alone: boolean): void {
+    const unservable = this.#unservable;
+    if (unservable === null) {
+      this.#recover(partnerTerm, alone);
+    } else if (this.#hello.otherVersion === unservable.version) {
+      this.#stop(
+        this.#hello.testMode ? 'confirmed' : 'other-test',
+        `the newest history is in our store, written by ${this.app.name} ${unservable.version}: booting it`,
+        'boots-store-writer',
+      );
+    } else if (!this.#writerMissingAlarmed) {
+      this.#writerMissingAlarmed = true;
+      this.#alarm(
+        `the newest history (txn ${unservable.txn}, term ${unservable.term}) is in our store, written by ${this.app.name} ${unservable.version}, which neither slot holds: push it to serve that history`,
+      );
+    }
   }
 
   /**
@@ -1553,13 +1614,19 @@ export class PairCore {
    * grow, and a primary acknowledges nothing once its backup took over.
    */
   #partnerHistoryNewer(status: Status): boolean {
-    return status.role === 'booting' && status.stored !== undefined && status.term > this.#term;
+    const stored = status.stored;
+    return (
+      status.role === 'booting' &&
+      stored !== undefined &&
+      stored !== 'refused' &&
+      status.term > this.#term
+    );
   }
 
   /** Our store's history is in a newer term than the partner's `status`: it must not overwrite ours. */
   #storeNewerThan(status: Status): boolean {
-    const stored = this.#stored;
-    return stored !== null && stored.term > status.term;
+    const term = this.#storedTerm();
+    return term !== undefined && term > status.term;
   }
 
   /** Serves from our store's history, in a new term, with a fresh log. */
@@ -1582,11 +1649,23 @@ export class PairCore {
     this.#effect({ kind: 'announce' });
   }
 
-  /** A booting processor whose store holds a solo history, and hears no partner, recovers alone. */
+  /**
+   * A booting processor whose store holds a solo history, and hears no
+   * partner, recovers alone (or boots the image that wrote it, when this
+   * one cannot replay it and the other slot holds that image).
+   */
   #recoverAloneAtMs(): number {
-    return this.#role.name === 'booting' && this.#stored?.solo === true
-      ? this.#bootingSinceMs + this.config.recoverAloneAfterMs
-      : Infinity;
+    if (this.#role.name !== 'booting') return Infinity;
+    const unservable = this.#unservable;
+    const solo =
+      this.#stored?.solo === true ||
+      (unservable?.solo === true && this.#hello.otherVersion === unservable.version);
+    return solo ? this.#bootingSinceMs + this.config.recoverAloneAfterMs : Infinity;
+  }
+
+  /** The term of the history our store holds, whether this image can serve it or not. */
+  #storedTerm(): number | undefined {
+    return this.#stored?.term ?? this.#unservable?.term;
   }
 
   /**
@@ -1764,9 +1843,10 @@ export class PairCore {
     else if (role.name === 'primary-alone' || role.name === 'switching') backupInc = role.joinerInc;
     const status: Status = { role: role.name, term: this.#term, backupInc };
     if (role.name !== 'booting' || this.#log === null) return status;
-    if (this.#storeRefused) return { ...status, stored: 'refused' };
-    const stored = this.#stored;
-    return stored === null ? status : { ...status, term: stored.term, stored: { txn: stored.txn } };
+    const stored = this.#storedClaim();
+    if (stored === undefined) return status;
+    if (stored === 'refused') return { ...status, stored };
+    return { ...status, term: this.#storedTerm() ?? 0, stored };
   }
 
   #setRole(role: Role, why: string, cause: RoleCause): void {

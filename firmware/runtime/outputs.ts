@@ -43,6 +43,8 @@ export type RoleCause =
   /** This processor gave up its copy (a checkpoint it could not apply, a primary that dropped it). */
   | 'gave-up-copy'
   | 'stopped'
+  /** Both boards were off: the newest history is in this board's store, written by the image in its other slot, which boots to serve it. */
+  | 'boots-store-writer'
   /** A partner in a newer term was heard (serving, or booting from a store that holds it): it took over while we could not tell. */
   | 'stepped-down'
   | 'switch-started'
