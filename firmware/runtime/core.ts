@@ -641,7 +641,7 @@ export class PairCore {
     const role = this.#role;
     // It took over while we could not tell, and its store kept what it
     // served: nothing of ours waiting for it may leave (we step down below).
-    if (SERVING.has(role.name) && this.#partnerHistoryNewer(status)) return;
+    if (this.#staleFor(status)) return;
     switch (role.name) {
       case 'joining':
         this.#setRole(
@@ -758,17 +758,17 @@ export class PairCore {
       case 'primary':
       case 'primary-alone':
       case 'switching':
-        // After a handover the partner is meant to serve: it will stop us
-        // itself. One that serves without having taken our roles took over
-        // (a cut it could not tell from our power loss): we step down below.
-        if (role.name === 'switching' && role.step === 'handed-over' && role.rolesTaken) return;
-        if (this.#partnerHistoryNewer(status)) {
+        if (this.#staleFor(status)) {
           this.#alarm(
             `the partner's store holds a newer history (term ${status.term}): stepping down`,
           );
           this.#stop('confirmed', 'the partner holds a newer history', 'stepped-down');
           return;
         }
+        // After a handover the partner is meant to serve: it will stop us
+        // itself. One that serves without having taken our roles took over
+        // (a cut it could not tell from our power loss): we step down below.
+        if (role.name === 'switching' && role.step === 'handed-over' && role.rolesTaken) return;
         if (
           partnerServes &&
           (status.term > this.#term || (status.term === this.#term && this.config.processor === 2))
@@ -1608,12 +1608,17 @@ export class PairCore {
   }
 
   /**
-   * The partner boots with a stored history in a newer term than we serve
-   * in: it took over while we could not tell (one path, no fence, a cut
-   * cable) and acknowledged alone, so ours is the stale one. Terms only
-   * grow, and a primary acknowledges nothing once its backup took over.
+   * We serve, and the partner boots with a stored history in a newer term:
+   * it took over while we could not tell (one path, no fence, a cut cable)
+   * and acknowledged alone, so ours is the stale one: we step down for it.
+   * Terms only grow, and a primary acknowledges nothing once its backup
+   * took over.
    */
-  #partnerHistoryNewer(status: Status): boolean {
+  #staleFor(status: Status): boolean {
+    const role = this.#role;
+    // A new version we handed the roles to is ours to wait for (#onNewVersionGone), not to step down for.
+    if (!SERVING.has(role.name) || (role.name === 'switching' && role.step === 'handed-over'))
+      return false;
     const stored = status.stored;
     return (
       status.role === 'booting' &&
