@@ -10,7 +10,7 @@
  * both stayed booting for good (retained simulator seeds 10, 17, 21 and
  * others: `not-reformed`).
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { RetentiveMemory } from '../boards/retentive-memory.ts';
 import { ledgerV1, ledgerV2 } from '../firmware/apps/ledger/index.ts';
 import {
@@ -32,14 +32,28 @@ function open(pair: CorePair, board: 0 | 1, prefix: string, count: number): Clie
   return pair.replies.slice(before).filter((r) => r.ok);
 }
 
-function servingBoard(pair: CorePair): 0 | 1 {
-  const index = pair.cores.findIndex((c) => c?.serving === true);
-  if (index !== 0 && index !== 1) throw new Error('no board serves');
-  return index;
+/** A whole pair on ledger 2.0.0 with a store each, `otherVersion` in both other slots, and 5 accounts opened. */
+function pairOn2(otherVersion: string): { pair: CorePair; before: ClientReply[] } {
+  const pair = new CorePair([ledgerV2('state'), ledgerV2('state')], { heartbeatIntervalMs: 20 }, [
+    new RetentiveMemory(),
+    new RetentiveMemory(),
+  ]);
+  for (const board of [0, 1] as const) pair.boot(board, { otherVersion });
+  pair.runUntil(() => pair.whole);
+  return { pair, before: open(pair, 0, 'a', 5) };
 }
 
-function accountsOf(pair: CorePair, board: 0 | 1): string[] {
-  return Object.keys((pair.core(board).state as { accounts: Record<string, number> }).accounts);
+/** `board` serves, with every acknowledged account, and its partner joined it with the same history. */
+function assertServesAll(
+  t: ExecutionContext,
+  pair: CorePair,
+  board: 0 | 1,
+  acknowledged: readonly ClientReply[],
+): void {
+  t.true(pair.core(board).serving, 'the newer history serves');
+  const state = pair.core(board).state as { accounts: Record<string, number> };
+  for (const reply of acknowledged) t.true(reply.clientId in state.accounts, reply.clientId);
+  t.is(pair.core(board === 0 ? 1 : 0).txn, pair.core(board).txn, 'the other joined it');
 }
 
 test('after a fallback, a board refusing the newer version log joins when its partner holds the newer history, though that store is not solo', (t) => {
@@ -48,15 +62,7 @@ test('after a fallback, a board refusing the newer version log joins when its pa
   // and asks to join. Processor 2 loses power mid big checkpoint, with a
   // joiner (its store is not solo), and comes back: its history (a newer
   // term, what it acknowledged alone) must serve, and processor 1 join.
-  const stores: [RetentiveMemory, RetentiveMemory] = [new RetentiveMemory(), new RetentiveMemory()];
-  const pair = new CorePair(
-    [ledgerV2('state'), ledgerV2('state')],
-    { heartbeatIntervalMs: 20 },
-    stores,
-  );
-  for (const board of [0, 1] as const) pair.boot(board, { otherVersion: '1.0.0' });
-  pair.runUntil(() => pair.whole);
-  const before = open(pair, 0, 'a', 5);
+  const { pair, before } = pairOn2('1.0.0');
   t.is(pair.core(0).switchToOther(pair.nowMs), null);
   pair.runUntil(() => pair.cores[1] == null);
   pair.boot(1, { testMode: true, otherVersion: '2.0.0' }, ledgerV1('state'));
@@ -80,10 +86,7 @@ test('after a fallback, a board refusing the newer version log joins when its pa
   pair.run(100);
   pair.boot(1, { otherVersion: '2.0.0' }, ledgerV1('state'));
   pair.runUntil(() => pair.whole);
-  t.is(servingBoard(pair), 1, 'the newer history serves');
-  const accounts = accountsOf(pair, 1);
-  for (const reply of [...before, ...alone]) t.true(accounts.includes(reply.clientId));
-  t.is(pair.core(0).txn, pair.core(1).txn, 'the refusing board joined with that history');
+  assertServesAll(t, pair, 1, [...before, ...alone]);
 });
 
 test('a board whose newest history another version wrote boots that version from its other slot and serves it', (t) => {
@@ -92,15 +95,7 @@ test('a board whose newest history another version wrote boots that version from
   // log, the newest term). It loses power before confirming 2.0.0, so it
   // comes back on 1.0.0, which cannot replay that log. Its partner's store
   // is older: processor 1 must boot 2.0.0 (its other slot) and serve.
-  const stores: [RetentiveMemory, RetentiveMemory] = [new RetentiveMemory(), new RetentiveMemory()];
-  const pair = new CorePair(
-    [ledgerV2('state'), ledgerV2('state')],
-    { heartbeatIntervalMs: 20 },
-    stores,
-  );
-  for (const board of [0, 1] as const) pair.boot(board, { otherVersion: '1.0.0' });
-  pair.runUntil(() => pair.whole);
-  const before = open(pair, 0, 'a', 5);
+  const { pair, before } = pairOn2('1.0.0');
   pair.powerOff(0);
   pair.runUntil(() => pair.core(1).serving);
   pair.boot(0, { testMode: true, otherVersion: '1.0.0' });
@@ -121,23 +116,13 @@ test('a board whose newest history another version wrote boots that version from
   t.is(pair.core(1).role, 'booting', 'the older history does not serve meanwhile');
   pair.boot(0, { testMode: true, otherVersion: '1.0.0' }, ledgerV2('state'));
   pair.runUntil(() => pair.whole);
-  t.is(servingBoard(pair), 0, 'the newer history serves');
-  const accounts = accountsOf(pair, 0);
-  for (const reply of [...before, ...alone]) t.true(accounts.includes(reply.clientId));
-  t.is(pair.core(1).txn, pair.core(0).txn);
+  assertServesAll(t, pair, 0, [...before, ...alone]);
 });
 
 test('a board whose newest history was written by a version neither slot holds waits with an alarm, and so does its partner', (t) => {
   // As above, but processor 1's other slot is empty: nobody can serve the
   // newest history, so nobody serves an older one in its place.
-  const stores: [RetentiveMemory, RetentiveMemory] = [new RetentiveMemory(), new RetentiveMemory()];
-  const pair = new CorePair(
-    [ledgerV2('state'), ledgerV2('state')],
-    { heartbeatIntervalMs: 20 },
-    stores,
-  );
-  pair.runUntil(() => pair.whole);
-  open(pair, 0, 'a', 3);
+  const { pair } = pairOn2('');
   pair.powerOff(1);
   pair.runUntil(() => pair.core(0).serving);
   open(pair, 0, 'b', 3);
