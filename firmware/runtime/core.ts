@@ -759,10 +759,9 @@ export class PairCore {
       case 'primary-alone':
       case 'switching':
         if (this.#staleFor(status)) {
-          this.#alarm(
-            `the partner's store holds a newer history (term ${status.term}): stepping down`,
-          );
-          this.#stop('confirmed', 'the partner holds a newer history', 'stepped-down');
+          const why = `the partner's store holds a newer history (term ${status.term})`;
+          this.#alarm(`${why}: stepping down`);
+          this.#stop('confirmed', why, 'stepped-down');
           return;
         }
         // After a handover the partner is meant to serve: it will stop us
