@@ -249,3 +249,35 @@ test('one path, no fence: a backup that took over on a cut cable and acknowledge
   assertAllThere(t, pair, [...before, ...alone]);
   t.is(pair.core(0).txn, pair.core(1).txn, 'the stale primary joined with the newer history');
 });
+
+test('two paths, no fence: a backup that lost power inside its takeover, before serving, joins the primary that went alone, though its store holds a newer term', (t) => {
+  // The primary's process stalls; the backup, hearing nothing with DSR high,
+  // takes over (its store now says term 2), and loses power in that very
+  // input: nothing it did left the board (its frames are lost here). The
+  // primary resumes, sees DSR low on both paths (proof of a power loss
+  // with two paths), goes alone and acknowledges. The board that comes back
+  // holds a newer term, but the primary served since: it joins, and the
+  // primary keeps every write. Stepping down for the newer term lost them
+  // (simulator seed 47, retained: 442 acknowledged requests, with the stall
+  // and the store cut overlapping).
+  const stores: [RetentiveMemory, RetentiveMemory] = [new RetentiveMemory(), new RetentiveMemory()];
+  const pair = new CorePair(
+    [ledgerV1('state'), ledgerV1('state')],
+    { heartbeatIntervalMs: 20, fenceWired: false },
+    stores,
+  );
+  pair.runUntil(() => pair.whole);
+  const before = write(pair, 0, 'a', 5);
+  for (const path of pair.cut) path[1] = true;
+  pair.freeze(0, 2000);
+  pair.runUntil(() => pair.core(1).role === 'primary-alone');
+  pair.powerOff(1);
+  for (const path of pair.cut) path[1] = false;
+  pair.runUntil(() => pair.cores[0]?.role === 'primary-alone' && pair.core(0).serving, 5000);
+  const alone = write(pair, 0, 'b', 5);
+  pair.boot(1);
+  pair.runUntil(() => pair.whole);
+  t.is(serving(pair), 0, 'the primary that served alone keeps serving');
+  assertAllThere(t, pair, [...before, ...alone]);
+  t.is(pair.core(1).txn, pair.core(0).txn, 'the board with the unserved takeover joined');
+});

@@ -1607,19 +1607,20 @@ export class PairCore {
   }
 
   /**
-   * We serve, and the partner boots with a stored history in a newer term:
-   * it took over while we could not tell (one path, no fence, a cut cable)
-   * and acknowledged alone, so ours is the stale one: we step down for it.
-   * Terms only grow, and a primary acknowledges nothing once its backup
-   * took over.
+   * We still count the partner as our backup (or a joiner that may hold
+   * the big checkpoint), and it boots with a stored history in a newer
+   * term: it took over while we could not tell (one path, no fence, a cut
+   * cable: we held every request) and may have acknowledged alone, so ours
+   * is the stale history: we step down for it. A primary that went alone
+   * (it knew the partner could not serve: its power loss proven, its copy
+   * given up) served since, and keeps serving: a newer term in the
+   * partner's store is then a takeover that never served (the board lost
+   * power in it), and the partner joins (#storeNewerThan).
    */
   #staleFor(status: Status): boolean {
-    const role = this.#role;
-    // A new version we handed the roles to is ours to wait for (#onNewVersionGone), not to step down for.
-    if (!SERVING.has(role.name) || (role.name === 'switching' && role.step === 'handed-over'))
-      return false;
     const stored = status.stored;
     return (
+      this.#holdsBackup() &&
       status.role === 'booting' &&
       stored !== undefined &&
       stored !== 'refused' &&
@@ -1627,10 +1628,16 @@ export class PairCore {
     );
   }
 
-  /** Our store's history is in a newer term than the partner's `status`: it must not overwrite ours. */
+  /**
+   * Our store's history is in a newer term than the serving partner's,
+   * which still counts a backup: it will step down for it (#staleFor), and
+   * joining would overwrite it.
+   */
   #storeNewerThan(status: Status): boolean {
     const term = this.#storedTerm();
-    return term !== undefined && term > status.term;
+    const countsBackup =
+      (status.role === 'primary' || status.role === 'primary-alone') && status.backupInc !== 0;
+    return countsBackup && term !== undefined && term > status.term;
   }
 
   /** Serves from our store's history, in a new term, with a fresh log. */
