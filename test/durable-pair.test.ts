@@ -241,3 +241,77 @@ test('a board that served alone recovers though its partner, heard, refuses its 
   assertAllThere(t, pair, alone);
   t.is(pair.core(1).txn, pair.core(0).txn, 'the refusing board joined with the recovered history');
 });
+
+test('one path, no fence: a backup that took over on a cut cable and acknowledged alone, then lost power, keeps its newer history over the stale primary', (t) => {
+  // The cable comes out: the backup sees DSR drop and takes over (term 2),
+  // while the primary, which cannot tell the cut from a power loss, holds
+  // every request (busy) and serves nothing. The new primary acknowledges
+  // alone, then loses power; the cable goes back in and it boots. Its store
+  // holds a newer term than the old primary's: it must not join the old
+  // primary (whose big checkpoint would overwrite what it acknowledged); the
+  // old primary steps down, the newer history serves and the other joins.
+  // Before, the booting board joined the stale primary and its writes were
+  // gone (simulator seed 224, retained).
+  const stores: [RetentiveMemory, RetentiveMemory] = [new RetentiveMemory(), new RetentiveMemory()];
+  const pair = new CorePair(
+    [ledgerV1('state'), ledgerV1('state')],
+    { heartbeatIntervalMs: 20, pathCount: 1, fenceWired: false },
+    stores,
+  );
+  pair.runUntil(() => pair.whole);
+  const before = write(pair, 0, 'a', 5);
+  pair.unplug(0);
+  pair.runUntil(() => pair.core(1).serving);
+  t.false(
+    pair.core(0).serving,
+    'the old primary holds off: it cannot tell the cut from a power loss',
+  );
+  const alone = write(pair, 1, 'b', 5);
+  pair.powerOff(1);
+  pair.run(100);
+  pair.unplug(0, false);
+  pair.boot(1);
+  pair.runUntil(() => pair.cores[0] == null);
+  t.deepEqual(
+    pair.effects.filter((e) => e.board === 0 && e.effect.kind === 'reboot').map((e) => e.effect),
+    [{ kind: 'reboot', boot: 'confirmed' }],
+    'the stale primary steps down',
+  );
+  pair.boot(0);
+  pair.runUntil(() => pair.whole);
+  t.is(serving(pair), 1, 'the newer history serves');
+  assertAllThere(t, pair, [...before, ...alone]);
+  t.is(pair.core(0).txn, pair.core(1).txn, 'the stale primary joined with the newer history');
+});
+
+test('two paths, no fence: a backup that lost power inside its takeover, before serving, joins the primary that went alone, though its store holds a newer term', (t) => {
+  // The primary's process stalls; the backup, hearing nothing with DSR high,
+  // takes over (its store now says term 2), and loses power in that very
+  // input: nothing it did left the board (its frames are lost here). The
+  // primary resumes, sees DSR low on both paths (proof of a power loss
+  // with two paths), goes alone and acknowledges. The board that comes back
+  // holds a newer term, but the primary served since: it joins, and the
+  // primary keeps every write. Stepping down for the newer term lost them
+  // (simulator seed 47, retained: 442 acknowledged requests, with the stall
+  // and the store cut overlapping).
+  const stores: [RetentiveMemory, RetentiveMemory] = [new RetentiveMemory(), new RetentiveMemory()];
+  const pair = new CorePair(
+    [ledgerV1('state'), ledgerV1('state')],
+    { heartbeatIntervalMs: 20, fenceWired: false },
+    stores,
+  );
+  pair.runUntil(() => pair.whole);
+  const before = write(pair, 0, 'a', 5);
+  for (const path of pair.cut) path[1] = true;
+  pair.freeze(0, 2000);
+  pair.runUntil(() => pair.core(1).role === 'primary-alone');
+  pair.powerOff(1);
+  for (const path of pair.cut) path[1] = false;
+  pair.runUntil(() => pair.cores[0]?.role === 'primary-alone' && pair.core(0).serving, 5000);
+  const alone = write(pair, 0, 'b', 5);
+  pair.boot(1);
+  pair.runUntil(() => pair.whole);
+  t.is(serving(pair), 0, 'the primary that served alone keeps serving');
+  assertAllThere(t, pair, [...before, ...alone]);
+  t.is(pair.core(1).txn, pair.core(0).txn, 'the board with the unserved takeover joined');
+});

@@ -81,6 +81,20 @@ test('wide retained seed 23 replays clean (a store write cut after its last byte
   t.deepEqual(result.violations, []);
 });
 
+test('wide retained seeds 10 and 224 replay clean (a store refused for its version; a newer history on a board that rejoined a stale primary)', (t) => {
+  // Seed 10: after a fallback, processor 1 on 1.0.0 refused 2.0.0's log
+  // and the other store was not solo: both stayed booting (not-reformed).
+  // Seed 224: one path, no fence, the cable out: the backup took over,
+  // acknowledged, lost power, and on its way back joined the old primary,
+  // whose big checkpoint overwrote 475 acknowledged requests.
+  for (const seed of [10, 224]) {
+    const result = runSeed(
+      worldOptionsFor({ seed, mode: 'state', module: ledgerSimulation, durability: 'retained' }),
+    );
+    t.deepEqual(result.violations, [], `seed ${seed}`);
+  }
+});
+
 test('durability is part of the campaign: its reproduce line names it, merge refuses mixed shards', (t) => {
   const line = (durability: 'memory' | 'retained') =>
     reproduceLine({ seed: 7, mode: 'replay', runMs: DEFAULT_RUN_MS, durability });

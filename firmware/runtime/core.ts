@@ -17,6 +17,7 @@ import {
   DurableLog,
   type DurableStatus,
   type LogMark,
+  lastTxn,
   type StoredLog,
   StoreFullError,
 } from './durable-log.ts';
@@ -42,6 +43,7 @@ import {
   type Round,
   type Snapshot,
   type Status,
+  type StoredClaim,
 } from './messages.ts';
 import type { Effect, Output, PairEvent, RoleCause, SwitchStepName } from './outputs.ts';
 import { nextSeed, seededRandom } from './random.ts';
@@ -105,6 +107,14 @@ interface StoredHistory {
   readonly solo: boolean;
 }
 
+/**
+ * A history in a log this image cannot replay (another version wrote it),
+ * as its records tell it: enough to compare with the partner's, not to serve.
+ */
+interface UnservableHistory extends LogMark {
+  readonly txn: number;
+}
+
 /** Heartbeat rounds between two that carry the image details (the first one does). */
 const HELLO_EVERY_BEATS = 8;
 /** Hand the UART a new segment when it has at most this much left to send. */
@@ -158,6 +168,10 @@ export class PairCore {
   #stored: StoredHistory | null = null;
   /** Our store failed verification: we never serve from it, nor start empty in its place. */
   #storeRefused = false;
+  /** A refused store whose log another version wrote: its history, to compare; null otherwise. */
+  #unservable: UnservableHistory | null = null;
+  /** The alarm that the newest history needs an image neither slot holds went out (once a boot). */
+  #writerMissingAlarmed = false;
   /** Entries executed or applied since the last log write (group commit at the end of the input). */
   #unlogged: CheckpointEntry[] = [];
   /** The next log write is a snapshot: a new history (a big checkpoint, a recovery, a cold start). */
@@ -611,7 +625,7 @@ export class PairCore {
     if (inc > this.#partnerInc) {
       const restarted = this.#partnerInc !== 0;
       this.#partnerInc = inc;
-      if (restarted) this.#partnerRestarted();
+      if (restarted) this.#partnerRestarted(envelope.st);
     }
     this.#links.heard(path, this.#now);
     this.#detector.heardFrame(this.#now);
@@ -631,11 +645,14 @@ export class PairCore {
     this.#detectFailures();
   }
 
-  #partnerRestarted(): void {
+  #partnerRestarted(status: Status): void {
     this.#resetLink();
     this.#stream.dropUnsent();
     this.#joinAllowedAtMs = 0;
     const role = this.#role;
+    // It took over while we could not tell, and its store kept what it
+    // served: nothing of ours waiting for it may leave (we step down below).
+    if (this.#staleFor(status)) return;
     switch (role.name) {
       case 'joining':
         this.#setRole(
@@ -709,7 +726,9 @@ export class PairCore {
       status.role === 'primary' || status.role === 'primary-alone' || status.role === 'switching';
     switch (role.name) {
       case 'booting':
-        if (partnerServes && this.#now >= this.#joinAllowedAtMs) {
+        // A store in a newer term than the partner serves in holds what it
+        // has not got: we wait for it to step down rather than join and be overwritten.
+        if (partnerServes && this.#now >= this.#joinAllowedAtMs && !this.#storeNewerThan(status)) {
           this.#send({ k: 'join', hello: this.hello });
           this.#setRole(
             {
@@ -750,6 +769,12 @@ export class PairCore {
       case 'primary':
       case 'primary-alone':
       case 'switching':
+        if (this.#staleFor(status)) {
+          const why = `the partner's store holds a newer history (term ${status.term})`;
+          this.#alarm(`${why}: stepping down`);
+          this.#stop('confirmed', why, 'stepped-down');
+          return;
+        }
         // After a handover the partner is meant to serve: it will stop us
         // itself. One that serves without having taken our roles took over
         // (a cut it could not tell from our power loss): we step down below.
@@ -1103,6 +1128,7 @@ export class PairCore {
     // anything: a store refused at boot (a log this image cannot replay, as
     // after a fallback) holds the pair's history again from here on.
     this.#storeRefused = false;
+    this.#unservable = null;
     this.#compactNext = true;
     this.#unlogged = [];
     this.#setRole(
@@ -1288,7 +1314,7 @@ export class PairCore {
       if (this.#holdsBackup() && this.#offProvesPowerLoss() && detector.partnerOffSettled(now))
         this.#goAlone('the backup lost power');
     }
-    if (!anyUp && now >= this.#recoverAloneAtMs()) this.#recover(0, true);
+    if (!anyUp && now >= this.#recoverAloneAtMs()) this.#serveNewest(0, true);
     const role = this.#role;
     if (role.name === 'switching') {
       if (role.step === 'awaiting-boot' && now - role.sinceMs > this.config.switchBootTimeoutMs) {
@@ -1485,6 +1511,8 @@ export class PairCore {
     if (log === null) return;
     this.#stored = null;
     this.#storeRefused = false;
+    this.#unservable = null;
+    this.#writerMissingAlarmed = false;
     this.#unlogged = [];
     this.#loggedMark = null;
     this.#held = null;
@@ -1497,6 +1525,9 @@ export class PairCore {
         this.#refuseStore(
           `its log cannot be replayed by ${this.app.name} ${this.app.version}: ${String(error)}`,
         );
+        // Its records still tell its history: the boards compare it, and the
+        // image that wrote it may serve it (#serveNewest).
+        this.#unservable = { ...opening.log.mark, txn: lastTxn(opening.log) };
         return;
       }
       const stored = this.#stored;
@@ -1540,30 +1571,100 @@ export class PairCore {
 
   /**
    * Both processors boot. The newer history serves: the higher (term, txn)
-   * of the two stores, processor 1 on a tie; the other joins it. With no
-   * history on either side, processor 1 starts the app empty, as before.
-   * A store that was refused stops both: what it held may be the newest,
-   * unless ours is solo (no other store can hold anything newer: we recover,
-   * as we would if the refusing partner were off, and it joins us).
+   * of the two stores, on a tie one this image can serve from, then
+   * processor 1; the other joins it. With no history on either side,
+   * processor 1 starts the app empty, as before. A store that is not a log
+   * stops both: what it held may be the newest, unless ours is solo (no
+   * other store can hold anything newer: we recover, as we would if the
+   * refusing partner were off, and it joins us).
    */
   #bothBooting(partner: Status): void {
-    if (this.#storeRefused) return;
-    if (partner.stored === 'refused') {
-      if (this.#stored?.solo === true) this.#recover(partner.term, false);
+    const mine = this.#storedClaim();
+    const theirs = partner.stored;
+    if (mine === 'refused') return;
+    if (theirs === 'refused') {
+      if ((this.#stored ?? this.#unservable)?.solo === true) this.#serveNewest(partner.term, false);
       return;
     }
-    const mine = this.#stored;
-    const theirs = partner.stored;
-    if (mine === null) {
+    if (mine === undefined) {
       if (theirs === undefined && this.config.processor === 1) this.#coldStart(partner.term);
       return;
     }
+    const term = this.#storedTerm() ?? 0;
     const newer =
       theirs === undefined ||
-      mine.term > partner.term ||
-      (mine.term === partner.term &&
-        (mine.txn > theirs.txn || (mine.txn === theirs.txn && this.config.processor === 1)));
-    if (newer) this.#recover(partner.term, false);
+      term > partner.term ||
+      (term === partner.term &&
+        (mine.txn > theirs.txn ||
+          (mine.txn === theirs.txn &&
+            (mine.servable !== theirs.servable ? mine.servable : this.config.processor === 1))));
+    if (newer) this.#serveNewest(partner.term, false);
+  }
+
+  /** What our store holds, as a booting processor tells it (see Status.stored). */
+  #storedClaim(): StoredClaim | undefined {
+    if (this.#stored !== null) return { txn: this.#stored.txn, servable: true };
+    if (this.#unservable !== null) return { txn: this.#unservable.txn, servable: false };
+    return this.#storeRefused ? 'refused' : undefined;
+  }
+
+  /**
+   * Our store holds the newest history: we serve from it, or, when another
+   * version wrote it, the image that wrote it boots to serve it, if our
+   * other slot holds it (on a trial image that is the confirmed one).
+   * Otherwise both wait, with an alarm: an older history is never served
+   * while a newer acknowledged one exists.
+   */
+  #serveNewest(partnerTerm: number, alone: boolean): void {
+    const unservable = this.#unservable;
+    if (unservable === null) {
+      this.#recover(partnerTerm, alone);
+    } else if (this.#hello.otherVersion === unservable.version) {
+      this.#stop(
+        this.#hello.testMode ? 'confirmed' : 'other-test',
+        `the newest history is in our store, written by ${this.app.name} ${unservable.version}: booting it`,
+        'boots-store-writer',
+      );
+    } else if (!this.#writerMissingAlarmed) {
+      this.#writerMissingAlarmed = true;
+      this.#alarm(
+        `the newest history (txn ${unservable.txn}, term ${unservable.term}) is in our store, written by ${this.app.name} ${unservable.version}, which neither slot holds: push it to serve that history`,
+      );
+    }
+  }
+
+  /**
+   * We still count the partner as our backup (or a joiner that may hold
+   * the big checkpoint), and it boots with a stored history in a newer
+   * term: it took over while we could not tell (one path, no fence, a cut
+   * cable: we held every request) and may have acknowledged alone, so ours
+   * is the stale history: we step down for it. A primary that went alone
+   * (it knew the partner could not serve: its power loss proven, its copy
+   * given up) served since, and keeps serving: a newer term in the
+   * partner's store is then a takeover that never served (the board lost
+   * power in it), and the partner joins (#storeNewerThan).
+   */
+  #staleFor(status: Status): boolean {
+    const stored = status.stored;
+    return (
+      this.#holdsBackup() &&
+      status.role === 'booting' &&
+      stored !== undefined &&
+      stored !== 'refused' &&
+      status.term > this.#term
+    );
+  }
+
+  /**
+   * Our store's history is in a newer term than the serving partner's,
+   * which still counts a backup: it will step down for it (#staleFor), and
+   * joining would overwrite it.
+   */
+  #storeNewerThan(status: Status): boolean {
+    const term = this.#storedTerm();
+    const countsBackup =
+      (status.role === 'primary' || status.role === 'primary-alone') && status.backupInc !== 0;
+    return countsBackup && term !== undefined && term > status.term;
   }
 
   /** Serves from our store's history, in a new term, with a fresh log. */
@@ -1586,11 +1687,23 @@ export class PairCore {
     this.#effect({ kind: 'announce' });
   }
 
-  /** A booting processor whose store holds a solo history, and hears no partner, recovers alone. */
+  /**
+   * A booting processor whose store holds a solo history, and hears no
+   * partner, recovers alone (or boots the image that wrote it, when this
+   * one cannot replay it and the other slot holds that image).
+   */
   #recoverAloneAtMs(): number {
-    return this.#role.name === 'booting' && this.#stored?.solo === true
-      ? this.#bootingSinceMs + this.config.recoverAloneAfterMs
-      : Infinity;
+    if (this.#role.name !== 'booting') return Infinity;
+    const unservable = this.#unservable;
+    const solo =
+      this.#stored?.solo === true ||
+      (unservable?.solo === true && this.#hello.otherVersion === unservable.version);
+    return solo ? this.#bootingSinceMs + this.config.recoverAloneAfterMs : Infinity;
+  }
+
+  /** The term of the history our store holds, whether this image can serve it or not. */
+  #storedTerm(): number | undefined {
+    return this.#stored?.term ?? this.#unservable?.term;
   }
 
   /**
@@ -1769,9 +1882,10 @@ export class PairCore {
     else if (role.name === 'primary-alone' || role.name === 'switching') backupInc = role.joinerInc;
     const status: Status = { role: role.name, term: this.#term, backupInc };
     if (role.name !== 'booting' || this.#log === null) return status;
-    if (this.#storeRefused) return { ...status, stored: 'refused' };
-    const stored = this.#stored;
-    return stored === null ? status : { ...status, term: stored.term, stored: { txn: stored.txn } };
+    const stored = this.#storedClaim();
+    if (stored === undefined) return status;
+    if (stored === 'refused') return { ...status, stored };
+    return { ...status, term: this.#storedTerm() ?? 0, stored };
   }
 
   #setRole(role: Role, why: string, cause: RoleCause): void {

@@ -86,6 +86,11 @@ export interface StoredLog {
   readonly entries: Iterable<StoredEntry>;
 }
 
+/** The last transaction a log holds, read from its records alone (no app needed to replay them). */
+export function lastTxn(log: StoredLog): number {
+  return Math.max(log.snapshot?.txn ?? 0, log.entries.at(-1)?.entry.txn ?? 0);
+}
+
 export type LogOpening =
   | { readonly kind: 'empty' }
   | { readonly kind: 'found'; readonly log: StoredLog }

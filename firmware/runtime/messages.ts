@@ -45,14 +45,18 @@ export interface Status {
   readonly backupInc: number;
   /**
    * A booting processor's durable store: the last transaction it holds
-   * (with `term`, its history), or 'refused' when the store failed
-   * verification. Absent when it holds nothing (or runs a memory app).
+   * (with `term`, its history), or 'refused' when the store is not a log.
+   * Absent when it holds nothing (or runs a memory app).
    */
   readonly stored?: StoredClaim;
 }
 
-/** What a booting processor's store holds, as it tells its partner. */
-export type StoredClaim = { readonly txn: number } | 'refused';
+/**
+ * What a booting processor's store holds, as it tells its partner. Not
+ * `servable`: a log this image cannot replay (another version wrote it),
+ * whose history its records still tell, so the boards can compare.
+ */
+export type StoredClaim = { readonly txn: number; readonly servable: boolean } | 'refused';
 
 /** How a stopped processor must come back. */
 export type BootChoice = 'other-test' | 'confirmed';
@@ -320,7 +324,8 @@ function parseBody(value: unknown): PeerBody {
  * and a UART at 115200 baud moves only 11.5 bytes a millisecond.
  * [p, inc, toInc, ack, role, term, backupInc, hello | null, seq, body | null, hears],
  * and a twelfth element only from a booting processor with a store to
- * speak of: its stored txn, or 'refused'.
+ * speak of: its stored txn, or 'refused'; a thirteenth, `false`, when this
+ * image cannot serve from that history.
  */
 export function envelopeToWire(e: Envelope): unknown[] {
   return [
@@ -335,8 +340,14 @@ export function envelopeToWire(e: Envelope): unknown[] {
     e.seg?.seq ?? 0,
     e.seg === undefined ? null : bodyToWire(e.seg.body),
     e.hears,
-    ...(e.st.stored === undefined ? [] : [e.st.stored === 'refused' ? 'refused' : e.st.stored.txn]),
+    ...storedToWire(e.st.stored),
   ];
+}
+
+function storedToWire(stored: StoredClaim | undefined): unknown[] {
+  if (stored === undefined) return [];
+  if (stored === 'refused') return ['refused'];
+  return stored.servable ? [stored.txn] : [stored.txn, false];
 }
 
 function bodyToWire(body: PeerBody): unknown {
@@ -346,8 +357,8 @@ function bodyToWire(body: PeerBody): unknown {
 /** Checks a decoded CBOR value against the envelope's wire form. Throws MessageError. */
 export function parseEnvelope(value: unknown): Envelope {
   const w = list(value, 'envelope');
-  if (w.length !== 11 && w.length !== 12) fail('envelope length');
-  const [p, inc, toInc, ack, role, term, backupInc, hello, seq, body, hears, stored] = w;
+  if (w.length < 11 || w.length > 13) fail('envelope length');
+  const [p, inc, toInc, ack, role, term, backupInc, hello, seq, body, hears, stored, servable] = w;
   if (p !== 1 && p !== 2) fail('from.p');
   const roleName = ROLES[count(role, 'role')];
   if (roleName === undefined) fail('role');
@@ -366,10 +377,14 @@ export function parseEnvelope(value: unknown): Envelope {
     st: { role: roleName, term: count(term, 'term'), backupInc: count(backupInc, 'backupInc') },
     hears: count(hears, 'hears'),
   };
-  if (w.length === 12)
+  if (w.length === 13 && (servable !== false || stored === 'refused')) fail('stored.servable');
+  if (w.length >= 12)
     envelope.st = {
       ...envelope.st,
-      stored: stored === 'refused' ? 'refused' : { txn: count(stored, 'stored') },
+      stored:
+        stored === 'refused'
+          ? 'refused'
+          : { txn: count(stored, 'stored'), servable: w.length === 12 },
     };
   if (hello !== null) envelope.hello = parseHello(hello);
   if (body !== null) envelope.seg = { seq: count(seq, 'seq'), body: parseBody(body) };

@@ -43,7 +43,9 @@ export type RoleCause =
   /** This processor gave up its copy (a checkpoint it could not apply, a primary that dropped it). */
   | 'gave-up-copy'
   | 'stopped'
-  /** Another primary with a newer term was heard: this one took over while we could not tell. */
+  /** Both boards were off: the newest history is in this board's store, written by the image in its other slot, which boots to serve it. */
+  | 'boots-store-writer'
+  /** A partner in a newer term was heard (serving, or booting from a store that holds it): it took over while we could not tell. */
   | 'stepped-down'
   | 'switch-started'
   | 'old-backup-stopped'
