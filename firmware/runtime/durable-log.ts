@@ -88,7 +88,10 @@ export interface StoredLog {
 
 /** The last transaction a log holds, read from its records alone (no app needed to replay them). */
 export function lastTxn(log: StoredLog): number {
-  return Math.max(log.snapshot?.txn ?? 0, log.entries.at(-1)?.entry.txn ?? 0);
+  let txn = log.snapshot?.txn ?? 0;
+  // One record at a time, as recovery reads them: the log may not fit in RAM at once.
+  for (const stored of log.entries) txn = Math.max(txn, stored.entry.txn);
+  return txn;
 }
 
 export type LogOpening =
