@@ -746,11 +746,11 @@ export class PairCore {
         }
         return;
       case 'joining':
-        // Our transfer began, yet the primary counts no joiner or another one:
-        // it gave up on us (we were silent), and sends no more chunks.
+        // The primary counts no joiner or another one, a suspicion time after we
+        // asked: it gave up on us (we were silent), or never heard us ask, and
+        // sends no chunks. We ask again (one way of a cable cut can do either).
         if (
           partnerServes &&
-          role.transfer.id !== -1 &&
           status.backupInc !== this.boot.incarnation &&
           this.#now - role.sinceMs > suspectAfterMs(this.config)
         ) {

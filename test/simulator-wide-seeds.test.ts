@@ -1,0 +1,18 @@
+/**
+ * Seeds of the wide fault model that found a defect, replayed whole (60 s
+ * of virtual time, memory mode): each failed on the core before its fix.
+ * The retained seeds are in simulator-durable.test.ts.
+ */
+import test from 'ava';
+import { worldOptionsFor } from '../host/simulator/campaign.ts';
+import ledgerSimulation from '../host/simulator/ledger-simulation.ts';
+import { runSeed } from '../host/simulator/world.ts';
+
+test('wide seed 779 (state): a joiner whose join the primary never heard asks again, and the pair re-forms', (t) => {
+  // One path: cuts of one direction made the primary give up the joiner
+  // before any chunk crossed. The joiner, hearing a primary that counted no
+  // joiner, waited for chunks that never came: not re-formed 10 s after the
+  // last fault, P1 joining and P2 primary-alone.
+  const result = runSeed(worldOptionsFor({ seed: 779, mode: 'state', module: ledgerSimulation }));
+  t.deepEqual(result.violations, []);
+});
