@@ -49,6 +49,8 @@ export interface XsHeapOptions {
   readonly seed: number;
 }
 
+const STATUS_TIMEOUT_MS = 10_000;
+
 export async function benchXsHeap(
   options: XsHeapOptions,
   say: (line: string) => void = () => {},
@@ -65,9 +67,15 @@ export async function benchXsHeap(
   const read = async (phase: XsHeapSample['phase']) => {
     // Long enough since any status that made XS collect: this one collects, so in use is live.
     await sleep(COLLECT_INTERVAL_MS + 100);
-    const statuses = await readBoardStatuses(lab.pair.hosts, 2000);
+    // The status collects XS's garbage first: on a loaded machine that can take seconds.
+    const statuses = await readBoardStatuses(lab.pair.hosts, STATUS_TIMEOUT_MS);
     statuses.forEach((status, index) => {
-      const engine = status?.engine;
+      if (status === null) {
+        throw new Error(
+          `P${index + 1} did not answer its status within ${STATUS_TIMEOUT_MS} ms (${phase})`,
+        );
+      }
+      const engine = status.engine;
       if (engine?.kind !== 'xs') throw new Error(`P${index + 1} reports no XS heap (${phase})`);
       samples.push({ phase, processor: index === 0 ? 1 : 2, engine });
     });
