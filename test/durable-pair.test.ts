@@ -96,6 +96,12 @@ for (const order of [
   });
 }
 
+/** Bit rot in the first record of each of the store's two areas: the store fails verification. */
+function rotFirstRecords(store: { readonly bytes: Uint8Array }): void {
+  const area = store.bytes.length / 2;
+  for (const at of [0, area]) store.bytes[at + 20] = (store.bytes[at + 20] as number) ^ 0x5a;
+}
+
 test('each core reports what its store holds: the txn and term of its last write, and where its log stands', (t) => {
   // What `status` shows: after acknowledged writes both stores hold the
   // pair's txn; a board booting from its store reports the stored history
@@ -192,10 +198,7 @@ test('a store that fails verification is refused loudly, never replaced by an em
   const { pair, stores } = retainedPair();
   write(pair, 0, 'a', 3);
   pair.powerOff(0, 1);
-  // Bit rot in the first record of every area of processor 1's store.
-  const area = stores[0].bytes.length / 2;
-  for (const at of [0, area])
-    stores[0].bytes[at + 20] = (stores[0].bytes[at + 20] as number) ^ 0x5a;
+  rotFirstRecords(stores[0]);
   pair.boot(0);
   pair.boot(1);
   pair.run(3000);
@@ -223,9 +226,7 @@ test('a board that served alone recovers though its partner, heard, refuses its 
   pair.runUntil(() => pair.core(0).role === 'primary-alone' && pair.core(0).serving);
   const alone = write(pair, 0, 'b', 3);
   pair.powerOff(0);
-  const area = stores[1].bytes.length / 2;
-  for (const at of [0, area])
-    stores[1].bytes[at + 20] = (stores[1].bytes[at + 20] as number) ^ 0x5a;
+  rotFirstRecords(stores[1]);
   pair.run(100);
   pair.boot(0);
   pair.boot(1);
