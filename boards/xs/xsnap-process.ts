@@ -125,6 +125,8 @@ export class XsnapProcess {
   #outputRead = 0;
   #outputPartial = '';
   #lastLine: string | null = null;
+  /** Read into after every exchange: allocated once, not on each call into the image. */
+  readonly #outputChunk = Buffer.alloc(OUTPUT_READ_BYTES);
   readonly #log: (line: string) => void;
   readonly #answerRequest: WorkerRequestHandler;
   #pending = Buffer.alloc(0);
@@ -287,7 +289,7 @@ export class XsnapProcess {
 
   /** Logs the worker's output written since the last read, line by line; keeps the last line. */
   #readOutput(): void {
-    const chunk = Buffer.alloc(OUTPUT_READ_BYTES);
+    const chunk = this.#outputChunk;
     for (;;) {
       const count = readSync(this.#output, chunk, 0, chunk.length, this.#outputRead);
       if (count === 0) return;
