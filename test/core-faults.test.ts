@@ -542,6 +542,34 @@ test('a joiner stalled for a moment during the big checkpoint is kept, and write
   t.deepEqual(pair.core(1).state, pair.core(0).state);
 });
 
+test('a joiner silent while the primary ran more than its whole state gets the state again, not the backlog', (t) => {
+  // Wide retained seeds 384 and 1807: a fast primary executed thousands of
+  // requests while its joiner was silent for less than the takeover time,
+  // and queued every entry for it. Heard again, the joiner had to take that
+  // backlog at the line rate before the rest of its big checkpoint (tens of
+  // seconds), and writes waited behind it: not re-formed 10 s after the
+  // faults. The state, sent again, holds all of it.
+  const app = bulkApp(4_000);
+  const pair = rejoiningPair(app);
+  pair.freeze(1, 300);
+  // The primary finds its joiner silent after the suspicion time; then a burst.
+  pair.run(100);
+  for (let syncId = 1; syncId <= 3000; syncId++) pair.request(0, 'burst', syncId, null);
+  pair.runUntil(() => !pair.frozen(1));
+  const resumedAtMs = pair.nowMs;
+  pair.runUntil(() => pair.whole, 60_000);
+  const wholeAfterMs = pair.nowMs - resumedAtMs;
+  // The burst takes about 6 s of the line as entries; the state, 4 KB, well under one.
+  t.true(wholeAfterMs < 2000, `whole ${wholeAfterMs} ms after the joiner resumed`);
+  const acknowledged = Math.max(...pair.replies.map((r) => (r.ok ? r.txn : 0)));
+  t.true(acknowledged > 2000, `${acknowledged} acknowledged in the burst`);
+  t.is(pair.core(1).txn, pair.core(0).txn);
+  t.deepEqual(pair.core(1).state, pair.core(0).state);
+  pair.powerOff(0);
+  pair.runUntil(() => pair.cores[1]?.serving === true);
+  t.true(pair.core(1).txn >= acknowledged);
+});
+
 test('a joiner that went silent mid-transfer is a backup only once it holds every write answered meanwhile', (t) => {
   // While a joiner is silent mid-transfer its waiting replies go (it cannot
   // take over yet), and their entries follow when it is heard again: maybe

@@ -60,6 +60,20 @@ test('a store cut takes the board down mid-input: its trace shows the cut, the p
   t.true(result.powerPulls >= result.faultCounts['store-cut']);
 });
 
+for (const seed of [384, 1807]) {
+  test(`wide retained seed ${seed} (state) re-forms: a joiner silent in a burst gets the state again, not the backlog`, (t) => {
+    // The primary executed thousands of requests while its joiner was silent
+    // for less than the takeover time and queued every entry for it; heard
+    // again, the joiner took that backlog at the line rate before the rest
+    // of its big checkpoint, and writes waited behind it: not re-formed 10 s
+    // after the faults, P1 primary-alone and P2 joining.
+    const result = runSeed(
+      worldOptionsFor({ seed, mode: 'state', module: ledgerSimulation, durability: 'retained' }),
+    );
+    t.deepEqual(result.violations, []);
+  });
+}
+
 test('wide retained seed 30 replays clean (its core once asked to be woken at one instant for good)', (t) => {
   // A board with a solo store, booting with a path up past its recover-alone
   // time, asked for a wake-up at that (past) time again and again.

@@ -143,6 +143,15 @@ export class PairCore {
   #chunksOut: Chunk[] = [];
   /** Bytes of chunks to send before the next checkpoint batch may go. */
   #chunkCredit = 0;
+  /** Encoded bytes of the joiner's big checkpoint: what sending the whole state costs. */
+  #transferBytes = 0;
+  /** Bytes of the entries executed while the joiner was silent, during this big checkpoint. */
+  #missedBytes = 0;
+  /**
+   * What a silent joiner missed outweighed the whole state, and the rest was
+   * dropped (#abandonTransfer): its big checkpoint starts over once it is heard again.
+   */
+  #transferStale = false;
   readonly #links: Links;
   readonly #detector: FailureDetector;
   #partnerInc = 0;
@@ -592,7 +601,14 @@ export class PairCore {
     // for a joiner's as flow control (see #onPeerAck).
     if (this.#joinerMidTransfer() && !this.#detector.partnerUp) {
       // A silent joiner gets the entry when it is heard again; the reply does not wait for it.
-      this.#stream.add(run.entry, run.entryBytes, null);
+      // A fast primary executes more in a short silence than the line carries
+      // in the whole state's time: once what the joiner missed outweighs the
+      // state, the state is cheaper to send again.
+      if (!this.#transferStale) {
+        this.#stream.add(run.entry, run.entryBytes, null);
+        this.#missedBytes += run.entryBytes;
+        if (this.#missedBytes > this.#transferBytes) this.#abandonTransfer();
+      }
     } else if (this.#holdsBackup()) {
       this.#stream.add(run.entry, run.entryBytes, reply);
       return;
@@ -926,7 +942,7 @@ export class PairCore {
     }
   }
 
-  #startSnapshot(partner: Hello): void {
+  #startSnapshot(partner: Hello, why = 'big checkpoint to a joining backup'): void {
     const role = this.#role;
     if (role.name === 'switching') {
       // The old backup came back on the old version: the switch did not happen.
@@ -936,11 +952,20 @@ export class PairCore {
       );
     }
     if (!this.#sendSnapshot(partner)) return;
-    this.#setRole(
-      { ...ALONE, joinerInc: this.#partnerInc },
-      'big checkpoint to a joining backup',
-      'big-checkpoint-to-joiner',
-    );
+    this.#setRole({ ...ALONE, joinerInc: this.#partnerInc }, why, 'big-checkpoint-to-joiner');
+  }
+
+  /**
+   * What our silent joiner missed outweighs the whole state: what is not
+   * sent yet is dropped (its replies went already), and so are the chunks
+   * still to send (a joiner that installed them could not follow: the
+   * entries after them are not sent); a new big checkpoint, which holds it
+   * all, goes once the joiner is heard again (#detectFailures).
+   */
+  #abandonTransfer(): void {
+    this.#transferStale = true;
+    this.#releaseAllPending();
+    this.#chunksOut = [];
   }
 
   /**
@@ -962,11 +987,11 @@ export class PairCore {
       term: this.#term,
       cache: this.#cache.entries(),
     };
-    this.#chunksOut = chunksOf(
-      encodeRound(wholeRound(snapshot)),
-      ++this.#snapshotId,
-      this.config.snapshotChunkBytes,
-    );
+    const bytes = encodeRound(wholeRound(snapshot));
+    this.#transferBytes = bytes.length;
+    this.#missedBytes = 0;
+    this.#transferStale = false;
+    this.#chunksOut = chunksOf(bytes, ++this.#snapshotId, this.config.snapshotChunkBytes);
     // What is queued is in the big checkpoint; what runs from now on follows
     // it. Replies still waiting go now: the partner joining again has no
     // copy to take over with until it installs this one.
@@ -1299,6 +1324,11 @@ export class PairCore {
     for (const change of changes) this.#emit({ kind: 'path', path: change.path, up: change.up });
     if (detector.setPartnerUp(anyUp))
       this.#receive({ kind: anyUp ? 'partner-up' : 'partner-down' });
+    if (anyUp && this.#transferStale && this.#joinerMidTransfer() && this.#partnerHello !== null)
+      this.#startSnapshot(
+        this.#partnerHello,
+        'the joiner missed more than the whole state while silent: its big checkpoint starts over',
+      );
     if (anyUp) {
       // One path failing alone is an alarm, never a takeover.
       for (const change of changes) {
