@@ -74,6 +74,25 @@ for (const seed of [384, 1807]) {
   });
 }
 
+test("wide retained seed 2354 (state): the mismatched image has the seed's app faults too, so the replay meets what the board met", (t) => {
+  // P1 booted the ledger built for the replay model (a mismatched partner),
+  // won the cold start and served the whole seed. Its image lacked the
+  // seed's app faults, while the checker replays with the pair's image,
+  // which has them: txn 235's update, applied on P1 without a fault, threw
+  // in the replay (inconsistent-reply, the only app exception of the seed).
+  const result = runSeed(
+    worldOptionsFor({
+      seed: 2354,
+      mode: 'state',
+      module: ledgerSimulation,
+      durability: 'retained',
+    }),
+  );
+  t.is(result.faultCounts['mismatched-partner'], 1);
+  t.true(result.faultCounts['app-exception'] > 1, 'the serving board met app faults');
+  t.deepEqual(result.violations, []);
+});
+
 test('wide retained seed 30 replays clean (its core once asked to be woken at one instant for good)', (t) => {
   // A board with a solo store, booting with a path up past its recover-alone
   // time, asked for a wake-up at that (past) time again and again.

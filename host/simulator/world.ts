@@ -462,10 +462,19 @@ class World {
 
   /** The pair's image, with the seed's app exceptions in it if it has any. */
   #baseLoader(): AppLoader {
+    return this.#withSeedAppFaults(this.options.loadApp);
+  }
+
+  /**
+   * `load`'s images with the seed's app exceptions in them: they are in the
+   * app's code, so every image of it has them, whichever checkpoint model
+   * it was built for (the checker replays with the pair's image).
+   */
+  #withSeedAppFaults(load: AppLoader): AppLoader {
     const faults = this.profile.appFaults;
-    if (faults === null) return this.options.loadApp;
+    if (faults === null) return load;
     return memoLoader((version) =>
-      withAppFaults(this.options.loadApp(version), faults.site, faults.rate, this.#faultTally),
+      withAppFaults(load(version), faults.site, faults.rate, this.#faultTally),
     );
   }
 
@@ -476,7 +485,7 @@ class World {
     if (mismatch?.processor === p) {
       const other = this.options.otherModelLoadApp;
       if (mismatch.kind === 'other-app') load = (version) => renamedApp(base(version));
-      else if (other !== undefined) load = other;
+      else if (other !== undefined) load = this.#withSeedAppFaults(other);
     }
     if (!installFaults && load === base) return base;
     const inner = load;
