@@ -5,11 +5,14 @@
  * go up the layers. Skips, saying why, where XS is not built.
  */
 import test from 'ava';
+import { build } from 'esbuild';
 import type { RunningImage } from '../boards/image-engine.ts';
 import { runImageInXs } from '../boards/xs/xs-image.ts';
 import { findXsnap } from '../boards/xs/xsnap-cache.ts';
+import { type XsMeter, XsnapProcess } from '../boards/xs/xsnap-process.ts';
 import { resolveApp } from '../host/image/app-registry.ts';
 import { bundleApp } from '../host/image/bundle.ts';
+import { REPO_ROOT } from '../host/image/repo-root.ts';
 import { SandboxHal } from './helpers/sandbox-hal.ts';
 
 const xs = findXsnap();
@@ -19,6 +22,24 @@ function peakBytes(image: RunningImage): number {
   const engine = image.engine();
   if (engine.kind !== 'xs') throw new Error('the image does not run in XS');
   return engine.heapPeakBytes;
+}
+
+/** Bytes live in XS after a collection. */
+const liveBytes = (meter: XsMeter) => meter.chunks + meter.currentHeapCount * meter.slotBytes;
+
+/** A worker with `source` (firmware modules, imported from the repository) bundled and run in place. */
+async function workerWith(source: string): Promise<XsnapProcess> {
+  const bundled = await build({
+    stdin: { contents: source, resolveDir: REPO_ROOT, loader: 'js' },
+    bundle: true,
+    write: false,
+    format: 'iife',
+    target: 'es2022',
+    logLevel: 'silent',
+  });
+  const worker = new XsnapProcess(xs.available ? xs.path : '', () => {});
+  worker.runInPlace(bundled.outputFiles[0]?.text ?? '');
+  return worker;
 }
 
 /** Far more than any UART buffer: a board that was busy for seconds at a high baud rate. */
@@ -41,4 +62,36 @@ test('a backlog a UART received never sits in the XS heap whole', async (t) => {
   t.log(`XS heap peak grew by ${grew} bytes for a ${BACKLOG_BYTES}-byte backlog`);
   // Whole, the backlog was in the heap as the message, its decoded bytes and the read's copy.
   t.true(grew < BACKLOG_BYTES / 4, `the peak grew by ${grew} bytes`);
+});
+
+test('a session in the reply cache costs as much after 200 requests as after 4', async (t) => {
+  if (!xs.available) {
+    t.log(`skipped: ${xs.reason}`);
+    t.pass();
+    return;
+  }
+  const worker = await workerWith(`
+    import { ReplyCache } from './firmware/runtime/reply-cache.ts';
+    globalThis.filled = (requests) => {
+      const cache = new ReplyCache(4, 256);
+      for (let client = 0; client < 64; client++)
+        for (let syncId = 1; syncId <= requests; syncId++)
+          cache.save('client-' + client, syncId, { reply: { ok: true, balance: syncId }, txn: syncId });
+      return cache;
+    };
+  `);
+  t.teardown(() => worker.close());
+  const held = (requests: number) => {
+    // XS keeps the instance of a class with private methods made last: make an empty one last.
+    const before = liveBytes(
+      worker.evaluate('globalThis.cache = undefined; globalThis.empty = filled(0); gc()'),
+    );
+    worker.evaluate(`globalThis.cache = filled(${requests}); undefined`);
+    return liveBytes(worker.evaluate('gc()')) - before;
+  };
+  const four = held(4);
+  const many = held(200);
+  t.log(`64 sessions: ${four} bytes after 4 requests each, ${many} after 200`);
+  // As a list, each session's window grew by 60 ids of 16 bytes: 61 KB for 64 clients.
+  t.true(many - four < 2048, `${many - four} bytes more`);
 });
