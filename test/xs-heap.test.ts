@@ -95,3 +95,47 @@ test('a session in the reply cache costs as much after 200 requests as after 4',
   // As a list, each session's window grew by 60 ids of 16 bytes: 61 KB for 64 clients.
   t.true(many - four < 2048, `${many - four} bytes more`);
 });
+
+test('a joiner holds the big checkpoint decoded, not its chunks and their bytes joined beside it', async (t) => {
+  if (!xs.available) {
+    t.log(`skipped: ${xs.reason}`);
+    t.pass();
+    return;
+  }
+  // The bench's large state: 1,000 accounts, 64 clients with a full sync window.
+  const worker = await workerWith(`
+    import { addChunk, chunksOf, encodeRound, noTransfer, readRound } from './firmware/runtime/state-transfer.ts';
+    import { decodeCbor } from './firmware/wire/cbor.ts';
+    const accounts = {};
+    for (let index = 0; index < 1000; index++) accounts['acct-' + index] = index * 7;
+    const cache = [];
+    for (let client = 0; client < 64; client++) {
+      const ran = [];
+      for (let syncId = 1001; syncId <= 1064; syncId++) ran.push(syncId);
+      cache.push(['client-' + client, [[1064, { reply: { ok: true, balance: client }, txn: client }]], ran]);
+    }
+    const state = [[0, [], { accounts }]];
+    const bytes = encodeRound({ base: 0, final: true, stateVersion: 1, txn: 5, term: 1, state, cache, cacheOps: [] });
+    globalThis.decodedAlone = () => decodeCbor(bytes, { bytesMax: 1 << 22, depthMax: 32, itemsMax: 1e6 });
+    // Chunk by chunk as a joiner gets them (each a copy, as a decoded envelope's), then installed.
+    globalThis.received = () => {
+      let transfer = noTransfer();
+      let complete = null;
+      for (const chunk of chunksOf(bytes, 1, 448)) {
+        ({ transfer, complete } = addChunk(transfer, { ...chunk, data: chunk.data.slice() }));
+      }
+      return { transfer, complete, round: readRound(complete) };
+    };
+  `);
+  t.teardown(() => worker.close());
+  const held = (make: string) => {
+    const before = liveBytes(worker.evaluate('globalThis.held = undefined; gc()'));
+    worker.evaluate(`globalThis.held = ${make}; undefined`);
+    return liveBytes(worker.evaluate('gc()')) - before;
+  };
+  const decoded = held('decodedAlone()');
+  const installing = held('received()');
+  t.log(`decoded alone ${decoded} bytes; received chunk by chunk ${installing} bytes`);
+  // Before, the chunks and their joined copy stayed beside the decoded round: twice the round's bytes.
+  t.true(installing - decoded < 8192, `${installing - decoded} bytes beside the decoded round`);
+});
