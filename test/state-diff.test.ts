@@ -91,6 +91,16 @@ test('an unchanged state differs by nothing, and one changed leaf by one set', (
   t.deepEqual(diffState(state, after), [[0, ['accounts', 'b'], 3]]);
 });
 
+test('a set installs the value it carries, not a copy: a whole state received is held once', (t) => {
+  const state = { accounts: { a: 1, b: 2 } };
+  t.is(applyPatch(undefined, [[0, [], state]]), state);
+  const account = { balance: 3 };
+  const doc = applyPatch({ accounts: {} }, [[0, ['accounts', 'c'], account]]) as {
+    accounts: Record<string, unknown>;
+  };
+  t.is(doc.accounts.c, account);
+});
+
 test('a key named __proto__ is data: it never becomes a prototype', (t) => {
   const ops = parsePatch(
     decodeCbor(encodeCbor([[0, ['__proto__'], { polluted: true }]], LIMITS), LIMITS),

@@ -28,6 +28,7 @@ import {
 } from '../firmware/runtime/messages.ts';
 import { seededRandom } from '../firmware/runtime/random.ts';
 import { type CborLimits, decodeCbor, encodeCbor } from '../firmware/wire/cbor.ts';
+import { CborStream } from '../firmware/wire/cbor-stream.ts';
 import { MessageError, type MessageErrorCode } from '../firmware/wire/errors.ts';
 import { referenceDecode, referenceEncode } from './helpers/cbor-x-reference.ts';
 
@@ -572,6 +573,112 @@ test('mutated CBOR and random bytes: the same value or the same refusal as cbor-
     { seed, numRuns: 4000 },
   );
   t.pass();
+});
+
+// ---- decoding in pieces (cbor-stream.ts) ---------------------------------
+
+/**
+ * Decodes `bytes` with CborStream in pieces cut at `cuts` (offsets into the
+ * message, in any order), and insists on decodeCbor's value where it reads
+ * the message and on a refusal where it refuses it.
+ */
+function checkStream(bytes: Uint8Array, limits: CborLimits, cuts: readonly number[]): void {
+  const whole = outcome(() => decodeCbor(bytes, limits));
+  const stream = new CborStream(limits);
+  const ends = [...new Set(cuts.map((cut) => cut % (bytes.length + 1))), bytes.length];
+  ends.sort((a, b) => a - b);
+  let from = 0;
+  for (const end of ends) {
+    stream.push(bytes.subarray(from, end));
+    from = end;
+  }
+  const pieces = outcome(() => stream.finish());
+  const where = `decoding ${hex(bytes)} cut at ${ends}`;
+  if (whole.ok) {
+    assert.ok(
+      pieces.ok,
+      `${where}: decodeCbor reads it, in pieces it is refused (${!pieces.ok && pieces.code})`,
+    );
+    const found = difference(pieces.value, whole.value);
+    assert.equal(found, null, `${where}: ${found}`);
+  } else {
+    assert.ok(!pieces.ok, `${where}: decodeCbor refuses it (${whole.code}), in pieces it is read`);
+  }
+}
+
+/** Cuts: a few anywhere, or one after every byte. */
+const cuts = fc.oneof(
+  { arbitrary: fc.array(fc.nat(), { maxLength: 8 }), weight: 4 },
+  { arbitrary: fc.constant(Array.from({ length: 400 }, (_, index) => index)), weight: 1 },
+);
+
+test('CBOR read in pieces cut anywhere: the value decodeCbor gives, or a refusal where it refuses', (t) => {
+  t.log(`seed ${seed}`);
+  const source = fc.oneof(
+    cborItem,
+    cborItem.chain((item) =>
+      fc.array(mutation, { minLength: 1, maxLength: 4 }).map((m) => [...mutate(item, m)]),
+    ),
+    anyValue.map((value) => {
+      const encoded = outcome(() => referenceEncode(value, WIDE));
+      return encoded.ok ? [...(encoded.value as Uint8Array)] : [0xa0];
+    }),
+    ledgerRun
+      .map((run) => ({ ...run, requests: Math.min(run.requests, 6) }))
+      .chain((run) => fc.constantFrom(...ledgerMessages(run)))
+      .map((message) => [...referenceEncode(message, WIDE)]),
+    fc.uint8Array({ maxLength: 60 }).map((bytes) => [...bytes]),
+  );
+  fc.assert(
+    fc.property(source, cuts, fc.oneof(fc.constant(WIDE), smallLimits), (bytes, at, limits) => {
+      checkStream(Uint8Array.from(bytes), limits, at);
+    }),
+    { seed, numRuns: 6000 },
+  );
+  // Long strings, long arrays and wide maps, cut every 7 bytes: strings gathered across many pieces.
+  for (const value of [
+    'é'.repeat(40_000),
+    new Uint8Array(70_000).map((_, index) => index),
+    Array.from({ length: 5_000 }, (_, index) => index * 1_000),
+    Object.fromEntries(Array.from({ length: 300 }, (_, index) => [`key-${index}`, `v${index}`])),
+  ]) {
+    const bytes = encodeCbor(value, WIDE);
+    checkStream(
+      bytes,
+      WIDE,
+      Array.from({ length: Math.ceil(bytes.length / 7) }, (_, i) => i * 7),
+    );
+  }
+  t.pass();
+});
+
+test('a stream refuses what is refused whole, and nothing is read after a refusal', (t) => {
+  const limits: CborLimits = { bytesMax: 64, depthMax: 2, itemsMax: 10 };
+  const codeOf = (...pieces: number[][]) => {
+    const stream = new CborStream(limits);
+    for (const piece of pieces) stream.push(Uint8Array.from(piece));
+    return outcome(() => stream.finish());
+  };
+  t.deepEqual(codeOf(), { ok: false, code: 'malformed' });
+  t.deepEqual(codeOf([0x82, 0x01]), { ok: false, code: 'malformed' });
+  t.deepEqual(codeOf([0x01], [0x01]), { ok: false, code: 'trailing-bytes' });
+  t.deepEqual(codeOf([0x81, 0x81], [0x81, 0x01]), { ok: false, code: 'too-deep' });
+  t.deepEqual(codeOf([0x8b]), { ok: false, code: 'too-many-items' });
+  // A byte string of 70 bytes: the message passes 64 bytes in its second piece.
+  t.deepEqual(codeOf([0x58, 70, ...new Array(30).fill(0)], new Array(40).fill(0)), {
+    ok: false,
+    code: 'too-large',
+  });
+  t.deepEqual(codeOf([0xa1, 0x69, ...Buffer.from('__pro')], [...Buffer.from('to__'), 0x01]), {
+    ok: false,
+    code: 'unsupported',
+  });
+  // A head cut after its first byte, a float cut in the middle.
+  t.deepEqual(codeOf([0x19], [0x01, 0x00]), { ok: true, value: 256 });
+  t.deepEqual(codeOf([0x82, 0xfb, 0x3f, 0xf8], [0, 0, 0, 0, 0, 0, 0x01]), {
+    ok: true,
+    value: [1.5, 1],
+  });
 });
 
 // ---- fixed cases: what the properties rely on finding -------------------

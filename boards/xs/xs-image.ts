@@ -20,6 +20,7 @@ import {
   CHANNEL_CBOR_LIMITS,
   type Command,
   type IoCall,
+  SERIAL_PIECE_BYTES_MAX,
   STORE_PIECE_BYTES_MAX,
   type StoreAnswer,
   type StoreRequest,
@@ -207,6 +208,13 @@ export function runImageInXs(
       `the image threw while loading in XS: ${String((error as Error).message)}`,
     );
   }
+  /** Bytes a port received, handed to the engine a UART buffer's worth at a time. */
+  const received = (port: number, bytes: Uint8Array) => {
+    for (let at = 0; at < bytes.length; at += SERIAL_PIECE_BYTES_MAX) {
+      const piece = bytes.subarray(at, at + SERIAL_PIECE_BYTES_MAX);
+      send({ op: 'data', port, bytes: piece, now: hal.clock.now() }, 'a data handler');
+    }
+  };
   const paths = hal.interconnect.length;
   // DSR levels as the board reads them now, delivered again by each onDsr below.
   const dsr: boolean[] = new Array(paths).fill(false);
@@ -216,13 +224,9 @@ export function runImageInXs(
       dsr[path] = high;
       if (started) send({ op: 'dsr', port: path, high, now: hal.clock.now() }, 'a DSR handler');
     });
-    uart.onData((bytes) =>
-      send({ op: 'data', port: path, bytes, now: hal.clock.now() }, 'a data handler'),
-    );
+    uart.onData((bytes) => received(path, bytes));
   });
-  hal.bus.onData((bytes) =>
-    send({ op: 'data', port: BUS_PORT, bytes, now: hal.clock.now() }, 'a data handler'),
-  );
+  hal.bus.onData((bytes) => received(BUS_PORT, bytes));
   try {
     send(
       {

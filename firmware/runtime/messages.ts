@@ -434,14 +434,25 @@ export function parseRound(value: unknown): Round {
   };
 }
 
+/**
+ * Checks the sessions where they lie rather than copying them: a big
+ * checkpoint's sessions are most of what it decodes to, and a copy would be
+ * held beside them while the joiner installs them.
+ */
 function parseSessions(value: unknown): CacheSession[] {
-  return list(value, 'cache').map((item) => {
-    const pair = list(item, 'cache item');
-    const replies = list(pair[1], 'cache replies').map((r) => {
-      const sr = list(r, 'cache reply');
-      return [count(sr[0], 'cache syncId'), sr[1]] as const;
-    });
-    const ran = list(pair[2], 'cache ran').map((id) => count(id, 'cache ran id'));
-    return [text(pair[0], 'cache clientId'), replies, ran] as const;
-  });
+  const sessions = list(value, 'cache');
+  for (const item of sessions) {
+    const session = exactly(item, 3, 'cache item');
+    text(session[0], 'cache clientId');
+    for (const reply of list(session[1], 'cache replies'))
+      count(exactly(reply, 2, 'cache reply')[0], 'cache syncId');
+    for (const id of list(session[2], 'cache ran')) count(id, 'cache ran id');
+  }
+  return sessions as CacheSession[];
+}
+
+function exactly(value: unknown, length: number, what: string): unknown[] {
+  const items = list(value, what);
+  if (items.length !== length) fail(`${what} has ${items.length} items, not ${length}`);
+  return items;
 }

@@ -11,19 +11,14 @@
  * whether it ran. The client registers again under a new id (TigerBeetle's
  * client sessions and their eviction).
  */
+import { SYNC_WINDOW, SyncWindow } from './sync-window.ts';
+
 export type CacheLookup =
   | { readonly kind: 'new' }
   /** No session for this client: never registered here, or forgotten for newer clients. */
   | { readonly kind: 'no-session' }
   | { readonly kind: 'saved'; readonly reply: unknown }
   | { readonly kind: 'too-old'; readonly newestSyncId: number };
-
-/**
- * Sync ids a session remembers as run, below its highest: a pipelining
- * client's requests may run out of order, so "older than the newest" does
- * not mean "ran". Within this window the cache knows exactly which ran.
- */
-export const SYNC_WINDOW = 64;
 
 /** One client's session as the big checkpoint carries it: [client id, last replies, sync ids run]. */
 export type CacheSession = readonly [
@@ -42,8 +37,8 @@ export type CacheOp = readonly [string] | readonly [string, number, unknown];
 interface Session {
   /** The replies of the `syncDepth` highest sync ids run, lowest first. */
   readonly replies: Array<readonly [number, unknown]>;
-  /** Sync ids run, ascending, none more than SYNC_WINDOW below the highest. */
-  readonly ran: number[];
+  /** Sync ids run, within SYNC_WINDOW of the highest. */
+  readonly ran: SyncWindow;
 }
 
 export class ReplyCache {
@@ -86,8 +81,8 @@ export class ReplyCache {
     const session = this.#clients.get(clientId);
     if (session === undefined) return { kind: 'no-session' };
     for (const [id, reply] of session.replies) if (id === syncId) return { kind: 'saved', reply };
-    const highest = session.ran.at(-1) ?? 0;
-    if (syncId <= highest - SYNC_WINDOW || session.ran.includes(syncId))
+    const highest = Math.max(0, session.ran.highest);
+    if (syncId <= highest - SYNC_WINDOW || session.ran.has(syncId))
       return { kind: 'too-old', newestSyncId: highest };
     return { kind: 'new' };
   }
@@ -103,7 +98,7 @@ export class ReplyCache {
     const session = this.#touch(clientId);
     // Keep the replies of the highest sync ids, not the latest to run: a
     // pipelining client's requests run out of order, and it retries only
-    // ids within its sync depth of the highest it sent. Both lists stay
+    // ids within its sync depth of the highest it sent. The list stays
     // sorted by insertion in place (a reply for an id already kept goes
     // after it); nearly always the new id is the highest and is appended.
     const { replies, ran } = session;
@@ -117,12 +112,7 @@ export class ReplyCache {
       replies.sort((a, b) => a[0] - b[0]);
     }
     if (replies.length > this.syncDepth) replies.shift();
-    let to = ran.length;
-    while (to > 0 && (ran[to - 1] as number) > syncId) to--;
-    if (to === 0 || ran[to - 1] !== syncId) ran.splice(to, 0, syncId);
-    // Ascending: what fell out of the window is at the front.
-    const highest = ran[ran.length - 1] ?? 0;
-    while ((ran[0] ?? highest) <= highest - SYNC_WINDOW) ran.shift();
+    ran.add(syncId);
   }
 
   /** The client's session, made the most recent (begun if it had none). */
@@ -133,7 +123,7 @@ export class ReplyCache {
         const oldest = this.#clients.keys().next().value;
         if (oldest !== undefined) this.#clients.delete(oldest);
       }
-      session = { replies: [], ran: [] };
+      session = { replies: [], ran: new SyncWindow() };
     } else {
       this.#clients.delete(clientId);
     }
@@ -143,7 +133,7 @@ export class ReplyCache {
 
   entries(): CacheSession[] {
     return [...this.#clients.entries()].map(
-      ([id, session]) => [id, [...session.replies], [...session.ran]] as const,
+      ([id, session]) => [id, [...session.replies], session.ran.list()] as const,
     );
   }
 
@@ -156,8 +146,7 @@ export class ReplyCache {
     for (const [clientId, replies, ran] of entries) {
       const session = cache.#touch(clientId);
       session.replies.push(...replies.slice(-syncDepth));
-      session.ran.push(...new Set(ran));
-      session.ran.sort((a, b) => a - b);
+      for (const id of ran) session.ran.add(id);
     }
     return cache;
   }

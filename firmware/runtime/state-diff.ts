@@ -47,7 +47,15 @@ function diffInto(before: unknown, after: unknown, path: PathKey[], ops: PatchOp
   if (!samePlain(before, after)) ops.push([SET, path, after]);
 }
 
-/** `doc` changed by `ops` (changed in place where it can be; use the result). Throws a MessageError on an op that does not fit. */
+/**
+ * `doc` changed by `ops` (changed in place where it can be; use the result).
+ * The values the ops set become part of the document as they are, not
+ * copied: a whole state received is installed without a second copy of it
+ * (on a microcontroller that copy was the state again). Pass ops that own
+ * their values (decoded from a message) or copies. Throws a MessageError on
+ * an op that does not fit, leaving `doc` changed by the ops before it: the
+ * caller drops a document it could not finish.
+ */
 export function applyPatch(doc: unknown, ops: readonly PatchOp[]): unknown {
   let root = doc;
   for (const op of ops) {
@@ -61,7 +69,7 @@ export function applyPatch(doc: unknown, ops: readonly PatchOp[]): unknown {
     }
     if (path.length === 0) {
       if (op[0] !== SET) fail('a delete names a key');
-      root = clonePlain(op[2]);
+      root = op[2];
       continue;
     }
     const parent = walk(root, path.slice(0, -1));
@@ -71,11 +79,11 @@ export function applyPatch(doc: unknown, ops: readonly PatchOp[]): unknown {
       delete parent[key];
     } else if (Array.isArray(parent)) {
       if (typeof key !== 'number' || key > parent.length) fail('set beyond an array');
-      parent[key] = clonePlain(op[2]);
+      parent[key] = op[2];
     } else if (isRecord(parent) && typeof key === 'string') {
       // defineProperty, not assignment: a key named __proto__ is data, never a prototype.
       Object.defineProperty(parent, key, {
-        value: clonePlain(op[2]),
+        value: op[2],
         writable: true,
         enumerable: true,
         configurable: true,

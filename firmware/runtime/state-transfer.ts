@@ -1,10 +1,13 @@
 /**
  * The big checkpoint: each round (messages.ts, Round) encoded once on the
- * primary and sent in chunks on the reliable channel; assembled on the
- * joiner from the chunks of one transfer, in order, decoded once the last
- * one is in, and added to what the joiner holds from the rounds before.
+ * primary and sent in chunks on the reliable channel; read on the joiner
+ * chunk by chunk as they arrive, in order (cbor-stream.ts: no chunk is kept,
+ * and the round's bytes are never held whole beside what they decode to),
+ * checked once the last one is in, and added to what the joiner holds from
+ * the rounds before.
  */
-import { type CborLimits, decodeCbor, encodeCbor } from '../wire/cbor.ts';
+import { type CborLimits, encodeCbor } from '../wire/cbor.ts';
+import { CborStream } from '../wire/cbor-stream.ts';
 import { MessageError } from '../wire/errors.ts';
 import { type PeerBody, parseRound, type Round, type Snapshot } from './messages.ts';
 import { ReplyCache } from './reply-cache.ts';
@@ -57,40 +60,49 @@ export function chunksOf(bytes: Uint8Array, id: number, chunkBytes: number): Chu
   return chunks;
 }
 
-/** A big checkpoint being received: the transfer's id (-1 before its first chunk) and its chunks so far. */
+/**
+ * A big checkpoint being received: the transfer's id (-1 before its first
+ * chunk), how many of its chunks were read, and the round they were read into.
+ */
 export interface Transfer {
   readonly id: number;
-  readonly chunks: Uint8Array[];
+  /** Chunks read, in order: the next one read is the one with this index. */
+  read: number;
+  readonly round: CborStream;
 }
 
 /** Before the first chunk arrives. */
 export function noTransfer(): Transfer {
-  return { id: -1, chunks: [] };
+  return { id: -1, read: 0, round: new CborStream(SNAPSHOT_LIMITS) };
 }
 
 /**
- * Adds a chunk to the transfer it belongs to: a chunk of another transfer
- * starts a new one only at index 0, and chunks count only in order. Gives
- * the transfer now received and, when this chunk completed it, its bytes.
+ * Reads a chunk into the transfer it belongs to: a chunk of another
+ * transfer starts a new one only at index 0, and chunks count only in
+ * order. Gives the transfer now received and, when this chunk completed it,
+ * the transfer again, for readRound.
  */
 export function addChunk(
   transfer: Transfer,
   chunk: Chunk,
-): { readonly transfer: Transfer; readonly complete: Uint8Array | null } {
+): { readonly transfer: Transfer; readonly complete: Transfer | null } {
   let current = transfer;
   if (chunk.id !== current.id) {
     if (chunk.index !== 0) return { transfer, complete: null };
-    current = { id: chunk.id, chunks: [] };
+    current = { id: chunk.id, read: 0, round: new CborStream(SNAPSHOT_LIMITS) };
   }
-  if (chunk.index !== current.chunks.length) return { transfer: current, complete: null };
-  current.chunks.push(chunk.data);
-  const done = current.chunks.length >= chunk.count;
-  return { transfer: current, complete: done ? concat(current.chunks) : null };
+  if (chunk.index !== current.read) return { transfer: current, complete: null };
+  current.round.push(chunk.data);
+  current.read += 1;
+  return { transfer: current, complete: current.read >= chunk.count ? current : null };
 }
 
-/** Decodes a complete round; throws a MessageError when it is not one. */
-export function readRound(bytes: Uint8Array): Round {
-  return parseRound(decodeCbor(bytes, SNAPSHOT_LIMITS));
+/**
+ * The round a complete transfer carries; throws a MessageError when its
+ * chunks do not make one (a refusal while they were read included).
+ */
+export function readRound(transfer: Transfer): Round {
+  return parseRound(transfer.round.finish());
 }
 
 /** What a joiner holds from the rounds so far (transfer `id` the last), in the sender's state version. */
@@ -129,16 +141,4 @@ export function addRound(
   const state = applyPatch(held.state, round.state);
   held.cache.replay(round.cacheOps);
   return { id, stateVersion, state, txn, term, cache: held.cache };
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const chunk of chunks) length += chunk.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }

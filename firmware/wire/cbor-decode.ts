@@ -180,7 +180,7 @@ function readSimple(info: number): unknown {
 }
 
 /** An IEEE 754 half-precision value; every one is exact as a number. */
-function float16(bits: number): number {
+export function float16(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
   const exponent = (bits >> 10) & 0x1f;
   const fraction = bits & 0x3ff;

@@ -42,7 +42,8 @@ const INFO_ONE_SIMPLE_BYTE = 24;
 /** UTF-8 of "__proto__": such a key would let a message reach Object.prototype. */
 const PROTO_KEY_BYTES = [0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f];
 
-function isProtoKey(bytes: Uint8Array, start: number, length: number): boolean {
+/** Whether the `length` bytes at `start` are the UTF-8 of "__proto__". */
+export function isProtoKey(bytes: Uint8Array, start: number, length: number): boolean {
   if (length !== PROTO_KEY_BYTES.length) return false;
   for (let index = 0; index < length; index++) {
     if (bytes[start + index] !== PROTO_KEY_BYTES[index]) return false;

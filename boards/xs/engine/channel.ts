@@ -39,6 +39,16 @@ export interface StartShape {
 export const STORE_PIECE_BYTES_MAX = 4096;
 
 /**
+ * Most received bytes one data command carries. What a UART received while
+ * the engine was busy crosses in pieces of this, each handled before the
+ * next, the way a microcontroller's UART driver holds a backlog in its own
+ * buffer, outside the engine's heap, and the program reads it a buffer at a
+ * time: a backlog of several kilobytes (a joiner busy installing the big
+ * checkpoint) never sits in the heap whole, copied at each layer.
+ */
+export const SERIAL_PIECE_BYTES_MAX = 512;
+
+/**
  * Engine to board, in the middle of a command: one operation on the store.
  * The board carries it out at once, with the flash rules and power cuts of
  * its region; a write or erase is durable when its answer comes back, so

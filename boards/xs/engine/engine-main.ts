@@ -56,15 +56,20 @@ function boardIo(shape: StartShape, dsr: readonly boolean[]): BoardIo {
       options.onStatus({ DSR: entry.dsr });
       return {
         read: () => {
-          if (entry.received.length === 0) return undefined;
-          const total = entry.received.reduce((sum, chunk) => sum + chunk.length, 0);
+          const pieces = entry.received;
+          entry.received = [];
+          const first = pieces[0];
+          if (first === undefined) return undefined;
+          // One piece, as the board sends them, is read as it is: the decoded command owns its bytes.
+          if (pieces.length === 1 && first.byteLength === first.buffer.byteLength)
+            return first.buffer as ArrayBuffer;
+          const total = pieces.reduce((sum, chunk) => sum + chunk.length, 0);
           const out = new Uint8Array(total);
           let offset = 0;
-          for (const chunk of entry.received) {
+          for (const chunk of pieces) {
             out.set(chunk, offset);
             offset += chunk.length;
           }
-          entry.received = [];
           return out.buffer;
         },
         write: (buffer) => calls.push({ io: 'write', port: index, bytes: new Uint8Array(buffer) }),

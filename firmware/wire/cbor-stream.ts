@@ -1,0 +1,329 @@
+/**
+ * One CBOR message read in pieces, as they arrive (the chunks of a big
+ * checkpoint): each piece is read into the value being built and can be
+ * dropped at once, so the message's bytes are never held whole beside what
+ * they decode to, and no single call reads more than a piece.
+ *
+ * It accepts exactly what decodeCbor accepts, within the same limits, and
+ * gives the same value (test/wire-cbor-differential.test.ts cuts messages
+ * at random places); a refusal is a MessageError, though its code may
+ * differ from decodeCbor's where a message breaks more than one rule (the
+ * pre-scan sees the whole message first, this sees it in order). Nothing
+ * is allocated from a declared length before the bytes arrive: arrays grow
+ * as their items come, strings as their bytes do.
+ */
+import { float16 } from './cbor-decode.ts';
+import {
+  type CborLimits,
+  noItemsAdmitted,
+  protoKey,
+  tooDeep,
+  tooLarge,
+  tooManyItems,
+} from './cbor-limits.ts';
+import { isProtoKey } from './cbor-scan.ts';
+import { MessageError } from './errors.ts';
+import { readUtf8 } from './utf8.ts';
+
+const MAJOR_UNSIGNED = 0;
+const MAJOR_NEGATIVE = 1;
+const MAJOR_BYTES = 2;
+const MAJOR_TEXT = 3;
+const MAJOR_ARRAY = 4;
+const MAJOR_MAP = 5;
+const MAJOR_TAG = 6;
+
+const INFO_ONE_BYTE = 24;
+const INFO_TWO_BYTES = 25;
+const INFO_FOUR_BYTES = 26;
+const INFO_EIGHT_BYTES = 27;
+const INFO_INDEFINITE = 31;
+const SIMPLE_FALSE = 20;
+const SIMPLE_TRUE = 21;
+const SIMPLE_NULL = 22;
+const SIMPLE_UNDEFINED = 23;
+
+/** The longest head: the initial byte and an 8-byte argument. */
+const HEAD_BYTES_MAX = 9;
+
+/** An array or map being filled; a map alternates keys and values. */
+interface Open {
+  readonly container: unknown[] | Record<string, unknown>;
+  readonly isMap: boolean;
+  /** Items still to come (a map's keys and values both count). */
+  left: number;
+  /** A map's key read, waiting for its value. */
+  key: string | null;
+}
+
+/** A byte or text string whose bytes are still coming. */
+interface Gathering {
+  readonly major: typeof MAJOR_BYTES | typeof MAJOR_TEXT;
+  readonly isKey: boolean;
+  /** Where its head began in the message (for errors). */
+  readonly at: number;
+  left: number;
+  readonly pieces: Uint8Array[];
+}
+
+export class CborStream {
+  readonly #limits: CborLimits;
+  /** Bytes of the message pushed so far. */
+  #length = 0;
+  /** The head of the next item, when a piece ended inside it. */
+  readonly #head = new Uint8Array(HEAD_BYTES_MAX);
+  #headLength = 0;
+  /** Where that head began in the message. */
+  #headStart = 0;
+  #string: Gathering | null = null;
+  readonly #open: Open[] = [];
+  /** Items declared so far, the top-level one included. */
+  #items = 1;
+  #done = false;
+  #value: unknown = undefined;
+  /** The first refusal: the rest of the message is not read. */
+  #refused: MessageError | null = null;
+
+  constructor(limits: CborLimits) {
+    this.#limits = limits;
+  }
+
+  /** Reads the next piece of the message. Never throws: a refusal is kept for `finish`. */
+  push(piece: Uint8Array): void {
+    if (this.#refused !== null || piece.length === 0) return;
+    const start = this.#length;
+    this.#length += piece.length;
+    try {
+      if (this.#length > this.#limits.bytesMax) throw tooLarge(this.#length, this.#limits);
+      if (this.#limits.itemsMax < 1) throw noItemsAdmitted(this.#limits);
+      this.#read(piece, start);
+    } catch (error) {
+      if (!(error instanceof MessageError)) throw error;
+      this.#refused = error;
+    }
+  }
+
+  /**
+   * The message, when the pieces pushed hold exactly one; throws a
+   * MessageError where decodeCbor would (see above). The stream keeps no
+   * hold on the value: it is returned once.
+   */
+  finish(): unknown {
+    if (this.#refused !== null) throw this.#refused;
+    if (this.#length === 0) throw new MessageError('malformed', 'message is empty');
+    if (!this.#done) {
+      throw new MessageError(
+        'malformed',
+        `message ends at byte ${this.#length} inside an item or where one was expected`,
+      );
+    }
+    const value = this.#value;
+    this.#value = undefined;
+    return value;
+  }
+
+  /** Reads `piece`, whose first byte is byte `at` of the message. */
+  #read(piece: Uint8Array, at: number): void {
+    let position = 0;
+    while (position < piece.length) {
+      const string = this.#string;
+      if (string !== null) {
+        const count = Math.min(string.left, piece.length - position);
+        const end = position + count;
+        if (string.pieces.length === 0 && count === string.left) {
+          // The whole string is in this piece: read where it lies.
+          this.#endString(string, piece, position, end);
+        } else {
+          string.pieces.push(piece.slice(position, end));
+          string.left -= count;
+          if (string.left === 0) {
+            const bytes = joined(string.pieces);
+            this.#endString(string, bytes, 0, bytes.length);
+          }
+        }
+        position = end;
+        continue;
+      }
+      if (this.#done) {
+        throw new MessageError(
+          'trailing-bytes',
+          `bytes follow the message's single top-level item at byte ${at + position}`,
+        );
+      }
+      // A head: gathered whole first, since a piece may end inside it.
+      if (this.#headLength === 0) this.#headStart = at + position;
+      this.#head[this.#headLength++] = piece[position++] as number;
+      if (this.#headLength === headLength(this.#head[0] as number)) {
+        this.#readHead();
+        this.#headLength = 0;
+      }
+    }
+  }
+
+  #readHead(): void {
+    const head = this.#head;
+    const at = this.#headStart;
+    const initial = head[0] as number;
+    const major = initial >>> 5;
+    const info = initial & 0x1f;
+    const top = this.#open[this.#open.length - 1];
+    const isKey = top?.isMap === true && top.key === null;
+    if (major === MAJOR_TAG) {
+      throw new MessageError('unsupported', `tag at byte ${at}: messages use no CBOR tags`);
+    }
+    if (isKey && major !== MAJOR_TEXT) {
+      throw new MessageError(
+        'unsupported',
+        `map key at byte ${at} is not a text string (major type ${major})`,
+      );
+    }
+    if (info === INFO_INDEFINITE) {
+      if (major >= MAJOR_BYTES && major <= MAJOR_MAP) {
+        throw new MessageError(
+          'unsupported',
+          `indefinite-length item at byte ${at}: only definite lengths are accepted`,
+        );
+      }
+      throw new MessageError(
+        'malformed',
+        `stray break or invalid head 0x${initial.toString(16)} at byte ${at}`,
+      );
+    }
+    if (info > INFO_EIGHT_BYTES) {
+      throw new MessageError('malformed', `reserved additional information ${info} at byte ${at}`);
+    }
+    let argument = info;
+    if (info >= INFO_ONE_BYTE) {
+      argument = 0;
+      for (let index = 1; index < this.#headLength; index++)
+        argument = argument * 256 + (head[index] as number);
+    }
+    switch (major) {
+      case MAJOR_UNSIGNED:
+      case MAJOR_NEGATIVE:
+        if (info === INFO_EIGHT_BYTES) {
+          throw new MessageError(
+            'unsupported',
+            `64-bit integer at byte ${at}: integers beyond 32 bits must be floats`,
+          );
+        }
+        this.#place(major === MAJOR_UNSIGNED ? argument : -1 - argument);
+        return;
+      case MAJOR_BYTES:
+      case MAJOR_TEXT: {
+        if (info === INFO_EIGHT_BYTES) {
+          throw new MessageError(
+            'unsupported',
+            `string at byte ${at} has an 8-byte length: lengths take at most 4 bytes`,
+          );
+        }
+        const string: Gathering = { major, isKey, at, left: argument, pieces: [] };
+        if (argument === 0) this.#endString(string, this.#head, 0, 0);
+        else this.#string = string;
+        return;
+      }
+      case MAJOR_ARRAY:
+      case MAJOR_MAP: {
+        const what = major === MAJOR_MAP ? 'map' : 'array';
+        if (info === INFO_EIGHT_BYTES) {
+          throw new MessageError(
+            'unsupported',
+            `${what} at byte ${at} has an 8-byte length: lengths take at most 4 bytes`,
+          );
+        }
+        if (this.#open.length >= this.#limits.depthMax) throw tooDeep(at, this.#limits);
+        const children = major === MAJOR_MAP ? argument * 2 : argument;
+        this.#items += children;
+        if (this.#items > this.#limits.itemsMax) throw tooManyItems(this.#limits);
+        const container = major === MAJOR_MAP ? {} : [];
+        if (children === 0) this.#place(container);
+        else this.#open.push({ container, isMap: major === MAJOR_MAP, left: children, key: null });
+        return;
+      }
+      default:
+        this.#place(simple(info, head, at));
+    }
+  }
+
+  /** The string's bytes are `bytes` from `start` to `end`. */
+  #endString(string: Gathering, bytes: Uint8Array, start: number, end: number): void {
+    this.#string = null;
+    if (string.major === MAJOR_BYTES) {
+      // A byte string owns its memory, as decodeCbor's do (a joined one does already).
+      this.#place(string.pieces.length > 1 ? bytes : bytes.slice(start, end));
+      return;
+    }
+    if (string.isKey && isProtoKey(bytes, start, end - start)) throw protoKey(string.at);
+    this.#place(readUtf8(bytes, start, end));
+  }
+
+  /** A complete item: into the container it belongs to, completing it (and those around it) when it is the last. */
+  #place(item: unknown): void {
+    let value = item;
+    for (;;) {
+      const top = this.#open[this.#open.length - 1];
+      if (top === undefined) {
+        this.#value = value;
+        this.#done = true;
+        return;
+      }
+      top.left -= 1;
+      if (!top.isMap) {
+        (top.container as unknown[]).push(value);
+      } else if (top.key === null) {
+        top.key = value as string;
+      } else {
+        (top.container as Record<string, unknown>)[top.key] = value;
+        top.key = null;
+      }
+      if (top.left > 0) return;
+      this.#open.pop();
+      value = top.container;
+    }
+  }
+}
+
+/** Bytes of the head that `initial` begins. */
+function headLength(initial: number): number {
+  const info = initial & 0x1f;
+  return info >= INFO_ONE_BYTE && info <= INFO_EIGHT_BYTES ? 1 + (1 << (info - INFO_ONE_BYTE)) : 1;
+}
+
+/** A simple value or float from its head. */
+function simple(info: number, head: Uint8Array, at: number): unknown {
+  switch (info) {
+    case SIMPLE_FALSE:
+      return false;
+    case SIMPLE_TRUE:
+      return true;
+    case SIMPLE_NULL:
+      return null;
+    case SIMPLE_UNDEFINED:
+      return undefined;
+    case INFO_TWO_BYTES:
+      return float16(((head[1] as number) << 8) | (head[2] as number));
+    case INFO_FOUR_BYTES:
+      return new DataView(head.buffer, head.byteOffset + 1, 4).getFloat32(0);
+    case INFO_EIGHT_BYTES:
+      return new DataView(head.buffer, head.byteOffset + 1, 8).getFloat64(0);
+    default:
+      throw new MessageError(
+        'unsupported',
+        `simple value at byte ${at}: only false, true, null, undefined and floats are accepted`,
+      );
+  }
+}
+
+/** The pieces as one Uint8Array. */
+function joined(pieces: readonly Uint8Array[]): Uint8Array {
+  if (pieces.length === 1) return pieces[0] as Uint8Array;
+  let length = 0;
+  for (const piece of pieces) length += piece.length;
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const piece of pieces) {
+    bytes.set(piece, offset);
+    offset += piece.length;
+  }
+  return bytes;
+}

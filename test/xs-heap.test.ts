@@ -1,0 +1,141 @@
+/**
+ * What the XS engine's own accounting shows for the receive path of a board
+ * whose image runs in XS (boards/xs/). A microcontroller has a few hundred
+ * KiB of heap in all, so bytes must not be held several times over as they
+ * go up the layers. Skips, saying why, where XS is not built.
+ */
+import test from 'ava';
+import { build } from 'esbuild';
+import type { RunningImage } from '../boards/image-engine.ts';
+import { runImageInXs } from '../boards/xs/xs-image.ts';
+import { findXsnap } from '../boards/xs/xsnap-cache.ts';
+import { type XsMeter, XsnapProcess } from '../boards/xs/xsnap-process.ts';
+import { resolveApp } from '../host/image/app-registry.ts';
+import { bundleApp } from '../host/image/bundle.ts';
+import { REPO_ROOT } from '../host/image/repo-root.ts';
+import { SandboxHal } from './helpers/sandbox-hal.ts';
+
+const xs = findXsnap();
+
+/** XS's high-water marks of chunks and slots, summed, as status reports them. */
+function peakBytes(image: RunningImage): number {
+  const engine = image.engine();
+  if (engine.kind !== 'xs') throw new Error('the image does not run in XS');
+  return engine.heapPeakBytes;
+}
+
+/** Bytes live in XS after a collection. */
+const liveBytes = (meter: XsMeter) => meter.chunks + meter.currentHeapCount * meter.slotBytes;
+
+/** A worker with `source` (firmware modules, imported from the repository) bundled and run in place. */
+async function workerWith(source: string): Promise<XsnapProcess> {
+  const bundled = await build({
+    stdin: { contents: source, resolveDir: REPO_ROOT, loader: 'js' },
+    bundle: true,
+    write: false,
+    format: 'iife',
+    target: 'es2022',
+    logLevel: 'silent',
+  });
+  const worker = new XsnapProcess(xs.available ? xs.path : '', () => {});
+  worker.runInPlace(bundled.outputFiles[0]?.text ?? '');
+  return worker;
+}
+
+/** Far more than any UART buffer: a board that was busy for seconds at a high baud rate. */
+const BACKLOG_BYTES = 32 * 1024;
+
+test('a backlog a UART received never sits in the XS heap whole', async (t) => {
+  if (!xs.available) {
+    t.log(`skipped: ${xs.reason}`);
+    t.pass();
+    return;
+  }
+  const { script } = await bundleApp(await resolveApp('ledger@1.0.0'), 'state');
+  const board = new SandboxHal();
+  const image = runImageInXs(script, board.hal, {}, xs.path);
+  t.teardown(() => image.stop());
+  const before = peakBytes(image);
+  // Bytes outside any frame: the frame decoder skips them, nothing else changes.
+  board.deliver(0, new Uint8Array(BACKLOG_BYTES).fill(0x55));
+  const grew = peakBytes(image) - before;
+  t.log(`XS heap peak grew by ${grew} bytes for a ${BACKLOG_BYTES}-byte backlog`);
+  // Whole, the backlog was in the heap as the message, its decoded bytes and the read's copy.
+  t.true(grew < BACKLOG_BYTES / 4, `the peak grew by ${grew} bytes`);
+});
+
+test('a session in the reply cache costs as much after 200 requests as after 4', async (t) => {
+  if (!xs.available) {
+    t.log(`skipped: ${xs.reason}`);
+    t.pass();
+    return;
+  }
+  const worker = await workerWith(`
+    import { ReplyCache } from './firmware/runtime/reply-cache.ts';
+    globalThis.filled = (requests) => {
+      const cache = new ReplyCache(4, 256);
+      for (let client = 0; client < 64; client++)
+        for (let syncId = 1; syncId <= requests; syncId++)
+          cache.save('client-' + client, syncId, { reply: { ok: true, balance: syncId }, txn: syncId });
+      return cache;
+    };
+  `);
+  t.teardown(() => worker.close());
+  const held = (requests: number) => {
+    // XS keeps the instance of a class with private methods made last: make an empty one last.
+    const before = liveBytes(
+      worker.evaluate('globalThis.cache = undefined; globalThis.empty = filled(0); gc()'),
+    );
+    worker.evaluate(`globalThis.cache = filled(${requests}); undefined`);
+    return liveBytes(worker.evaluate('gc()')) - before;
+  };
+  const four = held(4);
+  const many = held(200);
+  t.log(`64 sessions: ${four} bytes after 4 requests each, ${many} after 200`);
+  // As a list, each session's window grew by 60 ids of 16 bytes: 61 KB for 64 clients.
+  t.true(many - four < 2048, `${many - four} bytes more`);
+});
+
+test('a joiner holds the big checkpoint decoded, not its chunks and their bytes joined beside it', async (t) => {
+  if (!xs.available) {
+    t.log(`skipped: ${xs.reason}`);
+    t.pass();
+    return;
+  }
+  // The bench's large state: 1,000 accounts, 64 clients with a full sync window.
+  const worker = await workerWith(`
+    import { addChunk, chunksOf, encodeRound, noTransfer, readRound } from './firmware/runtime/state-transfer.ts';
+    import { decodeCbor } from './firmware/wire/cbor.ts';
+    const accounts = {};
+    for (let index = 0; index < 1000; index++) accounts['acct-' + index] = index * 7;
+    const cache = [];
+    for (let client = 0; client < 64; client++) {
+      const ran = [];
+      for (let syncId = 1001; syncId <= 1064; syncId++) ran.push(syncId);
+      cache.push(['client-' + client, [[1064, { reply: { ok: true, balance: client }, txn: client }]], ran]);
+    }
+    const state = [[0, [], { accounts }]];
+    const bytes = encodeRound({ base: 0, final: true, stateVersion: 1, txn: 5, term: 1, state, cache, cacheOps: [] });
+    globalThis.decodedAlone = () => decodeCbor(bytes, { bytesMax: 1 << 22, depthMax: 32, itemsMax: 1e6 });
+    // Chunk by chunk as a joiner gets them (each a copy, as a decoded envelope's), then installed.
+    globalThis.received = () => {
+      let transfer = noTransfer();
+      let complete = null;
+      for (const chunk of chunksOf(bytes, 1, 448)) {
+        ({ transfer, complete } = addChunk(transfer, { ...chunk, data: chunk.data.slice() }));
+      }
+      return { transfer, complete, round: readRound(complete) };
+    };
+  `);
+  t.teardown(() => worker.close());
+  const held = (make: string) => {
+    const before = liveBytes(worker.evaluate('globalThis.held = undefined; gc()'));
+    worker.evaluate(`globalThis.held = ${make}; undefined`);
+    return liveBytes(worker.evaluate('gc()')) - before;
+  };
+  const decoded = held('decodedAlone()');
+  const installing = held('received()');
+  t.log(`decoded alone ${decoded} bytes; received chunk by chunk ${installing} bytes`);
+  // Before, the chunks and their joined copy stayed beside the decoded round: twice the round's bytes.
+  t.true(installing - decoded < 8192, `${installing - decoded} bytes beside the decoded round`);
+});
