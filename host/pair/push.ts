@@ -38,8 +38,15 @@ import { type BoardClient, BoardNotAnsweringError, BoardRefusedError } from './b
 
 /** Chunks in flight at once: enough to keep the line busy while acknowledgements come back. */
 export const PUSH_WINDOW_CHUNKS = 4;
-/** Times a push asks `push-begin` again after a lost or refused chunk before it gives up. */
-export const PUSH_RESYNC_MAX = 3;
+/**
+ * Times in a row a push asks `push-begin` again after a lost or refused
+ * chunk and finds the board no further on before it gives up. A resync that
+ * finds the board further on does not count: a slow board that keeps taking
+ * chunks (a loaded machine, a line that drops a frame now and then) finishes,
+ * since the image is finite, and a board that takes nothing more is given up
+ * after this many resyncs.
+ */
+export const PUSH_RESYNCS_WITHOUT_PROGRESS_MAX = 3;
 /** Reply time allowed on top of the line time of what is queued ahead of a request. */
 const PUSH_REPLY_SLACK_MS = 2000;
 /** push-end reads back and verifies the image. */
@@ -122,7 +129,10 @@ export async function pushToBoard(
   let resumedAt = -1;
   let sentBytes = 0;
   let chunks = 0;
-  for (let resync = 0; ; resync++) {
+  /** What the board held at the last push-begin, and the resyncs since it last held more. */
+  let held = -1;
+  let resyncsWithoutProgress = 0;
+  for (;;) {
     options.signal?.throwIfAborted();
     const begin = (await board.request(
       options.allowDowngrade === true
@@ -131,6 +141,8 @@ export async function pushToBoard(
       dataTimeoutMs,
     )) as PushBeginResult;
     if (resumedAt < 0) resumedAt = begin.resumeAt;
+    if (begin.resumeAt > held) resyncsWithoutProgress = 0;
+    held = begin.resumeAt;
     let written = begin.resumeAt;
     const report = () =>
       options.onProgress?.({ written, total: image.length, resumedAt, sentBytes });
@@ -159,7 +171,9 @@ export async function pushToBoard(
           `${board.label}: push stopped with ${written} of ${image.length} bytes in the slot; push again to resume`,
         );
       }
-      if (!isResyncable(error) || resync >= PUSH_RESYNC_MAX) throw error;
+      if (!isResyncable(error) || resyncsWithoutProgress >= PUSH_RESYNCS_WITHOUT_PROGRESS_MAX)
+        throw error;
+      resyncsWithoutProgress += 1;
     }
   }
   const end = (await board.request({ op: 'push-end' }, PUSH_END_TIMEOUT_MS)) as PushEndResult;
