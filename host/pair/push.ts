@@ -35,6 +35,7 @@ import {
   type PushEndResult,
 } from '../../boards/management.ts';
 import { type BoardClient, BoardNotAnsweringError, BoardRefusedError } from './board-client.ts';
+import { readBoardStatusesPatiently } from './board-watch.ts';
 
 /** Chunks in flight at once: enough to keep the line busy while acknowledgements come back. */
 export const PUSH_WINDOW_CHUNKS = 4;
@@ -283,8 +284,8 @@ export interface PairPushOptions extends Omit<PushOptions, 'onProgress'> {
   readonly publicKeys: readonly Uint8Array[];
   readonly board: string;
   readonly onProgress?: (processor: 1 | 2, progress: PushProgress) => void;
-  /** Time a board has to answer status before it counts as missing. */
-  readonly statusTimeoutMs?: number;
+  /** How long a board that does not answer status is asked again before it counts as missing (STATUS_PATIENCE_MS). */
+  readonly statusPatienceMs?: number;
 }
 
 export interface PairPushResult {
@@ -300,29 +301,19 @@ export async function pushImage(
   options: PairPushOptions,
 ): Promise<PairPushResult> {
   const manifest = checkImage(image, options.publicKeys, options.board);
-  const statuses = await Promise.all(
-    targets.map(async ({ processor, client }) => {
-      try {
-        return (await client.request(
-          { op: 'status' },
-          options.statusTimeoutMs ?? 2000,
-        )) as BoardStatus;
-      } catch (error) {
-        if (!(error instanceof BoardNotAnsweringError)) throw error;
-        throw new PushRefusedError(
-          'board-missing',
-          `processor ${processor} does not answer (powered off or unplugged?); nothing was pushed. Power it on, or push to one board with --board`,
-        );
-      }
-    }),
+  const statuses = await readBoardStatusesPatiently(
+    targets.map((target) => target.client),
+    options.statusPatienceMs,
   );
   targets.forEach(({ processor }, index) => {
-    checkBoard(
-      processor,
-      statuses[index] as BoardStatus,
-      manifest,
-      options.allowDowngrade ?? false,
-    );
+    const status = statuses[index];
+    if (status == null) {
+      throw new PushRefusedError(
+        'board-missing',
+        `processor ${processor} does not answer (powered off or unplugged?); nothing was pushed. Power it on, or push to one board with --board`,
+      );
+    }
+    checkBoard(processor, status, manifest, options.allowDowngrade ?? false);
   });
   const settled = await Promise.allSettled(
     targets.map(async ({ processor, client }) => ({

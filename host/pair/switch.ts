@@ -15,7 +15,7 @@ import { wallClockMs } from '../../boards/wall-clock.ts';
 import { isSettled } from '../pair-whole.ts';
 import { SWITCH_STEPS, type SwitchStepName, switchStepRank } from '../switch-procedure.ts';
 import { type BoardClient, BoardNotAnsweringError, BoardRefusedError } from './board-client.ts';
-import { readBoardStatuses } from './board-watch.ts';
+import { readBoardStatuses, readBoardStatusesPatiently } from './board-watch.ts';
 import { JournalReader } from './journal-reader.ts';
 
 export interface SwitchStep {
@@ -67,6 +67,8 @@ export interface SwitchOptions {
   readonly direction?: 'newer' | 'older' | 'either';
   /** Called as each step is seen, for live output. */
   readonly onStep?: (step: SwitchStep) => void;
+  /** How long a board that does not answer status is asked again before the switch is refused for it (STATUS_PATIENCE_MS). */
+  readonly statusPatienceMs?: number;
   /** Give up waiting for the pair to settle after this long. */
   readonly timeoutMs?: number;
   readonly pollMs?: number;
@@ -84,7 +86,8 @@ export async function runSwitch(
   boards: readonly [BoardClient, BoardClient],
   options: SwitchOptions = {},
 ): Promise<SwitchReport> {
-  const statuses = await readBoardStatuses(boards);
+  // A board that misses a read is asked again before the switch is refused for it.
+  const statuses = await readBoardStatusesPatiently(boards, options.statusPatienceMs);
   const plan = planSwitch(statuses, options.to, options.direction ?? 'either');
   const readers = boards.map((board) => new JournalReader(board));
   await Promise.all(readers.map((reader) => reader.skipToEnd()));
