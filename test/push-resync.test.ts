@@ -5,7 +5,7 @@
  * the board further on does not count against the limit, so a push that
  * keeps making progress finishes however many frames it loses; a board that
  * takes nothing more is given up after PUSH_RESYNCS_WITHOUT_PROGRESS_MAX
- * resyncs in a row.
+ * resyncs in a row. A push-begin lost on the line is one of those.
  */
 import { join } from 'node:path';
 import test from 'ava';
@@ -29,13 +29,21 @@ test.before(async () => {
   images = await pushImages();
 });
 
+interface Sent {
+  readonly op: string;
+  /** A push-data's offset. */
+  readonly offset?: number;
+  /** A push-begin's number, from 1. */
+  readonly begin?: number;
+}
+
 /**
- * A host client of `board` over a line that loses the push-data requests
- * `lose` picks (the board never sees them, and the host hears nothing).
+ * A host client of `board` over a line that loses the requests `lose` picks
+ * (the board never sees them, and the host hears nothing).
  */
 function lossyClient(
   board: FlashBoard,
-  lose: (offset: number) => boolean,
+  lose: (sent: Sent) => boolean,
 ): { client: BoardClient; begins: () => number } {
   let id = 0;
   let begins = 0;
@@ -44,9 +52,11 @@ function lossyClient(
     port: { baudRate: 115200 },
     request: async (request: Record<string, unknown>) => {
       if (request.op === 'push-begin') begins += 1;
-      if (request.op === 'push-data' && lose(request.offset as number)) {
-        throw new BoardNotAnsweringError(`lost the chunk at ${request.offset}`);
-      }
+      const sent: Sent =
+        request.op === 'push-begin'
+          ? { op: request.op, begin: begins }
+          : { op: request.op, offset: request.offset as number };
+      if (lose(sent)) throw new BoardNotAnsweringError(`lost ${JSON.stringify(sent)}`);
       const reply = board.ask({ id: ++id, ...request });
       if (!reply.ok) throw new BoardRefusedError(reply.error, reply.message);
       return reply.result;
@@ -66,8 +76,8 @@ test('a push that loses more chunks than the resync limit finishes, since every 
   // Each chunk at a multiple of 3 chunks is lost once: more losses than the limit.
   const lost = new Set<number>();
   const everyThird = 3 * PUSH_CHUNK_MAX_BYTES;
-  const { client, begins } = lossyClient(board, (offset) => {
-    if (offset === 0 || offset % everyThird !== 0 || lost.has(offset)) return false;
+  const { client, begins } = lossyClient(board, ({ offset }) => {
+    if (!offset || offset % everyThird !== 0 || lost.has(offset)) return false;
     lost.add(offset);
     return true;
   });
@@ -84,7 +94,7 @@ test('a push that loses more chunks than the resync limit finishes, since every 
 test('a push to a board that takes nothing more gives up after the resyncs that found it no further on', async (t) => {
   const board = boardRunning1('resync-stalled');
   const stopsAt = 2 * PUSH_CHUNK_MAX_BYTES;
-  const { client, begins } = lossyClient(board, (offset) => offset >= stopsAt);
+  const { client, begins } = lossyClient(board, ({ offset }) => (offset ?? 0) >= stopsAt);
   await t.throwsAsync(pushToBoard(client, images.v2, { compress: false }), {
     instanceOf: BoardNotAnsweringError,
   });
@@ -94,5 +104,31 @@ test('a push to a board that takes nothing more gives up after the resyncs that 
     board.rom.slots().find((slot) => slot.status === 'partial'),
     { upload: { written: stopsAt } },
   );
+  board.rom.flash.close();
+});
+
+test('a push-begin lost on the line is asked again, as a resync that found the board no further on', async (t) => {
+  const board = boardRunning1('resync-begin-lost');
+  // The first push-begin, one chunk once, and the push-begin after it.
+  let chunkLost = false;
+  const { client, begins } = lossyClient(board, ({ begin, offset }) => {
+    if (begin === 1 || begin === 3) return true;
+    if (offset !== 4 * PUSH_CHUNK_MAX_BYTES || chunkLost) return false;
+    chunkLost = true;
+    return true;
+  });
+  const result = await pushToBoard(client, images.v2, { compress: false });
+  t.is(begins(), 4);
+  t.like(result, { version: '2.0.0', resumedAt: 0 });
+  board.rom.flash.close();
+});
+
+test('a push to a board that answers nothing gives up after the resyncs allowed', async (t) => {
+  const board = boardRunning1('resync-silent');
+  const { client, begins } = lossyClient(board, () => true);
+  await t.throwsAsync(pushToBoard(client, images.v2, { compress: false }), {
+    instanceOf: BoardNotAnsweringError,
+  });
+  t.is(begins(), 1 + PUSH_RESYNCS_WITHOUT_PROGRESS_MAX);
   board.rom.flash.close();
 });

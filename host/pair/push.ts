@@ -130,25 +130,26 @@ export async function pushToBoard(
   let resumedAt = -1;
   let sentBytes = 0;
   let chunks = 0;
-  /** What the board held at the last push-begin, and the resyncs since it last held more. */
+  let written = 0;
+  const report = () => options.onProgress?.({ written, total: image.length, resumedAt, sentBytes });
+  /** What the board held at the last push-begin answered, and the resyncs since it last held more. */
   let held = -1;
   let resyncsWithoutProgress = 0;
   for (;;) {
     options.signal?.throwIfAborted();
-    const begin = (await board.request(
-      options.allowDowngrade === true
-        ? { op: 'push-begin', bytes: image.length, sha256, allowDowngrade: true }
-        : { op: 'push-begin', bytes: image.length, sha256 },
-      dataTimeoutMs,
-    )) as PushBeginResult;
-    if (resumedAt < 0) resumedAt = begin.resumeAt;
-    if (begin.resumeAt > held) resyncsWithoutProgress = 0;
-    held = begin.resumeAt;
-    let written = begin.resumeAt;
-    const report = () =>
-      options.onProgress?.({ written, total: image.length, resumedAt, sentBytes });
-    report();
     try {
+      // A push-begin lost on the line is a resync that found the board no further on.
+      const begin = (await board.request(
+        options.allowDowngrade === true
+          ? { op: 'push-begin', bytes: image.length, sha256, allowDowngrade: true }
+          : { op: 'push-begin', bytes: image.length, sha256 },
+        dataTimeoutMs,
+      )) as PushBeginResult;
+      if (resumedAt < 0) resumedAt = begin.resumeAt;
+      if (begin.resumeAt > held) resyncsWithoutProgress = 0;
+      held = begin.resumeAt;
+      written = begin.resumeAt;
+      report();
       await sendWindowed(begin.resumeAt, image.length, window, options.signal, (offset) => {
         const chunk = chunker.at(offset);
         sentBytes += chunk.data.length;
