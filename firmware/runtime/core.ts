@@ -638,7 +638,7 @@ export class PairCore {
     this.#links.partnerHears = envelope.hears;
     if (envelope.hello !== undefined) this.#partnerHello = envelope.hello;
     this.#partnerStatus = envelope.st;
-    this.#onPartnerStatus(envelope.st);
+    this.#onPartnerStatus(envelope.st, envelope.ack);
     if (envelope.seg !== undefined) {
       for (const body of this.#channel.receive(envelope.seg)) this.#onBody(body);
     }
@@ -720,7 +720,8 @@ export class PairCore {
     );
   }
 
-  #onPartnerStatus(status: Status): void {
+  /** `ack`: what of ours the partner had received when it sent `status`. */
+  #onPartnerStatus(status: Status, ack: number): void {
     const role = this.#role;
     const partnerServes =
       status.role === 'primary' || status.role === 'primary-alone' || status.role === 'switching';
@@ -734,6 +735,7 @@ export class PairCore {
             {
               name: 'joining',
               sinceMs: this.#now,
+              joinSeq: this.#lastSentSeq,
               transfer: noTransfer(),
               received: null,
               early: [],
@@ -747,10 +749,13 @@ export class PairCore {
         return;
       case 'joining':
         // The primary counts no joiner or another one, a suspicion time after we
-        // asked: it gave up on us (we were silent), or never heard us ask, and
-        // sends no chunks. We ask again (one way of a cable cut can do either).
+        // asked: it gave up on us (we were silent), or had our ask when it could
+        // not take it, and sends no chunks. We ask again (one way of a cable cut
+        // can do either). Only a status sent once it had our ask tells: one sent
+        // before counts no joiner, and reaches us late if we stalled.
         if (
           partnerServes &&
+          ack >= role.joinSeq &&
           status.backupInc !== this.boot.incarnation &&
           this.#now - role.sinceMs > suspectAfterMs(this.config)
         ) {
