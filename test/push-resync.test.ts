@@ -50,12 +50,12 @@ function lossyClient(
   const client = {
     label: 'lossy',
     port: { baudRate: 115200 },
-    request: async (request: Record<string, unknown>) => {
+    request: async (request: { op: string; offset?: number }) => {
       if (request.op === 'push-begin') begins += 1;
       const sent: Sent =
         request.op === 'push-begin'
           ? { op: request.op, begin: begins }
-          : { op: request.op, offset: request.offset as number };
+          : { op: request.op, offset: request.offset };
       if (lose(sent)) throw new BoardNotAnsweringError(`lost ${JSON.stringify(sent)}`);
       const reply = board.ask({ id: ++id, ...request });
       if (!reply.ok) throw new BoardRefusedError(reply.error, reply.message);
