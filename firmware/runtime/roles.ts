@@ -61,6 +61,8 @@ export type Role =
       readonly name: 'switching';
       readonly step: SwitchStep;
       readonly sinceMs: number;
+      /** How long from step a the new version may take to ask to join (switchBootLimitMs). */
+      readonly bootLimitMs: number;
       readonly held: HeldRequest[];
       readonly snapshotLastSeq: number;
       readonly joinerInc: number;
