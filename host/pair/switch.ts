@@ -12,6 +12,7 @@ import { compareVersions } from '../../boards/image/version-order.ts';
 import type { JournalEntry } from '../../boards/journal.ts';
 import type { BoardStatus } from '../../boards/management.ts';
 import { wallClockMs } from '../../boards/wall-clock.ts';
+import { SWITCH_BOOT_LIMIT_MAX_MS } from '../../firmware/runtime/switch-procedure.ts';
 import { isSettled } from '../pair-whole.ts';
 import { SWITCH_STEPS, type SwitchStepName, switchStepRank } from '../switch-procedure.ts';
 import { type BoardClient, BoardNotAnsweringError, BoardRefusedError } from './board-client.ts';
@@ -74,7 +75,12 @@ export interface SwitchOptions {
   readonly pollMs?: number;
 }
 
-const SWITCH_TIMEOUT_MS = 30_000;
+/**
+ * How long the host watches a switch for the pair to settle: longer than the
+ * boards may wait for the new version to boot (SWITCH_BOOT_LIMIT_MAX_MS), with
+ * room for the big checkpoint and the old processor's own boot after it.
+ */
+export const SWITCH_TIMEOUT_MS = SWITCH_BOOT_LIMIT_MAX_MS + 30_000;
 const POLL_MS = 20;
 
 /**
