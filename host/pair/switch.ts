@@ -126,16 +126,16 @@ export async function runSwitch(
   let settled = false;
   // Both boards' new entries, in the procedure's order: the two boards'
   // clocks agree only to a millisecond or so, and steps can be that close.
-  const collect = async () => {
+  const collect = async (read: (reader: JournalReader) => Promise<JournalEntry[]>) => {
     const fresh: [JournalEntry, 1 | 2][] = [];
     for (const [index, reader] of readers.entries()) {
-      for (const entry of await reader.read()) fresh.push([entry, index === 0 ? 1 : 2]);
+      for (const entry of await read(reader)) fresh.push([entry, index === 0 ? 1 : 2]);
     }
     fresh.sort(([a], [b]) => stepRank(a) - stepRank(b) || a.atMs - b.atMs);
     for (const [entry, processor] of fresh) seen(entry, processor);
   };
   while (performance.now() < deadline) {
-    await collect();
+    await collect((reader) => reader.read());
     last = await readBoardStatuses(boards);
     // Over when a board said so, or when the pair is whole again after a board restarted
     // (a pull can take the board that would have said what happened).
@@ -145,8 +145,9 @@ export async function runSwitch(
     if (finished && settled) break;
     await sleep(options.pollMs ?? POLL_MS);
   }
-  // What the boards recorded between the last read and the status that ended the watch.
-  await collect();
+  // What the boards recorded between the last read and the status that ended the watch,
+  // all of it: a busy board missing this read would leave steps out of the report.
+  await collect((reader) => reader.readToEnd());
   steps.sort((a, b) => switchStepRank(a.step) - switchStepRank(b.step) || a.atMs - b.atMs);
   return report(plan, steps, last, settled, performance.now() - started);
 }
