@@ -50,6 +50,8 @@ export interface BootServices {
   readonly otherVersion: string;
   /** Seed for handler randomness (a hardware RNG on real boards). */
   readonly seed: number;
+  /** When this boot began (the reset or power-on), on `clock`; absent where the board does not tell. */
+  readonly resetAtMs?: number;
   /** Resets the board into the other slot on trial, or into the confirmed image. Does not return normally. */
   reboot(choice: 'other-test' | 'confirmed'): void;
   /** Marks the running image good. */

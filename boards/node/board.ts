@@ -101,6 +101,8 @@ export class Board {
   #pair: RunningImage | null = null;
   #bootNotes: readonly string[] = [];
   #bootCount = 0;
+  /** When the last reset (or power-on) began: the image learns how long its boot took. */
+  #resetAtMs = 0;
   /** The pair's events since power-on; its id is this process's start time. */
   readonly journal = new Journal(performance.timeOrigin);
   readonly #upload: ImageUpload;
@@ -135,6 +137,7 @@ export class Board {
   /** Power on (or reset): after the boot time, the boot ROM picks and verifies an image and runs it. */
   start(): void {
     this.#stopImage();
+    this.#resetAtMs = performance.now();
     const generation = this.#generation;
     setTimeout(() => {
       if (generation === this.#generation) this.#boot();
@@ -207,6 +210,7 @@ export class Board {
         testMode: result.state.trial,
         otherVersion: result.otherVersion,
         seed: (processor * 7919 + result.state.bootCount * 104729) >>> 0,
+        resetAtMs: this.#resetAtMs,
         reboot: (choice) => {
           if (!live()) return;
           log(`reboot (${choice})`);

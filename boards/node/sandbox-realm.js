@@ -289,6 +289,7 @@
           testMode: shape.testMode,
           otherVersion: shape.otherVersion,
           seed: shape.seed,
+          resetAtMs: shape.resetAtMs,
           reboot(choice) {
             host(hostReboot, checkString(choice, 'a reboot choice'));
           },

@@ -176,6 +176,7 @@ export function runImage(
     testMode: hal.boot.testMode,
     otherVersion: hal.boot.otherVersion,
     seed: hal.boot.seed,
+    resetAtMs: hal.boot.resetAtMs,
     store: hal.store === null ? null : geometryData(hal.store.geometry),
     overrides,
   };

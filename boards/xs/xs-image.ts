@@ -240,6 +240,7 @@ export function runImageInXs(
           testMode: hal.boot.testMode,
           otherVersion: hal.boot.otherVersion,
           seed: hal.boot.seed,
+          ...(hal.boot.resetAtMs === undefined ? {} : { resetAtMs: hal.boot.resetAtMs }),
           fenceWired: overrides.fenceWired !== false,
           // An XS board stands for a microcontroller: its limits, unless the board's profile says otherwise.
           overrides: { ...MICROCONTROLLER_LIMITS, ...overrides },

@@ -74,6 +74,7 @@ import {
   preCopyThrottles,
   type Switching,
   type SwitchRefusal,
+  switchBootLimitMs,
   switchRefusal,
   transferExpiresAtMs,
 } from './switch-procedure.ts';
@@ -89,6 +90,8 @@ export interface BootInfo {
   readonly otherVersion: string;
   /** Seed for the handlers' random numbers. */
   readonly seed: number;
+  /** When this boot began (the reset or power-on), on the core's clock; absent where the board does not tell. */
+  readonly resetAtMs?: number;
 }
 
 /** A cached reply: what the client got, with the transaction that produced it. */
@@ -337,12 +340,14 @@ export class PairCore {
     // a. the backup stops voluntarily and boots the new version on trial.
     // Replies already executed wait for the backup's acknowledgement as usual.
     this.#send({ k: 'stop', boot: 'other-test', reason: `switch to ${this.#hello.otherVersion}` });
-    this.#switchStep('a', true, 'backup asked to stop');
+    const bootLimitMs = switchBootLimitMs(this.config, this.#partnerHello);
+    this.#switchStep('a', true, `backup asked to stop; the new version may take ${bootLimitMs} ms`);
     this.#setRole(
       {
         name: 'switching',
         step: 'awaiting-boot',
         sinceMs: now,
+        bootLimitMs,
         held: [],
         snapshotLastSeq: 0,
         joinerInc: 0,
@@ -392,7 +397,7 @@ export class PairCore {
     // Alone only while no path is up (as the tick decides it); a path that is up wakes us when it falls silent.
     if (!this.#links.up.includes(true)) wake = Math.min(wake, this.#recoverAloneAtMs());
     if (role.name === 'switching' && role.step === 'awaiting-boot') {
-      wake = Math.min(wake, role.sinceMs + this.config.switchBootTimeoutMs + 1);
+      wake = Math.min(wake, role.sinceMs + role.bootLimitMs + 1);
     } else if (role.name === 'switching' && bigCheckpointUnderWay(role)) {
       wake = Math.min(wake, transferExpiresAtMs(this.config, role) + 1);
       if (role.preCopy !== null && role.held.length > 0)
@@ -654,7 +659,7 @@ export class PairCore {
     this.#links.partnerHears = envelope.hears;
     if (envelope.hello !== undefined) this.#partnerHello = envelope.hello;
     this.#partnerStatus = envelope.st;
-    this.#onPartnerStatus(envelope.st);
+    this.#onPartnerStatus(envelope.st, envelope.ack);
     if (envelope.seg !== undefined) {
       for (const body of this.#channel.receive(envelope.seg)) this.#onBody(body);
     }
@@ -736,7 +741,8 @@ export class PairCore {
     );
   }
 
-  #onPartnerStatus(status: Status): void {
+  /** `ack`: what of ours the partner had received when it sent `status`. */
+  #onPartnerStatus(status: Status, ack: number): void {
     const role = this.#role;
     const partnerServes =
       status.role === 'primary' || status.role === 'primary-alone' || status.role === 'switching';
@@ -745,11 +751,13 @@ export class PairCore {
         // A store in a newer term than the partner serves in holds what it
         // has not got: we wait for it to step down rather than join and be overwritten.
         if (partnerServes && this.#now >= this.#joinAllowedAtMs && !this.#storeNewerThan(status)) {
+          this.#noteJoinAfter();
           this.#send({ k: 'join', hello: this.hello });
           this.#setRole(
             {
               name: 'joining',
               sinceMs: this.#now,
+              joinSeq: this.#lastSentSeq,
               transfer: noTransfer(),
               received: null,
               early: [],
@@ -763,10 +771,13 @@ export class PairCore {
         return;
       case 'joining':
         // The primary counts no joiner or another one, a suspicion time after we
-        // asked: it gave up on us (we were silent), or never heard us ask, and
-        // sends no chunks. We ask again (one way of a cable cut can do either).
+        // asked: it gave up on us (we were silent), or had our ask when it could
+        // not take it, and sends no chunks. We ask again (one way of a cable cut
+        // can do either). Only a status sent once it had our ask tells: one sent
+        // before counts no joiner, and reaches us late if we stalled.
         if (
           partnerServes &&
+          ack >= role.joinSeq &&
           status.backupInc !== this.boot.incarnation &&
           this.#now - role.sinceMs > suspectAfterMs(this.config)
         ) {
@@ -940,6 +951,13 @@ export class PairCore {
         reason: `partner runs ${partner.version} and has no image of ${this.hello.version}`,
       });
     }
+  }
+
+  /** The first ask of this boot: how long since the reset goes in our hello, for the switches to come. */
+  #noteJoinAfter(): void {
+    const { resetAtMs } = this.boot;
+    if (resetAtMs === undefined || this.#hello.joinAfterMs !== undefined) return;
+    this.#hello = { ...this.#hello, joinAfterMs: Math.round(Math.max(0, this.#now - resetAtMs)) };
   }
 
   #startSnapshot(partner: Hello, why = 'big checkpoint to a joining backup'): void {
@@ -1347,8 +1365,8 @@ export class PairCore {
     if (!anyUp && now >= this.#recoverAloneAtMs()) this.#serveNewest(0, true);
     const role = this.#role;
     if (role.name === 'switching') {
-      if (role.step === 'awaiting-boot' && now - role.sinceMs > this.config.switchBootTimeoutMs) {
-        this.#failSwitch('d', `no new version within ${this.config.switchBootTimeoutMs} ms`);
+      if (role.step === 'awaiting-boot' && now - role.sinceMs > role.bootLimitMs) {
+        this.#failSwitch('d', `no new version within ${role.bootLimitMs} ms`);
       } else if (bigCheckpointUnderWay(role) && now > transferExpiresAtMs(this.config, role)) {
         this.#failSwitch(
           'f',

@@ -35,6 +35,13 @@ export interface Hello {
   readonly testMode: boolean;
   /** Version of the image in the other slot, or '' when that slot is empty. */
   readonly otherVersion: string;
+  /**
+   * How long this boot took from the reset to asking the primary to join
+   * (the boot ROM's checks, the engine loading the image, the store read
+   * back, hearing the primary), where the board tells when it reset: a
+   * switch waits for this board's next boot by it (switchBootLimitMs).
+   */
+  readonly joinAfterMs?: number;
 }
 
 /** Carried by every frame: what I am and whom I hold as backup. */
@@ -234,7 +241,7 @@ function parseHello(value: unknown): Hello {
   }
   if (typeof h.testMode !== 'boolean') fail('hello.testMode');
   if (h.model !== 'state' && h.model !== 'replay') fail('hello.model');
-  return {
+  const hello: Hello = {
     app: text(h.app, 'hello.app'),
     version: text(h.version, 'hello.version'),
     stateVersion: count(h.stateVersion, 'hello.stateVersion'),
@@ -243,6 +250,10 @@ function parseHello(value: unknown): Hello {
     testMode: h.testMode,
     otherVersion: text(h.otherVersion, 'hello.otherVersion'),
   };
+  const joinAfterMs = h.joinAfterMs;
+  return joinAfterMs === undefined
+    ? hello
+    : { ...hello, joinAfterMs: count(joinAfterMs, 'hello.joinAfterMs') };
 }
 
 /**

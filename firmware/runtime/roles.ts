@@ -28,15 +28,16 @@ export type Role =
   /** Powered up, no application state yet; waiting to hear the partner. Serves nothing. */
   | { readonly name: 'booting' }
   /**
-   * Asked the primary to join (at `sinceMs`) and is receiving the big
-   * checkpoint: the chunks of the round under way (`transfer`), what the
-   * rounds before gave (`received`), and the checkpoints the primary sends
-   * between its chunks (`early`, applied once it is installed). Cannot take
-   * over yet.
+   * Asked the primary to join (at `sinceMs`, in the message numbered
+   * `joinSeq`) and is receiving the big checkpoint: the chunks of the round
+   * under way (`transfer`), what the rounds before gave (`received`), and
+   * the checkpoints the primary sends between its chunks (`early`, applied
+   * once it is installed). Cannot take over yet.
    */
   | {
       readonly name: 'joining';
       readonly sinceMs: number;
+      readonly joinSeq: number;
       readonly transfer: Transfer;
       readonly received: Received | null;
       readonly early: CheckpointEntry[];
@@ -60,6 +61,8 @@ export type Role =
       readonly name: 'switching';
       readonly step: SwitchStep;
       readonly sinceMs: number;
+      /** How long from step a the new version may take to ask to join (switchBootLimitMs). */
+      readonly bootLimitMs: number;
       readonly held: HeldRequest[];
       readonly snapshotLastSeq: number;
       readonly joinerInc: number;

@@ -53,6 +53,36 @@ export function switchRefusal(
   return null;
 }
 
+/**
+ * A switch lets the new version take this many times the partner's last
+ * boot (its hello's `joinAfterMs`: from its reset to asking to join) to do
+ * the same: the same board, the same engine and about the same image and
+ * store, with room for the old backup's stop and for a machine busier than
+ * at that boot.
+ */
+export const SWITCH_BOOT_SCALE = 3;
+
+/**
+ * The longest a switch waits for the new version, however slow the partner
+ * says its boots are: a partner that is dead, or that reports nonsense,
+ * fails the switch at d within this (we serve alone meanwhile).
+ */
+export const SWITCH_BOOT_LIMIT_MAX_MS = 30_000;
+
+/**
+ * How long, from step a, a switch waits for the new version to ask to join:
+ * `switchBootTimeoutMs`, or SWITCH_BOOT_SCALE times the partner's last boot
+ * where that is longer (a microcontroller-class engine loading the image and
+ * reading its store back is slower than Node), at most SWITCH_BOOT_LIMIT_MAX_MS.
+ */
+export function switchBootLimitMs(config: PairConfig, partner: Hello | null): number {
+  const scaled = Math.min(
+    SWITCH_BOOT_LIMIT_MAX_MS,
+    SWITCH_BOOT_SCALE * (partner?.joinAfterMs ?? 0),
+  );
+  return Math.max(config.switchBootTimeoutMs, scaled);
+}
+
 /** New requests wait: for the last round of a switch's big checkpoint, or for the old backup to take its stop. */
 export function holdsRequests(role: Role): boolean {
   return role.name === 'switching' && (role.step === 'big-checkpoint' || oldBackupMayServe(role));

@@ -14,7 +14,7 @@ import type { BoardStatus } from '../../boards/management.ts';
 import type { HistoryCounts } from '../history/result-counts.ts';
 import { checkFinalState } from '../load/final-state.ts';
 import { type LoadGenerator, waitForAnswer } from '../load/load-generator.ts';
-import { readBoardStatuses, roleOf, waitForBoards } from '../pair/board-watch.ts';
+import { readBoardStatusesPatiently, roleOf, waitForBoards } from '../pair/board-watch.ts';
 import { markServingVersions, PairJournal } from '../pair/pair-journal.ts';
 import { pushImage } from '../pair/push.ts';
 import { runSwitch, type SwitchReport } from '../pair/switch.ts';
@@ -110,7 +110,7 @@ export async function runUpgradeDemo(options: UpgradeDemoOptions): Promise<Upgra
     demoLoad = await openDemoLoad(options, pair);
     load = demoLoad.load;
     await journal.start();
-    const before = await readBoardStatuses(pair.hosts);
+    const before = await readBoardStatusesPatiently(pair.hosts);
     const startTxn = before[pair.primary - 1]?.pair?.txn ?? 0;
     load.history.servingFrom(startTxn, before[pair.primary - 1]?.pair?.version ?? '');
     load.start();
@@ -137,7 +137,7 @@ export async function runUpgradeDemo(options: UpgradeDemoOptions): Promise<Upgra
     await sleep(options.loadMs / 2);
 
     const primary = await step('find the 2.0.0 primary', async () => {
-      const statuses = await readBoardStatuses(pair.hosts);
+      const statuses = await readBoardStatusesPatiently(pair.hosts);
       const index = statuses.findIndex((s) => roleOf(s) === 'primary');
       if (index < 0) throw new Error('no primary');
       return [(index + 1) as 1 | 2, `processor ${index + 1}`];
@@ -204,7 +204,7 @@ export async function runUpgradeDemo(options: UpgradeDemoOptions): Promise<Upgra
         const answered = await load.stop(5000);
         await journal.stop();
         markServingVersions(journal.entries, history);
-        const statuses = await readBoardStatuses(pair.hosts);
+        const statuses = await readBoardStatusesPatiently(pair.hosts);
         const server = statuses.findIndex((s) => roleOf(s) === 'primary');
         const checked = await checkFinalState(history, pair.hosts[Math.max(server, 0)], answered);
         violations.push(...checked.violations);
@@ -214,7 +214,7 @@ export async function runUpgradeDemo(options: UpgradeDemoOptions): Promise<Upgra
         if (!(error instanceof StepFailed)) throw error;
       });
     }
-    const finals = await readBoardStatuses(pair.hosts);
+    const finals = await readBoardStatusesPatiently(pair.hosts);
     return {
       acknowledged: history?.acknowledged ?? 0,
       lost: history?.lost ?? 0,

@@ -37,8 +37,10 @@ export const IMAGE_INTERNAL_NAMES: readonly string[] = [
   // Role states (firmware/runtime/roles.ts) and the switch's pre-copy (switch-procedure.ts).
   'allowance',
   'allowanceAtMs',
+  'bootLimitMs',
   'entryBytes',
   'joinerInc',
+  'joinSeq',
   'lastBytes',
   'oldBackupInc',
   'preCopy',

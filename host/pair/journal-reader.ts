@@ -6,9 +6,11 @@
  * clock in its answers, every read also brackets the skew between the
  * board's clock and the host's (`skew`).
  */
+import { performance } from 'node:perf_hooks';
 import type { JournalEntry, JournalPage } from '../../boards/journal.ts';
 import { wallClockMs } from '../../boards/wall-clock.ts';
 import type { BoardClient } from './board-client.ts';
+import { STATUS_PATIENCE_MS, STATUS_READ_TIMEOUT_MS } from './board-watch.ts';
 import { ClockSkew } from './clock-skew.ts';
 
 /** Pages read in one `read`, so a long backlog cannot stall the caller. */
@@ -37,33 +39,63 @@ export class JournalReader {
   }
 
   /** New entries, oldest first; [] when the board does not answer. */
-  async read(timeoutMs = 500): Promise<ReadEntry[]> {
+  async read(timeoutMs = STATUS_READ_TIMEOUT_MS): Promise<ReadEntry[]> {
     const entries: ReadEntry[] = [];
     for (let page = 0; page < PAGES_PER_READ_MAX; page++) {
-      let answer: JournalPage;
-      const sentMs = this.hostClockMs();
-      try {
-        answer = (await this.board.request(
-          { op: 'journal', powerOn: this.#powerOn, since: this.#next },
-          timeoutMs,
-        )) as JournalPage;
-      } catch {
-        return entries;
+      const fresh = await this.#page(timeoutMs);
+      if (fresh === null) return entries;
+      entries.push(...fresh);
+      if (fresh.length === 0) return entries;
+    }
+    return entries;
+  }
+
+  /**
+   * Every entry recorded so far, oldest first, where missing one would be
+   * wrong (what a switch report or a run's checks rest on): a page the board
+   * does not answer is asked for again, waiting twice as long each time,
+   * until the board says there is no more or `patienceMs` has passed.
+   */
+  async readToEnd(patienceMs = STATUS_PATIENCE_MS): Promise<ReadEntry[]> {
+    const deadline = performance.now() + patienceMs;
+    const entries: ReadEntry[] = [];
+    let timeoutMs = STATUS_READ_TIMEOUT_MS;
+    for (let leftMs = patienceMs; leftMs > 0; leftMs = deadline - performance.now()) {
+      const fresh = await this.#page(Math.min(timeoutMs, leftMs));
+      if (fresh === null) {
+        timeoutMs *= 2;
+        continue;
       }
-      if (typeof answer.clockMs === 'number') {
-        this.skew.add(answer.powerOn, sentMs, answer.clockMs, this.hostClockMs());
-      }
-      this.dropped ||= answer.dropped;
-      this.#powerOn = answer.powerOn;
-      this.#next = answer.next;
-      for (const entry of answer.entries) entries.push({ ...entry, powerOn: answer.powerOn });
-      if (answer.entries.length === 0) return entries;
+      timeoutMs = STATUS_READ_TIMEOUT_MS;
+      entries.push(...fresh);
+      if (fresh.length === 0) break;
     }
     return entries;
   }
 
   /** Skips everything recorded so far: later reads return only what happens next. */
   async skipToEnd(): Promise<void> {
-    while ((await this.read()).length > 0) {}
+    await this.readToEnd();
+  }
+
+  /** The next page of entries ([] when there is none), or null when the board does not answer. */
+  async #page(timeoutMs: number): Promise<ReadEntry[] | null> {
+    let answer: JournalPage;
+    const sentMs = this.hostClockMs();
+    try {
+      answer = (await this.board.request(
+        { op: 'journal', powerOn: this.#powerOn, since: this.#next },
+        timeoutMs,
+      )) as JournalPage;
+    } catch {
+      return null;
+    }
+    if (typeof answer.clockMs === 'number') {
+      this.skew.add(answer.powerOn, sentMs, answer.clockMs, this.hostClockMs());
+    }
+    this.dropped ||= answer.dropped;
+    this.#powerOn = answer.powerOn;
+    this.#next = answer.next;
+    return answer.entries.map((entry) => ({ ...entry, powerOn: answer.powerOn }));
   }
 }

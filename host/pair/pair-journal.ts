@@ -51,24 +51,24 @@ export class PairJournal {
     this.#loop = this.#run();
   }
 
-  /** One last read, then stops. */
+  /** One last read, to the end of each journal (a busy board is asked again), then stops. */
   async stop(): Promise<void> {
     this.#running = false;
     await this.#loop;
-    await this.#readOnce();
+    await this.#readEach((reader) => reader.readToEnd());
   }
 
   async #run(): Promise<void> {
     while (this.#running) {
-      await this.#readOnce();
+      await this.#readEach((reader) => reader.read(200));
       await sleep(READ_EVERY_MS);
     }
   }
 
-  async #readOnce(): Promise<void> {
+  async #readEach(read: (reader: JournalReader) => Promise<ReadEntry[]>): Promise<void> {
     for (const [index, reader] of this.#readers.entries()) {
       const processor = index === 0 ? 1 : 2;
-      for (const entry of await reader.read(200)) this.entries.push({ ...entry, processor });
+      for (const entry of await read(reader)) this.entries.push({ ...entry, processor });
     }
   }
 }

@@ -35,11 +35,19 @@ import {
   type PushEndResult,
 } from '../../boards/management.ts';
 import { type BoardClient, BoardNotAnsweringError, BoardRefusedError } from './board-client.ts';
+import { readBoardStatusesPatiently } from './board-watch.ts';
 
 /** Chunks in flight at once: enough to keep the line busy while acknowledgements come back. */
 export const PUSH_WINDOW_CHUNKS = 4;
-/** Times a push asks `push-begin` again after a lost or refused chunk before it gives up. */
-export const PUSH_RESYNC_MAX = 3;
+/**
+ * Times in a row a push asks `push-begin` again after a lost or refused
+ * chunk and finds the board no further on before it gives up. A resync that
+ * finds the board further on does not count: a slow board that keeps taking
+ * chunks (a loaded machine, a line that drops a frame now and then) finishes,
+ * since the image is finite, and a board that takes nothing more is given up
+ * after this many resyncs.
+ */
+export const PUSH_RESYNCS_WITHOUT_PROGRESS_MAX = 3;
 /** Reply time allowed on top of the line time of what is queued ahead of a request. */
 const PUSH_REPLY_SLACK_MS = 2000;
 /** push-end reads back and verifies the image. */
@@ -122,20 +130,26 @@ export async function pushToBoard(
   let resumedAt = -1;
   let sentBytes = 0;
   let chunks = 0;
-  for (let resync = 0; ; resync++) {
+  let written = 0;
+  const report = () => options.onProgress?.({ written, total: image.length, resumedAt, sentBytes });
+  /** What the board held at the last push-begin answered, and the resyncs since it last held more. */
+  let held = -1;
+  let resyncsWithoutProgress = 0;
+  for (;;) {
     options.signal?.throwIfAborted();
-    const begin = (await board.request(
-      options.allowDowngrade === true
-        ? { op: 'push-begin', bytes: image.length, sha256, allowDowngrade: true }
-        : { op: 'push-begin', bytes: image.length, sha256 },
-      dataTimeoutMs,
-    )) as PushBeginResult;
-    if (resumedAt < 0) resumedAt = begin.resumeAt;
-    let written = begin.resumeAt;
-    const report = () =>
-      options.onProgress?.({ written, total: image.length, resumedAt, sentBytes });
-    report();
     try {
+      // A push-begin lost on the line is a resync that found the board no further on.
+      const begin = (await board.request(
+        options.allowDowngrade === true
+          ? { op: 'push-begin', bytes: image.length, sha256, allowDowngrade: true }
+          : { op: 'push-begin', bytes: image.length, sha256 },
+        dataTimeoutMs,
+      )) as PushBeginResult;
+      if (resumedAt < 0) resumedAt = begin.resumeAt;
+      if (begin.resumeAt > held) resyncsWithoutProgress = 0;
+      held = begin.resumeAt;
+      written = begin.resumeAt;
+      report();
       await sendWindowed(begin.resumeAt, image.length, window, options.signal, (offset) => {
         const chunk = chunker.at(offset);
         sentBytes += chunk.data.length;
@@ -159,7 +173,9 @@ export async function pushToBoard(
           `${board.label}: push stopped with ${written} of ${image.length} bytes in the slot; push again to resume`,
         );
       }
-      if (!isResyncable(error) || resync >= PUSH_RESYNC_MAX) throw error;
+      if (!isResyncable(error) || resyncsWithoutProgress >= PUSH_RESYNCS_WITHOUT_PROGRESS_MAX)
+        throw error;
+      resyncsWithoutProgress += 1;
     }
   }
   const end = (await board.request({ op: 'push-end' }, PUSH_END_TIMEOUT_MS)) as PushEndResult;
@@ -269,8 +285,8 @@ export interface PairPushOptions extends Omit<PushOptions, 'onProgress'> {
   readonly publicKeys: readonly Uint8Array[];
   readonly board: string;
   readonly onProgress?: (processor: 1 | 2, progress: PushProgress) => void;
-  /** Time a board has to answer status before it counts as missing. */
-  readonly statusTimeoutMs?: number;
+  /** How long a board that does not answer status is asked again before it counts as missing (STATUS_PATIENCE_MS). */
+  readonly statusPatienceMs?: number;
 }
 
 export interface PairPushResult {
@@ -286,29 +302,19 @@ export async function pushImage(
   options: PairPushOptions,
 ): Promise<PairPushResult> {
   const manifest = checkImage(image, options.publicKeys, options.board);
-  const statuses = await Promise.all(
-    targets.map(async ({ processor, client }) => {
-      try {
-        return (await client.request(
-          { op: 'status' },
-          options.statusTimeoutMs ?? 2000,
-        )) as BoardStatus;
-      } catch (error) {
-        if (!(error instanceof BoardNotAnsweringError)) throw error;
-        throw new PushRefusedError(
-          'board-missing',
-          `processor ${processor} does not answer (powered off or unplugged?); nothing was pushed. Power it on, or push to one board with --board`,
-        );
-      }
-    }),
+  const statuses = await readBoardStatusesPatiently(
+    targets.map((target) => target.client),
+    options.statusPatienceMs,
   );
   targets.forEach(({ processor }, index) => {
-    checkBoard(
-      processor,
-      statuses[index] as BoardStatus,
-      manifest,
-      options.allowDowngrade ?? false,
-    );
+    const status = statuses[index];
+    if (status == null) {
+      throw new PushRefusedError(
+        'board-missing',
+        `processor ${processor} does not answer (powered off or unplugged?); nothing was pushed. Power it on, or push to one board with --board`,
+      );
+    }
+    checkBoard(processor, status, manifest, options.allowDowngrade ?? false);
   });
   const settled = await Promise.allSettled(
     targets.map(async ({ processor, client }) => ({

@@ -12,10 +12,11 @@ import { compareVersions } from '../../boards/image/version-order.ts';
 import type { JournalEntry } from '../../boards/journal.ts';
 import type { BoardStatus } from '../../boards/management.ts';
 import { wallClockMs } from '../../boards/wall-clock.ts';
+import { SWITCH_BOOT_LIMIT_MAX_MS } from '../../firmware/runtime/switch-procedure.ts';
 import { isSettled } from '../pair-whole.ts';
 import { SWITCH_STEPS, type SwitchStepName, switchStepRank } from '../switch-procedure.ts';
 import { type BoardClient, BoardNotAnsweringError, BoardRefusedError } from './board-client.ts';
-import { readBoardStatuses } from './board-watch.ts';
+import { readBoardStatuses, readBoardStatusesPatiently } from './board-watch.ts';
 import { JournalReader } from './journal-reader.ts';
 
 export interface SwitchStep {
@@ -67,12 +68,19 @@ export interface SwitchOptions {
   readonly direction?: 'newer' | 'older' | 'either';
   /** Called as each step is seen, for live output. */
   readonly onStep?: (step: SwitchStep) => void;
+  /** How long a board that does not answer status is asked again before the switch is refused for it (STATUS_PATIENCE_MS). */
+  readonly statusPatienceMs?: number;
   /** Give up waiting for the pair to settle after this long. */
   readonly timeoutMs?: number;
   readonly pollMs?: number;
 }
 
-const SWITCH_TIMEOUT_MS = 30_000;
+/**
+ * How long the host watches a switch for the pair to settle: longer than the
+ * boards may wait for the new version to boot (SWITCH_BOOT_LIMIT_MAX_MS), with
+ * room for the big checkpoint and the old processor's own boot after it.
+ */
+export const SWITCH_TIMEOUT_MS = SWITCH_BOOT_LIMIT_MAX_MS + 30_000;
 const POLL_MS = 20;
 
 /**
@@ -84,7 +92,8 @@ export async function runSwitch(
   boards: readonly [BoardClient, BoardClient],
   options: SwitchOptions = {},
 ): Promise<SwitchReport> {
-  const statuses = await readBoardStatuses(boards);
+  // A board that misses a read is asked again before the switch is refused for it.
+  const statuses = await readBoardStatusesPatiently(boards, options.statusPatienceMs);
   const plan = planSwitch(statuses, options.to, options.direction ?? 'either');
   const readers = boards.map((board) => new JournalReader(board));
   await Promise.all(readers.map((reader) => reader.skipToEnd()));
@@ -117,16 +126,16 @@ export async function runSwitch(
   let settled = false;
   // Both boards' new entries, in the procedure's order: the two boards'
   // clocks agree only to a millisecond or so, and steps can be that close.
-  const collect = async () => {
+  const collect = async (read: (reader: JournalReader) => Promise<JournalEntry[]>) => {
     const fresh: [JournalEntry, 1 | 2][] = [];
     for (const [index, reader] of readers.entries()) {
-      for (const entry of await reader.read()) fresh.push([entry, index === 0 ? 1 : 2]);
+      for (const entry of await read(reader)) fresh.push([entry, index === 0 ? 1 : 2]);
     }
     fresh.sort(([a], [b]) => stepRank(a) - stepRank(b) || a.atMs - b.atMs);
     for (const [entry, processor] of fresh) seen(entry, processor);
   };
   while (performance.now() < deadline) {
-    await collect();
+    await collect((reader) => reader.read());
     last = await readBoardStatuses(boards);
     // Over when a board said so, or when the pair is whole again after a board restarted
     // (a pull can take the board that would have said what happened).
@@ -136,8 +145,9 @@ export async function runSwitch(
     if (finished && settled) break;
     await sleep(options.pollMs ?? POLL_MS);
   }
-  // What the boards recorded between the last read and the status that ended the watch.
-  await collect();
+  // What the boards recorded between the last read and the status that ended the watch,
+  // all of it: a busy board missing this read would leave steps out of the report.
+  await collect((reader) => reader.readToEnd());
   steps.sort((a, b) => switchStepRank(a.step) - switchStepRank(b.step) || a.atMs - b.atMs);
   return report(plan, steps, last, settled, performance.now() - started);
 }

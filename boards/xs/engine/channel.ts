@@ -29,6 +29,8 @@ export interface StartShape {
   readonly testMode: boolean;
   readonly otherVersion: string;
   readonly seed: number;
+  /** When the board's reset began, on the clock the commands' `now` reads. */
+  readonly resetAtMs?: number;
   readonly fenceWired: boolean;
   readonly overrides: Record<string, number | boolean>;
   /** The geometry of the board's durable store, or null where it has none. */

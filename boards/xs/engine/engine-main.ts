@@ -104,6 +104,7 @@ function boot(shape: StartShape): BootServices {
     testMode: shape.testMode,
     otherVersion: shape.otherVersion,
     seed: shape.seed,
+    ...(shape.resetAtMs === undefined ? {} : { resetAtMs: shape.resetAtMs }),
     reboot: (choice) => {
       calls.push({ io: 'reboot', choice });
     },

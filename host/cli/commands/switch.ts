@@ -4,7 +4,12 @@
  */
 import type { Command } from 'commander';
 import type { BoardClient } from '../../pair/board-client.ts';
-import { runSwitch, type SwitchOptions, type SwitchReport } from '../../pair/switch.ts';
+import {
+  runSwitch,
+  SWITCH_TIMEOUT_MS,
+  type SwitchOptions,
+  type SwitchReport,
+} from '../../pair/switch.ts';
 import type { TargetOptions } from '../../target/resolve-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
@@ -47,7 +52,12 @@ export const registerSwitch: RegisterCommand = (program, finish) => {
   };
   const common = (command: Command) =>
     addTargetOptions(command)
-      .option('--timeout <s>', 'seconds to wait for the pair to settle', positiveInteger, 30)
+      .option(
+        '--timeout <s>',
+        'seconds to wait for the pair to settle',
+        positiveInteger,
+        SWITCH_TIMEOUT_MS / 1000,
+      )
       .option('--json', 'print one JSON object (the report)', false);
 
   common(
