@@ -103,7 +103,12 @@ export interface App<State, Request, Update, Reply> {
     request: Request,
     context: HandlerContext,
   ): Decision<Update, Reply>;
-  /** Commits an update; may mutate and return `state`. */
+  /**
+   * Commits an update; may mutate and return `state`. An update should not
+   * grow the state's encoding by more than its own: a retained app's
+   * primary bounds the state's size by that between two measurements, to
+   * refuse what the store has no room for (firmware/runtime/store-room.ts).
+   */
   apply(state: State, update: Update): State;
   /** Present when this version can exchange state with the prior state version. */
   readonly converters?: StateConverters<State>;

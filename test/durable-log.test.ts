@@ -11,6 +11,7 @@ import { PowerCutError, RetentiveMemory } from '../boards/retentive-memory.ts';
 import type { DurableRegion, StoreGeometry } from '../firmware/hal.ts';
 import { DurableLog, StoreFullError } from '../firmware/runtime/durable-log.ts';
 import type { CheckpointEntry, Snapshot } from '../firmware/runtime/messages.ts';
+import { encodedLength } from '../firmware/wire/cbor.ts';
 
 /** Tiny, so that a short history compacts several times: 4 blocks of 256 bytes, 16-byte writes. */
 const TINY: StoreGeometry = {
@@ -116,4 +117,31 @@ test('a snapshot over its share of an area is refused as store-full, and the log
   const error = t.throws(() => log.compact(mark, big));
   t.true(error instanceof StoreFullError);
   t.is(readBack(region).last, 1);
+});
+
+const LIMITS = { bytesMax: 1 << 20, depthMax: 8, itemsMax: 100 };
+
+test('the room a store gives a snapshot is a quarter of an area less its record: one of that size compacts', (t) => {
+  // The named limit requests are judged by (store-room.ts) must fit what
+  // compaction writes, whatever the state, term and generation.
+  const geometry: StoreGeometry = { ...TINY, eraseBlockBytes: 1024 };
+  const log = new DurableLog(new RetentiveMemory(geometry));
+  log.open();
+  const max = log.snapshotBytesMax('1.0.0');
+  t.true(max > log.areaBytes / 4 - 128 && max < log.areaBytes / 4, `${max} of ${log.areaBytes}`);
+  // A state of bytes sized so that the snapshot's CBOR is exactly the limit, with the largest numbers.
+  const sized = (bytes: number): Snapshot => ({
+    stateVersion: 1,
+    state: new Uint8Array(bytes),
+    txn: Number.MAX_SAFE_INTEGER,
+    term: Number.MAX_SAFE_INTEGER,
+    cache: [],
+  });
+  let bytes = max;
+  while (encodedLength(sized(bytes), LIMITS) > max) bytes -= 1;
+  const snapshot = sized(bytes);
+  t.is(encodedLength(snapshot, LIMITS), max);
+  const most = { ...mark, term: Number.MAX_SAFE_INTEGER };
+  for (let generation = 0; generation < 3; generation++)
+    t.notThrows(() => log.compact(most, snapshot));
 });

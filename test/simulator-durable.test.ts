@@ -128,6 +128,25 @@ test('wide retained seeds 10 and 224 replay clean (a store refused for its versi
   }
 });
 
+test('wide retained seed 2236 replays clean (a state that outgrew its store: requests that grow it are refused store-full, the pair stays formed)', (t) => {
+  // The big-state client opened accounts until the primary's snapshot
+  // (65,552 bytes) passed its 65,536-byte share of an area: the primary
+  // stopped rather than acknowledge what it could not keep, recovered from
+  // its store, stopped again at its first compaction, and so on: not
+  // re-formed 10 s after the last fault.
+  const result = runSeed(
+    worldOptionsFor({
+      seed: 2236,
+      mode: 'state',
+      module: ledgerSimulation,
+      durability: 'retained',
+    }),
+  );
+  t.deepEqual(result.violations, []);
+  t.true(result.refusedStoreFull > 0, 'the store filled up');
+  t.is(result.lost, 0);
+});
+
 test('durability is part of the campaign: its reproduce line names it, merge refuses mixed shards', (t) => {
   const line = (durability: 'memory' | 'retained') =>
     reproduceLine({ seed: 7, mode: 'replay', runMs: DEFAULT_RUN_MS, durability });

@@ -109,6 +109,9 @@ test('a key named __proto__ is data: it never becomes a prototype', (t) => {
   t.is(Object.getPrototypeOf(doc), Object.prototype);
   t.deepEqual(Object.keys(doc), ['__proto__']);
   t.is(({} as Record<string, unknown>).polluted, undefined);
+  const copy = clonePlain(doc) as Record<string, unknown>;
+  t.is(Object.getPrototypeOf(copy), Object.prototype, 'nor in a copy');
+  t.deepEqual(Object.keys(copy), ['__proto__']);
 });
 
 test('a patch that does not fit the state is refused with a MessageError', (t) => {

@@ -44,6 +44,7 @@ import {
   type Snapshot,
   type Status,
   type StoredClaim,
+  type StoreFull,
 } from './messages.ts';
 import type { Effect, Output, PairEvent, RoleCause, SwitchStepName } from './outputs.ts';
 import { nextSeed, seededRandom } from './random.ts';
@@ -62,6 +63,7 @@ import {
   readRound,
   wholeRound,
 } from './state-transfer.ts';
+import { cacheBytesOf, type Judgement, StoreRoom, storeFullMessage } from './store-room.ts';
 import {
   changeAllowedAtMs,
   chargeChange,
@@ -78,7 +80,7 @@ import {
   switchRefusal,
   transferExpiresAtMs,
 } from './switch-procedure.ts';
-import { type AppState, applyEntry, execute } from './transactions.ts';
+import { type AppState, applyEntry, type Decided, decide } from './transactions.ts';
 
 /** What the board knows at power-up. */
 export interface BootInfo {
@@ -98,6 +100,22 @@ export interface BootInfo {
 interface SavedReply {
   readonly reply: unknown;
   readonly txn: number;
+  /** The transaction was a refusal for want of room in the store (`reply` is null). */
+  readonly storeFull?: StoreFull;
+}
+
+/** What a checkpoint entry leaves in the reply cache, `reply` being what applying it answered. */
+function savedReplyOf(entry: CheckpointEntry, reply: unknown): SavedReply {
+  const { txn, storeFull } = entry;
+  return storeFull === undefined ? { reply, txn } : { reply: null, txn, storeFull };
+}
+
+/** The reply a client gets for a cached transaction. */
+function replyFromSaved(clientId: string, syncId: number, saved: SavedReply): ClientReply {
+  const { txn, storeFull } = saved;
+  if (storeFull === undefined) return { clientId, syncId, ok: true, reply: saved.reply, txn };
+  const message = storeFullMessage(storeFull);
+  return { clientId, syncId, ok: false, error: 'store-full', message, txn };
 }
 
 /** A history read back from the durable store, ready to serve from. */
@@ -176,6 +194,8 @@ export class PairCore {
 
   /** A retained app's durable log, null for a memory app (or a board without a store). */
   readonly #log: DurableLog | null = null;
+  /** The state's room in that store: requests that would outgrow it are refused. */
+  readonly #room: StoreRoom | null = null;
   /** While booting: what our store holds, to recover from when ours is the newest history. */
   #stored: StoredHistory | null = null;
   /** Our store failed verification: we never serve from it, nor start empty in its place. */
@@ -241,6 +261,7 @@ export class PairCore {
         });
       } else {
         this.#log = new DurableLog(store);
+        this.#room = new StoreRoom(this.#log.snapshotBytesMax(app.version));
         this.#readStore();
       }
     }
@@ -489,8 +510,14 @@ export class PairCore {
   /** A retained app's durable log: what it holds and where it stands; null for a memory app or a board without a store. */
   get durable(): DurableStatus | null {
     const log = this.#log;
-    if (log === null) return null;
-    return { refused: this.#storeRefused, held: this.#held, position: log.position };
+    const room = this.#room;
+    if (log === null || room === null) return null;
+    return {
+      refused: this.#storeRefused,
+      held: this.#held,
+      position: log.position,
+      room: room.status,
+    };
   }
 
   /** What this processor put on each interconnect path since power-on, by kind of frame (see line-use.ts). */
@@ -534,6 +561,7 @@ export class PairCore {
     }
     if (syncId === REGISTER_SYNC_ID) {
       this.#cache.register(clientId);
+      this.#room?.registered(clientId);
       this.#reply({ clientId, syncId, ok: true, reply: null, txn: this.#txn });
       return;
     }
@@ -548,8 +576,7 @@ export class PairCore {
       return;
     }
     if (lookup.kind === 'saved') {
-      const saved = lookup.reply as SavedReply;
-      const reply: ClientReply = { clientId, syncId, ok: true, reply: saved.reply, txn: saved.txn };
+      const reply = replyFromSaved(clientId, syncId, lookup.reply as SavedReply);
       if (!this.#stream.addRetry(reply)) this.#reply(reply);
       return;
     }
@@ -572,36 +599,88 @@ export class PairCore {
   #execute(clientId: string, syncId: number, body: unknown): void {
     const seed = nextSeed(this.#random);
     const txn = this.#txn + 1;
-    let run: ReturnType<typeof execute>;
+    const request = { txn, clientId, syncId, body, nowMs: this.#now, seed };
+    let decided: Decided;
+    let state: AppState;
     try {
-      run = execute(this.app, this.#state, { txn, clientId, syncId, body, nowMs: this.#now, seed });
+      decided = decide(this.app, this.#state, request);
+      if (decided.entryBytes > CHECKPOINT_BATCH_BYTES_MAX) {
+        // Nothing changed yet: a request whose checkpoint cannot travel is refused, not half done.
+        this.#replyError(
+          clientId,
+          syncId,
+          'bad-request',
+          `its checkpoint entry is ${decided.entryBytes} bytes, over the ${CHECKPOINT_BATCH_BYTES_MAX} a frame carries`,
+        );
+        return;
+      }
+      const judged = this.#judgeRoom(decided);
+      if (judged.kind === 'refused') {
+        this.#refuseForRoom(request, judged.storeFull);
+        return;
+      }
+      state =
+        judged.kind === 'applied' ? judged.state : this.app.apply(this.#state, decided.update);
     } catch (error) {
       const message =
         error instanceof AppInputError ? error.message : `handler failed: ${String(error)}`;
       this.#replyError(clientId, syncId, 'bad-request', message);
       return;
     }
-    if (run.entryBytes > CHECKPOINT_BATCH_BYTES_MAX) {
-      // Nothing changed yet: a request whose checkpoint cannot travel is refused, not half done.
-      this.#replyError(
-        clientId,
-        syncId,
-        'bad-request',
-        `its checkpoint entry is ${run.entryBytes} bytes, over the ${CHECKPOINT_BATCH_BYTES_MAX} a frame carries`,
-      );
-      return;
-    }
-    this.#state = run.state;
+    this.#state = state;
     this.#txn = txn;
+    this.#emit({ kind: 'executed', txn, clientId, syncId, nowMs: this.#now, seed });
+    const reply: ClientReply = { clientId, syncId, ok: true, reply: decided.reply, txn };
+    this.#commit(decided.entry, decided.entryBytes, { reply: decided.reply, txn }, reply);
+  }
+
+  /** Whether the state has room in the store for what `decided` changes (always, without a store). */
+  #judgeRoom(decided: Decided): Judgement {
+    const room = this.#room;
+    if (room === null || this.#storeRefused) return { kind: 'apply' };
+    const wasFull = room.full;
+    const judged = room.judge(this.app, this.#state, decided, () =>
+      cacheBytesOf(this.#cache.entries()),
+    );
+    if (room.full !== wasFull) {
+      const { snapshotBytesMax } = room;
+      const snapshotBytes =
+        judged.kind === 'refused'
+          ? judged.storeFull.snapshotBytes
+          : (room.status.snapshotBytes ?? 0);
+      this.#emit({ kind: 'store-full', full: room.full, snapshotBytes, snapshotBytesMax });
+      if (room.full && judged.kind === 'refused') this.#alarm(storeFullMessage(judged.storeFull));
+    }
+    return judged;
+  }
+
+  /** A request the state has no room for: a transaction that changes nothing, answered `store-full`. */
+  #refuseForRoom(
+    request: { readonly txn: number; readonly clientId: string; readonly syncId: number },
+    storeFull: StoreFull,
+  ): void {
+    const { txn, clientId, syncId } = request;
+    const entry: CheckpointEntry = { txn, clientId, syncId, storeFull };
+    this.#txn = txn;
+    this.#room?.refusalCached();
+    const saved = savedReplyOf(entry, null);
+    const bytes = encodedLength(entryToWire(entry), ENVELOPE_LIMITS);
+    this.#commit(entry, bytes, saved, replyFromSaved(clientId, syncId, saved));
+  }
+
+  /**
+   * A transaction the primary ran (or refused): its entry goes to the log and
+   * the backup, its reply to the cache, and to the client once the backup
+   * holds the entry.
+   */
+  #commit(entry: CheckpointEntry, entryBytes: number, saved: SavedReply, reply: ClientReply): void {
     const role = this.#role;
     if (role.name === 'switching' && role.preCopy !== null) {
-      const preCopy = chargeChange(this.config, role.preCopy, this.#now, run.entryBytes);
+      const preCopy = chargeChange(this.config, role.preCopy, this.#now, entryBytes);
       this.#role = { ...role, preCopy };
     }
-    if (this.#log !== null) this.#unlogged.push(run.entry);
-    this.#emit({ kind: 'executed', txn, clientId, syncId, nowMs: this.#now, seed });
-    this.#cache.save(clientId, syncId, { reply: run.reply, txn } satisfies SavedReply);
-    const reply: ClientReply = { clientId, syncId, ok: true, reply: run.reply, txn };
+    if (this.#log !== null) this.#unlogged.push(entry);
+    this.#cache.save(entry.clientId, entry.syncId, saved);
     // Replies wait for a backup's acknowledgement (it holds the entry then), and
     // for a joiner's as flow control (see #onPeerAck).
     if (this.#joinerMidTransfer() && !this.#detector.partnerUp) {
@@ -610,12 +689,12 @@ export class PairCore {
       // in the whole state's time: once what the joiner missed outweighs the
       // state, the state is cheaper to send again.
       if (!this.#transferStale) {
-        this.#stream.add(run.entry, run.entryBytes, null);
-        this.#missedBytes += run.entryBytes;
+        this.#stream.add(entry, entryBytes, null);
+        this.#missedBytes += entryBytes;
         if (this.#missedBytes > this.#transferBytes) this.#abandonTransfer();
       }
     } else if (this.#holdsBackup()) {
-      this.#stream.add(run.entry, run.entryBytes, reply);
+      this.#stream.add(entry, entryBytes, reply);
       return;
     }
     this.#reply(reply);
@@ -1205,8 +1284,7 @@ export class PairCore {
     }
     this.#txn = entry.txn;
     if (this.#log !== null) this.#unlogged.push(entry);
-    const saved: SavedReply = { reply, txn: entry.txn };
-    this.#cache.save(entry.clientId, entry.syncId, saved);
+    this.#cache.save(entry.clientId, entry.syncId, savedReplyOf(entry, reply));
     this.#receive({
       kind: 'checkpoint',
       txn: entry.txn,
@@ -1612,7 +1690,7 @@ export class PairCore {
       const applied = applyEntry(app, state, entry);
       state = applied.state;
       txn = entry.txn;
-      cache.save(entry.clientId, entry.syncId, { reply: applied.reply, txn } satisfies SavedReply);
+      cache.save(entry.clientId, entry.syncId, savedReplyOf(entry, applied.reply));
     }
     return { state, txn, term: stored.mark.term, cache, solo: stored.mark.solo };
   }
@@ -1771,7 +1849,8 @@ export class PairCore {
   /**
    * Group commit: the entries since the last write, in one record (or a
    * snapshot, when one is due), before any reply or acknowledgement of them
-   * leaves. A state that outgrew the store stops this processor: nothing it
+   * leaves. A state that outgrew the store (past the room the primary
+   * judges requests by, store-room.ts) stops this processor: nothing it
    * cannot keep is acknowledged.
    */
   #persist(solo: boolean, compact: boolean): void {
@@ -1944,6 +2023,8 @@ export class PairCore {
     if (!(role.name === 'switching' && role.step === 'pre-copy')) this.#cache.stopRecording();
     const wasBooting = this.#role.name === 'booting';
     this.#role = role;
+    // The room is judged by the processor that serves, from what it measures itself.
+    this.#room?.forget();
     // A processor that leaves booting without recovering (it joined) drops its stored history: it
     // holds a whole state and reply cache, and only a booting processor reads it.
     if (wasBooting && role.name !== 'booting') this.#stored = null;

@@ -28,6 +28,7 @@ import {
   parseSnapshot,
   type Snapshot,
 } from './messages.ts';
+import type { RoomStatus } from './store-room.ts';
 
 const MAGIC_0 = 0x54;
 const MAGIC_1 = 0x44;
@@ -53,6 +54,17 @@ const RECORD_LIMITS: CborLimits = { bytesMax: 4 * 1024 * 1024, depthMax: 32, ite
  * most the same share of an area: the rest is room for the entries after it.
  */
 export const COMPACT_AT_AREA_FRACTION = 0.5;
+
+/**
+ * A snapshot may take at most this share of an area for the state to fit
+ * the store (the limit a request is judged by, see store-room.ts): half of
+ * what compaction starts at, so that the other half is the log's room for
+ * the entries after it. A state at its limit then compacts at most twice as
+ * often as an empty one (erases and write time stay bounded), and what the
+ * primary's estimate of the snapshot may miss (see store-room.ts) still fits
+ * the share compaction refuses beyond (StoreFullError).
+ */
+export const SNAPSHOT_AREA_FRACTION_MAX = COMPACT_AT_AREA_FRACTION / 2;
 
 /** Where a processor stood when it wrote a record: the facts recovery decides on. */
 export interface LogMark {
@@ -120,9 +132,15 @@ export interface DurableStatus {
   readonly held: { readonly txn: number; readonly term: number } | null;
   /** Null when the store was never opened for writing (it was refused). */
   readonly position: LogPosition | null;
+  /** The state's room in the store (see store-room.ts). */
+  readonly room: RoomStatus;
 }
 
-/** A store too small for the state: the log cannot be kept within its bounds. */
+/**
+ * A store too small for the state: the log cannot be kept within its
+ * bounds. The primary refuses requests that would outgrow the store well
+ * before (store-room.ts); this is the last line behind it.
+ */
 export class StoreFullError extends Error {
   readonly storeFull = true;
   readonly code = 'store-full';
@@ -179,6 +197,19 @@ export class DurableLog {
   /** Bytes of one area: the most a snapshot and the entries after it may take together. */
   get areaBytes(): number {
     return this.#areaBytes;
+  }
+
+  /**
+   * The most bytes a snapshot (its CBOR) may take for the state to fit this
+   * store: SNAPSHOT_AREA_FRACTION_MAX of an area, less what its record adds
+   * around it (header, the mark of `version`, padding to the write unit).
+   */
+  snapshotBytesMax(version: string): number {
+    const share = Math.floor(this.#areaBytes * SNAPSHOT_AREA_FRACTION_MAX);
+    // The record's payload is [generation, version, term, solo, snapshot]: null stands for the snapshot.
+    const mark =
+      encodedLength([Number.MAX_SAFE_INTEGER, version, Number.MAX_SAFE_INTEGER, false, null]) - 1;
+    return Math.max(0, share - HEADER_BYTES - mark - (this.#region.geometry.writeBytes - 1));
   }
 
   /** Where the next record goes; null before the store was opened. */

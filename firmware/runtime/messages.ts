@@ -65,6 +65,19 @@ export interface Status {
  */
 export type StoredClaim = { readonly txn: number; readonly servable: boolean } | 'refused';
 
+/**
+ * A request refused because the state after it would not fit the durable
+ * store (see store-room.ts): it changed nothing. The refusal is a
+ * transaction all the same (logged, checkpointed, kept in the reply cache),
+ * so a retry gets the same answer from either board.
+ */
+export interface StoreFull {
+  /** Bytes a snapshot of the state would have taken after the request. */
+  readonly snapshotBytes: number;
+  /** The most a snapshot may take in this store (StoreRoom.snapshotBytesMax). */
+  readonly snapshotBytesMax: number;
+}
+
 /** How a stopped processor must come back. */
 export type BootChoice = 'other-test' | 'confirmed';
 
@@ -79,6 +92,8 @@ export interface CheckpointEntry {
   readonly request?: unknown;
   readonly nowMs?: number;
   readonly seed?: number;
+  /** Either model: the request was refused for want of room in the store, and changed nothing. */
+  readonly storeFull?: StoreFull;
 }
 
 export interface HeldRequest {
@@ -172,6 +187,8 @@ export type ClientErrorCode =
   | 'too-old'
   | 'bad-request'
   | 'busy'
+  /** The state after the request would not fit the durable store: nothing was done (see StoreFull). */
+  | 'store-full'
   /** The pair keeps no session for this client: the request did not run now, and may or may not have run before. */
   | 'session-expired';
 
@@ -192,6 +209,8 @@ export type ClientReply =
       readonly ok: false;
       readonly error: ClientErrorCode;
       readonly message: string;
+      /** The transaction that recorded the refusal (`store-full` only): a retry gets the same answer. */
+      readonly txn?: number;
     };
 
 /** Role names in wire order: a frame carries the index. */
@@ -259,9 +278,12 @@ function parseHello(value: unknown): Hello {
 /**
  * Checkpoint entries travel as arrays, the bulk of the interconnect's load:
  * state model [txn, clientId, syncId, update, reply];
- * replay model [txn, clientId, syncId, request, nowMs, seed].
+ * replay model [txn, clientId, syncId, request, nowMs, seed];
+ * a refusal, either model [txn, clientId, syncId, [snapshotBytes, snapshotBytesMax]].
  */
 export function entryToWire(e: CheckpointEntry): unknown[] {
+  if (e.storeFull !== undefined)
+    return [e.txn, e.clientId, e.syncId, [e.storeFull.snapshotBytes, e.storeFull.snapshotBytesMax]];
   return e.nowMs === undefined
     ? [e.txn, e.clientId, e.syncId, e.update ?? null, e.reply ?? null]
     : [e.txn, e.clientId, e.syncId, e.request ?? null, e.nowMs, e.seed ?? 0];
@@ -274,6 +296,14 @@ export function parseEntry(value: unknown): CheckpointEntry {
   const syncId = count(e[2], 'entry.syncId');
   // Literals, not a spread of a shared head: this runs for every entry a backup applies.
   if (e.length === 5) return { txn, clientId, syncId, update: e[3], reply: e[4] };
+  if (e.length === 4) {
+    const sizes = list(e[3], 'entry.storeFull');
+    const storeFull = {
+      snapshotBytes: count(sizes[0], 'entry.storeFull.snapshotBytes'),
+      snapshotBytesMax: count(sizes[1], 'entry.storeFull.snapshotBytesMax'),
+    };
+    return { txn, clientId, syncId, storeFull };
+  }
   if (e.length === 6) {
     const nowMs = timeMs(e[4], 'entry.nowMs');
     return { txn, clientId, syncId, request: e[3], nowMs, seed: count(e[5], 'entry.seed') };

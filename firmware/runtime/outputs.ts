@@ -114,6 +114,19 @@ export type PairEvent =
       readonly code: 'unreadable' | 'full' | 'missing';
       readonly detail: string;
     }
+  /**
+   * The state reached the room the durable store gives it (`full`: a request
+   * that would grow it past `snapshotBytesMax` was refused, answered
+   * `store-full`), or has room again (`full` false: what was refused would
+   * fit now). Requests that do not grow the state run either way.
+   */
+  | {
+      readonly kind: 'store-full';
+      readonly full: boolean;
+      /** The snapshot's bytes: what the refused request would have made it, or (room again) at most what it is. */
+      readonly snapshotBytes: number;
+      readonly snapshotBytesMax: number;
+    }
   /** A booting processor waits for its partner: its store may be older than the partner's. */
   | { readonly kind: 'awaiting-partner'; readonly storedTxn: number; readonly storedTerm: number }
   /** The partner was silent on every path with DSR high, then heard again before any takeover. */

@@ -102,12 +102,16 @@ export function clonePlain(value: unknown): unknown {
   if (isRecord(value)) {
     const copy: Record<string, unknown> = {};
     for (const key of Object.keys(value)) {
-      Object.defineProperty(copy, key, {
-        value: clonePlain(value[key]),
-        writable: true,
-        enumerable: true,
-        configurable: true,
-      });
+      const item = clonePlain(value[key]);
+      // Assignment is twice as fast; a key named __proto__ is data, never a prototype.
+      if (key !== '__proto__') copy[key] = item;
+      else
+        Object.defineProperty(copy, key, {
+          value: item,
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
     }
     return copy;
   }

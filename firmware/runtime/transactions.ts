@@ -2,7 +2,9 @@
  * A request run on the primary, and its checkpoint entry applied on the
  * backup, in either checkpoint model: `state` sends the update and the
  * reply; `replay` sends the request with the time and seed it drew, and the
- * backup runs the handler again to the same decision.
+ * backup runs the handler again to the same decision. An entry may also
+ * record a refusal of the runtime's (`storeFull`): the request changed
+ * nothing, in either model.
  */
 import type { AnyApp, HandlerContext } from '../app.ts';
 import { encodedLength } from '../wire/cbor.ts';
@@ -12,9 +14,13 @@ import { seededRandom } from './random.ts';
 /** The app's state: opaque to the runtime, plain data that survives CBOR. */
 export type AppState = ReturnType<AnyApp['init']>;
 
-/** What a request did: the state after it, its reply, and the entry that lets a backup do the same. */
-export interface Execution {
-  readonly state: AppState;
+/**
+ * What a request decides, before anything changes: its update, its reply,
+ * and the entry that lets a backup do the same. The caller applies the
+ * update (or refuses the request: nothing is half done).
+ */
+export interface Decided {
+  readonly update: unknown;
   readonly reply: unknown;
   readonly entry: CheckpointEntry;
   /** The entry's encoded size, for group commit. */
@@ -25,8 +31,8 @@ export function handlerContext(nowMs: number, seed: number): HandlerContext {
   return { nowMs, random: seededRandom(seed) };
 }
 
-/** Runs request `body` as transaction `txn`; throws whatever the app throws, having changed nothing. */
-export function execute(
+/** Decides request `body` as transaction `txn`; throws whatever the app throws. Changes nothing. */
+export function decide(
   app: AnyApp,
   state: AppState,
   request: {
@@ -37,16 +43,15 @@ export function execute(
     readonly nowMs: number;
     readonly seed: number;
   },
-): Execution {
+): Decided {
   const { txn, clientId, syncId, body, nowMs, seed } = request;
   const decision = app.handle(state, app.parseRequest(body), handlerContext(nowMs, seed));
-  const after = app.apply(state, decision.update);
   const entry: CheckpointEntry =
     app.checkpoint === 'state'
       ? { txn, clientId, syncId, update: decision.update, reply: decision.reply }
       : { txn, clientId, syncId, request: body, nowMs, seed };
   const entryBytes = encodedLength(entryToWire(entry), ENVELOPE_LIMITS);
-  return { state: after, reply: decision.reply, entry, entryBytes };
+  return { update: decision.update, reply: decision.reply, entry, entryBytes };
 }
 
 /** Applies a checkpoint entry to the backup's state; throws whatever the app throws. */
@@ -55,6 +60,7 @@ export function applyEntry(
   state: AppState,
   entry: CheckpointEntry,
 ): { readonly state: AppState; readonly reply: unknown } {
+  if (entry.storeFull !== undefined) return { state, reply: null };
   if (app.checkpoint === 'state')
     return { state: app.apply(state, entry.update), reply: entry.reply };
   const decision = app.handle(

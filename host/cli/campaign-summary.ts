@@ -21,6 +21,7 @@ export function campaignSummary(result: CampaignResult, style: Stylist): string[
       ['violations', count(result.violations)],
       ['failing seeds', count(failing)],
       ['acknowledged requests', count(result.acknowledged)],
+      ['refused: the store full (nothing done, not lost)', count(result.refusedStoreFull)],
       ['lost', count(result.lost)],
       ['executed twice', count(result.duplicated)],
       ['split brain', count(result.splitBrain)],

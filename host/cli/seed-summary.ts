@@ -12,6 +12,7 @@ export function seedSummary(result: SeedResult, style: Stylist): string[] {
     ...formatTable([
       ['violations', count(result.violations.length)],
       ['acknowledged requests', count(result.acknowledged)],
+      ['refused: the store full (nothing done, not lost)', count(result.refusedStoreFull)],
       ['lost', count(result.lost)],
       ['executed twice', count(result.duplicated)],
       ['split brain', count(result.splitBrain)],

@@ -16,10 +16,11 @@ export function storeCell(status: BoardStatus): string {
   if (durable === null) return 'not used';
   if (durable.refused) return 'REFUSED';
   if (durable.held === null) return 'empty';
-  return `txn ${durable.held.txn} t${durable.held.term}`;
+  const held = `txn ${durable.held.txn} t${durable.held.term}`;
+  return durable.room.full ? `${held} FULL` : held;
 }
 
-/** Three lines a board with a store, one for a board without. */
+/** Four lines a board with a store, one for a board without. */
 export function storeLines(statuses: readonly StatusOrSilence[]): string[] {
   return statuses.flatMap((s) => {
     if ('error' in s) return [];
@@ -31,6 +32,7 @@ export function storeLines(statuses: readonly StatusOrSilence[]): string[] {
     const lines = [
       `${name} ${g.blockCount} blocks of ${kib(g.eraseBlockBytes)} (${kib(regionBytes(g))}), ${g.writeBytes}-byte writes, rated ${g.enduranceCycles} erases a block`,
       `  log: ${logLine(s)}`,
+      `  room: ${roomLine(s)}`,
       `  since power-on: ${wear.writes} writes, ${kib(wear.bytesWritten)} written, ${erases} erases (at most ${Math.max(0, ...wear.erasesByBlock)} on one block)`,
     ];
     return lines;
@@ -49,6 +51,18 @@ function logLine(s: BoardStatus): string {
   const p = durable.position;
   if (p === null) return held;
   return `generation ${p.generation} in area ${p.area === 0 ? 'A' : 'B'}, ${kib(p.usedBytes)} of ${kib(p.areaBytes)} used; ${held}`;
+}
+
+/** The room the store gives the state (store-room.ts): the limit, the primary's bound, and whether it is full. */
+function roomLine(s: BoardStatus): string {
+  const room = s.pair?.durable?.room;
+  if (room === undefined) return 'no retained state';
+  const limit = `a snapshot of the state may take ${kib(room.snapshotBytesMax)}`;
+  const now = room.snapshotBytes === null ? '' : `; at most ${kib(room.snapshotBytes)} now`;
+  const full = room.full
+    ? '; FULL: requests that would grow the state are refused (store-full), the rest run'
+    : '';
+  return `${limit}${now}${full}`;
 }
 
 function kib(bytes: number): string {

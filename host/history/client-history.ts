@@ -31,6 +31,15 @@ export interface Acknowledged {
   readonly body: unknown;
   readonly reply: unknown;
   readonly txn: number;
+  /** The pair refused it for want of room in its store (`store-full`): a transaction that changed nothing. */
+  readonly refused?: true;
+}
+
+/** An error reply as a client got it; a `store-full` refusal carries the transaction that recorded it. */
+export interface ErrorAnswer {
+  readonly error: string;
+  readonly message: string;
+  readonly txn?: number;
 }
 
 export interface Violation {
@@ -79,6 +88,8 @@ class Epoch {
 export class History {
   readonly violations: Violation[] = [];
   acknowledged = 0;
+  /** Requests refused `store-full`: answered, never done, and not lost. */
+  refusedStoreFull = 0;
   duplicated = 0;
   lost = 0;
   /** Acknowledged requests whose state died with both boards (a double failure). */
@@ -205,8 +216,24 @@ export class History {
     }
   }
 
-  /** A client got an error; only `too-old` means the pair broke a promise (a retry must find its reply). */
-  refuse(at: number, request: ClientRequest, reply: { error: string; message: string }): void {
+  /**
+   * A client got an error; only `too-old` means the pair broke a promise (a
+   * retry must find its reply). A `store-full` refusal holds its transaction
+   * (it changed nothing): the history keeps it in its place.
+   */
+  refuse(at: number, request: ClientRequest, reply: ErrorAnswer): void {
+    if (reply.error === 'store-full' && reply.txn !== undefined) {
+      const { clientId, syncId, body } = request;
+      this.record(at, {
+        clientId,
+        syncId,
+        body,
+        reply: reply.error,
+        txn: reply.txn,
+        refused: true,
+      });
+      return;
+    }
     // It may have run before its session was forgotten: the replay may find it in a gap.
     if (reply.error === 'session-expired')
       this.#unknownOutcome.set(`${request.clientId}#${request.syncId}`, request);
@@ -263,7 +290,8 @@ export class History {
     }
     bySync.set(ack.syncId, record);
     epoch.byTxn.set(ack.txn, record);
-    this.acknowledged += 1;
+    if (ack.refused) this.refusedStoreFull += 1;
+    else this.acknowledged += 1;
   }
 
   /**
@@ -305,6 +333,7 @@ export class History {
         version = next.version;
       }
       txn = ack.txn;
+      if (ack.refused) continue; // it changed nothing
       const execution = this.#contextOf(ack);
       if (execution === undefined) {
         this.violation(

@@ -36,7 +36,7 @@
 import type { AnyApp } from '../../firmware/app.ts';
 import type { ClientRequest } from '../../firmware/runtime/messages.ts';
 import type { PairJournalEntry } from '../pair/pair-journal.ts';
-import { History } from './client-history.ts';
+import { type ErrorAnswer, History } from './client-history.ts';
 
 /** What a board was doing, as the timeline and the split-brain check see it. */
 export type RoleBand =
@@ -360,7 +360,7 @@ export type LoggedAnswer =
       readonly kind: 'refusal';
       readonly atMs: number;
       readonly request: ClientRequest;
-      readonly reply: { error: string; message: string };
+      readonly reply: ErrorAnswer;
     };
 
 /**
@@ -381,7 +381,7 @@ export class LoggedHistory extends History {
     super.acknowledge(at, request, reply);
   }
 
-  override refuse(at: number, request: ClientRequest, reply: { error: string; message: string }) {
+  override refuse(at: number, request: ClientRequest, reply: ErrorAnswer) {
     this.log.push({ kind: 'refusal', atMs: at, request, reply });
     super.refuse(at, request, reply);
   }

@@ -29,6 +29,7 @@ export const CONTRACT_FILES: readonly string[] = [
   'firmware/runtime/reply-cache.ts',
   'firmware/runtime/state-diff.ts',
   'firmware/runtime/state-transfer.ts',
+  'firmware/runtime/store-room.ts',
 ];
 /** Folders all of whose files are contracts (the CBOR codec and framing, the apps). */
 export const CONTRACT_FOLDERS: readonly string[] = ['firmware/wire', 'firmware/apps'];

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnyApp } from '../../firmware/app.ts';
 import type { ClientReply, ClientRequest } from '../../firmware/runtime/messages.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
-import { History } from '../history/client-history.ts';
+import { type ErrorAnswer, History } from '../history/client-history.ts';
 import { SimClient } from '../simulator/sim-client.ts';
 import type { BusPort } from './bus-port.ts';
 
@@ -156,7 +156,7 @@ export class LoadGenerator {
         request: ClientRequest,
         reply: { reply: unknown; txn: number; syncId: number },
       ) => this.history.acknowledge(performance.now(), request, reply),
-      refused: (request: ClientRequest, reply: { error: string; message: string }) =>
+      refused: (request: ClientRequest, reply: ErrorAnswer) =>
         this.history.refuse(performance.now(), request, reply),
       waited: (ms: number) => {
         this.waits.push({ atMs: performance.now(), waitedMs: ms });

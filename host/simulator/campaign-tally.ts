@@ -82,6 +82,8 @@ export interface CampaignResult extends SafetyCounts {
   readonly switchWindowLosses: number;
   /** Acknowledged requests whose state died in a double failure or a switch's window. */
   readonly lostToDoubleFailure: number;
+  /** Requests refused `store-full` (see SeedResult). */
+  readonly refusedStoreFull: number;
   readonly powerPulls: number;
   readonly faultsInjected: number;
   /** Faults per class over all seeds (seed dimensions count once per seed). */

@@ -51,6 +51,7 @@ export const COUNTED = [
   'doubleFailures',
   'switchWindowLosses',
   'lostToDoubleFailure',
+  'refusedStoreFull',
   'powerPulls',
   'faultsInjected',
   'virtualMs',

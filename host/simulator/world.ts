@@ -18,7 +18,8 @@ import {
 } from '../../firmware/runtime/messages.ts';
 import type { Output, PairEvent } from '../../firmware/runtime/outputs.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
-import { History, type Violation } from '../history/client-history.ts';
+import { storeFullEventText } from '../../firmware/runtime/store-room.ts';
+import { type ErrorAnswer, History, type Violation } from '../history/client-history.ts';
 import type { SafetyCounts } from '../history/result-counts.ts';
 import { isFaultFree, noFaults } from '../lab/cable-faults.ts';
 import { SWITCH_ACTION_STEPS } from '../switch-procedure.ts';
@@ -170,6 +171,8 @@ export interface SeedResult extends SafetyCounts {
    */
   readonly switchWindowLosses: number;
   readonly lostToDoubleFailure: number;
+  /** Requests refused `store-full` (the state had no room in the store): answered, never done, not lost. */
+  readonly refusedStoreFull: number;
   readonly powerPulls: number;
   readonly faultsInjected: number;
   /** Faults per class, seed dimensions once per seed (see FAULT_CLASSES). */
@@ -1284,8 +1287,11 @@ class World {
         this.#acknowledged();
         this.history.acknowledge(this.queue.now, request, reply);
       },
-      refused: (request: ClientRequest, reply: { error: string; message: string }) =>
-        this.history.refuse(this.queue.now, request, reply),
+      refused: (request: ClientRequest, reply: ErrorAnswer) => {
+        // A store-full refusal is an answer the pair recorded: the pair serves.
+        if (reply.error === 'store-full') this.#acknowledged();
+        this.history.refuse(this.queue.now, request, reply);
+      },
       waited: (ms: number) => {
         if (!this.inFinalPhase) this.holdMsMax = Math.max(this.holdMsMax, ms);
       },
@@ -1887,6 +1893,7 @@ class World {
       doubleFailures: this.counts.doubleFailures,
       switchWindowLosses: this.counts.switchWindowLosses,
       lostToDoubleFailure: h.lostToDoubleFailure,
+      refusedStoreFull: h.refusedStoreFull,
       powerPulls: this.powerPulls,
       faultsInjected: this.faultsInjected,
       faultCounts,
@@ -1944,6 +1951,8 @@ function describe(event: PairEvent): string {
       return `recovered txn ${event.txn} (term ${event.storedTerm}) from the durable store${event.alone ? ', no partner heard' : ''}`;
     case 'store-refused':
       return `durable store refused (${event.code}): ${event.detail}`;
+    case 'store-full':
+      return storeFullEventText(event);
     case 'awaiting-partner':
       return `store holds txn ${event.storedTxn} (term ${event.storedTerm}); waiting for the partner, whose history may be newer`;
     case 'fence':

@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Option } from 'commander';
+import { storeFullEventText } from '../../../firmware/runtime/store-room.ts';
 import type { BoardClient } from '../../pair/board-client.ts';
 import { JournalReader, type ReadEntry } from '../../pair/journal-reader.ts';
 import type { TargetOptions } from '../../target/resolve-target.ts';
@@ -141,6 +142,8 @@ function whatHappened(entry: ReadEntry): string {
       return `recovered txn ${entry.txn} (term ${entry.storedTerm}) from the durable store${entry.alone ? ', no partner heard' : ''}`;
     case 'store-refused':
       return `durable store refused (${entry.code}): ${entry.detail}`;
+    case 'store-full':
+      return storeFullEventText(entry);
     case 'awaiting-partner':
       return `store holds txn ${entry.storedTxn} (term ${entry.storedTerm}); waiting for the partner, whose history may be newer`;
   }

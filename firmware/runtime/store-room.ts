@@ -1,0 +1,191 @@
+/**
+ * The room a retained app's state has in its board's durable store: a named
+ * limit that comes from the store's geometry (the board profile), and the
+ * primary's judgement of each request against it. A full disk answers a
+ * write with ENOSPC and keeps serving reads; so does a full store here:
+ *
+ * - The limit: a snapshot of the state and the reply cache, as compaction
+ *   writes it, may take at most `snapshotBytesMax` (a quarter of a log
+ *   area, SNAPSHOT_AREA_FRACTION_MAX in durable-log.ts: the rest is the
+ *   log's room for the entries after it).
+ * - A request after which the state would be larger, and its snapshot over
+ *   the limit, is refused (`store-full`) before anything changes. The
+ *   refusal is a transaction that changes nothing (logged, checkpointed,
+ *   kept in the reply cache), so the backup holds the primary's answer and a
+ *   retry gets it again after a takeover, in either checkpoint model.
+ * - Requests that do not grow the state run as ever: reads, and deposits
+ *   into accounts that exist.
+ *
+ * Measuring a snapshot costs an encoding of the state, so the primary keeps
+ * an upper bound of its size instead: measured, plus for each request since
+ * at most the bytes of its update and what the reply cache keeps of it (an
+ * update never grows the state by more than its own encoding: App.apply).
+ * While the bound leaves room a request runs as ever. Near the limit the
+ * state is measured again, and a request that may not fit is tried on a
+ * copy of the state, whose size then decides.
+ */
+import type { AnyApp } from '../app.ts';
+import { encodedLength } from '../wire/cbor.ts';
+import type { StoreFull } from './messages.ts';
+import { clonePlain } from './state-diff.ts';
+import type { AppState } from './transactions.ts';
+
+/** Sizes are measured with the bounds a store record is decoded with: a larger state fits no store. */
+const MEASURE_LIMITS = { bytesMax: 4 * 1024 * 1024, depthMax: 32, itemsMax: 1_000_000 };
+
+/**
+ * Bytes the reply cache adds around a reply it keeps at most: the saved
+ * reply's fields (its txn, a refusal's sizes), the sync id, and the sync id
+ * in the list of those run.
+ */
+const CACHED_REPLY_OVERHEAD_BYTES = 64;
+
+/** Bytes a new session adds to the reply cache besides its client id at most. */
+const SESSION_OVERHEAD_BYTES = 8;
+
+/** A snapshot's fields besides the state and the cache (names, state version, txn, term) at most. */
+const SNAPSHOT_FIELDS_BYTES = (() => {
+  const max = Number.MAX_SAFE_INTEGER;
+  // Nulls stand for the state and the cache: one byte each.
+  return encodedLength({ stateVersion: max, state: null, txn: max, term: max, cache: null }) - 2;
+})();
+
+/** What `status` shows of the room: the bound, the limit, and whether a request was refused for want of room. */
+export interface RoomStatus {
+  /** The primary's upper bound of a snapshot's bytes now; null when not known (not measured since it served). */
+  readonly snapshotBytes: number | null;
+  readonly snapshotBytesMax: number;
+  /** A request was refused (store-full) and nothing since showed room for it. */
+  readonly full: boolean;
+}
+
+/** A request as the room judges it: its update, and the bytes of what the reply cache keeps of it. */
+export interface Growth {
+  readonly update: unknown;
+  readonly reply: unknown;
+}
+
+export type Judgement =
+  /** Apply the update to the state as ever. */
+  | { readonly kind: 'apply' }
+  /** The update is applied already, to a copy: this is the state after it. */
+  | { readonly kind: 'applied'; readonly state: AppState }
+  | { readonly kind: 'refused'; readonly storeFull: StoreFull };
+
+export class StoreRoom {
+  /** Upper bound of a snapshot's bytes; Infinity when not known. */
+  #snapshotBytes = Infinity;
+  /** The state's own bytes when the last measurement left them exact; null otherwise. */
+  #stateBytes: number | null = null;
+  /** While full: how much the refused request would have grown the snapshot; 0 when not full. */
+  #refusedBytes = 0;
+
+  constructor(readonly snapshotBytesMax: number) {}
+
+  get status(): RoomStatus {
+    const known = Number.isFinite(this.#snapshotBytes);
+    return {
+      snapshotBytes: known ? this.#snapshotBytes : null,
+      snapshotBytesMax: this.snapshotBytesMax,
+      full: this.full,
+    };
+  }
+
+  get full(): boolean {
+    return this.#refusedBytes > 0;
+  }
+
+  /** The state was replaced or changed without a judgement (another role, another history): measure again. */
+  forget(): void {
+    this.#snapshotBytes = Infinity;
+    this.#stateBytes = null;
+    this.#refusedBytes = 0;
+  }
+
+  /** A session begins in the reply cache (a registration). */
+  registered(clientId: string): void {
+    this.#snapshotBytes += measure(clientId) + SESSION_OVERHEAD_BYTES;
+  }
+
+  /** The reply cache keeps a refusal. */
+  refusalCached(): void {
+    this.#snapshotBytes += CACHED_REPLY_OVERHEAD_BYTES;
+  }
+
+  /**
+   * Judges a request the primary decided: whether it may change `state`.
+   * `cacheBytes` measures the reply cache as a snapshot holds it. Applies
+   * the update to a copy of the state only near the limit.
+   */
+  judge(app: AnyApp, state: AppState, growth: Growth, cacheBytes: () => number): Judgement {
+    const updateBytes = measure(growth.update);
+    const cachedBytes = measure(growth.reply) + CACHED_REPLY_OVERHEAD_BYTES;
+    if (this.#fits(updateBytes + cachedBytes)) return this.#applies(updateBytes + cachedBytes);
+    // The bound leaves no room for what the request may add: measure what is there.
+    const before = this.#stateBytes ?? measure(state);
+    const others = SNAPSHOT_FIELDS_BYTES + cacheBytes();
+    this.#measured(before, others);
+    if (this.#fits(updateBytes + cachedBytes)) return this.#applies(updateBytes + cachedBytes);
+    // Try it on a copy: only the state after it tells whether it grows, and whether it fits.
+    const after = app.apply(clonePlain(state) as AppState, growth.update);
+    const afterBytes = measure(after);
+    const snapshotBytes = afterBytes + others + cachedBytes;
+    if (afterBytes > before && snapshotBytes > this.snapshotBytesMax) {
+      this.#refusedBytes = snapshotBytes - this.#snapshotBytes;
+      return {
+        kind: 'refused',
+        storeFull: { snapshotBytes, snapshotBytesMax: this.snapshotBytesMax },
+      };
+    }
+    this.#measured(afterBytes, others + cachedBytes);
+    return { kind: 'applied', state: after };
+  }
+
+  /** Whether the bound leaves `bytes` of room; and once it leaves room for what was refused, the store is not full. */
+  #fits(bytes: number): boolean {
+    if (this.#snapshotBytes + this.#refusedBytes <= this.snapshotBytesMax) this.#refusedBytes = 0;
+    return this.#snapshotBytes + bytes <= this.snapshotBytesMax;
+  }
+
+  /** The request runs on the state itself: it may add `bytes`, and the state's size is not known exactly any more. */
+  #applies(bytes: number): Judgement {
+    this.#snapshotBytes += bytes;
+    this.#stateBytes = null;
+    return { kind: 'apply' };
+  }
+
+  #measured(stateBytes: number, othersBytes: number): void {
+    this.#stateBytes = stateBytes;
+    this.#snapshotBytes = stateBytes + othersBytes;
+  }
+}
+
+/** The message a `store-full` refusal carries to the client: what happened, and what to do. */
+export function storeFullMessage(refused: StoreFull): string {
+  return `the durable store is full: after this request a snapshot of the state would take ${refused.snapshotBytes} bytes, over the ${refused.snapshotBytesMax} this board's store gives it; nothing was done, and requests that do not grow the state still run. Free room in the state, or give the boards a bigger store region (the profile's store blockCount)`;
+}
+
+/** A `store-full` event as a sentence, for traces and the journal. */
+export function storeFullEventText(event: {
+  readonly full: boolean;
+  readonly snapshotBytes: number;
+  readonly snapshotBytesMax: number;
+}): string {
+  return event.full
+    ? `durable store full: a request would have made the snapshot ${event.snapshotBytes} bytes, over the ${event.snapshotBytesMax} the store gives it; requests that grow the state are refused (store-full)`
+    : `durable store has room again: the snapshot takes at most ${event.snapshotBytes} of ${event.snapshotBytesMax} bytes`;
+}
+
+/** Bytes of `value` encoded; a value too large to encode counts as more than any store holds. */
+function measure(value: unknown): number {
+  try {
+    return encodedLength(value, MEASURE_LIMITS);
+  } catch {
+    return MEASURE_LIMITS.bytesMax + 1;
+  }
+}
+
+/** The bytes the reply cache's sessions take in a snapshot. */
+export function cacheBytesOf(sessions: unknown): number {
+  return measure(sessions);
+}

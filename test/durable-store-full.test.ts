@@ -1,0 +1,100 @@
+/**
+ * A retained ledger whose state outgrows its store (issue 10: "a named
+ * limit for everything"). The store's room is a named limit from its
+ * geometry: a request that would grow the state past it is refused
+ * `store-full` before anything changes, as a transaction the backup holds
+ * too, so a retry gets the same answer after a takeover. Everything that
+ * does not grow the state is served, and the pair stays formed: no board
+ * stops or reboots for want of room.
+ */
+import test from 'ava';
+import { RetentiveMemory } from '../boards/retentive-memory.ts';
+import type { CheckpointModel } from '../firmware/app.ts';
+import { ledgerV1 } from '../firmware/apps/ledger/index.ts';
+import type { StoreGeometry } from '../firmware/hal.ts';
+import type { ClientReply } from '../firmware/runtime/messages.ts';
+import { CorePair } from './helpers/core-pair.ts';
+
+/** 4 blocks of 2 KiB: two 4 KiB areas, so a snapshot gets about 1 KiB. */
+const TINY_STORE: StoreGeometry = {
+  eraseBlockBytes: 2048,
+  writeBytes: 16,
+  blockCount: 4,
+  enduranceCycles: 100_000,
+};
+
+/** Most accounts the test opens before it expects the store to be full. */
+const OPENS_MAX = 200;
+
+/** Sends one request to `board` and runs until its reply comes. */
+function ask(pair: CorePair, board: 0 | 1, syncId: number, body: unknown): ClientReply {
+  const before = pair.replies.length;
+  pair.request(board, 'c', syncId, body);
+  pair.runUntil(() => pair.replies.length > before);
+  return pair.replies.at(-1) as ClientReply;
+}
+
+for (const model of ['state', 'replay'] as const satisfies readonly CheckpointModel[]) {
+  test(`${model} model: a state that outgrows its store refuses what would grow it, serves the rest, and the pair stays formed`, (t) => {
+    const stores: [RetentiveMemory, RetentiveMemory] = [
+      new RetentiveMemory(TINY_STORE),
+      new RetentiveMemory(TINY_STORE),
+    ];
+    const pair = new CorePair(
+      [ledgerV1(model), ledgerV1(model)],
+      { heartbeatIntervalMs: 20 },
+      stores,
+    );
+    pair.runUntil(() => pair.whole);
+
+    // Open accounts until the store has no room for another.
+    let syncId = 0;
+    let refusal: ClientReply | undefined;
+    for (let n = 1; n <= OPENS_MAX && refusal === undefined; n++) {
+      const reply = ask(pair, 0, ++syncId, { op: 'open', account: `acct-${n}` });
+      if (!reply.ok) refusal = reply;
+    }
+    if (refusal === undefined || refusal.ok) return t.fail(`no refusal in ${OPENS_MAX} opens`);
+    t.is(refusal.error, 'store-full');
+    t.regex(refusal.message, /durable store is full.*bigger store region/);
+    t.is(typeof refusal.txn, 'number', 'the refusal is a transaction');
+    const refusedSync = syncId;
+    const refusedAccount = `acct-${refusedSync}`;
+
+    // Nothing half done: the account is on neither board.
+    for (const board of [0, 1] as const) {
+      const accounts = (pair.core(board).state as { accounts: Record<string, number> }).accounts;
+      t.false(refusedAccount in accounts, `P${board + 1} holds no ${refusedAccount}`);
+    }
+    const room = pair.core(0).durable?.room;
+    t.true(room?.full, 'status says the store is full');
+    t.true((room?.snapshotBytes ?? Infinity) <= (room?.snapshotBytesMax ?? 0));
+    const full = pair.eventsOf('store-full');
+    t.is(full.length, 1);
+    t.true(full[0]?.kind === 'store-full' && full[0].full);
+
+    // What does not grow the state still runs, at the limit.
+    const deposit = ask(pair, 0, ++syncId, { op: 'deposit', account: 'acct-1', amount: 5 });
+    t.true(deposit.ok, JSON.stringify(deposit));
+    const balance = ask(pair, 0, ++syncId, { op: 'balance', account: 'acct-1' });
+    t.true(balance.ok, JSON.stringify(balance));
+
+    // A retry is answered from the reply cache: the same refusal, the same txn.
+    const retry = ask(pair, 0, refusedSync, { op: 'open', account: refusedAccount });
+    t.deepEqual(retry, refusal);
+
+    // The pair is whole, and no board stopped or rebooted for want of room.
+    t.true(pair.whole);
+    t.deepEqual(
+      pair.effects.filter((e) => e.effect.kind === 'reboot'),
+      [],
+      'no reboot',
+    );
+    t.deepEqual(pair.eventsOf('store-refused'), [], 'the store is full, not refused');
+
+    // The backup holds the refusal: after a takeover the retry gets the same answer.
+    pair.powerOff(0);
+    pair.runUntil(() => pair.cores[1]?.serving === true);
+    t.deepEqual(ask(pair, 1, refusedSync, { op: 'open', account: refusedAccount }), refusal);
+  });
+}

@@ -1,0 +1,76 @@
+/**
+ * The primary's judgement of a request against the room its state has in
+ * the store (store-room.ts), on a toy app whose state is a list of words:
+ * far from the limit a request runs as ever, near it a request is tried on
+ * a copy, and refused only when it grows the state past the limit.
+ */
+import test from 'ava';
+import { type AnyApp, defineApp } from '../firmware/app.ts';
+import { StoreRoom } from '../firmware/runtime/store-room.ts';
+import { encodedLength } from '../firmware/wire/cbor.ts';
+
+type Update = { readonly push: string } | { readonly pop: true } | { readonly replace: string };
+
+/** Counts the updates applied, copies included. */
+let applied = 0;
+
+const words: AnyApp = defineApp<string[], Update, Update, null>({
+  name: 'words',
+  version: '1.0.0',
+  stateVersion: 1,
+  checkpoint: 'state',
+  durability: 'retained',
+  init: () => [],
+  parseRequest: (input) => input as Update,
+  handle: (_state, request) => ({ update: request, reply: null }),
+  apply(state, update) {
+    applied += 1;
+    if ('push' in update) state.push(update.push);
+    else if ('pop' in update) state.pop();
+    else state[state.length - 1] = update.replace;
+    return state;
+  },
+});
+
+/** The snapshot's size as the room counts it: the state and the cache, plus room for its other fields. */
+const cacheBytes = () => encodedLength([]);
+
+function judge(room: StoreRoom, state: string[], update: Update) {
+  return room.judge(words, state, { update, reply: null }, cacheBytes);
+}
+
+test('far from the limit a request runs on the state itself, with no copy', (t) => {
+  const room = new StoreRoom(10_000);
+  applied = 0;
+  t.deepEqual(judge(room, ['a'], { push: 'b' }), { kind: 'apply' });
+  t.is(applied, 0, 'the room applied nothing: the caller applies');
+  t.false(room.full);
+});
+
+test('at the limit: growth past it is refused, and what does not grow still runs', (t) => {
+  const state = Array.from({ length: 20 }, (_, i) => `word-${i}`);
+  // Room for the state and a few bytes more: less than a word.
+  const room = new StoreRoom(encodedLength(state) + 80);
+  const before = structuredClone(state);
+  const refused = judge(room, state, { push: 'another-word-to-add' });
+  if (refused.kind !== 'refused') return t.fail(refused.kind);
+  t.true(refused.storeFull.snapshotBytes > refused.storeFull.snapshotBytesMax);
+  t.deepEqual(state, before, 'nothing changed');
+  t.true(room.full);
+  // A word of the same length in place of the last: tried on a copy, it runs.
+  const same = judge(room, state, { replace: 'word-XX' });
+  if (same.kind !== 'applied') return t.fail(same.kind);
+  t.deepEqual(same.state.at(-1), 'word-XX');
+  t.deepEqual(state, before, 'the copy took the change, not the state');
+  t.true(room.full, 'still no room for what was refused');
+  // The state shrinks: once the room shows space for what was refused, it is not full.
+  let now = same.state;
+  while (room.full && now.length > 0) {
+    const popped = judge(room, now, { pop: true });
+    if (popped.kind === 'refused') return t.fail('a pop is refused');
+    now = popped.kind === 'applied' ? popped.state : words.apply(now, { pop: true });
+  }
+  t.false(room.full);
+  t.true(now.length > 0, `not full again with ${now.length} words`);
+  t.not(judge(room, now, { push: 'another-word-to-add' }).kind, 'refused');
+});
