@@ -150,20 +150,28 @@ export class CborStream {
           `bytes follow the message's single top-level item at byte ${at + position}`,
         );
       }
-      // A head: gathered whole first, since a piece may end inside it.
-      if (this.#headLength === 0) this.#headStart = at + position;
+      if (this.#headLength === 0) {
+        const length = headLength(piece[position] as number);
+        if (position + length <= piece.length) {
+          // The whole head is in this piece: read where it lies.
+          this.#readHead(piece, position, at + position);
+          position += length;
+          continue;
+        }
+        this.#headStart = at + position;
+      }
+      // A head cut by the end of a piece: gathered whole first.
       this.#head[this.#headLength++] = piece[position++] as number;
       if (this.#headLength === headLength(this.#head[0] as number)) {
-        this.#readHead();
         this.#headLength = 0;
+        this.#readHead(this.#head, 0, this.#headStart);
       }
     }
   }
 
-  #readHead(): void {
-    const head = this.#head;
-    const at = this.#headStart;
-    const initial = head[0] as number;
+  /** Reads the head at `start` in `bytes`, which is byte `at` of the message. */
+  #readHead(bytes: Uint8Array, start: number, at: number): void {
+    const initial = bytes[start] as number;
     const major = initial >>> 5;
     const info = initial & 0x1f;
     const top = this.#open[this.#open.length - 1];
@@ -195,8 +203,9 @@ export class CborStream {
     let argument = info;
     if (info >= INFO_ONE_BYTE) {
       argument = 0;
-      for (let index = 1; index < this.#headLength; index++)
-        argument = argument * 256 + (head[index] as number);
+      const end = start + headLength(initial);
+      for (let index = start + 1; index < end; index++)
+        argument = argument * 256 + (bytes[index] as number);
     }
     switch (major) {
       case MAJOR_UNSIGNED:
@@ -218,7 +227,7 @@ export class CborStream {
           );
         }
         const string: Gathering = { major, isKey, at, left: argument, pieces: [] };
-        if (argument === 0) this.#endString(string, this.#head, 0, 0);
+        if (argument === 0) this.#endString(string, bytes, start, start);
         else this.#string = string;
         return;
       }
@@ -241,7 +250,7 @@ export class CborStream {
         return;
       }
       default:
-        this.#place(simple(info, head, at));
+        this.#place(simple(info, bytes, start, at));
     }
   }
 
@@ -289,8 +298,8 @@ function headLength(initial: number): number {
   return info >= INFO_ONE_BYTE && info <= INFO_EIGHT_BYTES ? 1 + (1 << (info - INFO_ONE_BYTE)) : 1;
 }
 
-/** A simple value or float from its head. */
-function simple(info: number, head: Uint8Array, at: number): unknown {
+/** A simple value or float from its head at `start` in `bytes`. */
+function simple(info: number, bytes: Uint8Array, start: number, at: number): unknown {
   switch (info) {
     case SIMPLE_FALSE:
       return false;
@@ -301,11 +310,11 @@ function simple(info: number, head: Uint8Array, at: number): unknown {
     case SIMPLE_UNDEFINED:
       return undefined;
     case INFO_TWO_BYTES:
-      return float16(((head[1] as number) << 8) | (head[2] as number));
+      return float16(((bytes[start + 1] as number) << 8) | (bytes[start + 2] as number));
     case INFO_FOUR_BYTES:
-      return new DataView(head.buffer, head.byteOffset + 1, 4).getFloat32(0);
+      return new DataView(bytes.buffer, bytes.byteOffset + start + 1, 4).getFloat32(0);
     case INFO_EIGHT_BYTES:
-      return new DataView(head.buffer, head.byteOffset + 1, 8).getFloat64(0);
+      return new DataView(bytes.buffer, bytes.byteOffset + start + 1, 8).getFloat64(0);
     default:
       throw new MessageError(
         'unsupported',

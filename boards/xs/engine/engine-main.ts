@@ -8,11 +8,9 @@
 import type { BootServices, DurableRegion, StoreGeometry } from '../../../firmware/hal.ts';
 import type { TandemImage } from '../../../firmware/image-entry/tandem-image.ts';
 import type { PairHandle } from '../../../firmware/pair-main.ts';
-import { decodeCbor, encodeCbor } from '../../../firmware/wire/cbor.ts';
 import {
   type Answer,
   BUS_PORT,
-  CHANNEL_CBOR_LIMITS,
   type Command,
   type IoCall,
   STORE_PIECE_BYTES_MAX,
@@ -20,6 +18,7 @@ import {
   type StoreAnswer,
   type StoreRequest,
 } from './channel.ts';
+import { readChannel, writeChannel } from './channel-codec.ts';
 import { halFromIo } from './hal-from-io.ts';
 import type { BoardIo, DigitalOutput, SerialOptions } from './io.ts';
 
@@ -119,11 +118,7 @@ function askBoard(request: StoreRequest): Uint8Array {
   const issue = (globalThis as { issueCommand?: (message: ArrayBuffer) => ArrayBuffer })
     .issueCommand;
   if (issue === undefined) throw new Error('this engine has no issueCommand to reach the board');
-  const message = encodeCbor(request, CHANNEL_CBOR_LIMITS);
-  const answer = decodeCbor(
-    new Uint8Array(issue(message.buffer as ArrayBuffer)),
-    CHANNEL_CBOR_LIMITS,
-  ) as StoreAnswer;
+  const answer = readChannel(issue(writeChannel(request))) as StoreAnswer;
   if ('error' in answer) {
     // The store's error as the HAL states them ('hal-argument', 'hal-failed'), as it threw on the board.
     throw Object.assign(new Error(answer.error.message), { code: answer.error.code });
@@ -235,7 +230,7 @@ function describe(thrown: unknown): string {
 (globalThis as { handleCommand?: (message: ArrayBuffer) => ArrayBuffer }).handleCommand = (
   message,
 ) => {
-  const command = decodeCbor(new Uint8Array(message), CHANNEL_CBOR_LIMITS) as Command;
+  const command = readChannel(message) as Command;
   now = command.now;
   calls = [];
   let answer: Answer;
@@ -244,5 +239,5 @@ function describe(thrown: unknown): string {
   } catch (thrown) {
     answer = { calls, error: describe(thrown) };
   }
-  return encodeCbor(answer, CHANNEL_CBOR_LIMITS).buffer as ArrayBuffer;
+  return writeChannel(answer);
 };
