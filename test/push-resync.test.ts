@@ -5,7 +5,9 @@
  * the board further on does not count against the limit, so a push that
  * keeps making progress finishes however many frames it loses; a board that
  * takes nothing more is given up after PUSH_RESYNCS_WITHOUT_PROGRESS_MAX
- * resyncs in a row. A push-begin lost on the line is one of those.
+ * resyncs in a row. A push-begin lost on the line is one of those. Each of
+ * those halves the chunks: a board that stalls mid-way through long frames
+ * (and drops them) takes short ones.
  */
 import { join } from 'node:path';
 import test from 'ava';
@@ -15,7 +17,11 @@ import {
   BoardNotAnsweringError,
   BoardRefusedError,
 } from '../host/pair/board-client.ts';
-import { PUSH_RESYNCS_WITHOUT_PROGRESS_MAX, pushToBoard } from '../host/pair/push.ts';
+import {
+  PUSH_CHUNK_HALVINGS_MAX,
+  PUSH_RESYNCS_WITHOUT_PROGRESS_MAX,
+  pushToBoard,
+} from '../host/pair/push.ts';
 import {
   boardOnFlash,
   type FlashBoard,
@@ -31,8 +37,9 @@ test.before(async () => {
 
 interface Sent {
   readonly op: string;
-  /** A push-data's offset. */
+  /** A push-data's offset, and the bytes it carries. */
   readonly offset?: number;
+  readonly bytes?: number;
   /** A push-begin's number, from 1. */
   readonly begin?: number;
 }
@@ -50,12 +57,12 @@ function lossyClient(
   const client = {
     label: 'lossy',
     port: { baudRate: 115200 },
-    request: async (request: { op: string; offset?: number }) => {
+    request: async (request: { op: string; offset?: number; data?: Uint8Array }) => {
       if (request.op === 'push-begin') begins += 1;
       const sent: Sent =
         request.op === 'push-begin'
           ? { op: request.op, begin: begins }
-          : { op: request.op, offset: request.offset };
+          : { op: request.op, offset: request.offset, bytes: request.data?.length };
       if (lose(sent)) throw new BoardNotAnsweringError(`lost ${JSON.stringify(sent)}`);
       const reply = board.ask({ id: ++id, ...request });
       if (!reply.ok) throw new BoardRefusedError(reply.error, reply.message);
@@ -131,4 +138,22 @@ test('a push to a board that answers nothing gives up after the resyncs allowed'
   });
   t.is(begins(), 1 + PUSH_RESYNCS_WITHOUT_PROGRESS_MAX);
   board.rom.flash.close();
+});
+
+test('a board that drops every frame over 1.1 KB takes the image in chunks halved until they cross', async (t) => {
+  t.true(PUSH_CHUNK_HALVINGS_MAX >= 2, 'the case needs two halvings');
+  const board = boardRunning1('resync-halving');
+  const sizes = new Set<number>();
+  const { client, begins } = lossyClient(board, ({ bytes }) => {
+    if (bytes !== undefined) sizes.add(bytes);
+    return (bytes ?? 0) > 1100;
+  });
+  const result = await pushToBoard(client, images.v2, { compress: false });
+  t.like(result, { version: '2.0.0', resumedAt: 0 });
+  // 4,032 and 2,016 bytes were lost; 1,008 crossed.
+  t.deepEqual(
+    [...sizes].filter((size) => size > 1100),
+    [PUSH_CHUNK_MAX_BYTES, PUSH_CHUNK_MAX_BYTES / 2],
+  );
+  t.is(begins(), 3);
 });

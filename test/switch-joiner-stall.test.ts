@@ -71,3 +71,50 @@ for (const stallMs of [200, 700, 1500])
     t.is((pair.core(primary).state as { n: number }).n, writer.acknowledged.size);
     t.deepEqual(pair.core(1).state, pair.core(0).state);
   });
+
+/**
+ * The new version stalls in the middle of the pre-copy (one long call into
+ * its engine: installing a round). Requests are served meanwhile, so the
+ * pre-copy waits for progress as long as the new version may take to boot
+ * (3 s by default), not the 1 s a hold of requests may last; a stall longer
+ * than that still fails the switch at f, and the old version serves on.
+ */
+function stallMidPreCopy(stallMs: number): { pair: CorePair; failed: string[] } {
+  const pair = new CorePair([FROM, FROM], {});
+  for (const board of [0, 1] as const) pair.boot(board, { otherVersion: TO.version });
+  pair.runUntil(() => pair.whole, 60_000);
+  const rom = new BootRom(pair, FROM, TO);
+  const writer = new RetryingWriter(pair);
+  const runUntil = (done: () => boolean, limitMs: number) =>
+    pair.runUntil(() => {
+      rom.step();
+      writer.step();
+      return done();
+    }, limitMs);
+  if (pair.core(0).switchToOther(pair.nowMs) !== null) throw new Error('switch refused');
+  const preCopy = () =>
+    pair.events.some((e) => e.event.kind === 'role' && e.event.cause === 'pre-copy-to-new-version');
+  runUntil(preCopy, 20_000);
+  pair.run(50);
+  pair.freeze(1, stallMs);
+  const failed = () => pair.events.some((e) => e.event.kind === 'switch' && !e.event.ok);
+  const onTarget = () =>
+    pair.whole && pair.cores.every((c) => c?.hello.version === TO.version && !c.hello.testMode);
+  runUntil(() => onTarget() || failed(), 60_000);
+  const details = pair
+    .eventsOf('switch')
+    .flatMap((e) => (e.kind === 'switch' && !e.ok ? [`${e.step}: ${e.detail}`] : []));
+  return { pair, failed: details };
+}
+
+for (const stallMs of [1500, 2500])
+  test(`the new version stalled ${stallMs} ms mid pre-copy: the switch waits for it and completes`, (t) => {
+    const { failed } = stallMidPreCopy(stallMs);
+    t.deepEqual(failed, []);
+  });
+
+test('the new version stalled longer than it may take to boot mid pre-copy: the switch fails at f, on the old version', (t) => {
+  const { pair, failed } = stallMidPreCopy(5000);
+  t.deepEqual(failed, ['f: the big checkpoint made no progress for 3000 ms']);
+  t.is(pair.core(0).hello.version, FROM.version);
+});

@@ -172,8 +172,9 @@ test.serial(
     // cut lands while the backup reboots or while the big checkpoint's rounds
     // cross (the whole switch takes a few hundred bytes and about 100 ms, so
     // where exactly depends on how fast the host reacts): the switch either
-    // fails (the pre-copy makes no progress for 1 s) or, when the new version
-    // had not joined yet, goes on once the cable is back. Either way the pair
+    // fails (no progress for 1 s in the last round's hold) or goes on once
+    // the cable is back (the pre-copy waits as long as the new version may
+    // take to boot, at least 3 s, and so does step d). Either way the pair
     // re-forms on one version with nothing lost.
     const lab = await startSwitchLab('ledger@2.0.0', 1);
     try {

@@ -79,6 +79,7 @@ import {
   switchBootLimitMs,
   switchRefusal,
   transferExpiresAtMs,
+  transferPatienceMs,
 } from './switch-procedure.ts';
 import { type AppState, applyEntry, type Decided, decide } from './transactions.ts';
 
@@ -1448,7 +1449,7 @@ export class PairCore {
       } else if (bigCheckpointUnderWay(role) && now > transferExpiresAtMs(this.config, role)) {
         this.#failSwitch(
           'f',
-          `the big checkpoint made no progress for ${this.config.switchHoldTimeoutMs} ms`,
+          `the big checkpoint made no progress for ${transferPatienceMs(this.config, role)} ms`,
         );
       }
     }

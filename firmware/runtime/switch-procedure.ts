@@ -177,12 +177,23 @@ export function isFinalRound(config: PairConfig, preCopy: PreCopy, bytes: number
 }
 
 /**
- * When the big checkpoint gives up (its pre-copy, or the hold for its last
- * round): after `switchHoldTimeoutMs` without progress. Time limits follow measured progress, not the line
- * rate: a checkpoint stream carries well under the line rate.
+ * How long the big checkpoint may go without progress before the switch
+ * gives up. While the last round crosses, requests are held:
+ * `switchHoldTimeoutMs`. During the pre-copy they are served, and a new
+ * version slow to take a round (a microcontroller-class engine inside one
+ * long call on a busy machine) costs only time: it has as long as it had
+ * to boot (`bootLimitMs`). Time limits follow measured progress, not the
+ * line rate: a checkpoint stream carries well under the line rate.
  */
+export function transferPatienceMs(config: PairConfig, role: Switching): number {
+  return role.step === 'pre-copy'
+    ? Math.max(role.bootLimitMs, config.switchHoldTimeoutMs)
+    : config.switchHoldTimeoutMs;
+}
+
+/** When the big checkpoint gives up (its pre-copy, or the hold for its last round). */
 export function transferExpiresAtMs(config: PairConfig, role: Switching): number {
-  return role.progressMs + config.switchHoldTimeoutMs;
+  return role.progressMs + transferPatienceMs(config, role);
 }
 
 /** Held requests in batches that fit a frame. */

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { BoardStatus } from '../../boards/management.ts';
 import type { LabConfig } from '../lab/lab-config.ts';
 import type { BoardClient } from '../pair/board-client.ts';
-import { readBoardStatuses, roleOf, waitForBoards } from '../pair/board-watch.ts';
+import { readBoardStatusesPatiently, roleOf, waitForBoards } from '../pair/board-watch.ts';
 import { markServingVersions, PairJournal } from '../pair/pair-journal.ts';
 import { isSettled } from '../pair-whole.ts';
 import { checkFinalState, type PairState, readPairState } from './final-state.ts';
@@ -69,7 +69,7 @@ export async function runUnderLoad(
   const journal = new PairJournal(pair.hosts);
   try {
     await journal.start();
-    const before = await readBoardStatuses(pair.hosts);
+    const before = await readBoardStatusesPatiently(pair.hosts);
     const primary = before.findIndex((s) => roleOf(s) === 'primary');
     const start = await readPairState(pair.hosts[primary]);
     load.history.startFrom(start.txn, start.state, start.version);

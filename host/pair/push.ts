@@ -48,6 +48,15 @@ export const PUSH_WINDOW_CHUNKS = 4;
  * after this many resyncs.
  */
 export const PUSH_RESYNCS_WITHOUT_PROGRESS_MAX = 3;
+/**
+ * Each resync that finds the board no further on halves the chunks, at
+ * most this many times (4,032 bytes to 504: 0.35 s on the line at 115200
+ * to 44 ms). A frame is lost where the board or the line stalls mid-way
+ * (the board drops a frame whose bytes stop for FRAME_CUT_SHORT_AFTER_MS,
+ * 100 ms): on a loaded machine an XS board is inside a long call into its
+ * engine so often that a 4 KB chunk seldom crosses whole.
+ */
+export const PUSH_CHUNK_HALVINGS_MAX = 3;
 /** Reply time allowed on top of the line time of what is queued ahead of a request. */
 const PUSH_REPLY_SLACK_MS = 2000;
 /** push-end reads back and verifies the image. */
@@ -135,6 +144,7 @@ export async function pushToBoard(
   /** What the board held at the last push-begin answered, and the resyncs since it last held more. */
   let held = -1;
   let resyncsWithoutProgress = 0;
+  let halvings = 0;
   for (;;) {
     options.signal?.throwIfAborted();
     try {
@@ -151,7 +161,7 @@ export async function pushToBoard(
       written = begin.resumeAt;
       report();
       await sendWindowed(begin.resumeAt, image.length, window, options.signal, (offset) => {
-        const chunk = chunker.at(offset);
+        const chunk = chunker.at(offset, halvings);
         sentBytes += chunk.data.length;
         chunks += 1;
         const request =
@@ -176,6 +186,7 @@ export async function pushToBoard(
       if (!isResyncable(error) || resyncsWithoutProgress >= PUSH_RESYNCS_WITHOUT_PROGRESS_MAX)
         throw error;
       resyncsWithoutProgress += 1;
+      halvings = Math.min(PUSH_CHUNK_HALVINGS_MAX, halvings + 1);
     }
   }
   const end = (await board.request({ op: 'push-end' }, PUSH_END_TIMEOUT_MS)) as PushEndResult;
@@ -252,19 +263,21 @@ class Chunker {
     readonly compress: boolean,
   ) {}
 
-  at(offset: number): Chunk {
+  /** The chunk at `offset`, with every size limit halved `halvings` times. */
+  at(offset: number, halvings: number): Chunk {
+    const frameBytes = PUSH_CHUNK_MAX_BYTES >> halvings;
     if (this.compress) {
-      // The most image bytes whose deflate stream still fits one message.
-      for (let raw = PUSH_INFLATED_CHUNK_MAX_BYTES; raw > PUSH_CHUNK_MAX_BYTES; raw /= 2) {
+      // The most image bytes whose deflate stream still fits the frame.
+      for (let raw = PUSH_INFLATED_CHUNK_MAX_BYTES >> halvings; raw > frameBytes; raw /= 2) {
         const plain = this.image.subarray(offset, offset + raw);
         const data = deflateRawSync(plain);
-        if (data.length <= PUSH_CHUNK_MAX_BYTES && data.length < plain.length) {
+        if (data.length <= frameBytes && data.length < plain.length) {
           return { length: plain.length, data, raw: plain.length };
         }
         if (plain.length < raw) break;
       }
     }
-    const plain = this.image.subarray(offset, offset + PUSH_CHUNK_MAX_BYTES);
+    const plain = this.image.subarray(offset, offset + frameBytes);
     if (this.compress) {
       const data = deflateRawSync(plain);
       if (data.length < plain.length) return { length: plain.length, data, raw: plain.length };
