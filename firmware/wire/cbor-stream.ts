@@ -12,7 +12,19 @@
  * is allocated from a declared length before the bytes arrive: arrays grow
  * as their items come, strings as their bytes do.
  */
-import { float16 } from './cbor-decode.ts';
+import { simpleValue } from './cbor-decode.ts';
+import {
+  checkArgument,
+  checkHead,
+  INFO_EIGHT_BYTES,
+  INFO_ONE_BYTE,
+  MAJOR_ARRAY,
+  MAJOR_BYTES,
+  MAJOR_MAP,
+  MAJOR_NEGATIVE,
+  MAJOR_TEXT,
+  MAJOR_UNSIGNED,
+} from './cbor-heads.ts';
 import {
   type CborLimits,
   noItemsAdmitted,
@@ -24,24 +36,6 @@ import {
 import { isProtoKey } from './cbor-scan.ts';
 import { MessageError } from './errors.ts';
 import { readUtf8 } from './utf8.ts';
-
-const MAJOR_UNSIGNED = 0;
-const MAJOR_NEGATIVE = 1;
-const MAJOR_BYTES = 2;
-const MAJOR_TEXT = 3;
-const MAJOR_ARRAY = 4;
-const MAJOR_MAP = 5;
-const MAJOR_TAG = 6;
-
-const INFO_ONE_BYTE = 24;
-const INFO_TWO_BYTES = 25;
-const INFO_FOUR_BYTES = 26;
-const INFO_EIGHT_BYTES = 27;
-const INFO_INDEFINITE = 31;
-const SIMPLE_FALSE = 20;
-const SIMPLE_TRUE = 21;
-const SIMPLE_NULL = 22;
-const SIMPLE_UNDEFINED = 23;
 
 /** The longest head: the initial byte and an 8-byte argument. */
 const HEAD_BYTES_MAX = 9;
@@ -176,30 +170,8 @@ export class CborStream {
     const info = initial & 0x1f;
     const top = this.#open[this.#open.length - 1];
     const isKey = top?.isMap === true && top.key === null;
-    if (major === MAJOR_TAG) {
-      throw new MessageError('unsupported', `tag at byte ${at}: messages use no CBOR tags`);
-    }
-    if (isKey && major !== MAJOR_TEXT) {
-      throw new MessageError(
-        'unsupported',
-        `map key at byte ${at} is not a text string (major type ${major})`,
-      );
-    }
-    if (info === INFO_INDEFINITE) {
-      if (major >= MAJOR_BYTES && major <= MAJOR_MAP) {
-        throw new MessageError(
-          'unsupported',
-          `indefinite-length item at byte ${at}: only definite lengths are accepted`,
-        );
-      }
-      throw new MessageError(
-        'malformed',
-        `stray break or invalid head 0x${initial.toString(16)} at byte ${at}`,
-      );
-    }
-    if (info > INFO_EIGHT_BYTES) {
-      throw new MessageError('malformed', `reserved additional information ${info} at byte ${at}`);
-    }
+    checkHead(initial, isKey, at);
+    checkArgument(initial, at);
     let argument = info;
     if (info >= INFO_ONE_BYTE) {
       argument = 0;
@@ -210,22 +182,10 @@ export class CborStream {
     switch (major) {
       case MAJOR_UNSIGNED:
       case MAJOR_NEGATIVE:
-        if (info === INFO_EIGHT_BYTES) {
-          throw new MessageError(
-            'unsupported',
-            `64-bit integer at byte ${at}: integers beyond 32 bits must be floats`,
-          );
-        }
         this.#place(major === MAJOR_UNSIGNED ? argument : -1 - argument);
         return;
       case MAJOR_BYTES:
       case MAJOR_TEXT: {
-        if (info === INFO_EIGHT_BYTES) {
-          throw new MessageError(
-            'unsupported',
-            `string at byte ${at} has an 8-byte length: lengths take at most 4 bytes`,
-          );
-        }
         const string: Gathering = { major, isKey, at, left: argument, pieces: [] };
         if (argument === 0) this.#endString(string, bytes, start, start);
         else this.#string = string;
@@ -233,13 +193,6 @@ export class CborStream {
       }
       case MAJOR_ARRAY:
       case MAJOR_MAP: {
-        const what = major === MAJOR_MAP ? 'map' : 'array';
-        if (info === INFO_EIGHT_BYTES) {
-          throw new MessageError(
-            'unsupported',
-            `${what} at byte ${at} has an 8-byte length: lengths take at most 4 bytes`,
-          );
-        }
         if (this.#open.length >= this.#limits.depthMax) throw tooDeep(at, this.#limits);
         const children = major === MAJOR_MAP ? argument * 2 : argument;
         this.#items += children;
@@ -250,7 +203,7 @@ export class CborStream {
         return;
       }
       default:
-        this.#place(simple(info, bytes, start, at));
+        this.#place(simpleValue(info, bytes, start + 1));
     }
   }
 
@@ -296,31 +249,6 @@ export class CborStream {
 function headLength(initial: number): number {
   const info = initial & 0x1f;
   return info >= INFO_ONE_BYTE && info <= INFO_EIGHT_BYTES ? 1 + (1 << (info - INFO_ONE_BYTE)) : 1;
-}
-
-/** A simple value or float from its head at `start` in `bytes`. */
-function simple(info: number, bytes: Uint8Array, start: number, at: number): unknown {
-  switch (info) {
-    case SIMPLE_FALSE:
-      return false;
-    case SIMPLE_TRUE:
-      return true;
-    case SIMPLE_NULL:
-      return null;
-    case SIMPLE_UNDEFINED:
-      return undefined;
-    case INFO_TWO_BYTES:
-      return float16(((bytes[start + 1] as number) << 8) | (bytes[start + 2] as number));
-    case INFO_FOUR_BYTES:
-      return new DataView(bytes.buffer, bytes.byteOffset + start + 1, 4).getFloat32(0);
-    case INFO_EIGHT_BYTES:
-      return new DataView(bytes.buffer, bytes.byteOffset + start + 1, 8).getFloat64(0);
-    default:
-      throw new MessageError(
-        'unsupported',
-        `simple value at byte ${at}: only false, true, null, undefined and floats are accepted`,
-      );
-  }
 }
 
 /** The pieces as one Uint8Array. */
