@@ -251,8 +251,8 @@ function headLength(initial: number): number {
   return info >= INFO_ONE_BYTE && info <= INFO_EIGHT_BYTES ? 1 + (1 << (info - INFO_ONE_BYTE)) : 1;
 }
 
-/** The pieces as one Uint8Array. */
-function joined(pieces: readonly Uint8Array[]): Uint8Array {
+/** The pieces as one Uint8Array (the one piece itself when there is only one). */
+export function joined(pieces: readonly Uint8Array[]): Uint8Array {
   if (pieces.length === 1) return pieces[0] as Uint8Array;
   let length = 0;
   for (const piece of pieces) length += piece.length;
