@@ -1,12 +1,15 @@
 /**
  * A client's request may reach the primary twice: the copy a switch held and
  * handed over with the roles (step g), and the client's own resend when the
- * new primary announces itself. If the first copy's handler fails (an error
- * reply, which the reply cache does not keep) the second may run, and its ok
- * reply reaches a client that has already taken the error as the answer
- * (simulator seed 504 in the replay model). The client still reports what it
- * sent, so the history replays that request; a late reply that contradicts
- * the request, or a second transaction for it, is still caught.
+ * new primary announces itself. When the first copy's handler failed, the
+ * pair once answered `bad-request` without keeping the answer, the second
+ * copy ran, and its ok reply reached a client that had already taken the
+ * error as the answer (simulator seed 504 in the replay model). The pair now
+ * records the refusal as a transaction (test/bad-request-cached.test.ts), so
+ * a run after it is a second execution. An error without a transaction
+ * still settles nothing: the client reports what it sent, so the history
+ * replays that request; a late reply that contradicts the request, or a
+ * second transaction for it, is still caught.
  */
 import test from 'ava';
 import { ledgerV1 } from '../firmware/apps/ledger/index.ts';
@@ -117,4 +120,16 @@ test('a late ok reply naming another transaction for an acknowledged request is 
     ['executed-twice'],
   );
   t.is(setup.h.duplicated, 1);
+});
+
+test('an ok reply after a bad-request the pair recorded as a transaction is a second execution', (t) => {
+  const setup = clientAndHistory();
+  firstRequest(setup);
+  setup.client.onReply({ ...handlerFailed, txn: 1 });
+  setup.client.onReply(okReply(setup.h, undefined, 2));
+  t.deepEqual(
+    setup.h.violations.map((v) => v.kind),
+    ['executed-twice'],
+  );
+  t.is(setup.h.acknowledged, 0, 'a refusal is not an acknowledgement');
 });

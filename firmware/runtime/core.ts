@@ -103,21 +103,29 @@ interface SavedReply {
   readonly txn: number;
   /** The transaction was a refusal for want of room in the store (`reply` is null). */
   readonly storeFull?: StoreFull;
+  /** The transaction was a `bad-request` refusal with this message (`reply` is null). */
+  readonly badRequest?: string;
 }
 
 /** What a checkpoint entry leaves in the reply cache, `reply` being what applying it answered. */
 function savedReplyOf(entry: CheckpointEntry, reply: unknown): SavedReply {
-  const { txn, storeFull } = entry;
+  const { txn, storeFull, badRequest } = entry;
+  if (badRequest !== undefined) return { reply: null, txn, badRequest };
   return storeFull === undefined ? { reply, txn } : { reply: null, txn, storeFull };
 }
 
 /** The reply a client gets for a cached transaction. */
 function replyFromSaved(clientId: string, syncId: number, saved: SavedReply): ClientReply {
-  const { txn, storeFull } = saved;
+  const { txn, storeFull, badRequest } = saved;
+  if (badRequest !== undefined)
+    return { clientId, syncId, ok: false, error: 'bad-request', message: badRequest, txn };
   if (storeFull === undefined) return { clientId, syncId, ok: true, reply: saved.reply, txn };
   const message = storeFullMessage(storeFull);
   return { clientId, syncId, ok: false, error: 'store-full', message, txn };
 }
+
+/** Most characters of a `bad-request` refusal's message kept: it travels in a checkpoint entry and stays in the reply cache. */
+const BAD_REQUEST_MESSAGE_MAX = 160;
 
 /** A history read back from the durable store, ready to serve from. */
 interface StoredHistory {
@@ -607,17 +615,14 @@ export class PairCore {
       decided = decide(this.app, this.#state, request);
       if (decided.entryBytes > CHECKPOINT_BATCH_BYTES_MAX) {
         // Nothing changed yet: a request whose checkpoint cannot travel is refused, not half done.
-        this.#replyError(
-          clientId,
-          syncId,
-          'bad-request',
-          `its checkpoint entry is ${decided.entryBytes} bytes, over the ${CHECKPOINT_BATCH_BYTES_MAX} a frame carries`,
-        );
+        this.#refuse(request, {
+          badRequest: `its checkpoint entry is ${decided.entryBytes} bytes, over the ${CHECKPOINT_BATCH_BYTES_MAX} a frame carries`,
+        });
         return;
       }
       const judged = this.#judgeRoom(decided);
       if (judged.kind === 'refused') {
-        this.#refuseForRoom(request, judged.storeFull);
+        this.#refuse(request, { storeFull: judged.storeFull });
         return;
       }
       state =
@@ -625,7 +630,7 @@ export class PairCore {
     } catch (error) {
       const message =
         error instanceof AppInputError ? error.message : `handler failed: ${String(error)}`;
-      this.#replyError(clientId, syncId, 'bad-request', message);
+      this.#refuse(request, { badRequest: message });
       return;
     }
     this.#state = state;
@@ -655,15 +660,29 @@ export class PairCore {
     return judged;
   }
 
-  /** A request the state has no room for: a transaction that changes nothing, answered `store-full`. */
-  #refuseForRoom(
+  /**
+   * A request refused: its handler threw or its entry cannot travel
+   * (`bad-request`), or the state has no room for it in the store
+   * (`store-full`). A transaction that changes nothing: the cache and the
+   * backup keep the answer, so a later copy of the request gets it too, never
+   * a run on a state where it would succeed.
+   */
+  #refuse(
     request: { readonly txn: number; readonly clientId: string; readonly syncId: number },
-    storeFull: StoreFull,
+    refusal: { readonly storeFull: StoreFull } | { readonly badRequest: string },
   ): void {
     const { txn, clientId, syncId } = request;
-    const entry: CheckpointEntry = { txn, clientId, syncId, storeFull };
+    const entry: CheckpointEntry =
+      'storeFull' in refusal
+        ? { txn, clientId, syncId, storeFull: refusal.storeFull }
+        : {
+            txn,
+            clientId,
+            syncId,
+            badRequest: refusal.badRequest.slice(0, BAD_REQUEST_MESSAGE_MAX),
+          };
     this.#txn = txn;
-    this.#room?.refusalCached();
+    this.#room?.refusalCached(entry.badRequest);
     const saved = savedReplyOf(entry, null);
     const bytes = encodedLength(entryToWire(entry), ENVELOPE_LIMITS);
     this.#commit(entry, bytes, saved, replyFromSaved(clientId, syncId, saved));

@@ -94,6 +94,8 @@ export interface CheckpointEntry {
   readonly seed?: number;
   /** Either model: the request was refused for want of room in the store, and changed nothing. */
   readonly storeFull?: StoreFull;
+  /** Either model: the request was refused `bad-request` (its handler threw), and changed nothing; the refusal's message. */
+  readonly badRequest?: string;
 }
 
 export interface HeldRequest {
@@ -209,7 +211,7 @@ export type ClientReply =
       readonly ok: false;
       readonly error: ClientErrorCode;
       readonly message: string;
-      /** The transaction that recorded the refusal (`store-full` only): a retry gets the same answer. */
+      /** The transaction that recorded the refusal (`store-full` and `bad-request`): a retry gets the same answer. */
       readonly txn?: number;
     };
 
@@ -279,9 +281,11 @@ function parseHello(value: unknown): Hello {
  * Checkpoint entries travel as arrays, the bulk of the interconnect's load:
  * state model [txn, clientId, syncId, update, reply];
  * replay model [txn, clientId, syncId, request, nowMs, seed];
- * a refusal, either model [txn, clientId, syncId, [snapshotBytes, snapshotBytesMax]].
+ * a refusal, either model [txn, clientId, syncId, [snapshotBytes, snapshotBytesMax]] (store full)
+ * or [txn, clientId, syncId, message] (bad request).
  */
 export function entryToWire(e: CheckpointEntry): unknown[] {
+  if (e.badRequest !== undefined) return [e.txn, e.clientId, e.syncId, e.badRequest];
   if (e.storeFull !== undefined)
     return [e.txn, e.clientId, e.syncId, [e.storeFull.snapshotBytes, e.storeFull.snapshotBytesMax]];
   return e.nowMs === undefined
@@ -297,6 +301,7 @@ export function parseEntry(value: unknown): CheckpointEntry {
   // Literals, not a spread of a shared head: this runs for every entry a backup applies.
   if (e.length === 5) return { txn, clientId, syncId, update: e[3], reply: e[4] };
   if (e.length === 4) {
+    if (typeof e[3] === 'string') return { txn, clientId, syncId, badRequest: e[3] };
     const sizes = list(e[3], 'entry.storeFull');
     const storeFull = {
       snapshotBytes: count(sizes[0], 'entry.storeFull.snapshotBytes'),

@@ -107,9 +107,10 @@ export class StoreRoom {
     this.#snapshotBytes += measure(clientId) + SESSION_OVERHEAD_BYTES;
   }
 
-  /** The reply cache keeps a refusal. */
-  refusalCached(): void {
-    this.#snapshotBytes += CACHED_REPLY_OVERHEAD_BYTES;
+  /** The reply cache keeps a refusal, with its message if it has one. */
+  refusalCached(message?: string): void {
+    this.#snapshotBytes +=
+      CACHED_REPLY_OVERHEAD_BYTES + (message === undefined ? 0 : measure(message));
   }
 
   /**

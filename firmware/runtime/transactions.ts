@@ -3,7 +3,7 @@
  * backup, in either checkpoint model: `state` sends the update and the
  * reply; `replay` sends the request with the time and seed it drew, and the
  * backup runs the handler again to the same decision. An entry may also
- * record a refusal of the runtime's (`storeFull`): the request changed
+ * record a refusal (`storeFull`, `badRequest`): the request changed
  * nothing, in either model.
  */
 import type { AnyApp, HandlerContext } from '../app.ts';
@@ -60,7 +60,8 @@ export function applyEntry(
   state: AppState,
   entry: CheckpointEntry,
 ): { readonly state: AppState; readonly reply: unknown } {
-  if (entry.storeFull !== undefined) return { state, reply: null };
+  if (entry.storeFull !== undefined || entry.badRequest !== undefined)
+    return { state, reply: null };
   if (app.checkpoint === 'state')
     return { state: app.apply(state, entry.update), reply: entry.reply };
   const decision = app.handle(

@@ -31,11 +31,15 @@ export interface Acknowledged {
   readonly body: unknown;
   readonly reply: unknown;
   readonly txn: number;
-  /** The pair refused it for want of room in its store (`store-full`): a transaction that changed nothing. */
-  readonly refused?: true;
+  /**
+   * The pair refused it as a transaction that changed nothing: for want of
+   * room in its store (`store-full`), or because it could not run
+   * (`bad-request`: its handler threw).
+   */
+  readonly refused?: 'store-full' | 'bad-request';
 }
 
-/** An error reply as a client got it; a `store-full` refusal carries the transaction that recorded it. */
+/** An error reply as a client got it; a `store-full` or `bad-request` refusal carries the transaction that recorded it. */
 export interface ErrorAnswer {
   readonly error: string;
   readonly message: string;
@@ -218,11 +222,12 @@ export class History {
 
   /**
    * A client got an error; only `too-old` means the pair broke a promise (a
-   * retry must find its reply). A `store-full` refusal holds its transaction
-   * (it changed nothing): the history keeps it in its place.
+   * retry must find its reply). A `store-full` or `bad-request` refusal holds
+   * its transaction (it changed nothing): the history keeps it in its place,
+   * and a later run of the same request is a second execution.
    */
   refuse(at: number, request: ClientRequest, reply: ErrorAnswer): void {
-    if (reply.error === 'store-full' && reply.txn !== undefined) {
+    if ((reply.error === 'store-full' || reply.error === 'bad-request') && reply.txn !== undefined) {
       const { clientId, syncId, body } = request;
       this.record(at, {
         clientId,
@@ -230,7 +235,7 @@ export class History {
         body,
         reply: reply.error,
         txn: reply.txn,
-        refused: true,
+        refused: reply.error,
       });
       return;
     }
@@ -290,8 +295,8 @@ export class History {
     }
     bySync.set(ack.syncId, record);
     epoch.byTxn.set(ack.txn, record);
-    if (ack.refused) this.refusedStoreFull += 1;
-    else this.acknowledged += 1;
+    if (ack.refused === 'store-full') this.refusedStoreFull += 1;
+    else if (ack.refused === undefined) this.acknowledged += 1;
   }
 
   /**

@@ -1288,8 +1288,8 @@ class World {
         this.history.acknowledge(this.queue.now, request, reply);
       },
       refused: (request: ClientRequest, reply: ErrorAnswer) => {
-        // A store-full refusal is an answer the pair recorded: the pair serves.
-        if (reply.error === 'store-full') this.#acknowledged();
+        // A refusal the pair recorded as a transaction is an answer: the pair serves.
+        if (reply.txn !== undefined) this.#acknowledged();
         this.history.refuse(this.queue.now, request, reply);
       },
       waited: (ms: number) => {

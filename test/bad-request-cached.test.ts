@@ -1,0 +1,64 @@
+/**
+ * One request, one answer (issue 9): a request the primary refused
+ * `bad-request` (its handler threw, or its entry could not travel) is a
+ * transaction that changed nothing, kept in the reply cache and held by the
+ * backup. A copy of it that arrives later (a resend, a copy held across a
+ * switch) gets the same refusal, never a run, even once the state changed so
+ * that the handler would now succeed, and even on the board that took over.
+ */
+import test from 'ava';
+import { type AnyApp, AppInputError, type CheckpointModel, defineApp } from '../firmware/app.ts';
+import type { ClientReply } from '../firmware/runtime/messages.ts';
+import { CorePair } from './helpers/core-pair.ts';
+
+/** A counter whose handler fails (an app bug) on a `risky` request while the count is even. */
+function flakyCounter(checkpoint: CheckpointModel): AnyApp {
+  return defineApp<{ n: number }, { risky: boolean }, number, number>({
+    name: 'flaky',
+    version: '1.0.0',
+    stateVersion: 1,
+    checkpoint,
+    init: () => ({ n: 0 }),
+    parseRequest: (body) => {
+      if (typeof body !== 'object' || body === null) throw new AppInputError('expected an object');
+      return { risky: (body as { risky?: unknown }).risky === true };
+    },
+    handle: (state, request) => {
+      if (request.risky && state.n % 2 === 0) throw new Error('even count');
+      return { update: state.n + 1, reply: state.n + 1 };
+    },
+    apply: (state, n) => ({ n }),
+  });
+}
+
+function ask(pair: CorePair, board: 0 | 1, syncId: number, body: unknown): ClientReply {
+  const before = pair.replies.length;
+  pair.request(board, 'c', syncId, body);
+  pair.runUntil(() => pair.replies.length > before);
+  return pair.replies.at(-1) as ClientReply;
+}
+
+for (const model of ['state', 'replay'] as const satisfies readonly CheckpointModel[]) {
+  test(`${model} model: a request refused bad-request gets the same refusal again, after the state changed and after a takeover`, (t) => {
+    const pair = new CorePair([flakyCounter(model), flakyCounter(model)], {
+      heartbeatIntervalMs: 20,
+    });
+    pair.runUntil(() => pair.whole);
+
+    const refusal = ask(pair, 0, 1, { risky: true });
+    if (refusal.ok) return t.fail(`the risky request ran: ${JSON.stringify(refusal)}`);
+    t.is(refusal.error, 'bad-request');
+    t.is(typeof refusal.txn, 'number', 'the refusal is a transaction');
+
+    // The count is odd now: the same request would succeed if it ran.
+    t.like(ask(pair, 0, 2, {}), { ok: true, reply: 1 });
+    t.deepEqual(ask(pair, 0, 1, { risky: true }), refusal, 'a resend is answered from the cache');
+    t.like(ask(pair, 0, 3, {}), { ok: true, reply: 2 }, 'the refused request changed nothing');
+
+    // The backup holds the refusal.
+    pair.powerOff(0);
+    pair.runUntil(() => pair.cores[1]?.serving === true);
+    t.like(ask(pair, 1, 4, {}), { ok: true, reply: 3 });
+    t.deepEqual(ask(pair, 1, 1, { risky: true }), refusal, 'the new primary gives the same answer');
+  });
+}
