@@ -27,7 +27,7 @@ function flakyCounter(checkpoint: CheckpointModel): AnyApp {
       if (request.risky && state.n % 2 === 0) throw new Error('even count');
       return { update: state.n + 1, reply: state.n + 1 };
     },
-    apply: (state, n) => ({ n }),
+    apply: (_state, n) => ({ n }),
   });
 }
 

@@ -91,7 +91,10 @@ test('a request whose checkpoint entry cannot fit a frame is refused and changes
   const reply = pair.replies[0];
   t.is(reply?.ok, false);
   t.is(reply?.ok === false ? reply.error : '', 'bad-request');
-  t.is(pair.core(0).txn, 0);
+  // The refusal is a transaction that changed nothing, held by the backup too.
+  t.is(reply?.txn, 1);
+  for (const board of [0, 1] as const) t.deepEqual(pair.core(board).state, { n: 0 });
+  t.is(pair.core(1).txn, 1);
   t.is(pair.core(0).role, 'primary');
 });
 
