@@ -636,3 +636,48 @@ test('one path and no fence: a cable cut right after the roles were offered neve
   }, 60_000);
   t.true(pair.whole);
 });
+
+test('one path with a fence: a cable cut right after the roles were offered loses no acknowledged request', (t) => {
+  // Wide seed 4982: the old primary, having offered its roles, took DSR
+  // dropping on its only path for the new version's power loss at once,
+  // served alone and acknowledged the requests it held, while the new
+  // version (a backup by then) took over on the same drop and fenced it:
+  // those acknowledgements were lost. With a fence, a drop proves a power
+  // loss only once the partner had the time to fence us and did not.
+  const v1 = ledgerV1('state');
+  const v2 = ledgerV2('state');
+  const pair = new CorePair([v1, v1], { pathCount: 1, fenceWired: true });
+  for (const board of [0, 1] as const) pair.boot(board, { otherVersion: '2.0.0' });
+  pair.runUntil(() => pair.whole, 60_000);
+  t.is(pair.core(0).switchToOther(pair.nowMs), null);
+  const offered = () =>
+    pair.events.some((e) => e.event.kind === 'role' && e.event.cause === 'roles-offered');
+  // A new client every millisecond: some of them are held when the roles are offered.
+  let clients = 0;
+  const open = (board: 0 | 1) =>
+    pair.request(board, `c${++clients}`, 1, { op: 'open', account: `a${clients}` });
+  while (!offered()) {
+    pair.run(1);
+    if (pair.cores[1] == null) pair.boot(1, { testMode: true, otherVersion: '1.0.0' }, v2);
+    open(0);
+  }
+  pair.unplug(0);
+  // A fenced board boots what the switch left in its slots: the new version.
+  pair.apps[0] = v2;
+  pair.run(1500);
+  pair.unplug(0, false);
+  pair.runUntil(() => {
+    for (const board of [0, 1] as const)
+      if (pair.cores[board] == null) pair.boot(board, { testMode: false, otherVersion: '' }, v2);
+    return pair.whole;
+  }, 60_000);
+  const acknowledged = pair.replies.filter((r) => r.ok && r.syncId === 1);
+  t.true(acknowledged.length > 0);
+  const primary = pair.cores.findIndex((c) => c?.role === 'primary') as 0 | 1;
+  for (const ack of acknowledged) {
+    const before = pair.replies.length;
+    pair.request(primary, ack.clientId, 1, { op: 'open', account: 'retry' });
+    pair.runUntil(() => pair.replies.length > before);
+    t.deepEqual(pair.replies.at(-1), ack, `${ack.clientId}#1: a retry finds what was acknowledged`);
+  }
+});

@@ -420,7 +420,8 @@ export class PairCore {
     const roundDue = role.name === 'switching' && role.preCopy?.acknowledged === true;
     if (this.#channel.sendable > 0 || this.#chunksOut.length > 0 || roundDue)
       wake = Math.min(wake, lineFreeMs);
-    if (this.#holdsBackup() && this.#offProvesPowerLoss())
+    const handedOver = role.name === 'switching' && role.step === 'handed-over';
+    if ((this.#holdsBackup() || handedOver) && this.#offProvesPowerLoss())
       wake = Math.min(wake, this.#detector.offSettledWakeMs());
     if (role.name === 'backup' || (this.#joinerMidTransfer() && !this.#detector.partnerUp))
       wake = Math.min(wake, this.#detector.takeoverWakeMs());
@@ -1502,8 +1503,13 @@ export class PairCore {
       // a silent one may be stalled, and may take over once it is not. DSR
       // dropping proves it only where a cut cable cannot look the same
       // (#offProvesPowerLoss): with one path and no fence the new version,
-      // a backup by now, takes over on it, and we must not serve again.
-      const powerLost = this.#links.partnerOff && this.#offProvesPowerLoss();
+      // a backup by now, takes over on it, and we must not serve again; with
+      // a fence, only once it stayed low for as long as the new version
+      // takes to fence us.
+      const powerLost =
+        this.#links.partnerOff &&
+        this.#offProvesPowerLoss() &&
+        this.#detector.partnerOffSettled(this.#now);
       if (powerLost || role.rolesTaken) this.#onNewVersionGone(role, 'went silent');
     }
   }
