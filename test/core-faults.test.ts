@@ -681,3 +681,53 @@ test('one path with a fence: a cable cut right after the roles were offered lose
     t.deepEqual(pair.replies.at(-1), ack, `${ack.clientId}#1: a retry finds what was acknowledged`);
   }
 });
+
+test('wires stalled once the new version holds the last round: the old primary does not give the switch up on time alone, and nothing acknowledged is lost', (t) => {
+  // The hold for the last round gave up after switchHoldTimeoutMs without
+  // progress, sooner than the new version, a backup by then, takes over a
+  // silent primary (silenceTakeoverAfterMs). Serving alone from then on
+  // acknowledged what the new version never got (about 300 requests here),
+  // and its fence, held by the stalled wires, then reset the old primary.
+  const v1 = ledgerV1('state');
+  const v2 = ledgerV2('state');
+  const pair = new CorePair([v1, v1]);
+  for (const board of [0, 1] as const) pair.boot(board, { otherVersion: '2.0.0' });
+  pair.runUntil(() => pair.whole, 60_000);
+  const installs = () =>
+    pair.events.filter(
+      (e) =>
+        e.board === 1 && e.event.kind === 'role' && e.event.cause === 'big-checkpoint-installed',
+    ).length;
+  const before = installs();
+  t.is(pair.core(0).switchToOther(pair.nowMs), null);
+  // Each request opens an account: the final state shows what ran.
+  let accounts = 0;
+  const open = (board: 0 | 1) =>
+    pair.request(board, `c${accounts % 50}`, Math.floor(accounts / 50) + 1, {
+      op: 'open',
+      account: `a${++accounts}`,
+    });
+  // Until the new version (processor 2 on 2.0.0) holds the last round.
+  while (installs() === before) {
+    pair.run(1);
+    if (pair.cores[1] == null) pair.boot(1, { testMode: true, otherVersion: '1.0.0' }, v2);
+    open(0);
+  }
+  pair.apps[0] = v2;
+  pair.stallWires(1200);
+  for (let ms = 0; ms < 1500; ms++) {
+    pair.run(1);
+    const serving = ([0, 1] as const).find((b) => pair.cores[b]?.serving === true);
+    if (serving !== undefined) open(serving);
+  }
+  pair.runUntil(() => {
+    for (const board of [0, 1] as const)
+      if (pair.cores[board] == null) pair.boot(board, { testMode: false, otherVersion: '' }, v2);
+    return pair.whole;
+  }, 60_000);
+  const acknowledged = pair.replies.filter((r) => r.ok && r.syncId > 0).length;
+  const primary = pair.cores.find((c) => c?.role === 'primary');
+  const held = Object.keys((primary?.state as { accounts: object }).accounts).length;
+  t.true(acknowledged > 0);
+  t.true(held >= acknowledged, `${acknowledged} acknowledged, the pair holds ${held} accounts`);
+});

@@ -1466,7 +1466,11 @@ export class PairCore {
     if (role.name === 'switching') {
       if (role.step === 'awaiting-boot' && now - role.sinceMs > role.bootLimitMs) {
         this.#failSwitch('d', `no new version within ${role.bootLimitMs} ms`);
-      } else if (bigCheckpointUnderWay(role) && now > transferExpiresAtMs(this.config, role)) {
+      } else if (
+        bigCheckpointUnderWay(role) &&
+        now > transferExpiresAtMs(this.config, role) &&
+        !this.#newVersionMayHoldLastRound(role)
+      ) {
         this.#failSwitch(
           'f',
           `the big checkpoint made no progress for ${transferPatienceMs(this.config, role)} ms`,
@@ -1512,6 +1516,27 @@ export class PairCore {
         this.#detector.partnerOffSettled(this.#now);
       if (powerLost || role.rolesTaken) this.#onNewVersionGone(role, 'went silent');
     }
+  }
+
+  /**
+   * Once the last round went out, a silent new version may hold it: a backup
+   * by then, it takes over a silent primary and fences it, so serving alone
+   * would acknowledge what it never gets. Time proves nothing (a stalled line
+   * is silent as long as it likes): the switch gives up only once the new
+   * version is known not to serve, its power lost (DSR low and settled,
+   * where that proves it) or heard to be no backup. Meanwhile requests stay
+   * held, and `busy` once the hold is full.
+   */
+  #newVersionMayHoldLastRound(role: Switching): boolean {
+    if (role.step !== 'big-checkpoint') return false;
+    const detector = this.#detector;
+    if (
+      this.#links.partnerOff &&
+      this.#offProvesPowerLoss() &&
+      detector.partnerOffSettled(this.#now)
+    )
+      return false;
+    return !detector.partnerUp || this.#partnerStatus?.role === 'backup';
   }
 
   /**
