@@ -131,6 +131,19 @@ test('pauses shorter than cutShortAfterMs inside a frame change nothing', (t) =>
   t.deepEqual(errorCodesOf(events), []);
 });
 
+// The reader stalled (a loaded machine, a long call into an XS engine): the
+// rest of a frame its sender wrote whole waited in the UART and arrives long
+// after its start. It does not begin a frame, so it is the frame's rest.
+test('a long pause inside a frame whose rest does not begin a frame changes nothing', (t) => {
+  const decoder = new FrameDecoder({ cutShortAfterMs: 100 });
+  const payload = payloadWithoutSync(500, 6);
+  const frame = encodeFrame(payload);
+  t.deepEqual(decoder.push(frame.subarray(0, 200), 1000), []);
+  const events = decoder.push(frame.subarray(200), 1500);
+  t.deepEqual(payloadsOf(events), [payload]);
+  t.deepEqual(errorCodesOf(events), []);
+});
+
 test('decoder returns payload copies that later input does not overwrite', (t) => {
   const decoder = new FrameDecoder({ payloadMaxBytes: 16 });
   const first = payloadsOf(decoder.push(encodeFrame(Uint8Array.of(1, 2, 3))))[0];

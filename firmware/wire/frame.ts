@@ -21,8 +21,9 @@ export const FRAME_OVERHEAD_BYTES = FRAME_HEADER_BYTES + FRAME_TRAILER_BYTES;
 export const FRAME_PAYLOAD_MAX_BYTES = 4096;
 /**
  * A `cutShortAfterMs` for lines whose senders write each frame whole: longer
- * than any pause inside a frame (a stalled process included), shorter than
- * a client's retry.
+ * than any pause inside a frame a sender's stall makes, shorter than a
+ * client's retry. A reader's own stall does not cut a frame: the rest that
+ * waited for it does not begin a frame.
  */
 export const FRAME_CUT_SHORT_AFTER_MS = 100;
 /** The length field is a u16, so no limit may exceed this. */
@@ -37,9 +38,12 @@ export interface FrameDecoderOptions {
   payloadMaxBytes?: number;
   /**
    * A sender writes a frame's bytes back to back. When the bytes that would
-   * continue a frame come more than this long after the last ones, that frame
-   * was cut short (its sender lost power mid-frame): it is dropped, and the
-   * new bytes are read afresh. Needs the time passed to `push`. Off when unset.
+   * continue a frame come more than this long after the last ones and begin
+   * a frame of their own (a sync byte and a good header), that frame was cut
+   * short (its sender lost power mid-frame): it is dropped, and the new bytes
+   * are read afresh. Bytes that do not begin a frame are its rest, which
+   * waited while the reader stalled. Needs the time passed to `push`. Off
+   * when unset.
    */
   cutShortAfterMs?: number;
 }
@@ -118,6 +122,12 @@ function readUint32LittleEndian(bytes: Uint8Array, offset: number): number {
  * payloadMaxBytes + overhead bytes later), unless `cutShortAfterMs` is set
  * and the line fell silent that long after the cut: then at once.
  */
+/** Whether `bytes` begin with a frame's header (a sync byte and its CRC-8); fewer than a header's bytes that start with a sync byte may. */
+function beginsFrame(bytes: Uint8Array): boolean {
+  if (bytes[0] !== FRAME_SYNC_BYTE) return false;
+  return bytes.length < FRAME_HEADER_BYTES || crc8(bytes, 0, 3) === bytes[3];
+}
+
 export class FrameDecoder {
   readonly #payloadMaxBytes: number;
   readonly #cutShortAfterMs: number;
@@ -161,7 +171,11 @@ export class FrameDecoder {
   push(bytes: Uint8Array, nowMs = 0): FrameEvent[] {
     const events: FrameEvent[] = [];
     if (bytes.length > 0) {
-      if (this.#end > this.#start && nowMs - this.#lastBytesAtMs > this.#cutShortAfterMs) {
+      if (
+        this.#end > this.#start &&
+        nowMs - this.#lastBytesAtMs > this.#cutShortAfterMs &&
+        beginsFrame(bytes)
+      ) {
         this.#counters.bytesSkipped += this.#end - this.#start;
         this.reset();
         events.push({
