@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ImageEngine } from '../../boards/image-engine.ts';
 import { wallClockMs } from '../../boards/wall-clock.ts';
-import { type DemoPair, PAIR_TIMEOUT_MS, startDemoPair } from '../demo/demo-pair.ts';
+import {
+  type DemoPair,
+  PAIR_TIMEOUT_MS,
+  REJOIN_WAIT_MAX_MS,
+  startDemoPair,
+  waitForRejoin,
+} from '../demo/demo-pair.ts';
 import { type Excuse, falseTakeovers, isExcused } from '../history/takeover-excuses.ts';
 import { HubClient } from '../lab/hub/control.ts';
 import { readBoardStatuses, roleOf, waitForBoards } from '../pair/board-watch.ts';
@@ -99,13 +105,10 @@ export async function openBenchLab(options: {
       const pull = pulls.filter((p) => p.processor === processor).at(-1);
       await pair.lab.power(processor, true);
       if (pull !== undefined) pull.restoredAtWallMs = wallClockMs(performance.now());
-      const statuses = await waitForBoards(
-        pair.hosts,
-        (s) => roleOf(s[processor - 1]) === 'backup' && isWhole(s),
-        PAIR_TIMEOUT_MS,
-      );
-      if (statuses === null) {
-        throw new Error(`processor ${processor} did not rejoin within ${PAIR_TIMEOUT_MS} ms`);
+      if ((await waitForRejoin(pair.hosts, processor)) === null) {
+        throw new Error(
+          `processor ${processor} did not rejoin: it stopped moving towards backup for ${PAIR_TIMEOUT_MS} ms, or took over ${REJOIN_WAIT_MAX_MS} ms`,
+        );
       }
     },
     whole,

@@ -47,14 +47,14 @@ export function rejoinStage(status: BoardStatus | null): number {
   return 1 + REJOIN_ROLES.indexOf(roleOf(status));
 }
 
-/** Waits for `processor`, its power back, to rejoin as backup (null if it stops moving towards it). */
+/** Waits for `processor`, its power back, to rejoin as backup of a whole pair (null if it stops moving towards it). */
 export function waitForRejoin(
   hosts: readonly BoardClient[],
   processor: 1 | 2,
 ): Promise<(BoardStatus | null)[] | null> {
   return waitForBoardsWhileMoving(
     hosts,
-    (statuses) => roleOf(statuses[processor - 1]) === 'backup',
+    (statuses) => roleOf(statuses[processor - 1]) === 'backup' && isWhole(statuses),
     (statuses) => rejoinStage(statuses[processor - 1] ?? null),
     PAIR_TIMEOUT_MS,
     REJOIN_WAIT_MAX_MS,

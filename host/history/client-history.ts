@@ -227,7 +227,10 @@ export class History {
    * and a later run of the same request is a second execution.
    */
   refuse(at: number, request: ClientRequest, reply: ErrorAnswer): void {
-    if ((reply.error === 'store-full' || reply.error === 'bad-request') && reply.txn !== undefined) {
+    if (
+      (reply.error === 'store-full' || reply.error === 'bad-request') &&
+      reply.txn !== undefined
+    ) {
       const { clientId, syncId, body } = request;
       this.record(at, {
         clientId,
