@@ -31,13 +31,6 @@ function flakyCounter(checkpoint: CheckpointModel): AnyApp {
   });
 }
 
-function ask(pair: CorePair, board: 0 | 1, syncId: number, body: unknown): ClientReply {
-  const before = pair.replies.length;
-  pair.request(board, 'c', syncId, body);
-  pair.runUntil(() => pair.replies.length > before);
-  return pair.replies.at(-1) as ClientReply;
-}
-
 for (const model of ['state', 'replay'] as const satisfies readonly CheckpointModel[]) {
   test(`${model} model: a request refused bad-request gets the same refusal again, after the state changed and after a takeover`, (t) => {
     const pair = new CorePair([flakyCounter(model), flakyCounter(model)], {
@@ -45,20 +38,28 @@ for (const model of ['state', 'replay'] as const satisfies readonly CheckpointMo
     });
     pair.runUntil(() => pair.whole);
 
-    const refusal = ask(pair, 0, 1, { risky: true });
+    const refusal = pair.ask(0, 'c', 1, { risky: true });
     if (refusal.ok) return t.fail(`the risky request ran: ${JSON.stringify(refusal)}`);
     t.is(refusal.error, 'bad-request');
     t.is(typeof refusal.txn, 'number', 'the refusal is a transaction');
 
     // The count is odd now: the same request would succeed if it ran.
-    t.like(ask(pair, 0, 2, {}), { ok: true, reply: 1 });
-    t.deepEqual(ask(pair, 0, 1, { risky: true }), refusal, 'a resend is answered from the cache');
-    t.like(ask(pair, 0, 3, {}), { ok: true, reply: 2 }, 'the refused request changed nothing');
+    t.like(pair.ask(0, 'c', 2, {}), { ok: true, reply: 1 });
+    t.deepEqual(
+      pair.ask(0, 'c', 1, { risky: true }),
+      refusal,
+      'a resend is answered from the cache',
+    );
+    t.like(pair.ask(0, 'c', 3, {}), { ok: true, reply: 2 }, 'the refused request changed nothing');
 
     // The backup holds the refusal.
     pair.powerOff(0);
     pair.runUntil(() => pair.cores[1]?.serving === true);
-    t.like(ask(pair, 1, 4, {}), { ok: true, reply: 3 });
-    t.deepEqual(ask(pair, 1, 1, { risky: true }), refusal, 'the new primary gives the same answer');
+    t.like(pair.ask(1, 'c', 4, {}), { ok: true, reply: 3 });
+    t.deepEqual(
+      pair.ask(1, 'c', 1, { risky: true }),
+      refusal,
+      'the new primary gives the same answer',
+    );
   });
 }

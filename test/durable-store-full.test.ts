@@ -26,14 +26,6 @@ const TINY_STORE: StoreGeometry = {
 /** Most accounts the test opens before it expects the store to be full. */
 const OPENS_MAX = 200;
 
-/** Sends one request to `board` and runs until its reply comes. */
-function ask(pair: CorePair, board: 0 | 1, syncId: number, body: unknown): ClientReply {
-  const before = pair.replies.length;
-  pair.request(board, 'c', syncId, body);
-  pair.runUntil(() => pair.replies.length > before);
-  return pair.replies.at(-1) as ClientReply;
-}
-
 for (const model of ['state', 'replay'] as const satisfies readonly CheckpointModel[]) {
   test(`${model} model: a state that outgrows its store refuses what would grow it, serves the rest, and the pair stays formed`, (t) => {
     const stores: [RetentiveMemory, RetentiveMemory] = [
@@ -51,7 +43,7 @@ for (const model of ['state', 'replay'] as const satisfies readonly CheckpointMo
     let syncId = 0;
     let refusal: ClientReply | undefined;
     for (let n = 1; n <= OPENS_MAX && refusal === undefined; n++) {
-      const reply = ask(pair, 0, ++syncId, { op: 'open', account: `acct-${n}` });
+      const reply = pair.ask(0, 'c', ++syncId, { op: 'open', account: `acct-${n}` });
       if (!reply.ok) refusal = reply;
     }
     if (refusal === undefined || refusal.ok) return t.fail(`no refusal in ${OPENS_MAX} opens`);
@@ -74,13 +66,13 @@ for (const model of ['state', 'replay'] as const satisfies readonly CheckpointMo
     t.true(full[0]?.kind === 'store-full' && full[0].full);
 
     // What does not grow the state still runs, at the limit.
-    const deposit = ask(pair, 0, ++syncId, { op: 'deposit', account: 'acct-1', amount: 5 });
+    const deposit = pair.ask(0, 'c', ++syncId, { op: 'deposit', account: 'acct-1', amount: 5 });
     t.true(deposit.ok, JSON.stringify(deposit));
-    const balance = ask(pair, 0, ++syncId, { op: 'balance', account: 'acct-1' });
+    const balance = pair.ask(0, 'c', ++syncId, { op: 'balance', account: 'acct-1' });
     t.true(balance.ok, JSON.stringify(balance));
 
     // A retry is answered from the reply cache: the same refusal, the same txn.
-    const retry = ask(pair, 0, refusedSync, { op: 'open', account: refusedAccount });
+    const retry = pair.ask(0, 'c', refusedSync, { op: 'open', account: refusedAccount });
     t.deepEqual(retry, refusal);
 
     // The pair is whole, and no board stopped or rebooted for want of room.
@@ -95,6 +87,6 @@ for (const model of ['state', 'replay'] as const satisfies readonly CheckpointMo
     // The backup holds the refusal: after a takeover the retry gets the same answer.
     pair.powerOff(0);
     pair.runUntil(() => pair.cores[1]?.serving === true);
-    t.deepEqual(ask(pair, 1, refusedSync, { op: 'open', account: refusedAccount }), refusal);
+    t.deepEqual(pair.ask(1, 'c', refusedSync, { op: 'open', account: refusedAccount }), refusal);
   });
 }

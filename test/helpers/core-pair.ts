@@ -126,6 +126,14 @@ export class CorePair {
     this.#drain(board);
   }
 
+  /** Sends one request to `board` and runs until a reply comes; returns that reply. */
+  ask(board: 0 | 1, clientId: string, syncId: number, body: unknown): ClientReply {
+    const before = this.replies.length;
+    this.request(board, clientId, syncId, body);
+    this.runUntil(() => this.replies.length > before);
+    return this.replies.at(-1) as ClientReply;
+  }
+
   /**
    * Board `board`'s process freezes for `forMs`: no tick, no input. When it
    * resumes its timers run first, then it reads what waited in its UARTs,
