@@ -8,7 +8,6 @@
  */
 import test from 'ava';
 import { type AnyApp, AppInputError, type CheckpointModel, defineApp } from '../firmware/app.ts';
-import type { ClientReply } from '../firmware/runtime/messages.ts';
 import { CorePair } from './helpers/core-pair.ts';
 
 /** A counter whose handler fails (an app bug) on a `risky` request while the count is even. */
