@@ -13,6 +13,7 @@
  * (time, random seed); the backup runs `handle` itself (lighter checkpoints,
  * more work in the backup).
  */
+import type { Reason } from './reasons.ts';
 
 /** How the backup is kept current. */
 export type CheckpointModel = 'state' | 'replay';
@@ -79,9 +80,9 @@ export type ReceiveMessage =
   | { readonly kind: 'partner-up' }
   | { readonly kind: 'path-down'; readonly path: number }
   | { readonly kind: 'path-up'; readonly path: number }
-  | { readonly kind: 'switch-requested'; readonly detail: string }
-  | { readonly kind: 'voluntary-stop'; readonly reason: string }
-  | { readonly kind: 'takeover'; readonly why: string };
+  | { readonly kind: 'switch-requested' }
+  | { readonly kind: 'voluntary-stop'; readonly why: Reason }
+  | { readonly kind: 'takeover'; readonly why: Reason };
 
 export interface App<State, Request, Update, Reply> {
   /** Application name; both processors must run the same app. */

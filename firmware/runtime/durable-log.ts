@@ -19,6 +19,7 @@
  * it carried was never acknowledged (replies wait for the write).
  */
 import type { DurableRegion } from '../hal.ts';
+import type { ReasonOf } from '../reasons.ts';
 import { type CborLimits, decodeCbor, encodedLength, withEncodedCbor } from '../wire/cbor.ts';
 import { crc32c } from '../wire/crc32c.ts';
 import {
@@ -98,7 +99,7 @@ export type LogOpening =
   | { readonly kind: 'empty' }
   | { readonly kind: 'found'; readonly log: StoredLog }
   /** Bytes that are not a log: refused, never taken for an empty store. */
-  | { readonly kind: 'unreadable'; readonly detail: string };
+  | { readonly kind: 'unreadable'; readonly why: ReasonOf<'not-a-log' | 'bad-record'> };
 
 /** Where the log stands in its region (for `status`). */
 export interface LogPosition {
@@ -127,6 +128,10 @@ export class StoreFullError extends Error {
   readonly storeFull = true;
   readonly code = 'store-full';
   override name = 'StoreFullError';
+
+  constructor(readonly why: ReasonOf<'snapshot-too-big'>) {
+    super(JSON.stringify(why));
+  }
 }
 
 interface Record {
@@ -209,10 +214,7 @@ export class DurableLog {
         this.#dirty = false;
         return { kind: 'empty' };
       }
-      return {
-        kind: 'unreadable',
-        detail: 'the store holds bytes that are not a log (no whole first record in either area)',
-      };
+      return { kind: 'unreadable', why: { code: 'not-a-log' } };
     }
     const area = areas[best] as AreaRead;
     this.#area = best;
@@ -222,7 +224,7 @@ export class DurableLog {
     if (area.malformed !== null || area.mark === null) {
       return {
         kind: 'unreadable',
-        detail: `a record is not what the log writes: ${area.malformed ?? 'no records'}`,
+        why: { code: 'bad-record', error: area.malformed ?? 'no records' },
       };
     }
     const [first, ...rest] = area.records;
@@ -272,9 +274,11 @@ export class DurableLog {
     ]);
     const size = record.length;
     if (size > this.#areaBytes * COMPACT_AT_AREA_FRACTION) {
-      throw new StoreFullError(
-        `a snapshot of ${size} bytes is over the ${this.#areaBytes * COMPACT_AT_AREA_FRACTION} an area of this store gives it: a bigger store region is needed`,
-      );
+      throw new StoreFullError({
+        code: 'snapshot-too-big',
+        bytes: size,
+        max: this.#areaBytes * COMPACT_AT_AREA_FRACTION,
+      });
     }
     const first = next * this.#areaBlocks;
     for (let block = first; block < first + this.#areaBlocks; block++) {

@@ -5,6 +5,7 @@
  * MessageError ('bad-shape') and changes nothing.
  */
 import type { CheckpointModel } from '../app.ts';
+import type { Reason } from '../reasons.ts';
 import type { CborLimits } from '../wire/cbor-limits.ts';
 import { MessageError } from '../wire/errors.ts';
 import type { CacheOp, CacheSession } from './reply-cache.ts';
@@ -92,7 +93,7 @@ export type PeerBody =
       readonly data: Uint8Array;
     }
   | { readonly k: 'ckpt'; readonly entries: readonly CheckpointEntry[] }
-  | { readonly k: 'stop'; readonly boot: BootChoice; readonly reason: string }
+  | { readonly k: 'stop'; readonly boot: BootChoice; readonly why: Reason }
   /** Requests held during a switch, sent ahead of the role switch in batches that fit a frame. */
   | { readonly k: 'held'; readonly requests: readonly HeldRequest[] }
   /** g: the old primary offers its roles (the held requests went before). */
@@ -100,9 +101,9 @@ export type PeerBody =
   /** The new version takes the roles: from now on only it may serve, once this is acknowledged. */
   | { readonly k: 'roles-taken' }
   | { readonly k: 'confirm' }
-  | { readonly k: 'reject'; readonly reason: string }
+  | { readonly k: 'reject'; readonly why: Reason }
   /** The backup (or joiner) gave up its copy of the state: its acknowledgements no longer mean it holds anything. */
-  | { readonly k: 'dropped'; readonly reason: string };
+  | { readonly k: 'dropped'; readonly why: Reason };
 
 export interface Envelope {
   readonly from: { readonly p: 1 | 2; readonly inc: number };
@@ -184,7 +185,8 @@ export type ClientReply =
       readonly syncId: number;
       readonly ok: false;
       readonly error: ClientErrorCode;
-      readonly message: string;
+      /** The facts behind the error (the host's reasonText says them). */
+      readonly why: Reason;
     };
 
 /** Role names in wire order: a frame carries the index. */
@@ -280,6 +282,25 @@ function parseHeld(value: unknown): HeldRequest {
   };
 }
 
+/** The longest text a reason's fact may hold on the wire. */
+export const REASON_TEXT_MAX = 200;
+
+/**
+ * A reason as a partner sends it: a code and facts that are numbers, flags,
+ * short names or reasons. Its code is not checked here (an image of another
+ * version may know codes this one does not): only the host reads it.
+ */
+function reason(value: unknown, what: string): Reason {
+  const r = record(value, what);
+  text(r.code, `${what}.code`);
+  for (const fact of Object.values(r)) {
+    if (typeof fact === 'object') reason(fact, what);
+    else if (typeof fact !== 'number' && typeof fact !== 'boolean')
+      text(fact, what, REASON_TEXT_MAX);
+  }
+  return r as Reason;
+}
+
 function list(value: unknown, what: string): unknown[] {
   if (!Array.isArray(value)) fail(`${what} is not an array`);
   return value;
@@ -303,7 +324,7 @@ function parseBody(value: unknown): PeerBody {
       return { k: 'ckpt', entries: list(b.e, 'ckpt.e').map(parseEntry) };
     case 'stop':
       if (b.boot !== 'other-test' && b.boot !== 'confirmed') fail('stop.boot');
-      return { k: 'stop', boot: b.boot, reason: text(b.reason, 'stop.reason', 200) };
+      return { k: 'stop', boot: b.boot, why: reason(b.why, 'stop.why') };
     case 'held':
       return { k: 'held', requests: list(b.requests, 'held.requests').map(parseHeld) };
     case 'role-switch':
@@ -311,9 +332,9 @@ function parseBody(value: unknown): PeerBody {
     case 'roles-taken':
       return { k: 'roles-taken' };
     case 'reject':
-      return { k: 'reject', reason: text(b.reason, 'reject.reason', 200) };
+      return { k: 'reject', why: reason(b.why, 'reject.why') };
     case 'dropped':
-      return { k: 'dropped', reason: text(b.reason, 'dropped.reason', 200) };
+      return { k: 'dropped', why: reason(b.why, 'dropped.why') };
     default:
       return fail(`unknown body kind ${String(b.k)}`);
   }

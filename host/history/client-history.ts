@@ -8,6 +8,7 @@
  * Replies and states are compared as the wire carries them (wire-value.ts).
  */
 import type { AnyApp } from '../../firmware/app.ts';
+import { type ReasonValue, reasonText } from '../../firmware/reasons.ts';
 import type { ClientRequest } from '../../firmware/runtime/messages.ts';
 import type { PairEvent } from '../../firmware/runtime/outputs.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
@@ -206,12 +207,16 @@ export class History {
   }
 
   /** A client got an error; only `too-old` means the pair broke a promise (a retry must find its reply). */
-  refuse(at: number, request: ClientRequest, reply: { error: string; message: string }): void {
+  refuse(at: number, request: ClientRequest, reply: { error: string; why: ReasonValue }): void {
     // It may have run before its session was forgotten: the replay may find it in a gap.
     if (reply.error === 'session-expired')
       this.#unknownOutcome.set(`${request.clientId}#${request.syncId}`, request);
     if (reply.error === 'too-old')
-      this.violation(at, 'too-old', `${request.clientId}#${request.syncId}: ${reply.message}`);
+      this.violation(
+        at,
+        'too-old',
+        `${request.clientId}#${request.syncId}: ${reasonText(reply.why)}`,
+      );
   }
 
   /** A client got an ok reply. */

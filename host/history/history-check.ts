@@ -33,7 +33,9 @@
  * It also replays the clients' answers for the history checks, split into
  * epochs at double failures (`LoggedHistory`, `replayHistory`).
  */
+
 import type { AnyApp } from '../../firmware/app.ts';
+import { causeText, type ReasonValue } from '../../firmware/reasons.ts';
 import type { ClientRequest } from '../../firmware/runtime/messages.ts';
 import type { PairJournalEntry } from '../pair/pair-journal.ts';
 import { History } from './client-history.ts';
@@ -190,7 +192,7 @@ export function roleMarks(
       processor: p,
       atMs: toMs(entry.atMs),
       band,
-      why: entry.why,
+      why: causeText(entry.cause, entry.why),
       source: 'journal',
       clock: p,
     });
@@ -360,7 +362,7 @@ export type LoggedAnswer =
       readonly kind: 'refusal';
       readonly atMs: number;
       readonly request: ClientRequest;
-      readonly reply: { error: string; message: string };
+      readonly reply: { error: string; why: ReasonValue };
     };
 
 /**
@@ -381,7 +383,7 @@ export class LoggedHistory extends History {
     super.acknowledge(at, request, reply);
   }
 
-  override refuse(at: number, request: ClientRequest, reply: { error: string; message: string }) {
+  override refuse(at: number, request: ClientRequest, reply: { error: string; why: ReasonValue }) {
     this.log.push({ kind: 'refusal', atMs: at, request, reply });
     super.refuse(at, request, reply);
   }

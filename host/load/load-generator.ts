@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnyApp } from '../../firmware/app.ts';
+import type { ReasonValue } from '../../firmware/reasons.ts';
 import type { ClientReply, ClientRequest } from '../../firmware/runtime/messages.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
 import { History } from '../history/client-history.ts';
@@ -156,7 +157,7 @@ export class LoadGenerator {
         request: ClientRequest,
         reply: { reply: unknown; txn: number; syncId: number },
       ) => this.history.acknowledge(performance.now(), request, reply),
-      refused: (request: ClientRequest, reply: { error: string; message: string }) =>
+      refused: (request: ClientRequest, reply: { error: string; why: ReasonValue }) =>
         this.history.refuse(performance.now(), request, reply),
       waited: (ms: number) => {
         this.waits.push({ atMs: performance.now(), waitedMs: ms });

@@ -5,10 +5,12 @@
  * virtual time and all driven by one seed. `runSeed` plays it out and
  * checks safety after every step, then liveness once the faults stop.
  */
+
 import { isDeepStrictEqual } from 'node:util';
 import { PowerCutError, RetentiveMemory } from '../../boards/retentive-memory.ts';
 import type { AnyApp, Durability } from '../../firmware/app.ts';
 import type { StoreGeometry } from '../../firmware/hal.ts';
+import { causeText, type ReasonValue, reasonText } from '../../firmware/reasons.ts';
 import { type PairConfig, pairConfig, suspectAfterMs } from '../../firmware/runtime/config.ts';
 import type { PairCore } from '../../firmware/runtime/core.ts';
 import {
@@ -1021,7 +1023,7 @@ class World {
   }
 
   #event(index: 0 | 1, core: PairCore, event: PairEvent): void {
-    if (this.options.trace) this.#log(index, describe(event));
+    if (this.options.trace) this.#log(index, describe(event, core.hello.version));
     switch (event.kind) {
       case 'takeover':
         this.counts.takeovers += 1;
@@ -1275,7 +1277,7 @@ class World {
         this.#acknowledged();
         this.history.acknowledge(this.queue.now, request, reply);
       },
-      refused: (request: ClientRequest, reply: { error: string; message: string }) =>
+      refused: (request: ClientRequest, reply: { error: string; why: ReasonValue }) =>
         this.history.refuse(this.queue.now, request, reply),
       waited: (ms: number) => {
         if (!this.inFinalPhase) this.holdMsMax = Math.max(this.holdMsMax, ms);
@@ -1480,7 +1482,7 @@ class World {
     const refusal = this.#drive(index, () => core.switchToOther(this.#local(index)));
     if (this.boards[index]?.core !== core) return;
     this.trace.push(
-      `${this.#time()}  host: switch on P${index + 1}${refusal ? ` refused: ${refusal.message}` : ''}`,
+      `${this.#time()}  host: switch on P${index + 1}${refusal ? ` refused: ${reasonText(refusal)}` : ''}`,
     );
     // The core's refusals for want of an image name the slot.
     if (refusal?.code === 'no-image' || refusal?.code === 'partner-lacks-image')
@@ -1913,16 +1915,17 @@ interface PushInFlight {
   readonly fromByte: number;
 }
 
-function describe(event: PairEvent): string {
+/** One event as a trace line; `version` is the image of the board that gave it. */
+function describe(event: PairEvent, version?: string): string {
   switch (event.kind) {
     case 'role':
-      return `role ${event.role} (term ${event.term}): ${event.why}`;
+      return `role ${event.role} (term ${event.term}): ${event.cause === 'boot' ? `boot ${version}` : causeText(event.cause, event.why)}`;
     case 'takeover':
-      return `TAKEOVER${event.fenced ? ' after fencing the partner' : ''}: ${event.why}`;
+      return `TAKEOVER${event.fenced ? ' after fencing the partner' : ''}: ${reasonText(event.why)}`;
     case 'path':
       return `path ${event.path} ${event.up ? 'up' : 'down'}`;
     case 'switch':
-      return `switch step ${event.step} ${event.ok ? 'ok' : 'FAILED'}: ${event.detail}`;
+      return `switch step ${event.step} ${event.ok ? 'ok' : 'FAILED'}${event.why === undefined ? '' : `: ${reasonText(event.why)}`}`;
     case 'bad-input':
       return `bad input on path ${event.path}: ${event.code}: ${event.detail}`;
     case 'cold-start':
@@ -1930,11 +1933,11 @@ function describe(event: PairEvent): string {
     case 'executed':
       return `executed ${event.clientId}#${event.syncId} as txn ${event.txn}`;
     case 'alarm':
-      return `ALARM: ${event.detail}`;
+      return `ALARM: ${reasonText(event.why)}`;
     case 'recovered':
       return `recovered txn ${event.txn} (term ${event.storedTerm}) from the durable store${event.alone ? ', no partner heard' : ''}`;
     case 'store-refused':
-      return `durable store refused (${event.code}): ${event.detail}`;
+      return `durable store refused (${event.code}): ${reasonText(event.why)}`;
     case 'awaiting-partner':
       return `store holds txn ${event.storedTxn} (term ${event.storedTerm}); waiting for the partner, whose history may be newer`;
     case 'fence':
