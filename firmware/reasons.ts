@@ -9,6 +9,8 @@
  * facts (the parameter's type) and its sentence.
  */
 
+import { FRAME_PAYLOAD_LIMIT_MAX_BYTES } from './wire/frame.ts';
+
 /** A reason as any image may send it: a code this host may not know, and its facts. */
 export interface ReasonValue {
   readonly code: string;
@@ -98,11 +100,82 @@ const SENTENCES = {
   'log-unreplayable': (r: { version: string; error: Fact }) =>
     `its log cannot be replayed by ${r.version}: ${factText(r.error)}`,
   'log-other-version': (r: { version: string }) => `its entries were written by ${r.version}`,
+  'unreadable-state': (r: { stateVersion: number; version: string }) =>
+    `cannot read state version ${r.stateVersion} in ${r.version}`,
+  'bad-geometry': (r: { blocks: number; blockBytes: number; writeBytes: number }) =>
+    `a store needs at least 2 erase blocks of a whole number of ${r.writeBytes}-byte write units, not ${r.blocks} of ${r.blockBytes} bytes`,
+  'record-changed': (r: { offset: number }) =>
+    `the record at ${r.offset} changed since the store was opened`,
   'log-gap': (r: { txn: number; next: number }) => `gap in the log: txn ${r.txn}, then ${r.next}`,
   'store-writer': (r: { version: string }) =>
     `the newest history is in our store, written by ${r.version}: booting it`,
   'writer-missing': (r: { txn: number; term: number; version: string }) =>
     `the newest history (txn ${r.txn}, term ${r.term}) is in our store, written by ${r.version}, which neither slot holds: push it to serve that history`,
+
+  // Frames (FrameError): what the decoder skipped, or what encodeFrame refused.
+  'bad-header': () => 'frame header CRC-8 mismatch',
+  'bad-crc': (r: { bytes: number }) => `frame payload CRC-32C mismatch (${r.bytes}-byte payload)`,
+  oversize: (r: { bytes: number; max: number }) =>
+    `a frame of a ${r.bytes}-byte payload, above the limit of ${r.max} bytes`,
+  garbage: () => 'bytes outside any frame were skipped',
+  'cut-short': () => 'a frame stopped midway and the line fell silent',
+
+  // CBOR messages (MessageError): what the bounded scan refused, or what cannot be encoded.
+  'too-large': (r: { bytes: number; max: number }) =>
+    `message of ${r.bytes} bytes exceeds the limit of ${r.max} bytes`,
+  empty: () => 'message is empty',
+  'no-items': (r: { max: number }) => `item limit ${r.max} admits no message`,
+  'too-deep': (r: { at: number; max: number }) =>
+    `nesting at byte ${r.at} exceeds the depth limit of ${r.max}`,
+  'too-many-items': (r: { max: number }) =>
+    `message declares more than the limit of ${r.max} items`,
+  'proto-key': (r: { at: number }) => `map key "__proto__" at byte ${r.at}`,
+  'ends-early': (r: { at: number }) => `message ends at byte ${r.at} where an item was expected`,
+  tag: (r: { at: number }) => `tag at byte ${r.at}: messages use no CBOR tags`,
+  'key-not-text': (r: { at: number; major: number }) =>
+    `map key at byte ${r.at} is not a text string (major type ${r.major})`,
+  indefinite: (r: { at: number }) =>
+    `indefinite-length item at byte ${r.at}: only definite lengths are accepted`,
+  'bad-head': (r: { at: number; head: number }) =>
+    `stray break or invalid head 0x${r.head.toString(16)} at byte ${r.at}`,
+  'reserved-info': (r: { at: number; info: number }) =>
+    `reserved additional information ${r.info} at byte ${r.at}`,
+  'head-cut': (r: { at: number }) => `item head at byte ${r.at} is cut short`,
+  int64: (r: { at: number }) =>
+    `64-bit integer at byte ${r.at}: integers beyond 32 bits must be floats`,
+  'declares-more': (r: { at: number; major: number; declared: number; remain: number }) =>
+    `${cborItem(r.major)} at byte ${r.at} declares ${r.declared} ${r.major < 4 ? 'bytes' : 'items'} but only ${r.remain} bytes remain`,
+  'length-8': (r: { at: number; major: number }) =>
+    `${cborItem(r.major)} at byte ${r.at} has an 8-byte length: lengths take at most 4 bytes`,
+  'simple-value': (r: { at: number }) =>
+    `simple value at byte ${r.at}: only false, true, null, undefined and floats are accepted`,
+  trailing: (r: { bytes: number }) => `${r.bytes} bytes follow the message's single top-level item`,
+  reentrant: () => 'a value was encoded while another one was being encoded',
+  'cannot-encode': (r: { error: string }) => `value cannot be encoded as CBOR: ${r.error}`,
+  'not-data': (r: { type: string }) => `a ${r.type} cannot be encoded: ${MESSAGE_DATA}`,
+  cyclic: () => `a cyclic value cannot be encoded: ${MESSAGE_DATA}`,
+
+  // Peer messages and the big checkpoint's rounds that do not have the shape they must.
+  'bad-field': (r: { field: string; want?: string }) =>
+    `bad message: ${r.field}${r.want === undefined ? '' : ` is not ${FIELD_WANTS[r.want] ?? r.want}`}`,
+  'patch-not-list': () => 'state patch: patch is not a list',
+  'op-not-list': () => 'state patch: patch op is not a list',
+  'patch-path': () => 'state patch: patch path',
+  'patch-op': () => 'state patch: patch op',
+  'path-nowhere': () => 'state patch: patch path leads nowhere',
+  'cut-not-array': () => 'state patch: cut of something not an array that long',
+  'delete-names-key': () => 'state patch: a delete names a key',
+  'delete-outside-object': () => 'state patch: delete of a key outside an object',
+  'set-beyond-array': () => 'state patch: set beyond an array',
+  'set-in-scalar': () => 'state patch: set inside something that is neither an object nor an array',
+  'other-base': (r: { round: number; base: number }) =>
+    `round ${r.round} changes round ${r.base}, not the one held`,
+
+  // Wrong arguments to the wire layer (WireArgumentError): programming errors.
+  'bad-option': (r: { option: string; value: number }) =>
+    `${r.option} must be ${OPTION_RULES[r.option] ?? 'valid'}, got ${r.value}`,
+  'bad-range': (r: { start: number; end: number; length: number }) =>
+    `range [${r.start}, ${r.end}) is outside the ${r.length}-byte input`,
 
   // Requests a primary refuses (client replies' `why`).
   'backup-in-doubt': () => 'the backup is silent; waiting to learn its fate',
@@ -119,6 +192,32 @@ const SENTENCES = {
   'entry-too-big': (r: { bytes: number; max: number }) =>
     `its checkpoint entry is ${r.bytes} bytes, over the ${r.max} a frame carries`,
 } satisfies Record<string, (facts: never) => string>;
+
+/** What a message may carry (the encoder's refusals say it). */
+const MESSAGE_DATA =
+  'messages carry plain objects, arrays, strings, numbers, booleans, null, undefined and Uint8Array';
+
+/** The values the wire layer's options take. */
+const OPTION_RULES: Readonly<Record<string, string>> = {
+  payloadMaxBytes: `an integer from 0 to ${FRAME_PAYLOAD_LIMIT_MAX_BYTES}`,
+  windowMax: 'a positive integer',
+  queueMax: 'a positive integer',
+  retransmitTimeoutMs: 'a finite number >= 0',
+};
+
+/** What a message's field must be, as `bad-field` names it. */
+const FIELD_WANTS: Readonly<Record<string, string>> = {
+  map: 'a map',
+  count: 'a non-negative integer',
+  time: 'a time',
+  text: 'a short string',
+  list: 'an array',
+};
+
+/** A CBOR item by its major type, as the scan's reasons name it. */
+function cborItem(major: number): string {
+  return major === 5 ? 'map' : major === 4 ? 'array' : 'string';
+}
 
 type Sentences = typeof SENTENCES;
 
@@ -150,6 +249,13 @@ export function reasonText(reason: ReasonValue): string {
 /** Why a role changed: its cause, and the occasion where the event names one. */
 export function causeText(cause: string, why?: ReasonValue): string {
   return why === undefined ? cause : `${cause}: ${reasonText(why)}`;
+}
+
+/** An error as text: one that carries a reason (the firmware's) as its sentence. */
+export function errorText(error: unknown): string {
+  const why = (error as { why?: unknown } | null)?.why;
+  if (isReason(why)) return reasonText(why);
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** A value shaped like a reason (from an image, which the host does not trust to send one). */

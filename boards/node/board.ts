@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { DurableRegion, Hal, Uart } from '../../firmware/hal.ts';
-import { reasonText } from '../../firmware/reasons.ts';
+import { errorText, reasonText } from '../../firmware/reasons.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import { encodeFrame, FRAME_CUT_SHORT_AFTER_MS, FrameDecoder } from '../../firmware/wire/frame.ts';
 import { CountedStore } from '../counted-store.ts';
@@ -314,7 +314,7 @@ export class Board {
           id: -1,
           ok: false,
           error: 'bad-request',
-          message: String((error as Error).message),
+          message: errorText(error),
         });
         continue;
       }

@@ -9,7 +9,7 @@ import { type AnyApp, AppInputError, type ReceiveMessage } from '../app.ts';
 import type { DurableRegion } from '../hal.ts';
 import type { Reason } from '../reasons.ts';
 import { decodeCbor, encodeCbor, encodedLength } from '../wire/cbor.ts';
-import { type FrameError, MessageError } from '../wire/errors.ts';
+import { errorFact, type FrameError, MessageError, ReasonError } from '../wire/errors.ts';
 import { encodeFrame } from '../wire/frame.ts';
 import { ReliableChannel } from '../wire/reliable-channel.ts';
 import { CHECKPOINT_BATCH_BYTES_MAX, CheckpointStream } from './checkpoint-stream.ts';
@@ -39,7 +39,6 @@ import {
   type Hello,
   type PeerBody,
   parseEnvelope,
-  REASON_TEXT_MAX,
   REGISTER_SYNC_ID,
   type RoleName,
   type Round,
@@ -184,7 +183,6 @@ export class PairCore {
   #held: { readonly txn: number; readonly term: number } | null = null;
   /** When we last became `booting`: a solo history recovers alone after `recoverAloneAfterMs` of silence. */
   #bootingSinceMs: number;
-
   constructor(
     readonly config: PairConfig,
     readonly app: AnyApp,
@@ -604,7 +602,7 @@ export class PairCore {
 
   #onEnvelope(path: number, envelope: Envelope): void {
     if (envelope.from.p === this.config.processor) {
-      this.#emit({ kind: 'bad-input', path, code: 'loopback', detail: 'own-id' });
+      this.#emit({ kind: 'bad-input', path, code: 'loopback', why: { code: 'own-id' } });
       return;
     }
     const inc = envelope.from.inc;
@@ -1517,10 +1515,9 @@ export class PairCore {
         ? new ReplyCache(config.syncDepth, config.clientsMax)
         : ReplyCache.from(config.syncDepth, config.clientsMax, base.cache);
     for (const { version, entry } of stored.entries) {
-      if (version !== app.version)
-        throw new Error(`its entries were written by ${app.name} ${version}`);
+      if (version !== app.version) throw new ReasonError({ code: 'log-other-version', version });
       if (entry.txn <= txn) continue;
-      if (entry.txn !== txn + 1) throw new Error(`gap in the log: txn ${txn}, then ${entry.txn}`);
+      if (entry.txn !== txn + 1) throw new ReasonError({ code: 'log-gap', txn, next: entry.txn });
       const applied = applyEntry(app, state, entry);
       state = applied.state;
       txn = entry.txn;
@@ -1900,13 +1897,8 @@ export class PairCore {
   }
 
   #badInput(path: number, error: FrameError | MessageError): void {
-    this.#emit({ kind: 'bad-input', path, code: error.code, detail: error.message });
+    this.#emit({ kind: 'bad-input', path, code: error.code, why: error.why });
   }
-}
-
-/** An error caught on the way, as a reason's fact: short enough for a peer message. */
-function errorFact(error: unknown): string {
-  return String(error).slice(0, REASON_TEXT_MAX);
 }
 
 /** The new version is receiving the big checkpoint: its pre-copy, or its last round. */

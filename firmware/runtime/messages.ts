@@ -7,7 +7,7 @@
 import type { CheckpointModel } from '../app.ts';
 import type { Reason } from '../reasons.ts';
 import type { CborLimits } from '../wire/cbor-limits.ts';
-import { MessageError } from '../wire/errors.ts';
+import { MessageError, REASON_TEXT_MAX } from '../wire/errors.ts';
 import type { CacheOp, CacheSession } from './reply-cache.ts';
 import { type PatchOp, parsePatch } from './state-diff.ts';
 
@@ -200,31 +200,30 @@ const ROLES: readonly RoleName[] = [
   'stopped',
 ];
 
-function fail(what: string): never {
-  throw new MessageError('bad-shape', `bad message: ${what}`);
+/** Refuses a message: `field` is not what it must be (`want`: a map, a count, a time, text, a list). */
+function fail(field: string, want?: 'map' | 'count' | 'time' | 'text' | 'list'): never {
+  throw new MessageError('bad-shape', { code: 'bad-field', field, want });
 }
 
 function record(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    fail(`${what} is not a map`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(what, 'map');
   return value as Record<string, unknown>;
 }
 
 function count(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    fail(`${what} is not a non-negative integer`);
+    fail(what, 'count');
   }
   return value;
 }
 
 function timeMs(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-    fail(`${what} is not a time`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(what, 'time');
   return value;
 }
 
 function text(value: unknown, what: string, maxLength = 64): string {
-  if (typeof value !== 'string' || value.length > maxLength) fail(`${what} is not a short string`);
+  if (typeof value !== 'string' || value.length > maxLength) fail(what, 'text');
   return value;
 }
 
@@ -282,9 +281,6 @@ function parseHeld(value: unknown): HeldRequest {
   };
 }
 
-/** The longest text a reason's fact may hold on the wire. */
-export const REASON_TEXT_MAX = 200;
-
 /**
  * A reason as a partner sends it: a code and facts that are numbers, flags,
  * short names or reasons. Its code is not checked here (an image of another
@@ -302,7 +298,7 @@ function reason(value: unknown, what: string): Reason {
 }
 
 function list(value: unknown, what: string): unknown[] {
-  if (!Array.isArray(value)) fail(`${what} is not an array`);
+  if (!Array.isArray(value)) fail(what, 'list');
   return value;
 }
 
@@ -317,7 +313,7 @@ function parseBody(value: unknown): PeerBody {
       if (!(b.data instanceof Uint8Array)) fail('snap.data');
       const index = count(b.index, 'snap.index');
       const total = count(b.count, 'snap.count');
-      if (index >= total) fail('snap.index beyond count');
+      if (index >= total) fail('snap.index');
       return { k: 'snap', id: count(b.id, 'snap.id'), index, count: total, data: b.data };
     }
     case 'ckpt':
@@ -336,7 +332,7 @@ function parseBody(value: unknown): PeerBody {
     case 'dropped':
       return { k: 'dropped', why: reason(b.why, 'dropped.why') };
     default:
-      return fail(`unknown body kind ${String(b.k)}`);
+      return fail('body.k');
   }
 }
 

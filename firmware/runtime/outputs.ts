@@ -89,7 +89,7 @@ export type PairEvent =
       readonly kind: 'bad-input';
       readonly path: number;
       readonly code: string;
-      readonly detail: string;
+      readonly why: Reason;
     }
   | {
       readonly kind: 'cold-start';

@@ -5,6 +5,7 @@
  */
 import type { AnyApp } from '../app.ts';
 import type { ReasonOf } from '../reasons.ts';
+import { ReasonError } from '../wire/errors.ts';
 import type { Hello } from './messages.ts';
 
 export type Bridge =
@@ -62,5 +63,5 @@ export function stateFor(
 export function stateFrom(app: AnyApp, stateVersion: number, state: unknown): unknown {
   if (stateVersion === app.stateVersion) return state;
   if (app.converters?.priorStateVersion === stateVersion) return app.converters.fromPrior(state);
-  throw new Error(`cannot read state version ${stateVersion} in ${app.name} ${app.version}`);
+  throw new ReasonError({ code: 'unreadable-state', stateVersion, version: app.version });
 }

@@ -53,9 +53,6 @@ const SCRATCH_BYTES = 4096;
 /** Growth of a larger message's area in one step (doubling, at least what is asked). */
 const GROWTH_FACTOR = 2;
 
-const HINT =
-  'messages carry plain objects, arrays, strings, numbers, booleans, null, undefined and Uint8Array';
-
 const scratch = new Uint8Array(SCRATCH_BYTES);
 let target = scratch;
 let view = new DataView(scratch.buffer);
@@ -88,10 +85,7 @@ export function withEncoding<T>(
 ): T {
   if (encoding) {
     // A getter of the value encoding another message would overwrite the shared area.
-    throw new MessageError(
-      'unsupported',
-      'a value was encoded while another one was being encoded',
-    );
+    throw new MessageError('unsupported', { code: 'reentrant' });
   }
   encoding = true;
   target = scratch;
@@ -106,10 +100,10 @@ export function withEncoding<T>(
   } catch (error) {
     if (error instanceof MessageError) throw error;
     // A getter that threw.
-    throw new MessageError(
-      'unsupported',
-      `value cannot be encoded as CBOR: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new MessageError('unsupported', {
+      code: 'cannot-encode',
+      error: error instanceof Error ? error.message : String(error),
+    });
   } finally {
     encoding = false;
     closeAll();
@@ -232,7 +226,7 @@ function writeItem(value: unknown): void {
       return;
     default:
       // bigint: cbor-x writes a 64-bit integer or a tag; function, symbol: it throws.
-      throw new MessageError('unsupported', `a ${typeof value} cannot be encoded: ${HINT}`);
+      throw new MessageError('unsupported', { code: 'not-data', type: typeof value });
   }
 }
 
@@ -271,7 +265,7 @@ function writeBytes(bytes: Uint8Array): void {
 
 function writeObject(value: object): void {
   if (open.includes(value)) {
-    throw new MessageError('unsupported', `a cyclic value cannot be encoded: ${HINT}`);
+    throw new MessageError('unsupported', { code: 'cyclic' });
   }
   const madeBy = (value as { constructor?: unknown }).constructor;
   if (madeBy === Object) {
@@ -283,7 +277,10 @@ function writeObject(value: object): void {
   } else if (value instanceof ArrayBuffer) {
     writeBytes(new Uint8Array(value));
   } else if (madeBy === Map || isTaggedByCborX(value)) {
-    throw new MessageError('unsupported', `${describe(value)} cannot be encoded: ${HINT}`);
+    throw new MessageError('unsupported', {
+      code: 'not-data',
+      type: Object.prototype.toString.call(value).slice(8, -1),
+    });
   } else {
     writeMap(value);
   }
@@ -307,10 +304,6 @@ function isTaggedByCborX(value: object): boolean {
     fields[Symbol.toStringTag] === 'Blob' ||
     fields[Symbol.toStringTag] === 'File'
   );
-}
-
-function describe(value: object): string {
-  return `a ${Object.prototype.toString.call(value).slice(8, -1)}`;
 }
 
 function writeArray(array: unknown[]): void {

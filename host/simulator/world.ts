@@ -1927,7 +1927,7 @@ function describe(event: PairEvent, version?: string): string {
     case 'switch':
       return `switch step ${event.step} ${event.ok ? 'ok' : 'FAILED'}${event.why === undefined ? '' : `: ${reasonText(event.why)}`}`;
     case 'bad-input':
-      return `bad input on path ${event.path}: ${event.code}: ${event.detail}`;
+      return `bad input on path ${event.path}: ${event.code}: ${reasonText(event.why)}`;
     case 'cold-start':
       return `cold start on ${event.version}`;
     case 'executed':

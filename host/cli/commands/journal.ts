@@ -130,7 +130,7 @@ function whatHappened(entry: ReadEntry): string {
     case 'switch':
       return `switch step ${entry.step} ${entry.ok ? 'ok' : 'FAILED'}${entry.why === undefined ? '' : `: ${reasonText(entry.why)}`}`;
     case 'bad-input':
-      return `bad input on path ${entry.path} (${entry.code}): ${entry.detail}`;
+      return `bad input on path ${entry.path} (${entry.code}): ${reasonText(entry.why)}`;
     case 'cold-start':
       return `cold start of ${entry.version}`;
     case 'false-suspicion':
