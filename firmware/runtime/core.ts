@@ -183,14 +183,18 @@ export class PairCore {
   #held: { readonly txn: number; readonly term: number } | null = null;
   /** When we last became `booting`: a solo history recovers alone after `recoverAloneAfterMs` of silence. */
   #bootingSinceMs: number;
+  /** A field, not a parameter property: the image build shortens its name (host/image/internal-names.ts). */
+  readonly config: PairConfig;
+
   constructor(
-    readonly config: PairConfig,
+    config: PairConfig,
     readonly app: AnyApp,
     readonly boot: BootInfo,
     now: number,
     /** The board's durable region; a `retained` app keeps its log in it. */
     store: DurableRegion | null = null,
   ) {
+    this.config = config;
     this.#now = now;
     this.#bootingSinceMs = now;
     this.#hello = {
