@@ -41,10 +41,21 @@ export interface Decision<Update, Reply> {
   readonly reply: Reply;
 }
 
-/** A request the app refuses to parse; the client gets `message` back as an error. */
+/**
+ * A request the app refuses to parse. The client gets `why` back: the
+ * reason, as typed facts from firmware/reasons.ts (the ledger's), or a
+ * plain message as `{ code: 'app-input', message }`.
+ */
 export class AppInputError extends Error {
   readonly appInput = true;
   override name = 'AppInputError';
+  readonly why: Reason;
+
+  constructor(why: string | Reason) {
+    const reason: Reason = typeof why === 'string' ? { code: 'app-input', message: why } : why;
+    super(typeof why === 'string' ? why : JSON.stringify(why));
+    this.why = reason;
+  }
 }
 
 /**

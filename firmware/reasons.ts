@@ -9,6 +9,7 @@
  * facts (the parameter's type) and its sentence.
  */
 
+import type { Sample } from './apps/ledger/sample.ts';
 import { FRAME_PAYLOAD_LIMIT_MAX_BYTES } from './wire/frame.ts';
 
 /** A reason as any image may send it: a code this host may not know, and its facts. */
@@ -177,6 +178,22 @@ const SENTENCES = {
   'bad-range': (r: { start: number; end: number; length: number }) =>
     `range [${r.start}, ${r.end}) is outside the ${r.length}-byte input`,
 
+  // The ledger app (firmware/apps/ledger): requests it refuses, v1 states it cannot convert.
+  'not-a-request': (r: Sample) =>
+    `a ledger request must be an object with an "op", got ${sampleText(r)}`,
+  'bad-op': (r: { ops: string } & Sample) => `"op" must be one of ${r.ops}; got ${sampleText(r)}`,
+  'bad-account': (r: { op: string; field: string; max: number } & Sample) =>
+    `${r.op} needs "${r.field}": an account id of 1 to ${r.max} characters (well-formed text, not "__proto__"); got ${sampleText(r)}`,
+  'bad-amount': (r: { op: string; field: string; max: number; orNull?: boolean } & Sample) =>
+    `${r.op} needs "${r.field}": ${r.orNull === true ? 'null or ' : ''}a whole number of cents from 1 to ${r.max}; got ${sampleText(r)}`,
+  'v1-not-object': (r: Sample) => `ledger v1 state: expected an object, got ${sampleText(r)}`,
+  'v1-fields': (r: { fields: string }) => `ledger v1 state: unexpected fields ${r.fields}`,
+  'v1-accounts': (r: Sample) =>
+    `ledger v1 state: "accounts" must be an object, got ${sampleText(r)}`,
+  'v1-bad-id': (r: Sample) => `ledger v1 state: ${sampleText(r)} is not an account id`,
+  'v1-bad-balance': (r: { id: string } & Sample) =>
+    `ledger v1 state: account ${JSON.stringify(r.id)} has no valid balance (${sampleText(r)})`,
+
   // Requests a primary refuses (client replies' `why`).
   'backup-in-doubt': () => 'the backup is silent; waiting to learn its fate',
   'not-serving': (r: { processor: number; role: string }) =>
@@ -213,6 +230,17 @@ const FIELD_WANTS: Readonly<Record<string, string>> = {
   text: 'a short string',
   list: 'an array',
 };
+
+/** A value a client sent (or a state held), from its sample (firmware/apps/ledger/sample.ts). */
+function sampleText(s: Sample): string {
+  if (s.type === 'bigint') return `the bigint ${s.got}`;
+  if (s.type === 'null') return 'null';
+  if (s.type !== undefined) return `${/^[aeiou]/.test(s.type) ? 'an' : 'a'} ${s.type}`;
+  if (s.got === undefined) return 'nothing';
+  if (typeof s.got !== 'string') return String(s.got);
+  const text = JSON.stringify(s.got);
+  return s.length === undefined ? text : `${text}\u2026 (${s.length} characters)`;
+}
 
 /** A CBOR item by its major type, as the scan's reasons name it. */
 function cborItem(major: number): string {

@@ -557,7 +557,7 @@ export class PairCore {
     } catch (error) {
       const why: Reason =
         error instanceof AppInputError
-          ? { code: 'app-input', message: error.message }
+          ? error.why
           : { code: 'handler-failed', error: errorFact(error) };
       this.#replyError(clientId, syncId, 'bad-request', why);
       return;
