@@ -28,6 +28,7 @@ import {
   tooDeep,
   tooLarge,
   tooManyItems,
+  unsupported,
 } from './cbor-limits.ts';
 import { MessageError } from './errors.ts';
 import { writeUtf8 } from './utf8.ts';
@@ -85,7 +86,7 @@ export function withEncoding<T>(
 ): T {
   if (encoding) {
     // A getter of the value encoding another message would overwrite the shared area.
-    throw new MessageError('unsupported', { code: 'reentrant' });
+    throw unsupported({ code: 'reentrant' });
   }
   encoding = true;
   target = scratch;
@@ -100,7 +101,7 @@ export function withEncoding<T>(
   } catch (error) {
     if (error instanceof MessageError) throw error;
     // A getter that threw.
-    throw new MessageError('unsupported', {
+    throw unsupported({
       code: 'cannot-encode',
       error: error instanceof Error ? error.message : String(error),
     });
@@ -226,7 +227,7 @@ function writeItem(value: unknown): void {
       return;
     default:
       // bigint: cbor-x writes a 64-bit integer or a tag; function, symbol: it throws.
-      throw new MessageError('unsupported', { code: 'not-data', type: typeof value });
+      throw unsupported({ code: 'not-data', type: typeof value });
   }
 }
 
@@ -265,7 +266,7 @@ function writeBytes(bytes: Uint8Array): void {
 
 function writeObject(value: object): void {
   if (open.includes(value)) {
-    throw new MessageError('unsupported', { code: 'cyclic' });
+    throw unsupported({ code: 'cyclic' });
   }
   const madeBy = (value as { constructor?: unknown }).constructor;
   if (madeBy === Object) {
@@ -277,7 +278,7 @@ function writeObject(value: object): void {
   } else if (value instanceof ArrayBuffer) {
     writeBytes(new Uint8Array(value));
   } else if (madeBy === Map || isTaggedByCborX(value)) {
-    throw new MessageError('unsupported', {
+    throw unsupported({
       code: 'not-data',
       type: Object.prototype.toString.call(value).slice(8, -1),
     });

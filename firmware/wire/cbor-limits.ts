@@ -1,3 +1,4 @@
+import type { Reason } from '../reasons.ts';
 import { MessageError } from './errors.ts';
 
 /** Bounds a decoded message must respect; checked before any decoding allocates. */
@@ -39,5 +40,15 @@ export function tooManyItems(limits: CborLimits): MessageError {
 
 /** Such a key would let a message reach Object.prototype. */
 export function protoKey(at: number): MessageError {
-  return new MessageError('unsupported', { code: 'proto-key', at });
+  return unsupported({ code: 'proto-key', at });
+}
+
+/** Well-formed CBOR that messages do not use (a tag, a 64-bit integer), or a value no message carries. */
+export function unsupported(why: Reason): MessageError {
+  return new MessageError('unsupported', why);
+}
+
+/** Bytes that are not one whole CBOR item. */
+export function malformed(why: Reason): MessageError {
+  return new MessageError('malformed', why);
 }

@@ -15,11 +15,13 @@
 
 import {
   type CborLimits,
+  malformed,
   noItemsAdmitted,
   protoKey,
   tooDeep,
   tooLarge,
   tooManyItems,
+  unsupported,
 } from './cbor-limits.ts';
 import { MessageError } from './errors.ts';
 
@@ -65,7 +67,7 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
   if (end > limits.bytesMax) {
     throw tooLarge(end, limits);
   }
-  if (end === 0) throw new MessageError('malformed', { code: 'empty' });
+  if (end === 0) throw malformed({ code: 'empty' });
   if (limits.itemsMax < 1) throw noItemsAdmitted(limits);
 
   // Items still to read in each open array or map, innermost last; bounded by depthMax.
@@ -95,7 +97,7 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
 
     const itemStart = position;
     if (position >= end) {
-      throw new MessageError('malformed', { code: 'ends-early', at: end });
+      throw malformed({ code: 'ends-early', at: end });
     }
     const initialByte = bytes[position] as number;
     position++;
@@ -103,25 +105,25 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
     const info = initialByte & 0x1f;
 
     if (major === MAJOR_TAG) {
-      throw new MessageError('unsupported', { code: 'tag', at: itemStart });
+      throw unsupported({ code: 'tag', at: itemStart });
     }
     if (isKey && major !== MAJOR_TEXT) {
-      throw new MessageError('unsupported', { code: 'key-not-text', at: itemStart, major });
+      throw unsupported({ code: 'key-not-text', at: itemStart, major });
     }
     if (info === INFO_INDEFINITE) {
       if (major >= MAJOR_BYTES && major <= MAJOR_MAP) {
-        throw new MessageError('unsupported', { code: 'indefinite', at: itemStart });
+        throw unsupported({ code: 'indefinite', at: itemStart });
       }
-      throw new MessageError('malformed', { code: 'bad-head', at: itemStart, head: initialByte });
+      throw malformed({ code: 'bad-head', at: itemStart, head: initialByte });
     }
     if (info > INFO_EIGHT_BYTES) {
-      throw new MessageError('malformed', { code: 'reserved-info', at: itemStart, info });
+      throw malformed({ code: 'reserved-info', at: itemStart, info });
     }
     let argument = info;
     if (info >= INFO_ONE_BYTE) {
       const size = 1 << (info - INFO_ONE_BYTE);
       if (size > end - position) {
-        throw new MessageError('malformed', { code: 'head-cut', at: itemStart });
+        throw malformed({ code: 'head-cut', at: itemStart });
       }
       argument = readArgument(bytes, position, size);
       position += size;
@@ -132,13 +134,13 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
       case MAJOR_NEGATIVE:
         // cbor-x turns 64-bit integers into BigInt; our encoder writes such numbers as floats.
         if (info === INFO_EIGHT_BYTES) {
-          throw new MessageError('unsupported', { code: 'int64', at: itemStart });
+          throw unsupported({ code: 'int64', at: itemStart });
         }
         break;
       case MAJOR_BYTES:
       case MAJOR_TEXT:
         if (argument > end - position) {
-          throw new MessageError('malformed', {
+          throw malformed({
             code: 'declares-more',
             at: itemStart,
             major,
@@ -147,7 +149,7 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
           });
         }
         if (info === INFO_EIGHT_BYTES) {
-          throw new MessageError('unsupported', { code: 'length-8', at: itemStart, major });
+          throw unsupported({ code: 'length-8', at: itemStart, major });
         }
         if (isKey && isProtoKey(bytes, position, argument)) {
           throw protoKey(itemStart);
@@ -159,7 +161,7 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
         const childCount = major === MAJOR_MAP ? argument * 2 : argument;
         // Every item takes at least one byte.
         if (childCount > end - position) {
-          throw new MessageError('malformed', {
+          throw malformed({
             code: 'declares-more',
             at: itemStart,
             major,
@@ -168,7 +170,7 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
           });
         }
         if (info === INFO_EIGHT_BYTES) {
-          throw new MessageError('unsupported', { code: 'length-8', at: itemStart, major });
+          throw unsupported({ code: 'length-8', at: itemStart, major });
         }
         if (depth >= limits.depthMax) throw tooDeep(itemStart, limits);
         itemCount += childCount;
@@ -182,7 +184,7 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
       case MAJOR_SIMPLE:
         // Heads 0xf4..0xf7 and the three float widths; other simple values carry no meaning for us.
         if (info < SIMPLE_FALSE || info === INFO_ONE_SIMPLE_BYTE) {
-          throw new MessageError('unsupported', { code: 'simple-value', at: itemStart });
+          throw unsupported({ code: 'simple-value', at: itemStart });
         }
         break;
     }
