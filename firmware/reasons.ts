@@ -251,6 +251,9 @@ type Sentences = typeof SENTENCES;
 
 export type ReasonCode = keyof Sentences;
 
+/** Every code of the table. */
+export const REASON_CODES = Object.keys(SENTENCES) as readonly ReasonCode[];
+
 type FactsOf<C extends ReasonCode> = Parameters<Sentences[C]> extends [infer F] ? F : unknown;
 
 /** A reason this firmware gives: its code and, as the table says, its facts. */
