@@ -4,7 +4,7 @@
  * code and the facts that matter (`{ code: 'checkpoint-gap', have: 4, got:
  * 6 }`), never as a sentence, in events, peer messages, client replies and
  * errors. Firmware imports this file's types only, so an image carries the
- * codes and none of the sentences (test/image-build.test.ts holds it so);
+ * codes and none of the sentences (test/image-bundle.test.ts holds it so);
  * the host renders a reason with `reasonText`. Each entry is a code, its
  * facts (the parameter's type) and its sentence.
  */
@@ -117,7 +117,7 @@ const SENTENCES = {
   'bad-header': () => 'frame header CRC-8 mismatch',
   'bad-crc': (r: { bytes: number }) => `frame payload CRC-32C mismatch (${r.bytes}-byte payload)`,
   oversize: (r: { bytes: number; max: number }) =>
-    `a frame of a ${r.bytes}-byte payload, above the limit of ${r.max} bytes`,
+    `a frame payload of ${r.bytes} bytes, above the limit of ${r.max} bytes`,
   garbage: () => 'bytes outside any frame were skipped',
   'cut-short': () => 'a frame stopped midway and the line fell silent',
 
@@ -264,12 +264,22 @@ export type Reason = {
 /** The reasons with one of the codes `C`. */
 export type ReasonOf<C extends ReasonCode> = Extract<Reason, { readonly code: C }>;
 
-/** The sentence for a reason; one with a code this host does not know reads as its code and facts. */
+/**
+ * The sentence for a reason. One this host cannot say, because its code is
+ * not in the table (a newer image's) or its facts do not fit it, reads as
+ * its code and facts: a board's journal never stops a host command.
+ */
 export function reasonText(reason: ReasonValue): string {
+  if (!isReason(reason)) return String(reason);
   if (Object.hasOwn(SENTENCES, reason.code)) {
-    return (SENTENCES as unknown as Record<string, (r: ReasonValue) => string>)[reason.code]?.(
-      reason,
-    ) as string;
+    const sentence = (SENTENCES as unknown as Record<string, (r: ReasonValue) => string>)[
+      reason.code
+    ];
+    try {
+      if (sentence !== undefined) return sentence(reason);
+    } catch {
+      // Facts that do not fit the sentence: said as they are, below.
+    }
   }
   const facts = Object.entries(reason)
     .filter(([name]) => name !== 'code')

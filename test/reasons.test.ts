@@ -52,6 +52,9 @@ test("a code this host does not know (a newer image's) reads as its code and fac
   const newer: ReasonValue = { code: 'quantum-flux', level: 9, why: { code: 'dsr-dropped' } };
   t.is(reasonText(newer), 'quantum-flux (level 9, why DSR dropped on every path)');
   t.is(reasonText({ code: 'toString' }), 'toString', 'an inherited name is no code of the table');
+  // A known code whose facts do not fit its sentence (an older image's, say).
+  t.is(reasonText({ code: 'bad-head', at: 3 }), 'bad-head (at 3)');
+  t.is(reasonText({ code: 'store-refused', why: 7 }), 'durable store refused: 7');
   t.false(REASON_CODES.includes('quantum-flux' as never));
 });
 
