@@ -12,7 +12,14 @@ import {
   type ReasonValue,
   reasonText,
 } from '../firmware/reasons.ts';
-import { decodeCbor } from '../firmware/wire/cbor.ts';
+import {
+  ENVELOPE_LIMITS,
+  type Envelope,
+  envelopeToWire,
+  type PeerBody,
+  parseEnvelope,
+} from '../firmware/runtime/messages.ts';
+import { decodeCbor, encodeCbor } from '../firmware/wire/cbor.ts';
 import { errorFact, REASON_TEXT_MAX, ReasonError } from '../firmware/wire/errors.ts';
 
 test('a reason reads as its sentence, with its facts in place', (t) => {
@@ -93,4 +100,36 @@ test('an error caught on the way is a fact short enough for a peer message', (t)
   t.is(typeof fact, 'string');
   t.true(String(fact).length <= REASON_TEXT_MAX);
   t.is(errorFact(new Error('x'.repeat(500))), `Error: ${'x'.repeat(193)}`);
+});
+
+/** A body across the interconnect's wire form and back, as the partner parses it. */
+function crossed(body: PeerBody): PeerBody | undefined {
+  const envelope: Envelope = {
+    from: { p: 2, inc: 3 },
+    toInc: 1,
+    ack: 0,
+    st: { role: 'joining', term: 1, backupInc: 0 },
+    hears: 1,
+    seg: { seq: 1, body },
+  };
+  const bytes = encodeCbor(envelopeToWire(envelope), ENVELOPE_LIMITS);
+  return parseEnvelope(decodeCbor(bytes, ENVELOPE_LIMITS)).seg?.body;
+}
+
+test('a joiner that gives up its copy for a malformed message tells the primary why, nested reason and all', (t) => {
+  // The envelope it could not read: a reason whose `want` is left out (undefined).
+  const unreadable = t.throws(() => parseEnvelope([1]));
+  const body: PeerBody = {
+    k: 'dropped',
+    why: { code: 'snapshot-unusable', error: errorFact(unreadable) },
+  };
+  const received = crossed(body);
+  t.is(received?.k, 'dropped');
+  t.is(
+    received?.k === 'dropped' ? reasonText(received.why) : '',
+    'big checkpoint unusable: bad message: envelope length',
+  );
+  // Text beyond what a partner takes is refused, as before reasons.
+  const long: PeerBody = { k: 'dropped', why: { code: 'app-input', message: 'x'.repeat(201) } };
+  t.throws(() => crossed(long), { message: /"code":"bad-field"/ });
 });

@@ -283,16 +283,16 @@ function parseHeld(value: unknown): HeldRequest {
 
 /**
  * A reason as a partner sends it: a code and facts that are numbers, flags,
- * short names or reasons. Its code is not checked here (an image of another
- * version may know codes this one does not): only the host reads it.
+ * short names, reasons or nothing (a fact it left out). Its code is not
+ * checked here (an image of another version may know codes this one does
+ * not): only the host reads it.
  */
 function reason(value: unknown, what: string): Reason {
   const r = record(value, what);
   text(r.code, `${what}.code`);
   for (const fact of Object.values(r)) {
     if (typeof fact === 'object') reason(fact, what);
-    else if (typeof fact !== 'number' && typeof fact !== 'boolean')
-      text(fact, what, REASON_TEXT_MAX);
+    else if (typeof fact === 'string') text(fact, what, REASON_TEXT_MAX);
   }
   return r as Reason;
 }
