@@ -6,7 +6,6 @@
  * the board holds the latest snapshot only, and a read of an older one is
  * answered 'snapshot-gone' (the host starts again).
  */
-
 import { createHash } from 'node:crypto';
 import { errorText } from '../firmware/reasons.ts';
 import { encodeCbor } from '../firmware/wire/cbor.ts';
