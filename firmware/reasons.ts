@@ -276,7 +276,8 @@ export function reasonText(reason: ReasonValue): string {
       reason.code
     ];
     try {
-      if (sentence !== undefined) return sentence(reason);
+      const text = sentence?.(reason);
+      if (typeof text === 'string') return text;
     } catch {
       // Facts that do not fit the sentence: said as they are, below.
     }

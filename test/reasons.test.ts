@@ -61,6 +61,7 @@ test("a code this host does not know (a newer image's) reads as its code and fac
   t.is(reasonText({ code: 'toString' }), 'toString', 'an inherited name is no code of the table');
   // A known code whose facts do not fit its sentence (an older image's, say).
   t.is(reasonText({ code: 'bad-head', at: 3 }), 'bad-head (at 3)');
+  t.is(reasonText({ code: 'app-input' }), 'app-input');
   t.is(reasonText({ code: 'store-refused', why: 7 }), 'durable store refused: 7');
   t.false(REASON_CODES.includes('quantum-flux' as never));
 });
