@@ -14,6 +14,7 @@
  */
 import test from 'ava';
 import type { AnyApp } from '../firmware/app.ts';
+import { reasonText } from '../firmware/reasons.ts';
 import { BootRom } from './helpers/boot-rom.ts';
 import { bulkApp } from './helpers/bulk-app.ts';
 import { CorePair } from './helpers/core-pair.ts';
@@ -103,7 +104,7 @@ function stallMidPreCopy(stallMs: number): { pair: CorePair; failed: string[] } 
   runUntil(() => onTarget() || failed(), 60_000);
   const details = pair
     .eventsOf('switch')
-    .flatMap((e) => (e.kind === 'switch' && !e.ok ? [`${e.step}: ${e.detail}`] : []));
+    .flatMap((e) => (e.kind === 'switch' && !e.ok ? [`${e.step}: ${e.why === undefined ? '' : reasonText(e.why)}`] : []));
   return { pair, failed: details };
 }
 

@@ -339,7 +339,7 @@ function ledgerMessages(run: LedgerRun): unknown[] {
     { k: 'join', hello },
     { k: 'ckpt', entries },
     { k: 'snap', id: 7, index: 0, count: 2, data: Uint8Array.of(0xa1, 0x61, 0x61, 0x01) },
-    { k: 'stop', boot: 'other-test', reason: 'switch step a' },
+    { k: 'stop', boot: 'other-test', why: { code: 'switch-to', version: '2.0.0' } },
     {
       k: 'held',
       requests: entries.map((e) => ({
@@ -352,8 +352,11 @@ function ledgerMessages(run: LedgerRun): unknown[] {
     { k: 'role-switch' },
     { k: 'roles-taken' },
     { k: 'confirm' },
-    { k: 'reject', reason: 'state version 9 unknown' },
-    { k: 'dropped', reason: 'apply failed' },
+    {
+      k: 'reject',
+      why: { code: 'no-converter', ours: 1, version: '1.0.0', theirs: 9, partner: '9.0.0' },
+    },
+    { k: 'dropped', why: { code: 'entry-failed', txn: 3, error: 'apply failed' } },
   ];
   bodies.forEach((body, index) => {
     messages.push(

@@ -28,6 +28,7 @@ import {
   tooDeep,
   tooLarge,
   tooManyItems,
+  unsupported,
 } from './cbor-limits.ts';
 import { MessageError } from './errors.ts';
 import { writeUtf8 } from './utf8.ts';
@@ -52,9 +53,6 @@ const WELL_FORMED_UNITS_MIN = 64;
 const SCRATCH_BYTES = 4096;
 /** Growth of a larger message's area in one step (doubling, at least what is asked). */
 const GROWTH_FACTOR = 2;
-
-const HINT =
-  'messages carry plain objects, arrays, strings, numbers, booleans, null, undefined and Uint8Array';
 
 const scratch = new Uint8Array(SCRATCH_BYTES);
 let target = scratch;
@@ -88,10 +86,7 @@ export function withEncoding<T>(
 ): T {
   if (encoding) {
     // A getter of the value encoding another message would overwrite the shared area.
-    throw new MessageError(
-      'unsupported',
-      'a value was encoded while another one was being encoded',
-    );
+    throw unsupported({ code: 'reentrant' });
   }
   encoding = true;
   target = scratch;
@@ -106,10 +101,10 @@ export function withEncoding<T>(
   } catch (error) {
     if (error instanceof MessageError) throw error;
     // A getter that threw.
-    throw new MessageError(
-      'unsupported',
-      `value cannot be encoded as CBOR: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw unsupported({
+      code: 'cannot-encode',
+      error: error instanceof Error ? error.message : String(error),
+    });
   } finally {
     encoding = false;
     closeAll();
@@ -232,7 +227,7 @@ function writeItem(value: unknown): void {
       return;
     default:
       // bigint: cbor-x writes a 64-bit integer or a tag; function, symbol: it throws.
-      throw new MessageError('unsupported', `a ${typeof value} cannot be encoded: ${HINT}`);
+      throw unsupported({ code: 'not-data', type: typeof value });
   }
 }
 
@@ -271,7 +266,7 @@ function writeBytes(bytes: Uint8Array): void {
 
 function writeObject(value: object): void {
   if (open.includes(value)) {
-    throw new MessageError('unsupported', `a cyclic value cannot be encoded: ${HINT}`);
+    throw unsupported({ code: 'cyclic' });
   }
   const madeBy = (value as { constructor?: unknown }).constructor;
   if (madeBy === Object) {
@@ -283,7 +278,10 @@ function writeObject(value: object): void {
   } else if (value instanceof ArrayBuffer) {
     writeBytes(new Uint8Array(value));
   } else if (madeBy === Map || isTaggedByCborX(value)) {
-    throw new MessageError('unsupported', `${describe(value)} cannot be encoded: ${HINT}`);
+    throw unsupported({
+      code: 'not-data',
+      type: Object.prototype.toString.call(value).slice(8, -1),
+    });
   } else {
     writeMap(value);
   }
@@ -307,10 +305,6 @@ function isTaggedByCborX(value: object): boolean {
     fields[Symbol.toStringTag] === 'Blob' ||
     fields[Symbol.toStringTag] === 'File'
   );
-}
-
-function describe(value: object): string {
-  return `a ${Object.prototype.toString.call(value).slice(8, -1)}`;
 }
 
 function writeArray(array: unknown[]): void {

@@ -15,11 +15,13 @@
 
 import {
   type CborLimits,
+  malformed,
   noItemsAdmitted,
   protoKey,
   tooDeep,
   tooLarge,
   tooManyItems,
+  unsupported,
 } from './cbor-limits.ts';
 import { MessageError } from './errors.ts';
 
@@ -66,7 +68,7 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
   if (end > limits.bytesMax) {
     throw tooLarge(end, limits);
   }
-  if (end === 0) throw new MessageError('malformed', 'message is empty');
+  if (end === 0) throw malformed({ code: 'empty' });
   if (limits.itemsMax < 1) throw noItemsAdmitted(limits);
 
   // Items still to read in each open array or map, innermost last; bounded by depthMax.
@@ -96,7 +98,7 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
 
     const itemStart = position;
     if (position >= end) {
-      throw new MessageError('malformed', `message ends at byte ${end} where an item was expected`);
+      throw malformed({ code: 'ends-early', at: end });
     }
     const initialByte = bytes[position] as number;
     position++;
@@ -104,37 +106,25 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
     const info = initialByte & 0x1f;
 
     if (major === MAJOR_TAG) {
-      throw new MessageError('unsupported', `tag at byte ${itemStart}: messages use no CBOR tags`);
+      throw unsupported({ code: 'tag', at: itemStart });
     }
     if (isKey && major !== MAJOR_TEXT) {
-      throw new MessageError(
-        'unsupported',
-        `map key at byte ${itemStart} is not a text string (major type ${major})`,
-      );
+      throw unsupported({ code: 'key-not-text', at: itemStart, major });
     }
     if (info === INFO_INDEFINITE) {
       if (major >= MAJOR_BYTES && major <= MAJOR_MAP) {
-        throw new MessageError(
-          'unsupported',
-          `indefinite-length item at byte ${itemStart}: only definite lengths are accepted`,
-        );
+        throw unsupported({ code: 'indefinite', at: itemStart });
       }
-      throw new MessageError(
-        'malformed',
-        `stray break or invalid head 0x${initialByte.toString(16)} at byte ${itemStart}`,
-      );
+      throw malformed({ code: 'bad-head', at: itemStart, head: initialByte });
     }
     if (info > INFO_EIGHT_BYTES) {
-      throw new MessageError(
-        'malformed',
-        `reserved additional information ${info} at byte ${itemStart}`,
-      );
+      throw malformed({ code: 'reserved-info', at: itemStart, info });
     }
     let argument = info;
     if (info >= INFO_ONE_BYTE) {
       const size = 1 << (info - INFO_ONE_BYTE);
       if (size > end - position) {
-        throw new MessageError('malformed', `item head at byte ${itemStart} is cut short`);
+        throw malformed({ code: 'head-cut', at: itemStart });
       }
       argument = readArgument(bytes, position, size);
       position += size;
@@ -145,25 +135,22 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
       case MAJOR_NEGATIVE:
         // cbor-x turns 64-bit integers into BigInt; our encoder writes such numbers as floats.
         if (info === INFO_EIGHT_BYTES) {
-          throw new MessageError(
-            'unsupported',
-            `64-bit integer at byte ${itemStart}: integers beyond 32 bits must be floats`,
-          );
+          throw unsupported({ code: 'int64', at: itemStart });
         }
         break;
       case MAJOR_BYTES:
       case MAJOR_TEXT:
         if (argument > end - position) {
-          throw new MessageError(
-            'malformed',
-            `string at byte ${itemStart} declares ${argument} bytes but only ${end - position} remain`,
-          );
+          throw malformed({
+            code: 'declares-more',
+            at: itemStart,
+            major,
+            declared: argument,
+            remain: end - position,
+          });
         }
         if (info === INFO_EIGHT_BYTES) {
-          throw new MessageError(
-            'unsupported',
-            `string at byte ${itemStart} has an 8-byte length: lengths take at most 4 bytes`,
-          );
+          throw unsupported({ code: 'length-8', at: itemStart, major });
         }
         if (isKey && isProtoKey(bytes, position, argument)) {
           throw protoKey(itemStart);
@@ -175,16 +162,16 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
         const childCount = major === MAJOR_MAP ? argument * 2 : argument;
         // Every item takes at least one byte.
         if (childCount > end - position) {
-          throw new MessageError(
-            'malformed',
-            `${major === MAJOR_MAP ? 'map' : 'array'} at byte ${itemStart} declares ${childCount} items but only ${end - position} bytes remain`,
-          );
+          throw malformed({
+            code: 'declares-more',
+            at: itemStart,
+            major,
+            declared: childCount,
+            remain: end - position,
+          });
         }
         if (info === INFO_EIGHT_BYTES) {
-          throw new MessageError(
-            'unsupported',
-            `${major === MAJOR_MAP ? 'map' : 'array'} at byte ${itemStart} has an 8-byte length: lengths take at most 4 bytes`,
-          );
+          throw unsupported({ code: 'length-8', at: itemStart, major });
         }
         if (depth >= limits.depthMax) throw tooDeep(itemStart, limits);
         itemCount += childCount;
@@ -198,19 +185,13 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
       case MAJOR_SIMPLE:
         // Heads 0xf4..0xf7 and the three float widths; other simple values carry no meaning for us.
         if (info < SIMPLE_FALSE || info === INFO_ONE_SIMPLE_BYTE) {
-          throw new MessageError(
-            'unsupported',
-            `simple value at byte ${itemStart}: only false, true, null, undefined and floats are accepted`,
-          );
+          throw unsupported({ code: 'simple-value', at: itemStart });
         }
         break;
     }
   }
 
   if (position !== end) {
-    throw new MessageError(
-      'trailing-bytes',
-      `${end - position} bytes follow the message's single top-level item`,
-    );
+    throw new MessageError('trailing-bytes', { code: 'trailing', bytes: end - position });
   }
 }

@@ -15,11 +15,13 @@
 import { float16 } from './cbor-decode.ts';
 import {
   type CborLimits,
+  malformed,
   noItemsAdmitted,
   protoKey,
   tooDeep,
   tooLarge,
   tooManyItems,
+  unsupported,
 } from './cbor-limits.ts';
 import { isProtoKey } from './cbor-scan.ts';
 import { MessageError } from './errors.ts';
@@ -110,12 +112,9 @@ export class CborStream {
    */
   finish(): unknown {
     if (this.#refused !== null) throw this.#refused;
-    if (this.#length === 0) throw new MessageError('malformed', 'message is empty');
+    if (this.#length === 0) throw malformed({ code: 'empty' });
     if (!this.#done) {
-      throw new MessageError(
-        'malformed',
-        `message ends at byte ${this.#length} inside an item or where one was expected`,
-      );
+      throw malformed({ code: 'ends-early', at: this.#length });
     }
     const value = this.#value;
     this.#value = undefined;
@@ -145,10 +144,7 @@ export class CborStream {
         continue;
       }
       if (this.#done) {
-        throw new MessageError(
-          'trailing-bytes',
-          `bytes follow the message's single top-level item at byte ${at + position}`,
-        );
+        throw new MessageError('trailing-bytes', { code: 'trailing-at', at: at + position });
       }
       if (this.#headLength === 0) {
         const length = headLength(piece[position] as number);
@@ -177,28 +173,19 @@ export class CborStream {
     const top = this.#open[this.#open.length - 1];
     const isKey = top?.isMap === true && top.key === null;
     if (major === MAJOR_TAG) {
-      throw new MessageError('unsupported', `tag at byte ${at}: messages use no CBOR tags`);
+      throw unsupported({ code: 'tag', at });
     }
     if (isKey && major !== MAJOR_TEXT) {
-      throw new MessageError(
-        'unsupported',
-        `map key at byte ${at} is not a text string (major type ${major})`,
-      );
+      throw unsupported({ code: 'key-not-text', at, major });
     }
     if (info === INFO_INDEFINITE) {
       if (major >= MAJOR_BYTES && major <= MAJOR_MAP) {
-        throw new MessageError(
-          'unsupported',
-          `indefinite-length item at byte ${at}: only definite lengths are accepted`,
-        );
+        throw unsupported({ code: 'indefinite', at });
       }
-      throw new MessageError(
-        'malformed',
-        `stray break or invalid head 0x${initial.toString(16)} at byte ${at}`,
-      );
+      throw malformed({ code: 'bad-head', at, head: initial });
     }
     if (info > INFO_EIGHT_BYTES) {
-      throw new MessageError('malformed', `reserved additional information ${info} at byte ${at}`);
+      throw malformed({ code: 'reserved-info', at, info });
     }
     let argument = info;
     if (info >= INFO_ONE_BYTE) {
@@ -211,20 +198,14 @@ export class CborStream {
       case MAJOR_UNSIGNED:
       case MAJOR_NEGATIVE:
         if (info === INFO_EIGHT_BYTES) {
-          throw new MessageError(
-            'unsupported',
-            `64-bit integer at byte ${at}: integers beyond 32 bits must be floats`,
-          );
+          throw unsupported({ code: 'int64', at });
         }
         this.#place(major === MAJOR_UNSIGNED ? argument : -1 - argument);
         return;
       case MAJOR_BYTES:
       case MAJOR_TEXT: {
         if (info === INFO_EIGHT_BYTES) {
-          throw new MessageError(
-            'unsupported',
-            `string at byte ${at} has an 8-byte length: lengths take at most 4 bytes`,
-          );
+          throw unsupported({ code: 'length-8', at, major });
         }
         const string: Gathering = { major, isKey, at, left: argument, pieces: [] };
         if (argument === 0) this.#endString(string, bytes, start, start);
@@ -233,13 +214,7 @@ export class CborStream {
       }
       case MAJOR_ARRAY:
       case MAJOR_MAP: {
-        const what = major === MAJOR_MAP ? 'map' : 'array';
-        if (info === INFO_EIGHT_BYTES) {
-          throw new MessageError(
-            'unsupported',
-            `${what} at byte ${at} has an 8-byte length: lengths take at most 4 bytes`,
-          );
-        }
+        if (info === INFO_EIGHT_BYTES) throw unsupported({ code: 'length-8', at, major });
         if (this.#open.length >= this.#limits.depthMax) throw tooDeep(at, this.#limits);
         const children = major === MAJOR_MAP ? argument * 2 : argument;
         this.#items += children;
@@ -316,10 +291,7 @@ function simple(info: number, bytes: Uint8Array, start: number, at: number): unk
     case INFO_EIGHT_BYTES:
       return new DataView(bytes.buffer, bytes.byteOffset + start + 1, 8).getFloat64(0);
     default:
-      throw new MessageError(
-        'unsupported',
-        `simple value at byte ${at}: only false, true, null, undefined and floats are accepted`,
-      );
+      throw unsupported({ code: 'simple-value', at });
   }
 }
 

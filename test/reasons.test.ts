@@ -1,0 +1,136 @@
+/**
+ * The one table of reasons (firmware/reasons.ts): a board reports a code and
+ * facts, the host says the sentence, also for a reason nested in another, an
+ * error that carries one, and a code from an image this host does not know.
+ */
+import test from 'ava';
+import { ledgerV2 } from '../firmware/apps/ledger/v2.ts';
+import {
+  errorText,
+  isReason,
+  REASON_CODES,
+  type ReasonValue,
+  reasonText,
+} from '../firmware/reasons.ts';
+import {
+  ENVELOPE_LIMITS,
+  type Envelope,
+  envelopeToWire,
+  type PeerBody,
+  parseEnvelope,
+} from '../firmware/runtime/messages.ts';
+import { decodeCbor, encodeCbor } from '../firmware/wire/cbor.ts';
+import { errorFact, REASON_TEXT_MAX, ReasonError } from '../firmware/wire/errors.ts';
+
+test('a reason reads as its sentence, with its facts in place', (t) => {
+  t.is(
+    reasonText({ code: 'checkpoint-gap', have: 4, got: 6 }),
+    'checkpoint gap: have txn 4, got 6',
+  );
+  t.is(
+    reasonText({ code: 'declares-more', at: 5, major: 3, declared: 10, remain: 3 }),
+    'string at byte 5 declares 10 bytes but only 3 bytes remain',
+  );
+  t.is(
+    reasonText({ code: 'partner-lacks-image', has: '', wants: '2.0.0' }),
+    "the backup's other slot holds nothing, not 2.0.0",
+  );
+});
+
+test('a reason behind a reason reads inside its sentence', (t) => {
+  t.is(
+    reasonText({
+      code: 'refused-us',
+      why: { code: 'other-model', model: 'replay', ours: 'state' },
+    }),
+    'the primary refused us: partner checkpoints in the replay model, we in the state model',
+  );
+  t.is(
+    reasonText({
+      code: 'entry-failed',
+      txn: 7,
+      error: { code: 'unreadable-state', stateVersion: 3, version: '2.0.0' },
+    }),
+    'checkpoint txn 7 cannot be applied: cannot read state version 3 in 2.0.0',
+  );
+});
+
+test("a code this host does not know (a newer image's) reads as its code and facts", (t) => {
+  const newer: ReasonValue = { code: 'quantum-flux', level: 9, why: { code: 'dsr-dropped' } };
+  t.is(reasonText(newer), 'quantum-flux (level 9, why DSR dropped on every path)');
+  t.is(reasonText({ code: 'toString' }), 'toString', 'an inherited name is no code of the table');
+  // A known code whose facts do not fit its sentence (an older image's, say).
+  t.is(reasonText({ code: 'bad-head', at: 3 }), 'bad-head (at 3)');
+  t.is(reasonText({ code: 'app-input' }), 'app-input');
+  t.is(reasonText({ code: 'store-refused', why: 7 }), 'durable store refused: 7');
+  t.false(REASON_CODES.includes('quantum-flux' as never));
+});
+
+test('an error reads as its reason; its message is the JSON of the facts', (t) => {
+  const error = t.throws(() => decodeCbor(Uint8Array.of(0x61)));
+  t.is(errorText(error), 'string at byte 0 declares 1 bytes but only 0 bytes remain');
+  t.deepEqual(JSON.parse((error as Error).message), {
+    code: 'declares-more',
+    at: 0,
+    major: 3,
+    declared: 1,
+    remain: 0,
+  });
+  t.is(errorText(new Error('plain')), 'plain');
+  t.is(errorText('thrown text'), 'thrown text');
+});
+
+test('the ledger refuses a request with typed facts the host says', (t) => {
+  const error = t.throws(() =>
+    ledgerV2('state').parseRequest({ op: 'open', account: 'x'.repeat(50) }),
+  );
+  const why = (error as { why?: unknown }).why;
+  t.true(isReason(why));
+  t.like(why, { code: 'bad-account', op: 'open', field: 'account', max: 32, length: 50 });
+  t.is(
+    reasonText(why as ReasonValue),
+    `open needs "account": an account id of 1 to 32 characters (well-formed text, not "__proto__"); got "${'x'.repeat(40)}"… (50 characters)`,
+  );
+});
+
+test('an error caught on the way is a fact short enough for a peer message', (t) => {
+  const small = new ReasonError({ code: 'checkpoint-gap', have: 1, got: 3 });
+  t.deepEqual(errorFact(small), small.why);
+  const big = new ReasonError({ code: 'log-other-version', version: 'v'.repeat(300) });
+  const fact = errorFact(big);
+  t.is(typeof fact, 'string');
+  t.true(String(fact).length <= REASON_TEXT_MAX);
+  t.is(errorFact(new Error('x'.repeat(500))), `Error: ${'x'.repeat(193)}`);
+});
+
+/** A body across the interconnect's wire form and back, as the partner parses it. */
+function crossed(body: PeerBody): PeerBody | undefined {
+  const envelope: Envelope = {
+    from: { p: 2, inc: 3 },
+    toInc: 1,
+    ack: 0,
+    st: { role: 'joining', term: 1, backupInc: 0 },
+    hears: 1,
+    seg: { seq: 1, body },
+  };
+  const bytes = encodeCbor(envelopeToWire(envelope), ENVELOPE_LIMITS);
+  return parseEnvelope(decodeCbor(bytes, ENVELOPE_LIMITS)).seg?.body;
+}
+
+test('a joiner that gives up its copy for a malformed message tells the primary why, nested reason and all', (t) => {
+  // The envelope it could not read: a reason whose `want` is left out (undefined).
+  const unreadable = t.throws(() => parseEnvelope([1]));
+  const body: PeerBody = {
+    k: 'dropped',
+    why: { code: 'snapshot-unusable', error: errorFact(unreadable) },
+  };
+  const received = crossed(body);
+  t.is(received?.k, 'dropped');
+  t.is(
+    received?.k === 'dropped' ? reasonText(received.why) : '',
+    'big checkpoint unusable: bad message: envelope length',
+  );
+  // Text beyond what a partner takes is refused, as before reasons.
+  const long: PeerBody = { k: 'dropped', why: { code: 'app-input', message: 'x'.repeat(201) } };
+  t.throws(() => crossed(long), { message: /"code":"bad-field"/ });
+});
