@@ -104,7 +104,11 @@ function stallMidPreCopy(stallMs: number): { pair: CorePair; failed: string[] } 
   runUntil(() => onTarget() || failed(), 60_000);
   const details = pair
     .eventsOf('switch')
-    .flatMap((e) => (e.kind === 'switch' && !e.ok ? [`${e.step}: ${e.why === undefined ? '' : reasonText(e.why)}`] : []));
+    .flatMap((e) =>
+      e.kind === 'switch' && !e.ok
+        ? [`${e.step}: ${e.why === undefined ? '' : reasonText(e.why)}`]
+        : [],
+    );
   return { pair, failed: details };
 }
 

@@ -512,7 +512,12 @@ function parseSessions(value: unknown): CacheSession[] {
 function exactly(value: unknown, length: number, what: string): unknown[] {
   const items = list(value, what);
   if (items.length !== length) {
-    throw new MessageError('bad-shape', { code: 'bad-length', field: what, items: items.length, length });
+    throw new MessageError('bad-shape', {
+      code: 'bad-length',
+      field: what,
+      items: items.length,
+      length,
+    });
   }
   return items;
 }

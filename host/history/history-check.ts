@@ -35,7 +35,7 @@
  */
 
 import type { AnyApp } from '../../firmware/app.ts';
-import { causeText, type ReasonValue } from '../../firmware/reasons.ts';
+import { causeText } from '../../firmware/reasons.ts';
 import type { ClientRequest } from '../../firmware/runtime/messages.ts';
 import type { PairJournalEntry } from '../pair/pair-journal.ts';
 import { type ErrorAnswer, History } from './client-history.ts';

@@ -8,7 +8,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnyApp } from '../../firmware/app.ts';
-import type { ReasonValue } from '../../firmware/reasons.ts';
 import type { ClientReply, ClientRequest } from '../../firmware/runtime/messages.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
 import { type ErrorAnswer, History } from '../history/client-history.ts';

@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { PowerCutError, RetentiveMemory } from '../../boards/retentive-memory.ts';
 import type { AnyApp, Durability } from '../../firmware/app.ts';
 import type { StoreGeometry } from '../../firmware/hal.ts';
-import { causeText, type ReasonValue, reasonText, storeFullEventText } from '../../firmware/reasons.ts';
+import { causeText, reasonText, storeFullEventText } from '../../firmware/reasons.ts';
 import { type PairConfig, pairConfig, suspectAfterMs } from '../../firmware/runtime/config.ts';
 import type { PairCore } from '../../firmware/runtime/core.ts';
 import {
