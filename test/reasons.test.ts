@@ -20,6 +20,7 @@ import {
   parseEnvelope,
 } from '../firmware/runtime/messages.ts';
 import { decodeCbor, encodeCbor } from '../firmware/wire/cbor.ts';
+import { CborStream } from '../firmware/wire/cbor-stream.ts';
 import { errorFact, REASON_TEXT_MAX, ReasonError } from '../firmware/wire/errors.ts';
 
 test('a reason reads as its sentence, with its facts in place', (t) => {
@@ -35,6 +36,26 @@ test('a reason reads as its sentence, with its facts in place', (t) => {
     reasonText({ code: 'partner-lacks-image', has: '', wants: '2.0.0' }),
     "the backup's other slot holds nothing, not 2.0.0",
   );
+});
+
+test('the store limit, the boot limit and the streaming reader give typed facts the host says', (t) => {
+  t.regex(
+    reasonText({ code: 'no-room', bytes: 900, max: 800 }),
+    /^the durable store is full: .* 900 bytes, over the 800 .* bigger store region/,
+  );
+  t.is(
+    reasonText({ code: 'asked-to-stop', ms: 4500 }),
+    'backup asked to stop; the new version may take 4500 ms',
+  );
+  t.is(
+    reasonText({ code: 'bad-length', field: 'cache item', items: 2, length: 3 }),
+    'bad message: cache item has 2 items, not 3',
+  );
+  const stream = new CborStream(ENVELOPE_LIMITS);
+  stream.push(Uint8Array.of(0x01, 0x02));
+  const refusal = t.throws(() => stream.finish());
+  t.deepEqual((refusal as ReasonError).why, { code: 'trailing-at', at: 1 });
+  t.is(errorText(refusal), "bytes follow the message's single top-level item at byte 1");
 });
 
 test('a reason behind a reason reads inside its sentence', (t) => {
