@@ -16,7 +16,7 @@ import type { PairEvent } from '../firmware/runtime/outputs.ts';
 import { type BoardClient, BoardNotAnsweringError } from '../host/pair/board-client.ts';
 import { JournalReader } from '../host/pair/journal-reader.ts';
 import { runSwitch } from '../host/pair/switch.ts';
-import { boardStatus } from './helpers/board-status.ts';
+import { boardStatus, switchablePrimary } from './helpers/board-status.ts';
 
 /**
  * A board client over `journal` whose journal requests numbered in
@@ -80,13 +80,7 @@ test("a switch's report holds none of the steps recorded before it, though a boa
     ...OLD_STEPS,
     { kind: 'switch', step: 'd', ok: false, why: { code: 'no-new-version', ms: 3000 } },
   ];
-  const primary = {
-    ...boardStatus(1, 'primary'),
-    slots: [
-      { slot: 0, version: '1.0.0', status: 'valid', active: true, trial: false },
-      { slot: 1, version: '2.0.0', status: 'valid', active: false, trial: false },
-    ],
-  } as BoardStatus;
+  const primary = switchablePrimary();
   const boards = [
     boardWith(journalOf(earlier), (n) => n === 0, primary),
     boardWith(journalOf([]), () => false, boardStatus(2, 'backup')),

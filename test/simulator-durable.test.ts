@@ -18,6 +18,13 @@ import { explain, runLedger } from './helpers/ledger-world.ts';
 
 const SEEDS = Array.from({ length: 24 }, (_, i) => 1 + i * 7);
 
+/** One seed of the wide model, state checkpoints, the ledger retained: the seeds the checks below name. */
+function runRetainedSeed(seed: number): ReturnType<typeof runSeed> {
+  return runSeed(
+    worldOptionsFor({ seed, mode: 'state', module: ledgerSimulation, durability: 'retained' }),
+  );
+}
+
 test('the stores cover the double failures, switch windows and store cuts that memory mode cannot', (t) => {
   let memoryLosses = 0;
   let storeCuts = 0;
@@ -67,9 +74,7 @@ for (const seed of [384, 1807]) {
     // again, the joiner took that backlog at the line rate before the rest
     // of its big checkpoint, and writes waited behind it: not re-formed 10 s
     // after the faults, P1 primary-alone and P2 joining.
-    const result = runSeed(
-      worldOptionsFor({ seed, mode: 'state', module: ledgerSimulation, durability: 'retained' }),
-    );
+    const result = runRetainedSeed(seed);
     t.deepEqual(result.violations, []);
   });
 }
@@ -80,14 +85,7 @@ test("wide retained seed 2354 (state): the mismatched image has the seed's app f
   // seed's app faults, while the checker replays with the pair's image,
   // which has them: txn 235's update, applied on P1 without a fault, threw
   // in the replay (inconsistent-reply, the only app exception of the seed).
-  const result = runSeed(
-    worldOptionsFor({
-      seed: 2354,
-      mode: 'state',
-      module: ledgerSimulation,
-      durability: 'retained',
-    }),
-  );
+  const result = runRetainedSeed(2354);
   t.is(result.faultCounts['mismatched-partner'], 1);
   t.true(result.faultCounts['app-exception'] > 1, 'the serving board met app faults');
   t.deepEqual(result.violations, []);
@@ -96,9 +94,7 @@ test("wide retained seed 2354 (state): the mismatched image has the seed's app f
 test('wide retained seed 30 replays clean (its core once asked to be woken at one instant for good)', (t) => {
   // A board with a solo store, booting with a path up past its recover-alone
   // time, asked for a wake-up at that (past) time again and again.
-  const result = runSeed(
-    worldOptionsFor({ seed: 30, mode: 'state', module: ledgerSimulation, durability: 'retained' }),
-  );
+  const result = runRetainedSeed(30);
   t.deepEqual(result.violations, []);
   t.true(result.faultCounts['store-cut'] > 0);
 });
@@ -108,9 +104,7 @@ test('wide retained seed 23 replays clean (a store write cut after its last byte
   // the rest was padding, so the record is whole and recovery serves it (a
   // retry is answered from the recovered reply cache). The checker must
   // know the core executed it though the input's outputs never left.
-  const result = runSeed(
-    worldOptionsFor({ seed: 23, mode: 'state', module: ledgerSimulation, durability: 'retained' }),
-  );
+  const result = runRetainedSeed(23);
   t.deepEqual(result.violations, []);
 });
 
@@ -121,9 +115,7 @@ test('wide retained seeds 10 and 224 replay clean (a store refused for its versi
   // acknowledged, lost power, and on its way back joined the old primary,
   // whose big checkpoint overwrote 475 acknowledged requests.
   for (const seed of [10, 224]) {
-    const result = runSeed(
-      worldOptionsFor({ seed, mode: 'state', module: ledgerSimulation, durability: 'retained' }),
-    );
+    const result = runRetainedSeed(seed);
     t.deepEqual(result.violations, [], `seed ${seed}`);
   }
 });
@@ -134,14 +126,7 @@ test('wide retained seed 2236 replays clean (a state that outgrew its store: req
   // stopped rather than acknowledge what it could not keep, recovered from
   // its store, stopped again at its first compaction, and so on: not
   // re-formed 10 s after the last fault.
-  const result = runSeed(
-    worldOptionsFor({
-      seed: 2236,
-      mode: 'state',
-      module: ledgerSimulation,
-      durability: 'retained',
-    }),
-  );
+  const result = runRetainedSeed(2236);
   t.deepEqual(result.violations, []);
   t.true(result.refusedStoreFull > 0, 'the store filled up');
   t.is(result.lost, 0);

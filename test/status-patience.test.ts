@@ -19,7 +19,7 @@ import {
   STATUS_READ_TIMEOUT_MS,
 } from '../host/pair/board-watch.ts';
 import { runSwitch, SwitchRefusedError } from '../host/pair/switch.ts';
-import { boardStatus } from './helpers/board-status.ts';
+import { boardStatus, switchablePrimary } from './helpers/board-status.ts';
 
 /** How a fake board treats its n-th status request (from 0): answers after some ms, or never. */
 type Answering = (n: number) => number | 'never';
@@ -61,13 +61,7 @@ function fakeBoard(
   return { client, statusRequests: () => statusRequests };
 }
 
-const primary = {
-  ...boardStatus(1, 'primary'),
-  slots: [
-    { slot: 0, version: '1.0.0', status: 'valid', active: true, trial: false },
-    { slot: 1, version: '2.0.0', status: 'valid', active: false, trial: false },
-  ],
-} as BoardStatus;
+const primary = switchablePrimary();
 const backup = boardStatus(2, 'backup');
 
 function answersAt(ms: number): Answering {

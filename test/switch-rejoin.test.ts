@@ -12,10 +12,9 @@
  */
 import test from 'ava';
 import type { AnyApp } from '../firmware/app.ts';
-import { BootRom } from './helpers/boot-rom.ts';
 import { bulkApp } from './helpers/bulk-app.ts';
-import { CorePair } from './helpers/core-pair.ts';
-import { RetryingWriter } from './helpers/retrying-writer.ts';
+import type { CorePair } from './helpers/core-pair.ts';
+import { switchingPair } from './helpers/switching-pair.ts';
 
 const FROM = bulkApp(30_000);
 const TO: AnyApp = { ...FROM, version: '2.0.0' };
@@ -30,17 +29,7 @@ function switchEvents(pair: CorePair) {
 // Into the pre-copy (which lasts about 3 s here): from its first round to its last ones.
 for (const stallAfterMs of [100, 700, 1300, 1900, 2500])
   test(`the new version joining again mid pre-copy (the old primary stalled ${stallAfterMs} ms into it) gets the rounds again and the switch completes`, (t) => {
-    const pair = new CorePair([FROM, FROM], { pathCount: 1 });
-    for (const board of [0, 1] as const) pair.boot(board, { otherVersion: TO.version });
-    pair.runUntil(() => pair.whole, 60_000);
-    const rom = new BootRom(pair, FROM, TO);
-    const writer = new RetryingWriter(pair);
-    const runUntil = (done: () => boolean, limitMs: number) =>
-      pair.runUntil(() => {
-        rom.step();
-        writer.step();
-        return done();
-      }, limitMs);
+    const { pair, writer, runUntil, onTarget } = switchingPair(FROM, TO, { pathCount: 1 });
     t.is(pair.core(0).switchToOther(pair.nowMs), null);
     const preCopyStarted = () =>
       pair.events.some(
@@ -64,8 +53,6 @@ for (const stallAfterMs of [100, 700, 1300, 1900, 2500])
         ),
       5_000,
     );
-    const onTarget = () =>
-      pair.whole && pair.cores.every((c) => c?.hello.version === TO.version && !c.hello.testMode);
     runUntil(() => onTarget() || switchEvents(pair).some((e) => !e.ok), 60_000);
     t.deepEqual(
       switchEvents(pair).filter((e) => !e.ok),

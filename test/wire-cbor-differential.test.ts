@@ -547,19 +547,22 @@ test('hand-built CBOR decodes exactly as with cbor-x', (t) => {
   t.true(read > 2000);
 });
 
+/** Messages to mutate or cut: hand-built CBOR, random values and the pair's real messages, encoded by cbor-x. */
+const messageBytes = fc.oneof(
+  cborItem,
+  anyValue.map((value) => {
+    const encoded = outcome(() => referenceEncode(value, WIDE));
+    return encoded.ok ? [...(encoded.value as Uint8Array)] : [0xa0];
+  }),
+  ledgerRun
+    .map((run) => ({ ...run, requests: Math.min(run.requests, 6) }))
+    .chain((run) => fc.constantFrom(...ledgerMessages(run)))
+    .map((message) => [...referenceEncode(message, WIDE)]),
+);
+
 test('mutated CBOR and random bytes: the same value or the same refusal as cbor-x', (t) => {
   t.log(`seed ${seed}`);
-  const source = fc.oneof(
-    cborItem,
-    anyValue.map((value) => {
-      const encoded = outcome(() => referenceEncode(value, WIDE));
-      return encoded.ok ? [...(encoded.value as Uint8Array)] : [0xa0];
-    }),
-    ledgerRun
-      .map((run) => ({ ...run, requests: Math.min(run.requests, 6) }))
-      .chain((run) => fc.constantFrom(...ledgerMessages(run)))
-      .map((message) => [...referenceEncode(message, WIDE)]),
-  );
+  const source = messageBytes;
   fc.assert(
     fc.property(
       source,
@@ -618,18 +621,10 @@ const cuts = fc.oneof(
 test('CBOR read in pieces cut anywhere: the value decodeCbor gives, or a refusal where it refuses', (t) => {
   t.log(`seed ${seed}`);
   const source = fc.oneof(
-    cborItem,
-    cborItem.chain((item) =>
-      fc.array(mutation, { minLength: 1, maxLength: 4 }).map((m) => [...mutate(item, m)]),
+    messageBytes,
+    messageBytes.chain((bytes) =>
+      fc.array(mutation, { minLength: 1, maxLength: 4 }).map((m) => [...mutate(bytes, m)]),
     ),
-    anyValue.map((value) => {
-      const encoded = outcome(() => referenceEncode(value, WIDE));
-      return encoded.ok ? [...(encoded.value as Uint8Array)] : [0xa0];
-    }),
-    ledgerRun
-      .map((run) => ({ ...run, requests: Math.min(run.requests, 6) }))
-      .chain((run) => fc.constantFrom(...ledgerMessages(run)))
-      .map((message) => [...referenceEncode(message, WIDE)]),
     fc.uint8Array({ maxLength: 60 }).map((bytes) => [...bytes]),
   );
   fc.assert(

@@ -43,7 +43,9 @@ async function workerWith(source: string): Promise<XsnapProcess> {
 }
 
 /** Far more than any UART buffer: a board that was busy for seconds at a high baud rate. */
-const BACKLOG_BYTES = 32 * 1024;
+const BACKLOG_BYTES = 64 * 1024;
+/** XS grows a heap in steps of 8 KiB (chunks) or 512 slots: two steps are the engine's slack, not the backlog. */
+const GROWTH_STEPS_BYTES = 16 * 1024;
 
 test('a backlog a UART received never sits in the XS heap whole', async (t) => {
   if (!xs.available) {
@@ -61,7 +63,7 @@ test('a backlog a UART received never sits in the XS heap whole', async (t) => {
   const grew = peakBytes(image) - before;
   t.log(`XS heap peak grew by ${grew} bytes for a ${BACKLOG_BYTES}-byte backlog`);
   // Whole, the backlog was in the heap as the message, its decoded bytes and the read's copy.
-  t.true(grew < BACKLOG_BYTES / 4, `the peak grew by ${grew} bytes`);
+  t.true(grew <= GROWTH_STEPS_BYTES, `the peak grew by ${grew} bytes`);
 });
 
 test('a session in the reply cache costs as much after 200 requests as after 4', async (t) => {

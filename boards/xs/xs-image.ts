@@ -12,6 +12,7 @@ import type { PairStatus } from '../../firmware/pair-main.ts';
 import { isReason } from '../../firmware/reasons.ts';
 import type { SwitchRefusal } from '../../firmware/runtime/switch-procedure.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
+import { joined } from '../../firmware/wire/cbor-stream.ts';
 import { geometryData, regionBytes } from '../flash-region.ts';
 import type { EngineStatus, RunningImage } from '../image-engine.ts';
 import { MICROCONTROLLER_LIMITS } from '../microcontroller-limits.ts';
@@ -80,7 +81,7 @@ function storeAnswerer(hal: Hal): (message: Uint8Array) => Uint8Array {
         if (write.bytes > regionBytes(store.geometry))
           refuse('a store write longer than the store');
         gathering = request.more ? write : null;
-        if (!request.more) store.write(write.offset, joined(write.pieces, write.bytes));
+        if (!request.more) store.write(write.offset, joined(write.pieces));
         return new Uint8Array(0);
       }
       case 'erase':
@@ -105,17 +106,6 @@ function storeAnswerer(hal: Hal): (message: Uint8Array) => Uint8Array {
     }
     return encodeCbor(answer, CHANNEL_CBOR_LIMITS);
   };
-}
-
-function joined(pieces: readonly Uint8Array[], length: number): Uint8Array {
-  if (pieces.length === 1 && pieces[0] !== undefined) return pieces[0];
-  const bytes = new Uint8Array(length);
-  let at = 0;
-  for (const piece of pieces) {
-    bytes.set(piece, at);
-    at += piece.length;
-  }
-  return bytes;
 }
 
 type XsStatus = Extract<EngineStatus, { kind: 'xs' }>;

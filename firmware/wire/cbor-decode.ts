@@ -12,22 +12,22 @@
  * own their memory; floats of every width are numbers (-0 stays -0); text
  * is decoded as TextDecoder does (utf8.ts).
  */
+import {
+  INFO_EIGHT_BYTES,
+  INFO_FOUR_BYTES,
+  INFO_ONE_BYTE,
+  INFO_TWO_BYTES,
+  MAJOR_ARRAY,
+  MAJOR_BYTES,
+  MAJOR_NEGATIVE,
+  MAJOR_SIMPLE,
+  MAJOR_TEXT,
+  MAJOR_UNSIGNED,
+  SIMPLE_FALSE,
+  SIMPLE_NULL,
+  SIMPLE_TRUE,
+} from './cbor-heads.ts';
 import { readUtf8 } from './utf8.ts';
-
-const MAJOR_UNSIGNED = 0;
-const MAJOR_NEGATIVE = 1;
-const MAJOR_BYTES = 2;
-const MAJOR_TEXT = 3;
-const MAJOR_ARRAY = 4;
-const MAJOR_SIMPLE = 7;
-
-const INFO_ONE_BYTE = 24;
-const INFO_TWO_BYTES = 25;
-const INFO_FOUR_BYTES = 26;
-const INFO_EIGHT_BYTES = 27;
-const SIMPLE_FALSE = 20;
-const SIMPLE_TRUE = 21;
-const SIMPLE_NULL = 22;
 
 const EMPTY = new Uint8Array(0);
 let source: Uint8Array = EMPTY;
@@ -97,11 +97,9 @@ function readValue(): unknown {
   }
 }
 
-/** The next `count` bytes (2, 4 or 8) as a DataView over their copy. */
-function floatOf(count: number): DataView {
-  for (let index = 0; index < count; index++)
-    floatBytes[index] = source[position + index] as number;
-  position += count;
+/** The `count` bytes (2, 4 or 8) at `at` in `bytes` as a DataView over their copy. */
+function floatAt(bytes: Uint8Array, at: number, count: number): DataView {
+  for (let index = 0; index < count; index++) floatBytes[index] = bytes[at + index] as number;
   return floatView;
 }
 
@@ -109,7 +107,12 @@ function readItem(): unknown {
   const initial = source[position++] as number;
   const major = initial >> 5;
   const info = initial & 0x1f;
-  if (major === MAJOR_SIMPLE) return readSimple(info);
+  if (major === MAJOR_SIMPLE) {
+    const value = simpleValue(info, source, position);
+    // A float's bits follow its head: 2, 4 or 8 bytes.
+    if (info >= INFO_TWO_BYTES) position += 1 << (info - INFO_ONE_BYTE);
+    return value;
+  }
   let argument = info;
   if (info === INFO_ONE_BYTE) {
     argument = source[position++] as number;
@@ -160,7 +163,12 @@ function open(
   return OPENED;
 }
 
-function readSimple(info: number): unknown {
+/**
+ * The value of a simple head with `info`, whose float bits (if any) begin at
+ * `at` in `bytes`: false, true, null, undefined or a float (the scan, or
+ * checkArgument, lets no other through).
+ */
+export function simpleValue(info: number, bytes: Uint8Array, at: number): unknown {
   switch (info) {
     case SIMPLE_FALSE:
       return false;
@@ -169,13 +177,13 @@ function readSimple(info: number): unknown {
     case SIMPLE_NULL:
       return null;
     case INFO_TWO_BYTES:
-      return float16(floatOf(2).getUint16(0));
+      return float16(floatAt(bytes, at, 2).getUint16(0));
     case INFO_FOUR_BYTES:
-      return floatOf(4).getFloat32(0);
+      return floatAt(bytes, at, 4).getFloat32(0);
     case INFO_EIGHT_BYTES:
-      return floatOf(8).getFloat64(0);
+      return floatAt(bytes, at, 8).getFloat64(0);
     default:
-      return undefined; // 23: the scan lets no other simple value through
+      return undefined; // 23
   }
 }
 

@@ -12,7 +12,19 @@
  * is allocated from a declared length before the bytes arrive: arrays grow
  * as their items come, strings as their bytes do.
  */
-import { float16 } from './cbor-decode.ts';
+import { simpleValue } from './cbor-decode.ts';
+import {
+  checkArgument,
+  checkHead,
+  INFO_EIGHT_BYTES,
+  INFO_ONE_BYTE,
+  MAJOR_ARRAY,
+  MAJOR_BYTES,
+  MAJOR_MAP,
+  MAJOR_NEGATIVE,
+  MAJOR_TEXT,
+  MAJOR_UNSIGNED,
+} from './cbor-heads.ts';
 import {
   type CborLimits,
   malformed,
@@ -21,29 +33,10 @@ import {
   tooDeep,
   tooLarge,
   tooManyItems,
-  unsupported,
 } from './cbor-limits.ts';
 import { isProtoKey } from './cbor-scan.ts';
 import { MessageError } from './errors.ts';
 import { readUtf8 } from './utf8.ts';
-
-const MAJOR_UNSIGNED = 0;
-const MAJOR_NEGATIVE = 1;
-const MAJOR_BYTES = 2;
-const MAJOR_TEXT = 3;
-const MAJOR_ARRAY = 4;
-const MAJOR_MAP = 5;
-const MAJOR_TAG = 6;
-
-const INFO_ONE_BYTE = 24;
-const INFO_TWO_BYTES = 25;
-const INFO_FOUR_BYTES = 26;
-const INFO_EIGHT_BYTES = 27;
-const INFO_INDEFINITE = 31;
-const SIMPLE_FALSE = 20;
-const SIMPLE_TRUE = 21;
-const SIMPLE_NULL = 22;
-const SIMPLE_UNDEFINED = 23;
 
 /** The longest head: the initial byte and an 8-byte argument. */
 const HEAD_BYTES_MAX = 9;
@@ -172,21 +165,8 @@ export class CborStream {
     const info = initial & 0x1f;
     const top = this.#open[this.#open.length - 1];
     const isKey = top?.isMap === true && top.key === null;
-    if (major === MAJOR_TAG) {
-      throw unsupported({ code: 'tag', at });
-    }
-    if (isKey && major !== MAJOR_TEXT) {
-      throw unsupported({ code: 'key-not-text', at, major });
-    }
-    if (info === INFO_INDEFINITE) {
-      if (major >= MAJOR_BYTES && major <= MAJOR_MAP) {
-        throw unsupported({ code: 'indefinite', at });
-      }
-      throw malformed({ code: 'bad-head', at, head: initial });
-    }
-    if (info > INFO_EIGHT_BYTES) {
-      throw malformed({ code: 'reserved-info', at, info });
-    }
+    checkHead(initial, isKey, at);
+    checkArgument(initial, at);
     let argument = info;
     if (info >= INFO_ONE_BYTE) {
       argument = 0;
@@ -197,16 +177,10 @@ export class CborStream {
     switch (major) {
       case MAJOR_UNSIGNED:
       case MAJOR_NEGATIVE:
-        if (info === INFO_EIGHT_BYTES) {
-          throw unsupported({ code: 'int64', at });
-        }
         this.#place(major === MAJOR_UNSIGNED ? argument : -1 - argument);
         return;
       case MAJOR_BYTES:
       case MAJOR_TEXT: {
-        if (info === INFO_EIGHT_BYTES) {
-          throw unsupported({ code: 'length-8', at, major });
-        }
         const string: Gathering = { major, isKey, at, left: argument, pieces: [] };
         if (argument === 0) this.#endString(string, bytes, start, start);
         else this.#string = string;
@@ -214,7 +188,6 @@ export class CborStream {
       }
       case MAJOR_ARRAY:
       case MAJOR_MAP: {
-        if (info === INFO_EIGHT_BYTES) throw unsupported({ code: 'length-8', at, major });
         if (this.#open.length >= this.#limits.depthMax) throw tooDeep(at, this.#limits);
         const children = major === MAJOR_MAP ? argument * 2 : argument;
         this.#items += children;
@@ -225,7 +198,7 @@ export class CborStream {
         return;
       }
       default:
-        this.#place(simple(info, bytes, start, at));
+        this.#place(simpleValue(info, bytes, start + 1));
     }
   }
 
@@ -273,30 +246,8 @@ function headLength(initial: number): number {
   return info >= INFO_ONE_BYTE && info <= INFO_EIGHT_BYTES ? 1 + (1 << (info - INFO_ONE_BYTE)) : 1;
 }
 
-/** A simple value or float from its head at `start` in `bytes`. */
-function simple(info: number, bytes: Uint8Array, start: number, at: number): unknown {
-  switch (info) {
-    case SIMPLE_FALSE:
-      return false;
-    case SIMPLE_TRUE:
-      return true;
-    case SIMPLE_NULL:
-      return null;
-    case SIMPLE_UNDEFINED:
-      return undefined;
-    case INFO_TWO_BYTES:
-      return float16(((bytes[start + 1] as number) << 8) | (bytes[start + 2] as number));
-    case INFO_FOUR_BYTES:
-      return new DataView(bytes.buffer, bytes.byteOffset + start + 1, 4).getFloat32(0);
-    case INFO_EIGHT_BYTES:
-      return new DataView(bytes.buffer, bytes.byteOffset + start + 1, 8).getFloat64(0);
-    default:
-      throw unsupported({ code: 'simple-value', at });
-  }
-}
-
-/** The pieces as one Uint8Array. */
-function joined(pieces: readonly Uint8Array[]): Uint8Array {
+/** The pieces as one Uint8Array (the one piece itself when there is only one). */
+export function joined(pieces: readonly Uint8Array[]): Uint8Array {
   if (pieces.length === 1) return pieces[0] as Uint8Array;
   let length = 0;
   for (const piece of pieces) length += piece.length;

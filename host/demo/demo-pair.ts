@@ -5,6 +5,7 @@
 
 import { loadPublicKey } from '../../boards/image/public-key.ts';
 import type { ImageEngine } from '../../boards/image-engine.ts';
+import type { BoardStatus } from '../../boards/management.ts';
 import { labDown, labUp } from '../lab/lab.ts';
 import { openLabHosts } from '../lab/lab-boards.ts';
 import { LabClient } from '../lab/lab-client.ts';
@@ -12,7 +13,7 @@ import type { LabConfig } from '../lab/lab-config.ts';
 import { openLabLoad } from '../load/lab-load.ts';
 import type { LoadGenerator } from '../load/load-generator.ts';
 import type { BoardClient } from '../pair/board-client.ts';
-import { roleOf, waitForBoards } from '../pair/board-watch.ts';
+import { roleOf, waitForBoards, waitForBoardsWhileMoving } from '../pair/board-watch.ts';
 import { pushImage } from '../pair/push.ts';
 import { isWhole } from '../pair-whole.ts';
 
@@ -28,6 +29,37 @@ export interface DemoPair {
 }
 
 export const PAIR_TIMEOUT_MS = 20_000;
+
+/**
+ * A board whose power came back is waited for while it moves towards
+ * serving as backup (answering, booting, joining: `rejoinStage`), up to
+ * PAIR_TIMEOUT_MS between two of those, and at most this long in all: an
+ * XS board at a load average of 35 took 15 s from power-on to backup, 8 s
+ * of it loading its image and reading its store back.
+ */
+export const REJOIN_WAIT_MAX_MS = 3 * PAIR_TIMEOUT_MS;
+
+const REJOIN_ROLES: readonly (string | null)[] = [null, 'booting', 'joining', 'backup'];
+
+/** How far a board has come towards serving as backup: silent, boot ROM, booting, joining, backup. */
+export function rejoinStage(status: BoardStatus | null): number {
+  if (status === null) return 0;
+  return 1 + REJOIN_ROLES.indexOf(roleOf(status));
+}
+
+/** Waits for `processor`, its power back, to rejoin as backup (null if it stops moving towards it). */
+export function waitForRejoin(
+  hosts: readonly BoardClient[],
+  processor: 1 | 2,
+): Promise<(BoardStatus | null)[] | null> {
+  return waitForBoardsWhileMoving(
+    hosts,
+    (statuses) => roleOf(statuses[processor - 1]) === 'backup',
+    (statuses) => rejoinStage(statuses[processor - 1] ?? null),
+    PAIR_TIMEOUT_MS,
+    REJOIN_WAIT_MAX_MS,
+  );
+}
 
 /** What every lab demonstration is run with, besides its images. */
 export interface DemoRunOptions {

@@ -11,13 +11,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { HistoryCounts } from '../history/result-counts.ts';
 import { checkFinalState } from '../load/final-state.ts';
 import { waitForAnswer } from '../load/load-generator.ts';
-import { roleOf, waitForBoards } from '../pair/board-watch.ts';
 import {
   type DemoLoad,
   type DemoRunOptions,
   openDemoLoad,
-  PAIR_TIMEOUT_MS,
   startDemoPair,
+  waitForRejoin,
 } from './demo-pair.ts';
 
 export interface DemoOptions extends DemoRunOptions {
@@ -67,11 +66,7 @@ export async function runTakeoverDemo(options: DemoOptions): Promise<DemoResult>
     say(`restoring the power of processor ${primary}`);
     const restoredAt = performance.now();
     await lab.power(primary, true);
-    const rejoined = await waitForBoards(
-      hosts,
-      (s) => roleOf(s[primary - 1]) === 'backup',
-      PAIR_TIMEOUT_MS,
-    );
+    const rejoined = await waitForRejoin(hosts, primary);
     const rejoinMs = rejoined === null ? null : performance.now() - restoredAt;
     say(
       rejoinMs === null

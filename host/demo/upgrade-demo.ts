@@ -14,7 +14,7 @@ import type { BoardStatus } from '../../boards/management.ts';
 import type { HistoryCounts } from '../history/result-counts.ts';
 import { checkFinalState } from '../load/final-state.ts';
 import { type LoadGenerator, waitForAnswer } from '../load/load-generator.ts';
-import { readBoardStatusesPatiently, roleOf, waitForBoards } from '../pair/board-watch.ts';
+import { readBoardStatusesPatiently, roleOf } from '../pair/board-watch.ts';
 import { markServingVersions, PairJournal } from '../pair/pair-journal.ts';
 import { pushImage } from '../pair/push.ts';
 import { runSwitch, type SwitchReport } from '../pair/switch.ts';
@@ -23,8 +23,8 @@ import {
   type DemoPair,
   type DemoRunOptions,
   openDemoLoad,
-  PAIR_TIMEOUT_MS,
   startDemoPair,
+  waitForRejoin,
 } from './demo-pair.ts';
 
 export interface UpgradeDemoOptions extends DemoRunOptions {
@@ -170,11 +170,7 @@ export async function runUpgradeDemo(options: UpgradeDemoOptions): Promise<Upgra
       say(`restoring the power of processor ${primary}`);
       const restoredAt = performance.now();
       await pair.lab.power(primary, true);
-      const rejoined = await waitForBoards(
-        pair.hosts,
-        (s) => roleOf(s[primary - 1]) === 'backup',
-        PAIR_TIMEOUT_MS,
-      );
+      const rejoined = await waitForRejoin(pair.hosts, primary);
       if (rejoined === null) throw new Error('the board did not rejoin');
       const ms = performance.now() - restoredAt;
       say(

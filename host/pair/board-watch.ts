@@ -82,6 +82,38 @@ export async function waitForBoards(
   }
 }
 
+/**
+ * Polls until `done` holds, for as long as the boards keep coming closer to
+ * it: `stage` ranks their statuses (higher is closer), and the wait gives up
+ * after `quietMs` without a higher rank than any before, or after `capMs` in
+ * all. A dead or stuck board is given up after `quietMs`; a slow one that
+ * keeps moving (an XS board booting on a loaded machine) is waited for.
+ */
+export async function waitForBoardsWhileMoving(
+  hosts: readonly BoardClient[],
+  done: (statuses: (BoardStatus | null)[]) => boolean,
+  stage: (statuses: (BoardStatus | null)[]) => number,
+  quietMs: number,
+  capMs: number,
+  pollMs = 25,
+): Promise<(BoardStatus | null)[] | null> {
+  const started = performance.now();
+  let best = Number.NEGATIVE_INFINITY;
+  let movedAtMs = started;
+  for (;;) {
+    const statuses = await readBoardStatuses(hosts);
+    if (done(statuses)) return statuses;
+    const now = performance.now();
+    const reached = stage(statuses);
+    if (reached > best) {
+      best = reached;
+      movedAtMs = now;
+    }
+    if (now - movedAtMs > quietMs || now - started > capMs) return null;
+    await sleep(pollMs);
+  }
+}
+
 /** The pair role a status shows, null where no image runs or the board is silent. */
 export function roleOf(status: BoardStatus | null | undefined): string | null {
   return status?.pair?.role ?? null;

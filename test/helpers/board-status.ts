@@ -31,3 +31,14 @@ export function boardStatus(
     },
   };
 }
+
+/** Processor 1, primary on ledger 1.0.0 with 2.0.0 valid in its other slot: a switch may start. */
+export function switchablePrimary(): BoardStatus {
+  return {
+    ...boardStatus(1, 'primary'),
+    slots: [
+      { slot: 0, version: '1.0.0', status: 'valid', active: true, trial: false },
+      { slot: 1, version: '2.0.0', status: 'valid', active: false, trial: false },
+    ],
+  };
+}
