@@ -106,8 +106,23 @@ function checkDecode(bytes: Uint8Array, limits: CborLimits): void {
       assert.equal(found, null, `${where}: ${found}`);
     } else {
       assert.deepEqual(mine, reference, `${where}: refusals differ`);
+      assert.deepEqual(
+        reasonOf(() => decodeCbor(input, limits)),
+        reasonOf(() => referenceDecode(input, limits)),
+        `${where}: the refusals' reasons differ`,
+      );
     }
   }
+}
+
+/** The typed reason of a run's refusal. */
+function reasonOf(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof MessageError) return error.why;
+  }
+  return null;
 }
 
 /** Encodes `value` both ways and insists on the same bytes or the same refusal; then decodes them. */

@@ -8,8 +8,8 @@
 import { Decoder, Encoder } from 'cbor-x';
 import type { Reason, ReasonValue } from '../../firmware/reasons.ts';
 import type { CborLimits } from '../../firmware/wire/cbor-limits.ts';
-import { scanCbor } from '../../firmware/wire/cbor-scan.ts';
 import { MessageError } from '../../firmware/wire/errors.ts';
+import { scanCbor } from './cbor-scan.ts';
 
 const encoder = new Encoder({
   useRecords: false,

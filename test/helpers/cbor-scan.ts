@@ -1,6 +1,9 @@
 /**
- * A bounded, iterative well-formedness check of a CBOR message, run before the
- * real decoder. cbor-x pre-allocates from declared lengths (`new Array(n)`),
+ * The reference's pre-scan (helpers/cbor-x-reference.ts): a bounded,
+ * iterative well-formedness check of a CBOR message, run before cbor-x, and
+ * the refusals the firmware's reader (firmware/wire/cbor-stream.ts) must
+ * give exactly, code and facts. It was the firmware's own, in front of its
+ * decoder, until the streaming reader became the one decoder. cbor-x pre-allocates from declared lengths (`new Array(n)`),
  * so a few bytes declaring a huge array could cost hundreds of megabytes; this
  * scan refuses such input without allocating anything proportional to it.
  *
@@ -17,6 +20,7 @@ import {
   checkArgument,
   checkHead,
   INFO_ONE_BYTE,
+  isProtoKey,
   MAJOR_ARRAY,
   MAJOR_BYTES,
   MAJOR_MAP,
@@ -24,7 +28,7 @@ import {
   MAJOR_SIMPLE,
   MAJOR_TEXT,
   MAJOR_UNSIGNED,
-} from './cbor-heads.ts';
+} from '../../firmware/wire/cbor-heads.ts';
 import {
   type CborLimits,
   malformed,
@@ -33,20 +37,8 @@ import {
   tooDeep,
   tooLarge,
   tooManyItems,
-} from './cbor-limits.ts';
-import { MessageError } from './errors.ts';
-
-/** UTF-8 of "__proto__": such a key would let a message reach Object.prototype. */
-const PROTO_KEY_BYTES = [0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f];
-
-/** Whether the `length` bytes at `start` are the UTF-8 of "__proto__". */
-export function isProtoKey(bytes: Uint8Array, start: number, length: number): boolean {
-  if (length !== PROTO_KEY_BYTES.length) return false;
-  for (let index = 0; index < length; index++) {
-    if (bytes[start + index] !== PROTO_KEY_BYTES[index]) return false;
-  }
-  return true;
-}
+} from '../../firmware/wire/cbor-limits.ts';
+import { MessageError } from '../../firmware/wire/errors.ts';
 
 /** Big-endian unsigned argument of 1, 2, 4 or 8 bytes (8-byte values above 2^53 lose precision, which only matters for comparisons against small remaining lengths). */
 function readArgument(bytes: Uint8Array, start: number, size: number): number {
