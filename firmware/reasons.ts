@@ -52,6 +52,8 @@ const SENTENCES = {
     `fault in receive on path ${r.path}${r.error === undefined ? '' : `: ${factText(r.error)}`}`,
   'own-id': () => 'frame from our own processor id',
   'refused-us': (r: { why: ReasonValue }) => `the primary refused us: ${reasonText(r.why)}`,
+  // A partner's stop, reject or dropped as an image built before reasons were typed says it.
+  said: (r: { text: string }) => r.text,
 
   // A backup or joiner that gives up its copy of the state.
   'early-overflow': (r: { max: number }) => `over ${r.max} checkpoints before the big checkpoint`,

@@ -138,6 +138,35 @@ function crossed(body: PeerBody): PeerBody | undefined {
   return parseEnvelope(decodeCbor(bytes, ENVELOPE_LIMITS)).seg?.body;
 }
 
+test('a stop, reject or dropped crosses to and from an image built before reasons were typed', (t) => {
+  const envelope: Envelope = {
+    from: { p: 1, inc: 2 },
+    toInc: 3,
+    ack: 0,
+    st: { role: 'primary', term: 4, backupInc: 3 },
+    hears: 1,
+    seg: {
+      seq: 1,
+      body: { k: 'stop', boot: 'other-test', why: { code: 'switch-to', version: '2.0.0' } },
+    },
+  };
+  // Such an image reads `reason`, a short string, and refuses the body without it.
+  const wire = envelopeToWire(envelope);
+  t.like(wire[9], { k: 'stop', boot: 'other-test', reason: 'switch-to' });
+  t.deepEqual(crossed(envelope.seg?.body as PeerBody), envelope.seg?.body);
+  // What such an image sends: its sentence, read as the partner's words.
+  for (const k of ['stop', 'reject', 'dropped'] as const) {
+    wire[9] = { k, boot: 'confirmed', reason: 'partner runs app bulk, not ledger' };
+    const body = parseEnvelope(decodeCbor(encodeCbor(wire, ENVELOPE_LIMITS), ENVELOPE_LIMITS)).seg
+      ?.body;
+    t.is(body?.k, k);
+    t.is(
+      body !== undefined && 'why' in body ? reasonText(body.why) : '',
+      'partner runs app bulk, not ledger',
+    );
+  }
+});
+
 test('a joiner that gives up its copy for a malformed message tells the primary why, nested reason and all', (t) => {
   // The envelope it could not read: a reason whose `want` is left out (undefined).
   const unreadable = t.throws(() => parseEnvelope([1]));

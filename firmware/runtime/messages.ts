@@ -338,6 +338,17 @@ function reason(value: unknown, what: string): Reason {
   return r as Reason;
 }
 
+/**
+ * The reason of a stop, reject or dropped: its facts, or the sentence that
+ * an image built before reasons were typed sends in their place (`reason`).
+ */
+function bodyWhy(b: Record<string, unknown>, what: string): Reason {
+  if (b.why === undefined && b.reason !== undefined) {
+    return { code: 'said', text: text(b.reason, `${what}.reason`, REASON_TEXT_MAX) };
+  }
+  return reason(b.why, `${what}.why`);
+}
+
 function list(value: unknown, what: string): unknown[] {
   if (!Array.isArray(value)) fail(what, 'list');
   return value;
@@ -361,7 +372,7 @@ function parseBody(value: unknown): PeerBody {
       return { k: 'ckpt', entries: list(b.e, 'ckpt.e').map(parseEntry) };
     case 'stop':
       if (b.boot !== 'other-test' && b.boot !== 'confirmed') fail('stop.boot');
-      return { k: 'stop', boot: b.boot, why: reason(b.why, 'stop.why') };
+      return { k: 'stop', boot: b.boot, why: bodyWhy(b, 'stop') };
     case 'held':
       return { k: 'held', requests: list(b.requests, 'held.requests').map(parseHeld) };
     case 'role-switch':
@@ -369,9 +380,9 @@ function parseBody(value: unknown): PeerBody {
     case 'roles-taken':
       return { k: 'roles-taken' };
     case 'reject':
-      return { k: 'reject', why: reason(b.why, 'reject.why') };
+      return { k: 'reject', why: bodyWhy(b, 'reject') };
     case 'dropped':
-      return { k: 'dropped', why: reason(b.why, 'dropped.why') };
+      return { k: 'dropped', why: bodyWhy(b, 'dropped') };
     default:
       return fail('body.k');
   }
@@ -408,8 +419,15 @@ function storedToWire(stored: StoredClaim | undefined): unknown[] {
   return stored.servable ? [stored.txn] : [stored.txn, false];
 }
 
+/**
+ * A body's wire form. A stop, reject or dropped carries its reason's code
+ * as `reason` too: an image built before reasons were typed (a partner
+ * during a switch) reads only that field, as its sentence, and would refuse
+ * the body without it.
+ */
 function bodyToWire(body: PeerBody): unknown {
-  return body.k === 'ckpt' ? { k: 'ckpt', e: body.entries.map(entryToWire) } : body;
+  if (body.k === 'ckpt') return { k: 'ckpt', e: body.entries.map(entryToWire) };
+  return 'why' in body ? { ...body, reason: body.why.code } : body;
 }
 
 /** Checks a decoded CBOR value against the envelope's wire form. Throws MessageError. */
