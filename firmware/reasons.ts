@@ -316,6 +316,18 @@ export function causeText(cause: string, why?: ReasonValue): string {
   return why === undefined ? cause : `${cause}: ${reasonText(why)}`;
 }
 
+/**
+ * What an event (a journal entry) says why, as a sentence: its reason, or
+ * the sentence an image built before reasons were typed wrote (as `why`, or
+ * as `detail`); '' where it says nothing.
+ */
+export function eventWhyText(event: object): string {
+  const { why, detail } = event as { why?: unknown; detail?: unknown };
+  if (isReason(why)) return reasonText(why);
+  const said = why ?? detail;
+  return typeof said === 'string' ? said : '';
+}
+
 /** An error as text: one that carries a reason (the firmware's) as its sentence. */
 export function errorText(error: unknown): string {
   const why = (error as { why?: unknown } | null)?.why;

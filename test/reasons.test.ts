@@ -22,6 +22,7 @@ import {
 import { decodeCbor, encodeCbor } from '../firmware/wire/cbor.ts';
 import { CborStream } from '../firmware/wire/cbor-stream.ts';
 import { errorFact, REASON_TEXT_MAX, ReasonError } from '../firmware/wire/errors.ts';
+import { describeEntry, type PairJournalLine } from '../host/cli/commands/journal.ts';
 
 test('a reason reads as its sentence, with its facts in place', (t) => {
   t.is(
@@ -165,6 +166,32 @@ test('a stop, reject or dropped crosses to and from an image built before reason
       'partner runs app bulk, not ledger',
     );
   }
+});
+
+test('a journal written by an image built before reasons were typed reads with its sentences', (t) => {
+  const line = (entry: object) =>
+    describeEntry({
+      atMs: 0,
+      processor: 1,
+      boot: 1,
+      version: '1.0.0',
+      ...entry,
+    } as unknown as PairJournalLine).replace(/^.*1\.0\.0 {2}/, '');
+  t.is(line({ kind: 'alarm', detail: 'path 1 is down' }), 'alarm: path 1 is down');
+  t.is(
+    line({ kind: 'switch', step: 'd', ok: false, detail: 'no new version within 3000 ms' }),
+    'switch step d FAILED: no new version within 3000 ms',
+  );
+  t.is(line({ kind: 'switch', step: 'b', ok: true, detail: '' }), 'switch step b ok');
+  t.is(
+    line({ kind: 'takeover', fenced: false, why: 'the primary is silent on every path' }),
+    'takeover: the primary is silent on every path',
+  );
+  // And as this image writes them.
+  t.is(
+    line({ kind: 'alarm', why: { code: 'path-down', path: 1 } }),
+    'alarm: path 1 is down; the pair runs on the remaining path',
+  );
 });
 
 test('a joiner that gives up its copy for a malformed message tells the primary why, nested reason and all', (t) => {
