@@ -804,8 +804,7 @@ export class PairCore {
   /** `ack`: what of ours the partner had received when it sent `status`. */
   #onPartnerStatus(status: Status, ack: number): void {
     const role = this.#role;
-    const partnerServes =
-      status.role === 'primary' || status.role === 'primary-alone' || status.role === 'switching';
+    const partnerServes = SERVING.has(status.role);
     switch (role.name) {
       case 'booting':
         // A store in a newer term than the partner serves in holds what it
@@ -884,9 +883,7 @@ export class PairCore {
     switch (body.k) {
       case 'join':
         this.#partnerHello = body.hello;
-        if (role.name === 'primary' || role.name === 'primary-alone' || role.name === 'switching') {
-          this.#onJoin(body.hello);
-        }
+        if (SERVING.has(role.name)) this.#onJoin(body.hello);
         return;
       case 'snap':
         if (role.name === 'joining') this.#onSnapshotChunk(role, body);
@@ -940,7 +937,7 @@ export class PairCore {
   /** Our backup or joiner gave up its copy: it can no longer take over, so we are alone. */
   #onPartnerDropped(why: Reason): void {
     const role = this.#role;
-    if (role.name === 'primary' || (role.name === 'primary-alone' && role.joinerInc !== 0)) {
+    if (this.#holdsBackup()) {
       this.#releaseAllPending();
       this.#setRole(ALONE, 'backup-gave-up-copy', why);
     } else if (role.name === 'switching' && bigCheckpointUnderWay(role)) {
