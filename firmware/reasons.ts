@@ -254,7 +254,7 @@ function sampleText(s: Sample): string {
   return s.length === undefined ? text : `${text}\u2026 (${s.length} characters)`;
 }
 
-/** A CBOR item by its major type, as the scan's reasons name it. */
+/** A CBOR item by its major type, as the reader's reasons name it. */
 function cborItem(major: number): string {
   return major === 5 ? 'map' : major === 4 ? 'array' : 'string';
 }

@@ -75,9 +75,9 @@ let broken: MessageError | null = null;
  * Encodes `value` and passes the encoding to `use` (a view of a shared area,
  * valid only during the call); returns what `use` returns. Throws
  * MessageError when the value cannot be written, or when decodeCbor would
- * refuse the encoding under `bounds`, with the error its scan
- * (cbor-scan.ts) gives: the bounds are checked as the items are written, in
- * the scan's order, rather than by scanning the bytes again.
+ * refuse the encoding under `bounds`, with the error its reader
+ * (cbor-stream.ts) gives: the bounds are checked as the items are written, in
+ * the reader's order, rather than by reading the bytes again.
  */
 export function withEncoding<T>(
   value: unknown,
@@ -124,7 +124,7 @@ function closeAll(): void {
   openIndex.length = 0;
 }
 
-/** What the scan checks before the items, then the first item that broke a bound. */
+/** What the reader checks before the items, then the first item that broke a bound. */
 function checkBounds(length: number): void {
   if (length > limits.bytesMax) throw tooLarge(length, limits);
   if (limits.itemsMax < 1) throw noItemsAdmitted(limits);

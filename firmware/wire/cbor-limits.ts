@@ -18,7 +18,7 @@ export const DEFAULT_CBOR_LIMITS: Readonly<CborLimits> = Object.freeze({
 });
 
 /*
- * The refusals of a message outside its limits. The scan (cbor-scan.ts) and
+ * The refusals of a message outside its limits. The reader (cbor-stream.ts) and
  * the encoder (cbor-encode.ts) give the same ones, so they are made here once.
  */
 
