@@ -317,15 +317,15 @@ export function causeText(cause: string, why?: ReasonValue): string {
 }
 
 /**
- * What an event (a journal entry) says why, as a sentence: its reason, or
- * the sentence an image built before reasons were typed wrote (as `why`, or
- * as `detail`); '' where it says nothing.
+ * What an event (a journal entry) or a client's error reply says why, as a
+ * sentence: its reason, or the sentence an image built before reasons were
+ * typed wrote (as `why`, `detail` or `message`); '' where it says nothing.
  */
-export function eventWhyText(event: object): string {
-  const { why, detail } = event as { why?: unknown; detail?: unknown };
+export function whyText(said: object): string {
+  const { why, detail, message } = said as { why?: unknown; detail?: unknown; message?: unknown };
   if (isReason(why)) return reasonText(why);
-  const said = why ?? detail;
-  return typeof said === 'string' ? said : '';
+  const text = why ?? detail ?? message;
+  return typeof text === 'string' ? text : '';
 }
 
 /** An error as text: one that carries a reason (the firmware's) as its sentence. */

@@ -11,6 +11,7 @@ import {
   REASON_CODES,
   type ReasonValue,
   reasonText,
+  whyText,
 } from '../firmware/reasons.ts';
 import {
   ENVELOPE_LIMITS,
@@ -168,7 +169,7 @@ test('a stop, reject or dropped crosses to and from an image built before reason
   }
 });
 
-test('a journal written by an image built before reasons were typed reads with its sentences', (t) => {
+test('a journal or a client reply written by an image built before reasons were typed reads with its sentences', (t) => {
   const line = (entry: object) =>
     describeEntry({
       atMs: 0,
@@ -186,6 +187,12 @@ test('a journal written by an image built before reasons were typed reads with i
   t.is(
     line({ kind: 'takeover', fenced: false, why: 'the primary is silent on every path' }),
     'takeover: the primary is silent on every path',
+  );
+  // A client's error reply from such an image, and from this one.
+  t.is(whyText({ ok: false, error: 'busy', message: 'hold queue full' }), 'hold queue full');
+  t.is(
+    whyText({ ok: false, error: 'busy', why: { code: 'hold-full' } }),
+    'switch in progress and the hold queue is full',
   );
   // And as this image writes them.
   t.is(

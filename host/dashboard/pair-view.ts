@@ -5,7 +5,7 @@
  * feed it readings and draw what it holds.
  */
 
-import { eventWhyText } from '../../firmware/reasons.ts';
+import { whyText } from '../../firmware/reasons.ts';
 import type { RoleName } from '../../firmware/runtime/messages.ts';
 import type { RoleCause, SwitchStepName } from '../../firmware/runtime/outputs.ts';
 import type { PairJournalEntry } from '../pair/pair-journal.ts';
@@ -207,7 +207,7 @@ export class PairView {
           takeoverMs,
           exact: explained && pulled.byFeed,
           fenced: entry.fenced,
-          why: eventWhyText(entry),
+          why: whyText(entry),
           atMs,
         });
         return;
@@ -227,7 +227,7 @@ export class PairView {
           processor,
           step: entry.step,
           ok: entry.ok,
-          detail: eventWhyText(entry),
+          detail: whyText(entry),
           atMs,
         });
         return;
@@ -235,7 +235,7 @@ export class PairView {
         this.#add({ kind: 'path', processor, path: entry.path, up: entry.up, atMs });
         return;
       case 'alarm':
-        this.#add({ kind: 'alarm', processor, detail: eventWhyText(entry), atMs });
+        this.#add({ kind: 'alarm', processor, detail: whyText(entry), atMs });
         return;
       default:
         return;

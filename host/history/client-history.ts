@@ -8,7 +8,7 @@
  * Replies and states are compared as the wire carries them (wire-value.ts).
  */
 import type { AnyApp } from '../../firmware/app.ts';
-import { type ReasonValue, reasonText } from '../../firmware/reasons.ts';
+import { type ReasonValue, whyText } from '../../firmware/reasons.ts';
 import type { ClientRequest } from '../../firmware/runtime/messages.ts';
 import type { PairEvent } from '../../firmware/runtime/outputs.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
@@ -239,11 +239,7 @@ export class History {
     if (reply.error === 'session-expired')
       this.#unknownOutcome.set(`${request.clientId}#${request.syncId}`, request);
     if (reply.error === 'too-old')
-      this.violation(
-        at,
-        'too-old',
-        `${request.clientId}#${request.syncId}: ${reasonText(reply.why)}`,
-      );
+      this.violation(at, 'too-old', `${request.clientId}#${request.syncId}: ${whyText(reply)}`);
   }
 
   /** A client got an ok reply. */

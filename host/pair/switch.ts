@@ -13,7 +13,7 @@ import { compareVersions } from '../../boards/image/version-order.ts';
 import type { JournalEntry } from '../../boards/journal.ts';
 import type { BoardStatus } from '../../boards/management.ts';
 import { wallClockMs } from '../../boards/wall-clock.ts';
-import { eventWhyText } from '../../firmware/reasons.ts';
+import { whyText } from '../../firmware/reasons.ts';
 import { SWITCH_BOOT_LIMIT_MAX_MS } from '../../firmware/runtime/switch-procedure.ts';
 import { isSettled } from '../pair-whole.ts';
 import { SWITCH_STEPS, type SwitchStepName, switchStepRank } from '../switch-procedure.ts';
@@ -117,7 +117,7 @@ export async function runSwitch(
       step: entry.step,
       processor,
       ok: entry.ok,
-      detail: eventWhyText(entry),
+      detail: whyText(entry),
       atMs: entry.atMs - startedWallMs,
     };
     steps.push(step);
