@@ -7,6 +7,7 @@
  * answered 'snapshot-gone' (the host starts again).
  */
 import { createHash } from 'node:crypto';
+import { errorText } from '../firmware/reasons.ts';
 import { encodeCbor } from '../firmware/wire/cbor.ts';
 import type {
   ManagementErrorCode,
@@ -64,7 +65,7 @@ export class StateReads {
     } catch (error) {
       throw new StateReadError(
         'state-unreadable',
-        `the state cannot be handed out: ${(error as Error).message}`,
+        `the state cannot be handed out: ${errorText(error)}`,
       );
     }
     this.#snapshot = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes };

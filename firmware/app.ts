@@ -13,6 +13,7 @@
  * (time, random seed); the backup runs `handle` itself (lighter checkpoints,
  * more work in the backup).
  */
+import type { Reason } from './reasons.ts';
 
 /** How the backup is kept current. */
 export type CheckpointModel = 'state' | 'replay';
@@ -40,10 +41,21 @@ export interface Decision<Update, Reply> {
   readonly reply: Reply;
 }
 
-/** A request the app refuses to parse; the client gets `message` back as an error. */
+/**
+ * A request the app refuses to parse. The client gets `why` back: the
+ * reason, as typed facts from firmware/reasons.ts (the ledger's), or a
+ * plain message as `{ code: 'app-input', message }`.
+ */
 export class AppInputError extends Error {
   readonly appInput = true;
   override name = 'AppInputError';
+  readonly why: Reason;
+
+  constructor(why: string | Reason) {
+    const reason: Reason = typeof why === 'string' ? { code: 'app-input', message: why } : why;
+    super(typeof why === 'string' ? why : JSON.stringify(why));
+    this.why = reason;
+  }
 }
 
 /**
@@ -79,9 +91,9 @@ export type ReceiveMessage =
   | { readonly kind: 'partner-up' }
   | { readonly kind: 'path-down'; readonly path: number }
   | { readonly kind: 'path-up'; readonly path: number }
-  | { readonly kind: 'switch-requested'; readonly detail: string }
-  | { readonly kind: 'voluntary-stop'; readonly reason: string }
-  | { readonly kind: 'takeover'; readonly why: string };
+  | { readonly kind: 'switch-requested' }
+  | { readonly kind: 'voluntary-stop'; readonly why: Reason }
+  | { readonly kind: 'takeover'; readonly why: Reason };
 
 export interface App<State, Request, Update, Reply> {
   /** Application name; both processors must run the same app. */

@@ -11,6 +11,7 @@ import type { DurableStatus } from './runtime/durable-log.ts';
 import type { LineUseCounts } from './runtime/line-use.ts';
 import { parseClientRequest, type RoleName } from './runtime/messages.ts';
 import type { Output } from './runtime/outputs.ts';
+import type { SwitchRefusal } from './runtime/switch-procedure.ts';
 import { decodeCbor, encodeCbor } from './wire/cbor.ts';
 import { MessageError } from './wire/errors.ts';
 import { encodeFrame, FRAME_CUT_SHORT_AFTER_MS, FrameDecoder } from './wire/frame.ts';
@@ -19,7 +20,7 @@ import { encodeFrame, FRAME_CUT_SHORT_AFTER_MS, FrameDecoder } from './wire/fram
 export interface PairHandle {
   status(): PairStatus;
   /** Starts a switch to the other slot's image; returns why not, or null. */
-  switchToOther(): string | null;
+  switchToOther(): SwitchRefusal | null;
   /** The board wrote a new image into the other slot (a push): the pair must know before a switch. */
   otherImageChanged(version: string): void;
   /** The application state, for audits (the demo compares it with the clients' history). */
@@ -80,12 +81,9 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
           if (output.event.kind !== 'path' && output.event.kind !== 'bad-input') {
             hal.record(output.event, output.at);
           }
-          if (output.event.kind === 'role') {
-            hal.gpio.setLed('primary', core.serving);
-            hal.log(`role ${output.event.role} (term ${output.event.term}): ${output.event.why}`);
-          } else if (output.event.kind !== 'path' || !output.event.up) {
+          if (output.event.kind === 'role') hal.gpio.setLed('primary', core.serving);
+          if (output.event.kind !== 'path' || !output.event.up)
             hal.log(JSON.stringify(output.event));
-          }
           break;
         case 'effect':
           switch (output.effect.kind) {
@@ -167,7 +165,7 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
     switchToOther: () => {
       const refusal = core.switchToOther(hal.clock.now());
       handle(core.takeOutputs());
-      return refusal?.message ?? null;
+      return refusal;
     },
   };
 }

@@ -25,7 +25,6 @@ function role(processor: 1 | 2, atMs: number, name: RoleName): PairJournalEntry 
     role: name,
     term: 1,
     txn: 0,
-    why: '',
     cause: 'boot',
     seq: seq++,
     atMs,

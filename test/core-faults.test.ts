@@ -2,9 +2,11 @@
  * Single faults found by a hostile lab run (issue 9), replayed against two
  * pair cores wired back to back. Each test says what the pair must do.
  */
+
 import test from 'ava';
 import { type AnyApp, AppInputError, defineApp } from '../firmware/app.ts';
 import { ledgerV1, ledgerV2 } from '../firmware/apps/ledger/index.ts';
+import { reasonText } from '../firmware/reasons.ts';
 import type { PairConfig } from '../firmware/runtime/config.ts';
 import type { SwitchRefusal } from '../firmware/runtime/switch-procedure.ts';
 import { bulkApp } from './helpers/bulk-app.ts';
@@ -107,10 +109,19 @@ test('partners of the same app and version but different checkpoint models are r
   t.is(pair.core(0).role, 'primary-alone');
   t.is(pair.core(1).role, 'booting');
   const refusal = pair.events.find(
-    (e) => e.board === 1 && e.event.kind === 'alarm' && e.event.detail.includes('refused'),
+    (e) => e.board === 1 && e.event.kind === 'role' && e.event.cause === 'join-refused',
   );
   t.truthy(refusal, 'the joiner reports the refusal');
-  t.regex(refusal?.event.kind === 'alarm' ? refusal.event.detail : '', /model/);
+  // As the primary (state model) told it: the partner checkpoints in the replay model.
+  t.like(refusal?.event.kind === 'role' ? refusal.event.why : {}, {
+    code: 'other-model',
+    model: 'replay',
+    ours: 'state',
+  });
+  t.true(
+    pair.events.some((e) => e.board === 1 && e.event.kind === 'alarm'),
+    'and raises an alarm',
+  );
   pair.request(0, 'c1', 1, { op: 'open', account: 'a' });
   pair.run(50);
   t.is(pair.replies.at(-1)?.ok, true, 'the primary serves alone');
@@ -319,7 +330,7 @@ function switchingPair(): CorePair {
 }
 
 function t0(refusal: SwitchRefusal | null): void {
-  if (refusal !== null) throw new Error(`switch refused: ${refusal.message}`);
+  if (refusal !== null) throw new Error(`switch refused: ${reasonText(refusal)}`);
 }
 
 test('the new version lost after the roles were offered but before it took them: the old primary serves again', (t) => {

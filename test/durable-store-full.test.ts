@@ -12,6 +12,7 @@ import { RetentiveMemory } from '../boards/retentive-memory.ts';
 import type { CheckpointModel } from '../firmware/app.ts';
 import { ledgerV1 } from '../firmware/apps/ledger/index.ts';
 import type { StoreGeometry } from '../firmware/hal.ts';
+import { reasonText } from '../firmware/reasons.ts';
 import type { ClientReply } from '../firmware/runtime/messages.ts';
 import { CorePair } from './helpers/core-pair.ts';
 
@@ -48,7 +49,8 @@ for (const model of ['state', 'replay'] as const satisfies readonly CheckpointMo
     }
     if (refusal === undefined || refusal.ok) return t.fail(`no refusal in ${OPENS_MAX} opens`);
     t.is(refusal.error, 'store-full');
-    t.regex(refusal.message, /durable store is full.*bigger store region/);
+    t.is(refusal.why.code, 'no-room', 'the firmware gives the facts, not the sentence');
+    t.regex(reasonText(refusal.why), /durable store is full.*bigger store region/);
     t.is(typeof refusal.txn, 'number', 'the refusal is a transaction');
     const refusedSync = syncId;
     const refusedAccount = `acct-${refusedSync}`;

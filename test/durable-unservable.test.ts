@@ -136,7 +136,7 @@ test('a board whose newest history was written by a version neither slot holds w
     ['booting', 'booting'],
   );
   const alarms = pair.events.filter(
-    (e) => e.board === 0 && e.event.kind === 'alarm' && e.event.detail.includes('neither slot'),
+    (e) => e.board === 0 && e.event.kind === 'alarm' && e.event.why.code === 'writer-missing',
   );
   t.is(alarms.length, 1, 'one alarm names the missing image');
 });

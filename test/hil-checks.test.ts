@@ -44,7 +44,6 @@ function role(
     role: name as 'primary',
     term: 1,
     txn: 0,
-    why: cause,
     cause,
     seq,
     atMs,
@@ -61,7 +60,7 @@ function takeover(processor: 1 | 2, atMs: number, fenced: boolean): PairJournalE
   return {
     kind: 'takeover',
     fenced,
-    why: 'the primary is silent on every path',
+    why: { code: 'primary-silent' },
     seq,
     atMs,
     boot: 1,

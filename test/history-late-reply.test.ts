@@ -68,7 +68,7 @@ const handlerFailed: ClientReply = {
   syncId: 1,
   ok: false,
   error: 'bad-request',
-  message: 'handler failed: InjectedAppFault',
+  why: { code: 'handler-failed', error: 'InjectedAppFault' },
 };
 
 /** The ok reply of running the request as txn 1 (the second copy), executed with CONTEXT. */

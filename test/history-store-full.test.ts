@@ -38,7 +38,7 @@ function history(): { h: History; finalState: unknown } {
   return { h, finalState: state };
 }
 
-const refusal = { error: 'store-full', message: 'the durable store is full', txn: 2 };
+const refusal = { error: 'store-full', why: { code: 'no-room', bytes: 900, max: 800 }, txn: 2 };
 
 test('a store-full refusal holds its txn: no gap, no loss, counted apart', (t) => {
   const { h, finalState } = history();

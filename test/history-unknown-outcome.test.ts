@@ -42,7 +42,7 @@ test('a gap left by a request of unknown outcome that ran is filled from the exe
     { clientId: 'b', syncId: 1, body: { op: 'open', account: 'y' } },
     {
       error: 'session-expired',
-      message: 'no session',
+      why: { code: 'session-expired', clientId: 'b', clientsMax: 8, syncId: 1 },
     },
   );
   h.checkSequential(0, finalState, app.version, 3);

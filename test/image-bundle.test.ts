@@ -3,11 +3,13 @@
  * without Node built-ins or require() and carries no npm package, and an
  * import of a Node built-in fails the build naming it.
  */
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import type { CheckpointModel } from '../firmware/app.ts';
+import { REASON_CODES, reasonText } from '../firmware/reasons.ts';
 import { APP_REGISTRY, resolveApp } from '../host/image/app-registry.ts';
 import { bundleApp, bundleEntry } from '../host/image/bundle.ts';
 import { BuildError } from '../host/image/errors.ts';
@@ -45,6 +47,28 @@ test('every registered app bundles with no Node import and no require()', async 
       );
     }
   }
+});
+
+test('an image carries the reasons as codes, not their sentences', async (t) => {
+  // The sentences of the reasons that take no facts, as the host says them (a
+  // reason whose sentence needs facts reads as its code, or with "undefined").
+  const sentences = REASON_CODES.map((code) => reasonText({ code })).filter(
+    (sentence, index) => sentence !== REASON_CODES[index] && !sentence.includes('undefined'),
+  );
+  t.true(sentences.length > 20);
+  for (const spec of await registeredSpecs()) {
+    for (const model of MODELS) {
+      const bundle = await bundleApp(await resolveApp(spec), model);
+      t.false(bundle.inputs.includes('firmware/reasons.ts'), `${spec} ${model}`);
+      t.deepEqual(
+        sentences.filter((sentence) => bundle.script.includes(sentence)),
+        [],
+        `${spec} ${model}`,
+      );
+    }
+  }
+  const v2 = await bundleApp(await resolveApp('ledger@2.0.0'), 'state');
+  t.true(v2.script.includes('"dsr-dropped"'), 'the codes are there');
 });
 
 test('an image carries only its own app version', async (t) => {

@@ -48,8 +48,8 @@ function journalOf(events: readonly PairEvent[]): Journal {
 }
 
 const OLD_STEPS: readonly PairEvent[] = [
-  { kind: 'switch', step: 'a', ok: true, detail: 'backup asked to stop' },
-  { kind: 'switch', step: 'b', ok: true, detail: 'backup stopped and is booting' },
+  { kind: 'switch', step: 'a', ok: true, why: { code: 'asked-to-stop', ms: 3000 } },
+  { kind: 'switch', step: 'b', ok: true },
 ];
 
 test('skipping to the end of a journal asks again when the board does not answer', async (t) => {
@@ -78,7 +78,7 @@ test("a switch's report holds none of the steps recorded before it, though a boa
   // An earlier switch failed at d; this one is never seen to finish (the fake boards do not switch).
   const earlier: PairEvent[] = [
     ...OLD_STEPS,
-    { kind: 'switch', step: 'd', ok: false, detail: 'no new version within 3000 ms' },
+    { kind: 'switch', step: 'd', ok: false, why: { code: 'no-new-version', ms: 3000 } },
   ];
   const primary = switchablePrimary();
   const boards = [

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import type { App } from '../firmware/app.ts';
 import type { LedgerV1State, LedgerV2State } from '../firmware/apps/ledger/index.ts';
 import { ledgerV1, ledgerV2, ledgerWorkload } from '../firmware/apps/ledger/index.ts';
+import { errorText } from '../firmware/reasons.ts';
 
 const v1 = ledgerV1();
 const v2 = ledgerV2();
@@ -139,7 +140,7 @@ const badV1States: ReadonlyArray<readonly [string, unknown, RegExp]> = [
   ['accounts as an array', { accounts: [5] }, /"accounts" must be an object/],
   ['a negative balance', { accounts: { alice: -1 } }, /"alice" has no valid balance \(-1\)/],
   ['a fractional balance', { accounts: { alice: 0.5 } }, /"alice" has no valid balance/],
-  ['a balance as a string', { accounts: { alice: '5' } }, /no valid balance \(a string\)/],
+  ['a balance as a string', { accounts: { alice: '5' } }, /no valid balance \("5"\)/],
   ['an empty account id', { accounts: { '': 5 } }, /"" is not an account id/],
   ['an overlong account id', { accounts: { ['x'.repeat(33)]: 5 } }, /is not an account id/],
   ['extra fields', { accounts: {}, history: [] }, /unexpected fields history/],
@@ -153,7 +154,8 @@ const badV1States: ReadonlyArray<readonly [string, unknown, RegExp]> = [
 for (const [what, prior, message] of badV1States) {
   test(`upgrading refuses ${what} with a clear error`, (t) => {
     const error = t.throws(() => converters.fromPrior(prior));
-    t.regex(error?.message ?? '', /^ledger v1 state: /);
-    t.regex(error?.message ?? '', message);
+    // The converter gives a reason; the host says it.
+    t.regex(errorText(error), /^ledger v1 state: /);
+    t.regex(errorText(error), message);
   });
 }

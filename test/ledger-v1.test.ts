@@ -3,6 +3,7 @@ import type { HandlerContext } from '../firmware/app.ts';
 import { AppInputError } from '../firmware/app.ts';
 import type { LedgerV1State } from '../firmware/apps/ledger/index.ts';
 import { ledgerV1, MAX_AMOUNT, MAX_BALANCE } from '../firmware/apps/ledger/index.ts';
+import { reasonText } from '../firmware/reasons.ts';
 
 const app = ledgerV1();
 const context: HandlerContext = { nowMs: 1_000, random: () => 0.5 };
@@ -220,6 +221,7 @@ const malformed: ReadonlyArray<readonly [string, unknown, RegExp]> = [
 for (const [what, input, message] of malformed) {
   test(`parseRequest rejects ${what} with an AppInputError saying what is wrong`, (t) => {
     const error = t.throws(() => app.parseRequest(input), { instanceOf: AppInputError });
-    t.regex(error?.message ?? '', message);
+    // The app gives a reason (typed facts); the host says it.
+    t.regex(reasonText(error?.why ?? { code: 'none' }), message);
   });
 }

@@ -8,6 +8,7 @@ import {
   parseLedgerV1Request,
   parseLedgerV2Request,
 } from '../firmware/apps/ledger/index.ts';
+import { reasonText } from '../firmware/reasons.ts';
 
 const app = ledgerV2();
 
@@ -255,6 +256,6 @@ const malformed: ReadonlyArray<readonly [string, unknown, RegExp]> = [
 for (const [what, input, message] of malformed) {
   test(`v2 parseRequest rejects ${what} with an AppInputError`, (t) => {
     const error = t.throws(() => app.parseRequest(input), { instanceOf: AppInputError });
-    t.regex(error?.message ?? '', message);
+    t.regex(reasonText(error?.why ?? { code: 'none' }), message);
   });
 }

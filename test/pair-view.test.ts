@@ -78,14 +78,14 @@ test('a takeover is timed from the pull of its partner, and the rejoin from the 
       1100,
       [null, 'primary-alone'],
       [
-        entry(2, 1033, { kind: 'takeover', fenced: true, why: 'DSR dropped on every path' }),
+        entry(2, 1033, { kind: 'takeover', fenced: true, why: { code: 'dsr-dropped' } }),
         entry(2, 1033, {
           kind: 'role',
           role: 'primary-alone',
           term: 2,
           txn: 5,
-          why: 'takeover',
           cause: 'takeover',
+          why: { code: 'dsr-dropped' },
         }),
       ],
       [{ processor: 1, on: false, atMs: 1000, sinceMs: 1000, byFeed: true }],
@@ -113,7 +113,6 @@ test('a takeover is timed from the pull of its partner, and the rejoin from the 
           role: 'backup',
           term: 2,
           txn: 9,
-          why: 'synchronised',
           cause: 'big-checkpoint-installed',
         }),
       ],
@@ -135,7 +134,7 @@ test('a pull polled late, after the takeover it caused, still times the takeover
     reading(
       1500,
       [null, 'primary-alone'],
-      [entry(2, 1100, { kind: 'takeover', fenced: false, why: 'DSR dropped on every path' })],
+      [entry(2, 1100, { kind: 'takeover', fenced: false, why: { code: 'dsr-dropped' } })],
       [{ processor: 1, on: false, atMs: 1200, sinceMs: 1000, byFeed: false }],
     ),
   );

@@ -98,7 +98,7 @@ test('a partner that does not tell how long it boots gets the default limit', (t
   const { steps } = switchWithBoots(null, DEFAULT_LIMIT_MS + 500);
   t.like(
     steps.find((s) => !s.ok),
-    { step: 'd', detail: `no new version within ${DEFAULT_LIMIT_MS} ms` },
+    { step: 'd', why: { code: 'no-new-version', ms: DEFAULT_LIMIT_MS } },
   );
 });
 
@@ -106,7 +106,7 @@ test('a new version that never boots fails the switch at d within the most a par
   const anHourMs = 3_600_000;
   const { pair, steps, startedAtMs } = switchWithBoots(anHourMs, null);
   const failed = steps.find((s) => !s.ok);
-  t.like(failed, { step: 'd', detail: `no new version within ${SWITCH_BOOT_LIMIT_MAX_MS} ms` });
+  t.like(failed, { step: 'd', why: { code: 'no-new-version', ms: SWITCH_BOOT_LIMIT_MAX_MS } });
   const failedAtMs = pair.events.find((e) => e.event === failed)?.atMs ?? Number.NaN;
   t.true(
     failedAtMs - startedAtMs <= SWITCH_BOOT_LIMIT_MAX_MS + 100,

@@ -21,6 +21,7 @@
  */
 import test from 'ava';
 import type { AnyApp } from '../firmware/app.ts';
+import { reasonText } from '../firmware/reasons.ts';
 import { bulkApp } from './helpers/bulk-app.ts';
 import { type SwitchingPair, switchingPair } from './helpers/switching-pair.ts';
 
@@ -33,7 +34,11 @@ function finish({ pair, runUntil, onTarget }: SwitchingPair): string[] {
   runUntil(() => onTarget() || failed(), 60_000);
   return pair
     .eventsOf('switch')
-    .flatMap((e) => (e.kind === 'switch' && !e.ok ? [`${e.step}: ${e.detail}`] : []));
+    .flatMap((e) =>
+      e.kind === 'switch' && !e.ok
+        ? [`${e.step}: ${e.why === undefined ? '' : reasonText(e.why)}`]
+        : [],
+    );
 }
 
 for (const stallMs of [200, 700, 1500])

@@ -106,8 +106,23 @@ function checkDecode(bytes: Uint8Array, limits: CborLimits): void {
       assert.equal(found, null, `${where}: ${found}`);
     } else {
       assert.deepEqual(mine, reference, `${where}: refusals differ`);
+      assert.deepEqual(
+        reasonOf(() => decodeCbor(input, limits)),
+        reasonOf(() => referenceDecode(input, limits)),
+        `${where}: the refusals' reasons differ`,
+      );
     }
   }
+}
+
+/** The typed reason of a run's refusal. */
+function reasonOf(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof MessageError) return error.why;
+  }
+  return null;
 }
 
 /** Encodes `value` both ways and insists on the same bytes or the same refusal; then decodes them. */
@@ -339,7 +354,7 @@ function ledgerMessages(run: LedgerRun): unknown[] {
     { k: 'join', hello },
     { k: 'ckpt', entries },
     { k: 'snap', id: 7, index: 0, count: 2, data: Uint8Array.of(0xa1, 0x61, 0x61, 0x01) },
-    { k: 'stop', boot: 'other-test', reason: 'switch step a' },
+    { k: 'stop', boot: 'other-test', why: { code: 'switch-to', version: '2.0.0' } },
     {
       k: 'held',
       requests: entries.map((e) => ({
@@ -352,8 +367,11 @@ function ledgerMessages(run: LedgerRun): unknown[] {
     { k: 'role-switch' },
     { k: 'roles-taken' },
     { k: 'confirm' },
-    { k: 'reject', reason: 'state version 9 unknown' },
-    { k: 'dropped', reason: 'apply failed' },
+    {
+      k: 'reject',
+      why: { code: 'no-converter', ours: 1, version: '1.0.0', theirs: 9, partner: '9.0.0' },
+    },
+    { k: 'dropped', why: { code: 'entry-failed', txn: 3, error: 'apply failed' } },
   ];
   bodies.forEach((body, index) => {
     messages.push(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import test from 'ava';
 import fc from 'fast-check';
+import { errorText } from '../firmware/reasons.ts';
 import {
   DEFAULT_CBOR_LIMITS,
   decodeCbor,
@@ -280,11 +281,13 @@ test('map keys other than text strings are refused', (t) => {
   );
 });
 
-test('MessageError carries its marker and code', (t) => {
+test('MessageError carries its marker, its code and its reason, which the host says', (t) => {
   const error = t.throws(() => decodeCbor(hex('0102')), { instanceOf: MessageError });
   t.true(error?.messageError);
   t.is(error?.code, 'trailing-bytes');
-  t.regex(error?.message ?? '', /1 bytes follow/);
+  t.deepEqual(error?.why, { code: 'trailing', bytes: 1 });
+  t.is(error?.message, JSON.stringify(error?.why));
+  t.is(errorText(error), "1 bytes follow the message's single top-level item");
 });
 
 /** Values our messages are made of; keys never "__proto__". */

@@ -67,7 +67,7 @@ test('a message nested to the depth limit encodes and decodes in XS on a deep st
   // One level more is refused by the limit, as a MessageError, not by the stack.
   t.throws(
     () => worker.evaluate(`probe(${CALLS_BELOW}, ${DEPTH_MAX + 1});`),
-    { message: /depth limit of 32/ },
+    { message: /"code":"too-deep".*"max":32/ },
     lines.join('\n'),
   );
 });

@@ -6,6 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { DurableRegion, Hal, Uart } from '../../firmware/hal.ts';
+import { errorText, reasonText } from '../../firmware/reasons.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import { encodeFrame, FRAME_CUT_SHORT_AFTER_MS, FrameDecoder } from '../../firmware/wire/frame.ts';
 import { CountedStore } from '../counted-store.ts';
@@ -317,7 +318,7 @@ export class Board {
           id: -1,
           ok: false,
           error: 'bad-request',
-          message: String((error as Error).message),
+          message: errorText(error),
         });
         continue;
       }
@@ -355,7 +356,12 @@ export class Board {
         const refusal = pair === null ? 'no image runs' : pair.switchToOther();
         return refusal === null
           ? { id, ok: true, result: { started: true } }
-          : { id, ok: false, error: 'refused', message: refusal };
+          : {
+              id,
+              ok: false,
+              error: 'refused',
+              message: typeof refusal === 'string' ? refusal : reasonText(refusal),
+            };
       }
     }
   }

@@ -358,7 +358,7 @@
       state: entry(() => copyData(method('state'), 0)),
       switchToOther: entry(() => {
         const refusal = method('switchToOther');
-        return refusal === null || refusal === undefined ? null : describe(refusal);
+        return refusal === null || refusal === undefined ? null : copyData(refusal, 0);
       }),
       otherImageChanged: entry((version) => {
         method('otherImageChanged', version);

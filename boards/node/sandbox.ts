@@ -46,7 +46,9 @@ import { readFileSync } from 'node:fs';
 import { constants, createContext, runInContext, Script } from 'node:vm';
 import type { DurableRegion, Hal, Uart } from '../../firmware/hal.ts';
 import type { PairHandle, PairStatus } from '../../firmware/pair-main.ts';
+import { isReason } from '../../firmware/reasons.ts';
 import type { PairEvent } from '../../firmware/runtime/outputs.ts';
+import type { SwitchRefusal } from '../../firmware/runtime/switch-procedure.ts';
 import { geometryData } from '../flash-region.ts';
 import { dynamicImportAt } from './dynamic-import.ts';
 
@@ -85,7 +87,7 @@ interface RealmApi {
   wake(id: number): void;
   status(): unknown;
   state(): unknown;
-  switchToOther(): string | null;
+  switchToOther(): unknown;
   otherImageChanged(version: string): void;
 }
 
@@ -189,8 +191,8 @@ export function runImage(
     status: () => fromImage(image((api) => api.status(), 'status()')) as PairStatus,
     state: () => fromImage(image((api) => api.state(), 'state()')),
     switchToOther: () => {
-      const refusal = image((api) => api.switchToOther(), 'switchToOther()');
-      return typeof refusal === 'string' ? refusal : null;
+      const refusal = fromImage(image((api) => api.switchToOther(), 'switchToOther()'));
+      return isReason(refusal) ? (refusal as SwitchRefusal) : null;
     },
     otherImageChanged: (version) => {
       image((api) => api.otherImageChanged(String(version)), 'otherImageChanged()');

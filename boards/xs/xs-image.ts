@@ -9,6 +9,8 @@
  */
 import type { DurableRegion, Hal, Uart } from '../../firmware/hal.ts';
 import type { PairStatus } from '../../firmware/pair-main.ts';
+import { isReason } from '../../firmware/reasons.ts';
+import type { SwitchRefusal } from '../../firmware/runtime/switch-procedure.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import { joined } from '../../firmware/wire/cbor-stream.ts';
 import { geometryData, regionBytes } from '../flash-region.ts';
@@ -249,7 +251,7 @@ export function runImageInXs(
     state: () => send({ op: 'state', now: hal.clock.now() }, 'state()'),
     switchToOther: () => {
       const refusal = send({ op: 'switch', now: hal.clock.now() }, 'switchToOther()');
-      return typeof refusal === 'string' ? refusal : null;
+      return isReason(refusal) ? (refusal as SwitchRefusal) : null;
     },
     otherImageChanged: (version) => {
       send({ op: 'other-image', version, now: hal.clock.now() }, 'otherImageChanged()');

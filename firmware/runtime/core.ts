@@ -7,8 +7,15 @@
  */
 import { type AnyApp, AppInputError, type ReceiveMessage } from '../app.ts';
 import type { DurableRegion } from '../hal.ts';
+import type { Reason } from '../reasons.ts';
 import { decodeCbor, encodeCbor, encodedLength } from '../wire/cbor.ts';
-import { type FrameError, MessageError } from '../wire/errors.ts';
+import {
+  errorFact,
+  type FrameError,
+  MessageError,
+  REASON_TEXT_MAX,
+  ReasonError,
+} from '../wire/errors.ts';
 import { encodeFrame } from '../wire/frame.ts';
 import { ReliableChannel } from '../wire/reliable-channel.ts';
 import { CHECKPOINT_BATCH_BYTES_MAX, CheckpointStream } from './checkpoint-stream.ts';
@@ -63,7 +70,7 @@ import {
   readRound,
   wholeRound,
 } from './state-transfer.ts';
-import { cacheBytesOf, type Judgement, StoreRoom, storeFullMessage } from './store-room.ts';
+import { cacheBytesOf, type Judgement, noRoom, StoreRoom } from './store-room.ts';
 import {
   changeAllowedAtMs,
   chargeChange,
@@ -103,8 +110,8 @@ interface SavedReply {
   readonly txn: number;
   /** The transaction was a refusal for want of room in the store (`reply` is null). */
   readonly storeFull?: StoreFull;
-  /** The transaction was a `bad-request` refusal with this message (`reply` is null). */
-  readonly badRequest?: string;
+  /** The transaction was a `bad-request` refusal for this reason (`reply` is null). */
+  readonly badRequest?: Reason;
 }
 
 /** What a checkpoint entry leaves in the reply cache, `reply` being what applying it answered. */
@@ -118,14 +125,19 @@ function savedReplyOf(entry: CheckpointEntry, reply: unknown): SavedReply {
 function replyFromSaved(clientId: string, syncId: number, saved: SavedReply): ClientReply {
   const { txn, storeFull, badRequest } = saved;
   if (badRequest !== undefined)
-    return { clientId, syncId, ok: false, error: 'bad-request', message: badRequest, txn };
+    return { clientId, syncId, ok: false, error: 'bad-request', why: badRequest, txn };
   if (storeFull === undefined) return { clientId, syncId, ok: true, reply: saved.reply, txn };
-  const message = storeFullMessage(storeFull);
-  return { clientId, syncId, ok: false, error: 'store-full', message, txn };
+  return { clientId, syncId, ok: false, error: 'store-full', why: noRoom(storeFull), txn };
 }
 
-/** Most characters of a `bad-request` refusal's message kept: it travels in a checkpoint entry and stays in the reply cache. */
-const BAD_REQUEST_MESSAGE_MAX = 160;
+/** Most bytes a `bad-request` refusal's reason may take: it travels in a checkpoint entry and stays in the reply cache. */
+const BAD_REQUEST_WHY_BYTES_MAX = 256;
+
+/** An app's reason for refusing a request, as a refusal keeps it: within BAD_REQUEST_WHY_BYTES_MAX, else as its text cut short. */
+function keptWhy(why: Reason): Reason {
+  if (encodedLength(why) <= BAD_REQUEST_WHY_BYTES_MAX) return why;
+  return { code: 'app-input', message: JSON.stringify(why).slice(0, REASON_TEXT_MAX) };
+}
 
 /** A history read back from the durable store, ready to serve from. */
 interface StoredHistory {
@@ -223,15 +235,18 @@ export class PairCore {
   #held: { readonly txn: number; readonly term: number } | null = null;
   /** When we last became `booting`: a solo history recovers alone after `recoverAloneAfterMs` of silence. */
   #bootingSinceMs: number;
+  /** A field, not a parameter property: the image build shortens its name (host/image/internal-names.ts). */
+  readonly config: PairConfig;
 
   constructor(
-    readonly config: PairConfig,
+    config: PairConfig,
     readonly app: AnyApp,
     readonly boot: BootInfo,
     now: number,
     /** The board's durable region; a `retained` app keeps its log in it. */
     store: DurableRegion | null = null,
   ) {
+    this.config = config;
     this.#now = now;
     this.#bootingSinceMs = now;
     this.#hello = {
@@ -253,21 +268,10 @@ export class PairCore {
     this.#links = new Links(config, now);
     this.#lineUse = new LineUse(config.pathCount);
     this.#detector = new FailureDetector(config, now);
-    this.#emit({
-      kind: 'role',
-      role: 'booting',
-      term: 0,
-      txn: 0,
-      why: `boot ${app.name} ${app.version}`,
-      cause: 'boot',
-    });
+    this.#emit({ kind: 'role', role: 'booting', term: 0, txn: 0, cause: 'boot' });
     if (app.durability === 'retained') {
       if (store === null) {
-        this.#emit({
-          kind: 'store-refused',
-          code: 'missing',
-          detail: `${app.name} keeps its state retained, but this board has no durable store: it runs in memory only`,
-        });
+        this.#emit({ kind: 'store-refused', code: 'missing', why: { code: 'no-store' } });
       } else {
         this.#log = new DurableLog(store);
         this.#room = new StoreRoom(this.#log.snapshotBytesMax(app.version));
@@ -313,7 +317,7 @@ export class PairCore {
       } catch (error) {
         // No input may stop a board: a fault here is reported, and a processor
         // that may have half-applied it gives up its copy rather than keep a wrong one.
-        this.#onInternalFault(`receive on path ${path}`, error);
+        this.#onInternalFault(path, error);
       }
     }
     this.#flush();
@@ -364,14 +368,15 @@ export class PairCore {
       this.#partnerHello,
     );
     if (refusal !== null) {
-      this.#switchStep('a', false, refusal.message);
+      this.#switchStep('a', false, refusal);
       return refusal;
     }
     // a. the backup stops voluntarily and boots the new version on trial.
     // Replies already executed wait for the backup's acknowledgement as usual.
-    this.#send({ k: 'stop', boot: 'other-test', reason: `switch to ${this.#hello.otherVersion}` });
+    const why: Reason = { code: 'switch-to', version: this.#hello.otherVersion };
+    this.#send({ k: 'stop', boot: 'other-test', why });
     const bootLimitMs = switchBootLimitMs(this.config, this.#partnerHello);
-    this.#switchStep('a', true, `backup asked to stop; the new version may take ${bootLimitMs} ms`);
+    this.#switchStep('a', true, { code: 'asked-to-stop', ms: bootLimitMs });
     this.#setRole(
       {
         name: 'switching',
@@ -387,8 +392,8 @@ export class PairCore {
         rolesTaken: false,
         preCopy: null,
       },
-      `switch to ${this.#hello.otherVersion}`,
       'switch-started',
+      why,
     );
     this.#flush();
     return null;
@@ -540,16 +545,15 @@ export class PairCore {
   #onRequest(clientId: string, syncId: number, body: unknown, arrivedMs: number): void {
     const role = this.#role;
     if (this.#backupInDoubt()) {
-      this.#replyError(clientId, syncId, 'busy', 'the backup is silent; waiting to learn its fate');
+      this.#replyError(clientId, syncId, 'busy', { code: 'backup-in-doubt' });
       return;
     }
     if (!this.serving) {
-      this.#replyError(
-        clientId,
-        syncId,
-        'not-primary',
-        `processor ${this.config.processor} is ${role.name}`,
-      );
+      this.#replyError(clientId, syncId, 'not-primary', {
+        code: 'not-serving',
+        processor: this.config.processor,
+        role: role.name,
+      });
       return;
     }
     // During a switch's hold every request waits, registrations too: they
@@ -560,7 +564,7 @@ export class PairCore {
       (holdsRequests(role) || preCopyThrottles(this.config, role, this.#now))
     ) {
       if (role.held.length >= this.config.heldRequestsMax) {
-        this.#replyError(clientId, syncId, 'busy', 'switch in progress and the hold queue is full');
+        this.#replyError(clientId, syncId, 'busy', { code: 'hold-full' });
       } else {
         // A retry replaces the copy already held: one request, one entry.
         const index = role.held.findIndex((h) => h.clientId === clientId && h.syncId === syncId);
@@ -577,12 +581,12 @@ export class PairCore {
     }
     const lookup = this.#cache.lookup(clientId, syncId);
     if (lookup.kind === 'no-session') {
-      this.#replyError(
+      this.#replyError(clientId, syncId, 'session-expired', {
+        code: 'session-expired',
         clientId,
+        clientsMax: this.config.clientsMax,
         syncId,
-        'session-expired',
-        `no session for ${clientId}: it expired after ${this.config.clientsMax} other clients, or never began here; sync id ${syncId} did not run now and may have run before; register under a new client id`,
-      );
+      });
       return;
     }
     if (lookup.kind === 'saved') {
@@ -591,16 +595,16 @@ export class PairCore {
       return;
     }
     if (lookup.kind === 'too-old') {
-      this.#replyError(
-        clientId,
+      this.#replyError(clientId, syncId, 'too-old', {
+        code: 'too-old',
         syncId,
-        'too-old',
-        `sync id ${syncId} is older than the last ${this.config.syncDepth} replies kept (newest ${lookup.newestSyncId})`,
-      );
+        syncDepth: this.config.syncDepth,
+        newest: lookup.newestSyncId,
+      });
       return;
     }
     if (this.#stream.lag >= this.config.pendingRepliesMax) {
-      this.#replyError(clientId, syncId, 'busy', 'too many replies waiting for the backup');
+      this.#replyError(clientId, syncId, 'busy', { code: 'replies-waiting' });
       return;
     }
     this.#execute(clientId, syncId, body);
@@ -617,7 +621,11 @@ export class PairCore {
       if (decided.entryBytes > CHECKPOINT_BATCH_BYTES_MAX) {
         // Nothing changed yet: a request whose checkpoint cannot travel is refused, not half done.
         this.#refuse(request, {
-          badRequest: `its checkpoint entry is ${decided.entryBytes} bytes, over the ${CHECKPOINT_BATCH_BYTES_MAX} a frame carries`,
+          badRequest: {
+            code: 'entry-too-big',
+            bytes: decided.entryBytes,
+            max: CHECKPOINT_BATCH_BYTES_MAX,
+          },
         });
         return;
       }
@@ -629,9 +637,11 @@ export class PairCore {
       state =
         judged.kind === 'applied' ? judged.state : this.app.apply(this.#state, decided.update);
     } catch (error) {
-      const message =
-        error instanceof AppInputError ? error.message : `handler failed: ${String(error)}`;
-      this.#refuse(request, { badRequest: message });
+      const why: Reason =
+        error instanceof AppInputError
+          ? error.why
+          : { code: 'handler-failed', error: errorFact(error) };
+      this.#refuse(request, { badRequest: why });
       return;
     }
     this.#state = state;
@@ -656,7 +666,7 @@ export class PairCore {
           ? judged.storeFull.snapshotBytes
           : (room.status.snapshotBytes ?? 0);
       this.#emit({ kind: 'store-full', full: room.full, snapshotBytes, snapshotBytesMax });
-      if (room.full && judged.kind === 'refused') this.#alarm(storeFullMessage(judged.storeFull));
+      if (room.full && judged.kind === 'refused') this.#alarm(noRoom(judged.storeFull));
     }
     return judged;
   }
@@ -670,18 +680,13 @@ export class PairCore {
    */
   #refuse(
     request: { readonly txn: number; readonly clientId: string; readonly syncId: number },
-    refusal: { readonly storeFull: StoreFull } | { readonly badRequest: string },
+    refusal: { readonly storeFull: StoreFull } | { readonly badRequest: Reason },
   ): void {
     const { txn, clientId, syncId } = request;
     const entry: CheckpointEntry =
       'storeFull' in refusal
         ? { txn, clientId, syncId, storeFull: refusal.storeFull }
-        : {
-            txn,
-            clientId,
-            syncId,
-            badRequest: refusal.badRequest.slice(0, BAD_REQUEST_MESSAGE_MAX),
-          };
+        : { txn, clientId, syncId, badRequest: keptWhy(refusal.badRequest) };
     this.#txn = txn;
     this.#room?.refusalCached(entry.badRequest);
     const saved = savedReplyOf(entry, null);
@@ -721,8 +726,8 @@ export class PairCore {
     this.#reply(reply);
   }
 
-  #replyError(clientId: string, syncId: number, error: ClientErrorCode, message: string): void {
-    this.#reply({ clientId, syncId, ok: false, error, message });
+  #replyError(clientId: string, syncId: number, error: ClientErrorCode, why: Reason): void {
+    this.#reply({ clientId, syncId, ok: false, error, why });
   }
 
   #reply(reply: ClientReply): void {
@@ -733,12 +738,7 @@ export class PairCore {
 
   #onEnvelope(path: number, envelope: Envelope): void {
     if (envelope.from.p === this.config.processor) {
-      this.#emit({
-        kind: 'bad-input',
-        path,
-        code: 'loopback',
-        detail: 'frame from our own processor id',
-      });
+      this.#emit({ kind: 'bad-input', path, code: 'loopback', why: { code: 'own-id' } });
       return;
     }
     const inc = envelope.from.inc;
@@ -776,24 +776,22 @@ export class PairCore {
     if (this.#staleFor(status)) return;
     switch (role.name) {
       case 'joining':
-        this.#setRole(
-          { name: 'booting' },
-          'the primary restarted during the big checkpoint',
-          'partner-restarted',
-        );
+        this.#setRole({ name: 'booting' }, 'partner-restarted', { code: 'primary-restarted' });
         return;
       case 'backup':
         // A new incarnation proves the old primary and its state are gone: no fence needed.
-        this.#takeOver(false, 'the primary restarted');
+        this.#takeOver(false, { code: 'primary-restarted' });
         return;
       case 'primary':
         this.#releaseAllPending();
-        this.#setRole(ALONE, 'the backup restarted', 'partner-restarted');
+        this.#setRole(ALONE, 'partner-restarted', { code: 'backup-restarted' });
         return;
       case 'primary-alone':
         if (role.joinerInc !== 0) {
           this.#releaseAllPending();
-          this.#setRole({ ...role, joinerInc: 0 }, 'the joiner restarted', 'partner-restarted');
+          this.#setRole({ ...role, joinerInc: 0 }, 'partner-restarted', {
+            code: 'joiner-restarted',
+          });
         }
         return;
       case 'switching':
@@ -806,21 +804,19 @@ export class PairCore {
 
   #partnerRestartedDuringSwitch(role: Switching): void {
     if (role.step === 'awaiting-boot') {
-      this.#switchStep('b', true, 'backup stopped and is booting');
+      this.#switchStep('b', true);
       this.#releaseAllPending();
-      this.#setRole(
-        { ...role, stopSeq: 0, held: [] },
-        'the old backup is gone',
-        'old-backup-stopped',
-      );
+      this.#setRole({ ...role, stopSeq: 0, held: [] }, 'old-backup-stopped', {
+        code: 'backup-restarted',
+      });
       this.#serveHeld(role.held);
       return;
     }
     if (bigCheckpointUnderWay(role)) {
-      this.#failSwitch('f', 'the new version restarted during the big checkpoint');
+      this.#failSwitch('f', { code: 'new-version-restarted' });
       return;
     }
-    this.#onNewVersionGone(role, 'restarted');
+    this.#onNewVersionGone(role, { code: 'new-version-restarted' });
   }
 
   /**
@@ -829,23 +825,18 @@ export class PairCore {
    * everything, so the switch fails at g and we serve again. If it did, the
    * only copy of what it served was its own.
    */
-  #onNewVersionGone(role: Switching, how: string): void {
+  #onNewVersionGone(role: Switching, how: Reason): void {
     if (!role.rolesTaken) {
-      this.#failSwitch('g', `the new version ${how} before it took the roles`);
+      this.#failSwitch('g', how);
       return;
     }
-    this.#setRole(
-      { name: 'booting' },
-      `the new primary ${how} after the handover`,
-      'new-primary-lost',
-    );
+    this.#setRole({ name: 'booting' }, 'new-primary-lost', how);
   }
 
   /** `ack`: what of ours the partner had received when it sent `status`. */
   #onPartnerStatus(status: Status, ack: number): void {
     const role = this.#role;
-    const partnerServes =
-      status.role === 'primary' || status.role === 'primary-alone' || status.role === 'switching';
+    const partnerServes = SERVING.has(status.role);
     switch (role.name) {
       case 'booting':
         // A store in a newer term than the partner serves in holds what it
@@ -862,7 +853,6 @@ export class PairCore {
               received: null,
               early: [],
             },
-            'asked the primary to join',
             'join-asked',
           );
         } else if (status.role === 'booting') {
@@ -881,7 +871,7 @@ export class PairCore {
           status.backupInc !== this.boot.incarnation &&
           this.#now - role.sinceMs > suspectAfterMs(this.config)
         ) {
-          this.#dropState('the primary no longer counts us as its joiner', 'join-abandoned');
+          this.#dropState({ code: 'joiner-not-counted' }, 'join-abandoned');
         }
         return;
       case 'backup':
@@ -890,15 +880,15 @@ export class PairCore {
           status.backupInc !== this.boot.incarnation &&
           this.#now - this.#becameBackupMs > suspectAfterMs(this.config)
         ) {
-          this.#dropState('the primary no longer counts us as its backup');
+          this.#dropState({ code: 'backup-not-counted' });
         }
         return;
       case 'primary':
       case 'primary-alone':
       case 'switching':
         if (this.#staleFor(status)) {
-          const why = `the partner's store holds a newer history (term ${status.term})`;
-          this.#alarm(`${why}: stepping down`);
+          const why: Reason = { code: 'newer-history', term: status.term };
+          this.#alarm(why);
           this.#stop('confirmed', why, 'stepped-down');
           return;
         }
@@ -910,8 +900,9 @@ export class PairCore {
           partnerServes &&
           (status.term > this.#term || (status.term === this.#term && this.config.processor === 2))
         ) {
-          this.#alarm(`two primaries: stepping down for term ${status.term}`);
-          this.#stop('confirmed', 'another primary has a newer term', 'stepped-down');
+          const why: Reason = { code: 'two-primaries', term: status.term };
+          this.#alarm(why);
+          this.#stop('confirmed', why, 'stepped-down');
         }
         return;
       default:
@@ -924,9 +915,7 @@ export class PairCore {
     switch (body.k) {
       case 'join':
         this.#partnerHello = body.hello;
-        if (role.name === 'primary' || role.name === 'primary-alone' || role.name === 'switching') {
-          this.#onJoin(body.hello);
-        }
+        if (SERVING.has(role.name)) this.#onJoin(body.hello);
         return;
       case 'snap':
         if (role.name === 'joining') this.#onSnapshotChunk(role, body);
@@ -936,7 +925,7 @@ export class PairCore {
           this.#checkpointReceivedBytes += encodedLength(body.entries.map(entryToWire));
           role.early.push(...body.entries);
           if (role.early.length > EARLY_ENTRIES_MAX)
-            this.#dropState(`over ${EARLY_ENTRIES_MAX} checkpoints before the big checkpoint`);
+            this.#dropState({ code: 'early-overflow', max: EARLY_ENTRIES_MAX });
         } else if (role.name === 'backup') {
           this.#checkpointReceivedBytes += encodedLength(body.entries.map(entryToWire));
           for (const entry of body.entries) {
@@ -947,8 +936,8 @@ export class PairCore {
         return;
       case 'stop':
         if (role.name !== 'primary' && role.name !== 'primary-alone' && role.name !== 'stopped') {
-          if (role.name === 'switching') this.#switchStep('i', true, 'old version stopping');
-          this.#stop(body.boot, body.reason);
+          if (role.name === 'switching') this.#switchStep('i', true);
+          this.#stop(body.boot, body.why);
         }
         return;
       case 'held':
@@ -965,26 +954,26 @@ export class PairCore {
         if (role.name === 'backup') this.#confirm();
         return;
       case 'dropped':
-        this.#onPartnerDropped(body.reason);
+        this.#onPartnerDropped(body.why);
         return;
       case 'reject':
         if (role.name === 'joining' || role.name === 'booting') {
           this.#joinAllowedAtMs = Infinity;
-          this.#alarm(`the primary refused us: ${body.reason}`);
-          this.#setRole({ name: 'booting' }, 'join refused', 'join-refused');
+          this.#alarm({ code: 'refused-us', why: body.why });
+          this.#setRole({ name: 'booting' }, 'join-refused', body.why);
         }
         return;
     }
   }
 
   /** Our backup or joiner gave up its copy: it can no longer take over, so we are alone. */
-  #onPartnerDropped(reason: string): void {
+  #onPartnerDropped(why: Reason): void {
     const role = this.#role;
-    if (role.name === 'primary' || (role.name === 'primary-alone' && role.joinerInc !== 0)) {
+    if (this.#holdsBackup()) {
       this.#releaseAllPending();
-      this.#setRole(ALONE, `the backup gave up its copy: ${reason}`, 'backup-gave-up-copy');
+      this.#setRole(ALONE, 'backup-gave-up-copy', why);
     } else if (role.name === 'switching' && bigCheckpointUnderWay(role)) {
-      this.#failSwitch('f', `the new version could not take the big checkpoint: ${reason}`);
+      this.#failSwitch('f', { code: 'could-not-take', why });
     }
   }
 
@@ -998,25 +987,25 @@ export class PairCore {
       return;
     }
     if (role.name === 'switching' && role.step === 'awaiting-boot') {
-      this.#switchStep('c', true, `partner booted ${partner.version}`);
-      this.#switchStep('d', true, `${partner.version} backup started`);
+      this.#switchStep('c', true);
+      this.#switchStep('d', true);
       const bridge = bridgeTo(this.app, partner);
       if (bridge.kind === 'incompatible') {
-        this.#switchStep('e', false, bridge.reason);
-        this.#send({ k: 'stop', boot: 'confirmed', reason: `handshake refused: ${bridge.reason}` });
-        this.#setRole(ALONE, 'switch failed at e', 'switch-failed');
+        this.#switchStep('e', false, bridge.why);
+        this.#send({
+          k: 'stop',
+          boot: 'confirmed',
+          why: { code: 'handshake-refused', why: bridge.why },
+        });
+        this.#setRole(ALONE, 'switch-failed', { code: 'failed-at', step: 'e' });
         return;
       }
-      this.#switchStep(
-        'e',
-        true,
-        `checkpoints ${this.app.stateVersion} <-> ${partner.stateVersion}`,
-      );
-      this.#beginPreCopy(
-        role,
-        bridge,
-        'big checkpoint to the new version, in rounds while serving',
-      );
+      this.#switchStep('e', true, {
+        code: 'bridge-ok',
+        ours: this.app.stateVersion,
+        theirs: partner.stateVersion,
+      });
+      this.#beginPreCopy(role, bridge);
       return;
     }
     if (
@@ -1028,8 +1017,8 @@ export class PairCore {
       // it waits for a primary) and asks again, as the same incarnation: it
       // starts its big checkpoint over, still in the switch.
       const bridge = bridgeTo(this.app, partner);
-      if (bridge.kind === 'incompatible') this.#failSwitch('f', bridge.reason);
-      else this.#beginPreCopy(role, bridge, 'the new version joined again: its rounds start over');
+      if (bridge.kind === 'incompatible') this.#failSwitch('f', bridge.why);
+      else this.#beginPreCopy(role, bridge, { code: 'rejoined' });
       return;
     }
     // Mixed versions outside a switch: bring the partner onto our version.
@@ -1037,18 +1026,18 @@ export class PairCore {
       this.#send({
         k: 'stop',
         boot: 'confirmed',
-        reason: `primary runs ${this.hello.version}: revert the trial image`,
+        why: { code: 'revert-trial', version: this.hello.version },
       });
     } else if (partner.otherVersion === this.hello.version) {
       this.#send({
         k: 'stop',
         boot: 'other-test',
-        reason: `primary runs ${this.hello.version}: boot it`,
+        why: { code: 'boot-other', version: this.hello.version },
       });
     } else {
       this.#send({
         k: 'reject',
-        reason: `partner runs ${partner.version} and has no image of ${this.hello.version}`,
+        why: { code: 'no-image-of', partner: partner.version, version: this.hello.version },
       });
     }
   }
@@ -1060,17 +1049,17 @@ export class PairCore {
     this.#hello = { ...this.#hello, joinAfterMs: Math.round(Math.max(0, this.#now - resetAtMs)) };
   }
 
-  #startSnapshot(partner: Hello, why = 'big checkpoint to a joining backup'): void {
+  #startSnapshot(partner: Hello, why?: Reason): void {
     const role = this.#role;
     if (role.name === 'switching') {
       // The old backup came back on the old version: the switch did not happen.
-      this.#failSwitch(
-        role.step === 'awaiting-boot' ? 'c' : 'f',
-        `partner came back on ${partner.version}`,
-      );
+      this.#failSwitch(role.step === 'awaiting-boot' ? 'c' : 'f', {
+        code: 'came-back-on',
+        version: partner.version,
+      });
     }
     if (!this.#sendSnapshot(partner)) return;
-    this.#setRole({ ...ALONE, joinerInc: this.#partnerInc }, why, 'big-checkpoint-to-joiner');
+    this.#setRole({ ...ALONE, joinerInc: this.#partnerInc }, 'big-checkpoint-to-joiner', why);
   }
 
   /**
@@ -1094,7 +1083,7 @@ export class PairCore {
   #sendSnapshot(partner: Hello): boolean {
     const bridge = bridgeTo(this.app, partner);
     if (bridge.kind === 'incompatible') {
-      this.#send({ k: 'reject', reason: bridge.reason });
+      this.#send({ k: 'reject', why: bridge.why });
       return false;
     }
     const { stateVersion, state } = stateFor(this.app, this.#state, bridge);
@@ -1122,7 +1111,7 @@ export class PairCore {
    * then what changed. Requests held for a last round are served again as
    * the pre-copy allows.
    */
-  #beginPreCopy(role: Switching, bridge: Bridge, why: string): void {
+  #beginPreCopy(role: Switching, bridge: Bridge, why?: Reason): void {
     this.#setRole(
       {
         ...role,
@@ -1133,8 +1122,8 @@ export class PairCore {
         joinerInc: this.#partnerInc,
         preCopy: this.#firstRound(bridge),
       },
-      why,
       'pre-copy-to-new-version',
+      why,
     );
   }
 
@@ -1191,8 +1180,8 @@ export class PairCore {
     if (isFinalRound(this.config, preCopy, bytes)) {
       this.#setRole(
         { ...base, step: 'big-checkpoint', sinceMs: this.#now, preCopy: null },
-        `last round of the big checkpoint to the new version (${bytes} bytes), new requests held`,
         'big-checkpoint-to-new-version',
+        { code: 'last-round', bytes },
       );
       const final = encodeRound({ ...round, final: true });
       this.#chunksOut = chunksOf(final, id, this.config.snapshotChunkBytes);
@@ -1263,7 +1252,7 @@ export class PairCore {
     } catch (error) {
       // Ask again later: a fault that passes (a bad chunk, a partner mid-restart) must not keep us out.
       this.#joinAllowedAtMs = this.#now + this.config.joinRetryAfterMs;
-      this.#dropState(`big checkpoint unusable: ${String(error)}`);
+      this.#dropState({ code: 'snapshot-unusable', error: errorFact(error) });
       return;
     }
     this.#becameBackupMs = this.#now;
@@ -1274,11 +1263,7 @@ export class PairCore {
     this.#unservable = null;
     this.#compactNext = true;
     this.#unlogged = [];
-    this.#setRole(
-      { name: 'backup' },
-      `big checkpoint received at txn ${this.#txn}`,
-      'big-checkpoint-installed',
-    );
+    this.#setRole({ name: 'backup' }, 'big-checkpoint-installed');
     this.#receive({ kind: 'state-transfer', txn: this.#txn });
     // What the primary served while the chunks crossed: entries the big checkpoint already holds are skipped.
     for (const entry of role.early) {
@@ -1290,7 +1275,7 @@ export class PairCore {
   #applyEntry(entry: CheckpointEntry): void {
     if (entry.txn <= this.#txn) return; // already have it
     if (entry.txn !== this.#txn + 1) {
-      this.#dropState(`checkpoint gap: have txn ${this.#txn}, got ${entry.txn}`);
+      this.#dropState({ code: 'checkpoint-gap', have: this.#txn, got: entry.txn });
       return;
     }
     let reply: unknown;
@@ -1300,7 +1285,7 @@ export class PairCore {
       reply = applied.reply;
     } catch (error) {
       // The primary applied this entry; a backup that cannot has no copy worth keeping.
-      this.#dropState(`checkpoint txn ${entry.txn} cannot be applied: ${String(error)}`);
+      this.#dropState({ code: 'entry-failed', txn: entry.txn, error: errorFact(error) });
       return;
     }
     this.#txn = entry.txn;
@@ -1334,12 +1319,16 @@ export class PairCore {
     // A retained history we serve from now on is written by this version: a
     // reset must not revert the board to an image that cannot read it.
     if (this.#log !== null && this.#hello.testMode) this.#confirm();
-    this.#switchStep('g', true, `${this.hello.version} is primary`);
-    this.#setRole(ALONE, 'roles switched', 'roles-taken');
+    this.#switchStep('g', true);
+    this.#setRole(ALONE, 'roles-taken');
     this.#effect({ kind: 'announce' });
     // h. stop the old version; it boots ours on trial and joins as backup.
-    this.#send({ k: 'stop', boot: 'other-test', reason: `switch: boot ${this.hello.version}` });
-    this.#switchStep('h', true, 'old version asked to stop');
+    this.#send({
+      k: 'stop',
+      boot: 'other-test',
+      why: { code: 'switch-to', version: this.hello.version },
+    });
+    this.#switchStep('h', true);
     this.#serveHeld(held);
   }
 
@@ -1372,7 +1361,7 @@ export class PairCore {
       this.#peerAck >= role.snapshotLastSeq &&
       this.#stream.earlyAcknowledged(this.#peerAck)
     ) {
-      this.#setRole({ name: 'primary' }, 'backup synchronised', 'backup-synchronised');
+      this.#setRole({ name: 'primary' }, 'backup-synchronised');
       // A backup can join on trial under a primary that has confirmed already
       // (it reset before the confirm reached it): it needs the confirm too.
       const partnerOnTrial = this.#partnerHello?.testMode === true;
@@ -1380,7 +1369,7 @@ export class PairCore {
         // The pair is whole on a trial image: both boards confirm it.
         if (this.#hello.testMode) this.#confirm();
         this.#send({ k: 'confirm' });
-        this.#switchStep('done', true, `pair whole on ${this.hello.version}; confirmed`);
+        this.#switchStep('done', true);
       }
     } else if (
       role.name === 'switching' &&
@@ -1390,11 +1379,7 @@ export class PairCore {
     ) {
       // The old backup has everything and has stopped: requests run alone until the new version joins.
       this.#releaseAllPending();
-      this.#setRole(
-        { ...role, stopSeq: 0, held: [] },
-        'the old backup stopped',
-        'old-backup-stopped',
-      );
+      this.#setRole({ ...role, stopSeq: 0, held: [] }, 'old-backup-stopped');
       this.#serveHeld(role.held);
     } else if (
       role.name === 'switching' &&
@@ -1416,16 +1401,12 @@ export class PairCore {
       holdsCopy &&
       this.#peerAck >= role.snapshotLastSeq
     ) {
-      this.#switchStep('f', true, 'big checkpoint acknowledged');
+      this.#switchStep('f', true);
       // g. offer the roles and the held requests to the new version; keep a copy
       // of the requests until it says it took them.
       for (const requests of heldBatches(role.held)) this.#send({ k: 'held', requests });
       this.#send({ k: 'role-switch' });
-      this.#setRole(
-        { ...role, step: 'handed-over', sinceMs: this.#now },
-        'roles handed to the new version',
-        'roles-offered',
-      );
+      this.#setRole({ ...role, step: 'handed-over', sinceMs: this.#now }, 'roles-offered');
     }
     // A joiner's acknowledgements are flow control: it cannot take over
     // yet, so what it acknowledged goes as from a primary alone.
@@ -1442,15 +1423,12 @@ export class PairCore {
     if (detector.setPartnerUp(anyUp))
       this.#receive({ kind: anyUp ? 'partner-up' : 'partner-down' });
     if (anyUp && this.#transferStale && this.#joinerMidTransfer() && this.#partnerHello !== null)
-      this.#startSnapshot(
-        this.#partnerHello,
-        'the joiner missed more than the whole state while silent: its big checkpoint starts over',
-      );
+      this.#startSnapshot(this.#partnerHello, { code: 'joiner-missed-all' });
     if (anyUp) {
       // One path failing alone is an alarm, never a takeover.
       for (const change of changes) {
         if (change.up) continue;
-        this.#alarm(`path ${change.path} is down; the pair runs on the remaining path`);
+        this.#alarm({ code: 'path-down', path: change.path });
       }
       // Silent on every path with DSR high, then heard again: a busy machine or a stalled line.
       const silentMs = detector.heardAgain(now);
@@ -1459,22 +1437,19 @@ export class PairCore {
       detector.silent(this.#links.partnerOff, now);
       this.#onPartnerSilent();
       if (this.#holdsBackup() && this.#offProvesPowerLoss() && detector.partnerOffSettled(now))
-        this.#goAlone('the backup lost power');
+        this.#goAlone({ code: 'backup-off' });
     }
     if (!anyUp && now >= this.#recoverAloneAtMs()) this.#serveNewest(0, true);
     const role = this.#role;
     if (role.name === 'switching') {
       if (role.step === 'awaiting-boot' && now - role.sinceMs > role.bootLimitMs) {
-        this.#failSwitch('d', `no new version within ${role.bootLimitMs} ms`);
+        this.#failSwitch('d', { code: 'no-new-version', ms: role.bootLimitMs });
       } else if (
         bigCheckpointUnderWay(role) &&
         now > transferExpiresAtMs(this.config, role) &&
         !this.#newVersionMayHoldLastRound(role)
       ) {
-        this.#failSwitch(
-          'f',
-          `the big checkpoint made no progress for ${transferPatienceMs(this.config, role)} ms`,
-        );
+        this.#failSwitch('f', { code: 'no-progress', ms: transferPatienceMs(this.config, role) });
       }
     }
   }
@@ -1484,24 +1459,19 @@ export class PairCore {
     const role = this.#role;
     if (role.name === 'backup') {
       if (this.#links.partnerOff) {
-        this.#takeOver(this.config.fenceWired, 'DSR dropped on every path');
+        this.#takeOver(this.config.fenceWired, { code: 'dsr-dropped' });
       } else if (this.#detector.silentForTakeover(this.#now)) {
-        this.#takeOver(this.config.fenceWired, 'the primary is silent on every path');
+        this.#takeOver(this.config.fenceWired, { code: 'primary-silent' });
       }
     } else if (role.name === 'joining' && this.#detector.inputRead(this.#now)) {
-      this.#setRole(
-        { name: 'booting' },
-        'the primary went silent during the big checkpoint',
-        'primary-lost',
-      );
+      this.#setRole({ name: 'booting' }, 'primary-lost');
     } else if (this.#joinerMidTransfer()) {
       // It cannot have the whole big checkpoint, so it cannot take over: its
       // acknowledgements are flow control only, and a silent joiner holds
       // nothing up. A busy machine stalls it for a while; one silent as long
       // as a backup would take over is given up, and starts over.
       for (const reply of this.#stream.releaseReplies()) this.#reply(reply);
-      if (this.#detector.silentForTakeover(this.#now))
-        this.#goAlone('the joiner went silent during the big checkpoint');
+      if (this.#detector.silentForTakeover(this.#now)) this.#goAlone({ code: 'joiner-silent' });
     } else if (role.name === 'switching' && role.step === 'handed-over') {
       // Only a power loss (or its restart) proves the new version never serves:
       // a silent one may be stalled, and may take over once it is not. DSR
@@ -1514,7 +1484,8 @@ export class PairCore {
         this.#links.partnerOff &&
         this.#offProvesPowerLoss() &&
         this.#detector.partnerOffSettled(this.#now);
-      if (powerLost || role.rolesTaken) this.#onNewVersionGone(role, 'went silent');
+      if (powerLost || role.rolesTaken)
+        this.#onNewVersionGone(role, { code: 'new-version-silent' });
     }
   }
 
@@ -1564,9 +1535,9 @@ export class PairCore {
    * only when it comes back. Once it cannot serve, what waited for it is
    * released, and we serve alone.
    */
-  #goAlone(why: string): void {
+  #goAlone(why: Reason): void {
     this.#releaseAllPending();
-    this.#setRole(ALONE, why, 'backup-lost');
+    this.#setRole(ALONE, 'backup-lost', why);
   }
 
   /** A primary whose partner holds, or is about to hold, a copy it could take over with. */
@@ -1595,21 +1566,23 @@ export class PairCore {
     return role.name === 'primary-alone' && role.joinerInc !== 0 && role.snapshotLastSeq === 0;
   }
 
-  #takeOver(fence: boolean, why: string): void {
+  #takeOver(fence: boolean, why: Reason): void {
     if (fence) this.#fence();
     this.#term = Math.max(this.#term, this.#partnerStatus?.term ?? 0) + 1;
     this.#resetLink();
     this.#emit({ kind: 'takeover', fenced: fence, why });
-    this.#setRole(ALONE, why, 'takeover');
+    this.#setRole(ALONE, 'takeover', why);
     this.#effect({ kind: 'announce' });
   }
 
-  #alarm(detail: string): void {
-    this.#emit({ kind: 'alarm', detail });
+  #alarm(why: Reason): void {
+    this.#emit({ kind: 'alarm', why });
   }
 
-  #switchStep(step: SwitchStepName, ok: boolean, detail: string): void {
-    this.#emit({ kind: 'switch', step, ok, detail });
+  #switchStep(step: SwitchStepName, ok: boolean, why?: Reason): void {
+    this.#emit(
+      why === undefined ? { kind: 'switch', step, ok } : { kind: 'switch', step, ok, why },
+    );
   }
 
   /**
@@ -1621,15 +1594,14 @@ export class PairCore {
    * hear it, and what waits for it goes once it cannot serve (#goAlone,
    * #partnerRestarted).
    */
-  #failSwitch(step: SwitchStepName, detail: string): void {
+  #failSwitch(step: SwitchStepName, why: Reason): void {
     const role = this.#role;
-    this.#switchStep(step, false, detail);
+    this.#switchStep(step, false, why);
     const oldBackupKept = role.name === 'switching' && oldBackupMayServe(role);
-    this.#setRole(
-      oldBackupKept ? { name: 'primary' } : ALONE,
-      `switch failed at ${step}`,
-      'switch-failed',
-    );
+    this.#setRole(oldBackupKept ? { name: 'primary' } : ALONE, 'switch-failed', {
+      code: 'failed-at',
+      step,
+    });
     if (role.name === 'switching') this.#serveHeld(role.held);
   }
 
@@ -1671,12 +1643,9 @@ export class PairCore {
     const durability = this.#log === null ? 'memory' : 'retained';
     this.#emit({ kind: 'cold-start', version: this.hello.version, durability });
     // A board that ran before (a boot counter past 1) held this app's state in memory only.
-    if (durability === 'memory' && this.boot.incarnation > 1)
-      this.#alarm(
-        `cold start of ${this.app.name}: its state is kept in memory only, so whatever the pair held before both boards stopped is gone`,
-      );
+    if (durability === 'memory' && this.boot.incarnation > 1) this.#alarm({ code: 'state-lost' });
     this.#compactNext = true;
-    this.#setRole(ALONE, 'both booted: cold start', 'cold-start');
+    this.#setRole(ALONE, 'cold-start');
     this.#effect({ kind: 'announce' });
   }
 
@@ -1699,9 +1668,11 @@ export class PairCore {
       try {
         this.#stored = this.#replayStore(opening.log);
       } catch (error) {
-        this.#refuseStore(
-          `its log cannot be replayed by ${this.app.name} ${this.app.version}: ${String(error)}`,
-        );
+        this.#refuseStore({
+          code: 'log-unreplayable',
+          version: this.app.version,
+          error: errorFact(error),
+        });
         // Its records still tell its history: the boards compare it, and the
         // image that wrote it may serve it (#serveNewest).
         this.#unservable = { ...opening.log.mark, txn: lastTxn(opening.log) };
@@ -1713,13 +1684,13 @@ export class PairCore {
         this.#emit({ kind: 'awaiting-partner', storedTxn: stored.txn, storedTerm: stored.term });
       return;
     }
-    this.#refuseStore(opening.detail);
+    this.#refuseStore(opening.why);
   }
 
-  #refuseStore(detail: string): void {
+  #refuseStore(why: Reason): void {
     this.#storeRefused = true;
-    this.#emit({ kind: 'store-refused', code: 'unreadable', detail });
-    this.#alarm(`durable store refused: ${detail}`);
+    this.#emit({ kind: 'store-refused', code: 'unreadable', why });
+    this.#alarm({ code: 'store-refused', why });
   }
 
   /** The stored base and entries, applied as a backup applies checkpoints. Throws when they do not apply. */
@@ -1734,10 +1705,9 @@ export class PairCore {
         ? new ReplyCache(config.syncDepth, config.clientsMax)
         : ReplyCache.from(config.syncDepth, config.clientsMax, base.cache);
     for (const { version, entry } of stored.entries) {
-      if (version !== app.version)
-        throw new Error(`its entries were written by ${app.name} ${version}`);
+      if (version !== app.version) throw new ReasonError({ code: 'log-other-version', version });
       if (entry.txn <= txn) continue;
-      if (entry.txn !== txn + 1) throw new Error(`gap in the log: txn ${txn}, then ${entry.txn}`);
+      if (entry.txn !== txn + 1) throw new ReasonError({ code: 'log-gap', txn, next: entry.txn });
       const applied = applyEntry(app, state, entry);
       state = applied.state;
       txn = entry.txn;
@@ -1799,14 +1769,13 @@ export class PairCore {
     } else if (this.#hello.otherVersion === unservable.version) {
       this.#stop(
         this.#hello.testMode ? 'confirmed' : 'other-test',
-        `the newest history is in our store, written by ${this.app.name} ${unservable.version}: booting it`,
+        { code: 'store-writer', version: unservable.version },
         'boots-store-writer',
       );
     } else if (!this.#writerMissingAlarmed) {
       this.#writerMissingAlarmed = true;
-      this.#alarm(
-        `the newest history (txn ${unservable.txn}, term ${unservable.term}) is in our store, written by ${this.app.name} ${unservable.version}, which neither slot holds: push it to serve that history`,
-      );
+      const { txn, term, version } = unservable;
+      this.#alarm({ code: 'writer-missing', txn, term, version });
     }
   }
 
@@ -1856,11 +1825,7 @@ export class PairCore {
     this.#emit({ kind: 'recovered', txn: stored.txn, storedTerm: stored.term, alone });
     // The log's tail may be torn: the new history starts from a snapshot.
     this.#compactNext = true;
-    this.#setRole(
-      ALONE,
-      `recovered txn ${stored.txn} from the durable store${alone ? ' (no partner heard)' : ''}`,
-      'recovered',
-    );
+    this.#setRole(ALONE, 'recovered');
     this.#effect({ kind: 'announce' });
   }
 
@@ -1923,7 +1888,7 @@ export class PairCore {
       else log.commit(mark, this.#unlogged, snapshot);
     } catch (error) {
       if (!(error instanceof StoreFullError)) throw error;
-      this.#onStoreFull(error.message);
+      this.#onStoreFull(error.why);
       return;
     }
     this.#unlogged = [];
@@ -1932,7 +1897,7 @@ export class PairCore {
     this.#held = { txn: this.#txn, term: this.#term };
   }
 
-  #onStoreFull(detail: string): void {
+  #onStoreFull(full: Reason): void {
     const unlogged = new Set(this.#unlogged.map((e) => e.txn));
     // Replies of what the store could not take must not leave.
     this.#outputs = this.#outputs.filter(
@@ -1940,10 +1905,10 @@ export class PairCore {
     );
     this.#unlogged = [];
     this.#storeRefused = true;
-    this.#emit({ kind: 'store-refused', code: 'full', detail });
-    this.#alarm(`durable store full: ${detail}`);
-    if (this.#role.name !== 'stopped')
-      this.#stop('confirmed', 'the durable store is full', 'stopped');
+    this.#emit({ kind: 'store-refused', code: 'full', why: full });
+    const why: Reason = { code: 'store-full', why: full };
+    this.#alarm(why);
+    if (this.#role.name !== 'stopped') this.#stop('confirmed', why, 'stopped');
   }
 
   #confirm(): void {
@@ -1951,21 +1916,20 @@ export class PairCore {
     this.#effect({ kind: 'confirm' });
   }
 
-  #dropState(why: string, cause: RoleCause = 'gave-up-copy'): void {
+  #dropState(why: Reason, cause: RoleCause = 'gave-up-copy'): void {
     const name = this.#role.name;
-    if (name === 'backup' || name === 'joining')
-      this.#send({ k: 'dropped', reason: why.slice(0, 200) });
+    if (name === 'backup' || name === 'joining') this.#send({ k: 'dropped', why });
     this.#state = undefined;
     this.#alarm(why);
-    this.#setRole({ name: 'booting' }, why, cause);
+    this.#setRole({ name: 'booting' }, cause, why);
   }
 
-  #stop(boot: BootChoice, reason: string, cause: RoleCause = 'stopped'): void {
+  #stop(boot: BootChoice, why: Reason, cause: RoleCause = 'stopped'): void {
     // The next image reads a snapshot (converters apply), never another version's entries,
     // and learns that this board stopped holding the newest history.
     if (this.hasState) this.#persist(false, true);
     this.#state = undefined;
-    this.#setRole({ name: 'stopped', reason }, reason, cause);
+    this.#setRole({ name: 'stopped', why }, cause, why);
     this.#rebootAfterFlush = boot;
   }
 
@@ -2066,7 +2030,7 @@ export class PairCore {
     return { ...status, term: this.#storedTerm() ?? 0, stored };
   }
 
-  #setRole(role: Role, why: string, cause: RoleCause): void {
+  #setRole(role: Role, cause: RoleCause, why?: Reason): void {
     const transferring =
       (role.name === 'primary-alone' && role.joinerInc !== 0) ||
       (role.name === 'switching' && bigCheckpointUnderWay(role));
@@ -2085,7 +2049,14 @@ export class PairCore {
       if (this.#log !== null) this.#readStore();
     }
     this.#links.beatNow(this.#now); // tell the partner at once
-    this.#emit({ kind: 'role', role: role.name, term: this.#term, txn: this.#txn, why, cause });
+    const event: PairEvent = {
+      kind: 'role',
+      role: role.name,
+      term: this.#term,
+      txn: this.#txn,
+      cause,
+    };
+    this.#emit(why === undefined ? event : { ...event, why });
   }
 
   #fence(): void {
@@ -2112,14 +2083,14 @@ export class PairCore {
     }
   }
 
-  #onInternalFault(where: string, error: unknown): void {
-    this.#alarm(`fault in ${where}: ${String(error)}`);
+  #onInternalFault(path: number, error: unknown): void {
+    this.#alarm({ code: 'fault', path, error: errorFact(error) });
     const name = this.#role.name;
-    if (name === 'backup' || name === 'joining') this.#dropState(`fault in ${where}`);
+    if (name === 'backup' || name === 'joining') this.#dropState({ code: 'fault', path });
   }
 
   #badInput(path: number, error: FrameError | MessageError): void {
-    this.#emit({ kind: 'bad-input', path, code: error.code, detail: error.message });
+    this.#emit({ kind: 'bad-input', path, code: error.code, why: error.why });
   }
 }
 
@@ -2136,11 +2107,11 @@ function receiveMessageFor(event: PairEvent): ReceiveMessage | null {
     case 'takeover':
       return { kind: 'takeover', why: event.why };
     case 'switch':
-      return event.step === 'a' && event.ok
-        ? { kind: 'switch-requested', detail: event.detail }
-        : null;
+      return event.step === 'a' && event.ok ? { kind: 'switch-requested' } : null;
     case 'role':
-      return event.role === 'stopped' ? { kind: 'voluntary-stop', reason: event.why } : null;
+      return event.role === 'stopped' && event.why !== undefined
+        ? { kind: 'voluntary-stop', why: event.why }
+        : null;
     default:
       return null;
   }

@@ -19,8 +19,10 @@
  * it carried was never acknowledged (replies wait for the write).
  */
 import type { DurableRegion } from '../hal.ts';
+import type { Fact, ReasonOf } from '../reasons.ts';
 import { type CborLimits, decodeCbor, encodedLength, withEncodedCbor } from '../wire/cbor.ts';
 import { crc32c } from '../wire/crc32c.ts';
+import { errorFact, ReasonError } from '../wire/errors.ts';
 import {
   type CheckpointEntry,
   entryToWire,
@@ -110,7 +112,7 @@ export type LogOpening =
   | { readonly kind: 'empty' }
   | { readonly kind: 'found'; readonly log: StoredLog }
   /** Bytes that are not a log: refused, never taken for an empty store. */
-  | { readonly kind: 'unreadable'; readonly detail: string };
+  | { readonly kind: 'unreadable'; readonly why: ReasonOf<'not-a-log' | 'bad-record'> };
 
 /** Where the log stands in its region (for `status`). */
 export interface LogPosition {
@@ -141,10 +143,11 @@ export interface DurableStatus {
  * bounds. The primary refuses requests that would outgrow the store well
  * before (store-room.ts); this is the last line behind it.
  */
-export class StoreFullError extends Error {
+export class StoreFullError extends ReasonError {
   readonly storeFull = true;
   readonly code = 'store-full';
   override name = 'StoreFullError';
+  declare readonly why: ReasonOf<'snapshot-too-big'>;
 }
 
 interface Record {
@@ -185,9 +188,12 @@ export class DurableLog {
   constructor(region: DurableRegion) {
     const g = region.geometry;
     if (g.blockCount < 2 || g.eraseBlockBytes % g.writeBytes !== 0) {
-      throw new RangeError(
-        `a store needs at least 2 erase blocks of a whole number of write units, not ${g.blockCount} of ${g.eraseBlockBytes} bytes`,
-      );
+      throw new ReasonError({
+        code: 'bad-geometry',
+        blocks: g.blockCount,
+        blockBytes: g.eraseBlockBytes,
+        writeBytes: g.writeBytes,
+      });
     }
     this.#region = region;
     this.#areaBlocks = Math.floor(g.blockCount / 2);
@@ -240,10 +246,7 @@ export class DurableLog {
         this.#dirty = false;
         return { kind: 'empty' };
       }
-      return {
-        kind: 'unreadable',
-        detail: 'the store holds bytes that are not a log (no whole first record in either area)',
-      };
+      return { kind: 'unreadable', why: { code: 'not-a-log' } };
     }
     const area = areas[best] as AreaRead;
     this.#area = best;
@@ -253,7 +256,7 @@ export class DurableLog {
     if (area.malformed !== null || area.mark === null) {
       return {
         kind: 'unreadable',
-        detail: `a record is not what the log writes: ${area.malformed ?? 'no records'}`,
+        why: { code: 'bad-record', error: area.malformed ?? 'no records' },
       };
     }
     const [first, ...rest] = area.records;
@@ -303,9 +306,11 @@ export class DurableLog {
     ]);
     const size = record.length;
     if (size > this.#areaBytes * COMPACT_AT_AREA_FRACTION) {
-      throw new StoreFullError(
-        `a snapshot of ${size} bytes is over the ${this.#areaBytes * COMPACT_AT_AREA_FRACTION} an area of this store gives it: a bigger store region is needed`,
-      );
+      throw new StoreFullError({
+        code: 'snapshot-too-big',
+        bytes: size,
+        max: this.#areaBytes * COMPACT_AT_AREA_FRACTION,
+      });
     }
     const first = next * this.#areaBlocks;
     for (let block = first; block < first + this.#areaBlocks; block++) {
@@ -355,7 +360,7 @@ export class DurableLog {
     let at = 0;
     let generation = 0;
     let mark: LogMark | null = null;
-    let malformed: string | null = null;
+    let malformed: Fact | null = null;
     const erased = this.#erasedFrom(index, 0);
     while (at + HEADER_BYTES <= this.#areaBytes) {
       const record = this.#readRecord(base + at, this.#areaBytes - at);
@@ -372,7 +377,7 @@ export class DurableLog {
       try {
         mark = recordContent(record, first).mark;
       } catch (error) {
-        malformed = String(error);
+        malformed = errorFact(error);
       }
     }
     return { records, generation, end: at, erased, mark, malformed };
@@ -382,7 +387,7 @@ export class DurableLog {
   #contentAt(place: RecordPlace, first: boolean): RecordContent {
     const record = this.#readRecord(place.offset, place.bytes);
     if (record === null || record.kind !== place.kind) {
-      throw new Error(`the record at ${place.offset} changed since the store was opened`);
+      throw new ReasonError({ code: 'record-changed', offset: place.offset });
     }
     return recordContent(record, first);
   }
@@ -441,27 +446,29 @@ interface AreaRead {
   /** The last record's mark: where the processor stood when it wrote it. */
   readonly mark: LogMark | null;
   /** Why a whole record is not what the log writes, or null when each is. */
-  readonly malformed: string | null;
+  readonly malformed: Fact | null;
 }
 
 /** One record as the log writes it (`first`: an area's first). Throws when it has another shape. */
 function recordContent(record: Record, first: boolean): RecordContent {
   const fields = record.payload as unknown[];
-  if (!Array.isArray(fields)) throw new Error('record is not an array');
+  if (!Array.isArray(fields))
+    throw new ReasonError({ code: 'bad-field', field: 'record', want: 'list' });
   if (record.kind === KIND_SNAPSHOT && first) {
     const [, version, term, solo, body] = fields;
     return { mark: readMark(version, term, solo), snapshot: parseSnapshot(body), entries: [] };
   }
   const [version, term, solo, list] = fields;
   const mark = readMark(version, term, solo);
-  if (!Array.isArray(list)) throw new Error('entries are not an array');
+  if (!Array.isArray(list))
+    throw new ReasonError({ code: 'bad-field', field: 'entries', want: 'list' });
   const entries = list.map((item) => ({ version: mark.version, entry: parseEntry(item) }));
   return { mark, snapshot: null, entries };
 }
 
 function readMark(version: unknown, term: unknown, solo: unknown): LogMark {
   if (typeof version !== 'string' || !Number.isSafeInteger(term) || typeof solo !== 'boolean') {
-    throw new Error('record mark');
+    throw new ReasonError({ code: 'bad-field', field: 'record mark' });
   }
   return { version, term: term as number, solo };
 }

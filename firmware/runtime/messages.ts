@@ -5,8 +5,9 @@
  * MessageError ('bad-shape') and changes nothing.
  */
 import type { CheckpointModel } from '../app.ts';
+import type { Reason } from '../reasons.ts';
 import type { CborLimits } from '../wire/cbor-limits.ts';
-import { MessageError } from '../wire/errors.ts';
+import { MessageError, REASON_TEXT_MAX } from '../wire/errors.ts';
 import type { CacheOp, CacheSession } from './reply-cache.ts';
 import { type PatchOp, parsePatch } from './state-diff.ts';
 
@@ -94,8 +95,8 @@ export interface CheckpointEntry {
   readonly seed?: number;
   /** Either model: the request was refused for want of room in the store, and changed nothing. */
   readonly storeFull?: StoreFull;
-  /** Either model: the request was refused `bad-request` (its handler threw), and changed nothing; the refusal's message. */
-  readonly badRequest?: string;
+  /** Either model: the request was refused `bad-request` (its handler threw, or its entry could not travel), and changed nothing; the refusal's reason. */
+  readonly badRequest?: Reason;
 }
 
 export interface HeldRequest {
@@ -116,7 +117,7 @@ export type PeerBody =
       readonly data: Uint8Array;
     }
   | { readonly k: 'ckpt'; readonly entries: readonly CheckpointEntry[] }
-  | { readonly k: 'stop'; readonly boot: BootChoice; readonly reason: string }
+  | { readonly k: 'stop'; readonly boot: BootChoice; readonly why: Reason }
   /** Requests held during a switch, sent ahead of the role switch in batches that fit a frame. */
   | { readonly k: 'held'; readonly requests: readonly HeldRequest[] }
   /** g: the old primary offers its roles (the held requests went before). */
@@ -124,9 +125,9 @@ export type PeerBody =
   /** The new version takes the roles: from now on only it may serve, once this is acknowledged. */
   | { readonly k: 'roles-taken' }
   | { readonly k: 'confirm' }
-  | { readonly k: 'reject'; readonly reason: string }
+  | { readonly k: 'reject'; readonly why: Reason }
   /** The backup (or joiner) gave up its copy of the state: its acknowledgements no longer mean it holds anything. */
-  | { readonly k: 'dropped'; readonly reason: string };
+  | { readonly k: 'dropped'; readonly why: Reason };
 
 export interface Envelope {
   readonly from: { readonly p: 1 | 2; readonly inc: number };
@@ -210,7 +211,8 @@ export type ClientReply =
       readonly syncId: number;
       readonly ok: false;
       readonly error: ClientErrorCode;
-      readonly message: string;
+      /** The facts behind the error (the host's reasonText says them). */
+      readonly why: Reason;
       /** The transaction that recorded the refusal (`store-full` and `bad-request`): a retry gets the same answer. */
       readonly txn?: number;
     };
@@ -226,31 +228,30 @@ const ROLES: readonly RoleName[] = [
   'stopped',
 ];
 
-function fail(what: string): never {
-  throw new MessageError('bad-shape', `bad message: ${what}`);
+/** Refuses a message: `field` is not what it must be (`want`: a map, a count, a time, text, a list). */
+function fail(field: string, want?: 'map' | 'count' | 'time' | 'text' | 'list'): never {
+  throw new MessageError('bad-shape', { code: 'bad-field', field, want });
 }
 
 function record(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    fail(`${what} is not a map`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(what, 'map');
   return value as Record<string, unknown>;
 }
 
 function count(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    fail(`${what} is not a non-negative integer`);
+    fail(what, 'count');
   }
   return value;
 }
 
 function timeMs(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-    fail(`${what} is not a time`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(what, 'time');
   return value;
 }
 
 function text(value: unknown, what: string, maxLength = 64): string {
-  if (typeof value !== 'string' || value.length > maxLength) fail(`${what} is not a short string`);
+  if (typeof value !== 'string' || value.length > maxLength) fail(what, 'text');
   return value;
 }
 
@@ -282,7 +283,7 @@ function parseHello(value: unknown): Hello {
  * state model [txn, clientId, syncId, update, reply];
  * replay model [txn, clientId, syncId, request, nowMs, seed];
  * a refusal, either model [txn, clientId, syncId, [snapshotBytes, snapshotBytesMax]] (store full)
- * or [txn, clientId, syncId, message] (bad request).
+ * or [txn, clientId, syncId, reason] (bad request).
  */
 export function entryToWire(e: CheckpointEntry): unknown[] {
   if (e.badRequest !== undefined) return [e.txn, e.clientId, e.syncId, e.badRequest];
@@ -301,7 +302,8 @@ export function parseEntry(value: unknown): CheckpointEntry {
   // Literals, not a spread of a shared head: this runs for every entry a backup applies.
   if (e.length === 5) return { txn, clientId, syncId, update: e[3], reply: e[4] };
   if (e.length === 4) {
-    if (typeof e[3] === 'string') return { txn, clientId, syncId, badRequest: e[3] };
+    if (!Array.isArray(e[3]))
+      return { txn, clientId, syncId, badRequest: reason(e[3], 'entry.badRequest') };
     const sizes = list(e[3], 'entry.storeFull');
     const storeFull = {
       snapshotBytes: count(sizes[0], 'entry.storeFull.snapshotBytes'),
@@ -326,8 +328,35 @@ function parseHeld(value: unknown): HeldRequest {
   };
 }
 
+/**
+ * A reason as a partner sends it: a code and facts that are numbers, flags,
+ * short names, reasons or nothing (a fact it left out). Its code is not
+ * checked here (an image of another version may know codes this one does
+ * not): only the host reads it.
+ */
+function reason(value: unknown, what: string): Reason {
+  const r = record(value, what);
+  text(r.code, `${what}.code`);
+  for (const fact of Object.values(r)) {
+    if (typeof fact === 'object') reason(fact, what);
+    else if (typeof fact === 'string') text(fact, what, REASON_TEXT_MAX);
+  }
+  return r as Reason;
+}
+
+/**
+ * The reason of a stop, reject or dropped: its facts, or the sentence that
+ * an image built before reasons were typed sends in their place (`reason`).
+ */
+function bodyWhy(b: Record<string, unknown>, what: string): Reason {
+  if (b.why === undefined && b.reason !== undefined) {
+    return { code: 'said', text: text(b.reason, `${what}.reason`, REASON_TEXT_MAX) };
+  }
+  return reason(b.why, `${what}.why`);
+}
+
 function list(value: unknown, what: string): unknown[] {
-  if (!Array.isArray(value)) fail(`${what} is not an array`);
+  if (!Array.isArray(value)) fail(what, 'list');
   return value;
 }
 
@@ -342,14 +371,14 @@ function parseBody(value: unknown): PeerBody {
       if (!(b.data instanceof Uint8Array)) fail('snap.data');
       const index = count(b.index, 'snap.index');
       const total = count(b.count, 'snap.count');
-      if (index >= total) fail('snap.index beyond count');
+      if (index >= total) fail('snap.index');
       return { k: 'snap', id: count(b.id, 'snap.id'), index, count: total, data: b.data };
     }
     case 'ckpt':
       return { k: 'ckpt', entries: list(b.e, 'ckpt.e').map(parseEntry) };
     case 'stop':
       if (b.boot !== 'other-test' && b.boot !== 'confirmed') fail('stop.boot');
-      return { k: 'stop', boot: b.boot, reason: text(b.reason, 'stop.reason', 200) };
+      return { k: 'stop', boot: b.boot, why: bodyWhy(b, 'stop') };
     case 'held':
       return { k: 'held', requests: list(b.requests, 'held.requests').map(parseHeld) };
     case 'role-switch':
@@ -357,11 +386,11 @@ function parseBody(value: unknown): PeerBody {
     case 'roles-taken':
       return { k: 'roles-taken' };
     case 'reject':
-      return { k: 'reject', reason: text(b.reason, 'reject.reason', 200) };
+      return { k: 'reject', why: bodyWhy(b, 'reject') };
     case 'dropped':
-      return { k: 'dropped', reason: text(b.reason, 'dropped.reason', 200) };
+      return { k: 'dropped', why: bodyWhy(b, 'dropped') };
     default:
-      return fail(`unknown body kind ${String(b.k)}`);
+      return fail('body.k');
   }
 }
 
@@ -396,8 +425,15 @@ function storedToWire(stored: StoredClaim | undefined): unknown[] {
   return stored.servable ? [stored.txn] : [stored.txn, false];
 }
 
+/**
+ * A body's wire form. A stop, reject or dropped carries its reason's code
+ * as `reason` too: an image built before reasons were typed (a partner
+ * during a switch) reads only that field, as its sentence, and would refuse
+ * the body without it.
+ */
 function bodyToWire(body: PeerBody): unknown {
-  return body.k === 'ckpt' ? { k: 'ckpt', e: body.entries.map(entryToWire) } : body;
+  if (body.k === 'ckpt') return { k: 'ckpt', e: body.entries.map(entryToWire) };
+  return 'why' in body ? { ...body, reason: body.why.code } : body;
 }
 
 /** Checks a decoded CBOR value against the envelope's wire form. Throws MessageError. */
@@ -499,6 +535,13 @@ function parseSessions(value: unknown): CacheSession[] {
 
 function exactly(value: unknown, length: number, what: string): unknown[] {
   const items = list(value, what);
-  if (items.length !== length) fail(`${what} has ${items.length} items, not ${length}`);
+  if (items.length !== length) {
+    throw new MessageError('bad-shape', {
+      code: 'bad-length',
+      field: what,
+      items: items.length,
+      length,
+    });
+  }
   return items;
 }

@@ -1,4 +1,5 @@
 import type { Durability } from '../app.ts';
+import type { Reason } from '../reasons.ts';
 import type { BootChoice, ClientReply, RoleName } from './messages.ts';
 
 /** Something the board must do to the hardware. */
@@ -16,8 +17,8 @@ export type Effect =
 export type SwitchStepName = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i' | 'done';
 
 /**
- * Why a processor's role changed: a value for checkers to match on, beside
- * the sentence (`why`) for people.
+ * Why a processor's role changed: a value for checkers to match on. Where
+ * one cause has several occasions, the role event's `why` tells which.
  */
 export type RoleCause =
   | 'boot'
@@ -69,10 +70,11 @@ export type PairEvent =
       readonly term: number;
       /** The last transaction executed or applied when the role changed. */
       readonly txn: number;
-      readonly why: string;
       readonly cause: RoleCause;
+      /** Which occasion of the cause, where it has several (a takeover: DSR dropped or silence). */
+      readonly why?: Reason;
     }
-  | { readonly kind: 'takeover'; readonly fenced: boolean; readonly why: string }
+  | { readonly kind: 'takeover'; readonly fenced: boolean; readonly why: Reason }
   /** We pulsed the partner's reset line as we took over. */
   | { readonly kind: 'fence' }
   | { readonly kind: 'path'; readonly path: number; readonly up: boolean }
@@ -80,13 +82,14 @@ export type PairEvent =
       readonly kind: 'switch';
       readonly step: SwitchStepName;
       readonly ok: boolean;
-      readonly detail: string;
+      /** Why it failed, or what it found where that is more than the step says. */
+      readonly why?: Reason;
     }
   | {
       readonly kind: 'bad-input';
       readonly path: number;
       readonly code: string;
-      readonly detail: string;
+      readonly why: Reason;
     }
   | {
       readonly kind: 'cold-start';
@@ -112,7 +115,7 @@ export type PairEvent =
   | {
       readonly kind: 'store-refused';
       readonly code: 'unreadable' | 'full' | 'missing';
-      readonly detail: string;
+      readonly why: Reason;
     }
   /**
    * The state reached the room the durable store gives it (`full`: a request
@@ -143,7 +146,7 @@ export type PairEvent =
       readonly nowMs: number;
       readonly seed: number;
     }
-  | { readonly kind: 'alarm'; readonly detail: string };
+  | { readonly kind: 'alarm'; readonly why: Reason };
 
 export type Output =
   | { readonly kind: 'bytes'; readonly path: number; readonly bytes: Uint8Array }

@@ -1,3 +1,4 @@
+import type { Reason } from '../reasons.ts';
 import type { CheckpointEntry, HeldRequest } from './messages.ts';
 import type { Received, Transfer } from './state-transfer.ts';
 import type { PreCopy } from './switch-procedure.ts';
@@ -78,7 +79,7 @@ export type Role =
       readonly preCopy: PreCopy | null;
     }
   /** Stopped on purpose (told to reboot); waits for the board to reset it. */
-  | { readonly name: 'stopped'; readonly reason: string };
+  | { readonly name: 'stopped'; readonly why: Reason };
 
 /** A primary serving with no partner joining. */
 export const ALONE: Extract<Role, { name: 'primary-alone' }> = {

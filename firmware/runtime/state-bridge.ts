@@ -4,6 +4,8 @@
  * never needs to know a newer shape.
  */
 import type { AnyApp } from '../app.ts';
+import type { ReasonOf } from '../reasons.ts';
+import { ReasonError } from '../wire/errors.ts';
 import type { Hello } from './messages.ts';
 
 export type Bridge =
@@ -13,16 +15,19 @@ export type Bridge =
   | { readonly kind: 'send-down'; readonly stateVersion: number }
   /** The partner is newer: send ours, the partner converts up. */
   | { readonly kind: 'partner-converts' }
-  | { readonly kind: 'incompatible'; readonly reason: string };
+  | {
+      readonly kind: 'incompatible';
+      readonly why: ReasonOf<'other-app' | 'other-model' | 'no-converter'>;
+    };
 
 export function bridgeTo(app: AnyApp, partner: Hello): Bridge {
   if (partner.app !== app.name) {
-    return { kind: 'incompatible', reason: `partner runs app ${partner.app}, not ${app.name}` };
+    return { kind: 'incompatible', why: { code: 'other-app', app: partner.app, ours: app.name } };
   }
   if (partner.model !== app.checkpoint) {
     return {
       kind: 'incompatible',
-      reason: `partner checkpoints in the ${partner.model} model, we in the ${app.checkpoint} model`,
+      why: { code: 'other-model', model: partner.model, ours: app.checkpoint },
     };
   }
   if (partner.stateVersion === app.stateVersion) return { kind: 'same' };
@@ -32,7 +37,13 @@ export function bridgeTo(app: AnyApp, partner: Hello): Bridge {
   if (partner.priorStateVersion === app.stateVersion) return { kind: 'partner-converts' };
   return {
     kind: 'incompatible',
-    reason: `state version ${app.stateVersion} (${app.version}) and ${partner.stateVersion} (${partner.version}) have no converter between them`,
+    why: {
+      code: 'no-converter',
+      ours: app.stateVersion,
+      version: app.version,
+      theirs: partner.stateVersion,
+      partner: partner.version,
+    },
   };
 }
 
@@ -52,5 +63,5 @@ export function stateFor(
 export function stateFrom(app: AnyApp, stateVersion: number, state: unknown): unknown {
   if (stateVersion === app.stateVersion) return state;
   if (app.converters?.priorStateVersion === stateVersion) return app.converters.fromPrior(state);
-  throw new Error(`cannot read state version ${stateVersion} in ${app.name} ${app.version}`);
+  throw new ReasonError({ code: 'unreadable-state', stateVersion, version: app.version });
 }

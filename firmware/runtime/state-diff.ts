@@ -5,7 +5,22 @@
  * changed since the last round, so the round sent with requests held is
  * small whatever the state's size.
  */
+import type { ReasonOf } from '../reasons.ts';
 import { MessageError } from '../wire/errors.ts';
+
+/** What can be wrong with a patch. */
+type PatchFault = ReasonOf<
+  | 'patch-not-list'
+  | 'op-not-list'
+  | 'patch-path'
+  | 'patch-op'
+  | 'path-nowhere'
+  | 'cut-not-array'
+  | 'delete-names-key'
+  | 'delete-outside-object'
+  | 'set-beyond-array'
+  | 'set-in-scalar'
+>['code'];
 
 export type PathKey = string | number;
 
@@ -62,23 +77,22 @@ export function applyPatch(doc: unknown, ops: readonly PatchOp[]): unknown {
     const path = op[1];
     if (op[0] === TRUNCATE) {
       const list = walk(root, path);
-      if (!Array.isArray(list) || op[2] > list.length)
-        fail('cut of something not an array that long');
+      if (!Array.isArray(list) || op[2] > list.length) fail('cut-not-array');
       list.length = op[2];
       continue;
     }
     if (path.length === 0) {
-      if (op[0] !== SET) fail('a delete names a key');
+      if (op[0] !== SET) fail('delete-names-key');
       root = op[2];
       continue;
     }
     const parent = walk(root, path.slice(0, -1));
     const key = path[path.length - 1] as PathKey;
     if (op[0] === DELETE) {
-      if (!isRecord(parent) || typeof key !== 'string') fail('delete of a key outside an object');
+      if (!isRecord(parent) || typeof key !== 'string') fail('delete-outside-object');
       delete parent[key];
     } else if (Array.isArray(parent)) {
-      if (typeof key !== 'number' || key > parent.length) fail('set beyond an array');
+      if (typeof key !== 'number' || key > parent.length) fail('set-beyond-array');
       parent[key] = op[2];
     } else if (isRecord(parent) && typeof key === 'string') {
       // defineProperty, not assignment: a key named __proto__ is data, never a prototype.
@@ -89,7 +103,7 @@ export function applyPatch(doc: unknown, ops: readonly PatchOp[]): unknown {
         configurable: true,
       });
     } else {
-      fail('set inside something that is neither an object nor an array');
+      fail('set-in-scalar');
     }
   }
   return root;
@@ -120,16 +134,16 @@ export function clonePlain(value: unknown): unknown {
 
 /** Checks that a received value is a list of patch operations. */
 export function parsePatch(value: unknown): PatchOp[] {
-  if (!Array.isArray(value)) fail('patch is not a list');
+  if (!Array.isArray(value)) fail('patch-not-list');
   return value.map((item): PatchOp => {
-    if (!Array.isArray(item)) fail('patch op is not a list');
+    if (!Array.isArray(item)) fail('op-not-list');
     const [op, path] = item;
-    if (!Array.isArray(path) || !path.every(isPathKey)) fail('patch path');
+    if (!Array.isArray(path) || !path.every(isPathKey)) fail('patch-path');
     if (op === SET && item.length === 3) return [SET, path, item[2]];
     if (op === DELETE && item.length === 2 && path.length > 0) return [DELETE, path];
     if (op === TRUNCATE && item.length === 3 && Number.isSafeInteger(item[2]) && item[2] >= 0)
       return [TRUNCATE, path, item[2]];
-    return fail('patch op');
+    return fail('patch-op');
   });
 }
 
@@ -142,7 +156,7 @@ function walk(root: unknown, path: readonly PathKey[]): unknown {
 function child(parent: unknown, key: PathKey): unknown {
   if (Array.isArray(parent) && typeof key === 'number' && key < parent.length) return parent[key];
   if (isRecord(parent) && typeof key === 'string' && Object.hasOwn(parent, key)) return parent[key];
-  return fail('patch path leads nowhere');
+  return fail('path-nowhere');
 }
 
 function samePlain(a: unknown, b: unknown): boolean {
@@ -165,6 +179,7 @@ function isPathKey(key: unknown): key is PathKey {
   return typeof key === 'string' || (Number.isSafeInteger(key) && (key as number) >= 0);
 }
 
-function fail(what: string): never {
-  throw new MessageError('bad-shape', `state patch: ${what}`);
+/** Refuses a patch, saying what is wrong with it. */
+function fail(code: PatchFault): never {
+  throw new MessageError('bad-shape', { code });
 }

@@ -133,10 +133,7 @@ export function addRound(
     return { id, stateVersion, state, txn, term, cache };
   }
   if (held === null || held.id !== round.base || held.stateVersion !== stateVersion) {
-    throw new MessageError(
-      'bad-shape',
-      `round ${id} changes round ${round.base}, not the one held`,
-    );
+    throw new MessageError('bad-shape', { code: 'other-base', round: id, base: round.base });
   }
   const state = applyPatch(held.state, round.state);
   held.cache.replay(round.cacheOps);

@@ -25,6 +25,7 @@
  * copy of the state, whose size then decides.
  */
 import type { AnyApp } from '../app.ts';
+import type { Reason, ReasonOf } from '../reasons.ts';
 import { encodedLength } from '../wire/cbor.ts';
 import type { StoreFull } from './messages.ts';
 import { clonePlain } from './state-diff.ts';
@@ -107,10 +108,9 @@ export class StoreRoom {
     this.#snapshotBytes += measure(clientId) + SESSION_OVERHEAD_BYTES;
   }
 
-  /** The reply cache keeps a refusal, with its message if it has one. */
-  refusalCached(message?: string): void {
-    this.#snapshotBytes +=
-      CACHED_REPLY_OVERHEAD_BYTES + (message === undefined ? 0 : measure(message));
+  /** The reply cache keeps a refusal, with its reason if it has one. */
+  refusalCached(why?: Reason): void {
+    this.#snapshotBytes += CACHED_REPLY_OVERHEAD_BYTES + (why === undefined ? 0 : measure(why));
   }
 
   /**
@@ -161,20 +161,9 @@ export class StoreRoom {
   }
 }
 
-/** The message a `store-full` refusal carries to the client: what happened, and what to do. */
-export function storeFullMessage(refused: StoreFull): string {
-  return `the durable store is full: after this request a snapshot of the state would take ${refused.snapshotBytes} bytes, over the ${refused.snapshotBytesMax} this board's store gives it; nothing was done, and requests that do not grow the state still run. Free room in the state, or give the boards a bigger store region (the profile's store blockCount)`;
-}
-
-/** A `store-full` event as a sentence, for traces and the journal. */
-export function storeFullEventText(event: {
-  readonly full: boolean;
-  readonly snapshotBytes: number;
-  readonly snapshotBytesMax: number;
-}): string {
-  return event.full
-    ? `durable store full: a request would have made the snapshot ${event.snapshotBytes} bytes, over the ${event.snapshotBytesMax} the store gives it; requests that grow the state are refused (store-full)`
-    : `durable store has room again: the snapshot takes at most ${event.snapshotBytes} of ${event.snapshotBytesMax} bytes`;
+/** Why a `store-full` refusal was made (the client's reply and the alarm say it; the host renders it). */
+export function noRoom(refused: StoreFull): ReasonOf<'no-room'> {
+  return { code: 'no-room', bytes: refused.snapshotBytes, max: refused.snapshotBytesMax };
 }
 
 /** Bytes of `value` encoded; a value too large to encode counts as more than any store holds. */

@@ -4,6 +4,7 @@
  * when a switch may start, when requests are held, how long the hold may
  * last, and how held requests travel with the roles.
  */
+import type { ReasonOf } from '../reasons.ts';
 import { encodeCbor } from '../wire/cbor.ts';
 import { CHECKPOINT_BATCH_BYTES_MAX } from './checkpoint-stream.ts';
 import { lineBytesPerMs, type PairConfig } from './config.ts';
@@ -11,18 +12,14 @@ import { ENVELOPE_LIMITS, type HeldRequest, type Hello } from './messages.ts';
 import type { Role } from './roles.ts';
 import type { Bridge } from './state-bridge.ts';
 
-/** Why a switch cannot start. */
-export interface SwitchRefusal {
-  readonly code:
-    | 'in-progress'
-    | 'not-whole'
-    /** Our other slot holds no image. */
-    | 'no-image'
-    | 'same-version'
-    /** The backup's other slot lacks the image ours holds. */
-    | 'partner-lacks-image';
-  readonly message: string;
-}
+/**
+ * Why a switch cannot start: one in progress, no primary with a backup, no
+ * image in our other slot, the running version there, or the backup's
+ * other slot lacking the image ours holds.
+ */
+export type SwitchRefusal = ReasonOf<
+  'in-progress' | 'not-whole' | 'no-image' | 'same-version' | 'partner-lacks-image'
+>;
 
 export type Switching = Extract<Role, { name: 'switching' }>;
 
@@ -33,22 +30,13 @@ export function switchRefusal(
   ours: Hello,
   partner: Hello | null,
 ): SwitchRefusal | null {
-  if (role.name === 'switching')
-    return { code: 'in-progress', message: 'a switch is already in progress' };
-  if (role.name !== 'primary')
-    return {
-      code: 'not-whole',
-      message: `processor ${processor} is ${role.name}, not a primary with a backup`,
-    };
+  if (role.name === 'switching') return { code: 'in-progress' };
+  if (role.name !== 'primary') return { code: 'not-whole', processor, role: role.name };
   const target = ours.otherVersion;
-  if (target === '') return { code: 'no-image', message: 'no image in the other slot' };
-  if (target === ours.version)
-    return { code: 'same-version', message: `the other slot holds the running version ${target}` };
+  if (target === '') return { code: 'no-image' };
+  if (target === ours.version) return { code: 'same-version', version: target };
   if (partner?.otherVersion !== target) {
-    return {
-      code: 'partner-lacks-image',
-      message: `the backup's other slot holds ${partner?.otherVersion || 'nothing'}, not ${target}`,
-    };
+    return { code: 'partner-lacks-image', has: partner?.otherVersion ?? '', wants: target };
   }
   return null;
 }

@@ -28,6 +28,7 @@ import {
   tooDeep,
   tooLarge,
   tooManyItems,
+  unsupported,
 } from './cbor-limits.ts';
 import { MessageError } from './errors.ts';
 import { writeUtf8 } from './utf8.ts';
@@ -53,9 +54,6 @@ const SCRATCH_BYTES = 4096;
 /** Growth of a larger message's area in one step (doubling, at least what is asked). */
 const GROWTH_FACTOR = 2;
 
-const HINT =
-  'messages carry plain objects, arrays, strings, numbers, booleans, null, undefined and Uint8Array';
-
 const scratch = new Uint8Array(SCRATCH_BYTES);
 let target = scratch;
 let view = new DataView(scratch.buffer);
@@ -77,9 +75,9 @@ let broken: MessageError | null = null;
  * Encodes `value` and passes the encoding to `use` (a view of a shared area,
  * valid only during the call); returns what `use` returns. Throws
  * MessageError when the value cannot be written, or when decodeCbor would
- * refuse the encoding under `bounds`, with the error its scan
- * (cbor-scan.ts) gives: the bounds are checked as the items are written, in
- * the scan's order, rather than by scanning the bytes again.
+ * refuse the encoding under `bounds`, with the error its reader
+ * (cbor-stream.ts) gives: the bounds are checked as the items are written, in
+ * the reader's order, rather than by reading the bytes again.
  */
 export function withEncoding<T>(
   value: unknown,
@@ -88,10 +86,7 @@ export function withEncoding<T>(
 ): T {
   if (encoding) {
     // A getter of the value encoding another message would overwrite the shared area.
-    throw new MessageError(
-      'unsupported',
-      'a value was encoded while another one was being encoded',
-    );
+    throw unsupported({ code: 'reentrant' });
   }
   encoding = true;
   target = scratch;
@@ -106,10 +101,10 @@ export function withEncoding<T>(
   } catch (error) {
     if (error instanceof MessageError) throw error;
     // A getter that threw.
-    throw new MessageError(
-      'unsupported',
-      `value cannot be encoded as CBOR: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw unsupported({
+      code: 'cannot-encode',
+      error: error instanceof Error ? error.message : String(error),
+    });
   } finally {
     encoding = false;
     closeAll();
@@ -129,7 +124,7 @@ function closeAll(): void {
   openIndex.length = 0;
 }
 
-/** What the scan checks before the items, then the first item that broke a bound. */
+/** What the reader checks before the items, then the first item that broke a bound. */
 function checkBounds(length: number): void {
   if (length > limits.bytesMax) throw tooLarge(length, limits);
   if (limits.itemsMax < 1) throw noItemsAdmitted(limits);
@@ -232,7 +227,7 @@ function writeItem(value: unknown): void {
       return;
     default:
       // bigint: cbor-x writes a 64-bit integer or a tag; function, symbol: it throws.
-      throw new MessageError('unsupported', `a ${typeof value} cannot be encoded: ${HINT}`);
+      throw unsupported({ code: 'not-data', type: typeof value });
   }
 }
 
@@ -271,7 +266,7 @@ function writeBytes(bytes: Uint8Array): void {
 
 function writeObject(value: object): void {
   if (open.includes(value)) {
-    throw new MessageError('unsupported', `a cyclic value cannot be encoded: ${HINT}`);
+    throw unsupported({ code: 'cyclic' });
   }
   const madeBy = (value as { constructor?: unknown }).constructor;
   if (madeBy === Object) {
@@ -283,7 +278,10 @@ function writeObject(value: object): void {
   } else if (value instanceof ArrayBuffer) {
     writeBytes(new Uint8Array(value));
   } else if (madeBy === Map || isTaggedByCborX(value)) {
-    throw new MessageError('unsupported', `${describe(value)} cannot be encoded: ${HINT}`);
+    throw unsupported({
+      code: 'not-data',
+      type: Object.prototype.toString.call(value).slice(8, -1),
+    });
   } else {
     writeMap(value);
   }
@@ -307,10 +305,6 @@ function isTaggedByCborX(value: object): boolean {
     fields[Symbol.toStringTag] === 'Blob' ||
     fields[Symbol.toStringTag] === 'File'
   );
-}
-
-function describe(value: object): string {
-  return `a ${Object.prototype.toString.call(value).slice(8, -1)}`;
 }
 
 function writeArray(array: unknown[]): void {

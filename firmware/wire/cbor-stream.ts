@@ -1,39 +1,47 @@
 /**
- * One CBOR message read in pieces, as they arrive (the chunks of a big
- * checkpoint): each piece is read into the value being built and can be
- * dropped at once, so the message's bytes are never held whole beside what
- * they decode to, and no single call reads more than a piece.
+ * The firmware's CBOR reader: one message read in pieces, as they arrive
+ * (the chunks of a big checkpoint), or whole (decodeCbor: one piece, its
+ * length known ahead). Each piece is read into the value being built and
+ * can be dropped at once, so the message's bytes are never held whole
+ * beside what they decode to, and no single call reads more than a piece.
+ * Nothing is allocated from a declared length before the bytes arrive:
+ * arrays grow as their items come, strings as their bytes do.
  *
- * It accepts exactly what decodeCbor accepts, within the same limits, and
- * gives the same value (test/wire-cbor-differential.test.ts cuts messages
- * at random places); a refusal is a MessageError, though its code may
- * differ from decodeCbor's where a message breaks more than one rule (the
- * pre-scan sees the whole message first, this sees it in order). Nothing
- * is allocated from a declared length before the bytes arrive: arrays grow
- * as their items come, strings as their bytes do.
+ * It gives what cbor-x 1.6.8 gives with the options the firmware used
+ * before it had its own codec (useRecords false, mapsAsObjects true,
+ * copyBuffers true): maps are plain objects (a repeated key keeps its first
+ * place and its last value); arrays are arrays; byte strings are
+ * Uint8Arrays that own their memory; text is decoded as TextDecoder does
+ * (utf8.ts). It refuses, item by item in byte order, what the bounded
+ * pre-scan in front of cbor-x refuses, with the same typed errors when the
+ * message's length is known ahead (test/wire-cbor-differential.test.ts
+ * holds it to both, whole and cut at random places); read in pieces, the
+ * refusal of a message that ends early or has bytes after its item is
+ * made when its end shows.
  */
-import { simpleValue } from './cbor-decode.ts';
 import {
   checkArgument,
   checkHead,
   INFO_EIGHT_BYTES,
   INFO_ONE_BYTE,
+  isProtoKey,
   MAJOR_ARRAY,
   MAJOR_BYTES,
   MAJOR_MAP,
   MAJOR_NEGATIVE,
   MAJOR_TEXT,
   MAJOR_UNSIGNED,
+  simpleValue,
 } from './cbor-heads.ts';
 import {
   type CborLimits,
+  malformed,
   noItemsAdmitted,
   protoKey,
   tooDeep,
   tooLarge,
   tooManyItems,
 } from './cbor-limits.ts';
-import { isProtoKey } from './cbor-scan.ts';
 import { MessageError } from './errors.ts';
 import { readUtf8 } from './utf8.ts';
 
@@ -62,6 +70,8 @@ interface Gathering {
 
 export class CborStream {
   readonly #limits: CborLimits;
+  /** The message's length when it is known ahead (Infinity when it is not). */
+  readonly #total: number;
   /** Bytes of the message pushed so far. */
   #length = 0;
   /** The head of the next item, when a piece ended inside it. */
@@ -78,8 +88,14 @@ export class CborStream {
   /** The first refusal: the rest of the message is not read. */
   #refused: MessageError | null = null;
 
-  constructor(limits: CborLimits) {
+  /**
+   * `total`, the message's length when it is known ahead, lets a length
+   * declared beyond the message's end be refused at its head, as the
+   * pre-scan does, rather than when the end shows.
+   */
+  constructor(limits: CborLimits, total = Number.POSITIVE_INFINITY) {
     this.#limits = limits;
+    this.#total = total;
   }
 
   /** Reads the next piece of the message. Never throws: a refusal is kept for `finish`. */
@@ -104,12 +120,10 @@ export class CborStream {
    */
   finish(): unknown {
     if (this.#refused !== null) throw this.#refused;
-    if (this.#length === 0) throw new MessageError('malformed', 'message is empty');
+    if (this.#length === 0) throw malformed({ code: 'empty' });
+    if (this.#headLength > 0) throw malformed({ code: 'head-cut', at: this.#headStart });
     if (!this.#done) {
-      throw new MessageError(
-        'malformed',
-        `message ends at byte ${this.#length} inside an item or where one was expected`,
-      );
+      throw malformed({ code: 'ends-early', at: this.#length });
     }
     const value = this.#value;
     this.#value = undefined;
@@ -141,11 +155,16 @@ export class CborStream {
       if (this.#done) {
         throw new MessageError(
           'trailing-bytes',
-          `bytes follow the message's single top-level item at byte ${at + position}`,
+          this.#total === Number.POSITIVE_INFINITY
+            ? { code: 'trailing-at', at: at + position }
+            : { code: 'trailing', bytes: this.#total - at - position },
         );
       }
       if (this.#headLength === 0) {
-        const length = headLength(piece[position] as number);
+        const initial = piece[position] as number;
+        // Checked as soon as its first byte is here, before the rest of the head.
+        checkHead(initial, this.#atKey(), at + position);
+        const length = headLength(initial);
         if (position + length <= piece.length) {
           // The whole head is in this piece: read where it lies.
           this.#readHead(piece, position, at + position);
@@ -168,17 +187,22 @@ export class CborStream {
     const initial = bytes[start] as number;
     const major = initial >>> 5;
     const info = initial & 0x1f;
-    const top = this.#open[this.#open.length - 1];
-    const isKey = top?.isMap === true && top.key === null;
-    checkHead(initial, isKey, at);
-    checkArgument(initial, at);
+    const end = start + headLength(initial);
     let argument = info;
     if (info >= INFO_ONE_BYTE) {
       argument = 0;
-      const end = start + headLength(initial);
       for (let index = start + 1; index < end; index++)
         argument = argument * 256 + (bytes[index] as number);
     }
+    if (major >= MAJOR_BYTES && major <= MAJOR_MAP) {
+      // A string's bytes, or an array's or map's items (each at least a byte), past the message's end.
+      const declared = major === MAJOR_MAP ? argument * 2 : argument;
+      const remain = this.#total - at - (end - start);
+      if (declared > remain) {
+        throw malformed({ code: 'declares-more', at, major, declared, remain });
+      }
+    }
+    checkArgument(initial, at);
     switch (major) {
       case MAJOR_UNSIGNED:
       case MAJOR_NEGATIVE:
@@ -186,7 +210,7 @@ export class CborStream {
         return;
       case MAJOR_BYTES:
       case MAJOR_TEXT: {
-        const string: Gathering = { major, isKey, at, left: argument, pieces: [] };
+        const string: Gathering = { major, isKey: this.#atKey(), at, left: argument, pieces: [] };
         if (argument === 0) this.#endString(string, bytes, start, start);
         else this.#string = string;
         return;
@@ -205,6 +229,12 @@ export class CborStream {
       default:
         this.#place(simpleValue(info, bytes, start + 1));
     }
+  }
+
+  /** Whether the next item is a map's key. */
+  #atKey(): boolean {
+    const top = this.#open[this.#open.length - 1];
+    return top?.isMap === true && top.key === null;
   }
 
   /** The string's bytes are `bytes` from `start` to `end`. */

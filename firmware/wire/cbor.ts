@@ -1,8 +1,8 @@
 /**
  * CBOR messages, with limits: the firmware's own codec (cbor-encode.ts,
- * cbor-decode.ts); the decoder reads only what the bounded pre-scan
- * (cbor-scan.ts) accepted, and the encoder checks the same bounds, with the
- * scan's errors, as it writes. It is small
+ * cbor-stream.ts); the reader checks the bounds item by item before it
+ * allocates anything for one, and the encoder checks the same bounds, with
+ * the reader's errors, as it writes. It is small
  * enough for a microcontroller's image, where cbor-x was 30 KB of a 64 KiB
  * budget, and it writes and reads exactly what cbor-x 1.6.8 did with the
  * options the firmware used: test/wire-cbor-differential.test.ts holds it
@@ -24,10 +24,9 @@
  * symbols and cyclic values: encodeCbor throws MessageError 'unsupported'.
  */
 
-import { readScanned } from './cbor-decode.ts';
 import { withEncoding } from './cbor-encode.ts';
 import { type CborLimits, DEFAULT_CBOR_LIMITS } from './cbor-limits.ts';
-import { scanCbor } from './cbor-scan.ts';
+import { CborStream } from './cbor-stream.ts';
 
 export { type CborLimits, DEFAULT_CBOR_LIMITS } from './cbor-limits.ts';
 
@@ -69,8 +68,17 @@ function lengthOf(encoded: Uint8Array): number {
   return encoded.length;
 }
 
-/** Decodes one message, refusing anything outside `limits` before it is read. */
+/**
+ * Decodes one message, refusing anything outside `limits` before it is
+ * read: the streaming reader, given the message as its one piece.
+ */
 export function decodeCbor(bytes: Uint8Array, limits: CborLimits = DEFAULT_CBOR_LIMITS): unknown {
-  scanCbor(bytes, limits);
-  return readScanned(bytes);
+  const stream = new CborStream(limits, bytes.length);
+  // A plain Uint8Array: a Buffer's slice() would share memory with the input.
+  stream.push(
+    Object.getPrototypeOf(bytes) === Uint8Array.prototype
+      ? bytes
+      : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+  );
+  return stream.finish();
 }

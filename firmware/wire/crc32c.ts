@@ -30,9 +30,7 @@ export function crc32c(
   prior = 0,
 ): number {
   if (start < 0 || end > bytes.length || start > end) {
-    throw new WireArgumentError(
-      `crc32c range [${start}, ${end}) is outside the ${bytes.length}-byte input`,
-    );
+    throw new WireArgumentError({ code: 'bad-range', start, end, length: bytes.length });
   }
   const table = CRC32C_TABLE;
   let crc = (prior ^ 0xffffffff) >>> 0;

@@ -20,9 +20,7 @@ function buildCrc8Table(): Uint8Array {
 /** CRC-8 of `bytes[start..end)`. Check value: "123456789" gives 0xF4. */
 export function crc8(bytes: Uint8Array, start = 0, end: number = bytes.length): number {
   if (start < 0 || end > bytes.length || start > end) {
-    throw new WireArgumentError(
-      `crc8 range [${start}, ${end}) is outside the ${bytes.length}-byte input`,
-    );
+    throw new WireArgumentError({ code: 'bad-range', start, end, length: bytes.length });
   }
   const table = CRC8_TABLE;
   let crc = 0;

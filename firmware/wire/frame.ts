@@ -7,6 +7,7 @@
  * instead of making the decoder wait for a payload that will never come.
  */
 
+import type { ReasonOf } from '../reasons.ts';
 import { crc8 } from './crc8.ts';
 import { crc32c } from './crc32c.ts';
 import { FrameError, WireArgumentError } from './errors.ts';
@@ -65,9 +66,11 @@ function checkPayloadMaxBytes(payloadMaxBytes: number): void {
     payloadMaxBytes < 0 ||
     payloadMaxBytes > FRAME_PAYLOAD_LIMIT_MAX_BYTES
   ) {
-    throw new WireArgumentError(
-      `payloadMaxBytes must be an integer from 0 to ${FRAME_PAYLOAD_LIMIT_MAX_BYTES}, got ${payloadMaxBytes}`,
-    );
+    throw new WireArgumentError({
+      code: 'bad-option',
+      option: 'payloadMaxBytes',
+      value: payloadMaxBytes,
+    });
   }
 }
 
@@ -79,10 +82,7 @@ export function encodeFrame(
   checkPayloadMaxBytes(payloadMaxBytes);
   const length = payload.length;
   if (length > payloadMaxBytes) {
-    throw new FrameError(
-      'oversize',
-      `payload of ${length} bytes exceeds the frame limit of ${payloadMaxBytes} bytes`,
-    );
+    throw new FrameError({ code: 'oversize', bytes: length, max: payloadMaxBytes });
   }
   const frame = new Uint8Array(length + FRAME_OVERHEAD_BYTES);
   frame[0] = FRAME_SYNC_BYTE;
@@ -180,7 +180,7 @@ export class FrameDecoder {
         this.reset();
         events.push({
           kind: 'error',
-          error: new FrameError('cut-short', 'a frame stopped midway and the line fell silent'),
+          error: new FrameError({ code: 'cut-short' }),
         });
       }
       this.#lastBytesAtMs = nowMs;
@@ -228,18 +228,18 @@ export class FrameDecoder {
       if (end - start < FRAME_HEADER_BYTES) break;
       if (crc8(buffer, start, start + 3) !== buffer[start + 3]) {
         this.#counters.headerErrors++;
-        this.#rejectCandidate(events, 'bad-header', 'frame header CRC-8 mismatch');
+        this.#rejectCandidate(events, { code: 'bad-header' });
         start++;
         continue;
       }
       const length = (buffer[start + 1] as number) | ((buffer[start + 2] as number) << 8);
       if (length > this.#payloadMaxBytes) {
         this.#counters.oversize++;
-        this.#rejectCandidate(
-          events,
-          'oversize',
-          `frame declares a ${length}-byte payload, above the limit of ${this.#payloadMaxBytes} bytes`,
-        );
+        this.#rejectCandidate(events, {
+          code: 'oversize',
+          bytes: length,
+          max: this.#payloadMaxBytes,
+        });
         start++;
         continue;
       }
@@ -248,11 +248,7 @@ export class FrameDecoder {
       if (payloadEnd + FRAME_TRAILER_BYTES > end) break;
       if (crc32c(buffer, payloadStart, payloadEnd) !== readUint32LittleEndian(buffer, payloadEnd)) {
         this.#counters.crcErrors++;
-        this.#rejectCandidate(
-          events,
-          'bad-crc',
-          `frame payload CRC-32C mismatch (${length}-byte payload)`,
-        );
+        this.#rejectCandidate(events, { code: 'bad-crc', bytes: length });
         start++;
         continue;
       }
@@ -276,18 +272,17 @@ export class FrameDecoder {
     this.#discarding = true;
     events.push({
       kind: 'error',
-      error: new FrameError('garbage', 'bytes outside any frame were skipped'),
+      error: new FrameError({ code: 'garbage' }),
     });
   }
 
   /** The candidate frame at the start of the buffer is bad: report it; the caller drops its SYNC byte. */
   #rejectCandidate(
     events: FrameEvent[],
-    code: 'bad-header' | 'bad-crc' | 'oversize',
-    message: string,
+    why: ReasonOf<'bad-header' | 'bad-crc' | 'oversize'>,
   ): void {
     this.#counters.bytesSkipped++;
     this.#discarding = true;
-    events.push({ kind: 'error', error: new FrameError(code, message) });
+    events.push({ kind: 'error', error: new FrameError(why) });
   }
 }

@@ -32,16 +32,19 @@ export interface DataSegment<T> {
 }
 
 function checkOptions(options: ReliableChannelOptions): void {
-  if (!Number.isSafeInteger(options.windowMax) || options.windowMax < 1) {
-    throw new WireArgumentError(`windowMax must be a positive integer, got ${options.windowMax}`);
+  const { windowMax, queueMax, retransmitTimeoutMs } = options;
+  if (!Number.isSafeInteger(windowMax) || windowMax < 1) {
+    throw new WireArgumentError({ code: 'bad-option', option: 'windowMax', value: windowMax });
   }
-  if (!Number.isSafeInteger(options.queueMax) || options.queueMax < 1) {
-    throw new WireArgumentError(`queueMax must be a positive integer, got ${options.queueMax}`);
+  if (!Number.isSafeInteger(queueMax) || queueMax < 1) {
+    throw new WireArgumentError({ code: 'bad-option', option: 'queueMax', value: queueMax });
   }
-  if (!Number.isFinite(options.retransmitTimeoutMs) || options.retransmitTimeoutMs < 0) {
-    throw new WireArgumentError(
-      `retransmitTimeoutMs must be a finite number >= 0, got ${options.retransmitTimeoutMs}`,
-    );
+  if (!Number.isFinite(retransmitTimeoutMs) || retransmitTimeoutMs < 0) {
+    throw new WireArgumentError({
+      code: 'bad-option',
+      option: 'retransmitTimeoutMs',
+      value: retransmitTimeoutMs,
+    });
   }
 }
 

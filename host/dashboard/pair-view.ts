@@ -5,6 +5,7 @@
  * feed it readings and draw what it holds.
  */
 
+import { whyText } from '../../firmware/reasons.ts';
 import type { RoleName } from '../../firmware/runtime/messages.ts';
 import type { RoleCause, SwitchStepName } from '../../firmware/runtime/outputs.ts';
 import type { PairJournalEntry } from '../pair/pair-journal.ts';
@@ -206,7 +207,7 @@ export class PairView {
           takeoverMs,
           exact: explained && pulled.byFeed,
           fenced: entry.fenced,
-          why: entry.why,
+          why: whyText(entry),
           atMs,
         });
         return;
@@ -226,7 +227,7 @@ export class PairView {
           processor,
           step: entry.step,
           ok: entry.ok,
-          detail: entry.detail,
+          detail: whyText(entry),
           atMs,
         });
         return;
@@ -234,7 +235,7 @@ export class PairView {
         this.#add({ kind: 'path', processor, path: entry.path, up: entry.up, atMs });
         return;
       case 'alarm':
-        this.#add({ kind: 'alarm', processor, detail: entry.detail, atMs });
+        this.#add({ kind: 'alarm', processor, detail: whyText(entry), atMs });
         return;
       default:
         return;

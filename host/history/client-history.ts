@@ -8,6 +8,7 @@
  * Replies and states are compared as the wire carries them (wire-value.ts).
  */
 import type { AnyApp } from '../../firmware/app.ts';
+import { type ReasonValue, whyText } from '../../firmware/reasons.ts';
 import type { ClientRequest } from '../../firmware/runtime/messages.ts';
 import type { PairEvent } from '../../firmware/runtime/outputs.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
@@ -42,7 +43,7 @@ export interface Acknowledged {
 /** An error reply as a client got it; a `store-full` or `bad-request` refusal carries the transaction that recorded it. */
 export interface ErrorAnswer {
   readonly error: string;
-  readonly message: string;
+  readonly why: ReasonValue;
   readonly txn?: number;
 }
 
@@ -246,7 +247,7 @@ export class History {
     if (reply.error === 'session-expired')
       this.#unknownOutcome.set(`${request.clientId}#${request.syncId}`, request);
     if (reply.error === 'too-old')
-      this.violation(at, 'too-old', `${request.clientId}#${request.syncId}: ${reply.message}`);
+      this.violation(at, 'too-old', `${request.clientId}#${request.syncId}: ${whyText(reply)}`);
   }
 
   /** A client got an ok reply. */

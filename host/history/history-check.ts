@@ -33,7 +33,9 @@
  * It also replays the clients' answers for the history checks, split into
  * epochs at double failures (`LoggedHistory`, `replayHistory`).
  */
+
 import type { AnyApp } from '../../firmware/app.ts';
+import { causeText } from '../../firmware/reasons.ts';
 import type { ClientRequest } from '../../firmware/runtime/messages.ts';
 import type { PairJournalEntry } from '../pair/pair-journal.ts';
 import { type ErrorAnswer, History } from './client-history.ts';
@@ -190,7 +192,7 @@ export function roleMarks(
       processor: p,
       atMs: toMs(entry.atMs),
       band,
-      why: entry.why,
+      why: causeText(entry.cause, entry.why),
       source: 'journal',
       clock: p,
     });

@@ -11,7 +11,10 @@
  * name data in a contract file (a property of an interface, a type or an
  * object literal; a class's own method is no data, CBOR writes own keys
  * only), nor be read by a string anywhere (`'name' in x`, `x['name']`):
- * test/image-internal-names.test.ts checks both.
+ * test/image-internal-names.test.ts checks both. Nor may one be a
+ * constructor's parameter property (`constructor(readonly name: T)`):
+ * esbuild renames its uses but not the field it declares, which the same
+ * test finds left in the images.
  */
 
 /** The firmware files whose data shapes are contracts: none of IMAGE_INTERNAL_NAMES names data in them. */
@@ -86,9 +89,43 @@ export const IMAGE_INTERNAL_NAMES: readonly string[] = [
   // The pair core's own accessors (core.ts), read by nothing outside the image.
   'hasState',
   'holdingRequests',
+  // The pair core's inputs and outputs, which only the pair loop (pair-main.ts) calls, and its config.
+  'config',
+  'nextWakeMs',
+  'receiveBytes',
+  'serving',
+  'setDsr',
+  'takeOutputs',
+  'tick',
   // The state bridge (state-bridge.ts).
   'bridge',
+  // The reliable channel (wire/reliable-channel.ts) and the frame decoders the links hold.
+  'ackNumber',
+  'ackOwed',
+  'ackSent',
+  'decoder',
+  'inFlight',
+  'nextRetransmitAt',
+  'onAck',
+  'pending',
+  'poll',
+  'reset',
+  'sendable',
+  'sentUntil',
+  // The joiner's rounds (roles.ts, switch-procedure.ts) and the links' and detector's methods.
+  'heard',
+  'received',
+  'rounds',
+  'silent',
   // Methods of the checkpoint stream, the reply cache and the durable log.
+  'acknowledged',
+  'commit',
+  'compact',
+  'due',
+  'lag',
+  'lookup',
+  'register',
+  'save',
   'addRetry',
   'dropUnsent',
   'earlyAcknowledged',

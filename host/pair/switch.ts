@@ -6,12 +6,14 @@
  * the pair was left in. The boards run the procedure; the host only watches,
  * so a host that disconnects mid-switch changes nothing.
  */
+
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compareVersions } from '../../boards/image/version-order.ts';
 import type { JournalEntry } from '../../boards/journal.ts';
 import type { BoardStatus } from '../../boards/management.ts';
 import { wallClockMs } from '../../boards/wall-clock.ts';
+import { whyText } from '../../firmware/reasons.ts';
 import { SWITCH_BOOT_LIMIT_MAX_MS } from '../../firmware/runtime/switch-procedure.ts';
 import { isSettled } from '../pair-whole.ts';
 import { SWITCH_STEPS, type SwitchStepName, switchStepRank } from '../switch-procedure.ts';
@@ -115,7 +117,7 @@ export async function runSwitch(
       step: entry.step,
       processor,
       ok: entry.ok,
-      detail: entry.detail,
+      detail: whyText(entry),
       atMs: entry.atMs - startedWallMs,
     };
     steps.push(step);

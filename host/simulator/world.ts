@@ -5,10 +5,12 @@
  * virtual time and all driven by one seed. `runSeed` plays it out and
  * checks safety after every step, then liveness once the faults stop.
  */
+
 import { isDeepStrictEqual } from 'node:util';
 import { PowerCutError, RetentiveMemory } from '../../boards/retentive-memory.ts';
 import type { AnyApp, Durability } from '../../firmware/app.ts';
 import type { StoreGeometry } from '../../firmware/hal.ts';
+import { causeText, reasonText, storeFullEventText } from '../../firmware/reasons.ts';
 import { type PairConfig, pairConfig, suspectAfterMs } from '../../firmware/runtime/config.ts';
 import type { PairCore } from '../../firmware/runtime/core.ts';
 import {
@@ -18,7 +20,6 @@ import {
 } from '../../firmware/runtime/messages.ts';
 import type { Output, PairEvent } from '../../firmware/runtime/outputs.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
-import { storeFullEventText } from '../../firmware/runtime/store-room.ts';
 import { type ErrorAnswer, History, type Violation } from '../history/client-history.ts';
 import type { SafetyCounts } from '../history/result-counts.ts';
 import { isFaultFree, noFaults } from '../lab/cable-faults.ts';
@@ -1033,7 +1034,7 @@ class World {
   }
 
   #event(index: 0 | 1, core: PairCore, event: PairEvent): void {
-    if (this.options.trace) this.#log(index, describe(event));
+    if (this.options.trace) this.#log(index, describe(event, core.hello.version));
     switch (event.kind) {
       case 'takeover':
         this.counts.takeovers += 1;
@@ -1495,7 +1496,7 @@ class World {
     const refusal = this.#drive(index, () => core.switchToOther(this.#local(index)));
     if (this.boards[index]?.core !== core) return;
     this.trace.push(
-      `${this.#time()}  host: switch on P${index + 1}${refusal ? ` refused: ${refusal.message}` : ''}`,
+      `${this.#time()}  host: switch on P${index + 1}${refusal ? ` refused: ${reasonText(refusal)}` : ''}`,
     );
     // The core's refusals for want of an image name the slot.
     if (refusal?.code === 'no-image' || refusal?.code === 'partner-lacks-image')
@@ -1929,28 +1930,29 @@ interface PushInFlight {
   readonly fromByte: number;
 }
 
-function describe(event: PairEvent): string {
+/** One event as a trace line; `version` is the image of the board that gave it. */
+function describe(event: PairEvent, version?: string): string {
   switch (event.kind) {
     case 'role':
-      return `role ${event.role} (term ${event.term}): ${event.why}`;
+      return `role ${event.role} (term ${event.term}): ${event.cause === 'boot' ? `boot ${version}` : causeText(event.cause, event.why)}`;
     case 'takeover':
-      return `TAKEOVER${event.fenced ? ' after fencing the partner' : ''}: ${event.why}`;
+      return `TAKEOVER${event.fenced ? ' after fencing the partner' : ''}: ${reasonText(event.why)}`;
     case 'path':
       return `path ${event.path} ${event.up ? 'up' : 'down'}`;
     case 'switch':
-      return `switch step ${event.step} ${event.ok ? 'ok' : 'FAILED'}: ${event.detail}`;
+      return `switch step ${event.step} ${event.ok ? 'ok' : 'FAILED'}${event.why === undefined ? '' : `: ${reasonText(event.why)}`}`;
     case 'bad-input':
-      return `bad input on path ${event.path}: ${event.code}: ${event.detail}`;
+      return `bad input on path ${event.path}: ${event.code}: ${reasonText(event.why)}`;
     case 'cold-start':
       return `cold start on ${event.version}`;
     case 'executed':
       return `executed ${event.clientId}#${event.syncId} as txn ${event.txn}`;
     case 'alarm':
-      return `ALARM: ${event.detail}`;
+      return `ALARM: ${reasonText(event.why)}`;
     case 'recovered':
       return `recovered txn ${event.txn} (term ${event.storedTerm}) from the durable store${event.alone ? ', no partner heard' : ''}`;
     case 'store-refused':
-      return `durable store refused (${event.code}): ${event.detail}`;
+      return `durable store refused (${event.code}): ${reasonText(event.why)}`;
     case 'store-full':
       return storeFullEventText(event);
     case 'awaiting-partner':

@@ -4,10 +4,12 @@
  * pre-scan, with the same errors. test/wire-cbor-differential.test.ts holds
  * firmware/wire/cbor.ts to it.
  */
+
 import { Decoder, Encoder } from 'cbor-x';
+import type { Reason, ReasonValue } from '../../firmware/reasons.ts';
 import type { CborLimits } from '../../firmware/wire/cbor-limits.ts';
-import { scanCbor } from '../../firmware/wire/cbor-scan.ts';
 import { MessageError } from '../../firmware/wire/errors.ts';
+import { scanCbor } from './cbor-scan.ts';
 
 const encoder = new Encoder({
   useRecords: false,
@@ -34,7 +36,7 @@ export function referenceEncode(value: unknown, limits: CborLimits): Uint8Array 
   try {
     shared = encoder.encode(value);
   } catch (error) {
-    throw new MessageError('unsupported', `value cannot be encoded as CBOR: ${describe(error)}`);
+    throw new MessageError('unsupported', { code: 'cannot-encode', error: describe(error) });
   }
   // cbor-x returns a Buffer slice of its shared scratch area: copy to a plain, compact array.
   const encoded = new Uint8Array(shared);
@@ -50,6 +52,8 @@ export function referenceDecode(bytes: Uint8Array, limits: CborLimits): unknown 
   try {
     return decoder.decode(view);
   } catch (error) {
-    throw new MessageError('malformed', `CBOR decoder rejected the message: ${describe(error)}`);
+    // A refusal of cbor-x's own, which no board gives: a code outside the firmware's table.
+    const why: ReasonValue = { code: 'cbor-x-refused', error: describe(error) };
+    throw new MessageError('malformed', why as Reason);
   }
 }

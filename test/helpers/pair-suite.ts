@@ -3,10 +3,12 @@
  * lab, PTY pairs on real termios devices, and real boards when environment
  * variables name their ports (node-serialport's testSerialPortClass habit).
  */
+
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BindingInterface } from '@serialport/bindings-interface';
 import test from 'ava';
 import type { BoardStatus } from '../../boards/management.ts';
+import { reasonText } from '../../firmware/reasons.ts';
 import { type ClientReply, REGISTER_SYNC_ID } from '../../firmware/runtime/messages.ts';
 import { BusPort } from '../../host/load/bus-port.ts';
 import type { BoardClient } from '../../host/pair/board-client.ts';
@@ -113,7 +115,8 @@ async function openSession(rig: PairRig) {
       if (!registered) {
         registered = true;
         const registration = await session.ask(board, REGISTER_SYNC_ID, null);
-        if (!registration.ok) throw new Error(`registration refused: ${registration.message}`);
+        if (!registration.ok)
+          throw new Error(`registration refused: ${reasonText(registration.why)}`);
       }
       const before = replies.length;
       buses[board]?.send({ clientId: 'suite', syncId, body });

@@ -3,8 +3,10 @@
  * pushed into both boards' other slots, and a run of client load with the
  * boards' journals, checked against the clients' history afterwards.
  */
+
 import { join } from 'node:path';
 import { loadPublicKey } from '../../boards/image/public-key.ts';
+import { causeText, reasonText } from '../../firmware/reasons.ts';
 import { buildImage } from '../../host/image/build.ts';
 import { runUnderLoad } from '../../host/load/load-run.ts';
 import type { PairJournalEntry } from '../../host/pair/pair-journal.ts';
@@ -78,9 +80,9 @@ export async function underLoad(
 function describeEntry(entry: PairJournalEntry): string {
   const what =
     entry.kind === 'role'
-      ? `role ${entry.role}: ${entry.why}`
+      ? `role ${entry.role}: ${causeText(entry.cause, entry.why)}`
       : entry.kind === 'switch'
-        ? `switch ${entry.step} ${entry.ok ? 'ok' : 'FAILED'}: ${entry.detail}`
+        ? `switch ${entry.step} ${entry.ok ? 'ok' : 'FAILED'}: ${entry.why === undefined ? '' : reasonText(entry.why)}`
         : JSON.stringify(entry);
   return `  P${entry.processor} ${entry.version} boot ${entry.boot} at ${entry.atMs.toFixed(1)}: ${what}`;
 }

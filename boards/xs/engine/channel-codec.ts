@@ -2,7 +2,7 @@
  * CBOR for the engine's side of the channel to its board (channel.ts): the
  * subset the channel carries, written and read without the firmware codec's
  * checks. The firmware codec (firmware/wire/cbor.ts) guards a board against
- * its peers: a bounded pre-scan, limits, cbor-x's rules for every value. Here
+ * its peers: bounds checked before anything is allocated, limits, cbor-x's rules for every value. Here
  * the other end is the board itself, the native code a Moddable board would
  * run this IO in, and the board reads what the engine writes with the
  * firmware codec, limits and all. Loaded into XS beside the image, the

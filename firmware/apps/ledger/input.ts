@@ -1,21 +1,21 @@
 /**
  * Reading fields out of untrusted input. Everything a client sends is
  * `unknown` until one of these readers has looked at it; each throws an
- * AppInputError whose message tells the client what was expected and what
- * arrived. Only own properties count, and unknown fields are ignored.
+ * AppInputError whose reason tells the client what was expected and what
+ * arrived (firmware/reasons.ts says it). Only own properties count, and
+ * unknown fields are ignored.
  */
 
 import { AppInputError } from '../../app.ts';
 import { isAccountId, MAX_ACCOUNT_ID_LENGTH } from './account-id.ts';
 import { isAmount, MAX_AMOUNT } from './money.ts';
+import { sample } from './sample.ts';
 
 export type Fields = Readonly<Record<string, unknown>>;
 
 export function readFields(input: unknown): Fields {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new AppInputError(
-      `a ledger request must be an object with an "op", got ${describe(input)}`,
-    );
+    throw new AppInputError({ code: 'not-a-request', ...sample(input) });
   }
   return input as Fields;
 }
@@ -23,7 +23,7 @@ export function readFields(input: unknown): Fields {
 export function readOp<Op extends string>(fields: Fields, ops: readonly Op[]): Op {
   const op = field(fields, 'op');
   if (typeof op !== 'string' || !(ops as readonly string[]).includes(op)) {
-    throw new AppInputError(`"op" must be one of ${ops.join(', ')}; got ${describe(op)}`);
+    throw new AppInputError({ code: 'bad-op', ops: ops.join(', '), ...sample(op) });
   }
   return op as Op;
 }
@@ -31,10 +31,13 @@ export function readOp<Op extends string>(fields: Fields, ops: readonly Op[]): O
 export function readAccount(fields: Fields, op: string, name: string): string {
   const value = field(fields, name);
   if (!isAccountId(value)) {
-    throw new AppInputError(
-      `${op} needs "${name}": an account id of 1 to ${MAX_ACCOUNT_ID_LENGTH} characters ` +
-        `(well-formed text, not "__proto__"); got ${describe(value)}`,
-    );
+    throw new AppInputError({
+      code: 'bad-account',
+      op,
+      field: name,
+      max: MAX_ACCOUNT_ID_LENGTH,
+      ...sample(value),
+    });
   }
   return value;
 }
@@ -42,9 +45,13 @@ export function readAccount(fields: Fields, op: string, name: string): string {
 export function readAmount(fields: Fields, op: string, name: string): number {
   const value = field(fields, name);
   if (!isAmount(value)) {
-    throw new AppInputError(
-      `${op} needs "${name}": a whole number of cents from 1 to ${MAX_AMOUNT}; got ${describe(value)}`,
-    );
+    throw new AppInputError({
+      code: 'bad-amount',
+      op,
+      field: name,
+      max: MAX_AMOUNT,
+      ...sample(value),
+    });
   }
   return value;
 }
@@ -53,33 +60,16 @@ export function readAmount(fields: Fields, op: string, name: string): number {
 export function readAmountOrNull(fields: Fields, op: string, name: string): number | null {
   const value = field(fields, name);
   if (value === null || isAmount(value)) return value;
-  throw new AppInputError(
-    `${op} needs "${name}": null or a whole number of cents from 1 to ${MAX_AMOUNT}; got ${describe(value)}`,
-  );
+  throw new AppInputError({
+    code: 'bad-amount',
+    op,
+    field: name,
+    max: MAX_AMOUNT,
+    orNull: true,
+    ...sample(value),
+  });
 }
 
 function field(fields: Fields, name: string): unknown {
   return Object.hasOwn(fields, name) ? fields[name] : undefined;
-}
-
-/** A short, safe rendering of any value for an error message (never throws, never huge). */
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  switch (typeof value) {
-    case 'string':
-      return value.length > 40
-        ? `${JSON.stringify(value.slice(0, 40))}… (${value.length} characters)`
-        : JSON.stringify(value);
-    case 'number':
-    case 'boolean':
-      return String(value);
-    case 'bigint':
-      return `the bigint ${value}`;
-    case 'object':
-      return 'an object';
-    default:
-      return `a ${typeof value}`;
-  }
 }

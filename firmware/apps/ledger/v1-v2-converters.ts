@@ -8,21 +8,19 @@
  * into a ledger with missing money.
  */
 
+import { ReasonError } from '../../wire/errors.ts';
 import { isAccountId } from './account-id.ts';
 import { isBalance } from './money.ts';
+import { sample } from './sample.ts';
 import type { LedgerV1State } from './v1.ts';
 import type { LedgerAccount, LedgerV2State } from './v2.ts';
 
 export function ledgerV1ToV2(prior: unknown): LedgerV2State {
   const accounts: Record<string, LedgerAccount> = {};
   for (const [id, balance] of Object.entries(readV1Accounts(prior))) {
-    if (!isAccountId(id))
-      throw new Error(`ledger v1 state: ${JSON.stringify(id)} is not an account id`);
+    if (!isAccountId(id)) throw new ReasonError({ code: 'v1-bad-id', ...sample(id) });
     if (!isBalance(balance)) {
-      const shown = typeof balance === 'number' ? String(balance) : `a ${typeof balance}`;
-      throw new Error(
-        `ledger v1 state: account ${JSON.stringify(id)} has no valid balance (${shown})`,
-      );
+      throw new ReasonError({ code: 'v1-bad-balance', id, ...sample(balance) });
     }
     accounts[id] = { balance, limit: null };
   }
@@ -38,14 +36,14 @@ export function ledgerV2ToV1(state: LedgerV2State): LedgerV1State {
 }
 
 function readV1Accounts(prior: unknown): Record<string, unknown> {
-  if (!isPlainObject(prior)) throw new Error('ledger v1 state: expected an object');
+  if (!isPlainObject(prior)) throw new ReasonError({ code: 'v1-not-object', ...sample(prior) });
   const unexpected = Object.keys(prior).filter((key) => key !== 'accounts');
   if (unexpected.length > 0) {
     // Most likely some other version's state; guessing would lose data.
-    throw new Error(`ledger v1 state: unexpected fields ${unexpected.join(', ')}`);
+    throw new ReasonError({ code: 'v1-fields', fields: unexpected.join(', ') });
   }
   const accounts = prior.accounts;
-  if (!isPlainObject(accounts)) throw new Error('ledger v1 state: "accounts" must be an object');
+  if (!isPlainObject(accounts)) throw new ReasonError({ code: 'v1-accounts', ...sample(accounts) });
   return accounts;
 }
 

@@ -4,9 +4,10 @@
  * `journal` management op. The journal lives in the board's RAM: a power-off
  * loses it, and the oldest entries go first once it is full.
  */
+
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Option } from 'commander';
-import { storeFullEventText } from '../../../firmware/runtime/store-room.ts';
+import { causeText, storeFullEventText, whyText } from '../../../firmware/reasons.ts';
 import type { BoardClient } from '../../pair/board-client.ts';
 import { JournalReader, type ReadEntry } from '../../pair/journal-reader.ts';
 import type { TargetOptions } from '../../target/resolve-target.ts';
@@ -119,17 +120,19 @@ export function describeEntry(line: PairJournalLine): string {
 function whatHappened(entry: ReadEntry): string {
   switch (entry.kind) {
     case 'role':
-      return `role ${entry.role} (cause ${entry.cause}, term ${entry.term}, txn ${entry.txn}): ${entry.why}`;
+      return `role ${entry.role} (term ${entry.term}, txn ${entry.txn}): ${causeText(entry.cause, entry.why)}`;
     case 'takeover':
-      return `takeover${entry.fenced ? ', partner fenced' : ''}: ${entry.why}`;
+      return `takeover${entry.fenced ? ', partner fenced' : ''}: ${whyText(entry)}`;
     case 'fence':
       return "fence: pulsed the partner's reset line";
     case 'path':
       return `path ${entry.path} ${entry.up ? 'up' : 'down'}`;
-    case 'switch':
-      return `switch step ${entry.step} ${entry.ok ? 'ok' : 'FAILED'}: ${entry.detail}`;
+    case 'switch': {
+      const why = whyText(entry);
+      return `switch step ${entry.step} ${entry.ok ? 'ok' : 'FAILED'}${why === '' ? '' : `: ${why}`}`;
+    }
     case 'bad-input':
-      return `bad input on path ${entry.path} (${entry.code}): ${entry.detail}`;
+      return `bad input on path ${entry.path} (${entry.code}): ${whyText(entry)}`;
     case 'cold-start':
       return `cold start of ${entry.version}`;
     case 'false-suspicion':
@@ -137,11 +140,11 @@ function whatHappened(entry: ReadEntry): string {
     case 'executed':
       return `executed txn ${entry.txn} for ${entry.clientId} sync ${entry.syncId}`;
     case 'alarm':
-      return `alarm: ${entry.detail}`;
+      return `alarm: ${whyText(entry)}`;
     case 'recovered':
       return `recovered txn ${entry.txn} (term ${entry.storedTerm}) from the durable store${entry.alone ? ', no partner heard' : ''}`;
     case 'store-refused':
-      return `durable store refused (${entry.code}): ${entry.detail}`;
+      return `durable store refused (${entry.code}): ${whyText(entry)}`;
     case 'store-full':
       return storeFullEventText(entry);
     case 'awaiting-partner':

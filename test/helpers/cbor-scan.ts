@@ -1,6 +1,9 @@
 /**
- * A bounded, iterative well-formedness check of a CBOR message, run before the
- * real decoder. cbor-x pre-allocates from declared lengths (`new Array(n)`),
+ * The reference's pre-scan (helpers/cbor-x-reference.ts): a bounded,
+ * iterative well-formedness check of a CBOR message, run before cbor-x, and
+ * the refusals the firmware's reader (firmware/wire/cbor-stream.ts) must
+ * give exactly, code and facts. It was the firmware's own, in front of its
+ * decoder, until the streaming reader became the one decoder. cbor-x pre-allocates from declared lengths (`new Array(n)`),
  * so a few bytes declaring a huge array could cost hundreds of megabytes; this
  * scan refuses such input without allocating anything proportional to it.
  *
@@ -17,6 +20,7 @@ import {
   checkArgument,
   checkHead,
   INFO_ONE_BYTE,
+  isProtoKey,
   MAJOR_ARRAY,
   MAJOR_BYTES,
   MAJOR_MAP,
@@ -24,28 +28,17 @@ import {
   MAJOR_SIMPLE,
   MAJOR_TEXT,
   MAJOR_UNSIGNED,
-} from './cbor-heads.ts';
+} from '../../firmware/wire/cbor-heads.ts';
 import {
   type CborLimits,
+  malformed,
   noItemsAdmitted,
   protoKey,
   tooDeep,
   tooLarge,
   tooManyItems,
-} from './cbor-limits.ts';
-import { MessageError } from './errors.ts';
-
-/** UTF-8 of "__proto__": such a key would let a message reach Object.prototype. */
-const PROTO_KEY_BYTES = [0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f];
-
-/** Whether the `length` bytes at `start` are the UTF-8 of "__proto__". */
-export function isProtoKey(bytes: Uint8Array, start: number, length: number): boolean {
-  if (length !== PROTO_KEY_BYTES.length) return false;
-  for (let index = 0; index < length; index++) {
-    if (bytes[start + index] !== PROTO_KEY_BYTES[index]) return false;
-  }
-  return true;
-}
+} from '../../firmware/wire/cbor-limits.ts';
+import { MessageError } from '../../firmware/wire/errors.ts';
 
 /** Big-endian unsigned argument of 1, 2, 4 or 8 bytes (8-byte values above 2^53 lose precision, which only matters for comparisons against small remaining lengths). */
 function readArgument(bytes: Uint8Array, start: number, size: number): number {
@@ -62,7 +55,7 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
   if (end > limits.bytesMax) {
     throw tooLarge(end, limits);
   }
-  if (end === 0) throw new MessageError('malformed', 'message is empty');
+  if (end === 0) throw malformed({ code: 'empty' });
   if (limits.itemsMax < 1) throw noItemsAdmitted(limits);
 
   // Items still to read in each open array or map, innermost last; bounded by depthMax.
@@ -92,7 +85,7 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
 
     const itemStart = position;
     if (position >= end) {
-      throw new MessageError('malformed', `message ends at byte ${end} where an item was expected`);
+      throw malformed({ code: 'ends-early', at: end });
     }
     const initialByte = bytes[position] as number;
     position++;
@@ -103,7 +96,7 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
     if (info >= INFO_ONE_BYTE) {
       const size = 1 << (info - INFO_ONE_BYTE);
       if (size > end - position) {
-        throw new MessageError('malformed', `item head at byte ${itemStart} is cut short`);
+        throw malformed({ code: 'head-cut', at: itemStart });
       }
       argument = readArgument(bytes, position, size);
       position += size;
@@ -118,10 +111,13 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
       case MAJOR_BYTES:
       case MAJOR_TEXT:
         if (argument > end - position) {
-          throw new MessageError(
-            'malformed',
-            `string at byte ${itemStart} declares ${argument} bytes but only ${end - position} remain`,
-          );
+          throw malformed({
+            code: 'declares-more',
+            at: itemStart,
+            major,
+            declared: argument,
+            remain: end - position,
+          });
         }
         checkArgument(initialByte, itemStart);
         if (isKey && isProtoKey(bytes, position, argument)) {
@@ -134,10 +130,13 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
         const childCount = major === MAJOR_MAP ? argument * 2 : argument;
         // Every item takes at least one byte.
         if (childCount > end - position) {
-          throw new MessageError(
-            'malformed',
-            `${major === MAJOR_MAP ? 'map' : 'array'} at byte ${itemStart} declares ${childCount} items but only ${end - position} bytes remain`,
-          );
+          throw malformed({
+            code: 'declares-more',
+            at: itemStart,
+            major,
+            declared: childCount,
+            remain: end - position,
+          });
         }
         checkArgument(initialByte, itemStart);
         if (depth >= limits.depthMax) throw tooDeep(itemStart, limits);
@@ -153,9 +152,6 @@ export function scanCbor(bytes: Uint8Array, limits: CborLimits): void {
   }
 
   if (position !== end) {
-    throw new MessageError(
-      'trailing-bytes',
-      `${end - position} bytes follow the message's single top-level item`,
-    );
+    throw new MessageError('trailing-bytes', { code: 'trailing', bytes: end - position });
   }
 }
