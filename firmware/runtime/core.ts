@@ -425,8 +425,10 @@ export class PairCore {
     const roundDue = role.name === 'switching' && role.preCopy?.acknowledged === true;
     if (this.#channel.sendable > 0 || this.#chunksOut.length > 0 || roundDue)
       wake = Math.min(wake, lineFreeMs);
-    const handedOver = role.name === 'switching' && role.step === 'handed-over';
-    if ((this.#holdsBackup() || handedOver) && this.#offProvesPowerLoss())
+    // A new version that may hold the last round or the roles is judged gone once its DSR settled low.
+    const awaitingNewVersion =
+      role.name === 'switching' && (role.step === 'big-checkpoint' || role.step === 'handed-over');
+    if ((this.#holdsBackup() || awaitingNewVersion) && this.#offProvesPowerLoss())
       wake = Math.min(wake, this.#detector.offSettledWakeMs());
     if (role.name === 'backup' || (this.#joinerMidTransfer() && !this.#detector.partnerUp))
       wake = Math.min(wake, this.#detector.takeoverWakeMs());
@@ -435,7 +437,10 @@ export class PairCore {
     if (role.name === 'switching' && role.step === 'awaiting-boot') {
       wake = Math.min(wake, role.sinceMs + role.bootLimitMs + 1);
     } else if (role.name === 'switching' && bigCheckpointUnderWay(role)) {
-      wake = Math.min(wake, transferExpiresAtMs(this.config, role) + 1);
+      // Past it, a last round the new version may hold waits for news of it, not for the clock.
+      const expiresMs = transferExpiresAtMs(this.config, role) + 1;
+      if (expiresMs > this.#now || !this.#newVersionMayHoldLastRound(role))
+        wake = Math.min(wake, expiresMs);
       if (role.preCopy !== null && role.held.length > 0)
         wake = Math.min(wake, changeAllowedAtMs(this.config, role.preCopy));
     }
