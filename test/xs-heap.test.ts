@@ -141,3 +141,28 @@ test('a joiner holds the big checkpoint decoded, not its chunks and their bytes 
   // Before, the chunks and their joined copy stayed beside the decoded round: twice the round's bytes.
   t.true(installing - decoded < 8192, `${installing - decoded} bytes beside the decoded round`);
 });
+
+test("a board's three frame decoders hold what their frames need, not the largest frame each", async (t) => {
+  if (!xs.available) {
+    t.log(`skipped: ${xs.reason}`);
+    t.pass();
+    return;
+  }
+  const worker = await workerWith(`
+    import { encodeFrame, FrameDecoder } from './firmware/wire/frame.ts';
+    // A request's worth of payload, as a bus and two interconnect lines carry under load.
+    const frame = encodeFrame(new Uint8Array(120).fill(7));
+    globalThis.decoders = () => [0, 1, 2].map(() => {
+      const decoder = new FrameDecoder();
+      decoder.push(frame);
+      return decoder;
+    });
+  `);
+  t.teardown(() => worker.close());
+  const before = liveBytes(worker.evaluate('globalThis.held = undefined; gc()'));
+  worker.evaluate('globalThis.held = decoders(); undefined');
+  const held = liveBytes(worker.evaluate('gc()')) - before;
+  t.log(`three decoders after a 120-byte frame each: ${held} bytes`);
+  // Each held a 4,104-byte buffer from the start: 12 KiB of a 256 KiB heap.
+  t.true(held < 4096, `${held} bytes`);
+});
