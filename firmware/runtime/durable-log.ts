@@ -19,7 +19,8 @@
  * it carried was never acknowledged (replies wait for the write).
  */
 import type { DurableRegion } from '../hal.ts';
-import { type CborLimits, decodeCbor, encodedLength, withEncodedCbor } from '../wire/cbor.ts';
+import { type CborLimits, encodedLength, withEncodedCbor } from '../wire/cbor.ts';
+import { CborStream } from '../wire/cbor-stream.ts';
 import { crc32c } from '../wire/crc32c.ts';
 import {
   type CheckpointEntry,
@@ -39,12 +40,12 @@ const KIND_SNAPSHOT = 1;
 const KIND_ENTRIES = 2;
 
 /**
- * Most bytes the log reads from the store at once where it scans (for
- * erased bytes): on a microcontroller a read lands in RAM. A record's
- * payload is read whole, as it is decoded whole (a snapshot takes at most
- * COMPACT_AT_AREA_FRACTION of an area).
+ * Most bytes the log reads from the store at once: on a microcontroller a
+ * read lands in RAM. A record's payload (a snapshot takes up to
+ * COMPACT_AT_AREA_FRACTION of an area) is read and decoded in pieces of
+ * this size, so its bytes are never held whole beside what they decode to.
  */
-const SCAN_READ_BYTES_MAX = 4096;
+const READ_BYTES_MAX = 4096;
 
 /** Records are decoded with these bounds (a snapshot may be large, as a big checkpoint). */
 const RECORD_LIMITS: CborLimits = { bytesMax: 4 * 1024 * 1024, depthMax: 32, itemsMax: 1_000_000 };
@@ -402,24 +403,29 @@ export class DurableLog {
     const view = new DataView(header.buffer, header.byteOffset, HEADER_BYTES);
     const length = view.getUint32(4, true);
     if (HEADER_BYTES + length > room) return null;
-    const payload = this.#region.read(offset + HEADER_BYTES, length);
-    if (crc32c(payload, 0, length, crc32c(header, 0, 8)) !== view.getUint32(8, true)) return null;
+    const reader = new CborStream(RECORD_LIMITS);
+    let crc = crc32c(header, 0, 8);
+    for (let at = 0; at < length; at += READ_BYTES_MAX) {
+      const piece = this.#region.read(
+        offset + HEADER_BYTES + at,
+        Math.min(READ_BYTES_MAX, length - at),
+      );
+      crc = crc32c(piece, 0, piece.length, crc);
+      reader.push(piece);
+    }
+    if (crc !== view.getUint32(8, true)) return null;
     try {
-      return {
-        kind,
-        payload: decodeCbor(payload, RECORD_LIMITS),
-        bytes: this.#padded(HEADER_BYTES + length),
-      };
+      return { kind, payload: reader.finish(), bytes: this.#padded(HEADER_BYTES + length) };
     } catch {
       return null;
     }
   }
 
-  /** Every byte of area `index` from `at` on is erased (read in pieces of SCAN_READ_BYTES_MAX). */
+  /** Every byte of area `index` from `at` on is erased (read in pieces of READ_BYTES_MAX). */
   #erasedFrom(index: number, at: number): boolean {
     const end = (index + 1) * this.#areaBytes;
-    for (let offset = index * this.#areaBytes + at; offset < end; offset += SCAN_READ_BYTES_MAX) {
-      const piece = this.#region.read(offset, Math.min(SCAN_READ_BYTES_MAX, end - offset));
+    for (let offset = index * this.#areaBytes + at; offset < end; offset += READ_BYTES_MAX) {
+      const piece = this.#region.read(offset, Math.min(READ_BYTES_MAX, end - offset));
       if (!piece.every((b) => b === ERASED)) return false;
     }
     return true;
