@@ -166,3 +166,36 @@ test("a board's three frame decoders hold what their frames need, not the larges
   // Each held a 4,104-byte buffer from the start: 12 KiB of a 256 KiB heap.
   t.true(held < 4096, `${held} bytes`);
 });
+
+test("a big checkpoint's sessions decode to as much after 200 requests each as after 4", async (t) => {
+  if (!xs.available) {
+    t.log(`skipped: ${xs.reason}`);
+    t.pass();
+    return;
+  }
+  // The bench's small state's sessions, as a joiner or a rebooted store decodes them.
+  const worker = await workerWith(`
+    import { ReplyCache } from './firmware/runtime/reply-cache.ts';
+    import { decodeCbor, encodeCbor } from './firmware/wire/cbor.ts';
+    const limits = { bytesMax: 1 << 20, depthMax: 16, itemsMax: 1e5 };
+    globalThis.decoded = (requests) => {
+      const cache = new ReplyCache(4, 8);
+      for (let client = 0; client < 8; client++)
+        for (let syncId = 1; syncId <= requests; syncId++)
+          cache.save('client-' + client, syncId, { ok: true, balance: syncId });
+      return decodeCbor(encodeCbor(cache.entries(), limits), limits);
+    };
+  `);
+  t.teardown(() => worker.close());
+  const held = (requests: number) => {
+    const before = liveBytes(worker.evaluate('globalThis.held = undefined; gc()'));
+    worker.evaluate(`globalThis.held = decoded(${requests}); undefined`);
+    return liveBytes(worker.evaluate('gc()')) - before;
+  };
+  held(4); // the codec's first use allocates what it keeps
+  const four = held(4);
+  const many = held(200);
+  t.log(`8 sessions decoded: ${four} bytes after 4 requests each, ${many} after 200`);
+  // As lists, each session's ids run grew by 60 array items of 16 bytes: 7.7 KB for 8 clients.
+  t.true(many - four < 1024, `${many - four} bytes more`);
+});
