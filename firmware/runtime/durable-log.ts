@@ -155,7 +155,7 @@ interface Record {
   readonly bytes: number;
 }
 
-/** Where a whole record lies: what recovery keeps of it once it has read it. */
+/** Where a whole record lies: what recovery keeps of an area's first record. */
 interface RecordPlace {
   readonly kind: number;
   /** Offset in the region. */
@@ -230,7 +230,7 @@ export class DurableLog {
     let best = -1;
     for (const index of [0, 1]) {
       const area = areas[index];
-      if (area === undefined || area.records.length === 0) continue;
+      if (area === undefined || area.first === null) continue;
       if (best === -1 || area.generation > (areas[best]?.generation ?? -1)) best = index;
     }
     if (best === -1) {
@@ -257,12 +257,13 @@ export class DurableLog {
         detail: `a record is not what the log writes: ${area.malformed ?? 'no records'}`,
       };
     }
-    const [first, ...rest] = area.records;
-    const base = first !== undefined && first.kind === KIND_SNAPSHOT ? first : null;
+    const first = area.first as RecordPlace;
+    const base = first.kind === KIND_SNAPSHOT ? first : null;
     const snapshot = base === null ? null : this.#contentAt(base, true).snapshot;
-    const places = base === null ? area.records : rest;
+    const from = base === null ? first.offset : first.offset + first.bytes;
+    const end = best * this.#areaBytes + area.end;
     const entries: Iterable<StoredEntry> = {
-      [Symbol.iterator]: () => this.#entriesAt(places, base === null),
+      [Symbol.iterator]: () => this.#entriesBetween(from, end),
     };
     return { kind: 'found', log: { mark: area.mark, snapshot, entries } };
   }
@@ -346,13 +347,15 @@ export class DurableLog {
   }
 
   /**
-   * Area `index`'s whole records, where they lie, and the mark of its last.
-   * Each is read, decoded and checked, then let go: recovery holds one
-   * record at a time, not a log, until the chosen log is read again.
+   * Area `index`'s first whole record, where its whole records end, and the
+   * mark of its last. Each is read, decoded and checked, then let go:
+   * recovery holds one record at a time, not a log nor a list of where its
+   * records lie (hundreds of objects after a busy minute), until the chosen
+   * log is read again.
    */
   #readArea(index: number): AreaRead {
     const base = index * this.#areaBytes;
-    const records: RecordPlace[] = [];
+    let first: RecordPlace | null = null;
     let at = 0;
     let generation = 0;
     let mark: LogMark | null = null;
@@ -361,37 +364,42 @@ export class DurableLog {
     while (at + HEADER_BYTES <= this.#areaBytes) {
       const record = this.#readRecord(base + at, this.#areaBytes - at);
       if (record === null) break;
-      const first = records.length === 0;
-      if (first) {
+      const isFirst = first === null;
+      if (isFirst) {
         if (record.kind === KIND_SNAPSHOT) generation = Number((record.payload as unknown[])[0]);
+        first = { kind: record.kind, offset: base + at, bytes: record.bytes };
       } else if (record.kind !== KIND_ENTRIES) {
         break;
       }
-      records.push({ kind: record.kind, offset: base + at, bytes: record.bytes });
       at += record.bytes;
       if (malformed !== null) continue;
       try {
-        mark = recordContent(record, first).mark;
+        mark = recordContent(record, isFirst).mark;
       } catch (error) {
         malformed = String(error);
       }
     }
-    return { records, generation, end: at, erased, mark, malformed };
+    return { first, generation, end: at, erased, mark, malformed };
   }
 
   /** What the record at `place` says (it was read whole before: reading it again must give it). */
   #contentAt(place: RecordPlace, first: boolean): RecordContent {
     const record = this.#readRecord(place.offset, place.bytes);
     if (record === null || record.kind !== place.kind) {
-      throw new Error(`the record at ${place.offset} changed since the store was opened`);
+      throw changedSinceOpened(place.offset);
     }
     return recordContent(record, first);
   }
 
-  /** The entries of the records at `places`, read one record at a time. */
-  *#entriesAt(places: readonly RecordPlace[], fromFirst: boolean): Generator<StoredEntry> {
-    for (const [index, place] of places.entries()) {
-      yield* this.#contentAt(place, fromFirst && index === 0).entries;
+  /** The entries of the entry records from `start` to `end` (read whole before), one record at a time. */
+  *#entriesBetween(start: number, end: number): Generator<StoredEntry> {
+    for (let at = start; at < end; ) {
+      const record = this.#readRecord(at, end - at);
+      if (record === null || record.kind !== KIND_ENTRIES) {
+        throw changedSinceOpened(at);
+      }
+      yield* recordContent(record, false).entries;
+      at += record.bytes;
     }
   }
 
@@ -438,7 +446,8 @@ export class DurableLog {
 }
 
 interface AreaRead {
-  readonly records: RecordPlace[];
+  /** The area's first whole record (its base when a snapshot), or null when it has none. */
+  readonly first: RecordPlace | null;
   readonly generation: number;
   /** Offset just past the last whole record. */
   readonly end: number;
@@ -448,6 +457,10 @@ interface AreaRead {
   readonly mark: LogMark | null;
   /** Why a whole record is not what the log writes, or null when each is. */
   readonly malformed: string | null;
+}
+
+function changedSinceOpened(offset: number): Error {
+  return new Error(`the record at ${offset} changed since the store was opened`);
 }
 
 /** One record as the log writes it (`first`: an area's first). Throws when it has another shape. */
