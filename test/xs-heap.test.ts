@@ -232,3 +232,24 @@ test('recovering a long log holds no list of where its records lie', async (t) =
   // Each record's place was an object and an array item: about 80 bytes each.
   t.true(opened < 4096, `${opened} bytes`);
 });
+
+test('a store write crosses the channel in one buffer of its size and its copy, not a doubled one', async (t) => {
+  if (!xs.available) {
+    t.log(`skipped: ${xs.reason}`);
+    t.pass();
+    return;
+  }
+  const worker = await workerWith(`
+    import { writeChannel } from './boards/xs/engine/channel-codec.ts';
+    globalThis.written = (bytes) => writeChannel({ op: 'write', offset: 0, bytes: new Uint8Array(bytes), more: true }).byteLength;
+  `);
+  t.teardown(() => worker.close());
+  // Far larger than the heap's slack, so that the peak shows what one write takes at once.
+  const piece = 256 * 1024;
+  const before = worker.evaluate('gc()').chunksPeak;
+  const grew = worker.evaluate(`globalThis.length = written(${piece}); gc()`).chunksPeak - before;
+  t.log(`a ${piece}-byte write raised XS's chunk peak by ${grew} bytes`);
+  // The piece, the message and its exact copy: three times the piece. The 'more' field after the
+  // bytes doubled the message's buffer: four.
+  t.true(grew < 3.5 * piece, `${grew} bytes`);
+});
