@@ -145,3 +145,36 @@ test('the room a store gives a snapshot is a quarter of an area less its record:
   for (let generation = 0; generation < 3; generation++)
     t.notThrows(() => log.compact(most, snapshot));
 });
+
+test('recovery reads a snapshot record in pieces of at most 4 KiB, never its payload whole', (t) => {
+  // On a microcontroller every read lands in RAM: a whole snapshot's bytes sat beside what they decoded to.
+  const region = new RetentiveMemory({ ...TINY, eraseBlockBytes: 64 * 1024 });
+  const accounts: Record<string, number> = {};
+  for (let index = 0; index < 1000; index++) accounts[`acct-${index}`] = index * 7;
+  const snapshot: Snapshot = { stateVersion: 1, state: { accounts }, txn: 9, term: 1, cache: [] };
+  const written = new DurableLog(region);
+  written.open();
+  written.compact(mark, snapshot);
+  written.commit(mark, [entry(10)], () => snapshot);
+  let longest = 0;
+  const watched: DurableRegion = {
+    geometry: region.geometry,
+    read: (offset, length) => {
+      longest = Math.max(longest, length);
+      return region.read(offset, length);
+    },
+    write: (offset, bytes) => region.write(offset, bytes),
+    erase: (block) => region.erase(block),
+  };
+  const opening = new DurableLog(watched).open();
+  if (opening.kind !== 'found') return t.fail(opening.kind);
+  t.deepEqual(opening.log.snapshot, snapshot);
+  t.deepEqual(
+    [...opening.log.entries].map((e) => e.entry.txn),
+    [10],
+  );
+  t.log(
+    `a ${encodedLength(snapshot, { ...LIMITS, itemsMax: 1e4 })}-byte snapshot; the longest read ${longest} bytes`,
+  );
+  t.true(longest <= 4096, `a read of ${longest} bytes`);
+});

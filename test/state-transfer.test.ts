@@ -41,7 +41,13 @@ function wholeRound(cache: unknown, accounts = 2): Round {
   };
 }
 
+/** Sessions as they cross: the sync window as its highest id and two words (ids 5, 6 and 7 ran). */
 const SESSIONS = [
+  ['client-1', [[7, { reply: { ok: true }, txn: 40 }]], 7, 0b1110_0000, 0],
+  ['client-2', [], -1, 0, 0],
+];
+/** The same, as images before wrote them: the ids run as a list. */
+const LISTED_SESSIONS = [
   ['client-1', [[7, { reply: { ok: true }, txn: 40 }]], [5, 6, 7]],
   ['client-2', [], []],
 ];
@@ -117,7 +123,14 @@ test('a whole round is installed as decoded: the state and the sessions are not 
   t.like(held, { id: 1, stateVersion: 1, txn: 42, term: 3 });
 });
 
-test('sessions that are not [client id, replies, sync ids run] are refused', (t) => {
+test('a round from an image that sent the ids run as lists installs the same sessions', (t) => {
+  const complete = receive(chunksOf(encodeRound(wholeRound(LISTED_SESSIONS)), 1, CHUNK_BYTES));
+  if (complete === null) return t.fail('the transfer did not complete');
+  const held = addRound(null, 1, readRound(complete), CACHE_SIZE);
+  t.deepEqual(held.cache.entries(), SESSIONS);
+});
+
+test('sessions that are not [client id, replies, highest, two words] nor [client id, replies, ids run] are refused', (t) => {
   const bad: unknown[] = [
     [['client-1', [], []], 'not a session'],
     [['client-1', [], [], 'extra']],
@@ -128,6 +141,12 @@ test('sessions that are not [client id, replies, sync ids run] are refused', (t)
     [['client-1', [], [-1]]],
     [['client-1', [], [1.5]]],
     [[7, [], []]],
+    [['client-1', [], 7, 224]],
+    [['client-1', [], 7, 224, 0, 0]],
+    [['client-1', [], -2, 0, 0]],
+    [['client-1', [], 7, 1.5, 0]],
+    [['client-1', [], 7, 0, -1]],
+    [['client-1', [], [7], 0, 0]],
   ];
   for (const cache of bad) {
     const complete = receive(chunksOf(encodeRound(wholeRound(cache)), 1, CHUNK_BYTES));

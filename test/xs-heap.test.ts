@@ -141,3 +141,115 @@ test('a joiner holds the big checkpoint decoded, not its chunks and their bytes 
   // Before, the chunks and their joined copy stayed beside the decoded round: twice the round's bytes.
   t.true(installing - decoded < 8192, `${installing - decoded} bytes beside the decoded round`);
 });
+
+test("a board's three frame decoders hold what their frames need, not the largest frame each", async (t) => {
+  if (!xs.available) {
+    t.log(`skipped: ${xs.reason}`);
+    t.pass();
+    return;
+  }
+  const worker = await workerWith(`
+    import { encodeFrame, FrameDecoder } from './firmware/wire/frame.ts';
+    // A request's worth of payload, as a bus and two interconnect lines carry under load.
+    const frame = encodeFrame(new Uint8Array(120).fill(7));
+    globalThis.decoders = () => [0, 1, 2].map(() => {
+      const decoder = new FrameDecoder();
+      decoder.push(frame);
+      return decoder;
+    });
+  `);
+  t.teardown(() => worker.close());
+  const before = liveBytes(worker.evaluate('globalThis.held = undefined; gc()'));
+  worker.evaluate('globalThis.held = decoders(); undefined');
+  const held = liveBytes(worker.evaluate('gc()')) - before;
+  t.log(`three decoders after a 120-byte frame each: ${held} bytes`);
+  // Each held a 4,104-byte buffer from the start: 12 KiB of a 256 KiB heap.
+  t.true(held < 4096, `${held} bytes`);
+});
+
+test("a big checkpoint's sessions decode to as much after 200 requests each as after 4", async (t) => {
+  if (!xs.available) {
+    t.log(`skipped: ${xs.reason}`);
+    t.pass();
+    return;
+  }
+  // The bench's small state's sessions, as a joiner or a rebooted store decodes them.
+  const worker = await workerWith(`
+    import { ReplyCache } from './firmware/runtime/reply-cache.ts';
+    import { decodeCbor, encodeCbor } from './firmware/wire/cbor.ts';
+    const limits = { bytesMax: 1 << 20, depthMax: 16, itemsMax: 1e5 };
+    globalThis.decoded = (requests) => {
+      const cache = new ReplyCache(4, 8);
+      for (let client = 0; client < 8; client++)
+        for (let syncId = 1; syncId <= requests; syncId++)
+          cache.save('client-' + client, syncId, { ok: true, balance: syncId });
+      return decodeCbor(encodeCbor(cache.entries(), limits), limits);
+    };
+  `);
+  t.teardown(() => worker.close());
+  const held = (requests: number) => {
+    const before = liveBytes(worker.evaluate('globalThis.held = undefined; gc()'));
+    worker.evaluate(`globalThis.held = decoded(${requests}); undefined`);
+    return liveBytes(worker.evaluate('gc()')) - before;
+  };
+  held(4); // the codec's first use allocates what it keeps
+  const four = held(4);
+  const many = held(200);
+  t.log(`8 sessions decoded: ${four} bytes after 4 requests each, ${many} after 200`);
+  // As lists, each session's ids run grew by 60 array items of 16 bytes: 7.7 KB for 8 clients.
+  t.true(many - four < 1024, `${many - four} bytes more`);
+});
+
+test('recovering a long log holds no list of where its records lie', async (t) => {
+  if (!xs.available) {
+    t.log(`skipped: ${xs.reason}`);
+    t.pass();
+    return;
+  }
+  // A store after a busy spell: a thousand group commits since its last snapshot.
+  const worker = await workerWith(`
+    import { RetentiveMemory } from './boards/retentive-memory.ts';
+    import { DurableLog } from './firmware/runtime/durable-log.ts';
+    const region = new RetentiveMemory({ eraseBlockBytes: 64 * 1024, writeBytes: 16, blockCount: 4, enduranceCycles: 1e5 });
+    const mark = { version: '1.0.0', term: 1, solo: true };
+    const writer = new DurableLog(region);
+    writer.open();
+    for (let txn = 1; txn <= 1000; txn++)
+      writer.commit(mark, [{ txn, clientId: 'c', syncId: txn, update: txn, reply: txn }], () => {
+        throw new Error('no compaction expected');
+      });
+    globalThis.opened = () => new DurableLog(region).open();
+  `);
+  t.teardown(() => worker.close());
+  const held = () => {
+    const before = liveBytes(worker.evaluate('globalThis.held = undefined; gc()'));
+    worker.evaluate('globalThis.held = opened(); undefined');
+    return liveBytes(worker.evaluate('gc()')) - before;
+  };
+  held(); // the first open allocates what the code keeps
+  const opened = held();
+  t.log(`a log of 1,000 records opened: ${opened} bytes held`);
+  // Each record's place was an object and an array item: about 80 bytes each.
+  t.true(opened < 4096, `${opened} bytes`);
+});
+
+test('a store write crosses the channel in one buffer of its size and its copy, not a doubled one', async (t) => {
+  if (!xs.available) {
+    t.log(`skipped: ${xs.reason}`);
+    t.pass();
+    return;
+  }
+  const worker = await workerWith(`
+    import { writeChannel } from './boards/xs/engine/channel-codec.ts';
+    globalThis.written = (bytes) => writeChannel({ op: 'write', offset: 0, bytes: new Uint8Array(bytes), more: true }).byteLength;
+  `);
+  t.teardown(() => worker.close());
+  // Far larger than the heap's slack, so that the peak shows what one write takes at once.
+  const piece = 256 * 1024;
+  const before = worker.evaluate('gc()').chunksPeak;
+  const grew = worker.evaluate(`globalThis.length = written(${piece}); gc()`).chunksPeak - before;
+  t.log(`a ${piece}-byte write raised XS's chunk peak by ${grew} bytes`);
+  // The piece, the message and its exact copy: three times the piece. The 'more' field after the
+  // bytes doubled the message's buffer: four.
+  t.true(grew < 3.5 * piece, `${grew} bytes`);
+});

@@ -20,7 +20,8 @@
  */
 import type { DurableRegion } from '../hal.ts';
 import type { Fact, ReasonOf } from '../reasons.ts';
-import { type CborLimits, decodeCbor, encodedLength, withEncodedCbor } from '../wire/cbor.ts';
+import { type CborLimits, encodedLength, withEncodedCbor } from '../wire/cbor.ts';
+import { CborStream } from '../wire/cbor-stream.ts';
 import { crc32c } from '../wire/crc32c.ts';
 import { errorFact, ReasonError } from '../wire/errors.ts';
 import {
@@ -41,12 +42,12 @@ const KIND_SNAPSHOT = 1;
 const KIND_ENTRIES = 2;
 
 /**
- * Most bytes the log reads from the store at once where it scans (for
- * erased bytes): on a microcontroller a read lands in RAM. A record's
- * payload is read whole, as it is decoded whole (a snapshot takes at most
- * COMPACT_AT_AREA_FRACTION of an area).
+ * Most bytes the log reads from the store at once: on a microcontroller a
+ * read lands in RAM. A record's payload (a snapshot takes up to
+ * COMPACT_AT_AREA_FRACTION of an area) is read and decoded in pieces of
+ * this size, so its bytes are never held whole beside what they decode to.
  */
-const SCAN_READ_BYTES_MAX = 4096;
+const READ_BYTES_MAX = 4096;
 
 /** Records are decoded with these bounds (a snapshot may be large, as a big checkpoint). */
 const RECORD_LIMITS: CborLimits = { bytesMax: 4 * 1024 * 1024, depthMax: 32, itemsMax: 1_000_000 };
@@ -157,7 +158,7 @@ interface Record {
   readonly bytes: number;
 }
 
-/** Where a whole record lies: what recovery keeps of it once it has read it. */
+/** Where a whole record lies: what recovery keeps of an area's first record. */
 interface RecordPlace {
   readonly kind: number;
   /** Offset in the region. */
@@ -235,7 +236,7 @@ export class DurableLog {
     let best = -1;
     for (const index of [0, 1]) {
       const area = areas[index];
-      if (area === undefined || area.records.length === 0) continue;
+      if (area === undefined || area.first === null) continue;
       if (best === -1 || area.generation > (areas[best]?.generation ?? -1)) best = index;
     }
     if (best === -1) {
@@ -259,12 +260,13 @@ export class DurableLog {
         why: { code: 'bad-record', error: area.malformed ?? 'no records' },
       };
     }
-    const [first, ...rest] = area.records;
-    const base = first !== undefined && first.kind === KIND_SNAPSHOT ? first : null;
+    const first = area.first as RecordPlace;
+    const base = first.kind === KIND_SNAPSHOT ? first : null;
     const snapshot = base === null ? null : this.#contentAt(base, true).snapshot;
-    const places = base === null ? area.records : rest;
+    const from = base === null ? first.offset : first.offset + first.bytes;
+    const end = best * this.#areaBytes + area.end;
     const entries: Iterable<StoredEntry> = {
-      [Symbol.iterator]: () => this.#entriesAt(places, base === null),
+      [Symbol.iterator]: () => this.#entriesBetween(from, end),
     };
     return { kind: 'found', log: { mark: area.mark, snapshot, entries } };
   }
@@ -350,13 +352,15 @@ export class DurableLog {
   }
 
   /**
-   * Area `index`'s whole records, where they lie, and the mark of its last.
-   * Each is read, decoded and checked, then let go: recovery holds one
-   * record at a time, not a log, until the chosen log is read again.
+   * Area `index`'s first whole record, where its whole records end, and the
+   * mark of its last. Each is read, decoded and checked, then let go:
+   * recovery holds one record at a time, not a log nor a list of where its
+   * records lie (hundreds of objects after a busy minute), until the chosen
+   * log is read again.
    */
   #readArea(index: number): AreaRead {
     const base = index * this.#areaBytes;
-    const records: RecordPlace[] = [];
+    let first: RecordPlace | null = null;
     let at = 0;
     let generation = 0;
     let mark: LogMark | null = null;
@@ -365,37 +369,42 @@ export class DurableLog {
     while (at + HEADER_BYTES <= this.#areaBytes) {
       const record = this.#readRecord(base + at, this.#areaBytes - at);
       if (record === null) break;
-      const first = records.length === 0;
-      if (first) {
+      const isFirst = first === null;
+      if (isFirst) {
         if (record.kind === KIND_SNAPSHOT) generation = Number((record.payload as unknown[])[0]);
+        first = { kind: record.kind, offset: base + at, bytes: record.bytes };
       } else if (record.kind !== KIND_ENTRIES) {
         break;
       }
-      records.push({ kind: record.kind, offset: base + at, bytes: record.bytes });
       at += record.bytes;
       if (malformed !== null) continue;
       try {
-        mark = recordContent(record, first).mark;
+        mark = recordContent(record, isFirst).mark;
       } catch (error) {
         malformed = errorFact(error);
       }
     }
-    return { records, generation, end: at, erased, mark, malformed };
+    return { first, generation, end: at, erased, mark, malformed };
   }
 
   /** What the record at `place` says (it was read whole before: reading it again must give it). */
   #contentAt(place: RecordPlace, first: boolean): RecordContent {
     const record = this.#readRecord(place.offset, place.bytes);
     if (record === null || record.kind !== place.kind) {
-      throw new ReasonError({ code: 'record-changed', offset: place.offset });
+      throw changedSinceOpened(place.offset);
     }
     return recordContent(record, first);
   }
 
-  /** The entries of the records at `places`, read one record at a time. */
-  *#entriesAt(places: readonly RecordPlace[], fromFirst: boolean): Generator<StoredEntry> {
-    for (const [index, place] of places.entries()) {
-      yield* this.#contentAt(place, fromFirst && index === 0).entries;
+  /** The entries of the entry records from `start` to `end` (read whole before), one record at a time. */
+  *#entriesBetween(start: number, end: number): Generator<StoredEntry> {
+    for (let at = start; at < end; ) {
+      const record = this.#readRecord(at, end - at);
+      if (record === null || record.kind !== KIND_ENTRIES) {
+        throw changedSinceOpened(at);
+      }
+      yield* recordContent(record, false).entries;
+      at += record.bytes;
     }
   }
 
@@ -407,24 +416,29 @@ export class DurableLog {
     const view = new DataView(header.buffer, header.byteOffset, HEADER_BYTES);
     const length = view.getUint32(4, true);
     if (HEADER_BYTES + length > room) return null;
-    const payload = this.#region.read(offset + HEADER_BYTES, length);
-    if (crc32c(payload, 0, length, crc32c(header, 0, 8)) !== view.getUint32(8, true)) return null;
+    const reader = new CborStream(RECORD_LIMITS);
+    let crc = crc32c(header, 0, 8);
+    for (let at = 0; at < length; at += READ_BYTES_MAX) {
+      const piece = this.#region.read(
+        offset + HEADER_BYTES + at,
+        Math.min(READ_BYTES_MAX, length - at),
+      );
+      crc = crc32c(piece, 0, piece.length, crc);
+      reader.push(piece);
+    }
+    if (crc !== view.getUint32(8, true)) return null;
     try {
-      return {
-        kind,
-        payload: decodeCbor(payload, RECORD_LIMITS),
-        bytes: this.#padded(HEADER_BYTES + length),
-      };
+      return { kind, payload: reader.finish(), bytes: this.#padded(HEADER_BYTES + length) };
     } catch {
       return null;
     }
   }
 
-  /** Every byte of area `index` from `at` on is erased (read in pieces of SCAN_READ_BYTES_MAX). */
+  /** Every byte of area `index` from `at` on is erased (read in pieces of READ_BYTES_MAX). */
   #erasedFrom(index: number, at: number): boolean {
     const end = (index + 1) * this.#areaBytes;
-    for (let offset = index * this.#areaBytes + at; offset < end; offset += SCAN_READ_BYTES_MAX) {
-      const piece = this.#region.read(offset, Math.min(SCAN_READ_BYTES_MAX, end - offset));
+    for (let offset = index * this.#areaBytes + at; offset < end; offset += READ_BYTES_MAX) {
+      const piece = this.#region.read(offset, Math.min(READ_BYTES_MAX, end - offset));
       if (!piece.every((b) => b === ERASED)) return false;
     }
     return true;
@@ -437,7 +451,8 @@ export class DurableLog {
 }
 
 interface AreaRead {
-  readonly records: RecordPlace[];
+  /** The area's first whole record (its base when a snapshot), or null when it has none. */
+  readonly first: RecordPlace | null;
   readonly generation: number;
   /** Offset just past the last whole record. */
   readonly end: number;
@@ -447,6 +462,10 @@ interface AreaRead {
   readonly mark: LogMark | null;
   /** Why a whole record is not what the log writes, or null when each is. */
   readonly malformed: Fact | null;
+}
+
+function changedSinceOpened(offset: number): Error {
+  return new ReasonError({ code: 'record-changed', offset });
 }
 
 /** One record as the log writes it (`first`: an area's first). Throws when it has another shape. */

@@ -524,11 +524,19 @@ export function parseRound(value: unknown): Round {
 function parseSessions(value: unknown): CacheSession[] {
   const sessions = list(value, 'cache');
   for (const item of sessions) {
-    const session = exactly(item, 3, 'cache item');
+    const session = list(item, 'cache item');
     text(session[0], 'cache clientId');
     for (const reply of list(session[1], 'cache replies'))
       count(exactly(reply, 2, 'cache reply')[0], 'cache syncId');
-    for (const id of list(session[2], 'cache ran')) count(id, 'cache ran id');
+    if (session.length === 3) {
+      for (const id of list(session[2], 'cache ran')) count(id, 'cache ran id');
+    } else {
+      exactly(session, 5, 'cache item');
+      // The highest is -1 for a session that only registered.
+      if (session[2] !== -1) count(session[2], 'cache highest syncId');
+      count(session[3], 'cache ran word');
+      count(session[4], 'cache ran word');
+    }
   }
   return sessions as CacheSession[];
 }

@@ -20,12 +20,17 @@ export type CacheLookup =
   | { readonly kind: 'saved'; readonly reply: unknown }
   | { readonly kind: 'too-old'; readonly newestSyncId: number };
 
-/** One client's session as the big checkpoint carries it: [client id, last replies, sync ids run]. */
-export type CacheSession = readonly [
-  string,
-  ReadonlyArray<readonly [number, unknown]>,
-  ReadonlyArray<number>,
-];
+type Replies = ReadonlyArray<readonly [number, unknown]>;
+
+/**
+ * One client's session as the big checkpoint and the store carry it:
+ * [client id, last replies, the highest sync id run, the sync window's two
+ * words] (SyncWindow.words), or, as images before wrote it and still read,
+ * [client id, last replies, the sync ids run as a list].
+ */
+export type CacheSession =
+  | readonly [string, Replies, number, number, number]
+  | readonly [string, Replies, ReadonlyArray<number>];
 
 /**
  * A change to the cache, as a switch's pre-copy sends it: a registration
@@ -133,7 +138,7 @@ export class ReplyCache {
 
   entries(): CacheSession[] {
     return [...this.#clients.entries()].map(
-      ([id, session]) => [id, [...session.replies], session.ran.list()] as const,
+      ([id, session]) => [id, [...session.replies], ...session.ran.words()] as const,
     );
   }
 
@@ -143,10 +148,11 @@ export class ReplyCache {
     entries: ReadonlyArray<CacheSession>,
   ): ReplyCache {
     const cache = new ReplyCache(syncDepth, clientsMax);
-    for (const [clientId, replies, ran] of entries) {
-      const session = cache.#touch(clientId);
-      session.replies.push(...replies.slice(-syncDepth));
-      for (const id of ran) session.ran.add(id);
+    for (const entry of entries) {
+      const session = cache.#touch(entry[0]);
+      session.replies.push(...entry[1].slice(-syncDepth));
+      if (entry.length === 5) session.ran.setWords(entry[2], entry[3], entry[4]);
+      else for (const id of entry[2]) session.ran.add(id);
     }
     return cache;
   }

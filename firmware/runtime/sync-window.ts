@@ -47,6 +47,22 @@ export class SyncWindow {
     if (this.#inside(id)) this.#set(id, true);
   }
 
+  /**
+   * The window as a big checkpoint and the store carry it: the highest id
+   * run and the two words, unsigned. Three numbers where a list of the ids
+   * was up to 64, each a 16-byte slot in an XS array, in every copy.
+   */
+  words(): [number, number, number] {
+    return [this.#highest, this.#low >>> 0, this.#high >>> 0];
+  }
+
+  /** Holds what `words()` gave, in place of what it held. */
+  setWords(highest: number, low: number, high: number): void {
+    this.#highest = highest;
+    this.#low = low;
+    this.#high = high;
+  }
+
   /** The ids run, ascending. */
   list(): number[] {
     const ids: number[] = [];

@@ -27,6 +27,8 @@ export const FRAME_PAYLOAD_MAX_BYTES = 4096;
  * waited for it does not begin a frame.
  */
 export const FRAME_CUT_SHORT_AFTER_MS = 100;
+/** A decoder's buffer before any frame needed more: a request or a checkpoint fits. */
+const FIRST_BUFFER_BYTES = 256;
 /** The length field is a u16, so no limit may exceed this. */
 export const FRAME_PAYLOAD_LIMIT_MAX_BYTES = 0xffff;
 
@@ -116,7 +118,9 @@ function readUint32LittleEndian(bytes: Uint8Array, offset: number): number {
  * header, a bad CRC or an oversize length it drops one byte and searches for
  * the next SYNC, so a good frame after a cut one is still found.
  *
- * Memory is one buffer of payloadMaxBytes + FRAME_OVERHEAD_BYTES, allocated once.
+ * Memory is one buffer that grows, doubling, to the longest frame seen (at
+ * most payloadMaxBytes + FRAME_OVERHEAD_BYTES): a microcontroller's three
+ * decoders would otherwise hold 12 KiB for frames of a hundred bytes.
  * After a frame cut mid-payload, the frames behind it come out only once
  * enough bytes arrived to fill the cut frame's declared length (at most
  * payloadMaxBytes + overhead bytes later), unless `cutShortAfterMs` is set
@@ -134,7 +138,7 @@ export class FrameDecoder {
   /** When the last bytes came (for `cutShortAfterMs`). */
   #lastBytesAtMs = 0;
   /** Holds at most one frame: bytes [start, end) are buffered, not yet consumed. */
-  readonly #buffer: Uint8Array;
+  #buffer: Uint8Array;
   #start = 0;
   #end = 0;
   /** An error event was already reported for the bytes being dropped now; cleared by a good frame. */
@@ -151,7 +155,9 @@ export class FrameDecoder {
     this.#payloadMaxBytes = options.payloadMaxBytes ?? FRAME_PAYLOAD_MAX_BYTES;
     this.#cutShortAfterMs = options.cutShortAfterMs ?? Number.POSITIVE_INFINITY;
     checkPayloadMaxBytes(this.#payloadMaxBytes);
-    this.#buffer = new Uint8Array(this.#payloadMaxBytes + FRAME_OVERHEAD_BYTES);
+    this.#buffer = new Uint8Array(
+      Math.min(FIRST_BUFFER_BYTES, this.#payloadMaxBytes + FRAME_OVERHEAD_BYTES),
+    );
   }
 
   /** Live counters (the same object on every read). */
@@ -185,15 +191,10 @@ export class FrameDecoder {
       }
       this.#lastBytesAtMs = nowMs;
     }
-    const buffer = this.#buffer;
     let offset = 0;
     while (offset < bytes.length) {
-      if (this.#end === buffer.length) {
-        // parse() never leaves a full buffer starting at 0, so this frees room.
-        buffer.copyWithin(0, this.#start, this.#end);
-        this.#end -= this.#start;
-        this.#start = 0;
-      }
+      if (this.#end === this.#buffer.length) this.#makeRoom();
+      const buffer = this.#buffer;
       const count = Math.min(buffer.length - this.#end, bytes.length - offset);
       buffer.set(
         count === bytes.length ? bytes : bytes.subarray(offset, offset + count),
@@ -204,6 +205,26 @@ export class FrameDecoder {
       this.#parse(events);
     }
     return events;
+  }
+
+  /**
+   * Room for more bytes in a full buffer: a frame's start is moved to the
+   * front, or, when it is there already, the buffer doubles (parse() never
+   * leaves a full buffer of the largest size starting at 0).
+   */
+  #makeRoom(): void {
+    const buffer = this.#buffer;
+    if (this.#start > 0) {
+      buffer.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+      return;
+    }
+    const grown = new Uint8Array(
+      Math.min(buffer.length * 2, this.#payloadMaxBytes + FRAME_OVERHEAD_BYTES),
+    );
+    grown.set(buffer);
+    this.#buffer = grown;
   }
 
   /** Drops buffered bytes (e.g. the link was reopened). Counters are kept. */

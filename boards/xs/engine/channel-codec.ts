@@ -27,6 +27,8 @@ const TRUE = 0xf5;
 const NULL = 0xf6;
 const UNDEFINED = 0xf7;
 const FLOAT64 = 0xfb;
+/** Room kept after a byte string for the fields that follow it in a channel message. */
+const TRAILING_FIELDS_BYTES = 64;
 /** Strings this long (in UTF-16 code units) and longer get lone surrogates replaced, as the firmware codec does. */
 const WELL_FORMED_UNITS_MIN = 64;
 
@@ -95,7 +97,9 @@ function write(out: Out, value: unknown): void {
     out.length += end - start;
   } else if (value instanceof Uint8Array) {
     head(out, MAJOR_BYTES, value.length);
-    room(out, value.length);
+    // With room for the few small fields a store write or a serial write has after its bytes,
+    // so that a 4 KiB piece does not double the buffer to 8 KiB for them.
+    room(out, value.length + TRAILING_FIELDS_BYTES);
     out.bytes.set(value, out.length);
     out.length += value.length;
   } else if (Array.isArray(value)) {

@@ -137,6 +137,8 @@ function boardStore(geometry: StoreGeometry | null): DurableRegion | null {
   return {
     geometry,
     read: (offset, length) => {
+      // One piece is the answer's own bytes: a copy would hold them twice.
+      if (length <= STORE_PIECE_BYTES_MAX) return askBoard({ op: 'read', offset, length });
       const bytes = new Uint8Array(length);
       for (let at = 0; at < length; at += STORE_PIECE_BYTES_MAX) {
         const count = Math.min(STORE_PIECE_BYTES_MAX, length - at);
