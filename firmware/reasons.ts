@@ -36,6 +36,7 @@ const SENTENCES = {
   'backup-not-counted': () => 'the primary no longer counts us as its backup',
   'new-version-restarted': () => 'the new version restarted',
   'new-version-silent': () => 'the new version went silent',
+  'new-version-off': () => 'the new version lost power',
   rejoined: () => 'the new version joined again: its rounds start over',
   'last-round': (r: { bytes: number }) =>
     `last round of the big checkpoint to the new version (${r.bytes} bytes), new requests held`,

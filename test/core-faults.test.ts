@@ -765,3 +765,18 @@ test('wires stalled once the new version holds the last round: the old primary d
   t.true((opener?.acknowledged().length ?? 0) > 0);
   t.deepEqual(opener?.lost(), []);
 });
+
+test('the new version losing power during the last round fails the switch once its DSR settled, not after the time limit, and the old primary serves on', (t) => {
+  // Requests are held during the last round: waiting out switchHoldTimeoutMs
+  // for a new version whose power is gone only makes clients wait (and, past
+  // the limit, the old primary asked to be woken again and again: seed 30).
+  const pair = switchUntil({}, (p) => roleChanged(p, 'big-checkpoint-to-new-version'));
+  const pulledAtMs = pair.nowMs;
+  pair.powerOff(1);
+  pair.runUntil(() => pair.core(0).role === 'primary-alone', 5_000);
+  const failed = pair.eventsOf('switch').at(-1);
+  t.like(failed, { kind: 'switch', step: 'f', ok: false, why: { code: 'new-version-off' } });
+  const waitedMs = pair.nowMs - pulledAtMs;
+  t.true(waitedMs < pair.configs[0].switchHoldTimeoutMs, `failed ${waitedMs} ms after the pull`);
+  t.like(pair.ask(0, 'c', 1, { op: 'open', account: 'after' }), { ok: true });
+});

@@ -1449,6 +1449,9 @@ export class PairCore {
     if (role.name === 'switching') {
       if (role.step === 'awaiting-boot' && now - role.sinceMs > role.bootLimitMs) {
         this.#failSwitch('d', { code: 'no-new-version', ms: role.bootLimitMs });
+      } else if (role.step === 'big-checkpoint' && this.#partnerPowerLost()) {
+        // Requests are held: no need to wait out the time limit for a new version that lost power.
+        this.#failSwitch('f', { code: 'new-version-off' });
       } else if (
         bigCheckpointUnderWay(role) &&
         now > transferExpiresAtMs(this.config, role) &&
@@ -1485,11 +1488,7 @@ export class PairCore {
       // a backup by now, takes over on it, and we must not serve again; with
       // a fence, only once it stayed low for as long as the new version
       // takes to fence us.
-      const powerLost =
-        this.#links.partnerOff &&
-        this.#offProvesPowerLoss() &&
-        this.#detector.partnerOffSettled(this.#now);
-      if (powerLost || role.rolesTaken)
+      if (this.#partnerPowerLost() || role.rolesTaken)
         this.#onNewVersionGone(role, { code: 'new-version-silent' });
     }
   }
@@ -1504,15 +1503,17 @@ export class PairCore {
    * held, and `busy` once the hold is full.
    */
   #newVersionMayHoldLastRound(role: Switching): boolean {
-    if (role.step !== 'big-checkpoint') return false;
-    const detector = this.#detector;
-    if (
+    if (role.step !== 'big-checkpoint' || this.#partnerPowerLost()) return false;
+    return !this.#detector.partnerUp || this.#partnerStatus?.role === 'backup';
+  }
+
+  /** The partner's DSR dropped on every path and stayed low for the settling time, where that proves a power loss. */
+  #partnerPowerLost(): boolean {
+    return (
       this.#links.partnerOff &&
       this.#offProvesPowerLoss() &&
-      detector.partnerOffSettled(this.#now)
-    )
-      return false;
-    return !detector.partnerUp || this.#partnerStatus?.role === 'backup';
+      this.#detector.partnerOffSettled(this.#now)
+    );
   }
 
   /**
