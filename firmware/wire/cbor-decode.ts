@@ -48,7 +48,8 @@ export function readScanned(bytes: Uint8Array): unknown {
     return readValue();
   } finally {
     source = EMPTY; // holds no reference to the caller's input
-    filling.length = 0;
+    // Empty unless the read threw (setting the length is slow even when it is 0 already).
+    if (filling.length !== 0) filling.length = 0;
   }
 }
 
