@@ -687,7 +687,8 @@ class AccountOpener {
   /** Acknowledged accounts the primary's state does not hold. */
   lost(): string[] {
     const primary = this.pair.cores.find((c) => c?.role === 'primary');
-    const accounts = (primary?.state as { accounts: Record<string, unknown> }).accounts;
+    if (primary == null) throw new Error('no primary');
+    const { accounts } = primary.state as { accounts: Record<string, unknown> };
     return this.acknowledged().filter((account) => !(account in accounts));
   }
 }

@@ -120,6 +120,18 @@ test('a getter that encodes while a value is being encoded is refused, and encod
   t.deepEqual(encodeCbor({ a: 1 }), hex('a1616101'));
 });
 
+test('a value refused inside open arrays and maps leaves nothing open for the next message', (t) => {
+  // Refused with the outer array and map still open: the next message must not continue them.
+  const shared = { a: 1 };
+  t.is(
+    codeOf(() => encodeCbor([shared, { inner: [() => 1, 'after'], more: 2 }, 'tail'])),
+    'unsupported',
+  );
+  t.deepEqual(encodeCbor({ x: 1 }), hex('a1617801'));
+  t.deepEqual(encodeCbor([shared]), hex('81a1616101'));
+  t.is(encodedLength([shared]), 5);
+});
+
 test('encodeCbor refuses a message the peer would refuse as too large', (t) => {
   const big = new Uint8Array(DEFAULT_CBOR_LIMITS.bytesMax);
   t.is(

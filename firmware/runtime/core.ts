@@ -8,7 +8,7 @@
 import { type AnyApp, AppInputError, type ReceiveMessage } from '../app.ts';
 import type { DurableRegion } from '../hal.ts';
 import type { Reason } from '../reasons.ts';
-import { decodeCbor, encodeCbor, encodedLength } from '../wire/cbor.ts';
+import { decodeCbor, encodedLength, withEncodedCbor } from '../wire/cbor.ts';
 import {
   errorFact,
   type FrameError,
@@ -2017,7 +2017,8 @@ export class PairCore {
       ...parts,
     };
     this.#channel.ackSent();
-    const bytes = encodeFrame(encodeCbor(envelopeToWire(envelope), ENVELOPE_LIMITS));
+    // Framed straight from the encoder's area: no copy of the payload on its own.
+    const bytes = withEncodedCbor(envelopeToWire(envelope), ENVELOPE_LIMITS, encodeFrame);
     this.#outputs.push({ kind: 'bytes', path, bytes });
     this.#lineUse.count(path, frameUse(parts.seg), bytes.length);
     this.#links.transmitted(path, bytes.length, this.#now);

@@ -439,7 +439,8 @@ export class DurableLog {
     const end = (index + 1) * this.#areaBytes;
     for (let offset = index * this.#areaBytes + at; offset < end; offset += READ_BYTES_MAX) {
       const piece = this.#region.read(offset, Math.min(READ_BYTES_MAX, end - offset));
-      if (!piece.every((b) => b === ERASED)) return false;
+      // A plain loop, not every() with a callback per byte: a boot scans up to a whole area.
+      for (let i = 0; i < piece.length; i++) if (piece[i] !== ERASED) return false;
     }
     return true;
   }

@@ -118,6 +118,8 @@ export function withEncoding<T>(
 }
 
 function closeAll(): void {
+  // The four grow and shrink together; setting an array's length is slow even when it is 0 already.
+  if (open.length === 0) return;
   open.length = 0;
   openItems.length = 0;
   openKeys.length = 0;
