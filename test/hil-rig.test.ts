@@ -150,6 +150,10 @@ test.serial('the relay controller ignores garbage and keeps switching', async (t
   );
   await new Promise<void>((resolve) => raw.drain(() => resolve()));
   await new Promise<void>((resolve) => raw.close(() => resolve()));
+  // The hub hands the garbage to the controller at the line rate: let it all
+  // arrive before the rig's commands, or a digital message in it lands after them.
+  const lineMs = (garbage.length * 10 * 1000) / RELAY_BAUD;
+  await new Promise((resolve) => setTimeout(resolve, 2 * lineMs + 500));
 
   const lab = new LabClient(config.dir);
   const rig = await openSimRig(config.dir);
