@@ -41,6 +41,11 @@ for (const model of ['state', 'replay'] as const satisfies readonly CheckpointMo
     if (refusal.ok) return t.fail(`the risky request ran: ${JSON.stringify(refusal)}`);
     t.is(refusal.error, 'bad-request');
     t.is(typeof refusal.txn, 'number', 'the refusal is a transaction');
+    // A checker learns which request the refused transaction was, as for one that ran.
+    t.like(
+      pair.eventsOf('executed').find((e) => e.kind === 'executed' && e.txn === refusal.txn),
+      { clientId: 'c', syncId: 1, refused: 'bad-request' },
+    );
 
     // The count is odd now: the same request would succeed if it ran.
     t.like(pair.ask(0, 'c', 2, {}), { ok: true, reply: 1 });

@@ -54,3 +54,40 @@ test('a gap no request of unknown outcome explains is a loss', (t) => {
   h.checkSequential(0, finalState, app.version, 3);
   t.is(h.violations[0]?.kind, 'acknowledged-lost');
 });
+
+test('a request of unknown outcome the primary refused fills its gap and changes nothing', (t) => {
+  const h = new History(() => app, 'reported');
+  const opens = ['x', 'y', 'z'].map((account) => ({ op: 'open', account }));
+  for (const [index, clientId] of ['a', 'b', 'c'].entries())
+    h.executed({
+      kind: 'executed',
+      txn: index + 1,
+      clientId,
+      syncId: 1,
+      nowMs: 10,
+      seed: 7,
+      ...(clientId === 'b' && { refused: 'bad-request' as const }),
+    });
+  let state = app.init();
+  for (const [index, clientId] of ['a', 'c'].entries()) {
+    const body = opens[index * 2];
+    const decision = app.handle(state, app.parseRequest(body), { nowMs: 10, random: () => 0 });
+    state = app.apply(state, decision.update);
+    h.acknowledge(
+      0,
+      { clientId, syncId: 1, body },
+      { reply: decision.reply, txn: index * 2 + 1, syncId: 1 },
+    );
+  }
+  // b's refusal was lost on the way and its session forgotten before the retry.
+  h.refuse(
+    0,
+    { clientId: 'b', syncId: 1, body: opens[1] },
+    {
+      error: 'session-expired',
+      why: { code: 'session-expired', clientId: 'b', clientsMax: 8, syncId: 1 },
+    },
+  );
+  h.checkSequential(0, state, app.version, 3);
+  t.deepEqual(h.violations, []);
+});

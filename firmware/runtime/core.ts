@@ -684,15 +684,23 @@ export class PairCore {
    * a run on a state where it would succeed.
    */
   #refuse(
-    request: { readonly txn: number; readonly clientId: string; readonly syncId: number },
+    request: {
+      readonly txn: number;
+      readonly clientId: string;
+      readonly syncId: number;
+      readonly nowMs: number;
+      readonly seed: number;
+    },
     refusal: { readonly storeFull: StoreFull } | { readonly badRequest: Reason },
   ): void {
-    const { txn, clientId, syncId } = request;
+    const { txn, clientId, syncId, nowMs, seed } = request;
     const entry: CheckpointEntry =
       'storeFull' in refusal
         ? { txn, clientId, syncId, storeFull: refusal.storeFull }
         : { txn, clientId, syncId, badRequest: keptWhy(refusal.badRequest) };
     this.#txn = txn;
+    const refused = 'storeFull' in refusal ? 'store-full' : 'bad-request';
+    this.#emit({ kind: 'executed', txn, clientId, syncId, nowMs, seed, refused });
     this.#room?.refusalCached(entry.badRequest);
     const saved = savedReplyOf(entry, null);
     const bytes = encodedLength(entryToWire(entry), ENVELOPE_LIMITS);

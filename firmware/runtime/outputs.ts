@@ -136,7 +136,8 @@ export type PairEvent =
   | { readonly kind: 'false-suspicion'; readonly silentMs: number }
   /**
    * The primary executed a request as transaction `txn`, with this handler
-   * context; a checker replays it with exactly that (the simulator's history).
+   * context, or refused it as that transaction (`refused`: it changed
+   * nothing); a checker replays it with exactly that (the simulator's history).
    */
   | {
       readonly kind: 'executed';
@@ -145,6 +146,7 @@ export type PairEvent =
       readonly syncId: number;
       readonly nowMs: number;
       readonly seed: number;
+      readonly refused?: 'bad-request' | 'store-full';
     }
   | { readonly kind: 'alarm'; readonly why: Reason };
 

@@ -165,7 +165,7 @@ export class History {
     });
   }
 
-  /** The primary ran a request's handler with this context. */
+  /** The primary ran (or refused) a request as a transaction, with this handler context. */
   executed(execution: Execution): void {
     const before = this.#executionByTxn.get(execution.txn);
     if (before !== undefined && !sameRequest(before, execution)) {
@@ -413,10 +413,16 @@ export class History {
     const fill = (upTo: number) => {
       for (; txn + 1 < upTo; txn++) {
         const execution = this.#executionByTxn.get(txn + 1);
-        const request =
-          execution && this.#unknownOutcome.get(`${execution.clientId}#${execution.syncId}`);
+        if (execution === undefined) return;
+        const request = this.#unknownOutcome.get(`${execution.clientId}#${execution.syncId}`);
         if (request === undefined) return;
-        filled.push({ ...request, reply: UNKNOWN_REPLY, txn: txn + 1 });
+        const { refused } = execution;
+        filled.push({
+          ...request,
+          reply: UNKNOWN_REPLY,
+          txn: txn + 1,
+          ...(refused && { refused }),
+        });
       }
     };
     for (const ack of acks) {

@@ -1946,7 +1946,7 @@ function describe(event: PairEvent, version?: string): string {
     case 'cold-start':
       return `cold start on ${event.version}`;
     case 'executed':
-      return `executed ${event.clientId}#${event.syncId} as txn ${event.txn}`;
+      return `${event.refused === undefined ? 'executed' : `refused (${event.refused})`} ${event.clientId}#${event.syncId} as txn ${event.txn}`;
     case 'alarm':
       return `ALARM: ${reasonText(event.why)}`;
     case 'recovered':

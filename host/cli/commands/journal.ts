@@ -138,7 +138,7 @@ function whatHappened(entry: ReadEntry): string {
     case 'false-suspicion':
       return `false suspicion: the partner was silent for ${entry.silentMs.toFixed(0)} ms, then heard again`;
     case 'executed':
-      return `executed txn ${entry.txn} for ${entry.clientId} sync ${entry.syncId}`;
+      return `${entry.refused === undefined ? 'executed' : `refused (${entry.refused})`} txn ${entry.txn} for ${entry.clientId} sync ${entry.syncId}`;
     case 'alarm':
       return `alarm: ${whyText(entry)}`;
     case 'recovered':
