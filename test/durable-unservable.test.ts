@@ -166,3 +166,45 @@ test("a booting board's stored claim crosses the wire: servable or not, or refus
     instanceOf: MessageError,
   });
 });
+
+test('when a switch down to 1.0.0 fails, the old primary serves its own history, not the copy the new version stored in 1.0.0 shape', (t) => {
+  // Processor 2 serves 2.0.0 and switches to 1.0.0. Processor 1 boots
+  // 1.0.0 on trial, installs the big checkpoint and stores it in 1.0.0's
+  // shape, which has no transfer history. Both boards lose power before
+  // it takes the roles: both stores hold the same txn in the same term.
+  // Processor 1 comes back on 2.0.0 (its trial undone), which can read
+  // that snapshot only by converting it up, without the history: the tie
+  // must go to processor 2's store, written by 2.0.0. (Retained simulator
+  // seed 1279, replay, came there by one pull: processor 1 lost power as
+  // it took the roles, before its store held the new term, and processor
+  // 2, told it took them, waited for its history.)
+  const { pair } = pairOn2('1.0.0');
+  pair.powerOff(0);
+  pair.runUntil(() => pair.core(1).serving);
+  pair.boot(0, { otherVersion: '1.0.0' });
+  pair.runUntil(() => pair.whole);
+  t.like(pair.ask(1, 't', 1, { op: 'deposit', account: 'a1', amount: 10 }), { ok: true });
+  for (const [index, to] of ['a2', 'a3'].entries())
+    t.like(pair.ask(1, 't', index + 2, { op: 'transfer', from: 'a1', to, amount: 1 }), {
+      ok: true,
+    });
+  const before = structuredClone(pair.core(1).state) as { history: unknown[] };
+  t.is(before.history.length, 2);
+
+  t.is(pair.core(1).switchToOther(pair.nowMs), null);
+  pair.runUntil(() => pair.cores[0] == null);
+  pair.boot(0, { testMode: true, otherVersion: '2.0.0' }, ledgerV1('state'));
+  pair.runUntil(() =>
+    pair.events.some(
+      (e) => e.board === 1 && e.event.kind === 'role' && e.event.cause === 'roles-offered',
+    ),
+  );
+  pair.powerOff(0, 1);
+  pair.run(100);
+  pair.boot(1, { otherVersion: '1.0.0' });
+  pair.boot(0, { otherVersion: '1.0.0' }, ledgerV2('state'));
+  pair.runUntil(() => pair.whole);
+  t.true(pair.core(1).serving, "the old primary's history serves");
+  t.deepEqual(pair.core(1).state, before);
+  t.deepEqual(pair.core(0).state, before, 'and the other joined it');
+});

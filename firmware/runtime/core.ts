@@ -147,6 +147,12 @@ interface StoredHistory {
   readonly cache: ReplyCache;
   /** No other store can hold anything newer (see LogMark.solo). */
   readonly solo: boolean;
+  /**
+   * Its snapshot is in another version's state shape, converted up to
+   * serve: a copy of the same history kept by the version that runs here
+   * is the better one (it holds what the other version dropped).
+   */
+  readonly converted: boolean;
 }
 
 /**
@@ -1727,7 +1733,8 @@ export class PairCore {
       txn = entry.txn;
       cache.save(entry.clientId, entry.syncId, savedReplyOf(entry, applied.reply));
     }
-    return { state, txn, term: stored.mark.term, cache, solo: stored.mark.solo };
+    const converted = base !== null && base.stateVersion !== app.stateVersion;
+    return { state, txn, term: stored.mark.term, cache, solo: stored.mark.solo, converted };
   }
 
   /**
@@ -1764,7 +1771,9 @@ export class PairCore {
 
   /** What our store holds, as a booting processor tells it (see Status.stored). */
   #storedClaim(): StoredClaim | undefined {
-    if (this.#stored !== null) return { txn: this.#stored.txn, servable: true };
+    // A converted history is claimed as not servable, so that on a tie the
+    // partner's own copy wins; with no such copy, it still serves (#serveNewest).
+    if (this.#stored !== null) return { txn: this.#stored.txn, servable: !this.#stored.converted };
     if (this.#unservable !== null) return { txn: this.#unservable.txn, servable: false };
     return this.#storeRefused ? 'refused' : undefined;
   }

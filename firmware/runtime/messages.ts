@@ -62,7 +62,9 @@ export interface Status {
 /**
  * What a booting processor's store holds, as it tells its partner. Not
  * `servable`: a log this image cannot replay (another version wrote it),
- * whose history its records still tell, so the boards can compare.
+ * whose history its records still tell, so the boards can compare; or one
+ * it can serve only by converting another version's state, which loses a
+ * tie to the partner's own copy.
  */
 export type StoredClaim = { readonly txn: number; readonly servable: boolean } | 'refused';
 
