@@ -213,6 +213,8 @@ const SENTENCES = {
     `processor ${r.processor} is ${r.role}`,
   'hold-full': () => 'switch in progress and the hold queue is full',
   'replies-waiting': () => 'too many replies waiting for the backup',
+  'checkpoints-waiting': (f: { ms: number; max: number }) =>
+    `the checkpoints waiting for the backup take ${f.ms} ms of the line, more than ${f.max} ms`,
   'session-expired': (r: { clientId: string; clientsMax: number; syncId: number }) =>
     `no session for ${r.clientId}: it expired after ${r.clientsMax} other clients, or never began here; sync id ${r.syncId} did not run now and may have run before; register under a new client id`,
   'too-old': (r: { syncId: number; syncDepth: number; newest: number }) =>

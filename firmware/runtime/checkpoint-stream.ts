@@ -41,6 +41,9 @@ export class CheckpointStream {
   #lastBatchSeq = 0;
   /** Encoded bytes of the entries waiting to be sent. */
   #unsentBytes = 0;
+  /** Batches sent and not yet acknowledged: their channel sequence and bytes. */
+  #unacked: { readonly seq: number; readonly bytes: number }[] = [];
+  #unackedBytes = 0;
   /**
    * The last entry whose reply went before a backup held it (to a joiner
    * that could not take over yet), and the sequence of the batch that
@@ -57,6 +60,11 @@ export class CheckpointStream {
   /** Encoded bytes of the entries waiting to be sent: how far the partner lags behind. */
   get unsentBytes(): number {
     return this.#unsentBytes;
+  }
+
+  /** Encoded bytes of the entries not yet acknowledged, sent or not: what a new one waits behind. */
+  get backlogBytes(): number {
+    return this.#unsentBytes + this.#unackedBytes;
   }
 
   /**
@@ -124,6 +132,8 @@ export class CheckpointStream {
       }
       sentSeq = seq;
       sentBytes += bytes;
+      this.#unacked.push({ seq, bytes });
+      this.#unackedBytes += bytes;
       sentTxn = (batch[batch.length - 1] as CheckpointEntry).txn;
       if (this.#earlySeq === 0 && sentTxn >= this.#earlyTxn) this.#earlySeq = seq;
     }
@@ -139,6 +149,10 @@ export class CheckpointStream {
 
   /** The backup holds everything up to channel sequence `peerAck`: the replies that waited for it. */
   acknowledged(peerAck: number): ClientReply[] {
+    let acked = 0;
+    while (acked < this.#unacked.length && (this.#unacked[acked]?.seq ?? 0) <= peerAck)
+      this.#unackedBytes -= this.#unacked[acked++]?.bytes ?? 0;
+    if (acked > 0) this.#unacked = this.#unacked.slice(acked);
     if (this.#pending.length === 0) return [];
     const released: ClientReply[] = [];
     const still: PendingReply[] = [];
@@ -164,6 +178,7 @@ export class CheckpointStream {
     const released = this.#pending.map((p) => p.reply);
     this.#pending = [];
     this.dropUnsent();
+    this.#forgetUnacked();
     return released;
   }
 
@@ -181,6 +196,13 @@ export class CheckpointStream {
   resetSequence(): void {
     this.#lastBatchSeq = 0;
     this.#markEarly(0, 0);
+    this.#forgetUnacked();
+  }
+
+  /** No acknowledgement will come for what was sent (the channel starts over, or no backup holds it). */
+  #forgetUnacked(): void {
+    this.#unacked = [];
+    this.#unackedBytes = 0;
   }
 
   #markEarly(txn: number, seq: number): void {

@@ -39,6 +39,13 @@ export interface PairConfig {
   readonly checkpointEntriesMax: number;
   /** Executed requests waiting for the backup's acknowledgement, at most. */
   readonly pendingRepliesMax: number;
+  /**
+   * Checkpoint bytes between the executed requests and the backup's
+   * acknowledgement, in the line's time at `baud`, at most while replies
+   * wait: past it a new request is refused busy (the client retries) rather
+   * than answered seconds later, as a crowd at a slow line would make it.
+   */
+  readonly checkpointBacklogMsMax: number;
   /** How long a switch waits for the partner to boot the new version. */
   readonly switchBootTimeoutMs: number;
   /** How long the big checkpoint (its pre-copy, or the hold for its last round) may go without progress before the switch gives up. */
@@ -97,6 +104,7 @@ export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}
     heldRequestsMax: 256,
     checkpointEntriesMax: 32,
     pendingRepliesMax: 512,
+    checkpointBacklogMsMax: 250,
     switchBootTimeoutMs: 3000,
     switchHoldTimeoutMs: 1000,
     snapshotChunkBytes: chunkBytesFor(baud),

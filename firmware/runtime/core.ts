@@ -19,7 +19,7 @@ import {
 import { encodeFrame } from '../wire/frame.ts';
 import { ReliableChannel } from '../wire/reliable-channel.ts';
 import { CHECKPOINT_BATCH_BYTES_MAX, CheckpointStream } from './checkpoint-stream.ts';
-import { type PairConfig, suspectAfterMs } from './config.ts';
+import { lineBytesPerMs, type PairConfig, suspectAfterMs } from './config.ts';
 import {
   DurableLog,
   type DurableStatus,
@@ -616,6 +616,15 @@ export class PairCore {
     }
     if (this.#stream.lag >= this.config.pendingRepliesMax) {
       this.#replyError(clientId, syncId, 'busy', { code: 'replies-waiting' });
+      return;
+    }
+    const backlogMs = this.#stream.backlogBytes / lineBytesPerMs(this.config);
+    if (this.#stream.lag > 0 && backlogMs > this.config.checkpointBacklogMsMax) {
+      this.#replyError(clientId, syncId, 'busy', {
+        code: 'checkpoints-waiting',
+        ms: Math.round(backlogMs),
+        max: this.config.checkpointBacklogMsMax,
+      });
       return;
     }
     this.#execute(clientId, syncId, body);
