@@ -52,6 +52,11 @@ for (const model of ['state', 'replay'] as const satisfies readonly CheckpointMo
     t.is(refusal.why.code, 'no-room', 'the firmware gives the facts, not the sentence');
     t.regex(reasonText(refusal.why), /durable store is full.*bigger store region/);
     t.is(typeof refusal.txn, 'number', 'the refusal is a transaction');
+    t.like(
+      pair.eventsOf('executed').find((e) => e.kind === 'executed' && e.txn === refusal.txn),
+      { syncId, refused: 'store-full' },
+      'a checker learns which request the refused transaction was',
+    );
     const refusedSync = syncId;
     const refusedAccount = `acct-${refusedSync}`;
 

@@ -91,3 +91,18 @@ test('a request of unknown outcome the primary refused fills its gap and changes
   h.checkSequential(0, state, app.version, 3);
   t.deepEqual(h.violations, []);
 });
+
+test('a gap whose execution is not the request of unknown outcome is still a loss', (t) => {
+  const { h, finalState } = history();
+  // Some other request's outcome is unknown; b's ran as txn 2 and nobody heard its answer.
+  h.refuse(
+    0,
+    { clientId: 'd', syncId: 1, body: { op: 'open', account: 'w' } },
+    {
+      error: 'session-expired',
+      why: { code: 'session-expired', clientId: 'd', clientsMax: 8, syncId: 1 },
+    },
+  );
+  h.checkSequential(0, finalState, app.version, 3);
+  t.is(h.violations[0]?.kind, 'acknowledged-lost');
+});
