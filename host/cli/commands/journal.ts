@@ -21,7 +21,6 @@ interface JournalOptions extends TargetOptions {
   readonly board?: string;
   readonly json: boolean;
   readonly follow: boolean;
-  readonly all: boolean;
   readonly intervalMs: number;
 }
 
@@ -40,7 +39,6 @@ export const registerJournal: RegisterCommand = (program, finish) => {
       .addOption(new Option('--board <n>', 'only processor 1 or 2').choices(['1', '2'])),
   )
     .option('--follow', 'keep reading; print entries as the boards record them', false)
-    .option('--all', 'also every executed request (one entry per transaction)', false)
     .addOption(
       new Option('--interval-ms <ms>', 'with --follow: how often to read')
         .argParser(positiveInteger)
@@ -83,9 +81,7 @@ async function runJournal(options: JournalOptions): Promise<ExitCode> {
           if (entries.length === 0) break;
         }
       }
-      return lines
-        .filter((line) => options.all || line.kind !== 'executed')
-        .sort((a, b) => a.atMs - b.atMs);
+      return lines.sort((a, b) => a.atMs - b.atMs);
     };
     if (!options.follow) {
       const lines = await readAll();
