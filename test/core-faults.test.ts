@@ -784,3 +784,18 @@ test('the new version losing power during the last round fails the switch once i
   t.true(waitedMs < pair.configs[0].switchHoldTimeoutMs, `failed ${waitedMs} ms after the pull`);
   t.like(pair.ask(0, 'c', 1, { op: 'open', account: 'after' }), { ok: true });
 });
+
+test('a refusal for want of an image that reached the other slot meanwhile is stale: the joiner asks again', (t) => {
+  // Retained seed 394, replay: the push of 2.0.0 into processor 2's other
+  // slot completed 2 ms before the primary's refusal of its ask (sent while
+  // the slot was empty) arrived; processor 2 never asked again.
+  const pair = new CorePair([V2, ledgerV1('state')], { heartbeatIntervalMs: 20 });
+  pair.boot(1, { otherVersion: '' }, ledgerV1('state'));
+  pair.runUntil(() => pair.cores[1]?.role === 'joining');
+  pair.core(1).otherImageChanged('2.0.0', pair.nowMs);
+  pair.runUntil(() => pair.cores[1] == null, 5000);
+  t.like(pair.effects.filter((e) => e.board === 1).at(-1)?.effect, {
+    kind: 'reboot',
+    boot: 'other-test',
+  });
+});

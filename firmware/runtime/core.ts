@@ -986,7 +986,11 @@ export class PairCore {
         return;
       case 'reject':
         if (role.name === 'joining' || role.name === 'booting') {
-          this.#joinAllowedAtMs = Infinity;
+          // A refusal for want of an image our other slot has received since
+          // (it crossed our news of it) is stale: we ask again.
+          const stale =
+            body.why.code === 'no-image-of' && body.why.version === this.#hello.otherVersion;
+          this.#joinAllowedAtMs = stale ? this.#now + this.config.joinRetryAfterMs : Infinity;
           this.#alarm({ code: 'refused-us', why: body.why });
           this.#setRole({ name: 'booting' }, 'join-refused', body.why);
         }
