@@ -9,17 +9,32 @@ import { History } from '../host/history/client-history.ts';
 
 const app = ledgerV1('state');
 
-function history(): { h: History; finalState: unknown } {
+/**
+ * Three opens ran as txns 1 to 3 (b's refused `bad-request` instead when
+ * `bRefused`: it changed nothing); a's and c's were acknowledged, b's answer
+ * was heard by nobody.
+ */
+function history(bRefused = false): { h: History; finalState: unknown } {
   const h = new History(() => app, 'reported');
   const bodies = [
     ['a', { op: 'open', account: 'x' }],
     ['b', { op: 'open', account: 'y' }],
     ['c', { op: 'open', account: 'z' }],
   ] as const;
+  const refusedB = (clientId: string) => bRefused && clientId === 'b';
   for (const [index, [clientId]] of bodies.entries())
-    h.executed({ kind: 'executed', txn: index + 1, clientId, syncId: 1, nowMs: 10, seed: 7 });
+    h.executed({
+      kind: 'executed',
+      txn: index + 1,
+      clientId,
+      syncId: 1,
+      nowMs: 10,
+      seed: 7,
+      ...(refusedB(clientId) && { refused: 'bad-request' as const }),
+    });
   let state = app.init();
-  const replies = bodies.map(([, body]) => {
+  const replies = bodies.map(([clientId, body]) => {
+    if (refusedB(clientId)) return null;
     const decision = app.handle(state, app.parseRequest(body), { nowMs: 10, random: () => 0 });
     state = app.apply(state, decision.update);
     return decision.reply;
@@ -35,16 +50,21 @@ function history(): { h: History; finalState: unknown } {
   return { h, finalState: state };
 }
 
-test('a gap left by a request of unknown outcome that ran is filled from the execution', (t) => {
-  const { h, finalState } = history();
+/** `clientId`'s open of `account` (sync id 1) got "session expired": its outcome is unknown. */
+function sessionExpired(h: History, clientId: string, account: string): void {
   h.refuse(
     0,
-    { clientId: 'b', syncId: 1, body: { op: 'open', account: 'y' } },
+    { clientId, syncId: 1, body: { op: 'open', account } },
     {
       error: 'session-expired',
-      why: { code: 'session-expired', clientId: 'b', clientsMax: 8, syncId: 1 },
+      why: { code: 'session-expired', clientId, clientsMax: 8, syncId: 1 },
     },
   );
+}
+
+test('a gap left by a request of unknown outcome that ran is filled from the execution', (t) => {
+  const { h, finalState } = history();
+  sessionExpired(h, 'b', 'y');
   h.checkSequential(0, finalState, app.version, 3);
   t.deepEqual(h.violations, []);
 });
@@ -56,53 +76,17 @@ test('a gap no request of unknown outcome explains is a loss', (t) => {
 });
 
 test('a request of unknown outcome the primary refused fills its gap and changes nothing', (t) => {
-  const h = new History(() => app, 'reported');
-  const opens = ['x', 'y', 'z'].map((account) => ({ op: 'open', account }));
-  for (const [index, clientId] of ['a', 'b', 'c'].entries())
-    h.executed({
-      kind: 'executed',
-      txn: index + 1,
-      clientId,
-      syncId: 1,
-      nowMs: 10,
-      seed: 7,
-      ...(clientId === 'b' && { refused: 'bad-request' as const }),
-    });
-  let state = app.init();
-  for (const [index, clientId] of ['a', 'c'].entries()) {
-    const body = opens[index * 2];
-    const decision = app.handle(state, app.parseRequest(body), { nowMs: 10, random: () => 0 });
-    state = app.apply(state, decision.update);
-    h.acknowledge(
-      0,
-      { clientId, syncId: 1, body },
-      { reply: decision.reply, txn: index * 2 + 1, syncId: 1 },
-    );
-  }
+  const { h, finalState } = history(true);
   // b's refusal was lost on the way and its session forgotten before the retry.
-  h.refuse(
-    0,
-    { clientId: 'b', syncId: 1, body: opens[1] },
-    {
-      error: 'session-expired',
-      why: { code: 'session-expired', clientId: 'b', clientsMax: 8, syncId: 1 },
-    },
-  );
-  h.checkSequential(0, state, app.version, 3);
+  sessionExpired(h, 'b', 'y');
+  h.checkSequential(0, finalState, app.version, 3);
   t.deepEqual(h.violations, []);
 });
 
 test('a gap whose execution is not the request of unknown outcome is still a loss', (t) => {
   const { h, finalState } = history();
   // Some other request's outcome is unknown; b's ran as txn 2 and nobody heard its answer.
-  h.refuse(
-    0,
-    { clientId: 'd', syncId: 1, body: { op: 'open', account: 'w' } },
-    {
-      error: 'session-expired',
-      why: { code: 'session-expired', clientId: 'd', clientsMax: 8, syncId: 1 },
-    },
-  );
+  sessionExpired(h, 'd', 'w');
   h.checkSequential(0, finalState, app.version, 3);
   t.is(h.violations[0]?.kind, 'acknowledged-lost');
 });

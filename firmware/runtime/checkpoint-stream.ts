@@ -150,8 +150,11 @@ export class CheckpointStream {
   /** The backup holds everything up to channel sequence `peerAck`: the replies that waited for it. */
   acknowledged(peerAck: number): ClientReply[] {
     let acked = 0;
-    while (acked < this.#unacked.length && (this.#unacked[acked]?.seq ?? 0) <= peerAck)
-      this.#unackedBytes -= this.#unacked[acked++]?.bytes ?? 0;
+    for (const batch of this.#unacked) {
+      if (batch.seq > peerAck) break;
+      this.#unackedBytes -= batch.bytes;
+      acked += 1;
+    }
     if (acked > 0) this.#unacked = this.#unacked.slice(acked);
     if (this.#pending.length === 0) return [];
     const released: ClientReply[] = [];

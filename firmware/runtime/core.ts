@@ -709,12 +709,12 @@ export class PairCore {
     refusal: { readonly storeFull: StoreFull } | { readonly badRequest: Reason },
   ): void {
     const { txn, clientId, syncId, nowMs, seed } = request;
-    const entry: CheckpointEntry =
-      'storeFull' in refusal
-        ? { txn, clientId, syncId, storeFull: refusal.storeFull }
-        : { txn, clientId, syncId, badRequest: keptWhy(refusal.badRequest) };
+    const storeFull = 'storeFull' in refusal;
+    const entry: CheckpointEntry = storeFull
+      ? { txn, clientId, syncId, storeFull: refusal.storeFull }
+      : { txn, clientId, syncId, badRequest: keptWhy(refusal.badRequest) };
     this.#txn = txn;
-    const refused = 'storeFull' in refusal ? 'store-full' : 'bad-request';
+    const refused = storeFull ? 'store-full' : 'bad-request';
     this.#emit({ kind: 'executed', txn, clientId, syncId, nowMs, seed, refused });
     this.#room?.refusalCached(entry.badRequest);
     const saved = savedReplyOf(entry, null);
