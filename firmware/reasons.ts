@@ -183,7 +183,7 @@ const SENTENCES = {
   'set-beyond-array': () => 'state patch: set beyond an array',
   'set-in-scalar': () => 'state patch: set inside something that is neither an object nor an array',
   'other-base': (r: { round: number; base: number }) =>
-    `round ${r.round} changes round ${r.base}, not the one held`,
+    `round ${r.round} changes round ${r.base} of another state version`,
 
   // Wrong arguments to the wire layer (WireArgumentError): programming errors.
   'bad-option': (r: { option: string; value: number }) =>

@@ -117,6 +117,7 @@ test('a whole round is installed as decoded: the state and the sessions are not 
   const round = parseRound(decoded);
   t.is(round.cache as unknown, decoded.cache);
   const held = addRound(null, 1, round, CACHE_SIZE);
+  if (held === null) return t.fail('a whole round is always installed');
   t.is(held.state, decoded.state[0][2]);
   t.deepEqual(held.state, { accounts: { 'acct-0': 0, 'acct-1': 100 } });
   t.deepEqual(held.cache.entries(), SESSIONS);
@@ -127,7 +128,22 @@ test('a round from an image that sent the ids run as lists installs the same ses
   const complete = receive(chunksOf(encodeRound(wholeRound(LISTED_SESSIONS)), 1, CHUNK_BYTES));
   if (complete === null) return t.fail('the transfer did not complete');
   const held = addRound(null, 1, readRound(complete), CACHE_SIZE);
-  t.deepEqual(held.cache.entries(), SESSIONS);
+  t.deepEqual(held?.cache.entries(), SESSIONS);
+});
+
+test('a round that changes one not held is skipped, and one that changes another state version is refused', (t) => {
+  const first = addRound(null, 1, wholeRound(SESSIONS), CACHE_SIZE);
+  const change = (base: number, stateVersion = 1): Round => ({
+    ...wholeRound([]),
+    base,
+    stateVersion,
+    state: [[0, ['accounts', 'acct-0'], 5]],
+  });
+  t.is(addRound(null, 2, change(1), CACHE_SIZE), null, 'nothing held');
+  t.is(addRound(first, 3, change(2), CACHE_SIZE), null, 'another round held');
+  t.throws(() => addRound(first, 2, change(1, 2), CACHE_SIZE), { instanceOf: MessageError });
+  const next = addRound(first, 2, change(1), CACHE_SIZE);
+  t.like(next, { id: 2, state: { accounts: { 'acct-0': 5, 'acct-1': 100 } } });
 });
 
 test('sessions that are not [client id, replies, highest, two words] nor [client id, replies, ids run] are refused', (t) => {

@@ -8,6 +8,12 @@
  * version. (Before, it took the join as a partner on another version outside
  * a switch, told it to revert its trial image, and the switch failed at f.)
  *
+ * A round the old primary built on one the new version gave up (sent as it
+ * woke, before it read the ask) is skipped. Before, it was "unusable": the
+ * new version dropped out and the switch failed at f, as seen about once in
+ * a few hundred XS upgrade demos; a stall at every moment of the switch
+ * shows the window.
+ *
  * The boards here boot what the core asks for (BootRom).
  */
 import test from 'ava';
@@ -69,3 +75,38 @@ for (const stallAfterMs of [100, 700, 1300, 1900, 2500])
     t.true(writer.acknowledged.size > 50, `${writer.acknowledged.size} writes during the switch`);
     t.deepEqual(pair.core(1).state, pair.core(0).state);
   });
+
+test('the old primary stalled at any moment of the switch: rounds built on ones the new version gave up are skipped, and the switch completes', (t) => {
+  const app = bulkApp(10_000);
+  const target: AnyApp = { ...app, version: '2.0.0' };
+  const startSwitch = () => {
+    const run = switchingPair(app, target);
+    const { pair } = run;
+    if (pair.core(0).switchToOther(pair.nowMs) !== null) throw new Error('switch refused');
+    run.runUntil(
+      () =>
+        pair.events.some(
+          (e) => e.event.kind === 'role' && e.event.cause === 'pre-copy-to-new-version',
+        ),
+      20_000,
+    );
+    return run;
+  };
+  const finish = (run: ReturnType<typeof startSwitch>) =>
+    run.runUntil(() => run.onTarget() || switchEvents(run.pair).some((e) => !e.ok), 60_000);
+  const unstalled = startSwitch();
+  const startMs = unstalled.pair.nowMs;
+  finish(unstalled);
+  const switchMs = unstalled.pair.nowMs - startMs;
+  const failed: string[] = [];
+  for (let offsetMs = 0; offsetMs < switchMs; offsetMs += 10) {
+    const run = startSwitch();
+    run.pair.run(offsetMs);
+    run.pair.freeze(0, 200);
+    finish(run);
+    const why = switchEvents(run.pair).filter((e) => !e.ok);
+    if (!run.onTarget()) failed.push(`${offsetMs} ms: ${JSON.stringify(why)}`);
+  }
+  t.log(`the old primary stalled 200 ms every 10 ms of the ${switchMs} ms from the pre-copy on`);
+  t.deepEqual(failed, []);
+});

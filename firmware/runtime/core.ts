@@ -1273,6 +1273,7 @@ export class PairCore {
     try {
       const round = readRound(complete);
       const received = addRound(role.received, transfer.id, round, this.config);
+      if (received === null) return;
       if (!round.final) {
         this.#role = { ...role, transfer, received };
         return;

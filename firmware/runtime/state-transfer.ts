@@ -116,23 +116,26 @@ export interface Received {
 }
 
 /**
- * What the joiner holds once round `id` is added to `held`. Throws a
- * MessageError when the round changes a round the joiner does not hold
- * (or does not fit it).
+ * What the joiner holds once round `id` is added to `held`, or null when
+ * the round changes a round the joiner does not hold: one the primary built
+ * before it heard the joiner ask again (having given up the rounds it held,
+ * after a silence), which it starts over once it hears. Throws a
+ * MessageError when the round does not fit what it changes.
  */
 export function addRound(
   held: Received | null,
   id: number,
   round: Round,
   cacheSize: { readonly syncDepth: number; readonly clientsMax: number },
-): Received {
+): Received | null {
   const { stateVersion, txn, term } = round;
   if (round.base === 0) {
     const state = applyPatch(undefined, round.state);
     const cache = ReplyCache.from(cacheSize.syncDepth, cacheSize.clientsMax, round.cache);
     return { id, stateVersion, state, txn, term, cache };
   }
-  if (held === null || held.id !== round.base || held.stateVersion !== stateVersion) {
+  if (held === null || held.id !== round.base) return null;
+  if (held.stateVersion !== stateVersion) {
     throw new MessageError('bad-shape', { code: 'other-base', round: id, base: round.base });
   }
   const state = applyPatch(held.state, round.state);
