@@ -141,7 +141,10 @@ test('a round that changes one not held is skipped, and one that changes another
   });
   t.is(addRound(null, 2, change(1), CACHE_SIZE), null, 'nothing held');
   t.is(addRound(first, 3, change(2), CACHE_SIZE), null, 'another round held');
-  t.throws(() => addRound(first, 2, change(1, 2), CACHE_SIZE), { instanceOf: MessageError });
+  const refused = t.throws(() => addRound(first, 2, change(1, 2), CACHE_SIZE), {
+    instanceOf: MessageError,
+  });
+  t.like(refused, { code: 'bad-shape', why: { code: 'other-base', round: 2, base: 1 } });
   const next = addRound(first, 2, change(1), CACHE_SIZE);
   t.like(next, { id: 2, state: { accounts: { 'acct-0': 5, 'acct-1': 100 } } });
 });
