@@ -119,10 +119,6 @@ test.serial(
       t.notRegex(output, /success|FAILED/);
       observers.push(...(await openLabHosts(lab.config)));
       const settled = await waitForBoards(observers, isSettled, 30_000);
-      t.deepEqual(
-        settled?.map((s) => s?.pair?.version),
-        ['2.0.0', '2.0.0'],
-      );
       t.true(await load.stop(5000));
       const entries: PairJournalEntry[] = [];
       for (const [index, observer] of observers.entries()) {
@@ -131,6 +127,14 @@ test.serial(
           entries.push(...page.map((entry) => ({ ...entry, processor: (index + 1) as 1 | 2 })));
         }
       }
+      const failedSteps = entries.flatMap((e) =>
+        e.kind === 'switch' && !e.ok ? [`P${e.processor} ${e.step}: ${JSON.stringify(e.why)}`] : [],
+      );
+      t.deepEqual(
+        settled?.map((s) => s?.pair?.version),
+        ['2.0.0', '2.0.0'],
+        `failed steps: ${failedSteps.join('; ') || 'none'}`,
+      );
       markServingVersions(
         entries.filter((entry) => entry.atMs >= startedAtMs),
         load.history,
@@ -237,29 +241,45 @@ test.serial('power-pull of either board at each step of the switch', async (t) =
   try {
     for (const step of SWITCH_ACTION_STEPS) {
       for (const victim of ['old primary', 'old backup'] as const) {
-        const name = `${victim} pulled at ${step}`;
-        let report: SwitchReport | undefined;
-        const run = await underLoad(lab, async () => {
-          const statuses = await lab.statuses();
-          const primary = statuses[0]?.pair?.role === 'primary' ? 1 : 2;
-          const board = victim === 'old primary' ? primary : primary === 1 ? 2 : 1;
-          await lab.lab.request({ op: 'power-cut-at', board, step });
-          const switching = runSwitch(lab.hosts, { timeoutMs: 40_000 });
-          await waitUntilUnpowered(lab, board);
-          await sleep(200);
-          await lab.lab.power(board, true);
-          report = await switching;
-        });
-        table.push(
-          `${name}: switch ${report?.ok ? 'ok' : `failed at ${report?.failedStep}`}, ended on ${run.finalVersion}, ${run.coldStarted ? 'double failure (cold start)' : `${run.lost} lost`}, ${run.duplicated} twice`,
-        );
-        t.true(report?.settled, name);
-        t.is(run.duplicated, 0, name);
-        if (run.coldStarted) {
-          t.true(ONLY_COPY[victim].includes(step), `${name}: a cold start where a copy survived`);
-        } else {
-          t.deepEqual(run.violations, [], name);
-          t.is(run.lost, 0, name);
+        // On a loaded machine a switch can end before the step (an earlier
+        // step failed, safely): that run is checked all the same, and the
+        // pull is tried once more.
+        for (let attempt = 1; attempt <= 2; attempt++) {
+          const name = `${victim} pulled at ${step}${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
+          let report: SwitchReport | undefined;
+          let pulled = false;
+          const run = await underLoad(lab, async () => {
+            const statuses = await lab.statuses();
+            const primary = statuses[0]?.pair?.role === 'primary' ? 1 : 2;
+            const board = victim === 'old primary' ? primary : primary === 1 ? 2 : 1;
+            await lab.lab.request({ op: 'power-cut-at', board, step });
+            let ended = false;
+            const switching = runSwitch(lab.hosts, { timeoutMs: 40_000 }).finally(() => {
+              ended = true;
+            });
+            pulled = await waitUntilUnpowered(lab, board, () => ended);
+            if (pulled) {
+              await sleep(200);
+              await lab.lab.power(board, true);
+            }
+            report = await switching;
+          });
+          table.push(
+            `${name}: ${pulled ? '' : 'NOT PULLED (the switch ended before the step), '}switch ${report?.ok ? 'ok' : `failed at ${report?.failedStep}`}, ended on ${run.finalVersion}, ${run.coldStarted ? 'double failure (cold start)' : `${run.lost} lost`}, ${run.duplicated} twice`,
+          );
+          t.true(report?.settled, name);
+          t.is(run.duplicated, 0, name);
+          if (run.coldStarted) {
+            t.true(
+              pulled && ONLY_COPY[victim].includes(step),
+              `${name}: a cold start where a copy survived`,
+            );
+          } else {
+            t.deepEqual(run.violations, [], name);
+            t.is(run.lost, 0, name);
+          }
+          if (pulled) break;
+          t.true(attempt < 2, `${name}: the switch ended before step ${step} twice`);
         }
       }
     }
@@ -269,11 +289,17 @@ test.serial('power-pull of either board at each step of the switch', async (t) =
   }
 });
 
-async function waitUntilUnpowered(lab: LabPair, board: 1 | 2): Promise<void> {
-  for (let tries = 0; tries < 2000; tries++) {
+/** Whether `board` lost its power before the switch ended (polled until one of them happens). */
+async function waitUntilUnpowered(
+  lab: LabPair,
+  board: 1 | 2,
+  switchEnded: () => boolean,
+): Promise<boolean> {
+  for (;;) {
+    const ended = switchEnded();
     const states = await lab.lab.boards();
-    if (states[board - 1]?.powered === false) return;
+    if (states[board - 1]?.powered === false) return true;
+    if (ended) return false;
     await sleep(5);
   }
-  throw new Error(`P${board} was never cut`);
 }
