@@ -29,22 +29,27 @@ export const XSNAP_PACKAGE = '@agoric/xsnap';
  * XS's allocation settings (xsCreation), replacing xsnap's server-sized ones
  * (a 32 MiB first chunk, 256 Ki slots) so that what the engine allocates
  * tracks what the program needs, as on a microcontroller: it starts small and
- * grows in small steps. The engine's `allocatedSpace` is then a heap figure
- * worth reading. The stack is a microcontroller's too (1,024 slots: the image bundle keeps its module-level bindings there as it loads; xsnap's
- * 4,096 were 128 KiB of the 64-bit heap). Part of the cache key.
+ * grows in the steps of Moddable's own creation defaults
+ * (examples/manifest_base.json: chunks by 512 bytes, slots by 64). XS grows
+ * a heap only when two collections in a row leave less than a step free, so
+ * the step bounds how far the heap (and its peak) runs ahead of what is
+ * live. The engine's `allocatedSpace` is then a heap figure worth reading.
+ * The stack is larger than Moddable's 256 slots: the image bundle keeps its
+ * module-level bindings there as it loads (1,024; xsnap's 4,096 were 128 KiB
+ * of the 64-bit heap). Part of the cache key.
  */
 export const XS_CREATION = {
   initialChunkSize: 16 * 1024,
-  incrementalChunkSize: 8 * 1024,
+  incrementalChunkSize: 512,
   initialHeapCount: 1024,
-  incrementalHeapCount: 512,
+  incrementalHeapCount: 64,
   stackCount: 1024,
 } as const;
 /**
  * Names the creation settings and the worker patches (patchWorker) in the
  * cache key: a change to either must build XS again.
  */
-const CREATION_TAG = 'mcu2';
+const CREATION_TAG = 'mcu3';
 
 export type XsBuildErrorCode =
   /** `npm pack` could not fetch the package (no registry, no npm). */
