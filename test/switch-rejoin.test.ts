@@ -14,6 +14,11 @@
  * a few hundred XS upgrade demos; a stall at every moment of the switch
  * shows the window.
  *
+ * Stalled across step d's time limit while the new version asked to join,
+ * the old primary reads the ask that waited for it before it judges the
+ * limit (before, it woke to its timer first and failed the switch at d, "no
+ * new version", with the ask unread).
+ *
  * The boards here boot what the core asks for (BootRom).
  */
 import test from 'ava';
@@ -101,7 +106,8 @@ test('the old primary stalled at any moment of the switch: rounds built on ones 
   const failed: string[] = [];
   for (let offsetMs = 0; offsetMs < switchMs; offsetMs += 10) {
     const run = startSwitch();
-    run.pair.run(offsetMs);
+    const stallAtMs = run.pair.nowMs + offsetMs;
+    run.runUntil(() => run.pair.nowMs >= stallAtMs, 60_000);
     run.pair.freeze(0, 200);
     finish(run);
     const why = switchEvents(run.pair).filter((e) => !e.ok);
@@ -109,4 +115,28 @@ test('the old primary stalled at any moment of the switch: rounds built on ones 
   }
   t.log(`the old primary stalled 200 ms every 10 ms of the ${switchMs} ms from the pre-copy on`);
   t.deepEqual(failed, []);
+});
+
+test("the old primary stalled across step d's limit reads the new version's ask before judging it: the switch completes", (t) => {
+  const app = bulkApp(10_000);
+  const target: AnyApp = { ...app, version: '2.0.0' };
+  const run = switchingPair(app, target);
+  const { pair } = run;
+  const switchedAtMs = pair.nowMs;
+  t.is(pair.core(0).switchToOther(switchedAtMs), null);
+  // The new version boots slowly: it asks 300 ms before the limit, while
+  // the old primary is stalled from 400 ms before it until 300 ms after.
+  run.runUntil(() => pair.cores[1]?.role === 'booting', 5_000);
+  const stepA = switchEvents(pair).find((e) => e.step === 'a');
+  const limitMs = stepA?.why?.code === 'asked-to-stop' ? stepA.why.ms : 0;
+  t.true(limitMs > 1000, `step d waits ${limitMs} ms`);
+  pair.freeze(1, switchedAtMs + limitMs - 300 - pair.nowMs);
+  run.runUntil(() => pair.nowMs >= switchedAtMs + limitMs - 400, 10_000);
+  pair.freeze(0, 700);
+  run.runUntil(() => run.onTarget() || switchEvents(pair).some((e) => !e.ok), 60_000);
+  t.deepEqual(
+    switchEvents(pair).filter((e) => !e.ok),
+    [],
+  );
+  t.true(run.onTarget());
 });

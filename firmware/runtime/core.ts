@@ -440,13 +440,14 @@ export class PairCore {
       wake = Math.min(wake, this.#detector.takeoverWakeMs());
     // Alone only while no path is up (as the tick decides it); a path that is up wakes us when it falls silent.
     if (!this.#links.up.includes(true)) wake = Math.min(wake, this.#recoverAloneAtMs());
+    const inputReadMs = this.#detector.inputReadWakeMs();
     if (role.name === 'switching' && role.step === 'awaiting-boot') {
-      wake = Math.min(wake, role.sinceMs + role.bootLimitMs + 1);
+      wake = Math.min(wake, Math.max(role.sinceMs + role.bootLimitMs + 1, inputReadMs));
     } else if (role.name === 'switching' && bigCheckpointUnderWay(role)) {
       // Past it, a last round the new version may hold waits for news of it, not for the clock.
       const expiresMs = transferExpiresAtMs(this.config, role) + 1;
       if (expiresMs > this.#now || !this.#newVersionMayHoldLastRound(role))
-        wake = Math.min(wake, expiresMs);
+        wake = Math.min(wake, Math.max(expiresMs, inputReadMs));
       if (role.preCopy !== null && role.held.length > 0)
         wake = Math.min(wake, changeAllowedAtMs(this.config, role.preCopy));
     }
@@ -1474,7 +1475,9 @@ export class PairCore {
     }
     if (!anyUp && now >= this.#recoverAloneAtMs()) this.#serveNewest(0, true);
     const role = this.#role;
-    if (role.name === 'switching') {
+    // A switch's time limits are judged on what we have read: a board that
+    // was stalled reads what waited for it (a join, a round's acknowledgement) first.
+    if (role.name === 'switching' && detector.inputRead(now)) {
       if (role.step === 'awaiting-boot' && now - role.sinceMs > role.bootLimitMs) {
         this.#failSwitch('d', { code: 'no-new-version', ms: role.bootLimitMs });
       } else if (role.step === 'big-checkpoint' && this.#partnerPowerLost()) {

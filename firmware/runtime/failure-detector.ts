@@ -95,11 +95,15 @@ export class FailureDetector {
     return now - this.#resumedAtMs > this.#config.heartbeatIntervalMs;
   }
 
+  /** When `inputRead` next becomes true (past, unless we resumed within a heartbeat's time). */
+  inputReadWakeMs(): number {
+    return this.#resumedAtMs + this.#config.heartbeatIntervalMs + 1;
+  }
+
   /** When `silentForTakeover` can next become true. */
   takeoverWakeMs(): number {
     const silentEnough = this.#lastHeardAnyMs + this.#config.silenceTakeoverAfterMs + 1;
-    const readInput = this.#resumedAtMs + this.#config.heartbeatIntervalMs + 1;
-    return Math.max(silentEnough, readInput);
+    return Math.max(silentEnough, this.inputReadWakeMs());
   }
 
   /**

@@ -64,6 +64,7 @@ export const IMAGE_INTERNAL_NAMES: readonly string[] = [
   'heardFrame',
   'heardWholeFrame',
   'inputRead',
+  'inputReadWakeMs',
   'judge',
   'offSettledWakeMs',
   'partnerOffSettled',

@@ -2,7 +2,8 @@
  * The boot ROM of two boards in a CorePair: which image each board last
  * confirmed, and reboots of stopped boards into what they asked for (done
  * at once): a stop with `other-test` boots the other image on trial,
- * `confirmed` the image last confirmed.
+ * `confirmed` the image last confirmed. A board a fence resets boots the
+ * image last confirmed too (one on trial reverts), its other slot kept.
  */
 import type { AnyApp } from '../../firmware/app.ts';
 import type { CorePair } from './core-pair.ts';
@@ -18,6 +19,13 @@ export class BootRom {
     readonly to: AnyApp,
   ) {
     this.confirmed = [from, from];
+    pair.bootAfterReset = (board) => this.#bootConfirmed(board);
+  }
+
+  #bootConfirmed(board: 0 | 1): void {
+    const confirmed = this.confirmed[board];
+    const other = confirmed === this.from ? this.to : this.from;
+    this.pair.boot(board, { testMode: false, otherVersion: other.version }, confirmed);
   }
 
   /** Reads the effects since the last call: confirms, and reboots. */
@@ -30,7 +38,7 @@ export class BootRom {
       const other = confirmed === this.from ? this.to : this.from;
       if (effect.boot === 'other-test')
         pair.boot(board, { testMode: true, otherVersion: confirmed.version }, other);
-      else pair.boot(board, { testMode: false, otherVersion: other.version }, confirmed);
+      else this.#bootConfirmed(board);
     }
     this.#effectsSeen = pair.effects.length;
   }

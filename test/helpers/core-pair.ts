@@ -48,6 +48,8 @@ export class CorePair {
   readonly #unplugged: boolean[] = [];
   /** Fences that reset a board. */
   fencesTakenEffect = 0;
+  /** Boots a board a fence reset; by default it boots the app it ran, as a board with one image does. */
+  bootAfterReset: (board: 0 | 1) => void = (board) => this.boot(board);
   readonly configs: readonly [PairConfig, PairConfig];
 
   constructor(
@@ -158,7 +160,8 @@ export class CorePair {
     const end = this.nowMs + forMs;
     while (this.nowMs < end) {
       this.nowMs += STEP_MS;
-      for (const boot of this.#bootsDue.filter((b) => b.atMs <= this.nowMs)) this.boot(boot.board);
+      for (const boot of this.#bootsDue.filter((b) => b.atMs <= this.nowMs))
+        this.bootAfterReset(boot.board);
       this.#bootsDue = this.#bootsDue.filter((b) => b.atMs > this.nowMs);
       if (this.nowMs < this.#stalledUntilMs) {
         for (const board of [0, 1] as const) this.#wake(board);
