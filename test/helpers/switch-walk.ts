@@ -1,0 +1,169 @@
+/**
+ * One transient fault at a chosen moment of a switch, on a CorePair in
+ * virtual time: either board stalls, the wires stall, cable 0 comes out,
+ * or one direction of it is cut, for a while. The pair starts whole on
+ * `bulkApp` 1.0.0 with 2.0.0 in the other slots, one retrying writer runs
+ * throughout, and the boot ROM (BootRom) boots stopped boards, after
+ * `bootMs` if given (a slow board). What the walk reports of each run: the
+ * switch steps that failed, and what went wrong with the data (acknowledged
+ * writes lost or run twice, unequal copies, the writer's session expired).
+ */
+import type { AnyApp } from '../../firmware/app.ts';
+import { reasonText } from '../../firmware/reasons.ts';
+import { BootRom } from './boot-rom.ts';
+import { bulkApp } from './bulk-app.ts';
+import { CorePair } from './core-pair.ts';
+import { RetryingWriter } from './retrying-writer.ts';
+
+const FROM = bulkApp(10_000);
+const TO: AnyApp = { ...FROM, version: '2.0.0' };
+
+export interface WalkOptions {
+  /** Interconnect paths (2 by default). */
+  readonly pathCount?: 1 | 2;
+  /** How long a stopped board takes to boot again (0 by default). */
+  readonly bootMs?: number;
+}
+
+export class SwitchWalk {
+  readonly pair: CorePair;
+  readonly writer: RetryingWriter;
+  readonly #rom: BootRom;
+  readonly #bootMs: number;
+  #due: { readonly atMs: number; readonly action: () => void }[] = [];
+  #effectsSeen: number;
+  #bootAtMs = Number.POSITIVE_INFINITY;
+
+  /** A whole pair, the switch begun. */
+  constructor({ pathCount = 2, bootMs = 0 }: WalkOptions = {}) {
+    this.pair = new CorePair([FROM, FROM], { pathCount });
+    for (const board of [0, 1] as const) this.pair.boot(board, { otherVersion: TO.version });
+    this.pair.runUntil(() => this.pair.whole, 60_000);
+    this.#rom = new BootRom(this.pair, FROM, TO);
+    this.writer = new RetryingWriter(this.pair);
+    this.#bootMs = bootMs;
+    this.#effectsSeen = this.pair.effects.length;
+    if (this.pair.core(0).switchToOther(this.pair.nowMs) !== null)
+      throw new Error('switch refused');
+  }
+
+  /** `action` after `ms` of virtual time. */
+  after(ms: number, action: () => void): void {
+    this.#due.push({ atMs: this.pair.nowMs + ms, action });
+  }
+
+  /** The pair is whole on 2.0.0, nothing on trial. */
+  get onTarget(): boolean {
+    return (
+      this.pair.whole &&
+      this.pair.cores.every((c) => c?.hello.version === TO.version && !c.hello.testMode)
+    );
+  }
+
+  /** Runs until `done` holds with nothing left to do, stepping the ROM and the writer. */
+  runUntil(done: () => boolean, limitMs: number): void {
+    const { pair } = this;
+    pair.runUntil(() => {
+      for (const { action } of this.#due.filter((d) => d.atMs <= pair.nowMs)) action();
+      this.#due = this.#due.filter((d) => d.atMs > pair.nowMs);
+      this.#stepRom();
+      this.writer.step();
+      return this.#due.length === 0 && done();
+    }, limitMs);
+  }
+
+  #stepRom(): void {
+    const effects = this.pair.effects;
+    if (effects.length > this.#effectsSeen) {
+      const reboots = effects.slice(this.#effectsSeen).some((e) => e.effect.kind === 'reboot');
+      this.#effectsSeen = effects.length;
+      if (reboots && this.#bootMs > 0)
+        this.#bootAtMs = Math.min(this.#bootAtMs, this.pair.nowMs + this.#bootMs);
+      else this.#rom.step();
+    }
+    if (this.pair.nowMs >= this.#bootAtMs) {
+      this.#bootAtMs = Number.POSITIVE_INFINITY;
+      this.#rom.step();
+    }
+  }
+}
+
+/** The faults walked, each for `ms`. */
+export const TRANSIENT_FAULTS: Readonly<Record<string, (walk: SwitchWalk, ms: number) => void>> = {
+  'the old primary stalls': (walk, ms) => walk.pair.freeze(0, ms),
+  'the new version stalls': (walk, ms) => walk.pair.freeze(1, ms),
+  'the wires stall': (walk, ms) => {
+    walk.pair.stallWires(ms);
+    walk.after(ms, () => {});
+  },
+  'cable 0 comes out': (walk, ms) => {
+    walk.pair.unplug(0);
+    walk.after(ms, () => walk.pair.unplug(0, false));
+  },
+  'cable 0 is cut from the old primary': (walk, ms) => cutFor(walk, 0, ms),
+  'cable 0 is cut from the new version': (walk, ms) => cutFor(walk, 1, ms),
+};
+
+function cutFor(walk: SwitchWalk, from: 0 | 1, ms: number): void {
+  const direction = walk.pair.cut[0] as boolean[];
+  direction[from] = true;
+  walk.after(ms, () => {
+    direction[from] = false;
+  });
+}
+
+export interface WalkOutcome {
+  /** The switch steps that failed, with their reasons. */
+  readonly failedSteps: string[];
+  /** What went wrong with the writes and the copies. */
+  readonly problems: string[];
+}
+
+/** The switch with `fault` for `faultMs`, `atMs` after step a, run until the pair is whole again. */
+export function faultAt(
+  fault: (walk: SwitchWalk, ms: number) => void,
+  faultMs: number,
+  atMs: number,
+  options: WalkOptions = {},
+): WalkOutcome {
+  const walk = new SwitchWalk(options);
+  const { pair, writer } = walk;
+  const startMs = pair.nowMs;
+  walk.runUntil(() => pair.nowMs >= startMs + atMs, 60_000);
+  fault(walk, faultMs);
+  const switchFailed = () => pair.events.some((e) => e.event.kind === 'switch' && !e.event.ok);
+  // Whole again: on the new version, or on one version after a failed step
+  // (or after a takeover that ended the switch on the board that ran it).
+  walk.runUntil(
+    () =>
+      pair.whole &&
+      pair.cores.every((c) => c?.role !== 'switching') &&
+      (walk.onTarget || switchFailed() || pair.nowMs > startMs + 30_000),
+    60_000,
+  );
+  const failedSteps = pair
+    .eventsOf('switch')
+    .flatMap((e) =>
+      e.kind === 'switch' && !e.ok ? [`${e.step}: ${e.why ? reasonText(e.why) : ''}`] : [],
+    );
+  writer.stopping = true;
+  walk.runUntil(() => writer.idle, 10_000);
+  pair.run(500);
+  const problems: string[] = [];
+  const primary = pair.cores[0]?.serving === true ? 0 : 1;
+  const applied = (pair.core(primary).state as { n: number }).n;
+  if (applied !== writer.acknowledged.size)
+    problems.push(`${writer.acknowledged.size} acknowledged, ${applied} applied`);
+  if (JSON.stringify(pair.core(0).state) !== JSON.stringify(pair.core(1).state))
+    problems.push('the copies differ');
+  if (writer.expiredAt !== null) problems.push(`session expired at sync id ${writer.expiredAt}`);
+  return { failedSteps, problems };
+}
+
+/** How long a switch takes without a fault, from step a until the pair is whole on the new version. */
+export function switchMs(options: WalkOptions = {}): number {
+  const walk = new SwitchWalk(options);
+  const startMs = walk.pair.nowMs;
+  walk.runUntil(() => walk.onTarget, 60_000);
+  return walk.pair.nowMs - startMs;
+}
