@@ -39,6 +39,8 @@ export interface PairStatus {
   readonly checkpointLag: number;
   /** Checkpoint payload applied as backup since power-on (entries' CBOR bytes). */
   readonly checkpointReceivedBytes: number;
+  /** Big checkpoint bytes received as a joiner since power-on (a rejoin's progress). */
+  readonly snapshotReceivedBytes: number;
   /** What this processor put on each interconnect path since power-on, by kind of frame (`pathLineUse` reads it). */
   readonly lineUse: readonly LineUseCounts[];
   /** A retained app's durable log (what the store holds, where the log stands); null for a memory app or a board without a store. */
@@ -154,6 +156,7 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
       pathsUp: core.pathsUp,
       checkpointLag: core.checkpointLag,
       checkpointReceivedBytes: core.checkpointReceivedBytes,
+      snapshotReceivedBytes: core.snapshotReceivedBytes,
       lineUse: core.lineUse,
       durable: core.durable,
     }),

@@ -15,6 +15,8 @@ import type { BoardClient } from '../host/pair/board-client.ts';
 import { BoardNotAnsweringError } from '../host/pair/board-client.ts';
 import { roleOf, waitForBoards, waitForBoardsWhileMoving } from '../host/pair/board-watch.ts';
 import { boardStatus } from './helpers/board-status.ts';
+import { bulkApp } from './helpers/bulk-app.ts';
+import { CorePair } from './helpers/core-pair.ts';
 
 type Stage = PairStatus['role'] | 'silent';
 
@@ -80,4 +82,42 @@ test('a wait that sees progress without end is given up at the cap', async (t) =
   t.is(forever, null);
   const tookMs = performance.now() - started;
   t.true(tookMs >= capMs && tookMs < capMs + 10 * QUIET_MS, `${tookMs} ms`);
+});
+
+test('a joiner whose big checkpoint keeps arriving is waited for past the quiet time, and one whose chunks stop is not', async (t) => {
+  /** Joining from the start, chunks arriving until `arrivingMs`, backup at `backupAtMs`. */
+  const joiner = (arrivingMs: number, backupAtMs: number): BoardClient => {
+    const madeAt = performance.now();
+    return {
+      label: 'P2',
+      port: { baudRate: 115200 },
+      request: async () => {
+        const elapsed = performance.now() - madeAt;
+        if (elapsed >= backupAtMs) return boardStatus(2, 'backup');
+        const snapshotReceivedBytes = Math.round(Math.min(elapsed, arrivingMs));
+        return boardStatus(2, 'joining', { snapshotReceivedBytes });
+      },
+    } as unknown as BoardClient;
+  };
+  const wait = (board: BoardClient) =>
+    waitForBoardsWhileMoving([board], isBackup, stageOf, QUIET_MS, 10 * QUIET_MS);
+  t.is(roleOf((await wait(joiner(3 * QUIET_MS, 3 * QUIET_MS)))?.[0]), 'backup');
+  t.is(await wait(joiner(QUIET_MS / 4, 6 * QUIET_MS)), null);
+});
+
+test("a joiner counts the big checkpoint's bytes as they arrive, before it holds it", (t) => {
+  const app = bulkApp(30_000);
+  const pair = new CorePair([app, app]);
+  pair.runUntil(() => pair.whole, 60_000);
+  pair.powerOff(1);
+  pair.run(5);
+  pair.boot(1);
+  pair.runUntil(() => pair.core(1).snapshotReceivedBytes > 0, 20_000);
+  t.is(pair.core(1).role, 'joining', 'counted while joining');
+  pair.runUntil(() => pair.whole, 60_000);
+  t.true(
+    pair.core(1).snapshotReceivedBytes >= 30_000,
+    `${pair.core(1).snapshotReceivedBytes} bytes`,
+  );
+  t.is(pair.core(0).snapshotReceivedBytes, 0, 'the primary received none');
 });

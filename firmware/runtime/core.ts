@@ -185,6 +185,8 @@ export class PairCore {
   #lastSentSeq = 0;
   #peerAck = 0;
   #checkpointReceivedBytes = 0;
+  /** Big checkpoint bytes received as a joiner since power-on (chunks, every round). */
+  #snapshotReceivedBytes = 0;
   readonly #lineUse: LineUse;
   #snapshotId = 0;
   /** Chunks of the big checkpoint not yet queued on the channel. */
@@ -532,6 +534,11 @@ export class PairCore {
   /** Checkpoint payload a backup has applied: the entries' CBOR bytes, without framing (goodput). */
   get checkpointReceivedBytes(): number {
     return this.#checkpointReceivedBytes;
+  }
+
+  /** Big checkpoint bytes received as a joiner since power-on: a rejoin's progress, before it completes. */
+  get snapshotReceivedBytes(): number {
+    return this.#snapshotReceivedBytes;
   }
 
   /** A retained app's durable log: what it holds and where it stands; null for a memory app or a board without a store. */
@@ -947,7 +954,10 @@ export class PairCore {
         if (SERVING.has(role.name)) this.#onJoin(body.hello);
         return;
       case 'snap':
-        if (role.name === 'joining') this.#onSnapshotChunk(role, body);
+        if (role.name === 'joining') {
+          this.#snapshotReceivedBytes += body.data.length;
+          this.#onSnapshotChunk(role, body);
+        }
         return;
       case 'ckpt':
         if (role.name === 'joining') {

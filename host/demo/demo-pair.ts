@@ -41,10 +41,15 @@ export const REJOIN_WAIT_MAX_MS = 3 * PAIR_TIMEOUT_MS;
 
 const REJOIN_ROLES: readonly (string | null)[] = [null, 'booting', 'joining', 'backup'];
 
-/** How far a board has come towards serving as backup: silent, boot ROM, booting, joining, backup. */
+/**
+ * How far a board has come towards serving as backup: silent, boot ROM,
+ * booting, joining (and within it, the big checkpoint's bytes received, so
+ * that a slow transfer counts as moving), backup.
+ */
 export function rejoinStage(status: BoardStatus | null): number {
   if (status === null) return 0;
-  return 1 + REJOIN_ROLES.indexOf(roleOf(status));
+  const stage = 1 + REJOIN_ROLES.indexOf(roleOf(status));
+  return stage * 2 ** 32 + (status.pair?.snapshotReceivedBytes ?? 0);
 }
 
 /** Waits for `processor`, its power back, to rejoin as backup of a whole pair (null if it stops moving towards it). */

@@ -25,6 +25,7 @@ export function boardStatus(
       pathsUp: [true, true],
       checkpointLag: 0,
       checkpointReceivedBytes: 0,
+      snapshotReceivedBytes: 0,
       lineUse: [],
       durable: null,
       ...pair,
