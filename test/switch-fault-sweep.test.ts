@@ -1,7 +1,7 @@
 /**
- * One transient fault at every moment of a switch: the old primary or the
- * new version stalls, the wires stall, a cable comes out, or one direction
- * of it is cut, for 400 ms (longer than a suspicion, shorter than a
+ * One transient fault at every moment of a switch: the old primary (P1) or
+ * the new version (P2) stalls, the wires stall, a cable comes out, or one
+ * direction of it is cut, for 400 ms (longer than a suspicion, shorter than a
  * takeover), starting every 10 ms from step a until the pair is whole on
  * the new version. Each switch must complete, with every acknowledged
  * write applied once and both copies equal: the simulator picks such
@@ -11,11 +11,11 @@
  * durations, one path and slow boots: test/bench/switch-fault-walk.ts.
  */
 import test from 'ava';
-import { faultAt, switchMs, TRANSIENT_FAULTS } from './helpers/switch-walk.ts';
+import { faultAt, TRANSIENT_FAULTS, walkMs } from './helpers/fault-walk.ts';
 
 const FAULT_MS = 400;
 const EVERY_MS = 10;
-const SWITCH_MS = switchMs();
+const SWITCH_MS = walkMs();
 
 for (const [name, fault] of Object.entries(TRANSIENT_FAULTS))
   test(`${name} for ${FAULT_MS} ms at any moment of a switch: it completes, nothing lost or done twice`, (t) => {

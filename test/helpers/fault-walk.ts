@@ -1,12 +1,14 @@
 /**
- * One transient fault at a chosen moment of a switch, on a CorePair in
- * virtual time: either board stalls, the wires stall, cable 0 comes out,
- * or one direction of it is cut, for a while. The pair starts whole on
- * `bulkApp` 1.0.0 with 2.0.0 in the other slots, one retrying writer runs
- * throughout, and the boot ROM (BootRom) boots stopped boards, after
- * `bootMs` if given (a slow board). What the walk reports of each run: the
- * switch steps that failed, and what went wrong with the data (acknowledged
- * writes lost or run twice, unequal copies, the writer's session expired).
+ * One transient fault at a chosen moment of a switch, or of a backup's
+ * rejoin, on a CorePair in virtual time: either board stalls, the wires
+ * stall, cable 0 comes out, or one direction of it is cut, for a while. The
+ * pair starts whole on `bulkApp` 1.0.0 with 2.0.0 in the other slots, P1
+ * primary; a switch moves it to 2.0.0, a rejoin power-cycles P2. One
+ * retrying writer runs throughout, and the boot ROM (BootRom) boots
+ * stopped boards, after `bootMs` if given (a slow board). What the walk
+ * reports of each run: the switch steps that failed, and what went wrong
+ * with the data (acknowledged writes lost or run twice, unequal copies, the
+ * writer's session expired).
  */
 import type { AnyApp } from '../../firmware/app.ts';
 import { reasonText } from '../../firmware/reasons.ts';
@@ -19,13 +21,15 @@ const FROM = bulkApp(10_000);
 const TO: AnyApp = { ...FROM, version: '2.0.0' };
 
 export interface WalkOptions {
+  /** What the fault lands in ('switch' by default). */
+  readonly procedure?: 'switch' | 'rejoin';
   /** Interconnect paths (2 by default). */
   readonly pathCount?: 1 | 2;
   /** How long a stopped board takes to boot again (0 by default). */
   readonly bootMs?: number;
 }
 
-export class SwitchWalk {
+export class FaultWalk {
   readonly pair: CorePair;
   readonly writer: RetryingWriter;
   readonly #rom: BootRom;
@@ -34,8 +38,10 @@ export class SwitchWalk {
   #effectsSeen: number;
   #bootAtMs = Number.POSITIVE_INFINITY;
 
-  /** A whole pair, the switch begun. */
-  constructor({ pathCount = 2, bootMs = 0 }: WalkOptions = {}) {
+  readonly #target: AnyApp;
+
+  /** A whole pair, the switch or the rejoin begun. */
+  constructor({ procedure = 'switch', pathCount = 2, bootMs = 0 }: WalkOptions = {}) {
     this.pair = new CorePair([FROM, FROM], { pathCount });
     for (const board of [0, 1] as const) this.pair.boot(board, { otherVersion: TO.version });
     this.pair.runUntil(() => this.pair.whole, 60_000);
@@ -43,8 +49,13 @@ export class SwitchWalk {
     this.writer = new RetryingWriter(this.pair);
     this.#bootMs = bootMs;
     this.#effectsSeen = this.pair.effects.length;
-    if (this.pair.core(0).switchToOther(this.pair.nowMs) !== null)
+    this.#target = procedure === 'switch' ? TO : FROM;
+    if (procedure === 'rejoin') {
+      this.pair.powerOff(1);
+      this.after(Math.max(bootMs, 5), () => this.pair.bootAfterReset(1));
+    } else if (this.pair.core(0).switchToOther(this.pair.nowMs) !== null) {
       throw new Error('switch refused');
+    }
   }
 
   /** `action` after `ms` of virtual time. */
@@ -52,11 +63,12 @@ export class SwitchWalk {
     this.#due.push({ atMs: this.pair.nowMs + ms, action });
   }
 
-  /** The pair is whole on 2.0.0, nothing on trial. */
+  /** The pair is whole on the version it is headed for (2.0.0 in a switch), nothing on trial. */
   get onTarget(): boolean {
+    const { version } = this.#target;
     return (
       this.pair.whole &&
-      this.pair.cores.every((c) => c?.hello.version === TO.version && !c.hello.testMode)
+      this.pair.cores.every((c) => c?.hello.version === version && !c.hello.testMode)
     );
   }
 
@@ -88,10 +100,10 @@ export class SwitchWalk {
   }
 }
 
-/** The faults walked, each for `ms`. */
-export const TRANSIENT_FAULTS: Readonly<Record<string, (walk: SwitchWalk, ms: number) => void>> = {
-  'the old primary stalls': (walk, ms) => walk.pair.freeze(0, ms),
-  'the new version stalls': (walk, ms) => walk.pair.freeze(1, ms),
+/** The faults walked, each for `ms`. P1 is the (old) primary, P2 the board that boots: the new version, or the joiner. */
+export const TRANSIENT_FAULTS: Readonly<Record<string, (walk: FaultWalk, ms: number) => void>> = {
+  'P1 stalls': (walk, ms) => walk.pair.freeze(0, ms),
+  'P2 stalls': (walk, ms) => walk.pair.freeze(1, ms),
   'the wires stall': (walk, ms) => {
     walk.pair.stallWires(ms);
     walk.after(ms, () => {});
@@ -100,11 +112,11 @@ export const TRANSIENT_FAULTS: Readonly<Record<string, (walk: SwitchWalk, ms: nu
     walk.pair.unplug(0);
     walk.after(ms, () => walk.pair.unplug(0, false));
   },
-  'cable 0 is cut from the old primary': (walk, ms) => cutFor(walk, 0, ms),
-  'cable 0 is cut from the new version': (walk, ms) => cutFor(walk, 1, ms),
+  'cable 0 is cut from P1': (walk, ms) => cutFor(walk, 0, ms),
+  'cable 0 is cut from P2': (walk, ms) => cutFor(walk, 1, ms),
 };
 
-function cutFor(walk: SwitchWalk, from: 0 | 1, ms: number): void {
+function cutFor(walk: FaultWalk, from: 0 | 1, ms: number): void {
   const direction = walk.pair.cut[0] as boolean[];
   direction[from] = true;
   walk.after(ms, () => {
@@ -119,14 +131,14 @@ export interface WalkOutcome {
   readonly problems: string[];
 }
 
-/** The switch with `fault` for `faultMs`, `atMs` after step a, run until the pair is whole again. */
+/** The switch (or rejoin) with `fault` for `faultMs`, `atMs` after it began, run until the pair is whole again. */
 export function faultAt(
-  fault: (walk: SwitchWalk, ms: number) => void,
+  fault: (walk: FaultWalk, ms: number) => void,
   faultMs: number,
   atMs: number,
   options: WalkOptions = {},
 ): WalkOutcome {
-  const walk = new SwitchWalk(options);
+  const walk = new FaultWalk(options);
   const { pair, writer } = walk;
   const startMs = pair.nowMs;
   walk.runUntil(() => pair.nowMs >= startMs + atMs, 60_000);
@@ -160,9 +172,9 @@ export function faultAt(
   return { failedSteps, problems };
 }
 
-/** How long a switch takes without a fault, from step a until the pair is whole on the new version. */
-export function switchMs(options: WalkOptions = {}): number {
-  const walk = new SwitchWalk(options);
+/** How long the switch (or rejoin) takes without a fault, until the pair is whole on the version it is headed for. */
+export function walkMs(options: WalkOptions = {}): number {
+  const walk = new FaultWalk(options);
   const startMs = walk.pair.nowMs;
   walk.runUntil(() => walk.onTarget, 60_000);
   return walk.pair.nowMs - startMs;
