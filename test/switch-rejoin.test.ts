@@ -25,6 +25,7 @@ import test from 'ava';
 import type { AnyApp } from '../firmware/app.ts';
 import { bulkApp } from './helpers/bulk-app.ts';
 import type { CorePair } from './helpers/core-pair.ts';
+import { type Fault, faultAt, TRANSIENT_FAULTS, walkMs } from './helpers/fault-walk.ts';
 import { switchingPair } from './helpers/switching-pair.ts';
 
 const FROM = bulkApp(30_000);
@@ -82,38 +83,13 @@ for (const stallAfterMs of [100, 700, 1300, 1900, 2500])
   });
 
 test('the old primary stalled at any moment of the switch: rounds built on ones the new version gave up are skipped, and the switch completes', (t) => {
-  const app = bulkApp(10_000);
-  const target: AnyApp = { ...app, version: '2.0.0' };
-  const startSwitch = () => {
-    const run = switchingPair(app, target);
-    const { pair } = run;
-    if (pair.core(0).switchToOther(pair.nowMs) !== null) throw new Error('switch refused');
-    run.runUntil(
-      () =>
-        pair.events.some(
-          (e) => e.event.kind === 'role' && e.event.cause === 'pre-copy-to-new-version',
-        ),
-      20_000,
-    );
-    return run;
-  };
-  const finish = (run: ReturnType<typeof startSwitch>) =>
-    run.runUntil(() => run.onTarget() || switchEvents(run.pair).some((e) => !e.ok), 60_000);
-  const unstalled = startSwitch();
-  const startMs = unstalled.pair.nowMs;
-  finish(unstalled);
-  const switchMs = unstalled.pair.nowMs - startMs;
+  const switchMs = walkMs();
   const failed: string[] = [];
-  for (let offsetMs = 0; offsetMs < switchMs; offsetMs += 10) {
-    const run = startSwitch();
-    const stallAtMs = run.pair.nowMs + offsetMs;
-    run.runUntil(() => run.pair.nowMs >= stallAtMs, 60_000);
-    run.pair.freeze(0, 200);
-    finish(run);
-    const why = switchEvents(run.pair).filter((e) => !e.ok);
-    if (!run.onTarget()) failed.push(`${offsetMs} ms: ${JSON.stringify(why)}`);
+  for (let atMs = 0; atMs <= switchMs; atMs += 10) {
+    const { failedSteps } = faultAt(TRANSIENT_FAULTS['P1 stalls'] as Fault, 200, atMs);
+    if (failedSteps.length > 0) failed.push(`${atMs} ms: ${failedSteps.join('; ')}`);
   }
-  t.log(`the old primary stalled 200 ms every 10 ms of the ${switchMs} ms from the pre-copy on`);
+  t.log(`the old primary stalled 200 ms every 10 ms of a ${switchMs} ms switch`);
   t.deepEqual(failed, []);
 });
 

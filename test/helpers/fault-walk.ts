@@ -1,15 +1,18 @@
 /**
- * One transient fault at a chosen moment of a switch, or of a backup's
- * rejoin, on a CorePair in virtual time: either board stalls, the wires
- * stall, cable 0 comes out, or one direction of it is cut, for a while. The
- * pair starts whole on `bulkApp` 1.0.0 with 2.0.0 in the other slots, P1
- * primary; a switch moves it to 2.0.0, a rejoin power-cycles P2. One
- * retrying writer runs throughout, and the boot ROM (BootRom) boots
- * stopped boards, after `bootMs` if given (a slow board). What the walk
+ * One fault at a chosen moment of a switch, or of a backup's rejoin, on a
+ * CorePair in virtual time: a transient one (either board stalls, the wires
+ * stall, cable 0 comes out, or one direction of it is cut, for a while), or
+ * any other the caller injects. The pair starts whole on an app at 1.0.0
+ * (`bulkApp` unless given) with 2.0.0 in the other slots, P1 primary; a
+ * switch moves it to 2.0.0, a rejoin power-cycles P2. One retrying writer
+ * runs throughout, and the boot ROM (BootRom) boots stopped boards, after
+ * `bootMs` if given (a slow board). What the walk
  * reports of each run: the switch steps that failed, and what went wrong
  * with the data (acknowledged writes lost or run twice, unequal copies, the
  * writer's session expired).
  */
+
+import { RetentiveMemory } from '../../boards/retentive-memory.ts';
 import type { AnyApp } from '../../firmware/app.ts';
 import { reasonText } from '../../firmware/reasons.ts';
 import { BootRom } from './boot-rom.ts';
@@ -17,10 +20,13 @@ import { bulkApp } from './bulk-app.ts';
 import { CorePair } from './core-pair.ts';
 import { RetryingWriter } from './retrying-writer.ts';
 
-const FROM = bulkApp(10_000);
-const TO: AnyApp = { ...FROM, version: '2.0.0' };
-
 export interface WalkOptions {
+  /** The app at 1.0.0 (a memory `bulkApp` of 10 KB by default). */
+  readonly app?: AnyApp;
+  /** Each board keeps a durable store (RetentiveMemory) across power loss. */
+  readonly durable?: boolean;
+  /** Writes acknowledged before the switch or rejoin begins (none by default). */
+  readonly writesBefore?: number;
   /** What the fault lands in ('switch' by default). */
   readonly procedure?: 'switch' | 'rejoin';
   /** Interconnect paths (2 by default). */
@@ -33,23 +39,28 @@ export class FaultWalk {
   readonly pair: CorePair;
   readonly writer: RetryingWriter;
   readonly #rom: BootRom;
-  readonly #bootMs: number;
   #due: { readonly atMs: number; readonly action: () => void }[] = [];
-  #effectsSeen: number;
-  #bootAtMs = Number.POSITIVE_INFINITY;
-
   readonly #target: AnyApp;
 
   /** A whole pair, the switch or the rejoin begun. */
-  constructor({ procedure = 'switch', pathCount = 2, bootMs = 0 }: WalkOptions = {}) {
-    this.pair = new CorePair([FROM, FROM], { pathCount });
-    for (const board of [0, 1] as const) this.pair.boot(board, { otherVersion: TO.version });
+  constructor({
+    app = bulkApp(10_000),
+    durable = false,
+    writesBefore = 0,
+    procedure = 'switch',
+    pathCount = 2,
+    bootMs = 0,
+  }: WalkOptions = {}) {
+    const to: AnyApp = { ...app, version: '2.0.0' };
+    const store = () => (durable ? new RetentiveMemory() : null);
+    this.pair = new CorePair([app, app], { pathCount }, [store(), store()]);
+    for (const board of [0, 1] as const) this.pair.boot(board, { otherVersion: to.version });
     this.pair.runUntil(() => this.pair.whole, 60_000);
-    this.#rom = new BootRom(this.pair, FROM, TO);
+    this.#rom = new BootRom(this.pair, app, to, bootMs);
     this.writer = new RetryingWriter(this.pair);
-    this.#bootMs = bootMs;
-    this.#effectsSeen = this.pair.effects.length;
-    this.#target = procedure === 'switch' ? TO : FROM;
+    this.#target = procedure === 'switch' ? to : app;
+    if (writesBefore > 0)
+      this.runUntil(() => this.writer.acknowledged.size >= writesBefore, 10_000);
     if (procedure === 'rejoin') {
       this.pair.powerOff(1);
       this.after(Math.max(bootMs, 5), () => this.pair.bootAfterReset(1));
@@ -78,30 +89,18 @@ export class FaultWalk {
     pair.runUntil(() => {
       for (const { action } of this.#due.filter((d) => d.atMs <= pair.nowMs)) action();
       this.#due = this.#due.filter((d) => d.atMs > pair.nowMs);
-      this.#stepRom();
+      this.#rom.step();
       this.writer.step();
       return this.#due.length === 0 && done();
     }, limitMs);
   }
-
-  #stepRom(): void {
-    const effects = this.pair.effects;
-    if (effects.length > this.#effectsSeen) {
-      const reboots = effects.slice(this.#effectsSeen).some((e) => e.effect.kind === 'reboot');
-      this.#effectsSeen = effects.length;
-      if (reboots && this.#bootMs > 0)
-        this.#bootAtMs = Math.min(this.#bootAtMs, this.pair.nowMs + this.#bootMs);
-      else this.#rom.step();
-    }
-    if (this.pair.nowMs >= this.#bootAtMs) {
-      this.#bootAtMs = Number.POSITIVE_INFINITY;
-      this.#rom.step();
-    }
-  }
 }
 
+/** A fault: what it does to the walk's pair, for `ms`. */
+export type Fault = (walk: FaultWalk, ms: number) => void;
+
 /** The faults walked, each for `ms`. P1 is the (old) primary, P2 the board that boots: the new version, or the joiner. */
-export const TRANSIENT_FAULTS: Readonly<Record<string, (walk: FaultWalk, ms: number) => void>> = {
+export const TRANSIENT_FAULTS: Readonly<Record<string, Fault>> = {
   'P1 stalls': (walk, ms) => walk.pair.freeze(0, ms),
   'P2 stalls': (walk, ms) => walk.pair.freeze(1, ms),
   'the wires stall': (walk, ms) => {
@@ -133,7 +132,7 @@ export interface WalkOutcome {
 
 /** The switch (or rejoin) with `fault` for `faultMs`, `atMs` after it began, run until the pair is whole again. */
 export function faultAt(
-  fault: (walk: FaultWalk, ms: number) => void,
+  fault: Fault,
   faultMs: number,
   atMs: number,
   options: WalkOptions = {},
@@ -143,14 +142,10 @@ export function faultAt(
   const startMs = pair.nowMs;
   walk.runUntil(() => pair.nowMs >= startMs + atMs, 60_000);
   fault(walk, faultMs);
-  const switchFailed = () => pair.events.some((e) => e.event.kind === 'switch' && !e.event.ok);
-  // Whole again: on the new version, or on one version after a failed step
-  // (or after a takeover that ended the switch on the board that ran it).
+  // Over: whole again with nothing switching or on trial, on the new
+  // version or, after a failed step or a takeover that ended the switch, the old.
   walk.runUntil(
-    () =>
-      pair.whole &&
-      pair.cores.every((c) => c?.role !== 'switching') &&
-      (walk.onTarget || switchFailed() || pair.nowMs > startMs + 30_000),
+    () => pair.whole && pair.cores.every((c) => c?.role !== 'switching' && !c?.hello.testMode),
     60_000,
   );
   const failedSteps = pair
