@@ -442,14 +442,14 @@ export class PairCore {
       wake = Math.min(wake, this.#detector.takeoverWakeMs());
     // Alone only while no path is up (as the tick decides it); a path that is up wakes us when it falls silent.
     if (!this.#links.up.includes(true)) wake = Math.min(wake, this.#recoverAloneAtMs());
-    const inputReadMs = this.#detector.inputReadWakeMs();
     if (role.name === 'switching' && role.step === 'awaiting-boot') {
-      wake = Math.min(wake, Math.max(role.sinceMs + role.bootLimitMs + 1, inputReadMs));
+      const limitMs = role.sinceMs + role.bootLimitMs + 1;
+      wake = Math.min(wake, Math.max(limitMs, this.#detector.inputReadWakeMs()));
     } else if (role.name === 'switching' && bigCheckpointUnderWay(role)) {
       // Past it, a last round the new version may hold waits for news of it, not for the clock.
       const expiresMs = transferExpiresAtMs(this.config, role) + 1;
       if (expiresMs > this.#now || !this.#newVersionMayHoldLastRound(role))
-        wake = Math.min(wake, Math.max(expiresMs, inputReadMs));
+        wake = Math.min(wake, Math.max(expiresMs, this.#detector.inputReadWakeMs()));
       if (role.preCopy !== null && role.held.length > 0)
         wake = Math.min(wake, changeAllowedAtMs(this.config, role.preCopy));
     }
