@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ImageEngine } from '../../boards/image-engine.ts';
@@ -8,7 +8,7 @@ import { generateKeys } from '../../host/image/keys.ts';
 import { labDown, labUp } from '../../host/lab/lab.ts';
 import { openLabHosts } from '../../host/lab/lab-boards.ts';
 import { LabClient } from '../../host/lab/lab-client.ts';
-import type { LabConfig } from '../../host/lab/lab-config.ts';
+import { boardLogFile, type LabConfig } from '../../host/lab/lab-config.ts';
 import type { BoardClient } from '../../host/pair/board-client.ts';
 import { readBoardStatuses, roleOf, waitForBoards } from '../../host/pair/board-watch.ts';
 import { flashImage } from '../../host/pair/flash.ts';
@@ -41,13 +41,17 @@ export async function startLab(options: {
   const keyDir = join(root, 'keys');
   generateKeys(keyDir);
   const { image } = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['sim'], keyDir });
+  const dir = join(root, 'lab');
   const config = await labUp({
-    dir: join(root, 'lab'),
+    dir,
     paths: options.paths ?? 2,
     baud: options.baud ?? TEST_BAUD,
     publicKeyFile: join(keyDir, 'image-signing.pub'),
     fresh: true,
     ...(options.engines === undefined ? {} : { engines: options.engines }),
+  }).catch((error: unknown) => {
+    // CI keeps no lab directory: say what the lab's processes said.
+    throw new Error(`${String(error)}\n${logTails(dir)}`);
   });
   const hosts = await openLabHosts(config);
   const statuses = () => readBoardStatuses(hosts, 1000);
@@ -78,6 +82,17 @@ export async function startLab(options: {
     await waitFor((s) => roles(s).includes('primary') && roles(s).includes('backup'));
   }
   return pair;
+}
+
+function logTails(dir: string): string {
+  const files = ['daemon.log', boardLogFile(1), boardLogFile(2)];
+  return files
+    .map((file) => {
+      const path = join(dir, file);
+      const lines = existsSync(path) ? readFileSync(path, 'utf8').trimEnd().split('\n') : [];
+      return `--- ${file} (last ${Math.min(lines.length, 20)} of ${lines.length} lines)\n${lines.slice(-20).join('\n')}`;
+    })
+    .join('\n');
 }
 
 export function roles(statuses: (BoardStatus | null)[]): (string | null)[] {
