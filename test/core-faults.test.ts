@@ -74,7 +74,7 @@ test('a full channel queue keeps checkpoint entries queued: no reply leaves befo
   });
   t.is(primary.role, 'primary');
   t.is(backup.role, 'backup');
-  t.is(backup.txn, 40);
+  t.is(backup.txn, 80, '40 registrations and 40 requests');
 });
 
 test('checkpoint batches fit a frame whatever their entries weigh', (t) => {
@@ -87,7 +87,7 @@ test('checkpoint batches fit a frame whatever their entries weigh', (t) => {
   for (let i = 1; i <= 6; i++) pair.request(0, `c${i}`, 1, { pad: 1800 });
   pair.runUntil(() => pair.replies.length === 6);
   t.true(pair.replies.every((r) => r.ok));
-  t.is(pair.core(1).txn, 6);
+  t.is(pair.core(1).txn, 12, '6 registrations and 6 requests');
 });
 
 test('a request whose checkpoint entry cannot fit a frame is refused and changes nothing', (t) => {
@@ -97,10 +97,10 @@ test('a request whose checkpoint entry cannot fit a frame is refused and changes
   const reply = pair.replies[0];
   t.is(reply?.ok, false);
   t.is(reply?.ok === false ? reply.error : '', 'bad-request');
-  // The refusal is a transaction that changed nothing, held by the backup too.
-  t.is(reply?.txn, 1);
+  // The refusal is a transaction that changed nothing, held by the backup too (the registration was 1).
+  t.is(reply?.txn, 2);
   for (const board of [0, 1] as const) t.deepEqual(pair.core(board).state, { n: 0 });
-  t.is(pair.core(1).txn, 1);
+  t.is(pair.core(1).txn, 2);
   t.is(pair.core(0).role, 'primary');
 });
 
@@ -159,7 +159,7 @@ test('an app fault on the backup never escapes the core: the backup gives up its
   );
   // The backup asks to join again and takes the state whole in a big checkpoint.
   pair.runUntil(() => pair.whole);
-  t.is(pair.core(1).txn, 5);
+  t.is(pair.core(1).txn, 10, '5 registrations and 5 requests');
 });
 
 test('a joiner that cannot install the big checkpoint is never counted as synchronised', (t) => {
@@ -349,7 +349,11 @@ test('the new version lost after the roles were offered but before it took them:
   );
   pair.powerOff(1);
   pair.runUntil(() => pair.core(0).serving, 2000);
-  t.is(pair.core(0).txn, 6, 'the old primary kept its state and served the held request');
+  t.is(
+    pair.core(0).txn,
+    12,
+    'the old primary kept its state and served the held registration and request',
+  );
   t.is(pair.eventsOf('cold-start').length, 1, 'only the first start of the pair');
   const g = pair.events.find((e) => e.event.kind === 'switch' && e.event.step === 'g');
   t.is(g?.event.kind === 'switch' ? g.event.ok : true, false, 'the switch failed at g');
@@ -380,7 +384,7 @@ test('a role switch carries any number of held requests, each once', (t) => {
   );
   t.is(answered.size, 120);
   const newPrimary = pair.cores.find((core) => core?.hello.version === '2.0.0');
-  t.is(newPrimary?.txn, 5 + 120, 'each held request ran once');
+  t.is(newPrimary?.txn, 2 * (5 + 120), 'each held registration and request ran once');
 });
 
 for (const mode of ['state', 'replay'] as const) {
@@ -408,7 +412,7 @@ test('a pipelining client whose requests arrive out of order has each run once, 
   for (const syncId of [2, 1, 4, 3]) pair.request(0, 'p', syncId, { pad: 1 });
   pair.runUntil(() => pair.replies.length === 4);
   t.true(pair.replies.every((r) => r.ok));
-  t.is(pair.core(0).txn, 4);
+  t.is(pair.core(0).txn, 5, 'the registration and 4 requests');
   // A retry of one that ran, whose reply fell out of the sync depth, is refused, never run again.
   for (const syncId of [5, 6, 7, 8]) pair.request(0, 'p', syncId, { pad: 1 });
   pair.runUntil(() => pair.replies.length === 8);
@@ -416,7 +420,7 @@ test('a pipelining client whose requests arrive out of order has each run once, 
   pair.runUntil(() => pair.replies.length === 9);
   const retry = pair.replies.at(-1);
   t.is(retry?.ok === false ? retry.error : '', 'too-old');
-  t.is(pair.core(0).txn, 8);
+  t.is(pair.core(0).txn, 9);
 });
 
 test('a backup whose own process was frozen past the takeover time reads its input before judging silence', (t) => {
@@ -533,7 +537,7 @@ test('one path and no fence: a pulled cable makes the backup take over, and the 
   pair.boot(0);
   pair.runUntil(() => pair.whole, 20_000);
   t.is(pair.core(1).role, 'primary');
-  t.is(pair.core(1).txn, 5);
+  t.is(pair.core(1).txn, 10, '5 registrations and 5 requests');
 });
 
 test('a joiner stalled for a moment during the big checkpoint is kept, and writes go on meanwhile', (t) => {

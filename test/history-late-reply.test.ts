@@ -56,7 +56,8 @@ function clientAndHistory() {
 function firstRequest(setup: ReturnType<typeof clientAndHistory>): ClientRequest {
   const { client, sent, advance } = setup;
   client.start();
-  client.onReply({ clientId: 'c', syncId: 0, ok: true, reply: null, txn: 0 });
+  // The registration is transaction 1, so the request runs as 2.
+  client.onReply({ clientId: 'c', syncId: 0, ok: true, reply: null, txn: 1 });
   advance(10);
   const request = sent.find((r) => r.syncId === 1);
   if (request === undefined) throw new Error('the client sent no request');
@@ -71,8 +72,8 @@ const handlerFailed: ClientReply = {
   why: { code: 'handler-failed', error: 'InjectedAppFault' },
 };
 
-/** The ok reply of running the request as txn 1 (the second copy), executed with CONTEXT. */
-function okReply(h: History, reply?: unknown, txn = 1): ClientReply {
+/** The ok reply of running the request as txn 2 (the second copy), executed with CONTEXT. */
+function okReply(h: History, reply?: unknown, txn = 2): ClientReply {
   h.executed({ kind: 'executed', txn, clientId: 'c', syncId: 1, ...CONTEXT });
   const ran = app.handle(app.init(), app.parseRequest(open), {
     nowMs: CONTEXT.nowMs,
@@ -92,7 +93,7 @@ test('an ok reply after an error reply to the same request is replayed with its 
   t.deepEqual(request.body, open);
   setup.client.onReply(handlerFailed);
   setup.client.onReply(okReply(setup.h));
-  setup.h.checkSequential(99, finalState(), app.version, 1);
+  setup.h.checkSequential(99, finalState(), app.version, 2);
   t.deepEqual(setup.h.violations, []);
   t.is(setup.h.acknowledged, 1);
 });
@@ -102,7 +103,7 @@ test('a late ok reply that is not what the request gives is inconsistent', (t) =
   firstRequest(setup);
   setup.client.onReply(handlerFailed);
   setup.client.onReply(okReply(setup.h, { ok: false, error: 'account-exists' }));
-  setup.h.checkSequential(99, finalState(), app.version, 1);
+  setup.h.checkSequential(99, finalState(), app.version, 2);
   t.deepEqual(
     setup.h.violations.map((v) => v.kind),
     ['inconsistent-reply'],
@@ -114,7 +115,7 @@ test('a late ok reply naming another transaction for an acknowledged request is 
   const setup = clientAndHistory();
   firstRequest(setup);
   setup.client.onReply(okReply(setup.h));
-  setup.client.onReply(okReply(setup.h, undefined, 2));
+  setup.client.onReply(okReply(setup.h, undefined, 3));
   t.deepEqual(
     setup.h.violations.map((v) => v.kind),
     ['executed-twice'],
@@ -125,8 +126,8 @@ test('a late ok reply naming another transaction for an acknowledged request is 
 test('an ok reply after a bad-request the pair recorded as a transaction is a second execution', (t) => {
   const setup = clientAndHistory();
   firstRequest(setup);
-  setup.client.onReply({ ...handlerFailed, txn: 1 });
-  setup.client.onReply(okReply(setup.h, undefined, 2));
+  setup.client.onReply({ ...handlerFailed, txn: 2 });
+  setup.client.onReply(okReply(setup.h, undefined, 3));
   t.deepEqual(
     setup.h.violations.map((v) => v.kind),
     ['executed-twice'],

@@ -51,7 +51,11 @@ function switchWithRepliesWaiting(
   );
   for (const writer of writers) writer.step();
   pair.request(0, 'late', 0, null); // registered while the pair is whole
-  t.is(pair.core(0).checkpointLag, EARLY_CLIENTS, 'their replies wait for the backup');
+  t.is(
+    pair.core(0).checkpointLag,
+    2 * EARLY_CLIENTS + 1,
+    "their registrations and writes, and late's registration, wait for the backup",
+  );
   t.is(pair.core(0).switchToOther(pair.nowMs), null);
   const faultAtMs = pair.nowMs;
   fault(pair);

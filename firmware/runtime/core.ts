@@ -265,6 +265,7 @@ export class PairCore {
       priorStateVersion: app.converters?.priorStateVersion ?? -1,
       testMode: boot.testMode,
       otherVersion: boot.otherVersion,
+      registers: true,
     };
     this.#random = seededRandom(boot.seed);
     this.#cache = new ReplyCache(config.syncDepth, config.clientsMax);
@@ -592,14 +593,19 @@ export class PairCore {
       }
       return;
     }
-    if (syncId === REGISTER_SYNC_ID) {
+    const partner = this.#partnerHello;
+    if (syncId === REGISTER_SYNC_ID && partner !== null && partner.registers !== true) {
+      // A partner of an older image reads no registration entry: answer at once, as it would.
       this.#cache.register(clientId);
       this.#room?.registered(clientId);
       this.#reply({ clientId, syncId, ok: true, reply: null, txn: this.#txn });
       return;
     }
     const lookup = this.#cache.lookup(clientId, syncId);
-    if (lookup.kind === 'no-session') {
+    // A registration begins a session (or runs in one that was begun without it).
+    const registers =
+      syncId === REGISTER_SYNC_ID && (lookup.kind === 'no-session' || lookup.kind === 'new');
+    if (lookup.kind === 'no-session' && !registers) {
       this.#replyError(clientId, syncId, 'session-expired', {
         code: 'session-expired',
         clientId,
@@ -635,7 +641,8 @@ export class PairCore {
       });
       return;
     }
-    this.#execute(clientId, syncId, body);
+    if (registers) this.#register(clientId);
+    else this.#execute(clientId, syncId, body);
   }
 
   #execute(clientId: string, syncId: number, body: unknown): void {
@@ -677,6 +684,23 @@ export class PairCore {
     this.#emit({ kind: 'executed', txn, clientId, syncId, nowMs: this.#now, seed });
     const reply: ClientReply = { clientId, syncId, ok: true, reply: decided.reply, txn };
     this.#commit(decided.entry, decided.entryBytes, { reply: decided.reply, txn }, reply);
+  }
+
+  /**
+   * A client's session begins: a transaction that changes nothing else, so
+   * that the backup and the store hold the session before the client hears
+   * of it, and a takeover does not forget it.
+   */
+  #register(clientId: string): void {
+    const txn = this.#txn + 1;
+    const syncId = REGISTER_SYNC_ID;
+    const entry: CheckpointEntry = { txn, clientId, syncId, registration: true };
+    this.#txn = txn;
+    this.#emit({ kind: 'executed', txn, clientId, syncId, nowMs: this.#now, seed: 0 });
+    this.#room?.registered(clientId);
+    const saved = savedReplyOf(entry, null);
+    const bytes = encodedLength(entryToWire(entry), ENVELOPE_LIMITS);
+    this.#commit(entry, bytes, saved, replyFromSaved(clientId, syncId, saved));
   }
 
   /** Whether the state has room in the store for what `decided` changes (always, without a store). */

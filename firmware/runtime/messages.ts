@@ -43,6 +43,11 @@ export interface Hello {
    * switch waits for this board's next boot by it (switchBootLimitMs).
    */
   readonly joinAfterMs?: number;
+  /**
+   * Registrations are transactions, checkpointed and logged as requests are
+   * (images before answered them at once, and read no registration entry).
+   */
+  readonly registers?: true;
 }
 
 /** Carried by every frame: what I am and whom I hold as backup. */
@@ -99,6 +104,8 @@ export interface CheckpointEntry {
   readonly storeFull?: StoreFull;
   /** Either model: the request was refused `bad-request` (its handler threw, or its entry could not travel), and changed nothing; the refusal's reason. */
   readonly badRequest?: Reason;
+  /** Either model: a client's registration (sync id 0): its session begins, and nothing else changes. */
+  readonly registration?: true;
 }
 
 export interface HeldRequest {
@@ -275,9 +282,11 @@ function parseHello(value: unknown): Hello {
     otherVersion: text(h.otherVersion, 'hello.otherVersion'),
   };
   const joinAfterMs = h.joinAfterMs;
-  return joinAfterMs === undefined
-    ? hello
-    : { ...hello, joinAfterMs: count(joinAfterMs, 'hello.joinAfterMs') };
+  return {
+    ...hello,
+    ...(joinAfterMs === undefined ? {} : { joinAfterMs: count(joinAfterMs, 'hello.joinAfterMs') }),
+    ...(h.registers === true ? { registers: true } : {}),
+  };
 }
 
 /**
@@ -285,9 +294,11 @@ function parseHello(value: unknown): Hello {
  * state model [txn, clientId, syncId, update, reply];
  * replay model [txn, clientId, syncId, request, nowMs, seed];
  * a refusal, either model [txn, clientId, syncId, [snapshotBytes, snapshotBytesMax]] (store full)
- * or [txn, clientId, syncId, reason] (bad request).
+ * or [txn, clientId, syncId, reason] (bad request);
+ * a registration, either model [txn, clientId, syncId].
  */
 export function entryToWire(e: CheckpointEntry): unknown[] {
+  if (e.registration === true) return [e.txn, e.clientId, e.syncId];
   if (e.badRequest !== undefined) return [e.txn, e.clientId, e.syncId, e.badRequest];
   if (e.storeFull !== undefined)
     return [e.txn, e.clientId, e.syncId, [e.storeFull.snapshotBytes, e.storeFull.snapshotBytesMax]];
@@ -303,6 +314,7 @@ export function parseEntry(value: unknown): CheckpointEntry {
   const syncId = count(e[2], 'entry.syncId');
   // Literals, not a spread of a shared head: this runs for every entry a backup applies.
   if (e.length === 5) return { txn, clientId, syncId, update: e[3], reply: e[4] };
+  if (e.length === 3) return { txn, clientId, syncId, registration: true };
   if (e.length === 4) {
     if (!Array.isArray(e[3]))
       return { txn, clientId, syncId, badRequest: reason(e[3], 'entry.badRequest') };

@@ -103,9 +103,9 @@ export class StoreRoom {
     this.#refusedBytes = 0;
   }
 
-  /** A session begins in the reply cache (a registration). */
+  /** A session begins in the reply cache (a registration), with the registration's reply. */
   registered(clientId: string): void {
-    this.#snapshotBytes += measure(clientId) + SESSION_OVERHEAD_BYTES;
+    this.#snapshotBytes += measure(clientId) + SESSION_OVERHEAD_BYTES + CACHED_REPLY_OVERHEAD_BYTES;
   }
 
   /** The reply cache keeps a refusal, with its reason if it has one. */

@@ -60,7 +60,11 @@ export function applyEntry(
   state: AppState,
   entry: CheckpointEntry,
 ): { readonly state: AppState; readonly reply: unknown } {
-  if (entry.storeFull !== undefined || entry.badRequest !== undefined)
+  if (
+    entry.storeFull !== undefined ||
+    entry.badRequest !== undefined ||
+    entry.registration === true
+  )
     return { state, reply: null };
   if (app.checkpoint === 'state')
     return { state: app.apply(state, entry.update), reply: entry.reply };

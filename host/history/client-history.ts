@@ -9,7 +9,7 @@
  */
 import type { AnyApp } from '../../firmware/app.ts';
 import { type ReasonValue, whyText } from '../../firmware/reasons.ts';
-import type { ClientRequest } from '../../firmware/runtime/messages.ts';
+import { type ClientRequest, REGISTER_SYNC_ID } from '../../firmware/runtime/messages.ts';
 import type { PairEvent } from '../../firmware/runtime/outputs.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
 import { stateFrom } from '../../firmware/runtime/state-bridge.ts';
@@ -256,6 +256,9 @@ export class History {
     let bySync = epoch.acks.get(ack.clientId);
     const earlierRecord = bySync?.get(ack.syncId);
     if (earlierRecord !== undefined) {
+      // A copy of a registration that arrives after its session was forgotten
+      // begins the session again: a second transaction, which changes nothing.
+      if (isRegistration(ack)) return;
       const earlier = earlierRecord.ack;
       const key = requestKey(ack);
       if (earlier.txn !== ack.txn) {
@@ -300,7 +303,7 @@ export class History {
     bySync.set(ack.syncId, record);
     epoch.byTxn.set(ack.txn, record);
     if (ack.refused === 'store-full') this.refusedStoreFull += 1;
-    else if (ack.refused === undefined) this.acknowledged += 1;
+    else if (ack.refused === undefined && !isRegistration(ack)) this.acknowledged += 1;
   }
 
   /**
@@ -342,7 +345,7 @@ export class History {
         version = next.version;
       }
       txn = ack.txn;
-      if (ack.refused) continue; // it changed nothing
+      if (ack.refused || isRegistration(ack)) continue; // it changed nothing
       const execution = this.#contextOf(ack);
       if (execution === undefined) {
         this.violation(
@@ -403,18 +406,21 @@ export class History {
 
   /**
    * Fills gaps in the acknowledged transactions with requests whose outcome
-   * the client was told is unknown, where a primary's execution shows they
-   * ran as that transaction; their replies are not compared.
+   * the client was told is unknown, and with registrations (which change
+   * nothing), where a primary's execution shows they ran as that
+   * transaction; their replies are not compared.
    */
   #withUnknownOutcomes(acks: readonly Acknowledged[], startTxn: number): Acknowledged[] {
-    if (this.#unknownOutcome.size === 0) return [...acks];
     const filled: Acknowledged[] = [];
     let txn = startTxn;
     const fill = (upTo: number) => {
       for (; txn + 1 < upTo; txn++) {
         const execution = this.#executionByTxn.get(txn + 1);
         if (execution === undefined) return;
-        const request = this.#unknownOutcome.get(`${execution.clientId}#${execution.syncId}`);
+        const { clientId, syncId } = execution;
+        const request = isRegistration(execution)
+          ? { clientId, syncId, body: null }
+          : this.#unknownOutcome.get(`${clientId}#${syncId}`);
         if (request === undefined) return;
         const { refused } = execution;
         filled.push({
@@ -499,4 +505,9 @@ function sameRequest(
 function json(value: unknown): string {
   const text = JSON.stringify(value);
   return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+}
+
+/** A client's registration: a transaction that begins its session and changes nothing else. */
+function isRegistration(request: { readonly syncId: number }): boolean {
+  return request.syncId === REGISTER_SYNC_ID;
 }

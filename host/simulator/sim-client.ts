@@ -122,7 +122,7 @@ export class SimClient {
     if (outstanding === undefined) {
       // An ok after the answer we took: the pair ran the request after all
       // (a copy that crossed an error reply) or says so again (a duplicate).
-      if (reply.ok && reply.syncId !== REGISTER_SYNC_ID)
+      if (reply.ok)
         this.env.acknowledged(
           this.#answered.get(reply.syncId) ?? {
             clientId: this.id,
@@ -134,7 +134,8 @@ export class SimClient {
       return;
     }
     if (reply.ok && reply.syncId === REGISTER_SYNC_ID) {
-      // Registered: nothing ran, nothing to report; the pipeline fills.
+      // Registered, as a transaction that changed nothing: the pipeline fills.
+      this.env.acknowledged(outstanding.request, reply);
       this.#outstanding.delete(REGISTER_SYNC_ID);
       for (let i = 0; i < this.#pipeline; i++) this.#scheduleNext();
       return;

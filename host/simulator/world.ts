@@ -949,7 +949,7 @@ class World {
       !this.inFinalPhase &&
       this.busRandom() < this.profile.busLossRate;
     // Only a bus that loses replies can hide a second execution from the history.
-    // A registration runs nothing: its reply names the transaction it met, not one it ran.
+    // A registration may run twice (see History.record): that changes nothing.
     if (reply.ok && reply.syncId !== REGISTER_SYNC_ID && this.profile.busLossRate > 0) {
       const key = `${reply.clientId}#${reply.syncId}`;
       const seen = this.#executions.get(key);
