@@ -1,19 +1,21 @@
 /**
  * One client of a CorePair writing throughout to whichever board serves:
- * one request out at a time, the same sync id again after RETRY_MS without
- * an ok, the next THINK_MS after an answer. A session the pair no longer
- * knows (its registration was lost with a copy that never reached the
- * other board) is an answer too: the writer stops there.
+ * it registers (sync id 0) and waits for the ok, as a real client does,
+ * then writes; one request out at a time, the same sync id again after
+ * RETRY_MS without an ok, the next THINK_MS after an answer. A session the
+ * pair no longer knows is an answer too: the writer stops there.
  */
 import type { CorePair } from './core-pair.ts';
 
 export class RetryingWriter {
   static readonly RETRY_MS = 100;
   static readonly THINK_MS = 10;
-  syncId = 1;
+  /** The next request's sync id: 0 until the registration is acknowledged. */
+  syncId = 0;
   /** When the outstanding request was last sent; null when none is out. */
   sentAtMs: number | null = null;
   nextAtMs = 0;
+  /** The writes acknowledged, by sync id (the registration is not one). */
   readonly acknowledged = new Set<number>();
   /** The sync id the pair answered with `session-expired`, or null. */
   expiredAt: number | null = null;
@@ -37,7 +39,7 @@ export class RetryingWriter {
         this.sentAtMs = null;
         continue;
       }
-      this.acknowledged.add(reply.syncId);
+      if (reply.syncId > 0) this.acknowledged.add(reply.syncId);
       this.syncId += 1;
       this.sentAtMs = null;
       this.nextAtMs = pair.nowMs + RetryingWriter.THINK_MS;
@@ -52,6 +54,10 @@ export class RetryingWriter {
     if (!due || board === undefined || pair.frozen(board)) return;
     pair.request(board, this.clientId, this.syncId, null);
     this.sentAtMs = pair.nowMs;
+  }
+
+  get registered(): boolean {
+    return this.syncId > 0;
   }
 
   /** Stopping, and the last request answered. */
