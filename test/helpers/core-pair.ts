@@ -48,6 +48,8 @@ export class CorePair {
   readonly #unplugged: boolean[] = [];
   /** Fences that reset a board. */
   fencesTakenEffect = 0;
+  /** What the wire makes of each frame board `from` sends (a partner of an older image, say); unchanged by default. */
+  onTheWire: (from: 0 | 1, frame: Uint8Array) => Uint8Array = (_, frame) => frame;
   /** Boots a board a fence reset; by default it boots the app it ran, as a board with one image does. */
   bootAfterReset: (board: 0 | 1) => void = (board) => this.boot(board);
   readonly configs: readonly [PairConfig, PairConfig];
@@ -240,7 +242,7 @@ export class CorePair {
               atMs: this.nowMs + WIRE_DELAY_MS,
               to: board === 0 ? 1 : 0,
               path: output.path,
-              bytes: output.bytes,
+              bytes: this.onTheWire(board, output.bytes),
             });
           break;
         case 'reply':
