@@ -123,6 +123,9 @@ function cutFor(walk: FaultWalk, from: 0 | 1, ms: number): void {
   });
 }
 
+/** How long after a fault ends the walk waits before it looks for the pair whole again: by then what the fault set off (a takeover, a rejoin) has begun. */
+const SETTLE_MS = 500;
+
 export interface WalkOutcome {
   /** The switch steps that failed, with their reasons. */
   readonly failedSteps: string[];
@@ -142,10 +145,16 @@ export function faultAt(
   const startMs = pair.nowMs;
   walk.runUntil(() => pair.nowMs >= startMs + atMs, 60_000);
   fault(walk, faultMs);
-  // Over: whole again with nothing switching or on trial, on the new
-  // version or, after a failed step or a takeover that ended the switch, the old.
+  // Over: once the fault has passed and what it set off has begun (a fault
+  // that strikes a whole pair may end it a moment later), whole again with
+  // nothing switching or on trial, on the new version or, after a failed
+  // step or a takeover that ended the switch, the old.
+  const settledAtMs = startMs + atMs + faultMs + SETTLE_MS;
   walk.runUntil(
-    () => pair.whole && pair.cores.every((c) => c?.role !== 'switching' && !c?.hello.testMode),
+    () =>
+      pair.nowMs >= settledAtMs &&
+      pair.whole &&
+      pair.cores.every((c) => c?.role !== 'switching' && !c?.hello.testMode),
     60_000,
   );
   const failedSteps = pair
