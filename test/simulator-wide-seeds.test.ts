@@ -17,17 +17,12 @@ test('wide seed 779 (state): a joiner whose join the primary never heard asks ag
   t.deepEqual(result.violations, []);
 });
 
-// Not fixed yet. Found on the core where registrations became transactions,
-// which changed no code on the way (on the core before, this seed takes
-// another course and passes). Fence unwired, one path:
-// in a switch, the new version took the roles, a cut made it take over by
-// silence, and its takeover started the channel over; the old primary,
-// never reset, went back to booting on its old channel. Neither side reads
-// the other's segments again: the old primary's asks to join are never
-// answered (not re-formed 40 s later, P1 primary-alone on 2.0.0, P2 joining
-// on 1.0.0). Resetting the old primary's channel there re-forms this seed,
-// but breaks the case where the new version had not taken over.
-test.failing('wide seed 111 (replay): an old primary whose new version took over without a fence re-forms with it', (t) => {
+test('wide seed 111 (replay): an old primary whose new version took over without a fence re-forms with it', (t) => {
+  // Fence unwired, one path: in a switch, the new version took the roles, a
+  // cut made it take over by silence, and its takeover started the channel
+  // over; the old primary went back to booting on its old channel. Neither
+  // read the other's segments again: its asks to join were never answered
+  // (not re-formed 40 s later, P1 primary-alone on 2.0.0, P2 joining on 1.0.0).
   const result = runSeed(worldOptionsFor({ seed: 111, mode: 'replay', module: ledgerSimulation }));
   t.deepEqual(result.violations, []);
 });

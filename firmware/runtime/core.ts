@@ -883,14 +883,18 @@ export class PairCore {
    * After the handover the new version is gone (restarted, or DSR dropped).
    * If it never said it took the roles it cannot have served: we still hold
    * everything, so the switch fails at g and we serve again. If it did, the
-   * only copy of what it served was its own.
+   * only copy of what it served was its own: we restart, as an old primary
+   * that steps down does, and join it. (Booting in place, we kept our end of
+   * the channel while a new version that took over by silence had started
+   * its end over: neither read the other's segments again, simulator seed
+   * 111, replay.)
    */
   #onNewVersionGone(role: Switching, how: Reason): void {
     if (!role.rolesTaken) {
       this.#failSwitch('g', how);
       return;
     }
-    this.#setRole({ name: 'booting' }, 'new-primary-lost', how);
+    this.#stop('confirmed', how, 'new-primary-lost');
   }
 
   /** `ack`: what of ours the partner had received when it sent `status`. */
