@@ -12,8 +12,8 @@ const app = ledgerV1('state');
 const open = { op: 'open', account: 'x' };
 const context = { nowMs: 10, seed: 7 } as const;
 
-/** Client c's open, acknowledged as txn `txn`; returns the state after it. */
-function ackOpen(h: History, txn: number): unknown {
+/** Client c's open, acknowledged as txn `txn`, the last; then the history's check. */
+function ackOpenAndCheck(h: History, txn: number): void {
   h.executed({ kind: 'executed', txn, clientId: 'c', syncId: 1, ...context });
   const decision = app.handle(app.init(), app.parseRequest(open), {
     nowMs: context.nowMs,
@@ -24,7 +24,7 @@ function ackOpen(h: History, txn: number): unknown {
     { clientId: 'c', syncId: 1, body: open },
     { reply: decision.reply, txn, syncId: 1 },
   );
-  return app.apply(app.init(), decision.update);
+  h.checkSequential(99, app.apply(app.init(), decision.update), app.version, txn);
 }
 
 function registered(h: History, clientId: string, txn: number, heard: boolean): void {
@@ -35,8 +35,7 @@ function registered(h: History, clientId: string, txn: number, heard: boolean): 
 test('a registration holds its place in the order, changes nothing, and is no acknowledged request', (t) => {
   const h = new History(() => app, 'reported');
   registered(h, 'c', 1, true);
-  const state = ackOpen(h, 2);
-  h.checkSequential(99, state, app.version, 2);
+  ackOpenAndCheck(h, 2);
   t.deepEqual(h.violations, []);
   t.is(h.acknowledged, 1);
 });
@@ -45,8 +44,7 @@ test('a registration that ran twice is no second execution', (t) => {
   const h = new History(() => app, 'reported');
   registered(h, 'c', 1, true);
   registered(h, 'c', 2, true);
-  const state = ackOpen(h, 3);
-  h.checkSequential(99, state, app.version, 3);
+  ackOpenAndCheck(h, 3);
   t.deepEqual(h.violations, []);
   t.is(h.duplicated, 0);
 });
@@ -55,14 +53,12 @@ test('a registration nobody heard fills its gap; a gap nothing ran in is still a
   const filled = new History(() => app, 'reported');
   registered(filled, 'c', 1, true);
   registered(filled, 'd', 2, false);
-  const state = ackOpen(filled, 3);
-  filled.checkSequential(99, state, app.version, 3);
+  ackOpenAndCheck(filled, 3);
   t.deepEqual(filled.violations, []);
 
   const lost = new History(() => app, 'reported');
   registered(lost, 'c', 1, true);
-  ackOpen(lost, 3);
-  lost.checkSequential(99, state, app.version, 3);
+  ackOpenAndCheck(lost, 3);
   t.deepEqual(
     lost.violations.map((v) => v.kind),
     ['acknowledged-lost'],

@@ -698,9 +698,7 @@ export class PairCore {
     this.#txn = txn;
     this.#emit({ kind: 'executed', txn, clientId, syncId, nowMs: this.#now, seed: 0 });
     this.#room?.registered(clientId);
-    const saved = savedReplyOf(entry, null);
-    const bytes = encodedLength(entryToWire(entry), ENVELOPE_LIMITS);
-    this.#commit(entry, bytes, saved, replyFromSaved(clientId, syncId, saved));
+    this.#commitUnchanged(entry);
   }
 
   /** Whether the state has room in the store for what `decided` changes (always, without a store). */
@@ -749,9 +747,14 @@ export class PairCore {
     const refused = storeFull ? 'store-full' : 'bad-request';
     this.#emit({ kind: 'executed', txn, clientId, syncId, nowMs, seed, refused });
     this.#room?.refusalCached(entry.badRequest);
+    this.#commitUnchanged(entry);
+  }
+
+  /** A transaction that changed nothing (a refusal, a registration): its answer comes from its entry. */
+  #commitUnchanged(entry: CheckpointEntry): void {
     const saved = savedReplyOf(entry, null);
     const bytes = encodedLength(entryToWire(entry), ENVELOPE_LIMITS);
-    this.#commit(entry, bytes, saved, replyFromSaved(clientId, syncId, saved));
+    this.#commit(entry, bytes, saved, replyFromSaved(entry.clientId, entry.syncId, saved));
   }
 
   /**
