@@ -146,12 +146,18 @@ export class Links {
     return Math.max(now, this.#paths[path]?.txIdleAtMs ?? now);
   }
 
-  /** A frame of `byteCount` bytes went to the UART of `path`: it postpones the path's heartbeat. */
+  /**
+   * A frame of `byteCount` bytes went to the UART of `path`: the path's next
+   * heartbeat is due a heartbeat's interval after the partner has it all.
+   * (Counted from now, a long frame on a slow line had heartbeats pile up
+   * behind it, and the checkpoints waited behind them: at 9600 baud most of
+   * the line.)
+   */
   transmitted(path: number, byteCount: number, now: number): void {
     const state = this.#paths[path];
     if (state === undefined) return;
     state.txIdleAtMs = this.lineIdleAtMs(path, now) + byteCount / lineBytesPerMs(this.#config);
-    state.nextBeatMs = now + this.#config.heartbeatIntervalMs;
+    state.nextBeatMs = state.txIdleAtMs + this.#config.heartbeatIntervalMs;
   }
 
   /** Paths whose heartbeat is due. */
