@@ -123,3 +123,51 @@ test('endAll stops every fault still on; the pair whole then closes their window
   t.deepEqual(w.openAt(60_100), []);
   t.is(w.openAt(60_000).length, 2);
 });
+
+test('a loss of what a lone board acknowledged during one fault is set apart when that board lost power before the fault healed', (t) => {
+  // One path, DSR, no fence: a cut has the backup take over alone (1000),
+  // it acknowledges (1200), and a pull takes it while the cut lasts (1500).
+  const w = new FaultWindows();
+  const cut = w.open('cut-two-way', 1000, 'cut path 0 both ways');
+  const pull = w.openPowerLoss('pull', 1500, 'pull P2', true);
+  w.end(cut, 1700);
+  w.end(pull, 2000);
+  w.pairWhole(2500);
+  const judged = w.classify('acknowledged-lost', 3000, 1200);
+  t.true(judged.multiFault);
+  t.deepEqual(
+    judged.faults.map((f) => f.what),
+    ['cut path 0 both ways', 'pull P2'],
+  );
+  // Acknowledged before the cut, when a backup held it too: a violation.
+  t.false(w.classify('acknowledged-lost', 3000, 900).multiFault);
+  // Acknowledged once the pair was whole again: neither fault took it.
+  t.false(w.classify('acknowledged-lost', 3000, 2600).multiFault);
+});
+
+test('a power loss takes no lone copy when its board had a backup, when the other fault had healed, or when stores keep the state', (t) => {
+  /** A cut from 1000 to 1700 and a pull from 1500 to 2000, whole at 2500; the pull's board served alone or not. */
+  const cutThenPull = (windows: FaultWindows, servedAlone: boolean) => {
+    const cut = windows.open('cut-two-way', 1000, 'cut path 0 both ways');
+    const pull = windows.openPowerLoss('pull', 1500, 'pull P2', servedAlone);
+    windows.end(cut, 1700);
+    windows.end(pull, 2000);
+    windows.pairWhole(2500);
+  };
+  const withBackup = new FaultWindows();
+  cutThenPull(withBackup, false);
+  t.false(withBackup.classify('acknowledged-lost', 3000, 1200).multiFault);
+
+  const retained = new FaultWindows(['pull', 'pull-handover', 'store-cut']);
+  cutThenPull(retained, true);
+  t.false(retained.classify('acknowledged-lost', 3000, 1200).multiFault);
+
+  const healed = new FaultWindows();
+  const cut = healed.open('cut-two-way', 1000, 'cut path 0 both ways');
+  healed.end(cut, 1300);
+  healed.pairWhole(1400);
+  const pull = healed.openPowerLoss('pull', 1500, 'pull P2', true);
+  healed.end(pull, 2000);
+  healed.pairWhole(2500);
+  t.false(healed.classify('acknowledged-lost', 3000, 1200).multiFault);
+});

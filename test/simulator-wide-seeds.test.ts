@@ -26,3 +26,14 @@ test('wide seed 111 (replay): an old primary whose new version took over without
   const result = runSeed(worldOptionsFor({ seed: 111, mode: 'replay', module: ledgerSimulation }));
   t.deepEqual(result.violations, []);
 });
+
+test('wide seed 7198 (state): what a lone new primary acknowledged during a cut and lost to a pull before the cut ended is counted apart', (t) => {
+  // One path, DSR, no fence: a cut had the backup take over on DSR dropping
+  // while the old primary answered busy; the new primary, alone, was pulled
+  // before the cut ended, and the old primary served again from its older
+  // state. Two faults took what it acknowledged; the checker called it a
+  // violation of the single-fault promise (192 of them).
+  const result = runSeed(worldOptionsFor({ seed: 7198, mode: 'state', module: ledgerSimulation }));
+  t.deepEqual(result.violations, []);
+  t.true(result.multiFault.some((v) => v.kind === 'acknowledged-lost'));
+});

@@ -16,7 +16,14 @@
  *   - and two or more windows of counting faults were open at the instant it
  *     was found, or at the instant the acknowledgement it is about was given
  *     (`sinceMs`: a write a lone board acknowledged while two faults were
- *     open and that is found missing later is lost to those faults).
+ *     open and that is found missing later is lost to those faults);
+ *   - or it is about an acknowledgement given while one fault was open, and
+ *     before that fault's window closed a board that served alone lost
+ *     power: with one path, DSR and no fence, a cut has the backup take
+ *     over alone while the old primary waits, and a pull of the new primary
+ *     before the cut ends takes the only copy of what it acknowledged; the
+ *     old primary then serves again from its older one. With durable
+ *     stores no power loss takes a copy.
  * A stall shorter than the suspicion time does not count as a second fault:
  * it is jitter the pair must ride out (issue 9, defect 8), so a violation
  * beside one counting fault and such stalls stays a violation. Seed
@@ -43,6 +50,8 @@ export interface FaultWindow {
   healedMs: number;
   /** Too small to count as a second fault (a stall shorter than the suspicion time). */
   readonly minor: boolean;
+  /** A power loss of a board that served alone: it took the only copy of what that board acknowledged. */
+  readonly tookLoneCopy: boolean;
 }
 
 /** Kinds that hold under any number of faults: never counted apart. */
@@ -81,6 +90,15 @@ export class FaultWindows {
 
   /** A fault strikes at `atMs`; returns the window's id, to end it with. */
   open(fault: FaultClass, atMs: number, what: string, minor = false): number {
+    return this.#open(fault, atMs, what, minor, false);
+  }
+
+  /** A power loss strikes a board at `atMs`; `servedAlone` when it served with no backup. */
+  openPowerLoss(fault: FaultClass, atMs: number, what: string, servedAlone: boolean): number {
+    return this.#open(fault, atMs, what, false, servedAlone && !this.#covered.has(fault));
+  }
+
+  #open(fault: FaultClass, atMs: number, what: string, minor: boolean, tookLoneCopy: boolean) {
     const id = this.#windows.length;
     this.#windows.push({
       id,
@@ -90,6 +108,7 @@ export class FaultWindows {
       endMs: Infinity,
       healedMs: Infinity,
       minor,
+      tookLoneCopy,
     });
     return id;
   }
@@ -143,8 +162,28 @@ export class FaultWindows {
     if (sinceMs !== undefined) {
       const then = this.openAt(sinceMs);
       if (this.#excuses(then)) return { multiFault: true, faults: then };
+      const loss = this.#loneCopyLoss(then, sinceMs, atMs);
+      if (loss !== undefined) return { multiFault: true, faults: loss };
     }
     return { multiFault: false, faults: now };
+  }
+
+  /**
+   * A board serving alone because of a fault open at the acknowledgement
+   * (`openThen`) lost power before that fault's window closed, and before
+   * the finding: the fault that left it alone and the loss, if any.
+   */
+  #loneCopyLoss(
+    openThen: readonly FaultWindow[],
+    sinceMs: number,
+    atMs: number,
+  ): FaultWindow[] | undefined {
+    for (const loss of this.#windows) {
+      if (!loss.tookLoneCopy || loss.fromMs <= sinceMs || loss.fromMs >= atMs) continue;
+      const first = openThen.find((w) => w !== loss && loss.fromMs < w.healedMs);
+      if (first !== undefined) return [first, loss];
+    }
+    return undefined;
   }
 
   /** Two or more counting faults, not all of them covered ones. */

@@ -800,7 +800,12 @@ class World {
     const board = this.boards[index] as SimBoard;
     if (!board.powered) return;
     this.powerPulls += 1;
-    this.#pullWindow[index] = this.windows.open(fault, this.queue.now, `pull P${index + 1}`);
+    this.#pullWindow[index] = this.windows.openPowerLoss(
+      fault,
+      this.queue.now,
+      `pull P${index + 1}`,
+      board.core?.role === 'primary-alone',
+    );
     board.powered = false;
     this.#interruptPush(index);
     this.#reset(index, 'power pulled', true);
