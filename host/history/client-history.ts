@@ -61,7 +61,9 @@ export interface Violation {
     | 'not-reformed'
     | 'unpushed-image'
     /** At a switch or fallback, the state taken up and back down by the app's converters came back different. */
-    | 'converter-loses-data';
+    | 'converter-loses-data'
+    /** A client was told its session expired though the reply cache never had to make room for another. */
+    | 'session-forgotten';
   readonly detail: string;
   /** When the acknowledgement it is about was given, where it is about one (see host/simulator/fault-windows.ts). */
   readonly sinceMs?: number;
@@ -248,6 +250,11 @@ export class History {
       this.#unknownOutcome.set(`${request.clientId}#${request.syncId}`, request);
     if (reply.error === 'too-old')
       this.violation(at, 'too-old', `${request.clientId}#${request.syncId}: ${whyText(reply)}`);
+  }
+
+  /** When the session of `clientId` began in this life of the state (its registration acknowledged), if it did. */
+  sessionBegunAt(clientId: string): number | undefined {
+    return this.#epoch.acks.get(clientId)?.get(0)?.atMs;
   }
 
   /** A client got an ok reply. */

@@ -291,6 +291,8 @@ class World {
   /** A two-way cut unplugs the cable: data and DSR both ways. */
   readonly unplugged: boolean[];
   readonly clients: SimClient[] = [];
+  /** Every client id a request was sent under (a client that registers again takes a new one). */
+  readonly #sessionIds = new Set<string>();
   readonly #clientsById = new Map<string, SimClient>();
   readonly history: History;
   readonly trace: string[] = [];
@@ -1275,11 +1277,30 @@ class World {
 
   // ------------------------------------------------------------- clients
 
+  /**
+   * The pair forgot the session of `clientId`. The reply cache forgets one
+   * only to make room for a new one, so with no more sessions in the whole
+   * run than it keeps, a session begun in this life of the state must still
+   * be there.
+   */
+  #checkSessionKept(clientId: string): void {
+    const begunAt = this.history.sessionBegunAt(clientId);
+    const kept = (this.boards[0] as SimBoard).config.clientsMax;
+    if (begunAt === undefined || this.#sessionIds.size > kept) return;
+    this.history.violation(
+      this.queue.now,
+      'session-forgotten',
+      `${clientId}: told its session expired, begun at ${begunAt.toFixed(0)} ms; ${this.#sessionIds.size} sessions in the whole run, and the reply cache keeps ${kept}`,
+      begunAt,
+    );
+  }
+
   #clientEnvironment() {
     return {
       now: () => this.queue.now,
       later: (delayMs: number, run: () => void) => this.queue.at(this.queue.now + delayMs, run),
       send: (board: 0 | 1, request: ClientRequest) => {
+        this.#sessionIds.add(request.clientId);
         this.queue.at(this.queue.now + BUS_LATENCY_MS, () => {
           if (this.#stalled[board])
             this.#stallHeld[board]?.push(() => this.#requestArrives(board, request));
@@ -1296,6 +1317,7 @@ class World {
       refused: (request: ClientRequest, reply: ErrorAnswer) => {
         // A refusal the pair recorded as a transaction is an answer: the pair serves.
         if (reply.txn !== undefined) this.#acknowledged();
+        if (reply.error === 'session-expired') this.#checkSessionKept(request.clientId);
         this.history.refuse(this.queue.now, request, reply);
       },
       waited: (ms: number) => {
