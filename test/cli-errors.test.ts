@@ -18,9 +18,11 @@ const badArguments: readonly (readonly [args: readonly string[], option: string]
   [['bench-simulate', '--seeds', '0'], '--seeds'],
 ];
 
+// One at a time, with a generous timeout (as below): seven CLIs starting at once from the
+// sources on a busy 2-core machine took longer than the default 20 s.
 for (const [args, option] of badArguments) {
-  test(`${args.join(' ')} exits ${USAGE} naming ${option}`, async (t) => {
-    const run = await runCli(args);
+  test.serial(`${args.join(' ')} exits ${USAGE} naming ${option}`, async (t) => {
+    const run = await runCli(args, 120_000);
     t.is(run.code, USAGE);
     t.true(run.stderr.includes(option), run.stderr);
     t.false(/\n\s+at /.test(run.stderr), 'no stack trace');
@@ -28,8 +30,8 @@ for (const [args, option] of badArguments) {
   });
 }
 
-test('an unknown command exits 2', async (t) => {
-  const run = await runCli(['simulat']);
+test.serial('an unknown command exits 2', async (t) => {
+  const run = await runCli(['simulat'], 120_000);
   t.is(run.code, USAGE);
   t.regex(run.stderr, /unknown command/);
 });
