@@ -254,7 +254,7 @@ export class History {
 
   /** When the session of `clientId` began in this life of the state (its registration acknowledged), if it did. */
   sessionBegunAt(clientId: string): number | undefined {
-    return this.#epoch.acks.get(clientId)?.get(0)?.atMs;
+    return this.#epoch.acks.get(clientId)?.get(REGISTER_SYNC_ID)?.atMs;
   }
 
   /** A client got an ok reply. */
