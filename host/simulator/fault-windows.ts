@@ -180,7 +180,7 @@ export class FaultWindows {
   ): FaultWindow[] | undefined {
     for (const loss of this.#windows) {
       if (!loss.tookLoneCopy || loss.fromMs <= sinceMs || loss.fromMs >= atMs) continue;
-      const first = openThen.find((w) => w !== loss && loss.fromMs < w.healedMs);
+      const first = openThen.find((w) => loss.fromMs < w.healedMs);
       if (first !== undefined) return [first, loss];
     }
     return undefined;

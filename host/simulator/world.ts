@@ -291,7 +291,7 @@ class World {
   /** A two-way cut unplugs the cable: data and DSR both ways. */
   readonly unplugged: boolean[];
   readonly clients: SimClient[] = [];
-  /** Every client id a request was sent under (a client that registers again takes a new one). */
+  /** Every session a client began (a client that registers again takes a new id). */
   readonly #sessionIds = new Set<string>();
   readonly #clientsById = new Map<string, SimClient>();
   readonly history: History;
@@ -1300,7 +1300,7 @@ class World {
       now: () => this.queue.now,
       later: (delayMs: number, run: () => void) => this.queue.at(this.queue.now + delayMs, run),
       send: (board: 0 | 1, request: ClientRequest) => {
-        this.#sessionIds.add(request.clientId);
+        if (request.syncId === REGISTER_SYNC_ID) this.#sessionIds.add(request.clientId);
         this.queue.at(this.queue.now + BUS_LATENCY_MS, () => {
           if (this.#stalled[board])
             this.#stallHeld[board]?.push(() => this.#requestArrives(board, request));

@@ -66,6 +66,7 @@ function runSeeds(schedules: readonly Schedule[]): number {
   for (const { faultModel, seeds, runMs } of schedules) {
     for (let seed = 1; seed <= seeds; seed++) {
       for (const mode of MODELS) {
+        const which = `seed ${seed} (${mode}, ${faultModel})`;
         const reproduce = reproduceLine({ seed, mode, runMs, faultModel });
         let result: ReturnType<typeof runSeed>;
         try {
@@ -73,16 +74,12 @@ function runSeeds(schedules: readonly Schedule[]): number {
             worldOptionsFor({ seed, mode, module: ledgerSimulation, runMs, faultModel }),
           );
         } catch (error) {
-          console.error(
-            `seed ${seed} (${mode}, ${faultModel}) threw: ${String(error)}\n${reproduce}`,
-          );
+          console.error(`${which} threw: ${String(error)}\n${reproduce}`);
           return EXIT_THREW;
         }
         const [first] = result.violations;
         if (first !== undefined) {
-          console.error(
-            `seed ${seed} (${mode}, ${faultModel}): ${first.kind}: ${first.detail}\n${reproduce}`,
-          );
+          console.error(`${which}: ${first.kind}: ${first.detail}\n${reproduce}`);
           return EXIT_VIOLATION;
         }
         for (const key of Object.keys(totals) as (keyof typeof totals)[])
