@@ -1,0 +1,129 @@
+/**
+ * The mutation corpus as a list of named tests: one per simulator seed
+ * (fixed seeds in both checkpoint models, first of the classic schedule,
+ * short and cheap, then of the wide one: stalls, one-way cuts, topologies,
+ * crowds, pipelining clients, mismatched partners...), and last the
+ * scripted pair scenarios and core-level fault tests under ava. Both the
+ * command line (corpus.ts) and the mutation tool's runner (corpus-runner.ts)
+ * run these.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { CheckpointModel, Durability } from '../../firmware/app.ts';
+import { reproduceLine } from '../../host/cli/reproduce-command.ts';
+import { worldOptionsFor } from '../../host/simulator/campaign.ts';
+import type { FaultModel } from '../../host/simulator/fault-model.ts';
+import { ledgerSimulation } from '../../host/simulator/ledger-simulation.ts';
+import { runSeed } from '../../host/simulator/world.ts';
+
+export interface Schedule {
+  readonly faultModel: FaultModel;
+  readonly durability: Durability;
+  readonly seeds: number;
+  readonly runMs: number;
+}
+
+/** Seeds of each schedule, per checkpoint model: enough to see takeovers, switches and fallbacks in each. */
+export const SCHEDULES: readonly Schedule[] = [
+  // As in the CI corpus (`test/helpers/corpus.ts`).
+  { faultModel: 'classic', durability: 'memory', seeds: 40, runMs: 10_000 },
+  // Longer: in 10 s of virtual time the wide schedule's seeds reach no fallback.
+  { faultModel: 'wide', durability: 'memory', seeds: 20, runMs: 20_000 },
+  // The durable log and its recovery: pulls of both boards, power cuts at store operations.
+  { faultModel: 'wide', durability: 'retained', seeds: 10, runMs: 20_000 },
+];
+
+/** `faultModel/durability`, as test ids and `--schedules` name a schedule. */
+export function scheduleName({ faultModel, durability }: Schedule): string {
+  return `${faultModel}/${durability}`;
+}
+
+const MODELS: readonly CheckpointModel[] = ['state', 'replay'];
+
+/** Scripted scenarios and fault tests fast enough to run for every mutant. */
+export const SCRIPTED_TEST_FILES = ['test/core-faults.test.ts', 'test/pair-scenarios.test.ts'];
+/** The id of the scripted tests, run together as one test. */
+export const SCRIPTED_TEST_ID = 'scripted';
+
+/** What a pair did in a seed; a corpus where one of these never happened passes vacuously. */
+export interface SeedCounts {
+  readonly takeovers: number;
+  readonly switches: number;
+  readonly fallbacks: number;
+  readonly acknowledged: number;
+}
+
+export interface SeedTest {
+  /** `faultModel/durability/mode/seed`, e.g. `wide/memory/replay/7`. */
+  readonly id: string;
+  readonly seed: number;
+  readonly mode: CheckpointModel;
+  readonly schedule: Schedule;
+}
+
+export type SeedOutcome =
+  | { readonly passed: true; readonly counts: SeedCounts }
+  /** A violation, or the seed threw: `failure` names it and how to reproduce it. */
+  | { readonly passed: false; readonly failure: string };
+
+/** Every seed test, in the order they run: seed by seed, the models interleaved, so a fault in either model shows up early. */
+export function seedTests(schedules: readonly Schedule[] = SCHEDULES): SeedTest[] {
+  const tests: SeedTest[] = [];
+  for (const schedule of schedules) {
+    for (let seed = 1; seed <= schedule.seeds; seed++) {
+      for (const mode of MODELS) {
+        tests.push({ id: `${scheduleName(schedule)}/${mode}/${seed}`, seed, mode, schedule });
+      }
+    }
+  }
+  return tests;
+}
+
+export function runSeedTest({ seed, mode, schedule }: SeedTest): SeedOutcome {
+  const { faultModel, durability, runMs } = schedule;
+  const which = `seed ${seed} (${mode}, ${faultModel}, ${durability})`;
+  const reproduce = reproduceLine({ seed, mode, runMs, faultModel, durability });
+  let result: ReturnType<typeof runSeed>;
+  try {
+    const spec = { seed, mode, module: ledgerSimulation, runMs, faultModel, durability };
+    result = runSeed(worldOptionsFor(spec));
+  } catch (error) {
+    return { passed: false, failure: `${which} threw: ${String(error)}\n${reproduce}` };
+  }
+  const [first] = result.violations;
+  if (first !== undefined) {
+    return { passed: false, failure: `${which}: ${first.kind}: ${first.detail}\n${reproduce}` };
+  }
+  const { takeovers, switches, fallbacks, acknowledged } = result;
+  return { passed: true, counts: { takeovers, switches, fallbacks, acknowledged } };
+}
+
+/** The kinds of event that never happened in `counts` summed (empty when each happened). */
+export function missingEvents(counts: readonly SeedCounts[]): (keyof SeedCounts)[] {
+  const kinds: (keyof SeedCounts)[] = ['takeovers', 'switches', 'fallbacks', 'acknowledged'];
+  return kinds.filter((kind) => counts.every((count) => count[kind] === 0));
+}
+
+/**
+ * Runs the scripted tests under ava in a process of their own, which
+ * inherits `env` (and with it the active mutant); `nodeArguments` go to
+ * ava's workers. Passed when ava exits 0.
+ */
+export function runScriptedTests(
+  env: NodeJS.ProcessEnv = process.env,
+  nodeArguments: readonly string[] = [],
+  stdio: 'inherit' | 'pipe' = 'inherit',
+): { readonly passed: boolean; readonly output: string } {
+  // ava's package exports no path to its command line; its bin entry is stable.
+  const ava = fileURLToPath(new URL('../../node_modules/ava/entrypoints/cli.mjs', import.meta.url));
+  const extra =
+    nodeArguments.length === 0
+      ? []
+      : ['--no-worker-threads', `--node-arguments=${nodeArguments.join(' ')}`];
+  const run = spawnSync(process.execPath, [ava, '--fail-fast', ...extra, ...SCRIPTED_TEST_FILES], {
+    stdio,
+    env,
+    encoding: 'utf8',
+  });
+  return { passed: run.status === 0, output: `${run.stdout ?? ''}${run.stderr ?? ''}` };
+}

@@ -1,0 +1,191 @@
+/**
+ * The full mutation run in shards: `npm run mutate` over every file takes
+ * many hours, longer than a working session on a shared machine. A shard
+ * is one `stryker run` over a slice of the mutants (whole files, or a range
+ * of lines of a big file cut where no mutant spans the cut), with its
+ * report kept under reports/mutation/shards/. `merge` adds the shards' reports up
+ * once every shard has run on the current sources, and refuses a shard
+ * whose files have changed since (their reports hold the source they
+ * mutated).
+ *
+ *   node --import tsx test/mutation/shards.ts plan N
+ *   node --import tsx test/mutation/shards.ts run K/N [-- stryker options]
+ *   node --import tsx test/mutation/shards.ts merge N
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { linesOf, mutantsOf, pattern, planShards, type Slice } from './shard-plan.ts';
+
+const CONFIG_FILE = 'stryker.config.json';
+const SHARD_DIR = 'reports/mutation/shards';
+const EXIT_USAGE = 64;
+const EXIT_INCOMPLETE = 3;
+
+interface Config {
+  readonly mutate: readonly string[];
+  readonly jsonReporter: { readonly fileName: string };
+}
+
+function config(): Config {
+  return JSON.parse(readFileSync(CONFIG_FILE, 'utf8')) as Config;
+}
+
+/** The files the configuration's `mutate` globs (`dir/**\/*.ts`) name, sorted. */
+function mutatedFiles(globs: readonly string[]): string[] {
+  const files = globs.flatMap((glob) => {
+    const match = /^(.*)\/\*\*\/\*(\.\w+)$/.exec(glob);
+    if (match === null)
+      throw new Error(`${CONFIG_FILE}: mutate pattern ${glob} is not dir/**/*.ext`);
+    const [, dir = '', extension = ''] = match;
+    return (readdirSync(dir, { recursive: true }) as string[])
+      .filter((name) => name.endsWith(extension))
+      .map((name) => `${dir}/${name}`);
+  });
+  return files.sort();
+}
+
+function shardReport(index: number, count: number): string {
+  return join(SHARD_DIR, `${index}-of-${count}.json`);
+}
+
+/** `K/N` with 1 ≤ K ≤ N, or a usage error. */
+function parseShard(text: string | undefined): { index: number; count: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(text ?? '');
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (match === null || index < 1 || index > count)
+    usage(`want a shard as K/N (1 ≤ K ≤ N), got ${text ?? 'nothing'}`);
+  return { index, count };
+}
+
+function parseCount(text: string | undefined): number {
+  const count = Number(text);
+  if (!Number.isInteger(count) || count < 1)
+    usage(`want a number of shards, got ${text ?? 'nothing'}`);
+  return count;
+}
+
+function usage(problem: string): never {
+  console.error(`${problem}\nusage: shards.ts plan N | run K/N [-- stryker options] | merge N`);
+  process.exit(EXIT_USAGE);
+}
+
+async function plan(count: number): Promise<Slice[][]> {
+  const files = mutatedFiles(config().mutate);
+  return planShards(await mutantsOf(files), count, linesOf);
+}
+
+function describe(shards: readonly Slice[][]): string {
+  return shards
+    .map(
+      (shard, at) =>
+        `shard ${at + 1}/${shards.length}: ${shard.reduce((sum, slice) => sum + slice.mutants, 0)} mutants: ${shard.map(pattern).join(' ')}`,
+    )
+    .join('\n');
+}
+
+interface ReportMutant {
+  readonly id: string;
+  readonly mutatorName: string;
+  readonly replacement?: string;
+  readonly status: string;
+  readonly location: { readonly start: { readonly line: number; readonly column: number } };
+}
+interface Report {
+  readonly files: Record<
+    string,
+    { readonly source: string; readonly mutants: readonly ReportMutant[] }
+  >;
+}
+
+/** Statuses Stryker counts as caught, and as reached but not caught; the rest (no coverage, errors) apart. */
+const DETECTED = new Set(['Killed', 'Timeout']);
+const UNDETECTED = new Set(['Survived', 'NoCoverage']);
+
+function merge(count: number): number {
+  const missing: number[] = [];
+  const stale = new Set<string>();
+  const totals = new Map<string, Map<string, number>>();
+  for (let index = 1; index <= count; index++) {
+    const path = shardReport(index, count);
+    if (!existsSync(path)) {
+      missing.push(index);
+      continue;
+    }
+    const report = JSON.parse(readFileSync(path, 'utf8')) as Report;
+    for (const [file, result] of Object.entries(report.files)) {
+      if (!existsSync(file) || readFileSync(file, 'utf8') !== result.source)
+        stale.add(`${file} (shard ${index})`);
+      const statuses = totals.get(file) ?? new Map<string, number>();
+      for (const mutant of result.mutants)
+        statuses.set(mutant.status, (statuses.get(mutant.status) ?? 0) + 1);
+      totals.set(file, statuses);
+    }
+  }
+  const rows = [...totals].sort(([a], [b]) => (a < b ? -1 : 1));
+  const all = new Map<string, number>();
+  console.log(
+    '| file | mutants | killed | timeout | survived | no coverage | errors | score | score of covered |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const line = (name: string, statuses: Map<string, number>) => {
+    const of = (status: string) => statuses.get(status) ?? 0;
+    const sum = (set: Set<string>) => [...set].reduce((total, status) => total + of(status), 0);
+    const detected = sum(DETECTED);
+    const valid = detected + sum(UNDETECTED);
+    const covered = valid - of('NoCoverage');
+    const total = [...statuses.values()].reduce((a, b) => a + b, 0);
+    const percent = (part: number, whole: number) =>
+      whole === 0 ? 'n/a' : `${((100 * part) / whole).toFixed(1)}%`;
+    console.log(
+      `| ${name} | ${total} | ${of('Killed')} | ${of('Timeout')} | ${of('Survived')} | ${of('NoCoverage')} | ${of('RuntimeError') + of('CompileError')} | ${percent(detected, valid)} | ${percent(detected, covered)} |`,
+    );
+  };
+  for (const [file, statuses] of rows) {
+    line(file, statuses);
+    for (const [status, n] of statuses) all.set(status, (all.get(status) ?? 0) + n);
+  }
+  line('**all files**', all);
+  if (missing.length > 0)
+    console.error(
+      `not run yet: shard${missing.length > 1 ? 's' : ''} ${missing.map((k) => `${k}/${count}`).join(', ')}`,
+    );
+  if (stale.size > 0)
+    console.error(`sources changed since their shard ran (run it again): ${[...stale].join(', ')}`);
+  return missing.length > 0 || stale.size > 0 ? EXIT_INCOMPLETE : 0;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, argument, ...rest] = argv;
+  switch (command) {
+    case 'plan':
+      console.log(describe(await plan(parseCount(argument))));
+      return 0;
+    case 'run': {
+      const { index, count } = parseShard(argument);
+      const shards = await plan(count);
+      const shard = shards[index - 1];
+      if (shard === undefined) usage(`the mutants make only ${shards.length} shards`);
+      console.log(describe(shards).split('\n')[index - 1]);
+      const extra = rest[0] === '--' ? rest.slice(1) : rest;
+      const stryker = join('node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js');
+      const run = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', stryker, 'run', '--mutate', shard.map(pattern).join(','), ...extra],
+        { stdio: 'inherit' },
+      );
+      if (run.status !== 0) return run.status ?? 1;
+      mkdirSync(SHARD_DIR, { recursive: true });
+      copyFileSync(config().jsonReporter.fileName, shardReport(index, count));
+      console.log(`shard ${index}/${count}: report kept as ${shardReport(index, count)}`);
+      return 0;
+    }
+    case 'merge':
+      return merge(parseCount(argument));
+    default:
+      return usage(`unknown command ${command ?? '(none)'}`);
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
