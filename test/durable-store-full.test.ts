@@ -97,3 +97,43 @@ for (const model of ['state', 'replay'] as const satisfies readonly CheckpointMo
     t.deepEqual(pair.ask(1, 'c', refusedSync, { op: 'open', account: refusedAccount }), refusal);
   });
 }
+
+test('a store that cannot take its snapshot stops the board before any answer of what it could not keep leaves, refusals included', (t) => {
+  // Campaign seed 563 (state model, retained): a refusal is a transaction, and its reply left
+  // although the group commit that held its entry failed; the board came back without it.
+  const pair = new CorePair([ledgerV1('state'), ledgerV1('state')], { heartbeatIntervalMs: 20 }, [
+    new RetentiveMemory(TINY_STORE),
+    new RetentiveMemory(TINY_STORE),
+  ]);
+  pair.runUntil(() => pair.whole);
+  pair.powerOff(1);
+  pair.runUntil(() => pair.cores[0]?.role === 'primary-alone');
+  let syncId = 0;
+  let full = false;
+  for (let n = 1; n <= OPENS_MAX && !full; n++) {
+    full = !pair.ask(0, 'c', ++syncId, { op: 'open', account: `acct-${n}` }).ok;
+  }
+  t.true(full, `the store was full within ${OPENS_MAX} opens`);
+  // A few clients, each refused again and again: the refusals the reply cache keeps grow it past
+  // what an area holds, and the group commit that fails holds refusals only.
+  const clients = 10;
+  for (let client = 1; client <= clients; client++) pair.ask(0, `k${client}`, 0, null);
+  for (let request = 1; request <= 20 && pair.cores[0] != null; request++) {
+    for (let client = 1; client <= clients && pair.cores[0] != null; client++) {
+      pair.request(0, `k${client}`, request, { op: 'open', account: `more-${client}-${request}` });
+      pair.run(5);
+    }
+  }
+  t.true(pair.eventsOf('store-refused').length > 0, 'the store refused a snapshot');
+  const answered = Math.max(...pair.replies.map((reply) => reply.txn ?? 0));
+  // What the store holds, as the board tells it when it recovers alone (its partner is off).
+  const seen = pair.events.length;
+  pair.boot(0);
+  pair.runUntil(() => pair.events.slice(seen).some(({ event }) => event.kind === 'recovered'));
+  const recovered = pair.events.slice(seen).find(({ event }) => event.kind === 'recovered')?.event;
+  if (recovered?.kind !== 'recovered') return t.fail('no recovery');
+  t.true(
+    recovered.txn >= answered,
+    `the store held txn ${recovered.txn}, clients were answered up to txn ${answered}`,
+  );
+});

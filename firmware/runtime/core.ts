@@ -1320,7 +1320,20 @@ export class PairCore {
         this.#role = { ...role, transfer, received };
         return;
       }
-      this.#state = stateFrom(this.app, received.stateVersion, received.state);
+      const state = stateFrom(this.app, received.stateVersion, received.state);
+      // Another version's state, converted, was judged by no room: this version must be able to keep it.
+      const room = this.#room;
+      const overflow =
+        room !== null && received.stateVersion !== this.app.stateVersion
+          ? room.admits(state, cacheBytesOf(received.cache.entries()))
+          : null;
+      if (overflow !== null) {
+        this.#joinAllowedAtMs = this.#now + this.config.joinRetryAfterMs;
+        const { snapshotBytes: bytes, snapshotBytesMax: max } = overflow;
+        this.#dropState({ code: 'no-room-converted', bytes, max });
+        return;
+      }
+      this.#state = state;
       this.#txn = received.txn;
       this.#term = received.term;
       this.#cache = received.cache;
@@ -1980,9 +1993,9 @@ export class PairCore {
 
   #onStoreFull(full: Reason): void {
     const unlogged = new Set(this.#unlogged.map((e) => e.txn));
-    // Replies of what the store could not take must not leave.
+    // Replies of what the store could not take must not leave: refusals recorded as transactions neither.
     this.#outputs = this.#outputs.filter(
-      (o) => !(o.kind === 'reply' && o.reply.ok && unlogged.has(o.reply.txn)),
+      (o) => !(o.kind === 'reply' && o.reply.txn !== undefined && unlogged.has(o.reply.txn)),
     );
     this.#unlogged = [];
     this.#storeRefused = true;

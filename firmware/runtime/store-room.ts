@@ -142,6 +142,20 @@ export class StoreRoom {
     return { kind: 'applied', state: after };
   }
 
+  /**
+   * Whether a state the primary did not judge (another version's, converted)
+   * fits the room with `cacheBytes` of reply cache: null when it does, else
+   * what it would take. Measures it, and from then on knows its size.
+   */
+  admits(state: AppState, cacheBytes: number): StoreFull | null {
+    const stateBytes = measure(state);
+    const snapshotBytes = stateBytes + SNAPSHOT_FIELDS_BYTES + cacheBytes;
+    if (snapshotBytes > this.snapshotBytesMax)
+      return { snapshotBytes, snapshotBytesMax: this.snapshotBytesMax };
+    this.#measured(stateBytes, SNAPSHOT_FIELDS_BYTES + cacheBytes);
+    return null;
+  }
+
   /** Whether the bound leaves `bytes` of room; and once it leaves room for what was refused, the store is not full. */
   #fits(bytes: number): boolean {
     if (this.#snapshotBytes + this.#refusedBytes <= this.snapshotBytesMax) this.#refusedBytes = 0;

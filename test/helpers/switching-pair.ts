@@ -5,6 +5,7 @@
  * `runUntil`.
  */
 import type { AnyApp } from '../../firmware/app.ts';
+import type { DurableRegion } from '../../firmware/hal.ts';
 import type { PairConfig } from '../../firmware/runtime/config.ts';
 import { BootRom } from './boot-rom.ts';
 import { CorePair } from './core-pair.ts';
@@ -23,8 +24,9 @@ export function switchingPair(
   from: AnyApp,
   to: AnyApp,
   config: Partial<PairConfig> = {},
+  stores: readonly [DurableRegion | null, DurableRegion | null] = [null, null],
 ): SwitchingPair {
-  const pair = new CorePair([from, from], config);
+  const pair = new CorePair([from, from], config, stores);
   for (const board of [0, 1] as const) pair.boot(board, { otherVersion: to.version });
   pair.runUntil(() => pair.whole, 60_000);
   const rom = new BootRom(pair, from, to);
