@@ -106,6 +106,7 @@ test('checks that hold under any number of faults are violations whatever overla
     'backup-state-differs',
     'false-takeover-one-path',
     'too-old',
+    'store-outgrown',
   ]) {
     t.false(w.classify(kind, 1200).multiFault, kind);
   }

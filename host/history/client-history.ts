@@ -63,7 +63,9 @@ export interface Violation {
     /** At a switch or fallback, the state taken up and back down by the app's converters came back different. */
     | 'converter-loses-data'
     /** A client was told its session expired though the reply cache never had to make room for another. */
-    | 'session-forgotten';
+    | 'session-forgotten'
+    /** A board's state outgrew its durable store (a snapshot compaction cannot write): the room the primary judges requests by should keep it short of that. */
+    | 'store-outgrown';
   readonly detail: string;
   /** When the acknowledgement it is about was given, where it is about one (see host/simulator/fault-windows.ts). */
   readonly sinceMs?: number;

@@ -63,6 +63,7 @@ const ALWAYS_VIOLATIONS: ReadonlySet<string> = new Set([
   'backup-state-differs',
   'false-takeover-one-path',
   'too-old',
+  'store-outgrown',
 ]);
 
 export interface Classified {

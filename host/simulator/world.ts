@@ -1074,6 +1074,15 @@ class World {
         if (event.cause === 'new-primary-lost')
           this.copies.taken(index, 'switch', 'the new version it handed its roles to was lost');
         return;
+      case 'store-refused':
+        // The room the primary judges requests by (store-room.ts) exists so that this never happens.
+        if (event.code === 'full')
+          this.history.violation(
+            this.queue.now,
+            'store-outgrown',
+            `P${index + 1} stopped: ${reasonText(event.why)}`,
+          );
+        return;
       case 'switch':
         // f: the old version's whole state went to the new one; its converters must carry it both ways.
         if (event.step === 'f' && event.ok)
