@@ -4,7 +4,7 @@
  * every check passed; `npm run mutate` runs the same tests through its own
  * runner (corpus-runner.ts).
  *
- *   node --import tsx test/mutation/corpus.ts [--schedules classic/memory,wide/memory,wide/retained]
+ *   node --import tsx test/mutation/corpus.ts [--schedules classic,wide,retained,store-fills]
  */
 import {
   missingEvents,
@@ -13,7 +13,6 @@ import {
   SCHEDULES,
   type Schedule,
   type SeedCounts,
-  scheduleName,
   seedTests,
 } from './corpus-tests.ts';
 
@@ -28,10 +27,10 @@ function schedulesOf(argv: readonly string[]): readonly Schedule[] {
   const at = argv.indexOf('--schedules');
   if (at === -1) return SCHEDULES;
   const names = (argv[at + 1] ?? '').split(',');
-  const chosen = SCHEDULES.filter((s) => names.includes(scheduleName(s)));
+  const chosen = SCHEDULES.filter((s) => names.includes(s.name));
   if (chosen.length !== names.length) {
     console.error(
-      `--schedules wants a comma-separated list of ${SCHEDULES.map(scheduleName).join(', ')}; got ${argv[at + 1] ?? 'nothing'}`,
+      `--schedules wants a comma-separated list of ${SCHEDULES.map((s) => s.name).join(', ')}; got ${argv[at + 1] ?? 'nothing'}`,
     );
     process.exit(EXIT_USAGE);
   }
@@ -50,7 +49,7 @@ function runSeeds(schedules: readonly Schedule[]): number {
   }
   const total = (kind: keyof SeedCounts) => counts.reduce((sum, count) => sum + count[kind], 0);
   console.log(
-    `${schedules.map((s) => `${s.seeds} ${scheduleName(s)} seeds`).join(' and ')} x 2 models: ${total('takeovers')} takeovers, ` +
+    `${schedules.map((s) => `${s.seeds} ${s.name} seeds`).join(' and ')} x 2 models: ${total('takeovers')} takeovers, ` +
       `${total('switches')} switches, ${total('fallbacks')} fallbacks, ${total('acknowledged')} acknowledged`,
   );
   // A pair that never fails over or upgrades passes every safety check vacuously.
