@@ -85,12 +85,16 @@ function describe(shards: readonly Slice[][]): string {
     .join('\n');
 }
 
+interface Position {
+  readonly line: number;
+  readonly column: number;
+}
 interface ReportMutant {
   readonly id: string;
   readonly mutatorName: string;
   readonly replacement?: string;
   readonly status: string;
-  readonly location: { readonly start: { readonly line: number; readonly column: number } };
+  readonly location: { readonly start: Position; readonly end: Position };
 }
 interface Report {
   readonly files: Record<
@@ -106,6 +110,9 @@ const UNDETECTED = new Set(['Survived', 'NoCoverage']);
 function merge(count: number): number {
   const missing: number[] = [];
   const stale = new Set<string>();
+  /** Each mutant's place, to catch one counted by two shards (a plan that changed between shards). */
+  const seen = new Set<string>();
+  let twice = 0;
   const totals = new Map<string, Map<string, number>>();
   for (let index = 1; index <= count; index++) {
     const path = shardReport(index, count);
@@ -118,8 +125,13 @@ function merge(count: number): number {
       if (!existsSync(file) || readFileSync(file, 'utf8') !== result.source)
         stale.add(`${file} (shard ${index})`);
       const statuses = totals.get(file) ?? new Map<string, number>();
-      for (const mutant of result.mutants)
+      for (const mutant of result.mutants) {
+        const { start, end } = mutant.location;
+        const place = `${file}:${start.line}:${start.column}-${end.line}:${end.column}:${mutant.mutatorName}:${mutant.replacement ?? ''}`;
+        if (seen.has(place)) twice++;
+        seen.add(place);
         statuses.set(mutant.status, (statuses.get(mutant.status) ?? 0) + 1);
+      }
       totals.set(file, statuses);
     }
   }
@@ -153,7 +165,9 @@ function merge(count: number): number {
     );
   if (stale.size > 0)
     console.error(`sources changed since their shard ran (run it again): ${[...stale].join(', ')}`);
-  return missing.length > 0 || stale.size > 0 ? EXIT_INCOMPLETE : 0;
+  if (twice > 0)
+    console.error(`${twice} mutants are in two shards' reports: run the shards of one plan`);
+  return missing.length > 0 || stale.size > 0 || twice > 0 ? EXIT_INCOMPLETE : 0;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
