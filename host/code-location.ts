@@ -57,12 +57,13 @@ export function nodeArgsFor(entry: EntryPoint): string[] {
  */
 export function workerScriptFor(entry: EntryPoint): { script: string | URL; eval: boolean } {
   if (DIST_DIR !== null) return { script: pathToFileURL(builtFile(DIST_DIR, entry)), eval: false };
+  return { script: tsxWorkerScript(pathToFileURL(sourceFile(entry)).href), eval: true };
+}
+
+/** A worker thread's script (to eval) that registers tsx in the thread, then imports the TypeScript module at `url`. */
+export function tsxWorkerScript(url: string): string {
   const tsx = import.meta.resolve('tsx/esm/api');
-  const source = pathToFileURL(sourceFile(entry)).href;
-  return {
-    script: `(async () => { (await import(${JSON.stringify(tsx)})).register(); await import(${JSON.stringify(source)}); })().catch((error) => { process.nextTick(() => { throw error; }); });`,
-    eval: true,
-  };
+  return `(async () => { (await import(${JSON.stringify(tsx)})).register(); await import(${JSON.stringify(url)}); })().catch((error) => { process.nextTick(() => { throw error; }); });`;
 }
 
 let typeScriptLoader: Promise<void> | null = null;

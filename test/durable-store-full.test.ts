@@ -11,18 +11,10 @@ import test from 'ava';
 import { RetentiveMemory } from '../boards/retentive-memory.ts';
 import type { CheckpointModel } from '../firmware/app.ts';
 import { ledgerV1 } from '../firmware/apps/ledger/index.ts';
-import type { StoreGeometry } from '../firmware/hal.ts';
 import { reasonText } from '../firmware/reasons.ts';
 import type { ClientReply } from '../firmware/runtime/messages.ts';
 import { CorePair } from './helpers/core-pair.ts';
-
-/** 4 blocks of 2 KiB: two 4 KiB areas, so a snapshot gets about 1 KiB. */
-const TINY_STORE: StoreGeometry = {
-  eraseBlockBytes: 2048,
-  writeBytes: 16,
-  blockCount: 4,
-  enduranceCycles: 100_000,
-};
+import { TINY_STORE } from './helpers/tiny-store.ts';
 
 /** Most accounts the test opens before it expects the store to be full. */
 const OPENS_MAX = 200;

@@ -14,17 +14,10 @@
 import test from 'ava';
 import { RetentiveMemory } from '../boards/retentive-memory.ts';
 import { ledgerV1, ledgerV2 } from '../firmware/apps/ledger/index.ts';
-import type { StoreGeometry } from '../firmware/hal.ts';
 import { reasonText } from '../firmware/reasons.ts';
 import { switchingPair } from './helpers/switching-pair.ts';
+import { TINY_STORE } from './helpers/tiny-store.ts';
 
-/** 4 blocks of 2 KiB: two 4 KiB areas, so a snapshot gets about 1 KiB. */
-const TINY_STORE: StoreGeometry = {
-  eraseBlockBytes: 2048,
-  writeBytes: 16,
-  blockCount: 4,
-  enduranceCycles: 100_000,
-};
 const OPENS_MAX = 200;
 const LIMIT_MS = 60_000;
 

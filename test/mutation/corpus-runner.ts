@@ -32,6 +32,7 @@ import {
   type TestRunnerCapabilities,
   TestStatus,
 } from '@stryker-mutator/api/test-runner';
+import { tsxWorkerScript } from '../../host/code-location.ts';
 import type * as CorpusTests from './corpus-tests.ts';
 import { strykerNamespace } from './stryker-namespace.ts';
 
@@ -172,10 +173,8 @@ class CorpusTestRunner implements TestRunner {
 
   /** Runs the seeds in a new worker thread (corpus-worker.ts), the sandbox's, through tsx. */
   #runSeeds(request: SeedRunRequest): Promise<SeedRunAnswer> {
-    const tsx = import.meta.resolve('tsx/esm/api');
     const entry = pathToFileURL(join(process.cwd(), 'test/mutation/corpus-worker.ts')).href;
-    const script = `(async () => { (await import(${JSON.stringify(tsx)})).register(); await import(${JSON.stringify(entry)}); })().catch((error) => { process.nextTick(() => { throw error; }); });`;
-    const worker = new Worker(script, { eval: true, workerData: request });
+    const worker = new Worker(tsxWorkerScript(entry), { eval: true, workerData: request });
     return new Promise<SeedRunAnswer>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
