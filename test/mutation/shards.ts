@@ -11,20 +11,54 @@
  *   node --import tsx test/mutation/shards.ts plan N
  *   node --import tsx test/mutation/shards.ts run K/N [-- stryker options]
  *   node --import tsx test/mutation/shards.ts merge N
+ *
+ * Or a uniform random sample of the whole run's mutants (sample-plan.ts),
+ * its score and that score's 95% interval, its report under
+ * reports/mutation/samples/:
+ *
+ *   node --import tsx test/mutation/shards.ts sample SIZE [--seed S] [-- stryker options]
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomInt } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  drawSample,
+  mutantPlace,
+  OUTSIDE_SAMPLE,
+  SAMPLE_FILE_VARIABLE,
+  wilsonInterval,
+} from './sample-plan.ts';
 import { linesOf, mutantsOf, pattern, planShards, type Slice } from './shard-plan.ts';
 
 const CONFIG_FILE = 'stryker.config.json';
 const SHARD_DIR = 'reports/mutation/shards';
+const SAMPLE_DIR = 'reports/mutation/samples';
+const SAMPLE_PLUGINS = ['./test/mutation/corpus-runner.ts', './test/mutation/sample-checker.ts'];
 const EXIT_USAGE = 64;
 const EXIT_INCOMPLETE = 3;
 
 interface Config {
   readonly mutate: readonly string[];
   readonly jsonReporter: { readonly fileName: string };
+}
+
+const STRYKER = join('node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js');
+
+/** `stryker run` with these arguments (and `env` added to ours); its exit status. */
+function runStryker(args: readonly string[], env: Record<string, string> = {}): number {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', STRYKER, 'run', ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
+  return run.status ?? 1;
 }
 
 function config(): Config {
@@ -59,15 +93,24 @@ function parseShard(text: string | undefined): { index: number; count: number } 
   return { index, count };
 }
 
-function parseCount(text: string | undefined): number {
+function parseCount(text: string | undefined, what = 'shards'): number {
   const count = Number(text);
   if (!Number.isInteger(count) || count < 1)
-    usage(`want a number of shards, got ${text ?? 'nothing'}`);
+    usage(`want a number of ${what}, got ${text ?? 'nothing'}`);
   return count;
 }
 
+function parseSeed(text: string | undefined): number {
+  const seed = Number(text);
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32)
+    usage(`want a seed from 0 to 2^32 - 1, got ${text ?? 'nothing'}`);
+  return seed;
+}
+
 function usage(problem: string): never {
-  console.error(`${problem}\nusage: shards.ts plan N | run K/N [-- stryker options] | merge N`);
+  console.error(
+    `${problem}\nusage: shards.ts plan N | run K/N [-- stryker options] | merge N | sample SIZE [--seed S] [-- stryker options]`,
+  );
   process.exit(EXIT_USAGE);
 }
 
@@ -94,6 +137,7 @@ interface ReportMutant {
   readonly mutatorName: string;
   readonly replacement?: string;
   readonly status: string;
+  readonly statusReason?: string;
   readonly location: { readonly start: Position; readonly end: Position };
 }
 interface Report {
@@ -101,6 +145,18 @@ interface Report {
     string,
     { readonly source: string; readonly mutants: readonly ReportMutant[] }
   >;
+}
+
+/** A report's mutant's place (the report counts lines and columns from 1). */
+function reportPlace(file: string, mutant: ReportMutant): string {
+  const from0 = ({ line, column }: Position) => ({ line: line - 1, column: column - 1 });
+  const { start, end } = mutant.location;
+  return mutantPlace(
+    file,
+    { start: from0(start), end: from0(end) },
+    mutant.mutatorName,
+    mutant.replacement,
+  );
 }
 
 /** Statuses Stryker counts as caught, and as reached but not caught; the rest (no coverage, errors) apart. */
@@ -126,8 +182,7 @@ function merge(count: number): number {
         stale.add(`${file} (shard ${index})`);
       const statuses = totals.get(file) ?? new Map<string, number>();
       for (const mutant of result.mutants) {
-        const { start, end } = mutant.location;
-        const place = `${file}:${start.line}:${start.column}-${end.line}:${end.column}:${mutant.mutatorName}:${mutant.replacement ?? ''}`;
+        const place = reportPlace(file, mutant);
         if (seen.has(place)) twice++;
         seen.add(place);
         statuses.set(mutant.status, (statuses.get(mutant.status) ?? 0) + 1);
@@ -170,6 +225,89 @@ function merge(count: number): number {
   return missing.length > 0 || stale.size > 0 || twice > 0 ? EXIT_INCOMPLETE : 0;
 }
 
+/**
+ * Runs Stryker on a sample of `size` of the mutants the full run makes,
+ * drawn with `seed`, and prints the sample's score with its 95% interval
+ * and the mutants that survived.
+ */
+async function sample(size: number, seed: number, extra: readonly string[]): Promise<number> {
+  const mutants = await mutantsOf(mutatedFiles(config().mutate));
+  const places = drawSample(
+    mutants.map((m) => mutantPlace(m.fileName, m.location, m.mutatorName, m.replacement)),
+    size,
+    seed,
+  );
+  const name = `${places.length}-seed-${seed}`;
+  mkdirSync(SAMPLE_DIR, { recursive: true });
+  const placesFile = resolve(SAMPLE_DIR, `${name}.places.json`);
+  writeFileSync(placesFile, JSON.stringify({ root: process.cwd(), places }));
+  const files = [...new Set(mutants.map((m) => m.fileName))].filter((file) =>
+    places.some((place) => place.startsWith(`${file}:`)),
+  );
+  console.log(
+    `a sample of ${places.length} of the ${mutants.length} mutants, seed ${seed} (again: shards.ts sample ${size} --seed ${seed}), in ${files.length} files`,
+  );
+  const status = runStryker(
+    [
+      '--mutate',
+      files.join(','),
+      '--checkers',
+      'tandem-sample',
+      '--plugins',
+      SAMPLE_PLUGINS.join(','),
+      ...extra,
+    ],
+    { [SAMPLE_FILE_VARIABLE]: placesFile },
+  );
+  if (status !== 0) return status;
+  const kept = join(SAMPLE_DIR, `${name}.json`);
+  copyFileSync(config().jsonReporter.fileName, kept);
+  return sampleScore(JSON.parse(readFileSync(kept, 'utf8')) as Report, new Set(places), kept);
+}
+
+function sampleScore(report: Report, places: ReadonlySet<string>, kept: string): number {
+  const statuses = new Map<string, number>();
+  const survivors: string[] = [];
+  let tested = 0;
+  for (const [file, result] of Object.entries(report.files)) {
+    for (const mutant of result.mutants) {
+      if (!places.has(reportPlace(file, mutant))) continue;
+      tested++;
+      statuses.set(mutant.status, (statuses.get(mutant.status) ?? 0) + 1);
+      if (UNDETECTED.has(mutant.status))
+        survivors.push(
+          `${file}:${mutant.location.start.line} ${mutant.mutatorName} ${mutant.status}: ${mutant.replacement ?? ''}`.replace(
+            /\s+/g,
+            ' ',
+          ),
+        );
+    }
+  }
+  const of = (status: string) => statuses.get(status) ?? 0;
+  const detected = of('Killed') + of('Timeout');
+  const valid = detected + of('Survived') + of('NoCoverage');
+  const { low, high } = wilsonInterval(detected, valid);
+  const percent = (x: number) => `${(100 * x).toFixed(1)}%`;
+  console.log(`\nsample report: ${kept}`);
+  console.log(
+    `sample of ${tested}: ${of('Killed')} killed, ${of('Timeout')} timed out, ${of('Survived')} survived, ${of('NoCoverage')} not covered, ${tested - valid} errors`,
+  );
+  console.log(
+    `score ${percent(valid === 0 ? 0 : detected / valid)} of ${valid}; the whole run's score lies in ${percent(low)} to ${percent(high)} (95%)`,
+  );
+  for (const line of survivors.sort()) console.log(`  survived: ${line}`);
+  const outside = Object.values(report.files)
+    .flatMap((result) => result.mutants)
+    .filter((m) => m.statusReason === OUTSIDE_SAMPLE).length;
+  if (tested !== places.size) {
+    console.error(
+      `the report holds ${tested} of the ${places.size} sampled mutants (and ${outside} outside the sample): the sources changed while it ran?`,
+    );
+    return EXIT_INCOMPLETE;
+  }
+  return 0;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const [command, argument, ...rest] = argv;
   switch (command) {
@@ -183,13 +321,8 @@ async function main(argv: readonly string[]): Promise<number> {
       if (shard === undefined) usage(`the mutants make only ${shards.length} shards`);
       console.log(describe(shards).split('\n')[index - 1]);
       const extra = rest[0] === '--' ? rest.slice(1) : rest;
-      const stryker = join('node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js');
-      const run = spawnSync(
-        process.execPath,
-        ['--import', 'tsx', stryker, 'run', '--mutate', shard.map(pattern).join(','), ...extra],
-        { stdio: 'inherit' },
-      );
-      if (run.status !== 0) return run.status ?? 1;
+      const status = runStryker(['--mutate', shard.map(pattern).join(','), ...extra]);
+      if (status !== 0) return status;
       mkdirSync(SHARD_DIR, { recursive: true });
       copyFileSync(config().jsonReporter.fileName, shardReport(index, count));
       console.log(`shard ${index}/${count}: report kept as ${shardReport(index, count)}`);
@@ -197,6 +330,13 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     case 'merge':
       return merge(parseCount(argument));
+    case 'sample': {
+      const size = parseCount(argument, 'mutants');
+      const seedAt = rest.indexOf('--seed');
+      const seed = seedAt >= 0 ? parseSeed(rest[seedAt + 1]) : randomInt(1, 2 ** 31);
+      const dashes = rest.indexOf('--');
+      return sample(size, seed, dashes >= 0 ? rest.slice(dashes + 1) : []);
+    }
     default:
       return usage(`unknown command ${command ?? '(none)'}`);
   }
