@@ -11,10 +11,12 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { CheckpointModel, Durability } from '../../firmware/app.ts';
 import { reproduceLine } from '../../host/cli/reproduce-command.ts';
+import type { SimulationModule } from '../../host/simulator/app-module.ts';
 import { worldOptionsFor } from '../../host/simulator/campaign.ts';
 import type { FaultModel } from '../../host/simulator/fault-model.ts';
 import { ledgerSimulation } from '../../host/simulator/ledger-simulation.ts';
 import { runSeed } from '../../host/simulator/world.ts';
+import stampApp from '../fixtures/plain-app/stamp-app.ts';
 
 export interface Schedule {
   /** How test ids and `--schedules` name it. */
@@ -25,6 +27,8 @@ export interface Schedule {
   readonly firstSeed?: number;
   readonly seeds: number;
   readonly runMs: number;
+  /** The app the seeds run, and its module's path for `--app` (the ledger unless given). */
+  readonly app?: { readonly path: string; readonly module: SimulationModule };
 }
 
 /** Seeds of each schedule, per checkpoint model: enough to see takeovers, switches and fallbacks in each. */
@@ -44,6 +48,16 @@ export const SCHEDULES: readonly Schedule[] = [
     firstSeed: 12,
     seeds: 1,
     runMs: 60_000,
+  },
+  // An app whose replies carry the handler's time and random draws (the ledger draws
+  // none): a backup replaying with another seed than the primary's is seen only here.
+  {
+    name: 'stamp',
+    faultModel: 'classic',
+    durability: 'memory',
+    seeds: 5,
+    runMs: 10_000,
+    app: { path: 'test/fixtures/plain-app/stamp-app.ts', module: stampApp },
   },
 ];
 
@@ -90,12 +104,13 @@ export function seedTests(schedules: readonly Schedule[] = SCHEDULES): SeedTest[
 }
 
 export function runSeedTest({ seed, mode, schedule }: SeedTest): SeedOutcome {
-  const { faultModel, durability, runMs } = schedule;
-  const which = `seed ${seed} (${mode}, ${faultModel}, ${durability})`;
-  const reproduce = reproduceLine({ seed, mode, runMs, faultModel, durability });
+  const { faultModel, durability, runMs, app } = schedule;
+  const which = `seed ${seed} (${mode}, ${faultModel}, ${durability}${app === undefined ? '' : `, ${app.path}`})`;
+  const reproduce = reproduceLine({ seed, mode, runMs, faultModel, durability, app: app?.path });
+  const module = app?.module ?? ledgerSimulation;
   let result: ReturnType<typeof runSeed>;
   try {
-    const spec = { seed, mode, module: ledgerSimulation, runMs, faultModel, durability };
+    const spec = { seed, mode, module, runMs, faultModel, durability };
     result = runSeed(worldOptionsFor(spec));
   } catch (error) {
     return { passed: false, failure: `${which} threw: ${String(error)}\n${reproduce}` };

@@ -1,0 +1,99 @@
+/**
+ * The classes of bug the simulator's checks must catch (issue 9's list), each
+ * planted by hand as a small change to the source: the code to find, which
+ * must occur exactly once, and what replaces it. planted.ts runs the
+ * mutation corpus against each and says which check caught it, if any.
+ */
+export interface PlantedBug {
+  /** How the list names it. */
+  readonly name: string;
+  readonly file: string;
+  readonly find: string;
+  readonly replace: string;
+}
+
+export const PLANTED_BUGS: readonly PlantedBug[] = [
+  {
+    name: 'a reply released before the backup acknowledged',
+    file: 'firmware/runtime/core.ts',
+    find: 'this.#stream.add(entry, entryBytes, reply);\n      return;',
+    replace: 'this.#stream.add(entry, entryBytes, null);',
+  },
+  {
+    name: 'a takeover when only one path is silent',
+    file: 'firmware/runtime/links.ts',
+    find: 'return { changes, anyUp };',
+    replace: 'return { changes, anyUp: anyUp && this.#paths.every((p) => p.up) };',
+  },
+  {
+    name: 'a reply cache not checkpointed',
+    file: 'firmware/runtime/core.ts',
+    find: 'this.#cache.save(entry.clientId, entry.syncId, savedReplyOf(entry, reply));',
+    replace: '',
+  },
+  {
+    name: 'a reply cache not sent in the big checkpoint',
+    file: 'firmware/runtime/core.ts',
+    find: 'term: this.#term,\n      cache: this.#cache.entries(),\n    };\n    const bytes = encodeRound(wholeRound(snapshot));',
+    replace:
+      'term: this.#term,\n      cache: [],\n    };\n    const bytes = encodeRound(wholeRound(snapshot));',
+  },
+  {
+    name: 'sync depth one short',
+    file: 'firmware/runtime/reply-cache.ts',
+    find: 'if (replies.length > this.syncDepth) replies.shift();',
+    replace: 'if (replies.length >= this.syncDepth) replies.shift();',
+  },
+  {
+    name: 'a takeover without fencing',
+    file: 'firmware/runtime/core.ts',
+    find: 'if (fence) this.#fence();',
+    replace: '',
+  },
+  {
+    name: 'requests served during the big checkpoint of a switch',
+    file: 'firmware/runtime/switch-procedure.ts',
+    find: "(role.step === 'big-checkpoint' || oldBackupMayServe(role))",
+    replace: 'oldBackupMayServe(role)',
+  },
+  {
+    name: 'a lost checkpoint frame never resent',
+    file: 'firmware/wire/reliable-channel.ts',
+    find: 'if ((this.#retransmitAtMs[slot] as number) <= now) {',
+    replace: 'if (false) {',
+  },
+  {
+    name: 'a corrupted frame accepted',
+    file: 'firmware/wire/frame.ts',
+    find: 'if (crc32c(buffer, payloadStart, payloadEnd) !== readUint32LittleEndian(buffer, payloadEnd)) {',
+    replace: 'if (false) {',
+  },
+  {
+    name: 'a replay with the wrong time',
+    file: 'firmware/runtime/transactions.ts',
+    find: 'handlerContext(entry.nowMs ?? 0, entry.seed ?? 0)',
+    replace: 'handlerContext(0, entry.seed ?? 0)',
+  },
+  {
+    name: 'a replay with the wrong seed',
+    file: 'firmware/runtime/transactions.ts',
+    find: 'handlerContext(entry.nowMs ?? 0, entry.seed ?? 0)',
+    replace: 'handlerContext(entry.nowMs ?? 0, 0)',
+  },
+  {
+    name: 'the term not bumped on a takeover',
+    file: 'firmware/runtime/core.ts',
+    find: 'this.#term = Math.max(this.#term, this.#partnerStatus?.term ?? 0) + 1;',
+    replace: 'this.#term = Math.max(this.#term, this.#partnerStatus?.term ?? 0);',
+  },
+];
+
+/** `source` with the bug planted; throws when its code is not found exactly once (the source moved on: update the bug). */
+export function plant(bug: PlantedBug, source: string): string {
+  const at = source.indexOf(bug.find);
+  if (at < 0 || source.indexOf(bug.find, at + 1) >= 0)
+    throw new Error(
+      `${bug.file}: the code "${bug.name}" changes is not there exactly once; update planted-bugs.ts`,
+    );
+  return source.slice(0, at) + bug.replace + source.slice(at + bug.find.length);
+}
