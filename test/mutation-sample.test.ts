@@ -1,7 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CheckStatus } from '@stryker-mutator/api/check';
+import type { Mutant } from '@stryker-mutator/api/core';
+import { Instrumenter } from '@stryker-mutator/instrumenter';
 import test from 'ava';
 import { SampleChecker } from './mutation/sample-checker.ts';
 import {
@@ -9,6 +11,7 @@ import {
   mutantPlace,
   OUTSIDE_SAMPLE,
   SAMPLE_FILE_VARIABLE,
+  spanPattern,
   wilsonInterval,
 } from './mutation/sample-plan.ts';
 import { mutantsOf } from './mutation/shard-plan.ts';
@@ -88,4 +91,28 @@ test('the checker refuses to run without a sample', async (t) => {
     if (previous !== undefined) process.env[SAMPLE_FILE_VARIABLE] = previous;
   });
   await t.throwsAsync(() => new SampleChecker().init(), { message: /shards\.ts sample/ });
+});
+
+test("a mutant's span pattern makes Stryker compile in that mutant", async (t) => {
+  const mutants = await mutantsOf(['firmware/wire/crc8.ts']);
+  for (const mutant of mutants) {
+    const pattern = spanPattern(mutant);
+    // As Stryker's project reader reads `file:line:column-line:column`.
+    const match = /^(.*?):(\d+):(\d+)-(\d+):(\d+)$/.exec(pattern);
+    if (match === null) return t.fail(`not a range: ${pattern}`);
+    const range = {
+      start: { line: Number(match[2]) - 1, column: Number(match[3]) },
+      end: { line: Number(match[4]) - 1, column: Number(match[5]) },
+    };
+    const silent = new Proxy({}, { get: () => () => false });
+    const { mutants: inside } = await new Instrumenter(silent as never).instrument(
+      [{ name: mutant.fileName, content: readFileSync(mutant.fileName, 'utf8'), mutate: [range] }],
+      { plugins: null, excludedMutations: [], ignorers: [] },
+    );
+    const place = (m: Mutant) => mutantPlace(m.fileName, m.location, m.mutatorName, m.replacement);
+    t.true(
+      inside.some((m) => place(m) === place(mutant)),
+      pattern,
+    );
+  }
 });

@@ -25,6 +25,15 @@ export function mutantPlace(
   return `${file}:${start.line}:${start.column}-${end.line}:${end.column}:${mutatorName}:${replacement ?? ''}`;
 }
 
+/**
+ * A Stryker `--mutate` pattern for the mutant's own span: Stryker compiles in
+ * the mutants inside it, this one and any nested in it (its ranges count
+ * lines from 1 and columns from 0, both ends included).
+ */
+export function spanPattern({ fileName, location: { start, end } }: Mutant): string {
+  return `${fileName}:${start.line + 1}:${start.column}-${end.line + 1}:${end.column}`;
+}
+
 /** `size` of the mutants' places, drawn without replacement, in a seed's order (a partial Fisher-Yates shuffle). */
 export function drawSample(places: readonly string[], size: number, seed: number): string[] {
   const pool = [...places];
