@@ -81,6 +81,12 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     replace: 'handlerContext(entry.nowMs ?? 0, 0)',
   },
   {
+    name: 'a log write that never reaches the store',
+    file: 'firmware/runtime/durable-log.ts',
+    find: '    this.#region.write(offset, record);\n',
+    replace: '',
+  },
+  {
     name: 'the term not bumped on a takeover',
     file: 'firmware/runtime/core.ts',
     find: 'this.#term = Math.max(this.#term, this.#partnerStatus?.term ?? 0) + 1;',
