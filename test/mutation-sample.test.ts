@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CheckStatus } from '@stryker-mutator/api/check';
-import type { Mutant } from '@stryker-mutator/api/core';
 import { Instrumenter } from '@stryker-mutator/instrumenter';
 import test from 'ava';
 import { SampleChecker } from './mutation/sample-checker.ts';
@@ -55,11 +54,7 @@ test('the Wilson interval holds the sample score and narrows with the sample', (
 
 test('the checker passes exactly the sampled mutants to the test runner', async (t) => {
   const mutants = await mutantsOf(FILES);
-  const places = drawSample(
-    mutants.map((m) => mutantPlace(m.fileName, m.location, m.mutatorName, m.replacement)),
-    9,
-    12345,
-  );
+  const places = drawSample(mutants.map(mutantPlace), 9, 12345);
   const dir = mkdtempSync(join(tmpdir(), 'tandem-sample-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'places.json');
@@ -109,9 +104,8 @@ test("a mutant's span pattern makes Stryker compile in that mutant", async (t) =
       [{ name: mutant.fileName, content: readFileSync(mutant.fileName, 'utf8'), mutate: [range] }],
       { plugins: null, excludedMutations: [], ignorers: [] },
     );
-    const place = (m: Mutant) => mutantPlace(m.fileName, m.location, m.mutatorName, m.replacement);
     t.true(
-      inside.some((m) => place(m) === place(mutant)),
+      inside.some((m) => mutantPlace(m) === mutantPlace(mutant)),
       pattern,
     );
   }

@@ -36,10 +36,10 @@ export class SampleChecker implements Checker {
   async check(mutants: Mutant[]): Promise<Record<string, CheckResult>> {
     const results: Record<string, CheckResult> = {};
     for (const mutant of mutants) {
-      const file = isAbsolute(mutant.fileName)
+      const fileName = isAbsolute(mutant.fileName)
         ? relative(this.#root, mutant.fileName)
         : mutant.fileName;
-      const place = mutantPlace(file, mutant.location, mutant.mutatorName, mutant.replacement);
+      const place = mutantPlace({ ...mutant, fileName });
       results[mutant.id] = this.#places.has(place)
         ? { status: CheckStatus.Passed }
         : { status: CheckStatus.CompileError, reason: OUTSIDE_SAMPLE };

@@ -15,14 +15,15 @@ export const SAMPLE_FILE_VARIABLE = 'TANDEM_MUTATION_SAMPLE';
 export const OUTSIDE_SAMPLE = 'outside the sample';
 
 /** A mutant's place: its file from the project root, its span (lines and columns from 0, as Stryker's), what it changes. */
-export function mutantPlace(
-  file: string,
-  location: Mutant['location'],
-  mutatorName: string,
-  replacement: string | undefined,
-): string {
-  const { start, end } = location;
-  return `${file}:${start.line}:${start.column}-${end.line}:${end.column}:${mutatorName}:${replacement ?? ''}`;
+export function mutantPlace({
+  fileName,
+  location: { start, end },
+  mutatorName,
+  replacement,
+}: Pick<Mutant, 'fileName' | 'location' | 'mutatorName'> & {
+  readonly replacement?: string | undefined;
+}): string {
+  return `${fileName}:${start.line}:${start.column}-${end.line}:${end.column}:${mutatorName}:${replacement ?? ''}`;
 }
 
 /**
@@ -34,14 +35,14 @@ export function spanPattern({ fileName, location: { start, end } }: Mutant): str
   return `${fileName}:${start.line + 1}:${start.column}-${end.line + 1}:${end.column}`;
 }
 
-/** `size` of the mutants' places, drawn without replacement, in a seed's order (a partial Fisher-Yates shuffle). */
-export function drawSample(places: readonly string[], size: number, seed: number): string[] {
-  const pool = [...places];
+/** `size` of `items`, drawn without replacement, in a seed's order (a partial Fisher-Yates shuffle). */
+export function drawSample<T>(items: readonly T[], size: number, seed: number): T[] {
+  const pool = [...items];
   const random = seededRandom(seed);
   const count = Math.min(size, pool.length);
   for (let at = 0; at < count; at++) {
     const pick = at + Math.floor(random() * (pool.length - at));
-    [pool[at], pool[pick]] = [pool[pick] as string, pool[at] as string];
+    [pool[at], pool[pick]] = [pool[pick] as T, pool[at] as T];
   }
   return pool.slice(0, count);
 }

@@ -152,12 +152,11 @@ interface Report {
 function reportPlace(file: string, mutant: ReportMutant): string {
   const from0 = ({ line, column }: Position) => ({ line: line - 1, column: column - 1 });
   const { start, end } = mutant.location;
-  return mutantPlace(
-    file,
-    { start: from0(start), end: from0(end) },
-    mutant.mutatorName,
-    mutant.replacement,
-  );
+  return mutantPlace({
+    ...mutant,
+    fileName: file,
+    location: { start: from0(start), end: from0(end) },
+  });
 }
 
 /** Statuses Stryker counts as caught, and as reached but not caught; the rest (no coverage, errors) apart. */
@@ -233,11 +232,8 @@ function merge(count: number): number {
  */
 async function sample(size: number, seed: number, extra: readonly string[]): Promise<number> {
   const mutants = await mutantsOf(mutatedFiles(config().mutate));
-  const places = drawSample(
-    mutants.map((m) => mutantPlace(m.fileName, m.location, m.mutatorName, m.replacement)),
-    size,
-    seed,
-  );
+  const sampled = drawSample(mutants, size, seed);
+  const places = sampled.map(mutantPlace);
   const name = `${places.length}-seed-${seed}`;
   mkdirSync(SAMPLE_DIR, { recursive: true });
   const placesFile = resolve(SAMPLE_DIR, `${name}.places.json`);
@@ -245,17 +241,14 @@ async function sample(size: number, seed: number, extra: readonly string[]): Pro
   // Only the mutants inside the sampled ones' spans are compiled in (about 1,200 for 300):
   // with all 5,600 the dry run alone took over 5 minutes. The checker keeps those nested in
   // a sampled block out of the run.
-  const chosen = new Set(places);
-  const spans = mutants
-    .filter((m) => chosen.has(mutantPlace(m.fileName, m.location, m.mutatorName, m.replacement)))
-    .map(spanPattern);
+  const spans = new Set(sampled.map(spanPattern));
   console.log(
     `a sample of ${places.length} of the ${mutants.length} mutants, seed ${seed} (again: shards.ts sample ${size} --seed ${seed})`,
   );
   const status = runStryker(
     [
       '--mutate',
-      [...new Set(spans)].join(','),
+      [...spans].join(','),
       '--checkers',
       'tandem-sample',
       '--plugins',
