@@ -2,7 +2,7 @@
  * A `store-full` refusal is a transaction that changed nothing: the client
  * was told it was not done, and the history keeps it in its place. It is
  * neither an acknowledged request nor a lost one, and a retry answered
- * otherwise is caught.
+ * otherwise is caught. The replay checks the room's judgement too (room-misjudged).
  */
 import test from 'ava';
 import { ledgerV1 } from '../firmware/apps/ledger/index.ts';
@@ -59,4 +59,59 @@ test('a retry of a refused request that comes back done is caught', (t) => {
     { reply: 'ok', txn: 2, syncId: 1 },
   );
   t.is(h.violations[0]?.kind, 'retry-reply-differs');
+});
+
+/** y's request refused store-full as txn 2, with the context the primary gave it and the sizes it claimed. */
+function refused(body: unknown, bytes: number): History {
+  const { h } = history();
+  h.executed({ kind: 'executed', txn: 2, clientId: 'y', syncId: 1, nowMs: 0, seed: 0 });
+  h.refuse(
+    0,
+    { clientId: 'y', syncId: 1, body },
+    { ...refusal, why: { code: 'no-room', bytes, max: 800 } },
+  );
+  return h;
+}
+
+test('a refusal of a request that grows the state, claiming a snapshot larger than the state, passes', (t) => {
+  const { finalState } = history();
+  const h = refused(open('y'), 900);
+  h.checkSequential(0, finalState, app.version, 3);
+  t.deepEqual(h.violations, []);
+});
+
+test('a refusal of a request that does not grow the state is caught', (t) => {
+  const { finalState } = history();
+  const h = refused({ op: 'balance', account: 'x' }, 900);
+  h.checkSequential(0, finalState, app.version, 3);
+  t.is(h.violations[0]?.kind, 'room-misjudged');
+  t.regex(h.violations[0]?.detail ?? '', /does not grow the state/);
+});
+
+test('a refusal claiming a snapshot smaller than the state alone is caught', (t) => {
+  const { finalState } = history();
+  const h = refused(open('y'), 1);
+  h.checkSequential(0, finalState, app.version, 3);
+  t.is(h.violations[0]?.kind, 'room-misjudged');
+  t.regex(h.violations[0]?.detail ?? '', /less than the \d+ the state alone would take/);
+});
+
+test('a state larger than the room at a refusal, or at the end, is caught', (t) => {
+  const { h, finalState } = history();
+  h.executed({ kind: 'executed', txn: 2, clientId: 'y', syncId: 1, nowMs: 0, seed: 0 });
+  h.refuse(
+    0,
+    { clientId: 'y', syncId: 1, body: open('y') },
+    { ...refusal, why: { code: 'no-room', bytes: 9, max: 5 } },
+  );
+  h.checkSequential(0, finalState, app.version, 3);
+  t.regex(
+    h.violations[0]?.detail ?? '',
+    /before it, over the room's 5: requests were let in past the room/,
+  );
+  const { h: fits } = history();
+  fits.checkRoom(0, finalState, 10_000);
+  t.deepEqual(fits.violations, []);
+  fits.checkRoom(0, finalState, 5);
+  t.is(fits.violations[0]?.kind, 'room-misjudged');
 });

@@ -105,12 +105,14 @@ export class StoreRoom {
 
   /** A session begins in the reply cache (a registration), with the registration's reply. */
   registered(clientId: string): void {
-    this.#snapshotBytes += measure(clientId) + SESSION_OVERHEAD_BYTES + CACHED_REPLY_OVERHEAD_BYTES;
+    this.#snapshotBytes +=
+      measuredBytes(clientId) + SESSION_OVERHEAD_BYTES + CACHED_REPLY_OVERHEAD_BYTES;
   }
 
   /** The reply cache keeps a refusal, with its reason if it has one. */
   refusalCached(why?: Reason): void {
-    this.#snapshotBytes += CACHED_REPLY_OVERHEAD_BYTES + (why === undefined ? 0 : measure(why));
+    this.#snapshotBytes +=
+      CACHED_REPLY_OVERHEAD_BYTES + (why === undefined ? 0 : measuredBytes(why));
   }
 
   /**
@@ -119,17 +121,17 @@ export class StoreRoom {
    * the update to a copy of the state only near the limit.
    */
   judge(app: AnyApp, state: AppState, growth: Growth, cacheBytes: () => number): Judgement {
-    const updateBytes = measure(growth.update);
-    const cachedBytes = measure(growth.reply) + CACHED_REPLY_OVERHEAD_BYTES;
+    const updateBytes = measuredBytes(growth.update);
+    const cachedBytes = measuredBytes(growth.reply) + CACHED_REPLY_OVERHEAD_BYTES;
     if (this.#fits(updateBytes + cachedBytes)) return this.#applies(updateBytes + cachedBytes);
     // The bound leaves no room for what the request may add: measure what is there.
-    const before = this.#stateBytes ?? measure(state);
+    const before = this.#stateBytes ?? measuredBytes(state);
     const others = SNAPSHOT_FIELDS_BYTES + cacheBytes();
     this.#measured(before, others);
     if (this.#fits(updateBytes + cachedBytes)) return this.#applies(updateBytes + cachedBytes);
     // Try it on a copy: only the state after it tells whether it grows, and whether it fits.
     const after = app.apply(clonePlain(state) as AppState, growth.update);
-    const afterBytes = measure(after);
+    const afterBytes = measuredBytes(after);
     const snapshotBytes = afterBytes + others + cachedBytes;
     if (afterBytes > before && snapshotBytes > this.snapshotBytesMax) {
       this.#refusedBytes = snapshotBytes - this.#snapshotBytes;
@@ -148,7 +150,7 @@ export class StoreRoom {
    * what it would take. Measures it, and from then on knows its size.
    */
   admits(state: AppState, cacheBytes: number): StoreFull | null {
-    const stateBytes = measure(state);
+    const stateBytes = measuredBytes(state);
     const snapshotBytes = stateBytes + SNAPSHOT_FIELDS_BYTES + cacheBytes;
     if (snapshotBytes > this.snapshotBytesMax)
       return { snapshotBytes, snapshotBytesMax: this.snapshotBytesMax };
@@ -181,7 +183,7 @@ export function noRoom(refused: StoreFull): ReasonOf<'no-room'> {
 }
 
 /** Bytes of `value` encoded; a value too large to encode counts as more than any store holds. */
-function measure(value: unknown): number {
+export function measuredBytes(value: unknown): number {
   try {
     return encodedLength(value, MEASURE_LIMITS);
   } catch {
@@ -191,5 +193,5 @@ function measure(value: unknown): number {
 
 /** The bytes the reply cache's sessions take in a snapshot. */
 export function cacheBytesOf(sessions: unknown): number {
-  return measure(sessions);
+  return measuredBytes(sessions);
 }

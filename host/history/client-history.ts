@@ -9,10 +9,15 @@
  */
 import type { AnyApp } from '../../firmware/app.ts';
 import { type ReasonValue, whyText } from '../../firmware/reasons.ts';
-import { type ClientRequest, REGISTER_SYNC_ID } from '../../firmware/runtime/messages.ts';
+import {
+  type ClientRequest,
+  REGISTER_SYNC_ID,
+  type StoreFull,
+} from '../../firmware/runtime/messages.ts';
 import type { PairEvent } from '../../firmware/runtime/outputs.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
 import { stateFrom } from '../../firmware/runtime/state-bridge.ts';
+import { measuredBytes } from '../../firmware/runtime/store-room.ts';
 import { firstDifference, onTheWire, sameOnTheWire } from './wire-value.ts';
 
 /** The handler context of one execution, as the primary reported it. */
@@ -38,6 +43,8 @@ export interface Acknowledged {
    * (`bad-request`: its handler threw).
    */
   readonly refused?: 'store-full' | 'bad-request';
+  /** A `store-full` refusal's facts: the snapshot the request would have made, and the room's limit. */
+  readonly room?: StoreFull;
 }
 
 /** An error reply as a client got it; a `store-full` or `bad-request` refusal carries the transaction that recorded it. */
@@ -65,7 +72,13 @@ export interface Violation {
     /** A client was told its session expired though the reply cache never had to make room for another. */
     | 'session-forgotten'
     /** A board's state outgrew its durable store (a snapshot compaction cannot write): the room the primary judges requests by should keep it short of that. */
-    | 'store-outgrown';
+    | 'store-outgrown'
+    /**
+     * The primary's room judged a request wrongly: it refused one that does
+     * not grow the state, refused with a snapshot smaller than the state
+     * alone, or let the state grow past the room (store-room.ts).
+     */
+    | 'room-misjudged';
   readonly detail: string;
   /** When the acknowledgement it is about was given, where it is about one (see host/simulator/fault-windows.ts). */
   readonly sinceMs?: number;
@@ -237,6 +250,7 @@ export class History {
       reply.txn !== undefined
     ) {
       const { clientId, syncId, body } = request;
+      const room = reply.error === 'store-full' ? noRoomFacts(reply.why) : undefined;
       this.record(at, {
         clientId,
         syncId,
@@ -244,6 +258,7 @@ export class History {
         reply: reply.error,
         txn: reply.txn,
         refused: reply.error,
+        ...(room !== undefined && { room }),
       });
       return;
     }
@@ -354,6 +369,13 @@ export class History {
         version = next.version;
       }
       txn = ack.txn;
+      if (ack.room !== undefined) {
+        const misjudged = this.#roomMisjudged(app, state, ack, ack.room);
+        if (misjudged !== null) {
+          this.violation(at, 'room-misjudged', `txn ${txn}: ${misjudged}`, this.#ackedAt(txn));
+          return;
+        }
+      }
       if (ack.refused || isRegistration(ack)) continue; // it changed nothing
       const execution = this.#contextOf(ack);
       if (execution === undefined) {
@@ -448,6 +470,56 @@ export class History {
     return filled;
   }
 
+  /**
+   * What is wrong with refusing `ack` for want of room in `state`, if
+   * anything. The room refuses only a request that grows the state, and
+   * admits one only while its snapshot, the state and more, fits; so the
+   * state alone never takes more than the limit. Needs the handler context
+   * (a guess could grow the state differently).
+   */
+  #roomMisjudged(
+    app: AnyApp,
+    state: Parameters<AnyApp['handle']>[0],
+    ack: Acknowledged,
+    room: StoreFull,
+  ): string | null {
+    if (this.handlerContexts === 'unseen') return null;
+    const execution = this.#contextOf(ack);
+    if (execution === undefined) return null; // the replay reports it where it applies requests
+    const before = measuredBytes(state);
+    if (before > room.snapshotBytesMax)
+      return `the state took ${before} bytes before it, over the room's ${room.snapshotBytesMax}: requests were let in past the room`;
+    let after: number;
+    try {
+      const decision = app.handle(state, app.parseRequest(ack.body), {
+        nowMs: execution.nowMs,
+        random: seededRandom(execution.seed),
+      });
+      after = measuredBytes(app.apply(structuredClone(state), decision.update));
+    } catch {
+      return null; // a request that cannot run is the replay's to report
+    }
+    if (after <= before)
+      return `${requestKey(ack)} refused store-full, but it does not grow the state (${before} bytes, ${after} after it)`;
+    if (room.snapshotBytes < after)
+      return `${requestKey(ack)} refused store-full with a snapshot of ${room.snapshotBytes} bytes, less than the ${after} the state alone would take`;
+    return null;
+  }
+
+  /**
+   * The state `final` must fit the room of `snapshotBytesMax` bytes a
+   * snapshot has in the store: every request that grew it was judged to fit.
+   */
+  checkRoom(at: number, final: unknown, snapshotBytesMax: number): void {
+    const bytes = measuredBytes(final);
+    if (bytes > snapshotBytesMax)
+      this.violation(
+        at,
+        'room-misjudged',
+        `the final state takes ${bytes} bytes, over the room's ${snapshotBytesMax}: requests were let in past the room`,
+      );
+  }
+
   /** Whether `ack`'s request is the last one a primary ran as its txn (unknown where executions are unseen: yes). */
   #ranLast(ack: Acknowledged): boolean {
     if (this.handlerContexts === 'unseen') return true;
@@ -498,6 +570,13 @@ function stripTime(value: unknown): unknown {
 
 /** The reply of a request whose client was told its outcome is unknown: nothing to compare. */
 const UNKNOWN_REPLY = Symbol('unknown reply');
+
+/** The facts of a `store-full` refusal's reason, where it says there was no room. */
+function noRoomFacts(why: ReasonValue): StoreFull | undefined {
+  const { code, bytes, max } = why as { code: unknown; bytes?: unknown; max?: unknown };
+  if (code !== 'no-room' || typeof bytes !== 'number' || typeof max !== 'number') return undefined;
+  return { snapshotBytes: bytes, snapshotBytesMax: max };
+}
 
 /** `client#syncId`, as the violations name a request. */
 function requestKey(request: { readonly clientId: string; readonly syncId: number }): string {

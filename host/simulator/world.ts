@@ -1876,6 +1876,9 @@ class World {
     const primary = cores.find((c) => (alone ? c?.serving : c?.role === 'primary')) as PairCore;
     this.finalStateBytes = JSON.stringify(primary.state)?.length ?? 0;
     this.history.checkSequential(this.queue.now, primary.state, primary.hello.version, primary.txn);
+    const room = primary.durable?.room;
+    if (room !== undefined)
+      this.history.checkRoom(this.queue.now, primary.state, room.snapshotBytesMax);
     const backup = cores.find((c) => c?.role === 'backup');
     if (this.wide && backup != null && !isDeepStrictEqual(backup.state, primary.state)) {
       this.worldViolations.push({

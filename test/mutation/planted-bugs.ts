@@ -1,5 +1,6 @@
 /**
- * The classes of bug the simulator's checks must catch (issue 9's list), each
+ * The classes of bug the simulator's checks must catch (issue 9's list, and
+ * those a mutation sample found the corpus missing), each
  * planted by hand as a small change to the source: the code to find, which
  * must occur exactly once, and what replaces it. planted.ts runs the
  * mutation corpus against each and says which check caught it, if any.
@@ -91,6 +92,18 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     file: 'firmware/runtime/core.ts',
     find: 'this.#term = Math.max(this.#term, this.#partnerStatus?.term ?? 0) + 1;',
     replace: 'this.#term = Math.max(this.#term, this.#partnerStatus?.term ?? 0);',
+  },
+  {
+    name: 'a request let in past the store room',
+    file: 'firmware/runtime/core.ts',
+    find: "this.#refuse(request, { storeFull: judged.storeFull });\n        return;",
+    replace: '',
+  },
+  {
+    name: 'a store-full refusal of a request that grows nothing',
+    file: 'firmware/runtime/store-room.ts',
+    find: 'if (afterBytes > before && snapshotBytes > this.snapshotBytesMax)',
+    replace: 'if (snapshotBytes > this.snapshotBytesMax)',
   },
 ];
 
