@@ -96,6 +96,24 @@ for (const order of [
   });
 }
 
+for (const fresh of [0, 1] as const) {
+  test(`a board replaced by a fresh one (P${fresh + 1}, its store empty) while the pair was off: its partner's history serves, the fresh board joins`, (t) => {
+    // An empty store holds no history, which is not the same as an older
+    // one: only when neither store holds any does processor 1 start empty.
+    const { pair, stores } = retainedPair();
+    const acknowledged = write(pair, 0, 'a', 10);
+    pair.powerOff(0, 1);
+    pair.run(100);
+    stores[fresh].bytes.fill(0xff);
+    pair.boot(0);
+    pair.boot(1);
+    pair.runUntil(() => pair.whole);
+    t.is(serving(pair), fresh === 0 ? 1 : 0);
+    t.is(pair.eventsOf('cold-start').length, 1, 'only the first start of the pair');
+    assertAllThere(t, pair, acknowledged);
+  });
+}
+
 /** Bit rot in the first record of each of the store's two areas: the store fails verification. */
 function rotFirstRecords(store: { readonly bytes: Uint8Array }): void {
   const area = store.bytes.length / 2;
