@@ -353,3 +353,22 @@ export function isReason(value: unknown): value is ReasonValue {
 export function factText(fact: Fact): string {
   return typeof fact === 'object' ? reasonText(fact) : String(fact);
 }
+
+/**
+ * What keeps `value` from being said in full, if anything: not a reason, a
+ * code the table does not have, or a fact missing (undefined or NaN), in it
+ * or in a reason behind it. Null when the table says it all. ('' is a fact:
+ * an empty slot's version.)
+ */
+export function unsaidPart(value: unknown): string | null {
+  if (!isReason(value)) return `${JSON.stringify(value)} is not a reason`;
+  if (!Object.hasOwn(SENTENCES, value.code)) return `no sentence for code "${value.code}"`;
+  for (const [name, fact] of Object.entries(value)) {
+    if (fact === undefined || Number.isNaN(fact)) return `${value.code}: fact ${name} is missing`;
+    if (typeof fact === 'object') {
+      const behind = unsaidPart(fact);
+      if (behind !== null) return `${value.code}, behind it: ${behind}`;
+    }
+  }
+  return null;
+}

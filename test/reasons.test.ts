@@ -11,6 +11,7 @@ import {
   REASON_CODES,
   type ReasonValue,
   reasonText,
+  unsaidPart,
   whyText,
 } from '../firmware/reasons.ts';
 import {
@@ -217,4 +218,19 @@ test('a joiner that gives up its copy for a malformed message tells the primary 
   // Text beyond what a partner takes is refused, as before reasons.
   const long: PeerBody = { k: 'dropped', why: { code: 'app-input', message: 'x'.repeat(201) } };
   t.throws(() => crossed(long), { message: /"code":"bad-field"/ });
+});
+
+test('the simulator can tell a reason the table says in full from one it cannot', (t) => {
+  t.is(unsaidPart({ code: 'partner-lacks-image', has: '', wants: '2.0.0' }), null);
+  t.is(unsaidPart({ code: 'refused-us', why: { code: 'backup-off' } }), null);
+  t.is(unsaidPart({ code: '' }), 'no sentence for code ""');
+  t.is(unsaidPart({}), '{} is not a reason');
+  t.is(
+    unsaidPart({ code: 'no-room', bytes: Number.NaN, max: 5 }),
+    'no-room: fact bytes is missing',
+  );
+  t.is(
+    unsaidPart({ code: 'refused-us', why: { code: 'no-such-code' } }),
+    'refused-us, behind it: no sentence for code "no-such-code"',
+  );
 });

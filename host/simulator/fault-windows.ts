@@ -64,6 +64,7 @@ const ALWAYS_VIOLATIONS: ReadonlySet<string> = new Set([
   'false-takeover-one-path',
   'too-old',
   'store-outgrown',
+  'reason-unsaid',
 ]);
 
 export interface Classified {

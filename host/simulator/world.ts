@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { PowerCutError, RetentiveMemory } from '../../boards/retentive-memory.ts';
 import type { AnyApp, Durability } from '../../firmware/app.ts';
 import type { StoreGeometry } from '../../firmware/hal.ts';
-import { causeText, reasonText, storeFullEventText } from '../../firmware/reasons.ts';
+import { causeText, reasonText, storeFullEventText, unsaidPart } from '../../firmware/reasons.ts';
 import { type PairConfig, pairConfig, suspectAfterMs } from '../../firmware/runtime/config.ts';
 import type { PairCore } from '../../firmware/runtime/core.ts';
 import {
@@ -132,7 +132,9 @@ export type WorldViolationKind =
   | 'seed-threw'
   | 'false-takeover-one-path'
   | 'backup-state-differs'
-  | 'service-gap';
+  | 'service-gap'
+  /** A board's event gave a reason the host's table cannot say (an unknown code, an empty fact). */
+  | 'reason-unsaid';
 
 export interface SeedViolation {
   readonly at: number;
@@ -951,6 +953,15 @@ class World {
 
   /** A reply on the field bus: it may be lost (the client retries); a second execution is caught here. */
   #busReply(reply: ClientReply): void {
+    if (!reply.ok) {
+      const unsaid = unsaidPart(reply.why);
+      if (unsaid !== null)
+        this.worldViolations.push({
+          at: this.queue.now,
+          kind: 'reason-unsaid',
+          detail: `the ${reply.error} reply to ${reply.clientId}#${reply.syncId}: ${unsaid}`,
+        });
+    }
     const lost =
       this.profile.busLossRate > 0 &&
       !this.inFinalPhase &&
@@ -1042,6 +1053,16 @@ class World {
 
   #event(index: 0 | 1, core: PairCore, event: PairEvent): void {
     if (this.options.trace) this.#log(index, describe(event, core.hello.version));
+    // What a board says why goes to operators as a sentence: the table must say it.
+    if ('why' in event && event.why !== undefined) {
+      const unsaid = unsaidPart(event.why);
+      if (unsaid !== null)
+        this.worldViolations.push({
+          at: this.queue.now,
+          kind: 'reason-unsaid',
+          detail: `P${index + 1}'s ${event.kind} event: ${unsaid}`,
+        });
+    }
     switch (event.kind) {
       case 'takeover':
         this.counts.takeovers += 1;
