@@ -65,6 +65,7 @@ const ALWAYS_VIOLATIONS: ReadonlySet<string> = new Set([
   'too-old',
   'store-outgrown',
   'reason-unsaid',
+  'refusal-unannounced',
 ]);
 
 export interface Classified {

@@ -133,8 +133,10 @@ export type WorldViolationKind =
   | 'false-takeover-one-path'
   | 'backup-state-differs'
   | 'service-gap'
-  /** A board's event gave a reason the host's table cannot say (an unknown code, an empty fact). */
-  | 'reason-unsaid';
+  /** A board's event gave a reason the host's table cannot say (an unknown code, a missing fact). */
+  | 'reason-unsaid'
+  /** A primary refused a request store-full while its journal had not said the store is full, with an alarm. */
+  | 'refusal-unannounced';
 
 export interface SeedViolation {
   readonly at: number;
@@ -374,6 +376,8 @@ class World {
   readonly multiFaultFindings: SeedViolation[] = [];
   /** Per request key: the txn it ran as, and whether a client got that reply. */
   readonly #executions = new Map<string, { txn: number; delivered: boolean }>();
+  /** Per core, what its journal said of its store's room since it last had room: the event, the alarm. */
+  readonly #announcedFull = new WeakMap<PairCore, { event: boolean; alarm: boolean }>();
   /** Service-gap check: eligible time since the last acknowledgement. */
   #gapMs = 0;
   #gapReported = false;
@@ -951,6 +955,17 @@ class World {
     }
   }
 
+  /** A primary refuses for want of room only once its journal said the store is full, with an alarm. */
+  #checkFullAnnounced(index: 0 | 1, core: PairCore, txn: number): void {
+    const announced = this.#announcedFull.get(core);
+    if (announced?.event === true && announced.alarm) return;
+    this.worldViolations.push({
+      at: this.queue.now,
+      kind: 'refusal-unannounced',
+      detail: `P${index + 1} refused txn ${txn} store-full, but its journal has ${announced?.event === true ? 'no alarm' : 'no store-full event'} since its store last had room`,
+    });
+  }
+
   /** A reply on the field bus: it may be lost (the client retries); a second execution is caught here. */
   #busReply(reply: ClientReply): void {
     if (!reply.ok) {
@@ -1073,6 +1088,16 @@ class World {
         return;
       case 'executed':
         this.history.executed(event);
+        if (event.refused === 'store-full') this.#checkFullAnnounced(index, core, event.txn);
+        return;
+      case 'store-full':
+        this.#announcedFull.set(core, { event: event.full, alarm: false });
+        return;
+      case 'alarm':
+        if (event.why.code === 'no-room') {
+          const announced = this.#announcedFull.get(core);
+          if (announced !== undefined) announced.alarm = true;
+        }
         return;
       case 'role':
         if (event.role === 'primary') {
