@@ -17,6 +17,11 @@
  * reports/mutation/samples/:
  *
  *   node --import tsx test/mutation/shards.ts sample SIZE [--seed S] [-- stryker options]
+ *
+ * And the mutants a kept sample report did not catch, again on today's
+ * sources and corpus (which of them the checks added since catch):
+ *
+ *   node --import tsx test/mutation/shards.ts retest REPORT [-- stryker options]
  */
 import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
@@ -28,7 +33,8 @@ import {
   readFileSync,
   writeFileSync,
 } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import type { Mutant } from '@stryker-mutator/api/core';
 import {
   drawSample,
   mutantPlace,
@@ -110,7 +116,7 @@ function parseSeed(text: string | undefined): number {
 
 function usage(problem: string): never {
   console.error(
-    `${problem}\nusage: shards.ts plan N | run K/N [-- stryker options] | merge N | sample SIZE [--seed S] [-- stryker options]`,
+    `${problem}\nusage: shards.ts plan N | run K/N [-- stryker options] | merge N | sample SIZE [--seed S] [-- stryker options] | retest REPORT [-- stryker options]`,
   );
   process.exit(EXIT_USAGE);
 }
@@ -233,18 +239,45 @@ function merge(count: number): number {
 async function sample(size: number, seed: number, extra: readonly string[]): Promise<number> {
   const mutants = await mutantsOf(mutatedFiles(config().mutate));
   const sampled = drawSample(mutants, size, seed);
-  const places = sampled.map(mutantPlace);
-  const name = `${places.length}-seed-${seed}`;
+  console.log(
+    `a sample of ${sampled.length} of the ${mutants.length} mutants, seed ${seed} (again: shards.ts sample ${size} --seed ${seed})`,
+  );
+  return runOnly(sampled, `${sampled.length}-seed-${seed}`, extra);
+}
+
+/**
+ * Runs Stryker again on the mutants a kept sample report says were not
+ * caught (survived or not covered), on today's sources and corpus: which of
+ * them the checks added since catch. A mutant whose code has changed since
+ * is not found, and is said so.
+ */
+async function retest(reportFile: string, extra: readonly string[]): Promise<number> {
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report;
+  const undetected = new Set(
+    Object.entries(report.files).flatMap(([file, result]) =>
+      result.mutants.filter((m) => UNDETECTED.has(m.status)).map((m) => reportPlace(file, m)),
+    ),
+  );
+  const mutants = await mutantsOf(mutatedFiles(config().mutate));
+  const again = mutants.filter((m) => undetected.has(mutantPlace(m)));
+  console.log(
+    `${again.length} of the ${undetected.size} mutants ${reportFile} did not catch, again on today's sources and corpus`,
+  );
+  if (again.length < undetected.size)
+    console.log(`${undetected.size - again.length} are gone: their code changed since`);
+  return runOnly(again, `retest-${again.length}-of-${basename(reportFile, '.json')}`, extra);
+}
+
+/** Runs Stryker on `chosen` only, keeps its report under `name`, and prints their score. */
+function runOnly(chosen: readonly Mutant[], name: string, extra: readonly string[]): number {
+  const places = chosen.map(mutantPlace);
   mkdirSync(SAMPLE_DIR, { recursive: true });
   const placesFile = resolve(SAMPLE_DIR, `${name}.places.json`);
   writeFileSync(placesFile, JSON.stringify({ root: process.cwd(), places }));
-  // Only the mutants inside the sampled ones' spans are compiled in (about 1,200 for 300):
+  // Only the mutants inside the chosen ones' spans are compiled in (about 1,200 for 300):
   // with all 5,600 the dry run alone took over 5 minutes. The checker keeps those nested in
-  // a sampled block out of the run.
-  const spans = new Set(sampled.map(spanPattern));
-  console.log(
-    `a sample of ${places.length} of the ${mutants.length} mutants, seed ${seed} (again: shards.ts sample ${size} --seed ${seed})`,
-  );
+  // a chosen block out of the run.
+  const spans = new Set(chosen.map(spanPattern));
   const status = runStryker(
     [
       '--mutate',
@@ -334,6 +367,11 @@ async function main(argv: readonly string[]): Promise<number> {
       const seed = seedAt >= 0 ? parseSeed(rest[seedAt + 1]) : randomInt(1, 2 ** 31);
       const dashes = rest.indexOf('--');
       return sample(size, seed, dashes >= 0 ? rest.slice(dashes + 1) : []);
+    }
+    case 'retest': {
+      if (argument === undefined || !existsSync(argument))
+        usage('retest wants a kept sample report');
+      return retest(argument, rest[0] === '--' ? rest.slice(1) : rest);
     }
     default:
       return usage(`unknown command ${command ?? '(none)'}`);
