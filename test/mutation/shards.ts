@@ -264,7 +264,7 @@ async function retest(reportFile: string, extra: readonly string[]): Promise<num
     `${again.length} of the ${undetected.size} mutants ${reportFile} did not catch, again on today's sources and corpus`,
   );
   if (again.length < undetected.size)
-    console.log(`${undetected.size - again.length} are gone: their code changed since`);
+    console.log(`gone since, their code changed: ${undetected.size - again.length}`);
   return runOnly(again, `retest-${again.length}-of-${basename(reportFile, '.json')}`, extra);
 }
 
