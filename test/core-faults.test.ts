@@ -803,3 +803,25 @@ test('a refusal for want of an image that reached the other slot meanwhile is st
     boot: 'other-test',
   });
 });
+
+test('a backup that joined by a big checkpoint knows which old sync ids ran: after a takeover a retry of one is refused too-old, never run again', (t) => {
+  // The reply cache keeps the replies of the last `syncDepth` ids; which ids
+  // below them ran travels as the session's sync window, in the big
+  // checkpoint. A backup without it would run such a retry a second time.
+  const app = ledgerV1('state');
+  const pair = wholePair([app, app]);
+  pair.ask(0, 'c', 1, { op: 'open', account: 'a' });
+  for (let syncId = 2; syncId <= 10; syncId++)
+    pair.ask(0, 'c', syncId, { op: 'deposit', account: 'a', amount: 1 });
+  pair.powerOff(1);
+  pair.runUntil(() => pair.core(0).role === 'primary-alone');
+  pair.boot(1);
+  pair.runUntil(() => pair.whole);
+  const txn = pair.core(0).txn;
+  pair.powerOff(0);
+  pair.runUntil(() => pair.core(1).serving);
+  const retry = pair.ask(1, 'c', 3, { op: 'deposit', account: 'a', amount: 1 });
+  t.like(retry, { ok: false, error: 'too-old' });
+  t.is(pair.core(1).txn, txn, 'nothing ran again');
+  t.is((pair.core(1).state as { accounts: Record<string, number> }).accounts.a, 9);
+});
