@@ -966,17 +966,21 @@ class World {
     });
   }
 
+  /** What a board says why goes to operators as a sentence: the host's table must say it in full. */
+  #checkSaid(why: unknown, where: string): void {
+    const unsaid = unsaidPart(why);
+    if (unsaid !== null)
+      this.worldViolations.push({
+        at: this.queue.now,
+        kind: 'reason-unsaid',
+        detail: `${where}: ${unsaid}`,
+      });
+  }
+
   /** A reply on the field bus: it may be lost (the client retries); a second execution is caught here. */
   #busReply(reply: ClientReply): void {
-    if (!reply.ok) {
-      const unsaid = unsaidPart(reply.why);
-      if (unsaid !== null)
-        this.worldViolations.push({
-          at: this.queue.now,
-          kind: 'reason-unsaid',
-          detail: `the ${reply.error} reply to ${reply.clientId}#${reply.syncId}: ${unsaid}`,
-        });
-    }
+    if (!reply.ok)
+      this.#checkSaid(reply.why, `the ${reply.error} reply to ${reply.clientId}#${reply.syncId}`);
     const lost =
       this.profile.busLossRate > 0 &&
       !this.inFinalPhase &&
@@ -1068,16 +1072,8 @@ class World {
 
   #event(index: 0 | 1, core: PairCore, event: PairEvent): void {
     if (this.options.trace) this.#log(index, describe(event, core.hello.version));
-    // What a board says why goes to operators as a sentence: the table must say it.
-    if ('why' in event && event.why !== undefined) {
-      const unsaid = unsaidPart(event.why);
-      if (unsaid !== null)
-        this.worldViolations.push({
-          at: this.queue.now,
-          kind: 'reason-unsaid',
-          detail: `P${index + 1}'s ${event.kind} event: ${unsaid}`,
-        });
-    }
+    if ('why' in event && event.why !== undefined)
+      this.#checkSaid(event.why, `P${index + 1}'s ${event.kind} event`);
     switch (event.kind) {
       case 'takeover':
         this.counts.takeovers += 1;
