@@ -96,7 +96,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     name: 'a request let in past the store room',
     file: 'firmware/runtime/core.ts',
-    find: "this.#refuse(request, { storeFull: judged.storeFull });\n        return;",
+    find: 'this.#refuse(request, { storeFull: judged.storeFull });\n        return;',
     replace: '',
   },
   {
