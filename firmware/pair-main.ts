@@ -55,6 +55,14 @@ export type BusMessage =
   | { readonly t: 'reply'; readonly reply: unknown }
   | { readonly t: 'announce'; readonly processor: 1 | 2 };
 
+function fromABoard(message: unknown): message is BusMessage {
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    ((message as { t?: unknown }).t === 'reply' || (message as { t?: unknown }).t === 'announce')
+  );
+}
+
 export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = {}): PairHandle {
   const config = pairConfig(hal.processor, {
     pathCount: hal.interconnect.length === 1 ? 1 : 2,
@@ -132,7 +140,10 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
     for (const event of busDecoder.push(bytes, hal.clock.now())) {
       if (event.kind !== 'frame') continue;
       try {
-        core.request(parseClientRequest(decodeCbor(event.payload)), hal.clock.now());
+        const message = decodeCbor(event.payload);
+        // On a shared bus we hear the serving board's replies and announcements too.
+        if (fromABoard(message)) continue;
+        core.request(parseClientRequest(message), hal.clock.now());
       } catch (error) {
         if (!(error instanceof MessageError)) throw error;
         hal.log(`bad client message: ${error.message}`);

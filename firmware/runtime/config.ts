@@ -10,6 +10,12 @@ export interface PairConfig {
   readonly dsrWired: boolean;
   /** We can pulse the partner's reset line: a takeover fences the old primary first. */
   readonly fenceWired: boolean;
+  /**
+   * The field bus is one multi-drop line both processors hear (as RS-485
+   * gives): only the serving processor answers, and the backup keeps what
+   * it hears until a checkpoint covers it, to answer it at once if it takes over.
+   */
+  readonly busShared: boolean;
   /** A heartbeat goes out on every path at least this often. */
   readonly heartbeatIntervalMs: number;
   /** A path is silent after this many heartbeat intervals without a frame. */
@@ -33,7 +39,7 @@ export interface PairConfig {
   readonly syncDepth: number;
   /** Clients remembered in the reply cache; the least recently seen is forgotten first. */
   readonly clientsMax: number;
-  /** Requests held during a switch before new ones are refused as busy. */
+  /** Requests held during a switch before new ones are refused as busy (and heard by a backup on a shared bus, the oldest forgotten first). */
   readonly heldRequestsMax: number;
   /** Checkpoint entries sent in one frame at most (group commit). */
   readonly checkpointEntriesMax: number;
@@ -95,6 +101,7 @@ export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}
     pathCount: 2,
     dsrWired: true,
     fenceWired: true,
+    busShared: false,
     heartbeatIntervalMs,
     suspectMissCount,
     silenceTakeoverAfterMs: 7 * heartbeatIntervalMs * suspectMissCount,

@@ -212,6 +212,8 @@ export class PairCore {
   #becameBackupMs = 0;
 
   readonly #stream = new CheckpointStream();
+  /** On a backup on a shared bus: requests heard that no checkpoint has covered yet, oldest first. */
+  #heard: HeldRequest[] = [];
   /** On the new version during a switch: requests the old primary held, until we serve them. */
   #incomingHeld: HeldRequest[] = [];
   /** On the new version: the sequence of our 'roles-taken', 0 when none waits for its ack. */
@@ -564,6 +566,11 @@ export class PairCore {
 
   #onRequest(clientId: string, syncId: number, body: unknown, arrivedMs: number): void {
     const role = this.#role;
+    if (this.config.busShared && !this.serving) {
+      // On a shared bus the serving processor answers and the others keep quiet.
+      if (role.name === 'backup') this.#hear({ clientId, syncId, body, arrivedMs });
+      return;
+    }
     if (this.#backupInDoubt()) {
       this.#replyError(clientId, syncId, 'busy', { code: 'backup-in-doubt' });
       return;
@@ -643,6 +650,18 @@ export class PairCore {
     }
     if (registers) this.#register(clientId);
     else this.#execute(clientId, syncId, body);
+  }
+
+  /** A retry replaces the copy heard before; past the limit the oldest is forgotten (its client retries). */
+  #hear(request: HeldRequest): void {
+    this.#forgetHeard(request.clientId, request.syncId);
+    this.#heard.push(request);
+    if (this.#heard.length > this.config.heldRequestsMax) this.#heard.shift();
+  }
+
+  #forgetHeard(clientId: string, syncId: number): void {
+    const index = this.#heard.findIndex((h) => h.clientId === clientId && h.syncId === syncId);
+    if (index >= 0) this.#heard.splice(index, 1);
   }
 
   #execute(clientId: string, syncId: number, body: unknown): void {
@@ -1379,6 +1398,7 @@ export class PairCore {
     this.#txn = entry.txn;
     if (this.#log !== null) this.#unlogged.push(entry);
     this.#cache.save(entry.clientId, entry.syncId, savedReplyOf(entry, reply));
+    if (this.#heard.length > 0) this.#forgetHeard(entry.clientId, entry.syncId);
     this.#receive({
       kind: 'checkpoint',
       txn: entry.txn,
@@ -1658,12 +1678,15 @@ export class PairCore {
   }
 
   #takeOver(fence: boolean, why: Reason): void {
+    // What no checkpoint covered was never acknowledged: it runs now, without waiting for a resend.
+    const heard = this.#heard;
     if (fence) this.#fence();
     this.#term = Math.max(this.#term, this.#partnerStatus?.term ?? 0) + 1;
     this.#resetLink();
     this.#emit({ kind: 'takeover', fenced: fence, why });
     this.#setRole(ALONE, 'takeover', why);
     this.#effect({ kind: 'announce' });
+    this.#serveHeld(heard);
   }
 
   #alarm(why: Reason): void {
@@ -1705,7 +1728,7 @@ export class PairCore {
     this.#serveHeld(role.held);
   }
 
-  /** Requests held during a switch, served in the order they arrived. */
+  /** Requests held (during a switch, or heard on a shared bus), served in the order they arrived. */
   #serveHeld(held: readonly HeldRequest[]): void {
     for (const request of held) {
       this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
@@ -2133,6 +2156,7 @@ export class PairCore {
     if (!(role.name === 'switching' && role.step === 'pre-copy')) this.#cache.stopRecording();
     const wasBooting = this.#role.name === 'booting';
     this.#role = role;
+    if (role.name !== 'backup') this.#heard = [];
     // The room is judged by the processor that serves, from what it measures itself.
     this.#room?.forget();
     // A processor that leaves booting without recovering (it joined) drops its stored history: it

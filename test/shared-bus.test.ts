@@ -1,0 +1,103 @@
+/**
+ * A shared field bus (issue 13): both processors hear every request, only
+ * the serving one answers, and a backup that takes over answers what it
+ * heard and no checkpoint covered at once, with no resend from the client.
+ */
+import test from 'ava';
+import { ledgerV1 } from '../firmware/apps/ledger/index.ts';
+import type { ClientReply } from '../firmware/runtime/messages.ts';
+import { CorePair } from './helpers/core-pair.ts';
+
+const open = { op: 'open', account: 'a' };
+const deposit = { op: 'deposit', account: 'a', amount: 5 };
+
+function sharedBusPair(): CorePair {
+  const app = ledgerV1('state');
+  const pair = new CorePair([app, app], { heartbeatIntervalMs: 20, busShared: true });
+  pair.runUntil(() => pair.whole);
+  return pair;
+}
+
+/** A request on the shared bus: both boards hear it (the harness registers no one). */
+function onTheBus(pair: CorePair, clientId: string, syncId: number, body: unknown): void {
+  for (const board of [0, 1] as const)
+    pair.request(board, clientId, syncId, body, { register: false });
+}
+
+function askTheBus(pair: CorePair, clientId: string, syncId: number, body: unknown): ClientReply {
+  const before = pair.replies.length;
+  onTheBus(pair, clientId, syncId, body);
+  pair.runUntil(() => pair.replies.length > before);
+  return pair.replies.at(-1) as ClientReply;
+}
+
+function repliesTo(pair: CorePair, clientId: string, syncId: number): ClientReply[] {
+  return pair.replies.filter((r) => r.clientId === clientId && r.syncId === syncId);
+}
+
+test('on a shared bus only the serving processor answers', (t) => {
+  const pair = sharedBusPair();
+  t.true(askTheBus(pair, 'c', 0, null).ok);
+  t.true(askTheBus(pair, 'c', 1, open).ok);
+  t.true(askTheBus(pair, 'c', 2, deposit).ok);
+  pair.run(200);
+  for (const syncId of [0, 1, 2]) t.is(repliesTo(pair, 'c', syncId).length, 1, `sync id ${syncId}`);
+});
+
+test('a request the primary ran but never checkpointed is answered by the survivor at takeover, with no resend', (t) => {
+  const pair = sharedBusPair();
+  t.true(askTheBus(pair, 'c', 0, null).ok);
+  t.true(askTheBus(pair, 'c', 1, open).ok);
+  // The primary's checkpoints no longer reach the backup: it runs the deposit and cannot answer.
+  for (const path of pair.cut) path[0] = true;
+  onTheBus(pair, 'c', 2, deposit);
+  pair.run(5);
+  t.is(repliesTo(pair, 'c', 2).length, 0, 'not acknowledged without the backup');
+  pair.powerOff(0);
+  pair.runUntil(() => repliesTo(pair, 'c', 2).length > 0, 1000);
+  const [reply] = repliesTo(pair, 'c', 2);
+  t.true(reply?.ok, JSON.stringify(reply));
+  t.true(pair.core(1).serving);
+  t.is(reply?.ok ? reply.txn : -1, pair.core(1).txn, 'the survivor ran it');
+  const balance = askTheBus(pair, 'c', 3, { op: 'balance', account: 'a' });
+  t.like(balance, { ok: true, reply: { balance: 5 } });
+});
+
+test('a request the backup heard and saw checkpointed is not run again at takeover', (t) => {
+  const pair = sharedBusPair();
+  t.true(askTheBus(pair, 'c', 0, null).ok);
+  t.true(askTheBus(pair, 'c', 1, open).ok);
+  const first = askTheBus(pair, 'c', 2, deposit);
+  t.true(first.ok);
+  const txn = pair.core(1).txn;
+  pair.powerOff(0);
+  pair.runUntil(() => pair.core(1).serving);
+  pair.run(50);
+  t.is(pair.core(1).txn, txn, 'nothing ran at takeover');
+  t.is(repliesTo(pair, 'c', 2).length, 1, 'nothing answered again unasked');
+  t.deepEqual(askTheBus(pair, 'c', 2, deposit), first, 'a retry gets the same answer');
+  t.like(askTheBus(pair, 'c', 3, { op: 'balance', account: 'a' }), { ok: true, reply: { balance: 5 } });
+});
+
+test('a backup on a shared bus keeps at most heldRequestsMax requests it heard', (t) => {
+  const app = ledgerV1('state');
+  const pair = new CorePair([app, app], {
+    heartbeatIntervalMs: 20,
+    busShared: true,
+    heldRequestsMax: 2,
+  });
+  pair.runUntil(() => pair.whole);
+  for (const client of ['a', 'b', 'c']) t.true(askTheBus(pair, client, 0, null).ok);
+  for (const path of pair.cut) path[0] = true;
+  // Three clients' opens the primary runs and cannot checkpoint; the backup keeps the last two.
+  for (const client of ['a', 'b', 'c']) onTheBus(pair, client, 1, { op: 'open', account: client });
+  pair.run(5);
+  pair.powerOff(0);
+  pair.runUntil(() => pair.core(1).serving);
+  pair.run(50);
+  t.deepEqual(
+    pair.replies.filter((r) => r.syncId === 1).map((r) => r.clientId),
+    ['b', 'c'],
+    'the oldest was forgotten; its client retries',
+  );
+});
