@@ -76,7 +76,10 @@ test('a request the backup heard and saw checkpointed is not run again at takeov
   t.is(pair.core(1).txn, txn, 'nothing ran at takeover');
   t.is(repliesTo(pair, 'c', 2).length, 1, 'nothing answered again unasked');
   t.deepEqual(askTheBus(pair, 'c', 2, deposit), first, 'a retry gets the same answer');
-  t.like(askTheBus(pair, 'c', 3, { op: 'balance', account: 'a' }), { ok: true, reply: { balance: 5 } });
+  t.like(askTheBus(pair, 'c', 3, { op: 'balance', account: 'a' }), {
+    ok: true,
+    reply: { balance: 5 },
+  });
 });
 
 test('a backup on a shared bus keeps at most heldRequestsMax requests it heard', (t) => {
