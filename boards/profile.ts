@@ -34,6 +34,13 @@ export interface BoardLines {
    * input. One wire each way stands for every interconnect path.
    */
   readonly dsrGpio?: DsrGpio;
+  /**
+   * The field bus is one multi-drop line (RS-485) that both boards hear:
+   * only the serving board answers, and a backup that takes over answers
+   * the requests in flight without the clients resending them. False (each
+   * board has a bus of its own) when absent.
+   */
+  readonly busShared?: boolean;
 }
 
 /** One line of a GPIO chip, as the kernel's GPIO character device numbers it. */
@@ -410,6 +417,14 @@ export const boardProfileSpec = {
                   spec: gpioLine("The partner's liveness; wired from the partner's toPartner."),
                 },
               },
+            },
+          },
+          busShared: {
+            optional: true,
+            spec: {
+              type: 'boolean',
+              description:
+                'The field bus is one multi-drop line (RS-485) both boards hear: only the serving board answers, and a backup that takes over answers the requests in flight without a resend. False when absent.',
             },
           },
         },

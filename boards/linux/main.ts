@@ -118,6 +118,7 @@ export async function runLinuxBoard(options: LinuxBoardOptions): Promise<LinuxBo
     pairOverrides: {
       baud: profile.interconnect[0]?.baud ?? 115200,
       dsrWired: lines.dsrFromPartner,
+      busShared: lines.busShared === true,
       ...(profile.timing?.heartbeatIntervalMs === undefined
         ? {}
         : { heartbeatIntervalMs: profile.timing.heartbeatIntervalMs }),

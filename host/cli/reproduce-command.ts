@@ -18,6 +18,7 @@ export interface ReproduceSpec {
   readonly paths?: 1 | 2 | undefined;
   readonly dsr?: 'wired' | 'unwired' | undefined;
   readonly fence?: 'wired' | 'unwired' | undefined;
+  readonly bus?: 'shared' | 'separate' | undefined;
 }
 
 export function reproduceLine(spec: ReproduceSpec): string {
@@ -35,6 +36,7 @@ export function reproduceLine(spec: ReproduceSpec): string {
   if (spec.paths !== undefined) parts.push(`--paths ${spec.paths}`);
   if (spec.dsr !== undefined) parts.push(`--dsr ${spec.dsr}`);
   if (spec.fence !== undefined) parts.push(`--fence ${spec.fence}`);
+  if (spec.bus !== undefined) parts.push(`--bus ${spec.bus}`);
   return `reproduce with: ${parts.join(' ')}`;
 }
 

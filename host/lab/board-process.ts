@@ -100,6 +100,7 @@ const board = new Board({
   pairOverrides: {
     baud: profile.interconnect[0]?.baud ?? config.baud,
     dsrWired: profile.lines.dsrFromPartner,
+    busShared: profile.lines.busShared === true,
     ...(profile.timing?.heartbeatIntervalMs === undefined
       ? {}
       : { heartbeatIntervalMs: profile.timing.heartbeatIntervalMs }),

@@ -13,6 +13,13 @@ export interface LabConfig {
   readonly baud: number;
   /** Line rate of the field bus (the clients' ports); the same as `baud` unless set apart. */
   readonly busBaud: number;
+  /**
+   * The field bus is shared (one multi-drop line both boards hear). The lab
+   * wires it as the two boards' drops driven together from the clients'
+   * side: each request reaches both boards in the same line time, and each
+   * board answers on its own drop (only the serving one answers).
+   */
+  readonly busShared: boolean;
   readonly board: string;
   readonly publicKeyFile: string;
   readonly slotBytes: number;
@@ -74,6 +81,7 @@ export function readLabConfig(dir: string): LabConfig {
   return {
     ...config,
     busBaud: config.busBaud ?? config.baud,
+    busShared: config.busShared ?? false,
     engines: config.engines ?? ['node', 'node'],
   };
 }

@@ -40,6 +40,8 @@ export interface LabUpOptions {
   readonly baud: number;
   /** The field bus's line rate, when it differs from `baud`. */
   readonly busBaud?: number;
+  /** Both boards hear the field bus (see LabConfig.busShared); a drop per board unless set. */
+  readonly busShared?: boolean;
   readonly publicKeyFile: string;
   /** Start from erased flash (default) or keep what the boards had. */
   readonly fresh: boolean;
@@ -69,6 +71,7 @@ export async function labUp(options: LabUpOptions): Promise<LabConfig> {
     paths: options.paths,
     baud: options.baud,
     busBaud: options.busBaud ?? options.baud,
+    busShared: options.busShared ?? false,
     board: 'sim',
     publicKeyFile: resolve(options.publicKeyFile),
     slotBytes: 1024 * 1024,
@@ -145,7 +148,7 @@ function simProfile(config: LabConfig, processor: 1 | 2): BoardProfile {
     ),
     host: port(endpoint.boardHost(processor)),
     bus: { path: endpoint.bus(processor), baud: config.busBaud },
-    lines: { dsrFromPartner: true, fenceToPartnerReset: true },
+    lines: { dsrFromPartner: true, fenceToPartnerReset: true, busShared: config.busShared },
     flash: { slotBytes: config.slotBytes, nvmBytes: config.nvmBytes },
     store: LAB_STORE,
     timing: { heartbeatIntervalMs: config.heartbeatIntervalMs },

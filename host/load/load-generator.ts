@@ -29,6 +29,11 @@ export interface LoadOptions {
   readonly clientPrefix: string;
   /** Where the answers go; a fresh History by default (a campaign passes one that keeps a log). */
   readonly history?: History;
+  /**
+   * Both boards hear the field bus: every request goes out on both ports at
+   * once, and an announcement moves nothing (the board that serves has what waits).
+   */
+  readonly sharedBus?: boolean;
 }
 
 /** An answer a client got, for timing: when, and from which board. */
@@ -91,6 +96,7 @@ export class LoadGenerator {
           {
             timeoutMs: options.timeoutMs,
             thinkMsMax: options.thinkMsMax,
+            sharedBus: options.sharedBus === true,
           },
         ),
       );
@@ -151,7 +157,10 @@ export class LoadGenerator {
     return {
       now: () => performance.now(),
       later: (delayMs: number, run: () => void) => void setTimeout(run, delayMs),
-      send: (board: 0 | 1, request: ClientRequest) => this.#ports[board]?.send(request),
+      send: (board: 0 | 1, request: ClientRequest) => {
+        if (this.options.sharedBus !== true) this.#ports[board]?.send(request);
+        else for (const port of this.#ports) port.send(request);
+      },
       acknowledged: (
         request: ClientRequest,
         reply: { reply: unknown; txn: number; syncId: number },

@@ -23,14 +23,21 @@ export interface Topology {
   readonly pathCount: 1 | 2;
   readonly dsrWired: boolean;
   readonly fenceWired: boolean;
+  /** Both boards hear the field bus (one multi-drop line); else each board has its own drop. */
+  readonly busShared: boolean;
 }
 
-/** The classic topology: two cables, DSR and fence lines wired. */
-export const FULL_TOPOLOGY: Topology = { pathCount: 2, dsrWired: true, fenceWired: true };
+/** The classic topology: two cables, DSR and fence lines wired, a field bus drop per board. */
+export const FULL_TOPOLOGY: Topology = {
+  pathCount: 2,
+  dsrWired: true,
+  fenceWired: true,
+  busShared: false,
+};
 
 /** A one-line name for a topology, as reports group seeds by it. */
 export function topologyName(t: Topology): string {
-  return `${t.pathCount} path${t.pathCount === 1 ? '' : 's'}, DSR ${t.dsrWired ? 'wired' : 'unwired'}, fence ${t.fenceWired ? 'wired' : 'unwired'}`;
+  return `${t.pathCount} path${t.pathCount === 1 ? '' : 's'}, DSR ${t.dsrWired ? 'wired' : 'unwired'}, fence ${t.fenceWired ? 'wired' : 'unwired'}${t.busShared ? ', shared bus' : ''}`;
 }
 
 /** How the partner image differs from the pair's, in a mismatched-partner seed. */
@@ -132,6 +139,7 @@ const SHARE = {
   onePath: 0.3,
   dsrUnwired: 0.2,
   fenceUnwired: 0.2,
+  sharedBus: 0.35,
   clockSkew: 0.8,
   crowd: 0.08,
   smallClientsMax: 0.1,
@@ -162,12 +170,11 @@ export function wideProfile(
   };
   const chance = (share: number) => random() < share;
   // Drawn whether forced or not, so forcing a field leaves every other draw as it was.
-  const drawn: Topology = {
+  const drawn = {
     pathCount: chance(shareOf('topology', SHARE.onePath)) ? 1 : 2,
     dsrWired: !chance(shareOf('topology', SHARE.dsrUnwired)),
     fenceWired: !chance(shareOf('topology', SHARE.fenceUnwired)),
-  };
-  const topology: Topology = { ...drawn, ...forced };
+  } as const;
   const skew = chance(shareOf('clock-skew', SHARE.clockSkew));
   const clock = (): ClockSpec => {
     const drift = (random() * 2 - 1) * CLOCK_DRIFT_MAX;
@@ -202,6 +209,9 @@ export function wideProfile(
       }
     : null;
   const installFaults = chance(shareOf('install-failure', SHARE.installFaults));
+  // Drawn last, so the seeds from before the shared bus keep every other draw.
+  const busShared = chance(shareOf('topology', SHARE.sharedBus));
+  const topology: Topology = { ...drawn, busShared, ...forced };
   return {
     topology,
     clocks,
@@ -240,10 +250,12 @@ export const FAULT_CLASSES = [
   'topology-one-path',
   'topology-dsr-unwired',
   'topology-fence-unwired',
+  'topology-shared-bus',
   'clients-crowd',
   'clients-small-cache',
   'clients-pipelining',
   'bus-reply-lost',
+  'bus-request-lost',
   'big-state',
   'mismatched-partner',
   'app-exception',
@@ -265,6 +277,7 @@ export function profileCounts(profile: SeedProfile, counts: FaultCounts): void {
   if (profile.topology.pathCount === 1) counts['topology-one-path'] += 1;
   if (!profile.topology.dsrWired) counts['topology-dsr-unwired'] += 1;
   if (!profile.topology.fenceWired) counts['topology-fence-unwired'] += 1;
+  if (profile.topology.busShared) counts['topology-shared-bus'] += 1;
   if (profile.crowdClients > 0) counts['clients-crowd'] += 1;
   if (profile.clientsMax !== null) counts['clients-small-cache'] += 1;
   if (profile.pipeline > 1) counts['clients-pipelining'] += 1;

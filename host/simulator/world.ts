@@ -79,6 +79,7 @@ export interface WorldOptions {
   readonly pathCount?: 1 | 2;
   readonly dsrWired?: boolean;
   readonly fenceWired?: boolean;
+  readonly busShared?: boolean;
   readonly config?: Partial<PairConfig>;
   /** Random faults from the seed. */
   readonly faults: boolean;
@@ -394,6 +395,7 @@ class World {
       ...(options.pathCount !== undefined && { pathCount: options.pathCount }),
       ...(options.dsrWired !== undefined && { dsrWired: options.dsrWired }),
       ...(options.fenceWired !== undefined && { fenceWired: options.fenceWired }),
+      ...(options.busShared !== undefined && { busShared: options.busShared }),
     };
     this.profile = this.wide
       ? wideProfile(
@@ -413,6 +415,7 @@ class World {
         pathCount: topology.pathCount,
         dsrWired: topology.dsrWired,
         fenceWired: topology.fenceWired,
+        busShared: topology.busShared,
         baud: options.baud,
         ...options.config,
         ...(this.profile.clientsMax !== null && { clientsMax: this.profile.clientsMax }),
@@ -611,6 +614,7 @@ class World {
         timeoutMs: 150,
         thinkMsMax: pipeline === 1 ? 20 : 40 * pipeline,
         pipeline,
+        sharedBus: this.profile.topology.busShared,
       });
       this.#addClient(client);
       queue.at(200, () => client.start());
@@ -651,7 +655,12 @@ class World {
         this.#clientEnvironment(),
         this.options.workload(random),
         random,
-        { timeoutMs: 150, thinkMsMax: burstMs / 3, requestsMax: 1 + Math.floor(random() * 3) },
+        {
+          timeoutMs: 150,
+          thinkMsMax: burstMs / 3,
+          requestsMax: 1 + Math.floor(random() * 3),
+          sharedBus: this.profile.topology.busShared,
+        },
       );
       this.#addClient(client);
       this.queue.at(startMs + random() * burstMs, () => client.start());
@@ -1352,11 +1361,23 @@ class World {
       later: (delayMs: number, run: () => void) => this.queue.at(this.queue.now + delayMs, run),
       send: (board: 0 | 1, request: ClientRequest) => {
         if (request.syncId === REGISTER_SYNC_ID) this.#sessionIds.add(request.clientId);
-        this.queue.at(this.queue.now + BUS_LATENCY_MS, () => {
-          if (this.#stalled[board])
-            this.#stallHeld[board]?.push(() => this.#requestArrives(board, request));
-          else this.#requestArrives(board, request);
-        });
+        const { busShared } = this.profile.topology;
+        for (const drop of busShared ? ([0, 1] as const) : [board]) {
+          // A noisy bus loses a request at one drop as well as a reply.
+          if (
+            busShared &&
+            this.profile.busLossRate > 0 &&
+            this.busRandom() < this.profile.busLossRate
+          ) {
+            this.#count('bus-request-lost');
+            continue;
+          }
+          this.queue.at(this.queue.now + BUS_LATENCY_MS, () => {
+            if (this.#stalled[drop])
+              this.#stallHeld[drop]?.push(() => this.#requestArrives(drop, request));
+            else this.#requestArrives(drop, request);
+          });
+        }
       },
       acknowledged: (
         request: ClientRequest,

@@ -33,6 +33,11 @@ export const registerLab: RegisterCommand = (program, finish) => {
         standardBaud,
       ),
     )
+    .option(
+      '--shared-bus',
+      'one field bus both boards hear (RS-485): a backup that takes over answers the requests in flight',
+      false,
+    )
     .addOption(engineOption())
     .option(
       '--key <dir>',
@@ -50,6 +55,7 @@ export const registerLab: RegisterCommand = (program, finish) => {
         paths: string;
         baud: number;
         busBaud?: number;
+        sharedBus: boolean;
         key: string;
         keep: boolean;
         engine: BoardEngines;
@@ -71,12 +77,13 @@ export const registerLab: RegisterCommand = (program, finish) => {
           paths: options.paths === '1' ? 1 : 2,
           baud: options.baud,
           ...(options.busBaud === undefined ? {} : { busBaud: options.busBaud }),
+          busShared: options.sharedBus,
           publicKeyFile: join(options.key, PUBLIC_KEY_FILE),
           fresh: !options.keep,
           engines: options.engine,
         });
         process.stdout.write(
-          `lab up in ${config.dir}: 2 boards, ${config.paths} path(s) at ${config.baud} baud, field bus at ${config.busBaud}; images run in ${config.engines.join(' (P1), ')} (P2)\n`,
+          `lab up in ${config.dir}: 2 boards, ${config.paths} path(s) at ${config.baud} baud, ${config.busShared ? 'shared ' : ''}field bus at ${config.busBaud}; images run in ${config.engines.join(' (P1), ')} (P2)\n`,
         );
         finish(ExitCode.ok);
       },

@@ -68,6 +68,7 @@ interface SimulateOptions {
   readonly paths?: 1 | 2;
   readonly dsr?: 'wired' | 'unwired';
   readonly fence?: 'wired' | 'unwired';
+  readonly bus?: 'shared' | 'separate';
   readonly workers: number;
   readonly shard?: Shard;
   readonly jsonl?: string;
@@ -104,6 +105,7 @@ function forcedTopology(options: SimulateOptions): Partial<Topology> {
     ...(options.paths !== undefined && { pathCount: options.paths }),
     ...(options.dsr !== undefined && { dsrWired: options.dsr === 'wired' }),
     ...(options.fence !== undefined && { fenceWired: options.fence === 'wired' }),
+    ...(options.bus !== undefined && { busShared: options.bus === 'shared' }),
   };
 }
 
@@ -195,6 +197,12 @@ export const registerSimulate: RegisterCommand = (program, finish) => {
         'wired',
         'unwired',
       ]),
+    )
+    .addOption(
+      new Option(
+        '--bus <wiring>',
+        'force the field bus shared by both boards (one multi-drop line) or a drop per board',
+      ).choices(['shared', 'separate']),
     )
     .addOption(
       new Option('--run-ms <ms>', 'virtual milliseconds of load and faults per seed')
@@ -355,7 +363,7 @@ function merge(files: readonly string[], json: boolean): ExitCode {
     throw error;
   }
   const { result, campaign } = merged;
-  const { pathCount, dsrWired, fenceWired } = campaign.topology;
+  const { pathCount, dsrWired, fenceWired, busShared } = campaign.topology;
   const replay = {
     mode: campaign.mode,
     durability: campaign.durability,
@@ -366,6 +374,8 @@ function merge(files: readonly string[], json: boolean): ExitCode {
     dsr: dsrWired === undefined ? undefined : dsrWired ? ('wired' as const) : ('unwired' as const),
     fence:
       fenceWired === undefined ? undefined : fenceWired ? ('wired' as const) : ('unwired' as const),
+    bus:
+      busShared === undefined ? undefined : busShared ? ('shared' as const) : ('separate' as const),
   };
   return report(result, json, process.stdout, (seed) => reproduceLine({ ...replay, seed }));
 }
