@@ -1,7 +1,8 @@
 /**
  * The lab daemon: owns the wires (the hub) and the power rails (one board
- * process each). A power pull is SIGKILL of the board process: nothing
- * reaches the partner but silence and a falling DSR. A fence pulses the
+ * process each). A power pull drops the board's lines at once, as a power
+ * cut does, and SIGKILLs its process: nothing reaches the partner but
+ * silence and a falling DSR. A fence pulses the
  * target's reset: the process is killed and started again after the boot
  * time, as a reset line would.
  *   node --import tsx host/lab/daemon.ts --lab DIR
@@ -28,6 +29,8 @@ class PowerRail {
     readonly processor: 1 | 2,
     /** Called when the board reports a watched switch step. */
     readonly onSwitchStep: (step: string) => void,
+    /** The board's lines fall with its power, before its process is gone. */
+    readonly linesDown: (pid: number) => void,
   ) {}
 
   get state(): LabBoardState {
@@ -74,6 +77,8 @@ class PowerRail {
   }
 
   off(): void {
+    const pid = this.#child?.pid;
+    if (pid !== undefined) this.linesDown(pid);
     this.#child?.kill('SIGKILL');
     this.#child = null;
   }
@@ -118,9 +123,10 @@ export async function runDaemon(dir: string): Promise<void> {
     armedCut = null;
     for (const rail of [rails[1], rails[2]]) rail.watchSwitchStep(null);
   };
+  const linesDown = (pid: number) => hub.powerLost(pid);
   const rails = {
-    1: new PowerRail(config, 1, onSwitchStep),
-    2: new PowerRail(config, 2, onSwitchStep),
+    1: new PowerRail(config, 1, onSwitchStep, linesDown),
+    2: new PowerRail(config, 2, onSwitchStep, linesDown),
   } as const;
   const socketPath = join(dir, 'lab.sock');
   rmSync(socketPath, { force: true });

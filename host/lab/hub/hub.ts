@@ -214,6 +214,20 @@ export class Hub {
     return this.#cableStatus(cable);
   }
 
+  /**
+   * Process `pid` lost its power: its ports stop at once, as line drivers do
+   * when their supply goes (DTR drops, what waits to be sent is lost), not
+   * once the operating system has torn the process down.
+   */
+  powerLost(pid: number): void {
+    for (const endpoint of this.#endpoints.values()) {
+      const conn = endpoint.conn;
+      if (conn === null || conn.pid !== pid) continue;
+      this.#detach(endpoint, conn);
+      conn.socket.destroy();
+    }
+  }
+
   /** Clears every fault on a cable, both ways. */
   restore(name: string): CableStatus {
     const cable = this.#cable(name);
