@@ -63,7 +63,7 @@ test('a request the primary ran but never checkpointed is answered by the surviv
   t.like(balance, { ok: true, reply: { balance: 5 } });
 });
 
-test('a request the backup heard and saw checkpointed is not run again at takeover', (t) => {
+test('a request the backup saw checkpointed is not run again at takeover', (t) => {
   const pair = sharedBusPair();
   t.true(askTheBus(pair, 'c', 0, null).ok);
   t.true(askTheBus(pair, 'c', 1, open).ok);
@@ -102,5 +102,22 @@ test('a backup on a shared bus keeps at most heldRequestsMax requests it heard',
     pair.replies.filter((r) => r.syncId === 1).map((r) => r.clientId),
     ['b', 'c'],
     'the oldest was forgotten; its client retries',
+  );
+});
+
+test('a request heard longer ago than heardKeepMs that no checkpoint covered is not answered at takeover', (t) => {
+  const pair = sharedBusPair();
+  for (const client of ['a', 'b']) t.true(askTheBus(pair, client, 0, null).ok);
+  // Lost at the primary's drop: only the backup hears them, one long ago and one just now.
+  pair.request(1, 'a', 1, { op: 'open', account: 'a' }, { register: false });
+  pair.run(pair.configs[1].heardKeepMs + 100);
+  pair.request(1, 'b', 1, { op: 'open', account: 'b' }, { register: false });
+  pair.powerOff(0);
+  pair.runUntil(() => pair.core(1).serving);
+  pair.run(50);
+  t.deepEqual(
+    pair.replies.filter((r) => r.syncId === 1).map((r) => r.clientId),
+    ['b'],
+    'its client has retried it since, or had its answer',
   );
 });

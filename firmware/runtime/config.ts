@@ -41,6 +41,12 @@ export interface PairConfig {
   readonly clientsMax: number;
   /** Requests held during a switch before new ones are refused as busy (and heard by a backup on a shared bus, the oldest forgotten first). */
   readonly heldRequestsMax: number;
+  /**
+   * A backup on a shared bus forgets a request it heard this long ago that
+   * no checkpoint has covered (its client has retried it since, or had an
+   * answer without a transaction), so a takeover does not answer stale ones.
+   */
+  readonly heardKeepMs: number;
   /** Checkpoint entries sent in one frame at most (group commit). */
   readonly checkpointEntriesMax: number;
   /** Executed requests waiting for the backup's acknowledgement, at most. */
@@ -109,6 +115,7 @@ export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}
     syncDepth: 4,
     clientsMax: 256,
     heldRequestsMax: 256,
+    heardKeepMs: 1000,
     checkpointEntriesMax: 32,
     pendingRepliesMax: 512,
     checkpointBacklogMsMax: 250,

@@ -212,7 +212,11 @@ export class PairCore {
   #becameBackupMs = 0;
 
   readonly #stream = new CheckpointStream();
-  /** On a backup on a shared bus: requests heard that no checkpoint has covered yet, oldest first. */
+  /**
+   * On a backup on a shared bus: requests heard that no checkpoint has
+   * covered yet, oldest first. None was acknowledged: a takeover runs them
+   * at once, without waiting for their clients to resend.
+   */
   #heard: HeldRequest[] = [];
   /** On the new version during a switch: requests the old primary held, until we serve them. */
   #incomingHeld: HeldRequest[] = [];
@@ -652,11 +656,21 @@ export class PairCore {
     else this.#execute(clientId, syncId, body);
   }
 
-  /** A retry replaces the copy heard before; past the limit the oldest is forgotten (its client retries). */
+  /**
+   * A retry replaces the copy heard before. Past the limit, or heard too
+   * long ago, the oldest is forgotten: a request the primary answered
+   * without a transaction (busy, too old), or never heard, has been retried
+   * by its client since, or given up.
+   */
   #hear(request: HeldRequest): void {
     this.#forgetHeard(request.clientId, request.syncId);
     this.#heard.push(request);
-    if (this.#heard.length > this.config.heldRequestsMax) this.#heard.shift();
+    const keptFromMs = request.arrivedMs - this.config.heardKeepMs;
+    while (
+      this.#heard.length > this.config.heldRequestsMax ||
+      (this.#heard[0]?.arrivedMs ?? Infinity) < keptFromMs
+    )
+      this.#heard.shift();
   }
 
   #forgetHeard(clientId: string, syncId: number): void {
@@ -1679,7 +1693,8 @@ export class PairCore {
 
   #takeOver(fence: boolean, why: Reason): void {
     // What no checkpoint covered was never acknowledged: it runs now, without waiting for a resend.
-    const heard = this.#heard;
+    const keptFromMs = this.#now - this.config.heardKeepMs;
+    const heard = this.#heard.filter((h) => h.arrivedMs >= keptFromMs);
     if (fence) this.#fence();
     this.#term = Math.max(this.#term, this.#partnerStatus?.term ?? 0) + 1;
     this.#resetLink();

@@ -56,6 +56,8 @@ export async function openBenchLab(options: {
   readonly baud: number;
   /** The field bus's line rate, when it differs from `baud`. */
   readonly busBaud?: number;
+  /** One field bus both boards hear (LabConfig.busShared). */
+  readonly busShared?: boolean;
   readonly image: Uint8Array;
   readonly publicKeyFile: string;
   /** The engine each board runs images in (both Node unless given). */
@@ -64,10 +66,11 @@ export async function openBenchLab(options: {
   const pair = await startDemoPair({
     dir: join(
       options.root,
-      `lab-${++labsOpened}-${options.baud}-${options.busBaud ?? options.baud}`,
+      `lab-${++labsOpened}-${options.baud}-${options.busBaud ?? options.baud}${options.busShared === true ? '-shared' : ''}`,
     ),
     baud: options.baud,
     ...(options.busBaud === undefined ? {} : { busBaud: options.busBaud }),
+    busShared: options.busShared === true,
     publicKeyFile: options.publicKeyFile,
     image: options.image,
     say: () => {},

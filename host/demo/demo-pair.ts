@@ -129,6 +129,8 @@ export async function startDemoPair(options: {
   readonly baud: number;
   /** The field bus's line rate, when it differs from `baud`. */
   readonly busBaud?: number;
+  /** One field bus both boards hear (LabConfig.busShared). */
+  readonly busShared?: boolean;
   readonly publicKeyFile: string;
   readonly image: Uint8Array;
   readonly say: (line: string) => void;
@@ -136,12 +138,15 @@ export async function startDemoPair(options: {
   readonly engines?: readonly [ImageEngine, ImageEngine];
 }): Promise<DemoPair> {
   const { say } = options;
-  say('starting the lab: two board processes, two interconnect cables, a field bus');
+  say(
+    `starting the lab: two board processes, two interconnect cables, a ${options.busShared === true ? 'shared ' : ''}field bus`,
+  );
   const config = await labUp({
     dir: options.dir,
     paths: 2,
     baud: options.baud,
     ...(options.busBaud === undefined ? {} : { busBaud: options.busBaud }),
+    busShared: options.busShared === true,
     publicKeyFile: options.publicKeyFile,
     fresh: true,
     ...(options.engines === undefined ? {} : { engines: options.engines }),

@@ -29,10 +29,7 @@ export interface LoadOptions {
   readonly clientPrefix: string;
   /** Where the answers go; a fresh History by default (a campaign passes one that keeps a log). */
   readonly history?: History;
-  /**
-   * Both boards hear the field bus: every request goes out on both ports at
-   * once, and an announcement moves nothing (the board that serves has what waits).
-   */
+  /** Both boards hear the field bus: every request goes out on both ports at once. */
   readonly sharedBus?: boolean;
 }
 
@@ -96,7 +93,6 @@ export class LoadGenerator {
           {
             timeoutMs: options.timeoutMs,
             thinkMsMax: options.thinkMsMax,
-            sharedBus: options.sharedBus === true,
           },
         ),
       );

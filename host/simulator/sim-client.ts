@@ -49,11 +49,6 @@ export interface ClientOptions {
   readonly pipeline?: number;
   /** Requests this client sends in all (unbounded by default). */
   readonly requestsMax?: number;
-  /**
-   * Both boards hear what we send (one multi-drop line): a board that
-   * announces it serves already has what we wait on, so nothing is resent.
-   */
-  readonly sharedBus?: boolean;
 }
 
 interface Outstanding {
@@ -117,7 +112,7 @@ export class SimClient {
   onAnnounce(board: 0 | 1): void {
     const moved = this.target !== board;
     this.target = board;
-    if (!moved || this.options.sharedBus === true) return;
+    if (!moved) return;
     for (const outstanding of [...this.#outstanding.values()]) this.#retry(outstanding);
   }
 

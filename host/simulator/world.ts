@@ -614,7 +614,6 @@ class World {
         timeoutMs: 150,
         thinkMsMax: pipeline === 1 ? 20 : 40 * pipeline,
         pipeline,
-        sharedBus: this.profile.topology.busShared,
       });
       this.#addClient(client);
       queue.at(200, () => client.start());
@@ -655,12 +654,7 @@ class World {
         this.#clientEnvironment(),
         this.options.workload(random),
         random,
-        {
-          timeoutMs: 150,
-          thinkMsMax: burstMs / 3,
-          requestsMax: 1 + Math.floor(random() * 3),
-          sharedBus: this.profile.topology.busShared,
-        },
+        { timeoutMs: 150, thinkMsMax: burstMs / 3, requestsMax: 1 + Math.floor(random() * 3) },
       );
       this.#addClient(client);
       this.queue.at(startMs + random() * burstMs, () => client.start());
