@@ -17,6 +17,7 @@ const FIGURE_IDS = [
   `takeover.${BAUD}.p99`,
   `takeover.${BAUD}.max`,
   `takeover.${BAUD}.bound`,
+  ...['p50', 'p90', 'p99', 'max', 'bound'].map((q) => `takeover.${BAUD}.sharedBus.${q}`),
   'takeover.falseSuspicions',
   `checkpoint.${BAUD}.goodput`,
   `checkpoint.${BAUD}.goodputLinkBound`,

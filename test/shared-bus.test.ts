@@ -121,3 +121,27 @@ test('a request heard longer ago than heardKeepMs that no checkpoint covered is 
     'its client has retried it since, or had its answer',
   );
 });
+
+test('a registration and a retry heard after the reply cache forgot their session run nothing at takeover (simulator seed 210)', (t) => {
+  const app = ledgerV1('state');
+  const pair = new CorePair([app, app], {
+    heartbeatIntervalMs: 20,
+    busShared: true,
+    clientsMax: 2,
+  });
+  pair.runUntil(() => pair.whole);
+  t.true(askTheBus(pair, 'a', 0, null).ok);
+  t.true(askTheBus(pair, 'a', 1, open).ok);
+  // Two more sessions: the cache forgets a's.
+  for (const client of ['b', 'c']) t.true(askTheBus(pair, client, 0, null).ok);
+  // Late copies of a's registration and first request reach only the backup.
+  pair.request(1, 'a', 0, null, { register: false });
+  pair.request(1, 'a', 1, open, { register: false });
+  const txn = pair.core(1).txn;
+  const replies = pair.replies.length;
+  pair.powerOff(0);
+  pair.runUntil(() => pair.core(1).serving);
+  pair.run(50);
+  t.is(pair.core(1).txn, txn, 'nothing ran: the session is not begun again');
+  t.is(pair.replies.length, replies);
+});

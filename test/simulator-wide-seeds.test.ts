@@ -45,3 +45,18 @@ test('wide seed 7198 (state): what a lone new primary acknowledged during a cut 
   t.deepEqual(result.violations, []);
   t.true(result.multiFault.some((v) => v.kind === 'acknowledged-lost'));
 });
+
+test('wide seed 210 (state, shared bus): a late copy of a registration, heard by the backup after its session was forgotten, is not run at takeover', (t) => {
+  // The backup kept a client's late registration and a retry it heard on the
+  // bus; at takeover the registration began the forgotten session again and
+  // the retry ran a second time (executed twice, txn 1706 and 1727).
+  const result = runSeed(
+    worldOptionsFor({
+      seed: 210,
+      mode: 'state',
+      module: ledgerSimulation,
+      topology: { busShared: true },
+    }),
+  );
+  t.deepEqual(result.violations, []);
+});

@@ -572,7 +572,8 @@ export class PairCore {
     const role = this.#role;
     if (this.config.busShared && !this.serving) {
       // On a shared bus the serving processor answers and the others keep quiet.
-      if (role.name === 'backup') this.#hear({ clientId, syncId, body, arrivedMs });
+      if (role.name === 'backup' && this.#mayRunAtTakeover(clientId, syncId))
+        this.#hear({ clientId, syncId, body, arrivedMs });
       return;
     }
     if (this.#backupInDoubt()) {
@@ -654,6 +655,16 @@ export class PairCore {
     }
     if (registers) this.#register(clientId);
     else this.#execute(clientId, syncId, body);
+  }
+
+  /**
+   * Only a request our copy has not run yet is worth keeping: one heard after
+   * its checkpoint (a client's retry) is stale. Registrations are left to
+   * their clients' retries: one heard late, after the reply cache forgot its
+   * session, would begin the session again and let its old sync ids run twice.
+   */
+  #mayRunAtTakeover(clientId: string, syncId: number): boolean {
+    return syncId !== REGISTER_SYNC_ID && this.#cache.lookup(clientId, syncId).kind === 'new';
   }
 
   /**

@@ -1,8 +1,9 @@
 /**
  * `tandem bench`: every figure of issues 5 and 13 in one run, side by side.
  * For each baud a fresh lab runs the saturation windows (checkpoint
- * goodput, throughput ratio, added latency), the takeovers, then the
- * switches and fallbacks at growing ledger sizes; a second lab, whose
+ * goodput, throughput ratio, added latency) and the takeovers; a second
+ * lab, whose field bus both boards hear, the same takeovers; then the
+ * switches and fallbacks at growing ledger sizes; another lab, whose
  * field bus is faster than the interconnect, gives the interconnect-bound
  * goodput and where the line's time goes. The push figures come from
  * `tandem bench-push`'s library in labs of its own; the cost of durability
@@ -50,7 +51,7 @@ import {
   startupFigures,
 } from './startup-bench.ts';
 import { benchSwitchesBySize, type SwitchSample } from './switch-bench.ts';
-import { benchTakeovers, type TakeoverSample } from './takeover-bench.ts';
+import { benchTakeovers, type TakeoverOptions, type TakeoverSample } from './takeover-bench.ts';
 import { benchXsHeap, XS_HEAP_STATES, type XsHeapRun, xsHeapFigures } from './xs-heap-bench.ts';
 
 export const BENCH_BAUDS: readonly number[] = [115200, 1_000_000];
@@ -97,6 +98,8 @@ export interface BaudDetails {
   /** Saturation with the field bus LINK_BOUND_BUS_FACTOR times faster: the interconnect is the bound. */
   readonly linkBound: SaturationResult | null;
   readonly takeovers: readonly TakeoverSample[];
+  /** The same pulls in a lab whose field bus both boards hear (the backup answers what it heard). */
+  readonly sharedBusTakeovers: readonly TakeoverSample[];
   readonly saturation: SaturationResult;
   readonly switches: readonly SwitchSample[];
   /** The cost of a retained ledger against a memory one; null when that part failed. */
@@ -192,7 +195,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
   for (const baud of options.bauds) {
     say(`${baud} baud: starting a fresh lab`);
     const lab = await openBenchLab({ root, baud, image: v1.image, publicKeyFile });
-    let details: Omit<BaudDetails, 'linkBound' | 'switches' | 'durability'>;
+    let details: Omit<BaudDetails, 'sharedBusTakeovers' | 'linkBound' | 'switches' | 'durability'>;
     try {
       details = await benchOneBaud(lab, options);
     } finally {
@@ -202,13 +205,20 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     // A part in a lab of its own; one that fails is reported as such, the others still run.
     const inFreshLab = async <T>(
       name: string,
-      busBaud: number,
+      bus: { readonly baud: number; readonly shared?: boolean },
       run: (lab: BenchLab) => Promise<T>,
       nothing: T,
     ): Promise<T> => {
       let fresh: BenchLab | null = null;
       try {
-        fresh = await openBenchLab({ root, baud, busBaud, image: v1.image, publicKeyFile });
+        fresh = await openBenchLab({
+          root,
+          baud,
+          busBaud: bus.baud,
+          busShared: bus.shared === true,
+          image: v1.image,
+          publicKeyFile,
+        });
         return await run(fresh);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
@@ -223,9 +233,16 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     say(
       `${baud} baud: a fresh lab whose field bus runs at ${busBaud}, so the interconnect is the bound`,
     );
+    say(`${baud} baud: a fresh lab whose field bus both boards hear, for the same takeovers`);
+    const sharedBusTakeovers = await inFreshLab(
+      'takeovers on a shared bus',
+      { baud, shared: true },
+      (fresh) => benchTakeovers(fresh, takeoverOptions(options), say),
+      [],
+    );
     const linkBound = await inFreshLab(
       'link-bound saturation',
-      busBaud,
+      { baud: busBaud },
       (fast) =>
         benchSaturation(
           fast,
@@ -244,7 +261,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     );
     const switches = await inFreshLab(
       'switches',
-      baud,
+      { baud },
       (fresh) =>
         benchSwitchesBySize(
           fresh,
@@ -282,6 +299,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     }
     perBaud.push({
       ...details,
+      sharedBusTakeovers,
       linkBound,
       switches,
       durability,
@@ -364,7 +382,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
 async function benchOneBaud(
   lab: BenchLab,
   options: BenchSuiteOptions,
-): Promise<Omit<BaudDetails, 'linkBound' | 'switches' | 'durability'>> {
+): Promise<Omit<BaudDetails, 'sharedBusTakeovers' | 'linkBound' | 'switches' | 'durability'>> {
   const { quick, seed, say } = options;
   const failures: string[] = [];
   // A part that fails is reported as such; the others still run.
@@ -395,17 +413,7 @@ async function benchOneBaud(
   );
   const takeovers = await part(
     'takeovers',
-    () =>
-      benchTakeovers(
-        lab,
-        {
-          count: options.takeovers,
-          clients: LIGHT_CLIENTS,
-          seed: seed + 2,
-          settleMs: quick ? 200 : 400,
-        },
-        say,
-      ),
+    () => benchTakeovers(lab, takeoverOptions(options), say),
     [],
   );
   await lab.journal.stop();
@@ -425,11 +433,22 @@ async function benchOneBaud(
   };
 }
 
+/** The power-pulls of one baud, on either kind of field bus. */
+function takeoverOptions(options: BenchSuiteOptions): TakeoverOptions {
+  return {
+    count: options.takeovers,
+    clients: LIGHT_CLIENTS,
+    seed: options.seed + 2,
+    settleMs: options.quick ? 200 : 400,
+  };
+}
+
 const ms = (value: number | null) => (value === null ? 'none' : `${value.toFixed(1)} ms`);
 
 function baudFigures(details: BaudDetails): Figure[] {
   return [
-    ...takeoverFigures(details),
+    ...takeoverFigures(details.baud, details.takeovers, 'separate'),
+    ...takeoverFigures(details.baud, details.sharedBusTakeovers, 'shared'),
     ...saturationFigures(details),
     ...linkBoundFigures(details),
     ...switchFigures(details),
@@ -518,7 +537,14 @@ function linkBoundFigures({ baud, linkBound }: BaudDetails): Figure[] {
   ];
 }
 
-function takeoverFigures({ baud, takeovers }: BaudDetails): Figure[] {
+function takeoverFigures(
+  baud: number,
+  takeovers: readonly TakeoverSample[],
+  bus: 'separate' | 'shared',
+): Figure[] {
+  const shared = bus === 'shared';
+  const id = (name: string) => `takeover.${baud}.${shared ? 'sharedBus.' : ''}${name}`;
+  const onBus = shared ? ' on a shared field bus' : '';
   const times = takeovers.flatMap((t) => (t.takeoverMs === null ? [] : [t.takeoverMs]));
   const missing = takeovers.length - times.length;
   const detect = takeovers.flatMap((t) => (t.detectMs === null ? [] : [t.detectMs]));
@@ -527,8 +553,8 @@ function takeoverFigures({ baud, takeovers }: BaudDetails): Figure[] {
   );
   const detectMedian = quantile(detect, 0.5);
   const restMedian = quantile(rest, 0.5);
-  const how = `${takeovers.length} power-pulls of the primary under ${LIGHT_CLIENTS} clients' load (alternating boards), each from the pull to the first ok reply from the survivor on the field bus${missing > 0 ? `; ${missing} pulls got no reply within 10 s and are left out` : ''}`;
-  const split = `Median split: ${ms(detectMedian)} from the pull to the survivor's takeover (its journal), ${ms(restMedian)} from the takeover to the first reply (announcement on the bus, clients resending, one request served)`;
+  const how = `${takeovers.length} power-pulls of the primary under ${LIGHT_CLIENTS} clients' load (alternating boards), each from the pull to the first ok reply from the survivor on the field bus${shared ? ', which both boards hear' : ''}${missing > 0 ? `; ${missing} pulls got no reply within 10 s and are left out` : ''}`;
+  const split = `Median split: ${ms(detectMedian)} from the pull to the survivor's takeover (its journal), ${ms(restMedian)} from the takeover to the first reply (${shared ? 'the announcement, then the requests the survivor heard and no checkpoint covered, run at once' : 'announcement on the bus, clients resending, one request served'})`;
   const targeted = baud === TARGETS.takeoverTargetBaud;
   const quantiles: [string, number][] = [
     ['p50', 0.5],
@@ -540,8 +566,8 @@ function takeoverFigures({ baud, takeovers }: BaudDetails): Figure[] {
   const frameBytes = quantile(frames, 0.5);
   const boundMs = frameBytes === null ? null : (10_000 * frameBytes) / baud;
   const bound = figure({
-    id: `takeover.${baud}.bound`,
-    label: `takeover physical bound at ${baud} baud`,
+    id: id('bound'),
+    label: `takeover physical bound at ${baud} baud${onBus}`,
     value: boundMs === null ? null : round(boundMs, 2),
     unit: 'ms',
     target: null,
@@ -553,31 +579,33 @@ function takeoverFigures({ baud, takeovers }: BaudDetails): Figure[] {
     const withTarget = targeted && name === 'p99';
     const short = withTarget && (value === null || value > TARGETS.takeoverP99Ms);
     return figure({
-      id: `takeover.${baud}.${name}`,
-      label: `takeover ${name} at ${baud} baud`,
+      id: id(name),
+      label: `takeover ${name} at ${baud} baud${onBus}`,
       value: value === null ? null : round(value, 1),
       unit: 'ms',
       target: withTarget ? { kind: 'max', value: TARGETS.takeoverP99Ms } : null,
       source: 'lab',
       note:
         name === 'p99'
-          ? `${how}. ${split}.${short ? ` Short: ${takeoverWhy(detectMedian, restMedian)}` : ''}${times.length < 100 ? ` With ${times.length} samples p99 is the ${ordinal(Math.ceil(0.99 * times.length))} smallest (nearest rank).` : ''}`
+          ? `${how}. ${split}.${short ? ` Short: ${takeoverWhy(detectMedian, restMedian, shared)}` : ''}${times.length < 100 ? ` With ${times.length} samples p99 is the ${ordinal(Math.ceil(0.99 * times.length))} smallest (nearest rank).` : ''}`
           : `${how}.`,
     });
   });
   return [...figures, bound];
 }
 
-function takeoverWhy(detectMs: number | null, restMs: number | null): string {
+function takeoverWhy(detectMs: number | null, restMs: number | null, shared: boolean): string {
   const parts: string[] = [];
   if (detectMs !== null) {
     parts.push(
-      `detection alone takes ${detectMs.toFixed(1)} ms: the pull is a SIGKILL of the board process, the hub then drops DSR, and the survivor's runtime sees it on its next input or timer in a Node process on a shared 2-core machine`,
+      `detection takes ${detectMs.toFixed(1)} ms: the pull drops the board's lines in the hub, which tells the survivor's port, and the survivor's runtime sees DSR fall on its next input or timer in a Node process on a shared 2-core machine`,
     );
   }
   if (restMs !== null) {
     parts.push(
-      `then ${restMs.toFixed(1)} ms pass before a client has its answer: the announcement and each client's resend cross the field bus at the line rate, and the survivor serves its queue in order`,
+      shared
+        ? `then ${restMs.toFixed(1)} ms pass before a client has its answer: the announcement and the reply cross the field bus at the line rate after the survivor, as a retained app, has written its log`
+        : `then ${restMs.toFixed(1)} ms pass before a client has its answer: the announcement and each client's resend cross the field bus at the line rate, and the survivor serves its queue in order`,
     );
   }
   return `${parts.join('; ')}.`;
