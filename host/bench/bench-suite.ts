@@ -229,16 +229,16 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
         await fresh?.close();
       }
     };
-    const busBaud = fastBusBaud(baud);
-    say(
-      `${baud} baud: a fresh lab whose field bus runs at ${busBaud}, so the interconnect is the bound`,
-    );
     say(`${baud} baud: a fresh lab whose field bus both boards hear, for the same takeovers`);
     const sharedBusTakeovers = await inFreshLab(
       'takeovers on a shared bus',
       { baud, shared: true },
       (fresh) => benchTakeovers(fresh, takeoverOptions(options), say),
       [],
+    );
+    const busBaud = fastBusBaud(baud);
+    say(
+      `${baud} baud: a fresh lab whose field bus runs at ${busBaud}, so the interconnect is the bound`,
     );
     const linkBound = await inFreshLab(
       'link-bound saturation',
