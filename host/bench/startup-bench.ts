@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DIST_DIR } from '../code-location.ts';
+import { buildState } from '../../bin/build-state.js';
 import { REPO_ROOT } from '../image/repo-root.ts';
 import { labDown, labUp } from '../lab/lab.ts';
 import { type Figure, figure, quantile, round } from './figure.ts';
@@ -29,6 +29,8 @@ export interface StartupSample {
   readonly medianMs: number;
   /** Median wall time of `node -e 0`, run in turn with it. */
   readonly nodeMedianMs: number;
+  /** The CLI ran its build in dist/ (fresh through every run), not the sources. */
+  readonly fromBuild: boolean;
 }
 
 async function wallMs(args: readonly string[]): Promise<number> {
@@ -37,10 +39,21 @@ async function wallMs(args: readonly string[]): Promise<number> {
   return performance.now() - started;
 }
 
-async function sample(command: string, args: readonly string[], runs: number) {
+/** What bin/tandem.js runs now: its build in dist/ while that is fresh, else the sources. */
+function cliBuild(): ReturnType<typeof buildState> {
+  return buildState(join(REPO_ROOT, 'dist'), REPO_ROOT);
+}
+
+async function sample(command: string, args: readonly string[], runs: number, build: string) {
   const tandem: number[] = [];
   const node: number[] = [];
   for (let i = 0; i < runs; i++) {
+    // A source changed meanwhile: the runs would time two different things.
+    if (cliBuild() !== build) {
+      throw new Error(
+        `the build in dist/ went ${cliBuild()} during the run, so the CLI would no longer run what it ran at first: \`npm run build\` and measure again without changing the sources`,
+      );
+    }
     tandem.push(await wallMs([join(REPO_ROOT, 'bin/tandem.js'), ...args]));
     node.push(await wallMs(['-e', '0']));
   }
@@ -49,6 +62,7 @@ async function sample(command: string, args: readonly string[], runs: number) {
     runs,
     medianMs: quantile(tandem, 0.5) ?? 0,
     nodeMedianMs: quantile(node, 0.5) ?? 0,
+    fromBuild: build === 'fresh',
   };
 }
 
@@ -59,7 +73,8 @@ export async function benchStartup(options: {
   readonly runs?: number;
 }): Promise<StartupSample[]> {
   const runs = options.runs ?? STARTUP_RUNS;
-  const version = await sample('tandem --version', ['--version'], runs);
+  const build = cliBuild();
+  const version = await sample('tandem --version', ['--version'], runs, build);
   const dir = join(options.root, 'lab-startup');
   await labUp({
     dir,
@@ -69,15 +84,15 @@ export async function benchStartup(options: {
     fresh: true,
   });
   try {
-    return [version, await sample('tandem status', ['status', '--dir', dir], runs)];
+    return [version, await sample('tandem status', ['status', '--dir', dir], runs, build)];
   } finally {
     await labDown(dir);
   }
 }
 
 export function startupFigures(samples: readonly StartupSample[]): Figure[] {
-  const ran = `the CLI ran ${DIST_DIR !== null ? 'its build in dist/' : 'from the TypeScript sources (no fresh build in dist/: `npm run build`)'}`;
   return samples.flatMap((s) => {
+    const ran = `the CLI ran ${s.fromBuild ? 'its build in dist/' : 'from the TypeScript sources (no fresh build in dist/: `npm run build`)'}`;
     const how = `median of ${s.runs} runs from spawn to exit, each followed by a run of \`node -e 0\`; ${ran}`;
     const key = s.command === 'tandem status' ? 'status' : 'version';
     const targetMs = key === 'status' ? STARTUP_TARGETS.statusMs : STARTUP_TARGETS.versionMs;

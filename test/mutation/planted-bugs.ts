@@ -105,6 +105,30 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     find: 'if (afterBytes > before && snapshotBytes > this.snapshotBytesMax)',
     replace: 'if (snapshotBytes > this.snapshotBytesMax)',
   },
+  {
+    name: 'a backup on a shared bus that keeps registrations and stale retries',
+    file: 'firmware/runtime/core.ts',
+    find: "return syncId !== REGISTER_SYNC_ID && this.#cache.lookup(clientId, syncId).kind === 'new';",
+    replace: 'return true;',
+  },
+  {
+    name: 'a backup on a shared bus that keeps what a checkpoint covered',
+    file: 'firmware/runtime/core.ts',
+    find: 'if (this.#heard.length > 0) this.#forgetHeard(entry.clientId, entry.syncId);',
+    replace: '',
+  },
+  {
+    name: 'a takeover on a shared bus that leaves what it heard to resends',
+    file: 'firmware/runtime/core.ts',
+    find: "this.#effect({ kind: 'announce' });\n    this.#serveHeld(heard);",
+    replace: "this.#effect({ kind: 'announce' });",
+  },
+  {
+    name: 'a backup on a shared bus that answers',
+    file: 'firmware/runtime/core.ts',
+    find: 'if (this.config.busShared && !this.serving) {',
+    replace: 'if (this.config.busShared && !this.serving && role.name !== role.name) {',
+  },
 ];
 
 /** `source` with the bug planted; throws when its code is not found exactly once (the source moved on: update the bug). */
