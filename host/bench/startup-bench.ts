@@ -6,7 +6,7 @@
  * it is fresh (see scripts/build-dist.ts), else the sources through tsx.
  */
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { buildState } from '../../bin/build-state.js';
 import { REPO_ROOT } from '../image/repo-root.ts';
@@ -41,7 +41,8 @@ async function wallMs(args: readonly string[]): Promise<number> {
 
 /** What bin/tandem.js runs now: its build in dist/ while that is fresh, else the sources. */
 function cliBuild(): ReturnType<typeof buildState> {
-  return buildState(join(REPO_ROOT, 'dist'), REPO_ROOT);
+  // bin/tandem.js names the folder without a trailing separator.
+  return buildState(join(REPO_ROOT, 'dist'), resolve(REPO_ROOT));
 }
 
 async function sample(command: string, args: readonly string[], runs: number, build: string) {
