@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ImageEngine } from '../../boards/image-engine.ts';
 import { wallClockMs } from '../../boards/wall-clock.ts';
+import type { StoreGeometry } from '../../firmware/hal.ts';
 import {
   type DemoPair,
   PAIR_TIMEOUT_MS,
@@ -58,6 +59,8 @@ export async function openBenchLab(options: {
   readonly busBaud?: number;
   /** One field bus both boards hear (LabConfig.busShared). */
   readonly busShared?: boolean;
+  /** Each board's durable store (the lab's default unless given). */
+  readonly store?: StoreGeometry;
   readonly image: Uint8Array;
   readonly publicKeyFile: string;
   /** The engine each board runs images in (both Node unless given). */
@@ -71,6 +74,7 @@ export async function openBenchLab(options: {
     baud: options.baud,
     ...(options.busBaud === undefined ? {} : { busBaud: options.busBaud }),
     busShared: options.busShared === true,
+    ...(options.store === undefined ? {} : { store: options.store }),
     publicKeyFile: options.publicKeyFile,
     image: options.image,
     say: () => {},

@@ -19,10 +19,12 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { STANDARD_BAUD_RATES } from '../../boards/profile.ts';
 import { findXsnap } from '../../boards/xs/xsnap-cache.ts';
+import type { StoreGeometry } from '../../firmware/hal.ts';
 import { FRAME_OVERHEAD_BYTES } from '../../firmware/wire/frame.ts';
 import { buildImage } from '../image/build.ts';
 import { generateKeys } from '../image/keys.ts';
 import { REPO_ROOT } from '../image/repo-root.ts';
+import { LAB_STORE } from '../lab/lab.ts';
 import { type BenchLab, countSuspicions, openBenchLab, type Suspicions } from './bench-lab.ts';
 import {
   benchDurability,
@@ -60,6 +62,12 @@ export const DEFAULT_TAKEOVERS = 100;
 /** Ledger sizes the switch and fallback run at, in accounts. */
 export const SWITCH_ACCOUNTS: readonly number[] = [0, 1000, 4000];
 export const QUICK_SWITCH_ACCOUNTS: readonly number[] = [0, 1000];
+/**
+ * The switch labs' stores: twice the lab's default, so the new version can
+ * keep the largest state switched (ledger 2.0.0 holds 4,000 accounts in
+ * about 150 KB as a snapshot; the default store gives a snapshot 131 KB).
+ */
+const SWITCH_LAB_STORE: StoreGeometry = { ...LAB_STORE, blockCount: 2 * LAB_STORE.blockCount };
 /** The size the issue's switch target is set at. */
 const SWITCH_TARGET_ACCOUNTS = 1000;
 /** Simulator seeds per checkpoint model in a full run, and with --quick. */
@@ -205,7 +213,11 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     // A part in a lab of its own; one that fails is reported as such, the others still run.
     const inFreshLab = async <T>(
       name: string,
-      bus: { readonly baud: number; readonly shared?: boolean },
+      wiring: {
+        readonly busBaud: number;
+        readonly busShared?: boolean;
+        readonly store?: StoreGeometry;
+      },
       run: (lab: BenchLab) => Promise<T>,
       nothing: T,
     ): Promise<T> => {
@@ -214,8 +226,9 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
         fresh = await openBenchLab({
           root,
           baud,
-          busBaud: bus.baud,
-          busShared: bus.shared === true,
+          busBaud: wiring.busBaud,
+          busShared: wiring.busShared === true,
+          ...(wiring.store === undefined ? {} : { store: wiring.store }),
           image: v1.image,
           publicKeyFile,
         });
@@ -232,7 +245,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     say(`${baud} baud: a fresh lab whose field bus both boards hear, for the same takeovers`);
     const sharedBusTakeovers = await inFreshLab(
       'takeovers on a shared bus',
-      { baud, shared: true },
+      { busBaud: baud, busShared: true },
       (fresh) => benchTakeovers(fresh, takeoverOptions(options), say),
       [],
     );
@@ -242,7 +255,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     );
     const linkBound = await inFreshLab(
       'link-bound saturation',
-      { baud: busBaud },
+      { busBaud },
       (fast) =>
         benchSaturation(
           fast,
@@ -261,7 +274,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     );
     const switches = await inFreshLab(
       'switches',
-      { baud },
+      { busBaud: baud, store: SWITCH_LAB_STORE },
       (fresh) =>
         benchSwitchesBySize(
           fresh,

@@ -6,6 +6,7 @@
 import { loadPublicKey } from '../../boards/image/public-key.ts';
 import type { ImageEngine } from '../../boards/image-engine.ts';
 import type { BoardStatus } from '../../boards/management.ts';
+import type { StoreGeometry } from '../../firmware/hal.ts';
 import { labDown, labUp } from '../lab/lab.ts';
 import { openLabHosts } from '../lab/lab-boards.ts';
 import { LabClient } from '../lab/lab-client.ts';
@@ -131,6 +132,8 @@ export async function startDemoPair(options: {
   readonly busBaud?: number;
   /** One field bus both boards hear (LabConfig.busShared). */
   readonly busShared?: boolean;
+  /** Each board's durable store (the lab's default unless given). */
+  readonly store?: StoreGeometry;
   readonly publicKeyFile: string;
   readonly image: Uint8Array;
   readonly say: (line: string) => void;
@@ -147,6 +150,7 @@ export async function startDemoPair(options: {
     baud: options.baud,
     ...(options.busBaud === undefined ? {} : { busBaud: options.busBaud }),
     busShared: options.busShared === true,
+    ...(options.store === undefined ? {} : { store: options.store }),
     publicKeyFile: options.publicKeyFile,
     fresh: true,
     ...(options.engines === undefined ? {} : { engines: options.engines }),

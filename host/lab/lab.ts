@@ -42,6 +42,8 @@ export interface LabUpOptions {
   readonly busBaud?: number;
   /** Both boards hear the field bus (see LabConfig.busShared); a drop per board unless set. */
   readonly busShared?: boolean;
+  /** Each board's durable store; LAB_STORE unless given. */
+  readonly store?: StoreGeometry;
   readonly publicKeyFile: string;
   /** Start from erased flash (default) or keep what the boards had. */
   readonly fresh: boolean;
@@ -85,7 +87,7 @@ export async function labUp(options: LabUpOptions): Promise<LabConfig> {
   for (const processor of [1, 2] as const) {
     writeFileSync(
       join(dir, profileFile(processor)),
-      `${JSON.stringify(simProfile(config, processor), null, 2)}\n`,
+      `${JSON.stringify(simProfile(config, processor, options.store ?? LAB_STORE), null, 2)}\n`,
     );
   }
   const log = openSync(join(dir, 'daemon.log'), 'a');
@@ -137,7 +139,7 @@ async function isRunning(client: LabClient): Promise<boolean> {
 }
 
 /** The profile of a lab board: data, like any board's (boards/profiles). */
-function simProfile(config: LabConfig, processor: 1 | 2): BoardProfile {
+function simProfile(config: LabConfig, processor: 1 | 2, store: StoreGeometry): BoardProfile {
   const port = (path: string) => ({ path, baud: config.baud });
   return {
     name: `lab-p${processor}`,
@@ -150,7 +152,7 @@ function simProfile(config: LabConfig, processor: 1 | 2): BoardProfile {
     bus: { path: endpoint.bus(processor), baud: config.busBaud },
     lines: { dsrFromPartner: true, fenceToPartnerReset: true, busShared: config.busShared },
     flash: { slotBytes: config.slotBytes, nvmBytes: config.nvmBytes },
-    store: LAB_STORE,
+    store,
     timing: { heartbeatIntervalMs: config.heartbeatIntervalMs },
   };
 }
