@@ -21,8 +21,9 @@ export const DEFAULT_LAB_DIR = '.tandem/lab';
 
 /**
  * Each lab board's durable store: 1 MiB as 16 erase blocks of 64 KiB (NOR
- * flash sectors), 16-byte writes, 100,000 cycles. An area is 512 KiB, so a
- * snapshot may take 256 KiB: a ledger of several thousand accounts.
+ * flash sectors), 16-byte writes, 100,000 cycles. An area is 512 KiB, and a
+ * snapshot may take a quarter of it (131,019 bytes with its record): ledger
+ * 1.0.0 of several thousand accounts, 2.0.0 of fewer (it keeps more per account).
  */
 export const LAB_STORE: StoreGeometry = {
   eraseBlockBytes: 64 * 1024,
