@@ -67,6 +67,8 @@ async function openCampaignLoad(
 export async function openSimCampaignTarget(options: {
   readonly dir: string;
   readonly baud: number;
+  /** One field bus both boards hear (LabConfig.busShared); a drop per board unless set. */
+  readonly busShared?: boolean;
   readonly publicKeyFile: string;
   readonly v1: Uint8Array;
   /** What a switch goes to, pushed by `prepareSwitch`. */
@@ -97,6 +99,7 @@ export async function openSimCampaignTarget(options: {
         binding: SimBinding,
         paths: [portPath(config, endpoint.client(1)), portPath(config, endpoint.client(2))],
         baud: config.busBaud,
+        sharedBus: config.busShared,
         clients,
         seed,
         history,

@@ -16,6 +16,19 @@ const badArguments: readonly (readonly [args: readonly string[], option: string]
   [['simulate', '--durability', 'flash'], '--durability'],
   [['simulate', '--run-ms', '0'], '--run-ms'],
   [['bench-simulate', '--seeds', '0'], '--seeds'],
+  [['simulate', '--bus', 'ring'], '--bus'],
+  [
+    [
+      'hil',
+      'run',
+      '--hosts',
+      '/dev/null,/dev/null',
+      '--bus',
+      '/dev/null,/dev/null',
+      '--shared-bus',
+    ],
+    '--shared-bus',
+  ],
 ];
 
 // One at a time, with a generous timeout (as below): seven CLIs starting at once from the

@@ -73,6 +73,8 @@ export interface DemoRunOptions {
   readonly dir: string;
   readonly publicKeyFile: string;
   readonly baud: number;
+  /** One field bus both boards hear (LabConfig.busShared); a drop per board unless set. */
+  readonly busShared?: boolean;
   readonly clients: number;
   /** Load before the first step and between the steps. */
   readonly loadMs: number;

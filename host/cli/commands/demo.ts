@@ -46,6 +46,7 @@ interface DemoOptions {
   readonly json: boolean;
   readonly dir: string;
   readonly baud: number;
+  readonly sharedBus: boolean;
   readonly clients: number;
   readonly loadMs: number;
   readonly seed: number;
@@ -95,6 +96,11 @@ export const registerDemo: RegisterCommand = (program, finish) => {
       new Option('--baud <rate>', 'line rate of every simulated UART')
         .argParser(standardBaud)
         .default(115200),
+    )
+    .option(
+      '--shared-bus',
+      'one field bus both boards hear (RS-485): the survivor answers the requests in flight as it takes over',
+      false,
     )
     .addOption(
       new Option('--clients <n>', 'concurrent clients').argParser(positiveInteger).default(8),
@@ -241,6 +247,7 @@ async function demo(options: DemoOptions): Promise<ExitCode> {
     dir: options.dir,
     publicKeyFile: join(keyDir, PUBLIC_KEY_FILE),
     baud: options.baud,
+    busShared: options.sharedBus,
     clients: options.clients,
     loadMs: options.loadMs,
     seed: options.seed,

@@ -303,6 +303,7 @@ interface HilRunOptions extends RigOptions {
   readonly tap?: string;
   readonly json: boolean;
   readonly baud: number;
+  readonly sharedBus: boolean;
   readonly clients: number;
   readonly bus?: readonly [string, string];
 }
@@ -349,6 +350,11 @@ const registerHilRun: RegisterHilSubcommand = (hil, finish) => {
         .argParser(standardBaud)
         .default(115200),
     )
+    .option(
+      '--shared-bus',
+      'one field bus both boards hear, as RS-485 gives (--rig sim and command)',
+      false,
+    )
     .addOption(
       new Option('--clients <n>', 'concurrent ledger clients')
         .argParser(positiveInteger)
@@ -365,6 +371,9 @@ const registerHilRun: RegisterHilSubcommand = (hil, finish) => {
         rigOptionsProblem(options) ??
         (options.hosts !== undefined && options.bus === undefined
           ? "--hosts needs --bus: the boards' client bus ports, P1 then P2"
+          : null) ??
+        (options.sharedBus && (options.rig === 'firmata' || options.hosts !== undefined)
+          ? "--shared-bus wires the simulated lab's field bus (--rig sim or command); real boards' profiles say whether theirs is shared (lines.busShared), and hil run does not drive a shared bus on real boards yet"
           : null);
       if (problem !== null) command.error(`error: ${problem}`, { exitCode: ExitCode.usage });
       const dir = command.getOptionValueSource('dir') === 'default' ? HIL_RUN_LAB_DIR : options.dir;
@@ -489,6 +498,7 @@ async function openTarget(
   return openSimCampaignTarget({
     dir: options.dir,
     baud: options.baud,
+    busShared: options.sharedBus,
     publicKeyFile: join(keyDir, PUBLIC_KEY_FILE),
     v1: v1.image,
     v2: v2?.image ?? null,
