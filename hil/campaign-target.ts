@@ -99,7 +99,7 @@ export async function openSimCampaignTarget(options: {
         binding: SimBinding,
         paths: [portPath(config, endpoint.client(1)), portPath(config, endpoint.client(2))],
         baud: config.busBaud,
-        sharedBus: config.busShared,
+        busShared: config.busShared,
         clients,
         seed,
         history,

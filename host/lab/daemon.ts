@@ -2,9 +2,8 @@
  * The lab daemon: owns the wires (the hub) and the power rails (one board
  * process each). A power pull drops the board's lines at once, as a power
  * cut does, and SIGKILLs its process: nothing reaches the partner but
- * silence and a falling DSR. A fence pulses the
- * target's reset: the process is killed and started again after the boot
- * time, as a reset line would.
+ * silence and a falling DSR. A fence pulses the target's reset: the process
+ * is killed and started again after the boot time, as a reset line would.
  *   node --import tsx host/lab/daemon.ts --lab DIR
  * (or its build, dist/lab-daemon.mjs; see host/code-location.ts)
  */

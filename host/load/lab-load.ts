@@ -43,8 +43,8 @@ export interface BusLoadOptions {
   readonly history?: History;
   /** Each client's requests; the ledger workload by default. */
   readonly workload?: LoadOptions['workload'];
-  /** Both boards hear the field bus (LoadOptions.sharedBus). */
-  readonly sharedBus?: boolean;
+  /** Both boards hear the field bus (LoadOptions.busShared). */
+  readonly busShared?: boolean;
 }
 
 /** Ledger clients over two bus ports; a port that fails to open closes the one opened before. */
@@ -60,7 +60,7 @@ export async function openBusLoad(options: BusLoadOptions): Promise<LabLoad> {
     // A pair remembers clients' sync ids: a new run must not reuse an old run's ids.
     clientPrefix: `${options.clientPrefix}-${Date.now().toString(36)}`,
     history: options.history,
-    sharedBus: options.sharedBus === true,
+    busShared: options.busShared === true,
     ...options.pacing,
   });
   const ports: BusPort[] = [];
@@ -102,7 +102,7 @@ export async function openLabLoad(
     seed,
     clientPrefix: 'load',
     pacing,
-    sharedBus: config.busShared,
+    busShared: config.busShared,
     ...(workload === undefined ? {} : { workload }),
   });
 }

@@ -30,7 +30,7 @@ export interface LoadOptions {
   /** Where the answers go; a fresh History by default (a campaign passes one that keeps a log). */
   readonly history?: History;
   /** Both boards hear the field bus: every request goes out on both ports at once. */
-  readonly sharedBus?: boolean;
+  readonly busShared?: boolean;
 }
 
 /** An answer a client got, for timing: when, and from which board. */
@@ -154,7 +154,7 @@ export class LoadGenerator {
       now: () => performance.now(),
       later: (delayMs: number, run: () => void) => void setTimeout(run, delayMs),
       send: (board: 0 | 1, request: ClientRequest) => {
-        if (this.options.sharedBus !== true) this.#ports[board]?.send(request);
+        if (this.options.busShared !== true) this.#ports[board]?.send(request);
         else for (const port of this.#ports) port.send(request);
       },
       acknowledged: (

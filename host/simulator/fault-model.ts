@@ -139,7 +139,7 @@ const SHARE = {
   onePath: 0.3,
   dsrUnwired: 0.2,
   fenceUnwired: 0.2,
-  sharedBus: 0.35,
+  busShared: 0.35,
   clockSkew: 0.8,
   crowd: 0.08,
   smallClientsMax: 0.1,
@@ -210,7 +210,7 @@ export function wideProfile(
     : null;
   const installFaults = chance(shareOf('install-failure', SHARE.installFaults));
   // Drawn last, so the seeds from before the shared bus keep every other draw.
-  const busShared = chance(shareOf('topology', SHARE.sharedBus));
+  const busShared = chance(shareOf('topology', SHARE.busShared));
   const topology: Topology = { ...drawn, busShared, ...forced };
   return {
     topology,
