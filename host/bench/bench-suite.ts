@@ -114,12 +114,44 @@ export interface BaudDetails {
   readonly durability: DurabilityResult | null;
   /** Parts that failed outright (their figures are null). */
   readonly failures: readonly string[];
-  readonly suspicions: {
-    readonly takeovers: number;
-    readonly falseTakeovers: number;
-    readonly falseBackupLosses: number;
-    readonly powerPulls: number;
-    readonly journalIncomplete: boolean;
+  /** Over the baud's takeover labs, a drop per board and shared bus. */
+  readonly suspicions: SuspicionCounts;
+}
+
+interface SuspicionCounts {
+  readonly takeovers: number;
+  readonly falseTakeovers: number;
+  readonly falseBackupLosses: number;
+  readonly powerPulls: number;
+  readonly journalIncomplete: boolean;
+}
+
+/** What a lab's journals say of its takeovers; read once its journal has stopped. */
+function suspicionCounts(lab: BenchLab): SuspicionCounts {
+  const suspicions: Suspicions = countSuspicions(lab);
+  return {
+    takeovers: suspicions.takeovers,
+    falseTakeovers: suspicions.falseTakeovers.length,
+    falseBackupLosses: suspicions.falseBackupLosses.length,
+    powerPulls: lab.pulls.length,
+    journalIncomplete: suspicions.incomplete,
+  };
+}
+
+/** The takeovers of a lab whose field bus both boards hear, and what its journals say of them. */
+interface SharedBusTakeovers {
+  readonly samples: readonly TakeoverSample[];
+  readonly suspicions: SuspicionCounts | null;
+}
+
+function addSuspicions(a: SuspicionCounts, b: SuspicionCounts | null): SuspicionCounts {
+  if (b === null) return a;
+  return {
+    takeovers: a.takeovers + b.takeovers,
+    falseTakeovers: a.falseTakeovers + b.falseTakeovers,
+    falseBackupLosses: a.falseBackupLosses + b.falseBackupLosses,
+    powerPulls: a.powerPulls + b.powerPulls,
+    journalIncomplete: a.journalIncomplete || b.journalIncomplete,
   };
 }
 
@@ -243,11 +275,15 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
       }
     };
     say(`${baud} baud: a fresh lab whose field bus both boards hear, for the same takeovers`);
-    const sharedBusTakeovers = await inFreshLab(
+    const sharedBus = await inFreshLab(
       'takeovers on a shared bus',
       { busBaud: baud, busShared: true },
-      (fresh) => benchTakeovers(fresh, takeoverOptions(options), say),
-      [],
+      async (fresh): Promise<SharedBusTakeovers> => {
+        const samples = await benchTakeovers(fresh, takeoverOptions(options), say);
+        await fresh.journal.stop();
+        return { samples, suspicions: suspicionCounts(fresh) };
+      },
+      { samples: [], suspicions: null },
     );
     const busBaud = fastBusBaud(baud);
     say(
@@ -312,7 +348,8 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     }
     perBaud.push({
       ...details,
-      sharedBusTakeovers,
+      sharedBusTakeovers: sharedBus.samples,
+      suspicions: addSuspicions(details.suspicions, sharedBus.suspicions),
       linkBound,
       switches,
       durability,
@@ -430,19 +467,12 @@ async function benchOneBaud(
     [],
   );
   await lab.journal.stop();
-  const suspicions: Suspicions = countSuspicions(lab);
   return {
     baud: lab.baud,
     takeovers,
     saturation,
     failures,
-    suspicions: {
-      takeovers: suspicions.takeovers,
-      falseTakeovers: suspicions.falseTakeovers.length,
-      falseBackupLosses: suspicions.falseBackupLosses.length,
-      powerPulls: lab.pulls.length,
-      journalIncomplete: suspicions.incomplete,
-    },
+    suspicions: suspicionCounts(lab),
   };
 }
 
