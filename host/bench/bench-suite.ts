@@ -758,7 +758,7 @@ function suspicionFigure(perBaud: readonly BaudDetails[]): Figure {
     unit: 'takeovers',
     target: null,
     source: 'lab',
-    note: `Takeovers in both boards' journals over every lab of the run (${sum((s) => s.takeovers)} in all, ${sum((s) => s.powerPulls)} power-pulls made) that no power-pull of the partner explains; also ${sum((s) => s.falseBackupLosses)} times a primary gave up a backup that had not been pulled.${incomplete ? ' Some journal entries were dropped before they were read: the count may be low.' : ''}`,
+    note: `Takeovers in both boards' journals over the run's takeover labs, a field-bus drop per board and shared, at every baud (${sum((s) => s.takeovers)} in all, ${sum((s) => s.powerPulls)} power-pulls made) that no power-pull of the partner explains; also ${sum((s) => s.falseBackupLosses)} times a primary gave up a backup that had not been pulled.${incomplete ? ' Some journal entries were dropped before they were read: the count may be low.' : ''}`,
   });
 }
 
