@@ -65,6 +65,11 @@ test('power pulls of the primary on a shared bus lose and repeat nothing', async
       );
       t.deepEqual(violations, []);
       t.true(load.history.acknowledged > 0);
+      // On a shared bus a board that does not serve keeps quiet: the profile reached the pair.
+      t.deepEqual(
+        load.answers.filter((a) => a.error === 'not-primary'),
+        [],
+      );
     } finally {
       await load.stop(0);
       for (const port of ports) await port.close().catch(() => {});

@@ -38,6 +38,8 @@ export interface Answer {
   readonly atMs: number;
   readonly board: 0 | 1;
   readonly ok: boolean;
+  /** The error code of a reply that is not ok. */
+  readonly error?: string;
   /** The reply's frame on the field bus, bytes. */
   readonly frameBytes: number;
 }
@@ -103,7 +105,13 @@ export class LoadGenerator {
   handlersFor(board: 0 | 1) {
     return {
       reply: (reply: ClientReply, frameBytes: number) => {
-        this.answers.push({ atMs: performance.now(), board, ok: reply.ok, frameBytes });
+        this.answers.push({
+          atMs: performance.now(),
+          board,
+          ok: reply.ok,
+          ...(reply.ok ? {} : { error: reply.error }),
+          frameBytes,
+        });
         this.#clients.find((c) => c.id === reply.clientId)?.onReply(reply);
       },
       announce: () => {
