@@ -56,11 +56,9 @@ export type BusMessage =
   | { readonly t: 'announce'; readonly processor: 1 | 2 };
 
 function fromABoard(message: unknown): message is BusMessage {
-  return (
-    typeof message === 'object' &&
-    message !== null &&
-    ((message as { t?: unknown }).t === 'reply' || (message as { t?: unknown }).t === 'announce')
-  );
+  if (typeof message !== 'object' || message === null) return false;
+  const { t } = message as { t?: unknown };
+  return t === 'reply' || t === 'announce';
 }
 
 export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = {}): PairHandle {

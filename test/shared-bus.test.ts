@@ -6,6 +6,7 @@
 import test from 'ava';
 import { ledgerV1 } from '../firmware/apps/ledger/index.ts';
 import { runPair } from '../firmware/pair-main.ts';
+import type { PairConfig } from '../firmware/runtime/config.ts';
 import type { ClientReply } from '../firmware/runtime/messages.ts';
 import { encodeCbor } from '../firmware/wire/cbor.ts';
 import { encodeFrame } from '../firmware/wire/frame.ts';
@@ -15,9 +16,9 @@ import { SandboxHal } from './helpers/sandbox-hal.ts';
 const open = { op: 'open', account: 'a' };
 const deposit = { op: 'deposit', account: 'a', amount: 5 };
 
-function sharedBusPair(): CorePair {
+function sharedBusPair(config: Partial<PairConfig> = {}): CorePair {
   const app = ledgerV1('state');
-  const pair = new CorePair([app, app], { heartbeatIntervalMs: 20, busShared: true });
+  const pair = new CorePair([app, app], { heartbeatIntervalMs: 20, busShared: true, ...config });
   pair.runUntil(() => pair.whole);
   return pair;
 }
@@ -87,13 +88,7 @@ test('a request the backup saw checkpointed is not run again at takeover', (t) =
 });
 
 test('a backup on a shared bus keeps at most heldRequestsMax requests it heard', (t) => {
-  const app = ledgerV1('state');
-  const pair = new CorePair([app, app], {
-    heartbeatIntervalMs: 20,
-    busShared: true,
-    heldRequestsMax: 2,
-  });
-  pair.runUntil(() => pair.whole);
+  const pair = sharedBusPair({ heldRequestsMax: 2 });
   for (const client of ['a', 'b', 'c']) t.true(askTheBus(pair, client, 0, null).ok);
   for (const path of pair.cut) path[0] = true;
   // Three clients' opens the primary runs and cannot checkpoint; the backup keeps the last two.
@@ -127,13 +122,7 @@ test('a request heard longer ago than heardKeepMs that no checkpoint covered is 
 });
 
 test('a registration and a retry heard after the reply cache forgot their session run nothing at takeover (simulator seed 210)', (t) => {
-  const app = ledgerV1('state');
-  const pair = new CorePair([app, app], {
-    heartbeatIntervalMs: 20,
-    busShared: true,
-    clientsMax: 2,
-  });
-  pair.runUntil(() => pair.whole);
+  const pair = sharedBusPair({ clientsMax: 2 });
   t.true(askTheBus(pair, 'a', 0, null).ok);
   t.true(askTheBus(pair, 'a', 1, open).ok);
   // Two more sessions: the cache forgets a's.

@@ -668,20 +668,15 @@ export class PairCore {
   }
 
   /**
-   * A retry replaces the copy heard before. Past the limit, or heard too
-   * long ago, the oldest is forgotten: a request the primary answered
-   * without a transaction (busy, too old), or never heard, has been retried
-   * by its client since, or given up.
+   * A retry replaces the copy heard before; past the limit the oldest is
+   * forgotten. (A takeover leaves out those heard too long ago: the primary
+   * answered them without a transaction, busy or too old, or never heard
+   * them, and their clients have retried since, or given up.)
    */
   #hear(request: HeldRequest): void {
     this.#forgetHeard(request.clientId, request.syncId);
     this.#heard.push(request);
-    const keptFromMs = request.arrivedMs - this.config.heardKeepMs;
-    while (
-      this.#heard.length > this.config.heldRequestsMax ||
-      (this.#heard[0]?.arrivedMs ?? Infinity) < keptFromMs
-    )
-      this.#heard.shift();
+    if (this.#heard.length > this.config.heldRequestsMax) this.#heard.shift();
   }
 
   #forgetHeard(clientId: string, syncId: number): void {
@@ -1423,7 +1418,7 @@ export class PairCore {
     this.#txn = entry.txn;
     if (this.#log !== null) this.#unlogged.push(entry);
     this.#cache.save(entry.clientId, entry.syncId, savedReplyOf(entry, reply));
-    if (this.#heard.length > 0) this.#forgetHeard(entry.clientId, entry.syncId);
+    this.#forgetHeard(entry.clientId, entry.syncId);
     this.#receive({
       kind: 'checkpoint',
       txn: entry.txn,

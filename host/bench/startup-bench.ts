@@ -50,9 +50,10 @@ async function sample(command: string, args: readonly string[], runs: number, bu
   const node: number[] = [];
   for (let i = 0; i < runs; i++) {
     // A source changed meanwhile: the runs would time two different things.
-    if (cliBuild() !== build) {
+    const now = cliBuild();
+    if (now !== build) {
       throw new Error(
-        `the build in dist/ went ${cliBuild()} during the run, so the CLI would no longer run what it ran at first: \`npm run build\` and measure again without changing the sources`,
+        `the build in dist/ went ${now} during the run, so the CLI would no longer run what it ran at first: \`npm run build\` and measure again without changing the sources`,
       );
     }
     tandem.push(await wallMs([join(REPO_ROOT, 'bin/tandem.js'), ...args]));

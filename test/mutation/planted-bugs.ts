@@ -114,7 +114,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     name: 'a backup on a shared bus that keeps what a checkpoint covered',
     file: 'firmware/runtime/core.ts',
-    find: 'if (this.#heard.length > 0) this.#forgetHeard(entry.clientId, entry.syncId);',
+    find: 'this.#forgetHeard(entry.clientId, entry.syncId);',
     replace: '',
   },
   {
