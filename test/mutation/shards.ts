@@ -19,7 +19,8 @@
  *   node --import tsx test/mutation/shards.ts sample SIZE [--seed S] [-- stryker options]
  *
  * And the mutants a kept sample report did not catch, again on today's
- * sources and corpus (which of them the checks added since catch):
+ * sources and corpus, or with other tests (which of them the checks added
+ * since, or the unit tests, catch):
  *
  *   node --import tsx test/mutation/shards.ts retest REPORT [-- stryker options]
  */
@@ -168,6 +169,8 @@ function reportPlace(file: string, mutant: ReportMutant): string {
 /** Statuses Stryker counts as caught, and as reached but not caught; the rest (no coverage, errors) apart. */
 const DETECTED = new Set(['Killed', 'Timeout']);
 const UNDETECTED = new Set(['Survived', 'NoCoverage']);
+/** What a retest runs again. */
+const RETESTED = new Set([...UNDETECTED, 'Timeout']);
 
 function merge(count: number): number {
   const missing: number[] = [];
@@ -246,26 +249,84 @@ async function sample(size: number, seed: number, extra: readonly string[]): Pro
 }
 
 /**
- * Runs Stryker again on the mutants a kept sample report says were not
- * caught (survived or not covered), on today's sources and corpus: which of
- * them the checks added since catch. A mutant whose code has changed since
- * is not found, and is said so.
+ * Runs Stryker again on the mutants a kept sample report did not catch
+ * (survived, not covered, or timed out: on a loaded machine a timeout is
+ * often the machine, not the mutant), on today's sources and corpus, or
+ * with other tests given as Stryker options: which of them the checks
+ * added since catch. A mutant is found again by what it changes (its
+ * file, mutator, replacement and the code it replaces), nearest its old
+ * line, so code that moved is followed; one whose code changed is not
+ * found, and is said so.
  */
 async function retest(reportFile: string, extra: readonly string[]): Promise<number> {
   const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report;
-  const undetected = new Set(
-    Object.entries(report.files).flatMap(([file, result]) =>
-      result.mutants.filter((m) => UNDETECTED.has(m.status)).map((m) => reportPlace(file, m)),
-    ),
+  const wanted = Object.entries(report.files).flatMap(([file, result]) =>
+    result.mutants
+      .filter((m) => RETESTED.has(m.status))
+      .map((m) => ({
+        key: changeKey(file, m.mutatorName, m.replacement, spanText(result.source, m.location, 1)),
+        line: m.location.start.line - 1,
+      })),
   );
-  const mutants = await mutantsOf(mutatedFiles(config().mutate));
-  const again = mutants.filter((m) => undetected.has(mutantPlace(m)));
+  const sources = new Map<string, string>();
+  const sourceOf = (file: string) => {
+    const known = sources.get(file);
+    if (known !== undefined) return known;
+    const text = readFileSync(file, 'utf8');
+    sources.set(file, text);
+    return text;
+  };
+  const candidates = new Map<string, Mutant[]>();
+  for (const m of await mutantsOf(mutatedFiles(config().mutate))) {
+    const key = changeKey(
+      m.fileName,
+      m.mutatorName,
+      m.replacement,
+      spanText(sourceOf(m.fileName), m.location, 0),
+    );
+    candidates.set(key, [...(candidates.get(key) ?? []), m]);
+  }
+  const again: Mutant[] = [];
+  for (const { key, line } of wanted) {
+    const left = candidates.get(key) ?? [];
+    let best = -1;
+    for (let at = 0; at < left.length; at++) {
+      const distance = Math.abs((left[at] as Mutant).location.start.line - line);
+      if (best < 0 || distance < Math.abs((left[best] as Mutant).location.start.line - line))
+        best = at;
+    }
+    if (best >= 0) again.push(...left.splice(best, 1));
+  }
   console.log(
-    `${again.length} of the ${undetected.size} mutants ${reportFile} did not catch, again on today's sources and corpus`,
+    `${again.length} of the ${wanted.length} mutants ${reportFile} did not catch, again on today's sources`,
   );
-  if (again.length < undetected.size)
-    console.log(`gone since, their code changed: ${undetected.size - again.length}`);
+  if (again.length < wanted.length)
+    console.log(`gone since, their code changed: ${wanted.length - again.length}`);
   return runOnly(again, `retest-${again.length}-of-${basename(reportFile, '.json')}`, extra);
+}
+
+/** What a mutant changes, wherever it lies in its file. */
+function changeKey(
+  file: string,
+  mutator: string,
+  replacement: string | undefined,
+  replaced: string,
+): string {
+  return JSON.stringify([file, mutator, replacement ?? '', replaced]);
+}
+
+/** The code a span covers; `base` is where its lines and columns count from (reports 1, Stryker's API 0). */
+function spanText(
+  source: string,
+  { start, end }: { readonly start: Position; readonly end: Position },
+  base: 0 | 1,
+): string {
+  const lines = source.split('\n').slice(start.line - base, end.line - base + 1);
+  if (lines.length === 0) return '';
+  const last = lines.length - 1;
+  lines[last] = (lines[last] as string).slice(0, end.column - base);
+  lines[0] = (lines[0] as string).slice(start.column - base);
+  return lines.join('\n');
 }
 
 /** Runs Stryker on `chosen` only, keeps its report under `name`, and prints their score. */
