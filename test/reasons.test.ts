@@ -123,6 +123,7 @@ test('an error caught on the way is a fact short enough for a peer message', (t)
   const big = new ReasonError({ code: 'log-other-version', version: 'v'.repeat(300) });
   const fact = errorFact(big);
   t.is(typeof fact, 'string');
+  t.true(String(fact).startsWith('ReasonError: {"code":"log-other-version"'), String(fact));
   t.true(String(fact).length <= REASON_TEXT_MAX);
   t.is(errorFact(new Error('x'.repeat(500))), `Error: ${'x'.repeat(193)}`);
 });

@@ -242,6 +242,69 @@ test('tags, indefinite lengths, rare simple values and 64-bit integers are unsup
   }
 });
 
+test('each refusal of a head says why, as a typed reason', (t) => {
+  const whyOf = (input: string): string => {
+    try {
+      decodeCbor(hex(input));
+      return 'no-error';
+    } catch (error) {
+      if (error instanceof MessageError) return (error.why as { code: string }).code;
+      throw error;
+    }
+  };
+  t.is(whyOf('c100'), 'tag');
+  t.is(whyOf('a10102'), 'key-not-text');
+  t.is(whyOf('9fff'), 'indefinite');
+  t.is(whyOf('f0'), 'simple-value');
+  t.is(whyOf('1b0000000100000000'), 'int64');
+  t.is(whyOf('3b0000000100000000'), 'int64');
+  t.is(whyOf('5b0000000000000001aa'), 'length-8');
+  t.is(whyOf('9b000000000000000101'), 'length-8');
+  t.is(whyOf('1c'), 'reserved-info');
+});
+
+const WIDE = { bytesMax: 200_000, depthMax: 4, itemsMax: 4 };
+
+test('text at each head-width boundary round-trips as cbor-x writes it, one byte or several per character', (t) => {
+  for (const length of [23, 24, 255, 256, 257, 65_535, 65_536]) {
+    for (const text of [
+      'a'.repeat(length),
+      `${'a'.repeat(length - 2)}é`,
+      `é${'a'.repeat(length - 1)}`,
+    ]) {
+      const encoded = encodeCbor(text, WIDE);
+      t.deepEqual(encoded, referenceEncode(text, WIDE), `${text.length} characters`);
+      t.is(decodeCbor(encoded, WIDE), text);
+    }
+  }
+});
+
+test('ill-formed UTF-8 in a text string reads as TextDecoder reads it, U+FFFD for each bad sequence', (t) => {
+  const bad = [
+    [0xf0, 0x90, 0x41], // a 4-byte sequence cut after its second byte
+    [0xf0, 0x90, 0x80, 0x41], // ... after its third
+    [0xf4, 0x8f, 0x41],
+    [0xf0, 0x90],
+    [0xf0, 0x41], // a second byte out of range
+    [0xe0, 0xa0, 0x41],
+    [0xed, 0xa0, 0x80], // a surrogate
+    [0xc2, 0x41],
+    [0xc0, 0xaf], // overlong
+    [0x80],
+  ];
+  for (const sequence of bad) {
+    for (const pad of [1, 20]) {
+      const bytes = [...Array(pad).fill(0x61), ...sequence, ...Array(pad).fill(0x62)];
+      const message = Uint8Array.from([0x78, bytes.length, ...bytes]);
+      t.is(
+        decodeCbor(message),
+        new TextDecoder().decode(Uint8Array.from(bytes)),
+        `${sequence.map((b) => b.toString(16)).join(' ')} between ${pad} letters`,
+      );
+    }
+  }
+});
+
 test('reserved heads and a stray break are malformed', (t) => {
   for (const input of ['1c', '3d', 'fe', 'ff', '81ff']) {
     t.is(

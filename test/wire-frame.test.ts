@@ -70,6 +70,20 @@ test('crc32c covers only the requested range', (t) => {
   t.throws(() => crc32c(bytes, 0, 14), { instanceOf: WireArgumentError });
 });
 
+test('crc8 and crc32c refuse a range outside the bytes', (t) => {
+  const bytes = ascii('123456789');
+  for (const crc of [crc8, crc32c]) {
+    for (const [start, end] of [
+      [-1, 3],
+      [0, 10],
+      [5, 4],
+    ] as const) {
+      const refusal = t.throws(() => crc(bytes, start, end), { instanceOf: WireArgumentError });
+      t.deepEqual(refusal.why, { code: 'bad-range', start, end, length: 9 });
+    }
+  }
+});
+
 test('crc8 of "123456789" is the CRC-8/SMBUS check value 0xF4', (t) => {
   t.is(crc8(ascii('123456789')), 0xf4);
 });
@@ -248,9 +262,26 @@ test('reset drops buffered bytes but keeps the counters', (t) => {
   t.is(payloadsOf(decoder.push(frame)).length, 1);
 });
 
-test('decoder rejects an invalid payload limit', (t) => {
-  t.throws(() => new FrameDecoder({ payloadMaxBytes: 65_536 }), { instanceOf: WireArgumentError });
+// The same, when the rest begins with a sync byte but no frame header: it is no frame's start.
+test('a long pause inside a frame whose rest begins with a sync byte but no header changes nothing', (t) => {
+  const decoder = new FrameDecoder({ cutShortAfterMs: 100 });
+  const payload = payloadWithoutSync(500, 6);
+  payload[196] = FRAME_SYNC_BYTE; // the frame's byte 200: after the 4-byte header
+  const frame = encodeFrame(payload);
+  t.not(crc8(frame, 200, 203), frame[203], 'the rest does not begin with a valid header');
+  t.deepEqual(decoder.push(frame.subarray(0, 200), 1000), []);
+  const events = decoder.push(frame.subarray(200), 1500);
+  t.deepEqual(payloadsOf(events), [payload]);
+  t.deepEqual(errorCodesOf(events), []);
+});
+
+test('decoder rejects an invalid payload limit, saying which option and value', (t) => {
+  const refusal = t.throws(() => new FrameDecoder({ payloadMaxBytes: 65_536 }), {
+    instanceOf: WireArgumentError,
+  });
+  t.deepEqual(refusal.why, { code: 'bad-option', option: 'payloadMaxBytes', value: 65_536 });
   t.throws(() => new FrameDecoder({ payloadMaxBytes: -1 }), { instanceOf: WireArgumentError });
+  t.notThrows(() => new FrameDecoder({ payloadMaxBytes: 65_535 }));
 });
 
 const smallPayload = fc.uint8Array({ maxLength: 300 });

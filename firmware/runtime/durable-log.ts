@@ -145,8 +145,6 @@ export interface DurableStatus {
  * before (store-room.ts); this is the last line behind it.
  */
 export class StoreFullError extends ReasonError {
-  readonly storeFull = true;
-  readonly code = 'store-full';
   override name = 'StoreFullError';
   declare readonly why: ReasonOf<'snapshot-too-big'>;
 }
