@@ -106,6 +106,19 @@ test(`the window of bits answers as the list of ids did (seed ${seed})`, (t) => 
   t.pass();
 });
 
+// A client's sync ids are its own: one may leap by any amount, and the board must not
+// walk the ids it leapt over (a leap of 2^52 would stall it for days).
+test('a leap of any size past the window forgets every id below it at once', (t) => {
+  const window = new SyncWindow();
+  for (let id = 1; id <= 10; id++) window.add(id);
+  const far = 2 ** 52;
+  window.add(far);
+  t.is(window.highest, far);
+  t.true(window.has(far));
+  for (let id = 1; id <= 10; id++) t.false(window.has(id));
+  for (let back = 1; back < SYNC_WINDOW; back++) t.false(window.has(far - back));
+});
+
 test('a window installed from any list of ids holds those inside it', (t) => {
   const window = new SyncWindow();
   for (const id of [70, 3, 200, 199, 70, 137, 136]) window.add(id);

@@ -114,6 +114,20 @@ test('a key named __proto__ is data: it never becomes a prototype', (t) => {
   t.deepEqual(Object.keys(copy), ['__proto__']);
 });
 
+test('equal byte strings differ by nothing', (t) => {
+  t.deepEqual(diffState({ b: Uint8Array.of(1, 2, 3) }, { b: Uint8Array.of(1, 2, 3) }), []);
+  t.deepEqual(diffState({ b: Uint8Array.of(1, 2, 3) }, { b: Uint8Array.of(1, 2, 4) }), [
+    [0, ['b'], Uint8Array.of(1, 2, 4)],
+  ]);
+});
+
+test('a key named __proto__ in a copy is data like any other: a patch changes and deletes it', (t) => {
+  const doc = applyPatch({}, [[0, ['__proto__'], 1]]);
+  const copy = applyPatch(clonePlain(doc), [[0, ['__proto__'], 2]]) as Record<string, unknown>;
+  t.deepEqual(Object.entries(copy), [['__proto__', 2]]);
+  t.deepEqual(Object.keys(applyPatch(copy, [[1, ['__proto__']]]) as object), []);
+});
+
 test('a patch that does not fit the state is refused with a MessageError', (t) => {
   const bad: unknown[] = [
     'not a list',
@@ -123,17 +137,21 @@ test('a patch that does not fit the state is refused with a MessageError', (t) =
     [[2, ['a'], -1]],
   ];
   for (const value of bad) t.throws(() => parsePatch(value), { instanceOf: MessageError });
-  const misfits: PatchOp[][] = [
-    [[0, ['missing', 'deeper'], 1]],
-    [[1, [0]]],
-    [[2, ['a'], 5]],
-    [[0, ['a', 7], 1]],
+  const misfits: [PatchOp[], string][] = [
+    [[[0, ['missing', 'deeper'], 1]], 'path-nowhere'],
+    [[[1, []]], 'delete-names-key'],
+    [[[1, [0]]], 'delete-outside-object'],
+    [[[1, ['a', 0]]], 'delete-outside-object'],
+    [[[2, ['a'], 5]], 'cut-not-array'],
+    [[[0, ['a', 7], 1]], 'set-beyond-array'],
+    [[[0, ['a', 0, 'x'], 1]], 'set-in-scalar'],
   ];
-  for (const ops of misfits) {
-    t.throws(
+  for (const [ops, code] of misfits) {
+    const refusal = t.throws(
       () => applyPatch({ a: [1, 2] }, ops),
       { instanceOf: MessageError },
       JSON.stringify(ops),
     );
+    t.deepEqual(refusal.why, { code }, JSON.stringify(ops));
   }
 });

@@ -74,3 +74,16 @@ test('at the limit: growth past it is refused, and what does not grow still runs
   t.true(now.length > 0, `not full again with ${now.length} words`);
   t.not(judge(room, now, { push: 'another-word-to-add' }).kind, 'refused');
 });
+
+test('a room told to forget knows nothing of the state and is no longer full: it measures again', (t) => {
+  const state = Array.from({ length: 20 }, (_, i) => `word-${i}`);
+  const room = new StoreRoom(encodedLength(state) + 80);
+  t.is(judge(room, state, { push: 'another-word-to-add' }).kind, 'refused');
+  t.true(room.full);
+  room.forget();
+  t.deepEqual(room.status, {
+    snapshotBytes: null,
+    snapshotBytesMax: encodedLength(state) + 80,
+    full: false,
+  });
+});
