@@ -107,6 +107,8 @@ const SENTENCES = {
     `the durable store is full: after this request a snapshot of the state would take ${r.bytes} bytes, over the ${r.max} this board's store gives it; nothing was done, and requests that do not grow the state still run. Free room in the state, or give the boards a bigger store region (the profile's store blockCount)`,
   'no-room-converted': (r: { bytes: number; max: number }) =>
     `the state converted to this version would take ${r.bytes} bytes as a snapshot, over the ${r.max} this board's store gives it: this version could not keep it. Free room in the state first, or give the boards a bigger store region (the profile's store blockCount)`,
+  'store-failed': (r: { error: Fact }) =>
+    `the durable store failed an operation (${factText(r.error)}): this processor stops and its partner serves on; check the board's store (worn flash, a file error)`,
   'store-full': (r: { why?: ReasonValue }) =>
     `the durable store is full${r.why === undefined ? '' : `: ${reasonText(r.why)}`}`,
   'log-unreplayable': (r: { version: string; error: Fact }) =>

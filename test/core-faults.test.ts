@@ -4,6 +4,7 @@
  */
 
 import test from 'ava';
+import { RetentiveMemory } from '../boards/retentive-memory.ts';
 import { type AnyApp, AppInputError, defineApp } from '../firmware/app.ts';
 import { ledgerV1, ledgerV2 } from '../firmware/apps/ledger/index.ts';
 import { reasonText } from '../firmware/reasons.ts';
@@ -160,6 +161,43 @@ test('an app fault on the backup never escapes the core: the backup gives up its
   // The backup asks to join again and takes the state whole in a big checkpoint.
   pair.runUntil(() => pair.whole);
   t.is(pair.core(1).txn, 10, '5 registrations and 5 requests');
+});
+
+test('a store that fails under the backup stops the backup, which says why, and the primary serves on alone', (t) => {
+  class FailingStore extends RetentiveMemory {
+    failing = false;
+    override write(offset: number, bytes: Uint8Array): void {
+      if (this.failing) throw new Error('flash program failed');
+      super.write(offset, bytes);
+    }
+  }
+  const stores: [FailingStore, FailingStore] = [new FailingStore(), new FailingStore()];
+  const app = ledgerV1('state');
+  const pair = new CorePair([app, app], { heartbeatIntervalMs: 20 }, stores);
+  pair.runUntil(() => pair.whole);
+  stores[1].failing = true;
+  pair.request(0, 'c1', 1, { op: 'open', account: 'a' });
+  t.notThrows(() => pair.runUntil(() => pair.cores[1] === null), 'nothing escapes the core');
+  t.is(pair.replies.length, 0, 'no reply before a copy is held');
+  pair.boot(1); // the board resets as the stop asks, its store still failing
+  pair.runUntil(() => pair.replies.length === 1);
+  t.true(pair.replies[0]?.ok, 'the primary answers once its partner is known to hold nothing');
+  t.true(
+    pair.events.some(
+      (e) => e.board === 1 && e.event.kind === 'alarm' && e.event.why.code === 'store-failed',
+    ),
+    'the backup reports the fault',
+  );
+  t.true(
+    pair.events.some((e) => e.board === 1 && e.event.kind === 'role' && e.event.role === 'stopped'),
+    'the backup stops',
+  );
+  t.true(
+    pair.events.some(
+      (e) => e.board === 0 && e.event.kind === 'role' && e.event.role === 'primary-alone',
+    ),
+    'the primary knows its backup gave its copy up',
+  );
 });
 
 test('a joiner that cannot install the big checkpoint is never counted as synchronised', (t) => {

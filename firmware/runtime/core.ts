@@ -2025,8 +2025,12 @@ export class PairCore {
       if (compact || this.#compactNext) log.compact(mark, snapshot());
       else log.commit(mark, this.#unlogged, snapshot);
     } catch (error) {
-      if (!(error instanceof StoreFullError)) throw error;
-      this.#onStoreFull(error.why);
+      if (error instanceof StoreFullError) {
+        this.#storeGaveUp('full', error.why, { code: 'store-full', why: error.why });
+      } else {
+        const failed: Reason = { code: 'store-failed', error: errorFact(error) };
+        this.#storeGaveUp('failed', failed, failed);
+      }
       return;
     }
     this.#unlogged = [];
@@ -2035,7 +2039,12 @@ export class PairCore {
     this.#held = { txn: this.#txn, term: this.#term };
   }
 
-  #onStoreFull(full: Reason): void {
+  /**
+   * The store did not take what this processor must keep (too big for it, or
+   * an operation failed: worn flash, a file error): nothing it holds only in
+   * memory may be acknowledged, so it stops, and its partner serves on.
+   */
+  #storeGaveUp(code: 'full' | 'failed', why: Reason, alarm: Reason): void {
     const unlogged = new Set(this.#unlogged.map((e) => e.txn));
     // Replies of what the store could not take must not leave: refusals recorded as transactions neither.
     this.#outputs = this.#outputs.filter(
@@ -2043,10 +2052,9 @@ export class PairCore {
     );
     this.#unlogged = [];
     this.#storeRefused = true;
-    this.#emit({ kind: 'store-refused', code: 'full', why: full });
-    const why: Reason = { code: 'store-full', why: full };
-    this.#alarm(why);
-    if (this.#role.name !== 'stopped') this.#stop('confirmed', why, 'stopped');
+    this.#emit({ kind: 'store-refused', code, why });
+    this.#alarm(alarm);
+    if (this.#role.name !== 'stopped') this.#stop('confirmed', alarm, 'stopped');
   }
 
   #confirm(): void {

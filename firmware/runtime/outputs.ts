@@ -114,7 +114,7 @@ export type PairEvent =
    */
   | {
       readonly kind: 'store-refused';
-      readonly code: 'unreadable' | 'full' | 'missing';
+      readonly code: 'unreadable' | 'full' | 'failed' | 'missing';
       readonly why: Reason;
     }
   /**
