@@ -154,9 +154,13 @@ test('an app fault on the backup never escapes the core: the backup gives up its
   t.true(pair.replies.every((r) => r.ok));
   t.true(
     pair.events.some(
-      (e) => e.board === 0 && e.event.kind === 'role' && e.event.role === 'primary-alone',
+      (e) =>
+        e.board === 0 &&
+        e.event.kind === 'role' &&
+        e.event.role === 'primary-alone' &&
+        e.event.cause === 'backup-gave-up-copy',
     ),
-    'the primary knows it is alone once the backup gave up',
+    'the primary knows it is alone once the backup gave up, from the backup itself',
   );
   // The backup asks to join again and takes the state whole in a big checkpoint.
   pair.runUntil(() => pair.whole);
@@ -198,6 +202,19 @@ test('a store that fails under the backup stops the backup, which says why, and 
     ),
     'the primary knows its backup gave its copy up',
   );
+});
+
+test('a backup that resets too fast for its DSR to be seen low: the primary learns it from the new incarnation and serves alone', (t) => {
+  const pair = wholePair([padApp(), padApp()]);
+  const since = pair.events.length;
+  pair.boot(1); // a watchdog reset: the backup's copy is gone, its DSR never seen low
+  pair.runUntil(() => pair.events.length > since && pair.core(0).role !== 'primary');
+  t.like(pair.events.slice(since).find((e) => e.board === 0 && e.event.kind === 'role')?.event, {
+    role: 'primary-alone',
+    cause: 'partner-restarted',
+    why: { code: 'backup-restarted' },
+  });
+  pair.runUntil(() => pair.whole);
 });
 
 test('a joiner that cannot install the big checkpoint is never counted as synchronised', (t) => {
