@@ -217,6 +217,28 @@ test('a backup that resets too fast for its DSR to be seen low: the primary lear
   pair.runUntil(() => pair.whole);
 });
 
+test('two primaries meet: the newer term serves on, only the older steps down', (t) => {
+  // No fence: the backup takes over a frozen primary, which wakes still
+  // primary; it cannot hear the new primary yet, which hears it serving.
+  const pair = wholePair([padApp(), padApp()], { fenceWired: false });
+  for (const path of pair.cut) path[1] = true; // board 2's bytes no longer reach board 1
+  pair.freeze(0, 2000);
+  pair.runUntil(() => pair.core(1).serving);
+  pair.run(2500);
+  t.is(pair.core(0).role, 'primary', 'the old primary woke still primary, deaf to the new one');
+  for (const path of pair.cut) path[1] = false;
+  pair.runUntil(() => pair.cores[0] === null);
+  t.true(pair.core(1).serving, 'the newer primary never stepped down');
+  t.like(pair.events.findLast((e) => e.board === 0 && e.event.kind === 'role')?.event, {
+    role: 'stopped',
+    cause: 'stepped-down',
+    why: { code: 'two-primaries', term: 2 },
+  });
+  t.false(
+    pair.events.some((e) => e.board === 1 && e.event.kind === 'role' && e.event.role === 'stopped'),
+  );
+});
+
 test('a joiner that cannot install the big checkpoint is never counted as synchronised', (t) => {
   // Defect 10: the joiner dropped an unusable big checkpoint, yet the primary
   // took the channel's acknowledgement of its last chunk as "synchronised" and
