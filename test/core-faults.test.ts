@@ -861,6 +861,10 @@ test('the new version losing power during the last round fails the switch once i
   pair.runUntil(() => pair.core(0).role === 'primary-alone', 5_000);
   const failed = pair.eventsOf('switch').at(-1);
   t.like(failed, { kind: 'switch', step: 'f', ok: false, why: { code: 'new-version-off' } });
+  const failedRole = pair.events.find(
+    (e) => e.board === 0 && e.event.kind === 'role' && e.event.cause === 'switch-failed',
+  );
+  t.like(failedRole?.event, { role: 'primary-alone' }, 'alone at once: its old backup had stopped');
   const waitedMs = pair.nowMs - pulledAtMs;
   t.true(waitedMs < pair.configs[0].switchHoldTimeoutMs, `failed ${waitedMs} ms after the pull`);
   t.like(pair.ask(0, 'c', 1, { op: 'open', account: 'after' }), { ok: true });
