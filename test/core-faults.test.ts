@@ -870,6 +870,19 @@ test('the new version losing power during the last round fails the switch once i
   t.like(pair.ask(0, 'c', 1, { op: 'open', account: 'after' }), { ok: true });
 });
 
+test('the new version restarting during the last round fails the switch at f at once, saying so, and the old primary serves on alone', (t) => {
+  const pair = switchUntil({}, (p) => roleChanged(p, 'big-checkpoint-to-new-version'));
+  pair.boot(1); // a reset too fast for its DSR to be seen low: known by its new incarnation
+  pair.runUntil(() => pair.core(0).role === 'primary-alone', 5_000);
+  t.like(pair.eventsOf('switch').at(-1), {
+    kind: 'switch',
+    step: 'f',
+    ok: false,
+    why: { code: 'new-version-restarted' },
+  });
+  t.like(pair.ask(0, 'c', 1, { op: 'open', account: 'after' }), { ok: true });
+});
+
 test('a refusal for want of an image that reached the other slot meanwhile is stale: the joiner asks again', (t) => {
   // Retained seed 394, replay: the push of 2.0.0 into processor 2's other
   // slot completed 2 ms before the primary's refusal of its ask (sent while
