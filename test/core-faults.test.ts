@@ -229,7 +229,7 @@ test('two primaries meet: the newer term serves on, only the older steps down', 
   for (const path of pair.cut) path[1] = false;
   pair.runUntil(() => pair.cores[0] === null);
   t.true(pair.core(1).serving, 'the newer primary never stepped down');
-  t.like(pair.events.findLast((e) => e.board === 0 && e.event.kind === 'role')?.event, {
+  t.like(pair.events.filter((e) => e.board === 0 && e.event.kind === 'role').at(-1)?.event, {
     role: 'stopped',
     cause: 'stepped-down',
     why: { code: 'two-primaries', term: 2 },
@@ -329,6 +329,15 @@ for (const stallMs of [300, 500, 1500]) {
     );
   });
 }
+
+test('a pair under load with no fault counts no false suspicion', (t) => {
+  const pair = wholePair([padApp(), padApp()]);
+  for (let i = 1; i <= 50; i++) pair.request(0, `c${i % 5}`, Math.ceil(i / 5), { pad: 1 });
+  pair.runUntil(() => pair.replies.length === 50);
+  pair.run(2000);
+  t.is(pair.eventsOf('false-suspicion').length, 0);
+  t.deepEqual([pair.core(0).falseSuspicions, pair.core(1).falseSuspicions], [0, 0]);
+});
 
 test('a stall shorter than the silence takeover time is a false suspicion, never a takeover', (t) => {
   // Defect 8: under CPU load a 150 ms silence with DSR high fenced healthy
