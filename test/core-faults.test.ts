@@ -330,13 +330,20 @@ for (const stallMs of [300, 500, 1500]) {
   });
 }
 
-test('a pair under load with no fault counts no false suspicion', (t) => {
+test('a pair under load with no fault counts no false suspicion and reports every path up', (t) => {
   const pair = wholePair([padApp(), padApp()]);
   for (let i = 1; i <= 50; i++) pair.request(0, `c${i % 5}`, Math.ceil(i / 5), { pad: 1 });
   pair.runUntil(() => pair.replies.length === 50);
   pair.run(2000);
   t.is(pair.eventsOf('false-suspicion').length, 0);
   t.deepEqual([pair.core(0).falseSuspicions, pair.core(1).falseSuspicions], [0, 0]);
+  t.deepEqual(
+    [pair.core(0).pathsUp, pair.core(1).pathsUp],
+    [
+      [true, true],
+      [true, true],
+    ],
+  );
 });
 
 test('a stall shorter than the silence takeover time is a false suspicion, never a takeover', (t) => {
