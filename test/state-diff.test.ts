@@ -128,6 +128,11 @@ test('a key named __proto__ in a copy is data like any other: a patch changes an
   t.deepEqual(Object.keys(applyPatch(copy, [[1, ['__proto__']]]) as object), []);
 });
 
+test('a set inside an array or just past its end replaces or appends the item', (t) => {
+  t.deepEqual(applyPatch({ a: [1, 2] }, [[0, ['a', 1], 5]]), { a: [1, 5] });
+  t.deepEqual(applyPatch({ a: [1, 2] }, [[0, ['a', 2], 3]]), { a: [1, 2, 3] });
+});
+
 test('a patch that does not fit the state is refused with a MessageError', (t) => {
   const bad: unknown[] = [
     'not a list',

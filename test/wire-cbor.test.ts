@@ -305,6 +305,15 @@ test('ill-formed UTF-8 in a text string reads as TextDecoder reads it, U+FFFD fo
   }
 });
 
+test('a sequence cut by the end of its text string is read as cut, whatever byte follows the string', (t) => {
+  // The next item here is an empty array, 0x80: a continuation byte to a reader that looks past the string.
+  for (const cut of [[0xf0, 0x90], [0xf0, 0x90, 0x80], [0xe0, 0xa0], [0xc2]]) {
+    const text = [0x61, ...cut];
+    const message = Uint8Array.from([0x82, 0x60 + text.length, ...text, 0x80]);
+    t.deepEqual(decodeCbor(message), [new TextDecoder().decode(Uint8Array.from(text)), []]);
+  }
+});
+
 test('reserved heads and a stray break are malformed', (t) => {
   for (const input of ['1c', '3d', 'fe', 'ff', '81ff']) {
     t.is(
