@@ -178,3 +178,21 @@ test('recovery reads a snapshot record in pieces of at most 4 KiB, never its pay
   );
   t.true(longest <= 4096, `a read of ${longest} bytes`);
 });
+
+test('a torn header claiming more than its area holds ends the log there, even in the last area', (t) => {
+  const region = new RetentiveMemory(TINY);
+  const log = new DurableLog(region);
+  log.open();
+  let txn = 0;
+  while (!(log.position?.area === 1 && log.position.usedBytes > 0)) {
+    txn += 1;
+    log.commit(mark, [entry(txn)], () => snapshotAt(txn));
+  }
+  const { areaBytes, usedBytes } = log.position;
+  // A header as the log writes one, its length running past the region's end: the rest never landed.
+  const header = new Uint8Array(TINY.writeBytes).fill(0xff);
+  header.set([0x54, 0x44, 2, 0]);
+  new DataView(header.buffer).setUint32(4, areaBytes - 16, true);
+  region.write(areaBytes + usedBytes, header);
+  t.deepEqual(readBack(region), { last: txn, kind: 'found' });
+});
