@@ -7,6 +7,7 @@ import test from 'ava';
 import { RetentiveMemory } from '../boards/retentive-memory.ts';
 import { type AnyApp, AppInputError, defineApp } from '../firmware/app.ts';
 import { ledgerV1, ledgerV2 } from '../firmware/apps/ledger/index.ts';
+import type { DurableRegion } from '../firmware/hal.ts';
 import { reasonText } from '../firmware/reasons.ts';
 import type { PairConfig } from '../firmware/runtime/config.ts';
 import type { SwitchRefusal } from '../firmware/runtime/switch-procedure.ts';
@@ -724,8 +725,9 @@ function switchUntil(
   config: Partial<PairConfig>,
   reached: (pair: CorePair) => boolean,
   each: (pair: CorePair) => void = () => {},
+  stores: readonly [DurableRegion | null, DurableRegion | null] = [null, null],
 ): CorePair {
-  const pair = new CorePair([ledgerV1('state'), ledgerV1('state')], config);
+  const pair = new CorePair([ledgerV1('state'), ledgerV1('state')], config, stores);
   for (const board of [0, 1] as const) pair.boot(board, { otherVersion: '2.0.0' });
   pair.runUntil(() => pair.whole, 60_000);
   pair.events.length = 0; // from here on, the switch's events
@@ -897,6 +899,26 @@ test('the new version restarting during the last round fails the switch at f at 
     why: { code: 'new-version-restarted' },
   });
   t.like(pair.ask(0, 'c', 1, { op: 'open', account: 'after' }), { ok: true });
+});
+
+test('a blackout while the old backup reboots into the new version: the old primary, restored alone, recovers from its store alone', (t) => {
+  // From the old backup's stop until the new version joins, the old primary
+  // serves alone and its log says so (solo): restored without its partner,
+  // it need not wait for one, whose store holds nothing newer.
+  const app = ledgerV1('state');
+  const stores: [RetentiveMemory, RetentiveMemory] = [new RetentiveMemory(), new RetentiveMemory()];
+  const pair = switchUntil(
+    {},
+    (p) => roleChanged(p, 'old-backup-stopped', 0),
+    () => {},
+    stores,
+  );
+  t.like(pair.ask(0, 'c', 1, { op: 'open', account: 'alone' }), { ok: true });
+  pair.powerOff(0, 1);
+  pair.boot(0, {}, app);
+  pair.runUntil(() => pair.core(0).serving, 10_000);
+  t.like(pair.eventsOf('recovered').at(-1), { kind: 'recovered', alone: true });
+  t.like(pair.ask(0, 'c', 2, { op: 'balance', account: 'alone' }), { ok: true });
 });
 
 test('a refusal for want of an image that reached the other slot meanwhile is stale: the joiner asks again', (t) => {
