@@ -6,13 +6,13 @@
  */
 import test from 'ava';
 import {
-  type Envelope,
   envelopeToWire,
   type Hello,
   type PeerBody,
   parseEnvelope,
 } from '../firmware/runtime/messages.ts';
 import { MessageError } from '../firmware/wire/errors.ts';
+import { peerEnvelope } from './helpers/peer-envelope.ts';
 
 const HELLO: Hello = {
   app: 'ledger',
@@ -24,18 +24,9 @@ const HELLO: Hello = {
   otherVersion: '',
 };
 
-/** The wire form of an envelope carrying `body` and `hello`, with `change` applied to it. */
+/** The wire form of an envelope carrying `body` and a hello, with `change` applied to it. */
 function wireWith(body: PeerBody, change: (wire: unknown[]) => void): unknown[] {
-  const envelope: Envelope = {
-    from: { p: 2, inc: 3 },
-    toInc: 1,
-    ack: 0,
-    st: { role: 'primary', term: 1, backupInc: 0 },
-    hears: 1,
-    hello: HELLO,
-    seg: { seq: 1, body },
-  };
-  const wire = envelopeToWire(envelope);
+  const wire = envelopeToWire(peerEnvelope(body, HELLO));
   change(wire);
   return wire;
 }

@@ -25,6 +25,7 @@ import { decodeCbor, encodeCbor } from '../firmware/wire/cbor.ts';
 import { CborStream } from '../firmware/wire/cbor-stream.ts';
 import { errorFact, REASON_TEXT_MAX, ReasonError } from '../firmware/wire/errors.ts';
 import { describeEntry, type PairJournalLine } from '../host/cli/commands/journal.ts';
+import { peerEnvelope } from './helpers/peer-envelope.ts';
 
 test('a reason reads as its sentence, with its facts in place', (t) => {
   t.is(
@@ -130,15 +131,7 @@ test('an error caught on the way is a fact short enough for a peer message', (t)
 
 /** A body across the interconnect's wire form and back, as the partner parses it. */
 function crossed(body: PeerBody): PeerBody | undefined {
-  const envelope: Envelope = {
-    from: { p: 2, inc: 3 },
-    toInc: 1,
-    ack: 0,
-    st: { role: 'joining', term: 1, backupInc: 0 },
-    hears: 1,
-    seg: { seq: 1, body },
-  };
-  const bytes = encodeCbor(envelopeToWire(envelope), ENVELOPE_LIMITS);
+  const bytes = encodeCbor(envelopeToWire(peerEnvelope(body)), ENVELOPE_LIMITS);
   return parseEnvelope(decodeCbor(bytes, ENVELOPE_LIMITS)).seg?.body;
 }
 
