@@ -268,23 +268,15 @@ async function retest(reportFile: string, extra: readonly string[]): Promise<num
         line: m.location.start.line - 1,
       })),
   );
-  const sources = new Map<string, string>();
-  const sourceOf = (file: string) => {
-    const known = sources.get(file);
-    if (known !== undefined) return known;
-    const text = readFileSync(file, 'utf8');
-    sources.set(file, text);
-    return text;
-  };
+  const files = mutatedFiles(config().mutate);
+  const sources = new Map(files.map((file) => [file, readFileSync(file, 'utf8')]));
   const candidates = new Map<string, Mutant[]>();
-  for (const m of await mutantsOf(mutatedFiles(config().mutate))) {
-    const key = changeKey(
-      m.fileName,
-      m.mutatorName,
-      m.replacement,
-      spanText(sourceOf(m.fileName), m.location, 0),
-    );
-    candidates.set(key, [...(candidates.get(key) ?? []), m]);
+  for (const m of await mutantsOf(files)) {
+    const replaced = spanText(sources.get(m.fileName) ?? '', m.location, 0);
+    const key = changeKey(m.fileName, m.mutatorName, m.replacement, replaced);
+    const same = candidates.get(key);
+    if (same === undefined) candidates.set(key, [m]);
+    else same.push(m);
   }
   const again: Mutant[] = [];
   for (const { key, line } of wanted) {
