@@ -7,7 +7,9 @@
  * (a write programs only a prefix of its bytes, an erase leaves the rest of
  * its block as it was; half by default, `tornShare`), then `onPowerCut` runs. On a board process it ends the process
  * (the power is gone); where it returns control by throwing (in-process
- * tests), every later operation throws too, until `powerOn`.
+ * tests), every later operation throws too, until `powerOn`. An operation
+ * can also fail with the power on, as worn flash or a file error does
+ * (`failAtOperation`): torn the same way, it throws StoreFaultError.
  */
 import type { DurableRegion, StoreGeometry } from '../firmware/hal.ts';
 
@@ -39,6 +41,12 @@ export class PowerCutError extends Error {
   override name = 'PowerCutError';
 }
 
+/** A store operation that failed with the power on (worn flash, a file error): a prefix of it may have landed. */
+export class StoreFaultError extends Error {
+  readonly code = 'store-fault';
+  override name = 'StoreFaultError';
+}
+
 export const throwPowerCut = (): never => {
   throw new PowerCutError('power cut during a store operation');
 };
@@ -52,7 +60,11 @@ export class FlashRegion implements DurableRegion {
   erasesDone = 0;
   /** Erase number (1-based, counted like `erasesDone`) at which power is cut; 0 for never. */
   cutAtErase = 0;
-  /** Share of the cut operation's bytes that are done when power goes (a prefix, rounded down). */
+  /** Operation number (1-based, counted like `operations`) that fails with the power on, once; 0 for never. */
+  failAtOperation = 0;
+  /** Operations that failed with the power on since the region was made. */
+  failures = 0;
+  /** Share of the cut or failed operation's bytes that are done when it stops (a prefix, rounded down). */
   tornShare = 0.5;
   #off = false;
 
@@ -73,6 +85,7 @@ export class FlashRegion implements DurableRegion {
     this.operations = 0;
     this.cutAtErase = 0;
     this.erasesDone = 0;
+    this.failAtOperation = 0;
   }
 
   read(offset: number, length: number): Uint8Array {
@@ -88,40 +101,52 @@ export class FlashRegion implements DurableRegion {
         `write of ${bytes.length} bytes at ${offset} is off the ${unit}-byte write unit`,
       );
     }
-    const torn = this.#operation();
-    const count = torn ? Math.floor(bytes.length * this.tornShare) : bytes.length;
+    const stop = this.#operation();
+    const count = stop === null ? bytes.length : Math.floor(bytes.length * this.tornShare);
     const programmed = this.medium.read(offset, count);
     for (let i = 0; i < count; i++) {
       programmed[i] = (programmed[i] as number) & (bytes[i] as number);
     }
     this.medium.store(offset, programmed);
-    if (torn) this.onPowerCut();
+    this.#stop(stop);
   }
 
   erase(block: number): void {
     if (!Number.isInteger(block) || block < 0 || block >= this.geometry.blockCount) {
       throw argumentError(`no erase block ${block} (0..${this.geometry.blockCount - 1})`);
     }
-    const torn = this.#operation(true);
+    const stop = this.#operation(true);
     const size = this.geometry.eraseBlockBytes;
     this.medium.store(
       block * size,
-      new Uint8Array(torn ? Math.floor(size * this.tornShare) : size).fill(ERASED),
+      new Uint8Array(stop === null ? size : Math.floor(size * this.tornShare)).fill(ERASED),
     );
-    if (torn) this.onPowerCut();
+    this.#stop(stop);
   }
 
-  /** Counts an operation; true when power is cut in the middle of it. */
-  #operation(erase = false): boolean {
+  /** Counts an operation; how it stops midway (power cut, failure), or null when it completes. */
+  #operation(erase = false): 'cut' | 'fault' | null {
     if (this.#off) this.onPowerCut();
     this.operations += 1;
     if (erase) this.erasesDone += 1;
     const atErase = erase && this.cutAtErase !== 0 && this.erasesDone >= this.cutAtErase;
     if (atErase || (this.cutAtOperation !== 0 && this.operations >= this.cutAtOperation)) {
       this.#off = true;
-      return true;
+      return 'cut';
     }
-    return false;
+    if (this.failAtOperation !== 0 && this.operations >= this.failAtOperation) {
+      this.failAtOperation = 0;
+      this.failures += 1;
+      return 'fault';
+    }
+    return null;
+  }
+
+  #stop(stop: 'cut' | 'fault' | null): void {
+    if (stop === 'cut') this.onPowerCut();
+    if (stop === 'fault') {
+      throw new StoreFaultError(`store operation ${this.operations} failed`);
+    }
   }
 
   #check(offset: number, length: number): void {

@@ -7,6 +7,7 @@
  */
 import test from 'ava';
 import { CountedStore } from '../boards/counted-store.ts';
+import { StoreFaultError } from '../boards/flash-region.ts';
 import { PowerCutError, RetentiveMemory } from '../boards/retentive-memory.ts';
 import type { DurableRegion, StoreGeometry } from '../firmware/hal.ts';
 import { DurableLog, StoreFullError } from '../firmware/runtime/durable-log.ts';
@@ -42,7 +43,7 @@ function history(region: DurableRegion): number {
       committed = txn;
     }
   } catch (error) {
-    if (!(error instanceof PowerCutError)) throw error;
+    if (!(error instanceof PowerCutError || error instanceof StoreFaultError)) throw error;
   }
   return committed;
 }
@@ -78,35 +79,42 @@ test('the log compacts within its region and reads back whole', (t) => {
   t.true(spread <= 1, `the areas take turns: erase counts ${erases}`);
 });
 
-test('a power cut at every store operation leaves a prefix holding every committed entry', (t) => {
-  const total = (() => {
-    const region = new RetentiveMemory(TINY);
-    history(region);
-    return region.operations;
-  })();
-  t.true(total > 50, `${total} operations`);
-  for (let cut = 1; cut <= total; cut++) {
-    const region = new RetentiveMemory(TINY);
-    region.cutAtOperation = cut;
-    const committed = history(region);
-    region.powerOn();
-    const back = readBack(region);
-    if (committed === 0 && back.kind !== 'found') continue; // a torn first record: nothing was committed
-    t.is(back.kind, 'found', `cut at operation ${cut}`);
-    if (back.last < committed || back.last > committed + 1)
-      t.fail(`cut at operation ${cut}: committed ${committed}, read back ${back.last}`);
-    // Power is back: the log goes on from what it read (in a new term, so
-    // its records differ from any torn one), and keeps all of it.
-    const log = new DurableLog(region);
-    log.open();
-    for (let txn = back.last + 1; txn <= back.last + 10; txn++) {
-      log.commit({ ...mark, term: 2 }, [entry(txn)], () => snapshotAt(txn));
-      const now = readBack(region).last;
-      if (now !== txn)
-        t.fail(`after the cut at operation ${cut}, wrote txn ${txn}, read back ${now}`);
+// A failed operation (worn flash, a file error) is torn as a cut one is, but
+// the power stays on: the processor stops, and the next boot reads the store
+// without a power-on.
+for (const stop of ['power cut', 'failure'] as const) {
+  test(`a ${stop} at every store operation leaves a prefix holding every committed entry`, (t) => {
+    const total = (() => {
+      const region = new RetentiveMemory(TINY);
+      history(region);
+      return region.operations;
+    })();
+    t.true(total > 50, `${total} operations`);
+    for (let at = 1; at <= total; at++) {
+      const region = new RetentiveMemory(TINY);
+      if (stop === 'power cut') region.cutAtOperation = at;
+      else region.failAtOperation = at;
+      const committed = history(region);
+      if (stop === 'power cut') region.powerOn();
+      else t.is(region.failures, 1, `the failure at operation ${at} struck`);
+      const back = readBack(region);
+      if (committed === 0 && back.kind !== 'found') continue; // a torn first record: nothing was committed
+      t.is(back.kind, 'found', `${stop} at operation ${at}`);
+      if (back.last < committed || back.last > committed + 1)
+        t.fail(`${stop} at operation ${at}: committed ${committed}, read back ${back.last}`);
+      // The log goes on from what it read (in a new term, so its records
+      // differ from any torn one), and keeps all of it.
+      const log = new DurableLog(region);
+      log.open();
+      for (let txn = back.last + 1; txn <= back.last + 10; txn++) {
+        log.commit({ ...mark, term: 2 }, [entry(txn)], () => snapshotAt(txn));
+        const now = readBack(region).last;
+        if (now !== txn)
+          t.fail(`after the ${stop} at operation ${at}, wrote txn ${txn}, read back ${now}`);
+      }
     }
-  }
-});
+  });
+}
 
 test('a snapshot over its share of an area is refused as store-full, and the log keeps what it had', (t) => {
   const region = new RetentiveMemory(TINY);

@@ -5,7 +5,8 @@
  * board's store. In memory mode the double failures are excused and
  * counted; retained, the stores cover them: no cold start, nothing lost.
  * Retained seeds also cut power inside store writes and erases (store-cut),
- * which the pair must survive as it survives a pull.
+ * which the pair must survive as it survives a pull, and fail some with the
+ * power on (store-fault), which must stop a processor, not end its board.
  */
 import test from 'ava';
 import { reproduceLine } from '../host/cli/reproduce-command.ts';
@@ -18,27 +19,35 @@ import { explain, runLedger } from './helpers/ledger-world.ts';
 
 const SEEDS = Array.from({ length: 24 }, (_, i) => 1 + i * 7);
 
-/** One seed of the wide model, state checkpoints, the ledger retained: the seeds the checks below name. */
-/** A retained seed as it ran when its test was written: a field-bus drop per board. */
+/**
+ * One seed of the wide model, state checkpoints, the ledger retained, as it
+ * ran when its test was written: a field-bus drop per board, no store faults.
+ */
 function runRetainedSeed(seed: number): ReturnType<typeof runSeed> {
-  return runSeed(
-    worldOptionsFor({
+  return runSeed({
+    ...worldOptionsFor({
       seed,
       mode: 'state',
       module: ledgerSimulation,
       durability: 'retained',
       topology: { busShared: false },
     }),
-  );
+    storeFaults: false,
+  });
 }
 
-test('the stores cover the double failures, switch windows and store cuts that memory mode cannot', (t) => {
+test('the stores cover the double failures, switch windows, store cuts and store faults that memory mode cannot', (t) => {
   let memoryLosses = 0;
   let storeCuts = 0;
+  let storeFaults = 0;
   for (const seed of SEEDS) {
     const memory = runLedger({ seed, faults: true, faultModel: 'wide', trace: false });
     memoryLosses += memory.doubleFailures + memory.switchWindowLosses;
-    t.is(memory.faultCounts['store-cut'], 0, 'no store, no store cuts');
+    t.is(
+      memory.faultCounts['store-cut'] + memory.faultCounts['store-fault'],
+      0,
+      'no store, no store faults',
+    );
     const retained = runLedger({
       seed,
       faults: true,
@@ -51,12 +60,14 @@ test('the stores cover the double failures, switch windows and store cuts that m
     t.is(retained.doubleFailures + retained.switchWindowLosses, 0, `seed=${seed}`);
     t.is(retained.lost, 0, `seed=${seed}`);
     storeCuts += retained.faultCounts['store-cut'];
+    storeFaults += retained.faultCounts['store-fault'];
   }
   t.log(
-    `memory mode: ${memoryLosses} double failures and switch-window losses over ${SEEDS.length} seeds; retained: ${storeCuts} store cuts survived`,
+    `memory mode: ${memoryLosses} double failures and switch-window losses over ${SEEDS.length} seeds; retained: ${storeCuts} store cuts and ${storeFaults} store faults survived`,
   );
   t.true(memoryLosses > 0, 'the seeds include double failures (else this test proves nothing)');
   t.true(storeCuts > 0, 'the seeds cut power inside store operations');
+  t.true(storeFaults > 0, 'the seeds fail store operations with the power on');
 });
 
 test('a store cut takes the board down mid-input: its trace shows the cut, the pull and the board back', (t) => {
@@ -72,6 +83,35 @@ test('a store cut takes the board down mid-input: its trace shows the cut, the p
   t.true(after.some((line) => line.includes(`P${board}  power pulled`)));
   t.true(after.some((line) => line.includes(`P${board}  power restored`)));
   t.true(result.powerPulls >= result.faultCounts['store-cut']);
+});
+
+test('a store fault stops its processor, which says why and comes back, its power never pulled', (t) => {
+  const seed = SEEDS.find((s) => {
+    const r = runLedger({ seed: s, faults: true, faultModel: 'wide', durability: 'retained' });
+    return r.faultCounts['store-fault'] > 0;
+  }) as number;
+  const result = runLedger({ seed, faults: true, faultModel: 'wide', durability: 'retained' });
+  const fault = result.trace.findIndex((line) => /store fails its operation/.test(line));
+  t.true(fault >= 0, `seed=${seed}`);
+  const board = /P(\d)'s store fails/.exec(result.trace[fault] as string)?.[1];
+  const next = result.trace
+    .slice(fault + 1, fault + 8)
+    .filter((line) => line.includes(`P${board} `));
+  t.true(
+    next.some((line) => line.includes('durable store refused (failed)')),
+    next.join('\n'),
+  );
+  t.true(next.some((line) => line.includes('role stopped')));
+  t.false(
+    next.some((line) => line.includes('power pulled')),
+    'the power stayed on',
+  );
+  const after = result.trace.slice(fault + 1);
+  t.true(
+    after.some((line) => new RegExp(`P${board}  role (backup|primary)`).test(line)),
+    'the board came back into the pair',
+  );
+  t.deepEqual(result.violations, [], explain(result));
 });
 
 for (const seed of [384, 1807]) {

@@ -10,7 +10,8 @@
  * bus that loses replies, states of tens of kilobytes, mismatched partners,
  * app exceptions, joiners that cannot install their big checkpoint, and
  * power pulls spread over the handover of a switch. With durable stores
- * (`retained`), power is also cut inside store writes and erases. Every choice comes from
+ * (`retained`), power is also cut inside store writes and erases, and some
+ * fail with the power on. Every choice comes from
  * a stream of its own, so adding one dimension leaves the others' draws as
  * they were.
  */
@@ -128,6 +129,7 @@ export const FAULT_GROUPS = [
   'install-failure',
   'handover-pulls',
   'store-cuts',
+  'store-faults',
 ] as const;
 export type FaultGroup = (typeof FAULT_GROUPS)[number];
 
@@ -235,6 +237,7 @@ export const FAULT_CLASSES = [
   'pull',
   'pull-handover',
   'store-cut',
+  'store-fault',
   'switch',
   'cut-two-way',
   'cut-one-way',

@@ -110,6 +110,12 @@ export interface WorldOptions {
    * (a retained app logs to it); `memory` (the default): none.
    */
   readonly durability?: Durability;
+  /**
+   * With durable stores, store operations also fail now and then with the
+   * power on (STORE_FAULT_EVERY_MIN_MS); false leaves them out, so a seed
+   * runs as it did before they were drawn (the default: true).
+   */
+  readonly storeFaults?: boolean;
 }
 
 export type ScriptAction =
@@ -266,6 +272,15 @@ const STORE_CUT_IN_COMPACTION_SHARE = 1 / 3;
 /** A board whose power a store cut took is off for 20 to 1520 ms, as a pulled one. */
 const STORE_CUT_OFF_MIN_MS = 20;
 const STORE_CUT_OFF_SPREAD_MS = 1500;
+/**
+ * With durable stores, a store operation also fails with the power on, as
+ * worn flash or a file error does: every 10 to 40 s a board (the serving
+ * one, the backup, or either) is armed to fail one of its next 1 to 4
+ * writes or erases, a prefix of its bytes programmed. The processor must
+ * stop without acknowledging what it could not keep, and come back.
+ */
+const STORE_FAULT_EVERY_MIN_MS = 10_000;
+const STORE_FAULT_EVERY_SPREAD_MS = 30_000;
 /** Stalls last 10 to 1500 ms, log-uniformly (as many short ones as long ones). */
 const STALL_MIN_MS = 10;
 const STALL_MAX_MS = 1500;
@@ -368,6 +383,10 @@ class World {
   readonly #storeRandom: () => number;
   /** Per board: power went inside a store operation during the input under way. */
   readonly #cutStruck = [false, false];
+  /** Draws of the store faults: a stream of their own, so the other draws stay as they were. */
+  readonly #storeFaultRandom: () => number;
+  /** Per board: the store's failures already counted. */
+  readonly #storeFailuresSeen = [0, 0];
   /** Per board: the window of the pull it is unpowered by, if any. */
   readonly #pullWindow: (number | null)[] = [null, null];
   /** Service gap found while two faults' windows overlapped (counted apart, reported once a gap). */
@@ -390,6 +409,7 @@ class World {
     this.wideRandom = seededRandom((Math.imul(options.seed, 0xc2b2ae35) ^ 0x27d4eb2f) >>> 0);
     this.busRandom = seededRandom((Math.imul(options.seed, 0x165667b1) ^ 0x5bd1e995) >>> 0);
     this.#storeRandom = seededRandom((Math.imul(options.seed, 0x27d4eb2d) ^ 0x61c88647) >>> 0);
+    this.#storeFaultRandom = seededRandom((Math.imul(options.seed, 0x2545f491) ^ 0x1b873593) >>> 0);
     this.wide = options.faultModel === 'wide';
     const forced: Partial<Topology> = {
       ...(options.pathCount !== undefined && { pathCount: options.pathCount }),
@@ -621,6 +641,9 @@ class World {
     if (this.profile.crowdClients > 0) this.#crowd(this.profile.crowdClients);
     if (options.faults) this.#scheduleFaults();
     if (options.faults && this.#groupOn('store-cuts')) this.#scheduleStoreCuts();
+    if (options.faults && options.storeFaults !== false && this.#groupOn('store-faults')) {
+      this.#scheduleStoreFaults();
+    }
     if (options.pushes === true) this.#scheduleHost();
     for (const step of options.script ?? []) queue.at(step.atMs, () => this.#scripted(step.action));
     if (this.wide) queue.at(200, () => this.#sampleService());
@@ -725,6 +748,7 @@ class World {
     } catch (error) {
       if (!(error instanceof PowerCutError)) throw error;
     }
+    this.#countStoreFailures(index);
     // The core may have caught the cut itself (it logs a fault in an input
     // and goes on): the store's flag says power went, whatever the core did after.
     if (!this.#cutStruck[index]) return result;
@@ -787,16 +811,50 @@ class World {
     }
   }
 
+  /** Store faults through the run, each drawn up front from their own stream (see STORE_FAULT_EVERY_MIN_MS). */
+  #scheduleStoreFaults(): void {
+    if (this.#stores[0] === null) return;
+    const r = this.#storeFaultRandom;
+    const end = this.options.runMs * 0.85;
+    let at = 300 + r() * STORE_FAULT_EVERY_SPREAD_MS;
+    while (at < end) {
+      const victim = r();
+      const nth = 1 + Math.floor(r() * STORE_CUT_OPERATIONS_MAX);
+      const share = r();
+      this.queue.at(at, () => this.#armStoreFault(victim, nth, share));
+      at += STORE_FAULT_EVERY_MIN_MS + r() * STORE_FAULT_EVERY_SPREAD_MS;
+    }
+  }
+
+  /** Arms a board's store to fail its `nth` operation from now, `share` of it done, the power staying on. */
+  #armStoreFault(victim: number, nth: number, share: number): void {
+    const index = this.#victim(victim);
+    if (index === null || !(this.boards[index] as SimBoard).powered) return;
+    const store = this.#stores[index] as RetentiveMemory;
+    store.failAtOperation = store.operations + nth;
+    store.tornShare = share;
+    this.trace.push(
+      `${this.#time()}  fault: P${index + 1}'s store to fail its operation ${nth} from now`,
+    );
+  }
+
+  /** Counts the store failures of board `index`'s last input (the core caught them, as it must). */
+  #countStoreFailures(index: 0 | 1): void {
+    const store = this.#stores[index];
+    if (store === null || store.failures === this.#storeFailuresSeen[index]) return;
+    for (let n = this.#storeFailuresSeen[index] as number; n < store.failures; n++) {
+      this.faultsInjected += 1;
+      this.#count('store-fault');
+    }
+    this.#storeFailuresSeen[index] = store.failures;
+    this.trace.push(
+      `${this.#time()}  fault: P${index + 1}'s store fails its operation ${store.operations} (${(store.tornShare * 100).toFixed(0)}% of it done), the power on`,
+    );
+  }
+
   /** Arms a board's store to lose power inside its `nth` operation (or erase) from now, `share` of it done. */
   #armStoreCut(victim: number, inCompaction: boolean, nth: number, share: number): void {
-    const index =
-      victim < 0.5
-        ? this.#roleIndex('serving')
-        : victim < 0.8
-          ? this.#roleIndex('backup')
-          : victim < 0.9
-            ? 0
-            : 1;
+    const index = this.#victim(victim);
     if (index === null || !(this.boards[index] as SimBoard).powered) return;
     const store = this.#stores[index] as RetentiveMemory;
     if (inCompaction) store.cutAtErase = store.erasesDone + nth;
@@ -805,6 +863,13 @@ class World {
     this.trace.push(
       `${this.#time()}  fault: P${index + 1} to lose power inside its ${inCompaction ? 'erase' : 'store operation'} ${nth} from now`,
     );
+  }
+
+  /** The board a store fault strikes, by a draw: the serving one half the time, the backup 3 in 10, else either. */
+  #victim(draw: number): 0 | 1 | null {
+    if (draw < 0.5) return this.#roleIndex('serving');
+    if (draw < 0.8) return this.#roleIndex('backup');
+    return draw < 0.9 ? 0 : 1;
   }
 
   #pullPower(index: 0 | 1, fault: FaultClass = 'pull'): void {
@@ -1894,6 +1959,7 @@ class World {
       if (store === null) continue;
       store.cutAtOperation = 0;
       store.cutAtErase = 0;
+      store.failAtOperation = 0;
     }
     this.#endHubStall(true);
     for (const index of [0, 1] as const) {

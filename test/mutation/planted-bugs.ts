@@ -129,6 +129,13 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     find: 'if (this.config.busShared && !this.serving) {',
     replace: 'if (this.config.busShared && !this.serving && role.name !== role.name) {',
   },
+  {
+    name: 'a failed store operation that escapes the core',
+    file: 'firmware/runtime/core.ts',
+    find: "} else {\n        const failed: Reason = { code: 'store-failed', error: errorFact(error) };",
+    replace:
+      "} else {\n        if (error) throw error;\n        const failed: Reason = { code: 'store-failed', error: errorFact(error) };",
+  },
 ];
 
 /** `source` with the bug planted; throws when its code is not found exactly once (the source moved on: update the bug). */
