@@ -62,8 +62,12 @@ export class FlashRegion implements DurableRegion {
   cutAtErase = 0;
   /** Operation number (1-based, counted like `operations`) that fails with the power on, once; 0 for never. */
   failAtOperation = 0;
-  /** Operations that failed with the power on since the region was made. */
+  /** The next read fails (a file-backed store's I/O error), once; it outlives a power cycle. */
+  failNextRead = false;
+  /** Operations and reads that failed with the power on since the region was made. */
   failures = 0;
+  /** What the last failure was. */
+  lastFailure: 'read' | 'write' | 'erase' | null = null;
   /** Share of the cut or failed operation's bytes that are done when it stops (a prefix, rounded down). */
   tornShare = 0.5;
   #off = false;
@@ -90,6 +94,12 @@ export class FlashRegion implements DurableRegion {
 
   read(offset: number, length: number): Uint8Array {
     this.#check(offset, length);
+    if (this.failNextRead) {
+      this.failNextRead = false;
+      this.failures += 1;
+      this.lastFailure = 'read';
+      throw new StoreFaultError(`store read of ${length} bytes at ${offset} failed`);
+    }
     return this.medium.read(offset, length);
   }
 
@@ -108,7 +118,7 @@ export class FlashRegion implements DurableRegion {
       programmed[i] = (programmed[i] as number) & (bytes[i] as number);
     }
     this.medium.store(offset, programmed);
-    this.#stop(stop);
+    this.#stop(stop, 'write');
   }
 
   erase(block: number): void {
@@ -121,7 +131,7 @@ export class FlashRegion implements DurableRegion {
       block * size,
       new Uint8Array(stop === null ? size : Math.floor(size * this.tornShare)).fill(ERASED),
     );
-    this.#stop(stop);
+    this.#stop(stop, 'erase');
   }
 
   /** Counts an operation; how it stops midway (power cut, failure), or null when it completes. */
@@ -136,16 +146,17 @@ export class FlashRegion implements DurableRegion {
     }
     if (this.failAtOperation !== 0 && this.operations >= this.failAtOperation) {
       this.failAtOperation = 0;
-      this.failures += 1;
       return 'fault';
     }
     return null;
   }
 
-  #stop(stop: 'cut' | 'fault' | null): void {
+  #stop(stop: 'cut' | 'fault' | null, operation: 'write' | 'erase'): void {
     if (stop === 'cut') this.onPowerCut();
     if (stop === 'fault') {
-      throw new StoreFaultError(`store operation ${this.operations} failed`);
+      this.failures += 1;
+      this.lastFailure = operation;
+      throw new StoreFaultError(`store ${operation} (operation ${this.operations}) failed`);
     }
   }
 

@@ -205,6 +205,40 @@ test('a store that fails under the backup stops the backup, which says why, and 
   );
 });
 
+test('a store that fails a read at boot stops the processor, which reads it again at its next boot and rejoins', (t) => {
+  const stores: [RetentiveMemory, RetentiveMemory] = [new RetentiveMemory(), new RetentiveMemory()];
+  const app = ledgerV1('state');
+  const pair = new CorePair([app, app], { heartbeatIntervalMs: 20 }, stores);
+  pair.runUntil(() => pair.whole);
+  pair.request(0, 'c1', 1, { op: 'open', account: 'a' });
+  pair.runUntil(() => pair.replies.length === 1);
+  const since = pair.events.length;
+  stores[1].failNextRead = true;
+  pair.powerOff(1);
+  t.notThrows(() => pair.boot(1), 'nothing escapes the core');
+  t.is(pair.cores[1], null, 'the processor stopped and asked for a reset');
+  const events = pair.events.slice(since).filter((e) => e.board === 1);
+  t.true(
+    events.some(
+      (e) =>
+        e.event.kind === 'store-refused' &&
+        e.event.code === 'failed' &&
+        e.event.why.code === 'store-failed',
+    ),
+    'it says why',
+  );
+  t.false(
+    events.some(
+      (e) => e.event.kind === 'role' && e.event.role !== 'booting' && e.event.role !== 'stopped',
+    ),
+    'it took no role from a store it could not read',
+  );
+  pair.boot(1); // the reset: this time the store reads
+  pair.runUntil(() => pair.whole);
+  t.is(pair.core(1).txn, pair.core(0).txn, 'the backup holds the state again');
+  t.is(stores[1].failures, 1);
+});
+
 test('a backup that resets too fast for its DSR to be seen low: the primary learns it from the new incarnation and serves alone', (t) => {
   const pair = wholePair([padApp(), padApp()]);
   const since = pair.events.length;

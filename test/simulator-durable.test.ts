@@ -91,7 +91,7 @@ test('a store fault stops its processor, which says why and comes back, its powe
     return r.faultCounts['store-fault'] > 0;
   }) as number;
   const result = runLedger({ seed, faults: true, faultModel: 'wide', durability: 'retained' });
-  const fault = result.trace.findIndex((line) => /store fails its operation/.test(line));
+  const fault = result.trace.findIndex((line) => /store fails a/.test(line));
   t.true(fault >= 0, `seed=${seed}`);
   const board = /P(\d)'s store fails/.exec(result.trace[fault] as string)?.[1];
   const next = result.trace

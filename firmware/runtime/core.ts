@@ -27,6 +27,7 @@ import {
   lastTxn,
   type StoredLog,
   StoreFullError,
+  StoreReadError,
 } from './durable-log.ts';
 import { FailureDetector } from './failure-detector.ts';
 import { frameUse, LineUse, type LineUseCounts } from './line-use.ts';
@@ -237,6 +238,8 @@ export class PairCore {
   #storeRefused = false;
   /** A refused store whose log another version wrote: its history, to compare; null otherwise. */
   #unservable: UnservableHistory | null = null;
+  /** Our store failed a read: the processor stops at the end of the input, to read it again at its next boot. */
+  #readFailed: Reason | null = null;
   /** The alarm that the newest history needs an image neither slot holds went out (once a boot). */
   #writerMissingAlarmed = false;
   /** Entries executed or applied since the last log write (group commit at the end of the input). */
@@ -1797,20 +1800,37 @@ export class PairCore {
     this.#unlogged = [];
     this.#loggedMark = null;
     this.#held = null;
+    try {
+      this.#openStore(log);
+    } catch (error) {
+      if (!(error instanceof StoreReadError)) throw error;
+      // Not knowing what the store holds is not holding nothing: never serve or start empty from it.
+      this.#stored = null;
+      this.#unservable = null;
+      this.#held = null;
+      this.#storeRefused = true;
+      this.#readFailed = { code: 'store-failed', error: errorFact(error.cause) };
+    }
+  }
+
+  /** #readStore's reading: throws StoreReadError when the store fails a read. */
+  #openStore(log: DurableLog): void {
     const opening = log.open();
     if (opening.kind === 'empty') return;
     if (opening.kind === 'found') {
       try {
         this.#stored = this.#replayStore(opening.log);
       } catch (error) {
+        if (error instanceof StoreReadError) throw error;
+        // Its records still tell its history: the boards compare it, and the
+        // image that wrote it may serve it (#serveNewest).
+        const unservable = { ...opening.log.mark, txn: lastTxn(opening.log) };
         this.#refuseStore({
           code: 'log-unreplayable',
           version: this.app.version,
           error: errorFact(error),
         });
-        // Its records still tell its history: the boards compare it, and the
-        // image that wrote it may serve it (#serveNewest).
-        this.#unservable = { ...opening.log.mark, txn: lastTxn(opening.log) };
+        this.#unservable = unservable;
         return;
       }
       const stored = this.#stored;
@@ -2098,6 +2118,11 @@ export class PairCore {
 
   /** End of every input: group commit, segments, acks, heartbeats, then effects. */
   #flush(): void {
+    const readFailed = this.#readFailed;
+    if (readFailed !== null) {
+      this.#readFailed = null;
+      this.#storeGaveUp('failed', readFailed, readFailed);
+    }
     // The log write comes first: no reply or acknowledgement below leaves before it.
     if (this.hasState) this.#persist(this.#soloAuthoritative(), false);
     const links = this.#links;

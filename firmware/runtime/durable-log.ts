@@ -149,6 +149,14 @@ export class StoreFullError extends ReasonError {
   declare readonly why: ReasonOf<'snapshot-too-big'>;
 }
 
+/**
+ * The store failed a read (a file-backed store's I/O error): the log knows
+ * nothing of what it holds, which is not the same as holding nothing.
+ */
+export class StoreReadError extends Error {
+  override name = 'StoreReadError';
+}
+
 interface Record {
   readonly kind: number;
   readonly payload: unknown;
@@ -407,7 +415,7 @@ export class DurableLog {
   }
 
   #readRecord(offset: number, room: number): Record | null {
-    const header = this.#region.read(offset, HEADER_BYTES);
+    const header = this.#read(offset, HEADER_BYTES);
     if (header[0] !== MAGIC_0 || header[1] !== MAGIC_1) return null;
     const kind = header[2] as number;
     if (kind !== KIND_SNAPSHOT && kind !== KIND_ENTRIES) return null;
@@ -417,10 +425,7 @@ export class DurableLog {
     const reader = new CborStream(RECORD_LIMITS);
     let crc = crc32c(header, 0, 8);
     for (let at = 0; at < length; at += READ_BYTES_MAX) {
-      const piece = this.#region.read(
-        offset + HEADER_BYTES + at,
-        Math.min(READ_BYTES_MAX, length - at),
-      );
+      const piece = this.#read(offset + HEADER_BYTES + at, Math.min(READ_BYTES_MAX, length - at));
       crc = crc32c(piece, 0, piece.length, crc);
       reader.push(piece);
     }
@@ -436,11 +441,21 @@ export class DurableLog {
   #erasedFrom(index: number, at: number): boolean {
     const end = (index + 1) * this.#areaBytes;
     for (let offset = index * this.#areaBytes + at; offset < end; offset += READ_BYTES_MAX) {
-      const piece = this.#region.read(offset, Math.min(READ_BYTES_MAX, end - offset));
+      const piece = this.#read(offset, Math.min(READ_BYTES_MAX, end - offset));
       // A plain loop, not every() with a callback per byte: a boot scans up to a whole area.
       for (let i = 0; i < piece.length; i++) if (piece[i] !== ERASED) return false;
     }
     return true;
+  }
+
+  #read(offset: number, length: number): Uint8Array {
+    try {
+      return this.#region.read(offset, length);
+    } catch (error) {
+      throw new StoreReadError(`store read of ${length} bytes at ${offset} failed`, {
+        cause: error,
+      });
+    }
   }
 
   #padded(bytes: number): number {

@@ -276,11 +276,13 @@ const STORE_CUT_OFF_SPREAD_MS = 1500;
  * With durable stores, a store operation also fails with the power on, as
  * worn flash or a file error does: every 10 to 40 s a board (the serving
  * one, the backup, or either) is armed to fail one of its next 1 to 4
- * writes or erases, a prefix of its bytes programmed. The processor must
- * stop without acknowledging what it could not keep, and come back.
+ * writes or erases, a prefix of its bytes programmed, or (a third of them)
+ * its next read, which comes when it next boots. The processor must stop
+ * without acknowledging what it could not keep, and come back.
  */
 const STORE_FAULT_EVERY_MIN_MS = 10_000;
 const STORE_FAULT_EVERY_SPREAD_MS = 30_000;
+const STORE_READ_FAULT_SHARE = 1 / 3;
 /** Stalls last 10 to 1500 ms, log-uniformly (as many short ones as long ones). */
 const STALL_MIN_MS = 10;
 const STALL_MAX_MS = 1500;
@@ -819,22 +821,29 @@ class World {
     let at = 300 + r() * STORE_FAULT_EVERY_SPREAD_MS;
     while (at < end) {
       const victim = r();
-      const nth = 1 + Math.floor(r() * STORE_CUT_OPERATIONS_MAX);
+      // 0: the next read.
+      const nth = r() < STORE_READ_FAULT_SHARE ? 0 : 1 + Math.floor(r() * STORE_CUT_OPERATIONS_MAX);
       const share = r();
       this.queue.at(at, () => this.#armStoreFault(victim, nth, share));
       at += STORE_FAULT_EVERY_MIN_MS + r() * STORE_FAULT_EVERY_SPREAD_MS;
     }
   }
 
-  /** Arms a board's store to fail its `nth` operation from now, `share` of it done, the power staying on. */
+  /**
+   * Arms a board's store to fail its `nth` write or erase from now, `share`
+   * of it done, or its next read (`nth` 0), the power staying on.
+   */
   #armStoreFault(victim: number, nth: number, share: number): void {
     const index = this.#victim(victim);
     if (index === null || !(this.boards[index] as SimBoard).powered) return;
     const store = this.#stores[index] as RetentiveMemory;
-    store.failAtOperation = store.operations + nth;
-    store.tornShare = share;
+    if (nth === 0) store.failNextRead = true;
+    else {
+      store.failAtOperation = store.operations + nth;
+      store.tornShare = share;
+    }
     this.trace.push(
-      `${this.#time()}  fault: P${index + 1}'s store to fail its operation ${nth} from now`,
+      `${this.#time()}  fault: P${index + 1}'s store to fail its ${nth === 0 ? 'next read' : `operation ${nth} from now`}`,
     );
   }
 
@@ -847,9 +856,11 @@ class World {
       this.#count('store-fault');
     }
     this.#storeFailuresSeen[index] = store.failures;
-    this.trace.push(
-      `${this.#time()}  fault: P${index + 1}'s store fails its operation ${store.operations} (${(store.tornShare * 100).toFixed(0)}% of it done), the power on`,
-    );
+    const what =
+      store.lastFailure === 'read'
+        ? 'a read'
+        : `a ${store.lastFailure} (${(store.tornShare * 100).toFixed(0)}% of it done)`;
+    this.trace.push(`${this.#time()}  fault: P${index + 1}'s store fails ${what}, the power on`);
   }
 
   /** Arms a board's store to lose power inside its `nth` operation (or erase) from now, `share` of it done. */
@@ -1960,6 +1971,7 @@ class World {
       store.cutAtOperation = 0;
       store.cutAtErase = 0;
       store.failAtOperation = 0;
+      store.failNextRead = false;
     }
     this.#endHubStall(true);
     for (const index of [0, 1] as const) {

@@ -136,6 +136,12 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     replace:
       "} else {\n        if (error) throw error;\n        const failed: Reason = { code: 'store-failed', error: errorFact(error) };",
   },
+  {
+    name: 'a failed store read that escapes the core',
+    file: 'firmware/runtime/core.ts',
+    find: 'if (!(error instanceof StoreReadError)) throw error;',
+    replace: 'throw error;',
+  },
 ];
 
 /** `source` with the bug planted; throws when its code is not found exactly once (the source moved on: update the bug). */
