@@ -24,7 +24,12 @@ import { boardLogFile, portPath, profileFile, readLabConfig, storeFile } from '.
 import { SimBinding } from './serial/sim-binding.ts';
 
 const { values } = parseArgs({
-  options: { lab: { type: 'string' }, processor: { type: 'string' } },
+  options: {
+    lab: { type: 'string' },
+    processor: { type: 'string' },
+    // The store fails its first read (see the lab's 'store-fault-at', operation 0).
+    'fail-first-store-read': { type: 'boolean' },
+  },
 });
 const dir = values.lab ?? '';
 const processor = values.processor === '2' ? 2 : 1;
@@ -40,6 +45,7 @@ const store =
   profile.store === undefined
     ? null
     : new StoreFile(join(dir, storeFile(processor)), profile.store);
+if (store !== null && values['fail-first-store-read'] === true) store.failNextRead = true;
 // The board holds the public key it trusts, as written by `tandem keys generate`.
 const publicKey = loadPublicKey(config.publicKeyFile);
 const bootRom = new BootRom(flash, [publicKey], config.board);
@@ -65,15 +71,27 @@ log(`images run in ${engine === 'xs' ? 'XS (xsnap)' : 'Node (sandbox)'}`);
 log(storeLine(store));
 // The lab may watch for a switch step (to cut a board's power at that instant): report it at once.
 let reportSwitchStep: string | null = null;
-process.on('message', (message: { reportSwitchStep?: unknown; cutInStoreOperation?: unknown }) => {
-  const step = message?.reportSwitchStep;
-  if (typeof step === 'string' || step === null) reportSwitchStep = step;
-  // Power dies inside the n-th store operation from now: torn, then the process is killed.
-  const nth = message?.cutInStoreOperation;
-  if (store !== null && typeof nth === 'number' && Number.isInteger(nth) && nth > 0) {
-    store.cutAtOperation = store.operations + nth;
-  }
-});
+process.on(
+  'message',
+  (message: {
+    reportSwitchStep?: unknown;
+    cutInStoreOperation?: unknown;
+    failInStoreOperation?: unknown;
+  }) => {
+    const step = message?.reportSwitchStep;
+    if (typeof step === 'string' || step === null) reportSwitchStep = step;
+    // Power dies inside the n-th store operation from now: torn, then the process is killed.
+    const nth = message?.cutInStoreOperation;
+    if (store !== null && typeof nth === 'number' && Number.isInteger(nth) && nth > 0) {
+      store.cutAtOperation = store.operations + nth;
+    }
+    // The n-th write or erase from now fails (torn), the power staying on.
+    const failing = message?.failInStoreOperation;
+    if (store !== null && typeof failing === 'number' && Number.isInteger(failing) && failing > 0) {
+      store.failAtOperation = store.operations + failing;
+    }
+  },
+);
 const board = new Board({
   processor,
   bootRom,

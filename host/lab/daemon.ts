@@ -22,6 +22,8 @@ import { SimBinding } from './serial/sim-binding.ts';
 
 class PowerRail {
   #child: ChildProcess | null = null;
+  /** The next power-on's store fails its first read (a store-fault-at of operation 0). */
+  #failFirstRead = false;
 
   constructor(
     readonly config: LabConfig,
@@ -50,6 +52,7 @@ class PowerRail {
         this.config.dir,
         '--processor',
         String(this.processor),
+        ...(this.#failFirstRead ? ['--fail-first-store-read'] : []),
       ],
       {
         // The IPC channel carries armed power cuts (see LabRequest 'power-cut-at').
@@ -63,6 +66,7 @@ class PowerRail {
       if (this.#child === child) this.#child = null;
     });
     this.#child = child;
+    this.#failFirstRead = false;
   }
 
   /** The board reports the moment its pair records switch step `step` (null disarms). */
@@ -73,6 +77,15 @@ class PowerRail {
   /** The board loses power inside its `operation`-th store operation from now. */
   cutInStoreOperation(operation: number): void {
     this.#child?.send({ cutInStoreOperation: operation });
+  }
+
+  /**
+   * The board's store fails its `operation`-th write or erase from now, the
+   * power on; operation 0: its first read after the board's next power-on.
+   */
+  failInStoreOperation(operation: number): void {
+    if (operation === 0) this.#failFirstRead = true;
+    else this.#child?.send({ failInStoreOperation: operation });
   }
 
   off(): void {
@@ -167,6 +180,17 @@ export async function runDaemon(dir: string): Promise<void> {
           `${new Date().toISOString()} power cut P${request.board} armed at store operation +${request.operation}\n`,
         );
         rails[request.board].cutInStoreOperation(request.operation);
+        return rails[request.board].state;
+      case 'store-fault-at':
+        if (!Number.isInteger(request.operation) || request.operation < 0) {
+          throw new Error(
+            `store-fault-at takes an operation number from 1, or 0 for the first read after the next power-on, not ${request.operation}`,
+          );
+        }
+        process.stdout.write(
+          `${new Date().toISOString()} store fault P${request.board} armed at ${request.operation === 0 ? 'its first read after power-on' : `store operation +${request.operation}`}\n`,
+        );
+        rails[request.board].failInStoreOperation(request.operation);
         return rails[request.board].state;
       case 'fence': {
         // A reset pulse: a powered board restarts; an unpowered one stays off.

@@ -28,6 +28,13 @@ export type LabRequest =
    * process dies. Power stays off until a `power` on.
    */
   | { readonly op: 'store-cut-at'; readonly board: 1 | 2; readonly operation: number }
+  /**
+   * Board `board`'s durable store fails its `operation`-th write or erase
+   * from now, or (`operation` 0) its first read after the board's next
+   * power-on, once, the power staying on: worn flash, a file error. The
+   * processor stops and comes back by itself.
+   */
+  | { readonly op: 'store-fault-at'; readonly board: 1 | 2; readonly operation: number }
   | {
       /** Set faults on a cable (see host/lab/hub/control.ts); `restore` clears them all. */
       readonly op: 'cable';
