@@ -18,11 +18,11 @@
  *
  *   node --import tsx test/mutation/shards.ts sample SIZE [--seed S] [-- stryker options]
  *
- * And the mutants a kept sample report did not catch, again on today's
- * sources and corpus, or with other tests (which of them the checks added
- * since, or the unit tests, catch):
+ * And the mutants a kept sample report did not catch (`--all`: all of
+ * them), again on today's sources and corpus, or with other tests (which of
+ * them the checks added since, or the unit tests, catch):
  *
- *   node --import tsx test/mutation/shards.ts retest REPORT [-- stryker options]
+ *   node --import tsx test/mutation/shards.ts retest REPORT [--all] [-- stryker options]
  */
 import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
@@ -117,7 +117,7 @@ function parseSeed(text: string | undefined): number {
 
 function usage(problem: string): never {
   console.error(
-    `${problem}\nusage: shards.ts plan N | run K/N [-- stryker options] | merge N | sample SIZE [--seed S] [-- stryker options] | retest REPORT [-- stryker options]`,
+    `${problem}\nusage: shards.ts plan N | run K/N [-- stryker options] | merge N | sample SIZE [--seed S] [-- stryker options] | retest REPORT [--all] [-- stryker options]`,
   );
   process.exit(EXIT_USAGE);
 }
@@ -258,11 +258,13 @@ async function sample(size: number, seed: number, extra: readonly string[]): Pro
  * line, so code that moved is followed; one whose code changed is not
  * found, and is said so.
  */
-async function retest(reportFile: string, extra: readonly string[]): Promise<number> {
+async function retest(reportFile: string, all: boolean, extra: readonly string[]): Promise<number> {
   const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report;
   const wanted = Object.entries(report.files).flatMap(([file, result]) =>
     result.mutants
-      .filter((m) => RETESTED.has(m.status))
+      .filter((m) =>
+        all ? DETECTED.has(m.status) || RETESTED.has(m.status) : RETESTED.has(m.status),
+      )
       .map((m) => ({
         key: changeKey(file, m.mutatorName, m.replacement, spanText(result.source, m.location, 1)),
         line: m.location.start.line - 1,
@@ -290,7 +292,7 @@ async function retest(reportFile: string, extra: readonly string[]): Promise<num
     if (best >= 0) again.push(...left.splice(best, 1));
   }
   console.log(
-    `${again.length} of the ${wanted.length} mutants ${reportFile} did not catch, again on today's sources`,
+    `${again.length} of the ${wanted.length} mutants ${all ? `of ${reportFile}` : `${reportFile} did not catch`}, again on today's sources`,
   );
   if (again.length < wanted.length)
     console.log(`gone since, their code changed: ${wanted.length - again.length}`);
@@ -424,7 +426,9 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'retest': {
       if (argument === undefined || !existsSync(argument))
         usage('retest wants a kept sample report');
-      return retest(argument, rest[0] === '--' ? rest.slice(1) : rest);
+      const all = rest[0] === '--all';
+      const options = all ? rest.slice(1) : rest;
+      return retest(argument, all, options[0] === '--' ? options.slice(1) : options);
     }
     default:
       return usage(`unknown command ${command ?? '(none)'}`);
