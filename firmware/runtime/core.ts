@@ -1806,8 +1806,6 @@ export class PairCore {
       if (!(error instanceof StoreReadError)) throw error;
       // Not knowing what the store holds is not holding nothing: never serve or start empty from it.
       this.#stored = null;
-      this.#unservable = null;
-      this.#held = null;
       this.#storeRefused = true;
       this.#readFailed = { code: 'store-failed', error: errorFact(error.cause) };
     }
