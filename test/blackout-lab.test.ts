@@ -16,10 +16,9 @@ import { RESTORE_FIRST, runBlackoutDemo } from '../host/demo/blackout-demo.ts';
 import { buildImage } from '../host/image/build.ts';
 import { generateKeys } from '../host/image/keys.ts';
 import { storeFile } from '../host/lab/lab-config.ts';
-import { checkFinalState } from '../host/load/final-state.ts';
 import { openLabLoad } from '../host/load/lab-load.ts';
 import { waitForAnswer } from '../host/load/load-generator.ts';
-import { type LabPair, roles, startLab } from './helpers/lab-pair.ts';
+import { answerStopAndCheck, type LabPair, roles, startLab } from './helpers/lab-pair.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'tandem-blackout-'));
 test.after.always(() => rmSync(root, { recursive: true, force: true }));
@@ -139,14 +138,5 @@ async function restoreAndCheck(
     (s) => roles(s).includes('primary') && roles(s).includes('backup'),
     60_000,
   );
-  const resumed = opened.load.answers.length;
-  await waitForAnswer(opened.load.answers, resumed, (a) => a.ok, 30_000);
-  const done = await opened.load.stop(10_000);
-  const serving = whole.findIndex((s) => s?.pair?.role === 'primary');
-  const { violations } = await checkFinalState(
-    opened.load.history,
-    lab.hosts[serving === 1 ? 1 : 0],
-    done,
-  );
-  return violations;
+  return answerStopAndCheck(lab, opened, whole);
 }

@@ -10,10 +10,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { boardLogFile } from '../host/lab/lab-config.ts';
-import { checkFinalState } from '../host/load/final-state.ts';
 import { openLabLoad } from '../host/load/lab-load.ts';
 import { waitForAnswer } from '../host/load/load-generator.ts';
-import { roles, startLab } from './helpers/lab-pair.ts';
+import { answerStopAndCheck, roles, startLab } from './helpers/lab-pair.ts';
 
 test.serial(
   "a store that fails a write under the primary, then a read at the backup's boot: each processor stops and comes back, nothing acknowledged lost or done twice",
@@ -53,16 +52,7 @@ test.serial(
         failedBefore + 1,
         'the read failed, and the processor said so',
       );
-      const resumed = opened.load.answers.length;
-      await waitForAnswer(opened.load.answers, resumed, (a) => a.ok, 30_000);
-
-      const done = await opened.load.stop(10_000);
-      const serving = after.findIndex((s) => s?.pair?.role === 'primary');
-      const { violations } = await checkFinalState(
-        opened.load.history,
-        lab.hosts[serving === 1 ? 1 : 0],
-        done,
-      );
+      const violations = await answerStopAndCheck(lab, opened, after);
       t.true(opened.load.history.acknowledged > 0);
       t.is(opened.load.history.lost, 0);
       t.is(opened.load.history.duplicated, 0);

@@ -851,10 +851,9 @@ class World {
   #countStoreFailures(index: 0 | 1): void {
     const store = this.#stores[index];
     if (store === null || store.failures === this.#storeFailuresSeen[index]) return;
-    for (let n = this.#storeFailuresSeen[index] as number; n < store.failures; n++) {
-      this.faultsInjected += 1;
-      this.#count('store-fault');
-    }
+    const struck = store.failures - (this.#storeFailuresSeen[index] as number);
+    this.faultsInjected += struck;
+    this.faultCounts['store-fault'] += struck;
     this.#storeFailuresSeen[index] = store.failures;
     const what =
       store.lastFailure === 'read'

@@ -9,6 +9,9 @@ import { labDown, labUp } from '../../host/lab/lab.ts';
 import { openLabHosts } from '../../host/lab/lab-boards.ts';
 import { LabClient } from '../../host/lab/lab-client.ts';
 import { boardLogFile, type LabConfig } from '../../host/lab/lab-config.ts';
+import { checkFinalState } from '../../host/load/final-state.ts';
+import type { openLabLoad } from '../../host/load/lab-load.ts';
+import { waitForAnswer } from '../../host/load/load-generator.ts';
 import type { BoardClient } from '../../host/pair/board-client.ts';
 import { readBoardStatuses, roleOf, waitForBoards } from '../../host/pair/board-watch.ts';
 import { flashImage } from '../../host/pair/flash.ts';
@@ -97,4 +100,26 @@ function logTails(dir: string): string {
 
 export function roles(statuses: (BoardStatus | null)[]): (string | null)[] {
   return statuses.map(roleOf);
+}
+
+/**
+ * Waits for the pair to answer again, stops the load and checks its
+ * history against the serving board's final state (`whole`: the statuses
+ * the pair was whole in); returns the violations.
+ */
+export async function answerStopAndCheck(
+  lab: LabPair,
+  opened: Awaited<ReturnType<typeof openLabLoad>>,
+  whole: (BoardStatus | null)[],
+): Promise<readonly string[]> {
+  const resumed = opened.load.answers.length;
+  await waitForAnswer(opened.load.answers, resumed, (a) => a.ok, 30_000);
+  const done = await opened.load.stop(10_000);
+  const serving = whole.findIndex((s) => s?.pair?.role === 'primary');
+  const { violations } = await checkFinalState(
+    opened.load.history,
+    lab.hosts[serving === 1 ? 1 : 0],
+    done,
+  );
+  return violations;
 }
