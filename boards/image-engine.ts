@@ -6,15 +6,17 @@
  */
 import type { Hal } from '../firmware/hal.ts';
 import type { PairHandle } from '../firmware/pair-main.ts';
+import type { LongestCalls } from './call-meter.ts';
 
 export const IMAGE_ENGINES = ['node', 'xs'] as const;
 export type ImageEngine = (typeof IMAGE_ENGINES)[number];
 
-/** What the board reports of the engine in `status`: XS's own heap accounting. */
+/** What the board reports of the engine in `status`: its longest calls, and XS's own heap accounting. */
 export type EngineStatus =
-  | { readonly kind: 'node' }
+  | { readonly kind: 'node'; readonly calls: LongestCalls }
   | {
       readonly kind: 'xs';
+      readonly calls: LongestCalls;
       /** XS's heap in use (chunks, and slots at slotBytes each), read after a collection (one a second at most). */
       readonly heapInUseBytes: number;
       /** The most the heap held since the engine started (XS's chunk and slot peaks, summed). */

@@ -90,11 +90,10 @@ function liveStore(store: DurableRegion | null, live: () => boolean): DurableReg
 }
 
 /** Node's sandbox as a runner: the realm ends with the board's references to it. */
-const runInSandbox: ImageRunner = (payload, hal, overrides) => ({
-  ...runImage(payload, hal, overrides),
-  engine: () => ({ kind: 'node' }),
-  stop: () => {},
-});
+const runInSandbox: ImageRunner = (payload, hal, overrides) => {
+  const { calls, ...pair } = runImage(payload, hal, overrides);
+  return { ...pair, engine: () => ({ kind: 'node', calls: calls() }), stop: () => {} };
+};
 
 /** One board: boots images, runs them, and answers its management port. */
 export class Board {

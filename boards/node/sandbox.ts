@@ -49,6 +49,7 @@ import type { PairHandle, PairStatus } from '../../firmware/pair-main.ts';
 import { isReason } from '../../firmware/reasons.ts';
 import type { PairEvent } from '../../firmware/runtime/outputs.ts';
 import type { SwitchRefusal } from '../../firmware/runtime/switch-procedure.ts';
+import { CallMeter, type ImageCall, type LongestCalls } from '../call-meter.ts';
 import { geometryData } from '../flash-region.ts';
 import { dynamicImportAt } from './dynamic-import.ts';
 
@@ -132,11 +133,14 @@ const typedArrayTag = getter(typedArrayPrototype, Symbol.toStringTag);
 const typedArrayLength = getter(typedArrayPrototype, 'length');
 const typedArraySet = Uint8Array.prototype.set;
 
+/** Calls into the image: a board's call of `kind` is timed; its thrown values become ImageFaults. */
+type ImageCaller = (call: (api: RealmApi) => unknown, what: string, kind?: ImageCall) => unknown;
+
 export function runImage(
   payload: string,
   hal: Hal,
   overrides: Record<string, number | boolean>,
-): PairHandle {
+): PairHandle & { calls(): LongestCalls } {
   const importAt = dynamicImportAt(payload);
   if (importAt >= 0) {
     throw new ImageStartError(
@@ -153,10 +157,12 @@ export function runImage(
   TEXT_CODECS.runInContext(context);
   const connect = REALM.runInContext(context) as (bridge: Bridge) => RealmApi;
   let realm: RealmApi | null = null;
-  const image = (call: (api: RealmApi) => unknown, what: string): unknown => {
-    if (realm === null) throw new ImageFault(`the image is not connected (${what})`);
+  const calls = new CallMeter();
+  const image: ImageCaller = (call, what, kind) => {
+    const api = realm;
+    if (api === null) throw new ImageFault(`the image is not connected (${what})`);
     try {
-      return call(realm);
+      return kind === undefined ? call(api) : calls.time(kind, () => call(api));
     } catch (thrown) {
       // Only a string is read: sandbox-realm.js turns the image's exceptions into one.
       throw new ImageFault(`the image failed in ${what}: ${message(thrown)}`);
@@ -183,20 +189,21 @@ export function runImage(
     overrides,
   };
   try {
-    image((api) => api.start(JSON.stringify(shape)), 'runPair');
+    image((api) => api.start(JSON.stringify(shape)), 'runPair', 'start');
   } catch (error) {
     throw new ImageStartError('image-crashed', (error as Error).message);
   }
   return {
-    status: () => fromImage(image((api) => api.status(), 'status()')) as PairStatus,
-    state: () => fromImage(image((api) => api.state(), 'state()')),
+    status: () => fromImage(image((api) => api.status(), 'status()', 'status')) as PairStatus,
+    state: () => fromImage(image((api) => api.state(), 'state()', 'state')),
     switchToOther: () => {
-      const refusal = fromImage(image((api) => api.switchToOther(), 'switchToOther()'));
+      const refusal = fromImage(image((api) => api.switchToOther(), 'switchToOther()', 'switch'));
       return isReason(refusal) ? (refusal as SwitchRefusal) : null;
     },
     otherImageChanged: (version) => {
-      image((api) => api.otherImageChanged(String(version)), 'otherImageChanged()');
+      image((api) => api.otherImageChanged(String(version)), 'otherImageChanged()', 'other-image');
     },
+    calls: () => calls.longest(),
   };
 }
 
@@ -205,7 +212,7 @@ export function runImage(
  * the image's Uint8Arrays (read through internal slots only), returns a
  * primitive, and throws only strings.
  */
-function bridge(hal: Hal, image: (call: (api: RealmApi) => unknown, what: string) => unknown) {
+function bridge(hal: Hal, image: ImageCaller) {
   const port = (index: unknown): Uart => {
     if (index === BUS_PORT) return hal.bus;
     const uart = typeof index === 'number' ? hal.interconnect[index] : undefined;
@@ -213,12 +220,16 @@ function bridge(hal: Hal, image: (call: (api: RealmApi) => unknown, what: string
     return uart;
   };
   const deliver = (index: number) => (bytes: Uint8Array) => {
-    image((api) => {
-      // A Uint8Array of the image's realm, filled with the board's own `set`.
-      const copy = new api.Bytes(bytes.length);
-      typedArraySet.call(copy, bytes);
-      api.data(index, copy);
-    }, 'a data handler');
+    image(
+      (api) => {
+        // A Uint8Array of the image's realm, filled with the board's own `set`.
+        const copy = new api.Bytes(bytes.length);
+        typedArraySet.call(copy, bytes);
+        api.data(index, copy);
+      },
+      'a data handler',
+      'data',
+    );
   };
   const store = (call: (region: DurableRegion) => void): string => {
     if (hal.store === null) throw new Error('the board has no durable store');
@@ -235,14 +246,14 @@ function bridge(hal: Hal, image: (call: (api: RealmApi) => unknown, what: string
     now: () => Number(hal.clock.now()),
     wakeAt: (atMs, id) => {
       if (typeof atMs !== 'number' || typeof id !== 'number') throw new Error('bad wake-up');
-      hal.clock.wakeAt(atMs, () => image((api) => api.wake(id), 'a wake-up'));
+      hal.clock.wakeAt(atMs, () => image((api) => api.wake(id), 'a wake-up', 'wake'));
     },
     write: (index, bytes) => port(index).write(fromImageBytes(bytes)),
     setDtr: (index, high) => port(index).setDtr(high === true),
     listenData: (index) => port(index).onData(deliver(index as number)),
     listenDsr: (index) =>
       port(index).onDsr((high) =>
-        image((api) => api.dsr(index as number, high === true), 'a DSR handler'),
+        image((api) => api.dsr(index as number, high === true), 'a DSR handler', 'dsr'),
       ),
     pulseFence: () => hal.gpio.pulseFence(),
     setLed: (name, on) => {

@@ -13,6 +13,7 @@ import { isReason } from '../../firmware/reasons.ts';
 import type { SwitchRefusal } from '../../firmware/runtime/switch-procedure.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import { joined } from '../../firmware/wire/cbor-stream.ts';
+import { CallMeter } from '../call-meter.ts';
 import { geometryData, regionBytes } from '../flash-region.ts';
 import type { EngineStatus, RunningImage } from '../image-engine.ts';
 import { MICROCONTROLLER_LIMITS } from '../microcontroller-limits.ts';
@@ -160,12 +161,15 @@ export function runImageInXs(
   };
 
   let stopped = false;
+  const calls = new CallMeter();
   const send = (command: Command, what: string): unknown => {
     if (stopped) return null;
     let answer: Answer;
+    const startMs = performance.now();
     try {
       const { reply, meter: m } = worker.command(encodeCbor(command, CHANNEL_CBOR_LIMITS));
       meter(m);
+      calls.note(command.op, performance.now() - startMs, m.compute);
       answer = decodeCbor(reply, CHANNEL_CBOR_LIMITS) as Answer;
     } catch (error) {
       if (error instanceof XsnapError) {
@@ -268,6 +272,7 @@ export function runImageInXs(
       if (m === null) throw new ImageFault('the XS engine has not answered yet');
       return {
         kind: 'xs',
+        calls: calls.longest(),
         heapInUseBytes: inUse(m),
         heapPeakBytes: m.chunksPeak + m.slotsPeak * m.slotBytes,
         builtinsBytes,

@@ -1,0 +1,59 @@
+/**
+ * The longest single call a board made into its image, by kind of call. An
+ * engine runs one call at a time and nothing else meanwhile: while the
+ * longest runs, the board sends no heartbeat and reads no byte, so it is
+ * what the failure detector's suspicion time must stay well above.
+ * Measured by the board's monotonic clock around the whole call, the store
+ * operations inside it included (and, for XS, the hop to its worker and
+ * back); XS also counts the call's computation units, which do not depend
+ * on the machine or its load.
+ */
+
+/** What the board called the image for (the same for every engine). */
+export type ImageCall =
+  | 'start'
+  | 'data'
+  | 'dsr'
+  | 'wake'
+  | 'status'
+  | 'state'
+  | 'switch'
+  | 'other-image';
+
+export interface LongestCall {
+  readonly ms: number;
+  /** XS's computation units of its most expensive call of this kind (not always the slowest). */
+  readonly compute?: number;
+}
+
+export type LongestCalls = Readonly<Partial<Record<ImageCall, LongestCall>>>;
+
+export class CallMeter {
+  readonly #longest: Partial<Record<ImageCall, { ms: number; compute?: number }>> = {};
+  readonly #now: () => number;
+
+  constructor(now: () => number = () => performance.now()) {
+    this.#now = now;
+  }
+
+  /** Runs `call`, counting how long it took (also when it throws). */
+  time<T>(kind: ImageCall, call: () => T): T {
+    const start = this.#now();
+    try {
+      return call();
+    } finally {
+      this.note(kind, this.#now() - start);
+    }
+  }
+
+  note(kind: ImageCall, ms: number, compute?: number): void {
+    const longest = this.#longest[kind] ?? { ms: 0 };
+    longest.ms = Math.max(longest.ms, ms);
+    if (compute !== undefined) longest.compute = Math.max(longest.compute ?? 0, compute);
+    this.#longest[kind] = longest;
+  }
+
+  longest(): LongestCalls {
+    return structuredClone(this.#longest);
+  }
+}
