@@ -51,6 +51,9 @@ const FIGURE_IDS = [
   'startup.version.ratio',
   'startup.status.ms',
   'startup.status.ratio',
+  ...['node', 'xs'].flatMap((engine) =>
+    ['small', 'large'].map((state) => `engine.${engine}.${state}.longestCall`),
+  ),
   'simulator.state.seedsPerMinute',
   'simulator.replay.seedsPerMinute',
 ];

@@ -17,6 +17,7 @@
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { IMAGE_ENGINES } from '../../boards/image-engine.ts';
 import { STANDARD_BAUD_RATES } from '../../boards/profile.ts';
 import { findXsnap } from '../../boards/xs/xsnap-cache.ts';
 import type { StoreGeometry } from '../../firmware/hal.ts';
@@ -33,6 +34,13 @@ import {
   durabilityFigures,
   IN_MEMORY_LEDGER_MODULE,
 } from './durability-bench.ts';
+import {
+  benchEngine,
+  ENGINE_STATES,
+  type EngineRun,
+  longestCallFigures,
+  xsHeapFigures,
+} from './engine-bench.ts';
 import { type Figure, figure, quantile, round } from './figure.ts';
 import { LINE_TIME_PARTS, type LineTime } from './line-time.ts';
 import { benchPush, type PushBenchRow } from './push-bench.ts';
@@ -54,7 +62,6 @@ import {
 } from './startup-bench.ts';
 import { benchSwitchesBySize, type SwitchSample } from './switch-bench.ts';
 import { benchTakeovers, type TakeoverOptions, type TakeoverSample } from './takeover-bench.ts';
-import { benchXsHeap, XS_HEAP_STATES, type XsHeapRun, xsHeapFigures } from './xs-heap-bench.ts';
 
 export const BENCH_BAUDS: readonly number[] = [115200, 1_000_000];
 /** Power-pulls per baud in a full run: p99 needs at least 100 samples. */
@@ -178,7 +185,7 @@ export interface BenchReport {
     readonly push: readonly PushBenchRow[];
     readonly startup: readonly StartupSample[];
     readonly simulator: readonly SimulatorSample[];
-    readonly xsHeap: readonly XsHeapRun[];
+    readonly engines: readonly EngineRun[];
   };
 }
 
@@ -218,7 +225,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
   let push: PushBenchRow[] = [];
   let startup: StartupSample[] = [];
   let simulator: SimulatorSample[] = [];
-  const xsHeap: XsHeapRun[] = [];
+  const engines: EngineRun[] = [];
   const xs = findXsnap();
   const failures: string[] = [];
   const keyDir = join(root, 'keys');
@@ -372,33 +379,37 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
   } catch (error) {
     failures.push(`start-up: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (xs.available) {
-    for (const state of XS_HEAP_STATES) {
-      say(`XS heap, ${state.name} state: a fresh lab with both boards in XS`);
+  for (const engine of IMAGE_ENGINES) {
+    if (engine === 'xs' && !xs.available) {
+      say(`XS: not measured (${xs.reason})`);
+      continue;
+    }
+    for (const state of ENGINE_STATES) {
+      say(`${engine}, ${state.name} state: a fresh lab with both boards on it`);
       try {
         const baud = options.bauds[0] ?? BENCH_BAUDS[0] ?? 115200;
-        const run = await benchXsHeap(
+        const run = await benchEngine(
           {
             root,
             baud,
             image: v1.image,
             publicKeyFile,
+            engine,
             state,
             loadMs: options.quick ? 1500 : 3000,
             seed: options.seed + 4,
           },
           say,
         );
-        xsHeap.push(run);
+        engines.push(run);
       } catch (error) {
         failures.push(
-          `XS heap, ${state.name} state: ${error instanceof Error ? error.message : String(error)}`,
+          `${engine}, ${state.name} state: ${error instanceof Error ? error.message : String(error)}`,
         );
       }
     }
-  } else {
-    say(`XS heap: not measured (${xs.reason})`);
   }
+  const xsUnavailable = xs.available ? null : `Not measured: ${xs.reason}.`;
   if (options.simulatorSeeds > 0) {
     say(`simulator: ${options.simulatorSeeds} seeds per checkpoint model on this thread`);
     simulator = benchSimulator(options.simulatorSeeds, say);
@@ -408,7 +419,8 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     suspicionFigure(perBaud),
     ...pushFigures(push),
     ...startupFigures(startup),
-    ...xsHeapFigures(xsHeap, xs.available ? null : `Not measured: ${xs.reason}.`),
+    ...xsHeapFigures(engines, xsUnavailable),
+    ...longestCallFigures(engines, xsUnavailable === null ? {} : { xs: xsUnavailable }),
     ...simulatorFigures(simulator),
   ];
   return {
@@ -425,7 +437,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     figures,
     shortfalls: figures.filter((f) => f.met === false).map((f) => f.label),
     failures: [...perBaud.flatMap((d) => d.failures), ...failures],
-    details: { perBaud, push, startup, simulator, xsHeap },
+    details: { perBaud, push, startup, simulator, engines },
   };
 }
 

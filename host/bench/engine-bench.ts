@@ -1,0 +1,277 @@
+/**
+ * What each engine costs a board, with both boards of a pair on it: the
+ * longest single call into the image (boards/call-meter.ts), and for XS
+ * its heap, read from the engine's own accounting (boards/xs/xs-image.ts):
+ * chunks and slots in use after a collection, and XS's peaks since the
+ * engine started. For each state (accounts and clients) a fresh lab runs
+ * the ledger under load, its backup is power-cycled so that it rejoins and
+ * the big checkpoint crosses while the load runs, then the load stops.
+ * Each board is read under load, after the rejoin and at rest; the peaks
+ * and the longest calls cover everything in between, loading the image and
+ * the state transfer included.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ImageCall, LongestCall } from '../../boards/call-meter.ts';
+import type { EngineStatus, ImageEngine } from '../../boards/image-engine.ts';
+import { COLLECT_INTERVAL_MS } from '../../boards/xs/xs-image.ts';
+import { pairConfig, suspectAfterMs } from '../../firmware/runtime/config.ts';
+import { openLabLoad } from '../load/lab-load.ts';
+import { readBoardStatuses } from '../pair/board-watch.ts';
+import { openBenchLab } from './bench-lab.ts';
+import { type Figure, figure, round } from './figure.ts';
+
+/** The issue's states: the heap target applies to the small one. */
+export const ENGINE_STATES = [
+  { name: 'small', accounts: 100, clients: 8 },
+  { name: 'large', accounts: 1000, clients: 64 },
+] as const;
+export type EngineState = (typeof ENGINE_STATES)[number];
+
+type XsEngine = Extract<EngineStatus, { kind: 'xs' }>;
+
+export interface EngineSample {
+  readonly phase: 'load' | 'rejoined' | 'rest';
+  readonly processor: 1 | 2;
+  readonly engine: EngineStatus;
+}
+
+export interface EngineRun {
+  readonly engine: ImageEngine;
+  readonly state: EngineState['name'];
+  readonly accounts: number;
+  readonly clients: number;
+  readonly samples: readonly EngineSample[];
+}
+
+export interface EngineBenchOptions {
+  readonly root: string;
+  readonly baud: number;
+  readonly image: Uint8Array;
+  readonly publicKeyFile: string;
+  readonly engine: ImageEngine;
+  readonly state: EngineState;
+  /** Load before the first reading (the clients open every account first). */
+  readonly loadMs: number;
+  readonly seed: number;
+}
+
+const STATUS_TIMEOUT_MS = 10_000;
+
+export async function benchEngine(
+  options: EngineBenchOptions,
+  say: (line: string) => void = () => {},
+): Promise<EngineRun> {
+  const { state, engine: kind } = options;
+  const lab = await openBenchLab({
+    root: options.root,
+    baud: options.baud,
+    image: options.image,
+    publicKeyFile: options.publicKeyFile,
+    engines: [kind, kind],
+  });
+  const samples: EngineSample[] = [];
+  const read = async (phase: EngineSample['phase']) => {
+    // Long enough since any status that made XS collect: this one collects, so in use is live.
+    await sleep(COLLECT_INTERVAL_MS + 100);
+    // The status collects XS's garbage first: on a loaded machine that can take seconds.
+    const statuses = await readBoardStatuses(lab.pair.hosts, STATUS_TIMEOUT_MS);
+    statuses.forEach((status, index) => {
+      if (status === null) {
+        throw new Error(
+          `P${index + 1} did not answer its status within ${STATUS_TIMEOUT_MS} ms (${phase})`,
+        );
+      }
+      const engine = status.engine;
+      if (engine?.kind !== kind)
+        throw new Error(`P${index + 1} does not report ${kind} (${phase})`);
+      samples.push({ phase, processor: index === 0 ? 1 : 2, engine });
+    });
+  };
+  try {
+    const { load, ports } = await openLabLoad(
+      lab.pair.config,
+      state.clients,
+      options.seed,
+      {},
+      state.accounts,
+    );
+    try {
+      load.start();
+      await sleep(options.loadMs);
+      await read('load');
+      const primary = await lab.whole();
+      const backup = primary === 1 ? 2 : 1;
+      say(`${kind}, ${state.name} state: power-cycling P${backup} so that it rejoins under load`);
+      await lab.pull(backup);
+      await lab.restore(backup);
+      await read('rejoined');
+      await load.stop(5000);
+    } finally {
+      await load.stop(0);
+      for (const port of ports) await port.close().catch(() => {});
+    }
+    await read('rest');
+  } finally {
+    await lab.close();
+  }
+  return {
+    engine: kind,
+    state: state.name,
+    accounts: state.accounts,
+    clients: state.clients,
+    samples,
+  };
+}
+
+/** The most either board held, above XS's built-ins (in flash on a device), and in all. */
+export interface XsHeapSummary {
+  readonly inUseAboveBuiltins: number;
+  readonly peakAboveBuiltins: number;
+  readonly inUse: number;
+  readonly peak: number;
+  readonly builtins: number;
+  readonly slotBytes: number;
+  readonly allocated: number;
+  readonly codeInPlace: number;
+}
+
+export function summarizeXsHeap(run: EngineRun): XsHeapSummary | null {
+  const engines = run.samples.flatMap((s) => (s.engine.kind === 'xs' ? [s.engine] : []));
+  const first = engines[0];
+  if (first === undefined) return null;
+  const most = (value: (e: XsEngine) => number) => Math.max(...engines.map(value));
+  return {
+    inUseAboveBuiltins: most((e) => e.heapInUseBytes - e.builtinsBytes),
+    peakAboveBuiltins: most((e) => e.heapPeakBytes - e.builtinsBytes),
+    inUse: most((e) => e.heapInUseBytes),
+    peak: most((e) => e.heapPeakBytes),
+    builtins: most((e) => e.builtinsBytes),
+    slotBytes: first.slotBytes,
+    allocated: most((e) => e.allocatedBytes),
+    codeInPlace: most((e) => e.codeInPlaceBytes),
+  };
+}
+
+/** The issue's bound on XS's heap per processor at the small state. */
+export const XS_HEAP_TARGET_BYTES = 256 * 1024;
+
+const kib = (bytes: number) => round(bytes / 1024, 1);
+
+/**
+ * The bench's XS heap figures: per state, the most either processor held in
+ * use and at peak, all of XS's heap counted (its built-ins too); the small
+ * state's against the target. `unavailable` says why XS was not measured.
+ */
+export function xsHeapFigures(runs: readonly EngineRun[], unavailable: string | null): Figure[] {
+  return ENGINE_STATES.flatMap((state) => {
+    const run = runs.find((r) => r.engine === 'xs' && r.state === state.name);
+    const summary = run === undefined ? null : summarizeXsHeap(run);
+    const target =
+      state.name === 'small' ? { kind: 'max' as const, value: kib(XS_HEAP_TARGET_BYTES) } : null;
+    const how =
+      summary === null
+        ? (unavailable ?? 'The XS heap run failed (see failures).')
+        : `XS's own accounting, chunks and slots, both boards in XS (${summary.slotBytes}-byte slots: ${summary.slotBytes === 16 ? 'a 32-bit build, as on a microcontroller' : 'a 64-bit build, about twice a 32-bit board'}); ` +
+          `${state.accounts} accounts, ${state.clients} clients, a backup rejoining under load; ` +
+          `built-ins ${kib(summary.builtins)} KiB of it (in flash on a Moddable device); ` +
+          `image and engine glue run in place (${kib(summary.codeInPlace)} KiB of bytecode outside the heap); ` +
+          `XS took ${kib(summary.allocated)} KiB from the system with its stack and spare slots.`;
+    const label = `XS heap per processor, ${state.name} state (${state.accounts} accounts, ${state.clients} clients)`;
+    return [
+      figure({
+        id: `xs.heap.${state.name}.inUse`,
+        label: `${label}, in use`,
+        value: summary === null ? null : kib(summary.inUse),
+        unit: 'KiB',
+        target,
+        source: 'lab',
+        note: `Live after a collection, read under load, after the rejoin and at rest. ${how}`,
+      }),
+      figure({
+        id: `xs.heap.${state.name}.peak`,
+        label: `${label}, peak`,
+        value: summary === null ? null : kib(summary.peak),
+        unit: 'KiB',
+        target,
+        source: 'lab',
+        note: `XS's high-water marks of chunks and of slots since the engine started, summed (loading and the state transfer included). ${how}`,
+      }),
+    ];
+  });
+}
+
+/**
+ * The bound on any single call into the image: a tenth of the default
+ * suspicion time, so that a partner never hears a board's silence while it
+ * works (the heartbeat's own interval is well below the rest).
+ */
+export const LONGEST_CALL_TARGET_MS = suspectAfterMs(pairConfig(1)) / 10;
+
+/** Calls a board makes while it serves or follows: boot and the host's state audit are not among them. */
+const SERVING_CALLS: readonly ImageCall[] = [
+  'data',
+  'dsr',
+  'wake',
+  'status',
+  'switch',
+  'other-image',
+];
+
+/** The longest call of each kind on either board over the whole run. */
+export function longestCalls(run: EngineRun): Partial<Record<ImageCall, LongestCall>> {
+  const longest: Partial<Record<ImageCall, { ms: number; compute?: number }>> = {};
+  for (const { engine } of run.samples) {
+    for (const [kind, call] of Object.entries(engine.calls) as [ImageCall, LongestCall][]) {
+      const most = longest[kind] ?? { ms: 0 };
+      most.ms = Math.max(most.ms, call.ms);
+      if (call.compute !== undefined) most.compute = Math.max(most.compute ?? 0, call.compute);
+      longest[kind] = most;
+    }
+  }
+  return longest;
+}
+
+const describeCall = ([kind, call]: [string, LongestCall]) =>
+  `${kind} ${round(call.ms, 2)} ms${call.compute === undefined ? '' : ` (${call.compute} XS units)`}`;
+
+/**
+ * Per engine and state, the longest call a board made into its image while
+ * serving or following, against LONGEST_CALL_TARGET_MS; the note gives every
+ * kind's longest, boot's too. `unavailable` says why an engine was not measured.
+ */
+export function longestCallFigures(
+  runs: readonly EngineRun[],
+  unavailable: Readonly<Partial<Record<ImageEngine, string>>>,
+): Figure[] {
+  return (['node', 'xs'] as const).flatMap((engine) =>
+    ENGINE_STATES.map((state) => {
+      const run = runs.find((r) => r.engine === engine && r.state === state.name);
+      const calls = run === undefined ? null : longestCalls(run);
+      const serving =
+        calls === null
+          ? []
+          : SERVING_CALLS.flatMap((kind) => {
+              const call = calls[kind];
+              return call === undefined ? [] : [[kind, call] as [ImageCall, LongestCall]];
+            }).sort(([, a], [, b]) => b.ms - a.ms);
+      const longest = serving[0];
+      const how =
+        calls === null
+          ? (unavailable[engine] ?? 'The run failed (see failures).')
+          : `Longest of each kind on either board (this machine's clock around the call${engine === 'xs' ? ', the hop to the XS worker included' : ''}): ` +
+            `${serving.map(describeCall).join(', ')}; ` +
+            `boot ${calls.start === undefined ? 'not seen' : describeCall(['start', calls.start])}. ` +
+            `${state.accounts} accounts, ${state.clients} clients, a backup rejoining under load. ` +
+            'A microcontroller runs the same calls many times slower: not measured here.';
+      return figure({
+        id: `engine.${engine}.${state.name}.longestCall`,
+        label: `longest call into the image, ${engine === 'xs' ? 'XS' : 'Node'}, ${state.name} state${longest === undefined ? '' : ` (${longest[0]})`}`,
+        value: longest === undefined ? null : round(longest[1].ms, 2),
+        unit: 'ms',
+        target: { kind: 'max', value: LONGEST_CALL_TARGET_MS },
+        source: 'lab',
+        note: how,
+      });
+    }),
+  );
+}
