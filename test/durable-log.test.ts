@@ -32,8 +32,12 @@ function snapshotAt(txn: number): Snapshot {
   return { stateVersion: 1, state: { n: txn }, txn, term: 1, cache: [] };
 }
 
-/** Commits entries 1..ENTRIES one per group; returns the last txn whose commit returned. */
-function history(region: DurableRegion): number {
+/**
+ * Commits entries 1..ENTRIES one per group, with a block erased ahead after
+ * each when `eraseAhead` (as a processor does between inputs); returns the
+ * last txn whose commit returned.
+ */
+function history(region: DurableRegion, eraseAhead = false): number {
   const log = new DurableLog(region);
   log.open();
   let committed = 0;
@@ -41,6 +45,7 @@ function history(region: DurableRegion): number {
     for (let txn = 1; txn <= ENTRIES; txn++) {
       log.commit(mark, [entry(txn)], () => snapshotAt(txn));
       committed = txn;
+      if (eraseAhead) log.eraseAhead();
     }
   } catch (error) {
     if (!(error instanceof PowerCutError || error instanceof StoreFaultError)) throw error;
@@ -82,11 +87,17 @@ test('the log compacts within its region and reads back whole', (t) => {
 // A failed operation (worn flash, a file error) is torn as a cut one is, but
 // the power stays on: the processor stops, and the next boot reads the store
 // without a power-on.
-for (const stop of ['power cut', 'failure'] as const) {
-  test(`a ${stop} at every store operation leaves a prefix holding every committed entry`, (t) => {
+for (const [stop, eraseAhead] of [
+  ['power cut', false],
+  ['failure', false],
+  ['power cut', true],
+  ['failure', true],
+] as const) {
+  const between = eraseAhead ? ', blocks erased ahead between commits,' : '';
+  test(`a ${stop} at every store operation${between} leaves a prefix holding every committed entry`, (t) => {
     const total = (() => {
       const region = new RetentiveMemory(TINY);
-      history(region);
+      history(region, eraseAhead);
       return region.operations;
     })();
     t.true(total > 50, `${total} operations`);
@@ -94,7 +105,7 @@ for (const stop of ['power cut', 'failure'] as const) {
       const region = new RetentiveMemory(TINY);
       if (stop === 'power cut') region.cutAtOperation = at;
       else region.failAtOperation = at;
-      const committed = history(region);
+      const committed = history(region, eraseAhead);
       if (stop === 'power cut') region.powerOn();
       else t.is(region.failures, 1, `the failure at operation ${at} struck`);
       const back = readBack(region);
@@ -115,6 +126,50 @@ for (const stop of ['power cut', 'failure'] as const) {
     }
   });
 }
+
+test('a compaction after the redundant area was erased ahead erases nothing, and a boot sees it erased', (t) => {
+  const region = new RetentiveMemory(TINY);
+  const counted = new CountedStore(region);
+  const erases = () => counted.wear().erasesByBlock.reduce((a, b) => a + b, 0);
+  const log = new DurableLog(counted);
+  t.is(log.open().kind, 'empty');
+  // An empty store is erased already: nothing to erase ahead, nor at the first compaction.
+  t.false(log.eraseAhead());
+  log.commit(mark, [entry(1)], () => snapshotAt(1));
+  log.compact(mark, snapshotAt(1));
+  t.is(erases(), 0);
+  // Now the first area is redundant: one block a call, first block first, then nothing left.
+  t.true(log.eraseAhead());
+  t.deepEqual(counted.wear().erasesByBlock, [1, 0, 0, 0]);
+  t.true(log.eraseAhead());
+  t.false(log.eraseAhead());
+  t.is(readBack(region).last, 1, 'the live log is whole');
+  log.commit(mark, [entry(2)], () => snapshotAt(2));
+  log.compact(mark, snapshotAt(2));
+  t.is(erases(), 2, 'the compaction erased nothing more');
+  t.is(readBack(region).last, 2);
+  // After a reset nothing is known erased, unless the scan finds the other area wholly so.
+  const before = erases();
+  const rebooted = new DurableLog(counted);
+  t.is(rebooted.open().kind, 'found');
+  t.true(rebooted.eraseAhead());
+  t.true(rebooted.eraseAhead());
+  const again = new DurableLog(counted);
+  t.is(again.open().kind, 'found');
+  t.false(again.eraseAhead(), 'the other area reads as erased');
+  t.is(erases(), before + 2);
+});
+
+test('nothing is erased ahead of a store whose log does not read', (t) => {
+  const region = new RetentiveMemory(TINY);
+  // Bytes that are not a record where the first area starts: not a log, and not empty.
+  region.write(0, new Uint8Array(TINY.writeBytes));
+  const counted = new CountedStore(region);
+  const log = new DurableLog(counted);
+  t.is(log.open().kind, 'unreadable');
+  t.false(log.eraseAhead());
+  t.deepEqual(counted.wear().erasesByBlock, [0, 0, 0, 0]);
+});
 
 test('a snapshot over its share of an area is refused as store-full, and the log keeps what it had', (t) => {
   const region = new RetentiveMemory(TINY);

@@ -6,11 +6,15 @@
  * record (or, in a store's first area, straight with entries on the app's
  * initial state) and continues with entry records, one per group commit.
  * Compaction writes a snapshot of the current state at the start of the
- * other area (erased first) with the next generation number; the old area
- * is left alone until the next compaction erases it. So every erase leaves
- * one whole log behind, each area is erased once every two compactions
- * (the areas take turns: wear is spread over every block), and the space is
- * bounded by the region.
+ * other area (erased first) with the next generation number. The old area
+ * is redundant from then on: between inputs the processor erases it a
+ * block at a time (eraseAhead), so that the next compaction erases only
+ * what is left, not a whole area in one call (a NOR flash takes 45 ms or
+ * more for a 4 KiB block, and the suspicion time is 150 ms). Only the
+ * redundant area is ever erased, first block first: every erase leaves the
+ * live log whole, and a torn erase leaves no readable start. Each area is
+ * erased once every two compactions (the areas take turns: wear is spread
+ * over every block), and the space is bounded by the region.
  *
  * Record: magic 'T' 'D', kind, 0, payload length (u32 LE), CRC-32C of those
  * 8 bytes and the payload (u32 LE), then the CBOR payload, padded with 0xff
@@ -191,6 +195,10 @@ export class DurableLog {
   #head = 0;
   /** A record ends the log past the head (a torn write): append only after a compaction. */
   #dirty = true;
+  /** Blocks of the other area erased since the live one became live (at a boot: all of them, or none known). */
+  #erasedAhead = 0;
+  /** The live area holds a whole log (opened as one, or compacted into): the other may be erased ahead. */
+  #whole = false;
 
   constructor(region: DurableRegion) {
     const g = region.geometry;
@@ -238,6 +246,7 @@ export class DurableLog {
 
   /** Reads the store: the newest whole log in it. Positions the head for appending. */
   open(): LogOpening {
+    this.#whole = false;
     const areas = [this.#readArea(0), this.#readArea(1)];
     let best = -1;
     for (const index of [0, 1]) {
@@ -248,15 +257,19 @@ export class DurableLog {
     if (best === -1) {
       if (areas.every((a) => a?.erased === true)) {
         this.#area = 0;
+        this.#erasedAhead = this.#areaBlocks;
         this.#generation = 0;
         this.#head = 0;
         this.#dirty = false;
+        this.#whole = true;
         return { kind: 'empty' };
       }
       return { kind: 'unreadable', why: { code: 'not-a-log' } };
     }
     const area = areas[best] as AreaRead;
     this.#area = best;
+    // An other area found wholly erased (erased ahead before a reset) is not erased again.
+    this.#erasedAhead = areas[best === 0 ? 1 : 0]?.erased === true ? this.#areaBlocks : 0;
     this.#generation = area.generation;
     this.#head = area.end;
     this.#dirty = !this.#erasedFrom(best, area.end);
@@ -274,6 +287,7 @@ export class DurableLog {
     const entries: Iterable<StoredEntry> = {
       [Symbol.iterator]: () => this.#entriesBetween(from, end),
     };
+    this.#whole = true;
     return { kind: 'found', log: { mark: area.mark, snapshot, entries } };
   }
 
@@ -321,14 +335,29 @@ export class DurableLog {
       });
     }
     const first = next * this.#areaBlocks;
-    for (let block = first; block < first + this.#areaBlocks; block++) {
+    for (let block = first + this.#erasedAhead; block < first + this.#areaBlocks; block++) {
       this.#region.erase(block);
     }
     this.#area = next;
+    this.#erasedAhead = 0;
+    this.#whole = true;
     this.#generation = generation;
     this.#head = 0;
     this.#dirty = false;
     this.#write(record);
+  }
+
+  /**
+   * Erases the next block of the area the next compaction writes, if one is
+   * left; false when none is, or when the live area is not known to hold a
+   * whole log (the other may then hold the only one that reads).
+   */
+  eraseAhead(): boolean {
+    if (!this.#whole || this.#erasedAhead >= this.#areaBlocks) return false;
+    const other = this.#area === 0 ? 1 : 0;
+    this.#region.erase(other * this.#areaBlocks + this.#erasedAhead);
+    this.#erasedAhead += 1;
+    return true;
   }
 
   /** `payload` as a record of `kind`, encoded straight into it (the payload is never held apart). */
