@@ -2065,7 +2065,8 @@ export class PairCore {
    */
   #eraseAhead(): void {
     const log = this.#log;
-    if (log === null || this.#storeRefused || !this.hasState) return;
+    // Booting or joining too: the live area keeps its log until a compaction replaces it.
+    if (log === null || this.#storeRefused) return;
     try {
       log.eraseAhead();
     } catch (error) {

@@ -195,7 +195,7 @@ export class DurableLog {
   #head = 0;
   /** A record ends the log past the head (a torn write): append only after a compaction. */
   #dirty = true;
-  /** Blocks of the other area erased since the live one became live (at a boot: all of them, or none known). */
+  /** Blocks of the other area erased since the live one became live (at a boot: those that read erased). */
   #erasedAhead = 0;
   /** The live area holds a whole log (opened as one, or compacted into): the other may be erased ahead. */
   #whole = false;
@@ -255,7 +255,7 @@ export class DurableLog {
       if (best === -1 || area.generation > (areas[best]?.generation ?? -1)) best = index;
     }
     if (best === -1) {
-      if (areas.every((a) => a?.erased === true)) {
+      if (areas.every((a) => a?.erasedBytes === this.#areaBytes)) {
         this.#area = 0;
         this.#erasedAhead = this.#areaBlocks;
         this.#generation = 0;
@@ -268,11 +268,12 @@ export class DurableLog {
     }
     const area = areas[best] as AreaRead;
     this.#area = best;
-    // An other area found wholly erased (erased ahead before a reset) is not erased again.
-    this.#erasedAhead = areas[best === 0 ? 1 : 0]?.erased === true ? this.#areaBlocks : 0;
+    // Blocks of the other area that read erased (erased ahead before a reset) are not erased again.
+    const otherErased = areas[best === 0 ? 1 : 0]?.erasedBytes ?? 0;
+    this.#erasedAhead = Math.floor(otherErased / this.#region.geometry.eraseBlockBytes);
     this.#generation = area.generation;
     this.#head = area.end;
-    this.#dirty = !this.#erasedFrom(best, area.end);
+    this.#dirty = this.#erasedUntil(best, area.end) < this.#areaBytes;
     if (area.malformed !== null || area.mark === null) {
       return {
         kind: 'unreadable',
@@ -400,7 +401,7 @@ export class DurableLog {
     let generation = 0;
     let mark: LogMark | null = null;
     let malformed: Fact | null = null;
-    const erased = this.#erasedFrom(index, 0);
+    const erasedBytes = this.#erasedUntil(index, 0);
     while (at + HEADER_BYTES <= this.#areaBytes) {
       const record = this.#readRecord(base + at, this.#areaBytes - at);
       if (record === null) break;
@@ -419,7 +420,7 @@ export class DurableLog {
         malformed = errorFact(error);
       }
     }
-    return { first, generation, end: at, erased, mark, malformed };
+    return { first, generation, end: at, erasedBytes, mark, malformed };
   }
 
   /** What the record at `place` says (it was read whole before: reading it again must give it). */
@@ -466,15 +467,19 @@ export class DurableLog {
     }
   }
 
-  /** Every byte of area `index` from `at` on is erased (read in pieces of READ_BYTES_MAX). */
-  #erasedFrom(index: number, at: number): boolean {
-    const end = (index + 1) * this.#areaBytes;
-    for (let offset = index * this.#areaBytes + at; offset < end; offset += READ_BYTES_MAX) {
+  /**
+   * Where, from `at` on, area `index`'s first byte that is not erased lies
+   * (the area's size when none is), read in pieces of READ_BYTES_MAX.
+   */
+  #erasedUntil(index: number, at: number): number {
+    const start = index * this.#areaBytes;
+    const end = start + this.#areaBytes;
+    for (let offset = start + at; offset < end; offset += READ_BYTES_MAX) {
       const piece = this.#read(offset, Math.min(READ_BYTES_MAX, end - offset));
       // A plain loop, not every() with a callback per byte: a boot scans up to a whole area.
-      for (let i = 0; i < piece.length; i++) if (piece[i] !== ERASED) return false;
+      for (let i = 0; i < piece.length; i++) if (piece[i] !== ERASED) return offset + i - start;
     }
-    return true;
+    return this.#areaBytes;
   }
 
   #read(offset: number, length: number): Uint8Array {
@@ -499,8 +504,8 @@ interface AreaRead {
   readonly generation: number;
   /** Offset just past the last whole record. */
   readonly end: number;
-  /** Nothing was ever written in it since its erase. */
-  readonly erased: boolean;
+  /** How many bytes from its start read erased: its size when nothing was written since its erase. */
+  readonly erasedBytes: number;
   /** The last record's mark: where the processor stood when it wrote it. */
   readonly mark: LogMark | null;
   /** Why a whole record is not what the log writes, or null when each is. */
