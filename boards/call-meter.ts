@@ -28,9 +28,18 @@ export interface LongestCall {
 
 export type LongestCalls = Readonly<Partial<Record<ImageCall, LongestCall>>>;
 
+/** All the board's calls into the image since it started: what the image cost its processor. */
+export interface Busy {
+  readonly calls: number;
+  readonly ms: number;
+  /** XS's computation units of them all. */
+  readonly compute?: number;
+}
+
 export class CallMeter {
   readonly #longest: Partial<Record<ImageCall, { ms: number; compute?: number }>> = {};
   readonly #now: () => number;
+  readonly #busy: { calls: number; ms: number; compute?: number } = { calls: 0, ms: 0 };
 
   constructor(now: () => number = () => performance.now()) {
     this.#now = now;
@@ -47,6 +56,10 @@ export class CallMeter {
   }
 
   note(kind: ImageCall, ms: number, compute?: number): void {
+    const busy = this.#busy;
+    busy.calls += 1;
+    busy.ms += ms;
+    if (compute !== undefined) busy.compute = (busy.compute ?? 0) + compute;
     const longest = this.#longest[kind] ?? { ms: 0 };
     longest.ms = Math.max(longest.ms, ms);
     if (compute !== undefined) longest.compute = Math.max(longest.compute ?? 0, compute);
@@ -55,5 +68,9 @@ export class CallMeter {
 
   longest(): LongestCalls {
     return structuredClone(this.#longest);
+  }
+
+  busy(): Busy {
+    return { ...this.#busy };
   }
 }

@@ -6,17 +6,18 @@
  */
 import type { Hal } from '../firmware/hal.ts';
 import type { PairHandle } from '../firmware/pair-main.ts';
-import type { LongestCalls } from './call-meter.ts';
+import type { Busy, LongestCalls } from './call-meter.ts';
 
 export const IMAGE_ENGINES = ['node', 'xs'] as const;
 export type ImageEngine = (typeof IMAGE_ENGINES)[number];
 
 /** What the board reports of the engine in `status`: its longest calls, and XS's own heap accounting. */
 export type EngineStatus =
-  | { readonly kind: 'node'; readonly calls: LongestCalls }
+  | { readonly kind: 'node'; readonly calls: LongestCalls; readonly busy: Busy }
   | {
       readonly kind: 'xs';
       readonly calls: LongestCalls;
+      readonly busy: Busy;
       /** XS's heap in use (chunks, and slots at slotBytes each), read after a collection (one a second at most). */
       readonly heapInUseBytes: number;
       /** The most the heap held since the engine started (XS's chunk and slot peaks, summed). */

@@ -18,6 +18,7 @@ test('the call meter keeps the longest call of each kind, a call that throws inc
     }),
   );
   t.deepEqual(meter.longest(), { data: { ms: 7 }, wake: { ms: 1 }, status: { ms: 5 } });
+  t.deepEqual(meter.busy(), { calls: 5, ms: 18 });
 });
 
 test("the call meter keeps XS's largest computation apart from its slowest call", (t) => {
@@ -25,6 +26,7 @@ test("the call meter keeps XS's largest computation apart from its slowest call"
   meter.note('data', 4, 900);
   meter.note('data', 9, 300);
   t.deepEqual(meter.longest(), { data: { ms: 9, compute: 900 } });
+  t.deepEqual(meter.busy(), { calls: 2, ms: 13, compute: 1200 });
   // What it gives is a copy: the next call does not change a status already sent.
   const before = meter.longest();
   meter.note('data', 12, 1000);

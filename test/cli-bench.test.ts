@@ -52,7 +52,9 @@ const FIGURE_IDS = [
   'startup.status.ms',
   'startup.status.ratio',
   ...['node', 'xs'].flatMap((engine) =>
-    ['small', 'large'].map((state) => `engine.${engine}.${state}.longestCall`),
+    ['small', 'large'].flatMap((state) =>
+      ['longestCall', 'cpuPerRequest'].map((figure) => `engine.${engine}.${state}.${figure}`),
+    ),
   ),
   'simulator.state.seedsPerMinute',
   'simulator.replay.seedsPerMinute',

@@ -92,7 +92,11 @@ function liveStore(store: DurableRegion | null, live: () => boolean): DurableReg
 /** Node's sandbox as a runner: the realm ends with the board's references to it. */
 const runInSandbox: ImageRunner = (payload, hal, overrides) => {
   const { calls, ...pair } = runImage(payload, hal, overrides);
-  return { ...pair, engine: () => ({ kind: 'node', calls: calls() }), stop: () => {} };
+  return {
+    ...pair,
+    engine: () => ({ kind: 'node', calls: calls.longest(), busy: calls.busy() }),
+    stop: () => {},
+  };
 };
 
 /** One board: boots images, runs them, and answers its management port. */

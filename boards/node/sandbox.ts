@@ -49,7 +49,7 @@ import type { PairHandle, PairStatus } from '../../firmware/pair-main.ts';
 import { isReason } from '../../firmware/reasons.ts';
 import type { PairEvent } from '../../firmware/runtime/outputs.ts';
 import type { SwitchRefusal } from '../../firmware/runtime/switch-procedure.ts';
-import { CallMeter, type ImageCall, type LongestCalls } from '../call-meter.ts';
+import { CallMeter, type ImageCall } from '../call-meter.ts';
 import { geometryData } from '../flash-region.ts';
 import { dynamicImportAt } from './dynamic-import.ts';
 
@@ -140,7 +140,7 @@ export function runImage(
   payload: string,
   hal: Hal,
   overrides: Record<string, number | boolean>,
-): PairHandle & { calls(): LongestCalls } {
+): PairHandle & { readonly calls: CallMeter } {
   const importAt = dynamicImportAt(payload);
   if (importAt >= 0) {
     throw new ImageStartError(
@@ -203,7 +203,7 @@ export function runImage(
     otherImageChanged: (version) => {
       image((api) => api.otherImageChanged(String(version)), 'otherImageChanged()', 'other-image');
     },
-    calls: () => calls.longest(),
+    calls,
   };
 }
 

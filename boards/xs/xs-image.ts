@@ -273,6 +273,7 @@ export function runImageInXs(
       return {
         kind: 'xs',
         calls: calls.longest(),
+        busy: calls.busy(),
         heapInUseBytes: inUse(m),
         heapPeakBytes: m.chunksPeak + m.slotsPeak * m.slotBytes,
         builtinsBytes,

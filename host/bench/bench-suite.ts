@@ -39,6 +39,7 @@ import {
   ENGINE_STATES,
   type EngineRun,
   longestCallFigures,
+  requestCostFigures,
   xsHeapFigures,
 } from './engine-bench.ts';
 import { type Figure, figure, quantile, round } from './figure.ts';
@@ -421,6 +422,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     ...startupFigures(startup),
     ...xsHeapFigures(engines, xsUnavailable),
     ...longestCallFigures(engines, xsUnavailable === null ? {} : { xs: xsUnavailable }),
+    ...requestCostFigures(engines, xsUnavailable === null ? {} : { xs: xsUnavailable }),
     ...simulatorFigures(simulator),
   ];
   return {

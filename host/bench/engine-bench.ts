@@ -30,7 +30,7 @@ export type EngineState = (typeof ENGINE_STATES)[number];
 type XsEngine = Extract<EngineStatus, { kind: 'xs' }>;
 
 export interface EngineSample {
-  readonly phase: 'load' | 'rejoined' | 'rest';
+  readonly phase: 'idle' | 'load' | 'rejoined' | 'rest';
   readonly processor: 1 | 2;
   readonly engine: EngineStatus;
 }
@@ -41,6 +41,8 @@ export interface EngineRun {
   readonly accounts: number;
   readonly clients: number;
   readonly samples: readonly EngineSample[];
+  /** Replies that served a request, by board, from the idle reading to the load reading (the CPU a request costs is measured over them). */
+  readonly served: { readonly p1: number; readonly p2: number };
 }
 
 export interface EngineBenchOptions {
@@ -70,6 +72,7 @@ export async function benchEngine(
     engines: [kind, kind],
   });
   const samples: EngineSample[] = [];
+  let served = { p1: 0, p2: 0 };
   const read = async (phase: EngineSample['phase']) => {
     // Long enough since any status that made XS collect: this one collects, so in use is live.
     await sleep(COLLECT_INTERVAL_MS + 100);
@@ -96,9 +99,16 @@ export async function benchEngine(
       state.accounts,
     );
     try {
+      await read('idle');
+      const from = performance.now();
       load.start();
       await sleep(options.loadMs);
+      const to = performance.now();
       await read('load');
+      const by = (board: 0 | 1) =>
+        load.answers.filter((a) => a.ok && a.board === board && a.atMs >= from && a.atMs <= to)
+          .length;
+      served = { p1: by(0), p2: by(1) };
       const primary = await lab.whole();
       const backup = primary === 1 ? 2 : 1;
       say(`${kind}, ${state.name} state: power-cycling P${backup} so that it rejoins under load`);
@@ -120,6 +130,7 @@ export async function benchEngine(
     accounts: state.accounts,
     clients: state.clients,
     samples,
+    served,
   };
 }
 
@@ -271,6 +282,69 @@ export function longestCallFigures(
         target: { kind: 'max', value: LONGEST_CALL_TARGET_MS },
         source: 'lab',
         note: how,
+      });
+    }),
+  );
+}
+
+/**
+ * What a request cost the processor that served it and the one that kept
+ * its copy, over the load's first window: the image's calls (all of them:
+ * heartbeats, status and bus traffic included) from the idle reading to
+ * the load reading, over the replies sent meanwhile. Null without replies.
+ */
+export interface RequestCost {
+  readonly requests: number;
+  readonly servedBy: 1 | 2;
+  readonly primary: { readonly ms: number; readonly compute?: number };
+  readonly backup: { readonly ms: number; readonly compute?: number };
+}
+
+export function requestCost(run: EngineRun): RequestCost | null {
+  const servedBy = run.served.p1 >= run.served.p2 ? 1 : 2;
+  const requests = servedBy === 1 ? run.served.p1 : run.served.p2;
+  if (requests === 0) return null;
+  const per = (processor: 1 | 2) => {
+    const at = (phase: EngineSample['phase']) =>
+      run.samples.find((s) => s.phase === phase && s.processor === processor)?.engine.busy;
+    const idle = at('idle');
+    const load = at('load');
+    if (idle === undefined || load === undefined) return null;
+    const ms = (load.ms - idle.ms) / requests;
+    return load.compute === undefined
+      ? { ms }
+      : { ms, compute: Math.round(((load.compute ?? 0) - (idle.compute ?? 0)) / requests) };
+  };
+  const primary = per(servedBy);
+  const backup = per(servedBy === 1 ? 2 : 1);
+  if (primary === null || backup === null) return null;
+  return { requests, servedBy, primary, backup };
+}
+
+/** Per engine and state, the CPU a request costs the serving processor (no target: for comparison). */
+export function requestCostFigures(
+  runs: readonly EngineRun[],
+  unavailable: Readonly<Partial<Record<ImageEngine, string>>>,
+): Figure[] {
+  return (['node', 'xs'] as const).flatMap((engine) =>
+    ENGINE_STATES.map((state) => {
+      const run = runs.find((r) => r.engine === engine && r.state === state.name);
+      const cost = run === undefined ? null : requestCost(run);
+      const units = (c: { compute?: number }) =>
+        c.compute === undefined ? '' : ` (${c.compute} XS units)`;
+      const note =
+        cost === null
+          ? (unavailable[engine] ?? 'The run failed or served nothing (see failures).')
+          : `The time inside the image's calls over ${cost.requests} replies of ${state.clients} clients with ${state.accounts} accounts (this machine's clock${engine === 'xs' ? ', the hop to the XS worker included' : ''}): ` +
+            `the primary ${round(cost.primary.ms, 3)} ms${units(cost.primary)}, the backup ${round(cost.backup.ms, 3)} ms${units(cost.backup)} a request.`;
+      return figure({
+        id: `engine.${engine}.${state.name}.cpuPerRequest`,
+        label: `CPU per request on the primary, ${engine === 'xs' ? 'XS' : 'Node'}, ${state.name} state`,
+        value: cost === null ? null : round(cost.primary.ms, 3),
+        unit: 'ms',
+        target: null,
+        source: 'lab',
+        note,
       });
     }),
   );

@@ -1,5 +1,5 @@
 /**
- * Each engine's longest call into the image, and XS's heap per processor,
+ * Each engine's longest call into the image, the CPU a request costs, and XS's heap per processor,
  * for both of the issue's states, alone (the same figures `tandem bench`
  * prints): one JSON line per engine and state with the summary and every
  * reading. XS is skipped, saying why, where it is not built.
@@ -14,6 +14,7 @@ import {
   benchEngine,
   ENGINE_STATES,
   longestCalls,
+  requestCost,
   summarizeXsHeap,
 } from '../../host/bench/engine-bench.ts';
 import { buildImage } from '../../host/image/build.ts';
@@ -46,7 +47,11 @@ try {
         },
         (line) => console.error(line),
       );
-      const summary = { calls: longestCalls(run), heap: summarizeXsHeap(run) };
+      const summary = {
+        calls: longestCalls(run),
+        perRequest: requestCost(run),
+        heap: summarizeXsHeap(run),
+      };
       console.log(JSON.stringify({ ...run, summary }));
     }
   }
