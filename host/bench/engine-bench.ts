@@ -296,24 +296,32 @@ export function longestCallFigures(
 export interface RequestCost {
   readonly requests: number;
   readonly servedBy: 1 | 2;
-  readonly primary: { readonly ms: number; readonly compute?: number };
-  readonly backup: { readonly ms: number; readonly compute?: number };
+  readonly primary: ProcessorCost;
+  readonly backup: ProcessorCost;
+}
+
+/** A processor's share of one request: calls into its image, their time, XS's units. */
+export interface ProcessorCost {
+  readonly calls: number;
+  readonly ms: number;
+  readonly compute?: number;
 }
 
 export function requestCost(run: EngineRun): RequestCost | null {
   const servedBy = run.served.p1 >= run.served.p2 ? 1 : 2;
   const requests = servedBy === 1 ? run.served.p1 : run.served.p2;
   if (requests === 0) return null;
-  const per = (processor: 1 | 2) => {
+  const per = (processor: 1 | 2): ProcessorCost | null => {
     const at = (phase: EngineSample['phase']) =>
       run.samples.find((s) => s.phase === phase && s.processor === processor)?.engine.busy;
     const idle = at('idle');
     const load = at('load');
     if (idle === undefined || load === undefined) return null;
+    const calls = (load.calls - idle.calls) / requests;
     const ms = (load.ms - idle.ms) / requests;
     return load.compute === undefined
-      ? { ms }
-      : { ms, compute: Math.round(((load.compute ?? 0) - (idle.compute ?? 0)) / requests) };
+      ? { calls, ms }
+      : { calls, ms, compute: Math.round(((load.compute ?? 0) - (idle.compute ?? 0)) / requests) };
   };
   const primary = per(servedBy);
   const backup = per(servedBy === 1 ? 2 : 1);
@@ -330,13 +338,16 @@ export function requestCostFigures(
     ENGINE_STATES.map((state) => {
       const run = runs.find((r) => r.engine === engine && r.state === state.name);
       const cost = run === undefined ? null : requestCost(run);
-      const units = (c: { compute?: number }) =>
-        c.compute === undefined ? '' : ` (${c.compute} XS units)`;
+      const units = (c: ProcessorCost) =>
+        `${c.compute === undefined ? '' : ` (${c.compute} XS units)`} in ${round(c.calls, 1)} calls`;
       const note =
         cost === null
           ? (unavailable[engine] ?? 'The run failed or served nothing (see failures).')
           : `The time inside the image's calls over ${cost.requests} replies of ${state.clients} clients with ${state.accounts} accounts (this machine's clock${engine === 'xs' ? ', the hop to the XS worker included' : ''}): ` +
-            `the primary ${round(cost.primary.ms, 3)} ms${units(cost.primary)}, the backup ${round(cost.backup.ms, 3)} ms${units(cost.backup)} a request.`;
+            `the primary ${round(cost.primary.ms, 3)} ms${units(cost.primary)}, the backup ${round(cost.backup.ms, 3)} ms${units(cost.backup)} a request` +
+            (engine === 'xs'
+              ? "; each call also decodes its command and encodes its answer on the engine layer's channel to the board (CBOR, in XS), which a device's native IO does not."
+              : '.');
       return figure({
         id: `engine.${engine}.${state.name}.cpuPerRequest`,
         label: `CPU per request on the primary, ${engine === 'xs' ? 'XS' : 'Node'}, ${state.name} state`,
