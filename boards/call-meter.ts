@@ -6,7 +6,8 @@
  * Measured by the board's monotonic clock around the whole call, the store
  * operations inside it included (and, for XS, the hop to its worker and
  * back); XS also counts the call's computation units, which do not depend
- * on the machine or its load.
+ * on the machine or its load (those of the lab's channel to the engine
+ * left out where the engine can tell: a device's IO is native).
  */
 
 /** What the board called the image for (the same for every engine). */

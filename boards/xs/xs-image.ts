@@ -169,8 +169,9 @@ export function runImageInXs(
     try {
       const { reply, meter: m } = worker.command(encodeCbor(command, CHANNEL_CBOR_LIMITS));
       meter(m);
-      calls.note(command.op, performance.now() - startMs, m.compute);
       answer = decodeCbor(reply, CHANNEL_CBOR_LIMITS) as Answer;
+      // The units a device would spend (the channel's codec left out), where the engine could tell.
+      calls.note(command.op, performance.now() - startMs, answer.compute ?? m.compute);
     } catch (error) {
       if (error instanceof XsnapError) {
         const fault = new XsEngineFault(

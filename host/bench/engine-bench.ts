@@ -11,7 +11,7 @@
  * the state transfer included.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ImageCall, LongestCall } from '../../boards/call-meter.ts';
+import type { Busy, ImageCall, LongestCall } from '../../boards/call-meter.ts';
 import type { EngineStatus, ImageEngine } from '../../boards/image-engine.ts';
 import { COLLECT_INTERVAL_MS } from '../../boards/xs/xs-image.ts';
 import { pairConfig, suspectAfterMs } from '../../firmware/runtime/config.ts';
@@ -30,7 +30,7 @@ export type EngineState = (typeof ENGINE_STATES)[number];
 type XsEngine = Extract<EngineStatus, { kind: 'xs' }>;
 
 export interface EngineSample {
-  readonly phase: 'idle' | 'load' | 'rejoined' | 'rest';
+  readonly phase: 'quiet' | 'idle' | 'load' | 'rejoined' | 'rest';
   readonly processor: 1 | 2;
   readonly engine: EngineStatus;
 }
@@ -43,6 +43,8 @@ export interface EngineRun {
   readonly samples: readonly EngineSample[];
   /** Replies that served a request, by board, from the idle reading to the load reading (the CPU a request costs is measured over them). */
   readonly served: { readonly p1: number; readonly p2: number };
+  /** From the quiet reading to the idle one (no load), and from the idle reading to the load one. */
+  readonly windows: { readonly idleMs: number; readonly loadMs: number };
 }
 
 export interface EngineBenchOptions {
@@ -73,9 +75,11 @@ export async function benchEngine(
   });
   const samples: EngineSample[] = [];
   let served = { p1: 0, p2: 0 };
+  const readAt: Partial<Record<EngineSample['phase'], number>> = {};
   const read = async (phase: EngineSample['phase']) => {
     // Long enough since any status that made XS collect: this one collects, so in use is live.
     await sleep(COLLECT_INTERVAL_MS + 100);
+    readAt[phase] = performance.now();
     // The status collects XS's garbage first: on a loaded machine that can take seconds.
     const statuses = await readBoardStatuses(lab.pair.hosts, STATUS_TIMEOUT_MS);
     statuses.forEach((status, index) => {
@@ -99,12 +103,15 @@ export async function benchEngine(
       state.accounts,
     );
     try {
+      // As long without load as with it: what the pair spends anyway is taken off the load's share.
+      await read('quiet');
+      await sleep(options.loadMs);
       await read('idle');
-      const from = performance.now();
       load.start();
       await sleep(options.loadMs);
-      const to = performance.now();
       await read('load');
+      const from = readAt.idle ?? 0;
+      const to = readAt.load ?? 0;
       const by = (board: 0 | 1) =>
         load.answers.filter((a) => a.ok && a.board === board && a.atMs >= from && a.atMs <= to)
           .length;
@@ -131,6 +138,10 @@ export async function benchEngine(
     clients: state.clients,
     samples,
     served,
+    windows: {
+      idleMs: (readAt.idle ?? 0) - (readAt.quiet ?? 0),
+      loadMs: (readAt.load ?? 0) - (readAt.idle ?? 0),
+    },
   };
 }
 
@@ -289,9 +300,9 @@ export function longestCallFigures(
 
 /**
  * What a request cost the processor that served it and the one that kept
- * its copy, over the load's first window: the image's calls (all of them:
- * heartbeats, status and bus traffic included) from the idle reading to
- * the load reading, over the replies sent meanwhile. Null without replies.
+ * its copy: the image's calls from the idle reading to the load reading,
+ * less what as long a time without load took (heartbeats, timers, status),
+ * over the replies sent meanwhile. Null without replies.
  */
 export interface RequestCost {
   readonly requests: number;
@@ -314,14 +325,18 @@ export function requestCost(run: EngineRun): RequestCost | null {
   const per = (processor: 1 | 2): ProcessorCost | null => {
     const at = (phase: EngineSample['phase']) =>
       run.samples.find((s) => s.phase === phase && s.processor === processor)?.engine.busy;
+    const quiet = at('quiet');
     const idle = at('idle');
     const load = at('load');
-    if (idle === undefined || load === undefined) return null;
-    const calls = (load.calls - idle.calls) / requests;
-    const ms = (load.ms - idle.ms) / requests;
+    if (quiet === undefined || idle === undefined || load === undefined) return null;
+    const scale = run.windows.loadMs / run.windows.idleMs;
+    const share = (of: (b: Busy) => number) =>
+      (of(load) - of(idle) - (of(idle) - of(quiet)) * scale) / requests;
+    const calls = share((b) => b.calls);
+    const ms = share((b) => b.ms);
     return load.compute === undefined
       ? { calls, ms }
-      : { calls, ms, compute: Math.round(((load.compute ?? 0) - (idle.compute ?? 0)) / requests) };
+      : { calls, ms, compute: Math.round(share((b) => b.compute ?? 0)) };
   };
   const primary = per(servedBy);
   const backup = per(servedBy === 1 ? 2 : 1);
@@ -343,10 +358,10 @@ export function requestCostFigures(
       const note =
         cost === null
           ? (unavailable[engine] ?? 'The run failed or served nothing (see failures).')
-          : `The time inside the image's calls over ${cost.requests} replies of ${state.clients} clients with ${state.accounts} accounts (this machine's clock${engine === 'xs' ? ', the hop to the XS worker included' : ''}): ` +
+          : `The time inside the image's calls over ${cost.requests} replies of ${state.clients} clients with ${state.accounts} accounts, less what as long a time without load took (this machine's clock${engine === 'xs' ? ', the hop to the XS worker included' : ''}): ` +
             `the primary ${round(cost.primary.ms, 3)} ms${units(cost.primary)}, the backup ${round(cost.backup.ms, 3)} ms${units(cost.backup)} a request` +
             (engine === 'xs'
-              ? "; each call also decodes its command and encodes its answer on the engine layer's channel to the board (CBOR, in XS), which a device's native IO does not."
+              ? "; XS's units leave out the lab's channel to the engine (each call's command and answer, CBOR in XS), which a device's native IO does not have; the time includes it."
               : '.');
       return figure({
         id: `engine.${engine}.${state.name}.cpuPerRequest`,

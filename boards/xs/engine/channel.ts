@@ -108,4 +108,10 @@ export interface Answer {
   readonly result?: unknown;
   /** What the image threw, as text; the calls before it still stand. */
   readonly error?: string;
+  /**
+   * XS's computation units the command took outside this channel's codec
+   * (its own message and answer, and its store requests'): what a device,
+   * whose IO is native, would spend. Absent where the engine cannot read its meter.
+   */
+  readonly compute?: number;
 }

@@ -3,7 +3,8 @@
  * image. It defines `handleCommand`, xsnap's entry for messages from the
  * Node side, implements the ECMA-419-shaped IO (io.ts) over that channel,
  * builds the image's HAL from it (hal-from-io.ts) and runs the image's pair.
- * Everything here is plain ECMAScript: no Node, no xsnap extras.
+ * Everything here is plain ECMAScript, no Node; of xsnap's extras only its
+ * meter is read, where it is there (meterReading).
  */
 import type { BootServices, DurableRegion, StoreGeometry } from '../../../firmware/hal.ts';
 import type { TandemImage } from '../../../firmware/image-entry/tandem-image.ts';
@@ -32,6 +33,24 @@ const serials = new Map<number, { options: SerialOptions; received: Uint8Array[]
 const timers = new Map<number, { atMs: number; callback: () => void }>();
 let nextTimerId = 1;
 let requestedWakeMs = Number.POSITIVE_INFINITY;
+/** Units this command spent in the channel's codec for its store requests (see Answer.compute). */
+let storeChannelUnits = 0;
+
+/** xsnap's meter as its globals give it (resetMeter returns the count it replaces), or null. */
+const meterReading = ((): (() => number) | null => {
+  const g = globalThis as {
+    currentMeterLimit?: () => number;
+    resetMeter?: (limit: number, count: number) => number;
+  };
+  const { currentMeterLimit, resetMeter } = g;
+  if (typeof currentMeterLimit !== 'function' || typeof resetMeter !== 'function') return null;
+  return () => {
+    const limit = currentMeterLimit();
+    const count = resetMeter(limit, 0);
+    resetMeter(limit, count);
+    return count;
+  };
+})();
 
 function requestWake(): void {
   let earliest = Number.POSITIVE_INFINITY;
@@ -118,7 +137,9 @@ function askBoard(request: StoreRequest): Uint8Array {
   const issue = (globalThis as { issueCommand?: (message: ArrayBuffer) => ArrayBuffer })
     .issueCommand;
   if (issue === undefined) throw new Error('this engine has no issueCommand to reach the board');
+  const before = meterReading?.() ?? 0;
   const answer = readChannel(issue(writeChannel(request))) as StoreAnswer;
+  if (meterReading !== null) storeChannelUnits += meterReading() - before;
   if ('error' in answer) {
     // The store's error as the HAL states them ('hal-argument', 'hal-failed'), as it threw on the board.
     throw Object.assign(new Error(answer.error.message), { code: answer.error.code });
@@ -235,11 +256,16 @@ function describe(thrown: unknown): string {
   const command = readChannel(message) as Command;
   now = command.now;
   calls = [];
+  storeChannelUnits = 0;
+  const before = meterReading?.() ?? 0;
   let answer: Answer;
   try {
     answer = { calls, result: run(command) };
   } catch (thrown) {
     answer = { calls, error: describe(thrown) };
+  }
+  if (meterReading !== null) {
+    answer = { ...answer, compute: meterReading() - before - storeChannelUnits };
   }
   return writeChannel(answer);
 };
