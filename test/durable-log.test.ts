@@ -165,6 +165,18 @@ test('a compaction after the redundant area was erased ahead erases nothing, and
   t.is(readBack(region).last, 16);
 });
 
+test('after a compaction whose snapshot write failed, nothing is erased ahead: the old area holds the log', (t) => {
+  const region = new RetentiveMemory({ ...TINY, blockCount: 8 });
+  const log = new DurableLog(region);
+  log.open();
+  for (let txn = 1; txn <= 8; txn++) log.commit(mark, [entry(txn)], () => snapshotAt(txn));
+  // The compaction's only operation (the other area is erased already) is its snapshot write.
+  region.failAtOperation = region.operations + 1;
+  t.throws(() => log.compact(mark, snapshotAt(8)), { instanceOf: StoreFaultError });
+  t.false(log.eraseAhead());
+  t.is(readBack(region).last, 8);
+});
+
 test('nothing is erased ahead of a store whose log does not read', (t) => {
   const region = new RetentiveMemory(TINY);
   // Bytes that are not a record where the first area starts: not a log, and not empty.

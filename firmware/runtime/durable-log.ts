@@ -342,11 +342,13 @@ export class DurableLog {
     }
     this.#area = next;
     this.#erasedAhead = 0;
-    this.#whole = true;
+    // Until the snapshot is written whole, the area just left holds the only log.
+    this.#whole = false;
     this.#generation = generation;
     this.#head = 0;
     this.#dirty = false;
     this.#write(record);
+    this.#whole = true;
   }
 
   /**
