@@ -29,7 +29,9 @@ export type FaultClass =
   | 'cut-one-way'
   | 'unplug-path'
   | 'crossed-cuts'
-  | 'noise-and-cut';
+  | 'noise-and-cut'
+  | 'store-fault-primary'
+  | 'store-fault-backup';
 
 /** Each class in one line, in the order the table lists them. */
 export const FAULT_CLASSES: Readonly<Record<FaultClass, string>> = {
@@ -44,6 +46,10 @@ export const FAULT_CLASSES: Readonly<Record<FaultClass, string>> = {
   'crossed-cuts': 'cut path 0 from P1 to P2 and path 1 from P2 to P1 for 1-10 s',
   'noise-and-cut':
     'noise (loss, corruption, duplicates) on one path and the other cut one way, for 1-10 s',
+  'store-fault-primary':
+    "fail one of the primary's next 1-4 store writes or erases with the power on (worn flash), then wait 2-4 s",
+  'store-fault-backup':
+    "fail one of the backup's next 1-4 store writes or erases with the power on (worn flash), then wait 2-4 s",
 };
 
 export const FAULT_CLASS_NAMES = Object.keys(FAULT_CLASSES) as readonly FaultClass[];
@@ -67,6 +73,12 @@ export type PlannedFault = {
 } & (
   | { readonly kind: 'power-primary' | 'stall-primary'; readonly role: 'primary' }
   | { readonly kind: 'power-backup' | 'stall-backup'; readonly role: 'backup' }
+  | {
+      readonly kind: 'store-fault-primary' | 'store-fault-backup';
+      readonly role: Role;
+      /** Which of the board's next store writes and erases fails (1: the next). */
+      readonly operation: number;
+    }
   | { readonly kind: 'stall-wires' | 'crossed-cuts' }
   | { readonly kind: 'cut-one-way'; readonly path: Path; readonly direction: CableDirection }
   | { readonly kind: 'unplug-path'; readonly path: Path }
@@ -87,6 +99,9 @@ const LEAD_MS = [300, 2000] as const;
 const POWER_OFF_MS = [200, 2000] as const;
 const STALL_MS = [100, 2000] as const;
 const CUT_MS = [1000, 10_000] as const;
+/** Long enough for a loaded board's next store operations and its stop; a reboot is not waited for. */
+const STORE_FAULT_WAIT_MS = [2000, 4000] as const;
+const STORE_FAULT_OPERATIONS_MAX = 4;
 /** Each noise rate is drawn up to this: enough to corrupt frames often, not to silence the path. */
 const NOISE_RATE_MAX = 0.2;
 
@@ -113,6 +128,15 @@ export function planFault(kind: FaultClass, random: () => number): PlannedFault 
       return { kind, path, leadMs, durationMs: between(random, ...CUT_MS) };
     case 'crossed-cuts':
       return { kind, leadMs, durationMs: between(random, ...CUT_MS) };
+    case 'store-fault-primary':
+    case 'store-fault-backup':
+      return {
+        kind,
+        role: kind === 'store-fault-primary' ? 'primary' : 'backup',
+        operation: 1 + Math.floor(random() * STORE_FAULT_OPERATIONS_MAX),
+        leadMs,
+        durationMs: between(random, ...STORE_FAULT_WAIT_MS),
+      };
     case 'noise-and-cut':
       return {
         kind,
@@ -143,6 +167,9 @@ export function describeFault(fault: PlannedFault): string {
       return `path ${fault.path} unplugged for ${s}`;
     case 'crossed-cuts':
       return `path 0 cut a-to-b and path 1 cut b-to-a for ${s}`;
+    case 'store-fault-primary':
+    case 'store-fault-backup':
+      return `${fault.role}'s store operation +${fault.operation} fails, then ${s}`;
     case 'noise-and-cut': {
       const n = fault.noise;
       return `path ${fault.noisyPath} noisy (loss ${n.lossRate}, corrupt ${n.corruptRate}, duplicate ${n.duplicateRate}), path ${otherPath(fault.noisyPath)} cut ${fault.direction}, for ${s}`;
@@ -165,6 +192,8 @@ export interface FaultLab {
   cable(path: Path, direction: CableDirectionChoice, faults: FaultChange): Promise<void>;
   /** Clears every fault of a path's cable. */
   restoreCable(path: Path): Promise<void>;
+  /** Arms `processor`'s store to fail its `operation`-th next write or erase, once, with the power on. */
+  storeFault(processor: 1 | 2, operation: number): Promise<void>;
   /** Stops or continues a process. */
   signal(pid: number, signal: 'SIGSTOP' | 'SIGCONT'): void;
   sleep(ms: number): Promise<void>;
@@ -248,6 +277,17 @@ export async function doFault(
       processor = victim;
       const [from, to] = await stall(await lab.boardPid(victim));
       if (to - from >= takeoverAfterMs) excuse(victim, from, to);
+      break;
+    }
+    case 'store-fault-primary':
+    case 'store-fault-backup': {
+      // The board stops and reboots of itself when the operation fails: its partner's takeover is explained.
+      const victim = await lab.processorIn(fault.role);
+      processor = victim;
+      const armedAt = performance.now();
+      await lab.storeFault(victim, fault.operation);
+      await lab.sleep(fault.durationMs);
+      excuse(victim, armedAt, performance.now());
       break;
     }
     case 'stall-wires': {

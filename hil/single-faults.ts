@@ -233,6 +233,9 @@ function labFaults(pair: FaultPair): FaultLab {
     async restoreCable(path) {
       await pair.lab.request({ op: 'cable', cable: cable.path(path), restore: true });
     },
+    async storeFault(processor, operation) {
+      await pair.lab.request({ op: 'store-fault-at', board: processor, operation });
+    },
     signal(pid, signal) {
       try {
         process.kill(pid, signal);
