@@ -153,6 +153,32 @@ test('each core reports what its store holds: the txn and term of its last write
   t.is(memory.core(0).durable, null, 'a memory app keeps no log');
 });
 
+test('between compactions each core erases the area its next compaction writes, a block a tick', (t) => {
+  const { pair, stores } = retainedPair();
+  const generation = (board: 0 | 1) => pair.core(board).durable?.position?.generation ?? 0;
+  write(pair, serving(pair), 'a', 10);
+  // Deposits into the same accounts: the log grows, the state does not. Until each log
+  // has moved to the other area at least twice: the area it left holds a log.
+  for (let syncId = 3; generation(0) < 2 || generation(1) < 2; syncId++) {
+    const before = pair.replies.length;
+    for (let i = 1; i <= 10; i++) {
+      pair.request(serving(pair), `a${i}`, syncId, { op: 'deposit', account: `a${i}`, amount: 1 });
+    }
+    pair.runUntil(() => pair.replies.length - before === 10);
+  }
+  pair.run(1000); // 50 heartbeat ticks, an area has 4 blocks
+  for (const board of [0, 1] as const) {
+    const position = pair.core(board).durable?.position;
+    if (position == null) return t.fail(`P${board + 1} has no log`);
+    const other = position.area === 0 ? 1 : 0;
+    const bytes = stores[board].read(other * position.areaBytes, position.areaBytes);
+    t.true(
+      bytes.every((byte) => byte === 0xff),
+      `P${board + 1}'s other area is erased`,
+    );
+  }
+});
+
 test('a primary serving alone keeps its writes through a double power loss, and its stale backup never serves them away', (t) => {
   // The backup is pulled; the primary serves alone (its store alone holds
   // these writes). Then the primary is pulled too. The old backup comes back
