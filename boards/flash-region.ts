@@ -64,6 +64,8 @@ export class FlashRegion implements DurableRegion {
   failAtOperation = 0;
   /** The next read fails (a file-backed store's I/O error), once; it outlives a power cycle. */
   failNextRead = false;
+  /** Every read fails while set: a store whose reads have died. */
+  readsFail = false;
   /** Operations and reads that failed with the power on since the region was made. */
   failures = 0;
   /** What the last failure was. */
@@ -94,7 +96,7 @@ export class FlashRegion implements DurableRegion {
 
   read(offset: number, length: number): Uint8Array {
     this.#check(offset, length);
-    if (this.failNextRead) {
+    if (this.failNextRead || this.readsFail) {
       this.failNextRead = false;
       this.failures += 1;
       this.lastFailure = 'read';

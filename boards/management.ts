@@ -273,6 +273,8 @@ export interface BoardStatus {
   /** The engine running the image and its own accounting (XS's heap), or null when none runs. */
   readonly engine?: EngineStatus | null;
   readonly bootNotes: readonly string[];
+  /** Boots in a row whose image stopped because the store failed: the next boot waits longer (board.ts). */
+  readonly storeFailedBoots: number;
   /** Whether this board can reset its partner: 'none' means a takeover cannot fence the old primary. */
   readonly fence: 'wired' | 'none';
   /** The board's durable store (its geometry and operations since power-on), or null when it has none. */

@@ -233,6 +233,7 @@ function runningStatus(
     ],
     pair: { role, app, version, testMode: trial } as PairStatus,
     bootNotes: [],
+    storeFailedBoots: 0,
     fence: 'wired',
     store: null,
   };

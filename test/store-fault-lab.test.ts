@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { boardLogFile } from '../host/lab/lab-config.ts';
 import { openLabLoad } from '../host/load/lab-load.ts';
@@ -59,6 +60,37 @@ test.serial(
       t.deepEqual(violations, []);
     } finally {
       for (const port of opened.ports) await port.close().catch(() => {});
+      await lab.close();
+    }
+  },
+);
+
+test.serial(
+  'a store that will not read again: its board boots less and less often, each time saying why, and its partner serves on',
+  async (t) => {
+    const lab = await startLab({ flash: true });
+    try {
+      const backup: 1 | 2 = roles(await lab.statuses())[0] === 'backup' ? 1 : 2;
+      const primary: 1 | 2 = backup === 1 ? 2 : 1;
+      await lab.lab.request({ op: 'store-reads-fail', board: backup });
+      await lab.lab.power(backup, false);
+      await lab.lab.power(backup, true);
+      // Its third stop in a row for the store: the boot after it is held 2 s.
+      const held = await lab.waitFor((s) => (s[backup - 1]?.storeFailedBoots ?? 0) >= 3, 60_000);
+      const boots = held[backup - 1]?.bootCount ?? 0;
+      await sleep(1000);
+      const later = await lab.statuses();
+      // Without the hold it would boot every 50 ms or so (the lab's boot time and the image's start).
+      t.true(
+        (later[backup - 1]?.bootCount ?? 0) - boots <= 1,
+        `${(later[backup - 1]?.bootCount ?? 0) - boots} boots in the second after the third failure`,
+      );
+      t.true(
+        storeFailures(boardEvents(lab.config.dir, backup)) >= 3,
+        'each boot says why it stopped',
+      );
+      t.true(['primary', 'primary-alone'].includes(roles(later)[primary - 1] ?? ''));
+    } finally {
       await lab.close();
     }
   },

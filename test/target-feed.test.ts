@@ -36,6 +36,7 @@ function fakeBoard(processor: 1 | 2) {
     bootCount: 1,
     slots: [],
     bootNotes: [],
+    storeFailedBoots: 0,
     fence: 'none',
     store: null,
     pair: null,

@@ -99,9 +99,25 @@ const runInSandbox: ImageRunner = (payload, hal, overrides) => {
   };
 };
 
+/**
+ * How long the boot ROM waits before the next boot when the image stopped
+ * because its store failed at `boots` boots in a row: the first retries at
+ * once (a passing fault), then 1 s doubling to 32 s, so that a store that
+ * will not read again costs a boot and an alarm now and then, not many a
+ * second. On a microcontroller the count lives in RAM that a reset keeps.
+ */
+export function storeFailureBackoffMs(boots: number): number {
+  return boots < 2 ? 0 : Math.min(STORE_BACKOFF_MAX_MS, STORE_BACKOFF_FIRST_MS * 2 ** (boots - 2));
+}
+const STORE_BACKOFF_FIRST_MS = 1000;
+const STORE_BACKOFF_MAX_MS = 32_000;
+
 /** One board: boots images, runs them, and answers its management port. */
 export class Board {
   #generation = 0;
+  /** Boots in a row whose image stopped because the store failed (storeFailureBackoffMs). */
+  #storeFailedBoots = 0;
+  #storeFailedThisBoot = false;
   #pair: RunningImage | null = null;
   #bootNotes: readonly string[] = [];
   #bootCount = 0;
@@ -139,13 +155,14 @@ export class Board {
   }
 
   /** Power on (or reset): after the boot time, the boot ROM picks and verifies an image and runs it. */
-  start(): void {
+  /** Resets the board; the image boots after the boot time and `holdMs` more. */
+  start(holdMs = 0): void {
     this.#stopImage();
     this.#resetAtMs = performance.now();
     const generation = this.#generation;
     setTimeout(() => {
       if (generation === this.#generation) this.#boot();
-    }, this.options.bootMs);
+    }, this.options.bootMs + holdMs);
   }
 
   status(): BoardStatus {
@@ -163,6 +180,7 @@ export class Board {
       pair,
       engine: this.#pair?.engine() ?? null,
       bootNotes: this.#bootNotes,
+      storeFailedBoots: this.#storeFailedBoots,
       fence: this.options.fence.wired ? 'wired' : 'none',
       store:
         this.#store === null
@@ -176,6 +194,7 @@ export class Board {
     const result = bootRom.boot();
     this.#bootNotes = result.notes;
     this.#bootCount = result.state.bootCount;
+    this.#storeFailedThisBoot = false;
     for (const note of result.notes) log(`boot ROM: ${note}`);
     if (result.image === null) {
       log('boot ROM: no valid image; waiting for one on the host port');
@@ -217,9 +236,13 @@ export class Board {
         resetAtMs: this.#resetAtMs,
         reboot: (choice) => {
           if (!live()) return;
-          log(`reboot (${choice})`);
+          this.#storeFailedBoots = this.#storeFailedThisBoot ? this.#storeFailedBoots + 1 : 0;
+          const holdMs = storeFailureBackoffMs(this.#storeFailedBoots);
+          log(
+            `reboot (${choice})${holdMs > 0 ? `, held ${holdMs} ms: the store failed at ${this.#storeFailedBoots} boots in a row` : ''}`,
+          );
           bootRom.prepareReboot(choice);
-          this.start();
+          this.start(holdMs);
         },
         confirm: () => {
           if (!live()) return;
@@ -229,6 +252,9 @@ export class Board {
       },
       log: (line) => live() && log(line),
       record: (event, atMs) => {
+        if (event.kind === 'store-refused' && event.code === 'failed') {
+          this.#storeFailedThisBoot = true;
+        }
         if (live()) {
           const entry = this.journal.record(
             event,

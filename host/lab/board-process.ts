@@ -29,6 +29,8 @@ const { values } = parseArgs({
     processor: { type: 'string' },
     // The store fails its first read (see the lab's 'store-fault-at', operation 0).
     'fail-first-store-read': { type: 'boolean' },
+    // Every read of the store fails (the lab's 'store-reads-fail').
+    'store-reads-fail': { type: 'boolean' },
   },
 });
 const dir = values.lab ?? '';
@@ -46,6 +48,7 @@ const store =
     ? null
     : new StoreFile(join(dir, storeFile(processor)), profile.store);
 if (store !== null && values['fail-first-store-read'] === true) store.failNextRead = true;
+if (store !== null && values['store-reads-fail'] === true) store.readsFail = true;
 // The board holds the public key it trusts, as written by `tandem keys generate`.
 const publicKey = loadPublicKey(config.publicKeyFile);
 const bootRom = new BootRom(flash, [publicKey], config.board);

@@ -24,6 +24,8 @@ class PowerRail {
   #child: ChildProcess | null = null;
   /** The next power-on's store fails its first read (a store-fault-at of operation 0). */
   #failFirstRead = false;
+  /** From the next power-on, every read of the store fails (store-reads-fail). */
+  #readsFail = false;
 
   constructor(
     readonly config: LabConfig,
@@ -53,6 +55,7 @@ class PowerRail {
         '--processor',
         String(this.processor),
         ...(this.#failFirstRead ? ['--fail-first-store-read'] : []),
+        ...(this.#readsFail ? ['--store-reads-fail'] : []),
       ],
       {
         // The IPC channel carries armed power cuts (see LabRequest 'power-cut-at').
@@ -86,6 +89,11 @@ class PowerRail {
   failInStoreOperation(operation: number): void {
     if (operation === 0) this.#failFirstRead = true;
     else this.#child?.send({ failInStoreOperation: operation });
+  }
+
+  /** From the next power-on on, every read of the board's store fails. */
+  failStoreReads(): void {
+    this.#readsFail = true;
   }
 
   off(): void {
@@ -191,6 +199,12 @@ export async function runDaemon(dir: string): Promise<void> {
           `${new Date().toISOString()} store fault P${request.board} armed at ${request.operation === 0 ? 'its first read after power-on' : `store operation +${request.operation}`}\n`,
         );
         rails[request.board].failInStoreOperation(request.operation);
+        return rails[request.board].state;
+      case 'store-reads-fail':
+        process.stdout.write(
+          `${new Date().toISOString()} store of P${request.board}: every read fails from its next power-on\n`,
+        );
+        rails[request.board].failStoreReads();
         return rails[request.board].state;
       case 'fence': {
         // A reset pulse: a powered board restarts; an unpowered one stays off.

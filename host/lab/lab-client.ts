@@ -35,6 +35,11 @@ export type LabRequest =
    * processor stops and comes back by itself.
    */
   | { readonly op: 'store-fault-at'; readonly board: 1 | 2; readonly operation: number }
+  /**
+   * From board `board`'s next power-on, every read of its durable store
+   * fails, for as long as the lab runs: a store that will not read again.
+   */
+  | { readonly op: 'store-reads-fail'; readonly board: 1 | 2 }
   | {
       /** Set faults on a cable (see host/lab/hub/control.ts); `restore` clears them all. */
       readonly op: 'cable';

@@ -12,6 +12,7 @@ export function boardStatus(
     bootCount: 1,
     slots: [],
     bootNotes: [],
+    storeFailedBoots: 0,
     fence: 'wired',
     store: null,
     pair: {
