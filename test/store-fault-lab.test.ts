@@ -53,6 +53,7 @@ test.serial(
         failedBefore + 1,
         'the read failed, and the processor said so',
       );
+      t.is(after[nowBackup - 1]?.storeFailedBoots, 0, 'past its store, the count starts over');
       const violations = await answerStopAndCheck(lab, opened, after);
       t.true(opened.load.history.acknowledged > 0);
       t.is(opened.load.history.lost, 0);

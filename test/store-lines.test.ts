@@ -1,7 +1,8 @@
 /**
  * `tandem status`'s store lines say when a retained app's state has filled
  * the room its store gives it: a typed fact from the board (`durable.room`),
- * shown in the table's store column and in a line of its own.
+ * shown in the table's store column and in a line of its own; so does a
+ * store that failed at boots in a row.
  */
 import test from 'ava';
 import { storeCell, storeLines } from '../host/cli/store-lines.ts';
@@ -31,4 +32,8 @@ test('a full store is FULL in the table and says what is refused', (t) => {
     /room: a snapshot of the state may take 127\.9 KiB; at most 127\.0 KiB now; FULL: requests that would grow the state are refused \(store-full\), the rest run/,
   );
   t.notRegex(storeLines([retained(false)]).join('\n'), /FULL/);
+});
+
+test('a store that failed at boots in a row says so in the table', (t) => {
+  t.is(storeCell({ ...retained(false), pair: null, storeFailedBoots: 3 }), 'FAILED at 3 boots');
 });

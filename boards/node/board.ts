@@ -255,6 +255,10 @@ export class Board {
         if (event.kind === 'store-refused' && event.code === 'failed') {
           this.#storeFailedThisBoot = true;
         }
+        // Past its store: no longer in a row.
+        if (event.kind === 'role' && event.role !== 'booting' && event.role !== 'stopped') {
+          this.#storeFailedBoots = 0;
+        }
         if (live()) {
           const entry = this.journal.record(
             event,

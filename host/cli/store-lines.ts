@@ -11,6 +11,7 @@ import type { StatusOrSilence } from './board-table.ts';
 /** Short form for the status table's column. */
 export function storeCell(status: BoardStatus): string {
   if (status.store === null) return 'none';
+  if (status.storeFailedBoots > 0) return `FAILED at ${status.storeFailedBoots} boots`;
   const durable = status.pair?.durable;
   if (status.pair === null || durable === undefined) return kib(regionBytes(status.store.geometry));
   if (durable === null) return 'not used';
