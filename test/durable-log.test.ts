@@ -177,6 +177,35 @@ test('after a compaction whose snapshot write failed, nothing is erased ahead: t
   t.is(readBack(region).last, 8);
 });
 
+test('a store whose areas span several reads: empty reads as empty, and a boot counts erased blocks, aligned or not', (t) => {
+  // Blocks of 8 KiB, areas of 16 KiB: four reads of 4 KiB an area.
+  const region = new RetentiveMemory({ ...TINY, eraseBlockBytes: 8192 });
+  const log = new DurableLog(region);
+  t.is(log.open().kind, 'empty');
+  for (let txn = 1; txn <= 5; txn++) log.commit(mark, [entry(txn)], () => snapshotAt(txn));
+  log.compact(mark, snapshotAt(5));
+  t.is(log.position?.area, 1);
+  t.true(log.eraseAhead(), 'the first block of area A held the entries');
+  // A file-backed store's reads may come back as views at any byte offset.
+  const unaligned: DurableRegion = {
+    geometry: region.geometry,
+    read: (offset, length) => {
+      const copy = new Uint8Array(length + 1);
+      copy.set(region.read(offset, length), 1);
+      return copy.subarray(1);
+    },
+    write: (offset, bytes) => region.write(offset, bytes),
+    erase: (block) => region.erase(block),
+  };
+  for (const store of [region, unaligned]) {
+    const rebooted = new DurableLog(store);
+    t.is(rebooted.open().kind, 'found');
+    // Area A's second block was never written: both read erased, nothing is left to erase.
+    t.false(rebooted.eraseAhead());
+  }
+  t.is(readBack(region).last, 5);
+});
+
 test('nothing is erased ahead of a store whose log does not read', (t) => {
   const region = new RetentiveMemory(TINY);
   // Bytes that are not a record where the first area starts: not a log, and not empty.

@@ -262,7 +262,6 @@ export class DurableLog {
         this.#generation = 0;
         this.#head = 0;
         this.#dirty = false;
-        this.#whole = true;
         return { kind: 'empty' };
       }
       return { kind: 'unreadable', why: { code: 'not-a-log' } };
