@@ -74,6 +74,10 @@ test('bench --json prints every figure with value, unit, target, met and note', 
       '0',
       '--simulator-seeds',
       '1',
+      // XS's labs are the bench's slowest and, under a loaded CI run, its least steady; their figures
+      // stay in the report, not measured. `test/xs-heap.test.ts` and the XS pair suite run XS boards.
+      '--engines',
+      'node',
     ],
     420_000,
   );

@@ -16,6 +16,7 @@ const badArguments: readonly (readonly [args: readonly string[], option: string]
   [['simulate', '--durability', 'flash'], '--durability'],
   [['simulate', '--run-ms', '0'], '--run-ms'],
   [['bench-simulate', '--seeds', '0'], '--seeds'],
+  [['bench', '--engines', 'node,node'], '--engines'],
   [['simulate', '--bus', 'ring'], '--bus'],
   [
     [

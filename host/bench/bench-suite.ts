@@ -17,7 +17,7 @@
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { IMAGE_ENGINES } from '../../boards/image-engine.ts';
+import { IMAGE_ENGINES, type ImageEngine } from '../../boards/image-engine.ts';
 import { STANDARD_BAUD_RATES } from '../../boards/profile.ts';
 import { findXsnap } from '../../boards/xs/xsnap-cache.ts';
 import type { StoreGeometry } from '../../firmware/hal.ts';
@@ -105,6 +105,8 @@ export interface BenchSuiteOptions {
   readonly switchAccounts: readonly number[];
   /** Simulator seeds per checkpoint model (0: none). */
   readonly simulatorSeeds: number;
+  /** Engines whose labs run (the others' figures say they were not asked for). */
+  readonly engines: readonly ImageEngine[];
   /** Progress lines for a person watching. */
   readonly say: (line: string) => void;
 }
@@ -380,8 +382,15 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
   } catch (error) {
     failures.push(`start-up: ${error instanceof Error ? error.message : String(error)}`);
   }
+  const notAsked = 'Not measured: not asked for (--engines).';
+  const unavailable: Partial<Record<ImageEngine, string>> = {};
   for (const engine of IMAGE_ENGINES) {
+    if (!options.engines.includes(engine)) {
+      unavailable[engine] = notAsked;
+      continue;
+    }
     if (engine === 'xs' && !xs.available) {
+      unavailable.xs = `Not measured: ${xs.reason}.`;
       say(`XS: not measured (${xs.reason})`);
       continue;
     }
@@ -410,7 +419,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
       }
     }
   }
-  const xsUnavailable = xs.available ? null : `Not measured: ${xs.reason}.`;
+
   if (options.simulatorSeeds > 0) {
     say(`simulator: ${options.simulatorSeeds} seeds per checkpoint model on this thread`);
     simulator = benchSimulator(options.simulatorSeeds, say);
@@ -420,9 +429,9 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     suspicionFigure(perBaud),
     ...pushFigures(push),
     ...startupFigures(startup),
-    ...xsHeapFigures(engines, xsUnavailable),
-    ...longestCallFigures(engines, xsUnavailable === null ? {} : { xs: xsUnavailable }),
-    ...requestCostFigures(engines, xsUnavailable === null ? {} : { xs: xsUnavailable }),
+    ...xsHeapFigures(engines, unavailable.xs ?? null),
+    ...longestCallFigures(engines, unavailable),
+    ...requestCostFigures(engines, unavailable),
     ...simulatorFigures(simulator),
   ];
   return {

@@ -67,6 +67,19 @@ export function standardBaud(text: string): number {
   return value;
 }
 
+/** `--engines`: engines to measure, comma-separated, each once ("node,xs"). */
+export function engineSet(text: string): readonly ImageEngine[] {
+  const names = text.split(',').map((name) => name.trim());
+  const known = (name: string): name is ImageEngine =>
+    (IMAGE_ENGINES as readonly string[]).includes(name);
+  if (names.length === 0 || !names.every(known) || new Set(names).size !== names.length) {
+    throw new InvalidArgumentError(
+      `Must be ${IMAGE_ENGINES.join(', ')} or both, comma-separated, each once.`,
+    );
+  }
+  return names as ImageEngine[];
+}
+
 /** `--engine`: one engine for both boards, or one per board, processor 1 first ("xs,node"). */
 export function imageEngines(text: string): readonly [ImageEngine, ImageEngine] {
   const names = text.split(',').map((name) => name.trim());

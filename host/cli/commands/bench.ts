@@ -15,6 +15,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Option } from 'commander';
+import { IMAGE_ENGINES, type ImageEngine } from '../../../boards/image-engine.ts';
 import {
   BENCH_BAUDS,
   type BenchReport,
@@ -30,7 +31,7 @@ import { labDown } from '../../lab/lab.ts';
 import { LAB_FILE } from '../../lab/lab-config.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { count, positiveInteger, seedNumber } from '../option-parsers.ts';
+import { count, engineSet, positiveInteger, seedNumber } from '../option-parsers.ts';
 import { type Stylist, stylistFor } from '../terminal-style.ts';
 import { formatColumns } from '../text-table.ts';
 
@@ -45,6 +46,7 @@ interface BenchOptions {
   readonly seed: number;
   readonly switchAccounts?: number[];
   readonly simulatorSeeds?: number;
+  readonly engines: readonly ImageEngine[];
 }
 
 const numberList = (text: string) => text.split(',').map((part) => positiveInteger(part.trim()));
@@ -86,6 +88,14 @@ export const registerBench: RegisterCommand = (program, finish) => {
     .addOption(
       new Option('--seed <n>', 'seed of the client workload').argParser(seedNumber).default(1),
     )
+    .addOption(
+      new Option(
+        '--engines <list>',
+        'engines whose labs measure the longest call into the image, the CPU a request costs and (XS) the heap',
+      )
+        .argParser(engineSet)
+        .default([...IMAGE_ENGINES], IMAGE_ENGINES.join(',')),
+    )
     .action(async (options: BenchOptions) => {
       finish(await bench(options));
     });
@@ -118,6 +128,7 @@ async function bench(options: BenchOptions): Promise<ExitCode> {
       ].sort((a, b) => a - b),
       simulatorSeeds:
         options.simulatorSeeds ?? (options.quick ? QUICK_SIMULATOR_SEEDS : SIMULATOR_SEEDS),
+      engines: options.engines,
       // Progress goes to stderr in either form: a long run says where it is, stdout stays one JSON object.
       say: (line) => process.stderr.write(`${line}\n`),
     });
