@@ -1031,3 +1031,24 @@ test('a backup that joined by a big checkpoint knows which old sync ids ran: aft
   t.is(pair.core(1).txn, txn, 'nothing ran again');
   t.is((pair.core(1).state as { accounts: Record<string, number> }).accounts.a, 9);
 });
+
+test('a joiner whose primary is silent but powered (a busy engine) waits as long as a backup would before it starts over', (t) => {
+  // A primary on a slow engine encodes the big checkpoint in one call: silent on every path, its DSR high.
+  const startsOver = (pair: CorePair, from: number) =>
+    pair.events.filter(
+      (e) =>
+        e.board === 1 && e.atMs > from && e.event.kind === 'role' && e.event.role === 'booting',
+    ).length;
+  const busy = rejoiningPair(ledgerV1('state'));
+  let from = busy.nowMs;
+  busy.freeze(0, 400);
+  busy.run(600);
+  t.is(startsOver(busy, from), 0, 'silent 400 ms, powered: the joiner waits');
+  busy.runUntil(() => busy.cores[1]?.role === 'backup');
+  // Silent past a backup's takeover time, it starts over as before.
+  const stuck = rejoiningPair(ledgerV1('state'));
+  from = stuck.nowMs;
+  stuck.freeze(0, 3000);
+  stuck.run(2000);
+  t.true(startsOver(stuck, from) > 0, 'silent 2 s: the joiner starts over');
+});

@@ -53,7 +53,8 @@ for (const stallAfterMs of [100, 700, 1300, 1900, 2500])
     t.is(pair.core(0).role, 'switching');
     const suspicion = pair.configs[0].heartbeatIntervalMs * pair.configs[0].suspectMissCount;
     const frozenAtMs = pair.nowMs;
-    pair.freeze(0, 3 * suspicion);
+    // Past the time a joiner waits for a powered primary (as long as a backup would) before it asks again.
+    pair.freeze(0, pair.configs[0].silenceTakeoverAfterMs + suspicion);
     runUntil(
       () =>
         pair.events.some(

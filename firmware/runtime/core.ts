@@ -1600,7 +1600,12 @@ export class PairCore {
       } else if (this.#detector.silentForTakeover(this.#now)) {
         this.#takeOver(this.config.fenceWired, { code: 'primary-silent' });
       }
-    } else if (role.name === 'joining' && this.#detector.inputRead(this.#now)) {
+    } else if (
+      role.name === 'joining' &&
+      this.#detector.inputRead(this.#now) &&
+      // A powered primary may be busy (a slow engine encoding our big checkpoint): wait as a backup would.
+      (this.#links.partnerOff || this.#detector.silentForTakeover(this.#now))
+    ) {
       this.#setRole({ name: 'booting' }, 'primary-lost');
     } else if (this.#joinerMidTransfer()) {
       // It cannot have the whole big checkpoint, so it cannot take over: its
