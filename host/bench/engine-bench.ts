@@ -11,8 +11,14 @@
  * the state transfer included.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Busy, ImageCall, LongestCall } from '../../boards/call-meter.ts';
-import type { EngineStatus, ImageEngine } from '../../boards/image-engine.ts';
+import {
+  type Busy,
+  CallMeter,
+  type ImageCall,
+  type LongestCall,
+  type LongestCalls,
+} from '../../boards/call-meter.ts';
+import { type EngineStatus, IMAGE_ENGINES, type ImageEngine } from '../../boards/image-engine.ts';
 import { COLLECT_INTERVAL_MS } from '../../boards/xs/xs-image.ts';
 import { pairConfig, suspectAfterMs } from '../../firmware/runtime/config.ts';
 import { openLabLoad } from '../load/lab-load.ts';
@@ -240,18 +246,37 @@ const SERVING_CALLS: readonly ImageCall[] = [
 ];
 
 /** The longest call of each kind on either board over the whole run. */
-export function longestCalls(run: EngineRun): Partial<Record<ImageCall, LongestCall>> {
-  const longest: Partial<Record<ImageCall, { ms: number; compute?: number }>> = {};
+export function longestCalls(run: EngineRun): LongestCalls {
+  const meter = new CallMeter();
   for (const { engine } of run.samples) {
     for (const [kind, call] of Object.entries(engine.calls) as [ImageCall, LongestCall][]) {
-      const most = longest[kind] ?? { ms: 0 };
-      most.ms = Math.max(most.ms, call.ms);
-      if (call.compute !== undefined) most.compute = Math.max(most.compute ?? 0, call.compute);
-      longest[kind] = most;
+      meter.note(kind, call.ms, call.compute);
     }
   }
-  return longest;
+  return meter.longest();
 }
+
+/** One figure per engine and state, from the run of that engine at that state (undefined: none). */
+function perEngineAndState(
+  runs: readonly EngineRun[],
+  figureOf: (engine: ImageEngine, state: EngineState, run: EngineRun | undefined) => Figure,
+): Figure[] {
+  return IMAGE_ENGINES.flatMap((engine) =>
+    ENGINE_STATES.map((state) =>
+      figureOf(
+        engine,
+        state,
+        runs.find((r) => r.engine === engine && r.state === state.name),
+      ),
+    ),
+  );
+}
+
+const engineName = (engine: ImageEngine) => (engine === 'xs' ? 'XS' : 'Node');
+
+/** How a call was timed on `engine`. */
+const clockNote = (engine: ImageEngine) =>
+  `this machine's clock around the call${engine === 'xs' ? ', the hop to the XS worker included' : ''}`;
 
 const describeCall = ([kind, call]: [string, LongestCall]) =>
   `${kind} ${round(call.ms, 2)} ms${call.compute === undefined ? '' : ` (${call.compute} XS units)`}`;
@@ -265,37 +290,34 @@ export function longestCallFigures(
   runs: readonly EngineRun[],
   unavailable: Readonly<Partial<Record<ImageEngine, string>>>,
 ): Figure[] {
-  return (['node', 'xs'] as const).flatMap((engine) =>
-    ENGINE_STATES.map((state) => {
-      const run = runs.find((r) => r.engine === engine && r.state === state.name);
-      const calls = run === undefined ? null : longestCalls(run);
-      const serving =
-        calls === null
-          ? []
-          : SERVING_CALLS.flatMap((kind) => {
-              const call = calls[kind];
-              return call === undefined ? [] : [[kind, call] as [ImageCall, LongestCall]];
-            }).sort(([, a], [, b]) => b.ms - a.ms);
-      const longest = serving[0];
-      const how =
-        calls === null
-          ? (unavailable[engine] ?? 'The run failed (see failures).')
-          : `Longest of each kind on either board (this machine's clock around the call${engine === 'xs' ? ', the hop to the XS worker included' : ''}): ` +
-            `${serving.map(describeCall).join(', ')}; ` +
-            `boot ${calls.start === undefined ? 'not seen' : describeCall(['start', calls.start])}. ` +
-            `${state.accounts} accounts, ${state.clients} clients, a backup rejoining under load. ` +
-            'A microcontroller runs the same calls many times slower: not measured here.';
-      return figure({
-        id: `engine.${engine}.${state.name}.longestCall`,
-        label: `longest call into the image, ${engine === 'xs' ? 'XS' : 'Node'}, ${state.name} state${longest === undefined ? '' : ` (${longest[0]})`}`,
-        value: longest === undefined ? null : round(longest[1].ms, 2),
-        unit: 'ms',
-        target: { kind: 'max', value: LONGEST_CALL_TARGET_MS },
-        source: 'lab',
-        note: how,
-      });
-    }),
-  );
+  return perEngineAndState(runs, (engine, state, run) => {
+    const calls = run === undefined ? null : longestCalls(run);
+    const serving =
+      calls === null
+        ? []
+        : SERVING_CALLS.flatMap((kind) => {
+            const call = calls[kind];
+            return call === undefined ? [] : [[kind, call] as [ImageCall, LongestCall]];
+          }).sort(([, a], [, b]) => b.ms - a.ms);
+    const longest = serving[0];
+    const how =
+      calls === null
+        ? (unavailable[engine] ?? 'The run failed (see failures).')
+        : `Longest of each kind on either board (${clockNote(engine)}): ` +
+          `${serving.map(describeCall).join(', ')}; ` +
+          `boot ${calls.start === undefined ? 'not seen' : describeCall(['start', calls.start])}. ` +
+          `${state.accounts} accounts, ${state.clients} clients, a backup rejoining under load. ` +
+          'A microcontroller runs the same calls many times slower: not measured here.';
+    return figure({
+      id: `engine.${engine}.${state.name}.longestCall`,
+      label: `longest call into the image, ${engineName(engine)}, ${state.name} state${longest === undefined ? '' : ` (${longest[0]})`}`,
+      value: longest === undefined ? null : round(longest[1].ms, 2),
+      unit: 'ms',
+      target: { kind: 'max', value: LONGEST_CALL_TARGET_MS },
+      source: 'lab',
+      note: how,
+    });
+  });
 }
 
 /**
@@ -349,29 +371,26 @@ export function requestCostFigures(
   runs: readonly EngineRun[],
   unavailable: Readonly<Partial<Record<ImageEngine, string>>>,
 ): Figure[] {
-  return (['node', 'xs'] as const).flatMap((engine) =>
-    ENGINE_STATES.map((state) => {
-      const run = runs.find((r) => r.engine === engine && r.state === state.name);
-      const cost = run === undefined ? null : requestCost(run);
-      const units = (c: ProcessorCost) =>
-        `${c.compute === undefined ? '' : ` (${c.compute} XS units)`} in ${round(c.calls, 1)} calls`;
-      const note =
-        cost === null
-          ? (unavailable[engine] ?? 'The run failed or served nothing (see failures).')
-          : `The time inside the image's calls over ${cost.requests} replies of ${state.clients} clients with ${state.accounts} accounts, less what as long a time without load took (this machine's clock${engine === 'xs' ? ', the hop to the XS worker included' : ''}): ` +
-            `the primary ${round(cost.primary.ms, 3)} ms${units(cost.primary)}, the backup ${round(cost.backup.ms, 3)} ms${units(cost.backup)} a request` +
-            (engine === 'xs'
-              ? "; XS's units leave out the lab's channel to the engine (each call's command and answer, CBOR in XS), which a device's native IO does not have; the time includes it."
-              : '.');
-      return figure({
-        id: `engine.${engine}.${state.name}.cpuPerRequest`,
-        label: `CPU per request on the primary, ${engine === 'xs' ? 'XS' : 'Node'}, ${state.name} state`,
-        value: cost === null ? null : round(cost.primary.ms, 3),
-        unit: 'ms',
-        target: null,
-        source: 'lab',
-        note,
-      });
-    }),
-  );
+  return perEngineAndState(runs, (engine, state, run) => {
+    const cost = run === undefined ? null : requestCost(run);
+    const units = (c: ProcessorCost) =>
+      `${c.compute === undefined ? '' : ` (${c.compute} XS units)`} in ${round(c.calls, 1)} calls`;
+    const note =
+      cost === null
+        ? (unavailable[engine] ?? 'The run failed or served nothing (see failures).')
+        : `The time inside the image's calls over ${cost.requests} replies of ${state.clients} clients with ${state.accounts} accounts, less what as long a time without load took (${clockNote(engine)}): ` +
+          `the primary ${round(cost.primary.ms, 3)} ms${units(cost.primary)}, the backup ${round(cost.backup.ms, 3)} ms${units(cost.backup)} a request` +
+          (engine === 'xs'
+            ? "; XS's units leave out the lab's channel to the engine (each call's command and answer, CBOR in XS), which a device's native IO does not have; the time includes it."
+            : '.');
+    return figure({
+      id: `engine.${engine}.${state.name}.cpuPerRequest`,
+      label: `CPU per request on the primary, ${engineName(engine)}, ${state.name} state`,
+      value: cost === null ? null : round(cost.primary.ms, 3),
+      unit: 'ms',
+      target: null,
+      source: 'lab',
+      note,
+    });
+  });
 }
