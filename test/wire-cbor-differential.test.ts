@@ -27,7 +27,7 @@ import {
   type Snapshot,
 } from '../firmware/runtime/messages.ts';
 import { seededRandom } from '../firmware/runtime/random.ts';
-import { type CborLimits, decodeCbor, encodeCbor } from '../firmware/wire/cbor.ts';
+import { type CborLimits, decodeCbor, encodeCbor, SlicedEncoding } from '../firmware/wire/cbor.ts';
 import { CborStream } from '../firmware/wire/cbor-stream.ts';
 import { MessageError, type MessageErrorCode } from '../firmware/wire/errors.ts';
 import { referenceDecode, referenceEncode } from './helpers/cbor-x-reference.ts';
@@ -289,6 +289,66 @@ test('random values against small limits: the same refusals as cbor-x', (t) => {
     { seed, numRuns: 2000 },
   );
   t.pass();
+});
+
+/**
+ * `value` encoded a slice of `slice` bytes at a time, with `between`
+ * encoded whole after every slice (as a board sends frames between two
+ * slices of the big checkpoint): encodeCbor's bytes, or its refusal.
+ */
+function checkSliced(value: unknown, limits: CborLimits, slice: number, between: unknown): void {
+  const whole = outcome(() => encodeCbor(value, limits));
+  const betweenBytes = outcome(() => encodeCbor(between, WIDE));
+  const sliced = outcome(() => {
+    const encoding = new SlicedEncoding(value, limits, 8);
+    for (;;) {
+      const done = encoding.step(slice);
+      // The shared area in between gives the same bytes as without a paused encoding.
+      assert.deepEqual(
+        outcome(() => encodeCbor(between, WIDE)),
+        betweenBytes,
+      );
+      if (done !== null) return done;
+    }
+  });
+  assert.deepEqual(sliced, whole);
+  if (sliced.ok) {
+    const bytes = sliced.value as Uint8Array;
+    assert.equal(bytes.buffer.byteLength, bytes.length, 'the encoding is a compact copy');
+  }
+}
+
+test('values encoded a slice at a time, other messages between the slices: the same bytes or refusal', (t) => {
+  t.log(`seed ${seed}`);
+  fc.assert(
+    fc.property(
+      anyValue,
+      fc.option(smallLimits, { nil: WIDE }),
+      fc.integer({ min: 1, max: 64 }),
+      anyValue,
+      (value, limits, slice, between) => {
+        checkSliced(value, limits, slice, between);
+      },
+    ),
+    { seed, numRuns: 2000 },
+  );
+  t.pass();
+});
+
+test('a slice writes about the bytes asked for, no more than an item beyond', (t) => {
+  const value = { accounts: Array.from({ length: 1000 }, (_, i) => [`a${i}`, i * 1000]) };
+  const whole = encodeCbor(value, WIDE);
+  const encoding = new SlicedEncoding(value, WIDE);
+  let steps = 0;
+  let bytes: Uint8Array | null = null;
+  while (bytes === null) {
+    bytes = encoding.step(100);
+    steps += 1;
+  }
+  t.deepEqual(bytes, whole);
+  // An item here is at most 12 bytes (a pair's heads, a key, a 4-byte integer).
+  t.true(steps >= Math.floor(whole.length / 112), `${steps} steps for ${whole.length} bytes`);
+  t.true(steps <= Math.ceil(whole.length / 100) + 1, `${steps} steps for ${whole.length} bytes`);
 });
 
 // ---- the pair's messages ------------------------------------------------

@@ -65,6 +65,13 @@ export interface PairConfig {
   /** Payload bytes of one snapshot chunk. */
   readonly snapshotChunkBytes: number;
   /**
+   * Bytes of a joiner's big checkpoint encoded in one call at most (about;
+   * an item is never split): the rest waits for the next tick, so that the
+   * processor hears and answers its lines meanwhile. Requests wait until
+   * the whole state is encoded.
+   */
+  readonly encodeSliceBytes: number;
+  /**
    * A switch's pre-copy sends rounds while serving until one is at most
    * this many bytes; that one goes with requests held.
    */
@@ -122,6 +129,8 @@ export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}
     switchBootTimeoutMs: 3000,
     switchHoldTimeoutMs: 1000,
     snapshotChunkBytes: chunkBytesFor(baud),
+    // About 0.3 ms of Node on this kind of machine: a Linux-class board slices only large states.
+    encodeSliceBytes: 16 * 1024,
     // What crosses in about 10 ms at 115200.
     switchFinalRoundBytes: 128,
     channelWindowMax: 32,

@@ -8,7 +8,7 @@
 import { type AnyApp, AppInputError, type ReceiveMessage } from '../app.ts';
 import type { DurableRegion } from '../hal.ts';
 import type { Reason } from '../reasons.ts';
-import { decodeCbor, encodedLength, withEncodedCbor } from '../wire/cbor.ts';
+import { decodeCbor, encodedLength, type SlicedEncoding, withEncodedCbor } from '../wire/cbor.ts';
 import {
   errorFact,
   type FrameError,
@@ -69,6 +69,7 @@ import {
   encodeRound,
   noTransfer,
   readRound,
+  roundInSlices,
   wholeRound,
 } from './state-transfer.ts';
 import { cacheBytesOf, type Judgement, noRoom, StoreRoom } from './store-room.ts';
@@ -190,6 +191,10 @@ export class PairCore {
   #snapshotReceivedBytes = 0;
   readonly #lineUse: LineUse;
   #snapshotId = 0;
+  /** A joiner's big checkpoint being encoded, a slice a tick (#encodeSlice); its chunks follow. */
+  #encoding: SlicedEncoding | null = null;
+  /** Requests that arrived while the state had to hold still for #encoding. */
+  #heldForEncoding: HeldRequest[] = [];
   /** Chunks of the big checkpoint not yet queued on the channel. */
   #chunksOut: Chunk[] = [];
   /** Bytes of chunks to send before the next checkpoint batch may go. */
@@ -428,6 +433,7 @@ export class PairCore {
     this.#advance(now);
     this.#detectFailures();
     this.#serveThrottled();
+    this.#encodeSlice();
     this.#eraseAhead();
     this.#flush();
   }
@@ -444,6 +450,8 @@ export class PairCore {
     const roundDue = role.name === 'switching' && role.preCopy?.acknowledged === true;
     if (this.#channel.sendable > 0 || this.#chunksOut.length > 0 || roundDue)
       wake = Math.min(wake, lineFreeMs);
+    // The next slice of the big checkpoint, or the requests it held, at once.
+    if (this.#encoding !== null || this.#heldForEncoding.length > 0) wake = this.#now;
     // A new version that may hold the last round or the roles is judged gone once its DSR settled low.
     const awaitingNewVersion =
       role.name === 'switching' && (role.step === 'big-checkpoint' || role.step === 'handed-over');
@@ -599,14 +607,12 @@ export class PairCore {
       role.name === 'switching' &&
       (holdsRequests(role) || preCopyThrottles(this.config, role, this.#now))
     ) {
-      if (role.held.length >= this.config.heldRequestsMax) {
-        this.#replyError(clientId, syncId, 'busy', { code: 'hold-full' });
-      } else {
-        // A retry replaces the copy already held: one request, one entry.
-        const index = role.held.findIndex((h) => h.clientId === clientId && h.syncId === syncId);
-        if (index >= 0) role.held.splice(index, 1);
-        role.held.push({ clientId, syncId, body, arrivedMs });
-      }
+      this.#hold(role.held, { clientId, syncId, body, arrivedMs });
+      return;
+    }
+    // The state holds still while a joiner's big checkpoint is encoded: the reply cache too.
+    if (this.#encoding !== null) {
+      this.#hold(this.#heldForEncoding, { clientId, syncId, body, arrivedMs });
       return;
     }
     const partner = this.#partnerHello;
@@ -1211,11 +1217,13 @@ export class PairCore {
       term: this.#term,
       cache: this.#cache.entries(),
     };
-    const bytes = encodeRound(wholeRound(snapshot));
-    this.#transferBytes = bytes.length;
+    // Encoded a slice a tick from here (#encodeSlice), requests held meanwhile.
+    this.#encoding = roundInSlices(wholeRound(snapshot));
+    this.#snapshotId += 1;
+    this.#transferBytes = 0;
     this.#missedBytes = 0;
     this.#transferStale = false;
-    this.#chunksOut = chunksOf(bytes, ++this.#snapshotId, this.config.snapshotChunkBytes);
+    this.#chunksOut = [];
     // What is queued is in the big checkpoint; what runs from now on follows
     // it. Replies still waiting go now: the partner joining again has no
     // copy to take over with until it installs this one.
@@ -1749,6 +1757,53 @@ export class PairCore {
     if (role.name === 'switching') this.#serveHeld(role.held);
   }
 
+  /** A request waits in `held`, or is refused busy when too many wait. */
+  #hold(held: HeldRequest[], request: HeldRequest): void {
+    if (held.length >= this.config.heldRequestsMax) {
+      this.#replyError(request.clientId, request.syncId, 'busy', { code: 'hold-full' });
+      return;
+    }
+    // A retry replaces the copy already held: one request, one entry.
+    const index = held.findIndex(
+      (h) => h.clientId === request.clientId && h.syncId === request.syncId,
+    );
+    if (index >= 0) held.splice(index, 1);
+    held.push(request);
+  }
+
+  /**
+   * The next slice of a joiner's big checkpoint; once it is whole, its
+   * chunks are queued and the requests it held are served (also those held
+   * by an encoding given up).
+   */
+  #encodeSlice(): void {
+    const encoding = this.#encoding;
+    if (encoding !== null) {
+      let bytes: Uint8Array | null;
+      try {
+        bytes = encoding.step(this.config.encodeSliceBytes);
+      } catch (error) {
+        // A state that cannot travel: the joiner is told, and we serve on alone.
+        this.#encoding = null;
+        const why: Reason = { code: 'snapshot-unusable', error: errorFact(error) };
+        this.#alarm(why);
+        this.#send({ k: 'reject', why });
+        this.#setRole(ALONE, 'join-refused', why);
+        bytes = null;
+      }
+      if (this.#encoding !== null && bytes === null) return;
+      this.#encoding = null;
+      if (bytes !== null) {
+        this.#transferBytes = bytes.length;
+        this.#chunksOut = chunksOf(bytes, this.#snapshotId, this.config.snapshotChunkBytes);
+      }
+    }
+    const held = this.#heldForEncoding;
+    if (held.length === 0) return;
+    this.#heldForEncoding = [];
+    this.#serveHeld(held);
+  }
+
   /** Requests a pre-copy made wait, served as far as its change allowance goes. */
   #serveThrottled(): void {
     const role = this.#role;
@@ -2227,7 +2282,11 @@ export class PairCore {
     const transferring =
       (role.name === 'primary-alone' && role.joinerInc !== 0) ||
       (role.name === 'switching' && bigCheckpointUnderWay(role));
-    if (!transferring) this.#chunksOut = [];
+    if (!transferring) {
+      // Requests the encoding held are served (by the role taken) at the next tick.
+      this.#encoding = null;
+      this.#chunksOut = [];
+    }
     if (!(role.name === 'switching' && role.step === 'pre-copy')) this.#cache.stopRecording();
     const wasBooting = this.#role.name === 'booting';
     this.#role = role;

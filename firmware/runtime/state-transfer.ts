@@ -1,12 +1,13 @@
 /**
  * The big checkpoint: each round (messages.ts, Round) encoded once on the
- * primary and sent in chunks on the reliable channel; read on the joiner
+ * primary (a joiner's whole round a slice at a time) and sent in chunks on
+ * the reliable channel; read on the joiner
  * chunk by chunk as they arrive, in order (cbor-stream.ts: no chunk is kept,
  * and the round's bytes are never held whole beside what they decode to),
  * checked once the last one is in, and added to what the joiner holds from
  * the rounds before.
  */
-import { type CborLimits, encodeCbor } from '../wire/cbor.ts';
+import { type CborLimits, encodeCbor, SlicedEncoding } from '../wire/cbor.ts';
 import { CborStream } from '../wire/cbor-stream.ts';
 import { MessageError } from '../wire/errors.ts';
 import { type PeerBody, parseRound, type Round, type Snapshot } from './messages.ts';
@@ -47,6 +48,15 @@ export function wholeRound(snapshot: Snapshot): Round {
 /** A round as it crosses: its size decides whether it goes as the final one. */
 export function encodeRound(round: Round): Uint8Array {
   return encodeCbor(round, SNAPSHOT_LIMITS);
+}
+
+/**
+ * A round encoded a slice at a time (SlicedEncoding): the joiner's big
+ * checkpoint, which in one call would take a microcontroller far past the
+ * suspicion time. The same bytes as encodeRound.
+ */
+export function roundInSlices(round: Round): SlicedEncoding {
+  return new SlicedEncoding(round, SNAPSHOT_LIMITS);
 }
 
 /** An encoded round as the chunk bodies of transfer `id`. */

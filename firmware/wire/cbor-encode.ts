@@ -60,11 +60,11 @@ let view = new DataView(scratch.buffer);
 let position = 0;
 const scratchView = new DataView(scratch.buffer);
 /** The objects and arrays being written, outermost first: meeting one again is a cycle. */
-const open: object[] = [];
+let open: object[] = [];
 /** For each of `open`: its items (a map's values), its keys (null for an array), the next to write. */
-const openItems: unknown[][] = [];
-const openKeys: (string[] | null)[] = [];
-const openIndex: number[] = [];
+let openItems: unknown[][] = [];
+let openKeys: (string[] | null)[] = [];
+let openIndex: number[] = [];
 let encoding = false;
 /** The limits of the message being written, its item count so far, and the first bound it broke. */
 let limits: CborLimits = { bytesMax: 0, depthMax: 0, itemsMax: 0 };
@@ -97,14 +97,10 @@ export function withEncoding<T>(
   itemCount = 1; // the top-level item
   broken = null;
   try {
-    writeValue(value);
+    writeItem(value);
+    writeOpen(Infinity);
   } catch (error) {
-    if (error instanceof MessageError) throw error;
-    // A getter that threw.
-    throw unsupported({
-      code: 'cannot-encode',
-      error: error instanceof Error ? error.message : String(error),
-    });
+    throw encodeError(error);
   } finally {
     encoding = false;
     closeAll();
@@ -115,6 +111,88 @@ export function withEncoding<T>(
   view = scratchView;
   checkBounds(encoded.length);
   return use(encoded);
+}
+
+function encodeError(error: unknown): MessageError {
+  if (error instanceof MessageError) return error;
+  // A getter that threw.
+  return unsupported({
+    code: 'cannot-encode',
+    error: error instanceof Error ? error.message : String(error),
+  });
+}
+
+/** What a sliced encoding holds between its calls: the writer's variables (a list: the image is smaller). */
+type Paused = [
+  target: Uint8Array<ArrayBuffer>,
+  view: DataView<ArrayBuffer>,
+  position: number,
+  open: object[],
+  openItems: unknown[][],
+  openKeys: (string[] | null)[],
+  openIndex: number[],
+  limits: CborLimits,
+  itemCount: number,
+  broken: MessageError | null,
+];
+
+/**
+ * A large value (the big checkpoint, a store snapshot) encoded a slice at a
+ * time, so that no single call of a board's loop spends the whole
+ * encoding's time (on a microcontroller, far longer than the suspicion
+ * time). Other messages may be encoded between two slices. The value must
+ * not change until the encoding is complete: its containers are read as
+ * they are reached. The same bytes and errors as withEncoding.
+ */
+export class SlicedEncoding {
+  #paused: Paused;
+  #value: unknown;
+  #started = false;
+
+  constructor(value: unknown, bounds: CborLimits, firstBytes = SCRATCH_BYTES) {
+    const area = new Uint8Array(firstBytes);
+    this.#value = value;
+    this.#paused = [area, new DataView(area.buffer), 0, [], [], [], [], bounds, 1, null];
+  }
+
+  /**
+   * Writes on until at least `bytes` more are written or the value is
+   * complete (an item is never split: a long string goes whole). Gives the
+   * encoding once complete (a copy the size of it: the area grew in
+   * doubling steps), null before. Throws
+   * MessageError as withEncoding does; the encoding is then of no use.
+   */
+  step(bytes: number): Uint8Array | null {
+    if (encoding) throw unsupported({ code: 'reentrant' });
+    const shared = pause();
+    resume(this.#paused);
+    encoding = true;
+    try {
+      if (!this.#started) {
+        this.#started = true;
+        writeItem(this.#value);
+      }
+      if (!writeOpen(position + bytes)) return null;
+      this.#value = undefined;
+      checkBounds(position);
+      return target.slice(0, position);
+    } catch (error) {
+      throw encodeError(error);
+    } finally {
+      encoding = false;
+      this.#paused = pause();
+      resume(shared);
+    }
+  }
+}
+
+function pause(): Paused {
+  return [target, view, position, open, openItems, openKeys, openIndex, limits, itemCount, broken];
+}
+
+function resume(paused: Paused): void {
+  [target, view, position, open, openItems, openKeys, openIndex, limits, itemCount, broken] =
+    paused;
 }
 
 function closeAll(): void {
@@ -175,13 +253,15 @@ function headBytes(argument: number): number {
 }
 
 /**
- * Writes `value` and everything in it. Iterative, not recursive: a
+ * Writes the items of the containers open (after writeItem wrote the
+ * value's head), until they are all written (true) or the area reaches
+ * `until` bytes (false: call again to go on). Iterative, not recursive: a
  * microcontroller's engine has a small stack (XS's 1,024 slots hold fewer
  * than a hundred calls), and a message nests up to its depth limit.
  */
-function writeValue(value: unknown): void {
-  writeItem(value);
+function writeOpen(until: number): boolean {
   for (let depth = open.length; depth > 0; depth = open.length) {
+    if (position >= until) return false;
     const top = depth - 1;
     const items = openItems[top] as unknown[];
     const index = openIndex[top] as number;
@@ -202,6 +282,7 @@ function writeValue(value: unknown): void {
     }
     writeItem(items[index]);
   }
+  return true;
 }
 
 /** Writes a scalar, or the head of an array or map, whose items writeValue writes next. */

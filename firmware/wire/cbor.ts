@@ -28,6 +28,7 @@ import { withEncoding } from './cbor-encode.ts';
 import { type CborLimits, DEFAULT_CBOR_LIMITS } from './cbor-limits.ts';
 import { CborStream } from './cbor-stream.ts';
 
+export { SlicedEncoding } from './cbor-encode.ts';
 export { type CborLimits, DEFAULT_CBOR_LIMITS } from './cbor-limits.ts';
 
 /**

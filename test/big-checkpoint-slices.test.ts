@@ -1,0 +1,133 @@
+/**
+ * A primary encodes a joiner's big checkpoint a slice a tick
+ * (`encodeSliceBytes`), so that no single call holds a microcontroller past
+ * the suspicion time. The state must hold still meanwhile: requests that
+ * arrive wait, then run; the joiner installs the state as it was when the
+ * encoding began, and every request after it reaches the joiner as a
+ * checkpoint. Virtual time: the test harness ticks a core at most once a
+ * millisecond, so a slice a tick is a slice a millisecond here.
+ */
+import test from 'ava';
+import { type AnyApp, defineApp } from '../firmware/app.ts';
+import type { PairConfig } from '../firmware/runtime/config.ts';
+import { CorePair } from './helpers/core-pair.ts';
+
+/**
+ * A counter whose state holds `count` cells, one of which each request
+ * increments in place: an entry applied twice, or a state encoded while it
+ * changed, shows in the cells.
+ */
+function cellsApp(count: number): AnyApp {
+  return defineApp<{ n: number; cells: number[] }, null, number, number>({
+    name: 'cells',
+    version: '1.0.0',
+    stateVersion: 1,
+    checkpoint: 'state',
+    init: () => ({ n: 0, cells: Array.from({ length: count }, (_, i) => i) }),
+    parseRequest: () => null,
+    handle: (state) => ({ update: state.n + 1, reply: state.n + 1 }),
+    apply: (state, n) => {
+      state.n = n;
+      const cell = (n * 7919) % count;
+      state.cells[cell] = (state.cells[cell] ?? 0) + 1;
+      return state;
+    },
+  });
+}
+
+const CELLS = 4000;
+
+/** When processor 1 began a joiner's big checkpoint at `fromMs` or later, if it did. */
+function bigCheckpointBeganMs(pair: CorePair, fromMs: number): number | undefined {
+  return pair.events.find(
+    (e) =>
+      e.board === 0 &&
+      e.atMs >= fromMs &&
+      e.event.kind === 'role' &&
+      e.event.cause === 'big-checkpoint-to-joiner',
+  )?.atMs;
+}
+
+/**
+ * A pair that served `before` requests; the backup restarts and rejoins while
+ * a client sends a request every millisecond. Gives when the primary began
+ * the big checkpoint and how long its first request after that waited.
+ */
+function rejoinUnderLoad(config: Partial<PairConfig>, before = 50) {
+  const pair = new CorePair([cellsApp(CELLS), cellsApp(CELLS)], config);
+  pair.runUntil(() => pair.whole, 60_000);
+  for (let sync = 1; sync <= before; sync++) pair.ask(0, 'c', sync, null);
+  pair.powerOff(1);
+  pair.run(5);
+  pair.boot(1);
+  const bootMs = pair.nowMs;
+  const began = () => bigCheckpointBeganMs(pair, bootMs);
+  pair.runUntil(() => began() !== undefined, 20_000);
+  const beganMs = began() as number;
+  let sync = before;
+  const sentAtMs = new Map<number, number>();
+  const repliedAtMs = new Map<number, number>();
+  const deadline = pair.nowMs + 60_000;
+  while (!(pair.whole && repliedAtMs.size === sentAtMs.size)) {
+    if (pair.nowMs >= deadline) throw new Error('the pair did not re-form with every reply in');
+    if (!pair.whole && sync < before + 200) {
+      sync += 1;
+      sentAtMs.set(sync, pair.nowMs);
+      pair.request(0, 'c', sync, null);
+    }
+    const seen = pair.replies.length;
+    pair.run(1);
+    for (const reply of pair.replies.slice(seen)) {
+      if (reply.clientId === 'c' && !repliedAtMs.has(reply.syncId))
+        repliedAtMs.set(reply.syncId, pair.nowMs);
+    }
+  }
+  const first = before + 1;
+  const firstWaitMs = (repliedAtMs.get(first) ?? Infinity) - (sentAtMs.get(first) ?? 0);
+  return { pair, beganMs, firstWaitMs, sent: sentAtMs.size };
+}
+
+test('the big checkpoint is encoded a slice a tick; requests wait meanwhile, and the joiner holds the same state', (t) => {
+  const sliced = rejoinUnderLoad({ encodeSliceBytes: 256 });
+  const whole = rejoinUnderLoad({ encodeSliceBytes: 1 << 20 });
+  t.log(
+    `first request after the join: waited ${sliced.firstWaitMs} ms in 256-byte slices, ${whole.firstWaitMs} ms in one`,
+  );
+  // 4,000 cells are about 14 KB: some 50 slices, one a millisecond here.
+  t.true(sliced.firstWaitMs >= 30, `${sliced.firstWaitMs} ms`);
+  t.true(whole.firstWaitMs < 10, `${whole.firstWaitMs} ms`);
+  for (const { pair, sent } of [sliced, whole]) {
+    pair.run(200);
+    const [primary, backup] = [pair.core(0), pair.core(1)];
+    t.is(primary.role, 'primary');
+    t.is(backup.role, 'backup');
+    // The client's registration is a transaction too.
+    t.is(primary.txn, 1 + 50 + sent, 'every request ran once');
+    t.deepEqual(backup.state, primary.state, 'the joiner installed the state the primary had');
+  }
+});
+
+test('a joiner lost while its big checkpoint is encoded: the requests it held are served, and it rejoins', (t) => {
+  const pair = new CorePair([cellsApp(CELLS), cellsApp(CELLS)], { encodeSliceBytes: 256 });
+  pair.runUntil(() => pair.whole, 60_000);
+  pair.ask(0, 'c', 1, null);
+  pair.powerOff(1);
+  pair.run(5);
+  pair.boot(1);
+  const bootMs = pair.nowMs;
+  pair.runUntil(() => bigCheckpointBeganMs(pair, bootMs) !== undefined, 20_000);
+  pair.run(3);
+  for (let sync = 2; sync <= 6; sync++) pair.request(0, 'c', sync, null);
+  pair.run(2);
+  t.is(pair.replies.length, 1, 'held while the state is encoded');
+  pair.powerOff(1);
+  pair.runUntil(() => pair.replies.length === 6, 5_000);
+  t.deepEqual(
+    pair.replies.map((r) => [r.syncId, r.ok]),
+    [1, 2, 3, 4, 5, 6].map((sync) => [sync, true]),
+  );
+  pair.boot(1);
+  pair.runUntil(() => pair.whole, 60_000);
+  pair.run(200);
+  t.deepEqual(pair.core(1).state, pair.core(0).state);
+});
