@@ -32,12 +32,19 @@ function snapshotAt(txn: number): Snapshot {
   return { stateVersion: 1, state: { n: txn }, txn, term: 1, cache: [] };
 }
 
+/** How compactions go: whole, in the commit that passes the share, or a slice at a time (32 bytes) as a processor does them. */
+type Compacting = 'whole' | 'sliced';
+
 /**
  * Commits entries 1..ENTRIES one per group, with a block erased ahead after
  * each when `eraseAhead` (as a processor does between inputs); returns the
  * last txn whose commit returned.
  */
-function history(region: DurableRegion, eraseAhead = false): number {
+function history(
+  region: DurableRegion,
+  eraseAhead = false,
+  compacting: Compacting = 'whole',
+): number {
   const log = new DurableLog(region);
   log.open();
   let committed = 0;
@@ -45,6 +52,10 @@ function history(region: DurableRegion, eraseAhead = false): number {
     for (let txn = 1; txn <= ENTRIES; txn++) {
       log.commit(mark, [entry(txn)], () => snapshotAt(txn));
       committed = txn;
+      if (compacting === 'sliced' && log.compactionDue) {
+        log.beginCompaction(mark, snapshotAt(txn));
+        while (!log.compactSlice(32)) {}
+      }
       if (eraseAhead) log.eraseAhead();
     }
   } catch (error) {
@@ -87,45 +98,46 @@ test('the log compacts within its region and reads back whole', (t) => {
 // A failed operation (worn flash, a file error) is torn as a cut one is, but
 // the power stays on: the processor stops, and the next boot reads the store
 // without a power-on.
-for (const [stop, eraseAhead] of [
-  ['power cut', false],
-  ['failure', false],
-  ['power cut', true],
-  ['failure', true],
-] as const) {
-  const between = eraseAhead ? ', blocks erased ahead between commits,' : '';
-  test(`a ${stop} at every store operation${between} leaves a prefix holding every committed entry`, (t) => {
-    const total = (() => {
-      const region = new RetentiveMemory(TINY);
-      history(region, eraseAhead);
-      return region.operations;
-    })();
-    t.true(total > 50, `${total} operations`);
-    for (let at = 1; at <= total; at++) {
-      const region = new RetentiveMemory(TINY);
-      if (stop === 'power cut') region.cutAtOperation = at;
-      else region.failAtOperation = at;
-      const committed = history(region, eraseAhead);
-      if (stop === 'power cut') region.powerOn();
-      else t.is(region.failures, 1, `the failure at operation ${at} struck`);
-      const back = readBack(region);
-      if (committed === 0 && back.kind !== 'found') continue; // a torn first record: nothing was committed
-      t.is(back.kind, 'found', `${stop} at operation ${at}`);
-      if (back.last < committed || back.last > committed + 1)
-        t.fail(`${stop} at operation ${at}: committed ${committed}, read back ${back.last}`);
-      // The log goes on from what it read (in a new term, so its records
-      // differ from any torn one), and keeps all of it.
-      const log = new DurableLog(region);
-      log.open();
-      for (let txn = back.last + 1; txn <= back.last + 10; txn++) {
-        log.commit({ ...mark, term: 2 }, [entry(txn)], () => snapshotAt(txn));
-        const now = readBack(region).last;
-        if (now !== txn)
-          t.fail(`after the ${stop} at operation ${at}, wrote txn ${txn}, read back ${now}`);
+for (const compacting of ['whole', 'sliced'] as const)
+  for (const [stop, eraseAhead] of [
+    ['power cut', false],
+    ['failure', false],
+    ['power cut', true],
+    ['failure', true],
+  ] as const) {
+    const between = eraseAhead ? ', blocks erased ahead between commits,' : '';
+    test(`a ${stop} at every store operation${between} leaves a prefix holding every committed entry (compactions ${compacting})`, (t) => {
+      const total = (() => {
+        const region = new RetentiveMemory(TINY);
+        history(region, eraseAhead, compacting);
+        return region.operations;
+      })();
+      t.true(total > 40, `${total} operations`);
+      for (let at = 1; at <= total; at++) {
+        const region = new RetentiveMemory(TINY);
+        if (stop === 'power cut') region.cutAtOperation = at;
+        else region.failAtOperation = at;
+        const committed = history(region, eraseAhead, compacting);
+        if (stop === 'power cut') region.powerOn();
+        else t.is(region.failures, 1, `the failure at operation ${at} struck`);
+        const back = readBack(region);
+        if (committed === 0 && back.kind !== 'found') continue; // a torn first record: nothing was committed
+        t.is(back.kind, 'found', `${stop} at operation ${at}`);
+        if (back.last < committed || back.last > committed + 1)
+          t.fail(`${stop} at operation ${at}: committed ${committed}, read back ${back.last}`);
+        // The log goes on from what it read (in a new term, so its records
+        // differ from any torn one), and keeps all of it.
+        const log = new DurableLog(region);
+        log.open();
+        for (let txn = back.last + 1; txn <= back.last + 10; txn++) {
+          log.commit({ ...mark, term: 2 }, [entry(txn)], () => snapshotAt(txn));
+          const now = readBack(region).last;
+          if (now !== txn)
+            t.fail(`after the ${stop} at operation ${at}, wrote txn ${txn}, read back ${now}`);
+        }
       }
-    }
-  });
-}
+    });
+  }
 
 test('a compaction after the redundant area was erased ahead erases nothing, and a boot counts what reads erased', (t) => {
   // Areas of 4 blocks: a log that fills half an area spans two of them.

@@ -194,10 +194,15 @@ test('when a switch down to 1.0.0 fails, the old primary serves its own history,
   t.is(pair.core(1).switchToOther(pair.nowMs), null);
   pair.runUntil(() => pair.cores[0] == null);
   pair.boot(0, { testMode: true, otherVersion: '2.0.0' }, ledgerV1('state'));
-  pair.runUntil(() =>
-    pair.events.some(
-      (e) => e.board === 1 && e.event.kind === 'role' && e.event.cause === 'roles-offered',
-    ),
+  const generation = () => pair.core(0).durable?.position?.generation ?? 0;
+  const booted = generation();
+  // Once processor 1 stored it (its compaction goes a slice a tick) and was offered the roles.
+  pair.runUntil(
+    () =>
+      generation() > booted &&
+      pair.events.some(
+        (e) => e.board === 1 && e.event.kind === 'role' && e.event.cause === 'roles-offered',
+      ),
   );
   pair.powerOff(0, 1);
   pair.run(100);

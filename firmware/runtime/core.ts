@@ -193,8 +193,14 @@ export class PairCore {
   #snapshotId = 0;
   /** A joiner's big checkpoint being encoded, a slice a tick (#encodeSlice); its chunks follow. */
   #encoding: SlicedEncoding | null = null;
-  /** Requests that arrived while the state had to hold still for #encoding. */
-  #heldForEncoding: HeldRequest[] = [];
+  /**
+   * Our store's compaction going a slice a tick (#compactSlice), and what
+   * its snapshot holds, for when it is done; nothing is logged meanwhile.
+   */
+  #compaction: { readonly mark: LogMark; readonly txn: number; readonly term: number } | null =
+    null;
+  /** Requests that arrived while the state held still (#holdsStill). */
+  #heldStill: HeldRequest[] = [];
   /** Chunks of the big checkpoint not yet queued on the channel. */
   #chunksOut: Chunk[] = [];
   /** Bytes of chunks to send before the next checkpoint batch may go. */
@@ -434,6 +440,8 @@ export class PairCore {
     this.#detectFailures();
     this.#serveThrottled();
     this.#encodeSlice();
+    this.#compactSlice();
+    this.#serveHeldStill();
     this.#eraseAhead();
     this.#flush();
   }
@@ -450,8 +458,8 @@ export class PairCore {
     const roundDue = role.name === 'switching' && role.preCopy?.acknowledged === true;
     if (this.#channel.sendable > 0 || this.#chunksOut.length > 0 || roundDue)
       wake = Math.min(wake, lineFreeMs);
-    // The next slice of the big checkpoint, or the requests it held, at once.
-    if (this.#encoding !== null || this.#heldForEncoding.length > 0) wake = this.#now;
+    // The next slice of the big checkpoint or of the compaction, or the requests they held, at once.
+    if (this.#holdsStill() || this.#heldStill.length > 0) wake = this.#now;
     // A new version that may hold the last round or the roles is judged gone once its DSR settled low.
     const awaitingNewVersion =
       role.name === 'switching' && (role.step === 'big-checkpoint' || role.step === 'handed-over');
@@ -610,9 +618,8 @@ export class PairCore {
       this.#hold(role.held, { clientId, syncId, body, arrivedMs });
       return;
     }
-    // The state holds still while a joiner's big checkpoint is encoded: the reply cache too.
-    if (this.#encoding !== null) {
-      this.#hold(this.#heldForEncoding, { clientId, syncId, body, arrivedMs });
+    if (this.#holdsStill()) {
+      this.#hold(this.#heldStill, { clientId, syncId, body, arrivedMs });
       return;
     }
     const partner = this.#partnerHello;
@@ -872,7 +879,8 @@ export class PairCore {
     if (envelope.hello !== undefined) this.#partnerHello = envelope.hello;
     this.#partnerStatus = envelope.st;
     this.#onPartnerStatus(envelope.st, envelope.ack);
-    if (envelope.seg !== undefined) {
+    // A compacting processor takes no segment: unacknowledged, it comes again.
+    if (envelope.seg !== undefined && this.#compaction === null) {
       for (const body of this.#channel.receive(envelope.seg)) this.#onBody(body);
     }
     this.#detectFailures();
@@ -1772,10 +1780,24 @@ export class PairCore {
   }
 
   /**
-   * The next slice of a joiner's big checkpoint; once it is whole, its
-   * chunks are queued and the requests it held are served (also those held
-   * by an encoding given up).
+   * The state and the reply cache hold still while a joiner's big checkpoint
+   * is encoded, or our store compacts, a slice at a time: no request runs,
+   * and a compacting processor reads no checkpoint (its partner sends them
+   * again), so that nothing is logged before the snapshot is down.
    */
+  #holdsStill(): boolean {
+    return this.#encoding !== null || this.#compaction !== null;
+  }
+
+  /** Requests held while the state held still, once it moves again (also when what held it was given up). */
+  #serveHeldStill(): void {
+    const held = this.#heldStill;
+    if (held.length === 0 || this.#holdsStill()) return;
+    this.#heldStill = [];
+    this.#serveHeld(held);
+  }
+
+  /** The next slice of a joiner's big checkpoint; once it is whole, its chunks are queued. */
   #encodeSlice(): void {
     const encoding = this.#encoding;
     if (encoding !== null) {
@@ -1798,10 +1820,6 @@ export class PairCore {
         this.#chunksOut = chunksOf(bytes, this.#snapshotId, this.config.snapshotChunkBytes);
       }
     }
-    const held = this.#heldForEncoding;
-    if (held.length === 0) return;
-    this.#heldForEncoding = [];
-    this.#serveHeld(held);
   }
 
   /** Requests a pre-copy made wait, served as far as its change allowance goes. */
@@ -2089,6 +2107,9 @@ export class PairCore {
   #persist(solo: boolean, compact: boolean): void {
     const log = this.#log;
     if (log === null || this.#storeRefused) return;
+    // A stop's compaction, whole, replaces one going a slice at a time; nothing else is written meanwhile.
+    if (this.#compaction !== null && !compact) return;
+    this.#compaction = null;
     const mark: LogMark = { version: this.app.version, term: this.#term, solo };
     const last = this.#loggedMark;
     const unchanged = last !== null && last.term === mark.term && last.solo === mark.solo;
@@ -2100,22 +2121,67 @@ export class PairCore {
       term: this.#term,
       cache: this.#cache.entries(),
     });
+    // A new history's first snapshot goes a slice at a time unless replies wait for it (a
+    // backup's acknowledgements of the big checkpoint went already, as a joiner's do).
+    const sliced = this.#unlogged.length === 0 || this.#role.name === 'backup';
     try {
-      if (compact || this.#compactNext) log.compact(mark, snapshot());
-      else log.commit(mark, this.#unlogged, snapshot);
-    } catch (error) {
-      if (error instanceof StoreFullError) {
-        this.#storeGaveUp('full', error.why, { code: 'store-full', why: error.why });
+      if (compact || (this.#compactNext && !sliced)) log.compact(mark, snapshot());
+      else if (this.#compactNext) {
+        this.#beginCompaction(log, mark, snapshot());
+        // Held: what the snapshot covers is the store's once it is down (#compactSlice).
+        this.#unlogged = [];
+        return;
       } else {
-        const failed: Reason = { code: 'store-failed', error: errorFact(error) };
-        this.#storeGaveUp('failed', failed, failed);
+        log.commit(mark, this.#unlogged, snapshot);
+        if (log.compactionDue) this.#beginCompaction(log, mark, snapshot());
       }
+    } catch (error) {
+      this.#storeFailed(error);
       return;
     }
+    this.#logged(mark);
+  }
+
+  /** What the store holds now: everything up to `txn`, under `mark`. */
+  #logged(mark: LogMark, txn = this.#txn, term = this.#term): void {
     this.#unlogged = [];
     this.#compactNext = false;
     this.#loggedMark = mark;
-    this.#held = { txn: this.#txn, term: this.#term };
+    this.#held = { txn, term };
+  }
+
+  #beginCompaction(log: DurableLog, mark: LogMark, snapshot: Snapshot): void {
+    log.beginCompaction(mark, snapshot);
+    this.#compaction = { mark, txn: this.#txn, term: this.#term };
+  }
+
+  /** The next slice of our store's compaction (durable-log.ts); the state holds still until it is done. */
+  #compactSlice(): void {
+    const log = this.#log;
+    const compaction = this.#compaction;
+    if (log === null || compaction === null) return;
+    let done: boolean;
+    try {
+      done = log.compactSlice(this.config.encodeSliceBytes);
+    } catch (error) {
+      this.#compaction = null;
+      this.#storeFailed(error);
+      return;
+    }
+    if (!done) return;
+    this.#compaction = null;
+    // Nothing ran meanwhile: the snapshot holds the current transaction (a takeover may have moved the term).
+    this.#logged(compaction.mark, compaction.txn, compaction.term);
+  }
+
+  /** A store operation threw: too little room for the state, or the store failed. */
+  #storeFailed(error: unknown): void {
+    if (error instanceof StoreFullError) {
+      this.#storeGaveUp('full', error.why, { code: 'store-full', why: error.why });
+    } else {
+      const failed: Reason = { code: 'store-failed', error: errorFact(error) };
+      this.#storeGaveUp('failed', failed, failed);
+    }
   }
 
   /**
@@ -2126,12 +2192,12 @@ export class PairCore {
   #eraseAhead(): void {
     const log = this.#log;
     // Booting or joining too: the live area keeps its log until a compaction replaces it.
-    if (log === null || this.#storeRefused) return;
+    // A compaction under way erases its own blocks, one a tick.
+    if (log === null || this.#storeRefused || this.#compaction !== null) return;
     try {
       log.eraseAhead();
     } catch (error) {
-      const failed: Reason = { code: 'store-failed', error: errorFact(error) };
-      this.#storeGaveUp('failed', failed, failed);
+      this.#storeFailed(error);
     }
   }
 
@@ -2286,6 +2352,11 @@ export class PairCore {
       // Requests the encoding held are served (by the role taken) at the next tick.
       this.#encoding = null;
       this.#chunksOut = [];
+    }
+    if (role.name === 'booting' || role.name === 'joining' || role.name === 'stopped') {
+      // No state left to keep: the live area keeps the log it had.
+      this.#compaction = null;
+      this.#log?.cancelCompaction();
     }
     if (!(role.name === 'switching' && role.step === 'pre-copy')) this.#cache.stopRecording();
     const wasBooting = this.#role.name === 'booting';

@@ -6,7 +6,11 @@
  * record (or, in a store's first area, straight with entries on the app's
  * initial state) and continues with entry records, one per group commit.
  * Compaction writes a snapshot of the current state at the start of the
- * other area (erased first) with the next generation number. The old area
+ * other area (erased first) with the next generation number: a processor
+ * does it a slice at a time (beginCompaction, compactSlice: encoding the
+ * snapshot, its CRC, erasing, writing its record a piece at a time, each in
+ * a call of its own), the log moving to the new area only with the last
+ * piece; a commit far past the share compacts whole, in its call. The old area
  * is redundant from then on: between inputs the processor erases it a
  * block at a time (eraseAhead), so that the next compaction erases only
  * what is left, not a whole area in one call (a NOR flash takes 45 ms or
@@ -24,7 +28,7 @@
  */
 import type { DurableRegion } from '../hal.ts';
 import type { Fact, ReasonOf } from '../reasons.ts';
-import { type CborLimits, encodedLength, withEncodedCbor } from '../wire/cbor.ts';
+import { type CborLimits, encodedLength, SlicedEncoding, withEncodedCbor } from '../wire/cbor.ts';
 import { CborStream } from '../wire/cbor-stream.ts';
 import { crc32c } from '../wire/crc32c.ts';
 import { errorFact, ReasonError } from '../wire/errors.ts';
@@ -62,6 +66,14 @@ const RECORD_LIMITS: CborLimits = { bytesMax: 4 * 1024 * 1024, depthMax: 32, ite
  * most the same share of an area: the rest is room for the entries after it.
  */
 export const COMPACT_AT_AREA_FRACTION = 0.5;
+
+/**
+ * A commit whose record would take the live area past this share compacts
+ * whole, in its own call: the log's last resort when no compaction a slice
+ * at a time ran from COMPACT_AT_AREA_FRACTION on (a processor that commits
+ * nothing while one runs never reaches it).
+ */
+export const COMPACT_WHOLE_AT_AREA_FRACTION = 0.75;
 
 /**
  * A snapshot may take at most this share of an area for the state to fit
@@ -200,6 +212,8 @@ export class DurableLog {
   #erasedAhead = 0;
   /** The live area holds a whole log (opened as one, or compacted into): the other may be erased ahead. */
   #whole = false;
+  /** A compaction a slice at a time under way (beginCompaction), or null. */
+  #job: CompactionJob | null = null;
 
   constructor(region: DurableRegion) {
     const g = region.geometry;
@@ -303,12 +317,14 @@ export class DurableLog {
    * entries) when the live area is past its share or the record does not fit.
    */
   commit(mark: LogMark, entries: readonly CheckpointEntry[], snapshot: () => Snapshot): void {
+    // A snapshot begun before these entries must never become the log without them.
+    this.#job = null;
     const payload = [mark.version, mark.term, mark.solo, entries.map(entryToWire)];
     const record = this.#record(KIND_ENTRIES, payload);
     if (
       this.#area === -1 ||
       this.#dirty ||
-      this.#head + record.length > this.#areaBytes * COMPACT_AT_AREA_FRACTION
+      this.#head + record.length > this.#areaBytes * COMPACT_WHOLE_AT_AREA_FRACTION
     ) {
       this.compact(mark, snapshot());
       return;
@@ -316,8 +332,119 @@ export class DurableLog {
     this.#write(record);
   }
 
+  /** The live area is past COMPACT_AT_AREA_FRACTION, and no compaction is under way. */
+  get compactionDue(): boolean {
+    return (
+      this.#job === null &&
+      this.#area !== -1 &&
+      this.#head >= this.#areaBytes * COMPACT_AT_AREA_FRACTION
+    );
+  }
+
+  /** A compaction a slice at a time is under way. */
+  get compacting(): boolean {
+    return this.#job !== null;
+  }
+
+  /**
+   * Starts compacting a slice at a time (compactSlice): `snapshot` must not
+   * change until it is done, and nothing is committed meanwhile.
+   */
+  beginCompaction(mark: LogMark, snapshot: Snapshot): void {
+    const generation = this.#generation + 1;
+    const payload = [generation, mark.version, mark.term, mark.solo, snapshot];
+    const header = new Uint8Array(HEADER_BYTES);
+    this.#job = {
+      next: this.#area === 0 ? 1 : 0,
+      generation,
+      encoding: new SlicedEncoding(payload, RECORD_LIMITS),
+      payload: null,
+      header,
+      view: new DataView(header.buffer),
+      crc: 0,
+      checked: 0,
+      written: 0,
+    };
+  }
+
+  /** Gives up the compaction under way: what it wrote is in the redundant area, erased again by the next. */
+  cancelCompaction(): void {
+    this.#job = null;
+  }
+
+  /**
+   * One step of the compaction under way, of about `bytes`: encoding the
+   * snapshot, its CRC, erasing a block of the area it goes to, or writing a
+   * piece of its record. True once the log lives in that area (or when none
+   * was under way). Until then the live area is as it was: a power cut at
+   * any step leaves it the log. Throws StoreFullError when the snapshot
+   * takes more than its share (nothing was written), and the store's errors;
+   * the compaction is then given up.
+   */
+  compactSlice(bytes: number): boolean {
+    const job = this.#job;
+    if (job === null) return true;
+    try {
+      return this.#compactStep(job, bytes);
+    } catch (error) {
+      this.#job = null;
+      throw error;
+    }
+  }
+
+  #compactStep(job: CompactionJob, bytes: number): boolean {
+    const { payload } = job;
+    if (payload === null) {
+      const encoded = job.encoding.step(bytes);
+      if (encoded === null) return false;
+      const size = this.#padded(HEADER_BYTES + encoded.length);
+      this.#checkShare(size);
+      job.payload = encoded;
+      writeHeader(job.header, KIND_SNAPSHOT, encoded.length);
+      job.crc = crc32c(job.header, 0, 8);
+      job.view.setUint32(8, job.crc, true);
+      return false;
+    }
+    if (job.checked < payload.length) {
+      const end = Math.min(payload.length, job.checked + bytes);
+      job.crc = crc32c(payload, job.checked, end, job.crc);
+      job.checked = end;
+      job.view.setUint32(8, job.crc, true);
+      return false;
+    }
+    // The blocks not erased ahead yet, one a step.
+    if (this.#erasedAhead < this.#areaBlocks) {
+      this.#region.erase(job.next * this.#areaBlocks + this.#erasedAhead);
+      this.#erasedAhead += 1;
+      return false;
+    }
+    const size = this.#padded(HEADER_BYTES + payload.length);
+    if (job.written < size) {
+      const end = Math.min(size, job.written + this.#padded(bytes));
+      const piece = recordPiece(job.header, payload, job.written, end);
+      // The header goes with the first piece: until the last, the record fails its CRC.
+      this.#region.write(job.next * this.#areaBytes + job.written, piece);
+      job.written += piece.length;
+      if (job.written < size) return false;
+    }
+    this.#job = null;
+    this.#area = job.next;
+    this.#erasedAhead = 0;
+    this.#generation = job.generation;
+    this.#head = size;
+    this.#dirty = false;
+    this.#whole = true;
+    return true;
+  }
+
+  #checkShare(size: number): void {
+    const max = this.#areaBytes * COMPACT_AT_AREA_FRACTION;
+    if (size > max) throw new StoreFullError({ code: 'snapshot-too-big', bytes: size, max });
+  }
+
   /** Writes `snapshot` at the start of the other area: from then on it is the log. */
   compact(mark: LogMark, snapshot: Snapshot): void {
+    this.#job = null;
     const next = this.#area === 0 ? 1 : 0;
     const generation = this.#generation + 1;
     const record = this.#record(KIND_SNAPSHOT, [
@@ -327,14 +454,7 @@ export class DurableLog {
       mark.solo,
       snapshot,
     ]);
-    const size = record.length;
-    if (size > this.#areaBytes * COMPACT_AT_AREA_FRACTION) {
-      throw new StoreFullError({
-        code: 'snapshot-too-big',
-        bytes: size,
-        max: this.#areaBytes * COMPACT_AT_AREA_FRACTION,
-      });
-    }
+    this.#checkShare(record.length);
     const first = next * this.#areaBlocks;
     for (let block = first + this.#erasedAhead; block < first + this.#areaBlocks; block++) {
       this.#region.erase(block);
@@ -367,12 +487,8 @@ export class DurableLog {
   #record(kind: number, payload: unknown): Uint8Array {
     return withEncodedCbor(payload, RECORD_LIMITS, (encoded) => {
       const record = new Uint8Array(this.#padded(HEADER_BYTES + encoded.length)).fill(ERASED);
-      record[0] = MAGIC_0;
-      record[1] = MAGIC_1;
-      record[2] = kind;
-      record[3] = 0;
+      writeHeader(record, kind, encoded.length);
       const view = new DataView(record.buffer);
-      view.setUint32(4, encoded.length, true);
       record.set(encoded, HEADER_BYTES);
       const end = HEADER_BYTES + encoded.length;
       view.setUint32(8, crc32c(record, HEADER_BYTES, end, crc32c(record, 0, 8)), true);
@@ -498,6 +614,47 @@ export class DurableLog {
     const unit = this.#region.geometry.writeBytes;
     return Math.ceil(bytes / unit) * unit;
   }
+}
+
+/** A compaction a slice at a time: where it goes, and how far it got. */
+interface CompactionJob {
+  readonly next: 0 | 1;
+  readonly generation: number;
+  readonly encoding: SlicedEncoding;
+  /** The snapshot record's payload once encoded, and its header (with the CRC so far). */
+  payload: Uint8Array | null;
+  readonly header: Uint8Array;
+  readonly view: DataView;
+  /** The record's CRC so far, over its first 8 bytes and `checked` bytes of the payload. */
+  crc: number;
+  checked: number;
+  /** Bytes of the record written. */
+  written: number;
+}
+
+/** A record's first 8 bytes into `record`: magic, kind, 0, payload length (its CRC follows). */
+function writeHeader(record: Uint8Array, kind: number, length: number): void {
+  record[0] = MAGIC_0;
+  record[1] = MAGIC_1;
+  record[2] = kind;
+  record[3] = 0;
+  new DataView(record.buffer, record.byteOffset).setUint32(4, length, true);
+}
+
+/** Bytes `from` to `to` of the record of `header` (whole, CRC in) and `payload`, padded with 0xff. */
+function recordPiece(
+  header: Uint8Array,
+  payload: Uint8Array,
+  from: number,
+  to: number,
+): Uint8Array {
+  const piece = new Uint8Array(to - from).fill(ERASED);
+  if (from < HEADER_BYTES) piece.set(header.subarray(from, Math.min(HEADER_BYTES, to)));
+  const start = Math.max(from, HEADER_BYTES);
+  const end = Math.min(to, HEADER_BYTES + payload.length);
+  if (end > start)
+    piece.set(payload.subarray(start - HEADER_BYTES, end - HEADER_BYTES), start - from);
+  return piece;
 }
 
 interface AreaRead {

@@ -35,9 +35,8 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     name: 'a reply cache not sent in the big checkpoint',
     file: 'firmware/runtime/core.ts',
-    find: 'term: this.#term,\n      cache: this.#cache.entries(),\n    };\n    const bytes = encodeRound(wholeRound(snapshot));',
-    replace:
-      'term: this.#term,\n      cache: [],\n    };\n    const bytes = encodeRound(wholeRound(snapshot));',
+    find: 'cache: this.#cache.entries(),\n    };\n    // Encoded a slice a tick from here',
+    replace: 'cache: [],\n    };\n    // Encoded a slice a tick from here',
   },
   {
     name: 'sync depth one short',
@@ -132,9 +131,9 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     name: 'a failed store operation that escapes the core',
     file: 'firmware/runtime/core.ts',
-    find: "} else {\n        const failed: Reason = { code: 'store-failed', error: errorFact(error) };",
+    find: "} else {\n      const failed: Reason = { code: 'store-failed', error: errorFact(error) };",
     replace:
-      "} else {\n        if (error) throw error;\n        const failed: Reason = { code: 'store-failed', error: errorFact(error) };",
+      "} else {\n      if (error) throw error;\n      const failed: Reason = { code: 'store-failed', error: errorFact(error) };",
   },
   {
     name: 'a failed store read that escapes the core',
