@@ -120,6 +120,8 @@ const SENTENCES = {
     `a store needs at least 2 erase blocks of a whole number of ${r.writeBytes}-byte write units, not ${r.blocks} of ${r.blockBytes} bytes`,
   'record-changed': (r: { offset: number }) =>
     `the record at ${r.offset} changed since the store was opened`,
+  'written-otherwise': (r: { offset: number }) =>
+    `the snapshot written at ${r.offset} reads back otherwise: the flash did not take it`,
   'log-gap': (r: { txn: number; next: number }) => `gap in the log: txn ${r.txn}, then ${r.next}`,
   'store-writer': (r: { version: string }) =>
     `the newest history is in our store, written by ${r.version}: booting it`,

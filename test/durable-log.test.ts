@@ -317,3 +317,66 @@ test('a torn header claiming more than its area holds ends the log there, even i
   region.write(areaBytes + usedBytes, header);
   t.deepEqual(readBack(region), { last: txn, kind: 'found' });
 });
+
+/** Starts a compaction of a log past its share and steps it until it has written past its head. */
+function compactionUnderWay(region: RetentiveMemory): DurableLog {
+  const log = new DurableLog(region);
+  log.open();
+  let txn = 0;
+  while (!log.compactionDue) {
+    txn += 1;
+    log.commit(mark, [entry(txn)], () => snapshotAt(txn));
+  }
+  // Another term and state than the compaction after it: what it wrote differs from that one's.
+  log.beginCompaction(
+    { ...mark, term: 9 },
+    { ...snapshotAt(txn), state: { pad: 'p'.repeat(100) } },
+  );
+  const other = (log.position?.area === 0 ? 1 : 0) * (log.position?.areaBytes ?? 0);
+  // Until 48 bytes past the head (its first 16 bytes) are written.
+  while (region.read(other + 48, 16).every((byte) => byte === 0xff)) log.compactSlice(16);
+  return log;
+}
+
+test('a compaction given up midway leaves the live area the log, and the next one erases what it wrote', (t) => {
+  const region = new RetentiveMemory(TINY);
+  const log = compactionUnderWay(region);
+  const before = readBack(region).last;
+  log.cancelCompaction();
+  t.is(readBack(region).last, before, 'the live area is still the log');
+  log.commit(mark, [entry(before + 1)], () => snapshotAt(before + 1));
+  log.beginCompaction(mark, snapshotAt(before + 1));
+  while (!log.compactSlice(16)) {}
+  t.is(readBack(region).last, before + 1);
+  t.is(new DurableLog(region).open().kind, 'found');
+});
+
+test('a snapshot the flash took otherwise is refused before its header goes: the live area stays the log', (t) => {
+  const region = new RetentiveMemory(TINY);
+  const log = compactionUnderWay(region);
+  const before = readBack(region).last;
+  const area = log.position?.area === 0 ? 1 : 0;
+  // Bits the flash did not take as written, in what the compaction wrote past its head.
+  region.write(area * (log.position?.areaBytes ?? 0) + 16, new Uint8Array(16));
+  const error = t.throws(() => {
+    while (!log.compactSlice(16)) {}
+  });
+  t.like((error as { why?: unknown }).why, { code: 'written-otherwise' });
+  t.false(log.compacting);
+  t.is(readBack(region).last, before);
+});
+
+test('a whole compaction or a commit in place of one given up midway erases what that one wrote', (t) => {
+  for (const instead of ['compact', 'commit'] as const) {
+    const region = new RetentiveMemory(TINY);
+    const log = compactionUnderWay(region);
+    const txn = readBack(region).last + 1;
+    if (instead === 'compact') log.compact(mark, snapshotAt(txn));
+    else {
+      log.commit(mark, [entry(txn)], () => snapshotAt(txn));
+      log.beginCompaction(mark, snapshotAt(txn));
+      while (!log.compactSlice(16)) {}
+    }
+    t.is(readBack(region).last, txn, instead);
+  }
+});

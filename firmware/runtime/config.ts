@@ -72,6 +72,11 @@ export interface PairConfig {
    */
   readonly encodeSliceBytes: number;
   /**
+   * Requests a processor serves in one call at most from those held while
+   * its state held still (encodeSliceBytes); the rest in the next calls.
+   */
+  readonly heldServedMax: number;
+  /**
    * A switch's pre-copy sends rounds while serving until one is at most
    * this many bytes; that one goes with requests held.
    */
@@ -131,6 +136,7 @@ export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}
     snapshotChunkBytes: chunkBytesFor(baud),
     // About 0.3 ms of Node on this kind of machine: a Linux-class board slices only large states.
     encodeSliceBytes: 16 * 1024,
+    heldServedMax: 32,
     // What crosses in about 10 ms at 115200.
     switchFinalRoundBytes: 128,
     channelWindowMax: 32,

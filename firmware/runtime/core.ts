@@ -8,7 +8,7 @@
 import { type AnyApp, AppInputError, type ReceiveMessage } from '../app.ts';
 import type { DurableRegion } from '../hal.ts';
 import type { Reason } from '../reasons.ts';
-import { decodeCbor, encodedLength, type SlicedEncoding, withEncodedCbor } from '../wire/cbor.ts';
+import { decodeCbor, encodedLength, withEncodedCbor } from '../wire/cbor.ts';
 import {
   errorFact,
   type FrameError,
@@ -68,8 +68,8 @@ import {
   EARLY_ENTRIES_MAX,
   encodeRound,
   noTransfer,
+  RoundInSlices,
   readRound,
-  roundInSlices,
   wholeRound,
 } from './state-transfer.ts';
 import { cacheBytesOf, type Judgement, noRoom, StoreRoom } from './store-room.ts';
@@ -192,15 +192,17 @@ export class PairCore {
   readonly #lineUse: LineUse;
   #snapshotId = 0;
   /** A joiner's big checkpoint being encoded, a slice a tick (#encodeSlice); its chunks follow. */
-  #encoding: SlicedEncoding | null = null;
+  #encoding: RoundInSlices | null = null;
   /**
    * Our store's compaction going a slice a tick (#compactSlice), and what
    * its snapshot holds, for when it is done; nothing is logged meanwhile.
    */
   #compaction: { readonly mark: LogMark; readonly txn: number; readonly term: number } | null =
     null;
-  /** Requests that arrived while the state held still (#holdsStill). */
+  /** Requests that arrived while the state held still (#holdsStill), or behind those. */
   #heldStill: HeldRequest[] = [];
+  /** #serveHeldStill is serving some of them: they run, not wait again. */
+  #servingHeldStill = false;
   /** Chunks of the big checkpoint not yet queued on the channel. */
   #chunksOut: Chunk[] = [];
   /** Bytes of chunks to send before the next checkpoint batch may go. */
@@ -618,7 +620,7 @@ export class PairCore {
       this.#hold(role.held, { clientId, syncId, body, arrivedMs });
       return;
     }
-    if (this.#holdsStill()) {
+    if (this.#holdsStill() || (this.#heldStill.length > 0 && !this.#servingHeldStill)) {
       this.#hold(this.#heldStill, { clientId, syncId, body, arrivedMs });
       return;
     }
@@ -1226,8 +1228,12 @@ export class PairCore {
       cache: this.#cache.entries(),
     };
     // Encoded a slice a tick from here (#encodeSlice), requests held meanwhile.
-    this.#encoding = roundInSlices(wholeRound(snapshot));
     this.#snapshotId += 1;
+    this.#encoding = new RoundInSlices(
+      wholeRound(snapshot),
+      this.#snapshotId,
+      this.config.snapshotChunkBytes,
+    );
     this.#transferBytes = 0;
     this.#missedBytes = 0;
     this.#transferStale = false;
@@ -1789,37 +1795,42 @@ export class PairCore {
     return this.#encoding !== null || this.#compaction !== null;
   }
 
-  /** Requests held while the state held still, once it moves again (also when what held it was given up). */
+  /**
+   * Requests held while the state held still, once it moves again (also
+   * when what held it was given up), in order, `heldServedMax` a tick: all
+   * at once would be the long call the hold avoided. New ones wait behind.
+   */
   #serveHeldStill(): void {
-    const held = this.#heldStill;
-    if (held.length === 0 || this.#holdsStill()) return;
-    this.#heldStill = [];
-    this.#serveHeld(held);
+    if (this.#heldStill.length === 0 || this.#holdsStill()) return;
+    const batch = this.#heldStill.splice(0, this.config.heldServedMax);
+    this.#servingHeldStill = true;
+    try {
+      this.#serveHeld(batch);
+    } finally {
+      this.#servingHeldStill = false;
+    }
   }
 
   /** The next slice of a joiner's big checkpoint; once it is whole, its chunks are queued. */
   #encodeSlice(): void {
     const encoding = this.#encoding;
-    if (encoding !== null) {
-      let bytes: Uint8Array | null;
-      try {
-        bytes = encoding.step(this.config.encodeSliceBytes);
-      } catch (error) {
-        // A state that cannot travel: the joiner is told, and we serve on alone.
-        this.#encoding = null;
-        const why: Reason = { code: 'snapshot-unusable', error: errorFact(error) };
-        this.#alarm(why);
-        this.#send({ k: 'reject', why });
-        this.#setRole(ALONE, 'join-refused', why);
-        bytes = null;
-      }
-      if (this.#encoding !== null && bytes === null) return;
+    if (encoding === null) return;
+    let chunks: Chunk[] | null;
+    try {
+      chunks = encoding.step(this.config.encodeSliceBytes);
+    } catch (error) {
+      // A state that cannot travel: the joiner is told, and we serve on alone.
       this.#encoding = null;
-      if (bytes !== null) {
-        this.#transferBytes = bytes.length;
-        this.#chunksOut = chunksOf(bytes, this.#snapshotId, this.config.snapshotChunkBytes);
-      }
+      const why: Reason = { code: 'snapshot-unusable', error: errorFact(error) };
+      this.#alarm(why);
+      this.#send({ k: 'reject', why });
+      this.#setRole(ALONE, 'join-refused', why);
+      return;
     }
+    if (chunks === null) return;
+    this.#encoding = null;
+    this.#transferBytes = encoding.bytes;
+    this.#chunksOut = chunks;
   }
 
   /** Requests a pre-copy made wait, served as far as its change allowance goes. */

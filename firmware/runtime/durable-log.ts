@@ -318,7 +318,7 @@ export class DurableLog {
    */
   commit(mark: LogMark, entries: readonly CheckpointEntry[], snapshot: () => Snapshot): void {
     // A snapshot begun before these entries must never become the log without them.
-    this.#job = null;
+    this.cancelCompaction();
     const payload = [mark.version, mark.term, mark.solo, entries.map(entryToWire)];
     const record = this.#record(KIND_ENTRIES, payload);
     if (
@@ -353,33 +353,38 @@ export class DurableLog {
   beginCompaction(mark: LogMark, snapshot: Snapshot): void {
     const generation = this.#generation + 1;
     const payload = [generation, mark.version, mark.term, mark.solo, snapshot];
-    const header = new Uint8Array(HEADER_BYTES);
     this.#job = {
       next: this.#area === 0 ? 1 : 0,
       generation,
       encoding: new SlicedEncoding(payload, RECORD_LIMITS),
-      payload: null,
-      header,
-      view: new DataView(header.buffer),
-      crc: 0,
-      checked: 0,
+      head: new Uint8Array(this.#padded(HEADER_BYTES)).fill(ERASED),
+      headFilled: HEADER_BYTES,
+      tail: new Uint8Array(0),
       written: 0,
+      crcWritten: 0,
+      crcRead: 0,
+      checked: 0,
+      crc: 0,
     };
   }
 
   /** Gives up the compaction under way: what it wrote is in the redundant area, erased again by the next. */
   cancelCompaction(): void {
+    const job = this.#job;
     this.#job = null;
+    if (job !== null && job.written > 0) this.#erasedAhead = 0;
   }
 
   /**
-   * One step of the compaction under way, of about `bytes`: encoding the
-   * snapshot, its CRC, erasing a block of the area it goes to, or writing a
-   * piece of its record. True once the log lives in that area (or when none
-   * was under way). Until then the live area is as it was: a power cut at
-   * any step leaves it the log. Throws StoreFullError when the snapshot
-   * takes more than its share (nothing was written), and the store's errors;
-   * the compaction is then given up.
+   * One step of the compaction under way, of about `bytes`: erasing a block
+   * of the area it goes to, encoding a slice of the snapshot and writing
+   * it, or reading a slice back into its CRC; the record's first write
+   * unit, with its header, goes last. True once the log lives in that area
+   * (or when none was under way). Until then the live area is as it was,
+   * and the new one has no first record: a power cut at any step leaves
+   * the live area the log. Throws StoreFullError when the snapshot takes
+   * more than its share (written no further), and the store's errors; the
+   * compaction is then given up.
    */
   compactSlice(bytes: number): boolean {
     const job = this.#job;
@@ -387,51 +392,70 @@ export class DurableLog {
     try {
       return this.#compactStep(job, bytes);
     } catch (error) {
-      this.#job = null;
+      this.cancelCompaction();
       throw error;
     }
   }
 
   #compactStep(job: CompactionJob, bytes: number): boolean {
-    const { payload } = job;
-    if (payload === null) {
-      const encoded = job.encoding.step(bytes);
-      if (encoded === null) return false;
-      const size = this.#padded(HEADER_BYTES + encoded.length);
-      this.#checkShare(size);
-      job.payload = encoded;
-      writeHeader(job.header, KIND_SNAPSHOT, encoded.length);
-      job.crc = crc32c(job.header, 0, 8);
-      job.view.setUint32(8, job.crc, true);
-      return false;
-    }
-    if (job.checked < payload.length) {
-      const end = Math.min(payload.length, job.checked + bytes);
-      job.crc = crc32c(payload, job.checked, end, job.crc);
-      job.checked = end;
-      job.view.setUint32(8, job.crc, true);
-      return false;
-    }
-    // The blocks not erased ahead yet, one a step.
     if (this.#erasedAhead < this.#areaBlocks) {
       this.#region.erase(job.next * this.#areaBlocks + this.#erasedAhead);
       this.#erasedAhead += 1;
       return false;
     }
-    const size = this.#padded(HEADER_BYTES + payload.length);
-    if (job.written < size) {
-      const end = Math.min(size, job.written + this.#padded(bytes));
-      const piece = recordPiece(job.header, payload, job.written, end);
-      // The header goes with the first piece: until the last, the record fails its CRC.
-      this.#region.write(job.next * this.#areaBytes + job.written, piece);
-      job.written += piece.length;
-      if (job.written < size) return false;
+    const base = job.next * this.#areaBytes;
+    const head = job.head;
+    const { encoding } = job;
+    if (!encoding.done) {
+      const slice = encoding.step(bytes);
+      this.#checkShare(this.#padded(HEADER_BYTES + encoding.written));
+      job.crcWritten = crc32c(slice, 0, slice.length, job.crcWritten);
+      // The payload's first bytes share the head's write unit; the rest goes in whole units.
+      const inHead = Math.min(head.length - job.headFilled, slice.length);
+      head.set(slice.subarray(0, inHead), job.headFilled);
+      job.headFilled += inHead;
+      const pending = new Uint8Array(job.tail.length + slice.length - inHead);
+      pending.set(job.tail);
+      pending.set(slice.subarray(inHead), job.tail.length);
+      const unit = this.#region.geometry.writeBytes;
+      const whole = encoding.done
+        ? this.#padded(pending.length)
+        : pending.length - (pending.length % unit);
+      if (whole > 0) {
+        const piece = new Uint8Array(whole).fill(ERASED);
+        piece.set(pending.subarray(0, Math.min(whole, pending.length)));
+        this.#region.write(base + head.length + job.written, piece);
+        job.written += whole;
+      }
+      job.tail = pending.slice(whole);
+      return false;
     }
+    const length = encoding.written;
+    if (job.checked === 0) {
+      writeHeader(head, KIND_SNAPSHOT, length);
+      const inHead = Math.min(length, head.length - HEADER_BYTES);
+      job.crc = crc32c(head, HEADER_BYTES, HEADER_BYTES + inHead, crc32c(head, 0, 8));
+      job.checked = inHead;
+      job.crcRead = crc32c(head, HEADER_BYTES, HEADER_BYTES + inHead);
+    }
+    if (job.checked < length) {
+      // Read back, so that the CRC is of what the flash holds, and that is what was written.
+      const at = HEADER_BYTES + job.checked;
+      const piece = this.#read(base + at, Math.min(bytes, length - job.checked));
+      job.crc = crc32c(piece, 0, piece.length, job.crc);
+      job.crcRead = crc32c(piece, 0, piece.length, job.crcRead);
+      job.checked += piece.length;
+      if (job.checked < length) return false;
+    }
+    if (job.crcRead !== job.crcWritten)
+      throw new ReasonError({ code: 'written-otherwise', offset: base });
+    new DataView(head.buffer).setUint32(8, job.crc, true);
+    this.#region.write(base, head);
     this.#job = null;
     this.#area = job.next;
     this.#erasedAhead = 0;
     this.#generation = job.generation;
-    this.#head = size;
+    this.#head = this.#padded(HEADER_BYTES + length);
     this.#dirty = false;
     this.#whole = true;
     return true;
@@ -444,7 +468,7 @@ export class DurableLog {
 
   /** Writes `snapshot` at the start of the other area: from then on it is the log. */
   compact(mark: LogMark, snapshot: Snapshot): void {
-    this.#job = null;
+    this.cancelCompaction();
     const next = this.#area === 0 ? 1 : 0;
     const generation = this.#generation + 1;
     const record = this.#record(KIND_SNAPSHOT, [
@@ -621,15 +645,19 @@ interface CompactionJob {
   readonly next: 0 | 1;
   readonly generation: number;
   readonly encoding: SlicedEncoding;
-  /** The snapshot record's payload once encoded, and its header (with the CRC so far). */
-  payload: Uint8Array | null;
-  readonly header: Uint8Array;
-  readonly view: DataView;
-  /** The record's CRC so far, over its first 8 bytes and `checked` bytes of the payload. */
-  crc: number;
-  checked: number;
-  /** Bytes of the record written. */
+  /** The record's first write unit(s), written last: its header, then the payload's first bytes. */
+  readonly head: Uint8Array;
+  headFilled: number;
+  /** Payload bytes short of a write unit, kept for the next slice. */
+  tail: Uint8Array;
+  /** Bytes written after the head. */
   written: number;
+  /** CRC-32C of the payload as encoded, and as read back. */
+  crcWritten: number;
+  crcRead: number;
+  /** Payload bytes read back into `crc`, the record's CRC (header, then payload). */
+  checked: number;
+  crc: number;
 }
 
 /** A record's first 8 bytes into `record`: magic, kind, 0, payload length (its CRC follows). */
@@ -639,22 +667,6 @@ function writeHeader(record: Uint8Array, kind: number, length: number): void {
   record[2] = kind;
   record[3] = 0;
   new DataView(record.buffer, record.byteOffset).setUint32(4, length, true);
-}
-
-/** Bytes `from` to `to` of the record of `header` (whole, CRC in) and `payload`, padded with 0xff. */
-function recordPiece(
-  header: Uint8Array,
-  payload: Uint8Array,
-  from: number,
-  to: number,
-): Uint8Array {
-  const piece = new Uint8Array(to - from).fill(ERASED);
-  if (from < HEADER_BYTES) piece.set(header.subarray(from, Math.min(HEADER_BYTES, to)));
-  const start = Math.max(from, HEADER_BYTES);
-  const end = Math.min(to, HEADER_BYTES + payload.length);
-  if (end > start)
-    piece.set(payload.subarray(start - HEADER_BYTES, end - HEADER_BYTES), start - from);
-  return piece;
 }
 
 interface AreaRead {

@@ -51,12 +51,52 @@ export function encodeRound(round: Round): Uint8Array {
 }
 
 /**
- * A round encoded a slice at a time (SlicedEncoding): the joiner's big
- * checkpoint, which in one call would take a microcontroller far past the
- * suspicion time. The same bytes as encodeRound.
+ * A round encoded a slice at a time (SlicedEncoding) straight into the
+ * chunk bodies of transfer `id`: the joiner's big checkpoint, which in one
+ * call would take a microcontroller far past the suspicion time. The same
+ * chunks as chunksOf(encodeRound(round), id, chunkBytes), and no more
+ * memory than they take.
  */
-export function roundInSlices(round: Round): SlicedEncoding {
-  return new SlicedEncoding(round, SNAPSHOT_LIMITS);
+export class RoundInSlices {
+  readonly #encoding: SlicedEncoding;
+  readonly #id: number;
+  readonly #chunkBytes: number;
+  readonly #full: Uint8Array[] = [];
+  #chunk: Uint8Array;
+  #filled = 0;
+
+  constructor(round: Round, id: number, chunkBytes: number) {
+    this.#encoding = new SlicedEncoding(round, SNAPSHOT_LIMITS);
+    this.#id = id;
+    this.#chunkBytes = chunkBytes;
+    this.#chunk = new Uint8Array(chunkBytes);
+  }
+
+  /** Bytes of the round encoded so far: all of it once `step` gave the chunks. */
+  get bytes(): number {
+    return this.#encoding.written;
+  }
+
+  /** Encodes the next slice, of about `bytes`; gives the chunks once the round is whole, null before. */
+  step(bytes: number): Chunk[] | null {
+    const slice = this.#encoding.step(bytes);
+    for (let at = 0; at < slice.length; ) {
+      const taken = Math.min(this.#chunkBytes - this.#filled, slice.length - at);
+      this.#chunk.set(slice.subarray(at, at + taken), this.#filled);
+      this.#filled += taken;
+      at += taken;
+      if (this.#filled === this.#chunkBytes) {
+        this.#full.push(this.#chunk);
+        this.#chunk = new Uint8Array(this.#chunkBytes);
+        this.#filled = 0;
+      }
+    }
+    if (!this.#encoding.done) return null;
+    const data = this.#full;
+    if (this.#filled > 0 || data.length === 0) data.push(this.#chunk.slice(0, this.#filled));
+    const count = data.length;
+    return data.map((piece, index) => ({ k: 'snap', id: this.#id, index, count, data: piece }));
+  }
 }
 
 /** An encoded round as the chunk bodies of transfer `id`. */

@@ -58,6 +58,8 @@ const scratch = new Uint8Array(SCRATCH_BYTES);
 let target = scratch;
 let view = new DataView(scratch.buffer);
 let position = 0;
+/** Bytes of the value written before target[0]: a sliced encoding's earlier pieces (0 otherwise). */
+let emitted = 0;
 const scratchView = new DataView(scratch.buffer);
 /** The objects and arrays being written, outermost first: meeting one again is a cycle. */
 let open: object[] = [];
@@ -92,6 +94,7 @@ export function withEncoding<T>(
   target = scratch;
   view = scratchView;
   position = 0;
+  emitted = 0;
   closeAll();
   limits = bounds;
   itemCount = 1; // the top-level item
@@ -127,6 +130,7 @@ type Paused = [
   target: Uint8Array<ArrayBuffer>,
   view: DataView<ArrayBuffer>,
   position: number,
+  emitted: number,
   open: object[],
   openItems: unknown[][],
   openKeys: (string[] | null)[],
@@ -138,44 +142,60 @@ type Paused = [
 
 /**
  * A large value (the big checkpoint, a store snapshot) encoded a slice at a
- * time, so that no single call of a board's loop spends the whole
- * encoding's time (on a microcontroller, far longer than the suspicion
- * time). Other messages may be encoded between two slices. The value must
- * not change until the encoding is complete: its containers are read as
- * they are reached. The same bytes and errors as withEncoding.
+ * time, each slice given as it is written, so that no single call of a
+ * board's loop spends the whole encoding's time (on a microcontroller, far
+ * longer than the suspicion time) and the encoding is never held whole by
+ * the encoder. Other messages may be encoded between two slices. The value
+ * must not change until the encoding is done: its containers are read as
+ * they are reached. The slices joined are withEncoding's bytes, with its
+ * errors.
  */
 export class SlicedEncoding {
   #paused: Paused;
   #value: unknown;
   #started = false;
+  #done = false;
 
   constructor(value: unknown, bounds: CborLimits, firstBytes = SCRATCH_BYTES) {
     const area = new Uint8Array(firstBytes);
     this.#value = value;
-    this.#paused = [area, new DataView(area.buffer), 0, [], [], [], [], bounds, 1, null];
+    this.#paused = [area, new DataView(area.buffer), 0, 0, [], [], [], [], bounds, 1, null];
+  }
+
+  /** Every slice is written: the last step gave the end of the encoding. */
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** Bytes of the encoding written so far. */
+  get written(): number {
+    return this.#paused[3] + this.#paused[2];
   }
 
   /**
-   * Writes on until at least `bytes` more are written or the value is
-   * complete (an item is never split: a long string goes whole). Gives the
-   * encoding once complete (a copy the size of it: the area grew in
-   * doubling steps), null before. Throws
-   * MessageError as withEncoding does; the encoding is then of no use.
+   * Writes the next slice: at least `bytes`, or what is left (an item is
+   * never split: a long string goes whole). Gives its bytes, valid until
+   * the next step. Throws MessageError as withEncoding does, a bound it
+   * broke with the last slice; the encoding is then of no use.
    */
-  step(bytes: number): Uint8Array | null {
+  step(bytes: number): Uint8Array {
     if (encoding) throw unsupported({ code: 'reentrant' });
     const shared = pause();
     resume(this.#paused);
     encoding = true;
     try {
+      emitted += position;
+      position = 0;
       if (!this.#started) {
         this.#started = true;
         writeItem(this.#value);
       }
-      if (!writeOpen(position + bytes)) return null;
-      this.#value = undefined;
-      checkBounds(position);
-      return target.slice(0, position);
+      if (writeOpen(bytes)) {
+        this.#done = true;
+        this.#value = undefined;
+        checkBounds(emitted + position);
+      }
+      return target.subarray(0, position);
     } catch (error) {
       throw encodeError(error);
     } finally {
@@ -187,12 +207,35 @@ export class SlicedEncoding {
 }
 
 function pause(): Paused {
-  return [target, view, position, open, openItems, openKeys, openIndex, limits, itemCount, broken];
+  return [
+    target,
+    view,
+    position,
+    emitted,
+    open,
+    openItems,
+    openKeys,
+    openIndex,
+    limits,
+    itemCount,
+    broken,
+  ];
 }
 
 function resume(paused: Paused): void {
-  [target, view, position, open, openItems, openKeys, openIndex, limits, itemCount, broken] =
-    paused;
+  [
+    target,
+    view,
+    position,
+    emitted,
+    open,
+    openItems,
+    openKeys,
+    openIndex,
+    limits,
+    itemCount,
+    broken,
+  ] = paused;
 }
 
 function closeAll(): void {
@@ -277,7 +320,7 @@ function writeOpen(until: number): boolean {
     if (keys !== null && keys !== undefined) {
       const key = keys[index] as string;
       // The scan refuses this key: it would let a message reach Object.prototype.
-      if (key === '__proto__' && broken === null) broken = protoKey(position);
+      if (key === '__proto__' && broken === null) broken = protoKey(emitted + position);
       writeText(key);
     }
     writeItem(items[index]);
@@ -407,7 +450,7 @@ function openContainer(
   major: number,
   count: number,
 ): void {
-  countContainer(position, open.length, keys === null ? count : count * 2);
+  countContainer(emitted + position, open.length, keys === null ? count : count * 2);
   open.push(value);
   openItems.push(items);
   openKeys.push(keys);
