@@ -2371,10 +2371,12 @@ export class PairCore {
     }
     if (!(role.name === 'switching' && role.step === 'pre-copy')) this.#cache.stopRecording();
     const wasBooting = this.#role.name === 'booting';
+    const servesOn = SERVING.has(this.#role.name) && SERVING.has(role.name);
     this.#role = role;
     if (role.name !== 'backup') this.#heard = [];
-    // The room is judged by the processor that serves, from what it measures itself.
-    this.#room?.forget();
+    // The room is judged by the processor that serves, from what it measures itself (a
+    // whole encoding of the state): one that serves on keeps its bound.
+    if (!servesOn) this.#room?.forget();
     // A processor that leaves booting without recovering (it joined) drops its stored history: it
     // holds a whole state and reply cache, and only a booting processor reads it.
     if (wasBooting && role.name !== 'booting') this.#stored = null;
