@@ -8,6 +8,7 @@ import { RetentiveMemory } from '../boards/retentive-memory.ts';
 import type { AnyApp } from '../firmware/app.ts';
 import { ledgerV1, ledgerV2 } from '../firmware/apps/ledger/index.ts';
 import type { ClientReply } from '../firmware/runtime/messages.ts';
+import { measuredBytes } from '../firmware/runtime/store-room.ts';
 import { CorePair } from './helpers/core-pair.ts';
 
 function retainedPair(): { pair: CorePair; stores: [RetentiveMemory, RetentiveMemory] } {
@@ -359,4 +360,25 @@ test('two paths, no fence: a backup that lost power inside its takeover, before 
   t.is(serving(pair), 0, 'the primary that served alone keeps serving');
   assertAllThere(t, pair, [...before, ...alone]);
   t.is(pair.core(1).txn, pair.core(0).txn, 'the board with the unserved takeover joined');
+});
+
+test("a backup keeps the bound of the store's room as it applies checkpoints: at a takeover it serves without measuring the state", (t) => {
+  const { pair } = retainedPair();
+  // The compaction after its big checkpoint gave it the bound.
+  const installed = pair.core(1).durable?.room.snapshotBytes;
+  t.true(installed != null);
+  // One client opens accounts of long names: the state grows well past that snapshot, by
+  // updates more than by sessions, in fewer entries than compact the store.
+  for (let sync = 1; sync <= 25; sync++) {
+    const account = `an-account-with-a-long-name-${sync}`;
+    t.like(pair.ask(0, 'opener', sync, { op: 'open', account }), { ok: true });
+  }
+  const bound = pair.core(1).durable?.room.snapshotBytes ?? 0;
+  t.is(pair.core(1).durable?.position?.generation, 1, 'no compaction since');
+  t.true(bound >= measuredBytes(pair.core(1).state), `bound ${bound}`);
+  pair.powerOff(0);
+  pair.runUntil(() => pair.core(1).serving);
+  t.is(pair.core(1).durable?.room.snapshotBytes, bound, 'kept through the takeover');
+  write(pair, 1, 'b', 5);
+  t.true((pair.core(1).durable?.room.snapshotBytes ?? 0) >= measuredBytes(pair.core(1).state));
 });

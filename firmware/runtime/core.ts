@@ -1436,6 +1436,13 @@ export class PairCore {
       const applied = applyEntry(this.app, this.#state, entry);
       this.#state = applied.state;
       reply = applied.reply;
+      // The bound of the store's room grows as the primary's did, so that a takeover need not measure.
+      const room = this.#room;
+      if (room?.status.snapshotBytes != null) {
+        if (entry.registration === true) room.registered(entry.clientId);
+        else if (applied.update === undefined) room.refusalCached(entry.badRequest);
+        else room.followed(applied.update, reply);
+      }
     } catch (error) {
       // The primary applied this entry; a backup that cannot has no copy worth keeping.
       this.#dropState({ code: 'entry-failed', txn: entry.txn, error: errorFact(error) });
@@ -2183,6 +2190,9 @@ export class PairCore {
     this.#compaction = null;
     // Nothing ran meanwhile: the snapshot holds the current transaction (a takeover may have moved the term).
     this.#logged(compaction.mark, compaction.txn, compaction.term);
+    // Its record holds a snapshot of the state as it is: a bound as good as a measurement.
+    const written = log.position?.usedBytes;
+    if (written !== undefined) this.#room?.known(written);
   }
 
   /** A store operation threw: too little room for the state, or the store failed. */
@@ -2371,12 +2381,14 @@ export class PairCore {
     }
     if (!(role.name === 'switching' && role.step === 'pre-copy')) this.#cache.stopRecording();
     const wasBooting = this.#role.name === 'booting';
-    const servesOn = SERVING.has(this.#role.name) && SERVING.has(role.name);
+    // A backup keeps the bound as it applies checkpoints (#applyEntry).
+    const keepsRoom = (name: RoleName) => SERVING.has(name) || name === 'backup';
+    const keepsBound = keepsRoom(this.#role.name) && keepsRoom(role.name);
     this.#role = role;
     if (role.name !== 'backup') this.#heard = [];
     // The room is judged by the processor that serves, from what it measures itself (a
-    // whole encoding of the state): one that serves on keeps its bound.
-    if (!servesOn) this.#room?.forget();
+    // whole encoding of the state): one that serves on, or takes over, keeps its bound.
+    if (!keepsBound) this.#room?.forget();
     // A processor that leaves booting without recovering (it joined) drops its stored history: it
     // holds a whole state and reply cache, and only a booting processor reads it.
     if (wasBooting && role.name !== 'booting') this.#stored = null;

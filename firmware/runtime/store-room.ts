@@ -103,6 +103,22 @@ export class StoreRoom {
     this.#refusedBytes = 0;
   }
 
+  /**
+   * A snapshot of the state now takes at most `bytes`: as a whole big
+   * checkpoint or a compaction's record showed. A backup keeps the bound
+   * so (and by `followed`), so that it does not measure the whole state
+   * in its first call as primary.
+   */
+  known(bytes: number): void {
+    this.#snapshotBytes = bytes;
+    this.#stateBytes = null;
+  }
+
+  /** A backup applied a checkpoint's update, and keeps its reply: as a judged request grows the bound. */
+  followed(update: unknown, reply: unknown): void {
+    this.#applies(measuredBytes(update) + measuredBytes(reply) + CACHED_REPLY_OVERHEAD_BYTES);
+  }
+
   /** A session begins in the reply cache (a registration), with the registration's reply. */
   registered(clientId: string): void {
     this.#snapshotBytes +=

@@ -54,12 +54,16 @@ export function decide(
   return { update: decision.update, reply: decision.reply, entry, entryBytes };
 }
 
-/** Applies a checkpoint entry to the backup's state; throws whatever the app throws. */
+/**
+ * Applies a checkpoint entry to the backup's state, with the update it
+ * applied (none for a refusal or a registration); throws whatever the app
+ * throws.
+ */
 export function applyEntry(
   app: AnyApp,
   state: AppState,
   entry: CheckpointEntry,
-): { readonly state: AppState; readonly reply: unknown } {
+): { readonly state: AppState; readonly reply: unknown; readonly update?: unknown } {
   if (
     entry.storeFull !== undefined ||
     entry.badRequest !== undefined ||
@@ -67,11 +71,12 @@ export function applyEntry(
   )
     return { state, reply: null };
   if (app.checkpoint === 'state')
-    return { state: app.apply(state, entry.update), reply: entry.reply };
+    return { state: app.apply(state, entry.update), reply: entry.reply, update: entry.update };
   const decision = app.handle(
     state,
     app.parseRequest(entry.request),
     handlerContext(entry.nowMs ?? 0, entry.seed ?? 0),
   );
-  return { state: app.apply(state, decision.update), reply: decision.reply };
+  const { update, reply } = decision;
+  return { state: app.apply(state, update), reply, update };
 }
