@@ -5,10 +5,11 @@
  * chunks and slots in use after a collection, and XS's peaks since the
  * engine started. For each state (accounts and clients) a fresh lab runs
  * the ledger under load, its backup is power-cycled so that it rejoins and
- * the big checkpoint crosses while the load runs, then the load stops.
- * Each board is read under load, after the rejoin and at rest; the peaks
- * and the longest calls cover everything in between, loading the image and
- * the state transfer included.
+ * the big checkpoint crosses while the load runs, then its primary is, so
+ * that the backup takes over under load, then the load stops. Each board
+ * is read under load, after the rejoin, after the takeover and at rest;
+ * the peaks and the longest calls cover everything in between, loading the
+ * image, the state transfer and the takeover included.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -36,7 +37,7 @@ export type EngineState = (typeof ENGINE_STATES)[number];
 type XsEngine = Extract<EngineStatus, { kind: 'xs' }>;
 
 export interface EngineSample {
-  readonly phase: 'quiet' | 'idle' | 'load' | 'rejoined' | 'rest';
+  readonly phase: 'quiet' | 'idle' | 'load' | 'rejoined' | 'took-over' | 'rest';
   readonly processor: 1 | 2;
   readonly engine: EngineStatus;
 }
@@ -128,6 +129,12 @@ export async function benchEngine(
       await lab.pull(backup);
       await lab.restore(backup);
       await read('rejoined');
+      say(
+        `${kind}, ${state.name} state: power-cycling P${primary} so that P${backup} takes over under load`,
+      );
+      await lab.pull(primary);
+      await lab.restore(primary);
+      await read('took-over');
       await load.stop(5000);
     } finally {
       await load.stop(0);
@@ -200,7 +207,7 @@ export function xsHeapFigures(runs: readonly EngineRun[], unavailable: string | 
       summary === null
         ? (unavailable ?? 'The XS heap run failed (see failures).')
         : `XS's own accounting, chunks and slots, both boards in XS (${summary.slotBytes}-byte slots: ${summary.slotBytes === 16 ? 'a 32-bit build, as on a microcontroller' : 'a 64-bit build, about twice a 32-bit board'}); ` +
-          `${state.accounts} accounts, ${state.clients} clients, a backup rejoining under load; ` +
+          `${state.accounts} accounts, ${state.clients} clients, a backup rejoining and a takeover under load; ` +
           `built-ins ${kib(summary.builtins)} KiB of it (in flash on a Moddable device); ` +
           `image and engine glue run in place (${kib(summary.codeInPlace)} KiB of bytecode outside the heap); ` +
           `XS took ${kib(summary.allocated)} KiB from the system with its stack and spare slots.`;
@@ -213,7 +220,7 @@ export function xsHeapFigures(runs: readonly EngineRun[], unavailable: string | 
         unit: 'KiB',
         target,
         source: 'lab',
-        note: `Live after a collection, read under load, after the rejoin and at rest. ${how}`,
+        note: `Live after a collection, read under load, after the rejoin, after the takeover and at rest. ${how}`,
       }),
       figure({
         id: `xs.heap.${state.name}.peak`,
@@ -306,7 +313,7 @@ export function longestCallFigures(
         : `Longest of each kind on either board (${clockNote(engine)}): ` +
           `${serving.map(describeCall).join(', ')}; ` +
           `boot ${calls.start === undefined ? 'not seen' : describeCall(['start', calls.start])}. ` +
-          `${state.accounts} accounts, ${state.clients} clients, a backup rejoining under load. ` +
+          `${state.accounts} accounts, ${state.clients} clients, a backup rejoining and a takeover under load. ` +
           'A microcontroller runs the same calls many times slower: not measured here.';
     return figure({
       id: `engine.${engine}.${state.name}.longestCall`,
