@@ -380,3 +380,20 @@ test('a whole compaction or a commit in place of one given up midway erases what
     t.is(readBack(region).last, txn, instead);
   }
 });
+
+test('a compaction a slice at a time reads back whole for any write unit and slice size', (t) => {
+  for (const writeBytes of [1, 4, 16, 64, 256]) {
+    for (const slice of [1, 7, 64, 1000]) {
+      const region = new RetentiveMemory({ ...TINY, eraseBlockBytes: 1024, writeBytes });
+      const log = new DurableLog(region);
+      log.open();
+      log.commit(mark, [entry(1)], () => snapshotAt(1));
+      const state = { n: 1, text: 'x'.repeat(slice % 300) };
+      log.beginCompaction(mark, { ...snapshotAt(1), state });
+      while (!log.compactSlice(slice)) {}
+      const opening = new DurableLog(region).open();
+      if (opening.kind !== 'found') return t.fail(`write unit ${writeBytes}, slice ${slice}`);
+      t.deepEqual(opening.log.snapshot?.state, state, `write unit ${writeBytes}, slice ${slice}`);
+    }
+  }
+});

@@ -1438,11 +1438,9 @@ export class PairCore {
       reply = applied.reply;
       // The bound of the store's room grows as the primary's did, so that a takeover need not measure.
       const room = this.#room;
-      if (room?.status.snapshotBytes != null) {
-        if (entry.registration === true) room.registered(entry.clientId);
-        else if (applied.update === undefined) room.refusalCached(entry.badRequest);
-        else room.followed(applied.update, reply);
-      }
+      if (entry.registration === true) room?.registered(entry.clientId);
+      else if (applied.update === undefined) room?.refusalCached(entry.badRequest);
+      else room?.followed(applied.update, reply);
     } catch (error) {
       // The primary applied this entry; a backup that cannot has no copy worth keeping.
       this.#dropState({ code: 'entry-failed', txn: entry.txn, error: errorFact(error) });

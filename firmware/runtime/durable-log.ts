@@ -313,8 +313,10 @@ export class DurableLog {
 
   /**
    * Group commit: one record with every entry since the last one. Compacts
-   * instead (`snapshot()` gives the current state, which includes these
-   * entries) when the live area is past its share or the record does not fit.
+   * whole instead (`snapshot()` gives the current state, which includes
+   * these entries) when the record would take the live area past
+   * COMPACT_WHOLE_AT_AREA_FRACTION, or the log cannot be appended to. Gives
+   * up a compaction under way.
    */
   commit(mark: LogMark, entries: readonly CheckpointEntry[], snapshot: () => Snapshot): void {
     // A snapshot begun before these entries must never become the log without them.
@@ -428,16 +430,17 @@ export class DurableLog {
         job.written += whole;
       }
       job.tail = pending.slice(whole);
+      if (encoding.done) {
+        // Its length known, the header begins the record's CRC, with the payload's bytes in the head.
+        writeHeader(head, KIND_SNAPSHOT, encoding.written);
+        const end = job.headFilled;
+        job.crc = crc32c(head, HEADER_BYTES, end, crc32c(head, 0, 8));
+        job.crcRead = crc32c(head, HEADER_BYTES, end);
+        job.checked = end - HEADER_BYTES;
+      }
       return false;
     }
     const length = encoding.written;
-    if (job.checked === 0) {
-      writeHeader(head, KIND_SNAPSHOT, length);
-      const inHead = Math.min(length, head.length - HEADER_BYTES);
-      job.crc = crc32c(head, HEADER_BYTES, HEADER_BYTES + inHead, crc32c(head, 0, 8));
-      job.checked = inHead;
-      job.crcRead = crc32c(head, HEADER_BYTES, HEADER_BYTES + inHead);
-    }
     if (job.checked < length) {
       // Read back, so that the CRC is of what the flash holds, and that is what was written.
       const at = HEADER_BYTES + job.checked;

@@ -114,8 +114,9 @@ export class StoreRoom {
     this.#stateBytes = null;
   }
 
-  /** A backup applied a checkpoint's update, and keeps its reply: as a judged request grows the bound. */
+  /** A backup applied a checkpoint's update, and keeps its reply: as a judged request grows the bound (if it has one). */
   followed(update: unknown, reply: unknown): void {
+    if (this.#snapshotBytes === Infinity) return;
     this.#applies(measuredBytes(update) + measuredBytes(reply) + CACHED_REPLY_OVERHEAD_BYTES);
   }
 
