@@ -18,4 +18,5 @@ export const MICROCONTROLLER_LIMITS = {
   pendingRepliesMax: 128,
   encodeSliceBytes: 1024,
   heldServedMax: 4,
+  checkpointEntriesMax: 8,
 } as const satisfies Partial<PairConfig>;

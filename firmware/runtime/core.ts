@@ -203,6 +203,8 @@ export class PairCore {
   #heldStill: HeldRequest[] = [];
   /** #serveHeldStill is serving some of them: they run, not wait again. */
   #servingHeldStill = false;
+  /** Replies released and not yet sent (#sendReplies). */
+  #repliesOut: ClientReply[] = [];
   /** Chunks of the big checkpoint not yet queued on the channel. */
   #chunksOut: Chunk[] = [];
   /** Bytes of chunks to send before the next checkpoint batch may go. */
@@ -461,7 +463,8 @@ export class PairCore {
     if (this.#channel.sendable > 0 || this.#chunksOut.length > 0 || roundDue)
       wake = Math.min(wake, lineFreeMs);
     // The next slice of the big checkpoint or of the compaction, or the requests they held, at once.
-    if (this.#holdsStill() || this.#heldStill.length > 0) wake = this.#now;
+    if (this.#holdsStill() || this.#heldStill.length > 0 || this.#repliesOut.length > 0)
+      wake = this.#now;
     // A new version that may hold the last round or the roles is judged gone once its DSR settled low.
     const awaitingNewVersion =
       role.name === 'switching' && (role.step === 'big-checkpoint' || role.step === 'handed-over');
@@ -2263,11 +2266,20 @@ export class PairCore {
   // ---------------------------------------------------------------- output
 
   #releaseAcknowledged(): void {
-    for (const reply of this.#stream.acknowledged(this.#peerAck)) this.#reply(reply);
+    this.#repliesOut.push(...this.#stream.acknowledged(this.#peerAck));
   }
 
   #releaseAllPending(): void {
-    for (const reply of this.#stream.releaseAll()) this.#reply(reply);
+    this.#repliesOut.push(...this.#stream.releaseAll());
+  }
+
+  /**
+   * Replies released (their entries are logged, and held by the backup or
+   * not waited for), `heldServedMax` a call: an acknowledgement may release
+   * a hundred at once, and writing each is the board's work in the same call.
+   */
+  #sendReplies(): void {
+    for (const reply of this.#repliesOut.splice(0, this.config.heldServedMax)) this.#reply(reply);
   }
 
   /** Queues a body on the reliable channel; false when the queue is full. */
@@ -2286,6 +2298,7 @@ export class PairCore {
     }
     // The log write comes first: no reply or acknowledgement below leaves before it.
     if (this.hasState) this.#persist(this.#soloAuthoritative(), false);
+    this.#sendReplies();
     const links = this.#links;
     const channel = this.#channel;
     const path = links.preferredPath();

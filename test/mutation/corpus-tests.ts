@@ -86,6 +86,7 @@ export const SCRIPTED_TEST_FILES = [
   'test/line-use.test.ts',
   'test/registration-checkpointed.test.ts',
   'test/rejoin-wait.test.ts',
+  'test/reply-burst.test.ts',
   'test/shared-bus.test.ts',
   'test/switch-boot-limit.test.ts',
   'test/switch-old-backup-lost.test.ts',
