@@ -4,12 +4,15 @@
  * channel allocates its send queue whole: 1,024 entries cost about 24 KiB of
  * a 32-bit XS heap, 256 about 6 KiB. Replies waiting for the backup stay
  * well under the queue, so that checkpoints never fill it and a control
- * message always finds room. A joiner's big checkpoint is encoded 1 KiB a
- * call: about 33,000 of XS's computation units (32 a byte at the bench's
- * large state), where the whole large state took 1.5 million in one call.
- * The requests held meanwhile are served 4 a call (a request costs the
- * primary about 80,000 units): all at once, they made a call of 1.6
- * million.
+ * message always finds room. The rest bounds what one call into the image
+ * does (in XS's computation units, the bench's large state): a joiner's big
+ * checkpoint and a store's compaction are encoded 1 KiB a call (about
+ * 33,000 units, where the whole large state took 1.5 million in one call);
+ * held requests are served, and released replies sent, 4 a call (a request
+ * costs the primary about 80,000 units: all at once, 256 held requests made
+ * a call of 1.6 million, and 128 replies one of about a million); a
+ * checkpoint carries at most 8 entries (a backup applying a batch of 32
+ * took up to 925,000 units in one call, 8 about 270,000).
  */
 import type { PairConfig } from '../firmware/runtime/config.ts';
 

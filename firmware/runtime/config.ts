@@ -73,7 +73,8 @@ export interface PairConfig {
   readonly encodeSliceBytes: number;
   /**
    * Requests a processor serves in one call at most from those held while
-   * its state held still (encodeSliceBytes); the rest in the next calls.
+   * its state held still (encodeSliceBytes), and replies it sends in one
+   * call of those an acknowledgement released; the rest in the next calls.
    */
   readonly heldServedMax: number;
   /**
