@@ -343,11 +343,6 @@ export class DurableLog {
     );
   }
 
-  /** A compaction a slice at a time is under way. */
-  get compacting(): boolean {
-    return this.#job !== null;
-  }
-
   /**
    * Starts compacting a slice at a time (compactSlice): `snapshot` must not
    * change until it is done, and nothing is committed meanwhile.
