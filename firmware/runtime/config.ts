@@ -65,10 +65,10 @@ export interface PairConfig {
   /** Payload bytes of one snapshot chunk. */
   readonly snapshotChunkBytes: number;
   /**
-   * Bytes of a joiner's big checkpoint encoded in one call at most (about;
-   * an item is never split): the rest waits for the next tick, so that the
-   * processor hears and answers its lines meanwhile. Requests wait until
-   * the whole state is encoded.
+   * Bytes of a snapshot (a joiner's big checkpoint, a store's compaction)
+   * encoded, checked or written in one call at most (about; an item is
+   * never split): the rest waits for the next tick, so that the processor
+   * hears and answers its lines meanwhile. Requests wait until it is done.
    */
   readonly encodeSliceBytes: number;
   /**

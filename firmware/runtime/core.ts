@@ -174,6 +174,11 @@ const CHUNK_SHARE = 2;
 
 const SERVING: ReadonlySet<RoleName> = new Set(['primary', 'primary-alone', 'switching']);
 
+/** Roles that hold the app's state: the serving ones and the backup. */
+function holdsState(name: RoleName): boolean {
+  return name === 'backup' || SERVING.has(name);
+}
+
 export class PairCore {
   #hello: Hello;
   #role: Role = { name: 'booting' };
@@ -541,8 +546,7 @@ export class PairCore {
   }
 
   get hasState(): boolean {
-    const name = this.#role.name;
-    return name === 'backup' || SERVING.has(name);
+    return holdsState(this.#role.name);
   }
 
   get incarnation(): number {
@@ -2279,6 +2283,8 @@ export class PairCore {
    * a hundred at once, and writing each is the board's work in the same call.
    */
   #sendReplies(): void {
+    // Every input ends here: nothing to do, nothing allocated.
+    if (this.#repliesOut.length === 0) return;
     for (const reply of this.#repliesOut.splice(0, this.config.heldServedMax)) this.#reply(reply);
   }
 
@@ -2393,8 +2399,7 @@ export class PairCore {
     if (!(role.name === 'switching' && role.step === 'pre-copy')) this.#cache.stopRecording();
     const wasBooting = this.#role.name === 'booting';
     // A backup keeps the bound as it applies checkpoints (#applyEntry).
-    const keepsRoom = (name: RoleName) => SERVING.has(name) || name === 'backup';
-    const keepsBound = keepsRoom(this.#role.name) && keepsRoom(role.name);
+    const keepsBound = holdsState(this.#role.name) && holdsState(role.name);
     this.#role = role;
     if (role.name !== 'backup') this.#heard = [];
     // The room is judged by the processor that serves, from what it measures itself (a

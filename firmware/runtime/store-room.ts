@@ -117,7 +117,7 @@ export class StoreRoom {
   /** A backup applied a checkpoint's update, and keeps its reply: as a judged request grows the bound (if it has one). */
   followed(update: unknown, reply: unknown): void {
     if (this.#snapshotBytes === Infinity) return;
-    this.#applies(measuredBytes(update) + measuredBytes(reply) + CACHED_REPLY_OVERHEAD_BYTES);
+    this.#applies(measuredBytes(update) + cachedReplyBytes(reply));
   }
 
   /** A session begins in the reply cache (a registration), with the registration's reply. */
@@ -139,7 +139,7 @@ export class StoreRoom {
    */
   judge(app: AnyApp, state: AppState, growth: Growth, cacheBytes: () => number): Judgement {
     const updateBytes = measuredBytes(growth.update);
-    const cachedBytes = measuredBytes(growth.reply) + CACHED_REPLY_OVERHEAD_BYTES;
+    const cachedBytes = cachedReplyBytes(growth.reply);
     if (this.#fits(updateBytes + cachedBytes)) return this.#applies(updateBytes + cachedBytes);
     // The bound leaves no room for what the request may add: measure what is there.
     const before = this.#stateBytes ?? measuredBytes(state);
@@ -197,6 +197,11 @@ export class StoreRoom {
 /** Why a `store-full` refusal was made (the client's reply and the alarm say it; the host renders it). */
 export function noRoom(refused: StoreFull): ReasonOf<'no-room'> {
   return { code: 'no-room', bytes: refused.snapshotBytes, max: refused.snapshotBytesMax };
+}
+
+/** What the reply cache adds to a snapshot when it keeps `reply`, at most. */
+function cachedReplyBytes(reply: unknown): number {
+  return measuredBytes(reply) + CACHED_REPLY_OVERHEAD_BYTES;
 }
 
 /** Bytes of `value` encoded; a value too large to encode counts as more than any store holds. */
