@@ -13,6 +13,7 @@ import { firmwarePure } from './firmware-pure.ts';
 import { ENTRY_SOURCEFILE, imageEntrySource } from './image-entry.ts';
 import { IMAGE_INTERNAL_NAMES } from './internal-names.ts';
 import { type NodeImport, nodeBuiltinGuard } from './node-builtins.ts';
+import { PRIVATE_MEMBER_PREFIX, plainPrivateMembers } from './plain-private-members.ts';
 import { REPO_ROOT } from './repo-root.ts';
 
 export interface Bundle {
@@ -32,8 +33,13 @@ export const IMAGE_TARGET = 'es2022';
  */
 const REQUIRE_REFERENCE = /(?<![\w$.])require\b/;
 
-/** Property names esbuild shortens: only those internal to the image (see internal-names.ts). */
-const INTERNAL_PROPERTY = new RegExp(`^(?:${IMAGE_INTERNAL_NAMES.join('|')})$`);
+/**
+ * Property names esbuild shortens: only those internal to the image (see
+ * internal-names.ts), and what the firmware's private members became.
+ */
+const INTERNAL_PROPERTY = new RegExp(
+  `^(?:${IMAGE_INTERNAL_NAMES.join('|')})$|^${PRIVATE_MEMBER_PREFIX.replaceAll('$', '\\$')}`,
+);
 
 export function bundleApp(
   source: AppSource,
@@ -103,7 +109,11 @@ function buildScript(contents: string, root: string, nodeImports: NodeImport[]) 
     sourcemap: false,
     logLevel: 'silent',
     // The guard first: it must see every import, also those under firmware/.
-    plugins: [nodeBuiltinGuard(root, nodeImports), firmwarePure(root)],
+    plugins: [
+      nodeBuiltinGuard(root, nodeImports),
+      firmwarePure(root),
+      plainPrivateMembers(root, IMAGE_TARGET),
+    ],
   });
 }
 
