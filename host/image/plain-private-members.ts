@@ -1,10 +1,10 @@
 /**
  * An esbuild plugin that makes the firmware's private class members (`#name`)
  * plain properties in the image, with names the build then shortens
- * (`mangleProps`, see PRIVATE_MEMBER). XS keeps private members dearly: with
+ * (`mangleProps`, bundle.ts). XS keeps private members dearly: with
  * the ledger image's 122 private methods and 132 private fields, a processor
  * held 37 KB more heap at rest than with plain properties (245,156 bytes
- * against 208,112, the engine bench's small state, 32-bit XS). Inside an
+ * against 208,336, the engine bench's small state, 32-bit XS). Inside an
  * image the privacy buys nothing: the image is one program, built and signed
  * as a whole. The sources keep `#` (and the type checker and Node keep it
  * private); only the bundled image changes.
