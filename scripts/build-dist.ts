@@ -68,7 +68,8 @@ const LOADED_ON_FIRST_USE: Readonly<Record<string, readonly string[]>> = {
   'johnny-five': [],
   'firmata-io': [],
   '@serialport/bindings-cpp': ['autoDetect'],
-  esbuild: ['build', 'buildSync'],
+  esbuild: ['build', 'buildSync', 'transform'],
+  acorn: ['parse'],
 };
 
 /** Stands in for a package: its default export and named functions load it when first touched. */
