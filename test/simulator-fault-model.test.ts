@@ -6,7 +6,7 @@
 import test from 'ava';
 import { BoardClock } from '../host/simulator/board-clock.ts';
 import { worldOptionsFor } from '../host/simulator/campaign.ts';
-import { wideProfile } from '../host/simulator/fault-model.ts';
+import { FAULT_GROUPS, wideProfile } from '../host/simulator/fault-model.ts';
 import { ledgerSimulation } from '../host/simulator/ledger-simulation.ts';
 import { StateCopies } from '../host/simulator/state-copies.ts';
 import { TakeoverJudge } from '../host/simulator/takeover-judge.ts';
@@ -90,7 +90,8 @@ test('a seed that throws is reported as seed-threw with what it got to', (t) => 
 });
 
 test('a wide seed replays exactly, and its profile comes from the seed alone', (t) => {
-  for (const seed of [5, 12]) {
+  // 45 runs microcontroller-class boards, whose slices take virtual time.
+  for (const seed of [5, 12, 45]) {
     const options = () =>
       worldOptionsFor({ seed, mode: 'replay', module: ledgerSimulation, runMs: 6000 });
     const first = runSeed(options());
@@ -103,4 +104,21 @@ test('a wide seed replays exactly, and its profile comes from the seed alone', (
   const forced = wideProfile(7, { pathCount: 1 }, true);
   t.is(forced.topology.pathCount, 1);
   t.deepEqual({ ...forced, topology: null }, { ...drawn, topology: null });
+});
+
+test('microcontroller-class boards: a share of wide seeds, slices of 1 to 20 ms, in their group alone when focused', (t) => {
+  const drawn = Array.from(
+    { length: 400 },
+    (_, seed) => wideProfile(seed, {}, true).microcontroller,
+  );
+  const slow = drawn.filter((m) => m !== null);
+  t.true(slow.length > 20 && slow.length < 120, `${slow.length} of 400`);
+  for (const m of slow) t.true(m.sliceMs >= 1 && m.sliceMs < 20, String(m.sliceMs));
+  const others = FAULT_GROUPS.filter((g) => g !== 'microcontroller');
+  t.true(drawn.every((_, seed) => wideProfile(seed, {}, true, others).microcontroller === null));
+  t.true(
+    drawn.some(
+      (_, seed) => wideProfile(seed, {}, true, ['microcontroller']).microcontroller !== null,
+    ),
+  );
 });

@@ -8,8 +8,9 @@
  * skew, long, crossed and noisy one-way cuts, the topology as a seed
  * dimension, crowds of clients, small reply caches, pipelining clients, a
  * bus that loses replies, states of tens of kilobytes, mismatched partners,
- * app exceptions, joiners that cannot install their big checkpoint, and
- * power pulls spread over the handover of a switch. With durable stores
+ * app exceptions, joiners that cannot install their big checkpoint,
+ * power pulls spread over the handover of a switch, and microcontroller-class
+ * boards (their limits, on a core whose slices take time). With durable stores
  * (`retained`), power is also cut inside store writes and erases, and some
  * fail with the power on. Every choice comes from
  * a stream of its own, so adding one dimension leaves the others' draws as
@@ -68,6 +69,14 @@ export interface SeedProfile {
   readonly appFaults: { readonly site: AppFaultSite; readonly rate: number } | null;
   /** Each board's converter from the prior state version throws the first time. */
   readonly installFaults: boolean;
+  /**
+   * Both boards microcontroller-class: the microcontroller limits (small
+   * slices and batches), on a slow core whose work left for at once (the
+   * next slice of an encoding or a compaction, held requests still to serve)
+   * runs `sliceMs` later, after what arrived meanwhile. Null: the default
+   * limits, and such work runs at the same instant.
+   */
+  readonly microcontroller: { readonly sliceMs: number } | null;
 }
 
 export interface ClockSpec {
@@ -91,6 +100,7 @@ export function classicProfile(topology: Topology = FULL_TOPOLOGY): SeedProfile 
     mismatch: null,
     appFaults: null,
     installFaults: false,
+    microcontroller: null,
   };
 }
 
@@ -109,6 +119,13 @@ const PIPELINE_MAX = 4;
 /** A bigger ledger: 1,500 to 3,500 accounts, 20 to 60 KB of state. */
 const BIG_STATE_MIN_ACCOUNTS = 1500;
 const BIG_STATE_SPREAD_ACCOUNTS = 2000;
+/**
+ * A slow core's slice: 1 to 20 ms. A 1 KiB slice of an encoding takes about
+ * 33,000 XS units, 2 ms on this machine's x86 and ten to twenty times that
+ * on a 240 MHz microcontroller.
+ */
+const SLICE_MIN_MS = 1;
+const SLICE_SPREAD_MS = 19;
 
 /**
  * The wide model's fault groups. A campaign may narrow the wide model to
@@ -130,6 +147,7 @@ export const FAULT_GROUPS = [
   'handover-pulls',
   'store-cuts',
   'store-faults',
+  'microcontroller',
 ] as const;
 export type FaultGroup = (typeof FAULT_GROUPS)[number];
 
@@ -151,6 +169,7 @@ const SHARE = {
   mismatch: 0.04,
   appFaults: 0.05,
   installFaults: 0.1,
+  microcontroller: 0.15,
 } as const;
 
 /**
@@ -214,6 +233,10 @@ export function wideProfile(
   // Drawn last, so the seeds from before the shared bus keep every other draw.
   const busShared = chance(shareOf('topology', SHARE.busShared));
   const topology: Topology = { ...drawn, busShared, ...forced };
+  // Drawn after the shared bus, so the seeds from before keep every other draw.
+  const microcontroller = chance(shareOf('microcontroller', SHARE.microcontroller))
+    ? { sliceMs: SLICE_MIN_MS + random() * SLICE_SPREAD_MS }
+    : null;
   return {
     topology,
     clocks,
@@ -225,6 +248,7 @@ export function wideProfile(
     mismatch,
     appFaults,
     installFaults,
+    microcontroller,
   };
 }
 
@@ -263,6 +287,7 @@ export const FAULT_CLASSES = [
   'mismatched-partner',
   'app-exception',
   'install-failure',
+  'boards-microcontroller',
 ] as const;
 
 export type FaultClass = (typeof FAULT_CLASSES)[number];
@@ -286,4 +311,5 @@ export function profileCounts(profile: SeedProfile, counts: FaultCounts): void {
   if (profile.pipeline > 1) counts['clients-pipelining'] += 1;
   if (profile.bigStateAccounts > 0) counts['big-state'] += 1;
   if (profile.mismatch !== null) counts['mismatched-partner'] += 1;
+  if (profile.microcontroller !== null) counts['boards-microcontroller'] += 1;
 }

@@ -7,6 +7,7 @@
  */
 
 import { isDeepStrictEqual } from 'node:util';
+import { MICROCONTROLLER_LIMITS } from '../../boards/microcontroller-limits.ts';
 import { PowerCutError, RetentiveMemory } from '../../boards/retentive-memory.ts';
 import type { AnyApp, Durability } from '../../firmware/app.ts';
 import type { StoreGeometry } from '../../firmware/hal.ts';
@@ -439,6 +440,7 @@ class World {
         fenceWired: topology.fenceWired,
         busShared: topology.busShared,
         baud: options.baud,
+        ...(this.profile.microcontroller !== null && MICROCONTROLLER_LIMITS),
         ...options.config,
         ...(this.profile.clientsMax !== null && { clientsMax: this.profile.clientsMax }),
       });
@@ -1231,7 +1233,12 @@ class World {
   #scheduleWake(index: 0 | 1, core: PairCore): void {
     const clock = this.clocks[index] as BoardClock;
     const localAt = core.nextWakeMs();
-    const at = clock.worldAt(localAt);
+    const asked = clock.worldAt(localAt);
+    // A slow core's work left for at once runs a slice later, after what arrived meanwhile.
+    const at =
+      asked <= this.queue.now
+        ? this.queue.now + (this.profile.microcontroller?.sliceMs ?? 0)
+        : asked;
     this.#wakesNow[index] = at <= this.queue.now ? (this.#wakesNow[index] ?? 0) + 1 : 0;
     if ((this.#wakesNow[index] ?? 0) > WAKES_AT_ONE_INSTANT_MAX) {
       throw new Error(
