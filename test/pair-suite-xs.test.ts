@@ -10,14 +10,22 @@ import { pairSuite } from './helpers/pair-suite.ts';
 
 // The pair suite on a lab whose processor 1 runs its image in XS (an xsnap
 // worker) and processor 2 in Node: checkpoints cross between the engines, and
-// whichever board is primary loses power. Skips where XS is not built.
+// whichever board is primary loses power. XS has a microcontroller's fixed
+// heap: past it, the worker ends not-enough-memory and the board with it.
+// Skips where XS is not built.
 const xs = findXsnap();
+/** The heap issue 12 gives a processor on a microcontroller. */
+const XS_HEAP_BYTES = 256 * 1024;
 
 pairSuite({
-  name: 'simulated lab, P1 on XS and P2 on Node',
+  name: 'simulated lab, P1 on XS in a fixed 256 KiB heap and P2 on Node',
   unavailable: xs.available ? null : xs.reason,
   async start() {
-    const lab = await startLab({ flash: true, engines: ['xs', 'node'] });
+    const lab = await startLab({
+      flash: true,
+      engines: ['xs', 'node'],
+      xsHeapBytes: XS_HEAP_BYTES,
+    });
     return {
       hosts: lab.hosts,
       binding: SimBinding,
@@ -43,7 +51,11 @@ test.serial(
       t.pass();
       return;
     }
-    const lab = await startLab({ flash: true, engines: ['xs', 'node'] });
+    const lab = await startLab({
+      flash: true,
+      engines: ['xs', 'node'],
+      xsHeapBytes: XS_HEAP_BYTES,
+    });
     try {
       const [p1, p2] = await lab.statuses();
       t.like(p1?.engine, { kind: 'xs' });
@@ -53,6 +65,11 @@ test.serial(
       // and the image's bytecode runs in place, outside the heap.
       t.true(engine.heapInUseBytes > engine.builtinsBytes && engine.builtinsBytes > 0);
       t.true(engine.heapPeakBytes >= engine.heapInUseBytes);
+      // All XS took from the system, its stack and spare slots too, fits the fixed heap.
+      t.true(engine.allocatedBytes <= XS_HEAP_BYTES, `${engine.allocatedBytes} B allocated`);
+      t.log(
+        `P1 in XS: ${engine.heapPeakBytes} B at the peak, ${engine.allocatedBytes} B allocated`,
+      );
       t.true(engine.codeInPlaceBytes > 0);
       // The engine reaches the durable store through the board: it never held a copy of it.
       const profile = await loadBoardProfile(join(lab.config.dir, profileFile(1)));

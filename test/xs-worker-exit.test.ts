@@ -31,6 +31,37 @@ test('a worker that overflows its stack is reported with exit 12, stack-overflow
   t.regex(error?.message ?? '', /exit 12, stack-overflow/);
 });
 
+test('a worker given a fixed heap ends not-enough-memory past it, and works within it', (t) => {
+  if (!xs.available) {
+    t.log(`skipped: ${xs.reason}`);
+    t.pass();
+    return;
+  }
+  const worker = new XsnapProcess(xs.path, () => {}, undefined, 256 * 1024);
+  t.teardown(() => worker.close());
+  // 64 KiB of numbers in an array: well within.
+  t.notThrows(() =>
+    worker.evaluate('globalThis.kept = Array.from({ length: 4096 }, (_, i) => i);'),
+  );
+  const error = t.throws(
+    () =>
+      worker.evaluate(
+        'for (let i = 0; i < 64; i++) globalThis.kept.push(new Array(4096).fill(i));',
+      ),
+    { instanceOf: XsnapError },
+  );
+  t.is(error?.code, 'worker-gone');
+  t.like(error?.exit, { code: 11, signal: null, reason: 'not-enough-memory' });
+  // Without the fixed heap the same program runs.
+  const free = new XsnapProcess(xs.path, () => {});
+  t.teardown(() => free.close());
+  t.notThrows(() =>
+    free.evaluate(
+      'globalThis.kept = []; for (let i = 0; i < 64; i++) globalThis.kept.push(new Array(4096).fill(i));',
+    ),
+  );
+});
+
 test('a worker that dies of an exception is reported with its exit code and its last line', (t) => {
   if (!xs.available) {
     t.log(`skipped: ${xs.reason}`);

@@ -114,13 +114,20 @@ type XsStatus = Extract<EngineStatus, { kind: 'xs' }>;
 /** Status collects XS's garbage before reading its heap, at most this often (in between, in use counts garbage too). */
 export const COLLECT_INTERVAL_MS = 1000;
 
+/** `heapBytes`: a fixed heap for XS, as a microcontroller's (XsnapProcess); null for none. */
 export function runImageInXs(
   payload: string,
   hal: Hal,
   overrides: Overrides,
   workerPath: string,
+  heapBytes: number | null = null,
 ): RunningImage {
-  const worker = new XsnapProcess(workerPath, (line) => hal.log(line), storeAnswerer(hal));
+  const worker = new XsnapProcess(
+    workerPath,
+    (line) => hal.log(line),
+    storeAnswerer(hal),
+    heapBytes,
+  );
   let last: XsMeter | null = null;
   const meter = (m: XsMeter) => {
     last = m;

@@ -132,11 +132,17 @@ export class XsnapProcess {
   #pending = Buffer.alloc(0);
   #closed = false;
 
-  /** `answerRequest` answers what the worker asks while it handles a message (throwing breaks the channel). */
+  /**
+   * `answerRequest` answers what the worker asks while it handles a message
+   * (throwing breaks the channel). `heapBytes` fixes what XS may take from the
+   * system, as a microcontroller's heap: past it the worker ends
+   * `not-enough-memory`; null leaves xsnap's own limit.
+   */
   constructor(
     workerPath: string,
     log: (line: string) => void,
     answerRequest: WorkerRequestHandler = refuseRequests,
+    heapBytes: number | null = null,
   ) {
     this.#log = log;
     this.#answerRequest = answerRequest;
@@ -160,6 +166,8 @@ export class XsnapProcess {
       this.#fromWorker = fromWorker;
       this.#child = spawn(workerPath, [], {
         stdio: ['ignore', this.#output, this.#output, workerReads, workerWrites],
+        // Read by the worker's allocation limit (native/in-place.c).
+        env: { ...process.env, TANDEM_XS_HEAP_BYTES: heapBytes === null ? '' : String(heapBytes) },
       });
       closeSync(workerReads);
       closeSync(workerWrites);

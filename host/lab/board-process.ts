@@ -68,7 +68,8 @@ if (engine === 'xs') {
     log(`cannot run images in XS: ${xs.reason}`);
     process.exit(1);
   }
-  runImage = (payload, hal, overrides) => runImageInXs(payload, hal, overrides, xs.path);
+  runImage = (payload, hal, overrides) =>
+    runImageInXs(payload, hal, overrides, xs.path, config.xsHeapBytes);
 }
 log(`images run in ${engine === 'xs' ? 'XS (xsnap)' : 'Node (sandbox)'}`);
 log(storeLine(store));

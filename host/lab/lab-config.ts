@@ -28,6 +28,8 @@ export interface LabConfig {
   readonly heartbeatIntervalMs: number;
   /** The engine each board runs its image in, processor 1 first (labs written before: both 'node'). */
   readonly engines: readonly [ImageEngine, ImageEngine];
+  /** The heap an XS board's engine may take, fixed as a microcontroller's (bytes); null for none. */
+  readonly xsHeapBytes: number | null;
 }
 
 export const LAB_FILE = 'lab.json';
@@ -83,5 +85,6 @@ export function readLabConfig(dir: string): LabConfig {
     busBaud: config.busBaud ?? config.baud,
     busShared: config.busShared ?? false,
     engines: config.engines ?? ['node', 'node'],
+    xsHeapBytes: config.xsHeapBytes ?? null,
   };
 }

@@ -50,6 +50,8 @@ export interface LabUpOptions {
   readonly fresh: boolean;
   /** The engine each board runs images in, processor 1 first; both 'node' unless given. */
   readonly engines?: readonly [ImageEngine, ImageEngine];
+  /** XS boards' fixed heap in bytes (LabConfig.xsHeapBytes); none unless given. */
+  readonly xsHeapBytes?: number;
 }
 
 export class LabAlreadyRunningError extends Error {
@@ -83,6 +85,7 @@ export async function labUp(options: LabUpOptions): Promise<LabConfig> {
     // Board processes share a busy machine: a 150 ms suspicion time rides out scheduling stalls.
     heartbeatIntervalMs: 50,
     engines: options.engines ?? ['node', 'node'],
+    xsHeapBytes: options.xsHeapBytes ?? null,
   };
   writeFileSync(join(dir, LAB_FILE), `${JSON.stringify(config, null, 2)}\n`);
   for (const processor of [1, 2] as const) {

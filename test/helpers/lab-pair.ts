@@ -39,6 +39,7 @@ export async function startLab(options: {
   baud?: number;
   paths?: 1 | 2;
   engines?: readonly [ImageEngine, ImageEngine];
+  xsHeapBytes?: number;
 }): Promise<LabPair> {
   const root = mkdtempSync(join(tmpdir(), 'tandem-lab-'));
   const keyDir = join(root, 'keys');
@@ -52,6 +53,7 @@ export async function startLab(options: {
     publicKeyFile: join(keyDir, 'image-signing.pub'),
     fresh: true,
     ...(options.engines === undefined ? {} : { engines: options.engines }),
+    ...(options.xsHeapBytes === undefined ? {} : { xsHeapBytes: options.xsHeapBytes }),
   }).catch((error: unknown) => {
     // CI keeps no lab directory: say what the lab's processes said.
     throw new Error(`${String(error)}\n${logTails(dir)}`);

@@ -103,3 +103,20 @@ int fxHeapFigure(txMachine* the, int which)
 	default: return 0;
 	}
 }
+
+/*
+ * The most XS may take from the system (its chunks, slots and stack), as a
+ * microcontroller's fixed heap: TANDEM_XS_HEAP_BYTES, in bytes, when the
+ * board sets it; past it XS aborts with XS_NOT_ENOUGH_MEMORY_EXIT. Without
+ * it, xsnap's own limit (`otherwise`).
+ */
+size_t fxTandemAllocationLimit(size_t otherwise)
+{
+	const char* text = getenv("TANDEM_XS_HEAP_BYTES");
+	char* end;
+	unsigned long long bytes;
+	if (text == NULL || *text == 0)
+		return otherwise;
+	bytes = strtoull(text, &end, 10);
+	return (*end != 0 || bytes == 0) ? otherwise : (size_t)bytes;
+}
