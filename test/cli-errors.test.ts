@@ -18,6 +18,9 @@ const badArguments: readonly (readonly [args: readonly string[], option: string]
   [['bench-simulate', '--seeds', '0'], '--seeds'],
   [['bench', '--engines', 'node,node'], '--engines'],
   [['simulate', '--bus', 'ring'], '--bus'],
+  [['lab', 'up', '--engine', 'xs', '--xs-heap', '0'], '--xs-heap'],
+  // A fixed heap for XS boards where no board runs XS: refused before anything starts.
+  [['lab', 'up', '--xs-heap', '262144'], '--xs-heap'],
   [
     [
       'hil',

@@ -11,7 +11,7 @@ import { projectPath } from '../../project-dir.ts';
 import type { RegisterCommand } from '../command-registration.ts';
 import { type BoardEngines, engineOption, enginesUnavailable } from '../engine-option.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { standardBaud } from '../option-parsers.ts';
+import { positiveInteger, standardBaud } from '../option-parsers.ts';
 import { onUserPath } from '../user-file.ts';
 
 export const registerLab: RegisterCommand = (program, finish) => {
@@ -39,6 +39,12 @@ export const registerLab: RegisterCommand = (program, finish) => {
       false,
     )
     .addOption(engineOption())
+    .addOption(
+      new Option(
+        '--xs-heap <bytes>',
+        "a fixed heap for XS boards' engines, as a microcontroller has (262144 for 256 KiB): past it the board stops, not-enough-memory",
+      ).argParser(positiveInteger),
+    )
     .option(
       '--key <dir>',
       'directory with the public key the boards trust',
@@ -59,10 +65,18 @@ export const registerLab: RegisterCommand = (program, finish) => {
         key: string;
         keep: boolean;
         engine: BoardEngines;
+        xsHeap?: number;
       }) => {
         const unavailable = enginesUnavailable(options.engine);
         if (unavailable !== null) {
           process.stderr.write(`tandem lab up: ${unavailable}\n`);
+          finish(ExitCode.usage);
+          return;
+        }
+        if (options.xsHeap !== undefined && !options.engine.includes('xs')) {
+          process.stderr.write(
+            'tandem lab up: --xs-heap fixes the heap of XS boards, and no board runs XS: add --engine xs (or xs,node)\n',
+          );
           finish(ExitCode.usage);
           return;
         }
@@ -81,6 +95,7 @@ export const registerLab: RegisterCommand = (program, finish) => {
           publicKeyFile: join(options.key, PUBLIC_KEY_FILE),
           fresh: !options.keep,
           engines: options.engine,
+          ...(options.xsHeap === undefined ? {} : { xsHeapBytes: options.xsHeap }),
         });
         process.stdout.write(
           `lab up in ${config.dir}: 2 boards, ${config.paths} path(s) at ${config.baud} baud, ${config.busShared ? 'shared ' : ''}field bus at ${config.busBaud}; images run in ${config.engines.join(' (P1), ')} (P2)\n`,
