@@ -65,6 +65,8 @@ export async function openBenchLab(options: {
   readonly publicKeyFile: string;
   /** The engine each board runs images in (both Node unless given). */
   readonly engines?: readonly [ImageEngine, ImageEngine];
+  /** XS boards' fixed heap in bytes (LabConfig.xsHeapBytes); none unless given. */
+  readonly xsHeapBytes?: number;
 }): Promise<BenchLab> {
   const pair = await startDemoPair({
     dir: join(
@@ -79,6 +81,7 @@ export async function openBenchLab(options: {
     image: options.image,
     say: () => {},
     ...(options.engines === undefined ? {} : { engines: options.engines }),
+    ...(options.xsHeapBytes === undefined ? {} : { xsHeapBytes: options.xsHeapBytes }),
   });
   const journal = new PairJournal(pair.hosts);
   let hub: HubClient;

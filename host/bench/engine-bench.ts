@@ -64,6 +64,8 @@ export interface EngineBenchOptions {
   /** Load before the first reading (the clients open every account first). */
   readonly loadMs: number;
   readonly seed: number;
+  /** XS boards' fixed heap in bytes, as a microcontroller's (LabConfig.xsHeapBytes); none unless given. */
+  readonly xsHeapBytes?: number;
 }
 
 const STATUS_TIMEOUT_MS = 10_000;
@@ -79,6 +81,7 @@ export async function benchEngine(
     image: options.image,
     publicKeyFile: options.publicKeyFile,
     engines: [kind, kind],
+    ...(options.xsHeapBytes === undefined ? {} : { xsHeapBytes: options.xsHeapBytes }),
   });
   const samples: EngineSample[] = [];
   let served = { p1: 0, p2: 0 };

@@ -141,6 +141,8 @@ export async function startDemoPair(options: {
   readonly say: (line: string) => void;
   /** The engine each board runs images in, processor 1 first (both Node unless given). */
   readonly engines?: readonly [ImageEngine, ImageEngine];
+  /** XS boards' fixed heap in bytes (LabConfig.xsHeapBytes); none unless given. */
+  readonly xsHeapBytes?: number;
 }): Promise<DemoPair> {
   const { say } = options;
   say(
@@ -156,6 +158,7 @@ export async function startDemoPair(options: {
     publicKeyFile: options.publicKeyFile,
     fresh: true,
     ...(options.engines === undefined ? {} : { engines: options.engines }),
+    ...(options.xsHeapBytes === undefined ? {} : { xsHeapBytes: options.xsHeapBytes }),
   });
   let hosts: readonly BoardClient[] = [];
   const close = async () => {

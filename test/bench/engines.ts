@@ -3,11 +3,13 @@
  * for both of the issue's states, alone (the same figures `tandem bench`
  * prints): one JSON line per engine and state with the summary and every
  * reading. XS is skipped, saying why, where it is not built.
- * Run: node --import tsx test/bench/engines.ts [node|xs]
+ * Run: node --import tsx test/bench/engines.ts [node|xs] [--xs-heap BYTES] [--small]
+ * (--xs-heap: XS boards in a fixed heap of that size; --small: the small state alone).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { IMAGE_ENGINES, type ImageEngine } from '../../boards/image-engine.ts';
 import { findXsnap } from '../../boards/xs/xsnap-cache.ts';
 import {
@@ -20,7 +22,12 @@ import {
 import { buildImage } from '../../host/image/build.ts';
 import { generateKeys } from '../../host/image/keys.ts';
 
-const asked = process.argv.slice(2);
+const { values, positionals: asked } = parseArgs({
+  allowPositionals: true,
+  options: { 'xs-heap': { type: 'string' }, small: { type: 'boolean', default: false } },
+});
+const xsHeapBytes = values['xs-heap'] === undefined ? undefined : Number(values['xs-heap']);
+const states = ENGINE_STATES.filter((s) => !values.small || s.name === 'small');
 const engines = IMAGE_ENGINES.filter((e) => asked.length === 0 || asked.includes(e));
 const xs = findXsnap();
 const root = mkdtempSync(join(tmpdir(), 'tandem-engines-'));
@@ -33,7 +40,7 @@ try {
       console.log(JSON.stringify({ engine, measured: false, reason: xs.reason }));
       continue;
     }
-    for (const state of ENGINE_STATES) {
+    for (const state of states) {
       const run = await benchEngine(
         {
           root,
@@ -44,6 +51,7 @@ try {
           state,
           loadMs: 3000,
           seed: 1,
+          ...(xsHeapBytes === undefined ? {} : { xsHeapBytes }),
         },
         (line) => console.error(line),
       );
