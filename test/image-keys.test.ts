@@ -1,4 +1,5 @@
 /** Signing keys on disk: created private, never overwritten by accident, loaded back intact. */
+import { spawn } from 'node:child_process';
 import { sign, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,7 @@ import test from 'ava';
 import { KeyFileError } from '../boards/image/errors.ts';
 import { keyIdOf, loadPublicKey, publicKeyObject } from '../boards/image/public-key.ts';
 import {
+  ensureKeys,
   generateKeys,
   loadSigningKey,
   PRIVATE_KEY_FILE,
@@ -76,4 +78,45 @@ test('missing, damaged and mismatched key files are KeyFileErrors that say what 
 
   writeFileSync(join(dir, PRIVATE_KEY_FILE), 'garbage');
   t.is(t.throws(() => loadSigningKey(dir), { instanceOf: KeyFileError })?.code, 'bad-key');
+});
+
+test('processes that make a key at once in a project without one all end up with the same key', async (t) => {
+  const dir = join(work, 'race', '.tandem', 'keys');
+  // Each process waits for the same instant (past every one's start-up), makes the key if there
+  // is none, then says which key it would sign with.
+  const startAtMs = Date.now() + 4000;
+  const script = `
+    import { ensureKeys, loadSigningKey } from ${JSON.stringify(new URL('../host/image/keys.ts', import.meta.url).href)};
+    while (Date.now() < ${startAtMs}) {}
+    const made = ensureKeys(${JSON.stringify(dir)});
+    console.log(JSON.stringify({ made, keyId: loadSigningKey(${JSON.stringify(dir)}).keyId }));
+  `;
+  const runs = Array.from(
+    { length: 6 },
+    () =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, [
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          script,
+        ]);
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+        });
+        child.on('error', reject);
+        child.on('close', (code) =>
+          code === 0 ? resolve(out) : reject(new Error(`exit ${code}`)),
+        );
+      }),
+  );
+  const said = (await Promise.all(runs)).map(
+    (o) => JSON.parse(o) as { made: boolean; keyId: string },
+  );
+  t.is(said.filter((s) => s.made).length, 1, JSON.stringify(said));
+  t.is(new Set(said.map((s) => s.keyId)).size, 1, JSON.stringify(said));
+  t.false(ensureKeys(dir));
+  t.deepEqual([loadSigningKey(dir).keyId], [...new Set(said.map((s) => s.keyId))]);
 });

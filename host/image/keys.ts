@@ -6,8 +6,17 @@
  * file is never half written nor, for the private key, ever readable by others.
  */
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { KeyFileError } from '../../boards/image/errors.ts';
 import { keyIdOf, loadPublicKey, rawPublicKey } from '../../boards/image/public-key.ts';
 
@@ -46,6 +55,31 @@ export function generateKeys(dir: string, options: { readonly force?: boolean } 
   writePrivately(privateKeyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
   writeReplacing(publicKeyPath, encodePublicKey(raw), 0o644);
   return { privateKeyPath, publicKeyPath, keyId: keyIdOf(raw) };
+}
+
+/**
+ * Makes a key pair in `dir` unless it holds one; true when it made one. Two
+ * commands that start at once in a project without a key (two demos, say)
+ * must not each write a key over the other's, or one would sign its image
+ * with a key its lab no longer trusts: the pair is made beside `dir` and
+ * renamed into place whole, and the one that finds `dir` taken uses it.
+ */
+export function ensureKeys(dir: string): boolean {
+  if (existsSync(join(dir, PUBLIC_KEY_FILE))) return false;
+  mkdirSync(dirname(dir), { recursive: true });
+  const staging = mkdtempSync(`${dir}.new-`);
+  try {
+    generateKeys(staging);
+    renameSync(staging, dir);
+    return true;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && existsSync(join(dir, PUBLIC_KEY_FILE)))
+      return false;
+    throw error;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
 }
 
 /** Loads the private key of `dir` (and checks the public key file beside it, if any). */

@@ -9,7 +9,6 @@
  * durable stores.
  * Ctrl-C takes the demonstration's lab down and exits 130.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,7 +25,7 @@ import type { DemoRunOptions, DemoWatch, Say, Tone } from '../../demo/demo-pair.
 import { type DemoResult, runTakeoverDemo } from '../../demo/takeover-demo.ts';
 import { runUpgradeDemo, type UpgradeDemoResult } from '../../demo/upgrade-demo.ts';
 import { buildImage } from '../../image/build.ts';
-import { generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
+import { ensureKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
 import { labDown } from '../../lab/lab.ts';
 import { projectPath } from '../../project-dir.ts';
 import { openPairTarget } from '../../target/pair-target.ts';
@@ -236,10 +235,7 @@ async function demo(options: DemoOptions): Promise<ExitCode> {
     };
   };
   const keyDir = projectPath(process.cwd(), 'keys');
-  if (!existsSync(join(keyDir, PUBLIC_KEY_FILE))) {
-    say(`no signing key yet: creating one in ${keyDir}`);
-    generateKeys(keyDir);
-  }
+  if (ensureKeys(keyDir)) say(`no signing key yet: made one in ${keyDir}`);
   say('building the signed image of ledger 1.0.0');
   const built = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['sim'] });
   say(`image: ${built.image.length} bytes, sha256 ${built.sha256.slice(0, 16)}…`);

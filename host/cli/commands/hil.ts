@@ -15,7 +15,7 @@
  */
 
 import { randomInt } from 'node:crypto';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -49,7 +49,7 @@ import { SCENARIOS, type Scenario } from '../../../hil/pull-schedule.ts';
 import { defaultReportDir, writeReports, writeSuiteReports } from '../../../hil/reports.ts';
 import type { Rig } from '../../../hil/rig.ts';
 import { buildImage } from '../../image/build.ts';
-import { generateKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
+import { ensureKeys, PUBLIC_KEY_FILE } from '../../image/keys.ts';
 import { openLabBoard } from '../../lab/lab-boards.ts';
 import { BoardClient } from '../../pair/board-client.ts';
 import { projectPath } from '../../project-dir.ts';
@@ -485,10 +485,7 @@ async function openTarget(
     return { ...target, close: () => opened.close() };
   }
   const keyDir = projectPath(process.cwd(), 'keys');
-  if (!existsSync(join(keyDir, PUBLIC_KEY_FILE))) {
-    say(`no signing key yet: creating one in ${keyDir}`);
-    generateKeys(keyDir);
-  }
+  if (ensureKeys(keyDir)) say(`no signing key yet: made one in ${keyDir}`);
   say('building the signed images');
   const v1 = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['sim'] });
   const v2 =
