@@ -1749,8 +1749,11 @@ export class PairCore {
     this.#resetLink();
     this.#emit({ kind: 'takeover', fenced: fence, why });
     this.#setRole(ALONE, 'takeover', why);
-    this.#effect({ kind: 'announce' });
+    // The replies to what it heard first: on a shared bus the clients take
+    // them from either board, and the announcement ahead of them cost each
+    // its line time (2.6 ms at 115200).
     this.#serveHeld(heard);
+    this.#effect({ kind: 'announce' });
   }
 
   #alarm(why: Reason): void {

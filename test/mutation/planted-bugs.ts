@@ -119,7 +119,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     name: 'a takeover on a shared bus that leaves what it heard to resends',
     file: 'firmware/runtime/core.ts',
-    find: "this.#effect({ kind: 'announce' });\n    this.#serveHeld(heard);",
+    find: "this.#serveHeld(heard);\n    this.#effect({ kind: 'announce' });",
     replace: "this.#effect({ kind: 'announce' });",
   },
   {
