@@ -1750,8 +1750,8 @@ export class PairCore {
     this.#emit({ kind: 'takeover', fenced: fence, why });
     this.#setRole(ALONE, 'takeover', why);
     // The replies to what it heard first: on a shared bus the clients take
-    // them from either board, and the announcement ahead of them cost each
-    // its line time (2.6 ms at 115200).
+    // them from either board, and with the announcement ahead of them the
+    // first came 2.6 ms later at 115200 (median).
     this.#serveHeld(heard);
     this.#effect({ kind: 'announce' });
   }
