@@ -21,6 +21,7 @@ const badArguments: readonly (readonly [args: readonly string[], option: string]
   [['lab', 'up', '--engine', 'xs', '--xs-heap', '0'], '--xs-heap'],
   // A fixed heap for XS boards where no board runs XS: refused before anything starts.
   [['lab', 'up', '--xs-heap', '262144'], '--xs-heap'],
+  [['demo', '--xs-heap', '262144'], '--xs-heap'],
   [
     [
       'hil',

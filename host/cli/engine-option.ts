@@ -1,11 +1,12 @@
 /**
  * `--engine`, for the commands that start a lab (`lab up`, `demo`): the
- * engine the boards run images in, one for both or one per board.
+ * engine the boards run images in, one for both or one per board; and
+ * `--xs-heap`, a fixed heap for the XS boards among them.
  */
 import { Option } from 'commander';
 import type { ImageEngine } from '../../boards/image-engine.ts';
 import { findXsnap } from '../../boards/xs/xsnap-cache.ts';
-import { imageEngines } from './option-parsers.ts';
+import { imageEngines, positiveInteger } from './option-parsers.ts';
 
 export type BoardEngines = readonly [ImageEngine, ImageEngine];
 
@@ -18,8 +19,20 @@ export function engineOption(): Option {
     .default(['node', 'node'], 'node');
 }
 
-/** Why these engines cannot run here (XS is not built, and how to build it), or null. */
-export function enginesUnavailable(engines: BoardEngines): string | null {
+export function xsHeapOption(): Option {
+  return new Option(
+    '--xs-heap <bytes>',
+    "a fixed heap for XS boards' engines, as a microcontroller has (262144 for 256 KiB): past it the board stops, not-enough-memory",
+  ).argParser(positiveInteger);
+}
+
+/**
+ * Why these engines cannot run here (XS is not built, and how to build it;
+ * a fixed XS heap with no XS board), or null.
+ */
+export function enginesUnavailable(engines: BoardEngines, xsHeap?: number): string | null {
+  if (xsHeap !== undefined && !engines.includes('xs'))
+    return '--xs-heap fixes the heap of XS boards, and no board runs XS: add --engine xs (or xs,node)';
   if (!engines.includes('xs')) return null;
   const xs = findXsnap();
   return xs.available ? null : xs.reason;

@@ -81,6 +81,8 @@ export interface DemoRunOptions {
   readonly seed: number;
   /** The engine each board runs images in, processor 1 first (both Node unless given). */
   readonly engines?: readonly [ImageEngine, ImageEngine];
+  /** XS boards' fixed heap in bytes (LabConfig.xsHeapBytes); none unless given. */
+  readonly xsHeapBytes?: number;
   /** Narration for a person watching; the JSON form passes a no-op. */
   readonly say: Say;
   /**

@@ -30,7 +30,12 @@ import { labDown } from '../../lab/lab.ts';
 import { projectPath } from '../../project-dir.ts';
 import { openPairTarget } from '../../target/pair-target.ts';
 import type { RegisterCommand } from '../command-registration.ts';
-import { type BoardEngines, engineOption, enginesUnavailable } from '../engine-option.ts';
+import {
+  type BoardEngines,
+  engineOption,
+  enginesUnavailable,
+  xsHeapOption,
+} from '../engine-option.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { LiveLine } from '../live-line.ts';
 import { positiveInteger, standardBaud } from '../option-parsers.ts';
@@ -52,6 +57,7 @@ interface DemoOptions {
   readonly dashboard: boolean;
   readonly dashboardPort: number;
   readonly engine: BoardEngines;
+  readonly xsHeap?: number;
 }
 
 export const registerDemo: RegisterCommand = (program, finish) => {
@@ -113,6 +119,7 @@ export const registerDemo: RegisterCommand = (program, finish) => {
       new Option('--seed <n>', 'seed of the client workload').argParser(positiveInteger).default(1),
     )
     .addOption(engineOption())
+    .addOption(xsHeapOption())
     .option('--no-dashboard', 'no live web page (--json never serves one)')
     .addOption(
       new Option(
@@ -123,7 +130,7 @@ export const registerDemo: RegisterCommand = (program, finish) => {
         .default(DASHBOARD_PORT_DEFAULT),
     )
     .action(async (options: DemoOptions) => {
-      const unavailable = enginesUnavailable(options.engine);
+      const unavailable = enginesUnavailable(options.engine, options.xsHeap);
       if (unavailable !== null) {
         process.stderr.write(`tandem demo: ${unavailable}\n`);
         finish(ExitCode.usage);
@@ -248,6 +255,7 @@ async function demo(options: DemoOptions): Promise<ExitCode> {
     loadMs: options.loadMs,
     seed: options.seed,
     engines: options.engine,
+    ...(options.xsHeap === undefined ? {} : { xsHeapBytes: options.xsHeap }),
     say,
     ...(options.json || !options.dashboard ? {} : { watch }),
   };

@@ -9,9 +9,14 @@ import { PUBLIC_KEY_FILE } from '../../image/keys.ts';
 import { labDown, labUp } from '../../lab/lab.ts';
 import { projectPath } from '../../project-dir.ts';
 import type { RegisterCommand } from '../command-registration.ts';
-import { type BoardEngines, engineOption, enginesUnavailable } from '../engine-option.ts';
+import {
+  type BoardEngines,
+  engineOption,
+  enginesUnavailable,
+  xsHeapOption,
+} from '../engine-option.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { positiveInteger, standardBaud } from '../option-parsers.ts';
+import { standardBaud } from '../option-parsers.ts';
 import { onUserPath } from '../user-file.ts';
 
 export const registerLab: RegisterCommand = (program, finish) => {
@@ -39,12 +44,7 @@ export const registerLab: RegisterCommand = (program, finish) => {
       false,
     )
     .addOption(engineOption())
-    .addOption(
-      new Option(
-        '--xs-heap <bytes>',
-        "a fixed heap for XS boards' engines, as a microcontroller has (262144 for 256 KiB): past it the board stops, not-enough-memory",
-      ).argParser(positiveInteger),
-    )
+    .addOption(xsHeapOption())
     .option(
       '--key <dir>',
       'directory with the public key the boards trust',
@@ -67,16 +67,9 @@ export const registerLab: RegisterCommand = (program, finish) => {
         engine: BoardEngines;
         xsHeap?: number;
       }) => {
-        const unavailable = enginesUnavailable(options.engine);
+        const unavailable = enginesUnavailable(options.engine, options.xsHeap);
         if (unavailable !== null) {
           process.stderr.write(`tandem lab up: ${unavailable}\n`);
-          finish(ExitCode.usage);
-          return;
-        }
-        if (options.xsHeap !== undefined && !options.engine.includes('xs')) {
-          process.stderr.write(
-            'tandem lab up: --xs-heap fixes the heap of XS boards, and no board runs XS: add --engine xs (or xs,node)\n',
-          );
           finish(ExitCode.usage);
           return;
         }
