@@ -121,8 +121,8 @@ const BIG_STATE_MIN_ACCOUNTS = 1500;
 const BIG_STATE_SPREAD_ACCOUNTS = 2000;
 /**
  * A slow core's slice: 1 to 20 ms. A 1 KiB slice of an encoding takes about
- * 33,000 XS units, 2 ms on this machine's x86 and ten to twenty times that
- * on a 240 MHz microcontroller.
+ * 33,000 XS units: 2 ms on this machine's x86, ten to twenty times that on a
+ * 240 MHz microcontroller (20 to 40 ms, past the range drawn here).
  */
 const SLICE_MIN_MS = 1;
 const SLICE_SPREAD_MS = 19;
