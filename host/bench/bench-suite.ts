@@ -620,7 +620,7 @@ function takeoverFigures(
   const detectMedian = quantile(detect, 0.5);
   const restMedian = quantile(rest, 0.5);
   const how = `${takeovers.length} power-pulls of the primary under ${LIGHT_CLIENTS} clients' load (alternating boards), each from the pull to the first ok reply from the survivor on the field bus${shared ? ', which both boards hear' : ''}${missing > 0 ? `; ${missing} pulls got no reply within 10 s and are left out` : ''}`;
-  const split = `Median split: ${ms(detectMedian)} from the pull to the survivor's takeover (its journal), ${ms(restMedian)} from the takeover to the first reply (${shared ? 'the announcement, then the requests the survivor heard and no checkpoint covered, run at once' : 'announcement on the bus, clients resending, one request served'})`;
+  const split = `Median split: ${ms(detectMedian)} from the pull to the survivor's takeover (its journal), ${ms(restMedian)} from the takeover to the first reply (${shared ? 'the requests the survivor heard and no checkpoint covered, run at once, then the announcement' : 'announcement on the bus, clients resending, one request served'})`;
   const targeted = baud === TARGETS.takeoverTargetBaud;
   const quantiles: [string, number][] = [
     ['p50', 0.5],

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openBenchLab } from '../../host/bench/bench-lab.ts';
+import { quantile, round } from '../../host/bench/figure.ts';
 import { benchTakeovers } from '../../host/bench/takeover-bench.ts';
 import { buildImage } from '../../host/image/build.ts';
 import { generateKeys } from '../../host/image/keys.ts';
@@ -40,21 +41,15 @@ try {
       { count: Number(values.count), clients: 8, seed: 3, settleMs: 400 },
       (line) => console.error(line),
     );
-    const sorted = (values: (number | null)[]) =>
-      values.filter((v): v is number => v !== null).sort((a, b) => a - b);
-    const takeover = sorted(samples.map((s) => s.takeoverMs));
-    const detect = sorted(samples.map((s) => s.detectMs));
-    const rest = sorted(
-      samples.map((s) =>
-        s.takeoverMs === null || s.detectMs === null ? null : s.takeoverMs - s.detectMs,
-      ),
+    const takeover = samples.flatMap((s) => (s.takeoverMs === null ? [] : [s.takeoverMs]));
+    const detect = samples.flatMap((s) => (s.detectMs === null ? [] : [s.detectMs]));
+    const rest = samples.flatMap((s) =>
+      s.takeoverMs === null || s.detectMs === null ? [] : [s.takeoverMs - s.detectMs],
     );
-    const at = (values: number[], share: number) =>
-      values.length === 0
-        ? null
-        : Number(
-            values[Math.min(values.length - 1, Math.floor(share * values.length))]?.toFixed(1),
-          );
+    const at = (values: number[], q: number) => {
+      const value = quantile(values, q);
+      return value === null ? null : round(value, 1);
+    };
     console.log(
       JSON.stringify({
         baud,
