@@ -19,6 +19,8 @@ const badArguments: readonly (readonly [args: readonly string[], option: string]
   [['bench', '--engines', 'node,node'], '--engines'],
   [['simulate', '--bus', 'ring'], '--bus'],
   [['lab', 'up', '--engine', 'xs', '--xs-heap', '0'], '--xs-heap'],
+  // Less than XS itself takes before an image loads.
+  [['lab', 'up', '--engine', 'xs', '--xs-heap', '65536'], '--xs-heap'],
   // A fixed heap for XS boards where no board runs XS: refused before anything starts.
   [['lab', 'up', '--xs-heap', '262144'], '--xs-heap'],
   [['demo', '--xs-heap', '262144'], '--xs-heap'],

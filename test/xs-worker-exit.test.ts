@@ -31,22 +31,25 @@ test('a worker that overflows its stack is reported with exit 12, stack-overflow
   t.regex(error?.message ?? '', /exit 12, stack-overflow/);
 });
 
-test('a worker given a fixed heap ends not-enough-memory past it, and works within it', (t) => {
+test('a worker given a fixed heap takes it whole, collects within it, and ends not-enough-memory when what lives outgrows it', (t) => {
   if (!xs.available) {
     t.log(`skipped: ${xs.reason}`);
     t.pass();
     return;
   }
-  const worker = new XsnapProcess(xs.path, () => {}, undefined, 256 * 1024);
+  const heapBytes = 256 * 1024;
+  const worker = new XsnapProcess(xs.path, () => {}, undefined, heapBytes);
   t.teardown(() => worker.close());
-  // 64 KiB of numbers in an array: well within.
-  t.notThrows(() =>
-    worker.evaluate('globalThis.kept = Array.from({ length: 4096 }, (_, i) => i);'),
-  );
+  // 16 KiB of numbers in an array: well within, and the heap was all taken at creation.
+  const kept = worker.evaluate('globalThis.kept = Array.from({ length: 1024 }, (_, i) => i);');
+  t.is(kept.allocate, heapBytes);
+  // 16 MB made and dropped, 4 KiB at a time: XS collects in its heap instead of growing it.
+  const churned = worker.evaluate('for (let i = 0; i < 4000; i++) new Array(256).fill(i);');
+  t.is(churned.allocate, heapBytes);
   const error = t.throws(
     () =>
       worker.evaluate(
-        'for (let i = 0; i < 64; i++) globalThis.kept.push(new Array(4096).fill(i));',
+        'for (let i = 0; i < 64; i++) globalThis.kept.push(new Array(1024).fill(i));',
       ),
     { instanceOf: XsnapError },
   );
@@ -57,7 +60,7 @@ test('a worker given a fixed heap ends not-enough-memory past it, and works with
   t.teardown(() => free.close());
   t.notThrows(() =>
     free.evaluate(
-      'globalThis.kept = []; for (let i = 0; i < 64; i++) globalThis.kept.push(new Array(4096).fill(i));',
+      'globalThis.kept = []; for (let i = 0; i < 64; i++) globalThis.kept.push(new Array(1024).fill(i));',
     ),
   );
 });

@@ -49,7 +49,7 @@ export const XS_CREATION = {
  * Names the creation settings and the worker patches (patchWorker) in the
  * cache key: a change to either must build XS again.
  */
-const CREATION_TAG = 'mcu4';
+const CREATION_TAG = 'mcu6';
 
 export type XsBuildErrorCode =
   /** `npm pack` could not fetch the package (no registry, no npm). */
@@ -256,22 +256,7 @@ const NATIVE_ADDITIONS = new URL('native/in-place.c', import.meta.url);
  */
 function patchWorker(sources: string): void {
   const platform = join(sources, 'xsnapPlatform.c');
-  const limit = '\tthe->allocationLimit = 2 * GB;';
-  const platformSource = readFileSync(platform, 'utf8');
-  if (platformSource.split(limit).length !== 2) {
-    throw new XsBuildError(
-      'make-failed',
-      'xsnapPlatform.c does not set the allocation limit where expected',
-      `the ${XSNAP_PACKAGE} sources changed: update patchWorker`,
-    );
-  }
-  // The board may fix the heap, as a microcontroller's (native/in-place.c).
-  const fixed =
-    '\t{\n\t\textern size_t fxTandemAllocationLimit(size_t otherwise);\n\t\tthe->allocationLimit = fxTandemAllocationLimit(2 * GB);\n\t}';
-  writeFileSync(
-    platform,
-    platformSource.replace(limit, fixed) + readFileSync(NATIVE_ADDITIONS, 'utf8'),
-  );
+  writeFileSync(platform, readFileSync(platform, 'utf8') + readFileSync(NATIVE_ADDITIONS, 'utf8'));
   const worker = join(sources, 'xsnap-worker.c');
   let source = readFileSync(worker, 'utf8');
   const edits: Array<[string, string]> = [
@@ -288,6 +273,11 @@ function patchWorker(sources: string): void {
       'meterIndex, the->allocatedSpace, fxHeapFigure(the, 0), fxHeapFigure(the, 1), fxHeapFigure(the, 2), fxHeapFigure(the, 3), fxHeapFigure(the, 4), tsbuf);',
     ],
     ['xsRunProgramFile(path);', 'fxRunProgramInPlace(the, path, nslen - 1);'],
+    // The board may fix the heap, as a microcontroller's (native/in-place.c).
+    [
+      'xsCreation* creation = &_creation;',
+      'xsCreation* creation = &_creation;\n\t{\n\t\textern int fxTandemCreation(xsCreation* creation);\n\t\tif (fxTandemCreation(creation) != 0)\n\t\t\treturn E_BAD_USAGE;\n\t}',
+    ],
   ];
   for (const [from, to] of edits) {
     if (source.split(from).length !== 2) {

@@ -3,7 +3,7 @@
  * engine the boards run images in, one for both or one per board; and
  * `--xs-heap`, a fixed heap for the XS boards among them.
  */
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import type { ImageEngine } from '../../boards/image-engine.ts';
 import { findXsnap } from '../../boards/xs/xsnap-cache.ts';
 import { imageEngines, positiveInteger } from './option-parsers.ts';
@@ -19,11 +19,23 @@ export function engineOption(): Option {
     .default(['node', 'node'], 'node');
 }
 
+/** XS's built-ins and its stack take about 90 KiB before an image loads. */
+const XS_HEAP_MIN_BYTES = 96 * 1024;
+
+function xsHeapBytes(text: string): number {
+  const bytes = positiveInteger(text);
+  if (bytes < XS_HEAP_MIN_BYTES)
+    throw new InvalidArgumentError(
+      `Must be at least ${XS_HEAP_MIN_BYTES} (96 KiB): XS's built-ins and its stack take about 90 KiB before the image loads.`,
+    );
+  return bytes;
+}
+
 export function xsHeapOption(): Option {
   return new Option(
     '--xs-heap <bytes>',
-    "a fixed heap for XS boards' engines, as a microcontroller has (262144 for 256 KiB): past it the board stops, not-enough-memory",
-  ).argParser(positiveInteger);
+    "a fixed heap for XS boards' engines, taken whole as a microcontroller's is (262144 for 256 KiB): when what lives outgrows it, the board stops, not-enough-memory",
+  ).argParser(xsHeapBytes);
 }
 
 /**

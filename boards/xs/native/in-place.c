@@ -105,18 +105,38 @@ int fxHeapFigure(txMachine* the, int which)
 }
 
 /*
- * The most XS may take from the system (its chunks, slots and stack), as a
- * microcontroller's fixed heap: TANDEM_XS_HEAP_BYTES, in bytes, when the
- * board sets it; past it XS aborts with XS_NOT_ENOUGH_MEMORY_EXIT. Without
- * it, xsnap's own limit (`otherwise`).
+ * A microcontroller's fixed heap, as a Moddable manifest's creation makes
+ * it: when the board sets TANDEM_XS_HEAP_BYTES, XS takes that many bytes at
+ * creation, TANDEM_XS_CHUNK_BYTES of them for chunks, its stack, and slots
+ * in the rest, and never grows either heap (incremental sizes 0): when one
+ * is full and a collection frees nothing, XS aborts with
+ * XS_NOT_ENOUGH_MEMORY_EXIT. Without it, the build's growing heaps.
  */
-size_t fxTandemAllocationLimit(size_t otherwise)
+static size_t fxTandemSetting(const char* name)
 {
-	const char* text = getenv("TANDEM_XS_HEAP_BYTES");
+	const char* text = getenv(name);
 	char* end;
-	unsigned long long bytes;
+	unsigned long long value;
 	if (text == NULL || *text == 0)
-		return otherwise;
-	bytes = strtoull(text, &end, 10);
-	return (*end != 0 || bytes == 0) ? otherwise : (size_t)bytes;
+		return 0;
+	value = strtoull(text, &end, 10);
+	return *end != 0 ? 0 : (size_t)value;
+}
+
+/* 0, or -1 when the chunks leave no room for the stack and slots. */
+int fxTandemCreation(txCreation* creation)
+{
+	size_t heap = fxTandemSetting("TANDEM_XS_HEAP_BYTES");
+	size_t chunks = fxTandemSetting("TANDEM_XS_CHUNK_BYTES");
+	size_t stack = (size_t)creation->stackCount * sizeof(txSlot);
+	if (heap == 0)
+		return 0;
+	if (chunks <= sizeof(txBlock) || chunks + stack >= heap)
+		return -1;
+	/* XS adds its block's header to the chunks it takes. */
+	creation->initialChunkSize = (txSize)(chunks - sizeof(txBlock));
+	creation->incrementalChunkSize = 0;
+	creation->initialHeapCount = (txSize)((heap - chunks - stack) / sizeof(txSlot));
+	creation->incrementalHeapCount = 0;
+	return 0;
 }
