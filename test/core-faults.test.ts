@@ -962,6 +962,30 @@ test('the new version losing power during the last round fails the switch once i
   t.like(pair.ask(0, 'c', 1, { op: 'open', account: 'after' }), { ok: true });
 });
 
+test('an old primary stalled while the new version lost power during the last round reads what waited before it fails the switch, and asks no wake-up in the past meanwhile', (t) => {
+  // Replay retained seed 20389: the old primary stalled through the settling
+  // of the new version's DSR; resumed, it waited a heartbeat to read what
+  // waited for it before judging the switch, and asked to be woken at once,
+  // again and again, all that time.
+  const pair = switchUntil({}, (p) => roleChanged(p, 'big-checkpoint-to-new-version'));
+  const stallMs = 2 * pair.configs[0].partnerOffSettleMs;
+  pair.powerOff(1);
+  pair.freeze(0, stallMs);
+  pair.run(stallMs);
+  const resumedAtMs = pair.nowMs;
+  while (pair.core(0).role === 'switching' && pair.nowMs - resumedAtMs < 5_000) {
+    t.true(pair.core(0).nextWakeMs() > pair.nowMs, `a wake-up in the past at ${pair.nowMs} ms`);
+    pair.run(1);
+  }
+  t.like(pair.eventsOf('switch').at(-1), {
+    kind: 'switch',
+    step: 'f',
+    ok: false,
+    why: { code: 'new-version-off' },
+  });
+  t.like(pair.ask(0, 'c', 1, { op: 'open', account: 'after' }), { ok: true });
+});
+
 test('the new version restarting during the last round fails the switch at f at once, saying so, and the old primary serves on alone', (t) => {
   const pair = switchUntil({}, (p) => roleChanged(p, 'big-checkpoint-to-new-version'));
   pair.boot(1); // a reset too fast for its DSR to be seen low: known by its new incarnation

@@ -146,6 +146,23 @@ test('wide retained seed 30 replays clean (its core once asked to be woken at on
   t.true(result.faultCounts['store-cut'] > 0);
 });
 
+test('wide retained replay seed 20389 replays clean (a stalled old primary asked to be woken at once while the switch waited to read its inputs)', (t) => {
+  // The new version installed the last round and lost power in a store
+  // write; the old primary stalled through the settling of its DSR and,
+  // resumed, asked to be woken at once, again and again, until it had read
+  // what waited for it (core-faults: "an old primary stalled while ...").
+  const result = runSeed(
+    worldOptionsFor({
+      seed: 20389,
+      mode: 'replay',
+      module: ledgerSimulation,
+      durability: 'retained',
+    }),
+  );
+  t.deepEqual(result.violations, []);
+  t.true(result.faultCounts['store-cut'] > 0 && result.faultCounts['stall-board'] > 0);
+});
+
 test('wide retained seed 23 replays clean (a store write cut after its last byte landed whole)', (t) => {
   // The primary lost power in the record of txn 1200, 96% of it written:
   // the rest was padding, so the record is whole and recovery serves it (a

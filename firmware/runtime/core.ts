@@ -470,11 +470,18 @@ export class PairCore {
     // The next slice of the big checkpoint or of the compaction, or the requests they held, at once.
     if (this.#holdsStill() || this.#heldStill.length > 0 || this.#repliesOut.length > 0)
       wake = this.#now;
-    // A new version that may hold the last round or the roles is judged gone once its DSR settled low.
+    // A new version that may hold the last round or the roles is judged gone once its DSR settled low
+    // (during the last round, on what we have read: #detectFailures).
     const awaitingNewVersion =
       role.name === 'switching' && (role.step === 'big-checkpoint' || role.step === 'handed-over');
-    if ((this.#holdsBackup() || awaitingNewVersion) && this.#offProvesPowerLoss())
-      wake = Math.min(wake, this.#detector.offSettledWakeMs());
+    if ((this.#holdsBackup() || awaitingNewVersion) && this.#offProvesPowerLoss()) {
+      const settledMs = this.#detector.offSettledWakeMs();
+      const judgedMs =
+        role.name === 'switching' && role.step === 'big-checkpoint'
+          ? Math.max(settledMs, this.#detector.inputReadWakeMs())
+          : settledMs;
+      wake = Math.min(wake, judgedMs);
+    }
     if (role.name === 'backup' || (this.#joinerMidTransfer() && !this.#detector.partnerUp))
       wake = Math.min(wake, this.#detector.takeoverWakeMs());
     // Alone only while no path is up (as the tick decides it); a path that is up wakes us when it falls silent.
