@@ -83,6 +83,29 @@ export interface BoardTiming {
   readonly suspectMissCount?: number;
 }
 
+/**
+ * The pair's limits on this board (defaults in `firmware/runtime/config.ts`):
+ * those of its class, then any it sets itself.
+ */
+export interface BoardLimits {
+  /** 'microcontroller': the limits of a board with a few hundred KiB of heap (boards/microcontroller-limits.ts); 'linux' (the default): the pair's defaults. */
+  readonly class?: 'microcontroller' | 'linux';
+  /** Clients whose last replies the reply cache keeps: both boards of a pair must give the same. */
+  readonly clientsMax?: number;
+  /** Bytes of the big checkpoint in one frame. */
+  readonly snapshotChunkBytes?: number;
+  /** Checkpoint entries in one frame at most. */
+  readonly checkpointEntriesMax?: number;
+  /** Frames queued for the partner at most (the reliable channel's queue). */
+  readonly channelQueueMax?: number;
+  /** Replies waiting for the backup at most. */
+  readonly pendingRepliesMax?: number;
+  /** Bytes of a snapshot encoded in one call at most. */
+  readonly encodeSliceBytes?: number;
+  /** Held requests served, or released replies sent, in one call at most. */
+  readonly heldServedMax?: number;
+}
+
 export interface BoardProfile {
   /** A name for logs and status, e.g. 'linux-rpi-p1'. */
   readonly name: string;
@@ -104,6 +127,7 @@ export interface BoardProfile {
    */
   readonly store?: StoreGeometry;
   readonly timing?: BoardTiming;
+  readonly limits?: BoardLimits;
 }
 
 /** The termios rates from 9600 to 4000000 baud (Linux B9600 ... B4000000). */
@@ -523,6 +547,94 @@ export const boardProfileSpec = {
               minimum: 1,
               maximum: 1000,
               description: 'A path is down after this many heartbeat intervals of silence.',
+            },
+          },
+        },
+      },
+    },
+    limits: {
+      optional: true,
+      spec: {
+        type: 'object',
+        description:
+          "The pair's limits on this board: those of its class, then any it sets itself; defaults in firmware/runtime/config.ts.",
+        properties: {
+          class: {
+            optional: true,
+            spec: {
+              type: 'literal',
+              values: ['microcontroller', 'linux'],
+              description:
+                "'microcontroller': the limits of a board with a few hundred KiB of heap (boards/microcontroller-limits.ts); 'linux' (the default): the pair's defaults.",
+            },
+          },
+          clientsMax: {
+            optional: true,
+            spec: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 65_536,
+              description:
+                'Clients whose last replies the reply cache keeps (256 by default): both boards of a pair must give the same, or the backup is refused.',
+            },
+          },
+          snapshotChunkBytes: {
+            optional: true,
+            spec: {
+              type: 'integer',
+              minimum: 64,
+              maximum: 2048,
+              description:
+                'Bytes of the big checkpoint in one frame (by default about 40 ms of the line): a write waits for at most one chunk on the line.',
+            },
+          },
+          checkpointEntriesMax: {
+            optional: true,
+            spec: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 256,
+              description: 'Checkpoint entries in one frame at most (32; 8 for a microcontroller).',
+            },
+          },
+          channelQueueMax: {
+            optional: true,
+            spec: {
+              type: 'integer',
+              minimum: 64,
+              maximum: 65_536,
+              description:
+                'Frames queued for the partner at most (1024; 256 for a microcontroller): the queue is allocated whole.',
+            },
+          },
+          pendingRepliesMax: {
+            optional: true,
+            spec: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 65_536,
+              description:
+                'Replies waiting for the backup at most (512; 128 for a microcontroller): past it a request is refused busy.',
+            },
+          },
+          encodeSliceBytes: {
+            optional: true,
+            spec: {
+              type: 'integer',
+              minimum: 256,
+              maximum: 16 * 1024 * 1024,
+              description:
+                'Bytes of a snapshot encoded in one call at most (16 KiB; 1 KiB for a microcontroller), so that the board hears its lines meanwhile.',
+            },
+          },
+          heldServedMax: {
+            optional: true,
+            spec: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 1024,
+              description:
+                'Held requests served, or released replies sent, in one call at most (32; 4 for a microcontroller).',
             },
           },
         },

@@ -87,6 +87,8 @@ const SENTENCES = {
   'other-app': (r: { app: string; ours: string }) => `partner runs app ${r.app}, not ${r.ours}`,
   'other-model': (r: { model: string; ours: string }) =>
     `partner checkpoints in the ${r.model} model, we in the ${r.ours} model`,
+  'other-clients-max': (r: { clientsMax: number; ours: number }) =>
+    `partner's reply cache keeps ${r.clientsMax} clients, ours ${r.ours}: give both boards the same limits.clientsMax`,
   'no-converter': (r: { ours: number; version: string; theirs: number; partner: string }) =>
     `state version ${r.ours} (${r.version}) and ${r.theirs} (${r.partner}) have no converter between them`,
   'revert-trial': (r: { version: string }) => `primary runs ${r.version}: revert the trial image`,

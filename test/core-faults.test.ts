@@ -132,6 +132,34 @@ test('partners of the same app and version but different checkpoint models are r
   t.is(pair.replies.at(-1)?.ok, true, 'the primary serves alone');
 });
 
+test('partners whose reply caches keep different numbers of clients are refused at join', (t) => {
+  // A backup that keeps fewer clients than its primary would forget, at a
+  // takeover, sessions the primary kept: their retries would be refused.
+  const pair = new CorePair(
+    [ledgerV1('state'), ledgerV1('state')],
+    [
+      { heartbeatIntervalMs: 20, clientsMax: 256 },
+      { heartbeatIntervalMs: 20, clientsMax: 64 },
+    ],
+  );
+  pair.run(2000);
+  t.is(pair.core(0).role, 'primary-alone');
+  t.is(pair.core(1).role, 'booting');
+  const refusal = pair.events.find(
+    (e) => e.board === 1 && e.event.kind === 'role' && e.event.cause === 'join-refused',
+  );
+  t.like(refusal?.event.kind === 'role' ? refusal.event.why : {}, {
+    code: 'other-clients-max',
+    clientsMax: 64,
+    ours: 256,
+  });
+  t.like(pair.ask(0, 'c1', 1, { op: 'open', account: 'a' }), { ok: true });
+  // The same limit on both boards, other than the default: they pair.
+  const same = new CorePair([ledgerV1('state'), ledgerV1('state')], { clientsMax: 64 });
+  same.runUntil(() => same.whole);
+  t.pass();
+});
+
 test('partners of different apps are refused at join', (t) => {
   const pair = new CorePair([padApp('pad'), padApp('other')], { heartbeatIntervalMs: 20 });
   pair.run(2000);

@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import test from 'ava';
+import { MICROCONTROLLER_LIMITS } from '../boards/microcontroller-limits.ts';
 import {
   type BoardProfile,
   BoardProfileError,
@@ -11,6 +12,7 @@ import {
   loadBoardProfile,
   parseBoardProfile,
 } from '../boards/profile.ts';
+import { profilePairConfig } from '../boards/profile-pair-config.ts';
 
 const PROFILES = 'boards/profiles';
 const committed = readdirSync(PROFILES)
@@ -393,6 +395,24 @@ const variants: readonly Variant[] = [
     says: /is "3"; expected an integer/,
   },
   {
+    title: 'a board class the pair does not know',
+    build: () => ({ ...base(), limits: { class: 'esp32' } }),
+    field: 'limits.class',
+    says: /is "esp32"; expected one of "microcontroller", "linux"/,
+  },
+  {
+    title: 'a snapshot chunk larger than a frame takes',
+    build: () => ({ ...base(), limits: { snapshotChunkBytes: 4096 } }),
+    field: 'limits.snapshotChunkBytes',
+    says: /is 4096; expected an integer from 64 to 2048/,
+  },
+  {
+    title: 'a reply cache of no clients',
+    build: () => ({ ...base(), limits: { clientsMax: 0 } }),
+    field: 'limits.clientsMax',
+    says: /is 0; expected an integer from 1 to 65536/,
+  },
+  {
     title: 'timing as null',
     build: () => ({ ...base(), timing: null }),
     field: 'timing',
@@ -533,6 +553,28 @@ test('one interconnect path, timing overrides and no $schema are fine', (t) => {
   const profile = parseBoardProfile(json, SOURCE);
   t.deepEqual(profile.interconnect, [{ path: 'p1-path0', baud: 4000000 }]);
   t.deepEqual(profile.timing, { heartbeatIntervalMs: 20, suspectMissCount: 5 });
+});
+
+test("limits give the pair their class's defaults, then the profile's own", (t) => {
+  const microcontroller = parseBoardProfile(
+    { ...base(), limits: { class: 'microcontroller', clientsMax: 64, heldServedMax: 2 } },
+    SOURCE,
+  );
+  t.deepEqual(profilePairConfig(microcontroller), {
+    baud: 115200,
+    dsrWired: true,
+    busShared: false,
+    ...MICROCONTROLLER_LIMITS,
+    clientsMax: 64,
+    heldServedMax: 2,
+  });
+  // No limits, or the Linux class: the pair's defaults, which the config does not repeat.
+  const plain = { baud: 115200, dsrWired: true, busShared: false };
+  t.deepEqual(profilePairConfig(parseBoardProfile(base(), SOURCE)), plain);
+  t.deepEqual(
+    profilePairConfig(parseBoardProfile({ ...base(), limits: { class: 'linux' } }, SOURCE)),
+    plain,
+  );
 });
 
 test('an empty timing block stays empty, and an absent one stays absent', (t) => {

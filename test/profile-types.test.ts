@@ -20,9 +20,10 @@ const partsMatch: [
   Equal<Described['flash'], BoardProfile['flash']>,
   Equal<Described['timing'], BoardProfile['timing']>,
   Equal<Described['store'], BoardProfile['store']>,
+  Equal<Described['limits'], BoardProfile['limits']>,
   Equal<Described['kind'], 'sim' | 'linux'>,
   Equal<Described['processor'], 1 | 2>,
-] = [true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true];
 
 // The checker itself: it must tell apart what it is meant to tell apart.
 const optionalDiffers: Equal<{ a?: number }, { a: number }> = false;
@@ -31,7 +32,7 @@ const literalDiffers: Equal<{ a: 1 | 2 }, { a: number }> = false;
 
 test('the described shape is BoardProfile (checked by tsc; these are the witnesses)', (t) => {
   t.true(describedIsBoardProfile);
-  t.deepEqual(partsMatch, [true, true, true, true, true, true, true, true]);
+  t.deepEqual(partsMatch, [true, true, true, true, true, true, true, true, true]);
   t.false(optionalDiffers || readonlyDiffers || literalDiffers);
 });
 

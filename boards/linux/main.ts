@@ -24,6 +24,7 @@ import {
   isBoardProfileError,
   loadBoardProfile,
 } from '../profile.ts';
+import { profilePairConfig } from '../profile-pair-config.ts';
 import { type Gpio, isGpioError } from './gpio.ts';
 import { gpioFence, gpioLiveness } from './gpio-lines.ts';
 import { GpiodTools } from './gpiod-tools.ts';
@@ -115,17 +116,7 @@ export async function runLinuxBoard(options: LinuxBoardOptions): Promise<LinuxBo
     log,
     bootMs: 50,
     dsrPollMs: lines.dsrFromPartner ? 1 : 0,
-    pairOverrides: {
-      baud: profile.interconnect[0]?.baud ?? 115200,
-      dsrWired: lines.dsrFromPartner,
-      busShared: lines.busShared === true,
-      ...(profile.timing?.heartbeatIntervalMs === undefined
-        ? {}
-        : { heartbeatIntervalMs: profile.timing.heartbeatIntervalMs }),
-      ...(profile.timing?.suspectMissCount === undefined
-        ? {}
-        : { suspectMissCount: profile.timing.suspectMissCount }),
-    },
+    pairOverrides: profilePairConfig(profile),
   });
   log(
     `power on (${profile.name}; fence ${board.status().fence}; DSR ${lines.dsrGpio ? 'on GPIO' : lines.dsrFromPartner ? 'on the modem lines' : 'not wired'})`,

@@ -16,7 +16,6 @@ import { joined } from '../../firmware/wire/cbor-stream.ts';
 import { CallMeter } from '../call-meter.ts';
 import { geometryData, regionBytes } from '../flash-region.ts';
 import type { EngineStatus, RunningImage } from '../image-engine.ts';
-import { MICROCONTROLLER_LIMITS } from '../microcontroller-limits.ts';
 import { ImageFault, ImageStartError } from '../node/sandbox.ts';
 import {
   type Answer,
@@ -246,8 +245,7 @@ export function runImageInXs(
           seed: hal.boot.seed,
           ...(hal.boot.resetAtMs === undefined ? {} : { resetAtMs: hal.boot.resetAtMs }),
           fenceWired: overrides.fenceWired !== false,
-          // An XS board stands for a microcontroller: its limits, unless the board's profile says otherwise.
-          overrides: { ...MICROCONTROLLER_LIMITS, ...overrides },
+          overrides,
           store: hal.store === null ? null : geometryData(hal.store.geometry),
         },
       },

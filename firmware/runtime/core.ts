@@ -295,6 +295,7 @@ export class PairCore {
       testMode: boot.testMode,
       otherVersion: boot.otherVersion,
       registers: true,
+      clientsMax: config.clientsMax,
     };
     this.#random = seededRandom(boot.seed);
     this.#cache = new ReplyCache(config.syncDepth, config.clientsMax);
@@ -1136,7 +1137,7 @@ export class PairCore {
     if (role.name === 'switching' && role.step === 'awaiting-boot') {
       this.#switchStep('c', true);
       this.#switchStep('d', true);
-      const bridge = bridgeTo(this.app, partner);
+      const bridge = bridgeTo(this.app, partner, this.#hello);
       if (bridge.kind === 'incompatible') {
         this.#switchStep('e', false, bridge.why);
         this.#send({
@@ -1163,7 +1164,7 @@ export class PairCore {
       // The new version gave up the rounds it held (we were silent as long as
       // it waits for a primary) and asks again, as the same incarnation: it
       // starts its big checkpoint over, still in the switch.
-      const bridge = bridgeTo(this.app, partner);
+      const bridge = bridgeTo(this.app, partner, this.#hello);
       if (bridge.kind === 'incompatible') this.#failSwitch('f', bridge.why);
       else this.#beginPreCopy(role, bridge, { code: 'rejoined' });
       return;
@@ -1228,7 +1229,7 @@ export class PairCore {
    * partner cannot take our state (it is told why).
    */
   #sendSnapshot(partner: Hello): boolean {
-    const bridge = bridgeTo(this.app, partner);
+    const bridge = bridgeTo(this.app, partner, this.#hello);
     if (bridge.kind === 'incompatible') {
       this.#send({ k: 'reject', why: bridge.why });
       return false;

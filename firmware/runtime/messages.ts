@@ -48,6 +48,12 @@ export interface Hello {
    * (images before answered them at once, and read no registration entry).
    */
   readonly registers?: true;
+  /**
+   * Clients whose last replies its reply cache keeps (PairConfig.clientsMax):
+   * partners must agree, or a takeover would forget sessions the primary
+   * kept. Absent from images before it: the default, 256.
+   */
+  readonly clientsMax?: number;
 }
 
 /** Carried by every frame: what I am and whom I hold as backup. */
@@ -281,11 +287,12 @@ function parseHello(value: unknown): Hello {
     testMode: h.testMode,
     otherVersion: text(h.otherVersion, 'hello.otherVersion'),
   };
-  const joinAfterMs = h.joinAfterMs;
+  const { joinAfterMs, clientsMax } = h;
   return {
     ...hello,
     ...(joinAfterMs === undefined ? {} : { joinAfterMs: count(joinAfterMs, 'hello.joinAfterMs') }),
     ...(h.registers === true ? { registers: true } : {}),
+    ...(clientsMax === undefined ? {} : { clientsMax: count(clientsMax, 'hello.clientsMax') }),
   };
 }
 

@@ -17,10 +17,14 @@ export type Bridge =
   | { readonly kind: 'partner-converts' }
   | {
       readonly kind: 'incompatible';
-      readonly why: ReasonOf<'other-app' | 'other-model' | 'no-converter'>;
+      readonly why: ReasonOf<'other-app' | 'other-model' | 'other-clients-max' | 'no-converter'>;
     };
 
-export function bridgeTo(app: AnyApp, partner: Hello): Bridge {
+/** What a partner whose hello does not say keeps in its reply cache (the images before it). */
+const CLIENTS_MAX_UNSAID = 256;
+
+/** `ours`: the hello we send (its reply cache's clients). */
+export function bridgeTo(app: AnyApp, partner: Hello, ours: Hello): Bridge {
   if (partner.app !== app.name) {
     return { kind: 'incompatible', why: { code: 'other-app', app: partner.app, ours: app.name } };
   }
@@ -28,6 +32,14 @@ export function bridgeTo(app: AnyApp, partner: Hello): Bridge {
     return {
       kind: 'incompatible',
       why: { code: 'other-model', model: partner.model, ours: app.checkpoint },
+    };
+  }
+  const clientsMax = partner.clientsMax ?? CLIENTS_MAX_UNSAID;
+  const ourClientsMax = ours.clientsMax ?? CLIENTS_MAX_UNSAID;
+  if (clientsMax !== ourClientsMax) {
+    return {
+      kind: 'incompatible',
+      why: { code: 'other-clients-max', clientsMax, ours: ourClientsMax },
     };
   }
   if (partner.stateVersion === app.stateVersion) return { kind: 'same' };

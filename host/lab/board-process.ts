@@ -17,6 +17,7 @@ import { FlashFile } from '../../boards/node/flash-file.ts';
 import { openPortLink } from '../../boards/node/port-link.ts';
 import { StoreFile, storeLine } from '../../boards/node/store-file.ts';
 import { loadBoardProfile } from '../../boards/profile.ts';
+import { profilePairConfig } from '../../boards/profile-pair-config.ts';
 import { runImageInXs } from '../../boards/xs/xs-image.ts';
 import { findXsnap } from '../../boards/xs/xsnap-cache.ts';
 import { LabClient } from './lab-client.ts';
@@ -119,14 +120,7 @@ const board = new Board({
   store,
   ...(runImage === undefined ? {} : { runImage }),
   dsrPollMs: profile.lines.dsrFromPartner ? 1 : 0,
-  pairOverrides: {
-    baud: profile.interconnect[0]?.baud ?? config.baud,
-    dsrWired: profile.lines.dsrFromPartner,
-    busShared: profile.lines.busShared === true,
-    ...(profile.timing?.heartbeatIntervalMs === undefined
-      ? {}
-      : { heartbeatIntervalMs: profile.timing.heartbeatIntervalMs }),
-  },
+  pairOverrides: profilePairConfig(profile),
 });
 log('power on');
 board.start();

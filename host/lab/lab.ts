@@ -158,6 +158,8 @@ function simProfile(config: LabConfig, processor: 1 | 2, store: StoreGeometry): 
     flash: { slotBytes: config.slotBytes, nvmBytes: config.nvmBytes },
     store,
     timing: { heartbeatIntervalMs: config.heartbeatIntervalMs },
+    // A board whose image runs in XS stands for a microcontroller.
+    ...(config.engines[processor - 1] === 'xs' && { limits: { class: 'microcontroller' } }),
   };
 }
 

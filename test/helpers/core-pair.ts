@@ -56,11 +56,13 @@ export class CorePair {
 
   constructor(
     readonly apps: [AnyApp, AnyApp],
-    config: Partial<PairConfig> = {},
+    /** Both boards' settings, or each board's. */
+    config: Partial<PairConfig> | readonly [Partial<PairConfig>, Partial<PairConfig>] = {},
     /** Each board's durable region (it outlives the board's power), or null for none. */
     readonly stores: readonly [DurableRegion | null, DurableRegion | null] = [null, null],
   ) {
-    this.configs = [pairConfig(1, config), pairConfig(2, config)];
+    const [first, second] = Array.isArray(config) ? config : [config, config];
+    this.configs = [pairConfig(1, first), pairConfig(2, second)];
     this.cut = Array.from({ length: this.configs[0].pathCount }, () => [false, false]);
     this.boot(0);
     this.boot(1);
