@@ -106,7 +106,7 @@ test('a wide seed replays exactly, and its profile comes from the seed alone', (
   t.deepEqual({ ...forced, topology: null }, { ...drawn, topology: null });
 });
 
-test('microcontroller-class boards: a share of wide seeds, slices of 1 to 20 ms, in their group alone when focused', (t) => {
+test('microcontroller-class boards: a share of wide seeds, both or one beside a Linux-class board, slices of 1 to 20 ms, in their group alone when focused', (t) => {
   const drawn = Array.from(
     { length: 400 },
     (_, seed) => wideProfile(seed, {}, true).microcontroller,
@@ -114,6 +114,8 @@ test('microcontroller-class boards: a share of wide seeds, slices of 1 to 20 ms,
   const slow = drawn.filter((m) => m !== null);
   t.true(slow.length > 20 && slow.length < 120, `${slow.length} of 400`);
   for (const m of slow) t.true(m.sliceMs >= 1 && m.sliceMs < 20, String(m.sliceMs));
+  const pairs = new Set(slow.map((m) => m.boards.join()));
+  t.deepEqual([...pairs].sort(), ['false,true', 'true,false', 'true,true']);
   const others = FAULT_GROUPS.filter((g) => g !== 'microcontroller');
   t.true(drawn.every((_, seed) => wideProfile(seed, {}, true, others).microcontroller === null));
   t.true(

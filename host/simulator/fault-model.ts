@@ -70,13 +70,18 @@ export interface SeedProfile {
   /** Each board's converter from the prior state version throws the first time. */
   readonly installFaults: boolean;
   /**
-   * Both boards microcontroller-class: the microcontroller limits (small
+   * Microcontroller-class boards (both, or one beside a Linux-class one, as
+   * an XS board beside a Node board): the microcontroller limits (small
    * slices and batches), on a slow core whose work left for at once (the
    * next slice of an encoding or a compaction, held requests still to serve)
    * runs `sliceMs` later, after what arrived meanwhile. Null: the default
    * limits, and such work runs at the same instant.
    */
-  readonly microcontroller: { readonly sliceMs: number } | null;
+  readonly microcontroller: {
+    readonly sliceMs: number;
+    /** Which boards, processor 1 first. */
+    readonly boards: readonly [boolean, boolean];
+  } | null;
 }
 
 export interface ClockSpec {
@@ -172,6 +177,13 @@ const SHARE = {
   microcontroller: 0.15,
 } as const;
 
+/** Both boards half the time, else processor 1 or processor 2 alone. */
+function drawMicrocontrollers(random: () => number): readonly [boolean, boolean] {
+  const draw = random();
+  if (draw < 0.5) return [true, true];
+  return draw < 0.75 ? [true, false] : [false, true];
+}
+
 /**
  * The wide model's per-seed draws, from a stream of their own. `forced`
  * topology fields win over the draw (the draw is made either way, so
@@ -235,7 +247,7 @@ export function wideProfile(
   const topology: Topology = { ...drawn, busShared, ...forced };
   // Drawn after the shared bus, so the seeds from before keep every other draw.
   const microcontroller = chance(shareOf('microcontroller', SHARE.microcontroller))
-    ? { sliceMs: SLICE_MIN_MS + random() * SLICE_SPREAD_MS }
+    ? { sliceMs: SLICE_MIN_MS + random() * SLICE_SPREAD_MS, boards: drawMicrocontrollers(random) }
     : null;
   return {
     topology,

@@ -440,7 +440,7 @@ class World {
         fenceWired: topology.fenceWired,
         busShared: topology.busShared,
         baud: options.baud,
-        ...(this.profile.microcontroller !== null && MICROCONTROLLER_LIMITS),
+        ...(this.profile.microcontroller?.boards[p - 1] === true && MICROCONTROLLER_LIMITS),
         ...options.config,
         ...(this.profile.clientsMax !== null && { clientsMax: this.profile.clientsMax }),
       });
@@ -1235,10 +1235,9 @@ class World {
     const localAt = core.nextWakeMs();
     const asked = clock.worldAt(localAt);
     // A slow core's work left for at once runs a slice later, after what arrived meanwhile.
-    const at =
-      asked <= this.queue.now
-        ? this.queue.now + (this.profile.microcontroller?.sliceMs ?? 0)
-        : asked;
+    const slow = this.profile.microcontroller;
+    const sliceMs = slow?.boards[index] === true ? slow.sliceMs : 0;
+    const at = asked <= this.queue.now ? this.queue.now + sliceMs : asked;
     this.#wakesNow[index] = at <= this.queue.now ? (this.#wakesNow[index] ?? 0) + 1 : 0;
     if ((this.#wakesNow[index] ?? 0) > WAKES_AT_ONE_INSTANT_MAX) {
       throw new Error(
