@@ -56,6 +56,8 @@ const FIGURE_IDS = [
       ['longestCall', 'cpuPerRequest'].map((figure) => `engine.${engine}.${state}.${figure}`),
     ),
   ),
+  // Measured with XS only; here it says why not (--engines node).
+  'xs.heap.small.fixed',
   'simulator.state.seedsPerMinute',
   'simulator.replay.seedsPerMinute',
 ];

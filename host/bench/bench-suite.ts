@@ -40,6 +40,8 @@ import {
   type EngineRun,
   longestCallFigures,
   requestCostFigures,
+  XS_HEAP_TARGET_BYTES,
+  xsFixedHeapFigure,
   xsHeapFigures,
 } from './engine-bench.ts';
 import { type Figure, figure, quantile, round } from './figure.ts';
@@ -229,6 +231,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
   let startup: StartupSample[] = [];
   let simulator: SimulatorSample[] = [];
   const engines: EngineRun[] = [];
+  let xsFixedHeapRun: EngineRun | undefined;
   const xs = findXsnap();
   const failures: string[] = [];
   const keyDir = join(root, 'keys');
@@ -418,6 +421,29 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
         );
       }
     }
+    const small = ENGINE_STATES.find((s) => s.name === 'small');
+    if (engine !== 'xs' || small === undefined) continue;
+    say(`xs, small state: each board in a fixed ${XS_HEAP_TARGET_BYTES}-byte heap`);
+    try {
+      xsFixedHeapRun = await benchEngine(
+        {
+          root,
+          baud: options.bauds[0] ?? BENCH_BAUDS[0] ?? 115200,
+          image: v1.image,
+          publicKeyFile,
+          engine,
+          state: small,
+          loadMs: options.quick ? 1500 : 3000,
+          seed: options.seed + 5,
+          xsHeapBytes: XS_HEAP_TARGET_BYTES,
+        },
+        say,
+      );
+    } catch (error) {
+      failures.push(
+        `xs, small state in a fixed ${XS_HEAP_TARGET_BYTES}-byte heap: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   }
 
   if (options.simulatorSeeds > 0) {
@@ -430,6 +456,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     ...pushFigures(push),
     ...startupFigures(startup),
     ...xsHeapFigures(engines, unavailable.xs ?? null),
+    xsFixedHeapFigure(xsFixedHeapRun, unavailable.xs ?? null),
     ...longestCallFigures(engines, unavailable),
     ...requestCostFigures(engines, unavailable),
     ...simulatorFigures(simulator),

@@ -239,6 +239,30 @@ export function xsHeapFigures(runs: readonly EngineRun[], unavailable: string | 
 }
 
 /**
+ * The small state with both boards in XS, each in a fixed heap of the
+ * target's size taken whole at creation, as a device's (`run`, or undefined
+ * when it was not run or failed: the failures say how). The growing heaps'
+ * figures above say what the program held; this one, that it ran there.
+ */
+export function xsFixedHeapFigure(run: EngineRun | undefined, unavailable: string | null): Figure {
+  const summary = run === undefined ? null : summarizeXsHeap(run);
+  const state = ENGINE_STATES.find((s) => s.name === 'small');
+  return figure({
+    id: 'xs.heap.small.fixed',
+    label: `XS heap per processor, small state, each board in a fixed ${kib(XS_HEAP_TARGET_BYTES)} KiB heap: in use`,
+    value: summary === null ? null : kib(summary.inUse),
+    unit: 'KiB',
+    target: { kind: 'max', value: kib(XS_HEAP_TARGET_BYTES) },
+    source: 'lab',
+    note:
+      summary === null
+        ? (unavailable ??
+          'The fixed-heap run failed: a board ran out of its heap, or see failures.')
+        : `Both boards in XS, each in a heap of ${kib(XS_HEAP_TARGET_BYTES)} KiB taken whole at creation (20% chunks, the stack, slots), as a Moddable manifest sets it: it ran through ${state?.accounts} accounts and ${state?.clients} clients under load, a backup rejoining and a takeover. Live after a collection; in a fixed heap the peak (${kib(summary.peak)} KiB) is how full XS let it get before it collected.`,
+  });
+}
+
+/**
  * The bound on any single call into the image: a tenth of the default
  * suspicion time, so that a partner never hears a board's silence while it
  * works (the heartbeat's own interval is well below the rest).
