@@ -397,8 +397,8 @@ class World {
   /** Eligible gap time with fewer than two counting faults' windows open. */
   #gapSingleMs = 0;
   readonly multiFaultFindings: SeedViolation[] = [];
-  /** Per request key: the txn it ran as, and whether a client got that reply. */
-  readonly #executions = new Map<string, { txn: number; delivered: boolean }>();
+  /** Each request's first execution the bus carried a reply of: its transaction, whether a client saw it, and when. */
+  readonly #executions = new Map<string, { txn: number; delivered: boolean; atMs: number }>();
   /** Per core, what its journal said of its store's room since it last had room: the event, the alarm. */
   readonly #announcedFull = new WeakMap<PairCore, { event: boolean; alarm: boolean }>();
   /** Service-gap check: eligible time since the last acknowledgement. */
@@ -1071,15 +1071,17 @@ class World {
       const key = `${reply.clientId}#${reply.syncId}`;
       const seen = this.#executions.get(key);
       if (seen === undefined) {
-        this.#executions.set(key, { txn: reply.txn, delivered: !lost });
+        this.#executions.set(key, { txn: reply.txn, delivered: !lost, atMs: this.queue.now });
       } else {
         // Two answers a client saw are the history's to compare; one it never saw is ours.
         if (seen.txn !== reply.txn && (!seen.delivered || lost)) {
           this.history.duplicated += 1;
+          // Judged from the first execution too, as the history judges a duplicate it saw.
           this.history.violation(
             this.queue.now,
             'executed-twice',
             `${key} ran as txn ${seen.txn} and txn ${reply.txn} (a reply lost on the bus)`,
+            seen.atMs,
           );
         }
         seen.delivered ||= !lost;
