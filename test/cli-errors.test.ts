@@ -24,6 +24,7 @@ const badArguments: readonly (readonly [args: readonly string[], option: string]
   // A fixed heap for XS boards where no board runs XS: refused before anything starts.
   [['lab', 'up', '--xs-heap', '262144'], '--xs-heap'],
   [['demo', '--xs-heap', '262144'], '--xs-heap'],
+  [['demo', '--accounts', '0'], '--accounts'],
   [
     [
       'hil',

@@ -76,6 +76,8 @@ export interface DemoRunOptions {
   /** One field bus both boards hear (LabConfig.busShared); a drop per board unless set. */
   readonly busShared?: boolean;
   readonly clients: number;
+  /** Ledger accounts the clients open first and then use (the workload's 8 unless given): the state's size. */
+  readonly accounts?: number;
   /** Load before the first step and between the steps. */
   readonly loadMs: number;
   readonly seed: number;
@@ -109,7 +111,13 @@ export interface DemoLoad {
 
 /** Opens the load on the pair's field bus and runs `options.watch` on it, if any. */
 export async function openDemoLoad(options: DemoRunOptions, pair: DemoPair): Promise<DemoLoad> {
-  const { load, ports } = await openLabLoad(pair.config, options.clients, options.seed);
+  const { load, ports } = await openLabLoad(
+    pair.config,
+    options.clients,
+    options.seed,
+    {},
+    options.accounts,
+  );
   const closePorts = async () => {
     for (const port of ports) await port.close().catch(() => {});
   };

@@ -52,6 +52,7 @@ interface DemoOptions {
   readonly baud: number;
   readonly sharedBus: boolean;
   readonly clients: number;
+  readonly accounts?: number;
   readonly loadMs: number;
   readonly seed: number;
   readonly dashboard: boolean;
@@ -109,6 +110,12 @@ export const registerDemo: RegisterCommand = (program, finish) => {
     )
     .addOption(
       new Option('--clients <n>', 'concurrent clients').argParser(positiveInteger).default(8),
+    )
+    .addOption(
+      new Option(
+        '--accounts <n>',
+        'ledger accounts the clients open first and then use: the size of the state the pair keeps (default: 8)',
+      ).argParser(positiveInteger),
     )
     .addOption(
       new Option('--load-ms <ms>', 'load before the pull (and after each step)')
@@ -252,6 +259,7 @@ async function demo(options: DemoOptions): Promise<ExitCode> {
     baud: options.baud,
     busShared: options.sharedBus,
     clients: options.clients,
+    ...(options.accounts === undefined ? {} : { accounts: options.accounts }),
     loadMs: options.loadMs,
     seed: options.seed,
     engines: options.engine,
