@@ -74,6 +74,9 @@ test.serial(
       t.true(engine.codeInPlaceBytes > 0);
       // The engine reaches the durable store through the board: it never held a copy of it.
       const profile = await loadBoardProfile(join(lab.config.dir, profileFile(1)));
+      // The XS board stands for a microcontroller: its profile gives it that class's limits.
+      t.deepEqual(profile.limits, { class: 'microcontroller' });
+      t.is((await loadBoardProfile(join(lab.config.dir, profileFile(2)))).limits, undefined);
       if (profile.store === undefined) return t.fail('P1 has no durable store');
       t.true(
         engine.heapPeakBytes < regionBytes(profile.store),
