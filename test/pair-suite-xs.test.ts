@@ -11,8 +11,8 @@ import { pairSuite } from './helpers/pair-suite.ts';
 // The pair suite on a lab whose processor 1 runs its image in XS (an xsnap
 // worker) and processor 2 in Node: checkpoints cross between the engines, and
 // whichever board is primary loses power. XS has a microcontroller's fixed
-// heap, taken whole at creation: when what lives outgrows it, the worker ends
-// not-enough-memory and the board with it.
+// heap, one region its chunks and slots share: when what lives outgrows it,
+// the worker ends not-enough-memory and the board with it.
 // Skips where XS is not built.
 const xs = findXsnap();
 /** The heap issue 12 gives a processor on a microcontroller. */
@@ -66,8 +66,8 @@ test.serial(
       // and the image's bytecode runs in place, outside the heap.
       t.true(engine.heapInUseBytes > engine.builtinsBytes && engine.builtinsBytes > 0);
       t.true(engine.heapPeakBytes >= engine.heapInUseBytes);
-      // XS took the fixed heap whole at creation (its chunks, stack and slots), and no more.
-      t.is(engine.allocatedBytes, XS_HEAP_BYTES);
+      // All XS took for its chunks, stack and slots lies in the fixed heap.
+      t.true(engine.allocatedBytes <= XS_HEAP_BYTES, `${engine.allocatedBytes} B allocated`);
       t.log(
         `P1 in XS: ${engine.heapPeakBytes} B at the peak, ${engine.allocatedBytes} B allocated`,
       );

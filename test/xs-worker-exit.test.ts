@@ -31,7 +31,7 @@ test('a worker that overflows its stack is reported with exit 12, stack-overflow
   t.regex(error?.message ?? '', /exit 12, stack-overflow/);
 });
 
-test('a worker given a fixed heap takes it whole, collects within it, and ends not-enough-memory when what lives outgrows it', (t) => {
+test('a worker given a fixed heap collects within it, and ends not-enough-memory when what lives outgrows it', (t) => {
   if (!xs.available) {
     t.log(`skipped: ${xs.reason}`);
     t.pass();
@@ -40,12 +40,12 @@ test('a worker given a fixed heap takes it whole, collects within it, and ends n
   const heapBytes = 256 * 1024;
   const worker = new XsnapProcess(xs.path, () => {}, undefined, heapBytes);
   t.teardown(() => worker.close());
-  // 16 KiB of numbers in an array: well within, and the heap was all taken at creation.
+  // 16 KiB of numbers in an array: well within.
   const kept = worker.evaluate('globalThis.kept = Array.from({ length: 1024 }, (_, i) => i);');
-  t.is(kept.allocate, heapBytes);
-  // 16 MB made and dropped, 4 KiB at a time: XS collects in its heap instead of growing it.
-  const churned = worker.evaluate('for (let i = 0; i < 4000; i++) new Array(256).fill(i);');
-  t.is(churned.allocate, heapBytes);
+  t.true(kept.allocate <= heapBytes, `${kept.allocate} B taken`);
+  // 16 MB made and dropped, 16 KiB at a time: XS collects in its heap, and takes no more than it.
+  const churned = worker.evaluate('for (let i = 0; i < 1000; i++) new Array(1024).fill(i);');
+  t.true(churned.allocate <= heapBytes, `${churned.allocate} B taken`);
   const error = t.throws(
     () =>
       worker.evaluate(

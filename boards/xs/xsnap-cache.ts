@@ -49,7 +49,7 @@ export const XS_CREATION = {
  * Names the creation settings and the worker patches (patchWorker) in the
  * cache key: a change to either must build XS again.
  */
-const CREATION_TAG = 'mcu6';
+const CREATION_TAG = 'mcu7';
 
 export type XsBuildErrorCode =
   /** `npm pack` could not fetch the package (no registry, no npm). */
@@ -256,7 +256,31 @@ const NATIVE_ADDITIONS = new URL('native/in-place.c', import.meta.url);
  */
 function patchWorker(sources: string): void {
   const platform = join(sources, 'xsnapPlatform.c');
-  writeFileSync(platform, readFileSync(platform, 'utf8') + readFileSync(NATIVE_ADDITIONS, 'utf8'));
+  let platformSource = readFileSync(platform, 'utf8');
+  // xsnap's own allocation stays for a worker without a fixed heap (native/in-place.c).
+  const allocators: Array<[string, string]> = [
+    ['void* fxAllocateChunks(txMachine* the, txSize size)\n', 'void* fxAllocateChunksFromSystem('],
+    ['void fxFreeChunks(txMachine* the, void* theChunks)\n', 'void fxFreeChunksFromSystem('],
+    [
+      'txSlot* fxAllocateSlots(txMachine* the, txSize theCount)\n',
+      'txSlot* fxAllocateSlotsFromSystem(',
+    ],
+    ['void fxFreeSlots(txMachine* the, void* theSlots)\n', 'void fxFreeSlotsFromSystem('],
+  ];
+  for (const [definition, renamed] of allocators) {
+    if (platformSource.split(definition).length !== 2) {
+      throw new XsBuildError(
+        'make-failed',
+        `xsnapPlatform.c does not define ${definition.trim()} where expected`,
+        `the ${XSNAP_PACKAGE} sources changed: update patchWorker`,
+      );
+    }
+    platformSource = platformSource.replace(
+      definition,
+      `static ${renamed}${definition.slice(definition.indexOf('(') + 1)}`,
+    );
+  }
+  writeFileSync(platform, platformSource + readFileSync(NATIVE_ADDITIONS, 'utf8'));
   const worker = join(sources, 'xsnap-worker.c');
   let source = readFileSync(worker, 'utf8');
   const edits: Array<[string, string]> = [

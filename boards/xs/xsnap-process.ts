@@ -112,21 +112,6 @@ export function describeExit(exit: WorkerExit): string {
 /** The worker asked the board something (its '?' message); the answer goes back as '/'. */
 export type WorkerRequestHandler = (request: Uint8Array) => Uint8Array;
 
-/**
- * Of a fixed heap, the share XS gets for chunks (strings, arrays' items,
- * buffers); its stack and slots (objects, closures, numbers) take the
- * rest. At the bench's small state, with growing heaps, chunks peaked at
- * 54 KB and slots at 188 KB.
- */
-export const XS_CHUNK_SHARE = 0.2;
-
-/** The worker's environment for a fixed heap of `heapBytes` (none for null). */
-function xsFixedHeap(heapBytes: number | null): Record<string, string> {
-  if (heapBytes === null) return { TANDEM_XS_HEAP_BYTES: '', TANDEM_XS_CHUNK_BYTES: '' };
-  const chunkBytes = 1024 * Math.round((heapBytes * XS_CHUNK_SHARE) / 1024);
-  return { TANDEM_XS_HEAP_BYTES: String(heapBytes), TANDEM_XS_CHUNK_BYTES: String(chunkBytes) };
-}
-
 const refuseRequests: WorkerRequestHandler = () => {
   throw new Error('this XS worker was given no handler for its requests');
 };
@@ -149,10 +134,10 @@ export class XsnapProcess {
 
   /**
    * `answerRequest` answers what the worker asks while it handles a message
-   * (throwing breaks the channel). `heapBytes` gives XS a fixed heap, as a
-   * microcontroller's (xsFixedHeap): when it is full and a collection frees
-   * nothing, the worker ends `not-enough-memory`; null leaves the build's
-   * growing heaps.
+   * (throwing breaks the channel). `heapBytes` gives XS a fixed heap, one
+   * region its chunks and slots share, as on a microcontroller
+   * (native/in-place.c): when a collection cannot make room in it, the
+   * worker ends `not-enough-memory`; null leaves xsnap's own allocation.
    */
   constructor(
     workerPath: string,
@@ -183,7 +168,7 @@ export class XsnapProcess {
       this.#child = spawn(workerPath, [], {
         stdio: ['ignore', this.#output, this.#output, workerReads, workerWrites],
         // Read as the worker creates its machine (native/in-place.c).
-        env: { ...process.env, ...xsFixedHeap(heapBytes) },
+        env: { ...process.env, TANDEM_XS_HEAP_BYTES: heapBytes === null ? '' : String(heapBytes) },
       });
       closeSync(workerReads);
       closeSync(workerWrites);

@@ -240,7 +240,7 @@ export function xsHeapFigures(runs: readonly EngineRun[], unavailable: string | 
 
 /**
  * The small state with both boards in XS, each in a fixed heap of the
- * target's size taken whole at creation, as a device's (`run`, or undefined
+ * target's size, one region its chunks and slots share as on a device (`run`, or undefined
  * when it was not run or failed: the failures say how). The growing heaps'
  * figures above say what the program held; this one, that it ran there.
  */
@@ -258,7 +258,7 @@ export function xsFixedHeapFigure(run: EngineRun | undefined, unavailable: strin
       summary === null
         ? (unavailable ??
           'The fixed-heap run failed: a board ran out of its heap, or see failures.')
-        : `Both boards in XS, each in a heap of ${kib(XS_HEAP_TARGET_BYTES)} KiB taken whole at creation (20% chunks, the stack, slots), as a Moddable manifest sets it: it ran through ${state?.accounts} accounts and ${state?.clients} clients under load, a backup rejoining and a takeover. Live after a collection; in a fixed heap the peak (${kib(summary.peak)} KiB) is how full XS let it get before it collected.`,
+        : `Both boards in XS, each in a heap of ${kib(XS_HEAP_TARGET_BYTES)} KiB, one region its chunks and slots share as on a Moddable device: it ran through ${state?.accounts} accounts and ${state?.clients} clients under load, a backup rejoining and a takeover. Live after a collection; XS took ${kib(summary.allocated)} KiB of the region, its peak ${kib(summary.peak)} KiB.`,
   });
 }
 

@@ -34,7 +34,7 @@ function xsHeapBytes(text: string): number {
 export function xsHeapOption(): Option {
   return new Option(
     '--xs-heap <bytes>',
-    "a fixed heap for XS boards' engines, taken whole as a microcontroller's is (262144 for 256 KiB): when what lives outgrows it, the board stops, not-enough-memory",
+    "a fixed heap for XS boards' engines, one region as a microcontroller's (262144 for 256 KiB): when what lives outgrows it, the board stops, not-enough-memory",
   ).argParser(xsHeapBytes);
 }
 

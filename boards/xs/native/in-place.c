@@ -105,38 +105,94 @@ int fxHeapFigure(txMachine* the, int which)
 }
 
 /*
- * A microcontroller's fixed heap, as a Moddable manifest's creation makes
- * it: when the board sets TANDEM_XS_HEAP_BYTES, XS takes that many bytes at
- * creation, TANDEM_XS_CHUNK_BYTES of them for chunks, its stack, and slots
- * in the rest, and never grows either heap (incremental sizes 0): when one
- * is full and a collection frees nothing, XS aborts with
- * XS_NOT_ENOUGH_MEMORY_EXIT. Without it, the build's growing heaps.
+ * A microcontroller's fixed heap, as Moddable's microcontroller platform
+ * keeps XS's heap in the region a manifest's `static` creation setting
+ * gives it: when the board sets TANDEM_XS_HEAP_BYTES, XS's chunks grow up
+ * from the bottom of one region of that many bytes and its slots (the
+ * stack first) down from the top, each in the build's steps. Chunks that
+ * meet the slots fail after a collection; slots that meet the chunks get,
+ * after a compacting collection, the chunks' unused tail, as Moddable's
+ * allocator gives it (mc_xs_slot_allocator); past that XS aborts with
+ * XS_NOT_ENOUGH_MEMORY_EXIT. One machine per worker process. Without it,
+ * xsnap's own allocation.
  */
-static size_t fxTandemSetting(const char* name)
-{
-	const char* text = getenv(name);
-	char* end;
-	unsigned long long value;
-	if (text == NULL || *text == 0)
-		return 0;
-	value = strtoull(text, &end, 10);
-	return *end != 0 ? 0 : (size_t)value;
-}
+static txByte* gxRegionStart = C_NULL;
+/* Chunks end here; slots begin at gxRegionSlots. */
+static txByte* gxRegionChunks = C_NULL;
+static txByte* gxRegionSlots = C_NULL;
 
-/* 0, or -1 when the chunks leave no room for the stack and slots. */
+/* 0, or -1 when the region cannot be had. */
 int fxTandemCreation(txCreation* creation)
 {
-	size_t heap = fxTandemSetting("TANDEM_XS_HEAP_BYTES");
-	size_t chunks = fxTandemSetting("TANDEM_XS_CHUNK_BYTES");
-	size_t stack = (size_t)creation->stackCount * sizeof(txSlot);
-	if (heap == 0)
+	const char* text = getenv("TANDEM_XS_HEAP_BYTES");
+	char* end;
+	unsigned long long bytes;
+	(void)creation;
+	if (text == NULL || *text == 0)
 		return 0;
-	if (chunks <= sizeof(txBlock) || chunks + stack >= heap)
+	bytes = strtoull(text, &end, 10);
+	if (*end != 0 || bytes == 0)
 		return -1;
-	/* XS adds its block's header to the chunks it takes. */
-	creation->initialChunkSize = (txSize)(chunks - sizeof(txBlock));
-	creation->incrementalChunkSize = 0;
-	creation->initialHeapCount = (txSize)((heap - chunks - stack) / sizeof(txSlot));
-	creation->incrementalHeapCount = 0;
+	gxRegionStart = c_malloc((size_t)bytes);
+	if (gxRegionStart == C_NULL)
+		return -1;
+	gxRegionChunks = gxRegionStart;
+	gxRegionSlots = gxRegionStart + bytes;
 	return 0;
+}
+
+void* fxAllocateChunks(txMachine* the, txSize size)
+{
+	txByte* result;
+	if (gxRegionStart == C_NULL)
+		return fxAllocateChunksFromSystem(the, size);
+	if (size > gxRegionSlots - gxRegionChunks)
+		return C_NULL;
+	result = gxRegionChunks;
+	gxRegionChunks += size;
+	adjustSpaceMeter(the, size);
+	return result;
+}
+
+void fxFreeChunks(txMachine* the, void* theChunks)
+{
+	if (gxRegionStart == C_NULL)
+		fxFreeChunksFromSystem(the, theChunks);
+}
+
+static txSlot* fxAllocateSlotsInRegion(txMachine* the, txSize theCount)
+{
+	txSize size = theCount * (txSize)sizeof(txSlot);
+	if (size > gxRegionSlots - gxRegionChunks)
+		return C_NULL;
+	gxRegionSlots -= size;
+	adjustSpaceMeter(the, size);
+	return (txSlot*)gxRegionSlots;
+}
+
+txSlot* fxAllocateSlots(txMachine* the, txSize theCount)
+{
+	txSlot* result;
+	txBlock* block;
+	if (gxRegionStart == C_NULL)
+		return fxAllocateSlotsFromSystem(the, theCount);
+	result = fxAllocateSlotsInRegion(the, theCount);
+	/* A machine being created has nothing to collect. */
+	if (result != C_NULL || the->firstHeap == C_NULL || the->firstBlock == C_NULL)
+		return result;
+	fxCollect(the, XS_COMPACT_FLAG | XS_ORGANIC_FLAG);
+	block = the->firstBlock;
+	if (block->limit == gxRegionChunks) {
+		the->maximumChunksSize -= (txSize)(block->limit - block->current);
+		the->allocatedSpace -= (size_t)(block->limit - block->current);
+		gxRegionChunks = block->current;
+		block->limit = block->current;
+	}
+	return fxAllocateSlotsInRegion(the, theCount);
+}
+
+void fxFreeSlots(txMachine* the, void* theSlots)
+{
+	if (gxRegionStart == C_NULL)
+		fxFreeSlotsFromSystem(the, theSlots);
 }
