@@ -110,6 +110,9 @@ function chunkBytesFor(baud: number): number {
   return Math.min(2048, Math.max(256, bytes));
 }
 
+/** Clients whose last replies the reply cache keeps, unless a board's limits say otherwise. */
+export const CLIENTS_MAX_DEFAULT = 256;
+
 export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}): PairConfig {
   const heartbeatIntervalMs = overrides.heartbeatIntervalMs ?? 50;
   const suspectMissCount = overrides.suspectMissCount ?? 3;
@@ -126,7 +129,7 @@ export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}
     silenceTakeoverAfterMs: 7 * heartbeatIntervalMs * suspectMissCount,
     partnerOffSettleMs: 2 * heartbeatIntervalMs * suspectMissCount,
     syncDepth: 4,
-    clientsMax: 256,
+    clientsMax: CLIENTS_MAX_DEFAULT,
     heldRequestsMax: 256,
     heardKeepMs: 1000,
     checkpointEntriesMax: 32,

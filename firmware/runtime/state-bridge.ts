@@ -6,6 +6,7 @@
 import type { AnyApp } from '../app.ts';
 import type { ReasonOf } from '../reasons.ts';
 import { ReasonError } from '../wire/errors.ts';
+import { CLIENTS_MAX_DEFAULT } from './config.ts';
 import type { Hello } from './messages.ts';
 
 export type Bridge =
@@ -20,9 +21,6 @@ export type Bridge =
       readonly why: ReasonOf<'other-app' | 'other-model' | 'other-clients-max' | 'no-converter'>;
     };
 
-/** What a partner whose hello does not say keeps in its reply cache (the images before it). */
-const CLIENTS_MAX_UNSAID = 256;
-
 /** `ours`: the hello we send (its reply cache's clients). */
 export function bridgeTo(app: AnyApp, partner: Hello, ours: Hello): Bridge {
   if (partner.app !== app.name) {
@@ -34,8 +32,9 @@ export function bridgeTo(app: AnyApp, partner: Hello, ours: Hello): Bridge {
       why: { code: 'other-model', model: partner.model, ours: app.checkpoint },
     };
   }
-  const clientsMax = partner.clientsMax ?? CLIENTS_MAX_UNSAID;
-  const ourClientsMax = ours.clientsMax ?? CLIENTS_MAX_UNSAID;
+  // A hello that does not say it is from an image before the setting: it kept the default.
+  const clientsMax = partner.clientsMax ?? CLIENTS_MAX_DEFAULT;
+  const ourClientsMax = ours.clientsMax ?? CLIENTS_MAX_DEFAULT;
   if (clientsMax !== ourClientsMax) {
     return {
       kind: 'incompatible',
