@@ -91,7 +91,7 @@ export const registerLab: RegisterCommand = (program, finish) => {
           ...(options.xsHeap === undefined ? {} : { xsHeapBytes: options.xsHeap }),
         });
         process.stdout.write(
-          `lab up in ${config.dir}: 2 boards, ${config.paths} path(s) at ${config.baud} baud, ${config.busShared ? 'shared ' : ''}field bus at ${config.busBaud}; images run in ${config.engines.join(' (P1), ')} (P2)${config.xsHeapBytes === null ? '' : `, XS in a fixed heap of ${config.xsHeapBytes} bytes`}\n`,
+          `lab up in ${config.dir}: 2 boards, ${config.paths} path(s) at ${config.baud} baud, ${config.busShared ? 'shared ' : ''}field bus at ${config.busBaud}; images run in ${config.engines.join(' (P1), ')} (P2)${config.engines.includes('xs') ? ", XS boards with microcontroller limits (their profiles' limits.class)" : ''}${config.xsHeapBytes === null ? '' : `, XS in a fixed heap of ${config.xsHeapBytes} bytes`}\n`,
         );
         finish(ExitCode.ok);
       },
