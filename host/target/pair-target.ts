@@ -122,11 +122,11 @@ function labTarget(spec: Extract<TargetSpec, { kind: 'lab' }>): PairTarget {
       return await openLabBoard(dir, processor);
     } catch (cause) {
       if (cause instanceof LabNotRunningError) throw cause;
-      // A lab port has one owner: most often a monitor or a dashboard holds it.
+      // A lab port has one owner: most often a demo, a monitor or a dashboard holds it.
       throw new PairTargetError(
         'port-unopenable',
         `cannot open processor ${processor}'s management port in the lab in ${dir}: ${cause instanceof Error ? cause.message : String(cause)}`,
-        "a running `tandem monitor` or `tandem dashboard` holds the boards' ports: use its keys or buttons, or stop it first",
+        "a running `tandem demo`, `tandem monitor` or `tandem dashboard` holds the boards' ports: use its page, keys or buttons, or stop it first",
         { cause },
       );
     }
