@@ -53,7 +53,7 @@ test.serial('monitor shows a takeover as an event during `tandem power pull`', a
     const status = await runCli(['status', '--dir', lab.config.dir]);
     t.is(status.code, 2, status.stderr);
     t.regex(status.stderr, /cannot open processor \d's management port/);
-    t.regex(status.stderr, /hint: a running `tandem monitor`/);
+    t.regex(status.stderr, /hint: a running `tandem demo`, `tandem monitor`/);
     const pulled = await runCli(['power', 'pull', String(primary), '--dir', lab.config.dir]);
     t.is(pulled.code, 0, pulled.stderr);
     // The takeover event and the readiness line that follows it can come a refresh apart.
