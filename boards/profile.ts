@@ -293,6 +293,13 @@ const port = (description: string) =>
     },
   }) as const satisfies ObjectSpec;
 
+/** One of a profile's optional pair limits: a whole number in a range. */
+const optionalLimit = (minimum: number, maximum: number, description: string) =>
+  ({
+    optional: true,
+    spec: { type: 'integer', minimum, maximum, description },
+  }) as const satisfies PropertySpec;
+
 const MAX_BYTES = 2 ** 32;
 
 /** Bounds of a profile's store: an erase block of at most 16 MiB, at most 65536 of them. */
@@ -568,75 +575,41 @@ export const boardProfileSpec = {
                 "'microcontroller': the limits of a board with a few hundred KiB of heap (boards/microcontroller-limits.ts); 'linux' (the default): the pair's defaults.",
             },
           },
-          clientsMax: {
-            optional: true,
-            spec: {
-              type: 'integer',
-              minimum: 1,
-              maximum: 65_536,
-              description:
-                'Clients whose last replies the reply cache keeps (256 by default): both boards of a pair must give the same, or the backup is refused.',
-            },
-          },
-          snapshotChunkBytes: {
-            optional: true,
-            spec: {
-              type: 'integer',
-              minimum: 64,
-              maximum: 2048,
-              description:
-                'Bytes of the big checkpoint in one frame (by default about 40 ms of the line): a write waits for at most one chunk on the line.',
-            },
-          },
-          checkpointEntriesMax: {
-            optional: true,
-            spec: {
-              type: 'integer',
-              minimum: 1,
-              maximum: 256,
-              description: 'Checkpoint entries in one frame at most (32; 8 for a microcontroller).',
-            },
-          },
-          channelQueueMax: {
-            optional: true,
-            spec: {
-              type: 'integer',
-              minimum: 64,
-              maximum: 65_536,
-              description:
-                'Frames queued for the partner at most (1024; 256 for a microcontroller): the queue is allocated whole.',
-            },
-          },
-          pendingRepliesMax: {
-            optional: true,
-            spec: {
-              type: 'integer',
-              minimum: 1,
-              maximum: 65_536,
-              description:
-                'Replies waiting for the backup at most (512; 128 for a microcontroller): past it a request is refused busy.',
-            },
-          },
-          encodeSliceBytes: {
-            optional: true,
-            spec: {
-              type: 'integer',
-              minimum: 256,
-              maximum: 16 * 1024 * 1024,
-              description:
-                'Bytes of a snapshot encoded in one call at most (16 KiB; 1 KiB for a microcontroller), so that the board hears its lines meanwhile.',
-            },
-          },
-          heldServedMax: {
-            optional: true,
-            spec: {
-              type: 'integer',
-              minimum: 1,
-              maximum: 1024,
-              description:
-                'Held requests served, or released replies sent, in one call at most (32; 4 for a microcontroller).',
-            },
-          },
+          clientsMax: optionalLimit(
+            1,
+            65_536,
+            'Clients whose last replies the reply cache keeps (256 by default): both boards of a pair must give the same, or the backup is refused.',
+          ),
+          snapshotChunkBytes: optionalLimit(
+            64,
+            2048,
+            'Bytes of the big checkpoint in one frame (by default about 40 ms of the line): a write waits for at most one chunk on the line.',
+          ),
+          checkpointEntriesMax: optionalLimit(
+            1,
+            256,
+            'Checkpoint entries in one frame at most (32; 8 for a microcontroller).',
+          ),
+          channelQueueMax: optionalLimit(
+            64,
+            65_536,
+            'Frames queued for the partner at most (1024; 256 for a microcontroller): the queue is allocated whole.',
+          ),
+          pendingRepliesMax: optionalLimit(
+            1,
+            65_536,
+            'Replies waiting for the backup at most (512; 128 for a microcontroller): past it a request is refused busy.',
+          ),
+          encodeSliceBytes: optionalLimit(
+            256,
+            16 * 1024 * 1024,
+            'Bytes of a snapshot encoded in one call at most (16 KiB; 1 KiB for a microcontroller), so that the board hears its lines meanwhile.',
+          ),
+          heldServedMax: optionalLimit(
+            1,
+            1024,
+            'Held requests served, or released replies sent, in one call at most (32; 4 for a microcontroller).',
+          ),
         },
       },
     },

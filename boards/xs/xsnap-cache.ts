@@ -49,7 +49,7 @@ export const XS_CREATION = {
  * Names the creation settings and the worker patches (patchWorker) in the
  * cache key: a change to either must build XS again.
  */
-const CREATION_TAG = 'mcu7';
+const CREATION_TAG = 'mcu8';
 
 export type XsBuildErrorCode =
   /** `npm pack` could not fetch the package (no registry, no npm). */
@@ -300,7 +300,7 @@ function patchWorker(sources: string): void {
     // The board may fix the heap, as a microcontroller's (native/in-place.c).
     [
       'xsCreation* creation = &_creation;',
-      'xsCreation* creation = &_creation;\n\t{\n\t\textern int fxTandemCreation(xsCreation* creation);\n\t\tif (fxTandemCreation(creation) != 0)\n\t\t\treturn E_BAD_USAGE;\n\t}',
+      'xsCreation* creation = &_creation;\n\t{\n\t\textern int fxTandemHeapRegion(void);\n\t\tif (fxTandemHeapRegion() != 0)\n\t\t\treturn E_BAD_USAGE;\n\t}',
     ],
   ];
   for (const [from, to] of edits) {

@@ -38,6 +38,7 @@ import {
   benchEngine,
   ENGINE_STATES,
   type EngineRun,
+  type EngineState,
   longestCallFigures,
   requestCostFigures,
   XS_HEAP_TARGET_BYTES,
@@ -397,24 +398,21 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
       say(`XS: not measured (${xs.reason})`);
       continue;
     }
+    // Every engine lab alike, but for its state, its seed and XS's heap.
+    const engineLab = (state: EngineState, seed: number) => ({
+      root,
+      baud: options.bauds[0] ?? BENCH_BAUDS[0] ?? 115200,
+      image: v1.image,
+      publicKeyFile,
+      engine,
+      state,
+      loadMs: options.quick ? 1500 : 3000,
+      seed,
+    });
     for (const state of ENGINE_STATES) {
       say(`${engine}, ${state.name} state: a fresh lab with both boards on it`);
       try {
-        const baud = options.bauds[0] ?? BENCH_BAUDS[0] ?? 115200;
-        const run = await benchEngine(
-          {
-            root,
-            baud,
-            image: v1.image,
-            publicKeyFile,
-            engine,
-            state,
-            loadMs: options.quick ? 1500 : 3000,
-            seed: options.seed + 4,
-          },
-          say,
-        );
-        engines.push(run);
+        engines.push(await benchEngine(engineLab(state, options.seed + 4), say));
       } catch (error) {
         failures.push(
           `${engine}, ${state.name} state: ${error instanceof Error ? error.message : String(error)}`,
@@ -426,17 +424,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     say(`xs, small state: each board in a fixed ${XS_HEAP_TARGET_BYTES}-byte heap`);
     try {
       xsFixedHeapRun = await benchEngine(
-        {
-          root,
-          baud: options.bauds[0] ?? BENCH_BAUDS[0] ?? 115200,
-          image: v1.image,
-          publicKeyFile,
-          engine,
-          state: small,
-          loadMs: options.quick ? 1500 : 3000,
-          seed: options.seed + 5,
-          xsHeapBytes: XS_HEAP_TARGET_BYTES,
-        },
+        { ...engineLab(small, options.seed + 5), xsHeapBytes: XS_HEAP_TARGET_BYTES },
         say,
       );
     } catch (error) {

@@ -121,13 +121,12 @@ static txByte* gxRegionStart = C_NULL;
 static txByte* gxRegionChunks = C_NULL;
 static txByte* gxRegionSlots = C_NULL;
 
-/* 0, or -1 when the region cannot be had. */
-int fxTandemCreation(txCreation* creation)
+/* Before the machine is created: 0, or -1 when the region cannot be had. */
+int fxTandemHeapRegion(void)
 {
 	const char* text = getenv("TANDEM_XS_HEAP_BYTES");
 	char* end;
 	unsigned long long bytes;
-	(void)creation;
 	if (text == NULL || *text == 0)
 		return 0;
 	bytes = strtoull(text, &end, 10);
