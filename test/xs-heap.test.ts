@@ -253,3 +253,35 @@ test('a store write crosses the channel in one buffer of its size and its copy, 
   // bytes doubled the message's buffer: four.
   t.true(grew < 3.5 * piece, `${grew} bytes`);
 });
+
+test("reading a board's status every second for an hour leaves its XS heap where it was", async (t) => {
+  if (!xs.available) {
+    t.log(`skipped: ${xs.reason}`);
+    t.pass();
+    return;
+  }
+  const { script } = await bundleApp(await resolveApp('ledger@1.0.0'), 'state');
+  const board = new SandboxHal();
+  const image = runImageInXs(script, board.hal, {}, xs.path);
+  t.teardown(() => image.stop());
+  const inUse = () => {
+    const engine = image.engine();
+    if (engine.kind !== 'xs') throw new Error('the image does not run in XS');
+    return engine.heapInUseBytes;
+  };
+  // Each reading a second after the last, so that each collects before it reads (COLLECT_INTERVAL_MS).
+  const readings = 3600;
+  const settle = 10;
+  let first = 0;
+  for (let reading = 0; reading < readings; reading++) {
+    board.nowMs += 1000;
+    if (reading === settle) first = inUse();
+    else inUse();
+  }
+  const grew = inUse() - first;
+  t.log(
+    `${readings - settle} status readings, one a second: the XS heap in use grew by ${grew} bytes`,
+  );
+  // A collection by evaluating a script kept 32 bytes each: 115 KB an hour, half a microcontroller's heap.
+  t.true(grew < 1024, `${grew} bytes`);
+});

@@ -13,7 +13,7 @@ import { isReason } from '../../firmware/reasons.ts';
 import type { SwitchRefusal } from '../../firmware/runtime/switch-procedure.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import { joined } from '../../firmware/wire/cbor-stream.ts';
-import { CallMeter } from '../call-meter.ts';
+import { CallMeter, type ImageCall } from '../call-meter.ts';
 import { geometryData, regionBytes } from '../flash-region.ts';
 import type { EngineStatus, RunningImage } from '../image-engine.ts';
 import { ImageFault, ImageStartError } from '../node/sandbox.ts';
@@ -168,7 +168,7 @@ export function runImageInXs(
 
   let stopped = false;
   const calls = new CallMeter();
-  const send = (command: Command, what: string): unknown => {
+  const send = (command: Extract<Command, { op: ImageCall }>, what: string): unknown => {
     if (stopped) return null;
     let answer: Answer;
     const startMs = performance.now();
@@ -271,7 +271,9 @@ export function runImageInXs(
       // at most once a second, since a watcher may ask for status every few milliseconds.
       const now = hal.clock.now();
       if (!stopped && now - collectedAtMs >= COLLECT_INTERVAL_MS) {
-        meter(worker.evaluate('gc()'));
+        // A command, not `evaluate`: xsnap keeps 32 bytes of every script it evaluates, for good.
+        const collect: Command = { op: 'collect', now };
+        meter(worker.command(encodeCbor(collect, CHANNEL_CBOR_LIMITS)).meter);
         collectedAtMs = now;
       }
       const m = last;

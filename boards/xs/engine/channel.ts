@@ -85,6 +85,8 @@ export type Command = { readonly now: number } & (
   | { readonly op: 'state' }
   | { readonly op: 'switch' }
   | { readonly op: 'other-image'; readonly version: string }
+  /** Collect XS's garbage, so that the next meter counts what is live (not a call into the image). */
+  | { readonly op: 'collect' }
 );
 
 /** An IO call the image made, for the Node side to carry out. */

@@ -4,7 +4,7 @@
  * Node side, implements the ECMA-419-shaped IO (io.ts) over that channel,
  * builds the image's HAL from it (hal-from-io.ts) and runs the image's pair.
  * Everything here is plain ECMAScript, no Node; of xsnap's extras only its
- * meter is read, where it is there (meterReading).
+ * meter (meterReading) and its collector (`gc`) are used, where they are there.
  */
 import type { BootServices, DurableRegion, StoreGeometry } from '../../../firmware/hal.ts';
 import type { TandemImage } from '../../../firmware/image-entry/tandem-image.ts';
@@ -240,6 +240,9 @@ function run(command: Command): unknown {
       return running().switchToOther();
     case 'other-image':
       running().otherImageChanged(command.version);
+      return null;
+    case 'collect':
+      (globalThis as { gc?: () => void }).gc?.();
       return null;
   }
 }
