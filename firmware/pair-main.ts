@@ -9,7 +9,7 @@ import { type PairConfig, pairConfig } from './runtime/config.ts';
 import { PairCore } from './runtime/core.ts';
 import type { DurableStatus } from './runtime/durable-log.ts';
 import type { LineUseCounts } from './runtime/line-use.ts';
-import { parseClientRequest, type RoleName } from './runtime/messages.ts';
+import { type BusMessage, busToWire, parseBusMessage, type RoleName } from './runtime/messages.ts';
 import type { Output } from './runtime/outputs.ts';
 import type { SwitchRefusal } from './runtime/switch-procedure.ts';
 import { decodeCbor, encodeCbor } from './wire/cbor.ts';
@@ -47,20 +47,6 @@ export interface PairStatus {
   readonly durable: DurableStatus | null;
 }
 
-/**
- * Messages on the bus port (client side of the field bus), CBOR in frames:
- * requests in, replies and announcements out.
- */
-export type BusMessage =
-  | { readonly t: 'reply'; readonly reply: unknown }
-  | { readonly t: 'announce'; readonly processor: 1 | 2 };
-
-function fromABoard(message: unknown): message is BusMessage {
-  if (typeof message !== 'object' || message === null) return false;
-  const { t } = message as { t?: unknown };
-  return t === 'reply' || t === 'announce';
-}
-
 export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = {}): PairHandle {
   const config = pairConfig(hal.processor, {
     pathCount: hal.interconnect.length === 1 ? 1 : 2,
@@ -71,7 +57,8 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
   const busDecoder = new FrameDecoder({ cutShortAfterMs: FRAME_CUT_SHORT_AFTER_MS });
   let stopped = false;
 
-  const sendBus = (message: BusMessage) => hal.bus.write(encodeFrame(encodeCbor(message)));
+  const sendBus = (message: BusMessage) =>
+    hal.bus.write(encodeFrame(encodeCbor(busToWire(message))));
 
   const handle = (outputs: Output[]) => {
     for (const output of outputs) {
@@ -81,7 +68,7 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
           hal.interconnect[output.path]?.write(output.bytes);
           break;
         case 'reply':
-          sendBus({ t: 'reply', reply: output.reply });
+          sendBus({ kind: 'reply', reply: output.reply });
           break;
         case 'event':
           // One 'executed' event per request is for checkers, not for the journal or the log.
@@ -99,7 +86,7 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
               hal.gpio.pulseFence();
               break;
             case 'announce':
-              sendBus({ t: 'announce', processor: hal.processor });
+              sendBus({ kind: 'announce', processor: hal.processor });
               break;
             case 'confirm':
               hal.boot.confirm();
@@ -138,10 +125,9 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
     for (const event of busDecoder.push(bytes, hal.clock.now())) {
       if (event.kind !== 'frame') continue;
       try {
-        const message = decodeCbor(event.payload);
+        const message = parseBusMessage(decodeCbor(event.payload));
         // On a shared bus we hear the serving board's replies and announcements too.
-        if (fromABoard(message)) continue;
-        core.request(parseClientRequest(message), hal.clock.now());
+        if (message.kind === 'request') core.request(message.request, hal.clock.now());
       } catch (error) {
         if (!(error instanceof MessageError)) throw error;
         hal.log(`bad client message: ${error.message}`);

@@ -7,7 +7,7 @@ import test from 'ava';
 import { ledgerV1 } from '../firmware/apps/ledger/index.ts';
 import { runPair } from '../firmware/pair-main.ts';
 import type { PairConfig } from '../firmware/runtime/config.ts';
-import type { ClientReply } from '../firmware/runtime/messages.ts';
+import { type BusMessage, busToWire, type ClientReply } from '../firmware/runtime/messages.ts';
 import { encodeCbor } from '../firmware/wire/cbor.ts';
 import { encodeFrame } from '../firmware/wire/frame.ts';
 import { CorePair } from './helpers/core-pair.ts';
@@ -142,23 +142,29 @@ test('a registration and a retry heard after the reply cache forgot their sessio
 test("on a shared bus a board's loop takes the other board's replies and announcements as no client's request", (t) => {
   const sandbox = new SandboxHal();
   runPair(ledgerV1('state'), sandbox.hal, { busShared: true });
-  const frame = (message: unknown) => encodeFrame(encodeCbor(message));
+  const frame = (message: BusMessage) => encodeFrame(encodeCbor(busToWire(message)));
   sandbox.deliver(
     'bus',
-    frame({ t: 'reply', reply: { clientId: 'c', syncId: 1, ok: true, reply: null, txn: 3 } }),
+    frame({
+      kind: 'reply',
+      reply: { clientId: 'c', syncId: 1, ok: true, reply: null, txn: 3 },
+    }),
   );
-  sandbox.deliver('bus', frame({ t: 'announce', processor: 2 }));
+  sandbox.deliver('bus', frame({ kind: 'announce', processor: 2 }));
   t.deepEqual(
     sandbox.logs.filter((line) => line.startsWith('bad client message')),
     [],
   );
   // A request to a board that does not serve (it is still booting) gets no answer on a shared bus.
-  sandbox.deliver('bus', frame({ clientId: 'c', syncId: 0, body: null }));
+  sandbox.deliver(
+    'bus',
+    frame({ kind: 'request', request: { clientId: 'c', syncId: 0, body: null } }),
+  );
   t.deepEqual(
     sandbox.written.filter((w) => w.port === 'bus'),
     [],
   );
   // What is neither is still bad input, said in the board's log.
-  sandbox.deliver('bus', frame({ t: 'other' }));
+  sandbox.deliver('bus', encodeFrame(encodeCbor([7, 'other'])));
   t.is(sandbox.logs.filter((line) => line.startsWith('bad client message')).length, 1);
 });

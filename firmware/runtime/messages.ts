@@ -494,14 +494,94 @@ export function parseEnvelope(value: unknown): Envelope {
   return envelope;
 }
 
-/** Checks a decoded CBOR value against the client request shape. Throws MessageError. */
-export function parseClientRequest(value: unknown): ClientRequest {
-  const r = record(value, 'request');
-  return {
-    clientId: text(r.clientId, 'clientId'),
-    syncId: count(r.syncId, 'syncId'),
-    body: r.body,
-  };
+/** Messages on the field bus, CBOR in frames: requests from clients, replies and announcements from boards. */
+export type BusMessage =
+  | { readonly kind: 'request'; readonly request: ClientRequest }
+  | { readonly kind: 'reply'; readonly reply: ClientReply }
+  | { readonly kind: 'announce'; readonly processor: 1 | 2 };
+
+/** Each bus message's first item. */
+const BUS_REQUEST = 0;
+const BUS_REPLY = 1;
+const BUS_REFUSAL = 2;
+const BUS_ANNOUNCE = 3;
+
+const CLIENT_ERRORS: readonly ClientErrorCode[] = [
+  'not-primary',
+  'too-old',
+  'bad-request',
+  'busy',
+  'store-full',
+  'session-expired',
+];
+
+/**
+ * Bus messages travel as arrays, as checkpoint entries do: at 115200 baud a
+ * reply's line time is the least a takeover takes as its client sees it,
+ * and field names were half of a reply's frame. A request [0, clientId,
+ * syncId, body]; a reply [1, clientId, syncId, txn, reply]; a refusal
+ * [2, clientId, syncId, error, why] with its txn last where it has one;
+ * an announcement [3, processor].
+ */
+export function busToWire(message: BusMessage): unknown[] {
+  if (message.kind === 'announce') return [BUS_ANNOUNCE, message.processor];
+  if (message.kind === 'request') {
+    const { clientId, syncId, body } = message.request;
+    return [BUS_REQUEST, clientId, syncId, body];
+  }
+  const r = message.reply;
+  if (r.ok) return [BUS_REPLY, r.clientId, r.syncId, r.txn, r.reply];
+  const refusal = [BUS_REFUSAL, r.clientId, r.syncId, r.error, r.why];
+  return r.txn === undefined ? refusal : [...refusal, r.txn];
+}
+
+/** Checks a decoded CBOR value against the bus messages' wire forms. Throws MessageError. */
+export function parseBusMessage(value: unknown): BusMessage {
+  const m = list(value, 'bus message');
+  switch (m[0]) {
+    case BUS_REQUEST: {
+      const [, clientId, syncId, body] = exactly(m, 4, 'request');
+      return {
+        kind: 'request',
+        request: { clientId: text(clientId, 'clientId'), syncId: count(syncId, 'syncId'), body },
+      };
+    }
+    case BUS_REPLY: {
+      const [, clientId, syncId, txn, reply] = exactly(m, 5, 'reply');
+      return {
+        kind: 'reply',
+        reply: {
+          clientId: text(clientId, 'reply.clientId'),
+          syncId: count(syncId, 'reply.syncId'),
+          ok: true,
+          reply,
+          txn: count(txn, 'reply.txn'),
+        },
+      };
+    }
+    case BUS_REFUSAL: {
+      const [, clientId, syncId, error, why, txn] = m.length === 5 ? m : exactly(m, 6, 'refusal');
+      if (!CLIENT_ERRORS.includes(error as ClientErrorCode)) fail('refusal.error');
+      return {
+        kind: 'reply',
+        reply: {
+          clientId: text(clientId, 'refusal.clientId'),
+          syncId: count(syncId, 'refusal.syncId'),
+          ok: false,
+          error: error as ClientErrorCode,
+          why: reason(why, 'refusal.why'),
+          ...(txn === undefined ? {} : { txn: count(txn, 'refusal.txn') }),
+        },
+      };
+    }
+    case BUS_ANNOUNCE: {
+      const [, processor] = exactly(m, 2, 'announce');
+      if (processor !== 1 && processor !== 2) fail('announce.processor');
+      return { kind: 'announce', processor };
+    }
+    default:
+      return fail('bus message kind');
+  }
 }
 
 export function parseSnapshot(value: unknown): Snapshot {

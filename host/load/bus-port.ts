@@ -7,8 +7,13 @@ import { performance } from 'node:perf_hooks';
 import type { BindingInterface } from '@serialport/bindings-interface';
 import type { SerialPortStream } from '@serialport/stream';
 import { closeSerialPort, openSerialPort } from '../../boards/open-serial-port.ts';
-import type { BusMessage } from '../../firmware/pair-main.ts';
-import type { ClientReply, ClientRequest } from '../../firmware/runtime/messages.ts';
+import {
+  type BusMessage,
+  busToWire,
+  type ClientReply,
+  type ClientRequest,
+  parseBusMessage,
+} from '../../firmware/runtime/messages.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import {
   encodeFrame,
@@ -36,13 +41,13 @@ export class BusPort {
         if (event.kind !== 'frame') continue;
         let message: BusMessage;
         try {
-          message = decodeCbor(event.payload) as BusMessage;
+          message = parseBusMessage(decodeCbor(event.payload));
         } catch {
           continue;
         }
-        if (message.t === 'reply') {
-          handlers.reply(message.reply as ClientReply, event.payload.length + FRAME_OVERHEAD_BYTES);
-        } else if (message.t === 'announce') handlers.announce();
+        if (message.kind === 'reply') {
+          handlers.reply(message.reply, event.payload.length + FRAME_OVERHEAD_BYTES);
+        } else if (message.kind === 'announce') handlers.announce();
       }
     });
   }
@@ -58,7 +63,7 @@ export class BusPort {
   }
 
   send(request: ClientRequest): void {
-    this.port.write(Buffer.from(encodeFrame(encodeCbor(request))));
+    this.port.write(Buffer.from(encodeFrame(encodeCbor(busToWire({ kind: 'request', request })))));
   }
 
   close(): Promise<void> {
