@@ -6,15 +6,15 @@
  * Everything here is plain ECMAScript, no Node; of xsnap's extras only its
  * meter (meterReading) and its collector (`gc`) are used, where they are there.
  */
-import type { BootServices, DurableRegion, StoreGeometry } from '../../../firmware/hal.ts';
+import type { BootServices } from '../../../firmware/hal.ts';
 import type { TandemImage } from '../../../firmware/image-entry/tandem-image.ts';
 import type { PairHandle } from '../../../firmware/pair-main.ts';
+import { boardStore } from './board-store.ts';
 import {
   type Answer,
   BUS_PORT,
   type Command,
   type IoCall,
-  STORE_PIECE_BYTES_MAX,
   type StartShape,
   type StoreAnswer,
   type StoreRequest,
@@ -147,40 +147,6 @@ function askBoard(request: StoreRequest): Uint8Array {
   return answer.bytes;
 }
 
-/**
- * The store as the image sees it: every operation goes to the board, which
- * holds the bytes and applies the flash rules. Reads and writes cross in
- * pieces of at most STORE_PIECE_BYTES_MAX, so the engine holds no more than
- * the bytes its caller asked for or handed over, and no copy of them.
- */
-function boardStore(geometry: StoreGeometry | null): DurableRegion | null {
-  if (geometry === null) return null;
-  return {
-    geometry,
-    read: (offset, length) => {
-      // One piece is the answer's own bytes: a copy would hold them twice.
-      if (length <= STORE_PIECE_BYTES_MAX) return askBoard({ op: 'read', offset, length });
-      const bytes = new Uint8Array(length);
-      for (let at = 0; at < length; at += STORE_PIECE_BYTES_MAX) {
-        const count = Math.min(STORE_PIECE_BYTES_MAX, length - at);
-        bytes.set(askBoard({ op: 'read', offset: offset + at, length: count }), at);
-      }
-      return bytes;
-    },
-    write: (offset, bytes) => {
-      let at = 0;
-      do {
-        const end = Math.min(at + STORE_PIECE_BYTES_MAX, bytes.length);
-        askBoard({ op: 'write', offset, bytes: bytes.subarray(at, end), more: end < bytes.length });
-        at = end;
-      } while (at < bytes.length);
-    },
-    erase: (block) => {
-      askBoard({ op: 'erase', block });
-    },
-  };
-}
-
 function running(): PairHandle {
   if (pair === null) throw new Error('the image is not running');
   return pair;
@@ -198,7 +164,7 @@ function run(command: Command): unknown {
         processor: shape.processor,
         paths: shape.paths,
         boot: boot(shape),
-        store: boardStore(shape.store),
+        store: boardStore(shape.store, askBoard),
         log: (line) => calls.push({ io: 'log', line }),
         record: (event, atMs) => calls.push({ io: 'record', event, atMs }),
       });
