@@ -9,8 +9,8 @@
 import type { AnyApp } from '../../firmware/app.ts';
 import type { DurableRegion } from '../../firmware/hal.ts';
 import type { PairConfig } from '../../firmware/runtime/config.ts';
-import { PairCore } from '../../firmware/runtime/core.ts';
 import type { BootChoice } from '../../firmware/runtime/messages.ts';
+import { type CoreEngine, NODE_CORES, type SimCore } from './sim-core.ts';
 
 export type AppLoader = (version: string) => AnyApp;
 
@@ -31,7 +31,7 @@ export interface Slot {
 
 export class SimBoard {
   powered = true;
-  core: PairCore | null = null;
+  core: SimCore | null = null;
   /** Slots 0 and 1. */
   readonly slots: readonly [Slot, Slot];
   active: 0 | 1 = 0;
@@ -52,6 +52,8 @@ export class SimBoard {
     readonly seed: number,
     /** The board's durable store: it keeps its bytes when the board loses power. */
     readonly store: DurableRegion | null = null,
+    /** What runs the core (PairCore in this process unless given). */
+    readonly engine: CoreEngine = NODE_CORES,
   ) {
     const slot = (version: string): Slot => ({
       version,
@@ -113,7 +115,7 @@ export class SimBoard {
   }
 
   /** Boot ROM: pick the slot, start the core. A partial slot is never booted. */
-  boot(now: number): PairCore {
+  boot(now: number): SimCore {
     this.bootNote = '';
     if (this.#tryOtherNextBoot) {
       this.#tryOtherNextBoot = false;
@@ -125,7 +127,7 @@ export class SimBoard {
       }
     }
     this.#bootCount += 1;
-    const core = new PairCore(
+    const core = this.engine.make(
       this.config,
       this.loadApp(this.version),
       {

@@ -13,7 +13,6 @@ import type { AnyApp, Durability } from '../../firmware/app.ts';
 import type { StoreGeometry } from '../../firmware/hal.ts';
 import { causeText, reasonText, storeFullEventText, unsaidPart } from '../../firmware/reasons.ts';
 import { type PairConfig, pairConfig, suspectAfterMs } from '../../firmware/runtime/config.ts';
-import type { PairCore } from '../../firmware/runtime/core.ts';
 import {
   type ClientReply,
   type ClientRequest,
@@ -51,6 +50,7 @@ import {
 } from './faulty-app.ts';
 import { type AppLoader, IMAGE_BYTES, SimBoard } from './sim-board.ts';
 import { baseClientId, SimClient } from './sim-client.ts';
+import type { CoreEngine, SimCore } from './sim-core.ts';
 import { StateCopies } from './state-copies.ts';
 import { TakeoverJudge, type TakeoverVerdict } from './takeover-judge.ts';
 
@@ -66,6 +66,8 @@ export interface WorldOptions {
   readonly seed: number;
   /** Loads an app image by version, in the chosen checkpoint model. */
   readonly loadApp: (version: string) => AnyApp;
+  /** What runs each board's core (PairCore in this process unless given); closed when the seed ends. */
+  readonly coreEngine?: (processor: 1 | 2) => CoreEngine;
   /** The version every board starts on, and the one staged in the other slot. */
   readonly versions: readonly [string, string];
   /** Generates client requests from a random source. */
@@ -302,6 +304,8 @@ export function runSeed(options: WorldOptions): SeedResult {
     return world.run();
   } catch (error) {
     return world.thrown(error);
+  } finally {
+    for (const board of world.boards) board.engine.close();
   }
 }
 
@@ -400,7 +404,7 @@ class World {
   /** Each request's first execution the bus carried a reply of: its transaction, whether a client saw it, and when. */
   readonly #executions = new Map<string, { txn: number; delivered: boolean; atMs: number }>();
   /** Per core, what its journal said of its store's room since it last had room: the event, the alarm. */
-  readonly #announcedFull = new WeakMap<PairCore, { event: boolean; alarm: boolean }>();
+  readonly #announcedFull = new WeakMap<SimCore, { event: boolean; alarm: boolean }>();
   /** Service-gap check: eligible time since the last acknowledgement. */
   #gapMs = 0;
   #gapReported = false;
@@ -477,6 +481,7 @@ class World {
         slots(1),
         options.seed,
         this.#stores[0],
+        options.coreEngine?.(1),
       ),
       new SimBoard(
         2,
@@ -485,6 +490,7 @@ class World {
         slots(2),
         options.seed + 1,
         this.#stores[1],
+        options.coreEngine?.(2),
       ),
     ];
     this.lines = [];
@@ -1017,7 +1023,7 @@ class World {
     this.#afterStep();
   }
 
-  #output(index: 0 | 1, core: PairCore, output: Output): void {
+  #output(index: 0 | 1, core: SimCore, output: Output): void {
     const board = this.boards[index] as SimBoard;
     switch (output.kind) {
       case 'bytes':
@@ -1036,7 +1042,7 @@ class World {
   }
 
   /** A primary refuses for want of room only once its journal said the store is full, with an alarm. */
-  #checkFullAnnounced(index: 0 | 1, core: PairCore, txn: number): void {
+  #checkFullAnnounced(index: 0 | 1, core: SimCore, txn: number): void {
     const announced = this.#announcedFull.get(core);
     if (announced?.event === true && announced.alarm) return;
     this.worldViolations.push({
@@ -1097,7 +1103,7 @@ class World {
 
   #effect(
     index: 0 | 1,
-    core: PairCore,
+    core: SimCore,
     effect: Extract<Output, { kind: 'effect' }>['effect'],
   ): void {
     const board = this.boards[index] as SimBoard;
@@ -1152,7 +1158,7 @@ class World {
     }
   }
 
-  #event(index: 0 | 1, core: PairCore, event: PairEvent): void {
+  #event(index: 0 | 1, core: SimCore, event: PairEvent): void {
     if (this.options.trace) this.#log(index, describe(event, core.hello.version));
     if ('why' in event && event.why !== undefined)
       this.#checkSaid(event.why, `P${index + 1}'s ${event.kind} event`);
@@ -1232,7 +1238,7 @@ class World {
 
   onSwitchStep: ((step: string) => void) | null = null;
 
-  #scheduleWake(index: 0 | 1, core: PairCore): void {
+  #scheduleWake(index: 0 | 1, core: SimCore): void {
     const clock = this.clocks[index] as BoardClock;
     const localAt = core.nextWakeMs();
     const asked = clock.worldAt(localAt);
@@ -1835,7 +1841,7 @@ class World {
   }
 
   /** A board runs, and reports in its other slot, only images whose push completed. */
-  #checkImages(index: 0 | 1, core: PairCore): void {
+  #checkImages(index: 0 | 1, core: SimCore): void {
     const board = this.boards[index] as SimBoard;
     const pushed = this.pushedImage[index] as [string, string];
     const running = pushed[board.active];
@@ -2015,7 +2021,7 @@ class World {
       return;
     }
     const cores = this.boards.map((b) => b.core);
-    const primary = cores.find((c) => (alone ? c?.serving : c?.role === 'primary')) as PairCore;
+    const primary = cores.find((c) => (alone ? c?.serving : c?.role === 'primary')) as SimCore;
     this.finalStateBytes = JSON.stringify(primary.state)?.length ?? 0;
     this.history.checkSequential(this.queue.now, primary.state, primary.hello.version, primary.txn);
     const room = primary.durable?.room;

@@ -1,10 +1,24 @@
 /**
  * The engine's end of a board's durable store (the board's end is
- * ../store-answerer.ts). `askBoard` carries one request to the board and
- * blocks until it answers (xsnap's issueCommand).
+ * ../store-answerer.ts): each operation a request to the board, which
+ * blocks until the board answers (xsnap's issueCommand).
  */
 import type { DurableRegion, StoreGeometry } from '../../../firmware/hal.ts';
-import { STORE_PIECE_BYTES_MAX, type StoreRequest } from './channel.ts';
+import { STORE_PIECE_BYTES_MAX, type StoreAnswer, type StoreRequest } from './channel.ts';
+import { readChannel, writeChannel } from './channel-codec.ts';
+
+/** xsnap's call up to the board: sends a request and blocks until the board answers. */
+export function askBoard(request: StoreRequest): Uint8Array {
+  const issue = (globalThis as { issueCommand?: (message: ArrayBuffer) => ArrayBuffer })
+    .issueCommand;
+  if (issue === undefined) throw new Error('this engine has no issueCommand to reach the board');
+  const answer = readChannel(issue(writeChannel(request))) as StoreAnswer;
+  if ('error' in answer) {
+    // The store's error as the HAL states them ('hal-argument', 'hal-failed'), as it threw on the board.
+    throw Object.assign(new Error(answer.error.message), { code: answer.error.code });
+  }
+  return answer.bytes;
+}
 
 /**
  * The store as the image sees it: every operation goes to the board, which

@@ -9,14 +9,13 @@
 import type { BootServices } from '../../../firmware/hal.ts';
 import type { TandemImage } from '../../../firmware/image-entry/tandem-image.ts';
 import type { PairHandle } from '../../../firmware/pair-main.ts';
-import { boardStore } from './board-store.ts';
+import { askBoard, boardStore } from './board-store.ts';
 import {
   type Answer,
   BUS_PORT,
   type Command,
   type IoCall,
   type StartShape,
-  type StoreAnswer,
   type StoreRequest,
 } from './channel.ts';
 import { readChannel, writeChannel } from './channel-codec.ts';
@@ -132,19 +131,14 @@ function boot(shape: StartShape): BootServices {
   };
 }
 
-/** xsnap's call up to the board: sends a message and blocks until the board answers. */
-function askBoard(request: StoreRequest): Uint8Array {
-  const issue = (globalThis as { issueCommand?: (message: ArrayBuffer) => ArrayBuffer })
-    .issueCommand;
-  if (issue === undefined) throw new Error('this engine has no issueCommand to reach the board');
+/** A store request to the board, its channel's units counted apart (Answer.compute). */
+function askBoardMetered(request: StoreRequest): Uint8Array {
   const before = meterReading?.() ?? 0;
-  const answer = readChannel(issue(writeChannel(request))) as StoreAnswer;
-  if (meterReading !== null) storeChannelUnits += meterReading() - before;
-  if ('error' in answer) {
-    // The store's error as the HAL states them ('hal-argument', 'hal-failed'), as it threw on the board.
-    throw Object.assign(new Error(answer.error.message), { code: answer.error.code });
+  try {
+    return askBoard(request);
+  } finally {
+    if (meterReading !== null) storeChannelUnits += meterReading() - before;
   }
-  return answer.bytes;
 }
 
 function running(): PairHandle {
@@ -164,7 +158,7 @@ function run(command: Command): unknown {
         processor: shape.processor,
         paths: shape.paths,
         boot: boot(shape),
-        store: boardStore(shape.store, askBoard),
+        store: boardStore(shape.store, askBoardMetered),
         log: (line) => calls.push({ io: 'log', line }),
         record: (event, atMs) => calls.push({ io: 'record', event, atMs }),
       });
