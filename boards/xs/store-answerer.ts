@@ -71,6 +71,7 @@ export function storeAnswerer(
       answer = {
         error: {
           code: typeof code === 'string' ? code : null,
+          name: error instanceof Error ? error.name : 'Error',
           message: error instanceof Error ? error.message : String(error),
         },
       };

@@ -46,10 +46,10 @@ export const XS_CREATION = {
   stackCount: 1024,
 } as const;
 /**
- * Names the creation settings and the worker patches (patchWorker) in the
- * cache key: a change to either must build XS again.
+ * Names the creation settings, the worker patches (patchWorker) and the
+ * compiler flags in the cache key: a change to any must build XS again.
  */
-const CREATION_TAG = 'mcu8';
+const CREATION_TAG = 'mcu9';
 
 export type XsBuildErrorCode =
   /** `npm pack` could not fetch the package (no registry, no npm). */
@@ -190,7 +190,9 @@ export function buildXsnap(log: (line: string) => void, env: Env = process.env):
           `MODDABLE=${join(pkg, 'moddable')}`,
           'GOAL=release',
           `XSNAP_VERSION=${XSNAP_VERSION}`,
-          `CC=cc${bits === 32 ? ' -m32' : ''} "-D__has_builtin(x)=1"`,
+          // 32-bit floats in SSE, not the x87 unit, which quiets a signalling NaN it
+          // moves: DataView's big-endian float64 swaps bytes through one (test/xs-floats.test.ts).
+          `CC=cc${bits === 32 ? ' -m32 -msse2 -mfpmath=sse' : ''} "-D__has_builtin(x)=1"`,
           '-f',
           'xsnap-worker.mk',
         ],

@@ -15,7 +15,8 @@ export function askBoard(request: StoreRequest): Uint8Array {
   const answer = readChannel(issue(writeChannel(request))) as StoreAnswer;
   if ('error' in answer) {
     // The store's error as the HAL states them ('hal-argument', 'hal-failed'), as it threw on the board.
-    throw Object.assign(new Error(answer.error.message), { code: answer.error.code });
+    const { code, name, message } = answer.error;
+    throw Object.assign(new Error(message), { code, name });
   }
   return answer.bytes;
 }

@@ -73,7 +73,14 @@ export type StoreRequest =
 /** The board's answer: the bytes read (empty for a write or erase), or what the store threw. */
 export type StoreAnswer =
   | { readonly bytes: Uint8Array }
-  | { readonly error: { readonly code: string | null; readonly message: string } };
+  | {
+      readonly error: {
+        readonly code: string | null;
+        /** The error's name ('StoreFaultError'), so that the image says what failed as on any board. */
+        readonly name: string;
+        readonly message: string;
+      };
+    };
 
 /** Node to engine. `now` is the board clock when the command was sent. */
 export type Command = { readonly now: number } & (
