@@ -1,0 +1,264 @@
+/**
+ * A simulated board whose core runs in Moddable's XS engine (an xsnap
+ * worker), as a microcontroller-class board's would: the world drives it
+ * through the same members as PairCore in this process (sim-core.ts), each
+ * input a command to the worker (core-main.ts) answered with the core's
+ * outputs and readings. Its store stays on the world's side, reached a
+ * request at a time as an XS board's is, so a power cut inside a store
+ * operation tears it there and ends the input as it would in this process.
+ * Only ledger releases run in XS, as built (LEDGER_VERSIONS), under their
+ * own name or another (a mismatched partner); an app changed in code, as the
+ * simulator's app faults change it, is refused.
+ */
+import { buildSync } from 'esbuild';
+import { geometryData, PowerCutError } from '../../../boards/flash-region.ts';
+import { CHANNEL_CBOR_LIMITS } from '../../../boards/xs/engine/channel.ts';
+import { storeAnswerer } from '../../../boards/xs/store-answerer.ts';
+import { XsnapProcess } from '../../../boards/xs/xsnap-process.ts';
+import type { AnyApp } from '../../../firmware/app.ts';
+import { LEDGER_VERSIONS } from '../../../firmware/apps/ledger/index.ts';
+import type { DurableRegion } from '../../../firmware/hal.ts';
+import type { PairConfig } from '../../../firmware/runtime/config.ts';
+import type { BootInfo } from '../../../firmware/runtime/core.ts';
+import type { ClientRequest } from '../../../firmware/runtime/messages.ts';
+import type { Output } from '../../../firmware/runtime/outputs.ts';
+import type { SwitchRefusal } from '../../../firmware/runtime/switch-procedure.ts';
+import { decodeCbor, encodeCbor } from '../../../firmware/wire/cbor.ts';
+import type { CoreEngine, SimCore } from '../sim-core.ts';
+import type { CoreAnswer, CoreCommand, CoreReadings } from './core-channel.ts';
+
+let script: string | null = null;
+
+/** core-main.ts as one script for the worker, bundled once per process. */
+function coreScript(): string {
+  if (script === null) {
+    const result = buildSync({
+      entryPoints: [new URL('core-main.ts', import.meta.url).pathname],
+      bundle: true,
+      write: false,
+      platform: 'neutral',
+      format: 'iife',
+      target: 'es2022',
+      minify: true,
+      legalComments: 'none',
+      logLevel: 'silent',
+    });
+    const file = result.outputFiles[0];
+    if (file === undefined) throw new Error('esbuild produced no XS core script');
+    script = file.text;
+  }
+  return script;
+}
+
+/** The code of an app's handlers and converters, to compare with a release's. */
+function codeOf(app: AnyApp): string[] {
+  const { init, parseRequest, handle, apply, receive, converters } = app;
+  const code = [
+    init,
+    parseRequest,
+    handle,
+    apply,
+    receive,
+    converters?.fromPrior,
+    converters?.toPrior,
+  ];
+  return [...code.map((f) => (f === undefined ? '' : String(f))), String(app.durability)];
+}
+
+/** Throws unless `app` is a ledger release as built, whatever its name. */
+function checkLedgerRelease(app: AnyApp): void {
+  const factory = LEDGER_VERSIONS[app.version as keyof typeof LEDGER_VERSIONS];
+  const release = factory?.(app.checkpoint);
+  if (release === undefined || codeOf(release).join('\n') !== codeOf(app).join('\n')) {
+    throw new Error(
+      `only ledger releases as built run in XS cores: ${app.name} ${app.version} is not one (an app fault injected into it?)`,
+    );
+  }
+}
+
+/** One worker per board, started at its first boot; each boot makes a new core in it. */
+export class XsCoreEngine implements CoreEngine {
+  readonly #workerPath: string;
+  #worker: XsnapProcess | null = null;
+  #store: DurableRegion | null = null;
+  /** A power cut inside a store operation of the input under way, to end it with. */
+  #cut: PowerCutError | null = null;
+
+  constructor(workerPath: string) {
+    this.#workerPath = workerPath;
+  }
+
+  make(
+    config: PairConfig,
+    app: AnyApp,
+    boot: BootInfo,
+    now: number,
+    store: DurableRegion | null,
+  ): SimCore {
+    if (this.#worker === null) {
+      this.#worker = new XsnapProcess(
+        this.#workerPath,
+        () => {},
+        storeAnswerer(() => this.#store),
+      );
+      this.#worker.runInPlace(coreScript());
+    }
+    checkLedgerRelease(app);
+    this.#store = store === null ? null : this.#watched(store);
+    const core = new XsCore(this);
+    core.send({
+      op: 'make',
+      config,
+      app: { name: app.name, version: app.version, checkpoint: app.checkpoint },
+      boot,
+      now,
+      store: store === null ? null : geometryData(store.geometry),
+    });
+    return core;
+  }
+
+  close(): void {
+    this.#worker?.close();
+    this.#worker = null;
+  }
+
+  /** Runs a command; gives its answer and the power cut inside it, if a store operation had one. */
+  exchange(command: CoreCommand): { answer: CoreAnswer; cut: PowerCutError | null } {
+    if (this.#worker === null) throw new Error('the XS core engine is closed');
+    const { reply } = this.#worker.command(encodeCbor(command, CHANNEL_CBOR_LIMITS));
+    const cut = this.#cut;
+    this.#cut = null;
+    return { answer: decodeCbor(reply, CHANNEL_CBOR_LIMITS) as CoreAnswer, cut };
+  }
+
+  /** The store, noting a power cut inside one of its operations (the engine sees only an error). */
+  #watched(store: DurableRegion): DurableRegion {
+    const watch = <T>(operation: () => T): T => {
+      try {
+        return operation();
+      } catch (error) {
+        if (error instanceof PowerCutError) this.#cut = error;
+        throw error;
+      }
+    };
+    return {
+      geometry: store.geometry,
+      read: (offset, length) => watch(() => store.read(offset, length)),
+      write: (offset, bytes) => watch(() => store.write(offset, bytes)),
+      erase: (block) => watch(() => store.erase(block)),
+    };
+  }
+}
+
+/**
+ * PairCore's members, each input a command to the worker. Outputs wait here
+ * until the world takes them, as in PairCore: those of an input a power cut
+ * ended too, which the world reads for what ran before the cut.
+ */
+class XsCore implements SimCore {
+  readonly #engine: XsCoreEngine;
+  #outputs: Output[] = [];
+  #readings: CoreReadings | null = null;
+
+  constructor(engine: XsCoreEngine) {
+    this.#engine = engine;
+  }
+
+  send(command: CoreCommand): unknown {
+    const { answer, cut } = this.#engine.exchange(command);
+    this.#outputs.push(...answer.outputs);
+    if (answer.readings !== null) this.#readings = answer.readings;
+    // As in this process: a cut the core caught ends nothing; one it let through ends the input.
+    if (answer.error !== undefined) throw cut ?? new Error(`the core in XS threw: ${answer.error}`);
+    return answer.result;
+  }
+
+  get #now(): CoreReadings {
+    if (this.#readings === null) throw new Error('the core in XS has not been made');
+    return this.#readings;
+  }
+
+  receiveBytes(path: number, bytes: Uint8Array, now: number): void {
+    this.send({ op: 'bytes', path, bytes, now });
+  }
+
+  setDsr(path: number, high: boolean, now: number): void {
+    this.send({ op: 'dsr', path, high, now });
+  }
+
+  request(request: ClientRequest, now: number): void {
+    this.send({ op: 'request', request, now });
+  }
+
+  otherImageChanged(version: string, now: number): void {
+    this.send({ op: 'other-image', version, now });
+  }
+
+  switchToOther(now: number): SwitchRefusal | null {
+    return this.send({ op: 'switch', now }) as SwitchRefusal | null;
+  }
+
+  tick(now: number): void {
+    this.send({ op: 'tick', now });
+  }
+
+  nextWakeMs(): number {
+    return this.#now.nextWakeMs;
+  }
+
+  takeOutputs(): Output[] {
+    const outputs = this.#outputs;
+    this.#outputs = [];
+    return outputs;
+  }
+
+  get state(): unknown {
+    return this.send({ op: 'state' });
+  }
+
+  get hello() {
+    return this.#now.hello;
+  }
+  get role() {
+    return this.#now.role;
+  }
+  get serving() {
+    return this.#now.serving;
+  }
+  get holdingRequests() {
+    return this.#now.holdingRequests;
+  }
+  get term() {
+    return this.#now.term;
+  }
+  get txn() {
+    return this.#now.txn;
+  }
+  get hasState() {
+    return this.#now.hasState;
+  }
+  get incarnation() {
+    return this.#now.incarnation;
+  }
+  get pathsUp() {
+    return this.#now.pathsUp;
+  }
+  get checkpointLag() {
+    return this.#now.checkpointLag;
+  }
+  get falseSuspicions() {
+    return this.#now.falseSuspicions;
+  }
+  get checkpointReceivedBytes() {
+    return this.#now.checkpointReceivedBytes;
+  }
+  get snapshotReceivedBytes() {
+    return this.#now.snapshotReceivedBytes;
+  }
+  get durable() {
+    return this.#now.durable;
+  }
+  get lineUse() {
+    return this.#now.lineUse;
+  }
+}
