@@ -4,7 +4,7 @@
  * KiB of heap in all, so bytes must not be held several times over as they
  * go up the layers. Skips, saying why, where XS is not built.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { build } from 'esbuild';
 import type { RunningImage } from '../boards/image-engine.ts';
 import { runImageInXs } from '../boards/xs/xs-image.ts';
@@ -17,12 +17,28 @@ import { SandboxHal } from './helpers/sandbox-hal.ts';
 
 const xs = findXsnap();
 
-/** XS's high-water marks of chunks and slots, summed, as status reports them. */
-function peakBytes(image: RunningImage): number {
+/** A board running ledger 1.0.0 in XS, stopped when the test ends. */
+async function ledgerBoard(
+  t: ExecutionContext,
+): Promise<{ board: SandboxHal; image: RunningImage }> {
+  const { script } = await bundleApp(await resolveApp('ledger@1.0.0'), 'state');
+  const board = new SandboxHal();
+  const image = runImageInXs(script, board.hal, {}, xs.available ? xs.path : '');
+  t.teardown(() => image.stop());
+  return { board, image };
+}
+
+/** The XS engine's status of a board. */
+function xsStatus(
+  image: RunningImage,
+): Extract<ReturnType<RunningImage['engine']>, { kind: 'xs' }> {
   const engine = image.engine();
   if (engine.kind !== 'xs') throw new Error('the image does not run in XS');
-  return engine.heapPeakBytes;
+  return engine;
 }
+
+/** XS's high-water marks of chunks and slots, summed, as status reports them. */
+const peakBytes = (image: RunningImage): number => xsStatus(image).heapPeakBytes;
 
 /** Bytes live in XS after a collection. */
 const liveBytes = (meter: XsMeter) => meter.chunks + meter.currentHeapCount * meter.slotBytes;
@@ -53,10 +69,7 @@ test('a backlog a UART received never sits in the XS heap whole', async (t) => {
     t.pass();
     return;
   }
-  const { script } = await bundleApp(await resolveApp('ledger@1.0.0'), 'state');
-  const board = new SandboxHal();
-  const image = runImageInXs(script, board.hal, {}, xs.path);
-  t.teardown(() => image.stop());
+  const { board, image } = await ledgerBoard(t);
   const before = peakBytes(image);
   // Bytes outside any frame: the frame decoder skips them, nothing else changes.
   board.deliver(0, new Uint8Array(BACKLOG_BYTES).fill(0x55));
@@ -260,15 +273,8 @@ test("reading a board's status every second for an hour leaves its XS heap where
     t.pass();
     return;
   }
-  const { script } = await bundleApp(await resolveApp('ledger@1.0.0'), 'state');
-  const board = new SandboxHal();
-  const image = runImageInXs(script, board.hal, {}, xs.path);
-  t.teardown(() => image.stop());
-  const inUse = () => {
-    const engine = image.engine();
-    if (engine.kind !== 'xs') throw new Error('the image does not run in XS');
-    return engine.heapInUseBytes;
-  };
+  const { board, image } = await ledgerBoard(t);
+  const inUse = () => xsStatus(image).heapInUseBytes;
   // Each reading a second after the last, so that each collects before it reads (COLLECT_INTERVAL_MS).
   const readings = 3600;
   const settle = 10;

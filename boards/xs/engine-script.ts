@@ -1,17 +1,20 @@
 /**
- * The engine side (engine/engine-main.ts) as one script for the xsnap
- * worker, bundled once per process the way images are: engine-neutral,
- * no Node built-ins. On a Moddable board the same sources would be compiled
- * into the firmware next to the boot ROM.
+ * Scripts for the xsnap worker, bundled the way images are: engine-neutral,
+ * no Node built-ins, once per process each. The engine side of an XS board
+ * (engine/engine-main.ts) is one; on a Moddable board the same sources would
+ * be compiled into the firmware next to the boot ROM.
  */
 import { buildSync } from 'esbuild';
 
-let script: string | null = null;
+const scripts = new Map<string, string>();
 
-export function engineScript(): string {
-  if (script === null) {
+/** The module at `entry` and what it imports, as one script. */
+export function workerScript(entry: URL): string {
+  const path = entry.pathname;
+  let script = scripts.get(path);
+  if (script === undefined) {
     const result = buildSync({
-      entryPoints: [new URL('engine/engine-main.ts', import.meta.url).pathname],
+      entryPoints: [path],
       bundle: true,
       write: false,
       platform: 'neutral',
@@ -22,8 +25,14 @@ export function engineScript(): string {
       logLevel: 'silent',
     });
     const file = result.outputFiles[0];
-    if (file === undefined) throw new Error('esbuild produced no engine script');
+    if (file === undefined) throw new Error(`esbuild produced no script for ${path}`);
     script = file.text;
+    scripts.set(path, script);
   }
   return script;
+}
+
+/** The engine side of an XS board. */
+export function engineScript(): string {
+  return workerScript(new URL('engine/engine-main.ts', import.meta.url));
 }

@@ -9,7 +9,25 @@ import type { DurableRegion } from '../../firmware/hal.ts';
 import type { PairConfig } from '../../firmware/runtime/config.ts';
 import { type BootInfo, PairCore } from '../../firmware/runtime/core.ts';
 
-/** The members the world uses. */
+/** What the world reads of a core between its inputs (they change only with an input). */
+export type SimCoreReading =
+  | 'hello'
+  | 'role'
+  | 'serving'
+  | 'holdingRequests'
+  | 'term'
+  | 'txn'
+  | 'hasState'
+  | 'incarnation'
+  | 'pathsUp'
+  | 'checkpointLag'
+  | 'falseSuspicions'
+  | 'checkpointReceivedBytes'
+  | 'snapshotReceivedBytes'
+  | 'durable'
+  | 'lineUse';
+
+/** The members the world uses: the inputs, the outputs and the readings. */
 export type SimCore = Pick<
   PairCore,
   | 'receiveBytes'
@@ -20,22 +38,8 @@ export type SimCore = Pick<
   | 'tick'
   | 'nextWakeMs'
   | 'takeOutputs'
-  | 'hello'
-  | 'role'
-  | 'serving'
-  | 'holdingRequests'
-  | 'term'
-  | 'txn'
   | 'state'
-  | 'hasState'
-  | 'incarnation'
-  | 'pathsUp'
-  | 'checkpointLag'
-  | 'falseSuspicions'
-  | 'checkpointReceivedBytes'
-  | 'snapshotReceivedBytes'
-  | 'durable'
-  | 'lineUse'
+  | SimCoreReading
 >;
 
 /** Makes a board's core at each boot; closed once the world is done with the board. */

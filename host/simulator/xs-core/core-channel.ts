@@ -10,7 +10,7 @@ import type { PairConfig } from '../../../firmware/runtime/config.ts';
 import type { BootInfo } from '../../../firmware/runtime/core.ts';
 import type { ClientRequest } from '../../../firmware/runtime/messages.ts';
 import type { Output } from '../../../firmware/runtime/outputs.ts';
-import type { SimCore } from '../sim-core.ts';
+import type { SimCore, SimCoreReading } from '../sim-core.ts';
 
 export type CoreCommand =
   | {
@@ -39,25 +39,8 @@ export type CoreCommand =
   | { readonly op: 'tick'; readonly now: number }
   | { readonly op: 'state' };
 
-/** What the world reads of a core between its inputs. */
-export type CoreReadings = Pick<
-  SimCore,
-  | 'hello'
-  | 'role'
-  | 'serving'
-  | 'holdingRequests'
-  | 'term'
-  | 'txn'
-  | 'hasState'
-  | 'incarnation'
-  | 'pathsUp'
-  | 'checkpointLag'
-  | 'falseSuspicions'
-  | 'checkpointReceivedBytes'
-  | 'snapshotReceivedBytes'
-  | 'durable'
-  | 'lineUse'
-> & { readonly nextWakeMs: number };
+/** The core's readings after an input, and when it next needs a tick. */
+export type CoreReadings = Pick<SimCore, SimCoreReading> & { readonly nextWakeMs: number };
 
 export interface CoreAnswer {
   readonly outputs: readonly Output[];

@@ -10,9 +10,9 @@
  * own name or another (a mismatched partner); an app changed in code, as the
  * simulator's app faults change it, is refused.
  */
-import { buildSync } from 'esbuild';
 import { geometryData, PowerCutError } from '../../../boards/flash-region.ts';
 import { CHANNEL_CBOR_LIMITS } from '../../../boards/xs/engine/channel.ts';
+import { workerScript } from '../../../boards/xs/engine-script.ts';
 import { storeAnswerer } from '../../../boards/xs/store-answerer.ts';
 import { XsnapProcess } from '../../../boards/xs/xsnap-process.ts';
 import type { AnyApp } from '../../../firmware/app.ts';
@@ -26,29 +26,6 @@ import type { SwitchRefusal } from '../../../firmware/runtime/switch-procedure.t
 import { decodeCbor, encodeCbor } from '../../../firmware/wire/cbor.ts';
 import type { CoreEngine, SimCore } from '../sim-core.ts';
 import type { CoreAnswer, CoreCommand, CoreReadings } from './core-channel.ts';
-
-let script: string | null = null;
-
-/** core-main.ts as one script for the worker, bundled once per process. */
-function coreScript(): string {
-  if (script === null) {
-    const result = buildSync({
-      entryPoints: [new URL('core-main.ts', import.meta.url).pathname],
-      bundle: true,
-      write: false,
-      platform: 'neutral',
-      format: 'iife',
-      target: 'es2022',
-      minify: true,
-      legalComments: 'none',
-      logLevel: 'silent',
-    });
-    const file = result.outputFiles[0];
-    if (file === undefined) throw new Error('esbuild produced no XS core script');
-    script = file.text;
-  }
-  return script;
-}
 
 /** The code of an app's handlers and converters, to compare with a release's. */
 function codeOf(app: AnyApp): string[] {
@@ -101,7 +78,7 @@ export class XsCoreEngine implements CoreEngine {
         () => {},
         storeAnswerer(() => this.#store),
       );
-      this.#worker.runInPlace(coreScript());
+      this.#worker.runInPlace(workerScript(new URL('core-main.ts', import.meta.url)));
     }
     checkLedgerRelease(app);
     this.#store = store === null ? null : this.#watched(store);
