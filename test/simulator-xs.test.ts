@@ -17,6 +17,7 @@ import ledgerSimulation from '../host/simulator/ledger-simulation.ts';
 import { type CoreEngine, NODE_CORES } from '../host/simulator/sim-core.ts';
 import { runSeed, type SeedResult, type WorldOptions } from '../host/simulator/world.ts';
 import { XsCoreEngine } from '../host/simulator/xs-core/xs-core.ts';
+import { runCli } from './fixtures/run-cli.ts';
 import { explain, runLedger } from './helpers/ledger-world.ts';
 
 const xs = findXsnap();
@@ -144,4 +145,52 @@ test('an app whose code the simulator changed (an injected fault) is refused by 
   t.throws(() => engine.make(pairConfig(1), changed, boot, 0, null), {
     message: /only ledger releases as built run in XS cores/,
   });
+});
+
+test('`simulate --engine xs` gives the counts Node cores give with the same fault groups', async (t) => {
+  if (!xs.available) {
+    t.log(`skipped: ${xs.reason}`);
+    t.pass();
+    return;
+  }
+  const seeds = ['--seeds', '2', '--run-ms', '3000', '--durability', 'retained', '--json'];
+  const inXs = await runCli(['simulate', ...seeds, '--engine', 'xs'], 120_000);
+  const inNode = await runCli(
+    ['simulate', ...seeds, '--fault-groups', XS_FAULT_GROUPS.join(',')],
+    120_000,
+  );
+  t.is(inXs.code, 0, inXs.stderr);
+  t.is(inNode.code, 0, inNode.stderr);
+  // Everything but the engines and the wall clock.
+  const counts = (stdout: string) => {
+    const { engines, wallMs, seedsPerMinute, ...rest } = JSON.parse(stdout);
+    return { engines, rest };
+  };
+  const xsRun = counts(inXs.stdout);
+  const nodeRun = counts(inNode.stdout);
+  t.deepEqual(xsRun.engines, ['xs', 'xs']);
+  t.deepEqual(nodeRun.engines, ['node', 'node']);
+  t.deepEqual(xsRun.rest, nodeRun.rest);
+  t.true(xsRun.rest.acknowledged > 0);
+});
+
+test('`simulate --engine xs` refuses the app faults, saying which and how to run', async (t) => {
+  const run = await runCli([
+    'simulate',
+    '--seeds',
+    '1',
+    '--engine',
+    'xs',
+    '--fault-groups',
+    'cuts,install-failure',
+  ]);
+  t.is(run.code, 2);
+  // Where XS is not built, that is what it says.
+  t.regex(
+    run.stderr,
+    xs.available
+      ? /without install-failure\n {2}hint: leave install-failure out/
+      : /npm run build:xs/,
+  );
+  t.is(run.stdout, '');
 });

@@ -14,7 +14,7 @@ export function campaignSummary(result: CampaignResult, style: Stylist): string[
   const lines = [
     style(
       'bold',
-      `${result.app} ${current} -> ${next}, ${result.mode} checkpoints, ${result.durability} state: seeds ${result.startSeed}..${lastSeed}, ${seconds(result.runMs, 0)} of ${result.faultModel} faults each`,
+      `${result.app} ${current} -> ${next}, ${result.mode} checkpoints, ${result.durability} state${coresIn(result.engines)}: seeds ${result.startSeed}..${lastSeed}, ${seconds(result.runMs, 0)} of ${result.faultModel} faults each`,
     ),
     ...formatTable([
       ['seeds', count(result.seeds)],
@@ -87,4 +87,10 @@ export function campaignSummary(result: CampaignResult, style: Stylist): string[
     ),
   );
   return lines;
+}
+
+/** Where the cores ran, when not both in this process. */
+function coresIn([first, second]: CampaignResult['engines']): string {
+  if (first === 'node' && second === 'node') return '';
+  return first === second ? `, cores in ${first}` : `, P1's core in ${first}, P2's in ${second}`;
 }

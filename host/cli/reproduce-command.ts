@@ -1,8 +1,9 @@
 /**
  * The command line that replays one seed exactly as a campaign ran it. Scripts
  * look for `reproduce with: npx tandem simulate --seed N --mode M`; --app,
- * --run-ms, --durability and the fault options follow only when they differ from the defaults.
+ * --run-ms, --durability, the fault options and --engine follow only when they differ from the defaults.
  */
+import type { ImageEngine } from '../../boards/image-engine.ts';
 import type { CheckpointModel, Durability } from '../../firmware/app.ts';
 import { DEFAULT_DURABILITY, DEFAULT_FAULT_MODEL, DEFAULT_RUN_MS } from '../simulator/campaign.ts';
 import type { FaultModel } from '../simulator/fault-model.ts';
@@ -19,6 +20,8 @@ export interface ReproduceSpec {
   readonly dsr?: 'wired' | 'unwired' | undefined;
   readonly fence?: 'wired' | 'unwired' | undefined;
   readonly bus?: 'shared' | 'separate' | undefined;
+  /** Where each board's core ran, processor 1 first. */
+  readonly engine?: readonly [ImageEngine, ImageEngine] | undefined;
 }
 
 export function reproduceLine(spec: ReproduceSpec): string {
@@ -37,6 +40,9 @@ export function reproduceLine(spec: ReproduceSpec): string {
   if (spec.dsr !== undefined) parts.push(`--dsr ${spec.dsr}`);
   if (spec.fence !== undefined) parts.push(`--fence ${spec.fence}`);
   if (spec.bus !== undefined) parts.push(`--bus ${spec.bus}`);
+  const [first, second] = spec.engine ?? ['node', 'node'];
+  if (first !== 'node' || second !== 'node')
+    parts.push(`--engine ${first === second ? first : `${first},${second}`}`);
   return `reproduce with: ${parts.join(' ')}`;
 }
 

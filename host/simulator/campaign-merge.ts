@@ -25,7 +25,7 @@ const HINTS: Readonly<Record<CampaignMergeErrorCode, string>> = {
   'not-a-seed-line':
     'give the files `tandem simulate --jsonl FILE` wrote, one JSON object per line, unchanged',
   'mixed-campaigns':
-    'merge shards of one campaign only: the same --mode, --app, --durability, --fault-model, --fault-groups, topology options and --run-ms',
+    'merge shards of one campaign only: the same --mode, --app, --durability, --fault-model, --fault-groups, topology options, --run-ms and --engine',
   'duplicate-seed': 'give each shard once; shards of one --seeds/--start-seed range never overlap',
   'missing-seeds':
     'give every shard of the range (`--shard 1/N` to `--shard N/N`); a shard that failed must be run again',
@@ -110,5 +110,11 @@ function parseLine(raw: string, where: string): SeedLine {
     typeof line.multiFaultKinds === 'object' &&
     Array.isArray(line.firstMultiFault);
   if (!shaped) throw new CampaignMergeError('not-a-seed-line', `${where} is not a seed line`);
-  return value as SeedLine;
+  const seedLine = value as SeedLine;
+  // A line written before the engines were named ran both cores in this process.
+  const campaign: CampaignIdentity = {
+    ...seedLine.campaign,
+    engines: seedLine.campaign.engines ?? ['node', 'node'],
+  };
+  return { ...seedLine, campaign };
 }

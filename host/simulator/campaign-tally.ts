@@ -37,6 +37,8 @@ export interface CampaignResult extends SafetyCounts {
   readonly faultModel: CampaignIdentity['faultModel'];
   /** `retained`: each board had a durable store that outlives its power. */
   readonly durability: CampaignIdentity['durability'];
+  /** Where each board's core ran, processor 1 first. */
+  readonly engines: CampaignIdentity['engines'];
   readonly startSeed: number;
   readonly runMs: number;
   readonly seeds: number;
@@ -157,6 +159,7 @@ export class CampaignTally {
       mode: campaign.mode,
       faultModel: campaign.faultModel,
       durability: campaign.durability,
+      engines: campaign.engines,
       startSeed,
       runMs: campaign.runMs,
       seeds,

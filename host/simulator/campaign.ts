@@ -5,6 +5,8 @@
  * (the constants below), so a failing seed replays exactly with
  * `worldOptionsFor` and `trace: true`.
  */
+import type { ImageEngine } from '../../boards/image-engine.ts';
+import { findXsnap } from '../../boards/xs/xsnap-cache.ts';
 import type { CheckpointModel, Durability } from '../../firmware/app.ts';
 import { appVersions, loaderFor, type SimulationModule } from './app-module.ts';
 import { bigStateWorkloadOf } from './big-state.ts';
@@ -12,7 +14,9 @@ import { type CampaignResult, CampaignTally } from './campaign-tally.ts';
 import type { FaultGroup, FaultModel, Topology } from './fault-model.ts';
 import { type CampaignIdentity, type SeedLine, seedLineOf } from './seed-line.ts';
 import type { AppLoader } from './sim-board.ts';
+import { type CoreEngine, NODE_CORES } from './sim-core.ts';
 import { runSeed, type WorldOptions } from './world.ts';
+import { XsCoreEngine } from './xs-core/xs-core.ts';
 
 export type { CampaignResult, CampaignViolation } from './campaign-tally.ts';
 
@@ -46,6 +50,8 @@ export interface SeedSpec {
   readonly faultGroups?: readonly FaultGroup[];
   /** `retained`: each board has a durable store (memory by default). */
   readonly durability?: Durability;
+  /** Where each board's core runs, processor 1 first (both in this process by default). */
+  readonly engines?: readonly [ImageEngine, ImageEngine];
 }
 
 /** The world one seed of a campaign runs in; also how `simulate --seed` replays it. */
@@ -74,7 +80,15 @@ export function worldOptionsFor(spec: SeedSpec): WorldOptions {
     trace: spec.trace ?? false,
     durability: spec.durability ?? DEFAULT_DURABILITY,
     config: { heartbeatIntervalMs: SEED_HEARTBEAT_INTERVAL_MS },
+    ...(spec.engines?.includes('xs') && { coreEngine: coresIn(spec.engines) }),
   };
+}
+
+/** Each board's core where `engines` says, XS from the worker this machine built (`npm run build:xs`). */
+function coresIn(engines: readonly [ImageEngine, ImageEngine]): (processor: 1 | 2) => CoreEngine {
+  const xs = findXsnap();
+  if (!xs.available) throw new Error(xs.reason);
+  return (processor) => (engines[processor - 1] === 'xs' ? new XsCoreEngine(xs.path) : NODE_CORES);
 }
 
 /** The module's versions built for the other checkpoint model, if it has them (mismatched partners). */
@@ -96,6 +110,7 @@ export interface CampaignOptions {
   readonly topology?: Partial<Topology>;
   readonly faultGroups?: readonly FaultGroup[];
   readonly durability?: Durability;
+  readonly engines?: readonly [ImageEngine, ImageEngine];
   /** Called after each seed, in seed order, e.g. to move a progress bar or write a line. */
   readonly onSeed?: (line: SeedLine) => void;
 }
@@ -114,6 +129,7 @@ export function campaignIdentity(
     topology: options.topology ?? {},
     faultGroups: options.faultGroups ?? null,
     durability: options.durability ?? DEFAULT_DURABILITY,
+    engines: options.engines ?? ['node', 'node'],
   };
 }
 
@@ -134,6 +150,7 @@ export function runCampaignSeed(
       topology: campaign.topology,
       ...(campaign.faultGroups !== null && { faultGroups: campaign.faultGroups }),
       durability: campaign.durability,
+      engines: campaign.engines,
     }),
   );
   return seedLineOf(campaign, result, performance.now() - started);

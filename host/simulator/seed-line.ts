@@ -4,6 +4,7 @@
  * campaign it belongs to, so shards from many machines can be checked to
  * be slices of one campaign before `simulate merge` sums them.
  */
+import type { ImageEngine } from '../../boards/image-engine.ts';
 import type { CheckpointModel, Durability } from '../../firmware/app.ts';
 import type { FaultCounts, FaultGroup, FaultModel, Topology } from './fault-model.ts';
 import { topologyName } from './fault-model.ts';
@@ -22,6 +23,8 @@ export interface CampaignIdentity {
   readonly faultGroups: readonly FaultGroup[] | null;
   /** Whether each board had a durable store that outlives its power. */
   readonly durability: Durability;
+  /** Where each board's core ran, processor 1 first: in this process (node) or in XS (xs-core/). */
+  readonly engines: readonly [ImageEngine, ImageEngine];
 }
 
 /** How many violations a line, and a campaign, keep word for word; the rest are only counted. */

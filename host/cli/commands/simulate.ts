@@ -44,8 +44,9 @@ import { runSeed } from '../../simulator/world.ts';
 import { campaignProgress, progressWanted } from '../campaign-progress.ts';
 import { campaignSummary } from '../campaign-summary.ts';
 import type { RegisterCommand } from '../command-registration.ts';
+import { type BoardEngines, enginesUnavailable } from '../engine-option.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { positiveInteger, seedNumber } from '../option-parsers.ts';
+import { imageEngines, positiveInteger, seedNumber } from '../option-parsers.ts';
 import { reproduceLine } from '../reproduce-command.ts';
 import { seedSummary } from '../seed-summary.ts';
 import { APP_OPTION_HELP, simulationModuleFor } from '../simulation-module-option.ts';
@@ -69,6 +70,7 @@ interface SimulateOptions {
   readonly dsr?: 'wired' | 'unwired';
   readonly fence?: 'wired' | 'unwired';
   readonly bus?: 'shared' | 'separate';
+  readonly engine: BoardEngines;
   readonly workers: number;
   readonly shard?: Shard;
   readonly jsonl?: string;
@@ -205,6 +207,14 @@ export const registerSimulate: RegisterCommand = (program, finish) => {
       ).choices(['shared', 'separate']),
     )
     .addOption(
+      new Option(
+        '--engine <engine>',
+        "where the boards' cores run: node (in this process), xs (each in Moddable's XS, an xsnap worker; `npm run build:xs` first: the same seed gives the same run, tens of times slower), or one per board, processor 1 first (xs,node). XS cores run the ledger only, and the wide model's app faults are left out",
+      )
+        .argParser(imageEngines)
+        .default(['node', 'node'], 'node'),
+    )
+    .addOption(
       new Option('--run-ms <ms>', 'virtual milliseconds of load and faults per seed')
         .argParser(positiveInteger)
         .default(DEFAULT_RUN_MS),
@@ -224,6 +234,7 @@ Examples:
   npx tandem simulate --seed 42 --mode state
   npx tandem simulate --seeds 200 --fault-model classic --json
   npx tandem simulate --seeds 200 --paths 1 --fence unwired
+  npx tandem simulate --seeds 20 --engine xs --durability retained
   npx tandem simulate --app ./my-app/simulation.ts --seeds 50 --json`,
     )
     .action(async (options: SimulateOptions) => {
@@ -269,7 +280,8 @@ async function campaign(options: SimulateOptions): Promise<ExitCode> {
     return ExitCode.usage;
   }
   const module = await simulationModuleFor(options.app);
-  if (!durabilityFits(module, options)) return ExitCode.usage;
+  const faultGroups = faultGroupsFor(options);
+  if (!durabilityFits(module, options) || faultGroups === null) return ExitCode.usage;
   const lines = seedLineWriter(options.jsonl);
   const progress = campaignProgress('simulate', range.seeds, progressWanted(options.json));
   let result: CampaignResult;
@@ -284,7 +296,8 @@ async function campaign(options: SimulateOptions): Promise<ExitCode> {
       runMs: options.runMs,
       faultModel: options.faultModel,
       topology: forcedTopology(options),
-      ...(options.faultGroups !== undefined && { faultGroups: options.faultGroups }),
+      ...(faultGroups !== undefined && { faultGroups }),
+      engines: options.engine,
       onSeed: (line) => {
         lines.write(line);
         progress.seedDone(line);
@@ -296,6 +309,37 @@ async function campaign(options: SimulateOptions): Promise<ExitCode> {
   }
   const summaryTo = options.jsonl === '-' ? process.stderr : process.stdout;
   return report(result, options.json, summaryTo, (seed) => reproduceLine({ ...options, seed }));
+}
+
+/** The app faults change the app's code, which XS cores refuse: they run the ledger as built. */
+const APP_FAULT_GROUPS: readonly FaultGroup[] = ['app-exceptions', 'install-failure'];
+
+/**
+ * The fault groups to run (undefined: the model's own), or null when the
+ * options cannot run, said on stderr: XS cores not built here, or asked to
+ * run an --app module or app faults. With XS cores the wide model runs
+ * every group but the app faults.
+ */
+function faultGroupsFor(options: SimulateOptions): readonly FaultGroup[] | undefined | null {
+  if (!options.engine.includes('xs')) return options.faultGroups;
+  const refuse = (why: string): null => {
+    process.stderr.write(`tandem simulate: ${why}\n`);
+    return null;
+  };
+  const unavailable = enginesUnavailable(options.engine);
+  if (unavailable !== null) return refuse(unavailable);
+  if (options.app !== undefined)
+    return refuse(
+      '--engine xs runs the ledger only\n  hint: run an --app module with --engine node',
+    );
+  const appFaults = options.faultGroups?.filter((group) => APP_FAULT_GROUPS.includes(group));
+  if (appFaults !== undefined && appFaults.length > 0)
+    return refuse(
+      `--engine xs runs the ledger as built, without ${appFaults.join(' or ')}\n  hint: leave ${appFaults.join(' and ')} out of --fault-groups, or use --engine node`,
+    );
+  if (options.faultGroups !== undefined || options.faultModel !== 'wide')
+    return options.faultGroups;
+  return FAULT_GROUPS.filter((group) => !APP_FAULT_GROUPS.includes(group));
 }
 
 /**
@@ -382,7 +426,8 @@ function merge(files: readonly string[], json: boolean): ExitCode {
 
 async function replayOne(options: SimulateOptions, seed: number): Promise<ExitCode> {
   const module = await simulationModuleFor(options.app);
-  if (!durabilityFits(module, options)) return ExitCode.usage;
+  const faultGroups = faultGroupsFor(options);
+  if (!durabilityFits(module, options) || faultGroups === null) return ExitCode.usage;
   const world = worldOptionsFor({
     seed,
     mode: options.mode,
@@ -392,7 +437,8 @@ async function replayOne(options: SimulateOptions, seed: number): Promise<ExitCo
     trace: true,
     faultModel: options.faultModel,
     topology: forcedTopology(options),
-    ...(options.faultGroups !== undefined && { faultGroups: options.faultGroups }),
+    ...(faultGroups !== undefined && { faultGroups }),
+    engines: options.engine,
   });
   const result = runSeed(world);
   if (options.json) {
