@@ -200,6 +200,14 @@ export class XsnapProcess {
     return this.#exchange(Buffer.concat([Buffer.from('?'), message]));
   }
 
+  /**
+   * This process may end while the worker lives (a worker kept for later
+   * use); the worker then reads the end of its channel and ends too.
+   */
+  unref(): void {
+    this.#child.unref();
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -53,11 +53,41 @@ function checkLedgerRelease(app: AnyApp): void {
   }
 }
 
-/** One worker per board, started at its first boot; each boot makes a new core in it. */
+/** An xsnap worker with core-main.ts loaded, and the store of the board using it now. */
+interface CoreWorker {
+  readonly process: XsnapProcess;
+  store: DurableRegion | null;
+}
+
+/**
+ * Workers that finished a seed, for the next: a worker per seed left a
+ * zombie process per seed until a campaign's synchronous loop of seeds
+ * ended. A new core in a used worker is a new core, as a second boot in
+ * this process is (the firmware's modules are loaded once either way).
+ */
+const idleWorkers = new Map<string, CoreWorker[]>();
+
+function takeWorker(path: string): CoreWorker {
+  const idle = idleWorkers.get(path)?.pop();
+  if (idle !== undefined) return idle;
+  const board: { store: DurableRegion | null } = { store: null };
+  const process = new XsnapProcess(
+    path,
+    () => {},
+    storeAnswerer(() => board.store),
+  );
+  // Idle or not, a worker never keeps the simulation's process alive: its seeds run synchronously.
+  process.unref();
+  process.runInPlace(workerScript(new URL('core-main.ts', import.meta.url)));
+  return Object.assign(board, { process });
+}
+
+/** A board's cores, each boot's in the same worker; the worker goes back to the pool on close. */
 export class XsCoreEngine implements CoreEngine {
   readonly #workerPath: string;
-  #worker: XsnapProcess | null = null;
-  #store: DurableRegion | null = null;
+  #worker: CoreWorker | null = null;
+  /** The worker failed a command: it is not given to another board. */
+  #broken = false;
   /** A power cut inside a store operation of the input under way, to end it with. */
   #cut: PowerCutError | null = null;
 
@@ -72,16 +102,9 @@ export class XsCoreEngine implements CoreEngine {
     now: number,
     store: DurableRegion | null,
   ): SimCore {
-    if (this.#worker === null) {
-      this.#worker = new XsnapProcess(
-        this.#workerPath,
-        () => {},
-        storeAnswerer(() => this.#store),
-      );
-      this.#worker.runInPlace(workerScript(new URL('core-main.ts', import.meta.url)));
-    }
     checkLedgerRelease(app);
-    this.#store = store === null ? null : this.#watched(store);
+    this.#worker ??= takeWorker(this.#workerPath);
+    this.#worker.store = store === null ? null : this.#watched(store);
     const core = new XsCore(this);
     core.send({
       op: 'make',
@@ -95,14 +118,29 @@ export class XsCoreEngine implements CoreEngine {
   }
 
   close(): void {
-    this.#worker?.close();
+    const worker = this.#worker;
     this.#worker = null;
+    if (worker === null) return;
+    if (this.#broken) {
+      worker.process.close();
+      return;
+    }
+    worker.store = null;
+    const idle = idleWorkers.get(this.#workerPath) ?? [];
+    idle.push(worker);
+    idleWorkers.set(this.#workerPath, idle);
   }
 
   /** Runs a command; gives its answer and the power cut inside it, if a store operation had one. */
   exchange(command: CoreCommand): { answer: CoreAnswer; cut: PowerCutError | null } {
     if (this.#worker === null) throw new Error('the XS core engine is closed');
-    const { reply } = this.#worker.command(encodeCbor(command, CHANNEL_CBOR_LIMITS));
+    let reply: Uint8Array;
+    try {
+      reply = this.#worker.process.command(encodeCbor(command, CHANNEL_CBOR_LIMITS)).reply;
+    } catch (error) {
+      this.#broken = true;
+      throw error;
+    }
     const cut = this.#cut;
     this.#cut = null;
     return { answer: decodeCbor(reply, CHANNEL_CBOR_LIMITS) as CoreAnswer, cut };
