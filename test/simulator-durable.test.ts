@@ -163,6 +163,25 @@ test('wide retained replay seed 20389 replays clean (a stalled old primary asked
   t.true(result.faultCounts['store-cut'] > 0 && result.faultCounts['stall-board'] > 0);
 });
 
+test('wide retained seed 25702 replays clean (a stalled old primary is not a second one serving)', (t) => {
+  // No fence: processor 2 stalled for 1.4 s as a primary whose joiner had
+  // just installed; processor 1 took over on the silence. While processor 2
+  // was frozen, its readings (serving, alone) were as of before the stall,
+  // and the checker counted two primaries; resumed, processor 2 judged the
+  // time it lost before serving, and stepped down. A stalled board
+  // acknowledges nothing: the checker no longer counts it as serving.
+  const result = runSeed(
+    worldOptionsFor({
+      seed: 25702,
+      mode: 'state',
+      module: ledgerSimulation,
+      durability: 'retained',
+    }),
+  );
+  t.deepEqual(result.violations, []);
+  t.true(result.faultCounts['stall-board'] > 0 && result.takeovers > 0);
+});
+
 test('wide retained seed 23 replays clean (a store write cut after its last byte landed whole)', (t) => {
   // The primary lost power in the record of txn 1200, 96% of it written:
   // the rest was padding, so the record is whole and recovery serves it (a

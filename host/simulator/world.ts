@@ -1280,7 +1280,11 @@ class World {
   #afterStep(): void {
     const first = (this.boards[0] as SimBoard).core;
     const second = (this.boards[1] as SimBoard).core;
-    if (first?.serving === true && second?.serving === true) {
+    // A stalled board acknowledges nothing, and its readings are as of its last input: on
+    // resuming it judges the time it lost before it serves (a silent backup may have taken over).
+    const serving = (index: 0 | 1, core: SimCore | null) =>
+      core?.serving === true && this.#stalled[index] !== true;
+    if (first && second && serving(0, first) && serving(1, second)) {
       // A switching primary that holds every request acknowledges only what its backup holds, as a primary does.
       const withBackup =
         (first.role === 'primary' || first.holdingRequests ? 1 : 0) +
