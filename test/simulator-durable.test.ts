@@ -182,6 +182,25 @@ test('wide retained seed 25702 replays clean (a stalled old primary is not a sec
   t.true(result.faultCounts['stall-board'] > 0 && result.takeovers > 0);
 });
 
+test('wide retained seed 25720 replays clean (a backlog sent at once did not keep the next batch waiting for seconds of chunks)', (t) => {
+  // One path at 115200, microcontroller-class boards, a state of about
+  // 32 KB: a joiner stalled mid-transfer, and the primary then sent its
+  // backlog of checkpoints at once. Each batch earns the big checkpoint
+  // twice its bytes of chunks before the next; that backlog earned 2 s of
+  // them, and no reply left meanwhile (a service gap). The chunks a batch
+  // earns are capped at the line's backlog limit (checkpointBacklogMsMax).
+  const result = runSeed(
+    worldOptionsFor({
+      seed: 25720,
+      mode: 'state',
+      module: ledgerSimulation,
+      durability: 'retained',
+    }),
+  );
+  t.deepEqual(result.violations, []);
+  t.true(result.faultCounts['stall-board'] > 0 && result.faultCounts['big-state'] > 0);
+});
+
 test('wide retained seed 23 replays clean (a store write cut after its last byte landed whole)', (t) => {
   // The primary lost power in the record of txn 1200, 96% of it written:
   // the rest was padding, so the record is whole and recovery serves it (a

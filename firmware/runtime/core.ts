@@ -2338,7 +2338,10 @@ export class PairCore {
         (body) => (this.#send(body) ? this.#lastSentSeq : null),
         this.config.checkpointEntriesMax,
       );
-      if (this.#chunksOut.length > 0) this.#chunkCredit = CHUNK_SHARE * bytes;
+      // A backlog sent at once (after a joiner's stall) earns no more than the
+      // line's backlog limit: the next batch waits at most that long for chunks.
+      if (this.#chunksOut.length > 0)
+        this.#chunkCredit = Math.min(CHUNK_SHARE * bytes, this.#backlogLineBytes());
     }
     // An idle line with nothing else to send takes a chunk.
     this.#queueChunk(path);
@@ -2361,6 +2364,11 @@ export class PairCore {
       this.#effect({ kind: 'reboot', boot: this.#rebootAfterFlush });
       this.#rebootAfterFlush = null;
     }
+  }
+
+  /** Bytes the line carries in `checkpointBacklogMsMax`. */
+  #backlogLineBytes(): number {
+    return this.config.checkpointBacklogMsMax * lineBytesPerMs(this.config);
   }
 
   #transmit(path: number, parts: Pick<Envelope, 'seg' | 'hello'>): void {
