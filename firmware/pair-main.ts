@@ -9,7 +9,7 @@ import { type PairConfig, pairConfig } from './runtime/config.ts';
 import { PairCore } from './runtime/core.ts';
 import type { DurableStatus } from './runtime/durable-log.ts';
 import type { LineUseCounts } from './runtime/line-use.ts';
-import { type BusMessage, busToWire, parseBusMessage, type RoleName } from './runtime/messages.ts';
+import { announceToWire, parseBusRequest, type RoleName, replyToWire } from './runtime/messages.ts';
 import type { Output } from './runtime/outputs.ts';
 import type { SwitchRefusal } from './runtime/switch-procedure.ts';
 import { decodeCbor, encodeCbor } from './wire/cbor.ts';
@@ -57,8 +57,7 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
   const busDecoder = new FrameDecoder({ cutShortAfterMs: FRAME_CUT_SHORT_AFTER_MS });
   let stopped = false;
 
-  const sendBus = (message: BusMessage) =>
-    hal.bus.write(encodeFrame(encodeCbor(busToWire(message))));
+  const sendBus = (wire: unknown[]) => hal.bus.write(encodeFrame(encodeCbor(wire)));
 
   const handle = (outputs: Output[]) => {
     for (const output of outputs) {
@@ -68,7 +67,7 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
           hal.interconnect[output.path]?.write(output.bytes);
           break;
         case 'reply':
-          sendBus({ kind: 'reply', reply: output.reply });
+          sendBus(replyToWire(output.reply));
           break;
         case 'event':
           // One 'executed' event per request is for checkers, not for the journal or the log.
@@ -86,7 +85,7 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
               hal.gpio.pulseFence();
               break;
             case 'announce':
-              sendBus({ kind: 'announce', processor: hal.processor });
+              sendBus(announceToWire(hal.processor));
               break;
             case 'confirm':
               hal.boot.confirm();
@@ -125,9 +124,9 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
     for (const event of busDecoder.push(bytes, hal.clock.now())) {
       if (event.kind !== 'frame') continue;
       try {
-        const message = parseBusMessage(decodeCbor(event.payload));
         // On a shared bus we hear the serving board's replies and announcements too.
-        if (message.kind === 'request') core.request(message.request, hal.clock.now());
+        const request = parseBusRequest(decodeCbor(event.payload));
+        if (request !== null) core.request(request, hal.clock.now());
       } catch (error) {
         if (!(error instanceof MessageError)) throw error;
         hal.log(`bad client message: ${error.message}`);

@@ -524,28 +524,48 @@ const CLIENT_ERRORS: readonly ClientErrorCode[] = [
  * an announcement [3, processor].
  */
 export function busToWire(message: BusMessage): unknown[] {
-  if (message.kind === 'announce') return [BUS_ANNOUNCE, message.processor];
-  if (message.kind === 'request') {
-    const { clientId, syncId, body } = message.request;
-    return [BUS_REQUEST, clientId, syncId, body];
-  }
-  const r = message.reply;
+  if (message.kind === 'announce') return announceToWire(message.processor);
+  if (message.kind === 'reply') return replyToWire(message.reply);
+  const { clientId, syncId, body } = message.request;
+  return [BUS_REQUEST, clientId, syncId, body];
+}
+
+/** A board's reply or refusal on the bus (busToWire for one). */
+export function replyToWire(r: ClientReply): unknown[] {
   if (r.ok) return [BUS_REPLY, r.clientId, r.syncId, r.txn, r.reply];
   const refusal = [BUS_REFUSAL, r.clientId, r.syncId, r.error, r.why];
   return r.txn === undefined ? refusal : [...refusal, r.txn];
+}
+
+/** A board's announcement on the bus (busToWire for one). */
+export function announceToWire(processor: 1 | 2): unknown[] {
+  return [BUS_ANNOUNCE, processor];
+}
+
+function requestFrom(m: unknown[]): ClientRequest {
+  const [, clientId, syncId, body] = exactly(m, 4, 'request');
+  return { clientId: text(clientId, 'clientId'), syncId: count(syncId, 'syncId'), body };
+}
+
+/**
+ * What a board reads on the bus: a client's request, or null for a board's
+ * message (on a shared bus it hears the other board's). Checks no more of a
+ * board's message than its kind, so that the image carries no reader of
+ * replies. Throws MessageError.
+ */
+export function parseBusRequest(value: unknown): ClientRequest | null {
+  const m = list(value, 'bus message');
+  if (m[0] === BUS_REPLY || m[0] === BUS_REFUSAL || m[0] === BUS_ANNOUNCE) return null;
+  if (m[0] !== BUS_REQUEST) fail('bus message kind');
+  return requestFrom(m);
 }
 
 /** Checks a decoded CBOR value against the bus messages' wire forms. Throws MessageError. */
 export function parseBusMessage(value: unknown): BusMessage {
   const m = list(value, 'bus message');
   switch (m[0]) {
-    case BUS_REQUEST: {
-      const [, clientId, syncId, body] = exactly(m, 4, 'request');
-      return {
-        kind: 'request',
-        request: { clientId: text(clientId, 'clientId'), syncId: count(syncId, 'syncId'), body },
-      };
-    }
+    case BUS_REQUEST:
+      return { kind: 'request', request: requestFrom(m) };
     case BUS_REPLY: {
       const [, clientId, syncId, txn, reply] = exactly(m, 5, 'reply');
       return {
