@@ -12,11 +12,13 @@ import test, { type ExecutionContext } from 'ava';
 import { findXsnap } from '../boards/xs/xsnap-cache.ts';
 import { pairConfig } from '../firmware/runtime/config.ts';
 import { worldOptionsFor } from '../host/simulator/campaign.ts';
-import { FAULT_GROUPS } from '../host/simulator/fault-model.ts';
 import ledgerSimulation from '../host/simulator/ledger-simulation.ts';
-import { type CoreEngine, NODE_CORES } from '../host/simulator/sim-core.ts';
 import { runSeed, type SeedResult, type WorldOptions } from '../host/simulator/world.ts';
-import { XsCoreEngine } from '../host/simulator/xs-core/xs-core.ts';
+import {
+  coreEnginesFor,
+  XS_CORE_FAULT_GROUPS,
+  XsCoreEngine,
+} from '../host/simulator/xs-core/xs-core.ts';
 import { runCli } from './fixtures/run-cli.ts';
 import { explain, runLedger } from './helpers/ledger-world.ts';
 
@@ -25,10 +27,8 @@ const xs = findXsnap();
 type Engines = 'xs' | 'xs,node';
 
 /** Both boards' cores in XS, or processor 1's in XS and processor 2's in this process. */
-function engines(which: Engines, workerPath: string): (processor: 1 | 2) => CoreEngine {
-  return (processor) =>
-    which === 'xs' || processor === 1 ? new XsCoreEngine(workerPath) : NODE_CORES;
-}
+const engines = (which: Engines, workerPath: string) =>
+  coreEnginesFor(which === 'xs' ? ['xs', 'xs'] : ['xs', 'node'], workerPath);
 
 /** The run with XS cores is the run with Node cores, trace and all. */
 function sameRun(t: ExecutionContext, node: SeedResult, inXs: SeedResult): void {
@@ -105,11 +105,6 @@ for (const scenario of SCENARIOS) {
   });
 }
 
-/** The wide fault model but for the app faults, which XS cores refuse (they change the app's code). */
-const XS_FAULT_GROUPS = FAULT_GROUPS.filter(
-  (group) => group !== 'app-exceptions' && group !== 'install-failure',
-);
-
 // Seed 2 has a partner image of another app (a mismatch), seed 4 store faults and cuts.
 for (const seed of [2, 4]) {
   test(`XS cores: retained seed ${seed} of the wide model, 20 s`, (t) => {
@@ -123,7 +118,7 @@ for (const seed of [2, 4]) {
       mode: 'state',
       module: ledgerSimulation,
       durability: 'retained',
-      faultGroups: XS_FAULT_GROUPS,
+      faultGroups: XS_CORE_FAULT_GROUPS,
       runMs: 20_000,
     });
     sameRun(t, runSeed(options), runSeed({ ...options, coreEngine: engines('xs', xs.path) }));
@@ -156,7 +151,7 @@ test('`simulate --engine xs` gives the counts Node cores give with the same faul
   const seeds = ['--seeds', '2', '--run-ms', '3000', '--durability', 'retained', '--json'];
   const inXs = await runCli(['simulate', ...seeds, '--engine', 'xs'], 120_000);
   const inNode = await runCli(
-    ['simulate', ...seeds, '--fault-groups', XS_FAULT_GROUPS.join(',')],
+    ['simulate', ...seeds, '--fault-groups', XS_CORE_FAULT_GROUPS.join(',')],
     120_000,
   );
   t.is(inXs.code, 0, inXs.stderr);

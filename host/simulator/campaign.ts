@@ -14,9 +14,9 @@ import { type CampaignResult, CampaignTally } from './campaign-tally.ts';
 import type { FaultGroup, FaultModel, Topology } from './fault-model.ts';
 import { type CampaignIdentity, type SeedLine, seedLineOf } from './seed-line.ts';
 import type { AppLoader } from './sim-board.ts';
-import { type CoreEngine, NODE_CORES } from './sim-core.ts';
+import type { CoreEngine } from './sim-core.ts';
 import { runSeed, type WorldOptions } from './world.ts';
-import { XsCoreEngine } from './xs-core/xs-core.ts';
+import { coreEnginesFor } from './xs-core/xs-core.ts';
 
 export type { CampaignResult, CampaignViolation } from './campaign-tally.ts';
 
@@ -88,7 +88,7 @@ export function worldOptionsFor(spec: SeedSpec): WorldOptions {
 function coresIn(engines: readonly [ImageEngine, ImageEngine]): (processor: 1 | 2) => CoreEngine {
   const xs = findXsnap();
   if (!xs.available) throw new Error(xs.reason);
-  return (processor) => (engines[processor - 1] === 'xs' ? new XsCoreEngine(xs.path) : NODE_CORES);
+  return coreEnginesFor(engines, xs.path);
 }
 
 /** The module's versions built for the other checkpoint model, if it has them (mismatched partners). */

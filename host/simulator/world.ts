@@ -1282,9 +1282,8 @@ class World {
     const second = (this.boards[1] as SimBoard).core;
     // A stalled board acknowledges nothing, and its readings are as of its last input: on
     // resuming it judges the time it lost before it serves (a silent backup may have taken over).
-    const serving = (index: 0 | 1, core: SimCore | null) =>
-      core?.serving === true && this.#stalled[index] !== true;
-    if (first && second && serving(0, first) && serving(1, second)) {
+    const running = !this.#stalled[0] && !this.#stalled[1];
+    if (first?.serving === true && second?.serving === true && running) {
       // A switching primary that holds every request acknowledges only what its backup holds, as a primary does.
       const withBackup =
         (first.role === 'primary' || first.holdingRequests ? 1 : 0) +

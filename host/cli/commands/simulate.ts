@@ -41,6 +41,7 @@ import {
 import type { SeedLine } from '../../simulator/seed-line.ts';
 import { type Shard, shardRange } from '../../simulator/seed-shard.ts';
 import { runSeed } from '../../simulator/world.ts';
+import { APP_CODE_FAULT_GROUPS, XS_CORE_FAULT_GROUPS } from '../../simulator/xs-core/xs-core.ts';
 import { campaignProgress, progressWanted } from '../campaign-progress.ts';
 import { campaignSummary } from '../campaign-summary.ts';
 import type { RegisterCommand } from '../command-registration.ts';
@@ -311,9 +312,6 @@ async function campaign(options: SimulateOptions): Promise<ExitCode> {
   return report(result, options.json, summaryTo, (seed) => reproduceLine({ ...options, seed }));
 }
 
-/** The app faults change the app's code, which XS cores refuse: they run the ledger as built. */
-const APP_FAULT_GROUPS: readonly FaultGroup[] = ['app-exceptions', 'install-failure'];
-
 /**
  * The fault groups to run (undefined: the model's own), or null when the
  * options cannot run, said on stderr: XS cores not built here, or asked to
@@ -332,14 +330,14 @@ function faultGroupsFor(options: SimulateOptions): readonly FaultGroup[] | undef
     return refuse(
       '--engine xs runs the ledger only\n  hint: run an --app module with --engine node',
     );
-  const appFaults = options.faultGroups?.filter((group) => APP_FAULT_GROUPS.includes(group));
+  const appFaults = options.faultGroups?.filter((group) => APP_CODE_FAULT_GROUPS.includes(group));
   if (appFaults !== undefined && appFaults.length > 0)
     return refuse(
       `--engine xs runs the ledger as built, without ${appFaults.join(' or ')}\n  hint: leave ${appFaults.join(' and ')} out of --fault-groups, or use --engine node`,
     );
   if (options.faultGroups !== undefined || options.faultModel !== 'wide')
     return options.faultGroups;
-  return FAULT_GROUPS.filter((group) => !APP_FAULT_GROUPS.includes(group));
+  return XS_CORE_FAULT_GROUPS;
 }
 
 /**

@@ -11,6 +11,7 @@
  * simulator's app faults change it, is refused.
  */
 import { geometryData, PowerCutError } from '../../../boards/flash-region.ts';
+import type { ImageEngine } from '../../../boards/image-engine.ts';
 import { CHANNEL_CBOR_LIMITS } from '../../../boards/xs/engine/channel.ts';
 import { workerScript } from '../../../boards/xs/engine-script.ts';
 import { storeAnswerer } from '../../../boards/xs/store-answerer.ts';
@@ -24,8 +25,26 @@ import type { ClientRequest } from '../../../firmware/runtime/messages.ts';
 import type { Output } from '../../../firmware/runtime/outputs.ts';
 import type { SwitchRefusal } from '../../../firmware/runtime/switch-procedure.ts';
 import { decodeCbor, encodeCbor } from '../../../firmware/wire/cbor.ts';
-import type { CoreEngine, SimCore } from '../sim-core.ts';
+import { FAULT_GROUPS, type FaultGroup } from '../fault-model.ts';
+import { type CoreEngine, NODE_CORES, type SimCore } from '../sim-core.ts';
 import type { CoreAnswer, CoreCommand, CoreReadings } from './core-channel.ts';
+
+/** The wide model's groups that change the app's code (its exceptions, its converter failing): XS cores refuse them. */
+export const APP_CODE_FAULT_GROUPS: readonly FaultGroup[] = ['app-exceptions', 'install-failure'];
+
+/** The groups XS cores run: all but the app's. */
+export const XS_CORE_FAULT_GROUPS: readonly FaultGroup[] = FAULT_GROUPS.filter(
+  (group) => !APP_CODE_FAULT_GROUPS.includes(group),
+);
+
+/** Each board's core where `engines` says (processor 1 first), XS in the worker at `workerPath`. */
+export function coreEnginesFor(
+  engines: readonly [ImageEngine, ImageEngine],
+  workerPath: string,
+): (processor: 1 | 2) => CoreEngine {
+  return (processor) =>
+    engines[processor - 1] === 'xs' ? new XsCoreEngine(workerPath) : NODE_CORES;
+}
 
 /** The code of an app's handlers and converters, to compare with a release's. */
 function codeOf(app: AnyApp): string[] {
