@@ -9,11 +9,9 @@
  * floats (xsnap-cache.ts). Skips, saying why, where XS is not built.
  */
 import test from 'ava';
-import { build } from 'esbuild';
 import { findXsnap } from '../boards/xs/xsnap-cache.ts';
-import { XsnapProcess } from '../boards/xs/xsnap-process.ts';
 import { decodeCbor, encodeCbor } from '../firmware/wire/cbor.ts';
-import { REPO_ROOT } from '../host/image/repo-root.ts';
+import { xsWorkerWith } from './helpers/xs-worker.ts';
 
 const xs = findXsnap();
 
@@ -30,17 +28,8 @@ test('float64s cross the firmware codec in XS bit for bit', async (t) => {
     t.pass();
     return;
   }
-  const bundled = await build({
-    stdin: { contents: ECHO, resolveDir: REPO_ROOT, loader: 'js' },
-    bundle: true,
-    write: false,
-    format: 'iife',
-    target: 'es2022',
-    logLevel: 'silent',
-  });
-  const worker = new XsnapProcess(xs.path, () => {});
+  const worker = await xsWorkerWith(xs.path, ECHO);
   t.teardown(() => worker.close());
-  worker.runInPlace(bundled.outputFiles[0]?.text ?? '');
   // Every float whose swapped bytes are a signalling NaN, around the first one seen, and others.
   const bits = new DataView(new ArrayBuffer(8));
   const floats: number[] = [10987.288053745402];

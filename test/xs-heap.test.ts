@@ -5,15 +5,14 @@
  * go up the layers. Skips, saying why, where XS is not built.
  */
 import test, { type ExecutionContext } from 'ava';
-import { build } from 'esbuild';
 import type { RunningImage } from '../boards/image-engine.ts';
 import { runImageInXs } from '../boards/xs/xs-image.ts';
 import { findXsnap } from '../boards/xs/xsnap-cache.ts';
-import { type XsMeter, XsnapProcess } from '../boards/xs/xsnap-process.ts';
+import type { XsMeter } from '../boards/xs/xsnap-process.ts';
 import { resolveApp } from '../host/image/app-registry.ts';
 import { bundleApp } from '../host/image/bundle.ts';
-import { REPO_ROOT } from '../host/image/repo-root.ts';
 import { SandboxHal } from './helpers/sandbox-hal.ts';
+import { xsWorkerWith } from './helpers/xs-worker.ts';
 
 const xs = findXsnap();
 
@@ -44,19 +43,7 @@ const peakBytes = (image: RunningImage): number => xsStatus(image).heapPeakBytes
 const liveBytes = (meter: XsMeter) => meter.chunks + meter.currentHeapCount * meter.slotBytes;
 
 /** A worker with `source` (firmware modules, imported from the repository) bundled and run in place. */
-async function workerWith(source: string): Promise<XsnapProcess> {
-  const bundled = await build({
-    stdin: { contents: source, resolveDir: REPO_ROOT, loader: 'js' },
-    bundle: true,
-    write: false,
-    format: 'iife',
-    target: 'es2022',
-    logLevel: 'silent',
-  });
-  const worker = new XsnapProcess(xs.available ? xs.path : '', () => {});
-  worker.runInPlace(bundled.outputFiles[0]?.text ?? '');
-  return worker;
-}
+const workerWith = (source: string) => xsWorkerWith(xs.available ? xs.path : '', source);
 
 /** Far more than any UART buffer: a board that was busy for seconds at a high baud rate. */
 const BACKLOG_BYTES = 64 * 1024;
