@@ -137,6 +137,8 @@ const SENTENCES = {
     `a frame payload of ${r.bytes} bytes, above the limit of ${r.max} bytes`,
   garbage: () => 'bytes outside any frame were skipped',
   'cut-short': () => 'a frame stopped midway and the line fell silent',
+  overdue: (r: { bytes: number }) =>
+    `a frame declaring a ${r.bytes}-byte payload was still incomplete long after its line time: its header was noise`,
 
   // CBOR messages (MessageError): what the bounded scan refused, or what cannot be encoded.
   'too-large': (r: { bytes: number; max: number }) =>

@@ -201,6 +201,25 @@ test('wide retained seed 25720 replays clean (a backlog sent at once did not kee
   t.true(result.faultCounts['stall-board'] > 0 && result.faultCounts['big-state'] > 0);
 });
 
+test('wide retained seed 27179 replays clean (noise that declared a long frame did not swallow the acknowledgements behind it)', (t) => {
+  // One path, processor 2 primary: a loss window corrupted an
+  // acknowledgement into a header that passed its CRC-8 and declared a
+  // 2,056-byte payload. The acknowledgements behind it, 21 bytes every
+  // 27 ms, filled that length for 2.6 s, and no reply left meanwhile. A
+  // frame still incomplete twice its line time after it began is dropped
+  // when a frame begins (FrameDecoder's byteTimeMs).
+  const result = runSeed(
+    worldOptionsFor({
+      seed: 27179,
+      mode: 'state',
+      module: ledgerSimulation,
+      durability: 'retained',
+    }),
+  );
+  t.deepEqual(result.violations, []);
+  t.true(result.faultCounts.noise > 0);
+});
+
 test('wide retained seed 23 replays clean (a store write cut after its last byte landed whole)', (t) => {
   // The primary lost power in the record of txn 1200, 96% of it written:
   // the rest was padding, so the record is whole and recovery serves it (a

@@ -158,6 +158,43 @@ test('a long pause inside a frame whose rest does not begin a frame changes noth
   t.deepEqual(errorCodesOf(events), []);
 });
 
+// Noise that passed the header's CRC-8 (1 in 256) declared a long frame. On a
+// line that carries only acknowledgements and heartbeats, the frames behind it
+// would fill its length for seconds, each swallowed (simulator seed 27179: an
+// ack stream held 2.6 s, no request served). Its sender writes a frame back to
+// back: once twice its line time has passed, a frame beginning drops it.
+test('a frame still incomplete long after its line time is dropped when a frame begins', (t) => {
+  const byteTimeMs = 1 / 11.52; // 115200 baud
+  const decoder = new FrameDecoder({ cutShortAfterMs: 100, byteTimeMs });
+  const declared = 2056;
+  const dueMs = 2 * (declared + FRAME_OVERHEAD_BYTES) * byteTimeMs + 100;
+  t.deepEqual(decoder.push(headerFor(declared), 1000), []);
+  const ack = payloadWithoutSync(13, 7);
+  let nowMs = 1000;
+  let events: FrameEvent[] = [];
+  while (payloadsOf(events).length === 0 && nowMs < 10_000) {
+    nowMs += 27;
+    events = decoder.push(encodeFrame(ack), nowMs);
+  }
+  t.true(nowMs > 1000 + dueMs, 'nothing is dropped before its time');
+  t.true(nowMs <= 1000 + dueMs + 27, `the first frame after its time comes out (at ${nowMs} ms)`);
+  t.deepEqual(payloadsOf(events), [ack]);
+  t.deepEqual(errorCodesOf(events), ['overdue']);
+  t.is(decoder.bufferedBytes, 0);
+});
+
+// A real frame delayed by a reader's stall is its own rest: it completes, even long past its time.
+test('an overdue frame completed by the next bytes comes out', (t) => {
+  const decoder = new FrameDecoder({ cutShortAfterMs: 100, byteTimeMs: 1 / 11.52 });
+  const payload = payloadWithoutSync(500, 8);
+  const frame = encodeFrame(payload);
+  t.deepEqual(decoder.push(frame.subarray(0, 200), 1000), []);
+  t.deepEqual(decoder.push(frame.subarray(200, 300), 1050), []);
+  const events = decoder.push(frame.subarray(300), 5000);
+  t.deepEqual(payloadsOf(events), [payload]);
+  t.deepEqual(errorCodesOf(events), []);
+});
+
 test('decoder returns payload copies that later input does not overwrite', (t) => {
   const decoder = new FrameDecoder({ payloadMaxBytes: 16 });
   const first = payloadsOf(decoder.push(encodeFrame(Uint8Array.of(1, 2, 3))))[0];

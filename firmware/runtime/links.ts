@@ -43,7 +43,11 @@ export class Links {
     for (let i = 0; i < config.pathCount; i++) {
       this.#paths.push({
         // A partner that lost power mid-frame: its next life's frames must not wait behind the cut one.
-        decoder: new FrameDecoder({ cutShortAfterMs: cutShortAfterMs(config) }),
+        // Noise that declared a long frame must not swallow the acknowledgements behind it.
+        decoder: new FrameDecoder({
+          cutShortAfterMs: cutShortAfterMs(config),
+          byteTimeMs: 1 / lineBytesPerMs(config),
+        }),
         // A path starts silent: it is up once the partner is heard on it.
         lastHeardMs: -Infinity,
         dsrHigh: !config.dsrWired,

@@ -29,7 +29,13 @@ export function errorFact(error: unknown): Fact {
   return String(error).slice(0, REASON_TEXT_MAX);
 }
 
-export type FrameErrorCode = 'bad-header' | 'bad-crc' | 'oversize' | 'garbage' | 'cut-short';
+export type FrameErrorCode =
+  | 'bad-header'
+  | 'bad-crc'
+  | 'oversize'
+  | 'garbage'
+  | 'cut-short'
+  | 'overdue';
 
 /** A problem with the byte stream framing: corruption, an oversize frame, skipped garbage. */
 export class FrameError extends ReasonError {

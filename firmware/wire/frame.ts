@@ -49,6 +49,16 @@ export interface FrameDecoderOptions {
    * when unset.
    */
   cutShortAfterMs?: number;
+  /**
+   * The line's time for one byte. A sender writes a frame back to back, so
+   * a frame still incomplete twice its line time (plus `cutShortAfterMs`)
+   * after it began was no frame: noise passed its header's CRC-8 (1 in 256)
+   * and declared a length that the frames behind it would fill, each of them
+   * swallowed, for seconds on a line that carries only heartbeats. Bytes that
+   * begin a frame drop it then, as they drop a frame cut short. Off when
+   * unset; needs `cutShortAfterMs` and the time passed to `push`.
+   */
+  byteTimeMs?: number;
 }
 
 /** Counters since the decoder was created (reset() keeps them). */
@@ -124,7 +134,8 @@ function readUint32LittleEndian(bytes: Uint8Array, offset: number): number {
  * After a frame cut mid-payload, the frames behind it come out only once
  * enough bytes arrived to fill the cut frame's declared length (at most
  * payloadMaxBytes + overhead bytes later), unless `cutShortAfterMs` is set
- * and the line fell silent that long after the cut: then at once.
+ * and the line fell silent that long after the cut, or `byteTimeMs` is set
+ * and twice the cut frame's line time has passed: then with the next frame.
  */
 /** Whether `bytes` begin with a frame's header (a sync byte and its CRC-8); fewer than a header's bytes that start with a sync byte may. */
 function beginsFrame(bytes: Uint8Array): boolean {
@@ -132,11 +143,19 @@ function beginsFrame(bytes: Uint8Array): boolean {
   return bytes.length < FRAME_HEADER_BYTES || crc8(bytes, 0, 3) === bytes[3];
 }
 
+/** The payload length the header at `start` declares. */
+function declaredLength(bytes: Uint8Array, start: number): number {
+  return (bytes[start + 1] as number) | ((bytes[start + 2] as number) << 8);
+}
+
 export class FrameDecoder {
   readonly #payloadMaxBytes: number;
   readonly #cutShortAfterMs: number;
+  readonly #byteTimeMs: number;
   /** When the last bytes came (for `cutShortAfterMs`). */
   #lastBytesAtMs = 0;
+  /** When the bytes at the buffer's start came: the frame they begin is overdue after its line time. */
+  #startedAtMs = 0;
   /** Holds at most one frame: bytes [start, end) are buffered, not yet consumed. */
   #buffer: Uint8Array;
   #start = 0;
@@ -154,6 +173,7 @@ export class FrameDecoder {
   constructor(options: FrameDecoderOptions = {}) {
     this.#payloadMaxBytes = options.payloadMaxBytes ?? FRAME_PAYLOAD_MAX_BYTES;
     this.#cutShortAfterMs = options.cutShortAfterMs ?? Number.POSITIVE_INFINITY;
+    this.#byteTimeMs = options.byteTimeMs ?? Number.POSITIVE_INFINITY;
     checkPayloadMaxBytes(this.#payloadMaxBytes);
     this.#buffer = new Uint8Array(
       Math.min(FIRST_BUFFER_BYTES, this.#payloadMaxBytes + FRAME_OVERHEAD_BYTES),
@@ -177,18 +197,15 @@ export class FrameDecoder {
   push(bytes: Uint8Array, nowMs = 0): FrameEvent[] {
     const events: FrameEvent[] = [];
     if (bytes.length > 0) {
-      if (
-        this.#end > this.#start &&
-        nowMs - this.#lastBytesAtMs > this.#cutShortAfterMs &&
-        beginsFrame(bytes)
-      ) {
-        this.#counters.bytesSkipped += this.#end - this.#start;
-        this.reset();
-        events.push({
-          kind: 'error',
-          error: new FrameError({ code: 'cut-short' }),
-        });
+      if (this.#end > this.#start && beginsFrame(bytes)) {
+        const cut = this.#cutShort(nowMs);
+        if (cut !== null) {
+          this.#counters.bytesSkipped += this.#end - this.#start;
+          this.reset();
+          events.push({ kind: 'error', error: new FrameError(cut) });
+        }
       }
+      if (this.#end === this.#start) this.#startedAtMs = nowMs;
       this.#lastBytesAtMs = nowMs;
     }
     let offset = 0;
@@ -202,9 +219,19 @@ export class FrameDecoder {
       );
       this.#end += count;
       offset += count;
-      this.#parse(events);
+      this.#parse(events, nowMs);
     }
     return events;
+  }
+
+  /** Why the frame the buffer holds the start of is no frame, now that bytes beginning one came; null if it may be. */
+  #cutShort(nowMs: number): ReasonOf<'cut-short' | 'overdue'> | null {
+    if (nowMs - this.#lastBytesAtMs > this.#cutShortAfterMs) return { code: 'cut-short' };
+    const buffered = this.#end - this.#start;
+    const declared = buffered < FRAME_HEADER_BYTES ? 0 : declaredLength(this.#buffer, this.#start);
+    const frameBytes = declared + FRAME_OVERHEAD_BYTES;
+    const dueMs = 2 * frameBytes * this.#byteTimeMs + this.#cutShortAfterMs;
+    return nowMs - this.#startedAtMs > dueMs ? { code: 'overdue', bytes: declared } : null;
   }
 
   /**
@@ -234,7 +261,7 @@ export class FrameDecoder {
     this.#discarding = false;
   }
 
-  #parse(events: FrameEvent[]): void {
+  #parse(events: FrameEvent[], nowMs: number): void {
     const buffer = this.#buffer;
     const end = this.#end;
     let start = this.#start;
@@ -253,7 +280,7 @@ export class FrameDecoder {
         start++;
         continue;
       }
-      const length = (buffer[start + 1] as number) | ((buffer[start + 2] as number) << 8);
+      const length = declaredLength(buffer, start);
       if (length > this.#payloadMaxBytes) {
         this.#counters.oversize++;
         this.#rejectCandidate(events, {
@@ -283,6 +310,7 @@ export class FrameDecoder {
       this.#start = 0;
       this.#end = 0;
     } else {
+      if (start !== this.#start) this.#startedAtMs = nowMs;
       this.#start = start;
     }
   }
