@@ -26,16 +26,17 @@ export function seedSummary(result: SeedResult, style: Stylist): string[] {
       ['image pushes interrupted', count(result.pushesInterrupted)],
       ['power pulls', count(result.powerPulls)],
       ['faults injected', count(result.faultsInjected)],
-      [
-        'faults by class',
-        Object.entries(result.faultCounts)
-          .filter(([, n]) => n > 0)
-          .map(([kind, n]) => `${kind} ${n}`)
-          .join(', ') || 'none',
-      ],
       ['longest client wait', `${count(result.holdMsMax)} ms`],
       ['virtual time', seconds(result.virtualMs)],
     ]),
+    '',
+    // A table of its own: one long line in the table above would widen every row.
+    style('bold', 'faults by class'),
+    ...formatTable(
+      Object.entries(result.faultCounts)
+        .filter(([, n]) => n > 0)
+        .map(([kind, n]) => [kind, count(n)]),
+    ),
     '',
     `double failures (both boards down; state not persisted by the app; not counted as passes of nothing-lost): ${count(result.doubleFailures)}`,
     `pulls in a switch's window (the one copy a switch left; until the state is durable, issue 10): ${count(result.switchWindowLosses)}`,
