@@ -17,6 +17,7 @@ export function profilePairConfig(profile: BoardProfile): Partial<PairConfig> {
   const { timing, lines } = profile;
   return {
     ...(profile.interconnect[0] === undefined ? {} : { baud: profile.interconnect[0].baud }),
+    busBaud: profile.bus.baud,
     dsrWired: lines.dsrFromPartner,
     busShared: lines.busShared === true,
     ...(timing?.heartbeatIntervalMs === undefined

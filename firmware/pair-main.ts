@@ -14,7 +14,7 @@ import type { Output } from './runtime/outputs.ts';
 import type { SwitchRefusal } from './runtime/switch-procedure.ts';
 import { decodeCbor, encodeCbor } from './wire/cbor.ts';
 import { MessageError } from './wire/errors.ts';
-import { encodeFrame, FRAME_CUT_SHORT_AFTER_MS, FrameDecoder } from './wire/frame.ts';
+import { byteTimeMs, encodeFrame, FRAME_CUT_SHORT_AFTER_MS, FrameDecoder } from './wire/frame.ts';
 
 /** What the board can ask a running pair, for status and the switch command. */
 export interface PairHandle {
@@ -54,7 +54,10 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
   });
   // A board whose HAL predates the store (or a sandbox that does not pass it) has none.
   const core = new PairCore(config, app, hal.boot, hal.clock.now(), hal.store ?? null);
-  const busDecoder = new FrameDecoder({ cutShortAfterMs: FRAME_CUT_SHORT_AFTER_MS });
+  const busDecoder = new FrameDecoder({
+    cutShortAfterMs: FRAME_CUT_SHORT_AFTER_MS,
+    byteTimeMs: byteTimeMs(config.busBaud),
+  });
   let stopped = false;
 
   const sendBus = (wire: unknown[]) => hal.bus.write(encodeFrame(encodeCbor(wire)));

@@ -104,6 +104,7 @@ test('no fence line wired: the fence is none and nothing is pulsed', (t) => {
 
 function quietPort(dtr: boolean[]): PortLink {
   return {
+    baud: 115200,
     write: () => {},
     onData: () => {},
     setDtr: (high) => dtr.push(high),

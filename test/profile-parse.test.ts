@@ -562,6 +562,7 @@ test("limits give the pair their class's defaults, then the profile's own", (t) 
   );
   t.deepEqual(profilePairConfig(microcontroller), {
     baud: 115200,
+    busBaud: 115200,
     dsrWired: true,
     busShared: false,
     ...MICROCONTROLLER_LIMITS,
@@ -569,7 +570,7 @@ test("limits give the pair their class's defaults, then the profile's own", (t) 
     heldServedMax: 2,
   });
   // No limits, or the Linux class: the pair's defaults, which the config does not repeat.
-  const plain = { baud: 115200, dsrWired: true, busShared: false };
+  const plain = { baud: 115200, busBaud: 115200, dsrWired: true, busShared: false };
   t.deepEqual(profilePairConfig(parseBoardProfile(base(), SOURCE)), plain);
   t.deepEqual(
     profilePairConfig(parseBoardProfile({ ...base(), limits: { class: 'linux' } }, SOURCE)),

@@ -9,7 +9,13 @@ import { runPair } from '../firmware/pair-main.ts';
 import type { PairConfig } from '../firmware/runtime/config.ts';
 import { type BusMessage, busToWire, type ClientReply } from '../firmware/runtime/messages.ts';
 import { encodeCbor } from '../firmware/wire/cbor.ts';
-import { encodeFrame } from '../firmware/wire/frame.ts';
+import { crc8 } from '../firmware/wire/crc8.ts';
+import {
+  byteTimeMs,
+  encodeFrame,
+  FRAME_CUT_SHORT_AFTER_MS,
+  FRAME_SYNC_BYTE,
+} from '../firmware/wire/frame.ts';
 import { CorePair } from './helpers/core-pair.ts';
 import { SandboxHal } from './helpers/sandbox-hal.ts';
 
@@ -167,4 +173,32 @@ test("on a shared bus a board's loop takes the other board's replies and announc
   // What is neither is still bad input, said in the board's log.
   sandbox.deliver('bus', encodeFrame(encodeCbor([7, 'other'])));
   t.is(sandbox.logs.filter((line) => line.startsWith('bad client message')).length, 1);
+});
+
+// Noise on the bus that passed a header's CRC-8 declared a long frame: the
+// requests behind it must not fill its length first (a quiet bus would take
+// seconds). The board reads the bus at the profile's rate (busBaud).
+test('a made-up frame on the bus does not swallow the requests behind it past twice its line time', (t) => {
+  const sandbox = new SandboxHal();
+  runPair(ledgerV1('state'), sandbox.hal, { busBaud: 115200 });
+  const declared = 4000;
+  const header = Uint8Array.of(FRAME_SYNC_BYTE, declared & 0xff, declared >>> 8, 0);
+  header[3] = crc8(header, 0, 3);
+  sandbox.deliver('bus', header);
+  const request = encodeFrame(
+    encodeCbor(busToWire({ kind: 'request', request: { clientId: 'c', syncId: 0, body: null } })),
+  );
+  // A client retrying every 100 ms: 4 KB of its retries would take 13 s.
+  let answered = 0;
+  while (answered === 0 && sandbox.nowMs < 3000) {
+    sandbox.nowMs += 100;
+    sandbox.deliver('bus', request);
+    answered = sandbox.written.filter((w) => w.port === 'bus').length;
+  }
+  const dueMs = 2 * (declared + 8) * byteTimeMs(115200) + FRAME_CUT_SHORT_AFTER_MS;
+  t.true(answered > 0, 'a request got an answer');
+  t.true(
+    sandbox.nowMs - 1000 <= dueMs + 100,
+    `answered ${sandbox.nowMs - 1000} ms after the noise`,
+  );
 });

@@ -53,6 +53,7 @@ export async function gpioLiveness(
   return {
     interconnect: ports.map(
       (port): PortLink => ({
+        baud: port.baud,
         write: (bytes) => port.write(bytes),
         onData: (handler) => port.onData(handler),
         setDtr: setLiveness,

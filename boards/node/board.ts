@@ -8,7 +8,12 @@ import { performance } from 'node:perf_hooks';
 import type { DurableRegion, Hal, Uart } from '../../firmware/hal.ts';
 import { errorText, reasonText } from '../../firmware/reasons.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
-import { encodeFrame, FRAME_CUT_SHORT_AFTER_MS, FrameDecoder } from '../../firmware/wire/frame.ts';
+import {
+  byteTimeMs,
+  encodeFrame,
+  FRAME_CUT_SHORT_AFTER_MS,
+  FrameDecoder,
+} from '../../firmware/wire/frame.ts';
 import { CountedStore } from '../counted-store.ts';
 import { geometryData } from '../flash-region.ts';
 import { ImageError } from '../image/errors.ts';
@@ -36,6 +41,8 @@ export interface BoardPorts {
 
 /** The few things a board needs of a serial port (a SerialPortStream adapter implements it). */
 export interface PortLink {
+  /** The line rate it was opened at. */
+  readonly baud: number;
   write(bytes: Uint8Array): void;
   onData(handler: (bytes: Uint8Array) => void): void;
   setDtr(high: boolean): void;
@@ -132,11 +139,15 @@ export class Board {
   #dsrLevels: boolean[];
   #busHandler: ((bytes: Uint8Array) => void) | null = null;
   #wake: { at: number; timer: NodeJS.Timeout | null; callback: () => void } | null = null;
-  readonly #hostDecoder = new FrameDecoder({ cutShortAfterMs: FRAME_CUT_SHORT_AFTER_MS });
+  readonly #hostDecoder: FrameDecoder;
   /** The board's store, counting its operations since power-on (for status and the cost figures). */
   readonly #store: CountedStore | null;
 
   constructor(readonly options: BoardOptions) {
+    this.#hostDecoder = new FrameDecoder({
+      cutShortAfterMs: FRAME_CUT_SHORT_AFTER_MS,
+      byteTimeMs: byteTimeMs(options.ports.host.baud),
+    });
     this.#store = options.store ? new CountedStore(options.store) : null;
     this.#upload = new ImageUpload(options.bootRom);
     const paths = options.ports.interconnect.length;

@@ -14,6 +14,7 @@ export async function openPortLink(
 ): Promise<PortLink> {
   const port = await openSerialPort(binding, path, baudRate);
   return {
+    baud: baudRate,
     write: (bytes) => {
       port.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     },

@@ -1,9 +1,13 @@
+import { byteTimeMs } from '../wire/frame.ts';
+
 /** Settings of one processor of a pair. Durations are milliseconds on the board's clock. */
 export interface PairConfig {
   /** Which processor this is; 1 wins the tie-break when both boot together. */
   readonly processor: 1 | 2;
   /** Line rate of the interconnect UARTs (8N1: baud / 10 bytes a second); frames are paced to it. */
   readonly baud: number;
+  /** Line rate of the field bus (8N1): a frame noise made up is dropped after twice its time at it. */
+  readonly busBaud: number;
   /** Interconnect paths to the partner (a board has one or two UART links). */
   readonly pathCount: 1 | 2;
   /** The partner's DTR is wired to our DSR on every path, so a power loss drops it at once. */
@@ -120,6 +124,7 @@ export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}
   return {
     processor,
     baud,
+    busBaud: 115200,
     pathCount: 2,
     dsrWired: true,
     fenceWired: true,
@@ -154,7 +159,7 @@ export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}
 
 /** Bytes a millisecond the interconnect carries. */
 export function lineBytesPerMs(config: PairConfig): number {
-  return config.baud / 10_000;
+  return 1 / byteTimeMs(config.baud);
 }
 
 /** A path counts as silent after this long without a frame. */

@@ -4,7 +4,7 @@
  * DSR line), whether each is up, and what we send on each (heartbeats due,
  * when its UART will be idle, which path segments go on).
  */
-import { FrameDecoder, type FrameEvent } from '../wire/frame.ts';
+import { byteTimeMs, FrameDecoder, type FrameEvent } from '../wire/frame.ts';
 import { lineBytesPerMs, type PairConfig, suspectAfterMs } from './config.ts';
 
 interface Path {
@@ -46,7 +46,7 @@ export class Links {
         // Noise that declared a long frame must not swallow the acknowledgements behind it.
         decoder: new FrameDecoder({
           cutShortAfterMs: cutShortAfterMs(config),
-          byteTimeMs: 1 / lineBytesPerMs(config),
+          byteTimeMs: byteTimeMs(config.baud),
         }),
         // A path starts silent: it is up once the partner is heard on it.
         lastHeardMs: -Infinity,

@@ -137,6 +137,11 @@ function readUint32LittleEndian(bytes: Uint8Array, offset: number): number {
  * and the line fell silent that long after the cut, or `byteTimeMs` is set
  * and twice the cut frame's line time has passed: then with the next frame.
  */
+/** A byte's time on a UART line at `baud`, 8N1 (ten bits a byte). */
+export function byteTimeMs(baud: number): number {
+  return 10_000 / baud;
+}
+
 /** Whether `bytes` begin with a frame's header (a sync byte and its CRC-8); fewer than a header's bytes that start with a sync byte may. */
 function beginsFrame(bytes: Uint8Array): boolean {
   if (bytes[0] !== FRAME_SYNC_BYTE) return false;

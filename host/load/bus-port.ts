@@ -16,6 +16,7 @@ import {
 } from '../../firmware/runtime/messages.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
 import {
+  byteTimeMs,
   encodeFrame,
   FRAME_CUT_SHORT_AFTER_MS,
   FRAME_OVERHEAD_BYTES,
@@ -30,12 +31,16 @@ export interface BusHandlers {
 
 export class BusPort {
   // A board that lost power mid-reply must not hide the next board's announcement.
-  readonly #decoder = new FrameDecoder({ cutShortAfterMs: FRAME_CUT_SHORT_AFTER_MS });
+  readonly #decoder: FrameDecoder;
 
   private constructor(
     readonly port: SerialPortStream,
     handlers: BusHandlers,
   ) {
+    this.#decoder = new FrameDecoder({
+      cutShortAfterMs: FRAME_CUT_SHORT_AFTER_MS,
+      byteTimeMs: byteTimeMs(port.baudRate),
+    });
     port.on('data', (chunk: Buffer) => {
       for (const event of this.#decoder.push(new Uint8Array(chunk), performance.now())) {
         if (event.kind !== 'frame') continue;

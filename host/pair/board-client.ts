@@ -9,7 +9,12 @@ import type { SerialPortStream } from '@serialport/stream';
 import type { ManagementReply } from '../../boards/management.ts';
 import { closeSerialPort, openSerialPort } from '../../boards/open-serial-port.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
-import { encodeFrame, FRAME_CUT_SHORT_AFTER_MS, FrameDecoder } from '../../firmware/wire/frame.ts';
+import {
+  byteTimeMs,
+  encodeFrame,
+  FRAME_CUT_SHORT_AFTER_MS,
+  FrameDecoder,
+} from '../../firmware/wire/frame.ts';
 
 type Request = Record<string, unknown> & { op: string };
 
@@ -33,12 +38,16 @@ export class BoardClient {
   #nextId = 1;
   readonly #waiting = new Map<number, (reply: ManagementReply) => void>();
   // A board that lost power mid-answer must not hide its answers after the restart.
-  readonly #decoder = new FrameDecoder({ cutShortAfterMs: FRAME_CUT_SHORT_AFTER_MS });
+  readonly #decoder: FrameDecoder;
 
   private constructor(
     readonly port: SerialPortStream,
     readonly label: string,
   ) {
+    this.#decoder = new FrameDecoder({
+      cutShortAfterMs: FRAME_CUT_SHORT_AFTER_MS,
+      byteTimeMs: byteTimeMs(port.baudRate),
+    });
     port.on('data', (chunk: Buffer) => {
       for (const event of this.#decoder.push(new Uint8Array(chunk), performance.now())) {
         if (event.kind !== 'frame') continue;

@@ -100,12 +100,14 @@ export function boardOnFlash(images: PushImages, path: string): FlashBoard {
   const decoder = new FrameDecoder();
   let toBoard: (bytes: Uint8Array) => void = () => {};
   const quiet: PortLink = {
+    baud: 115200,
     write: () => {},
     onData: () => {},
     setDtr: () => {},
     dsr: async () => false,
   };
   const host: PortLink = {
+    baud: 115200,
     write: (bytes) => {
       for (const event of decoder.push(bytes)) {
         if (event.kind === 'frame') replies.push(decodeCbor(event.payload) as ManagementReply);
