@@ -7,6 +7,7 @@ import test from 'ava';
 import { ledgerV1 } from '../firmware/apps/ledger/index.ts';
 import { runPair } from '../firmware/pair-main.ts';
 import type { PairConfig } from '../firmware/runtime/config.ts';
+import { pathLineUse } from '../firmware/runtime/line-use.ts';
 import { type BusMessage, busToWire, type ClientReply } from '../firmware/runtime/messages.ts';
 import { encodeCbor } from '../firmware/wire/cbor.ts';
 import { crc8 } from '../firmware/wire/crc8.ts';
@@ -201,4 +202,79 @@ test('a made-up frame on the bus does not swallow the requests behind it past tw
     sandbox.nowMs - 1000 <= dueMs + 100,
     `answered ${sandbox.nowMs - 1000} ms after the noise`,
   );
+});
+
+// Lockstep (issue 13): in the replay model a backup on a shared bus already
+// holds every request, so the primary's checkpoint sends only their order,
+// the inputs the handler drew and a digest of each request.
+
+function replayPair(busShared: boolean): CorePair {
+  const app = ledgerV1('replay');
+  const pair = new CorePair([app, app], { heartbeatIntervalMs: 20, busShared });
+  pair.runUntil(() => pair.whole);
+  return pair;
+}
+
+/** Checkpoint bytes the primary (board 0) put on the line, first sends and resends. */
+function checkpointBytes(pair: CorePair): { sent: number; resent: number } {
+  const use = pair.core(0).lineUse.map(pathLineUse);
+  return {
+    sent: use.reduce((sum, path) => sum + path.checkpoint.bytes, 0),
+    resent: use.reduce((sum, path) => sum + path.resent.bytes, 0),
+  };
+}
+
+const memo = 'rent for the flat above the bakery, March';
+
+test('in replay on a shared bus the checkpoints leave out the requests the backup heard', (t) => {
+  const deposits = (pair: CorePair, shared: boolean) => {
+    for (let syncId = 1; syncId <= 40; syncId++) {
+      const body = syncId === 1 ? open : { ...deposit, amount: syncId, memo };
+      if (shared) t.true(askTheBus(pair, 'c', syncId, body).ok, `sync id ${syncId}`);
+      else t.true(pair.ask(0, 'c', syncId, body).ok, `sync id ${syncId}`);
+    }
+    pair.run(200);
+  };
+  const shared = replayPair(true);
+  t.true(askTheBus(shared, 'c', 0, null).ok);
+  deposits(shared, true);
+  const separate = replayPair(false);
+  deposits(separate, false);
+  for (const pair of [shared, separate]) {
+    t.deepEqual(pair.core(1).state, pair.core(0).state, 'the backup holds what the primary holds');
+    t.is(pair.core(1).txn, pair.core(0).txn);
+  }
+  const lockstep = checkpointBytes(shared);
+  const full = checkpointBytes(separate);
+  t.is(lockstep.resent, 0, 'nothing sent again');
+  t.true(
+    lockstep.sent < 0.7 * full.sent,
+    `checkpoint bytes: ${lockstep.sent} in lockstep, ${full.sent} with the requests`,
+  );
+});
+
+test('a request the backup did not hear goes again with its request, and is acknowledged', (t) => {
+  const pair = replayPair(true);
+  t.true(askTheBus(pair, 'c', 0, null).ok);
+  t.true(askTheBus(pair, 'c', 1, open).ok);
+  // Lost at the backup's drop: only the primary hears the deposit.
+  pair.request(0, 'c', 2, deposit, { register: false });
+  pair.runUntil(() => repliesTo(pair, 'c', 2).length > 0);
+  t.true(repliesTo(pair, 'c', 2)[0]?.ok);
+  t.true(checkpointBytes(pair).resent > 0, 'the checkpoint went again');
+  t.deepEqual(pair.core(1).state, pair.core(0).state);
+  t.is(pair.core(1).txn, pair.core(0).txn);
+});
+
+test('a backup does not replay a body it heard under a sync id the primary ran with another', (t) => {
+  const pair = replayPair(true);
+  t.true(askTheBus(pair, 'c', 0, null).ok);
+  t.true(askTheBus(pair, 'c', 1, open).ok);
+  pair.request(0, 'c', 2, deposit, { register: false });
+  pair.request(1, 'c', 2, { ...deposit, amount: 500 }, { register: false });
+  pair.runUntil(() => repliesTo(pair, 'c', 2).length > 0);
+  pair.run(100);
+  t.deepEqual(pair.core(1).state, pair.core(0).state, 'the backup ran what the primary ran');
+  const balance = askTheBus(pair, 'c', 3, { op: 'balance', account: 'a' });
+  t.like(balance, { ok: true, reply: { balance: 5 } });
 });

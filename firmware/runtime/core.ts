@@ -49,6 +49,7 @@ import {
   REGISTER_SYNC_ID,
   type RoleName,
   type Round,
+  requestDigest,
   type Snapshot,
   type Status,
   type StoredClaim,
@@ -296,6 +297,7 @@ export class PairCore {
       otherVersion: boot.otherVersion,
       registers: true,
       clientsMax: config.clientsMax,
+      ...(config.busShared && { hearsBus: true as const }),
     };
     this.#random = seededRandom(boot.seed);
     this.#cache = new ReplyCache(config.syncDepth, config.clientsMax);
@@ -898,9 +900,53 @@ export class PairCore {
     this.#onPartnerStatus(envelope.st, envelope.ack);
     // A compacting processor takes no segment: unacknowledged, it comes again.
     if (envelope.seg !== undefined && this.#compaction === null) {
-      for (const body of this.#channel.receive(envelope.seg)) this.#onBody(body);
+      const segment = this.#withHeardRequests(envelope.seg);
+      if (segment !== null) for (const body of this.#channel.receive(segment)) this.#onBody(body);
     }
     this.#detectFailures();
+  }
+
+  /**
+   * Lockstep: a checkpoint that left out the requests we heard on the shared
+   * bus, with them put back. Null when one was not heard (lost at our drop,
+   * or sent with another body under its sync id): the segment is not taken,
+   * and comes again, resent with its requests.
+   */
+  #withHeardRequests(segment: {
+    readonly seq: number;
+    readonly body: PeerBody;
+  }): { readonly seq: number; readonly body: PeerBody } | null {
+    const body = segment.body;
+    if (body.k !== 'ckpt' || !body.entries.some((e) => e.requestDigest !== undefined))
+      return segment;
+    if (this.#role.name !== 'backup') return null;
+    const entries: CheckpointEntry[] = [];
+    for (const entry of body.entries) {
+      const { requestDigest: digest, ...rest } = entry;
+      if (digest === undefined) {
+        entries.push(entry);
+        continue;
+      }
+      const heard = this.#heard.find(
+        (h) =>
+          h.clientId === entry.clientId &&
+          h.syncId === entry.syncId &&
+          requestDigest(h.body) === digest,
+      );
+      if (heard === undefined) return null;
+      entries.push({ ...rest, request: heard.body });
+    }
+    return { seq: segment.seq, body: { k: 'ckpt', entries } };
+  }
+
+  /** Whether our checkpoints may leave out requests: a backup that hears the shared bus does too. */
+  #backupHearsRequests(): boolean {
+    return (
+      this.config.busShared &&
+      this.app.checkpoint === 'replay' &&
+      this.#role.name === 'primary' &&
+      this.#partnerHello?.hearsBus === true
+    );
   }
 
   #partnerRestarted(status: Status): void {
@@ -2350,7 +2396,8 @@ export class PairCore {
     while (links.lineIdleAtMs(path, this.#now) <= this.#now + TX_AHEAD_MS) {
       const [segment] = channel.poll(this.#now, 1);
       if (segment === undefined) break;
-      this.#transmit(path, { seg: segment });
+      // A segment sent again carries its requests: the backup did not take it as it was.
+      this.#transmit(path, { seg: segment }, !segment.resent && this.#backupHearsRequests());
       channel.sentUntil(segment.seq, links.lineIdleAtMs(path, this.#now));
     }
     if (channel.ackOwed) this.#transmit(path, {});
@@ -2371,7 +2418,7 @@ export class PairCore {
     return this.config.checkpointBacklogMsMax * lineBytesPerMs(this.config);
   }
 
-  #transmit(path: number, parts: Pick<Envelope, 'seg' | 'hello'>): void {
+  #transmit(path: number, parts: Pick<Envelope, 'seg' | 'hello'>, requestsHeard = false): void {
     const envelope: Envelope = {
       from: { p: this.config.processor, inc: this.boot.incarnation },
       toInc: this.#partnerInc,
@@ -2382,7 +2429,11 @@ export class PairCore {
     };
     this.#channel.ackSent();
     // Framed straight from the encoder's area: no copy of the payload on its own.
-    const bytes = withEncodedCbor(envelopeToWire(envelope), ENVELOPE_LIMITS, encodeFrame);
+    const bytes = withEncodedCbor(
+      envelopeToWire(envelope, requestsHeard),
+      ENVELOPE_LIMITS,
+      encodeFrame,
+    );
     this.#outputs.push({ kind: 'bytes', path, bytes });
     this.#lineUse.count(path, frameUse(parts.seg), bytes.length);
     this.#links.transmitted(path, bytes.length, this.#now);

@@ -6,7 +6,9 @@
  */
 import type { CheckpointModel } from '../app.ts';
 import type { Reason } from '../reasons.ts';
+import { withEncodedCbor } from '../wire/cbor.ts';
 import type { CborLimits } from '../wire/cbor-limits.ts';
+import { crc32c } from '../wire/crc32c.ts';
 import { MessageError, REASON_TEXT_MAX } from '../wire/errors.ts';
 import type { CacheOp, CacheSession } from './reply-cache.ts';
 import { type PatchOp, parsePatch } from './state-diff.ts';
@@ -54,6 +56,12 @@ export interface Hello {
    * kept. Absent from images before it: the default, 256.
    */
   readonly clientsMax?: number;
+  /**
+   * A backup on a shared field bus (PairConfig.busShared): it keeps the
+   * requests it hears until a checkpoint covers them, so a replay
+   * checkpoint may leave them out (lockstep). Absent from images before it.
+   */
+  readonly hearsBus?: true;
 }
 
 /** Carried by every frame: what I am and whom I hold as backup. */
@@ -104,6 +112,11 @@ export interface CheckpointEntry {
   readonly reply?: unknown;
   /** Replay model: the request and the inputs the handler drew. */
   readonly request?: unknown;
+  /**
+   * Replay model, as a backup on a shared bus reads it in lockstep: the
+   * request was left out, since the backup heard it; its digest (requestDigest).
+   */
+  readonly requestDigest?: number;
   readonly nowMs?: number;
   readonly seed?: number;
   /** Either model: the request was refused for want of room in the store, and changed nothing. */
@@ -293,6 +306,7 @@ function parseHello(value: unknown): Hello {
     ...(joinAfterMs === undefined ? {} : { joinAfterMs: count(joinAfterMs, 'hello.joinAfterMs') }),
     ...(h.registers === true ? { registers: true } : {}),
     ...(clientsMax === undefined ? {} : { clientsMax: count(clientsMax, 'hello.clientsMax') }),
+    ...(h.hearsBus === true ? { hearsBus: true } : {}),
   };
 }
 
@@ -312,6 +326,34 @@ export function entryToWire(e: CheckpointEntry): unknown[] {
   return e.nowMs === undefined
     ? [e.txn, e.clientId, e.syncId, e.update ?? null, e.reply ?? null]
     : [e.txn, e.clientId, e.syncId, e.request ?? null, e.nowMs, e.seed ?? 0];
+}
+
+/**
+ * A request's digest: the CRC-32C of its CBOR. A backup matches what it
+ * heard on the bus against it, so a client that sent another body under the
+ * same sync id cannot make it replay something the primary did not run.
+ */
+export function requestDigest(request: unknown): number {
+  return withEncodedCbor(request, ENVELOPE_LIMITS, (bytes) => crc32c(bytes));
+}
+
+/** An entry in lockstep: a replay entry with a request gives its digest in the request's place. */
+function heardEntryToWire(e: CheckpointEntry): unknown[] {
+  if (e.request === undefined || e.nowMs === undefined) return entryToWire(e);
+  return [e.txn, e.clientId, e.syncId, requestDigest(e.request), e.nowMs, e.seed ?? 0];
+}
+
+function parseHeardEntry(value: unknown): CheckpointEntry {
+  const e = list(value, 'checkpoint entry');
+  if (e.length !== 6) return parseEntry(value);
+  return {
+    txn: count(e[0], 'entry.txn'),
+    clientId: text(e[1], 'entry.clientId'),
+    syncId: count(e[2], 'entry.syncId'),
+    requestDigest: count(e[3], 'entry.requestDigest'),
+    nowMs: timeMs(e[4], 'entry.nowMs'),
+    seed: count(e[5], 'entry.seed'),
+  };
 }
 
 export function parseEntry(value: unknown): CheckpointEntry {
@@ -396,7 +438,10 @@ function parseBody(value: unknown): PeerBody {
       return { k: 'snap', id: count(b.id, 'snap.id'), index, count: total, data: b.data };
     }
     case 'ckpt':
-      return { k: 'ckpt', entries: list(b.e, 'ckpt.e').map(parseEntry) };
+      return {
+        k: 'ckpt',
+        entries: list(b.e, 'ckpt.e').map(b.h === true ? parseHeardEntry : parseEntry),
+      };
     case 'stop':
       if (b.boot !== 'other-test' && b.boot !== 'confirmed') fail('stop.boot');
       return { k: 'stop', boot: b.boot, why: bodyWhy(b, 'stop') };
@@ -423,7 +468,8 @@ function parseBody(value: unknown): PeerBody {
  * speak of: its stored txn, or 'refused'; a thirteenth, `false`, when this
  * image cannot serve from that history.
  */
-export function envelopeToWire(e: Envelope): unknown[] {
+/** `requestsHeard`: the partner heard the requests of a checkpoint's entries, which leave them out. */
+export function envelopeToWire(e: Envelope, requestsHeard = false): unknown[] {
   return [
     e.from.p,
     e.from.inc,
@@ -434,7 +480,7 @@ export function envelopeToWire(e: Envelope): unknown[] {
     e.st.backupInc,
     e.hello ?? null,
     e.seg?.seq ?? 0,
-    e.seg === undefined ? null : bodyToWire(e.seg.body),
+    e.seg === undefined ? null : bodyToWire(e.seg.body, requestsHeard),
     e.hears,
     ...storedToWire(e.st.stored),
   ];
@@ -452,8 +498,12 @@ function storedToWire(stored: StoredClaim | undefined): unknown[] {
  * during a switch) reads only that field, as its sentence, and would refuse
  * the body without it.
  */
-function bodyToWire(body: PeerBody): unknown {
-  if (body.k === 'ckpt') return { k: 'ckpt', e: body.entries.map(entryToWire) };
+function bodyToWire(body: PeerBody, requestsHeard: boolean): unknown {
+  if (body.k === 'ckpt') {
+    return requestsHeard
+      ? { k: 'ckpt', e: body.entries.map(heardEntryToWire), h: true }
+      : { k: 'ckpt', e: body.entries.map(entryToWire) };
+  }
   return 'why' in body ? { ...body, reason: body.why.code } : body;
 }
 
