@@ -10,6 +10,7 @@ import {
   type Hello,
   type PeerBody,
   parseEnvelope,
+  requestDigest,
 } from '../firmware/runtime/messages.ts';
 import { MessageError } from '../firmware/wire/errors.ts';
 import { peerEnvelope } from './helpers/peer-envelope.ts';
@@ -68,5 +69,45 @@ test("a hello's prior state version must be a whole number", (t) => {
       w[HELLO_AT] = { ...(w[HELLO_AT] as object), priorStateVersion };
     });
     t.is(refusedField(wire), 'hello.priorStateVersion', String(priorStateVersion));
+  }
+});
+
+const replayBatch: PeerBody = {
+  k: 'ckpt',
+  entries: [
+    { txn: 7, clientId: 'c1', syncId: 0, registration: true },
+    { txn: 8, clientId: 'c1', syncId: 1, request: { op: 'open' }, nowMs: 12.5, seed: 99 },
+  ],
+};
+
+test('a checkpoint in lockstep carries digests in place of requests, and reads back as such', (t) => {
+  const envelope = parseEnvelope(envelopeToWire(peerEnvelope(replayBatch, HELLO), true));
+  t.deepEqual(envelope.seg?.body, {
+    k: 'ckpt',
+    entries: [
+      { txn: 7, clientId: 'c1', syncId: 0, registration: true },
+      {
+        txn: 8,
+        clientId: 'c1',
+        syncId: 1,
+        requestDigest: requestDigest({ op: 'open' }),
+        nowMs: 12.5,
+        seed: 99,
+      },
+    ],
+  });
+  // Sent again, the same batch carries its requests.
+  t.deepEqual(
+    parseEnvelope(envelopeToWire(peerEnvelope(replayBatch, HELLO))).seg?.body,
+    replayBatch,
+  );
+});
+
+test("a lockstep entry's digest must be a count", (t) => {
+  for (const digest of [-1, 1.5, 'x', null]) {
+    const wire = envelopeToWire(peerEnvelope(replayBatch, HELLO), true);
+    const entry = (wire[BODY_AT] as { e: unknown[][] }).e[1] as unknown[];
+    entry[3] = digest;
+    t.is(refusedField(wire), 'entry.requestDigest', String(digest));
   }
 });

@@ -339,7 +339,7 @@ export function requestDigest(request: unknown): number {
 
 /** An entry in lockstep: a replay entry with a request gives its digest in the request's place. */
 function heardEntryToWire(e: CheckpointEntry): unknown[] {
-  if (e.request === undefined || e.nowMs === undefined) return entryToWire(e);
+  if (e.nowMs === undefined) return entryToWire(e);
   return [e.txn, e.clientId, e.syncId, requestDigest(e.request), e.nowMs, e.seed ?? 0];
 }
 
