@@ -21,6 +21,7 @@ const FIGURE_IDS = [
   'takeover.falseSuspicions',
   `checkpoint.${BAUD}.goodput`,
   `checkpoint.${BAUD}.goodputLinkBound`,
+  `checkpoint.${BAUD}.lockstepThroughput`,
   ...[
     'payload',
     'envelope',

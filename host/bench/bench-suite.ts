@@ -54,6 +54,7 @@ import {
   medianWaitMs,
   ratePerSecond,
   type SaturationResult,
+  type Window,
   windowsLineTime,
 } from './saturation-bench.ts';
 import { benchSimulator, type SimulatorSample, simulatorFigures } from './simulator-bench.ts';
@@ -118,6 +119,8 @@ export interface BaudDetails {
   readonly baud: number;
   /** Saturation with the field bus LINK_BOUND_BUS_FACTOR times faster: the interconnect is the bound. */
   readonly linkBound: SaturationResult | null;
+  /** The same for the ledger built for replay, its bus shared (lockstep) and, beside it, separate. */
+  readonly lockstep: Lockstep;
   readonly takeovers: readonly TakeoverSample[];
   /** The same pulls in a lab whose field bus both boards hear (the backup answers what it heard). */
   readonly sharedBusTakeovers: readonly TakeoverSample[];
@@ -129,6 +132,11 @@ export interface BaudDetails {
   readonly failures: readonly string[];
   /** Over the baud's takeover labs, a drop per board and shared bus. */
   readonly suspicions: SuspicionCounts;
+}
+
+interface Lockstep {
+  readonly shared: SaturationResult | null;
+  readonly separate: SaturationResult | null;
 }
 
 interface SuspicionCounts {
@@ -241,6 +249,14 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
   const v1 = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['sim'], keyDir });
   const v2 = await buildImage({ app: 'ledger', version: '2.0.0', boards: ['sim'], keyDir });
   // The same ledger 1.0.0 keeping its state in memory only: what durability costs is measured against it.
+  // Built for replay: on a shared bus its checkpoints go in lockstep.
+  const replay = await buildImage({
+    app: 'ledger',
+    version: '1.0.0',
+    model: 'replay',
+    boards: ['sim'],
+    keyDir,
+  });
   const inMemory = await buildImage({
     app: join(REPO_ROOT, IN_MEMORY_LEDGER_MODULE),
     boards: ['sim'],
@@ -249,7 +265,10 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
   for (const baud of options.bauds) {
     say(`${baud} baud: starting a fresh lab`);
     const lab = await openBenchLab({ root, baud, image: v1.image, publicKeyFile });
-    let details: Omit<BaudDetails, 'sharedBusTakeovers' | 'linkBound' | 'switches' | 'durability'>;
+    let details: Omit<
+      BaudDetails,
+      'sharedBusTakeovers' | 'linkBound' | 'lockstep' | 'switches' | 'durability'
+    >;
     try {
       details = await benchOneBaud(lab, options);
     } finally {
@@ -263,6 +282,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
         readonly busBaud: number;
         readonly busShared?: boolean;
         readonly store?: StoreGeometry;
+        readonly image?: Uint8Array;
       },
       run: (lab: BenchLab) => Promise<T>,
       nothing: T,
@@ -275,7 +295,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
           busBaud: wiring.busBaud,
           busShared: wiring.busShared === true,
           ...(wiring.store === undefined ? {} : { store: wiring.store }),
-          image: v1.image,
+          image: wiring.image ?? v1.image,
           publicKeyFile,
         });
         return await run(fresh);
@@ -319,6 +339,27 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
         ),
       null,
     );
+    say(
+      `${baud} baud: two fresh labs, the ledger built for replay and its field bus at ${busBaud}, shared (lockstep) and separate`,
+    );
+    const lockstepRun = (busShared: boolean) =>
+      inFreshLab(
+        `lockstep saturation, ${busShared ? 'shared' : 'separate'} bus`,
+        { busBaud, busShared, image: replay.image },
+        (fast) =>
+          benchSaturation(
+            fast,
+            {
+              clients: LINK_BOUND_CLIENTS,
+              windowMs: options.quick ? 1500 : 4000,
+              rounds: 1,
+              seed: options.seed + 6,
+            },
+            say,
+          ),
+        null,
+      );
+    const lockstep = { shared: await lockstepRun(true), separate: await lockstepRun(false) };
     say(
       `${baud} baud: a fresh lab for switches and fallbacks at ${options.switchAccounts.join(', ')} accounts`,
     );
@@ -365,6 +406,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
       sharedBusTakeovers: sharedBus.samples,
       suspicions: addSuspicions(details.suspicions, sharedBus.suspicions),
       linkBound,
+      lockstep,
       switches,
       durability,
       failures: [...details.failures, ...partFailures],
@@ -470,7 +512,9 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
 async function benchOneBaud(
   lab: BenchLab,
   options: BenchSuiteOptions,
-): Promise<Omit<BaudDetails, 'sharedBusTakeovers' | 'linkBound' | 'switches' | 'durability'>> {
+): Promise<
+  Omit<BaudDetails, 'sharedBusTakeovers' | 'linkBound' | 'lockstep' | 'switches' | 'durability'>
+> {
   const { quick, seed, say } = options;
   const failures: string[] = [];
   // A part that fails is reported as such; the others still run.
@@ -532,6 +576,7 @@ function baudFigures(details: BaudDetails): Figure[] {
     ...takeoverFigures(details.baud, details.sharedBusTakeovers, 'shared'),
     ...saturationFigures(details),
     ...linkBoundFigures(details),
+    ...lockstepFigures(details),
     ...switchFigures(details),
     ...(details.durability === null ? [] : durabilityFigures(details.durability)),
   ];
@@ -615,6 +660,41 @@ function linkBoundFigures({ baud, linkBound }: BaudDetails): Figure[] {
       note: `${LINK_BOUND_CLIENTS} clients with no think time and the field bus at ${fastBusBaud(baud)} baud, so requests arrive faster than the interconnect can checkpoint them: ${ckptBytes?.toFixed(0)} B/s of checkpoint payload (the entries' CBOR bytes, the backup's counter) against ${lineBytes} B/s; ${withRate?.toFixed(1)} req/s with the backup, ${aloneRate?.toFixed(1)} alone. ${lineTimeSummary(time)} (the figures below)${short ? '. Short: see where the line time went' : ''}.`,
     }),
     ...lineTimeFigures(baud, time),
+  ];
+}
+
+/** Checkpoint frames' bytes on the line (first sends and resends) per request answered with the backup. */
+function checkpointLineBytesPerRequest(windows: readonly Window[]): number | null {
+  const time = windowsLineTime(windows);
+  const answered = windows.filter((w) => w.withBackup).reduce((sum, w) => sum + w.answered, 0);
+  if (time === null || answered === 0) return null;
+  const frames = time.frames.checkpoint * FRAME_OVERHEAD_BYTES;
+  return (time.payloadBytes + time.envelopeBytes + frames + time.resentBytes) / answered;
+}
+
+function lockstepFigures({ baud, lockstep }: BaudDetails): Figure[] {
+  const shared = lockstep.shared?.saturation ?? [];
+  const separate = lockstep.separate?.saturation ?? [];
+  const sharedRate = ratePerSecond(shared, true);
+  const separateRate = ratePerSecond(separate, true);
+  const ratio =
+    sharedRate === null || separateRate === null || separateRate === 0
+      ? null
+      : sharedRate / separateRate;
+  const perRequest = (windows: readonly Window[]) => {
+    const bytes = checkpointLineBytesPerRequest(windows);
+    return bytes === null ? 'not measured' : `${bytes.toFixed(1)} B`;
+  };
+  return [
+    figure({
+      id: `checkpoint.${baud}.lockstepThroughput`,
+      label: `replay throughput at ${baud} baud, interconnect-bound: shared bus (lockstep) / separate`,
+      value: ratio === null ? null : round(ratio, 2),
+      unit: 'x',
+      target: null,
+      source: 'lab',
+      note: `The ledger built for replay, ${LINK_BOUND_CLIENTS} clients with no think time and the field bus at ${fastBusBaud(baud)} baud, in two fresh labs one after the other: on a shared bus the backup hears every request and the checkpoints carry a digest in its place; on separate buses they carry the requests. With the backup: ${sharedRate?.toFixed(1)} req/s shared, ${separateRate?.toFixed(1)} separate. Checkpoint frames on the line per request: ${perRequest(shared)} shared, ${perRequest(separate)} separate.`,
+    }),
   ];
 }
 
