@@ -129,6 +129,18 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     replace: 'if (this.config.busShared && !this.serving && role.name !== role.name) {',
   },
   {
+    name: 'lockstep: a checkpoint sent again still without the requests the backup missed',
+    file: 'firmware/runtime/core.ts',
+    find: '!segment.resent && this.#backupHearsRequests()',
+    replace: 'this.#backupHearsRequests()',
+  },
+  {
+    name: 'lockstep: a backup that replays a body it heard without checking its digest',
+    file: 'firmware/runtime/core.ts',
+    find: 'requestDigest(h.body) === digest,',
+    replace: 'digest >= 0,',
+  },
+  {
     name: 'a failed store operation that escapes the core',
     file: 'firmware/runtime/core.ts',
     find: "} else {\n      const failed: Reason = { code: 'store-failed', error: errorFact(error) };",
