@@ -323,29 +323,15 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
     say(
       `${baud} baud: a fresh lab whose field bus runs at ${busBaud}, so the interconnect is the bound`,
     );
-    const linkBound = await inFreshLab(
-      'link-bound saturation',
-      { busBaud },
-      (fast) =>
-        benchSaturation(
-          fast,
-          {
-            clients: LINK_BOUND_CLIENTS,
-            windowMs: options.quick ? 1500 : 4000,
-            rounds: 1,
-            seed: options.seed + 3,
-          },
-          say,
-        ),
-      null,
-    );
-    say(
-      `${baud} baud: two fresh labs, the ledger built for replay and its field bus at ${busBaud}, shared (lockstep) and separate`,
-    );
-    const lockstepRun = (busShared: boolean) =>
+    // The interconnect the bound: LINK_BOUND_CLIENTS clients with no think time on a fast bus.
+    const linkBoundRun = (
+      name: string,
+      wiring: { busShared?: boolean; image?: Uint8Array },
+      seed: number,
+    ) =>
       inFreshLab(
-        `lockstep saturation, ${busShared ? 'shared' : 'separate'} bus`,
-        { busBaud, busShared, image: replay.image },
+        name,
+        { busBaud, ...wiring },
         (fast) =>
           benchSaturation(
             fast,
@@ -353,13 +339,28 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
               clients: LINK_BOUND_CLIENTS,
               windowMs: options.quick ? 1500 : 4000,
               rounds: 1,
-              seed: options.seed + 6,
+              seed,
             },
             say,
           ),
         null,
       );
-    const lockstep = { shared: await lockstepRun(true), separate: await lockstepRun(false) };
+    const linkBound = await linkBoundRun('link-bound saturation', {}, options.seed + 3);
+    say(
+      `${baud} baud: two fresh labs, the ledger built for replay and its field bus at ${busBaud}, shared (lockstep) and separate`,
+    );
+    const lockstep = {
+      shared: await linkBoundRun(
+        'lockstep saturation, shared bus',
+        { busShared: true, image: replay.image },
+        options.seed + 6,
+      ),
+      separate: await linkBoundRun(
+        'lockstep saturation, separate bus',
+        { image: replay.image },
+        options.seed + 6,
+      ),
+    };
     say(
       `${baud} baud: a fresh lab for switches and fallbacks at ${options.switchAccounts.join(', ')} accounts`,
     );
