@@ -313,7 +313,8 @@ function parseHello(value: unknown): Hello {
 /**
  * Checkpoint entries travel as arrays, the bulk of the interconnect's load:
  * state model [txn, clientId, syncId, update, reply];
- * replay model [txn, clientId, syncId, request, nowMs, seed];
+ * replay model [txn, clientId, syncId, request, nowMs, seed], or in
+ * lockstep (a batch marked `h`) [txn, clientId, syncId, requestDigest, nowMs, seed];
  * a refusal, either model [txn, clientId, syncId, [snapshotBytes, snapshotBytesMax]] (store full)
  * or [txn, clientId, syncId, reason] (bad request);
  * a registration, either model [txn, clientId, syncId].
@@ -466,9 +467,10 @@ function parseBody(value: unknown): PeerBody {
  * [p, inc, toInc, ack, role, term, backupInc, hello | null, seq, body | null, hears],
  * and a twelfth element only from a booting processor with a store to
  * speak of: its stored txn, or 'refused'; a thirteenth, `false`, when this
- * image cannot serve from that history.
+ * image cannot serve from that history. `requestsHeard`: the partner heard
+ * the requests of a checkpoint's entries on the shared bus, and they go as
+ * digests (lockstep).
  */
-/** `requestsHeard`: the partner heard the requests of a checkpoint's entries, which leave them out. */
 export function envelopeToWire(e: Envelope, requestsHeard = false): unknown[] {
   return [
     e.from.p,
