@@ -123,20 +123,6 @@ function readUint32LittleEndian(bytes: Uint8Array, offset: number): number {
   );
 }
 
-/**
- * Turns a byte stream, pushed in chunks of any size, into frames. On a bad
- * header, a bad CRC or an oversize length it drops one byte and searches for
- * the next SYNC, so a good frame after a cut one is still found.
- *
- * Memory is one buffer that grows, doubling, to the longest frame seen (at
- * most payloadMaxBytes + FRAME_OVERHEAD_BYTES): a microcontroller's three
- * decoders would otherwise hold 12 KiB for frames of a hundred bytes.
- * After a frame cut mid-payload, the frames behind it come out only once
- * enough bytes arrived to fill the cut frame's declared length (at most
- * payloadMaxBytes + overhead bytes later), unless `cutShortAfterMs` is set
- * and the line fell silent that long after the cut, or `byteTimeMs` is set
- * and twice the cut frame's line time has passed: then with the next frame.
- */
 /** A byte's time on a UART line at `baud`, 8N1 (ten bits a byte). */
 export function byteTimeMs(baud: number): number {
   return 10_000 / baud;
@@ -153,6 +139,20 @@ function declaredLength(bytes: Uint8Array, start: number): number {
   return (bytes[start + 1] as number) | ((bytes[start + 2] as number) << 8);
 }
 
+/**
+ * Turns a byte stream, pushed in chunks of any size, into frames. On a bad
+ * header, a bad CRC or an oversize length it drops one byte and searches for
+ * the next SYNC, so a good frame after a cut one is still found.
+ *
+ * Memory is one buffer that grows, doubling, to the longest frame seen (at
+ * most payloadMaxBytes + FRAME_OVERHEAD_BYTES): a microcontroller's three
+ * decoders would otherwise hold 12 KiB for frames of a hundred bytes.
+ * After a frame cut mid-payload, the frames behind it come out only once
+ * enough bytes arrived to fill the cut frame's declared length (at most
+ * payloadMaxBytes + overhead bytes later), unless `cutShortAfterMs` is set
+ * and the line fell silent that long after the cut, or `byteTimeMs` is set
+ * and twice the cut frame's line time has passed: then with the next frame.
+ */
 export class FrameDecoder {
   readonly #payloadMaxBytes: number;
   readonly #cutShortAfterMs: number;
