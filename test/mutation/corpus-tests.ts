@@ -41,13 +41,14 @@ export const SCHEDULES: readonly Schedule[] = [
   // Seeds 15 (state) and 19 (replay) are the first in which both boards lose their copies and
   // the state comes back from the stores: with 10 seeds a log that wrote nothing passed.
   { name: 'retained', faultModel: 'wide', durability: 'retained', seeds: 20, runMs: 20_000 },
-  // A store that fills (store-room.ts): of the wide model's retained seeds 1-30, run for 60 s,
-  // only seed 12 grows the state to the store's room (hundreds of requests refused store-full).
+  // A store that fills (store-room.ts): about 2 in 100 of the wide model's retained seeds grow
+  // the state to the store's room. Seed 12 did until the fault model moved on (2026-12-06: none
+  // of seeds 1-60 does); seed 28095 refuses hundreds of requests store-full in both models.
   {
     name: 'store-fills',
     faultModel: 'wide',
     durability: 'retained',
-    firstSeed: 12,
+    firstSeed: 28095,
     seeds: 1,
     runMs: 60_000,
   },
