@@ -46,22 +46,18 @@ test('wide seed 7198 (state): what a lone new primary acknowledged during a cut 
   t.true(result.multiFault.some((v) => v.kind === 'acknowledged-lost'));
 });
 
-test('wide seed 22319 (state): a second execution hidden by a reply lost on the bus is judged from its first one, which two faults caused', (t) => {
+test('wide seed 22319 (state) replays clean (a second execution hidden by a reply lost on the bus is judged from its first one)', (t) => {
   // One path, no fence, a lossy shared bus: crossed cuts had the backup
   // take over while the old primary ran c2#281 (its reply lost on the bus);
   // the client's retry ran again on the new primary, and the checker saw it
   // 0.3 ms after the cuts' windows closed: a violation, where the same
   // duplicate seen by the client is judged from its first execution.
+  // Since the wire changes of 2026-12-06 (a longer hello on a shared bus,
+  // the frame reader's line time) the seed no longer runs that way, and
+  // none of 10,400 other seeds searched with the first-execution judging
+  // removed reaches the case: the judging stands unguarded by a seed.
   const result = runSeed(worldOptionsFor({ seed: 22319, mode: 'state', module: ledgerSimulation }));
   t.deepEqual(result.violations, []);
-  t.true(
-    result.multiFault.some(
-      (v) =>
-        v.kind === 'executed-twice' &&
-        v.detail.includes('c2#281') &&
-        v.detail.includes('lost on the bus'),
-    ),
-  );
 });
 
 test('wide seed 210 (state, shared bus): a late copy of a registration, heard by the backup after its session was forgotten, is not run at takeover', (t) => {
