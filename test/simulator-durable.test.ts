@@ -9,6 +9,7 @@
  * power on (store-fault), which must stop a processor, not end its board.
  */
 import test from 'ava';
+import type { CheckpointModel } from '../firmware/app.ts';
 import { reproduceLine } from '../host/cli/reproduce-command.ts';
 import { DEFAULT_RUN_MS, worldOptionsFor } from '../host/simulator/campaign.ts';
 import { mergeSeedLines } from '../host/simulator/campaign-merge.ts';
@@ -34,6 +35,14 @@ function runRetainedSeed(seed: number): ReturnType<typeof runSeed> {
     }),
     storeFaults: false,
   });
+}
+
+/** One seed of the wide model, the ledger retained, as the campaign draws it today (every fault group). */
+function runRetainedSeedAsDrawn(
+  seed: number,
+  mode: CheckpointModel = 'state',
+): ReturnType<typeof runSeed> {
+  return runSeed(worldOptionsFor({ seed, mode, module: ledgerSimulation, durability: 'retained' }));
 }
 
 test('the stores cover the double failures, switch windows, store cuts and store faults that memory mode cannot', (t) => {
@@ -151,14 +160,7 @@ test('wide retained replay seed 20389 replays clean (a stalled old primary asked
   // write; the old primary stalled through the settling of its DSR and,
   // resumed, asked to be woken at once, again and again, until it had read
   // what waited for it (core-faults: "an old primary stalled while ...").
-  const result = runSeed(
-    worldOptionsFor({
-      seed: 20389,
-      mode: 'replay',
-      module: ledgerSimulation,
-      durability: 'retained',
-    }),
-  );
+  const result = runRetainedSeedAsDrawn(20389, 'replay');
   t.deepEqual(result.violations, []);
   t.true(result.faultCounts['store-cut'] > 0 && result.faultCounts['stall-board'] > 0);
 });
@@ -170,14 +172,7 @@ test('wide retained seed 25702 replays clean (a stalled old primary is not a sec
   // and the checker counted two primaries; resumed, processor 2 judged the
   // time it lost before serving, and stepped down. A stalled board
   // acknowledges nothing: the checker no longer counts it as serving.
-  const result = runSeed(
-    worldOptionsFor({
-      seed: 25702,
-      mode: 'state',
-      module: ledgerSimulation,
-      durability: 'retained',
-    }),
-  );
+  const result = runRetainedSeedAsDrawn(25702);
   t.deepEqual(result.violations, []);
   t.true(result.faultCounts['stall-board'] > 0 && result.takeovers > 0);
 });
@@ -189,14 +184,7 @@ test('wide retained seed 25720 replays clean (a backlog sent at once did not kee
   // twice its bytes of chunks before the next; that backlog earned 2 s of
   // them, and no reply left meanwhile (a service gap). The chunks a batch
   // earns are capped at the line's backlog limit (checkpointBacklogMsMax).
-  const result = runSeed(
-    worldOptionsFor({
-      seed: 25720,
-      mode: 'state',
-      module: ledgerSimulation,
-      durability: 'retained',
-    }),
-  );
+  const result = runRetainedSeedAsDrawn(25720);
   t.deepEqual(result.violations, []);
   t.true(result.faultCounts['stall-board'] > 0 && result.faultCounts['big-state'] > 0);
 });
@@ -208,14 +196,7 @@ test('wide retained seed 27179 replays clean (noise that declared a long frame d
   // 27 ms, filled that length for 2.6 s, and no reply left meanwhile. A
   // frame still incomplete twice its line time after it began is dropped
   // when a frame begins (FrameDecoder's byteTimeMs).
-  const result = runSeed(
-    worldOptionsFor({
-      seed: 27179,
-      mode: 'state',
-      module: ledgerSimulation,
-      durability: 'retained',
-    }),
-  );
+  const result = runRetainedSeedAsDrawn(27179);
   t.deepEqual(result.violations, []);
   t.true(result.faultCounts.noise > 0);
 });

@@ -7,10 +7,9 @@
  * store's compaction. Skips, saying why, where XS is not built.
  */
 import test from 'ava';
-import { build } from 'esbuild';
 import { findXsnap } from '../boards/xs/xsnap-cache.ts';
 import { XsnapProcess } from '../boards/xs/xsnap-process.ts';
-import { REPO_ROOT } from '../host/image/repo-root.ts';
+import { bundledProbe } from './helpers/xs-worker.ts';
 
 const xs = findXsnap();
 
@@ -44,15 +43,7 @@ test('a message nested to the depth limit encodes and decodes in XS on a deep st
     t.pass();
     return;
   }
-  const bundled = await build({
-    stdin: { contents: PROBE, resolveDir: REPO_ROOT, loader: 'js' },
-    bundle: true,
-    write: false,
-    format: 'iife',
-    target: 'es2022',
-    logLevel: 'silent',
-  });
-  const script = bundled.outputFiles[0]?.text ?? '';
+  const script = await bundledProbe(PROBE);
   const lines: string[] = [];
   const worker = new XsnapProcess(xs.path, (line) => lines.push(line));
   t.teardown(() => worker.close());

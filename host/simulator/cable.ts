@@ -5,6 +5,7 @@
  * lab's cables carry the same) are set per direction and take effect at
  * the write.
  */
+import { byteTimeMs } from '../../firmware/wire/frame.ts';
 import { faultedWrite, type LineFaults, noFaults } from '../lab/cable-faults.ts';
 import type { EventQueue } from './event-queue.ts';
 
@@ -25,7 +26,7 @@ export class Line {
   ) {}
 
   get byteTimeMs(): number {
-    return 10_000 / this.baud;
+    return byteTimeMs(this.baud);
   }
 
   write(bytes: Uint8Array): void {

@@ -20,6 +20,7 @@ import {
 } from '../../firmware/runtime/messages.ts';
 import type { Output, PairEvent } from '../../firmware/runtime/outputs.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
+import { byteTimeMs } from '../../firmware/wire/frame.ts';
 import { type ErrorAnswer, History, type Violation } from '../history/client-history.ts';
 import type { SafetyCounts } from '../history/result-counts.ts';
 import { isFaultFree, noFaults } from '../lab/cable-faults.ts';
@@ -217,7 +218,7 @@ const WAKES_AT_ONE_INSTANT_MAX = 10_000;
  * which faults and switches meet it.
  */
 const HOST_BAUD = 115_200;
-const PUSH_MS_PER_BYTE = 10_000 / HOST_BAUD;
+const PUSH_MS_PER_BYTE = byteTimeMs(HOST_BAUD);
 /** The board acknowledges a push in chunks; an interrupted push resumes after the last whole one. */
 const PUSH_CHUNK_BYTES = 512;
 /** The host looks at each board's slots every 300 to 1000 ms. */

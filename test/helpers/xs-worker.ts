@@ -7,7 +7,8 @@ import { build } from 'esbuild';
 import { XsnapProcess } from '../../boards/xs/xsnap-process.ts';
 import { REPO_ROOT } from '../../host/image/repo-root.ts';
 
-export async function xsWorkerWith(workerPath: string, source: string): Promise<XsnapProcess> {
+/** `source` bundled as the image build does: one script for an XS worker. */
+export async function bundledProbe(source: string): Promise<string> {
   const bundled = await build({
     stdin: { contents: source, resolveDir: REPO_ROOT, loader: 'js' },
     bundle: true,
@@ -16,7 +17,11 @@ export async function xsWorkerWith(workerPath: string, source: string): Promise<
     target: 'es2022',
     logLevel: 'silent',
   });
+  return bundled.outputFiles[0]?.text ?? '';
+}
+
+export async function xsWorkerWith(workerPath: string, source: string): Promise<XsnapProcess> {
   const worker = new XsnapProcess(workerPath, () => {});
-  worker.runInPlace(bundled.outputFiles[0]?.text ?? '');
+  worker.runInPlace(await bundledProbe(source));
   return worker;
 }
