@@ -67,6 +67,8 @@ export class SimClient {
   #stopped = false;
   #attempts = 0;
   readonly #pipeline: number;
+  /** Pipeline slots thinking before their next request. */
+  #thinking = 0;
   /** Requests sent in all sessions (for `requestsMax`). */
   #sent = 0;
   /** Sessions begun after the first; the first keeps the base id. */
@@ -137,7 +139,7 @@ export class SimClient {
       // Registered, as a transaction that changed nothing: the pipeline fills.
       this.env.acknowledged(outstanding.request, reply);
       this.#outstanding.delete(REGISTER_SYNC_ID);
-      for (let i = 0; i < this.#pipeline; i++) this.#scheduleNext();
+      this.#fillSlots();
       return;
     }
     if (reply.ok) {
@@ -161,7 +163,7 @@ export class SimClient {
     this.#answered.set(reply.syncId, outstanding.request);
     if (this.#answered.size > ANSWERED_KEPT_MAX)
       this.#answered.delete(this.#answered.keys().next().value as number);
-    this.#scheduleNext();
+    this.#fillSlots();
   }
 
   /** The pair forgot our session: nothing outstanding can be known to have run or not. */
@@ -196,9 +198,20 @@ export class SimClient {
     return oldest === undefined || this.#syncId + 1 - oldest < this.#pipeline;
   }
 
-  #scheduleNext(): void {
-    if (this.#stopped) return;
+  /**
+   * Each pipeline slot waits for its reply or thinks before its next request,
+   * so a client sends at most `pipeline` requests per think time, however
+   * fast the pair answers. Every free slot begins to think.
+   */
+  #fillSlots(): void {
+    while (!this.#stopped && this.#outstanding.size + this.#thinking < this.#pipeline)
+      this.#think();
+  }
+
+  #think(): void {
+    this.#thinking += 1;
     this.env.later(this.random() * this.options.thinkMsMax, () => {
+      this.#thinking -= 1;
       if (!this.#mayIssue()) return;
       this.#sent += 1;
       const request: ClientRequest = {
@@ -209,8 +222,6 @@ export class SimClient {
       const outstanding: Outstanding = { request, firstSentMs: this.env.now(), attempt: 0 };
       this.#outstanding.set(request.syncId, outstanding);
       this.#transmit(outstanding);
-      // A pipeline refills one request per think time.
-      if (this.#mayIssue()) this.#scheduleNext();
     });
   }
 
