@@ -2,7 +2,8 @@
  * The primary's judgement of a request against the room its state has in
  * the store (store-room.ts), on a toy app whose state is a list of words:
  * far from the limit a request runs as ever, near it a request is tried on
- * a copy, and refused only when it grows the state past the limit.
+ * the state itself (its writes logged, write-log.ts), and refused, undone,
+ * only when it grows the state past the limit.
  */
 import test from 'ava';
 import { type AnyApp, defineApp } from '../firmware/app.ts';
@@ -57,11 +58,11 @@ test('at the limit: growth past it is refused, and what does not grow still runs
   t.true(refused.storeFull.snapshotBytes > refused.storeFull.snapshotBytesMax);
   t.deepEqual(state, before, 'nothing changed');
   t.true(room.full);
-  // A word of the same length in place of the last: tried on a copy, it runs.
+  // A word of the same length in place of the last: tried on the state itself, it runs.
   const same = judge(room, state, { replace: 'word-XX' });
   if (same.kind !== 'applied') return t.fail(same.kind);
-  t.deepEqual(same.state.at(-1), 'word-XX');
-  t.deepEqual(state, before, 'the copy took the change, not the state');
+  t.is(same.state, state, 'no copy: the state itself took the change');
+  t.deepEqual(state, [...before.slice(0, -1), 'word-XX']);
   t.true(room.full, 'still no room for what was refused');
   // The state shrinks: once the room shows space for what was refused, it is not full.
   let now = same.state;
@@ -86,4 +87,44 @@ test('a room told to forget knows nothing of the state and is no longer full: it
     snapshotBytesMax: encodedLength(state) + 80,
     full: false,
   });
+});
+
+/** An app whose updates return a new state rather than change the one they get. */
+const copying: AnyApp = {
+  ...words,
+  init: () => ({ words: [] }),
+  apply: (state: { words: string[] }, update: Update) => ({
+    words: words.apply([...state.words], update),
+  }),
+};
+
+test('an update that returns another state is tried on a copy, with the same judgement', (t) => {
+  const state = { words: Array.from({ length: 20 }, (_, i) => `word-${i}`) };
+  const room = new StoreRoom(encodedLength(state) + 80);
+  const before = structuredClone(state);
+  const judged = (update: Update) =>
+    room.judge(copying, state, { update, reply: null }, cacheBytes);
+  t.is(judged({ push: 'another-word-to-add' }).kind, 'refused');
+  t.deepEqual(state, before, 'nothing changed');
+  const same = judged({ replace: 'word-XX' });
+  if (same.kind !== 'applied') return t.fail(same.kind);
+  t.deepEqual(same.state.words.at(-1), 'word-XX');
+});
+
+test('an update that throws near the limit changes nothing, and throws as it would on the state', (t) => {
+  const state = Array.from({ length: 20 }, (_, i) => `word-${i}`);
+  const room = new StoreRoom(encodedLength(state) + 80);
+  const before = structuredClone(state);
+  const failing: AnyApp = {
+    ...words,
+    apply(list: string[]) {
+      list.push('half-done');
+      throw new Error('the app failed half way');
+    },
+  };
+  const error = t.throws(() =>
+    room.judge(failing, state, { update: { push: 'x' }, reply: null }, cacheBytes),
+  );
+  t.is(error?.message, 'the app failed half way');
+  t.deepEqual(state, before, 'what it wrote before it threw is undone');
 });

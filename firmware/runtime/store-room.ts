@@ -21,8 +21,10 @@
  * at most the bytes of its update and what the reply cache keeps of it (an
  * update never grows the state by more than its own encoding: App.apply).
  * While the bound leaves room a request runs as ever. Near the limit the
- * state is measured again, and a request that may not fit is tried on a
- * copy of the state, whose size then decides.
+ * state is measured again, and a request that may not fit is tried on the
+ * state itself through a view that logs its writes (write-log.ts): what it
+ * touched, measured, decides, and a refusal undoes it. Such a try costs
+ * the size of what the request changed, not of the state.
  */
 import type { AnyApp } from '../app.ts';
 import type { Reason, ReasonOf } from '../reasons.ts';
@@ -30,6 +32,7 @@ import { encodedLength } from '../wire/cbor.ts';
 import type { StoreFull } from './messages.ts';
 import { clonePlain } from './state-diff.ts';
 import type { AppState } from './transactions.ts';
+import { WriteLog } from './write-log.ts';
 
 /** Sizes are measured with the bounds a store record is decoded with: a larger state fits no store. */
 const MEASURE_LIMITS = { bytesMax: 4 * 1024 * 1024, depthMax: 32, itemsMax: 1_000_000 };
@@ -40,6 +43,14 @@ const MEASURE_LIMITS = { bytesMax: 4 * 1024 * 1024, depthMax: 32, itemsMax: 1_00
  * in the list of those run.
  */
 const CACHED_REPLY_OVERHEAD_BYTES = 64;
+
+/**
+ * How close to the limit, as a fraction of it, the room keeps the state's
+ * size exactly (each request tried, write-log.ts) rather than bounding it:
+ * farther off, the whole state is measured again at most once per this
+ * fraction of the limit that requests may add.
+ */
+const NEAR_FRACTION = 1 / 8;
 
 /** Bytes a new session adds to the reply cache besides its client id at most. */
 const SESSION_OVERHEAD_BYTES = 8;
@@ -134,23 +145,40 @@ export class StoreRoom {
 
   /**
    * Judges a request the primary decided: whether it may change `state`.
-   * `cacheBytes` measures the reply cache as a snapshot holds it. Applies
-   * the update to a copy of the state only near the limit.
+   * `cacheBytes` measures the reply cache as a snapshot holds it. Near the
+   * limit it applies the update itself ('applied'), or refuses it with
+   * nothing changed.
    */
   judge(app: AnyApp, state: AppState, growth: Growth, cacheBytes: () => number): Judgement {
     const updateBytes = measuredBytes(growth.update);
     const cachedBytes = cachedReplyBytes(growth.reply);
-    if (this.#fits(updateBytes + cachedBytes)) return this.#applies(updateBytes + cachedBytes);
-    // The bound leaves no room for what the request may add: measure what is there.
-    const before = this.#stateBytes ?? measuredBytes(state);
-    const others = SNAPSHOT_FIELDS_BYTES + cacheBytes();
-    this.#measured(before, others);
-    if (this.#fits(updateBytes + cachedBytes)) return this.#applies(updateBytes + cachedBytes);
-    // Try it on a copy: only the state after it tells whether it grows, and whether it fits.
-    const after = app.apply(clonePlain(state) as AppState, growth.update);
-    const afterBytes = measuredBytes(after);
+    const bound = updateBytes + cachedBytes;
+    let othersMeasured = false;
+    if (this.#stateBytes === null) {
+      if (this.#fits(bound)) return this.#applies(bound);
+      // The bound reached the limit: measure what is there.
+      this.#measured(measuredBytes(state), SNAPSHOT_FIELDS_BYTES + cacheBytes());
+      othersMeasured = true;
+    }
+    // The state's bytes are known. Well short of the limit a request runs on
+    // the bound again, and the next measure is many requests away; near it,
+    // it is tried and what it changed measured, so that they stay known.
+    if (!this.#near() && this.#fits(bound)) return this.#applies(bound);
+    const before = this.#stateBytes ?? 0;
+    let others = this.#snapshotBytes - before;
+    // Try it: only the state after it tells whether it grows, and whether it fits.
+    const tried =
+      tryInPlace(app, state, growth.update) ?? tryOnCopy(app, state, growth.update, before);
+    const afterBytes = before + tried.grownBytes;
+    const grows = afterBytes > before;
+    if (!othersMeasured && afterBytes + others + cachedBytes > this.snapshotBytesMax) {
+      // Refuse, or stay full, by what the cache takes, not by its bound.
+      others = SNAPSHOT_FIELDS_BYTES + cacheBytes();
+      this.#measured(before, others);
+    }
     const snapshotBytes = afterBytes + others + cachedBytes;
-    if (afterBytes > before && snapshotBytes > this.snapshotBytesMax) {
+    if (grows && snapshotBytes > this.snapshotBytesMax) {
+      tried.undo();
       this.#refusedBytes = snapshotBytes - this.#snapshotBytes;
       return {
         kind: 'refused',
@@ -158,7 +186,7 @@ export class StoreRoom {
       };
     }
     this.#measured(afterBytes, others + cachedBytes);
-    return { kind: 'applied', state: after };
+    return { kind: 'applied', state: tried.state };
   }
 
   /**
@@ -175,10 +203,20 @@ export class StoreRoom {
     return null;
   }
 
-  /** Whether the bound leaves `bytes` of room; and once it leaves room for what was refused, the store is not full. */
+  /** Whether the snapshot is within NEAR_FRACTION of the limit. */
+  #near(): boolean {
+    return this.#snapshotBytes > this.snapshotBytesMax * (1 - NEAR_FRACTION);
+  }
+
+  /** Whether the bound leaves `bytes` of room. */
   #fits(bytes: number): boolean {
-    if (this.#snapshotBytes + this.#refusedBytes <= this.snapshotBytesMax) this.#refusedBytes = 0;
+    this.#roomShown();
     return this.#snapshotBytes + bytes <= this.snapshotBytesMax;
+  }
+
+  /** Once the bound leaves room for what was refused, the store is not full. */
+  #roomShown(): void {
+    if (this.#snapshotBytes + this.#refusedBytes <= this.snapshotBytesMax) this.#refusedBytes = 0;
   }
 
   /** The request runs on the state itself: it may add `bytes`, and the state's size is not known exactly any more. */
@@ -191,7 +229,38 @@ export class StoreRoom {
   #measured(stateBytes: number, othersBytes: number): void {
     this.#stateBytes = stateBytes;
     this.#snapshotBytes = stateBytes + othersBytes;
+    this.#roomShown();
   }
+}
+
+/** A request tried: the state after it, by how much it grew, and how to undo it. */
+interface Tried {
+  readonly state: AppState;
+  readonly grownBytes: number;
+  undo(): void;
+}
+
+/**
+ * Runs the update on the state itself, logging its writes, and measures
+ * what they touched (write-log.ts); null when the update does not keep to
+ * the view (it threw, or returned another state), with nothing changed.
+ */
+function tryInPlace(app: AnyApp, state: AppState, update: unknown): Tried | null {
+  if (typeof state !== 'object' || state === null) return null;
+  const log = new WriteLog(state);
+  try {
+    if (app.apply(log.view, update) !== log.view) throw new TypeError('another state returned');
+  } catch {
+    log.undo();
+    return null;
+  }
+  return { state, grownBytes: log.growth(measuredBytes), undo: () => log.undo() };
+}
+
+/** Runs the update on a copy of the state, measured whole, as an update that leaves the view must be. */
+function tryOnCopy(app: AnyApp, state: AppState, update: unknown, stateBytes: number): Tried {
+  const after = app.apply(clonePlain(state) as AppState, update);
+  return { state: after, grownBytes: measuredBytes(after) - stateBytes, undo: () => {} };
 }
 
 /** Why a `store-full` refusal was made (the client's reply and the alarm say it; the host renders it). */
