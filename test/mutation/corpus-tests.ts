@@ -89,10 +89,12 @@ export const SCRIPTED_TEST_FILES = [
   'test/rejoin-wait.test.ts',
   'test/reply-burst.test.ts',
   'test/shared-bus.test.ts',
+  'test/store-room.test.ts',
   'test/switch-boot-limit.test.ts',
   'test/switch-old-backup-lost.test.ts',
   'test/switch-precopy.test.ts',
   'test/switch-rejoin.test.ts',
+  'test/write-log.test.ts',
 ];
 /** The id of the scripted tests, run together as one test. */
 export const SCRIPTED_TEST_ID = 'scripted';

@@ -101,8 +101,20 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     name: 'a store-full refusal of a request that grows nothing',
     file: 'firmware/runtime/store-room.ts',
-    find: 'if (afterBytes > before && snapshotBytes > this.snapshotBytesMax)',
+    find: 'if (grows && snapshotBytes > this.snapshotBytesMax)',
     replace: 'if (snapshotBytes > this.snapshotBytesMax)',
+  },
+  {
+    name: 'a store-full refusal that leaves what the request wrote',
+    file: 'firmware/runtime/store-room.ts',
+    find: '      tried.undo();\n',
+    replace: '',
+  },
+  {
+    name: "a write log blind to a map's key count",
+    file: 'firmware/runtime/write-log.ts',
+    find: 'if (added === 0) return 0;',
+    replace: 'return 0;',
   },
   {
     name: 'a backup on a shared bus that keeps registrations and stale retries',
