@@ -26,6 +26,7 @@ import type { SafetyCounts } from '../history/result-counts.ts';
 import { isFaultFree, noFaults } from '../lab/cable-faults.ts';
 import { SWITCH_ACTION_STEPS } from '../switch-procedure.ts';
 import { BoardClock } from './board-clock.ts';
+import { BusExecutions } from './bus-executions.ts';
 import { Line } from './cable.ts';
 import { EventQueue } from './event-queue.ts';
 import {
@@ -402,8 +403,8 @@ class World {
   /** Eligible gap time with fewer than two counting faults' windows open. */
   #gapSingleMs = 0;
   readonly multiFaultFindings: SeedViolation[] = [];
-  /** Each request's first execution the bus carried a reply of: its transaction, whether a client saw it, and when. */
-  readonly #executions = new Map<string, { txn: number; delivered: boolean; atMs: number }>();
+  /** Second executions a lossy bus hides from the history. */
+  readonly #executions: BusExecutions;
   /** Per core, what its journal said of its store's room since it last had room: the event, the alarm. */
   readonly #announcedFull = new WeakMap<SimCore, { event: boolean; alarm: boolean }>();
   /** Service-gap check: eligible time since the last acknowledgement. */
@@ -438,6 +439,7 @@ class World {
     this.clocks = [new BoardClock(this.profile.clocks[0]), new BoardClock(this.profile.clocks[1])];
     const baseLoader = this.#baseLoader();
     this.history = new History(baseLoader, 'reported');
+    this.#executions = new BusExecutions(this.history);
     const config = (p: 1 | 2) =>
       pairConfig(p, {
         pathCount: topology.pathCount,
@@ -1074,26 +1076,8 @@ class World {
       this.busRandom() < this.profile.busLossRate;
     // Only a bus that loses replies can hide a second execution from the history.
     // A registration may run twice (see History.record): that changes nothing.
-    if (reply.ok && reply.syncId !== REGISTER_SYNC_ID && this.profile.busLossRate > 0) {
-      const key = `${reply.clientId}#${reply.syncId}`;
-      const seen = this.#executions.get(key);
-      if (seen === undefined) {
-        this.#executions.set(key, { txn: reply.txn, delivered: !lost, atMs: this.queue.now });
-      } else {
-        // Two answers a client saw are the history's to compare; one it never saw is ours.
-        if (seen.txn !== reply.txn && (!seen.delivered || lost)) {
-          this.history.duplicated += 1;
-          // Judged from the first execution too, as the history judges a duplicate it saw.
-          this.history.violation(
-            this.queue.now,
-            'executed-twice',
-            `${key} ran as txn ${seen.txn} and txn ${reply.txn} (a reply lost on the bus)`,
-            seen.atMs,
-          );
-        }
-        seen.delivered ||= !lost;
-      }
-    }
+    if (reply.ok && reply.syncId !== REGISTER_SYNC_ID && this.profile.busLossRate > 0)
+      this.#executions.replied(reply, lost, this.queue.now);
     if (lost) {
       this.#count('bus-reply-lost');
       return;

@@ -89,6 +89,7 @@ export const SCRIPTED_TEST_FILES = [
   'test/rejoin-wait.test.ts',
   'test/reply-burst.test.ts',
   'test/shared-bus.test.ts',
+  'test/simulator-bus-executions.test.ts',
   'test/store-room.test.ts',
   'test/switch-boot-limit.test.ts',
   'test/switch-old-backup-lost.test.ts',

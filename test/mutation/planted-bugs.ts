@@ -111,6 +111,12 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     replace: '',
   },
   {
+    name: 'a second execution hidden by the bus, judged only at the second',
+    file: 'host/simulator/bus-executions.ts',
+    find: '        first.atMs,\n',
+    replace: '',
+  },
+  {
     name: "a write log blind to a map's key count",
     file: 'firmware/runtime/write-log.ts',
     find: 'if (added === 0) return 0;',
