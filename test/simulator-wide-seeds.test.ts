@@ -55,7 +55,8 @@ test('wide seed 22319 (state) replays clean (a second execution hidden by a repl
   // Since the wire changes of 2026-12-06 (a longer hello on a shared bus,
   // the frame reader's line time) the seed no longer runs that way, and
   // none of 10,400 other seeds searched with the first-execution judging
-  // removed reaches the case: the judging stands unguarded by a seed.
+  // removed reaches the case: test/simulator-bus-executions.test.ts tests
+  // the judging alone.
   const result = runSeed(worldOptionsFor({ seed: 22319, mode: 'state', module: ledgerSimulation }));
   t.deepEqual(result.violations, []);
 });
