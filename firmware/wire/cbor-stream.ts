@@ -81,6 +81,8 @@ export class CborStream {
   #headStart = 0;
   #string: Gathering | null = null;
   readonly #open: Open[] = [];
+  /** The innermost container being filled (the last of #open), null at the top level. */
+  #top: Open | null = null;
   /** Items declared so far, the top-level one included. */
   #items = 1;
   #done = false;
@@ -162,8 +164,56 @@ export class CborStream {
       }
       if (this.#headLength === 0) {
         const initial = piece[position] as number;
+        const atKey = this.#atKey();
+        // The commonest items are read here, inline (a call costs XS about 50
+        // units an item), with the checks they need and no more; the general
+        // path below gives the same values and errors. A short text string
+        // whose bytes are in this piece; and where no key is due, an integer
+        // whose head is in this piece, false, true, null or undefined, or an
+        // array or map of fewer than 24 items.
+        if (initial >= 0x60 && initial < 0x78 && position + 1 + (initial - 0x60) <= piece.length) {
+          const end = position + 1 + (initial - 0x60);
+          this.#endText(atKey, at + position, piece, position + 1, end);
+          position = end;
+          continue;
+        }
+        if (!atKey && (initial < 0x18 || (initial >= 0x20 && initial < 0x38))) {
+          this.#place(initial < 0x20 ? initial : 0x1f - initial);
+          position += 1;
+          continue;
+        }
+        if (
+          !atKey &&
+          initial < 0x3b &&
+          (initial & 0x1f) < 0x1b &&
+          position + 1 + (1 << ((initial & 0x1f) - 0x18)) <= piece.length
+        ) {
+          // A 1-, 2- or 4-byte argument.
+          const end = position + 1 + (1 << ((initial & 0x1f) - 0x18));
+          let argument = 0;
+          for (let index = position + 1; index < end; index++)
+            argument = argument * 256 + (piece[index] as number);
+          this.#place(initial < 0x20 ? argument : -1 - argument);
+          position = end;
+          continue;
+        }
+        if (!atKey && initial >= 0xf4 && initial <= 0xf7) {
+          this.#place(simpleValue(initial & 0x1f, piece, position + 1));
+          position += 1;
+          continue;
+        }
+        if (
+          !atKey &&
+          ((initial >= 0x80 && initial < 0x98) || (initial >= 0xa0 && initial < 0xb8))
+        ) {
+          const count = initial & 0x1f;
+          this.#checkDeclared(initial >>> 5, count, at + position, 1);
+          this.#openContainer(initial >= 0xa0, count, at + position);
+          position += 1;
+          continue;
+        }
         // Checked as soon as its first byte is here, before the rest of the head.
-        checkHead(initial, this.#atKey(), at + position);
+        checkHead(initial, atKey, at + position);
         const length = headLength(initial);
         if (position + length <= piece.length) {
           // The whole head is in this piece: read where it lies.
@@ -194,14 +244,8 @@ export class CborStream {
       for (let index = start + 1; index < end; index++)
         argument = argument * 256 + (bytes[index] as number);
     }
-    if (major >= MAJOR_BYTES && major <= MAJOR_MAP) {
-      // A string's bytes, or an array's or map's items (each at least a byte), past the message's end.
-      const declared = major === MAJOR_MAP ? argument * 2 : argument;
-      const remain = this.#total - at - (end - start);
-      if (declared > remain) {
-        throw malformed({ code: 'declares-more', at, major, declared, remain });
-      }
-    }
+    if (major >= MAJOR_BYTES && major <= MAJOR_MAP)
+      this.#checkDeclared(major, argument, at, end - start);
     checkArgument(initial, at);
     switch (major) {
       case MAJOR_UNSIGNED:
@@ -216,24 +260,40 @@ export class CborStream {
         return;
       }
       case MAJOR_ARRAY:
-      case MAJOR_MAP: {
-        if (this.#open.length >= this.#limits.depthMax) throw tooDeep(at, this.#limits);
-        const children = major === MAJOR_MAP ? argument * 2 : argument;
-        this.#items += children;
-        if (this.#items > this.#limits.itemsMax) throw tooManyItems(this.#limits);
-        const container = major === MAJOR_MAP ? {} : [];
-        if (children === 0) this.#place(container);
-        else this.#open.push({ container, isMap: major === MAJOR_MAP, left: children, key: null });
+      case MAJOR_MAP:
+        this.#openContainer(major === MAJOR_MAP, argument, at);
         return;
-      }
       default:
         this.#place(simpleValue(info, bytes, start + 1));
     }
   }
 
+  /** Refuses a string's bytes, or an array's or map's items (each at least a byte), declared past the message's end. */
+  #checkDeclared(major: number, argument: number, at: number, headBytes: number): void {
+    const declared = major === MAJOR_MAP ? argument * 2 : argument;
+    const remain = this.#total - at - headBytes;
+    if (declared > remain) throw malformed({ code: 'declares-more', at, major, declared, remain });
+  }
+
+  /** An array (or a map) of `count` items (pairs) begins, its head at `at`. */
+  #openContainer(isMap: boolean, count: number, at: number): void {
+    if (this.#open.length >= this.#limits.depthMax) throw tooDeep(at, this.#limits);
+    const children = isMap ? count * 2 : count;
+    this.#items += children;
+    if (this.#items > this.#limits.itemsMax) throw tooManyItems(this.#limits);
+    const container = isMap ? {} : [];
+    if (children === 0) {
+      this.#place(container);
+      return;
+    }
+    const open: Open = { container, isMap, left: children, key: null };
+    this.#open.push(open);
+    this.#top = open;
+  }
+
   /** Whether the next item is a map's key. */
   #atKey(): boolean {
-    const top = this.#open[this.#open.length - 1];
+    const top = this.#top;
     return top?.isMap === true && top.key === null;
   }
 
@@ -245,7 +305,12 @@ export class CborStream {
       this.#place(string.pieces.length > 1 ? bytes : bytes.slice(start, end));
       return;
     }
-    if (string.isKey && isProtoKey(bytes, start, end - start)) throw protoKey(string.at);
+    this.#endText(string.isKey, string.at, bytes, start, end);
+  }
+
+  /** A text string whose head began at `at` is `bytes` from `start` to `end`. */
+  #endText(isKey: boolean, at: number, bytes: Uint8Array, start: number, end: number): void {
+    if (isKey && isProtoKey(bytes, start, end - start)) throw protoKey(at);
     this.#place(readUtf8(bytes, start, end));
   }
 
@@ -253,8 +318,8 @@ export class CborStream {
   #place(item: unknown): void {
     let value = item;
     for (;;) {
-      const top = this.#open[this.#open.length - 1];
-      if (top === undefined) {
+      const top = this.#top;
+      if (top === null) {
         this.#value = value;
         this.#done = true;
         return;
@@ -270,6 +335,7 @@ export class CborStream {
       }
       if (top.left > 0) return;
       this.#open.pop();
+      this.#top = this.#open[this.#open.length - 1] ?? null;
       value = top.container;
     }
   }
