@@ -9,7 +9,13 @@ import { type PairConfig, pairConfig } from './runtime/config.ts';
 import { PairCore } from './runtime/core.ts';
 import type { DurableStatus } from './runtime/durable-log.ts';
 import type { LineUseCounts } from './runtime/line-use.ts';
-import { announceToWire, parseBusRequest, type RoleName, replyToWire } from './runtime/messages.ts';
+import {
+  announceToWire,
+  type ClientRequest,
+  parseBusRequest,
+  type RoleName,
+  replyToWire,
+} from './runtime/messages.ts';
 import type { Output } from './runtime/outputs.ts';
 import type { SwitchRefusal } from './runtime/switch-procedure.ts';
 import { decodeCbor, encodeCbor } from './wire/cbor.ts';
@@ -124,17 +130,20 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
 
   hal.bus.setDtr(true);
   hal.bus.onData((bytes) => {
+    const requests: ClientRequest[] = [];
     for (const event of busDecoder.push(bytes, hal.clock.now())) {
       if (event.kind !== 'frame') continue;
       try {
         // On a shared bus we hear the serving board's replies and announcements too.
         const request = parseBusRequest(decodeCbor(event.payload));
-        if (request !== null) core.request(request, hal.clock.now());
+        if (request !== null) requests.push(request);
       } catch (error) {
         if (!(error instanceof MessageError)) throw error;
         hal.log(`bad client message: ${error.message}`);
       }
     }
+    // All at once: the core takes a call's share of them and the rest in the ticks after.
+    if (requests.length > 0) core.requests(requests, hal.clock.now());
     handle(core.takeOutputs());
   });
 

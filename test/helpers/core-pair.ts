@@ -12,7 +12,7 @@ import type { AnyApp } from '../../firmware/app.ts';
 import type { DurableRegion } from '../../firmware/hal.ts';
 import { type PairConfig, pairConfig } from '../../firmware/runtime/config.ts';
 import { type BootInfo, PairCore } from '../../firmware/runtime/core.ts';
-import type { ClientReply } from '../../firmware/runtime/messages.ts';
+import type { ClientReply, ClientRequest } from '../../firmware/runtime/messages.ts';
 import type { Effect, PairEvent } from '../../firmware/runtime/outputs.ts';
 
 const WIRE_DELAY_MS = 1;
@@ -129,6 +129,12 @@ export class CorePair {
     }
     if (syncId === 0) this.#registered.add(clientId);
     this.cores[board]?.request({ clientId, syncId, body }, this.nowMs);
+    this.#drain(board);
+  }
+
+  /** Requests read from one piece of the bus's bytes, handed to `board` at once (clients registered already). */
+  requests(board: 0 | 1, requests: readonly ClientRequest[]): void {
+    this.cores[board]?.requests(requests, this.nowMs);
     this.#drain(board);
   }
 
