@@ -11,7 +11,8 @@ const REPLACEMENT = 0xfffd;
 const UNITS_PER_CHUNK = 256;
 /** Texts this short are read in one call when they are ASCII (their bytes are their units). */
 const SHORT_TEXT_UNITS = 32;
-const ASCII_ONLY = /^[\x00-\x7f]*$/;
+/** A byte of 0x80 or more, read as a unit: not ASCII. */
+const NOT_ASCII = /[\x80-\xff]/;
 
 /**
  * Writes `text` as UTF-8 into `target` from `at` (room for 3 bytes per code
@@ -68,7 +69,7 @@ export function readUtf8(bytes: Uint8Array, start: number, end: number): string 
       null,
       bytes.subarray(start, end) as unknown as number[],
     );
-    if (ASCII_ONLY.test(short)) return short;
+    if (!NOT_ASCII.test(short)) return short;
   }
   let text = '';
   const units: number[] = [];
