@@ -88,6 +88,7 @@ export const SCRIPTED_TEST_FILES = [
   'test/registration-checkpointed.test.ts',
   'test/rejoin-wait.test.ts',
   'test/reply-burst.test.ts',
+  'test/requests-per-call.test.ts',
   'test/shared-bus.test.ts',
   'test/simulator-bus-executions.test.ts',
   'test/store-room.test.ts',
