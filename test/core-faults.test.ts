@@ -196,6 +196,33 @@ test('an app fault on the backup never escapes the core: the backup gives up its
   t.is(pair.core(1).txn, 10, '5 registrations and 5 requests');
 });
 
+test('an apply that throws half way changes nothing: the request is refused, and the states stay the same', (t) => {
+  // A bug after the update's first writes once left them in the primary's
+  // state while the request was refused, so the backup never had them:
+  // the simulator's apply faults thrown after the update found it in both
+  // models (inconsistent replies, the backup's state different).
+  const ledger = ledgerV1('state');
+  const buggy: AnyApp = {
+    ...ledger,
+    apply(state: { accounts: Record<string, number> }, update: { set: Record<string, number> }) {
+      const after = ledger.apply(state, update);
+      if (Object.values(update.set).includes(7)) throw new Error('app bug after its writes');
+      return after;
+    },
+  };
+  const pair = wholePair([buggy, buggy]);
+  t.like(pair.ask(0, 'c1', 1, { op: 'open', account: 'a' }), { ok: true });
+  t.like(pair.ask(0, 'c1', 2, { op: 'deposit', account: 'a', amount: 5 }), { ok: true });
+  const refused = pair.ask(0, 'c1', 3, { op: 'deposit', account: 'a', amount: 2 });
+  t.like(refused, { ok: false, error: 'bad-request' });
+  t.like(pair.ask(0, 'c1', 4, { op: 'balance', account: 'a' }), {
+    ok: true,
+    reply: { ok: true, balance: 5 },
+  });
+  pair.runUntil(() => pair.core(1).txn === pair.core(0).txn);
+  t.deepEqual(pair.core(0).state, pair.core(1).state);
+});
+
 test('a store that fails under the backup stops the backup, which says why, and the primary serves on alone', (t) => {
   class FailingStore extends RetentiveMemory {
     failing = false;

@@ -178,3 +178,20 @@ test('random programs: growth is exact, the state ends as on a plain copy, and u
     t.is(hex(root), original, `${where}: undone`);
   }
 });
+
+test("a map's head grows by a byte at 24 keys and at 256, and shrinks back", (t) => {
+  for (const keys of [23, 255]) {
+    const root: Record<string, unknown> = {};
+    for (let i = 0; i < keys; i++) root[`k${i}`] = i;
+    const before = measure(root);
+    const log = new WriteLog(root);
+    (log.view as Record<string, unknown>).added = 1;
+    t.is(log.growth(measure), measure(root) - before, `${keys} keys, one added`);
+    const entry = measure({ added: 1 }) - measure({});
+    t.is(measure(root) - before, entry + 1, 'the entry, and a byte more of head');
+    const again = measure(root);
+    const back = new WriteLog(root);
+    delete (back.view as Record<string, unknown>).added;
+    t.is(back.growth(measure), measure(root) - again, `${keys + 1} keys, one deleted`);
+  }
+});

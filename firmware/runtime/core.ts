@@ -91,7 +91,7 @@ import {
   transferExpiresAtMs,
   transferPatienceMs,
 } from './switch-procedure.ts';
-import { type AppState, applyEntry, type Decided, decide } from './transactions.ts';
+import { type AppState, applyEntry, applyWhole, type Decided, decide } from './transactions.ts';
 
 /** What the board knows at power-up. */
 export interface BootInfo {
@@ -774,7 +774,9 @@ export class PairCore {
         return;
       }
       state =
-        judged.kind === 'applied' ? judged.state : this.app.apply(this.#state, decided.update);
+        judged.kind === 'applied'
+          ? judged.state
+          : applyWhole(this.app, this.#state, decided.update);
     } catch (error) {
       const why: Reason =
         error instanceof AppInputError

@@ -10,6 +10,7 @@ import type { AnyApp, HandlerContext } from '../app.ts';
 import { encodedLength } from '../wire/cbor.ts';
 import { type CheckpointEntry, ENVELOPE_LIMITS, entryToWire } from './messages.ts';
 import { seededRandom } from './random.ts';
+import { WriteLog } from './write-log.ts';
 
 /** The app's state: opaque to the runtime, plain data that survives CBOR. */
 export type AppState = ReturnType<AnyApp['init']>;
@@ -52,6 +53,25 @@ export function decide(
       : { txn, clientId, syncId, request: body, nowMs, seed };
   const entryBytes = encodedLength(entryToWire(entry), ENVELOPE_LIMITS);
   return { update: decision.update, reply: decision.reply, entry, entryBytes };
+}
+
+/**
+ * Applies `update` to `state` as one step: when the app throws half way,
+ * what it wrote is undone (write-log.ts) before the error goes on, so that a
+ * request refused for it changes nothing. The state is changed in place, as
+ * the app changes it; the result is the state after.
+ */
+export function applyWhole(app: AnyApp, state: AppState, update: unknown): AppState {
+  if (typeof state !== 'object' || state === null) return app.apply(state, update);
+  const log = new WriteLog(state);
+  let after: unknown;
+  try {
+    after = app.apply(log.view, update);
+  } catch (error) {
+    log.undo();
+    throw error;
+  }
+  return after === log.view ? state : log.unwrap(after);
 }
 
 /**

@@ -197,7 +197,11 @@ export class WriteLog {
     if (deleting && writes.orderBefore === null) writes.orderBefore = Object.keys(target);
   }
 
-  /** `value` as the state may hold it: with no view in it, however deep. */
+  /** `value` (what an update returned, or set) as the state may hold it: with no view in it, however deep. */
+  unwrap(value: unknown): unknown {
+    return this.#unwrapped(value);
+  }
+
   #unwrapped(value: unknown, depth = 0): unknown {
     if (typeof value !== 'object' || value === null) return value;
     const target = this.#targets.get(value);

@@ -51,11 +51,13 @@ export function withAppFaults(
   return {
     ...app,
     apply(state, update) {
+      // Thrown after the update changed the state, as a bug half way through an apply would.
+      const after = app.apply(state, update);
       if (strikes(update, rate)) {
         tally.appExceptions += 1;
         throw new InjectedAppFault(`injected apply fault on ${JSON.stringify(update)}`);
       }
-      return app.apply(state, update);
+      return after;
     },
   };
 }
