@@ -31,16 +31,9 @@ import { type CborLimits, decodeCbor, encodeCbor, SlicedEncoding } from '../firm
 import { CborStream } from '../firmware/wire/cbor-stream.ts';
 import { MessageError, type MessageErrorCode } from '../firmware/wire/errors.ts';
 import { referenceDecode, referenceEncode } from './helpers/cbor-x-reference.ts';
+import { envSeed } from './helpers/env-seed.ts';
 
-function fuzzSeed(): number {
-  const given = process.env.CBOR_FUZZ_SEED;
-  if (given === undefined) return Math.floor(Math.random() * 2 ** 31);
-  const seed = Number(given);
-  if (!Number.isSafeInteger(seed))
-    throw new Error(`CBOR_FUZZ_SEED must be an integer, got ${given}`);
-  return seed;
-}
-const seed = fuzzSeed();
+const seed = envSeed('CBOR_FUZZ_SEED');
 const replay = `CBOR_FUZZ_SEED=${seed} npx ava test/wire-cbor-differential.test.ts`;
 
 /** Limits wide enough that random values pass them: differences must then be the codec's. */

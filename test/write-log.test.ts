@@ -13,16 +13,9 @@ import test from 'ava';
 import { seededRandom } from '../firmware/runtime/random.ts';
 import { WriteLog } from '../firmware/runtime/write-log.ts';
 import { encodeCbor, encodedLength } from '../firmware/wire/cbor.ts';
+import { envSeed } from './helpers/env-seed.ts';
 
-function logSeed(): number {
-  const given = process.env.WRITE_LOG_SEED;
-  if (given === undefined) return Math.floor(Math.random() * 2 ** 31);
-  const seed = Number(given);
-  if (!Number.isSafeInteger(seed))
-    throw new Error(`WRITE_LOG_SEED must be an integer, got ${given}`);
-  return seed;
-}
-const seed = logSeed();
+const seed = envSeed('WRITE_LOG_SEED');
 const replay = `WRITE_LOG_SEED=${seed} npx ava test/write-log.test.ts`;
 
 type Random = () => number;
