@@ -223,6 +223,23 @@ test('an apply that throws half way changes nothing: the request is refused, and
   t.deepEqual(pair.core(0).state, pair.core(1).state);
 });
 
+test('an apply that copies the state it is given (structuredClone, which refuses a proxy) still runs', (t) => {
+  const ledger = ledgerV1('state');
+  const copying: AnyApp = {
+    ...ledger,
+    apply: (state: { accounts: Record<string, number> }, update: { set: Record<string, number> }) =>
+      ledger.apply(structuredClone(state), update),
+  };
+  const pair = wholePair([copying, copying]);
+  t.like(pair.ask(0, 'c1', 1, { op: 'open', account: 'a' }), { ok: true });
+  t.like(pair.ask(0, 'c1', 2, { op: 'deposit', account: 'a', amount: 5 }), {
+    ok: true,
+    reply: { ok: true, balance: 5 },
+  });
+  pair.runUntil(() => pair.core(1).txn === pair.core(0).txn);
+  t.deepEqual(pair.core(0).state, pair.core(1).state);
+});
+
 test('a store that fails under the backup stops the backup, which says why, and the primary serves on alone', (t) => {
   class FailingStore extends RetentiveMemory {
     failing = false;

@@ -10,6 +10,7 @@ import type { AnyApp, HandlerContext } from '../app.ts';
 import { encodedLength } from '../wire/cbor.ts';
 import { type CheckpointEntry, ENVELOPE_LIMITS, entryToWire } from './messages.ts';
 import { seededRandom } from './random.ts';
+import { clonePlain } from './state-diff.ts';
 import { WriteLog } from './write-log.ts';
 
 /** The app's state: opaque to the runtime, plain data that survives CBOR. */
@@ -57,21 +58,22 @@ export function decide(
 
 /**
  * Applies `update` to `state` as one step: when the app throws half way,
- * what it wrote is undone (write-log.ts) before the error goes on, so that a
+ * what it wrote is undone (write-log.ts) and the error goes on, so that a
  * request refused for it changes nothing. The state is changed in place, as
  * the app changes it; the result is the state after.
  */
 export function applyWhole(app: AnyApp, state: AppState, update: unknown): AppState {
   if (typeof state !== 'object' || state === null) return app.apply(state, update);
   const log = new WriteLog(state);
-  let after: unknown;
   try {
-    after = app.apply(log.view, update);
-  } catch (error) {
+    const after = app.apply(log.view, update);
+    return after === log.view ? state : log.unwrap(after);
+  } catch {
     log.undo();
-    throw error;
+    // Again on a copy, which a second throw leaves behind: an app that the
+    // view trips up (structuredClone refuses a proxy) runs there.
+    return app.apply(clonePlain(state), update);
   }
-  return after === log.view ? state : log.unwrap(after);
 }
 
 /**
