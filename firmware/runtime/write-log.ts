@@ -1,11 +1,12 @@
 /**
  * The writes an update makes to an app's state, logged as it makes them: a
  * view of the state (a proxy over each object and array it reaches) that
- * records the first value of every slot it writes. Near a full store the
- * primary runs a request on the state itself through it (store-room.ts):
- * what the request changed is then measured by what it touched, not by
- * encoding the whole state before and after, and a request with no room is
- * undone slot by slot, with no copy of the state made for it.
+ * records the first value of every slot it writes. The primary applies
+ * every update through it, so that one that throws half way is undone
+ * (applyWhole, transactions.ts). Near a full store (store-room.ts), what a
+ * request changed is measured by what it touched, not by encoding the whole
+ * state before and after, and a request with no room is undone slot by
+ * slot, with no copy of the state made for it.
  *
  * The state must be what it encodes as: a tree of plain objects, arrays,
  * byte strings and scalars, with no object in two places (a copy
