@@ -30,9 +30,7 @@ import type { AnyApp } from '../app.ts';
 import type { Reason, ReasonOf } from '../reasons.ts';
 import { encodedLength } from '../wire/cbor.ts';
 import type { StoreFull } from './messages.ts';
-import { clonePlain } from './state-diff.ts';
-import type { AppState } from './transactions.ts';
-import { WriteLog } from './write-log.ts';
+import { type AppState, applyLogged } from './transactions.ts';
 
 /** Sizes are measured with the bounds a store record is decoded with: a larger state fits no store. */
 const MEASURE_LIMITS = { bytesMax: 4 * 1024 * 1024, depthMax: 32, itemsMax: 1_000_000 };
@@ -167,9 +165,12 @@ export class StoreRoom {
     const before = this.#stateBytes ?? 0;
     let others = this.#snapshotBytes - before;
     // Try it: only the state after it tells whether it grows, and whether it fits.
-    const tried =
-      tryInPlace(app, state, growth.update) ?? tryOnCopy(app, state, growth.update, before);
-    const afterBytes = before + tried.grownBytes;
+    // Changed in place, what it touched is measured; another state is measured whole.
+    const tried = applyLogged(app, state, growth.update);
+    const afterBytes =
+      tried.state === state && tried.log !== null
+        ? before + tried.log.growth(measuredBytes)
+        : measuredBytes(tried.state);
     const grows = afterBytes > before;
     if (!othersMeasured && afterBytes + others + cachedBytes > this.snapshotBytesMax) {
       // Refuse, or stay full, by what the cache takes, not by its bound.
@@ -178,7 +179,7 @@ export class StoreRoom {
     }
     const snapshotBytes = afterBytes + others + cachedBytes;
     if (grows && snapshotBytes > this.snapshotBytesMax) {
-      tried.undo();
+      tried.log?.undo();
       this.#refusedBytes = snapshotBytes - this.#snapshotBytes;
       return {
         kind: 'refused',
@@ -231,36 +232,6 @@ export class StoreRoom {
     this.#snapshotBytes = stateBytes + othersBytes;
     this.#roomShown();
   }
-}
-
-/** A request tried: the state after it, by how much it grew, and how to undo it. */
-interface Tried {
-  readonly state: AppState;
-  readonly grownBytes: number;
-  undo(): void;
-}
-
-/**
- * Runs the update on the state itself, logging its writes, and measures
- * what they touched (write-log.ts); null when the update does not keep to
- * the view (it threw, or returned another state), with nothing changed.
- */
-function tryInPlace(app: AnyApp, state: AppState, update: unknown): Tried | null {
-  if (typeof state !== 'object' || state === null) return null;
-  const log = new WriteLog(state);
-  try {
-    if (app.apply(log.view, update) !== log.view) throw new TypeError('another state returned');
-  } catch {
-    log.undo();
-    return null;
-  }
-  return { state, grownBytes: log.growth(measuredBytes), undo: () => log.undo() };
-}
-
-/** Runs the update on a copy of the state, measured whole, as an update that leaves the view must be. */
-function tryOnCopy(app: AnyApp, state: AppState, update: unknown, stateBytes: number): Tried {
-  const after = app.apply(clonePlain(state) as AppState, update);
-  return { state: after, grownBytes: measuredBytes(after) - stateBytes, undo: () => {} };
 }
 
 /** Why a `store-full` refusal was made (the client's reply and the alarm say it; the host renders it). */

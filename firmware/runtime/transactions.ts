@@ -63,16 +63,30 @@ export function decide(
  * the app changes it; the result is the state after.
  */
 export function applyWhole(app: AnyApp, state: AppState, update: unknown): AppState {
-  if (typeof state !== 'object' || state === null) return app.apply(state, update);
+  return applyLogged(app, state, update).state;
+}
+
+/**
+ * applyWhole, with the log of what the update wrote to `state` (null for a
+ * scalar state): the state after is `state` itself when the update changed
+ * it in place, and another when the app returned one or ran on a copy.
+ */
+export function applyLogged(
+  app: AnyApp,
+  state: AppState,
+  update: unknown,
+): { readonly state: AppState; readonly log: WriteLog | null } {
+  if (typeof state !== 'object' || state === null)
+    return { state: app.apply(state, update), log: null };
   const log = new WriteLog(state);
   try {
     const after = app.apply(log.view, update);
-    return after === log.view ? state : log.unwrap(after);
+    return { state: after === log.view ? state : log.unwrap(after), log };
   } catch {
     log.undo();
     // Again on a copy, which a second throw leaves behind: an app that the
     // view trips up (structuredClone refuses a proxy) runs there.
-    return app.apply(clonePlain(state), update);
+    return { state: app.apply(clonePlain(state), update), log };
   }
 }
 

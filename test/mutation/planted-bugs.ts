@@ -107,7 +107,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     name: 'a store-full refusal that leaves what the request wrote',
     file: 'firmware/runtime/store-room.ts',
-    find: '      tried.undo();\n',
+    find: '      tried.log?.undo();\n',
     replace: '',
   },
   {
