@@ -245,6 +245,13 @@ export class PairCore {
    * at once, without waiting for their clients to resend.
    */
   #heard: HeldRequest[] = [];
+  /**
+   * On a backup: checkpoint entries received (and acknowledged) but not yet
+   * applied, oldest first; `checkpointEntriesMax` a call, and all of them
+   * before it serves or stops (#applyAll). A joiner's early entries wait
+   * here, so that its install is not also their call.
+   */
+  #unapplied: CheckpointEntry[] = [];
   /** On the new version during a switch: requests the old primary held, until we serve them. */
   #incomingHeld: HeldRequest[] = [];
   /** On the new version: the sequence of our 'roles-taken', 0 when none waits for its ack. */
@@ -475,6 +482,7 @@ export class PairCore {
     this.#advance(now);
     this.#detectFailures();
     this.#serveThrottled();
+    this.#applySome(this.config.checkpointEntriesMax);
     this.#encodeSlice();
     this.#compactSlice();
     this.#serveHeldStill();
@@ -497,6 +505,7 @@ export class PairCore {
     // The next slice of the big checkpoint or of the compaction, or the requests they held, at once.
     if (this.#holdsStill() || this.#heldStill.length > 0 || this.#repliesOut.length > 0)
       wake = this.#now;
+    if (this.#unapplied.length > 0 && this.#compaction === null) wake = this.#now;
     // A new version that may hold the last round or the roles is judged gone once its DSR settled low
     // (during the last round, on what we have read: #detectFailures).
     const awaitingNewVersion =
@@ -1149,10 +1158,9 @@ export class PairCore {
             this.#dropState({ code: 'early-overflow', max: EARLY_ENTRIES_MAX });
         } else if (role.name === 'backup') {
           this.#checkpointReceivedBytes += encodedLength(body.entries.map(entryToWire));
-          for (const entry of body.entries) {
-            if (this.#role.name !== 'backup') return;
-            this.#applyEntry(entry);
-          }
+          this.#unapplied.push(...body.entries);
+          // As many as came: entries left from before wait no longer than they would have.
+          this.#applySome(Math.max(this.config.checkpointEntriesMax, body.entries.length));
         }
         return;
       case 'stop':
@@ -1165,7 +1173,10 @@ export class PairCore {
         if (role.name === 'backup') this.#incomingHeld.push(...body.requests);
         return;
       case 'role-switch':
-        if (role.name === 'backup') this.#takeRoles();
+        if (role.name === 'backup') {
+          this.#applyAll();
+          if (this.#role.name === 'backup') this.#takeRoles();
+        }
         return;
       case 'roles-taken':
         if (role.name === 'switching' && role.step === 'handed-over')
@@ -1510,11 +1521,33 @@ export class PairCore {
     this.#unlogged = [];
     this.#setRole({ name: 'backup' }, 'big-checkpoint-installed');
     this.#receive({ kind: 'state-transfer', txn: this.#txn });
-    // What the primary served while the chunks crossed: entries the big checkpoint already holds are skipped.
-    for (const entry of role.early) {
+    // What the primary served while the chunks crossed, from the next tick on
+    // (entries the big checkpoint already holds are skipped).
+    this.#unapplied = role.early;
+  }
+
+  /** Up to `max` of the entries a backup has not applied yet; none while its store compacts (the state holds still). */
+  #applySome(max: number): void {
+    if (this.#compaction !== null) return;
+    for (const entry of this.#unapplied.splice(0, max)) {
       if (this.#role.name !== 'backup') return;
       this.#applyEntry(entry);
     }
+  }
+
+  /**
+   * Every entry a backup has not applied, now: it is about to serve, or to
+   * stop with what it holds. A compaction under way gives way: its snapshot
+   * would miss them, and what it was to write is written again (a new
+   * history's snapshot is still due; a due compaction's entries are logged).
+   */
+  #applyAll(): void {
+    if (this.#unapplied.length === 0) return;
+    if (this.#compaction !== null) {
+      this.#compaction = null;
+      this.#log?.cancelCompaction();
+    }
+    this.#applySome(this.#unapplied.length);
   }
 
   #applyEntry(entry: CheckpointEntry): void {
@@ -1826,6 +1859,8 @@ export class PairCore {
   }
 
   #takeOver(fence: boolean, why: Reason): void {
+    this.#applyAll();
+    if (this.#role.name !== 'backup') return; // an entry it could not apply: it holds no copy to serve
     // What no checkpoint covered was never acknowledged: it runs now, without waiting for a resend.
     const keptFromMs = this.#now - this.config.heardKeepMs;
     const heard = this.#heard.filter((h) => h.arrivedMs >= keptFromMs);
@@ -2347,6 +2382,7 @@ export class PairCore {
   }
 
   #stop(boot: BootChoice, why: Reason, cause: RoleCause = 'stopped'): void {
+    this.#applyAll();
     // The next image reads a snapshot (converters apply), never another version's entries,
     // and learns that this board stopped holding the newest history.
     if (this.hasState) this.#persist(false, true);
@@ -2502,7 +2538,10 @@ export class PairCore {
     // A backup keeps the bound as it applies checkpoints (#applyEntry).
     const keepsBound = holdsState(this.#role.name) && holdsState(role.name);
     this.#role = role;
-    if (role.name !== 'backup') this.#heard = [];
+    if (role.name !== 'backup') {
+      this.#heard = [];
+      this.#unapplied = [];
+    }
     // The room is judged by the processor that serves, from what it measures itself (a
     // whole encoding of the state): one that serves on, or takes over, keeps its bound.
     if (!keepsBound) this.#room?.forget();

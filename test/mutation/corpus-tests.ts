@@ -74,6 +74,7 @@ const MODELS: readonly CheckpointModel[] = ['state', 'replay'];
  */
 export const SCRIPTED_TEST_FILES = [
   'test/pair-scenarios.test.ts',
+  'test/backup-applies-in-slices.test.ts',
   'test/core-faults.test.ts',
   'test/bad-request-cached.test.ts',
   'test/big-checkpoint-slices.test.ts',

@@ -1,0 +1,175 @@
+/**
+ * A joiner installs the big checkpoint in the call that reads its last
+ * chunk; the entries the primary ran while the chunks crossed (its early
+ * entries) wait on the new backup and are applied `checkpointEntriesMax` a
+ * call from the next one on, so that the install is not also their call.
+ * The backup acknowledged them already: a takeover, a stop or a store that
+ * compacts meanwhile must lose none of them. Virtual time: the harness
+ * ticks a core at most once a millisecond.
+ */
+import test from 'ava';
+import { RetentiveMemory } from '../boards/retentive-memory.ts';
+import { type AnyApp, defineApp, type ReceiveMessage } from '../firmware/app.ts';
+import type { StoreGeometry } from '../firmware/hal.ts';
+import type { PairConfig } from '../firmware/runtime/config.ts';
+import type { PairCore } from '../firmware/runtime/core.ts';
+import { CorePair } from './helpers/core-pair.ts';
+
+const CELLS = 3000;
+const ENTRIES_A_CALL = 4;
+
+/** What a board's app saw, with a mark at the start of each call into its core. */
+type Seen = ReceiveMessage | { readonly kind: 'call'; readonly name: string };
+
+/**
+ * Counts in cells, one increment a request: an entry applied twice, or
+ * skipped, shows as a sum that is not the request count `n`.
+ */
+function cellsApp(seen: Seen[], durability: 'memory' | 'retained'): AnyApp {
+  return defineApp<{ n: number; cells: number[] }, null, number, number>({
+    name: 'cells',
+    version: '1.0.0',
+    stateVersion: 1,
+    checkpoint: 'state',
+    durability,
+    init: () => ({ n: 0, cells: Array.from({ length: CELLS }, () => 0) }),
+    parseRequest: () => null,
+    handle: (state) => ({ update: state.n + 1, reply: state.n + 1 }),
+    apply: (state, n) => {
+      state.n = n;
+      const cell = (n * 7919) % CELLS;
+      state.cells[cell] = (state.cells[cell] ?? 0) + 1;
+      return state;
+    },
+    receive: (message) => seen.push(message),
+  });
+}
+
+/** Marks each call into `core` in `seen`. */
+function markCalls(core: PairCore, seen: Seen[]): void {
+  const calls = core as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const name of ['tick', 'receiveBytes', 'setDsr', 'request', 'requests']) {
+    const call = calls[name]?.bind(core);
+    if (call === undefined) throw new Error(`no ${name} on the core`);
+    calls[name] = (...args: unknown[]) => {
+      seen.push({ kind: 'call', name });
+      return call(...args);
+    };
+  }
+}
+
+/** A state holds each of its `n` requests once. */
+function holdsEachOnce(state: unknown): boolean {
+  const { n, cells } = state as { n: number; cells: number[] };
+  return cells.reduce((sum, c) => sum + c, 0) === n;
+}
+
+const STORE: StoreGeometry = {
+  eraseBlockBytes: 32_768,
+  writeBytes: 16,
+  blockCount: 4,
+  enduranceCycles: 100_000,
+};
+
+/**
+ * A pair whose backup restarts and rejoins while a client sends a request
+ * every millisecond; runs until processor 2 has installed the big
+ * checkpoint. `seen` is what processor 2's app saw from its boot on.
+ */
+function rejoinUnderLoad(durability: 'memory' | 'retained', config: Partial<PairConfig> = {}) {
+  const seen: Seen[] = [];
+  const stores =
+    durability === 'retained'
+      ? ([new RetentiveMemory(STORE), new RetentiveMemory(STORE)] as const)
+      : ([null, null] as const);
+  const pair = new CorePair(
+    [cellsApp([], durability), cellsApp(seen, durability)],
+    { checkpointEntriesMax: ENTRIES_A_CALL, encodeSliceBytes: 512, ...config },
+    stores,
+  );
+  pair.runUntil(() => pair.whole, 60_000);
+  pair.ask(0, 'c', 1, null);
+  pair.powerOff(1);
+  pair.run(5);
+  pair.boot(1);
+  seen.length = 0;
+  markCalls(pair.core(1), seen);
+  let sync = 1;
+  const installed = () => seen.some((m) => m.kind === 'state-transfer');
+  const deadline = pair.nowMs + 30_000;
+  while (!installed()) {
+    if (pair.nowMs >= deadline) throw new Error('the joiner did not install the big checkpoint');
+    pair.request(0, 'c', ++sync, null);
+    pair.run(1);
+  }
+  return { pair, seen, sync };
+}
+
+/** The highest reply value acknowledged to the client: requests it knows ran. */
+function acknowledged(pair: CorePair): number {
+  return Math.max(0, ...pair.replies.map((r) => (r.ok ? (r.reply as number) : 0)));
+}
+
+test('the install applies none of the entries that came meanwhile; the next calls apply them a few at a time', (t) => {
+  const { pair, seen } = rejoinUnderLoad('memory');
+  pair.run(1000);
+  const calls: Seen[][] = [];
+  for (const message of seen) {
+    if (message.kind === 'call') calls.push([]);
+    else calls.at(-1)?.push(message);
+  }
+  const install = calls.findIndex((call) => call.some((m) => m.kind === 'state-transfer'));
+  const installCall = calls[install] ?? [];
+  const after = installCall.slice(installCall.findIndex((m) => m.kind === 'state-transfer') + 1);
+  t.deepEqual(
+    after.filter((m) => m.kind === 'checkpoint'),
+    [],
+    'no entry applied in the install call',
+  );
+  const applied = calls.slice(install + 1).map((c) => c.filter((m) => m.kind === 'checkpoint'));
+  const full = applied.filter((c) => c.length === ENTRIES_A_CALL).length;
+  t.log(`${full} calls of ${ENTRIES_A_CALL} entries after the install`);
+  t.true(full >= 3, 'entries came while the chunks crossed, more than one call takes');
+  t.true(
+    applied.every((c) => c.length <= ENTRIES_A_CALL),
+    `at most ${ENTRIES_A_CALL} a call: ${applied.map((c) => c.length).join(' ')}`,
+  );
+  t.is(pair.core(0).role, 'primary');
+  t.deepEqual(pair.core(1).state, pair.core(0).state);
+});
+
+for (const durability of ['memory', 'retained'] as const) {
+  test(`a takeover at any call while the new backup applies them holds every acknowledged write (${durability})`, (t) => {
+    let midway = 0;
+    for (let offsetMs = 0; offsetMs <= 160; offsetMs += offsetMs < 24 ? 2 : 8) {
+      const { pair } = rejoinUnderLoad(durability);
+      pair.run(offsetMs);
+      const ran = acknowledged(pair);
+      if ((pair.core(1).state as { n: number }).n < ran) midway += 1;
+      pair.powerOff(0);
+      pair.runUntil(() => pair.cores[1]?.serving === true);
+      const state = pair.core(1).state as { n: number };
+      t.true(state.n >= ran, `+${offsetMs} ms: took over at ${state.n}, ${ran} acknowledged`);
+      t.true(holdsEachOnce(state), `+${offsetMs} ms: each request once`);
+      if (durability === 'retained') {
+        // What it took over with is in its store: both boards off and on again keep it.
+        pair.powerOff(1);
+        pair.run(100);
+        pair.boot(0);
+        pair.boot(1);
+        pair.runUntil(() => pair.whole, 30_000);
+        const serving = pair.cores.find((c) => c?.serving === true) as PairCore;
+        const kept = serving.state as { n: number };
+        t.true(
+          kept.n >= ran,
+          `+${offsetMs} ms: ${kept.n} after power came back, ${ran} acknowledged`,
+        );
+        t.true(holdsEachOnce(kept), `+${offsetMs} ms: each request once after power came back`);
+      }
+    }
+    t.true(
+      midway > 0,
+      'some takeovers came before the backup had applied every acknowledged entry',
+    );
+  });
+}
