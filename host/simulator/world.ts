@@ -1990,15 +1990,23 @@ class World {
     this.#checkWhole();
     // A mismatched partner can never join: the pair settles with one board serving alone.
     const alone = this.profile.mismatch !== null;
-    // Settled: whole, on a confirmed image, and every client answered.
+    // Settled: whole, on a confirmed image, every client answered, and the
+    // backup caught up (it applies what it acknowledged a batch a call).
+    const caughtUp = () => {
+      const primary = this.boards.find((b) => b.core?.role === 'primary')?.core;
+      const backup = this.boards.find((b) => b.core?.role === 'backup')?.core;
+      return primary == null || backup == null || backup.txn >= primary.txn;
+    };
     const settled = () =>
       this.#pairWhole() &&
       (alone || this.boards.some((b) => b.core?.role === 'primary' && !b.core.hello.testMode)) &&
-      this.clients.every((c) => c.idle);
+      this.clients.every((c) => c.idle) &&
+      caughtUp();
     while (!settled() && this.queue.now < deadline) this.queue.advanceTo(this.queue.now + 10);
     if (!settled()) {
       const roles = this.boards.map(
-        (b) => `P${b.processor} ${b.core?.role ?? 'off'} ${b.version}${b.trial ? ' (trial)' : ''}`,
+        (b) =>
+          `P${b.processor} ${b.core?.role ?? 'off'} ${b.version}${b.trial ? ' (trial)' : ''} at txn ${b.core?.txn ?? '-'}`,
       );
       const waiting = this.clients.filter((c) => !c.idle).length;
       this.history.violation(
