@@ -286,7 +286,7 @@ export class PairView {
     // sees. `isWhole` (host/pair-whole.ts) is stricter: one version.
     if (other?.role === 'backup') return { kind: 'redundant', primary };
     if (other?.role === 'joining') {
-      return { kind: 'syncing', primary, receivedBytes: other.checkpointReceivedBytes };
+      return { kind: 'syncing', primary, receivedBytes: other.snapshotReceivedBytes };
     }
     return { kind: 'solo', primary };
   }
