@@ -10,9 +10,10 @@
  * 33,000 units, where the whole large state took 1.5 million in one call);
  * held requests are served, and released replies sent, 4 a call (a request
  * costs the primary about 80,000 units: all at once, 256 held requests made
- * a call of 1.6 million, and 128 replies one of about a million); a
- * checkpoint carries at most 8 entries (a backup applying a batch of 32
- * took up to 925,000 units in one call, 8 about 270,000).
+ * a call of 1.6 million, and 128 replies one of about a million), and a
+ * backup applies 4 checkpoint entries a call; a checkpoint carries at most
+ * 8 entries (a backup applying a batch of 32 took up to 925,000 units in
+ * one call, 8 about 270,000).
  */
 import type { PairConfig } from '../firmware/runtime/config.ts';
 

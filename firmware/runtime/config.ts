@@ -77,8 +77,9 @@ export interface PairConfig {
   readonly encodeSliceBytes: number;
   /**
    * Requests a processor serves in one call at most from those held while
-   * its state held still (encodeSliceBytes), and replies it sends in one
-   * call of those an acknowledgement released; the rest in the next calls.
+   * its state held still (encodeSliceBytes), replies it sends in one call
+   * of those an acknowledgement released, and checkpoint entries a backup
+   * applies in one call; the rest in the next calls.
    */
   readonly heldServedMax: number;
   /**

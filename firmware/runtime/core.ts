@@ -247,11 +247,19 @@ export class PairCore {
   #heard: HeldRequest[] = [];
   /**
    * On a backup: checkpoint entries received (and acknowledged) but not yet
-   * applied, oldest first; `checkpointEntriesMax` a call, and all of them
-   * before it serves or stops (#applyAll). A joiner's early entries wait
-   * here, so that its install is not also their call.
+   * applied, oldest first; `heldServedMax` a call, and all of them before it
+   * serves or stops (#applyAll). A joiner's early entries wait here, so that
+   * its install is not also their call.
    */
   #unapplied: CheckpointEntry[] = [];
+  /**
+   * How many of them a call may leave: a batch more than the fewest left
+   * since the install (its early entries). Beyond it the backup applies
+   * more at once: its acknowledgements no longer tell the primary how far
+   * behind it is, so a backup slower than its primary would fall behind
+   * without end.
+   */
+  #unappliedAllowed = 0;
   /** On the new version during a switch: requests the old primary held, until we serve them. */
   #incomingHeld: HeldRequest[] = [];
   /** On the new version: the sequence of our 'roles-taken', 0 when none waits for its ack. */
@@ -482,7 +490,7 @@ export class PairCore {
     this.#advance(now);
     this.#detectFailures();
     this.#serveThrottled();
-    this.#applySome(this.config.checkpointEntriesMax);
+    this.#applySome(this.config.heldServedMax);
     this.#encodeSlice();
     this.#compactSlice();
     this.#serveHeldStill();
@@ -1159,8 +1167,8 @@ export class PairCore {
         } else if (role.name === 'backup') {
           this.#checkpointReceivedBytes += encodedLength(body.entries.map(entryToWire));
           this.#unapplied.push(...body.entries);
-          // As many as came: entries left from before wait no longer than they would have.
-          this.#applySome(Math.max(this.config.checkpointEntriesMax, body.entries.length));
+          const over = this.#unapplied.length - this.#unappliedAllowed;
+          this.#applySome(Math.max(this.config.heldServedMax, over));
         }
         return;
       case 'stop':
@@ -1524,12 +1532,17 @@ export class PairCore {
     // What the primary served while the chunks crossed, from the next tick on
     // (entries the big checkpoint already holds are skipped).
     this.#unapplied = role.early;
+    this.#unappliedAllowed = role.early.length + this.config.checkpointEntriesMax;
   }
 
   /** Up to `max` of the entries a backup has not applied yet; none while its store compacts (the state holds still). */
   #applySome(max: number): void {
-    if (this.#compaction !== null) return;
-    for (const entry of this.#unapplied.splice(0, max)) {
+    if (this.#compaction !== null || this.#unapplied.length === 0) return;
+    const batch = this.#unapplied.splice(0, max);
+    // The allowance follows the queue down, never up.
+    const left = this.#unapplied.length + this.config.checkpointEntriesMax;
+    this.#unappliedAllowed = Math.min(this.#unappliedAllowed, left);
+    for (const entry of batch) {
       if (this.#role.name !== 'backup') return;
       this.#applyEntry(entry);
     }
