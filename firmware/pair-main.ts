@@ -43,8 +43,8 @@ export interface PairStatus {
   readonly txn: number;
   readonly pathsUp: readonly boolean[];
   readonly checkpointLag: number;
-  /** Checkpoint payload applied as backup since power-on (entries' CBOR bytes). */
-  readonly checkpointReceivedBytes: number;
+  /** Checkpoint payload sent as primary since power-on (entries' CBOR bytes, a resend once): the goodput. */
+  readonly checkpointSentBytes: number;
   /** Big checkpoint bytes received as a joiner since power-on (a rejoin's progress). */
   readonly snapshotReceivedBytes: number;
   /** What this processor put on each interconnect path since power-on, by kind of frame (`pathLineUse` reads it). */
@@ -161,7 +161,7 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
       txn: core.txn,
       pathsUp: core.pathsUp,
       checkpointLag: core.checkpointLag,
-      checkpointReceivedBytes: core.checkpointReceivedBytes,
+      checkpointSentBytes: core.checkpointSentBytes,
       snapshotReceivedBytes: core.snapshotReceivedBytes,
       lineUse: core.lineUse,
       durable: core.durable,

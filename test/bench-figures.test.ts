@@ -81,12 +81,15 @@ type Uses = [number, number, number, number, number, number, number, number];
 function sample(
   atMs: number,
   primaryUse: [Uses, Uses],
-  received: number,
+  sent: number,
   hub: [number, number],
   backlog = 0,
 ): LineSample {
-  const p1: BoardStatus = boardStatus(1, 'primary', { lineUse: primaryUse });
-  const p2: BoardStatus = boardStatus(2, 'backup', { checkpointReceivedBytes: received });
+  const p1: BoardStatus = boardStatus(1, 'primary', {
+    lineUse: primaryUse,
+    checkpointSentBytes: sent,
+  });
+  const p2: BoardStatus = boardStatus(2, 'backup');
   return {
     atMs,
     boards: [p1, p2],

@@ -47,7 +47,7 @@ test('checkpoints, acknowledgements and heartbeats are counted by path and kind;
   // A checkpoint frame holds the entries' payload, its envelope and the framing.
   t.true(
     checkpoints.bytes >=
-      pair.core(1).checkpointReceivedBytes + checkpoints.frames * FRAME_OVERHEAD_BYTES,
+      pair.core(0).checkpointSentBytes + checkpoints.frames * FRAME_OVERHEAD_BYTES,
   );
   t.is(total(primary, 'resent').frames, 0);
   t.true(total(primary, 'bare').frames > 0, 'heartbeats');

@@ -192,7 +192,7 @@ export class PairCore {
   readonly #channel: ReliableChannel<PeerBody>;
   #lastSentSeq = 0;
   #peerAck = 0;
-  #checkpointReceivedBytes = 0;
+  #checkpointSentBytes = 0;
   /** Big checkpoint bytes received as a joiner since power-on (chunks, every round). */
   #snapshotReceivedBytes = 0;
   readonly #lineUse: LineUse;
@@ -618,9 +618,9 @@ export class PairCore {
     return this.#detector.falseSuspicions;
   }
 
-  /** Checkpoint payload a backup has applied: the entries' CBOR bytes, without framing (goodput). */
-  get checkpointReceivedBytes(): number {
-    return this.#checkpointReceivedBytes;
+  /** Checkpoint payload sent (the entries' CBOR bytes, without envelope or framing; a resend counts once): the goodput. */
+  get checkpointSentBytes(): number {
+    return this.#checkpointSentBytes;
   }
 
   /** Big checkpoint bytes received as a joiner since power-on: a rejoin's progress, before it completes. */
@@ -1160,12 +1160,10 @@ export class PairCore {
         return;
       case 'ckpt':
         if (role.name === 'joining') {
-          this.#checkpointReceivedBytes += encodedLength(body.entries.map(entryToWire));
           role.early.push(...body.entries);
           if (role.early.length > EARLY_ENTRIES_MAX)
             this.#dropState({ code: 'early-overflow', max: EARLY_ENTRIES_MAX });
         } else if (role.name === 'backup') {
-          this.#checkpointReceivedBytes += encodedLength(body.entries.map(entryToWire));
           this.#unapplied.push(...body.entries);
           const over = this.#unapplied.length - this.#unappliedAllowed;
           this.#applySome(Math.max(this.config.heldServedMax, over));
@@ -2464,6 +2462,7 @@ export class PairCore {
         (body) => (this.#send(body) ? this.#lastSentSeq : null),
         this.config.checkpointEntriesMax,
       );
+      this.#checkpointSentBytes += bytes;
       // A backlog sent at once (after a joiner's stall) earns no more than the
       // line's backlog limit: the next batch waits at most that long for chunks.
       if (this.#chunksOut.length > 0)

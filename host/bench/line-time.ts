@@ -156,7 +156,7 @@ export function lineTime(
   >;
   let checkpointAllPaths = 0;
   for (let p = 0; p < paths; p++) checkpointAllPaths += delta(p, 'checkpoint').bytes;
-  const payloadAll = b1.pair.checkpointReceivedBytes - b0.pair.checkpointReceivedBytes;
+  const payloadAll = p1.pair.checkpointSentBytes - p0.pair.checkpointSentBytes;
   const payloadBytes =
     checkpointAllPaths > 0 ? (payloadAll * uses.checkpoint.bytes) / checkpointAllPaths : 0;
   const framing = (use: FrameUse) => uses[use].frames * FRAME_OVERHEAD_BYTES;

@@ -5,9 +5,10 @@
  *
  * - Saturation: many clients with no think time keep the primary busy.
  *   Requests a second with and without the backup give the throughput
- *   ratio; the backup's count of checkpoint payload it applied
- *   (`checkpointReceivedBytes`, the entries' CBOR bytes) over the window
- *   gives the checkpoint goodput against the interconnect's line rate.
+ *   ratio; the primary's count of checkpoint payload it sent
+ *   (`checkpointSentBytes`, the entries' CBOR bytes, a resend once) over
+ *   the window gives the checkpoint goodput against the interconnect's
+ *   line rate.
  * - Latency: one client with no think time, so no request queues behind
  *   another; the median wait with the backup minus without is the latency
  *   checkpointing adds to each request.
@@ -37,7 +38,7 @@ export interface Window {
   readonly seconds: number;
   /** Ok replies from the primary in the window. */
   readonly answered: number;
-  /** Checkpoint payload the backup applied in the window (0 alone). */
+  /** Checkpoint payload the primary sent in the window (0 alone). */
   readonly checkpointBytes: number;
   /** Median wait of the requests answered in the window. */
   readonly waitMsMedian: number | null;
@@ -119,9 +120,8 @@ async function measureWindow(
   withBackup: boolean,
   windowMs: number,
 ): Promise<Window> {
-  const backup: 1 | 2 = primary === 1 ? 2 : 1;
   const sample = () => sampleLine(lab.pair.hosts, lab.hub, lab.pair.config.paths);
-  const received = (s: LineSample) => s.boards[backup - 1]?.pair?.checkpointReceivedBytes ?? 0;
+  const sent = (s: LineSample) => s.boards[primary - 1]?.pair?.checkpointSentBytes ?? 0;
   const answersBefore = load.answers.length;
   const wait0 = load.waits.length;
   const start = await sample();
@@ -148,7 +148,7 @@ async function measureWindow(
     withBackup,
     seconds: (end.atMs - start.atMs) / 1000,
     answered,
-    checkpointBytes: withBackup ? received(end) - received(start) : 0,
+    checkpointBytes: withBackup ? sent(end) - sent(start) : 0,
     waitMsMedian: quantile(waits, 0.5),
     lineTime: withBackup ? lineTime(start, end, primary, lab.baud) : null,
   };

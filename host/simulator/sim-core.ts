@@ -22,7 +22,7 @@ export type SimCoreReading =
   | 'pathsUp'
   | 'checkpointLag'
   | 'falseSuspicions'
-  | 'checkpointReceivedBytes'
+  | 'checkpointSentBytes'
   | 'snapshotReceivedBytes'
   | 'durable'
   | 'lineUse';

@@ -25,7 +25,7 @@ export function boardStatus(
       txn: 0,
       pathsUp: [true, true],
       checkpointLag: 0,
-      checkpointReceivedBytes: 0,
+      checkpointSentBytes: 0,
       snapshotReceivedBytes: 0,
       lineUse: [],
       durable: null,

@@ -69,7 +69,7 @@ function readings(c: PairCore): CoreReadings {
     pathsUp: c.pathsUp,
     checkpointLag: c.checkpointLag,
     falseSuspicions: c.falseSuspicions,
-    checkpointReceivedBytes: c.checkpointReceivedBytes,
+    checkpointSentBytes: c.checkpointSentBytes,
     snapshotReceivedBytes: c.snapshotReceivedBytes,
     durable: c.durable,
     lineUse: c.lineUse,

@@ -283,8 +283,8 @@ class XsCore implements SimCore {
   get falseSuspicions() {
     return this.#now.falseSuspicions;
   }
-  get checkpointReceivedBytes() {
-    return this.#now.checkpointReceivedBytes;
+  get checkpointSentBytes() {
+    return this.#now.checkpointSentBytes;
   }
   get snapshotReceivedBytes() {
     return this.#now.snapshotReceivedBytes;
