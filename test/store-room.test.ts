@@ -3,11 +3,19 @@
  * the store (store-room.ts), on a toy app whose state is a list of words:
  * far from the limit a request runs as ever, near it a request is tried on
  * the state itself (its writes logged, write-log.ts), and refused, undone,
- * only when it grows the state past the limit.
+ * only when it grows the state past the limit. A room that does not know
+ * the state's size asks for it to be measured first, a slice at a time
+ * (RoomMeasure), and judges the request once it is.
  */
 import test from 'ava';
 import { type AnyApp, defineApp } from '../firmware/app.ts';
-import { StoreRoom } from '../firmware/runtime/store-room.ts';
+import {
+  type Judgement,
+  measuredBytes,
+  RoomMeasure,
+  StoreRoom,
+} from '../firmware/runtime/store-room.ts';
+import type { AppState } from '../firmware/runtime/transactions.ts';
 import { encodedLength } from '../firmware/wire/cbor.ts';
 
 type Update = { readonly push: string } | { readonly pop: true } | { readonly replace: string };
@@ -36,8 +44,21 @@ const words: AnyApp = defineApp<string[], Update, Update, null>({
 /** The snapshot's size as the room counts it: the state and the cache, plus room for its other fields. */
 const cacheBytes = () => encodedLength([]);
 
+/** Judges as the core does: a measure the room asks for is taken, 16 bytes a step, then the request judged again. */
+function judgeMeasured(room: StoreRoom, app: AnyApp, state: AppState, update: Update): Judgement {
+  const judged = room.judge(app, state, { update, reply: null }, cacheBytes);
+  if (judged.kind !== 'measure') return judged;
+  const measure = new RoomMeasure(state, []);
+  for (;;) {
+    const sizes = measure.step(16);
+    if (sizes === null) continue;
+    room.measured(sizes);
+    return room.judge(app, state, { update, reply: null }, cacheBytes);
+  }
+}
+
 function judge(room: StoreRoom, state: string[], update: Update) {
-  return room.judge(words, state, { update, reply: null }, cacheBytes);
+  return judgeMeasured(room, words, state, update);
 }
 
 test('far from the limit a request runs on the state itself, with no copy', (t) => {
@@ -102,8 +123,7 @@ test('an update that returns another state is tried on a copy, with the same jud
   const state = { words: Array.from({ length: 20 }, (_, i) => `word-${i}`) };
   const room = new StoreRoom(encodedLength(state) + 80);
   const before = structuredClone(state);
-  const judged = (update: Update) =>
-    room.judge(copying, state, { update, reply: null }, cacheBytes);
+  const judged = (update: Update) => judgeMeasured(room, copying, state, update);
   t.is(judged({ push: 'another-word-to-add' }).kind, 'refused');
   t.deepEqual(state, before, 'nothing changed');
   const same = judged({ replace: 'word-XX' });
@@ -122,9 +142,29 @@ test('an update that throws near the limit changes nothing, and throws as it wou
       throw new Error('the app failed half way');
     },
   };
-  const error = t.throws(() =>
-    room.judge(failing, state, { update: { push: 'x' }, reply: null }, cacheBytes),
-  );
+  const error = t.throws(() => judgeMeasured(room, failing, state, { push: 'x' }));
   t.is(error?.message, 'the app failed half way');
   t.deepEqual(state, before, 'what it wrote before it threw is undone');
+});
+
+test('a room that does not know the size asks for a measure, which a slice at a time gives what one encoding gives', (t) => {
+  const state = Array.from({ length: 200 }, (_, i) => `word-${i}`);
+  const room = new StoreRoom(encodedLength(state) + 80);
+  t.deepEqual(room.judge(words, state, { update: { push: 'x' }, reply: null }, cacheBytes), {
+    kind: 'measure',
+  });
+  const sessions = [['client', 0, [1, 2]]];
+  const measure = new RoomMeasure(state, sessions);
+  let steps = 1;
+  let sizes = measure.step(64);
+  for (; sizes === null; steps++) sizes = measure.step(64);
+  t.true(steps > 10, `${steps} steps of 64 bytes`);
+  t.deepEqual(sizes, { stateBytes: measuredBytes(state), cacheBytes: measuredBytes(sessions) });
+  room.measured(sizes);
+  t.not(room.status.snapshotBytes, null, 'known once measured');
+  // A value no store holds measures as more than any store holds, as measuredBytes says.
+  const huge = new RoomMeasure('x'.repeat(5 * 1024 * 1024), []);
+  let hugeSizes = huge.step(1 << 20);
+  while (hugeSizes === null) hugeSizes = huge.step(1 << 20);
+  t.is(hugeSizes.stateBytes, measuredBytes('x'.repeat(5 * 1024 * 1024)));
 });

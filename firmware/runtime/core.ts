@@ -73,7 +73,7 @@ import {
   readRound,
   wholeRound,
 } from './state-transfer.ts';
-import { cacheBytesOf, type Judgement, noRoom, StoreRoom } from './store-room.ts';
+import { cacheBytesOf, type Judgement, noRoom, RoomMeasure, StoreRoom } from './store-room.ts';
 import {
   changeAllowedAtMs,
   chargeChange,
@@ -199,6 +199,8 @@ export class PairCore {
   #snapshotId = 0;
   /** A joiner's big checkpoint being encoded, a slice a tick (#encodeSlice); its chunks follow. */
   #encoding: RoundInSlices | null = null;
+  /** The state and reply cache being measured for the store's room, a slice a tick (#measureSlice). */
+  #measuring: RoomMeasure | null = null;
   /**
    * Our store's compaction going a slice a tick (#compactSlice), and what
    * its snapshot holds, for when it is done; nothing is logged meanwhile.
@@ -492,6 +494,7 @@ export class PairCore {
     this.#serveThrottled();
     this.#applySome(this.config.heldServedMax);
     this.#encodeSlice();
+    this.#measureSlice();
     this.#compactSlice();
     this.#serveHeldStill();
     this.#eraseAhead();
@@ -736,7 +739,7 @@ export class PairCore {
       return;
     }
     if (registers) this.#register(clientId);
-    else this.#execute(clientId, syncId, body);
+    else this.#execute(clientId, syncId, body, arrivedMs);
   }
 
   /**
@@ -766,7 +769,7 @@ export class PairCore {
     if (index >= 0) this.#heard.splice(index, 1);
   }
 
-  #execute(clientId: string, syncId: number, body: unknown): void {
+  #execute(clientId: string, syncId: number, body: unknown, arrivedMs: number): void {
     const seed = nextSeed(this.#random);
     const txn = this.#txn + 1;
     const request = { txn, clientId, syncId, body, nowMs: this.#now, seed };
@@ -786,6 +789,12 @@ export class PairCore {
         return;
       }
       const judged = this.#judgeRoom(decided);
+      if (judged.kind === 'measure') {
+        // Nothing changed yet: it runs first once the state is measured (#measureSlice).
+        this.#measuring = new RoomMeasure(this.#state, this.#cache.entries());
+        this.#heldStill.unshift({ clientId, syncId, body, arrivedMs });
+        return;
+      }
       if (judged.kind === 'refused') {
         this.#refuse(request, { storeFull: judged.storeFull });
         return;
@@ -1938,7 +1947,7 @@ export class PairCore {
    * again), so that nothing is logged before the snapshot is down.
    */
   #holdsStill(): boolean {
-    return this.#encoding !== null || this.#compaction !== null;
+    return this.#encoding !== null || this.#compaction !== null || this.#measuring !== null;
   }
 
   /**
@@ -1947,14 +1956,27 @@ export class PairCore {
    * at once would be the long call the hold avoided. New ones wait behind.
    */
   #serveHeldStill(): void {
-    if (this.#heldStill.length === 0 || this.#holdsStill()) return;
-    const batch = this.#heldStill.splice(0, this.config.heldServedMax);
     this.#servingHeldStill = true;
     try {
-      this.#serveHeld(batch);
+      // One at a time from the front: one may hold the state still again (a measure), and the rest wait in order.
+      for (let served = 0; served < this.config.heldServedMax && !this.#holdsStill(); served++) {
+        const request = this.#heldStill.shift();
+        if (request === undefined) break;
+        this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
+      }
     } finally {
       this.#servingHeldStill = false;
     }
+  }
+
+  /** The next slice of the measure the store's room asked for; then the requests it held run. */
+  #measureSlice(): void {
+    const measuring = this.#measuring;
+    if (measuring === null) return;
+    const sizes = measuring.step(this.config.encodeSliceBytes);
+    if (sizes === null) return;
+    this.#measuring = null;
+    this.#room?.measured(sizes);
   }
 
   /** The next slice of a joiner's big checkpoint; once it is whole, its chunks are queued. */
@@ -2540,6 +2562,8 @@ export class PairCore {
       this.#encoding = null;
       this.#chunksOut = [];
     }
+    // Only a processor that serves judges requests by the room.
+    if (!SERVING.has(role.name)) this.#measuring = null;
     if (role.name === 'booting' || role.name === 'joining' || role.name === 'stopped') {
       // No state left to keep: the live area keeps the log it had.
       this.#compaction = null;

@@ -28,7 +28,7 @@
  */
 import type { AnyApp } from '../app.ts';
 import type { Reason, ReasonOf } from '../reasons.ts';
-import { encodedLength } from '../wire/cbor.ts';
+import { encodedLength, SlicedEncoding } from '../wire/cbor.ts';
 import type { StoreFull } from './messages.ts';
 import { type AppState, applyLogged } from './transactions.ts';
 
@@ -80,7 +80,13 @@ export type Judgement =
   | { readonly kind: 'apply' }
   /** The update is applied already, to a copy: this is the state after it. */
   | { readonly kind: 'applied'; readonly state: AppState }
-  | { readonly kind: 'refused'; readonly storeFull: StoreFull };
+  | { readonly kind: 'refused'; readonly storeFull: StoreFull }
+  /**
+   * The bound reached the limit: the state and the reply cache are measured
+   * first (RoomMeasure, a slice a call, with them held still), then the
+   * request is judged again.
+   */
+  | { readonly kind: 'measure' };
 
 export class StoreRoom {
   /** Upper bound of a snapshot's bytes; Infinity when not known. */
@@ -123,6 +129,11 @@ export class StoreRoom {
     this.#stateBytes = null;
   }
 
+  /** The state and the reply cache's sessions take these bytes now (a RoomMeasure). */
+  measured(sizes: MeasuredSizes): void {
+    this.#measured(sizes.stateBytes, SNAPSHOT_FIELDS_BYTES + sizes.cacheBytes);
+  }
+
   /** A backup applied a checkpoint's update, and keeps its reply: as a judged request grows the bound (if it has one). */
   followed(update: unknown, reply: unknown): void {
     if (this.#snapshotBytes === Infinity) return;
@@ -151,12 +162,10 @@ export class StoreRoom {
     const updateBytes = measuredBytes(growth.update);
     const cachedBytes = cachedReplyBytes(growth.reply);
     const bound = updateBytes + cachedBytes;
-    let othersMeasured = false;
     if (this.#stateBytes === null) {
       if (this.#fits(bound)) return this.#applies(bound);
-      // The bound reached the limit: measure what is there.
-      this.#measured(measuredBytes(state), SNAPSHOT_FIELDS_BYTES + cacheBytes());
-      othersMeasured = true;
+      // The bound reached the limit: what is there must be measured.
+      return { kind: 'measure' };
     }
     // The state's bytes are known. Well short of the limit a request runs on
     // the bound again, and the next measure is many requests away; near it,
@@ -172,7 +181,7 @@ export class StoreRoom {
         ? before + tried.log.growth(measuredBytes)
         : measuredBytes(tried.state);
     const grows = afterBytes > before;
-    if (!othersMeasured && afterBytes + others + cachedBytes > this.snapshotBytesMax) {
+    if (afterBytes + others + cachedBytes > this.snapshotBytesMax) {
       // Refuse, or stay full, by what the cache takes, not by its bound.
       others = SNAPSHOT_FIELDS_BYTES + cacheBytes();
       this.#measured(before, others);
@@ -231,6 +240,44 @@ export class StoreRoom {
     this.#stateBytes = stateBytes;
     this.#snapshotBytes = stateBytes + othersBytes;
     this.#roomShown();
+  }
+}
+
+export interface MeasuredSizes {
+  readonly stateBytes: number;
+  readonly cacheBytes: number;
+}
+
+/**
+ * The state and the reply cache's sessions measured as measuredBytes
+ * does, by encoding them about `bytes` a step (SlicedEncoding) and keeping
+ * only the count: a whole measure at the bench's large state was one call
+ * of 1.2 million XS units. Both must hold still until it is done.
+ */
+export class RoomMeasure {
+  readonly #encodings: SlicedEncoding[];
+  readonly #bytes: number[] = [];
+
+  constructor(state: AppState, sessions: unknown) {
+    this.#encodings = [state, sessions].map((v) => new SlicedEncoding(v, MEASURE_LIMITS));
+  }
+
+  /** Measures the next slice; the sizes once both are measured, null before. */
+  step(bytes: number): MeasuredSizes | null {
+    const index = this.#bytes.length;
+    const encoding = this.#encodings[index];
+    if (encoding !== undefined) {
+      try {
+        encoding.step(bytes);
+        if (encoding.done) this.#bytes.push(encoding.written);
+      } catch {
+        // Too large to encode: more than any store holds (measuredBytes).
+        this.#bytes.push(MEASURE_LIMITS.bytesMax + 1);
+      }
+    }
+    const [stateBytes, cacheBytes] = this.#bytes;
+    if (stateBytes === undefined || cacheBytes === undefined) return null;
+    return { stateBytes, cacheBytes };
   }
 }
 

@@ -93,6 +93,7 @@ export const SCRIPTED_TEST_FILES = [
   'test/shared-bus.test.ts',
   'test/simulator-bus-executions.test.ts',
   'test/store-room.test.ts',
+  'test/store-room-measure.test.ts',
   'test/switch-boot-limit.test.ts',
   'test/switch-old-backup-lost.test.ts',
   'test/switch-precopy.test.ts',
