@@ -171,6 +171,18 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     find: 'if (!(error instanceof StoreReadError)) throw error;',
     replace: 'throw error;',
   },
+  {
+    name: 'a backup that takes over without applying the entries it acknowledged',
+    file: 'firmware/runtime/core.ts',
+    find: "    this.#applyAll();\n    if (this.#role.name !== 'backup') return; // an entry",
+    replace: "    if (this.#role.name !== 'backup') return; // an entry",
+  },
+  {
+    name: 'a backup that leaves entries it acknowledged to wait behind a compaction when it must serve',
+    file: 'firmware/runtime/core.ts',
+    find: '    if (this.#compaction !== null) {\n      this.#compaction = null;\n      this.#log?.cancelCompaction();\n    }\n    this.#applySome(this.#unapplied.length);',
+    replace: '    this.#applySome(this.#unapplied.length);',
+  },
 ];
 
 /** `source` with the bug planted; throws when its code is not found exactly once (the source moved on: update the bug). */
