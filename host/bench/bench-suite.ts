@@ -613,7 +613,7 @@ function lineTimeFigures(baud: number, time: LineTime | null): Figure[] {
   const frames = `${time.frames.checkpoint} checkpoint frames, ${time.frames.other} other segments, ${time.frames.resent} resent, ${time.frames.bare} acks and heartbeats`;
   const notes: Record<(typeof LINE_TIME_PARTS)[number][0], string> = {
     payloadBytes:
-      'The checkpoint entries’ CBOR bytes the backup applied (its counter), this path’s share: the goodput.',
+      'The checkpoint entries’ CBOR bytes the primary sent (its counter, a resend once), this path’s share: the goodput.',
     envelopeBytes:
       'The rest of the checkpoint frames’ CBOR (the primary’s line counters): sender, acknowledgement, status and the batch around the entries.',
     framingBytes: `Sync byte, length, header CRC and payload CRC: ${FRAME_OVERHEAD_BYTES} bytes on each frame sent once.`,
@@ -658,7 +658,7 @@ function linkBoundFigures({ baud, linkBound }: BaudDetails): Figure[] {
       unit: '% of line',
       target: { kind: 'min', value: TARGETS.checkpointLineShare },
       source: 'lab',
-      note: `${LINK_BOUND_CLIENTS} clients with no think time and the field bus at ${fastBusBaud(baud)} baud, so requests arrive faster than the interconnect can checkpoint them: ${ckptBytes?.toFixed(0)} B/s of checkpoint payload (the entries' CBOR bytes, the backup's counter) against ${lineBytes} B/s; ${withRate?.toFixed(1)} req/s with the backup, ${aloneRate?.toFixed(1)} alone. ${lineTimeSummary(time)} (the figures below)${short ? '. Short: see where the line time went' : ''}.`,
+      note: `${LINK_BOUND_CLIENTS} clients with no think time and the field bus at ${fastBusBaud(baud)} baud, so requests arrive faster than the interconnect can checkpoint them: ${ckptBytes?.toFixed(0)} B/s of checkpoint payload (the entries' CBOR bytes, the primary's counter) against ${lineBytes} B/s; ${withRate?.toFixed(1)} req/s with the backup, ${aloneRate?.toFixed(1)} alone. ${lineTimeSummary(time)} (the figures below)${short ? '. Short: see where the line time went' : ''}.`,
     }),
     ...lineTimeFigures(baud, time),
   ];
@@ -796,7 +796,7 @@ function saturationFigures({ baud, saturation }: BaudDetails): Figure[] {
       unit: '% of line',
       target: { kind: 'min', value: TARGETS.checkpointLineShare },
       source: 'lab',
-      note: `${saturation.clients} clients with no think time; the backup's count of checkpoint payload applied (the entries' CBOR bytes, without envelope, framing or acks) over ${windows}: ${ckptBytes?.toFixed(0)} B/s against ${lineBytes} B/s (baud/10), ${perRequest?.toFixed(1)} B a request at ${withRate?.toFixed(1)} req/s. ${lineTimeSummary(windowsLineTime(saturation.saturation))}.${goodputShort ? ` Short: ${goodputWhy(share, ratio)}` : ''}`,
+      note: `${saturation.clients} clients with no think time; the primary's count of checkpoint payload sent (the entries' CBOR bytes, without envelope, framing or acks; a resend once) over ${windows}: ${ckptBytes?.toFixed(0)} B/s against ${lineBytes} B/s (baud/10), ${perRequest?.toFixed(1)} B a request at ${withRate?.toFixed(1)} req/s. ${lineTimeSummary(windowsLineTime(saturation.saturation))}.${goodputShort ? ` Short: ${goodputWhy(share, ratio)}` : ''}`,
     }),
     figure({
       id: `throughput.${baud}.ratio`,

@@ -9,7 +9,7 @@
  * bytes that left the sender on each cable (what the line was busy with,
  * measured outside the boards), each core's count of the frames it put on
  * each path by what they carried (`lineUse` in its status), and the
- * backup's count of checkpoint payload it applied. What the hub carried and
+ * primary's count of checkpoint payload it sent (a resend once). What the hub carried and
  * the primary did not count (frames queued at one edge of the window and
  * sent at the other) is reported as such, never spread over the rest.
  */
@@ -71,7 +71,7 @@ export interface LineTime {
   readonly seconds: number;
   /** What the line could carry in the window. */
   readonly capacityBytes: number;
-  /** Checkpoint entries the backup applied (their CBOR), this path's share of them. */
+  /** Checkpoint entries the primary sent (their CBOR, a resend once), this path's share of them. */
   readonly payloadBytes: number;
   /** The rest of the first-time checkpoint frames' CBOR: envelope, batch and entry headers. */
   readonly envelopeBytes: number;
