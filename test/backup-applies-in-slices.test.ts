@@ -14,6 +14,7 @@ import { type AnyApp, defineApp, type ReceiveMessage } from '../firmware/app.ts'
 import type { StoreGeometry } from '../firmware/hal.ts';
 import type { PairConfig } from '../firmware/runtime/config.ts';
 import type { PairCore } from '../firmware/runtime/core.ts';
+import { aroundEachCall } from './helpers/core-calls.ts';
 import { CorePair } from './helpers/core-pair.ts';
 
 const CELLS = 3000;
@@ -49,15 +50,10 @@ function cellsApp(seen: Seen[], durability: 'memory' | 'retained'): AnyApp {
 
 /** Marks each call into `core` in `seen`. */
 function markCalls(core: PairCore, seen: Seen[]): void {
-  const calls = core as unknown as Record<string, (...args: unknown[]) => unknown>;
-  for (const name of ['tick', 'receiveBytes', 'setDsr', 'request', 'requests']) {
-    const call = calls[name]?.bind(core);
-    if (call === undefined) throw new Error(`no ${name} on the core`);
-    calls[name] = (...args: unknown[]) => {
-      seen.push({ kind: 'call', name });
-      return call(...args);
-    };
-  }
+  aroundEachCall(core, (name, call) => {
+    seen.push({ kind: 'call', name });
+    return call();
+  });
 }
 
 /** A state holds each of its `n` requests once. */

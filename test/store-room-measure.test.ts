@@ -12,6 +12,7 @@ import { RetentiveMemory } from '../boards/retentive-memory.ts';
 import { type AnyApp, defineApp } from '../firmware/app.ts';
 import type { StoreGeometry } from '../firmware/hal.ts';
 import type { PairCore } from '../firmware/runtime/core.ts';
+import { aroundEachCall } from './helpers/core-calls.ts';
 import { CorePair } from './helpers/core-pair.ts';
 
 const CELLS = 3000;
@@ -68,17 +69,12 @@ const cellsApp: AnyApp = defineApp<Cells, null, number, number>({
 /** The most cells any one call into `core` read. */
 function watchReads(core: PairCore): { readonly most: () => number } {
   let most = 0;
-  const calls = core as unknown as Record<string, (...args: unknown[]) => unknown>;
-  for (const name of ['tick', 'receiveBytes', 'setDsr', 'request', 'requests']) {
-    const call = calls[name]?.bind(core);
-    if (call === undefined) throw new Error(`no ${name} on the core`);
-    calls[name] = (...args: unknown[]) => {
-      cellReads = 0;
-      const result = call(...args);
-      most = Math.max(most, cellReads);
-      return result;
-    };
-  }
+  aroundEachCall(core, (_name, call) => {
+    cellReads = 0;
+    const result = call();
+    most = Math.max(most, cellReads);
+    return result;
+  });
   return { most: () => most };
 }
 
@@ -92,6 +88,16 @@ function run(encodeSliceBytes: number) {
   const sent = Array.from({ length: CLIENTS }, () => 0);
   const answered = Array.from({ length: CLIENTS }, () => 0);
   const replies = new Set<number>();
+  /** A millisecond on, with the replies it brought. */
+  const runMs = () => {
+    const seen = pair.replies.length;
+    pair.run(1);
+    for (const reply of pair.replies.slice(seen)) {
+      const c = Number(reply.clientId.slice(1));
+      if (reply.syncId === sent[c]) answered[c] = reply.syncId;
+      if (reply.ok) replies.add(reply.reply as number);
+    }
+  };
   let boundReachedLimit = false;
   let afterMs = 0;
   for (let ms = 0; ms < 10_000 && afterMs < 300; ms++) {
@@ -100,26 +106,12 @@ function run(encodeSliceBytes: number) {
       sent[c] = (sent[c] ?? 0) + 1;
       pair.request(0, `c${c}`, sent[c] ?? 0, null);
     }
-    const seen = pair.replies.length;
-    pair.run(1);
-    for (const reply of pair.replies.slice(seen)) {
-      const c = Number(reply.clientId.slice(1));
-      if (reply.syncId === sent[c]) answered[c] = reply.syncId;
-      if (reply.ok) replies.add(reply.reply as number);
-    }
+    runMs();
     // The bound came within a request of the limit: a request asked for a measure.
     if ((room()?.snapshotBytes ?? 0) > limit - 100) boundReachedLimit = true;
     if (boundReachedLimit) afterMs += 1;
   }
-  for (let ms = 0; ms < 10_000 && !answered.every((a, c) => a === sent[c]); ms++) {
-    const seen = pair.replies.length;
-    pair.run(1);
-    for (const reply of pair.replies.slice(seen)) {
-      const c = Number(reply.clientId.slice(1));
-      if (reply.syncId === sent[c]) answered[c] = reply.syncId;
-      if (reply.ok) replies.add(reply.reply as number);
-    }
-  }
+  for (let ms = 0; ms < 10_000 && !answered.every((a, c) => a === sent[c]); ms++) runMs();
   pair.run(200);
   return { pair, most: reads.most(), boundReachedLimit, replies, sent };
 }
