@@ -78,6 +78,11 @@ export class CheckpointStream {
     else this.#markEarly(entry.txn, 0);
   }
 
+  /** An entry whose reply went before the partner held it is not sent yet. */
+  get earlyUnsent(): boolean {
+    return this.#earlyTxn !== 0 && this.#earlySeq === 0;
+  }
+
   /** Whether the partner acknowledged every entry whose reply went before it held it. */
   earlyAcknowledged(peerAck: number): boolean {
     return this.#earlyTxn === 0 || (this.#earlySeq !== 0 && this.#earlySeq <= peerAck);

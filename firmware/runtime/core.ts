@@ -1460,6 +1460,14 @@ export class PairCore {
   }
 
   /**
+   * The joiner is a backup, and may take over, once it has the last chunk:
+   * every entry whose reply went already (while it was silent) reaches it first.
+   */
+  #lastChunkWaits(): boolean {
+    return this.#chunksOut.length === 1 && this.#stream.earlyUnsent;
+  }
+
+  /**
    * Queues the next chunk of the big checkpoint when the line is idle and
    * nothing else waits for it: checkpoints of requests served meanwhile go
    * first, and wait at most for the one chunk on the line. The last chunk's
@@ -1479,7 +1487,7 @@ export class PairCore {
     )
       this.#nextRound(before, before.preCopy);
     const chunk = this.#chunksOut[0];
-    if (chunk === undefined || !idle || !this.#send(chunk)) return;
+    if (chunk === undefined || !idle || this.#lastChunkWaits() || !this.#send(chunk)) return;
     this.#chunksOut.shift();
     this.#chunkCredit -= chunk.data.length;
     if (this.#chunksOut.length > 0) return;
@@ -2478,7 +2486,8 @@ export class PairCore {
     // transfer keeps two thirds of the line under load, and a write waits
     // for one chunk when batches are small.
     if (this.#chunkCredit > 0) this.#queueChunk(path);
-    const batchMayGo = this.#chunkCredit <= 0 || this.#chunksOut.length === 0;
+    const batchMayGo =
+      this.#chunkCredit <= 0 || this.#chunksOut.length === 0 || this.#lastChunkWaits();
     if (batchMayGo && this.#stream.due(this.#peerAck, lineIdle, this.config.checkpointEntriesMax)) {
       const bytes = this.#stream.send(
         (body) => (this.#send(body) ? this.#lastSentSeq : null),

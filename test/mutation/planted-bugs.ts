@@ -183,6 +183,12 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     find: '    if (this.#compaction !== null) {\n      this.#compaction = null;\n      this.#log?.cancelCompaction();\n    }\n    this.#applySome(this.#unapplied.length);',
     replace: '    this.#applySome(this.#unapplied.length);',
   },
+  {
+    name: 'a last chunk of the big checkpoint sent ahead of entries whose replies went while the joiner was silent',
+    file: 'firmware/runtime/core.ts',
+    find: 'return this.#chunksOut.length === 1 && this.#stream.earlyUnsent;',
+    replace: 'return false;',
+  },
 ];
 
 /** `source` with the bug planted; throws when its code is not found exactly once (the source moved on: update the bug). */

@@ -1,0 +1,80 @@
+/**
+ * A joiner mid-transfer cannot take over, so replies need not wait for it:
+ * those the primary sends before the joiner holds their entries (while it
+ * is silent) are its early replies. Once the joiner installs the big
+ * checkpoint it is a backup and may take over, so it must hold every early
+ * entry by then: the primary's pull at any moment around the install loses
+ * none of them. Virtual time.
+ */
+import test from 'ava';
+import { type AnyApp, defineApp } from '../firmware/app.ts';
+import { CorePair } from './helpers/core-pair.ts';
+
+const CELLS = 3000;
+
+/** Counts requests, in a state big enough that its transfer takes a while. */
+function cellsApp(): AnyApp {
+  return defineApp<{ n: number; cells: number[] }, null, number, number>({
+    name: 'cells',
+    version: '1.0.0',
+    stateVersion: 1,
+    checkpoint: 'state',
+    durability: 'memory',
+    init: () => ({ n: 0, cells: Array.from({ length: CELLS }, () => 0) }),
+    parseRequest: () => null,
+    handle: (state) => ({ update: state.n + 1, reply: state.n + 1 }),
+    apply: (state, n) => {
+      state.n = n;
+      const cell = (n * 7919) % CELLS;
+      state.cells[cell] = (state.cells[cell] ?? 0) + 1;
+      return state;
+    },
+  });
+}
+
+function acknowledged(pair: CorePair): number {
+  return Math.max(0, ...pair.replies.map((r) => (r.ok ? (r.reply as number) : 0)));
+}
+
+test('a pull of the primary around the install loses no reply sent while the joiner was silent', (t) => {
+  let early = 0;
+  let runs = 0;
+  for (let freezeAtMs = 0; freezeAtMs <= 900; freezeAtMs += 30) {
+    for (let offsetMs = 0; offsetMs <= 60; offsetMs += 6) {
+      const pair = new CorePair([cellsApp(), cellsApp()], {});
+      pair.runUntil(() => pair.whole, 60_000);
+      pair.ask(0, 'c', 1, null);
+      pair.powerOff(1);
+      pair.run(5);
+      pair.boot(1);
+      const bootedAt = pair.nowMs;
+      let sync = 1;
+      const installed = () => pair.cores[1]?.role === 'backup';
+      const deadline = pair.nowMs + 30_000;
+      while (!installed()) {
+        if (pair.nowMs >= deadline)
+          throw new Error('the joiner did not install the big checkpoint');
+        // Silent for longer than the suspicion time, not as long as the primary gives it up.
+        if (pair.nowMs === bootedAt + freezeAtMs && pair.cores[1]?.role === 'joining')
+          pair.freeze(1, 300);
+        pair.request(0, 'c', ++sync, null);
+        pair.run(1);
+      }
+      for (let ms = 0; ms < offsetMs; ms++) {
+        pair.request(0, 'c', ++sync, null);
+        pair.run(1);
+      }
+      const ran = acknowledged(pair);
+      if ((pair.core(1).state as { n: number }).n < ran) early += 1;
+      pair.powerOff(0);
+      pair.runUntil(() => pair.cores[1]?.serving === true);
+      const state = pair.core(1).state as { n: number };
+      runs += 1;
+      t.true(
+        state.n >= ran,
+        `frozen at +${freezeAtMs} ms, pulled +${offsetMs} ms after the install: took over at ${state.n}, ${ran} acknowledged`,
+      );
+    }
+  }
+  t.log(`${early} of ${runs} pulls came before the new backup held every acknowledged request`);
+});
