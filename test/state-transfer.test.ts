@@ -14,6 +14,7 @@ import {
   type Chunk,
   chunksOf,
   encodeRound,
+  endingShort,
   noTransfer,
   readRound,
   type Transfer,
@@ -67,6 +68,21 @@ test('a round read chunk by chunk is the round that was sent', (t) => {
   const complete = receive(chunks);
   if (complete === null) return t.fail('the transfer did not complete');
   t.deepEqual(readRound(complete), round);
+});
+
+test('a round whose last chunk was cut short is the round that was sent, its last chunk as short as asked', (t) => {
+  const round = wholeRound(SESSIONS, 300);
+  const chunks = chunksOf(encodeRound(round), 5, CHUNK_BYTES);
+  const short = endingShort(chunks, 16);
+  t.is(short.length, chunks.length + 1);
+  t.is(short.at(-1)?.data.length, 16);
+  t.true(short.every((chunk, index) => chunk.index === index && chunk.count === short.length));
+  const complete = receive(short);
+  if (complete === null) return t.fail('the transfer did not complete');
+  t.deepEqual(readRound(complete), round);
+  // One short enough already is left as it is.
+  const tiny = chunksOf(encodeRound(round), 5, 16);
+  t.deepEqual(endingShort(tiny, 16), tiny);
 });
 
 test('chunks count only in order and within their transfer; a new transfer starts at its first chunk', (t) => {

@@ -68,6 +68,7 @@ import {
   chunksOf,
   EARLY_ENTRIES_MAX,
   encodeRound,
+  endingShort,
   noTransfer,
   RoundInSlices,
   readRound,
@@ -172,6 +173,8 @@ const HELLO_EVERY_BEATS = 8;
 const TX_AHEAD_MS = 1;
 /** While both wait, a big checkpoint's chunks get this many bytes for each byte of checkpoint batches. */
 const CHUNK_SHARE = 2;
+/** Bytes of the joiner's last chunk at most: the replies queued behind it wait for it to cross. */
+const LAST_CHUNK_BYTES = 16;
 
 const SERVING: ReadonlySet<RoleName> = new Set(['primary', 'primary-alone', 'switching']);
 
@@ -902,9 +905,16 @@ export class PairCore {
     }
     if (this.#log !== null) this.#unlogged.push(entry);
     this.#cache.save(entry.clientId, entry.syncId, saved);
-    // Replies wait for a backup's acknowledgement (it holds the entry then), and
-    // for a joiner's as flow control (see #onPeerAck).
-    if (this.#joinerMidTransfer() && !this.#detector.partnerUp) {
+    // Replies wait for a backup's acknowledgement (it holds the entry then). A
+    // joiner's is flow control only (see #onPeerAck): a reply waits for it
+    // only once the entries ahead of its own would outgrow a chunk.
+    if (this.#joinerMidTransfer() && this.#detector.partnerUp) {
+      if (!this.#replyGoesBeforeJoiner(entryBytes)) {
+        this.#stream.add(entry, entryBytes, reply);
+        return;
+      }
+      this.#stream.add(entry, entryBytes, null);
+    } else if (this.#joinerMidTransfer()) {
       // A silent joiner gets the entry when it is heard again; the reply does not wait for it.
       // A fast primary executes more in a short silence than the line carries
       // in the whole state's time: once what the joiner missed outweighs the
@@ -1460,14 +1470,6 @@ export class PairCore {
   }
 
   /**
-   * The joiner is a backup, and may take over, once it has the last chunk:
-   * every entry whose reply went already (while it was silent) reaches it first.
-   */
-  #lastChunkWaits(): boolean {
-    return this.#chunksOut.length === 1 && this.#stream.earlyUnsent;
-  }
-
-  /**
    * Queues the next chunk of the big checkpoint when the line is idle and
    * nothing else waits for it: checkpoints of requests served meanwhile go
    * first, and wait at most for the one chunk on the line. The last chunk's
@@ -1487,7 +1489,14 @@ export class PairCore {
     )
       this.#nextRound(before, before.preCopy);
     const chunk = this.#chunksOut[0];
-    if (chunk === undefined || !idle || this.#lastChunkWaits() || !this.#send(chunk)) return;
+    if (chunk === undefined || !idle) return;
+    // The joiner is a backup, and may take over, once it has the last chunk:
+    // every entry whose reply went already goes ahead of it.
+    if (this.#chunksOut.length === 1 && this.#stream.earlyUnsent) {
+      this.#sendBatches();
+      if (this.#stream.earlyUnsent) return;
+    }
+    if (!this.#send(chunk)) return;
     this.#chunksOut.shift();
     this.#chunkCredit -= chunk.data.length;
     if (this.#chunksOut.length > 0) return;
@@ -1880,6 +1889,19 @@ export class PairCore {
     );
   }
 
+  /**
+   * A reply may go before our joiner holds its entry (the last chunk goes
+   * behind every such entry, #queueChunk) when no reply waits (they leave
+   * in order) and the entries not yet acknowledged fit a chunk (flow
+   * control: the primary runs no further ahead of the line).
+   */
+  #replyGoesBeforeJoiner(entryBytes: number): boolean {
+    return (
+      this.#stream.lag === 0 &&
+      this.#stream.backlogBytes + entryBytes <= this.config.snapshotChunkBytes
+    );
+  }
+
   /** A joiner that cannot have the whole big checkpoint yet: its last chunk is not even queued. */
   #joinerMidTransfer(): boolean {
     const role = this.#role;
@@ -2006,7 +2028,7 @@ export class PairCore {
     if (chunks === null) return;
     this.#encoding = null;
     this.#transferBytes = encoding.bytes;
-    this.#chunksOut = chunks;
+    this.#chunksOut = endingShort(chunks, LAST_CHUNK_BYTES);
   }
 
   /** Requests a pre-copy made wait, served as far as its change allowance goes. */
@@ -2482,22 +2504,15 @@ export class PairCore {
       channel.inFlight < this.config.channelWindowMax &&
       links.lineIdleAtMs(path, this.#now) <= this.#now + TX_AHEAD_MS;
     // Chunks of a big checkpoint and checkpoint batches share the line: each
-    // batch earns chunks twice its bytes before the next batch, so the
-    // transfer keeps two thirds of the line under load, and a write waits
-    // for one chunk when batches are small.
+    // batch earns chunks twice its bytes, at most one chunk, before the next
+    // batch, so the transfer keeps two thirds of the line while batches are
+    // small and half of it at least, and a write waits for one chunk at most.
     if (this.#chunkCredit > 0) this.#queueChunk(path);
-    const batchMayGo =
-      this.#chunkCredit <= 0 || this.#chunksOut.length === 0 || this.#lastChunkWaits();
+    const batchMayGo = this.#chunkCredit <= 0 || this.#chunksOut.length === 0;
     if (batchMayGo && this.#stream.due(this.#peerAck, lineIdle, this.config.checkpointEntriesMax)) {
-      const bytes = this.#stream.send(
-        (body) => (this.#send(body) ? this.#lastSentSeq : null),
-        this.config.checkpointEntriesMax,
-      );
-      this.#checkpointSentBytes += bytes;
-      // A backlog sent at once (after a joiner's stall) earns no more than the
-      // line's backlog limit: the next batch waits at most that long for chunks.
+      const bytes = this.#sendBatches();
       if (this.#chunksOut.length > 0)
-        this.#chunkCredit = Math.min(CHUNK_SHARE * bytes, this.#backlogLineBytes());
+        this.#chunkCredit = Math.min(CHUNK_SHARE * bytes, this.config.snapshotChunkBytes);
     }
     // An idle line with nothing else to send takes a chunk.
     this.#queueChunk(path);
@@ -2523,9 +2538,14 @@ export class PairCore {
     }
   }
 
-  /** Bytes the line carries in `checkpointBacklogMsMax`. */
-  #backlogLineBytes(): number {
-    return this.config.checkpointBacklogMsMax * lineBytesPerMs(this.config);
+  /** The checkpoint entries waiting go, in batches that fit a frame, as far as the channel's queue takes them: their bytes. */
+  #sendBatches(): number {
+    const bytes = this.#stream.send(
+      (body) => (this.#send(body) ? this.#lastSentSeq : null),
+      this.config.checkpointEntriesMax,
+    );
+    this.#checkpointSentBytes += bytes;
+    return bytes;
   }
 
   #transmit(path: number, parts: Pick<Envelope, 'seg' | 'hello'>, requestsHeard = false): void {

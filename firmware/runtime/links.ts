@@ -174,9 +174,14 @@ export class Links {
     return due;
   }
 
-  /** A heartbeat goes out at once on every path (to tell the partner something new). */
+  /**
+   * A heartbeat goes out on every path as soon as its line is free (to tell
+   * the partner something new): queued behind a frame still on the line it
+   * would tell nothing sooner, and the segments waiting for the line would
+   * wait for it too (and they carry the news themselves).
+   */
   beatNow(now: number): void {
-    for (const path of this.#paths) path.nextBeatMs = now;
+    for (const path of this.#paths) path.nextBeatMs = Math.max(now, path.txIdleAtMs);
   }
 
   nextBeatMs(): number {

@@ -99,6 +99,24 @@ export class RoundInSlices {
   }
 }
 
+/**
+ * Chunk bodies whose last one carries at most `lastBytes` (the rest of the
+ * one before it goes as one more chunk): a joiner installs the big
+ * checkpoint on its last chunk, and replies queued behind that chunk wait
+ * for it to cross, so a short one keeps their wait short.
+ */
+export function endingShort(chunks: readonly Chunk[], lastBytes: number): Chunk[] {
+  const last = chunks.at(-1);
+  if (last === undefined || last.data.length <= lastBytes) return [...chunks];
+  const count = chunks.length + 1;
+  const split = last.data.length - lastBytes;
+  return [
+    ...chunks.slice(0, -1).map((chunk) => ({ ...chunk, count })),
+    { ...last, count, data: last.data.subarray(0, split) },
+    { ...last, index: last.index + 1, count, data: last.data.subarray(split) },
+  ];
+}
+
 /** An encoded round as the chunk bodies of transfer `id`. */
 export function chunksOf(bytes: Uint8Array, id: number, chunkBytes: number): Chunk[] {
   const count = Math.max(1, Math.ceil(bytes.length / chunkBytes));

@@ -184,10 +184,10 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     replace: '    this.#applySome(this.#unapplied.length);',
   },
   {
-    name: 'a last chunk of the big checkpoint sent ahead of entries whose replies went while the joiner was silent',
+    name: 'a last chunk of the big checkpoint sent ahead of entries whose replies went before the joiner held them',
     file: 'firmware/runtime/core.ts',
-    find: 'return this.#chunksOut.length === 1 && this.#stream.earlyUnsent;',
-    replace: 'return false;',
+    find: '    if (this.#chunksOut.length === 1 && this.#stream.earlyUnsent) {\n      this.#sendBatches();\n      if (this.#stream.earlyUnsent) return;\n    }\n',
+    replace: '',
   },
 ];
 
