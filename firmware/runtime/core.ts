@@ -597,6 +597,15 @@ export class PairCore {
     return this.#txn;
   }
 
+  /**
+   * The last transaction this processor holds: applied, or acknowledged and
+   * waiting to be applied (a backup's queue). What it would serve from if it
+   * took over now.
+   */
+  get txnHeld(): number {
+    return Math.max(this.#txn, this.#unapplied.at(-1)?.txn ?? 0);
+  }
+
   /** The application state (read-only use: for status and the simulator's checks). */
   get state(): unknown {
     return this.#state;

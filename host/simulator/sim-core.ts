@@ -17,6 +17,7 @@ export type SimCoreReading =
   | 'holdingRequests'
   | 'term'
   | 'txn'
+  | 'txnHeld'
   | 'hasState'
   | 'incarnation'
   | 'pathsUp'

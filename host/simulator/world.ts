@@ -144,6 +144,8 @@ export type WorldViolationKind =
   | 'seed-threw'
   | 'false-takeover-one-path'
   | 'backup-state-differs'
+  /** A processor that could take over lacked a transaction a client had been acknowledged. */
+  | 'backup-lacks-acknowledged'
   | 'service-gap'
   /** A board's event gave a reason the host's table cannot say (an unknown code, a missing fact). */
   | 'reason-unsaid'
@@ -411,6 +413,8 @@ class World {
   #gapMs = 0;
   #gapReported = false;
   readonly worldViolations: SeedViolation[] = [];
+  /** Board lives (index:incarnation) already found lacking an acknowledged transaction as a backup. */
+  readonly #backupsFoundLacking = new Set<string>();
 
   constructor(readonly options: WorldOptions) {
     this.random = seededRandom(options.seed);
@@ -1278,9 +1282,32 @@ class World {
         this.history.violation(this.queue.now, 'split-brain', 'both processors serve');
       }
     }
+    this.#checkBackupHolds(0, first);
+    this.#checkBackupHolds(1, second);
     this.copies.observe(0, first?.hasState === true, first?.role ?? 'off');
     this.copies.observe(1, second?.hasState === true, second?.role ?? 'off');
     this.#checkWhole();
+  }
+
+  /**
+   * A backup may take over at any moment: it holds (applied or queued) every
+   * transaction a client was acknowledged, or a pull of the primary right
+   * now would lose some. Checked at every step, so that no pull has to
+   * strike at the right moment to show it; said once for each life of a board.
+   */
+  #checkBackupHolds(index: 0 | 1, core: SimCore | null | undefined): void {
+    if (core?.role !== 'backup' || this.#stalled[index]) return;
+    const newest = this.history.newestAcknowledged;
+    if (newest === null || core.txnHeld >= newest.txn) return;
+    const life = `${index}:${core.incarnation}`;
+    if (this.#backupsFoundLacking.has(life)) return;
+    this.#backupsFoundLacking.add(life);
+    this.worldViolations.push({
+      at: this.queue.now,
+      kind: 'backup-lacks-acknowledged',
+      detail: `P${index + 1}, a backup, holds up to txn ${core.txnHeld}; txn ${newest.txn} was acknowledged`,
+      sinceMs: newest.atMs,
+    });
   }
 
   /** Both boards powered and not stalled. */

@@ -64,6 +64,7 @@ function readings(c: PairCore): CoreReadings {
     holdingRequests: c.holdingRequests,
     term: c.term,
     txn: c.txn,
+    txnHeld: c.txnHeld,
     hasState: c.hasState,
     incarnation: c.incarnation,
     pathsUp: c.pathsUp,

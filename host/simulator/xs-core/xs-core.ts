@@ -280,6 +280,9 @@ class XsCore implements SimCore {
   get checkpointLag() {
     return this.#now.checkpointLag;
   }
+  get txnHeld() {
+    return this.#now.txnHeld;
+  }
   get falseSuspicions() {
     return this.#now.falseSuspicions;
   }
