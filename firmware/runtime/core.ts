@@ -239,6 +239,8 @@ export class PairCore {
   #partnerInc = 0;
   #partnerStatus: Status | null = null;
   #partnerHello: Hello | null = null;
+  /** The channel sequence of the partner's last `join`: the rounds we send it answer that ask. */
+  #joinerAsk = 0;
   /** When this processor may ask to join again: Infinity after a refusal, until something changes. */
   #joinAllowedAtMs = 0;
   #becameBackupMs = 0;
@@ -977,7 +979,10 @@ export class PairCore {
     // A compacting processor takes no segment: unacknowledged, it comes again.
     if (envelope.seg !== undefined && this.#compaction === null) {
       const segment = this.#withHeardRequests(envelope.seg);
-      if (segment !== null) for (const body of this.#channel.receive(segment)) this.#onBody(body);
+      if (segment !== null) {
+        let seq = this.#channel.ackNumber;
+        for (const body of this.#channel.receive(segment)) this.#onBody(body, ++seq);
+      }
     }
     this.#detectFailures();
   }
@@ -1173,11 +1178,13 @@ export class PairCore {
     }
   }
 
-  #onBody(body: PeerBody): void {
+  /** A body from the partner's channel, `seq` its sequence number there. */
+  #onBody(body: PeerBody, seq: number): void {
     const role = this.#role;
     switch (body.k) {
       case 'join':
         this.#partnerHello = body.hello;
+        this.#joinerAsk = seq;
         if (SERVING.has(role.name)) this.#onJoin(body.hello);
         return;
       case 'snap':
@@ -1367,7 +1374,7 @@ export class PairCore {
     // Encoded a slice a tick from here (#encodeSlice), requests held meanwhile.
     this.#snapshotId += 1;
     this.#encoding = new RoundInSlices(
-      wholeRound(snapshot),
+      { ...wholeRound(snapshot), ask: this.#joinerAsk },
       this.#snapshotId,
       this.config.snapshotChunkBytes,
     );
@@ -1414,6 +1421,7 @@ export class PairCore {
       ...wholeRound({ stateVersion, state, txn: this.#txn, term: this.#term, cache: [] }),
       final: false,
       cache: this.#cache.entries(),
+      ask: this.#joinerAsk,
     };
     const bytes = encodeRound(round);
     this.#chunksOut = chunksOf(bytes, ++this.#snapshotId, this.config.snapshotChunkBytes);
@@ -1448,6 +1456,7 @@ export class PairCore {
       state: diffState(preCopy.sent, state),
       cache: [],
       cacheOps: this.#cache.takeRecorded(),
+      ask: this.#joinerAsk,
     };
     const encoded = encodeRound(round);
     const bytes = encoded.length;
@@ -1523,6 +1532,9 @@ export class PairCore {
     if (complete === null) return;
     try {
       const round = readRound(complete);
+      // A transfer begun for an ask we gave up, sent again from the
+      // primary's channel: what it holds is older than what was served since.
+      if (round.ask !== undefined && round.ask !== role.joinSeq) return;
       const received = addRound(role.received, transfer.id, round, this.config);
       if (received === null) return;
       if (!round.final) {

@@ -204,6 +204,12 @@ export interface Round {
   readonly cache: ReadonlyArray<CacheSession>;
   /** A changed round's cache changes since its base, oldest first; empty in a whole round. */
   readonly cacheOps: readonly CacheOp[];
+  /**
+   * The channel sequence of the joiner's `join` this round answers (absent
+   * from images before it): a transfer begun for an ask the joiner gave up,
+   * still in the primary's channel, is not installed.
+   */
+  readonly ask?: number;
 }
 
 /** A request from a client, as it arrives on a board's client port (sync id 0 registers). */
@@ -686,6 +692,7 @@ export function parseRound(value: unknown): Round {
     state: parsePatch(r.state),
     cache: parseSessions(r.cache),
     cacheOps,
+    ...(r.ask !== undefined && { ask: count(r.ask, 'round.ask') }),
   };
 }
 

@@ -189,6 +189,12 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     find: '    if (this.#chunksOut.length === 1 && this.#stream.earlyUnsent) {\n      this.#sendBatches();\n      if (this.#stream.earlyUnsent) return;\n    }\n',
     replace: '',
   },
+  {
+    name: 'a joiner that installs a transfer begun for an ask it gave up',
+    file: 'firmware/runtime/core.ts',
+    find: '      if (round.ask !== undefined && round.ask !== role.joinSeq) return;\n',
+    replace: '',
+  },
 ];
 
 /** `source` with the bug planted; throws when its code is not found exactly once (the source moved on: update the bug). */
