@@ -239,7 +239,7 @@ export class PairCore {
   #partnerInc = 0;
   #partnerStatus: Status | null = null;
   #partnerHello: Hello | null = null;
-  /** The channel sequence of the partner's last `join`: the rounds we send it answer that ask. */
+  /** The channel sequence of the partner's last `join` on this link (0: none): the rounds we send answer it. */
   #joinerAsk = 0;
   /** When this processor may ask to join again: Infinity after a refusal, until something changes. */
   #joinAllowedAtMs = 0;
@@ -1374,7 +1374,7 @@ export class PairCore {
     // Encoded a slice a tick from here (#encodeSlice), requests held meanwhile.
     this.#snapshotId += 1;
     this.#encoding = new RoundInSlices(
-      { ...wholeRound(snapshot), ask: this.#joinerAsk },
+      { ...wholeRound(snapshot), ...this.#answering() },
       this.#snapshotId,
       this.config.snapshotChunkBytes,
     );
@@ -1421,7 +1421,7 @@ export class PairCore {
       ...wholeRound({ stateVersion, state, txn: this.#txn, term: this.#term, cache: [] }),
       final: false,
       cache: this.#cache.entries(),
-      ask: this.#joinerAsk,
+      ...this.#answering(),
     };
     const bytes = encodeRound(round);
     this.#chunksOut = chunksOf(bytes, ++this.#snapshotId, this.config.snapshotChunkBytes);
@@ -1456,7 +1456,7 @@ export class PairCore {
       state: diffState(preCopy.sent, state),
       cache: [],
       cacheOps: this.#cache.takeRecorded(),
-      ask: this.#joinerAsk,
+      ...this.#answering(),
     };
     const encoded = encodeRound(round);
     const bytes = encoded.length;
@@ -1923,6 +1923,11 @@ export class PairCore {
     );
   }
 
+  /** A round's `ask`: the join it answers, when one came on this link. */
+  #answering(): Pick<Round, 'ask'> {
+    return this.#joinerAsk === 0 ? {} : { ask: this.#joinerAsk };
+  }
+
   /** A joiner that cannot have the whole big checkpoint yet: its last chunk is not even queued. */
   #joinerMidTransfer(): boolean {
     const role = this.#role;
@@ -2077,6 +2082,7 @@ export class PairCore {
     this.#channel.reset();
     this.#lastSentSeq = 0;
     this.#peerAck = 0;
+    this.#joinerAsk = 0;
     this.#stream.resetSequence();
     this.#partnerStatus = null;
   }
