@@ -70,7 +70,7 @@ function rejoinUnderLoad(config: Partial<PairConfig>, before = 50) {
   const deadline = pair.nowMs + 60_000;
   while (!(pair.whole && repliedAtMs.size === sentAtMs.size)) {
     if (pair.nowMs >= deadline) throw new Error('the pair did not re-form with every reply in');
-    // A reply may come in the request's own call (a joiner's acknowledgement is not waited for).
+    // A reply that comes in the request's own call counts too.
     const seen = pair.replies.length;
     if (!pair.whole && sync < before + 200) {
       sync += 1;

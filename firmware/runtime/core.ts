@@ -916,16 +916,9 @@ export class PairCore {
     }
     if (this.#log !== null) this.#unlogged.push(entry);
     this.#cache.save(entry.clientId, entry.syncId, saved);
-    // Replies wait for a backup's acknowledgement (it holds the entry then). A
-    // joiner's is flow control only (see #onPeerAck): a reply waits for it
-    // only once the entries ahead of its own would outgrow a chunk.
-    if (this.#joinerMidTransfer() && this.#detector.partnerUp) {
-      if (!this.#replyGoesBeforeJoiner(entryBytes)) {
-        this.#stream.add(entry, entryBytes, reply);
-        return;
-      }
-      this.#stream.add(entry, entryBytes, null);
-    } else if (this.#joinerMidTransfer()) {
+    // Replies wait for a backup's acknowledgement (it holds the entry then), and
+    // for a joiner's as flow control (see #onPeerAck).
+    if (this.#joinerMidTransfer() && !this.#detector.partnerUp) {
       // A silent joiner gets the entry when it is heard again; the reply does not wait for it.
       // A fast primary executes more in a short silence than the line carries
       // in the whole state's time: once what the joiner missed outweighs the
@@ -1910,19 +1903,6 @@ export class PairCore {
     );
   }
 
-  /**
-   * A reply may go before our joiner holds its entry (the last chunk goes
-   * behind every such entry, #queueChunk) when no reply waits (they leave
-   * in order) and the entries not yet acknowledged fit a chunk (flow
-   * control: the primary runs no further ahead of the line).
-   */
-  #replyGoesBeforeJoiner(entryBytes: number): boolean {
-    return (
-      this.#stream.lag === 0 &&
-      this.#stream.backlogBytes + entryBytes <= this.config.snapshotChunkBytes
-    );
-  }
-
   /** A round's `ask`: the join it answers, when one came on this link. */
   #answering(): Pick<Round, 'ask'> {
     return this.#joinerAsk === 0 ? {} : { ask: this.#joinerAsk };
@@ -2539,7 +2519,7 @@ export class PairCore {
     if (batchMayGo && this.#stream.due(this.#peerAck, lineIdle, this.config.checkpointEntriesMax)) {
       const bytes = this.#sendBatches();
       if (this.#chunksOut.length > 0)
-        this.#chunkCredit = Math.min(CHUNK_SHARE * bytes, this.config.snapshotChunkBytes);
+        this.#chunkCredit = Math.min(CHUNK_SHARE * bytes, this.#backlogLineBytes());
     }
     // An idle line with nothing else to send takes a chunk.
     this.#queueChunk(path);
@@ -2563,6 +2543,11 @@ export class PairCore {
       this.#effect({ kind: 'reboot', boot: this.#rebootAfterFlush });
       this.#rebootAfterFlush = null;
     }
+  }
+
+  /** Bytes the line carries in `checkpointBacklogMsMax`. */
+  #backlogLineBytes(): number {
+    return this.config.checkpointBacklogMsMax * lineBytesPerMs(this.config);
   }
 
   /** The checkpoint entries waiting go, in batches that fit a frame, as far as the channel's queue takes them: their bytes. */
