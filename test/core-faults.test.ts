@@ -11,6 +11,8 @@ import type { DurableRegion } from '../firmware/hal.ts';
 import { reasonText } from '../firmware/reasons.ts';
 import type { PairConfig } from '../firmware/runtime/config.ts';
 import type { SwitchRefusal } from '../firmware/runtime/switch-procedure.ts';
+import { decodeCbor } from '../firmware/wire/cbor.ts';
+import { FRAME_HEADER_BYTES, FRAME_TRAILER_BYTES } from '../firmware/wire/frame.ts';
 import { bulkApp } from './helpers/bulk-app.ts';
 import { CorePair } from './helpers/core-pair.ts';
 import { explain, runLedger } from './helpers/ledger-world.ts';
@@ -1018,6 +1020,58 @@ test('wires stalled once the new version holds the last round: the old primary d
   t.true((opener?.acknowledged().length ?? 0) > 0);
   t.deepEqual(opener?.lost(), []);
 });
+
+test('a new version stalled as the last round reached it: a status it sent before reading the round does not make the old primary serve alone', (t) => {
+  // Simulator seed 4838 (replay): the new version stalled past the hold's
+  // time limit with the last round waiting for it. Resuming, its timers
+  // sent a status (joining) before it read what had waited; the old primary
+  // took that for "no backup", gave the switch up and served alone, and the
+  // new version then read the last round and was a backup holding none of
+  // what was acknowledged since: a pull of the old primary then would have
+  // lost it. Here the new version stalls as the last chunk leaves.
+  let opener: AccountOpener | undefined;
+  const pair = switchUntil(
+    {},
+    (p) => roleChanged(p, 'big-checkpoint-to-new-version', 0),
+    (p) => {
+      opener ??= new AccountOpener(p);
+      opener.open(0);
+    },
+  );
+  const stallMs = pair.configs[0].switchHoldTimeoutMs + 200;
+  let stalled = false;
+  pair.onTheWire = (from, frame) => {
+    if (from === 0 && !stalled && isLastChunk(frame)) {
+      pair.freeze(1, stallMs);
+      stalled = true;
+    }
+    return frame;
+  };
+  let lacking = '';
+  for (let ms = 0; ms < 3000; ms++) {
+    pair.run(1);
+    const serving = ([0, 1] as const).find((b) => pair.cores[b]?.serving === true);
+    if (serving !== undefined) opener?.open(serving);
+    const backup = ([0, 1] as const).find((b) => pair.cores[b]?.role === 'backup');
+    const acknowledged = Math.max(0, ...pair.replies.map((r) => (r.ok ? r.txn : 0)));
+    if (backup !== undefined && lacking === '' && pair.core(backup).txnHeld < acknowledged)
+      lacking = `at +${ms} ms P${backup + 1}, a backup, holds txn ${pair.core(backup).txnHeld}; ${acknowledged} acknowledged`;
+  }
+  t.true(stalled, 'the new version stalled as the last chunk left');
+  t.is(lacking, '');
+  pair.apps[0] = V2;
+  reformOnV2(pair);
+  t.deepEqual(opener?.lost(), []);
+});
+
+/** A frame that carries the last chunk of a big checkpoint's round. */
+function isLastChunk(frame: Uint8Array): boolean {
+  const envelope = decodeCbor(
+    frame.subarray(FRAME_HEADER_BYTES, frame.length - FRAME_TRAILER_BYTES),
+  );
+  const body = (envelope as unknown[])[9] as { k?: unknown; index?: number; count?: number } | null;
+  return body?.k === 'snap' && body.index === (body.count ?? 0) - 1;
+}
 
 test('the new version losing power during the last round fails the switch once its DSR settled, not after the time limit, and the old primary serves on', (t) => {
   // Requests are held during the last round: waiting out switchHoldTimeoutMs

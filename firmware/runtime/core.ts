@@ -1836,12 +1836,19 @@ export class PairCore {
    * would acknowledge what it never gets. Time proves nothing (a stalled line
    * is silent as long as it likes): the switch gives up only once the new
    * version is known not to serve, its power lost (DSR low and settled,
-   * where that proves it) or heard to be no backup. Meanwhile requests stay
-   * held, and `busy` once the hold is full.
+   * where that proves it) or heard to be no backup after it read the last
+   * round (a status sent before that says nothing: the round, still in our
+   * channel, may make it a backup once the line lets it through; simulator
+   * seed 4838, replay). Meanwhile requests stay held, and `busy` once the
+   * hold is full.
    */
   #newVersionMayHoldLastRound(role: Switching): boolean {
     if (role.step !== 'big-checkpoint' || this.#partnerPowerLost()) return false;
-    return !this.#detector.partnerUp || this.#partnerStatus?.role === 'backup';
+    return (
+      !this.#detector.partnerUp ||
+      this.#partnerStatus?.role === 'backup' ||
+      this.#peerAck < role.snapshotLastSeq
+    );
   }
 
   /** The partner's DSR dropped on every path and stayed low for the settling time, where that proves a power loss. */

@@ -195,6 +195,12 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     find: '      if (round.ask !== undefined && round.ask !== role.joinSeq) return;\n',
     replace: '',
   },
+  {
+    name: 'a switch given up at f on a status the new version sent before it read the last round',
+    file: 'firmware/runtime/core.ts',
+    find: "      this.#partnerStatus?.role === 'backup' ||\n      this.#peerAck < role.snapshotLastSeq\n",
+    replace: "      this.#partnerStatus?.role === 'backup'\n",
+  },
 ];
 
 /** `source` with the bug planted; throws when its code is not found exactly once (the source moved on: update the bug). */
