@@ -201,6 +201,12 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     find: "      this.#partnerStatus?.role === 'backup' ||\n      this.#peerAck < role.snapshotLastSeq\n",
     replace: "      this.#partnerStatus?.role === 'backup'\n",
   },
+  {
+    name: 'a tick that takes a slice and serves the requests it held as well',
+    file: 'firmware/runtime/core.ts',
+    find: '    if (!sliced) this.#serveHeldStill();',
+    replace: '    this.#serveHeldStill();',
+  },
 ];
 
 /** `source` with the bug planted; throws when its code is not found exactly once (the source moved on: update the bug). */
