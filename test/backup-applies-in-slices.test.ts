@@ -10,43 +10,19 @@
  */
 import test from 'ava';
 import { RetentiveMemory } from '../boards/retentive-memory.ts';
-import { type AnyApp, defineApp, type ReceiveMessage } from '../firmware/app.ts';
+import type { ReceiveMessage } from '../firmware/app.ts';
 import type { StoreGeometry } from '../firmware/hal.ts';
 import type { PairConfig } from '../firmware/runtime/config.ts';
 import type { PairCore } from '../firmware/runtime/core.ts';
+import { acknowledged, cellsApp } from './helpers/cells-app.ts';
 import { aroundEachCall } from './helpers/core-calls.ts';
 import { CorePair } from './helpers/core-pair.ts';
 
-const CELLS = 3000;
 /** Entries a backup applies a call (`heldServedMax`), of batches of twice as many. */
 const ENTRIES_A_CALL = 2;
 
 /** What a board's app saw, with a mark at the start of each call into its core. */
 type Seen = ReceiveMessage | { readonly kind: 'call'; readonly name: string };
-
-/**
- * Counts in cells, one increment a request: an entry applied twice, or
- * skipped, shows as a sum that is not the request count `n`.
- */
-function cellsApp(seen: Seen[], durability: 'memory' | 'retained'): AnyApp {
-  return defineApp<{ n: number; cells: number[] }, null, number, number>({
-    name: 'cells',
-    version: '1.0.0',
-    stateVersion: 1,
-    checkpoint: 'state',
-    durability,
-    init: () => ({ n: 0, cells: Array.from({ length: CELLS }, () => 0) }),
-    parseRequest: () => null,
-    handle: (state) => ({ update: state.n + 1, reply: state.n + 1 }),
-    apply: (state, n) => {
-      state.n = n;
-      const cell = (n * 7919) % CELLS;
-      state.cells[cell] = (state.cells[cell] ?? 0) + 1;
-      return state;
-    },
-    receive: (message) => seen.push(message),
-  });
-}
 
 /** Marks each call into `core` in `seen`. */
 function markCalls(core: PairCore, seen: Seen[]): void {
@@ -81,7 +57,7 @@ function rejoinUnderLoad(durability: 'memory' | 'retained', config: Partial<Pair
       ? ([new RetentiveMemory(STORE), new RetentiveMemory(STORE)] as const)
       : ([null, null] as const);
   const pair = new CorePair(
-    [cellsApp([], durability), cellsApp(seen, durability)],
+    [cellsApp({ durability }), cellsApp({ durability, receive: (message) => seen.push(message) })],
     {
       heldServedMax: ENTRIES_A_CALL,
       checkpointEntriesMax: 2 * ENTRIES_A_CALL,
@@ -106,11 +82,6 @@ function rejoinUnderLoad(durability: 'memory' | 'retained', config: Partial<Pair
     pair.run(1);
   }
   return { pair, seen, sync };
-}
-
-/** The highest reply value acknowledged to the client: requests it knows ran. */
-function acknowledged(pair: CorePair): number {
-  return Math.max(0, ...pair.replies.map((r) => (r.ok ? (r.reply as number) : 0)));
 }
 
 test('the install applies none of the entries that came meanwhile; the next calls apply them a few at a time', (t) => {
@@ -182,7 +153,7 @@ test('a backup that acknowledges faster than it applies its share a call falls n
   // each stall the batches that waited come in a burst, and its share of
   // two a call alone would leave it further behind after every stall.
   const seen: Seen[] = [];
-  const pair = new CorePair([cellsApp([], 'memory'), cellsApp(seen, 'memory')], {
+  const pair = new CorePair([cellsApp(), cellsApp({ receive: (message) => seen.push(message) })], {
     heldServedMax: ENTRIES_A_CALL,
     checkpointEntriesMax: 2 * ENTRIES_A_CALL,
     // A line that is never the bound: the backup's share is.

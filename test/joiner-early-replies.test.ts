@@ -7,32 +7,8 @@
  * none of them. Virtual time.
  */
 import test from 'ava';
-import { type AnyApp, defineApp } from '../firmware/app.ts';
+import { acknowledged, cellsApp } from './helpers/cells-app.ts';
 import { CorePair } from './helpers/core-pair.ts';
-
-/** Counts requests, in `cells` cells: 3,000 take a while to transfer, 20 fit one chunk. */
-function cellsApp(cells = 3000): AnyApp {
-  return defineApp<{ n: number; cells: number[] }, null, number, number>({
-    name: 'cells',
-    version: '1.0.0',
-    stateVersion: 1,
-    checkpoint: 'state',
-    durability: 'memory',
-    init: () => ({ n: 0, cells: Array.from({ length: cells }, () => 0) }),
-    parseRequest: () => null,
-    handle: (state) => ({ update: state.n + 1, reply: state.n + 1 }),
-    apply: (state, n) => {
-      state.n = n;
-      const cell = (n * 7919) % state.cells.length;
-      state.cells[cell] = (state.cells[cell] ?? 0) + 1;
-      return state;
-    },
-  });
-}
-
-function acknowledged(pair: CorePair): number {
-  return Math.max(0, ...pair.replies.map((r) => (r.ok ? (r.reply as number) : 0)));
-}
 
 test('a pull of the primary around the install loses no reply sent while the joiner was silent', (t) => {
   let early = 0;
@@ -87,7 +63,7 @@ test('a joiner that gave its transfer up and asks again installs only the transf
   // with (simulator seed 134, replay, retained).
   let checked = 0;
   for (let offsetMs = 0; offsetMs <= 12; offsetMs += 2) {
-    const pair = new CorePair([cellsApp(20), cellsApp(20)], { pathCount: 1 });
+    const pair = new CorePair([cellsApp({ cells: 20 }), cellsApp({ cells: 20 })], { pathCount: 1 });
     pair.runUntil(() => pair.whole, 60_000);
     pair.ask(0, 'c', 1, null);
     pair.powerOff(1);

@@ -105,8 +105,8 @@ class Epoch {
   readonly versions: VersionMark[] = [];
   /** Where the history begins when the pair had served before it: replay starts there, not at init. */
   start: { readonly txn: number; readonly state: unknown; readonly version: string } | null = null;
-  /** The acknowledgement of the highest transaction. */
-  newest: AckRecord | null = null;
+  /** The highest transaction acknowledged, and when. */
+  newest: { readonly txn: number; readonly atMs: number } | null = null;
 }
 
 export class History {
@@ -161,8 +161,7 @@ export class History {
 
   /** The acknowledgement of the highest transaction in this epoch, and when it was given. */
   get newestAcknowledged(): { readonly txn: number; readonly atMs: number } | null {
-    const newest = this.#epoch.newest;
-    return newest === null ? null : { txn: newest.ack.txn, atMs: newest.atMs };
+    return this.#epoch.newest;
   }
 
   get hasAcknowledged(): boolean {
@@ -334,7 +333,8 @@ export class History {
     }
     bySync.set(ack.syncId, record);
     epoch.byTxn.set(ack.txn, record);
-    if (epoch.newest === null || ack.txn > epoch.newest.ack.txn) epoch.newest = record;
+    if (epoch.newest === null || ack.txn > epoch.newest.txn)
+      epoch.newest = { txn: ack.txn, atMs: at };
     if (ack.refused === 'store-full') this.refusedStoreFull += 1;
     else if (ack.refused === undefined && !isRegistration(ack)) this.acknowledged += 1;
   }
