@@ -33,6 +33,14 @@ export type EngineStatus =
       readonly allocatedBytes: number;
       /** Bytecode run in place, outside the heap, as from a device's flash (engine glue and image). */
       readonly codeInPlaceBytes: number;
+      /**
+       * Of the stack's bytes: as deep as calls went (engine glue and image
+       * loading included), and what XS's regular expressions and number
+       * conversions borrowed of its free part as scratch.
+       */
+      readonly stackPeakBytes: number;
+      readonly stackScratchBytes: number;
+      readonly stackBytes: number;
     };
 
 /** A started image, as the board holds it. */

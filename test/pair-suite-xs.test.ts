@@ -72,6 +72,9 @@ test.serial(
         `P1 in XS: ${engine.heapPeakBytes} B at the peak, ${engine.allocatedBytes} B allocated`,
       );
       t.true(engine.codeInPlaceBytes > 0);
+      // The stack went some way down, never past its end, and the image's load is part of that.
+      t.true(engine.stackPeakBytes > 0 && engine.stackPeakBytes <= engine.stackBytes);
+      t.true(engine.stackScratchBytes >= 0 && engine.stackScratchBytes <= engine.stackBytes);
       // The engine reaches the durable store through the board: it never held a copy of it.
       const profile = await loadBoardProfile(join(lab.config.dir, profileFile(1)));
       // The XS board stands for a microcontroller: its profile gives it that class's limits.

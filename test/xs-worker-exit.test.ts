@@ -136,3 +136,26 @@ test('what the worker asks while it runs is answered, in order, before its answe
   `);
   t.deepEqual(asked, [3, 21]);
 });
+
+test('the meter says how deep the stack went: deeper calls read deeper, regular expressions borrow from the bottom', (t) => {
+  if (!xs.available) {
+    t.log(`skipped: ${xs.reason}`);
+    t.pass();
+    return;
+  }
+  const worker = new XsnapProcess(xs.path, () => {});
+  t.teardown(() => worker.close());
+  const idle = worker.evaluate('1');
+  const ten = worker.evaluate('(function f(n) { return n ? f(n - 1) : 0; })(10)');
+  const fifty = worker.evaluate('(function f(n) { return n ? f(n - 1) : 0; })(50)');
+  t.true(idle.stackPeak > 0 && idle.stackPeak < ten.stackPeak && ten.stackPeak < fifty.stackPeak);
+  // Forty calls more, each a frame of some slots: the reading follows them, not the stack's size.
+  const perCall = (fifty.stackPeak - ten.stackPeak) / 40;
+  t.true(perCall >= 4 && perCall <= 32, `${perCall} slots a call`);
+  t.is(fifty.stackSlots, idle.stackSlots);
+  t.true(fifty.stackPeak < fifty.stackSlots);
+  t.is(fifty.stackScratch, 0);
+  const matched = worker.evaluate('/a+b/.test("aaab")');
+  t.true(matched.stackScratch > 0, 'a regular expression borrows scratch from the free stack');
+  t.is(matched.stackPeak, fifty.stackPeak, 'and goes no deeper than the calls before it');
+});

@@ -223,6 +223,9 @@ export function runImageInXs(
         slotBytes: m.slotBytes,
         allocatedBytes: m.allocate,
         codeInPlaceBytes: m.codeInPlace,
+        stackPeakBytes: m.stackPeak * m.slotBytes,
+        stackScratchBytes: m.stackScratch * m.slotBytes,
+        stackBytes: m.stackSlots * m.slotBytes,
       };
     },
     stop: () => {

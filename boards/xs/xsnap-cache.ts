@@ -49,7 +49,7 @@ export const XS_CREATION = {
  * Names the creation settings, the worker patches (patchWorker) and the
  * compiler flags in the cache key: a change to any must build XS again.
  */
-const CREATION_TAG = 'mcu9';
+const CREATION_TAG = 'mcu10';
 
 export type XsBuildErrorCode =
   /** `npm pack` could not fetch the package (no registry, no npm). */
@@ -292,11 +292,11 @@ function patchWorker(sources: string): void {
     ],
     [
       '"\\"allocate\\":%u,"',
-      '"\\"allocate\\":%u,\\"chunks\\":%d,\\"chunksPeak\\":%d,\\"slotsPeak\\":%d,\\"slotBytes\\":%d,\\"codeInPlace\\":%d,"',
+      '"\\"allocate\\":%u,\\"chunks\\":%d,\\"chunksPeak\\":%d,\\"slotsPeak\\":%d,\\"slotBytes\\":%d,\\"codeInPlace\\":%d,\\"stackPeak\\":%d,\\"stackScratch\\":%d,\\"stackSlots\\":%d,"',
     ],
     [
       'meterIndex, the->allocatedSpace, tsbuf);',
-      'meterIndex, the->allocatedSpace, fxHeapFigure(the, 0), fxHeapFigure(the, 1), fxHeapFigure(the, 2), fxHeapFigure(the, 3), fxHeapFigure(the, 4), tsbuf);',
+      'meterIndex, the->allocatedSpace, fxHeapFigure(the, 0), fxHeapFigure(the, 1), fxHeapFigure(the, 2), fxHeapFigure(the, 3), fxHeapFigure(the, 4), fxHeapFigure(the, 5), fxHeapFigure(the, 6), fxHeapFigure(the, 7), tsbuf);',
     ],
     ['xsRunProgramFile(path);', 'fxRunProgramInPlace(the, path, nslen - 1);'],
     // The board may fix the heap, as a microcontroller's (native/in-place.c).

@@ -50,6 +50,14 @@ export interface XsMeter {
   readonly allocate: number;
   /** Bytes of bytecode run in place, outside the heap (a device's flash). */
   readonly codeInPlace: number;
+  /**
+   * Slots of the stack's `stackSlots` used since the first answer: as deep as
+   * calls went (from the top), and as far as XS's regular expressions and
+   * number conversions borrowed the free part as scratch (from the bottom).
+   */
+  readonly stackPeak: number;
+  readonly stackScratch: number;
+  readonly stackSlots: number;
   /** Computation units the call used (XS's metering). */
   readonly compute: number;
 }

@@ -171,6 +171,10 @@ export interface XsHeapSummary {
   readonly slotBytes: number;
   readonly allocated: number;
   readonly codeInPlace: number;
+  /** The deepest either board's stack went, and the stack's size (part of `allocated`). */
+  readonly stackPeak: number;
+  readonly stackScratch: number;
+  readonly stack: number;
 }
 
 export function summarizeXsHeap(run: EngineRun): XsHeapSummary | null {
@@ -187,6 +191,9 @@ export function summarizeXsHeap(run: EngineRun): XsHeapSummary | null {
     slotBytes: first.slotBytes,
     allocated: most((e) => e.allocatedBytes),
     codeInPlace: most((e) => e.codeInPlaceBytes),
+    stackPeak: most((e) => e.stackPeakBytes),
+    stackScratch: most((e) => e.stackScratchBytes),
+    stack: most((e) => e.stackBytes),
   };
 }
 
@@ -213,7 +220,8 @@ export function xsHeapFigures(runs: readonly EngineRun[], unavailable: string | 
           `${state.accounts} accounts, ${state.clients} clients, a backup rejoining and a takeover under load; ` +
           `built-ins ${kib(summary.builtins)} KiB of it (in flash on a Moddable device); ` +
           `image and engine glue run in place (${kib(summary.codeInPlace)} KiB of bytecode outside the heap); ` +
-          `XS took ${kib(summary.allocated)} KiB from the system with its stack and spare slots.`;
+          `XS took ${kib(summary.allocated)} KiB from the system with its stack and spare slots; ` +
+          `the stack went ${kib(summary.stackPeak)} KiB deep of its ${kib(summary.stack)} KiB (and lent ${kib(summary.stackScratch)} KiB of its free part as scratch).`;
     const label = `XS heap per processor, ${state.name} state (${state.accounts} accounts, ${state.clients} clients)`;
     return [
       figure({

@@ -1,7 +1,7 @@
 /**
  * Bundles an image entry into one engine-neutral script: esbuild with
- * platform 'neutral', an IIFE that sets globalThis.tandemImage, minified, no Node built-ins
- * and no require(). The same sources give the same bytes: no timestamps,
+ * platform 'neutral', its declarations at the script's top (flat-script.ts),
+ * setting globalThis.tandemImage, minified, no Node built-ins and no require(). The same sources give the same bytes: no timestamps,
  * root-relative paths, no comments kept.
  */
 import { build, type Message } from 'esbuild';
@@ -10,6 +10,7 @@ import type { CheckpointModel } from '../../firmware/app.ts';
 import type { AppSource } from './app-registry.ts';
 import { BuildError } from './errors.ts';
 import { firmwarePure } from './firmware-pure.ts';
+import { flatScript } from './flat-script.ts';
 import { ENTRY_SOURCEFILE, imageEntrySource } from './image-entry.ts';
 import { IMAGE_INTERNAL_NAMES } from './internal-names.ts';
 import { type NodeImport, nodeBuiltinGuard } from './node-builtins.ts';
@@ -65,7 +66,7 @@ export async function bundleEntry(contents: string, root: string = REPO_ROOT): P
   }
   const file = result.outputFiles[0];
   if (file === undefined) throw new BuildError('bundle-failed', 'esbuild produced no output');
-  const script = file.text;
+  const script = flatScript(file.text);
   if (REQUIRE_REFERENCE.test(script)) {
     throw new BuildError(
       'node-require',

@@ -35,6 +35,9 @@ let requestedWakeMs = Number.POSITIVE_INFINITY;
 /** Units this command spent in the channel's codec for its store requests (see Answer.compute). */
 let storeChannelUnits = 0;
 
+/** xsnap's collector, taken now: the image's own names go on the global object after us. */
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
+
 /** xsnap's meter as its globals give it (resetMeter returns the count it replaces), or null. */
 const meterReading = ((): (() => number) | null => {
   const g = globalThis as {
@@ -202,7 +205,7 @@ function run(command: Command): unknown {
       running().otherImageChanged(command.version);
       return null;
     case 'collect':
-      (globalThis as { gc?: () => void }).gc?.();
+      collectGarbage?.();
       return null;
   }
 }

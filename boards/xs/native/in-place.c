@@ -91,6 +91,52 @@ void fxRunProgramInPlace(txMachine* the, txString source, txSize size)
 	c_free(script);
 }
 
+/*
+ * How deep the stack has been, in slots: the part below the stack pointer
+ * is painted once, at the first meter (before any program runs), as a
+ * device paints its stack at reset. Pushes go down from the top; XS's
+ * regular expressions and number conversions borrow the free part from
+ * the bottom up as scratch. So the pushes' high-water mark is the lowest
+ * slot touched in one run down from where the paint began, and the
+ * scratch's the highest touched in one run up from the bottom. Where the
+ * runs meet (a regular expression that backtracks far fills the free
+ * part), each reads both as one.
+ */
+static txSlot* gxStackPaintedBelow = C_NULL;
+#define mxStackPaint 0xA5
+
+static int fxSlotPainted(txSlot* slot)
+{
+	txU1* p = (txU1*)slot;
+	txU1* end = p + sizeof(txSlot);
+	while (p < end) {
+		if (*p != mxStackPaint)
+			return 0;
+		p++;
+	}
+	return 1;
+}
+
+/* 0: the pushes' depth, below the stack's top; 1: the scratch's, above its bottom. */
+static int fxStackFigure(txMachine* the, int scratch)
+{
+	txSlot* slot;
+	if (gxStackPaintedBelow == C_NULL) {
+		gxStackPaintedBelow = the->stack;
+		c_memset(the->stackBottom, mxStackPaint, (txU1*)gxStackPaintedBelow - (txU1*)the->stackBottom);
+	}
+	if (scratch) {
+		slot = the->stackBottom;
+		while (slot < gxStackPaintedBelow && !fxSlotPainted(slot))
+			slot++;
+		return (int)(slot - the->stackBottom);
+	}
+	slot = gxStackPaintedBelow;
+	while (slot > the->stackBottom && !fxSlotPainted(slot - 1))
+		slot--;
+	return (int)(the->stackTop - slot);
+}
+
 /* The engine's own accounting, for the worker's meter. */
 int fxHeapFigure(txMachine* the, int which)
 {
@@ -100,6 +146,9 @@ int fxHeapFigure(txMachine* the, int which)
 	case 2: return (int)the->peakHeapCount;
 	case 3: return (int)sizeof(txSlot);
 	case 4: return (int)gxInPlaceCodeBytes;
+	case 5: return fxStackFigure(the, 0);
+	case 6: return fxStackFigure(the, 1);
+	case 7: return (int)(the->stackTop - the->stackBottom);
 	default: return 0;
 	}
 }
