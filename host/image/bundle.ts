@@ -1,7 +1,8 @@
 /**
  * Bundles an image entry into one engine-neutral script: esbuild with
  * platform 'neutral', its declarations at the script's top (flat-script.ts),
- * setting globalThis.tandemImage, minified, no Node built-ins and no require(). The same sources give the same bytes: no timestamps,
+ * setting globalThis.tandemImage, minified, no Node built-ins and no
+ * require(). The same sources give the same bytes: no timestamps,
  * root-relative paths, no comments kept.
  */
 import { build, type Message } from 'esbuild';
