@@ -8,36 +8,16 @@
  * millisecond, so a slice a tick is a slice a millisecond here.
  */
 import test from 'ava';
-import { type AnyApp, defineApp } from '../firmware/app.ts';
+import type { AnyApp } from '../firmware/app.ts';
 import type { PairConfig } from '../firmware/runtime/config.ts';
 import { RoundInSlices } from '../firmware/runtime/state-transfer.ts';
+import { cellsApp } from './helpers/cells-app.ts';
 import { aroundEachCall } from './helpers/core-calls.ts';
 import { CorePair } from './helpers/core-pair.ts';
 
-/**
- * A counter whose state holds `count` cells, one of which each request
- * increments in place: an entry applied twice, or a state encoded while it
- * changed, shows in the cells.
- */
-function cellsApp(count: number): AnyApp {
-  return defineApp<{ n: number; cells: number[] }, null, number, number>({
-    name: 'cells',
-    version: '1.0.0',
-    stateVersion: 1,
-    checkpoint: 'state',
-    init: () => ({ n: 0, cells: Array.from({ length: count }, (_, i) => i) }),
-    parseRequest: () => null,
-    handle: (state) => ({ update: state.n + 1, reply: state.n + 1 }),
-    apply: (state, n) => {
-      state.n = n;
-      const cell = (n * 7919) % count;
-      state.cells[cell] = (state.cells[cell] ?? 0) + 1;
-      return state;
-    },
-  });
-}
-
 const CELLS = 4000;
+/** Cells counting up from their index: about 14 KB of state, some 50 slices of 256 bytes. */
+const countingCells = () => cellsApp({ cells: CELLS, cellValue: (i) => i });
 
 /** When processor 1 began a joiner's big checkpoint at `fromMs` or later, if it did. */
 function bigCheckpointBeganMs(pair: CorePair, fromMs: number): number | undefined {
@@ -56,7 +36,7 @@ function bigCheckpointBeganMs(pair: CorePair, fromMs: number): number | undefine
  * the big checkpoint and how long its first request after that waited.
  */
 function rejoinUnderLoad(config: Partial<PairConfig>, before = 50) {
-  const pair = new CorePair([cellsApp(CELLS), cellsApp(CELLS)], config);
+  const pair = new CorePair([countingCells(), countingCells()], config);
   pair.runUntil(() => pair.whole, 60_000);
   for (let sync = 1; sync <= before; sync++) pair.ask(0, 'c', sync, null);
   pair.powerOff(1);
@@ -111,7 +91,7 @@ test('the big checkpoint is encoded a slice a tick; requests wait meanwhile, and
 });
 
 test('a joiner lost while its big checkpoint is encoded: the requests it held are served, and it rejoins', (t) => {
-  const pair = new CorePair([cellsApp(CELLS), cellsApp(CELLS)], { encodeSliceBytes: 256 });
+  const pair = new CorePair([countingCells(), countingCells()], { encodeSliceBytes: 256 });
   pair.runUntil(() => pair.whole, 60_000);
   pair.ask(0, 'c', 1, null);
   pair.powerOff(1);
@@ -141,7 +121,7 @@ test('the call that takes the last slice of the big checkpoint runs none of the 
   // does one bounded job, and the held requests run from the next one.
   let handled = 0;
   let lastSlice = false;
-  const base = cellsApp(CELLS);
+  const base = countingCells();
   const app: AnyApp = {
     ...base,
     handle: (...args: Parameters<AnyApp['handle']>) => {

@@ -894,6 +894,19 @@ function switchUntil(
 
 const V2 = ledgerV2('state');
 
+/** switchUntil with an account opened on processor 1 every millisecond on the way. */
+function switchWhileOpening(
+  config: Partial<PairConfig>,
+  reached: (pair: CorePair) => boolean,
+): { pair: CorePair; opener: AccountOpener | undefined } {
+  let opener: AccountOpener | undefined;
+  const pair = switchUntil(config, reached, (p) => {
+    opener ??= new AccountOpener(p);
+    opener.open(0);
+  });
+  return { pair, opener };
+}
+
 /** Whether `board` (either, if not given) changed role for `cause` since the switch began. */
 function roleChanged(pair: CorePair, cause: string, board?: 0 | 1): boolean {
   return pair.events.some(
@@ -920,6 +933,12 @@ class AccountOpener {
   readonly #accounts = new Map<string, string>();
 
   constructor(readonly pair: CorePair) {}
+
+  /** Opens one on whichever board serves now, if one does. */
+  openOnServing(): void {
+    const serving = ([0, 1] as const).find((b) => this.pair.cores[b]?.serving === true);
+    if (serving !== undefined) this.open(serving);
+  }
 
   open(board: 0 | 1): void {
     const n = ++this.#opened;
@@ -975,15 +994,9 @@ test('one path with a fence: a cable cut right after the roles were offered lose
   // version (a backup by then) took over on the same drop and fenced it:
   // those acknowledgements were lost. With a fence, a drop proves a power
   // loss only once the partner had the time to fence us and did not.
-  let opener: AccountOpener | undefined;
   // An open every millisecond: some are held when the roles are offered.
-  const pair = switchUntil(
-    { pathCount: 1, fenceWired: true },
-    (p) => roleChanged(p, 'roles-offered'),
-    (p) => {
-      opener ??= new AccountOpener(p);
-      opener.open(0);
-    },
+  const { pair, opener } = switchWhileOpening({ pathCount: 1, fenceWired: true }, (p) =>
+    roleChanged(p, 'roles-offered'),
   );
   pair.unplug(0);
   pair.apps[0] = V2; // a fenced board boots what the switch left in its slots
@@ -1000,21 +1013,14 @@ test('wires stalled once the new version holds the last round: the old primary d
   // silent primary (silenceTakeoverAfterMs). Serving alone from then on
   // acknowledged what the new version never got (about 300 requests here),
   // and its fence, held by the stalled wires, then reset the old primary.
-  let opener: AccountOpener | undefined;
-  const pair = switchUntil(
-    {},
-    (p) => roleChanged(p, 'big-checkpoint-installed', 1),
-    (p) => {
-      opener ??= new AccountOpener(p);
-      opener.open(0);
-    },
+  const { pair, opener } = switchWhileOpening({}, (p) =>
+    roleChanged(p, 'big-checkpoint-installed', 1),
   );
   pair.apps[0] = V2;
   pair.stallWires(1200);
   for (let ms = 0; ms < 1500; ms++) {
     pair.run(1);
-    const serving = ([0, 1] as const).find((b) => pair.cores[b]?.serving === true);
-    if (serving !== undefined) opener?.open(serving);
+    opener?.openOnServing();
   }
   reformOnV2(pair);
   t.true((opener?.acknowledged().length ?? 0) > 0);
@@ -1029,14 +1035,8 @@ test('a new version stalled as the last round reached it: a status it sent befor
   // new version then read the last round and was a backup holding none of
   // what was acknowledged since: a pull of the old primary then would have
   // lost it. Here the new version stalls as the last chunk leaves.
-  let opener: AccountOpener | undefined;
-  const pair = switchUntil(
-    {},
-    (p) => roleChanged(p, 'big-checkpoint-to-new-version', 0),
-    (p) => {
-      opener ??= new AccountOpener(p);
-      opener.open(0);
-    },
+  const { pair, opener } = switchWhileOpening({}, (p) =>
+    roleChanged(p, 'big-checkpoint-to-new-version', 0),
   );
   const stallMs = pair.configs[0].switchHoldTimeoutMs + 200;
   let stalled = false;
@@ -1050,8 +1050,7 @@ test('a new version stalled as the last round reached it: a status it sent befor
   let lacking = '';
   for (let ms = 0; ms < 3000; ms++) {
     pair.run(1);
-    const serving = ([0, 1] as const).find((b) => pair.cores[b]?.serving === true);
-    if (serving !== undefined) opener?.open(serving);
+    opener?.openOnServing();
     const backup = ([0, 1] as const).find((b) => pair.cores[b]?.role === 'backup');
     const acknowledged = Math.max(0, ...pair.replies.map((r) => (r.ok ? r.txn : 0)));
     if (backup !== undefined && lacking === '' && pair.core(backup).txnHeld < acknowledged)

@@ -10,6 +10,8 @@ export interface CellsOptions {
   /** Cells in the state: 3,000 take a while to transfer at 115200, 20 fit one chunk. */
   readonly cells?: number;
   readonly durability?: 'memory' | 'retained';
+  /** Each cell's first value (0 unless given): larger values make a larger state. */
+  readonly cellValue?: (index: number) => number;
   /** What the app is told (checkpoints applied, state transfers). */
   readonly receive?: (message: ReceiveMessage) => void;
 }
@@ -17,6 +19,7 @@ export interface CellsOptions {
 export function cellsApp({
   cells = 3000,
   durability = 'memory',
+  cellValue = () => 0,
   receive,
 }: CellsOptions = {}): AnyApp {
   return defineApp<{ n: number; cells: number[] }, null, number, number>({
@@ -25,7 +28,7 @@ export function cellsApp({
     stateVersion: 1,
     checkpoint: 'state',
     durability,
-    init: () => ({ n: 0, cells: Array.from({ length: cells }, () => 0) }),
+    init: () => ({ n: 0, cells: Array.from({ length: cells }, (_, i) => cellValue(i)) }),
     parseRequest: () => null,
     handle: (state) => ({ update: state.n + 1, reply: state.n + 1 }),
     apply: (state, n) => {
