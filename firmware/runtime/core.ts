@@ -2523,9 +2523,10 @@ export class PairCore {
       channel.inFlight < this.config.channelWindowMax &&
       links.lineIdleAtMs(path, this.#now) <= this.#now + TX_AHEAD_MS;
     // Chunks of a big checkpoint and checkpoint batches share the line: each
-    // batch earns chunks twice its bytes, at most one chunk, before the next
-    // batch, so the transfer keeps two thirds of the line while batches are
-    // small and half of it at least, and a write waits for one chunk at most.
+    // batch earns chunks of twice its bytes (at most the backlog's line time)
+    // before the next batch, so the transfer keeps two thirds of the line
+    // whatever the load. A lone writer's small batch earns one chunk; a batch
+    // of many clients' entries earns several, which its successors wait for.
     if (this.#chunkCredit > 0) this.#queueChunk(path);
     const batchMayGo = this.#chunkCredit <= 0 || this.#chunksOut.length === 0;
     if (batchMayGo && this.#stream.due(this.#peerAck, lineIdle, this.config.checkpointEntriesMax)) {
