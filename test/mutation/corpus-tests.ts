@@ -85,6 +85,7 @@ export const SCRIPTED_TEST_FILES = [
   'test/durable-store-full.test.ts',
   'test/durable-unservable.test.ts',
   'test/heartbeat-behind-frames.test.ts',
+  'test/held-requests-order.test.ts',
   'test/joiner-early-replies.test.ts',
   'test/line-use.test.ts',
   'test/registration-checkpointed.test.ts',
