@@ -60,6 +60,22 @@ test('checkpoints, acknowledgements and heartbeats are counted by path and kind;
   }
 });
 
+test('the checkpoint payload is counted as its frames go, never ahead of the line, also with batches queued for the channel', (t) => {
+  const pair = wholeLedgerPair();
+  // A burst: batches wait in the channel's queue while the line carries the first ones.
+  openAccounts(pair, 1);
+  for (let i = 2; i <= 300; i++) pair.request(0, `c${i}`, 1, { op: 'open', account: `a${i}` });
+  let ahead = 0;
+  for (let ms = 0; ms < 3000 && pair.replies.length < 300; ms++) {
+    pair.run(1);
+    const frames = total(read(pair.core(0).lineUse), 'checkpoint');
+    const payload = pair.core(0).checkpointSentBytes;
+    if (payload > frames.bytes - frames.frames * FRAME_OVERHEAD_BYTES) ahead += 1;
+  }
+  t.is(pair.replies.length, 300);
+  t.is(ahead, 0, 'milliseconds in which more payload was counted than checkpoint frames carried');
+});
+
 test('segments lost on the line are counted as resent when their timer runs out', (t) => {
   const pair = wholeLedgerPair();
   openAccounts(pair, 5);

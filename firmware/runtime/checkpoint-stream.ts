@@ -200,6 +200,11 @@ export class CheckpointStream {
     this.#markEarly(0, 0);
   }
 
+  /** The entries' bytes in the batch sent as channel sequence `seq`, while it is not acknowledged (0 if none). */
+  batchBytes(seq: number): number {
+    return this.#unacked.find((batch) => batch.seq === seq)?.bytes ?? 0;
+  }
+
   /** The channel starts over: its sequence numbers begin again. */
   resetSequence(): void {
     this.#lastBatchSeq = 0;

@@ -640,7 +640,7 @@ export class PairCore {
     return this.#detector.falseSuspicions;
   }
 
-  /** Checkpoint payload sent (the entries' CBOR bytes, without envelope or framing; a resend counts once): the goodput. */
+  /** Checkpoint payload sent (the entries' CBOR bytes, without envelope or framing), as its frames first went to the UART: the goodput. */
   get checkpointSentBytes(): number {
     return this.#checkpointSentBytes;
   }
@@ -2565,12 +2565,10 @@ export class PairCore {
 
   /** The checkpoint entries waiting go, in batches that fit a frame, as far as the channel's queue takes them: their bytes. */
   #sendBatches(): number {
-    const bytes = this.#stream.send(
+    return this.#stream.send(
       (body) => (this.#send(body) ? this.#lastSentSeq : null),
       this.config.checkpointEntriesMax,
     );
-    this.#checkpointSentBytes += bytes;
-    return bytes;
   }
 
   #transmit(path: number, parts: Pick<Envelope, 'seg' | 'hello'>, requestsHeard = false): void {
@@ -2590,7 +2588,11 @@ export class PairCore {
       encodeFrame,
     );
     this.#outputs.push({ kind: 'bytes', path, bytes });
-    this.#lineUse.count(path, frameUse(parts.seg), bytes.length);
+    const use = frameUse(parts.seg);
+    this.#lineUse.count(path, use, bytes.length);
+    // Counted as its frame goes, not as it joins the channel's queue: the goodput is what crossed.
+    if (use === 'checkpoint')
+      this.#checkpointSentBytes += this.#stream.batchBytes(parts.seg?.seq ?? 0);
     this.#links.transmitted(path, bytes.length, this.#now);
   }
 
