@@ -6,10 +6,13 @@
  */
 import test from 'ava';
 import {
+  announceToWire,
   envelopeToWire,
   type Hello,
   type PeerBody,
+  parseBusMessage,
   parseEnvelope,
+  parseSnapshot,
   requestDigest,
 } from '../firmware/runtime/messages.ts';
 import { MessageError } from '../firmware/wire/errors.ts';
@@ -32,15 +35,18 @@ function wireWith(body: PeerBody, change: (wire: unknown[]) => void): unknown[] 
   return wire;
 }
 
-function refusedField(wire: unknown[]): unknown {
+/** The field `parse` refuses its value for ('accepted' when it takes it); any other error is thrown. */
+function refused(parse: () => unknown): unknown {
   try {
-    parseEnvelope(wire);
+    parse();
     return 'accepted';
   } catch (error) {
     if (!(error instanceof MessageError)) throw error;
     return (error.why as { field?: string }).field;
   }
 }
+
+const refusedField = (wire: unknown) => refused(() => parseEnvelope(wire));
 
 const held: PeerBody = {
   k: 'held',
@@ -110,4 +116,40 @@ test("a lockstep entry's digest must be a count", (t) => {
     entry[3] = digest;
     t.is(refusedField(wire), 'entry.requestDigest', String(digest));
   }
+});
+
+test('an envelope that is not a list, a body that is not a map or of no known kind, and a chunk past its count or of no count are refused, naming the field', (t) => {
+  t.is(refusedField({}), 'envelope');
+  const withBody = (body: unknown) =>
+    wireWith(held, (w) => {
+      w[BODY_AT] = body;
+    });
+  t.is(refusedField(withBody([1])), 'body');
+  t.is(refusedField(withBody({ k: 'nonsense' })), 'body.k');
+  const chunk = { k: 'snap', id: 4, index: 1, count: 2, data: new Uint8Array(3) };
+  t.is(refusedField(withBody(chunk)), 'accepted');
+  t.is(refusedField(withBody({ ...chunk, index: 2 })), 'snap.index');
+  t.is(refusedField(withBody({ ...chunk, count: -2 })), 'snap.count');
+});
+
+test("a big checkpoint's sessions must be a list", (t) => {
+  const snapshot = { stateVersion: 1, state: {}, txn: 3, term: 1, cache: [] };
+  t.is(
+    refused(() => parseSnapshot(snapshot)),
+    'accepted',
+  );
+  t.is(
+    refused(() => parseSnapshot({ ...snapshot, cache: {} })),
+    'cache',
+  );
+});
+
+test('on the field bus an announcement names processor 1 or 2, and a refusal is a MessageError by name', (t) => {
+  t.deepEqual(parseBusMessage(announceToWire(2)), { kind: 'announce', processor: 2 });
+  t.is(
+    refused(() => parseBusMessage(announceToWire(3 as 2))),
+    'announce.processor',
+  );
+  const error = t.throws(() => parseBusMessage(announceToWire(3 as 2)));
+  t.is(error?.name, 'MessageError');
 });

@@ -115,6 +115,21 @@ test('an unacknowledged segment is retransmitted when its timeout expires, once 
   t.is(sender.nextRetransmitAt(), undefined);
 });
 
+test("a segment's timer counts from when its frame finished leaving, the oldest one's too", (t) => {
+  const sender = new ReliableChannel<string>({ retransmitTimeoutMs: 20 });
+  sender.send('long');
+  sender.send('next');
+  t.deepEqual(seqsOf(sender.poll(0)), [1, 2]);
+  // At a low baud rate the frames take longer on the line than the timeout.
+  sender.sentUntil(1, 50);
+  sender.sentUntil(2, 90);
+  t.deepEqual(seqsOf(sender.poll(69)), []);
+  t.deepEqual(seqsOf(sender.poll(70)), [1]);
+  sender.onAck(1);
+  t.deepEqual(seqsOf(sender.poll(109)), []);
+  t.deepEqual(seqsOf(sender.poll(110)), [2]);
+});
+
 test('retransmissions come before new segments and each timer restarts at its own send', (t) => {
   const sender = new ReliableChannel<number>({ retransmitTimeoutMs: 10 });
   sender.send(1);
@@ -217,12 +232,14 @@ test('reset forgets everything and numbering restarts at 1', (t) => {
   t.deepEqual(channel.receive({ seq: 1, body: 'x' }), ['x', 'y']);
 });
 
-test('invalid options are refused', (t) => {
-  t.throws(() => new ReliableChannel({ windowMax: 0 }), { instanceOf: WireArgumentError });
-  t.throws(() => new ReliableChannel({ queueMax: 1.5 }), { instanceOf: WireArgumentError });
-  t.throws(() => new ReliableChannel({ retransmitTimeoutMs: -1 }), {
-    instanceOf: WireArgumentError,
-  });
+test('invalid options are refused, naming the option', (t) => {
+  const option = (options: ConstructorParameters<typeof ReliableChannel>[0]) => {
+    const error = t.throws(() => new ReliableChannel(options), { instanceOf: WireArgumentError });
+    return (error?.why as { option?: string }).option;
+  };
+  t.is(option({ windowMax: 0 }), 'windowMax');
+  t.is(option({ queueMax: 1.5 }), 'queueMax');
+  t.is(option({ retransmitTimeoutMs: -1 }), 'retransmitTimeoutMs');
 });
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
