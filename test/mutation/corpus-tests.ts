@@ -70,7 +70,8 @@ const MODELS: readonly CheckpointModel[] = ['state', 'replay'];
  * Scripted scenarios and fault tests fast enough to run for every mutant:
  * the ledger world's scenarios, and every test that drives two cores back
  * to back (CorePair: the switch's and the durable stores' scripted faults,
- * which the seeds reach seldom; about 30 s together).
+ * which the seeds reach seldom; about 30 s together), and the refusals a
+ * switch gives before it begins.
  */
 export const SCRIPTED_TEST_FILES = [
   'test/pair-scenarios.test.ts',
@@ -99,6 +100,7 @@ export const SCRIPTED_TEST_FILES = [
   'test/switch-boot-limit.test.ts',
   'test/switch-old-backup-lost.test.ts',
   'test/switch-precopy.test.ts',
+  'test/switch-refusals.test.ts',
   'test/switch-rejoin.test.ts',
   'test/write-log.test.ts',
 ];
