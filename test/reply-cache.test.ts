@@ -177,3 +177,12 @@ test('a session carries its sync window as three numbers, however many ids ran',
   t.deepEqual(fresh?.slice(2), [-1, 0, 0]);
   t.deepEqual(ranOf(busy).length, SYNC_WINDOW);
 });
+
+test("a cache installed from a partner that kept more replies a client keeps its own sync depth's newest", (t) => {
+  const replies = [1, 2, 3, 4, 5, 6].map((syncId) => [syncId, `r${syncId}`] as const);
+  const cache = ReplyCache.from(4, 8, [['c1', replies, [1, 2, 3, 4, 5, 6]]]);
+  const [session] = cache.entries();
+  t.deepEqual(session?.[1], replies.slice(-4));
+  t.deepEqual(cache.lookup('c1', 6), { kind: 'saved', reply: 'r6' });
+  t.deepEqual(cache.lookup('c1', 2), { kind: 'too-old', newestSyncId: 6 });
+});

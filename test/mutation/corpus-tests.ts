@@ -70,8 +70,9 @@ const MODELS: readonly CheckpointModel[] = ['state', 'replay'];
  * Scripted scenarios and fault tests fast enough to run for every mutant:
  * the ledger world's scenarios, and every test that drives two cores back
  * to back (CorePair: the switch's and the durable stores' scripted faults,
- * which the seeds reach seldom; about 30 s together), and the refusals a
- * switch gives before it begins.
+ * which the seeds reach seldom; about 30 s together), and two small ones
+ * of what the seeds cannot tell apart: how paths are judged, and the
+ * refusals a switch gives before it begins.
  */
 export const SCRIPTED_TEST_FILES = [
   'test/pair-scenarios.test.ts',
@@ -89,6 +90,7 @@ export const SCRIPTED_TEST_FILES = [
   'test/held-requests-order.test.ts',
   'test/joiner-early-replies.test.ts',
   'test/line-use.test.ts',
+  'test/links.test.ts',
   'test/registration-checkpointed.test.ts',
   'test/rejoin-wait.test.ts',
   'test/reply-burst.test.ts',
