@@ -13,6 +13,7 @@ import type { DurableRegion, StoreGeometry } from '../firmware/hal.ts';
 import { DurableLog, StoreFullError } from '../firmware/runtime/durable-log.ts';
 import type { CheckpointEntry, Snapshot } from '../firmware/runtime/messages.ts';
 import { encodedLength } from '../firmware/wire/cbor.ts';
+import { ReasonError } from '../firmware/wire/errors.ts';
 
 /** Tiny, so that a short history compacts several times: 4 blocks of 256 bytes, 16-byte writes. */
 const TINY: StoreGeometry = {
@@ -396,4 +397,14 @@ test('a compaction a slice at a time reads back whole for any write unit and sli
       t.deepEqual(opening.log.snapshot?.state, state, `write unit ${writeBytes}, slice ${slice}`);
     }
   }
+});
+
+test('a store of fewer than two blocks, or whose blocks are not whole writes, is refused', (t) => {
+  const refused = (geometry: StoreGeometry) =>
+    t.throws<ReasonError>(() => new DurableLog(new RetentiveMemory(geometry)), {
+      instanceOf: ReasonError,
+    })?.why;
+  t.like(refused({ ...TINY, blockCount: 1 }), { code: 'bad-geometry', blocks: 1 });
+  t.like(refused({ ...TINY, writeBytes: 24 }), { code: 'bad-geometry', writeBytes: 24 });
+  t.notThrows(() => new DurableLog(new RetentiveMemory({ ...TINY, blockCount: 2 })));
 });

@@ -45,7 +45,7 @@ const words: AnyApp = defineApp<string[], Update, Update, null>({
 const cacheBytes = () => encodedLength([]);
 
 /** Judges as the core does: a measure the room asks for is taken, 16 bytes a step, then the request judged again. */
-function judgeMeasured(room: StoreRoom, app: AnyApp, state: AppState, update: Update): Judgement {
+function judgeMeasured(room: StoreRoom, app: AnyApp, state: AppState, update: unknown): Judgement {
   const judged = room.judge(app, state, { update, reply: null }, cacheBytes);
   if (judged.kind !== 'measure') return judged;
   const measure = new RoomMeasure(state, []);
@@ -129,6 +129,22 @@ test('an update that returns another state is tried on a copy, with the same jud
   const same = judged({ replace: 'word-XX' });
   if (same.kind !== 'applied') return t.fail(same.kind);
   t.deepEqual(same.state.words.at(-1), 'word-XX');
+});
+
+test('a state that is one string is judged too: growth past the limit is refused, the same length runs', (t) => {
+  const text: AnyApp = defineApp<string, string, string, null>({
+    ...words,
+    init: () => '',
+    handle: (_state, request) => ({ update: request, reply: null }),
+    apply: (state, update) => (update === 'same' ? state.slice(4) + update : state + update),
+  });
+  const state = 'x'.repeat(200);
+  const room = new StoreRoom(encodedLength(state) + 40);
+  t.is(judgeMeasured(room, text, state, 'y'.repeat(60)).kind, 'refused');
+  t.true(room.full);
+  const same = judgeMeasured(room, text, state, 'same');
+  if (same.kind !== 'applied') return t.fail(same.kind);
+  t.is(same.state, `${'x'.repeat(196)}same`);
 });
 
 test('an update that throws near the limit changes nothing, and throws as it would on the state', (t) => {
