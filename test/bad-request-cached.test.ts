@@ -8,6 +8,7 @@
  */
 import test from 'ava';
 import { type AnyApp, AppInputError, type CheckpointModel, defineApp } from '../firmware/app.ts';
+import { CHECKPOINT_BATCH_BYTES_MAX } from '../firmware/runtime/checkpoint-stream.ts';
 import { CorePair } from './helpers/core-pair.ts';
 
 /** A counter whose handler fails (an app bug) on a `risky` request while the count is even. */
@@ -67,3 +68,28 @@ for (const model of ['state', 'replay'] as const satisfies readonly CheckpointMo
     );
   });
 }
+
+test('a request whose checkpoint entry could not travel in a frame is refused entry-too-big, and changes nothing', (t) => {
+  // Each request's update carries as many bytes as it asks for.
+  const app: AnyApp = defineApp<{ n: number; last: string }, number, string, number>({
+    name: 'padded',
+    version: '1.0.0',
+    stateVersion: 1,
+    checkpoint: 'state',
+    init: () => ({ n: 0, last: '' }),
+    parseRequest: (body) => Number(body),
+    handle: (state, bytes) => ({ update: 'x'.repeat(bytes), reply: state.n + 1 }),
+    apply: (state, last) => ({ n: state.n + 1, last }),
+  });
+  const pair = new CorePair([app, app]);
+  pair.runUntil(() => pair.whole);
+  t.like(pair.ask(0, 'c', 1, 100), { ok: true, reply: 1 });
+  // Within what a message may hold, past what a batch of entries may.
+  const refusal = pair.ask(0, 'c', 2, CHECKPOINT_BATCH_BYTES_MAX);
+  if (refusal.ok) return t.fail('an entry bigger than a batch ran');
+  t.is(refusal.error, 'bad-request');
+  t.like(refusal.why, { code: 'entry-too-big', max: CHECKPOINT_BATCH_BYTES_MAX });
+  t.like(pair.ask(0, 'c', 3, 100), { ok: true, reply: 2 }, 'the refused request changed nothing');
+  pair.run(100);
+  t.deepEqual(pair.core(1).state, pair.core(0).state);
+});

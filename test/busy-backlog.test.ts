@@ -64,3 +64,20 @@ test('a burst the line cannot carry soon is partly refused busy, and what runs i
   );
   t.true(slowest(ran) * 4 < slowest(unbounded));
 });
+
+test('past pendingRepliesMax replies waiting for the backup, a new request is refused busy (replies-waiting) and runs once retried', (t) => {
+  const pair = new CorePair([ledgerV1('state'), ledgerV1('state')], { pendingRepliesMax: 2 });
+  pair.runUntil(() => pair.whole);
+  for (let i = 0; i < 3; i++) pair.ask(0, `c${i}`, 0, null);
+  const before = pair.replies.length;
+  // The backup's acknowledgements are held back for a moment, far shorter than a suspicion.
+  for (const path of pair.cut) path[1] = true;
+  for (let i = 0; i < 3; i++) pair.request(0, `c${i}`, 1, { op: 'open', account: `a${i}` });
+  t.like(pair.replies.slice(before), [
+    { clientId: 'c2', ok: false, error: 'busy', why: { code: 'replies-waiting' } },
+  ]);
+  for (const path of pair.cut) path[1] = false;
+  pair.runUntil(() => pair.replies.length === before + 3);
+  t.like(pair.ask(0, 'c2', 1, { op: 'open', account: 'a2' }), { ok: true });
+  t.is(pair.replies.filter((r) => r.ok && r.syncId === 1).length, 3);
+});
