@@ -173,9 +173,9 @@ const HELLO_EVERY_BEATS = 8;
 const TX_AHEAD_MS = 1;
 /**
  * While both wait, a big checkpoint's chunks get this many bytes for each
- * byte of checkpoint batches: half the line each. At 2 (two thirds to the
- * transfer) a switch's rejoin kept clients waiting up to twice as long
- * (64 clients at 115200) for a rejoin about 7% shorter.
+ * byte of checkpoint batches: half the line each, and the transfer takes
+ * what the clients leave. At 2, a switch kept 64 clients at 115200 waiting
+ * up to 2.7 times as long for a rejoin 7% shorter (test/bench/switch-waits.ts).
  */
 const CHUNK_SHARE = 1;
 /** Bytes of the joiner's last chunk at most: the replies queued behind it wait for it to cross. */
@@ -2529,8 +2529,8 @@ export class PairCore {
       links.lineIdleAtMs(path, this.#now) <= this.#now + TX_AHEAD_MS;
     // Chunks of a big checkpoint and checkpoint batches share the line: each
     // batch earns chunks of as many bytes (at most the backlog's line time)
-    // before the next batch, so the transfer keeps half the line whatever
-    // the load. A lone writer's small batch earns one chunk; a batch
+    // before the next batch, so the transfer keeps at least half the line
+    // whatever the load. A lone writer's small batch earns one chunk; a batch
     // of many clients' entries earns several, which its successors wait for.
     if (this.#chunkCredit > 0) this.#queueChunk(path);
     const batchMayGo = this.#chunkCredit <= 0 || this.#chunksOut.length === 0;
