@@ -125,6 +125,7 @@ test('an envelope that is not a list, a body that is not a map or of no known ki
       w[BODY_AT] = body;
     });
   t.is(refusedField(withBody([1])), 'body');
+  t.is(refusedField(withBody(5)), 'body');
   t.is(refusedField(withBody({ k: 'nonsense' })), 'body.k');
   const chunk = { k: 'snap', id: 4, index: 1, count: 2, data: new Uint8Array(3) };
   t.is(refusedField(withBody(chunk)), 'accepted');
@@ -145,6 +146,7 @@ test("a big checkpoint's sessions must be a list", (t) => {
 });
 
 test('on the field bus an announcement names processor 1 or 2, and a refusal is a MessageError by name', (t) => {
+  t.deepEqual(parseBusMessage(announceToWire(1)), { kind: 'announce', processor: 1 });
   t.deepEqual(parseBusMessage(announceToWire(2)), { kind: 'announce', processor: 2 });
   t.is(
     refused(() => parseBusMessage(announceToWire(3 as 2))),

@@ -69,6 +69,17 @@ test('far from the limit a request runs on the state itself, with no copy', (t) 
   t.false(room.full);
 });
 
+test('once measured, requests far from the limit run on the bound, with no measure between them', (t) => {
+  const room = new StoreRoom(10_000);
+  const state = ['a'];
+  judge(room, state, { push: 'b' });
+  for (const word of ['c', 'd', 'e']) {
+    t.deepEqual(room.judge(words, state, { update: { push: word }, reply: null }, cacheBytes), {
+      kind: 'apply',
+    });
+  }
+});
+
 test('at the limit: growth past it is refused, and what does not grow still runs', (t) => {
   const state = Array.from({ length: 20 }, (_, i) => `word-${i}`);
   // Room for the state and a few bytes more: less than a word.

@@ -235,7 +235,9 @@ test('reset forgets everything and numbering restarts at 1', (t) => {
 test('invalid options are refused, naming the option', (t) => {
   const option = (options: ConstructorParameters<typeof ReliableChannel>[0]) => {
     const error = t.throws(() => new ReliableChannel(options), { instanceOf: WireArgumentError });
-    return (error?.why as { option?: string } | undefined)?.option;
+    const why = error?.why as { code?: string; option?: string } | undefined;
+    t.is(why?.code, 'bad-option');
+    return why?.option;
   };
   t.is(option({ windowMax: 0 }), 'windowMax');
   t.is(option({ queueMax: 1.5 }), 'queueMax');
