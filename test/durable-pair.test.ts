@@ -210,10 +210,15 @@ test('a board that served alone recovers alone when its partner stays off', (t) 
   const alone = write(pair, 0, 'b', 3);
   pair.powerOff(0);
   pair.run(100);
+  const effectsBefore = pair.effects.length;
   pair.boot(0);
   pair.runUntil(() => pair.cores[0]?.serving === true, 5000);
   const recovered = pair.eventsOf('recovered')[0];
   t.true(recovered?.kind === 'recovered' && recovered.alone);
+  t.true(
+    pair.effects.slice(effectsBefore).some((e) => e.board === 0 && e.effect.kind === 'announce'),
+    'it tells the field bus it serves, as a board that takes over does',
+  );
   assertAllThere(t, pair, alone);
 });
 

@@ -13,6 +13,7 @@ import test from 'ava';
 import { RetentiveMemory } from '../boards/retentive-memory.ts';
 import { type AnyApp, defineApp } from '../firmware/app.ts';
 import type { StoreGeometry } from '../firmware/hal.ts';
+import type { PairConfig } from '../firmware/runtime/config.ts';
 import { CorePair } from './helpers/core-pair.ts';
 
 const CLIENTS = 100;
@@ -47,9 +48,9 @@ const blobApp: AnyApp = defineApp<Blob, null, Blob, number>({
  * primary alone; what ran, in the order the requests came, with its place
  * in the order run.
  */
-function run(heldServedMax: number) {
+function run(config: Partial<PairConfig>) {
   const stores = [new RetentiveMemory(STORE), new RetentiveMemory(STORE)] as const;
-  const pair = new CorePair([blobApp, blobApp], { encodeSliceBytes: 64, heldServedMax }, stores);
+  const pair = new CorePair([blobApp, blobApp], { encodeSliceBytes: 64, ...config }, stores);
   pair.runUntil(() => pair.whole, 60_000);
   // Alone, the primary answers as soon as it runs a request: no line paces the clients.
   pair.powerOff(1);
@@ -94,13 +95,14 @@ function run(heldServedMax: number) {
         : [],
     )
     .sort((a, b) => a.place - b.place);
-  return { role: primary.role, ran, boundFell };
+  const holdFull = pair.replies.filter((r) => !r.ok && r.why.code === 'hold-full').length;
+  return { role: primary.role, ran, boundFell, holdFull };
 }
 
 // 32 a tick is the default; with 4, held requests often outlast a tick and new ones come meanwhile.
 for (const heldServedMax of [32, 4]) {
   test(`requests held while the state holds still run in the order they came, also when one of them begins a measure (${heldServedMax} served a tick)`, (t) => {
-    const { role, ran, boundFell } = run(heldServedMax);
+    const { role, ran, boundFell } = run({ heldServedMax });
     t.log(
       `${ran.length} requests ran; the room's bound fell to a measured size ${boundFell} times`,
     );
@@ -115,3 +117,11 @@ for (const heldServedMax of [32, 4]) {
     );
   });
 }
+
+test('past heldRequestsMax waiting, a request is refused busy (hold-full), and what runs keeps its order', (t) => {
+  const { ran, holdFull } = run({ heldRequestsMax: 10 });
+  t.log(`${holdFull} requests refused hold-full, ${ran.length} ran`);
+  t.true(holdFull > 0, 'the hold filled');
+  t.true(ran.length > 300, 'requests ran');
+  t.true(ran.every((r, i) => i === 0 || r.n > (ran[i - 1]?.n ?? 0)));
+});
