@@ -8,7 +8,6 @@ import test from 'ava';
 import {
   announceToWire,
   envelopeToWire,
-  type Hello,
   type PeerBody,
   parseBusMessage,
   parseEnvelope,
@@ -16,17 +15,10 @@ import {
   requestDigest,
 } from '../firmware/runtime/messages.ts';
 import { MessageError } from '../firmware/wire/errors.ts';
+import { ledgerHello } from './helpers/ledger-hello.ts';
 import { peerEnvelope } from './helpers/peer-envelope.ts';
 
-const HELLO: Hello = {
-  app: 'ledger',
-  version: '1.0.0',
-  stateVersion: 1,
-  model: 'state',
-  priorStateVersion: -1,
-  testMode: false,
-  otherVersion: '',
-};
+const HELLO = ledgerHello();
 
 /** The wire form of an envelope carrying `body` and a hello, with `change` applied to it. */
 function wireWith(body: PeerBody, change: (wire: unknown[]) => void): unknown[] {

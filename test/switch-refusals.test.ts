@@ -5,19 +5,11 @@
  * cannot boot, or is the one already running.
  */
 import test from 'ava';
-import type { Hello } from '../firmware/runtime/messages.ts';
 import { ALONE } from '../firmware/runtime/roles.ts';
 import { switchRefusal } from '../firmware/runtime/switch-procedure.ts';
+import { ledgerHello } from './helpers/ledger-hello.ts';
 
-const hello = (otherVersion: string): Hello => ({
-  app: 'ledger',
-  version: '1.0.0',
-  stateVersion: 1,
-  model: 'state',
-  priorStateVersion: -1,
-  testMode: false,
-  otherVersion,
-});
+const hello = (otherVersion: string) => ledgerHello({ otherVersion });
 
 const PRIMARY = { name: 'primary' } as const;
 
