@@ -129,3 +129,34 @@ test('a store that cannot take its snapshot stops the board before any answer of
     `the store held txn ${recovered.txn}, clients were answered up to txn ${answered}`,
   );
 });
+
+test('a store write that fails with the power on lets no answer of what it held leave', (t) => {
+  // The group commit of four requests fails: the board gives its store up, and their answers must
+  // not go, since it comes back without them.
+  const stores = [new RetentiveMemory(), new RetentiveMemory()] as const;
+  const pair = new CorePair([ledgerV1('state'), ledgerV1('state')], {}, stores);
+  pair.runUntil(() => pair.whole);
+  pair.powerOff(1);
+  pair.runUntil(() => pair.cores[0]?.role === 'primary-alone');
+  for (let client = 1; client <= 4; client++) pair.ask(0, `c${client}`, 0, null);
+  const answeredBefore = Math.max(...pair.replies.map((reply) => reply.txn ?? 0));
+  const failing = stores[0];
+  failing.failAtOperation = failing.operations + 1;
+  for (let client = 1; client <= 4; client++)
+    pair.request(0, `c${client}`, 1, { op: 'open', account: `a${client}` });
+  pair.run(50);
+  t.is(failing.failures, 1, 'the write failed');
+  const answered = Math.max(...pair.replies.map((reply) => reply.txn ?? 0));
+  t.is(answered, answeredBefore, 'no answer of the failed commit left');
+  const seen = pair.events.length;
+  pair.powerOff(0);
+  pair.run(10);
+  pair.boot(0);
+  pair.runUntil(
+    () => pair.events.slice(seen).some(({ event }) => event.kind === 'recovered'),
+    5000,
+  );
+  const recovered = pair.events.slice(seen).find(({ event }) => event.kind === 'recovered')?.event;
+  if (recovered?.kind !== 'recovered') return t.fail('no recovery');
+  t.true(recovered.txn >= answered, `recovered txn ${recovered.txn}, answered up to ${answered}`);
+});
