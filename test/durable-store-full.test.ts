@@ -90,6 +90,20 @@ for (const model of ['state', 'replay'] as const satisfies readonly CheckpointMo
   });
 }
 
+/**
+ * What processor 1's store holds, as it tells it when it boots and
+ * recovers alone (its partner is off): the recovered txn, if it recovers.
+ */
+function recoveredTxn(pair: CorePair): number | undefined {
+  const seen = pair.events.length;
+  const recovered = () =>
+    pair.events.slice(seen).find(({ event }) => event.kind === 'recovered')?.event;
+  pair.boot(0);
+  pair.runUntil(() => recovered() !== undefined);
+  const event = recovered();
+  return event?.kind === 'recovered' ? event.txn : undefined;
+}
+
 test('a store that cannot take its snapshot stops the board before any answer of what it could not keep leaves, refusals included', (t) => {
   // Campaign seed 563 (state model, retained): a refusal is a transaction, and its reply left
   // although the group commit that held its entry failed; the board came back without it.
@@ -118,15 +132,11 @@ test('a store that cannot take its snapshot stops the board before any answer of
   }
   t.true(pair.eventsOf('store-refused').length > 0, 'the store refused a snapshot');
   const answered = Math.max(...pair.replies.map((reply) => reply.txn ?? 0));
-  // What the store holds, as the board tells it when it recovers alone (its partner is off).
-  const seen = pair.events.length;
-  pair.boot(0);
-  pair.runUntil(() => pair.events.slice(seen).some(({ event }) => event.kind === 'recovered'));
-  const recovered = pair.events.slice(seen).find(({ event }) => event.kind === 'recovered')?.event;
-  if (recovered?.kind !== 'recovered') return t.fail('no recovery');
+  const recovered = recoveredTxn(pair);
+  if (recovered === undefined) return t.fail('no recovery');
   t.true(
-    recovered.txn >= answered,
-    `the store held txn ${recovered.txn}, clients were answered up to txn ${answered}`,
+    recovered >= answered,
+    `the store held txn ${recovered}, clients were answered up to txn ${answered}`,
   );
 });
 
@@ -148,15 +158,9 @@ test('a store write that fails with the power on lets no answer of what it held 
   t.is(failing.failures, 1, 'the write failed');
   const answered = Math.max(...pair.replies.map((reply) => reply.txn ?? 0));
   t.is(answered, answeredBefore, 'no answer of the failed commit left');
-  const seen = pair.events.length;
   pair.powerOff(0);
   pair.run(10);
-  pair.boot(0);
-  pair.runUntil(
-    () => pair.events.slice(seen).some(({ event }) => event.kind === 'recovered'),
-    5000,
-  );
-  const recovered = pair.events.slice(seen).find(({ event }) => event.kind === 'recovered')?.event;
-  if (recovered?.kind !== 'recovered') return t.fail('no recovery');
-  t.true(recovered.txn >= answered, `recovered txn ${recovered.txn}, answered up to ${answered}`);
+  const recovered = recoveredTxn(pair);
+  if (recovered === undefined) return t.fail('no recovery');
+  t.true(recovered >= answered, `the store held txn ${recovered}, answered up to ${answered}`);
 });
