@@ -13,12 +13,14 @@ import { MICROCONTROLLER_LIMITS } from '../../boards/microcontroller-limits.ts';
 import type { AnyApp } from '../../firmware/app.ts';
 import { ledgerV1 } from '../../firmware/apps/ledger/v1.ts';
 import { ledgerV2 } from '../../firmware/apps/ledger/v2.ts';
+import type { PairEvent } from '../../firmware/runtime/outputs.ts';
 import { seededRandom } from '../../firmware/runtime/random.ts';
 import { CorePair } from '../helpers/core-pair.ts';
 
 const CLIENTS = 64;
 /** A request not answered in this long is sent again, as the lab's clients do. */
 const RESEND_AFTER_MS = 300;
+const WARM_UP_MS = 3000;
 
 interface Client {
   readonly id: string;
@@ -28,6 +30,14 @@ interface Client {
   sentMs: number;
   nextMs: number;
 }
+
+/** A request's wait: from when its client wanted to write until its reply. */
+interface Wait {
+  readonly fromMs: number;
+  readonly ms: number;
+}
+
+const longest = (waits: readonly Wait[]): number => Math.max(0, ...waits.map((w) => w.ms));
 
 /**
  * Clients thinking up to `thinkMs` (0: none) between requests to whichever
@@ -44,13 +54,13 @@ function clientsOf(pair: CorePair, accounts: number, thinkMs: number, afterEachM
   }));
   const byId = new Map(clients.map((c) => [c.id, c]));
   let seen = pair.replies.length;
-  return (): number[] => {
-    const waits: number[] = [];
+  return (): Wait[] => {
+    const waits: Wait[] = [];
     for (const reply of pair.replies.slice(seen)) {
       const client = byId.get(reply.clientId);
       if (client === undefined || reply.syncId !== client.syncId || client.firstMs < 0) continue;
       if (reply.ok) {
-        waits.push(pair.nowMs - client.firstMs);
+        waits.push({ fromMs: client.firstMs, ms: pair.nowMs - client.firstMs });
         client.firstMs = -1;
         client.nextMs = pair.nowMs + random() * thinkMs;
       } else client.sentMs = -Infinity; // refused: sent again at once
@@ -58,14 +68,14 @@ function clientsOf(pair: CorePair, accounts: number, thinkMs: number, afterEachM
     seen = pair.replies.length;
     const board = ([0, 1] as const).find((b) => pair.cores[b]?.serving === true);
     for (const client of clients) {
-      if (board === undefined) break;
-      const fresh = client.firstMs < 0 && pair.nowMs >= client.nextMs;
-      const again = client.firstMs >= 0 && pair.nowMs - client.sentMs > RESEND_AFTER_MS;
-      if (!fresh && !again) continue;
-      if (fresh) {
+      // A client's wait starts when it wants to write, whether a board serves then or not.
+      if (client.firstMs < 0 && pair.nowMs >= client.nextMs) {
         client.syncId += 1;
         client.firstMs = pair.nowMs;
+        client.sentMs = -Infinity;
       }
+      if (board === undefined || client.firstMs < 0) continue;
+      if (pair.nowMs - client.sentMs <= RESEND_AFTER_MS) continue;
       client.sentMs = pair.nowMs;
       const account = `acct-${Math.floor(random() * Math.max(1, accounts))}`;
       pair.request(board, client.id, client.syncId, { op: 'deposit', account, amount: 1 });
@@ -95,19 +105,32 @@ function switchWaits(accounts: number) {
         pair.boot(board, { testMode: true, otherVersion: '' }, v2 as AnyApp);
   };
   const step = clientsOf(pair, accounts, 2000, bootStopped);
-  const before: number[] = [];
+  // Past the clients' first burst (64 registrations in one millisecond) before anything counts.
+  for (let ms = 0; ms < WARM_UP_MS; ms++) step();
+  const before: Wait[] = [];
   for (let ms = 0; ms < 4000; ms++) before.push(...step());
   const startMs = pair.nowMs;
   if (pair.core(0).switchToOther(pair.nowMs) !== null) throw new Error('the switch was refused');
   const whole = () =>
     pair.whole && pair.cores.every((c) => c?.hello.version === v2.version && !c.hello.testMode);
-  const during: number[] = [];
+  const during: Wait[] = [];
   while (!whole() && pair.nowMs - startMs < 120_000) during.push(...step());
+  // The phases: the old primary serves with the new version as its backup until step f; the
+  // roles change hands (f to h); the old primary, now on the new version, joins as the backup.
+  const at = (board: 0 | 1, match: (e: PairEvent) => boolean) =>
+    pair.events.find((e) => e.atMs >= startMs && e.board === board && match(e.event))?.atMs ??
+    Number.NaN;
+  const fMs = at(0, (e) => e.kind === 'switch' && e.step === 'f');
+  const hMs = at(1, (e) => e.kind === 'switch' && e.step === 'h');
+  const rejoinMs = at(0, (e) => e.kind === 'role' && e.role === 'joining');
   return {
     accounts,
     clients: CLIENTS,
-    longestWaitMs: Math.max(...during),
-    longestWaitBeforeMs: Math.max(...before),
+    longestWaitMs: longest(during),
+    handoverMs: hMs - fMs,
+    longestWaitHandoverMs: longest(during.filter((w) => w.fromMs <= hMs && w.fromMs + w.ms >= fMs)),
+    longestWaitRejoinMs: longest(during.filter((w) => w.fromMs >= rejoinMs)),
+    longestWaitBeforeMs: longest(before),
     switchMs: pair.nowMs - startMs,
     whole: whole(),
   };
