@@ -75,3 +75,21 @@ test('wide seed 210 (state, shared bus): a late copy of a registration, heard by
   );
   t.deepEqual(result.violations, []);
 });
+
+test('wide seed 230929 (state, six fault groups): a retry of a registration that ran twice waits for the run whose answer it gets', (t) => {
+  // The primary stalled 735 ms; on resuming it ran what had waited, among it
+  // two copies of a crowd client's registration, the second after the reply
+  // cache had forgotten the session the first began (txns 2548 and 2653). A
+  // third copy, a retry, got the saved answer (txn 2653) tied to the first
+  // run's batch: once that was acknowledged the client had txn 2653 while the
+  // backup held up to 2553 (backup-lacks-acknowledged).
+  const result = runSeed(
+    worldOptionsFor({
+      seed: 230929,
+      mode: 'state',
+      module: ledgerSimulation,
+      faultGroups: ['stall-board', 'stall-hub', 'cuts', 'clients', 'big-state', 'handover-pulls'],
+    }),
+  );
+  t.deepEqual(result.violations, []);
+});

@@ -90,11 +90,16 @@ export class CheckpointStream {
 
   /**
    * A retry of a request whose reply still waits: the copy waits for the
-   * same acknowledgement. False when no reply of that request waits.
+   * same acknowledgement. False when no reply of that request waits. The
+   * transaction tells which: a registration runs again once the reply cache
+   * forgot its session, and both runs may wait at once.
    */
   addRetry(reply: ClientReply): boolean {
     const waiting = this.#pending.find(
-      (p) => p.reply.clientId === reply.clientId && p.reply.syncId === reply.syncId,
+      (p) =>
+        p.reply.clientId === reply.clientId &&
+        p.reply.syncId === reply.syncId &&
+        p.txn === reply.txn,
     );
     if (waiting === undefined) return false;
     this.#pending.push({ seq: waiting.seq, txn: waiting.txn, reply });

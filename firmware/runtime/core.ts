@@ -179,9 +179,10 @@ const TX_AHEAD_MS = 1;
  */
 const CHUNK_SHARE = 1;
 /**
- * A reply to a joiner's primary goes before the joiner holds its entry while
- * the entries not yet sent fit in this many chunks of the big checkpoint;
- * beyond, it waits for the joiner's acknowledgement, which paces the clients.
+ * While a joiner takes the big checkpoint, a reply goes before the joiner
+ * holds its entry as long as the entries not yet sent fit in this many
+ * chunks; beyond, it waits for the joiner's acknowledgement, which paces
+ * the clients.
  * Measured with test/bench/switch-waits.ts (64 clients at 115200) and the
  * saturated switch of test/switch-precopy.test.ts: at 1 the longest wait
  * at 1,000 / 4,000 accounts is 130 / 192 ms; at 2, 40 / 132 ms, and the

@@ -190,6 +190,12 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     replace: '',
   },
   {
+    name: 'a retry tied to another run of the same request',
+    file: 'firmware/runtime/checkpoint-stream.ts',
+    find: ' &&\n        p.txn === reply.txn,\n',
+    replace: ',\n',
+  },
+  {
     name: 'a joiner that installs a transfer begun for an ask it gave up',
     file: 'firmware/runtime/core.ts',
     find: '      if (round.ask !== undefined && round.ask !== role.joinSeq) return;\n',
