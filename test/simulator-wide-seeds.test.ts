@@ -93,3 +93,20 @@ test('wide seed 230929 (state, six fault groups): a retry of a registration that
   );
   t.deepEqual(result.violations, []);
 });
+
+test('wide seed 230778 (replay, six fault groups): replies released while a joiner is silent never hide newer entries answered early', (t) => {
+  // In the old primary's rejoin after a fallback, some replies went at once
+  // (early) and later ones waited for the joiner; a stall of the wires made
+  // the joiner look silent and those waiting went too, and marked the older
+  // of them as the newest early entry. The last chunk then went ahead of
+  // txns 5200 to 5216, answered already: the new backup held up to 5199.
+  const result = runSeed(
+    worldOptionsFor({
+      seed: 230778,
+      mode: 'replay',
+      module: ledgerSimulation,
+      faultGroups: ['stall-board', 'stall-hub', 'cuts', 'clients', 'big-state', 'handover-pulls'],
+    }),
+  );
+  t.deepEqual(result.violations, []);
+});

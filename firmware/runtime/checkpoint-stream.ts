@@ -181,7 +181,8 @@ export class CheckpointStream {
   releaseReplies(): ClientReply[] {
     const released = this.#pending.map((p) => p.reply);
     const last = this.#pending.at(-1);
-    if (last !== undefined) this.#markEarly(last.txn, last.seq);
+    // The mark only moves on: entries answered early after these may be newer.
+    if (last !== undefined && last.txn > this.#earlyTxn) this.#markEarly(last.txn, last.seq);
     this.#pending = [];
     return released;
   }

@@ -81,6 +81,7 @@ export const SCRIPTED_TEST_FILES = [
   'test/bad-request-cached.test.ts',
   'test/big-checkpoint-slices.test.ts',
   'test/busy-backlog.test.ts',
+  'test/checkpoint-early.test.ts',
   'test/checkpoint-retries.test.ts',
   'test/durable-compaction-slices.test.ts',
   'test/durable-fallback.test.ts',

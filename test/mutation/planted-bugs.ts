@@ -190,6 +190,12 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     replace: '',
   },
   {
+    name: "replies released in a joiner's silence hide newer entries answered early",
+    file: 'firmware/runtime/checkpoint-stream.ts',
+    find: 'if (last !== undefined && last.txn > this.#earlyTxn) this.#markEarly',
+    replace: 'if (last !== undefined) this.#markEarly',
+  },
+  {
     name: 'a retry tied to another run of the same request',
     file: 'firmware/runtime/checkpoint-stream.ts',
     find: ' &&\n        p.txn === reply.txn,\n',
