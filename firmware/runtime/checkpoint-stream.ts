@@ -57,11 +57,6 @@ export class CheckpointStream {
     return this.#pending.length;
   }
 
-  /** Encoded bytes of the entries not yet sent. */
-  get unsentBytes(): number {
-    return this.#unsentBytes;
-  }
-
   /** Encoded bytes of the entries not yet acknowledged, sent or not: what a new one waits behind. */
   get backlogBytes(): number {
     return this.#unsentBytes + this.#unackedBytes;

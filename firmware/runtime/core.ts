@@ -178,18 +178,6 @@ const TX_AHEAD_MS = 1;
  * up to 2.7 times as long for a rejoin 7% shorter (test/bench/switch-waits.ts).
  */
 const CHUNK_SHARE = 1;
-/**
- * While a joiner takes the big checkpoint, a reply goes before the joiner
- * holds its entry as long as the entries not yet sent fit in this many
- * chunks; beyond, it waits for the joiner's acknowledgement, which paces
- * the clients.
- * Measured with test/bench/switch-waits.ts (64 clients at 115200) and the
- * saturated switch of test/switch-precopy.test.ts: at 1 the longest wait
- * at 1,000 / 4,000 accounts is 130 / 192 ms; at 2, 40 / 132 ms, and the
- * saturated pair's longest time without an acknowledgement 296 ms; at 4,
- * 40 / 27 ms, but 449 ms without one (big batches earn long turns).
- */
-const EARLY_REPLY_CHUNKS = 2;
 /** Bytes of the joiner's last chunk at most: the replies queued behind it wait for it to cross. */
 const LAST_CHUNK_BYTES = 16;
 
@@ -251,12 +239,6 @@ export class PairCore {
    * dropped (#abandonTransfer): its big checkpoint starts over once it is heard again.
    */
   #transferStale = false;
-  /**
-   * The last chunk of this big checkpoint waited for entries whose replies
-   * went before the joiner held them: from then on replies wait for the
-   * joiner again, so that new entries never keep the last chunk waiting.
-   */
-  #lastChunkWaited = false;
   readonly #links: Links;
   readonly #detector: FailureDetector;
   #partnerInc = 0;
@@ -944,7 +926,8 @@ export class PairCore {
     }
     if (this.#log !== null) this.#unlogged.push(entry);
     this.#cache.save(entry.clientId, entry.syncId, saved);
-    // Replies wait for a backup's acknowledgement: it holds the entry then.
+    // Replies wait for a backup's acknowledgement (it holds the entry then), and
+    // for a joiner's as flow control (see #onPeerAck).
     if (this.#joinerMidTransfer() && !this.#detector.partnerUp) {
       // A silent joiner gets the entry when it is heard again; the reply does not wait for it.
       // A fast primary executes more in a short silence than the line carries
@@ -955,18 +938,6 @@ export class PairCore {
         this.#missedBytes += entryBytes;
         if (this.#missedBytes > this.#transferBytes) this.#abandonTransfer();
       }
-    } else if (
-      this.#joinerMidTransfer() &&
-      !this.#lastChunkWaited &&
-      this.#stream.unsentBytes < EARLY_REPLY_CHUNKS * this.config.snapshotChunkBytes
-    ) {
-      // A joiner cannot take over before it holds the last chunk, and every
-      // entry whose reply went goes ahead of that (#queueChunk): the reply
-      // need not wait for the joiner. It does once the entries not yet sent
-      // outweigh a few chunks, as flow control: clients answered at once
-      // would fill the line's share with entries, and batches that big would
-      // earn the transfer as long a turn, holding off every reply (#flush).
-      this.#stream.add(entry, entryBytes, null);
     } else if (this.#holdsBackup()) {
       this.#stream.add(entry, entryBytes, reply);
       return;
@@ -1413,7 +1384,6 @@ export class PairCore {
     this.#transferBytes = 0;
     this.#missedBytes = 0;
     this.#transferStale = false;
-    this.#lastChunkWaited = false;
     this.#chunksOut = [];
     // What is queued is in the big checkpoint; what runs from now on follows
     // it. Replies still waiting go now: the partner joining again has no
@@ -1540,12 +1510,10 @@ export class PairCore {
     )
       this.#nextRound(before, before.preCopy);
     const chunk = this.#chunksOut[0];
+    if (chunk === undefined || !idle) return;
     // The joiner is a backup, and may take over, once it has the last chunk:
     // every entry whose reply went already goes ahead of it.
-    const lastWaits = this.#chunksOut.length === 1 && this.#stream.earlyUnsent;
-    if (lastWaits) this.#lastChunkWaited = true;
-    if (chunk === undefined || !idle) return;
-    if (lastWaits) {
+    if (this.#chunksOut.length === 1 && this.#stream.earlyUnsent) {
       this.#sendBatches();
       if (this.#stream.earlyUnsent) return;
     }

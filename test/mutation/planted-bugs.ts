@@ -186,7 +186,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     name: 'a last chunk of the big checkpoint sent ahead of entries whose replies went before the joiner held them',
     file: 'firmware/runtime/core.ts',
-    find: '    if (lastWaits) {\n      this.#sendBatches();\n      if (this.#stream.earlyUnsent) return;\n    }\n',
+    find: '    if (this.#chunksOut.length === 1 && this.#stream.earlyUnsent) {\n      this.#sendBatches();\n      if (this.#stream.earlyUnsent) return;\n    }\n',
     replace: '',
   },
   {
