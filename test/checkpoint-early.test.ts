@@ -55,3 +55,16 @@ test('replies released in a silence that are newer than every early entry move t
   t.false(stream.earlyAcknowledged(1));
   t.true(stream.earlyAcknowledged(2));
 });
+
+test('a retry waiting among them does not hide a newer entry not yet sent', (t) => {
+  // Seed 233085 (state, six fault groups): a retry's copy joins the waiting
+  // replies at the end, so the last of them was not the newest transaction.
+  const stream = new CheckpointStream();
+  let room = 1;
+  stream.add(entry(1), 20, reply(1));
+  stream.add(entry(2), 20, reply(2));
+  stream.send(() => (room-- > 0 ? 1 : null), 1); // the channel takes txn 1 alone: sequence 1
+  t.true(stream.addRetry(reply(1)), 'a retry of txn 1 waits with it');
+  stream.releaseReplies();
+  t.true(stream.earlyUnsent, 'txn 2 still has to go ahead of the last chunk');
+});

@@ -110,3 +110,20 @@ test('wide seed 230778 (replay, six fault groups): replies released while a join
   );
   t.deepEqual(result.violations, []);
 });
+
+test("wide seed 233085 (state, six fault groups): replies released in a joiner's silence mark their newest transaction, not the last in the list", (t) => {
+  // A stall of the wires made a joiner look silent while replies waited for
+  // it, among them retries' copies, which join the list at its end: the
+  // newest entries (txns 1944 to 1947) were not sent yet, but the mark named
+  // a retried txn 1939, already sent, and the last chunk went ahead of them.
+  // The new backup held up to 1943 when it installed the state.
+  const result = runSeed(
+    worldOptionsFor({
+      seed: 233085,
+      mode: 'state',
+      module: ledgerSimulation,
+      faultGroups: ['stall-board', 'stall-hub', 'cuts', 'clients', 'big-state', 'handover-pulls'],
+    }),
+  );
+  t.deepEqual(result.violations, []);
+});

@@ -175,9 +175,13 @@ export class CheckpointStream {
   /** The replies waiting go now; their entries still go to the partner (a joiner that cannot take over yet). */
   releaseReplies(): ClientReply[] {
     const released = this.#pending.map((p) => p.reply);
-    const last = this.#pending.at(-1);
-    // The mark only moves on: entries answered early after these may be newer.
-    if (last !== undefined && last.txn > this.#earlyTxn) this.#markEarly(last.txn, last.seq);
+    // The newest transaction among them (a retry's copy joins the list at its end), and
+    // the mark only moves on: entries answered early after these may be newer still.
+    let newest: PendingReply | undefined;
+    for (const pending of this.#pending)
+      if (newest === undefined || pending.txn > newest.txn) newest = pending;
+    if (newest !== undefined && newest.txn > this.#earlyTxn)
+      this.#markEarly(newest.txn, newest.seq);
     this.#pending = [];
     return released;
   }

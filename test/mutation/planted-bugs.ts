@@ -192,8 +192,14 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     name: "replies released in a joiner's silence hide newer entries answered early",
     file: 'firmware/runtime/checkpoint-stream.ts',
-    find: 'if (last !== undefined && last.txn > this.#earlyTxn) this.#markEarly',
-    replace: 'if (last !== undefined) this.#markEarly',
+    find: 'if (newest !== undefined && newest.txn > this.#earlyTxn)\n',
+    replace: 'if (newest !== undefined)\n',
+  },
+  {
+    name: "replies released in a joiner's silence marked by the last in their list, not the newest",
+    file: 'firmware/runtime/checkpoint-stream.ts',
+    find: 'if (newest === undefined || pending.txn > newest.txn) newest = pending;',
+    replace: 'newest = pending;',
   },
   {
     name: 'a retry tied to another run of the same request',
