@@ -3,8 +3,11 @@
  * back at 115200 (test/helpers/core-pair.ts): 64 clients, each thinking up
  * to 2 s, on ledgers of 0, 1,000 and 4,000 accounts, switched from 1.0.0 to
  * 2.0.0 until both boards run 2.0.0 as a whole pair again (the old
- * primary's rejoin included); beside it the longest wait in as long a time
- * just before. Then a saturated rejoin: 64 clients with no think time,
+ * primary's rejoin included), after 3 s of warm-up; beside it the longest
+ * wait in as long a time just before. A wait runs from when its client wants
+ * to write, whether a board serves then or not, and the waits are also split
+ * by phase: the handover (step f to step h) and the old primary's rejoin.
+ * Then a saturated rejoin: 64 clients with no think time,
  * microcontroller limits, 1,000 accounts, the backup power-cycled: when it
  * holds the state, and how many entries it then has to apply. Prints one
  * JSON line each. Run: node --import tsx test/bench/switch-waits.ts
