@@ -7,8 +7,15 @@
  */
 import test from 'ava';
 import { CheckpointStream } from '../firmware/runtime/checkpoint-stream.ts';
-import type { ClientReply } from '../firmware/runtime/messages.ts';
+import type { CheckpointEntry, ClientReply } from '../firmware/runtime/messages.ts';
 
+/** Client k1's registration (sync id 0), run as transaction `txn`. */
+const registration = (txn: number): CheckpointEntry => ({
+  txn,
+  clientId: 'k1',
+  syncId: 0,
+  update: null,
+});
 const registered = (txn: number): ClientReply => ({
   clientId: 'k1',
   syncId: 0,
@@ -19,10 +26,10 @@ const registered = (txn: number): ClientReply => ({
 
 test('a retry waits for the batch of the run whose answer it carries, not an earlier run of the same request', (t) => {
   const stream = new CheckpointStream();
-  stream.add({ txn: 1, clientId: 'k1', syncId: 0, update: null }, 20, registered(1));
+  stream.add(registration(1), 20, registered(1));
   let seq = 0;
   stream.send(() => ++seq, 32); // the first run's batch: sequence 1
-  stream.add({ txn: 2, clientId: 'k1', syncId: 0, update: null }, 20, registered(2));
+  stream.add(registration(2), 20, registered(2));
   t.true(stream.addRetry(registered(2)), 'the second run still waits');
   t.deepEqual(
     stream.acknowledged(1).map((r) => (r.ok ? r.txn : null)),
@@ -39,9 +46,9 @@ test('a retry waits for the batch of the run whose answer it carries, not an ear
 
 test('a retry whose run was acknowledged already is not tied to a later run', (t) => {
   const stream = new CheckpointStream();
-  stream.add({ txn: 1, clientId: 'k1', syncId: 0, update: null }, 20, registered(1));
+  stream.add(registration(1), 20, registered(1));
   stream.send(() => 1, 32);
   stream.acknowledged(1);
-  stream.add({ txn: 2, clientId: 'k1', syncId: 0, update: null }, 20, registered(2));
+  stream.add(registration(2), 20, registered(2));
   t.false(stream.addRetry(registered(1)), 'its answer goes at once');
 });

@@ -4,7 +4,9 @@
  * The retained seeds are in simulator-durable.test.ts.
  */
 import test from 'ava';
+import type { CheckpointModel } from '../firmware/app.ts';
 import { worldOptionsFor } from '../host/simulator/campaign.ts';
+import type { FaultGroup } from '../host/simulator/fault-model.ts';
 import ledgerSimulation from '../host/simulator/ledger-simulation.ts';
 import { runSeed } from '../host/simulator/world.ts';
 
@@ -83,15 +85,7 @@ test('wide seed 230929 (state, six fault groups): a retry of a registration that
   // third copy, a retry, got the saved answer (txn 2653) tied to the first
   // run's batch: once that was acknowledged the client had txn 2653 while the
   // backup held up to 2553 (backup-lacks-acknowledged).
-  const result = runSeed(
-    worldOptionsFor({
-      seed: 230929,
-      mode: 'state',
-      module: ledgerSimulation,
-      faultGroups: ['stall-board', 'stall-hub', 'cuts', 'clients', 'big-state', 'handover-pulls'],
-    }),
-  );
-  t.deepEqual(result.violations, []);
+  t.deepEqual(rejoinSeed(230929, 'state').violations, []);
 });
 
 test('wide seed 230778 (replay, six fault groups): replies released while a joiner is silent never hide newer entries answered early', (t) => {
@@ -100,15 +94,7 @@ test('wide seed 230778 (replay, six fault groups): replies released while a join
   // the joiner look silent and those waiting went too, and marked the older
   // of them as the newest early entry. The last chunk then went ahead of
   // txns 5200 to 5216, answered already: the new backup held up to 5199.
-  const result = runSeed(
-    worldOptionsFor({
-      seed: 230778,
-      mode: 'replay',
-      module: ledgerSimulation,
-      faultGroups: ['stall-board', 'stall-hub', 'cuts', 'clients', 'big-state', 'handover-pulls'],
-    }),
-  );
-  t.deepEqual(result.violations, []);
+  t.deepEqual(rejoinSeed(230778, 'replay').violations, []);
 });
 
 test("wide seed 233085 (state, six fault groups): replies released in a joiner's silence mark their newest transaction, not the last in the list", (t) => {
@@ -117,13 +103,21 @@ test("wide seed 233085 (state, six fault groups): replies released in a joiner's
   // newest entries (txns 1944 to 1947) were not sent yet, but the mark named
   // a retried txn 1939, already sent, and the last chunk went ahead of them.
   // The new backup held up to 1943 when it installed the state.
-  const result = runSeed(
-    worldOptionsFor({
-      seed: 233085,
-      mode: 'state',
-      module: ledgerSimulation,
-      faultGroups: ['stall-board', 'stall-hub', 'cuts', 'clients', 'big-state', 'handover-pulls'],
-    }),
-  );
-  t.deepEqual(result.violations, []);
+  t.deepEqual(rejoinSeed(233085, 'state').violations, []);
 });
+
+/** The wide model narrowed to the fault groups a rejoin meets, as the sweeps that found the seeds above ran it. */
+const REJOIN_FAULT_GROUPS: readonly FaultGroup[] = [
+  'stall-board',
+  'stall-hub',
+  'cuts',
+  'clients',
+  'big-state',
+  'handover-pulls',
+];
+
+function rejoinSeed(seed: number, mode: CheckpointModel) {
+  return runSeed(
+    worldOptionsFor({ seed, mode, module: ledgerSimulation, faultGroups: REJOIN_FAULT_GROUPS }),
+  );
+}
