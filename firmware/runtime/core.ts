@@ -56,6 +56,15 @@ import {
   type StoreFull,
 } from './messages.ts';
 import type { Effect, Output, PairEvent, RoleCause, SwitchStepName } from './outputs.ts';
+import {
+  changeAllowance,
+  changeAllowedAtMs,
+  chargeChange,
+  firstRound,
+  isFinalRound,
+  type PreCopy,
+  roundTaken,
+} from './pre-copy.ts';
 import { nextSeed, seededRandom } from './random.ts';
 import { ReplyCache } from './reply-cache.ts';
 import { ALONE, type Role } from './roles.ts';
@@ -76,14 +85,9 @@ import {
 } from './state-transfer.ts';
 import { cacheBytesOf, type Judgement, noRoom, RoomMeasure, StoreRoom } from './store-room.ts';
 import {
-  changeAllowedAtMs,
-  chargeChange,
   heldBatches,
   holdsRequests,
-  isFinalRound,
   oldBackupMayServe,
-  PRE_COPY_BURST_BYTES,
-  type PreCopy,
   preCopyThrottles,
   type Switching,
   type SwitchRefusal,
@@ -328,6 +332,7 @@ export class PairCore {
       testMode: boot.testMode,
       otherVersion: boot.otherVersion,
       registers: true,
+      sessionOps: true,
       clientsMax: config.clientsMax,
       ...(config.busShared && { hearsBus: true as const }),
     };
@@ -525,12 +530,22 @@ export class PairCore {
     const retransmit = this.#channel.nextRetransmitAt();
     if (retransmit !== undefined) wake = Math.min(wake, Math.max(retransmit, lineFreeMs));
     const role = this.#role;
-    const roundDue = role.name === 'switching' && role.preCopy?.acknowledged === true;
+    const roundDue =
+      (role.name === 'switching' && role.preCopy?.acknowledged === true) ||
+      (role.name === 'primary-alone' && role.preCopy?.acknowledged === true);
     if (this.#channel.sendable > 0 || this.#chunksOut.length > 0 || roundDue)
       wake = Math.min(wake, lineFreeMs);
     // The next slice of the big checkpoint or of the compaction, or the requests they held, at once.
-    if (this.#holdsStill() || this.#heldStill.length > 0 || this.#repliesOut.length > 0)
+    const throttled =
+      role.name === 'primary-alone' && role.preCopy !== null && this.#joinerThrottles();
+    if (
+      this.#holdsStill() ||
+      (this.#heldStill.length > 0 && !throttled) ||
+      this.#repliesOut.length > 0
+    )
       wake = this.#now;
+    else if (throttled && this.#heldStill.length > 0)
+      wake = Math.min(wake, changeAllowedAtMs(this.config, role.preCopy));
     if (this.#unapplied.length > 0 && this.#compaction === null) wake = this.#now;
     // A new version that may hold the last round or the roles is judged gone once its DSR settled low
     // (during the last round, on what we have read: #detectFailures).
@@ -707,6 +722,7 @@ export class PairCore {
     }
     if (
       this.#holdsStill() ||
+      this.#joinerThrottles() ||
       (this.#heldStill.length > 0 && !this.#servingHeldStill) ||
       this.#takesLeft <= 0
     ) {
@@ -923,11 +939,19 @@ export class PairCore {
     if (role.name === 'switching' && role.preCopy !== null) {
       const preCopy = chargeChange(this.config, role.preCopy, this.#now, entryBytes);
       this.#role = { ...role, preCopy };
+    } else if (role.name === 'primary-alone' && role.preCopy !== null) {
+      const preCopy = chargeChange(this.config, role.preCopy, this.#now, entryBytes);
+      this.#role = { ...role, preCopy };
     }
     if (this.#log !== null) this.#unlogged.push(entry);
     this.#cache.save(entry.clientId, entry.syncId, saved);
     // Replies wait for a backup's acknowledgement (it holds the entry then), and
-    // for a joiner's as flow control (see #onPeerAck).
+    // for a joiner's as flow control (see #onPeerAck). A joiner taking rounds
+    // gets what changed in the next round instead, and nothing waits for it.
+    if (this.#joinerTakesRounds()) {
+      this.#reply(reply);
+      return;
+    }
     if (this.#joinerMidTransfer() && !this.#detector.partnerUp) {
       // A silent joiner gets the entry when it is heard again; the reply does not wait for it.
       // A fast primary executes more in a short silence than the line carries
@@ -1056,7 +1080,7 @@ export class PairCore {
       case 'primary-alone':
         if (role.joinerInc !== 0) {
           this.#releaseAllPending();
-          this.#setRole({ ...role, joinerInc: 0 }, 'partner-restarted', {
+          this.#setRole({ ...role, joinerInc: 0, preCopy: null }, 'partner-restarted', {
             code: 'joiner-restarted',
           });
         }
@@ -1338,8 +1362,13 @@ export class PairCore {
         version: partner.version,
       });
     }
-    if (!this.#sendSnapshot(partner)) return;
-    this.#setRole({ ...ALONE, joinerInc: this.#partnerInc }, 'big-checkpoint-to-joiner', why);
+    const preCopy = this.#sendSnapshot(partner);
+    if (preCopy === null) return;
+    this.#setRole(
+      { ...ALONE, joinerInc: this.#partnerInc, preCopy },
+      'big-checkpoint-to-joiner',
+      why,
+    );
   }
 
   /**
@@ -1356,15 +1385,16 @@ export class PairCore {
   }
 
   /**
-   * Prepares the big checkpoint for a joiner: its chunks go out between
-   * checkpoints, a chunk at a time (#queueChunk). False when the
-   * partner cannot take our state (it is told why).
+   * Prepares the big checkpoint's first round for a joiner, the whole
+   * state: its chunks go out a chunk at a time (#queueChunk), and what
+   * changes from now on goes in the rounds after it. Null when the partner
+   * cannot take our state (it is told why).
    */
-  #sendSnapshot(partner: Hello): boolean {
+  #sendSnapshot(partner: Hello): PreCopy | null {
     const bridge = bridgeTo(this.app, partner, this.#hello);
     if (bridge.kind === 'incompatible') {
       this.#send({ k: 'reject', why: bridge.why });
-      return false;
+      return null;
     }
     const { stateVersion, state } = stateFor(this.app, this.#state, bridge);
     const snapshot: Snapshot = {
@@ -1377,7 +1407,7 @@ export class PairCore {
     // Encoded a slice a tick from here (#encodeSlice), requests held meanwhile.
     this.#snapshotId += 1;
     this.#encoding = new RoundInSlices(
-      { ...wholeRound(snapshot), ...this.#answering() },
+      { ...wholeRound(snapshot), final: false, ...this.#answering() },
       this.#snapshotId,
       this.config.snapshotChunkBytes,
     );
@@ -1385,11 +1415,12 @@ export class PairCore {
     this.#missedBytes = 0;
     this.#transferStale = false;
     this.#chunksOut = [];
-    // What is queued is in the big checkpoint; what runs from now on follows
-    // it. Replies still waiting go now: the partner joining again has no
-    // copy to take over with until it installs this one.
+    // What is queued is in the big checkpoint; what runs from now on goes in
+    // the next rounds. Replies still waiting go now: the partner joining
+    // again has no copy to take over with until it installs the last round.
     this.#releaseAllPending();
-    return true;
+    this.#cache.record(partner.sessionOps === true);
+    return firstRound(bridge, this.#snapshotId, clonePlain(state), this.#now);
   }
 
   /**
@@ -1428,16 +1459,10 @@ export class PairCore {
     };
     const bytes = encodeRound(round);
     this.#chunksOut = chunksOf(bytes, ++this.#snapshotId, this.config.snapshotChunkBytes);
-    this.#cache.record();
+    this.#cache.record(this.#partnerHello?.sessionOps === true);
     return {
-      bridge,
-      id: this.#snapshotId,
-      sent: clonePlain(state),
-      rounds: 1,
+      ...firstRound(bridge, this.#snapshotId, clonePlain(state), this.#now),
       lastBytes: bytes.length,
-      acknowledged: false,
-      allowance: PRE_COPY_BURST_BYTES,
-      allowanceAtMs: this.#now,
     };
   }
 
@@ -1449,18 +1474,7 @@ export class PairCore {
    * carries what changed up to the moment it leaves.
    */
   #nextRound(role: Switching, preCopy: PreCopy): void {
-    const { stateVersion, state } = stateFor(this.app, this.#state, preCopy.bridge);
-    const round: Round = {
-      base: preCopy.id,
-      final: false,
-      stateVersion,
-      txn: this.#txn,
-      term: this.#term,
-      state: diffState(preCopy.sent, state),
-      cache: [],
-      cacheOps: this.#cache.takeRecorded(),
-      ...this.#answering(),
-    };
+    const { round, state } = this.#roundAfter(preCopy);
     const encoded = encodeRound(round);
     const bytes = encoded.length;
     const id = ++this.#snapshotId;
@@ -1476,17 +1490,53 @@ export class PairCore {
       return;
     }
     this.#chunksOut = chunksOf(encoded, id, this.config.snapshotChunkBytes);
-    const sent = clonePlain(state);
+    this.#role = { ...base, preCopy: roundTaken(preCopy, id, clonePlain(state), bytes) };
+  }
+
+  /** The round after the last one `preCopy` sent: what changed since. */
+  #roundAfter(preCopy: PreCopy): { readonly round: Round; readonly state: unknown } {
+    const { stateVersion, state } = stateFor(this.app, this.#state, preCopy.bridge);
+    const round: Round = {
+      base: preCopy.id,
+      final: false,
+      stateVersion,
+      txn: this.#txn,
+      term: this.#term,
+      state: diffState(preCopy.sent, state),
+      cache: [],
+      cacheOps: this.#cache.takeRecorded(),
+      ...this.#answering(),
+    };
+    return { round, state };
+  }
+
+  /**
+   * Our joiner holds the last round and the line is free: send what changed
+   * since, while serving. Once that is small (or stops shrinking) it goes as
+   * the last round, and from then on checkpoints follow it: the joiner is a
+   * backup once it has that round and the checkpoints queued behind it.
+   */
+  #nextJoinerRound(role: Extract<Role, { name: 'primary-alone' }>, preCopy: PreCopy): void {
+    const { round, state } = this.#roundAfter(preCopy);
+    const encoded = encodeRound(round);
+    const id = ++this.#snapshotId;
+    if (isFinalRound(this.config, preCopy, encoded.length)) {
+      const last = encodeRound({ ...round, final: true });
+      this.#chunksOut = endingShort(
+        chunksOf(last, id, this.config.snapshotChunkBytes),
+        LAST_CHUNK_BYTES,
+      );
+      this.#setRole({ ...role, snapshotLastSeq: 0, preCopy: null }, 'last-round-to-joiner', {
+        code: 'last-round',
+        bytes: last.length,
+      });
+      return;
+    }
+    this.#chunksOut = chunksOf(encoded, id, this.config.snapshotChunkBytes);
     this.#role = {
-      ...base,
-      preCopy: {
-        ...preCopy,
-        id,
-        sent,
-        rounds: preCopy.rounds + 1,
-        lastBytes: bytes,
-        acknowledged: false,
-      },
+      ...role,
+      snapshotLastSeq: 0,
+      preCopy: roundTaken(preCopy, id, clonePlain(state), encoded.length),
     };
   }
 
@@ -1502,13 +1552,12 @@ export class PairCore {
       channel.pending === channel.inFlight &&
       this.#links.lineIdleAtMs(path, this.#now) <= this.#now + TX_AHEAD_MS;
     const before = this.#role;
-    if (
-      this.#chunksOut.length === 0 &&
-      idle &&
-      before.name === 'switching' &&
-      before.preCopy?.acknowledged
-    )
-      this.#nextRound(before, before.preCopy);
+    if (this.#chunksOut.length === 0 && idle) {
+      if (before.name === 'switching' && before.preCopy?.acknowledged)
+        this.#nextRound(before, before.preCopy);
+      else if (before.name === 'primary-alone' && before.preCopy?.acknowledged)
+        this.#nextJoinerRound(before, before.preCopy);
+    }
     const chunk = this.#chunksOut[0];
     if (chunk === undefined || !idle) return;
     // The joiner is a backup, and may take over, once it has the last chunk:
@@ -1700,7 +1749,21 @@ export class PairCore {
     }
     if (
       role.name === 'primary-alone' &&
+      role.preCopy !== null &&
+      role.snapshotLastSeq !== 0 &&
+      partner.role === 'joining' &&
+      this.#peerAck >= role.snapshotLastSeq
+    ) {
+      // The next round is taken when the line can carry it (#queueChunk).
+      this.#role = {
+        ...role,
+        snapshotLastSeq: 0,
+        preCopy: { ...role.preCopy, acknowledged: true },
+      };
+    } else if (
+      role.name === 'primary-alone' &&
       role.joinerInc !== 0 &&
+      role.preCopy === null &&
       role.snapshotLastSeq !== 0 &&
       holdsCopy &&
       this.#peerAck >= role.snapshotLastSeq &&
@@ -1928,7 +1991,32 @@ export class PairCore {
   /** A joiner that cannot have the whole big checkpoint yet: its last chunk is not even queued. */
   #joinerMidTransfer(): boolean {
     const role = this.#role;
-    return role.name === 'primary-alone' && role.joinerInc !== 0 && role.snapshotLastSeq === 0;
+    return (
+      role.name === 'primary-alone' &&
+      role.joinerInc !== 0 &&
+      (role.snapshotLastSeq === 0 || role.preCopy !== null)
+    );
+  }
+
+  /**
+   * Requests wait: a joiner's rounds would not shrink if they changed the
+   * state faster (pre-copy.ts). Not while the joiner is silent: no round
+   * goes then, and a stalled joiner must not slow the clients.
+   */
+  #joinerThrottles(): boolean {
+    const role = this.#role;
+    return (
+      role.name === 'primary-alone' &&
+      role.preCopy !== null &&
+      this.#detector.partnerUp &&
+      changeAllowance(this.config, role.preCopy, this.#now) <= 0
+    );
+  }
+
+  /** A joiner taking the rounds before its last: it holds nothing it could serve from. */
+  #joinerTakesRounds(): boolean {
+    const role = this.#role;
+    return role.name === 'primary-alone' && role.joinerInc !== 0 && role.preCopy !== null;
   }
 
   #takeOver(fence: boolean, why: Reason): void {
@@ -2012,7 +2100,11 @@ export class PairCore {
     this.#servingHeldStill = true;
     try {
       // One at a time from the front: one may hold the state still again (a measure), and the rest wait in order.
-      for (let served = 0; served < this.config.heldServedMax && !this.#holdsStill(); served++) {
+      for (
+        let served = 0;
+        served < this.config.heldServedMax && !this.#holdsStill() && !this.#joinerThrottles();
+        served++
+      ) {
         const request = this.#heldStill.shift();
         if (request === undefined) break;
         this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
@@ -2052,6 +2144,9 @@ export class PairCore {
     this.#encoding = null;
     this.#transferBytes = encoding.bytes;
     this.#chunksOut = endingShort(chunks, LAST_CHUNK_BYTES);
+    const role = this.#role;
+    if (role.name === 'primary-alone' && role.preCopy !== null)
+      this.#role = { ...role, preCopy: { ...role.preCopy, lastBytes: encoding.bytes } };
   }
 
   /** Requests a pre-copy made wait, served as far as its change allowance goes. */
@@ -2323,8 +2418,8 @@ export class PairCore {
    */
   #soloAuthoritative(): boolean {
     const role = this.#role;
-    if (role.name === 'primary-alone') return role.joinerInc === 0;
-    // During the pre-copy the new version holds nothing it could serve from.
+    // During a pre-copy the joiner, or the new version, holds nothing it could serve from.
+    if (role.name === 'primary-alone') return role.joinerInc === 0 || role.preCopy !== null;
     if (role.name === 'switching')
       return (role.step === 'awaiting-boot' && role.stopSeq === 0) || role.step === 'pre-copy';
     return false;
@@ -2630,7 +2725,10 @@ export class PairCore {
       this.#compaction = null;
       this.#log?.cancelCompaction();
     }
-    if (!(role.name === 'switching' && role.step === 'pre-copy')) this.#cache.stopRecording();
+    const preCopying =
+      (role.name === 'switching' && role.step === 'pre-copy') ||
+      (role.name === 'primary-alone' && role.preCopy !== null);
+    if (!preCopying) this.#cache.stopRecording();
     const wasBooting = this.#role.name === 'booting';
     // A backup keeps the bound as it applies checkpoints (#applyEntry).
     const keepsBound = holdsState(this.#role.name) && holdsState(role.name);

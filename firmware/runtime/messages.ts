@@ -10,7 +10,7 @@ import { withEncodedCbor } from '../wire/cbor.ts';
 import type { CborLimits } from '../wire/cbor-limits.ts';
 import { crc32c } from '../wire/crc32c.ts';
 import { MessageError, REASON_TEXT_MAX } from '../wire/errors.ts';
-import type { CacheOp, CacheSession } from './reply-cache.ts';
+import type { CacheOp, CacheSession, SessionChange } from './reply-cache.ts';
 import { type PatchOp, parsePatch } from './state-diff.ts';
 
 /** Envelopes must fit one frame. */
@@ -62,6 +62,11 @@ export interface Hello {
    * checkpoint may leave them out (lockstep). Absent from images before it.
    */
   readonly hearsBus?: true;
+  /**
+   * Reads a pre-copy's cache changes by session, one a client (CacheOp,
+   * SessionChange). Absent from images before it: they get every change.
+   */
+  readonly sessionOps?: true;
 }
 
 /** Carried by every frame: what I am and whom I hold as backup. */
@@ -313,6 +318,7 @@ function parseHello(value: unknown): Hello {
     ...(h.registers === true ? { registers: true } : {}),
     ...(clientsMax === undefined ? {} : { clientsMax: count(clientsMax, 'hello.clientsMax') }),
     ...(h.hearsBus === true ? { hearsBus: true } : {}),
+    ...(h.sessionOps === true ? { sessionOps: true } : {}),
   };
 }
 
@@ -681,6 +687,9 @@ export function parseRound(value: unknown): Round {
     const clientId = text(op[0], 'cache op clientId');
     if (op.length === 1) return [clientId];
     if (op.length === 3) return [clientId, count(op[1], 'cache op syncId'), op[2]];
+    if (op.length === 2 && op[1] === null) return [clientId, null];
+    // A session's changes: its replies saved since and its window, as a session has them.
+    if (op.length === 5) return parseSessions([op])[0] as SessionChange;
     return fail('cache op');
   });
   return {

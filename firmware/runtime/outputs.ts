@@ -24,7 +24,10 @@ export type RoleCause =
   | 'boot'
   | 'join-asked'
   | 'join-refused'
+  /** A joiner asked: the big checkpoint goes to it in rounds, while this primary serves. */
   | 'big-checkpoint-to-joiner'
+  /** The joiner's last round: checkpoints follow it, and replies wait for the joiner. */
+  | 'last-round-to-joiner'
   | 'big-checkpoint-installed'
   /** The primary no longer counts us as its joiner (it gave up on a silent one): we start over. */
   | 'join-abandoned'

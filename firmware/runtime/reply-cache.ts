@@ -33,11 +33,27 @@ export type CacheSession =
   | readonly [string, Replies, ReadonlyArray<number>];
 
 /**
- * A change to the cache, as a switch's pre-copy sends it: a registration
- * ([client id]) or a saved reply ([client id, sync id, reply]). Replaying
- * the changes in order gives the same sessions in the same recency order.
+ * What changed in one client's session since the round before: the replies
+ * saved since that it keeps, and the sync window's words now.
  */
-export type CacheOp = readonly [string] | readonly [string, number, unknown];
+export type SessionChange = readonly [string, Replies, number, number, number];
+
+/** A session forgotten for newer clients since the round before. */
+export type SessionForgotten = readonly [string, null];
+
+/**
+ * A change to the cache, as a pre-copy's rounds send it: a registration
+ * ([client id]) or a saved reply ([client id, sync id, reply]), one by one
+ * for a partner of an image before; or by session, however many requests
+ * a client ran: the sessions forgotten, then each session's changes in the
+ * order of its last. Replaying the changes in order gives the same sessions
+ * in the same recency order.
+ */
+export type CacheOp =
+  | readonly [string]
+  | readonly [string, number, unknown]
+  | SessionChange
+  | SessionForgotten;
 
 interface Session {
   /** The replies of the `syncDepth` highest sync ids run, lowest first. */
@@ -50,21 +66,47 @@ export class ReplyCache {
   /** Insertion order doubles as recency: a client is moved to the end when seen. */
   readonly #clients = new Map<string, Session>();
 
-  /** Changes since `record()`, or null when not recording. */
+  /** Changes since `record()` one by one, or null when not recording them so. */
   #recorded: CacheOp[] | null = null;
+  /**
+   * Sessions changed since `record()` or the last take, in the order of
+   * their last change, with the sync ids saved since whose replies they
+   * still keep; or null when not recording by session. Only sessions still
+   * kept: one forgotten is no change to send.
+   */
+  #changed: Map<string, Set<number>> | null = null;
+  /** Sessions forgotten since `record()` or the last take (some maybe begun again since). */
+  #forgotten = new Set<string>();
 
   constructor(
     readonly syncDepth: number,
     readonly clientsMax: number,
   ) {}
 
-  /** Keeps every change from now on, for `takeRecorded`, until `stopRecording`. */
-  record(): void {
-    this.#recorded = [];
+  /**
+   * Keeps the changes from now on, for `takeRecorded`, until
+   * `stopRecording`: by session (`bySession`), or one by one for a partner
+   * that reads no SessionChange.
+   */
+  record(bySession: boolean): void {
+    this.#changed = bySession ? new Map() : null;
+    this.#forgotten.clear();
+    this.#recorded = bySession ? null : [];
   }
 
-  /** The changes recorded since `record()` or the last take, oldest first. */
+  /** The changes recorded since `record()` or the last take, oldest first; recording goes on. */
   takeRecorded(): CacheOp[] {
+    const changed = this.#changed;
+    if (changed !== null) {
+      const forgotten = [...this.#forgotten].map((clientId): SessionForgotten => [clientId, null]);
+      this.record(true);
+      const changes = [...changed].map(([clientId, savedIds]): SessionChange => {
+        const session = this.#clients.get(clientId) as Session;
+        const saved = session.replies.filter(([id]) => savedIds.has(id));
+        return [clientId, saved, ...session.ran.words()];
+      });
+      return [...forgotten, ...changes];
+    }
     const ops = this.#recorded ?? [];
     if (this.#recorded !== null) this.#recorded = [];
     return ops;
@@ -72,14 +114,28 @@ export class ReplyCache {
 
   stopRecording(): void {
     this.#recorded = null;
+    this.#changed = null;
   }
 
-  /** Applies changes another cache recorded. */
+  /**
+   * Applies changes another cache recorded. By session, the sessions it
+   * forgot go first: then no session is forgotten here while the changes
+   * replay (the other cache holds as many as this one will), and one
+   * begun again there begins again here.
+   */
   replay(ops: readonly CacheOp[]): void {
     for (const op of ops) {
       if (op.length === 1) this.register(op[0]);
-      else this.save(op[0], op[1], op[2]);
+      else if (op.length === 2) this.#clients.delete(op[0]);
+      else if (op.length === 3) this.save(op[0], op[1], op[2]);
+      else this.#change(op);
     }
+  }
+
+  #change([clientId, saved, highest, low, high]: SessionChange): void {
+    const session = this.#touch(clientId);
+    for (const [syncId, reply] of saved) this.#keep(session, syncId, reply);
+    session.ran.setWords(highest, low, high);
   }
 
   lookup(clientId: string, syncId: number): CacheLookup {
@@ -98,15 +154,29 @@ export class ReplyCache {
     this.#touch(clientId);
   }
 
+  /** The reply of `syncId`, which the cache said was new. */
   save(clientId: string, syncId: number, reply: unknown): void {
     this.#recorded?.push([clientId, syncId, reply]);
     const session = this.#touch(clientId);
+    this.#keep(session, syncId, reply);
+    session.ran.add(syncId);
+    const savedIds = this.#changed?.get(clientId);
+    if (savedIds === undefined) return;
+    savedIds.add(syncId);
+    // Only ids whose replies are kept: a busy client's round carries at most its sync depth.
+    if (savedIds.size > this.syncDepth)
+      for (const id of savedIds)
+        if (!session.replies.some(([kept]) => kept === id)) savedIds.delete(id);
+  }
+
+  /** Keeps the reply of `syncId` if it is among the session's highest. */
+  #keep(session: Session, syncId: number, reply: unknown): void {
     // Keep the replies of the highest sync ids, not the latest to run: a
     // pipelining client's requests run out of order, and it retries only
     // ids within its sync depth of the highest it sent. The list stays
     // sorted by insertion in place (a reply for an id already kept goes
     // after it); nearly always the new id is the highest and is appended.
-    const { replies, ran } = session;
+    const { replies } = session;
     if (ascending(replies)) {
       let at = replies.length;
       while (at > 0 && (replies[at - 1] as readonly [number, unknown])[0] > syncId) at--;
@@ -117,22 +187,34 @@ export class ReplyCache {
       replies.sort((a, b) => a[0] - b[0]);
     }
     if (replies.length > this.syncDepth) replies.shift();
-    ran.add(syncId);
   }
 
   /** The client's session, made the most recent (begun if it had none). */
   #touch(clientId: string): Session {
     let session = this.#clients.get(clientId);
+    const changed = this.#changed;
     if (session === undefined) {
       if (this.#clients.size >= this.clientsMax) {
         const oldest = this.#clients.keys().next().value;
-        if (oldest !== undefined) this.#clients.delete(oldest);
+        if (oldest !== undefined) {
+          this.#clients.delete(oldest);
+          if (changed !== null) {
+            changed.delete(oldest);
+            this.#forgotten.add(oldest);
+          }
+        }
       }
       session = { replies: [], ran: new SyncWindow() };
     } else {
       this.#clients.delete(clientId);
     }
     this.#clients.set(clientId, session);
+    if (changed !== null) {
+      // Last in the order of changes.
+      const savedIds = changed.get(clientId) ?? new Set<number>();
+      changed.delete(clientId);
+      changed.set(clientId, savedIds);
+    }
     return session;
   }
 

@@ -1,7 +1,7 @@
 import type { Reason } from '../reasons.ts';
 import type { CheckpointEntry, HeldRequest } from './messages.ts';
+import type { PreCopy } from './pre-copy.ts';
 import type { Received, Transfer } from './state-transfer.ts';
-import type { PreCopy } from './switch-procedure.ts';
 
 /** Progress of an online replacement, as seen by the processor driving it. */
 export type SwitchStep =
@@ -49,14 +49,20 @@ export type Role =
   | { readonly name: 'primary' }
   /**
    * Serves clients with no synchronised backup, so replies leave at once.
-   * `joinerInc` is a partner receiving the big checkpoint (0 if none);
-   * `snapshotLastSeq` is the channel sequence of its last chunk (0 while
-   * chunks wait for room: they go out between checkpoints, so the joiner's
-   * transfer does not stop service). Meanwhile replies wait for the
-   * joiner's acknowledgement as flow control, and go on it, as it cannot
-   * take over yet; once it says it is a backup, as for a backup.
+   * `joinerInc` is a partner receiving the big checkpoint (0 if none), in
+   * rounds (`preCopy`, pre-copy.ts) while replies leave at once and no
+   * checkpoint goes to it; `snapshotLastSeq` is the channel sequence of
+   * the last chunk of the round under way (0 while chunks wait for room).
+   * Once the last round is queued (`preCopy` null), checkpoints follow it,
+   * and replies wait for the joiner's acknowledgement as flow control, as
+   * it cannot take over yet; once it says it is a backup, as for a backup.
    */
-  | { readonly name: 'primary-alone'; readonly joinerInc: number; readonly snapshotLastSeq: number }
+  | {
+      readonly name: 'primary-alone';
+      readonly joinerInc: number;
+      readonly snapshotLastSeq: number;
+      readonly preCopy: PreCopy | null;
+    }
   /** A primary driving a switch to the image in the other slot. */
   | {
       readonly name: 'switching';
@@ -86,4 +92,5 @@ export const ALONE: Extract<Role, { name: 'primary-alone' }> = {
   name: 'primary-alone',
   joinerInc: 0,
   snapshotLastSeq: 0,
+  preCopy: null,
 };
