@@ -1,9 +1,10 @@
 /**
  * A joiner installs the big checkpoint in the call that reads its last
- * chunk; the entries the primary ran while the chunks crossed (its early
- * entries) wait on the new backup and are applied `heldServedMax` a call
- * from the next one on, so that the install is not also their call; so do
- * the entries of a batch beyond that share. The backup acknowledged them
+ * chunk; the entries that came with it (early entries, and those of the
+ * requests its rounds held back, run once the last round went) wait on the
+ * new backup and are applied `heldServedMax` a call from the next one on,
+ * so that the install is not also their call; so do the entries of a batch
+ * beyond that share. The backup acknowledged them
  * already: a takeover, a stop or a store that compacts meanwhile must lose
  * none of them, and a backup must not fall behind without end. Virtual
  * time: the harness ticks a core at most once a millisecond.
@@ -141,10 +142,15 @@ for (const durability of ['memory', 'retained'] as const) {
         t.true(holdsEachOnce(kept), `+${offsetMs} ms: each request once after power came back`);
       }
     }
-    t.true(
-      midway > 0,
-      'some takeovers came before the backup had applied every acknowledged entry',
-    );
+    // With its store in memory the new backup keeps up: since a joiner takes
+    // its state in rounds, hardly an acknowledged entry waits on it at its
+    // install. A store's writes hold it up long enough.
+    t.log(`${midway} takeovers came before the backup had applied every acknowledged entry`);
+    if (durability === 'retained')
+      t.true(
+        midway > 0,
+        'some takeovers came before the backup had applied every acknowledged entry',
+      );
   });
 }
 

@@ -94,6 +94,7 @@ export const SCRIPTED_TEST_FILES = [
   'test/line-use.test.ts',
   'test/links.test.ts',
   'test/registration-checkpointed.test.ts',
+  'test/rejoin-precopy.test.ts',
   'test/rejoin-wait.test.ts',
   'test/reply-burst.test.ts',
   'test/requests-per-call.test.ts',
