@@ -6,8 +6,10 @@
  * before its last round, and once it is a backup it holds every
  * acknowledged request. Virtual time, 115200 baud.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
+import type { ClientReply } from '../firmware/runtime/messages.ts';
 import type { PairEvent } from '../firmware/runtime/outputs.ts';
+import { SYNC_WINDOW } from '../firmware/runtime/sync-window.ts';
 import { acknowledged, cellsApp } from './helpers/cells-app.ts';
 import { CorePair } from './helpers/core-pair.ts';
 
@@ -34,13 +36,34 @@ function lastRounds(pair: CorePair): Extract<PairEvent, { kind: 'role' }>[] {
     );
 }
 
-/** The primary is pulled: the new backup takes over with every acknowledged request. */
-function pullPrimaryKeepsAll(t: import('ava').ExecutionContext, pair: CorePair): void {
+/**
+ * The primary is pulled: the new backup takes over with every acknowledged
+ * request, and a retry of any of a client's last SYNC_WINDOW acknowledged
+ * requests gets the reply it got, or `too-old` beyond the sync depth (the
+ * rounds carried the reply cache's changes), never a second run.
+ */
+function pullPrimaryKeepsAll(t: ExecutionContext, pair: CorePair): void {
   const ran = acknowledged(pair);
+  const byClient = new Map<string, ClientReply[]>();
+  for (const reply of pair.replies)
+    if (reply.ok && reply.syncId > 0)
+      byClient.set(reply.clientId, [...(byClient.get(reply.clientId) ?? []), reply]);
   pair.powerOff(0);
   pair.runUntil(() => pair.cores[1]?.serving === true);
   const state = pair.core(1).state as { n: number; cells: number[] };
   t.true(state.n >= ran, `took over at ${state.n}, ${ran} acknowledged`);
+  let retried = 0;
+  for (const [clientId, replies] of byClient) {
+    const newest = [...replies].sort((a, b) => b.syncId - a.syncId).slice(0, SYNC_WINDOW);
+    for (const [index, reply] of newest.entries()) {
+      const again = pair.ask(1, clientId, reply.syncId, null);
+      retried += 1;
+      if (index < pair.core(1).config.syncDepth) t.deepEqual(again, reply);
+      else t.is(again.ok ? 'ran again' : again.error, 'too-old', `${clientId} ${reply.syncId}`);
+    }
+  }
+  t.true(retried > 0);
+  t.is((pair.core(1).state as { n: number }).n, state.n, 'no retry ran again');
 }
 
 test('a lone writer is answered at once while a joiner takes a big state in rounds, and the joiner ends with it all', (t) => {

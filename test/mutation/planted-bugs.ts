@@ -220,6 +220,12 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     replace: "      this.#partnerStatus?.role === 'backup'\n",
   },
   {
+    name: "a joiner's rounds that leave out the reply cache's changes",
+    file: 'firmware/runtime/core.ts',
+    find: "      (role.name === 'switching' && role.step === 'pre-copy') ||\n      (role.name === 'primary-alone' && role.preCopy !== null);",
+    replace: "      role.name === 'switching' && role.step === 'pre-copy';",
+  },
+  {
     name: 'a tick that takes a slice and serves the requests it held as well',
     file: 'firmware/runtime/core.ts',
     find: '    if (!sliced) this.#serveHeldStill();',
