@@ -56,6 +56,11 @@ function mutate(random: () => number, value: unknown, depth = 0): unknown {
     const out = value.map((v) => (random() < 0.3 ? mutate(random, v, depth + 1) : v));
     if (random() < 0.2) out.push(randomValue(random, depth + 1));
     if (random() < 0.2) out.length = Math.floor(random() * out.length);
+    // A window slides: items go from the front, new ones come at the end.
+    if (random() < 0.2) {
+      out.splice(0, 1 + Math.floor(random() * out.length));
+      if (random() < 0.7) out.push(randomValue(random, depth + 1));
+    }
     return out;
   }
   if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array)) {
@@ -70,17 +75,43 @@ function mutate(random: () => number, value: unknown, depth = 0): unknown {
   return value;
 }
 
-test(`a difference applied to the first state gives the second, through CBOR (seed ${seed})`, (t) => {
-  t.log(`replay: STATE_DIFF_SEED=${seed} npx ava test/state-diff.test.ts`);
-  const random = seededRandom(seed);
-  for (let i = 0; i < 2000; i++) {
-    const before = randomValue(random, 0);
-    const after = mutate(random, before);
-    const wire = decodeCbor(encodeCbor(diffState(before, after), LIMITS), LIMITS);
-    const patched = applyPatch(clonePlain(before), parsePatch(wire));
-    t.deepEqual(patched, after, `case ${i}`);
-    if (JSON.stringify(patched) !== JSON.stringify(after)) return;
-  }
+for (const frontCuts of [false, true]) {
+  test(`a difference${frontCuts ? ' with front cuts' : ''} applied to the first state gives the second, through CBOR (seed ${seed})`, (t) => {
+    t.log(`replay: STATE_DIFF_SEED=${seed} npx ava test/state-diff.test.ts`);
+    const random = seededRandom(seed);
+    for (let i = 0; i < 2000; i++) {
+      const before = randomValue(random, 0);
+      const after = mutate(random, before);
+      const ops = diffState(before, after, { frontCuts });
+      if (!frontCuts)
+        t.false(
+          ops.some(([op]) => op === 3),
+          'a front cut for a receiver that reads none',
+        );
+      const wire = decodeCbor(encodeCbor(ops, LIMITS), LIMITS);
+      const patched = applyPatch(clonePlain(before), parsePatch(wire));
+      t.deepEqual(patched, after, `case ${i}`);
+      if (JSON.stringify(patched) !== JSON.stringify(after)) return;
+    }
+  });
+}
+
+test('a window that slid on by one differs by a front cut and one set, not by every item', (t) => {
+  const before = { history: Array.from({ length: 16 }, (_, i) => ({ from: `a${i}`, amount: i })) };
+  const after = clonePlain(before) as typeof before;
+  after.history.splice(0, 1);
+  after.history.push({ from: 'a16', amount: 16 });
+  t.deepEqual(diffState(before, after, { frontCuts: true }), [
+    [3, ['history'], 1],
+    [0, ['history', 15], { from: 'a16', amount: 16 }],
+  ]);
+  t.true(diffState(before, after).length >= 16, 'item by item for a receiver without front cuts');
+});
+
+test('a changed first item of an array of like values is set in place, not cut', (t) => {
+  const before = [0, 0, 0, 1, 0, 0];
+  const after = [1, 0, 0, 1, 0, 0];
+  t.deepEqual(diffState(before, after, { frontCuts: true }), [[0, [0], 1]]);
 });
 
 test('an unchanged state differs by nothing, and one changed leaf by one set', (t) => {

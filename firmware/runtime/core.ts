@@ -56,15 +56,7 @@ import {
   type StoreFull,
 } from './messages.ts';
 import type { Effect, Output, PairEvent, RoleCause, SwitchStepName } from './outputs.ts';
-import {
-  changeAllowance,
-  changeAllowedAtMs,
-  chargeChange,
-  firstRound,
-  isFinalRound,
-  type PreCopy,
-  roundTaken,
-} from './pre-copy.ts';
+import { isLastJoinerRound, type RoundsSent, roundSent } from './pre-copy.ts';
 import { nextSeed, seededRandom } from './random.ts';
 import { ReplyCache } from './reply-cache.ts';
 import { ALONE, type Role } from './roles.ts';
@@ -85,9 +77,14 @@ import {
 } from './state-transfer.ts';
 import { cacheBytesOf, type Judgement, noRoom, RoomMeasure, StoreRoom } from './store-room.ts';
 import {
+  changeAllowedAtMs,
+  chargeChange,
   heldBatches,
   holdsRequests,
+  isFinalRound,
   oldBackupMayServe,
+  PRE_COPY_BURST_BYTES,
+  type PreCopy,
   preCopyThrottles,
   type Switching,
   type SwitchRefusal,
@@ -332,7 +329,7 @@ export class PairCore {
       testMode: boot.testMode,
       otherVersion: boot.otherVersion,
       registers: true,
-      sessionOps: true,
+      compactRounds: true,
       clientsMax: config.clientsMax,
       ...(config.busShared && { hearsBus: true as const }),
     };
@@ -536,16 +533,8 @@ export class PairCore {
     if (this.#channel.sendable > 0 || this.#chunksOut.length > 0 || roundDue)
       wake = Math.min(wake, lineFreeMs);
     // The next slice of the big checkpoint or of the compaction, or the requests they held, at once.
-    const throttled =
-      role.name === 'primary-alone' && role.preCopy !== null && this.#joinerThrottles();
-    if (
-      this.#holdsStill() ||
-      (this.#heldStill.length > 0 && !throttled) ||
-      this.#repliesOut.length > 0
-    )
+    if (this.#holdsStill() || this.#heldStill.length > 0 || this.#repliesOut.length > 0)
       wake = this.#now;
-    else if (throttled && this.#heldStill.length > 0)
-      wake = Math.min(wake, changeAllowedAtMs(this.config, role.preCopy));
     if (this.#unapplied.length > 0 && this.#compaction === null) wake = this.#now;
     // A new version that may hold the last round or the roles is judged gone once its DSR settled low
     // (during the last round, on what we have read: #detectFailures).
@@ -722,7 +711,6 @@ export class PairCore {
     }
     if (
       this.#holdsStill() ||
-      this.#joinerThrottles() ||
       (this.#heldStill.length > 0 && !this.#servingHeldStill) ||
       this.#takesLeft <= 0
     ) {
@@ -937,9 +925,6 @@ export class PairCore {
   #commit(entry: CheckpointEntry, entryBytes: number, saved: SavedReply, reply: ClientReply): void {
     const role = this.#role;
     if (role.name === 'switching' && role.preCopy !== null) {
-      const preCopy = chargeChange(this.config, role.preCopy, this.#now, entryBytes);
-      this.#role = { ...role, preCopy };
-    } else if (role.name === 'primary-alone' && role.preCopy !== null) {
       const preCopy = chargeChange(this.config, role.preCopy, this.#now, entryBytes);
       this.#role = { ...role, preCopy };
     }
@@ -1390,7 +1375,7 @@ export class PairCore {
    * changes from now on goes in the rounds after it. Null when the partner
    * cannot take our state (it is told why).
    */
-  #sendSnapshot(partner: Hello): PreCopy | null {
+  #sendSnapshot(partner: Hello): RoundsSent | null {
     const bridge = bridgeTo(this.app, partner, this.#hello);
     if (bridge.kind === 'incompatible') {
       this.#send({ k: 'reject', why: bridge.why });
@@ -1419,8 +1404,16 @@ export class PairCore {
     // the next rounds. Replies still waiting go now: the partner joining
     // again has no copy to take over with until it installs the last round.
     this.#releaseAllPending();
-    this.#cache.record(partner.sessionOps === true);
-    return firstRound(bridge, this.#snapshotId, clonePlain(state), this.#now);
+    this.#cache.record(partner.compactRounds === true);
+    return {
+      bridge,
+      id: this.#snapshotId,
+      sent: clonePlain(state),
+      rounds: 1,
+      lastBytes: 0,
+      wholeBytes: 0,
+      acknowledged: false,
+    };
   }
 
   /**
@@ -1459,10 +1452,17 @@ export class PairCore {
     };
     const bytes = encodeRound(round);
     this.#chunksOut = chunksOf(bytes, ++this.#snapshotId, this.config.snapshotChunkBytes);
-    this.#cache.record(this.#partnerHello?.sessionOps === true);
+    this.#cache.record(this.#partnerHello?.compactRounds === true);
     return {
-      ...firstRound(bridge, this.#snapshotId, clonePlain(state), this.#now),
+      bridge,
+      id: this.#snapshotId,
+      sent: clonePlain(state),
+      rounds: 1,
       lastBytes: bytes.length,
+      wholeBytes: bytes.length,
+      acknowledged: false,
+      allowance: PRE_COPY_BURST_BYTES,
+      allowanceAtMs: this.#now,
     };
   }
 
@@ -1490,11 +1490,11 @@ export class PairCore {
       return;
     }
     this.#chunksOut = chunksOf(encoded, id, this.config.snapshotChunkBytes);
-    this.#role = { ...base, preCopy: roundTaken(preCopy, id, clonePlain(state), bytes) };
+    this.#role = { ...base, preCopy: roundSent(preCopy, id, clonePlain(state), bytes) };
   }
 
   /** The round after the last one `preCopy` sent: what changed since. */
-  #roundAfter(preCopy: PreCopy): { readonly round: Round; readonly state: unknown } {
+  #roundAfter(preCopy: RoundsSent): { readonly round: Round; readonly state: unknown } {
     const { stateVersion, state } = stateFor(this.app, this.#state, preCopy.bridge);
     const round: Round = {
       base: preCopy.id,
@@ -1502,7 +1502,9 @@ export class PairCore {
       stateVersion,
       txn: this.#txn,
       term: this.#term,
-      state: diffState(preCopy.sent, state),
+      state: diffState(preCopy.sent, state, {
+        frontCuts: this.#partnerHello?.compactRounds === true,
+      }),
       cache: [],
       cacheOps: this.#cache.takeRecorded(),
       ...this.#answering(),
@@ -1516,12 +1518,17 @@ export class PairCore {
    * the last round, and from then on checkpoints follow it: the joiner is a
    * backup once it has that round and the checkpoints queued behind it.
    */
-  #nextJoinerRound(role: Extract<Role, { name: 'primary-alone' }>, preCopy: PreCopy): void {
+  #nextJoinerRound(role: Extract<Role, { name: 'primary-alone' }>, preCopy: RoundsSent): void {
     const { round, state } = this.#roundAfter(preCopy);
     const encoded = encodeRound(round);
     const id = ++this.#snapshotId;
-    if (isFinalRound(this.config, preCopy, encoded.length)) {
-      const last = encodeRound({ ...round, final: true });
+    if (isLastJoinerRound(this.config, preCopy, encoded.length)) {
+      // What changed may outweigh the whole state (requests faster than the line changed most of it).
+      const changes =
+        encoded.length <= preCopy.wholeBytes
+          ? round
+          : { ...round, ...wholeRound({ ...round, state, cache: this.#cache.entries() }) };
+      const last = encodeRound({ ...changes, final: true });
       this.#chunksOut = endingShort(
         chunksOf(last, id, this.config.snapshotChunkBytes),
         LAST_CHUNK_BYTES,
@@ -1536,7 +1543,7 @@ export class PairCore {
     this.#role = {
       ...role,
       snapshotLastSeq: 0,
-      preCopy: roundTaken(preCopy, id, clonePlain(state), encoded.length),
+      preCopy: roundSent(preCopy, id, clonePlain(state), encoded.length),
     };
   }
 
@@ -1998,21 +2005,6 @@ export class PairCore {
     );
   }
 
-  /**
-   * Requests wait: a joiner's rounds would not shrink if they changed the
-   * state faster (pre-copy.ts). Not while the joiner is silent: no round
-   * goes then, and a stalled joiner must not slow the clients.
-   */
-  #joinerThrottles(): boolean {
-    const role = this.#role;
-    return (
-      role.name === 'primary-alone' &&
-      role.preCopy !== null &&
-      this.#detector.partnerUp &&
-      changeAllowance(this.config, role.preCopy, this.#now) <= 0
-    );
-  }
-
   /** A joiner taking the rounds before its last: it holds nothing it could serve from. */
   #joinerTakesRounds(): boolean {
     const role = this.#role;
@@ -2100,11 +2092,7 @@ export class PairCore {
     this.#servingHeldStill = true;
     try {
       // One at a time from the front: one may hold the state still again (a measure), and the rest wait in order.
-      for (
-        let served = 0;
-        served < this.config.heldServedMax && !this.#holdsStill() && !this.#joinerThrottles();
-        served++
-      ) {
+      for (let served = 0; served < this.config.heldServedMax && !this.#holdsStill(); served++) {
         const request = this.#heldStill.shift();
         if (request === undefined) break;
         this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
@@ -2146,7 +2134,10 @@ export class PairCore {
     this.#chunksOut = endingShort(chunks, LAST_CHUNK_BYTES);
     const role = this.#role;
     if (role.name === 'primary-alone' && role.preCopy !== null)
-      this.#role = { ...role, preCopy: { ...role.preCopy, lastBytes: encoding.bytes } };
+      this.#role = {
+        ...role,
+        preCopy: { ...role.preCopy, lastBytes: encoding.bytes, wholeBytes: encoding.bytes },
+      };
   }
 
   /** Requests a pre-copy made wait, served as far as its change allowance goes. */

@@ -63,10 +63,12 @@ export interface Hello {
    */
   readonly hearsBus?: true;
   /**
-   * Reads a pre-copy's cache changes by session, one a client (CacheOp,
-   * SessionChange). Absent from images before it: they get every change.
+   * Reads a pre-copy's rounds in their compact form: the reply cache's
+   * changes by session, one a client (CacheOp, SessionChange), and an
+   * array's front cut (PatchOp). Absent from images before it: they get
+   * every change one by one, and arrays item by item.
    */
-  readonly sessionOps?: true;
+  readonly compactRounds?: true;
 }
 
 /** Carried by every frame: what I am and whom I hold as backup. */
@@ -318,7 +320,7 @@ function parseHello(value: unknown): Hello {
     ...(h.registers === true ? { registers: true } : {}),
     ...(clientsMax === undefined ? {} : { clientsMax: count(clientsMax, 'hello.clientsMax') }),
     ...(h.hearsBus === true ? { hearsBus: true } : {}),
-    ...(h.sessionOps === true ? { sessionOps: true } : {}),
+    ...(h.compactRounds === true ? { compactRounds: true } : {}),
   };
 }
 

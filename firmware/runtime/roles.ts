@@ -1,7 +1,8 @@
 import type { Reason } from '../reasons.ts';
 import type { CheckpointEntry, HeldRequest } from './messages.ts';
-import type { PreCopy } from './pre-copy.ts';
+import type { RoundsSent } from './pre-copy.ts';
 import type { Received, Transfer } from './state-transfer.ts';
+import type { PreCopy } from './switch-procedure.ts';
 
 /** Progress of an online replacement, as seen by the processor driving it. */
 export type SwitchStep =
@@ -61,7 +62,7 @@ export type Role =
       readonly name: 'primary-alone';
       readonly joinerInc: number;
       readonly snapshotLastSeq: number;
-      readonly preCopy: PreCopy | null;
+      readonly preCopy: RoundsSent | null;
     }
   /** A primary driving a switch to the image in the other slot. */
   | {

@@ -24,28 +24,56 @@ type PatchFault = ReasonOf<
 
 export type PathKey = string | number;
 
-/** One change: set the value at a path (the root for []), delete an object's key, or cut an array. */
+/**
+ * One change: set the value at a path (the root for []), delete an object's
+ * key, cut an array to a length, or cut items off an array's front (a
+ * window that slides: a history that keeps its newest, say; images before
+ * it read the first three only).
+ */
 export type PatchOp =
   | readonly [op: 0, path: readonly PathKey[], value: unknown]
   | readonly [op: 1, path: readonly PathKey[]]
-  | readonly [op: 2, path: readonly PathKey[], length: number];
+  | readonly [op: 2, path: readonly PathKey[], length: number]
+  | readonly [op: 3, path: readonly PathKey[], count: number];
 
 const SET = 0;
 const DELETE = 1;
 const TRUNCATE = 2;
+const CUT_FRONT = 3;
+
+/** Items of an array a front cut is tried from: where its new first item was before (see frontCut). */
+const FRONT_CUTS_TRIED = 4;
+
+/** How the receiver reads a patch: whether it knows front cuts. */
+export interface DiffOptions {
+  readonly frontCuts: boolean;
+}
 
 /** The operations that turn `before` into `after`. */
-export function diffState(before: unknown, after: unknown): PatchOp[] {
+export function diffState(
+  before: unknown,
+  after: unknown,
+  options: DiffOptions = { frontCuts: false },
+): PatchOp[] {
   const ops: PatchOp[] = [];
-  diffInto(before, after, [], ops);
+  diffInto(before, after, [], ops, options);
   return ops;
 }
 
-function diffInto(before: unknown, after: unknown, path: PathKey[], ops: PatchOp[]): void {
+function diffInto(
+  before: unknown,
+  after: unknown,
+  path: PathKey[],
+  ops: PatchOp[],
+  options: DiffOptions,
+): void {
   if (Array.isArray(before) && Array.isArray(after)) {
-    const common = Math.min(before.length, after.length);
-    for (let i = 0; i < common; i++) diffInto(before[i], after[i], [...path, i], ops);
-    if (after.length < before.length) ops.push([TRUNCATE, path, after.length]);
+    const cut = options.frontCuts ? frontCut(before, after) : 0;
+    if (cut > 0) ops.push([CUT_FRONT, path, cut]);
+    const kept = cut > 0 ? before.slice(cut) : before;
+    const common = Math.min(kept.length, after.length);
+    for (let i = 0; i < common; i++) diffInto(kept[i], after[i], [...path, i], ops, options);
+    if (after.length < kept.length) ops.push([TRUNCATE, path, after.length]);
     for (let i = common; i < after.length; i++) ops.push([SET, [...path, i], after[i]]);
     return;
   }
@@ -54,12 +82,54 @@ function diffInto(before: unknown, after: unknown, path: PathKey[], ops: PatchOp
       if (!Object.hasOwn(after, key)) ops.push([DELETE, [...path, key]]);
     }
     for (const key of Object.keys(after)) {
-      if (Object.hasOwn(before, key)) diffInto(before[key], after[key], [...path, key], ops);
+      if (Object.hasOwn(before, key))
+        diffInto(before[key], after[key], [...path, key], ops, options);
       else ops.push([SET, [...path, key], after[key]]);
     }
     return;
   }
   if (!samePlain(before, after)) ops.push([SET, path, after]);
+}
+
+/**
+ * How many items to cut off the front of `before` so that what is left is
+ * the front of `after` (a window slid on: compared item by item, every one
+ * would differ), or 0 when that would not take fewer changes. Only when the
+ * first item changed, and only from the first few places where `after`'s
+ * first item was before.
+ */
+function frontCut(before: readonly unknown[], after: readonly unknown[]): number {
+  if (before.length < 2 || after.length === 0 || equalPlain(before[0], after[0])) return 0;
+  let tried = 0;
+  for (let cut = 1; cut < before.length && tried < FRONT_CUTS_TRIED; cut++) {
+    if (!equalPlain(before[cut], after[0])) continue;
+    tried += 1;
+    const overlap = Math.min(before.length - cut, after.length);
+    let same = 1;
+    while (same < overlap && equalPlain(before[cut + same], after[same])) same += 1;
+    if (same < overlap) continue;
+    // The cut, then the items past the overlap; against the items that differ in place.
+    const withCut = 1 + (after.length - overlap);
+    let inPlace = Math.abs(after.length - before.length);
+    for (let i = 0; i < Math.min(before.length, after.length) && inPlace <= withCut; i++)
+      if (!equalPlain(before[i], after[i])) inPlace += 1;
+    return withCut < inPlace ? cut : 0;
+  }
+  return 0;
+}
+
+/** Whether two plain values are equal all the way down. */
+function equalPlain(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((item, i) => equalPlain(item, b[i]));
+  if (isRecord(a) && isRecord(b)) {
+    const keys = Object.keys(a);
+    return (
+      keys.length === Object.keys(b).length &&
+      keys.every((key) => Object.hasOwn(b, key) && equalPlain(a[key], b[key]))
+    );
+  }
+  return samePlain(a, b);
 }
 
 /**
@@ -75,10 +145,11 @@ export function applyPatch(doc: unknown, ops: readonly PatchOp[]): unknown {
   let root = doc;
   for (const op of ops) {
     const path = op[1];
-    if (op[0] === TRUNCATE) {
+    if (op[0] === TRUNCATE || op[0] === CUT_FRONT) {
       const list = walk(root, path);
       if (!Array.isArray(list) || op[2] > list.length) fail('cut-not-array');
-      list.length = op[2];
+      if (op[0] === TRUNCATE) list.length = op[2];
+      else list.splice(0, op[2]);
       continue;
     }
     if (path.length === 0) {
@@ -141,8 +212,13 @@ export function parsePatch(value: unknown): PatchOp[] {
     if (!Array.isArray(path) || !path.every(isPathKey)) fail('patch-path');
     if (op === SET && item.length === 3) return [SET, path, item[2]];
     if (op === DELETE && item.length === 2 && path.length > 0) return [DELETE, path];
-    if (op === TRUNCATE && item.length === 3 && Number.isSafeInteger(item[2]) && item[2] >= 0)
-      return [TRUNCATE, path, item[2]];
+    if (
+      (op === TRUNCATE || op === CUT_FRONT) &&
+      item.length === 3 &&
+      Number.isSafeInteger(item[2]) &&
+      item[2] >= 0
+    )
+      return [op, path, item[2]];
     return fail('patch-op');
   });
 }

@@ -7,9 +7,9 @@
 import type { ReasonOf } from '../reasons.ts';
 import { encodeCbor } from '../wire/cbor.ts';
 import { CHECKPOINT_BATCH_BYTES_MAX } from './checkpoint-stream.ts';
-import type { PairConfig } from './config.ts';
+import { lineBytesPerMs, type PairConfig } from './config.ts';
 import { ENVELOPE_LIMITS, type HeldRequest, type Hello } from './messages.ts';
-import { changeAllowance } from './pre-copy.ts';
+import { PRE_COPY_ROUNDS_MAX, type RoundsSent } from './pre-copy.ts';
 import type { Role } from './roles.ts';
 
 /**
@@ -81,11 +81,70 @@ export function oldBackupMayServe(role: Switching): boolean {
   return role.step === 'awaiting-boot' && role.stopSeq !== 0;
 }
 
+/** The sending side of a switch's pre-copy: its rounds, and the change requests may still make. */
+export interface PreCopy extends RoundsSent {
+  /** Bytes of change requests may still make (see changeAllowance), as of `allowanceAtMs`. */
+  readonly allowance: number;
+  readonly allowanceAtMs: number;
+}
+
+/**
+ * Requests during a pre-copy may change the state at most at this share of
+ * the line rate (counted in their checkpoint entries' bytes): each round
+ * then carries at most this share of the one before, and the rounds
+ * converge whatever the load (live migration's auto-converge). Requests
+ * beyond it wait, briefly, in the held queue.
+ */
+export const PRE_COPY_LINE_SHARE = 0.5;
+
+/** Change a pre-copy allows at once, after a quiet spell. */
+export const PRE_COPY_BURST_BYTES = 1024;
+
+/** Bytes of change requests may make now; at or below 0 they wait. */
+export function changeAllowance(config: PairConfig, preCopy: PreCopy, nowMs: number): number {
+  const earned = (nowMs - preCopy.allowanceAtMs) * lineBytesPerMs(config) * PRE_COPY_LINE_SHARE;
+  return Math.min(PRE_COPY_BURST_BYTES, preCopy.allowance + earned);
+}
+
+/** When the allowance is positive again. */
+export function changeAllowedAtMs(config: PairConfig, preCopy: PreCopy): number {
+  const rate = lineBytesPerMs(config) * PRE_COPY_LINE_SHARE;
+  return preCopy.allowanceAtMs + Math.max(0, -preCopy.allowance) / rate + 1;
+}
+
+/** The allowance after a request whose checkpoint entry is `entryBytes`. */
+export function chargeChange(
+  config: PairConfig,
+  preCopy: PreCopy,
+  nowMs: number,
+  entryBytes: number,
+): PreCopy {
+  return {
+    ...preCopy,
+    allowance: changeAllowance(config, preCopy, nowMs) - entryBytes,
+    allowanceAtMs: nowMs,
+  };
+}
+
 /** Requests during a pre-copy wait while the change they may make is spent (and behind any waiting). */
 export function preCopyThrottles(config: PairConfig, role: Switching, nowMs: number): boolean {
   return (
     role.preCopy !== null &&
     (role.held.length > 0 || changeAllowance(config, role.preCopy, nowMs) <= 0)
+  );
+}
+
+/**
+ * Whether a round of `bytes` goes as the final one, with requests held:
+ * when it is small enough, after PRE_COPY_ROUNDS_MAX rounds, or when it
+ * doubled (the state changed faster than rounds carry it, which the change
+ * allowance should prevent: more rounds would only grow the last one).
+ */
+export function isFinalRound(config: PairConfig, preCopy: PreCopy, bytes: number): boolean {
+  return (
+    bytes <= config.switchFinalRoundBytes ||
+    preCopy.rounds >= PRE_COPY_ROUNDS_MAX ||
+    bytes > 2 * preCopy.lastBytes
   );
 }
 
