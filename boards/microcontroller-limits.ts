@@ -23,4 +23,6 @@ export const MICROCONTROLLER_LIMITS = {
   encodeSliceBytes: 1024,
   heldServedMax: 4,
   checkpointEntriesMax: 8,
+  // A joiner's rounds keep a second copy of the state: a few hundred KiB hold one.
+  joinerRounds: false,
 } as const satisfies Partial<PairConfig>;

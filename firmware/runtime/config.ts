@@ -76,6 +76,14 @@ export interface PairConfig {
    */
   readonly encodeSliceBytes: number;
   /**
+   * A joiner of our version takes the big checkpoint in rounds while
+   * replies leave at once (pre-copy.ts). The rounds keep a copy of the
+   * state as the last of them left it: where the heap holds one copy (a
+   * microcontroller's), the state goes in one round, and replies wait for
+   * the joiner's acknowledgement as flow control until it holds it.
+   */
+  readonly joinerRounds: boolean;
+  /**
    * Requests a processor serves in one call at most from those held while
    * its state held still (encodeSliceBytes), replies it sends in one call
    * of those an acknowledgement released, and checkpoint entries a backup
@@ -146,6 +154,7 @@ export function pairConfig(processor: 1 | 2, overrides: Partial<PairConfig> = {}
     snapshotChunkBytes: chunkBytesFor(baud),
     // About 0.3 ms of Node on this kind of machine: a Linux-class board slices only large states.
     encodeSliceBytes: 16 * 1024,
+    joinerRounds: true,
     heldServedMax: 32,
     // What crosses in about 10 ms at 115200.
     switchFinalRoundBytes: 128,

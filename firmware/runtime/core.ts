@@ -1348,7 +1348,7 @@ export class PairCore {
       });
     }
     const preCopy = this.#sendSnapshot(partner);
-    if (preCopy === null) return;
+    if (preCopy === 'refused') return;
     this.#setRole(
       { ...ALONE, joinerInc: this.#partnerInc, preCopy },
       'big-checkpoint-to-joiner',
@@ -1372,15 +1372,17 @@ export class PairCore {
   /**
    * Prepares the big checkpoint's first round for a joiner, the whole
    * state: its chunks go out a chunk at a time (#queueChunk), and what
-   * changes from now on goes in the rounds after it. Null when the partner
-   * cannot take our state (it is told why).
+   * changes from now on goes in the rounds after it; null when it is the
+   * only round (config.joinerRounds). `refused` when the partner cannot
+   * take our state (it is told why).
    */
-  #sendSnapshot(partner: Hello): RoundsSent | null {
+  #sendSnapshot(partner: Hello): RoundsSent | null | 'refused' {
     const bridge = bridgeTo(this.app, partner, this.#hello);
     if (bridge.kind === 'incompatible') {
       this.#send({ k: 'reject', why: bridge.why });
-      return null;
+      return 'refused';
     }
+    const inRounds = this.config.joinerRounds;
     const { stateVersion, state } = stateFor(this.app, this.#state, bridge);
     const snapshot: Snapshot = {
       stateVersion,
@@ -1392,7 +1394,7 @@ export class PairCore {
     // Encoded a slice a tick from here (#encodeSlice), requests held meanwhile.
     this.#snapshotId += 1;
     this.#encoding = new RoundInSlices(
-      { ...wholeRound(snapshot), final: false, ...this.#answering() },
+      { ...wholeRound(snapshot), final: !inRounds, ...this.#answering() },
       this.#snapshotId,
       this.config.snapshotChunkBytes,
     );
@@ -1401,9 +1403,11 @@ export class PairCore {
     this.#transferStale = false;
     this.#chunksOut = [];
     // What is queued is in the big checkpoint; what runs from now on goes in
-    // the next rounds. Replies still waiting go now: the partner joining
-    // again has no copy to take over with until it installs the last round.
+    // the next rounds, or follows it as checkpoints. Replies still waiting go
+    // now: the partner joining again has no copy to take over with until it
+    // installs the last round.
     this.#releaseAllPending();
+    if (!inRounds) return null;
     this.#cache.record(partner.compactRounds === true);
     return {
       bridge,
