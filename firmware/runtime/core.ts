@@ -56,7 +56,7 @@ import {
   type StoreFull,
 } from './messages.ts';
 import type { Effect, Output, PairEvent, RoleCause, SwitchStepName } from './outputs.ts';
-import { isLastJoinerRound, type RoundsSent, roundSent } from './pre-copy.ts';
+import { isLastJoinerRound, type RoundsSent, roundAcknowledged, roundSent } from './pre-copy.ts';
 import { nextSeed, seededRandom } from './random.ts';
 import { ReplyCache } from './reply-cache.ts';
 import { ALONE, type Role } from './roles.ts';
@@ -528,8 +528,8 @@ export class PairCore {
     if (retransmit !== undefined) wake = Math.min(wake, Math.max(retransmit, lineFreeMs));
     const role = this.#role;
     const roundDue =
-      (role.name === 'switching' && role.preCopy?.acknowledged === true) ||
-      (role.name === 'primary-alone' && role.preCopy?.acknowledged === true);
+      (role.name === 'switching' || role.name === 'primary-alone') &&
+      role.preCopy?.acknowledged === true;
     if (this.#channel.sendable > 0 || this.#chunksOut.length > 0 || roundDue)
       wake = Math.min(wake, lineFreeMs);
     // The next slice of the big checkpoint or of the compaction, or the requests they held, at once.
@@ -1759,18 +1759,14 @@ export class PairCore {
       return;
     }
     if (
-      role.name === 'primary-alone' &&
+      (role.name === 'primary-alone' || role.name === 'switching') &&
       role.preCopy !== null &&
       role.snapshotLastSeq !== 0 &&
       partner.role === 'joining' &&
       this.#peerAck >= role.snapshotLastSeq
     ) {
       // The next round is taken when the line can carry it (#queueChunk).
-      this.#role = {
-        ...role,
-        snapshotLastSeq: 0,
-        preCopy: { ...role.preCopy, acknowledged: true },
-      };
+      this.#role = roundAcknowledged(role);
     } else if (
       role.name === 'primary-alone' &&
       role.joinerInc !== 0 &&
@@ -1800,19 +1796,6 @@ export class PairCore {
       this.#releaseAllPending();
       this.#setRole({ ...role, stopSeq: 0, held: [] }, 'old-backup-stopped');
       this.#serveHeld(role.held);
-    } else if (
-      role.name === 'switching' &&
-      role.preCopy !== null &&
-      role.snapshotLastSeq !== 0 &&
-      partner.role === 'joining' &&
-      this.#peerAck >= role.snapshotLastSeq
-    ) {
-      // The next round is taken when the line can carry it (#queueChunk).
-      this.#role = {
-        ...role,
-        snapshotLastSeq: 0,
-        preCopy: { ...role.preCopy, acknowledged: true },
-      };
     } else if (
       role.name === 'switching' &&
       role.step === 'big-checkpoint' &&

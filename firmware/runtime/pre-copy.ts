@@ -44,6 +44,14 @@ export function roundSent<T extends RoundsSent>(
   return { ...rounds, id, sent, rounds: rounds.rounds + 1, lastBytes: bytes, acknowledged: false };
 }
 
+/** A role whose last round the receiver acknowledged: the next goes when the line is free. */
+export function roundAcknowledged<
+  R extends { readonly snapshotLastSeq: number; readonly preCopy: RoundsSent | null },
+>(role: R): R {
+  const preCopy = role.preCopy === null ? null : { ...role.preCopy, acknowledged: true };
+  return { ...role, snapshotLastSeq: 0, preCopy };
+}
+
 /**
  * Whether a joiner's round of `bytes` goes as its last one: when it is
  * small enough, after PRE_COPY_ROUNDS_MAX rounds, or when it did not shrink
