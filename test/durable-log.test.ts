@@ -408,3 +408,29 @@ test('a store of fewer than two blocks, or whose blocks are not whole writes, is
   t.like(refused({ ...TINY, writeBytes: 24 }), { code: 'bad-geometry', writeBytes: 24 });
   t.notThrows(() => new DurableLog(new RetentiveMemory({ ...TINY, blockCount: 2 })));
 });
+
+test('a record whose CRC holds but whose mark has other types does not read as a log', (t) => {
+  // No writer of ours makes one; a store written by something else, or a
+  // codec bug, could: recovery must refuse it, not boot on `term: '2'`.
+  for (const bad of [
+    { version: 1, term: 1, solo: true },
+    { version: '1.0.0', term: '1', solo: true },
+    { version: '1.0.0', term: 1.5, solo: true },
+    { version: '1.0.0', term: 1, solo: 'yes' },
+  ]) {
+    const region = new RetentiveMemory(TINY);
+    const log = new DurableLog(region);
+    log.open();
+    log.commit(mark, [entry(1)], () => snapshotAt(1));
+    log.commit(bad as unknown as typeof mark, [entry(2)], () => snapshotAt(2));
+    const opening = new DurableLog(region).open();
+    t.deepEqual(
+      opening,
+      {
+        kind: 'unreadable',
+        why: { code: 'bad-record', error: { code: 'bad-field', field: 'record mark' } },
+      },
+      JSON.stringify(bad),
+    );
+  }
+});
