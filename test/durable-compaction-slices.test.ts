@@ -7,7 +7,7 @@
  * compaction lose nothing acknowledged and run nothing twice. Virtual time:
  * the harness ticks a core at most once a millisecond.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { RetentiveMemory } from '../boards/retentive-memory.ts';
 import { type AnyApp, defineApp } from '../firmware/app.ts';
 import type { StoreGeometry } from '../firmware/hal.ts';
@@ -77,24 +77,68 @@ function storeAddsUp(region: RetentiveMemory): { readonly txn: number; readonly 
   return { txn, addsUp: counted === txn - registrations };
 }
 
+/** Clients that each deposit 1 in their own cell of processor 2's state, a request at a time. */
+class Depositors {
+  readonly clients = Array.from({ length: CLIENTS }, (_, i) => `c${i}`);
+  /** Deposits acknowledged and sent, by client. */
+  readonly acknowledged = this.clients.map(() => 0);
+  readonly sent = this.clients.map(() => 0);
+  readonly #waiting = this.clients.map(() => false);
+  #lastReplyMs: number;
+  /** The longest time no reply came. */
+  longestGapMs = 0;
+
+  constructor(readonly pair: CorePair) {
+    this.#lastReplyMs = pair.nowMs;
+  }
+
+  /** Each client not waiting sends its next deposit, then a millisecond passes. */
+  step(): void {
+    const { pair, clients } = this;
+    clients.forEach((client, i) => {
+      if (this.#waiting[i]) return;
+      this.#waiting[i] = true;
+      this.sent[i] = (this.sent[i] ?? 0) + 1;
+      pair.request(1, client, this.sent[i] ?? 0, cellOf(i));
+    });
+    const seen = pair.replies.length;
+    pair.run(1);
+    for (const reply of pair.replies.slice(seen)) {
+      const i = clients.indexOf(reply.clientId);
+      if (i < 0 || reply.syncId < 1) continue;
+      this.#waiting[i] = false;
+      if (reply.ok) this.acknowledged[i] = (this.acknowledged[i] ?? 0) + 1;
+      this.longestGapMs = Math.max(this.longestGapMs, pair.nowMs - this.#lastReplyMs);
+      this.#lastReplyMs = pair.nowMs;
+    }
+  }
+
+  /** Fails unless each client's cell on the serving board counts every deposit acknowledged and none not sent. */
+  check(t: ExecutionContext, what: string): void {
+    const board = this.pair.cores.findIndex((c) => c?.serving === true) as 0 | 1;
+    const { cells } = this.pair.core(board).state as { cells: number[][] };
+    for (let i = 0; i < CLIENTS; i++) {
+      const count = cells[cellOf(i)]?.[0] ?? -1;
+      const [acked, asked] = [this.acknowledged[i] ?? 0, this.sent[i] ?? 0];
+      if (count < acked || count > asked)
+        t.fail(`${what}: cell ${i} counts ${count}, ${acked} acknowledged of ${asked}`);
+    }
+  }
+}
+
 interface Run {
   readonly pair: CorePair;
   readonly stores: readonly [RetentiveMemory, RetentiveMemory];
-  /** Deposits of 1 acknowledged and sent, by account. */
-  readonly acknowledged: number[];
-  readonly sent: number[];
+  readonly depositors: Depositors;
   /** When the backup's store moved to a new area by a compaction (the first: its big checkpoint's). */
   readonly compactedAtMs: number[];
-  /** The longest time no reply came. */
-  readonly longestGapMs: number;
 }
 
 /**
  * A retained pair, processor 2 primary and processor 1 its backup (a tie
  * between their stores goes to processor 1: the backup's store then
- * serves), whose clients each deposit 1 in their own account, a request at
- * a time, until `untilMs` (both boards lose power then) or until the
- * backup's store compacted twice.
+ * serves), whose clients deposit until `untilMs` (both boards lose power
+ * then) or until the backup's store compacted twice.
  */
 function depositRun(untilMs: number, encodeSliceBytes = 32): Run {
   const stores = [new RetentiveMemory(STORE), new RetentiveMemory(STORE)] as const;
@@ -108,35 +152,15 @@ function depositRun(untilMs: number, encodeSliceBytes = 32): Run {
   pair.runUntil(() => pair.core(1).serving);
   pair.boot(0);
   pair.runUntil(() => pair.whole);
-  const clients = Array.from({ length: CLIENTS }, (_, i) => `c${i}`);
   const generation = () => pair.cores[0]?.durable?.position?.generation ?? 0;
   const startGeneration = generation();
-  const acknowledged = clients.map(() => 0);
-  const sent = clients.map(() => 0);
-  const waiting = clients.map(() => false);
+  const depositors = new Depositors(pair);
   const compactedAtMs: number[] = [];
-  let lastReplyMs = pair.nowMs;
-  let longestGapMs = 0;
   while (pair.nowMs < untilMs && generation() < startGeneration + 2) {
-    clients.forEach((client, i) => {
-      if (waiting[i]) return;
-      waiting[i] = true;
-      sent[i] = (sent[i] ?? 0) + 1;
-      pair.request(1, client, sent[i] ?? 0, cellOf(i));
-    });
-    const seen = pair.replies.length;
-    pair.run(1);
-    for (const reply of pair.replies.slice(seen)) {
-      const i = clients.indexOf(reply.clientId);
-      if (i < 0 || reply.syncId < 1) continue;
-      waiting[i] = false;
-      if (reply.ok) acknowledged[i] = (acknowledged[i] ?? 0) + 1;
-      longestGapMs = Math.max(longestGapMs, pair.nowMs - lastReplyMs);
-      lastReplyMs = pair.nowMs;
-    }
+    depositors.step();
     if (generation() > startGeneration + compactedAtMs.length) compactedAtMs.push(pair.nowMs);
   }
-  return { pair, stores, acknowledged, sent, compactedAtMs, longestGapMs };
+  return { pair, stores, depositors, compactedAtMs };
 }
 
 test('a compaction goes a slice a tick, and both boards losing power at any tick of it lose nothing acknowledged', (t) => {
@@ -147,7 +171,7 @@ test('a compaction goes a slice a tick, and both boards losing power at any tick
   // third millisecond from well before the first one ended until the second had.
   let cuts = 0;
   for (let cutMs = first - 60; cutMs <= second + 3; cutMs += 3) {
-    const { pair, stores, acknowledged, sent } = depositRun(cutMs);
+    const { pair, stores, depositors } = depositRun(cutMs);
     pair.powerOff(0, 1);
     for (const [board, store] of stores.entries()) {
       const held = storeAddsUp(store);
@@ -158,14 +182,7 @@ test('a compaction goes a slice a tick, and both boards losing power at any tick
     pair.boot(0);
     pair.boot(1);
     pair.runUntil(() => pair.whole, 30_000);
-    const board = pair.cores.findIndex((c) => c?.serving === true) as 0 | 1;
-    const { cells } = pair.core(board).state as { cells: number[][] };
-    for (let i = 0; i < CLIENTS; i++) {
-      const count = cells[cellOf(i)]?.[0] ?? -1;
-      const [acked, asked] = [acknowledged[i] ?? 0, sent[i] ?? 0];
-      if (count < acked || count > asked)
-        t.fail(`cut at ${cutMs} ms: cell ${i} counts ${count}, ${acked} acknowledged of ${asked}`);
-    }
+    depositors.check(t, `cut at ${cutMs} ms`);
     cuts += 1;
   }
   t.log(
@@ -176,19 +193,47 @@ test('a compaction goes a slice a tick, and both boards losing power at any tick
 test('while their stores compact a slice a tick, the processors hold requests and checkpoints, then run each once', (t) => {
   const sliced = depositRun(Infinity);
   const whole = depositRun(Infinity, 1 << 20);
-  t.log(
-    `longest wait for a reply: ${sliced.longestGapMs} ms in 32-byte slices, ${whole.longestGapMs} ms whole`,
-  );
-  t.true(
-    sliced.longestGapMs >= 2 * whole.longestGapMs,
-    'the compaction held requests for its ticks',
-  );
-  for (const { pair, acknowledged, sent } of [sliced, whole]) {
-    const { cells } = pair.core(1).state as { cells: number[][] };
-    for (let i = 0; i < CLIENTS; i++) {
-      // The last request may be under way: run, not answered yet.
-      const count = cells[cellOf(i)]?.[0] ?? -1;
-      t.true(count >= (acknowledged[i] ?? 0) && count <= (sent[i] ?? 0), `cell ${i}: ${count}`);
+  const [slicedGapMs, wholeGapMs] = [sliced, whole].map((run) => run.depositors.longestGapMs);
+  t.log(`longest wait for a reply: ${slicedGapMs} ms in 32-byte slices, ${wholeGapMs} ms whole`);
+  t.true((slicedGapMs ?? 0) >= 2 * (wholeGapMs ?? 0), 'the compaction held requests for its ticks');
+  // The last request may be under way: run, not answered yet.
+  sliced.depositors.check(t, 'in slices');
+  whole.depositors.check(t, 'whole');
+});
+
+test('a store operation that fails with the power on during a compaction stops the board, which says so once; its partner serves on and nothing acknowledged is lost', (t) => {
+  const { compactedAtMs } = depositRun(Infinity);
+  const [first = 0] = compactedAtMs;
+  // The backup's next store operation fails (worn flash), armed at every other millisecond from
+  // before its first compaction began until after it ended: a commit's, a slice's or an erase's.
+  let runs = 0;
+  for (let armMs = first - 50; armMs <= first + 2; armMs += 2) {
+    const { pair, stores, depositors } = depositRun(armMs);
+    stores[0].failAtOperation = stores[0].operations + 1;
+    const since = pair.events.length;
+    for (let ms = 0; ms < 2000 && pair.cores[0] !== null; ms++) depositors.step();
+    if (pair.cores[0] !== null) {
+      t.fail(`armed at ${armMs} ms: processor 1 still runs on a store that failed`);
+      continue;
     }
+    const refused = pair.events
+      .slice(since)
+      .filter(({ board, event }) => board === 0 && event.kind === 'store-refused');
+    t.deepEqual(
+      refused.map(({ event }) => (event.kind === 'store-refused' ? event.code : '')),
+      ['failed'],
+      `armed at ${armMs} ms: processor 1 says its store failed, once`,
+    );
+    pair.boot(0); // the reset the stop asks for
+    const acknowledged = depositors.acknowledged.reduce((a, b) => a + b);
+    for (let ms = 0; ms < 500; ms++) depositors.step();
+    t.true(
+      pair.core(1).serving && depositors.acknowledged.reduce((a, b) => a + b) > acknowledged,
+      `armed at ${armMs} ms: processor 2 serves on`,
+    );
+    pair.runUntil(() => pair.whole, 30_000);
+    depositors.check(t, `armed at ${armMs} ms`);
+    runs += 1;
   }
+  t.log(`${runs} store failures from before a compaction that ended at ${first} ms to after it`);
 });

@@ -130,7 +130,12 @@ test('a store that cannot take its snapshot stops the board before any answer of
       pair.run(5);
     }
   }
-  t.true(pair.eventsOf('store-refused').length > 0, 'the store refused a snapshot');
+  const refused = pair.eventsOf('store-refused');
+  t.true(refused.length > 0, 'the store refused a snapshot');
+  t.true(
+    refused.every((e) => e.kind === 'store-refused' && e.code === 'full'),
+    `a full store, told from a failed one: ${JSON.stringify(refused)}`,
+  );
   const answered = Math.max(...pair.replies.map((reply) => reply.txn ?? 0));
   const recovered = recoveredTxn(pair);
   if (recovered === undefined) return t.fail('no recovery');
