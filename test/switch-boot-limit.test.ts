@@ -28,12 +28,13 @@ type SwitchEvent = Extract<CorePair['events'][number]['event'], { kind: 'switch'
 /**
  * A pair on FROM whose boards each reset `firstBootMs` before their cores
  * ran (as their boards tell), or do not tell when null. Board 1's boot into the new version takes `switchBootMs` (never,
- * when null); every other boot is at once. Runs the switch until it
+ * when null), and boots the old version when `newVersionRefused`; every other boot is at once. Runs the switch until it
  * finished or failed; its events, and when it started.
  */
 function switchWithBoots(
   firstBootMs: number | null,
   switchBootMs: number | null,
+  newVersionRefused = false,
 ): { pair: CorePair; steps: SwitchEvent[]; startedAtMs: number } {
   const pair = new CorePair([FROM, FROM], {});
   pair.run(10);
@@ -60,11 +61,13 @@ function switchWithBoots(
     for (const boot of due.filter((d) => d.atMs <= pair.nowMs)) {
       due.splice(due.indexOf(boot), 1);
       const other = confirmed[boot.board] === FROM ? TO : FROM;
-      const image = boot.boot === 'other-test' ? other : confirmed[boot.board];
+      // A boot ROM that refuses the new image (its signature, its board) boots the one confirmed.
+      const onTrial = boot.boot === 'other-test' && !newVersionRefused;
+      const image = onTrial ? other : confirmed[boot.board];
       pair.boot(
         boot.board,
         {
-          testMode: boot.boot === 'other-test',
+          testMode: onTrial,
           otherVersion: (image === FROM ? TO : FROM).version,
           resetAtMs: boot.resetAtMs,
         },
@@ -114,4 +117,17 @@ test('a new version that never boots fails the switch at d within the most a par
   );
   // The old primary serves alone again, on the old version.
   t.is(pair.core(0).role, 'primary-alone');
+});
+
+test('an old backup that comes back on the old version fails the switch at once, and the pair re-forms on it', (t) => {
+  const { pair, steps, startedAtMs } = switchWithBoots(1_500, 200, true);
+  const failed = steps.find((s) => !s.ok);
+  t.like(failed, { why: { code: 'came-back-on', version: FROM.version } });
+  const failedAtMs = pair.events.find((e) => e.event === failed)?.atMs ?? Number.NaN;
+  t.true(failedAtMs - startedAtMs < DEFAULT_LIMIT_MS / 2, `${failedAtMs - startedAtMs} ms`);
+  pair.runUntil(() => pair.whole, 30_000);
+  t.deepEqual(
+    pair.apps.map((app) => app.version),
+    [FROM.version, FROM.version],
+  );
 });
