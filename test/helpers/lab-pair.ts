@@ -16,7 +16,7 @@ import type { BoardClient } from '../../host/pair/board-client.ts';
 import { readBoardStatuses, roleOf, waitForBoards } from '../../host/pair/board-watch.ts';
 import { flashImage } from '../../host/pair/flash.ts';
 
-/** A running lab with both boards flashed with ledger 1.0.0 and the pair formed. */
+/** A running lab with both boards flashed (ledger 1.0.0 by default) and the pair formed. */
 export interface LabPair {
   readonly config: LabConfig;
   readonly lab: LabClient;
@@ -36,6 +36,8 @@ const TEST_BAUD = 921600;
 
 export async function startLab(options: {
   flash: boolean;
+  /** The app of the image flashed (a registered name or a module path): ledger 1.0.0 by default. */
+  app?: string;
   baud?: number;
   paths?: 1 | 2;
   engines?: readonly [ImageEngine, ImageEngine];
@@ -44,7 +46,11 @@ export async function startLab(options: {
   const root = mkdtempSync(join(tmpdir(), 'tandem-lab-'));
   const keyDir = join(root, 'keys');
   generateKeys(keyDir);
-  const { image } = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['sim'], keyDir });
+  const { image } = await buildImage({
+    app: options.app ?? 'ledger@1.0.0',
+    boards: ['sim'],
+    keyDir,
+  });
   const dir = join(root, 'lab');
   const config = await labUp({
     dir,

@@ -1,5 +1,5 @@
 /**
- * For the switch's lab tests: a lab pair on ledger 1.0.0 with another image
+ * For the switch's lab tests: a lab pair (on ledger 1.0.0 by default) with another image
  * pushed into both boards' other slots, and a run of client load with the
  * boards' journals, checked against the clients' history afterwards.
  */
@@ -15,9 +15,13 @@ import { type LabPair, startLab } from './lab-pair.ts';
 
 export const FIXTURES = join(import.meta.dirname, '../fixtures');
 
-/** A lab pair on 1.0.0 with `app` (a spec or fixture path) pushed into both other slots. */
-export async function startSwitchLab(app = 'ledger@2.0.0', paths: 1 | 2 = 2): Promise<LabPair> {
-  const lab = await startLab({ flash: true, paths });
+/** A lab pair on `from` with `app` (a spec or fixture path) pushed into both other slots. */
+export async function startSwitchLab(
+  app = 'ledger@2.0.0',
+  paths: 1 | 2 = 2,
+  from = 'ledger@1.0.0',
+): Promise<LabPair> {
+  const lab = await startLab({ flash: true, paths, app: from });
   try {
     const { image } = await buildImage({ app, boards: ['sim'], keyDir: lab.keyDir });
     await pushImage(
