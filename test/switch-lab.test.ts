@@ -180,7 +180,7 @@ test.serial(
     // the cable is back (the pre-copy waits as long as the new version may
     // take to boot, at least 3 s, and so does step d). Either way the pair
     // re-forms on one version with nothing lost.
-    const lab = await startSwitchLab('ledger@2.0.0', 1);
+    const lab = await startSwitchLab('ledger@2.0.0', { paths: 1 });
     try {
       let report: SwitchReport | undefined;
       let cut: Promise<unknown> | null = null;
@@ -288,11 +288,9 @@ test.serial(
   'a pair in memory only: the new version pulled at f, before it took the roles, leaves the old primary serving with everything (defect 7)',
   async (t) => {
     // No store to recover from: a board that dropped its copy would show as a cold start.
-    const lab = await startSwitchLab(
-      `${FIXTURES}/ledger-v2-in-memory.ts`,
-      2,
-      'firmware/apps/ledger/in-memory.ts',
-    );
+    const lab = await startSwitchLab(`${FIXTURES}/ledger-v2-in-memory.ts`, {
+      app: 'firmware/apps/ledger/in-memory.ts',
+    });
     try {
       for (let attempt = 1; attempt <= 2; attempt++) {
         const { report, pulled, run } = await switchWithPullAt(lab, 'old backup', 'f');

@@ -23,6 +23,7 @@ import type { StateChunk } from '../../boards/management.ts';
 import { wallClockMs } from '../../boards/wall-clock.ts';
 import type { CableStatus } from '../lab/hub/control.ts';
 import { cable } from '../lab/lab-config.ts';
+import { fillLedger } from '../load/fill-ledger.ts';
 import { openLabLoad } from '../load/lab-load.ts';
 import {
   type BoardClient,
@@ -73,7 +74,6 @@ export interface SwitchBySizeOptions {
 }
 
 /** Clients that fill the ledger: one request each outstanding, no think time. */
-const FILL_CLIENTS = 32;
 /** A big state's switch crosses the line twice at the line rate. */
 const SWITCH_TIMEOUT_MS = 120_000;
 /** The journals are read every 20 ms: let them catch up before reading them. */
@@ -93,7 +93,7 @@ export async function benchSwitchesBySize(
   for (const accounts of options.accounts) {
     if (accounts > opened) {
       const started = performance.now();
-      await fillLedger(lab, opened, accounts, options.seed + accounts);
+      await fillLedger(lab.pair.config, opened, accounts, options.seed + accounts);
       say(
         `${lab.baud} baud: ledger filled to ${accounts} accounts in ${((performance.now() - started) / 1000).toFixed(1)} s`,
       );
@@ -222,34 +222,6 @@ async function pushNewVersion(lab: BenchLab, image: Uint8Array): Promise<void> {
     } catch (error) {
       if (!(error instanceof BoardNotAnsweringError) || attempt >= PUSH_ATTEMPTS) throw error;
     }
-  }
-}
-
-/**
- * Opens accounts `acct-<from>` to `acct-<to - 1>` through the field bus,
- * FILL_CLIENTS at a time with no think time; then every client asks
- * balances until the load stops.
- */
-async function fillLedger(lab: BenchLab, from: number, to: number, seed: number): Promise<void> {
-  let next = from;
-  const { load, ports } = await openLabLoad(
-    lab.pair.config,
-    FILL_CLIENTS,
-    seed,
-    { thinkMsMax: 0, timeoutMs: 5000 },
-    undefined,
-    () => () =>
-      next < to ? { op: 'open', account: `acct-${next++}` } : { op: 'balance', account: 'acct-0' },
-  );
-  try {
-    load.start();
-    const deadline = performance.now() + 10 * 60_000;
-    while (next < to && performance.now() < deadline) await sleep(50);
-    if (next < to) throw new Error(`the ledger reached ${next} of ${to} accounts in 10 minutes`);
-    await load.stop(10_000);
-  } finally {
-    await load.stop(0);
-    for (const port of ports) await port.close().catch(() => {});
   }
 }
 

@@ -39,6 +39,8 @@ export async function startLab(options: {
   /** The app of the image flashed (a registered name or a module path): ledger 1.0.0 by default. */
   app?: string;
   baud?: number;
+  /** The field bus's line rate, when it differs from `baud`. */
+  busBaud?: number;
   paths?: 1 | 2;
   engines?: readonly [ImageEngine, ImageEngine];
   xsHeapBytes?: number;
@@ -56,6 +58,7 @@ export async function startLab(options: {
     dir,
     paths: options.paths ?? 2,
     baud: options.baud ?? TEST_BAUD,
+    ...(options.busBaud === undefined ? {} : { busBaud: options.busBaud }),
     publicKeyFile: join(keyDir, 'image-signing.pub'),
     fresh: true,
     ...(options.engines === undefined ? {} : { engines: options.engines }),

@@ -15,13 +15,12 @@ import { type LabPair, startLab } from './lab-pair.ts';
 
 export const FIXTURES = join(import.meta.dirname, '../fixtures');
 
-/** A lab pair on `from` with `app` (a spec or fixture path) pushed into both other slots. */
+/** A lab pair (startLab's `options`) with `app` (a spec or fixture path) pushed into both other slots. */
 export async function startSwitchLab(
   app = 'ledger@2.0.0',
-  paths: 1 | 2 = 2,
-  from = 'ledger@1.0.0',
+  options: Omit<Parameters<typeof startLab>[0], 'flash'> = {},
 ): Promise<LabPair> {
-  const lab = await startLab({ flash: true, paths, app: from });
+  const lab = await startLab({ ...options, flash: true });
   try {
     const { image } = await buildImage({ app, boards: ['sim'], keyDir: lab.keyDir });
     await pushImage(
