@@ -43,6 +43,8 @@ export interface PairStatus {
   readonly txn: number;
   readonly pathsUp: readonly boolean[];
   readonly checkpointLag: number;
+  /** Silences of the partner on every path, with its DSR high, that ended without a takeover, since power-on (absent from images before it). */
+  readonly falseSuspicions?: number;
   /** Checkpoint payload sent as primary since power-on (entries' CBOR bytes, a resend once): the goodput. */
   readonly checkpointSentBytes: number;
   /** Big checkpoint bytes received as a joiner since power-on (a rejoin's progress). */
@@ -161,6 +163,7 @@ export function runPair(app: AnyApp, hal: Hal, overrides: Partial<PairConfig> = 
       txn: core.txn,
       pathsUp: core.pathsUp,
       checkpointLag: core.checkpointLag,
+      falseSuspicions: core.falseSuspicions,
       checkpointSentBytes: core.checkpointSentBytes,
       snapshotReceivedBytes: core.snapshotReceivedBytes,
       lineUse: core.lineUse,

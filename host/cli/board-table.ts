@@ -24,7 +24,7 @@ export async function readStatuses(
 export function statusTable(statuses: readonly StatusOrSilence[]): string[] {
   const rows = statuses.map((s) => {
     if ('error' in s)
-      return [`P${s.processor}`, 'no answer (powered off?)', '', '', '', '', '', ''];
+      return [`P${s.processor}`, 'no answer (powered off?)', '', '', '', '', '', '', ''];
     const slots = s.slots
       .map(
         (slot) =>
@@ -39,13 +39,25 @@ export function statusTable(statuses: readonly StatusOrSilence[]): string[] {
       slots,
       pair ? pair.pathsUp.map((up, i) => `${i}:${up ? 'up' : 'DOWN'}`).join(' ') : '-',
       pair ? String(pair.checkpointLag) : '-',
+      // A board image older than the count does not send it.
+      pair ? String(pair.falseSuspicions ?? '-') : '-',
       s.fence,
       storeCell(s),
     ];
   });
   return formatColumns(
-    ['board', 'role', 'image', 'slots (* active)', 'links', 'lag', 'fence', 'store'],
+    [
+      'board',
+      'role',
+      'image',
+      'slots (* active)',
+      'links',
+      'lag',
+      'false suspicions',
+      'fence',
+      'store',
+    ],
     rows,
-    ['left', 'left', 'left', 'left', 'left', 'right', 'left', 'left'],
+    ['left', 'left', 'left', 'left', 'left', 'right', 'right', 'left', 'left'],
   );
 }

@@ -57,7 +57,6 @@ export const IMAGE_INTERNAL_NAMES: readonly string[] = [
   // The failure detector (failure-detector.ts).
   'advance',
   'dsrChanged',
-  'falseSuspicions',
   'forget',
   'heardAgain',
   'heardBytes',
