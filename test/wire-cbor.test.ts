@@ -509,3 +509,17 @@ test('fuzz: decodeCbor on mutated valid encodings returns a value or throws Mess
   );
   t.pass();
 });
+
+test('a Map, Set or Date deep in a state is refused naming its type, not a tag at a byte (issue 9, defect 15)', (t) => {
+  for (const [value, type] of [
+    [new Map([['a', 1]]), 'Map'],
+    [new Set([1]), 'Set'],
+    [new Date(0), 'Date'],
+  ] as const) {
+    const error = t.throws(() => encodeCbor({ accounts: { a: [1, { held: value }] } }), {
+      instanceOf: MessageError,
+    });
+    t.is(error?.code, 'unsupported');
+    t.like((error as MessageError & { why: unknown }).why, { code: 'not-data', type });
+  }
+});
