@@ -33,6 +33,7 @@ for (const stallMs of [800, 1600]) {
       t.true(run.acknowledged > 0);
       const fences = run.journal.filter((e) => e.kind === 'fence');
       t.log(`${run.acknowledged} acknowledged; fences pulsed: ${fences.length}`);
+      t.true(fences.length <= 1, 'the boards never fenced each other');
     } finally {
       await lab.close();
     }
