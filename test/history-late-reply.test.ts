@@ -74,7 +74,7 @@ const handlerFailed: ClientReply = {
 
 /** The ok reply of running the request as txn 2 (the second copy), executed with CONTEXT. */
 function okReply(h: History, reply?: unknown, txn = 2): ClientReply {
-  h.executed({ kind: 'executed', txn, clientId: 'c', syncId: 1, ...CONTEXT });
+  h.executed({ kind: 'executed', txn, clientId: 'c', syncId: 1, ...CONTEXT }, 1);
   const ran = app.handle(app.init(), app.parseRequest(open), {
     nowMs: CONTEXT.nowMs,
     random: () => 0,

@@ -14,7 +14,7 @@ const context = { nowMs: 10, seed: 7 } as const;
 
 /** Client c's open, acknowledged as txn `txn`, the last; then the history's check. */
 function ackOpenAndCheck(h: History, txn: number): void {
-  h.executed({ kind: 'executed', txn, clientId: 'c', syncId: 1, ...context });
+  h.executed({ kind: 'executed', txn, clientId: 'c', syncId: 1, ...context }, 1);
   const decision = app.handle(app.init(), app.parseRequest(open), {
     nowMs: context.nowMs,
     random: () => 0,
@@ -28,7 +28,7 @@ function ackOpenAndCheck(h: History, txn: number): void {
 }
 
 function registered(h: History, clientId: string, txn: number, heard: boolean): void {
-  h.executed({ kind: 'executed', txn, clientId, syncId: 0, nowMs: 0, seed: 0 });
+  h.executed({ kind: 'executed', txn, clientId, syncId: 0, nowMs: 0, seed: 0 }, 1);
   if (heard) h.acknowledge(0, { clientId, syncId: 0, body: null }, { reply: null, txn, syncId: 0 });
 }
 

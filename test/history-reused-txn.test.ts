@@ -28,7 +28,7 @@ function run(state: unknown, body: unknown): { reply: unknown; state: unknown } 
 
 /** Executes and acknowledges `body` for `clientId#1` as `txn`. */
 function serve(h: History, state: unknown, txn: number, clientId: string, body: unknown) {
-  h.executed({ kind: 'executed', txn, clientId, syncId: 1, ...CONTEXT });
+  h.executed({ kind: 'executed', txn, clientId, syncId: 1, ...CONTEXT }, 1);
   const after = run(state, body);
   return {
     state: after.state,

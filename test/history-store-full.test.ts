@@ -19,7 +19,7 @@ function history(): { h: History; finalState: unknown } {
     [1, 'x'],
     [3, 'z'],
   ] as const) {
-    h.executed({ kind: 'executed', txn, clientId: account, syncId: 1, nowMs: 0, seed: 0 });
+    h.executed({ kind: 'executed', txn, clientId: account, syncId: 1, nowMs: 0, seed: 0 }, 1);
     const decision = app.handle(state, app.parseRequest(open(account)), {
       nowMs: 0,
       random: () => 0,
@@ -64,7 +64,7 @@ test('a retry of a refused request that comes back done is caught', (t) => {
 /** y's request refused store-full as txn 2, with the context the primary gave it and the sizes it claimed. */
 function refused(body: unknown, bytes: number): History {
   const { h } = history();
-  h.executed({ kind: 'executed', txn: 2, clientId: 'y', syncId: 1, nowMs: 0, seed: 0 });
+  h.executed({ kind: 'executed', txn: 2, clientId: 'y', syncId: 1, nowMs: 0, seed: 0 }, 1);
   h.refuse(
     0,
     { clientId: 'y', syncId: 1, body },
@@ -98,7 +98,7 @@ test('a refusal claiming a snapshot smaller than the state alone is caught', (t)
 
 test('a state larger than the room at a refusal, or at the end, is caught', (t) => {
   const { h, finalState } = history();
-  h.executed({ kind: 'executed', txn: 2, clientId: 'y', syncId: 1, nowMs: 0, seed: 0 });
+  h.executed({ kind: 'executed', txn: 2, clientId: 'y', syncId: 1, nowMs: 0, seed: 0 }, 1);
   h.refuse(
     0,
     { clientId: 'y', syncId: 1, body: open('y') },

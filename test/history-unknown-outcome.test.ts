@@ -23,15 +23,18 @@ function history(bRefused = false): { h: History; finalState: unknown } {
   ] as const;
   const refusedB = (clientId: string) => bRefused && clientId === 'b';
   for (const [index, [clientId]] of bodies.entries())
-    h.executed({
-      kind: 'executed',
-      txn: index + 1,
-      clientId,
-      syncId: 1,
-      nowMs: 10,
-      seed: 7,
-      ...(refusedB(clientId) && { refused: 'bad-request' as const }),
-    });
+    h.executed(
+      {
+        kind: 'executed',
+        txn: index + 1,
+        clientId,
+        syncId: 1,
+        nowMs: 10,
+        seed: 7,
+        ...(refusedB(clientId) && { refused: 'bad-request' as const }),
+      },
+      1,
+    );
   let state = app.init();
   const replies = bodies.map(([clientId, body]) => {
     if (refusedB(clientId)) return null;

@@ -36,8 +36,13 @@ test.after.always(async () => {
   if (folder !== '') await rm(folder, { recursive: true, force: true });
 });
 
-/** The checks of an app's replies, on the first schedule: the wide one's residual gaps are the core's, not the app's. */
-async function campaign(app: string, mode: string, seeds: number) {
+/** The checks of an app's replies, on the first schedule unless `schedule` says otherwise. */
+async function campaign(
+  app: string,
+  mode: string,
+  seeds: number,
+  schedule: readonly string[] = ['--fault-model', 'classic'],
+) {
   const run = await runCli(
     [
       'simulate',
@@ -47,8 +52,7 @@ async function campaign(app: string, mode: string, seeds: number) {
       mode,
       '--seeds',
       String(seeds),
-      '--fault-model',
-      'classic',
+      ...schedule,
       '--json',
     ],
     CAMPAIGN_TIMEOUT_MS,
@@ -82,6 +86,14 @@ for (const mode of MODES) {
   });
 }
 
+test('wide seed 699 (state): the primary a takeover left behind runs requests after the new one did, and the replay follows the new term', async (t) => {
+  // One path cut one way from the primary, no fence: the backup takes over on silence while the
+  // old primary, which still hears it, runs c3#382 as txn 1521 too until it hears term 5.
+  const { run, result } = await campaign('stamp-app.ts', 'state', 1, ['--start-seed', '699']);
+  t.deepEqual(result.firstViolations, []);
+  t.is(run.code, 0, run.stderr);
+});
+
 test('a converter that drops data on the way down is caught at the switch', async (t) => {
   const { run, result, kinds } = await campaign('lossy-fallback-app.ts', 'state', CAUGHT_SEEDS);
   t.true(result.violations > 0, `seeds 1 to ${CAUGHT_SEEDS}, state`);
@@ -109,8 +121,8 @@ test('the sequential replay runs each request with the context its primary used'
   history.servingFrom(0, v1.version);
   const context = { nowMs: 1234.5, seed: 987_654 };
   // The primary executed it once, was lost before its backup had it, and the next primary ran it again.
-  history.executed({ kind: 'executed', txn: 1, clientId: 'c1', syncId: 1, nowMs: 99, seed: 1 });
-  history.executed({ kind: 'executed', txn: 1, clientId: 'c1', syncId: 1, ...context });
+  history.executed({ kind: 'executed', txn: 1, clientId: 'c1', syncId: 1, nowMs: 99, seed: 1 }, 1);
+  history.executed({ kind: 'executed', txn: 1, clientId: 'c1', syncId: 1, ...context }, 2);
   const state = v1.init();
   const decision = v1.handle(state, v1.parseRequest(REQUEST.body), {
     nowMs: context.nowMs,
@@ -121,6 +133,25 @@ test('the sequential replay runs each request with the context its primary used'
     txn: 1,
     syncId: 1,
   });
+  history.checkSequential(20, v1.apply(state, decision.update), v1.version, 1);
+  t.deepEqual(history.violations, []);
+});
+
+test('a primary a takeover left behind runs the request in its old term after the new primary did: the replay follows the new term', (t) => {
+  // Simulator seed 699 (state, --app stamp-app): one path cut from the primary one way, no fence;
+  // the backup took over in term 5 and ran c3#382 as txn 1521 in the same millisecond as the old
+  // primary, still in term 4 (its reply could never be released), whose run was recorded last.
+  const { v1, history } = stampHistory({ draw: 'context' });
+  history.servingFrom(0, v1.version);
+  const context = { nowMs: 1234.5, seed: 987_654 };
+  history.executed({ kind: 'executed', txn: 1, clientId: 'c1', syncId: 1, ...context }, 5);
+  history.executed({ kind: 'executed', txn: 1, clientId: 'c1', syncId: 1, nowMs: 99, seed: 1 }, 4);
+  const state = v1.init();
+  const decision = v1.handle(state, v1.parseRequest(REQUEST.body), {
+    nowMs: context.nowMs,
+    random: seededRandom(context.seed),
+  });
+  history.acknowledge(10, REQUEST, { reply: decision.reply, txn: 1, syncId: 1 });
   history.checkSequential(20, v1.apply(state, decision.update), v1.version, 1);
   t.deepEqual(history.violations, []);
 });

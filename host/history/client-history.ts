@@ -20,8 +20,8 @@ import { stateFrom } from '../../firmware/runtime/state-bridge.ts';
 import { measuredBytes } from '../../firmware/runtime/store-room.ts';
 import { firstDifference, onTheWire, sameOnTheWire } from './wire-value.ts';
 
-/** The handler context of one execution, as the primary reported it. */
-type Execution = Extract<PairEvent, { kind: 'executed' }>;
+/** The handler context of one execution, as the primary reported it, and the term it ran in. */
+type Execution = Extract<PairEvent, { kind: 'executed' }> & { readonly term: number };
 
 /**
  * Whether the checker sees the primaries' 'executed' events. The simulator
@@ -122,8 +122,10 @@ export class History {
   /**
    * The last execution of each transaction. A request the primary executed
    * but never got to its backup may run again after a takeover, with the same
-   * txn and a new context (the later execution is the one that counts), and
-   * another request may run as that txn instead.
+   * txn and a new context (the run in the newer term is the one that counts:
+   * the primary the takeover left behind, with no fence, may run it too,
+   * even later, until it hears the new term, and its replies are never
+   * released), and another request may run as that txn instead.
    */
   readonly #executionByTxn = new Map<number, Execution>();
   /** Per txn, executions that a later one of another request as that txn replaced, oldest first. */
@@ -174,6 +176,12 @@ export class History {
     this.#epoch = new Epoch();
   }
 
+  /** A cold start: terms and transactions start again, and no execution before it counts. */
+  forgetExecutions(): void {
+    this.#executionByTxn.clear();
+    this.#replacedExecutions.clear();
+  }
+
   /** A client got an ok reply to `request`. */
   acknowledge(
     at: number,
@@ -189,10 +197,15 @@ export class History {
     });
   }
 
-  /** The primary ran (or refused) a request as a transaction, with this handler context. */
-  executed(execution: Execution): void {
+  /** A primary in `term` ran (or refused) a request as a transaction, with this handler context. */
+  executed(event: Extract<PairEvent, { kind: 'executed' }>, term: number): void {
+    const execution: Execution = { ...event, term };
     const before = this.#executionByTxn.get(execution.txn);
-    if (before !== undefined && !sameRequest(before, execution)) {
+    if (before !== undefined && sameRequest(before, execution)) {
+      if (term >= before.term) this.#executionByTxn.set(execution.txn, execution);
+      return;
+    }
+    if (before !== undefined) {
       const replaced = this.#replacedExecutions.get(execution.txn);
       if (replaced === undefined) this.#replacedExecutions.set(execution.txn, [before]);
       else replaced.push(before);

@@ -783,10 +783,11 @@ class World {
    */
   #executedBeforeCut(index: 0 | 1): void {
     const core = (this.boards[index] as SimBoard).core;
-    for (const output of core?.takeOutputs() ?? []) {
+    if (core == null) return;
+    for (const output of core.takeOutputs()) {
       if (output.kind !== 'event' || output.event.kind !== 'executed') continue;
       this.#log(index, `${describe(output.event)} (power went in that input)`);
-      this.history.executed(output.event);
+      this.history.executed(output.event, core.term);
     }
   }
 
@@ -1160,7 +1161,7 @@ class World {
         this.#onColdStart();
         return;
       case 'executed':
-        this.history.executed(event);
+        this.history.executed(event, core.term);
         if (event.refused === 'store-full') this.#checkFullAnnounced(index, core, event.txn);
         return;
       case 'store-full':
@@ -1366,6 +1367,7 @@ class World {
    * copies (see state-copies.ts).
    */
   #onColdStart(): void {
+    this.history.forgetExecutions();
     if (!this.history.hasAcknowledged) return;
     // A retained app's stores outlive every power loss: no cold start is excused.
     const excused =
