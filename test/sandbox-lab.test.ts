@@ -16,18 +16,12 @@ import { signImage } from '../host/image/sign.ts';
 import { boardLogFile } from '../host/lab/lab-config.ts';
 import { flashImage } from '../host/pair/flash.ts';
 import { splitImage } from './helpers/bad-images.ts';
-import { hostileScript } from './helpers/hostile-image.ts';
+import { hostileScript, THROUGH_THE_GLOBALS } from './helpers/hostile-image.ts';
 import { startLab } from './helpers/lab-pair.ts';
 
 const ATTEMPTS = `
 probe('TextEncoder', TextEncoder);
-probe('this', this);
-var names = Object.getOwnPropertyNames(globalThis);
-for (var i = 0; i < names.length; i++) { try { probe('global ' + names[i], globalThis[names[i]]); } catch (e) {} }
-try { var p = TextEncoder.constructor('return process')(); if (p) reached('TextEncoder.constructor', p); }
-catch (e) { probe('TextEncoder.constructor error', e); }
-try { var q = this.constructor.constructor('return process')(); if (q) reached('this.constructor.constructor', q); }
-catch (e) { probe('this.constructor.constructor error', e); }
+${THROUGH_THE_GLOBALS}
 globalThis.tandemImage = { app: {}, runPair: function (app, hal, overrides) {
   useHal(hal); probe('hal', hal); probe('overrides', overrides); note('done'); return pairHandle(); } };
 `;
