@@ -73,7 +73,6 @@ export interface SwitchBySizeOptions {
   readonly settleMs: number;
 }
 
-/** Clients that fill the ledger: one request each outstanding, no think time. */
 /** A big state's switch crosses the line twice at the line rate. */
 const SWITCH_TIMEOUT_MS = 120_000;
 /** The journals are read every 20 ms: let them catch up before reading them. */

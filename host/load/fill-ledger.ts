@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabConfig } from '../lab/lab-config.ts';
 import { openLabLoad } from './lab-load.ts';
 
+/** Clients that fill the ledger: one request each outstanding, no think time. */
 const FILL_CLIENTS = 32;
 const FILL_TIMEOUT_MS = 10 * 60_000;
 
