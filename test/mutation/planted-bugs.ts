@@ -231,6 +231,12 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     find: '    if (!sliced) this.#serveHeldStill();',
     replace: '    this.#serveHeldStill();',
   },
+  {
+    name: 'an old primary that drops its state when the new version is lost before it took the roles',
+    file: 'firmware/runtime/core.ts',
+    find: "    if (!role.rolesTaken) {\n      this.#failSwitch('g', how);\n      return;\n    }\n",
+    replace: '',
+  },
 ];
 
 /** `source` with the bug planted; throws when its code is not found exactly once (the source moved on: update the bug). */
