@@ -99,6 +99,28 @@ test.serial("a 2.0.0 that cannot read 1.0.0's state: the handshake refuses it at
 });
 
 test.serial(
+  'a 2.0.0 that cannot install the state it was sent: the switch fails and nothing is lost',
+  async (t) => {
+    const lab = await startSwitchLab(`${FIXTURES}/ledger-v2-install-fails.ts`);
+    try {
+      let report: SwitchReport | undefined;
+      const run = await underLoad(lab, async () => {
+        report = await runSwitch(lab.hosts, { direction: 'newer' });
+      });
+      // At f: a new version that holds no copy is never offered the roles.
+      t.is(report?.failedStep, 'f', JSON.stringify(report?.steps));
+      t.deepEqual(report && versions(report), ['1.0.0', '1.0.0']);
+      t.false(run.coldStarted);
+      t.deepEqual(run.violations, []);
+      t.is(run.lost, 0);
+      t.is(run.duplicated, 0);
+    } finally {
+      await lab.close();
+    }
+  },
+);
+
+test.serial(
   'the host killed mid-switch changes nothing: the boards finish the switch',
   async (t) => {
     const lab = await startSwitchLab();
