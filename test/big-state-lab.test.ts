@@ -57,10 +57,8 @@ test.serial(
         .filter((a) => a.ok)
         .map((a) => wallClockMs(a.atMs))
         .filter((atMs) => atMs > start.atMs && atMs < end.atMs);
-      const gaps = [start.atMs, ...acknowledged, end.atMs]
-        .slice(1)
-        .map((atMs, i) => atMs - ([start.atMs, ...acknowledged][i] ?? atMs));
-      const longestGapMs = Math.max(...gaps);
+      const times = [start.atMs, ...acknowledged, end.atMs];
+      const longestGapMs = Math.max(...times.slice(1).map((atMs, i) => atMs - (times[i] ?? atMs)));
       const transferMs = end.atMs - start.atMs;
       t.log(
         `rejoin: ${transferMs.toFixed(0)} ms, ${acknowledged.length} writes acknowledged meanwhile, longest gap ${longestGapMs.toFixed(0)} ms`,

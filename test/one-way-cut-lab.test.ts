@@ -8,6 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import type { CableDirection } from '../host/lab/cable-faults.ts';
+import { cable } from '../host/lab/lab-config.ts';
 import { runUnderLoad } from '../host/load/load-run.ts';
 import { roles, startLab } from './helpers/lab-pair.ts';
 
@@ -46,10 +47,9 @@ for (const { name, cuts } of CUTS) {
         async () => {
           await sleep(500);
           for (const { path, fromPrimary } of cuts) {
-            const cable = `path${path}`;
             await lab.lab.request({
               op: 'cable',
-              cable,
+              cable: cable.path(path),
               direction: direction(fromPrimary),
               faults: { cut: true },
             });
@@ -58,7 +58,7 @@ for (const { name, cuts } of CUTS) {
           await sleep(CUT_MS);
           window = { fromMs: cutAtMs + SETTLE_IN_CUT_MS, toMs: performance.now() };
           for (const { path } of cuts) {
-            await lab.lab.request({ op: 'cable', cable: `path${path}`, restore: true });
+            await lab.lab.request({ op: 'cable', cable: cable.path(path), restore: true });
           }
         },
         { clients: 4, seed: 41, settleTimeoutMs: 40_000 },

@@ -56,7 +56,14 @@ import {
   type StoreFull,
 } from './messages.ts';
 import type { Effect, Output, PairEvent, RoleCause, SwitchStepName } from './outputs.ts';
-import { isLastJoinerRound, type RoundsSent, roundAcknowledged, roundSent } from './pre-copy.ts';
+import {
+  firstRound,
+  isLastRound,
+  JOINER_ROUND_GROWTH_MAX,
+  type RoundsSent,
+  roundAcknowledged,
+  roundSent,
+} from './pre-copy.ts';
 import { nextSeed, seededRandom } from './random.ts';
 import { ReplyCache } from './reply-cache.ts';
 import { ALONE, type Role } from './roles.ts';
@@ -81,11 +88,11 @@ import {
   chargeChange,
   heldBatches,
   holdsRequests,
-  isFinalRound,
   oldBackupMayServe,
   PRE_COPY_BURST_BYTES,
   type PreCopy,
   preCopyThrottles,
+  SWITCH_ROUND_GROWTH_MAX,
   type Switching,
   type SwitchRefusal,
   switchBootLimitMs,
@@ -1409,15 +1416,7 @@ export class PairCore {
     this.#releaseAllPending();
     if (!inRounds) return null;
     this.#cache.record(partner.compactRounds === true);
-    return {
-      bridge,
-      id: this.#snapshotId,
-      sent: clonePlain(state),
-      rounds: 1,
-      lastBytes: 0,
-      wholeBytes: 0,
-      acknowledged: false,
-    };
+    return firstRound(bridge, this.#snapshotId, clonePlain(state), 0);
   }
 
   /**
@@ -1458,13 +1457,7 @@ export class PairCore {
     this.#chunksOut = chunksOf(bytes, ++this.#snapshotId, this.config.snapshotChunkBytes);
     this.#cache.record(this.#partnerHello?.compactRounds === true);
     return {
-      bridge,
-      id: this.#snapshotId,
-      sent: clonePlain(state),
-      rounds: 1,
-      lastBytes: bytes.length,
-      wholeBytes: bytes.length,
-      acknowledged: false,
+      ...firstRound(bridge, this.#snapshotId, clonePlain(state), bytes.length),
       allowance: PRE_COPY_BURST_BYTES,
       allowanceAtMs: this.#now,
     };
@@ -1483,7 +1476,7 @@ export class PairCore {
     const bytes = encoded.length;
     const id = ++this.#snapshotId;
     const base = { ...role, snapshotLastSeq: 0, progressMs: this.#now };
-    if (isFinalRound(this.config, preCopy, bytes)) {
+    if (isLastRound(this.config, preCopy, bytes, SWITCH_ROUND_GROWTH_MAX)) {
       this.#setRole(
         { ...base, step: 'big-checkpoint', sinceMs: this.#now, preCopy: null },
         'big-checkpoint-to-new-version',
@@ -1526,7 +1519,7 @@ export class PairCore {
     const { round, state } = this.#roundAfter(preCopy);
     const encoded = encodeRound(round);
     const id = ++this.#snapshotId;
-    if (isLastJoinerRound(this.config, preCopy, encoded.length)) {
+    if (isLastRound(this.config, preCopy, encoded.length, JOINER_ROUND_GROWTH_MAX)) {
       // What changed may outweigh the whole state (requests faster than the line changed most of it).
       const changes =
         encoded.length <= preCopy.wholeBytes

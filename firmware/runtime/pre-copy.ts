@@ -29,10 +29,19 @@ export const PRE_COPY_ROUNDS_MAX = 16;
 
 /**
  * A joiner's rounds go on while each is at most this share of the one
- * before: beyond it the requests change about as much as a round carries,
- * and more rounds would not make the last one smaller.
+ * before. Nothing holds requests for its last round (a joiner's rounds
+ * never slow the clients, unlike a switch's): checkpoints follow it, and
+ * the replies queued behind it wait for it to cross.
  */
-const JOINER_ROUND_SHRINKS = 0.75;
+export const JOINER_ROUND_GROWTH_MAX = 0.75;
+
+/**
+ * The first round, transfer `id`: the whole state as `sent`, of `bytes`
+ * (0 while it is still being encoded).
+ */
+export function firstRound(bridge: Bridge, id: number, sent: unknown, bytes: number): RoundsSent {
+  return { bridge, id, sent, rounds: 1, lastBytes: bytes, wholeBytes: bytes, acknowledged: false };
+}
 
 /** The rounds once round `id`, of `bytes`, went with the state as `sent`. */
 export function roundSent<T extends RoundsSent>(
@@ -53,16 +62,20 @@ export function roundAcknowledged<
 }
 
 /**
- * Whether a joiner's round of `bytes` goes as its last one: when it is
- * small enough, after PRE_COPY_ROUNDS_MAX rounds, or when it did not shrink
- * enough. Nothing holds requests for it (a joiner's rounds never slow the
- * clients, unlike a switch's): checkpoints follow it, and the replies
- * queued behind it wait for it to cross.
+ * Whether a round of `bytes` goes as the last one: when it is small enough,
+ * after PRE_COPY_ROUNDS_MAX rounds, or when it is more than `growthMax`
+ * times the one before (the requests change about as much as a round
+ * carries: more rounds would not make the last one smaller).
  */
-export function isLastJoinerRound(config: PairConfig, rounds: RoundsSent, bytes: number): boolean {
+export function isLastRound(
+  config: PairConfig,
+  rounds: RoundsSent,
+  bytes: number,
+  growthMax: number,
+): boolean {
   return (
     bytes <= config.switchFinalRoundBytes ||
     rounds.rounds >= PRE_COPY_ROUNDS_MAX ||
-    bytes > JOINER_ROUND_SHRINKS * rounds.lastBytes
+    bytes > growthMax * rounds.lastBytes
   );
 }

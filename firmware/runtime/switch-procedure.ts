@@ -9,7 +9,7 @@ import { encodeCbor } from '../wire/cbor.ts';
 import { CHECKPOINT_BATCH_BYTES_MAX } from './checkpoint-stream.ts';
 import { lineBytesPerMs, type PairConfig } from './config.ts';
 import { ENVELOPE_LIMITS, type HeldRequest, type Hello } from './messages.ts';
-import { PRE_COPY_ROUNDS_MAX, type RoundsSent } from './pre-copy.ts';
+import type { RoundsSent } from './pre-copy.ts';
 import type { Role } from './roles.ts';
 
 /**
@@ -135,18 +135,11 @@ export function preCopyThrottles(config: PairConfig, role: Switching, nowMs: num
 }
 
 /**
- * Whether a round of `bytes` goes as the final one, with requests held:
- * when it is small enough, after PRE_COPY_ROUNDS_MAX rounds, or when it
- * doubled (the state changed faster than rounds carry it, which the change
- * allowance should prevent: more rounds would only grow the last one).
+ * A switch's final round goes, with requests held, once a round doubled:
+ * the change allowance should keep the rounds shrinking, so a doubling says
+ * the state changed faster than rounds carry it.
  */
-export function isFinalRound(config: PairConfig, preCopy: PreCopy, bytes: number): boolean {
-  return (
-    bytes <= config.switchFinalRoundBytes ||
-    preCopy.rounds >= PRE_COPY_ROUNDS_MAX ||
-    bytes > 2 * preCopy.lastBytes
-  );
-}
+export const SWITCH_ROUND_GROWTH_MAX = 2;
 
 /**
  * How long the big checkpoint may go without progress before the switch
