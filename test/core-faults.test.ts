@@ -290,7 +290,11 @@ test('a store that fails a read at boot stops the processor, which reads it agai
   stores[1].failNextRead = true;
   pair.powerOff(1);
   t.notThrows(() => pair.boot(1), 'nothing escapes the core');
-  t.is(pair.cores[1], null, 'the processor stopped and asked for a reset');
+  // It resets once its UARTs have sent what it wrote (its first heartbeats).
+  t.notThrows(
+    () => pair.runUntil(() => pair.cores[1] === null, 50),
+    'the processor stopped and asked for a reset',
+  );
   const events = pair.events.slice(since).filter((e) => e.board === 1);
   t.true(
     events.some(
@@ -1127,6 +1131,38 @@ test('the new version restarting during the last round fails the switch at f at 
   });
   t.like(pair.ask(0, 'c', 1, { op: 'open', account: 'after' }), { ok: true });
 });
+
+test("the old backup acknowledges its stop before it resets: a switch's first requests wait for that round trip, not for its reboot", (t) => {
+  // A reset stops driving the lines, and a partner that sees DSR fall on
+  // every path ignores what arrives after: an old backup that reset with its
+  // acknowledgement still on the line left the old primary holding requests
+  // until the new version asked to join (about 100 ms in the lab).
+  const pair = new CorePair([ledgerV1('state'), ledgerV1('state')]);
+  for (const board of [0, 1] as const) pair.boot(board, { otherVersion: '2.0.0' });
+  pair.runUntil(() => pair.whole, 60_000);
+  pair.events.length = 0;
+  const startedMs = pair.nowMs;
+  t.is(pair.core(0).switchToOther(pair.nowMs), null);
+  pair.request(0, 'c', 1, { op: 'open', account: 'during-the-stop' });
+  pair.runUntil(() => pair.cores[1] === null, 1_000);
+  // The new version boots well after the old primary could have heard the stop's acknowledgement.
+  pair.run(BOOT_AFTER_STOP_MS);
+  const stopped = pair.events.find(
+    (e) => e.board === 0 && e.event.kind === 'role' && e.event.cause === 'old-backup-stopped',
+  );
+  t.truthy(stopped, 'the old primary knew its backup stopped before the new version booted');
+  t.is(
+    stopped?.event.kind === 'role' ? stopped.event.why : 'no event',
+    undefined,
+    'by its acknowledgement',
+  );
+  const reply = pair.replies.find((r) => r.clientId === 'c' && r.syncId === 1);
+  t.like(reply, { ok: true });
+  t.true((stopped?.atMs ?? Number.POSITIVE_INFINITY) - startedMs < BOOT_AFTER_STOP_MS / 2);
+});
+
+/** How long the old backup of the test above takes to boot the new version (a lab board: about 60 ms). */
+const BOOT_AFTER_STOP_MS = 60;
 
 test('a blackout while the old backup reboots into the new version: the old primary, restored alone, recovers from its store alone', (t) => {
   // From the old backup's stop until the new version joins, the old primary

@@ -109,6 +109,7 @@ function quietPort(dtr: boolean[]): PortLink {
     onData: () => {},
     setDtr: (high) => dtr.push(high),
     dsr: async () => false,
+    drain: async () => {},
   };
 }
 

@@ -53,6 +53,16 @@ test.serial(
       t.true(run.acknowledged > 0);
       t.is(run.lost, 0);
       t.is(run.duplicated, 0);
+      // Each old backup's board drained its UARTs before its reset dropped DTR:
+      // the old primary learned of the stop from its acknowledgement, not
+      // from the new version's boot (requests waited about 100 ms longer).
+      const stops = (await readJournals(lab.hosts)).filter(
+        (e) => e.kind === 'role' && e.cause === 'old-backup-stopped',
+      );
+      t.deepEqual(
+        stops.map((e) => (e.kind === 'role' ? (e.why?.code ?? 'acknowledged') : '')),
+        ['acknowledged', 'acknowledged'],
+      );
     } finally {
       await lab.close();
     }
@@ -142,13 +152,7 @@ test.serial(
       observers.push(...(await openLabHosts(lab.config)));
       const settled = await waitForBoards(observers, isSettled, 30_000);
       t.true(await load.stop(5000));
-      const entries: PairJournalEntry[] = [];
-      for (const [index, observer] of observers.entries()) {
-        const reader = new JournalReader(observer);
-        for (let page = await reader.read(); page.length > 0; page = await reader.read()) {
-          entries.push(...page.map((entry) => ({ ...entry, processor: (index + 1) as 1 | 2 })));
-        }
-      }
+      const entries = await readJournals(observers);
       const failedSteps = entries.flatMap((e) =>
         e.kind === 'switch' && !e.ok ? [`P${e.processor} ${e.step}: ${JSON.stringify(e.why)}`] : [],
       );
@@ -174,6 +178,18 @@ test.serial(
     }
   },
 );
+
+/** Both boards' journals, from their start. */
+async function readJournals(hosts: readonly BoardClient[]): Promise<PairJournalEntry[]> {
+  const entries: PairJournalEntry[] = [];
+  for (const [index, host] of hosts.entries()) {
+    const reader = new JournalReader(host);
+    for (let page = await reader.read(); page.length > 0; page = await reader.read()) {
+      entries.push(...page.map((entry) => ({ ...entry, processor: (index + 1) as 1 | 2 })));
+    }
+  }
+  return entries;
+}
 
 /** Runs `tandem switch` on the lab and SIGKILLs it once it has printed step a; its output so far. */
 function switchKilledAfterStepA(dir: string): Promise<string> {

@@ -58,6 +58,7 @@ export async function gpioLiveness(
         onData: (handler) => port.onData(handler),
         setDtr: setLiveness,
         dsr: async () => input.asserted,
+        drain: () => port.drain(),
       }),
     ),
     close: async () => {

@@ -5,6 +5,7 @@
  * is dropped, DTR falls for the boot time, and the boot ROM starts again.
  */
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DurableRegion, Hal, Uart } from '../../firmware/hal.ts';
 import { errorText, reasonText } from '../../firmware/reasons.ts';
 import { decodeCbor, encodeCbor } from '../../firmware/wire/cbor.ts';
@@ -48,6 +49,8 @@ export interface PortLink {
   setDtr(high: boolean): void;
   /** Reads DSR now. */
   dsr(): Promise<boolean>;
+  /** Settles once everything written so far has left the UART (tcdrain). */
+  drain(): Promise<void>;
 }
 
 /**
@@ -116,6 +119,8 @@ const runInSandbox: ImageRunner = (payload, hal, overrides) => {
 export function storeFailureBackoffMs(boots: number): number {
   return boots < 2 ? 0 : Math.min(STORE_BACKOFF_MAX_MS, STORE_BACKOFF_FIRST_MS * 2 ** (boots - 2));
 }
+/** The longest a reset the image asked for waits for its UARTs to drain. */
+const RESET_DRAIN_MAX_MS = 100;
 const STORE_BACKOFF_FIRST_MS = 1000;
 const STORE_BACKOFF_MAX_MS = 32_000;
 
@@ -253,7 +258,7 @@ export class Board {
             `reboot (${choice})${holdMs > 0 ? `, held ${holdMs} ms: the store failed at ${this.#storeFailedBoots} boots in a row` : ''}`,
           );
           bootRom.prepareReboot(choice);
-          this.start(holdMs);
+          this.#resetAfterDrain(holdMs);
         },
         confirm: () => {
           if (!live()) return;
@@ -324,7 +329,25 @@ export class Board {
     this.#wake = wake;
   }
 
-  #stopImage(): void {
+  /**
+   * A reset the image asked for: the image stops at once, but the UARTs send
+   * what it wrote (its last acknowledgement) before the reset stops driving
+   * the lines, as firmware waits for transmit-complete before it resets: a
+   * partner that sees DSR fall on every path ignores what arrives after.
+   * A line that does not drain (stalled) holds the reset RESET_DRAIN_MAX_MS at most.
+   */
+  #resetAfterDrain(holdMs: number): void {
+    this.#stopImage(false);
+    const generation = this.#generation;
+    const drained = Promise.all(this.options.ports.interconnect.map((port) => port.drain()));
+    void Promise.race([drained, sleep(RESET_DRAIN_MAX_MS)])
+      .catch(() => {})
+      .then(() => {
+        if (generation === this.#generation) this.start(holdMs);
+      });
+  }
+
+  #stopImage(dropLines = true): void {
     this.#generation += 1;
     if (this.#wake?.timer) clearTimeout(this.#wake.timer);
     this.#wake = null;
@@ -333,6 +356,7 @@ export class Board {
     this.#busHandler = null;
     this.#dataHandlers.fill(null);
     this.#dsrHandlers.fill(null);
+    if (!dropLines) return;
     // During reset the UARTs are not driven: the partner sees DSR fall.
     for (const port of this.options.ports.interconnect) port.setDtr(false);
     this.options.ports.bus.setDtr(false);

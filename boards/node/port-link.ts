@@ -26,6 +26,7 @@ export async function openPortLink(
     setDtr: (high) => {
       port.set({ dtr: high }, () => {});
     },
+    drain: () => new Promise<void>((resolve) => port.drain(() => resolve())),
     dsr: () =>
       new Promise<boolean>((resolve) => {
         port.get((error, status) => resolve(!error && status?.dsr === true));

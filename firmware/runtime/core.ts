@@ -285,7 +285,13 @@ export class PairCore {
   /** On the new version: the sequence of our 'roles-taken', 0 when none waits for its ack. */
   #rolesTakenSeq = 0;
   #beatRounds = 0;
-  #rebootAfterFlush: BootChoice | null = null;
+  /**
+   * A reboot asked for: it happens once our UARTs have sent what we wrote
+   * (a reset stops driving the lines, and a partner that sees DSR fall on
+   * every path ignores what arrives after: it would miss our last
+   * acknowledgement). Inputs meanwhile are dropped.
+   */
+  #rebootWhenSent: BootChoice | null = null;
   #outputs: Output[] = [];
   #now: number;
 
@@ -367,6 +373,7 @@ export class PairCore {
 
   /** Bytes that arrived on interconnect path `path`. */
   receiveBytes(path: number, bytes: Uint8Array, now: number): void {
+    if (this.#rebooting(now)) return;
     this.#advance(now);
     const links = this.#links;
     if (!links.has(path)) return;
@@ -407,6 +414,7 @@ export class PairCore {
 
   /** The level of the DSR line on `path` (the partner's DTR), on boards that wire it. */
   setDsr(path: number, high: boolean, now: number): void {
+    if (this.#rebooting(now)) return;
     this.#advance(now);
     if (!this.#links.setDsr(path, high)) return;
     this.#detector.dsrChanged(this.#links.partnerOff, now);
@@ -416,6 +424,7 @@ export class PairCore {
 
   /** A request from a client. The reply comes out as an output, now or later. */
   request(request: ClientRequest, now: number): void {
+    if (this.#rebooting(now)) return;
     this.#advance(now);
     this.#onRequest(request.clientId, request.syncId, request.body, now);
     this.#flush();
@@ -429,6 +438,7 @@ export class PairCore {
    * of ten requests' work (about 400,000 XS units at the bench's large state).
    */
   requests(requests: readonly ClientRequest[], now: number): void {
+    if (this.#rebooting(now)) return;
     this.#advance(now);
     this.#takesLeft = this.config.heldServedMax;
     try {
@@ -445,6 +455,7 @@ export class PairCore {
    * partner with the next heartbeat, so both agree on what a switch would boot.
    */
   otherImageChanged(version: string, now: number): void {
+    if (this.#rebooting(now)) return;
     this.#advance(now);
     this.#hello = { ...this.#hello, otherVersion: version };
     // A primary that refused us for want of this image may take us now: ask again.
@@ -508,6 +519,7 @@ export class PairCore {
 
   /** Timers: call at or after `nextWakeMs()`. */
   tick(now: number): void {
+    if (this.#rebooting(now)) return;
     this.#advance(now);
     this.#detectFailures();
     this.#serveThrottled();
@@ -528,6 +540,7 @@ export class PairCore {
   /** When the core next needs `tick`. */
   nextWakeMs(): number {
     const links = this.#links;
+    if (this.#rebootWhenSent !== null) return links.linesIdleAtMs(this.#now);
     let wake = Math.min(links.nextBeatMs(), links.nextSilenceMs());
     // Segments wait for their turn on the line as well as for their timers.
     const lineFreeMs = links.lineIdleAtMs(links.preferredPath(), this.#now) - TX_AHEAD_MS;
@@ -1087,6 +1100,8 @@ export class PairCore {
 
   #partnerRestartedDuringSwitch(role: Switching): void {
     if (role.step === 'awaiting-boot') {
+      // Its acknowledgement of the stop told us already (step b).
+      if (role.stopSeq === 0) return;
       this.#switchStep('b', true);
       this.#releaseAllPending();
       this.#setRole({ ...role, stopSeq: 0, held: [] }, 'old-backup-stopped', {
@@ -1786,6 +1801,7 @@ export class PairCore {
       this.#peerAck >= role.stopSeq
     ) {
       // The old backup has everything and has stopped: requests run alone until the new version joins.
+      this.#switchStep('b', true);
       this.#releaseAllPending();
       this.#setRole({ ...role, stopSeq: 0, held: [] }, 'old-backup-stopped');
       this.#serveHeld(role.held);
@@ -2541,7 +2557,7 @@ export class PairCore {
     if (this.hasState) this.#persist(false, true);
     this.#state = undefined;
     this.#setRole({ name: 'stopped', why }, cause, why);
-    this.#rebootAfterFlush = boot;
+    this.#rebootWhenSent = boot;
   }
 
   // ---------------------------------------------------------------- output
@@ -2623,10 +2639,22 @@ export class PairCore {
       const withHello = this.#beatRounds++ % HELLO_EVERY_BEATS === 0;
       for (const beat of due) this.#transmit(beat, withHello ? { hello: this.hello } : {});
     }
-    if (this.#rebootAfterFlush !== null) {
-      this.#effect({ kind: 'reboot', boot: this.#rebootAfterFlush });
-      this.#rebootAfterFlush = null;
-    }
+    this.#rebootIfSent();
+  }
+
+  #rebootIfSent(): void {
+    const boot = this.#rebootWhenSent;
+    if (boot === null || this.#links.linesIdleAtMs(this.#now) > this.#now) return;
+    this.#effect({ kind: 'reboot', boot });
+    this.#rebootWhenSent = null;
+  }
+
+  /** Stopped, waiting for the lines to send what we wrote before the reboot: true when `now`'s input is dropped. */
+  #rebooting(now: number): boolean {
+    if (this.#rebootWhenSent === null) return false;
+    this.#advance(now);
+    this.#rebootIfSent();
+    return true;
   }
 
   /** Bytes the line carries in `checkpointBacklogMsMax`. */

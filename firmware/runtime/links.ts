@@ -150,6 +150,13 @@ export class Links {
     return Math.max(now, this.#paths[path]?.txIdleAtMs ?? now);
   }
 
+  /** When every path's UART will have sent everything, and not before now. */
+  linesIdleAtMs(now: number): number {
+    let idle = now;
+    for (const path of this.#paths) idle = Math.max(idle, path.txIdleAtMs);
+    return idle;
+  }
+
   /**
    * A frame of `byteCount` bytes went to the UART of `path`: the path's next
    * heartbeat is due a heartbeat's interval after the partner has it all.

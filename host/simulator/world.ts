@@ -726,8 +726,7 @@ class World {
       `boots ${board.version}${board.trial ? ' (trial)' : ''}, incarnation ${core.incarnation}`,
     );
     this.#checkImages(index, core);
-    this.#applyDsr(index);
-    this.#pump(index);
+    this.#updateDsr();
   }
 
   /**
@@ -749,7 +748,13 @@ class World {
       this.judge.stallEnded(index, this.queue.now);
     }
     this.#log(index, why);
+    this.#dsrFellAfterStep();
     this.#afterStep();
+  }
+
+  /** A board went into reset inside another's step: its partner sees DSR fall once that step's outputs are out. */
+  #dsrFellAfterStep(): void {
+    this.queue.at(this.queue.now, () => this.#updateDsr());
   }
 
   /**
@@ -932,7 +937,8 @@ class World {
 
   #liveDsr(index: 0 | 1, path: number): boolean {
     const partner = this.boards[index === 0 ? 1 : 0] as SimBoard;
-    return partner.powered && !this.unplugged[path];
+    // A board in reset (booting) does not drive its DTR.
+    return partner.powered && partner.core !== null && !this.unplugged[path];
   }
 
   #applyDsr(index: 0 | 1): void {
@@ -1132,6 +1138,7 @@ class World {
         this.judge.reset(index, this.queue.now);
         board.scheduleReboot(effect.boot);
         this.#log(index, `reboots (${effect.boot})`);
+        this.#dsrFellAfterStep();
         this.queue.at(this.queue.now + BOOT_MS, () =>
           this.#whenRunning(index, () => this.#boot(index)),
         );

@@ -1,7 +1,7 @@
 /**
  * Two pair cores wired back to back, for tests that need a fault the
  * simulator's schedule does not script: each direction of each path can be
- * cut on its own, DSR follows power and unplugging, frames arrive 1 ms after
+ * cut on its own, DSR follows power, resets and unplugging, frames arrive 1 ms after
  * they are sent, a fence resets the partner, and the wires can stall (every
  * frame and fence pulse held until the stall ends, then delivered in order:
  * a pulse from a board that the pulses before it reset never happened).
@@ -262,7 +262,11 @@ export class CorePair {
           break;
         case 'effect':
           this.effects.push({ board, effect: output.effect });
-          if (output.effect.kind === 'reboot') this.cores[board] = null;
+          if (output.effect.kind === 'reboot') {
+            // A board in reset does not drive its lines: the partner sees DSR fall.
+            this.cores[board] = null;
+            this.#applyDsr();
+          }
           if (output.effect.kind === 'fence') {
             if (this.nowMs < this.#stalledUntilMs) this.#heldFences.push({ from: board, by: core });
             else this.#fence(board, core);

@@ -105,6 +105,7 @@ export function boardOnFlash(images: PushImages, path: string): FlashBoard {
     onData: () => {},
     setDtr: () => {},
     dsr: async () => false,
+    drain: async () => {},
   };
   const host: PortLink = {
     baud: 115200,
@@ -118,6 +119,7 @@ export function boardOnFlash(images: PushImages, path: string): FlashBoard {
     },
     setDtr: () => {},
     dsr: async () => true,
+    drain: async () => {},
   };
   new Board({
     processor: 1,
