@@ -176,9 +176,8 @@ for (const direction of ['switch', 'fallback'] as const) {
 
 test('a switch converges while clients change the state faster than the line carries it', (t) => {
   // 8 clients, each with a request always outstanding on a ledger of 1,000
-  // accounts: without a limit on change during the pre-copy, every round
-  // would carry more than the one before and the last one would hold
-  // requests for seconds.
+  // accounts: without a limit on change once the rounds stop shrinking, the
+  // last round goes when one doubles, and holds requests for its whole size.
   const v1 = ledgerV1('state');
   const v2 = ledgerV2('state');
   const pair = new CorePair([v1, v1], {});
@@ -222,7 +221,8 @@ test('a switch converges while clients change the state faster than the line car
   for (let i = 1; i < acknowledgedAt.length; i++)
     gap = Math.max(gap, (acknowledgedAt[i] as number) - (acknowledgedAt[i - 1] as number));
   t.log(`${acknowledgedAt.length} writes acknowledged during the switch, longest gap ${gap} ms`);
-  t.true(gap < 500, `no write acknowledged for ${gap} ms`);
+  // Virtual time: 131 ms with the cap once the rounds stopped shrinking, 310 ms with no cap.
+  t.true(gap < 250, `no write acknowledged for ${gap} ms`);
   pair.run(2000); // the backup applies what was in flight
   t.deepEqual(pair.core(1).state, pair.core(0).state);
 });

@@ -97,6 +97,7 @@ import {
   type SwitchRefusal,
   switchBootLimitMs,
   switchRefusal,
+  throttledAfter,
   transferExpiresAtMs,
   transferPatienceMs,
 } from './switch-procedure.ts';
@@ -1473,6 +1474,7 @@ export class PairCore {
     this.#cache.record(this.#partnerHello?.compactRounds === true);
     return {
       ...firstRound(bridge, this.#snapshotId, clonePlain(state), bytes.length),
+      throttled: false,
       allowance: PRE_COPY_BURST_BYTES,
       allowanceAtMs: this.#now,
     };
@@ -1502,7 +1504,8 @@ export class PairCore {
       return;
     }
     this.#chunksOut = chunksOf(encoded, id, this.config.snapshotChunkBytes);
-    this.#role = { ...base, preCopy: roundSent(preCopy, id, clonePlain(state), bytes) };
+    const sent = roundSent(throttledAfter(preCopy, bytes, this.#now), id, clonePlain(state), bytes);
+    this.#role = { ...base, preCopy: sent };
   }
 
   /** The round after the last one `preCopy` sent: what changed since. */

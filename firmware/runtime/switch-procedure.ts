@@ -83,17 +83,26 @@ export function oldBackupMayServe(role: Switching): boolean {
 
 /** The sending side of a switch's pre-copy: its rounds, and the change requests may still make. */
 export interface PreCopy extends RoundsSent {
+  /**
+   * A round carried more than PRE_COPY_LINE_SHARE of the one before: the
+   * requests' changes are capped from then on (live migration's
+   * auto-converge). Until then nothing waits.
+   */
+  readonly throttled: boolean;
   /** Bytes of change requests may still make (see changeAllowance), as of `allowanceAtMs`. */
   readonly allowance: number;
   readonly allowanceAtMs: number;
 }
 
 /**
- * Requests during a pre-copy may change the state at most at this share of
- * the line rate (counted in their checkpoint entries' bytes): each round
- * then carries at most this share of the one before, and the rounds
- * converge whatever the load (live migration's auto-converge). Requests
- * beyond it wait, briefly, in the held queue.
+ * Once throttled, requests during a pre-copy may change the state at most
+ * at this share of the line rate (counted in their checkpoint entries'
+ * bytes): each round then carries at most this share of the one before, and
+ * the rounds converge whatever the load. Requests beyond it wait, briefly,
+ * in the held queue. Rounds that shrink by more than this on their own are
+ * never throttled: an entry's bytes overstate a round's (a round carries an
+ * account or a session changed ten times once), and a cap the rounds did
+ * not need held clients for hundreds of milliseconds through a lab fallback.
  */
 export const PRE_COPY_LINE_SHARE = 0.5;
 
@@ -110,6 +119,12 @@ export function changeAllowance(config: PairConfig, preCopy: PreCopy, nowMs: num
 export function changeAllowedAtMs(config: PairConfig, preCopy: PreCopy): number {
   const rate = lineBytesPerMs(config) * PRE_COPY_LINE_SHARE;
   return preCopy.allowanceAtMs + Math.max(0, -preCopy.allowance) / rate + 1;
+}
+
+/** The pre-copy once a round of `bytes` went: throttled from now on if it shrank too little. */
+export function throttledAfter(preCopy: PreCopy, bytes: number, nowMs: number): PreCopy {
+  if (preCopy.throttled || bytes <= PRE_COPY_LINE_SHARE * preCopy.lastBytes) return preCopy;
+  return { ...preCopy, throttled: true, allowance: PRE_COPY_BURST_BYTES, allowanceAtMs: nowMs };
 }
 
 /** The allowance after a request whose checkpoint entry is `entryBytes`. */
@@ -129,7 +144,7 @@ export function chargeChange(
 /** Requests during a pre-copy wait while the change they may make is spent (and behind any waiting). */
 export function preCopyThrottles(config: PairConfig, role: Switching, nowMs: number): boolean {
   return (
-    role.preCopy !== null &&
+    role.preCopy?.throttled === true &&
     (role.held.length > 0 || changeAllowance(config, role.preCopy, nowMs) <= 0)
   );
 }
