@@ -17,7 +17,7 @@ import {
   ReasonError,
 } from '../wire/errors.ts';
 import { encodeFrame } from '../wire/frame.ts';
-import { ReliableChannel } from '../wire/reliable-channel.ts';
+import { type DataSegment, ReliableChannel } from '../wire/reliable-channel.ts';
 import { CHECKPOINT_BATCH_BYTES_MAX, CheckpointStream } from './checkpoint-stream.ts';
 import { lineBytesPerMs, type PairConfig, suspectAfterMs } from './config.ts';
 import {
@@ -283,6 +283,8 @@ export class PairCore {
   #unappliedAllowed = 0;
   /** On the new version during a switch: requests the old primary held, until we serve them. */
   #incomingHeld: HeldRequest[] = [];
+  /** Segments that arrived while our store compacted, taken once it is done (#defer). */
+  #deferred: DataSegment<PeerBody>[] = [];
   /** On the new version: the sequence of our 'roles-taken', 0 when none waits for its ack. */
   #rolesTakenSeq = 0;
   #beatRounds = 0;
@@ -1009,15 +1011,40 @@ export class PairCore {
     if (envelope.hello !== undefined) this.#partnerHello = envelope.hello;
     this.#partnerStatus = envelope.st;
     this.#onPartnerStatus(envelope.st, envelope.ack);
-    // A compacting processor takes no segment: unacknowledged, it comes again.
-    if (envelope.seg !== undefined && this.#compaction === null) {
-      const segment = this.#withHeardRequests(envelope.seg);
-      if (segment !== null) {
-        let seq = this.#channel.ackNumber;
-        for (const body of this.#channel.receive(segment)) this.#onBody(body, ++seq);
-      }
+    if (envelope.seg !== undefined) {
+      if (this.#compaction === null) {
+        this.#takeDeferred();
+        this.#takeSegment(envelope.seg);
+      } else this.#defer(envelope.seg);
     }
     this.#detectFailures();
+  }
+
+  #takeSegment(received: DataSegment<PeerBody>): void {
+    const segment = this.#withHeardRequests(received);
+    if (segment === null) return;
+    let seq = this.#channel.ackNumber;
+    for (const body of this.#channel.receive(segment)) this.#onBody(body, ++seq);
+  }
+
+  /**
+   * A compacting processor takes no segment (nothing is logged before the
+   * snapshot is down) and acknowledges none: it keeps it, up to a window's
+   * worth, and takes it once the compaction is done, rather than have the
+   * partner's timer run out and the line carry it again.
+   */
+  #defer(segment: DataSegment<PeerBody>): void {
+    const deferred = this.#deferred;
+    if (deferred.length >= this.config.channelWindowMax) return;
+    if (deferred.some((d) => d.seq === segment.seq)) return;
+    deferred.push(segment);
+  }
+
+  #takeDeferred(): void {
+    if (this.#deferred.length === 0) return;
+    const deferred = this.#deferred.sort((a, b) => a.seq - b.seq);
+    this.#deferred = [];
+    for (const segment of deferred) this.#takeSegment(segment);
   }
 
   /**
@@ -2158,6 +2185,7 @@ export class PairCore {
   /** The partner's channel state starts over (it restarted, or it is gone). */
   #resetLink(): void {
     this.#links.partnerHears = 0;
+    this.#deferred = [];
     this.#incomingHeld = [];
     this.#rolesTakenSeq = 0;
     this.#detector.forget();
@@ -2493,6 +2521,7 @@ export class PairCore {
     // Its record holds a snapshot of the state as it is: a bound as good as a measurement.
     const written = log.position?.usedBytes;
     if (written !== undefined) this.#room?.known(written);
+    this.#takeDeferred();
   }
 
   /** A store operation threw: too little room for the state, or the store failed. */

@@ -80,6 +80,7 @@ export const SCRIPTED_TEST_FILES = [
   'test/core-faults.test.ts',
   'test/bad-request-cached.test.ts',
   'test/big-checkpoint-slices.test.ts',
+  'test/compaction-deferred-segments.test.ts',
   'test/busy-backlog.test.ts',
   'test/checkpoint-early.test.ts',
   'test/checkpoint-retries.test.ts',
