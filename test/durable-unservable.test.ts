@@ -11,7 +11,7 @@
  * others: `not-reformed`).
  */
 import test, { type ExecutionContext } from 'ava';
-import { RetentiveMemory } from '../boards/retentive-memory.ts';
+import { RetentiveMemory, SMALL_STORE } from '../boards/retentive-memory.ts';
 import { ledgerV1, ledgerV2 } from '../firmware/apps/ledger/index.ts';
 import {
   type ClientReply,
@@ -212,4 +212,33 @@ test('when a switch down to 1.0.0 fails, the old primary serves its own history,
   t.true(pair.core(1).serving, "the old primary's history serves");
   t.deepEqual(pair.core(1).state, before);
   t.deepEqual(pair.core(0).state, before, 'and the other joined it');
+});
+
+const AREA_BLOCKS = SMALL_STORE.blockCount / 2;
+
+test("a board refusing another version's log still erases its redundant area ahead: its compaction after the big checkpoint need not", (t) => {
+  // A fallback: the old backup stops on 2.0.0 (its stop compacts into the
+  // area erased ahead, and the area it leaves holds its log), boots 1.0.0 and
+  // refuses the log. Erasing that area only once 1.0.0 installed the big
+  // checkpoint took a tick a block, all while the held requests waited.
+  const stores: [RetentiveMemory, RetentiveMemory] = [new RetentiveMemory(), new RetentiveMemory()];
+  const pair = new CorePair(
+    [ledgerV2('state'), ledgerV2('state')],
+    { heartbeatIntervalMs: 20 },
+    stores,
+  );
+  for (const board of [0, 1] as const) pair.boot(board, { otherVersion: '1.0.0' });
+  pair.runUntil(() => pair.whole);
+  open(pair, 0, 'a', 40);
+  t.is(pair.core(0).switchToOther(pair.nowMs), null);
+  pair.runUntil(() => pair.cores[1] == null);
+  pair.boot(1, { testMode: true, otherVersion: '2.0.0' }, ledgerV1('state'));
+  t.true(pair.core(1).durable?.refused, "1.0.0 refuses 2.0.0's log");
+  pair.runUntil(() => pair.core(1).role === 'backup', 10_000);
+  const erasesAtInstall = stores[1].erasesDone;
+  pair.runUntil(() => pair.core(1).durable?.held !== null, 1_000);
+  // Its join was short (a small state): erasing ahead, a block a tick, may not have reached the last one.
+  const erased = stores[1].erasesDone - erasesAtInstall;
+  t.log(`the compaction erased ${erased} of the area's ${AREA_BLOCKS} blocks`);
+  t.true(erased < AREA_BLOCKS);
 });

@@ -2542,8 +2542,13 @@ export class PairCore {
   #eraseAhead(): void {
     const log = this.#log;
     // Booting or joining too: the live area keeps its log until a compaction replaces it.
-    // A compaction under way erases its own blocks, one a tick.
-    if (log === null || this.#storeRefused || this.#compaction !== null) return;
+    // A compaction under way erases its own blocks, one a tick. A log this
+    // image cannot replay is whole all the same (the image that wrote it may
+    // serve it): its other area is as redundant as ever, and erased now its
+    // blocks are not erased, one a tick, while requests wait for the
+    // compaction after a fallback's install.
+    const refused = this.#storeRefused && this.#unservable === null;
+    if (log === null || refused || this.#compaction !== null) return;
     try {
       log.eraseAhead();
     } catch (error) {
