@@ -119,10 +119,10 @@ const runInSandbox: ImageRunner = (payload, hal, overrides) => {
 export function storeFailureBackoffMs(boots: number): number {
   return boots < 2 ? 0 : Math.min(STORE_BACKOFF_MAX_MS, STORE_BACKOFF_FIRST_MS * 2 ** (boots - 2));
 }
-/** The longest a reset the image asked for waits for its UARTs to drain. */
-const RESET_DRAIN_MAX_MS = 100;
 const STORE_BACKOFF_FIRST_MS = 1000;
 const STORE_BACKOFF_MAX_MS = 32_000;
+/** The longest a reset the image asked for waits for its UARTs to drain. */
+const RESET_DRAIN_MAX_MS = 100;
 
 /** One board: boots images, runs them, and answers its management port. */
 export class Board {

@@ -2544,9 +2544,9 @@ export class PairCore {
     // Booting or joining too: the live area keeps its log until a compaction replaces it.
     // A compaction under way erases its own blocks, one a tick. A log this
     // image cannot replay is whole all the same (the image that wrote it may
-    // serve it): its other area is as redundant as ever, and erased now its
-    // blocks are not erased, one a tick, while requests wait for the
-    // compaction after a fallback's install.
+    // serve it): its other area is as redundant as ever, and erasing it now
+    // spares the compaction after a fallback's install a tick a block while
+    // requests wait.
     const refused = this.#storeRefused && this.#unservable === null;
     if (log === null || refused || this.#compaction !== null) return;
     try {
