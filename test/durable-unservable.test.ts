@@ -33,14 +33,20 @@ function open(pair: CorePair, board: 0 | 1, prefix: string, count: number): Clie
 }
 
 /** A whole pair on ledger 2.0.0 with a store each, `otherVersion` in both other slots, and 5 accounts opened. */
-function pairOn2(otherVersion: string): { pair: CorePair; before: ClientReply[] } {
-  const pair = new CorePair([ledgerV2('state'), ledgerV2('state')], { heartbeatIntervalMs: 20 }, [
-    new RetentiveMemory(),
-    new RetentiveMemory(),
-  ]);
+function pairOn2(otherVersion: string): {
+  pair: CorePair;
+  stores: [RetentiveMemory, RetentiveMemory];
+  before: ClientReply[];
+} {
+  const stores: [RetentiveMemory, RetentiveMemory] = [new RetentiveMemory(), new RetentiveMemory()];
+  const pair = new CorePair(
+    [ledgerV2('state'), ledgerV2('state')],
+    { heartbeatIntervalMs: 20 },
+    stores,
+  );
   for (const board of [0, 1] as const) pair.boot(board, { otherVersion });
   pair.runUntil(() => pair.whole);
-  return { pair, before: open(pair, 0, 'a', 5) };
+  return { pair, stores, before: open(pair, 0, 'a', 5) };
 }
 
 /** `board` serves, with every acknowledged account, and its partner joined it with the same history. */
@@ -221,15 +227,8 @@ test("a board refusing another version's log still erases its redundant area ahe
   // area erased ahead, and the area it leaves holds its log), boots 1.0.0 and
   // refuses the log. Erasing that area only once 1.0.0 installed the big
   // checkpoint took a tick a block, all while the held requests waited.
-  const stores: [RetentiveMemory, RetentiveMemory] = [new RetentiveMemory(), new RetentiveMemory()];
-  const pair = new CorePair(
-    [ledgerV2('state'), ledgerV2('state')],
-    { heartbeatIntervalMs: 20 },
-    stores,
-  );
-  for (const board of [0, 1] as const) pair.boot(board, { otherVersion: '1.0.0' });
-  pair.runUntil(() => pair.whole);
-  open(pair, 0, 'a', 40);
+  const { pair, stores } = pairOn2('1.0.0');
+  open(pair, 0, 'b', 35);
   t.is(pair.core(0).switchToOther(pair.nowMs), null);
   pair.runUntil(() => pair.cores[1] == null);
   pair.boot(1, { testMode: true, otherVersion: '2.0.0' }, ledgerV1('state'));
