@@ -43,7 +43,7 @@
  * forwards to an attached inspector.
  */
 import { readFileSync } from 'node:fs';
-import { constants, createContext, runInContext, Script } from 'node:vm';
+import { constants, createContext, Script } from 'node:vm';
 import type { DurableRegion, Hal, Uart } from '../../firmware/hal.ts';
 import type { PairHandle, PairStatus } from '../../firmware/pair-main.ts';
 import { isReason } from '../../firmware/reasons.ts';
@@ -51,6 +51,7 @@ import type { PairEvent } from '../../firmware/runtime/outputs.ts';
 import type { SwitchRefusal } from '../../firmware/runtime/switch-procedure.ts';
 import { CallMeter, type ImageCall } from '../call-meter.ts';
 import { geometryData } from '../flash-region.ts';
+import { compileWhole } from './compile-whole.ts';
 import { dynamicImportAt } from './dynamic-import.ts';
 
 export type ImageStartErrorCode =
@@ -171,7 +172,7 @@ export function runImage(
   realm = connect(bridge(hal, image));
 
   try {
-    runInContext(payload, context, { filename: 'image.js' });
+    compileWhole(payload, 'image.js').runInContext(context);
   } catch (thrown) {
     // The thrown value belongs to the image: only the realm's describe reads it.
     const text = image((api) => api.describe(thrown), 'describing its error') as string;
