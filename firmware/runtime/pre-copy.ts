@@ -30,8 +30,8 @@ export const PRE_COPY_ROUNDS_MAX = 16;
 /**
  * A joiner's rounds go on while each is at most this share of the one
  * before. Nothing holds requests for its last round (a joiner's rounds
- * never slow the clients, unlike a switch's): checkpoints follow it, and
- * the replies queued behind it wait for it to cross.
+ * never slow the clients, unlike a switch's): replies go at once while it
+ * crosses, and only those behind its final chunk wait for the joiner.
  */
 export const JOINER_ROUND_GROWTH_MAX = 0.75;
 

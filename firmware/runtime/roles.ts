@@ -54,9 +54,10 @@ export type Role =
    * rounds (`preCopy`, pre-copy.ts) while replies leave at once and no
    * checkpoint goes to it; `snapshotLastSeq` is the channel sequence of
    * the last chunk of the round under way (0 while chunks wait for room).
-   * Once the last round is queued (`preCopy` null), checkpoints follow it,
-   * and replies wait for the joiner's acknowledgement as flow control, as
-   * it cannot take over yet; once it says it is a backup, as for a backup.
+   * Once the last round is queued (`preCopy` null), replies still leave at
+   * once until its final chunk is queued, every entry they answer going
+   * ahead of that chunk; after it, checkpoints follow, and replies wait for
+   * the joiner's acknowledgement, as for a backup's.
    */
   | {
       readonly name: 'primary-alone';

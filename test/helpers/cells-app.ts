@@ -43,5 +43,8 @@ export function cellsApp({
 
 /** The highest request number the client was answered: requests it knows ran. */
 export function acknowledged(pair: CorePair): number {
-  return Math.max(0, ...pair.replies.map((r) => (r.ok ? (r.reply as number) : 0)));
+  // A loop, not a spread: a run may hold more replies than a call takes arguments.
+  let highest = 0;
+  for (const r of pair.replies) if (r.ok) highest = Math.max(highest, r.reply as number);
+  return highest;
 }

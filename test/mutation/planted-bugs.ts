@@ -27,6 +27,12 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     replace: 'return { changes, anyUp: anyUp && this.#paths.every((p) => p.up) };',
   },
   {
+    name: "replies released early after the joiner's final chunk is queued",
+    file: 'firmware/runtime/core.ts',
+    find: '      role.preCopy === null &&\n      role.snapshotLastSeq === 0 &&\n      this.#stream.backlogBytes <=',
+    replace: '      role.preCopy === null &&\n      this.#stream.backlogBytes <=',
+  },
+  {
     name: 'a reply cache not checkpointed',
     file: 'firmware/runtime/core.ts',
     find: 'this.#cache.save(entry.clientId, entry.syncId, savedReplyOf(entry, reply));',
