@@ -989,8 +989,9 @@ export class PairCore {
    * round of 1.9 KB, a chunk at a time. Only a pre-copy's last round: a
    * single round of the whole state (joinerRounds off, a microcontroller)
    * keeps its flow control; and only while the checkpoints not yet
-   * acknowledged are within checkpointBacklogMsMax of the line, beyond
-   * which replies wait again and clients slow down to what it carries.
+   * acknowledged take at most half of checkpointBacklogMsMax of the line
+   * (the round's chunks share it), beyond which replies wait again and
+   * clients slow down to what it carries.
    */
   #joinerLastRoundCrossing(): boolean {
     const role = this.#role;
