@@ -141,7 +141,7 @@ test('clients faster than the line: the rounds stop once they no longer shrink, 
 });
 
 /** How long each client of the test below thinks between an answer and its next write. */
-const THINK_MS = 30;
+const THINK_MS = 40;
 
 test("the last round's chunks hold no reply: the joiner cannot take over before its final chunk, which goes behind every entry answered", (t) => {
   const clients = 8;
@@ -154,8 +154,8 @@ test("the last round's chunks hold no reply: the joiner cannot take over before 
     askedAt.set(`c${c}:${syncId}`, pair.nowMs);
     pair.request(0, `c${c}`, syncId, null);
   };
-  // Each client writes again 30 ms after its answer: the rounds stop shrinking at a last
-  // round of about 1.8 KB, four chunks, as in the lab at 4,000 accounts (1.1 to 1.9 KB).
+  // Each client writes again 40 ms after its answer: the rounds stop shrinking at a last
+  // round of about 1.5 KB, four chunks, as in the lab at 4,000 accounts (1.1 to 1.9 KB).
   const answers: { atMs: number; waitMs: number }[] = [];
   const again: { c: number; atMs: number }[] = [];
   let seen = pair.replies.length;
@@ -186,7 +186,7 @@ test("the last round's chunks hold no reply: the joiner cannot take over before 
     `last round ${bytes} bytes; ${waits.length} answers after it, waits median ${median} ms, longest ${waits.at(-1)} ms`,
   );
   // Waiting for the joiner's acknowledgements behind the round's 448-byte chunks (39 ms
-  // each), they waited 73 ms, every one of them.
+  // each), they waited 54 to 63 ms, every one of them.
   t.true(waits.length > 20, `${waits.length} answers while the last round crossed`);
   t.true(median <= 2, `answers waited ${median} ms at the median while the last round crossed`);
   t.true((waits.at(-1) as number) < 39, `an answer waited ${waits.at(-1)} ms, a chunk's line time`);
