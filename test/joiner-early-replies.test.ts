@@ -7,7 +7,7 @@
  * none of them. Virtual time.
  */
 import test from 'ava';
-import { acknowledged, cellsApp } from './helpers/cells-app.ts';
+import { acknowledged, BIG_CELLS, cellsApp } from './helpers/cells-app.ts';
 import { CorePair } from './helpers/core-pair.ts';
 
 test('a pull of the primary around the install loses no reply sent while the joiner was silent', (t) => {
@@ -100,9 +100,6 @@ test('a joiner that gave its transfer up and asks again installs only the transf
   t.true(checked > 0, 'the joiner became a backup');
 });
 
-/** About 24 KB of state: its rounds take seconds of the line at 115200. */
-const BIG = { cells: 4000, cellValue: (i: number) => 100_000 + i };
-
 /** Who writes while the joiner takes the rounds: `clients`, each `thinkMs` after its answer. */
 interface Load {
   readonly name: string;
@@ -117,7 +114,7 @@ interface Load {
  * write acknowledged then.
  */
 function rejoinUnderLoad(load: Load, pullAtMs: number | null) {
-  const pair = new CorePair([cellsApp(BIG), cellsApp(BIG)], {});
+  const pair = new CorePair([cellsApp(BIG_CELLS), cellsApp(BIG_CELLS)], {});
   pair.runUntil(() => pair.whole, 60_000);
   for (let c = 0; c < load.clients; c++) pair.ask(0, `c${c}`, 1, null);
   pair.powerOff(1);

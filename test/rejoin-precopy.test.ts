@@ -11,14 +11,11 @@ import type { ClientReply } from '../firmware/runtime/messages.ts';
 import type { PairEvent } from '../firmware/runtime/outputs.ts';
 import { SYNC_WINDOW } from '../firmware/runtime/sync-window.ts';
 import { encodeCbor } from '../firmware/wire/cbor.ts';
-import { acknowledged, cellsApp } from './helpers/cells-app.ts';
+import { acknowledged, BIG_CELLS, cellsApp } from './helpers/cells-app.ts';
 import { CorePair } from './helpers/core-pair.ts';
 
-/** About 24 KB of state: two seconds of the line at 115200. */
-const BIG = { cells: 4000, cellValue: (i: number) => 100_000 + i };
-
 function rejoining(clients = 1) {
-  const pair = new CorePair([cellsApp(BIG), cellsApp(BIG)], {});
+  const pair = new CorePair([cellsApp(BIG_CELLS), cellsApp(BIG_CELLS)], {});
   pair.runUntil(() => pair.whole, 60_000);
   for (let c = 0; c < clients; c++) pair.ask(0, `c${c}`, 1, null);
   pair.powerOff(1);

@@ -995,13 +995,10 @@ export class PairCore {
    * from 131 to 514 ms with a bound of 125 ms of line; 213 ms with this).
    */
   #joinerLastRoundCrossing(): boolean {
-    const role = this.#role;
     return (
       this.config.joinerRounds &&
-      role.name === 'primary-alone' &&
-      role.joinerInc !== 0 &&
-      role.preCopy === null &&
-      role.snapshotLastSeq === 0 &&
+      this.#joinerMidTransfer() &&
+      !this.#joinerTakesRounds() &&
       this.#stream.lag === 0 &&
       this.#stream.backlogBytes <= this.config.snapshotChunkBytes
     );

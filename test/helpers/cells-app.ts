@@ -41,6 +41,9 @@ export function cellsApp({
   });
 }
 
+/** About 24 KB of state: a joiner's rounds take seconds of the line at 115200. */
+export const BIG_CELLS: CellsOptions = { cells: 4000, cellValue: (i: number) => 100_000 + i };
+
 /** The highest request number the client was answered: requests it knows ran. */
 export function acknowledged(pair: CorePair): number {
   // A loop, not a spread: a run may hold more replies than a call takes arguments.

@@ -29,8 +29,9 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     name: "replies released early after the joiner's final chunk is queued",
     file: 'firmware/runtime/core.ts',
-    find: '      role.preCopy === null &&\n      role.snapshotLastSeq === 0 &&\n      this.#stream.lag === 0 &&',
-    replace: '      role.preCopy === null &&\n      this.#stream.lag === 0 &&',
+    find: '      this.#joinerMidTransfer() &&\n      !this.#joinerTakesRounds() &&\n      this.#stream.lag === 0 &&',
+    replace:
+      "      this.#holdsBackup() &&\n      this.#role.name === 'primary-alone' &&\n      !this.#joinerTakesRounds() &&\n      this.#stream.lag === 0 &&",
   },
   {
     name: 'a reply cache not checkpointed',
