@@ -143,7 +143,8 @@ export class Board {
   #dsrHandlers: Array<((high: boolean) => void) | null>;
   #dsrLevels: boolean[];
   #busHandler: ((bytes: Uint8Array) => void) | null = null;
-  #wake: { at: number; timer: NodeJS.Timeout | null; callback: () => void } | null = null;
+  /** Cancels the image's pending wake-up, if one is set. */
+  #cancelWake: (() => void) | null = null;
   readonly #hostDecoder: FrameDecoder;
   /** The board's store, counting its operations since power-on (for status and the cost figures). */
   readonly #store: CountedStore | null;
@@ -319,14 +320,21 @@ export class Board {
   }
 
   #wakeAt(atMs: number, callback: () => void): void {
-    if (this.#wake?.timer) clearTimeout(this.#wake.timer);
-    const delay = Math.max(0, atMs - performance.now());
-    const wake = { at: atMs, timer: null as NodeJS.Timeout | null, callback };
-    wake.timer = setTimeout(() => {
-      if (this.#wake === wake) this.#wake = null;
+    this.#cancelWake?.();
+    const fire = () => {
+      this.#cancelWake = null;
       callback();
-    }, delay);
-    this.#wake = wake;
+    };
+    const delay = atMs - performance.now();
+    // Due now (the next slice of a job that holds requests): once the input
+    // that waits is read, not a timer's 1 ms later, which each slice would add.
+    if (delay <= 0) {
+      const immediate = setImmediate(fire);
+      this.#cancelWake = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(fire, delay);
+      this.#cancelWake = () => clearTimeout(timer);
+    }
   }
 
   /**
@@ -349,8 +357,8 @@ export class Board {
 
   #stopImage(dropLines = true): void {
     this.#generation += 1;
-    if (this.#wake?.timer) clearTimeout(this.#wake.timer);
-    this.#wake = null;
+    this.#cancelWake?.();
+    this.#cancelWake = null;
     this.#pair?.stop();
     this.#pair = null;
     this.#busHandler = null;
