@@ -3,11 +3,14 @@
  * being logged before the snapshot is down: it keeps the segments that
  * arrive, and takes them once the compaction is done, so that its partner
  * need not send them again. After a joiner installs the big checkpoint its
- * first compaction comes at once, under load.
+ * first compaction comes at once, under load; the area it writes was erased
+ * ahead while the big checkpoint crossed.
  */
 import test from 'ava';
 import { RetentiveMemory } from '../boards/retentive-memory.ts';
 import { ledgerV1 } from '../firmware/apps/ledger/index.ts';
+import type { DurableRegion, StoreGeometry } from '../firmware/hal.ts';
+import { DurableLog } from '../firmware/runtime/durable-log.ts';
 import { pathLineUse } from '../firmware/runtime/line-use.ts';
 import { CorePair } from './helpers/core-pair.ts';
 
@@ -53,5 +56,66 @@ test('a backup compacting after its big checkpoint keeps the checkpoints that ar
   t.log(`${resent} frames sent again by the primary`);
   t.is(resent, 0);
   pair.run(1000);
+  t.deepEqual(pair.core(1).state, pair.core(0).state);
+});
+
+/** Areas of 16 blocks of 1 KiB: an erase a tick, as the core does them, takes 16 ticks. */
+const MANY_BLOCKS: StoreGeometry = {
+  eraseBlockBytes: 1024,
+  writeBytes: 16,
+  blockCount: 32,
+  enduranceCycles: 100_000,
+};
+
+test('a joiner erases the area its first compaction writes while the big checkpoint crosses, not after the install', (t) => {
+  const app = ledgerV1('state');
+  const stores = [new RetentiveMemory(MANY_BLOCKS), new RetentiveMemory(MANY_BLOCKS)] as const;
+  const erases: { readonly atMs: number; readonly block: number }[] = [];
+  let nowMs = () => 0;
+  const recorded: DurableRegion = {
+    geometry: stores[1].geometry,
+    read: (offset, length) => stores[1].read(offset, length),
+    write: (offset, bytes) => stores[1].write(offset, bytes),
+    erase: (block) => {
+      erases.push({ atMs: nowMs(), block });
+      stores[1].erase(block);
+    },
+  };
+  const pair = new CorePair([app, app], {}, [stores[0], recorded]);
+  nowMs = () => pair.nowMs;
+  pair.runUntil(() => pair.whole, 60_000);
+  // About 1.5 KB of state: its big checkpoint crosses in some 150 ms at 115200 baud.
+  for (let a = 0; a < 60; a++) pair.ask(0, 'setup', a + 1, { op: 'open', account: `acct-${a}` });
+  pair.run(100);
+  pair.powerOff(1);
+  // The other area holds bytes of an older log, as after a reset that came before its erase-ahead.
+  const opened = new DurableLog(stores[1]);
+  opened.open();
+  const other = opened.position?.area === 0 ? 1 : 0;
+  const areaBlocks = MANY_BLOCKS.blockCount / 2;
+  const otherAt = other * areaBlocks * MANY_BLOCKS.eraseBlockBytes;
+  stores[1].bytes.fill(0, otherAt, otherAt + MANY_BLOCKS.writeBytes);
+  pair.run(50);
+  erases.length = 0;
+  const bootedAtMs = pair.nowMs;
+  pair.boot(1);
+  pair.runUntil(() => pair.whole, 60_000);
+  pair.run(1000);
+  const installed = pair.events.find(
+    (e) =>
+      e.board === 1 &&
+      e.atMs >= bootedAtMs &&
+      e.event.kind === 'role' &&
+      e.event.cause === 'big-checkpoint-installed',
+  );
+  if (installed === undefined) return t.fail('the joiner never installed the big checkpoint');
+  const inOther = (block: number) => Math.floor(block / areaBlocks) === other;
+  const before = erases.filter((e) => e.atMs < installed.atMs && inOther(e.block)).length;
+  const after = erases.filter((e) => e.atMs >= installed.atMs && inOther(e.block)).length;
+  t.log(
+    `blocks of the area the compaction writes, erased before the install: ${before}; after: ${after}`,
+  );
+  t.is(before, areaBlocks);
+  t.is(after, 0);
   t.deepEqual(pair.core(1).state, pair.core(0).state);
 });

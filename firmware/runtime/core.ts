@@ -559,6 +559,10 @@ export class PairCore {
     if (this.#holdsStill() || this.#heldStill.length > 0 || this.#repliesOut.length > 0)
       wake = this.#now;
     if (this.#unapplied.length > 0 && this.#compaction === null) wake = this.#now;
+    // Erasing ahead at once, not only as other work wakes us: a joiner that
+    // idles through a pre-copy would leave it to its compaction after the
+    // install, a tick a block while requests wait for the new version.
+    if (this.#erasesAhead()) wake = this.#now;
     // A new version that may hold the last round or the roles is judged gone once its DSR settled low
     // (during the last round, on what we have read: #detectFailures).
     const awaitingNewVersion =
@@ -2568,19 +2572,24 @@ export class PairCore {
    */
   #eraseAhead(): void {
     const log = this.#log;
-    // Booting or joining too: the live area keeps its log until a compaction replaces it.
-    // A compaction under way erases its own blocks, one a tick. A log this
-    // image cannot replay is whole all the same (the image that wrote it may
-    // serve it): its other area is as redundant as ever, and erasing it now
-    // spares the compaction after a fallback's install a tick a block while
-    // requests wait.
-    const refused = this.#storeRefused && this.#unservable === null;
-    if (log === null || refused || this.#compaction !== null) return;
+    if (log === null || !this.#erasesAhead()) return;
     try {
       log.eraseAhead();
     } catch (error) {
       this.#storeFailed(error);
     }
+  }
+
+  /**
+   * Our store has blocks left to erase ahead, and we may: booting or joining
+   * too, as the live area keeps its log until a compaction replaces it. A
+   * compaction under way erases its own blocks, one a tick. A log this image
+   * cannot replay is whole all the same (the image that wrote it may serve
+   * it): its other area is as redundant as ever.
+   */
+  #erasesAhead(): boolean {
+    const refused = this.#storeRefused && this.#unservable === null;
+    return this.#log?.erasesAhead === true && !refused && this.#compaction === null;
   }
 
   /**

@@ -492,13 +492,18 @@ export class DurableLog {
     this.#whole = true;
   }
 
+  /** A block of the area the next compaction writes is left to erase ahead (eraseAhead). */
+  get erasesAhead(): boolean {
+    return this.#whole && this.#erasedAhead < this.#areaBlocks;
+  }
+
   /**
    * Erases the next block of the area the next compaction writes, if one is
    * left; false when none is, or when the live area is not known to hold a
    * whole log (the other may then hold the only one that reads).
    */
   eraseAhead(): boolean {
-    if (!this.#whole || this.#erasedAhead >= this.#areaBlocks) return false;
+    if (!this.erasesAhead) return false;
     const other = this.#area === 0 ? 1 : 0;
     this.#region.erase(other * this.#areaBlocks + this.#erasedAhead);
     this.#erasedAhead += 1;

@@ -268,9 +268,9 @@ const G_TO_WHOLE_SPREAD_MS = 800;
  * With durable stores, power is also cut inside a store operation: every 3
  * to 11 s a board (the serving one, the backup, or either) is armed to lose
  * power inside one of its next 1 to 4 writes or erases, or (a third of the
- * cuts) inside its k-th erase from now, which lands in a compaction (erases
- * happen nowhere else) anywhere among the erases of an area. That operation
- * is torn: a prefix of its bytes lands, from none to all but the last.
+ * cuts) inside its k-th erase from now, anywhere among the erases of an
+ * area (ahead of the next compaction, or in it for what is left). That
+ * operation is torn: a prefix of its bytes lands, from none to all but the last.
  */
 const STORE_CUT_EVERY_MIN_MS = 3000;
 const STORE_CUT_EVERY_SPREAD_MS = 8000;
