@@ -189,6 +189,13 @@ const TX_AHEAD_MS = 1;
 const CHUNK_SHARE = 1;
 /** Bytes of the joiner's last chunk at most: the replies queued behind it wait for it to cross. */
 const LAST_CHUNK_BYTES = 16;
+/**
+ * A path down while the partner is up on another is an alarm once it has
+ * stayed so for this many heartbeat intervals: a partner that resets drops
+ * DSR on its paths a poll apart, and falls silent on them up to an interval
+ * apart (every switch raised two such alarms on the lab).
+ */
+const PATH_ALARM_AFTER_BEATS = 2;
 
 const SERVING: ReadonlySet<RoleName> = new Set(['primary', 'primary-alone', 'switching']);
 
@@ -253,6 +260,8 @@ export class PairCore {
   #partnerInc = 0;
   #partnerStatus: Status | null = null;
   #partnerHello: Hello | null = null;
+  /** Paths that went down while the partner was up on another, by when: not yet an alarm. */
+  readonly #pathsDownAlone = new Map<number, number>();
   /** The channel sequence of the partner's last `join` on this link (0: none): the rounds we send answer it. */
   #joinerAsk = 0;
   /** When this processor may ask to join again: Infinity after a refusal, until something changes. */
@@ -545,6 +554,8 @@ export class PairCore {
     const links = this.#links;
     if (this.#rebootWhenSent !== null) return links.linesIdleAtMs(this.#now);
     let wake = Math.min(links.nextBeatMs(), links.nextSilenceMs());
+    for (const sinceMs of this.#pathsDownAlone.values())
+      wake = Math.min(wake, sinceMs + this.#pathAlarmAfterMs());
     // Segments wait for their turn on the line as well as for their timers.
     const lineFreeMs = links.lineIdleAtMs(links.preferredPath(), this.#now) - TX_AHEAD_MS;
     const retransmit = this.#channel.nextRetransmitAt();
@@ -1899,17 +1910,26 @@ export class PairCore {
     if (anyUp) {
       // One path failing alone is an alarm, never a takeover.
       for (const change of changes) {
-        if (change.up) continue;
-        this.#alarm({ code: 'path-down', path: change.path });
+        if (change.up) this.#pathsDownAlone.delete(change.path);
+        else this.#pathsDownAlone.set(change.path, now);
+      }
+      for (const [path, sinceMs] of this.#pathsDownAlone) {
+        if (now < sinceMs + this.#pathAlarmAfterMs()) continue;
+        this.#pathsDownAlone.delete(path);
+        this.#alarm({ code: 'path-down', path });
       }
       // Silent on every path with DSR high, then heard again: a busy machine or a stalled line.
       const silentMs = detector.heardAgain(now);
       if (silentMs !== null) this.#emit({ kind: 'false-suspicion', silentMs });
-    } else if (this.#partnerInc !== 0) {
-      detector.silent(this.#links.partnerOff, now);
-      this.#onPartnerSilent();
-      if (this.#holdsBackup() && this.#offProvesPowerLoss() && detector.partnerOffSettled(now))
-        this.#goAlone({ code: 'backup-off' });
+    } else {
+      // The partner is down: the paths that went just before went with it.
+      this.#pathsDownAlone.clear();
+      if (this.#partnerInc !== 0) {
+        detector.silent(this.#links.partnerOff, now);
+        this.#onPartnerSilent();
+        if (this.#holdsBackup() && this.#offProvesPowerLoss() && detector.partnerOffSettled(now))
+          this.#goAlone({ code: 'backup-off' });
+      }
     }
     if (!anyUp && now >= this.#recoverAloneAtMs()) this.#serveNewest(0, true);
     const role = this.#role;
@@ -1929,6 +1949,10 @@ export class PairCore {
         this.#failSwitch('f', { code: 'no-progress', ms: transferPatienceMs(this.config, role) });
       }
     }
+  }
+
+  #pathAlarmAfterMs(): number {
+    return PATH_ALARM_AFTER_BEATS * this.config.heartbeatIntervalMs;
   }
 
   /** Every path is silent (or its DSR dropped). */
