@@ -94,6 +94,7 @@ export const SCRIPTED_TEST_FILES = [
   'test/joiner-early-replies.test.ts',
   'test/line-use.test.ts',
   'test/links.test.ts',
+  'test/path-alarms.test.ts',
   'test/registration-checkpointed.test.ts',
   'test/rejoin-precopy.test.ts',
   'test/rejoin-wait.test.ts',
