@@ -573,7 +573,7 @@ export class PairCore {
     // Erasing ahead at once, not only as other work wakes us: a joiner that
     // idles through a pre-copy would leave it to its compaction after the
     // install, a tick a block while requests wait for the new version.
-    if (this.#erasesAhead()) wake = this.#now;
+    if (this.#eraseAheadDue()) wake = this.#now;
     // A new version that may hold the last round or the roles is judged gone once its DSR settled low
     // (during the last round, on what we have read: #detectFailures).
     const awaitingNewVersion =
@@ -2596,7 +2596,7 @@ export class PairCore {
    */
   #eraseAhead(): void {
     const log = this.#log;
-    if (log === null || !this.#erasesAhead()) return;
+    if (log === null || !this.#eraseAheadDue()) return;
     try {
       log.eraseAhead();
     } catch (error) {
@@ -2611,9 +2611,9 @@ export class PairCore {
    * cannot replay is whole all the same (the image that wrote it may serve
    * it): its other area is as redundant as ever.
    */
-  #erasesAhead(): boolean {
+  #eraseAheadDue(): boolean {
     const refused = this.#storeRefused && this.#unservable === null;
-    return this.#log?.erasesAhead === true && !refused && this.#compaction === null;
+    return this.#log?.eraseAheadDue === true && !refused && this.#compaction === null;
   }
 
   /**

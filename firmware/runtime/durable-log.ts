@@ -493,7 +493,7 @@ export class DurableLog {
   }
 
   /** A block of the area the next compaction writes is left to erase ahead (eraseAhead). */
-  get erasesAhead(): boolean {
+  get eraseAheadDue(): boolean {
     return this.#whole && this.#erasedAhead < this.#areaBlocks;
   }
 
@@ -503,7 +503,7 @@ export class DurableLog {
    * whole log (the other may then hold the only one that reads).
    */
   eraseAhead(): boolean {
-    if (!this.erasesAhead) return false;
+    if (!this.eraseAheadDue) return false;
     const other = this.#area === 0 ? 1 : 0;
     this.#region.erase(other * this.#areaBlocks + this.#erasedAhead);
     this.#erasedAhead += 1;
