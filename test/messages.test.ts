@@ -61,6 +61,30 @@ test("a held request's arrival time must be a finite time, not negative", (t) =>
   }
 });
 
+test("held requests in the compact form read back without their arrival time, which is not the receiver's clock", (t) => {
+  const wire = envelopeToWire(peerEnvelope(held, HELLO), { heldCompact: true });
+  t.deepEqual(wire[BODY_AT], { k: 'held', r: [['c1', 1, { op: 'balance' }]] });
+  t.deepEqual(parseEnvelope(wire).seg?.body, {
+    k: 'held',
+    requests: [{ clientId: 'c1', syncId: 1, body: { op: 'balance' }, arrivedMs: 0 }],
+  });
+});
+
+test('a held request in the compact form is a list of three: client id, sync id and body', (t) => {
+  const cases: [unknown, string][] = [
+    [['c1', 1], 'held request length'],
+    [['c1', 1, null, 5], 'held request length'],
+    [[1, 1, null], 'held.clientId'],
+    [['c1', -1, null], 'held.syncId'],
+    [{ clientId: 'c1', syncId: 1, body: null }, 'held request'],
+  ];
+  for (const [request, field] of cases) {
+    const wire = envelopeToWire(peerEnvelope(held, HELLO), { heldCompact: true });
+    (wire[BODY_AT] as { r: unknown[] }).r[0] = request;
+    t.is(refusedField(wire), field, JSON.stringify(request));
+  }
+});
+
 test("a hello's prior state version must be a whole number", (t) => {
   for (const priorStateVersion of [1.5, '1', null, Number.NaN]) {
     const wire = wireWith(held, (w) => {
@@ -79,7 +103,9 @@ const replayBatch: PeerBody = {
 };
 
 test('a checkpoint in lockstep carries digests in place of requests, and reads back as such', (t) => {
-  const envelope = parseEnvelope(envelopeToWire(peerEnvelope(replayBatch, HELLO), true));
+  const envelope = parseEnvelope(
+    envelopeToWire(peerEnvelope(replayBatch, HELLO), { requestsHeard: true }),
+  );
   t.deepEqual(envelope.seg?.body, {
     k: 'ckpt',
     entries: [
@@ -103,7 +129,7 @@ test('a checkpoint in lockstep carries digests in place of requests, and reads b
 
 test("a lockstep entry's digest must be a count", (t) => {
   for (const digest of [-1, 1.5, 'x', null]) {
-    const wire = envelopeToWire(peerEnvelope(replayBatch, HELLO), true);
+    const wire = envelopeToWire(peerEnvelope(replayBatch, HELLO), { requestsHeard: true });
     const entry = (wire[BODY_AT] as { e: unknown[][] }).e[1] as unknown[];
     entry[3] = digest;
     t.is(refusedField(wire), 'entry.requestDigest', String(digest));

@@ -37,6 +37,7 @@ const switching = (p: PreCopy): Switching => ({
   sinceMs: 0,
   bootLimitMs: 3000,
   held: [],
+  heldUnsent: [],
   snapshotLastSeq: 0,
   joinerInc: 0,
   oldBackupInc: 0,

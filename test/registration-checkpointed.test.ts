@@ -9,9 +9,8 @@
 import test from 'ava';
 import { RetentiveMemory } from '../boards/retentive-memory.ts';
 import { ledgerV1 } from '../firmware/apps/ledger/index.ts';
-import { decodeCbor, encodeCbor } from '../firmware/wire/cbor.ts';
-import { encodeFrame, FRAME_HEADER_BYTES, FRAME_TRAILER_BYTES } from '../firmware/wire/frame.ts';
 import { CorePair } from './helpers/core-pair.ts';
+import { asOlderImage } from './helpers/older-image.ts';
 
 const open = { op: 'open', account: 'a' };
 
@@ -65,26 +64,10 @@ test('a retained pair that loses both boards keeps a session that only registere
   t.true(reply.ok, JSON.stringify(reply));
 });
 
-/** A frame as an image from before registrations were transactions sends it: its hello does not say `registers`. */
-function asOlderImage(frame: Uint8Array): Uint8Array {
-  const payload = frame.subarray(FRAME_HEADER_BYTES, frame.length - FRAME_TRAILER_BYTES);
-  const envelope = decodeCbor(payload) as unknown[];
-  const older = (hello: unknown) => {
-    if (hello === null || typeof hello !== 'object') return hello;
-    const { registers: _, ...rest } = hello as Record<string, unknown>;
-    return rest;
-  };
-  // [from, inc, toInc, ack, role, term, backupInc, hello, seq, body, ...]
-  envelope[7] = older(envelope[7]);
-  const body = envelope[9] as { k?: unknown; hello?: unknown } | null;
-  if (body?.k === 'join') envelope[9] = { ...body, hello: older(body.hello) };
-  return encodeFrame(encodeCbor(envelope));
-}
-
 test('with a backup of an older image, which reads no registration entry, a registration is answered at once, as before', (t) => {
   const app = ledgerV1('state');
   const pair = new CorePair([app, app], { heartbeatIntervalMs: 20 });
-  pair.onTheWire = (from, frame) => (from === 1 ? asOlderImage(frame) : frame);
+  pair.onTheWire = (from, frame) => (from === 1 ? asOlderImage(frame, 'registers') : frame);
   pair.runUntil(() => pair.whole);
   pair.request(0, 'c', 0, null);
   // Answered as the request was read, with the transaction it met: nothing crossed the wire.

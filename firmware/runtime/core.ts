@@ -87,6 +87,7 @@ import {
   changeAllowedAtMs,
   chargeChange,
   heldBatches,
+  holdOnce,
   holdsRequests,
   oldBackupMayServe,
   PRE_COPY_BURST_BYTES,
@@ -355,6 +356,7 @@ export class PairCore {
       otherVersion: boot.otherVersion,
       registers: true,
       compactRounds: true,
+      heldCompact: true,
       clientsMax: config.clientsMax,
       ...(config.busShared && { hearsBus: true as const }),
     };
@@ -508,6 +510,7 @@ export class PairCore {
         sinceMs: now,
         bootLimitMs,
         held: [],
+        heldUnsent: [],
         snapshotLastSeq: 0,
         joinerInc: 0,
         oldBackupInc: this.#partnerInc,
@@ -564,7 +567,7 @@ export class PairCore {
     const roundDue =
       (role.name === 'switching' || role.name === 'primary-alone') &&
       role.preCopy?.acknowledged === true;
-    if (this.#channel.sendable > 0 || this.#chunksOut.length > 0 || roundDue)
+    if (this.#channel.sendable > 0 || this.#chunksOut.length > 0 || roundDue || this.#heldGoAhead())
       wake = Math.min(wake, lineFreeMs);
     // The next slice of the big checkpoint or of the compaction, or the requests they held, at once.
     if (this.#holdsStill() || this.#heldStill.length > 0 || this.#repliesOut.length > 0)
@@ -744,7 +747,9 @@ export class PairCore {
       role.name === 'switching' &&
       (holdsRequests(role) || preCopyThrottles(this.config, role, this.#now))
     ) {
-      this.#hold(role.held, { clientId, syncId, body, arrivedMs });
+      const request = { clientId, syncId, body, arrivedMs };
+      if (this.#hold(role.held, request) && role.step === 'big-checkpoint')
+        role.heldUnsent.push(request);
       return;
     }
     if (
@@ -1315,7 +1320,10 @@ export class PairCore {
         }
         return;
       case 'held':
-        if (role.name === 'backup') this.#incomingHeld.push(...body.requests);
+        // When one arrived at the old primary is not a time on our clock.
+        if (role.name === 'backup')
+          for (const request of body.requests)
+            this.#incomingHeld.push({ ...request, arrivedMs: this.#now });
         return;
       case 'role-switch':
         if (role.name === 'backup') {
@@ -1564,7 +1572,13 @@ export class PairCore {
     const base = { ...role, snapshotLastSeq: 0, progressMs: this.#now };
     if (isLastRound(this.config, preCopy, bytes, SWITCH_ROUND_GROWTH_MAX)) {
       this.#setRole(
-        { ...base, step: 'big-checkpoint', sinceMs: this.#now, preCopy: null },
+        {
+          ...base,
+          step: 'big-checkpoint',
+          sinceMs: this.#now,
+          preCopy: null,
+          heldUnsent: [...role.held],
+        },
         'big-checkpoint-to-new-version',
         { code: 'last-round', bytes },
       );
@@ -1884,12 +1898,13 @@ export class PairCore {
       holdsCopy &&
       this.#peerAck >= role.snapshotLastSeq
     ) {
-      this.#switchStep('f', true);
-      // g. offer the roles and the held requests to the new version; keep a copy
-      // of the requests until it says it took them.
-      for (const requests of heldBatches(role.held)) this.#send({ k: 'held', requests });
-      this.#send({ k: 'role-switch' });
-      this.#setRole({ ...role, step: 'handed-over', sinceMs: this.#now }, 'roles-offered');
+      // g. offer the roles with the held requests the new version has not
+      // had yet; keep a copy of them all until it says it took them.
+      if (this.#sendHeldUnsent(role)) {
+        this.#switchStep('f', true);
+        this.#send({ k: 'role-switch' });
+        this.#setRole({ ...role, step: 'handed-over', sinceMs: this.#now }, 'roles-offered');
+      }
     }
     // A joiner's acknowledgements are flow control: it cannot take over
     // yet, so what it acknowledged goes as from a primary alone.
@@ -2140,18 +2155,16 @@ export class PairCore {
     if (role.name === 'switching') this.#serveHeld(role.held);
   }
 
-  /** A request waits in `held`, or is refused busy when too many wait. */
-  #hold(held: HeldRequest[], request: HeldRequest): void {
+  /**
+   * A request waits in `held` (true), or is a retry of one that waits
+   * already, or is refused busy when too many wait.
+   */
+  #hold(held: HeldRequest[], request: HeldRequest): boolean {
     if (held.length >= this.config.heldRequestsMax) {
       this.#replyError(request.clientId, request.syncId, 'busy', { code: 'hold-full' });
-      return;
+      return false;
     }
-    // A retry replaces the copy already held: one request, one entry.
-    const index = held.findIndex(
-      (h) => h.clientId === request.clientId && h.syncId === request.syncId,
-    );
-    if (index >= 0) held.splice(index, 1);
-    held.push(request);
+    return holdOnce(held, request);
   }
 
   /**
@@ -2235,6 +2248,40 @@ export class PairCore {
     for (const request of held) {
       this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
     }
+  }
+
+  /**
+   * The last round is queued: the requests held so far go behind it, and
+   * those held from now on as the line frees, rather than all of them
+   * behind the round's acknowledgement. The new version has installed the
+   * round when they arrive (its install is one call), and is a backup.
+   */
+  #sendHeldAhead(): void {
+    const role = this.#role;
+    if (role.name === 'switching' && this.#heldGoAhead()) this.#sendHeldUnsent(role);
+  }
+
+  /** Held requests wait to go ahead of the roles (#sendHeldAhead). */
+  #heldGoAhead(): boolean {
+    const role = this.#role;
+    return (
+      role.name === 'switching' &&
+      role.step === 'big-checkpoint' &&
+      role.snapshotLastSeq !== 0 &&
+      role.heldUnsent.length > 0
+    );
+  }
+
+  /** The held requests not yet sent go, in batches, as far as the channel's queue takes them: true when all went. */
+  #sendHeldUnsent(role: Switching): boolean {
+    const unsent = role.heldUnsent;
+    let sent = 0;
+    for (const requests of heldBatches(unsent)) {
+      if (!this.#send({ k: 'held', requests })) break;
+      sent += requests.length;
+    }
+    unsent.splice(0, sent);
+    return unsent.length === 0;
   }
 
   /** The partner's channel state starts over (it restarted, or it is gone). */
@@ -2720,6 +2767,12 @@ export class PairCore {
     }
     // An idle line with nothing else to send takes a chunk.
     this.#queueChunk(path);
+    // Held requests group as checkpoint entries do: those held while a frame is on the line go in the next.
+    if (
+      channel.pending === channel.inFlight &&
+      links.lineIdleAtMs(path, this.#now) <= this.#now + TX_AHEAD_MS
+    )
+      this.#sendHeldAhead();
     // Segments are paced to the line: a deep UART queue would only delay heartbeats
     // and make retransmission timers fire for frames still waiting to be sent.
     while (links.lineIdleAtMs(path, this.#now) <= this.#now + TX_AHEAD_MS) {
@@ -2779,7 +2832,10 @@ export class PairCore {
     this.#channel.ackSent();
     // Framed straight from the encoder's area: no copy of the payload on its own.
     const bytes = withEncodedCbor(
-      envelopeToWire(envelope, requestsHeard),
+      envelopeToWire(envelope, {
+        requestsHeard,
+        heldCompact: this.#partnerHello?.heldCompact === true,
+      }),
       ENVELOPE_LIMITS,
       encodeFrame,
     );
@@ -2833,6 +2889,8 @@ export class PairCore {
       this.#heard = [];
       this.#unapplied = [];
     }
+    // Only a backup takes a switch's roles, with the requests held for it.
+    if (role.name !== 'backup') this.#incomingHeld = [];
     // The room is judged by the processor that serves, from what it measures itself (a
     // whole encoding of the state): one that serves on, or takes over, keeps its bound.
     if (!keepsBound) this.#room?.forget();

@@ -69,6 +69,11 @@ export interface Hello {
    * every change one by one, and arrays item by item.
    */
   readonly compactRounds?: true;
+  /**
+   * Reads the requests a switch held in their compact form (HeldOnWire).
+   * Absent from images before it: they get them as records.
+   */
+  readonly heldCompact?: true;
 }
 
 /** Carried by every frame: what I am and whom I hold as backup. */
@@ -321,6 +326,7 @@ function parseHello(value: unknown): Hello {
     ...(clientsMax === undefined ? {} : { clientsMax: count(clientsMax, 'hello.clientsMax') }),
     ...(h.hearsBus === true ? { hearsBus: true } : {}),
     ...(h.compactRounds === true ? { compactRounds: true } : {}),
+    ...(h.heldCompact === true ? { heldCompact: true } : {}),
   };
 }
 
@@ -396,6 +402,29 @@ export function parseEntry(value: unknown): CheckpointEntry {
   return fail('checkpoint entry length');
 }
 
+/**
+ * A held request in its compact form: [clientId, syncId, body], half the
+ * bytes of its record for a ledger's request. When it arrived does not
+ * travel (the old primary's clock is not the new version's): 0 here, and
+ * the receiver takes its own time.
+ */
+type HeldOnWire = [clientId: string, syncId: number, body: unknown];
+
+function heldToWire(request: HeldRequest): HeldOnWire {
+  return [request.clientId, request.syncId, request.body];
+}
+
+function parseHeldOnWire(value: unknown): HeldRequest {
+  const h = list(value, 'held request');
+  if (h.length !== 3) fail('held request length');
+  return {
+    clientId: text(h[0], 'held.clientId'),
+    syncId: count(h[1], 'held.syncId'),
+    body: h[2],
+    arrivedMs: 0,
+  };
+}
+
 function parseHeld(value: unknown): HeldRequest {
   const h = record(value, 'held request');
   return {
@@ -461,7 +490,9 @@ function parseBody(value: unknown): PeerBody {
       if (b.boot !== 'other-test' && b.boot !== 'confirmed') fail('stop.boot');
       return { k: 'stop', boot: b.boot, why: bodyWhy(b, 'stop') };
     case 'held':
-      return { k: 'held', requests: list(b.requests, 'held.requests').map(parseHeld) };
+      return b.r === undefined
+        ? { k: 'held', requests: list(b.requests, 'held.requests').map(parseHeld) }
+        : { k: 'held', requests: list(b.r, 'held.r').map(parseHeldOnWire) };
     case 'role-switch':
       return { k: 'role-switch' };
     case 'roles-taken':
@@ -475,17 +506,24 @@ function parseBody(value: unknown): PeerBody {
   }
 }
 
+/** How a body goes, by what the partner reads or already has. */
+export interface WireForm {
+  /** The partner heard the requests of a checkpoint's entries on the shared bus: they go as digests (lockstep). */
+  readonly requestsHeard?: boolean;
+  /** The partner reads held requests compact (Hello.heldCompact). */
+  readonly heldCompact?: boolean;
+}
+
 /**
  * The wire form of an envelope: a flat array, because every frame carries one
  * and a UART at 115200 baud moves only 11.5 bytes a millisecond.
  * [p, inc, toInc, ack, role, term, backupInc, hello | null, seq, body | null, hears],
  * and a twelfth element only from a booting processor with a store to
  * speak of: its stored txn, or 'refused'; a thirteenth, `false`, when this
- * image cannot serve from that history. `requestsHeard`: the partner heard
- * the requests of a checkpoint's entries on the shared bus, and they go as
- * digests (lockstep).
+ * image cannot serve from that history. The body's form follows what the
+ * partner reads (WireForm).
  */
-export function envelopeToWire(e: Envelope, requestsHeard = false): unknown[] {
+export function envelopeToWire(e: Envelope, form: WireForm = {}): unknown[] {
   return [
     e.from.p,
     e.from.inc,
@@ -496,7 +534,7 @@ export function envelopeToWire(e: Envelope, requestsHeard = false): unknown[] {
     e.st.backupInc,
     e.hello ?? null,
     e.seg?.seq ?? 0,
-    e.seg === undefined ? null : bodyToWire(e.seg.body, requestsHeard),
+    e.seg === undefined ? null : bodyToWire(e.seg.body, form),
     e.hears,
     ...storedToWire(e.st.stored),
   ];
@@ -514,9 +552,11 @@ function storedToWire(stored: StoredClaim | undefined): unknown[] {
  * during a switch) reads only that field, as its sentence, and would refuse
  * the body without it.
  */
-function bodyToWire(body: PeerBody, requestsHeard: boolean): unknown {
+function bodyToWire(body: PeerBody, form: WireForm): unknown {
+  if (body.k === 'held' && form.heldCompact === true)
+    return { k: 'held', r: body.requests.map(heldToWire) };
   if (body.k === 'ckpt') {
-    return requestsHeard
+    return form.requestsHeard === true
       ? { k: 'ckpt', e: body.entries.map(heardEntryToWire), h: true }
       : { k: 'ckpt', e: body.entries.map(entryToWire) };
   }

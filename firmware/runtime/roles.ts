@@ -73,6 +73,12 @@ export type Role =
       /** How long from step a the new version may take to ask to join (switchBootLimitMs). */
       readonly bootLimitMs: number;
       readonly held: HeldRequest[];
+      /**
+       * Of `held` during the last round, those not yet sent to the new
+       * version, in the same order: they go as they are held once the
+       * round's last chunk is queued, ahead of the roles.
+       */
+      readonly heldUnsent: HeldRequest[];
       readonly snapshotLastSeq: number;
       readonly joinerInc: number;
       /** The backup asked to stop at step a; its last frames are not the new version's. */

@@ -176,6 +176,17 @@ export function transferExpiresAtMs(config: PairConfig, role: Switching): number
   return role.progressMs + transferPatienceMs(config, role);
 }
 
+/**
+ * `request` joins the end of `held` (true), unless it is a retry of one
+ * held already: that keeps its place, the order requests first came, and
+ * its copy, so one the new version was sent is not sent again.
+ */
+export function holdOnce(held: HeldRequest[], request: HeldRequest): boolean {
+  const retry = held.some((h) => h.clientId === request.clientId && h.syncId === request.syncId);
+  if (!retry) held.push(request);
+  return !retry;
+}
+
 /** Held requests in batches that fit a frame. */
 export function heldBatches(held: readonly HeldRequest[]): HeldRequest[][] {
   const batches: HeldRequest[][] = [];

@@ -105,6 +105,7 @@ export const SCRIPTED_TEST_FILES = [
   'test/store-room.test.ts',
   'test/store-room-measure.test.ts',
   'test/switch-boot-limit.test.ts',
+  'test/switch-held-ahead.test.ts',
   'test/switch-old-backup-lost.test.ts',
   'test/switch-precopy.test.ts',
   'test/switch-refusals.test.ts',
