@@ -9,7 +9,8 @@
  * without end; with this test's tiny store it stopped at its first
  * compaction and the switch failed for a restart. Now the new version
  * refuses the big checkpoint, and the switch fails at step f saying why,
- * with the old version serving on.
+ * with the old version serving on. It refuses at the pre-copy's first
+ * round, not after the last one with requests held.
  */
 import test from 'ava';
 import { RetentiveMemory } from '../boards/retentive-memory.ts';
@@ -47,6 +48,12 @@ for (const model of ['state', 'replay'] as const) {
     t.is(failure.step, 'f');
     t.like(failure.why, { code: 'could-not-take', why: { code: 'no-room-converted' } });
     t.regex(reasonText(failure.why), /converted to this version would take \d+ bytes/);
+    t.false(
+      pair.events.some(
+        (e) => e.event.kind === 'role' && e.event.cause === 'big-checkpoint-to-new-version',
+      ),
+      'refused at the first round, before requests were held for a last one',
+    );
 
     // The pair re-forms on the old version and serves: nothing was lost, nothing stops again.
     run.runUntil(

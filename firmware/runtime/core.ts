@@ -78,6 +78,7 @@ import {
   encodeRound,
   endingShort,
   noTransfer,
+  type Received,
   RoundInSlices,
   readRound,
   wholeRound,
@@ -1696,21 +1697,15 @@ export class PairCore {
       if (received === null) return;
       if (!round.final) {
         this.#role = { ...role, transfer, received };
+        // Judged at the first round too: a switch this version's store cannot
+        // take fails before requests wait for its last round (and on Node the
+        // judgement at the last round then runs on code already compiled).
+        if (role.received === null) this.#keepable(received);
         return;
       }
-      const state = stateFrom(this.app, received.stateVersion, received.state);
-      // Another version's state, converted, was judged by no room: this version must be able to keep it.
-      const room = this.#room;
-      const overflow =
-        room !== null && received.stateVersion !== this.app.stateVersion
-          ? room.admits(state, cacheBytesOf(received.cache.entries()))
-          : null;
-      if (overflow !== null) {
-        this.#joinAllowedAtMs = this.#now + this.config.joinRetryAfterMs;
-        const { snapshotBytes: bytes, snapshotBytesMax: max } = overflow;
-        this.#dropState({ code: 'no-room-converted', bytes, max });
-        return;
-      }
+      const keepable = this.#keepable(received);
+      if (keepable === null) return;
+      const { state } = keepable;
       this.#state = state;
       this.#txn = received.txn;
       this.#term = received.term;
@@ -1735,6 +1730,26 @@ export class PairCore {
     // (entries the big checkpoint already holds are skipped).
     this.#unapplied = role.early;
     this.#unappliedAllowed = role.early.length + this.config.checkpointEntriesMax;
+  }
+
+  /**
+   * The state a big checkpoint brought, as this version keeps it, or null
+   * when its store could not: another version's state, converted, was
+   * judged by no room, and may take more than ours gives. We give the
+   * transfer up, and ask again later.
+   */
+  #keepable(received: Received): { readonly state: unknown } | null {
+    const state = stateFrom(this.app, received.stateVersion, received.state);
+    const room = this.#room;
+    const overflow =
+      room !== null && received.stateVersion !== this.app.stateVersion
+        ? room.admits(state, cacheBytesOf(received.cache.entries()))
+        : null;
+    if (overflow === null) return { state };
+    this.#joinAllowedAtMs = this.#now + this.config.joinRetryAfterMs;
+    const { snapshotBytes: bytes, snapshotBytesMax: max } = overflow;
+    this.#dropState({ code: 'no-room-converted', bytes, max });
+    return null;
   }
 
   /** Up to `max` of the entries a backup has not applied yet; none while its store compacts (the state holds still). */
