@@ -57,7 +57,7 @@ function firstRequest(setup: ReturnType<typeof clientAndHistory>): ClientRequest
   const { client, sent, advance } = setup;
   client.start();
   // The registration is transaction 1, so the request runs as 2.
-  client.onReply({ clientId: 'c', syncId: 0, ok: true, reply: null, txn: 1 });
+  client.onReply({ clientId: 'c', syncId: 0, ok: true, reply: null, txn: 1 }, 0);
   advance(10);
   const request = sent.find((r) => r.syncId === 1);
   if (request === undefined) throw new Error('the client sent no request');
@@ -91,8 +91,8 @@ test('an ok reply after an error reply to the same request is replayed with its 
   const setup = clientAndHistory();
   const request = firstRequest(setup);
   t.deepEqual(request.body, open);
-  setup.client.onReply(handlerFailed);
-  setup.client.onReply(okReply(setup.h));
+  setup.client.onReply(handlerFailed, 0);
+  setup.client.onReply(okReply(setup.h), 0);
   setup.h.checkSequential(99, finalState(), app.version, 2);
   t.deepEqual(setup.h.violations, []);
   t.is(setup.h.acknowledged, 1);
@@ -101,8 +101,8 @@ test('an ok reply after an error reply to the same request is replayed with its 
 test('a late ok reply that is not what the request gives is inconsistent', (t) => {
   const setup = clientAndHistory();
   firstRequest(setup);
-  setup.client.onReply(handlerFailed);
-  setup.client.onReply(okReply(setup.h, { ok: false, error: 'account-exists' }));
+  setup.client.onReply(handlerFailed, 0);
+  setup.client.onReply(okReply(setup.h, { ok: false, error: 'account-exists' }), 0);
   setup.h.checkSequential(99, finalState(), app.version, 2);
   t.deepEqual(
     setup.h.violations.map((v) => v.kind),
@@ -114,8 +114,8 @@ test('a late ok reply that is not what the request gives is inconsistent', (t) =
 test('a late ok reply naming another transaction for an acknowledged request is a second execution', (t) => {
   const setup = clientAndHistory();
   firstRequest(setup);
-  setup.client.onReply(okReply(setup.h));
-  setup.client.onReply(okReply(setup.h, undefined, 3));
+  setup.client.onReply(okReply(setup.h), 0);
+  setup.client.onReply(okReply(setup.h, undefined, 3), 0);
   t.deepEqual(
     setup.h.violations.map((v) => v.kind),
     ['executed-twice'],
@@ -126,8 +126,8 @@ test('a late ok reply naming another transaction for an acknowledged request is 
 test('an ok reply after a bad-request the pair recorded as a transaction is a second execution', (t) => {
   const setup = clientAndHistory();
   firstRequest(setup);
-  setup.client.onReply({ ...handlerFailed, txn: 2 });
-  setup.client.onReply(okReply(setup.h, undefined, 3));
+  setup.client.onReply({ ...handlerFailed, txn: 2 }, 0);
+  setup.client.onReply(okReply(setup.h, undefined, 3), 0);
   t.deepEqual(
     setup.h.violations.map((v) => v.kind),
     ['executed-twice'],

@@ -24,7 +24,7 @@ function sentIn(runMs: number, pipeline: number, thinkMsMax: number, answerMs: n
       later,
       send: (_board, request: ClientRequest) => {
         if (request.syncId !== 0) sent += 1;
-        later(answerMs, () => client.onReply({ ...request, ok: true, reply: null, txn: sent }));
+        later(answerMs, () => client.onReply({ ...request, ok: true, reply: null, txn: sent }, 0));
       },
       acknowledged: () => {},
       refused: () => {},

@@ -112,7 +112,7 @@ export class LoadGenerator {
           ...(reply.ok ? {} : { error: reply.error }),
           frameBytes,
         });
-        this.#clients.find((c) => c.id === reply.clientId)?.onReply(reply);
+        this.#clients.find((c) => c.id === reply.clientId)?.onReply(reply, board);
       },
       announce: () => {
         for (const client of this.#clients) client.onAnnounce(board);

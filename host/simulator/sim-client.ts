@@ -118,7 +118,8 @@ export class SimClient {
     for (const outstanding of [...this.#outstanding.values()]) this.#retry(outstanding);
   }
 
-  onReply(reply: ClientReply): void {
+  /** A reply from board `from`. */
+  onReply(reply: ClientReply, from: 0 | 1): void {
     if (reply.clientId !== this.#id) return; // for a session we gave up
     const outstanding = this.#outstanding.get(reply.syncId);
     if (outstanding === undefined) {
@@ -145,8 +146,13 @@ export class SimClient {
     if (reply.ok) {
       this.env.acknowledged(outstanding.request, reply);
     } else if (reply.error === 'not-primary' || reply.error === 'busy') {
-      // Another board may serve: try it after a short pause, same sync id.
-      if (reply.error === 'not-primary') this.target = this.target === 0 ? 1 : 0;
+      // Another board may serve: try it after a short pause, same sync id. A
+      // refusal from a board we left already (an announcement moved us, and
+      // it crossed the refusal) moves us nowhere: back there, a new request
+      // met the old primary rebooting, and waited out the timeout (lab
+      // switches at 4,000 accounts, 514 ms).
+      if (reply.error === 'not-primary' && from === this.target)
+        this.target = this.target === 0 ? 1 : 0;
       const attempt = outstanding.attempt;
       this.env.later(2 + this.random() * 3, () => {
         if (outstanding.attempt === attempt) this.#retry(outstanding);

@@ -1044,7 +1044,7 @@ class World {
         if (board.core === core) this.lines[output.path]?.[index]?.write(output.bytes);
         return;
       case 'reply':
-        this.#busReply(output.reply);
+        this.#busReply(output.reply, index);
         return;
       case 'effect':
         this.#effect(index, core, output.effect);
@@ -1078,7 +1078,7 @@ class World {
   }
 
   /** A reply on the field bus: it may be lost (the client retries); a second execution is caught here. */
-  #busReply(reply: ClientReply): void {
+  #busReply(reply: ClientReply, from: 0 | 1): void {
     if (!reply.ok)
       this.#checkSaid(reply.why, `the ${reply.error} reply to ${reply.clientId}#${reply.syncId}`);
     const lost =
@@ -1094,7 +1094,7 @@ class World {
       return;
     }
     const client = this.#clientsById.get(baseClientId(reply.clientId));
-    this.queue.at(this.queue.now + BUS_LATENCY_MS, () => client?.onReply(reply));
+    this.queue.at(this.queue.now + BUS_LATENCY_MS, () => client?.onReply(reply, from));
   }
 
   #effect(
