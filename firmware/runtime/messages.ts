@@ -403,8 +403,8 @@ export function parseEntry(value: unknown): CheckpointEntry {
 }
 
 /**
- * A held request in its compact form: [clientId, syncId, body], half the
- * bytes of its record for a ledger's request. When it arrived does not
+ * A held request in its compact form: [clientId, syncId, body], 56 bytes
+ * for a ledger deposit that takes 96 as a record. When it arrived does not
  * travel (the old primary's clock is not the new version's): 0 here, and
  * the receiver takes its own time.
  */
