@@ -37,7 +37,7 @@ const switching = (p: PreCopy): Switching => ({
   sinceMs: 0,
   bootLimitMs: 3000,
   held: [],
-  heldUnsent: [],
+  heldSent: 0,
   snapshotLastSeq: 0,
   joinerInc: 0,
   oldBackupInc: 0,

@@ -511,7 +511,7 @@ export class PairCore {
         sinceMs: now,
         bootLimitMs,
         held: [],
-        heldUnsent: [],
+        heldSent: 0,
         snapshotLastSeq: 0,
         joinerInc: 0,
         oldBackupInc: this.#partnerInc,
@@ -568,7 +568,12 @@ export class PairCore {
     const roundDue =
       (role.name === 'switching' || role.name === 'primary-alone') &&
       role.preCopy?.acknowledged === true;
-    if (this.#channel.sendable > 0 || this.#chunksOut.length > 0 || roundDue || this.#heldGoAhead())
+    if (
+      this.#channel.sendable > 0 ||
+      this.#chunksOut.length > 0 ||
+      roundDue ||
+      this.#heldToSendAhead() !== null
+    )
       wake = Math.min(wake, lineFreeMs);
     // The next slice of the big checkpoint or of the compaction, or the requests they held, at once.
     if (this.#holdsStill() || this.#heldStill.length > 0 || this.#repliesOut.length > 0)
@@ -748,9 +753,7 @@ export class PairCore {
       role.name === 'switching' &&
       (holdsRequests(role) || preCopyThrottles(this.config, role, this.#now))
     ) {
-      const request = { clientId, syncId, body, arrivedMs };
-      if (this.#hold(role.held, request) && role.step === 'big-checkpoint')
-        role.heldUnsent.push(request);
+      this.#hold(role.held, { clientId, syncId, body, arrivedMs });
       return;
     }
     if (
@@ -1578,7 +1581,7 @@ export class PairCore {
           step: 'big-checkpoint',
           sinceMs: this.#now,
           preCopy: null,
-          heldUnsent: [...role.held],
+          heldSent: 0,
         },
         'big-checkpoint-to-new-version',
         { code: 'last-round', bytes },
@@ -1700,7 +1703,7 @@ export class PairCore {
         // Judged at the first round too: a switch this version's store cannot
         // take fails before requests wait for its last round (and on Node the
         // judgement at the last round then runs on code already compiled).
-        if (role.received === null) this.#keepable(received);
+        if (role.received === null && this.#judgesConverted(received)) this.#keepable(received);
         return;
       }
       const keepable = this.#keepable(received);
@@ -1740,16 +1743,19 @@ export class PairCore {
    */
   #keepable(received: Received): { readonly state: unknown } | null {
     const state = stateFrom(this.app, received.stateVersion, received.state);
-    const room = this.#room;
-    const overflow =
-      room !== null && received.stateVersion !== this.app.stateVersion
-        ? room.admits(state, cacheBytesOf(received.cache.entries()))
-        : null;
+    const overflow = this.#judgesConverted(received)
+      ? (this.#room?.admits(state, cacheBytesOf(received.cache.entries())) ?? null)
+      : null;
     if (overflow === null) return { state };
     this.#joinAllowedAtMs = this.#now + this.config.joinRetryAfterMs;
     const { snapshotBytes: bytes, snapshotBytesMax: max } = overflow;
     this.#dropState({ code: 'no-room-converted', bytes, max });
     return null;
+  }
+
+  /** Another version's state is judged by our store's room once converted: the primary judged it in its own version. */
+  #judgesConverted(received: Received): boolean {
+    return this.#room !== null && received.stateVersion !== this.app.stateVersion;
   }
 
   /** Up to `max` of the entries a backup has not applied yet; none while its store compacts (the state holds still). */
@@ -1915,10 +1921,11 @@ export class PairCore {
     ) {
       // g. offer the roles with the held requests the new version has not
       // had yet; keep a copy of them all until it says it took them.
-      if (this.#sendHeldUnsent(role)) {
+      const allSent = this.#sendHeldUnsent(role);
+      if (allSent !== null) {
         this.#switchStep('f', true);
         this.#send({ k: 'role-switch' });
-        this.#setRole({ ...role, step: 'handed-over', sinceMs: this.#now }, 'roles-offered');
+        this.#setRole({ ...allSent, step: 'handed-over', sinceMs: this.#now }, 'roles-offered');
       }
     }
     // A joiner's acknowledgements are flow control: it cannot take over
@@ -2170,16 +2177,13 @@ export class PairCore {
     if (role.name === 'switching') this.#serveHeld(role.held);
   }
 
-  /**
-   * A request waits in `held` (true), or is a retry of one that waits
-   * already, or is refused busy when too many wait.
-   */
-  #hold(held: HeldRequest[], request: HeldRequest): boolean {
+  /** A request waits in `held` (a retry of one that waits keeps its place), or is refused busy when too many wait. */
+  #hold(held: HeldRequest[], request: HeldRequest): void {
     if (held.length >= this.config.heldRequestsMax) {
       this.#replyError(request.clientId, request.syncId, 'busy', { code: 'hold-full' });
-      return false;
+      return;
     }
-    return holdOnce(held, request);
+    holdOnce(held, request);
   }
 
   /**
@@ -2266,37 +2270,37 @@ export class PairCore {
   }
 
   /**
-   * The last round is queued: the requests held so far go behind it, and
-   * those held from now on as the line frees, rather than all of them
-   * behind the round's acknowledgement. The new version has installed the
-   * round when they arrive (its install is one call), and is a backup.
+   * The last round's final chunk is queued, and held requests have not gone
+   * yet: the switching role they wait in, else null. Those held so far go
+   * behind the chunk, and those held from then on as the line frees, rather
+   * than all of them behind the round's acknowledgement. The new version
+   * has installed the round when they arrive (its install is one call), and
+   * is a backup.
    */
-  #sendHeldAhead(): void {
+  #heldToSendAhead(): Switching | null {
     const role = this.#role;
-    if (role.name === 'switching' && this.#heldGoAhead()) this.#sendHeldUnsent(role);
-  }
-
-  /** Held requests wait to go ahead of the roles (#sendHeldAhead). */
-  #heldGoAhead(): boolean {
-    const role = this.#role;
-    return (
-      role.name === 'switching' &&
+    return role.name === 'switching' &&
       role.step === 'big-checkpoint' &&
       role.snapshotLastSeq !== 0 &&
-      role.heldUnsent.length > 0
-    );
+      role.heldSent < role.held.length
+      ? role
+      : null;
   }
 
-  /** The held requests not yet sent go, in batches, as far as the channel's queue takes them: true when all went. */
-  #sendHeldUnsent(role: Switching): boolean {
-    const unsent = role.heldUnsent;
-    let sent = 0;
-    for (const requests of heldBatches(unsent)) {
+  /**
+   * The held requests not yet sent go, in batches, as far as the channel's
+   * queue takes them: the role once all went, else null. (During the last
+   * round `held` only grows: a retry keeps its place.)
+   */
+  #sendHeldUnsent(role: Switching): Switching | null {
+    let sent = role.heldSent;
+    for (const requests of heldBatches(role.held.slice(sent))) {
       if (!this.#send({ k: 'held', requests })) break;
       sent += requests.length;
     }
-    unsent.splice(0, sent);
-    return unsent.length === 0;
+    const after = { ...role, heldSent: sent };
+    this.#role = after;
+    return sent === role.held.length ? after : null;
   }
 
   /** The partner's channel state starts over (it restarted, or it is gone). */
@@ -2783,11 +2787,13 @@ export class PairCore {
     // An idle line with nothing else to send takes a chunk.
     this.#queueChunk(path);
     // Held requests group as checkpoint entries do: those held while a frame is on the line go in the next.
+    const heldAhead = this.#heldToSendAhead();
     if (
+      heldAhead !== null &&
       channel.pending === channel.inFlight &&
       links.lineIdleAtMs(path, this.#now) <= this.#now + TX_AHEAD_MS
     )
-      this.#sendHeldAhead();
+      this.#sendHeldUnsent(heldAhead);
     // Segments are paced to the line: a deep UART queue would only delay heartbeats
     // and make retransmission timers fire for frames still waiting to be sent.
     while (links.lineIdleAtMs(path, this.#now) <= this.#now + TX_AHEAD_MS) {

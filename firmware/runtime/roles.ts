@@ -74,11 +74,11 @@ export type Role =
       readonly bootLimitMs: number;
       readonly held: HeldRequest[];
       /**
-       * Of `held` during the last round, those not yet sent to the new
-       * version, in the same order: they go as they are held once the
-       * round's last chunk is queued, ahead of the roles.
+       * During the last round, how many of `held` (from the first) went to
+       * the new version: the rest go as the line frees once the round's
+       * last chunk is queued, and at f, ahead of the roles.
        */
-      readonly heldUnsent: HeldRequest[];
+      readonly heldSent: number;
       readonly snapshotLastSeq: number;
       readonly joinerInc: number;
       /** The backup asked to stop at step a; its last frames are not the new version's. */

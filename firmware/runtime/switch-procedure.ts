@@ -177,14 +177,13 @@ export function transferExpiresAtMs(config: PairConfig, role: Switching): number
 }
 
 /**
- * `request` joins the end of `held` (true), unless it is a retry of one
- * held already: that keeps its place, the order requests first came, and
- * its copy, so one the new version was sent is not sent again.
+ * `request` joins the end of `held`, unless it is a retry of one held
+ * already: that keeps its place, the order requests first came, and its
+ * copy, so one the new version was sent is not sent again.
  */
-export function holdOnce(held: HeldRequest[], request: HeldRequest): boolean {
-  const retry = held.some((h) => h.clientId === request.clientId && h.syncId === request.syncId);
-  if (!retry) held.push(request);
-  return !retry;
+export function holdOnce(held: HeldRequest[], request: HeldRequest): void {
+  if (!held.some((h) => h.clientId === request.clientId && h.syncId === request.syncId))
+    held.push(request);
 }
 
 /** Held requests in batches that fit a frame. */
