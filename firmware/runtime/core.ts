@@ -23,6 +23,7 @@ import { lineBytesPerMs, type PairConfig, suspectAfterMs } from './config.ts';
 import {
   DurableLog,
   type DurableStatus,
+  type LoggedRound,
   type LogMark,
   lastTxn,
   type StoredLog,
@@ -206,6 +207,11 @@ function holdsState(name: RoleName): boolean {
   return name === 'backup' || SERVING.has(name);
 }
 
+/** A round of the big checkpoint as the joiner read it: its transfer, and its bytes on the wire. */
+interface RoundTaken extends LoggedRound {
+  readonly bytes: number;
+}
+
 export class PairCore {
   #hello: Hello;
   #role: Role = { name: 'booting' };
@@ -233,6 +239,14 @@ export class PairCore {
    */
   #compaction: { readonly mark: LogMark; readonly txn: number; readonly term: number } | null =
     null;
+  /**
+   * A joiner logging its big checkpoint's rounds as they come (durable-log.ts,
+   * beginRounds): whether the first round's record is down yet, and the
+   * rounds that came meanwhile, added once it is (the first round's state
+   * holds still while it is encoded). Null when it logs none: no store, a
+   * refused one, or a big checkpoint that came whole.
+   */
+  #roundsLog: { written: boolean; readonly waiting: RoundTaken[] } | null = null;
   /**
    * Requests that arrived while the state held still (#holdsStill), or past
    * a call's share (`requests`), or behind those.
@@ -548,6 +562,7 @@ export class PairCore {
     this.#encodeSlice();
     this.#measureSlice();
     this.#compactSlice();
+    this.#roundSlice();
     if (!sliced) this.#serveHeldStill();
     this.#eraseAhead();
     this.#flush();
@@ -579,6 +594,7 @@ export class PairCore {
     if (this.#holdsStill() || this.#heldStill.length > 0 || this.#repliesOut.length > 0)
       wake = this.#now;
     if (this.#unapplied.length > 0 && this.#compaction === null) wake = this.#now;
+    if (this.#roundsLog?.written === false) wake = this.#now;
     // Erasing ahead at once, not only as other work wakes us: a joiner that
     // idles through a pre-copy would leave it to its compaction after the
     // install, a tick a block while requests wait for the new version.
@@ -1053,11 +1069,15 @@ export class PairCore {
     this.#links.heard(path, this.#now);
     this.#detector.heardFrame(this.#now);
     if (envelope.toInc !== 0 && envelope.toInc !== this.boot.incarnation) return; // meant for our previous life
-    if (envelope.ack > this.#peerAck && envelope.ack <= this.#lastSentSeq) {
+    const acknowledged = envelope.ack > this.#peerAck && envelope.ack <= this.#lastSentSeq;
+    if (acknowledged) {
       this.#peerAck = envelope.ack;
       this.#channel.onAck(envelope.ack);
-      this.#onPeerAck(envelope.st);
     }
+    // A joiner that logs its rounds may install the last one a tick after it
+    // acknowledged it (durable-log.ts, beginRounds): its acknowledgements then say so.
+    const installed = envelope.st.role === 'backup' && this.#partnerStatus?.role !== 'backup';
+    if (acknowledged || installed) this.#onPeerAck(envelope.st);
     this.#links.partnerHears = envelope.hears;
     if (envelope.hello !== undefined) this.#partnerHello = envelope.hello;
     this.#partnerStatus = envelope.st;
@@ -1691,48 +1711,139 @@ export class PairCore {
     const { transfer, complete } = addChunk(role.transfer, body);
     if (transfer !== role.transfer) this.#role = { ...role, transfer };
     if (complete === null) return;
+    let round: Round;
     try {
-      const round = readRound(complete);
-      // A transfer begun for an ask we gave up, sent again from the
-      // primary's channel: what it holds is older than what was served since.
-      if (round.ask !== undefined && round.ask !== role.joinSeq) return;
-      const received = addRound(role.received, transfer.id, round, this.config);
+      round = readRound(complete);
+    } catch (error) {
+      this.#snapshotUnusable(error);
+      return;
+    }
+    // A transfer begun for an ask we gave up, sent again from the
+    // primary's channel: what it holds is older than what was served since.
+    if (round.ask !== undefined && round.ask !== role.joinSeq) return;
+    const logging = this.#roundsLog;
+    const taken = { id: transfer.id, round, bytes: complete.round.length };
+    if (logging !== null && !logging.written && round.base !== 0) {
+      logging.waiting.push(taken);
+      return;
+    }
+    this.#takeRound(taken);
+  }
+
+  /** A big checkpoint's round that does not make a state: ask again later. */
+  #snapshotUnusable(error: unknown): void {
+    // A fault that passes (a bad chunk, a partner mid-restart) must not keep us out.
+    this.#joinAllowedAtMs = this.#now + this.config.joinRetryAfterMs;
+    this.#dropState({ code: 'snapshot-unusable', error: errorFact(error) });
+  }
+
+  /** A round of the big checkpoint, added to what the joiner holds; the last one installs it. */
+  #takeRound(taken: RoundTaken): void {
+    const { id, round } = taken;
+    const role = this.#role;
+    if (role.name !== 'joining') return;
+    let logged: LogMark | null;
+    try {
+      const received = addRound(role.received, id, round, this.config);
       if (received === null) return;
       if (!round.final) {
-        this.#role = { ...role, transfer, received };
+        this.#role = { ...role, received };
         // Judged at the first round too: a switch this version's store cannot
         // take fails before requests wait for its last round (and on Node the
         // judgement at the last round then runs on code already compiled).
-        if (role.received === null && this.#judgesConverted(received)) this.#keepable(received);
+        const judged = role.received === null && this.#judgesConverted(received);
+        if (judged && this.#keepable(received) === null) return;
+        this.#logRound(taken);
         return;
       }
       const keepable = this.#keepable(received);
       if (keepable === null) return;
+      logged = this.#logRound(taken);
+      if (this.#role.name !== 'joining') return; // the store failed
       const { state } = keepable;
       this.#state = state;
       this.#txn = received.txn;
       this.#term = received.term;
       this.#cache = received.cache;
     } catch (error) {
-      // Ask again later: a fault that passes (a bad chunk, a partner mid-restart) must not keep us out.
-      this.#joinAllowedAtMs = this.#now + this.config.joinRetryAfterMs;
-      this.#dropState({ code: 'snapshot-unusable', error: errorFact(error) });
+      this.#snapshotUnusable(error);
       return;
     }
     this.#becameBackupMs = this.#now;
     // Our store's history is replaced by the primary's, before we acknowledge
     // anything: a store refused at boot (a log this image cannot replay, as
-    // after a fallback) holds the pair's history again from here on.
+    // after a fallback) holds the pair's history again from here on. Where
+    // it logged every round, it holds it already.
     this.#storeRefused = false;
     this.#unservable = null;
-    this.#compactNext = true;
-    this.#unlogged = [];
+    // Another version's state was measured as this version keeps it (#keepable).
+    const measured = this.#room?.status.snapshotBytes ?? null;
+    if (logged === null) {
+      this.#compactNext = true;
+      this.#unlogged = [];
+    } else this.#logged(logged);
     this.#setRole({ name: 'backup' }, 'big-checkpoint-installed');
+    // The rounds' records bound the state they add up to, as a compaction's record would.
+    const rounds = logged === null ? null : (measured ?? this.#log?.position?.usedBytes ?? null);
+    if (rounds !== null) this.#room?.known(rounds);
     this.#receive({ kind: 'state-transfer', txn: this.#txn });
     // What the primary served while the chunks crossed, from the next tick on
     // (entries the big checkpoint already holds are skipped).
     this.#unapplied = role.early;
     this.#unappliedAllowed = role.early.length + this.config.checkpointEntriesMax;
+  }
+
+  /**
+   * Logs a round as the joiner takes it: the first of several starts the
+   * log's new history (a slice a tick, #roundSlice), and each after it is
+   * appended whole, in its call, when it is no larger than a slice. Gives
+   * the mark the log holds the rounds under once it holds every round to
+   * this one, or null: the install then compacts, as it does after a whole
+   * round, or a store refused at boot.
+   */
+  #logRound({ id, round, bytes }: RoundTaken): LogMark | null {
+    const log = this.#log;
+    if (log === null || this.#storeRefused || this.#readFailed !== null) return null;
+    const mark: LogMark = { version: this.app.version, term: round.term, solo: false };
+    if (round.base === 0) {
+      this.#roundsLog = null;
+      if (round.final) return null;
+      log.beginRounds(mark, id, round);
+      this.#roundsLog = { written: false, waiting: [] };
+      return null;
+    }
+    if (this.#roundsLog?.written !== true) return null;
+    if (bytes > this.config.encodeSliceBytes) {
+      this.#roundsLog = null;
+      return null;
+    }
+    try {
+      if (log.appendRound(mark, id, round)) return mark;
+    } catch (error) {
+      this.#roundsLog = null;
+      this.#storeFailed(error);
+      return null;
+    }
+    this.#roundsLog = null;
+    return null;
+  }
+
+  /** The next slice of the first round's record; once it is down, the rounds that came meanwhile. */
+  #roundSlice(): void {
+    const log = this.#log;
+    const logging = this.#roundsLog;
+    if (log === null || logging === null || logging.written) return;
+    let done: boolean;
+    try {
+      done = log.compactSlice(this.config.encodeSliceBytes);
+    } catch (error) {
+      this.#roundsLog = null;
+      this.#storeFailed(error);
+      return;
+    }
+    if (!done) return;
+    logging.written = true;
+    for (const taken of logging.waiting.splice(0)) this.#takeRound(taken);
   }
 
   /**
@@ -2395,7 +2506,7 @@ export class PairCore {
   /** The stored base and entries, applied as a backup applies checkpoints. Throws when they do not apply. */
   #replayStore(stored: StoredLog): StoredHistory {
     const { config, app } = this;
-    const base = stored.snapshot;
+    const base = stored.snapshot ?? this.#roundsAdded(stored.joinedRounds);
     let state: AppState =
       base === null ? app.init() : stateFrom(app, base.stateVersion, base.state);
     let txn = base?.txn ?? 0;
@@ -2414,6 +2525,20 @@ export class PairCore {
     }
     const converted = base !== null && base.stateVersion !== app.stateVersion;
     return { state, txn, term: stored.mark.term, cache, solo: stored.mark.solo, converted };
+  }
+
+  /** The state a log's rounds add up to, as the joiner that logged them held it; null for none. */
+  #roundsAdded(rounds: readonly LoggedRound[]): Snapshot | null {
+    let received: Received | null = null;
+    for (const { id, round } of rounds) {
+      const after: Received | null = addRound(received, id, round, this.config);
+      if (after === null)
+        throw new ReasonError({ code: 'log-gap', txn: received?.txn ?? 0, next: round.txn });
+      received = after;
+    }
+    if (received === null) return null;
+    const { stateVersion, state, txn, term, cache } = received;
+    return { stateVersion, state, txn, term, cache: cache.entries() };
   }
 
   /**
@@ -2898,6 +3023,9 @@ export class PairCore {
       this.#compaction = null;
       this.#log?.cancelCompaction();
     }
+    // A new role takes no more of a transfer's rounds (its install logged them all).
+    if (this.#roundsLog?.written === false) this.#log?.cancelCompaction();
+    this.#roundsLog = null;
     const preCopying =
       (role.name === 'switching' && role.step === 'pre-copy') ||
       (role.name === 'primary-alone' && role.preCopy !== null);

@@ -20,6 +20,13 @@
  * erased once every two compactions (the areas take turns: wear is spread
  * over every block), and the space is bounded by the region.
  *
+ * A joiner that receives the big checkpoint in rounds starts a new
+ * generation with the first round instead of a snapshot (beginRounds, a
+ * slice at a time as a compaction goes) and appends each later round as it
+ * arrives (appendRound): the rounds as they crossed, which recovery adds up
+ * as the joiner did. Its install then appends only the last round, small,
+ * rather than compact the whole state while the pair waits for it.
+ *
  * Record: magic 'T' 'D', kind, 0, payload length (u32 LE), CRC-32C of those
  * 8 bytes and the payload (u32 LE), then the CBOR payload, padded with 0xff
  * to the write unit. Reading stops at the first record that is erased or
@@ -36,7 +43,9 @@ import {
   type CheckpointEntry,
   entryToWire,
   parseEntry,
+  parseRound,
   parseSnapshot,
+  type Round,
   type Snapshot,
 } from './messages.ts';
 import type { RoomStatus } from './store-room.ts';
@@ -49,6 +58,7 @@ const ERASED_WORD = 0xffff_ffff;
 
 const KIND_SNAPSHOT = 1;
 const KIND_ENTRIES = 2;
+const KIND_ROUND = 3;
 
 /**
  * Most bytes the log reads from the store at once: on a microcontroller a
@@ -106,10 +116,21 @@ export interface StoredEntry {
   readonly entry: CheckpointEntry;
 }
 
-/** What a store holds: a base (a snapshot, or null for the app's initial state) and the entries after it. */
+/** A round of a big checkpoint as the joiner logged it: transfer `id`'s round. */
+export interface LoggedRound {
+  readonly id: number;
+  readonly round: Round;
+}
+
+/**
+ * What a store holds: a base (a snapshot, the rounds of a big checkpoint,
+ * or neither for the app's initial state) and the entries after it.
+ */
 export interface StoredLog {
   readonly mark: LogMark;
   readonly snapshot: Snapshot | null;
+  /** The big checkpoint's rounds the log starts with, in order (empty when it starts otherwise). */
+  readonly joinedRounds: readonly LoggedRound[];
   /**
    * The entries after the base, in order. They are read from the store as
    * they are iterated, one record at a time (the log may hold more entries
@@ -120,7 +141,7 @@ export interface StoredLog {
 
 /** The last transaction a log holds, read from its records alone (no app needed to replay them). */
 export function lastTxn(log: StoredLog): number {
-  let txn = log.snapshot?.txn ?? 0;
+  let txn = log.snapshot?.txn ?? log.joinedRounds.at(-1)?.round.txn ?? 0;
   // One record at a time, as recovery reads them: the log may not fit in RAM at once.
   for (const stored of log.entries) txn = Math.max(txn, stored.entry.txn);
   return txn;
@@ -195,6 +216,8 @@ interface RecordContent {
   readonly mark: LogMark;
   /** The base, in an area's first record when it is a snapshot. */
   readonly snapshot: Snapshot | null;
+  /** A round record's round. */
+  readonly round: LoggedRound | null;
   readonly entries: readonly StoredEntry[];
 }
 
@@ -212,8 +235,10 @@ export class DurableLog {
   #erasedAhead = 0;
   /** The live area holds a whole log (opened as one, or compacted into): the other may be erased ahead. */
   #whole = false;
-  /** A compaction a slice at a time under way (beginCompaction), or null. */
+  /** A compaction a slice at a time under way (beginCompaction, beginRounds), or null. */
   #job: CompactionJob | null = null;
+  /** The live area holds rounds and nothing after them: another round may be appended. */
+  #roundsLast = false;
 
   constructor(region: DurableRegion) {
     const g = region.geometry;
@@ -297,13 +322,20 @@ export class DurableLog {
     const first = area.first as RecordPlace;
     const base = first.kind === KIND_SNAPSHOT ? first : null;
     const snapshot = base === null ? null : this.#contentAt(base, true).snapshot;
-    const from = base === null ? first.offset : first.offset + first.bytes;
     const end = best * this.#areaBytes + area.end;
+    const rounds = first.kind === KIND_ROUND ? this.#roundsFrom(first, end) : [];
+    const from =
+      base !== null
+        ? first.offset + first.bytes
+        : rounds.length > 0
+          ? first.offset + area.roundBytes
+          : first.offset;
     const entries: Iterable<StoredEntry> = {
       [Symbol.iterator]: () => this.#entriesBetween(from, end),
     };
     this.#whole = true;
-    return { kind: 'found', log: { mark: area.mark, snapshot, entries } };
+    this.#roundsLast = rounds.length > 0 && from === end;
+    return { kind: 'found', log: { mark: area.mark, snapshot, joinedRounds: rounds, entries } };
   }
 
   /** An entry record's size once written, to decide between appending and compacting. */
@@ -332,6 +364,7 @@ export class DurableLog {
       return;
     }
     this.#write(record);
+    this.#roundsLast = false;
   }
 
   /** The live area is past COMPACT_AT_AREA_FRACTION, and no compaction is under way. */
@@ -349,10 +382,40 @@ export class DurableLog {
    */
   beginCompaction(mark: LogMark, snapshot: Snapshot): void {
     const generation = this.#generation + 1;
-    const payload = [generation, mark.version, mark.term, mark.solo, snapshot];
+    this.#beginJob(KIND_SNAPSHOT, [generation, mark.version, mark.term, mark.solo, snapshot]);
+  }
+
+  /**
+   * Starts a new generation with round `id`, the first of a big checkpoint
+   * (base 0), a slice at a time as a compaction (compactSlice): `round`
+   * must not change until it is done. The rounds after it go by appendRound.
+   */
+  beginRounds(mark: LogMark, id: number, round: Round): void {
+    const generation = this.#generation + 1;
+    this.#beginJob(KIND_ROUND, [generation, mark.version, mark.term, mark.solo, id, round]);
+  }
+
+  /**
+   * Appends round `id`, a later round of the big checkpoint the log starts
+   * with, in one write; false, with nothing written, when the log cannot
+   * take it so (it does not end with that checkpoint's rounds, a record
+   * ends it torn, or the area would pass COMPACT_WHOLE_AT_AREA_FRACTION):
+   * the joiner then compacts at its install, as a whole round's joiner does.
+   */
+  appendRound(mark: LogMark, id: number, round: Round): boolean {
+    if (this.#job !== null || !this.#roundsLast || this.#dirty) return false;
+    const record = this.#record(KIND_ROUND, [mark.version, mark.term, mark.solo, id, round]);
+    if (this.#head + record.length > this.#areaBytes * COMPACT_WHOLE_AT_AREA_FRACTION) return false;
+    this.#write(record);
+    return true;
+  }
+
+  #beginJob(kind: number, payload: unknown[]): void {
+    this.cancelCompaction();
     this.#job = {
+      kind,
       next: this.#area === 0 ? 1 : 0,
-      generation,
+      generation: payload[0] as number,
       encoding: new SlicedEncoding(payload, RECORD_LIMITS),
       head: new Uint8Array(this.#padded(HEADER_BYTES)).fill(ERASED),
       headFilled: HEADER_BYTES,
@@ -427,7 +490,7 @@ export class DurableLog {
       job.tail = pending.slice(whole);
       if (encoding.done) {
         // Its length known, the header begins the record's CRC, with the payload's bytes in the head.
-        writeHeader(head, KIND_SNAPSHOT, encoding.written);
+        writeHeader(head, job.kind, encoding.written);
         const end = job.headFilled;
         job.crc = crc32c(head, HEADER_BYTES, end, crc32c(head, 0, 8));
         job.crcRead = crc32c(head, HEADER_BYTES, end);
@@ -456,6 +519,7 @@ export class DurableLog {
     this.#head = this.#padded(HEADER_BYTES + length);
     this.#dirty = false;
     this.#whole = true;
+    this.#roundsLast = job.kind === KIND_ROUND;
     return true;
   }
 
@@ -490,6 +554,7 @@ export class DurableLog {
     this.#dirty = false;
     this.#write(record);
     this.#whole = true;
+    this.#roundsLast = false;
   }
 
   /** A block of the area the next compaction writes is left to erase ahead (eraseAhead). */
@@ -546,18 +611,23 @@ export class DurableLog {
     let generation = 0;
     let mark: LogMark | null = null;
     let malformed: Fact | null = null;
+    let roundBytes = 0;
     const erasedBytes = this.#erasedUntil(index, 0);
     while (at + HEADER_BYTES <= this.#areaBytes) {
       const record = this.#readRecord(base + at, this.#areaBytes - at);
       if (record === null) break;
       const isFirst = first === null;
       if (isFirst) {
-        if (record.kind === KIND_SNAPSHOT) generation = Number((record.payload as unknown[])[0]);
+        if (record.kind !== KIND_ENTRIES) generation = Number((record.payload as unknown[])[0]);
         first = { kind: record.kind, offset: base + at, bytes: record.bytes };
+      } else if (record.kind === KIND_ROUND) {
+        // Rounds follow only the first round, and come before any entries.
+        if (first?.kind !== KIND_ROUND || roundBytes !== at) break;
       } else if (record.kind !== KIND_ENTRIES) {
         break;
       }
       at += record.bytes;
+      if (record.kind === KIND_ROUND) roundBytes = at;
       if (malformed !== null) continue;
       try {
         mark = recordContent(record, isFirst).mark;
@@ -565,7 +635,7 @@ export class DurableLog {
         malformed = errorFact(error);
       }
     }
-    return { first, generation, end: at, erasedBytes, mark, malformed };
+    return { first, generation, end: at, roundBytes, erasedBytes, mark, malformed };
   }
 
   /** What the record at `place` says (it was read whole before: reading it again must give it). */
@@ -575,6 +645,20 @@ export class DurableLog {
       throw changedSinceOpened(place.offset);
     }
     return recordContent(record, first);
+  }
+
+  /** The round records from `first` on, up to the first entry record or `end` (read whole before). */
+  #roundsFrom(first: RecordPlace, end: number): LoggedRound[] {
+    const rounds: LoggedRound[] = [];
+    for (let at = first.offset; at < end; ) {
+      const record = this.#readRecord(at, end - at);
+      if (record === null) throw changedSinceOpened(at);
+      if (record.kind !== KIND_ROUND) break;
+      const { round } = recordContent(record, at === first.offset);
+      if (round !== null) rounds.push(round);
+      at += record.bytes;
+    }
+    return rounds;
   }
 
   /** The entries of the entry records from `start` to `end` (read whole before), one record at a time. */
@@ -593,7 +677,7 @@ export class DurableLog {
     const header = this.#read(offset, HEADER_BYTES);
     if (header[0] !== MAGIC_0 || header[1] !== MAGIC_1) return null;
     const kind = header[2] as number;
-    if (kind !== KIND_SNAPSHOT && kind !== KIND_ENTRIES) return null;
+    if (kind !== KIND_SNAPSHOT && kind !== KIND_ENTRIES && kind !== KIND_ROUND) return null;
     const view = new DataView(header.buffer, header.byteOffset, HEADER_BYTES);
     const length = view.getUint32(4, true);
     if (HEADER_BYTES + length > room) return null;
@@ -645,6 +729,8 @@ export class DurableLog {
 
 /** A compaction a slice at a time: where it goes, and how far it got. */
 interface CompactionJob {
+  /** The record it writes: a snapshot, or a big checkpoint's first round. */
+  readonly kind: number;
   readonly next: 0 | 1;
   readonly generation: number;
   readonly encoding: SlicedEncoding;
@@ -678,6 +764,8 @@ interface AreaRead {
   readonly generation: number;
   /** Offset just past the last whole record. */
   readonly end: number;
+  /** Offset just past the rounds the area starts with (0 when it starts otherwise). */
+  readonly roundBytes: number;
   /** How many bytes from its start read erased: its size when nothing was written since its erase. */
   readonly erasedBytes: number;
   /** The last record's mark: where the processor stood when it wrote it. */
@@ -715,14 +803,23 @@ function recordContent(record: Record, first: boolean): RecordContent {
     throw new ReasonError({ code: 'bad-field', field: 'record', want: 'list' });
   if (record.kind === KIND_SNAPSHOT && first) {
     const [, version, term, solo, body] = fields;
-    return { mark: readMark(version, term, solo), snapshot: parseSnapshot(body), entries: [] };
+    const snapshot = parseSnapshot(body);
+    return { mark: readMark(version, term, solo), snapshot, round: null, entries: [] };
+  }
+  if (record.kind === KIND_ROUND) {
+    // The first round's record leads with the generation it starts.
+    const [version, term, solo, id, body] = first ? fields.slice(1) : fields;
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0)
+      throw new ReasonError({ code: 'bad-field', field: 'round id', want: 'count' });
+    const round = { id, round: parseRound(body) };
+    return { mark: readMark(version, term, solo), snapshot: null, round, entries: [] };
   }
   const [version, term, solo, list] = fields;
   const mark = readMark(version, term, solo);
   if (!Array.isArray(list))
     throw new ReasonError({ code: 'bad-field', field: 'entries', want: 'list' });
   const entries = list.map((item) => ({ version: mark.version, entry: parseEntry(item) }));
-  return { mark, snapshot: null, entries };
+  return { mark, snapshot: null, round: null, entries };
 }
 
 function readMark(version: unknown, term: unknown, solo: unknown): LogMark {

@@ -100,6 +100,11 @@ export class CborStream {
     this.#total = total;
   }
 
+  /** Bytes of the message read so far. */
+  get length(): number {
+    return this.#length;
+  }
+
   /** Reads the next piece of the message. Never throws: a refusal is kept for `finish`. */
   push(piece: Uint8Array): void {
     if (this.#refused !== null || piece.length === 0) return;

@@ -73,7 +73,9 @@ export async function startLab(options: {
     const reached = await waitForBoards(hosts, done, timeoutMs, 50);
     if (reached === null) {
       const now = await statuses();
-      throw new Error(`lab did not reach the expected state: ${JSON.stringify(roles(now))}`);
+      throw new Error(
+        `lab did not reach the expected state: ${JSON.stringify(roles(now))}\n${logTails(dir)}`,
+      );
     }
     return reached;
   };
@@ -90,10 +92,16 @@ export async function startLab(options: {
       await labDown(config.dir);
     },
   };
-  await waitFor((s) => s.every((x) => x !== null));
-  if (options.flash) {
-    for (const host of hosts) await flashImage(host, image, () => {});
-    await waitFor((s) => roles(s).includes('primary') && roles(s).includes('backup'));
+  try {
+    await waitFor((s) => s.every((x) => x !== null));
+    if (options.flash) {
+      for (const host of hosts) await flashImage(host, image, () => {});
+      await waitFor((s) => roles(s).includes('primary') && roles(s).includes('backup'));
+    }
+  } catch (error) {
+    // A lab that did not come up is taken down: its boards would run on after the test.
+    await pair.close();
+    throw error;
   }
   return pair;
 }

@@ -92,6 +92,7 @@ export const SCRIPTED_TEST_FILES = [
   'test/heartbeat-behind-frames.test.ts',
   'test/held-requests-order.test.ts',
   'test/joiner-early-replies.test.ts',
+  'test/joiner-rounds-logged.test.ts',
   'test/line-use.test.ts',
   'test/links.test.ts',
   'test/path-alarms.test.ts',

@@ -217,7 +217,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     name: 'a joiner that installs a transfer begun for an ask it gave up',
     file: 'firmware/runtime/core.ts',
-    find: '      if (round.ask !== undefined && round.ask !== role.joinSeq) return;\n',
+    find: '    if (round.ask !== undefined && round.ask !== role.joinSeq) return;\n',
     replace: '',
   },
   {
