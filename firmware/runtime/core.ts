@@ -1813,17 +1813,14 @@ export class PairCore {
       return null;
     }
     if (this.#roundsLog?.written !== true) return null;
-    if (bytes > this.config.encodeSliceBytes) {
-      this.#roundsLog = null;
-      return null;
-    }
     try {
-      if (log.appendRound(mark, id, round)) return mark;
+      if (bytes <= this.config.encodeSliceBytes && log.appendRound(mark, id, round)) return mark;
     } catch (error) {
       this.#roundsLog = null;
       this.#storeFailed(error);
       return null;
     }
+    // Not appended: the rest of the transfer is not logged, and the install compacts.
     this.#roundsLog = null;
     return null;
   }

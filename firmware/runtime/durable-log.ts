@@ -322,14 +322,11 @@ export class DurableLog {
     const first = area.first as RecordPlace;
     const base = first.kind === KIND_SNAPSHOT ? first : null;
     const snapshot = base === null ? null : this.#contentAt(base, true).snapshot;
-    const end = best * this.#areaBytes + area.end;
-    const rounds = first.kind === KIND_ROUND ? this.#roundsFrom(first, end) : [];
-    const from =
-      base !== null
-        ? first.offset + first.bytes
-        : rounds.length > 0
-          ? first.offset + area.roundBytes
-          : first.offset;
+    // An area's first record starts it: what the rounds take ends where the entries begin.
+    const start = best * this.#areaBytes;
+    const end = start + area.end;
+    const rounds = this.#roundsBetween(start, start + area.roundBytes);
+    const from = base === null ? start + area.roundBytes : first.offset + first.bytes;
     const entries: Iterable<StoredEntry> = {
       [Symbol.iterator]: () => this.#entriesBetween(from, end),
     };
@@ -647,14 +644,13 @@ export class DurableLog {
     return recordContent(record, first);
   }
 
-  /** The round records from `first` on, up to the first entry record or `end` (read whole before). */
-  #roundsFrom(first: RecordPlace, end: number): LoggedRound[] {
+  /** The round records from `start`, an area's first, to `end` (read whole before). */
+  #roundsBetween(start: number, end: number): LoggedRound[] {
     const rounds: LoggedRound[] = [];
-    for (let at = first.offset; at < end; ) {
+    for (let at = start; at < end; ) {
       const record = this.#readRecord(at, end - at);
-      if (record === null) throw changedSinceOpened(at);
-      if (record.kind !== KIND_ROUND) break;
-      const { round } = recordContent(record, at === first.offset);
+      if (record === null || record.kind !== KIND_ROUND) throw changedSinceOpened(at);
+      const { round } = recordContent(record, at === start);
       if (round !== null) rounds.push(round);
       at += record.bytes;
     }
