@@ -7,7 +7,9 @@
  * operations inside it included (and, for XS, the hop to its worker and
  * back); XS also counts the call's computation units, which do not depend
  * on the machine or its load (those of the lab's channel to the engine
- * left out where the engine can tell: a device's IO is native).
+ * left out where the engine can tell: a device's IO is native), and times
+ * the call by its own clock, inside the worker: the call without the hop,
+ * which a device does not make.
  */
 
 /** What the board called the image for (the same for every engine). */
@@ -25,6 +27,14 @@ export interface LongestCall {
   readonly ms: number;
   /** XS's computation units of its most expensive call of this kind (not always the slowest). */
   readonly compute?: number;
+  /** XS's longest call of this kind by the engine's clock: without the hop to the worker and back (not always the same call as `ms`). */
+  readonly engineMs?: number;
+}
+
+/** What an engine tells of one call besides the board's clock (XS: its meter and its own clock). */
+export interface EngineReading {
+  readonly compute?: number | undefined;
+  readonly engineMs?: number | undefined;
 }
 
 export type LongestCalls = Readonly<Partial<Record<ImageCall, LongestCall>>>;
@@ -38,7 +48,9 @@ export interface Busy {
 }
 
 export class CallMeter {
-  readonly #longest: Partial<Record<ImageCall, { ms: number; compute?: number }>> = {};
+  readonly #longest: Partial<
+    Record<ImageCall, { ms: number; compute?: number; engineMs?: number }>
+  > = {};
   readonly #now: () => number;
   readonly #busy: { calls: number; ms: number; compute?: number } = { calls: 0, ms: 0 };
 
@@ -56,7 +68,7 @@ export class CallMeter {
     }
   }
 
-  note(kind: ImageCall, ms: number, compute?: number): void {
+  note(kind: ImageCall, ms: number, { compute, engineMs }: EngineReading = {}): void {
     const busy = this.#busy;
     busy.calls += 1;
     busy.ms += ms;
@@ -64,6 +76,7 @@ export class CallMeter {
     const longest = this.#longest[kind] ?? { ms: 0 };
     longest.ms = Math.max(longest.ms, ms);
     if (compute !== undefined) longest.compute = Math.max(longest.compute ?? 0, compute);
+    if (engineMs !== undefined) longest.engineMs = Math.max(longest.engineMs ?? 0, engineMs);
     this.#longest[kind] = longest;
   }
 

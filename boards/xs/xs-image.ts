@@ -112,7 +112,10 @@ export function runImageInXs(
       meter(m);
       answer = decodeCbor(reply, CHANNEL_CBOR_LIMITS) as Answer;
       // The units a device would spend (the channel's codec left out), where the engine could tell.
-      calls.note(command.op, performance.now() - startMs, answer.compute ?? m.compute);
+      calls.note(command.op, performance.now() - startMs, {
+        compute: answer.compute ?? m.compute,
+        engineMs: answer.engineMs,
+      });
     } catch (error) {
       if (error instanceof XsnapError) {
         const fault = new XsEngineFault(

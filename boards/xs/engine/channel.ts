@@ -123,4 +123,11 @@ export interface Answer {
    * whose IO is native, would spend. Absent where the engine cannot read its meter.
    */
   readonly compute?: number;
+  /**
+   * The command's time by the engine's own clock, from its message read
+   * until its answer is ready (its store requests' round trips included): the call
+   * without the hop between the board and its worker, which a device does
+   * not make. Absent where the engine has no clock.
+   */
+  readonly engineMs?: number;
 }

@@ -4,7 +4,8 @@
  * Node side, implements the ECMA-419-shaped IO (io.ts) over that channel,
  * builds the image's HAL from it (hal-from-io.ts) and runs the image's pair.
  * Everything here is plain ECMAScript, no Node; of xsnap's extras only its
- * meter (meterReading) and its collector (`gc`) are used, where they are there.
+ * meter (meterReading), its clock (`performance`) and its collector (`gc`)
+ * are used, where they are there.
  */
 import type { BootServices } from '../../../firmware/hal.ts';
 import type { TandemImage } from '../../../firmware/image-entry/tandem-image.ts';
@@ -37,6 +38,12 @@ let storeChannelUnits = 0;
 
 /** xsnap's collector, taken now: the image's own names go on the global object after us. */
 const collectGarbage = (globalThis as { gc?: () => void }).gc;
+
+/** xsnap's clock (a device has its own: Moddable's Time.ticks), or null. */
+const engineClock = ((): (() => number) | null => {
+  const clock = (globalThis as { performance?: { now?: () => number } }).performance;
+  return typeof clock?.now === 'function' ? () => (clock.now as () => number)() : null;
+})();
 
 /** xsnap's meter as its globals give it (resetMeter returns the count it replaces), or null. */
 const meterReading = ((): (() => number) | null => {
@@ -224,12 +231,14 @@ function describe(thrown: unknown): string {
   calls = [];
   storeChannelUnits = 0;
   const before = meterReading?.() ?? 0;
+  const startMs = engineClock?.() ?? 0;
   let answer: Answer;
   try {
     answer = { calls, result: run(command) };
   } catch (thrown) {
     answer = { calls, error: describe(thrown) };
   }
+  if (engineClock !== null) answer = { ...answer, engineMs: engineClock() - startMs };
   if (meterReading !== null) {
     answer = { ...answer, compute: meterReading() - before - storeChannelUnits };
   }
