@@ -86,8 +86,8 @@ export interface PairConfig {
   /**
    * Requests a processor serves in one call at most from those held while
    * its state held still (encodeSliceBytes), replies it sends in one call
-   * of those an acknowledgement released, and checkpoint entries a backup
-   * applies in one call; the rest in the next calls.
+   * (released by an acknowledgement, refusals, replies from the cache), and
+   * checkpoint entries a backup applies in one call; the rest in the next calls.
    */
   readonly heldServedMax: number;
   /**

@@ -256,7 +256,7 @@ export class PairCore {
   #servingHeldStill = false;
   /** Requests this call may still take (`requests`); unbounded for one request alone. */
   #takesLeft = Number.POSITIVE_INFINITY;
-  /** Replies released and not yet sent (#sendReplies). */
+  /** Replies to send, in order, not yet sent (#sendReplies). */
   #repliesOut: ClientReply[] = [];
   /** Chunks of the big checkpoint not yet queued on the channel. */
   #chunksOut: Chunk[] = [];
@@ -1048,8 +1048,9 @@ export class PairCore {
     this.#reply({ clientId, syncId, ok: false, error, why });
   }
 
+  /** Sends `reply` after this call's log write, in its turn (#sendReplies). */
   #reply(reply: ClientReply): void {
-    this.#outputs.push({ kind: 'reply', reply });
+    this.#repliesOut.push(reply);
   }
 
   // ------------------------------------------------------------------ peer
@@ -2857,13 +2858,16 @@ export class PairCore {
 
   /**
    * Replies released (their entries are logged, and held by the backup or
-   * not waited for), `heldServedMax` a call: an acknowledgement may release
-   * a hundred at once, and writing each is the board's work in the same call.
+   * not waited for), refusals and replies from the cache, `heldServedMax` a
+   * call: an acknowledgement may release a hundred at once, a UART's buffer
+   * may hold ten requests that a processor not serving refuses, and writing
+   * each reply is the board's work in the same call (about 9,000 XS units).
    */
   #sendReplies(): void {
     // Every input ends here: nothing to do, nothing allocated.
     if (this.#repliesOut.length === 0) return;
-    for (const reply of this.#repliesOut.splice(0, this.config.heldServedMax)) this.#reply(reply);
+    for (const reply of this.#repliesOut.splice(0, this.config.heldServedMax))
+      this.#outputs.push({ kind: 'reply', reply });
   }
 
   /** Queues a body on the reliable channel; false when the queue is full. */
