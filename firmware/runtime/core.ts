@@ -2812,10 +2812,11 @@ export class PairCore {
    */
   #storeGaveUp(code: 'full' | 'failed', why: Reason, alarm: Reason): void {
     const unlogged = new Set(this.#unlogged.map((e) => e.txn));
-    // Replies of what the store could not take must not leave: refusals recorded as transactions neither.
-    this.#outputs = this.#outputs.filter(
-      (o) => !(o.kind === 'reply' && o.reply.txn !== undefined && unlogged.has(o.reply.txn)),
-    );
+    // Replies of what the store could not take must not leave, queued or given:
+    // refusals recorded as transactions neither.
+    const ofUnlogged = (reply: ClientReply) => reply.txn !== undefined && unlogged.has(reply.txn);
+    this.#repliesOut = this.#repliesOut.filter((reply) => !ofUnlogged(reply));
+    this.#outputs = this.#outputs.filter((o) => !(o.kind === 'reply' && ofUnlogged(o.reply)));
     this.#unlogged = [];
     this.#storeRefused = true;
     this.#emit({ kind: 'store-refused', code, why });
