@@ -74,8 +74,11 @@ export interface SeedProfile {
    * an XS board beside a Node board): the microcontroller limits (small
    * slices and batches), on a slow core whose work left for at once (the
    * next slice of an encoding or a compaction, held requests still to serve)
-   * runs `sliceMs` later, after what arrived meanwhile. Null: the default
-   * limits, and such work runs at the same instant.
+   * runs a call's time later, after what arrived meanwhile: `sliceMs` for a
+   * call of SLICE_REFERENCE_BYTES, less for a board whose calls take smaller
+   * shares (the limits size every share of a call, a slice, held requests,
+   * replies, entries, to about the same work). Null: the default limits,
+   * and such work runs at the same instant.
    */
   readonly microcontroller: {
     readonly sliceMs: number;
@@ -131,6 +134,8 @@ const BIG_STATE_SPREAD_ACCOUNTS = 2000;
  */
 const SLICE_MIN_MS = 1;
 const SLICE_SPREAD_MS = 19;
+/** The slice `sliceMs` is drawn for: a board encoding less a call spends that much less on each. */
+export const SLICE_REFERENCE_BYTES = 1024;
 
 /**
  * The wide model's fault groups. A campaign may narrow the wide model to

@@ -39,6 +39,7 @@ import {
   noFaultCounts,
   profileCounts,
   type SeedProfile,
+  SLICE_REFERENCE_BYTES,
   type Topology,
   wideProfile,
 } from './fault-model.ts';
@@ -1239,10 +1240,12 @@ class World {
     const clock = this.clocks[index] as BoardClock;
     const localAt = core.nextWakeMs();
     const asked = clock.worldAt(localAt);
-    // A slow core's work left for at once runs a slice later, after what arrived meanwhile.
+    // A slow core's work left for at once runs a call later, after what arrived
+    // meanwhile: the drawn slice's time, scaled by this board's share a call.
     const slow = this.profile.microcontroller;
-    const sliceMs = slow?.boards[index] === true ? slow.sliceMs : 0;
-    const at = asked <= this.queue.now ? this.queue.now + sliceMs : asked;
+    const share = (this.boards[index] as SimBoard).config.encodeSliceBytes / SLICE_REFERENCE_BYTES;
+    const callMs = slow?.boards[index] === true ? slow.sliceMs * share : 0;
+    const at = asked <= this.queue.now ? this.queue.now + callMs : asked;
     this.#wakesNow[index] = at <= this.queue.now ? (this.#wakesNow[index] ?? 0) + 1 : 0;
     if ((this.#wakesNow[index] ?? 0) > WAKES_AT_ONE_INSTANT_MAX) {
       throw new Error(
