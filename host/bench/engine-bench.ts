@@ -324,11 +324,15 @@ const engineName = (engine: ImageEngine) => (engine === 'xs' ? 'XS' : 'Node');
  */
 const callMs = (call: LongestCall) => call.engineMs ?? call.ms;
 
-/** How a call was timed on `engine` (its figure, then any other reading). */
-const clockNote = (engine: ImageEngine) =>
+/** How a board timed its calls on `engine`. */
+const boardClockNote = (engine: ImageEngine) =>
+  `this machine's clock around the call${engine === 'xs' ? ', the hop to the XS worker included' : ''}`;
+
+/** How the longest calls were timed on `engine` (callMs, then any other reading). */
+const longestClockNote = (engine: ImageEngine) =>
   engine === 'xs'
-    ? "the engine's clock inside the XS worker; in brackets this machine's clock around the call, the hop to the worker included, and XS's units"
-    : "this machine's clock around the call";
+    ? `the engine's clock inside the XS worker; in brackets ${boardClockNote(engine)}, and XS's units`
+    : boardClockNote(engine);
 
 const describeCall = ([kind, call]: [string, LongestCall]) =>
   call.engineMs === undefined && call.compute === undefined
@@ -357,7 +361,7 @@ export function longestCallFigures(
     const how =
       calls === null
         ? (unavailable[engine] ?? 'The run failed (see failures).')
-        : `Longest of each kind on either board (${clockNote(engine)}): ` +
+        : `Longest of each kind on either board (${longestClockNote(engine)}): ` +
           `${serving.map(describeCall).join(', ')}; ` +
           `boot ${calls.start === undefined ? 'not seen' : describeCall(['start', calls.start])}. ` +
           `${state.accounts} accounts, ${state.clients} clients, a backup rejoining and a takeover under load. ` +
@@ -432,7 +436,7 @@ export function requestCostFigures(
     const note =
       cost === null
         ? (unavailable[engine] ?? 'The run failed or served nothing (see failures).')
-        : `The time inside the image's calls over ${cost.requests} replies of ${state.clients} clients with ${state.accounts} accounts, less what as long a time without load took (${clockNote(engine)}): ` +
+        : `The time inside the image's calls over ${cost.requests} replies of ${state.clients} clients with ${state.accounts} accounts, less what as long a time without load took (${boardClockNote(engine)}): ` +
           `the primary ${round(cost.primary.ms, 3)} ms${units(cost.primary)}, the backup ${round(cost.backup.ms, 3)} ms${units(cost.backup)} a request` +
           (engine === 'xs'
             ? "; XS's units leave out the lab's channel to the engine (each call's command and answer, CBOR in XS), which a device's native IO does not have; the time includes it."
