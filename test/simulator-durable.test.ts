@@ -189,6 +189,18 @@ test('wide retained seed 25720 replays clean (a backlog sent at once did not kee
   t.true(result.faultCounts['stall-board'] > 0 && result.faultCounts['big-state'] > 0);
 });
 
+test('wide retained seed 289583 replays clean (a slow core charges a call by its share: smaller shares are not slower work)', (t) => {
+  // A microcontroller-class board, a state near its store's limit: with
+  // 512-byte slices and 2 requests a call the simulator's slow core charged
+  // each call the same drawn time as a 1 KiB slice, so a compaction, a
+  // measure or the held requests took twice as long there, and no request
+  // was acknowledged for 2,050 ms. A call now takes the drawn time scaled
+  // by the board's share (world.ts, #scheduleWake).
+  const result = runRetainedSeedAsDrawn(289583);
+  t.deepEqual(result.violations, []);
+  t.true(result.faultCounts['boards-microcontroller'] > 0 && result.refusedStoreFull > 0);
+});
+
 test('wide retained seed 27179 replays clean (noise that declared a long frame did not swallow the acknowledgements behind it)', (t) => {
   // One path, processor 2 primary: a loss window corrupted an
   // acknowledgement into a header that passed its CRC-8 and declared a
