@@ -1831,14 +1831,9 @@ export class PairCore {
     const log = this.#log;
     const logging = this.#roundsLog;
     if (log === null || logging === null || logging.written) return;
-    let done: boolean;
-    try {
-      done = log.compactSlice(this.config.encodeSliceBytes);
-    } catch (error) {
+    const done = this.#logSlice(log, () => {
       this.#roundsLog = null;
-      this.#storeFailed(error);
-      return;
-    }
+    });
     if (!done) return;
     logging.written = true;
     for (const taken of logging.waiting.splice(0)) this.#takeRound(taken);
@@ -2745,19 +2740,29 @@ export class PairCore {
     this.#compaction = { mark, txn: this.#txn, term: this.#term };
   }
 
+  /**
+   * The next slice of the log's job (a compaction, or a first round's
+   * record): true once the record is down. When the store throws, the work
+   * is `abandon`ed before the store is given up (false).
+   */
+  #logSlice(log: DurableLog, abandon: () => void): boolean {
+    try {
+      return log.compactSlice(this.config.encodeSliceBytes);
+    } catch (error) {
+      abandon();
+      this.#storeFailed(error);
+      return false;
+    }
+  }
+
   /** The next slice of our store's compaction (durable-log.ts); the state holds still until it is done. */
   #compactSlice(): void {
     const log = this.#log;
     const compaction = this.#compaction;
     if (log === null || compaction === null) return;
-    let done: boolean;
-    try {
-      done = log.compactSlice(this.config.encodeSliceBytes);
-    } catch (error) {
+    const done = this.#logSlice(log, () => {
       this.#compaction = null;
-      this.#storeFailed(error);
-      return;
-    }
+    });
     if (!done) return;
     this.#compaction = null;
     // Nothing ran meanwhile: the snapshot holds the current transaction (a takeover may have moved the term).

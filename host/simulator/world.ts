@@ -332,6 +332,12 @@ class World {
   readonly gaveUpState = [false, false];
   readonly wakeAt = [Infinity, Infinity];
   readonly #wakesNow = [0, 0];
+  /**
+   * How much later a slow core's work left for at once runs, per board:
+   * the drawn slice's time scaled by its share a call (0 for a board that
+   * is not slow).
+   */
+  readonly #callMs: readonly number[];
   counts = {
     takeovers: 0,
     falseTakeovers: 0,
@@ -501,6 +507,12 @@ class World {
         options.coreEngine?.(2),
       ),
     ];
+    const slow = this.profile.microcontroller;
+    this.#callMs = this.boards.map((board, index) =>
+      slow?.boards[index] === true
+        ? slow.sliceMs * (board.config.encodeSliceBytes / SLICE_REFERENCE_BYTES)
+        : 0,
+    );
     this.lines = [];
     this.unplugged = [];
     for (let path = 0; path < topology.pathCount; path++) {
@@ -1240,12 +1252,8 @@ class World {
     const clock = this.clocks[index] as BoardClock;
     const localAt = core.nextWakeMs();
     const asked = clock.worldAt(localAt);
-    // A slow core's work left for at once runs a call later, after what arrived
-    // meanwhile: the drawn slice's time, scaled by this board's share a call.
-    const slow = this.profile.microcontroller;
-    const share = (this.boards[index] as SimBoard).config.encodeSliceBytes / SLICE_REFERENCE_BYTES;
-    const callMs = slow?.boards[index] === true ? slow.sliceMs * share : 0;
-    const at = asked <= this.queue.now ? this.queue.now + callMs : asked;
+    // A slow core's work left for at once runs a call later, after what arrived meanwhile.
+    const at = asked <= this.queue.now ? this.queue.now + (this.#callMs[index] as number) : asked;
     this.#wakesNow[index] = at <= this.queue.now ? (this.#wakesNow[index] ?? 0) + 1 : 0;
     if ((this.#wakesNow[index] ?? 0) > WAKES_AT_ONE_INSTANT_MAX) {
       throw new Error(
