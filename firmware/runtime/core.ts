@@ -231,6 +231,13 @@ export class PairCore {
   #snapshotId = 0;
   /** A joiner's big checkpoint being encoded, a slice a tick (#encodeSlice); its chunks follow. */
   #encoding: RoundInSlices | null = null;
+  /**
+   * A switch's first round being encoded from its copy of the state, a
+   * slice a tick (#preCopySlice), while requests run: the whole state in one
+   * call took a microcontroller-class engine 4 million XS units at 1,000
+   * accounts and 64 clients. Its chunks follow.
+   */
+  #preCopyEncoding: RoundInSlices | null = null;
   /** The state and reply cache being measured for the store's room, a slice a tick (#measureSlice). */
   #measuring: RoomMeasure | null = null;
   /**
@@ -247,6 +254,19 @@ export class PairCore {
    * refused one, or a big checkpoint that came whole.
    */
   #roundsLog: { written: boolean; readonly waiting: RoundTaken[] } | null = null;
+  /**
+   * Another version's state, converted, measured for our store's room a
+   * slice a tick (#judgeSlice) before the round that brought it is kept: in
+   * one call it took a microcontroller-class engine 5.4 million XS units at
+   * the bench's large state. Rounds that come meanwhile wait behind it.
+   */
+  #judging: {
+    readonly taken: RoundTaken;
+    readonly state: unknown;
+    readonly received: Received;
+    readonly measure: RoomMeasure;
+    readonly waiting: RoundTaken[];
+  } | null = null;
   /**
    * Requests that arrived while the state held still (#holdsStill), or past
    * a call's share (`requests`), or behind those.
@@ -558,11 +578,13 @@ export class PairCore {
     // state still leaves the requests it held to the next one (the last
     // slice of a joiner's big checkpoint and the first held requests served
     // made one call twice as long as either: 420,104 XS units).
-    const sliced = this.#holdsStill();
+    const sliced = this.#holdsStill() || this.#preCopyEncoding !== null;
     this.#encodeSlice();
+    this.#preCopySlice();
     this.#measureSlice();
     this.#compactSlice();
     this.#roundSlice();
+    this.#judgeSlice();
     if (!sliced) this.#serveHeldStill();
     this.#eraseAhead();
     this.#flush();
@@ -591,10 +613,15 @@ export class PairCore {
     )
       wake = Math.min(wake, lineFreeMs);
     // The next slice of the big checkpoint or of the compaction, or the requests they held, at once.
-    if (this.#holdsStill() || this.#heldStill.length > 0 || this.#repliesOut.length > 0)
+    if (
+      this.#holdsStill() ||
+      this.#preCopyEncoding !== null ||
+      this.#heldStill.length > 0 ||
+      this.#repliesOut.length > 0
+    )
       wake = this.#now;
     if (this.#unapplied.length > 0 && this.#compaction === null) wake = this.#now;
-    if (this.#roundsLog?.written === false) wake = this.#now;
+    if (this.#roundsLog?.written === false || this.#judging !== null) wake = this.#now;
     // Erasing ahead at once, not only as other work wakes us: a joiner that
     // idles through a pre-copy would leave it to its compaction after the
     // install, a tick a block while requests wait for the new version.
@@ -1556,6 +1583,8 @@ export class PairCore {
       'pre-copy-to-new-version',
       why,
     );
+    // A Linux-class board's slice is the whole state of most apps: its chunks are queued now.
+    this.#preCopySlice();
   }
 
   /**
@@ -1565,17 +1594,23 @@ export class PairCore {
    */
   #firstRound(bridge: Bridge): PreCopy {
     const { stateVersion, state } = stateFor(this.app, this.#state, bridge);
+    // The copy the next round is diffed against is what this one encodes, as requests change ours.
+    const sent = clonePlain(state);
     const round: Round = {
-      ...wholeRound({ stateVersion, state, txn: this.#txn, term: this.#term, cache: [] }),
+      ...wholeRound({ stateVersion, state: sent, txn: this.#txn, term: this.#term, cache: [] }),
       final: false,
       cache: this.#cache.entries(),
       ...this.#answering(),
     };
-    const bytes = encodeRound(round);
-    this.#chunksOut = chunksOf(bytes, ++this.#snapshotId, this.config.snapshotChunkBytes);
+    this.#preCopyEncoding = new RoundInSlices(
+      round,
+      ++this.#snapshotId,
+      this.config.snapshotChunkBytes,
+    );
+    this.#chunksOut = [];
     this.#cache.record(this.#partnerHello?.compactRounds === true);
     return {
-      ...firstRound(bridge, this.#snapshotId, clonePlain(state), bytes.length),
+      ...firstRound(bridge, this.#snapshotId, sent, 0),
       throttled: false,
       allowance: PRE_COPY_BURST_BYTES,
       allowanceAtMs: this.#now,
@@ -1722,9 +1757,18 @@ export class PairCore {
     // A transfer begun for an ask we gave up, sent again from the
     // primary's channel: what it holds is older than what was served since.
     if (round.ask !== undefined && round.ask !== role.joinSeq) return;
+    this.#roundIn({ id: transfer.id, round, bytes: complete.round.length });
+  }
+
+  /** A round whose chunks are all in: taken now, or after the judgement or the first round's record under way. */
+  #roundIn(taken: RoundTaken): void {
+    const judging = this.#judging;
+    if (judging !== null) {
+      judging.waiting.push(taken);
+      return;
+    }
     const logging = this.#roundsLog;
-    const taken = { id: transfer.id, round, bytes: complete.round.length };
-    if (logging !== null && !logging.written && round.base !== 0) {
+    if (logging !== null && !logging.written && taken.round.base !== 0) {
       logging.waiting.push(taken);
       return;
     }
@@ -1743,33 +1787,66 @@ export class PairCore {
     const { id, round } = taken;
     const role = this.#role;
     if (role.name !== 'joining') return;
-    let logged: LogMark | null;
+    let received: Received | null;
+    let state: unknown;
     try {
-      const received = addRound(role.received, id, round, this.config);
+      received = addRound(role.received, id, round, this.config);
       if (received === null) return;
-      if (!round.final) {
-        this.#role = { ...role, received };
-        // Judged at the first round too: a switch this version's store cannot
-        // take fails before requests wait for its last round (and on Node the
-        // judgement at the last round then runs on code already compiled).
-        const judged = role.received === null && this.#judgesConverted(received);
-        if (judged && this.#keepable(received) === null) return;
+      if (!round.final) this.#role = { ...role, received };
+      // Judged at the first round too: a switch this version's store cannot
+      // take fails before requests wait for its last round (and on Node the
+      // judgement at the last round then runs on code already compiled).
+      const judged = this.#judgesConverted(received) && (round.final || role.received === null);
+      if (!round.final && !judged) {
         this.#logRound(taken);
         return;
       }
-      const keepable = this.#keepable(received);
-      if (keepable === null) return;
-      logged = this.#logRound(taken);
-      if (this.#role.name !== 'joining') return; // the store failed
-      const { state } = keepable;
-      this.#state = state;
-      this.#txn = received.txn;
-      this.#term = received.term;
-      this.#cache = received.cache;
+      state = stateFrom(this.app, received.stateVersion, received.state);
+      if (judged) {
+        const measure = new RoomMeasure(state, received.cache.entries());
+        // Judged from the next tick, a slice a tick.
+        this.#judging = { taken, state, received, measure, waiting: [] };
+        return;
+      }
     } catch (error) {
       this.#snapshotUnusable(error);
       return;
     }
+    this.#keepRound(taken, received, state);
+  }
+
+  /** The next slice of the judgement of another version's state; once it is measured, its round is kept or given up. */
+  #judgeSlice(): void {
+    const judging = this.#judging;
+    if (judging === null) return;
+    const sizes = judging.measure.step(this.config.encodeSliceBytes);
+    if (sizes === null) return;
+    this.#judging = null;
+    const overflow = this.#room?.admits(sizes) ?? null;
+    if (overflow !== null) {
+      this.#joinAllowedAtMs = this.#now + this.config.joinRetryAfterMs;
+      const { snapshotBytes: bytes, snapshotBytesMax: max } = overflow;
+      this.#dropState({ code: 'no-room-converted', bytes, max });
+      return;
+    }
+    this.#keepRound(judging.taken, judging.received, judging.state);
+    for (const taken of judging.waiting) this.#roundIn(taken);
+  }
+
+  /** A round the joiner keeps, `state` what it holds as this version keeps it: logged, and the last one installed. */
+  #keepRound(taken: RoundTaken, received: Received, state: unknown): void {
+    const role = this.#role;
+    if (role.name !== 'joining') return;
+    if (!taken.round.final) {
+      this.#logRound(taken);
+      return;
+    }
+    const logged = this.#logRound(taken);
+    if (this.#role.name !== 'joining') return; // the store failed
+    this.#state = state;
+    this.#txn = received.txn;
+    this.#term = received.term;
+    this.#cache = received.cache;
     this.#becameBackupMs = this.#now;
     // Our store's history is replaced by the primary's, before we acknowledge
     // anything: a store refused at boot (a log this image cannot replay, as
@@ -1777,7 +1854,7 @@ export class PairCore {
     // it logged every round, it holds it already.
     this.#storeRefused = false;
     this.#unservable = null;
-    // Another version's state was measured as this version keeps it (#keepable).
+    // Another version's state was measured as this version keeps it (#judgeSlice).
     const measured = this.#room?.status.snapshotBytes ?? null;
     if (logged === null) {
       this.#compactNext = true;
@@ -1836,28 +1913,14 @@ export class PairCore {
     });
     if (!done) return;
     logging.written = true;
-    for (const taken of logging.waiting.splice(0)) this.#takeRound(taken);
+    for (const taken of logging.waiting.splice(0)) this.#roundIn(taken);
   }
 
   /**
-   * The state a big checkpoint brought, as this version keeps it, or null
-   * when its store could not: another version's state, converted, was
-   * judged by no room, and may take more than ours gives. We give the
-   * transfer up, and ask again later.
+   * Another version's state is judged by our store's room once converted
+   * (the primary judged it in its own version): where it may take more than
+   * ours gives, the joiner gives the transfer up and asks again later.
    */
-  #keepable(received: Received): { readonly state: unknown } | null {
-    const state = stateFrom(this.app, received.stateVersion, received.state);
-    const overflow = this.#judgesConverted(received)
-      ? (this.#room?.admits(state, cacheBytesOf(received.cache.entries())) ?? null)
-      : null;
-    if (overflow === null) return { state };
-    this.#joinAllowedAtMs = this.#now + this.config.joinRetryAfterMs;
-    const { snapshotBytes: bytes, snapshotBytesMax: max } = overflow;
-    this.#dropState({ code: 'no-room-converted', bytes, max });
-    return null;
-  }
-
-  /** Another version's state is judged by our store's room once converted: the primary judged it in its own version. */
   #judgesConverted(received: Received): boolean {
     return this.#room !== null && received.stateVersion !== this.app.stateVersion;
   }
@@ -2355,6 +2418,26 @@ export class PairCore {
         ...role,
         preCopy: { ...role.preCopy, lastBytes: encoding.bytes, wholeBytes: encoding.bytes },
       };
+  }
+
+  /** The next slice of a switch's first round; once it is whole, its chunks are queued. */
+  #preCopySlice(): void {
+    const encoding = this.#preCopyEncoding;
+    const role = this.#role;
+    if (encoding === null || role.name !== 'switching' || role.preCopy === null) return;
+    let chunks: Chunk[] | null;
+    try {
+      chunks = encoding.step(this.config.encodeSliceBytes);
+    } catch (error) {
+      this.#preCopyEncoding = null;
+      this.#failSwitch('f', { code: 'snapshot-unusable', error: errorFact(error) });
+      return;
+    }
+    if (chunks === null) return;
+    this.#preCopyEncoding = null;
+    this.#chunksOut = chunks;
+    const bytes = encoding.bytes;
+    this.#role = { ...role, preCopy: { ...role.preCopy, lastBytes: bytes, wholeBytes: bytes } };
   }
 
   /** Requests a pre-copy made wait, served as far as its change allowance goes. */
@@ -3021,6 +3104,7 @@ export class PairCore {
     if (!transferring) {
       // Requests the encoding held are served (by the role taken) at the next tick.
       this.#encoding = null;
+      this.#preCopyEncoding = null;
       this.#chunksOut = [];
     }
     // Only a processor that serves judges requests by the room.
@@ -3033,6 +3117,7 @@ export class PairCore {
     // A new role takes no more of a transfer's rounds (its install logged them all).
     if (this.#roundsLog?.written === false) this.#log?.cancelCompaction();
     this.#roundsLog = null;
+    this.#judging = null;
     const preCopying =
       (role.name === 'switching' && role.step === 'pre-copy') ||
       (role.name === 'primary-alone' && role.preCopy !== null);

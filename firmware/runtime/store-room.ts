@@ -201,15 +201,14 @@ export class StoreRoom {
 
   /**
    * Whether a state the primary did not judge (another version's, converted)
-   * fits the room with `cacheBytes` of reply cache: null when it does, else
-   * what it would take. Measures it, and from then on knows its size.
+   * and its reply cache, measured (a RoomMeasure), fit the room: null when
+   * they do, and from then on their size is known; else what they would take.
    */
-  admits(state: AppState, cacheBytes: number): StoreFull | null {
-    const stateBytes = measuredBytes(state);
-    const snapshotBytes = stateBytes + SNAPSHOT_FIELDS_BYTES + cacheBytes;
+  admits(sizes: MeasuredSizes): StoreFull | null {
+    const snapshotBytes = sizes.stateBytes + SNAPSHOT_FIELDS_BYTES + sizes.cacheBytes;
     if (snapshotBytes > this.snapshotBytesMax)
       return { snapshotBytes, snapshotBytesMax: this.snapshotBytesMax };
-    this.#measured(stateBytes, SNAPSHOT_FIELDS_BYTES + cacheBytes);
+    this.measured(sizes);
     return null;
   }
 

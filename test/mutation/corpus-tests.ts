@@ -109,6 +109,8 @@ export const SCRIPTED_TEST_FILES = [
   'test/switch-held-ahead.test.ts',
   'test/switch-old-backup-lost.test.ts',
   'test/switch-precopy.test.ts',
+  'test/switch-first-round-slices.test.ts',
+  'test/switch-judge-slices.test.ts',
   'test/switch-refusals.test.ts',
   'test/switch-rejoin.test.ts',
   'test/write-log.test.ts',
