@@ -6,12 +6,16 @@
  */
 import type { Hal } from '../firmware/hal.ts';
 import type { PairHandle } from '../firmware/pair-main.ts';
-import type { Busy, LongestCalls } from './call-meter.ts';
+import type { Busy, CallMeter, LongestCalls } from './call-meter.ts';
 
 export const IMAGE_ENGINES = ['node', 'xs'] as const;
 export type ImageEngine = (typeof IMAGE_ENGINES)[number];
 
-/** What the board reports of the engine in `status`: its longest calls, and XS's own heap accounting. */
+/**
+ * What the board reports of the engine in `status`: its longest calls and
+ * the time in them since power-on (across the resets of a switch, say), and
+ * XS's own heap accounting since the engine started.
+ */
 export type EngineStatus =
   | { readonly kind: 'node'; readonly calls: LongestCalls; readonly busy: Busy }
   | {
@@ -50,9 +54,13 @@ export interface RunningImage extends PairHandle {
   stop(): void;
 }
 
-/** Starts a verified image's script with the HAL; throws ImageStartError when it cannot start. */
+/**
+ * Starts a verified image's script with the HAL, timing its calls on the
+ * board's `calls`; throws ImageStartError when it cannot start.
+ */
 export type ImageRunner = (
   payload: string,
   hal: Hal,
   overrides: Record<string, number | boolean>,
+  calls: CallMeter,
 ) => RunningImage;

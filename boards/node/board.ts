@@ -15,6 +15,7 @@ import {
   FRAME_CUT_SHORT_AFTER_MS,
   FrameDecoder,
 } from '../../firmware/wire/frame.ts';
+import { CallMeter } from '../call-meter.ts';
 import { CountedStore } from '../counted-store.ts';
 import { geometryData } from '../flash-region.ts';
 import { ImageError } from '../image/errors.ts';
@@ -100,8 +101,8 @@ function liveStore(store: DurableRegion | null, live: () => boolean): DurableReg
 }
 
 /** Node's sandbox as a runner: the realm ends with the board's references to it. */
-const runInSandbox: ImageRunner = (payload, hal, overrides) => {
-  const { calls, ...pair } = runImage(payload, hal, overrides);
+const runInSandbox: ImageRunner = (payload, hal, overrides, meter) => {
+  const { calls, ...pair } = runImage(payload, hal, overrides, meter);
   return {
     ...pair,
     engine: () => ({ kind: 'node', calls: calls.longest(), busy: calls.busy() }),
@@ -135,6 +136,8 @@ export class Board {
   #bootCount = 0;
   /** When the last reset (or power-on) began: the image learns how long its boot took. */
   #resetAtMs = 0;
+  /** The calls into every image this board ran since power-on (a board is a process: a pull ends it). */
+  readonly #calls = new CallMeter();
   /** The pair's events since power-on; its id is this process's start time. */
   readonly journal = new Journal(performance.timeOrigin);
   readonly #upload: ImageUpload;
@@ -293,10 +296,12 @@ export class Board {
     try {
       // The sandbox hands back values of ours: status, state and events are copies.
       // The pair fences only where a line is wired: one fact, from the board's fence option.
-      this.#pair = (this.options.runImage ?? runInSandbox)(result.image.payload, hal, {
-        ...this.options.pairOverrides,
-        fenceWired: this.options.fence.wired,
-      });
+      this.#pair = (this.options.runImage ?? runInSandbox)(
+        result.image.payload,
+        hal,
+        { ...this.options.pairOverrides, fenceWired: this.options.fence.wired },
+        this.#calls,
+      );
     } catch (error) {
       // An image that crashes on boot (or is refused by the sandbox): the board
       // resets, and a trial image reverts.

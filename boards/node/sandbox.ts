@@ -141,6 +141,7 @@ export function runImage(
   payload: string,
   hal: Hal,
   overrides: Record<string, number | boolean>,
+  calls: CallMeter = new CallMeter(),
 ): PairHandle & { readonly calls: CallMeter } {
   const importAt = dynamicImportAt(payload);
   if (importAt >= 0) {
@@ -158,7 +159,6 @@ export function runImage(
   TEXT_CODECS.runInContext(context);
   const connect = REALM.runInContext(context) as (bridge: Bridge) => RealmApi;
   let realm: RealmApi | null = null;
-  const calls = new CallMeter();
   const image: ImageCaller = (call, what, kind) => {
     const api = realm;
     if (api === null) throw new ImageFault(`the image is not connected (${what})`);

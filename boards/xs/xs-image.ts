@@ -55,6 +55,7 @@ export function runImageInXs(
   overrides: Overrides,
   workerPath: string,
   heapBytes: number | null = null,
+  calls: CallMeter = new CallMeter(),
 ): RunningImage {
   const worker = new XsnapProcess(
     workerPath,
@@ -102,7 +103,6 @@ export function runImageInXs(
   };
 
   let stopped = false;
-  const calls = new CallMeter();
   const send = (command: Extract<Command, { op: ImageCall }>, what: string): unknown => {
     if (stopped) return null;
     let answer: Answer;

@@ -446,6 +446,7 @@ export async function runBenchSuite(options: BenchSuiteOptions): Promise<BenchRe
       root,
       baud: options.bauds[0] ?? BENCH_BAUDS[0] ?? 115200,
       image: v1.image,
+      newerImage: v2.image,
       publicKeyFile,
       engine,
       state,

@@ -6,10 +6,15 @@
  * engine started. For each state (accounts and clients) a fresh lab runs
  * the ledger under load, its backup is power-cycled so that it rejoins and
  * the big checkpoint crosses while the load runs, then its primary is, so
- * that the backup takes over under load, then the load stops. Each board
- * is read under load, after the rejoin, after the takeover and at rest;
- * the peaks and the longest calls cover everything in between, loading the
- * image, the state transfer and the takeover included.
+ * that the backup takes over under load; then, the load still running,
+ * the pair switches to the newer version and falls back, and the load
+ * stops. Each board is read under load, after the rejoin, after the
+ * takeover, after the switch and the fallback, and at rest. The longest
+ * calls cover everything in between, loading the image, the state
+ * transfer, the takeover and both switches included (a board keeps them
+ * across the resets of a switch); XS's peaks cover what each engine did
+ * since it started, so a board that a switch reset before a reading
+ * shows only what came after its reset.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -24,8 +29,10 @@ import { COLLECT_INTERVAL_MS } from '../../boards/xs/xs-image.ts';
 import { pairConfig, suspectAfterMs } from '../../firmware/runtime/config.ts';
 import { openLabLoad } from '../load/lab-load.ts';
 import { readBoardStatuses } from '../pair/board-watch.ts';
+import { runSwitch } from '../pair/switch.ts';
 import { openBenchLab } from './bench-lab.ts';
 import { type Figure, figure, round } from './figure.ts';
+import { pushNewVersion } from './switch-bench.ts';
 
 /** The issue's states: the heap target applies to the small one. */
 export const ENGINE_STATES = [
@@ -37,7 +44,15 @@ export type EngineState = (typeof ENGINE_STATES)[number];
 type XsEngine = Extract<EngineStatus, { kind: 'xs' }>;
 
 export interface EngineSample {
-  readonly phase: 'quiet' | 'idle' | 'load' | 'rejoined' | 'took-over' | 'rest';
+  readonly phase:
+    | 'quiet'
+    | 'idle'
+    | 'load'
+    | 'rejoined'
+    | 'took-over'
+    | 'switched'
+    | 'fell-back'
+    | 'rest';
   readonly processor: 1 | 2;
   readonly engine: EngineStatus;
 }
@@ -58,6 +73,8 @@ export interface EngineBenchOptions {
   readonly root: string;
   readonly baud: number;
   readonly image: Uint8Array;
+  /** The same app's newer version, signed alike: the pair switches to it and falls back. */
+  readonly newerImage: Uint8Array;
   readonly publicKeyFile: string;
   readonly engine: ImageEngine;
   readonly state: EngineState;
@@ -69,6 +86,11 @@ export interface EngineBenchOptions {
 }
 
 const STATUS_TIMEOUT_MS = 10_000;
+/** What each run put the pair through, for the figures' notes. */
+const WHAT_RAN =
+  'a backup rejoining, a takeover, a switch to the newer version and the fallback, under load';
+/** The large state's switch crosses the line twice at 115200 on XS boards. */
+const SWITCH_TIMEOUT_MS = 120_000;
 
 export async function benchEngine(
   options: EngineBenchOptions,
@@ -138,6 +160,16 @@ export async function benchEngine(
       await lab.pull(primary);
       await lab.restore(primary);
       await read('took-over');
+      say(`${kind}, ${state.name} state: switching to the newer version and back, under load`);
+      await pushNewVersion(lab, options.newerImage);
+      for (const direction of ['newer', 'older'] as const) {
+        await lab.whole();
+        const report = await runSwitch(lab.pair.hosts, { direction, timeoutMs: SWITCH_TIMEOUT_MS });
+        if (!report.ok)
+          throw new Error(`the switch to the ${direction} version failed: ${report.failure}`);
+        await lab.whole();
+        await read(direction === 'newer' ? 'switched' : 'fell-back');
+      }
       await load.stop(5000);
     } finally {
       await load.stop(0);
@@ -217,7 +249,7 @@ export function xsHeapFigures(runs: readonly EngineRun[], unavailable: string | 
       summary === null
         ? (unavailable ?? 'The XS heap run failed (see failures).')
         : `XS's own accounting, chunks and slots, both boards in XS (${summary.slotBytes}-byte slots: ${summary.slotBytes === 16 ? 'a 32-bit build, as on a microcontroller' : 'a 64-bit build, about twice a 32-bit board'}); ` +
-          `${state.accounts} accounts, ${state.clients} clients, a backup rejoining and a takeover under load; ` +
+          `${state.accounts} accounts, ${state.clients} clients, ${WHAT_RAN}; ` +
           `built-ins ${kib(summary.builtins)} KiB of it (in flash on a Moddable device); ` +
           `image and engine glue run in place (${kib(summary.codeInPlace)} KiB of bytecode outside the heap); ` +
           `XS took ${kib(summary.allocated)} KiB from the system with its stack and spare slots; ` +
@@ -231,7 +263,7 @@ export function xsHeapFigures(runs: readonly EngineRun[], unavailable: string | 
         unit: 'KiB',
         target,
         source: 'lab',
-        note: `Live after a collection, read under load, after the rejoin, after the takeover and at rest. ${how}`,
+        note: `Live after a collection, read under load, after the rejoin, the takeover, the switch and the fallback, and at rest. ${how}`,
       }),
       figure({
         id: `xs.heap.${state.name}.peak`,
@@ -240,7 +272,7 @@ export function xsHeapFigures(runs: readonly EngineRun[], unavailable: string | 
         unit: 'KiB',
         target,
         source: 'lab',
-        note: `XS's high-water marks of chunks and of slots since the engine started, summed (loading and the state transfer included). ${how}`,
+        note: `XS's high-water marks of chunks and of slots since the engine started, summed (loading and the state transfer included; a board a switch reset, only since its reset). ${how}`,
       }),
     ];
   });
@@ -266,7 +298,7 @@ export function xsFixedHeapFigure(run: EngineRun | undefined, unavailable: strin
       summary === null
         ? (unavailable ??
           'The fixed-heap run failed: a board ran out of its heap, or see failures.')
-        : `Both boards in XS, each in a heap of ${kib(XS_HEAP_TARGET_BYTES)} KiB, one region its chunks and slots share as on a Moddable device: it ran through ${state?.accounts} accounts and ${state?.clients} clients under load, a backup rejoining and a takeover. Live after a collection; XS took ${kib(summary.allocated)} KiB of the region, its peak ${kib(summary.peak)} KiB.`,
+        : `Both boards in XS, each in a heap of ${kib(XS_HEAP_TARGET_BYTES)} KiB, one region its chunks and slots share as on a Moddable device: it ran through ${state?.accounts} accounts and ${state?.clients} clients: ${WHAT_RAN}. Live after a collection; XS took ${kib(summary.allocated)} KiB of the region, its peak ${kib(summary.peak)} KiB.`,
   });
 }
 
@@ -364,7 +396,7 @@ export function longestCallFigures(
         : `Longest of each kind on either board (${longestClockNote(engine)}): ` +
           `${serving.map(describeCall).join(', ')}; ` +
           `boot ${calls.start === undefined ? 'not seen' : describeCall(['start', calls.start])}. ` +
-          `${state.accounts} accounts, ${state.clients} clients, a backup rejoining and a takeover under load. ` +
+          `${state.accounts} accounts, ${state.clients} clients, ${WHAT_RAN}. ` +
           'A microcontroller runs the same calls many times slower: not measured here.';
     return figure({
       id: `engine.${engine}.${state.name}.longestCall`,

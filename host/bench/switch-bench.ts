@@ -208,7 +208,7 @@ const PUSH_ATTEMPTS = 3;
  * after the host stopped waiting: pushing again finds the image there, or
  * resumes it, and sends what is missing.
  */
-async function pushNewVersion(lab: BenchLab, image: Uint8Array): Promise<void> {
+export async function pushNewVersion(lab: BenchLab, image: Uint8Array): Promise<void> {
   const { pair } = lab;
   const targets = pair.hosts.map((client, index) => ({
     processor: (index === 0 ? 1 : 2) as 1 | 2,

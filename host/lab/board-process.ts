@@ -69,8 +69,8 @@ if (engine === 'xs') {
     log(`cannot run images in XS: ${xs.reason}`);
     process.exit(1);
   }
-  runImage = (payload, hal, overrides) =>
-    runImageInXs(payload, hal, overrides, xs.path, config.xsHeapBytes);
+  runImage = (payload, hal, overrides, calls) =>
+    runImageInXs(payload, hal, overrides, xs.path, config.xsHeapBytes, calls);
 }
 log(`images run in ${engine === 'xs' ? 'XS (xsnap)' : 'Node (sandbox)'}`);
 log(storeLine(store));

@@ -35,6 +35,7 @@ try {
   const keyDir = join(root, 'keys');
   generateKeys(keyDir);
   const { image } = await buildImage({ app: 'ledger', version: '1.0.0', boards: ['sim'], keyDir });
+  const newer = await buildImage({ app: 'ledger', version: '2.0.0', boards: ['sim'], keyDir });
   for (const engine of engines as ImageEngine[]) {
     if (engine === 'xs' && !xs.available) {
       console.log(JSON.stringify({ engine, measured: false, reason: xs.reason }));
@@ -46,6 +47,7 @@ try {
           root,
           baud: 115200,
           image,
+          newerImage: newer.image,
           publicKeyFile: join(keyDir, 'image-signing.pub'),
           engine,
           state,
