@@ -192,6 +192,8 @@ const TX_AHEAD_MS = 1;
 const CHUNK_SHARE = 1;
 /** Bytes of the joiner's last chunk at most: the replies queued behind it wait for it to cross. */
 const LAST_CHUNK_BYTES = 16;
+/** The smallest chunk a partner's slice bound makes us send: below it, framing takes the line. */
+const CHUNK_BYTES_MIN = 64;
 /**
  * A path down while the partner is up on another is an alarm once it has
  * stayed so for this many heartbeat intervals: a partner that resets drops
@@ -393,6 +395,7 @@ export class PairCore {
       compactRounds: true,
       heldCompact: true,
       clientsMax: config.clientsMax,
+      sliceBytes: config.encodeSliceBytes,
       ...(config.busShared && { hearsBus: true as const }),
     };
     this.#random = seededRandom(boot.seed);
@@ -1548,7 +1551,7 @@ export class PairCore {
     this.#encoding = new RoundInSlices(
       { ...wholeRound(snapshot), final: !inRounds, ...this.#answering() },
       this.#snapshotId,
-      this.config.snapshotChunkBytes,
+      this.#chunkBytes(),
     );
     this.#transferBytes = 0;
     this.#missedBytes = 0;
@@ -1602,11 +1605,7 @@ export class PairCore {
       cache: this.#cache.entries(),
       ...this.#answering(),
     };
-    this.#preCopyEncoding = new RoundInSlices(
-      round,
-      ++this.#snapshotId,
-      this.config.snapshotChunkBytes,
-    );
+    this.#preCopyEncoding = new RoundInSlices(round, ++this.#snapshotId, this.#chunkBytes());
     this.#chunksOut = [];
     this.#cache.record(this.#partnerHello?.compactRounds === true);
     return {
@@ -1643,10 +1642,10 @@ export class PairCore {
         { code: 'last-round', bytes },
       );
       const final = encodeRound({ ...round, final: true });
-      this.#chunksOut = chunksOf(final, id, this.config.snapshotChunkBytes);
+      this.#chunksOut = chunksOf(final, id, this.#chunkBytes());
       return;
     }
-    this.#chunksOut = chunksOf(encoded, id, this.config.snapshotChunkBytes);
+    this.#chunksOut = chunksOf(encoded, id, this.#chunkBytes());
     const sent = roundSent(throttledAfter(preCopy, bytes, this.#now), id, clonePlain(state), bytes);
     this.#role = { ...base, preCopy: sent };
   }
@@ -1687,17 +1686,14 @@ export class PairCore {
           ? round
           : { ...round, ...wholeRound({ ...round, state, cache: this.#cache.entries() }) };
       const last = encodeRound({ ...changes, final: true });
-      this.#chunksOut = endingShort(
-        chunksOf(last, id, this.config.snapshotChunkBytes),
-        LAST_CHUNK_BYTES,
-      );
+      this.#chunksOut = endingShort(chunksOf(last, id, this.#chunkBytes()), LAST_CHUNK_BYTES);
       this.#setRole({ ...role, snapshotLastSeq: 0, preCopy: null }, 'last-round-to-joiner', {
         code: 'last-round',
         bytes: last.length,
       });
       return;
     }
-    this.#chunksOut = chunksOf(encoded, id, this.config.snapshotChunkBytes);
+    this.#chunksOut = chunksOf(encoded, id, this.#chunkBytes());
     this.#role = {
       ...role,
       snapshotLastSeq: 0,
@@ -1773,6 +1769,16 @@ export class PairCore {
       return;
     }
     this.#takeRound(taken);
+  }
+
+  /**
+   * Payload bytes of the chunks we send the partner: the line's (config)
+   * unless either side reads or writes fewer in one call (encodeSliceBytes),
+   * a partner's bound taken no lower than CHUNK_BYTES_MIN.
+   */
+  #chunkBytes(): number {
+    const partner = Math.max(CHUNK_BYTES_MIN, this.#partnerHello?.sliceBytes ?? Infinity);
+    return Math.min(this.config.snapshotChunkBytes, this.config.encodeSliceBytes, partner);
   }
 
   /** A big checkpoint's round that does not make a state: ask again later. */

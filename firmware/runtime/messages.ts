@@ -57,6 +57,13 @@ export interface Hello {
    */
   readonly clientsMax?: number;
   /**
+   * Bytes of a big checkpoint this processor reads or writes in one call at
+   * most (PairConfig.encodeSliceBytes): a partner sends it chunks no larger,
+   * as a microcontroller joiner of a Linux-class primary needs. Absent from
+   * images before it: no bound.
+   */
+  readonly sliceBytes?: number;
+  /**
    * A backup on a shared field bus (PairConfig.busShared): it keeps the
    * requests it hears until a checkpoint covers them, so a replay
    * checkpoint may leave them out (lockstep). Absent from images before it.
@@ -318,12 +325,13 @@ function parseHello(value: unknown): Hello {
     testMode: h.testMode,
     otherVersion: text(h.otherVersion, 'hello.otherVersion'),
   };
-  const { joinAfterMs, clientsMax } = h;
+  const { joinAfterMs, clientsMax, sliceBytes } = h;
   return {
     ...hello,
     ...(joinAfterMs === undefined ? {} : { joinAfterMs: count(joinAfterMs, 'hello.joinAfterMs') }),
     ...(h.registers === true ? { registers: true } : {}),
     ...(clientsMax === undefined ? {} : { clientsMax: count(clientsMax, 'hello.clientsMax') }),
+    ...(sliceBytes === undefined ? {} : { sliceBytes: count(sliceBytes, 'hello.sliceBytes') }),
     ...(h.hearsBus === true ? { hearsBus: true } : {}),
     ...(h.compactRounds === true ? { compactRounds: true } : {}),
     ...(h.heldCompact === true ? { heldCompact: true } : {}),
