@@ -596,7 +596,8 @@ export class PairCore {
   /** When the core next needs `tick`. */
   nextWakeMs(): number {
     const links = this.#links;
-    if (this.#rebootWhenSent !== null) return links.linesIdleAtMs(this.#now);
+    if (this.#rebootWhenSent !== null)
+      return this.#compaction !== null ? this.#now : links.linesIdleAtMs(this.#now);
     let wake = Math.min(links.nextBeatMs(), links.nextSilenceMs());
     for (const sinceMs of this.#pathsDownAlone.values())
       wake = Math.min(wake, sinceMs + this.#pathAlarmAfterMs());
@@ -2778,42 +2779,45 @@ export class PairCore {
    * judges requests by, store-room.ts) stops this processor: nothing it
    * cannot keep is acknowledged.
    */
-  #persist(solo: boolean, compact: boolean): void {
+  #persist(solo: boolean): void {
     const log = this.#log;
     if (log === null || this.#storeRefused) return;
-    // A stop's compaction, whole, replaces one going a slice at a time; nothing else is written meanwhile.
-    if (this.#compaction !== null && !compact) return;
-    this.#compaction = null;
+    // Nothing is written while a compaction goes a slice at a time.
+    if (this.#compaction !== null) return;
     const mark: LogMark = { version: this.app.version, term: this.#term, solo };
     const last = this.#loggedMark;
     const unchanged = last !== null && last.term === mark.term && last.solo === mark.solo;
-    if (!compact && !this.#compactNext && this.#unlogged.length === 0 && unchanged) return;
-    const snapshot = (): Snapshot => ({
-      stateVersion: this.app.stateVersion,
-      state: this.#state,
-      txn: this.#txn,
-      term: this.#term,
-      cache: this.#cache.entries(),
-    });
+    if (!this.#compactNext && this.#unlogged.length === 0 && unchanged) return;
     // A new history's first snapshot goes a slice at a time unless replies wait for it (a
     // backup's acknowledgements of the big checkpoint went already, as a joiner's do).
     const sliced = this.#unlogged.length === 0 || this.#role.name === 'backup';
     try {
-      if (compact || (this.#compactNext && !sliced)) log.compact(mark, snapshot());
+      if (this.#compactNext && !sliced) log.compact(mark, this.#snapshot());
       else if (this.#compactNext) {
-        this.#beginCompaction(log, mark, snapshot());
+        this.#beginCompaction(log, mark, this.#snapshot());
         // Held: what the snapshot covers is the store's once it is down (#compactSlice).
         this.#unlogged = [];
         return;
       } else {
-        log.commit(mark, this.#unlogged, snapshot);
-        if (log.compactionDue) this.#beginCompaction(log, mark, snapshot());
+        log.commit(mark, this.#unlogged, () => this.#snapshot());
+        if (log.compactionDue) this.#beginCompaction(log, mark, this.#snapshot());
       }
     } catch (error) {
       this.#storeFailed(error);
       return;
     }
     this.#logged(mark);
+  }
+
+  /** The state and the reply cache as a store's snapshot holds them. */
+  #snapshot(): Snapshot {
+    return {
+      stateVersion: this.app.stateVersion,
+      state: this.#state,
+      txn: this.#txn,
+      term: this.#term,
+      cache: this.#cache.entries(),
+    };
   }
 
   /** What the store holds now: everything up to `txn`, under `mark`. */
@@ -2933,12 +2937,39 @@ export class PairCore {
 
   #stop(boot: BootChoice, why: Reason, cause: RoleCause = 'stopped'): void {
     this.#applyAll();
-    // The next image reads a snapshot (converters apply), never another version's entries,
-    // and learns that this board stopped holding the newest history.
-    if (this.hasState) this.#persist(false, true);
+    // What ran is logged now, as in any call (its replies may leave in it),
+    // under a mark that says this board stopped holding the newest history.
+    const snapshot = this.hasState ? this.#snapshot() : null;
+    if (snapshot !== null) this.#persist(false);
     this.#state = undefined;
     this.#setRole({ name: 'stopped', why }, cause, why);
     this.#rebootWhenSent = boot;
+    // The next image reads a snapshot (converters apply), never another
+    // version's entries: it goes down a slice a call before the reboot
+    // (#stopSlice). In one call it took a microcontroller-class engine up to
+    // 7 million XS units; a power cut before it is down boots this image
+    // again, on its log.
+    const log = this.#log;
+    if (log === null || snapshot === null || this.#storeRefused) return;
+    try {
+      this.#beginCompaction(
+        log,
+        { version: this.app.version, term: this.#term, solo: false },
+        snapshot,
+      );
+    } catch (error) {
+      this.#storeFailed(error);
+    }
+  }
+
+  /** The next slice of the snapshot a stop leaves the next image; the reboot waits for it. */
+  #stopSlice(): void {
+    const log = this.#log;
+    if (log === null || this.#compaction === null) return;
+    const abandon = () => {
+      this.#compaction = null;
+    };
+    if (this.#logSlice(log, abandon)) abandon();
   }
 
   // ---------------------------------------------------------------- output
@@ -2980,7 +3011,7 @@ export class PairCore {
       this.#storeGaveUp('failed', readFailed, readFailed);
     }
     // The log write comes first: no reply or acknowledgement below leaves before it.
-    if (this.hasState) this.#persist(this.#soloAuthoritative(), false);
+    if (this.hasState) this.#persist(this.#soloAuthoritative());
     this.#sendReplies();
     const links = this.#links;
     const channel = this.#channel;
@@ -3036,7 +3067,8 @@ export class PairCore {
 
   #rebootIfSent(): void {
     const boot = this.#rebootWhenSent;
-    if (boot === null || this.#links.linesIdleAtMs(this.#now) > this.#now) return;
+    if (boot === null || this.#compaction !== null) return;
+    if (this.#links.linesIdleAtMs(this.#now) > this.#now) return;
     this.#effect({ kind: 'reboot', boot });
     this.#rebootWhenSent = null;
   }
@@ -3045,6 +3077,7 @@ export class PairCore {
   #rebooting(now: number): boolean {
     if (this.#rebootWhenSent === null) return false;
     this.#advance(now);
+    this.#stopSlice();
     this.#rebootIfSent();
     return true;
   }

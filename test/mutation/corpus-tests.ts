@@ -112,6 +112,7 @@ export const SCRIPTED_TEST_FILES = [
   'test/switch-first-round-slices.test.ts',
   'test/switch-judge-slices.test.ts',
   'test/joiner-chunk-bound.test.ts',
+  'test/stop-snapshot-slices.test.ts',
   'test/switch-refusals.test.ts',
   'test/switch-rejoin.test.ts',
   'test/write-log.test.ts',
