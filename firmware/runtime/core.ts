@@ -586,8 +586,9 @@ export class PairCore {
     this.#preCopySlice();
     this.#measureSlice();
     this.#compactSlice();
-    this.#roundSlice();
+    // Before the first round's record: once down, the last round it held back is judged at once.
     this.#judgeSlice();
+    this.#roundSlice();
     if (!sliced) this.#serveHeldStill();
     this.#eraseAhead();
     this.#flush();
@@ -1811,8 +1812,11 @@ export class PairCore {
       state = stateFrom(this.app, received.stateVersion, received.state);
       if (judged) {
         const measure = new RoomMeasure(state, received.cache.entries());
-        // Judged from the next tick, a slice a tick.
         this.#judging = { taken, state, received, measure, waiting: [] };
+        // A Linux-class board's slice is the whole of most states: judged, and
+        // the last round installed, in this call (its acknowledgement then
+        // says it is a backup, and the switch's hold does not wait a tick).
+        this.#judgeSlice();
         return;
       }
     } catch (error) {
