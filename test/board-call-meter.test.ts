@@ -8,17 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import type { CallMeter } from '../boards/call-meter.ts';
 import type { ImageRunner } from '../boards/image-engine.ts';
-import { Board, type PortLink } from '../boards/node/board.ts';
-import { flashWithConfirmed, openRom, pushImages } from './helpers/push-images.ts';
-
-const quiet = (): PortLink => ({
-  baud: 115200,
-  write: () => {},
-  onData: () => {},
-  setDtr: () => {},
-  dsr: async () => false,
-  drain: async () => {},
-});
+import { Board } from '../boards/node/board.ts';
+import { flashWithConfirmed, openRom, pushImages, quietPort } from './helpers/push-images.ts';
 
 test('a board keeps the longest calls of the images it ran across a reset', async (t) => {
   const images = await pushImages();
@@ -43,7 +34,7 @@ test('a board keeps the longest calls of the images it ran across a reset', asyn
   const board = new Board({
     processor: 1,
     bootRom: openRom(images, path),
-    ports: { interconnect: [quiet()], bus: quiet(), host: quiet() },
+    ports: { interconnect: [quietPort()], bus: quietPort(), host: quietPort() },
     fence: { wired: false },
     log: () => {},
     bootMs: 1,

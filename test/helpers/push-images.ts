@@ -93,13 +93,9 @@ export interface FlashBoard {
   readonly replies: ManagementReply[];
 }
 
-/** A board in-process, its host port a pair of functions; no image runs. */
-export function boardOnFlash(images: PushImages, path: string): FlashBoard {
-  const rom = openRom(images, path);
-  const replies: ManagementReply[] = [];
-  const decoder = new FrameDecoder();
-  let toBoard: (bytes: Uint8Array) => void = () => {};
-  const quiet: PortLink = {
+/** A port nothing is connected to: what a board writes goes nowhere, and nothing arrives. */
+export function quietPort(): PortLink {
+  return {
     baud: 115200,
     write: () => {},
     onData: () => {},
@@ -107,6 +103,15 @@ export function boardOnFlash(images: PushImages, path: string): FlashBoard {
     dsr: async () => false,
     drain: async () => {},
   };
+}
+
+/** A board in-process, its host port a pair of functions; no image runs. */
+export function boardOnFlash(images: PushImages, path: string): FlashBoard {
+  const rom = openRom(images, path);
+  const replies: ManagementReply[] = [];
+  const decoder = new FrameDecoder();
+  let toBoard: (bytes: Uint8Array) => void = () => {};
+  const quiet = quietPort();
   const host: PortLink = {
     baud: 115200,
     write: (bytes) => {
