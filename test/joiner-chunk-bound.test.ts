@@ -10,6 +10,7 @@ import type { PairConfig } from '../firmware/runtime/config.ts';
 import { RoundInSlices } from '../firmware/runtime/state-transfer.ts';
 import { BIG_CELLS, cellsApp } from './helpers/cells-app.ts';
 import { CorePair } from './helpers/core-pair.ts';
+import { onEachCall } from './helpers/on-each-call.ts';
 
 const BAUD = 1_000_000;
 const LINUX: Partial<PairConfig> = { baud: BAUD };
@@ -22,14 +23,8 @@ function largestChunkToJoiner(
   joiner: Partial<PairConfig>,
 ): number {
   let largest = 0;
-  const step = RoundInSlices.prototype.step;
-  RoundInSlices.prototype.step = function (this: RoundInSlices, bytes: number) {
-    const chunks = step.call(this, bytes);
+  onEachCall<ReturnType<RoundInSlices['step']>>(t, RoundInSlices.prototype, 'step', (chunks) => {
     for (const chunk of chunks ?? []) largest = Math.max(largest, chunk.data.length);
-    return chunks;
-  };
-  t.teardown(() => {
-    RoundInSlices.prototype.step = step;
   });
   const pair = new CorePair([cellsApp(BIG_CELLS), cellsApp(BIG_CELLS)], [primary, joiner]);
   pair.runUntil(() => pair.whole, 60_000);

@@ -12,6 +12,7 @@ import type { PairCore } from '../firmware/runtime/core.ts';
 import { DurableLog } from '../firmware/runtime/durable-log.ts';
 import { BIG_CELLS, cellsApp } from './helpers/cells-app.ts';
 import { aroundEachCall } from './helpers/core-calls.ts';
+import { onEachCall } from './helpers/on-each-call.ts';
 import { switchingPair } from './helpers/switching-pair.ts';
 
 /** Room for BIG_CELLS' snapshot, about 24 KB. */
@@ -24,13 +25,8 @@ const STORE = {
 
 test('a stopping board writes its snapshot a slice a call before it reboots', (t) => {
   let slices = 0;
-  const compactSlice = DurableLog.prototype.compactSlice;
-  DurableLog.prototype.compactSlice = function (this: DurableLog, bytes: number) {
+  onEachCall(t, DurableLog.prototype, 'compactSlice', () => {
     slices += 1;
-    return compactSlice.call(this, bytes);
-  };
-  t.teardown(() => {
-    DurableLog.prototype.compactSlice = compactSlice;
   });
   const v1 = cellsApp({ ...BIG_CELLS, durability: 'retained' });
   const v2: AnyApp = { ...v1, version: '2.0.0' };

@@ -11,19 +11,14 @@ import { RoundInSlices } from '../firmware/runtime/state-transfer.ts';
 import { BIG_CELLS, cellsApp } from './helpers/cells-app.ts';
 import { aroundEachCall } from './helpers/core-calls.ts';
 import { CorePair } from './helpers/core-pair.ts';
+import { onEachCall } from './helpers/on-each-call.ts';
 
 test('a switch encodes its first round a slice a call while requests run, and the new version gets the same state', (t) => {
   let steps = 0;
   let done = false;
-  const step = RoundInSlices.prototype.step;
-  RoundInSlices.prototype.step = function (this: RoundInSlices, bytes: number) {
+  onEachCall<ReturnType<RoundInSlices['step']>>(t, RoundInSlices.prototype, 'step', (chunks) => {
     steps += 1;
-    const chunks = step.call(this, bytes);
     if (chunks !== null) done = true;
-    return chunks;
-  };
-  t.teardown(() => {
-    RoundInSlices.prototype.step = step;
   });
   const v1 = cellsApp(BIG_CELLS);
   const v2: AnyApp = { ...v1, version: '2.0.0' };

@@ -11,6 +11,7 @@ import { ledgerV1, ledgerV2 } from '../firmware/apps/ledger/index.ts';
 import type { PairCore } from '../firmware/runtime/core.ts';
 import { RoomMeasure } from '../firmware/runtime/store-room.ts';
 import { aroundEachCall } from './helpers/core-calls.ts';
+import { onEachCall } from './helpers/on-each-call.ts';
 import { switchingPair } from './helpers/switching-pair.ts';
 
 const ACCOUNTS = 300;
@@ -25,13 +26,8 @@ const STORE = {
 for (const model of ['state', 'replay'] as const) {
   test(`${model} model: the new version judges the converted state a slice a call, and the pair ends whole on it with one state`, (t) => {
     let steps = 0;
-    const step = RoomMeasure.prototype.step;
-    RoomMeasure.prototype.step = function (this: RoomMeasure, bytes: number) {
+    onEachCall(t, RoomMeasure.prototype, 'step', () => {
       steps += 1;
-      return step.call(this, bytes);
-    };
-    t.teardown(() => {
-      RoomMeasure.prototype.step = step;
     });
     const from = ledgerV1(model);
     const to = ledgerV2(model);

@@ -581,7 +581,7 @@ export class PairCore {
     // state still leaves the requests it held to the next one (the last
     // slice of a joiner's big checkpoint and the first held requests served
     // made one call twice as long as either: 420,104 XS units).
-    const sliced = this.#holdsStill() || this.#preCopyEncoding !== null;
+    const sliced = this.#slicing();
     this.#encodeSlice();
     this.#preCopySlice();
     this.#measureSlice();
@@ -618,12 +618,7 @@ export class PairCore {
     )
       wake = Math.min(wake, lineFreeMs);
     // The next slice of the big checkpoint or of the compaction, or the requests they held, at once.
-    if (
-      this.#holdsStill() ||
-      this.#preCopyEncoding !== null ||
-      this.#heldStill.length > 0 ||
-      this.#repliesOut.length > 0
-    )
+    if (this.#slicing() || this.#heldStill.length > 0 || this.#repliesOut.length > 0)
       wake = this.#now;
     if (this.#unapplied.length > 0 && this.#compaction === null) wake = this.#now;
     if (this.#roundsLog?.written === false || this.#judging !== null) wake = this.#now;
@@ -2372,6 +2367,11 @@ export class PairCore {
    */
   #holdsStill(): boolean {
     return this.#encoding !== null || this.#compaction !== null || this.#measuring !== null;
+  }
+
+  /** Work going a slice a tick: what holds the state still, or a switch's first round. */
+  #slicing(): boolean {
+    return this.#holdsStill() || this.#preCopyEncoding !== null;
   }
 
   /**
