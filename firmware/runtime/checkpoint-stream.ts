@@ -51,10 +51,12 @@ export class CheckpointStream {
    */
   #earlyTxn = 0;
   #earlySeq = 0;
+  /** Replies that wait for the next batch sent: they go once the backup acknowledges a batch sent after them. */
+  #awaitingBatch: ClientReply[] = [];
 
   /** Replies executed but not yet acknowledged by the backup. */
   get lag(): number {
-    return this.#pending.length;
+    return this.#pending.length + this.#awaitingBatch.length;
   }
 
   /** Encoded bytes of the entries not yet acknowledged, sent or not: what a new one waits behind. */
@@ -102,12 +104,22 @@ export class CheckpointStream {
   }
 
   /**
+   * A reply that runs no transaction but holds only while the partner is
+   * still our backup (a refusal read from the reply cache, which a new
+   * primary's sessions are not in): it waits for the acknowledgement of a
+   * batch sent after it, empty if no entry is waiting.
+   */
+  addAfterNextBatch(reply: ClientReply): void {
+    this.#awaitingBatch.push(reply);
+  }
+
+  /**
    * Group commit: entries gather while a batch is in flight and the line is
    * busy; an idle line sends them at once rather than wait for the ack.
    */
   due(peerAck: number, lineIdle: boolean, entriesMax: number): boolean {
-    if (this.#outbox.length === 0) return false;
     const inFlight = this.#lastBatchSeq > peerAck;
+    if (this.#outbox.length === 0) return this.#awaitingBatch.length > 0 && (!inFlight || lineIdle);
     return !inFlight || lineIdle || this.#outbox.length >= entriesMax;
   }
 
@@ -120,7 +132,9 @@ export class CheckpointStream {
     let sentSeq = 0;
     let sentBytes = 0;
     let next = 0;
-    while (next < this.#outbox.length) {
+    let emptyDue = this.#outbox.length === 0 && this.#awaitingBatch.length > 0;
+    while (next < this.#outbox.length || emptyDue) {
+      emptyDue = false;
       const batch: CheckpointEntry[] = [];
       let bytes = 0;
       while (next < this.#outbox.length && batch.length < entriesMax) {
@@ -139,13 +153,17 @@ export class CheckpointStream {
       sentBytes += bytes;
       this.#unacked.push({ seq, bytes });
       this.#unackedBytes += bytes;
+      if (batch.length === 0) continue;
       sentTxn = (batch[batch.length - 1] as CheckpointEntry).txn;
       if (this.#earlySeq === 0 && sentTxn >= this.#earlyTxn) this.#earlySeq = seq;
     }
     this.#outbox = this.#outbox.slice(next);
     this.#unsentBytes -= sentBytes;
-    if (sentTxn === 0) return 0;
+    if (sentSeq === 0) return 0;
     this.#lastBatchSeq = sentSeq;
+    for (const reply of this.#awaitingBatch) this.#pending.push({ seq: sentSeq, txn: 0, reply });
+    this.#awaitingBatch = [];
+    if (sentTxn === 0) return 0;
     for (const pending of this.#pending) {
       if (pending.seq === 0 && pending.txn <= sentTxn) pending.seq = sentSeq;
     }
@@ -174,7 +192,7 @@ export class CheckpointStream {
 
   /** The replies waiting go now; their entries still go to the partner (a joiner that cannot take over yet). */
   releaseReplies(): ClientReply[] {
-    const released = this.#pending.map((p) => p.reply);
+    const released = [...this.#pending.map((p) => p.reply), ...this.#takeAwaitingBatch()];
     // The newest transaction among them (a retry's copy joins the list at its end), and
     // the mark only moves on: entries answered early after these may be newer still.
     let newest: PendingReply | undefined;
@@ -188,7 +206,7 @@ export class CheckpointStream {
 
   /** No backup will hold these entries: every waiting reply goes now, and nothing more is sent. */
   releaseAll(): ClientReply[] {
-    const released = this.#pending.map((p) => p.reply);
+    const released = [...this.#pending.map((p) => p.reply), ...this.#takeAwaitingBatch()];
     this.#pending = [];
     this.dropUnsent();
     this.#forgetUnacked();
@@ -221,6 +239,12 @@ export class CheckpointStream {
   #forgetUnacked(): void {
     this.#unacked = [];
     this.#unackedBytes = 0;
+  }
+
+  #takeAwaitingBatch(): ClientReply[] {
+    const replies = this.#awaitingBatch;
+    this.#awaitingBatch = [];
+    return replies;
   }
 
   #markEarly(txn: number, seq: number): void {

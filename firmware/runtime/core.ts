@@ -821,12 +821,17 @@ export class PairCore {
     const registers =
       syncId === REGISTER_SYNC_ID && (lookup.kind === 'no-session' || lookup.kind === 'new');
     if (lookup.kind === 'no-session' && !registers) {
-      this.#replyError(clientId, syncId, 'session-expired', {
+      const why: Reason = {
         code: 'session-expired',
         clientId,
         clientsMax: this.config.clientsMax,
         syncId,
-      });
+      };
+      const expired: ClientReply = { clientId, syncId, ok: false, error: 'session-expired', why };
+      // A backup that took over on our silence may have begun the session:
+      // only its acknowledgement of what we send next says it is still ours.
+      if (this.#holdsBackup()) this.#stream.addAfterNextBatch(expired);
+      else this.#reply(expired);
       return;
     }
     if (lookup.kind === 'saved') {

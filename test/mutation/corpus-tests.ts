@@ -116,6 +116,7 @@ export const SCRIPTED_TEST_FILES = [
   'test/switch-refusals.test.ts',
   'test/switch-rejoin.test.ts',
   'test/write-log.test.ts',
+  'test/deposed-refusal.test.ts',
 ];
 /** The id of the scripted tests, run together as one test. */
 export const SCRIPTED_TEST_ID = 'scripted';

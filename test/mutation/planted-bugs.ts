@@ -244,6 +244,18 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     find: "    if (!role.rolesTaken) {\n      this.#failSwitch('g', how);\n      return;\n    }\n",
     replace: '',
   },
+  {
+    name: 'a refusal read from the reply cache, sent before the backup says it is still ours',
+    file: 'firmware/runtime/core.ts',
+    find: '      if (this.#holdsBackup()) this.#stream.addAfterNextBatch(expired);\n      else this.#reply(expired);\n',
+    replace: '      this.#reply(expired);\n',
+  },
+  {
+    name: 'a refusal that waits for an acknowledgement with no batch sent to ask for it',
+    file: 'firmware/runtime/checkpoint-stream.ts',
+    find: '    if (this.#outbox.length === 0) return this.#awaitingBatch.length > 0 && (!inFlight || lineIdle);\n',
+    replace: '    if (this.#outbox.length === 0) return false;\n',
+  },
 ];
 
 /** `source` with the bug planted; throws when its code is not found exactly once (the source moved on: update the bug). */
