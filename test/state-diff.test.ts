@@ -11,6 +11,7 @@ import test from 'ava';
 import { seededRandom } from '../firmware/runtime/random.ts';
 import {
   applyPatch,
+  applyPatchCopying,
   clonePlain,
   diffState,
   type PatchOp,
@@ -94,6 +95,37 @@ for (const frontCuts of [false, true]) {
       if (JSON.stringify(patched) !== JSON.stringify(after)) return;
     }
   });
+}
+
+test(`a copy patched with copies of the values set is the second state, sharing nothing with it (seed ${seed})`, (t) => {
+  const random = seededRandom(seed);
+  for (let i = 0; i < 1000; i++) {
+    const before = randomValue(random, 0);
+    const after = mutate(random, before);
+    const copy = applyPatchCopying(clonePlain(before), diffState(before, after));
+    t.deepEqual(copy, after, `case ${i}`);
+    // The sender's state changes on: the copy must not change with it.
+    const frozen = JSON.stringify(copy, (_, v) => (v instanceof Uint8Array ? [...v] : v));
+    scribble(after);
+    t.is(
+      JSON.stringify(copy, (_, v) => (v instanceof Uint8Array ? [...v] : v)),
+      frozen,
+      `case ${i}`,
+    );
+  }
+});
+
+/** Changes every container and byte string inside `value` in place. */
+function scribble(value: unknown): void {
+  if (value instanceof Uint8Array) value.fill(0xee);
+  else if (Array.isArray(value)) {
+    for (const item of value) scribble(item);
+    value.push('scribbled');
+  } else if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) scribble(record[key]);
+    record.scribbled = true;
+  }
 }
 
 test('a window that slid on by one differs by a front cut and one set, not by every item', (t) => {

@@ -69,7 +69,7 @@ import { nextSeed, seededRandom } from './random.ts';
 import { ReplyCache } from './reply-cache.ts';
 import { ALONE, type Role } from './roles.ts';
 import { type Bridge, bridgeTo, stateFor, stateFrom } from './state-bridge.ts';
-import { clonePlain, diffState } from './state-diff.ts';
+import { applyPatchCopying, clonePlain, diffState } from './state-diff.ts';
 import {
   addChunk,
   addRound,
@@ -1626,7 +1626,7 @@ export class PairCore {
    * carries what changed up to the moment it leaves.
    */
   #nextRound(role: Switching, preCopy: PreCopy): void {
-    const { round, state } = this.#roundAfter(preCopy);
+    const { round } = this.#roundAfter(preCopy);
     const encoded = encodeRound(round);
     const bytes = encoded.length;
     const id = ++this.#snapshotId;
@@ -1648,7 +1648,12 @@ export class PairCore {
       return;
     }
     this.#chunksOut = chunksOf(encoded, id, this.#chunkBytes());
-    const sent = roundSent(throttledAfter(preCopy, bytes, this.#now), id, clonePlain(state), bytes);
+    const sent = roundSent(
+      throttledAfter(preCopy, bytes, this.#now),
+      id,
+      applyPatchCopying(preCopy.sent, round.state),
+      bytes,
+    );
     this.#role = { ...base, preCopy: sent };
   }
 
@@ -1699,7 +1704,7 @@ export class PairCore {
     this.#role = {
       ...role,
       snapshotLastSeq: 0,
-      preCopy: roundSent(preCopy, id, clonePlain(state), encoded.length),
+      preCopy: roundSent(preCopy, id, applyPatchCopying(preCopy.sent, round.state), encoded.length),
     };
   }
 

@@ -60,6 +60,11 @@ export function diffState(
   return ops;
 }
 
+/**
+ * `path` is one list the walk pushes onto and pops (a copy goes into each
+ * op): a new list for every node visited cost a microcontroller-class
+ * engine more than the comparisons themselves.
+ */
 function diffInto(
   before: unknown,
   after: unknown,
@@ -67,28 +72,53 @@ function diffInto(
   ops: PatchOp[],
   options: DiffOptions,
 ): void {
+  if (typeof after !== 'object' || after === null) {
+    if (!Object.is(before, after)) ops.push([SET, [...path], after]);
+    return;
+  }
   if (Array.isArray(before) && Array.isArray(after)) {
     const cut = options.frontCuts ? frontCut(before, after) : 0;
-    if (cut > 0) ops.push([CUT_FRONT, path, cut]);
+    if (cut > 0) ops.push([CUT_FRONT, [...path], cut]);
     const kept = cut > 0 ? before.slice(cut) : before;
     const common = Math.min(kept.length, after.length);
-    for (let i = 0; i < common; i++) diffInto(kept[i], after[i], [...path, i], ops, options);
-    if (after.length < kept.length) ops.push([TRUNCATE, path, after.length]);
+    for (let i = 0; i < common; i++) {
+      path.push(i);
+      diffInto(kept[i], after[i], path, ops, options);
+      path.pop();
+    }
+    if (after.length < kept.length) ops.push([TRUNCATE, [...path], after.length]);
     for (let i = common; i < after.length; i++) ops.push([SET, [...path, i], after[i]]);
     return;
   }
   if (isRecord(before) && isRecord(after)) {
-    for (const key of Object.keys(before)) {
-      if (!Object.hasOwn(after, key)) ops.push([DELETE, [...path, key]]);
-    }
+    const first = ops.length;
+    let kept = 0;
     for (const key of Object.keys(after)) {
-      if (Object.hasOwn(before, key))
-        diffInto(before[key], after[key], [...path, key], ops, options);
-      else ops.push([SET, [...path, key], after[key]]);
+      if (!Object.hasOwn(before, key)) {
+        ops.push([SET, [...path, key], after[key]]);
+        continue;
+      }
+      kept += 1;
+      const was = before[key];
+      const is = after[key];
+      // Most of a state is scalars: compared here, without a call each.
+      if (typeof is !== 'object' || is === null) {
+        if (!Object.is(was, is)) ops.push([SET, [...path, key], is]);
+        continue;
+      }
+      path.push(key);
+      diffInto(was, is, path, ops, options);
+      path.pop();
     }
+    const keys = Object.keys(before);
+    if (kept === keys.length) return;
+    // The keys gone go first, as the receiver has always read them.
+    const deleted: PatchOp[] = [];
+    for (const key of keys) if (!Object.hasOwn(after, key)) deleted.push([DELETE, [...path, key]]);
+    ops.splice(first, 0, ...deleted);
     return;
   }
-  if (!samePlain(before, after)) ops.push([SET, path, after]);
+  if (!samePlain(before, after)) ops.push([SET, [...path], after]);
 }
 
 /**
@@ -178,6 +208,19 @@ export function applyPatch(doc: unknown, ops: readonly PatchOp[]): unknown {
     }
   }
   return root;
+}
+
+/**
+ * `doc` (a copy the caller owns) changed by ops whose values are still
+ * another document's: each value set goes in as a copy. The copy a round
+ * was diffed against becomes the next for the cost of what changed, where
+ * a copy of the whole state cost the state's size each round.
+ */
+export function applyPatchCopying(doc: unknown, ops: readonly PatchOp[]): unknown {
+  return applyPatch(
+    doc,
+    ops.map((op): PatchOp => (op[0] === SET ? [SET, op[1], clonePlain(op[2])] : op)),
+  );
 }
 
 /** A deep copy of plain data, sharing nothing with `value`. */
