@@ -256,6 +256,13 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     find: '    if (this.#outbox.length === 0) return this.#awaitingBatch.length > 0 && (!inFlight || lineIdle);\n',
     replace: '    if (this.#outbox.length === 0) return false;\n',
   },
+  {
+    name: 'requests held for a new version, all served in the call that took the roles',
+    file: 'firmware/runtime/core.ts',
+    find: '    this.#takingShare(() => {\n      for (const request of held)\n        this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);\n    });\n',
+    replace:
+      '    for (const request of held)\n      this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);\n',
+  },
 ];
 
 /** `source` with the bug planted; throws when its code is not found exactly once (the source moved on: update the bug). */

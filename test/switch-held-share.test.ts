@@ -1,0 +1,94 @@
+/**
+ * The new version serves the requests a switch held for it a call's share
+ * at a time (`heldServedMax`), the rest in the ticks after, in order: it
+ * took the roles and ran every one of them, and logged them, in one call
+ * (on XS at the bench's large state, 64 clients: 1.5 million units, the
+ * longest call a board made). Two cores back to back in virtual time, 32
+ * writers, a microcontroller's share of 2.
+ */
+import test from 'ava';
+import type { AnyApp } from '../firmware/app.ts';
+import { PairCore } from '../firmware/runtime/core.ts';
+import { BootRom } from './helpers/boot-rom.ts';
+import { bulkApp } from './helpers/bulk-app.ts';
+import { CorePair } from './helpers/core-pair.ts';
+import { RetryingWriter } from './helpers/retrying-writer.ts';
+
+const WRITERS = 32;
+const SHARE = 2;
+/** Every call a harness makes into a core. */
+const CALLS = ['receiveBytes', 'tick', 'request', 'requests', 'setDsr', 'switchToOther'];
+
+test('the new version serves the held requests a share a call, and every write runs once', (t) => {
+  const v1: AnyApp = bulkApp(800);
+  const v2: AnyApp = { ...v1, version: '2.0.0' };
+  const pair = new CorePair([v1, v1], { heldServedMax: SHARE });
+  for (const board of [0, 1] as const) pair.boot(board, { otherVersion: v2.version });
+  pair.runUntil(() => pair.whole, 60_000);
+  // Where each call into a core began in the events the harness collects: a
+  // board's events between two of its calls' starts are the first one's.
+  const starts = new Map<PairCore, number[]>();
+  const methods = PairCore.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const name of CALLS) {
+    const original = methods[name] as (...args: unknown[]) => unknown;
+    methods[name] = function (this: PairCore, ...args: unknown[]) {
+      starts.set(this, [...(starts.get(this) ?? []), pair.events.length]);
+      return original.apply(this, args);
+    };
+    t.teardown(() => {
+      methods[name] = original;
+    });
+  }
+  const rom = new BootRom(pair, v1, v2);
+  const writers = Array.from({ length: WRITERS }, (_, i) => new RetryingWriter(pair, `w${i}`));
+  const step = () => {
+    rom.step();
+    for (const writer of writers) writer.step();
+  };
+  pair.runUntil(() => {
+    step();
+    return writers.every((w) => w.registered);
+  }, 10_000);
+  const oldPrimary = pair.core(0).serving ? 0 : 1;
+  const newVersion = oldPrimary === 0 ? 1 : 0;
+  if (pair.core(oldPrimary).switchToOther(pair.nowMs) !== null) throw new Error('switch refused');
+  pair.runUntil(() => {
+    step();
+    return pair.core(newVersion).serving;
+  }, 60_000);
+  const core = pair.core(newVersion);
+  pair.runUntil(() => {
+    step();
+    return pair.whole && pair.cores.every((c) => c?.hello.version === v2.version);
+  }, 60_000);
+  for (const writer of writers) writer.stopping = true;
+  // The backup applies a share of entries a tick too: until it caught up.
+  const count = (board: 0 | 1) => (pair.core(board).state as { n: number }).n;
+  pair.runUntil(() => {
+    step();
+    return writers.every((w) => w.idle) && count(0) === count(1);
+  }, 10_000);
+
+  // Transactions the new version ran in each of its calls from the one that took the roles on.
+  const tookRolesAt = pair.events.findIndex(
+    (e) => e.board === newVersion && e.event.kind === 'role' && e.event.cause === 'roles-taken',
+  );
+  t.true(tookRolesAt >= 0, 'the new version took the roles');
+  const callStarts = starts.get(core) ?? [];
+  const perCall = new Map<number, number>();
+  pair.events.forEach((e, index) => {
+    if (index < tookRolesAt || e.board !== newVersion || e.event.kind !== 'executed') return;
+    const call = callStarts.filter((start) => start <= index).length;
+    perCall.set(call, (perCall.get(call) ?? 0) + 1);
+  });
+  const most = Math.max(...perCall.values());
+  t.log(
+    `${[...perCall.values()].reduce((a, b) => a + b, 0)} transactions in ${perCall.size} calls, at most ${most} in one`,
+  );
+  t.true(most <= SHARE, `at most ${SHARE} in a call, not ${most}`);
+
+  const acknowledged = writers.reduce((sum, w) => sum + w.acknowledged.size, 0);
+  t.true(acknowledged > 4 * WRITERS, `${acknowledged} writes acknowledged`);
+  t.is(count(newVersion), acknowledged, 'each write ran once');
+  t.deepEqual(pair.core(oldPrimary).state, pair.core(newVersion).state);
+});
