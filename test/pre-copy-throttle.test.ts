@@ -29,6 +29,7 @@ const preCopy = (lastBytes: number): PreCopy => ({
   throttled: false,
   allowance: PRE_COPY_BURST_BYTES,
   allowanceAtMs: 0,
+  lastDue: false,
 });
 
 const switching = (p: PreCopy): Switching => ({

@@ -11,11 +11,11 @@ import test from 'ava';
 import { seededRandom } from '../firmware/runtime/random.ts';
 import {
   applyPatch,
-  applyPatchCopying,
   clonePlain,
   diffState,
   type PatchOp,
   parsePatch,
+  withCopiedValues,
 } from '../firmware/runtime/state-diff.ts';
 import { decodeCbor, encodeCbor } from '../firmware/wire/cbor.ts';
 import { MessageError } from '../firmware/wire/errors.ts';
@@ -102,7 +102,7 @@ test(`a copy patched with copies of the values set is the second state, sharing 
   for (let i = 0; i < 1000; i++) {
     const before = randomValue(random, 0);
     const after = mutate(random, before);
-    const copy = applyPatchCopying(clonePlain(before), diffState(before, after));
+    const copy = applyPatch(clonePlain(before), withCopiedValues(diffState(before, after)));
     t.deepEqual(copy, after, `case ${i}`);
     // The sender's state changes on: the copy must not change with it.
     const frozen = JSON.stringify(copy, (_, v) => (v instanceof Uint8Array ? [...v] : v));

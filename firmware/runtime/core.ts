@@ -69,7 +69,7 @@ import { nextSeed, seededRandom } from './random.ts';
 import { ReplyCache } from './reply-cache.ts';
 import { ALONE, type Role } from './roles.ts';
 import { type Bridge, bridgeTo, stateFor, stateFrom } from './state-bridge.ts';
-import { applyPatchCopying, clonePlain, diffState } from './state-diff.ts';
+import { applyPatch, clonePlain, diffState, withCopiedValues } from './state-diff.ts';
 import {
   addChunk,
   addRound,
@@ -234,12 +234,14 @@ export class PairCore {
   /** A joiner's big checkpoint being encoded, a slice a tick (#encodeSlice); its chunks follow. */
   #encoding: RoundInSlices | null = null;
   /**
-   * A switch's first round being encoded from its copy of the state, a
-   * slice a tick (#preCopySlice), while requests run: the whole state in one
-   * call took a microcontroller-class engine 4 million XS units at 1,000
-   * accounts and 64 clients. Its chunks follow.
+   * A switch's round being encoded a slice a tick (#preCopySlice): the
+   * first, the whole state from its copy, while requests run (in one call it
+   * took a microcontroller-class engine 4 million XS units at 1,000 accounts
+   * and 64 clients); a round after it that one slice does not hold, while
+   * requests run (up to 1.3 million units); or the last, with requests held.
+   * Its chunks follow.
    */
-  #preCopyEncoding: RoundInSlices | null = null;
+  #preCopyEncoding: RoundEncoding | null = null;
   /** The state and reply cache being measured for the store's room, a slice a tick (#measureSlice). */
   #measuring: RoomMeasure | null = null;
   /**
@@ -1622,7 +1624,8 @@ export class PairCore {
       cache: this.#cache.entries(),
       ...this.#answering(),
     };
-    this.#preCopyEncoding = new RoundInSlices(round, ++this.#snapshotId, this.#chunkBytes());
+    const slices = new RoundInSlices(round, ++this.#snapshotId, this.#chunkBytes());
+    this.#preCopyEncoding = { slices, id: this.#snapshotId, round: 'first', sent };
     this.#chunksOut = [];
     this.#cache.record(this.#partnerHello?.compactRounds === true);
     return {
@@ -1630,6 +1633,7 @@ export class PairCore {
       throttled: false,
       allowance: PRE_COPY_BURST_BYTES,
       allowanceAtMs: this.#now,
+      lastDue: false,
     };
   }
 
@@ -1638,57 +1642,70 @@ export class PairCore {
    * changed since, while serving, or, once that is small, as the final
    * round with new requests held from now on (f ends; g follows its
    * acknowledgement). Taken only when it can go at once, so that it
-   * carries what changed up to the moment it leaves.
+   * carries what changed up to the moment it leaves. A round that one
+   * slice does not hold is encoded a slice a tick while requests run, so it
+   * goes as it is; had it been small enough, the next one is the last.
    */
   #nextRound(role: Switching, preCopy: PreCopy): void {
-    const { round } = this.#roundAfter(preCopy);
-    const encoded = encodeRound(round);
-    const bytes = encoded.length;
+    const round = this.#roundAfter(preCopy);
     const id = ++this.#snapshotId;
     const base = { ...role, snapshotLastSeq: 0, progressMs: this.#now };
-    if (isLastRound(this.config, preCopy, bytes, SWITCH_ROUND_GROWTH_MAX)) {
-      this.#setRole(
-        {
-          ...base,
-          step: 'big-checkpoint',
-          sinceMs: this.#now,
-          preCopy: null,
-          heldSent: 0,
-        },
-        'big-checkpoint-to-new-version',
-        { code: 'last-round', bytes },
-      );
-      const final = encodeRound({ ...round, final: true });
-      this.#chunksOut = chunksOf(final, id, this.#chunkBytes());
+    if (preCopy.lastDue) {
+      this.#holdForLastRound(base, preCopy.lastBytes);
+      const slices = new RoundInSlices({ ...round, final: true }, id, this.#chunkBytes());
+      this.#preCopyEncoding = { slices, id, round: 'last', sent: null };
+      this.#preCopySlice();
       return;
     }
-    this.#chunksOut = chunksOf(encoded, id, this.#chunkBytes());
-    const sent = roundSent(
-      throttledAfter(preCopy, bytes, this.#now),
-      id,
-      applyPatchCopying(preCopy.sent, round.state),
-      bytes,
-    );
-    this.#role = { ...base, preCopy: sent };
+    const slices = new RoundInSlices(round, id, this.#chunkBytes());
+    const chunks = slices.step(this.config.encodeSliceBytes);
+    if (chunks === null) {
+      const sent = applyPatch(preCopy.sent, round.state);
+      this.#role = { ...base, preCopy: { ...preCopy, acknowledged: false } };
+      this.#preCopyEncoding = { slices, id, round: 'next', sent };
+      return;
+    }
+    const bytes = slices.bytes;
+    if (isLastRound(this.config, preCopy, bytes, SWITCH_ROUND_GROWTH_MAX)) {
+      this.#holdForLastRound(base, bytes);
+      this.#chunksOut = chunksOf(encodeRound({ ...round, final: true }), id, this.#chunkBytes());
+      return;
+    }
+    this.#chunksOut = chunks;
+    const sent = applyPatch(preCopy.sent, round.state);
+    this.#role = {
+      ...base,
+      preCopy: roundSent(throttledAfter(preCopy, bytes, this.#now), id, sent, bytes),
+    };
   }
 
-  /** The round after the last one `preCopy` sent: what changed since. */
-  #roundAfter(preCopy: RoundsSent): { readonly round: Round; readonly state: unknown } {
+  /** f's last round, of `bytes`: requests are held from now on. */
+  #holdForLastRound(base: Switching, bytes: number): void {
+    this.#setRole(
+      { ...base, step: 'big-checkpoint', sinceMs: this.#now, preCopy: null, heldSent: 0 },
+      'big-checkpoint-to-new-version',
+      { code: 'last-round', bytes },
+    );
+  }
+
+  /**
+   * The round after the last one `preCopy` sent: what changed since, its
+   * values copies (the state changes on while a round is encoded).
+   */
+  #roundAfter(preCopy: RoundsSent): Round {
     const { stateVersion, state } = stateFor(this.app, this.#state, preCopy.bridge);
-    const round: Round = {
+    const frontCuts = this.#partnerHello?.compactRounds === true;
+    return {
       base: preCopy.id,
       final: false,
       stateVersion,
       txn: this.#txn,
       term: this.#term,
-      state: diffState(preCopy.sent, state, {
-        frontCuts: this.#partnerHello?.compactRounds === true,
-      }),
+      state: withCopiedValues(diffState(preCopy.sent, state, { frontCuts })),
       cache: [],
       cacheOps: this.#cache.takeRecorded(),
       ...this.#answering(),
     };
-    return { round, state };
   }
 
   /**
@@ -1698,7 +1715,7 @@ export class PairCore {
    * backup once it has that round and the checkpoints queued behind it.
    */
   #nextJoinerRound(role: Extract<Role, { name: 'primary-alone' }>, preCopy: RoundsSent): void {
-    const { round, state } = this.#roundAfter(preCopy);
+    const round = this.#roundAfter(preCopy);
     const encoded = encodeRound(round);
     const id = ++this.#snapshotId;
     if (isLastRound(this.config, preCopy, encoded.length, JOINER_ROUND_GROWTH_MAX)) {
@@ -1706,7 +1723,14 @@ export class PairCore {
       const changes =
         encoded.length <= preCopy.wholeBytes
           ? round
-          : { ...round, ...wholeRound({ ...round, state, cache: this.#cache.entries() }) };
+          : {
+              ...round,
+              ...wholeRound({
+                ...round,
+                state: stateFor(this.app, this.#state, preCopy.bridge).state,
+                cache: this.#cache.entries(),
+              }),
+            };
       const last = encodeRound({ ...changes, final: true });
       this.#chunksOut = endingShort(chunksOf(last, id, this.#chunkBytes()), LAST_CHUNK_BYTES);
       this.#setRole({ ...role, snapshotLastSeq: 0, preCopy: null }, 'last-round-to-joiner', {
@@ -1719,7 +1743,7 @@ export class PairCore {
     this.#role = {
       ...role,
       snapshotLastSeq: 0,
-      preCopy: roundSent(preCopy, id, applyPatchCopying(preCopy.sent, round.state), encoded.length),
+      preCopy: roundSent(preCopy, id, applyPatch(preCopy.sent, round.state), encoded.length),
     };
   }
 
@@ -2456,14 +2480,14 @@ export class PairCore {
       };
   }
 
-  /** The next slice of a switch's first round; once it is whole, its chunks are queued. */
+  /** The next slice of a switch's round; once it is whole, its chunks are queued. */
   #preCopySlice(): void {
     const encoding = this.#preCopyEncoding;
     const role = this.#role;
-    if (encoding === null || role.name !== 'switching' || role.preCopy === null) return;
+    if (encoding === null || role.name !== 'switching') return;
     let chunks: Chunk[] | null;
     try {
-      chunks = encoding.step(this.config.encodeSliceBytes);
+      chunks = encoding.slices.step(this.config.encodeSliceBytes);
     } catch (error) {
       this.#preCopyEncoding = null;
       this.#failSwitch('f', { code: 'snapshot-unusable', error: errorFact(error) });
@@ -2472,8 +2496,21 @@ export class PairCore {
     if (chunks === null) return;
     this.#preCopyEncoding = null;
     this.#chunksOut = chunks;
-    const bytes = encoding.bytes;
-    this.#role = { ...role, preCopy: { ...role.preCopy, lastBytes: bytes, wholeBytes: bytes } };
+    const bytes = encoding.slices.bytes;
+    const preCopy = role.preCopy;
+    if (preCopy === null) return; // the last round
+    if (encoding.round === 'first') {
+      this.#role = { ...role, preCopy: { ...preCopy, lastBytes: bytes, wholeBytes: bytes } };
+      return;
+    }
+    const lastDue = isLastRound(this.config, preCopy, bytes, SWITCH_ROUND_GROWTH_MAX);
+    const sent = roundSent(
+      throttledAfter(preCopy, bytes, this.#now),
+      encoding.id,
+      encoding.sent,
+      bytes,
+    );
+    this.#role = { ...role, preCopy: { ...sent, lastDue } };
   }
 
   /** Requests a pre-copy made wait, served as far as its change allowance goes. */
@@ -3263,6 +3300,15 @@ export class PairCore {
 /** The new version is receiving the big checkpoint: its pre-copy, or its last round. */
 function bigCheckpointUnderWay(role: Switching): boolean {
   return role.step === 'pre-copy' || role.step === 'big-checkpoint';
+}
+
+/** A switch's round being encoded a slice a tick, and the copy the new version holds after it. */
+interface RoundEncoding {
+  readonly slices: RoundInSlices;
+  readonly id: number;
+  readonly round: 'first' | 'next' | 'last';
+  /** The state as the new version holds it after this round (null for the last: nothing follows). */
+  readonly sent: unknown;
 }
 
 /** The events the app's $RECEIVE loop hears about, as messages. */

@@ -211,16 +211,14 @@ export function applyPatch(doc: unknown, ops: readonly PatchOp[]): unknown {
 }
 
 /**
- * `doc` (a copy the caller owns) changed by ops whose values are still
- * another document's: each value set goes in as a copy. The copy a round
- * was diffed against becomes the next for the cost of what changed, where
- * a copy of the whole state cost the state's size each round.
+ * `ops` with a copy of each value they set: ops that own their values, as
+ * applyPatch takes them. Patched with these, the copy a round was diffed
+ * against becomes the next for the cost of what changed (a copy of the
+ * whole state cost the state's size each round), and the round can be
+ * encoded a slice at a time while the state it was taken from changes on.
  */
-export function applyPatchCopying(doc: unknown, ops: readonly PatchOp[]): unknown {
-  return applyPatch(
-    doc,
-    ops.map((op): PatchOp => (op[0] === SET ? [SET, op[1], clonePlain(op[2])] : op)),
-  );
+export function withCopiedValues(ops: readonly PatchOp[]): PatchOp[] {
+  return ops.map((op): PatchOp => (op[0] === SET ? [SET, op[1], clonePlain(op[2])] : op));
 }
 
 /** A deep copy of plain data, sharing nothing with `value`. */

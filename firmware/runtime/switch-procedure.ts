@@ -92,6 +92,12 @@ export interface PreCopy extends RoundsSent {
   /** Bytes of change requests may still make (see changeAllowance), as of `allowanceAtMs`. */
   readonly allowance: number;
   readonly allowanceAtMs: number;
+  /**
+   * A round encoded across calls (requests ran between its slices) would
+   * have been the last: the next one is, encoded with requests held from
+   * its start.
+   */
+  readonly lastDue: boolean;
 }
 
 /**

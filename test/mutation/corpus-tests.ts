@@ -118,6 +118,7 @@ export const SCRIPTED_TEST_FILES = [
   'test/write-log.test.ts',
   'test/deposed-refusal.test.ts',
   'test/switch-held-share.test.ts',
+  'test/switch-later-rounds-slices.test.ts',
 ];
 /** The id of the scripted tests, run together as one test. */
 export const SCRIPTED_TEST_ID = 'scripted';
