@@ -34,3 +34,14 @@ test('requests of more than half a batch each go one to a batch', (t) => {
   for (const batch of batches) t.true(bytesOf(batch) <= CHECKPOINT_BATCH_BYTES_MAX);
   t.is(batches.length, 2, 'the small one rides with the second');
 });
+
+test('batches of at most a bound, and a call takes batches up to its share, then stops', (t) => {
+  const held = Array.from({ length: 100 }, (_, i) => request(i + 1, 20));
+  const size = bytesOf([held[0] as HeldRequest]);
+  const batches = heldBatches(held, 512, 1024);
+  t.deepEqual(batches.flat(), held.slice(0, batches.flat().length), 'from the front, in order');
+  for (const batch of batches) t.true(bytesOf(batch) <= 512);
+  const taken = bytesOf(batches.flat());
+  t.true(taken >= 1024 && taken < 1024 + size, `${taken} bytes taken for a share of 1024`);
+  t.is(heldBatches([request(1, 2000)], 512, 100).flat().length, 1, 'at least one, however large');
+});

@@ -192,20 +192,32 @@ export function holdOnce(held: HeldRequest[], request: HeldRequest): void {
     held.push(request);
 }
 
-/** Held requests in batches that fit a frame. */
-export function heldBatches(held: readonly HeldRequest[]): HeldRequest[][] {
+/**
+ * Held requests from the front of `held` in batches of at most
+ * `batchBytes` (a request alone may be more), as many as come to
+ * `callBytes` (at least one): measuring a request is encoding it, and so is
+ * sending it, so one call does a bounded share of it.
+ */
+export function heldBatches(
+  held: readonly HeldRequest[],
+  batchBytes = CHECKPOINT_BATCH_BYTES_MAX,
+  callBytes = Number.POSITIVE_INFINITY,
+): HeldRequest[][] {
   const batches: HeldRequest[][] = [];
   let batch: HeldRequest[] = [];
   let bytes = 0;
+  let total = 0;
   for (const request of held) {
+    if (total >= callBytes) break;
     const size = encodeCbor(request, ENVELOPE_LIMITS).length;
-    if (batch.length > 0 && bytes + size > CHECKPOINT_BATCH_BYTES_MAX) {
+    if (batch.length > 0 && bytes + size > batchBytes) {
       batches.push(batch);
       batch = [];
       bytes = 0;
     }
     batch.push(request);
     bytes += size;
+    total += size;
   }
   if (batch.length > 0) batches.push(batch);
   return batches;
