@@ -14,11 +14,11 @@
 import test, { type ExecutionContext } from 'ava';
 import type { AnyApp } from '../firmware/app.ts';
 import type { PairEvent, RoleCause } from '../firmware/runtime/outputs.ts';
-import { BootRom } from './helpers/boot-rom.ts';
 import { bulkApp } from './helpers/bulk-app.ts';
 import { CorePair } from './helpers/core-pair.ts';
 import { asOlderImage, bodyOf } from './helpers/older-image.ts';
-import { RetryingWriter } from './helpers/retrying-writer.ts';
+import type { RetryingWriter } from './helpers/retrying-writer.ts';
+import { registeredWriters } from './helpers/switch-writers.ts';
 
 const WRITERS = 32;
 const INSTALL_MS = 30;
@@ -56,16 +56,7 @@ function switchWithWriters(newVersionOlder: boolean): Run {
   const pair = new CorePair([v1, v1], {});
   for (const board of [0, 1] as const) pair.boot(board, { otherVersion: v2.version });
   pair.runUntil(() => pair.whole, 60_000);
-  const rom = new BootRom(pair, v1, v2);
-  const writers = Array.from({ length: WRITERS }, (_, i) => new RetryingWriter(pair, `w${i}`));
-  const step = () => {
-    rom.step();
-    for (const writer of writers) writer.step();
-  };
-  pair.runUntil(() => {
-    step();
-    return writers.every((w) => w.registered);
-  }, 10_000);
+  const { writers, step } = registeredWriters(pair, v1, v2, WRITERS);
   const oldPrimary = pair.core(0).serving ? 0 : 1;
   const newVersion = oldPrimary === 0 ? 1 : 0;
   const holding = () => pair.events.some((e) => isRole(e.event, 'big-checkpoint-to-new-version'));

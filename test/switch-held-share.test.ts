@@ -13,11 +13,10 @@ import test from 'ava';
 import type { AnyApp } from '../firmware/app.ts';
 import { PairCore } from '../firmware/runtime/core.ts';
 import { encodeCbor } from '../firmware/wire/cbor.ts';
-import { BootRom } from './helpers/boot-rom.ts';
 import { bulkApp } from './helpers/bulk-app.ts';
 import { CorePair } from './helpers/core-pair.ts';
 import { bodyOf } from './helpers/older-image.ts';
-import { RetryingWriter } from './helpers/retrying-writer.ts';
+import { registeredWriters } from './helpers/switch-writers.ts';
 
 const WRITERS = 32;
 const SHARE = 2;
@@ -45,16 +44,7 @@ test('the new version serves the held requests a share a call, and every write r
       methods[name] = original;
     });
   }
-  const rom = new BootRom(pair, v1, v2);
-  const writers = Array.from({ length: WRITERS }, (_, i) => new RetryingWriter(pair, `w${i}`));
-  const step = () => {
-    rom.step();
-    for (const writer of writers) writer.step();
-  };
-  pair.runUntil(() => {
-    step();
-    return writers.every((w) => w.registered);
-  }, 10_000);
+  const { writers, step } = registeredWriters(pair, v1, v2, WRITERS);
   const oldPrimary = pair.core(0).serving ? 0 : 1;
   const newVersion = oldPrimary === 0 ? 1 : 0;
   // The held requests each frame of the old primary's carries, as their encoded bytes.
