@@ -21,7 +21,15 @@ import { measuredBytes } from '../../firmware/runtime/store-room.ts';
 import { firstDifference, onTheWire, sameOnTheWire } from './wire-value.ts';
 
 /** The handler context of one execution, as the primary reported it, and the term it ran in. */
-type Execution = Extract<PairEvent, { kind: 'executed' }> & { readonly term: number };
+interface Execution {
+  readonly clientId: string;
+  readonly syncId: number;
+  readonly nowMs: number;
+  readonly seed: number;
+  /** Refused as the transaction (it changed nothing); undefined when it ran. */
+  readonly refused: 'bad-request' | 'store-full' | undefined;
+  readonly term: number;
+}
 
 /**
  * Whether the checker sees the primaries' 'executed' events. The simulator
@@ -199,18 +207,20 @@ export class History {
 
   /** A primary in `term` ran (or refused) a request as a transaction, with this handler context. */
   executed(event: Extract<PairEvent, { kind: 'executed' }>, term: number): void {
-    const execution: Execution = { ...event, term };
-    const before = this.#executionByTxn.get(execution.txn);
+    const { txn, clientId, syncId, nowMs, seed, refused } = event;
+    // A record of one shape (the events differ in their optional fields): a spread of them is slow.
+    const execution: Execution = { clientId, syncId, nowMs, seed, refused, term };
+    const before = this.#executionByTxn.get(txn);
     if (before !== undefined && sameRequest(before, execution)) {
-      if (term >= before.term) this.#executionByTxn.set(execution.txn, execution);
+      if (term >= before.term) this.#executionByTxn.set(txn, execution);
       return;
     }
     if (before !== undefined) {
-      const replaced = this.#replacedExecutions.get(execution.txn);
-      if (replaced === undefined) this.#replacedExecutions.set(execution.txn, [before]);
+      const replaced = this.#replacedExecutions.get(txn);
+      if (replaced === undefined) this.#replacedExecutions.set(txn, [before]);
       else replaced.push(before);
     }
-    this.#executionByTxn.set(execution.txn, execution);
+    this.#executionByTxn.set(txn, execution);
   }
 
   /**
