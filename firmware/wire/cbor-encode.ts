@@ -63,7 +63,7 @@ let emitted = 0;
 const scratchView = new DataView(scratch.buffer);
 /** The objects and arrays being written, outermost first: meeting one again is a cycle. */
 let open: object[] = [];
-/** For each of `open`: its items (a map's values), its keys (null for an array), the next to write. */
+/** For each of `open`: its items (a map's keys: its values are read as they are written), its keys (null for an array), the next to write. */
 let openItems: unknown[][] = [];
 let openKeys: (string[] | null)[] = [];
 let openIndex: number[] = [];
@@ -153,13 +153,16 @@ type Paused = [
 export class SlicedEncoding {
   #paused: Paused;
   #value: unknown;
+  readonly #firstBytes: number;
   #started = false;
   #done = false;
 
   constructor(value: unknown, bounds: CborLimits, firstBytes = SCRATCH_BYTES) {
-    const area = new Uint8Array(firstBytes);
+    // The area is made at the first step, for the slices asked for.
+    const none = new Uint8Array(0);
     this.#value = value;
-    this.#paused = [area, new DataView(area.buffer), 0, 0, [], [], [], [], bounds, 1, null];
+    this.#firstBytes = firstBytes;
+    this.#paused = [none, new DataView(none.buffer), 0, 0, [], [], [], [], bounds, 1, null];
   }
 
   /** Every slice is written: the last step gave the end of the encoding. */
@@ -188,6 +191,10 @@ export class SlicedEncoding {
       position = 0;
       if (!this.#started) {
         this.#started = true;
+        // It lives as long as the encoding: a slice and an item fit (a store's
+        // slices are a few hundred bytes), and it grows as a longer one asks.
+        target = new Uint8Array(Math.min(this.#firstBytes, bytes + ITEM_BYTES_MAX));
+        view = new DataView(target.buffer);
         writeItem(this.#value);
       }
       if (writeOpen(bytes)) {
@@ -322,8 +329,8 @@ function writeOpen(until: number): boolean {
       // The scan refuses this key: it would let a message reach Object.prototype.
       if (key === '__proto__' && broken === null) broken = protoKey(emitted + position);
       writeText(key);
-    }
-    writeItem(items[index]);
+      writeItem((open[top] as Record<string, unknown>)[key]);
+    } else writeItem(items[index]);
   }
   return true;
 }
@@ -459,8 +466,9 @@ function writeArray(array: unknown[]): void {
 }
 
 function writeMap(object: object): void {
+  // No list of its values beside its keys: a state's map of a hundred accounts is two lists of a hundred.
   const keys = Object.keys(object);
-  openContainer(object, Object.values(object), keys, MAJOR_MAP, keys.length);
+  openContainer(object, keys, keys, MAJOR_MAP, keys.length);
 }
 
 /** Starts an array or a map of `count` entries: its head now, its items by writeValue. */
