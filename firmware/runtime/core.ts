@@ -2513,13 +2513,29 @@ export class PairCore {
     this.#role = { ...role, preCopy: { ...sent, lastDue } };
   }
 
-  /** Requests a pre-copy made wait, served as far as its change allowance goes. */
+  /**
+   * Requests a pre-copy made wait, served as far as its change allowance
+   * and the call's share go; the rest keep their place. Once one waits
+   * again, or the share is spent, every one after it would: they are not
+   * tried (on XS at 64 clients, trying 74 of them a tick cost 165,000 units).
+   */
   #serveThrottled(): void {
     const role = this.#role;
     if (role.name !== 'switching' || role.preCopy === null || role.held.length === 0) return;
+    const held = role.held;
     this.#role = { ...role, held: [] };
-    // Those beyond the allowance wait again, in the same order.
-    this.#serveHeld(role.held);
+    let next = 0;
+    const heldAgain = () => this.#role.name === 'switching' && this.#role.held.length > 0;
+    this.#takingShare(() => {
+      while (next < held.length && this.#takesLeft > 0 && !heldAgain()) {
+        const request = held[next++] as HeldRequest;
+        this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
+      }
+    });
+    const after = this.#role;
+    if (after.name === 'switching')
+      this.#role = { ...after, held: [...after.held, ...held.slice(next)] };
+    else this.#serveHeld(held.slice(next));
   }
 
   /** Requests held (during a switch, or heard on a shared bus), served in the order they arrived. */
