@@ -259,9 +259,8 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     name: 'requests held for a new version, all served in the call that took the roles',
     file: 'firmware/runtime/core.ts',
-    find: '    this.#takingShare(() => {\n      for (const request of held)\n        this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);\n    });\n',
-    replace:
-      '    for (const request of held)\n      this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);\n',
+    find: '    this.#takingShare(() => {\n      while (next < held.length && this.#takesLeft > 0) {\n',
+    replace: '    ((run: () => void) => run())(() => {\n      while (next < held.length) {\n',
   },
 ];
 
