@@ -2524,14 +2524,8 @@ export class PairCore {
     if (role.name !== 'switching' || role.preCopy === null || role.held.length === 0) return;
     const held = role.held;
     this.#role = { ...role, held: [] };
-    let next = 0;
     const heldAgain = () => this.#role.name === 'switching' && this.#role.held.length > 0;
-    this.#takingShare(() => {
-      while (next < held.length && this.#takesLeft > 0 && !heldAgain()) {
-        const request = held[next++] as HeldRequest;
-        this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
-      }
-    });
+    const next = this.#serveShare(held, () => !heldAgain());
     const after = this.#role;
     if (after.name === 'switching')
       this.#role = { ...after, held: [...after.held, ...held.slice(next)] };
@@ -2542,15 +2536,21 @@ export class PairCore {
   #serveHeld(held: readonly HeldRequest[]): void {
     // A call's share at a time: a new version that took the roles served the
     // 64 requests held for it, and logged them, in one call of 1.5 million XS units.
+    const next = this.#serveShare(held, () => true);
+    // The rest wait for the ticks after, in order, without each going the request's way to get there.
+    for (const request of held.slice(next)) this.#hold(this.#heldStill, request);
+  }
+
+  /** Serves `held` from the front, in order, while this call's share lasts and `goOn` holds: how many it took. */
+  #serveShare(held: readonly HeldRequest[], goOn: () => boolean): number {
     let next = 0;
     this.#takingShare(() => {
-      while (next < held.length && this.#takesLeft > 0) {
+      while (next < held.length && this.#takesLeft > 0 && goOn()) {
         const request = held[next++] as HeldRequest;
         this.#onRequest(request.clientId, request.syncId, request.body, request.arrivedMs);
       }
     });
-    // The rest wait for the ticks after, in order, without each going the request's way to get there.
-    for (const request of held.slice(next)) this.#hold(this.#heldStill, request);
+    return next;
   }
 
   /**

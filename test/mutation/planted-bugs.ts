@@ -259,8 +259,9 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     name: 'requests held for a new version, all served in the call that took the roles',
     file: 'firmware/runtime/core.ts',
-    find: '    this.#takingShare(() => {\n      while (next < held.length && this.#takesLeft > 0) {\n',
-    replace: '    ((run: () => void) => run())(() => {\n      while (next < held.length) {\n',
+    find: '    let next = 0;\n    this.#takingShare(() => {\n      while (next < held.length && this.#takesLeft > 0 && goOn()) {\n',
+    replace:
+      '    let next = 0;\n    ((run: () => void) => run())(() => {\n      while (next < held.length && goOn()) {\n',
   },
 ];
 
